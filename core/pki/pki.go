@@ -1,0 +1,209 @@
+// Package pki is SealDesk's certificate toolbox: key generation, CSRs, certificate profiles (person,
+// enterprise seal, timestamp authority, OCSP responder, root and intermediate CA, TLS server),
+// issuing a certificate under a profile, CRLs and OCSP responses.
+//
+// It is store-agnostic: CA keys come in as crypto.Signer (a software key, a PKCS#11 token, a key
+// decrypted by the server), and every piece of CA state (serial numbers, revocation lists, CRL
+// numbers) is passed in by the caller. Nothing here keeps state between calls or touches disk.
+//
+// # What it refuses
+//
+//   - Issuing from a CSR whose self-signature does not verify.
+//   - Keys weaker than RSA-2048 or ECDSA P-256, and RSA above 8192 bits.
+//   - A profile that would let a leaf act as a CA, or a CA without a path-length limit for
+//     intermediates.
+//   - Certificates that outlive their issuer (NotAfter is clamped to the issuer's NotAfter).
+package pki
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+)
+
+// KeyType names a key algorithm and size.
+type KeyType string
+
+// The supported key types. Ed25519 is for internal services only: PDF validators do not accept
+// it for document signatures.
+const (
+	ECDSAP256 KeyType = "ecdsa-p256"
+	ECDSAP384 KeyType = "ecdsa-p384"
+	RSA2048   KeyType = "rsa-2048"
+	RSA3072   KeyType = "rsa-3072"
+	RSA4096   KeyType = "rsa-4096"
+	Ed25519   KeyType = "ed25519"
+)
+
+// Sentinel errors.
+var (
+	// ErrKeyType is returned for an unknown or too weak key type.
+	ErrKeyType = errors.New("unsupported key type")
+	// ErrBadCSR is returned when a CSR cannot be parsed or its signature does not verify.
+	ErrBadCSR = errors.New("invalid certificate signing request")
+	// ErrNotCA is returned when the issuer certificate is not a CA.
+	ErrNotCA = errors.New("issuer is not a certificate authority")
+)
+
+// GenerateKey makes a new private key of the given type.
+func GenerateKey(kt KeyType) (crypto.Signer, error) {
+	switch kt {
+	case ECDSAP256:
+		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case ECDSAP384:
+		return ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case RSA2048:
+		return rsa.GenerateKey(rand.Reader, 2048)
+	case RSA3072:
+		return rsa.GenerateKey(rand.Reader, 3072)
+	case RSA4096:
+		return rsa.GenerateKey(rand.Reader, 4096)
+	case Ed25519:
+		_, k, err := ed25519.GenerateKey(rand.Reader)
+		return k, err
+	}
+	return nil, fmt.Errorf("%w: %q", ErrKeyType, kt)
+}
+
+// CheckPublicKey refuses keys too weak (or too exotic) to sign with.
+func CheckPublicKey(pub crypto.PublicKey) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n < 2048 || n > 8192 {
+			return fmt.Errorf("%w: rsa-%d", ErrKeyType, n)
+		}
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return fmt.Errorf("%w: ecdsa curve %s", ErrKeyType, k.Curve.Params().Name)
+		}
+	case ed25519.PublicKey:
+	default:
+		return fmt.Errorf("%w: %T", ErrKeyType, pub)
+	}
+	return nil
+}
+
+// MarshalPrivateKeyPEM encodes a key as an unencrypted PKCS#8 "PRIVATE KEY" PEM block. Callers
+// that store it encrypt it themselves.
+func MarshalPrivateKeyPEM(key crypto.Signer) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("failed to marshal private key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// ParsePrivateKeyPEM reads the first private key PEM block (PKCS#8, PKCS#1 or SEC 1).
+func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return nil, errors.New("no private key PEM block found")
+		}
+		var k any
+		var err error
+		switch b.Type {
+		case "PRIVATE KEY":
+			k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+		case "RSA PRIVATE KEY":
+			k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
+		case "EC PRIVATE KEY":
+			k, err = x509.ParseECPrivateKey(b.Bytes)
+		case "ENCRYPTED PRIVATE KEY":
+			return nil, errors.New("encrypted private key PEM is not supported; use PKCS#12")
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse %s: %w", b.Type, err)
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("%w: %T", ErrKeyType, k)
+		}
+		return s, nil
+	}
+}
+
+// EncodeCertsPEM encodes certificates as concatenated "CERTIFICATE" PEM blocks.
+func EncodeCertsPEM(certs ...*x509.Certificate) []byte {
+	var out []byte
+	for _, c := range certs {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	return out
+}
+
+// ParseCertsPEM reads every "CERTIFICATE" PEM block; it fails when there is none.
+func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse certificate: %w", err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no certificate PEM block found")
+	}
+	return certs, nil
+}
+
+// NewCSR makes a DER PKCS#10 request for key with the given subject.
+func NewCSR(key crypto.Signer, subject pkix.Name) ([]byte, error) {
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject}, key)
+	if err != nil {
+		return nil, fmt.Errorf("failed to create csr: %w", err)
+	}
+	return der, nil
+}
+
+// ParseCSR parses a DER (or PEM) CSR and checks its self-signature and key strength.
+func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
+	if b, _ := pem.Decode(data); b != nil {
+		data = b.Bytes
+	}
+	csr, err := x509.ParseCertificateRequest(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
+	}
+	if err := CheckPublicKey(csr.PublicKey); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
+	}
+	return csr, nil
+}
+
+// RandomSerial returns a random positive 127-bit serial number (RFC 5280 allows up to 20 octets).
+func RandomSerial() (*big.Int, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return nil, fmt.Errorf("failed to read random serial: %w", err)
+	}
+	b[0] &= 0x7f
+	b[0] |= 0x40 // never short, never zero
+	return new(big.Int).SetBytes(b), nil
+}
