@@ -1,0 +1,157 @@
+// Package sync is SealDesk's change log and the store contract everything on the server is built
+// on: a transactional key-value store with per-scope event logs, the event and command wire types,
+// idempotent command application, and a wake-up hub for long-polling pulls.
+//
+// # The store contract
+//
+// A Store runs functions in transactions. Update transactions are serializable: the result is as
+// if they ran one at a time, even across several server processes sharing one PostgreSQL
+// database. An Update function may be run more than once (the store retries it after a
+// serialization conflict), so it must not have side effects outside the Tx. Append gives each
+// event the next sequence number of its scope (1, 2, 3, … with no gaps), and events become
+// visible in sequence order, so a reader holding a cursor never skips an event.
+//
+// Scopes name whose data an event belongs to: "user:<id>" for a person, "enterprise:<id>" for a
+// company (later issues), "server" for server-wide state. Payloads are opaque JSON, so the
+// enterprise domain adds event types without touching stores.
+//
+// # What it refuses
+//
+// It does not interpret payloads, it does not authorize (callers check who may touch a scope), and
+// it keeps no state in memory that another server process would need: the Hub only shortens the
+// wait of long polls in this process, correctness never depends on it.
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors of the store contract.
+var (
+	// ErrNotFound is returned by Get for a missing key.
+	ErrNotFound = errors.New("not found")
+	// ErrExists is returned by Insert when the key is already present.
+	ErrExists = errors.New("already exists")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store is closed")
+	// ErrBadKey is returned for an empty bucket, scope or key, or one that is too long.
+	ErrBadKey = errors.New("invalid bucket, scope or key")
+)
+
+// Limits every store enforces, so that both behave the same.
+const (
+	MaxNameLen  = 128      // bucket and scope names
+	MaxKeyLen   = 512      // keys
+	MaxValueLen = 16 << 20 // values and event payloads
+)
+
+// Store is a transactional key-value store plus per-scope event logs.
+type Store interface {
+	// Update runs fn in a serializable read-write transaction and commits it if fn returns nil.
+	// fn may run more than once.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is one transaction. Buckets and scopes spring into existence on first write.
+type Tx interface {
+	// Get returns the value of key, or ErrNotFound.
+	Get(bucket, key string) ([]byte, error)
+	// Put sets key to value.
+	Put(bucket, key string, value []byte) error
+	// Insert sets key to value only if key is absent; otherwise it returns ErrExists and the
+	// transaction stays usable.
+	Insert(bucket, key string, value []byte) error
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(bucket, key string) error
+	// Scan calls fn for keys starting with prefix and greater than after, in ascending byte
+	// order, at most limit of them (limit <= 0 means no limit). Returning ErrStopScan from fn
+	// stops early without error.
+	Scan(bucket, prefix, after string, limit int, fn func(key string, value []byte) error) error
+	// Append adds an event to its scope and returns it with Seq set to the scope's next
+	// sequence number. Time is kept as given (the caller's clock).
+	Append(e Event) (Event, error)
+	// Events returns up to limit events of scope with Seq > since, in order.
+	Events(scope string, since uint64, limit int) ([]Event, error)
+	// LastSeq returns the highest sequence number of scope (0 if it has no events).
+	LastSeq(scope string) (uint64, error)
+}
+
+// ErrStopScan ends a Scan early without an error.
+var ErrStopScan = errors.New("stop scan")
+
+// Event is one change in a scope's log.
+type Event struct {
+	Scope     string          `json:"scope"`
+	Seq       uint64          `json:"seq"`
+	Type      string          `json:"type"`
+	Time      time.Time       `json:"time"`
+	Actor     string          `json:"actor,omitempty"`      // account id of who caused it
+	CommandID string          `json:"command_id,omitempty"` // idempotency key of the command
+	Payload   json.RawMessage `json:"payload,omitempty"`
+}
+
+// CheckName validates a bucket or scope name.
+func CheckName(s string) error {
+	if s == "" || len(s) > MaxNameLen {
+		return ErrBadKey
+	}
+	return nil
+}
+
+// CheckKey validates a key.
+func CheckKey(s string) error {
+	if s == "" || len(s) > MaxKeyLen {
+		return ErrBadKey
+	}
+	return nil
+}
+
+// GetJSON reads key and unmarshals it into v.
+func GetJSON(tx Tx, bucket, key string, v any) error {
+	b, err := tx.Get(bucket, key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return errors.Join(errors.New("corrupt record "+bucket+"/"+key), err)
+	}
+	return nil
+}
+
+// PutJSON marshals v and stores it under key.
+func PutJSON(tx Tx, bucket, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(bucket, key, b)
+}
+
+// InsertJSON marshals v and inserts it under key (ErrExists if present).
+func InsertJSON(tx Tx, bucket, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Insert(bucket, key, b)
+}
+
+// PrefixEnd returns the smallest string greater than every string with the given prefix, or ""
+// if there is none (the prefix is all 0xff bytes).
+func PrefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return ""
+}
