@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+
+	"sealdesk/core/sync"
+	"sealdesk/store/storetest"
+)
+
+// testDSN returns SEALDESK_TEST_POSTGRES; without it the test fails under CI and skips elsewhere.
+func testDSN(t testing.TB) string {
+	dsn := os.Getenv("SEALDESK_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("SEALDESK_CI") != "" {
+			t.Fatal("SEALDESK_TEST_POSTGRES is not set under CI")
+		}
+		t.Skip("SEALDESK_TEST_POSTGRES not set; skipping PostgreSQL tests")
+	}
+	return dsn
+}
+
+// OpenTest opens a store in a fresh schema dropped at the end of the test.
+func openTest(t testing.TB) *Store {
+	dsn := testDSN(t)
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	s, err := Open(context.Background(), dsn, &Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		s.Close()
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) sync.Store { return nopClose{openTest(t)} })
+}
+
+// nopClose lets the suite close the store while the cleanup still drops the schema.
+type nopClose struct{ *Store }
+
+func (nopClose) Close() error { return nil }
+
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	dsn := testDSN(t)
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "m_" + hex.EncodeToString(b[:])
+	errs := make(chan error, 4)
+	stores := make(chan *Store, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			s, err := Open(context.Background(), dsn, &Options{Schema: schema})
+			errs <- err
+			stores <- s
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+		if s := <-stores; s != nil {
+			defer s.Close()
+		}
+	}
+	s := openTest(t)
+	var n int
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM `+schema+`.schema_migrations`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("migrations recorded: %d %v", n, err)
+	}
+	s.pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+}
