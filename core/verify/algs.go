@@ -1,0 +1,490 @@
+package verify
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/md5"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha3"
+	"crypto/sha512"
+	"errors"
+	"fmt"
+	"hash"
+	"math/big"
+
+	"github.com/cloudflare/circl/sign/ed448"
+)
+
+// Object identifiers the verifier understands.
+const (
+	oidData             = "1.2.840.113549.1.7.1"
+	oidSignedData       = "1.2.840.113549.1.7.2"
+	oidTSTInfo          = "1.2.840.113549.1.9.16.1.4"
+	oidAttrContentType  = "1.2.840.113549.1.9.3"
+	oidAttrMsgDigest    = "1.2.840.113549.1.9.4"
+	oidAttrSigningTime  = "1.2.840.113549.1.9.5"
+	oidAttrSigningCert  = "1.2.840.113549.1.9.16.2.12"
+	oidAttrSigningCert2 = "1.2.840.113549.1.9.16.2.47"
+	oidAttrTimestamp    = "1.2.840.113549.1.9.16.2.14"
+	oidAttrAdbeRevInfo  = "1.2.840.113583.1.1.8"
+	oidAttrCMSAlgProt   = "1.2.840.113549.1.9.52"
+
+	oidMD5         = "1.2.840.113549.2.5"
+	oidSHA1        = "1.3.14.3.2.26"
+	oidSHA224      = "2.16.840.1.101.3.4.2.4"
+	oidSHA256      = "2.16.840.1.101.3.4.2.1"
+	oidSHA384      = "2.16.840.1.101.3.4.2.2"
+	oidSHA512      = "2.16.840.1.101.3.4.2.3"
+	oidSHA3_224    = "2.16.840.1.101.3.4.2.7"
+	oidSHA3_256    = "2.16.840.1.101.3.4.2.8"
+	oidSHA3_384    = "2.16.840.1.101.3.4.2.9"
+	oidSHA3_512    = "2.16.840.1.101.3.4.2.10"
+	oidSHAKE256    = "2.16.840.1.101.3.4.2.12"
+	oidSHAKE256Len = "2.16.840.1.101.3.4.2.18"
+
+	oidRSA     = "1.2.840.113549.1.1.1"
+	oidRSAPSS  = "1.2.840.113549.1.1.10"
+	oidMGF1    = "1.2.840.113549.1.1.8"
+	oidECKey   = "1.2.840.10045.2.1"
+	oidEd25519 = "1.3.101.112"
+	oidEd448   = "1.3.101.113"
+)
+
+// digestAlg is a message digest the verifier can compute.
+type digestAlg struct {
+	oid  string
+	name string
+	ch   crypto.Hash // zero for SHAKE256
+	size int         // output bytes
+	weak bool        // accepted, but reported
+}
+
+func (d digestAlg) New() hash.Hash {
+	switch d.oid {
+	case oidSHAKE256, oidSHAKE256Len:
+		return &shakeHash{s: sha3.NewSHAKE256(), size: d.size}
+	case oidMD5:
+		return md5.New()
+	case oidSHA1:
+		return sha1.New()
+	case oidSHA224:
+		return sha256.New224()
+	case oidSHA256:
+		return sha256.New()
+	case oidSHA384:
+		return sha512.New384()
+	case oidSHA512:
+		return sha512.New()
+	}
+	return d.ch.New()
+}
+
+// shakeHash adapts SHAKE256 with a fixed output length to hash.Hash.
+type shakeHash struct {
+	s    *sha3.SHAKE
+	size int
+}
+
+func (h *shakeHash) Write(p []byte) (int, error) { return h.s.Write(p) }
+func (h *shakeHash) Sum(b []byte) []byte {
+	out := make([]byte, h.size)
+	c := *h.s
+	c.Read(out)
+	return append(b, out...)
+}
+func (h *shakeHash) Reset()         { h.s.Reset() }
+func (h *shakeHash) Size() int      { return h.size }
+func (h *shakeHash) BlockSize() int { return h.s.BlockSize() }
+
+var digestAlgs = map[string]digestAlg{
+	oidMD5:      {oidMD5, "MD5", crypto.MD5, 16, true},
+	oidSHA1:     {oidSHA1, "SHA1", crypto.SHA1, 20, true},
+	oidSHA224:   {oidSHA224, "SHA224", crypto.SHA224, 28, false},
+	oidSHA256:   {oidSHA256, "SHA256", crypto.SHA256, 32, false},
+	oidSHA384:   {oidSHA384, "SHA384", crypto.SHA384, 48, false},
+	oidSHA512:   {oidSHA512, "SHA512", crypto.SHA512, 64, false},
+	oidSHA3_224: {oidSHA3_224, "SHA3-224", crypto.SHA3_224, 28, false},
+	oidSHA3_256: {oidSHA3_256, "SHA3-256", crypto.SHA3_256, 32, false},
+	oidSHA3_384: {oidSHA3_384, "SHA3-384", crypto.SHA3_384, 48, false},
+	oidSHA3_512: {oidSHA3_512, "SHA3-512", crypto.SHA3_512, 64, false},
+	oidSHAKE256: {oidSHAKE256, "SHAKE256", 0, 64, false},
+}
+
+var errUnsupportedDigest = errors.New("unsupported digest algorithm")
+
+// digestFor resolves a digest AlgorithmIdentifier. MD5 is refused: collisions are practical.
+func digestFor(oid string, params *node) (digestAlg, error) {
+	if oid == oidSHAKE256Len {
+		bits := 512
+		if params != nil {
+			v, err := params.smallInt()
+			if err != nil || v <= 0 || v > 4096 || v%8 != 0 {
+				return digestAlg{}, fmt.Errorf("%w: bad SHAKE256 length", errUnsupportedDigest)
+			}
+			bits = v
+		}
+		return digestAlg{oidSHAKE256Len, "SHAKE256", 0, bits / 8, false}, nil
+	}
+	d, ok := digestAlgs[oid]
+	if !ok {
+		// Some old signers put the signature algorithm (sha1WithRSAEncryption…) where the digest
+		// algorithm belongs; its hash is unambiguous.
+		if s, isSig := sigSchemes[oid]; isSig && s.digest != "" && oid != oidEd25519 {
+			return digestAlgs[s.digest], nil
+		}
+		return d, fmt.Errorf("%w: %s", errUnsupportedDigest, oid)
+	}
+	if oid == oidMD5 {
+		return d, fmt.Errorf("%w: MD5 is not accepted", errUnsupportedDigest)
+	}
+	return d, nil
+}
+
+// sigScheme is what a SignerInfo's signatureAlgorithm says: the key type it needs, the padding,
+// and the hash it fixes (empty when the digestAlgorithm decides).
+type sigScheme struct {
+	key    string // "rsa", "ecdsa", "ed25519", "ed448"
+	pss    bool
+	plain  bool   // ECDSA r||s (BSI TR-03111) instead of DER
+	digest string // OID of the hash the algorithm fixes, or ""
+}
+
+var sigSchemes = map[string]sigScheme{
+	oidRSA:                    {key: "rsa"},
+	"1.2.840.113549.1.1.5":    {key: "rsa", digest: oidSHA1},
+	"1.2.840.113549.1.1.14":   {key: "rsa", digest: oidSHA224},
+	"1.2.840.113549.1.1.11":   {key: "rsa", digest: oidSHA256},
+	"1.2.840.113549.1.1.12":   {key: "rsa", digest: oidSHA384},
+	"1.2.840.113549.1.1.13":   {key: "rsa", digest: oidSHA512},
+	"2.16.840.1.101.3.4.3.13": {key: "rsa", digest: oidSHA3_224},
+	"2.16.840.1.101.3.4.3.14": {key: "rsa", digest: oidSHA3_256},
+	"2.16.840.1.101.3.4.3.15": {key: "rsa", digest: oidSHA3_384},
+	"2.16.840.1.101.3.4.3.16": {key: "rsa", digest: oidSHA3_512},
+	oidRSAPSS:                 {key: "rsa", pss: true},
+	oidECKey:                  {key: "ecdsa"},
+	"1.2.840.10045.4.1":       {key: "ecdsa", digest: oidSHA1},
+	"1.2.840.10045.4.3.1":     {key: "ecdsa", digest: oidSHA224},
+	"1.2.840.10045.4.3.2":     {key: "ecdsa", digest: oidSHA256},
+	"1.2.840.10045.4.3.3":     {key: "ecdsa", digest: oidSHA384},
+	"1.2.840.10045.4.3.4":     {key: "ecdsa", digest: oidSHA512},
+	"2.16.840.1.101.3.4.3.9":  {key: "ecdsa", digest: oidSHA3_224},
+	"2.16.840.1.101.3.4.3.10": {key: "ecdsa", digest: oidSHA3_256},
+	"2.16.840.1.101.3.4.3.11": {key: "ecdsa", digest: oidSHA3_384},
+	"2.16.840.1.101.3.4.3.12": {key: "ecdsa", digest: oidSHA3_512},
+	"0.4.0.127.0.7.1.1.4.1.1": {key: "ecdsa", plain: true, digest: oidSHA1},
+	"0.4.0.127.0.7.1.1.4.1.2": {key: "ecdsa", plain: true, digest: oidSHA224},
+	"0.4.0.127.0.7.1.1.4.1.3": {key: "ecdsa", plain: true, digest: oidSHA256},
+	"0.4.0.127.0.7.1.1.4.1.4": {key: "ecdsa", plain: true, digest: oidSHA384},
+	"0.4.0.127.0.7.1.1.4.1.5": {key: "ecdsa", plain: true, digest: oidSHA512},
+	oidEd25519:                {key: "ed25519", digest: oidSHA512},
+	oidEd448:                  {key: "ed448"},
+}
+
+// publicKey is a signer's key: the Go key where the standard library parses it, the raw Ed448 key
+// otherwise.
+type publicKey struct {
+	alg   string // "rsa", "ecdsa", "ed25519", "ed448", or the SPKI OID when unknown
+	rsa   *rsa.PublicKey
+	ec    *ecdsa.PublicKey
+	ed    ed25519.PublicKey
+	ed448 ed448.PublicKey
+}
+
+func (k publicKey) describe() string {
+	switch k.alg {
+	case "rsa":
+		return fmt.Sprintf("RSA-%d", k.rsa.N.BitLen())
+	case "ecdsa":
+		return "ECDSA-" + curveLabel(k.ec.Curve)
+	case "ed25519":
+		return "Ed25519"
+	case "ed448":
+		return "Ed448"
+	}
+	return k.alg
+}
+
+func curveLabel(c elliptic.Curve) string {
+	switch c {
+	case elliptic.P256():
+		return "P256"
+	case elliptic.P384():
+		return "P384"
+	case elliptic.P521():
+		return "P521"
+	}
+	return c.Params().Name
+}
+
+var errSignature = errors.New("signature does not verify")
+
+// signedInput is what a signature covers: the message itself (signed attributes) or, when the
+// message is a large byte range, only a way to digest it.
+type signedInput struct {
+	msg    []byte
+	digest func(d digestAlg) ([]byte, error)
+}
+
+func (in signedInput) sum(d digestAlg) ([]byte, error) {
+	if in.msg != nil || in.digest == nil {
+		h := d.New()
+		h.Write(in.msg)
+		return h.Sum(nil), nil
+	}
+	return in.digest(d)
+}
+
+// verifySignatureValue checks sig over in with the SignerInfo's digest and signature algorithms.
+// It returns the algorithm's display name (e.g. ECDSA-P256-SHA256). The declared algorithm must
+// fit the key, and a hash fixed by the signature algorithm must equal the digestAlgorithm.
+func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig digestAlg, sig []byte, in signedInput) (string, error) {
+	scheme, ok := sigSchemes[sigOID]
+	if !ok {
+		return "", fmt.Errorf("unsupported signature algorithm %s", sigOID)
+	}
+	if scheme.key != key.alg {
+		return "", fmt.Errorf("signature algorithm %s does not fit the signer's %s key", sigOID, key.describe())
+	}
+	if scheme.digest != "" && scheme.digest != dig.oid {
+		fixed := digestAlgs[scheme.digest]
+		return "", fmt.Errorf("signature algorithm declares %s but the digest algorithm is %s", fixed.name, dig.name)
+	}
+	switch key.alg {
+	case "rsa":
+		name := "RSA-" + dig.name
+		if scheme.pss {
+			name = "RSA-PSS-" + dig.name
+			opts, err := pssOptions(sigParams, dig)
+			if err != nil {
+				return name, err
+			}
+			h, err := in.sum(dig)
+			if err != nil {
+				return name, err
+			}
+			return name, verifyPSS(key.rsa, dig, h, sig, opts.SaltLength)
+		}
+		h, err := in.sum(dig)
+		if err != nil {
+			return name, err
+		}
+		return name, verifyPKCS1v15(key.rsa, dig, h, sig)
+	case "ecdsa":
+		name := "ECDSA-" + curveLabel(key.ec.Curve) + "-" + dig.name
+		h, err := in.sum(dig)
+		if err != nil {
+			return name, err
+		}
+		if scheme.plain {
+			n := (key.ec.Curve.Params().BitSize + 7) / 8
+			if len(sig) != 2*n {
+				return name, errSignature
+			}
+			r := new(big.Int).SetBytes(sig[:n])
+			s := new(big.Int).SetBytes(sig[n:])
+			if !ecdsa.Verify(key.ec, h, r, s) {
+				return name, errSignature
+			}
+			return name, nil
+		}
+		if !ecdsa.VerifyASN1(key.ec, h, sig) {
+			return name, errSignature
+		}
+		return name, nil
+	case "ed25519":
+		if in.msg == nil {
+			return "Ed25519", errors.New("Ed25519 without signed attributes over a byte range is not supported")
+		}
+		if !ed25519.Verify(key.ed, in.msg, sig) {
+			return "Ed25519", errSignature
+		}
+		return "Ed25519", nil
+	case "ed448":
+		if dig.oid != oidSHAKE256 && dig.oid != oidSHAKE256Len {
+			return "Ed448", fmt.Errorf("Ed448 requires SHAKE256 as digest algorithm, not %s", dig.name)
+		}
+		if in.msg == nil {
+			return "Ed448", errors.New("Ed448 without signed attributes over a byte range is not supported")
+		}
+		if !ed448.Verify(key.ed448, in.msg, sig, "") {
+			return "Ed448", errSignature
+		}
+		return "Ed448-SHAKE256", nil
+	}
+	return "", fmt.Errorf("unsupported key algorithm %s", key.alg)
+}
+
+// verifyPKCS1v15 opens the RSA value and compares the DigestInfo it holds: the algorithm in the
+// DigestInfo must be the declared digest (NULL parameters or none), the digest must match.
+func verifyPKCS1v15(pub *rsa.PublicKey, dig digestAlg, h []byte, sig []byte) error {
+	k := (pub.N.BitLen() + 7) / 8
+	m, err := rsaPublic(pub, sig)
+	if err != nil {
+		return err
+	}
+	em := m.FillBytes(make([]byte, k))
+	if len(em) < 11 || em[0] != 0 || em[1] != 1 {
+		return errSignature
+	}
+	i := 2
+	for i < len(em) && em[i] == 0xff {
+		i++
+	}
+	if i < 10 || i >= len(em) || em[i] != 0 {
+		return errSignature
+	}
+	di, rest, err := parseBER(em[i+1:])
+	if err != nil || len(rest) != 0 || !di.is(0, tagSequence) || len(di.children) != 2 {
+		return errSignature
+	}
+	oid, params, err := di.children[0].algorithm()
+	if err != nil || oid != dig.oid || (params != nil && !params.is(0, tagNull)) {
+		return fmt.Errorf("%w: the RSA value holds a different digest algorithm than declared", errSignature)
+	}
+	if !di.children[1].is(0, tagOctetString) || !bytes.Equal(di.children[1].content, h) {
+		return errSignature
+	}
+	return nil
+}
+
+// pssOptions reads RSASSA-PSS-params: the hash must be the digest algorithm, MGF1 must use the
+// same hash, trailer field 1.
+func pssOptions(params *node, dig digestAlg) (*rsa.PSSOptions, error) {
+	hashOID, mgfHash, salt, trailer := oidSHA1, oidSHA1, 20, 1
+	if params != nil && params.is(0, tagSequence) {
+		for i := range params.children {
+			c := &params.children[i]
+			if c.class != 2 || len(c.children) != 1 {
+				return nil, errors.New("malformed RSASSA-PSS parameters")
+			}
+			v := &c.children[0]
+			switch c.tag {
+			case 0:
+				o, _, err := v.algorithm()
+				if err != nil {
+					return nil, err
+				}
+				hashOID = o
+			case 1:
+				o, p, err := v.algorithm()
+				if err != nil || o != oidMGF1 || p == nil {
+					return nil, errors.New("RSASSA-PSS mask generation is not MGF1")
+				}
+				mo, _, err := p.algorithm()
+				if err != nil {
+					return nil, err
+				}
+				mgfHash = mo
+			case 2:
+				n, err := v.smallInt()
+				if err != nil || n < 0 || n > 1024 {
+					return nil, errors.New("bad RSASSA-PSS salt length")
+				}
+				salt = n
+			case 3:
+				n, err := v.smallInt()
+				if err != nil {
+					return nil, err
+				}
+				trailer = n
+			}
+		}
+	} else if params != nil && !params.is(0, tagNull) {
+		return nil, errors.New("malformed RSASSA-PSS parameters")
+	}
+	if hashOID != dig.oid {
+		return nil, fmt.Errorf("RSASSA-PSS hash %s differs from digest algorithm %s", hashOID, dig.name)
+	}
+	if mgfHash != hashOID {
+		return nil, errors.New("RSASSA-PSS MGF1 hash differs from the message hash")
+	}
+	if trailer != 1 {
+		return nil, errors.New("RSASSA-PSS trailer field is not 1")
+	}
+	if dig.ch == 0 {
+		return nil, errors.New("RSASSA-PSS with this digest is not supported")
+	}
+	return &rsa.PSSOptions{SaltLength: salt, Hash: dig.ch}, nil
+}
+
+// rsaPublic is the RSA public operation s^e mod n. It is done here with math/big rather than
+// crypto/rsa because the standard library refuses public exponents above 2^31-1, which real
+// signing certificates (corpus 34) use; verification with a large e is still sound.
+func rsaPublic(pub *rsa.PublicKey, sig []byte) (*big.Int, error) {
+	k := (pub.N.BitLen() + 7) / 8
+	if len(sig) != k || pub.E < 3 || pub.N.BitLen() < 1024 || pub.N.BitLen() > 16384 {
+		return nil, errSignature
+	}
+	c := new(big.Int).SetBytes(sig)
+	if c.Cmp(pub.N) >= 0 {
+		return nil, errSignature
+	}
+	return new(big.Int).Exp(c, big.NewInt(int64(pub.E)), pub.N), nil
+}
+
+// verifyPSS is EMSA-PSS-VERIFY (RFC 8017 §9.1.2) with MGF1 over the same hash.
+func verifyPSS(pub *rsa.PublicKey, dig digestAlg, mHash, sig []byte, sLen int) error {
+	m, err := rsaPublic(pub, sig)
+	if err != nil {
+		return err
+	}
+	emBits := pub.N.BitLen() - 1
+	emLen := (emBits + 7) / 8
+	if m.BitLen() > emBits {
+		return errSignature
+	}
+	em := m.FillBytes(make([]byte, emLen))
+	hLen := dig.size
+	if sLen < 0 || emLen < hLen+sLen+2 || em[emLen-1] != 0xbc {
+		return errSignature
+	}
+	masked := em[:emLen-hLen-1]
+	hv := em[emLen-hLen-1 : emLen-1]
+	topMask := byte(0xff >> (8*emLen - emBits))
+	if masked[0]&^topMask != 0 {
+		return errSignature
+	}
+	db := make([]byte, len(masked))
+	copy(db, masked)
+	var counter [4]byte
+	for done := 0; done < len(db); {
+		h := dig.New()
+		h.Write(hv)
+		h.Write(counter[:])
+		for _, b := range h.Sum(nil) {
+			if done < len(db) {
+				db[done] ^= b
+				done++
+			}
+		}
+		for i := 3; i >= 0; i-- {
+			counter[i]++
+			if counter[i] != 0 {
+				break
+			}
+		}
+	}
+	db[0] &= topMask
+	ps := emLen - hLen - sLen - 2
+	for _, b := range db[:ps] {
+		if b != 0 {
+			return errSignature
+		}
+	}
+	if db[ps] != 1 {
+		return errSignature
+	}
+	h := dig.New()
+	h.Write(make([]byte, 8))
+	h.Write(mHash)
+	h.Write(db[len(db)-sLen:])
+	if !bytes.Equal(h.Sum(nil), hv) {
+		return errSignature
+	}
+	return nil
+}

@@ -1,0 +1,184 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"math/big"
+
+	"github.com/cloudflare/circl/sign/ed448"
+)
+
+// certInfo is a certificate from a CMS blob or the PDF's DSS. The standard library parses most of
+// them; the fields we need for signer lookup and signature checks are also read by our own
+// minimal parser, so that an Ed448 key or an odd-but-harmless encoding does not make a signature
+// unverifiable.
+type certInfo struct {
+	raw       []byte
+	x         *x509.Certificate // nil when crypto/x509 refuses it
+	issuerRaw []byte
+	subjRaw   []byte
+	serial    *big.Int
+	ski       []byte
+	key       publicKey
+	keyErr    error
+}
+
+func parseCertInfo(raw []byte) (*certInfo, error) {
+	c := &certInfo{raw: raw}
+	n, err := parseBERStrict(raw)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse certificate: %w", err)
+	}
+	if !n.is(0, tagSequence) || len(n.children) < 3 || !n.children[0].is(0, tagSequence) {
+		return nil, fmt.Errorf("failed to parse certificate: %w", errBER)
+	}
+	tbs := n.children[0].children
+	i := 0
+	if len(tbs) > 0 && tbs[0].is(2, 0) {
+		i++
+	}
+	if len(tbs) < i+6 {
+		return nil, fmt.Errorf("failed to parse certificate: %w: short TBSCertificate", errBER)
+	}
+	if c.serial, err = tbs[i].integer(); err != nil {
+		return nil, fmt.Errorf("failed to parse certificate serial: %w", err)
+	}
+	c.issuerRaw = tbs[i+2].raw
+	c.subjRaw = tbs[i+4].raw
+	spki := tbs[i+5]
+	for _, e := range tbs[i+6:] {
+		if e.is(2, 3) && len(e.children) == 1 {
+			for _, ext := range e.children[0].children {
+				if len(ext.children) >= 2 {
+					if oid, _ := ext.children[0].oid(); oid == "2.5.29.14" {
+						v := ext.children[len(ext.children)-1]
+						if sk, _, err := parseBER(v.content); err == nil && sk.is(0, tagOctetString) {
+							c.ski = sk.content
+						}
+					}
+				}
+			}
+		}
+	}
+	if x, err := x509.ParseCertificate(raw); err == nil {
+		c.x = x
+		if len(c.ski) == 0 {
+			c.ski = x.SubjectKeyId
+		}
+	}
+	c.key, c.keyErr = parseKey(c.x, &spki)
+	return c, nil
+}
+
+func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
+	if x != nil {
+		switch k := x.PublicKey.(type) {
+		case *rsa.PublicKey:
+			return publicKey{alg: "rsa", rsa: k}, nil
+		case *ecdsa.PublicKey:
+			return publicKey{alg: "ecdsa", ec: k}, nil
+		case ed25519.PublicKey:
+			return publicKey{alg: "ed25519", ed: k}, nil
+		}
+	}
+	if !spki.is(0, tagSequence) || len(spki.children) != 2 {
+		return publicKey{}, fmt.Errorf("malformed SubjectPublicKeyInfo")
+	}
+	oid, _, err := spki.children[0].algorithm()
+	if err != nil {
+		return publicKey{}, err
+	}
+	bits := spki.children[1].content
+	if len(bits) > 0 {
+		bits = bits[1:]
+	}
+	switch oid {
+	case oidEd448:
+		if len(bits) != ed448.PublicKeySize {
+			return publicKey{}, fmt.Errorf("bad Ed448 key length %d", len(bits))
+		}
+		return publicKey{alg: "ed448", ed448: ed448.PublicKey(bits)}, nil
+	case oidRSA, oidRSAPSS:
+		var k struct {
+			N *big.Int
+			E int
+		}
+		if _, err := asn1.Unmarshal(bits, &k); err != nil || k.N.Sign() <= 0 || k.E < 3 {
+			return publicKey{}, fmt.Errorf("malformed RSA key")
+		}
+		return publicKey{alg: "rsa", rsa: &rsa.PublicKey{N: k.N, E: k.E}}, nil
+	}
+	return publicKey{alg: oid}, fmt.Errorf("unsupported public key algorithm %s", oid)
+}
+
+// subject names for the report.
+func (c *certInfo) subject() pkix.Name {
+	if c.x != nil {
+		return c.x.Subject
+	}
+	var rdn pkix.RDNSequence
+	var n pkix.Name
+	if _, err := asn1.Unmarshal(c.subjRaw, &rdn); err == nil {
+		n.FillFromRDNSequence(&rdn)
+	}
+	return n
+}
+
+func (c *certInfo) issuer() pkix.Name {
+	if c.x != nil {
+		return c.x.Issuer
+	}
+	var rdn pkix.RDNSequence
+	var n pkix.Name
+	if _, err := asn1.Unmarshal(c.issuerRaw, &rdn); err == nil {
+		n.FillFromRDNSequence(&rdn)
+	}
+	return n
+}
+
+func (c *certInfo) matchIssuerSerial(issuer []byte, serial *big.Int) bool {
+	if c.serial.Cmp(serial) != 0 {
+		return false
+	}
+	if bytes.Equal(c.issuerRaw, issuer) {
+		return true
+	}
+	// Same name, different string encodings (PrintableString vs UTF8String) are still the same
+	// issuer by RFC 5280's comparison rules; compare the parsed forms.
+	var a, b pkix.RDNSequence
+	if _, err := asn1.Unmarshal(c.issuerRaw, &a); err != nil {
+		return false
+	}
+	if _, err := asn1.Unmarshal(issuer, &b); err != nil {
+		return false
+	}
+	return a.String() == b.String()
+}
+
+func (c *certInfo) matchSKI(ski []byte) bool {
+	if len(ski) == 0 {
+		return false
+	}
+	if bytes.Equal(c.ski, ski) {
+		return true
+	}
+	// RFC 5280 method 1 for certificates without the extension.
+	if c.x != nil && len(c.ski) == 0 {
+		var spki struct {
+			Alg asn1.RawValue
+			Key asn1.BitString
+		}
+		if _, err := asn1.Unmarshal(c.x.RawSubjectPublicKeyInfo, &spki); err == nil {
+			s := sha1.Sum(spki.Key.Bytes)
+			return bytes.Equal(s[:], ski)
+		}
+	}
+	return false
+}

@@ -1,0 +1,384 @@
+package verify
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+)
+
+// signedData is a parsed CMS SignedData (RFC 5652 §5).
+type signedData struct {
+	eContentType string
+	eContent     []byte
+	hasEContent  bool
+	certs        []*certInfo
+	badCerts     int
+	crls         [][]byte
+	signers      []*signerInfo
+}
+
+type signerInfo struct {
+	sidIssuer []byte
+	sidSerial *big.Int
+	sidSKI    []byte
+
+	digestOID    string
+	digestParams *node
+
+	signedAttrs    *node // the [0] IMPLICIT SET, nil when absent
+	signedAttrsRaw [][]byte
+	attrs          map[string][]node
+
+	sigOID    string
+	sigParams *node
+	signature []byte
+
+	unsigned map[string][]node
+}
+
+// Limits on CMS blobs: /Contents are rarely above 64 KB; LTV data in the attribute can be large.
+const maxCMSSize = 16 << 20
+
+func parseContentInfo(b []byte) (*signedData, error) {
+	if len(b) > maxCMSSize {
+		return nil, fmt.Errorf("CMS of %d bytes is larger than the %d limit", len(b), maxCMSSize)
+	}
+	// Bytes after the ContentInfo are tolerated: they lie in the excluded gap and are not signed
+	// content; the ByteRange checks already pin the gap to the /Contents string.
+	ci, _, err := parseBER(b)
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse CMS: %w", err)
+	}
+	if !ci.is(0, tagSequence) || len(ci.children) < 2 {
+		return nil, fmt.Errorf("failed to parse CMS: %w: not a ContentInfo", errBER)
+	}
+	ct, err := ci.children[0].oid()
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse CMS content type: %w", err)
+	}
+	if ct != oidSignedData {
+		return nil, fmt.Errorf("CMS content type %s is not SignedData", ct)
+	}
+	wrap := &ci.children[1]
+	if !wrap.is(2, 0) || len(wrap.children) != 1 {
+		return nil, fmt.Errorf("failed to parse CMS: %w: bad [0] content", errBER)
+	}
+	return parseSignedData(&wrap.children[0])
+}
+
+func parseSignedData(sd *node) (*signedData, error) {
+	if !sd.is(0, tagSequence) || len(sd.children) < 4 {
+		return nil, fmt.Errorf("failed to parse SignedData: %w", errBER)
+	}
+	out := &signedData{}
+	ch := sd.children
+	// version, digestAlgorithms SET, encapContentInfo
+	eci := &ch[2]
+	if !eci.is(0, tagSequence) || len(eci.children) < 1 {
+		return nil, fmt.Errorf("failed to parse EncapsulatedContentInfo: %w", errBER)
+	}
+	var err error
+	if out.eContentType, err = eci.children[0].oid(); err != nil {
+		return nil, fmt.Errorf("failed to parse eContentType: %w", err)
+	}
+	if len(eci.children) > 1 {
+		w := &eci.children[1]
+		if !w.is(2, 0) || len(w.children) != 1 {
+			return nil, fmt.Errorf("failed to parse eContent: %w", errBER)
+		}
+		out.hasEContent = true
+		if w.children[0].is(0, tagOctetString) {
+			out.eContent = w.children[0].bytes()
+		} else {
+			// PKCS#7 v1.5 allowed any type here; the signed content is then its value bytes.
+			out.eContent = w.children[0].content
+		}
+	}
+	i := 3
+	for ; i < len(ch)-1; i++ {
+		switch {
+		case ch[i].is(2, 0):
+			for _, c := range ch[i].children {
+				if !c.is(0, tagSequence) {
+					continue // attribute certificates and other formats are not used for PDF signing
+				}
+				ci, err := parseCertInfo(c.raw)
+				if err != nil {
+					out.badCerts++
+					continue
+				}
+				out.certs = append(out.certs, ci)
+			}
+		case ch[i].is(2, 1):
+			for _, c := range ch[i].children {
+				out.crls = append(out.crls, c.raw)
+			}
+		default:
+			return nil, fmt.Errorf("failed to parse SignedData: %w: unexpected element", errBER)
+		}
+	}
+	sis := &ch[len(ch)-1]
+	if !sis.is(0, tagSet) {
+		return nil, fmt.Errorf("failed to parse SignerInfos: %w", errBER)
+	}
+	for k := range sis.children {
+		si, err := parseSignerInfo(&sis.children[k])
+		if err != nil {
+			return nil, err
+		}
+		out.signers = append(out.signers, si)
+	}
+	if len(out.signers) == 0 {
+		return nil, errors.New("CMS has no SignerInfo")
+	}
+	return out, nil
+}
+
+func parseSignerInfo(n *node) (*signerInfo, error) {
+	if !n.is(0, tagSequence) || len(n.children) < 5 {
+		return nil, fmt.Errorf("failed to parse SignerInfo: %w", errBER)
+	}
+	si := &signerInfo{attrs: map[string][]node{}, unsigned: map[string][]node{}}
+	ch := n.children
+	sid := &ch[1]
+	switch {
+	case sid.is(0, tagSequence) && len(sid.children) == 2:
+		si.sidIssuer = sid.children[0].raw
+		s, err := sid.children[1].integer()
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse signer serial: %w", err)
+		}
+		si.sidSerial = s
+	case sid.is(2, 0):
+		si.sidSKI = sid.bytes()
+	default:
+		return nil, fmt.Errorf("failed to parse SignerIdentifier: %w", errBER)
+	}
+	var err error
+	if si.digestOID, si.digestParams, err = ch[2].algorithm(); err != nil {
+		return nil, fmt.Errorf("failed to parse digestAlgorithm: %w", err)
+	}
+	i := 3
+	if ch[i].is(2, 0) {
+		si.signedAttrs = &ch[i]
+		if err := readAttrs(si.signedAttrs, si.attrs); err != nil {
+			return nil, err
+		}
+		i++
+	}
+	if i+1 >= len(ch) {
+		return nil, fmt.Errorf("failed to parse SignerInfo: %w: short", errBER)
+	}
+	if si.sigOID, si.sigParams, err = ch[i].algorithm(); err != nil {
+		return nil, fmt.Errorf("failed to parse signatureAlgorithm: %w", err)
+	}
+	if !ch[i+1].is(0, tagOctetString) {
+		return nil, fmt.Errorf("failed to parse signature value: %w", errBER)
+	}
+	si.signature = ch[i+1].bytes()
+	if i+2 < len(ch) && ch[i+2].is(2, 1) {
+		if err := readAttrs(&ch[i+2], si.unsigned); err != nil {
+			return nil, err
+		}
+	}
+	return si, nil
+}
+
+func readAttrs(set *node, into map[string][]node) error {
+	for k := range set.children {
+		a := &set.children[k]
+		if !a.is(0, tagSequence) || len(a.children) != 2 || !a.children[1].is(0, tagSet) {
+			return fmt.Errorf("failed to parse attribute: %w", errBER)
+		}
+		oid, err := a.children[0].oid()
+		if err != nil {
+			return err
+		}
+		if _, dup := into[oid]; dup {
+			return fmt.Errorf("attribute %s appears twice", oid)
+		}
+		into[oid] = a.children[1].children
+	}
+	return nil
+}
+
+// signedAttrBytes returns the encodings a signature over the signed attributes may have been
+// made over: the bytes as written with the [0] tag replaced by SET (RFC 5652 §5.4), and the DER
+// re-encoding when the signer wrote BER or an unsorted SET OF.
+func (si *signerInfo) signedAttrBytes() [][]byte {
+	a := si.signedAttrs
+	var out [][]byte
+	if !a.indefinite {
+		b := append([]byte(nil), a.raw...)
+		b[0] = 0x31
+		out = append(out, b)
+	}
+	cp := *a
+	cp.class, cp.tag = 0, tagSet
+	d := cp.der()
+	if len(out) == 0 || !bytes.Equal(d[1:], out[0][1:]) {
+		if len(d) > 0 {
+			d = append([]byte(nil), d...)
+			d[0] = 0x31
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// cmsResult is what verifying one SignerInfo found.
+type cmsResult struct {
+	cert        *certInfo
+	algorithm   string
+	digest      digestAlg
+	signingTime time.Time // signingTime attribute, zero if none
+	problems    []string  // integrity failures: any one makes the signature invalid
+	notes       []string  // remarks that do not change the verdict
+}
+
+func (r *cmsResult) fail(format string, args ...any) {
+	r.problems = append(r.problems, fmt.Sprintf(format, args...))
+}
+
+// findSigner picks the certificate the SignerIdentifier names.
+func (sd *signedData) findSigner(si *signerInfo, extra []*certInfo) *certInfo {
+	for _, pool := range [][]*certInfo{sd.certs, extra} {
+		for _, c := range pool {
+			if si.sidSerial != nil && c.matchIssuerSerial(si.sidIssuer, si.sidSerial) {
+				return c
+			}
+			if si.sidSKI != nil && c.matchSKI(si.sidSKI) {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// verifySigner checks one SignerInfo over content: content is the data the signature is about
+// (the ByteRange, or the eContent when the CMS encapsulates it). contentDigest computes the digest
+// of that data with a given algorithm.
+func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCerts []*certInfo) *cmsResult {
+	r := &cmsResult{}
+	cert := sd.findSigner(si, extraCerts)
+	if cert == nil {
+		r.fail("the signer's certificate is not in the signature")
+		return r
+	}
+	r.cert = cert
+	if cert.keyErr != nil {
+		r.fail("signer key: %v", cert.keyErr)
+		return r
+	}
+	dig, err := digestFor(si.digestOID, si.digestParams)
+	if err != nil {
+		r.fail("%v", err)
+		return r
+	}
+	r.digest = dig
+	if dig.weak {
+		r.notes = append(r.notes, dig.name+" is a weak digest algorithm")
+	}
+	if si.signedAttrs == nil {
+		alg, err := verifySignatureValue(cert.key, si.sigOID, si.sigParams, dig, si.signature, content)
+		r.algorithm = alg
+		if err != nil {
+			r.fail("signature value: %v", err)
+		}
+		return r
+	}
+	// Signed attributes: messageDigest over the content, content-type consistent, signature over
+	// the attributes.
+	md, ok := si.attrs[oidAttrMsgDigest]
+	if !ok || len(md) != 1 || !md[0].is(0, tagOctetString) {
+		r.fail("the messageDigest attribute is missing or malformed")
+		return r
+	}
+	want, err := content.sum(dig)
+	if err != nil {
+		r.fail("digest: %v", err)
+		return r
+	}
+	if subtle.ConstantTimeCompare(md[0].bytes(), want) != 1 {
+		r.fail("the messageDigest attribute does not match the signed bytes")
+	}
+	if ct, ok := si.attrs[oidAttrContentType]; ok {
+		if len(ct) != 1 {
+			r.fail("the content-type attribute is malformed")
+		} else if o, err := ct[0].oid(); err != nil || o != sd.eContentType {
+			r.fail("the content-type attribute does not match the encapsulated content type")
+		}
+	}
+	if st, ok := si.attrs[oidAttrSigningTime]; ok && len(st) == 1 {
+		if t, err := st[0].timeValue(); err == nil {
+			r.signingTime = t
+		}
+	}
+	var sigErr error
+	for _, msg := range si.signedAttrBytes() {
+		r.algorithm, sigErr = verifySignatureValue(cert.key, si.sigOID, si.sigParams, dig, si.signature, signedInput{msg: msg})
+		if sigErr == nil || !errors.Is(sigErr, errSignature) {
+			break
+		}
+	}
+	if sigErr != nil {
+		r.fail("signature value: %v", sigErr)
+	}
+	if err := checkSigningCertAttr(si, cert); err != nil {
+		r.fail("%v", err)
+	}
+	return r
+}
+
+// checkSigningCertAttr binds the signer certificate through ESS signing-certificate(-v2) when the
+// attribute is present (RFC 5035): the first ESSCertID's hash must be the signer certificate's.
+func checkSigningCertAttr(si *signerInfo, cert *certInfo) error {
+	for _, oid := range []string{oidAttrSigningCert2, oidAttrSigningCert} {
+		vals, ok := si.attrs[oid]
+		if !ok {
+			continue
+		}
+		if len(vals) != 1 || !vals[0].is(0, tagSequence) || len(vals[0].children) == 0 ||
+			!vals[0].children[0].is(0, tagSequence) || len(vals[0].children[0].children) == 0 {
+			return errors.New("the signing-certificate attribute is malformed")
+		}
+		certs := &vals[0].children[0]
+		first := &certs.children[0]
+		var d digestAlg
+		var hashNode *node
+		if oid == oidAttrSigningCert {
+			d = digestAlgs[oidSHA1]
+			hashNode = &first.children[0]
+		} else {
+			d = digestAlgs[oidSHA256]
+			k := 0
+			if first.children[0].is(0, tagSequence) {
+				ho, hp, err := first.children[0].algorithm()
+				if err != nil {
+					return errors.New("the signing-certificate-v2 attribute is malformed")
+				}
+				if d, err = digestFor(ho, hp); err != nil {
+					return fmt.Errorf("signing-certificate-v2: %w", err)
+				}
+				k = 1
+			}
+			if k >= len(first.children) {
+				return errors.New("the signing-certificate-v2 attribute is malformed")
+			}
+			hashNode = &first.children[k]
+		}
+		if !hashNode.is(0, tagOctetString) {
+			return errors.New("the signing-certificate attribute is malformed")
+		}
+		h := d.New()
+		h.Write(cert.raw)
+		if !bytes.Equal(h.Sum(nil), hashNode.content) {
+			return errors.New("the signing-certificate attribute names a different certificate than the signer's")
+		}
+		return nil
+	}
+	return nil
+}

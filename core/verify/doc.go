@@ -1,0 +1,47 @@
+// Package verify validates the signatures of a PDF file and reports, per signature, whether its
+// bytes are intact, what changed after it, who signed, whether the signer chains to a trusted
+// root, when it was signed (by a verified timestamp or only by the signer's clock) and whether the
+// certificate was revoked. The report's JSON form is the `sealctl verify --json` contract of
+// SPEC §7.
+//
+// # What it checks
+//
+//   - Every signature dictionary of every revision, including ones no field points to, and every
+//     document timestamp (SubFilter ETSI.RFC3161).
+//   - The ByteRange: four numbers, starting at 0, inside the file, a gap that is exactly the <hex>
+//     /Contents token of that very dictionary (compared by byte offsets from core/pdf's lexer, not
+//     by lengths), ending at the end of a revision, not overlapping another signature's gap.
+//   - The CMS, with our own code: digest over the ByteRange, messageDigest, the signature over the
+//     DER of the signed attributes, the signature algorithm against the key and the digest it
+//     declares, detached signatures without encapsulated content, signer by issuer+serial or by
+//     subject key identifier, every SignerInfo, signing-certificate(-v2) against the signer
+//     certificate; adbe.pkcs7.sha1 and adbe.x509.rsa_sha1 too. RSA PKCS#1 v1.5 and PSS, ECDSA
+//     (DER and plain r||s), Ed25519, Ed448 (cloudflare/circl) with SHAKE256; SHA-1, SHA-2, SHA-3.
+//   - Every later revision, object by object, against what the signature and DocMDP/FieldMDP allow
+//     (see changes.go); each change is named in the report.
+//   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
+//     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
+//     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.
+//
+// # Why not digitorus/pkcs7
+//
+// digitorus/pkcs7 (used by pdfsign's verify) is too lax for a verifier that must not be fooled:
+// it ignores the error of parsing the SignedData, derives the algorithm from the digest OID and
+// ignores the hash a signature algorithm declares (sha3-256WithRSA over a SHA-256 DigestInfo
+// passes), accepts an elliptic-curve OID as signature algorithm for an RSA key, accepts
+// encapsulated content in a detached signature, finds signers only by issuer and serial (not by
+// subject key identifier), re-sorts the signed attributes before verifying, and has no RSASSA-PSS,
+// plain ECDSA, Ed448 or SHA-3. crypto/rsa also refuses public exponents above 2^31-1, which real
+// certificates use. So the CMS structure is read by a small BER reader here and every signature is
+// checked with explicit algorithm rules.
+//
+// # What it refuses to do
+//
+//   - Trust a certificate because the PDF carries it: embedded certificates are only
+//     intermediates; anchors come from the TrustStore.
+//   - Go online unless Options.Online is set.
+//   - Read beyond its limits: files above Options.MaxFileSize, CMS blobs above 16 MB, ASN.1
+//     nesting beyond 64 levels; core/pdf's limits bound objects, streams and nesting. Hitting a
+//     limit is an error (sealctl exit 2), never a verdict of "valid".
+//   - Treat a failed check as an error: a broken signature is a result in the report.
+package verify

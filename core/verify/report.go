@@ -1,0 +1,217 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Verdicts and per-signature statuses (SPEC §7).
+const (
+	StatusValid     = "valid"
+	StatusUntrusted = "untrusted"
+	StatusModified  = "modified-after-signing"
+	StatusInvalid   = "invalid-signature"
+	StatusUnsigned  = "unsigned"
+)
+
+// Signature kinds.
+const (
+	KindApproval      = "approval"
+	KindCertification = "certification"
+	KindDocTimestamp  = "doc-timestamp"
+)
+
+// Report is the result of verifying one file. Its JSON form is the `sealctl verify --json`
+// contract of SPEC §7; do not add or rename JSON keys.
+type Report struct {
+	File       string      `json:"file"`
+	SHA256     string      `json:"sha256"`
+	Verdict    string      `json:"verdict"`
+	Signatures []Signature `json:"signatures"`
+}
+
+// Signature is the report for one signature or document timestamp.
+type Signature struct {
+	Index        int       `json:"index"`
+	Field        string    `json:"field"`
+	Kind         string    `json:"kind"`
+	Page         int       `json:"page"`
+	Rect         []float64 `json:"rect"`
+	Revision     int       `json:"revision"`
+	Revisions    int       `json:"revisions"`
+	Signer       Signer    `json:"signer"`
+	Integrity    string    `json:"integrity"`
+	ChangesAfter string    `json:"changes_after"`
+	Changes      []string  `json:"changes"`
+	Trust        string    `json:"trust"`
+	SigningTime  string    `json:"signing_time"`
+	TimeSource   string    `json:"time_source"`
+	Timestamp    Timestamp `json:"timestamp"`
+	Algorithm    string    `json:"algorithm"`
+	Revocation   string    `json:"revocation"`
+	LTV          bool      `json:"ltv"`
+	Status       string    `json:"status"`
+	Reasons      []string  `json:"reasons"`
+
+	// SignedRange is the [0, N) prefix of the file the signature covers when its ByteRange is
+	// well-formed (0 otherwise): what "view the signed version" shows.
+	SignedRange int64 `json:"-"`
+	// Coverage says how much of the file the signature covers: "entire-file",
+	// "entire-revision" or "unclear".
+	Coverage string `json:"-"`
+}
+
+// Signer identifies who signed, from the signer certificate.
+type Signer struct {
+	Name         string `json:"name"`
+	Organization string `json:"organization"`
+	ID           string `json:"id"`
+	Serial       string `json:"serial"`
+	Issuer       string `json:"issuer"`
+}
+
+// Timestamp describes the signature timestamp (or, for a document timestamp, the token itself).
+type Timestamp struct {
+	Present   bool   `json:"present"`
+	Valid     bool   `json:"valid"`
+	Authority string `json:"authority"`
+}
+
+// ExitCode maps a verdict to sealctl's exit status (SPEC §7): 0 valid, 1 invalid or modified,
+// 3 untrusted, 4 unsigned.
+func ExitCode(verdict string) int {
+	switch verdict {
+	case StatusValid:
+		return 0
+	case StatusUntrusted:
+		return 3
+	case StatusUnsigned:
+		return 4
+	}
+	return 1
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// Labels for the text form, from the manual's 文件验签 page.
+type labels struct {
+	file, verdict, signature, result, signer, signerID, org, issuer, serial, time, tsUsed, alg,
+	status, field, page, revision, kind, changes, revocation, ltv, reasons, yes, no string
+	verdicts map[string]string
+	kinds    map[string]string
+	source   map[string]string
+}
+
+var labelsZH = labels{
+	file: "文件", verdict: "验签结论", signature: "签章", result: "签章结果", signer: "签章人",
+	signerID: "签章人标识", org: "单位", issuer: "颁发者", serial: "证书序列号", time: "签名时间",
+	tsUsed: "是否使用时间戳", alg: "签名算法", status: "签名状态", field: "签名域", page: "页码",
+	revision: "版本", kind: "类型", changes: "签名后的修改", revocation: "吊销状态", ltv: "长期验证(LTV)",
+	reasons: "说明", yes: "是", no: "否",
+	verdicts: map[string]string{
+		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
+		StatusInvalid: "无效", StatusUnsigned: "未签名",
+	},
+	kinds:  map[string]string{KindApproval: "审批签名", KindCertification: "认证签名", KindDocTimestamp: "文档时间戳"},
+	source: map[string]string{"timestamp": "权威时间戳", "signer": "签名者本机时间"},
+}
+
+var labelsEN = labels{
+	file: "File", verdict: "Verdict", signature: "Signature", result: "Result", signer: "Signer",
+	signerID: "Signer ID", org: "Organization", issuer: "Issuer", serial: "Certificate serial",
+	time: "Signing time", tsUsed: "Timestamped", alg: "Algorithm", status: "Integrity", field: "Field",
+	page: "Page", revision: "Revision", kind: "Kind", changes: "Changes after signing",
+	revocation: "Revocation", ltv: "LTV", reasons: "Reasons", yes: "yes", no: "no",
+	verdicts: map[string]string{
+		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
+		StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
+	},
+	kinds:  map[string]string{KindApproval: "approval", KindCertification: "certification", KindDocTimestamp: "document timestamp"},
+	source: map[string]string{"timestamp": "trusted timestamp", "signer": "signer's clock"},
+}
+
+func labelsFor(lang string) labels {
+	if strings.HasPrefix(strings.ToLower(lang), "zh") {
+		return labelsZH
+	}
+	return labelsEN
+}
+
+// TextLines renders the report as labelled lines in lang ("zh" or "en").
+func (r *Report) TextLines(lang string) []string {
+	l := labelsFor(lang)
+	var out []string
+	add := func(k, v string) { out = append(out, fmt.Sprintf("  %s: %s", k, v)) }
+	out = append(out, fmt.Sprintf("%s: %s", l.file, r.File))
+	out = append(out, fmt.Sprintf("%s: %s", l.verdict, l.verdicts[r.Verdict]))
+	out = append(out, "SHA-256: "+r.SHA256)
+	for _, s := range r.Signatures {
+		out = append(out, "")
+		out = append(out, fmt.Sprintf("%s %d (%s)", l.signature, s.Index, l.kinds[s.Kind]))
+		add(l.result, l.verdicts[s.Status])
+		add(l.signer, s.Signer.Name)
+		if s.Signer.Organization != "" {
+			add(l.org, s.Signer.Organization)
+		}
+		if s.Signer.ID != "" {
+			add(l.signerID, s.Signer.ID)
+		}
+		add(l.issuer, s.Signer.Issuer)
+		add(l.serial, s.Signer.Serial)
+		t := s.SigningTime
+		if src := l.source[s.TimeSource]; src != "" && t != "" {
+			t += " (" + src + ")"
+		}
+		add(l.time, t)
+		ts := l.no
+		if s.Timestamp.Present {
+			ts = l.yes
+			if s.Timestamp.Authority != "" {
+				ts += " (" + s.Timestamp.Authority + ")"
+			}
+		}
+		add(l.tsUsed, ts)
+		add(l.alg, s.Algorithm)
+		add(l.status, s.Integrity)
+		add(l.revocation, s.Revocation)
+		ltv := l.no
+		if s.LTV {
+			ltv = l.yes
+		}
+		add(l.ltv, ltv)
+		if s.Field != "" {
+			add(l.field, s.Field)
+		}
+		if s.Page > 0 {
+			add(l.page, fmt.Sprintf("%d  [%g %g %g %g]", s.Page, s.Rect[0], s.Rect[1], s.Rect[2], s.Rect[3]))
+		}
+		add(l.revision, fmt.Sprintf("%d/%d", s.Revision, s.Revisions))
+		if len(s.Changes) > 0 {
+			add(l.changes, s.ChangesAfter)
+			for _, c := range s.Changes {
+				out = append(out, "    - "+c)
+			}
+		}
+		if len(s.Reasons) > 0 {
+			add(l.reasons, "")
+			for _, c := range s.Reasons {
+				out = append(out, "    - "+c)
+			}
+		}
+	}
+	return out
+}
+
+// WriteText writes the text form of r.
+func (r *Report) WriteText(w io.Writer, lang string) error {
+	_, err := io.WriteString(w, strings.Join(r.TextLines(lang), "\n")+"\n")
+	return err
+}

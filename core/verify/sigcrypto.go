@@ -1,0 +1,217 @@
+package verify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// SubFilters.
+const (
+	subCAdES     = "ETSI.CAdES.detached"
+	subPKCS7Det  = "adbe.pkcs7.detached"
+	subPKCS7SHA1 = "adbe.pkcs7.sha1"
+	subX509SHA1  = "adbe.x509.rsa_sha1"
+	subRFC3161   = "ETSI.RFC3161"
+)
+
+// rangeHasher digests the signed byte ranges of the file, once per algorithm.
+type rangeHasher struct {
+	r      io.ReaderAt
+	ranges [][2]int64 // [offset, length]
+	cache  map[string][]byte
+}
+
+func (h *rangeHasher) digest(d digestAlg) ([]byte, error) {
+	key := d.oid + fmt.Sprint(d.size)
+	if v, ok := h.cache[key]; ok {
+		return v, nil
+	}
+	hh := d.New()
+	buf := make([]byte, 1<<20)
+	for _, rg := range h.ranges {
+		off, n := rg[0], rg[1]
+		for n > 0 {
+			k := int64(len(buf))
+			if n < k {
+				k = n
+			}
+			m, err := h.r.ReadAt(buf[:k], off)
+			if int64(m) < k {
+				if err == nil {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, fmt.Errorf("failed to read signed bytes at %d: %w", off, err)
+			}
+			hh.Write(buf[:k])
+			off += k
+			n -= k
+		}
+	}
+	sum := hh.Sum(nil)
+	if h.cache == nil {
+		h.cache = map[string][]byte{}
+	}
+	h.cache[key] = sum
+	return sum, nil
+}
+
+func (h *rangeHasher) input() signedInput { return signedInput{digest: h.digest} }
+
+// cryptoCheck is the outcome of the cryptographic part of one PDF signature.
+type cryptoCheck struct {
+	sd          *signedData
+	cms         *cmsResult      // the reported signer
+	timestamp   *timestampCheck // signature timestamp, or the token of a document timestamp
+	problems    []string
+	notes       []string
+	certs       []*certInfo // every certificate the signature carries (signer, chain, TSA)
+	revocation  revocationData
+	signingTime time.Time // claimed (signingTime attribute)
+}
+
+// checkSignatureCrypto verifies the CMS (or PKCS#1 for adbe.x509.rsa_sha1) of a signature
+// dictionary whose byte ranges are already known to be well-formed.
+func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte, h *rangeHasher) *cryptoCheck {
+	cc := &cryptoCheck{}
+	if len(contents) == 0 {
+		cc.problems = append(cc.problems, "the signature value (/Contents) is empty")
+		return cc
+	}
+	switch subFilter {
+	case subX509SHA1:
+		return checkX509RSASHA1(contents, certEntry, h)
+	case subRFC3161:
+		tc, err := checkTimestampToken(contents, h.input())
+		if err != nil {
+			cc.problems = append(cc.problems, "document timestamp: "+err.Error())
+			return cc
+		}
+		cc.sd = tc.sd
+		cc.cms = tc.cms
+		cc.timestamp = tc
+		cc.problems = append(cc.problems, tc.problems...)
+		cc.problems = append(cc.problems, tc.cms.problems...)
+		cc.certs = tc.sd.certs
+		cc.revocation.crls = append(cc.revocation.crls, tc.sd.crls...)
+		return cc
+	case subCAdES, subPKCS7Det, subPKCS7SHA1, "":
+	default:
+		// Unknown SubFilters are checked as detached CMS when they parse as one; say so.
+		cc.notes = append(cc.notes, fmt.Sprintf("unknown SubFilter %q, checked as adbe.pkcs7.detached", subFilter))
+	}
+	sd, err := parseContentInfo(contents)
+	if err != nil {
+		cc.problems = append(cc.problems, err.Error())
+		return cc
+	}
+	cc.sd = sd
+	cc.certs = sd.certs
+	cc.revocation.crls = append(cc.revocation.crls, sd.crls...)
+	if sd.badCerts > 0 {
+		cc.notes = append(cc.notes, fmt.Sprintf("%d embedded certificates could not be parsed", sd.badCerts))
+	}
+	content := h.input()
+	if subFilter == subPKCS7SHA1 {
+		// The SHA-1 of the byte ranges is the encapsulated content, and the CMS signs that.
+		if sd.eContentType != oidData || !sd.hasEContent {
+			cc.problems = append(cc.problems, "adbe.pkcs7.sha1 signature without encapsulated content")
+			return cc
+		}
+		want, err := h.digest(digestAlgs[oidSHA1])
+		if err != nil {
+			cc.problems = append(cc.problems, err.Error())
+			return cc
+		}
+		if !bytes.Equal(sd.eContent, want) {
+			cc.problems = append(cc.problems, "the SHA-1 digest in the signature does not match the signed bytes")
+		}
+		content = signedInput{msg: sd.eContent}
+	} else {
+		if sd.hasEContent {
+			cc.problems = append(cc.problems, "a detached signature must not carry encapsulated content")
+			return cc
+		}
+		if sd.eContentType != oidData {
+			cc.problems = append(cc.problems, "the signed content type is not id-data")
+		}
+	}
+	if len(sd.signers) > 1 {
+		cc.notes = append(cc.notes, fmt.Sprintf("the CMS carries %d SignerInfos; all were checked", len(sd.signers)))
+	}
+	for i, si := range sd.signers {
+		r := sd.verifySigner(si, content, nil)
+		if i == 0 {
+			cc.cms = r
+			cc.signingTime = r.signingTime
+		}
+		for _, p := range r.problems {
+			if len(sd.signers) > 1 {
+				p = fmt.Sprintf("SignerInfo %d: %s", i+1, p)
+			}
+			cc.problems = append(cc.problems, p)
+		}
+		cc.notes = append(cc.notes, r.notes...)
+		if ri, ok := si.attrs[oidAttrAdbeRevInfo]; ok {
+			cc.revocation.add(parseAdbeRevInfo(ri))
+		}
+	}
+	si := sd.signers[0]
+	if tok, ok := si.unsigned[oidAttrTimestamp]; ok && len(tok) > 0 {
+		tc, err := checkTimestampToken(tok[0].raw, signedInput{msg: si.signature})
+		if err != nil {
+			cc.timestamp = &timestampCheck{problems: []string{err.Error()}, cms: &cmsResult{}}
+		} else {
+			cc.timestamp = tc
+			cc.certs = append(cc.certs, tc.sd.certs...)
+			cc.revocation.crls = append(cc.revocation.crls, tc.sd.crls...)
+		}
+	}
+	return cc
+}
+
+// checkX509RSASHA1 verifies the legacy adbe.x509.rsa_sha1 format: /Contents is a DER OCTET
+// STRING holding a PKCS#1 v1.5 RSA signature over the SHA-1 of the byte ranges, /Cert the
+// signer's certificate (first) and its chain.
+func checkX509RSASHA1(contents []byte, certEntry [][]byte, h *rangeHasher) *cryptoCheck {
+	cc := &cryptoCheck{}
+	if len(certEntry) == 0 {
+		cc.problems = append(cc.problems, "adbe.x509.rsa_sha1 signature without /Cert")
+		return cc
+	}
+	for _, raw := range certEntry {
+		c, err := parseCertInfo(raw)
+		if err != nil {
+			cc.problems = append(cc.problems, err.Error())
+			return cc
+		}
+		cc.certs = append(cc.certs, c)
+	}
+	n, err := parseBERStrict(contents)
+	if err != nil || !n.is(0, tagOctetString) {
+		cc.problems = append(cc.problems, "adbe.x509.rsa_sha1 /Contents is not an OCTET STRING")
+		return cc
+	}
+	signer := cc.certs[0]
+	r := &cmsResult{cert: signer, digest: digestAlgs[oidSHA1]}
+	cc.cms = r
+	if signer.key.alg != "rsa" {
+		r.fail("adbe.x509.rsa_sha1 requires an RSA key")
+	} else {
+		sum, err := h.digest(digestAlgs[oidSHA1])
+		if err != nil {
+			r.fail("%v", err)
+		} else if err := verifyPKCS1v15(signer.key.rsa, digestAlgs[oidSHA1], sum, n.bytes()); err != nil {
+			r.fail("signature value: %v", err)
+		}
+		r.algorithm = "RSA-SHA1"
+	}
+	r.notes = append(r.notes, "SHA1 is a weak digest algorithm")
+	cc.problems = append(cc.problems, r.problems...)
+	cc.notes = append(cc.notes, r.notes...)
+	return cc
+}
+
+var errNoSignature = errors.New("no signature")

@@ -1,0 +1,207 @@
+package verify
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// TrustStore holds the certificates a verification may chain to: the platform root, roots the
+// user imported and, when asked for, the operating system's roots. Certificates found inside a
+// PDF are only ever used as intermediates; they never become anchors by themselves.
+type TrustStore struct {
+	roots  []*x509.Certificate
+	system bool
+}
+
+// NewTrustStore returns a store anchored at roots (the platform root and user imports).
+func NewTrustStore(roots ...*x509.Certificate) *TrustStore {
+	s := &TrustStore{}
+	for _, r := range roots {
+		s.Add(r)
+	}
+	return s
+}
+
+// Add makes c a trust anchor.
+func (s *TrustStore) Add(c *x509.Certificate) {
+	if c == nil {
+		return
+	}
+	for _, r := range s.roots {
+		if r.Equal(c) {
+			return
+		}
+	}
+	s.roots = append(s.roots, c)
+}
+
+// AddPEM adds every CERTIFICATE block of a PEM (or a single DER certificate) as an anchor and
+// returns how many it added.
+func (s *TrustStore) AddPEM(data []byte) (int, error) {
+	n := 0
+	rest := data
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return n, fmt.Errorf("failed to parse trusted certificate: %w", err)
+		}
+		s.Add(c)
+		n++
+	}
+	if n == 0 {
+		c, err := x509.ParseCertificate(data)
+		if err != nil {
+			return 0, errors.New("no certificate found in trust file")
+		}
+		s.Add(c)
+		n = 1
+	}
+	return n, nil
+}
+
+// AddFile reads a PEM or DER certificate file into the store.
+func (s *TrustStore) AddFile(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("failed to read trust file: %w", err)
+	}
+	return s.AddPEM(data)
+}
+
+// UseSystemRoots adds the operating system's roots as anchors.
+//
+// WARNING: system roots are web (TLS) anchors; many of them also issue document-signing
+// certificates, but trusting them for signatures widens trust beyond what the platform vouches for.
+func (s *TrustStore) UseSystemRoots() { s.system = true }
+
+// Roots returns the explicit anchors (not the system ones).
+func (s *TrustStore) Roots() []*x509.Certificate { return append([]*x509.Certificate(nil), s.roots...) }
+
+func (s *TrustStore) pool() *x509.CertPool {
+	var p *x509.CertPool
+	if s != nil && s.system {
+		if sp, err := x509.SystemCertPool(); err == nil {
+			p = sp.Clone()
+		}
+	}
+	if p == nil {
+		p = x509.NewCertPool()
+	}
+	if s != nil {
+		for _, r := range s.roots {
+			p.AddCert(r)
+		}
+	}
+	return p
+}
+
+func (s *TrustStore) empty() bool { return s == nil || (len(s.roots) == 0 && !s.system) }
+
+// Extended key usages accepted for a document signer: document signing (RFC 9336), Adobe
+// Authentic Documents, Microsoft document signing, e-mail protection and client authentication
+// (what most personal signing certificates, Chinese CAs' included, carry).
+var signerEKUs = map[string]bool{
+	"1.3.6.1.5.5.7.3.36":      true,
+	"1.2.840.113583.1.1.5":    true,
+	"1.3.6.1.4.1.311.10.3.12": true,
+	"1.3.6.1.5.5.7.3.4":       true,
+	"1.3.6.1.5.5.7.3.2":       true,
+	"2.5.29.37.0":             true,
+}
+
+type chainPurpose int
+
+const (
+	purposeSigner chainPurpose = iota
+	purposeTSA
+)
+
+// chainResult is the outcome of building a path to an anchor.
+type chainResult struct {
+	chain   []*x509.Certificate // leaf first, anchor last; nil when none was found
+	trusted bool
+	reason  string
+}
+
+// buildChain builds and checks a path from leaf to an anchor of s at time at, with intermediates
+// from the PDF (never trusted themselves), then checks the leaf's key usage and extended key usage
+// for purpose.
+func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at time.Time, purpose chainPurpose) chainResult {
+	if leaf.x == nil {
+		return chainResult{reason: "the certificate cannot be parsed for path validation"}
+	}
+	if s.empty() {
+		return chainResult{reason: "no trust anchors are configured"}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range intermediates {
+		if c.x != nil && c != leaf {
+			inter.AddCert(c.x)
+		}
+	}
+	opts := x509.VerifyOptions{
+		Roots:         s.pool(),
+		Intermediates: inter,
+		CurrentTime:   at,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	}
+	chains, err := leaf.x.Verify(opts)
+	if err != nil {
+		var inv x509.CertificateInvalidError
+		if errors.As(err, &inv) && inv.Reason == x509.Expired {
+			return chainResult{reason: fmt.Sprintf("a certificate in the chain is not valid at %s", at.UTC().Format(time.RFC3339))}
+		}
+		var ua x509.UnknownAuthorityError
+		if errors.As(err, &ua) {
+			return chainResult{reason: "the certificate does not chain to a trusted root"}
+		}
+		return chainResult{reason: "certificate path: " + err.Error()}
+	}
+	res := chainResult{chain: chains[0], trusted: true}
+	x := leaf.x
+	switch purpose {
+	case purposeSigner:
+		if x.KeyUsage != 0 && x.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+			return chainResult{chain: res.chain, reason: "the signer certificate's key usage allows neither digitalSignature nor nonRepudiation"}
+		}
+		if len(x.ExtKeyUsage) > 0 || len(x.UnknownExtKeyUsage) > 0 {
+			ok := false
+			for _, u := range x.ExtKeyUsage {
+				if u == x509.ExtKeyUsageAny || u == x509.ExtKeyUsageEmailProtection || u == x509.ExtKeyUsageClientAuth {
+					ok = true
+				}
+			}
+			for _, u := range x.UnknownExtKeyUsage {
+				if signerEKUs[u.String()] {
+					ok = true
+				}
+			}
+			if !ok {
+				return chainResult{chain: res.chain, reason: "the signer certificate's extended key usage does not allow document signing"}
+			}
+		}
+	case purposeTSA:
+		ok := false
+		for _, u := range x.ExtKeyUsage {
+			if u == x509.ExtKeyUsageTimeStamping {
+				ok = true
+			}
+		}
+		if !ok {
+			return chainResult{chain: res.chain, reason: "the timestamp authority certificate lacks the timeStamping extended key usage"}
+		}
+	}
+	return res
+}
