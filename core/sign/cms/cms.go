@@ -1,0 +1,538 @@
+// Package cms writes and reads the CMS (RFC 5652) SignedData that PDF signatures and RFC 3161
+// timestamp tokens are made of, in the PAdES baseline profile (ETSI EN 319 122-1 / 319 142-1):
+// signed attributes contentType, messageDigest and signing-certificate-v2 (ESSCertIDv2), an
+// optional signingTime, and an unsigned signature-time-stamp attribute for B-T.
+//
+// The private key is any crypto.Signer (software key, PKCS#11 token, a remote signing service)
+// and is called exactly once per SignedData. MaxSize tells the caller, before anything is signed,
+// how many bytes the encoded SignedData can take at most, so a PDF placeholder never needs a
+// second attempt.
+//
+// # What it refuses
+//
+//   - SHA-1 and MD5 digests, RSA keys under 2048 bits, curves other than P-256/P-384/P-521.
+//   - Parsing input larger than MaxParseSize, or with more than one SignerInfo where one is
+//     expected (see Parse).
+//
+// It does not validate certificate paths or revocation: that is core/verify's job.
+package cms
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"time"
+)
+
+// Object identifiers.
+var (
+	OIDData                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	OIDSignedData           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	OIDTSTInfo              = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
+	OIDAttrContentType      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
+	OIDAttrMessageDigest    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	OIDAttrSigningTime      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+	OIDAttrSigningCertV2    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
+	OIDAttrTimeStampToken   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
+	OIDAttrAdbeRevocation   = asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}
+	OIDSHA256               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	OIDSHA384               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
+	OIDSHA512               = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+	OIDSHA1                 = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+	OIDRSAEncryption        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	OIDRSASHA256            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+	OIDRSASHA384            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
+	OIDRSASHA512            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
+	OIDRSAPSS               = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
+	OIDMGF1                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 8}
+	OIDECDSASHA256          = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	OIDECDSASHA384          = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
+	OIDECDSASHA512          = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
+	OIDECPublicKey          = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
+	OIDEd25519              = asn1.ObjectIdentifier{1, 3, 101, 112}
+	oidDigestByHash         = map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA256: OIDSHA256, crypto.SHA384: OIDSHA384, crypto.SHA512: OIDSHA512}
+	hashByDigestOID         = map[string]crypto.Hash{OIDSHA256.String(): crypto.SHA256, OIDSHA384.String(): crypto.SHA384, OIDSHA512.String(): crypto.SHA512, OIDSHA1.String(): crypto.SHA1}
+	ecdsaOIDByHash          = map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA256: OIDECDSASHA256, crypto.SHA384: OIDECDSASHA384, crypto.SHA512: OIDECDSASHA512}
+	errUnsupportedAlgorithm = errors.New("unsupported algorithm")
+)
+
+// HashOID returns the digest algorithm OID of h (SHA-256/384/512 only).
+func HashOID(h crypto.Hash) (asn1.ObjectIdentifier, error) {
+	oid, ok := oidDigestByHash[h]
+	if !ok {
+		return nil, fmt.Errorf("%w: digest %v", errUnsupportedAlgorithm, h)
+	}
+	return oid, nil
+}
+
+// HashFromOID maps a digest OID to a crypto.Hash (0 when unknown). SHA-1 is reported so that
+// verifiers can name it; signing never uses it.
+func HashFromOID(oid asn1.ObjectIdentifier) crypto.Hash { return hashByDigestOID[oid.String()] }
+
+// Attribute is one CMS attribute with already-encoded values.
+type Attribute struct {
+	Type   asn1.ObjectIdentifier
+	Values []asn1.RawValue `asn1:"set"`
+}
+
+// SignOptions describe one SignedData to make.
+type SignOptions struct {
+	Signer crypto.Signer
+	Cert   *x509.Certificate
+	// Chain holds further certificates to embed (issuers, not the root necessarily).
+	Chain []*x509.Certificate
+	// Hash is the digest algorithm: SHA-256 (default), SHA-384 or SHA-512.
+	Hash crypto.Hash
+	// PSS selects RSASSA-PSS (salt length = hash length) for RSA keys; otherwise PKCS#1 v1.5.
+	PSS bool
+	// Exactly one of Digest (detached: the hash of the external content under Hash) and
+	// Content (encapsulated: e.g. a DER TSTInfo) is set.
+	Digest  []byte
+	Content []byte
+	// ContentType is the eContentType; default id-data.
+	ContentType asn1.ObjectIdentifier
+	// SigningTime, when non-nil, adds the signingTime attribute. PAdES puts the claimed time
+	// in the signature dictionary's /M instead, so signatures leave it nil.
+	SigningTime *time.Time
+	// ExtraSigned are additional signed attributes.
+	ExtraSigned []Attribute
+}
+
+// SignedData is a signed, not yet encoded, SignedData: unsigned attributes (a signature
+// timestamp) can still be added before Marshal.
+type SignedData struct {
+	version      int
+	digestAlg    pkix.AlgorithmIdentifier
+	eContentType asn1.ObjectIdentifier
+	eContent     []byte
+	certs        [][]byte
+	sid          asn1.RawValue
+	signedAttrs  []byte // DER of the SET (tag 0x31)
+	sigAlg       pkix.AlgorithmIdentifier
+	signature    []byte
+	unsigned     []Attribute
+}
+
+// Sign builds and signs a SignedData; opts.Signer is called exactly once.
+func Sign(opts SignOptions) (*SignedData, error) {
+	sd, tbs, signerOpts, err := prepare(opts)
+	if err != nil {
+		return nil, err
+	}
+	h := signerOpts.HashFunc()
+	var digest []byte
+	if h == 0 { // Ed25519 signs the message itself
+		digest = tbs
+	} else {
+		hh := h.New()
+		hh.Write(tbs)
+		digest = hh.Sum(nil)
+	}
+	sig, err := opts.Signer.Sign(rand.Reader, digest, signerOpts)
+	if err != nil {
+		return nil, fmt.Errorf("signer failed: %w", err)
+	}
+	if err := checkSignature(opts.Cert.PublicKey, tbs, sig, h, opts.PSS); err != nil {
+		return nil, fmt.Errorf("signer returned a signature that does not verify with the certificate: %w", err)
+	}
+	sd.signature = sig
+	return sd, nil
+}
+
+// prepare builds everything but the signature value and returns the bytes to be signed.
+func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
+	if opts.Signer == nil || opts.Cert == nil {
+		return nil, nil, nil, errors.New("signer and certificate are required")
+	}
+	if opts.Hash == 0 {
+		opts.Hash = crypto.SHA256
+	}
+	hoid, err := HashOID(opts.Hash)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if (opts.Digest == nil) == (opts.Content == nil) {
+		return nil, nil, nil, errors.New("exactly one of digest and content is required")
+	}
+	if opts.ContentType == nil {
+		opts.ContentType = OIDData
+	}
+	digest := opts.Digest
+	if opts.Content != nil {
+		hh := opts.Hash.New()
+		hh.Write(opts.Content)
+		digest = hh.Sum(nil)
+	} else if len(digest) != opts.Hash.Size() {
+		return nil, nil, nil, fmt.Errorf("digest is %d bytes, %v needs %d", len(digest), opts.Hash, opts.Hash.Size())
+	}
+	sigAlg, signerOpts, err := signatureAlgorithm(opts.Cert.PublicKey, opts.Hash, opts.PSS)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !publicKeysEqual(opts.Signer.Public(), opts.Cert.PublicKey) {
+		return nil, nil, nil, errors.New("signer key does not match the certificate")
+	}
+	sd := &SignedData{
+		version:      1,
+		digestAlg:    pkix.AlgorithmIdentifier{Algorithm: hoid, Parameters: asn1.NullRawValue},
+		eContentType: opts.ContentType,
+		eContent:     opts.Content,
+		sigAlg:       sigAlg,
+	}
+	if !opts.ContentType.Equal(OIDData) {
+		sd.version = 3
+	}
+	seen := map[string]bool{}
+	for _, c := range append([]*x509.Certificate{opts.Cert}, opts.Chain...) {
+		if c == nil || seen[string(c.Raw)] {
+			continue
+		}
+		seen[string(c.Raw)] = true
+		sd.certs = append(sd.certs, c.Raw)
+	}
+	ias, err := asn1.Marshal(issuerAndSerial{Issuer: asn1.RawValue{FullBytes: opts.Cert.RawIssuer}, Serial: opts.Cert.SerialNumber})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sd.sid = asn1.RawValue{FullBytes: ias}
+
+	attrs := []Attribute{
+		attr(OIDAttrContentType, mustMarshal(opts.ContentType)),
+		attr(OIDAttrMessageDigest, mustMarshal(digest)),
+	}
+	if opts.SigningTime != nil {
+		attrs = append(attrs, attr(OIDAttrSigningTime, mustMarshal(opts.SigningTime.UTC())))
+	}
+	scv2, err := SigningCertificateV2(opts.Cert, crypto.SHA256)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	attrs = append(attrs, attr(OIDAttrSigningCertV2, scv2))
+	attrs = append(attrs, opts.ExtraSigned...)
+	set, err := marshalAttrSet(attrs)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sd.signedAttrs = set
+	return sd, set, signerOpts, nil
+}
+
+// SignatureValue is the SignerInfo's signature octets (what a signature timestamp covers).
+func (sd *SignedData) SignatureValue() []byte { return sd.signature }
+
+// AddUnsigned appends an unsigned attribute (e.g. id-aa-timeStampToken).
+func (sd *SignedData) AddUnsigned(a Attribute) { sd.unsigned = append(sd.unsigned, a) }
+
+// AddTimestamp adds token (a DER TimeStampToken ContentInfo) as the signature-time-stamp.
+func (sd *SignedData) AddTimestamp(token []byte) {
+	sd.AddUnsigned(Attribute{Type: OIDAttrTimeStampToken, Values: []asn1.RawValue{{FullBytes: token}}})
+}
+
+type issuerAndSerial struct {
+	Issuer asn1.RawValue
+	Serial *big.Int
+}
+
+type signerInfo struct {
+	Version            int
+	SID                asn1.RawValue
+	DigestAlgorithm    pkix.AlgorithmIdentifier
+	SignedAttrs        asn1.RawValue `asn1:"optional"`
+	SignatureAlgorithm pkix.AlgorithmIdentifier
+	Signature          []byte
+	UnsignedAttrs      asn1.RawValue `asn1:"optional"`
+}
+
+type encapContentInfo struct {
+	EContentType asn1.ObjectIdentifier
+	EContent     asn1.RawValue `asn1:"optional"`
+}
+
+type signedData struct {
+	Version          int
+	DigestAlgorithms []pkix.AlgorithmIdentifier `asn1:"set"`
+	EncapContentInfo encapContentInfo
+	Certificates     asn1.RawValue   `asn1:"optional"`
+	CRLs             asn1.RawValue   `asn1:"optional"`
+	SignerInfos      []asn1.RawValue `asn1:"set"`
+}
+
+type contentInfo struct {
+	ContentType asn1.ObjectIdentifier
+	Content     asn1.RawValue // [0] EXPLICIT, tagged by hand
+}
+
+// Marshal encodes the ContentInfo wrapping the SignedData.
+func (sd *SignedData) Marshal() ([]byte, error) {
+	if sd.signature == nil {
+		return nil, errors.New("signed data is not signed")
+	}
+	return sd.marshal(sd.signature)
+}
+
+func (sd *SignedData) marshal(signature []byte) ([]byte, error) {
+	si := signerInfo{
+		Version:            1,
+		SID:                sd.sid,
+		DigestAlgorithm:    sd.digestAlg,
+		SignedAttrs:        implicitSet(0, sd.signedAttrs),
+		SignatureAlgorithm: sd.sigAlg,
+		Signature:          signature,
+	}
+	if len(sd.unsigned) > 0 {
+		set, err := marshalAttrSet(sd.unsigned)
+		if err != nil {
+			return nil, err
+		}
+		si.UnsignedAttrs = implicitSet(1, set)
+	}
+	siDER, err := asn1.Marshal(si)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode signer info: %w", err)
+	}
+	d := signedData{
+		Version:          sd.version,
+		DigestAlgorithms: []pkix.AlgorithmIdentifier{sd.digestAlg},
+		EncapContentInfo: encapContentInfo{EContentType: sd.eContentType},
+		SignerInfos:      []asn1.RawValue{{FullBytes: siDER}},
+	}
+	if sd.eContent != nil {
+		oct, _ := asn1.Marshal(sd.eContent)
+		d.EncapContentInfo.EContent = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: oct}
+	}
+	if len(sd.certs) > 0 {
+		d.Certificates = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: bytes.Join(sd.certs, nil)}
+	}
+	sdDER, err := asn1.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode signed data: %w", err)
+	}
+	out, err := asn1.Marshal(contentInfo{ContentType: OIDSignedData,
+		Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: sdDER}})
+	if err != nil {
+		return nil, fmt.Errorf("failed to encode content info: %w", err)
+	}
+	return out, nil
+}
+
+// MaxSize returns an upper bound of the encoded size of the SignedData opts would produce,
+// with unsignedExtra bytes of unsigned attributes (e.g. an estimated timestamp token plus its
+// attribute framing, see TimestampAttrOverhead). It does not call the signer.
+func MaxSize(opts SignOptions, unsignedExtra int) (int, error) {
+	if opts.Digest == nil && opts.Content == nil {
+		h := opts.Hash
+		if h == 0 {
+			h = crypto.SHA256
+		}
+		opts.Digest = make([]byte, h.Size())
+	}
+	sd, _, _, err := prepare(opts)
+	if err != nil {
+		return 0, err
+	}
+	n, err := maxSignatureSize(opts.Cert.PublicKey)
+	if err != nil {
+		return 0, err
+	}
+	der, err := sd.marshal(make([]byte, n))
+	if err != nil {
+		return 0, err
+	}
+	// Length fields of the enclosing SEQUENCEs may grow by at most 3 bytes each (5 levels)
+	// when the unsigned attributes are added.
+	extra := 0
+	if unsignedExtra > 0 {
+		extra = unsignedExtra + 16 + 5*3
+	}
+	return len(der) + extra, nil
+}
+
+// TimestampAttrOverhead is the framing an unsigned timestamp attribute adds around its token.
+const TimestampAttrOverhead = 32
+
+func maxSignatureSize(pub crypto.PublicKey) (int, error) {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return k.Size(), nil
+	case *ecdsa.PublicKey:
+		n := (k.Curve.Params().BitSize + 7) / 8
+		return 2*(n+1+3) + 4, nil // SEQUENCE of two INTEGERs with sign byte
+	case ed25519.PublicKey:
+		return ed25519.SignatureSize, nil
+	}
+	return 0, fmt.Errorf("%w: key %T", errUnsupportedAlgorithm, pub)
+}
+
+func signatureAlgorithm(pub crypto.PublicKey, h crypto.Hash, pss bool) (pkix.AlgorithmIdentifier, crypto.SignerOpts, error) {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return pkix.AlgorithmIdentifier{}, nil, fmt.Errorf("%w: rsa-%d", errUnsupportedAlgorithm, k.N.BitLen())
+		}
+		if pss {
+			params, err := pssParams(h)
+			if err != nil {
+				return pkix.AlgorithmIdentifier{}, nil, err
+			}
+			return pkix.AlgorithmIdentifier{Algorithm: OIDRSAPSS, Parameters: params},
+				&rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}, nil
+		}
+		return pkix.AlgorithmIdentifier{Algorithm: OIDRSAEncryption, Parameters: asn1.NullRawValue}, h, nil
+	case *ecdsa.PublicKey:
+		switch k.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return pkix.AlgorithmIdentifier{}, nil, fmt.Errorf("%w: curve %s", errUnsupportedAlgorithm, k.Curve.Params().Name)
+		}
+		return pkix.AlgorithmIdentifier{Algorithm: ecdsaOIDByHash[h]}, h, nil
+	case ed25519.PublicKey:
+		return pkix.AlgorithmIdentifier{Algorithm: OIDEd25519}, crypto.Hash(0), nil
+	}
+	return pkix.AlgorithmIdentifier{}, nil, fmt.Errorf("%w: key %T", errUnsupportedAlgorithm, pub)
+}
+
+type pssParameters struct {
+	Hash         pkix.AlgorithmIdentifier `asn1:"explicit,tag:0"`
+	MGF          pkix.AlgorithmIdentifier `asn1:"explicit,tag:1"`
+	SaltLength   int                      `asn1:"explicit,tag:2"`
+	TrailerField int                      `asn1:"optional,explicit,tag:3,default:1"`
+}
+
+func pssParams(h crypto.Hash) (asn1.RawValue, error) {
+	hoid, err := HashOID(h)
+	if err != nil {
+		return asn1.RawValue{}, err
+	}
+	halg := pkix.AlgorithmIdentifier{Algorithm: hoid, Parameters: asn1.NullRawValue}
+	mgfParams, _ := asn1.Marshal(halg)
+	der, err := asn1.Marshal(pssParameters{
+		Hash: halg, MGF: pkix.AlgorithmIdentifier{Algorithm: OIDMGF1, Parameters: asn1.RawValue{FullBytes: mgfParams}},
+		SaltLength: h.Size(), TrailerField: 1,
+	})
+	if err != nil {
+		return asn1.RawValue{}, err
+	}
+	return asn1.RawValue{FullBytes: der}, nil
+}
+
+func checkSignature(pub crypto.PublicKey, tbs, sig []byte, h crypto.Hash, pss bool) error {
+	var digest []byte
+	if h != 0 {
+		hh := h.New()
+		hh.Write(tbs)
+		digest = hh.Sum(nil)
+	}
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if pss {
+			return rsa.VerifyPSS(k, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
+		}
+		return rsa.VerifyPKCS1v15(k, h, digest, sig)
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(k, digest, sig) {
+			return errors.New("ecdsa verification failed")
+		}
+		return nil
+	case ed25519.PublicKey:
+		if !ed25519.Verify(k, tbs, sig) {
+			return errors.New("ed25519 verification failed")
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: key %T", errUnsupportedAlgorithm, pub)
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	e, ok := a.(equaler)
+	return ok && e.Equal(b)
+}
+
+// SigningCertificateV2 encodes the SigningCertificateV2 attribute value for cert (ESSCertIDv2
+// with issuerSerial; the hash algorithm field is omitted for SHA-256, its DER default).
+func SigningCertificateV2(cert *x509.Certificate, h crypto.Hash) ([]byte, error) {
+	hoid, err := HashOID(h)
+	if err != nil {
+		return nil, err
+	}
+	hh := h.New()
+	hh.Write(cert.Raw)
+	dirName, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 4, IsCompound: true, Bytes: cert.RawIssuer})
+	if err != nil {
+		return nil, err
+	}
+	generalNames, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: dirName})
+	if err != nil {
+		return nil, err
+	}
+	serial, err := asn1.Marshal(cert.SerialNumber)
+	if err != nil {
+		return nil, err
+	}
+	issuerSerial, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: append(generalNames, serial...)})
+	var body []byte
+	if h != crypto.SHA256 {
+		alg, _ := asn1.Marshal(pkix.AlgorithmIdentifier{Algorithm: hoid, Parameters: asn1.NullRawValue})
+		body = append(body, alg...)
+	}
+	certHash, _ := asn1.Marshal(hh.Sum(nil))
+	body = append(body, certHash...)
+	body = append(body, issuerSerial...)
+	essCertID, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
+	certs, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: essCertID})
+	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: certs})
+}
+
+func attr(oid asn1.ObjectIdentifier, value []byte) Attribute {
+	return Attribute{Type: oid, Values: []asn1.RawValue{{FullBytes: value}}}
+}
+
+func mustMarshal(v any) []byte {
+	b, err := asn1.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("cms: marshal %T: %v", v, err))
+	}
+	return b
+}
+
+// marshalAttrSet encodes attributes as a DER SET OF (elements sorted by their encoding).
+func marshalAttrSet(attrs []Attribute) ([]byte, error) {
+	enc := make([][]byte, 0, len(attrs))
+	for _, a := range attrs {
+		b, err := asn1.Marshal(a)
+		if err != nil {
+			return nil, fmt.Errorf("failed to encode attribute %v: %w", a.Type, err)
+		}
+		enc = append(enc, b)
+	}
+	sort.Slice(enc, func(i, j int) bool { return bytes.Compare(enc[i], enc[j]) < 0 })
+	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: bytes.Join(enc, nil)})
+}
+
+// implicitSet re-tags a DER SET as [tag] IMPLICIT.
+func implicitSet(tag int, set []byte) asn1.RawValue {
+	var rv asn1.RawValue
+	if _, err := asn1.Unmarshal(set, &rv); err != nil {
+		panic("cms: re-tag of own encoding failed: " + err.Error())
+	}
+	return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: tag, IsCompound: true, Bytes: rv.Bytes}
+}
+
+// WithoutCertificates returns a copy that embeds no certificates (a TSA answering a request
+// without certReq).
+func (sd *SignedData) WithoutCertificates() *SignedData {
+	c := *sd
+	c.certs = nil
+	return &c
+}

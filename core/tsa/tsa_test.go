@@ -1,0 +1,234 @@
+package tsa_test
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sealdesk/core/pki"
+	"sealdesk/core/pki/pkitest"
+	"sealdesk/core/tsa"
+)
+
+var t0 = time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+
+func newAuthority(t testing.TB) (*pkitest.PKI, *tsa.Authority) {
+	p := pkitest.New(t, &pkitest.Options{NoServer: true, Now: func() time.Time { return t0 }})
+	a, err := tsa.New(tsa.Options{Cert: p.TSA, Key: p.TSAKey, Chain: p.Chain, Now: func() time.Time { return t0 }, Accuracy: 1500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, a
+}
+
+func TestTokenContents(t *testing.T) {
+	_, a := newAuthority(t)
+	d := sha256.Sum256([]byte("document"))
+	var last *big.Int
+	for i := 0; i < 20; i++ {
+		tok, err := a.Timestamp(crypto.SHA256, d[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := tsa.ParseToken(tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.Time.Equal(t0) || info.Accuracy != 1500*time.Millisecond || !info.Policy.Equal(tsa.DefaultPolicy) {
+			t.Fatalf("token info %+v", info)
+		}
+		if string(info.Digest) != string(d[:]) || info.Hash != crypto.SHA256 {
+			t.Fatal("imprint not echoed")
+		}
+		if last != nil && info.Serial.Cmp(last) <= 0 {
+			t.Fatalf("serial %v not above %v", info.Serial, last)
+		}
+		last = info.Serial
+		if len(info.Certificates) != 3 {
+			t.Errorf("%d certificates embedded, want tsa + chain", len(info.Certificates))
+		}
+	}
+	tok, _ := a.Timestamp(crypto.SHA256, d[:])
+	tok[len(tok)-10] ^= 1
+	if _, err := tsa.ParseToken(tok); err == nil {
+		t.Error("tampered token accepted")
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	_, a := newAuthority(t)
+	d := sha512.Sum512([]byte("x"))
+	cases := []struct {
+		name string
+		der  func() []byte
+		fail int
+	}{
+		{"garbage", func() []byte { return []byte("hello") }, tsa.FailBadDataFormat},
+		{"digest length", func() []byte {
+			b, _ := (&tsa.Request{Hash: crypto.SHA256, Digest: d[:]}).Marshal()
+			return b
+		}, tsa.FailBadDataFormat},
+		{"policy", func() []byte {
+			b, _ := (&tsa.Request{Hash: crypto.SHA512, Digest: d[:], Policy: asn1.ObjectIdentifier{1, 2, 3}}).Marshal()
+			return b
+		}, tsa.FailUnacceptedPolicy},
+		{"sha1", func() []byte {
+			// version 1, imprint {sha1, 20 bytes}
+			b, _ := asn1.Marshal(struct {
+				V  int
+				MI struct {
+					A struct{ O asn1.ObjectIdentifier }
+					H []byte
+				}
+			}{V: 1, MI: struct {
+				A struct{ O asn1.ObjectIdentifier }
+				H []byte
+			}{A: struct{ O asn1.ObjectIdentifier }{asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}}, H: make([]byte, 20)}})
+			return b
+		}, tsa.FailBadAlg},
+		{"too large", func() []byte { return make([]byte, tsa.MaxRequestSize+1) }, tsa.FailBadDataFormat},
+	}
+	for _, c := range cases {
+		resp, err := a.Respond(c.der())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tsa.ParseResponse(resp)
+		var re *tsa.ResponseError
+		if !errors.As(err, &re) || re.Status != 2 || re.FailInfo != c.fail {
+			t.Errorf("%s: %v, want rejection with failInfo %d", c.name, err, c.fail)
+		}
+	}
+}
+
+func TestHTTPClient(t *testing.T) {
+	_, a := newAuthority(t)
+	srv := httptest.NewServer(a)
+	defer srv.Close()
+	c := &tsa.Client{URL: srv.URL}
+	d := sha256.Sum256([]byte("over http"))
+	tok, err := c.Timestamp(crypto.SHA256, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := tsa.ParseToken(tok); err != nil || info.Nonce == nil {
+		t.Fatalf("%v %v", info, err)
+	}
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET answered %d", resp.StatusCode)
+	}
+	bad := &tsa.Client{URL: srv.URL, Policy: asn1.ObjectIdentifier{1, 2, 3, 4}}
+	if _, err := bad.Timestamp(crypto.SHA256, d[:]); err == nil {
+		t.Error("refused policy reported as success")
+	}
+}
+
+// TestOpenSSLVerifies runs openssl's own request through the responder and verifies the reply
+// with openssl ts -verify against the test root.
+func TestOpenSSLVerifies(t *testing.T) {
+	pkitest.RequireTool(t, "openssl")
+	p, a := pkitest.New(t, &pkitest.Options{NoServer: true}), (*tsa.Authority)(nil)
+	a, err := tsa.New(tsa.Options{Cert: p.TSA, Key: p.TSAKey, Chain: p.Chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f := func(n string) string { return filepath.Join(dir, n) }
+	os.WriteFile(f("root.pem"), pki.EncodeCertsPEM(p.Root), 0o600)
+	os.WriteFile(f("data"), []byte("some document bytes"), 0o600)
+	run := func(args ...string) string {
+		out, err := exec.Command("openssl", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	for _, alg := range []string{"-sha256", "-sha512"} {
+		run("ts", "-query", "-data", f("data"), alg, "-cert", "-out", f("req.tsq"))
+		req, _ := os.ReadFile(f("req.tsq"))
+		resp, err := a.Respond(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(f("resp.tsr"), resp, 0o600)
+		out := run("ts", "-verify", "-data", f("data"), "-in", f("resp.tsr"), "-CAfile", f("root.pem"))
+		if !strings.Contains(out, "OK") {
+			t.Fatalf("openssl ts -verify: %s", out)
+		}
+		text := run("ts", "-reply", "-in", f("resp.tsr"), "-text")
+		if !strings.Contains(text, "Granted") || !strings.Contains(text, "Nonce") {
+			t.Errorf("reply text lacks status or nonce:\n%s", text)
+		}
+	}
+	// A digest-only verify, the way a PDF verifier checks a signature timestamp.
+	d := sha256.Sum256([]byte("signature value"))
+	tok, _ := a.Timestamp(crypto.SHA256, d[:])
+	os.WriteFile(f("tok.der"), tok, 0o600)
+	out := run("ts", "-verify", "-digest", hex.EncodeToString(d[:]), "-token_in", "-in", f("tok.der"), "-CAfile", f("root.pem"))
+	if !strings.Contains(out, "OK") {
+		t.Fatalf("openssl ts -verify -digest: %s", out)
+	}
+}
+
+func BenchmarkStamp(b *testing.B) {
+	_, a := newAuthority(b)
+	d := sha256.Sum256([]byte("bench"))
+	req, _ := (&tsa.Request{Hash: crypto.SHA256, Digest: d[:], CertReq: true, Nonce: big.NewInt(12345678)}).Marshal()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := a.Respond(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func FuzzParseRequest(f *testing.F) {
+	_, a := newAuthority(f)
+	d := sha256.Sum256([]byte("x"))
+	seed, _ := (&tsa.Request{Hash: crypto.SHA256, Digest: d[:], CertReq: true, Nonce: big.NewInt(7)}).Marshal()
+	f.Add(seed)
+	f.Add(seed[:10])
+	f.Add([]byte{0x30, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		resp, err := a.Respond(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tsa.ParseResponse(resp); err != nil {
+			var re *tsa.ResponseError
+			if !errors.As(err, &re) {
+				t.Fatalf("response does not parse: %v", err)
+			}
+		}
+	})
+}
+
+func FuzzParseToken(f *testing.F) {
+	_, a := newAuthority(f)
+	d := sha256.Sum256([]byte("x"))
+	tok, _ := a.Timestamp(crypto.SHA256, d[:])
+	f.Add(tok)
+	f.Add(tok[:100])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tsa.ParseToken(b)
+	})
+}
