@@ -1,0 +1,116 @@
+// Package pdf reads PDF files revision by revision and appends incremental updates to them.
+// It is the byte-level foundation under signing (core/sign) and verification (core/verify).
+//
+// # Reading
+//
+// Open takes an io.ReaderAt and a size. It finds the last startxref by reading the tail of the
+// file, then follows the /Prev chain of cross-reference sections (classic tables, xref streams,
+// hybrid files with /XRefStm, linearized files) and builds the list of revisions, oldest first.
+// Objects are parsed only when asked for and cached modestly, so opening a 45 MB file reads a
+// few kilobytes plus its cross-reference sections. Every object can be resolved as seen in any
+// revision (File.View), which is what "view the signed version" and change analysis need.
+//
+// The lexer and parser are exported (Lexer, Parser) and report byte offsets: a verifier can
+// check that a signature's ByteRange gap is exactly the <hex> /Contents token
+// (IndirectObject.ValueSpans) and find the byte span of an indirect object.
+//
+// Pages (with inherited MediaBox, CropBox, Rotate and Resources) and AcroForm fields (fully
+// qualified names, widgets with their page and rectangle) are walked cycle-safely; FindSigDicts
+// finds every signature dictionary, including ones that no field points to any more.
+//
+// # Writing
+//
+// Update builds one incremental update: new and replaced objects, a cross-reference section in
+// the file's own style (a table when the last section is a table, an xref stream when it is a
+// stream) and a trailer with /Prev, /Size, /Root, /Info and /ID. It produces only the bytes to
+// append; it never alters a byte of an earlier revision. Placeholder objects are written
+// verbatim and their absolute offsets reported, so a signer can patch /Contents and /ByteRange
+// in place.
+//
+// # What it refuses
+//
+//   - Encrypted files: Open returns ErrEncrypted (the UI says 加密文档无法签署，请先解除密码保护).
+//     Reading the unencrypted parts of an encrypted file is not supported.
+//   - Full rewrites: there is no "save as" that re-serialises the document; the only output is
+//     an appended revision.
+//   - Inputs beyond Limits (object size, decoded stream size, nesting depth, object and revision
+//     counts): the error names the limit and wraps ErrLimit.
+//
+// # Why not pdfcpu
+//
+// pdfcpu's reader builds a whole in-memory context of every object, and its writer rewrites the
+// file. Signing needs the opposite: touch a handful of objects, append, and report exact byte
+// offsets; verification needs every revision separately and the exact bytes of tokens. Both are
+// easier and cheaper with a small reader that keeps offsets. pdfcpu remains useful in tests as an
+// independent check.
+package pdf
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Match them with errors.Is.
+var (
+	// ErrEncrypted means the document has an /Encrypt dictionary; it is refused.
+	ErrEncrypted = errors.New("pdf: document is encrypted")
+	// ErrLimit means a configured limit was exceeded; the wrapping LimitError names it.
+	ErrLimit = errors.New("pdf: limit exceeded")
+	// ErrNotPDF means no cross-reference data or header could be found at all.
+	ErrNotPDF = errors.New("pdf: not a pdf file")
+	// ErrMalformed means the bytes do not follow the PDF syntax where they had to.
+	ErrMalformed = errors.New("pdf: malformed")
+	// ErrNotFound means an object or page does not exist.
+	ErrNotFound = errors.New("pdf: not found")
+)
+
+// LimitError reports which limit was exceeded. It wraps ErrLimit.
+type LimitError struct {
+	Limit string // field name in Limits, e.g. "MaxStreamSize"
+	Max   int64
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("pdf: limit %s (%d) exceeded", e.Limit, e.Max)
+}
+
+func (e *LimitError) Unwrap() error { return ErrLimit }
+
+func limitErr(name string, max int64) error { return &LimitError{Limit: name, Max: max} }
+
+// Limits bound the work done on untrusted input. A zero field means the default.
+type Limits struct {
+	MaxObjectSize int64 // bytes of one object's syntax (strings, tokens), stream data excluded; default 64 MiB
+	MaxStreamSize int64 // decoded bytes of one stream; default 256 MiB
+	MaxDepth      int   // nesting of arrays/dicts, page tree and field tree depth; default 256
+	MaxObjects    int   // cross-reference entries per section and object numbers; default 8,388,607
+	MaxRevisions  int   // cross-reference sections in the /Prev chain; default 4096
+}
+
+// DefaultLimits are used for zero fields of Options.Limits.
+var DefaultLimits = Limits{
+	MaxObjectSize: 64 << 20,
+	MaxStreamSize: 256 << 20,
+	MaxDepth:      256,
+	MaxObjects:    8388607,
+	MaxRevisions:  4096,
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxObjectSize <= 0 {
+		l.MaxObjectSize = DefaultLimits.MaxObjectSize
+	}
+	if l.MaxStreamSize <= 0 {
+		l.MaxStreamSize = DefaultLimits.MaxStreamSize
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxObjects <= 0 {
+		l.MaxObjects = DefaultLimits.MaxObjects
+	}
+	if l.MaxRevisions <= 0 {
+		l.MaxRevisions = DefaultLimits.MaxRevisions
+	}
+	return l
+}

@@ -1,0 +1,832 @@
+package pdf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// Options configure Open. A nil *Options means defaults.
+type Options struct {
+	Limits Limits
+}
+
+// Revision is one revision of the document: the original file or one incremental update.
+type Revision struct {
+	Index int // 0 is the original document
+	// XRefOffset is where the revision's cross-reference section starts ("xref" or the xref
+	// stream's "N G obj"); it is what a later /Prev or the final startxref names. For a
+	// linearized original this is the first-page section near the start of the file.
+	XRefOffset int64
+	// StartXRef is the offset of the "startxref" keyword that closes the revision (-1 if none
+	// was found) and StartXRefValue the number written after it (-1 if missing).
+	StartXRef      int64
+	StartXRefValue int64
+	// EOF is the offset of the closing "%%EOF" (-1 if missing). End is just past "%%EOF" and
+	// its end-of-line: the place where a ByteRange may legitimately end. Without %%EOF, End is
+	// just past the startxref number's line.
+	EOF int64
+	End int64
+	// Trailer is the trailer dictionary (for an xref stream: the stream's dictionary).
+	Trailer    Dict
+	XRefStream bool // the section is an xref stream
+	Hybrid     bool // a table with /XRefStm
+	Linearized bool // the first-page and main sections of a linearized file, merged
+	// Defined lists object numbers that first appear in this revision, Changed those given a
+	// new version, Freed those marked free (object 0 excluded). Sorted.
+	Defined, Changed, Freed []int
+	// Anomalies lists structural oddities a verifier should weigh: a section found away from
+	// its stated offset, a missing %%EOF, a startxref naming another section, an empty xref
+	// keyword, a trailer without /Root, and so on. Empty for a clean revision.
+	Anomalies []string
+
+	entries map[int]XRefEntry
+}
+
+// File is an opened PDF. It is safe for concurrent use.
+type File struct {
+	r       io.ReaderAt
+	size    int64
+	closer  io.Closer
+	limits  Limits
+	version string
+	revs    []*Revision
+	linear  bool
+
+	reconstructed bool
+
+	mu        sync.Mutex
+	cache     map[cacheKey]Object
+	objStms   map[cacheKey]*objStm
+	objStmMem int64
+	loading   map[cacheKey]bool
+}
+
+type cacheKey struct {
+	typ EntryType
+	off int64
+	gen int
+}
+
+type objStm struct {
+	data    []byte
+	offsets map[int]int64 // object number → offset in data (First already added)
+	order   []int         // object numbers by index
+}
+
+const (
+	maxCachedObjects = 1 << 14
+	maxObjStmMemory  = 64 << 20
+)
+
+// Open reads the structure of the PDF in r (size bytes): header, cross-reference sections and
+// trailers of every revision. Objects are read later, on demand.
+func Open(r io.ReaderAt, size int64, opts *Options) (*File, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	f := &File{r: r, size: size, limits: o.Limits.withDefaults(),
+		cache: map[cacheKey]Object{}, objStms: map[cacheKey]*objStm{}, loading: map[cacheKey]bool{}}
+	if err := f.open(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// OpenFile opens the PDF at path; Close releases the file.
+func OpenFile(path string, opts *Options) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, err
+	}
+	f, err := Open(fh, st.Size(), opts)
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	f.closer = fh
+	return f, nil
+}
+
+// Close closes the underlying file when the File was made by OpenFile.
+func (f *File) Close() error {
+	if f.closer != nil {
+		return f.closer.Close()
+	}
+	return nil
+}
+
+// Size returns the file length.
+func (f *File) Size() int64 { return f.size }
+
+// ReaderAt returns the underlying reader.
+func (f *File) ReaderAt() io.ReaderAt { return f.r }
+
+// Version returns the version from the %PDF-x.y header (the catalog's /Version may be newer;
+// see View.Version).
+func (f *File) Version() string { return f.version }
+
+// Linearized reports whether the file starts with a linearization dictionary.
+func (f *File) Linearized() bool { return f.linear }
+
+// Revisions returns the revisions, oldest first. The slice must not be modified.
+func (f *File) Revisions() []*Revision { return f.revs }
+
+// Limits returns the limits in force.
+func (f *File) Limits() Limits { return f.limits }
+
+// Tail returns the bytes after the end of the last revision: their span, and whether any of
+// them is not white space (an appended section without a proper cross-reference, or junk).
+func (f *File) Tail() (Span, bool) {
+	last := f.revs[len(f.revs)-1]
+	sp := Span{last.End, f.size}
+	if sp.Len() <= 0 {
+		return Span{f.size, f.size}, false
+	}
+	lx := NewLexer(f.r, f.size, sp.Start, 0)
+	for off := sp.Start; off < sp.End; off++ {
+		c, ok := lx.byteAt(off)
+		if !ok {
+			break
+		}
+		if !IsWhite(c) {
+			return sp, true
+		}
+	}
+	return sp, false
+}
+
+// ReadRange returns the bytes in sp.
+func (f *File) ReadRange(sp Span) ([]byte, error) {
+	if sp.Start < 0 || sp.End > f.size || sp.End < sp.Start {
+		return nil, fmt.Errorf("%w: range %d-%d outside the file", ErrMalformed, sp.Start, sp.End)
+	}
+	b := make([]byte, sp.Len())
+	if _, err := f.r.ReadAt(b, sp.Start); err != nil && !(errors.Is(err, io.EOF) && sp.End == f.size) {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (f *File) open() error {
+	if f.size < 8 {
+		return fmt.Errorf("%w: %d bytes", ErrNotPDF, f.size)
+	}
+	lx := NewLexer(f.r, f.size, 0, f.limits.MaxObjectSize)
+	hdrLimit := int64(1024)
+	if h := lx.IndexFrom([]byte("%PDF-"), 0, hdrLimit); h >= 0 {
+		v := lx.ReadRaw(h+5, 3)
+		if len(v) == 3 && v[0] >= '1' && v[0] <= '9' && v[1] == '.' {
+			f.version = string(v)
+		}
+		f.linear = f.detectLinearized(h)
+	} else {
+		return fmt.Errorf("%w: no %%PDF- header in the first %d bytes", ErrNotPDF, hdrLimit)
+	}
+	sx := lx.LastIndexBefore(startxrefKw, 0, f.size)
+	if sx < 0 {
+		return fmt.Errorf("%w: no startxref", ErrNotPDF)
+	}
+	lx.SetPos(sx + int64(len(startxrefKw)))
+	t, err := lx.Next()
+	if err != nil || t.Kind != TokInt {
+		return fmt.Errorf("%w: startxref at %d has no offset", ErrMalformed, sx)
+	}
+	// Walk the /Prev chain, newest first.
+	var chain []*section
+	seen := map[int64]bool{}
+	off := t.Int
+	for {
+		if len(chain) >= f.limits.MaxRevisions {
+			return limitErr("MaxRevisions", int64(f.limits.MaxRevisions))
+		}
+		if seen[off] {
+			return fmt.Errorf("%w: /Prev chain loops at offset %d", ErrMalformed, off)
+		}
+		seen[off] = true
+		s, err := f.readSection(off)
+		if err != nil {
+			if len(chain) == 0 {
+				if errors.Is(err, ErrLimit) {
+					return err
+				}
+				if rerr := f.reconstruct(fmt.Sprintf("no readable cross-reference section at startxref %d (%v)", off, err)); rerr != nil {
+					return fmt.Errorf("read cross-reference section at %d: %w", off, err)
+				}
+				return f.checkEncrypted()
+			}
+			// A broken older section: keep what we have and say so.
+			chain[len(chain)-1].anomaly = append(chain[len(chain)-1].anomaly,
+				fmt.Sprintf("/Prev %d does not lead to a readable cross-reference section: %v", off, err))
+			break
+		}
+		seen[s.offset] = true
+		if s.xrefStm >= 0 && !s.stream {
+			hs, err := f.readSection(s.xrefStm)
+			if err != nil || !hs.stream {
+				s.anomaly = append(s.anomaly, fmt.Sprintf("/XRefStm %d is not a readable xref stream", s.xrefStm))
+			} else {
+				for n, e := range hs.entries {
+					if _, ok := s.entries[n]; !ok {
+						s.entries[n] = e
+					}
+				}
+			}
+		}
+		chain = append(chain, s)
+		prev, ok := IntOf(s.trailer.Get("Prev"))
+		if !ok {
+			break
+		}
+		off = prev
+	}
+	if err := f.buildRevisions(chain); err != nil {
+		return err
+	}
+	if err := f.checkEncrypted(); err != nil {
+		return err
+	}
+	if _, err := f.Latest().Catalog(); err != nil && !errors.Is(err, ErrLimit) {
+		// The chain does not lead to a catalog (e.g. an appended section without entries or
+		// /Prev): rebuild from the bytes, as viewers do.
+		saved := f.revs
+		f.revs = nil
+		if rerr := f.reconstruct(fmt.Sprintf("the cross-reference chain does not reach the catalog (%v)", err)); rerr != nil {
+			f.revs = saved
+			return nil
+		}
+		clear(f.cache)
+		return f.checkEncrypted()
+	}
+	return nil
+}
+
+func (f *File) checkEncrypted() error {
+	for _, r := range f.revs {
+		if r.Trailer.Get("Encrypt") != nil {
+			return ErrEncrypted
+		}
+	}
+	return nil
+}
+
+func (f *File) detectLinearized(hdr int64) bool {
+	lx := NewLexer(f.r, f.size, hdr, 1<<16)
+	lx.SkipSpace() // the header and binary comment lines are comments
+	p := NewParser(lx, &f.limits)
+	obj, err := p.ParseIndirect()
+	if err != nil || obj.Span.Start > 1024 {
+		return false
+	}
+	d, ok := obj.Value.(Dict)
+	return ok && d.Get("Linearized") != nil
+}
+
+// buildRevisions turns the chain (newest first) into revisions (oldest first).
+func (f *File) buildRevisions(chain []*section) error {
+	type group struct{ secs []*section } // secs[0] is the one the chain reached first (newer)
+	var groups []group
+	for i := len(chain) - 1; i >= 0; i-- {
+		s := chain[i]
+		if f.linear && len(groups) > 0 && len(groups[len(groups)-1].secs) == 1 && i == len(chain)-2 &&
+			s.offset < groups[len(groups)-1].secs[0].offset {
+			// The first-page section of a linearized original points forward to the main one.
+			g := &groups[len(groups)-1]
+			g.secs = append([]*section{s}, g.secs...)
+			continue
+		}
+		groups = append(groups, group{secs: []*section{s}})
+	}
+	known := map[int]bool{}
+	for gi, g := range groups {
+		first := g.secs[0]
+		rev := &Revision{Index: gi, XRefOffset: first.offset, XRefStream: first.stream,
+			Hybrid: first.xrefStm >= 0 && !first.stream, Linearized: len(g.secs) > 1,
+			entries: map[int]XRefEntry{}, Trailer: first.trailer}
+		var end int64
+		for k := len(g.secs) - 1; k >= 0; k-- { // older first so newer entries win
+			s := g.secs[k]
+			for n, e := range s.entries {
+				rev.entries[n] = e
+			}
+			if s.end > end {
+				end = s.end
+			}
+			rev.Anomalies = append(rev.Anomalies, s.anomaly...)
+		}
+		if len(g.secs) > 1 {
+			tr := g.secs[len(g.secs)-1].trailer.Clone()
+			for k, v := range first.trailer {
+				tr[k] = v
+			}
+			rev.Trailer = tr
+		}
+		f.findEnd(rev, end)
+		if len(first.entries) == 0 && len(g.secs) == 1 {
+			rev.Anomalies = append(rev.Anomalies, "cross-reference section has no entries")
+		}
+		if rev.Trailer.Get("Root") == nil {
+			rev.Anomalies = append(rev.Anomalies, "trailer has no /Root")
+		}
+		nums := make([]int, 0, len(rev.entries))
+		for n := range rev.entries {
+			nums = append(nums, n)
+		}
+		sort.Ints(nums)
+		for _, n := range nums {
+			if n == 0 {
+				continue
+			}
+			switch {
+			case rev.entries[n].Type == EntryFree:
+				rev.Freed = append(rev.Freed, n)
+			case known[n]:
+				rev.Changed = append(rev.Changed, n)
+			default:
+				rev.Defined = append(rev.Defined, n)
+			}
+			known[n] = true
+		}
+		f.revs = append(f.revs, rev)
+	}
+	for i := 1; i < len(f.revs); i++ {
+		if f.revs[i].XRefOffset < f.revs[i-1].End {
+			f.revs[i].Anomalies = append(f.revs[i].Anomalies, "cross-reference section lies inside an earlier revision")
+		}
+	}
+	if len(f.revs) == 0 {
+		return fmt.Errorf("%w: no cross-reference sections", ErrNotPDF)
+	}
+	return nil
+}
+
+// findEnd locates the startxref / %%EOF that close a revision whose sections end at from.
+func (f *File) findEnd(rev *Revision, from int64) {
+	rev.StartXRef, rev.StartXRefValue, rev.EOF = -1, -1, -1
+	rev.End = from
+	lx := NewLexer(f.r, f.size, from, 1<<16)
+	sx := lx.IndexFrom(startxrefKw, from, f.size)
+	if sx < 0 {
+		rev.Anomalies = append(rev.Anomalies, "no startxref after the cross-reference section")
+		return
+	}
+	lx.SkipSpace()
+	if lx.Pos() < sx {
+		rev.Anomalies = append(rev.Anomalies, fmt.Sprintf("%d bytes of content between the cross-reference section and startxref", sx-from))
+	}
+	rev.StartXRef = sx
+	pos := sx + int64(len(startxrefKw))
+	lx.SetPos(pos)
+	lx.skipWhiteOnly()
+	numStart := lx.Pos()
+	for {
+		c, ok := lx.peek()
+		if !ok || c < '0' || c > '9' {
+			break
+		}
+		lx.next()
+	}
+	if lx.Pos() > numStart {
+		v, err := strconv.ParseInt(string(lx.ReadRaw(numStart, lx.Pos()-numStart)), 10, 64)
+		if err == nil {
+			rev.StartXRefValue = v
+		}
+		pos = lx.Pos()
+	}
+	if rev.StartXRefValue != rev.XRefOffset {
+		rev.Anomalies = append(rev.Anomalies, fmt.Sprintf("startxref says %d but the section is at %d", rev.StartXRefValue, rev.XRefOffset))
+	}
+	lx.skipWhiteOnly()
+	if b := lx.ReadRaw(lx.Pos(), 5); bytes.Equal(b, eofMarker) {
+		rev.EOF = lx.Pos()
+		pos = rev.EOF + 5
+		pos = skipEOL(lx, pos)
+	} else {
+		rev.Anomalies = append(rev.Anomalies, "no %%EOF after startxref")
+		// End after the rest of the startxref line.
+		for {
+			c, ok := lx.byteAt(pos)
+			if !ok || c == '\n' || c == '\r' {
+				break
+			}
+			pos++
+		}
+		pos = skipEOL(lx, pos)
+	}
+	rev.End = pos
+}
+
+func skipEOL(lx *Lexer, pos int64) int64 {
+	if c, ok := lx.byteAt(pos); ok && c == '\r' {
+		pos++
+		if c, ok := lx.byteAt(pos); ok && c == '\n' {
+			pos++
+		}
+	} else if ok && c == '\n' {
+		pos++
+	}
+	return pos
+}
+
+func (l *Lexer) skipWhiteOnly() {
+	for {
+		c, ok := l.peek()
+		if !ok || !IsWhite(c) {
+			return
+		}
+		l.pos++
+	}
+}
+
+// View returns the document as seen in revision k (0 = original). Revision numbers outside
+// the range are clamped.
+func (f *File) View(k int) *View {
+	if k < 0 {
+		k = 0
+	}
+	if k >= len(f.revs) {
+		k = len(f.revs) - 1
+	}
+	return &View{f: f, rev: k}
+}
+
+// Latest returns the view of the newest revision.
+func (f *File) Latest() *View { return f.View(len(f.revs) - 1) }
+
+// View is the document as of one revision: objects resolve through that revision's
+// cross-reference section and the older ones, ignoring later updates.
+type View struct {
+	f   *File
+	rev int
+}
+
+// File returns the file the view belongs to.
+func (v *View) File() *File { return v.f }
+
+// Revision returns the revision the view shows.
+func (v *View) Revision() *Revision { return v.f.revs[v.rev] }
+
+// Trailer returns the view's trailer dictionary.
+func (v *View) Trailer() Dict { return v.f.revs[v.rev].Trailer }
+
+// Entry returns the cross-reference entry for object num as seen in this view, and the index
+// of the revision that supplied it.
+func (v *View) Entry(num int) (XRefEntry, int, bool) {
+	for k := v.rev; k >= 0; k-- {
+		if e, ok := v.f.revs[k].entries[num]; ok {
+			return e, k, true
+		}
+	}
+	return XRefEntry{}, -1, false
+}
+
+// Object returns the object ref as seen in this view. A missing or free object is Null{} (as
+// the PDF standard says); an unreadable one is an error.
+func (v *View) Object(ref Ref) (Object, error) {
+	v.f.mu.Lock()
+	defer v.f.mu.Unlock()
+	return v.f.object(v.rev, ref, 0)
+}
+
+// Resolve follows references until o is a direct object.
+func (v *View) Resolve(o Object) (Object, error) {
+	for i := 0; i < 32; i++ {
+		r, ok := o.(Ref)
+		if !ok {
+			return o, nil
+		}
+		var err error
+		if o, err = v.Object(r); err != nil {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: reference chain too long", ErrMalformed)
+}
+
+// Dict resolves o and returns it as a dictionary (a stream's dictionary counts), or nil.
+func (v *View) Dict(o Object) Dict {
+	r, err := v.Resolve(o)
+	if err != nil {
+		return nil
+	}
+	switch x := r.(type) {
+	case Dict:
+		return x
+	case *Stream:
+		return x.Dict
+	}
+	return nil
+}
+
+// Catalog returns the document catalog (/Root).
+func (v *View) Catalog() (Dict, error) {
+	root := v.Trailer().Get("Root")
+	for k := v.rev - 1; root == nil && k >= 0; k-- {
+		// A trailer without /Root (an anomaly the revision reports) inherits it, as viewers do.
+		root = v.f.revs[k].Trailer.Get("Root")
+	}
+	if root == nil {
+		return nil, fmt.Errorf("%w: trailer has no /Root", ErrMalformed)
+	}
+	d := v.Dict(root)
+	if d == nil {
+		o, err := v.Resolve(root)
+		if err != nil {
+			return nil, fmt.Errorf("read catalog: %w", err)
+		}
+		return nil, fmt.Errorf("%w: /Root is %T, not a dictionary", ErrMalformed, o)
+	}
+	return d, nil
+}
+
+// Version returns the effective PDF version: the catalog's /Version when newer than the header.
+func (v *View) Version() string {
+	ver := v.f.version
+	if c, err := v.Catalog(); err == nil {
+		if n, ok := c.Get("Version").(Name); ok && string(n) > ver {
+			ver = string(n)
+		}
+	}
+	return ver
+}
+
+// Indirect re-reads object ref (as seen in this view) with its byte span and the spans of its
+// top-level dictionary values. For an object inside an object stream, Span and ValueSpans are
+// empty and ObjStm reports the containing stream.
+func (v *View) Indirect(ref Ref) (*IndirectObject, int, error) {
+	e, _, ok := v.Entry(ref.Num)
+	if !ok || e.Type == EntryFree {
+		return nil, 0, fmt.Errorf("%w: object %d %d", ErrNotFound, ref.Num, ref.Gen)
+	}
+	if e.Type == EntryCompressed {
+		o, err := v.Object(ref)
+		if err != nil {
+			return nil, 0, err
+		}
+		return &IndirectObject{Ref: ref, Value: o}, int(e.Offset), nil
+	}
+	v.f.mu.Lock()
+	defer v.f.mu.Unlock()
+	obj, err := v.f.parseAt(v.rev, e.Offset, ref)
+	return obj, 0, err
+}
+
+// ParseIndirectAt parses the indirect object whose "N G obj" header starts exactly at off;
+// stream lengths given by reference resolve in the latest revision.
+func (f *File) ParseIndirectAt(off int64) (*IndirectObject, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.parseAt(len(f.revs)-1, off, Ref{Num: -1})
+}
+
+// parseAt parses "N G obj" at off; when want.Num ≥ 0 the header must name that object, and a
+// header a few bytes away is accepted (a common offset defect).
+func (f *File) parseAt(rev int, off int64, want Ref) (*IndirectObject, error) {
+	p := f.newParser(rev, off)
+	obj, err := p.ParseIndirect()
+	if want.Num < 0 {
+		return obj, err
+	}
+	if err == nil && obj.Ref.Num == want.Num {
+		return obj, nil
+	}
+	if errors.Is(err, ErrLimit) {
+		return nil, err
+	}
+	if alt, ok := f.findObjNear(off, want.Num); ok {
+		p.SetPos(alt)
+		obj2, err2 := p.ParseIndirect()
+		if err2 == nil && obj2.Ref.Num == want.Num {
+			return obj2, nil
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("%w: offset %d holds object %d, not %d", ErrMalformed, off, obj.Ref.Num, want.Num)
+	}
+	return nil, err
+}
+
+func (f *File) findObjNear(off int64, num int) (int64, bool) {
+	const window = 64
+	lo := off - window
+	if lo < 0 {
+		lo = 0
+	}
+	b := make([]byte, 2*window+32)
+	n, _ := f.r.ReadAt(b, lo)
+	b = b[:n]
+	best, found := int64(0), false
+	for _, m := range objHeaderRe.FindAllSubmatchIndex(b, -1) {
+		if string(b[m[2]:m[3]]) != strconv.Itoa(num) {
+			continue
+		}
+		p := lo + int64(m[2])
+		if !found || abs64(p-off) < abs64(best-off) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+func (f *File) newParser(rev int, off int64) *Parser {
+	lx := NewLexer(f.r, f.size, off, f.limits.MaxObjectSize)
+	p := NewParser(lx, &f.limits)
+	p.ResolveLength = func(r Ref) (int64, bool) {
+		o, err := f.object(rev, r, 1)
+		if err != nil {
+			return 0, false
+		}
+		n, ok := IntOf(o)
+		return n, ok && n >= 0
+	}
+	return p
+}
+
+// object loads ref as seen in revision rev. f.mu is held.
+func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
+	if depth > 8 {
+		return nil, fmt.Errorf("%w: object %d refers to itself while loading", ErrMalformed, ref.Num)
+	}
+	var e XRefEntry
+	found := false
+	for k := rev; k >= 0; k-- {
+		if x, ok := f.revs[k].entries[ref.Num]; ok {
+			e, found = x, true
+			break
+		}
+	}
+	if !found || e.Type == EntryFree || ref.Num == 0 {
+		return Null{}, nil
+	}
+	key := cacheKey{e.Type, e.Offset, e.Gen}
+	if e.Type == EntryInUse {
+		key.gen = ref.Num // offsets are unique; keep the number to detect mismatches
+	}
+	if o, ok := f.cache[key]; ok {
+		return o, nil
+	}
+	if f.loading[key] {
+		return nil, fmt.Errorf("%w: object %d refers to itself while loading", ErrMalformed, ref.Num)
+	}
+	f.loading[key] = true
+	defer delete(f.loading, key)
+	var o Object
+	switch e.Type {
+	case EntryInUse:
+		ind, err := f.parseAt(rev, e.Offset, ref)
+		if err != nil {
+			return nil, fmt.Errorf("object %d: %w", ref.Num, err)
+		}
+		o = ind.Value
+	case EntryCompressed:
+		var err error
+		o, err = f.compressed(rev, int(e.Offset), ref.Num, e.Gen, depth)
+		if err != nil {
+			return nil, fmt.Errorf("object %d in object stream %d: %w", ref.Num, e.Offset, err)
+		}
+	}
+	if len(f.cache) >= maxCachedObjects {
+		clear(f.cache)
+	}
+	f.cache[key] = o
+	return o, nil
+}
+
+func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
+	var se XRefEntry
+	found := false
+	for k := rev; k >= 0; k-- {
+		if x, ok := f.revs[k].entries[stmNum]; ok {
+			se, found = x, true
+			break
+		}
+	}
+	if !found || se.Type != EntryInUse {
+		return nil, fmt.Errorf("%w: object stream %d is not an uncompressed object", ErrMalformed, stmNum)
+	}
+	key := cacheKey{EntryInUse, se.Offset, stmNum}
+	ost, ok := f.objStms[key]
+	if !ok {
+		o, err := f.object(rev, Ref{Num: stmNum}, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		st, ok := o.(*Stream)
+		if !ok {
+			return nil, fmt.Errorf("%w: object stream %d is not a stream", ErrMalformed, stmNum)
+		}
+		ost, err = f.loadObjStm(st)
+		if err != nil {
+			return nil, err
+		}
+		if f.objStmMem+int64(len(ost.data)) > maxObjStmMemory {
+			clear(f.objStms)
+			f.objStmMem = 0
+		}
+		f.objStms[key] = ost
+		f.objStmMem += int64(len(ost.data))
+	}
+	off, ok := ost.offsets[num]
+	if !ok {
+		if index >= 0 && index < len(ost.order) && ost.order[index] == num {
+			off = ost.offsets[num]
+		} else {
+			return Null{}, nil
+		}
+	}
+	lx := NewLexer(bytes.NewReader(ost.data), int64(len(ost.data)), off, f.limits.MaxObjectSize)
+	p := NewParser(lx, &f.limits)
+	return p.ParseObject()
+}
+
+func (f *File) loadObjStm(st *Stream) (*objStm, error) {
+	n, _ := IntOf(st.Dict.Get("N"))
+	first, _ := IntOf(st.Dict.Get("First"))
+	if n < 0 || first < 0 || n > int64(f.limits.MaxObjects) {
+		return nil, fmt.Errorf("%w: bad object stream /N or /First", ErrMalformed)
+	}
+	data, err := f.decodeStream(st)
+	if err != nil {
+		return nil, err
+	}
+	if first > int64(len(data)) {
+		return nil, fmt.Errorf("%w: object stream /First beyond its data", ErrMalformed)
+	}
+	ost := &objStm{data: data, offsets: map[int]int64{}}
+	lx := NewLexer(bytes.NewReader(data[:first]), first, 0, 64)
+	for i := int64(0); i < n; i++ {
+		t1, err := lx.Next()
+		if err != nil {
+			return nil, err
+		}
+		t2, err := lx.Next()
+		if err != nil {
+			return nil, err
+		}
+		if t1.Kind != TokInt || t2.Kind != TokInt || t2.Int < 0 || first+t2.Int > int64(len(data)) {
+			break
+		}
+		num := int(t1.Int)
+		if _, dup := ost.offsets[num]; !dup {
+			ost.offsets[num] = first + t2.Int
+		}
+		ost.order = append(ost.order, num)
+	}
+	return ost, nil
+}
+
+// StreamData returns the decoded data of s (see DecodeFilters: image codecs are not decoded).
+func (f *File) StreamData(s *Stream) ([]byte, error) {
+	return f.decodeStream(s)
+}
+
+// RawStreamData returns the still-encoded data of s.
+func (f *File) RawStreamData(s *Stream) ([]byte, error) {
+	if s.Data != nil {
+		return s.Data, nil
+	}
+	if s.Length > f.limits.MaxStreamSize {
+		return nil, limitErr("MaxStreamSize", f.limits.MaxStreamSize)
+	}
+	return f.ReadRange(Span{s.Offset, s.Offset + s.Length})
+}
+
+func (f *File) decodeStream(s *Stream) ([]byte, error) {
+	raw, err := f.RawStreamData(s)
+	if err != nil {
+		return nil, err
+	}
+	// Filters given by reference are rare but legal: resolve them through the latest view
+	// only when the lock is not held (xref streams' filters are always direct).
+	data, _, err := DecodeFilters(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), f.limits.MaxStreamSize)
+	return data, err
+}
+
+// Object returns object ref as seen in the latest revision; see View.Object.
+func (f *File) Object(ref Ref) (Object, error) { return f.Latest().Object(ref) }
+
+// Resolve follows references in the latest revision; see View.Resolve.
+func (f *File) Resolve(o Object) (Object, error) { return f.Latest().Resolve(o) }
+
+// Catalog returns the latest catalog.
+func (f *File) Catalog() (Dict, error) { return f.Latest().Catalog() }
+
+// Pages returns the pages of the latest revision.
+func (f *File) Pages() ([]Page, error) { return f.Latest().Pages() }
+
+// Page returns page n (1-based) of the latest revision.
+func (f *File) Page(n int) (Page, error) { return f.Latest().Page(n) }
+
+// Fields returns the terminal form fields of the latest revision.
+func (f *File) Fields() ([]Field, error) { return f.Latest().Fields() }

@@ -1,0 +1,330 @@
+package pdf
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/image/tiff/lzw"
+)
+
+// passThrough filters are image codecs the reader does not decode; DecodeStream stops at them
+// and returns the data still encoded by them.
+var passThrough = map[Name]bool{
+	"DCTDecode": true, "DCT": true, "JPXDecode": true, "CCITTFaxDecode": true, "CCF": true,
+	"JBIG2Decode": true, "Crypt": true,
+}
+
+// DecodeFilters applies the filters named in a stream dictionary (/Filter, /DecodeParms) to
+// raw. Decoding stops before an image codec (DCT, JPX, CCITT, JBIG2); the returned remaining
+// filters name what is still applied to the data. The decoded size is capped at max bytes.
+func DecodeFilters(raw []byte, filter, parms Object, max int64) (data []byte, remaining []Name, err error) {
+	var names []Name
+	var params []Object
+	switch f := filter.(type) {
+	case nil, Null:
+	case Name:
+		names = []Name{f}
+		params = []Object{parms}
+	case Array:
+		for _, x := range f {
+			n, ok := x.(Name)
+			if !ok {
+				return nil, nil, fmt.Errorf("%w: /Filter entry is not a name", ErrMalformed)
+			}
+			names = append(names, n)
+		}
+		if pa, ok := parms.(Array); ok {
+			params = pa
+		}
+	default:
+		return nil, nil, fmt.Errorf("%w: /Filter is not a name or array", ErrMalformed)
+	}
+	data = raw
+	for i, n := range names {
+		if passThrough[n] {
+			return data, names[i:], nil
+		}
+		var p Dict
+		if i < len(params) {
+			p, _ = params[i].(Dict)
+		}
+		data, err = decodeOne(data, n, p, max)
+		if err != nil {
+			return nil, nil, fmt.Errorf("decode %s: %w", n, err)
+		}
+	}
+	return data, nil, nil
+}
+
+func decodeOne(in []byte, name Name, p Dict, max int64) ([]byte, error) {
+	switch name {
+	case "FlateDecode", "Fl":
+		out, err := inflate(in, max)
+		if err != nil {
+			return nil, err
+		}
+		return applyPredictor(out, p, max)
+	case "LZWDecode", "LZW":
+		early := true
+		if e, ok := p.Get("EarlyChange").(Int); ok && e == 0 {
+			early = false
+		}
+		var r io.ReadCloser
+		if early {
+			r = lzw.NewReader(bytes.NewReader(in), lzw.MSB, 8)
+		} else {
+			return nil, fmt.Errorf("%w: LZW with /EarlyChange 0 is not supported", ErrMalformed)
+		}
+		defer r.Close()
+		out, err := readLimited(r, max)
+		if err != nil && len(out) == 0 {
+			return nil, err
+		}
+		return applyPredictor(out, p, max)
+	case "ASCIIHexDecode", "AHx":
+		return asciiHex(in)
+	case "ASCII85Decode", "A85":
+		return ascii85(in)
+	case "RunLengthDecode", "RL":
+		return runLength(in, max)
+	}
+	return nil, fmt.Errorf("%w: unsupported filter %s", ErrMalformed, name)
+}
+
+func readLimited(r io.Reader, max int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
+	if n > max {
+		return nil, limitErr("MaxStreamSize", max)
+	}
+	return buf.Bytes(), err
+}
+
+// inflate decodes zlib data, tolerating a missing/broken header (raw deflate) and a truncated
+// end (the bytes decoded so far are returned), as viewers do.
+func inflate(in []byte, max int64) ([]byte, error) {
+	zr, err := zlib.NewReader(bytes.NewReader(in))
+	var out []byte
+	if err == nil {
+		out, err = readLimited(zr, max)
+		if errors.Is(err, ErrLimit) {
+			return nil, err
+		}
+		if err == nil || len(out) > 0 {
+			return out, nil
+		}
+	}
+	// Raw deflate (no zlib header), or a header we could not read.
+	fr := flate.NewReader(bytes.NewReader(in))
+	defer fr.Close()
+	out, err2 := readLimited(fr, max)
+	if errors.Is(err2, ErrLimit) {
+		return nil, err2
+	}
+	if err2 == nil || len(out) > 0 {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return nil, err2
+}
+
+func applyPredictor(in []byte, p Dict, max int64) ([]byte, error) {
+	pred, _ := IntOf(p.Get("Predictor"))
+	if pred <= 1 {
+		return in, nil
+	}
+	colors, bpc, cols := int64(1), int64(8), int64(1)
+	if v, ok := IntOf(p.Get("Colors")); ok && v > 0 {
+		colors = v
+	}
+	if v, ok := IntOf(p.Get("BitsPerComponent")); ok && v > 0 {
+		bpc = v
+	}
+	if v, ok := IntOf(p.Get("Columns")); ok && v > 0 {
+		cols = v
+	}
+	if colors > 64 || bpc > 16 || cols > 1<<24 {
+		return nil, fmt.Errorf("%w: predictor parameters out of range", ErrMalformed)
+	}
+	bpp := int((colors*bpc + 7) / 8)
+	rowLen := int((colors*bpc*cols + 7) / 8)
+	if pred == 2 {
+		if bpc != 8 {
+			return nil, fmt.Errorf("%w: TIFF predictor with %d bits per component", ErrMalformed, bpc)
+		}
+		out := append([]byte(nil), in...)
+		for r := 0; r+rowLen <= len(out); r += rowLen {
+			for i := bpp; i < rowLen; i++ {
+				out[r+i] += out[r+i-bpp]
+			}
+		}
+		return out, nil
+	}
+	// PNG predictors: each row is prefixed by a filter-type byte.
+	out := make([]byte, 0, len(in)/(rowLen+1)*rowLen)
+	prev := make([]byte, rowLen)
+	cur := make([]byte, rowLen)
+	for r := 0; r < len(in); r += rowLen + 1 {
+		ft := in[r]
+		end := r + 1 + rowLen
+		if end > len(in) {
+			end = len(in)
+		}
+		n := copy(cur, in[r+1:end])
+		for i := n; i < rowLen; i++ {
+			cur[i] = 0
+		}
+		for i := 0; i < rowLen; i++ {
+			var left, up, ul byte
+			if i >= bpp {
+				left = cur[i-bpp]
+				ul = prev[i-bpp]
+			}
+			up = prev[i]
+			switch ft {
+			case 0:
+			case 1:
+				cur[i] += left
+			case 2:
+				cur[i] += up
+			case 3:
+				cur[i] += byte((int(left) + int(up)) / 2)
+			case 4:
+				cur[i] += paeth(left, up, ul)
+			default:
+				return nil, fmt.Errorf("%w: bad PNG predictor row type %d", ErrMalformed, ft)
+			}
+		}
+		out = append(out, cur[:n]...)
+		if int64(len(out)) > max {
+			return nil, limitErr("MaxStreamSize", max)
+		}
+		prev, cur = cur, prev
+	}
+	return out, nil
+}
+
+func paeth(a, b, c byte) byte {
+	p := int(a) + int(b) - int(c)
+	pa, pb, pc := abs(p-int(a)), abs(p-int(b)), abs(p-int(c))
+	if pa <= pb && pa <= pc {
+		return a
+	}
+	if pb <= pc {
+		return b
+	}
+	return c
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func asciiHex(in []byte) ([]byte, error) {
+	out := make([]byte, 0, len(in)/2)
+	var hi byte
+	half := false
+	for _, c := range in {
+		if c == '>' {
+			break
+		}
+		if IsWhite(c) {
+			continue
+		}
+		if !isHex(c) {
+			return nil, fmt.Errorf("%w: bad ASCIIHex character %q", ErrMalformed, c)
+		}
+		if half {
+			out = append(out, hi<<4|unhex(c))
+		} else {
+			hi = unhex(c)
+		}
+		half = !half
+	}
+	if half {
+		out = append(out, hi<<4)
+	}
+	return out, nil
+}
+
+func ascii85(in []byte) ([]byte, error) {
+	out := make([]byte, 0, len(in)*4/5)
+	var tuple uint64
+	n := 0
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if IsWhite(c) {
+			continue
+		}
+		if c == '~' {
+			break
+		}
+		if c == 'z' && n == 0 {
+			out = append(out, 0, 0, 0, 0)
+			continue
+		}
+		if c < '!' || c > 'u' {
+			return nil, fmt.Errorf("%w: bad ASCII85 character %q", ErrMalformed, c)
+		}
+		tuple = tuple*85 + uint64(c-'!')
+		n++
+		if n == 5 {
+			if tuple > 0xFFFFFFFF {
+				return nil, fmt.Errorf("%w: ASCII85 group out of range", ErrMalformed)
+			}
+			out = append(out, byte(tuple>>24), byte(tuple>>16), byte(tuple>>8), byte(tuple))
+			tuple, n = 0, 0
+		}
+	}
+	if n == 1 {
+		return nil, fmt.Errorf("%w: ASCII85 final group of one character", ErrMalformed)
+	}
+	if n > 1 {
+		for k := n; k < 5; k++ {
+			tuple = tuple*85 + 84
+		}
+		b := []byte{byte(tuple >> 24), byte(tuple >> 16), byte(tuple >> 8), byte(tuple)}
+		out = append(out, b[:n-1]...)
+	}
+	return out, nil
+}
+
+func runLength(in []byte, max int64) ([]byte, error) {
+	var out []byte
+	for i := 0; i < len(in); {
+		l := int(in[i])
+		i++
+		switch {
+		case l == 128:
+			return out, nil
+		case l < 128:
+			end := i + l + 1
+			if end > len(in) {
+				end = len(in)
+			}
+			out = append(out, in[i:end]...)
+			i = end
+		default:
+			if i >= len(in) {
+				return out, nil
+			}
+			for k := 0; k < 257-l; k++ {
+				out = append(out, in[i])
+			}
+			i++
+		}
+		if int64(len(out)) > max {
+			return nil, limitErr("MaxStreamSize", max)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,275 @@
+package pdf
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// ObjectHeader is an "N G obj" header found by scanning the bytes of the file.
+type ObjectHeader struct {
+	Ref    Ref
+	Offset int64
+}
+
+// ScanObjectHeaders finds every "N G obj" header in sp by reading the bytes (not the
+// cross-reference data). Headers inside stream data can match too; callers confirm with
+// ParseIndirectAt. It reads sp once, in chunks.
+func (f *File) ScanObjectHeaders(sp Span) []ObjectHeader {
+	var out []ObjectHeader
+	f.scan(sp, func(h ObjectHeader) { out = append(out, h) }, nil)
+	return out
+}
+
+type marker struct {
+	kind string // "xref", "trailer", "startxref", "eof"
+	off  int64
+}
+
+// scan reads sp in overlapping chunks, reporting object headers and structural markers.
+func (f *File) scan(sp Span, onHeader func(ObjectHeader), onMarker func(marker)) {
+	const chunk = 1 << 20
+	const overlap = 64
+	if sp.Start < 0 {
+		sp.Start = 0
+	}
+	if sp.End > f.size {
+		sp.End = f.size
+	}
+	buf := make([]byte, chunk+overlap)
+	seenHdr := map[int64]bool{}
+	seenMk := map[int64]bool{}
+	for off := sp.Start; off < sp.End; off += chunk {
+		n := int64(len(buf))
+		if off+n > sp.End {
+			n = sp.End - off
+		}
+		m, _ := f.r.ReadAt(buf[:n], off)
+		b := buf[:m]
+		if onHeader != nil {
+			for _, x := range objHeaderRe.FindAllSubmatchIndex(b, -1) {
+				at := off + int64(x[2])
+				if seenHdr[at] {
+					continue
+				}
+				seenHdr[at] = true
+				num, err1 := strconv.Atoi(string(b[x[2]:x[3]]))
+				gen, err2 := strconv.Atoi(string(b[x[4]:x[5]]))
+				if err1 != nil || err2 != nil || num > f.limits.MaxObjects || gen > 65535 {
+					continue
+				}
+				onHeader(ObjectHeader{Ref: Ref{num, gen}, Offset: at})
+			}
+		}
+		if onMarker != nil {
+			for _, kw := range [][]byte{startxrefKw, []byte("trailer"), eofMarker, xrefKw} {
+				for i := 0; ; {
+					j := bytes.Index(b[i:], kw)
+					if j < 0 {
+						break
+					}
+					at := i + j
+					i = at + len(kw)
+					kind := string(kw)
+					if kind == "xref" && at >= 5 && bytes.Equal(b[at-5:at], []byte("start")) {
+						continue
+					}
+					if kind == "%%EOF" {
+						kind = "eof"
+					}
+					if seenMk[off+int64(at)] {
+						continue
+					}
+					seenMk[off+int64(at)] = true
+					onMarker(marker{kind, off + int64(at)})
+				}
+			}
+		}
+		if int64(m) < n {
+			break
+		}
+	}
+}
+
+// reconstruct rebuilds the revisions from the bytes when the cross-reference chain is
+// unusable (no readable section at startxref, a chain that cannot reach the catalog): each
+// stretch of the file ending in %%EOF becomes a revision, whose objects are those whose headers
+// lie in it (plus what a readable cross-reference section in it lists) and whose trailer is the
+// last one found in it. This is what viewers do, so the verifier sees what a viewer shows.
+func (f *File) reconstruct(reason string) error {
+	var hdrs []ObjectHeader
+	var marks []marker
+	f.scan(Span{0, f.size}, func(h ObjectHeader) { hdrs = append(hdrs, h) }, func(m marker) { marks = append(marks, m) })
+	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].Offset < hdrs[j].Offset })
+	sort.Slice(marks, func(i, j int) bool { return marks[i].off < marks[j].off })
+	headerAt := make(map[int64]int, len(hdrs))
+	for _, h := range hdrs {
+		headerAt[h.Offset] = h.Ref.Num
+	}
+	lx := NewLexer(f.r, f.size, 0, 1<<16)
+	// Segment ends: just past each %%EOF and its EOL.
+	var ends []int64
+	for _, m := range marks {
+		if m.kind == "eof" {
+			ends = append(ends, skipEOL(lx, m.off+5))
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] < f.size {
+		tail := int64(f.size)
+		if len(ends) > 0 {
+			lx.SetPos(ends[len(ends)-1])
+			lx.SkipSpace()
+			if lx.Pos() >= f.size {
+				tail = -1
+			}
+		}
+		if tail > 0 {
+			ends = append(ends, f.size)
+		}
+	}
+	f.revs = nil
+	start := int64(0)
+	known := map[int]bool{}
+	for _, end := range ends {
+		if len(f.revs) >= f.limits.MaxRevisions {
+			return limitErr("MaxRevisions", int64(f.limits.MaxRevisions))
+		}
+		rev := &Revision{Index: len(f.revs), XRefOffset: -1, StartXRef: -1, StartXRefValue: -1, EOF: -1, End: end,
+			entries: map[int]XRefEntry{}, Trailer: Dict{}}
+		rev.Anomalies = append(rev.Anomalies, "reconstructed from the bytes: "+reason)
+		var lastTrailer, lastXref int64 = -1, -1
+		for _, m := range marks {
+			if m.off < start || m.off >= end {
+				continue
+			}
+			switch m.kind {
+			case "trailer":
+				lastTrailer = m.off
+			case "xref":
+				lastXref = m.off
+			case "startxref":
+				rev.StartXRef = m.off
+			case "eof":
+				rev.EOF = m.off
+			}
+		}
+		if rev.EOF < 0 {
+			rev.Anomalies = append(rev.Anomalies, "no %%EOF")
+		}
+		if rev.StartXRef >= 0 {
+			lx.SetPos(rev.StartXRef + int64(len(startxrefKw)))
+			if t, err := lx.Next(); err == nil && t.Kind == TokInt {
+				rev.StartXRefValue = t.Int
+			}
+		}
+		// A readable cross-reference section inside the segment: the one startxref names, or
+		// the last "xref" keyword.
+		var sec *section
+		for _, cand := range []int64{rev.StartXRefValue, lastXref} {
+			if cand < start || cand >= end {
+				continue
+			}
+			if s, err := f.readSectionAt(cand); err == nil {
+				sec = s
+				break
+			}
+		}
+		if sec != nil {
+			rev.XRefOffset, rev.XRefStream, rev.Trailer = sec.offset, sec.stream, sec.trailer
+			moved := 0
+			for n, e := range sec.entries {
+				if e.Type == EntryInUse && headerAt[e.Offset] != n {
+					// The listed offset holds no such object: use the last header for it
+					// found before the end of this segment, if any.
+					if off, ok := lastHeaderBefore(hdrs, n, end); ok {
+						e.Offset = off
+						moved++
+					}
+				}
+				rev.entries[n] = e
+			}
+			if moved > 0 {
+				rev.Anomalies = append(rev.Anomalies, fmt.Sprintf("%d cross-reference offsets do not point at their objects", moved))
+			}
+		} else if lastTrailer >= 0 {
+			p := NewParser(NewLexer(f.r, f.size, lastTrailer+7, f.limits.MaxObjectSize), &f.limits)
+			if o, err := p.ParseObject(); err == nil {
+				if d, ok := o.(Dict); ok {
+					rev.Trailer = d
+				}
+			}
+			rev.Anomalies = append(rev.Anomalies, "no readable cross-reference section")
+		}
+		// Objects present in the bytes but not listed: viewers use them, so do we.
+		unlisted := 0
+		for _, h := range hdrs {
+			if h.Offset < start || h.Offset >= end {
+				continue
+			}
+			if sec != nil {
+				if _, listed := rev.entries[h.Ref.Num]; listed {
+					continue
+				}
+				unlisted++
+			}
+			rev.entries[h.Ref.Num] = XRefEntry{Type: EntryInUse, Offset: h.Offset, Gen: h.Ref.Gen}
+		}
+		if unlisted > 0 {
+			rev.Anomalies = append(rev.Anomalies, fmt.Sprintf("%d objects in this revision are not in its cross-reference section", unlisted))
+		}
+		if len(rev.entries) == 0 && rev.Trailer.Get("Root") == nil && len(f.revs) > 0 {
+			// Nothing but white space or a lone marker: fold into the previous revision.
+			f.revs[len(f.revs)-1].End = end
+			start = end
+			continue
+		}
+		if rev.Trailer.Get("Root") == nil {
+			rev.Anomalies = append(rev.Anomalies, "trailer has no /Root")
+		}
+		nums := make([]int, 0, len(rev.entries))
+		for n := range rev.entries {
+			nums = append(nums, n)
+		}
+		sort.Ints(nums)
+		for _, n := range nums {
+			if n == 0 {
+				continue
+			}
+			switch {
+			case rev.entries[n].Type == EntryFree:
+				rev.Freed = append(rev.Freed, n)
+			case known[n]:
+				rev.Changed = append(rev.Changed, n)
+			default:
+				rev.Defined = append(rev.Defined, n)
+			}
+			known[n] = true
+		}
+		f.revs = append(f.revs, rev)
+		start = end
+	}
+	if len(f.revs) == 0 {
+		return fmt.Errorf("%w: nothing to reconstruct", ErrNotPDF)
+	}
+	f.reconstructed = true
+	return nil
+}
+
+// Reconstructed reports whether the revisions were rebuilt from the bytes because the
+// cross-reference chain was unusable; every revision then carries an anomaly saying why.
+func (f *File) Reconstructed() bool { return f.reconstructed }
+
+// lastHeaderBefore returns the offset of the last header of object num before end.
+func lastHeaderBefore(hdrs []ObjectHeader, num int, end int64) (int64, bool) {
+	off, ok := int64(0), false
+	for _, h := range hdrs {
+		if h.Offset >= end {
+			break
+		}
+		if h.Ref.Num == num {
+			off, ok = h.Offset, true
+		}
+	}
+	return off, ok
+}
