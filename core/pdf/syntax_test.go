@@ -14,11 +14,11 @@ func TestPageGeometry(t *testing.T) {
 		rootAttrs: " /MediaBox [0 0 612 792] /Rotate 90",
 		fanout:    2,
 		pages: []genPage{
-			{},                                   // everything inherited
+			{},                                    // everything inherited
 			{media: "[0 0 595 842]", rotate: "0"}, // own box, rotation reset
 			{crop: "[10 20 300 400]", rotate: "-90"},
 			{media: "[100 100 0 0]", crop: "[-50 -50 50 50]", rotate: "450"}, // unnormalised box, crop clipped
-			{crop: "[700 900 800 1000]", rotate: "45"},                      // crop outside media: ignored; bad rotation
+			{crop: "[700 900 800 1000]", rotate: "45"},                       // crop outside media: ignored; bad rotation
 		},
 	})
 	f := openBytes(t, b)
