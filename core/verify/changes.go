@@ -1,0 +1,1038 @@
+package verify
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"sealdesk/core/pdf"
+)
+
+// Change analysis: every object that a later revision defines, redefines or frees is compared
+// with the signed revision and must be explained by an allowed kind of change; anything else is
+// disallowed. Allowed, following ISO 32000 DocMDP, pyHanko's difference analysis and EU DSS:
+//
+//   - signing: a signature dictionary set as the value of an empty signature field, new
+//     invisible signature fields, and (without certification) new visible ones;
+//   - document timestamps, the DSS and its VRI entries and validation data (LTV);
+//   - form filling of fields that were empty when signed, unless DocMDP P=1 or a FieldMDP lock
+//     covers the field; the widget appearances of the fields being filled;
+//   - annotations that cannot cover page content (text notes, highlights…) when there is no
+//     certification or it allows annotations (P=3);
+//   - XMP metadata, the Info dictionary, the structure tree, catalog /Extensions and /Version.
+//
+// Disallowed: page content or resources, pages added or removed, the page tree replaced, a
+// signature dictionary changed, a field's value changed after it was filled, field flags and
+// rectangles, annotations where not permitted or able to draw over the page ("evil annotation"),
+// new visible signature fields after certification ("sneaky signature"), objects redefined to
+// bytes inside the signed revision ("hide-and-replace"), object definitions the cross-reference
+// sections do not list, and bytes after the last revision.
+
+// change is one named difference.
+type change struct {
+	text    string
+	allowed bool
+}
+
+type changeSet struct {
+	list []change
+	seen map[string]bool
+}
+
+func (c *changeSet) add(allowed bool, format string, args ...any) {
+	t := fmt.Sprintf(format, args...)
+	key := fmt.Sprint(allowed) + t
+	if c.seen == nil {
+		c.seen = map[string]bool{}
+	}
+	if c.seen[key] {
+		return
+	}
+	c.seen[key] = true
+	c.list = append(c.list, change{t, allowed})
+}
+
+// Annotation subtypes that cannot be used to draw arbitrary content over a page (their
+// appearance is still checked for text and images).
+var harmlessAnnots = map[pdf.Name]bool{
+	"Text": true, "Popup": true, "Highlight": true, "Underline": true, "Squiggly": true,
+	"StrikeOut": true, "Caret": true, "Link": true,
+}
+
+// analyzeChanges compares the revision a signature covers with every later one.
+func (v *verifier) analyzeChanges(s *sigState) {
+	if s.rev < 0 {
+		return
+	}
+	revs := v.f.Revisions()
+	a := &analysis{v: v, s: s, old: v.f.View(s.rev), cur: v.f.Latest(), signedEnd: s.rep.SignedRange}
+	a.mdp = 0
+	if v.docMDP != 0 && v.docMDPRev >= 0 && v.docMDPRev <= s.rev {
+		a.mdp = v.docMDP
+	}
+	for _, o := range v.sigs {
+		if o.fieldLk != nil && o.rev >= 0 && o.rev <= s.rev {
+			a.locks = append(a.locks, o.fieldLk)
+		}
+	}
+	if s.rev < len(revs)-1 {
+		a.run(revs[s.rev+1:])
+	}
+	if v.tailJunk {
+		a.ch.add(false, "%d bytes after the last revision that no cross-reference section accounts for", v.tailSpan.Len())
+	}
+	s.rep.ChangesAfter = "none"
+	s.rep.Reasons = append(s.rep.Reasons, a.notes...)
+	for _, c := range a.ch.list {
+		s.rep.Changes = append(s.rep.Changes, c.text)
+		if !c.allowed {
+			s.rep.ChangesAfter = "disallowed"
+		} else if s.rep.ChangesAfter == "none" {
+			s.rep.ChangesAfter = "allowed"
+		}
+	}
+}
+
+type analysis struct {
+	v         *verifier
+	s         *sigState
+	old, cur  *pdf.View
+	signedEnd int64
+	mdp       int
+	locks     []*fieldLock
+	ch        changeSet
+
+	notes     []string
+	explained map[int]bool // changed object numbers accounted for by a semantic comparison
+	apAllowed map[int]bool // appearance objects of fields being filled / allowed annotations
+}
+
+// tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
+// viewer shows; every other structural anomaly after signing counts as a disallowed change.
+func tolerableAnomaly(an string) bool {
+	return strings.Contains(an, "not at the stated offset") || strings.HasPrefix(an, "startxref says")
+}
+
+var objHeader = regexp.MustCompile(`(?m)(?:^|[^0-9])([0-9]{1,10})[ \t\r\n\f\x00]+([0-9]{1,5})[ \t\r\n\f\x00]+obj\b`)
+
+func (a *analysis) run(later []*pdf.Revision) {
+	a.explained = map[int]bool{}
+	a.apAllowed = map[int]bool{}
+	changed := map[int]bool{}
+	for _, rev := range later {
+		for _, l := range [][]int{rev.Defined, rev.Changed, rev.Freed} {
+			for _, n := range l {
+				changed[n] = true
+			}
+		}
+		for _, an := range rev.Anomalies {
+			if tolerableAnomaly(an) {
+				a.notes = append(a.notes, fmt.Sprintf("revision %d: %s", rev.Index+1, an))
+				continue
+			}
+			a.ch.add(false, "revision %d is malformed: %s", rev.Index+1, an)
+		}
+	}
+	a.hiddenObjects(later)
+	// Semantic comparisons, which mark what they explain.
+	a.compareCatalog(changed)
+	a.comparePages(changed)
+	a.compareFields(changed)
+	a.markDSS()
+	// Every changed object must now be explained.
+	nums := make([]int, 0, len(changed))
+	for n := range changed {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		a.checkObject(n)
+	}
+}
+
+// hiddenObjects looks, in each later revision's bytes, for object definitions that its
+// cross-reference section does not list (incremental saving attacks that rely on a viewer's
+// repair), and for objects redefined to offsets inside the signed bytes (hide-and-replace).
+func (a *analysis) hiddenObjects(later []*pdf.Revision) {
+	revs := a.v.f.Revisions()
+	for _, rev := range later {
+		start := revs[rev.Index-1].End
+		if start >= rev.End {
+			continue
+		}
+		listed := map[int64]bool{}
+		view := a.v.f.View(rev.Index)
+		var spans []pdf.Span
+		for _, l := range [][]int{rev.Defined, rev.Changed} {
+			for _, n := range l {
+				e, k, ok := view.Entry(n)
+				if !ok || k != rev.Index || e.Type != pdf.EntryInUse {
+					continue
+				}
+				if e.Offset < a.signedEnd {
+					a.ch.add(false, "object %d is redefined in revision %d to bytes inside the signed revision (hide-and-replace)", n, rev.Index+1)
+				}
+				listed[e.Offset] = true
+				if obj, _, err := view.Indirect(pdf.Ref{Num: n, Gen: e.Gen}); err == nil && obj != nil {
+					spans = append(spans, obj.Span)
+				}
+			}
+		}
+		if rev.End-start > 64<<20 {
+			continue // too large to scan; objects there are still compared below
+		}
+		buf, err := a.v.f.ReadRange(pdf.Span{Start: start, End: rev.End})
+		if err != nil {
+			continue
+		}
+		for _, m := range objHeader.FindAllSubmatchIndex(buf, -1) {
+			off := start + int64(m[2])
+			if listed[off] {
+				continue
+			}
+			inside := false
+			for _, sp := range spans {
+				if off >= sp.Start && off < sp.End {
+					inside = true
+					break
+				}
+			}
+			if !inside && !a.inXRefStream(rev, off) {
+				a.ch.add(false, "revision %d contains an object definition at offset %d that its cross-reference section does not list", rev.Index+1, off)
+			}
+		}
+	}
+}
+
+func (a *analysis) inXRefStream(rev *pdf.Revision, off int64) bool {
+	return rev.XRefStream && off == rev.XRefOffset
+}
+
+// compareCatalog compares the catalogs key by key.
+func (a *analysis) compareCatalog(changed map[int]bool) {
+	oc, err1 := a.old.Catalog()
+	nc, err2 := a.cur.Catalog()
+	if err1 != nil || err2 != nil {
+		a.ch.add(false, "the document catalog cannot be read")
+		return
+	}
+	oref, _ := rootRef(a.old)
+	nref, _ := rootRef(a.cur)
+	if oref != nref {
+		a.ch.add(false, "the document catalog was replaced by object %d", nref.Num)
+	}
+	a.explained[oref.Num] = true
+	a.explained[nref.Num] = true
+	keys := map[pdf.Name]bool{}
+	for k := range oc {
+		keys[k] = true
+	}
+	for k := range nc {
+		keys[k] = true
+	}
+	for k := range keys {
+		ov, nv := oc[k], nc[k]
+		if pdf.Equal(ov, nv) {
+			continue
+		}
+		switch k {
+		case "DSS":
+			a.ch.add(true, "validation data (DSS) added or updated")
+		case "AcroForm":
+			// judged in compareFields
+		case "Metadata":
+			a.ch.add(true, "XMP metadata updated")
+		case "Extensions", "Version":
+			a.ch.add(true, "catalog /%s updated", k)
+		case "StructTreeRoot", "MarkInfo":
+			a.ch.add(true, "structure tree updated")
+		case "Pages":
+			a.ch.add(false, "the page tree was replaced")
+		default:
+			a.ch.add(false, "catalog entry /%s changed", k)
+		}
+	}
+}
+
+func rootRef(v *pdf.View) (pdf.Ref, bool) {
+	revs := v.File().Revisions()
+	for k := v.Revision().Index; k >= 0; k-- {
+		if r, ok := revs[k].Trailer.Get("Root").(pdf.Ref); ok {
+			return r, true
+		}
+	}
+	return pdf.Ref{}, false
+}
+
+// comparePages compares page count, page objects and annotations.
+func (a *analysis) comparePages(changed map[int]bool) {
+	op, err1 := a.old.Pages()
+	np, err2 := a.cur.Pages()
+	if err1 != nil || err2 != nil {
+		a.ch.add(false, "the page tree cannot be read")
+		return
+	}
+	if len(op) != len(np) {
+		a.ch.add(false, "the number of pages changed from %d to %d", len(op), len(np))
+	}
+	// Pages tree nodes: any change to one is a page tree change unless it is value-equal.
+	for n := range changed {
+		o, _ := a.old.Object(pdf.Ref{Num: n})
+		if d, ok := asDict(o); ok && d.NameOf("Type") == "Pages" {
+			nw, _ := a.cur.Object(pdf.Ref{Num: n})
+			nd, _ := asDict(nw)
+			for _, k := range unionKeys(d, nd) {
+				if pdf.Equal(d[k], nd[k]) {
+					continue
+				}
+				switch k {
+				case "Kids", "Count", "Parent", "Type", "Resources", "MediaBox", "CropBox", "Rotate":
+					a.ch.add(false, "page tree node %d: /%s changed", n, k)
+				default:
+					a.ch.add(true, "page tree node %d: /%s updated", n, k)
+				}
+			}
+			a.explained[n] = true
+		}
+	}
+	for i := 0; i < len(op) && i < len(np); i++ {
+		o, nw := op[i], np[i]
+		if o.Ref != nw.Ref {
+			a.ch.add(false, "page %d was replaced by another page object", i+1)
+			continue
+		}
+		pageChanged := changed[o.Ref.Num]
+		if pageChanged {
+			a.explained[o.Ref.Num] = true
+			keys := map[pdf.Name]bool{}
+			for k := range o.Dict {
+				keys[k] = true
+			}
+			for k := range nw.Dict {
+				keys[k] = true
+			}
+			for k := range keys {
+				if k == "Annots" || pdf.Equal(o.Dict[k], nw.Dict[k]) {
+					continue
+				}
+				switch k {
+				case "Contents", "Resources", "MediaBox", "CropBox", "Rotate", "Group", "UserUnit", "BleedBox", "TrimBox", "ArtBox":
+					a.ch.add(false, "page %d: /%s changed", i+1, k)
+				case "StructParents", "Tabs", "PieceInfo", "LastModified":
+					a.ch.add(true, "page %d: /%s updated", i+1, k)
+				default:
+					a.ch.add(false, "page %d: /%s changed", i+1, k)
+				}
+			}
+		}
+		oa, oaRef := a.annots(a.old, o.Dict)
+		na, naRef := a.annots(a.cur, nw.Dict)
+		if oaRef.Num != 0 {
+			a.explained[oaRef.Num] = true
+		}
+		if naRef.Num != 0 {
+			a.explained[naRef.Num] = true
+		}
+		oldSet := map[pdf.Ref]bool{}
+		for _, r := range oa {
+			oldSet[r] = true
+		}
+		newSet := map[pdf.Ref]bool{}
+		for _, r := range na {
+			newSet[r] = true
+			if !oldSet[r] {
+				a.addedAnnot(i+1, r)
+			} else if changed[r.Num] {
+				a.changedAnnot(i+1, r)
+			}
+		}
+		for _, r := range oa {
+			if !newSet[r] {
+				d := a.old.Dict(r)
+				st := d.NameOf("Subtype")
+				if a.mdp == 3 && st != "Widget" {
+					a.ch.add(true, "page %d: %s annotation removed", i+1, st)
+				} else {
+					a.ch.add(false, "page %d: %s annotation removed", i+1, st)
+				}
+			}
+		}
+	}
+}
+
+func (a *analysis) annots(v *pdf.View, page pdf.Dict) ([]pdf.Ref, pdf.Ref) {
+	ao := page.Get("Annots")
+	aref, _ := ao.(pdf.Ref)
+	o, err := v.Resolve(ao)
+	if err != nil {
+		return nil, aref
+	}
+	arr, _ := o.(pdf.Array)
+	var out []pdf.Ref
+	for _, x := range arr {
+		if r, ok := x.(pdf.Ref); ok {
+			out = append(out, r)
+		}
+	}
+	return out, aref
+}
+
+// fieldOfWidget finds the terminal field (in the latest revision) a widget belongs to.
+func (a *analysis) fieldOfWidget(r pdf.Ref) *pdf.Field {
+	for i := range a.v.fields {
+		fl := &a.v.fields[i]
+		if fl.Ref == r {
+			return fl
+		}
+		for _, w := range fl.Widgets {
+			if w.Ref == r {
+				return fl
+			}
+		}
+	}
+	return nil
+}
+
+// addedAnnot judges an annotation that a later revision put on page.
+func (a *analysis) addedAnnot(page int, r pdf.Ref) {
+	a.explained[r.Num] = true
+	d := a.cur.Dict(r)
+	if d == nil {
+		a.ch.add(false, "page %d: unreadable annotation %d added", page, r.Num)
+		return
+	}
+	st := d.NameOf("Subtype")
+	if st == "Widget" {
+		fl := a.fieldOfWidget(r)
+		if fl != nil && fl.IsSignature() {
+			a.allowAppearance(d)
+			visible := false
+			if rc, ok := pdf.RectFrom(a.cur, d.Get("Rect")); ok && !rc.IsZero() {
+				visible = true
+			}
+			if f, ok := pdf.IntOf(d.Get("F")); ok && f&2 != 0 {
+				visible = false
+			}
+			switch {
+			case a.mdp == 1:
+				a.ch.add(false, "signature field %s added although the certification allows no changes", fl.Name)
+			case a.mdp >= 2 && visible:
+				a.ch.add(false, "visible signature field %s added on page %d after certification (sneaky signature)", fl.Name, page)
+			default:
+				a.ch.add(true, "signature field %s added", fl.Name)
+			}
+			return
+		}
+		name := ""
+		if fl != nil {
+			name = fl.Name
+		}
+		a.ch.add(false, "form field %s added on page %d", name, page)
+		return
+	}
+	switch {
+	case a.mdp == 1 || a.mdp == 2:
+		a.ch.add(false, "page %d: %s annotation added although the certification does not allow annotations", page, st)
+	case !harmlessAnnots[st]:
+		a.ch.add(false, "page %d: %s annotation added that can cover page content (evil annotation)", page, st)
+	case a.appearanceDraws(d):
+		a.ch.add(false, "page %d: %s annotation added whose appearance draws text or images", page, st)
+	default:
+		a.allowAppearance(d)
+		a.ch.add(true, "page %d: %s annotation added", page, st)
+	}
+}
+
+// changedAnnot judges an existing annotation that a later revision modified.
+func (a *analysis) changedAnnot(page int, r pdf.Ref) {
+	od := a.old.Dict(r)
+	nd := a.cur.Dict(r)
+	if od == nil || nd == nil {
+		return
+	}
+	if a.sameObject(od, nd) {
+		a.explained[r.Num] = true
+		return
+	}
+	st := nd.NameOf("Subtype")
+	if st == "Widget" || a.fieldOfWidget(r) != nil {
+		return // judged with the fields
+	}
+	a.explained[r.Num] = true
+	switch {
+	case a.mdp == 1 || a.mdp == 2:
+		a.ch.add(false, "page %d: %s annotation modified although the certification does not allow annotations", page, st)
+	case !harmlessAnnots[st]:
+		a.ch.add(false, "page %d: %s annotation modified that can cover page content (evil annotation)", page, st)
+	case a.appearanceDraws(nd):
+		a.ch.add(false, "page %d: %s annotation modified whose appearance draws text or images", page, st)
+	default:
+		a.allowAppearance(nd)
+		a.ch.add(true, "page %d: %s annotation modified", page, st)
+	}
+}
+
+var drawOps = regexp.MustCompile(`(?:^|[\s\]>)])(?:Tj|TJ|'|"|Do|BI)(?:\s|$)`)
+
+// appearanceDraws reports whether an annotation's normal appearance shows text or images.
+func (a *analysis) appearanceDraws(d pdf.Dict) bool {
+	for _, st := range a.appearanceStreams(d) {
+		data, err := a.v.f.StreamData(st)
+		if err != nil || drawOps.Match(data) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *analysis) appearanceStreams(d pdf.Dict) []*pdf.Stream {
+	ap := a.cur.Dict(d.Get("AP"))
+	if ap == nil {
+		return nil
+	}
+	var out []*pdf.Stream
+	for _, k := range []pdf.Name{"N", "R", "D"} {
+		o, err := a.cur.Resolve(ap.Get(k))
+		if err != nil {
+			continue
+		}
+		switch x := o.(type) {
+		case *pdf.Stream:
+			out = append(out, x)
+		case pdf.Dict:
+			for _, sk := range x.Keys() {
+				if so, err := a.cur.Resolve(x.Get(sk)); err == nil {
+					if s, ok := so.(*pdf.Stream); ok {
+						out = append(out, s)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// allowAppearance marks the objects of an annotation's appearance (and the form XObjects its
+// resources name, a few levels deep) as legitimately changed with it.
+func (a *analysis) allowAppearance(d pdf.Dict) {
+	budget := 200
+	var walk func(o pdf.Object, depth int)
+	walk = func(o pdf.Object, depth int) {
+		if budget <= 0 || depth > 6 {
+			return
+		}
+		budget--
+		if r, ok := o.(pdf.Ref); ok {
+			if a.apAllowed[r.Num] {
+				return
+			}
+			a.apAllowed[r.Num] = true
+		}
+		x, err := a.cur.Resolve(o)
+		if err != nil {
+			return
+		}
+		switch t := x.(type) {
+		case pdf.Dict:
+			for _, k := range t.Keys() {
+				walk(t[k], depth+1)
+			}
+		case pdf.Array:
+			for _, e := range t {
+				walk(e, depth+1)
+			}
+		case *pdf.Stream:
+			for _, k := range []pdf.Name{"Resources", "Font", "XObject", "ExtGState", "ColorSpace", "Pattern", "Shading", "Properties"} {
+				if e, ok := t.Dict[k]; ok {
+					walk(e, depth+1)
+				}
+			}
+		}
+	}
+	if ap, ok := d["AP"]; ok {
+		walk(ap, 0)
+	}
+	if mk, ok := d["MK"]; ok {
+		walk(mk, 0)
+	}
+}
+
+// compareFields compares the form: /AcroForm entries, the field list and each field.
+func (a *analysis) compareFields(changed map[int]bool) {
+	oc, _ := a.old.Catalog()
+	nc, _ := a.cur.Catalog()
+	oaf := a.old.Dict(oc.Get("AcroForm"))
+	naf := a.cur.Dict(nc.Get("AcroForm"))
+	if r, ok := oc.Get("AcroForm").(pdf.Ref); ok {
+		a.explained[r.Num] = true
+	}
+	if r, ok := nc.Get("AcroForm").(pdf.Ref); ok {
+		a.explained[r.Num] = true
+	}
+	if oaf != nil && naf != nil {
+		for _, k := range unionKeys(oaf, naf) {
+			if k == "Fields" || pdf.Equal(oaf[k], naf[k]) {
+				continue
+			}
+			switch k {
+			case "SigFlags", "DR", "DA":
+				a.ch.add(true, "form /%s updated", k)
+			case "NeedAppearances":
+				if b, ok := naf[k].(pdf.Bool); ok && bool(b) {
+					a.ch.add(false, "form /NeedAppearances set, which makes viewers redraw the fields")
+				} else {
+					a.ch.add(true, "form /NeedAppearances cleared")
+				}
+			default:
+				a.ch.add(false, "form /%s changed", k)
+			}
+		}
+	} else if oaf != nil && naf == nil {
+		a.ch.add(false, "the form (/AcroForm) was removed")
+	}
+	for _, af := range []pdf.Dict{oaf, naf} {
+		if af != nil {
+			if r, ok := af.Get("Fields").(pdf.Ref); ok {
+				a.explained[r.Num] = true
+			}
+		}
+	}
+	oldFields, err := a.old.Fields()
+	if err != nil {
+		a.ch.add(false, "the signed revision's form cannot be read")
+		return
+	}
+	byName := map[string]pdf.Field{}
+	for _, f := range oldFields {
+		byName[f.Name] = f
+	}
+	newNames := map[string]bool{}
+	for _, nf := range a.v.fields {
+		newNames[nf.Name] = true
+		of, existed := byName[nf.Name]
+		if !existed {
+			a.newField(nf)
+			continue
+		}
+		a.compareField(of, nf, changed)
+	}
+	for _, of := range oldFields {
+		if !newNames[of.Name] {
+			a.ch.add(false, "form field %s removed", of.Name)
+		}
+	}
+}
+
+func unionKeys(x, y pdf.Dict) []pdf.Name {
+	m := map[pdf.Name]bool{}
+	for k := range x {
+		m[k] = true
+	}
+	for k := range y {
+		m[k] = true
+	}
+	out := make([]pdf.Name, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// newField judges a field that appears after signing (its widgets are judged on the pages).
+func (a *analysis) newField(nf pdf.Field) {
+	a.explainField(nf)
+	if !nf.IsSignature() {
+		a.ch.add(false, "form field %s added", nf.Name)
+		return
+	}
+	onPage := false
+	for _, w := range nf.Widgets {
+		if w.OnPageAnnots {
+			onPage = true
+		}
+	}
+	if !onPage {
+		// Not on any page: judged here, as the page comparison will not see it.
+		if a.mdp == 1 {
+			a.ch.add(false, "signature field %s added although the certification allows no changes", nf.Name)
+		} else {
+			a.ch.add(true, "signature field %s added", nf.Name)
+		}
+	}
+	a.signedField(nf, true)
+}
+
+// signedField accounts for the signature dictionary a field now holds.
+func (a *analysis) signedField(nf pdf.Field, _ bool) {
+	if r, ok := nf.Value.(pdf.Ref); ok {
+		a.explained[r.Num] = true
+		if d := a.cur.Dict(r); d != nil {
+			if isDocTimestamp(d) {
+				a.ch.add(true, "document timestamp added")
+			} else {
+				a.ch.add(true, "signature added in field %s", nf.Name)
+			}
+			if rd, ok := d.Get("Reference").(pdf.Ref); ok {
+				a.explained[rd.Num] = true
+			}
+		}
+	}
+}
+
+func (a *analysis) explainField(nf pdf.Field) {
+	if nf.Ref.Num != 0 {
+		a.explained[nf.Ref.Num] = true
+	}
+	for _, w := range nf.Widgets {
+		if w.Ref.Num != 0 {
+			a.explained[w.Ref.Num] = true
+		}
+		a.allowAppearance(w.Dict)
+	}
+	if k, ok := nf.Dict.Get("Kids").(pdf.Ref); ok {
+		a.explained[k.Num] = true
+	}
+}
+
+func isEmptyValue(v *pdf.View, o pdf.Object) bool {
+	if o == nil {
+		return true
+	}
+	x, err := v.Resolve(o)
+	if err != nil {
+		return false
+	}
+	switch t := x.(type) {
+	case pdf.Null:
+		return true
+	case pdf.String:
+		return len(t.Bytes) == 0
+	case pdf.Name:
+		return t == "Off" || t == ""
+	case pdf.Array:
+		return len(t) == 0
+	}
+	return false
+}
+
+// compareField judges an existing field: filled while empty, signed, or changed.
+func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
+	touched := changed[nf.Ref.Num]
+	for _, w := range nf.Widgets {
+		if changed[w.Ref.Num] {
+			touched = true
+		}
+	}
+	valueChanged := !a.sameValue(of.Value, nf.Value)
+	if !touched && !valueChanged {
+		return
+	}
+	a.explainField(nf)
+	locked := false
+	for _, l := range a.locks {
+		if l.locks(nf.Name) {
+			locked = true
+		}
+	}
+	if valueChanged {
+		wasEmpty := isEmptyValue(a.old, of.Value)
+		switch {
+		case nf.IsSignature() && wasEmpty:
+			if a.mdp == 1 {
+				a.ch.add(false, "signature added in field %s although the certification allows no changes", nf.Name)
+			} else {
+				a.signedField(nf, false)
+			}
+		case nf.IsSignature():
+			a.ch.add(false, "signature field %s now points to a different signature", nf.Name)
+		case locked:
+			a.ch.add(false, "field %s filled although a signature locks it (FieldMDP)", nf.Name)
+		case a.mdp == 1:
+			a.ch.add(false, "field %s filled although the certification allows no changes", nf.Name)
+		case !wasEmpty && nf.Type == "Btn":
+			a.ch.add(true, "state of button %s changed", nf.Name)
+		case !wasEmpty && nf.Type == "Ch" && nf.Flags&(1<<18) == 0 && a.isOption(nf):
+			a.ch.add(true, "field %s set to another of its options", nf.Name)
+		case !wasEmpty:
+			a.ch.add(false, "value of field %s changed after signing (it was already filled)", nf.Name)
+		default:
+			a.ch.add(true, "field %s filled in", nf.Name)
+		}
+	}
+	// Other entries of the field and its widgets.
+	check := func(label string, od, nd pdf.Dict) {
+		if od == nil || nd == nil {
+			return
+		}
+		for _, k := range unionKeys(od, nd) {
+			if pdf.Equal(od[k], nd[k]) {
+				continue
+			}
+			switch k {
+			case "V":
+				// judged above
+			case "I":
+				if !valueChanged || nf.Type != "Ch" {
+					a.ch.add(false, "%s %s: /%s changed", label, nf.Name, k)
+				}
+			case "F":
+				o, _ := pdf.IntOf(od[k])
+				n, _ := pdf.IntOf(nd[k])
+				// Print, ReadOnly, Locked and LockedContents may be set; hiding flags may not change.
+				const benign = 4 | 64 | 128 | 512
+				if (o^n)&^benign == 0 {
+					a.ch.add(true, "widget flags of field %s updated", nf.Name)
+				} else {
+					a.ch.add(false, "visibility flags of field %s changed", nf.Name)
+				}
+			case "AP", "AS", "MK":
+				if !valueChanged {
+					if !a.sameObject(a.resolveDeep(a.old, od[k]), a.resolveDeep(a.cur, nd[k])) {
+						a.ch.add(false, "appearance of field %s changed without a new value", nf.Name)
+					}
+				}
+			case "Ff":
+				o, _ := pdf.IntOf(od[k])
+				n, _ := pdf.IntOf(nd[k])
+				if n&^o == 1 && o&^n == 0 {
+					a.ch.add(true, "field %s made read-only", nf.Name)
+				} else {
+					a.ch.add(false, "flags of field %s changed", nf.Name)
+				}
+			case "Lock", "SV", "M", "StructParent", "NM", "P":
+				a.ch.add(true, "field %s: /%s updated", nf.Name, k)
+			default:
+				a.ch.add(false, "%s %s: /%s changed", label, nf.Name, k)
+			}
+		}
+	}
+	check("field", of.Dict, nf.Dict)
+	ow := map[pdf.Ref]pdf.Dict{}
+	for _, w := range of.Widgets {
+		ow[w.Ref] = w.Dict
+	}
+	for _, w := range nf.Widgets {
+		if w.Ref == nf.Ref {
+			continue
+		}
+		if od, ok := ow[w.Ref]; ok {
+			check("widget of field", od, w.Dict)
+		}
+	}
+}
+
+// isOption reports whether a choice field's value is one of its /Opt entries.
+func (a *analysis) isOption(nf pdf.Field) bool {
+	val, err := a.cur.Resolve(nf.Value)
+	if err != nil {
+		return false
+	}
+	vs, ok := val.(pdf.String)
+	if !ok {
+		return false
+	}
+	opt := nf.Dict.Get("Opt")
+	oo, err := a.cur.Resolve(opt)
+	if err != nil {
+		return false
+	}
+	arr, _ := oo.(pdf.Array)
+	for _, e := range arr {
+		x, _ := a.cur.Resolve(e)
+		if pair, ok := x.(pdf.Array); ok && len(pair) == 2 {
+			x, _ = a.cur.Resolve(pair[0])
+		}
+		if s, ok := x.(pdf.String); ok && string(s.Bytes) == string(vs.Bytes) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveDeep resolves a value one level (for comparing appearance dictionaries).
+func (a *analysis) resolveDeep(v *pdf.View, o pdf.Object) pdf.Object {
+	x, err := v.Resolve(o)
+	if err != nil {
+		return o
+	}
+	return x
+}
+
+func (a *analysis) sameValue(x, y pdf.Object) bool {
+	if pdf.Equal(x, y) {
+		return true
+	}
+	xo, err1 := a.old.Resolve(x)
+	yo, err2 := a.cur.Resolve(y)
+	return err1 == nil && err2 == nil && a.sameObject(xo, yo)
+}
+
+// markDSS marks the DSS, its VRI entries and its arrays (all validation data) as explained.
+func (a *analysis) markDSS() {
+	nc, err := a.cur.Catalog()
+	if err != nil {
+		return
+	}
+	budget := 100000
+	var walk func(o pdf.Object, depth int)
+	walk = func(o pdf.Object, depth int) {
+		if budget <= 0 || depth > 4 {
+			return
+		}
+		budget--
+		if r, ok := o.(pdf.Ref); ok {
+			if a.explained[r.Num] {
+				return
+			}
+			a.explained[r.Num] = true
+		}
+		x, err := a.cur.Resolve(o)
+		if err != nil {
+			return
+		}
+		switch t := x.(type) {
+		case pdf.Dict:
+			for _, k := range t.Keys() {
+				walk(t[k], depth+1)
+			}
+		case pdf.Array:
+			for _, e := range t {
+				walk(e, depth+1)
+			}
+		}
+	}
+	if d, ok := nc["DSS"]; ok {
+		walk(d, 0)
+	}
+}
+
+// checkObject requires that a changed object is explained, value-equal, new, or harmless.
+func (a *analysis) checkObject(n int) {
+	if a.explained[n] {
+		return
+	}
+	oe, _, oldOK := a.old.Entry(n)
+	if !oldOK || oe.Type == pdf.EntryFree {
+		return // a new object: it matters only through what refers to it, judged above
+	}
+	ref := pdf.Ref{Num: n, Gen: oe.Gen}
+	if oe.Type == pdf.EntryCompressed {
+		ref.Gen = 0
+	}
+	oldObj, err := a.old.Object(ref)
+	if err != nil {
+		return
+	}
+	if _, isNull := oldObj.(pdf.Null); isNull {
+		return
+	}
+	ne, _, newOK := a.cur.Entry(n)
+	if !newOK || ne.Type == pdf.EntryFree {
+		a.ch.add(false, "object %d (%s) was deleted", n, describe(oldObj))
+		return
+	}
+	nref := pdf.Ref{Num: n, Gen: ne.Gen}
+	if ne.Type == pdf.EntryCompressed {
+		nref.Gen = 0
+	}
+	newObj, err := a.cur.Object(nref)
+	if err != nil {
+		a.ch.add(false, "object %d cannot be read in the latest revision", n)
+		return
+	}
+	if a.sameObject(oldObj, newObj) {
+		return
+	}
+	d, _ := asDict(newObj)
+	od, _ := asDict(oldObj)
+	switch {
+	case d != nil && (d.NameOf("Type") == "ObjStm" || d.NameOf("Type") == "XRef"):
+		return
+	case IsSig(od):
+		a.ch.add(false, "signature dictionary %d was changed", n)
+	case a.apAllowed[n]:
+		a.ch.add(true, "appearance object %d updated", n)
+	case d != nil && d.NameOf("Type") == "Metadata":
+		a.ch.add(true, "XMP metadata updated")
+	case a.isInfo(n):
+		a.ch.add(true, "document information (Info) updated")
+	case d != nil && (d.NameOf("Type") == "StructElem" || d.NameOf("Type") == "StructTreeRoot" || d.Get("Nums") != nil || d.Get("Limits") != nil && d.Get("Names") == nil):
+		a.ch.add(true, "structure tree updated")
+	default:
+		a.ch.add(false, "object %d (%s) was changed", n, describe(oldObj))
+	}
+}
+
+// IsSig reports whether d is a signature or document timestamp dictionary.
+func IsSig(d pdf.Dict) bool { return d != nil && pdf.IsSigDict(d) }
+
+func (a *analysis) isInfo(n int) bool {
+	for _, v := range []*pdf.View{a.old, a.cur} {
+		if r, ok := v.Trailer().Get("Info").(pdf.Ref); ok && r.Num == n {
+			return true
+		}
+	}
+	return false
+}
+
+func asDict(o pdf.Object) (pdf.Dict, bool) {
+	switch x := o.(type) {
+	case pdf.Dict:
+		return x, true
+	case *pdf.Stream:
+		return x.Dict, true
+	}
+	return nil, false
+}
+
+func describe(o pdf.Object) string {
+	switch x := o.(type) {
+	case pdf.Dict:
+		if t := x.NameOf("Type"); t != "" {
+			return string(t)
+		}
+		return "dictionary"
+	case *pdf.Stream:
+		if t := x.Dict.NameOf("Subtype"); t != "" {
+			return "stream " + string(t)
+		}
+		if t := x.Dict.NameOf("Type"); t != "" {
+			return "stream " + string(t)
+		}
+		return "stream"
+	case pdf.Array:
+		return "array"
+	}
+	return fmt.Sprintf("%T", o)
+}
+
+// sameObject compares two objects by value; streams by their dictionaries (without /Length)
+// and their raw data.
+func (a *analysis) sameObject(x, y pdf.Object) bool {
+	xs, ok1 := x.(*pdf.Stream)
+	ys, ok2 := y.(*pdf.Stream)
+	if ok1 != ok2 {
+		return false
+	}
+	if !ok1 {
+		return pdf.Equal(x, y)
+	}
+	xd, yd := xs.Dict.Clone(), ys.Dict.Clone()
+	delete(xd, "Length")
+	delete(yd, "Length")
+	if !pdf.Equal(xd, yd) {
+		return false
+	}
+	if xs.Offset == ys.Offset && xs.Length == ys.Length {
+		return true
+	}
+	if xs.Length != ys.Length {
+		return false
+	}
+	xb, err1 := a.v.f.RawStreamData(xs)
+	yb, err2 := a.v.f.RawStreamData(ys)
+	return err1 == nil && err2 == nil && bytes.Equal(xb, yb)
+}

@@ -1,0 +1,810 @@
+package verify
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"sealdesk/core/ids"
+	"sealdesk/core/pdf"
+)
+
+// Options tune a verification; nil means defaults (no trust anchors, offline).
+type Options struct {
+	// Trust holds the anchors; nil or empty means nothing is trusted (every intact signature is
+	// then "untrusted").
+	Trust *TrustStore
+	// Online allows fetching OCSP responses and CRLs named in the certificates. Off by default:
+	// verification never touches the network unless asked.
+	Online bool
+	// HTTPClient is used when Online; nil means a client with a 15 s timeout.
+	HTTPClient *http.Client
+	// Now is the clock for "current time" checks; nil means time.Now.
+	Now func() time.Time
+	// MaxFileSize refuses larger files; 0 means 1 GiB.
+	MaxFileSize int64
+	// Limits are core/pdf's parsing limits; zero fields take core/pdf's defaults.
+	Limits pdf.Limits
+}
+
+// Errors returned (not verdicts): the file could not be examined at all.
+var (
+	// ErrTooLarge means the file is above Options.MaxFileSize.
+	ErrTooLarge = errors.New("file is larger than the verification limit")
+	// ErrUnreadable means the bytes are not a PDF core/pdf can read (or it is encrypted).
+	ErrUnreadable = errors.New("file is not a readable pdf")
+)
+
+const defaultMaxFileSize = 1 << 30
+
+func (o *Options) now() time.Time {
+	if o != nil && o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// File verifies the PDF at path.
+func File(path string, opts *Options) (*Report, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open %s: %w", path, err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("failed to stat %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file: %w", path, ErrUnreadable)
+	}
+	return Verify(fh, st.Size(), path, opts)
+}
+
+// Verify verifies the PDF in r (size bytes). name is only reported.
+func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	max := opts.MaxFileSize
+	if max <= 0 {
+		max = defaultMaxFileSize
+	}
+	if size > max {
+		return nil, fmt.Errorf("%s has %d bytes, limit %d: %w", name, size, max, ErrTooLarge)
+	}
+	v := &verifier{r: r, size: size, opts: opts, now: opts.now()}
+	rep, err := v.run(name)
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// verifier holds the state of one verification.
+type verifier struct {
+	r    io.ReaderAt
+	size int64
+	opts *Options
+	now  time.Time
+	f    *pdf.File
+
+	sigs      []*sigState
+	dssData   revocationData
+	fetcher   *onlineFetcher
+	fields    []pdf.Field
+	tailJunk  bool
+	tailSpan  pdf.Span
+	docMDP    int // P of the certification signature, 0 when none
+	docMDPRev int // revision of the certification signature
+}
+
+// sigState is one signature being verified.
+type sigState struct {
+	rep        Signature
+	dict       pdf.Dict
+	ref        pdf.Ref
+	dictRev    int
+	obj        *pdf.IndirectObject
+	rev        int // index of the revision the ByteRange ends at; -1 when none
+	ranges     [][2]int64
+	okRange    bool
+	cc         *cryptoCheck
+	fieldLk    *fieldLock // FieldMDP lock of this signature
+	problems   []string   // integrity problems
+	trustNotes []string
+	sigTime    time.Time // the best signing time
+}
+
+func (v *verifier) run(name string) (*Report, error) {
+	rep := &Report{File: name, Signatures: []Signature{}}
+	sum, err := sha256Of(v.r, v.size)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", name, err)
+	}
+	rep.SHA256 = sum
+	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: v.opts.Limits})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+	}
+	v.f = f
+	if v.opts.Online {
+		c := v.opts.HTTPClient
+		if c == nil {
+			c = &http.Client{Timeout: 15 * time.Second}
+		}
+		v.fetcher = &onlineFetcher{client: c, ctx: context.Background()}
+	}
+	if err := v.collect(); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+	}
+	if len(v.sigs) == 0 {
+		rep.Verdict = StatusUnsigned
+		return rep, nil
+	}
+	v.tailSpan, v.tailJunk = f.Tail()
+	v.loadDSS()
+	for _, s := range v.sigs {
+		v.checkRanges(s)
+	}
+	v.checkOverlaps()
+	for _, s := range v.sigs {
+		v.checkCrypto(s)
+	}
+	v.findDocMDP()
+	for _, s := range v.sigs {
+		v.checkTrust(s)
+	}
+	for _, s := range v.sigs {
+		v.analyzeChanges(s)
+	}
+	for _, s := range v.sigs {
+		v.finish(s)
+		rep.Signatures = append(rep.Signatures, s.rep)
+	}
+	rep.Verdict = overall(rep.Signatures)
+	return rep, nil
+}
+
+func sha256Of(r io.ReaderAt, size int64) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// overall is the file verdict: the worst signature status.
+func overall(sigs []Signature) string {
+	rank := map[string]int{StatusValid: 0, StatusUntrusted: 1, StatusModified: 2, StatusInvalid: 3}
+	worst := StatusValid
+	for _, s := range sigs {
+		if rank[s.Status] > rank[worst] {
+			worst = s.Status
+		}
+	}
+	return worst
+}
+
+// collect finds every signature dictionary (fields, orphans, old versions) and every document
+// timestamp, skipping usage-rights (UR3) dictionaries, which are not signatures over content.
+func (v *verifier) collect() error {
+	found, _, err := v.f.FindSigDicts()
+	if err != nil && len(found) == 0 {
+		return err
+	}
+	latest := v.f.Latest()
+	v.fields, _ = latest.Fields()
+	cat, _ := latest.Catalog()
+	urRefs := map[pdf.Ref]bool{}
+	if perms := latest.Dict(cat.Get("Perms")); perms != nil {
+		for _, k := range []pdf.Name{"UR3", "UR"} {
+			if r, ok := perms.Get(k).(pdf.Ref); ok {
+				urRefs[r] = true
+			}
+		}
+	}
+	type ident struct {
+		br, contents string
+	}
+	seenOff := map[int64]bool{}
+	seen := map[ident]bool{}
+	for _, sd := range found {
+		if urRefs[sd.Ref] || isUsageRights(latest, sd.Dict) {
+			continue
+		}
+		s := &sigState{dict: sd.Dict, ref: sd.Ref, dictRev: sd.Revision, rev: -1}
+		if !sd.Ref.IsZero() {
+			obj, _, err := v.f.View(sd.Revision).Indirect(sd.Ref)
+			if err == nil && obj != nil && obj.Span.Len() > 0 {
+				if seenOff[obj.Span.Start] {
+					continue
+				}
+				seenOff[obj.Span.Start] = true
+				s.obj = obj
+			}
+		}
+		id := ident{fmt.Sprint(sd.Dict.Get("ByteRange")), fmt.Sprint(sd.Dict.Get("Contents"))}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if len(sd.Fields) > 0 {
+			s.rep.Field = sd.Fields[0]
+		}
+		v.sigs = append(v.sigs, s)
+	}
+	// Order by where the signed range ends (the order of signing), then by object position.
+	sort.SliceStable(v.sigs, func(i, j int) bool {
+		return brEnd(v.sigs[i].dict) < brEnd(v.sigs[j].dict)
+	})
+	for i, s := range v.sigs {
+		s.rep.Index = i + 1
+		s.rep.Revisions = len(v.f.Revisions())
+		s.rep.Changes = []string{}
+		s.rep.Reasons = []string{}
+		s.rep.Rect = []float64{0, 0, 0, 0}
+		s.rep.Kind = KindApproval
+		if isDocTimestamp(s.dict) {
+			s.rep.Kind = KindDocTimestamp
+		}
+		v.locate(s)
+	}
+	return nil
+}
+
+func isUsageRights(v *pdf.View, d pdf.Dict) bool {
+	refs, _ := v.Resolve(d.Get("Reference"))
+	arr, _ := refs.(pdf.Array)
+	for _, o := range arr {
+		rd := v.Dict(o)
+		if rd == nil {
+			continue
+		}
+		switch rd.NameOf("TransformMethod") {
+		case "UR", "UR3":
+			return true
+		}
+	}
+	return false
+}
+
+func isDocTimestamp(d pdf.Dict) bool {
+	return d.NameOf("Type") == "DocTimeStamp" || d.NameOf("SubFilter") == subRFC3161
+}
+
+func brEnd(d pdf.Dict) int64 {
+	arr, _ := d.Get("ByteRange").(pdf.Array)
+	if len(arr) != 4 {
+		return 1 << 62
+	}
+	c, _ := pdf.IntOf(arr[2])
+	n, _ := pdf.IntOf(arr[3])
+	return c + n
+}
+
+// locate finds the field, page and rectangle of a signature from the latest revision's fields.
+func (v *verifier) locate(s *sigState) {
+	for _, fl := range v.fields {
+		if fl.Value == nil {
+			continue
+		}
+		match := false
+		switch x := fl.Value.(type) {
+		case pdf.Ref:
+			match = !s.ref.IsZero() && x == s.ref
+		case pdf.Dict:
+			match = s.ref.IsZero() && pdf.Equal(x, s.dict)
+		}
+		if !match {
+			continue
+		}
+		s.rep.Field = fl.Name
+		for _, w := range fl.Widgets {
+			if w.Page > 0 {
+				s.rep.Page = w.Page
+				s.rep.Rect = []float64{w.Rect.LLX, w.Rect.LLY, w.Rect.URX, w.Rect.URY}
+				break
+			}
+		}
+		return
+	}
+}
+
+// checkRanges applies the ByteRange rules: exactly 4 integers, starting at 0, inside the file,
+// the gap exactly this dictionary's <hex> /Contents token, ending at the end of a revision.
+func (v *verifier) checkRanges(s *sigState) {
+	bad := func(format string, args ...any) {
+		s.problems = append(s.problems, fmt.Sprintf(format, args...))
+	}
+	arr, ok := s.dict.Get("ByteRange").(pdf.Array)
+	if !ok {
+		bad("the signature has no direct /ByteRange array")
+		return
+	}
+	if len(arr) != 4 {
+		bad("the /ByteRange has %d numbers instead of 4", len(arr))
+		return
+	}
+	var n [4]int64
+	for i, o := range arr {
+		x, isInt := o.(pdf.Int)
+		if !isInt || x < 0 {
+			bad("the /ByteRange holds a value that is not a non-negative integer")
+			return
+		}
+		n[i] = int64(x)
+	}
+	if n[0] != 0 {
+		bad("the /ByteRange does not start at 0")
+	}
+	if n[1] <= 0 || n[2] <= n[1] || n[3] < 0 || n[2]+n[3] > v.size || n[2] > v.size {
+		bad("the /ByteRange [%d %d %d %d] does not lie inside the %d-byte file", n[0], n[1], n[2], n[3], v.size)
+		return
+	}
+	s.ranges = [][2]int64{{n[0], n[1]}, {n[2], n[3]}}
+	s.rep.SignedRange = n[2] + n[3]
+	// The gap must be exactly the /Contents hex string of this very dictionary.
+	ct, isStr := s.dict.Get("Contents").(pdf.String)
+	switch {
+	case s.dict.Get("Contents") == nil:
+		bad("the signature has no /Contents")
+	case !isStr:
+		bad("the signature /Contents is not a string")
+	case !ct.Hex:
+		bad("the signature /Contents is not a hex string")
+	case s.obj == nil:
+		bad("the signature dictionary is not a plain indirect object, so its /Contents has no position in the file")
+	default:
+		sp, ok := s.obj.ValueSpans["Contents"]
+		if !ok {
+			bad("the position of /Contents is unknown")
+		} else if sp.Start != n[1] || sp.End != n[2] {
+			bad("the /ByteRange gap [%d, %d) is not this signature's /Contents string [%d, %d)", n[1], n[2], sp.Start, sp.End)
+		}
+		for _, k := range s.obj.DuplicateKeys {
+			bad("the signature dictionary has a duplicate /%s key", k)
+		}
+	}
+	// The signed part must end at the end of a revision.
+	end := n[2] + n[3]
+	s.rev = -1
+	for i, rev := range v.f.Revisions() {
+		if revisionEndMatches(v.f, rev, end) {
+			s.rev = i
+			break
+		}
+	}
+	if s.rev < 0 {
+		bad("the signed bytes end at %d, which is not the end of a revision", end)
+	} else {
+		s.rep.Revision = s.rev + 1
+	}
+	if len(s.problems) == 0 {
+		s.okRange = true
+	}
+}
+
+// revisionEndMatches accepts an end just after %%EOF, or after %%EOF and its end-of-line.
+func revisionEndMatches(f *pdf.File, rev *pdf.Revision, end int64) bool {
+	if rev.EOF < 0 {
+		return end == rev.End
+	}
+	return end >= rev.EOF+5 && end <= rev.End
+}
+
+// checkOverlaps refuses a gap that overlaps another signature's gap (one /Contents shared, or a
+// ByteRange copied from another signature).
+func (v *verifier) checkOverlaps() {
+	for i, a := range v.sigs {
+		if len(a.ranges) != 2 {
+			continue
+		}
+		for j, b := range v.sigs {
+			if i == j || len(b.ranges) != 2 {
+				continue
+			}
+			ga0, ga1 := a.ranges[0][1], a.ranges[1][0]
+			gb0, gb1 := b.ranges[0][1], b.ranges[1][0]
+			if ga0 < gb1 && gb0 < ga1 {
+				a.problems = append(a.problems, fmt.Sprintf("the /ByteRange gap overlaps that of signature %d", b.rep.Index))
+				a.okRange = false
+			}
+		}
+	}
+}
+
+func (v *verifier) checkCrypto(s *sigState) {
+	if len(s.ranges) != 2 {
+		if s.rep.Integrity == "" {
+			s.rep.Integrity = "invalid"
+		}
+		return
+	}
+	contents, _ := s.dict.Get("Contents").(pdf.String)
+	var certs [][]byte
+	switch c := s.dict.Get("Cert").(type) {
+	case pdf.String:
+		certs = append(certs, c.Bytes)
+	case pdf.Array:
+		for _, x := range c {
+			if cs, ok := x.(pdf.String); ok {
+				certs = append(certs, cs.Bytes)
+			}
+		}
+	}
+	sub := string(s.dict.NameOf("SubFilter"))
+	if s.rep.Kind == KindDocTimestamp {
+		sub = subRFC3161
+	}
+	h := &rangeHasher{r: v.r, ranges: s.ranges}
+	cc := checkSignatureCrypto(sub, contents.Bytes, certs, h)
+	s.cc = cc
+	s.problems = append(s.problems, cc.problems...)
+	s.rep.Reasons = append(s.rep.Reasons, cc.notes...)
+	if cc.cms != nil {
+		s.rep.Algorithm = cc.cms.algorithm
+		if cc.cms.cert != nil {
+			s.rep.Signer = signerOf(cc.cms.cert)
+		}
+	}
+	if s.rep.Kind == KindDocTimestamp && cc.timestamp != nil {
+		s.rep.Timestamp = Timestamp{Present: true, Valid: cc.timestamp.ok(), Authority: s.rep.Signer.Name}
+	}
+}
+
+func signerOf(c *certInfo) Signer {
+	subj := c.subject()
+	s := Signer{
+		Name:   subj.CommonName,
+		Serial: strings.ToUpper(c.serial.Text(16)),
+	}
+	if len(subj.Organization) > 0 {
+		s.Organization = subj.Organization[0]
+	}
+	if subj.SerialNumber != "" {
+		s.ID = maskID(subj.SerialNumber)
+	}
+	iss := c.issuer()
+	s.Issuer = iss.CommonName
+	if s.Issuer == "" && len(iss.Organization) > 0 {
+		s.Issuer = iss.Organization[0]
+	}
+	if s.Name == "" {
+		s.Name = subj.String()
+	}
+	return s
+}
+
+// maskID hides the middle of an identity number (resident ID: 110***********002X).
+func maskID(id string) string {
+	if len(id) == 18 {
+		return ids.MaskResidentID(id)
+	}
+	if len(id) > 8 {
+		return id[:3] + strings.Repeat("*", len(id)-7) + id[len(id)-4:]
+	}
+	return strings.Repeat("*", len(id))
+}
+
+// findDocMDP finds the certification signature: the catalog's /Perms /DocMDP, or a signature
+// whose /Reference has TransformMethod DocMDP. Only the first signature may certify.
+func (v *verifier) findDocMDP() {
+	latest := v.f.Latest()
+	cat, _ := latest.Catalog()
+	var permRef pdf.Ref
+	if perms := latest.Dict(cat.Get("Perms")); perms != nil {
+		permRef, _ = perms.Get("DocMDP").(pdf.Ref)
+	}
+	for _, s := range v.sigs {
+		if s.rep.Kind == KindDocTimestamp {
+			continue
+		}
+		view := v.f.View(s.dictRev)
+		p, isCert := docMDPOf(view, s.dict)
+		if !permRef.IsZero() && s.ref == permRef {
+			isCert = true
+			if p == 0 {
+				p = 2
+			}
+		}
+		s.fieldLk = fieldLockOf(view, s.dict, v.fields, s.rep.Field)
+		if !isCert {
+			continue
+		}
+		s.rep.Kind = KindCertification
+		if v.docMDP != 0 {
+			s.problems = append(s.problems, "a second certification signature")
+			continue
+		}
+		for _, o := range v.sigs {
+			if o != s && o.rev >= 0 && s.rev >= 0 && o.rev < s.rev && o.rep.Kind != KindDocTimestamp {
+				s.rep.Reasons = append(s.rep.Reasons, "a certification signature that is not the first signature")
+			}
+		}
+		v.docMDP, v.docMDPRev = p, s.rev
+	}
+}
+
+// docMDPOf reads the DocMDP transform of a signature dictionary: P (default 2).
+func docMDPOf(v *pdf.View, d pdf.Dict) (int, bool) {
+	refs, _ := v.Resolve(d.Get("Reference"))
+	arr, _ := refs.(pdf.Array)
+	for _, o := range arr {
+		rd := v.Dict(o)
+		if rd == nil || rd.NameOf("TransformMethod") != "DocMDP" {
+			continue
+		}
+		p := 2
+		if tp := v.Dict(rd.Get("TransformParams")); tp != nil {
+			if x, err := v.Resolve(tp.Get("P")); err == nil {
+				if n, ok := pdf.IntOf(x); ok && n >= 1 && n <= 3 {
+					p = int(n)
+				}
+			}
+		}
+		return p, true
+	}
+	return 0, false
+}
+
+// fieldLock is a FieldMDP restriction: which fields may not change after the signature.
+type fieldLock struct {
+	action string // All, Include, Exclude
+	fields map[string]bool
+}
+
+func (l *fieldLock) locks(name string) bool {
+	if l == nil {
+		return false
+	}
+	switch l.action {
+	case "All":
+		return true
+	case "Include":
+		return l.fields[name] || l.fields[firstPart(name)]
+	case "Exclude":
+		return !l.fields[name] && !l.fields[firstPart(name)]
+	}
+	return false
+}
+
+func firstPart(name string) string {
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+func fieldLockOf(v *pdf.View, d pdf.Dict, fields []pdf.Field, fieldName string) *fieldLock {
+	read := func(tp pdf.Dict) *fieldLock {
+		if tp == nil {
+			return nil
+		}
+		l := &fieldLock{action: string(tp.NameOf("Action")), fields: map[string]bool{}}
+		if l.action == "" {
+			return nil
+		}
+		fa, _ := v.Resolve(tp.Get("Fields"))
+		arr, _ := fa.(pdf.Array)
+		for _, o := range arr {
+			if x, err := v.Resolve(o); err == nil {
+				if s, ok := x.(pdf.String); ok {
+					l.fields[s.Text()] = true
+				}
+			}
+		}
+		return l
+	}
+	refs, _ := v.Resolve(d.Get("Reference"))
+	arr, _ := refs.(pdf.Array)
+	for _, o := range arr {
+		rd := v.Dict(o)
+		if rd != nil && rd.NameOf("TransformMethod") == "FieldMDP" {
+			if l := read(v.Dict(rd.Get("TransformParams"))); l != nil {
+				return l
+			}
+		}
+	}
+	for _, fl := range fields {
+		if fl.Name == fieldName && fl.Dict != nil {
+			if l := read(v.Dict(fl.Dict.Get("Lock"))); l != nil {
+				return l
+			}
+		}
+	}
+	return nil
+}
+
+// loadDSS collects the validation data of the document security store (and its VRI entries).
+func (v *verifier) loadDSS() {
+	latest := v.f.Latest()
+	cat, err := latest.Catalog()
+	if err != nil {
+		return
+	}
+	dss := latest.Dict(cat.Get("DSS"))
+	if dss == nil {
+		return
+	}
+	streams := func(d pdf.Dict, key pdf.Name) [][]byte {
+		o, _ := latest.Resolve(d.Get(key))
+		arr, _ := o.(pdf.Array)
+		var out [][]byte
+		for i, x := range arr {
+			if i >= 10000 {
+				break
+			}
+			so, err := latest.Resolve(x)
+			if err != nil {
+				continue
+			}
+			st, ok := so.(*pdf.Stream)
+			if !ok {
+				continue
+			}
+			b, err := v.f.StreamData(st)
+			if err == nil {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	add := func(d pdf.Dict) {
+		v.dssData.ocsps = append(v.dssData.ocsps, streams(d, "OCSPs")...)
+		v.dssData.ocsps = append(v.dssData.ocsps, streams(d, "OCSP")...)
+		v.dssData.crls = append(v.dssData.crls, streams(d, "CRLs")...)
+		v.dssData.crls = append(v.dssData.crls, streams(d, "CRL")...)
+		for _, c := range append(streams(d, "Certs"), streams(d, "Cert")...) {
+			if ci, err := parseCertInfo(c); err == nil {
+				v.dssData.certs = append(v.dssData.certs, ci)
+			}
+		}
+	}
+	add(dss)
+	if vri := latest.Dict(dss.Get("VRI")); vri != nil {
+		n := 0
+		for _, k := range vri.Keys() {
+			if n++; n > 10000 {
+				break
+			}
+			if d := latest.Dict(vri.Get(k)); d != nil {
+				add(d)
+			}
+		}
+	}
+}
+
+// checkTrust builds the signer's path at the best signature time, validates the signature
+// timestamp and checks revocation.
+func (v *verifier) checkTrust(s *sigState) {
+	s.rep.Trust = "untrusted"
+	s.rep.Revocation = RevocationUnknown
+	s.rep.TimeSource = "signer"
+	cc := s.cc
+	if cc == nil || cc.cms == nil || cc.cms.cert == nil {
+		return
+	}
+	pool := append(append([]*certInfo{}, cc.certs...), v.dssData.certs...)
+	// Claimed time: signingTime attribute, else /M.
+	claimed := cc.signingTime
+	if claimed.IsZero() {
+		if m, ok := s.dict.Get("M").(pdf.String); ok {
+			claimed, _ = parsePDFDate(m.Text())
+		}
+	}
+	at := v.now
+	var tsTime time.Time
+	if s.rep.Kind == KindDocTimestamp {
+		if cc.timestamp != nil {
+			tsTime = cc.timestamp.info.genTime
+			claimed = tsTime
+			at = tsTime
+			s.rep.TimeSource = "timestamp"
+		}
+	} else if ts := cc.timestamp; ts != nil {
+		s.rep.Timestamp.Present = true
+		if ts.cms != nil && ts.cms.cert != nil {
+			s.rep.Timestamp.Authority = signerOf(ts.cms.cert).Name
+		}
+		if !ts.ok() {
+			for _, p := range append(append([]string{}, ts.problems...), ts.cms.problems...) {
+				s.problems = append(s.problems, "signature timestamp: "+p)
+			}
+		} else {
+			tsPool := append(append([]*certInfo{}, ts.sd.certs...), pool...)
+			ch := v.opts.Trust.buildChain(ts.cms.cert, tsPool, ts.info.genTime, purposeTSA)
+			if ch.trusted {
+				s.rep.Timestamp.Valid = true
+				tsTime = ts.info.genTime
+				at = tsTime
+				s.rep.TimeSource = "timestamp"
+			} else {
+				s.trustNotes = append(s.trustNotes, "signature timestamp: "+ch.reason)
+			}
+		}
+	}
+	s.sigTime = claimed
+	if !tsTime.IsZero() {
+		s.sigTime = tsTime
+	}
+	if !s.sigTime.IsZero() {
+		s.rep.SigningTime = s.sigTime.UTC().Format(time.RFC3339)
+	}
+	purpose := purposeSigner
+	if s.rep.Kind == KindDocTimestamp {
+		purpose = purposeTSA
+	}
+	ch := v.opts.Trust.buildChain(cc.cms.cert, pool, at, purpose)
+	if !ch.trusted {
+		s.trustNotes = append(s.trustNotes, ch.reason)
+		return
+	}
+	data := v.dssData
+	data.add(cc.revocation)
+	status, ltv, notes := chainRevocation(ch.chain, &data, at, v.fetcher)
+	s.rep.Revocation = status
+	s.rep.LTV = ltv
+	s.rep.Reasons = append(s.rep.Reasons, notes...)
+	if status == RevocationRevoked {
+		s.trustNotes = append(s.trustNotes, "the signer certificate is revoked")
+		return
+	}
+	s.rep.Trust = "trusted"
+}
+
+// finish sets integrity and status from what the checks found.
+func (v *verifier) finish(s *sigState) {
+	if len(s.problems) > 0 {
+		s.rep.Integrity = "invalid"
+	} else {
+		s.rep.Integrity = "valid"
+	}
+	if s.rep.ChangesAfter == "" {
+		s.rep.ChangesAfter = "none"
+	}
+	switch {
+	case s.rep.Integrity == "invalid":
+		s.rep.Status = StatusInvalid
+	case s.rep.ChangesAfter == "disallowed":
+		s.rep.Status = StatusModified
+	case s.rep.Trust != "trusted":
+		s.rep.Status = StatusUntrusted
+	default:
+		s.rep.Status = StatusValid
+	}
+	reasons := append([]string{}, s.problems...)
+	if s.rep.Trust != "trusted" {
+		reasons = append(reasons, s.trustNotes...)
+	}
+	s.rep.Reasons = append(reasons, s.rep.Reasons...)
+	if s.rep.Algorithm == "" {
+		s.rep.Algorithm = "unknown"
+	}
+}
+
+// parsePDFDate parses D:YYYYMMDDHHmmSSOHH'mm'.
+func parsePDFDate(s string) (time.Time, error) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "D:")
+	s = strings.ReplaceAll(s, "'", "")
+	layouts := []string{"20060102150405Z0700", "20060102150405-0700", "20060102150405Z", "20060102150405", "200601021504", "20060102"}
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if len(s) > 14 && (s[14] == 'Z') {
+		if t, err := time.Parse("20060102150405", s[:14]); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("bad pdf date %q", s)
+}
