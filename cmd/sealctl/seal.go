@@ -1,12 +1,156 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
+	"image"
+	_ "image/jpeg" // photos to clean
+	"image/png"
 	"io"
+	"os"
+	"path/filepath"
+
+	"sealdesk/core/seal"
 )
 
-// runSeal is replaced by the real command as its engine lands; until then it says so and fails.
+// runSeal draws a designed seal as a transparent PNG (`sealctl seal --style … --name … --out
+// seal.png`) or cleans a photo of a seal or signature (`sealctl seal clean --in photo.jpg --kind
+// seal|signature --out clean.png`). Exit 0 done (warnings on stderr), 1 I/O failure, 2 bad input.
 func runSeal(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "sealctl seal: not available in this build yet")
-	return 2
+	if len(args) > 0 && args[0] == "clean" {
+		return runSealClean(args[1:], stdout, stderr)
+	}
+	fs := flag.NewFlagSet("sealctl seal", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	style := fs.String("style", "official", "official|contract|special|department|league|union|foreign|invoice|finance")
+	name := fs.String("name", "", "enterprise name along the upper arc (required)")
+	title := fs.String("title", "", "horizontal title (required for special and department)")
+	code := fs.String("code", "", "信息编码 along the lower arc; for invoice the taxpayer number across the middle")
+	size := fs.String("size", "", "42 (round, mm), 40x30 (oval), 22 (square); default depends on the style")
+	dpi := fs.Float64("dpi", seal.DefaultDPI, "resolution of the PNG")
+	noStar := fs.Bool("no-star", false, "leave the centre empty")
+	out := fs.String("out", "", "output PNG (required)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sealctl seal --style STYLE --name NAME [--title T] [--code C] [--size S] [--dpi 600] [--no-star] --out seal.png\n       sealctl seal clean --in photo.jpg --kind seal|signature --out clean.png")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || *out == "" || *name == "" {
+		fs.Usage()
+		return 2
+	}
+	st, err := seal.ParseStyle(*style)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal:", err)
+		return 2
+	}
+	spec := seal.Spec{Style: st, Name: *name, Title: *title, Code: *code, NoStar: *noStar}
+	if *size != "" {
+		if spec.Size, err = seal.ParseSize(*size); err != nil {
+			fmt.Fprintln(stderr, "sealctl seal:", err)
+			return 2
+		}
+	}
+	img, warns, err := seal.Render(spec, *dpi)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal:", err)
+		if errors.Is(err, seal.ErrInvalidSpec) {
+			return 2
+		}
+		return 1
+	}
+	for _, w := range warns {
+		fmt.Fprintln(stderr, "sealctl seal: warning:", w.Message)
+	}
+	if err := writeSealPNG(*out, img); err != nil {
+		fmt.Fprintln(stderr, "sealctl seal:", err)
+		return 1
+	}
+	b := img.Bounds()
+	fmt.Fprintf(stdout, "%s: %d×%d px\n", *out, b.Dx(), b.Dy())
+	return 0
+}
+
+func runSealClean(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sealctl seal clean", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "photo or scan (JPEG or PNG)")
+	kind := fs.String("kind", "seal", "seal (red ink) or signature (dark ink)")
+	out := fs.String("out", "", "output PNG")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || *in == "" || *out == "" {
+		fmt.Fprintln(stderr, "usage: sealctl seal clean --in photo.jpg --kind seal|signature --out clean.png")
+		return 2
+	}
+	k, err := seal.ParseInkKind(*kind)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal clean:", err)
+		return 2
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal clean:", err)
+		return 1
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "sealctl seal clean: %s is not a JPEG or PNG image: %v\n", *in, err)
+		return 2
+	}
+	if cfg.Width*cfg.Height > seal.MaxCleanPixels {
+		fmt.Fprintf(stderr, "sealctl seal clean: %s is %d×%d, more than the %d pixels allowed\n", *in, cfg.Width, cfg.Height, seal.MaxCleanPixels)
+		return 2
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		fmt.Fprintln(stderr, "sealctl seal clean:", err)
+		return 1
+	}
+	src, _, err := image.Decode(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "sealctl seal clean: failed to decode %s: %v\n", *in, err)
+		return 2
+	}
+	img, err := seal.Clean(src, k)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal clean:", err)
+		return 2
+	}
+	if err := writeSealPNG(*out, img); err != nil {
+		fmt.Fprintln(stderr, "sealctl seal clean:", err)
+		return 1
+	}
+	b := img.Bounds()
+	fmt.Fprintf(stdout, "%s: %d×%d px\n", *out, b.Dx(), b.Dy())
+	return 0
+}
+
+// writeSealPNG writes img to a temporary file beside path, fsyncs it and renames it into place.
+func writeSealPNG(path string, img image.Image) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".sealctl-*.png")
+	if err != nil {
+		return fmt.Errorf("failed to create output: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(tmp, img); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to encode PNG: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("failed to sync output: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("failed to close output: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("failed to rename output into place: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,433 @@
+package seal
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// InkKind says which ink Clean keeps.
+type InkKind uint8
+
+// The inks.
+const (
+	InkSeal      InkKind = iota + 1 // red seal ink
+	InkSignature                    // dark (black or blue) pen ink
+)
+
+// ParseInkKind reads "seal" or "signature".
+func ParseInkKind(s string) (InkKind, error) {
+	switch strings.ToLower(s) {
+	case "seal":
+		return InkSeal, nil
+	case "signature":
+		return InkSignature, nil
+	}
+	return 0, fmt.Errorf("unknown ink kind %q (want seal or signature): %w", s, ErrInvalidSpec)
+}
+
+// MaxCleanPixels bounds the photos Clean accepts (a 48 MP phone photo is 8000×6000).
+const MaxCleanPixels = 50_000_000
+
+// ErrNoInk means the photo holds no ink of the kind asked for.
+var ErrNoInk = errors.New("no ink found in the image")
+
+// Clean isolates the ink of a photographed or scanned seal (InkSeal: red) or signature
+// (InkSignature: dark) and returns it on a transparent background, cropped to the ink with a
+// small margin. Colours are compared in OKLab against the paper's colour estimated locally, so
+// uneven light and tinted paper do not matter; the threshold adapts to the photo's contrast and
+// noise. Ink pixels keep their colour; the alpha ramps over the threshold so edges stay smooth.
+func Clean(src image.Image, kind InkKind) (*image.NRGBA, error) {
+	if kind != InkSeal && kind != InkSignature {
+		return nil, fmt.Errorf("unknown ink kind %d: %w", kind, ErrInvalidSpec)
+	}
+	b := src.Bounds()
+	W, H := b.Dx(), b.Dy()
+	if W < 8 || H < 8 || W*H > MaxCleanPixels {
+		return nil, fmt.Errorf("a %d×%d image is outside 8×8 … %d pixels: %w", W, H, MaxCleanPixels, ErrInvalidSpec)
+	}
+	lab := labLUT()
+	px := newPixelReader(src)
+
+	// 1. A small copy (about 0.5 MP) for the statistics.
+	step := max(1, int(math.Ceil(math.Sqrt(float64(W*H)/500_000))))
+	sw, sh := (W+step-1)/step, (H+step-1)/step
+	small := make([][3]float32, sw*sh)
+	parallelRows(sh, func(y0, y1 int) {
+		row := make([]uint8, 3*sw)
+		off := min(step/2, (W-1)-(sw-1)*step) // keep the last sample inside
+		for sy := y0; sy < y1; sy++ {
+			y := b.Min.Y + min(sy*step+step/2, H-1)
+			px.row(y, off, sw, step, row)
+			for sx := 0; sx < sw; sx++ {
+				small[sy*sw+sx] = lab[lutIndex(row[3*sx], row[3*sx+1], row[3*sx+2])]
+			}
+		}
+	})
+
+	// 2. The paper's colour on a coarse grid: the brightest third of each tile is paper.
+	bg := estimatePaper(small, sw, sh)
+
+	// 3. Ink scores and the threshold.
+	scores := make([]float32, len(small))
+	for i, c := range small {
+		scores[i] = inkScore(kind, c, bg.at(i%sw, i/sw))
+	}
+	t0, t1 := threshold(kind, scores)
+
+	// 4. Crop to the ink (robust to stray specks), with a margin.
+	x0, y0, x1, y1, ok := inkBox(scores, sw, sh, (t0+t1)/2)
+	if !ok {
+		return nil, ErrNoInk
+	}
+	mx, my := max(2, (x1-x0)/25), max(2, (y1-y0)/25)
+	crop := image.Rect(max(0, (x0-mx)*step), max(0, (y0-my)*step), min(W, (x1+1+mx)*step), min(H, (y1+1+my)*step))
+
+	// 5. Full resolution inside the crop, rows in parallel.
+	out := image.NewNRGBA(image.Rect(0, 0, crop.Dx(), crop.Dy()))
+	inv := 1 / (t1 - t0)
+	parallelRows(crop.Dy(), func(r0, r1 int) {
+		row := make([]uint8, 3*crop.Dx())
+		for oy := r0; oy < r1; oy++ {
+			y := crop.Min.Y + oy
+			px.row(b.Min.Y+y, crop.Min.X, crop.Dx(), 1, row)
+			sy := min(y/step, sh-1)
+			dst := out.Pix[oy*out.Stride:]
+			for ox := 0; ox < crop.Dx(); ox++ {
+				x := crop.Min.X + ox
+				r, g, bl := row[3*ox], row[3*ox+1], row[3*ox+2]
+				s := inkScore(kind, lab[lutIndex(r, g, bl)], bg.at(min(x/step, sw-1), sy))
+				if s <= t0 {
+					continue
+				}
+				a := (s - t0) * inv
+				if a > 1 {
+					a = 1
+				}
+				d := dst[4*ox : 4*ox+4 : 4*ox+4]
+				d[0], d[1], d[2], d[3] = r, g, bl, uint8(a*255+0.5)
+			}
+		}
+	})
+	return out, nil
+}
+
+// inkScore is how much a pixel looks like ink against the local paper colour: for seals the
+// shift towards seal red in the a/b plane (less any shift across it), for signatures how much
+// darker it is.
+func inkScore(kind InkKind, c, paper [3]float32) float32 {
+	if kind == InkSignature {
+		return paper[0] - c[0]
+	}
+	da, db := c[1]-paper[1], c[2]-paper[2]
+	// Seal red sits at about 20° in OKLab's a/b plane.
+	const cr, sr = 0.9396926, 0.3420201
+	along := da*cr + db*sr
+	across := -da*sr + db*cr
+	if across < 0 {
+		across = -across
+	}
+	return along - 0.6*across
+}
+
+// threshold picks the ramp [t0, t1]: t0 clears the paper's noise (median + 6 robust sigmas, and
+// a floor), t1 is Otsu's split of the scores above t0 (so solid ink is opaque).
+func threshold(kind InkKind, scores []float32) (t0, t1 float32) {
+	floor := float32(0.035)
+	if kind == InkSignature {
+		floor = 0.08
+	}
+	sorted := slices.Clone(scores)
+	slices.Sort(sorted)
+	med := sorted[len(sorted)/2]
+	dev := make([]float32, len(sorted))
+	for i, s := range sorted {
+		dev[i] = float32(math.Abs(float64(s - med)))
+	}
+	slices.Sort(dev)
+	sigma := 1.4826 * dev[len(dev)/2]
+	t0 = max(med+6*sigma, med+floor)
+	// Otsu over the scores above t0 together with an equal weight of "paper" at t0.
+	above := sorted[sort32(sorted, t0):]
+	if len(above) < 16 {
+		return t0, t0 + floor
+	}
+	const bins = 256
+	lo, hi := float64(t0), float64(above[len(above)-1])
+	if hi-lo < 1e-6 {
+		return t0, t0 + floor
+	}
+	var hist [bins]float64
+	for _, s := range above {
+		hist[min(bins-1, int((float64(s)-lo)/(hi-lo)*bins))]++
+	}
+	total, sum := 0.0, 0.0
+	for i, h := range hist {
+		total += h
+		sum += float64(i) * h
+	}
+	best, bestI, wB, sB := -1.0, 0, 0.0, 0.0
+	for i, h := range hist {
+		wB += h
+		sB += float64(i) * h
+		wF := total - wB
+		if wB == 0 || wF == 0 {
+			continue
+		}
+		mB, mF := sB/wB, (sum-sB)/wF
+		if v := wB * wF * (mB - mF) * (mB - mF); v > best {
+			best, bestI = v, i
+		}
+	}
+	t1 = float32(lo + (hi-lo)*float64(bestI+1)/bins)
+	// Keep the ramp sensible: at least the floor wide, never past the middle of solid ink.
+	t1 = min(max(t1, t0+floor), t0+float32(hi-lo)/2)
+	if t1 <= t0 {
+		t1 = t0 + floor
+	}
+	return t0, t1
+}
+
+// sort32 is the index of the first element ≥ v in sorted.
+func sort32(sorted []float32, v float32) int {
+	i, _ := slices.BinarySearch(sorted, v)
+	return i
+}
+
+// inkBox is the box of the small-grid pixels scoring at least t, ignoring the outermost 0.05%
+// of them on each side (specks, a stray mark at the edge).
+func inkBox(scores []float32, sw, sh int, t float32) (x0, y0, x1, y1 int, ok bool) {
+	cols, rows := make([]int, sw), make([]int, sh)
+	n := 0
+	for i, s := range scores {
+		if s >= t {
+			cols[i%sw]++
+			rows[i/sw]++
+			n++
+		}
+	}
+	if n < 20 {
+		return 0, 0, 0, 0, false
+	}
+	cut := n / 2000
+	span := func(h []int) (int, int) {
+		a, acc := 0, 0
+		for ; a < len(h)-1; a++ {
+			if acc += h[a]; acc > cut {
+				break
+			}
+		}
+		z := len(h) - 1
+		for acc = 0; z > 0; z-- {
+			if acc += h[z]; acc > cut {
+				break
+			}
+		}
+		return a, z
+	}
+	x0, x1 = span(cols)
+	y0, y1 = span(rows)
+	return x0, y0, x1, y1, x1 >= x0 && y1 >= y0
+}
+
+// paperGrid is the paper colour on a coarse grid, interpolated per small-grid pixel.
+type paperGrid struct {
+	sw, sh int
+	vals   [][3]float32 // per small-grid pixel
+}
+
+func (p *paperGrid) at(x, y int) [3]float32 { return p.vals[y*p.sw+x] }
+
+const paperTiles = 10 // tiles along the longer side
+
+func estimatePaper(small [][3]float32, sw, sh int) *paperGrid {
+	tile := max(8, max(sw, sh)/paperTiles)
+	gw, gh := (sw+tile-1)/tile, (sh+tile-1)/tile
+	grid := make([][3]float32, gw*gh)
+	var Ls []float32
+	for gy := 0; gy < gh; gy++ {
+		for gx := 0; gx < gw; gx++ {
+			Ls = Ls[:0]
+			for y := gy * tile; y < min(sh, (gy+1)*tile); y++ {
+				for x := gx * tile; x < min(sw, (gx+1)*tile); x++ {
+					Ls = append(Ls, small[y*sw+x][0])
+				}
+			}
+			slices.Sort(Ls)
+			cutL := Ls[len(Ls)*2/3]
+			var sum [3]float64
+			n := 0
+			for y := gy * tile; y < min(sh, (gy+1)*tile); y++ {
+				for x := gx * tile; x < min(sw, (gx+1)*tile); x++ {
+					if c := small[y*sw+x]; c[0] >= cutL {
+						sum[0] += float64(c[0])
+						sum[1] += float64(c[1])
+						sum[2] += float64(c[2])
+						n++
+					}
+				}
+			}
+			grid[gy*gw+gx] = [3]float32{float32(sum[0] / float64(n)), float32(sum[1] / float64(n)), float32(sum[2] / float64(n))}
+		}
+	}
+	// A tile that is mostly ink (a solid star, a thick signature) gives a wrong paper colour:
+	// replace tiles far from the median paper by the median.
+	med := func(k int) float32 {
+		v := make([]float32, len(grid))
+		for i, c := range grid {
+			v[i] = c[k]
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	m := [3]float32{med(0), med(1), med(2)}
+	for i, c := range grid {
+		if dc := math.Hypot(float64(c[1]-m[1]), float64(c[2]-m[2])); dc > 0.04 || m[0]-c[0] > 0.25 {
+			grid[i] = m
+		}
+	}
+	// Bilinear between tile centres.
+	p := &paperGrid{sw: sw, sh: sh, vals: make([][3]float32, sw*sh)}
+	for y := 0; y < sh; y++ {
+		fy := (float64(y)+0.5)/float64(tile) - 0.5
+		gy0 := int(math.Floor(fy))
+		ty := float32(fy - float64(gy0))
+		gy0c, gy1c := clampInt(gy0, 0, gh-1), clampInt(gy0+1, 0, gh-1)
+		for x := 0; x < sw; x++ {
+			fx := (float64(x)+0.5)/float64(tile) - 0.5
+			gx0 := int(math.Floor(fx))
+			tx := float32(fx - float64(gx0))
+			gx0c, gx1c := clampInt(gx0, 0, gw-1), clampInt(gx0+1, 0, gw-1)
+			a, b2 := grid[gy0c*gw+gx0c], grid[gy0c*gw+gx1c]
+			c, d := grid[gy1c*gw+gx0c], grid[gy1c*gw+gx1c]
+			var v [3]float32
+			for k := 0; k < 3; k++ {
+				top := a[k] + (b2[k]-a[k])*tx
+				bot := c[k] + (d[k]-c[k])*tx
+				v[k] = top + (bot-top)*ty
+			}
+			p.vals[y*sw+x] = v
+		}
+	}
+	return p
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }
+
+// parallelRows runs f over [0,n) split into one chunk per CPU.
+func parallelRows(n int, f func(y0, y1 int)) {
+	k := min(runtime.GOMAXPROCS(0), max(1, n/16))
+	if k <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < k; i++ {
+		y0, y1 := n*i/k, n*(i+1)/k
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(y0, y1)
+		}()
+	}
+	wg.Wait()
+}
+
+// The OKLab table, indexed by 6 bits per sRGB channel (3 MB, built once).
+var (
+	labOnce sync.Once
+	labTab  [][3]float32
+)
+
+func lutIndex(r, g, b uint8) int { return int(r>>2)<<12 | int(g>>2)<<6 | int(b>>2) }
+
+func labLUT() [][3]float32 {
+	labOnce.Do(func() {
+		var lin [64]float64
+		for i := range lin {
+			v := (float64(i)*4 + 1.5) / 255 // the middle of the 4-value bucket
+			if v <= 0.04045 {
+				lin[i] = v / 12.92
+			} else {
+				lin[i] = math.Pow((v+0.055)/1.055, 2.4)
+			}
+		}
+		labTab = make([][3]float32, 1<<18)
+		for r := 0; r < 64; r++ {
+			for g := 0; g < 64; g++ {
+				for b := 0; b < 64; b++ {
+					labTab[r<<12|g<<6|b] = oklab(lin[r], lin[g], lin[b])
+				}
+			}
+		}
+	})
+	return labTab
+}
+
+// oklab converts linear sRGB to OKLab (Björn Ottosson's matrices).
+func oklab(r, g, b float64) [3]float32 {
+	l := math.Cbrt(0.4122214708*r + 0.5363325363*g + 0.0514459929*b)
+	m := math.Cbrt(0.2119034982*r + 0.6806995451*g + 0.1073969566*b)
+	s := math.Cbrt(0.0883024619*r + 0.2817188376*g + 0.6299787005*b)
+	return [3]float32{
+		float32(0.2104542553*l + 0.7936177850*m - 0.0040720468*s),
+		float32(1.9779984951*l - 2.4285922050*m + 0.4505937099*s),
+		float32(0.0259040371*l + 0.7827717662*m - 0.8086757660*s),
+	}
+}
+
+// pixelReader reads rows of 8-bit sRGB, with fast paths for the decoders' image types.
+type pixelReader struct {
+	src image.Image
+}
+
+func newPixelReader(src image.Image) *pixelReader { return &pixelReader{src: src} }
+
+// row fills dst with n pixels of row y (absolute), starting at column x0 (relative to the
+// image's bounds) and stepping by step, 3 bytes of 8-bit sRGB each. Transparent pixels read as
+// white paper.
+func (p *pixelReader) row(y, x0, n, step int, dst []uint8) {
+	b := p.src.Bounds()
+	switch m := p.src.(type) {
+	case *image.YCbCr:
+		for i := 0; i < n; i++ {
+			x := b.Min.X + x0 + i*step
+			yi, ci := m.YOffset(x, y), m.COffset(x, y)
+			dst[3*i], dst[3*i+1], dst[3*i+2] = color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+		}
+	case *image.NRGBA:
+		for i := 0; i < n; i++ {
+			s := m.Pix[m.PixOffset(b.Min.X+x0+i*step, y):]
+			a := uint32(s[3])
+			for k := 0; k < 3; k++ { // over white
+				dst[3*i+k] = uint8((uint32(s[k])*a + 255*(255-a) + 127) / 255)
+			}
+		}
+	case *image.RGBA:
+		for i := 0; i < n; i++ {
+			s := m.Pix[m.PixOffset(b.Min.X+x0+i*step, y):]
+			a := uint32(s[3])
+			for k := 0; k < 3; k++ { // premultiplied, over white
+				dst[3*i+k] = uint8(min(255, uint32(s[k])+(255-a)))
+			}
+		}
+	case *image.Gray:
+		for i := 0; i < n; i++ {
+			v := m.Pix[m.PixOffset(b.Min.X+x0+i*step, y)]
+			dst[3*i], dst[3*i+1], dst[3*i+2] = v, v, v
+		}
+	default:
+		for i := 0; i < n; i++ {
+			r, g, bl, a := p.src.At(b.Min.X+x0+i*step, y).RGBA()
+			dst[3*i] = uint8((r + (0xffff - a)) >> 8)
+			dst[3*i+1] = uint8((g + (0xffff - a)) >> 8)
+			dst[3*i+2] = uint8((bl + (0xffff - a)) >> 8)
+		}
+	}
+}
