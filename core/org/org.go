@@ -1,0 +1,676 @@
+// Package org holds SealDesk's people: accounts (register and login by mobile number or e-mail,
+// with a one-time code or an Argon2id password), sessions, rate limits and lockouts, and the
+// real-name verification of persons through pluggable providers. Enterprises, members, roles and
+// seal grants build on it in later work.
+//
+// Everything is kept in a core/sync.Store, nothing in memory, so several server processes can
+// serve the same users: rate-limit counters, one-time codes and sessions hold across processes.
+// Every change to an account is an event in the scope "user:<id>" and a line in the audit log.
+//
+// # What it refuses
+//
+//   - Passwords outside 8–18 characters or missing a digit, an upper- or a lower-case letter.
+//   - Resident ID numbers with a wrong check character or an impossible birth date (core/ids).
+//   - Storing secrets in clear: passwords are Argon2id hashes, session tokens and one-time codes
+//     are stored only as keyed hashes.
+//   - Faking a verification: the dev provider must only be registered when the server runs with
+//     --dev; face scans and carrier checks are providers a deployment plugs in.
+package org
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"sealdesk/core/notify"
+	"sealdesk/core/sync"
+)
+
+// Buckets used by this package.
+const (
+	BucketAccounts     = "accounts"
+	BucketLogins       = "logins"
+	BucketSessions     = "sessions"
+	BucketCodes        = "codes"
+	BucketLimits       = "limits"
+	BucketRealName     = "realname"
+	BucketBlobs        = "blobs"
+	BucketCertificates = "certificates"
+)
+
+// Account is a registered person.
+type Account struct {
+	ID           string    `json:"id"`
+	Phone        string    `json:"phone,omitempty"`
+	Email        string    `json:"email,omitempty"`
+	Name         string    `json:"name"`
+	PasswordHash string    `json:"password_hash,omitempty"`
+	Created      time.Time `json:"created"`
+	Admin        bool      `json:"admin,omitempty"` // may review verifications and use the admin API
+	Disabled     bool      `json:"disabled,omitempty"`
+	RealName     *RealName `json:"real_name,omitempty"`
+}
+
+// RealName is an approved real-name verification.
+type RealName struct {
+	Name         string    `json:"name"`
+	IDNumber     string    `json:"id_number"`
+	Provider     string    `json:"provider"`
+	Verification string    `json:"verification"`
+	VerifiedAt   time.Time `json:"verified_at"`
+}
+
+// Scope returns the sync scope of an account's own data.
+func Scope(accountID string) string { return "user:" + accountID }
+
+// Session is a logged-in device. The token itself is never stored.
+type Session struct {
+	AccountID string    `json:"account_id"`
+	Created   time.Time `json:"created"`
+	Expires   time.Time `json:"expires"`
+	Revoked   bool      `json:"revoked,omitempty"`
+}
+
+// Service implements accounts, sessions and real-name verification over a store.
+type Service struct {
+	Store    sync.Store
+	Notifier notify.Notifier
+	Hub      *sync.Hub // may be nil
+	Now      func() time.Time
+	// Secret keys the hashes of one-time codes; derive it from the server's master key.
+	Secret []byte
+	// Providers are the real-name verification providers by name.
+	Providers map[string]Provider
+	// SessionTTL is how long a session lives (default 30 days).
+	SessionTTL time.Duration
+	// Limits; zero values mean the defaults below.
+	Limits Limits
+}
+
+// Limits are the rate limits and lockouts, counted in the store.
+type Limits struct {
+	LoginFailures  int           // failures per login before lockout (default 5)
+	LoginLockout   time.Duration // lockout length (default 15 min)
+	IPAttempts     int           // login attempts per client address per window (default 60)
+	CodeInterval   time.Duration // minimum time between two codes to one target (default 60 s)
+	CodesPerHour   int           // codes per target per hour (default 10)
+	CodeTTL        time.Duration // code validity (default 10 min)
+	CodeAttempts   int           // wrong guesses before a code is burnt (default 5)
+	IPCodesPerHour int           // codes per client address per hour (default 30)
+}
+
+func (s *Service) limits() Limits {
+	l := s.Limits
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.LoginFailures, 5)
+	defd(&l.LoginLockout, 15*time.Minute)
+	def(&l.IPAttempts, 60)
+	defd(&l.CodeInterval, time.Minute)
+	def(&l.CodesPerHour, 10)
+	defd(&l.CodeTTL, 10*time.Minute)
+	def(&l.CodeAttempts, 5)
+	def(&l.IPCodesPerHour, 30)
+	return l
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func refuse(status int, code, msg string) *sync.Refusal { return sync.Refuse(status, code, msg) }
+
+// Login identifiers.
+var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+// NormalizeLogin turns a mobile number or e-mail address into its canonical form and channel.
+func NormalizeLogin(s string) (login string, ch notify.Channel, err error) {
+	s = strings.TrimSpace(s)
+	p := strings.TrimPrefix(strings.TrimPrefix(strings.ReplaceAll(s, " ", ""), "+86"), "0086")
+	if phoneRE.MatchString(p) {
+		return p, notify.SMS, nil
+	}
+	if strings.Contains(s, "@") && len(s) <= 254 {
+		a, err := mail.ParseAddress(s)
+		if err == nil && a.Name == "" && !strings.ContainsAny(a.Address, " \r\n") {
+			return strings.ToLower(a.Address), notify.Email, nil
+		}
+	}
+	return "", "", refuse(400, "bad_login", "请输入正确的手机号码或电子邮箱")
+}
+
+func loginKey(login string, ch notify.Channel) string { return string(ch) + ":" + login }
+
+// CheckName validates a person's name as typed: 1–40 characters, no control characters.
+func CheckName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > 40 || !utf8.ValidString(name) {
+		return "", refuse(400, "bad_name", "姓名须为 1–40 个字符")
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", refuse(400, "bad_name", "姓名不能包含控制字符")
+		}
+	}
+	return name, nil
+}
+
+func randomID(prefix string) string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// --- rate limits ------------------------------------------------------------------------------
+
+type counter struct {
+	Count       int       `json:"count"`
+	WindowStart time.Time `json:"window_start"`
+	LockedUntil time.Time `json:"locked_until,omitempty"`
+	Last        time.Time `json:"last,omitempty"`
+}
+
+func getCounter(tx sync.Tx, key string, now time.Time, window time.Duration) (counter, error) {
+	var c counter
+	err := sync.GetJSON(tx, BucketLimits, key, &c)
+	if err != nil && !errors.Is(err, sync.ErrNotFound) {
+		return c, err
+	}
+	if now.Sub(c.WindowStart) >= window {
+		c.Count, c.WindowStart = 0, now
+	}
+	return c, nil
+}
+
+// hit counts one event against key in a fixed window and reports whether max is exceeded.
+func hit(tx sync.Tx, key string, now time.Time, window time.Duration, max int) (bool, error) {
+	c, err := getCounter(tx, key, now, window)
+	if err != nil {
+		return false, err
+	}
+	c.Count++
+	c.Last = now
+	if err := sync.PutJSON(tx, BucketLimits, key, c); err != nil {
+		return false, err
+	}
+	return c.Count > max, nil
+}
+
+// --- one-time codes ---------------------------------------------------------------------------
+
+// Code purposes.
+const (
+	PurposeRegister = "register"
+	PurposeLogin    = "login"
+)
+
+type storedCode struct {
+	MAC      string    `json:"mac"`
+	Expires  time.Time `json:"expires"`
+	Attempts int       `json:"attempts"`
+}
+
+func (s *Service) codeMAC(key, code string) string {
+	m := hmac.New(sha256.New, s.Secret)
+	m.Write([]byte(key + "\x00" + code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// SendCode makes a 6-digit one-time code for purpose and sends it to login. Client is the
+// caller's address, for the per-address limit.
+func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string) error {
+	login, ch, err := NormalizeLogin(rawLogin)
+	if err != nil {
+		return err
+	}
+	if purpose != PurposeRegister && purpose != PurposeLogin {
+		return refuse(400, "bad_purpose", "无效的验证码用途")
+	}
+	l := s.limits()
+	n, err := rand.Int(rand.Reader, big.NewInt(1000000))
+	if err != nil {
+		return err
+	}
+	code := fmt.Sprintf("%06d", n.Int64())
+	now := s.now()
+	key := purpose + ":" + loginKey(login, ch)
+	var refusal error
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		refusal = nil
+		_, errGet := tx.Get(BucketLogins, loginKey(login, ch))
+		exists := errGet == nil
+		if errGet != nil && !errors.Is(errGet, sync.ErrNotFound) {
+			return errGet
+		}
+		if purpose == PurposeRegister && exists {
+			return refuse(409, "already_registered", "该账号已注册，请直接登录")
+		}
+		if purpose == PurposeLogin && !exists {
+			return refuse(404, "not_registered", "该账号尚未注册")
+		}
+		c, err := getCounter(tx, "code:"+loginKey(login, ch), now, time.Hour)
+		if err != nil {
+			return err
+		}
+		if !c.Last.IsZero() && now.Sub(c.Last) < l.CodeInterval {
+			return refuse(429, "code_too_soon", fmt.Sprintf("验证码发送过于频繁，请 %d 秒后再试", int((l.CodeInterval-now.Sub(c.Last)).Seconds())+1))
+		}
+		if c.Count >= l.CodesPerHour {
+			return refuse(429, "code_limit", "该账号一小时内获取验证码次数过多，请稍后再试")
+		}
+		c.Count++
+		c.Last = now
+		if err := sync.PutJSON(tx, BucketLimits, "code:"+loginKey(login, ch), c); err != nil {
+			return err
+		}
+		if client != "" {
+			over, err := hit(tx, "codeip:"+client, now, time.Hour, l.IPCodesPerHour)
+			if err != nil {
+				return err
+			}
+			if over {
+				return refuse(429, "code_limit", "获取验证码次数过多，请稍后再试")
+			}
+		}
+		return sync.PutJSON(tx, BucketCodes, key, storedCode{MAC: s.codeMAC(key, code), Expires: now.Add(l.CodeTTL)})
+	})
+	if err != nil {
+		return err
+	}
+	if refusal != nil {
+		return refusal
+	}
+	msg := notify.Message{Channel: ch, To: login, Time: now,
+		Subject: "SealDesk 验证码",
+		Body:    fmt.Sprintf("您的 SealDesk 验证码是 %s，%d 分钟内有效。如非本人操作，请忽略。", code, int(l.CodeTTL.Minutes()))}
+	if s.Notifier == nil {
+		return refuse(503, "notifier_unavailable", "服务器未配置验证码发送渠道")
+	}
+	if err := s.Notifier.Send(ctx, msg); err != nil {
+		if errors.Is(err, notify.ErrNoTransport) {
+			return refuse(503, "notifier_unavailable", "服务器未配置该渠道（短信或邮件）的验证码发送")
+		}
+		return fmt.Errorf("failed to send one-time code: %w", err)
+	}
+	return nil
+}
+
+// checkCode consumes a code inside tx. A wrong guess is counted; it returns (refusal, nil) so
+// the caller commits the count and then refuses.
+func (s *Service) checkCode(tx sync.Tx, purpose, lk, code string, now time.Time) (*sync.Refusal, error) {
+	key := purpose + ":" + lk
+	var c storedCode
+	err := sync.GetJSON(tx, BucketCodes, key, &c)
+	if errors.Is(err, sync.ErrNotFound) {
+		return refuse(400, "code_invalid", "验证码错误或已失效，请重新获取"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if now.After(c.Expires) || c.Attempts >= s.limits().CodeAttempts {
+		return refuse(400, "code_invalid", "验证码错误或已失效，请重新获取"), tx.Delete(BucketCodes, key)
+	}
+	if !hmac.Equal([]byte(c.MAC), []byte(s.codeMAC(key, strings.TrimSpace(code)))) {
+		c.Attempts++
+		return refuse(400, "code_invalid", "验证码错误或已失效，请重新获取"), sync.PutJSON(tx, BucketCodes, key, c)
+	}
+	return nil, tx.Delete(BucketCodes, key)
+}
+
+// --- accounts and sessions --------------------------------------------------------------------
+
+// RegisterRequest is what a new person sends.
+type RegisterRequest struct {
+	Login    string `json:"login"` // mobile number or e-mail
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+// Token is a new session.
+type Token struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
+	Account Account   `json:"account"`
+}
+
+// Register creates an account after checking the one-time code, and logs it in.
+func (s *Service) Register(ctx context.Context, r RegisterRequest, client string) (Token, error) {
+	login, ch, err := NormalizeLogin(r.Login)
+	if err != nil {
+		return Token{}, err
+	}
+	name, err := CheckName(r.Name)
+	if err != nil {
+		return Token{}, err
+	}
+	if err := CheckPassword(r.Password); err != nil {
+		return Token{}, err
+	}
+	hash, err := HashPassword(r.Password)
+	if err != nil {
+		return Token{}, err
+	}
+	now := s.now()
+	acct := Account{ID: randomID("u_"), Name: name, PasswordHash: hash, Created: now}
+	if ch == notify.SMS {
+		acct.Phone = login
+	} else {
+		acct.Email = login
+	}
+	var tok Token
+	var refusal *sync.Refusal
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		refusal = nil
+		ref, err := s.checkCode(tx, PurposeRegister, loginKey(login, ch), r.Code, now)
+		if err != nil {
+			return err
+		}
+		if ref != nil {
+			refusal = ref
+			return nil // commit the counted attempt
+		}
+		if err := tx.Insert(BucketLogins, loginKey(login, ch), []byte(acct.ID)); errors.Is(err, sync.ErrExists) {
+			return refuse(409, "already_registered", "该账号已注册，请直接登录")
+		} else if err != nil {
+			return err
+		}
+		if err := sync.InsertJSON(tx, BucketAccounts, acct.ID, acct); err != nil {
+			return err
+		}
+		if err := s.event(tx, acct.ID, "account.created", publicAccount(acct), now); err != nil {
+			return err
+		}
+		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: acct.ID, Action: "account.register", Target: acct.ID, IP: client}); err != nil {
+			return err
+		}
+		tok, err = s.newSession(tx, acct, now)
+		return err
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	if refusal != nil {
+		return Token{}, refusal
+	}
+	s.notify(acct.ID)
+	return tok, nil
+}
+
+func (s *Service) notify(accountID string) {
+	if s.Hub != nil {
+		s.Hub.Notify(Scope(accountID))
+	}
+}
+
+func (s *Service) event(tx sync.Tx, accountID, typ string, payload any, now time.Time) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Append(sync.Event{Scope: Scope(accountID), Type: typ, Time: now, Actor: accountID, Payload: b})
+	return err
+}
+
+// publicAccount strips secrets and masks the ID number for events and API answers.
+func publicAccount(a Account) Account {
+	a.PasswordHash = ""
+	if a.RealName != nil {
+		rn := *a.RealName
+		rn.IDNumber = maskID(rn.IDNumber)
+		a.RealName = &rn
+	}
+	return a
+}
+
+// Public returns a copy of a safe to send to its owner.
+func Public(a Account) Account { return publicAccount(a) }
+
+func (s *Service) newSession(tx sync.Tx, a Account, now time.Time) (Token, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return Token{}, err
+	}
+	token := "sd_" + base64.RawURLEncoding.EncodeToString(b[:])
+	ttl := s.SessionTTL
+	if ttl == 0 {
+		ttl = 30 * 24 * time.Hour
+	}
+	sess := Session{AccountID: a.ID, Created: now, Expires: now.Add(ttl)}
+	if err := sync.PutJSON(tx, BucketSessions, tokenKey(token), sess); err != nil {
+		return Token{}, err
+	}
+	return Token{Token: token, Expires: sess.Expires, Account: publicAccount(a)}, nil
+}
+
+func tokenKey(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// LoginRequest logs in with a password or a one-time code (exactly one of them).
+type LoginRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password,omitempty"`
+	Code     string `json:"code,omitempty"`
+}
+
+var errBadCredentials = refuse(401, "bad_credentials", "账号或密码错误")
+
+// Login checks the credentials and opens a session. Failures count towards a lockout of the
+// login and a per-address limit, both kept in the store.
+func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Token, error) {
+	login, ch, err := NormalizeLogin(r.Login)
+	if err != nil {
+		return Token{}, err
+	}
+	if (r.Password == "") == (r.Code == "") {
+		return Token{}, refuse(400, "bad_request", "请提供密码或验证码之一")
+	}
+	if len(r.Password) > 64 {
+		return Token{}, errBadCredentials
+	}
+	l := s.limits()
+	now := s.now()
+	lk := loginKey(login, ch)
+	// Read the account and the lockout first, outside the write transaction: hashing takes tens
+	// of milliseconds and must not hold a transaction open.
+	var acct Account
+	var found bool
+	var lock counter
+	err = s.Store.View(ctx, func(tx sync.Tx) error {
+		c, err := getCounter(tx, "login:"+lk, now, l.LoginLockout)
+		if err != nil {
+			return err
+		}
+		lock = c
+		id, err := tx.Get(BucketLogins, lk)
+		if errors.Is(err, sync.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		return sync.GetJSON(tx, BucketAccounts, string(id), &acct)
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	if now.Before(lock.LockedUntil) {
+		return Token{}, refuse(429, "locked", fmt.Sprintf("登录失败次数过多，账号已锁定，请 %d 分钟后再试", int(lock.LockedUntil.Sub(now).Minutes())+1))
+	}
+	passwordOK := false
+	if r.Password != "" {
+		if found && acct.PasswordHash != "" {
+			passwordOK = VerifyPassword(acct.PasswordHash, r.Password)
+		} else {
+			HashPassword(r.Password) // same work whether or not the account exists
+		}
+	}
+	var tok Token
+	var refusal *sync.Refusal
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		refusal = nil
+		if client != "" {
+			over, err := hit(tx, "loginip:"+client, now, 10*time.Minute, l.IPAttempts)
+			if err != nil {
+				return err
+			}
+			if over {
+				refusal = refuse(429, "too_many_attempts", "尝试次数过多，请稍后再试")
+				return nil
+			}
+		}
+		ok := passwordOK
+		if r.Code != "" {
+			ref, err := s.checkCode(tx, PurposeLogin, lk, r.Code, now)
+			if err != nil {
+				return err
+			}
+			ok = ref == nil && found
+		}
+		if !ok {
+			c, err := getCounter(tx, "login:"+lk, now, l.LoginLockout)
+			if err != nil {
+				return err
+			}
+			c.Count++
+			c.Last = now
+			if c.Count >= l.LoginFailures {
+				c.LockedUntil = now.Add(l.LoginLockout)
+				c.Count = 0
+			}
+			if err := sync.PutJSON(tx, BucketLimits, "login:"+lk, c); err != nil {
+				return err
+			}
+			refusal = errBadCredentials
+			if r.Code != "" {
+				refusal = refuse(401, "code_invalid", "验证码错误或已失效，请重新获取")
+			}
+			return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "anonymous", Action: "account.login_failed", Target: lk, IP: client})
+		}
+		var cur Account
+		if err := sync.GetJSON(tx, BucketAccounts, acct.ID, &cur); err != nil {
+			return err
+		}
+		if cur.Disabled {
+			refusal = refuse(403, "account_disabled", "该账号已被停用")
+			return nil
+		}
+		if err := tx.Delete(BucketLimits, "login:"+lk); err != nil {
+			return err
+		}
+		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: cur.ID, Action: "account.login", Target: cur.ID, IP: client}); err != nil {
+			return err
+		}
+		var err error
+		tok, err = s.newSession(tx, cur, now)
+		return err
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	if refusal != nil {
+		return Token{}, refusal
+	}
+	return tok, nil
+}
+
+// ErrUnauthenticated is returned by Authenticate for a missing, unknown, expired or revoked
+// token, or a disabled account.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// Authenticate returns the account and session of a bearer token.
+func (s *Service) Authenticate(ctx context.Context, token string) (Account, Session, error) {
+	if !strings.HasPrefix(token, "sd_") || len(token) > 100 {
+		return Account{}, Session{}, ErrUnauthenticated
+	}
+	var acct Account
+	var sess Session
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		if err := sync.GetJSON(tx, BucketSessions, tokenKey(token), &sess); err != nil {
+			return err
+		}
+		return sync.GetJSON(tx, BucketAccounts, sess.AccountID, &acct)
+	})
+	if errors.Is(err, sync.ErrNotFound) {
+		return Account{}, Session{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Account{}, Session{}, err
+	}
+	if sess.Revoked || !s.now().Before(sess.Expires) || acct.Disabled {
+		return Account{}, Session{}, ErrUnauthenticated
+	}
+	return acct, sess, nil
+}
+
+// Logout revokes the session of token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.Store.Update(ctx, func(tx sync.Tx) error {
+		var sess Session
+		if err := sync.GetJSON(tx, BucketSessions, tokenKey(token), &sess); err != nil {
+			return err
+		}
+		sess.Revoked = true
+		if err := sync.PutJSON(tx, BucketSessions, tokenKey(token), sess); err != nil {
+			return err
+		}
+		return sync.Audit(tx, sync.AuditEntry{Time: s.now(), Actor: sess.AccountID, Action: "account.logout", Target: sess.AccountID})
+	})
+}
+
+// Account returns an account by id.
+func (s *Service) Account(ctx context.Context, id string) (Account, error) {
+	var a Account
+	err := s.Store.View(ctx, func(tx sync.Tx) error { return sync.GetJSON(tx, BucketAccounts, id, &a) })
+	return a, err
+}
+
+// SetAdmin grants or removes the reviewer/admin right of the account with this login. It is
+// meant for the server's command line, run by the operator.
+func (s *Service) SetAdmin(ctx context.Context, rawLogin string, admin bool) (Account, error) {
+	login, ch, err := NormalizeLogin(rawLogin)
+	if err != nil {
+		return Account{}, err
+	}
+	var a Account
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		id, err := tx.Get(BucketLogins, loginKey(login, ch))
+		if err != nil {
+			return fmt.Errorf("no account %s: %w", login, err)
+		}
+		if err := sync.GetJSON(tx, BucketAccounts, string(id), &a); err != nil {
+			return err
+		}
+		a.Admin = admin
+		if err := sync.PutJSON(tx, BucketAccounts, a.ID, a); err != nil {
+			return err
+		}
+		return sync.Audit(tx, sync.AuditEntry{Time: s.now(), Actor: "operator", Action: "account.set_admin", Target: a.ID, Detail: fmt.Sprint(admin)})
+	})
+	return a, err
+}
