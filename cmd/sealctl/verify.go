@@ -1,12 +1,147 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"sealdesk/core/verify"
 )
 
-// runVerify is replaced by the real command as its engine lands; until then it says so and fails.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+const verifyUsage = `usage: sealctl verify [--json] [--trust PEM]... [--system-roots] [--online] [--lang zh|en]
+                      [--extract-revision N --out FILE] [--report PDF] FILE...
+
+Verifies every signature of each PDF. Exit status: 0 every signature valid and trusted;
+1 a signature is invalid or the document was changed in a disallowed way after signing;
+2 usage error or unreadable file; 3 intact but trust not established; 4 no signature.
+With several files the status is the most serious one (1, then 2, 4, 3, 0).
+`
+
+// runVerify implements `sealctl verify` (SPEC §7).
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "sealctl verify: not available in this build yet")
-	return 2
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		asJSON      = fs.Bool("json", false, "print the SPEC §7 JSON report")
+		systemRoots = fs.Bool("system-roots", false, "also trust the operating system's roots")
+		online      = fs.Bool("online", false, "fetch OCSP/CRL for certificates without embedded revocation data")
+		lang        = fs.String("lang", "zh", "language of the text report: zh or en")
+		extract     = fs.Int("extract-revision", 0, "write the bytes signature N covers to --out")
+		out         = fs.String("out", "", "output file for --extract-revision")
+		reportPDF   = fs.String("report", "", "write a verification report PDF")
+		trust       stringList
+	)
+	fs.Var(&trust, "trust", "trusted root certificate (PEM or DER); repeatable")
+	var files []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stderr, verifyUsage)
+				return 2
+			}
+			fmt.Fprintf(stderr, "sealctl verify: %v\n%s", err, verifyUsage)
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(files) == 0 {
+		fmt.Fprint(stderr, "sealctl verify: no file given\n"+verifyUsage)
+		return 2
+	}
+	if *lang != "zh" && *lang != "en" {
+		fmt.Fprintf(stderr, "sealctl verify: --lang must be zh or en, not %q\n", *lang)
+		return 2
+	}
+	if (*extract != 0) != (*out != "") {
+		fmt.Fprintln(stderr, "sealctl verify: --extract-revision N and --out FILE go together")
+		return 2
+	}
+	if (*extract != 0 || *reportPDF != "") && len(files) != 1 {
+		fmt.Fprintln(stderr, "sealctl verify: --extract-revision and --report take exactly one file")
+		return 2
+	}
+	store := verify.NewTrustStore()
+	for _, p := range trust {
+		if _, err := store.AddFile(p); err != nil {
+			fmt.Fprintf(stderr, "sealctl verify: --trust %s: %v\n", p, err)
+			return 2
+		}
+	}
+	if *systemRoots {
+		store.UseSystemRoots()
+	}
+	opts := &verify.Options{Trust: store, Online: *online}
+
+	var reports []*verify.Report
+	code := 0
+	for _, path := range files {
+		rep, err := verify.File(path, opts)
+		if err != nil {
+			fmt.Fprintf(stderr, "sealctl verify: %v\n", err)
+			code = worseExit(code, 2)
+			continue
+		}
+		reports = append(reports, rep)
+		code = worseExit(code, verify.ExitCode(rep.Verdict))
+		if !*asJSON {
+			if len(reports) > 1 {
+				fmt.Fprintln(stdout)
+			}
+			if err := rep.WriteText(stdout, *lang); err != nil {
+				fmt.Fprintf(stderr, "sealctl verify: %v\n", err)
+				return 2
+			}
+		}
+	}
+	if *asJSON {
+		var err error
+		switch {
+		case len(reports) == 1 && len(files) == 1:
+			err = reports[0].WriteJSON(stdout)
+		default:
+			err = verify.WriteJSONList(stdout, reports)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "sealctl verify: %v\n", err)
+			return 2
+		}
+	}
+	if len(reports) == 1 && *extract != 0 {
+		if err := verify.ExtractRevision(files[0], reports[0], *extract, *out); err != nil {
+			fmt.Fprintf(stderr, "sealctl verify: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "sealctl verify: wrote the %s bytes signature %d covers to %s\n",
+			strconv.FormatInt(reports[0].Signatures[*extract-1].SignedRange, 10), *extract, filepath.Clean(*out))
+	}
+	if len(reports) == 1 && *reportPDF != "" {
+		if err := verify.WriteReportPDF(*reportPDF, reports[0], *lang); err != nil {
+			fmt.Fprintf(stderr, "sealctl verify: %v\n", err)
+			return 2
+		}
+	}
+	return code
+}
+
+// worseExit combines exit statuses of several files: 1, then 2, 4, 3, 0.
+func worseExit(a, b int) int {
+	rank := map[int]int{0: 0, 3: 1, 4: 2, 2: 3, 1: 4}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }

@@ -108,6 +108,14 @@ type labels struct {
 	verdicts map[string]string
 	kinds    map[string]string
 	source   map[string]string
+	values   map[string]string // integrity, revocation and changes_after values
+}
+
+func (l labels) value(v string) string {
+	if t, ok := l.values[v]; ok {
+		return t
+	}
+	return v
 }
 
 var labelsZH = labels{
@@ -122,6 +130,10 @@ var labelsZH = labels{
 	},
 	kinds:  map[string]string{KindApproval: "审批签名", KindCertification: "认证签名", KindDocTimestamp: "文档时间戳"},
 	source: map[string]string{"timestamp": "权威时间戳", "signer": "签名者本机时间"},
+	values: map[string]string{
+		"valid": "签名完整", "invalid": "签名已损坏", RevocationGood: "未吊销", RevocationRevoked: "已吊销",
+		RevocationUnknown: "未知", "none": "无", "allowed": "仅允许的修改", "disallowed": "存在不允许的修改",
+	},
 }
 
 var labelsEN = labels{
@@ -180,8 +192,8 @@ func (r *Report) TextLines(lang string) []string {
 		}
 		add(l.tsUsed, ts)
 		add(l.alg, s.Algorithm)
-		add(l.status, s.Integrity)
-		add(l.revocation, s.Revocation)
+		add(l.status, l.value(s.Integrity))
+		add(l.revocation, l.value(s.Revocation))
 		ltv := l.no
 		if s.LTV {
 			ltv = l.yes
@@ -195,7 +207,7 @@ func (r *Report) TextLines(lang string) []string {
 		}
 		add(l.revision, fmt.Sprintf("%d/%d", s.Revision, s.Revisions))
 		if len(s.Changes) > 0 {
-			add(l.changes, s.ChangesAfter)
+			add(l.changes, l.value(s.ChangesAfter))
 			for _, c := range s.Changes {
 				out = append(out, "    - "+c)
 			}

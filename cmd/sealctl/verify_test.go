@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sealdesk/core/verify"
+)
+
+func verifyCorpus(t *testing.T) string {
+	t.Helper()
+	cands := []string{filepath.Join("..", "..", "..", "shared", "corpus", "files")}
+	if out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output(); err == nil {
+		cands = append(cands, filepath.Join(strings.TrimSpace(string(out)), "..", "shared", "corpus", "files"))
+	}
+	for _, c := range cands {
+		if _, err := os.Stat(c); err == nil {
+			return c
+		}
+	}
+	if os.Getenv("SEALDESK_CI") != "" {
+		t.Fatal("signed-PDF corpus not found")
+	}
+	t.Skip("signed-PDF corpus not found")
+	return ""
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := realMain(append([]string{"verify"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// Exit statuses are SPEC §7's contract.
+func TestVerifyExitCodes(t *testing.T) {
+	dir := verifyCorpus(t)
+	tmp := t.TempDir()
+	unsigned := filepath.Join(tmp, "unsigned.pdf")
+	if err := verify.WriteReportPDF(unsigned, &verify.Report{File: "x", Verdict: verify.StatusUnsigned}, "en"); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(tmp, "garbage.pdf")
+	os.WriteFile(garbage, []byte("not a pdf at all"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"untrusted", []string{filepath.Join(dir, "01-valid-single-pades-bes-sha512.pdf")}, 3},
+		{"invalid", []string{filepath.Join(dir, "16-usf-02-contents-single-zero-byte.pdf")}, 1},
+		{"modified", []string{filepath.Join(dir, "31-disallowed-pages-removed.pdf")}, 1},
+		{"unsigned", []string{unsigned}, 4},
+		{"unreadable", []string{garbage}, 2},
+		{"missing", []string{filepath.Join(tmp, "nope.pdf")}, 2},
+		{"no file", nil, 2},
+		{"bad flag", []string{"--frobnicate", unsigned}, 2},
+		{"bad lang", []string{"--lang", "fr", unsigned}, 2},
+		{"bad trust", []string{"--trust", garbage, unsigned}, 2},
+		{"several: worst wins", []string{unsigned, filepath.Join(dir, "16-usf-02-contents-single-zero-byte.pdf"), filepath.Join(dir, "01-valid-single-pades-bes-sha512.pdf")}, 1},
+		{"flags after files", []string{filepath.Join(dir, "01-valid-single-pades-bes-sha512.pdf"), "--json"}, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, _, stderr := runCLI(c.args...)
+			if code != c.want {
+				t.Errorf("exit %d, want %d (stderr %q)", code, c.want, stderr)
+			}
+		})
+	}
+}
+
+func TestVerifyJSONAndExtract(t *testing.T) {
+	dir := verifyCorpus(t)
+	in := filepath.Join(dir, "07-valid-multi-two-sigs-incremental.pdf")
+	code, out, stderr := runCLI("--json", in)
+	if code != 3 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep struct {
+		Verdict    string `json:"verdict"`
+		Signatures []struct {
+			Index    int    `json:"index"`
+			Status   string `json:"status"`
+			Revision int    `json:"revision"`
+		} `json:"signatures"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	if rep.Verdict != "untrusted" || len(rep.Signatures) != 2 || rep.Signatures[0].Status != "untrusted" {
+		t.Errorf("unexpected report %+v", rep)
+	}
+	// Extract the first signed revision: exactly a prefix of the file, itself verifiable.
+	ext := filepath.Join(t.TempDir(), "rev1.pdf")
+	code, _, stderr = runCLI("--extract-revision", "1", "--out", ext, in)
+	if code != 3 {
+		t.Fatalf("extract exit %d: %s", code, stderr)
+	}
+	orig, _ := os.ReadFile(in)
+	got, err := os.ReadFile(ext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) >= len(orig) || !bytes.Equal(orig[:len(got)], got) {
+		t.Fatalf("extracted %d bytes are not a proper prefix of the %d-byte file", len(got), len(orig))
+	}
+	code, out, _ = runCLI("--json", ext)
+	if want := fmt.Sprintf(`"revisions": %d`, rep.Signatures[0].Revision); code != 3 || !strings.Contains(out, want) {
+		t.Errorf("extracted revision: exit %d\n%s", code, out)
+	}
+	// Chinese labels by default.
+	_, text, _ := runCLI(in)
+	if !strings.Contains(text, "签章结果") || !strings.Contains(text, "签名算法") {
+		t.Errorf("text form lacks Chinese labels:\n%s", text)
+	}
+	_, text, _ = runCLI("--lang", "en", in)
+	if !strings.Contains(text, "Result") {
+		t.Errorf("english text form:\n%s", text)
+	}
+	// Report PDF.
+	rp := filepath.Join(t.TempDir(), "report.pdf")
+	if code, _, stderr := runCLI("--report", rp, in); code != 3 {
+		t.Fatalf("report exit %d: %s", code, stderr)
+	}
+	if b, err := os.ReadFile(rp); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("report pdf not written: %v", err)
+	}
+}

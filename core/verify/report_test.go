@@ -1,0 +1,110 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The JSON keys are SPEC §7's contract: exactly these, no more, no fewer.
+func TestJSONContract(t *testing.T) {
+	rep := &Report{File: "a.pdf", SHA256: "00", Verdict: StatusValid, Signatures: []Signature{{
+		Index: 1, Rect: []float64{0, 0, 0, 0}, Changes: []string{}, Reasons: []string{}, SignedRange: 99, Coverage: "x",
+	}}}
+	var buf bytes.Buffer
+	if err := rep.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(buf.Bytes(), &top); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keys(top), []string{"file", "sha256", "signatures", "verdict"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("top-level keys %v, want %v", got, want)
+	}
+	var sigs []map[string]json.RawMessage
+	json.Unmarshal(top["signatures"], &sigs)
+	want := []string{"algorithm", "changes", "changes_after", "field", "index", "integrity", "kind", "ltv", "page", "reasons",
+		"rect", "revision", "revisions", "revocation", "signer", "signing_time", "status", "time_source", "timestamp", "trust"}
+	if got := keys(sigs[0]); !reflect.DeepEqual(got, want) {
+		t.Errorf("signature keys %v, want %v", got, want)
+	}
+	var signer, ts map[string]json.RawMessage
+	json.Unmarshal(sigs[0]["signer"], &signer)
+	json.Unmarshal(sigs[0]["timestamp"], &ts)
+	if got := keys(signer); !reflect.DeepEqual(got, []string{"id", "issuer", "name", "organization", "serial"}) {
+		t.Errorf("signer keys %v", got)
+	}
+	if got := keys(ts); !reflect.DeepEqual(got, []string{"authority", "present", "valid"}) {
+		t.Errorf("timestamp keys %v", got)
+	}
+}
+
+func keys(m map[string]json.RawMessage) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestExitCodes(t *testing.T) {
+	for v, want := range map[string]int{StatusValid: 0, StatusInvalid: 1, StatusModified: 1, StatusUntrusted: 3, StatusUnsigned: 4} {
+		if got := ExitCode(v); got != want {
+			t.Errorf("ExitCode(%s) = %d, want %d", v, got, want)
+		}
+	}
+}
+
+// The Chinese text form uses the manual's labels.
+func TestTextLabelsZH(t *testing.T) {
+	rep := &Report{File: "a.pdf", Verdict: StatusUntrusted, Signatures: []Signature{{Index: 1, Kind: KindApproval,
+		Status: StatusUntrusted, Integrity: "valid", Rect: []float64{0, 0, 0, 0}, Signer: Signer{Name: "张三"},
+		SigningTime: "2026-01-02T03:04:05Z", TimeSource: "timestamp", Timestamp: Timestamp{Present: true}, Algorithm: "ECDSA-P256-SHA256"}}}
+	text := strings.Join(rep.TextLines("zh"), "\n")
+	for _, l := range []string{"签章结果: 有效但证书不受信任", "签章人: 张三", "签名时间: 2026-01-02T03:04:05Z (权威时间戳)", "是否使用时间戳: 是", "签名算法: ECDSA-P256-SHA256", "签名状态: 签名完整"} {
+		if !strings.Contains(text, l) {
+			t.Errorf("zh text lacks %q:\n%s", l, text)
+		}
+	}
+}
+
+// The report PDF carries the Chinese text with a real font: pdftotext gets it back.
+func TestReportPDF(t *testing.T) {
+	rep := &Report{File: "合同.pdf", SHA256: "ab", Verdict: StatusModified, Signatures: []Signature{{Index: 1, Kind: KindCertification,
+		Status: StatusModified, Integrity: "valid", ChangesAfter: "disallowed", Changes: []string{"page 1: /Contents changed"},
+		Rect: []float64{1, 2, 3, 4}, Page: 1, Signer: Signer{Name: "某某有限公司", ID: "110***********002X"}}}}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.pdf")
+	if err := WriteReportPDF(out, rep, "zh"); err != nil {
+		t.Fatal(err)
+	}
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("SEALDESK_CI") != "" {
+			t.Fatal("pdftotext (poppler-utils) missing")
+		}
+		t.Skip("pdftotext not installed")
+	}
+	text, err := exec.Command(tool, out, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	for _, want := range []string{"签章验证报告", "合同.pdf", "签名后文档被修改", "某某有限公司", "认证签名"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("report PDF text lacks %q:\n%s", want, text)
+		}
+	}
+	// And the report verifies as unsigned (a plain PDF core/pdf reads).
+	r, err := File(out, nil)
+	if err != nil || r.Verdict != StatusUnsigned {
+		t.Errorf("report PDF: %v %v", r, err)
+	}
+}
