@@ -1,0 +1,186 @@
+package sign
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/digitorus/pdfsign/verify"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+
+	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
+	"sealdesk/core/pki/pkitest"
+	"sealdesk/core/tsa"
+)
+
+// checker runs every independent verifier over a signed file.
+type checker struct {
+	t       *testing.T
+	nss     string // "" when certutil/pdfsig are missing
+	rootPEM []byte
+}
+
+func newChecker(t *testing.T, p *pkitest.PKI) *checker {
+	t.Helper()
+	c := &checker{t: t, rootPEM: pki.EncodeCertsPEM(p.Root)}
+	if _, err := exec.LookPath("pdfsig"); err == nil {
+		c.nss = p.NSSDB(t)
+	} else if os.Getenv("SEALDESK_CI") != "" {
+		t.Fatal("pdfsig missing under SEALDESK_CI")
+	}
+	return c
+}
+
+var pdfsigSig = regexp.MustCompile(`(?m)^Signature #\d+:`)
+
+// check verifies path: wantSigs signatures (including document timestamps) all valid and
+// trusted in pdfsig; every signer valid in pdfsign's verify; qpdf --check clean; pdfcpu
+// validates; our reader opens every revision.
+func (c *checker) check(path string, wantSigs int) {
+	t := c.t
+	t.Helper()
+	docTS := c.checkDocTimestamps(path)
+	if c.nss != "" {
+		out, _ := exec.Command("pdfsig", "-nssdir", c.nss, path).CombinedOutput()
+		s := string(out)
+		if n := len(pdfsigSig.FindAllString(s, -1)); n != wantSigs {
+			t.Errorf("pdfsig found %d signatures, want %d:\n%s", n, wantSigs, s)
+		}
+		// pdfsig (poppler 22) cannot validate ETSI.RFC3161 document timestamps ("Unimplemented
+		// Feature"); those are checked by checkDocTimestamps with openssl instead. Every other
+		// signature must be valid and trusted.
+		if k := strings.Count(s, "Signature Validation: Signature is Valid."); k != wantSigs-docTS {
+			t.Errorf("pdfsig: %d of %d signatures valid:\n%s", k, wantSigs-docTS, s)
+		}
+		if k := strings.Count(s, "Certificate Validation: Certificate is Trusted."); k != wantSigs-docTS {
+			t.Errorf("pdfsig: %d of %d certificates trusted:\n%s", k, wantSigs-docTS, s)
+		}
+	}
+	if _, err := exec.LookPath("qpdf"); err == nil {
+		out, err := exec.Command("qpdf", "--check", path).CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("No syntax or stream encoding errors found")) {
+			t.Errorf("qpdf --check: %v\n%s", err, out)
+		}
+	} else if os.Getenv("SEALDESK_CI") != "" {
+		t.Fatal("qpdf missing under SEALDESK_CI")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	opts := verify.DefaultVerifyOptions()
+	opts.AllowUntrustedRoots = true // pdfsign trusts only system roots; the test root is embedded
+	resp, err := verify.VerifyFileWithOptions(f, opts)
+	if err != nil {
+		t.Errorf("pdfsign verify: %v", err)
+	} else {
+		if len(resp.Signers) != wantSigs {
+			t.Errorf("pdfsign verify found %d signers, want %d", len(resp.Signers), wantSigs)
+		}
+		skipped := 0
+		for i, s := range resp.Signers {
+			// pdfsign's verify treats a document timestamp as a CAdES signature and reports a
+			// digest mismatch; those are checked by checkDocTimestamps.
+			if s.TimeStamp == nil && len(s.Certificates) == 0 && skipped < docTS {
+				skipped++ // pdfsign stops before reading the certificates of a document timestamp
+				continue
+			}
+			if !s.ValidSignature {
+				t.Errorf("pdfsign verify: signer %d (%s) invalid: %s", i, s.Name, resp.Error)
+			}
+			for _, cert := range s.Certificates {
+				if cert.VerifyError != "" {
+					t.Errorf("pdfsign verify: signer %d certificate %s: %s", i, cert.Certificate.Subject.CommonName, cert.VerifyError)
+				}
+			}
+		}
+	}
+	conf := model.NewDefaultConfiguration()
+	conf.ValidationMode = model.ValidationRelaxed
+	if err := api.ValidateFile(path, conf); err != nil {
+		t.Errorf("pdfcpu validate: %v", err)
+	}
+	pf, err := pdf.OpenFile(path, nil)
+	if err != nil {
+		t.Errorf("core/pdf cannot reopen the output: %v", err)
+	} else {
+		pf.Close()
+	}
+}
+
+// checkDocTimestamps verifies every ETSI.RFC3161 document timestamp of path: the token's
+// imprint equals the SHA-256 of its byte range, the token verifies (tsa.ParseToken) and, with
+// openssl ts -verify, chains to the test root. It returns how many it found.
+func (c *checker) checkDocTimestamps(path string) int {
+	t := c.t
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pdf.Open(bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	sigs, _, err := f.FindSigDicts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	n := 0
+	for _, sd := range sigs {
+		if sd.Dict.NameOf("SubFilter") != "ETSI.RFC3161" {
+			continue
+		}
+		ct, _ := sd.Dict.Get("Contents").(pdf.String)
+		if seen[string(ct.Bytes)] {
+			continue
+		}
+		seen[string(ct.Bytes)] = true
+		n++
+		br, _ := sd.Dict.Get("ByteRange").(pdf.Array)
+		if len(br) != 4 {
+			t.Errorf("document timestamp byte range %v", br)
+			continue
+		}
+		var v [4]int64
+		for i := range br {
+			v[i], _ = pdf.IntOf(br[i])
+		}
+		h := sha256.New()
+		h.Write(data[v[0] : v[0]+v[1]])
+		h.Write(data[v[2] : v[2]+v[3]])
+		if v[2]+v[3] != int64(len(data)) && n == 1 {
+			// the last document timestamp covers the whole file; earlier ones need not
+		}
+		info, err := tsa.ParseToken(ct.Bytes)
+		if err != nil {
+			t.Errorf("document timestamp token: %v", err)
+			continue
+		}
+		if !bytes.Equal(info.Digest, h.Sum(nil)) {
+			t.Errorf("document timestamp imprint does not match its byte range")
+		}
+		if _, err := exec.LookPath("openssl"); err == nil {
+			dir := t.TempDir()
+			tok := filepath.Join(dir, "tok.der")
+			root := filepath.Join(dir, "root.pem")
+			os.WriteFile(tok, bytes.TrimRight(ct.Bytes, "\x00"), 0o600)
+			os.WriteFile(root, c.rootPEM, 0o600)
+			out, err := exec.Command("openssl", "ts", "-verify", "-digest", hex.EncodeToString(h.Sum(nil)), "-token_in", "-in", tok, "-CAfile", root).CombinedOutput()
+			if err != nil {
+				t.Errorf("openssl ts -verify of the document timestamp: %v\n%s", err, out)
+			}
+		}
+	}
+	return n
+}

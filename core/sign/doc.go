@@ -1,0 +1,34 @@
+// Package sign makes PAdES signatures on PDF documents as incremental updates: it adds empty
+// signature fields, fills them (or new ones) with visible or invisible signatures, certifies
+// documents (DocMDP), adds signature timestamps, long-term validation data (DSS/VRI) and
+// document timestamps, and cuts a seal across page edges (骑缝章).
+//
+// # How a signature is written
+//
+// SignFile opens the input with core/pdf (refusing encrypted files), builds one incremental
+// update (the signature dictionary with fixed-width /ByteRange and /Contents placeholders, the
+// field and widget, appearance streams, a new AcroForm/page/catalog version where needed — all
+// other objects untouched), and computes the largest CMS the signature can need before writing
+// anything. It then copies the input into a temporary file in the output's folder while hashing
+// it, appends the laid-out update, hashes the update around /Contents, calls the crypto.Signer
+// exactly once, writes the CMS into /Contents, fsyncs and renames. There is no second attempt
+// and no search for placeholder bytes: offsets come from the writer's layout. On any error the
+// temporary file is removed, no output appears and the input is untouched. A kill can leave a
+// hidden ".NAME.*.partial" temporary file behind, never a partial output.
+//
+// # Levels
+//
+// B-B: CMS with signing-certificate-v2 (SubFilter ETSI.CAdES.detached), claimed time in /M.
+// B-T: plus a signature timestamp from a tsa.Timestamper. B-LT: plus a following revision with
+// a DSS (certificates, OCSP responses, CRLs, VRI per signature). B-LTA: plus a document
+// timestamp (SubFilter ETSI.RFC3161). Upgrade adds B-LT/B-LTA to an already signed file.
+//
+// # What it refuses
+//
+//   - Encrypted input (pdf.ErrEncrypted; 加密文档无法签署，请先解除密码保护), files with bytes
+//     after the last %%EOF or a rebuilt cross-reference table.
+//   - Signing a document certified with DocMDP P=1, certifying an already signed document,
+//     filling a field that is not an empty signature field, or a name that already exists when
+//     creating a field.
+//   - Images over MaxImageBytes or MaxImagePixels; captions are not drawn (see Options).
+package sign

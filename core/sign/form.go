@@ -1,0 +1,439 @@
+package sign
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"sealdesk/core/pdf"
+)
+
+// editor collects the changes of one incremental update to the catalog, the AcroForm, the
+// fields array and page annotation arrays, and writes each changed object once in commit.
+type editor struct {
+	f *pdf.File
+	v *pdf.View
+	u *pdf.Update
+
+	catRef   pdf.Ref
+	cat      pdf.Dict // clone, written when catDirty
+	catDirty bool
+
+	acro      pdf.Dict // clone of the AcroForm (nil until touched)
+	acroRef   pdf.Ref  // zero when the AcroForm is direct in the catalog or new
+	fields    pdf.Array
+	fieldsRef pdf.Ref // non-zero when /Fields is an indirect array
+
+	pages    []pdf.Page
+	annots   map[int]pdf.Array // page index → new /Annots
+	names    map[string]bool
+	imgCache map[string]pdf.Ref
+}
+
+func newEditor(f *pdf.File) (*editor, error) {
+	v := f.Latest()
+	catRef, ok := v.Trailer().Get("Root").(pdf.Ref)
+	if !ok {
+		return nil, errors.New("trailer has no indirect /Root")
+	}
+	cat, err := v.Catalog()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read catalog: %w", err)
+	}
+	pages, err := v.Pages()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read pages: %w", err)
+	}
+	if len(pages) == 0 {
+		return nil, errors.New("document has no pages")
+	}
+	fields, err := v.Fields()
+	if err != nil {
+		return nil, fmt.Errorf("failed to read form fields: %w", err)
+	}
+	names := map[string]bool{}
+	for _, fl := range fields {
+		names[fl.Name] = true
+	}
+	return &editor{f: f, v: v, u: f.NewUpdate(), catRef: catRef, cat: cat.Clone(), pages: pages,
+		annots: map[int]pdf.Array{}, names: names, imgCache: map[string]pdf.Ref{}}, nil
+}
+
+// touchAcroForm loads the AcroForm (creating one if absent) for modification.
+func (e *editor) touchAcroForm() error {
+	if e.acro != nil {
+		return nil
+	}
+	raw := e.cat.Get("AcroForm")
+	if r, ok := raw.(pdf.Ref); ok {
+		e.acroRef = r
+	}
+	d := e.v.Dict(raw)
+	if d == nil {
+		d = pdf.Dict{}
+		e.acroRef = pdf.Ref{}
+		e.catDirty = true
+	} else if e.acroRef.IsZero() {
+		e.catDirty = true
+	}
+	e.acro = d.Clone()
+	fo := e.acro.Get("Fields")
+	if r, ok := fo.(pdf.Ref); ok {
+		e.fieldsRef = r
+	}
+	arr, err := resolveArray(e.v, fo)
+	if err != nil {
+		return fmt.Errorf("failed to read /Fields: %w", err)
+	}
+	e.fields = append(pdf.Array{}, arr...)
+	return nil
+}
+
+// addField appends a field reference to /Fields and sets SigFlags (SignaturesExist|AppendOnly).
+func (e *editor) addField(ref pdf.Ref) error {
+	if err := e.touchAcroForm(); err != nil {
+		return err
+	}
+	e.fields = append(e.fields, ref)
+	return nil
+}
+
+// addAnnot appends an annotation to page index pi's /Annots.
+func (e *editor) addAnnot(pi int, ref pdf.Ref) error {
+	arr, ok := e.annots[pi]
+	if !ok {
+		a, err := resolveArray(e.v, e.pages[pi].Dict.Get("Annots"))
+		if err != nil {
+			return fmt.Errorf("failed to read /Annots of page %d: %w", pi+1, err)
+		}
+		arr = append(pdf.Array{}, a...)
+	}
+	e.annots[pi] = append(arr, ref)
+	return nil
+}
+
+// setPerms points /Perms /DocMDP at the certification signature.
+func (e *editor) setPerms(sig pdf.Ref) {
+	perms := pdf.Dict{}
+	if d := e.v.Dict(e.cat.Get("Perms")); d != nil {
+		perms = d.Clone()
+	}
+	perms["DocMDP"] = sig
+	e.cat["Perms"] = perms
+	e.catDirty = true
+}
+
+// commit writes every changed object into the update.
+func (e *editor) commit() error {
+	if e.acro != nil {
+		sf, _ := pdf.IntOf(e.acro.Get("SigFlags"))
+		e.acro["SigFlags"] = pdf.Int(sf | 3)
+		if !e.fieldsRef.IsZero() {
+			if err := e.u.Set(e.fieldsRef, e.fields); err != nil {
+				return err
+			}
+		} else {
+			e.acro["Fields"] = e.fields
+		}
+		if !e.acroRef.IsZero() {
+			if err := e.u.Set(e.acroRef, e.acro); err != nil {
+				return err
+			}
+		} else {
+			e.cat["AcroForm"] = e.acro
+			e.catDirty = true
+		}
+	}
+	for pi, arr := range e.annots {
+		p := e.pages[pi]
+		if r, ok := p.Dict.Get("Annots").(pdf.Ref); ok {
+			if err := e.u.Set(r, arr); err != nil {
+				return err
+			}
+			continue
+		}
+		if p.Ref.IsZero() {
+			return fmt.Errorf("page %d is not an indirect object", pi+1)
+		}
+		d := p.Dict.Clone()
+		d["Annots"] = arr
+		if err := e.u.Set(p.Ref, d); err != nil {
+			return err
+		}
+	}
+	if e.catDirty {
+		if err := e.u.Set(e.catRef, e.cat); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newFieldName picks "Signature<N>" not yet used.
+func (e *editor) newFieldName(prefix string) string {
+	for i := 1; ; i++ {
+		n := fmt.Sprintf("%s%d", prefix, i)
+		if !e.names[n] {
+			return n
+		}
+	}
+}
+
+// widgetSpec is one widget of a signature field.
+type widgetSpec struct {
+	page int // index
+	rect pdf.Rect
+	ap   pdf.Ref // zero → an empty appearance is made
+}
+
+// placeSignature puts sigRef into the field named by o (existing or new), with appearances,
+// and returns the field name.
+func (e *editor) placeSignature(sigRef pdf.Ref, o *Options) (string, error) {
+	if o.Field != "" && e.names[o.Field] {
+		return o.Field, e.fillExisting(sigRef, o)
+	}
+	name := o.Field
+	if name == "" {
+		name = e.newFieldName("Signature")
+	}
+	var widgets []widgetSpec
+	if o.Page > 0 {
+		pi := o.Page - 1
+		if pi >= len(e.pages) {
+			return "", fmt.Errorf("page %d does not exist (the document has %d)", o.Page, len(e.pages))
+		}
+		p := e.pages[pi]
+		ur, err := VisibleToUser(p.CropBox, p.Rotate, o.Rect)
+		if err != nil {
+			return "", err
+		}
+		if ur.IsZero() {
+			return "", errors.New("signature rectangle has no area")
+		}
+		ap, err := e.appearance(p.Rotate, o.Rect.Width(), o.Rect.Height(), o.Image, o.Fit)
+		if err != nil {
+			return "", err
+		}
+		widgets = append(widgets, widgetSpec{page: pi, rect: ur, ap: ap})
+	}
+	if o.CrossPage != nil {
+		ws, err := e.crossPageWidgets(o.CrossPage)
+		if err != nil {
+			return "", err
+		}
+		widgets = append(widgets, ws...)
+	}
+	if len(widgets) == 0 { // invisible: a zero rectangle on the first page
+		ap, err := e.appearance(0, 0, 0, nil, Fit)
+		if err != nil {
+			return "", err
+		}
+		widgets = append(widgets, widgetSpec{page: 0, ap: ap})
+	}
+	_, err := e.newSigField(name, sigRef, widgets)
+	return name, err
+}
+
+// newSigField creates a signature field with the given widgets (merged into the field when
+// there is one) and registers it.
+func (e *editor) newSigField(name string, sigRef pdf.Ref, widgets []widgetSpec) (pdf.Ref, error) {
+	if e.names[name] {
+		return pdf.Ref{}, fmt.Errorf("%w: %q", ErrFieldExists, name)
+	}
+	e.names[name] = true
+	fieldRef := e.u.Reserve()
+	field := pdf.Dict{"FT": pdf.Name("Sig"), "T": pdf.EncodeText(name)}
+	if !sigRef.IsZero() {
+		field["V"] = sigRef
+	}
+	widgetDict := func(w widgetSpec) (pdf.Dict, error) {
+		ap := w.ap
+		if ap.IsZero() {
+			var err error
+			if ap, err = e.appearance(0, 0, 0, nil, Fit); err != nil {
+				return nil, err
+			}
+		}
+		d := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "Rect": w.rect.Array(),
+			"F": pdf.Int(4), "P": e.pages[w.page].Ref, "AP": pdf.Dict{"N": ap}}
+		if w.rect.IsZero() {
+			d["Rect"] = pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0)}
+			d["F"] = pdf.Int(132) // print + locked
+		}
+		return d, nil
+	}
+	if len(widgets) == 1 {
+		wd, err := widgetDict(widgets[0])
+		if err != nil {
+			return pdf.Ref{}, err
+		}
+		for k, v := range wd {
+			field[k] = v
+		}
+		if err := e.addAnnot(widgets[0].page, fieldRef); err != nil {
+			return pdf.Ref{}, err
+		}
+	} else {
+		var kids pdf.Array
+		for _, w := range widgets {
+			wd, err := widgetDict(w)
+			if err != nil {
+				return pdf.Ref{}, err
+			}
+			wd["Parent"] = fieldRef
+			wr := e.u.Add(wd)
+			kids = append(kids, wr)
+			if err := e.addAnnot(w.page, wr); err != nil {
+				return pdf.Ref{}, err
+			}
+		}
+		field["Kids"] = kids
+	}
+	if err := e.u.Set(fieldRef, field); err != nil {
+		return pdf.Ref{}, err
+	}
+	return fieldRef, e.addField(fieldRef)
+}
+
+// fillExisting signs into an existing empty signature field.
+func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
+	fl, err := e.v.Field(o.Field)
+	if err != nil {
+		return err
+	}
+	if !fl.IsSignature() {
+		return fmt.Errorf("%w: %q has type %q", ErrFieldNotEmpty, o.Field, fl.Type)
+	}
+	if fl.Value != nil {
+		if _, isNull := fl.Value.(pdf.Null); !isNull {
+			return fmt.Errorf("%w: %q is already signed", ErrFieldNotEmpty, o.Field)
+		}
+	}
+	if fl.Ref.IsZero() {
+		return fmt.Errorf("field %q is a direct object and cannot be updated", o.Field)
+	}
+	if o.CrossPage != nil {
+		return errors.New("a cross-page seal needs a new field, not an existing one")
+	}
+	field := fl.Dict.Clone()
+	field["V"] = sigRef
+	// SigFlags must say signatures exist even when the form was made elsewhere.
+	if err := e.touchAcroForm(); err != nil {
+		return err
+	}
+	for _, wg := range fl.Widgets {
+		if wg.Page < 1 || wg.Page > len(e.pages) {
+			continue
+		}
+		p := e.pages[wg.Page-1]
+		var ap pdf.Ref
+		if wg.Rect.IsZero() {
+			ap, err = e.appearance(0, 0, 0, nil, Fit)
+		} else {
+			vr, verr := UserToVisible(p.CropBox, p.Rotate, wg.Rect)
+			if verr != nil {
+				return verr
+			}
+			ap, err = e.appearance(p.Rotate, vr.Width(), vr.Height(), o.Image, o.Fit)
+		}
+		if err != nil {
+			return err
+		}
+		if wg.Ref.IsZero() || wg.Ref == fl.Ref {
+			field["AP"] = pdf.Dict{"N": ap}
+			continue
+		}
+		wd := wg.Dict.Clone()
+		wd["AP"] = pdf.Dict{"N": ap}
+		if err := e.u.Set(wg.Ref, wd); err != nil {
+			return err
+		}
+	}
+	return e.u.Set(fl.Ref, field)
+}
+
+// crossPageWidgets cuts the seal into strips along the right edge of the chosen pages.
+func (e *editor) crossPageWidgets(cp *CrossPage) ([]widgetSpec, error) {
+	pages := cp.Pages
+	if pages == nil {
+		for i := range e.pages {
+			pages = append(pages, i+1)
+		}
+	}
+	n := len(pages)
+	if n == 0 {
+		return nil, errors.New("cross-page seal needs at least one page")
+	}
+	img, err := decodeAny(cp.Image)
+	if err != nil {
+		return nil, err
+	}
+	width := cp.Width
+	if width <= 0 {
+		width = 119
+	}
+	b := img.Bounds()
+	height := width * float64(b.Dy()) / float64(b.Dx())
+	if n > b.Dx() {
+		return nil, fmt.Errorf("a seal %d pixels wide cannot be cut into %d strips", b.Dx(), n)
+	}
+	var out []widgetSpec
+	for i, pn := range pages {
+		if pn < 1 || pn > len(e.pages) {
+			return nil, fmt.Errorf("page %d does not exist (the document has %d)", pn, len(e.pages))
+		}
+		p := e.pages[pn-1]
+		vw, vh := p.VisibleSize()
+		strip := cropStrip(img, i, n)
+		sw := width * float64(strip.Bounds().Dx()) / float64(b.Dx())
+		cy := cp.CenterY
+		if cy <= 0 {
+			cy = vh / 2
+		}
+		vr := VisibleRect{X1: vw - sw, Y1: cy - height/2, X2: vw, Y2: cy + height/2}
+		ur, err := VisibleToUser(p.CropBox, p.Rotate, vr)
+		if err != nil {
+			return nil, err
+		}
+		raster, err := rasterXObject(strip)
+		if err != nil {
+			return nil, err
+		}
+		ap, err := e.appearanceFromXObject(p.Rotate, vr.Width(), vr.Height(), raster, Stretch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, widgetSpec{page: pn - 1, rect: ur, ap: ap})
+	}
+	return out, nil
+}
+
+// AddField creates an empty signature field on a page; see AddFields.
+type FieldSpec struct {
+	Name string
+	Page int // 1-based
+	Rect VisibleRect
+}
+
+func (e *editor) addEmptyField(fs FieldSpec) error {
+	if fs.Name == "" {
+		return errors.New("a field needs a name")
+	}
+	if fs.Page < 1 || fs.Page > len(e.pages) {
+		return fmt.Errorf("page %d does not exist (the document has %d)", fs.Page, len(e.pages))
+	}
+	p := e.pages[fs.Page-1]
+	ur, err := VisibleToUser(p.CropBox, p.Rotate, fs.Rect)
+	if err != nil {
+		return err
+	}
+	if ur.IsZero() || math.IsNaN(ur.LLX) {
+		return fmt.Errorf("field %q rectangle has no area", fs.Name)
+	}
+	ap, err := e.appearance(p.Rotate, fs.Rect.Width(), fs.Rect.Height(), nil, Fit)
+	if err != nil {
+		return err
+	}
+	_, err = e.newSigField(fs.Name, pdf.Ref{}, []widgetSpec{{page: fs.Page - 1, rect: ur, ap: ap}})
+	return err
+}

@@ -1,0 +1,160 @@
+package sign
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+
+	"sealdesk/core/pdf"
+)
+
+// output is the temporary file a signed document is assembled in. Nothing appears at path
+// until commit renames it; abort removes it.
+type output struct {
+	path string
+	tmp  *os.File
+	size int64
+	done bool
+}
+
+func newOutput(path string) (*output, error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.partial")
+	if err != nil {
+		return nil, fmt.Errorf("failed to create a temporary file beside the output: %w", err)
+	}
+	return &output{path: path, tmp: tmp}, nil
+}
+
+// copyFrom copies size bytes of src into the temporary file while hashing them.
+func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
+	buf := make([]byte, 1<<20)
+	mw := io.MultiWriter(w.tmp, h)
+	n, err := io.CopyBuffer(mw, io.NewSectionReader(src, 0, size), buf)
+	if err != nil {
+		return fmt.Errorf("failed to copy the input: %w", err)
+	}
+	if n != size {
+		return fmt.Errorf("input shrank while copying (%d of %d bytes)", n, size)
+	}
+	w.size = size
+	return nil
+}
+
+// hashAll hashes the whole temporary file as it is now.
+func (w *output) hashAll(h hash.Hash) error {
+	buf := make([]byte, 1<<20)
+	if _, err := io.CopyBuffer(h, io.NewSectionReader(w.tmp, 0, w.size), buf); err != nil {
+		return fmt.Errorf("failed to hash the document: %w", err)
+	}
+	return nil
+}
+
+// open reads the temporary file as a PDF (for a further revision).
+func (w *output) open() (*pdf.File, error) {
+	f, err := pdf.Open(w.tmp, w.size, nil)
+	if err != nil {
+		return nil, fmt.Errorf("failed to re-read the signed document: %w", err)
+	}
+	return f, nil
+}
+
+type signedLayout struct {
+	byteRange [4]int64
+}
+
+// appendSigned lays out u, fills its /ByteRange, finishes h over the update's bytes outside
+// /Contents, asks makeCMS for the signature over the digest and writes it into /Contents. h
+// must already hold the hash of every byte before the update. It returns the full (padded)
+// /Contents bytes.
+func (w *output) appendSigned(u *pdf.Update, h hash.Hash, makeCMS func(digest []byte) ([]byte, error)) (*signedLayout, []byte, error) {
+	section, lay, err := u.Bytes()
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to lay out the update: %w", err)
+	}
+	if lay.Start != w.size {
+		return nil, nil, fmt.Errorf("update starts at %d, file is %d bytes", lay.Start, w.size)
+	}
+	cs, ok := lay.Placeholders[contentsName]
+	if !ok {
+		return nil, nil, errors.New("update has no /Contents placeholder")
+	}
+	br := [4]int64{0, cs.Start, cs.End, lay.End - cs.End}
+	brText, err := pdf.FormatByteRange(br, pdf.ByteRangeWidth)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := lay.Patch(section, byteRangeName, brText); err != nil {
+		return nil, nil, err
+	}
+	h.Write(section[:cs.Start-lay.Start])
+	h.Write(section[cs.End-lay.Start:])
+	der, err := makeCMS(h.Sum(nil))
+	if err != nil {
+		return nil, nil, err
+	}
+	room := int(cs.Len()-2) / 2
+	if len(der) > room {
+		return nil, nil, fmt.Errorf("%w: %d bytes, %d reserved", ErrContentsTooSmall, len(der), room)
+	}
+	padded := make([]byte, room)
+	copy(padded, der)
+	text := make([]byte, cs.Len())
+	text[0] = '<'
+	hex.Encode(text[1:len(text)-1], padded)
+	text[len(text)-1] = '>'
+	// Upper-case hex, as most producers write it.
+	for i := 1; i < len(text)-1; i++ {
+		if text[i] >= 'a' && text[i] <= 'f' {
+			text[i] -= 'a' - 'A'
+		}
+	}
+	if err := lay.Patch(section, contentsName, text); err != nil {
+		return nil, nil, err
+	}
+	if err := w.append(section); err != nil {
+		return nil, nil, err
+	}
+	return &signedLayout{byteRange: br}, padded, nil
+}
+
+// append writes bytes at the end of the temporary file.
+func (w *output) append(b []byte) error {
+	if _, err := w.tmp.WriteAt(b, w.size); err != nil {
+		return fmt.Errorf("failed to write the update: %w", err)
+	}
+	w.size += int64(len(b))
+	return nil
+}
+
+// commit fsyncs and renames the temporary file over the output.
+func (w *output) commit() (int64, error) {
+	if err := w.tmp.Sync(); err != nil {
+		return 0, fmt.Errorf("failed to sync the output: %w", err)
+	}
+	if err := w.tmp.Close(); err != nil {
+		return 0, fmt.Errorf("failed to close the output: %w", err)
+	}
+	if err := os.Rename(w.tmp.Name(), w.path); err != nil {
+		return 0, fmt.Errorf("failed to move the output into place: %w", err)
+	}
+	w.done = true
+	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return w.size, nil
+}
+
+// abort removes the temporary file unless commit succeeded.
+func (w *output) abort() {
+	if w.done {
+		return
+	}
+	w.tmp.Close()
+	os.Remove(w.tmp.Name())
+}
