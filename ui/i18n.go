@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"embed"
+	"fmt"
+	"os"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/lang"
+)
+
+// The interface languages. The code is what Settings stores.
+const (
+	LangChinese = "zh"
+	LangEnglish = "en"
+)
+
+// Language is one choice in Settings.
+type Language struct {
+	Code string // LangChinese, LangEnglish
+	Name string // in its own script: 简体中文, English
+}
+
+// Languages lists the choices, Chinese first.
+var Languages = []Language{{LangChinese, "简体中文"}, {LangEnglish, "English"}}
+
+//go:embed translations
+var translations embed.FS
+
+var translationFiles = map[string]string{
+	LangChinese: "translations/sealdesk.zh_Hans.json",
+	LangEnglish: "translations/sealdesk.en.json",
+}
+
+// fyneLocales are the locales Fyne's lang package may pick from the system (it ships these
+// translations, plus ours). SetLanguage registers the chosen language's strings under every one of
+// them, so our strings follow the user's choice whatever the system locale is, on every OS.
+var fyneLocales = []fyne.Locale{"en", "cs", "de", "el", "es", "fr", "pl", "pt", "pt-BR", "ru", "sv", "ta",
+	"uk", "zh-Hans", "zh-Hant", "ja", "ko"}
+
+// SetLanguage makes lang.L return SealDesk's strings in the given language (LangChinese or
+// LangEnglish; anything else means Chinese). It can be called again at run time: widgets built
+// afterwards use the new language (the shell rebuilds its screens). On Linux and BSD it also sets
+// LANGUAGE so that Fyne's own strings (file dialogs) follow.
+func SetLanguage(code string) error {
+	if _, ok := translationFiles[code]; !ok {
+		code = LangChinese
+	}
+	data, err := translations.ReadFile(translationFiles[code])
+	if err != nil {
+		return fmt.Errorf("failed to read translations for %s: %w", code, err)
+	}
+	if code == LangChinese {
+		os.Setenv("LANGUAGE", "zh_CN")
+	} else {
+		os.Setenv("LANGUAGE", "en")
+	}
+	for _, l := range fyneLocales {
+		if err := lang.AddTranslationsForLocale(data, l); err != nil {
+			return fmt.Errorf("failed to load translations for %s: %w", code, err)
+		}
+	}
+	return nil
+}
+
+// tr translates key with optional template data ({{.Name}}).
+func tr(key string, data ...any) string {
+	return lang.L(key, data...)
+}

@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/assets"
+)
+
+// SettingsScreen is 设置: interface language, data folder, about.
+type SettingsScreen struct {
+	shell *Shell
+
+	Language      *widget.RadioGroup
+	DataDir       *widget.Label
+	DataDirChange *widget.Button
+	DataDirStatus *widget.Label
+	Version       *widget.Label
+	Licences      *widget.Button
+
+	content fyne.CanvasObject
+}
+
+func newSettingsScreen(s *Shell) Screen {
+	sc := &SettingsScreen{shell: s}
+	names := make([]string, len(Languages))
+	current := ""
+	for i, l := range Languages {
+		names[i] = l.Name
+		if l.Code == s.settings().Language() {
+			current = l.Name
+		}
+	}
+	sc.Language = widget.NewRadioGroup(names, nil)
+	sc.Language.Horizontal = true
+	sc.Language.Required = true
+	sc.Language.SetSelected(current)
+	sc.Language.OnChanged = sc.onLanguageChanged
+
+	sc.DataDir = widget.NewLabel(s.settings().DataDir())
+	sc.DataDir.Wrapping = fyne.TextWrapBreak
+	sc.DataDirChange = widget.NewButton(tr("settings.datadir.change"), sc.onDataDirChangeTapped)
+	sc.DataDirStatus = widget.NewLabel("")
+	sc.DataDirStatus.Wrapping = fyne.TextWrapWord
+	sc.DataDirStatus.Hide()
+
+	sc.Version = widget.NewLabel(tr("settings.about.version", map[string]any{"Version": s.Services.Version}))
+	sc.Licences = widget.NewButton(tr("settings.about.licences"), sc.onLicencesTapped)
+	about := widget.NewLabel(tr("settings.about.text"))
+	about.Wrapping = fyne.TextWrapWord
+
+	hint := func(key string) *widget.Label {
+		l := widget.NewLabel(tr(key))
+		l.Wrapping = fyne.TextWrapWord
+		l.SizeName = theme.SizeNameCaptionText
+		return l
+	}
+	sc.content = container.NewVScroll(container.NewVBox(
+		widget.NewCard(tr("settings.language"), "", container.NewVBox(sc.Language, hint("settings.language.hint"))),
+		widget.NewCard(tr("settings.datadir"), "", container.NewVBox(
+			container.NewBorder(nil, nil, nil, sc.DataDirChange, sc.DataDir),
+			hint("settings.datadir.hint"), sc.DataDirStatus)),
+		widget.NewCard(tr("settings.about"), "", container.NewVBox(
+			sc.Version, about, container.NewHBox(sc.Licences))),
+	))
+	return sc
+}
+
+func (s *Shell) settings() SettingsStore { return s.Services.Settings }
+
+func (sc *SettingsScreen) Content() fyne.CanvasObject { return sc.content }
+
+func (sc *SettingsScreen) onLanguageChanged(name string) {
+	for _, l := range Languages {
+		if l.Name != name || l.Code == sc.shell.settings().Language() {
+			continue
+		}
+		sc.shell.settings().SetLanguage(l.Code)
+		if err := SetLanguage(l.Code); err != nil {
+			fyne.LogError("language switch", err)
+			return
+		}
+		// rebuild after this callback returns: the radio group is part of what gets replaced
+		fyne.Do(sc.shell.Rebuild)
+	}
+}
+
+func (sc *SettingsScreen) onDataDirChangeTapped() {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil || u == nil {
+			return
+		}
+		sc.SetDataDir(u.Path())
+	}, sc.shell.Window)
+	d.Show()
+}
+
+// SetDataDir is what choosing a folder does: check it, remember it, say so.
+func (sc *SettingsScreen) SetDataDir(dir string) {
+	if err := sc.shell.settings().SetDataDir(dir); err != nil {
+		sc.DataDirStatus.SetText(tr("settings.datadir.error", map[string]any{"Reason": err.Error()}))
+		sc.DataDirStatus.Importance = widget.DangerImportance
+	} else {
+		sc.DataDir.SetText(dir)
+		sc.DataDirStatus.SetText(tr("settings.datadir.saved", map[string]any{"Path": dir}))
+		sc.DataDirStatus.Importance = widget.SuccessImportance
+	}
+	sc.DataDirStatus.Show()
+	sc.DataDirStatus.Refresh()
+}
+
+// licences lists the components shipped in the binary with their licences.
+var licences = []struct{ name, licence string }{
+	{"Fyne", "BSD-3-Clause"},
+	{"Noto Sans CJK SC, Noto Serif CJK SC (subset)", "SIL Open Font License 1.1"},
+	{"PDFium (WebAssembly build, via go-pdfium)", "BSD-3-Clause / Apache-2.0"},
+	{"go-pdfium", "MIT"},
+	{"wazero", "Apache-2.0"},
+	{"pdfcpu", "Apache-2.0"},
+	{"digitorus/pdfsign, pkcs7, timestamp", "BSD-2-Clause / MIT"},
+	{"bbolt", "MIT"},
+	{"pgx", "MIT"},
+	{"go-qrcode", "MIT"},
+	{"CIRCL", "BSD-3-Clause"},
+	{"Go, golang.org/x/crypto, image, text", "BSD-3-Clause"},
+}
+
+// LicencesText is the text of the licences dialog.
+func LicencesText() string {
+	var b strings.Builder
+	b.WriteString(tr("licences.intro"))
+	b.WriteString("\n\n")
+	for _, l := range licences {
+		b.WriteString("• " + l.name + " — " + l.licence + "\n")
+	}
+	b.WriteString("\n")
+	b.WriteString(assets.FontLicence)
+	return b.String()
+}
+
+func (sc *SettingsScreen) onLicencesTapped() {
+	text := widget.NewLabel(LicencesText())
+	text.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(text)
+	scroll.SetMinSize(fyne.NewSize(560, 420))
+	dialog.NewCustom(tr("licences.title"), tr("common.close"), scroll, sc.shell.Window).Show()
+}

@@ -1,0 +1,176 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// NavID names a place in the main navigation; the order of the constants is the order shown.
+type NavID int
+
+const (
+	NavHome NavID = iota
+	NavDocuments
+	NavSend
+	NavVerify
+	NavSeals
+	NavEnterprise
+	NavBilling
+	NavSettings
+	navCount
+)
+
+// navKeys are the translation keys of the navigation labels.
+var navKeys = [navCount]string{"nav.home", "nav.documents", "nav.send", "nav.verify", "nav.seals",
+	"nav.enterprise", "nav.billing", "nav.settings"}
+
+// Slug is the place's name in file names and on the command line: "documents", "settings".
+func (n NavID) Slug() string { return navKeys[n][len("nav."):] }
+
+// Key is the translation key of the place's label; String is the label in the current language.
+func (n NavID) Key() string    { return navKeys[n] }
+func (n NavID) String() string { return tr(navKeys[n]) }
+
+// Screen is one main screen. Its constructor builds its widgets (in the current language).
+type Screen interface {
+	Content() fyne.CanvasObject
+}
+
+// screenEntry is one line of the registry.
+type screenEntry struct {
+	nav   NavID
+	icon  fyne.ThemeIconName
+	build func(*Shell) Screen
+}
+
+// registry lists the screens: a screen that exists is one line here, in any order (the navigation
+// follows NavID order). Places without a line are not shown.
+func registry() []screenEntry {
+	return []screenEntry{
+		{NavSettings, theme.IconNameSettings, newSettingsScreen},
+	}
+}
+
+// Shell is the main window's content: the navigation on the left, the current screen on the right.
+type Shell struct {
+	App      fyne.App
+	Window   fyne.Window
+	Services Services
+
+	title   *canvas.Text
+	nav     *fyne.Container
+	buttons map[NavID]*widget.Button
+	body    *fyne.Container
+	root    *fyne.Container
+	screens map[NavID]Screen
+	current NavID
+}
+
+// NewShell builds the shell and its screens, titles the window and shows the first screen.
+func NewShell(a fyne.App, w fyne.Window, svc Services) *Shell {
+	s := &Shell{App: a, Window: w, Services: svc, body: container.NewStack()}
+	s.nav = container.NewStack()
+	s.root = container.NewBorder(nil, nil, s.nav, nil, s.body)
+	s.build()
+	w.SetTitle(s.Title())
+	s.Show(s.Places()[0])
+	return s
+}
+
+// Title is the window title in the current language.
+func (s *Shell) Title() string { return tr("app.title") }
+
+// ShowSlug shows the place with the given slug ("settings"); it reports false if there is none.
+func (s *Shell) ShowSlug(slug string) bool {
+	for _, n := range s.Places() {
+		if n.Slug() == slug {
+			return s.Show(n)
+		}
+	}
+	return false
+}
+
+// Content is the window content.
+func (s *Shell) Content() fyne.CanvasObject { return s.root }
+
+// Places lists the navigation places that have a screen, in navigation order.
+func (s *Shell) Places() []NavID {
+	var out []NavID
+	for n := NavID(0); n < navCount; n++ {
+		if _, ok := s.screens[n]; ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Screen returns the screen at a place, or nil when it does not exist.
+func (s *Shell) Screen(n NavID) Screen { return s.screens[n] }
+
+// Current is the place shown.
+func (s *Shell) Current() NavID { return s.current }
+
+// NavButton is the navigation button of a place (nil if the place is not shown); for tests.
+func (s *Shell) NavButton(n NavID) *widget.Button { return s.buttons[n] }
+
+// Show switches to a place; it reports false if that place has no screen.
+func (s *Shell) Show(n NavID) bool {
+	sc, ok := s.screens[n]
+	if !ok {
+		return false
+	}
+	s.current = n
+	for id, b := range s.buttons {
+		if id == n {
+			b.Importance = widget.HighImportance
+		} else {
+			b.Importance = widget.LowImportance
+		}
+		b.Refresh()
+	}
+	s.body.Objects = []fyne.CanvasObject{sc.Content()}
+	s.body.Refresh()
+	return true
+}
+
+// Rebuild recreates the navigation and every screen, e.g. after the language changed, and shows
+// the same place again.
+func (s *Shell) Rebuild() {
+	cur := s.current
+	s.build()
+	s.Window.SetTitle(s.Title())
+	if !s.Show(cur) {
+		s.Show(s.Places()[0])
+	}
+}
+
+func (s *Shell) build() {
+	s.screens = map[NavID]Screen{}
+	s.buttons = map[NavID]*widget.Button{}
+	icons := map[NavID]fyne.ThemeIconName{}
+	for _, e := range registry() {
+		s.screens[e.nav] = e.build(s)
+		icons[e.nav] = e.icon
+	}
+	s.title = canvas.NewText(tr("app.title"), theme.Color(theme.ColorNameForeground))
+	s.title.TextStyle = fyne.TextStyle{Bold: true}
+	s.title.TextSize = theme.TextSubHeadingSize()
+	objs := []fyne.CanvasObject{container.NewPadded(s.title), widget.NewSeparator()}
+	for _, n := range s.Places() {
+		b := widget.NewButtonWithIcon(n.String(), theme.Icon(icons[n]), s.onNavTapped(n))
+		b.Alignment = widget.ButtonAlignLeading
+		b.Importance = widget.LowImportance
+		s.buttons[n] = b
+		objs = append(objs, b)
+	}
+	s.nav.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, widget.NewSeparator(),
+		container.NewVBox(objs...))}
+	s.nav.Refresh()
+}
+
+func (s *Shell) onNavTapped(n NavID) func() {
+	return func() { s.Show(n) }
+}
