@@ -1,0 +1,82 @@
+package pdf
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// fuzzLimits keep each fuzz input cheap.
+var fuzzLimits = Limits{MaxObjectSize: 1 << 20, MaxStreamSize: 4 << 20, MaxDepth: 64, MaxObjects: 1 << 16, MaxRevisions: 64}
+
+// crashers are inputs that once made the reader misbehave; they stay as table rows.
+var crashers = []string{
+	"%PDF-1.4\nstartxref\n9\n%%EOF",
+	"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 1 0 R>>endobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer<</Root 1 0 R/Size 2>>\nstartxref\n51\n%%EOF\n",
+	"%PDF-1.4\nxref\n0 1\n0000000000 65535 f \ntrailer<</Prev 9/Size 1>>\nstartxref\n9\n%%EOF",
+	"%PDF-1.5\n1 0 obj<</Type/XRef/W[1 1 1]/Size 1/Length 3>>stream\n\x02\x01\x00\nendstream endobj\nstartxref\n9\n%%EOF",
+	"%PDF-1.4\n1 0 obj<</Length 1 0 R>>stream\nabc\nendstream endobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer<</Root 1 0 R/Size 2>>\nstartxref\n56\n%%EOF",
+}
+
+func FuzzOpen(f *testing.F) {
+	for _, c := range crashers {
+		f.Add([]byte(c))
+	}
+	f.Add(genPDF(genOpts{nPages: 3, form: true}))
+	f.Add(genPDF(genOpts{pages: []genPage{{media: "[0 0 10 10]", crop: "[1 1 5 5]", rotate: "90"}}}))
+	for _, name := range []string{"03-valid-single-signer-id-by-ski.pdf", "20-isa-B-empty-xref-keyword.pdf", "24-byterange-two-elements.pdf", "38-crypto-sha1-detached.pdf"} {
+		if b, err := os.ReadFile(filepath.Join(corpusDir, "files", name)); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		exerciseFile(t, b)
+	})
+}
+
+func TestCrashers(t *testing.T) {
+	for _, c := range crashers {
+		exerciseFile(t, []byte(c))
+	}
+}
+
+// exerciseFile opens b and walks everything a signer or verifier would: every revision's
+// pages and fields, signature dictionaries, and the streams of the latest revision.
+func exerciseFile(t *testing.T, b []byte) {
+	f, err := Open(bytes.NewReader(b), int64(len(b)), &Options{Limits: fuzzLimits})
+	if err != nil {
+		return
+	}
+	f.Tail()
+	for k := range f.Revisions() {
+		v := f.View(k)
+		v.Pages()
+		v.Page(1)
+		v.NumPages()
+		v.Fields()
+		v.Version()
+	}
+	f.FindSigDicts()
+	last := f.Revisions()[len(f.Revisions())-1]
+	for i, n := range last.Defined {
+		if i > 200 {
+			break
+		}
+		o, err := f.Object(Ref{Num: n})
+		if err != nil {
+			continue
+		}
+		if s, ok := o.(*Stream); ok {
+			f.StreamData(s)
+		}
+		if _, err := AppendObject(nil, o); err != nil {
+			if _, isStream := o.(*Stream); !isStream {
+				t.Errorf("object %d read but cannot be written: %v", n, err)
+			}
+		}
+	}
+	u := f.NewUpdate()
+	u.Add(Dict{"Fuzz": Bool(true)})
+	u.Bytes()
+}
