@@ -30,7 +30,11 @@ func (h *rangeHasher) digest(d digestAlg) ([]byte, error) {
 		return v, nil
 	}
 	hh := d.New()
-	buf := make([]byte, 1<<20)
+	total := int64(0)
+	for _, rg := range h.ranges {
+		total += rg[1]
+	}
+	buf := make([]byte, min(total, 1<<20)+1)
 	for _, rg := range h.ranges {
 		off, n := rg[0], rg[1]
 		for n > 0 {

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -97,14 +98,15 @@ type verifier struct {
 	now  time.Time
 	f    *pdf.File
 
-	sigs      []*sigState
-	dssData   revocationData
-	fetcher   *onlineFetcher
-	fields    []pdf.Field
-	tailJunk  bool
-	tailSpan  pdf.Span
-	docMDP    int // P of the certification signature, 0 when none
-	docMDPRev int // revision of the certification signature
+	sigs       []*sigState
+	dssData    revocationData
+	fetcher    *onlineFetcher
+	fields     []pdf.Field
+	tailJunk   bool
+	tailSpan   pdf.Span
+	docMDP     int     // P of the certification signature, 0 when none
+	brokenSigs []int64 // offsets of unreadable objects that hold a /ByteRange
+	docMDPRev  int     // revision of the certification signature
 }
 
 // sigState is one signature being verified.
@@ -146,11 +148,22 @@ func (v *verifier) run(name string) (*Report, error) {
 	if err := v.collect(); err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
 	}
+	v.tailSpan, v.tailJunk = f.Tail()
+	if v.tailJunk && v.tailSpan.Len() < 64<<20 {
+		// Bytes no revision accounts for that hold a signature: a damaged signed revision.
+		if b, err := f.ReadRange(v.tailSpan); err == nil {
+			if i := bytes.Index(b, []byte("/ByteRange")); i >= 0 {
+				s := &sigState{rev: -1, dict: pdf.Dict{}}
+				s.problems = append(s.problems, fmt.Sprintf("a signature at offset %d lies in bytes after the last readable revision", v.tailSpan.Start+int64(i)))
+				s.rep = Signature{Index: len(v.sigs) + 1, Revisions: len(f.Revisions()), Changes: []string{}, Reasons: []string{}, Rect: []float64{0, 0, 0, 0}, Kind: KindApproval}
+				v.sigs = append(v.sigs, s)
+			}
+		}
+	}
 	if len(v.sigs) == 0 {
 		rep.Verdict = StatusUnsigned
 		return rep, nil
 	}
-	v.tailSpan, v.tailJunk = f.Tail()
 	v.loadDSS()
 	for _, s := range v.sigs {
 		v.checkRanges(s)
@@ -197,10 +210,11 @@ func overall(sigs []Signature) string {
 // collect finds every signature dictionary (fields, orphans, old versions) and every document
 // timestamp, skipping usage-rights (UR3) dictionaries, which are not signatures over content.
 func (v *verifier) collect() error {
-	found, _, err := v.f.FindSigDicts()
+	found, unreadable, err := v.f.FindSigDicts()
 	if err != nil && len(found) == 0 {
 		return err
 	}
+	v.unreadableSigs(unreadable)
 	latest := v.f.Latest()
 	v.fields, _ = latest.Fields()
 	cat, _ := latest.Catalog()
@@ -232,7 +246,11 @@ func (v *verifier) collect() error {
 				s.obj = obj
 			}
 		}
-		id := ident{fmt.Sprint(sd.Dict.Get("ByteRange")), fmt.Sprint(sd.Dict.Get("Contents"))}
+		id := ident{fmt.Sprint(sd.Dict.Get("ByteRange")), ""}
+		if c, ok := sd.Dict.Get("Contents").(pdf.String); ok {
+			h := sha256.Sum256(c.Bytes)
+			id.contents = string(h[:])
+		}
 		if seen[id] {
 			continue
 		}
@@ -240,6 +258,27 @@ func (v *verifier) collect() error {
 		if len(sd.Fields) > 0 {
 			s.rep.Field = sd.Fields[0]
 		}
+		v.sigs = append(v.sigs, s)
+	}
+	// A signature field whose value does not lead to a signature dictionary: damaged or
+	// tampered, never "unsigned".
+	for _, fl := range v.fields {
+		if !fl.IsSignature() || fl.Value == nil {
+			continue
+		}
+		if r, ok := fl.Value.(pdf.Ref); ok {
+			d := latest.Dict(r)
+			if d == nil || !pdf.IsSigDict(d) {
+				s := &sigState{rev: -1, dict: pdf.Dict{}}
+				s.rep.Field = fl.Name
+				s.problems = append(s.problems, fmt.Sprintf("signature field %s points to object %d, which is not a readable signature dictionary", fl.Name, r.Num))
+				v.sigs = append(v.sigs, s)
+			}
+		}
+	}
+	for _, off := range v.brokenSigs {
+		s := &sigState{rev: -1, dict: pdf.Dict{}}
+		s.problems = append(s.problems, fmt.Sprintf("a signature dictionary at offset %d cannot be read", off))
 		v.sigs = append(v.sigs, s)
 	}
 	// Order by where the signed range ends (the order of signing), then by object position.
@@ -259,6 +298,32 @@ func (v *verifier) collect() error {
 		v.locate(s)
 	}
 	return nil
+}
+
+// unreadableSigs looks at the objects the reader could not parse: one that holds a /ByteRange
+// is a damaged signature and is reported as an invalid one, never silently dropped.
+func (v *verifier) unreadableSigs(nums []int) {
+	seen := map[int64]bool{}
+	for _, n := range nums {
+		for k := len(v.f.Revisions()) - 1; k >= 0; k-- {
+			e, _, ok := v.f.View(k).Entry(n)
+			if !ok || e.Type != pdf.EntryInUse || seen[e.Offset] {
+				continue
+			}
+			seen[e.Offset] = true
+			end := min(e.Offset+1<<16, v.size)
+			buf, err := v.f.ReadRange(pdf.Span{Start: e.Offset, End: end})
+			if err != nil {
+				continue
+			}
+			if i := bytes.Index(buf, []byte("endobj")); i >= 0 {
+				buf = buf[:i]
+			}
+			if bytes.Contains(buf, []byte("/ByteRange")) {
+				v.brokenSigs = append(v.brokenSigs, e.Offset)
+			}
+		}
+	}
 }
 
 func isUsageRights(v *pdf.View, d pdf.Dict) bool {
