@@ -116,7 +116,7 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sealctl seal clean: failed to decode %s: %v\n", *in, err)
 		return 2
 	}
-	img, err := seal.Clean(src, k)
+	img, _, err := seal.Clean(src, k)
 	if err != nil {
 		fmt.Fprintln(stderr, "sealctl seal clean:", err)
 		return 2

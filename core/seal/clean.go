@@ -43,14 +43,15 @@ var ErrNoInk = errors.New("no ink found in the image")
 // small margin. Colours are compared in OKLab against the paper's colour estimated locally, so
 // uneven light and tinted paper do not matter; the threshold adapts to the photo's contrast and
 // noise. Ink pixels keep their colour; the alpha ramps over the threshold so edges stay smooth.
-func Clean(src image.Image, kind InkKind) (*image.NRGBA, error) {
+// crop is where the result came from in src's coordinates.
+func Clean(src image.Image, kind InkKind) (img *image.NRGBA, crop image.Rectangle, err error) {
 	if kind != InkSeal && kind != InkSignature {
-		return nil, fmt.Errorf("unknown ink kind %d: %w", kind, ErrInvalidSpec)
+		return nil, crop, fmt.Errorf("unknown ink kind %d: %w", kind, ErrInvalidSpec)
 	}
 	b := src.Bounds()
 	W, H := b.Dx(), b.Dy()
 	if W < 8 || H < 8 || W*H > MaxCleanPixels {
-		return nil, fmt.Errorf("a %d×%d image is outside 8×8 … %d pixels: %w", W, H, MaxCleanPixels, ErrInvalidSpec)
+		return nil, crop, fmt.Errorf("a %d×%d image is outside 8×8 … %d pixels: %w", W, H, MaxCleanPixels, ErrInvalidSpec)
 	}
 	lab := labLUT()
 	px := newPixelReader(src)
@@ -76,22 +77,24 @@ func Clean(src image.Image, kind InkKind) (*image.NRGBA, error) {
 
 	// 3. Ink scores and the threshold.
 	scores := make([]float32, len(small))
-	for i, c := range small {
-		scores[i] = inkScore(kind, c, bg.at(i%sw, i/sw))
-	}
+	parallelRows(sh, func(y0, y1 int) {
+		for i := y0 * sw; i < y1*sw; i++ {
+			scores[i] = inkScore(kind, small[i], bg.at(i%sw, i/sw))
+		}
+	})
 	t0, t1 := threshold(kind, scores)
 
 	// 4. Crop to the ink (robust to stray specks), with a margin.
 	x0, y0, x1, y1, ok := inkBox(scores, sw, sh, (t0+t1)/2)
 	if !ok {
-		return nil, ErrNoInk
+		return nil, crop, ErrNoInk
 	}
 	mx, my := max(2, (x1-x0)/25), max(2, (y1-y0)/25)
-	crop := image.Rect(max(0, (x0-mx)*step), max(0, (y0-my)*step), min(W, (x1+1+mx)*step), min(H, (y1+1+my)*step))
+	crop = image.Rect(max(0, (x0-mx)*step), max(0, (y0-my)*step), min(W, (x1+1+mx)*step), min(H, (y1+1+my)*step))
 
 	// 5. Full resolution inside the crop, rows in parallel.
 	out := image.NewNRGBA(image.Rect(0, 0, crop.Dx(), crop.Dy()))
-	inv := 1 / (t1 - t0)
+	inv := 1 / t1
 	parallelRows(crop.Dy(), func(r0, r1 int) {
 		row := make([]uint8, 3*crop.Dx())
 		for oy := r0; oy < r1; oy++ {
@@ -106,7 +109,7 @@ func Clean(src image.Image, kind InkKind) (*image.NRGBA, error) {
 				if s <= t0 {
 					continue
 				}
-				a := (s - t0) * inv
+				a := s * inv
 				if a > 1 {
 					a = 1
 				}
@@ -115,7 +118,7 @@ func Clean(src image.Image, kind InkKind) (*image.NRGBA, error) {
 			}
 		}
 	})
-	return out, nil
+	return out, crop.Add(b.Min), nil
 }
 
 // inkScore is how much a pixel looks like ink against the local paper colour: for seals the
@@ -136,32 +139,34 @@ func inkScore(kind InkKind, c, paper [3]float32) float32 {
 	return along - 0.6*across
 }
 
-// threshold picks the ramp [t0, t1]: t0 clears the paper's noise (median + 6 robust sigmas, and
-// a floor), t1 is Otsu's split of the scores above t0 (so solid ink is opaque).
+// threshold picks the cut t0, below which a pixel is paper (the paper's median score plus 6
+// robust sigmas, and at least a floor), and the opaque point t1: 80% of the mean score of the
+// ink class Otsu's method separates from the rest above t0. Between them the alpha is s/t1, so
+// a pixel half covered by ink comes out about half transparent.
 func threshold(kind InkKind, scores []float32) (t0, t1 float32) {
 	floor := float32(0.035)
 	if kind == InkSignature {
 		floor = 0.08
 	}
-	sorted := slices.Clone(scores)
-	slices.Sort(sorted)
-	med := sorted[len(sorted)/2]
-	dev := make([]float32, len(sorted))
-	for i, s := range sorted {
-		dev[i] = float32(math.Abs(float64(s - med)))
-	}
-	slices.Sort(dev)
-	sigma := 1.4826 * dev[len(dev)/2]
+	// Median and MAD from histograms (sorting half a million scores is too slow for a preview).
+	med := histQuantile(scores, 0.5, func(v float32) float32 { return v })
+	sigma := 1.4826 * histQuantile(scores, 0.5, func(v float32) float32 { return abs32(v - med) })
 	t0 = max(med+6*sigma, med+floor)
-	// Otsu over the scores above t0 together with an equal weight of "paper" at t0.
-	above := sorted[sort32(sorted, t0):]
+	var above []float32
+	hiV := t0
+	for _, s := range scores {
+		if s >= t0 {
+			above = append(above, s)
+			hiV = max(hiV, s)
+		}
+	}
 	if len(above) < 16 {
-		return t0, t0 + floor
+		return t0, 2 * t0
 	}
 	const bins = 256
-	lo, hi := float64(t0), float64(above[len(above)-1])
+	lo, hi := float64(t0), float64(hiV)
 	if hi-lo < 1e-6 {
-		return t0, t0 + floor
+		return t0, 2 * t0
 	}
 	var hist [bins]float64
 	for _, s := range above {
@@ -172,7 +177,7 @@ func threshold(kind InkKind, scores []float32) (t0, t1 float32) {
 		total += h
 		sum += float64(i) * h
 	}
-	best, bestI, wB, sB := -1.0, 0, 0.0, 0.0
+	best, inkMean, wB, sB := -1.0, sum/total, 0.0, 0.0
 	for i, h := range hist {
 		wB += h
 		sB += float64(i) * h
@@ -182,22 +187,35 @@ func threshold(kind InkKind, scores []float32) (t0, t1 float32) {
 		}
 		mB, mF := sB/wB, (sum-sB)/wF
 		if v := wB * wF * (mB - mF) * (mB - mF); v > best {
-			best, bestI = v, i
+			best, inkMean = v, mF
 		}
 	}
-	t1 = float32(lo + (hi-lo)*float64(bestI+1)/bins)
-	// Keep the ramp sensible: at least the floor wide, never past the middle of solid ink.
-	t1 = min(max(t1, t0+floor), t0+float32(hi-lo)/2)
-	if t1 <= t0 {
-		t1 = t0 + floor
-	}
-	return t0, t1
+	t1 = 0.8 * float32(lo+(hi-lo)*(inkMean+0.5)/bins)
+	return t0, max(t1, 2*t0)
 }
 
-// sort32 is the index of the first element ≥ v in sorted.
-func sort32(sorted []float32, v float32) int {
-	i, _ := slices.BinarySearch(sorted, v)
-	return i
+// histQuantile is the q-quantile of f(v) over vs, to 1/8192 of the range [-2, 2].
+func histQuantile(vs []float32, q float64, f func(float32) float32) float32 {
+	const bins, lo, hi = 8192, -2.0, 2.0
+	var h [bins]int32
+	for _, v := range vs {
+		i := int((float64(f(v)) - lo) / (hi - lo) * bins)
+		h[max(0, min(bins-1, i))]++
+	}
+	want, acc := int32(q*float64(len(vs))), int32(0)
+	for i, n := range h {
+		if acc += n; acc > want {
+			return float32(lo + (hi-lo)*(float64(i)+0.5)/bins)
+		}
+	}
+	return hi
+}
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 // inkBox is the box of the small-grid pixels scoring at least t, ignoring the outermost 0.05%
@@ -250,17 +268,24 @@ func estimatePaper(small [][3]float32, sw, sh int) *paperGrid {
 	tile := max(8, max(sw, sh)/paperTiles)
 	gw, gh := (sw+tile-1)/tile, (sh+tile-1)/tile
 	grid := make([][3]float32, gw*gh)
-	var Ls []float32
 	for gy := 0; gy < gh; gy++ {
 		for gx := 0; gx < gw; gx++ {
-			Ls = Ls[:0]
+			// The 2/3 quantile of lightness, from a histogram.
+			var hist [256]int32
+			cnt := int32(0)
 			for y := gy * tile; y < min(sh, (gy+1)*tile); y++ {
 				for x := gx * tile; x < min(sw, (gx+1)*tile); x++ {
-					Ls = append(Ls, small[y*sw+x][0])
+					hist[max(0, min(255, int(small[y*sw+x][0]*255)))]++
+					cnt++
 				}
 			}
-			slices.Sort(Ls)
-			cutL := Ls[len(Ls)*2/3]
+			cutL, acc := float32(0), int32(0)
+			for i, n := range hist {
+				if acc += n; acc > cnt*2/3 {
+					cutL = float32(i) / 255
+					break
+				}
+			}
 			var sum [3]float64
 			n := 0
 			for y := gy * tile; y < min(sh, (gy+1)*tile); y++ {

@@ -21,6 +21,7 @@ const (
 	PartCode                       // one glyph of the 信息编码 on the lower arc
 	PartNumber                     // one glyph of the invoice seal's taxpayer number
 	PartText                       // one glyph of a square seal's columns
+	PartStroke                     // one stroke of a hand-drawn signature
 )
 
 // Part is one filled element of a drawing.
@@ -92,6 +93,7 @@ const (
 	nameXSMin     = 0.7  // narrowest name glyphs (width factor)
 	titleXSMin    = 0.5  // narrowest title glyphs, relative to the style's normal width
 	codeXSMin     = 0.4  // narrowest code glyphs
+	unionBorder   = 1.0  // a 工会章's outer border
 	unionGap      = 0.7  // space between a 工会章's border and its inner line
 	unionLine     = 0.1  // the inner line's width
 	latinCapRatio = 0.72 // Latin letters in a Chinese line: cap height / text height
@@ -337,6 +339,9 @@ func layoutEllipse(d *Drawing, n *normalized, fs *fontSet) error {
 	textEdge := border
 	d.Parts = append(d.Parts, Part{PartBorder, ring(Pt{cx, cy}, A, B, border)})
 	if n.info.doubleRing {
+		// 工会章: a 1 mm border with a thin line inside it.
+		border, textEdge = unionBorder, unionBorder
+		d.Parts[0] = Part{PartBorder, ring(Pt{cx, cy}, A, B, border)}
 		d.Parts = append(d.Parts, Part{PartBorder, ring(Pt{cx, cy}, A-border-unionGap, B-border-unionGap, unionLine)})
 		textEdge += unionGap + unionLine
 	}
