@@ -281,6 +281,12 @@ func (e *editor) newSigField(name string, sigRef pdf.Ref, widgets []widgetSpec) 
 				return pdf.Ref{}, err
 			}
 			wd["Parent"] = fieldRef
+			if !sigRef.IsZero() {
+				// poppler (pdfsig, Evince, Okular) reads /V from each widget of a signature
+				// field with several widgets rather than inheriting it from the parent; without
+				// it every strip of a cross-page seal shows as an unsigned field.
+				wd["V"] = sigRef
+			}
 			wr := e.u.Add(wd)
 			kids = append(kids, wr)
 			if err := e.addAnnot(w.page, wr); err != nil {

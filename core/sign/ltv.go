@@ -233,7 +233,7 @@ func validationFor(src RevocationSource, contents []byte, extra []*x509.Certific
 
 // addLTV appends a revision with a DSS holding validation data for sigs (merged into an
 // existing DSS). It returns the number of revisions added (1).
-func (w *output) addLTV(src RevocationSource, sigs []sigContents, extra []*x509.Certificate) (int, error) {
+func (w *output) addLTV(src RevocationSource, sigs []sigContents, extra []*x509.Certificate, strict bool) (int, error) {
 	if src == nil {
 		src = &HTTPRevocation{}
 	}
@@ -245,7 +245,7 @@ func (w *output) addLTV(src RevocationSource, sigs []sigContents, extra []*x509.
 	if err != nil {
 		return 0, err
 	}
-	if err := ed.addDSS(src, sigs, extra, true); err != nil {
+	if err := ed.addDSS(src, sigs, extra, strict); err != nil {
 		return 0, err
 	}
 	if err := ed.commit(); err != nil {
@@ -298,7 +298,10 @@ func (e *editor) addDSS(src RevocationSource, sigs []sigContents, extra []*x509.
 	for _, s := range sigs {
 		vd, err := validationFor(src, s.contents, extra, strict)
 		if err != nil {
-			return err
+			if strict {
+				return err
+			}
+			continue // a signature this package cannot parse gets no VRI entry
 		}
 		entry := pdf.Dict{}
 		for _, x := range []struct {

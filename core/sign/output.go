@@ -33,8 +33,11 @@ func newOutput(path string) (*output, error) {
 // copyFrom copies size bytes of src into the temporary file while hashing them.
 func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 	buf := make([]byte, 1<<20)
-	mw := io.MultiWriter(w.tmp, h)
-	n, err := io.CopyBuffer(mw, io.NewSectionReader(src, 0, size), buf)
+	var dst io.Writer = w.tmp
+	if h != nil {
+		dst = io.MultiWriter(w.tmp, h)
+	}
+	n, err := io.CopyBuffer(dst, io.NewSectionReader(src, 0, size), buf)
 	if err != nil {
 		return fmt.Errorf("failed to copy the input: %w", err)
 	}

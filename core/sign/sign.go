@@ -265,7 +265,7 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 	res := &Result{Field: fieldName, CMSSize: cmsLen, Reserved: reserved, Revisions: 1, SignerTime: now}
 	res.ByteRange = lay.byteRange
 	if o.Level.rank() >= 2 {
-		n, err := w.addLTV(o.Revocation, []sigContents{{contents: contents}}, o.Chain)
+		n, err := w.addLTV(o.Revocation, []sigContents{{contents: contents}}, o.Chain, true)
 		if err != nil {
 			return nil, err
 		}

@@ -380,8 +380,13 @@ func ParseToken(token []byte, extra ...*x509.Certificate) (*TokenInfo, error) {
 		return nil, fmt.Errorf("token signature: %w", err)
 	}
 	if v := cms.Attr(s.SignedAttrs, cms.OIDAttrSigningCertV2); v != nil {
-		want, err := cms.SigningCertificateV2(cert, crypto.SHA256)
-		if err == nil && !bytes.Equal(essCertHash(v), essCertHash(want)) {
+		h, want := essCertHash(v)
+		if h == 0 || !h.Available() {
+			return nil, errors.New("signing-certificate-v2 uses an unknown hash")
+		}
+		hh := h.New()
+		hh.Write(cert.Raw)
+		if !bytes.Equal(want, hh.Sum(nil)) {
 			return nil, errors.New("signing-certificate-v2 does not match the tsa certificate")
 		}
 	}
@@ -391,24 +396,33 @@ func ParseToken(token []byte, extra ...*x509.Certificate) (*TokenInfo, error) {
 		Digest: info.MessageImprint.HashedMessage, Nonce: info.Nonce, Signer: cert, Certificates: p.Certificates}, nil
 }
 
-// essCertHash extracts certHash of the first ESSCertIDv2 (nil when the value does not parse).
-func essCertHash(v []byte) []byte {
+// essCertHash extracts the hash algorithm (default SHA-256) and certHash of the first
+// ESSCertIDv2; 0 and nil when the value does not parse.
+func essCertHash(v []byte) (crypto.Hash, []byte) {
 	var scv2 struct {
 		Certs []asn1.RawValue
 	}
 	if _, err := asn1.Unmarshal(v, &scv2); err != nil || len(scv2.Certs) == 0 {
-		return nil
+		return 0, nil
 	}
+	h := crypto.SHA256
 	rest := scv2.Certs[0].Bytes
 	for len(rest) > 0 {
 		var rv asn1.RawValue
 		var err error
 		if rest, err = asn1.Unmarshal(rest, &rv); err != nil {
-			return nil
+			return 0, nil
 		}
-		if rv.Tag == asn1.TagOctetString {
-			return rv.Bytes
+		switch rv.Tag {
+		case asn1.TagSequence:
+			var alg pkix.AlgorithmIdentifier
+			if _, err := asn1.Unmarshal(rv.FullBytes, &alg); err != nil {
+				return 0, nil
+			}
+			h = cms.HashFromOID(alg.Algorithm)
+		case asn1.TagOctetString:
+			return h, rv.Bytes
 		}
 	}
-	return nil
+	return 0, nil
 }
