@@ -121,7 +121,7 @@ func TestOversizedCMS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.CMSSize < 10000 || res.CMSSize > res.Reserved {
+		if res.CMSSize < 8000 || res.CMSSize > res.Reserved {
 			t.Errorf("cms %d bytes, reserved %d", res.CMSSize, res.Reserved)
 		}
 		if !pss {
