@@ -787,8 +787,43 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 }
 
 // StreamData returns the decoded data of s (see DecodeFilters: image codecs are not decoded).
+// A /Filter or /DecodeParms given by reference is resolved in the latest revision.
 func (f *File) StreamData(s *Stream) ([]byte, error) {
+	_, fr := s.Dict.Get("Filter").(Ref)
+	_, pr := s.Dict.Get("DecodeParms").(Ref)
+	if fr || pr {
+		d := s.Dict.Clone()
+		for _, k := range []Name{"Filter", "DecodeParms"} {
+			if r, ok := d.Get(k).(Ref); ok {
+				o, err := f.Latest().Resolve(r)
+				if err != nil {
+					return nil, fmt.Errorf("resolve /%s: %w", k, err)
+				}
+				d[k] = o
+			}
+		}
+		c := *s
+		c.Dict = d
+		s = &c
+	}
 	return f.decodeStream(s)
+}
+
+// Entry returns the cross-reference entry this revision's own section gives object num.
+func (r *Revision) Entry(num int) (XRefEntry, bool) {
+	e, ok := r.entries[num]
+	return e, ok
+}
+
+// RevisionEndingAt returns the revision whose End (or, for a file written without a final
+// end-of-line, whose "%%EOF" end) is exactly off: the revision a ByteRange ending at off covers.
+func (f *File) RevisionEndingAt(off int64) (*Revision, bool) {
+	for _, r := range f.revs {
+		if r.End == off || (r.EOF >= 0 && r.EOF+5 == off) {
+			return r, true
+		}
+	}
+	return nil, false
 }
 
 // RawStreamData returns the still-encoded data of s.

@@ -259,3 +259,30 @@ func TestViewOfRevision(t *testing.T) {
 		t.Errorf("walk of revision 0: %d pages, %v", len(p0), err)
 	}
 }
+
+func TestRevisionEndingAt(t *testing.T) {
+	f, err := OpenFile(filepath.Join(corpusDir, "files", "07-valid-multi-two-sigs-incremental.pdf"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sigs, _, err := f.FindSigDicts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sigs {
+		br, _ := s.Dict.Get("ByteRange").(Array)
+		c, _ := IntOf(br[2])
+		d, _ := IntOf(br[3])
+		r, ok := f.RevisionEndingAt(c + d)
+		if !ok || r.Index != s.Revision {
+			t.Errorf("signature %v defined in revision %d, ByteRange ends at %d → %v %v", s.Ref, s.Revision, c+d, r, ok)
+		}
+		if e, ok := f.Revisions()[s.Revision].Entry(s.Ref.Num); !ok || e.Type != EntryInUse {
+			t.Errorf("entry of %v: %+v %v", s.Ref, e, ok)
+		}
+	}
+	if _, ok := f.RevisionEndingAt(12345); ok {
+		t.Error("no revision ends at 12345")
+	}
+}
