@@ -3,6 +3,7 @@ package verify
 import (
 	"crypto"
 	"testing"
+	"time"
 
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
@@ -93,5 +94,34 @@ func TestByteFlips(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Errorf("%d single-byte flips were not caught", bad)
+	}
+}
+
+// Revocation from embedded OCSP (DSS): good → LTV; revoked before signing → not trusted.
+func TestRevocation(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc, _ := makeDoc(docOpts{})
+	chainOCSP := func() [][]byte {
+		leaf, err := s.pki.OCSPResponse(s.cert.SerialNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return [][]byte{leaf}
+	}
+	signed := s.sign(t, doc, sigOpts{dssOCSP: chainOCSP(), timestamp: true})
+	rep := verifyBytes(t, signed, s.store())
+	sg := rep.Signatures[0]
+	if rep.Verdict != StatusValid || sg.Revocation != RevocationGood {
+		t.Fatalf("good: %s %s\n%s", rep.Verdict, sg.Revocation, dump(rep))
+	}
+	if sg.LTV {
+		t.Errorf("LTV claimed although the issuing CA's own status is not embedded")
+	}
+	s.pki.Revoke(s.cert.SerialNumber, s.now.Add(-30*time.Minute))
+	signed = s.sign(t, doc, sigOpts{dssOCSP: chainOCSP(), timestamp: true})
+	rep = verifyBytes(t, signed, s.store())
+	sg = rep.Signatures[0]
+	if rep.Verdict != StatusUntrusted || sg.Revocation != RevocationRevoked {
+		t.Fatalf("revoked: %s %s\n%s", rep.Verdict, sg.Revocation, dump(rep))
 	}
 }

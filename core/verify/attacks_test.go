@@ -1,0 +1,298 @@
+package verify
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
+)
+
+// Attack classes the public corpus lacks, built from our own signed files following the
+// published descriptions (Mladenov et al., "1 Trillion Dollar Refund" 2019; Mainka et al.,
+// "Shadow Attacks" NDSS 2021; Mainka et al., "Breaking the Specification: PDF Certification"
+// IEEE S&P 2021), plus the allowed changes that must stay valid.
+
+func setObj(t testing.TB, u *pdf.Update, ref pdf.Ref, o pdf.Object) {
+	t.Helper()
+	if err := u.Set(ref, o); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func pageOf(t testing.TB, v *pdf.View) pdf.Page {
+	t.Helper()
+	p, err := v.Page(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func formXObject(data string) *pdf.Stream {
+	return &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"),
+		"BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(612), pdf.Int(792)}}, Data: []byte(data)}
+}
+
+// hideAndReplace appends an update that consists only of a cross-reference section pointing
+// object 4 (the page content) at the unlisted shadow definition inside the signed bytes.
+func hideAndReplace(t testing.TB, signed []byte, shadowOff int64) []byte {
+	f, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revs := f.Revisions()
+	last := revs[len(revs)-1]
+	size, _ := pdf.IntOf(last.Trailer.Get("Size"))
+	var b bytes.Buffer
+	b.Write(signed)
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n4 1\n%010d 00000 n \ntrailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n",
+		shadowOff, size, last.XRefOffset, xref)
+	return b.Bytes()
+}
+
+func TestAttackClasses(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	attacker := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	covered, _ := makeDoc(docOpts{cover: true})
+	form, _ := makeDoc(docOpts{textField: "100", emptySig: true})
+	emptyForm, _ := makeDoc(docOpts{emptyText: true, emptySig: true})
+	shadowDoc, shadowOff := makeDoc(docOpts{shadow: true})
+
+	cases := []struct {
+		name   string
+		build  func() []byte
+		want   string // with the test root trusted
+		change string // a substring one of the named changes must contain ("" = none)
+	}{
+		// --- Shadow attacks -------------------------------------------------------------
+		{"shadow hide: overlay XObject emptied", func() []byte {
+			d := s.sign(t, covered, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) { setObj(t, u, pdf.Ref{Num: 6}, formXObject("")) })
+		}, StatusModified, "object 6"},
+		{"shadow hide: page resources replaced", func() []byte {
+			d := s.sign(t, covered, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				p := pageOf(t, v)
+				pd := p.Dict.Clone()
+				pd["Resources"] = pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}
+				setObj(t, u, p.Ref, pd)
+			})
+		}, StatusModified, "/Resources"},
+		{"shadow replace: filled form field overwritten", func() []byte {
+			d := s.sign(t, form, sigOpts{field: "Sig1"})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				w := v.Dict(pdf.Ref{Num: 7}).Clone()
+				w["V"] = pdf.String{Bytes: []byte("1000000")}
+				w["AP"] = pdf.Dict{"N": u.Add(formXObject("BT /Helv 12 Tf 2 10 Td (1000000) Tj ET"))}
+				setObj(t, u, pdf.Ref{Num: 7}, w)
+			})
+		}, StatusModified, "already filled"},
+		{"shadow replace: font redefined", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				setObj(t, u, pdf.Ref{Num: 5}, pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type1"), "BaseFont": pdf.Name("Courier"),
+					"Encoding": pdf.Dict{"Differences": pdf.Array{pdf.Int(49), pdf.Name("nine")}}})
+			})
+		}, StatusModified, "object 5"},
+		{"shadow hide-and-replace: xref points into the signed bytes", func() []byte {
+			return hideAndReplace(t, s.sign(t, shadowDoc, sigOpts{}), shadowOff)
+		}, StatusModified, "hide-and-replace"},
+		// --- Incremental saving attacks --------------------------------------------------
+		{"ISA: page content replaced", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				setObj(t, u, pdf.Ref{Num: 4}, &pdf.Stream{Dict: pdf.Dict{}, Data: []byte("BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")})
+			})
+		}, StatusModified, "object 4"},
+		{"ISA: page added", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				np := u.Add(pdf.Dict{"Type": pdf.Name("Page"), "Parent": pdf.Ref{Num: 2}, "MediaBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(612), pdf.Int(792)}})
+				setObj(t, u, pdf.Ref{Num: 2}, pdf.Dict{"Type": pdf.Name("Pages"), "Kids": pdf.Array{pdf.Ref{Num: 3}, np}, "Count": pdf.Int(2)})
+			})
+		}, StatusModified, "number of pages"},
+		{"ISA: catalog replaced", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				c := u.Add(pdf.Dict{"Type": pdf.Name("Catalog"), "Pages": pdf.Ref{Num: 2}, "OpenAction": pdf.Dict{"S": pdf.Name("JavaScript"), "JS": pdf.String{Bytes: []byte("app.alert(1)")}}})
+				u.SetTrailer("Root", c)
+			})
+		}, StatusModified, "catalog"},
+		{"ISA: objects appended after %%EOF without a cross-reference section", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return append(d, []byte("4 0 obj\n<</Length 40>>stream\nBT /F1 24 Tf 72 700 Td (Pay 1) Tj ET\nendstream\nendobj\n")...)
+		}, StatusModified, "after the last revision"},
+		{"signature dictionary rewritten after signing", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				f := v.File()
+				sigs, _, _ := f.FindSigDicts()
+				sd := sigs[0].Dict.Clone()
+				sd["M"] = pdf.String{Bytes: []byte("D:19800101000000Z")}
+				sd["Name"] = pdf.String{Bytes: []byte("Somebody Else")}
+				setObj(t, u, sigs[0].Ref, sd)
+			})
+		}, StatusModified, "signature dictionary"},
+		// --- Universal signature forgery and signature wrapping ---------------------------
+		{"USF: /Contents of zero bytes", func() []byte {
+			return s.sign(t, plain, sigOpts{contents: []byte{0}})
+		}, StatusInvalid, ""},
+		{"USF: CMS from another document", func() []byte {
+			other := s.sign(t, form, sigOpts{})
+			f, _ := pdf.Open(bytes.NewReader(other), int64(len(other)), nil)
+			sigs, _, _ := f.FindSigDicts()
+			c := sigs[0].Dict.Get("Contents").(pdf.String).Bytes
+			return s.sign(t, plain, sigOpts{contents: bytes.TrimRight(c, "\x00")})
+		}, StatusInvalid, ""},
+		{"SWA: gap larger than /Contents", func() []byte {
+			return s.sign(t, plain, sigOpts{byteRange: func(br [4]int64) [4]int64 { return [4]int64{0, br[1] - 10, br[2], br[3]} }})
+		}, StatusInvalid, ""},
+		{"SWA: signed part does not end at a revision end", func() []byte {
+			return s.sign(t, plain, sigOpts{byteRange: func(br [4]int64) [4]int64 { return [4]int64{0, br[1], br[2], br[3] - 20} }})
+		}, StatusInvalid, ""},
+		// --- Certification attacks ----------------------------------------------------------
+		{"EAA: FreeText annotation on a P=2 certified document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 2})
+			return addAnnot(t, d, "FreeText", "BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")
+		}, StatusModified, "FreeText"},
+		{"EAA: FreeText annotation on a P=3 certified document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "FreeText", "1 g 60 690 400 40 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")
+		}, StatusModified, "evil annotation"},
+		{"EAA: Stamp annotation on a P=3 certified document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "Stamp", "1 g 0 0 612 792 re f")
+		}, StatusModified, "evil annotation"},
+		{"EAA: highlight whose appearance draws text on a P=3 document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "Highlight", "BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")
+		}, StatusModified, "draws text"},
+		{"SSA: unsigned visible signature field added to a P=2 certified document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 2})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				p := pageOf(t, v)
+				ap := u.Add(formXObject("1 g 60 690 400 40 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET"))
+				w := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "FT": pdf.Name("Sig"), "T": pdf.String{Bytes: []byte("Sneaky")},
+					"Rect": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(612), pdf.Int(792)}, "F": pdf.Int(4), "P": p.Ref, "AP": pdf.Dict{"N": ap}})
+				addWidget(t, u, v, p, w)
+			})
+		}, StatusModified, "sneaky signature"},
+		{"SSA: visible signature by another signer on a P=2 certified document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 2})
+			return attacker.sign(t, d, sigOpts{visible: true})
+		}, StatusModified, "sneaky signature"},
+		{"P=1: any later signature is disallowed", func() []byte {
+			d := s.sign(t, emptyForm, sigOpts{certify: 1})
+			return s.sign(t, d, sigOpts{field: "Sig1"})
+		}, StatusModified, "allows no changes"},
+		{"FieldMDP lock: locked field filled", func() []byte {
+			d := s.sign(t, emptyForm, sigOpts{field: "Sig1", fieldLock: []string{"amount"}})
+			return fillText(t, d, "999")
+		}, StatusModified, "locks"},
+		// --- Allowed changes -----------------------------------------------------------------
+		{"P=3: sticky note (Text annotation) added", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "Text", "")
+		}, StatusValid, "Text annotation added"},
+		{"P=3: highlight added", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "Highlight", "1 1 0 rg 72 695 200 30 re f")
+		}, StatusValid, "Highlight annotation added"},
+		{"P=2: empty field filled and a prepared field signed", func() []byte {
+			d := s.sign(t, emptyForm, sigOpts{certify: 2})
+			d = fillText(t, d, "100")
+			return s.sign(t, d, sigOpts{field: "Sig1"})
+		}, StatusValid, "filled in"},
+		{"approval: second signature in a new visible field, then a document timestamp", func() []byte {
+			d := s.sign(t, plain, sigOpts{visible: true})
+			d = s.sign(t, d, sigOpts{visible: true})
+			return s.sign(t, d, sigOpts{docTS: true})
+		}, StatusValid, "signature field"},
+		{"approval: DSS with OCSP added later (LTV)", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			ocsp, err := s.pki.OCSPResponse(s.cert.SerialNumber)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				cat := v.Dict(rootOf(v)).Clone()
+				cat["DSS"] = u.Add(pdf.Dict{"OCSPs": pdf.Array{u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: ocsp})}})
+				setObj(t, u, rootOf(v), cat)
+			})
+		}, StatusValid, "DSS"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			data := c.build()
+			rep := verifyBytes(t, data, s.store())
+			if rep.Verdict != c.want {
+				t.Fatalf("verdict %s, want %s\n%s", rep.Verdict, c.want, dump(rep))
+			}
+			if c.change != "" {
+				all := ""
+				for _, sg := range rep.Signatures {
+					all += strings.Join(sg.Changes, "\n") + "\n"
+				}
+				if !strings.Contains(all, c.change) {
+					t.Errorf("no change naming %q:\n%s", c.change, dump(rep))
+				}
+			}
+		})
+	}
+}
+
+func addWidget(t testing.TB, u *pdf.Update, v *pdf.View, p pdf.Page, w pdf.Ref) {
+	pd := p.Dict.Clone()
+	ao, _ := v.Resolve(pd.Get("Annots"))
+	arr, _ := ao.(pdf.Array)
+	pd["Annots"] = append(append(pdf.Array{}, arr...), w)
+	setObj(t, u, p.Ref, pd)
+	cat := v.Dict(rootOf(v)).Clone()
+	af := v.Dict(cat.Get("AcroForm"))
+	if af == nil {
+		af = pdf.Dict{}
+	}
+	af = af.Clone()
+	fo, _ := v.Resolve(af.Get("Fields"))
+	fa, _ := fo.(pdf.Array)
+	af["Fields"] = append(append(pdf.Array{}, fa...), w)
+	if r, ok := cat.Get("AcroForm").(pdf.Ref); ok {
+		setObj(t, u, r, af)
+		return
+	}
+	cat["AcroForm"] = af
+	setObj(t, u, rootOf(v), cat)
+}
+
+// addAnnot adds a markup annotation of subtype st (with an appearance drawing ap, if any).
+func addAnnot(t testing.TB, in []byte, st, ap string) []byte {
+	return update(t, in, func(u *pdf.Update, v *pdf.View) {
+		p := pageOf(t, v)
+		a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name(st), "Rect": pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(730)},
+			"Contents": pdf.String{Bytes: []byte("note")}, "F": pdf.Int(4)}
+		if ap != "" {
+			a["AP"] = pdf.Dict{"N": u.Add(formXObject(ap))}
+		}
+		ar := u.Add(a)
+		pd := p.Dict.Clone()
+		ao, _ := v.Resolve(pd.Get("Annots"))
+		arr, _ := ao.(pdf.Array)
+		pd["Annots"] = append(append(pdf.Array{}, arr...), ar)
+		setObj(t, u, p.Ref, pd)
+	})
+}
+
+// fillText fills the text field "amount" (object 7) with value.
+func fillText(t testing.TB, in []byte, value string) []byte {
+	return update(t, in, func(u *pdf.Update, v *pdf.View) {
+		w := v.Dict(pdf.Ref{Num: 7}).Clone()
+		w["V"] = pdf.String{Bytes: []byte(value)}
+		w["AP"] = pdf.Dict{"N": u.Add(formXObject("/Tx BMC BT /Helv 12 Tf 2 10 Td (" + value + ") Tj ET EMC"))}
+		setObj(t, u, pdf.Ref{Num: 7}, w)
+	})
+}
