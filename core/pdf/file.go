@@ -745,7 +745,7 @@ func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
 			return Null{}, nil
 		}
 	}
-	lx := NewLexer(bytes.NewReader(ost.data), int64(len(ost.data)), off, f.limits.MaxObjectSize)
+	lx := NewBytesLexer(ost.data, off, f.limits.MaxObjectSize)
 	p := NewParser(lx, &f.limits)
 	return p.ParseObject()
 }
@@ -764,7 +764,7 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 		return nil, fmt.Errorf("%w: object stream /First beyond its data", ErrMalformed)
 	}
 	ost := &objStm{data: data, offsets: map[int]int64{}}
-	lx := NewLexer(bytes.NewReader(data[:first]), first, 0, 64)
+	lx := NewBytesLexer(data[:first], 0, 64)
 	for i := int64(0); i < n; i++ {
 		t1, err := lx.Next()
 		if err != nil {

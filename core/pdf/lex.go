@@ -51,6 +51,14 @@ type Lexer struct {
 	pos     int64
 	maxTok  int64
 	bufSize int
+	whole   bool // buf holds the entire input (a lexer over a byte slice)
+}
+
+// NewBytesLexer returns a lexer over an in-memory input without copying it.
+func NewBytesLexer(b []byte, off int64, maxToken int64) *Lexer {
+	l := NewLexer(bytes.NewReader(b), int64(len(b)), off, maxToken)
+	l.buf, l.bufOff, l.whole = b, 0, true
+	return l
 }
 
 // NewLexer returns a lexer over r (size bytes), positioned at off. maxToken bounds the length
@@ -59,7 +67,7 @@ func NewLexer(r io.ReaderAt, size, off int64, maxToken int64) *Lexer {
 	if maxToken <= 0 {
 		maxToken = DefaultLimits.MaxObjectSize
 	}
-	return &Lexer{r: r, size: size, pos: off, maxTok: maxToken, bufSize: 16 << 10}
+	return &Lexer{r: r, size: size, pos: off, maxTok: maxToken, bufSize: 4 << 10}
 }
 
 // Pos returns the current offset.
@@ -72,7 +80,7 @@ func (l *Lexer) SetPos(off int64) { l.pos = off }
 func (l *Lexer) Size() int64 { return l.size }
 
 func (l *Lexer) fill(at int64) bool {
-	if at < 0 || at >= l.size {
+	if at < 0 || at >= l.size || l.whole {
 		return false
 	}
 	n := int64(l.bufSize)
