@@ -46,6 +46,7 @@ type Revision struct {
 	Anomalies []string
 
 	entries map[int]XRefEntry
+	secOffs []int64 // offsets of this revision's cross-reference sections (xref streams included)
 }
 
 // File is an opened PDF. It is safe for concurrent use.
@@ -317,6 +318,10 @@ func (f *File) buildRevisions(chain []*section) error {
 		var end int64
 		for k := len(g.secs) - 1; k >= 0; k-- { // older first so newer entries win
 			s := g.secs[k]
+			rev.secOffs = append(rev.secOffs, s.offset)
+			if s.xrefStm >= 0 {
+				rev.secOffs = append(rev.secOffs, s.xrefStm)
+			}
 			for n, e := range s.entries {
 				rev.entries[n] = e
 			}

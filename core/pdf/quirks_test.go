@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -209,5 +210,49 @@ func TestLimits(t *testing.T) {
 	}
 	if _, err := f.StreamData(o.(*Stream)); !errors.As(err, &le) || le.Limit != "MaxStreamSize" {
 		t.Errorf("bomb: %v", err)
+	}
+}
+
+func TestUnlistedObjects(t *testing.T) {
+	orig := genPDF(genOpts{nPages: 1})
+	f := openBytes(t, orig)
+	u := f.NewUpdate()
+	u.Add(Dict{"Listed": Bool(true)})
+	sec, _, err := u.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Smuggle an object into the update before its xref section; its offset is listed nowhere.
+	i := bytes.Index(sec, []byte("xref\n"))
+	evil := []byte("4 0 obj\n<< /Type /Page /Evil true >>\nendobj\n")
+	b := append(append([]byte{}, orig...), sec[:i]...)
+	b = append(b, evil...)
+	// The section's own offsets stay right because the smuggled object comes after them; only
+	// startxref has to move.
+	rest := bytes.Replace(sec[i:], []byte(fmt.Sprintf("startxref\n%d\n", int64(len(orig))+int64(i))), []byte(fmt.Sprintf("startxref\n%d\n", int64(len(orig))+int64(i)+int64(len(evil)))), 1)
+	b = append(b, rest...)
+	g := openBytes(t, b)
+	for k := range g.Revisions() {
+		un, err := g.UnlistedObjects(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k == 0 && len(un) != 0 {
+			t.Errorf("revision 0: %v", un)
+		}
+		if k == 1 && (len(un) != 1 || un[0].Ref.Num != 4) {
+			t.Errorf("revision 1: %v", un)
+		}
+	}
+	// Stream data that looks like an object header is not reported.
+	c, err := OpenFile(filepath.Join(corpusDir, "files", "29-allowed-form-filled-after-signing.pdf"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for k := range c.Revisions() {
+		if un, _ := c.UnlistedObjects(k); len(un) != 0 {
+			t.Errorf("corpus 29 revision %d: %v", k, un)
+		}
 	}
 }

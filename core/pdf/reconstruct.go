@@ -177,6 +177,7 @@ func (f *File) reconstruct(reason string) error {
 		}
 		if sec != nil {
 			rev.XRefOffset, rev.XRefStream, rev.Trailer = sec.offset, sec.stream, sec.trailer
+			rev.secOffs = []int64{sec.offset}
 			moved := 0
 			for n, e := range sec.entries {
 				if e.Type == EntryInUse && headerAt[e.Offset] != n {
@@ -272,4 +273,56 @@ func lastHeaderBefore(hdrs []ObjectHeader, num int, end int64) (int64, bool) {
 		}
 	}
 	return off, ok
+}
+
+// UnlistedObjects returns the "N G obj" headers in the bytes of revision k (from the end of the
+// previous revision to the end of this one) that its cross-reference section does not list at
+// that offset and that do not lie inside a listed object (such as a stream's data): objects an
+// attacker appended for viewers that rebuild the cross-reference table, or a second copy of
+// an object inside one revision. The revision's bytes are read once.
+func (f *File) UnlistedObjects(k int) ([]ObjectHeader, error) {
+	if k < 0 || k >= len(f.revs) {
+		return nil, fmt.Errorf("%w: revision %d", ErrNotFound, k)
+	}
+	rev := f.revs[k]
+	var start int64
+	if k > 0 {
+		start = f.revs[k-1].End
+	}
+	listed := map[int64]int{}
+	for _, off := range rev.secOffs {
+		listed[off] = -1 // the revision's own xref streams
+	}
+	var spans []Span
+	f.mu.Lock()
+	for n, e := range rev.entries {
+		if e.Type != EntryInUse || e.Offset < start || e.Offset >= rev.End {
+			continue
+		}
+		listed[e.Offset] = n
+		if obj, err := f.parseAt(k, e.Offset, Ref{Num: n, Gen: e.Gen}); err == nil {
+			// Offsets that point a little before or after the header (a common defect)
+			// still list the object found there.
+			listed[obj.Span.Start] = n
+			spans = append(spans, obj.Span)
+		}
+	}
+	f.mu.Unlock()
+	var out []ObjectHeader
+	for _, h := range f.ScanObjectHeaders(Span{start, rev.End}) {
+		if n, ok := listed[h.Offset]; ok && (n == h.Ref.Num || n == -1) {
+			continue
+		}
+		inside := false
+		for _, sp := range spans {
+			if h.Offset > sp.Start && h.Offset < sp.End {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
