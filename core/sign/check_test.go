@@ -18,6 +18,7 @@ import (
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/tsa"
+	sdverify "sealdesk/core/verify"
 )
 
 // checker runs every independent verifier over a signed file.
@@ -25,11 +26,12 @@ type checker struct {
 	t       *testing.T
 	nss     string // "" when certutil/pdfsig are missing
 	rootPEM []byte
+	trust   *sdverify.TrustStore
 }
 
 func newChecker(t *testing.T, p *pkitest.PKI) *checker {
 	t.Helper()
-	c := &checker{t: t, rootPEM: pki.EncodeCertsPEM(p.Root)}
+	c := &checker{t: t, rootPEM: pki.EncodeCertsPEM(p.Root), trust: sdverify.NewTrustStore(p.Root)}
 	if _, err := exec.LookPath("pdfsig"); err == nil {
 		c.nss = p.NSSDB(t)
 	} else if os.Getenv("SEALDESK_CI") != "" {
@@ -120,6 +122,7 @@ func (c *checker) check(path string, wantSigs int) {
 	if err := api.ValidateFile(path, conf); err != nil {
 		t.Errorf("pdfcpu validate: %v", err)
 	}
+	c.ourVerifier(path, wantSigs)
 	pf, err := pdf.OpenFile(path, nil)
 	if err != nil {
 		t.Errorf("core/pdf cannot reopen the output: %v", err)
@@ -243,5 +246,47 @@ func (c *checker) checkStructure(path string) {
 	conf.ValidationMode = model.ValidationRelaxed
 	if err := api.ValidateFile(path, conf); err != nil {
 		t.Errorf("pdfcpu validate: %v", err)
+	}
+}
+
+// ourVerifier runs core/verify with the test root: every signature intact with no disallowed
+// change after it, and every signature made by the test PKI valid and trusted.
+func (c *checker) ourVerifier(path string, wantSigs int) {
+	t := c.t
+	t.Helper()
+	rep, err := sdverify.File(path, &sdverify.Options{Trust: c.trust})
+	if err != nil {
+		t.Errorf("core/verify: %v", err)
+		return
+	}
+	if len(rep.Signatures) != wantSigs {
+		t.Errorf("core/verify found %d signatures, want %d", len(rep.Signatures), wantSigs)
+	}
+	for _, s := range rep.Signatures {
+		if s.Integrity != "valid" || s.ChangesAfter == "disallowed" {
+			t.Errorf("core/verify: signature %d (%s, %s): integrity %s, changes after %s %v, reasons %v",
+				s.Index, s.Field, s.Kind, s.Integrity, s.ChangesAfter, s.Changes, s.Reasons)
+		}
+		if strings.HasPrefix(s.Signer.Issuer, "SealDesk Test") || strings.Contains(s.Signer.Issuer, "SealDesk Test") {
+			if s.Status != "valid" {
+				t.Errorf("core/verify: our signature %d (%s) status %s: %v", s.Index, s.Field, s.Status, s.Reasons)
+			}
+		}
+	}
+}
+
+// assertLTV checks with core/verify that every signature of path has its whole chain's
+// revocation status embedded (B-LT and above).
+func (c *checker) assertLTV(path string) {
+	t := c.t
+	t.Helper()
+	rep, err := sdverify.File(path, &sdverify.Options{Trust: c.trust})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Signatures {
+		if !s.LTV || s.Revocation != "good" {
+			t.Errorf("signature %s (%s): ltv %v, revocation %s", s.Field, s.Kind, s.LTV, s.Revocation)
+		}
 	}
 }

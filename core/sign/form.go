@@ -28,6 +28,8 @@ type editor struct {
 	annots   map[int]pdf.Array // page index → new /Annots
 	names    map[string]bool
 	imgCache map[string]pdf.Ref
+	// certifiedP is the P of an existing certification (0: none).
+	certifiedP int
 }
 
 func newEditor(f *pdf.File) (*editor, error) {
@@ -191,6 +193,9 @@ type widgetSpec struct {
 func (e *editor) placeSignature(sigRef pdf.Ref, o *Options) (string, error) {
 	if o.Field != "" && e.names[o.Field] {
 		return o.Field, e.fillExisting(sigRef, o)
+	}
+	if e.certifiedP > 0 && (o.Page > 0 || o.CrossPage != nil) {
+		return "", ErrCertifiedNewField
 	}
 	name := o.Field
 	if name == "" {

@@ -374,6 +374,7 @@ func TestFiveSignersThenLTA(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.c.check(final, 6)
+	e.c.assertLTV(final)
 	// Every signer's VRI entry is in the DSS.
 	f, err := pdf.OpenFile(final, nil)
 	if err != nil {

@@ -62,6 +62,9 @@ var (
 	ErrAlreadySigned = errors.New("a certification signature must be the document's first signature")
 	// ErrFieldNotEmpty: the named field is not an empty signature field.
 	ErrFieldNotEmpty = errors.New("field is not an empty signature field")
+	// ErrCertifiedNewField: after a certification (P=2/3) only existing fields may be signed
+	// visibly; a new visible signature field counts as a disallowed change ("sneaky signature").
+	ErrCertifiedNewField = errors.New("document is certified: sign into a pre-placed field, new visible signature fields are not allowed")
 	// ErrFieldExists: a field with that name exists already.
 	ErrFieldExists = errors.New("a field with that name already exists")
 	// ErrNeedTimestamper: the level needs a timestamp authority.
@@ -173,7 +176,8 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read pdf: %w", err)
 	}
-	if err := checkMDP(f, o.Certify); err != nil {
+	mdp, err := checkMDP(f, o.Certify)
+	if err != nil {
 		return nil, err
 	}
 
@@ -223,6 +227,7 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 	if err := ed.u.Set(sigRef, sigDict); err != nil {
 		return nil, err
 	}
+	ed.certifiedP = mdp
 	fieldName, err := ed.placeSignature(sigRef, &o)
 	if err != nil {
 		return nil, err
@@ -308,16 +313,16 @@ func pdfDate(t time.Time) string {
 	return fmt.Sprintf("%s%c%02d'%02d'", t.Format("D:20060102150405"), sign, off/3600, off%3600/60)
 }
 
-// checkMDP enforces an existing certification's permissions.
-func checkMDP(f *pdf.File, certify int) error {
+// checkMDP enforces an existing certification's permissions and returns its P (0: none).
+func checkMDP(f *pdf.File, certify int) (int, error) {
 	v := f.Latest()
 	cat, err := v.Catalog()
 	if err != nil {
-		return fmt.Errorf("failed to read catalog: %w", err)
+		return 0, fmt.Errorf("failed to read catalog: %w", err)
 	}
 	fields, err := v.Fields()
 	if err != nil {
-		return fmt.Errorf("failed to read form fields: %w", err)
+		return 0, fmt.Errorf("failed to read form fields: %w", err)
 	}
 	signed := false
 	for _, fl := range fields {
@@ -328,20 +333,21 @@ func checkMDP(f *pdf.File, certify int) error {
 		}
 	}
 	if certify > 0 && signed {
-		return ErrAlreadySigned
+		return 0, ErrAlreadySigned
 	}
 	perms := v.Dict(cat.Get("Perms"))
 	if perms == nil {
-		return nil
+		return 0, nil
 	}
 	sig := v.Dict(perms.Get("DocMDP"))
 	if sig == nil {
-		return nil
+		return 0, nil
 	}
 	if certify > 0 {
-		return ErrAlreadySigned
+		return 0, ErrAlreadySigned
 	}
 	refs, _ := resolveArray(v, sig.Get("Reference"))
+	perm := 0
 	for _, r := range refs {
 		rd := v.Dict(r)
 		if rd == nil || rd.NameOf("TransformMethod") != "DocMDP" {
@@ -356,10 +362,11 @@ func checkMDP(f *pdf.File, certify int) error {
 			}
 		}
 		if p == 1 {
-			return ErrCertifiedNoChanges
+			return 1, ErrCertifiedNoChanges
 		}
+		perm = int(p)
 	}
-	return nil
+	return perm, nil
 }
 
 func resolveArray(v *pdf.View, o pdf.Object) (pdf.Array, error) {

@@ -83,5 +83,8 @@ func TestSignBasicLevels(t *testing.T) {
 		}
 		t.Logf("%s: %+v", lvl, res)
 		e.c.check(out, want)
+		if lvl == LevelBLT {
+			e.c.assertLTV(out)
+		}
 	}
 }

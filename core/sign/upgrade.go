@@ -27,7 +27,7 @@ func AddFields(in, out string, fields []FieldSpec) error {
 	if err != nil {
 		return err
 	}
-	if err := checkMDP(f, 0); err != nil {
+	if _, err := checkMDP(f, 0); err != nil {
 		return err
 	}
 	for _, fs := range fields {

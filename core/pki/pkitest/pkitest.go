@@ -87,6 +87,11 @@ func New(t testing.TB, opts *Options) *PKI {
 		p.URL = srv.URL
 	}
 	parent := pki.Issuer{Cert: p.Root, Key: p.RootKey}
+	if p.URL != "" {
+		// CAs below the root carry the root's CRL, so every non-anchor certificate of a chain
+		// has revocation data (what a B-LT signature needs).
+		parent.CRLURL = p.URL + "/root.crl"
+	}
 	chain := []*x509.Certificate{p.Root}
 	for i := 0; i <= opts.ExtraIntermediates; i++ {
 		key := mustKey(t, kt)
@@ -217,6 +222,15 @@ func (p *PKI) serve(w http.ResponseWriter, r *http.Request) {
 	case "/ca.cer":
 		w.Header().Set("Content-Type", "application/pkix-cert")
 		w.Write(p.Intermediate.Raw)
+	case "/root.crl":
+		now := p.Now()
+		der, err := pki.CreateCRL(pki.Issuer{Cert: p.Root, Key: p.RootKey}, nil, big.NewInt(1), now.Add(-time.Minute), now.Add(7*24*time.Hour))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		w.Write(der)
 	case "/ca.crl":
 		der, err := p.CRL()
 		if err != nil {
