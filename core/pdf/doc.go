@@ -83,7 +83,7 @@ type Limits struct {
 	MaxObjectSize int64 // bytes of one object's syntax (strings, tokens), stream data excluded; default 64 MiB
 	MaxStreamSize int64 // decoded bytes of one stream; default 256 MiB
 	MaxDepth      int   // nesting of arrays/dicts, page tree and field tree depth; default 256
-	MaxObjects    int   // cross-reference entries per section and object numbers; default 8,388,607
+	MaxObjects    int   // cross-reference entries per section, object numbers, pages; default 1,048,576
 	MaxRevisions  int   // cross-reference sections in the /Prev chain; default 4096
 }
 
@@ -92,7 +92,7 @@ var DefaultLimits = Limits{
 	MaxObjectSize: 64 << 20,
 	MaxStreamSize: 256 << 20,
 	MaxDepth:      256,
-	MaxObjects:    8388607,
+	MaxObjects:    1 << 20,
 	MaxRevisions:  4096,
 }
 

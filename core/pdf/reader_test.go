@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -284,5 +285,38 @@ func TestRevisionEndingAt(t *testing.T) {
 	}
 	if _, ok := f.RevisionEndingAt(12345); ok {
 		t.Error("no revision ends at 12345")
+	}
+}
+
+// A File is shared by goroutines (the verifier checks signatures in parallel).
+func TestConcurrentUse(t *testing.T) {
+	f, err := OpenFile(filepath.Join(corpusDir, "files", "29-allowed-form-filled-after-signing.pdf"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want, err := f.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			v := f.View(g % len(f.Revisions()))
+			if _, err := v.Pages(); err != nil {
+				errs <- err
+				return
+			}
+			fs, err := f.Fields()
+			if err == nil && len(fs) != len(want) {
+				err = fmt.Errorf("%d fields, want %d", len(fs), len(want))
+			}
+			errs <- err
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

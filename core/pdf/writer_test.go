@@ -74,6 +74,9 @@ func TestWriterRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if noEOL := orig[len(orig)-1] != '\n' && orig[len(orig)-1] != '\r'; noEOL != (section[0] == '\n') || (!noEOL && (section[0] < '1' || section[0] > '9')) {
+				t.Errorf("original ends with %q, section starts with %q", orig[len(orig)-1], section[0])
+			}
 			if l.Start != int64(len(orig)) || l.End != l.Start+int64(len(section)) {
 				t.Fatalf("layout start %d end %d, original %d, section %d", l.Start, l.End, len(orig), len(section))
 			}
