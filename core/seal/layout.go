@@ -501,11 +501,16 @@ func placeLine(d *Drawing, kind PartKind, field string, n *normalized, items []t
 	for _, it := range items {
 		natural += it.w
 	}
+	// Compressing narrows the glyphs and the gaps between them alike.
+	gap0, xs0 := gap, xs
 	gaps := gap * float64(len(items)-1)
 	if natural*xs+gaps > width {
-		xs = (width - gaps) / natural
+		xs = width / (natural + gap0/xs0*float64(len(items)-1))
+		gap = gap0 * xs / xs0
+		gaps = gap * float64(len(items)-1)
 		if xs < xsMin {
-			maxN := int((width + gap) / (items[0].h*xsMin + gap))
+			per := items[0].h*xsMin + gap0*xsMin/xs0
+			maxN := int((width + gap0*xsMin/xs0) / per)
 			return &TooLongError{Field: field, Size: n.Size, Len: len(items), Max: maxN}
 		}
 	}
