@@ -674,9 +674,17 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 	if !found || e.Type == EntryFree || ref.Num == 0 {
 		return Null{}, nil
 	}
-	key := cacheKey{e.Type, e.Offset, e.Gen}
-	if e.Type == EntryInUse {
-		key.gen = ref.Num // offsets are unique; keep the number to detect mismatches
+	// Cache by where the bytes are, so views of different revisions share what is the same
+	// and never share what differs: an uncompressed object by its offset (and number, to catch
+	// entries that name the wrong object), a compressed one by its object stream's offset —
+	// a later revision may redefine the object stream under the same number.
+	key := cacheKey{e.Type, e.Offset, ref.Num}
+	if e.Type == EntryCompressed {
+		se, ok := f.entryIn(rev, int(e.Offset))
+		if !ok || se.Type != EntryInUse {
+			return nil, fmt.Errorf("object %d: %w: object stream %d is not an uncompressed object", ref.Num, ErrMalformed, e.Offset)
+		}
+		key.off = se.Offset
 	}
 	if o, ok := f.cache[key]; ok {
 		return o, nil
@@ -708,15 +716,18 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 	return o, nil
 }
 
-func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
-	var se XRefEntry
-	found := false
+// entryIn returns object num's entry as seen in revision rev.
+func (f *File) entryIn(rev, num int) (XRefEntry, bool) {
 	for k := rev; k >= 0; k-- {
-		if x, ok := f.revs[k].entries[stmNum]; ok {
-			se, found = x, true
-			break
+		if x, ok := f.revs[k].entries[num]; ok {
+			return x, true
 		}
 	}
+	return XRefEntry{}, false
+}
+
+func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
+	se, found := f.entryIn(rev, stmNum)
 	if !found || se.Type != EntryInUse {
 		return nil, fmt.Errorf("%w: object stream %d is not an uncompressed object", ErrMalformed, stmNum)
 	}

@@ -256,3 +256,59 @@ func TestUnlistedObjects(t *testing.T) {
 		}
 	}
 }
+
+// A later revision may redefine an object stream under the same number; each view must see
+// its own version of the objects inside (the shadow-attack shape with object streams).
+func TestObjStmRedefined(t *testing.T) {
+	var b bytes.Buffer
+	off := map[int]int{}
+	obj := func(n int, body string) {
+		off[n] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", n, body)
+	}
+	objstm := func(v string) string {
+		m := fmt.Sprintf("<< /V (%s) >>", v)
+		return fmt.Sprintf("<< /Type /ObjStm /N 1 /First 4 /Length %d >>\nstream\n3 0 %s\nendstream", 4+len(m), m)
+	}
+	row := func(typ byte, a, c int) []byte { return []byte{typ, byte(a >> 16), byte(a >> 8), byte(a), byte(c)} }
+	xrefstm := func(n int, index string, rows []byte, extra string) {
+		obj(n, fmt.Sprintf("<< /Type /XRef /Size 8 /W [1 3 1] /Index [%s] /Root 1 0 R /Length %d%s >>\nstream\n%s\nendstream", index, len(rows), extra, rows))
+	}
+	b.WriteString("%PDF-1.5\n")
+	obj(1, "<< /Type /Catalog /Pages 2 0 R /Probe 3 0 R >>")
+	obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	obj(5, objstm("A"))
+	x1 := b.Len()
+	var rows []byte
+	rows = append(rows, row(1, off[1], 0)...)
+	rows = append(rows, row(1, off[2], 0)...)
+	rows = append(rows, row(2, 5, 0)...)
+	rows = append(rows, row(1, off[5], 0)...)
+	rows = append(rows, row(1, x1, 0)...)
+	xrefstm(6, "1 3 5 2", rows, "")
+	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", x1)
+	obj(5, objstm("B"))
+	x2 := b.Len()
+	rows = nil
+	rows = append(rows, row(2, 5, 0)...)
+	rows = append(rows, row(1, off[5], 0)...)
+	rows = append(rows, row(1, x2, 0)...)
+	xrefstm(7, "3 1 5 1 7 1", rows, fmt.Sprintf(" /Prev %d", x1))
+	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", x2)
+	f := openBytes(t, b.Bytes())
+	if len(f.Revisions()) != 2 {
+		t.Fatalf("%d revisions", len(f.Revisions()))
+	}
+	for _, order := range [][]int{{1, 0}, {0, 1}} {
+		for _, k := range order {
+			d := f.View(k).Dict(Ref{Num: 3})
+			want := []string{"A", "B"}[k]
+			if v, _ := d.Get("V").(String); string(v.Bytes) != want {
+				t.Errorf("revision %d sees /V %q, want %q", k, v.Bytes, want)
+			}
+		}
+	}
+	if !containsInt(f.Revisions()[1].Changed, 3) || !containsInt(f.Revisions()[1].Changed, 5) {
+		t.Errorf("changed %v", f.Revisions()[1].Changed)
+	}
+}
