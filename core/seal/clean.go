@@ -101,11 +101,12 @@ func Clean(src image.Image, kind InkKind) (img *image.NRGBA, crop image.Rectangl
 			y := crop.Min.Y + oy
 			px.row(b.Min.Y+y, crop.Min.X, crop.Dx(), 1, row)
 			sy := min(y/step, sh-1)
+			paper := bg.vals[sy*sw : (sy+1)*sw]
 			dst := out.Pix[oy*out.Stride:]
 			for ox := 0; ox < crop.Dx(); ox++ {
 				x := crop.Min.X + ox
 				r, g, bl := row[3*ox], row[3*ox+1], row[3*ox+2]
-				s := inkScore(kind, lab[lutIndex(r, g, bl)], bg.at(min(x/step, sw-1), sy))
+				s := inkScore(kind, lab[lutIndex(r, g, bl)], paper[min(x/step, sw-1)])
 				if s <= t0 {
 					continue
 				}
@@ -421,6 +422,17 @@ func (p *pixelReader) row(y, x0, n, step int, dst []uint8) {
 	b := p.src.Bounds()
 	switch m := p.src.(type) {
 	case *image.YCbCr:
+		if m.SubsampleRatio == image.YCbCrSubsampleRatio420 && step == 1 {
+			// The common JPEG case, without the per-pixel offset methods.
+			yrow := m.Y[(y-m.Rect.Min.Y)*m.YStride-m.Rect.Min.X:]
+			crow := (y/2-m.Rect.Min.Y/2)*m.CStride - m.Rect.Min.X/2
+			for i := 0; i < n; i++ {
+				x := b.Min.X + x0 + i
+				ci := crow + x/2
+				dst[3*i], dst[3*i+1], dst[3*i+2] = ycc(yrow[x], m.Cb[ci], m.Cr[ci])
+			}
+			return
+		}
 		for i := 0; i < n; i++ {
 			x := b.Min.X + x0 + i*step
 			yi, ci := m.YOffset(x, y), m.COffset(x, y)
@@ -455,4 +467,24 @@ func (p *pixelReader) row(y, x0, n, step int, dst []uint8) {
 			dst[3*i+2] = uint8((bl + (0xffff - a)) >> 8)
 		}
 	}
+}
+
+// ycc is color.YCbCrToRGB (JFIF full-range BT.601), small enough to inline.
+func ycc(y, cb, cr uint8) (uint8, uint8, uint8) {
+	yy := int32(y) * 0x10101
+	cb1, cr1 := int32(cb)-128, int32(cr)-128
+	r := yy + 91881*cr1
+	g := yy - 22554*cb1 - 46802*cr1
+	b := yy + 116130*cb1
+	return clamp16(r), clamp16(g), clamp16(b)
+}
+
+func clamp16(v int32) uint8 {
+	if v < 0 {
+		return 0
+	}
+	if v > 0xffffff {
+		return 0xff
+	}
+	return uint8(v >> 16)
 }

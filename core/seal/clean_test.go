@@ -296,3 +296,18 @@ func (p photo) onText(x, y, r int) bool {
 	}
 	return false
 }
+
+// TestYCCMatchesStdlib: the inlined conversion is exactly color.YCbCrToRGB.
+func TestYCCMatchesStdlib(t *testing.T) {
+	for y := 0; y < 256; y += 3 {
+		for cb := 0; cb < 256; cb += 5 {
+			for cr := 0; cr < 256; cr += 7 {
+				r, g, b := color.YCbCrToRGB(uint8(y), uint8(cb), uint8(cr))
+				r2, g2, b2 := ycc(uint8(y), uint8(cb), uint8(cr))
+				if r != r2 || g != g2 || b != b2 {
+					t.Fatalf("ycc(%d,%d,%d) = %d,%d,%d; stdlib %d,%d,%d", y, cb, cr, r2, g2, b2, r, g, b)
+				}
+			}
+		}
+	}
+}
