@@ -1,0 +1,329 @@
+// Package client is the typed Go client of the SealDesk server API, used by the desktop (for its
+// embedded backend and for remote servers) and by tests and sealctl.
+//
+// It trusts the server through a root certificate given to New (the server's own CA) or the
+// system roots. Commands carry a caller-made idempotency key, so resending one after a network
+// failure is always safe; the client itself never retries silently.
+//
+// It refuses answers larger than MaxResponse and never logs tokens.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"sealdesk/core/notify"
+	"sealdesk/core/org"
+	"sealdesk/core/server"
+	"sealdesk/core/sync"
+)
+
+// MaxResponse bounds a response body read by the client.
+const MaxResponse = 64 << 20
+
+// Client talks to one server as (at most) one logged-in account.
+type Client struct {
+	BaseURL string
+	HTTP    *http.Client
+	// Token is the session token; Register and Login set it.
+	Token string
+}
+
+// New returns a client for baseURL. rootPEM, when not empty, is the only trusted root for HTTPS
+// (the server's /ca/root.pem); otherwise the system roots are used.
+func New(baseURL string, rootPEM []byte) (*Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	if len(rootPEM) > 0 {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(rootPEM) {
+			return nil, errors.New("no certificate in the root pem")
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), HTTP: &http.Client{Transport: tr, Timeout: 90 * time.Second}}, nil
+}
+
+// Error is an error answer of the API.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("server refused (%d %s): %s", e.Status, e.Code, e.Message)
+}
+
+// IsCode reports whether err is an API error with the given code.
+func IsCode(err error, code string) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == code
+}
+
+func (c *Client) do(ctx context.Context, method, path string, header http.Header, body io.Reader, out any) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
+	if err != nil {
+		return resp, nil, fmt.Errorf("%s %s: failed to read answer: %w", method, path, err)
+	}
+	if len(b) > MaxResponse {
+		return resp, nil, fmt.Errorf("%s %s: answer larger than %d bytes", method, path, MaxResponse)
+	}
+	if resp.StatusCode >= 400 {
+		var eb server.ErrorBody
+		if json.Unmarshal(b, &eb) == nil && eb.Error.Code != "" {
+			return resp, b, &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
+		}
+		return resp, b, &Error{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+	}
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return resp, b, fmt.Errorf("%s %s: bad answer: %w", method, path, err)
+		}
+	}
+	return resp, b, nil
+}
+
+func (c *Client) json(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	h := http.Header{}
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+		h.Set("Content-Type", "application/json")
+	}
+	_, _, err := c.do(ctx, method, path, h, body, out)
+	return err
+}
+
+// Health checks GET /healthz.
+func (c *Client) Health(ctx context.Context) error { return c.json(ctx, "GET", "/healthz", nil, nil) }
+
+// SendCode asks for a one-time code for purpose "register" or "login".
+func (c *Client) SendCode(ctx context.Context, login, purpose string) error {
+	return c.json(ctx, "POST", "/api/v1/auth/codes", server.CodeRequest{Login: login, Purpose: purpose}, nil)
+}
+
+// Register creates an account and keeps its session token.
+func (c *Client) Register(ctx context.Context, r org.RegisterRequest) (org.Token, error) {
+	var t org.Token
+	err := c.json(ctx, "POST", "/api/v1/auth/register", r, &t)
+	if err == nil {
+		c.Token = t.Token
+	}
+	return t, err
+}
+
+// Login opens a session (password or code) and keeps its token.
+func (c *Client) Login(ctx context.Context, r org.LoginRequest) (org.Token, error) {
+	var t org.Token
+	err := c.json(ctx, "POST", "/api/v1/auth/login", r, &t)
+	if err == nil {
+		c.Token = t.Token
+	}
+	return t, err
+}
+
+// Logout revokes the session.
+func (c *Client) Logout(ctx context.Context) error {
+	err := c.json(ctx, "POST", "/api/v1/auth/logout", nil, nil)
+	if err == nil {
+		c.Token = ""
+	}
+	return err
+}
+
+// Me returns the logged-in account.
+func (c *Client) Me(ctx context.Context) (org.Account, error) {
+	var a org.Account
+	return a, c.json(ctx, "GET", "/api/v1/me", nil, &a)
+}
+
+// SubmitRealName starts a real-name verification ("manual", or "dev" on a --dev server).
+func (c *Client) SubmitRealName(ctx context.Context, name, idNumber, provider string) (org.Verification, error) {
+	var v org.Verification
+	return v, c.json(ctx, "POST", "/api/v1/realname", server.RealNameRequest{Name: name, IDNumber: idNumber, Provider: provider}, &v)
+}
+
+// RealName returns the current verification.
+func (c *Client) RealName(ctx context.Context) (org.Verification, error) {
+	var v org.Verification
+	return v, c.json(ctx, "GET", "/api/v1/realname", nil, &v)
+}
+
+// UploadIDPhoto uploads the "front" or "back" ID photo (PNG or JPEG, ≤ 5 MB).
+func (c *Client) UploadIDPhoto(ctx context.Context, verificationID, side string, data []byte) (org.Verification, error) {
+	var v org.Verification
+	_, _, err := c.do(ctx, "PUT", "/api/v1/realname/"+url.PathEscape(verificationID)+"/photos/"+url.PathEscape(side),
+		http.Header{"Content-Type": {http.DetectContentType(data)}}, bytes.NewReader(data), &v)
+	return v, err
+}
+
+// RequestCertificate sends a PEM CSR and returns the person certificate with its chain.
+func (c *Client) RequestCertificate(ctx context.Context, csrPEM []byte) (server.CertificateResponse, error) {
+	var r server.CertificateResponse
+	return r, c.json(ctx, "POST", "/api/v1/certificates", server.CertificateRequest{CSR: string(csrPEM)}, &r)
+}
+
+// Certificates lists the account's certificates.
+func (c *Client) Certificates(ctx context.Context) ([]server.CertificateInfo, error) {
+	var r []server.CertificateInfo
+	return r, c.json(ctx, "GET", "/api/v1/certificates", nil, &r)
+}
+
+// RevokeCertificate revokes one of the account's certificates (RFC 5280 reason code).
+func (c *Client) RevokeCertificate(ctx context.Context, serial string, reason int) (server.CertificateInfo, error) {
+	var r server.CertificateInfo
+	return r, c.json(ctx, "POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/revoke", server.RevokeRequest{Reason: reason}, &r)
+}
+
+// Pull returns events of scope after since; wait > 0 long-polls up to that long.
+func (c *Client) Pull(ctx context.Context, scope string, since uint64, limit int, wait time.Duration) (server.PullResponse, error) {
+	q := url.Values{"scope": {scope}, "since": {strconv.FormatUint(since, 10)}}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if wait > 0 {
+		q.Set("wait", wait.String())
+	}
+	var r server.PullResponse
+	return r, c.json(ctx, "GET", "/api/v1/sync?"+q.Encode(), nil, &r)
+}
+
+// CommandResult is the server's answer to a command.
+type CommandResult struct {
+	Applied  sync.Applied
+	Replayed bool // the server had applied this key before; this is the first answer again
+}
+
+// NewIdempotencyKey makes a random key for a new command; keep it with the command until the
+// server has answered.
+func NewIdempotencyKey() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Command sends cmd with the idempotency key. A refusal comes back as *Error (and is what a
+// retry with the same key gets again).
+func (c *Client) Command(ctx context.Context, key string, cmd sync.Command) (CommandResult, error) {
+	b, err := json.Marshal(cmd)
+	if err != nil {
+		return CommandResult{}, err
+	}
+	var r CommandResult
+	resp, _, err := c.do(ctx, "POST", "/api/v1/commands", http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {key}}, bytes.NewReader(b), &r.Applied)
+	if resp != nil {
+		r.Replayed = resp.Header.Get("Idempotency-Replayed") == "true"
+	}
+	return r, err
+}
+
+// RootPEM fetches the server's root certificate. Pin it on first use; do not trust it blindly
+// over an unauthenticated connection.
+func (c *Client) RootPEM(ctx context.Context) ([]byte, error) {
+	_, b, err := c.do(ctx, "GET", "/ca/root.pem", nil, nil, nil)
+	return b, err
+}
+
+// TSAURL is the RFC 3161 endpoint of the server (for core/sign's timestamp client).
+func (c *Client) TSAURL() string { return c.BaseURL + "/tsa" }
+
+// Reviews lists real-name verifications for review (admin; status "" means pending, "all" all).
+func (c *Client) Reviews(ctx context.Context, status string) ([]org.Verification, error) {
+	var r []org.Verification
+	p := "/api/v1/admin/reviews"
+	if status != "" {
+		p += "?status=" + url.QueryEscape(status)
+	}
+	return r, c.json(ctx, "GET", p, nil, &r)
+}
+
+// Review returns one verification with the full ID number (admin).
+func (c *Client) Review(ctx context.Context, id string) (org.Verification, error) {
+	var v org.Verification
+	return v, c.json(ctx, "GET", "/api/v1/admin/reviews/"+url.PathEscape(id), nil, &v)
+}
+
+// ReviewPhoto downloads an ID photo of a verification (admin).
+func (c *Client) ReviewPhoto(ctx context.Context, id, side string) ([]byte, string, error) {
+	resp, b, err := c.do(ctx, "GET", "/api/v1/admin/reviews/"+url.PathEscape(id)+"/photos/"+url.PathEscape(side), nil, nil, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, resp.Header.Get("Content-Type"), nil
+}
+
+// Approve approves a pending verification (admin).
+func (c *Client) Approve(ctx context.Context, id string) (org.Verification, error) {
+	var v org.Verification
+	return v, c.json(ctx, "POST", "/api/v1/admin/reviews/"+url.PathEscape(id)+"/approve", nil, &v)
+}
+
+// Reject rejects a pending verification with a reason (admin).
+func (c *Client) Reject(ctx context.Context, id, reason string) (org.Verification, error) {
+	var v org.Verification
+	return v, c.json(ctx, "POST", "/api/v1/admin/reviews/"+url.PathEscape(id)+"/reject", server.DecisionRequest{Reason: reason}, &v)
+}
+
+// AdminRevoke revokes any certificate (admin).
+func (c *Client) AdminRevoke(ctx context.Context, serial string, reason int) (server.CertificateInfo, error) {
+	var r server.CertificateInfo
+	return r, c.json(ctx, "POST", "/api/v1/admin/certificates/"+url.PathEscape(serial)+"/revoke", server.RevokeRequest{Reason: reason}, &r)
+}
+
+// AuditEntry is one line of the audit log with its key (pass the last key as after to page).
+type AuditEntry struct {
+	Key string `json:"key"`
+	sync.AuditEntry
+}
+
+// Audit reads the audit log (admin).
+func (c *Client) Audit(ctx context.Context, after string, limit int) ([]AuditEntry, error) {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var r []AuditEntry
+	return r, c.json(ctx, "GET", "/api/v1/admin/audit?"+q.Encode(), nil, &r)
+}
+
+// DevOutbox reads the messages of a --dev server's outbox.
+func (c *Client) DevOutbox(ctx context.Context) ([]notify.Message, error) {
+	var r []notify.Message
+	return r, c.json(ctx, "GET", "/dev/outbox", nil, &r)
+}

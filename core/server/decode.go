@@ -1,0 +1,60 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"sealdesk/core/sync"
+)
+
+// MaxJSONBody bounds a JSON request body.
+const MaxJSONBody = 1 << 20
+
+// decodeJSON reads one JSON object of at most max bytes into v: unknown fields, trailing data,
+// a wrong content type and oversized bodies are refused with a *sync.Refusal.
+func decodeJSON(r *http.Request, max int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return sync.Refuse(http.StatusUnsupportedMediaType, "bad_content_type", "请求体须为 JSON（application/json）")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return sync.Refuse(http.StatusBadRequest, "bad_request", "读取请求体失败")
+	}
+	if int64(len(body)) > max {
+		return sync.Refuse(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("请求体不能超过 %d 字节", max))
+	}
+	return decodeBytes(body, v)
+}
+
+// decodeBytes is the strict decoder behind decodeJSON (fuzzed).
+func decodeBytes(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return sync.Refuse(http.StatusBadRequest, "bad_json", "请求体为空")
+		case errors.As(err, &se):
+			return sync.Refuse(http.StatusBadRequest, "bad_json", fmt.Sprintf("JSON 格式错误（第 %d 字节）", se.Offset))
+		case errors.As(err, &te):
+			return sync.Refuse(http.StatusBadRequest, "bad_json", fmt.Sprintf("字段 %s 的类型不正确", te.Field))
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return sync.Refuse(http.StatusBadRequest, "bad_json", "未知字段："+strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return sync.Refuse(http.StatusBadRequest, "bad_json", "JSON 格式错误")
+	}
+	if dec.More() {
+		return sync.Refuse(http.StatusBadRequest, "bad_json", "请求体只能包含一个 JSON 对象")
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return sync.Refuse(http.StatusBadRequest, "bad_json", "请求体只能包含一个 JSON 对象")
+	}
+	return nil
+}

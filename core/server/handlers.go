@@ -1,0 +1,647 @@
+package server
+
+import (
+	"context"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"sealdesk/core/org"
+	"sealdesk/core/pki"
+	"sealdesk/core/sync"
+)
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request, _ *call) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.opts.Store.View(ctx, func(tx sync.Tx) error {
+		_, err := tx.Get(bucketCA, "check")
+		return err
+	}); err != nil {
+		s.log.Error("health check", "err", err)
+		writeError(w, sync.Refuse(http.StatusServiceUnavailable, "unhealthy", "存储不可用"))
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openAPI)
+	return nil
+}
+
+// --- accounts ---------------------------------------------------------------------------------
+
+// CodeRequest asks for a one-time code.
+type CodeRequest struct {
+	Login   string `json:"login"`
+	Purpose string `json:"purpose"` // "register" or "login"
+}
+
+func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call) error {
+	var req CodeRequest
+	if err := decodeJSON(r, 4<<10, &req); err != nil {
+		return err
+	}
+	if err := s.org.SendCode(r.Context(), req.Login, req.Purpose, clientAddr(r)); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent"})
+	return nil
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ *call) error {
+	var req org.RegisterRequest
+	if err := decodeJSON(r, 4<<10, &req); err != nil {
+		return err
+	}
+	tok, err := s.org.Register(r.Context(), req, clientAddr(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tok)
+	return nil
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ *call) error {
+	var req org.LoginRequest
+	if err := decodeJSON(r, 4<<10, &req); err != nil {
+		return err
+	}
+	tok, err := s.org.Login(r.Context(), req, clientAddr(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, tok)
+	return nil
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.org.Logout(r.Context(), c.token); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, _ *http.Request, c *call) error {
+	writeJSON(w, http.StatusOK, org.Public(c.account))
+	return nil
+}
+
+// --- real name --------------------------------------------------------------------------------
+
+// RealNameRequest starts a real-name verification.
+type RealNameRequest struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number"`
+	Provider string `json:"provider"`
+}
+
+func (s *Server) handleRealNameSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req RealNameRequest
+	if err := decodeJSON(r, 4<<10, &req); err != nil {
+		return err
+	}
+	v, err := s.org.SubmitRealName(r.Context(), c.account.ID, req.Name, req.IDNumber, req.Provider)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, v.Public())
+	return nil
+}
+
+func (s *Server) handleRealNameGet(w http.ResponseWriter, r *http.Request, c *call) error {
+	v, err := s.org.CurrentVerification(r.Context(), c.account.ID)
+	if errors.Is(err, sync.ErrNotFound) {
+		return sync.Refuse(http.StatusNotFound, "not_found", "尚未提交实名认证")
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v.Public())
+	return nil
+}
+
+func (s *Server) handleRealNamePhoto(w http.ResponseWriter, r *http.Request, c *call) error {
+	data, err := io.ReadAll(io.LimitReader(r.Body, org.MaxPhotoBytes+1))
+	if err != nil {
+		return sync.Refuse(http.StatusBadRequest, "bad_request", "读取照片失败")
+	}
+	v, err := s.org.AddPhoto(r.Context(), c.account.ID, r.PathValue("id"), r.PathValue("side"), data)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v.Public())
+	return nil
+}
+
+// --- certificates -----------------------------------------------------------------------------
+
+// CertificateRequest carries a PEM CSR made on the desktop.
+type CertificateRequest struct {
+	CSR string `json:"csr"`
+}
+
+// CertificateResponse is an issued certificate with its chain up to the root.
+type CertificateResponse struct {
+	Serial      string    `json:"serial"`
+	Certificate string    `json:"certificate"` // PEM
+	Chain       string    `json:"chain"`       // PEM: issuing CA, root
+	NotBefore   time.Time `json:"not_before"`
+	NotAfter    time.Time `json:"not_after"`
+}
+
+// PersonCertValidity is how long a person's signing certificate is valid.
+const PersonCertValidity = 2 * 365 * 24 * time.Hour
+
+func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req CertificateRequest
+	if err := decodeJSON(r, 64<<10, &req); err != nil {
+		return err
+	}
+	rn := c.account.RealName
+	if rn == nil {
+		return sync.Refuse(http.StatusForbidden, "realname_required", "请先完成实名认证，再申请签名证书")
+	}
+	block, _ := pem.Decode([]byte(req.CSR))
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		return sync.Refuse(http.StatusBadRequest, "bad_csr", "证书请求须为 PEM 格式（CERTIFICATE REQUEST）")
+	}
+	now := s.opts.Now()
+	cert, err := pki.IssueFromCSR(s.ca.issuer(), block.Bytes, pki.Request{
+		Profile:   pki.ProfilePerson,
+		Subject:   pkix.Name{Country: []string{"CN"}, CommonName: rn.Name, SerialNumber: rn.IDNumber},
+		NotBefore: now.Add(-5 * time.Minute), NotAfter: now.Add(PersonCertValidity),
+	})
+	if errors.Is(err, pki.ErrBadCSR) || errors.Is(err, pki.ErrKeyType) {
+		return sync.Refuse(http.StatusBadRequest, "bad_csr", "证书请求无效或密钥强度不足（需 ECDSA P-256 或 RSA 2048 以上）")
+	}
+	if err != nil {
+		return err
+	}
+	serial := serialHex(cert.SerialNumber)
+	err = s.opts.Store.Update(r.Context(), func(tx sync.Tx) error {
+		if err := recordCert(tx, cert, c.account.ID, pki.ProfilePerson); err != nil {
+			return err
+		}
+		payload, _ := json.Marshal(map[string]any{"serial": serial, "not_after": cert.NotAfter, "subject": cert.Subject.CommonName})
+		if _, err := tx.Append(sync.Event{Scope: org.Scope(c.account.ID), Type: "certificate.issued", Time: now, Actor: c.account.ID, Payload: payload}); err != nil {
+			return err
+		}
+		return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: c.account.ID, Action: "certificate.issue", Target: serial, IP: clientAddr(r)})
+	})
+	if err != nil {
+		return err
+	}
+	s.hub.Notify(org.Scope(c.account.ID))
+	writeJSON(w, http.StatusCreated, CertificateResponse{Serial: serial, Certificate: string(pki.EncodeCertsPEM(cert)),
+		Chain: string(pki.EncodeCertsPEM(s.ca.issuing, s.ca.root)), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter})
+	return nil
+}
+
+// CertificateInfo lists an issued certificate without its DER.
+type CertificateInfo struct {
+	Serial    string    `json:"serial"`
+	Subject   string    `json:"subject"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	Revoked   bool      `json:"revoked"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+func (s *Server) handleListCertificates(w http.ResponseWriter, r *http.Request, c *call) error {
+	out := []CertificateInfo{}
+	err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
+		return tx.Scan(bucketCertsBy, c.account.ID+"/", "", 0, func(k string, _ []byte) error {
+			var rec CertRecord
+			if err := sync.GetJSON(tx, bucketCerts, strings.TrimPrefix(k, c.account.ID+"/"), &rec); err != nil {
+				return err
+			}
+			out = append(out, CertificateInfo{rec.Serial, rec.Subject, rec.NotBefore, rec.NotAfter, rec.Revoked, rec.RevokedAt})
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// RevokeRequest gives the RFC 5280 reason code of a revocation (0 unspecified, 1 keyCompromise,
+// 3 affiliationChanged, 4 superseded, 5 cessationOfOperation).
+type RevokeRequest struct {
+	Reason int `json:"reason"`
+}
+
+func (s *Server) revoke(r *http.Request, c *call, ownOnly bool) (CertRecord, error) {
+	var req RevokeRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, 1<<10, &req); err != nil {
+			return CertRecord{}, err
+		}
+	}
+	switch req.Reason {
+	case 0, 1, 3, 4, 5:
+	default:
+		return CertRecord{}, sync.Refuse(http.StatusBadRequest, "bad_reason", "不支持的吊销原因")
+	}
+	serial := strings.ToLower(r.PathValue("serial"))
+	now := s.opts.Now()
+	var rec CertRecord
+	err := s.opts.Store.Update(r.Context(), func(tx sync.Tx) error {
+		if err := sync.GetJSON(tx, bucketCerts, serial, &rec); errors.Is(err, sync.ErrNotFound) {
+			return sync.Refuse(http.StatusNotFound, "not_found", "证书不存在")
+		} else if err != nil {
+			return err
+		}
+		if ownOnly && rec.AccountID != c.account.ID {
+			return sync.Refuse(http.StatusNotFound, "not_found", "证书不存在")
+		}
+		var err error
+		if rec, err = revokeInTx(tx, serial, req.Reason, now); err != nil {
+			return err
+		}
+		if rec.AccountID != "" {
+			payload, _ := json.Marshal(map[string]any{"serial": serial, "revoked_at": rec.RevokedAt, "reason": rec.Reason})
+			if _, err := tx.Append(sync.Event{Scope: org.Scope(rec.AccountID), Type: "certificate.revoked", Time: now, Actor: c.account.ID, Payload: payload}); err != nil {
+				return err
+			}
+		}
+		return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: c.account.ID, Action: "certificate.revoke", Target: serial, Detail: strconv.Itoa(req.Reason), IP: clientAddr(r)})
+	})
+	if err != nil {
+		return rec, err
+	}
+	s.ca.invalidateCRL()
+	if rec.AccountID != "" {
+		s.hub.Notify(org.Scope(rec.AccountID))
+	}
+	return rec, nil
+}
+
+func (s *Server) handleRevokeOwnCertificate(w http.ResponseWriter, r *http.Request, c *call) error {
+	rec, err := s.revoke(r, c, true)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, CertificateInfo{rec.Serial, rec.Subject, rec.NotBefore, rec.NotAfter, rec.Revoked, rec.RevokedAt})
+	return nil
+}
+
+func (s *Server) handleAdminRevoke(w http.ResponseWriter, r *http.Request, c *call) error {
+	rec, err := s.revoke(r, c, false)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, CertificateInfo{rec.Serial, rec.Subject, rec.NotBefore, rec.NotAfter, rec.Revoked, rec.RevokedAt})
+	return nil
+}
+
+// --- CA, OCSP, TSA ----------------------------------------------------------------------------
+
+func (s *Server) handleRootPEM(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Write(pki.EncodeCertsPEM(s.ca.root))
+	return nil
+}
+
+func (s *Server) handleIssuingCert(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	w.Header().Set("Content-Type", "application/pkix-cert")
+	w.Write(s.ca.issuing.Raw)
+	return nil
+}
+
+func (s *Server) handleCRL(w http.ResponseWriter, r *http.Request, _ *call) error {
+	der, err := s.ca.crlDER(r.Context())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Write(der)
+	return nil
+}
+
+func (s *Server) writeOCSP(w http.ResponseWriter, r *http.Request, der []byte) error {
+	resp, err := s.ca.ocspResponse(r.Context(), der)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return err
+		}
+		// A malformed request gets the RFC 6960 malformedRequest response, not a JSON error.
+		w.Header().Set("Content-Type", "application/ocsp-response")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte{0x30, 0x03, 0x0a, 0x01, 0x01})
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.Write(resp)
+	return nil
+}
+
+func (s *Server) handleOCSPGet(w http.ResponseWriter, r *http.Request, _ *call) error {
+	raw := r.PathValue("request")
+	der, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil || len(raw) > 8<<10 {
+		der = nil
+	}
+	return s.writeOCSP(w, r, der)
+}
+
+func (s *Server) handleOCSPPost(w http.ResponseWriter, r *http.Request, _ *call) error {
+	der, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+	if err != nil || len(der) > 64<<10 {
+		der = nil
+	}
+	return s.writeOCSP(w, r, der)
+}
+
+func (s *Server) handleTSA(w http.ResponseWriter, r *http.Request, _ *call) error {
+	s.tsa.ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) handleOutbox(w http.ResponseWriter, _ *http.Request, _ *call) error {
+	writeJSON(w, http.StatusOK, s.outbox.Messages())
+	return nil
+}
+
+// --- sync and commands ------------------------------------------------------------------------
+
+// PullResponse is one page of a scope's events.
+type PullResponse struct {
+	Scope  string       `json:"scope"`
+	Events []sync.Event `json:"events"`
+	// Cursor is the Seq of the last event returned (or the request's since when none).
+	Cursor uint64 `json:"cursor"`
+	// More is true when the page was full: pull again at once.
+	More bool `json:"more"`
+}
+
+// Pull limits.
+const (
+	DefaultPullLimit = 1000
+	MaxPullLimit     = 10000
+	MaxPullWait      = 60 * time.Second
+)
+
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	scope := q.Get("scope")
+	if scope == "" {
+		scope = org.Scope(c.account.ID)
+	}
+	var since uint64
+	if v := q.Get("since"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return sync.Refuse(http.StatusBadRequest, "bad_since", "since 须为非负整数")
+		}
+		since = n
+	}
+	limit := DefaultPullLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPullLimit {
+			return sync.Refuse(http.StatusBadRequest, "bad_limit", fmt.Sprintf("limit 须在 1–%d 之间", MaxPullLimit))
+		}
+		limit = n
+	}
+	var wait time.Duration
+	if v := q.Get("wait"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > MaxPullWait {
+			return sync.Refuse(http.StatusBadRequest, "bad_wait", "wait 须为 0–60s 的时长，例如 30s")
+		}
+		wait = d
+	}
+	if err := sync.CheckName(scope); err != nil {
+		return sync.Refuse(http.StatusBadRequest, "bad_scope", "无效的 scope")
+	}
+	if err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error { return s.authorizeScope(tx, c.actor(), scope) }); err != nil {
+		return err
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		woken := s.hub.Wait(scope)
+		var evs []sync.Event
+		err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
+			var err error
+			evs, err = tx.Events(scope, since, limit)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if len(evs) > 0 || wait == 0 {
+			resp := PullResponse{Scope: scope, Events: evs, Cursor: since, More: len(evs) == limit}
+			if resp.Events == nil {
+				resp.Events = []sync.Event{}
+			}
+			if len(evs) > 0 {
+				resp.Cursor = evs[len(evs)-1].Seq
+			}
+			writeJSON(w, http.StatusOK, resp)
+			return nil
+		}
+		poll := time.NewTimer(s.opts.PollInterval)
+		select {
+		case <-woken:
+		case <-poll.C:
+		case <-deadline.C:
+			wait = 0
+		case <-r.Context().Done():
+			poll.Stop()
+			return r.Context().Err()
+		}
+		poll.Stop()
+	}
+}
+
+// MaxCommandBody bounds a command.
+const MaxCommandBody = 256 << 10
+
+func (s *Server) handleCommand(w http.ResponseWriter, r *http.Request, c *call) error {
+	var cmd sync.Command
+	if err := decodeJSON(r, MaxCommandBody, &cmd); err != nil {
+		return err
+	}
+	out, err := s.proc.Apply(r.Context(), c.actor(), r.Header.Get("Idempotency-Key"), cmd)
+	if err != nil {
+		return err
+	}
+	if out.Replayed {
+		w.Header().Set("Idempotency-Replayed", "true")
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(out.Status)
+	w.Write(out.Body)
+	return nil
+}
+
+// registerCommands wires the platform's own command types. Domains add theirs via Processor().
+func (s *Server) registerCommands() {
+	s.proc.Register("profile.rename", func(_ context.Context, tx sync.Tx, a sync.Actor, cmd sync.Command, now time.Time) (any, []sync.Event, error) {
+		var p struct {
+			Name string `json:"name"`
+		}
+		if err := decodeBytes(cmd.Payload, &p); err != nil {
+			return nil, nil, err
+		}
+		name, err := org.CheckName(p.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cmd.Scope != org.Scope(a.ID) {
+			return nil, nil, sync.Refuse(http.StatusBadRequest, "bad_scope", "该命令只能用于本人的数据范围")
+		}
+		var acct org.Account
+		if err := sync.GetJSON(tx, org.BucketAccounts, a.ID, &acct); err != nil {
+			return nil, nil, err
+		}
+		acct.Name = name
+		if err := sync.PutJSON(tx, org.BucketAccounts, a.ID, acct); err != nil {
+			return nil, nil, err
+		}
+		pub := org.Public(acct)
+		b, _ := json.Marshal(pub)
+		return pub, []sync.Event{{Type: "account.updated", Payload: b}}, nil
+	})
+	s.proc.Register("settings.put", func(_ context.Context, tx sync.Tx, a sync.Actor, cmd sync.Command, now time.Time) (any, []sync.Event, error) {
+		var p struct {
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := decodeBytes(cmd.Payload, &p); err != nil {
+			return nil, nil, err
+		}
+		if p.Key == "" || len(p.Key) > 128 || len(p.Value) > 64<<10 {
+			return nil, nil, sync.Refuse(http.StatusBadRequest, "bad_setting", "设置项名称须为 1–128 个字符，值不超过 64 KB")
+		}
+		if err := tx.Put("settings", cmd.Scope+"/"+p.Key, p.Value); err != nil {
+			return nil, nil, err
+		}
+		b, _ := json.Marshal(p)
+		return nil, []sync.Event{{Type: "settings.changed", Payload: b}}, nil
+	})
+}
+
+// --- admin ------------------------------------------------------------------------------------
+
+func (s *Server) handleReviews(w http.ResponseWriter, r *http.Request, _ *call) error {
+	status := r.URL.Query().Get("status")
+	if status == "" {
+		status = org.StatusPending
+	}
+	if status == "all" {
+		status = ""
+	}
+	vs, err := s.org.Reviews(r.Context(), status)
+	if err != nil {
+		return err
+	}
+	if vs == nil {
+		vs = []org.Verification{}
+	}
+	writeJSON(w, http.StatusOK, vs)
+	return nil
+}
+
+func (s *Server) handleReview(w http.ResponseWriter, r *http.Request, _ *call) error {
+	v, err := s.org.Verification(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) handleReviewPhoto(w http.ResponseWriter, r *http.Request, _ *call) error {
+	v, err := s.org.Verification(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ph, ok := v.Photos[r.PathValue("side")]
+	if !ok {
+		return sync.Refuse(http.StatusNotFound, "not_found", "该面照片尚未上传")
+	}
+	b, err := s.org.Blob(r.Context(), ph.SHA256)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", ph.Type)
+	w.Header().Set("Content-Disposition", "attachment")
+	w.Write(b)
+	return nil
+}
+
+// DecisionRequest carries a reviewer's reason (required to reject).
+type DecisionRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, c *call, approve bool) error {
+	var req DecisionRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, 4<<10, &req); err != nil {
+			return err
+		}
+	}
+	v, err := s.org.Decide(r.Context(), c.account.ID, r.PathValue("id"), approve, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.decide(w, r, c, true)
+}
+
+func (s *Server) handleReject(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.decide(w, r, c, false)
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, _ *call) error {
+	limit := 200
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return sync.Refuse(http.StatusBadRequest, "bad_limit", "limit 须在 1–1000 之间")
+		}
+		limit = n
+	}
+	type entry struct {
+		Key string `json:"key"`
+		sync.AuditEntry
+	}
+	out := []entry{}
+	err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
+		return tx.Scan(sync.BucketAudit, "", r.URL.Query().Get("after"), limit, func(k string, v []byte) error {
+			var e sync.AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			out = append(out, entry{k, e})
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,323 @@
+// Package server is SealDesk's HTTP backend: accounts and sessions, real-name verification, the
+// CA (root and issuing CA, person certificates from CSRs, CRL, OCSP), the RFC 3161 timestamp
+// authority, the sync log with long-polling pulls, idempotent commands and the audit log, all
+// over one core/sync.Store. The same code runs as cmd/sealdesk-server and inside the desktop app
+// on 127.0.0.1 (see Start).
+//
+// # Conventions
+//
+// JSON under /api/v1, errors as {"error":{"code":"…","message":"…"}} with Chinese messages;
+// request bodies go through a strict, size-limited decoder; every route is declared once in the
+// routes table, which also says whether it needs a session, and the OpenAPI document served at
+// /api/v1/openapi.json is checked against that table by a test.
+//
+// # What it refuses
+//
+//   - Any non-public route without a valid session (401), admin routes to non-admins (403).
+//   - Certificates for people without an approved real-name verification.
+//   - The dev verification provider and the /dev/outbox unless Options.Dev is set.
+//   - Keeping state in memory that another process needs: several servers may share one
+//     PostgreSQL database.
+package server
+
+import (
+	"context"
+	"crypto/x509"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"sealdesk/core/notify"
+	"sealdesk/core/org"
+	"sealdesk/core/sync"
+	"sealdesk/core/tsa"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Options configure a Server. Store, MasterKey and BaseURL are required.
+type Options struct {
+	Store sync.Store
+	// MasterKey seals the CA and TSA keys at rest (at least 16 bytes; keep it out of the store).
+	MasterKey []byte
+	// BaseURL is the URL clients reach this server at (scheme://host:port, no trailing slash);
+	// it is written into issued certificates (OCSP, CA issuers, CRL distribution point).
+	BaseURL string
+	// Dev enables the dev real-name provider and the /dev/outbox. WARNING: never in production;
+	// it approves every real-name request and exposes one-time codes over HTTP.
+	Dev bool
+	// Notifier sends one-time codes; nil means none (under Dev: the outbox).
+	Notifier notify.Notifier
+	// Providers are additional real-name providers (manual is always there, dev under Dev).
+	Providers []org.Provider
+	// ScopeAccess decides access to sync scopes other than the caller's own "user:<id>" (the
+	// enterprise domain plugs in here). Nil refuses them.
+	ScopeAccess sync.Authorizer
+	// Organization names the CA ("SealDesk" by default).
+	Organization string
+	Logger       *slog.Logger
+	Now          func() time.Time
+	// PollInterval is how often a long poll re-reads the store for events written by other
+	// processes (default 1 s).
+	PollInterval time.Duration
+}
+
+// Server is the backend. Create it with New; serve Handler().
+type Server struct {
+	opts    Options
+	org     *org.Service
+	ca      *authority
+	tsa     *tsa.Authority
+	proc    *sync.Processor
+	hub     *sync.Hub
+	outbox  *notify.Outbox
+	log     *slog.Logger
+	routes  []route
+	handler http.Handler
+}
+
+// access levels of routes.
+type access int
+
+const (
+	public access = iota
+	user
+	admin
+)
+
+type route struct {
+	method, pattern string
+	access          access
+	handle          func(w http.ResponseWriter, r *http.Request, c *call) error
+}
+
+// call is the per-request context of an authenticated route.
+type call struct {
+	account org.Account
+	token   string
+}
+
+func (c *call) actor() sync.Actor { return sync.Actor{ID: c.account.ID, Admin: c.account.Admin} }
+
+// New builds the server: it loads (or on first start creates) the CA in the store.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("server needs a store")
+	}
+	if len(opts.MasterKey) < MinMasterKeyLen {
+		return nil, fmt.Errorf("server needs a master key of at least %d bytes", MinMasterKeyLen)
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if !strings.HasPrefix(opts.BaseURL, "http://") && !strings.HasPrefix(opts.BaseURL, "https://") {
+		return nil, fmt.Errorf("base url %q must start with http:// or https://", opts.BaseURL)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = time.Second
+	}
+	s := &Server{opts: opts, hub: sync.NewHub(), log: opts.Logger}
+	ca, err := loadAuthority(ctx, opts.Store, opts.MasterKey, opts.Organization, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	ca.baseURL = opts.BaseURL
+	s.ca = ca
+	s.tsa, err = tsa.New(tsa.Options{Cert: ca.tsaCert, Key: ca.tsaKey, Chain: []*x509.Certificate{ca.issuing, ca.root},
+		Now: opts.Now, NextSerial: ca.nextTSASerial})
+	if err != nil {
+		return nil, fmt.Errorf("failed to start the timestamp authority: %w", err)
+	}
+	secret, err := ca.keys.subkey("otp-hmac")
+	if err != nil {
+		return nil, err
+	}
+	notifier := opts.Notifier
+	if opts.Dev {
+		s.outbox = notify.NewOutbox(200)
+		if notifier == nil {
+			notifier = &notify.Router{Email: s.outbox, SMS: s.outbox}
+		}
+	}
+	providers := map[string]org.Provider{"manual": org.Manual{}}
+	if opts.Dev {
+		providers["dev"] = org.Dev{}
+	}
+	for _, p := range opts.Providers {
+		providers[p.Name()] = p
+	}
+	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers}
+	s.proc = &sync.Processor{Store: opts.Store, Hub: s.hub, Now: opts.Now, Authorize: s.authorizeScope}
+	s.registerCommands()
+	s.routes = s.routeTable()
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, sync.Refuse(http.StatusNotFound, "not_found", "接口不存在"))
+	})
+	s.handler = mux
+	return s, nil
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Processor returns the command processor; later domains register their command types on it
+// before serving.
+func (s *Server) Processor() *sync.Processor { return s.proc }
+
+// Org returns the account service.
+func (s *Server) Org() *org.Service { return s.org }
+
+// Outbox returns the dev outbox (nil unless Options.Dev).
+func (s *Server) Outbox() *notify.Outbox { return s.outbox }
+
+func (s *Server) routeTable() []route {
+	rs := []route{
+		{"GET", "/healthz", public, s.handleHealth},
+		{"GET", "/api/v1/openapi.json", public, s.handleOpenAPI},
+		{"POST", "/api/v1/auth/codes", public, s.handleSendCode},
+		{"POST", "/api/v1/auth/register", public, s.handleRegister},
+		{"POST", "/api/v1/auth/login", public, s.handleLogin},
+		{"POST", "/api/v1/auth/logout", user, s.handleLogout},
+		{"GET", "/api/v1/me", user, s.handleMe},
+		{"POST", "/api/v1/realname", user, s.handleRealNameSubmit},
+		{"GET", "/api/v1/realname", user, s.handleRealNameGet},
+		{"PUT", "/api/v1/realname/{id}/photos/{side}", user, s.handleRealNamePhoto},
+		{"POST", "/api/v1/certificates", user, s.handleIssueCertificate},
+		{"GET", "/api/v1/certificates", user, s.handleListCertificates},
+		{"POST", "/api/v1/certificates/{serial}/revoke", user, s.handleRevokeOwnCertificate},
+		{"GET", "/api/v1/sync", user, s.handleSync},
+		{"POST", "/api/v1/commands", user, s.handleCommand},
+		{"GET", "/api/v1/admin/reviews", admin, s.handleReviews},
+		{"GET", "/api/v1/admin/reviews/{id}", admin, s.handleReview},
+		{"GET", "/api/v1/admin/reviews/{id}/photos/{side}", admin, s.handleReviewPhoto},
+		{"POST", "/api/v1/admin/reviews/{id}/approve", admin, s.handleApprove},
+		{"POST", "/api/v1/admin/reviews/{id}/reject", admin, s.handleReject},
+		{"POST", "/api/v1/admin/certificates/{serial}/revoke", admin, s.handleAdminRevoke},
+		{"GET", "/api/v1/admin/audit", admin, s.handleAudit},
+		{"GET", "/ca/root.pem", public, s.handleRootPEM},
+		{"GET", "/ca/issuing.crt", public, s.handleIssuingCert},
+		{"GET", "/ca/crl", public, s.handleCRL},
+		{"GET", "/ocsp/{request...}", public, s.handleOCSPGet},
+		{"POST", "/ocsp", public, s.handleOCSPPost},
+		{"POST", "/tsa", public, s.handleTSA},
+	}
+	if s.opts.Dev {
+		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
+	}
+	return rs
+}
+
+// wrap adds authentication, panic recovery, logging and error mapping to a route.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
+		c := &call{}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic in handler", "route", rt.pattern, "panic", p, "stack", string(debug.Stack()))
+				writeError(w, sync.Refuse(http.StatusInternalServerError, "internal", "服务器内部错误"))
+			}
+		}()
+		if rt.access != public {
+			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok {
+				writeError(w, sync.Refuse(http.StatusUnauthorized, "unauthenticated", "请先登录"))
+				return
+			}
+			acct, _, err := s.org.Authenticate(r.Context(), strings.TrimSpace(token))
+			if err != nil {
+				if !errors.Is(err, org.ErrUnauthenticated) {
+					s.log.Error("authenticate", "err", err)
+				}
+				writeError(w, sync.Refuse(http.StatusUnauthorized, "unauthenticated", "登录已失效，请重新登录"))
+				return
+			}
+			if rt.access == admin && !acct.Admin {
+				writeError(w, sync.Refuse(http.StatusForbidden, "forbidden", "需要管理员权限"))
+				return
+			}
+			c.account, c.token = acct, strings.TrimSpace(token)
+		}
+		err := rt.handle(w, r, c)
+		if err != nil {
+			var ref *sync.Refusal
+			switch {
+			case errors.As(err, &ref):
+			case errors.Is(err, sync.ErrNotFound):
+				ref = sync.Refuse(http.StatusNotFound, "not_found", "资源不存在")
+			case errors.Is(err, context.Canceled):
+				return
+			default:
+				s.log.Error("request failed", "method", r.Method, "route", rt.pattern, "err", err)
+				ref = sync.Refuse(http.StatusInternalServerError, "internal", "服务器内部错误")
+			}
+			writeError(w, ref)
+		}
+		s.log.Debug("request", "method", r.Method, "route", rt.pattern, "account", c.account.ID, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+// ErrorBody is the JSON shape of every error answer.
+type ErrorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, ref *sync.Refusal) {
+	var b ErrorBody
+	b.Error.Code, b.Error.Message = ref.Code, ref.Message
+	writeJSON(w, ref.Status, b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"服务器内部错误"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte("\n"))
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authorizeScope lets a person use their own scope; other scopes go to Options.ScopeAccess.
+func (s *Server) authorizeScope(tx sync.Tx, a sync.Actor, scope string) error {
+	if scope == org.Scope(a.ID) {
+		return nil
+	}
+	if s.opts.ScopeAccess != nil {
+		return s.opts.ScopeAccess(tx, a, scope)
+	}
+	return sync.Refuse(http.StatusForbidden, "forbidden_scope", "无权访问该数据范围")
+}
