@@ -124,7 +124,6 @@ func enroll(t *testing.T, e *env) issued {
 	return issued{env: e, client: c, key: key, cert: cert, chain: chain}
 }
 
-
 func ocspStatus(t *testing.T, e *env, cert, issuer *x509.Certificate, useGet bool) *ocsp.Response {
 	t.Helper()
 	req, err := ocsp.CreateRequest(cert, issuer, nil)
