@@ -1,0 +1,304 @@
+package render
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/enums"
+	pdfiumerrors "github.com/klippa-app/go-pdfium/errors"
+	"github.com/klippa-app/go-pdfium/references"
+	"github.com/klippa-app/go-pdfium/requests"
+)
+
+// Rect is a rectangle in PDF user-space points.
+type Rect struct{ LLX, LLY, URX, URY float64 }
+
+func (r Rect) Width() float64  { return r.URX - r.LLX }
+func (r Rect) Height() float64 { return r.URY - r.LLY }
+
+// PageInfo is one page's geometry.
+type PageInfo struct {
+	MediaBox Rect
+	CropBox  Rect // the visible area; equals MediaBox when the page has none
+	Rotate   int  // /Rotate normalised to 0, 90, 180 or 270 (clockwise)
+	// Width and Height are the page as displayed, in points: the CropBox after rotation.
+	Width, Height float64
+}
+
+// Document is an open document with its own PDFium instance. Safe for concurrent use; calls are
+// serialised on the instance.
+type Document struct {
+	e    *Engine
+	id   uint64
+	name string
+	kind string // "pdf", "jpeg", "png"
+	size int64
+
+	mu     sync.Mutex
+	inst   pdfium.Pdfium
+	doc    references.FPDF_DOCUMENT
+	pages  int
+	infos  []*PageInfo
+	closed bool
+}
+
+// Open reads a PDF, JPEG or PNG file.
+func (e *Engine) Open(ctx context.Context, path string) (*Document, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("failed to open %s: %w", path, err)
+	}
+	if fi.Size() > e.opts.MaxFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes, the limit is %d: %w", filepath.Base(path), fi.Size(), e.opts.MaxFileBytes, ErrTooLarge)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, e.opts.MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	return e.OpenBytes(ctx, filepath.Base(path), data)
+}
+
+// OpenBytes opens a document held in memory; name is for display. The data is copied into
+// PDFium; the caller may reuse it afterwards.
+func (e *Engine) OpenBytes(ctx context.Context, name string, data []byte) (*Document, error) {
+	if int64(len(data)) > e.opts.MaxFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes, the limit is %d: %w", name, len(data), e.opts.MaxFileBytes, ErrTooLarge)
+	}
+	kind := sniff(data)
+	switch kind {
+	case "":
+		return nil, fmt.Errorf("%s: %w", name, ErrUnsupported)
+	case "jpeg", "png":
+		pdf, err := imageToPDF(data, e.opts.MaxImagePixels)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		data = pdf
+	}
+	if err := e.Ready(ctx); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrClosed
+	}
+	e.nextID++
+	id := e.nextID
+	e.mu.Unlock()
+
+	inst, err := e.pool.GetInstanceWithContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to get a pdfium instance: %w", err)
+	}
+	res, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
+	if err != nil {
+		inst.Close()
+		switch {
+		case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
+			return nil, fmt.Errorf("%s: %w", name, ErrEncrypted)
+		case errors.Is(err, pdfiumerrors.ErrFormat), errors.Is(err, pdfiumerrors.ErrFile):
+			return nil, fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err)
+		}
+		return nil, fmt.Errorf("failed to open %s: %w", name, err)
+	}
+	pc, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: res.Document})
+	if err != nil || pc.PageCount < 1 {
+		inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: res.Document})
+		inst.Close()
+		return nil, fmt.Errorf("%s has no readable pages: %w", name, ErrCorrupt)
+	}
+	return &Document{e: e, id: id, name: name, kind: kind, size: int64(len(data)), inst: inst,
+		doc: res.Document, pages: pc.PageCount, infos: make([]*PageInfo, pc.PageCount)}, nil
+}
+
+// sniff names the file type from its first bytes: "pdf", "jpeg", "png" or "".
+func sniff(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}):
+		return "jpeg"
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return "png"
+	}
+	head := b
+	if len(head) > 1024 {
+		head = head[:1024]
+	}
+	if bytes.Contains(head, []byte("%PDF-")) {
+		return "pdf"
+	}
+	return ""
+}
+
+// Name is the name given at Open.
+func (d *Document) Name() string { return d.name }
+
+// Kind is "pdf", "jpeg" or "png": what the file was before it became a document.
+func (d *Document) Kind() string { return d.kind }
+
+// PageCount is the number of pages (at least 1).
+func (d *Document) PageCount() int { return d.pages }
+
+func (d *Document) page(i int) requests.Page {
+	return requests.Page{ByIndex: &requests.PageByIndex{Document: d.doc, Index: i}}
+}
+
+// PageInfo returns page i's boxes and rotation (0-based).
+func (d *Document) PageInfo(i int) (PageInfo, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.pageInfoLocked(i)
+}
+
+func (d *Document) pageInfoLocked(i int) (PageInfo, error) {
+	if d.closed {
+		return PageInfo{}, ErrClosed
+	}
+	if i < 0 || i >= d.pages {
+		return PageInfo{}, fmt.Errorf("page %d of %d: %w", i+1, d.pages, ErrPageRange)
+	}
+	if d.infos[i] != nil {
+		return *d.infos[i], nil
+	}
+	var info PageInfo
+	rot, err := d.inst.FPDFPage_GetRotation(&requests.FPDFPage_GetRotation{Page: d.page(i)})
+	if err != nil {
+		return PageInfo{}, fmt.Errorf("failed to read page %d: %w", i+1, err)
+	}
+	info.Rotate = int(rot.PageRotation) % 4 * 90
+	size, err := d.inst.FPDF_GetPageSizeByIndexF(&requests.FPDF_GetPageSizeByIndexF{Document: d.doc, Index: i})
+	if err != nil {
+		return PageInfo{}, fmt.Errorf("failed to read page %d size: %w", i+1, err)
+	}
+	info.Width, info.Height = float64(size.Size.Width), float64(size.Size.Height)
+	// PDFium's size is the CropBox as displayed; unrotate it for the fallback boxes
+	w, h := info.Width, info.Height
+	if info.Rotate == 90 || info.Rotate == 270 {
+		w, h = h, w
+	}
+	if mb, err := d.inst.FPDFPage_GetMediaBox(&requests.FPDFPage_GetMediaBox{Page: d.page(i)}); err == nil {
+		info.MediaBox = normRect(float64(mb.Left), float64(mb.Bottom), float64(mb.Right), float64(mb.Top))
+	} else {
+		info.MediaBox = Rect{0, 0, w, h}
+	}
+	if cb, err := d.inst.FPDFPage_GetCropBox(&requests.FPDFPage_GetCropBox{Page: d.page(i)}); err == nil {
+		info.CropBox = intersect(normRect(float64(cb.Left), float64(cb.Bottom), float64(cb.Right), float64(cb.Top)), info.MediaBox)
+	} else {
+		info.CropBox = info.MediaBox
+	}
+	d.infos[i] = &info
+	return info, nil
+}
+
+func normRect(x1, y1, x2, y2 float64) Rect {
+	return Rect{math.Min(x1, x2), math.Min(y1, y2), math.Max(x1, x2), math.Max(y1, y2)}
+}
+
+func intersect(a, b Rect) Rect {
+	r := Rect{math.Max(a.LLX, b.LLX), math.Max(a.LLY, b.LLY), math.Min(a.URX, b.URX), math.Min(a.URY, b.URY)}
+	if r.URX <= r.LLX || r.URY <= r.LLY {
+		return b
+	}
+	return r
+}
+
+// Render draws page i (0-based) at dpi, with annotations (signature appearances, stamps) and form
+// fields. The image is shared through the cache: do not modify it.
+func (d *Document) Render(ctx context.Context, i, dpi int) (*image.RGBA, error) {
+	if dpi < 1 {
+		return nil, fmt.Errorf("dpi %d must be positive", dpi)
+	}
+	key := cacheKey{doc: d.id, page: i, dpi: dpi}
+	if img := d.e.cache.get(key); img != nil {
+		return img, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if img := d.e.cache.get(key); img != nil { // rendered while we waited
+		return img, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	info, err := d.pageInfoLocked(i)
+	if err != nil {
+		return nil, err
+	}
+	pw, ph := math.Ceil(info.Width*float64(dpi)/72), math.Ceil(info.Height*float64(dpi)/72)
+	if pw*ph > float64(d.e.opts.MaxRenderPixels) {
+		return nil, fmt.Errorf("page %d at %d dpi is %.0f×%.0f pixels, the limit is %d: %w", i+1, dpi, pw, ph, d.e.opts.MaxRenderPixels, ErrTooLarge)
+	}
+	res, err := d.inst.RenderPageInDPI(&requests.RenderPageInDPI{
+		Page:        d.page(i),
+		DPI:         dpi,
+		RenderFlags: enums.FPDF_RENDER_FLAG_ANNOT,
+		RenderForm:  true,
+		Document:    &d.doc,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to render page %d: %w", i+1, err)
+	}
+	src := res.Result.RenderedImage
+	img := image.NewRGBA(src.Bounds())
+	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
+	if res.CleanupFunc != nil {
+		res.CleanupFunc()
+	}
+	d.e.cache.put(key, img)
+	return img, nil
+}
+
+// Thumbnail renders page i to fit in maxPx×maxPx pixels.
+func (d *Document) Thumbnail(ctx context.Context, i, maxPx int) (*image.RGBA, error) {
+	info, err := d.PageInfo(i)
+	if err != nil {
+		return nil, err
+	}
+	return d.Render(ctx, i, ThumbnailDPI(info, maxPx))
+}
+
+// ThumbnailDPI is the largest DPI at which the page fits in maxPx×maxPx (at least 1).
+func ThumbnailDPI(info PageInfo, maxPx int) int {
+	long := math.Max(info.Width, info.Height)
+	if long <= 0 {
+		return 1
+	}
+	return max(1, int(math.Floor(float64(maxPx)*72/long)))
+}
+
+// Close releases the PDFium instance and the document's cached images.
+func (d *Document) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	d.e.cache.dropDoc(d.id)
+	_, err := d.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: d.doc})
+	if cerr := d.inst.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("failed to close %s: %w", d.name, err)
+	}
+	return nil
+}
