@@ -3,11 +3,11 @@ package render
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"sync"
 	"image"
 	_ "image/jpeg" // DecodeConfig for JPEG
 	_ "image/png"  // DecodeConfig for PNG
+	"io"
+	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
