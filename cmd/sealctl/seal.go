@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // photos to clean
-	"image/png"
 	"io"
 	"os"
 	"path/filepath"
@@ -65,7 +64,7 @@ func runSeal(args []string, stdout, stderr io.Writer) int {
 	for _, w := range warns {
 		fmt.Fprintln(stderr, "sealctl seal: warning:", w.Message)
 	}
-	if err := writeSealPNG(*out, img); err != nil {
+	if err := writeSealPNG(*out, img, *dpi); err != nil {
 		fmt.Fprintln(stderr, "sealctl seal:", err)
 		return 1
 	}
@@ -121,7 +120,7 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sealctl seal clean:", err)
 		return 2
 	}
-	if err := writeSealPNG(*out, img); err != nil {
+	if err := writeSealPNG(*out, img, 0); err != nil {
 		fmt.Fprintln(stderr, "sealctl seal clean:", err)
 		return 1
 	}
@@ -130,15 +129,15 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// writeSealPNG writes img to a temporary file beside path, fsyncs it and renames it into place.
-func writeSealPNG(path string, img image.Image) error {
+// writeSealPNG writes img (with its dpi recorded when dpi > 0) to a temporary file beside path,
+// fsyncs it and renames it into place.
+func writeSealPNG(path string, img image.Image, dpi float64) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".sealctl-*.png")
 	if err != nil {
 		return fmt.Errorf("failed to create output: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(tmp, img); err != nil {
+	if err := seal.EncodePNG(tmp, img, dpi); err != nil {
 		tmp.Close()
 		return fmt.Errorf("failed to encode PNG: %w", err)
 	}

@@ -119,7 +119,20 @@ func (fc *face) width(g *glyph, h, xs float64) float64 { return g.advance * h / 
 
 // fontSet is the faces a seal is drawn with.
 type fontSet struct {
-	song, fangsong, latin *face
+	song, fangsong, hei, latin *face
+}
+
+// pick returns the CJK face for f, or def when f is FontDefault.
+func (fs *fontSet) pick(f Font, def *face) *face {
+	switch f {
+	case FontSong:
+		return fs.song
+	case FontFangSong:
+		return fs.fangsong
+	case FontHei:
+		return fs.hei
+	}
+	return def
 }
 
 var (
@@ -142,6 +155,9 @@ func parseFonts() (*fontSet, error) {
 		return nil, err
 	}
 	if fs.fangsong, err = newFace("fangsong", fangsongData(), true); err != nil {
+		return nil, err
+	}
+	if fs.hei, err = newFace("hei", heiData(), true); err != nil {
 		return nil, err
 	}
 	if fs.latin, err = newFace("latin", latinTTF, false); err != nil {

@@ -17,3 +17,6 @@ func songData() []byte { return assets.SerifBold }
 
 // fangsongData is the face of oval seals: FangSong, or the face assets has standing in for it.
 func fangsongData() []byte { return assets.FangSong }
+
+// heiData is the sans-serif (黑体) face a user may pick instead.
+func heiData() []byte { return assets.SansBold }

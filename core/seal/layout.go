@@ -335,6 +335,7 @@ func layoutEllipse(d *Drawing, n *normalized, fs *fontSet) error {
 		spanLo, spanHi = og.spanLo, og.spanHi
 		cjk = fs.fangsong
 	}
+	cjk = fs.pick(n.Font, cjk)
 	rad := math.Pi / 180
 	textEdge := border
 	d.Parts = append(d.Parts, Part{PartBorder, ring(Pt{cx, cy}, A, B, border)})
@@ -599,7 +600,7 @@ func layoutSquare(d *Drawing, n *normalized, fs *fontSet) error {
 	cols := best
 	rows := (len(rs) + cols - 1) / cols
 	cellW, cellH := inner/float64(cols), inner/float64(rows)
-	items, err := shapeText("name", rs, fs.song, fs.latin, cellH*0.92)
+	items, err := shapeText("name", rs, fs.pick(n.Font, fs.song), fs.latin, cellH*0.92)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,9 @@ func ocrLine(t *testing.T, bin string, d *Drawing, kind PartKind, textH, xs, pxH
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, append([]string{path, "stdout"}, args...)...).Output()
+	cmd := exec.Command(bin, append([]string{path, "stdout"}, args...)...)
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1") // the cases run in parallel
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("tesseract: %v", err)
 	}
@@ -97,18 +99,21 @@ func TestOCRTitles(t *testing.T) {
 		{Spec{Style: Invoice, Name: "北京云印科技发展有限公司", Code: "91310110666007217T"}, "发票专用章"},
 		{Spec{Style: Union, Name: "天府软件有限公司工会委员会", Title: "工会委员会"}, "工会委员会"},
 	} {
-		d, err := Layout(tc.spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := roundGeoms[d.Width].titleH
-		if d.Width != d.Height {
-			h = ovalGeoms[d.Width].titleH
-		}
-		got := ocrLine(t, bin, d, PartTitle, h, d.TitleXScale, 32, "-l", "chi_sim", "--psm", "7")
-		if got != tc.want {
-			t.Errorf("%s %v: tesseract read the title as %q, want %q", tc.spec.Style, d.Width, got, tc.want)
-		}
+		t.Run(tc.want+"-"+tc.spec.Style.String(), func(t *testing.T) {
+			t.Parallel()
+			d, err := Layout(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := roundGeoms[d.Width].titleH
+			if d.Width != d.Height {
+				h = ovalGeoms[d.Width].titleH
+			}
+			got := ocrLine(t, bin, d, PartTitle, h, d.TitleXScale, 32, "-l", "chi_sim", "--psm", "7")
+			if got != tc.want {
+				t.Errorf("%s %v: tesseract read the title as %q, want %q", tc.spec.Style, d.Width, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -350,7 +350,7 @@ func FuzzSpec(f *testing.F) {
 	f.Add(uint8(2), uint8(0), "A(B)c 1", "\u200b", "x", false)
 	f.Add(uint8(3), uint8(1), "\xff\xfe", "人力资源部", "110108123456789", false)
 	f.Fuzz(func(t *testing.T, style, size uint8, name, title, code string, noStar bool) {
-		s := Spec{Style: Style(style % 10), Name: name, Title: title, Code: code, NoStar: noStar}
+		s := Spec{Style: Style(style % 10), Name: name, Title: title, Code: code, NoStar: noStar, Font: Font(size / 32)}
 		if int(size%9) < len(Sizes) {
 			s.Size = Sizes[size%9]
 		}
@@ -365,4 +365,48 @@ func FuzzSpec(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+func TestEncodePNGRecordsDPI(t *testing.T) {
+	img, _, err := Render(Spec{Style: Official, Name: "某某有限公司"}, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := EncodePNG(&b, img, 300); err != nil {
+		t.Fatal(err)
+	}
+	back, err := png.Decode(bytes.NewReader(b.Bytes())) // the CRC and layout are right
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Bounds() != img.Bounds() {
+		t.Fatalf("decoded %v", back.Bounds())
+	}
+	i := bytes.Index(b.Bytes(), []byte("pHYs"))
+	if i < 0 || i > 40 {
+		t.Fatalf("pHYs chunk at %d", i)
+	}
+	p := b.Bytes()[i+4:]
+	if ppm := uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3]); ppm != 11811 || p[8] != 1 {
+		t.Errorf("pHYs %d px/m unit %d, want 11811 px/m (300 dpi)", ppm, p[8])
+	}
+}
+
+func TestFontChoice(t *testing.T) {
+	song, _, err := Render(Spec{Style: Official, Name: "北京云印科技有限公司"}, 150)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hei, _, err := Render(Spec{Style: Official, Name: "北京云印科技有限公司", Font: FontHei}, 150)
+	if err != nil {
+		t.Fatal(err)
+	}
+	explicit, _, _ := Render(Spec{Style: Official, Name: "北京云印科技有限公司", Font: FontSong}, 150)
+	if bytes.Equal(song.Pix, hei.Pix) || !bytes.Equal(song.Pix, explicit.Pix) {
+		t.Error("FontHei should change the glyphs and FontSong should be the round seal's default")
+	}
+	if _, err := Layout(Spec{Style: Official, Name: "某某", Font: Font(9)}); !fieldIs("font")(err) {
+		t.Errorf("unknown font: %v", err)
+	}
 }

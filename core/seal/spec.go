@@ -141,6 +141,18 @@ func ParseSize(s string) (Size, error) {
 	return Size{}, fmt.Errorf("unknown seal size %q (want one of %s): %w", s, strings.Join(names, ", "), ErrInvalidSpec)
 }
 
+// Font is the Chinese face a seal is drawn in. Digits and Latin letters always use the
+// Arial-compatible face.
+type Font uint8
+
+// The faces.
+const (
+	FontDefault  Font = iota // Song for round and square seals, FangSong for ovals (the rules)
+	FontSong                 // 宋体 (Noto Serif CJK SC Bold)
+	FontFangSong             // 仿宋 (or the face assets has standing in for it)
+	FontHei                  // 黑体 (Noto Sans CJK SC Bold)
+)
+
 // SealRed is the default ink colour.
 var SealRed = color.NRGBA{R: 0xE6, G: 0x00, B: 0x12, A: 0xFF}
 
@@ -158,6 +170,7 @@ type Spec struct {
 	Code   string
 	NoStar bool        // leave the centre empty (Foreign, Invoice and square seals never have one)
 	Color  color.NRGBA // zero: SealRed
+	Font   Font        // zero: the face the rules give the shape
 }
 
 // Input limits, checked before any layout work.
@@ -330,6 +343,9 @@ func (s Spec) normalize() (*normalized, []Warning, error) {
 			}
 		}
 		return nil, nil, &FieldError{"size", fmt.Sprintf("a %s seal cannot be %s (allowed: %s)", s.Style, n.Size, strings.Join(allowed, ", "))}
+	}
+	if n.Font > FontHei {
+		return nil, nil, &FieldError{"font", fmt.Sprintf("unknown font %d", n.Font)}
 	}
 	if n.Color == (color.NRGBA{}) {
 		n.Color = SealRed
