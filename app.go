@@ -55,8 +55,15 @@ func run(start time.Time, args []string) int {
 		fmt.Fprintln(os.Stderr, "sealdesk:", err)
 	}
 
+	d, err := openDesk(settings.DataDir())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sealdesk:", err)
+	}
+	defer d.Close()
 	w := a.NewWindow("")
-	shell := ui.NewShell(a, w, ui.Services{Settings: settings, Version: version})
+	shell := ui.NewShell(a, w, ui.Services{Settings: settings, Version: version, Local: d.Services()})
+	w.SetOnDropped(shell.OnDropped)
+	shell.OpenFiles(opts.files)
 	w.SetContent(shell.Content())
 	w.Resize(fyne.NewSize(1100, 720))
 	w.SetMaster()

@@ -5,7 +5,8 @@ package ui
 // service is not available; screens that need it say so instead of failing.
 type Services struct {
 	Settings SettingsStore
-	Version  string // shown in Settings › About
+	Version  string         // shown in Settings › About
+	Local    *LocalServices // the offline half: seals, personal key, trust (local.go)
 }
 
 // SettingsStore keeps the user's settings across starts.

@@ -51,6 +51,7 @@ type screenEntry struct {
 func registry() []screenEntry {
 	return []screenEntry{
 		{NavSettings, theme.IconNameSettings, newSettingsScreen},
+		{NavVerify, theme.IconNameConfirm, newVerifierScreen},
 	}
 }
 

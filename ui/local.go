@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"sealdesk/core/keystore"
+	"sealdesk/core/tsa"
+)
+
+// LocalServices are the desktop's offline half: this machine's seals and signatures, the personal
+// key, trust settings and the embedded backend's CA and TSA. main.go builds them from
+// store/desktop and core/server; tests from in-memory fakes. A nil field means "not available".
+type LocalServices struct {
+	// Prefs keeps small settings of this machine (trust roots, system roots on/off).
+	Prefs LocalPrefs
+	// PlatformRoots are the embedded (or configured) server's roots: always trusted.
+	PlatformRoots []*x509.Certificate
+	// Library is 我的印章: designed and uploaded seals, drawn and uploaded signatures.
+	Library SealLibrary
+	// Keys holds the personal key, encrypted under the signing PIN.
+	Keys *keystore.Keystore
+	// CA certifies the personal key and stamps signatures with the time.
+	CA CertAuthority
+	// Recent remembers opened documents.
+	Recent RecentList
+}
+
+// LocalPrefs is a small key/value store of this machine's settings.
+type LocalPrefs interface {
+	Setting(key string) (value string, ok bool, err error)
+	SetSetting(key, value string) error
+}
+
+// Library item kinds (the same words store/desktop uses).
+const (
+	ItemDesignedSeal  = "designed-seal"
+	ItemUploadedSeal  = "uploaded-seal"
+	ItemSignatureDraw = "signature-draw"
+	ItemSignatureScan = "signature-scan"
+)
+
+// LibraryItem is one of my seals or signatures.
+type LibraryItem struct {
+	ID, Kind, Name    string
+	Created           time.Time
+	WidthMM, HeightMM float64
+	PNG               []byte
+	Spec, Strokes     []byte // JSON (designed seals, drawn signatures)
+	Original          []byte // the uploaded photo
+}
+
+// IsSeal reports whether the item is a seal (rather than a personal signature).
+func (it LibraryItem) IsSeal() bool {
+	return it.Kind == ItemDesignedSeal || it.Kind == ItemUploadedSeal
+}
+
+// SealLibrary stores my seals and signatures.
+type SealLibrary interface {
+	Items() ([]LibraryItem, error)
+	Save(LibraryItem) (LibraryItem, error)
+	Delete(id string) error
+}
+
+// RecentList remembers opened documents.
+type RecentList interface {
+	AddRecent(path, kind string) error
+}
+
+// CertAuthority is the backend's CA and TSA as the desktop uses them.
+type CertAuthority interface {
+	// Certify sends a PEM CSR for the person's name and ID number and returns the issued
+	// certificate first, then its issuers.
+	Certify(ctx context.Context, csrPEM []byte, name, idNumber string) ([]*x509.Certificate, error)
+	// Timestamper is the TSA client, or nil when the backend cannot be reached.
+	Timestamper() tsa.Timestamper
+}
+
+// FileOpener is a screen that takes files handed to the application (dropped, "open with",
+// `sealdesk FILE…`).
+type FileOpener interface {
+	OpenFiles(paths []string)
+}
+
+// OpenFiles routes files handed to the application: with the verifier showing, or when any
+// of them is a signed PDF, they go to 文件验签; otherwise to the document view when it exists.
+func (s *Shell) OpenFiles(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	target := NavDocuments
+	if s.current == NavVerify {
+		target = NavVerify
+	} else {
+		for _, p := range paths {
+			if looksSigned(p) {
+				target = NavVerify
+				break
+			}
+		}
+	}
+	o, ok := s.screens[target].(FileOpener)
+	if !ok {
+		if o, ok = s.screens[NavVerify].(FileOpener); !ok {
+			return
+		}
+		target = NavVerify
+	}
+	s.Show(target)
+	o.OpenFiles(paths)
+}
+
+// OnDropped is the window's drop handler: main.go installs it with Window.SetOnDropped.
+func (s *Shell) OnDropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u != nil && u.Scheme() == "file" {
+			paths = append(paths, u.Path())
+		}
+	}
+	s.OpenFiles(paths)
+}
+
+// looksSigned is a cheap routing guess (not a verdict): a PDF whose bytes mention /ByteRange.
+func looksSigned(path string) bool {
+	if !strings.EqualFold(filepath.Ext(path), ".pdf") {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	needle := []byte("/ByteRange")
+	buf := make([]byte, 1<<20)
+	var tail []byte
+	for {
+		n, err := f.Read(buf)
+		chunk := append(tail, buf[:n]...)
+		if bytes.Contains(chunk, needle) {
+			return true
+		}
+		if len(chunk) >= len(needle) {
+			tail = append([]byte(nil), chunk[len(chunk)-len(needle)+1:]...)
+		}
+		if err == io.EOF || err != nil {
+			return false
+		}
+	}
+}

@@ -1,0 +1,118 @@
+package ui
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"sealdesk/core/keystore"
+	"sealdesk/core/pdf"
+	"sealdesk/core/seal"
+	"sealdesk/core/sign"
+	"sealdesk/core/verify"
+)
+
+// errMessage turns an error from core into one sentence for the user, in the current language.
+// Core errors stay lowercase English for logs; this is where people get words they understand.
+func errMessage(err error) string {
+	var wrong *keystore.WrongPINError
+	var locked *keystore.LockedError
+	var weak *keystore.PINError
+	var tooLong *seal.TooLongError
+	var glyphs *seal.MissingGlyphsError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &wrong):
+		if wrong.Remaining == 0 {
+			return tr("err.pin.nowlocked")
+		}
+		return tr("err.pin.wrong", map[string]any{"Left": wrong.Remaining})
+	case errors.As(err, &locked):
+		return tr("err.pin.locked", map[string]any{"Until": locked.Until.Local().Format(time.DateTime)})
+	case errors.As(err, &weak):
+		return tr("err.pin.rule." + weak.Reason)
+	case errors.Is(err, keystore.ErrNotFound):
+		return tr("err.key.none")
+	case errors.Is(err, keystore.ErrCorrupt):
+		return tr("err.key.corrupt")
+	case errors.As(err, &tooLong):
+		return tr("err.seal.toolong", map[string]any{"Field": fieldName(tooLong.Field), "Size": tooLong.Size.String(), "Max": tooLong.Max, "Len": tooLong.Len})
+	case errors.As(err, &glyphs):
+		return tr("err.seal.glyphs", map[string]any{"Field": fieldName(glyphs.Field), "Runes": string(glyphs.Runes)})
+	case errors.Is(err, seal.ErrNoInk):
+		return tr("err.seal.noink")
+	case errors.Is(err, pdf.ErrEncrypted):
+		return tr("err.pdf.encrypted")
+	case errors.Is(err, pdf.ErrNotPDF):
+		return tr("err.pdf.notpdf")
+	case errors.Is(err, verify.ErrTooLarge), errors.Is(err, pdf.ErrLimit):
+		return tr("err.pdf.toolarge")
+	case errors.Is(err, pdf.ErrMalformed), errors.Is(err, verify.ErrUnreadable):
+		return tr("err.pdf.corrupt")
+	case errors.Is(err, sign.ErrCertifiedNoChanges):
+		return tr("err.sign.certified")
+	case errors.Is(err, sign.ErrCertifiedNewField):
+		return tr("err.sign.certifiednewfield")
+	case errors.Is(err, sign.ErrFieldNotEmpty):
+		return tr("err.sign.fieldfull")
+	case errors.Is(err, sign.ErrFieldExists):
+		return tr("err.sign.fieldexists")
+	case errors.Is(err, pdf.ErrUnsafeAppend):
+		return tr("err.pdf.corrupt")
+	case errors.Is(err, fs.ErrNotExist):
+		return tr("err.file.missing")
+	case errors.Is(err, fs.ErrPermission):
+		return tr("err.file.permission")
+	case errors.Is(err, errFileTooBig):
+		return tr("err.file.toobig")
+	case errors.Is(err, errNotADocument):
+		return tr("err.file.notpdf")
+	}
+	return tr("err.other", map[string]any{"Detail": firstLine(err.Error())})
+}
+
+// fileErrMessage is errMessage for an error about the file at path: a file that starts like a
+// PDF but cannot be read is called damaged rather than "not a PDF".
+func fileErrMessage(path string, err error) string {
+	if errors.Is(err, pdf.ErrNotPDF) && hasPDFHeader(path) {
+		return tr("err.pdf.corrupt")
+	}
+	return errMessage(err)
+}
+
+func hasPDFHeader(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 1024)
+	n, _ := io.ReadFull(f, head)
+	return bytes.Contains(head[:n], []byte("%PDF-"))
+}
+
+// Errors of the ui's own checks.
+var (
+	errFileTooBig   = errors.New("file is above the 10 MB limit for documents")
+	errNotADocument = errors.New("file is not a pdf")
+)
+
+func fieldName(f string) string {
+	switch f {
+	case "name", "title", "code":
+		return tr("seals.field." + f)
+	}
+	return f
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,650 @@
+package ui
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/core/verify"
+)
+
+// Settings keys of the trust store (LocalPrefs).
+const (
+	prefTrustRoots  = "trust.roots"  // PEM of the roots the user imported
+	prefTrustSystem = "trust.system" // "1": also trust the operating system's roots
+)
+
+// verifierScreen is 文件验签: drop or choose signed PDFs, one card per signature.
+type verifierScreen struct {
+	shell *Shell
+	local *LocalServices
+
+	chooseBtn  *widget.Button
+	nextBtn    *widget.Button
+	exportPDF  *widget.Button
+	exportJSON *widget.Button
+	trustBtn   *widget.Button
+	hint       *widget.Label
+	progress   *widget.ProgressBar
+	status     *widget.Label
+	results    *fyne.Container
+	root       fyne.CanvasObject
+
+	mu    sync.Mutex
+	gen   int            // bumped by every new run; stale results are dropped
+	files []verifiedFile // shown now (UI goroutine only)
+	cards []*sigCard     // every card shown (UI goroutine only)
+	wg    sync.WaitGroup // running verifications (tests wait on it)
+}
+
+// verifiedFile is one verified file: its report or the reason it could not be examined.
+type verifiedFile struct {
+	Path   string
+	Report *verify.Report
+	Err    error
+}
+
+// sigCard is the card of one signature.
+type sigCard struct {
+	sig      verify.Signature
+	path     string
+	report   *verify.Report
+	card     *widget.Card
+	result   *widget.Label
+	signer   *widget.Label
+	signerID *widget.Label
+	time     *widget.Label
+	tsUsed   *widget.Label
+	alg      *widget.Label
+	state    *widget.Label
+	changes  *widget.Label
+	viewBtn  *widget.Button
+	showBtn  *widget.Button
+}
+
+func newVerifierScreen(s *Shell) Screen {
+	v := &verifierScreen{shell: s, local: s.Services.Local}
+	v.chooseBtn = widget.NewButtonWithIcon(tr("verify.choose"), theme.FolderOpenIcon(), v.onChooseTapped)
+	v.chooseBtn.Importance = widget.HighImportance
+	v.nextBtn = widget.NewButtonWithIcon(tr("verify.next"), theme.NavigateNextIcon(), v.onNextTapped)
+	v.exportPDF = widget.NewButtonWithIcon(tr("verify.export.pdf"), theme.DocumentSaveIcon(), func() { v.onExportTapped("pdf") })
+	v.exportJSON = widget.NewButtonWithIcon(tr("verify.export.json"), theme.DocumentSaveIcon(), func() { v.onExportTapped("json") })
+	v.trustBtn = widget.NewButtonWithIcon(tr("verify.trust"), theme.SettingsIcon(), v.onTrustTapped)
+	v.hint = widget.NewLabel(tr("verify.hint"))
+	v.hint.Wrapping = fyne.TextWrapWord
+	v.progress = widget.NewProgressBar()
+	v.progress.Hide()
+	v.status = widget.NewLabel("")
+	v.status.Wrapping = fyne.TextWrapWord
+	v.results = container.NewVBox()
+	v.setExportable(false)
+
+	title := widget.NewLabelWithStyle(tr("nav.verify"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	bar := container.NewHBox(v.chooseBtn, v.nextBtn, layout.NewSpacer(), v.exportPDF, v.exportJSON, v.trustBtn)
+	top := container.NewVBox(title, bar, v.hint, v.progress, v.status)
+	v.root = container.NewBorder(top, nil, nil, nil, container.NewVScroll(v.results))
+	return v
+}
+
+func (v *verifierScreen) Content() fyne.CanvasObject { return v.root }
+
+// OpenFiles verifies paths (dropped on the window or handed over by the OS).
+func (v *verifierScreen) OpenFiles(paths []string) { v.verifyFiles(paths) }
+
+func (v *verifierScreen) setExportable(ok bool) {
+	for _, b := range []*widget.Button{v.exportPDF, v.exportJSON} {
+		if ok {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+func (v *verifierScreen) onChooseTapped() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		rc.Close()
+		v.verifyFiles([]string{rc.URI().Path()})
+	}, v.shell.Window)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
+	d.Show()
+}
+
+// onNextTapped is 验签下一份文件: clear the results and choose the next file.
+func (v *verifierScreen) onNextTapped() {
+	v.clear()
+	v.onChooseTapped()
+}
+
+func (v *verifierScreen) clear() {
+	v.mu.Lock()
+	v.gen++
+	v.mu.Unlock()
+	v.files, v.cards = nil, nil
+	v.results.Objects = nil
+	v.results.Refresh()
+	v.status.SetText("")
+	v.progress.Hide()
+	v.hint.Show()
+	v.setExportable(false)
+}
+
+// trustStore builds the trust anchors from the platform roots and the user's settings.
+func (v *verifierScreen) trustStore() *verify.TrustStore {
+	var roots []*x509.Certificate
+	if v.local != nil {
+		roots = append(roots, v.local.PlatformRoots...)
+	}
+	ts := verify.NewTrustStore(roots...)
+	if v.local == nil || v.local.Prefs == nil {
+		return ts
+	}
+	if pemData, ok, _ := v.local.Prefs.Setting(prefTrustRoots); ok && pemData != "" {
+		ts.AddPEM([]byte(pemData))
+	}
+	if sys, _, _ := v.local.Prefs.Setting(prefTrustSystem); sys == "1" {
+		ts.UseSystemRoots()
+	}
+	return ts
+}
+
+// verifyFiles verifies paths one after the other in the background, adding each file's cards as
+// it finishes. The UI goroutine only ever builds widgets.
+func (v *verifierScreen) verifyFiles(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	v.clear()
+	v.mu.Lock()
+	gen := v.gen
+	v.mu.Unlock()
+	opts := &verify.Options{Trust: v.trustStore()}
+	v.hint.Hide()
+	v.progress.Max = float64(len(paths))
+	v.progress.SetValue(0)
+	v.progress.Show()
+	v.status.SetText(tr("verify.running", map[string]any{"Name": filepath.Base(paths[0])}))
+	v.chooseBtn.Disable()
+	v.nextBtn.Disable()
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		for i, p := range paths {
+			rep, err := verify.File(p, opts)
+			if err == nil && v.local != nil && v.local.Recent != nil {
+				v.local.Recent.AddRecent(p, "verify")
+			}
+			f := verifiedFile{Path: p, Report: rep, Err: err}
+			i := i
+			fyne.DoAndWait(func() {
+				if v.stale(gen) {
+					return
+				}
+				v.addFile(f)
+				v.progress.SetValue(float64(i + 1))
+				if i+1 < len(paths) {
+					v.status.SetText(tr("verify.running", map[string]any{"Name": filepath.Base(paths[i+1])}))
+				}
+			})
+		}
+		fyne.DoAndWait(func() {
+			v.chooseBtn.Enable()
+			v.nextBtn.Enable()
+			if v.stale(gen) {
+				return
+			}
+			v.progress.Hide()
+			v.status.SetText(tr("verify.done", map[string]any{"Count": len(paths)}))
+			v.setExportable(len(v.reports()) > 0)
+		})
+	}()
+}
+
+func (v *verifierScreen) stale(gen int) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return gen != v.gen
+}
+
+func (v *verifierScreen) reports() []*verify.Report {
+	var out []*verify.Report
+	for _, f := range v.files {
+		if f.Report != nil {
+			out = append(out, f.Report)
+		}
+	}
+	return out
+}
+
+// verdictText is the sentence of a verdict or status.
+func verdictText(status string) string {
+	switch status {
+	case verify.StatusValid, verify.StatusUntrusted, verify.StatusModified, verify.StatusInvalid, verify.StatusUnsigned:
+		return tr("verify.status." + status)
+	}
+	return status
+}
+
+func verdictImportance(status string) widget.Importance {
+	switch status {
+	case verify.StatusValid:
+		return widget.SuccessImportance
+	case verify.StatusUntrusted, verify.StatusUnsigned:
+		return widget.WarningImportance
+	}
+	return widget.DangerImportance
+}
+
+// addFile shows one file's result: a header and a card per signature.
+func (v *verifierScreen) addFile(f verifiedFile) {
+	v.files = append(v.files, f)
+	name := widget.NewLabelWithStyle(filepath.Base(f.Path), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	objs := []fyne.CanvasObject{widget.NewSeparator(), name}
+	if f.Err != nil {
+		msg := widget.NewLabel(tr("verify.cannot", map[string]any{"Reason": fileErrMessage(f.Path, f.Err)}))
+		msg.Importance = widget.DangerImportance
+		msg.Wrapping = fyne.TextWrapWord
+		objs = append(objs, msg)
+	} else {
+		verdict := widget.NewLabel(tr("verify.verdict", map[string]any{"Verdict": verdictText(f.Report.Verdict)}))
+		verdict.Importance = verdictImportance(f.Report.Verdict)
+		verdict.TextStyle.Bold = true
+		sum := widget.NewLabel("SHA-256 " + f.Report.SHA256)
+		sum.Truncation = fyne.TextTruncateEllipsis
+		objs = append(objs, verdict, sum)
+		if len(f.Report.Signatures) == 0 {
+			objs = append(objs, widget.NewLabel(tr("verify.nosignatures")))
+		}
+		for _, s := range f.Report.Signatures {
+			c := v.newCard(f.Path, f.Report, s)
+			v.cards = append(v.cards, c)
+			objs = append(objs, c.card)
+		}
+	}
+	v.results.Add(container.NewVBox(objs...))
+}
+
+func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signature) *sigCard {
+	c := &sigCard{sig: s, path: path, report: rep}
+	lbl := func(text string) *widget.Label {
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+	c.result = lbl(verdictText(s.Status))
+	c.result.Importance = verdictImportance(s.Status)
+	c.result.TextStyle.Bold = true
+	signer := s.Signer.Name
+	if s.Signer.Organization != "" {
+		signer += "（" + s.Signer.Organization + "）"
+	}
+	if signer == "" {
+		signer = tr("verify.unknown")
+	}
+	c.signer = lbl(signer)
+	c.signerID = lbl(orDash(s.Signer.ID))
+	when := orDash(s.SigningTime)
+	if t, err := time.Parse(time.RFC3339, s.SigningTime); err == nil {
+		when = t.Local().Format("2006-01-02 15:04:05 MST")
+	}
+	if s.SigningTime != "" {
+		when += "（" + tr("verify.source."+sourceKey(s.TimeSource)) + "）"
+	}
+	c.time = lbl(when)
+	ts := tr("common.no")
+	if s.Timestamp.Present {
+		if s.Timestamp.Valid {
+			ts = tr("verify.ts.valid", map[string]any{"Authority": orDash(s.Timestamp.Authority)})
+		} else {
+			ts = tr("verify.ts.invalid")
+		}
+	}
+	c.tsUsed = lbl(ts)
+	c.alg = lbl(orDash(s.Algorithm))
+	state := tr("verify.integrity." + integrityKey(s.Integrity))
+	if s.Revocation != "" {
+		state += "；" + tr("verify.revocation."+revocationKey(s.Revocation))
+	}
+	c.state = lbl(state)
+	changes := tr("verify.changes." + changesKey(s.ChangesAfter))
+	if len(s.Changes) > 0 {
+		changes += "\n· " + strings.Join(s.Changes, "\n· ")
+	}
+	c.changes = lbl(changes)
+	c.viewBtn = widget.NewButtonWithIcon(tr("verify.viewsigned"), theme.VisibilityIcon(), func() { v.onViewSignedTapped(c) })
+	if s.SignedRange <= 0 {
+		c.viewBtn.Disable()
+	}
+	items := []fyne.CanvasObject{
+		formKey("verify.f.result"), c.result,
+		formKey("verify.f.signer"), c.signer,
+		formKey("verify.f.signerid"), c.signerID,
+		formKey("verify.f.issuer"), lbl(orDash(s.Signer.Issuer)),
+		formKey("verify.f.time"), c.time,
+		formKey("verify.f.tsused"), c.tsUsed,
+		formKey("verify.f.alg"), c.alg,
+		formKey("verify.f.state"), c.state,
+		formKey("verify.f.changes"), c.changes,
+	}
+	if s.Page > 0 {
+		items = append(items, formKey("verify.f.where"), lbl(tr("verify.where", map[string]any{"Page": s.Page, "Field": s.Field})))
+	}
+	buttons := container.NewHBox(c.viewBtn)
+	if o, ok := v.shell.screens[NavDocuments].(SignatureShower); ok && s.Page > 0 && len(s.Rect) == 4 {
+		c.showBtn = widget.NewButtonWithIcon(tr("verify.showonpage"), theme.SearchIcon(), func() {
+			v.shell.Show(NavDocuments)
+			o.ShowSignature(c.path, s.Page, [4]float64{s.Rect[0], s.Rect[1], s.Rect[2], s.Rect[3]})
+		})
+		buttons.Add(c.showBtn)
+	}
+	bar := canvas.NewRectangle(statusColor(s.Status))
+	bar.SetMinSize(fyne.NewSize(4, 4))
+	body := container.NewBorder(nil, buttons, nil, nil, container.New(layout.NewFormLayout(), items...))
+	c.card = widget.NewCard(tr("verify.card.title", map[string]any{"Index": s.Index, "Kind": tr("verify.kind." + kindKey(s.Kind))}), "",
+		container.NewBorder(nil, nil, bar, nil, body))
+	return c
+}
+
+// SignatureShower is a document view that can show a signature's box on its page (rect in PDF
+// default user space, as in the verification report).
+type SignatureShower interface {
+	ShowSignature(path string, page int, rect [4]float64)
+}
+
+func formKey(key string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(tr(key), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	return l
+}
+
+func statusColor(status string) color.Color {
+	switch status {
+	case verify.StatusValid:
+		return theme.Color(theme.ColorNameSuccess)
+	case verify.StatusUntrusted, verify.StatusUnsigned:
+		return theme.Color(theme.ColorNameWarning)
+	}
+	return theme.Color(theme.ColorNameError)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func known(v string, allowed ...string) string {
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	return "unknown"
+}
+
+func sourceKey(v string) string { return known(v, "timestamp", "signer") }
+func integrityKey(v string) string {
+	return known(v, "valid", "invalid")
+}
+func revocationKey(v string) string {
+	return known(v, verify.RevocationGood, verify.RevocationRevoked)
+}
+func changesKey(v string) string { return known(v, "none", "allowed", "disallowed") }
+func kindKey(v string) string {
+	return known(v, verify.KindApproval, verify.KindCertification, verify.KindDocTimestamp)
+}
+
+// onViewSignedTapped is 查看签名时版本: the bytes the signature covers, opened in the document
+// view when there is one, else saved where the user says.
+func (v *verifierScreen) onViewSignedTapped(c *sigCard) {
+	base := strings.TrimSuffix(filepath.Base(c.path), filepath.Ext(c.path))
+	name := fmt.Sprintf("%s-签名%d时版本.pdf", base, c.sig.Index)
+	if o, ok := v.shell.screens[NavDocuments].(FileOpener); ok {
+		dir, err := os.MkdirTemp("", "sealdesk-revision-")
+		if err == nil {
+			out := filepath.Join(dir, name)
+			if err = verify.ExtractRevision(c.path, c.report, c.sig.Index, out); err == nil {
+				v.shell.Show(NavDocuments)
+				o.OpenFiles([]string{out})
+				return
+			}
+		}
+		dialog.ShowError(fmt.Errorf("%s", errMessage(err)), v.shell.Window)
+		return
+	}
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil || wc == nil {
+			return
+		}
+		out := wc.URI().Path()
+		wc.Close()
+		if err := verify.ExtractRevision(c.path, c.report, c.sig.Index, out); err != nil {
+			os.Remove(out)
+			dialog.ShowError(fmt.Errorf("%s", errMessage(err)), v.shell.Window)
+			return
+		}
+		v.status.SetText(tr("verify.saved", map[string]any{"Path": out}))
+	}, v.shell.Window)
+	d.SetFileName(name)
+	d.Show()
+}
+
+// onExportTapped saves the report of every verified file as PDF (one file per report, the first
+// where the user says, others beside it) or JSON (one array).
+func (v *verifierScreen) onExportTapped(format string) {
+	reps := v.reports()
+	if len(reps) == 0 {
+		return
+	}
+	base := strings.TrimSuffix(filepath.Base(reps[0].File), filepath.Ext(reps[0].File))
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil || wc == nil {
+			return
+		}
+		out := wc.URI().Path()
+		wc.Close()
+		if err := v.exportTo(format, out, reps); err != nil {
+			dialog.ShowError(fmt.Errorf("%s", errMessage(err)), v.shell.Window)
+			return
+		}
+		v.status.SetText(tr("verify.saved", map[string]any{"Path": out}))
+	}, v.shell.Window)
+	d.SetFileName(base + "-验签报告." + format)
+	d.Show()
+}
+
+// exportTo writes the reports to out: JSON as one array; PDF as out for the first report and
+// out-2.pdf, out-3.pdf… for the others.
+func (v *verifierScreen) exportTo(format, out string, reps []*verify.Report) error {
+	lang := "zh"
+	if v.shell.Services.Settings != nil && v.shell.Services.Settings.Language() == LangEnglish {
+		lang = "en"
+	}
+	if format == "json" {
+		var b strings.Builder
+		if err := verify.WriteJSONList(&b, reps); err != nil {
+			return err
+		}
+		return writeFileAtomic(out, []byte(b.String()))
+	}
+	for i, r := range reps {
+		p := out
+		if i > 0 {
+			p = strings.TrimSuffix(out, filepath.Ext(out)) + fmt.Sprintf("-%d.pdf", i+1)
+		}
+		if err := verify.WriteReportPDF(p, r, lang); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onTrustTapped shows the trust settings: imported roots, import another, system roots on/off.
+func (v *verifierScreen) onTrustTapped() {
+	if v.local == nil || v.local.Prefs == nil {
+		dialog.ShowInformation(tr("verify.trust"), tr("verify.trust.unavailable"), v.shell.Window)
+		return
+	}
+	list := container.NewVBox()
+	refresh := func() {
+		list.Objects = nil
+		for _, c := range v.local.PlatformRoots {
+			list.Add(widget.NewLabel(tr("verify.trust.platform", map[string]any{"Name": c.Subject.CommonName})))
+		}
+		for _, c := range importedRoots(v.local.Prefs) {
+			list.Add(widget.NewLabel(tr("verify.trust.imported", map[string]any{"Name": certName(c)})))
+		}
+		list.Refresh()
+	}
+	refresh()
+	sys := widget.NewCheck(tr("verify.trust.system"), func(on bool) {
+		val := ""
+		if on {
+			val = "1"
+		}
+		v.local.Prefs.SetSetting(prefTrustSystem, val)
+	})
+	cur, _, _ := v.local.Prefs.Setting(prefTrustSystem)
+	sys.SetChecked(cur == "1")
+	warn := widget.NewLabel(tr("verify.trust.system.warning"))
+	warn.Wrapping = fyne.TextWrapWord
+	msg := widget.NewLabel("")
+	msg.Wrapping = fyne.TextWrapWord
+	imp := widget.NewButtonWithIcon(tr("verify.trust.import"), theme.ContentAddIcon(), func() {
+		d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+			if err != nil || rc == nil {
+				return
+			}
+			rc.Close()
+			n, err := importRoot(v.local.Prefs, rc.URI().Path())
+			if err != nil {
+				msg.SetText(tr("verify.trust.importfailed"))
+				return
+			}
+			msg.SetText(tr("verify.trust.added", map[string]any{"Count": n}))
+			refresh()
+		}, v.shell.Window)
+		d.SetFilter(storage.NewExtensionFileFilter([]string{".pem", ".crt", ".cer", ".der"}))
+		d.Show()
+	})
+	content := container.NewVBox(list, imp, msg, widget.NewSeparator(), sys, warn)
+	dlg := dialog.NewCustom(tr("verify.trust"), tr("common.close"), container.NewVScroll(content), v.shell.Window)
+	dlg.SetOnClosed(func() {
+		if len(v.files) > 0 {
+			var paths []string
+			for _, f := range v.files {
+				paths = append(paths, f.Path)
+			}
+			v.verifyFiles(paths)
+		}
+	})
+	dlg.Resize(fyne.NewSize(520, 420))
+	dlg.Show()
+}
+
+func certName(c *x509.Certificate) string {
+	if c.Subject.CommonName != "" {
+		return c.Subject.CommonName
+	}
+	return c.Subject.String()
+}
+
+// importedRoots returns the roots the user imported.
+func importedRoots(p LocalPrefs) []*x509.Certificate {
+	data, ok, _ := p.Setting(prefTrustRoots)
+	if !ok {
+		return nil
+	}
+	var out []*x509.Certificate
+	rest := []byte(data)
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return out
+		}
+		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
+			out = append(out, c)
+		}
+	}
+}
+
+// importRoot adds the certificates of a PEM or DER file to the imported roots (CA certificates
+// only) and returns how many were new.
+func importRoot(p LocalPrefs, path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if len(data) > 1<<20 {
+		return 0, errFileTooBig
+	}
+	ts := verify.NewTrustStore()
+	if _, err := ts.AddPEM(data); err != nil {
+		return 0, err
+	}
+	have := importedRoots(p)
+	var b strings.Builder
+	for _, c := range have {
+		b.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+	}
+	n := 0
+next:
+	for _, c := range ts.Roots() {
+		if !c.IsCA {
+			continue
+		}
+		for _, h := range have {
+			if h.Equal(c) {
+				continue next
+			}
+		}
+		b.Write(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("no new ca certificate in %s", filepath.Base(path))
+	}
+	return n, p.SetSetting(prefTrustRoots, b.String())
+}
+
+// writeFileAtomic writes data to a temp file beside path, fsyncs and renames it.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("failed to create output: %w", err)
+	}
+	name := tmp.Name()
+	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("failed to write %s: %w", path, err)
+	}
+	return nil
+}

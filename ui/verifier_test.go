@@ -1,0 +1,241 @@
+package ui
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/core/pki"
+	"sealdesk/core/pki/pkitest"
+	"sealdesk/core/sign"
+)
+
+// memPrefs is an in-memory LocalPrefs.
+type memPrefs struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (p *memPrefs) Setting(k string) (string, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.m[k]
+	return v, ok, nil
+}
+func (p *memPrefs) SetSetting(k, v string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]string{}
+	}
+	p.m[k] = v
+	return nil
+}
+
+// newLocalShell is newTestShell with the offline services.
+func newLocalShell(t *testing.T, local *LocalServices) (*Shell, fyne.Window) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(NewTheme())
+	if err := SetLanguage(LangChinese); err != nil {
+		t.Fatal(err)
+	}
+	st := &memSettings{lang: LangChinese, dir: filepath.Join(t.TempDir(), "data")}
+	w := test.NewTempWindow(t, nil)
+	s := NewShell(a, w, Services{Settings: st, Version: "test", Local: local})
+	w.SetContent(s.Content())
+	w.Resize(fyne.NewSize(1100, 760))
+	return s, w
+}
+
+// signedTestPDF signs a fresh two-page PDF with a leaf of p into a visible field on page 1.
+func signedTestPDF(t *testing.T, p *pkitest.PKI, name string) string {
+	t.Helper()
+	in := writeTestPDF(t, "unsigned.pdf", a4Pages(2))
+	cert, key := p.Leaf(t, "李四", pki.ECDSAP256)
+	out := filepath.Join(t.TempDir(), name)
+	_, err := sign.SignFile(in, out, &sign.Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1,
+		Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}, Now: p.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func uris(paths ...string) []fyne.URI {
+	var out []fyne.URI
+	for _, p := range paths {
+		out = append(out, storage.NewFileURI(p))
+	}
+	return out
+}
+
+func TestVerifierDropShowsCards(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
+	signed := signedTestPDF(t, p, "合同-已签.pdf")
+	unsigned := writeTestPDF(t, "plain.pdf", a4Pages(1))
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "broken.pdf")
+	whole, _ := os.ReadFile(unsigned)
+	os.WriteFile(corrupt, whole[:len(whole)*6/10], 0o600)
+	jpeg := filepath.Join(dir, "photo.jpg")
+	os.WriteFile(jpeg, []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), 0o600)
+
+	local := &LocalServices{Prefs: &memPrefs{}, PlatformRoots: []*x509.Certificate{p.Root}}
+	s, _ := newLocalShell(t, local)
+	s.Show(NavSettings)
+	s.OnDropped(fyne.NewPos(10, 10), uris(signed, unsigned, corrupt, jpeg))
+	if s.Current() != NavVerify {
+		t.Fatalf("a signed PDF dropped on Settings opened %v, want the verifier", s.Current())
+	}
+	v := s.Screen(NavVerify).(*verifierScreen)
+	v.wg.Wait()
+
+	if len(v.files) != 4 {
+		t.Fatalf("%d files shown", len(v.files))
+	}
+	if len(v.cards) != 1 {
+		t.Fatalf("%d cards, want 1", len(v.cards))
+	}
+	c := v.cards[0]
+	for _, chk := range []struct{ got, want string }{
+		{c.result.Text, "有效且可信"},
+		{c.tsUsed.Text, "否"},
+		{c.changes.Text, "签名后没有修改"},
+	} {
+		if chk.got != chk.want {
+			t.Errorf("card shows %q, want %q", chk.got, chk.want)
+		}
+	}
+	if !strings.Contains(c.signer.Text, "李四") || !strings.Contains(c.time.Text, "签名者本机时间") || c.alg.Text == "—" {
+		t.Errorf("card: signer %q time %q alg %q", c.signer.Text, c.time.Text, c.alg.Text)
+	}
+	if !strings.HasPrefix(c.card.Title, "签章 1") {
+		t.Errorf("card title %q", c.card.Title)
+	}
+	text := allText(v.results)
+	for _, want := range []string{"验签结论：有效且可信", "验签结论：未签名", "这份文件没有任何签名。",
+		"无法验签：PDF 文件已损坏，无法读取。", "无法验签：这不是 PDF 文件。"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("results lack %q:\n%s", want, text)
+		}
+	}
+	if v.exportJSON.Disabled() {
+		t.Error("export disabled after verification")
+	}
+
+	// The JSON report is the sealctl contract: an array with both readable files.
+	out := filepath.Join(t.TempDir(), "report.json")
+	if err := v.exportTo("json", out, v.reports()); err != nil {
+		t.Fatal(err)
+	}
+	var reps []map[string]any
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &reps); err != nil || len(reps) != 2 || reps[0]["verdict"] != "valid" {
+		t.Fatalf("json report: %v %s", err, b)
+	}
+	pdfOut := filepath.Join(t.TempDir(), "report.pdf")
+	if err := v.exportTo("pdf", pdfOut, v.reports()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(strings.TrimSuffix(pdfOut, ".pdf") + "-2.pdf"); err != nil {
+		t.Errorf("second report pdf: %v", err)
+	}
+
+	// 验签下一份文件 clears the results (the file chooser then opens).
+	test.Tap(v.nextBtn)
+	if len(v.cards) != 0 || len(v.results.Objects) != 0 {
+		t.Error("results not cleared")
+	}
+}
+
+func TestVerifierTrustImport(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
+	signed := signedTestPDF(t, p, "signed.pdf")
+	prefs := &memPrefs{}
+	s, _ := newLocalShell(t, &LocalServices{Prefs: prefs})
+	v := s.Screen(NavVerify).(*verifierScreen)
+	s.Show(NavVerify)
+	s.OpenFiles([]string{signed})
+	v.wg.Wait()
+	if got := v.cards[0].result.Text; got != "有效但证书不受信任" {
+		t.Fatalf("without the root: %q", got)
+	}
+	rootFile := filepath.Join(t.TempDir(), "root.pem")
+	os.WriteFile(rootFile, pki.EncodeCertsPEM(p.Root), 0o600)
+	if n, err := importRoot(prefs, rootFile); err != nil || n != 1 {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	if n, err := importRoot(prefs, rootFile); err == nil || n != 0 {
+		t.Fatalf("second import of the same root: %d %v", n, err)
+	}
+	leafFile := filepath.Join(t.TempDir(), "leaf.pem")
+	leaf, _ := p.Leaf(t, "王五", "")
+	os.WriteFile(leafFile, pki.EncodeCertsPEM(leaf), 0o600)
+	if _, err := importRoot(prefs, leafFile); err == nil {
+		t.Fatal("a leaf certificate was imported as a root")
+	}
+	s.OpenFiles([]string{signed})
+	v.wg.Wait()
+	if got := v.cards[0].result.Text; got != "有效且可信" {
+		t.Fatalf("with the imported root: %q", got)
+	}
+}
+
+func TestVerifierCorpusTwoSignatures(t *testing.T) {
+	path := filepath.Join("..", "core", "pdf", "testdata", "corpus", "files", "07-valid-multi-two-sigs-incremental.pdf")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("corpus file missing")
+	}
+	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
+	s.Show(NavVerify)
+	s.OpenFiles([]string{path})
+	v := s.Screen(NavVerify).(*verifierScreen)
+	v.wg.Wait()
+	if len(v.cards) != 2 {
+		t.Fatalf("%d cards", len(v.cards))
+	}
+	for _, c := range v.cards {
+		if c.result.Text != "有效但证书不受信任" || c.viewBtn.Disabled() {
+			t.Errorf("card %d: %q", c.sig.Index, c.result.Text)
+		}
+	}
+	if !strings.Contains(v.cards[0].changes.Text, "允许的修改") {
+		t.Errorf("first signature's changes: %q", v.cards[0].changes.Text)
+	}
+}
+
+// allText collects the text of every label and card under o.
+func allText(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *widget.Card:
+			b.WriteString(w.Title + "\n")
+			if w.Content != nil {
+				walk(w.Content)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
+}
