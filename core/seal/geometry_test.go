@@ -103,6 +103,40 @@ func TestGeometryRound(t *testing.T) {
 		near(t, "star width", sx1-sx0, 2*r*math.Sin(2*math.Pi/5), 0.08)
 		near(t, "star height", sy1-sy0, r*(1+math.Cos(math.Pi/5)), 0.08)
 		near(t, "star top below the centre", sy0-R, -r, 0.05)
+		// The name: glyphs in the band inside the border gap, as tall as the table says, on an
+		// arc centred on the top whose ends lie 250–270° apart (plus the end glyphs' width).
+		rOut, rIn := R-g.border-g.gap, R-g.border-g.gap-g.nameH
+		minR, maxR, minA, maxA := math.Inf(1), 0.0, math.Inf(1), math.Inf(-1)
+		for y := 0; y < m.img.Rect.Dy(); y++ {
+			for x := 0; x < m.img.Rect.Dx(); x++ {
+				if m.a(x, y) < 0.5 {
+					continue
+				}
+				dx, dy := (float64(x)+0.5)/m.k-R, (float64(y)+0.5)/m.k-R
+				r := math.Hypot(dx, dy)
+				if r > R-g.border-0.05 || r < rIn-0.5 {
+					continue // border, star
+				}
+				minR, maxR = math.Min(minR, r), math.Max(maxR, r)
+				a := math.Atan2(dx, -dy) * 180 / math.Pi // from the top, clockwise
+				minA, maxA = math.Min(minA, a), math.Max(maxA, a)
+			}
+		}
+		if maxR > rOut+0.05 || minR < rIn-0.3 {
+			t.Errorf("Ø%g: name ink between radii %.2f and %.2f mm, want within %.2f–%.2f", d, minR, maxR, rIn, rOut)
+		}
+		if h := maxR - minR; h < 0.85*g.nameH {
+			t.Errorf("Ø%g: name ink %.2f mm tall, want about %.2f", d, h, g.nameH)
+		}
+		if c := (minA + maxA) / 2; math.Abs(c) > 2 {
+			t.Errorf("Ø%g: name arc centred %.1f° off the top", d, c)
+		}
+		endW := 2 * math.Atan(g.nameH/2/rIn) * 180 / math.Pi // an end glyph's angular width, at most
+		if ext := maxA - minA; ext < 250 || ext > 270+endW {
+			t.Errorf("Ø%g: name ink spans %.1f°, want 250–%.0f° (centres 250–270°)", d, ext, 270+endW)
+		} else {
+			t.Logf("Ø%g: name ink spans %.1f°", d, ext)
+		}
 		// Name glyphs stay clear of the border by the gap.
 		_, starts := m.runs(R, 0, 0, 1, 10)
 		if len(starts) < 2 || starts[1]-g.border < g.gap*0.9 {
