@@ -14,6 +14,13 @@
 // check that a signature's ByteRange gap is exactly the <hex> /Contents token
 // (IndirectObject.ValueSpans) and find the byte span of an indirect object.
 //
+// Structural oddities that matter to a verifier are reported, not hidden: each Revision lists
+// its Anomalies (a missing %%EOF, a startxref or object offset that is off, an empty or
+// /Root-less section), File.Tail reports bytes after the last %%EOF, UnlistedObjects finds
+// objects a revision's bytes hold but its cross-reference section does not list, and when the
+// cross-reference chain is unusable the revisions are rebuilt from the bytes as viewers do
+// (File.Reconstructed).
+//
 // Pages (with inherited MediaBox, CropBox, Rotate and Resources) and AcroForm fields (fully
 // qualified names, widgets with their page and rectangle) are walked cycle-safely; FindSigDicts
 // finds every signature dictionary, including ones that no field points to any more.

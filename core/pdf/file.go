@@ -21,7 +21,8 @@ type Revision struct {
 	Index int // 0 is the original document
 	// XRefOffset is where the revision's cross-reference section starts ("xref" or the xref
 	// stream's "N G obj"); it is what a later /Prev or the final startxref names. For a
-	// linearized original this is the first-page section near the start of the file.
+	// linearized original this is the first-page section near the start of the file. It is
+	// -1 for a reconstructed revision without a readable section (see File.Reconstructed).
 	XRefOffset int64
 	// StartXRef is the offset of the "startxref" keyword that closes the revision (-1 if none
 	// was found) and StartXRefValue the number written after it (-1 if missing).

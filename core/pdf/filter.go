@@ -3,6 +3,7 @@ package pdf
 import (
 	"bytes"
 	"compress/flate"
+	stdlzw "compress/lzw"
 	"compress/zlib"
 	"errors"
 	"fmt"
@@ -73,11 +74,13 @@ func decodeOne(in []byte, name Name, p Dict, max int64) ([]byte, error) {
 		if e, ok := p.Get("EarlyChange").(Int); ok && e == 0 {
 			early = false
 		}
+		// PDF's default LZW changes code width one code early, like TIFF's; /EarlyChange 0
+		// is the plain variant of compress/lzw.
 		var r io.ReadCloser
 		if early {
 			r = lzw.NewReader(bytes.NewReader(in), lzw.MSB, 8)
 		} else {
-			return nil, fmt.Errorf("%w: LZW with /EarlyChange 0 is not supported", ErrMalformed)
+			r = stdlzw.NewReader(bytes.NewReader(in), stdlzw.MSB, 8)
 		}
 		defer r.Close()
 		out, err := readLimited(r, max)

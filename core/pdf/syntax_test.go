@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	stdlzw "compress/lzw"
 	"compress/zlib"
 	"errors"
 	"fmt"
@@ -297,6 +298,14 @@ func TestFilters(t *testing.T) {
 		if err != nil || !bytes.Equal(got, c.want) || rest != nil {
 			t.Errorf("%s: %q %v %v, want %q", c.name, got, rest, err, c.want)
 		}
+	}
+	// LZW without early change round-trips through the standard library's encoder.
+	var lz bytes.Buffer
+	lw := stdlzw.NewWriter(&lz, stdlzw.MSB, 8)
+	lw.Write(plain)
+	lw.Close()
+	if got, _, err := DecodeFilters(lz.Bytes(), Name("LZWDecode"), Dict{"EarlyChange": Int(0)}, 1<<20); err != nil || !bytes.Equal(got, plain) {
+		t.Errorf("LZW EarlyChange 0: %q %v", got, err)
 	}
 	// Image codecs pass through.
 	got, rest, err := DecodeFilters(deflate([]byte("jpegdata")), Array{Name("FlateDecode"), Name("DCTDecode")}, nil, 1<<20)
