@@ -216,6 +216,29 @@ func TestGeometryInvoice(t *testing.T) {
 			t.Errorf("ink next to the number on side %v", side)
 		}
 	}
+	// The name on a 210–260° arc (between the end glyphs' centres) centred on the top, 0.5 mm
+	// inside the border: measure the angles of the ink outside the ellipse through the number.
+	minA, maxA := math.Inf(1), math.Inf(-1)
+	for y := 0; y < m.img.Rect.Dy(); y++ {
+		for x := 0; x < m.img.Rect.Dx(); x++ {
+			dx, dy := (float64(x)+0.5)/m.k-20, (float64(y)+0.5)/m.k-15
+			// (skip the border with 0.1 mm of anti-aliasing, and everything inside the name band)
+			if m.a(x, y) < 0.5 || dx*dx/(18.9*18.9)+dy*dy/(13.9*13.9) > 1 || dx*dx/(14.2*14.2)+dy*dy/(9.5*9.5) < 1 {
+				continue
+			}
+			if dx*dx/(18.5*18.5)+dy*dy/(13.5*13.5) > 1.01 {
+				t.Errorf("ink at (%.2f, %.2f) mm within 0.5 mm of the border", dx, dy)
+				return
+			}
+			a := math.Atan2(dx, -dy) * 180 / math.Pi
+			minA, maxA = math.Min(minA, a), math.Max(maxA, a)
+		}
+	}
+	if ext := maxA - minA; ext < 210 || ext > 260+30 {
+		t.Errorf("name ink spans %.1f°, want 210–290° (centres 210–260° plus the end glyphs)", ext)
+	} else {
+		t.Logf("invoice name ink spans %.1f°, centred %.1f° off the top", ext, (minA+maxA)/2)
+	}
 	// 发票专用章: top 4.2 mm below the centre line (ink starts a little lower than the body).
 	_, ty0, _, ty1, ok := m.box(15, 15+3, 25, 15+10)
 	if !ok {

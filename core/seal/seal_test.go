@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -408,5 +409,29 @@ func TestFontChoice(t *testing.T) {
 	}
 	if _, err := Layout(Spec{Style: Official, Name: "某某", Font: Font(9)}); !fieldIs("font")(err) {
 		t.Errorf("unknown font: %v", err)
+	}
+}
+
+func TestSpecJSON(t *testing.T) {
+	for _, s := range []Spec{
+		{Style: Invoice, Size: Oval40, Name: "某某有限公司", Code: "91310110666007217T"},
+		{Style: Finance, Size: Square22, Name: "某某有限公司", Font: FontHei},
+		{Style: Union, Name: "某某工会", NoStar: true, Color: color.NRGBA{200, 0, 0, 255}},
+	} {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Spec
+		if err := json.Unmarshal(b, &back); err != nil || back != s {
+			t.Errorf("%s → %+v, %v", b, back, err)
+		}
+		if !strings.Contains(string(b), `"Style":"`+s.Style.String()+`"`) {
+			t.Errorf("style not written as its word: %s", b)
+		}
+	}
+	var s Spec
+	if err := json.Unmarshal([]byte(`{"Style":"official","Size":"41"}`), &s); !errors.Is(err, ErrInvalidSpec) {
+		t.Errorf("bad size in JSON: %v", err)
 	}
 }

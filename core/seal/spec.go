@@ -411,3 +411,46 @@ func checkCode(code string, taxpayer bool) ([]Warning, error) {
 		return []Warning{{WarnCodeLegacy, fmt.Sprintf("%d-character code is not a unified social credit code (18 characters)", len(code))}}, nil
 	}
 }
+
+// MarshalText writes the sealctl word, so stored specs read well.
+func (s Style) MarshalText() ([]byte, error) {
+	if int(s) >= len(styleNames) {
+		return nil, fmt.Errorf("unknown seal style %d: %w", s, ErrInvalidSpec)
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a sealctl word.
+func (s *Style) UnmarshalText(b []byte) error {
+	v, err := ParseStyle(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// MarshalText writes the --size spelling ("42", "40x30", "22x22"; "" for the zero size).
+func (z Size) MarshalText() ([]byte, error) {
+	if z == (Size{}) {
+		return []byte{}, nil
+	}
+	if z.Shape == Square {
+		return []byte(strconv.FormatFloat(z.W, 'f', -1, 64) + "x" + strconv.FormatFloat(z.H, 'f', -1, 64)), nil
+	}
+	return []byte(z.Flag()), nil
+}
+
+// UnmarshalText reads the --size spelling; "" is the zero size (the style's default).
+func (z *Size) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*z = Size{}
+		return nil
+	}
+	v, err := ParseSize(string(b))
+	if err != nil {
+		return err
+	}
+	*z = v
+	return nil
+}
