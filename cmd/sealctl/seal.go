@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"image/color"
 	_ "image/jpeg" // photos to clean
 	"io"
 	"os"
@@ -79,11 +80,12 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 	in := fs.String("in", "", "photo or scan (JPEG or PNG)")
 	kind := fs.String("kind", "seal", "seal (red ink) or signature (dark ink)")
 	out := fs.String("out", "", "output PNG")
+	recolor := fs.Bool("recolor", false, "paint the kept ink uniformly (seal red, or black for a signature)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 || *in == "" || *out == "" {
-		fmt.Fprintln(stderr, "usage: sealctl seal clean --in photo.jpg --kind seal|signature --out clean.png")
+		fmt.Fprintln(stderr, "usage: sealctl seal clean --in photo.jpg --kind seal|signature [--recolor] --out clean.png")
 		return 2
 	}
 	k, err := seal.ParseInkKind(*kind)
@@ -115,7 +117,14 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sealctl seal clean: failed to decode %s: %v\n", *in, err)
 		return 2
 	}
-	img, _, err := seal.Clean(src, k)
+	var opts seal.CleanOptions
+	if *recolor {
+		opts.Recolor = seal.SealRed
+		if k == seal.InkSignature {
+			opts.Recolor = color.NRGBA{A: 0xFF}
+		}
+	}
+	img, _, err := seal.Clean(src, k, &opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "sealctl seal clean:", err)
 		return 2

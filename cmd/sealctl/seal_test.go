@@ -116,7 +116,7 @@ func TestSealCleanCommand(t *testing.T) {
 	}
 	f.Close()
 	out := filepath.Join(dir, "clean.png")
-	if code, _, stderr := sealCLI("seal", "clean", "--in", in, "--kind", "seal", "--out", out); code != 0 {
+	if code, _, stderr := sealCLI("seal", "clean", "--in", in, "--kind", "seal", "--recolor", "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	img := decodePNG(t, out)
@@ -125,6 +125,20 @@ func TestSealCleanCommand(t *testing.T) {
 	}
 	if _, _, _, a := img.At(2, 2).RGBA(); a != 0 {
 		t.Error("background not transparent")
+	}
+	inked := 0
+	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
+			if c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA); c.A > 0 {
+				inked++
+				if c.R != seal.SealRed.R || c.G != seal.SealRed.G || c.B != seal.SealRed.B {
+					t.Fatalf("--recolor left pixel (%d,%d) %v", x, y, c)
+				}
+			}
+		}
+	}
+	if inked < 1000 {
+		t.Errorf("only %d ink pixels kept", inked)
 	}
 	for _, args := range [][]string{
 		{"--in", in, "--kind", "stamp", "--out", out},

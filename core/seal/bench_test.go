@@ -64,12 +64,12 @@ func photo12MP(b *testing.B) image.Image {
 // BenchmarkClean12MP is the target: clean a 12 MP photo in ≤ 300 ms.
 func BenchmarkClean12MP(b *testing.B) {
 	src := photo12MP(b)
-	if _, _, err := Clean(src, InkSeal); err != nil { // the OKLab table is built once
+	if _, _, err := Clean(src, InkSeal, nil); err != nil { // the OKLab table is built once
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := Clean(src, InkSeal); err != nil {
+		if _, _, err := Clean(src, InkSeal, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

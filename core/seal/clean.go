@@ -35,6 +35,13 @@ func ParseInkKind(s string) (InkKind, error) {
 // MaxCleanPixels bounds the photos Clean accepts (a 48 MP phone photo is 8000×6000).
 const MaxCleanPixels = 50_000_000
 
+// CleanOptions adjusts Clean; nil means the defaults.
+type CleanOptions struct {
+	// Recolor, when not zero, paints all kept ink in this colour (alpha still follows the ink),
+	// e.g. SealRed for a uniform seal; zero keeps the photo's own colours.
+	Recolor color.NRGBA
+}
+
 // ErrNoInk means the photo holds no ink of the kind asked for.
 var ErrNoInk = errors.New("no ink found in the image")
 
@@ -43,8 +50,12 @@ var ErrNoInk = errors.New("no ink found in the image")
 // small margin. Colours are compared in OKLab against the paper's colour estimated locally, so
 // uneven light and tinted paper do not matter; the threshold adapts to the photo's contrast and
 // noise. Ink pixels keep their colour; the alpha ramps over the threshold so edges stay smooth.
-// crop is where the result came from in src's coordinates.
-func Clean(src image.Image, kind InkKind) (img *image.NRGBA, crop image.Rectangle, err error) {
+// crop is where the result came from in src's coordinates. opts may be nil.
+func Clean(src image.Image, kind InkKind, opts *CleanOptions) (img *image.NRGBA, crop image.Rectangle, err error) {
+	var o CleanOptions
+	if opts != nil {
+		o = *opts
+	}
 	if kind != InkSeal && kind != InkSignature {
 		return nil, crop, fmt.Errorf("unknown ink kind %d: %w", kind, ErrInvalidSpec)
 	}
@@ -95,6 +106,7 @@ func Clean(src image.Image, kind InkKind) (img *image.NRGBA, crop image.Rectangl
 	// 5. Full resolution inside the crop, rows in parallel.
 	out := image.NewNRGBA(image.Rect(0, 0, crop.Dx(), crop.Dy()))
 	inv := 1 / t1
+	recolor := o.Recolor != (color.NRGBA{})
 	parallelRows(crop.Dy(), func(r0, r1 int) {
 		row := make([]uint8, 3*crop.Dx())
 		for oy := r0; oy < r1; oy++ {
@@ -115,6 +127,9 @@ func Clean(src image.Image, kind InkKind) (img *image.NRGBA, crop image.Rectangl
 					a = 1
 				}
 				d := dst[4*ox : 4*ox+4 : 4*ox+4]
+				if recolor {
+					r, g, bl, a = o.Recolor.R, o.Recolor.G, o.Recolor.B, a*float32(o.Recolor.A)/255
+				}
 				d[0], d[1], d[2], d[3] = r, g, bl, uint8(a*255+0.5)
 			}
 		}

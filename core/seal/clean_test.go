@@ -24,7 +24,10 @@ type photoOpts struct {
 	ink        *image.NRGBA // coverage in alpha
 	at         image.Point  // where the ink goes
 	inkRGB     [3]float64
-	text       bool // printed black text lines under the ink
+	text       bool         // printed black text lines under the ink
+	other      *image.NRGBA // another ink that must be dropped (a blue pen signature)
+	otherAt    image.Point
+	otherRGB   [3]float64
 	seed       uint64
 	jpegQ      int
 	blurSigma  float64
@@ -68,6 +71,17 @@ func makePhoto(o photoOpts) photo {
 				txt[y*W+x] = true
 				for k := range c {
 					c[k] *= 0.18
+				}
+			}
+			if o.other != nil {
+				if q := image.Pt(x, y).Sub(o.otherAt); q.In(o.other.Rect) {
+					b := 0.9 * float64(o.other.Pix[o.other.PixOffset(q.X, q.Y)+3]) / 255
+					for k := range c {
+						c[k] *= 1 - b + b*o.otherRGB[k]/255
+					}
+					if b > 0 {
+						txt[y*W+x] = true // under another ink, red cannot be told apart
+					}
 				}
 			}
 			a := 0.92 * gt[y*W+x]
@@ -202,9 +216,14 @@ func TestCleanSeal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		sig, err := testSignature().Render(300, color.NRGBA{A: 255})
+		if err != nil {
+			t.Fatal(err)
+		}
 		p := makePhoto(photoOpts{w: 900, h: 760, ink: ink, at: image.Pt(260, 150), inkRGB: [3]float64{200, 38, 52},
-			text: true, seed: uint64(i + 1), jpegQ: 85, blurSigma: 1.0, noiseSigma: 3})
-		out, crop, err := Clean(p.img, InkSeal)
+			text: true, other: sig, otherAt: image.Pt(180, 420), otherRGB: [3]float64{30, 40, 150},
+			seed: uint64(i + 1), jpegQ: 85, blurSigma: 1.0, noiseSigma: 3})
+		out, crop, err := Clean(p.img, InkSeal, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,6 +231,16 @@ func TestCleanSeal(t *testing.T) {
 		t.Logf("%s: kept %.2f%% of the seal, left %.3f%% of the background, crop %v", s.Style, 100*kept, 100*left, crop)
 		if kept < 0.95 || left > 0.01 {
 			t.Errorf("%s: kept %.2f%% (want ≥ 95%%), left %.3f%% (want ≤ 1%%)", s.Style, 100*kept, 100*left)
+		}
+		// Recolored: the same alpha, every kept pixel seal red.
+		rec, crop2, err := Clean(p.img, InkSeal, &CleanOptions{Recolor: SealRed})
+		if err != nil || crop2 != crop {
+			t.Fatalf("recolor: %v, crop %v vs %v", err, crop2, crop)
+		}
+		for j := 0; j < len(rec.Pix); j += 4 {
+			if rec.Pix[j+3] != out.Pix[j+3] || rec.Pix[j+3] != 0 && (rec.Pix[j] != SealRed.R || rec.Pix[j+1] != 0) {
+				t.Fatalf("recolored pixel %v, plain %v", rec.Pix[j:j+4], out.Pix[j:j+4])
+			}
 		}
 		// Cropped to the ink with a small margin.
 		want := image.Rect(260, 150, 260+ink.Bounds().Dx(), 150+ink.Bounds().Dy())
@@ -258,7 +287,7 @@ func TestCleanSignature(t *testing.T) {
 	}
 	p := makePhoto(photoOpts{w: 1000, h: 600, ink: ink, at: image.Pt(150, 180), inkRGB: [3]float64{25, 30, 70},
 		seed: 9, jpegQ: 85, blurSigma: 0.8, noiseSigma: 3})
-	out, crop, err := Clean(p.img, InkSignature)
+	out, crop, err := Clean(p.img, InkSignature, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,13 +303,13 @@ func TestCleanRefusals(t *testing.T) {
 	for i := range blank.Pix {
 		blank.Pix[i] = 235
 	}
-	if _, _, err := Clean(blank, InkSeal); !errors.Is(err, ErrNoInk) {
+	if _, _, err := Clean(blank, InkSeal, nil); !errors.Is(err, ErrNoInk) {
 		t.Errorf("blank paper: %v, want ErrNoInk", err)
 	}
-	if _, _, err := Clean(image.NewRGBA(image.Rect(0, 0, 4, 4)), InkSeal); !errors.Is(err, ErrInvalidSpec) {
+	if _, _, err := Clean(image.NewRGBA(image.Rect(0, 0, 4, 4)), InkSeal, nil); !errors.Is(err, ErrInvalidSpec) {
 		t.Errorf("tiny image: %v", err)
 	}
-	if _, _, err := Clean(blank, InkKind(9)); !errors.Is(err, ErrInvalidSpec) {
+	if _, _, err := Clean(blank, InkKind(9), nil); !errors.Is(err, ErrInvalidSpec) {
 		t.Errorf("bad kind: %v", err)
 	}
 }
