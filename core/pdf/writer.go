@@ -363,7 +363,8 @@ func newID(prev Object, size int64, body []byte) Array {
 
 // WriteFileAtomic writes the original bytes of f followed by section to path: into a temporary
 // file in the same directory, fsynced, then renamed over path. On error nothing appears at
-// path and the original is untouched (path may be f's own file).
+// path and the original is untouched. Path may be f's own file on Unix; on Windows a file that
+// is still open cannot be replaced, so write elsewhere.
 func WriteFileAtomic(path string, f *File, section []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
