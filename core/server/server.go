@@ -61,6 +61,9 @@ type Options struct {
 	// ScopeAccess decides access to sync scopes other than the caller's own "user:<id>" (the
 	// enterprise domain plugs in here). Nil refuses them.
 	ScopeAccess sync.Authorizer
+	// Limits override the rate limits and lockouts (zero fields keep the defaults). Under Dev the
+	// per-address limits are lifted unless set here.
+	Limits org.Limits
 	// Organization names the CA ("SealDesk" by default).
 	Organization string
 	Logger       *slog.Logger
@@ -158,7 +161,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	for _, p := range opts.Providers {
 		providers[p.Name()] = p
 	}
-	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers}
+	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers, Limits: opts.Limits}
+	if opts.Dev && opts.Limits.IPAttempts == 0 && opts.Limits.IPCodesPerHour == 0 {
+		// Development servers take every client from one address (tests, load runs); the
+		// per-login limits and lockouts stay as they are.
+		s.org.Limits.IPAttempts, s.org.Limits.IPCodesPerHour = 1<<20, 1<<20
+	}
 	s.proc = &sync.Processor{Store: opts.Store, Hub: s.hub, Now: opts.Now, Authorize: s.authorizeScope}
 	s.registerCommands()
 	s.routes = s.routeTable()

@@ -4,10 +4,13 @@
 //
 // # The store contract
 //
-// A Store runs functions in transactions. Update transactions are serializable: the result is as
-// if they ran one at a time, even across several server processes sharing one PostgreSQL
-// database. An Update function may be run more than once (the store retries it after a
-// serialization conflict), so it must not have side effects outside the Tx. Append gives each
+// A Store runs functions in transactions. Update transactions see a consistent snapshot and
+// conflict on writes: when two concurrent transactions write (or insert, or delete) the same key
+// or append to the same scope, one of them is rolled back and run again, even across several
+// server processes sharing one PostgreSQL database. So read-modify-write of a key and
+// insert-if-absent are safe; an invariant that spans several keys must also write one common
+// key (bbolt is stricter: it runs writers one at a time). An Update function may be run more
+// than once, so it must not have side effects outside the Tx. Append gives each
 // event the next sequence number of its scope (1, 2, 3, … with no gaps), and events become
 // visible in sequence order, so a reader holding a cursor never skips an event.
 //
@@ -50,8 +53,8 @@ const (
 
 // Store is a transactional key-value store plus per-scope event logs.
 type Store interface {
-	// Update runs fn in a serializable read-write transaction and commits it if fn returns nil.
-	// fn may run more than once.
+	// Update runs fn in a read-write transaction (see the contract above) and commits it if fn
+	// returns nil. fn may run more than once.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only snapshot.
 	View(ctx context.Context, fn func(Tx) error) error

@@ -1,6 +1,6 @@
 // Package storetest is the one conformance suite every core/sync.Store implementation passes
 // (store/bolt, store/postgres): key-value semantics, byte-ordered scans, rollback, gap-free
-// per-scope sequences under concurrency, serializable read-modify-write, and exactly-once command
+// per-scope sequences under concurrency, read-modify-write without lost updates, and exactly-once command
 // application. It only tests; it implements nothing.
 package storetest
 
