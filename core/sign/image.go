@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -15,7 +16,7 @@ import (
 // Limits on appearance images.
 const (
 	MaxImageBytes  = 20 << 20 // encoded file
-	MaxImagePixels = 40e6     // decoded width × height
+	MaxImagePixels = 16e6     // decoded width × height (4000×4000)
 )
 
 // imageXObject is an image ready to become a PDF image XObject: the stream dictionary (without
@@ -87,9 +88,17 @@ func rasterXObject(img image.Image) (*imageXObject, error) {
 	pix := make([]byte, 0, w*h*comps)
 	alpha := make([]byte, 0, w*h)
 	opaque := true
+	// Non-premultiplied 8-bit pixels, converted once with the standard library's fast paths.
+	nrgba, ok := img.(*image.NRGBA)
+	if !ok {
+		nrgba = image.NewNRGBA(image.Rect(0, 0, w, h))
+		draw.Draw(nrgba, nrgba.Bounds(), img, b.Min, draw.Src)
+		b = nrgba.Bounds()
+	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			i := nrgba.PixOffset(x, y)
+			c := color.NRGBA{nrgba.Pix[i], nrgba.Pix[i+1], nrgba.Pix[i+2], nrgba.Pix[i+3]}
 			if gray {
 				pix = append(pix, c.R)
 			} else {

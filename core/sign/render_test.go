@@ -67,3 +67,5 @@ func encodePNG(t *testing.T, img image.Image) []byte {
 	}
 	return b.Bytes()
 }
+
+func lookTool(name string) (string, error) { return exec.LookPath(name) }
