@@ -595,6 +595,9 @@ func layoutSquare(d *Drawing, n *normalized, fs *fontSet) error {
 				maxN = max(maxN, rows*cols)
 			}
 		}
+		if maxN <= len(n.title) {
+			return &TooLongError{Field: "title", Size: n.Size, Len: len(n.title), Max: maxN - 1}
+		}
 		return &TooLongError{Field: "name", Size: n.Size, Len: len(n.name), Max: maxN - len(n.title)}
 	}
 	cols := best

@@ -389,8 +389,8 @@ func checkCode(code string, taxpayer bool) ([]Warning, error) {
 	if code == "" {
 		return nil, &FieldError{"code", "the invoice seal needs the taxpayer number"}
 	}
-	if len(code) > MaxCodeLen {
-		return nil, &TooLongError{Field: "code", Len: utf8.RuneCountInString(code), Max: MaxCodeLen}
+	if n := utf8.RuneCountInString(code); n > MaxCodeLen {
+		return nil, &FieldError{"code", fmt.Sprintf("%d characters is more than the %d allowed", n, MaxCodeLen)}
 	}
 	for _, r := range code {
 		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z') {
