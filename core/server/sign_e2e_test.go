@@ -1,0 +1,120 @@
+package server_test
+
+import (
+	"crypto"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sealdesk/core/pki/pkitest"
+	"sealdesk/core/server"
+	"sealdesk/core/sign"
+	"sealdesk/core/tsa"
+	"sealdesk/core/verify"
+)
+
+// onePagePDF writes a small valid one-page PDF.
+func onePagePDF(t *testing.T, path string) {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		"",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	stream := "BT /F1 24 Tf 72 720 Td (SealDesk contract) Tj ET"
+	objs[3] = fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream)
+	var b strings.Builder
+	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// register → verify → CSR → certificate → sign a PDF with it (timestamp and revocation data from
+// the same server) → our verifier and poppler's pdfsig accept it with the server's root.
+func TestEndToEndSignPDF(t *testing.T) {
+	e := &env{store: openBolt(t), clock: &clock{}, key: masterKey()}
+	// Plain HTTP on loopback: the OCSP and CRL URLs written into certificates are fetched by PDF
+	// validators, which (NSS included) speak HTTP for them.
+	run, err := server.Start(ctx, server.Options{Store: e.store, MasterKey: e.key, Dev: true, Now: e.clock.Now}, server.ListenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run = run
+	t.Cleanup(func() { run.Shutdown(ctx) })
+	is := enroll(t, e)
+
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "signed.pdf")
+	onePagePDF(t, in)
+	res, err := sign.SignFile(in, out, &sign.Options{
+		Signer: is.key.(crypto.Signer), Cert: is.cert, Chain: is.chain,
+		Page: 1, Rect: sign.VisibleRect{X1: 72, Y1: 600, X2: 272, Y2: 680},
+		Level:       sign.LevelBLT,
+		Timestamper: &tsa.Client{URL: is.client.TSAURL(), HTTP: run.HTTPClient()},
+		Revocation:  &sign.HTTPRevocation{Client: run.HTTPClient()},
+		Reason:      "同意", Location: "北京",
+	})
+	if err != nil {
+		t.Fatalf("sign: %v", err)
+	}
+	t.Logf("signed: %+v", res)
+
+	rep, err := verify.File(out, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != "valid" || len(rep.Signatures) == 0 {
+		t.Fatalf("our verifier: verdict %s: %+v", rep.Verdict, rep.Signatures)
+	}
+	sig := rep.Signatures[0]
+	if sig.Signer.Name != "张三" || sig.Trust != "trusted" || sig.TimeSource != "timestamp" || !sig.Timestamp.Valid {
+		t.Errorf("signature report: %+v", sig)
+	}
+	if sig.Revocation != "good" {
+		t.Errorf("revocation from the embedded OCSP answer: %q", sig.Revocation)
+	}
+	// Without the server's root it is not trusted.
+	if rep2, err := verify.File(out, nil); err != nil || rep2.Verdict != "untrusted" {
+		t.Errorf("without trust anchors: %v %v", rep2.Verdict, err)
+	}
+
+	pkitest.RequireTool(t, "pdfsig")
+	pkitest.RequireTool(t, "certutil")
+	nss := filepath.Join(dir, "nss")
+	os.MkdirAll(nss, 0o700)
+	rootPEM := filepath.Join(dir, "root.pem")
+	os.WriteFile(rootPEM, run.Server.RootPEM(), 0o600)
+	for _, args := range [][]string{
+		{"-N", "--empty-password", "-d", "sql:" + nss},
+		{"-A", "-n", "sealdesk-server-root", "-t", "CT,C,C", "-i", rootPEM, "-d", "sql:" + nss},
+	} {
+		if b, err := exec.Command("certutil", args...).CombinedOutput(); err != nil {
+			t.Fatalf("certutil %v: %v\n%s", args, err, b)
+		}
+	}
+	cmd := exec.Command("pdfsig", "-nssdir", "sql:"+nss, out)
+	b, _ := cmd.CombinedOutput()
+	report := string(b)
+	if !strings.Contains(report, "Signature Validation: Signature is Valid.") || !strings.Contains(report, "Certificate Validation: Certificate is Trusted.") {
+		t.Fatalf("pdfsig does not accept the signature:\n%s", report)
+	}
+	if !strings.Contains(report, "张三") {
+		t.Errorf("pdfsig does not show the signer:\n%s", report)
+	}
+}
