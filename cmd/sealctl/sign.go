@@ -20,7 +20,7 @@ import (
 )
 
 const signUsage = `usage: sealctl sign --in IN --out OUT (--p12 FILE [--pass-env VAR] | --cert PEM --key PEM [--chain PEM])
-                    [--field NAME | --page N --rect x1,y1,x2,y2] [--image PNG|JPG] [--fit fit|stretch]
+                    [--field NAME | --page N --rect x1,y1,x2,y2] [--image PNG|JPG] [--fit fit|stretch] [--caption L1|L2]
                     [--cross-page PNG [--cross-page-width PT]] [--tsa URL] [--level B-B|B-T|B-LT|B-LTA]
                     [--certify p1|p2|p3] [--reason R] [--location L] [--hash sha256|sha384|sha512] [--pss]
        sealctl sign --upgrade --in IN --out OUT --level B-LT|B-LTA [--tsa URL] [--chain PEM]
@@ -47,6 +47,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 	rect := fs.String("rect", "", "x1,y1,x2,y2 of a new visible signature")
 	image := fs.String("image", "", "PNG or JPEG drawn in the signature box")
 	fit := fs.String("fit", "fit", "fit (keep aspect ratio) or stretch")
+	caption := fs.String("caption", "", "caption lines under the image, separated by | (e.g. 张三|2026-03-01)")
 	cross := fs.String("cross-page", "", "seal image cut across the right edges of all pages (骑缝章)")
 	crossW := fs.Float64("cross-page-width", 119, "cross-page seal width in points")
 	tsaURL := fs.String("tsa", "", "RFC 3161 timestamp authority URL")
@@ -89,6 +90,9 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	o := &sign.Options{Field: *field, Level: lvl, Timestamper: ts, Reason: *reason, Location: *location, PSS: *pss, Chain: chain}
+	if *caption != "" {
+		o.Caption = strings.Split(*caption, "|")
+	}
 	switch *hashName {
 	case "sha256":
 		o.Hash = crypto.SHA256

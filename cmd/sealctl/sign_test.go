@@ -88,7 +88,7 @@ func TestSignCommand(t *testing.T) {
 	t.Setenv("P12PASS", "s3cret")
 	s1 := filepath.Join(dir, "s1.pdf")
 	if code, out, errs := cli("sign", "--in", placed, "--out", s1, "--p12", p12F, "--pass-env", "P12PASS", "--field", "甲方",
-		"--tsa", srv.URL, "--level", "B-T", "--certify", "p2", "--reason", "同意"); code != 0 {
+		"--tsa", srv.URL, "--level", "B-T", "--certify", "p2", "--reason", "同意", "--caption", "李四|2026-03-01"); code != 0 {
 		t.Fatalf("sign p12: %d %s %s", code, out, errs)
 	}
 	s2 := filepath.Join(dir, "s2.pdf")

@@ -10,6 +10,9 @@ import (
 // appearance makes a form XObject of visible size bw×bh showing image (nil: empty), upright on
 // a page displayed with the given rotation, and returns its reference.
 func (e *editor) appearance(rotate int, bw, bh float64, image []byte, fit FitMode) (pdf.Ref, error) {
+	if len(e.caption) > 0 && bw > 0 && bh > 0 {
+		return e.captionedAppearance(rotate, bw, bh, image, fit, e.caption)
+	}
 	if image == nil || bw <= 0 || bh <= 0 {
 		return e.formXObject(rotate, bw, bh, nil, nil), nil
 	}

@@ -30,6 +30,9 @@ type editor struct {
 	imgCache map[string]pdf.Ref
 	// certifiedP is the P of an existing certification (0: none).
 	certifiedP int
+	// caption lines drawn under the image of the signature's own widget (not empty fields or
+	// cross-page strips).
+	caption []string
 }
 
 func newEditor(f *pdf.File) (*editor, error) {
@@ -215,7 +218,9 @@ func (e *editor) placeSignature(sigRef pdf.Ref, o *Options) (string, error) {
 		if ur.IsZero() {
 			return "", errors.New("signature rectangle has no area")
 		}
+		e.caption = o.Caption
 		ap, err := e.appearance(p.Rotate, o.Rect.Width(), o.Rect.Height(), o.Image, o.Fit)
+		e.caption = nil
 		if err != nil {
 			return "", err
 		}
@@ -345,7 +350,9 @@ func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
 			if verr != nil {
 				return verr
 			}
+			e.caption = o.Caption
 			ap, err = e.appearance(p.Rotate, vr.Width(), vr.Height(), o.Image, o.Fit)
+			e.caption = nil
 		}
 		if err != nil {
 			return err

@@ -124,3 +124,44 @@ func FuzzLoadImage(f *testing.F) {
 		}
 	})
 }
+
+// TestCaption draws a name and a date under the seal (CJK text through the embedded face) and
+// checks, on a rotated page, that the dark caption pixels sit in the lower part of the box and
+// the red seal above them.
+func TestCaption(t *testing.T) {
+	if _, err := lookTool("pdftoppm"); err != nil {
+		t.Skip("pdftoppm not installed")
+	}
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{rotate: 90}))
+	out := filepath.Join(e.dir, "out.pdf")
+	o := e.opts("caption")
+	box := VisibleRect{100, 100, 260, 260}
+	o.Page, o.Rect, o.Image, o.Caption = 1, box, sealPNG(t), []string{"张三", "2026-03-01"}
+	if _, err := SignFile(in, out, o); err != nil {
+		t.Fatal(err)
+	}
+	e.c.check(out, 1)
+	img := render(t, out, 1)
+	vh := img.Bounds().Dy()
+	dark := func(x0, y0, x1, y1 float64) int { // visible coordinates
+		n := 0
+		for y := int(y0); y < int(y1); y++ {
+			for x := int(x0); x < int(x1); x++ {
+				r, g, b, _ := img.At(x, vh-1-y).RGBA()
+				if r>>8 < 90 && g>>8 < 90 && b>>8 < 90 {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	capDark := dark(box.X1, box.Y1, box.X2, box.Y1+30)
+	sealDark := dark(box.X1, box.Y1+40, box.X2, box.Y2)
+	if capDark < 40 || sealDark > capDark/4 {
+		t.Errorf("caption pixels: %d dark in the caption band, %d in the seal area", capDark, sealDark)
+	}
+	if !isRed(img, int((box.X1+box.X2)/2), vh-int(box.Y1+100)) {
+		t.Error("seal not drawn above the caption")
+	}
+}

@@ -107,6 +107,9 @@ type Options struct {
 	// Image is a PNG or JPEG drawn into the field's box; nil draws nothing (invisible look).
 	Image []byte
 	Fit   FitMode
+	// Caption lines (e.g. the signer's name and the date) are drawn under the image, rendered
+	// with the embedded CJK sans face as an image (not selectable text, so no font is embedded).
+	Caption []string
 	// CrossPage adds a cross-page seal in the same revision.
 	CrossPage *CrossPage
 
