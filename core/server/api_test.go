@@ -93,7 +93,9 @@ func TestRegistrationRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var eb struct{ Error struct{ Code, Message string } }
+	var eb struct {
+		Error struct{ Code, Message string }
+	}
 	json.NewDecoder(resp.Body).Decode(&eb)
 	resp.Body.Close()
 	if resp.StatusCode != 400 || eb.Error.Code != "bad_json" || !strings.Contains(eb.Error.Message, "pasword") {
