@@ -127,6 +127,18 @@ func TestAttackClasses(t *testing.T) {
 			d := s.sign(t, plain, sigOpts{})
 			return append(d, []byte("4 0 obj\n<</Length 40>>stream\nBT /F1 24 Tf 72 700 Td (Pay 1) Tj ET\nendstream\nendobj\n")...)
 		}, StatusModified, "after the last revision"},
+		{"ISA: object definition in an update whose xref does not list it", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			f, _ := pdf.Open(bytes.NewReader(d), int64(len(d)), nil)
+			last := f.Revisions()[len(f.Revisions())-1]
+			size, _ := pdf.IntOf(last.Trailer.Get("Size"))
+			var b bytes.Buffer
+			b.Write(d)
+			b.WriteString("4 0 obj\n<</Length 37>>stream\nBT /F1 24 Tf 72 700 Td (Pay 1) Tj ET\nendstream\nendobj\n")
+			x := b.Len()
+			fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \ntrailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n", size, last.XRefOffset, x)
+			return b.Bytes()
+		}, StatusModified, "does not list"},
 		{"signature dictionary rewritten after signing", func() []byte {
 			d := s.sign(t, plain, sigOpts{})
 			return update(t, d, func(u *pdf.Update, v *pdf.View) {

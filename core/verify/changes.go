@@ -115,8 +115,6 @@ func tolerableAnomaly(an string) bool {
 	return strings.Contains(an, "not at the stated offset") || strings.HasPrefix(an, "startxref says")
 }
 
-var objHeader = regexp.MustCompile(`(?m)(?:^|[^0-9])([0-9]{1,10})[ \t\r\n\f\x00]+([0-9]{1,5})[ \t\r\n\f\x00]+obj\b`)
-
 func (a *analysis) run(later []*pdf.Revision) {
 	a.explained = map[int]bool{}
 	a.apAllowed = map[int]bool{}
@@ -156,58 +154,125 @@ func (a *analysis) run(later []*pdf.Revision) {
 // cross-reference section does not list (incremental saving attacks that rely on a viewer's
 // repair), and for objects redefined to offsets inside the signed bytes (hide-and-replace).
 func (a *analysis) hiddenObjects(later []*pdf.Revision) {
-	revs := a.v.f.Revisions()
 	for _, rev := range later {
-		start := revs[rev.Index-1].End
-		if start >= rev.End {
-			continue
-		}
-		listed := map[int64]bool{}
 		view := a.v.f.View(rev.Index)
-		var spans []pdf.Span
 		for _, l := range [][]int{rev.Defined, rev.Changed} {
 			for _, n := range l {
 				e, k, ok := view.Entry(n)
-				if !ok || k != rev.Index || e.Type != pdf.EntryInUse {
-					continue
-				}
-				if e.Offset < a.signedEnd {
+				if ok && k == rev.Index && e.Type == pdf.EntryInUse && e.Offset < a.signedEnd {
 					a.ch.add(false, "object %d is redefined in revision %d to bytes inside the signed revision (hide-and-replace)", n, rev.Index+1)
 				}
-				listed[e.Offset] = true
-				if obj, _, err := view.Indirect(pdf.Ref{Num: n, Gen: e.Gen}); err == nil && obj != nil {
-					spans = append(spans, obj.Span)
-				}
 			}
 		}
-		if rev.End-start > 64<<20 {
-			continue // too large to scan; objects there are still compared below
-		}
-		buf, err := a.v.f.ReadRange(pdf.Span{Start: start, End: rev.End})
-		if err != nil {
-			continue
-		}
-		for _, m := range objHeader.FindAllSubmatchIndex(buf, -1) {
-			off := start + int64(m[2])
-			if listed[off] {
-				continue
-			}
-			inside := false
-			for _, sp := range spans {
-				if off >= sp.Start && off < sp.End {
-					inside = true
-					break
-				}
-			}
-			if !inside && !a.inXRefStream(rev, off) {
-				a.ch.add(false, "revision %d contains an object definition at offset %d that its cross-reference section does not list", rev.Index+1, off)
-			}
+		for _, off := range a.v.unlistedObjects(rev) {
+			a.ch.add(false, "revision %d contains an object definition at offset %d that its cross-reference section does not list", rev.Index+1, off)
 		}
 	}
 }
 
-func (a *analysis) inXRefStream(rev *pdf.Revision, off int64) bool {
-	return rev.XRefStream && off == rev.XRefOffset
+// unlistedObjects returns the offsets of "N G obj" headers in rev's own bytes that are neither
+// listed in its cross-reference section nor inside an object it lists. Cached per revision.
+func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
+	if v.unlisted == nil {
+		v.unlisted = map[int][]int64{}
+	}
+	if r, ok := v.unlisted[rev.Index]; ok {
+		return r
+	}
+	var out []int64
+	defer func() { v.unlisted[rev.Index] = out }()
+	revs := v.f.Revisions()
+	if rev.Index == 0 {
+		return nil
+	}
+	start := revs[rev.Index-1].End
+	if start >= rev.End || rev.End-start > 64<<20 {
+		return nil
+	}
+	listed := map[int64]bool{}
+	view := v.f.View(rev.Index)
+	var spans []pdf.Span
+	for _, l := range [][]int{rev.Defined, rev.Changed} {
+		for _, n := range l {
+			e, k, ok := view.Entry(n)
+			if !ok || k != rev.Index || e.Type != pdf.EntryInUse {
+				continue
+			}
+			listed[e.Offset] = true
+			if obj, _, err := view.Indirect(pdf.Ref{Num: n, Gen: e.Gen}); err == nil && obj != nil {
+				spans = append(spans, obj.Span)
+			}
+		}
+	}
+	buf, err := v.f.ReadRange(pdf.Span{Start: start, End: rev.End})
+	if err != nil {
+		return nil
+	}
+	for _, rel := range objHeaders(buf) {
+		off := start + rel
+		if listed[off] || (rev.XRefStream && off == rev.XRefOffset) {
+			continue
+		}
+		inside := false
+		for _, sp := range spans {
+			if off >= sp.Start && off < sp.End {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, off)
+		}
+	}
+	return out
+}
+
+// objHeaders finds "N G obj" headers: the offset of N for each "obj" keyword preceded by two
+// unsigned integers.
+func objHeaders(b []byte) []int64 {
+	var out []int64
+	isWS := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == 0 }
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte("obj"))
+		if j < 0 {
+			return out
+		}
+		k := i + j
+		i = k + 3
+		if k+3 < len(b) && !isWS(b[k+3]) && !pdf.IsDelim(b[k+3]) {
+			continue // "objx"
+		}
+		p := k - 1
+		if p < 0 || !isWS(b[p]) {
+			continue // "endobj" and the like
+		}
+		for p >= 0 && isWS(b[p]) {
+			p--
+		}
+		if p < 0 || !isDigit(b[p]) {
+			continue
+		}
+		for p >= 0 && isDigit(b[p]) {
+			p--
+		}
+		if p < 0 || !isWS(b[p]) {
+			continue
+		}
+		for p >= 0 && isWS(b[p]) {
+			p--
+		}
+		if p < 0 || !isDigit(b[p]) {
+			continue
+		}
+		for p >= 0 && isDigit(b[p]) {
+			p--
+		}
+		if p >= 0 && !isWS(b[p]) && !pdf.IsDelim(b[p]) {
+			continue
+		}
+		out = append(out, int64(p+1))
+	}
 }
 
 // compareCatalog compares the catalogs key by key.

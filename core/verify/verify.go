@@ -106,7 +106,8 @@ type verifier struct {
 	tailSpan   pdf.Span
 	docMDP     int     // P of the certification signature, 0 when none
 	brokenSigs []int64 // offsets of unreadable objects that hold a /ByteRange
-	docMDPRev  int     // revision of the certification signature
+	unlisted   map[int][]int64
+	docMDPRev  int // revision of the certification signature
 }
 
 // sigState is one signature being verified.

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Side-by-side: `sealctl verify` vs poppler `pdfsig` on the same signed files (1, 10, 45 MB;
+# xref table and xref stream; 1 and 10 signatures), each run once after one warm-up, on one
+# machine. Prints wall time, the ratio ours/pdfsig (target ≤ 1.0), and our peak RSS minus the
+# file size (target ≤ 64 MB).
+#
+#   core/verify/bench/pdfsig-compare.sh [DIR]     (DIR defaults to a fresh temp dir)
+set -eu
+root=$(git rev-parse --show-toplevel)
+dir=${1:-$(mktemp -d)}
+mkdir -p "$dir"
+command -v pdfsig >/dev/null || { echo "pdfsig (poppler-utils) is required" >&2; exit 2; }
+cd "$root"
+CGO_ENABLED=0 go build -o "$dir/sealctl" ./cmd/sealctl
+SEALDESK_BENCH_DIR="$dir" go test -count=1 -run '^TestWriteBenchFiles$' ./core/verify >/dev/null
+nss="sql:$dir/nss"
+printf '%-26s %9s %10s %10s %7s %12s %s\n' file MB pdfsig_s ours_s ratio rss-file_MB verdicts
+for f in "$dir"/*MB-*.pdf; do
+	size=$(stat -c %s "$f")
+	"$dir/sealctl" verify --json --trust "$dir/root.pem" "$f" >/dev/null 2>&1 || true
+	pdfsig -nssdir "$nss" "$f" >/dev/null 2>&1 || true
+	t0=$(date +%s.%N)
+	pdfsig -nssdir "$nss" "$f" >"$dir/pdfsig.out" 2>&1 || true
+	t1=$(date +%s.%N)
+	/usr/bin/time -f '%M' -o "$dir/rss" "$dir/sealctl" verify --json --trust "$dir/root.pem" "$f" >"$dir/ours.json" 2>/dev/null || true
+	t2=$(date +%s.%N)
+	rss=$(tail -1 "$dir/rss")
+	ps=$(echo "$t1 - $t0" | bc -l)
+	us=$(echo "$t2 - $t1" | bc -l)
+	ratio=$(echo "$us / $ps" | bc -l)
+	extra=$(echo "($rss * 1024 - $size) / 1048576" | bc -l)
+	nvalid=$(grep -c 'Signature is Valid' "$dir/pdfsig.out" || true)
+	verdict=$(sed -n 's/^  "verdict": "\(.*\)",/\1/p' "$dir/ours.json")
+	printf '%-26s %9.1f %10.3f %10.3f %7.2f %12.1f pdfsig:%s-valid ours:%s\n' "$(basename "$f" .pdf)" \
+		"$(echo "$size / 1048576" | bc -l)" "$ps" "$us" "$ratio" "$extra" "$nvalid" "$verdict"
+done
