@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
@@ -477,4 +480,25 @@ type failingSigner struct{ crypto.Signer }
 
 func (failingSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
 	return nil, errors.New("token removed")
+}
+
+// TestPdfcpuRSACrypto: pdfcpu's validator checks RSA CAdES cryptography; for our RSA signature
+// it gets past the cryptographic checks and stops only at trust (no local store).
+func TestPdfcpuRSACrypto(t *testing.T) {
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{sigFields: []string{"a"}}))
+	out := filepath.Join(e.dir, "out.pdf")
+	cert, key := e.p.Leaf(t, "rsa", pki.RSA2048)
+	if _, err := SignFile(in, out, &Options{Signer: key, Cert: cert, Chain: e.p.Chain, Field: "a", Now: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	e.c.check(out, 1)
+	res, err := api.ValidateSignatures(out, true, model.NewDefaultConfiguration())
+	if err != nil || len(res) != 1 {
+		t.Fatalf("pdfcpu: %v %v", res, err)
+	}
+	switch res[0].Reason {
+	case model.SignatureReasonDocModified, model.SignatureReasonSignatureForged, model.SignatureReasonUnsupported, model.SignatureReasonMalformed:
+		t.Errorf("pdfcpu: %v %v", res[0].Reason, res[0].Problems)
+	}
 }
