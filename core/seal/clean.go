@@ -156,13 +156,14 @@ func inkScore(kind InkKind, c, paper [3]float32) float32 {
 }
 
 // threshold picks the cut t0, below which a pixel is paper (the paper's median score plus 6
-// robust sigmas, and at least a floor), and the opaque point t1: 80% of the mean score of the
-// ink class Otsu's method separates from the rest above t0. Between them the alpha is s/t1, so
+// robust sigmas, at least a floor, and at least a fifth (seals) or 30% (signatures) of the ink's mean score), and the opaque
+// point t1: 80% of the mean score of the ink class Otsu's method separates from the rest above
+// the noise. Between them the alpha is s/t1, so
 // a pixel half covered by ink comes out about half transparent.
 func threshold(kind InkKind, scores []float32) (t0, t1 float32) {
-	floor := float32(0.035)
+	floor, faint := float32(0.035), float32(0.2)
 	if kind == InkSignature {
-		floor = 0.08
+		floor, faint = 0.08, 0.3 // ruled lines and shadows are dark too
 	}
 	// Median and MAD from histograms (sorting half a million scores is too slow for a preview).
 	med := histQuantile(scores, 0.5, func(v float32) float32 { return v })
@@ -206,8 +207,11 @@ func threshold(kind InkKind, scores []float32) (t0, t1 float32) {
 			best, inkMean = v, mF
 		}
 	}
-	t1 = 0.8 * float32(lo+(hi-lo)*(inkMean+0.5)/bins)
-	return t0, max(t1, 2*t0)
+	mean := float32(lo + (hi-lo)*(inkMean+0.5)/bins)
+	// Faint marks well below the ink's own strength (ruled lines, shadows, paper grain) are
+	// paper too.
+	t0 = max(t0, faint*mean)
+	return t0, max(0.8*mean, 1.5*t0)
 }
 
 // histQuantile is the q-quantile of f(v) over vs, to 1/8192 of the range [-2, 2].

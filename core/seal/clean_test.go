@@ -25,6 +25,7 @@ type photoOpts struct {
 	at         image.Point  // where the ink goes
 	inkRGB     [3]float64
 	text       bool         // printed black text lines under the ink
+	ruled      bool         // light blue ruled lines (notebook paper)
 	other      *image.NRGBA // another ink that must be dropped (a blue pen signature)
 	otherAt    image.Point
 	otherRGB   [3]float64
@@ -72,6 +73,10 @@ func makePhoto(o photoOpts) photo {
 				for k := range c {
 					c[k] *= 0.18
 				}
+			}
+			if o.ruled && y%32 < 2 {
+				c[0], c[1], c[2] = c[0]*0.80, c[1]*0.86, c[2]*0.95
+				txt[y*W+x] = true
 			}
 			if o.other != nil {
 				if q := image.Pt(x, y).Sub(o.otherAt); q.In(o.other.Rect) {
@@ -286,7 +291,7 @@ func TestCleanSignature(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := makePhoto(photoOpts{w: 1000, h: 600, ink: ink, at: image.Pt(150, 180), inkRGB: [3]float64{25, 30, 70},
-		seed: 9, jpegQ: 85, blurSigma: 0.8, noiseSigma: 3})
+		ruled: true, seed: 9, jpegQ: 85, blurSigma: 0.8, noiseSigma: 3})
 	out, crop, err := Clean(p.img, InkSignature, nil)
 	if err != nil {
 		t.Fatal(err)
