@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"sync"
 	"time"
 
 	"sealdesk/core/pdf"
@@ -248,6 +250,9 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 	if err := w.copyFrom(src, st.Size(), h); err != nil {
 		return nil, err
 	}
+	// The input is not read again: close it now so that renaming over it (--out = --in)
+	// also works where open files cannot be replaced (Windows).
+	src.Close()
 	var cmsLen int
 	lay, contents, err := w.appendSigned(ed.u, h, func(digest []byte) ([]byte, error) {
 		so.Digest = digest
@@ -293,14 +298,29 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 	return res, nil
 }
 
-// probeTimestamp asks the timestamper once to learn the size of its tokens.
+// tokenSizes remembers each timestamper's token size, so that only the first signature made
+// with it costs an extra request.
+var tokenSizes sync.Map // tsa.Timestamper → int
+
+// probeTimestamp returns an upper bound of the size of ts's tokens: a token measured once,
+// plus 1 KiB for what varies between tokens (serial, time, nonce, signature encoding).
 func probeTimestamp(ts tsa.Timestamper) (int, error) {
+	cacheable := reflect.TypeOf(ts).Comparable()
+	if cacheable {
+		if n, ok := tokenSizes.Load(ts); ok {
+			return n.(int), nil
+		}
+	}
 	d := sha256.Sum256([]byte("sealdesk size probe"))
 	tok, err := ts.Timestamp(crypto.SHA256, d[:])
 	if err != nil {
 		return 0, fmt.Errorf("timestamp authority unavailable: %w", err)
 	}
-	return len(tok) + 1024, nil
+	n := len(tok) + 1024
+	if cacheable {
+		tokenSizes.Store(ts, n)
+	}
+	return n, nil
 }
 
 // pdfDate formats t as a PDF date string D:YYYYMMDDHHmmSS+HH'mm'.

@@ -50,6 +50,7 @@ func AddFields(in, out string, fields []FieldSpec) error {
 	if err := w.copyFrom(src, size, nil); err != nil {
 		return err
 	}
+	src.Close() // see SignFile
 	if err := w.append(section); err != nil {
 		return err
 	}
@@ -97,6 +98,7 @@ func Upgrade(in, out string, opts *UpgradeOptions) (revisions int, err error) {
 	if err := w.copyFrom(src, size, nil); err != nil {
 		return 0, err
 	}
+	src.Close() // see SignFile
 	n, err := w.addLTV(opts.Revocation, sigs, opts.Extra, false)
 	if err != nil {
 		return 0, err
