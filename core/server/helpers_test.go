@@ -178,3 +178,5 @@ func wantCode(t testing.TB, err error, code string) {
 func serverStartErr(st sync.Store, key []byte) (*server.Running, error) {
 	return server.Start(ctx, server.Options{Store: st, MasterKey: key}, server.ListenOptions{})
 }
+
+func openPG(t testing.TB) sync.Store { return pgtest.Open(t) }
