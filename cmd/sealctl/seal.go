@@ -15,11 +15,16 @@ import (
 )
 
 // runSeal draws a designed seal as a transparent PNG (`sealctl seal --style … --name … --out
-// seal.png`) or cleans a photo of a seal or signature (`sealctl seal clean --in photo.jpg --kind
-// seal|signature --out clean.png`). Exit 0 done (warnings on stderr), 1 I/O failure, 2 bad input.
+// seal.png`), cleans a photo of a seal or signature (`sealctl seal clean --in photo.jpg --kind
+// seal|signature --out clean.png`), or draws a hand-drawn signature from its strokes (`sealctl
+// seal signature --in strokes.json --out sig.png`). Exit 0 done (warnings on stderr), 1 I/O
+// failure, 2 bad input.
 func runSeal(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "clean" {
 		return runSealClean(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "signature" {
+		return runSealSignature(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("sealctl seal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -32,7 +37,7 @@ func runSeal(args []string, stdout, stderr io.Writer) int {
 	noStar := fs.Bool("no-star", false, "leave the centre empty")
 	out := fs.String("out", "", "output PNG (required)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sealctl seal --style STYLE --name NAME [--title T] [--code C] [--size S] [--dpi 600] [--no-star] --out seal.png\n       sealctl seal clean --in photo.jpg --kind seal|signature --out clean.png")
+		fmt.Fprintln(stderr, "usage: sealctl seal --style STYLE --name NAME [--title T] [--code C] [--size S] [--dpi 600] [--no-star] --out seal.png\n       sealctl seal clean --in photo.jpg --kind seal|signature [--recolor] --out clean.png\n       sealctl seal signature --in strokes.json [--dpi 600] [--crop] --out sig.png")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -131,6 +136,61 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := writeSealPNG(*out, img, 0); err != nil {
 		fmt.Fprintln(stderr, "sealctl seal clean:", err)
+		return 1
+	}
+	b := img.Bounds()
+	fmt.Fprintf(stdout, "%s: %d×%d px\n", *out, b.Dx(), b.Dy())
+	return 0
+}
+
+func runSealSignature(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sealctl seal signature", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	in := fs.String("in", "", "strokes JSON (the format of seal.Signature)")
+	dpi := fs.Float64("dpi", seal.DefaultDPI, "resolution of the PNG")
+	crop := fs.Bool("crop", false, "trim the pad to the ink plus 1 mm")
+	out := fs.String("out", "", "output PNG")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || *in == "" || *out == "" {
+		fmt.Fprintln(stderr, "usage: sealctl seal signature --in strokes.json [--dpi 600] [--crop] --out sig.png")
+		return 2
+	}
+	st, err := os.Stat(*in)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal signature:", err)
+		return 1
+	}
+	if st.Size() > seal.MaxSignatureJSON {
+		fmt.Fprintf(stderr, "sealctl seal signature: %s is %d bytes, more than the %d allowed\n", *in, st.Size(), seal.MaxSignatureJSON)
+		return 2
+	}
+	data, err := os.ReadFile(*in)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal signature:", err)
+		return 1
+	}
+	sig, err := seal.ParseSignature(data)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal signature:", err)
+		return 2
+	}
+	d, err := sig.Drawing(color.NRGBA{})
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal signature:", err)
+		return 2
+	}
+	if *crop {
+		d = d.Crop(1)
+	}
+	img, err := d.Rasterize(*dpi)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl seal signature:", err)
+		return 2
+	}
+	if err := writeSealPNG(*out, img, *dpi); err != nil {
+		fmt.Fprintln(stderr, "sealctl seal signature:", err)
 		return 1
 	}
 	b := img.Bounds()

@@ -156,3 +156,30 @@ func TestSealCleanCommand(t *testing.T) {
 		t.Errorf("not an image: exit %d, want 2", code)
 	}
 }
+
+func TestSealSignatureCommand(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "sig.json")
+	doc := `{"v":1,"w":50,"h":20,"strokes":[[{"x":5,"y":10,"t":0},{"x":15,"y":5,"t":40},{"x":25,"y":15,"t":80},{"x":45,"y":8,"t":150,"p":0.8}]]}`
+	if err := os.WriteFile(in, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "sig.png")
+	if code, _, stderr := sealCLI("seal", "signature", "--in", in, "--dpi", "254", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if b := decodePNG(t, out).Bounds(); b.Dx() != 500 || b.Dy() != 200 {
+		t.Errorf("pad image %v, want 500×200 (50×20 mm at 10 px/mm)", b)
+	}
+	if code, _, stderr := sealCLI("seal", "signature", "--in", in, "--dpi", "254", "--crop", "--out", out); code != 0 {
+		t.Fatalf("crop: exit %d: %s", code, stderr)
+	}
+	if b := decodePNG(t, out).Bounds(); b.Dx() >= 500 || b.Dx() < 400 || b.Dy() >= 200 {
+		t.Errorf("cropped image %v", b)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"v":1,"w":50,"h":20,"strokes":[[{"x":500,"y":1,"t":0}]]}`), 0o644)
+	if code, _, stderr := sealCLI("seal", "signature", "--in", bad, "--out", out); code != 2 || !strings.Contains(stderr, "off the pad") {
+		t.Errorf("bad strokes: exit %d, %q", code, stderr)
+	}
+}
