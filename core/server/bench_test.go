@@ -104,4 +104,3 @@ func BenchmarkCommand(b *testing.B) {
 		}
 	}
 }
-
