@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -539,11 +540,18 @@ func (a *analysis) changedAnnot(page int, r pdf.Ref) {
 	}
 }
 
+// maxDecodedAppearance bounds the annotation appearances read to look for text or images; a
+// larger one is treated as drawing.
+const maxDecodedAppearance = 1 << 20
+
 var drawOps = regexp.MustCompile(`(?:^|[\s\]>)])(?:Tj|TJ|'|"|Do|BI)(?:\s|$)`)
 
 // appearanceDraws reports whether an annotation's normal appearance shows text or images.
 func (a *analysis) appearanceDraws(d pdf.Dict) bool {
 	for _, st := range a.appearanceStreams(d) {
+		if st.Length > maxDecodedAppearance {
+			return true
+		}
 		data, err := a.v.f.StreamData(st)
 		if err != nil || drawOps.Match(data) {
 			return true
@@ -1097,7 +1105,28 @@ func (a *analysis) sameObject(x, y pdf.Object) bool {
 	if xs.Length != ys.Length {
 		return false
 	}
-	xb, err1 := a.v.f.RawStreamData(xs)
-	yb, err2 := a.v.f.RawStreamData(ys)
-	return err1 == nil && err2 == nil && bytes.Equal(xb, yb)
+	if xs.Data != nil || ys.Data != nil {
+		return bytes.Equal(xs.Data, ys.Data)
+	}
+	return sameBytes(a.v.f.ReaderAt(), xs.Offset, ys.Offset, xs.Length)
+}
+
+// sameBytes compares two ranges of the file in 64 KB chunks, so a large changed stream costs no
+// more memory than that.
+func sameBytes(r io.ReaderAt, x, y, n int64) bool {
+	var bx, by [64 << 10]byte
+	for n > 0 {
+		k := min(n, int64(len(bx)))
+		if m, _ := r.ReadAt(bx[:k], x); int64(m) != k {
+			return false
+		}
+		if m, _ := r.ReadAt(by[:k], y); int64(m) != k {
+			return false
+		}
+		if !bytes.Equal(bx[:k], by[:k]) {
+			return false
+		}
+		x, y, n = x+k, y+k, n-k
+	}
+	return true
 }

@@ -3,8 +3,10 @@ package verify
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -155,6 +157,7 @@ type sigOpts struct {
 	extra      func(t testing.TB, u *pdf.Update, v *pdf.View) // more changes in the same revision
 	fieldLock  []string                                       // FieldMDP Include lock
 	dssOCSP    [][]byte
+	x509SHA1   bool // legacy adbe.x509.rsa_sha1 (RSA keys)
 	signerCert *x509.Certificate
 }
 
@@ -187,6 +190,15 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 		sig["Type"] = pdf.Name("DocTimeStamp")
 		sig["SubFilter"] = pdf.Name("ETSI.RFC3161")
 		delete(sig, "M")
+	}
+	if o.x509SHA1 {
+		sig["SubFilter"] = pdf.Name("adbe.x509.rsa_sha1")
+		certs := pdf.Array{pdf.String{Bytes: s.cert.Raw}}
+		for _, c := range s.pki.Chain {
+			certs = append(certs, pdf.String{Bytes: c.Raw})
+		}
+		sig["Cert"] = certs
+		o.hash = crypto.SHA1
 	}
 	cat := v.Dict(rootOf(v)).Clone()
 	catRef := rootOf(v)
@@ -317,6 +329,12 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 	switch {
 	case o.contents != nil:
 		der = o.contents
+	case o.x509SHA1:
+		raw, err := s.key.Sign(rand.Reader, digest, crypto.SHA1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, _ = asn1.Marshal(raw)
 	case o.docTS:
 		der, err = s.tsa.Timestamp(h, digest)
 		if err != nil {

@@ -2,11 +2,14 @@ package verify
 
 import (
 	"crypto"
+	"crypto/x509/pkix"
+	"strings"
 	"testing"
 	"time"
 
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
+	"sealdesk/core/pki/pkitest"
 )
 
 // Our own signatures: valid with the test root, untrusted without it, for each key type,
@@ -24,6 +27,7 @@ func TestOwnSignatures(t *testing.T) {
 		{"rsa pkcs1 sha512", pki.RSA2048, sigOpts{hash: crypto.SHA512, style: pdf.StyleStream}, docOpts{}, "RSA-SHA512"},
 		{"rsa pss", pki.RSA2048, sigOpts{pss: true}, docOpts{}, "RSA-PSS-SHA256"},
 		{"ed25519", pki.Ed25519, sigOpts{hash: crypto.SHA512}, docOpts{}, "Ed25519"},
+		{"legacy adbe.x509.rsa_sha1", pki.RSA2048, sigOpts{x509SHA1: true}, docOpts{}, "RSA-SHA1"},
 		{"fill empty field with timestamp", pki.ECDSAP256, sigOpts{field: "Sig1", timestamp: true}, docOpts{emptySig: true}, "ECDSA-P256-SHA256"},
 	}
 	for _, c := range cases {
@@ -123,5 +127,71 @@ func TestRevocation(t *testing.T) {
 	sg = rep.Signatures[0]
 	if rep.Verdict != StatusUntrusted || sg.Revocation != RevocationRevoked {
 		t.Fatalf("revoked: %s %s\n%s", rep.Verdict, sg.Revocation, dump(rep))
+	}
+}
+
+// The certificate is checked at the verified timestamp's time when there is one.
+func TestValidityAtTimestampTime(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc, _ := makeDoc(docOpts{})
+	late := func(data []byte) *Report {
+		rep, err := Verify(bytesReader(data), int64(len(data)), "x.pdf", &Options{Trust: s.store(),
+			Now: func() time.Time { return s.now.AddDate(3, 0, 0) }}) // the leaf expired after 2 years
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := late(s.sign(t, doc, sigOpts{}))
+	if rep.Verdict != StatusUntrusted {
+		t.Errorf("expired certificate without timestamp: %s\n%s", rep.Verdict, dump(rep))
+	}
+	rep = late(s.sign(t, doc, sigOpts{timestamp: true}))
+	if rep.Verdict != StatusValid || rep.Signatures[0].TimeSource != "timestamp" {
+		t.Errorf("expired certificate with a timestamp from its validity: %s\n%s", rep.Verdict, dump(rep))
+	}
+}
+
+// A certificate whose EKU is for TLS servers is not a document signer.
+func TestSignerKeyUsage(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	cert, err := pki.Issue(s.pki.Issuer(), pki.Request{Profile: pki.ProfileTLSServer, PublicKey: s.key.Public(),
+		Subject: pkix.Name{CommonName: "server.example"}, DNSNames: []string{"server.example"}, NotBefore: s.now.Add(-time.Hour), NotAfter: s.now.AddDate(1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := makeDoc(docOpts{})
+	rep := verifyBytes(t, s.sign(t, doc, sigOpts{signerCert: cert}), s.store())
+	if rep.Verdict != StatusUntrusted || !strings.Contains(strings.Join(rep.Signatures[0].Reasons, "\n"), "extended key usage") {
+		t.Errorf("TLS certificate as signer: %s\n%s", rep.Verdict, dump(rep))
+	}
+}
+
+// Online revocation, only when asked: the pkitest responder on 127.0.0.1.
+func TestOnlineRevocation(t *testing.T) {
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }})
+	cert, key := p.Leaf(t, "李四", pki.ECDSAP256)
+	s := &signer{pki: p, cert: cert, key: key, now: now}
+	doc, _ := makeDoc(docOpts{})
+	signed := s.sign(t, doc, sigOpts{})
+	check := func(online bool) *Report {
+		rep, err := Verify(bytesReader(signed), int64(len(signed)), "x.pdf", &Options{Trust: s.store(), Online: online,
+			Now: func() time.Time { return now.Add(time.Hour) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	before := p.Requests["/ocsp"]
+	if rep := check(false); rep.Signatures[0].Revocation != RevocationUnknown || p.Requests["/ocsp"] != before {
+		t.Fatalf("offline verification went online or knew the status: %+v", rep.Signatures[0])
+	}
+	if rep := check(true); rep.Signatures[0].Revocation != RevocationGood || rep.Signatures[0].LTV {
+		t.Fatalf("online good: %+v", rep.Signatures[0])
+	}
+	p.Revoke(cert.SerialNumber, now.Add(-time.Hour))
+	if rep := check(true); rep.Signatures[0].Revocation != RevocationRevoked || rep.Verdict != StatusUntrusted {
+		t.Fatalf("online revoked: %s %+v", rep.Verdict, rep.Signatures[0])
 	}
 }

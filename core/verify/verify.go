@@ -44,7 +44,11 @@ var (
 	ErrUnreadable = errors.New("file is not a readable pdf")
 )
 
-const defaultMaxFileSize = 1 << 30
+const (
+	defaultMaxFileSize = 1 << 30
+	maxDecodedStream   = 16 << 20
+	maxDSSBytes        = 48 << 20 // total validation data read from the DSS
+)
 
 func (o *Options) now() time.Time {
 	if o != nil && o.Now != nil {
@@ -134,7 +138,13 @@ func (v *verifier) run(name string) (*Report, error) {
 		return nil, fmt.Errorf("failed to read %s: %w", name, err)
 	}
 	rep.SHA256 = sum
-	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: v.opts.Limits})
+	limits := v.opts.Limits
+	if limits.MaxStreamSize <= 0 {
+		// Verification decodes only small streams (DSS entries, annotation appearances); keep a
+		// flate bomb from costing more than this.
+		limits.MaxStreamSize = maxDecodedStream
+	}
+	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: limits})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
 	}
@@ -701,6 +711,8 @@ func (v *verifier) loadDSS() {
 	if dss == nil {
 		return
 	}
+	budget := int64(maxDSSBytes)
+	seen := map[pdf.Ref]bool{}
 	streams := func(d pdf.Dict, key pdf.Name) [][]byte {
 		o, _ := latest.Resolve(d.Get(key))
 		arr, _ := o.(pdf.Array)
@@ -709,16 +721,23 @@ func (v *verifier) loadDSS() {
 			if i >= 10000 {
 				break
 			}
+			if r, ok := x.(pdf.Ref); ok {
+				if seen[r] {
+					continue
+				}
+				seen[r] = true
+			}
 			so, err := latest.Resolve(x)
 			if err != nil {
 				continue
 			}
 			st, ok := so.(*pdf.Stream)
-			if !ok {
+			if !ok || st.Length > budget {
 				continue
 			}
 			b, err := v.f.StreamData(st)
-			if err == nil {
+			if err == nil && int64(len(b)) <= budget {
+				budget -= int64(len(b))
 				out = append(out, b)
 			}
 		}
@@ -801,6 +820,10 @@ func (v *verifier) checkTrust(s *sigState) {
 	s.sigTime = claimed
 	if !tsTime.IsZero() {
 		s.sigTime = tsTime
+		if !claimed.IsZero() && claimed.After(tsTime.Add(5*time.Minute)) && s.rep.Kind != KindDocTimestamp {
+			s.rep.Reasons = append(s.rep.Reasons, fmt.Sprintf("the claimed signing time %s is later than the timestamp %s",
+				claimed.UTC().Format(time.RFC3339), tsTime.UTC().Format(time.RFC3339)))
+		}
 	}
 	if !s.sigTime.IsZero() {
 		s.rep.SigningTime = s.sigTime.UTC().Format(time.RFC3339)
