@@ -300,15 +300,21 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 
 // tokenSizes remembers each timestamper's token size, so that only the first signature made
 // with it costs an extra request.
-var tokenSizes sync.Map // tsa.Timestamper → int
+var tokenSizes struct {
+	sync.Mutex
+	m map[tsa.Timestamper]int // bounded: cleared when it reaches 64 entries
+}
 
 // probeTimestamp returns an upper bound of the size of ts's tokens: a token measured once,
 // plus 1 KiB for what varies between tokens (serial, time, nonce, signature encoding).
 func probeTimestamp(ts tsa.Timestamper) (int, error) {
 	cacheable := reflect.TypeOf(ts).Comparable()
 	if cacheable {
-		if n, ok := tokenSizes.Load(ts); ok {
-			return n.(int), nil
+		tokenSizes.Lock()
+		n, ok := tokenSizes.m[ts]
+		tokenSizes.Unlock()
+		if ok {
+			return n, nil
 		}
 	}
 	d := sha256.Sum256([]byte("sealdesk size probe"))
@@ -318,7 +324,12 @@ func probeTimestamp(ts tsa.Timestamper) (int, error) {
 	}
 	n := len(tok) + 1024
 	if cacheable {
-		tokenSizes.Store(ts, n)
+		tokenSizes.Lock()
+		if tokenSizes.m == nil || len(tokenSizes.m) >= 64 {
+			tokenSizes.m = map[tsa.Timestamper]int{}
+		}
+		tokenSizes.m[ts] = n
+		tokenSizes.Unlock()
 	}
 	return n, nil
 }
