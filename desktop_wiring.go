@@ -4,11 +4,25 @@ package main
 // keystore over it, and the adapters that hand them to the UI as ui.LocalServices.
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
 
+	"sealdesk/core/client"
 	"sealdesk/core/keystore"
+	"sealdesk/core/notify"
+	"sealdesk/core/org"
+	"sealdesk/core/pki"
+	"sealdesk/core/server"
+	"sealdesk/core/tsa"
+	"sealdesk/store/bolt"
 	"sealdesk/store/desktop"
 	"sealdesk/ui"
 )
@@ -19,10 +33,13 @@ const localFile = "desktop.db"
 // desk is the opened offline half; Close releases it.
 type desk struct {
 	store    *desktop.Store
+	backend  *backend
 	services *ui.LocalServices
 }
 
-// openDesk opens the local store in dataDir and builds the services over it.
+// openDesk opens the local store in dataDir, starts the embedded backend (单机模式) and builds the
+// services over them. Without the backend the app still verifies, designs seals and places
+// fields; the screens that need the CA say it is not running.
 func openDesk(dataDir string) (*desk, error) {
 	st, err := desktop.Open(filepath.Join(dataDir, localFile), nil)
 	if err != nil {
@@ -35,6 +52,13 @@ func openDesk(dataDir string) (*desk, error) {
 		Keys:    keystore.New(st, nil),
 		Recent:  st,
 	}
+	b, err := startBackend(context.Background(), dataDir, st)
+	if err != nil {
+		return d, err
+	}
+	d.backend = b
+	d.services.CA = b
+	d.services.PlatformRoots = b.Roots()
 	return d, nil
 }
 
@@ -52,7 +76,11 @@ func (d *desk) Close() error {
 	if d == nil {
 		return nil
 	}
-	return d.store.Close()
+	err := d.backend.Close()
+	if serr := d.store.Close(); err == nil {
+		err = serr
+	}
+	return err
 }
 
 // library adapts store/desktop's items to ui.SealLibrary.
@@ -89,4 +117,187 @@ func (l library) Delete(id string) error {
 		return fmt.Errorf("seal or signature %s is gone: %w", id, err)
 	}
 	return err
+}
+
+// ----- the embedded backend (单机模式) -----
+
+// Files of the embedded backend inside the data folder.
+const (
+	backendFile    = "backend.db"
+	backendKeyFile = "backend.key"
+)
+
+// Local prefs keys of the embedded backend's local account.
+const (
+	prefBackendLogin    = "backend.login"
+	prefBackendPassword = "backend.password"
+)
+
+// localLogin is the embedded backend's one account: the person at this machine.
+const localLogin = "owner@sealdesk.localhost"
+
+// selfDeclared is the real-name provider of the embedded backend: in 单机模式 nobody but the person
+// at the machine runs the CA, so the name and ID number are what that person declares (the ID
+// number's GB 11643 check is still enforced by core/org).
+//
+// WARNING: it verifies nothing. Certificates it leads to chain to this machine's own root, which
+// only this machine trusts; certificates that others trust need a real server with a reviewer
+// (manual provider) or a deployment's provider.
+type selfDeclared struct{}
+
+func (selfDeclared) Name() string                           { return "local" }
+func (selfDeclared) Start(org.Verification) (string, error) { return org.StatusApproved, nil }
+
+// codeBox is the embedded backend's notifier: one-time codes for the local account stay in this
+// process (the person at the machine is the one the code is for).
+type codeBox struct {
+	mu   sync.Mutex
+	last map[string]string // login → last code
+}
+
+var codeRE = regexp.MustCompile(`\b(\d{6})\b`)
+
+func (c *codeBox) Send(_ context.Context, m notify.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[string]string{}
+	}
+	if sm := codeRE.FindStringSubmatch(m.Body); sm != nil {
+		c.last[m.To] = sm[1]
+	}
+	return nil
+}
+
+func (c *codeBox) code(login string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last[login]
+}
+
+// backend is the embedded server and the desktop's client of it.
+type backend struct {
+	run    *server.Running
+	store  *bolt.Store
+	codes  *codeBox
+	prefs  ui.LocalPrefs
+	mu     sync.Mutex
+	client *client.Client // logged in once Certify ran
+}
+
+var _ ui.CertAuthority = (*backend)(nil)
+
+// startBackend opens the backend's store in dataDir and serves it over HTTPS on 127.0.0.1.
+func startBackend(ctx context.Context, dataDir string, prefs ui.LocalPrefs) (*backend, error) {
+	key, err := server.LoadOrCreateMasterKey(filepath.Join(dataDir, backendKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	st, err := bolt.Open(filepath.Join(dataDir, backendFile), nil)
+	if err != nil {
+		return nil, err
+	}
+	codes := &codeBox{}
+	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Notifier: codes,
+		Providers: []org.Provider{selfDeclared{}}}, server.ListenOptions{TLS: true})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("failed to start the embedded backend: %w", err)
+	}
+	return &backend{run: run, store: st, codes: codes, prefs: prefs}, nil
+}
+
+// Roots are the backend's root certificate (the platform root of 单机模式).
+func (b *backend) Roots() []*x509.Certificate { return []*x509.Certificate{b.run.Server.Root()} }
+
+// Close stops the server and closes its store.
+func (b *backend) Close() error {
+	if b == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.run.Shutdown(ctx)
+	if cerr := b.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Timestamper is the backend's RFC 3161 TSA.
+func (b *backend) Timestamper() tsa.Timestamper {
+	return &tsa.Client{URL: b.run.URL + "/tsa", HTTP: b.run.HTTPClient()}
+}
+
+// session logs the local account in, registering it on first use with a random password kept in
+// the local store.
+func (b *backend) session(ctx context.Context) (*client.Client, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.client != nil {
+		return b.client, nil
+	}
+	c, err := client.New(b.run.URL, b.run.Server.RootPEM())
+	if err != nil {
+		return nil, err
+	}
+	pw, ok, err := b.prefs.Setting(prefBackendPassword)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if _, err := c.Login(ctx, org.LoginRequest{Login: localLogin, Password: pw}); err == nil {
+			b.client = c
+			return c, nil
+		}
+	}
+	pw, err = randomPassword()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.SendCode(ctx, localLogin, org.PurposeRegister); err != nil {
+		return nil, fmt.Errorf("failed to register the local account: %w", err)
+	}
+	if _, err := c.Register(ctx, org.RegisterRequest{Login: localLogin, Code: b.codes.code(localLogin), Name: "本机用户", Password: pw}); err != nil {
+		return nil, fmt.Errorf("failed to register the local account: %w", err)
+	}
+	if err := b.prefs.SetSetting(prefBackendPassword, pw); err != nil {
+		return nil, err
+	}
+	b.prefs.SetSetting(prefBackendLogin, localLogin)
+	b.client = c
+	return c, nil
+}
+
+// Certify declares the person's name and ID number to the embedded backend (self-declared, see
+// selfDeclared) and sends the CSR to its CA.
+func (b *backend) Certify(ctx context.Context, csrPEM []byte, name, idNumber string) ([]*x509.Certificate, error) {
+	c, err := b.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := c.RealName(ctx)
+	if err != nil || v.Status != org.StatusApproved || v.Name != name {
+		if _, err := c.SubmitRealName(ctx, name, idNumber, selfDeclared{}.Name()); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := c.RequestCertificate(ctx, csrPEM)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := pki.ParseCertsPEM([]byte(resp.Certificate + resp.Chain))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the issued certificate: %w", err)
+	}
+	return certs, nil
+}
+
+func randomPassword() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	// Upper, lower and digits as the password rules want; 16 characters.
+	return "Sd7" + hex.EncodeToString(b[:])[:12] + "x", nil
 }
