@@ -42,7 +42,7 @@ const (
 	MaxPenMM          = 10.0
 	DefaultPen        = 0.8 // mm
 	maxSignatureMilli = 24 * 3600 * 1000
-	maxStrokeSamples  = 20_000
+	maxStrokeSamples  = 100_000
 )
 
 // ErrBadSignature wraps every refusal of signature data.
@@ -140,9 +140,18 @@ func (s *Signature) Drawing(c color.NRGBA) (*Drawing, error) {
 	if pen == 0 {
 		pen = DefaultPen
 	}
+	// A sample every 0.25 mm, fewer when the strokes are very long (at most about
+	// maxStrokeSamples in all, plus one per point).
+	total := 0.0
+	for _, st := range s.Strokes {
+		for i := 0; i+1 < len(st); i++ {
+			total += math.Hypot(st[i+1].X-st[i].X, st[i+1].Y-st[i].Y)
+		}
+	}
+	spacing := math.Max(0.25, total/maxStrokeSamples)
 	d := &Drawing{Width: s.Width, Height: s.Height, Color: c}
 	for _, st := range s.Strokes {
-		d.Parts = append(d.Parts, Part{PartStroke, strokeOutline(st, pen)})
+		d.Parts = append(d.Parts, Part{PartStroke, strokeOutline(st, pen, spacing)})
 	}
 	return d, nil
 }
@@ -175,7 +184,7 @@ func strokeWidths(st Stroke, pen float64) []float64 {
 
 // strokeOutline is the union of discs at the samples of the smoothed stroke and the trapezoids
 // between them, all wound the same way so overlaps add up instead of cancelling.
-func strokeOutline(st Stroke, pen float64) Path {
+func strokeOutline(st Stroke, pen, spacing float64) Path {
 	ws := strokeWidths(st, pen)
 	type sample struct {
 		p Pt
@@ -184,12 +193,6 @@ func strokeOutline(st Stroke, pen float64) Path {
 	var ss []sample
 	at := func(i int) Pt { i = max(0, min(len(st)-1, i)); return Pt{st[i].X, st[i].Y} }
 	ss = append(ss, sample{at(0), ws[0]})
-	// A sample every 0.25 mm, fewer on very long strokes (at most about maxStrokeSamples).
-	total := 0.0
-	for i := 0; i+1 < len(st); i++ {
-		total += math.Hypot(st[i+1].X-st[i].X, st[i+1].Y-st[i].Y)
-	}
-	spacing := math.Max(0.25, total/maxStrokeSamples)
 	for i := 0; i+1 < len(st); i++ {
 		p0, p1, p2, p3 := at(i-1), at(i), at(i+1), at(i+2)
 		seg := math.Hypot(p2.X-p1.X, p2.Y-p1.Y)

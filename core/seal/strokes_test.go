@@ -127,3 +127,24 @@ func FuzzParseSignature(f *testing.F) {
 		}
 	})
 }
+
+// TestSignatureWorstCase: the most points allowed, zig-zagging across a big pad, still draws
+// quickly (the sample budget caps the outline's size).
+func TestSignatureWorstCase(t *testing.T) {
+	s := &Signature{Version: 1, Width: 300, Height: 300}
+	st := make(Stroke, MaxStrokePoints)
+	for i := range st {
+		st[i] = Point{X: float64(i%2) * 300, Y: float64(i%300) + 0.5, T: int64(i)}
+	}
+	s.Strokes = []Stroke{st}
+	d, err := s.Drawing(color.NRGBA{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.Parts[0].Path); n > 12*(maxStrokeSamples+2*MaxStrokePoints) {
+		t.Fatalf("outline has %d segments", n)
+	}
+	if _, err := d.Rasterize(50); err != nil {
+		t.Fatal(err)
+	}
+}
