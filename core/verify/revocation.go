@@ -250,7 +250,10 @@ func chainRevocation(chain []*x509.Certificate, data *revocationData, at time.Ti
 		if rc.note != "" {
 			notes = append(notes, rc.note)
 		}
-		if rc.status != RevocationGood || !rc.embedded {
+		// A CA certificate that names no OCSP responder or CRL cannot have revocation data;
+		// it does not stand in the way of LTV.
+		noPointer := i > 0 && len(chain[i].OCSPServer) == 0 && len(chain[i].CRLDistributionPoints) == 0
+		if (rc.status != RevocationGood || !rc.embedded) && !noPointer {
 			ltv = false
 		}
 	}
