@@ -30,6 +30,8 @@ type editor struct {
 	imgCache map[string]pdf.Ref
 	// certifiedP is the P of an existing certification (0: none).
 	certifiedP int
+	// fieldLock is the /Lock dictionary of the filled field (nil when none).
+	fieldLock pdf.Dict
 	// caption lines drawn under the image of the signature's own widget (not empty fields or
 	// cross-page strips).
 	caption []string
@@ -240,19 +242,22 @@ func (e *editor) placeSignature(sigRef pdf.Ref, o *Options) (string, error) {
 		}
 		widgets = append(widgets, widgetSpec{page: 0, ap: ap})
 	}
-	_, err := e.newSigField(name, sigRef, widgets)
+	_, err := e.newSigField(name, sigRef, widgets, nil)
 	return name, err
 }
 
 // newSigField creates a signature field with the given widgets (merged into the field when
 // there is one) and registers it.
-func (e *editor) newSigField(name string, sigRef pdf.Ref, widgets []widgetSpec) (pdf.Ref, error) {
+func (e *editor) newSigField(name string, sigRef pdf.Ref, widgets []widgetSpec, extra pdf.Dict) (pdf.Ref, error) {
 	if e.names[name] {
 		return pdf.Ref{}, fmt.Errorf("%w: %q", ErrFieldExists, name)
 	}
 	e.names[name] = true
 	fieldRef := e.u.Reserve()
 	field := pdf.Dict{"FT": pdf.Name("Sig"), "T": pdf.EncodeText(name)}
+	for k, v := range extra {
+		field[k] = v
+	}
 	if !sigRef.IsZero() {
 		field["V"] = sigRef
 	}
@@ -333,6 +338,9 @@ func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
 	}
 	field := fl.Dict.Clone()
 	field["V"] = sigRef
+	if lock := e.v.Dict(field.Get("Lock")); lock != nil {
+		e.fieldLock = lock
+	}
 	// SigFlags must say signatures exist even when the form was made elsewhere.
 	if err := e.touchAcroForm(); err != nil {
 		return err
@@ -431,6 +439,9 @@ type FieldSpec struct {
 	Name string
 	Page int // 1-based
 	Rect VisibleRect
+	// LockAll makes the field lock every form field once it is signed (/Lock with /Action
+	// /All; the signature then carries a FieldMDP reference).
+	LockAll bool
 }
 
 func (e *editor) addEmptyField(fs FieldSpec) error {
@@ -452,6 +463,10 @@ func (e *editor) addEmptyField(fs FieldSpec) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.newSigField(fs.Name, pdf.Ref{}, []widgetSpec{{page: fs.Page - 1, rect: ur, ap: ap}})
+	var extra pdf.Dict
+	if fs.LockAll {
+		extra = pdf.Dict{"Lock": pdf.Dict{"Type": pdf.Name("SigFieldLock"), "Action": pdf.Name("All")}}
+	}
+	_, err = e.newSigField(fs.Name, pdf.Ref{}, []widgetSpec{{page: fs.Page - 1, rect: ur, ap: ap}}, extra)
 	return err
 }

@@ -374,7 +374,7 @@ func (w *output) addDocTimestamp(ts tsa.Timestamper, h crypto.Hash, _ Revocation
 	if err != nil {
 		return err
 	}
-	if _, err := ed.newSigField(ed.newFieldName("DocTimestamp"), sigRef, []widgetSpec{{page: 0, ap: ap}}); err != nil {
+	if _, err := ed.newSigField(ed.newFieldName("DocTimestamp"), sigRef, []widgetSpec{{page: 0, ap: ap}}, nil); err != nil {
 		return err
 	}
 	if err := ed.commit(); err != nil {

@@ -502,3 +502,40 @@ func TestPdfcpuRSACrypto(t *testing.T) {
 		t.Errorf("pdfcpu: %v %v", res[0].Reason, res[0].Problems)
 	}
 }
+
+// TestFieldLock: a pre-placed field with /Lock /All; its signature carries a FieldMDP
+// reference, which verifiers enforce on later changes.
+func TestFieldLock(t *testing.T) {
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{textFields: 2}))
+	placed := filepath.Join(e.dir, "placed.pdf")
+	if err := AddFields(in, placed, []FieldSpec{{Name: "locker", Page: 1, Rect: VisibleRect{50, 50, 150, 120}, LockAll: true}}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(e.dir, "out.pdf")
+	o := e.opts("locker")
+	o.Field = "locker"
+	if _, err := SignFile(placed, out, o); err != nil {
+		t.Fatal(err)
+	}
+	e.c.check(out, 1)
+	f, err := pdf.OpenFile(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fl, err := f.Latest().Field("locker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := f.Latest().Dict(fl.Value)
+	refs, _ := sig.Get("Reference").(pdf.Array)
+	if len(refs) != 1 {
+		t.Fatalf("reference %v", refs)
+	}
+	r := refs[0].(pdf.Dict)
+	tp := r.Get("TransformParams").(pdf.Dict)
+	if r.NameOf("TransformMethod") != "FieldMDP" || tp.NameOf("Action") != "All" {
+		t.Errorf("fieldmdp reference %v", r)
+	}
+}

@@ -229,12 +229,23 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 		}}
 		ed.setPerms(sigRef)
 	}
-	if err := ed.u.Set(sigRef, sigDict); err != nil {
-		return nil, err
-	}
 	ed.certifiedP = mdp
 	fieldName, err := ed.placeSignature(sigRef, &o)
 	if err != nil {
+		return nil, err
+	}
+	if ed.fieldLock != nil {
+		// The field asks to lock fields once signed: record it as a FieldMDP transform.
+		params := pdf.Dict{"Type": pdf.Name("TransformParams"), "V": pdf.Name("1.2")}
+		for k, v := range ed.fieldLock {
+			if k != "Type" {
+				params[k] = v
+			}
+		}
+		ref, _ := sigDict["Reference"].(pdf.Array)
+		sigDict["Reference"] = append(ref, pdf.Dict{"Type": pdf.Name("SigRef"), "TransformMethod": pdf.Name("FieldMDP"), "TransformParams": params})
+	}
+	if err := ed.u.Set(sigRef, sigDict); err != nil {
 		return nil, err
 	}
 	if err := ed.commit(); err != nil {
