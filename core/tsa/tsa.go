@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"mime"
 	"net/http"
 	"sync"
 	"time"
@@ -308,7 +309,8 @@ func (a *Authority) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "timestamp requests are POSTed", http.StatusMethodNotAllowed)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/timestamp-query" {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/timestamp-query" && mt != "application/timestamp-request" {
 		http.Error(w, "content type must be application/timestamp-query", http.StatusUnsupportedMediaType)
 		return
 	}
