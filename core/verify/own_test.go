@@ -118,8 +118,8 @@ func TestRevocation(t *testing.T) {
 	if rep.Verdict != StatusValid || sg.Revocation != RevocationGood {
 		t.Fatalf("good: %s %s\n%s", rep.Verdict, sg.Revocation, dump(rep))
 	}
-	if sg.LTV {
-		t.Errorf("LTV claimed although the issuing CA's own status is not embedded")
+	if !sg.LTV {
+		t.Errorf("LTV not reported although the leaf's status is embedded and the CAs name no revocation service")
 	}
 	s.pki.Revoke(s.cert.SerialNumber, s.now.Add(-30*time.Minute))
 	signed = s.sign(t, doc, sigOpts{dssOCSP: chainOCSP(), timestamp: true})
