@@ -262,6 +262,17 @@ func TestGeometryUnionAndSquare(t *testing.T) {
 	near(t, "union inner line", w[1], unionLine, 0.03)
 	near(t, "union line gap", starts[1]-unionBorder, unionGap, 0.06)
 
+	// The 45×30 oval (外企章): outer size and border; no star.
+	m = render600(t, Spec{Style: Foreign, Name: "苏州博世（中国）投资有限公司"})
+	x0, y0, x1, y1, _ := m.box(0, 0, 45, 30)
+	near(t, "45×30 oval width", x1-x0, 45, 0.1)
+	near(t, "45×30 oval height", y1-y0, 30, 0.1)
+	w, _ = m.runs(0, 15, 1, 0, 3)
+	near(t, "45×30 oval border", w[0], ovalGeoms[45].border, 0.04)
+	if _, _, _, _, ink := m.box(22.5-5, 15-5, 22.5+5, 15+5); ink {
+		t.Error("foreign seal has something in the centre; it never has a star")
+	}
+
 	for _, z := range []Size{Square22, Square25} {
 		m := render600(t, Spec{Style: Finance, Size: z, Name: "南京紫金电子有限公司"})
 		x0, y0, x1, y1, _ := m.box(0, 0, z.W, z.H)

@@ -98,6 +98,8 @@ func TestOCRTitles(t *testing.T) {
 		{Spec{Style: Finance, Size: Round42, Name: "南京紫金电子有限公司", NoStar: true}, "财务专用章"},
 		{Spec{Style: Invoice, Name: "北京云印科技发展有限公司", Code: "91310110666007217T"}, "发票专用章"},
 		{Spec{Style: Union, Name: "天府软件有限公司工会委员会", Title: "工会委员会"}, "工会委员会"},
+		{Spec{Style: Foreign, Name: "苏州博世（中国）投资有限公司", Title: "合同专用章"}, "合同专用章"},
+		{Spec{Style: League, Name: "共青团杭州西湖区委员会", Title: "组织部"}, "组织部"},
 	} {
 		t.Run(tc.want+"-"+tc.spec.Style.String(), func(t *testing.T) {
 			t.Parallel()
