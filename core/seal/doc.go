@@ -29,7 +29,9 @@
 // # Photos and signatures
 //
 // Clean isolates the red ink of a photographed seal, or the dark ink of a signature, on a
-// transparent background cropped to the ink. Signature holds hand-drawn strokes (points with
-// time and optional pressure) and renders them smoothed at any DPI; ParseSignature reads their
-// JSON with limits.
+// transparent background cropped to the ink; it refuses images under 8×8 or over
+// MaxCleanPixels and reports ErrNoInk when there is nothing to keep. Signature holds
+// hand-drawn strokes (points with time and optional pressure) and renders them smoothed at any
+// DPI; ParseSignature refuses JSON over MaxSignatureJSON, more than MaxStrokes strokes or
+// MaxStrokePoints points, points off the pad or out of time order (ErrBadSignature).
 package seal
