@@ -39,9 +39,15 @@ type editor struct {
 
 func newEditor(f *pdf.File) (*editor, error) {
 	v := f.Latest()
-	catRef, ok := v.Trailer().Get("Root").(pdf.Ref)
+	// A trailer may omit /Root and inherit it from an earlier one (as the writer does too).
+	var catRef pdf.Ref
+	ok := false
+	revs := f.Revisions()
+	for k := len(revs) - 1; k >= 0 && !ok; k-- {
+		catRef, ok = revs[k].Trailer.Get("Root").(pdf.Ref)
+	}
 	if !ok {
-		return nil, errors.New("trailer has no indirect /Root")
+		return nil, errors.New("no trailer names an indirect /Root")
 	}
 	cat, err := v.Catalog()
 	if err != nil {

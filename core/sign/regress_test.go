@@ -539,3 +539,52 @@ func TestFieldLock(t *testing.T) {
 		t.Errorf("fieldmdp reference %v", r)
 	}
 }
+
+// TestSignWholeCorpus signs every corpus file that can take a signature (other products,
+// attack samples, odd cryptography): our new signature is valid and trusted, and every
+// signature pdfsig found valid before is still valid after. Files that must be refused are.
+func TestSignWholeCorpus(t *testing.T) {
+	e := newEnv(t)
+	m, _ := filepath.Glob(filepath.Join("..", "pdf", "testdata", "corpus", "files", "*.pdf"))
+	if len(m) < 30 {
+		t.Fatalf("corpus has %d files", len(m))
+	}
+	refused := map[string]error{
+		"13": ErrCertifiedNoChanges, "14": ErrCertifiedNewField, "15": ErrCertifiedNewField,
+		"23": ErrCertifiedNewField, "20": pdf.ErrUnsafeAppend, "22": pdf.ErrUnsafeAppend,
+	}
+	for _, in := range m {
+		base := filepath.Base(in)
+		out := filepath.Join(e.dir, base)
+		o := e.opts("corpus")
+		o.Page, o.Rect, o.Image = 1, VisibleRect{10, 10, 60, 60}, sealPNG(t)
+		_, err := SignFile(in, out, o)
+		if want, ok := refused[base[:2]]; ok {
+			if !errors.Is(err, want) {
+				t.Errorf("%s: %v, want %v", base, err, want)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", base, err)
+			continue
+		}
+		if e.c.nss == "" {
+			continue
+		}
+		before, after := e.c.pdfsig(in), e.c.pdfsig(out)
+		if len(after) != len(before)+1 {
+			t.Errorf("%s: pdfsig lists %d signatures after, %d before", base, len(after), len(before))
+			continue
+		}
+		for i := range before {
+			if before[i].valid && !after[i].valid {
+				t.Errorf("%s: signature #%d was valid and is not any more", base, i+1)
+			}
+		}
+		last := after[len(after)-1]
+		if !last.valid || !last.trusted || !last.ours {
+			t.Errorf("%s: our signature: %s", base, last.text)
+		}
+	}
+}
