@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,10 +16,12 @@ import (
 // output is the temporary file a signed document is assembled in. Nothing appears at path
 // until commit renames it; abort removes it.
 type output struct {
-	path string
-	tmp  *os.File
-	size int64
-	done bool
+	ctx      context.Context
+	progress func(done, total int64)
+	path     string
+	tmp      *os.File
+	size     int64
+	done     bool
 }
 
 func newOutput(path string) (*output, error) {
@@ -30,19 +33,38 @@ func newOutput(path string) (*output, error) {
 	return &output{path: path, tmp: tmp}, nil
 }
 
-// copyFrom copies size bytes of src into the temporary file while hashing them.
+// copyFrom copies size bytes of src into the temporary file while hashing them (h may be
+// nil), reporting progress and stopping when ctx is done.
 func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 	buf := make([]byte, 1<<20)
-	var dst io.Writer = w.tmp
-	if h != nil {
-		dst = io.MultiWriter(w.tmp, h)
-	}
-	n, err := io.CopyBuffer(dst, io.NewSectionReader(src, 0, size), buf)
-	if err != nil {
-		return fmt.Errorf("failed to copy the input: %w", err)
-	}
-	if n != size {
-		return fmt.Errorf("input shrank while copying (%d of %d bytes)", n, size)
+	var off int64
+	for off < size {
+		if w.ctx != nil {
+			if err := w.ctx.Err(); err != nil {
+				return fmt.Errorf("signing cancelled: %w", err)
+			}
+		}
+		n := int64(len(buf))
+		if size-off < n {
+			n = size - off
+		}
+		k, err := src.ReadAt(buf[:n], off)
+		if int64(k) != n {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("failed to read the input at %d: %w", off, err)
+		}
+		if h != nil {
+			h.Write(buf[:n])
+		}
+		if _, err := w.tmp.Write(buf[:n]); err != nil {
+			return fmt.Errorf("failed to copy the input: %w", err)
+		}
+		off += n
+		if w.progress != nil {
+			w.progress(off, size)
+		}
 	}
 	w.size = size
 	return nil

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"errors"
@@ -587,4 +588,37 @@ func TestSignWholeCorpus(t *testing.T) {
 			t.Errorf("%s: our signature: %s", base, last.text)
 		}
 	}
+}
+
+// TestCancelAndProgress: progress reaches the file size; a cancelled signing writes nothing.
+func TestCancelAndProgress(t *testing.T) {
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{padBytes: 3 << 20}))
+	st, _ := os.Stat(in)
+	var last int64
+	o := e.opts("progress")
+	o.Progress = func(done, total int64) {
+		if done < last || total != st.Size() {
+			t.Errorf("progress %d/%d after %d", done, total, last)
+		}
+		last = done
+	}
+	if _, err := SignFile(in, filepath.Join(e.dir, "out.pdf"), o); err != nil {
+		t.Fatal(err)
+	}
+	if last != st.Size() {
+		t.Errorf("progress ended at %d of %d", last, st.Size())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o = e.opts("cancel")
+	o.Context = ctx
+	o.Progress = func(done, total int64) { cancel() }
+	cancelled := filepath.Join(e.dir, "cancelled.pdf")
+	if _, err := SignFile(in, cancelled, o); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled signing: %v", err)
+	}
+	if _, err := os.Stat(cancelled); !os.IsNotExist(err) {
+		t.Error("cancelled signing left an output")
+	}
+	assertNoPartials(t, e.dir)
 }

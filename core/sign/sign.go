@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -127,6 +128,10 @@ type Options struct {
 	Reason, Location, ContactInfo, Name string
 	// Now is the clock for the claimed signing time /M (default time.Now).
 	Now func() time.Time
+	// Context, when set, cancels a signing in progress (nothing is written).
+	Context context.Context
+	// Progress, when set, is called as the input is copied (bytes done, total).
+	Progress func(done, total int64)
 }
 
 // Result describes what was written.
@@ -257,6 +262,7 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 		return nil, err
 	}
 	defer w.abort()
+	w.ctx, w.progress = o.Context, o.Progress
 	h := o.Hash.New()
 	if err := w.copyFrom(src, st.Size(), h); err != nil {
 		return nil, err
