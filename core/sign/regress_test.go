@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -570,7 +571,10 @@ func TestSignWholeCorpus(t *testing.T) {
 			t.Errorf("%s: %v", base, err)
 			continue
 		}
-		if e.c.nss == "" {
+		// pdfsig comparisons for the files of other products that are valid as they come (the
+		// attack samples and odd cryptography only need to take a signature); all of them
+		// under SEALDESK_LONG.
+		if e.c.nss == "" || (!strings.Contains(base, "-valid-") && !strings.Contains(base, "-allowed-") && os.Getenv("SEALDESK_LONG") == "") {
 			continue
 		}
 		before, after := e.c.pdfsig(in), e.c.pdfsig(out)
