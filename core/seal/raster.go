@@ -6,6 +6,8 @@ import (
 	"image/color"
 	"image/draw"
 	"math"
+	"runtime"
+	"sync"
 
 	"golang.org/x/image/vector"
 )
@@ -60,9 +62,38 @@ func (d *Drawing) paths() []Path {
 }
 
 // fillPaths rasterizes each path (scaled by k px/mm) in its own bounding box and merges the
-// coverage into mask by maximum, so overlapping parts never cancel whatever their winding.
+// coverage into mask by maximum, so overlapping parts never cancel whatever their winding. Big
+// images are split into horizontal bands drawn in parallel; each band clips the paths to its
+// rows, so the result does not depend on how many bands there are.
 func fillPaths(mask *image.Alpha, paths []Path, k float64) {
-	bounds := mask.Bounds()
+	b := mask.Bounds()
+	nb := 1
+	if b.Dx()*b.Dy() >= 256*256 {
+		nb = min(runtime.GOMAXPROCS(0), 4)
+	}
+	// Fixed band edges (a multiple of 64 rows) keep the output identical whatever nb is.
+	const unit = 64
+	units := (b.Dy() + unit - 1) / unit
+	var wg sync.WaitGroup
+	for i := 0; i < nb; i++ {
+		y0, y1 := b.Min.Y+units*i/nb*unit, min(b.Max.Y, b.Min.Y+units*(i+1)/nb*unit)
+		if y0 >= y1 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Draw unit-row strips one by one so the clipping is the same for every nb.
+			for sy := y0; sy < y1; sy += unit {
+				fillBand(mask, image.Rect(b.Min.X, sy, b.Max.X, min(y1, sy+unit)), paths, k)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// fillBand draws the parts of paths that fall in band.
+func fillBand(mask *image.Alpha, band image.Rectangle, paths []Path, k float64) {
 	var z vector.Rasterizer
 	z.DrawOp = draw.Src
 	tmp := image.NewAlpha(image.Rectangle{})
@@ -71,7 +102,7 @@ func fillPaths(mask *image.Alpha, paths []Path, k float64) {
 			continue
 		}
 		a, b := p.Bounds()
-		r := image.Rect(int(math.Floor(a.X*k))-1, int(math.Floor(a.Y*k))-1, int(math.Ceil(b.X*k))+1, int(math.Ceil(b.Y*k))+1).Intersect(bounds)
+		r := image.Rect(int(math.Floor(a.X*k))-1, int(math.Floor(a.Y*k))-1, int(math.Ceil(b.X*k))+1, int(math.Ceil(b.Y*k))+1).Intersect(band)
 		if r.Empty() {
 			continue
 		}
@@ -107,7 +138,7 @@ func fillPaths(mask *image.Alpha, paths []Path, k float64) {
 		z.Draw(tmp, tmp.Rect, image.Opaque, image.Point{})
 		for y := 0; y < r.Dy(); y++ {
 			src := tmp.Pix[y*tmp.Stride : y*tmp.Stride+r.Dx()]
-			dst := mask.Pix[(r.Min.Y+y)*mask.Stride+r.Min.X:]
+			dst := mask.Pix[(r.Min.Y+y-mask.Rect.Min.Y)*mask.Stride+r.Min.X-mask.Rect.Min.X:]
 			for x, v := range src {
 				if v > dst[x] {
 					dst[x] = v
@@ -122,17 +153,19 @@ func fillPaths(mask *image.Alpha, paths []Path, k float64) {
 func colorize(mask *image.Alpha, c color.NRGBA) *image.NRGBA {
 	r := mask.Bounds()
 	img := image.NewNRGBA(r)
-	for y := 0; y < r.Dy(); y++ {
-		src := mask.Pix[y*mask.Stride : y*mask.Stride+r.Dx()]
-		dst := img.Pix[y*img.Stride : y*img.Stride+4*r.Dx()]
-		for x, v := range src {
-			if v == 0 {
-				continue
+	parallelRows(r.Dy(), func(y0, y1 int) {
+		for y := y0; y < y1; y++ {
+			src := mask.Pix[y*mask.Stride : y*mask.Stride+r.Dx()]
+			dst := img.Pix[y*img.Stride : y*img.Stride+4*r.Dx()]
+			for x, v := range src {
+				if v == 0 {
+					continue
+				}
+				d := dst[4*x : 4*x+4 : 4*x+4]
+				d[0], d[1], d[2] = c.R, c.G, c.B
+				d[3] = uint8((uint32(v)*uint32(c.A) + 127) / 255)
 			}
-			d := dst[4*x : 4*x+4 : 4*x+4]
-			d[0], d[1], d[2] = c.R, c.G, c.B
-			d[3] = uint8((uint32(v)*uint32(c.A) + 127) / 255)
 		}
-	}
+	})
 	return img
 }
