@@ -4,7 +4,8 @@
 // Each bucket of the contract is a top-level bbolt bucket prefixed "kv/"; each scope's events live
 // in a nested bucket of "events" keyed by the big-endian sequence number, and the bucket's own
 // sequence allocates the numbers (rolled back with the transaction, so there are no gaps). bbolt
-// serializes writers, so Update transactions are serializable by construction.
+// serializes writers, so Update transactions are serializable by construction; concurrent
+// Updates are grouped into one transaction and one fsync (bbolt's Batch).
 //
 // It refuses to be opened by two processes at once (bbolt's file lock; Open times out) — several
 // server processes sharing data need store/postgres.
@@ -57,18 +58,22 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open bolt store %s: %w", path, err)
 	}
+	// Group commit: concurrent Updates share one transaction and one fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Store{db: db}, nil
 }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Update runs fn in a read-write transaction.
+// Update runs fn in a read-write transaction. Concurrent calls are batched into one bbolt
+// transaction (group commit, one fsync for all); a function that fails is rolled back and run
+// again alone, which the contract allows (functions may run more than once).
 func (s *Store) Update(ctx context.Context, fn func(sync.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(func(btx *bbolt.Tx) error { return fn(&tx{btx}) })
+	return s.db.Batch(func(btx *bbolt.Tx) error { return fn(&tx{btx}) })
 }
 
 // View runs fn in a read-only transaction.
