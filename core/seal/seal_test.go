@@ -125,6 +125,10 @@ func TestGolden(t *testing.T) {
 			if want.Bounds() != got.Bounds() {
 				t.Fatalf("size %v, golden %v", got.Bounds(), want.Bounds())
 			}
+			// Exact on the machine that wrote the goldens; elsewhere float rounding in the
+			// rasterizer (another CPU's SIMD or FMA) may move edge pixels by a few levels, so
+			// allow up to 1% of pixels to differ by at most 12/255. Any real change (a glyph
+			// moved, a line thicker) differs by far more.
 			diff, maxDiff := 0, 0
 			for y := 0; y < got.Rect.Dy(); y++ {
 				for x := 0; x < got.Rect.Dx(); x++ {
@@ -134,12 +138,14 @@ func TestGolden(t *testing.T) {
 					}
 				}
 			}
-			if diff > 0 {
+			if maxDiff > 12 || diff > len(got.Pix)/100 {
 				out := filepath.Join(t.TempDir(), c.file)
 				var b bytes.Buffer
 				_ = png.Encode(&b, got)
 				_ = os.WriteFile(out, b.Bytes(), 0o644)
 				t.Errorf("%d pixels differ from %s (by up to %d/255); got written to %s", diff, path, maxDiff, out)
+			} else if diff > 0 {
+				t.Logf("%d pixels differ by at most %d/255 (rounding)", diff, maxDiff)
 			}
 		})
 	}
