@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -98,13 +99,20 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sealctl seal clean:", err)
 		return 2
 	}
-	f, err := os.Open(*in)
+	const maxPhotoBytes = 200 << 20
+	if st, err := os.Stat(*in); err != nil {
+		fmt.Fprintln(stderr, "sealctl seal clean:", err)
+		return 1
+	} else if st.Size() > maxPhotoBytes {
+		fmt.Fprintf(stderr, "sealctl seal clean: %s is %d bytes, more than the %d allowed\n", *in, st.Size(), maxPhotoBytes)
+		return 2
+	}
+	data, err := os.ReadFile(*in)
 	if err != nil {
 		fmt.Fprintln(stderr, "sealctl seal clean:", err)
 		return 1
 	}
-	defer f.Close()
-	cfg, _, err := image.DecodeConfig(f)
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		fmt.Fprintf(stderr, "sealctl seal clean: %s is not a JPEG or PNG image: %v\n", *in, err)
 		return 2
@@ -113,16 +121,12 @@ func runSealClean(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sealctl seal clean: %s is %d×%d, more than the %d pixels allowed\n", *in, cfg.Width, cfg.Height, seal.MaxCleanPixels)
 		return 2
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		fmt.Fprintln(stderr, "sealctl seal clean:", err)
-		return 1
-	}
-	src, _, err := image.Decode(f)
+	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		fmt.Fprintf(stderr, "sealctl seal clean: failed to decode %s: %v\n", *in, err)
 		return 2
 	}
-	var opts seal.CleanOptions
+	opts := seal.CleanOptions{Orientation: seal.JPEGOrientation(data)} // phones record the turn
 	if *recolor {
 		opts.Recolor = seal.SealRed
 		if k == seal.InkSignature {

@@ -40,6 +40,9 @@ type CleanOptions struct {
 	// Recolor, when not zero, paints all kept ink in this colour (alpha still follows the ink),
 	// e.g. SealRed for a uniform seal; zero keeps the photo's own colours.
 	Recolor color.NRGBA
+	// Orientation is the photo's EXIF orientation (JPEGOrientation); the result is turned
+	// upright. The crop rectangle stays in the source's (unturned) coordinates.
+	Orientation int
 }
 
 // ErrNoInk means the photo holds no ink of the kind asked for.
@@ -134,7 +137,7 @@ func Clean(src image.Image, kind InkKind, opts *CleanOptions) (img *image.NRGBA,
 			}
 		}
 	})
-	return out, crop.Add(b.Min), nil
+	return orient(out, o.Orientation), crop.Add(b.Min), nil
 }
 
 // inkScore is how much a pixel looks like ink against the local paper colour: for seals the
