@@ -23,12 +23,29 @@
 // a DSS (certificates, OCSP responses, CRLs, VRI per signature). B-LTA: plus a document
 // timestamp (SubFilter ETSI.RFC3161). Upgrade adds B-LT/B-LTA to an already signed file.
 //
+// # Appearances and geometry
+//
+// Rectangles are given in the page's visible coordinate system (VisibleRect: points, origin at
+// the lower-left corner of the page as displayed, inside the CropBox, after /Rotate);
+// VisibleToUser is the one mapping to PDF user space. Appearance forms carry a /Matrix that
+// turns their content so that it shows upright on rotated pages. Images: PNG in any colour
+// model (palettes, transparency → SMask, 16-bit) re-encoded with Flate, JPEG passed through as
+// DCTDecode. An optional caption (name, date) is drawn under the image with the embedded CJK
+// sans face, rasterised at 288 dpi (not selectable text: no font program is embedded).
+//
+// A cross-page seal (骑缝章) is one signature field with one widget per page, each showing its
+// strip of the seal at the right edge. Each widget repeats the field's /V because poppler
+// (pdfsig, Evince, Okular) reads /V per widget; it then lists the signature once per strip.
+//
 // # What it refuses
 //
 //   - Encrypted input (pdf.ErrEncrypted; 加密文档无法签署，请先解除密码保护), files with bytes
-//     after the last %%EOF or a rebuilt cross-reference table.
-//   - Signing a document certified with DocMDP P=1, certifying an already signed document,
-//     filling a field that is not an empty signature field, or a name that already exists when
-//     creating a field.
-//   - Images over MaxImageBytes or MaxImagePixels; captions are not drawn (see Options).
+//     after the last %%EOF or a rebuilt cross-reference table (pdf.ErrUnsafeAppend).
+//   - Signing a document certified with DocMDP P=1 (ErrCertifiedNoChanges), certifying an
+//     already signed document (ErrAlreadySigned), a new visible signature field after a P=2/3
+//     certification (ErrCertifiedNewField: sign the pre-placed field instead), filling a field
+//     that is not an empty signature field (ErrFieldNotEmpty), or creating a field whose name
+//     exists (ErrFieldExists).
+//   - Images over MaxImageBytes or MaxImagePixels, formats other than PNG and JPEG.
+//   - B-LT when the signer's certificate is revoked or has no reachable revocation data.
 package sign
