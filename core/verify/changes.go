@@ -105,9 +105,10 @@ type analysis struct {
 	locks     []*fieldLock
 	ch        changeSet
 
-	notes     []string
-	explained map[int]bool // changed object numbers accounted for by a semantic comparison
-	apAllowed map[int]bool // appearance objects of fields being filled / allowed annotations
+	notes       []string
+	explained   map[int]bool     // changed object numbers accounted for by a semantic comparison
+	apAllowed   map[int]bool     // appearance objects of fields being filled / allowed annotations
+	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -119,6 +120,7 @@ func tolerableAnomaly(an string) bool {
 func (a *analysis) run(later []*pdf.Revision) {
 	a.explained = map[int]bool{}
 	a.apAllowed = map[int]bool{}
+	a.seenWidgets = map[pdf.Ref]bool{}
 	changed := map[int]bool{}
 	for _, rev := range later {
 		for _, l := range [][]int{rev.Defined, rev.Changed, rev.Freed} {
@@ -332,22 +334,29 @@ func rootRef(v *pdf.View) (pdf.Ref, bool) {
 	return pdf.Ref{}, false
 }
 
-// comparePages compares page count, page objects and annotations.
+// comparePages compares the page tree (only walked when a tree node or the catalog's /Pages
+// changed), each changed page object and its annotations.
 func (a *analysis) comparePages(changed map[int]bool) {
-	op, err1 := a.old.Pages()
-	np, err2 := a.cur.Pages()
+	oc, err1 := a.old.Catalog()
+	nc, err2 := a.cur.Catalog()
 	if err1 != nil || err2 != nil {
-		a.ch.add(false, "the page tree cannot be read")
 		return
 	}
-	if len(op) != len(np) {
-		a.ch.add(false, "the number of pages changed from %d to %d", len(op), len(np))
-	}
-	// Pages tree nodes: any change to one is a page tree change unless it is value-equal.
+	treeChanged := !pdf.Equal(oc.Get("Pages"), nc.Get("Pages"))
+	var pageObjs []int
 	for n := range changed {
-		o, _ := a.old.Object(pdf.Ref{Num: n})
-		if d, ok := asDict(o); ok && d.NameOf("Type") == "Pages" {
-			nw, _ := a.cur.Object(pdf.Ref{Num: n})
+		o, err := a.old.Object(a.refIn(a.old, n))
+		if err != nil {
+			continue
+		}
+		d, ok := asDict(o)
+		if !ok {
+			continue
+		}
+		switch d.NameOf("Type") {
+		case "Pages":
+			a.explained[n] = true
+			nw, _ := a.cur.Object(a.refIn(a.cur, n))
 			nd, _ := asDict(nw)
 			for _, k := range unionKeys(d, nd) {
 				if pdf.Equal(d[k], nd[k]) {
@@ -355,77 +364,134 @@ func (a *analysis) comparePages(changed map[int]bool) {
 				}
 				switch k {
 				case "Kids", "Count", "Parent", "Type", "Resources", "MediaBox", "CropBox", "Rotate":
+					treeChanged = true
 					a.ch.add(false, "page tree node %d: /%s changed", n, k)
 				default:
 					a.ch.add(true, "page tree node %d: /%s updated", n, k)
 				}
 			}
-			a.explained[n] = true
+		case "Page":
+			pageObjs = append(pageObjs, n)
 		}
 	}
-	for i := 0; i < len(op) && i < len(np); i++ {
-		o, nw := op[i], np[i]
-		if o.Ref != nw.Ref {
-			a.ch.add(false, "page %d was replaced by another page object", i+1)
+	if treeChanged {
+		op, err1 := a.old.Pages()
+		np, err2 := a.cur.Pages()
+		if err1 != nil || err2 != nil {
+			a.ch.add(false, "the page tree cannot be read")
+			return
+		}
+		if len(op) != len(np) {
+			a.ch.add(false, "the number of pages changed from %d to %d", len(op), len(np))
+		}
+		for i := 0; i < len(op) && i < len(np); i++ {
+			if op[i].Ref != np[i].Ref {
+				a.ch.add(false, "page %d was replaced by another page object", i+1)
+			}
+		}
+	}
+	sort.Ints(pageObjs)
+	for _, n := range pageObjs {
+		a.comparePage(n)
+	}
+}
+
+// refIn returns the reference of object n as the view sees it (with its generation).
+func (a *analysis) refIn(v *pdf.View, n int) pdf.Ref {
+	e, _, ok := v.Entry(n)
+	if ok && e.Type == pdf.EntryInUse {
+		return pdf.Ref{Num: n, Gen: e.Gen}
+	}
+	return pdf.Ref{Num: n}
+}
+
+// comparePage compares one page object that a later revision rewrote.
+func (a *analysis) comparePage(n int) {
+	a.explained[n] = true
+	ref := a.refIn(a.old, n)
+	od := a.old.Dict(ref)
+	nd := a.cur.Dict(a.refIn(a.cur, n))
+	if od == nil {
+		return
+	}
+	num := a.v.pageNumber(ref)
+	label := fmt.Sprintf("page %d", num)
+	if num == 0 {
+		label = fmt.Sprintf("page object %d", n)
+	}
+	if nd == nil {
+		a.ch.add(false, "%s was deleted", label)
+		return
+	}
+	for _, k := range unionKeys(od, nd) {
+		if k == "Annots" || pdf.Equal(od[k], nd[k]) {
 			continue
 		}
-		pageChanged := changed[o.Ref.Num]
-		if pageChanged {
-			a.explained[o.Ref.Num] = true
-			keys := map[pdf.Name]bool{}
-			for k := range o.Dict {
-				keys[k] = true
-			}
-			for k := range nw.Dict {
-				keys[k] = true
-			}
-			for k := range keys {
-				if k == "Annots" || pdf.Equal(o.Dict[k], nw.Dict[k]) {
-					continue
-				}
-				switch k {
-				case "Contents", "Resources", "MediaBox", "CropBox", "Rotate", "Group", "UserUnit", "BleedBox", "TrimBox", "ArtBox":
-					a.ch.add(false, "page %d: /%s changed", i+1, k)
-				case "StructParents", "Tabs", "PieceInfo", "LastModified":
-					a.ch.add(true, "page %d: /%s updated", i+1, k)
-				default:
-					a.ch.add(false, "page %d: /%s changed", i+1, k)
-				}
-			}
+		switch k {
+		case "StructParents", "Tabs", "PieceInfo", "LastModified":
+			a.ch.add(true, "%s: /%s updated", label, k)
+		default:
+			a.ch.add(false, "%s: /%s changed", label, k)
 		}
-		oa, oaRef := a.annots(a.old, o.Dict)
-		na, naRef := a.annots(a.cur, nw.Dict)
-		if oaRef.Num != 0 {
-			a.explained[oaRef.Num] = true
+	}
+	oa, oaRef := a.annots(a.old, od)
+	na, naRef := a.annots(a.cur, nd)
+	if oaRef.Num != 0 {
+		a.explained[oaRef.Num] = true
+	}
+	if naRef.Num != 0 {
+		a.explained[naRef.Num] = true
+	}
+	a.annotDiff(label, oa, na)
+}
+
+// annotDiff judges the annotations added to, kept in and removed from one page.
+func (a *analysis) annotDiff(label string, oa, na []pdf.Ref) {
+	oldSet := map[pdf.Ref]bool{}
+	for _, r := range oa {
+		oldSet[r] = true
+	}
+	newSet := map[pdf.Ref]bool{}
+	for _, r := range na {
+		newSet[r] = true
+		if !oldSet[r] {
+			a.addedAnnot(label, r)
+		} else {
+			a.changedAnnot(label, r)
 		}
-		if naRef.Num != 0 {
-			a.explained[naRef.Num] = true
-		}
-		oldSet := map[pdf.Ref]bool{}
-		for _, r := range oa {
-			oldSet[r] = true
-		}
-		newSet := map[pdf.Ref]bool{}
-		for _, r := range na {
-			newSet[r] = true
-			if !oldSet[r] {
-				a.addedAnnot(i+1, r)
-			} else if changed[r.Num] {
-				a.changedAnnot(i+1, r)
-			}
-		}
-		for _, r := range oa {
-			if !newSet[r] {
-				d := a.old.Dict(r)
-				st := d.NameOf("Subtype")
-				if a.mdp == 3 && st != "Widget" {
-					a.ch.add(true, "page %d: %s annotation removed", i+1, st)
-				} else {
-					a.ch.add(false, "page %d: %s annotation removed", i+1, st)
-				}
+	}
+	for _, r := range oa {
+		if !newSet[r] {
+			d := a.old.Dict(r)
+			st := d.NameOf("Subtype")
+			if a.mdp == 3 && st != "Widget" {
+				a.ch.add(true, "%s: %s annotation removed", label, st)
+			} else {
+				a.ch.add(false, "%s: %s annotation removed", label, st)
 			}
 		}
 	}
+}
+
+// annotsArray reports whether an array is a page's /Annots (references to annotations).
+func (a *analysis) annotsArray(v *pdf.View, arr pdf.Array) bool {
+	if len(arr) == 0 {
+		return false
+	}
+	for i, x := range arr {
+		if i >= 8 {
+			break
+		}
+		r, ok := x.(pdf.Ref)
+		if !ok {
+			return false
+		}
+		d := v.Dict(r)
+		if d == nil || d.Get("Rect") == nil || d.Get("Subtype") == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (a *analysis) annots(v *pdf.View, page pdf.Dict) ([]pdf.Ref, pdf.Ref) {
@@ -462,15 +528,16 @@ func (a *analysis) fieldOfWidget(r pdf.Ref) *pdf.Field {
 }
 
 // addedAnnot judges an annotation that a later revision put on page.
-func (a *analysis) addedAnnot(page int, r pdf.Ref) {
+func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 	a.explained[r.Num] = true
 	d := a.cur.Dict(r)
 	if d == nil {
-		a.ch.add(false, "page %d: unreadable annotation %d added", page, r.Num)
+		a.ch.add(false, "%s: unreadable annotation %d added", page, r.Num)
 		return
 	}
 	st := d.NameOf("Subtype")
 	if st == "Widget" {
+		a.seenWidgets[r] = true
 		fl := a.fieldOfWidget(r)
 		if fl != nil && fl.IsSignature() {
 			a.allowAppearance(d)
@@ -485,7 +552,7 @@ func (a *analysis) addedAnnot(page int, r pdf.Ref) {
 			case a.mdp == 1:
 				a.ch.add(false, "signature field %s added although the certification allows no changes", fl.Name)
 			case a.mdp >= 2 && visible:
-				a.ch.add(false, "visible signature field %s added on page %d after certification (sneaky signature)", fl.Name, page)
+				a.ch.add(false, "visible signature field %s added on %s after certification (sneaky signature)", fl.Name, page)
 			default:
 				a.ch.add(true, "signature field %s added", fl.Name)
 			}
@@ -495,24 +562,24 @@ func (a *analysis) addedAnnot(page int, r pdf.Ref) {
 		if fl != nil {
 			name = fl.Name
 		}
-		a.ch.add(false, "form field %s added on page %d", name, page)
+		a.ch.add(false, "form field %s added on %s", name, page)
 		return
 	}
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
-		a.ch.add(false, "page %d: %s annotation added although the certification does not allow annotations", page, st)
+		a.ch.add(false, "%s: %s annotation added although the certification does not allow annotations", page, st)
 	case !harmlessAnnots[st]:
-		a.ch.add(false, "page %d: %s annotation added that can cover page content (evil annotation)", page, st)
+		a.ch.add(false, "%s: %s annotation added that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(d):
-		a.ch.add(false, "page %d: %s annotation added whose appearance draws text or images", page, st)
+		a.ch.add(false, "%s: %s annotation added whose appearance draws text or images", page, st)
 	default:
 		a.allowAppearance(d)
-		a.ch.add(true, "page %d: %s annotation added", page, st)
+		a.ch.add(true, "%s: %s annotation added", page, st)
 	}
 }
 
 // changedAnnot judges an existing annotation that a later revision modified.
-func (a *analysis) changedAnnot(page int, r pdf.Ref) {
+func (a *analysis) changedAnnot(page string, r pdf.Ref) {
 	od := a.old.Dict(r)
 	nd := a.cur.Dict(r)
 	if od == nil || nd == nil {
@@ -529,14 +596,14 @@ func (a *analysis) changedAnnot(page int, r pdf.Ref) {
 	a.explained[r.Num] = true
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
-		a.ch.add(false, "page %d: %s annotation modified although the certification does not allow annotations", page, st)
+		a.ch.add(false, "%s: %s annotation modified although the certification does not allow annotations", page, st)
 	case !harmlessAnnots[st]:
-		a.ch.add(false, "page %d: %s annotation modified that can cover page content (evil annotation)", page, st)
+		a.ch.add(false, "%s: %s annotation modified that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(nd):
-		a.ch.add(false, "page %d: %s annotation modified whose appearance draws text or images", page, st)
+		a.ch.add(false, "%s: %s annotation modified whose appearance draws text or images", page, st)
 	default:
 		a.allowAppearance(nd)
-		a.ch.add(true, "page %d: %s annotation modified", page, st)
+		a.ch.add(true, "%s: %s annotation modified", page, st)
 	}
 }
 
@@ -672,7 +739,7 @@ func (a *analysis) compareFields(changed map[int]bool) {
 			}
 		}
 	}
-	oldFields, err := a.old.Fields()
+	oldFields, err := formFields(a.old)
 	if err != nil {
 		a.ch.add(false, "the signed revision's form cannot be read")
 		return
@@ -723,7 +790,7 @@ func (a *analysis) newField(nf pdf.Field) {
 	}
 	onPage := false
 	for _, w := range nf.Widgets {
-		if w.OnPageAnnots {
+		if a.seenWidgets[w.Ref] {
 			onPage = true
 		}
 	}
@@ -1035,8 +1102,25 @@ func (a *analysis) checkObject(n int) {
 	case d != nil && (d.NameOf("Type") == "StructElem" || d.NameOf("Type") == "StructTreeRoot" || d.Get("Nums") != nil || d.Get("Limits") != nil && d.Get("Names") == nil):
 		a.ch.add(true, "structure tree updated")
 	default:
+		if oa, ok := oldObj.(pdf.Array); ok {
+			na, _ := newObj.(pdf.Array)
+			if a.annotsArray(a.old, oa) || a.annotsArray(a.cur, na) {
+				a.annotDiff(fmt.Sprintf("annotation array %d", n), refsOf(oa), refsOf(na))
+				return
+			}
+		}
 		a.ch.add(false, "object %d (%s) was changed", n, describe(oldObj))
 	}
+}
+
+func refsOf(arr pdf.Array) []pdf.Ref {
+	var out []pdf.Ref
+	for _, x := range arr {
+		if r, ok := x.(pdf.Ref); ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // IsSig reports whether d is a signature or document timestamp dictionary.

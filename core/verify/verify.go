@@ -71,6 +71,13 @@ func File(path string, opts *Options) (*Report, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file: %w", path, ErrUnreadable)
 	}
+	max := int64(defaultMaxFileSize)
+	if opts != nil && opts.MaxFileSize > 0 {
+		max = opts.MaxFileSize
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s has %d bytes, limit %d: %w", path, st.Size(), max, ErrTooLarge)
+	}
 	return Verify(fh, st.Size(), path, opts)
 }
 
@@ -86,7 +93,16 @@ func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, err
 	if size > max {
 		return nil, fmt.Errorf("%s has %d bytes, limit %d: %w", name, size, max, ErrTooLarge)
 	}
-	v := &verifier{r: r, size: size, opts: opts, now: opts.now()}
+	// One read into memory: the reader then works without a system call per token, the
+	// signature scan runs over the bytes, and the peak stays within the file size plus the
+	// verifier's bounded working set.
+	data := make([]byte, size)
+	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
+		if n, err2 := io.ReadFull(io.NewSectionReader(r, 0, size), data); err2 != nil || int64(n) != size {
+			return nil, fmt.Errorf("failed to read %s: %w", name, err)
+		}
+	}
+	v := &verifier{r: bytes.NewReader(data), data: data, size: size, opts: opts, now: opts.now()}
 	rep, err := v.run(name)
 	if err != nil {
 		return nil, err
@@ -97,6 +113,7 @@ func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, err
 // verifier holds the state of one verification.
 type verifier struct {
 	r    io.ReaderAt
+	data []byte
 	size int64
 	opts *Options
 	now  time.Time
@@ -111,7 +128,8 @@ type verifier struct {
 	docMDP     int     // P of the certification signature, 0 when none
 	brokenSigs []int64 // offsets of unreadable objects that hold a /ByteRange
 	unlisted   map[int][]int64
-	docMDPRev  int // revision of the certification signature
+	pageNums   map[pdf.Ref]int // latest revision: page object → 1-based number (nil until needed)
+	docMDPRev  int             // revision of the certification signature
 }
 
 // sigState is one signature being verified.
@@ -221,13 +239,38 @@ func overall(sigs []Signature) string {
 // collect finds every signature dictionary (fields, orphans, old versions) and every document
 // timestamp, skipping usage-rights (UR3) dictionaries, which are not signatures over content.
 func (v *verifier) collect() error {
-	found, unreadable, err := v.f.FindSigDicts()
-	if err != nil && len(found) == 0 {
+	found, broken := v.sigCandidates(v.data)
+	v.brokenSigs = append(v.brokenSigs, broken...)
+	latest := v.f.Latest()
+	var err error
+	if v.fields, err = formFields(latest); err != nil && len(found) == 0 {
 		return err
 	}
-	v.unreadableSigs(unreadable)
-	latest := v.f.Latest()
-	v.fields, _ = latest.Fields()
+	// Signature values the byte scan cannot see (direct dictionaries, compressed objects).
+	have := map[pdf.Ref]bool{}
+	for _, sd := range found {
+		have[sd.Ref] = true
+	}
+	for _, fl := range v.fields {
+		if !fl.IsSignature() {
+			continue
+		}
+		switch x := fl.Value.(type) {
+		case pdf.Ref:
+			if have[x] {
+				continue
+			}
+			if d := latest.Dict(x); d != nil && pdf.IsSigDict(d) {
+				_, rk, _ := latest.Entry(x.Num)
+				found = append(found, pdf.SigDict{Ref: x, Revision: rk, Dict: d, Fields: []string{fl.Name}})
+				have[x] = true
+			}
+		case pdf.Dict:
+			if pdf.IsSigDict(x) {
+				found = append(found, pdf.SigDict{Revision: len(v.f.Revisions()) - 1, Dict: x, Fields: []string{fl.Name}})
+			}
+		}
+	}
 	cat, _ := latest.Catalog()
 	urRefs := map[pdf.Ref]bool{}
 	if perms := latest.Dict(cat.Get("Perms")); perms != nil {
@@ -311,32 +354,6 @@ func (v *verifier) collect() error {
 	return nil
 }
 
-// unreadableSigs looks at the objects the reader could not parse: one that holds a /ByteRange
-// is a damaged signature and is reported as an invalid one, never silently dropped.
-func (v *verifier) unreadableSigs(nums []int) {
-	seen := map[int64]bool{}
-	for _, n := range nums {
-		for k := len(v.f.Revisions()) - 1; k >= 0; k-- {
-			e, _, ok := v.f.View(k).Entry(n)
-			if !ok || e.Type != pdf.EntryInUse || seen[e.Offset] {
-				continue
-			}
-			seen[e.Offset] = true
-			end := min(e.Offset+1<<16, v.size)
-			buf, err := v.f.ReadRange(pdf.Span{Start: e.Offset, End: end})
-			if err != nil {
-				continue
-			}
-			if i := bytes.Index(buf, []byte("endobj")); i >= 0 {
-				buf = buf[:i]
-			}
-			if bytes.Contains(buf, []byte("/ByteRange")) {
-				v.brokenSigs = append(v.brokenSigs, e.Offset)
-			}
-		}
-	}
-}
-
 func isUsageRights(v *pdf.View, d pdf.Dict) bool {
 	refs, _ := v.Resolve(d.Get("Reference"))
 	arr, _ := refs.(pdf.Array)
@@ -384,10 +401,21 @@ func (v *verifier) locate(s *sigState) {
 			continue
 		}
 		s.rep.Field = fl.Name
+		latest := v.f.Latest()
 		for _, w := range fl.Widgets {
-			if w.Page > 0 {
-				s.rep.Page = w.Page
-				s.rep.Rect = []float64{w.Rect.LLX, w.Rect.LLY, w.Rect.URX, w.Rect.URY}
+			pr, _ := w.Dict.Get("P").(pdf.Ref)
+			page := 0
+			if !pr.IsZero() {
+				page = v.pageNumber(pr)
+			}
+			if page == 0 && !w.Ref.IsZero() {
+				page = v.pageHolding(w.Ref)
+			}
+			if page > 0 {
+				s.rep.Page = page
+				if rc, ok := pdf.RectFrom(latest, w.Dict.Get("Rect")); ok {
+					s.rep.Rect = []float64{rc.LLX, rc.LLY, rc.URX, rc.URY}
+				}
 				break
 			}
 		}
