@@ -371,6 +371,16 @@ func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
 		if err != nil {
 			return err
 		}
+		// A widget that only its /P names is not shown by viewers: list it on its page.
+		if !wg.OnPageAnnots {
+			ref := wg.Ref
+			if ref.IsZero() {
+				ref = fl.Ref
+			}
+			if err := e.addAnnot(wg.Page-1, ref); err != nil {
+				return err
+			}
+		}
 		if wg.Ref.IsZero() || wg.Ref == fl.Ref {
 			field["AP"] = pdf.Dict{"N": ap}
 			continue

@@ -18,6 +18,8 @@ type genOpts struct {
 	rotate     int    // /Rotate on every page
 	textFields int    // number of filled text fields on page 1 (with /DR and /DA)
 	sigFields  []string
+	// orphanSig is a signature field whose widget only /P names (no page lists it).
+	orphanSig  string
 	padBytes   int  // an extra incompressible stream of this size
 	xrefStream bool // cross-reference stream instead of a table
 	hybrid     bool // table plus /XRefStm
@@ -72,6 +74,11 @@ func genPDF(o genOpts) []byte {
 		x := 60 + 100*(i%5)
 		objs[n] = fmt.Sprintf("<< /FT /Sig /T (%s) /Type /Annot /Subtype /Widget /Rect [%d 300 %d 380] /P %d 0 R /F 4 >>", name, x, x+90, pg)
 		annots[pg] = append(annots[pg], fmt.Sprintf("%d 0 R", n))
+		fields = append(fields, fmt.Sprintf("%d 0 R", n))
+	}
+	if o.orphanSig != "" {
+		n := alloc()
+		objs[n] = fmt.Sprintf("<< /FT /Sig /T (%s) /Type /Annot /Subtype /Widget /Rect [100 100 200 160] /P %d 0 R /F 4 >>", o.orphanSig, pageNums[0])
 		fields = append(fields, fmt.Sprintf("%d 0 R", n))
 	}
 	for _, p := range pageNums {

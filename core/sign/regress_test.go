@@ -626,3 +626,29 @@ func TestCancelAndProgress(t *testing.T) {
 	}
 	assertNoPartials(t, e.dir)
 }
+
+// TestFillFieldOnlyPNames: a pre-placed field whose widget no page lists (only /P names the
+// page) is listed on its page when signed, so viewers show it.
+func TestFillFieldOnlyPNames(t *testing.T) {
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{orphanSig: "hidden"}))
+	out := filepath.Join(e.dir, "out.pdf")
+	o := e.opts("p-only")
+	o.Field, o.Image = "hidden", sealPNG(t)
+	if _, err := SignFile(in, out, o); err != nil {
+		t.Fatal(err)
+	}
+	e.c.check(out, 1)
+	f, err := pdf.OpenFile(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fl, err := f.Latest().Field("hidden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fl.Widgets) != 1 || !fl.Widgets[0].OnPageAnnots || fl.Widgets[0].Page != 1 {
+		t.Errorf("widget %+v not listed on page 1", fl.Widgets)
+	}
+}
