@@ -345,3 +345,60 @@ func TestYCCMatchesStdlib(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanSkipIsSafe: on a photo big enough for the block skipping (step ≥ 3), with a thin
+// (2–3 px) pen signature beside the seal, skipping changes no pixel.
+func TestCleanSkipIsSafe(t *testing.T) {
+	const W, H = 2200, 1500 // 3.3 MP: step 3
+	seal, _, err := Render(Spec{Style: Contract, Size: Round42, Name: "上海申江贸易有限公司"}, 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := testSignature()
+	sig.Pen = 0.25
+	pen, err := sig.Render(254, color.NRGBA{A: 255}) // 0.25 mm at 10 px/mm: 1–3 px lines
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := image.NewRGBA(image.Rect(0, 0, W, H))
+	for y := 0; y < H; y++ {
+		for x := 0; x < W; x++ {
+			c := [3]float64{238, 232, 220}
+			if p := image.Pt(x-300, y-300); p.In(seal.Rect) {
+				a := 0.9 * float64(seal.Pix[seal.PixOffset(p.X, p.Y)+3]) / 255
+				c = [3]float64{c[0] * (1 - a + a*0.8), c[1] * (1 - a + a*0.15), c[2] * (1 - a + a*0.2)}
+			}
+			if p := image.Pt(x-1500, y-700); p.In(pen.Rect) {
+				a := 0.9 * float64(pen.Pix[pen.PixOffset(p.X, p.Y)+3]) / 255
+				c = [3]float64{c[0] * (1 - a + a*0.75), c[1] * (1 - a + a*0.1), c[2] * (1 - a + a*0.15)} // red pen
+			}
+			for k := 0; k < 3; k++ {
+				img.Pix[img.PixOffset(x, y)+k] = uint8(max(0, min(255, c[k]+rng.NormFloat64()*2)))
+			}
+			img.Pix[img.PixOffset(x, y)+3] = 255
+		}
+	}
+	fast, crop, err := Clean(img, InkSeal, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanNoSkip = true
+	slow, crop2, err := Clean(img, InkSeal, nil)
+	cleanNoSkip = false
+	if err != nil || crop != crop2 {
+		t.Fatal(err, crop, crop2)
+	}
+	if !crop.Overlaps(image.Rect(1500, 700, 1500+pen.Rect.Dx(), 700+pen.Rect.Dy())) {
+		t.Fatalf("crop %v misses the thin red pen strokes", crop)
+	}
+	diff := 0
+	for i := 3; i < len(fast.Pix); i += 4 {
+		if fast.Pix[i] != slow.Pix[i] {
+			diff++
+		}
+	}
+	if diff > 0 {
+		t.Errorf("skipping changed %d pixels", diff)
+	}
+}
