@@ -49,6 +49,7 @@ type Document struct {
 	doc    references.FPDF_DOCUMENT
 	pages  int
 	infos  []*PageInfo
+	sizes  [][2]float64 // display sizes; zero until read
 	closed bool
 }
 
@@ -124,7 +125,8 @@ func (e *Engine) OpenBytes(ctx context.Context, name string, data []byte) (*Docu
 		return nil, fmt.Errorf("%s has no readable pages: %w", name, ErrCorrupt)
 	}
 	return &Document{e: e, id: id, name: name, kind: kind, size: int64(len(data)), inst: inst,
-		doc: res.Document, pages: pc.PageCount, infos: make([]*PageInfo, pc.PageCount)}, nil
+		doc: res.Document, pages: pc.PageCount, infos: make([]*PageInfo, pc.PageCount),
+		sizes: make([][2]float64, pc.PageCount)}, nil
 }
 
 // sniff names the file type from its first bytes: "pdf", "jpeg", "png" or "".
@@ -158,7 +160,30 @@ func (d *Document) page(i int) requests.Page {
 	return requests.Page{ByIndex: &requests.PageByIndex{Document: d.doc, Index: i}}
 }
 
-// PageInfo returns page i's boxes and rotation (0-based).
+// PageSize returns page i's size as displayed (CropBox after /Rotate), in points. Unlike PageInfo
+// it does not parse the page (about 50 µs against tens of milliseconds for a page with CJK
+// text), so a viewer can lay out hundreds of pages at once.
+func (d *Document) PageSize(i int) (w, h float64, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return 0, 0, ErrClosed
+	}
+	if i < 0 || i >= d.pages {
+		return 0, 0, fmt.Errorf("page %d of %d: %w", i+1, d.pages, ErrPageRange)
+	}
+	if s := d.sizes[i]; s[0] > 0 {
+		return s[0], s[1], nil
+	}
+	size, err := d.inst.FPDF_GetPageSizeByIndexF(&requests.FPDF_GetPageSizeByIndexF{Document: d.doc, Index: i})
+	if err != nil {
+		return 0, 0, fmt.Errorf("failed to read page %d size: %w", i+1, err)
+	}
+	d.sizes[i] = [2]float64{float64(size.Size.Width), float64(size.Size.Height)}
+	return d.sizes[i][0], d.sizes[i][1], nil
+}
+
+// PageInfo returns page i's boxes and rotation (0-based). It parses the page.
 func (d *Document) PageInfo(i int) (PageInfo, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

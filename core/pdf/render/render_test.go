@@ -135,6 +135,9 @@ func TestPageInfoBoxesAndRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if sw, sh, err := d.PageSize(i); err != nil || abs(sw-w.Width) > 0.01 || abs(sh-w.Height) > 0.01 {
+			t.Errorf("page %d: PageSize %v×%v (%v), want %v×%v", i+1, sw, sh, err, w.Width, w.Height)
+		}
 		if !near(got.MediaBox, w.MediaBox) || !near(got.CropBox, w.CropBox) || got.Rotate != w.Rotate ||
 			abs(got.Width-w.Width) > 0.01 || abs(got.Height-w.Height) > 0.01 {
 			t.Errorf("page %d: got %+v, want %+v", i+1, got, w)
