@@ -1,10 +1,17 @@
 package ui
 
+import (
+	"context"
+
+	"sealdesk/ui/widgets"
+)
+
 // Services are what the screens need from the rest of the program, as small interfaces that
 // main.go satisfies with core services (and tests with in-memory fakes). A nil field means the
 // service is not available; screens that need it say so instead of failing.
 type Services struct {
 	Settings SettingsStore
+	Renderer Renderer       // nil: the documents screen says the renderer is unavailable
 	Version  string         // shown in Settings › About
 	Local    *LocalServices // the offline half: seals, personal key, trust (local.go)
 }
@@ -16,4 +23,18 @@ type SettingsStore interface {
 	DataDir() string
 	// SetDataDir checks that dir can be created and written, then remembers it.
 	SetDataDir(dir string) error
+}
+
+// Renderer opens documents for viewing (PDFRenderer adapts core/pdf/render).
+type Renderer interface {
+	// Open reads a PDF, JPEG or PNG file (an image becomes a one-page document).
+	Open(ctx context.Context, path string) (OpenDocument, error)
+	// OpenBytes is Open for data in memory; name is shown to the user.
+	OpenBytes(ctx context.Context, name string, data []byte) (OpenDocument, error)
+}
+
+// OpenDocument is a document the UI holds open and closes when done.
+type OpenDocument interface {
+	widgets.Document
+	Close() error
 }

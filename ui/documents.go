@@ -1,0 +1,153 @@
+package ui
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/ui/widgets"
+)
+
+// DocumentsScreen is 文件: open a PDF (or a JPEG/PNG as a one-page document) and read it in the
+// page view. Opening runs on a worker; a file that cannot be opened leaves the shown document as
+// it was and says why.
+type DocumentsScreen struct {
+	shell *Shell
+
+	Open     *widget.Button
+	Name     *widget.Label
+	Status   *widget.Label
+	Progress *widget.ProgressBarInfinite
+	View     *widgets.PageView
+	Empty    *fyne.Container
+
+	doc     OpenDocument
+	opening context.CancelFunc
+	wg      sync.WaitGroup
+	content fyne.CanvasObject
+}
+
+var _ FileOpener = (*DocumentsScreen)(nil)
+
+func newDocumentsScreen(s *Shell) Screen {
+	sc := &DocumentsScreen{shell: s}
+	sc.Open = widget.NewButtonWithIcon(tr("documents.open"), theme.FolderOpenIcon(), sc.onOpenTapped)
+	sc.Open.Importance = widget.HighImportance
+	sc.Name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	sc.Name.Truncation = fyne.TextTruncateEllipsis
+	sc.Status = widget.NewLabel("")
+	sc.Status.Wrapping = fyne.TextWrapWord
+	sc.Status.Hide()
+	sc.Progress = widget.NewProgressBarInfinite()
+	sc.Progress.Stop()
+	sc.Progress.Hide()
+	sc.View = widgets.NewPageView()
+	sc.View.Hide()
+	hint := widget.NewLabelWithStyle(tr("documents.empty"), fyne.TextAlignCenter, fyne.TextStyle{})
+	sc.Empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(sc.Open)))
+
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, nil, sc.Name), sc.Progress, sc.Status)
+	sc.content = container.NewBorder(top, nil, nil, nil, container.NewStack(sc.Empty, sc.View))
+	if s.Services.Renderer == nil {
+		sc.showError(tr("documents.error.open", map[string]any{"Reason": "no renderer"}))
+		sc.Open.Disable()
+	}
+	return sc
+}
+
+// Content implements Screen.
+func (sc *DocumentsScreen) Content() fyne.CanvasObject { return sc.content }
+
+// OpenFiles implements FileOpener: the first file is opened.
+func (sc *DocumentsScreen) OpenFiles(paths []string) {
+	if len(paths) > 0 {
+		sc.OpenFile(paths[0])
+	}
+}
+
+// Document is the document shown, or nil.
+func (sc *DocumentsScreen) Document() OpenDocument { return sc.doc }
+
+// Wait blocks until opening and the page view's rendering have finished (for tests).
+func (sc *DocumentsScreen) Wait() {
+	sc.wg.Wait()
+	sc.View.Wait()
+}
+
+func (sc *DocumentsScreen) onOpenTapped() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		path := r.URI().Path()
+		r.Close()
+		sc.OpenFile(path)
+	}, sc.shell.Window)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF", ".jpg", ".jpeg", ".JPG", ".JPEG", ".png", ".PNG"}))
+	d.Show()
+}
+
+// OpenFile opens path on a worker and shows it when ready. Call on the UI goroutine.
+func (sc *DocumentsScreen) OpenFile(path string) {
+	r := sc.shell.Services.Renderer
+	if r == nil {
+		return
+	}
+	if sc.opening != nil {
+		sc.opening()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sc.opening = cancel
+	sc.Status.SetText(tr("documents.loading", map[string]any{"Name": filepath.Base(path)}))
+	sc.Status.Importance = widget.MediumImportance
+	sc.Status.Show()
+	sc.Progress.Show()
+	sc.Progress.Start()
+	sc.wg.Add(1)
+	go func() {
+		defer sc.wg.Done()
+		doc, err := r.Open(ctx, path)
+		fyne.Do(func() {
+			if ctx.Err() != nil { // a newer open replaced this one
+				if doc != nil {
+					go doc.Close()
+				}
+				return
+			}
+			sc.opening = nil
+			sc.Progress.Stop()
+			sc.Progress.Hide()
+			if err != nil {
+				sc.showError(openErrorText(err))
+				return
+			}
+			sc.show(doc)
+		})
+	}()
+}
+
+func (sc *DocumentsScreen) show(doc OpenDocument) {
+	if old := sc.doc; old != nil {
+		go old.Close()
+	}
+	sc.doc = doc
+	sc.Status.Hide()
+	sc.Name.SetText(doc.Name())
+	sc.Empty.Hide()
+	sc.View.Show()
+	sc.View.SetDocument(doc)
+}
+
+func (sc *DocumentsScreen) showError(text string) {
+	sc.Status.SetText(text)
+	sc.Status.Importance = widget.DangerImportance
+	sc.Status.Show()
+	sc.Status.Refresh()
+}
