@@ -19,6 +19,7 @@ type output struct {
 	ctx      context.Context
 	progress func(done, total int64)
 	path     string
+	mode     os.FileMode // permission bits for the output (the input's)
 	tmp      *os.File
 	size     int64
 	done     bool
@@ -64,6 +65,11 @@ func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 		off += n
 		if w.progress != nil {
 			w.progress(off, size)
+		}
+	}
+	if f, ok := src.(*os.File); ok {
+		if st, err := f.Stat(); err == nil {
+			w.mode = st.Mode().Perm()
 		}
 	}
 	w.size = size
@@ -158,6 +164,12 @@ func (w *output) append(b []byte) error {
 
 // commit fsyncs and renames the temporary file over the output.
 func (w *output) commit() (int64, error) {
+	if w.mode != 0 {
+		// CreateTemp makes 0600 files; the output keeps the input's permissions.
+		if err := w.tmp.Chmod(w.mode); err != nil {
+			return 0, fmt.Errorf("failed to set the output's permissions: %w", err)
+		}
+	}
 	if err := w.tmp.Sync(); err != nil {
 		return 0, fmt.Errorf("failed to sync the output: %w", err)
 	}

@@ -652,3 +652,17 @@ func TestFillFieldOnlyPNames(t *testing.T) {
 		t.Errorf("widget %+v not listed on page 1", fl.Widgets)
 	}
 }
+
+func TestOutputKeepsPermissions(t *testing.T) {
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{}))
+	os.Chmod(in, 0o640)
+	out := filepath.Join(e.dir, "out.pdf")
+	if _, err := SignFile(in, out, e.opts("perm")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("output mode %v, want 0640 like the input (%v)", st.Mode().Perm(), err)
+	}
+}
