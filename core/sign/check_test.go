@@ -27,6 +27,8 @@ type checker struct {
 	nss     string // "" when certutil/pdfsig are missing
 	rootPEM []byte
 	trust   *sdverify.TrustStore
+	// noPdfsign skips pdfsign's verify, which has no RSASSA-PSS ("unsupported algorithm").
+	noPdfsign bool
 }
 
 func newChecker(t *testing.T, p *pkitest.PKI) *checker {
@@ -90,6 +92,12 @@ func (c *checker) check(path string, wantSigs int) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	if c.noPdfsign {
+		f.Close()
+		c.checkStructure(path)
+		c.ourVerifier(path, wantSigs)
+		return
+	}
 	opts := verify.DefaultVerifyOptions()
 	opts.AllowUntrustedRoots = true // pdfsign trusts only system roots; the test root is embedded
 	resp, err := verify.VerifyFileWithOptions(f, opts)
