@@ -664,3 +664,32 @@ func TestOutputKeepsPermissions(t *testing.T) {
 		t.Errorf("output mode %v, want 0640 like the input (%v)", st.Mode().Perm(), err)
 	}
 }
+
+// TestAlgorithms: ECDSA P-256/P-384 and RSA (PKCS#1 v1.5 and PSS) with SHA-256/384/512, each
+// through every verifier.
+func TestAlgorithms(t *testing.T) {
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{}))
+	for _, c := range []struct {
+		kt   pki.KeyType
+		h    crypto.Hash
+		pss  bool
+		name string
+	}{
+		{pki.ECDSAP256, crypto.SHA256, false, "p256-sha256"},
+		{pki.ECDSAP384, crypto.SHA384, false, "p384-sha384"},
+		{pki.ECDSAP256, crypto.SHA512, false, "p256-sha512"},
+		{pki.RSA2048, crypto.SHA256, false, "rsa-sha256"},
+		{pki.RSA2048, crypto.SHA512, false, "rsa-sha512"},
+		{pki.RSA2048, crypto.SHA384, true, "rsapss-sha384"},
+	} {
+		cert, key := e.p.Leaf(t, c.name, c.kt)
+		out := filepath.Join(e.dir, c.name+".pdf")
+		if _, err := SignFile(in, out, &Options{Signer: key, Cert: cert, Chain: e.p.Chain, Hash: c.h, PSS: c.pss, Now: testNow}); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		e.c.noPdfsign = c.pss
+		e.c.check(out, 1)
+		e.c.noPdfsign = false
+	}
+}
