@@ -68,7 +68,7 @@ var (
 	OIDOCSPNoCheck              = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}    // RFC 6960
 	oidExtKeyUsage              = asn1.ObjectIdentifier{2, 5, 29, 37}                     // RFC 5280
 	oidTimeStamping             = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}        // RFC 5280
-	oidNullValue                = []byte{0x05, 0x00}                                      // ASN.1 NULL
+	asn1Null                    = []byte{0x05, 0x00}                                      // ASN.1 NULL
 )
 
 // Issuer is a CA able to sign: its certificate and its key (any crypto.Signer). The URLs are
@@ -223,7 +223,7 @@ func template(req Request) (*x509.Certificate, error) {
 	case ProfileOCSP:
 		t.KeyUsage = x509.KeyUsageDigitalSignature
 		t.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
-		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDOCSPNoCheck, Value: oidNullValue})
+		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: OIDOCSPNoCheck, Value: asn1Null})
 	case ProfileRootCA:
 		t.IsCA = true
 		t.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature

@@ -10,7 +10,6 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
-	"io"
 )
 
 // Limits on appearance images.
@@ -182,5 +181,3 @@ func decodeAny(data []byte) (image.Image, error) {
 	}
 	return img, nil
 }
-
-var _ io.Reader = (*bytes.Reader)(nil)
