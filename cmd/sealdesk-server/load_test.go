@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -158,7 +159,8 @@ func pct(d []time.Duration, p float64) time.Duration {
 // runLoad drives n clients for d against the child; if fault is set the server is killed with
 // SIGKILL a third of the way in and restarted. Every acknowledged command must then be present
 // exactly once in its scope, and no command may appear twice.
-func runLoad(t *testing.T, storeSpec string, n int, d time.Duration, fault bool) loadResult {
+// think is each client's pause between two operations (0: closed loop, as fast as it can).
+func runLoad(t *testing.T, storeSpec string, n int, d time.Duration, fault bool, think time.Duration) loadResult {
 	srv := startChild(t, storeSpec)
 	tr := &http.Transport{MaxIdleConnsPerHost: n + 8, MaxConnsPerHost: n + 8, IdleConnTimeout: 30 * time.Second}
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -209,6 +211,9 @@ func runLoad(t *testing.T, storeSpec string, n int, d time.Duration, fault bool)
 			var cursor uint64
 			var cmdLat, pullLat []time.Duration
 			for j := 0; time.Now().Before(deadline); j++ {
+				if think > 0 {
+					time.Sleep(think/2 + time.Duration(mrand.Int64N(int64(think))))
+				}
 				if j%2 == 0 {
 					key := fmt.Sprintf("c%d-%d-%s", i, j, randHex())
 					cmd := sync.Command{Type: "settings.put", Scope: scopes[i],
@@ -343,23 +348,38 @@ func storeSpecs(t *testing.T) map[string]func(t *testing.T) string {
 	}
 }
 
-// The short, always-on variants: about 20 clients for 3 s, with and without a SIGKILL.
+// The short, always-on variants: about 20 clients for 3 s, with and without a SIGKILL. With
+// SEALDESK_LONG=1: 200 clients for 60 s, closed loop (throughput) and paced at one operation
+// per client every ~500 ms (latency), and the SIGKILL variants.
 func TestLoadShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test")
 	}
 	n, d := 20, 3*time.Second
-	if os.Getenv("SEALDESK_LONG") == "1" {
+	long := os.Getenv("SEALDESK_LONG") == "1"
+	if long {
 		n, d = 200, 60*time.Second
 	}
-	for name, spec := range storeSpecs(t) {
-		for _, fault := range []bool{false, true} {
+	type variant struct {
+		fault bool
+		think time.Duration
+	}
+	variants := []variant{{false, 0}, {true, 0}}
+	if long {
+		variants = append(variants, variant{false, 500 * time.Millisecond})
+	}
+	for _, name := range []string{"bolt", "postgres"} {
+		spec := storeSpecs(t)[name]
+		for _, v := range variants {
 			label := name
-			if fault {
+			if v.fault {
 				label += "+kill9"
 			}
+			if v.think > 0 {
+				label += "+paced"
+			}
 			t.Run(label, func(t *testing.T) {
-				r := runLoad(t, spec(t), n, d, fault)
+				r := runLoad(t, spec(t), n, d, v.fault, v.think)
 				report(t, label, n, r)
 				if r.commands == 0 || r.pulls == 0 {
 					t.Fatalf("no work done: %+v", r)

@@ -429,15 +429,17 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := sync.CheckName(scope); err != nil {
 		return sync.Refuse(http.StatusBadRequest, "bad_scope", "无效的 scope")
 	}
-	if err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error { return s.authorizeScope(tx, c.actor(), scope) }); err != nil {
-		return err
-	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	for {
+	for authorized := false; ; authorized = true {
 		woken := s.hub.Wait(scope)
 		var evs []sync.Event
 		err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
+			if !authorized {
+				if err := s.authorizeScope(tx, c.actor(), scope); err != nil {
+					return err
+				}
+			}
 			var err error
 			evs, err = tx.Events(scope, since, limit)
 			return err

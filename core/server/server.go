@@ -61,6 +61,9 @@ type Options struct {
 	// ScopeAccess decides access to sync scopes other than the caller's own "user:<id>" (the
 	// enterprise domain plugs in here). Nil refuses them.
 	ScopeAccess sync.Authorizer
+	// Commands are extra command types (the enterprise domain's), registered next to the
+	// platform's own (profile.rename, settings.put) before the server serves.
+	Commands map[string]sync.Handler
 	// Limits override the rate limits and lockouts (zero fields keep the defaults). Under Dev the
 	// per-address limits are lifted unless set here.
 	Limits org.Limits
@@ -169,6 +172,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.proc = &sync.Processor{Store: opts.Store, Hub: s.hub, Now: opts.Now, Authorize: s.authorizeScope}
 	s.registerCommands()
+	for typ, h := range opts.Commands {
+		s.proc.Register(typ, h)
+	}
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -184,8 +190,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 // Handler returns the HTTP handler of every route.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Processor returns the command processor; later domains register their command types on it
-// before serving.
+// Processor returns the command processor (to apply commands in-process, e.g. from tests); add
+// command types through Options.Commands.
 func (s *Server) Processor() *sync.Processor { return s.proc }
 
 // Org returns the account service.
