@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -33,33 +34,89 @@ const localFile = "desktop.db"
 // desk is the opened offline half; Close releases it.
 type desk struct {
 	store    *desktop.Store
-	backend  *backend
+	backend  *lazyBackend
 	services *ui.LocalServices
 }
 
-// openDesk opens the local store in dataDir, starts the embedded backend (单机模式) and builds the
-// services over them. Without the backend the app still verifies, designs seals and places
-// fields; the screens that need the CA say it is not running.
+// openDesk opens the local store in dataDir and starts the embedded backend (单机模式) in the
+// background (its CA takes a few hundred milliseconds to load, which must not delay the first
+// frame), and builds the services over them. Without the backend the app still verifies, designs
+// seals and places fields; the screens that need the CA say it is not running.
 func openDesk(dataDir string) (*desk, error) {
 	st, err := desktop.Open(filepath.Join(dataDir, localFile), nil)
 	if err != nil {
 		return nil, err
 	}
-	d := &desk{store: st}
+	d := &desk{store: st, backend: &lazyBackend{ready: make(chan struct{})}}
 	d.services = &ui.LocalServices{
 		Prefs:   st,
 		Library: library{st},
 		Keys:    keystore.New(st, nil),
 		Recent:  st,
+		CA:      d.backend,
 	}
-	b, err := startBackend(context.Background(), dataDir, st)
-	if err != nil {
-		return d, err
-	}
-	d.backend = b
-	d.services.CA = b
-	d.services.PlatformRoots = b.Roots()
+	go func() {
+		defer close(d.backend.ready)
+		d.backend.b, d.backend.err = startBackend(context.Background(), dataDir, st)
+		if d.backend.err != nil {
+			fmt.Fprintln(os.Stderr, "sealdesk:", d.backend.err)
+		}
+	}()
 	return d, nil
+}
+
+// backendWait bounds how long a caller waits for the backend to start.
+const backendWait = 20 * time.Second
+
+// lazyBackend is the embedded backend while it starts: callers wait for it (off the UI
+// goroutine) and get its error if it could not start.
+type lazyBackend struct {
+	ready chan struct{}
+	b     *backend
+	err   error
+}
+
+var _ ui.CertAuthority = (*lazyBackend)(nil)
+
+var errBackendSlow = errors.New("the embedded backend did not start in time")
+
+func (l *lazyBackend) wait() (*backend, error) {
+	select {
+	case <-l.ready:
+		return l.b, l.err
+	case <-time.After(backendWait):
+		return nil, errBackendSlow
+	}
+}
+
+func (l *lazyBackend) Certify(ctx context.Context, csrPEM []byte, name, idNumber string) ([]*x509.Certificate, error) {
+	b, err := l.wait()
+	if err != nil {
+		return nil, err
+	}
+	return b.Certify(ctx, csrPEM, name, idNumber)
+}
+
+func (l *lazyBackend) Timestamper() tsa.Timestamper {
+	b, err := l.wait()
+	if err != nil {
+		return nil
+	}
+	return b.Timestamper()
+}
+
+func (l *lazyBackend) Roots() []*x509.Certificate {
+	b, err := l.wait()
+	if err != nil {
+		return nil
+	}
+	return b.Roots()
+}
+
+// Close stops the backend once it has started.
+func (l *lazyBackend) Close() error {
+	<-l.ready
+	return l.b.Close()
 }
 
 // Services returns the UI's offline services (nil when the store could not be opened: the

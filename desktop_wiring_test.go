@@ -21,8 +21,8 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := d.Services()
-	if svc.CA == nil || len(svc.PlatformRoots) != 1 {
-		t.Fatal("backend not wired")
+	if svc.CA == nil || len(svc.CA.Roots()) != 1 {
+		t.Fatalf("backend not wired: %v", d.backend.err)
 	}
 	ks := keystore.New(d.store, &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}})
 	in, err := ks.Generate("246813")
@@ -41,7 +41,7 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(chain) != 3 || chain[0].Subject.CommonName != "张三" || !chain[2].Equal(svc.PlatformRoots[0]) {
+	if len(chain) != 3 || chain[0].Subject.CommonName != "张三" || !chain[2].Equal(svc.CA.Roots()[0]) {
 		t.Fatalf("chain %d: %v", len(chain), chain[0].Subject)
 	}
 	if err := ks.SetCertificate(in.ID, chain); err != nil {
@@ -61,7 +61,7 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d2.Close()
-	if !d2.Services().PlatformRoots[0].Equal(chain[2]) {
+	if !d2.Services().CA.Roots()[0].Equal(chain[2]) {
 		t.Fatal("root changed across restarts")
 	}
 	ks2 := keystore.New(d2.store, nil)

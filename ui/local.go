@@ -82,6 +82,9 @@ type CertAuthority interface {
 	Certify(ctx context.Context, csrPEM []byte, name, idNumber string) ([]*x509.Certificate, error)
 	// Timestamper is the TSA client, or nil when the backend cannot be reached.
 	Timestamper() tsa.Timestamper
+	// Roots are the CA's root certificates (trusted by the verifier like PlatformRoots). It may
+	// wait for a backend that is still starting: call it off the UI goroutine.
+	Roots() []*x509.Certificate
 }
 
 // FileOpener is a screen that takes files handed to the application (dropped, "open with",

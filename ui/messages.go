@@ -48,6 +48,8 @@ func errMessage(err error) string {
 		return tr("err.seal.noink")
 	case errors.Is(err, pdf.ErrEncrypted):
 		return tr("err.pdf.encrypted")
+	case errors.Is(err, errNotADocument):
+		return tr("err.file.notpdf")
 	case errors.Is(err, pdf.ErrNotPDF):
 		return tr("err.pdf.notpdf")
 	case errors.Is(err, verify.ErrTooLarge), errors.Is(err, pdf.ErrLimit):
@@ -70,8 +72,14 @@ func errMessage(err error) string {
 		return tr("err.file.permission")
 	case errors.Is(err, errFileTooBig):
 		return tr("err.file.toobig")
-	case errors.Is(err, errNotADocument):
-		return tr("err.file.notpdf")
+	case errors.Is(err, errNotAnImage):
+		return tr("err.image.notimage")
+	case errors.Is(err, errUploadTooBig):
+		return tr("err.image.toobig")
+	case errors.Is(err, seal.ErrBadSignature):
+		return tr("err.seal.strokes")
+	case errors.Is(err, errNoRenderer):
+		return tr("err.renderer")
 	}
 	return tr("err.other", map[string]any{"Detail": firstLine(err.Error())})
 }

@@ -53,6 +53,8 @@ func registry() []screenEntry {
 		{NavDocuments, theme.IconNameFile, newDocumentsScreen},
 		{NavSettings, theme.IconNameSettings, newSettingsScreen},
 		{NavVerify, theme.IconNameConfirm, newVerifierScreen},
+		{NavSeals, theme.IconNameColorPalette, newSealsScreen},
+		{NavSend, theme.IconNameMailSend, newSendScreen},
 	}
 }
 

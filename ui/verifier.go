@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/core/verify"
+	"sealdesk/ui/widgets"
 )
 
 // Settings keys of the trust store (LocalPrefs).
@@ -50,6 +52,9 @@ type verifierScreen struct {
 	files []verifiedFile // shown now (UI goroutine only)
 	cards []*sigCard     // every card shown (UI goroutine only)
 	wg    sync.WaitGroup // running verifications (tests wait on it)
+
+	shownPage *widgets.PageView // the page view of the last "show on page" (for tests)
+	shownMark *canvas.Rectangle // its highlight
 }
 
 // verifiedFile is one verified file: its report or the reason it could not be examined.
@@ -152,6 +157,9 @@ func (v *verifierScreen) trustStore() *verify.TrustStore {
 	var roots []*x509.Certificate
 	if v.local != nil {
 		roots = append(roots, v.local.PlatformRoots...)
+		if v.local.CA != nil {
+			roots = append(roots, v.local.CA.Roots()...)
+		}
 	}
 	ts := verify.NewTrustStore(roots...)
 	if v.local == nil || v.local.Prefs == nil {
@@ -176,7 +184,6 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 	v.mu.Lock()
 	gen := v.gen
 	v.mu.Unlock()
-	opts := &verify.Options{Trust: v.trustStore()}
 	v.hint.Hide()
 	v.progress.Max = float64(len(paths))
 	v.progress.SetValue(0)
@@ -187,6 +194,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
+		opts := &verify.Options{Trust: v.trustStore()} // may wait for the backend's root
 		for i, p := range paths {
 			rep, err := verify.File(p, opts)
 			if err == nil && v.local != nil && v.local.Recent != nil {
@@ -348,11 +356,8 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		items = append(items, formKey("verify.f.where"), lbl(tr("verify.where", map[string]any{"Page": s.Page, "Field": s.Field})))
 	}
 	buttons := container.NewHBox(c.viewBtn)
-	if o, ok := v.shell.screens[NavDocuments].(SignatureShower); ok && s.Page > 0 && len(s.Rect) == 4 {
-		c.showBtn = widget.NewButtonWithIcon(tr("verify.showonpage"), theme.SearchIcon(), func() {
-			v.shell.Show(NavDocuments)
-			o.ShowSignature(c.path, s.Page, [4]float64{s.Rect[0], s.Rect[1], s.Rect[2], s.Rect[3]})
-		})
+	if v.shell.Services.Renderer != nil && s.Page > 0 && len(s.Rect) == 4 {
+		c.showBtn = widget.NewButtonWithIcon(tr("verify.showonpage"), theme.SearchIcon(), func() { v.onShowOnPageTapped(c) })
 		buttons.Add(c.showBtn)
 	}
 	bar := canvas.NewRectangle(statusColor(s.Status))
@@ -363,11 +368,72 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	return c
 }
 
-// SignatureShower is a document view that can show a signature's box on its page (rect in PDF
-// default user space, as in the verification report).
-type SignatureShower interface {
-	ShowSignature(path string, page int, rect [4]float64)
+// onShowOnPageTapped shows the signed file at the signature's page with its box highlighted.
+func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
+	r := v.shell.Services.Renderer
+	pv := widgets.NewPageView()
+	rect := widgets.Rect{LLX: c.sig.Rect[0], LLY: c.sig.Rect[1], URX: c.sig.Rect[2], URY: c.sig.Rect[3]}
+	mark := canvas.NewRectangle(color.NRGBA{0xff, 0xc1, 0x07, 0x50})
+	mark.StrokeColor = color.NRGBA{0xff, 0x8f, 0x00, 0xff}
+	mark.StrokeWidth = 3
+	page := c.sig.Page - 1
+	ml := &markLayout{pv: pv, page: page, rect: rect}
+	layer := container.New(ml, mark)
+	pv.Scroll.Content = container.NewStack(pv.Scroll.Content, layer)
+	ml.relayout = followPages(pv, layer)
+	dlg := dialog.NewCustom(tr("verify.showonpage.title", map[string]any{"Index": c.sig.Index, "Page": c.sig.Page}), tr("common.close"), pv, v.shell.Window)
+	dlg.Resize(fyne.NewSize(900, 700))
+	var doc OpenDocument
+	dlg.SetOnClosed(func() {
+		pv.SetDocument(nil)
+		if doc != nil {
+			doc.Close()
+		}
+	})
+	dlg.Show()
+	v.shownPage, v.shownMark = pv, mark
+	path := c.path
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		d, err := r.Open(context.Background(), path)
+		fyne.DoAndWait(func() {
+			if err != nil {
+				v.status.SetText(fileErrMessage(path, err))
+				dlg.Hide()
+				return
+			}
+			doc = d
+			pv.SetDocument(d)
+			pv.ShowPage(page)
+		})
+	}()
 }
+
+// markLayout puts the highlight over a user-space rectangle of one page.
+type markLayout struct {
+	pv       *widgets.PageView
+	page     int
+	rect     widgets.Rect
+	relayout func()
+}
+
+func (l *markLayout) Layout(objs []fyne.CanvasObject, _ fyne.Size) {
+	m, ok := l.pv.PageMapper(l.page)
+	for _, o := range objs {
+		if !ok {
+			o.Hide()
+			l.relayout()
+			continue
+		}
+		pos, size := m.UserRectToWidget(l.rect)
+		o.Move(pos)
+		o.Resize(size)
+		o.Show()
+	}
+}
+
+func (l *markLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{} }
 
 func formKey(key string) fyne.CanvasObject {
 	l := widget.NewLabelWithStyle(tr(key), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
@@ -504,9 +570,20 @@ func (v *verifierScreen) onTrustTapped() {
 		return
 	}
 	list := container.NewVBox()
-	refresh := func() {
+	platform := v.local.PlatformRoots
+	var refresh func()
+	if ca := v.local.CA; ca != nil {
+		go func() { // the backend may still be starting: never wait on the UI goroutine
+			roots := ca.Roots()
+			fyne.Do(func() {
+				platform = append(platform[:len(platform):len(platform)], roots...)
+				refresh()
+			})
+		}()
+	}
+	refresh = func() {
 		list.Objects = nil
-		for _, c := range v.local.PlatformRoots {
+		for _, c := range platform {
 			list.Add(widget.NewLabel(tr("verify.trust.platform", map[string]any{"Name": c.Subject.CommonName})))
 		}
 		for _, c := range importedRoots(v.local.Prefs) {

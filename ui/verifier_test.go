@@ -15,6 +15,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"sealdesk/ui/widgets"
+
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/sign"
@@ -238,4 +240,34 @@ func allText(o fyne.CanvasObject) string {
 	}
 	walk(o)
 	return b.String()
+}
+
+// TestVerifierShowsSignatureOnPage: the card's button shows the page with the signature's box
+// highlighted where the report says it is.
+func TestVerifierShowsSignatureOnPage(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
+	signed := signedTestPDF(t, p, "signed.pdf")
+	v, _ := newSendTest(t, &LocalServices{Prefs: &memPrefs{}})
+	s := v.place.shell
+	s.OpenFiles([]string{signed})
+	vs := s.Screen(NavVerify).(*verifierScreen)
+	vs.wg.Wait()
+	c := vs.cards[0]
+	if c.showBtn == nil {
+		t.Fatal("no show-on-page button with a renderer")
+	}
+	test.Tap(c.showBtn)
+	vs.wg.Wait()
+	vs.shownPage.Wait()
+	vs.shownPage.Scroll.Content.Refresh()
+	m, ok := vs.shownPage.PageMapper(0)
+	if !ok {
+		t.Fatal("page not laid out")
+	}
+	// The field was placed at visible (100,100)-(250,160) on an unrotated A4 page.
+	pos, size := m.UserRectToWidget(widgets.Rect{LLX: 100, LLY: 100, URX: 250, URY: 160})
+	if !vs.shownMark.Visible() || vs.shownMark.Position() != pos || vs.shownMark.Size() != size {
+		t.Fatalf("highlight at %v %v, want %v %v", vs.shownMark.Position(), vs.shownMark.Size(), pos, size)
+	}
 }

@@ -1,0 +1,102 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"sealdesk/core/keystore"
+	"sealdesk/core/pki/pkitest"
+	"sealdesk/core/sign"
+	"sealdesk/core/verify"
+)
+
+// writeLargePDF writes a one-page PDF carrying an image XObject of n random bytes (so the file
+// is about n bytes and nothing compresses it away).
+func writeLargePDF(t testing.TB, n int) string {
+	t.Helper()
+	var b bytes.Buffer
+	var offs []int
+	obj := func(body string, stream []byte) {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s", len(offs), body)
+		if stream != nil {
+			b.WriteString("\nstream\n")
+			b.Write(stream)
+			b.WriteString("\nendstream")
+		}
+		b.WriteString("\nendobj\n")
+	}
+	side := 1
+	for side*side*3 < n {
+		side++
+	}
+	data := make([]byte, side*side*3)
+	rand.Read(data)
+	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
+	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", nil)
+	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>", nil)
+	content := []byte("q 400 0 0 400 97 300 cm /Im1 Do Q")
+	obj(fmt.Sprintf("<< /Length %d >>", len(content)), content)
+	obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length %d >>", side, side, len(data)), data)
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	path := filepath.Join(t.TempDir(), "large.pdf")
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLargeFileSignAndVerify signs and verifies a 45 MB PDF the way the screens do (off the UI
+// goroutine) and reports the times. Behind SEALDESK_LONG.
+func TestLargeFileSignAndVerify(t *testing.T) {
+	if os.Getenv("SEALDESK_LONG") == "" {
+		t.Skip("set SEALDESK_LONG=1 to sign and verify a 45 MB file")
+	}
+	now := time.Now()
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
+	in := writeLargePDF(t, 45<<20)
+	ks := keystore.New(&memKeys{}, nil)
+	info, err := ks.Generate("135790")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := newTestCA(t, p)
+	csr, _ := ks.CSR(info.ID, "135790", pkixName("张三"))
+	chain, err := ca.Certify(context.Background(), csr, "张三", "11010519491231002X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.SetCertificate(info.ID, chain)
+	info, _ = ks.Info(info.ID)
+	out := filepath.Join(t.TempDir(), "large-signed.pdf")
+	start := time.Now()
+	stamped, err := signWithKey(ks, info.ID, "135790", in, out, &sign.Options{Cert: info.Certificate, Chain: info.Chain,
+		Page: 1, Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}, Image: drawnSignature(t).PNG}, ca)
+	if err != nil || !stamped {
+		t.Fatalf("sign: %v stamped %v", err, stamped)
+	}
+	signTime := time.Since(start)
+	start = time.Now()
+	rep, err := verify.File(out, &verify.Options{Trust: verify.NewTrustStore([]*x509.Certificate{p.Root}...)})
+	if err != nil || rep.Verdict != verify.StatusValid {
+		t.Fatalf("verify: %v %+v", err, rep)
+	}
+	st, _ := os.Stat(out)
+	t.Logf("%.1f MB: sign (with PIN unlock and TSA) %v, verify %v", float64(st.Size())/(1<<20), signTime, time.Since(start))
+}
+
+func pkixName(cn string) pkix.Name { return pkix.Name{CommonName: cn} }

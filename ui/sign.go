@@ -1,0 +1,643 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/core/ids"
+	"sealdesk/core/keystore"
+	"sealdesk/core/pdf"
+	"sealdesk/core/sign"
+	"sealdesk/ui/widgets"
+)
+
+// sendScreen is 发起签署 on this machine: 指定签署位置 (placement.go) and 本机签署 (signing with the
+// personal key), one tab each.
+type sendScreen struct {
+	place *placementScreen
+	sign  *signScreen
+	tabs  *container.AppTabs
+}
+
+func newSendScreen(s *Shell) Screen {
+	v := &sendScreen{place: newPlacementScreen(s), sign: newSignScreen(s)}
+	v.tabs = container.NewAppTabs(
+		container.NewTabItem(tr("place.tab"), v.place.Content()),
+		container.NewTabItem(tr("sign.tab"), v.sign.Content()),
+	)
+	return v
+}
+
+func (v *sendScreen) Content() fyne.CanvasObject { return v.tabs }
+
+// OpenFiles opens a document for signing.
+func (v *sendScreen) OpenFiles(paths []string) {
+	v.tabs.SelectIndex(1)
+	v.sign.OpenFiles(paths)
+}
+
+// signTarget is where the signature goes: an empty field of the document, or a new box.
+type signTarget struct {
+	field string // an existing empty signature field
+	page  int    // 0-based
+	rect  widgets.Rect
+	w     *widgets.DraggableBox
+	isNew bool
+}
+
+// signScreen is 本机签署: open a PDF, pick one of its empty fields (or tap a page to add one),
+// pick my signature or seal, enter the signing PIN and save the signed copy.
+type signScreen struct {
+	shell *Shell
+	local *LocalServices
+
+	openBtn  *widget.Button
+	keyLabel *widget.Label
+	keyBtn   *widget.Button
+	image    *widget.Select
+	imgView  *canvas.Image
+	signBtn  *widget.Button
+	progress *widget.ProgressBarInfinite
+	status   *widget.Label
+	pv       *widgets.PageView
+	overlay  *fyne.Container
+	tapLayer *tapLayer
+	root     fyne.CanvasObject
+
+	path     string
+	doc      OpenDocument
+	targets  []*signTarget
+	selected *signTarget
+	items    []LibraryItem
+	relayout func()
+	wg       sync.WaitGroup
+}
+
+func newSignScreen(s *Shell) *signScreen {
+	v := &signScreen{shell: s, local: s.Services.Local}
+	v.openBtn = widget.NewButtonWithIcon(tr("sign.open"), theme.FolderOpenIcon(), v.onOpenTapped)
+	v.keyLabel = widget.NewLabel("")
+	v.keyLabel.Wrapping = fyne.TextWrapWord
+	v.keyBtn = widget.NewButtonWithIcon(tr("sign.key.create"), theme.AccountIcon(), v.onCreateKeyTapped)
+	v.image = widget.NewSelect(nil, func(string) { v.onImageChanged() })
+	v.image.PlaceHolder = tr("sign.image.choose")
+	v.imgView = canvas.NewImageFromImage(nil)
+	v.imgView.FillMode = canvas.ImageFillContain
+	v.imgView.SetMinSize(fyne.NewSize(180, 120))
+	v.signBtn = widget.NewButtonWithIcon(tr("sign.sign"), theme.ConfirmIcon(), v.onSignTapped)
+	v.signBtn.Importance = widget.HighImportance
+	v.progress = widget.NewProgressBarInfinite()
+	v.progress.Stop()
+	v.progress.Hide()
+	v.status = widget.NewLabel(tr("sign.hint"))
+	v.status.Wrapping = fyne.TextWrapWord
+
+	v.pv = widgets.NewPageView()
+	v.overlay = container.New(&signOverlay{v: v})
+	v.tapLayer = newTapLayer(v.onPageTapped)
+	v.pv.Scroll.Content = container.NewStack(v.pv.Scroll.Content, v.tapLayer, v.overlay)
+	v.relayout = followPages(v.pv, v.overlay)
+
+	paper := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	side := container.NewVBox(
+		widget.NewLabelWithStyle(tr("sign.key"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.keyLabel, v.keyBtn,
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle(tr("sign.image"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.image,
+		container.NewStack(paper, v.imgView),
+		widget.NewSeparator(), v.signBtn, v.progress)
+	top := container.NewVBox(container.NewHBox(v.openBtn, layout.NewSpacer()), v.status)
+	v.root = container.NewBorder(top, nil, nil, container.NewPadded(side), v.pv)
+	v.refreshKey()
+	v.refreshImages()
+	v.updateSignable()
+	return v
+}
+
+func (v *signScreen) Content() fyne.CanvasObject { return v.root }
+
+// ----- the personal key -----
+
+// keyInfo returns the first personal key, if any.
+func (v *signScreen) keyInfo() (keystore.Info, bool) {
+	if v.local == nil || v.local.Keys == nil {
+		return keystore.Info{}, false
+	}
+	list, err := v.local.Keys.List()
+	if err != nil || len(list) == 0 {
+		return keystore.Info{}, false
+	}
+	// The newest certified key, else the newest key.
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].Certificate != nil {
+			return list[i], true
+		}
+	}
+	return list[len(list)-1], true
+}
+
+func (v *signScreen) refreshKey() {
+	in, ok := v.keyInfo()
+	switch {
+	case v.local == nil || v.local.Keys == nil:
+		v.keyLabel.SetText(tr("sign.key.nostore"))
+		v.keyBtn.Disable()
+	case !ok:
+		v.keyLabel.SetText(tr("sign.key.none"))
+		v.keyBtn.SetText(tr("sign.key.create"))
+		v.keyBtn.Enable()
+	case in.Certificate == nil:
+		v.keyLabel.SetText(tr("sign.key.uncertified"))
+		v.keyBtn.SetText(tr("sign.key.create"))
+		v.keyBtn.Enable()
+	default:
+		c := in.Certificate
+		v.keyLabel.SetText(tr("sign.key.ready", map[string]any{"Name": c.Subject.CommonName,
+			"Issuer": c.Issuer.CommonName, "Until": c.NotAfter.Local().Format("2006-01-02")}))
+		v.keyBtn.SetText(tr("sign.key.renew"))
+		v.keyBtn.Enable()
+	}
+}
+
+// onCreateKeyTapped asks for the name, ID number and a new PIN, then generates the key here
+// and has the backend's CA certify it.
+func (v *signScreen) onCreateKeyTapped() {
+	name := widget.NewEntry()
+	id := widget.NewEntry()
+	pin := widget.NewPasswordEntry()
+	pin2 := widget.NewPasswordEntry()
+	msg := widget.NewLabel(tr("sign.key.local"))
+	msg.Wrapping = fyne.TextWrapWord
+	items := []*widget.FormItem{
+		widget.NewFormItem(tr("sign.key.name"), name),
+		widget.NewFormItem(tr("sign.key.id"), id),
+		widget.NewFormItem(tr("sign.key.pin"), pin),
+		widget.NewFormItem(tr("sign.key.pin2"), pin2),
+		widget.NewFormItem("", msg),
+	}
+	var dlg dialog.Dialog
+	dlg = dialog.NewForm(tr("sign.key.create"), tr("common.ok"), tr("common.cancel"), items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := v.createKey(strings.TrimSpace(name.Text), strings.TrimSpace(id.Text), pin.Text, pin2.Text); err != nil {
+			v.status.SetText(err.Error())
+		}
+	}, v.shell.Window)
+	dlg.Resize(fyne.NewSize(480, 400))
+	dlg.Show()
+}
+
+// createKey checks the inputs, then generates, certifies and stores the key in the background.
+// The returned error is a sentence for the user.
+func (v *signScreen) createKey(name, idNumber, pin, pin2 string) error {
+	if name == "" {
+		return errors.New(tr("sign.key.err.name"))
+	}
+	if _, err := ids.ParseResidentID(idNumber, time.Now()); err != nil {
+		return errors.New(tr("sign.key.err.id"))
+	}
+	if pin != pin2 {
+		return errors.New(tr("sign.key.err.pinmismatch"))
+	}
+	if err := keystore.CheckPIN(pin); err != nil {
+		return errors.New(errMessage(err))
+	}
+	if v.local == nil || v.local.CA == nil {
+		return errors.New(tr("sign.key.err.noca"))
+	}
+	ks, ca := v.local.Keys, v.local.CA
+	v.busy(true, tr("sign.key.creating"))
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		err := func() error {
+			in, err := ks.Generate(pin)
+			if err != nil {
+				return err
+			}
+			csr, err := ks.CSR(in.ID, pin, pkix.Name{CommonName: name})
+			if err != nil {
+				ks.Delete(in.ID)
+				return err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			chain, err := ca.Certify(ctx, csr, name, idNumber)
+			if err != nil {
+				ks.Delete(in.ID)
+				return err
+			}
+			return ks.SetCertificate(in.ID, chain)
+		}()
+		fyne.DoAndWait(func() {
+			v.busy(false, "")
+			if err != nil {
+				v.status.SetText(tr("sign.key.failed", map[string]any{"Reason": errMessage(err)}))
+			} else {
+				v.status.SetText(tr("sign.key.created"))
+			}
+			v.refreshKey()
+			v.updateSignable()
+		})
+	}()
+	return nil
+}
+
+// ----- images -----
+
+func (v *signScreen) refreshImages() {
+	v.items = nil
+	var names []string
+	if v.local != nil && v.local.Library != nil {
+		items, _ := v.local.Library.Items()
+		for _, it := range items {
+			v.items = append(v.items, it)
+			names = append(names, it.Name+"（"+kindText(it.Kind)+"）")
+		}
+	}
+	v.image.Options = names
+	v.image.Refresh()
+}
+
+func (v *signScreen) selectedImage() *LibraryItem {
+	i := v.image.SelectedIndex()
+	if i < 0 || i >= len(v.items) {
+		return nil
+	}
+	return &v.items[i]
+}
+
+func (v *signScreen) onImageChanged() {
+	if it := v.selectedImage(); it != nil {
+		v.imgView.Resource = nil
+		v.imgView.File = ""
+		img, err := decodePNG(it.PNG)
+		if err == nil {
+			v.imgView.Image = img
+		}
+		v.imgView.Refresh()
+	}
+	v.updateSignable()
+}
+
+// ----- the document -----
+
+func (v *signScreen) onOpenTapped() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		rc.Close()
+		v.OpenFiles([]string{rc.URI().Path()})
+	}, v.shell.Window)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
+	d.Show()
+}
+
+// OpenFiles opens the first file for signing.
+func (v *signScreen) OpenFiles(paths []string) {
+	if len(paths) == 0 {
+		return
+	}
+	path := paths[0]
+	r := v.shell.Services.Renderer
+	v.refreshImages()
+	v.status.SetText(tr("place.opening", map[string]any{"Name": filepath.Base(path)}))
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		var doc OpenDocument
+		fields, err := emptySignatureFields(path)
+		if err == nil {
+			if r == nil {
+				err = errNoRenderer
+			} else {
+				doc, err = r.Open(context.Background(), path)
+			}
+		}
+		fyne.DoAndWait(func() {
+			if err != nil {
+				v.status.SetText(fileErrMessage(path, err))
+				return
+			}
+			if v.doc != nil {
+				v.doc.Close()
+			}
+			v.path, v.doc = path, doc
+			v.setTargets(fields)
+			v.pv.SetDocument(doc)
+			if len(fields) > 0 {
+				v.status.SetText(tr("sign.opened.fields", map[string]any{"Count": len(fields)}))
+			} else {
+				v.status.SetText(tr("sign.opened.nofields"))
+			}
+		})
+	}()
+}
+
+// emptySignatureFields lists the document's empty signature fields with a visible widget, after
+// checking the document can be signed here.
+func emptySignatureFields(path string) ([]*signTarget, error) {
+	if err := checkDocument(path); err != nil {
+		return nil, err
+	}
+	f, err := pdf.OpenFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fields, err := f.Fields()
+	if err != nil {
+		return nil, err
+	}
+	var out []*signTarget
+	for _, fd := range fields {
+		if !fd.IsSignature() || fd.Value != nil || len(fd.Widgets) == 0 {
+			continue
+		}
+		w := fd.Widgets[0]
+		if w.Page < 1 || w.Rect.Width() <= 0 || w.Rect.Height() <= 0 {
+			continue
+		}
+		out = append(out, &signTarget{field: fd.Name, page: w.Page - 1,
+			rect: widgets.Rect{LLX: w.Rect.LLX, LLY: w.Rect.LLY, URX: w.Rect.URX, URY: w.Rect.URY}})
+	}
+	return out, nil
+}
+
+func (v *signScreen) setTargets(ts []*signTarget) {
+	v.targets, v.selected = nil, nil
+	v.overlay.Objects = nil
+	for _, t := range ts {
+		v.addTarget(t)
+	}
+	if len(v.targets) > 0 {
+		v.selectTarget(v.targets[0])
+	}
+	v.overlay.Refresh()
+	v.updateSignable()
+}
+
+func (v *signScreen) addTarget(t *signTarget) {
+	label := fieldLabel(t.field)
+	if t.isNew {
+		label = tr("sign.newfield")
+	}
+	t.w = widgets.NewDraggableBox(label, recipientColors[0])
+	t.w.OnTapped = func() { v.selectTarget(t) }
+	if t.isNew {
+		t.w.OnDeleted = func() { v.removeTarget(t) }
+	}
+	v.targets = append(v.targets, t)
+	v.overlay.Add(t.w)
+}
+
+func (v *signScreen) removeTarget(t *signTarget) {
+	for i, x := range v.targets {
+		if x == t {
+			v.targets = append(v.targets[:i], v.targets[i+1:]...)
+		}
+	}
+	v.overlay.Remove(t.w)
+	if v.selected == t {
+		v.selected = nil
+	}
+	v.updateSignable()
+}
+
+func (v *signScreen) selectTarget(t *signTarget) {
+	v.selected = t
+	for _, x := range v.targets {
+		if x == t {
+			x.w.Color = recipientColors[2]
+		} else {
+			x.w.Color = recipientColors[0]
+		}
+		x.w.Refresh()
+	}
+	v.updateSignable()
+}
+
+// onPageTapped adds a new field where the page was tapped (content coordinates).
+func (v *signScreen) onPageTapped(pos fyne.Position) {
+	page := v.pv.PageAt(pos)
+	m, ok := v.pv.PageMapper(page)
+	if page < 0 || !ok {
+		return
+	}
+	sz := boxSizes[boxSign]
+	size := fyne.NewSize(float32(sz[0]*m.Zoom), float32(sz[1]*m.Zoom))
+	r := m.Geometry.ClampToPage(m.WidgetRectToUser(pos.Subtract(fyne.NewPos(size.Width/2, size.Height/2)), size))
+	t := &signTarget{page: page, rect: r, isNew: true}
+	v.addTarget(t)
+	v.selectTarget(t)
+	v.overlay.Refresh()
+}
+
+// fieldLabel names a field placed by 指定签署位置 ("r2-seal-1") as the user knows it
+// ("2·盖章框"); other names are shown as they are.
+func fieldLabel(name string) string {
+	var r, n int
+	var kind string
+	parts := strings.Split(name, "-")
+	if len(parts) == 3 && strings.HasPrefix(parts[0], "r") {
+		if _, err := fmt.Sscanf(parts[0]+" "+parts[2], "r%d %d", &r, &n); err == nil {
+			kind = parts[1]
+			for _, k := range boxKinds {
+				if k == kind {
+					return fmt.Sprintf("%d·%s", r, tr("place.kind."+k))
+				}
+			}
+		}
+	}
+	return name
+}
+
+// signOverlay lays the targets over their pages.
+type signOverlay struct{ v *signScreen }
+
+func (l *signOverlay) Layout(_ []fyne.CanvasObject, _ fyne.Size) {
+	for _, t := range l.v.targets {
+		m, ok := l.v.pv.PageMapper(t.page)
+		if !ok {
+			t.w.Hide()
+			l.v.relayout()
+			continue
+		}
+		pos, size := m.UserRectToWidget(t.rect)
+		t.w.Move(pos)
+		t.w.Resize(size)
+		t.w.Show()
+	}
+}
+
+func (l *signOverlay) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{} }
+
+// tapLayer is a transparent layer over the pages that reports taps (to add a field).
+type tapLayer struct {
+	widget.BaseWidget
+	onTap func(fyne.Position)
+}
+
+func newTapLayer(f func(fyne.Position)) *tapLayer {
+	t := &tapLayer{onTap: f}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *tapLayer) Tapped(e *fyne.PointEvent) { t.onTap(e.Position) }
+
+func (t *tapLayer) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(canvas.NewRectangle(color.Transparent))
+}
+
+// ----- signing -----
+
+func (v *signScreen) updateSignable() {
+	_, keyOK := v.keyInfo()
+	in, _ := v.keyInfo()
+	if v.path == "" || v.selected == nil || v.selectedImage() == nil || !keyOK || in.Certificate == nil {
+		v.signBtn.Disable()
+		return
+	}
+	v.signBtn.Enable()
+}
+
+func (v *signScreen) busy(on bool, text string) {
+	if on {
+		v.progress.Show()
+		v.progress.Start()
+		v.signBtn.Disable()
+		v.openBtn.Disable()
+		v.keyBtn.Disable()
+		v.status.SetText(text)
+		return
+	}
+	v.progress.Stop()
+	v.progress.Hide()
+	v.openBtn.Enable()
+	v.keyBtn.Enable()
+	v.updateSignable()
+}
+
+func (v *signScreen) onSignTapped() {
+	pin := widget.NewPasswordEntry()
+	dialog.ShowForm(tr("sign.pin.title"), tr("sign.sign"), tr("common.cancel"),
+		[]*widget.FormItem{widget.NewFormItem(tr("sign.key.pin"), pin)}, func(ok bool) {
+			if !ok {
+				return
+			}
+			d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+				if err != nil || wc == nil {
+					return
+				}
+				out := wc.URI().Path()
+				wc.Close()
+				v.signTo(pin.Text, out)
+			}, v.shell.Window)
+			d.SetFileName(strings.TrimSuffix(filepath.Base(v.path), filepath.Ext(v.path)) + "-已签.pdf")
+			d.Show()
+		}, v.shell.Window)
+}
+
+// signTo signs the document into the selected target with the PIN and writes out, in the
+// background. Nothing is written when anything fails (core/sign writes through a temp file).
+func (v *signScreen) signTo(pin, out string) {
+	in, ok := v.keyInfo()
+	t, img := v.selected, v.selectedImage()
+	if !ok || in.Certificate == nil || t == nil || img == nil || v.path == "" {
+		return
+	}
+	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Image: img.PNG, Name: in.Certificate.Subject.CommonName}
+	if t.isNew {
+		f, err := pdf.OpenFile(v.path, nil)
+		if err != nil {
+			v.status.SetText(fileErrMessage(v.path, err))
+			return
+		}
+		pg, err := f.Page(t.page + 1)
+		f.Close()
+		if err != nil {
+			v.status.SetText(fileErrMessage(v.path, err))
+			return
+		}
+		vr, err := sign.UserToVisible(pg.CropBox, pg.Rotate, pdf.Rect{LLX: t.rect.LLX, LLY: t.rect.LLY, URX: t.rect.URX, URY: t.rect.URY})
+		if err != nil {
+			v.status.SetText(errMessage(err))
+			return
+		}
+		opts.Page, opts.Rect = t.page+1, vr
+	} else {
+		opts.Field = t.field
+	}
+	ks, keyID, path := v.local.Keys, in.ID, v.path
+	var ca CertAuthority
+	if v.local != nil {
+		ca = v.local.CA
+	}
+	v.busy(true, tr("sign.signing"))
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		stamped, err := signWithKey(ks, keyID, pin, path, out, opts, ca)
+		fyne.DoAndWait(func() {
+			v.busy(false, "")
+			v.refreshKey()
+			switch {
+			case err != nil:
+				v.status.SetText(tr("sign.failed", map[string]any{"Reason": errMessage(err)}))
+			case stamped:
+				v.status.SetText(tr("sign.done.ts", map[string]any{"Path": out}))
+			default:
+				v.status.SetText(tr("sign.done.nots", map[string]any{"Path": out}))
+			}
+		})
+	}()
+}
+
+// signWithKey unlocks the key and signs in → out; with a reachable TSA the signature gets a
+// timestamp (PAdES B-T), otherwise it is B-B. It reports whether a timestamp was added.
+func signWithKey(ks *keystore.Keystore, keyID, pin, in, out string, opts *sign.Options, ca CertAuthority) (bool, error) {
+	signer, err := ks.Unlock(keyID, pin)
+	if err != nil {
+		return false, err
+	}
+	o := *opts
+	o.Signer = signer
+	o.Level = sign.LevelBB
+	if ca != nil {
+		if ts := ca.Timestamper(); ts != nil {
+			probe := sha256.Sum256([]byte("sealdesk tsa probe"))
+			if _, err := ts.Timestamp(crypto.SHA256, probe[:]); err == nil {
+				o.Level, o.Timestamper = sign.LevelBT, ts
+			}
+		}
+	}
+	if _, err := sign.SignFile(in, out, &o); err != nil {
+		return false, fmt.Errorf("failed to sign %s: %w", filepath.Base(in), err)
+	}
+	return o.Level == sign.LevelBT, nil
+}
+
+func decodePNG(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
