@@ -450,3 +450,31 @@ func TestSpecJSON(t *testing.T) {
 		t.Errorf("bad size in JSON: %v", err)
 	}
 }
+
+func TestStyleSizes(t *testing.T) {
+	for _, st := range Styles {
+		zs := st.Sizes()
+		if len(zs) == 0 || zs[0] != st.info().def {
+			t.Fatalf("%s: sizes %v", st, zs)
+		}
+		for _, z := range zs {
+			spec := Spec{Style: st, Size: z, Name: "某某有限公司", Title: "人事专用章", Code: "91310110666007217T"}
+			if z.Shape == Square {
+				spec.Code = "" // no room for a code
+			}
+			if _, err := Layout(spec); err != nil {
+				t.Errorf("%s at %v (listed): %v", st, z, err)
+			}
+		}
+		for _, z := range Sizes {
+			if !slicesContains(zs, z) {
+				if _, err := Layout(Spec{Style: st, Size: z, Name: "某某有限公司", Title: "人事专用章", Code: "91310110666007217T"}); !fieldIs("size")(err) {
+					t.Errorf("%s at %v (not listed): %v", st, z, err)
+				}
+			}
+		}
+	}
+	if title, req, star := Invoice.Defaults(); title != "发票专用章" || req || star {
+		t.Errorf("invoice defaults %q %v %v", title, req, star)
+	}
+}

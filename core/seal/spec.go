@@ -454,3 +454,31 @@ func (z *Size) UnmarshalText(b []byte) error {
 	*z = v
 	return nil
 }
+
+// Sizes lists the sizes a style may be drawn at, its default first.
+func (s Style) Sizes() []Size {
+	info := s.info()
+	out := []Size{info.def}
+	for _, z := range Sizes {
+		if z != info.def && slicesContainsShape(info.shapes, z.Shape) && (s != Invoice || z == Oval40) {
+			out = append(out, z)
+		}
+	}
+	return out
+}
+
+// Defaults reports what a style fills in: its fixed title ("" when the user gives it), whether
+// the title is required, and whether it draws a centre star.
+func (s Style) Defaults() (title string, titleRequired, star bool) {
+	info := s.info()
+	return info.title, info.needTitle, info.star
+}
+
+func slicesContainsShape(ss []Shape, v Shape) bool {
+	for _, x := range ss {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
