@@ -59,20 +59,25 @@ test: test-deps fmt-check vet build-headless
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
 
-# The real window under Xvfb, captured by the app itself after its first frame (hidden flags).
-# softpipe: Mesa's llvmpipe hands glReadPixels an empty front buffer under Xvfb. A throwaway
-# config folder keeps the user's own settings out of the picture.
+# The real window under Xvfb, captured by the app itself after its first frame (hidden flags),
+# showing a generated sample contract (Chinese text in a font the PDF does not embed). The app
+# prints the time from start to the first frame and to page 1 shown. softpipe: Mesa's llvmpipe
+# hands glReadPixels an empty front buffer under Xvfb. A throwaway config folder keeps the user's
+# own settings out of the picture.
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
-SHOT_ENV = GALLIUM_DRIVER=softpipe XDG_CONFIG_HOME=$$(mktemp -d)
 
 screenshot: deps build-desktop
 	@command -v xvfb-run >/dev/null || { $(SUDO) apt-get install -y -q xvfb xauth; }
-	$(SHOT_ENV) $(XVFB) ./$(BIN)/sealdesk --screenshot assets/screenshot.png
+	tmp=$$(mktemp -d) && $(GO) run ./ui/internal/samplepdf -pages 3 $$tmp/采购合同.pdf && \
+	GALLIUM_DRIVER=softpipe XDG_CONFIG_HOME=$$tmp $(XVFB) ./$(BIN)/sealdesk --screenshot assets/screenshot.png $$tmp/采购合同.pdf; \
+	rc=$$?; rm -rf $$tmp; exit $$rc
 
 screenshots: deps build-desktop
 	@command -v xvfb-run >/dev/null || { $(SUDO) apt-get install -y -q xvfb xauth; }
 	mkdir -p screenshots
-	$(SHOT_ENV) $(XVFB) ./$(BIN)/sealdesk --screenshots screenshots
+	tmp=$$(mktemp -d) && $(GO) run ./ui/internal/samplepdf -pages 3 $$tmp/采购合同.pdf && \
+	GALLIUM_DRIVER=softpipe XDG_CONFIG_HOME=$$tmp $(XVFB) ./$(BIN)/sealdesk --screenshots screenshots $$tmp/采购合同.pdf; \
+	rc=$$?; rm -rf $$tmp; exit $$rc
 
 # Cross-builds the Windows .exe with MinGW-w64 (installed here if missing).
 windows: deps

@@ -95,6 +95,7 @@ func captureAndQuit(a fyne.App, w fyne.Window, shell *ui.Shell, opts options, st
 		// `sealdesk --screenshot out.png FILE`: also measures start → page 1 of FILE shown
 		if waitForPage(shell, 30*time.Second) {
 			fmt.Fprintf(os.Stderr, "sealdesk: page 1 of %s shown %d ms after start\n", opts.files[0], time.Since(start).Milliseconds())
+			time.Sleep(500 * time.Millisecond) // let the frames with the new texture be drawn
 		}
 	}
 	img, err := ui.CaptureWhenDrawn(w, 20*time.Second)
