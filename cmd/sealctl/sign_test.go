@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,6 +115,22 @@ func TestSignCommand(t *testing.T) {
 	}
 	if rep.Signatures[0].Kind != "certification" || rep.Signatures[0].Field != "甲方" {
 		t.Errorf("first signature %s in %q", rep.Signatures[0].Kind, rep.Signatures[0].Field)
+	}
+
+	// An encrypted input is refused with the Chinese message, and nothing is written.
+	if _, err := exec.LookPath("qpdf"); err == nil {
+		enc := filepath.Join(dir, "enc.pdf")
+		if out, err := exec.Command("qpdf", "--encrypt", "u", "o", "256", "--", in, enc).CombinedOutput(); err != nil {
+			t.Fatalf("qpdf: %v %s", err, out)
+		}
+		encOut := filepath.Join(dir, "enc-signed.pdf")
+		code, _, errs := cli("sign", "--in", enc, "--out", encOut, "--cert", certF, "--key", keyF)
+		if code != 1 || !strings.Contains(errs, "加密文档无法签署") {
+			t.Errorf("encrypted input: exit %d %s", code, errs)
+		}
+		if _, err := os.Stat(encOut); !os.IsNotExist(err) {
+			t.Error("output written for an encrypted input")
+		}
 	}
 
 	// Usage errors and a wrong password.

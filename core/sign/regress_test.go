@@ -440,6 +440,18 @@ func TestCrossPageSeal(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)
+	// The same seal also stamped in a box on page 2, in the same signature (four widgets).
+	both := filepath.Join(e.dir, "both.pdf")
+	o2 := e.opts("qifeng2")
+	o2.CrossPage = &CrossPage{Image: sealPNG(t), Width: 120, Pages: []int{1, 2, 3}}
+	o2.Page, o2.Rect, o2.Image = 2, VisibleRect{100, 100, 220, 220}, sealPNG(t)
+	if _, err := SignFile(in, both, o2); err != nil {
+		t.Fatal(err)
+	}
+	e.c.check(both, 1)
+	if in0, _ := redPixels(render(t, both, 2), VisibleRect{100, 100, 220, 220}, render(t, both, 2).Bounds().Dy()); in0 < 500 {
+		t.Errorf("main seal on page 2: %d red pixels", in0)
+	}
 	for pg := 1; pg <= 3; pg++ {
 		img := render(t, out, pg)
 		w, h := img.Bounds().Dx(), img.Bounds().Dy()
