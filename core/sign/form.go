@@ -387,6 +387,9 @@ func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
 		}
 		wd := wg.Dict.Clone()
 		wd["AP"] = pdf.Dict{"N": ap}
+		if len(fl.Widgets) > 1 {
+			wd["V"] = sigRef // as for cross-page seals: poppler reads /V per widget
+		}
 		if err := e.u.Set(wg.Ref, wd); err != nil {
 			return err
 		}
