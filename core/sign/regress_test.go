@@ -705,3 +705,27 @@ func TestAlgorithms(t *testing.T) {
 		e.c.noPdfsign = false
 	}
 }
+
+// TestRemoteSigner: a signer that only ever sees a digest (a server-held seal key) is called
+// once and the result verifies.
+func TestRemoteSigner(t *testing.T) {
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{}))
+	cert, key := e.p.Leaf(t, "某某有限公司", "")
+	calls := 0
+	rs := &RemoteSigner{Pub: key.Public(), Func: func(digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+		calls++
+		if len(digest) != opts.HashFunc().Size() {
+			t.Errorf("remote signer got %d bytes, not a %v digest", len(digest), opts.HashFunc())
+		}
+		return key.Sign(nil, digest, opts)
+	}}
+	out := filepath.Join(e.dir, "out.pdf")
+	if _, err := SignFile(in, out, &Options{Signer: rs, Cert: cert, Chain: e.p.Chain, Level: LevelBT, Timestamper: e.ts, Now: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 {
+		t.Errorf("remote signer called %d times", calls)
+	}
+	e.c.check(out, 1)
+}

@@ -1,0 +1,29 @@
+package sign
+
+import (
+	"crypto"
+	"errors"
+	"io"
+)
+
+// RemoteSigner adapts a function that signs a digest elsewhere — the server's seal-signing
+// endpoint (the desktop sends the digest, never the document), a PKCS#11 token, an HSM — to
+// crypto.Signer. SignFile calls it exactly once per signature, with the digest of the CMS
+// signed attributes and opts naming the hash (and *rsa.PSSOptions for PSS).
+type RemoteSigner struct {
+	Pub  crypto.PublicKey
+	Func func(digest []byte, opts crypto.SignerOpts) ([]byte, error)
+}
+
+var _ crypto.Signer = (*RemoteSigner)(nil)
+
+// Public returns the signer's public key.
+func (r *RemoteSigner) Public() crypto.PublicKey { return r.Pub }
+
+// Sign forwards the digest to Func.
+func (r *RemoteSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if r.Func == nil {
+		return nil, errors.New("remote signer has no signing function")
+	}
+	return r.Func(digest, opts)
+}
