@@ -315,6 +315,26 @@ func TestFileShapes(t *testing.T) {
 		shapes["linear.pdf"] = e.qpdfMake("linear.pdf", base, "--linearize")
 		shapes["linear-objstm.pdf"] = e.qpdfMake("linear-objstm.pdf", base, "--linearize", "--object-streams=generate")
 	}
+	// The inputs are what their names say, as core/pdf reads them.
+	for name, want := range map[string]func(*pdf.File) bool{
+		"hybrid.pdf":  func(f *pdf.File) bool { return f.Revisions()[0].Hybrid },
+		"xrefstm.pdf": func(f *pdf.File) bool { return f.Revisions()[0].XRefStream },
+		"linear.pdf":  func(f *pdf.File) bool { return f.Linearized() },
+		"pdf20.pdf":   func(f *pdf.File) bool { return f.Version() == "2.0" },
+	} {
+		path, ok := shapes[name]
+		if !ok {
+			continue
+		}
+		f, err := pdf.OpenFile(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !want(f) {
+			t.Errorf("%s is not read as its shape", name)
+		}
+		f.Close()
+	}
 	for name, in := range shapes {
 		out := filepath.Join(e.dir, "signed-"+name)
 		o := e.opts("shape")
