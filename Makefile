@@ -13,7 +13,7 @@ SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # independent tools the tests check our output with.
 BUILD_PKGS := gcc pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
               libxi-dev libxxf86vm-dev
-TEST_PKGS  := xvfb xauth imagemagick poppler-utils qpdf libnss3-tools openssl \
+TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-tools openssl \
               postgresql tesseract-ocr tesseract-ocr-chi-sim
 FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 
