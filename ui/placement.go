@@ -458,6 +458,9 @@ func (p *placementScreen) saveTo(out string) {
 				p.status.SetText(fileErrMessage(in, err))
 				return
 			}
+			if l := p.shell.Services.Local; l != nil && l.Recent != nil {
+				l.Recent.AddRecent(out, "place")
+			}
 			p.status.SetText(tr("place.saved", map[string]any{"Count": len(specs), "Path": out}))
 		})
 	}()

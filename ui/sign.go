@@ -46,6 +46,12 @@ func newSendScreen(s *Shell) Screen {
 		container.NewTabItem(tr("place.tab"), v.place.Content()),
 		container.NewTabItem(tr("sign.tab"), v.sign.Content()),
 	)
+	v.tabs.OnSelected = func(*container.TabItem) {
+		// Seals and keys may have been made on other screens meanwhile.
+		v.sign.refreshImages()
+		v.sign.refreshKey()
+		v.sign.updateSignable()
+	}
 	return v
 }
 
@@ -276,8 +282,15 @@ func (v *signScreen) refreshImages() {
 			names = append(names, it.Name+"（"+kindText(it.Kind)+"）")
 		}
 	}
+	sel := v.image.Selected
 	v.image.Options = names
 	v.image.Refresh()
+	for _, n := range names {
+		if n == sel {
+			return
+		}
+	}
+	v.image.ClearSelected()
 }
 
 func (v *signScreen) selectedImage() *LibraryItem {
@@ -608,12 +621,21 @@ func (v *signScreen) signTo(pin, out string) {
 			case err != nil:
 				v.status.SetText(tr("sign.failed", map[string]any{"Reason": errMessage(err)}))
 			case stamped:
+				v.remember(out)
 				v.status.SetText(tr("sign.done.ts", map[string]any{"Path": out}))
 			default:
+				v.remember(out)
 				v.status.SetText(tr("sign.done.nots", map[string]any{"Path": out}))
 			}
 		})
 	}()
+}
+
+// remember adds a signed file to the recent documents.
+func (v *signScreen) remember(path string) {
+	if v.local != nil && v.local.Recent != nil {
+		v.local.Recent.AddRecent(path, "sign")
+	}
 }
 
 // signWithKey unlocks the key and signs in → out; with a reachable TSA the signature gets a

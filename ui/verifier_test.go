@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -269,5 +270,57 @@ func TestVerifierShowsSignatureOnPage(t *testing.T) {
 	pos, size := m.UserRectToWidget(widgets.Rect{LLX: 100, LLY: 100, URX: 250, URY: 160})
 	if !vs.shownMark.Visible() || vs.shownMark.Position() != pos || vs.shownMark.Size() != size {
 		t.Fatalf("highlight at %v %v, want %v %v", vs.shownMark.Position(), vs.shownMark.Size(), pos, size)
+	}
+}
+
+// TestOpenFilesRouting: `sealdesk FILE…` and drops send a signed PDF to 文件验签 and anything
+// else to the document view (unless the verifier is showing, which takes everything).
+func TestOpenFilesRouting(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
+	signed := signedTestPDF(t, p, "signed.pdf")
+	plain := writeTestPDF(t, "plain.pdf", a4Pages(1))
+	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
+	s.Show(NavSettings)
+	s.OpenFiles([]string{plain})
+	if s.Current() != NavDocuments {
+		t.Fatalf("an unsigned PDF opened %v", s.Current())
+	}
+	s.OpenFiles([]string{signed})
+	if s.Current() != NavVerify {
+		t.Fatalf("a signed PDF opened %v", s.Current())
+	}
+	v := s.Screen(NavVerify).(*verifierScreen)
+	v.wg.Wait()
+	s.OnDropped(fyne.NewPos(1, 1), uris(plain))
+	v.wg.Wait()
+	if s.Current() != NavVerify || len(v.files) != 1 || v.files[0].Report.Verdict != "unsigned" {
+		t.Fatal("a drop on the verifier did not verify the file")
+	}
+	if looksSigned(plain) || !looksSigned(signed) {
+		t.Fatal("looksSigned")
+	}
+}
+
+// An encrypted PDF cannot be examined: the verifier says so in Chinese.
+func TestVerifierEncryptedPDF(t *testing.T) {
+	if _, err := exec.LookPath("qpdf"); err != nil {
+		if os.Getenv("SEALDESK_CI") != "" {
+			t.Fatal("qpdf missing")
+		}
+		t.Skip("qpdf missing")
+	}
+	good := writeTestPDF(t, "good.pdf", a4Pages(1))
+	enc := filepath.Join(t.TempDir(), "encrypted.pdf")
+	if out, err := exec.Command("qpdf", "--encrypt", "user", "owner", "256", "--", good, enc).CombinedOutput(); err != nil {
+		t.Fatalf("qpdf: %v %s", err, out)
+	}
+	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
+	s.Show(NavVerify)
+	s.OpenFiles([]string{enc})
+	v := s.Screen(NavVerify).(*verifierScreen)
+	v.wg.Wait()
+	if !strings.Contains(allText(v.results), "无法验签：这个 PDF 已加密") {
+		t.Fatalf("encrypted: %s", allText(v.results))
 	}
 }
