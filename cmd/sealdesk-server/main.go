@@ -166,6 +166,7 @@ func setAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		fmt.Fprintf(stderr, "sealdesk-server: %v\n", err)
 		return 1
 	}
+	defer srv.Close()
 	a, err := srv.Org().SetAdmin(ctx, login, admin)
 	if err != nil {
 		fmt.Fprintf(stderr, "sealdesk-server: %v\n", err)

@@ -73,7 +73,8 @@ func TestTwoProcessesShareOnePostgres(t *testing.T) {
 		t.Fatalf("retry on the other process: %+v %v", r2, err)
 	}
 
-	// A long poll on B sees a command applied on A.
+	// A long poll on B sees a command applied on A (woken by LISTEN/NOTIFY, not only by B's
+	// periodic re-read).
 	p, _ := cb.Pull(ctx, scope, 0, 0, 0)
 	done := make(chan error, 1)
 	go func() {

@@ -88,6 +88,7 @@ type Server struct {
 	log     *slog.Logger
 	routes  []route
 	handler http.Handler
+	stop    context.CancelFunc
 }
 
 // access levels of routes.
@@ -184,8 +185,17 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		writeError(w, sync.Refuse(http.StatusNotFound, "not_found", "接口不存在"))
 	})
 	s.handler = mux
+	watchCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	if w, ok := opts.Store.(sync.Watcher); ok {
+		// Events committed by other server processes wake this process's long polls at once.
+		go w.Watch(watchCtx, func(scope string) { s.hub.Notify(scope) })
+	}
 	return s, nil
 }
+
+// Close stops the server's background work (not the store, which the caller owns).
+func (s *Server) Close() { s.stop() }
 
 // Handler returns the HTTP handler of every route.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -92,6 +92,12 @@ func Start(ctx context.Context, opts Options, lo ListenOptions) (*Running, error
 		ln.Close()
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if !started {
+			srv.Close()
+		}
+	}()
 	baseCtx, cancel := context.WithCancel(context.Background())
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -123,6 +129,7 @@ func Start(ctx context.Context, opts Options, lo ListenOptions) (*Running, error
 		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, hs.TLSConfig)
 	}
+	started = true
 	r := &Running{URL: url, Server: srv, http: hs, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- hs.Serve(ln) }()
 	return r, nil
@@ -133,6 +140,7 @@ func Start(ctx context.Context, opts Options, lo ListenOptions) (*Running, error
 // Calling it again returns the first result.
 func (r *Running) Shutdown(ctx context.Context) error {
 	r.once.Do(func() {
+		defer r.Server.Close()
 		r.cancel()
 		r.shutErr = r.http.Shutdown(ctx)
 		if serveErr := <-r.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && r.shutErr == nil {

@@ -158,3 +158,12 @@ func PrefixEnd(prefix string) string {
 	}
 	return ""
 }
+
+// Watcher is implemented by stores that can report events committed by other processes (the
+// PostgreSQL store, through LISTEN/NOTIFY). The server feeds it into its Hub so long polls wake
+// at once instead of at their next periodic re-read.
+type Watcher interface {
+	// Watch calls fn with the scope of every event committed by any process, until ctx ends.
+	// It returns ctx's error; connection failures are retried inside.
+	Watch(ctx context.Context, fn func(scope string)) error
+}

@@ -371,7 +371,53 @@ func (t *tx) Append(e sync.Event) (sync.Event, error) {
 	if err != nil {
 		return e, fmt.Errorf("failed to append event: %w", err)
 	}
+	// Delivered to listeners at commit (and not at all on rollback); duplicates within one
+	// transaction are folded by PostgreSQL.
+	if _, err := t.t.Exec(t.ctx, `SELECT pg_notify($1, $2)`, notifyChannel, e.Scope); err != nil {
+		return e, fmt.Errorf("failed to notify: %w", err)
+	}
 	return e, nil
+}
+
+const notifyChannel = "sealdesk_events"
+
+var _ sync.Watcher = (*Store)(nil)
+
+// Watch listens on a dedicated connection for the scopes of committed events.
+func (s *Store) Watch(ctx context.Context, fn func(scope string)) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.listen(ctx, fn)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		_ = err // the connection dropped: reconnect after a pause
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+func (s *Store) listen(ctx context.Context, fn func(string)) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+notifyChannel)
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		fn(n.Payload)
+	}
 }
 
 func (t *tx) Events(scope string, since uint64, limit int) ([]sync.Event, error) {

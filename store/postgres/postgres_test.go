@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"sealdesk/core/sync"
 	"sealdesk/store/storetest"
@@ -77,4 +79,44 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 		t.Fatalf("migrations recorded: %d %v", n, err)
 	}
 	s.pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+}
+
+// Events committed through one store are announced to another store's watcher (another process
+// in production); rolled-back appends are not.
+func TestWatch(t *testing.T) {
+	a := openTest(t)
+	dsn := testDSN(t)
+	var schema string
+	a.pool.QueryRow(context.Background(), "SELECT current_schema()").Scan(&schema)
+	b, err := Open(context.Background(), dsn, &Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 10)
+	go b.Watch(ctx, func(scope string) { got <- scope })
+	time.Sleep(300 * time.Millisecond) // let LISTEN start
+	a.Update(ctx, func(tx sync.Tx) error {
+		_, err := tx.Append(sync.Event{Scope: "user:rolled-back", Type: "t"})
+		if err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err := a.Update(ctx, func(tx sync.Tx) error {
+		_, err := tx.Append(sync.Event{Scope: "user:w", Type: "t"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if s != "user:w" {
+			t.Fatalf("watched %q, want user:w (a rolled-back append was announced?)", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification")
+	}
 }
