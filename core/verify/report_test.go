@@ -2,7 +2,9 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,5 +108,16 @@ func TestReportPDF(t *testing.T) {
 	r, err := File(out, nil)
 	if err != nil || r.Verdict != StatusUnsigned {
 		t.Errorf("report PDF: %v %v", r, err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	s := newSigner(t, "")
+	doc, _ := makeDoc(docOpts{})
+	signed := s.sign(t, doc, sigOpts{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Verify(bytesReader(signed), int64(len(signed)), "x.pdf", &Options{Context: ctx}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled verification: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ const (
 // rangeHasher digests the signed byte ranges of the file, once per algorithm.
 type rangeHasher struct {
 	r      io.ReaderAt
+	data   []byte     // the whole file when in memory (then r is not used)
 	ranges [][2]int64 // [offset, length]
 	cache  map[string][]byte
 }
@@ -30,6 +31,20 @@ func (h *rangeHasher) digest(d digestAlg) ([]byte, error) {
 		return v, nil
 	}
 	hh := d.New()
+	if h.data != nil {
+		for _, rg := range h.ranges {
+			if rg[0] < 0 || rg[1] < 0 || rg[0]+rg[1] > int64(len(h.data)) {
+				return nil, fmt.Errorf("signed range %v outside the file", rg)
+			}
+			hh.Write(h.data[rg[0] : rg[0]+rg[1]])
+		}
+		sum := hh.Sum(nil)
+		if h.cache == nil {
+			h.cache = map[string][]byte{}
+		}
+		h.cache[key] = sum
+		return sum, nil
+	}
 	total := int64(0)
 	for _, rg := range h.ranges {
 		total += rg[1]

@@ -10,8 +10,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"sealdesk/core/ids"
@@ -32,8 +34,19 @@ type Options struct {
 	Now func() time.Time
 	// MaxFileSize refuses larger files; 0 means 1 GiB.
 	MaxFileSize int64
-	// Limits are core/pdf's parsing limits; zero fields take core/pdf's defaults.
+	// Limits are core/pdf's parsing limits; zero fields take core/pdf's defaults (except
+	// MaxStreamSize, 16 MiB here: verification decodes only small streams).
 	Limits pdf.Limits
+	// Context cancels a verification between its steps (the desktop's cancel button); nil
+	// means context.Background().
+	Context context.Context
+}
+
+func (o *Options) ctx() context.Context {
+	if o != nil && o.Context != nil {
+		return o.Context
+	}
+	return context.Background()
 }
 
 // Errors returned (not verdicts): the file could not be examined at all.
@@ -151,11 +164,17 @@ type sigState struct {
 
 func (v *verifier) run(name string) (*Report, error) {
 	rep := &Report{File: name, Signatures: []Signature{}}
-	sum, err := sha256Of(v.r, v.size)
-	if err != nil {
-		return nil, fmt.Errorf("failed to read %s: %w", name, err)
-	}
-	rep.SHA256 = sum
+	// The file digest for the report runs beside the rest of the work.
+	sumc := make(chan string, 1)
+	go func() {
+		h := sha256.Sum256(v.data)
+		sumc <- hex.EncodeToString(h[:])
+	}()
+	defer func() {
+		if rep.SHA256 == "" {
+			rep.SHA256 = <-sumc
+		}
+	}()
 	limits := v.opts.Limits
 	if limits.MaxStreamSize <= 0 {
 		// Verification decodes only small streams (DSS entries, annotation appearances); keep a
@@ -172,7 +191,7 @@ func (v *verifier) run(name string) (*Report, error) {
 		if c == nil {
 			c = &http.Client{Timeout: 15 * time.Second}
 		}
-		v.fetcher = &onlineFetcher{client: c, ctx: context.Background()}
+		v.fetcher = &onlineFetcher{client: c, ctx: v.opts.ctx()}
 	}
 	if err := v.collect(); err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
@@ -198,14 +217,35 @@ func (v *verifier) run(name string) (*Report, error) {
 		v.checkRanges(s)
 	}
 	v.checkOverlaps()
-	for _, s := range v.sigs {
-		v.checkCrypto(s)
+	// The digests over the signed ranges dominate for large files: one worker per CPU.
+	work := make(chan *sigState)
+	var wg sync.WaitGroup
+	for i := 0; i < min(runtime.GOMAXPROCS(0), len(v.sigs)); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range work {
+				v.checkCrypto(s)
+			}
+		}()
 	}
-	v.findDocMDP()
 	for _, s := range v.sigs {
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	v.findDocMDP()
+	ctx := v.opts.ctx()
+	for _, s := range v.sigs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		v.checkTrust(s)
 	}
 	for _, s := range v.sigs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		v.analyzeChanges(s)
 	}
 	for _, s := range v.sigs {
@@ -213,15 +253,8 @@ func (v *verifier) run(name string) (*Report, error) {
 		rep.Signatures = append(rep.Signatures, s.rep)
 	}
 	rep.Verdict = overall(rep.Signatures)
+	rep.SHA256 = <-sumc
 	return rep, nil
-}
-
-func sha256Of(r io.ReaderAt, size int64) (string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // overall is the file verdict: the worst signature status.
@@ -549,7 +582,7 @@ func (v *verifier) checkCrypto(s *sigState) {
 	if s.rep.Kind == KindDocTimestamp {
 		sub = subRFC3161
 	}
-	h := &rangeHasher{r: v.r, ranges: s.ranges}
+	h := &rangeHasher{r: v.r, data: v.data, ranges: s.ranges}
 	cc := checkSignatureCrypto(sub, contents.Bytes, certs, h)
 	s.cc = cc
 	s.problems = append(s.problems, cc.problems...)
