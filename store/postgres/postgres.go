@@ -38,7 +38,7 @@ type Options struct {
 	// Schema, if set, is created if missing and used as the search path (tests give each run
 	// its own schema).
 	Schema string
-	// MaxConns bounds the pool (default 32).
+	// MaxConns bounds the pool (default: the DSN's pool_max_conns, else 32).
 	MaxConns int32
 	// MaxRetries bounds the serialization-failure retries of one Update (default 50).
 	MaxRetries int
@@ -61,9 +61,10 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse postgres dsn: %w", err)
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
-	} else {
+	case !strings.Contains(dsn, "pool_max_conns"):
 		cfg.MaxConns = 32
 	}
 	if opts.Schema != "" {
