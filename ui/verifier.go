@@ -41,6 +41,7 @@ type verifierScreen struct {
 	exportPDF  *widget.Button
 	exportJSON *widget.Button
 	trustBtn   *widget.Button
+	cancelBtn  *widget.Button
 	hint       *widget.Label
 	progress   *widget.ProgressBar
 	status     *widget.Label
@@ -90,6 +91,8 @@ func newVerifierScreen(s *Shell) Screen {
 	v.exportPDF = widget.NewButtonWithIcon(tr("verify.export.pdf"), theme.DocumentSaveIcon(), func() { v.onExportTapped("pdf") })
 	v.exportJSON = widget.NewButtonWithIcon(tr("verify.export.json"), theme.DocumentSaveIcon(), func() { v.onExportTapped("json") })
 	v.trustBtn = widget.NewButtonWithIcon(tr("verify.trust"), theme.SettingsIcon(), v.onTrustTapped)
+	v.cancelBtn = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), v.onCancelTapped)
+	v.cancelBtn.Hide()
 	v.hint = widget.NewLabel(tr("verify.hint"))
 	v.hint.Wrapping = fyne.TextWrapWord
 	v.progress = widget.NewProgressBar()
@@ -101,7 +104,7 @@ func newVerifierScreen(s *Shell) Screen {
 
 	title := widget.NewLabelWithStyle(tr("nav.verify"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	bar := container.NewHBox(v.chooseBtn, v.nextBtn, layout.NewSpacer(), v.exportPDF, v.exportJSON, v.trustBtn)
-	top := container.NewVBox(title, bar, v.hint, v.progress, v.status)
+	top := container.NewVBox(title, bar, v.hint, container.NewBorder(nil, nil, nil, v.cancelBtn, v.progress), v.status)
 	v.root = container.NewBorder(top, nil, nil, nil, container.NewVScroll(v.results))
 	return v
 }
@@ -191,11 +194,15 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 	v.status.SetText(tr("verify.running", map[string]any{"Name": filepath.Base(paths[0])}))
 	v.chooseBtn.Disable()
 	v.nextBtn.Disable()
+	v.cancelBtn.Show()
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
 		opts := &verify.Options{Trust: v.trustStore()} // may wait for the backend's root
 		for i, p := range paths {
+			if v.stale(gen) {
+				break // cancelled or replaced by a newer run
+			}
 			rep, err := verify.File(p, opts)
 			if err == nil && v.local != nil && v.local.Recent != nil {
 				v.local.Recent.AddRecent(p, "verify")
@@ -216,6 +223,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 		fyne.DoAndWait(func() {
 			v.chooseBtn.Enable()
 			v.nextBtn.Enable()
+			v.cancelBtn.Hide()
 			if v.stale(gen) {
 				return
 			}
@@ -224,6 +232,17 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 			v.setExportable(len(v.reports()) > 0)
 		})
 	}()
+}
+
+// onCancelTapped stops after the file being verified; the results so far stay.
+func (v *verifierScreen) onCancelTapped() {
+	v.mu.Lock()
+	v.gen++
+	v.mu.Unlock()
+	v.cancelBtn.Hide()
+	v.progress.Hide()
+	v.status.SetText(tr("verify.cancelled", map[string]any{"Count": len(v.files)}))
+	v.setExportable(len(v.reports()) > 0)
 }
 
 func (v *verifierScreen) stale(gen int) bool {

@@ -324,3 +324,21 @@ func TestVerifierEncryptedPDF(t *testing.T) {
 		t.Fatalf("encrypted: %s", allText(v.results))
 	}
 }
+
+// Cancelling stops after the file being verified and keeps the results so far.
+func TestVerifierCancel(t *testing.T) {
+	path := filepath.Join("..", "core", "pdf", "testdata", "corpus", "files", "07-valid-multi-two-sigs-incremental.pdf")
+	var paths []string
+	for i := 0; i < 200; i++ {
+		paths = append(paths, path)
+	}
+	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
+	s.Show(NavVerify)
+	v := s.Screen(NavVerify).(*verifierScreen)
+	v.OpenFiles(paths)
+	test.Tap(v.cancelBtn)
+	v.wg.Wait()
+	if len(v.files) == len(paths) || !strings.HasPrefix(v.status.Text, "已取消") || v.cancelBtn.Visible() {
+		t.Fatalf("after cancel: %d files, status %q", len(v.files), v.status.Text)
+	}
+}
