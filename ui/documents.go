@@ -105,7 +105,11 @@ func (sc *DocumentsScreen) OpenFile(path string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sc.opening = cancel
-	sc.Status.SetText(tr("documents.loading", map[string]any{"Name": filepath.Base(path)}))
+	if st, ok := r.(interface{ Started() bool }); ok && !st.Started() {
+		sc.Status.SetText(tr("documents.renderer.starting"))
+	} else {
+		sc.Status.SetText(tr("documents.loading", map[string]any{"Name": filepath.Base(path)}))
+	}
 	sc.Status.Importance = widget.MediumImportance
 	sc.Status.Show()
 	sc.Progress.Show()
@@ -131,6 +135,26 @@ func (sc *DocumentsScreen) OpenFile(path string) {
 			sc.show(doc)
 		})
 	}()
+}
+
+// Handoff gives the open document to the screen that replaces this one (the shell rebuilds its
+// screens when the language changes), so switching language keeps the document open.
+func (sc *DocumentsScreen) Handoff(next Screen) {
+	n, ok := next.(*DocumentsScreen)
+	if sc.opening != nil {
+		sc.opening()
+		sc.opening = nil
+	}
+	if sc.doc == nil {
+		return
+	}
+	if !ok {
+		go sc.doc.Close()
+	} else {
+		n.show(sc.doc)
+	}
+	sc.doc = nil
+	sc.View.SetDocument(nil)
 }
 
 func (sc *DocumentsScreen) show(doc OpenDocument) {

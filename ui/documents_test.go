@@ -240,6 +240,30 @@ func TestDocumentsOpenJPEGAndBigPDF(t *testing.T) {
 	}
 }
 
+// Switching the language rebuilds the screens; the open document stays open and shown.
+func TestDocumentsSurviveLanguageSwitch(t *testing.T) {
+	s, sc, _ := newDocumentsShell(t)
+	sc.OpenFile(writeFile(t, "合同.pdf", squarePDF([]squarePage{{media: [4]float64{0, 0, 595, 842}}})))
+	sc.Wait()
+	doc := sc.Document()
+	if doc == nil {
+		t.Fatal("not opened")
+	}
+	settingsScreen(t, s).Language.SetSelected("English")
+	next := s.Screen(NavDocuments).(*DocumentsScreen)
+	next.Wait()
+	if next == sc || next.Document() != doc || next.Name.Text != "合同.pdf" || next.Open.Text != "Open file…" {
+		t.Errorf("after the switch: same screen %v, doc kept %v, name %q, button %q", next == sc, next.Document() == doc, next.Name.Text, next.Open.Text)
+	}
+	if img, _ := next.View.SlotImage(0); img == nil {
+		t.Error("page 1 not shown after the switch")
+	}
+	if _, _, err := doc.PageSize(0); err != nil {
+		t.Errorf("the document was closed: %v", err)
+	}
+	settingsScreen(t, s).Language.SetSelected("简体中文")
+}
+
 // `sealdesk FILE` and drops route an unsigned PDF to the document view.
 func TestShellRoutesUnsignedPDFToDocuments(t *testing.T) {
 	s, sc, _ := newDocumentsShell(t)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	gotext "github.com/go-text/typesetting/font"
 	"golang.org/x/image/font/sfnt"
@@ -62,7 +63,8 @@ func uiStrings(t *testing.T) (texts []string, usedKeys map[string]string) {
 			case *ast.BasicLit:
 				if n.Kind == token.STRING {
 					s, err := strconv.Unquote(n.Value)
-					if err == nil && strings.IndexFunc(s, func(r rune) bool { return r > unicode.MaxASCII }) >= 0 {
+					// (invalid UTF-8 is binary data, such as a PDF header, not text)
+					if err == nil && utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return r > unicode.MaxASCII }) >= 0 {
 						texts = append(texts, s)
 					}
 				}
@@ -138,6 +140,16 @@ func TestEveryUIStringHasGlyphs(t *testing.T) {
 			if gi, err := sf.GlyphIndex(&buf, r); err != nil || gi == 0 {
 				t.Errorf("%s (sfnt) has no glyph for %q in %q", face.name, r, s)
 			}
+		}
+	}
+	// Fyne's parser reads every embedded face (the seal faces too)
+	for name, data := range map[string][]byte{"SerifBold": assets.SerifBold, "FangSong": assets.FangSong} {
+		f, err := gotext.ParseTTF(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: go-text: %v", name, err)
+		}
+		if _, ok := f.NominalGlyph('章'); !ok {
+			t.Errorf("%s has no 章", name)
 		}
 	}
 	// the check itself can fail: a rune outside GB2312 has no glyph

@@ -15,6 +15,10 @@ type PDFRenderer struct{ Engine *render.Engine }
 
 var _ Renderer = PDFRenderer{}
 
+// Started reports whether PDFium has finished starting (the first start after installing
+// compiles it, ~2 s; the documents screen says so meanwhile).
+func (r PDFRenderer) Started() bool { return r.Engine.Started() }
+
 // Open implements Renderer.
 func (r PDFRenderer) Open(ctx context.Context, path string) (OpenDocument, error) {
 	d, err := r.Engine.Open(ctx, path)

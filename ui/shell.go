@@ -152,12 +152,17 @@ func (s *Shell) Rebuild() {
 }
 
 func (s *Shell) build() {
+	old := s.screens
 	s.screens = map[NavID]Screen{}
 	s.buttons = map[NavID]*widget.Button{}
 	icons := map[NavID]fyne.ThemeIconName{}
 	for _, e := range registry() {
 		s.screens[e.nav] = e.build(s)
 		icons[e.nav] = e.icon
+		// a rebuilt screen may take over what the old one held (an open document)
+		if h, ok := old[e.nav].(interface{ Handoff(next Screen) }); ok {
+			h.Handoff(s.screens[e.nav])
+		}
 	}
 	s.title = canvas.NewText(tr("app.title"), theme.Color(theme.ColorNameForeground))
 	s.title.TextStyle = fyne.TextStyle{Bold: true}

@@ -163,6 +163,16 @@ func (e *Engine) Ready(ctx context.Context) error {
 	}
 }
 
+// Started reports, without waiting, whether PDFium has finished starting (successfully or not).
+func (e *Engine) Started() bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
+	}
+}
+
 // StartupTime is how long PDFium took to start (zero until Ready).
 func (e *Engine) StartupTime() time.Duration {
 	select {
