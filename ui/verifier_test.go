@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"os"
@@ -340,5 +341,30 @@ func TestVerifierCancel(t *testing.T) {
 	v.wg.Wait()
 	if len(v.files) == len(paths) || !strings.HasPrefix(v.status.Text, "已取消") || v.cancelBtn.Visible() {
 		t.Fatalf("after cancel: %d files, status %q", len(v.files), v.status.Text)
+	}
+}
+
+// 查看签名时版本 extracts the bytes the signature covers and opens them in the document view.
+func TestVerifierViewSignedVersion(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	path := filepath.Join("..", "core", "pdf", "testdata", "corpus", "files", "07-valid-multi-two-sigs-incremental.pdf")
+	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
+	s.OpenFiles([]string{path})
+	v := s.Screen(NavVerify).(*verifierScreen)
+	v.wg.Wait()
+	c := v.cards[0]
+	test.Tap(c.viewBtn)
+	if s.Current() != NavDocuments {
+		t.Fatalf("view signed version showed %v", s.Current())
+	}
+	found, _ := filepath.Glob(filepath.Join(tmp, "sealdesk-revision-*", "*.pdf"))
+	if len(found) != 1 {
+		t.Fatalf("extracted files %v", found)
+	}
+	got, _ := os.ReadFile(found[0])
+	whole, _ := os.ReadFile(path)
+	if int64(len(got)) != c.sig.SignedRange || !bytes.Equal(got, whole[:len(got)]) || len(got) >= len(whole) {
+		t.Fatalf("extracted %d bytes, signed range %d of %d", len(got), c.sig.SignedRange, len(whole))
 	}
 }
