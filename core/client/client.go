@@ -327,3 +327,25 @@ func (c *Client) DevOutbox(ctx context.Context) ([]notify.Message, error) {
 	var r []notify.Message
 	return r, c.json(ctx, "GET", "/dev/outbox", nil, &r)
 }
+
+// Sender adapts Command to core/sync's outbox: refusals (4xx other than 401, 408 and 429) become
+// *sync.Refusal, a final answer; network failures, 5xx, an expired session and rate limits are
+// transient and the outbox keeps the command for the next flush.
+func (c *Client) Sender() sync.SendFunc {
+	return func(ctx context.Context, key string, cmd sync.Command) (sync.Applied, error) {
+		r, err := c.Command(ctx, key, cmd)
+		var e *Error
+		if errors.As(err, &e) && e.Status >= 400 && e.Status < 500 && e.Status != 401 && e.Status != 408 && e.Status != 429 {
+			return sync.Applied{}, sync.Refuse(e.Status, e.Code, e.Message)
+		}
+		return r.Applied, err
+	}
+}
+
+// PullFunc adapts Pull to core/sync's Puller (pages of up to limit events, no long poll).
+func (c *Client) PullFunc(limit int) sync.PullFunc {
+	return func(ctx context.Context, scope string, since uint64) ([]sync.Event, uint64, bool, error) {
+		p, err := c.Pull(ctx, scope, since, limit, 0)
+		return p.Events, p.Cursor, p.More, err
+	}
+}

@@ -167,3 +167,5 @@ type Watcher interface {
 	// It returns ctx's error; connection failures are retried inside.
 	Watch(ctx context.Context, fn func(scope string)) error
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
