@@ -139,6 +139,16 @@ func TestAttackClasses(t *testing.T) {
 			fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \ntrailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n", size, last.XRefOffset, x)
 			return b.Bytes()
 		}, StatusModified, "does not list"},
+		{"ISA: update without /Prev (a complete new xref)", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			// The new chain no longer contains the signed revision: the signature cannot be
+			// tied to a revision of this document any more.
+			return isaRaw(t, d, false, false)
+		}, StatusInvalid, ""},
+		{"ISA: update whose startxref still names the signed xref", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return isaRaw(t, d, true, true)
+		}, StatusModified, ""},
 		{"signature dictionary rewritten after signing", func() []byte {
 			d := s.sign(t, plain, sigOpts{})
 			return update(t, d, func(u *pdf.Update, v *pdf.View) {
@@ -307,4 +317,46 @@ func fillText(t testing.TB, in []byte, value string) []byte {
 		w["AP"] = pdf.Dict{"N": u.Add(formXObject("/Tx BMC BT /Helv 12 Tf 2 10 Td (" + value + ") Tj ET EMC"))}
 		setObj(t, u, pdf.Ref{Num: 7}, w)
 	})
+}
+
+// isaRaw appends, by hand, a new content stream for object 4 and a cross-reference section:
+// with or without /Prev, and with startxref naming the new section or still the old one.
+func isaRaw(t testing.TB, signed []byte, prev, oldStartxref bool) []byte {
+	f, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revs := f.Revisions()
+	last := revs[len(revs)-1]
+	size, _ := pdf.IntOf(last.Trailer.Get("Size"))
+	var b bytes.Buffer
+	b.Write(signed)
+	off := b.Len()
+	b.WriteString("4 0 obj\n<</Length 37>>stream\nBT /F1 24 Tf 72 700 Td (Pay 1) Tj ET\nendstream\nendobj\n")
+	x := b.Len()
+	if prev {
+		fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n4 1\n%010d 00000 n \ntrailer\n<</Size %d/Root 1 0 R/Prev %d>>\n", off, size, last.XRefOffset)
+	} else {
+		// A full table: every object of the signed file at its latest offset, object 4 replaced.
+		v := f.Latest()
+		fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", size)
+		for n := 1; n < int(size); n++ {
+			e, _, ok := v.Entry(n)
+			switch {
+			case n == 4:
+				fmt.Fprintf(&b, "%010d 00000 n \n", off)
+			case ok && e.Type == pdf.EntryInUse:
+				fmt.Fprintf(&b, "%010d %05d n \n", e.Offset, e.Gen)
+			default:
+				b.WriteString("0000000000 00000 f \n")
+			}
+		}
+		fmt.Fprintf(&b, "trailer\n<</Size %d/Root 1 0 R>>\n", size)
+	}
+	sx := int64(x)
+	if oldStartxref {
+		sx = last.XRefOffset
+	}
+	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", sx)
+	return b.Bytes()
 }

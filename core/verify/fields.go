@@ -260,7 +260,7 @@ func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int
 		}
 		seen[obj.Span.Start] = true
 		d, ok := obj.Value.(pdf.Dict)
-		if !ok || !pdf.IsSigDict(d) {
+		if !ok || (!pdf.IsSigDict(d) && d.Get("ByteRange") == nil) {
 			continue
 		}
 		found = append(found, pdf.SigDict{Ref: obj.Ref, Revision: at.rev, Dict: d})

@@ -353,14 +353,25 @@ func (v *verifier) collect() error {
 		if !fl.IsSignature() || fl.Value == nil {
 			continue
 		}
-		if r, ok := fl.Value.(pdf.Ref); ok {
-			d := latest.Dict(r)
-			if d == nil || !pdf.IsSigDict(d) {
-				s := &sigState{rev: -1, dict: pdf.Dict{}}
-				s.rep.Field = fl.Name
-				s.problems = append(s.problems, fmt.Sprintf("signature field %s points to object %d, which is not a readable signature dictionary", fl.Name, r.Num))
-				v.sigs = append(v.sigs, s)
+		what := ""
+		switch x := fl.Value.(type) {
+		case pdf.Ref:
+			if d := latest.Dict(x); d == nil || (!pdf.IsSigDict(d) && d.Get("ByteRange") == nil && !have[x]) {
+				what = fmt.Sprintf("object %d, which is not a readable signature dictionary", x.Num)
 			}
+		case pdf.Dict:
+			if !pdf.IsSigDict(x) {
+				what = "a dictionary that is not a signature"
+			}
+		case pdf.Null:
+		default:
+			what = "a value that is not a signature dictionary"
+		}
+		if what != "" {
+			s := &sigState{rev: -1, dict: pdf.Dict{}}
+			s.rep.Field = fl.Name
+			s.problems = append(s.problems, fmt.Sprintf("signature field %s points to %s", fl.Name, what))
+			v.sigs = append(v.sigs, s)
 		}
 	}
 	for _, off := range v.brokenSigs {
