@@ -93,7 +93,7 @@ type cryptoCheck struct {
 
 // checkSignatureCrypto verifies the CMS (or PKCS#1 for adbe.x509.rsa_sha1) of a signature
 // dictionary whose byte ranges are already known to be well-formed.
-func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte, h *rangeHasher) *cryptoCheck {
+func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte, h *rangeHasher, extra ...*certInfo) *cryptoCheck {
 	cc := &cryptoCheck{}
 	if len(contents) == 0 {
 		cc.problems = append(cc.problems, "the signature value (/Contents) is empty")
@@ -161,7 +161,7 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 		cc.notes = append(cc.notes, fmt.Sprintf("the CMS carries %d SignerInfos; all were checked", len(sd.signers)))
 	}
 	for i, si := range sd.signers {
-		r := sd.verifySigner(si, content, nil)
+		r := sd.verifySigner(si, content, extra)
 		if i == 0 {
 			cc.cms = r
 			cc.signingTime = r.signingTime
@@ -178,6 +178,13 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 		}
 	}
 	si := sd.signers[0]
+	if subFilter == subCAdES && si.signedAttrs != nil {
+		if _, ok := si.attrs[oidAttrSigningCert2]; !ok {
+			if _, ok := si.attrs[oidAttrSigningCert]; !ok {
+				cc.notes = append(cc.notes, "ETSI.CAdES.detached signature without the signing-certificate(-v2) attribute PAdES requires")
+			}
+		}
+	}
 	if tok, ok := si.unsigned[oidAttrTimestamp]; ok && len(tok) > 0 {
 		tc, err := checkTimestampToken(tok[0].raw, signedInput{msg: si.signature})
 		if err != nil {

@@ -594,7 +594,7 @@ func (v *verifier) checkCrypto(s *sigState) {
 		sub = subRFC3161
 	}
 	h := &rangeHasher{r: v.r, data: v.data, ranges: s.ranges}
-	cc := checkSignatureCrypto(sub, contents.Bytes, certs, h)
+	cc := checkSignatureCrypto(sub, contents.Bytes, certs, h, v.dssData.certs...)
 	s.cc = cc
 	s.problems = append(s.problems, cc.problems...)
 	s.rep.Reasons = append(s.rep.Reasons, cc.notes...)
