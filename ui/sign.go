@@ -530,7 +530,7 @@ func (t *tapLayer) CreateRenderer() fyne.WidgetRenderer {
 func (v *signScreen) updateSignable() {
 	_, keyOK := v.keyInfo()
 	in, _ := v.keyInfo()
-	if v.path == "" || v.selected == nil || v.selectedImage() == nil || !keyOK || in.Certificate == nil {
+	if v.path == "" || v.selected == nil || (v.selectedImage() == nil && !isDateField(v.selected.field)) || !keyOK || in.Certificate == nil {
 		v.signBtn.Disable()
 		return
 	}
@@ -579,10 +579,25 @@ func (v *signScreen) onSignTapped() {
 func (v *signScreen) signTo(pin, out string) {
 	in, ok := v.keyInfo()
 	t, img := v.selected, v.selectedImage()
-	if !ok || in.Certificate == nil || t == nil || img == nil || v.path == "" {
+	if !ok || in.Certificate == nil || t == nil || v.path == "" || (img == nil && !isDateField(t.field)) {
 		return
 	}
-	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Image: img.PNG, Name: in.Certificate.Subject.CommonName}
+	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName}
+	if isDateField(t.field) {
+		// A 日期 box shows the date of signing.
+		w, h := t.rect.Width(), t.rect.Height()
+		if m, ok := v.pv.PageMapper(t.page); ok && m.Geometry.Rotate%180 != 0 {
+			w, h = h, w // the box as the reader sees it
+		}
+		data, err := dateImagePNG(time.Now().Format("2006年1月2日"), w, h)
+		if err != nil {
+			v.status.SetText(errMessage(err))
+			return
+		}
+		opts.Image = data
+	} else {
+		opts.Image = img.PNG
+	}
 	if t.isNew {
 		f, err := pdf.OpenFile(v.path, nil)
 		if err != nil {

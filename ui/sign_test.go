@@ -144,6 +144,7 @@ func TestSignEndToEnd(t *testing.T) {
 	pl.wg.Wait()
 	pl.pv.Wait()
 	pl.palette[0].OnDropped(absOfDisplay(pl.pv, 0, 150, 600))
+	pl.palette[2].OnDropped(absOfDisplay(pl.pv, 0, 150, 680))
 	pl.recipient.SetSelectedIndex(1)
 	pl.palette[1].OnDropped(absOfDisplay(pl.pv, 0, 400, 600))
 	placed := filepath.Join(t.TempDir(), "contract-待签.pdf")
@@ -177,7 +178,7 @@ func TestSignEndToEnd(t *testing.T) {
 	sg.OpenFiles([]string{placed})
 	sg.wg.Wait()
 	sg.pv.Wait()
-	if len(sg.targets) != 2 || sg.selected == nil {
+	if len(sg.targets) != 3 || sg.selected == nil {
 		t.Fatalf("targets %d (%q)", len(sg.targets), sg.status.Text)
 	}
 	for _, tg := range sg.targets {
@@ -224,6 +225,38 @@ func TestSignEndToEnd(t *testing.T) {
 	c := vs.cards[0]
 	if c.result.Text != "有效且可信" || !strings.HasPrefix(c.tsUsed.Text, "是") || !strings.Contains(c.signer.Text, "张三") || c.sig.Field != "r1-sign-1" {
 		t.Fatalf("card: %q %q %q field %q", c.result.Text, c.tsUsed.Text, c.signer.Text, c.sig.Field)
+	}
+	if fields, _ := emptySignatureFields(out); len(fields) != 2 {
+		t.Fatalf("empty fields after signing: %v", fields)
+	}
+
+	// 6b. The date box of the same signer, signed over the first signature as a second
+	// incremental update: both signatures stay valid.
+	sg.OpenFiles([]string{out})
+	sg.wg.Wait()
+	sg.pv.Wait()
+	for _, tg := range sg.targets {
+		if tg.field == "r1-date-1" {
+			sg.selectTarget(tg)
+		}
+	}
+	sg.image.ClearSelected()
+	if sg.selected == nil || sg.selected.field != "r1-date-1" || sg.signBtn.Disabled() {
+		t.Fatal("a date field needs no image and should be signable")
+	}
+	out2 := filepath.Join(t.TempDir(), "contract-已签-日期.pdf")
+	sg.signTo("135790", out2)
+	sg.wg.Wait()
+	out = out2
+	if d := os.Getenv("SEALDESK_SHOTS"); d != "" {
+		if b, err := os.ReadFile(out); err == nil {
+			os.WriteFile(filepath.Join(d, "signed-e2e.pdf"), b, 0o644)
+		}
+	}
+	shell.OpenFiles([]string{out})
+	vs.wg.Wait()
+	if len(vs.cards) != 2 || vs.cards[0].result.Text != "有效且可信" || vs.cards[1].result.Text != "有效且可信" || vs.cards[1].sig.Field != "r1-date-1" {
+		t.Fatalf("after the date: %d cards (%q)", len(vs.cards), sg.status.Text)
 	}
 	if fields, _ := emptySignatureFields(out); len(fields) != 1 || fields[0].field != "r2-seal-1" {
 		t.Fatalf("empty fields after signing: %v", fields)
