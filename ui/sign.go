@@ -527,9 +527,18 @@ func (t *tapLayer) CreateRenderer() fyne.WidgetRenderer {
 
 // ----- signing -----
 
+// isCrossField reports whether a field was placed as a 骑缝章 box ("r1-cross-1").
+func isCrossField(name string) bool { return strings.Contains(name, "-"+boxCross+"-") }
+
 func (v *signScreen) updateSignable() {
 	_, keyOK := v.keyInfo()
 	in, _ := v.keyInfo()
+	if v.selected != nil && isCrossField(v.selected.field) {
+		// core/sign draws a cross-page seal only with a new signature field, not into a placed one.
+		v.status.SetText(tr("sign.cross.unsupported"))
+		v.signBtn.Disable()
+		return
+	}
 	if v.path == "" || v.selected == nil || (v.selectedImage() == nil && !isDateField(v.selected.field)) || !keyOK || in.Certificate == nil {
 		v.signBtn.Disable()
 		return
