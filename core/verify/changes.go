@@ -162,9 +162,15 @@ func (a *analysis) hiddenObjects(later []*pdf.Revision) {
 		for _, l := range [][]int{rev.Defined, rev.Changed} {
 			for _, n := range l {
 				e, k, ok := view.Entry(n)
-				if ok && k == rev.Index && e.Type == pdf.EntryInUse && e.Offset < a.signedEnd {
-					a.ch.add(false, "object %d is redefined in revision %d to bytes inside the signed revision (hide-and-replace)", n, rev.Index+1)
+				if !ok || k != rev.Index || e.Type != pdf.EntryInUse || e.Offset >= a.signedEnd {
+					continue
 				}
+				// Re-listing an object at the offset it already had is a full cross-reference
+				// table, not a redefinition.
+				if oe, _, had := a.old.Entry(n); had && oe.Type == pdf.EntryInUse && oe.Offset == e.Offset {
+					continue
+				}
+				a.ch.add(false, "object %d is redefined in revision %d to bytes inside the signed revision (hide-and-replace)", n, rev.Index+1)
 			}
 		}
 		for _, off := range a.v.unlistedObjects(rev) {
