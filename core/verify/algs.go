@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"hash"
 	"math/big"
+	"strings"
 
 	"github.com/cloudflare/circl/sign/ed448"
 )
@@ -245,14 +246,15 @@ func (in signedInput) sum(d digestAlg) ([]byte, error) {
 func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig digestAlg, sig []byte, in signedInput) (string, error) {
 	scheme, ok := sigSchemes[sigOID]
 	if !ok {
-		return "", fmt.Errorf("unsupported signature algorithm %s", sigOID)
+		return key.describe() + " (unknown algorithm " + sigOID + ")", fmt.Errorf("unsupported signature algorithm %s", sigOID)
 	}
 	if scheme.key != key.alg {
-		return "", fmt.Errorf("signature algorithm %s does not fit the signer's %s key", sigOID, key.describe())
+		return key.describe() + " (declared " + sigOID + ")", fmt.Errorf("signature algorithm %s does not fit the signer's %s key", sigOID, key.describe())
 	}
 	if scheme.digest != "" && scheme.digest != dig.oid {
 		fixed := digestAlgs[scheme.digest]
-		return "", fmt.Errorf("signature algorithm declares %s but the digest algorithm is %s", fixed.name, dig.name)
+		return strings.ToUpper(scheme.key) + "-" + fixed.name + " (digest " + dig.name + ")",
+			fmt.Errorf("signature algorithm declares %s but the digest algorithm is %s", fixed.name, dig.name)
 	}
 	switch key.alg {
 	case "rsa":
