@@ -1075,6 +1075,9 @@ func (a *analysis) checkObject(n int) {
 	if _, isNull := oldObj.(pdf.Null); isNull {
 		return
 	}
+	if od, ok := asDict(oldObj); ok && (od.NameOf("Type") == "ObjStm" || od.NameOf("Type") == "XRef") {
+		return // containers: their objects are compared one by one
+	}
 	ne, _, newOK := a.cur.Entry(n)
 	if !newOK || ne.Type == pdf.EntryFree {
 		a.ch.add(false, "object %d (%s) was deleted", n, describe(oldObj))
