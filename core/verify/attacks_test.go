@@ -208,6 +208,10 @@ func TestAttackClasses(t *testing.T) {
 			d := s.sign(t, plain, sigOpts{certify: 2})
 			return attacker.sign(t, d, sigOpts{visible: true})
 		}, StatusModified, "sneaky signature"},
+		{"P=2: a trusted co-signer adds a visible signature (cross-page seal style)", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 2})
+			return s.sign(t, d, sigOpts{visible: true})
+		}, StatusValid, "signed by a trusted signer"},
 		{"P=1: any later signature is disallowed", func() []byte {
 			d := s.sign(t, emptyForm, sigOpts{certify: 1})
 			return s.sign(t, d, sigOpts{field: "Sig1"})

@@ -16,10 +16,12 @@ import (
 // disallowed. Allowed, following ISO 32000 DocMDP, pyHanko's difference analysis and EU DSS:
 //
 //   - signing: a signature dictionary set as the value of an empty signature field, new
-//     invisible signature fields, and (without certification) new visible ones;
+//     invisible signature fields, new visible ones without certification, and after
+//     certification only those holding an intact signature that chains to a trust anchor;
 //   - document timestamps, the DSS and its VRI entries and validation data (LTV);
-//   - form filling of fields that were empty when signed, unless DocMDP P=1 or a FieldMDP lock
-//     covers the field; the widget appearances of the fields being filled;
+//   - form filling of fields that were empty when signed (choice fields and buttons may also
+//     switch between their own options), unless DocMDP P=1 or a FieldMDP lock covers the field;
+//     the widget appearances of the fields being filled;
 //   - annotations that cannot cover page content (text notes, highlights…) when there is no
 //     certification or it allows annotations (P=3);
 //   - XMP metadata, the Info dictionary, the structure tree, catalog /Extensions and /Version.
@@ -27,7 +29,7 @@ import (
 // Disallowed: page content or resources, pages added or removed, the page tree replaced, a
 // signature dictionary changed, a field's value changed after it was filled, field flags and
 // rectangles, annotations where not permitted or able to draw over the page ("evil annotation"),
-// new visible signature fields after certification ("sneaky signature"), objects redefined to
+// other new visible signature fields after certification ("sneaky signature"), objects redefined to
 // bytes inside the signed revision ("hide-and-replace"), object definitions the cross-reference
 // sections do not list, and bytes after the last revision.
 
@@ -557,8 +559,10 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 			switch {
 			case a.mdp == 1:
 				a.ch.add(false, "signature field %s added although the certification allows no changes", fl.Name)
+			case a.mdp >= 2 && visible && a.v.trustedSigIn(fl.Name):
+				a.ch.add(true, "visible signature field %s added on %s, signed by a trusted signer", fl.Name, page)
 			case a.mdp >= 2 && visible:
-				a.ch.add(false, "visible signature field %s added on %s after certification (sneaky signature)", fl.Name, page)
+				a.ch.add(false, "visible signature field %s added on %s after certification without a trusted signature (sneaky signature)", fl.Name, page)
 			default:
 				a.ch.add(true, "signature field %s added", fl.Name)
 			}
@@ -1222,4 +1226,16 @@ func sameBytes(r io.ReaderAt, x, y, n int64) bool {
 		x, y, n = x+k, y+k, n-k
 	}
 	return true
+}
+
+// trustedSigIn reports whether the field holds a signature of this file that is intact and
+// chains to a trust anchor: after certification, only such a signature may add a visible
+// signature field (anything else is the "sneaky signature" attack).
+func (v *verifier) trustedSigIn(field string) bool {
+	for _, s := range v.sigs {
+		if s.rep.Field == field && len(s.problems) == 0 && s.rep.Trust == "trusted" && s.rep.Kind != KindDocTimestamp {
+			return true
+		}
+	}
+	return false
 }
