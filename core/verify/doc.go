@@ -30,10 +30,23 @@
 // ignores the hash a signature algorithm declares (sha3-256WithRSA over a SHA-256 DigestInfo
 // passes), accepts an elliptic-curve OID as signature algorithm for an RSA key, accepts
 // encapsulated content in a detached signature, finds signers only by issuer and serial (not by
-// subject key identifier), re-sorts the signed attributes before verifying, and has no RSASSA-PSS,
+// subject key identifier), verifies a re-encoding of the signed attributes rather than the bytes
+// as signed, and has no RSASSA-PSS,
 // plain ECDSA, Ed448 or SHA-3. crypto/rsa also refuses public exponents above 2^31-1, which real
 // certificates use. So the CMS structure is read by a small BER reader here and every signature is
 // checked with explicit algorithm rules.
+//
+// # Using it
+//
+//	store := verify.NewTrustStore(platformRoot)   // plus store.AddFile(userPEM), store.UseSystemRoots()
+//	rep, err := verify.File(path, &verify.Options{Trust: store, Context: ctx})
+//	// err: unreadable or too large (sealctl exit 2); otherwise rep.Verdict and rep.Signatures[i]
+//	verify.ExtractRevision(path, rep, i, out)        // "view the signed version" of signature i
+//	rep.WriteJSON(w); verify.WriteReportPDF(out, rep, "zh"); rep.TextLines("zh")
+//	verify.ExitCode(rep.Verdict)
+//
+// Signature.Page and Signature.Rect (PDF user space, unrotated) locate a visible signature for
+// highlighting; Signature.Changes names every change after it.
 //
 // # What it refuses to do
 //
