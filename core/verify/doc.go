@@ -31,9 +31,8 @@
 // passes), accepts an elliptic-curve OID as signature algorithm for an RSA key, accepts
 // encapsulated content in a detached signature, finds signers only by issuer and serial (not by
 // subject key identifier), verifies a re-encoding of the signed attributes rather than the bytes
-// as signed, and has no RSASSA-PSS,
-// plain ECDSA, Ed448 or SHA-3. crypto/rsa also refuses public exponents above 2^31-1, which real
-// certificates use. So the CMS structure is read by a small BER reader here and every signature is
+// as signed, and has no RSASSA-PSS, plain ECDSA, Ed448 or SHA-3. crypto/rsa also refuses public
+// exponents above 2^31-1, which real certificates use. So the CMS structure is read by a small BER reader here and every signature is
 // checked with explicit algorithm rules.
 //
 // # Using it
