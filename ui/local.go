@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,7 +131,9 @@ func (s *Shell) OnDropped(_ fyne.Position, uris []fyne.URI) {
 	s.OpenFiles(paths)
 }
 
-// looksSigned is a cheap routing guess (not a verdict): a PDF whose bytes mention /ByteRange.
+// looksSigned is a cheap routing guess (not a verdict): a PDF whose first megabyte or last four
+// megabytes mention /ByteRange (signing appends the signature dictionary at the end). It reads at
+// most 5 MB, so it can run on the UI goroutine even for very large files.
 func looksSigned(path string) bool {
 	if !strings.EqualFold(filepath.Ext(path), ".pdf") {
 		return false
@@ -142,20 +143,20 @@ func looksSigned(path string) bool {
 		return false
 	}
 	defer f.Close()
-	needle := []byte("/ByteRange")
-	buf := make([]byte, 1<<20)
-	var tail []byte
-	for {
-		n, err := f.Read(buf)
-		chunk := append(tail, buf[:n]...)
-		if bytes.Contains(chunk, needle) {
-			return true
-		}
-		if len(chunk) >= len(needle) {
-			tail = append([]byte(nil), chunk[len(chunk)-len(needle)+1:]...)
-		}
-		if err == io.EOF || err != nil {
-			return false
-		}
+	st, err := f.Stat()
+	if err != nil {
+		return false
 	}
+	size := st.Size()
+	const head, tail = 1 << 20, 4 << 20
+	needle := []byte("/ByteRange")
+	read := func(off, n int64) []byte {
+		buf := make([]byte, n)
+		m, _ := f.ReadAt(buf, off)
+		return buf[:m]
+	}
+	if size <= head+tail {
+		return bytes.Contains(read(0, size), needle)
+	}
+	return bytes.Contains(read(0, head), needle) || bytes.Contains(read(size-tail, tail), needle)
 }

@@ -658,22 +658,38 @@ func cleanPhoto(path string, ink seal.InkKind) ([]byte, image.Image, *image.NRGB
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	img, err := decodeUpload(data)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: %v", errNotAnImage, err)
-	}
-	if cfg.Width*cfg.Height > seal.MaxCleanPixels {
-		return nil, nil, nil, errUploadTooBig
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: %v", errNotAnImage, err)
+		return nil, nil, nil, err
 	}
 	cleaned, _, err := seal.Clean(img, ink, nil)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return data, img, cleaned, nil
+}
+
+// decodeUpload decodes an uploaded PNG or JPEG within the limits: the size is checked from the
+// header before any pixel is decoded.
+func decodeUpload(data []byte) (image.Image, error) {
+	if len(data) > maxUpload {
+		return nil, errUploadTooBig
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotAnImage, err)
+	}
+	if format != "png" && format != "jpeg" {
+		return nil, fmt.Errorf("%w: %s", errNotAnImage, format)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 1<<15 || cfg.Height > 1<<15 || cfg.Width*cfg.Height > seal.MaxCleanPixels {
+		return nil, errUploadTooBig
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotAnImage, err)
+	}
+	return img, nil
 }
 
 var (

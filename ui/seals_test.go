@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -301,5 +302,31 @@ func init() {
 		test.Tap(v.padSave)
 		v.tabs.SelectIndex(0)
 		shot("seals-library", w)
+	})
+}
+
+func FuzzDecodeUpload(f *testing.F) {
+	var pngB, jpgB bytes.Buffer
+	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+	png.Encode(&pngB, img)
+	jpeg.Encode(&jpgB, img, nil)
+	f.Add(pngB.Bytes())
+	f.Add(jpgB.Bytes())
+	f.Add([]byte("GIF89a\x01\x00\x01\x00"))
+	// A PNG header claiming 100000×100000 pixels: refused before decoding.
+	huge := append([]byte(nil), pngB.Bytes()...)
+	copy(huge[16:24], []byte{0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0})
+	f.Add(huge)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		img, err := decodeUpload(b)
+		if err != nil {
+			if !errors.Is(err, errNotAnImage) && !errors.Is(err, errUploadTooBig) {
+				t.Fatalf("unexpected error kind: %v", err)
+			}
+			return
+		}
+		if r := img.Bounds(); r.Dx()*r.Dy() > seal.MaxCleanPixels {
+			t.Fatalf("decoded %v beyond the limit", r)
+		}
 	})
 }
