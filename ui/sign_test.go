@@ -223,8 +223,9 @@ func TestSignEndToEnd(t *testing.T) {
 		t.Fatalf("%d cards", len(vs.cards))
 	}
 	c := vs.cards[0]
-	if c.result.Text != "有效且可信" || !strings.HasPrefix(c.tsUsed.Text, "是") || !strings.Contains(c.signer.Text, "张三") || c.sig.Field != "r1-sign-1" {
-		t.Fatalf("card: %q %q %q field %q", c.result.Text, c.tsUsed.Text, c.signer.Text, c.sig.Field)
+	if c.result.Text != "有效且可信" || !strings.HasPrefix(c.tsUsed.Text, "是") || !strings.Contains(c.signer.Text, "张三") || c.sig.Field != "r1-sign-1" ||
+		c.signerID.Text != "110***********002X" || !strings.Contains(c.time.Text, "权威时间戳") {
+		t.Fatalf("card: %q %q %q %q %q field %q", c.result.Text, c.tsUsed.Text, c.signer.Text, c.signerID.Text, c.time.Text, c.sig.Field)
 	}
 	if fields, _ := emptySignatureFields(out); len(fields) != 2 {
 		t.Fatalf("empty fields after signing: %v", fields)
