@@ -88,6 +88,15 @@ func absOfDisplay(p *widgets.PageView, i int, dx, dy float64) fyne.Position {
 	return base.Add(m.Origin).Add(fyne.NewPos(float32(dx*m.Zoom), float32(dy*m.Zoom)))
 }
 
+// dragPalette drags a palette tile the way the GL driver reports it: drag events with the
+// pointer's absolute position, ending over abs.
+func dragPalette(it *widgets.PaletteItem, abs fyne.Position) {
+	start := fyne.CurrentApp().Driver().AbsolutePositionForObject(it)
+	it.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{AbsolutePosition: start.AddXY(5, 5)}, Dragged: fyne.Delta{DX: 5, DY: 5}})
+	it.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{AbsolutePosition: abs}, Dragged: fyne.Delta{DX: abs.X - start.X, DY: abs.Y - start.Y}})
+	it.DragEnd()
+}
+
 func near(a, b float64) bool { return math.Abs(a-b) < 0.75 }
 
 // TestPlacementOnRotatedCroppedPage drops a signature box on a page with a CropBox and /Rotate 90,
@@ -111,7 +120,7 @@ func TestPlacementOnRotatedCroppedPage(t *testing.T) {
 	p.pv.Wait()
 
 	// Drop a 签名框 (120×48 as shown) centred at display point (200, 150) of page 2.
-	p.palette[0].OnDropped(absOfDisplay(p.pv, 1, 200, 150))
+	dragPalette(p.palette[0], absOfDisplay(p.pv, 1, 200, 150))
 	if len(p.boxes) != 1 || p.boxes[0].page != 1 {
 		t.Fatalf("boxes %d (%q)", len(p.boxes), p.status.Text)
 	}
@@ -145,13 +154,13 @@ func TestPlacementOnRotatedCroppedPage(t *testing.T) {
 
 	// A box dropped at the page's corner stays inside the CropBox.
 	p.recipient.SetSelectedIndex(1)
-	p.palette[1].OnDropped(absOfDisplay(p.pv, 1, 5, 5))
+	dragPalette(p.palette[1], absOfDisplay(p.pv, 1, 5, 5))
 	seal := p.boxes[1]
 	if seal.rect.LLX < crop[0]-0.01 || seal.rect.LLY < crop[1]-0.01 || seal.rect.URX > crop[2]+0.01 || seal.rect.URY > crop[3]+0.01 {
 		t.Fatalf("box outside the page: %+v", seal.rect)
 	}
 	// A drop outside every page adds nothing.
-	p.palette[2].OnDropped(fyne.NewPos(-500, -500))
+	dragPalette(p.palette[2], fyne.NewPos(-500, -500))
 	// A box dragged far away stays on its page.
 	test.Drag(w.Canvas(), fyne.CurrentApp().Driver().AbsolutePositionForObject(seal.w).Add(fyne.NewPos(20, 20)), -3000, -3000)
 	if seal.rect.LLX < crop[0]-0.01 || seal.rect.LLY < crop[1]-0.01 {
