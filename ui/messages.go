@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"sealdesk/core/client"
 	"sealdesk/core/keystore"
 	"sealdesk/core/pdf"
 	"sealdesk/core/seal"
@@ -22,6 +23,7 @@ func errMessage(err error) string {
 	var wrong *keystore.WrongPINError
 	var locked *keystore.LockedError
 	var weak *keystore.PINError
+	var apiErr *client.Error
 	var tooLong *seal.TooLongError
 	var glyphs *seal.MissingGlyphsError
 	switch {
@@ -36,6 +38,9 @@ func errMessage(err error) string {
 		return tr("err.pin.locked", map[string]any{"Until": locked.Until.Local().Format(time.DateTime)})
 	case errors.As(err, &weak):
 		return tr("err.pin.rule." + weak.Reason)
+	case errors.As(err, &apiErr) && apiErr.Message != "":
+		// The server's messages are already sentences for people (in Chinese).
+		return apiErr.Message
 	case errors.Is(err, keystore.ErrNotFound):
 		return tr("err.key.none")
 	case errors.Is(err, keystore.ErrCorrupt):

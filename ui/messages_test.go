@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"sealdesk/core/client"
+	"sealdesk/core/keystore"
+	"sealdesk/core/pdf"
+	"sealdesk/core/seal"
+	"sealdesk/core/sign"
+	"sealdesk/core/verify"
+)
+
+// Every typed error the screens meet becomes its own Chinese sentence (not the generic one, not
+// a raw translation key), also when wrapped.
+func TestErrMessages(t *testing.T) {
+	test.NewTempApp(t)
+	if err := SetLanguage(LangChinese); err != nil {
+		t.Fatal(err)
+	}
+	wrap := func(err error) error { return fmt.Errorf("failed to do it: %w", err) }
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&keystore.WrongPINError{Remaining: 3}, "签约密码错误，还可以再试 3 次。"},
+		{&keystore.WrongPINError{Remaining: 0}, "签约密码连续输错，密钥已暂时锁定，请稍后再试。"},
+		{&keystore.LockedError{Until: time.Date(2030, 1, 2, 3, 4, 5, 0, time.Local)}, "密钥已锁定，请在 2030-01-02 03:04:05 之后再试。"},
+		{&keystore.PINError{Reason: keystore.PINSequential}, "签约密码不能是连续的数字（如 123456）。"},
+		{&keystore.PINError{Reason: keystore.PINLength}, "签约密码必须是 6 位数字。"},
+		{keystore.ErrNotFound, "本机还没有个人签名密钥。"},
+		{&seal.TooLongError{Field: "name", Size: seal.Round40, Len: 30, Max: 24}, "单位名称太长：Ø40 mm 的印章最多 24 个字，现在是 30 个。"},
+		{&seal.MissingGlyphsError{Field: "title", Runes: []rune("𠀀")}, "横排文字中的字“𠀀”字体里没有，请换用常用字。"},
+		{pdf.ErrEncrypted, "这个 PDF 已加密（有打开密码或权限限制），无法处理。请先去除加密。"},
+		{verify.ErrTooLarge, "文件太大或结构过于复杂，超出了处理上限。"},
+		{sign.ErrFieldNotEmpty, "这个签署位置已经签过了。"},
+		{sign.ErrCertifiedNoChanges, "文档已被认证签名锁定，不允许再做任何修改。"},
+		{fs.ErrNotExist, "文件不存在或已被移走。"},
+		{errFileTooBig, "文件超过 10 MB，无法作为签署文件。"},
+		{&client.Error{Status: 400, Code: "bad_id_number", Message: "身份证号码校验位不正确，请核对后重新输入"}, "身份证号码校验位不正确，请核对后重新输入"},
+	}
+	for _, tc := range cases {
+		for _, err := range []error{tc.err, wrap(tc.err)} {
+			if got := errMessage(err); got != tc.want {
+				t.Errorf("%v: %q, want %q", err, got, tc.want)
+			}
+		}
+	}
+	if got := errMessage(errors.New("something odd")); !strings.HasPrefix(got, "操作失败：") {
+		t.Errorf("generic: %q", got)
+	}
+}
