@@ -357,26 +357,25 @@ func (t *tx) Append(e sync.Event) (sync.Event, error) {
 	if len(e.Payload) > sync.MaxValueLen {
 		return e, fmt.Errorf("event payload of %d bytes: %w", len(e.Payload), sync.ErrBadKey)
 	}
-	var seq int64
-	err := t.t.QueryRow(t.ctx, `INSERT INTO scopes (scope, last_seq) VALUES ($1, 1)
-		ON CONFLICT (scope) DO UPDATE SET last_seq = scopes.last_seq + 1 RETURNING last_seq`, e.Scope).Scan(&seq)
-	if err != nil {
-		return e, fmt.Errorf("failed to allocate sequence: %w", err)
-	}
-	e.Seq = uint64(seq)
 	if e.Time.IsZero() {
 		e.Time = time.Unix(0, 0).UTC()
 	}
-	_, err = t.t.Exec(t.ctx, `INSERT INTO events (scope, seq, type, at, actor, command_id, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.Scope, seq, e.Type, e.Time, e.Actor, e.CommandID, []byte(e.Payload))
+	// One round trip: allocate the scope's next number (the row lock orders appenders), insert
+	// the event, and queue the notification (delivered at commit, dropped on rollback).
+	var seq int64
+	err := t.t.QueryRow(t.ctx, `WITH s AS (
+			INSERT INTO scopes (scope, last_seq) VALUES ($1, 1)
+			ON CONFLICT (scope) DO UPDATE SET last_seq = scopes.last_seq + 1 RETURNING last_seq
+		), ev AS (
+			INSERT INTO events (scope, seq, type, at, actor, command_id, payload)
+			SELECT $1, s.last_seq, $2, $3, $4, $5, $6 FROM s RETURNING seq
+		)
+		SELECT ev.seq FROM ev, LATERAL (SELECT pg_notify($7, $1)) n`,
+		e.Scope, e.Type, e.Time, e.Actor, e.CommandID, []byte(e.Payload), notifyChannel).Scan(&seq)
 	if err != nil {
 		return e, fmt.Errorf("failed to append event: %w", err)
 	}
-	// Delivered to listeners at commit (and not at all on rollback); duplicates within one
-	// transaction are folded by PostgreSQL.
-	if _, err := t.t.Exec(t.ctx, `SELECT pg_notify($1, $2)`, notifyChannel, e.Scope); err != nil {
-		return e, fmt.Errorf("failed to notify: %w", err)
-	}
+	e.Seq = uint64(seq)
 	return e, nil
 }
 
