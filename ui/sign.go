@@ -533,12 +533,6 @@ func isCrossField(name string) bool { return strings.Contains(name, "-"+boxCross
 func (v *signScreen) updateSignable() {
 	_, keyOK := v.keyInfo()
 	in, _ := v.keyInfo()
-	if v.selected != nil && isCrossField(v.selected.field) {
-		// core/sign draws a cross-page seal only with a new signature field, not into a placed one.
-		v.status.SetText(tr("sign.cross.unsupported"))
-		v.signBtn.Disable()
-		return
-	}
 	if v.path == "" || v.selected == nil || (v.selectedImage() == nil && !isDateField(v.selected.field)) || !keyOK || in.Certificate == nil {
 		v.signBtn.Disable()
 		return
@@ -592,7 +586,18 @@ func (v *signScreen) signTo(pin, out string) {
 		return
 	}
 	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName}
-	if isDateField(t.field) {
+	if isCrossField(t.field) {
+		// A 骑缝章 box: the seal cut into strips along the right edge of every page, at the box's
+		// height. core/sign draws cross-page seals only with a new signature field, so the
+		// signature gets one (invisible apart from the strips) and the placed box stays empty.
+		cp, err := crossPageFor(v.path, t, img)
+		if err != nil {
+			v.status.SetText(fileErrMessage(v.path, err))
+			return
+		}
+		opts.CrossPage = cp
+		t = &signTarget{} // no field, no page: a new invisible field carries the strips
+	} else if isDateField(t.field) {
 		// A 日期 box shows the date of signing.
 		w, h := t.rect.Width(), t.rect.Height()
 		if m, ok := v.pv.PageMapper(t.page); ok && m.Geometry.Rotate%180 != 0 {
@@ -607,7 +612,9 @@ func (v *signScreen) signTo(pin, out string) {
 	} else {
 		opts.Image = img.PNG
 	}
-	if t.isNew {
+	if t.field == "" && !t.isNew {
+		// the cross-page seal's own new field
+	} else if t.isNew {
 		f, err := pdf.OpenFile(v.path, nil)
 		if err != nil {
 			v.status.SetText(fileErrMessage(v.path, err))
@@ -653,6 +660,29 @@ func (v *signScreen) signTo(pin, out string) {
 			}
 		})
 	}()
+}
+
+// crossPageFor describes the cross-page seal for a 骑缝章 box: the seal's real width when known,
+// centred at the box's height as the reader sees the page.
+func crossPageFor(path string, t *signTarget, img *LibraryItem) (*sign.CrossPage, error) {
+	f, err := pdf.OpenFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pg, err := f.Page(t.page + 1)
+	if err != nil {
+		return nil, err
+	}
+	vr, err := sign.UserToVisible(pg.CropBox, pg.Rotate, pdf.Rect{LLX: t.rect.LLX, LLY: t.rect.LLY, URX: t.rect.URX, URY: t.rect.URY})
+	if err != nil {
+		return nil, err
+	}
+	cp := &sign.CrossPage{Image: img.PNG, CenterY: (vr.Y1 + vr.Y2) / 2}
+	if img.WidthMM > 0 {
+		cp.Width = img.WidthMM * 72 / 25.4
+	}
+	return cp, nil
 }
 
 // remember adds a signed file to the recent documents.

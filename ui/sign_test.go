@@ -10,6 +10,7 @@ import (
 	"errors"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,11 +24,13 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"sealdesk/core/keystore"
+	"sealdesk/core/pdf"
 	"sealdesk/core/pdf/render"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/seal"
 	"sealdesk/core/tsa"
+	"sealdesk/core/verify"
 )
 
 // memKeys is an in-memory keystore.Store.
@@ -399,4 +402,76 @@ func init() {
 		time.Sleep(300 * time.Millisecond)
 		shot("verify-showpage", w)
 	})
+}
+
+// TestSignCrossPageSeal: a 骑缝章 box is signed as a seal cut into strips along the right edge of
+// every page, at the box's height; the signature is valid.
+func TestSignCrossPageSeal(t *testing.T) {
+	now := time.Now()
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
+	sealPNG, err := renderSealPNG(seal.Spec{Style: seal.Contract, Name: "北京示例科技有限公司"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := &memLibrary{}
+	lib.Save(LibraryItem{Kind: ItemDesignedSeal, Name: "合同专用章", PNG: sealPNG, WidthMM: 40, HeightMM: 40})
+	local := &LocalServices{Prefs: &memPrefs{}, Library: lib,
+		Keys: keystore.New(&memKeys{}, &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}}),
+		CA:   newTestCA(t, p)}
+	v, _ := newSendTest(t, local)
+	in := writeTestPDF(t, "contract.pdf", a4Pages(3))
+	v.place.OpenFiles([]string{in})
+	v.place.wg.Wait()
+	v.place.pv.Wait()
+	dragPalette(v.place.palette[3], absOfDisplay(v.place.pv, 0, 500, 300))
+	placed := filepath.Join(t.TempDir(), "placed.pdf")
+	v.place.saveTo(placed)
+	v.place.wg.Wait()
+
+	sg := v.sign
+	if err := sg.createKey("张三", "11010519491231002X", "135790", "135790"); err != nil {
+		t.Fatal(err)
+	}
+	sg.wg.Wait()
+	sg.OpenFiles([]string{placed})
+	sg.wg.Wait()
+	sg.pv.Wait()
+	if len(sg.targets) != 1 || sg.selected.field != "r1-cross-1" {
+		t.Fatalf("targets %d", len(sg.targets))
+	}
+	sg.image.SetSelectedIndex(0)
+	out := filepath.Join(t.TempDir(), "signed.pdf")
+	sg.signTo("135790", out)
+	sg.wg.Wait()
+	if d := os.Getenv("SEALDESK_SHOTS"); d != "" {
+		if b, err := os.ReadFile(out); err == nil {
+			os.WriteFile(filepath.Join(d, "signed-crosspage.pdf"), b, 0o644)
+		}
+	}
+	rep, err := verify.File(out, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
+	if err != nil || rep.Verdict != verify.StatusValid || len(rep.Signatures) != 1 {
+		t.Fatalf("verify: %v %+v (%q)", err, rep, sg.status.Text)
+	}
+	f, err := pdf.OpenFile(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fields, _ := f.Fields()
+	var strips []pdf.Widget
+	for _, fd := range fields {
+		if fd.IsSignature() && fd.Value != nil {
+			strips = fd.Widgets
+		}
+	}
+	if len(strips) != 3 {
+		t.Fatalf("%d strips, want one per page", len(strips))
+	}
+	wantCY := 842 - 300.0 // the box's centre, 300 points from the top
+	for i, w := range strips {
+		cy := (w.Rect.LLY + w.Rect.URY) / 2
+		if w.Page != i+1 || !near(w.Rect.URX, 595) || math.Abs(cy-wantCY) > 1 || w.Rect.Height() < 100 {
+			t.Errorf("strip %d on page %d at %+v", i, w.Page, w.Rect)
+		}
+	}
 }
