@@ -7,7 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"testing"
+
+	"sealdesk/core/sign/cms"
 )
 
 func TestSignatureAlgorithmRules(t *testing.T) {
@@ -65,5 +68,38 @@ func TestSignatureAlgorithmRules(t *testing.T) {
 	}
 	if _, err := digestFor(oidMD5, nil); err == nil {
 		t.Errorf("MD5 accepted")
+	}
+}
+
+// signing-certificate-v2 must name the signer's certificate.
+func TestSigningCertificateAttribute(t *testing.T) {
+	s := newSigner(t, "")
+	other := newSigner(t, "")
+	for _, c := range []struct {
+		name string
+		h    crypto.Hash
+		of   *x509.Certificate
+		ok   bool
+	}{
+		{"own, SHA-256 default", crypto.SHA256, s.cert, true},
+		{"own, SHA-384", crypto.SHA384, s.cert, true},
+		{"another certificate", crypto.SHA256, other.cert, false},
+	} {
+		der, err := cms.SigningCertificateV2(c.of, c.h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _, err := parseBER(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci, err := parseCertInfo(s.cert.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		si := &signerInfo{attrs: map[string][]node{oidAttrSigningCert2: {n}}}
+		if err := checkSigningCertAttr(si, ci); (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }
