@@ -157,7 +157,8 @@ type sigOpts struct {
 	extra      func(t testing.TB, u *pdf.Update, v *pdf.View) // more changes in the same revision
 	fieldLock  []string                                       // FieldMDP Include lock
 	dssOCSP    [][]byte
-	x509SHA1   bool // legacy adbe.x509.rsa_sha1 (RSA keys)
+	x509SHA1   bool     // legacy adbe.x509.rsa_sha1 (RSA keys)
+	adbeOCSP   [][]byte // OCSP responses in the adbe-revocationInfoArchival signed attribute
 	signerCert *x509.Certificate
 }
 
@@ -345,7 +346,18 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 		if o.signerCert != nil {
 			cert = o.signerCert
 		}
-		sd, err := cms.Sign(cms.SignOptions{Signer: s.key, Cert: cert, Chain: s.pki.Chain, Hash: h, PSS: o.pss, Digest: digest})
+		var extra []cms.Attribute
+		if len(o.adbeOCSP) > 0 {
+			var items []byte
+			for _, r := range o.adbeOCSP {
+				items = append(items, r...)
+			}
+			seq, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: items})
+			tagged, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: seq})
+			val, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: tagged})
+			extra = append(extra, cms.Attribute{Type: asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}, Values: []asn1.RawValue{{FullBytes: val}}})
+		}
+		sd, err := cms.Sign(cms.SignOptions{Signer: s.key, Cert: cert, Chain: s.pki.Chain, Hash: h, PSS: o.pss, Digest: digest, ExtraSigned: extra})
 		if err != nil {
 			t.Fatal(err)
 		}

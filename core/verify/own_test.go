@@ -121,6 +121,11 @@ func TestRevocation(t *testing.T) {
 	if !sg.LTV {
 		t.Errorf("LTV not reported although the leaf's status is embedded and the CAs name no revocation service")
 	}
+	// The same response inside the CMS (adbe-revocationInfoArchival) instead of the DSS.
+	rep = verifyBytes(t, s.sign(t, doc, sigOpts{adbeOCSP: chainOCSP(), timestamp: true}), s.store())
+	if sg := rep.Signatures[0]; rep.Verdict != StatusValid || sg.Revocation != RevocationGood || !sg.LTV {
+		t.Fatalf("adbe-revocationInfoArchival: %s %s %v\n%s", rep.Verdict, sg.Revocation, sg.LTV, dump(rep))
+	}
 	s.pki.Revoke(s.cert.SerialNumber, s.now.Add(-30*time.Minute))
 	signed = s.sign(t, doc, sigOpts{dssOCSP: chainOCSP(), timestamp: true})
 	rep = verifyBytes(t, signed, s.store())
