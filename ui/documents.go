@@ -56,7 +56,7 @@ func newDocumentsScreen(s *Shell) Screen {
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, nil, sc.Name), sc.Progress, sc.Status)
 	sc.content = container.NewBorder(top, nil, nil, nil, container.NewStack(sc.Empty, sc.View))
 	if s.Services.Renderer == nil {
-		sc.showError(tr("documents.error.open", map[string]any{"Reason": "no renderer"}))
+		sc.showError(tr("documents.error.norenderer"))
 		sc.Open.Disable()
 	}
 	return sc

@@ -58,6 +58,7 @@ func TestMain(m *testing.M) {
 	}
 	win = a.NewWindow("")
 	shell = ui.NewShell(a, win, ui.Services{Settings: &memSettings{dir: "/home/user/.config/SealDesk"}, Version: "0.0.0"})
+	shell.Show(ui.NavSettings) // the screen whose words the OCR looks for
 	win.SetContent(shell.Content())
 	win.Resize(fyne.NewSize(900, 600))
 	win.Show()
