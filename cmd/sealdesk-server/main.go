@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -53,7 +54,11 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 func openStore(ctx context.Context, spec string) (sync.Store, error) {
 	if path, ok := strings.CutPrefix(spec, "bolt:"); ok {
-		return bolt.Open(path, nil)
+		opts := &bolt.Options{}
+		if runtime.GOOS != "windows" {
+			opts.InitialMmapSize = 256 << 20 // address space, not memory: avoids remap stalls under load
+		}
+		return bolt.Open(path, opts)
 	}
 	return postgres.Open(ctx, spec, nil)
 }

@@ -38,6 +38,10 @@ var _ sync.Store = (*Store)(nil)
 type Options struct {
 	// Timeout is how long Open waits for the file lock (default 5 s).
 	Timeout time.Duration
+	// InitialMmapSize maps this much address space up front (0: bbolt's default), so a growing
+	// server database is not remapped (a remap stalls every reader and writer). Leave it 0 on
+	// Windows desktops: there bbolt grows the file itself to the mapping's size.
+	InitialMmapSize int
 	// NoSync skips fsync on commit. WARNING: a crash may then lose acknowledged writes; only for
 	// throwaway test data.
 	NoSync bool
@@ -54,7 +58,8 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create store directory: %w", err)
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, FreelistType: bbolt.FreelistMapType})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.Timeout, NoSync: opts.NoSync, FreelistType: bbolt.FreelistMapType,
+		InitialMmapSize: opts.InitialMmapSize})
 	if err != nil {
 		return nil, fmt.Errorf("failed to open bolt store %s: %w", path, err)
 	}
