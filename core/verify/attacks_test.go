@@ -212,6 +212,16 @@ func TestAttackClasses(t *testing.T) {
 			d := s.sign(t, plain, sigOpts{certify: 2})
 			return s.sign(t, d, sigOpts{visible: true})
 		}, StatusValid, "signed by a trusted signer"},
+		{"P=1: DSS and a document timestamp are still allowed", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 1})
+			return s.sign(t, d, sigOpts{docTS: true, dssOCSP: func() [][]byte {
+				r, err := s.pki.OCSPResponse(s.cert.SerialNumber)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return [][]byte{r}
+			}()})
+		}, StatusValid, "document timestamp"},
 		{"P=1: any later signature is disallowed", func() []byte {
 			d := s.sign(t, emptyForm, sigOpts{certify: 1})
 			return s.sign(t, d, sigOpts{field: "Sig1"})

@@ -557,6 +557,8 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 				visible = false
 			}
 			switch {
+			case a.isDocTS(*fl) && !visible:
+				a.ch.add(true, "document timestamp field %s added", fl.Name)
 			case a.mdp == 1:
 				a.ch.add(false, "signature field %s added although the certification allows no changes", fl.Name)
 			case a.mdp >= 2 && visible && a.v.trustedSigIn(fl.Name):
@@ -806,7 +808,7 @@ func (a *analysis) newField(nf pdf.Field) {
 	}
 	if !onPage {
 		// Not on any page: judged here, as the page comparison will not see it.
-		if a.mdp == 1 {
+		if a.mdp == 1 && !a.isDocTS(nf) {
 			a.ch.add(false, "signature field %s added although the certification allows no changes", nf.Name)
 		} else {
 			a.ch.add(true, "signature field %s added", nf.Name)
@@ -891,7 +893,7 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 		wasEmpty := isEmptyValue(a.old, of.Value)
 		switch {
 		case nf.IsSignature() && wasEmpty:
-			if a.mdp == 1 {
+			if a.mdp == 1 && !a.isDocTS(nf) {
 				a.ch.add(false, "signature added in field %s although the certification allows no changes", nf.Name)
 			} else {
 				a.signedField(nf, false)
@@ -1238,4 +1240,12 @@ func (v *verifier) trustedSigIn(field string) bool {
 		}
 	}
 	return false
+}
+
+// isDocTS reports whether a signature field holds a document timestamp: long-term validation
+// data (PAdES B-LTA) is allowed after any certification, P=1 included, as pyHanko and EU DSS
+// accept it.
+func (a *analysis) isDocTS(fl pdf.Field) bool {
+	d := a.cur.Dict(fl.Value)
+	return d != nil && isDocTimestamp(d)
 }
