@@ -194,6 +194,14 @@ func TestAttackClasses(t *testing.T) {
 			d := s.sign(t, plain, sigOpts{certify: 3})
 			return addAnnot(t, d, "Highlight", "BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")
 		}, StatusModified, "draws text"},
+		{"EAA: highlight painting white over the text on a P=3 document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "Highlight", "1 1 1 rg 60 690 400 40 re f")
+		}, StatusModified, "covers the page"},
+		{"EAA: page-sized sticky note on a P=3 document", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "Text", "")
+		}, StatusModified, "covers the page"},
 		{"SSA: unsigned visible signature field added to a P=2 certified document", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 2})
 			return update(t, d, func(u *pdf.Update, v *pdf.View) {
@@ -233,7 +241,7 @@ func TestAttackClasses(t *testing.T) {
 		// --- Allowed changes -----------------------------------------------------------------
 		{"P=3: sticky note (Text annotation) added", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 3})
-			return addAnnot(t, d, "Text", "")
+			return addAnnotAt(t, d, "Text", "", pdf.Array{pdf.Int(500), pdf.Int(700), pdf.Int(520), pdf.Int(720)})
 		}, StatusValid, "Text annotation added"},
 		{"P=3: highlight added", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 3})
@@ -305,11 +313,16 @@ func addWidget(t testing.TB, u *pdf.Update, v *pdf.View, p pdf.Page, w pdf.Ref) 
 	setObj(t, u, rootOf(v), cat)
 }
 
-// addAnnot adds a markup annotation of subtype st (with an appearance drawing ap, if any).
+// addAnnot adds a markup annotation of subtype st (with an appearance drawing ap, if any) over
+// the page's text.
 func addAnnot(t testing.TB, in []byte, st, ap string) []byte {
+	return addAnnotAt(t, in, st, ap, pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(730)})
+}
+
+func addAnnotAt(t testing.TB, in []byte, st, ap string, rect pdf.Array) []byte {
 	return update(t, in, func(u *pdf.Update, v *pdf.View) {
 		p := pageOf(t, v)
-		a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name(st), "Rect": pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(730)},
+		a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name(st), "Rect": rect,
 			"Contents": pdf.String{Bytes: []byte("note")}, "F": pdf.Int(4)}
 		if ap != "" {
 			a["AP"] = pdf.Dict{"N": u.Add(formXObject(ap))}

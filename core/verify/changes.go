@@ -583,7 +583,7 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 	case !harmlessAnnots[st]:
 		a.ch.add(false, "%s: %s annotation added that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(d):
-		a.ch.add(false, "%s: %s annotation added whose appearance draws text or images", page, st)
+		a.ch.add(false, "%s: %s annotation added whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	default:
 		a.allowAppearance(d)
 		a.ch.add(true, "%s: %s annotation added", page, st)
@@ -612,7 +612,7 @@ func (a *analysis) changedAnnot(page string, r pdf.Ref) {
 	case !harmlessAnnots[st]:
 		a.ch.add(false, "%s: %s annotation modified that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(nd):
-		a.ch.add(false, "%s: %s annotation modified whose appearance draws text or images", page, st)
+		a.ch.add(false, "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	default:
 		a.allowAppearance(nd)
 		a.ch.add(true, "%s: %s annotation modified", page, st)
@@ -625,14 +625,26 @@ const maxDecodedAppearance = 1 << 20
 
 var drawOps = regexp.MustCompile(`(?:^|[\s\]>)])(?:Tj|TJ|'|"|Do|BI)(?:\s|$)`)
 
-// appearanceDraws reports whether an annotation's normal appearance shows text or images.
+// whitePaint matches setting an opaque white (gray, RGB or CMYK) colour: the usual way to paint
+// over signed text.
+var whitePaint = regexp.MustCompile(`(?:^|\s)(?:1(?:\.0*)?\s+[gG]|1(?:\.0*)?\s+1(?:\.0*)?\s+1(?:\.0*)?\s+(?:rg|RG)|0(?:\.0*)?\s+0(?:\.0*)?\s+0(?:\.0*)?\s+0(?:\.0*)?\s+[kK])(?:\s|$)`)
+
+// appearanceDraws reports whether an annotation that is otherwise harmless could hide or
+// replace page content: an appearance that shows text or images or paints in white, or a note
+// icon (Text, Caret) larger than an icon.
 func (a *analysis) appearanceDraws(d pdf.Dict) bool {
+	switch d.NameOf("Subtype") {
+	case "Text", "Caret":
+		if rc, ok := pdf.RectFrom(a.cur, d.Get("Rect")); ok && (rc.Width() > 64 || rc.Height() > 64) {
+			return true
+		}
+	}
 	for _, st := range a.appearanceStreams(d) {
 		if st.Length > maxDecodedAppearance {
 			return true
 		}
 		data, err := a.v.f.StreamData(st)
-		if err != nil || drawOps.Match(data) {
+		if err != nil || drawOps.Match(data) || whitePaint.Match(data) {
 			return true
 		}
 	}
