@@ -202,6 +202,10 @@ func TestAttackClasses(t *testing.T) {
 			d := s.sign(t, plain, sigOpts{certify: 3})
 			return addAnnot(t, d, "Text", "")
 		}, StatusModified, "covers the page"},
+		{"P=3: sticky note placed over the signature's appearance", func() []byte {
+			d := s.sign(t, plain, sigOpts{certify: 3, visible: true})
+			return addAnnotAt(t, d, "Text", "", pdf.Array{pdf.Int(80), pdf.Int(410), pdf.Int(100), pdf.Int(430)})
+		}, StatusModified, "over signature field"},
 		{"SSA: unsigned visible signature field added to a P=2 certified document", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 2})
 			return update(t, d, func(u *pdf.Update, v *pdf.View) {

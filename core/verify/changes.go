@@ -584,10 +584,38 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 		a.ch.add(false, "%s: %s annotation added that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(d):
 		a.ch.add(false, "%s: %s annotation added whose appearance draws text or images or covers the page (evil annotation)", page, st)
+	case a.coversSignature(d) != "":
+		a.ch.add(false, "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
 	default:
 		a.allowAppearance(d)
 		a.ch.add(true, "%s: %s annotation added", page, st)
 	}
+}
+
+// coversSignature returns the name of a visible signature field on the same page whose widget
+// the annotation d overlaps (DSS BBB_FC_IAOD), or "".
+func (a *analysis) coversSignature(d pdf.Dict) string {
+	rc, ok := pdf.RectFrom(a.cur, d.Get("Rect"))
+	if !ok || rc.IsZero() {
+		return ""
+	}
+	page, _ := d.Get("P").(pdf.Ref)
+	for _, fl := range a.v.fields {
+		if !fl.IsSignature() {
+			continue
+		}
+		for _, w := range fl.Widgets {
+			wp, _ := w.Dict.Get("P").(pdf.Ref)
+			if !page.IsZero() && !wp.IsZero() && wp != page {
+				continue
+			}
+			wr, ok := pdf.RectFrom(a.cur, w.Dict.Get("Rect"))
+			if ok && !wr.IsZero() && !rc.Intersect(wr).IsZero() {
+				return fl.Name
+			}
+		}
+	}
+	return ""
 }
 
 // changedAnnot judges an existing annotation that a later revision modified.
