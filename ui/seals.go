@@ -69,6 +69,7 @@ type sealsScreen struct {
 	seq      int         // bumped by every input change; older renders are dropped
 	timer    *time.Timer // the debounce timer
 	previews int         // renders applied (tests wait on it)
+	applied  int         // the seq of the preview shown
 	current  *seal.Spec  // the spec of the preview shown, nil while it has errors
 
 	// 上传
@@ -368,7 +369,7 @@ func (v *sealsScreen) onInputChanged() {
 			if v.stalePreview(seq) {
 				return
 			}
-			v.applyPreview(sp, img, warns, err)
+			v.applyPreview(seq, sp, img, warns, err)
 		})
 	})
 	v.mu.Unlock()
@@ -381,7 +382,7 @@ func (v *sealsScreen) stalePreview(seq int) bool {
 }
 
 // applyPreview shows a render and its problems next to the fields they concern.
-func (v *sealsScreen) applyPreview(sp seal.Spec, img *image.NRGBA, warns []seal.Warning, err error) {
+func (v *sealsScreen) applyPreview(seq int, sp seal.Spec, img *image.NRGBA, warns []seal.Warning, err error) {
 	for _, l := range []*widget.Label{v.nameErr, v.titleErr, v.codeErr, v.formErr} {
 		l.SetText("")
 		l.Hide()
@@ -414,6 +415,7 @@ func (v *sealsScreen) applyPreview(sp seal.Spec, img *image.NRGBA, warns []seal.
 	v.form.Refresh() // rows grow and shrink with their messages
 	v.mu.Lock()
 	v.previews++
+	v.applied = seq
 	if ok {
 		c := sp
 		v.current = &c

@@ -61,30 +61,22 @@ func newSealsTest(t *testing.T) (*sealsScreen, *memLibrary, fyne.Window) {
 	return s.Screen(NavSeals).(*sealsScreen), lib, w
 }
 
-// waitPreview waits until more than n previews were applied and returns the new count.
+// waitPreview waits until the preview of the form as it is now is shown (the render of the
+// newest input applied; more than n renders in all) and returns the number of renders.
 func (v *sealsScreen) waitPreview(t *testing.T, n int) int {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		v.mu.Lock()
-		got, seq := v.previews, v.seq
+		got, done := v.previews, v.applied == v.seq
 		v.mu.Unlock()
-		// The newest input's render has been applied when no timer is pending for it.
-		if got > n && !v.pending(seq) {
+		if got > n && done {
 			return got
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("the preview did not update")
 	return 0
-}
-
-// pending reports whether a render for seq may still come.
-func (v *sealsScreen) pending(seq int) bool {
-	time.Sleep(previewDelay + 50*time.Millisecond)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.seq != seq
 }
 
 func TestSealDesignerLivePreview(t *testing.T) {
