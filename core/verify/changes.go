@@ -854,11 +854,11 @@ func (a *analysis) newField(nf pdf.Field) {
 			a.ch.add(true, "signature field %s added", nf.Name)
 		}
 	}
-	a.signedField(nf, true)
+	a.signedField(nf)
 }
 
 // signedField accounts for the signature dictionary a field now holds.
-func (a *analysis) signedField(nf pdf.Field, _ bool) {
+func (a *analysis) signedField(nf pdf.Field) {
 	if r, ok := nf.Value.(pdf.Ref); ok {
 		a.explained[r.Num] = true
 		if d := a.cur.Dict(r); d != nil {
@@ -936,7 +936,7 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 			if a.mdp == 1 && !a.isDocTS(nf) {
 				a.ch.add(false, "signature added in field %s although the certification allows no changes", nf.Name)
 			} else {
-				a.signedField(nf, false)
+				a.signedField(nf)
 			}
 		case nf.IsSignature():
 			a.ch.add(false, "signature field %s now points to a different signature", nf.Name)

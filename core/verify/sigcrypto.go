@@ -2,7 +2,6 @@ package verify
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -239,5 +238,3 @@ func checkX509RSASHA1(contents []byte, certEntry [][]byte, h *rangeHasher) *cryp
 	cc.notes = append(cc.notes, r.notes...)
 	return cc
 }
-
-var errNoSignature = errors.New("no signature")

@@ -533,8 +533,13 @@ func (v *verifier) checkRanges(s *sigState) {
 	}
 	if s.rev < 0 {
 		bad("the signed bytes end at %d, which is not the end of a revision", end)
+		s.rep.Coverage = "unclear"
 	} else {
 		s.rep.Revision = s.rev + 1
+		s.rep.Coverage = "entire-revision"
+		if s.rev == len(v.f.Revisions())-1 && !v.tailJunk {
+			s.rep.Coverage = "entire-file"
+		}
 	}
 	if len(s.problems) == 0 {
 		s.okRange = true
