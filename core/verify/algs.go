@@ -69,6 +69,8 @@ func (d digestAlg) New() hash.Hash {
 	switch d.oid {
 	case oidSHAKE256, oidSHAKE256Len:
 		return &shakeHash{s: sha3.NewSHAKE256(), size: d.size}
+	case oidSM3:
+		return newSM3()
 	case oidMD5:
 		return md5.New()
 	case oidSHA1:
@@ -114,6 +116,7 @@ var digestAlgs = map[string]digestAlg{
 	oidSHA3_384: {oidSHA3_384, "SHA3-384", crypto.SHA3_384, 48, false},
 	oidSHA3_512: {oidSHA3_512, "SHA3-512", crypto.SHA3_512, 64, false},
 	oidSHAKE256: {oidSHAKE256, "SHAKE256", 0, 64, false},
+	oidSM3:      {oidSM3, "SM3", 0, 32, false},
 }
 
 var errUnsupportedDigest = errors.New("unsupported digest algorithm")
@@ -184,6 +187,8 @@ var sigSchemes = map[string]sigScheme{
 	"0.4.0.127.0.7.1.1.4.1.5": {key: "ecdsa", plain: true, digest: oidSHA512},
 	oidEd25519:                {key: "ed25519", digest: oidSHA512},
 	oidEd448:                  {key: "ed448"},
+	oidSM2SM3:                 {key: "sm2", digest: oidSM3},
+	oidSM2Sign:                {key: "sm2", digest: oidSM3},
 }
 
 // publicKey is a signer's key: the Go key where the standard library parses it, the raw Ed448 key
@@ -194,6 +199,8 @@ type publicKey struct {
 	ec    *ecdsa.PublicKey
 	ed    ed25519.PublicKey
 	ed448 ed448.PublicKey
+	sm2x  *big.Int
+	sm2y  *big.Int
 }
 
 func (k publicKey) describe() string {
@@ -206,6 +213,8 @@ func (k publicKey) describe() string {
 		return "Ed25519"
 	case "ed448":
 		return "Ed448"
+	case "sm2":
+		return "SM2"
 	}
 	return k.alg
 }
@@ -317,6 +326,14 @@ func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig dig
 			return "Ed448", errSignature
 		}
 		return "Ed448-SHAKE256", nil
+	case "sm2":
+		if in.msg == nil {
+			return "SM2-SM3", errors.New("SM2 without signed attributes over a byte range is not supported")
+		}
+		if err := verifySM2(key.sm2x, key.sm2y, in.msg, sig); err != nil {
+			return "SM2-SM3", err
+		}
+		return "SM2-SM3", nil
 	}
 	return "", fmt.Errorf("unsupported key algorithm %s", key.alg)
 }

@@ -91,7 +91,7 @@ func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
 	if !spki.is(0, tagSequence) || len(spki.children) != 2 {
 		return publicKey{}, fmt.Errorf("malformed SubjectPublicKeyInfo")
 	}
-	oid, _, err := spki.children[0].algorithm()
+	oid, params, err := spki.children[0].algorithm()
 	if err != nil {
 		return publicKey{}, err
 	}
@@ -100,6 +100,15 @@ func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
 		bits = bits[1:]
 	}
 	switch oid {
+	case oidECKey:
+		if params != nil {
+			if curve, err := params.oid(); err == nil && curve == oidSM2Curve {
+				if len(bits) != 65 || bits[0] != 4 {
+					return publicKey{}, fmt.Errorf("SM2 key is not an uncompressed point")
+				}
+				return publicKey{alg: "sm2", sm2x: new(big.Int).SetBytes(bits[1:33]), sm2y: new(big.Int).SetBytes(bits[33:])}, nil
+			}
+		}
 	case oidEd448:
 		if len(bits) != ed448.PublicKeySize {
 			return publicKey{}, fmt.Errorf("bad Ed448 key length %d", len(bits))

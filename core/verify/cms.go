@@ -59,7 +59,7 @@ func parseContentInfo(b []byte) (*signedData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse CMS content type: %w", err)
 	}
-	if ct != oidSignedData {
+	if ct != oidSignedData && ct != oidGMSigned {
 		return nil, fmt.Errorf("CMS content type %s is not SignedData", ct)
 	}
 	wrap := &ci.children[1]
@@ -308,7 +308,7 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 	if ct, ok := si.attrs[oidAttrContentType]; ok {
 		if len(ct) != 1 {
 			r.fail("the content-type attribute is malformed")
-		} else if o, err := ct[0].oid(); err != nil || o != sd.eContentType {
+		} else if o, err := ct[0].oid(); err != nil || (o != sd.eContentType && !(isDataOID(o) && isDataOID(sd.eContentType))) {
 			r.fail("the content-type attribute does not match the encapsulated content type")
 		}
 	}
@@ -382,3 +382,6 @@ func checkSigningCertAttr(si *signerInfo, cert *certInfo) error {
 	}
 	return nil
 }
+
+// isDataOID: id-data, or its GM/T 0010 twin used by SM2 signatures.
+func isDataOID(o string) bool { return o == oidData || o == oidGMData }

@@ -16,7 +16,9 @@
 //     declares, detached signatures without encapsulated content, signer by issuer+serial or by
 //     subject key identifier, every SignerInfo, signing-certificate(-v2) against the signer
 //     certificate; adbe.pkcs7.sha1 and adbe.x509.rsa_sha1 too. RSA PKCS#1 v1.5 and PSS, ECDSA
-//     (DER and plain r||s), Ed25519, Ed448 (cloudflare/circl) with SHAKE256; SHA-1, SHA-2, SHA-3.
+//     (DER and plain r||s), Ed25519, Ed448 (cloudflare/circl) with SHAKE256, SM2 with SM3
+//     (GB/T 32918/32905, GM/T 0010 content types); SHA-1, SHA-2, SHA-3. SM2 certificate paths are
+//     not built (crypto/x509 cannot parse SM2 keys): such signatures are at best "untrusted".
 //   - Every later revision, object by object, against what the signature and DocMDP/FieldMDP allow
 //     (see changes.go); each change is named in the report.
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the

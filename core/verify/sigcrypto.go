@@ -134,7 +134,7 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 	content := h.input()
 	if subFilter == subPKCS7SHA1 {
 		// The SHA-1 of the byte ranges is the encapsulated content, and the CMS signs that.
-		if sd.eContentType != oidData || !sd.hasEContent {
+		if !isDataOID(sd.eContentType) || !sd.hasEContent {
 			cc.problems = append(cc.problems, "adbe.pkcs7.sha1 signature without encapsulated content")
 			return cc
 		}
@@ -152,7 +152,7 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 			cc.problems = append(cc.problems, "a detached signature must not carry encapsulated content")
 			return cc
 		}
-		if sd.eContentType != oidData {
+		if !isDataOID(sd.eContentType) {
 			cc.problems = append(cc.problems, "the signed content type is not id-data")
 		}
 	}

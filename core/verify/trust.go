@@ -140,6 +140,9 @@ type chainResult struct {
 // for purpose.
 func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at time.Time, purpose chainPurpose) chainResult {
 	if leaf.x == nil {
+		if leaf.key.alg == "sm2" {
+			return chainResult{reason: "SM2 certificate paths cannot be validated by this build (the signature itself was checked)"}
+		}
 		return chainResult{reason: "the certificate cannot be parsed for path validation"}
 	}
 	if s.empty() {
