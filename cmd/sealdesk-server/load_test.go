@@ -359,6 +359,9 @@ func TestLoadShort(t *testing.T) {
 	long := os.Getenv("SEALDESK_LONG") == "1"
 	if long {
 		n, d = 200, 60*time.Second
+		if v, err := time.ParseDuration(os.Getenv("SEALDESK_LOAD_DURATION")); err == nil {
+			d = v
+		}
 	}
 	type variant struct {
 		fault bool

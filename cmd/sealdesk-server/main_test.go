@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,9 +17,17 @@ import (
 // with SEALDESK_SERVER_CHILD=1 runs realMain with the arguments in SEALDESK_CHILD_ARGS.
 func TestMain(m *testing.M) {
 	if os.Getenv("SEALDESK_SERVER_CHILD") == "1" {
+		if p := os.Getenv("SEALDESK_CHILD_CPUPROFILE"); p != "" {
+			f, err := os.Create(p)
+			if err == nil {
+				pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := realMain(ctx, strings.Split(os.Getenv("SEALDESK_CHILD_ARGS"), "\x1f"), os.Stdout, os.Stderr, os.Getenv)
 		stop()
+		pprof.StopCPUProfile()
 		os.Exit(code)
 	}
 	os.Exit(m.Run())
