@@ -155,6 +155,11 @@ func TestValidityAtTimestampTime(t *testing.T) {
 	if rep.Verdict != StatusValid || rep.Signatures[0].TimeSource != "timestamp" {
 		t.Errorf("expired certificate with a timestamp from its validity: %s\n%s", rep.Verdict, dump(rep))
 	}
+	// No signature timestamp, but a document timestamp over it (B-LTA): proof of existence.
+	rep = late(s.sign(t, s.sign(t, doc, sigOpts{}), sigOpts{docTS: true}))
+	if rep.Verdict != StatusValid || rep.Signatures[0].Trust != "trusted" {
+		t.Errorf("expired certificate covered by a document timestamp: %s\n%s", rep.Verdict, dump(rep))
+	}
 }
 
 // A certificate whose EKU is for TLS servers is not a document signer.

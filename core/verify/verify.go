@@ -236,11 +236,16 @@ func (v *verifier) run(name string) (*Report, error) {
 	wg.Wait()
 	v.findDocMDP()
 	ctx := v.opts.ctx()
-	for _, s := range v.sigs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	// Document timestamps first: their times can serve the signatures they cover.
+	for _, docTS := range []bool{true, false} {
+		for _, s := range v.sigs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if (s.rep.Kind == KindDocTimestamp) == docTS {
+				v.checkTrust(s)
+			}
 		}
-		v.checkTrust(s)
 	}
 	for _, s := range v.sigs {
 		if err := ctx.Err(); err != nil {
@@ -910,6 +915,23 @@ func (v *verifier) checkTrust(s *sigState) {
 		purpose = purposeTSA
 	}
 	ch := v.opts.Trust.buildChain(cc.cms.cert, pool, at, purpose)
+	if !ch.trusted && tsTime.IsZero() && s.rep.Kind != KindDocTimestamp {
+		// A trusted document timestamp over this signature proves it existed at that time
+		// (PAdES B-LTA): a certificate that has expired since is checked at that time instead.
+		for _, d := range v.sigs {
+			if d.rep.Kind != KindDocTimestamp || d.rev <= s.rev || s.rev < 0 || len(d.problems) > 0 ||
+				d.rep.Trust != "trusted" || d.cc == nil || d.cc.timestamp == nil {
+				continue
+			}
+			poe := d.cc.timestamp.info.genTime
+			if c2 := v.opts.Trust.buildChain(cc.cms.cert, pool, poe, purpose); c2.trusted {
+				ch, at = c2, poe
+				s.rep.Reasons = append(s.rep.Reasons, fmt.Sprintf("certificate validated at %s, the time of the document timestamp that covers this signature",
+					poe.UTC().Format(time.RFC3339)))
+				break
+			}
+		}
+	}
 	if !ch.trusted {
 		s.trustNotes = append(s.trustNotes, ch.reason)
 		return
