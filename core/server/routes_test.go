@@ -151,6 +151,11 @@ func TestUnknownRouteIsJSON404(t *testing.T) {
 	if w.Code != 404 || !strings.Contains(w.Body.String(), `"not_found"`) {
 		t.Errorf("%d %s", w.Code, w.Body.String())
 	}
+	w = httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("DELETE", "/api/v1/commands", nil))
+	if w.Code != 405 || w.Header().Get("Allow") != "POST" || !strings.Contains(w.Body.String(), `"method_not_allowed"`) {
+		t.Errorf("wrong method: %d %q %s", w.Code, w.Header().Get("Allow"), w.Body.String())
+	}
 }
 
 func TestDevRoutesOnlyUnderDev(t *testing.T) {

@@ -182,6 +182,20 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		// The path may exist with another method: answer 405 with Allow, in JSON.
+		var allow []string
+		for _, m := range []string{"GET", "POST", "PUT"} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, sync.Refuse(http.StatusMethodNotAllowed, "method_not_allowed", "该接口不支持此请求方法，请使用 "+strings.Join(allow, "、")))
+			return
+		}
 		writeError(w, sync.Refuse(http.StatusNotFound, "not_found", "接口不存在"))
 	})
 	s.handler = mux
