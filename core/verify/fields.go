@@ -268,22 +268,25 @@ func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int
 	return found, broken
 }
 
-// pageHolding finds the page whose /Annots lists the annotation r (full walk; used only for
-// widgets without /P).
+// pageHolding finds the page whose /Annots lists the annotation r (one full walk, cached; used
+// only for widgets without /P).
 func (v *verifier) pageHolding(r pdf.Ref) int {
-	pages, err := v.f.Latest().Pages()
-	if err != nil {
-		return 0
-	}
-	view := v.f.Latest()
-	for _, p := range pages {
-		ao, _ := view.Resolve(p.Dict.Get("Annots"))
-		arr, _ := ao.(pdf.Array)
-		for _, x := range arr {
-			if x == r {
-				return p.Number
+	if v.annotPage == nil {
+		v.annotPage = map[pdf.Ref]int{}
+		view := v.f.Latest()
+		if pages, err := view.Pages(); err == nil {
+			for _, p := range pages {
+				ao, _ := view.Resolve(p.Dict.Get("Annots"))
+				arr, _ := ao.(pdf.Array)
+				for _, x := range arr {
+					if ar, ok := x.(pdf.Ref); ok {
+						if _, dup := v.annotPage[ar]; !dup {
+							v.annotPage[ar] = p.Number
+						}
+					}
+				}
 			}
 		}
 	}
-	return 0
+	return v.annotPage[r]
 }

@@ -142,6 +142,7 @@ type verifier struct {
 	brokenSigs []int64 // offsets of unreadable objects that hold a /ByteRange
 	unlisted   map[int][]int64
 	pageNums   map[pdf.Ref]int // latest revision: page object → 1-based number (nil until needed)
+	annotPage  map[pdf.Ref]int // latest revision: annotation → page number (nil until needed)
 	docMDPRev  int             // revision of the certification signature
 }
 
