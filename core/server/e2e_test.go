@@ -23,6 +23,7 @@ import (
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
+	"sealdesk/core/server"
 	"sealdesk/core/sync"
 )
 
@@ -177,6 +178,19 @@ func TestEndToEndCertificateOCSPRevocation(t *testing.T) {
 			if r.Status != ocsp.Revoked || r.RevocationReason != 1 {
 				t.Fatalf("ocsp after revocation: status %d reason %d", r.Status, r.RevocationReason)
 			}
+			// At most MaxActiveCertificates valid certificates per person; revoking frees a slot.
+			csr := func() []byte {
+				k, _ := pki.GenerateKey(pki.ECDSAP256)
+				der, _ := pki.NewCSR(k, pkix.Name{})
+				return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+			}
+			for i := 0; i < server.MaxActiveCertificates; i++ {
+				if _, err := is.client.RequestCertificate(ctx, csr()); err != nil {
+					t.Fatalf("certificate %d: %v", i+1, err)
+				}
+			}
+			_, err = is.client.RequestCertificate(ctx, csr())
+			wantCode(t, err, "too_many_certificates")
 			// The CRL lists it and is signed by the issuing CA.
 			resp, err := e.run.HTTPClient().Get(e.run.URL + "/ca/crl")
 			if err != nil {
@@ -211,7 +225,7 @@ func TestEndToEndCertificateOCSPRevocation(t *testing.T) {
 			for _, ev := range pull.Events {
 				types = append(types, ev.Type)
 			}
-			want := "account.created realname.updated certificate.issued certificate.revoked"
+			want := "account.created realname.updated certificate.issued certificate.revoked" + strings.Repeat(" certificate.issued", server.MaxActiveCertificates)
 			if strings.Join(types, " ") != want {
 				t.Errorf("events %v, want %s", types, want)
 			}

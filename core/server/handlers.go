@@ -162,6 +162,10 @@ type CertificateResponse struct {
 	NotAfter    time.Time `json:"not_after"`
 }
 
+// MaxActiveCertificates bounds the valid, unrevoked person certificates of one account (one
+// per device).
+const MaxActiveCertificates = 5
+
 // PersonCertValidity is how long a person's signing certificate is valid.
 const PersonCertValidity = 2 * 365 * 24 * time.Hour
 
@@ -192,6 +196,26 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 	}
 	serial := serialHex(cert.SerialNumber)
 	err = s.opts.Store.Update(r.Context(), func(tx sync.Tx) error {
+		// One key per device, a few devices per person: refuse beyond MaxActiveCertificates
+		// (the certificate just signed is then never recorded nor returned).
+		active := 0
+		err := tx.Scan(bucketCertsBy, c.account.ID+"/", "", 0, func(k string, _ []byte) error {
+			var rec CertRecord
+			if err := sync.GetJSON(tx, bucketCerts, strings.TrimPrefix(k, c.account.ID+"/"), &rec); err != nil {
+				return err
+			}
+			if !rec.Revoked && now.Before(rec.NotAfter) {
+				active++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if active >= MaxActiveCertificates {
+			return sync.Refuse(http.StatusConflict, "too_many_certificates",
+				fmt.Sprintf("每人最多同时持有 %d 张有效签名证书，请先吊销不再使用的设备上的证书", MaxActiveCertificates))
+		}
 		if err := recordCert(tx, cert, c.account.ID, pki.ProfilePerson); err != nil {
 			return err
 		}
