@@ -561,7 +561,7 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 				a.ch.add(true, "document timestamp field %s added", fl.Name)
 			case a.mdp == 1:
 				a.ch.add(false, "signature field %s added although the certification allows no changes", fl.Name)
-			case a.mdp >= 2 && visible && a.v.trustedSigIn(fl.Name):
+			case a.mdp >= 2 && visible && a.v.trustedSigCovering(fl.Name, r, a.s.rev):
 				a.ch.add(true, "visible signature field %s added on %s, signed by a trusted signer", fl.Name, page)
 			case a.mdp >= 2 && visible:
 				a.ch.add(false, "visible signature field %s added on %s after certification without a trusted signature (sneaky signature)", fl.Name, page)
@@ -1270,12 +1270,19 @@ func sameBytes(r io.ReaderAt, x, y, n int64) bool {
 	return true
 }
 
-// trustedSigIn reports whether the field holds a signature of this file that is intact and
-// chains to a trust anchor: after certification, only such a signature may add a visible
-// signature field (anything else is the "sneaky signature" attack).
-func (v *verifier) trustedSigIn(field string) bool {
+// trustedSigCovering reports whether the field holds a signature of this file, made after
+// revision after, that is intact, chains to a trust anchor and covers the widget w (the widget
+// was added no later than that signature). After certification only such a signature may add a
+// visible signature widget; anything else, including a new widget on an already signed field,
+// is the "sneaky signature" attack.
+func (v *verifier) trustedSigCovering(field string, w pdf.Ref, after int) bool {
+	_, wrev, ok := v.f.Latest().Entry(w.Num)
+	if !ok {
+		return false
+	}
 	for _, s := range v.sigs {
-		if s.rep.Field == field && len(s.problems) == 0 && s.rep.Trust == "trusted" && s.rep.Kind != KindDocTimestamp {
+		if s.rep.Field == field && s.rev > after && wrev <= s.rev && len(s.problems) == 0 &&
+			s.rep.Trust == "trusted" && s.rep.Kind != KindDocTimestamp {
 			return true
 		}
 	}
