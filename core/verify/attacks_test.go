@@ -270,6 +270,42 @@ func TestAttackClasses(t *testing.T) {
 				setObj(t, u, p.Ref, pd)
 			})
 		}, StatusModified, ""},
+		{"shadow: extra visible widget added to an approval signature's field", func() []byte {
+			d := s.sign(t, plain, sigOpts{visible: true})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				fields, _ := v.Fields()
+				var parent pdf.Field
+				for _, f := range fields {
+					if f.IsSignature() {
+						parent = f
+					}
+				}
+				p := pageOf(t, v)
+				ap := u.Add(formXObject("1 g 0 0 400 40 re f 0 g BT /F1 24 Tf 2 10 Td (Pay 5 yuan) Tj ET"))
+				kid := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "Parent": parent.Ref,
+					"Rect": pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(730)}, "F": pdf.Int(4), "P": p.Ref, "AP": pdf.Dict{"N": ap}})
+				// The merged field/widget becomes a field with two widgets.
+				fd := parent.Dict.Clone()
+				old := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "Parent": parent.Ref,
+					"Rect": fd["Rect"], "F": fd["F"], "P": p.Ref, "AP": fd["AP"]})
+				for _, k := range []pdf.Name{"Type", "Subtype", "Rect", "F", "P", "AP"} {
+					delete(fd, k)
+				}
+				fd["Kids"] = pdf.Array{old, kid}
+				setObj(t, u, parent.Ref, fd)
+				pd := p.Dict.Clone()
+				ao, _ := v.Resolve(pd.Get("Annots"))
+				arr, _ := ao.(pdf.Array)
+				var na pdf.Array
+				for _, x := range arr {
+					if x != parent.Ref {
+						na = append(na, x)
+					}
+				}
+				pd["Annots"] = append(na, old, kid)
+				setObj(t, u, p.Ref, pd)
+			})
+		}, StatusModified, "after that field was signed"},
 		{"P=1: any later signature is disallowed", func() []byte {
 			d := s.sign(t, emptyForm, sigOpts{certify: 1})
 			return s.sign(t, d, sigOpts{field: "Sig1"})

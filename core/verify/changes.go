@@ -557,6 +557,8 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 				visible = false
 			}
 			switch {
+			case visible && a.v.widgetAfterSignature(fl.Name, r):
+				a.ch.add(false, "visible widget added on %s to signature field %s after that field was signed", page, fl.Name)
 			case a.isDocTS(*fl) && !visible:
 				a.ch.add(true, "document timestamp field %s added", fl.Name)
 			case a.mdp == 1:
@@ -1295,4 +1297,19 @@ func (v *verifier) trustedSigCovering(field string, w pdf.Ref, after int) bool {
 func (a *analysis) isDocTS(fl pdf.Field) bool {
 	d := a.cur.Dict(fl.Value)
 	return d != nil && isDocTimestamp(d)
+}
+
+// widgetAfterSignature reports whether widget w of a signature field was added after the
+// signature the field holds: that signature never covered the new appearance.
+func (v *verifier) widgetAfterSignature(field string, w pdf.Ref) bool {
+	_, wrev, ok := v.f.Latest().Entry(w.Num)
+	if !ok {
+		return false
+	}
+	for _, s := range v.sigs {
+		if s.rep.Field == field && s.rev >= 0 && wrev > s.rev {
+			return true
+		}
+	}
+	return false
 }
