@@ -306,6 +306,30 @@ func TestAttackClasses(t *testing.T) {
 				setObj(t, u, p.Ref, pd)
 			})
 		}, StatusModified, "after that field was signed"},
+		{"shadow hide: filling a field while rewriting an XObject the page also uses", func() []byte {
+			covered2, _ := makeDoc(docOpts{cover: true, emptyText: true, emptySig: true})
+			d := s.sign(t, covered2, sigOpts{field: "Sig1"})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				w := v.Dict(pdf.Ref{Num: 7}).Clone()
+				w["V"] = pdf.String{Bytes: []byte("100")}
+				ap := formXObject("/Tx BMC /Cover Do EMC")
+				ap.Dict["Resources"] = pdf.Dict{"XObject": pdf.Dict{"Cover": pdf.Ref{Num: 6}}}
+				w["AP"] = pdf.Dict{"N": u.Add(ap)}
+				setObj(t, u, pdf.Ref{Num: 7}, w)
+				setObj(t, u, pdf.Ref{Num: 6}, formXObject(""))
+			})
+		}, StatusModified, "object 6"},
+		{"form filling that rewrites the field's own appearance stream in place", func() []byte {
+			d := s.sign(t, emptyForm, sigOpts{field: "Sig1"})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				w := v.Dict(pdf.Ref{Num: 7}).Clone()
+				w["V"] = pdf.String{Bytes: []byte("100")}
+				setObj(t, u, pdf.Ref{Num: 7}, w)
+				ap := formXObject("/Tx BMC BT /Helv 12 Tf 2 10 Td (100) Tj ET EMC")
+				ap.Dict["BBox"] = pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(228), pdf.Int(30)}
+				setObj(t, u, pdf.Ref{Num: 8}, ap)
+			})
+		}, StatusValid, "appearance object 8"},
 		{"P=1: any later signature is disallowed", func() []byte {
 			d := s.sign(t, emptyForm, sigOpts{certify: 1})
 			return s.sign(t, d, sigOpts{field: "Sig1"})

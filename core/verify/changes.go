@@ -111,6 +111,7 @@ type analysis struct {
 	explained   map[int]bool     // changed object numbers accounted for by a semantic comparison
 	apAllowed   map[int]bool     // appearance objects of fields being filled / allowed annotations
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
+	pageObjs    map[int]bool     // objects the signed pages' content and resources use (lazy)
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -548,7 +549,7 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 		a.seenWidgets[r] = true
 		fl := a.fieldOfWidget(r)
 		if fl != nil && fl.IsSignature() {
-			a.allowAppearance(d)
+			a.allowAppearance(r)
 			visible := false
 			if rc, ok := pdf.RectFrom(a.cur, d.Get("Rect")); ok && !rc.IsZero() {
 				visible = true
@@ -589,7 +590,6 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 	case a.coversSignature(d) != "":
 		a.ch.add(false, "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
 	default:
-		a.allowAppearance(d)
 		a.ch.add(true, "%s: %s annotation added", page, st)
 	}
 }
@@ -644,7 +644,7 @@ func (a *analysis) changedAnnot(page string, r pdf.Ref) {
 	case a.appearanceDraws(nd):
 		a.ch.add(false, "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	default:
-		a.allowAppearance(nd)
+		a.allowAppearance(r)
 		a.ch.add(true, "%s: %s annotation modified", page, st)
 	}
 }
@@ -708,23 +708,47 @@ func (a *analysis) appearanceStreams(d pdf.Dict) []*pdf.Stream {
 	return out
 }
 
-// allowAppearance marks the objects of an annotation's appearance (and the form XObjects its
-// resources name, a few levels deep) as legitimately changed with it.
-func (a *analysis) allowAppearance(d pdf.Dict) {
-	budget := 200
+// allowAppearance marks the objects of an annotation's appearance as it was when signed (and
+// the form XObjects its resources name, a few levels deep): rewriting those in place is part of
+// filling or editing that annotation. Objects only the new appearance names are not marked: a
+// new appearance may not excuse changes to objects it merely points at.
+func (a *analysis) allowAppearance(r pdf.Ref) {
+	if r.IsZero() {
+		return
+	}
+	od := a.old.Dict(r)
+	if od == nil {
+		return
+	}
+	var roots []pdf.Object
+	for _, k := range []pdf.Name{"AP", "MK"} {
+		if o, ok := od[k]; ok {
+			roots = append(roots, o)
+		}
+	}
+	for n := range reach(a.old, roots, 200, 6, true) {
+		a.apAllowed[n] = true
+	}
+}
+
+// reach returns the object numbers reachable from roots in view v, following dictionaries,
+// arrays and (when streams) the resource entries of streams, within budget objects and depth.
+// complete is false when the budget ran out.
+func reach(v *pdf.View, roots []pdf.Object, budget, maxDepth int, streams bool) map[int]bool {
+	out := map[int]bool{}
 	var walk func(o pdf.Object, depth int)
 	walk = func(o pdf.Object, depth int) {
-		if budget <= 0 || depth > 6 {
+		if budget <= 0 || depth > maxDepth {
 			return
 		}
-		budget--
 		if r, ok := o.(pdf.Ref); ok {
-			if a.apAllowed[r.Num] {
+			if out[r.Num] {
 				return
 			}
-			a.apAllowed[r.Num] = true
+			out[r.Num] = true
+			budget--
 		}
-		x, err := a.cur.Resolve(o)
+		x, err := v.Resolve(o)
 		if err != nil {
 			return
 		}
@@ -738,19 +762,47 @@ func (a *analysis) allowAppearance(d pdf.Dict) {
 				walk(e, depth+1)
 			}
 		case *pdf.Stream:
-			for _, k := range []pdf.Name{"Resources", "Font", "XObject", "ExtGState", "ColorSpace", "Pattern", "Shading", "Properties"} {
-				if e, ok := t.Dict[k]; ok {
-					walk(e, depth+1)
+			if streams {
+				for _, k := range []pdf.Name{"Resources", "Font", "XObject", "ExtGState", "ColorSpace", "Pattern", "Shading", "Properties", "FontFile", "FontFile2", "FontFile3", "FontDescriptor"} {
+					if e, ok := t.Dict[k]; ok {
+						walk(e, depth+1)
+					}
 				}
 			}
 		}
 	}
-	if ap, ok := d["AP"]; ok {
-		walk(ap, 0)
+	for _, r := range roots {
+		walk(r, 0)
 	}
-	if mk, ok := d["MK"]; ok {
-		walk(mk, 0)
+	if budget <= 0 {
+		out[-1] = true // incomplete
 	}
+	return out
+}
+
+// pageContentUses reports whether object n is reachable from the signed revision's page content
+// or resources (so changing it changes what the pages show). An incomplete walk answers yes.
+func (a *analysis) pageContentUses(n int) bool {
+	if a.pageObjs == nil {
+		var roots []pdf.Object
+		if pages, err := a.old.Pages(); err == nil {
+			for _, p := range pages {
+				if c, ok := p.Dict["Contents"]; ok {
+					roots = append(roots, c)
+				}
+				if p.Resources != nil {
+					roots = append(roots, p.Resources)
+				}
+			}
+		} else {
+			roots = nil
+		}
+		a.pageObjs = reach(a.old, roots, 200000, 32, true)
+		if roots == nil {
+			a.pageObjs[-1] = true
+		}
+	}
+	return a.pageObjs[n] || a.pageObjs[-1]
 }
 
 // compareFields compares the form: /AcroForm entries, the field list and each field.
@@ -884,7 +936,7 @@ func (a *analysis) explainField(nf pdf.Field) {
 		if w.Ref.Num != 0 {
 			a.explained[w.Ref.Num] = true
 		}
-		a.allowAppearance(w.Dict)
+		a.allowAppearance(w.Ref)
 	}
 	if k, ok := nf.Dict.Get("Kids").(pdf.Ref); ok {
 		a.explained[k.Num] = true
@@ -1150,7 +1202,7 @@ func (a *analysis) checkObject(n int) {
 		return
 	case IsSig(od):
 		a.ch.add(false, "signature dictionary %d was changed", n)
-	case a.apAllowed[n]:
+	case a.apAllowed[n] && !a.pageContentUses(n):
 		a.ch.add(true, "appearance object %d updated", n)
 	case d != nil && d.NameOf("Type") == "Metadata":
 		a.ch.add(true, "XMP metadata updated")
