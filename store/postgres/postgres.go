@@ -210,19 +210,38 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(sync.Tx) er
 	if err != nil {
 		return fmt.Errorf("failed to begin transaction: %w", err)
 	}
-	if err := fn(&tx{ctx: ctx, t: ptx}); err != nil {
+	t := &tx{ctx: ctx, t: ptx}
+	if err := fn(t); err != nil {
 		ptx.Rollback(context.WithoutCancel(ctx))
 		return err
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return fmt.Errorf("failed to commit: %w", err)
 	}
+	if len(t.scopes) > 0 {
+		// NOTIFY inside the data transaction would take PostgreSQL's global notification lock
+		// through the commit's WAL flush, serializing every committing writer. A separate
+		// statement after the commit keeps that lock short. If the process dies in between,
+		// other processes still see the events at their next periodic re-read.
+		go s.notify(t.scopes)
+	}
 	return nil
 }
 
+func (s *Store) notify(scopes map[string]bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for scope := range scopes {
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, scope); err != nil {
+			return
+		}
+	}
+}
+
 type tx struct {
-	ctx context.Context
-	t   pgx.Tx
+	ctx    context.Context
+	t      pgx.Tx
+	scopes map[string]bool // scopes appended to, announced after commit
 }
 
 func check(bucket, key string) error {
@@ -360,22 +379,24 @@ func (t *tx) Append(e sync.Event) (sync.Event, error) {
 	if e.Time.IsZero() {
 		e.Time = time.Unix(0, 0).UTC()
 	}
-	// One round trip: allocate the scope's next number (the row lock orders appenders), insert
-	// the event, and queue the notification (delivered at commit, dropped on rollback).
+	// One round trip: allocate the scope's next number (the row lock orders appenders) and insert
+	// the event. Listeners are told after the commit (see run).
 	var seq int64
 	err := t.t.QueryRow(t.ctx, `WITH s AS (
 			INSERT INTO scopes (scope, last_seq) VALUES ($1, 1)
 			ON CONFLICT (scope) DO UPDATE SET last_seq = scopes.last_seq + 1 RETURNING last_seq
-		), ev AS (
-			INSERT INTO events (scope, seq, type, at, actor, command_id, payload)
-			SELECT $1, s.last_seq, $2, $3, $4, $5, $6 FROM s RETURNING seq
 		)
-		SELECT ev.seq FROM ev, LATERAL (SELECT pg_notify($7, $1)) n`,
-		e.Scope, e.Type, e.Time, e.Actor, e.CommandID, []byte(e.Payload), notifyChannel).Scan(&seq)
+		INSERT INTO events (scope, seq, type, at, actor, command_id, payload)
+		SELECT $1, s.last_seq, $2, $3, $4, $5, $6 FROM s RETURNING seq`,
+		e.Scope, e.Type, e.Time, e.Actor, e.CommandID, []byte(e.Payload)).Scan(&seq)
 	if err != nil {
 		return e, fmt.Errorf("failed to append event: %w", err)
 	}
 	e.Seq = uint64(seq)
+	if t.scopes == nil {
+		t.scopes = map[string]bool{}
+	}
+	t.scopes[e.Scope] = true
 	return e, nil
 }
 
