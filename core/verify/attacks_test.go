@@ -330,6 +330,35 @@ func TestAttackClasses(t *testing.T) {
 				setObj(t, u, pdf.Ref{Num: 8}, ap)
 			})
 		}, StatusValid, "appearance object 8"},
+		{"content stream smuggled into the DSS and changed", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				cat := v.Dict(rootOf(v)).Clone()
+				cat["DSS"] = pdf.Dict{"Certs": pdf.Array{pdf.Ref{Num: 4}}}
+				setObj(t, u, rootOf(v), cat)
+				setObj(t, u, pdf.Ref{Num: 4}, &pdf.Stream{Dict: pdf.Dict{}, Data: []byte("BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")})
+			})
+		}, StatusModified, "object 4"},
+		{"content stream promoted to /Info and changed", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				u.SetTrailer("Info", pdf.Ref{Num: 4})
+				setObj(t, u, pdf.Ref{Num: 4}, &pdf.Stream{Dict: pdf.Dict{}, Data: []byte("BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")})
+			})
+		}, StatusModified, "object 4"},
+		{"font object re-used as a new signature field", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				setObj(t, u, pdf.Ref{Num: 5}, pdf.Dict{"FT": pdf.Name("Sig"), "T": pdf.String{Bytes: []byte("Font")}})
+				cat := v.Dict(rootOf(v)).Clone()
+				af := v.Dict(cat.Get("AcroForm")).Clone()
+				fo, _ := v.Resolve(af.Get("Fields"))
+				fa, _ := fo.(pdf.Array)
+				af["Fields"] = append(append(pdf.Array{}, fa...), pdf.Ref{Num: 5})
+				cat["AcroForm"] = af
+				setObj(t, u, rootOf(v), cat)
+			})
+		}, StatusModified, "object 5"},
 		{"P=1: any later signature is disallowed", func() []byte {
 			d := s.sign(t, emptyForm, sigOpts{certify: 1})
 			return s.sign(t, d, sigOpts{field: "Sig1"})

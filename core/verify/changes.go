@@ -112,6 +112,7 @@ type analysis struct {
 	apAllowed   map[int]bool     // appearance objects of fields being filled / allowed annotations
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
 	pageObjs    map[int]bool     // objects the signed pages' content and resources use (lazy)
+	dssOld      map[int]bool     // objects of the signed revision's DSS
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -889,7 +890,7 @@ func unionKeys(x, y pdf.Dict) []pdf.Name {
 
 // newField judges a field that appears after signing (its widgets are judged on the pages).
 func (a *analysis) newField(nf pdf.Field) {
-	a.explainField(nf)
+	a.explainField(nf, nil)
 	if !nf.IsSignature() {
 		a.ch.add(false, "form field %s added", nf.Name)
 		return
@@ -914,33 +915,61 @@ func (a *analysis) newField(nf pdf.Field) {
 // signedField accounts for the signature dictionary a field now holds.
 func (a *analysis) signedField(nf pdf.Field) {
 	if r, ok := nf.Value.(pdf.Ref); ok {
-		a.explained[r.Num] = true
+		if a.isNew(r.Num) {
+			a.explained[r.Num] = true
+		}
 		if d := a.cur.Dict(r); d != nil {
 			if isDocTimestamp(d) {
 				a.ch.add(true, "document timestamp added")
 			} else {
 				a.ch.add(true, "signature added in field %s", nf.Name)
 			}
-			if rd, ok := d.Get("Reference").(pdf.Ref); ok {
+			if rd, ok := d.Get("Reference").(pdf.Ref); ok && a.isNew(rd.Num) {
 				a.explained[rd.Num] = true
 			}
 		}
 	}
 }
 
-func (a *analysis) explainField(nf pdf.Field) {
-	if nf.Ref.Num != 0 {
-		a.explained[nf.Ref.Num] = true
-	}
-	for _, w := range nf.Widgets {
-		if w.Ref.Num != 0 {
-			a.explained[w.Ref.Num] = true
+// explainField accounts for a field's objects. Objects the signed revision already had are
+// only accounted for when they are this same field's own dictionary or widgets there (compared
+// key by key in compareField); anything else must be new, so that pointing a new field at an
+// existing object cannot hide a change to that object.
+func (a *analysis) explainField(nf pdf.Field, old *pdf.Field) {
+	own := map[int]bool{}
+	if old != nil {
+		own[old.Ref.Num] = true
+		for _, w := range old.Widgets {
+			own[w.Ref.Num] = true
 		}
+	}
+	mark := func(n int) {
+		if n != 0 && (own[n] || a.isNew(n)) {
+			a.explained[n] = true
+		}
+	}
+	mark(nf.Ref.Num)
+	for _, w := range nf.Widgets {
+		mark(w.Ref.Num)
 		a.allowAppearance(w.Ref)
 	}
 	if k, ok := nf.Dict.Get("Kids").(pdf.Ref); ok {
-		a.explained[k.Num] = true
+		mark(k.Num)
 	}
+}
+
+// isNew reports whether object n did not exist in the signed revision.
+func (a *analysis) isNew(n int) bool {
+	e, _, ok := a.old.Entry(n)
+	if !ok || e.Type == pdf.EntryFree {
+		return true
+	}
+	o, err := a.old.Object(a.refIn(a.old, n))
+	if err != nil {
+		return false
+	}
+	_, null := o.(pdf.Null)
+	return null
 }
 
 func isEmptyValue(v *pdf.View, o pdf.Object) bool {
@@ -976,7 +1005,10 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 	if !touched && !valueChanged {
 		return
 	}
-	a.explainField(nf)
+	a.explainField(nf, &of)
+	if of.Ref.Num != 0 && nf.Ref.Num != 0 && of.Ref != nf.Ref {
+		a.ch.add(false, "field %s now lives in another object (%d instead of %d)", nf.Name, nf.Ref.Num, of.Ref.Num)
+	}
 	locked := false
 	for _, l := range a.locks {
 		if l.locks(nf.Name) {
@@ -1116,42 +1148,16 @@ func (a *analysis) sameValue(x, y pdf.Object) bool {
 	return err1 == nil && err2 == nil && a.sameObject(xo, yo)
 }
 
-// markDSS marks the DSS, its VRI entries and its arrays (all validation data) as explained.
+// markDSS records the objects of the signed revision's DSS (its VRI entries and validation data
+// arrays): rewriting those later is an LTV update, unless page content also uses them. Objects
+// only the new DSS names are new or judged on their own.
 func (a *analysis) markDSS() {
-	nc, err := a.cur.Catalog()
+	oc, err := a.old.Catalog()
 	if err != nil {
 		return
 	}
-	budget := 100000
-	var walk func(o pdf.Object, depth int)
-	walk = func(o pdf.Object, depth int) {
-		if budget <= 0 || depth > 4 {
-			return
-		}
-		budget--
-		if r, ok := o.(pdf.Ref); ok {
-			if a.explained[r.Num] {
-				return
-			}
-			a.explained[r.Num] = true
-		}
-		x, err := a.cur.Resolve(o)
-		if err != nil {
-			return
-		}
-		switch t := x.(type) {
-		case pdf.Dict:
-			for _, k := range t.Keys() {
-				walk(t[k], depth+1)
-			}
-		case pdf.Array:
-			for _, e := range t {
-				walk(e, depth+1)
-			}
-		}
-	}
-	if d, ok := nc["DSS"]; ok {
-		walk(d, 0)
+	if d, ok := oc["DSS"]; ok {
+		a.dssOld = reach(a.old, []pdf.Object{d}, 100000, 4, false)
 	}
 }
 
@@ -1204,11 +1210,13 @@ func (a *analysis) checkObject(n int) {
 		a.ch.add(false, "signature dictionary %d was changed", n)
 	case a.apAllowed[n] && !a.pageContentUses(n):
 		a.ch.add(true, "appearance object %d updated", n)
-	case d != nil && d.NameOf("Type") == "Metadata":
+	case a.dssOld[n] && !a.dssOld[-1] && !a.pageContentUses(n):
+		a.ch.add(true, "validation data (DSS) updated")
+	case sameType(od, d, "Metadata"):
 		a.ch.add(true, "XMP metadata updated")
 	case a.isInfo(n):
 		a.ch.add(true, "document information (Info) updated")
-	case d != nil && (d.NameOf("Type") == "StructElem" || d.NameOf("Type") == "StructTreeRoot" || d.Get("Nums") != nil || d.Get("Limits") != nil && d.Get("Names") == nil):
+	case sameType(od, d, "StructElem") || sameType(od, d, "StructTreeRoot") || isNumberTree(od) && isNumberTree(d):
 		a.ch.add(true, "structure tree updated")
 	default:
 		if oa, ok := oldObj.(pdf.Array); ok {
@@ -1236,12 +1244,18 @@ func refsOf(arr pdf.Array) []pdf.Ref {
 func IsSig(d pdf.Dict) bool { return d != nil && pdf.IsSigDict(d) }
 
 func (a *analysis) isInfo(n int) bool {
-	for _, v := range []*pdf.View{a.old, a.cur} {
-		if r, ok := v.Trailer().Get("Info").(pdf.Ref); ok && r.Num == n {
-			return true
-		}
+	// Only the object that was the Info dictionary when signed: a new trailer may not promote an
+	// arbitrary object to "metadata".
+	r, ok := a.old.Trailer().Get("Info").(pdf.Ref)
+	if !ok || r.Num != n {
+		return false
 	}
-	return false
+	o, err := a.old.Object(r)
+	if err != nil {
+		return false
+	}
+	_, isDict := o.(pdf.Dict)
+	return isDict
 }
 
 func asDict(o pdf.Object) (pdf.Dict, bool) {
@@ -1364,4 +1378,24 @@ func (v *verifier) widgetAfterSignature(field string, w pdf.Ref) bool {
 		}
 	}
 	return false
+}
+
+// sameType reports whether both the signed and the new version of an object have /Type t.
+func sameType(od, nd pdf.Dict, t pdf.Name) bool {
+	return od != nil && nd != nil && od.NameOf("Type") == t && nd.NameOf("Type") == t
+}
+
+// isNumberTree reports whether d is a number-tree node (a structure ParentTree node).
+func isNumberTree(d pdf.Dict) bool {
+	if d == nil || d.NameOf("Type") != "" {
+		return false
+	}
+	for k := range d {
+		switch k {
+		case "Nums", "Kids", "Limits":
+		default:
+			return false
+		}
+	}
+	return d.Get("Nums") != nil || d.Get("Kids") != nil
 }
