@@ -359,6 +359,28 @@ func TestAttackClasses(t *testing.T) {
 				setObj(t, u, rootOf(v), cat)
 			})
 		}, StatusModified, "object 5"},
+		{"content stream re-used as the page's /Annots and changed", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				p := pageOf(t, v)
+				pd := p.Dict.Clone()
+				pd["Annots"] = pdf.Ref{Num: 4}
+				pd["Contents"] = u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: []byte("BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET")})
+				setObj(t, u, p.Ref, pd)
+				setObj(t, u, pdf.Ref{Num: 4}, pdf.Array{})
+			})
+		}, StatusModified, "object 4"},
+		{"content stream turned into an added annotation", func() []byte {
+			d := s.sign(t, plain, sigOpts{})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				p := pageOf(t, v)
+				pd := p.Dict.Clone()
+				pd["Annots"] = pdf.Array{pdf.Ref{Num: 4}}
+				setObj(t, u, p.Ref, pd)
+				setObj(t, u, pdf.Ref{Num: 4}, pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Text"),
+					"Rect": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(10), pdf.Int(10)}})
+			})
+		}, StatusModified, "object 4"},
 		{"P=1: any later signature is disallowed", func() []byte {
 			d := s.sign(t, emptyForm, sigOpts{certify: 1})
 			return s.sign(t, d, sigOpts{field: "Sig1"})

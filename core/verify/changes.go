@@ -302,7 +302,7 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 		a.ch.add(false, "the document catalog was replaced by object %d", nref.Num)
 	}
 	a.explained[oref.Num] = true
-	a.explained[nref.Num] = true
+	a.explainSame(nref.Num, oref.Num)
 	keys := map[pdf.Name]bool{}
 	for k := range oc {
 		keys[k] = true
@@ -446,11 +446,10 @@ func (a *analysis) comparePage(n int) {
 	}
 	oa, oaRef := a.annots(a.old, od)
 	na, naRef := a.annots(a.cur, nd)
-	if oaRef.Num != 0 {
-		a.explained[oaRef.Num] = true
-	}
-	if naRef.Num != 0 {
-		a.explained[naRef.Num] = true
+	if oaRef.Num != 0 && oaRef == naRef {
+		a.explained[oaRef.Num] = true // the page's own /Annots array, compared below
+	} else if naRef.Num != 0 {
+		a.explainSame(naRef.Num, 0)
 	}
 	a.annotDiff(label, oa, na)
 }
@@ -539,7 +538,8 @@ func (a *analysis) fieldOfWidget(r pdf.Ref) *pdf.Field {
 
 // addedAnnot judges an annotation that a later revision put on page.
 func (a *analysis) addedAnnot(page string, r pdf.Ref) {
-	a.explained[r.Num] = true
+	// A pre-existing object newly listed as an annotation is still judged as the object it was.
+	a.explainSame(r.Num, 0)
 	d := a.cur.Dict(r)
 	if d == nil {
 		a.ch.add(false, "%s: unreadable annotation %d added", page, r.Num)
@@ -812,11 +812,12 @@ func (a *analysis) compareFields(changed map[int]bool) {
 	nc, _ := a.cur.Catalog()
 	oaf := a.old.Dict(oc.Get("AcroForm"))
 	naf := a.cur.Dict(nc.Get("AcroForm"))
-	if r, ok := oc.Get("AcroForm").(pdf.Ref); ok {
-		a.explained[r.Num] = true
+	oafRef, _ := oc.Get("AcroForm").(pdf.Ref)
+	if oafRef.Num != 0 {
+		a.explained[oafRef.Num] = true
 	}
 	if r, ok := nc.Get("AcroForm").(pdf.Ref); ok {
-		a.explained[r.Num] = true
+		a.explainSame(r.Num, oafRef.Num)
 	}
 	if oaf != nil && naf != nil {
 		for _, k := range unionKeys(oaf, naf) {
@@ -839,11 +840,16 @@ func (a *analysis) compareFields(changed map[int]bool) {
 	} else if oaf != nil && naf == nil {
 		a.ch.add(false, "the form (/AcroForm) was removed")
 	}
-	for _, af := range []pdf.Dict{oaf, naf} {
-		if af != nil {
-			if r, ok := af.Get("Fields").(pdf.Ref); ok {
-				a.explained[r.Num] = true
-			}
+	var ofRef pdf.Ref
+	if oaf != nil {
+		ofRef, _ = oaf.Get("Fields").(pdf.Ref)
+		if ofRef.Num != 0 {
+			a.explained[ofRef.Num] = true
+		}
+	}
+	if naf != nil {
+		if r, ok := naf.Get("Fields").(pdf.Ref); ok {
+			a.explainSame(r.Num, ofRef.Num)
 		}
 	}
 	oldFields, err := formFields(a.old)
@@ -1398,4 +1404,12 @@ func isNumberTree(d pdf.Dict) bool {
 		}
 	}
 	return d.Get("Nums") != nil || d.Get("Kids") != nil
+}
+
+// explainSame accounts for object n when it plays the same role it had when signed (n == was)
+// or did not exist then; a pre-existing object given a new role is left to checkObject.
+func (a *analysis) explainSame(n, was int) {
+	if n != 0 && (n == was || a.isNew(n)) {
+		a.explained[n] = true
+	}
 }
