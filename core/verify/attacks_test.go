@@ -381,6 +381,23 @@ func TestAttackClasses(t *testing.T) {
 					"Rect": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(10), pdf.Int(10)}})
 			})
 		}, StatusModified, "object 4"},
+		{"shadow: dangling XObject reference filled in after signing", func() []byte {
+			doc := bytes.Replace(plain, []byte("/XObject<</Cover 6 0 R>>"), []byte("/XObject<</Cover 6 0 R/Late 40 0 R>>"), 1)
+			doc = bytes.Replace(doc, []byte("(Pay 1000000 yuan) Tj ET"), []byte("(Pay 1000000 yuan) Tj ET /Late Do"), 1)
+			doc = fixLength4(t, doc)
+			d := s.sign(t, doc, sigOpts{})
+			var b bytes.Buffer
+			b.Write(d)
+			f, _ := pdf.Open(bytes.NewReader(d), int64(len(d)), nil)
+			last := f.Revisions()[len(f.Revisions())-1]
+			size, _ := pdf.IntOf(last.Trailer.Get("Size"))
+			off := b.Len()
+			data := "1 g 0 0 612 792 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET"
+			fmt.Fprintf(&b, "40 0 obj\n<</Type/XObject/Subtype/Form/BBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>>>/Length %d>>stream\n%s\nendstream\nendobj\n", len(data), data)
+			x := b.Len()
+			fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n40 1\n%010d 00000 n \ntrailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n", off, max(size, 41), last.XRefOffset, x)
+			return b.Bytes()
+		}, StatusModified, "missing when signed"},
 		{"P=1: any later signature is disallowed", func() []byte {
 			d := s.sign(t, emptyForm, sigOpts{certify: 1})
 			return s.sign(t, d, sigOpts{field: "Sig1"})
@@ -537,4 +554,30 @@ func isaRaw(t testing.TB, signed []byte, prev, oldStartxref bool) []byte {
 	}
 	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", sx)
 	return b.Bytes()
+}
+
+// fixLength4 rewrites the /Length of the content stream (object 4) after an edit of makeDoc's
+// output, and rebuilds the cross-reference table offsets by re-parsing the objects' positions.
+func fixLength4(t testing.TB, doc []byte) []byte {
+	i := bytes.Index(doc, []byte("4 0 obj\n<</Length "))
+	j := bytes.Index(doc[i:], []byte(">>stream\n")) + i
+	k := bytes.Index(doc[j:], []byte("\nendstream")) + j
+	n := k - (j + len(">>stream\n"))
+	out := append(append(append([]byte{}, doc[:i]...), []byte(fmt.Sprintf("4 0 obj\n<</Length %d", n))...), doc[j:]...)
+	// Re-number the xref table from the actual object positions.
+	x := bytes.LastIndex(out, []byte("\nxref\n")) + 1
+	lines := bytes.Split(out[x:], []byte("\n"))
+	for num := 1; num+2 < len(lines); num++ {
+		line := lines[num+2]
+		if len(line) < 18 || line[17] != 'n' {
+			continue
+		}
+		pos := bytes.Index(out, []byte(fmt.Sprintf("\n%d 0 obj", num)))
+		if pos < 0 {
+			continue
+		}
+		copy(line, []byte(fmt.Sprintf("%010d", pos+1)))
+	}
+	sx := bytes.LastIndex(out, []byte("startxref\n"))
+	return append(out[:sx], []byte(fmt.Sprintf("startxref\n%d\n%%%%EOF\n", x))...)
 }

@@ -146,6 +146,13 @@ func (a *analysis) run(later []*pdf.Revision) {
 	a.comparePages(changed)
 	a.compareFields(changed)
 	a.markDSS()
+	if info := a.cur.Trailer().Get("Info"); info != nil {
+		if o, err := a.cur.Resolve(info); err == nil {
+			if _, isDict := o.(pdf.Dict); isDict {
+				a.explainNewReach(info) // a new document information dictionary
+			}
+		}
+	}
 	// Every changed object must now be explained.
 	nums := make([]int, 0, len(changed))
 	for n := range changed {
@@ -318,14 +325,17 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 		switch k {
 		case "DSS":
 			a.ch.add(true, "validation data (DSS) added or updated")
+			a.explainNewReach(nv)
 		case "AcroForm":
 			// judged in compareFields
 		case "Metadata":
 			a.ch.add(true, "XMP metadata updated")
+			a.explainNewReach(nv)
 		case "Extensions", "Version":
 			a.ch.add(true, "catalog /%s updated", k)
 		case "StructTreeRoot", "MarkInfo":
 			a.ch.add(true, "structure tree updated")
+			a.explainNewReach(nv)
 		case "Pages":
 			a.ch.add(false, "the page tree was replaced")
 		default:
@@ -551,6 +561,7 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 		fl := a.fieldOfWidget(r)
 		if fl != nil && fl.IsSignature() {
 			a.allowAppearance(r)
+			a.explainNewReach(d["AP"], d["MK"])
 			visible := false
 			if rc, ok := pdf.RectFrom(a.cur, d.Get("Rect")); ok && !rc.IsZero() {
 				visible = true
@@ -591,6 +602,7 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 	case a.coversSignature(d) != "":
 		a.ch.add(false, "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
 	default:
+		a.explainNewReach(d["AP"], d["Popup"])
 		a.ch.add(true, "%s: %s annotation added", page, st)
 	}
 }
@@ -921,9 +933,7 @@ func (a *analysis) newField(nf pdf.Field) {
 // signedField accounts for the signature dictionary a field now holds.
 func (a *analysis) signedField(nf pdf.Field) {
 	if r, ok := nf.Value.(pdf.Ref); ok {
-		if a.isNew(r.Num) {
-			a.explained[r.Num] = true
-		}
+		a.explainNewReach(r)
 		if d := a.cur.Dict(r); d != nil {
 			if isDocTimestamp(d) {
 				a.ch.add(true, "document timestamp added")
@@ -958,6 +968,7 @@ func (a *analysis) explainField(nf pdf.Field, old *pdf.Field) {
 	for _, w := range nf.Widgets {
 		mark(w.Ref.Num)
 		a.allowAppearance(w.Ref)
+		a.explainNewReach(w.Dict["AP"], w.Dict["MK"])
 	}
 	if k, ok := nf.Dict.Get("Kids").(pdf.Ref); ok {
 		mark(k.Num)
@@ -1174,7 +1185,8 @@ func (a *analysis) checkObject(n int) {
 	}
 	oe, _, oldOK := a.old.Entry(n)
 	if !oldOK || oe.Type == pdf.EntryFree {
-		return // a new object: it matters only through what refers to it, judged above
+		a.newObject(n)
+		return
 	}
 	ref := pdf.Ref{Num: n, Gen: oe.Gen}
 	if oe.Type == pdf.EntryCompressed {
@@ -1185,6 +1197,7 @@ func (a *analysis) checkObject(n int) {
 		return
 	}
 	if _, isNull := oldObj.(pdf.Null); isNull {
+		a.newObject(n)
 		return
 	}
 	if od, ok := asDict(oldObj); ok && (od.NameOf("Type") == "ObjStm" || od.NameOf("Type") == "XRef") {
@@ -1411,5 +1424,58 @@ func isNumberTree(d pdf.Dict) bool {
 func (a *analysis) explainSame(n, was int) {
 	if n != 0 && (n == was || a.isNew(n)) {
 		a.explained[n] = true
+	}
+}
+
+// newObject judges an object the signed revision did not have. It matters only through what
+// refers to it, which the comparisons above judge — except when page content already referred
+// to it while it was missing: filling such a dangling reference later changes what the page
+// shows without touching any signed object.
+func (a *analysis) newObject(n int) {
+	if a.explained[n] {
+		return
+	}
+	if a.v.latestPageUses(n) {
+		a.ch.add(false, "object %d, which the page content refers to, was added after signing (it was missing when signed)", n)
+	}
+}
+
+// latestPageUses reports whether object n is reachable from the latest revision's page content
+// or resources (one walk per file, cached).
+func (v *verifier) latestPageUses(n int) bool {
+	if v.latestPageObjs == nil {
+		var roots []pdf.Object
+		if pages, err := v.f.Latest().Pages(); err == nil {
+			for _, p := range pages {
+				if c, ok := p.Dict["Contents"]; ok {
+					roots = append(roots, c)
+				}
+				if p.Resources != nil {
+					roots = append(roots, p.Resources)
+				}
+			}
+		}
+		v.latestPageObjs = reach(v.f.Latest(), roots, 500000, 32, true)
+	}
+	return v.latestPageObjs[n]
+}
+
+// explainNewReach accounts for the new objects (absent when signed) that judged new structures
+// (a signature, an allowed annotation's appearance, the DSS, XMP, the structure tree) reach;
+// pre-existing objects they point at are still checked one by one.
+func (a *analysis) explainNewReach(roots ...pdf.Object) {
+	var rs []pdf.Object
+	for _, r := range roots {
+		if r != nil {
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		return
+	}
+	for n := range reach(a.cur, rs, 20000, 12, true) {
+		if n > 0 && !a.explained[n] && a.isNew(n) {
+			a.explained[n] = true
+		}
 	}
 }
