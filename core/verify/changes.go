@@ -797,23 +797,7 @@ func reach(v *pdf.View, roots []pdf.Object, budget, maxDepth int, streams bool) 
 // or resources (so changing it changes what the pages show). An incomplete walk answers yes.
 func (a *analysis) pageContentUses(n int) bool {
 	if a.pageObjs == nil {
-		var roots []pdf.Object
-		if pages, err := a.old.Pages(); err == nil {
-			for _, p := range pages {
-				if c, ok := p.Dict["Contents"]; ok {
-					roots = append(roots, c)
-				}
-				if p.Resources != nil {
-					roots = append(roots, p.Resources)
-				}
-			}
-		} else {
-			roots = nil
-		}
-		a.pageObjs = reach(a.old, roots, 200000, 32, true)
-		if roots == nil {
-			a.pageObjs[-1] = true
-		}
+		a.pageObjs = pageContentReach(a.old, 1000000)
 	}
 	return a.pageObjs[n] || a.pageObjs[-1]
 }
@@ -1432,9 +1416,8 @@ func (a *analysis) explainSame(n, was int) {
 // to it while it was missing: filling such a dangling reference later changes what the page
 // shows without touching any signed object.
 func (a *analysis) newObject(n int) {
-	if a.explained[n] {
-		return
-	}
+	// Checked even for new objects a judged structure reaches: an attacker can make the DSS or an
+	// allowed annotation point at the object that fills the dangling reference.
 	if a.v.latestPageUses(n) {
 		a.ch.add(false, "object %d, which the page content refers to, was added after signing (it was missing when signed)", n)
 	}
@@ -1444,20 +1427,80 @@ func (a *analysis) newObject(n int) {
 // or resources (one walk per file, cached).
 func (v *verifier) latestPageUses(n int) bool {
 	if v.latestPageObjs == nil {
-		var roots []pdf.Object
-		if pages, err := v.f.Latest().Pages(); err == nil {
-			for _, p := range pages {
-				if c, ok := p.Dict["Contents"]; ok {
-					roots = append(roots, c)
+		v.latestPageObjs = pageContentReach(v.f.Latest(), 1000000)
+	}
+	return v.latestPageObjs[n]
+}
+
+// pageContentReach returns the objects the page tree's content streams and resources reach:
+// page tree nodes through /Kids, pages through /Contents and /Resources (and inherited
+// /Resources), streams through their /Resources and font files. Annotations, /Parent and other
+// page entries are not followed. An exhausted budget is marked with -1.
+func pageContentReach(view *pdf.View, budget int) map[int]bool {
+	out := map[int]bool{}
+	var walk func(o pdf.Object, mode int, depth int)
+	const (
+		tree = iota
+		content
+	)
+	walk = func(o pdf.Object, mode int, depth int) {
+		if budget <= 0 || depth > 64 {
+			return
+		}
+		if r, ok := o.(pdf.Ref); ok {
+			if out[r.Num] {
+				return
+			}
+			out[r.Num] = true
+			budget--
+		}
+		x, err := view.Resolve(o)
+		if err != nil {
+			return
+		}
+		switch t := x.(type) {
+		case pdf.Dict:
+			if mode == tree {
+				for _, k := range []pdf.Name{"Contents", "Resources"} {
+					if e, ok := t[k]; ok {
+						walk(e, content, depth+1)
+					}
 				}
-				if p.Resources != nil {
-					roots = append(roots, p.Resources)
+				if kids, ok := t["Kids"]; ok {
+					ko, _ := view.Resolve(kids)
+					if arr, ok := ko.(pdf.Array); ok {
+						if r, isRef := kids.(pdf.Ref); isRef {
+							out[r.Num] = true
+						}
+						for _, k := range arr {
+							walk(k, tree, depth+1)
+						}
+					}
+				}
+				return
+			}
+			for _, k := range t.Keys() {
+				walk(t[k], content, depth+1)
+			}
+		case pdf.Array:
+			for _, e := range t {
+				walk(e, mode, depth+1)
+			}
+		case *pdf.Stream:
+			for _, k := range []pdf.Name{"Resources", "Font", "XObject", "ExtGState", "ColorSpace", "Pattern", "Shading", "Properties", "FontFile", "FontFile2", "FontFile3", "FontDescriptor", "SMask", "Mask", "Group"} {
+				if e, ok := t.Dict[k]; ok {
+					walk(e, content, depth+1)
 				}
 			}
 		}
-		v.latestPageObjs = reach(v.f.Latest(), roots, 500000, 32, true)
 	}
-	return v.latestPageObjs[n]
+	if cat, err := view.Catalog(); err == nil {
+		walk(cat.Get("Pages"), tree, 0)
+	}
+	if budget <= 0 {
+		out[-1] = true
+	}
+	return out
 }
 
 // explainNewReach accounts for the new objects (absent when signed) that judged new structures
