@@ -656,8 +656,11 @@ func (a *analysis) changedAnnot(page string, r pdf.Ref) {
 		a.ch.add(false, "%s: %s annotation modified that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(nd):
 		a.ch.add(false, "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
+	case a.coversSignature(nd) != "":
+		a.ch.add(false, "%s: %s annotation moved or resized over signature field %s", page, st, a.coversSignature(nd))
 	default:
 		a.allowAppearance(r)
+		a.explainNewReach(nd["AP"], nd["Popup"])
 		a.ch.add(true, "%s: %s annotation modified", page, st)
 	}
 }
