@@ -151,6 +151,9 @@ func (sc *DocumentsScreen) Handoff(next Screen) {
 	if !ok {
 		go sc.doc.Close()
 	} else {
+		if sc.View.DeferringUpdates() {
+			n.View.DeferUpdatesForTest()
+		}
 		n.show(sc.doc)
 	}
 	sc.doc = nil

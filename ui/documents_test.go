@@ -85,7 +85,9 @@ func newDocumentsShell(t *testing.T) (*Shell, *DocumentsScreen, fyne.Window) {
 	s.Services.Renderer = PDFRenderer{Engine: renderEngine(t)}
 	s.Rebuild()
 	s.Show(NavDocuments)
-	return s, s.Screen(NavDocuments).(*DocumentsScreen), w
+	sc := s.Screen(NavDocuments).(*DocumentsScreen)
+	sc.View.DeferUpdatesForTest()
+	return s, sc, w
 }
 
 func writeFile(t *testing.T, name string, data []byte) string {

@@ -72,6 +72,10 @@ type PageView struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
+	deferred bool     // test mode: results wait in queue for Wait instead of going to fyne.Do
+	queue    []func() // guarded by queueMu
+	queueMu  sync.Mutex
+
 	thumbs       map[int]image.Image
 	thumbPending map[int]bool
 	split        *container.Split
@@ -216,7 +220,7 @@ func (v *PageView) loadSizes(doc Document) {
 		if w, h, err := doc.PageSize(0); err == nil && w > 0 && h > 0 {
 			first = size{w, h}
 		}
-		fyne.Do(func() {
+		v.toUI(func() {
 			if v.gen != gen {
 				return
 			}
@@ -235,7 +239,7 @@ func (v *PageView) loadSizes(doc Document) {
 				all[i] = size{w, h}
 			}
 		}
-		fyne.Do(func() {
+		v.toUI(func() {
 			if v.gen != gen {
 				return
 			}
@@ -245,9 +249,49 @@ func (v *PageView) loadSizes(doc Document) {
 	}()
 }
 
-// Wait blocks until all background work started so far has finished and delivered its result
-// (for tests; never call it on the UI goroutine of a running app).
-func (v *PageView) Wait() { v.wg.Wait() }
+// toUI hands a worker's result to the UI goroutine: fyne.Do, or in test mode the queue that
+// Wait drains on the test's goroutine.
+func (v *PageView) toUI(f func()) {
+	if !v.deferred {
+		fyne.Do(f)
+		return
+	}
+	v.queueMu.Lock()
+	v.queue = append(v.queue, f)
+	v.queueMu.Unlock()
+}
+
+// DeferUpdatesForTest makes workers queue their results for Wait instead of using fyne.Do. Fyne's
+// test driver runs fyne.Do on the calling worker goroutine, concurrently with the test; with the
+// queue every widget change happens on the test's goroutine, as it does on the UI goroutine of a
+// running app. Call it right after NewPageView.
+func (v *PageView) DeferUpdatesForTest() {
+	v.deferred = true
+}
+
+// DeferringUpdates reports whether DeferUpdatesForTest was called.
+func (v *PageView) DeferringUpdates() bool { return v.deferred }
+
+// Wait blocks until all background work started so far has finished and delivered its result,
+// including work that results start in turn (for tests; never on the UI goroutine of an app).
+func (v *PageView) Wait() {
+	for {
+		v.wg.Wait()
+		if !v.deferred {
+			return
+		}
+		v.queueMu.Lock()
+		q := v.queue
+		v.queue = nil
+		v.queueMu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, f := range q {
+			f()
+		}
+	}
+}
 
 // ShowPage scrolls so that page i (0-based) starts at the top of the viewport.
 func (v *PageView) ShowPage(i int) {
@@ -493,7 +537,7 @@ func (v *PageView) requestRender(i, dpi int) {
 		if ctx.Err() != nil {
 			return
 		}
-		fyne.Do(func() {
+		v.toUI(func() {
 			if v.gen != gen {
 				return
 			}
@@ -566,7 +610,7 @@ func (v *PageView) updateThumb(id widget.ListItemID, o fyne.CanvasObject) {
 	go func() {
 		defer v.wg.Done()
 		t, err := doc.Thumbnail(ctx, id, px)
-		fyne.Do(func() {
+		v.toUI(func() {
 			if v.gen != gen {
 				return
 			}

@@ -90,6 +90,7 @@ func newTestView(t *testing.T) (*PageView, fyne.Window) {
 	t.Helper()
 	test.NewTempApp(t)
 	v := NewPageView()
+	v.DeferUpdatesForTest()
 	w := test.NewTempWindow(t, v)
 	w.Resize(fyne.NewSize(900, 700))
 	return v, w
