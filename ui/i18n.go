@@ -46,6 +46,11 @@ func SetLanguage(code string) error {
 	if _, ok := translationFiles[code]; !ok {
 		code = LangChinese
 	}
+	// Fyne's translation bundle has no lock: re-adding strings while a background goroutine
+	// translates would race, so only a real change writes to it.
+	if activeLanguage == code {
+		return nil
+	}
 	data, err := translations.ReadFile(translationFiles[code])
 	if err != nil {
 		return fmt.Errorf("failed to read translations for %s: %w", code, err)
@@ -57,11 +62,17 @@ func SetLanguage(code string) error {
 	}
 	for _, l := range fyneLocales {
 		if err := lang.AddTranslationsForLocale(data, l); err != nil {
+			activeLanguage = ""
 			return fmt.Errorf("failed to load translations for %s: %w", code, err)
 		}
 	}
+	activeLanguage = code
 	return nil
 }
+
+// activeLanguage mirrors the language loaded into Fyne's process-wide translation bundle (which
+// is global state of Fyne's lang package); it is touched only on the UI goroutine.
+var activeLanguage string
 
 // tr translates key with optional template data ({{.Name}}).
 func tr(key string, data ...any) string {
