@@ -11,4 +11,6 @@
 // Write one file with a struct that keeps its widgets as fields and a constructor
 // `func newXScreen(s *Shell) Screen`, then add one line to registry() in shell.go. The
 // navigation shows only screens that are in that table: there are no "coming soon" placeholders.
+// Switching the language rebuilds every screen; a screen that holds state worth keeping (the open
+// document) implements Handoff(next Screen) to pass it to its replacement.
 package ui
