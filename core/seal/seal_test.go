@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"sealdesk/core/ids"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden seal images in testdata/golden")
@@ -57,7 +59,7 @@ func goldenCases() []goldenCase {
 				s.Code = "91310110666007217T"
 			}
 			if st == Official {
-				c, _ := CreditCheckChar(s.Code[:17])
+				c, _ := ids.CreditCheck(s.Code[:17])
 				s.Code = s.Code[:17] + string(c)
 			}
 			cs = append(cs, goldenCase{fmt.Sprintf("%s-%s.png", st, z.Flag()), s})

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"sealdesk/core/ids"
 )
 
 // Style is the kind of seal, which fixes its shape, title, centre mark and fonts.
@@ -399,8 +401,12 @@ func checkCode(code string, taxpayer bool) ([]Warning, error) {
 	}
 	switch {
 	case len(code) == 18:
-		if err := CheckCreditCode(code); err != nil {
+		cc, err := ids.ValidateCreditCode(code)
+		if err != nil {
 			return []Warning{{WarnCodeCheck, err.Error() + "; drawn anyway because some early codes are legal without it"}}, nil
+		}
+		if cc.Warning != "" {
+			return []Warning{{WarnCodeCheck, cc.Warning}}, nil
 		}
 		return nil, nil
 	case taxpayer && (len(code) == 15 || len(code) == 17 || len(code) == 20):
