@@ -21,6 +21,7 @@ type config struct {
 	TLSCert       string `json:"tls_cert"`
 	TLSKey        string `json:"tls_key"`
 	PublicURL     string `json:"public_url"`
+	PKIListen     string `json:"pki_listen"`
 	MasterKeyFile string `json:"master_key_file"`
 	SMTPAddr      string `json:"smtp_addr"`
 	SMTPFrom      string `json:"smtp_from"`
@@ -66,6 +67,7 @@ var settings = []setting{
 	{name: "tls", usage: "on, or off (only for a loopback listen address)", str: func(c *config) *string { return &c.TLS }},
 	{name: "tls-cert", usage: "PEM certificate chain for HTTPS (default: issued by the server's own CA)", str: func(c *config) *string { return &c.TLSCert }},
 	{name: "tls-key", usage: "PEM private key for --tls-cert", str: func(c *config) *string { return &c.TLSKey }},
+	{name: "pki-listen", usage: "plain-HTTP address for /ca/*, /ocsp and /tsa that issued certificates point at (PDF validators fetch OCSP/CRL over HTTP)", str: func(c *config) *string { return &c.PKIListen }},
 	{name: "public-url", usage: "URL clients reach this server at (written into certificates)", str: func(c *config) *string { return &c.PublicURL }},
 	{name: "master-key-file", usage: "file holding the master key (created if missing); SEALDESK_MASTER_KEY overrides", str: func(c *config) *string { return &c.MasterKeyFile }},
 	{name: "smtp-addr", usage: "SMTP relay host:port for e-mailed one-time codes (STARTTLS required)", str: func(c *config) *string { return &c.SMTPAddr }},
@@ -183,6 +185,11 @@ func (c config) validate() error {
 		}
 		if !strings.Contains(c.SMTPFrom, "@") {
 			errs = append(errs, errors.New("--smtp-from is required with --smtp-addr"))
+		}
+	}
+	if c.PKIListen != "" {
+		if _, _, err := net.SplitHostPort(c.PKIListen); err != nil {
+			errs = append(errs, fmt.Errorf("--pki-listen %q is not host:port", c.PKIListen))
 		}
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "https://") && !strings.HasPrefix(c.PublicURL, "http://") {

@@ -395,7 +395,8 @@ func TestLoadShort(t *testing.T) {
 // The binary's defaults: HTTPS with a certificate from its own CA, /ca/root.pem as the anchor,
 // and a clean exit on SIGTERM.
 func TestServeTLSAndGracefulShutdown(t *testing.T) {
-	srv := startChild(t, "bolt:"+filepath.Join(t.TempDir(), "s.db"), "--tls", "on", "--log-level", "info")
+	pkiAddr := freePort(t)
+	srv := startChild(t, "bolt:"+filepath.Join(t.TempDir(), "s.db"), "--tls", "on", "--log-level", "info", "--pki-listen", pkiAddr)
 	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := insecure.Get(srv.url + "/ca/root.pem")
 	if err != nil {
@@ -409,6 +410,9 @@ func TestServeTLSAndGracefulShutdown(t *testing.T) {
 	}
 	if err := c.Health(context.Background()); err != nil {
 		t.Fatalf("health over https verified with the served root: %v", err)
+	}
+	if resp, err := http.Get("http://" + pkiAddr + "/ca/root.pem"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("plain-HTTP pki listener: %v", err)
 	}
 	srv.stop()
 	if b, _ := os.ReadFile(srv.log); !strings.Contains(string(b), "shutting down") {

@@ -115,7 +115,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 	if cfg.SMTPAddr != "" {
 		opts.Notifier = &notify.Router{Email: &notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}}
 	}
-	lo := server.ListenOptions{Addr: cfg.Listen, TLS: cfg.TLS == "on", PublicURL: cfg.PublicURL}
+	lo := server.ListenOptions{Addr: cfg.Listen, TLS: cfg.TLS == "on", PublicURL: cfg.PublicURL, PKIAddr: cfg.PKIListen}
+	if lo.TLS && lo.PKIAddr == "" {
+		log.Warn("issued certificates will point at https URLs for OCSP and CRLs; PDF validators fetch them over plain HTTP: set --pki-listen")
+	}
 	if cfg.TLSCert != "" {
 		c, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
 		if err != nil {
@@ -134,7 +137,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 	if !strings.HasPrefix(cfg.Store, "bolt:") {
 		storeKind = "postgres"
 	}
-	log.Info("listening", "url", running.URL, "store", storeKind, "tls", cfg.TLS, "dev", cfg.Dev)
+	log.Info("listening", "url", running.URL, "pki_url", running.PKIURL, "store", storeKind, "tls", cfg.TLS, "dev", cfg.Dev)
 	<-ctx.Done()
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -64,6 +64,8 @@ func TestConfig(t *testing.T) {
 		{"bad store", []string{"--store", "mysql://x"}, nil, nil, "--store"},
 		{"cert without key", []string{"--tls-cert", "a.pem"}, nil, nil, "go together"},
 		{"smtp without from", []string{"--smtp-addr", "127.0.0.1:25"}, nil, nil, "--smtp-from"},
+		{"pki listen", []string{"--pki-listen", "127.0.0.1:8080"}, nil, func(c config) bool { return c.PKIListen == "127.0.0.1:8080" }, ""},
+		{"bad pki listen", []string{"--pki-listen", "8080"}, nil, nil, "--pki-listen"},
 		{"bad log level", []string{"--log-level", "loud"}, nil, nil, "--log-level"},
 		{"unknown key in file", []string{"--config", bad}, nil, nil, "unknown field"},
 		{"bad env bool", nil, map[string]string{"SEALDESK_DEV": "maybe"}, nil, "not a boolean"},

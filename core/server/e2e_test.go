@@ -104,8 +104,12 @@ func enroll(t *testing.T, e *env) issued {
 	if !cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Public()) {
 		t.Error("certificate is not for the CSR's key")
 	}
-	if len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != e.run.URL+"/ocsp" || len(cert.CRLDistributionPoints) != 1 ||
-		cert.CRLDistributionPoints[0] != e.run.URL+"/ca/crl" || cert.IssuingCertificateURL[0] != e.run.URL+"/ca/issuing.crt" {
+	base := e.run.URL
+	if e.run.PKIURL != "" {
+		base = e.run.PKIURL
+	}
+	if len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != base+"/ocsp" || len(cert.CRLDistributionPoints) != 1 ||
+		cert.CRLDistributionPoints[0] != base+"/ca/crl" || cert.IssuingCertificateURL[0] != base+"/ca/issuing.crt" {
 		t.Errorf("AIA/CRL DP: %v %v %v", cert.OCSPServer, cert.CRLDistributionPoints, cert.IssuingCertificateURL)
 	}
 	// The chain verifies to the root served at /ca/root.pem, for document signing.

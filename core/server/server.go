@@ -51,6 +51,10 @@ type Options struct {
 	// BaseURL is the URL clients reach this server at (scheme://host:port, no trailing slash);
 	// it is written into issued certificates (OCSP, CA issuers, CRL distribution point).
 	BaseURL string
+	// PKIURL, when set, replaces BaseURL in issued certificates (OCSP, CA issuers, CRL): a plain
+	// HTTP address serving only the public PKI routes (see ListenOptions.PKIAddr), because PDF
+	// validators (NSS, Adobe) fetch revocation data over HTTP, as RFC 5280 recommends.
+	PKIURL string
 	// Dev enables the dev real-name provider and the /dev/outbox. WARNING: never in production;
 	// it approves every real-name request and exposes one-time codes over HTTP.
 	Dev bool
@@ -141,6 +145,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	ca.baseURL = opts.BaseURL
+	if opts.PKIURL != "" {
+		ca.baseURL = strings.TrimRight(opts.PKIURL, "/")
+	}
 	s.ca = ca
 	s.tsa, err = tsa.New(tsa.Options{Cert: ca.tsaCert, Key: ca.tsaKey, Chain: []*x509.Certificate{ca.issuing, ca.root},
 		Now: opts.Now, NextSerial: ca.nextTSASerial})
@@ -213,6 +220,25 @@ func (s *Server) Close() { s.stop() }
 
 // Handler returns the HTTP handler of every route.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// pkiPatterns are the public PKI routes, also served on the plain-HTTP PKI listener.
+var pkiPatterns = map[string]bool{"/ca/root.pem": true, "/ca/issuing.crt": true, "/ca/crl": true,
+	"/ocsp/{request...}": true, "/ocsp": true, "/tsa": true}
+
+// PKIHandler serves only the public PKI routes (root and issuing certificates, CRL, OCSP, TSA),
+// for a plain-HTTP listener that certificates point at.
+func (s *Server) PKIHandler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes {
+		if pkiPatterns[rt.pattern] && rt.access == public {
+			mux.Handle(rt.method+" "+rt.pattern, s.wrap(rt))
+		}
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, sync.Refuse(http.StatusNotFound, "not_found", "此地址只提供证书、吊销信息和时间戳服务"))
+	})
+	return mux
+}
 
 // Processor returns the command processor (to apply commands in-process, e.g. from tests); add
 // command types through Options.Commands.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"crypto"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,9 +50,10 @@ func onePagePDF(t *testing.T, path string) {
 // the same server) → our verifier and poppler's pdfsig accept it with the server's root.
 func TestEndToEndSignPDF(t *testing.T) {
 	e := &env{store: openBolt(t), clock: &clock{}, key: masterKey()}
-	// Plain HTTP on loopback: the OCSP and CRL URLs written into certificates are fetched by PDF
-	// validators, which (NSS included) speak HTTP for them.
-	run, err := server.Start(ctx, server.Options{Store: e.store, MasterKey: e.key, Dev: true, Now: e.clock.Now}, server.ListenOptions{})
+	// The API over HTTPS; OCSP, CRL and CA certificates also on a plain-HTTP PKI listener that
+	// the certificates point at, because PDF validators (NSS included) fetch them over HTTP.
+	run, err := server.Start(ctx, server.Options{Store: e.store, MasterKey: e.key, Dev: true, Now: e.clock.Now},
+		server.ListenOptions{TLS: true, PKIAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,13 +69,23 @@ func TestEndToEndSignPDF(t *testing.T) {
 		Page: 1, Rect: sign.VisibleRect{X1: 72, Y1: 600, X2: 272, Y2: 680},
 		Level:       sign.LevelBLT,
 		Timestamper: &tsa.Client{URL: is.client.TSAURL(), HTTP: run.HTTPClient()},
-		Revocation:  &sign.HTTPRevocation{Client: run.HTTPClient()},
+		Revocation:  &sign.HTTPRevocation{},
 		Reason:      "同意", Location: "北京",
 	})
 	if err != nil {
 		t.Fatalf("sign: %v", err)
 	}
 	t.Logf("signed: %+v", res)
+	if !strings.HasPrefix(run.PKIURL, "http://127.0.0.1:") || is.cert.OCSPServer[0] != run.PKIURL+"/ocsp" {
+		t.Fatalf("certificate points at %v, pki listener %s", is.cert.OCSPServer, run.PKIURL)
+	}
+	// The PKI listener serves only the public PKI routes.
+	if resp, err := http.Get(run.PKIURL + "/api/v1/me"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("api on the pki listener: %v %v", resp.StatusCode, err)
+	}
+	if resp, err := http.Get(run.PKIURL + "/ca/root.pem"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("root on the pki listener: %v", err)
+	}
 
 	rep, err := verify.File(out, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
 	if err != nil {

@@ -40,16 +40,23 @@ type ListenOptions struct {
 	// TLS serves HTTPS. Without Certificate the server's own CA issues one for the listen host.
 	TLS         bool
 	Certificate *tls.Certificate
-	// PublicURL overrides the URL written into certificates (default: scheme://listen address).
+	// PublicURL overrides the URL clients use (default: scheme://listen address).
 	PublicURL string
+	// PKIAddr, when set, adds a plain-HTTP listener serving only /ca/*, /ocsp and /tsa, and
+	// issued certificates point at it (validators fetch OCSP and CRLs over HTTP). Use it with
+	// TLS; e.g. "127.0.0.1:0".
+	PKIAddr string
 }
 
 // Running is a started server.
 type Running struct {
 	// URL is the base URL clients use, e.g. https://127.0.0.1:43121.
-	URL     string
+	URL string
+	// PKIURL is the plain-HTTP PKI listener's URL ("" without ListenOptions.PKIAddr).
+	PKIURL  string
 	Server  *Server
 	http    *http.Server
+	pki     *http.Server
 	cancel  context.CancelFunc
 	done    chan error
 	once    stdsync.Once
@@ -61,8 +68,10 @@ type Running struct {
 //
 //	st, _ := bolt.Open(path, nil)
 //	key, _ := server.LoadOrCreateMasterKey(keyPath)
-//	run, _ := server.Start(ctx, server.Options{Store: st, MasterKey: key}, server.ListenOptions{TLS: true})
-//	client := client.New(run.URL, run.Server.RootPEM())
+//	run, _ := server.Start(ctx, server.Options{Store: st, MasterKey: key},
+//		server.ListenOptions{TLS: true, PKIAddr: "127.0.0.1:0"})
+//	c, _ := client.New(run.URL, run.Server.RootPEM())
+//	defer run.Shutdown(ctx)
 func Start(ctx context.Context, opts Options, lo ListenOptions) (*Running, error) {
 	if lo.Addr == "" {
 		lo.Addr = "127.0.0.1:0"
@@ -87,9 +96,28 @@ func Start(ctx context.Context, opts Options, lo ListenOptions) (*Running, error
 	if lo.PublicURL != "" {
 		opts.BaseURL = lo.PublicURL
 	}
+	var pkiLn net.Listener
+	if lo.PKIAddr != "" {
+		pkiLn, err = net.Listen("tcp", lo.PKIAddr)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("failed to listen on %s: %w", lo.PKIAddr, err)
+		}
+		pa := pkiLn.Addr().(*net.TCPAddr)
+		ph := pa.IP.String()
+		if pa.IP.IsUnspecified() {
+			ph = host
+		}
+		if opts.PKIURL == "" {
+			opts.PKIURL = "http://" + net.JoinHostPort(ph, fmt.Sprint(pa.Port))
+		}
+	}
 	srv, err := New(ctx, opts)
 	if err != nil {
 		ln.Close()
+		if pkiLn != nil {
+			pkiLn.Close()
+		}
 		return nil, err
 	}
 	started := false
@@ -121,6 +149,9 @@ func Start(ctx context.Context, opts Options, lo ListenOptions) (*Running, error
 			c, err := srv.TLSCertificate(ctx, hosts)
 			if err != nil {
 				ln.Close()
+				if pkiLn != nil {
+					pkiLn.Close()
+				}
 				cancel()
 				return nil, fmt.Errorf("failed to issue the tls certificate: %w", err)
 			}
@@ -132,16 +163,24 @@ func Start(ctx context.Context, opts Options, lo ListenOptions) (*Running, error
 	started = true
 	r := &Running{URL: url, Server: srv, http: hs, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- hs.Serve(ln) }()
+	if pkiLn != nil {
+		r.PKIURL = opts.PKIURL
+		r.pki = &http.Server{Handler: srv.PKIHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+		go r.pki.Serve(pkiLn)
+	}
 	return r, nil
 }
 
 // Shutdown stops accepting requests, ends long polls and waits (until ctx is done) for running
-// requests to finish.
-// Calling it again returns the first result.
+// requests to finish. Calling it again returns the first result.
 func (r *Running) Shutdown(ctx context.Context) error {
 	r.once.Do(func() {
 		defer r.Server.Close()
 		r.cancel()
+		if r.pki != nil {
+			r.pki.Shutdown(ctx)
+		}
 		r.shutErr = r.http.Shutdown(ctx)
 		if serveErr := <-r.done; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && r.shutErr == nil {
 			r.shutErr = serveErr
