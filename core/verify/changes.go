@@ -19,8 +19,9 @@ import (
 //     invisible signature fields, new visible ones without certification, and after
 //     certification only those holding an intact signature that chains to a trust anchor;
 //   - document timestamps, the DSS and its VRI entries and validation data (LTV);
-//   - form filling of fields that were empty when signed (choice fields and buttons may also
-//     switch between their own options), unless DocMDP P=1 or a FieldMDP lock covers the field;
+//   - form filling of fields that were empty when signed (buttons unset, "Off"; choice fields
+//     may also switch between their own options), unless DocMDP P=1 or a FieldMDP lock covers
+//     the field;
 //     the widget appearances of the fields being filled;
 //   - annotations that cannot cover page content (text notes, highlights…) when there is no
 //     certification or it allows annotations (P=3);
@@ -1035,7 +1036,8 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 		case a.mdp == 1:
 			a.ch.add(false, "field %s filled although the certification allows no changes", nf.Name)
 		case !wasEmpty && nf.Type == "Btn":
-			a.ch.add(true, "state of button %s changed", nf.Name)
+			// A checked box or chosen radio button is a filled value, like a filled text field.
+			a.ch.add(false, "state of button %s changed after signing (it was already set)", nf.Name)
 		case !wasEmpty && nf.Type == "Ch" && nf.Flags&(1<<18) == 0 && a.isOption(nf):
 			a.ch.add(true, "field %s set to another of its options", nf.Name)
 		case !wasEmpty:
@@ -1209,9 +1211,9 @@ func (a *analysis) checkObject(n int) {
 	}
 	d, _ := asDict(newObj)
 	od, _ := asDict(oldObj)
+	// Classified by what the object was when signed: a new version that calls itself an object
+	// or cross-reference stream is still a change to the object the signed revision had.
 	switch {
-	case d != nil && (d.NameOf("Type") == "ObjStm" || d.NameOf("Type") == "XRef"):
-		return
 	case IsSig(od):
 		a.ch.add(false, "signature dictionary %d was changed", n)
 	case a.apAllowed[n] && !a.pageContentUses(n):

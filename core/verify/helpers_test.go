@@ -160,6 +160,7 @@ type sigOpts struct {
 	x509SHA1   bool     // legacy adbe.x509.rsa_sha1 (RSA keys)
 	adbeOCSP   [][]byte // OCSP responses in the adbe-revocationInfoArchival signed attribute
 	signerCert *x509.Certificate
+	sigEdit    func(d pdf.Dict) // edits the signature dictionary before it is written
 }
 
 func rootOf(v *pdf.View) pdf.Ref {
@@ -218,6 +219,9 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 	}
 	if len(refs) > 0 {
 		sig["Reference"] = refs
+	}
+	if o.sigEdit != nil {
+		o.sigEdit(sig)
 	}
 	sigRef := u.Add(sig)
 	if o.certify > 0 {

@@ -115,10 +115,15 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 		cc.certs = tc.sd.certs
 		cc.revocation.crls = append(cc.revocation.crls, tc.sd.crls...)
 		return cc
-	case subCAdES, subPKCS7Det, subPKCS7SHA1, "":
+	case subCAdES, subPKCS7Det, subPKCS7SHA1:
+	case "":
+		// The SubFilter says how the signature value relates to the signed bytes; without it
+		// nobody can say what was signed (a CMS that happens to verify proves nothing).
+		cc.problems = append(cc.problems, "the signature dictionary has no /SubFilter, so what the signature covers is not defined")
+		return cc
 	default:
-		// Unknown SubFilters are checked as detached CMS when they parse as one; say so.
-		cc.notes = append(cc.notes, fmt.Sprintf("unknown SubFilter %q, checked as adbe.pkcs7.detached", subFilter))
+		cc.problems = append(cc.problems, fmt.Sprintf("unknown /SubFilter %q: what the signature covers cannot be determined", subFilter))
+		return cc
 	}
 	sd, err := parseContentInfo(contents)
 	if err != nil {

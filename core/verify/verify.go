@@ -311,22 +311,13 @@ func (v *verifier) collect() error {
 			}
 		}
 	}
-	cat, _ := latest.Catalog()
-	urRefs := map[pdf.Ref]bool{}
-	if perms := latest.Dict(cat.Get("Perms")); perms != nil {
-		for _, k := range []pdf.Name{"UR3", "UR"} {
-			if r, ok := perms.Get(k).(pdf.Ref); ok {
-				urRefs[r] = true
-			}
-		}
-	}
 	type ident struct {
 		br, contents string
 	}
 	seenOff := map[int64]bool{}
 	seen := map[ident]bool{}
 	for _, sd := range found {
-		if urRefs[sd.Ref] || isUsageRights(latest, sd.Dict) {
+		if v.usageRights(sd) {
 			continue
 		}
 		s := &sigState{dict: sd.Dict, ref: sd.Ref, dictRev: sd.Revision, rev: -1}
@@ -403,6 +394,32 @@ func (v *verifier) collect() error {
 		v.locate(s)
 	}
 	return nil
+}
+
+// usageRights reports whether a signature dictionary is a usage-rights (UR3) signature, decided
+// as of the revision that defines it: its own /Reference transform, or that revision's catalog
+// /Perms naming it. A later catalog naming an existing signature as UR3 cannot make that
+// signature disappear from the report (the catalog change itself is judged as a change).
+func (v *verifier) usageRights(sd pdf.SigDict) bool {
+	own := v.f.View(sd.Revision)
+	if isUsageRights(own, sd.Dict) {
+		return true
+	}
+	if sd.Ref.IsZero() {
+		return false
+	}
+	cat, err := own.Catalog()
+	if err != nil {
+		return false
+	}
+	if perms := own.Dict(cat.Get("Perms")); perms != nil {
+		for _, k := range []pdf.Name{"UR3", "UR"} {
+			if r, ok := perms.Get(k).(pdf.Ref); ok && r == sd.Ref {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isUsageRights(v *pdf.View, d pdf.Dict) bool {
