@@ -48,11 +48,12 @@ type verifierScreen struct {
 	results    *fyne.Container
 	root       fyne.CanvasObject
 
-	mu    sync.Mutex
-	gen   int            // bumped by every new run; stale results are dropped
-	files []verifiedFile // shown now (UI goroutine only)
-	cards []*sigCard     // every card shown (UI goroutine only)
-	wg    sync.WaitGroup // running verifications (tests wait on it)
+	mu        sync.Mutex
+	gen       int            // bumped by every new run; stale results are dropped
+	cancelled int            // the gen of the run last cancelled
+	files     []verifiedFile // shown now (UI goroutine only)
+	cards     []*sigCard     // every card shown (UI goroutine only)
+	wg        sync.WaitGroup // running verifications (tests wait on it)
 
 	shownPage *widgets.PageView // the page view of the last "show on page" (for tests)
 	shownMark *canvas.Rectangle // its highlight
@@ -225,6 +226,13 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 			v.nextBtn.Enable()
 			v.cancelBtn.Hide()
 			if v.stale(gen) {
+				v.mu.Lock()
+				cancelled := v.cancelled == gen
+				v.mu.Unlock()
+				if cancelled { // say so last, after any progress text of the file in flight
+					v.progress.Hide()
+					v.status.SetText(tr("verify.cancelled", map[string]any{"Count": len(v.files)}))
+				}
 				return
 			}
 			v.progress.Hide()
@@ -237,6 +245,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 // onCancelTapped stops after the file being verified; the results so far stay.
 func (v *verifierScreen) onCancelTapped() {
 	v.mu.Lock()
+	v.cancelled = v.gen
 	v.gen++
 	v.mu.Unlock()
 	v.cancelBtn.Hide()
