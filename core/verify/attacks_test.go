@@ -198,9 +198,9 @@ func TestAttackClasses(t *testing.T) {
 			d := s.sign(t, plain, sigOpts{certify: 3})
 			return addAnnot(t, d, "Highlight", "1 1 1 rg 60 690 400 40 re f")
 		}, StatusModified, "covers the page"},
-		{"EAA: page-sized sticky note on a P=3 document", func() []byte {
+		{"EAA: sticky note whose appearance is stretched over the text on a P=3 document", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 3})
-			return addAnnot(t, d, "Text", "")
+			return addAnnot(t, d, "Text", "1 1 0 rg 0 0 20 20 re f")
 		}, StatusModified, "covers the page"},
 		{"P=3: sticky note placed over the signature's appearance", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 3, visible: true})

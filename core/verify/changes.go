@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -147,11 +146,14 @@ func (a *analysis) run(later []*pdf.Revision) {
 	a.comparePages(changed)
 	a.compareFields(changed)
 	a.markDSS()
-	if info := a.cur.Trailer().Get("Info"); info != nil {
+	if info := trailerEntry(a.cur, "Info"); info != nil {
 		if o, err := a.cur.Resolve(info); err == nil {
 			if _, isDict := o.(pdf.Dict); isDict {
 				a.explainNewReach(info) // a new document information dictionary
 			}
+		}
+		if !pdf.Equal(info, trailerEntry(a.old, "Info")) {
+			a.ch.add(a.mdp != 1, "document information (Info) replaced%s", a.p1Note())
 		}
 	}
 	// Every changed object must now be explained.
@@ -330,12 +332,12 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 		case "AcroForm":
 			// judged in compareFields
 		case "Metadata":
-			a.ch.add(true, "XMP metadata updated")
+			a.ch.add(a.mdp != 1, "XMP metadata updated%s", a.p1Note())
 			a.explainNewReach(nv)
 		case "Extensions", "Version":
 			a.ch.add(true, "catalog /%s updated", k)
 		case "StructTreeRoot", "MarkInfo":
-			a.ch.add(true, "structure tree updated")
+			a.ch.add(a.mdp != 1, "structure tree updated%s", a.p1Note())
 			a.explainNewReach(nv)
 		case "Pages":
 			a.ch.add(false, "the page tree was replaced")
@@ -343,6 +345,26 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 			a.ch.add(false, "catalog entry /%s changed", k)
 		}
 	}
+}
+
+// p1Note is appended to a change that is allowed unless the certification allows no changes.
+func (a *analysis) p1Note() string {
+	if a.mdp == 1 {
+		return " although the certification allows no changes"
+	}
+	return ""
+}
+
+// trailerEntry returns a trailer entry as the view sees it: from the newest trailer up to the
+// view's revision that has it.
+func trailerEntry(v *pdf.View, key pdf.Name) pdf.Object {
+	revs := v.File().Revisions()
+	for k := v.Revision().Index; k >= 0; k-- {
+		if o := revs[k].Trailer.Get(key); o != nil {
+			return o
+		}
+	}
+	return nil
 }
 
 func rootRef(v *pdf.View) (pdf.Ref, bool) {
@@ -670,28 +692,31 @@ func (a *analysis) changedAnnot(page string, r pdf.Ref) {
 // larger one is treated as drawing.
 const maxDecodedAppearance = 1 << 20
 
-var drawOps = regexp.MustCompile(`(?:^|[\s\]>)])(?:Tj|TJ|'|"|Do|BI)(?:\s|$)`)
-
-// whitePaint matches setting an opaque white (gray, RGB or CMYK) colour: the usual way to paint
-// over signed text.
-var whitePaint = regexp.MustCompile(`(?:^|\s)(?:1(?:\.0*)?\s+[gG]|1(?:\.0*)?\s+1(?:\.0*)?\s+1(?:\.0*)?\s+(?:rg|RG)|0(?:\.0*)?\s+0(?:\.0*)?\s+0(?:\.0*)?\s+0(?:\.0*)?\s+[kK])(?:\s|$)`)
-
 // appearanceDraws reports whether an annotation that is otherwise harmless could hide or
-// replace page content: an appearance that shows text or images or paints in white, or a note
-// icon (Text, Caret) larger than an icon.
+// replace page content: an appearance that shows text, images, form XObjects or shadings, or
+// paints an opaque paper-white or dark area (see paintsOver); a note icon (Text, Caret) whose
+// appearance is stretched larger than an icon; a highlight without appearance whose colour
+// (/C) is dark, which every viewer paints over the text it marks.
 func (a *analysis) appearanceDraws(d pdf.Dict) bool {
+	streams := a.appearanceStreams(d)
 	switch d.NameOf("Subtype") {
 	case "Text", "Caret":
-		if rc, ok := pdf.RectFrom(a.cur, d.Get("Rect")); ok && (rc.Width() > 64 || rc.Height() > 64) {
+		// Without an appearance viewers draw a fixed-size icon at the rectangle's corner,
+		// whatever the rectangle; an appearance is stretched over the whole rectangle.
+		if rc, ok := pdf.RectFrom(a.cur, d.Get("Rect")); ok && len(streams) > 0 && (rc.Width() > 64 || rc.Height() > 64) {
+			return true
+		}
+	case "Highlight":
+		if len(streams) == 0 && darkColour(a.cur, d.Get("C")) {
 			return true
 		}
 	}
-	for _, st := range a.appearanceStreams(d) {
+	for _, st := range streams {
 		if st.Length > maxDecodedAppearance {
 			return true
 		}
 		data, err := a.v.f.StreamData(st)
-		if err != nil || drawOps.Match(data) || whitePaint.Match(data) {
+		if err != nil || paintsOver(data) {
 			return true
 		}
 	}
@@ -1221,11 +1246,11 @@ func (a *analysis) checkObject(n int) {
 	case a.dssOld[n] && !a.dssOld[-1] && !a.pageContentUses(n):
 		a.ch.add(true, "validation data (DSS) updated")
 	case sameType(od, d, "Metadata"):
-		a.ch.add(true, "XMP metadata updated")
+		a.ch.add(a.mdp != 1, "XMP metadata updated%s", a.p1Note())
 	case a.isInfo(n):
-		a.ch.add(true, "document information (Info) updated")
+		a.ch.add(a.mdp != 1, "document information (Info) updated%s", a.p1Note())
 	case sameType(od, d, "StructElem") || sameType(od, d, "StructTreeRoot") || isNumberTree(od) && isNumberTree(d):
-		a.ch.add(true, "structure tree updated")
+		a.ch.add(a.mdp != 1, "structure tree updated%s", a.p1Note())
 	default:
 		if oa, ok := oldObj.(pdf.Array); ok {
 			na, _ := newObj.(pdf.Array)

@@ -70,6 +70,35 @@ func TestRedTeamRegressions(t *testing.T) {
 		})
 	}
 
+	cert3 := s.sign(t, plain, sigOpts{certify: 3})
+	cert1 := s.sign(t, plain, sigOpts{certify: 1})
+	highlight := func(ap string, res pdf.Dict, extra pdf.Dict) []byte {
+		var st *pdf.Stream
+		if ap != "" {
+			st = formXObject(ap)
+			if res != nil {
+				st.Dict["Resources"] = res
+			}
+		}
+		return addAnnotWith(t, cert3, "Highlight", st, extra)
+	}
+	withXMP := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+		c := v.Dict(pdf.Ref{Num: 1}).Clone()
+		c["Metadata"] = u.Add(contentStream("<x:xmpmeta/>", pdf.Dict{"Type": pdf.Name("Metadata"), "Subtype": pdf.Name("XML")}))
+		setObj(t, u, pdf.Ref{Num: 1}, c)
+	})
+	replaceXMP := func(in []byte) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			r := v.Dict(pdf.Ref{Num: 1}).Get("Metadata").(pdf.Ref)
+			setObj(t, u, r, contentStream("<x/>", pdf.Dict{"Type": pdf.Name("Metadata"), "Subtype": pdf.Name("XML")}))
+		})
+	}
+	addInfo := func(in []byte) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			u.SetTrailer("Info", u.Add(pdf.Dict{"Title": pdf.String{Bytes: []byte("x")}}))
+		})
+	}
+
 	cases := []struct {
 		name   string
 		build  func() []byte
@@ -104,6 +133,51 @@ func TestRedTeamRegressions(t *testing.T) {
 		{"an unchecked box checked after signing is form filling", func() []byte {
 			return setBox(s.sign(t, setBox(checkbox, "Off"), sigOpts{}), "Yes")
 		}, StatusValid, "filled in"},
+		// --- appearances of annotations allowed at P=3 -------------------------------------
+		{"ok-p3-text-annot: a note without appearance is an icon, whatever its /Rect", func() []byte {
+			return addAnnotWith(t, cert3, "Text", nil, nil)
+		}, StatusValid, "Text annotation added"},
+		{"eaa-p3-black-highlight-no-ap: black highlight without appearance", func() []byte {
+			return highlight("", nil, pdf.Dict{"C": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0)}})
+		}, StatusModified, "evil annotation"},
+		{"a yellow highlight without appearance stays allowed", func() []byte {
+			return highlight("", nil, pdf.Dict{"C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(0)}})
+		}, StatusValid, "Highlight annotation added"},
+		{"eaa-p3-highlight-Do-slash: '/X Do/G gs' draws the cover XObject", func() []byte {
+			return highlight("/X Do/G gs", pdf.Dict{"XObject": pdf.Dict{"X": pdf.Ref{Num: 6}}}, nil)
+		}, StatusModified, "evil annotation"},
+		{"eaa-p3-highlight-shading: '/Sh0 sh' paints a shading", func() []byte {
+			sh := pdf.Dict{"ShadingType": pdf.Int(2), "ColorSpace": pdf.Name("DeviceGray"), "Coords": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(612), pdf.Int(0)},
+				"Function": pdf.Dict{"FunctionType": pdf.Int(2), "Domain": pdf.Array{pdf.Int(0), pdf.Int(1)}, "C0": pdf.Array{pdf.Int(1)}, "C1": pdf.Array{pdf.Int(1)}, "N": pdf.Int(1)}}
+			return highlight("/Sh0 sh", pdf.Dict{"Shading": pdf.Dict{"Sh0": sh}}, nil)
+		}, StatusModified, "evil annotation"},
+		{"eaa-p3-highlight-Tj-no-space: '(..)Tj%'", func() []byte {
+			return highlight("BT /F1 24 Tf 72 700 Td (Pay 5 yuan)Tj%x\nET", nil, nil)
+		}, StatusModified, "evil annotation"},
+		{"eaa-p3-highlight-Tj-slash: '<..>Tj/F1 1 Tf'", func() []byte {
+			return highlight("BT /F1 24 Tf 72 700 Td <5061792035207975616E>Tj/F1 1 Tf ET", nil, nil)
+		}, StatusModified, "evil annotation"},
+		{"a highlight filling a black box covers the text", func() []byte {
+			return highlight("0 0 0 rg 0 0 400 40 re f", nil, nil)
+		}, StatusModified, "evil annotation"},
+		{"a highlight filling a light grey box covers the text", func() []byte {
+			return highlight("0.95 g 0 0 400 40 re f", nil, nil)
+		}, StatusModified, "evil annotation"},
+		{"a highlight appearance that does not tokenise counts as drawing", func() []byte {
+			return highlight("1 1 0 rg 0 0 10 10 re f )", nil, nil)
+		}, StatusModified, "evil annotation"},
+		{"an underline drawn as a thin blue stroke stays allowed", func() []byte {
+			return addAnnotWith(t, cert3, "Underline", formXObject("0 0 1 RG 60 690 m 460 690 l S"), nil)
+		}, StatusValid, "Underline annotation added"},
+		// --- P=1: nothing but DSS and document timestamps ----------------------------------
+		{"p1-xmp-update: XMP replaced after P=1", func() []byte {
+			return replaceXMP(s.sign(t, withXMP, sigOpts{certify: 1}))
+		}, StatusModified, "XMP metadata updated although"},
+		{"p1-info-update: /Info added after P=1", func() []byte { return addInfo(cert1) }, StatusModified, "Info"},
+		{"XMP replaced after an approval signature stays allowed", func() []byte {
+			return replaceXMP(s.sign(t, withXMP, sigOpts{}))
+		}, StatusValid, "XMP metadata updated"},
+		{"/Info added after an approval signature stays allowed", func() []byte { return addInfo(approval) }, StatusValid, "Info"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,4 +204,30 @@ func reportMentions(rep *Report, sub string) bool {
 		}
 	}
 	return false
+}
+
+// addAnnotWith adds an annotation of subtype st over the page's text (the red team's addAnnot):
+// appearance ap if not nil, QuadPoints for text markup, and extra entries.
+func addAnnotWith(t testing.TB, in []byte, st string, ap *pdf.Stream, extra pdf.Dict) []byte {
+	return update(t, in, func(u *pdf.Update, v *pdf.View) {
+		p := pageOf(t, v)
+		a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name(st), "Rect": pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(730)},
+			"Contents": pdf.String{Bytes: []byte("note")}, "F": pdf.Int(4)}
+		if ap != nil {
+			a["AP"] = pdf.Dict{"N": u.Add(ap)}
+		}
+		switch st {
+		case "Highlight", "Underline", "StrikeOut", "Squiggly":
+			a["QuadPoints"] = pdf.Array{pdf.Int(60), pdf.Int(730), pdf.Int(460), pdf.Int(730), pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(690)}
+		}
+		for k, x := range extra {
+			a[k] = x
+		}
+		ar := u.Add(a)
+		pd := p.Dict.Clone()
+		ao, _ := v.Resolve(pd.Get("Annots"))
+		arr, _ := ao.(pdf.Array)
+		pd["Annots"] = append(append(pdf.Array{}, arr...), ar)
+		setObj(t, u, p.Ref, pd)
+	})
 }
