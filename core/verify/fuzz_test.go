@@ -72,3 +72,21 @@ func FuzzCMS(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPaintsOver: the appearance scan reads any bytes without panicking, and a stream that
+// shows text after arbitrary bytes that tokenise is never judged harmless.
+func FuzzPaintsOver(f *testing.F) {
+	for _, s := range []string{"1 1 0 rg 0 0 10 10 re f", "/X Do/G gs", "BT (x)Tj%c\nET", "q 0.5 0 0 RG 9 w 0 0 m 5 5 l S Q",
+		"/P0 scn 0 0 9 9 re f", "BI /W 1 /H 1 ID \x00 EI", "[(a) 3 (b)] TJ", "(unterminated", "<<>> [ ] { }", "1 1 1 1 k"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		paintsOver(data)
+		if !paintsOver(append(append([]byte{}, data...), "\n(x) Tj"...)) && !bytes.ContainsAny(data, "()<>[]{}%/\\") {
+			t.Fatalf("text shown after %q not seen", data)
+		}
+	})
+}
