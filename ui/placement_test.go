@@ -176,6 +176,17 @@ func TestPlacementOnRotatedCroppedPage(t *testing.T) {
 		t.Fatalf("%d boxes after delete", len(p.boxes))
 	}
 
+	// Zooming keeps every box over its place on the page.
+	p.pv.SetZoom(1.3)
+	p.pv.Wait()
+	for _, bx := range p.boxes {
+		m, _ := p.pv.PageMapper(bx.page)
+		pos, size := m.UserRectToWidget(bx.rect)
+		if bx.w.Position() != pos || bx.w.Size() != size {
+			t.Fatalf("after zoom the box is at %v %v, its place at %v %v", bx.w.Position(), bx.w.Size(), pos, size)
+		}
+	}
+
 	out := filepath.Join(t.TempDir(), "placed.pdf")
 	p.saveTo(out)
 	p.wg.Wait()
