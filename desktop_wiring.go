@@ -115,8 +115,11 @@ func (l *lazyBackend) Roots() []*x509.Certificate {
 
 // Close stops the backend once it has started.
 func (l *lazyBackend) Close() error {
-	<-l.ready
-	return l.b.Close()
+	b, err := l.wait()
+	if errors.Is(err, errBackendSlow) {
+		return err // still starting: the process is exiting anyway
+	}
+	return b.Close()
 }
 
 // Services returns the UI's offline services (nil when the store could not be opened: the
