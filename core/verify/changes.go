@@ -113,6 +113,7 @@ type analysis struct {
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
 	pageObjs    map[int]bool     // objects the signed pages' content and resources use (lazy)
 	dssOld      map[int]bool     // objects of the signed revision's DSS
+	annotArrays map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -515,25 +516,19 @@ func (a *analysis) annotDiff(label string, oa, na []pdf.Ref) {
 	}
 }
 
-// annotsArray reports whether an array is a page's /Annots (references to annotations).
-func (a *analysis) annotsArray(v *pdf.View, arr pdf.Array) bool {
-	if len(arr) == 0 {
-		return false
-	}
-	for i, x := range arr {
-		if i >= 8 {
-			break
-		}
-		r, ok := x.(pdf.Ref)
-		if !ok {
-			return false
-		}
-		d := v.Dict(r)
-		if d == nil || d.Get("Rect") == nil || d.Get("Subtype") == nil {
-			return false
+// signedAnnotsArray reports whether object n is the indirect /Annots array of a page in the
+// signed revision (the set is built once per analysis, when a changed array needs it).
+func (a *analysis) signedAnnotsArray(n int) bool {
+	if a.annotArrays == nil {
+		a.annotArrays = map[int]bool{}
+		pages, _ := a.old.Pages()
+		for _, p := range pages {
+			if r, ok := p.Dict.Get("Annots").(pdf.Ref); ok {
+				a.annotArrays[r.Num] = true
+			}
 		}
 	}
-	return true
+	return a.annotArrays[n]
 }
 
 func (a *analysis) annots(v *pdf.View, page pdf.Dict) ([]pdf.Ref, pdf.Ref) {
@@ -1253,8 +1248,9 @@ func (a *analysis) checkObject(n int) {
 		a.ch.add(a.mdp != 1, "structure tree updated%s", a.p1Note())
 	default:
 		if oa, ok := oldObj.(pdf.Array); ok {
-			na, _ := newObj.(pdf.Array)
-			if a.annotsArray(a.old, oa) || a.annotsArray(a.cur, na) {
+			// An array is judged as annotations only if the signed revision used it as a
+			// page's /Annots, never because its elements look like annotations.
+			if na, ok := newObj.(pdf.Array); ok && a.signedAnnotsArray(n) {
 				a.annotDiff(fmt.Sprintf("annotation array %d", n), refsOf(oa), refsOf(na))
 				return
 			}

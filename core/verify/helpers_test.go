@@ -260,9 +260,16 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 		pd := page.Dict.Clone()
 		annots, _ := v.Resolve(pd.Get("Annots"))
 		arr, _ := annots.(pdf.Array)
-		pd["Annots"] = append(append(pdf.Array{}, arr...), wr)
-		if err := u.Set(page.Ref, pd); err != nil {
-			t.Fatal(err)
+		if ar, ok := pd.Get("Annots").(pdf.Ref); ok {
+			// An indirect /Annots array is extended in place, as viewers do.
+			if err := u.Set(ar, append(append(pdf.Array{}, arr...), wr)); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			pd["Annots"] = append(append(pdf.Array{}, arr...), wr)
+			if err := u.Set(page.Ref, pd); err != nil {
+				t.Fatal(err)
+			}
 		}
 		af := v.Dict(cat.Get("AcroForm"))
 		if af == nil {

@@ -99,6 +99,35 @@ func TestRedTeamRegressions(t *testing.T) {
 		})
 	}
 
+	indirectContents := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+		d := v.Dict(pdf.Ref{Num: 3}).Clone()
+		d["Contents"] = u.Add(pdf.Array{pdf.Ref{Num: 4}})
+		setObj(t, u, pdf.Ref{Num: 3}, d)
+	})
+	// The page's indirect /Contents array gains content streams dressed up as annotations.
+	disguisedContents := func(certify int) []byte {
+		d := s.sign(t, indirectContents, sigOpts{certify: certify})
+		return update(t, d, func(u *pdf.Update, v *pdf.View) {
+			var arr pdf.Array
+			for i := 0; i < 8; i++ {
+				data := ""
+				if i == 0 {
+					data = redEvil + " 0 0 1 1 re W n"
+				}
+				arr = append(arr, u.Add(contentStream(data, pdf.Dict{"Subtype": pdf.Name("Text"), "Rect": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0)}})))
+			}
+			arr = append(arr, pdf.Ref{Num: 4})
+			cr := v.Dict(pdf.Ref{Num: 3}).Get("Contents").(pdf.Ref)
+			setObj(t, u, cr, arr)
+		})
+	}
+	emptyForm, _ := makeDoc(docOpts{emptyText: true, emptySig: true})
+	indirectAnnots := update(t, emptyForm, func(u *pdf.Update, v *pdf.View) {
+		d := v.Dict(pdf.Ref{Num: 3}).Clone()
+		d["Annots"] = u.Add(pdf.Array{pdf.Ref{Num: 7}, pdf.Ref{Num: 9}})
+		setObj(t, u, pdf.Ref{Num: 3}, d)
+	})
+
 	cases := []struct {
 		name   string
 		build  func() []byte
@@ -178,6 +207,24 @@ func TestRedTeamRegressions(t *testing.T) {
 			return replaceXMP(s.sign(t, withXMP, sigOpts{}))
 		}, StatusValid, "XMP metadata updated"},
 		{"/Info added after an approval signature stays allowed", func() []byte { return addInfo(approval) }, StatusValid, "Info"},
+		// --- arrays judged by their role in the signed revision ------------------------------
+		{"isa-contents-array-disguised-as-annots-p0", func() []byte { return disguisedContents(0) }, StatusModified, "array"},
+		{"isa-contents-array-disguised-as-annots-p3", func() []byte { return disguisedContents(3) }, StatusModified, "array"},
+		{"ok-indirect-contents-sig: indirect /Contents array, nothing changed", func() []byte {
+			return s.sign(t, indirectContents, sigOpts{})
+		}, StatusValid, ""},
+		{"ok-indirect-annots-second-sig: a second signature's widget appended to the indirect /Annots array", func() []byte {
+			return colleague.sign(t, s.sign(t, indirectAnnots, sigOpts{field: "Sig1"}), sigOpts{visible: true})
+		}, StatusValid, "signature field"},
+		{"ok-indirect-annots-p3-note: a note appended to the page's indirect /Annots array", func() []byte {
+			d := s.sign(t, indirectAnnots, sigOpts{certify: 3})
+			return update(t, d, func(u *pdf.Update, v *pdf.View) {
+				n := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Text"), "Rect": pdf.Array{pdf.Int(500), pdf.Int(700), pdf.Int(520), pdf.Int(720)}, "Contents": pdf.String{Bytes: []byte("ok")}})
+				ar := v.Dict(pdf.Ref{Num: 3}).Get("Annots").(pdf.Ref)
+				o, _ := v.Resolve(ar)
+				setObj(t, u, ar, append(append(pdf.Array{}, o.(pdf.Array)...), n))
+			})
+		}, StatusValid, "Text annotation added"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
