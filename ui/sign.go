@@ -84,6 +84,8 @@ type signScreen struct {
 	image    *widget.Select
 	imgView  *canvas.Image
 	signBtn  *widget.Button
+	checkBtn *widget.Button // 验签: the signed copy in 文件验签
+	signed   string         // the last signed copy
 	progress *widget.ProgressBarInfinite
 	status   *widget.Label
 	pv       *widgets.PageView
@@ -113,6 +115,8 @@ func newSignScreen(s *Shell) *signScreen {
 	v.imgView.SetMinSize(fyne.NewSize(180, 120))
 	v.signBtn = widget.NewButtonWithIcon(tr("sign.sign"), theme.ConfirmIcon(), v.onSignTapped)
 	v.signBtn.Importance = widget.HighImportance
+	v.checkBtn = widget.NewButtonWithIcon(tr("sign.check"), theme.ConfirmIcon(), v.onCheckTapped)
+	v.checkBtn.Hide()
 	v.progress = widget.NewProgressBarInfinite()
 	v.progress.Stop()
 	v.progress.Hide()
@@ -132,7 +136,7 @@ func newSignScreen(s *Shell) *signScreen {
 		widget.NewLabelWithStyle(tr("sign.image"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.image,
 		container.NewStack(paper, v.imgView),
 		widget.NewSeparator(), v.signBtn, v.progress)
-	top := container.NewVBox(container.NewHBox(v.openBtn, layout.NewSpacer()), v.status)
+	top := container.NewVBox(container.NewHBox(v.openBtn, layout.NewSpacer(), v.checkBtn), v.status)
 	v.root = container.NewBorder(top, nil, nil, container.NewPadded(side), v.pv)
 	v.refreshKey()
 	v.refreshImages()
@@ -685,8 +689,18 @@ func crossPageFor(path string, t *signTarget, img *LibraryItem) (*sign.CrossPage
 	return cp, nil
 }
 
-// remember adds a signed file to the recent documents.
+// onCheckTapped verifies the signed copy in 文件验签.
+func (v *signScreen) onCheckTapped() {
+	if v.signed != "" {
+		v.shell.Show(NavVerify)
+		v.shell.OpenFiles([]string{v.signed})
+	}
+}
+
+// remember adds a signed file to the recent documents and offers to verify it.
 func (v *signScreen) remember(path string) {
+	v.signed = path
+	v.checkBtn.Show()
 	if v.local != nil && v.local.Recent != nil {
 		v.local.Recent.AddRecent(path, "sign")
 	}

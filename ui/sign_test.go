@@ -216,10 +216,15 @@ func TestSignEndToEnd(t *testing.T) {
 		t.Fatal("signing changed the input")
 	}
 
-	// 6. Our verifier: valid and trusted, timestamped, the other field still empty.
+	// 6. Our verifier (through the 验证签署后的文件 button): valid and trusted, timestamped.
 	shell := v.place.shell
-	shell.Show(NavVerify)
-	shell.OpenFiles([]string{out})
+	if !sg.checkBtn.Visible() {
+		t.Fatal("no button to verify the signed copy")
+	}
+	test.Tap(sg.checkBtn)
+	if shell.Current() != NavVerify {
+		t.Fatalf("the check button showed %v", shell.Current())
+	}
 	vs := shell.Screen(NavVerify).(*verifierScreen)
 	vs.wg.Wait()
 	if len(vs.cards) != 1 {
