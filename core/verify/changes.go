@@ -1189,6 +1189,12 @@ func (a *analysis) markDSS() {
 
 // checkObject requires that a changed object is explained, value-equal, new, or harmless.
 func (a *analysis) checkObject(n int) {
+	// New objects are checked even when a judged structure accounts for them: an attacker can
+	// make the DSS or an allowed annotation point at the object that fills a dangling reference.
+	if a.isNew(n) {
+		a.newObject(n)
+		return
+	}
 	if a.explained[n] {
 		return
 	}
@@ -1435,27 +1441,6 @@ func (a *analysis) explainSame(n, was int) {
 	if n != 0 && (n == was || a.isNew(n)) {
 		a.explained[n] = true
 	}
-}
-
-// newObject judges an object the signed revision did not have. It matters only through what
-// refers to it, which the comparisons above judge — except when page content already referred
-// to it while it was missing: filling such a dangling reference later changes what the page
-// shows without touching any signed object.
-func (a *analysis) newObject(n int) {
-	// Checked even for new objects a judged structure reaches: an attacker can make the DSS or an
-	// allowed annotation point at the object that fills the dangling reference.
-	if a.v.latestPageUses(n) {
-		a.ch.add(false, "object %d, which the page content refers to, was added after signing (it was missing when signed)", n)
-	}
-}
-
-// latestPageUses reports whether object n is reachable from the latest revision's page content
-// or resources (one walk per file, cached).
-func (v *verifier) latestPageUses(n int) bool {
-	if v.latestPageObjs == nil {
-		v.latestPageObjs = pageContentReach(v.f.Latest(), 1000000)
-	}
-	return v.latestPageObjs[n]
 }
 
 // pageContentReach returns the objects the page tree's content streams and resources reach:

@@ -29,6 +29,11 @@ type docOpts struct {
 	shadow     bool   // a second, unlisted definition of the content stream (hide-and-replace set-up)
 	xrefStream bool   // cross-reference stream instead of a table
 	pad        int    // bytes of filler stream to make big files
+	// dangling makes the signed document refer to object 20, which it does not define (or
+	// defines as null with nullDef): "content" (page /Contents), "xobject" (a resource the page
+	// draws), "openaction" (catalog /OpenAction) or "annots" (page /Annots).
+	dangling string
+	nullDef  bool
 }
 
 // makeDoc writes a small one-page PDF by hand: 1 catalog, 2 pages, 3 page, 4 content, 5 font,
@@ -57,16 +62,32 @@ func makeDoc(o docOpts) ([]byte, int64) {
 	if len(fields) > 0 {
 		acro = fmt.Sprintf("/AcroForm<</Fields[%s]/DA(/Helv 0 Tf 0 g)/DR<</Font<</Helv 5 0 R>>>>>>", strings.Join(fields, " "))
 	}
+	if o.dangling == "openaction" {
+		acro += "/OpenAction 20 0 R"
+	}
+	if o.dangling == "annots" {
+		annots = append(annots, "20 0 R")
+	}
 	obj(1, "<</Type/Catalog/Pages 2 0 R"+acro+">>")
 	obj(2, "<</Type/Pages/Kids[3 0 R]/Count 1>>")
 	annotStr := ""
 	if len(annots) > 0 {
 		annotStr = "/Annots[" + strings.Join(annots, " ") + "]"
 	}
-	obj(3, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612.0 792]/Resources<</Font<</F1 5 0 R>>/XObject<</Cover 6 0 R>>>>/Contents 4 0 R"+annotStr+">>")
+	contents, xo := "4 0 R", ""
+	if o.dangling == "content" {
+		contents = "[4 0 R 20 0 R]"
+	}
+	if o.dangling == "xobject" {
+		xo = "/X 20 0 R"
+	}
+	obj(3, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612.0 792]/Resources<</Font<</F1 5 0 R>>/XObject<</Cover 6 0 R"+xo+">>>>/Contents "+contents+annotStr+">>")
 	content := "BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET"
 	if o.cover {
 		content += "\nq /Cover Do Q"
+	}
+	if o.dangling == "xobject" {
+		content += "\nq /X Do Q"
 	}
 	stream(4, "", content)
 	obj(5, "<</Type/Font/Subtype/Type1/BaseFont/Helvetica/Encoding/WinAnsiEncoding>>")
@@ -88,6 +109,10 @@ func makeDoc(o docOpts) ([]byte, int64) {
 		fmt.Fprintf(&b, "4 0 obj\n<</Length %d>>stream\n%s\nendstream\nendobj\n", len(data), data)
 	}
 	size := 11
+	if o.nullDef {
+		obj(20, "null")
+		size = 21
+	}
 	xref := b.Len()
 	if !o.xrefStream {
 		fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", size)

@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -128,6 +130,23 @@ func TestRedTeamRegressions(t *testing.T) {
 		setObj(t, u, pdf.Ref{Num: 3}, d)
 	})
 
+	// Dangling references of the signed revision filled in by a later one.
+	danglingBody := map[string]string{
+		"content":    "<</Length 68>>stream\n1 g 60 690 400 40 re f 0 g " + redEvil + "\nendstream",
+		"xobject":    "<</Type/XObject/Subtype/Form/BBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>>>/Length 68>>stream\n1 g 60 690 400 40 re f 0 g " + redEvil + "\nendstream",
+		"openaction": "<</S/JavaScript/JS(app.alert('pay to account 666'))>>",
+		"annots":     "<</Type/Annot/Subtype/FreeText/Rect[60 690 460 730]/F 4/DA(/Helv 24 Tf 0 g)/Contents(Pay 5 yuan)/AP<</N 40 0 R>>>>",
+	}
+	dangling := func(kind string, null bool, certify int) []byte {
+		base, _ := makeDoc(docOpts{dangling: kind, nullDef: null})
+		d := s.sign(t, base, sigOpts{certify: certify})
+		objs := []rawObject{{20, danglingBody[kind]}}
+		if kind == "annots" {
+			objs = append(objs, rawObject{40, "<</Type/XObject/Subtype/Form/BBox[0 0 400 40]/Resources<</Font<</F1 5 0 R>>>>/Length 64>>stream\n1 g 0 0 400 40 re f 0 g BT /F1 24 Tf 12 10 Td (Pay 5 yuan) Tj ET\nendstream"})
+		}
+		return rawAppend(t, d, objs)
+	}
+
 	cases := []struct {
 		name   string
 		build  func() []byte
@@ -226,6 +245,20 @@ func TestRedTeamRegressions(t *testing.T) {
 			})
 		}, StatusValid, "Text annotation added"},
 	}
+	for _, kind := range []string{"content", "xobject", "openaction", "annots"} {
+		for _, null := range []bool{false, true} {
+			for _, certify := range []int{0, 2} {
+				kind, null, certify := kind, null, certify
+				cases = append(cases, struct {
+					name   string
+					build  func() []byte
+					want   string
+					reason string
+				}{fmt.Sprintf("shadow-dangling-%s null=%v P=%d", kind, null, certify), func() []byte { return dangling(kind, null, certify) },
+					StatusModified, "missing when signed"})
+			}
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rep := verifyBytes(t, c.build(), s.store())
@@ -277,4 +310,31 @@ func addAnnotWith(t testing.TB, in []byte, st string, ap *pdf.Stream, extra pdf.
 		pd["Annots"] = append(append(pdf.Array{}, arr...), ar)
 		setObj(t, u, p.Ref, pd)
 	})
+}
+
+// rawObject is one object of a hand-written update.
+type rawObject struct {
+	num  int
+	body string // between "N 0 obj\n" and "\nendobj"
+}
+
+// rawAppend appends objs and a classic cross-reference section listing them, by hand.
+func rawAppend(t testing.TB, d []byte, objs []rawObject) []byte {
+	f, err := pdf.Open(bytes.NewReader(d), int64(len(d)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := f.Revisions()[len(f.Revisions())-1]
+	size, _ := pdf.IntOf(last.Trailer.Get("Size"))
+	var b bytes.Buffer
+	b.Write(d)
+	var rows []string
+	for _, o := range objs {
+		rows = append(rows, fmt.Sprintf("%d 1\n%010d 00000 n \n", o.num, b.Len()))
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", o.num, o.body)
+		size = max(size, int64(o.num)+1)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n%strailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n", strings.Join(rows, ""), size, last.XRefOffset, x)
+	return b.Bytes()
 }

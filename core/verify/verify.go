@@ -132,19 +132,19 @@ type verifier struct {
 	now  time.Time
 	f    *pdf.File
 
-	sigs           []*sigState
-	dssData        revocationData
-	fetcher        *onlineFetcher
-	fields         []pdf.Field
-	tailJunk       bool
-	tailSpan       pdf.Span
-	docMDP         int     // P of the certification signature, 0 when none
-	brokenSigs     []int64 // offsets of unreadable objects that hold a /ByteRange
-	unlisted       map[int][]int64
-	pageNums       map[pdf.Ref]int // latest revision: page object → 1-based number (nil until needed)
-	annotPage      map[pdf.Ref]int // latest revision: annotation → page number (nil until needed)
-	latestPageObjs map[int]bool    // objects the latest pages' content and resources reach (lazy)
-	docMDPRev      int             // revision of the certification signature
+	sigs       []*sigState
+	dssData    revocationData
+	fetcher    *onlineFetcher
+	fields     []pdf.Field
+	tailJunk   bool
+	tailSpan   pdf.Span
+	docMDP     int     // P of the certification signature, 0 when none
+	brokenSigs []int64 // offsets of unreadable objects that hold a /ByteRange
+	unlisted   map[int][]int64
+	pageNums   map[pdf.Ref]int // latest revision: page object → 1-based number (nil until needed)
+	annotPage  map[pdf.Ref]int // latest revision: annotation → page number (nil until needed)
+	refHolders map[int][]int   // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
+	docMDPRev  int             // revision of the certification signature
 }
 
 // sigState is one signature being verified.
