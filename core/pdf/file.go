@@ -214,7 +214,12 @@ func (f *File) open() error {
 			return limitErr("MaxRevisions", int64(f.limits.MaxRevisions))
 		}
 		if seen[off] {
-			return fmt.Errorf("%w: /Prev chain loops at offset %d", ErrMalformed, off)
+			// A loop (often a /Prev naming its own section; chain is never empty here): keep
+			// the sections read so far, as for a broken older section; the catalog check below
+			// rebuilds from the bytes when the chain no longer reaches the catalog.
+			chain[len(chain)-1].anomaly = append(chain[len(chain)-1].anomaly,
+				fmt.Sprintf("/Prev chain loops at offset %d", off))
+			break
 		}
 		seen[off] = true
 		s, err := f.readSection(off)

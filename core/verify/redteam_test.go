@@ -226,6 +226,9 @@ func TestRedTeamRegressions(t *testing.T) {
 			return replaceXMP(s.sign(t, withXMP, sigOpts{}))
 		}, StatusValid, "XMP metadata updated"},
 		{"/Info added after an approval signature stays allowed", func() []byte { return addInfo(approval) }, StatusValid, "Info"},
+		{"isa-prev-self-loop: content redefined by a section whose /Prev names itself", func() []byte {
+			return rawAppendPrev(t, approval, []rawObject{{4, "<</Length 41>>stream\n" + redEvil + "\nendstream"}}, true)
+		}, StatusModified, "object 4"},
 		// --- arrays judged by their role in the signed revision ------------------------------
 		{"isa-contents-array-disguised-as-annots-p0", func() []byte { return disguisedContents(0) }, StatusModified, "array"},
 		{"isa-contents-array-disguised-as-annots-p3", func() []byte { return disguisedContents(3) }, StatusModified, "array"},
@@ -320,6 +323,11 @@ type rawObject struct {
 
 // rawAppend appends objs and a classic cross-reference section listing them, by hand.
 func rawAppend(t testing.TB, d []byte, objs []rawObject) []byte {
+	return rawAppendPrev(t, d, objs, false)
+}
+
+// rawAppendPrev is rawAppend; with selfPrev the new section's /Prev names the section itself.
+func rawAppendPrev(t testing.TB, d []byte, objs []rawObject, selfPrev bool) []byte {
 	f, err := pdf.Open(bytes.NewReader(d), int64(len(d)), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -335,6 +343,10 @@ func rawAppend(t testing.TB, d []byte, objs []rawObject) []byte {
 		size = max(size, int64(o.num)+1)
 	}
 	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n%strailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n", strings.Join(rows, ""), size, last.XRefOffset, x)
+	prev := last.XRefOffset
+	if selfPrev {
+		prev = int64(x)
+	}
+	fmt.Fprintf(&b, "xref\n0 1\n0000000000 65535 f \n%strailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n", strings.Join(rows, ""), size, prev, x)
 	return b.Bytes()
 }
