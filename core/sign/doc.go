@@ -36,6 +36,10 @@
 // A cross-page seal (骑缝章) is one signature field with one widget per page, each showing its
 // strip of the seal at the right edge. Each widget repeats the field's /V because poppler
 // (pdfsig, Evince, Okular) reads /V per widget; it then lists the signature once per strip.
+// An existing empty field (a placed 骑缝章 box) can carry the seal too: its widget moves to the
+// right edge of its page with that page's strip, and the other strips are new widgets of the same
+// field, in the same revision. After a certification that would add annotations, so it is
+// refused (ErrCertifiedNewField).
 //
 // # What it refuses
 //

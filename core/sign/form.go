@@ -339,9 +339,6 @@ func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
 	if fl.Ref.IsZero() {
 		return fmt.Errorf("field %q is a direct object and cannot be updated", o.Field)
 	}
-	if o.CrossPage != nil {
-		return errors.New("a cross-page seal needs a new field, not an existing one")
-	}
 	field := fl.Dict.Clone()
 	field["V"] = sigRef
 	if lock := e.v.Dict(field.Get("Lock")); lock != nil {
@@ -350,6 +347,9 @@ func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
 	// SigFlags must say signatures exist even when the form was made elsewhere.
 	if err := e.touchAcroForm(); err != nil {
 		return err
+	}
+	if o.CrossPage != nil {
+		return e.fillCrossPage(fl, field, sigRef, o.CrossPage)
 	}
 	for _, wg := range fl.Widgets {
 		if wg.Page < 1 || wg.Page > len(e.pages) {
@@ -395,6 +395,134 @@ func (e *editor) fillExisting(sigRef pdf.Ref, o *Options) error {
 		}
 	}
 	return e.u.Set(fl.Ref, field)
+}
+
+// widgetKeys are the annotation entries of a field dictionary merged with its only widget; they
+// move to the new widget when such a field gets /Kids.
+var widgetKeys = []pdf.Name{"Type", "Subtype", "Rect", "Contents", "P", "NM", "M", "F", "AP", "AS",
+	"Border", "C", "StructParent", "OC", "AF", "ca", "CA", "BM", "Lang", "H", "MK", "A", "BS"}
+
+// fillCrossPage signs into the existing empty field fl a cross-page seal: each existing widget
+// gets the strip of its own page (its /Rect moves to the right edge), and new widgets carry the
+// strips of the other pages, all in this one revision. A field merged with its widget keeps its
+// object as the field; its widget entries move to a new widget object that takes its place in
+// the page's /Annots. field is fl's dictionary with /V already set.
+func (e *editor) fillCrossPage(fl pdf.Field, field pdf.Dict, sigRef pdf.Ref, cp *CrossPage) error {
+	strips, err := e.crossPageWidgets(cp)
+	if err != nil {
+		return err
+	}
+	used := make([]bool, len(strips))
+	stripFor := func(page int) (widgetSpec, bool) { // page is 1-based
+		for i, s := range strips {
+			if !used[i] && s.page == page-1 {
+				used[i] = true
+				return s, true
+			}
+		}
+		return widgetSpec{}, false
+	}
+	// place gives an existing widget its strip (or, when its page has none, an empty look).
+	place := func(wd pdf.Dict, page int) error {
+		if s, ok := stripFor(page); ok {
+			wd["Rect"] = s.rect.Array()
+			wd["AP"] = pdf.Dict{"N": s.ap}
+			return nil
+		}
+		ap, err := e.appearance(0, 0, 0, nil, Fit)
+		if err != nil {
+			return err
+		}
+		wd["AP"] = pdf.Dict{"N": ap}
+		return nil
+	}
+	var kids pdf.Array
+	merged := len(fl.Widgets) == 1 && (fl.Widgets[0].Ref.IsZero() || fl.Widgets[0].Ref == fl.Ref)
+	if merged {
+		w := fl.Widgets[0]
+		wd := pdf.Dict{}
+		for _, k := range widgetKeys {
+			if v, ok := field[k]; ok {
+				wd[k] = v
+				delete(field, k)
+			}
+		}
+		wd["Parent"], wd["V"] = fl.Ref, sigRef
+		if w.Page >= 1 && w.Page <= len(e.pages) {
+			wd["P"] = e.pages[w.Page-1].Ref
+			if err := place(wd, w.Page); err != nil {
+				return err
+			}
+		}
+		wr := e.u.Add(wd)
+		kids = append(kids, wr)
+		if w.Page >= 1 && w.Page <= len(e.pages) {
+			if err := e.replaceAnnot(w.Page-1, fl.Ref, wr); err != nil {
+				return err
+			}
+		}
+	} else {
+		if k, err := resolveArray(e.v, field.Get("Kids")); err == nil {
+			kids = append(kids, k...)
+		}
+		for _, w := range fl.Widgets {
+			if w.Ref.IsZero() || w.Page < 1 || w.Page > len(e.pages) {
+				continue
+			}
+			wd := w.Dict.Clone()
+			wd["V"] = sigRef // poppler reads /V per widget
+			if err := place(wd, w.Page); err != nil {
+				return err
+			}
+			if !w.OnPageAnnots {
+				if err := e.addAnnot(w.Page-1, w.Ref); err != nil {
+					return err
+				}
+			}
+			if err := e.u.Set(w.Ref, wd); err != nil {
+				return err
+			}
+		}
+	}
+	for i, s := range strips {
+		if used[i] {
+			continue
+		}
+		if e.certifiedP > 0 {
+			return ErrCertifiedNewField // a strip on another page is a new annotation
+		}
+		wd := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "Rect": s.rect.Array(),
+			"F": pdf.Int(4), "P": e.pages[s.page].Ref, "AP": pdf.Dict{"N": s.ap}, "Parent": fl.Ref, "V": sigRef}
+		wr := e.u.Add(wd)
+		kids = append(kids, wr)
+		if err := e.addAnnot(s.page, wr); err != nil {
+			return err
+		}
+	}
+	field["Kids"] = kids
+	return e.u.Set(fl.Ref, field)
+}
+
+// replaceAnnot puts ref in place of old in page index pi's /Annots (appending it when old is
+// not listed).
+func (e *editor) replaceAnnot(pi int, old, ref pdf.Ref) error {
+	arr, ok := e.annots[pi]
+	if !ok {
+		a, err := resolveArray(e.v, e.pages[pi].Dict.Get("Annots"))
+		if err != nil {
+			return fmt.Errorf("failed to read /Annots of page %d: %w", pi+1, err)
+		}
+		arr = append(pdf.Array{}, a...)
+	}
+	for i, o := range arr {
+		if r, isRef := o.(pdf.Ref); isRef && r == old {
+			arr[i] = ref
+			e.annots[pi] = arr
+			return nil
+		}
+	}
+	e.annots[pi] = append(arr, ref)
+	return nil
 }
 
 // crossPageWidgets cuts the seal into strips along the right edge of the chosen pages.

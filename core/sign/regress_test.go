@@ -749,3 +749,95 @@ func TestRemoteSigner(t *testing.T) {
 	}
 	e.c.check(out, 1)
 }
+
+// TestCrossPageSealIntoPlacedField: a 骑缝章 box placed as an empty field on page 2 is filled
+// with the cross-page seal: its widget carries page 2's strip, new widgets of the same field carry
+// the other pages' strips, all in the one signed revision, and no other field appears.
+func TestCrossPageSealIntoPlacedField(t *testing.T) {
+	pkitest.RequireTool(t, "pdftoppm")
+	e := newEnv(t)
+	in := e.write("in.pdf", genPDF(genOpts{pages: 3, rotate: 90}))
+	placed := filepath.Join(e.dir, "placed.pdf")
+	box := VisibleRect{X1: 300, Y1: 200, X2: 420, Y2: 320}
+	if err := AddFields(in, placed, []FieldSpec{{Name: "r1-cross-1", Page: 2, Rect: box}}); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := pdf.OpenFile(placed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := pf.Latest().Field("r1-cross-1")
+	pf.Close()
+	if err != nil || len(before.Widgets) != 1 || before.Widgets[0].Ref != before.Ref {
+		t.Fatalf("placed field %+v: %v (want one merged widget)", before, err)
+	}
+	out := filepath.Join(e.dir, "out.pdf")
+	o := e.opts("qifeng-placed")
+	o.Field = "r1-cross-1"
+	o.CrossPage = &CrossPage{Image: sealPNG(t), Width: 120, CenterY: 260}
+	res, err := SignFile(placed, out, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Field != "r1-cross-1" || res.Revisions != 1 {
+		t.Errorf("signed field %q in %d revisions", res.Field, res.Revisions)
+	}
+	e.c.check(out, 1)
+
+	f, err := pdf.OpenFile(out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fields, err := f.Latest().Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sigFields []pdf.Field
+	for _, fl := range fields {
+		if fl.IsSignature() {
+			sigFields = append(sigFields, fl)
+		}
+	}
+	if len(sigFields) != 1 || sigFields[0].Name != "r1-cross-1" || sigFields[0].Ref != before.Ref || sigFields[0].Value == nil {
+		t.Fatalf("signature fields %+v, want only the placed one, signed", sigFields)
+	}
+	ws := sigFields[0].Widgets
+	if len(ws) != 3 {
+		t.Fatalf("%d widgets, want one strip per page", len(ws))
+	}
+	pages := map[int]bool{}
+	for _, w := range ws {
+		pages[w.Page] = true
+		if !w.OnPageAnnots || w.Ref == before.Ref || w.Dict.Get("V") == nil {
+			t.Errorf("widget %+v: not listed on its page, still the field object, or without /V", w)
+		}
+	}
+	if len(pages) != 3 {
+		t.Errorf("widgets on pages %v", pages)
+	}
+	// Every page shows its strip at the right edge, centred at y 260; the box itself is empty.
+	for pg := 1; pg <= 3; pg++ {
+		img := render(t, out, pg)
+		w, h := img.Bounds().Dx(), img.Bounds().Dy()
+		strip := VisibleRect{float64(w) - 40, 260 - 60, float64(w), 260 + 60}
+		in0, out0 := redPixels(img, strip, h)
+		if in0 < 200 || out0 > 0 {
+			t.Errorf("page %d: %d red pixels in the edge strip, %d elsewhere", pg, in0, out0)
+		}
+	}
+
+	// After a P=2 certification the other pages' strips would be new annotations: refused.
+	cert := filepath.Join(e.dir, "cert.pdf")
+	oc := e.opts("certifier")
+	oc.Certify = 2
+	if _, err := SignFile(placed, cert, oc); err != nil {
+		t.Fatal(err)
+	}
+	o2 := e.opts("qifeng-after-cert")
+	o2.Field, o2.CrossPage = "r1-cross-1", &CrossPage{Image: sealPNG(t), Width: 120}
+	if _, err := SignFile(cert, filepath.Join(e.dir, "refused.pdf"), o2); !errors.Is(err, ErrCertifiedNewField) {
+		t.Errorf("cross-page seal after a P=2 certification: %v", err)
+	}
+	assertNoPartials(t, e.dir)
+}

@@ -113,7 +113,9 @@ type Options struct {
 	// Caption lines (e.g. the signer's name and the date) are drawn under the image, rendered
 	// with the embedded CJK sans face as an image (not selectable text, so no font is embedded).
 	Caption []string
-	// CrossPage adds a cross-page seal in the same revision.
+	// CrossPage adds a cross-page seal in the same revision. With Field naming an existing
+	// empty field (a placed 骑缝章 box), that field carries the strips: its widget gets the strip
+	// of its own page and new widgets of the same field get the others.
 	CrossPage *CrossPage
 
 	// Level is the PAdES level (default B-B). B-T and above need Timestamper; B-LT and above
