@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"sealdesk/core/pdf"
@@ -192,13 +193,60 @@ func (a *analysis) hiddenObjects(later []*pdf.Revision) {
 			a.ch.add(false, "revision %d contains an object definition at offset %d that its cross-reference section does not list", rev.Index+1, off)
 		}
 	}
+	a.rebuiltView(later)
+}
+
+// relocated reports whether a revision's cross-reference section is not where startxref or
+// /Prev says: viewers such as poppler then give up on the table and rebuild it by scanning the
+// bytes for "N G obj" headers, the last one of each number winning.
+func relocated(rev *pdf.Revision) bool {
+	for _, an := range rev.Anomalies {
+		if strings.Contains(an, "not at the stated offset") || strings.HasPrefix(an, "startxref says") {
+			return true
+		}
+	}
+	return false
+}
+
+// rebuiltView compares, when a later revision's section is relocated, the listed objects with
+// the view a rebuilding viewer gets: an object header hidden inside a listed object's data (an
+// allowed XMP stream, say) that is the last header of its number would replace the listed
+// object for such a viewer.
+func (a *analysis) rebuiltView(later []*pdf.Revision) {
+	risk := false
+	for _, rev := range later {
+		risk = risk || relocated(rev)
+	}
+	if !risk {
+		return
+	}
+	last := map[int]int64{}
+	for _, rev := range later {
+		a.v.unlistedObjects(rev)
+		for _, h := range a.v.headers[rev.Index] {
+			last[h.num] = max(last[h.num], h.off)
+		}
+	}
+	for _, rev := range later {
+		for _, h := range a.v.embedded[rev.Index] {
+			if last[h.num] == h.off {
+				a.ch.add(false, "revision %d hides a definition of object %d at offset %d inside another object's data; its cross-reference section is not where startxref says, so viewers that rebuild the table use the hidden object", rev.Index+1, h.num, h.off)
+			}
+		}
+	}
+}
+
+// objHeader is an "N G obj" header found in a revision's bytes.
+type objHeader struct {
+	num int
+	off int64
 }
 
 // unlistedObjects returns the offsets of "N G obj" headers in rev's own bytes that are neither
 // listed in its cross-reference section nor inside an object it lists. Cached per revision.
 func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 	if v.unlisted == nil {
-		v.unlisted = map[int][]int64{}
+		v.unlisted, v.headers, v.embedded = map[int][]int64{}, map[int][]objHeader{}, map[int][]objHeader{}
 	}
 	if r, ok := v.unlisted[rev.Index]; ok {
 		return r
@@ -232,22 +280,31 @@ func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 	if err != nil {
 		return nil
 	}
+	var all, embedded []objHeader
 	for _, rel := range objHeaders(buf) {
 		off := start + rel
+		num, _ := strconv.Atoi(string(buf[rel : rel+int64(bytes.IndexFunc(buf[rel:], func(r rune) bool { return r < '0' || r > '9' }))]))
+		all = append(all, objHeader{num, off})
 		if listed[off] || (rev.XRefStream && off == rev.XRefOffset) {
 			continue
 		}
-		inside := false
+		inside, own := false, false
 		for _, sp := range spans {
 			if off >= sp.Start && off < sp.End {
-				inside = true
+				inside, own = true, off == sp.Start
 				break
 			}
 		}
-		if !inside {
+		switch {
+		case !inside:
 			out = append(out, off)
+		case !own:
+			// Inside a listed object's data; a listed object found a few bytes away from its
+			// stated offset starts at its own header, which is not hidden.
+			embedded = append(embedded, objHeader{num, off})
 		}
 	}
+	v.headers[rev.Index], v.embedded[rev.Index] = all, embedded
 	return out
 }
 

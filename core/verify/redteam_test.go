@@ -147,6 +147,21 @@ func TestRedTeamRegressions(t *testing.T) {
 		return rawAppend(t, d, objs)
 	}
 
+	// A new XMP stream (allowed) whose data holds a complete "4 0 obj"; skew moves the final
+	// startxref so that viewers rebuild the cross-reference table by scanning.
+	hiddenInXMP := func(skew int) []byte {
+		body := "\n4 0 obj\n<</Length 41>>stream\n" + redEvil + "\nendstream\nendobj\n"
+		d := update(t, approval, func(u *pdf.Update, v *pdf.View) {
+			c := v.Dict(pdf.Ref{Num: 1}).Clone()
+			c["Metadata"] = u.Add(contentStream(body, pdf.Dict{"Type": pdf.Name("Metadata"), "Subtype": pdf.Name("XML")}))
+			setObj(t, u, pdf.Ref{Num: 1}, c)
+		})
+		i := bytes.LastIndex(d, []byte("startxref\n"))
+		var x int
+		fmt.Sscanf(string(d[i+10:]), "%d", &x)
+		return append(d[:i:i], fmt.Sprintf("startxref\n%d\n%%%%EOF\n", x+skew)...)
+	}
+
 	cases := []struct {
 		name   string
 		build  func() []byte
@@ -229,6 +244,12 @@ func TestRedTeamRegressions(t *testing.T) {
 		{"isa-prev-self-loop: content redefined by a section whose /Prev names itself", func() []byte {
 			return rawAppendPrev(t, approval, []rawObject{{4, "<</Length 41>>stream\n" + redEvil + "\nendstream"}}, true)
 		}, StatusModified, "object 4"},
+		{"isa-reconstruct-hidden-in-xmp: object hidden in an XMP stream, startxref 7 bytes off", func() []byte {
+			return hiddenInXMP(7)
+		}, StatusModified, "hides a definition of object 4"},
+		{"the same XMP stream with an exact startxref stays allowed (no viewer rebuilds)", func() []byte {
+			return hiddenInXMP(0)
+		}, StatusValid, "XMP metadata updated"},
 		// --- arrays judged by their role in the signed revision ------------------------------
 		{"isa-contents-array-disguised-as-annots-p0", func() []byte { return disguisedContents(0) }, StatusModified, "array"},
 		{"isa-contents-array-disguised-as-annots-p3", func() []byte { return disguisedContents(3) }, StatusModified, "array"},
