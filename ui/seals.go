@@ -71,6 +71,8 @@ type sealsScreen struct {
 	previews int         // renders applied (tests wait on it)
 	applied  int         // the seq of the preview shown
 	current  *seal.Spec  // the spec of the preview shown, nil while it has errors
+	deferred bool        // test mode: worker results wait in queue for wait (guarded by mu)
+	queue    []func()    // guarded by mu
 
 	// 上传
 	uploadKind   *widget.RadioGroup
@@ -84,7 +86,6 @@ type sealsScreen struct {
 	uploadPNG    []byte // the cleaned image waiting to be accepted
 	uploadSrc    []byte // the original file
 	uploadAspect float64
-	uploadWG     sync.WaitGroup
 
 	// 手写签名
 	pad     *widgets.SignaturePad
@@ -94,7 +95,8 @@ type sealsScreen struct {
 	padSave *widget.Button
 	padMsg  *widget.Label
 
-	work sync.WaitGroup // saves and exports in the background (tests wait on it)
+	// work counts the background work in flight: scheduled previews, saves and uploads.
+	work sync.WaitGroup
 }
 
 func newSealsScreen(s *Shell) Screen {
@@ -343,7 +345,8 @@ func (v *sealsScreen) spec() seal.Spec {
 }
 
 // onInputChanged schedules a preview of the form as it is now, after a short pause in typing.
-// Rendering runs off the UI goroutine; only the newest result is shown.
+// Rendering runs off the UI goroutine; only the newest result is shown. A form without a name has
+// nothing to draw: its message is shown at once, with no background work.
 func (v *sealsScreen) onInputChanged() {
 	if v.name == nil || v.size == nil || v.preview == nil {
 		return // still building the form
@@ -352,20 +355,23 @@ func (v *sealsScreen) onInputChanged() {
 	v.mu.Lock()
 	v.seq++
 	seq := v.seq
-	if v.timer != nil {
-		v.timer.Stop()
+	if v.timer != nil && v.timer.Stop() {
+		v.work.Done() // the stopped render never runs
 	}
+	v.timer = nil
+	if strings.TrimSpace(sp.Name) == "" {
+		v.mu.Unlock()
+		v.applyPreview(seq, sp, nil, nil, nil)
+		return
+	}
+	v.work.Add(1)
 	v.timer = time.AfterFunc(previewDelay, func() {
+		defer v.work.Done()
 		if v.stalePreview(seq) {
 			return
 		}
-		var img *image.NRGBA
-		var warns []seal.Warning
-		var err error
-		if strings.TrimSpace(sp.Name) != "" {
-			img, warns, err = seal.Render(sp, previewDPI)
-		}
-		fyne.Do(func() {
+		img, warns, err := seal.Render(sp, previewDPI)
+		v.toUI(func() {
 			if v.stalePreview(seq) {
 				return
 			}
@@ -373,6 +379,48 @@ func (v *sealsScreen) onInputChanged() {
 		})
 	})
 	v.mu.Unlock()
+}
+
+// toUI hands a worker's result to the UI goroutine: fyne.Do, or in test mode the queue that wait
+// drains on the test's goroutine (Fyne's test driver runs fyne.Do on the calling worker, so the
+// widget changes and translation lookups would race with the test).
+func (v *sealsScreen) toUI(f func()) {
+	v.mu.Lock()
+	if v.deferred {
+		v.queue = append(v.queue, f)
+		v.mu.Unlock()
+		return
+	}
+	v.mu.Unlock()
+	fyne.Do(f)
+}
+
+// deferUpdatesForTest makes workers queue their results for wait instead of using fyne.Do, like
+// widgets.PageView.DeferUpdatesForTest. Call it before any input that starts background work
+// (building the screen starts none).
+func (v *sealsScreen) deferUpdatesForTest() {
+	v.mu.Lock()
+	v.deferred = true
+	v.mu.Unlock()
+}
+
+// wait blocks until all background work started so far (pending previews included) has finished
+// and, in test mode, applies the queued results on the calling goroutine; for tests only, never
+// on the UI goroutine of an app.
+func (v *sealsScreen) wait() {
+	for {
+		v.work.Wait()
+		v.mu.Lock()
+		q := v.queue
+		v.queue = nil
+		v.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, f := range q {
+			f()
+		}
+	}
 }
 
 func (v *sealsScreen) stalePreview(seq int) bool {
@@ -502,7 +550,7 @@ func (v *sealsScreen) onSaveDesignTapped() {
 		if err == nil {
 			err = jerr
 		}
-		fyne.DoAndWait(func() {
+		v.toUI(func() {
 			v.saveBtn.Enable()
 			if err != nil {
 				show := v.formErr
@@ -614,9 +662,9 @@ func (v *sealsScreen) uploadFile(path string) {
 	v.acceptBtn.Disable()
 	v.uploadPNG = nil
 	v.uploadMsg.SetText(tr("seals.upload.cleaning"))
-	v.uploadWG.Add(1)
+	v.work.Add(1)
 	go func() {
-		defer v.uploadWG.Done()
+		defer v.work.Done()
 		src, orig, cleaned, err := cleanPhoto(path, ink)
 		var out []byte
 		if err == nil {
@@ -625,7 +673,7 @@ func (v *sealsScreen) uploadFile(path string) {
 				out = b.Bytes()
 			}
 		}
-		fyne.DoAndWait(func() {
+		v.toUI(func() {
 			if err != nil {
 				v.uploadMsg.SetText(errMessage(err))
 				v.original.Image, v.cleaned.Image = nil, nil

@@ -58,25 +58,24 @@ func newSealsTest(t *testing.T) (*sealsScreen, *memLibrary, fyne.Window) {
 	lib := &memLibrary{}
 	s, w := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}, Library: lib})
 	s.Show(NavSeals)
-	return s.Screen(NavSeals).(*sealsScreen), lib, w
+	v := s.Screen(NavSeals).(*sealsScreen)
+	v.deferUpdatesForTest()
+	return v, lib, w
 }
 
-// waitPreview waits until the preview of the form as it is now is shown (the render of the
-// newest input applied; more than n renders in all) and returns the number of renders.
+// waitPreview waits for the pending renders, applies them on the test's goroutine and checks that
+// the preview of the form as it is now is shown (the render of the newest input applied; more
+// than n renders in all); it returns the number of renders.
 func (v *sealsScreen) waitPreview(t *testing.T, n int) int {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		v.mu.Lock()
-		got, done := v.previews, v.applied == v.seq
-		v.mu.Unlock()
-		if got > n && done {
-			return got
-		}
-		time.Sleep(10 * time.Millisecond)
+	v.wait()
+	v.mu.Lock()
+	got, applied, seq := v.previews, v.applied, v.seq
+	v.mu.Unlock()
+	if got <= n || applied != seq {
+		t.Fatalf("the preview did not update (%d renders applied, want more than %d; shows input %d of %d)", got, n, applied, seq)
 	}
-	t.Fatal("the preview did not update")
-	return 0
+	return got
 }
 
 func TestSealDesignerLivePreview(t *testing.T) {
@@ -135,7 +134,7 @@ func TestSealDesignerLivePreview(t *testing.T) {
 	v.name.SetText("北京示例科技有限公司")
 	v.waitPreview(t, n)
 	test.Tap(v.saveBtn)
-	v.work.Wait()
+	v.wait()
 	items, _ := lib.Items()
 	if len(items) != 1 || items[0].Kind != ItemDesignedSeal || items[0].WidthMM != 40 || !strings.Contains(string(items[0].Spec), "contract") && !strings.Contains(string(items[0].Spec), "official") {
 		t.Fatalf("saved %+v", items)
@@ -236,7 +235,7 @@ func TestSealUploadCleansAndSaves(t *testing.T) {
 	v, lib, _ := newSealsTest(t)
 	v.tabs.SelectIndex(2)
 	v.uploadFile(stampPhoto(t))
-	v.uploadWG.Wait()
+	v.wait()
 	if v.acceptBtn.Disabled() || v.cleaned.Image == nil || v.original.Image == nil {
 		t.Fatalf("after cleaning: %q", v.uploadMsg.Text)
 	}
@@ -254,7 +253,7 @@ func TestSealUploadCleansAndSaves(t *testing.T) {
 	notImage := filepath.Join(t.TempDir(), "x.png")
 	os.WriteFile(notImage, []byte("%PDF-1.7 not an image"), 0o600)
 	v.uploadFile(notImage)
-	v.uploadWG.Wait()
+	v.wait()
 	if !v.acceptBtn.Disabled() || v.uploadMsg.Text != "只能上传 PNG 或 JPEG 图片。" {
 		t.Fatalf("non-image: %q", v.uploadMsg.Text)
 	}
@@ -270,6 +269,7 @@ func init() {
 		s.Rebuild()
 		s.Show(NavSeals)
 		v := s.Screen(NavSeals).(*sealsScreen)
+		v.deferUpdatesForTest()
 		v.tabs.SelectIndex(1)
 		v.style.SetSelected(seal.Contract.Chinese())
 		v.name.SetText("北京示例科技有限公司")
@@ -277,10 +277,10 @@ func init() {
 		v.waitPreview(t, 0)
 		shot("seals-design", w)
 		test.Tap(v.saveBtn)
-		v.work.Wait()
+		v.wait()
 		v.tabs.SelectIndex(2)
 		v.uploadFile(stampPhoto(t))
-		v.uploadWG.Wait()
+		v.wait()
 		shot("seals-upload", w)
 		test.Tap(v.acceptBtn)
 		v.tabs.SelectIndex(3)

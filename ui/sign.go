@@ -592,15 +592,14 @@ func (v *signScreen) signTo(pin, out string) {
 	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName}
 	if isCrossField(t.field) {
 		// A 骑缝章 box: the seal cut into strips along the right edge of every page, at the box's
-		// height. core/sign draws cross-page seals only with a new signature field, so the
-		// signature gets one (invisible apart from the strips) and the placed box stays empty.
+		// height, signed into the placed field itself: its widget takes its page's strip and the
+		// other pages get new widgets of the same field (opts.Field is set below).
 		cp, err := crossPageFor(v.path, t, img)
 		if err != nil {
 			v.status.SetText(fileErrMessage(v.path, err))
 			return
 		}
 		opts.CrossPage = cp
-		t = &signTarget{} // no field, no page: a new invisible field carries the strips
 	} else if isDateField(t.field) {
 		// A 日期 box shows the date of signing.
 		w, h := t.rect.Width(), t.rect.Height()
@@ -616,9 +615,7 @@ func (v *signScreen) signTo(pin, out string) {
 	} else {
 		opts.Image = img.PNG
 	}
-	if t.field == "" && !t.isNew {
-		// the cross-page seal's own new field
-	} else if t.isNew {
+	if t.isNew {
 		f, err := pdf.OpenFile(v.path, nil)
 		if err != nil {
 			v.status.SetText(fileErrMessage(v.path, err))

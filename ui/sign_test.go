@@ -410,7 +410,7 @@ func init() {
 }
 
 // TestSignCrossPageSeal: a 骑缝章 box is signed as a seal cut into strips along the right edge of
-// every page, at the box's height; the signature is valid.
+// every page, at the box's height, into the placed field itself; the signature is valid.
 func TestSignCrossPageSeal(t *testing.T) {
 	now := time.Now()
 	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
@@ -464,10 +464,20 @@ func TestSignCrossPageSeal(t *testing.T) {
 	defer f.Close()
 	fields, _ := f.Fields()
 	var strips []pdf.Widget
+	var sigFields []string
 	for _, fd := range fields {
+		if fd.IsSignature() {
+			sigFields = append(sigFields, fd.Name)
+		}
 		if fd.IsSignature() && fd.Value != nil {
+			if fd.Name != "r1-cross-1" {
+				t.Errorf("the seal went into field %q, not the placed box r1-cross-1", fd.Name)
+			}
 			strips = fd.Widgets
 		}
+	}
+	if len(sigFields) != 1 {
+		t.Errorf("signature fields %v, want only the placed box (signed)", sigFields)
 	}
 	if len(strips) != 3 {
 		t.Fatalf("%d strips, want one per page", len(strips))
