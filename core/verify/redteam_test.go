@@ -250,6 +250,10 @@ func TestRedTeamRegressions(t *testing.T) {
 		{"the same XMP stream with an exact startxref stays allowed (no viewer rebuilds)", func() []byte {
 			return hiddenInXMP(0)
 		}, StatusValid, "XMP metadata updated"},
+		{"p2-second-certification: an attacker certifies P=3 over a P=2 certification, then adds a Square", func() []byte {
+			d := attacker.sign(t, s.sign(t, plain, sigOpts{certify: 2}), sigOpts{certify: 3})
+			return addAnnotWith(t, d, "Square", formXObject("1 g 0 0 400 40 re f"), nil)
+		}, StatusModified, "second certification"},
 		// --- arrays judged by their role in the signed revision ------------------------------
 		{"isa-contents-array-disguised-as-annots-p0", func() []byte { return disguisedContents(0) }, StatusModified, "array"},
 		{"isa-contents-array-disguised-as-annots-p3", func() []byte { return disguisedContents(3) }, StatusModified, "array"},

@@ -699,11 +699,14 @@ func (v *verifier) findDocMDP() {
 		if !isCert {
 			continue
 		}
-		s.rep.Kind = KindCertification
 		if v.docMDP != 0 {
-			s.problems = append(s.problems, "a second certification signature")
+			// Only the first signature may certify. The later one's own bytes are intact, so it
+			// is judged as an approval; the certification it adds is a change the earlier
+			// signatures see (their /Perms changed).
+			s.rep.Reasons = append(s.rep.Reasons, "a second certification signature: its DocMDP permissions are ignored (only one signature may certify a document)")
 			continue
 		}
+		s.rep.Kind = KindCertification
 		for _, o := range v.sigs {
 			if o != s && o.rev >= 0 && s.rev >= 0 && o.rev < s.rev && o.rep.Kind != KindDocTimestamp {
 				s.rep.Reasons = append(s.rep.Reasons, "a certification signature that is not the first signature")
