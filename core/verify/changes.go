@@ -21,18 +21,25 @@ import (
 //   - document timestamps, the DSS and its VRI entries and validation data (LTV);
 //   - form filling of fields that were empty when signed (buttons unset, "Off"; choice fields
 //     may also switch between their own options), unless DocMDP P=1 or a FieldMDP lock covers
-//     the field;
-//     the widget appearances of the fields being filled;
-//   - annotations that cannot cover page content (text notes, highlights…) when there is no
-//     certification or it allows annotations (P=3);
-//   - XMP metadata, the Info dictionary, the structure tree, catalog /Extensions and /Version.
+//     the field; the widget appearances of the fields being filled;
+//   - annotations that cannot cover page content (text notes, highlights… whose appearance
+//     passes the scan of appearance.go) when there is no certification or it allows
+//     annotations (P=3);
+//   - XMP metadata, the Info dictionary, the structure tree (not after P=1), catalog
+//     /Extensions and /Version.
+//
+// Every changed object is judged by what it was in the signed revision and how that revision
+// used it, never by what its new version claims to be (a /Type, elements that look like
+// annotations).
 //
 // Disallowed: page content or resources, pages added or removed, the page tree replaced, a
-// signature dictionary changed, a field's value changed after it was filled, field flags and
-// rectangles, annotations where not permitted or able to draw over the page ("evil annotation"),
-// other new visible signature fields after certification ("sneaky signature"), objects redefined to
-// bytes inside the signed revision ("hide-and-replace"), object definitions the cross-reference
-// sections do not list, and bytes after the last revision.
+// signature dictionary changed, a field's value changed after it was filled or set, field flags
+// and rectangles, annotations where not permitted or able to draw over the page ("evil
+// annotation"), other new visible signature fields after certification ("sneaky signature"),
+// objects redefined to bytes inside the signed revision ("hide-and-replace"), objects the signed
+// revision referred to while they were missing or null, defined later (dangling.go), object
+// definitions the cross-reference sections do not list or hide inside other objects' data when
+// viewers would rebuild the table, and bytes after the last revision.
 
 // change is one named difference.
 type change struct {
