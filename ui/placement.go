@@ -367,7 +367,7 @@ func followPages(pv *widgets.PageView, overlay *fyne.Container) func() {
 			mu.Lock()
 			pending = false
 			mu.Unlock()
-			fyne.Do(overlay.Refresh)
+			pv.Do(overlay.Refresh) // fyne.Do; in tests queued for pv.Wait
 		})
 	}
 }

@@ -78,7 +78,12 @@ func newSendTest(t *testing.T, local *LocalServices) (*sendScreen, fyne.Window) 
 	w.SetContent(s.Content())
 	w.Resize(fyne.NewSize(1200, 900))
 	s.Show(NavSend)
-	return s.Screen(NavSend).(*sendScreen), w
+	v := s.Screen(NavSend).(*sendScreen)
+	// Page renders wait for pv.Wait on the test's goroutine instead of racing it (fyne.Do of the
+	// test driver runs on the worker).
+	v.place.pv.DeferUpdatesForTest()
+	v.sign.pv.DeferUpdatesForTest()
+	return v, w
 }
 
 // absOfDisplay is the absolute position of a point given in display points of page i.

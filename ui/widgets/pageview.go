@@ -261,6 +261,10 @@ func (v *PageView) toUI(f func()) {
 	v.queueMu.Unlock()
 }
 
+// Do runs f on the UI goroutine from background work (timers of overlays that follow the pages):
+// fyne.Do, or after DeferUpdatesForTest the queue that Wait drains.
+func (v *PageView) Do(f func()) { v.toUI(f) }
+
 // DeferUpdatesForTest makes workers queue their results for Wait instead of using fyne.Do. Fyne's
 // test driver runs fyne.Do on the calling worker goroutine, concurrently with the test; with the
 // queue every widget change happens on the test's goroutine, as it does on the UI goroutine of a
