@@ -54,6 +54,8 @@ type verifierScreen struct {
 	files     []verifiedFile // shown now (UI goroutine only)
 	cards     []*sigCard     // every card shown (UI goroutine only)
 	wg        sync.WaitGroup // running verifications (tests wait on it)
+	deferred  bool           // test mode: worker results wait in queue for wait (guarded by mu)
+	queue     []func()       // guarded by mu
 
 	shownPage *widgets.PageView // the page view of the last "show on page" (for tests)
 	shownMark *canvas.Rectangle // its highlight
@@ -210,7 +212,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 			}
 			f := verifiedFile{Path: p, Report: rep, Err: err}
 			i := i
-			fyne.DoAndWait(func() {
+			v.toUI(func() {
 				if v.stale(gen) {
 					return
 				}
@@ -221,7 +223,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 				}
 			})
 		}
-		fyne.DoAndWait(func() {
+		v.toUI(func() {
 			v.chooseBtn.Enable()
 			v.nextBtn.Enable()
 			v.cancelBtn.Hide()
@@ -252,6 +254,46 @@ func (v *verifierScreen) onCancelTapped() {
 	v.progress.Hide()
 	v.status.SetText(tr("verify.cancelled", map[string]any{"Count": len(v.files)}))
 	v.setExportable(len(v.reports()) > 0)
+}
+
+// toUI runs a worker's result on the UI goroutine and waits for it (fyne.DoAndWait), or in test
+// mode queues it for wait: Fyne's test driver runs fyne.DoAndWait on the calling worker, where the
+// widget changes would race with the test's goroutine.
+func (v *verifierScreen) toUI(f func()) {
+	v.mu.Lock()
+	if v.deferred {
+		v.queue = append(v.queue, f)
+		v.mu.Unlock()
+		return
+	}
+	v.mu.Unlock()
+	fyne.DoAndWait(f)
+}
+
+// deferUpdatesForTest makes workers (and the page views of "show on page") queue their results
+// for wait, like widgets.PageView.DeferUpdatesForTest.
+func (v *verifierScreen) deferUpdatesForTest() {
+	v.mu.Lock()
+	v.deferred = true
+	v.mu.Unlock()
+}
+
+// wait blocks until the running verifications have finished and, in test mode, applies their
+// queued results on the calling goroutine (for tests; never on the UI goroutine of an app).
+func (v *verifierScreen) wait() {
+	for {
+		v.wg.Wait()
+		v.mu.Lock()
+		q := v.queue
+		v.queue = nil
+		v.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, f := range q {
+			f()
+		}
+	}
 }
 
 func (v *verifierScreen) stale(gen int) bool {
@@ -400,6 +442,11 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
 	r := v.shell.Services.Renderer
 	pv := widgets.NewPageView()
+	v.mu.Lock()
+	if v.deferred {
+		pv.DeferUpdatesForTest()
+	}
+	v.mu.Unlock()
 	rect := widgets.Rect{LLX: c.sig.Rect[0], LLY: c.sig.Rect[1], URX: c.sig.Rect[2], URY: c.sig.Rect[3]}
 	mark := canvas.NewRectangle(color.NRGBA{0xff, 0xc1, 0x07, 0x50})
 	mark.StrokeColor = color.NRGBA{0xff, 0x8f, 0x00, 0xff}
@@ -425,7 +472,7 @@ func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
 	go func() {
 		defer v.wg.Done()
 		d, err := r.Open(context.Background(), path)
-		fyne.DoAndWait(func() {
+		v.toUI(func() {
 			if err != nil {
 				v.status.SetText(fileErrMessage(path, err))
 				dlg.Hide()

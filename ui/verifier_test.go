@@ -252,15 +252,16 @@ func TestVerifierShowsSignatureOnPage(t *testing.T) {
 	signed := signedTestPDF(t, p, "signed.pdf")
 	v, _ := newSendTest(t, &LocalServices{Prefs: &memPrefs{}})
 	s := v.place.shell
-	s.OpenFiles([]string{signed})
 	vs := s.Screen(NavVerify).(*verifierScreen)
-	vs.wg.Wait()
+	vs.deferUpdatesForTest()
+	s.OpenFiles([]string{signed})
+	vs.wait()
 	c := vs.cards[0]
 	if c.showBtn == nil {
 		t.Fatal("no show-on-page button with a renderer")
 	}
 	test.Tap(c.showBtn)
-	vs.wg.Wait()
+	vs.wait()
 	vs.shownPage.Wait()
 	vs.shownPage.Scroll.Content.Refresh()
 	m, ok := vs.shownPage.PageMapper(0)
@@ -336,9 +337,10 @@ func TestVerifierCancel(t *testing.T) {
 	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
 	s.Show(NavVerify)
 	v := s.Screen(NavVerify).(*verifierScreen)
+	v.deferUpdatesForTest()
 	v.OpenFiles(paths)
 	test.Tap(v.cancelBtn)
-	v.wg.Wait()
+	v.wait()
 	if len(v.files) == len(paths) || !strings.HasPrefix(v.status.Text, "已取消") || v.cancelBtn.Visible() {
 		t.Fatalf("after cancel: %d files, status %q", len(v.files), v.status.Text)
 	}
