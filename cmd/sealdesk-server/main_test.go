@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,10 +25,18 @@ func TestMain(m *testing.M) {
 				defer pprof.StopCPUProfile()
 			}
 		}
+		if p := os.Getenv("SEALDESK_CHILD_TRACE"); p != "" {
+			f, err := os.Create(p)
+			if err == nil {
+				trace.Start(f)
+				defer trace.Stop()
+			}
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := realMain(ctx, strings.Split(os.Getenv("SEALDESK_CHILD_ARGS"), "\x1f"), os.Stdout, os.Stderr, os.Getenv)
 		stop()
 		pprof.StopCPUProfile()
+		trace.Stop()
 		os.Exit(code)
 	}
 	os.Exit(m.Run())

@@ -4,8 +4,15 @@
 // Each bucket of the contract is a top-level bbolt bucket prefixed "kv/"; each scope's events live
 // in a nested bucket of "events" keyed by the big-endian sequence number, and the bucket's own
 // sequence allocates the numbers (rolled back with the transaction, so there are no gaps). bbolt
-// serializes writers, so Update transactions are serializable by construction; concurrent
-// Updates are grouped into one transaction and one fsync (bbolt's Batch).
+// serializes writers, so Update transactions are serializable by construction.
+//
+// Concurrent Updates share transactions (group commit): an Update that arrives while no commit is
+// in flight commits at once, and every Update that arrives while a commit is in flight (waiting
+// for fsync) goes into the next single transaction. bbolt's own Batch is not used: it closes a
+// batch after a fixed delay (every call waits for the timer even on an idle store) and queues the
+// batches behind the writer lock, so when an fsync stalls, the calls that arrived meanwhile are
+// committed as dozens of tiny transactions, each with its own two fsyncs against the stalled disk.
+// Every Update returns only after the transaction holding its writes is committed and fsynced.
 //
 // It refuses to be opened by two processes at once (bbolt's file lock; Open times out) — several
 // server processes sharing data need store/postgres.
@@ -20,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	stdsync "sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -30,6 +38,26 @@ import (
 // Store is a bbolt-backed sync.Store.
 type Store struct {
 	db *bbolt.DB
+
+	mu         stdsync.Mutex
+	pending    []*call // Updates waiting for the next transaction
+	committing bool    // a committer goroutine is running
+	stats      Stats
+}
+
+// Stats counts the group commits since Open.
+type Stats struct {
+	Updates uint64 // Update calls answered
+	Commits uint64 // read-write transactions run (including rolled-back and solo re-runs)
+	Reruns  uint64 // functions re-run alone because they failed inside a shared transaction
+}
+
+// MaxGroup bounds how many Update functions share one transaction.
+const MaxGroup = 1000
+
+type call struct {
+	fn   func(*bbolt.Tx) error
+	done chan error
 }
 
 var _ sync.Store = (*Store)(nil)
@@ -63,22 +91,115 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open bolt store %s: %w", path, err)
 	}
-	// Group commit: concurrent Updates share one transaction and one fsync.
-	db.MaxBatchDelay = 2 * time.Millisecond
 	return &Store{db: db}, nil
+}
+
+// Stats returns the group-commit counters.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
 }
 
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Update runs fn in a read-write transaction. Concurrent calls are batched into one bbolt
-// transaction (group commit, one fsync for all); a function that fails is rolled back and run
-// again alone, which the contract allows (functions may run more than once).
+// Update runs fn in a read-write transaction shared with the Updates that arrive while the
+// previous transaction commits (group commit, one fsync for all). A function that fails after
+// others ran in the same transaction rolls all of them back: the others run again without it,
+// then it runs again alone, which the contract allows (functions may run more than once). Once
+// started, Update waits for the commit even if ctx ends, so its answer is always the truth.
 func (s *Store) Update(ctx context.Context, fn func(sync.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Batch(func(btx *bbolt.Tx) error { return fn(&tx{btx}) })
+	c := &call{fn: func(btx *bbolt.Tx) error { return fn(&tx{btx}) }, done: make(chan error, 1)}
+	s.mu.Lock()
+	s.pending = append(s.pending, c)
+	if !s.committing {
+		s.committing = true
+		go s.commitLoop()
+	}
+	s.mu.Unlock()
+	return <-c.done
+}
+
+// commitLoop commits the pending calls, group after group, until none are left.
+func (s *Store) commitLoop() {
+	for {
+		s.mu.Lock()
+		n := min(len(s.pending), MaxGroup)
+		if n == 0 {
+			s.committing = false
+			s.mu.Unlock()
+			return
+		}
+		group := s.pending[:n:n]
+		s.pending = s.pending[n:]
+		if len(s.pending) == 0 {
+			s.pending = nil
+		}
+		s.mu.Unlock()
+		s.commitGroup(group)
+	}
+}
+
+// commitGroup runs the calls in one transaction and answers each of them after the commit.
+func (s *Store) commitGroup(group []*call) {
+	var commits, reruns uint64
+	defer func() {
+		s.mu.Lock()
+		s.stats.Commits += commits
+		s.stats.Reruns += reruns
+		s.stats.Updates += uint64(len(group))
+		s.mu.Unlock()
+	}()
+	calls := group
+	for len(calls) > 0 {
+		failed, ferr := -1, error(nil)
+		commits++
+		err := s.db.Update(func(btx *bbolt.Tx) error {
+			for i, c := range calls {
+				if err := safeCall(c.fn, btx); err != nil {
+					failed, ferr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		switch {
+		case failed == 0:
+			// It ran first, on committed data only: its failure is its answer.
+			calls[0].done <- ferr
+			calls = calls[1:]
+		case failed > 0:
+			// It saw the writes of the calls before it, which were rolled back with it: run
+			// the others without it, then it alone.
+			c := calls[failed]
+			calls = append(calls[:failed:failed], calls[failed+1:]...)
+			defer func() {
+				reruns++
+				commits++
+				c.done <- s.db.Update(func(btx *bbolt.Tx) error { return safeCall(c.fn, btx) })
+			}()
+		default:
+			for _, c := range calls {
+				c.done <- err
+			}
+			return
+		}
+	}
+}
+
+// safeCall turns a panic in an Update function into that call's error, so one bad function
+// cannot take the committer (and every waiting caller) down with it.
+func safeCall(fn func(*bbolt.Tx) error, btx *bbolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in update function: %v", p)
+		}
+	}()
+	return fn(btx)
 }
 
 // View runs fn in a read-only transaction.
