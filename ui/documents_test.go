@@ -87,6 +87,21 @@ func newDocumentsShell(t *testing.T) (*Shell, *DocumentsScreen, fyne.Window) {
 	s.Show(NavDocuments)
 	sc := s.Screen(NavDocuments).(*DocumentsScreen)
 	sc.View.DeferUpdatesForTest()
+	// The engine is shared by the package's tests and holds at most 8 open documents (one PDFium
+	// instance each): a document left open would keep its instance, and with -count=2 the ninth
+	// open would wait for a free one forever. Close what the screen (rebuilt or not) shows.
+	t.Cleanup(func() {
+		cur, ok := s.Screen(NavDocuments).(*DocumentsScreen)
+		if !ok {
+			return
+		}
+		cur.Wait()
+		if d := cur.Document(); d != nil {
+			cur.doc = nil
+			cur.View.SetDocument(nil)
+			d.Close()
+		}
+	})
 	return s, sc, w
 }
 
