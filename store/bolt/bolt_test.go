@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	stdsync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,4 +141,30 @@ func TestGroupCommitFailureIsolation(t *testing.T) {
 	if st := s.Stats(); st.Reruns != 2 {
 		t.Fatalf("stats %+v, want the two failing functions re-run alone", st)
 	}
+}
+
+// BenchmarkUpdateParallel measures fsynced Updates from many goroutines (as the server's command
+// handlers make them) and reports how many shared one commit.
+func BenchmarkUpdateParallel(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(50)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if err := s.Update(ctx, func(tx sync.Tx) error {
+				return tx.Put("bench", fmt.Sprintf("k%09d", i), make([]byte, 300))
+			}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	st := s.Stats()
+	b.ReportMetric(float64(st.Updates)/float64(max(st.Commits, 1)), "updates/commit")
 }
