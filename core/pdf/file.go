@@ -350,25 +350,7 @@ func (f *File) buildRevisions(chain []*section) error {
 		if rev.Trailer.Get("Root") == nil {
 			rev.Anomalies = append(rev.Anomalies, "trailer has no /Root")
 		}
-		nums := make([]int, 0, len(rev.entries))
-		for n := range rev.entries {
-			nums = append(nums, n)
-		}
-		sort.Ints(nums)
-		for _, n := range nums {
-			if n == 0 {
-				continue
-			}
-			switch {
-			case rev.entries[n].Type == EntryFree:
-				rev.Freed = append(rev.Freed, n)
-			case known[n]:
-				rev.Changed = append(rev.Changed, n)
-			default:
-				rev.Defined = append(rev.Defined, n)
-			}
-			known[n] = true
-		}
+		rev.classify(known)
 		f.revs = append(f.revs, rev)
 	}
 	for i := 1; i < len(f.revs); i++ {
@@ -887,3 +869,28 @@ func (f *File) Page(n int) (Page, error) { return f.Latest().Page(n) }
 
 // Fields returns the terminal form fields of the latest revision.
 func (f *File) Fields() ([]Field, error) { return f.Latest().Fields() }
+
+// classify sorts the object numbers this revision's cross-reference section lists into Freed,
+// Changed (known from an earlier revision) and Defined (new), in ascending order, and records them
+// in known.
+func (rev *Revision) classify(known map[int]bool) {
+	nums := make([]int, 0, len(rev.entries))
+	for n := range rev.entries {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		if n == 0 {
+			continue
+		}
+		switch {
+		case rev.entries[n].Type == EntryFree:
+			rev.Freed = append(rev.Freed, n)
+		case known[n]:
+			rev.Changed = append(rev.Changed, n)
+		default:
+			rev.Defined = append(rev.Defined, n)
+		}
+		known[n] = true
+	}
+}

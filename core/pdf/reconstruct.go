@@ -228,25 +228,7 @@ func (f *File) reconstruct(reason string) error {
 		if rev.Trailer.Get("Root") == nil {
 			rev.Anomalies = append(rev.Anomalies, "trailer has no /Root")
 		}
-		nums := make([]int, 0, len(rev.entries))
-		for n := range rev.entries {
-			nums = append(nums, n)
-		}
-		sort.Ints(nums)
-		for _, n := range nums {
-			if n == 0 {
-				continue
-			}
-			switch {
-			case rev.entries[n].Type == EntryFree:
-				rev.Freed = append(rev.Freed, n)
-			case known[n]:
-				rev.Changed = append(rev.Changed, n)
-			default:
-				rev.Defined = append(rev.Defined, n)
-			}
-			known[n] = true
-		}
+		rev.classify(known)
 		f.revs = append(f.revs, rev)
 		start = end
 	}
