@@ -2,11 +2,12 @@ package verify
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"sealdesk/core/pki"
 )
 
 // TrustStore holds the certificates a verification may chain to: the platform root, roots the
@@ -42,33 +43,18 @@ func (s *TrustStore) Add(c *x509.Certificate) {
 // AddPEM adds every CERTIFICATE block of a PEM (or a single DER certificate) as an anchor and
 // returns how many it added.
 func (s *TrustStore) AddPEM(data []byte) (int, error) {
-	n := 0
-	rest := data
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
+	certs, err := pki.ParseCertsPEM(data)
+	if err != nil {
+		c, derErr := x509.ParseCertificate(data)
+		if derErr != nil {
+			return 0, fmt.Errorf("no certificate found in trust file: %w", err)
 		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return n, fmt.Errorf("failed to parse trusted certificate: %w", err)
-		}
-		s.Add(c)
-		n++
+		certs = []*x509.Certificate{c}
 	}
-	if n == 0 {
-		c, err := x509.ParseCertificate(data)
-		if err != nil {
-			return 0, errors.New("no certificate found in trust file")
-		}
+	for _, c := range certs {
 		s.Add(c)
-		n = 1
 	}
-	return n, nil
+	return len(certs), nil
 }
 
 // AddFile reads a PEM or DER certificate file into the store.
