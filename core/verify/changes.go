@@ -41,10 +41,10 @@ import (
 // definitions the cross-reference sections do not list or hide inside other objects' data when
 // viewers would rebuild the table, and bytes after the last revision.
 
-// change is one named difference.
+// change is one named difference: the English sentence of the report and its machine form.
 type change struct {
-	text    string
-	allowed bool
+	text   string
+	detail ChangeDetail
 }
 
 type changeSet struct {
@@ -52,7 +52,9 @@ type changeSet struct {
 	seen map[string]bool
 }
 
-func (c *changeSet) add(allowed bool, format string, args ...any) {
+// add records one change: its English sentence (Signature.Changes) and its code and place
+// (Signature.ChangeDetails) together, so the two can never drift apart.
+func (c *changeSet) add(allowed bool, d ChangeDetail, format string, args ...any) {
 	t := fmt.Sprintf(format, args...)
 	key := fmt.Sprint(allowed) + t
 	if c.seen == nil {
@@ -62,8 +64,29 @@ func (c *changeSet) add(allowed bool, format string, args ...any) {
 		return
 	}
 	c.seen[key] = true
-	c.list = append(c.list, change{t, allowed})
+	d.Allowed = allowed
+	d.Text = t
+	c.list = append(c.list, change{t, d})
 }
+
+// pageLabel names the page (or page-like holder of annotations) a change is on: its String is
+// the English label of the report ("page 3"), its fields go into the change's detail.
+type pageLabel struct {
+	text string
+	num  int // 1-based page number; 0 when unknown
+	obj  int // object number when the page number is unknown
+}
+
+func (p pageLabel) String() string { return p.text }
+
+// detail starts a ChangeDetail on this page.
+func (p pageLabel) detail(code string) ChangeDetail {
+	return ChangeDetail{Code: code, Page: p.num, Object: p.obj}
+}
+
+func (d ChangeDetail) key(k any) ChangeDetail      { d.Key = fmt.Sprint(k); return d }
+func (d ChangeDetail) field(f string) ChangeDetail { d.Field = f; return d }
+func (d ChangeDetail) obj(n int) ChangeDetail      { d.Object = n; return d }
 
 // Annotation subtypes that cannot be used to draw arbitrary content over a page (their
 // appearance is still checked for text and images).
@@ -92,13 +115,14 @@ func (v *verifier) analyzeChanges(s *sigState) {
 		a.run(revs[s.rev+1:])
 	}
 	if v.tailJunk {
-		a.ch.add(false, "%d bytes after the last revision that no cross-reference section accounts for", v.tailSpan.Len())
+		a.ch.add(false, ChangeDetail{Code: ChangeTrailingBytes}, "%d bytes after the last revision that no cross-reference section accounts for", v.tailSpan.Len())
 	}
 	s.rep.ChangesAfter = "none"
 	s.rep.Reasons = append(s.rep.Reasons, a.notes...)
 	for _, c := range a.ch.list {
 		s.rep.Changes = append(s.rep.Changes, c.text)
-		if !c.allowed {
+		s.rep.ChangeDetails = append(s.rep.ChangeDetails, c.detail)
+		if !c.detail.Allowed {
 			s.rep.ChangesAfter = "disallowed"
 		} else if s.rep.ChangesAfter == "none" {
 			s.rep.ChangesAfter = "allowed"
@@ -146,7 +170,7 @@ func (a *analysis) run(later []*pdf.Revision) {
 				a.notes = append(a.notes, fmt.Sprintf("revision %d: %s", rev.Index+1, an))
 				continue
 			}
-			a.ch.add(false, "revision %d is malformed: %s", rev.Index+1, an)
+			a.ch.add(false, ChangeDetail{Code: ChangeMalformedRevision}, "revision %d is malformed: %s", rev.Index+1, an)
 		}
 	}
 	a.hiddenObjects(later)
@@ -162,7 +186,7 @@ func (a *analysis) run(later []*pdf.Revision) {
 			}
 		}
 		if !pdf.Equal(info, trailerEntry(a.old, "Info")) {
-			a.ch.add(a.mdp != 1, "document information (Info) replaced%s", a.p1Note())
+			a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeInfo}, "document information (Info) replaced%s", a.p1Note())
 		}
 	}
 	// Every changed object must now be explained.
@@ -193,11 +217,11 @@ func (a *analysis) hiddenObjects(later []*pdf.Revision) {
 				if oe, _, had := a.old.Entry(n); had && oe.Type == pdf.EntryInUse && oe.Offset == e.Offset {
 					continue
 				}
-				a.ch.add(false, "object %d is redefined in revision %d to bytes inside the signed revision (hide-and-replace)", n, rev.Index+1)
+				a.ch.add(false, ChangeDetail{Code: ChangeHideAndReplace, Object: n}, "object %d is redefined in revision %d to bytes inside the signed revision (hide-and-replace)", n, rev.Index+1)
 			}
 		}
 		for _, off := range a.v.unlistedObjects(rev) {
-			a.ch.add(false, "revision %d contains an object definition at offset %d that its cross-reference section does not list", rev.Index+1, off)
+			a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d contains an object definition at offset %d that its cross-reference section does not list", rev.Index+1, off)
 		}
 	}
 	a.rebuiltView(later)
@@ -237,7 +261,7 @@ func (a *analysis) rebuiltView(later []*pdf.Revision) {
 	for _, rev := range later {
 		for _, h := range a.v.embedded[rev.Index] {
 			if last[h.num] == h.off {
-				a.ch.add(false, "revision %d hides a definition of object %d at offset %d inside another object's data; its cross-reference section is not where startxref says, so viewers that rebuild the table use the hidden object", rev.Index+1, h.num, h.off)
+				a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject, Object: h.num}, "revision %d hides a definition of object %d at offset %d inside another object's data; its cross-reference section is not where startxref says, so viewers that rebuild the table use the hidden object", rev.Index+1, h.num, h.off)
 			}
 		}
 	}
@@ -368,13 +392,13 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 	oc, err1 := a.old.Catalog()
 	nc, err2 := a.cur.Catalog()
 	if err1 != nil || err2 != nil {
-		a.ch.add(false, "the document catalog cannot be read")
+		a.ch.add(false, ChangeDetail{Code: ChangeCatalogUnreadable}, "the document catalog cannot be read")
 		return
 	}
 	oref, _ := rootRef(a.old)
 	nref, _ := rootRef(a.cur)
 	if oref != nref {
-		a.ch.add(false, "the document catalog was replaced by object %d", nref.Num)
+		a.ch.add(false, ChangeDetail{Code: ChangeCatalogReplaced, Object: nref.Num}, "the document catalog was replaced by object %d", nref.Num)
 	}
 	a.explained[oref.Num] = true
 	a.explainSame(nref.Num, oref.Num)
@@ -392,22 +416,22 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 		}
 		switch k {
 		case "DSS":
-			a.ch.add(true, "validation data (DSS) added or updated")
+			a.ch.add(true, ChangeDetail{Code: ChangeDSS}, "validation data (DSS) added or updated")
 			a.explainNewReach(nv)
 		case "AcroForm":
 			// judged in compareFields
 		case "Metadata":
-			a.ch.add(a.mdp != 1, "XMP metadata updated%s", a.p1Note())
+			a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeXMP}, "XMP metadata updated%s", a.p1Note())
 			a.explainNewReach(nv)
 		case "Extensions", "Version":
-			a.ch.add(true, "catalog /%s updated", k)
+			a.ch.add(true, ChangeDetail{Code: ChangeCatalogUpdated, Key: string(k)}, "catalog /%s updated", k)
 		case "StructTreeRoot", "MarkInfo":
-			a.ch.add(a.mdp != 1, "structure tree updated%s", a.p1Note())
+			a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeStructure}, "structure tree updated%s", a.p1Note())
 			a.explainNewReach(nv)
 		case "Pages":
-			a.ch.add(false, "the page tree was replaced")
+			a.ch.add(false, ChangeDetail{Code: ChangePageTree}, "the page tree was replaced")
 		default:
-			a.ch.add(false, "catalog entry /%s changed", k)
+			a.ch.add(false, ChangeDetail{Code: ChangeCatalog, Key: string(k)}, "catalog entry /%s changed", k)
 		}
 	}
 }
@@ -473,9 +497,9 @@ func (a *analysis) comparePages(changed map[int]bool) {
 				switch k {
 				case "Kids", "Count", "Parent", "Type", "Resources", "MediaBox", "CropBox", "Rotate":
 					treeChanged = true
-					a.ch.add(false, "page tree node %d: /%s changed", n, k)
+					a.ch.add(false, ChangeDetail{Code: ChangePageTree, Object: n, Key: string(k)}, "page tree node %d: /%s changed", n, k)
 				default:
-					a.ch.add(true, "page tree node %d: /%s updated", n, k)
+					a.ch.add(true, ChangeDetail{Code: ChangePageTreeUpdated, Object: n, Key: string(k)}, "page tree node %d: /%s updated", n, k)
 				}
 			}
 		case "Page":
@@ -486,15 +510,15 @@ func (a *analysis) comparePages(changed map[int]bool) {
 		op, err1 := a.old.Pages()
 		np, err2 := a.cur.Pages()
 		if err1 != nil || err2 != nil {
-			a.ch.add(false, "the page tree cannot be read")
+			a.ch.add(false, ChangeDetail{Code: ChangePageTreeUnreadable}, "the page tree cannot be read")
 			return
 		}
 		if len(op) != len(np) {
-			a.ch.add(false, "the number of pages changed from %d to %d", len(op), len(np))
+			a.ch.add(false, ChangeDetail{Code: ChangePageCount}, "the number of pages changed from %d to %d", len(op), len(np))
 		}
 		for i := 0; i < len(op) && i < len(np); i++ {
 			if op[i].Ref != np[i].Ref {
-				a.ch.add(false, "page %d was replaced by another page object", i+1)
+				a.ch.add(false, ChangeDetail{Code: ChangePageReplaced, Page: i + 1}, "page %d was replaced by another page object", i+1)
 			}
 		}
 	}
@@ -523,12 +547,12 @@ func (a *analysis) comparePage(n int) {
 		return
 	}
 	num := a.v.pageNumber(ref)
-	label := fmt.Sprintf("page %d", num)
+	label := pageLabel{text: fmt.Sprintf("page %d", num), num: num}
 	if num == 0 {
-		label = fmt.Sprintf("page object %d", n)
+		label = pageLabel{text: fmt.Sprintf("page object %d", n), obj: n}
 	}
 	if nd == nil {
-		a.ch.add(false, "%s was deleted", label)
+		a.ch.add(false, label.detail(ChangePageDeleted), "%s was deleted", label)
 		return
 	}
 	for _, k := range unionKeys(od, nd) {
@@ -537,9 +561,9 @@ func (a *analysis) comparePage(n int) {
 		}
 		switch k {
 		case "StructParents", "Tabs", "PieceInfo", "LastModified":
-			a.ch.add(true, "%s: /%s updated", label, k)
+			a.ch.add(true, label.detail(ChangePageUpdated).key(k), "%s: /%s updated", label, k)
 		default:
-			a.ch.add(false, "%s: /%s changed", label, k)
+			a.ch.add(false, label.detail(ChangePageContent).key(k), "%s: /%s changed", label, k)
 		}
 	}
 	oa, oaRef := a.annots(a.old, od)
@@ -553,7 +577,7 @@ func (a *analysis) comparePage(n int) {
 }
 
 // annotDiff judges the annotations added to, kept in and removed from one page.
-func (a *analysis) annotDiff(label string, oa, na []pdf.Ref) {
+func (a *analysis) annotDiff(label pageLabel, oa, na []pdf.Ref) {
 	oldSet := map[pdf.Ref]bool{}
 	for _, r := range oa {
 		oldSet[r] = true
@@ -572,9 +596,9 @@ func (a *analysis) annotDiff(label string, oa, na []pdf.Ref) {
 			d := a.old.Dict(r)
 			st := d.NameOf("Subtype")
 			if a.mdp == 3 && st != "Widget" {
-				a.ch.add(true, "%s: %s annotation removed", label, st)
+				a.ch.add(true, label.detail(ChangeAnnotRemoved).key(st), "%s: %s annotation removed", label, st)
 			} else {
-				a.ch.add(false, "%s: %s annotation removed", label, st)
+				a.ch.add(false, label.detail(ChangeAnnotRemoved).key(st), "%s: %s annotation removed", label, st)
 			}
 		}
 	}
@@ -629,12 +653,12 @@ func (a *analysis) fieldOfWidget(r pdf.Ref) *pdf.Field {
 }
 
 // addedAnnot judges an annotation that a later revision put on page.
-func (a *analysis) addedAnnot(page string, r pdf.Ref) {
+func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 	// A pre-existing object newly listed as an annotation is still judged as the object it was.
 	a.explainSame(r.Num, 0)
 	d := a.cur.Dict(r)
 	if d == nil {
-		a.ch.add(false, "%s: unreadable annotation %d added", page, r.Num)
+		a.ch.add(false, page.detail(ChangeAnnotUnreadable).obj(r.Num), "%s: unreadable annotation %d added", page, r.Num)
 		return
 	}
 	st := d.NameOf("Subtype")
@@ -653,17 +677,17 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 			}
 			switch {
 			case visible && a.v.widgetAfterSignature(fl.Name, r):
-				a.ch.add(false, "visible widget added on %s to signature field %s after that field was signed", page, fl.Name)
+				a.ch.add(false, page.detail(ChangeSigWidgetAfterSigning).field(fl.Name), "visible widget added on %s to signature field %s after that field was signed", page, fl.Name)
 			case a.isDocTS(*fl) && !visible:
-				a.ch.add(true, "document timestamp field %s added", fl.Name)
+				a.ch.add(true, ChangeDetail{Code: ChangeTimestampField, Field: fl.Name}, "document timestamp field %s added", fl.Name)
 			case a.mdp == 1:
-				a.ch.add(false, "signature field %s added although the certification allows no changes", fl.Name)
+				a.ch.add(false, ChangeDetail{Code: ChangeSigFieldNotPermitted, Field: fl.Name}, "signature field %s added although the certification allows no changes", fl.Name)
 			case a.mdp >= 2 && visible && a.v.trustedSigCovering(fl.Name, r, a.s.rev):
-				a.ch.add(true, "visible signature field %s added on %s, signed by a trusted signer", fl.Name, page)
+				a.ch.add(true, page.detail(ChangeSigFieldTrusted).field(fl.Name), "visible signature field %s added on %s, signed by a trusted signer", fl.Name, page)
 			case a.mdp >= 2 && visible:
-				a.ch.add(false, "visible signature field %s added on %s after certification without a trusted signature (sneaky signature)", fl.Name, page)
+				a.ch.add(false, page.detail(ChangeSneakySignature).field(fl.Name), "visible signature field %s added on %s after certification without a trusted signature (sneaky signature)", fl.Name, page)
 			default:
-				a.ch.add(true, "signature field %s added", fl.Name)
+				a.ch.add(true, ChangeDetail{Code: ChangeSigField, Field: fl.Name}, "signature field %s added", fl.Name)
 			}
 			return
 		}
@@ -671,21 +695,21 @@ func (a *analysis) addedAnnot(page string, r pdf.Ref) {
 		if fl != nil {
 			name = fl.Name
 		}
-		a.ch.add(false, "form field %s added on %s", name, page)
+		a.ch.add(false, page.detail(ChangeFormFieldAdded).field(name), "form field %s added on %s", name, page)
 		return
 	}
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
-		a.ch.add(false, "%s: %s annotation added although the certification does not allow annotations", page, st)
+		a.ch.add(false, page.detail(ChangeAnnotNotPermitted).key(st), "%s: %s annotation added although the certification does not allow annotations", page, st)
 	case !harmlessAnnots[st]:
-		a.ch.add(false, "%s: %s annotation added that can cover page content (evil annotation)", page, st)
+		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(d):
-		a.ch.add(false, "%s: %s annotation added whose appearance draws text or images or covers the page (evil annotation)", page, st)
+		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	case a.coversSignature(d) != "":
-		a.ch.add(false, "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
+		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(d)), "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
 	default:
 		a.explainNewReach(d["AP"], d["Popup"])
-		a.ch.add(true, "%s: %s annotation added", page, st)
+		a.ch.add(true, page.detail(ChangeAnnotAdded).key(st), "%s: %s annotation added", page, st)
 	}
 }
 
@@ -716,7 +740,7 @@ func (a *analysis) coversSignature(d pdf.Dict) string {
 }
 
 // changedAnnot judges an existing annotation that a later revision modified.
-func (a *analysis) changedAnnot(page string, r pdf.Ref) {
+func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 	od := a.old.Dict(r)
 	nd := a.cur.Dict(r)
 	if od == nil || nd == nil {
@@ -733,17 +757,17 @@ func (a *analysis) changedAnnot(page string, r pdf.Ref) {
 	a.explained[r.Num] = true
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
-		a.ch.add(false, "%s: %s annotation modified although the certification does not allow annotations", page, st)
+		a.ch.add(false, page.detail(ChangeAnnotModifiedNotPermitted).key(st), "%s: %s annotation modified although the certification does not allow annotations", page, st)
 	case !harmlessAnnots[st]:
-		a.ch.add(false, "%s: %s annotation modified that can cover page content (evil annotation)", page, st)
+		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that can cover page content (evil annotation)", page, st)
 	case a.appearanceDraws(nd):
-		a.ch.add(false, "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
+		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	case a.coversSignature(nd) != "":
-		a.ch.add(false, "%s: %s annotation moved or resized over signature field %s", page, st, a.coversSignature(nd))
+		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(nd)), "%s: %s annotation moved or resized over signature field %s", page, st, a.coversSignature(nd))
 	default:
 		a.allowAppearance(r)
 		a.explainNewReach(nd["AP"], nd["Popup"])
-		a.ch.add(true, "%s: %s annotation modified", page, st)
+		a.ch.add(true, page.detail(ChangeAnnotModified).key(st), "%s: %s annotation modified", page, st)
 	}
 }
 
@@ -910,19 +934,19 @@ func (a *analysis) compareFields(changed map[int]bool) {
 			}
 			switch k {
 			case "SigFlags", "DR", "DA":
-				a.ch.add(true, "form /%s updated", k)
+				a.ch.add(true, ChangeDetail{Code: ChangeFormUpdated, Key: string(k)}, "form /%s updated", k)
 			case "NeedAppearances":
 				if b, ok := naf[k].(pdf.Bool); ok && bool(b) {
-					a.ch.add(false, "form /NeedAppearances set, which makes viewers redraw the fields")
+					a.ch.add(false, ChangeDetail{Code: ChangeNeedAppearances}, "form /NeedAppearances set, which makes viewers redraw the fields")
 				} else {
-					a.ch.add(true, "form /NeedAppearances cleared")
+					a.ch.add(true, ChangeDetail{Code: ChangeFormUpdated, Key: "NeedAppearances"}, "form /NeedAppearances cleared")
 				}
 			default:
-				a.ch.add(false, "form /%s changed", k)
+				a.ch.add(false, ChangeDetail{Code: ChangeForm, Key: string(k)}, "form /%s changed", k)
 			}
 		}
 	} else if oaf != nil && naf == nil {
-		a.ch.add(false, "the form (/AcroForm) was removed")
+		a.ch.add(false, ChangeDetail{Code: ChangeFormRemoved}, "the form (/AcroForm) was removed")
 	}
 	var ofRef pdf.Ref
 	if oaf != nil {
@@ -938,7 +962,7 @@ func (a *analysis) compareFields(changed map[int]bool) {
 	}
 	oldFields, err := formFields(a.old)
 	if err != nil {
-		a.ch.add(false, "the signed revision's form cannot be read")
+		a.ch.add(false, ChangeDetail{Code: ChangeFormUnreadable}, "the signed revision's form cannot be read")
 		return
 	}
 	byName := map[string]pdf.Field{}
@@ -957,7 +981,7 @@ func (a *analysis) compareFields(changed map[int]bool) {
 	}
 	for _, of := range oldFields {
 		if !newNames[of.Name] {
-			a.ch.add(false, "form field %s removed", of.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeFormFieldRemoved, Field: of.Name}, "form field %s removed", of.Name)
 		}
 	}
 }
@@ -982,7 +1006,7 @@ func unionKeys(x, y pdf.Dict) []pdf.Name {
 func (a *analysis) newField(nf pdf.Field) {
 	a.explainField(nf, nil)
 	if !nf.IsSignature() {
-		a.ch.add(false, "form field %s added", nf.Name)
+		a.ch.add(false, ChangeDetail{Code: ChangeFormFieldAdded, Field: nf.Name}, "form field %s added", nf.Name)
 		return
 	}
 	onPage := false
@@ -994,9 +1018,9 @@ func (a *analysis) newField(nf pdf.Field) {
 	if !onPage {
 		// Not on any page: judged here, as the page comparison will not see it.
 		if a.mdp == 1 && !a.isDocTS(nf) {
-			a.ch.add(false, "signature field %s added although the certification allows no changes", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeSigFieldNotPermitted, Field: nf.Name}, "signature field %s added although the certification allows no changes", nf.Name)
 		} else {
-			a.ch.add(true, "signature field %s added", nf.Name)
+			a.ch.add(true, ChangeDetail{Code: ChangeSigField, Field: nf.Name}, "signature field %s added", nf.Name)
 		}
 	}
 	a.signedField(nf)
@@ -1008,9 +1032,9 @@ func (a *analysis) signedField(nf pdf.Field) {
 		a.explainNewReach(r)
 		if d := a.cur.Dict(r); d != nil {
 			if isDocTimestamp(d) {
-				a.ch.add(true, "document timestamp added")
+				a.ch.add(true, ChangeDetail{Code: ChangeTimestamp, Field: nf.Name}, "document timestamp added")
 			} else {
-				a.ch.add(true, "signature added in field %s", nf.Name)
+				a.ch.add(true, ChangeDetail{Code: ChangeSignature, Field: nf.Name}, "signature added in field %s", nf.Name)
 			}
 			if rd, ok := d.Get("Reference").(pdf.Ref); ok && a.isNew(rd.Num) {
 				a.explained[rd.Num] = true
@@ -1096,7 +1120,7 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 	}
 	a.explainField(nf, &of)
 	if of.Ref.Num != 0 && nf.Ref.Num != 0 && of.Ref != nf.Ref {
-		a.ch.add(false, "field %s now lives in another object (%d instead of %d)", nf.Name, nf.Ref.Num, of.Ref.Num)
+		a.ch.add(false, ChangeDetail{Code: ChangeFieldMoved, Field: nf.Name, Object: nf.Ref.Num}, "field %s now lives in another object (%d instead of %d)", nf.Name, nf.Ref.Num, of.Ref.Num)
 	}
 	locked := false
 	for _, l := range a.locks {
@@ -1109,25 +1133,25 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 		switch {
 		case nf.IsSignature() && wasEmpty:
 			if a.mdp == 1 && !a.isDocTS(nf) {
-				a.ch.add(false, "signature added in field %s although the certification allows no changes", nf.Name)
+				a.ch.add(false, ChangeDetail{Code: ChangeSignatureNotPermitted, Field: nf.Name}, "signature added in field %s although the certification allows no changes", nf.Name)
 			} else {
 				a.signedField(nf)
 			}
 		case nf.IsSignature():
-			a.ch.add(false, "signature field %s now points to a different signature", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeSignatureReplaced, Field: nf.Name}, "signature field %s now points to a different signature", nf.Name)
 		case locked:
-			a.ch.add(false, "field %s filled although a signature locks it (FieldMDP)", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeFieldLocked, Field: nf.Name}, "field %s filled although a signature locks it (FieldMDP)", nf.Name)
 		case a.mdp == 1:
-			a.ch.add(false, "field %s filled although the certification allows no changes", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeFieldNotPermitted, Field: nf.Name}, "field %s filled although the certification allows no changes", nf.Name)
 		case !wasEmpty && nf.Type == "Btn":
 			// A checked box or chosen radio button is a filled value, like a filled text field.
-			a.ch.add(false, "state of button %s changed after signing (it was already set)", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "state of button %s changed after signing (it was already set)", nf.Name)
 		case !wasEmpty && nf.Type == "Ch" && nf.Flags&(1<<18) == 0 && a.isOption(nf):
-			a.ch.add(true, "field %s set to another of its options", nf.Name)
+			a.ch.add(true, ChangeDetail{Code: ChangeFieldOption, Field: nf.Name}, "field %s set to another of its options", nf.Name)
 		case !wasEmpty:
-			a.ch.add(false, "value of field %s changed after signing (it was already filled)", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "value of field %s changed after signing (it was already filled)", nf.Name)
 		default:
-			a.ch.add(true, "field %s filled in", nf.Name)
+			a.ch.add(true, ChangeDetail{Code: ChangeFieldFilled, Field: nf.Name}, "field %s filled in", nf.Name)
 		}
 	}
 	// Other entries of the field and its widgets.
@@ -1144,7 +1168,7 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 				// judged above
 			case "I":
 				if !valueChanged || nf.Type != "Ch" {
-					a.ch.add(false, "%s %s: /%s changed", label, nf.Name, k)
+					a.ch.add(false, ChangeDetail{Code: ChangeFieldEntry, Field: nf.Name, Key: string(k)}, "%s %s: /%s changed", label, nf.Name, k)
 				}
 			case "F":
 				o, _ := pdf.IntOf(od[k])
@@ -1152,28 +1176,28 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 				// Print, ReadOnly, Locked and LockedContents may be set; hiding flags may not change.
 				const benign = 4 | 64 | 128 | 512
 				if (o^n)&^benign == 0 {
-					a.ch.add(true, "widget flags of field %s updated", nf.Name)
+					a.ch.add(true, ChangeDetail{Code: ChangeFieldEntryUpdated, Field: nf.Name, Key: "F"}, "widget flags of field %s updated", nf.Name)
 				} else {
-					a.ch.add(false, "visibility flags of field %s changed", nf.Name)
+					a.ch.add(false, ChangeDetail{Code: ChangeFieldVisibility, Field: nf.Name}, "visibility flags of field %s changed", nf.Name)
 				}
 			case "AP", "AS", "MK":
 				if !valueChanged {
 					if !a.sameObject(a.resolveDeep(a.old, od[k]), a.resolveDeep(a.cur, nd[k])) {
-						a.ch.add(false, "appearance of field %s changed without a new value", nf.Name)
+						a.ch.add(false, ChangeDetail{Code: ChangeFieldAppearance, Field: nf.Name}, "appearance of field %s changed without a new value", nf.Name)
 					}
 				}
 			case "Ff":
 				o, _ := pdf.IntOf(od[k])
 				n, _ := pdf.IntOf(nd[k])
 				if n&^o == 1 && o&^n == 0 {
-					a.ch.add(true, "field %s made read-only", nf.Name)
+					a.ch.add(true, ChangeDetail{Code: ChangeFieldReadOnly, Field: nf.Name}, "field %s made read-only", nf.Name)
 				} else {
-					a.ch.add(false, "flags of field %s changed", nf.Name)
+					a.ch.add(false, ChangeDetail{Code: ChangeFieldEntry, Field: nf.Name, Key: "Ff"}, "flags of field %s changed", nf.Name)
 				}
 			case "Lock", "SV", "M", "StructParent", "NM", "P":
-				a.ch.add(true, "field %s: /%s updated", nf.Name, k)
+				a.ch.add(true, ChangeDetail{Code: ChangeFieldEntryUpdated, Field: nf.Name, Key: string(k)}, "field %s: /%s updated", nf.Name, k)
 			default:
-				a.ch.add(false, "%s %s: /%s changed", label, nf.Name, k)
+				a.ch.add(false, ChangeDetail{Code: ChangeFieldEntry, Field: nf.Name, Key: string(k)}, "%s %s: /%s changed", label, nf.Name, k)
 			}
 		}
 	}
@@ -1284,7 +1308,7 @@ func (a *analysis) checkObject(n int) {
 	}
 	ne, _, newOK := a.cur.Entry(n)
 	if !newOK || ne.Type == pdf.EntryFree {
-		a.ch.add(false, "object %d (%s) was deleted", n, describe(oldObj))
+		a.ch.add(false, ChangeDetail{Code: ChangeObjectDeleted, Object: n}, "object %d (%s) was deleted", n, describe(oldObj))
 		return
 	}
 	nref := pdf.Ref{Num: n, Gen: ne.Gen}
@@ -1293,7 +1317,7 @@ func (a *analysis) checkObject(n int) {
 	}
 	newObj, err := a.cur.Object(nref)
 	if err != nil {
-		a.ch.add(false, "object %d cannot be read in the latest revision", n)
+		a.ch.add(false, ChangeDetail{Code: ChangeObjectUnreadable, Object: n}, "object %d cannot be read in the latest revision", n)
 		return
 	}
 	if a.sameObject(oldObj, newObj) {
@@ -1305,27 +1329,27 @@ func (a *analysis) checkObject(n int) {
 	// or cross-reference stream is still a change to the object the signed revision had.
 	switch {
 	case IsSig(od):
-		a.ch.add(false, "signature dictionary %d was changed", n)
+		a.ch.add(false, ChangeDetail{Code: ChangeSignatureDict, Object: n}, "signature dictionary %d was changed", n)
 	case a.apAllowed[n] && !a.pageContentUses(n):
-		a.ch.add(true, "appearance object %d updated", n)
+		a.ch.add(true, ChangeDetail{Code: ChangeAppearance, Object: n}, "appearance object %d updated", n)
 	case a.dssOld[n] && !a.dssOld[-1] && !a.pageContentUses(n):
-		a.ch.add(true, "validation data (DSS) updated")
+		a.ch.add(true, ChangeDetail{Code: ChangeDSS}, "validation data (DSS) updated")
 	case sameType(od, d, "Metadata"):
-		a.ch.add(a.mdp != 1, "XMP metadata updated%s", a.p1Note())
+		a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeXMP}, "XMP metadata updated%s", a.p1Note())
 	case a.isInfo(n):
-		a.ch.add(a.mdp != 1, "document information (Info) updated%s", a.p1Note())
+		a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeInfo}, "document information (Info) updated%s", a.p1Note())
 	case sameType(od, d, "StructElem") || sameType(od, d, "StructTreeRoot") || isNumberTree(od) && isNumberTree(d):
-		a.ch.add(a.mdp != 1, "structure tree updated%s", a.p1Note())
+		a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeStructure}, "structure tree updated%s", a.p1Note())
 	default:
 		if oa, ok := oldObj.(pdf.Array); ok {
 			// An array is judged as annotations only if the signed revision used it as a
 			// page's /Annots, never because its elements look like annotations.
 			if na, ok := newObj.(pdf.Array); ok && a.signedAnnotsArray(n) {
-				a.annotDiff(fmt.Sprintf("annotation array %d", n), refsOf(oa), refsOf(na))
+				a.annotDiff(pageLabel{text: fmt.Sprintf("annotation array %d", n), obj: n}, refsOf(oa), refsOf(na))
 				return
 			}
 		}
-		a.ch.add(false, "object %d (%s) was changed", n, describe(oldObj))
+		a.ch.add(false, ChangeDetail{Code: ChangeObject, Object: n}, "object %d (%s) was changed", n, describe(oldObj))
 	}
 }
 

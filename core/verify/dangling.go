@@ -104,7 +104,7 @@ func (a *analysis) newObject(n int) {
 		if err != nil || !holdsRef(old, ref, 0) {
 			continue
 		}
-		a.ch.add(false, "object %d, which the signed revision already referred to from %s, was added after signing (it was missing when signed)", n, a.describeHolder(h, old))
+		a.ch.add(false, ChangeDetail{Code: ChangeDanglingObject, Object: n}, "object %d, which the signed revision already referred to from %s, was added after signing (it was missing when signed)", n, a.describeHolder(h, old))
 		return
 	}
 }

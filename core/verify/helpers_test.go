@@ -441,6 +441,7 @@ func verifyBytes(t testing.TB, data []byte, store *TrustStore) *Report {
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
+	checkChangeDetails(t, rep)
 	return rep
 }
 

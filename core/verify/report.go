@@ -45,15 +45,18 @@ type Signature struct {
 	Integrity    string    `json:"integrity"`
 	ChangesAfter string    `json:"changes_after"`
 	Changes      []string  `json:"changes"`
-	Trust        string    `json:"trust"`
-	SigningTime  string    `json:"signing_time"`
-	TimeSource   string    `json:"time_source"`
-	Timestamp    Timestamp `json:"timestamp"`
-	Algorithm    string    `json:"algorithm"`
-	Revocation   string    `json:"revocation"`
-	LTV          bool      `json:"ltv"`
-	Status       string    `json:"status"`
-	Reasons      []string  `json:"reasons"`
+	// ChangeDetails holds, entry for entry, the code and place of each of Changes (for user
+	// interfaces that translate them); not part of the JSON report.
+	ChangeDetails []ChangeDetail `json:"-"`
+	Trust         string         `json:"trust"`
+	SigningTime   string         `json:"signing_time"`
+	TimeSource    string         `json:"time_source"`
+	Timestamp     Timestamp      `json:"timestamp"`
+	Algorithm     string         `json:"algorithm"`
+	Revocation    string         `json:"revocation"`
+	LTV           bool           `json:"ltv"`
+	Status        string         `json:"status"`
+	Reasons       []string       `json:"reasons"`
 
 	// SignedRange is the [0, N) prefix of the file the signature covers when its ByteRange is
 	// well-formed (0 otherwise): what "view the signed version" shows.
