@@ -196,17 +196,21 @@ const (
 // localLogin is the embedded backend's one account: the person at this machine.
 const localLogin = "owner@sealdesk.localhost"
 
-// selfDeclared is the real-name provider of the embedded backend: in 单机模式 nobody but the person
-// at the machine runs the CA, so the name and ID number are what that person declares (the ID
-// number's GB 11643 check is still enforced by core/org).
+// selfDeclared is the real-name provider of the embedded backend, and is wired nowhere else (the
+// sealdesk-server binary offers manual review only, dev under --dev): in 单机模式 nobody but the
+// person at the machine runs the CA, so the name and ID number are what that person declares (the
+// ID number's GB 11643 check is still enforced by core/org).
 //
-// WARNING: it verifies nothing. Certificates it leads to chain to this machine's own root, which
+// WARNING: it verifies nothing, and says so: Verifies is false, so the backend's CA issues the
+// person certificate with the self-declared identity policy (pki.OIDSelfDeclaredIdentity) and
+// OU 自证身份, which verifiers show. The certificates also chain to this machine's own root, which
 // only this machine trusts; certificates that others trust need a real server with a reviewer
 // (manual provider) or a deployment's provider.
 type selfDeclared struct{}
 
-func (selfDeclared) Name() string                           { return "local" }
+func (selfDeclared) Name() string                           { return "self-declared" }
 func (selfDeclared) Start(org.Verification) (string, error) { return org.StatusApproved, nil }
+func (selfDeclared) Verifies() bool                         { return false }
 
 // codeBox is the embedded backend's notifier: one-time codes for the local account stay in this
 // process (the person at the machine is the one the code is for).

@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509/pkix"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"sealdesk/core/keystore"
+	"sealdesk/core/pki"
 )
 
 // TestDeskCertifiesTheLocalKey opens the real local store and embedded backend in a temp data
@@ -43,6 +45,13 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 	}
 	if len(chain) != 3 || chain[0].Subject.CommonName != "张三" || !chain[2].Equal(svc.CA.Roots()[0]) {
 		t.Fatalf("chain %d: %v", len(chain), chain[0].Subject)
+	}
+	// Nobody verified 张三: the certificate says the identity is self-declared, by policy and OU.
+	if !pki.IsSelfDeclared(chain[0]) || !slices.Equal(chain[0].Subject.OrganizationalUnit, []string{pki.OUSelfDeclared}) {
+		t.Fatalf("single-machine certificate not marked self-declared: policies %v, OU %q", chain[0].Policies, chain[0].Subject.OrganizationalUnit)
+	}
+	if p := d.backend.b.run.Server.ProviderNames(); !slices.Equal(p, []string{"manual", "self-declared"}) {
+		t.Fatalf("embedded backend providers %v", p)
 	}
 	if err := ks.SetCertificate(in.ID, chain); err != nil {
 		t.Fatal(err)

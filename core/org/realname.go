@@ -51,9 +51,15 @@ type Photo struct {
 // transaction and returns the initial status: StatusApproved, StatusPending or
 // StatusAwaitingPhotos. Providers that call out to a remote service do so before or after the
 // transaction through their own queue; they must not block it.
+//
+// Verifies says whether an approval by the provider means someone other than the applicant
+// checked the identity (a reviewer, a government or bank service). Identities approved by a
+// provider that does not verify are self-declared: the CA marks their certificates so
+// (pki.OIDSelfDeclaredIdentity) and nothing may present them as verified.
 type Provider interface {
 	Name() string
 	Start(v Verification) (status string, err error)
+	Verifies() bool
 }
 
 // Manual waits for ID photos and a reviewer's decision.
@@ -65,6 +71,9 @@ func (Manual) Name() string { return "manual" }
 // Start implements Provider.
 func (Manual) Start(Verification) (string, error) { return StatusAwaitingPhotos, nil }
 
+// Verifies implements Provider: a reviewer checks the ID photos.
+func (Manual) Verifies() bool { return true }
+
 // Dev approves every well-formed request at once. WARNING: register it only when the server
 // runs with --dev; it verifies nothing.
 type Dev struct{}
@@ -74,6 +83,9 @@ func (Dev) Name() string { return "dev" }
 
 // Start implements Provider.
 func (Dev) Start(Verification) (string, error) { return StatusApproved, nil }
+
+// Verifies implements Provider: nobody checks anything.
+func (Dev) Verifies() bool { return false }
 
 func maskID(s string) string { return ids.MaskResidentID(s) }
 

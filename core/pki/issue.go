@@ -71,6 +71,37 @@ var (
 	asn1Null                    = []byte{0x05, 0x00}                                      // ASN.1 NULL
 )
 
+// OIDSelfDeclaredIdentity is the certificate policy of a person certificate whose subject (name
+// and resident ID number) nobody verified: the holder declared it, as in the desktop's
+// single-machine mode (单机模式). It lives under the ITU-T X.667 UUID arc 2.25, which needs no
+// registration and belongs to nobody else (UUID 3180006a-d9e1-48de-b356-8f48a2fac200, drawn at
+// random for SealDesk). Such certificates also carry OUSelfDeclared in the subject's OU so that
+// verifiers which show the subject show it too. A verifier must never present their subject as a
+// verified identity.
+var OIDSelfDeclaredIdentity = mustOID("2.25.65796794256969161779890030578018992640")
+
+// OUSelfDeclared is the subject organizational unit of self-declared identity certificates.
+const OUSelfDeclared = "自证身份"
+
+// IsSelfDeclared reports whether c carries the self-declared identity policy (its subject was
+// declared by its holder, not verified).
+func IsSelfDeclared(c *x509.Certificate) bool {
+	for _, p := range c.Policies {
+		if p.Equal(OIDSelfDeclaredIdentity) {
+			return true
+		}
+	}
+	return false
+}
+
+func mustOID(s string) x509.OID {
+	o, err := x509.ParseOID(s)
+	if err != nil {
+		panic(err)
+	}
+	return o
+}
+
 // Issuer is a CA able to sign: its certificate and its key (any crypto.Signer). The URLs are
 // written into the certificates it issues: OCSP and caIssuers into Authority Information
 // Access, CRL into CRL Distribution Points. Empty URLs are left out.
@@ -96,8 +127,9 @@ type Request struct {
 	DNSNames       []string
 	IPAddresses    []net.IP
 	EmailAddresses []string
-	// Policies are certificate policy OIDs to include (e.g. the deployment's CPS OID).
-	Policies []asn1.ObjectIdentifier
+	// Policies are certificate policy OIDs to include (e.g. the deployment's CPS OID, or
+	// OIDSelfDeclaredIdentity).
+	Policies []x509.OID
 }
 
 // SelfSign makes a self-signed root CA certificate.
@@ -204,7 +236,7 @@ func template(req Request) (*x509.Certificate, error) {
 		DNSNames:              req.DNSNames,
 		IPAddresses:           req.IPAddresses,
 		EmailAddresses:        req.EmailAddresses,
-		PolicyIdentifiers:     req.Policies,
+		Policies:              req.Policies,
 	}
 	switch req.Profile {
 	case ProfilePerson, ProfileEnterpriseSeal:

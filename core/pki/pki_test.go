@@ -213,3 +213,38 @@ func TestNSSDB(t *testing.T) {
 		t.Fatalf("nss db lacks the root: %v\n%s", err, out)
 	}
 }
+
+// A self-declared person certificate carries the self-declared identity policy (the 128-bit UUID
+// arc survives encoding, parsing and chain verification); an ordinary one carries no policy.
+func TestSelfDeclaredPolicy(t *testing.T) {
+	p := pkitest.New(t, &pkitest.Options{Now: clock, NoServer: true})
+	key, _ := pki.GenerateKey(pki.ECDSAP256)
+	csr, err := pki.NewCSR(key, pkix.Name{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := func(policies ...x509.OID) *x509.Certificate {
+		c, err := pki.IssueFromCSR(p.Issuer(), csr, pki.Request{Profile: pki.ProfilePerson, Policies: policies,
+			Subject: pkix.Name{CommonName: "张三", OrganizationalUnit: []string{pki.OUSelfDeclared}}, NotBefore: t0, NotAfter: t0.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	self, plain := issue(pki.OIDSelfDeclaredIdentity), issue()
+	if !pki.IsSelfDeclared(self) || len(self.Policies) != 1 || self.Policies[0].String() != "2.25.65796794256969161779890030578018992640" {
+		t.Fatalf("self-declared certificate policies %v", self.Policies)
+	}
+	if pki.IsSelfDeclared(plain) || len(plain.Policies) != 0 {
+		t.Fatalf("plain certificate policies %v", plain.Policies)
+	}
+	inter := x509.NewCertPool()
+	inter.AddCert(p.Intermediate)
+	if _, err := self.Verify(x509.VerifyOptions{Roots: p.Pool(), Intermediates: inter, CurrentTime: t0,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}}); err != nil {
+		t.Fatalf("self-declared chain: %v", err)
+	}
+	if pki.IsSelfDeclared(p.Intermediate) {
+		t.Fatal("the issuing CA is not self-declared")
+	}
+}

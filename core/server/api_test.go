@@ -241,4 +241,16 @@ func TestManualReviewHTTP(t *testing.T) {
 	if last.Type != "realname.updated" || !strings.Contains(string(last.Payload), "照片模糊") || strings.Contains(string(last.Payload), goodID) {
 		t.Errorf("last event: %s %s", last.Type, last.Payload)
 	}
+	// Resubmitted and approved by the reviewer: a verified identity, so the certificate keeps the
+	// ordinary person profile (no self-declared policy or OU).
+	v, err = c.SubmitRealName(ctx, "张三", goodID, "manual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.UploadIDPhoto(ctx, v.ID, "front", testImage(t, "png"))
+	c.UploadIDPhoto(ctx, v.ID, "back", testImage(t, "jpeg"))
+	if r, err := admin.Approve(ctx, v.ID); err != nil || r.Status != org.StatusApproved {
+		t.Fatalf("approve: %+v %v", r, err)
+	}
+	wantSelfDeclared(t, requestPersonCert(t, c), false)
 }

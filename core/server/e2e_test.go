@@ -101,6 +101,8 @@ func enroll(t *testing.T, e *env) issued {
 	if cert.Subject.CommonName != "张三" || cert.Subject.SerialNumber != goodID {
 		t.Errorf("subject %v", cert.Subject)
 	}
+	// The dev provider verifies nothing: its identities are self-declared.
+	wantSelfDeclared(t, cert, true)
 	if !cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Public()) {
 		t.Error("certificate is not for the CSR's key")
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
@@ -183,9 +184,18 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 		return sync.Refuse(http.StatusBadRequest, "bad_csr", "证书请求须为 PEM 格式（CERTIFICATE REQUEST）")
 	}
 	now := s.opts.Now()
+	subject := pkix.Name{Country: []string{"CN"}, CommonName: rn.Name, SerialNumber: rn.IDNumber}
+	var policies []x509.OID
+	if !s.identityVerified(rn) {
+		// Nobody checked the name and ID number: say so in the certificate, where verifiers
+		// look (policy) and where people look (the subject's OU).
+		subject.OrganizationalUnit = []string{pki.OUSelfDeclared}
+		policies = []x509.OID{pki.OIDSelfDeclaredIdentity}
+	}
 	cert, err := pki.IssueFromCSR(s.ca.issuer(), block.Bytes, pki.Request{
 		Profile:   pki.ProfilePerson,
-		Subject:   pkix.Name{Country: []string{"CN"}, CommonName: rn.Name, SerialNumber: rn.IDNumber},
+		Subject:   subject,
+		Policies:  policies,
 		NotBefore: now.Add(-5 * time.Minute), NotAfter: now.Add(PersonCertValidity),
 	})
 	if errors.Is(err, pki.ErrBadCSR) || errors.Is(err, pki.ErrKeyType) {

@@ -31,6 +31,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,7 +61,9 @@ type Options struct {
 	Dev bool
 	// Notifier sends one-time codes; nil means none (under Dev: the outbox).
 	Notifier notify.Notifier
-	// Providers are additional real-name providers (manual is always there, dev under Dev).
+	// Providers are additional real-name providers (manual is always there, dev under Dev); a
+	// name may not repeat. Person certificates of identities approved by a provider whose
+	// Verifies is false carry the self-declared identity policy and OU (see pki).
 	Providers []org.Provider
 	// ScopeAccess decides access to sync scopes other than the caller's own "user:<id>" (the
 	// enterprise domain plugs in here). Nil refuses them.
@@ -170,6 +173,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		providers["dev"] = org.Dev{}
 	}
 	for _, p := range opts.Providers {
+		if _, dup := providers[p.Name()]; dup {
+			return nil, fmt.Errorf("real-name provider %q is registered twice", p.Name())
+		}
 		providers[p.Name()] = p
 	}
 	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers, Limits: opts.Limits}
@@ -246,6 +252,24 @@ func (s *Server) Processor() *sync.Processor { return s.proc }
 
 // Org returns the account service.
 func (s *Server) Org() *org.Service { return s.org }
+
+// ProviderNames returns the names of the real-name providers this server offers, sorted.
+func (s *Server) ProviderNames() []string {
+	names := make([]string, 0, len(s.org.Providers))
+	for n := range s.org.Providers {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// identityVerified reports whether rn was approved by a provider that verifies identities. A
+// provider this server no longer offers counts as not verifying: its approvals cannot be vouched
+// for.
+func (s *Server) identityVerified(rn *org.RealName) bool {
+	p, ok := s.org.Providers[rn.Provider]
+	return ok && p.Verifies()
+}
 
 // Outbox returns the dev outbox (nil unless Options.Dev).
 func (s *Server) Outbox() *notify.Outbox { return s.outbox }
