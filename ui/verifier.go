@@ -403,8 +403,8 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	}
 	c.state = lbl(state)
 	changes := tr("verify.changes." + changesKey(s.ChangesAfter))
-	if len(s.Changes) > 0 {
-		changes += "\n· " + strings.Join(s.Changes, "\n· ")
+	if cs := changeSentences(s); len(cs) > 0 {
+		changes += "\n· " + strings.Join(cs, "\n· ")
 	}
 	c.changes = lbl(changes)
 	c.viewBtn = widget.NewButtonWithIcon(tr("verify.viewsigned"), theme.VisibilityIcon(), func() { v.onViewSignedTapped(c) })

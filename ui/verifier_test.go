@@ -19,9 +19,11 @@ import (
 
 	"sealdesk/ui/widgets"
 
+	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/sign"
+	"sealdesk/core/verify"
 )
 
 // memPrefs is an in-memory LocalPrefs.
@@ -368,5 +370,83 @@ func TestVerifierViewSignedVersion(t *testing.T) {
 	whole, _ := os.ReadFile(path)
 	if int64(len(got)) != c.sig.SignedRange || !bytes.Equal(got, whole[:len(got)]) || len(got) >= len(whole) {
 		t.Fatalf("extracted %d bytes, signed range %d of %d", len(got), c.sig.SignedRange, len(whole))
+	}
+}
+
+// A signed file whose page 2 was changed afterwards: the card names the change in Chinese (from
+// its code, not the verifier's English sentence); the English interface shows the English one.
+func TestVerifierCardNamesChangesInChinese(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
+	signed, err := os.ReadFile(signedTestPDF(t, p, "signed.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pdf.Open(bytes.NewReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := f.Latest().Page(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := f.NewUpdate()
+	pd := pg.Dict.Clone()
+	pd["Resources"] = pdf.Dict{"Font": pdf.Dict{}}
+	if err := u.Set(pg.Ref, pd); err != nil {
+		t.Fatal(err)
+	}
+	section, _, err := u.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	modified := filepath.Join(t.TempDir(), "modified.pdf")
+	if err := os.WriteFile(modified, append(signed, section...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	local := &LocalServices{Prefs: &memPrefs{}, PlatformRoots: []*x509.Certificate{p.Root}}
+	s, _ := newLocalShell(t, local)
+	s.OnDropped(fyne.NewPos(10, 10), uris(modified))
+	v := s.Screen(NavVerify).(*verifierScreen)
+	v.wg.Wait()
+	if len(v.cards) != 1 {
+		t.Fatalf("%d cards, want 1", len(v.cards))
+	}
+	got := v.cards[0].changes.Text
+	t.Logf("card: %s", got)
+	if !strings.Contains(got, "修改页面内容（第 2 页）") {
+		t.Errorf("card changes %q lack 修改页面内容（第 2 页）", got)
+	}
+	if strings.ContainsFunc(got, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+		t.Errorf("card changes %q contain English", got)
+	}
+
+	sig := v.reports()[0].Signatures[0]
+	if len(sig.Changes) == 0 || !strings.Contains(sig.Changes[0], "page 2") {
+		t.Fatalf("report changes %q", sig.Changes)
+	}
+	unknown := sig.ChangeDetails[0]
+	unknown.Code = "no-such-code"
+	if got := changeSentence(unknown); got != sig.Changes[0] {
+		t.Errorf("unknown code shows %q, want the English %q", got, sig.Changes[0])
+	}
+	if err := SetLanguage(LangEnglish); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = SetLanguage(LangChinese) })
+	if got := changeSentences(sig); strings.Join(got, "|") != strings.Join(sig.Changes, "|") {
+		t.Errorf("English interface shows %q, want %q", got, sig.Changes)
+	}
+}
+
+func TestEveryChangeCodeTranslated(t *testing.T) {
+	tr := loadTranslations(t)
+	for _, c := range verify.ChangeCodes {
+		for _, l := range []string{LangChinese, LangEnglish} {
+			if tr[l]["verify.change."+c] == "" {
+				t.Errorf("change code %s has no %s text", c, l)
+			}
+		}
 	}
 }
