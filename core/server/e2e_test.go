@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,7 +142,9 @@ func ocspStatus(t *testing.T, e *env, cert, issuer *x509.Certificate, useGet boo
 	hc := e.run.HTTPClient()
 	var resp *http.Response
 	if useGet {
-		resp, err = hc.Get(e.run.URL + "/ocsp/" + base64.StdEncoding.EncodeToString(req))
+		// RFC 6960 A.1: base64, then URL-encoded ('/' and '+' occur in base64; an unescaped
+		// "//" would be cleaned away by any HTTP router).
+		resp, err = hc.Get(e.run.URL + "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
 	} else {
 		resp, err = hc.Post(e.run.URL+"/ocsp", "application/ocsp-request", bytes.NewReader(req))
 	}

@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -211,7 +212,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		}
 		writeError(w, sync.Refuse(http.StatusNotFound, "not_found", "接口不存在"))
 	})
-	s.handler = mux
+	s.handler = keepOCSPSlashes(mux)
 	watchCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	if w, ok := opts.Store.(sync.Watcher); ok {
@@ -243,7 +244,25 @@ func (s *Server) PKIHandler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, sync.Refuse(http.StatusNotFound, "not_found", "此地址只提供证书、吊销信息和时间戳服务"))
 	})
-	return mux
+	return keepOCSPSlashes(mux)
+}
+
+// keepOCSPSlashes lets an OCSP GET whose base64 request holds "/" (or "//") reach the OCSP
+// handler intact: RFC 6960 A.1 asks clients to URL-encode the base64, but many do not, and the
+// mux would clean "//" away with a redirect, so the request could no longer be decoded.
+func keepOCSPSlashes(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			if rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/ocsp/"); ok && strings.Contains(rest, "/") {
+				if raw, err := url.PathUnescape(rest); err == nil {
+					r = r.Clone(r.Context())
+					r.URL.Path = "/ocsp/" + raw
+					r.URL.RawPath = "/ocsp/" + url.PathEscape(raw)
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Processor returns the command processor (to apply commands in-process, e.g. from tests); add
