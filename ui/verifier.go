@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -376,6 +377,9 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	}
 	if signer == "" {
 		signer = tr("verify.unknown")
+	}
+	if slices.Contains(s.Reasons, verify.ReasonSelfDeclared) {
+		signer += tr("verify.selfDeclared")
 	}
 	c.signer = lbl(signer)
 	c.signerID = lbl(orDash(s.Signer.ID))

@@ -124,7 +124,7 @@ func TestVerifierDropShowsCards(t *testing.T) {
 			t.Errorf("card shows %q, want %q", chk.got, chk.want)
 		}
 	}
-	if !strings.Contains(c.signer.Text, "李四") || !strings.Contains(c.time.Text, "签名者本机时间") || c.alg.Text == "—" {
+	if !strings.Contains(c.signer.Text, "李四") || strings.Contains(c.signer.Text, "自证身份") || !strings.Contains(c.time.Text, "签名者本机时间") || c.alg.Text == "—" {
 		t.Errorf("card: signer %q time %q alg %q", c.signer.Text, c.time.Text, c.alg.Text)
 	}
 	if !strings.HasPrefix(c.card.Title, "签章 1") {
@@ -448,5 +448,22 @@ func TestEveryChangeCodeTranslated(t *testing.T) {
 				t.Errorf("change code %s has no %s text", c, l)
 			}
 		}
+	}
+}
+
+// A signature whose certificate says the identity is self-declared is labelled so on its card.
+func TestVerifierCardSelfDeclared(t *testing.T) {
+	local := &LocalServices{Prefs: &memPrefs{}}
+	s, _ := newLocalShell(t, local)
+	v := s.Screen(NavVerify).(*verifierScreen)
+	rep := &verify.Report{Verdict: verify.StatusValid}
+	sig := verify.Signature{Index: 1, Status: verify.StatusValid, Signer: verify.Signer{Name: "王五"},
+		Reasons: []string{verify.ReasonSelfDeclared}}
+	if c := v.newCard("a.pdf", rep, sig); !strings.Contains(c.signer.Text, "王五（自证身份，未经实名核验）") {
+		t.Errorf("self-declared signer shown as %q", c.signer.Text)
+	}
+	sig.Reasons = nil
+	if c := v.newCard("a.pdf", rep, sig); c.signer.Text != "王五" {
+		t.Errorf("verified signer shown as %q", c.signer.Text)
 	}
 }

@@ -230,3 +230,9 @@ func (r *Report) WriteText(w io.Writer, lang string) error {
 	_, err := io.WriteString(w, strings.Join(r.TextLines(lang), "\n")+"\n")
 	return err
 }
+
+// ReasonSelfDeclared is the reason added to a signature whose certificate carries the
+// self-declared-identity policy (pki.OIDSelfDeclaredIdentity): the signer typed a name and ID
+// that no real-name provider checked (SealDesk's single-machine mode). It does not change the
+// status; the reader must not take the name as verified.
+const ReasonSelfDeclared = "signer identity is self-declared: no real-name provider verified it"

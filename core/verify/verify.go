@@ -18,6 +18,7 @@ import (
 
 	"sealdesk/core/ids"
 	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
 )
 
 // Options tune a verification; nil means defaults (no trust anchors, offline).
@@ -633,6 +634,9 @@ func (v *verifier) checkCrypto(s *sigState) {
 		s.rep.Algorithm = cc.cms.algorithm
 		if cc.cms.cert != nil {
 			s.rep.Signer = signerOf(cc.cms.cert)
+			if x := cc.cms.cert.x; x != nil && pki.IsSelfDeclared(x) {
+				s.rep.Reasons = append(s.rep.Reasons, ReasonSelfDeclared)
+			}
 		}
 	}
 	if s.rep.Kind == KindDocTimestamp && cc.timestamp != nil {
