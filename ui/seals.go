@@ -71,8 +71,7 @@ type sealsScreen struct {
 	previews int         // renders applied (tests wait on it)
 	applied  int         // the seq of the preview shown
 	current  *seal.Spec  // the spec of the preview shown, nil while it has errors
-	deferred bool        // test mode: worker results wait in queue for wait (guarded by mu)
-	queue    []func()    // guarded by mu
+	uiq      uiQueue     // worker results → UI goroutine (queued in test mode)
 
 	// 上传
 	uploadKind   *widget.RadioGroup
@@ -381,47 +380,16 @@ func (v *sealsScreen) onInputChanged() {
 	v.mu.Unlock()
 }
 
-// toUI hands a worker's result to the UI goroutine: fyne.Do, or in test mode the queue that wait
-// drains on the test's goroutine (Fyne's test driver runs fyne.Do on the calling worker, so the
-// widget changes and translation lookups would race with the test).
-func (v *sealsScreen) toUI(f func()) {
-	v.mu.Lock()
-	if v.deferred {
-		v.queue = append(v.queue, f)
-		v.mu.Unlock()
-		return
-	}
-	v.mu.Unlock()
-	fyne.Do(f)
-}
+// toUI hands a worker's result to the UI goroutine (queued for wait in test mode).
+func (v *sealsScreen) toUI(f func()) { v.uiq.run(f) }
 
-// deferUpdatesForTest makes workers queue their results for wait instead of using fyne.Do, like
-// widgets.PageView.DeferUpdatesForTest. Call it before any input that starts background work
-// (building the screen starts none).
-func (v *sealsScreen) deferUpdatesForTest() {
-	v.mu.Lock()
-	v.deferred = true
-	v.mu.Unlock()
-}
+// deferUpdatesForTest makes workers queue their results for wait instead of using fyne.Do. Call
+// it before any input that starts background work (building the screen starts none).
+func (v *sealsScreen) deferUpdatesForTest() { v.uiq.deferForTest() }
 
 // wait blocks until all background work started so far (pending previews included) has finished
-// and, in test mode, applies the queued results on the calling goroutine; for tests only, never
-// on the UI goroutine of an app.
-func (v *sealsScreen) wait() {
-	for {
-		v.work.Wait()
-		v.mu.Lock()
-		q := v.queue
-		v.queue = nil
-		v.mu.Unlock()
-		if len(q) == 0 {
-			return
-		}
-		for _, f := range q {
-			f()
-		}
-	}
-}
+// and, in test mode, applies the queued results on the calling goroutine (tests only).
+func (v *sealsScreen) wait() { v.uiq.drain(&v.work) }
 
 func (v *sealsScreen) stalePreview(seq int) bool {
 	v.mu.Lock()

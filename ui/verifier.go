@@ -55,8 +55,7 @@ type verifierScreen struct {
 	files     []verifiedFile // shown now (UI goroutine only)
 	cards     []*sigCard     // every card shown (UI goroutine only)
 	wg        sync.WaitGroup // running verifications (tests wait on it)
-	deferred  bool           // test mode: worker results wait in queue for wait (guarded by mu)
-	queue     []func()       // guarded by mu
+	uiq       uiQueue        // worker results → UI goroutine, waited for (queued in test mode)
 
 	shownPage *widgets.PageView // the page view of the last "show on page" (for tests)
 	shownMark *canvas.Rectangle // its highlight
@@ -88,7 +87,7 @@ type sigCard struct {
 }
 
 func newVerifierScreen(s *Shell) Screen {
-	v := &verifierScreen{shell: s, local: s.Services.Local}
+	v := &verifierScreen{shell: s, local: s.Services.Local, uiq: uiQueue{andWait: true}}
 	v.chooseBtn = widget.NewButtonWithIcon(tr("verify.choose"), theme.FolderOpenIcon(), v.onChooseTapped)
 	v.chooseBtn.Importance = widget.HighImportance
 	v.nextBtn = widget.NewButtonWithIcon(tr("verify.next"), theme.NavigateNextIcon(), v.onNextTapped)
@@ -257,45 +256,16 @@ func (v *verifierScreen) onCancelTapped() {
 	v.setExportable(len(v.reports()) > 0)
 }
 
-// toUI runs a worker's result on the UI goroutine and waits for it (fyne.DoAndWait), or in test
-// mode queues it for wait: Fyne's test driver runs fyne.DoAndWait on the calling worker, where the
-// widget changes would race with the test's goroutine.
-func (v *verifierScreen) toUI(f func()) {
-	v.mu.Lock()
-	if v.deferred {
-		v.queue = append(v.queue, f)
-		v.mu.Unlock()
-		return
-	}
-	v.mu.Unlock()
-	fyne.DoAndWait(f)
-}
+// toUI runs a worker's result on the UI goroutine and waits for it (queued for wait in test mode).
+func (v *verifierScreen) toUI(f func()) { v.uiq.run(f) }
 
 // deferUpdatesForTest makes workers (and the page views of "show on page") queue their results
 // for wait, like widgets.PageView.DeferUpdatesForTest.
-func (v *verifierScreen) deferUpdatesForTest() {
-	v.mu.Lock()
-	v.deferred = true
-	v.mu.Unlock()
-}
+func (v *verifierScreen) deferUpdatesForTest() { v.uiq.deferForTest() }
 
 // wait blocks until the running verifications have finished and, in test mode, applies their
-// queued results on the calling goroutine (for tests; never on the UI goroutine of an app).
-func (v *verifierScreen) wait() {
-	for {
-		v.wg.Wait()
-		v.mu.Lock()
-		q := v.queue
-		v.queue = nil
-		v.mu.Unlock()
-		if len(q) == 0 {
-			return
-		}
-		for _, f := range q {
-			f()
-		}
-	}
-}
+// queued results on the calling goroutine (tests only).
+func (v *verifierScreen) wait() { v.uiq.drain(&v.wg) }
 
 func (v *verifierScreen) stale(gen int) bool {
 	v.mu.Lock()
@@ -446,11 +416,9 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
 	r := v.shell.Services.Renderer
 	pv := widgets.NewPageView()
-	v.mu.Lock()
-	if v.deferred {
+	if v.uiq.testMode() {
 		pv.DeferUpdatesForTest()
 	}
-	v.mu.Unlock()
 	rect := widgets.Rect{LLX: c.sig.Rect[0], LLY: c.sig.Rect[1], URX: c.sig.Rect[2], URY: c.sig.Rect[3]}
 	mark := canvas.NewRectangle(color.NRGBA{0xff, 0xc1, 0x07, 0x50})
 	mark.StrokeColor = color.NRGBA{0xff, 0x8f, 0x00, 0xff}

@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"sync"
+
+	"fyne.io/fyne/v2"
+)
+
+// uiQueue hands a screen's worker results to the UI goroutine. In the app that is fyne.Do (or
+// fyne.DoAndWait when the worker must wait for it); in test mode the results wait in a queue that
+// drain applies on the test's goroutine, because Fyne's test driver runs fyne.Do on the calling
+// worker, where widget changes and translation lookups would race with the test. It follows
+// widgets.PageView.DeferUpdatesForTest.
+type uiQueue struct {
+	andWait  bool // use fyne.DoAndWait instead of fyne.Do
+	mu       sync.Mutex
+	deferred bool
+	pending  []func()
+}
+
+// run applies f on the UI goroutine, or queues it in test mode.
+func (q *uiQueue) run(f func()) {
+	q.mu.Lock()
+	if q.deferred {
+		q.pending = append(q.pending, f)
+		q.mu.Unlock()
+		return
+	}
+	q.mu.Unlock()
+	if q.andWait {
+		fyne.DoAndWait(f)
+	} else {
+		fyne.Do(f)
+	}
+}
+
+// deferForTest switches to test mode: results queue until drain.
+func (q *uiQueue) deferForTest() {
+	q.mu.Lock()
+	q.deferred = true
+	q.mu.Unlock()
+}
+
+// testMode reports whether deferForTest was called.
+func (q *uiQueue) testMode() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.deferred
+}
+
+// drain waits for the work counted by wg and applies the queued results on the calling goroutine,
+// until no work and no result is left (a result may start more work). For tests only, never on
+// the UI goroutine of an app.
+func (q *uiQueue) drain(wg *sync.WaitGroup) {
+	for {
+		wg.Wait()
+		q.mu.Lock()
+		p := q.pending
+		q.pending = nil
+		q.mu.Unlock()
+		if len(p) == 0 {
+			return
+		}
+		for _, f := range p {
+			f()
+		}
+	}
+}
