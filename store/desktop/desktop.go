@@ -399,6 +399,14 @@ func (s *Store) AddRecent(path, kind string) error {
 	})
 }
 
+// RemoveRecent forgets path (the user removed it from 最近文件); forgetting a path that is not
+// in the list is not an error.
+func (s *Store) RemoveRecent(path string) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bRecent).Delete([]byte(path))
+	})
+}
+
 // RecentDocuments returns the recent documents, newest first.
 func (s *Store) RecentDocuments() ([]Recent, error) {
 	var out []Recent

@@ -84,6 +84,32 @@ func TestRecentKeepsNewest(t *testing.T) {
 	}
 }
 
+func TestRemoveRecent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	s, _ := open(t, path)
+	for _, p := range []string{"/docs/a.pdf", "/docs/b.pdf", "/docs/c.pdf"} {
+		if err := s.AddRecent(p, "view"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RemoveRecent("/docs/b.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveRecent("/docs/never.pdf"); err != nil {
+		t.Fatalf("removing an unknown path: %v", err)
+	}
+	s.Close()
+	s, _ = open(t, path) // the removal is stored, not only cached
+	defer s.Close()
+	r, err := s.RecentDocuments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r) != 2 || r[0].Path != "/docs/c.pdf" || r[1].Path != "/docs/a.pdf" {
+		t.Fatalf("after removing b: %+v", r)
+	}
+}
+
 func TestSettings(t *testing.T) {
 	s, _ := open(t, filepath.Join(t.TempDir(), "d.db"))
 	defer s.Close()
