@@ -131,47 +131,23 @@ func firstLine(s string) string {
 }
 
 // changeSentences returns what changed after one signature, one sentence per change, in the
-// current language: English shows the verifier's own sentences; Chinese translates each change's
-// code (verify.change.<code>), falling back to the English sentence for a code it does not know.
+// current language, from core/verify's one table of change wording (the same words sealctl and
+// the report PDF print): English shows the verifier's own sentences, Chinese each change's code
+// worded in Chinese, with the English sentence for a code this build does not know.
 func changeSentences(s verify.Signature) []string {
-	if activeLanguage == LangEnglish || len(s.ChangeDetails) != len(s.Changes) {
-		return s.Changes
-	}
-	out := make([]string, len(s.ChangeDetails))
-	for i, d := range s.ChangeDetails {
-		out[i] = changeSentence(d)
-	}
-	return out
+	return s.ChangeTexts(changeLanguage())
 }
 
-// notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all
-// changes: when it does, the sentence says so.
-var notPermittedSuffix = map[string]bool{verify.ChangeXMP: true, verify.ChangeInfo: true, verify.ChangeStructure: true}
-
-// knownChangeCodes are the codes core/verify records (a test checks each has a translation).
-var knownChangeCodes = func() map[string]bool {
-	m := map[string]bool{}
-	for _, c := range verify.ChangeCodes {
-		m[c] = true
-	}
-	return m
-}()
-
+// changeSentence is one change in the current language.
 func changeSentence(d verify.ChangeDetail) string {
-	if !knownChangeCodes[d.Code] {
-		return d.Text
+	return d.Text(changeLanguage())
+}
+
+// changeLanguage is the core/verify language of the interface: English only when chosen, as
+// SetLanguage treats anything else as Chinese.
+func changeLanguage() string {
+	if activeLanguage == LangEnglish {
+		return LangEnglish
 	}
-	key := "verify.change." + d.Code
-	where := ""
-	if d.Page > 0 {
-		where = tr("verify.change.where", map[string]any{"Page": d.Page})
-	}
-	s := tr(key, map[string]any{"Page": d.Page, "Field": d.Field, "Object": d.Object, "Key": d.Key, "Where": where})
-	if s == key || s == "" {
-		return d.Text
-	}
-	if !d.Allowed && notPermittedSuffix[d.Code] {
-		s += tr("verify.change.notpermitted")
-	}
-	return s
+	return LangChinese
 }

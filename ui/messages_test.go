@@ -1,14 +1,20 @@
 package ui
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"fyne.io/fyne/v2/test"
+	gotext "github.com/go-text/typesetting/font"
+	"golang.org/x/image/font/sfnt"
+
+	"sealdesk/assets"
 
 	"sealdesk/core/client"
 	"sealdesk/core/keystore"
@@ -55,5 +61,77 @@ func TestErrMessages(t *testing.T) {
 	}
 	if got := errMessage(errors.New("something odd")); !strings.HasPrefix(got, "操作失败：") {
 		t.Errorf("generic: %q", got)
+	}
+}
+
+// Every change code has Chinese and English words in core/verify's table (the one sealctl and
+// the report PDF use too), each placeholder filled, and every rune of the Chinese is in the
+// desktop's GB2312 subset faces.
+func TestEveryChangeCodeWorded(t *testing.T) {
+	faces := map[string]*sfnt.Font{}
+	for name, data := range map[string][]byte{"SansRegular": assets.SansRegular, "SansBold": assets.SansBold} {
+		f, err := sfnt.Parse(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		faces[name] = f
+	}
+	gt, err := gotext.ParseTTF(bytes.NewReader(assets.SansRegular))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf sfnt.Buffer
+	for _, c := range verify.ChangeCodes {
+		d := verify.ChangeDetail{Code: c, Object: 7, Page: 2, Field: "甲方", Key: "Contents"}
+		for _, l := range []string{LangChinese, LangEnglish} {
+			if _, ok := verify.ChangeTemplate(c, l); !ok {
+				t.Errorf("change code %s has no %s text", c, l)
+			}
+			if s := d.Text(l); s == "" || strings.ContainsAny(s, "{}") {
+				t.Errorf("change code %s: %s text %q", c, l, s)
+			}
+		}
+		zh := d.Text(LangChinese)
+		for _, r := range zh {
+			if r <= unicode.MaxASCII || unicode.IsSpace(r) {
+				continue
+			}
+			if _, ok := gt.NominalGlyph(r); !ok {
+				t.Errorf("SansRegular (go-text) has no glyph for %q in %q", r, zh)
+			}
+			for name, f := range faces {
+				if gi, err := f.GlyphIndex(&buf, r); err != nil || gi == 0 {
+					t.Errorf("%s has no glyph for %q in %q", name, r, zh)
+				}
+			}
+		}
+	}
+}
+
+// The desktop words changes with core/verify's table: Chinese by code, the verifier's English
+// sentence in the English interface and for a code this build does not know.
+func TestChangeSentencesFollowLanguage(t *testing.T) {
+	test.NewTempApp(t)
+	if err := SetLanguage(LangChinese); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = SetLanguage(LangChinese) })
+	sig := verify.Signature{
+		Changes: []string{"page 3: /Contents changed", "field amount filled in", "brand new thing"},
+		ChangeDetails: []verify.ChangeDetail{
+			{Code: verify.ChangePageContent, Page: 3, Key: "Contents", Sentence: "page 3: /Contents changed"},
+			{Code: verify.ChangeFieldFilled, Allowed: true, Field: "amount", Sentence: "field amount filled in"},
+			{Code: "no-such-code", Sentence: "brand new thing"},
+		},
+	}
+	want := []string{"修改页面内容（第 3 页）", "填写表单域「amount」", "brand new thing"}
+	if got := changeSentences(sig); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Chinese: %q, want %q", got, want)
+	}
+	if err := SetLanguage(LangEnglish); err != nil {
+		t.Fatal(err)
+	}
+	if got := changeSentences(sig); strings.Join(got, "|") != strings.Join(sig.Changes, "|") {
+		t.Errorf("English: %q, want %q", got, sig.Changes)
 	}
 }

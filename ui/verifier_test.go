@@ -440,17 +440,6 @@ func TestVerifierCardNamesChangesInChinese(t *testing.T) {
 	}
 }
 
-func TestEveryChangeCodeTranslated(t *testing.T) {
-	tr := loadTranslations(t)
-	for _, c := range verify.ChangeCodes {
-		for _, l := range []string{LangChinese, LangEnglish} {
-			if tr[l]["verify.change."+c] == "" {
-				t.Errorf("change code %s has no %s text", c, l)
-			}
-		}
-	}
-}
-
 // A signature whose certificate says the identity is self-declared is labelled so on its card.
 func TestVerifierCardSelfDeclared(t *testing.T) {
 	local := &LocalServices{Prefs: &memPrefs{}}

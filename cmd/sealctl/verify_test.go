@@ -132,3 +132,53 @@ func TestVerifyJSONAndExtract(t *testing.T) {
 		t.Errorf("report pdf not written: %v", err)
 	}
 }
+
+// --lang zh names each change after the signature and the common reasons in Chinese, in the
+// text form and in the report PDF; --json keeps the verifier's English sentences.
+func TestVerifyChineseChanges(t *testing.T) {
+	in := filepath.Join(verifyCorpus(t), "32-disallowed-content-changed.pdf")
+	code, js, stderr := runCLI("--json", in)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep verify.Report
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Signatures) != 1 || !strings.Contains(strings.Join(rep.Signatures[0].Changes, "\n"), "page 1: /Contents changed") {
+		t.Fatalf("JSON changes %q", rep.Signatures[0].Changes)
+	}
+	if strings.Contains(js, "修改") {
+		t.Errorf("JSON carries Chinese:\n%s", js)
+	}
+	rp := filepath.Join(t.TempDir(), "report.pdf")
+	_, text, _ := runCLI("--lang", "zh", "--report", rp, in)
+	for _, want := range []string{"    - 修改页面内容（第 1 页）", "    - 新增可遮盖页面内容的批注（第 1 页）", "    - 未配置信任根证书"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("zh text lacks %q:\n%s", want, text)
+		}
+	}
+	for _, c := range append(rep.Signatures[0].Changes, rep.Signatures[0].Reasons...) {
+		if strings.Contains(text, c) {
+			t.Errorf("zh text still says %q:\n%s", c, text)
+		}
+	}
+	_, en, _ := runCLI("--lang", "en", in)
+	if !strings.Contains(en, "- page 1: /Contents changed") {
+		t.Errorf("en text:\n%s", en)
+	}
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		if os.Getenv("SEALDESK_CI") != "" {
+			t.Fatal("pdftotext (poppler-utils) missing")
+		}
+		t.Skip("pdftotext not installed")
+	}
+	pt, err := exec.Command(tool, rp, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	if !strings.Contains(string(pt), "修改页面内容（第 1 页）") || strings.Contains(string(pt), "/Contents changed") {
+		t.Errorf("zh report PDF text:\n%s", pt)
+	}
+}

@@ -1,9 +1,14 @@
 package verify
 
-// ChangeDetail is the machine form of one entry of Signature.Changes: a stable code that a user
-// interface translates, where the change is, and the English sentence it belongs to. Codes never
-// change meaning; new kinds of change get new codes, so a reader that does not know a code shows
-// Text.
+import (
+	"strconv"
+	"strings"
+)
+
+// ChangeDetail is the machine form of one entry of Signature.Changes: a stable code, where the
+// change is, and the English sentence it belongs to. Codes never change meaning; new kinds of
+// change get new codes. Text(lang) says the change in Chinese or English from changeTexts, the
+// one table of change wording that sealctl, the report PDF and the desktop all use.
 type ChangeDetail struct {
 	Code    string // one of the Change… constants
 	Allowed bool   // the change is permitted after this signature
@@ -11,7 +16,9 @@ type ChangeDetail struct {
 	Page    int    // 1-based page number, when the change is on a known page (0 otherwise)
 	Field   string // form or signature field name, when the change names one
 	Key     string // dictionary key or annotation subtype, when the change names one
-	Text    string // the English sentence, as in Signature.Changes
+	// Sentence is the English sentence, as in Signature.Changes (more detailed than the
+	// English template: revision numbers, offsets, old and new values).
+	Sentence string
 }
 
 // Change codes.
@@ -98,4 +105,142 @@ var ChangeCodes = []string{
 	ChangeFieldEntryUpdated, ChangeFieldVisibility, ChangeFieldAppearance, ChangeFieldReadOnly,
 	ChangeObject, ChangeObjectDeleted, ChangeObjectUnreadable, ChangeDanglingObject,
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
+}
+
+// changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
+// {field} (Field), {object} (Object), {key} (Key), {page} (Page) and {where}, which is
+// "（第 N 页）" / " (page N)" when the page is known and empty otherwise. A template names only
+// what the verifier records for its code (checkChangeDetails enforces it on every test report).
+var changeTexts = map[string]struct{ zh, en string }{
+	ChangeSignature:                 {"新增签名（签名域「{field}」）", "signature added in field {field}"},
+	ChangeSignatureNotPermitted:     {"新增签名（签名域「{field}」），但文档认证不允许任何修改", "signature added in field {field} although the certification allows no changes"},
+	ChangeSignatureReplaced:         {"签名域「{field}」改为指向另一个签名", "signature field {field} now points to a different signature"},
+	ChangeSignatureDict:             {"修改了签名数据（对象 {object}）", "signature dictionary {object} was changed"},
+	ChangeTimestamp:                 {"新增文档时间戳", "document timestamp added"},
+	ChangeTimestampField:            {"新增文档时间戳域「{field}」", "document timestamp field {field} added"},
+	ChangeSigField:                  {"新增签名域「{field}」", "signature field {field} added"},
+	ChangeSigFieldNotPermitted:      {"新增签名域「{field}」，但文档认证不允许任何修改", "signature field {field} added although the certification allows no changes"},
+	ChangeSigFieldTrusted:           {"新增可见签名域「{field}」{where}，由可信签署人签署", "visible signature field {field} added{where}, signed by a trusted signer"},
+	ChangeSneakySignature:           {"认证后新增可见签名域「{field}」{where}，且没有可信签名（伪装签名）", "visible signature field {field} added{where} after certification without a trusted signature"},
+	ChangeSigWidgetAfterSigning:     {"签名域「{field}」签署后又新增了可见外观{where}", "visible widget added{where} to signature field {field} after it was signed"},
+	ChangeDSS:                       {"更新长期验证数据(DSS)", "validation data (DSS) updated"},
+	ChangeXMP:                       {"更新 XMP 元数据", "XMP metadata updated"},
+	ChangeInfo:                      {"更新文档信息(Info)", "document information (Info) updated"},
+	ChangeStructure:                 {"更新文档结构树", "structure tree updated"},
+	ChangeAppearance:                {"更新域外观（对象 {object}）", "appearance object {object} updated"},
+	ChangeCatalog:                   {"修改目录(Catalog)：/{key}", "catalog entry /{key} changed"},
+	ChangeCatalogUpdated:            {"更新目录(Catalog)：/{key}", "catalog /{key} updated"},
+	ChangeCatalogReplaced:           {"目录(Catalog)被替换为对象 {object}", "the document catalog was replaced by object {object}"},
+	ChangeCatalogUnreadable:         {"无法读取目录(Catalog)", "the document catalog cannot be read"},
+	ChangePageTree:                  {"修改页面树", "the page tree was changed"},
+	ChangePageTreeUpdated:           {"更新页面树：/{key}", "page tree /{key} updated"},
+	ChangePageTreeUnreadable:        {"无法读取页面树", "the page tree cannot be read"},
+	ChangePageCount:                 {"新增/删除页面", "pages added or removed"},
+	ChangePageReplaced:              {"页面被替换{where}", "page replaced{where}"},
+	ChangePageDeleted:               {"删除页面{where}", "page deleted{where}"},
+	ChangePageContent:               {"修改页面内容{where}", "page content changed{where}"},
+	ChangePageUpdated:               {"更新页面信息{where}：/{key}", "page entry /{key} updated{where}"},
+	ChangeAnnotAdded:                {"新增批注{where}", "annotation added{where}"},
+	ChangeAnnotModified:             {"修改批注{where}", "annotation modified{where}"},
+	ChangeAnnotRemoved:              {"删除批注{where}", "annotation removed{where}"},
+	ChangeAnnotUnreadable:           {"新增无法读取的批注{where}", "unreadable annotation added{where}"},
+	ChangeAnnotNotPermitted:         {"新增批注{where}，但文档认证不允许批注", "annotation added{where} although the certification does not allow annotations"},
+	ChangeAnnotModifiedNotPermitted: {"修改批注{where}，但文档认证不允许批注", "annotation modified{where} although the certification does not allow annotations"},
+	ChangeEvilAnnot:                 {"新增可遮盖页面内容的批注{where}", "annotation added{where} that can cover page content"},
+	ChangeEvilAnnotModified:         {"修改批注使其可遮盖页面内容{where}", "annotation modified{where} so that it can cover page content"},
+	ChangeAnnotOverSignature:        {"批注覆盖签名域「{field}」{where}", "annotation over signature field {field}{where}"},
+	ChangeForm:                      {"修改表单设置：/{key}", "form /{key} changed"},
+	ChangeFormUpdated:               {"更新表单设置：/{key}", "form /{key} updated"},
+	ChangeFormRemoved:               {"删除了表单", "the form was removed"},
+	ChangeFormUnreadable:            {"无法读取签名时版本的表单", "the signed revision's form cannot be read"},
+	ChangeNeedAppearances:           {"表单被设为由阅读器重绘所有域(NeedAppearances)", "form set to make viewers redraw the fields (NeedAppearances)"},
+	ChangeFormFieldAdded:            {"新增表单域「{field}」{where}", "form field {field} added{where}"},
+	ChangeFormFieldRemoved:          {"删除表单域「{field}」", "form field {field} removed"},
+	ChangeFieldFilled:               {"填写表单域「{field}」", "field {field} filled in"},
+	ChangeFieldOption:               {"表单域「{field}」改选了其他选项", "field {field} set to another of its options"},
+	ChangeFieldValue:                {"修改已填写的表单域「{field}」", "value of field {field} changed after it was filled"},
+	ChangeFieldLocked:               {"填写了被签名锁定的表单域「{field}」", "field {field} filled although a signature locks it"},
+	ChangeFieldNotPermitted:         {"填写表单域「{field}」，但文档认证不允许任何修改", "field {field} filled although the certification allows no changes"},
+	ChangeFieldMoved:                {"表单域「{field}」被移到另一个对象（对象 {object}）", "field {field} now lives in object {object}"},
+	ChangeFieldEntry:                {"修改表单域「{field}」的属性 /{key}", "field {field}: /{key} changed"},
+	ChangeFieldEntryUpdated:         {"更新表单域「{field}」的属性 /{key}", "field {field}: /{key} updated"},
+	ChangeFieldVisibility:           {"修改表单域「{field}」的可见性", "visibility of field {field} changed"},
+	ChangeFieldAppearance:           {"未改值却修改了表单域「{field}」的外观", "appearance of field {field} changed without a new value"},
+	ChangeFieldReadOnly:             {"表单域「{field}」设为只读", "field {field} made read-only"},
+	ChangeObject:                    {"修改对象 {object}", "object {object} was changed"},
+	ChangeObjectDeleted:             {"删除对象 {object}", "object {object} was deleted"},
+	ChangeObjectUnreadable:          {"最新版本中无法读取对象 {object}", "object {object} cannot be read in the latest revision"},
+	ChangeDanglingObject:            {"签署后补上了签名时缺失的对象 {object}", "object {object}, missing when signed, was added after signing"},
+	ChangeHideAndReplace:            {"对象 {object} 被改指向签名范围内的其他数据（隐藏替换攻击）", "object {object} redefined to bytes inside the signed revision (hide-and-replace)"},
+	ChangeHiddenObject:              {"文件中有交叉引用表未列出的对象定义", "an object definition that no cross-reference section lists"},
+	ChangeMalformedRevision:         {"后续修改版本格式错误", "a later revision is malformed"},
+	ChangeTrailingBytes:             {"最后一个版本之后有未登记的数据", "bytes after the last revision that no cross-reference section accounts for"},
+}
+
+// notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all
+// changes: when it does (the detail is not Allowed), the sentence says so.
+var notPermittedSuffix = map[string]bool{ChangeXMP: true, ChangeInfo: true, ChangeStructure: true}
+
+// isChinese reports whether lang asks for Chinese ("zh", "zh-CN", "zh_Hans", …).
+func isChinese(lang string) bool { return strings.HasPrefix(strings.ToLower(lang), "zh") }
+
+// Text says the change in lang: for Chinese ("zh…") the code's Chinese template with the
+// detail's place filled in; otherwise the verifier's English sentence (Sentence), or the
+// English template when the detail carries none. A code this build does not know yields
+// Sentence in every language.
+func (d ChangeDetail) Text(lang string) string {
+	t, ok := changeTexts[d.Code]
+	if !ok {
+		return d.Sentence
+	}
+	zh := isChinese(lang)
+	if !zh && d.Sentence != "" {
+		return d.Sentence
+	}
+	tmpl, where, suffix := t.en, "", ", although the certification allows no changes"
+	if zh {
+		tmpl, suffix = t.zh, "，但文档认证不允许任何修改"
+	}
+	if d.Page > 0 {
+		if zh {
+			where = "（第 " + strconv.Itoa(d.Page) + " 页）"
+		} else {
+			where = " (page " + strconv.Itoa(d.Page) + ")"
+		}
+	}
+	out := strings.NewReplacer("{field}", d.Field, "{object}", strconv.Itoa(d.Object), "{key}", d.Key,
+		"{page}", strconv.Itoa(d.Page), "{where}", where).Replace(tmpl)
+	if !d.Allowed && notPermittedSuffix[d.Code] {
+		out += suffix
+	}
+	return out
+}
+
+// ChangeTexts returns what changed after s in lang (see ChangeDetail.Text), in order, each
+// sentence once: two changes the Chinese words alike (the /Contents and the /Resources of one
+// page) read as one line. Without details matching Changes entry for entry it returns Changes.
+func (s Signature) ChangeTexts(lang string) []string {
+	if len(s.ChangeDetails) != len(s.Changes) {
+		return s.Changes
+	}
+	out := make([]string, 0, len(s.ChangeDetails))
+	seen := map[string]bool{}
+	for _, d := range s.ChangeDetails {
+		if t := d.Text(lang); !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ChangeTemplate returns the raw Chinese or English template of code and whether the code has
+// one, for readers that check every code is worded (and, in the desktop, that its font has
+// every rune).
+func ChangeTemplate(code, lang string) (string, bool) {
+	t, ok := changeTexts[code]
+	if isChinese(lang) {
+		return t.zh, ok && t.zh != ""
+	}
+	return t.en, ok && t.en != ""
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"strings"
 	"testing"
 
 	"sealdesk/core/pdf"
@@ -25,9 +26,128 @@ func checkChangeDetails(t testing.TB, rep *Report) {
 			if d.Code == "" || !known[d.Code] {
 				t.Errorf("signature %d: change %q has code %q", s.Index, s.Changes[i], d.Code)
 			}
-			if d.Text != s.Changes[i] {
-				t.Errorf("signature %d: detail text %q, change %q", s.Index, d.Text, s.Changes[i])
+			if d.Sentence != s.Changes[i] {
+				t.Errorf("signature %d: detail sentence %q, change %q", s.Index, d.Sentence, s.Changes[i])
 			}
+			checkTemplateFilled(t, d)
+		}
+	}
+}
+
+// checkTemplateFilled fails when d's templates name a place the verifier did not record for it
+// (the sentence would read "field 「」" or "object 0") or when a placeholder stays unfilled.
+func checkTemplateFilled(t testing.TB, d ChangeDetail) {
+	t.Helper()
+	for _, lang := range []string{"zh", "en"} {
+		tmpl, ok := ChangeTemplate(d.Code, lang)
+		if !ok {
+			continue // an unknown code is reported by the caller
+		}
+		for ph, set := range map[string]bool{"{field}": d.Field != "", "{object}": d.Object != 0, "{key}": d.Key != "", "{page}": d.Page != 0} {
+			if strings.Contains(tmpl, ph) && !set {
+				t.Errorf("%s %s template %q uses %s, but the change %q does not record it", d.Code, lang, tmpl, ph, d.Sentence)
+			}
+		}
+		d2 := d
+		d2.Sentence = ""
+		if got := d2.Text(lang); got == "" || strings.ContainsAny(got, "{}") {
+			t.Errorf("%s %s text %q", d.Code, lang, got)
+		}
+	}
+}
+
+// Every code has a Chinese and an English template, each placeholder filled from the detail.
+func TestEveryChangeCodeWorded(t *testing.T) {
+	if len(changeTexts) != len(ChangeCodes) {
+		t.Errorf("%d change texts for %d codes", len(changeTexts), len(ChangeCodes))
+	}
+	for _, c := range ChangeCodes {
+		d := ChangeDetail{Code: c, Allowed: true, Object: 17, Page: 3, Field: "甲方签名", Key: "Contents"}
+		for _, lang := range []string{"zh", "en"} {
+			tmpl, ok := ChangeTemplate(c, lang)
+			if !ok {
+				t.Errorf("code %s has no %s text", c, lang)
+				continue
+			}
+			got := d.Text(lang)
+			if strings.ContainsAny(got, "{}") {
+				t.Errorf("%s %s: unfilled placeholder in %q", c, lang, got)
+			}
+			for ph, v := range map[string]string{"{field}": d.Field, "{object}": "17", "{key}": d.Key} {
+				if strings.Contains(tmpl, ph) && !strings.Contains(got, v) {
+					t.Errorf("%s %s: %q lacks %s", c, lang, got, v)
+				}
+			}
+			if strings.Contains(tmpl, "{where}") && !strings.Contains(got, "3") {
+				t.Errorf("%s %s: %q lacks the page", c, lang, got)
+			}
+		}
+		zh := d.Text("zh")
+		if !strings.ContainsFunc(zh, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+			t.Errorf("%s: Chinese text %q has no Chinese", c, zh)
+		}
+	}
+}
+
+func TestChangeText(t *testing.T) {
+	page := ChangeDetail{Code: ChangePageContent, Page: 2, Key: "Resources", Sentence: "page 2: /Resources changed"}
+	if got := page.Text("zh"); got != "修改页面内容（第 2 页）" {
+		t.Errorf("zh: %q", got)
+	}
+	if got := page.Text("zh_Hans"); got != "修改页面内容（第 2 页）" {
+		t.Errorf("zh_Hans: %q", got)
+	}
+	if got := page.Text("en"); got != page.Sentence {
+		t.Errorf("en shows %q, want the verifier's sentence", got)
+	}
+	page.Sentence = ""
+	if got := page.Text("en"); got != "page content changed (page 2)" {
+		t.Errorf("en template: %q", got)
+	}
+	info := ChangeDetail{Code: ChangeInfo, Allowed: false, Sentence: "document information (Info) updated although the certification allows no changes"}
+	if got := info.Text("zh"); got != "更新文档信息(Info)，但文档认证不允许任何修改" {
+		t.Errorf("not permitted: %q", got)
+	}
+	info.Allowed = true
+	if got := info.Text("zh"); got != "更新文档信息(Info)" {
+		t.Errorf("permitted: %q", got)
+	}
+	unknown := ChangeDetail{Code: "no-such-code", Sentence: "something new"}
+	if unknown.Text("zh") != "something new" || unknown.Text("en") != "something new" {
+		t.Errorf("unknown code: %q / %q", unknown.Text("zh"), unknown.Text("en"))
+	}
+	s := Signature{Changes: []string{"a", "b"}, ChangeDetails: []ChangeDetail{page}}
+	if got := s.ChangeTexts("zh"); len(got) != 2 || got[0] != "a" {
+		t.Errorf("mismatched details: %q", got)
+	}
+	res := page
+	res.Key, res.Sentence, page.Sentence = "Resources", "page 2: /Resources changed", "page 2: /Contents changed"
+	s = Signature{Changes: []string{page.Sentence, res.Sentence}, ChangeDetails: []ChangeDetail{page, res}}
+	if got := s.ChangeTexts("zh"); len(got) != 1 || got[0] != "修改页面内容（第 2 页）" {
+		t.Errorf("zh sentences alike not merged: %q", got)
+	}
+	if got := s.ChangeTexts("en"); len(got) != 2 {
+		t.Errorf("en: %q", got)
+	}
+}
+
+func TestReasonText(t *testing.T) {
+	cases := []struct{ en, zh string }{
+		{"no trust anchors are configured", "未配置信任根证书，无法判断证书是否可信"},
+		{ReasonSelfDeclared, "签章人身份为自证身份：未经任何实名核验机构核验"},
+		{"SHA1 is a weak digest algorithm", "SHA1 是不安全的弱摘要算法"},
+		{"the signer certificate is revoked", "签名证书已被吊销"},
+		{"a certificate in the chain is not valid at 2030-01-02T03:04:05Z", "证书链中有证书在 2030-01-02T03:04:05Z 时不在有效期内（已过期或尚未生效）"},
+		{"signature timestamp: no trust anchors are configured", "签名时间戳：未配置信任根证书，无法判断证书是否可信"},
+		{"signature timestamp: something odd", "签名时间戳：something odd"},
+		{"something nobody translated", "something nobody translated"},
+	}
+	for _, c := range cases {
+		if got := ReasonText(c.en, "zh"); got != c.zh {
+			t.Errorf("%q: %q, want %q", c.en, got, c.zh)
+		}
+		if got := ReasonText(c.en, "en"); got != c.en {
+			t.Errorf("en %q: %q", c.en, got)
 		}
 	}
 }
@@ -59,7 +179,7 @@ func TestChangeDetails(t *testing.T) {
 	cases := []struct {
 		name string
 		data []byte
-		want ChangeDetail // Text is not compared
+		want ChangeDetail // Sentence is not compared
 	}{
 		{"page resources", pageEdit, ChangeDetail{Code: ChangePageContent, Page: 1, Key: "Resources"}},
 		{"field filled", filled, ChangeDetail{Code: ChangeFieldFilled, Allowed: true, Field: "amount"}},
@@ -73,7 +193,7 @@ func TestChangeDetails(t *testing.T) {
 			var got []ChangeDetail
 			for _, d := range rep.Signatures[0].ChangeDetails {
 				d2 := d
-				d2.Text = ""
+				d2.Sentence = ""
 				if d2 == c.want {
 					return
 				}

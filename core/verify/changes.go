@@ -65,7 +65,7 @@ func (c *changeSet) add(allowed bool, d ChangeDetail, format string, args ...any
 	}
 	c.seen[key] = true
 	d.Allowed = allowed
-	d.Text = t
+	d.Sentence = t
 	c.list = append(c.list, change{t, d})
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -154,7 +155,7 @@ var labelsEN = labels{
 }
 
 func labelsFor(lang string) labels {
-	if strings.HasPrefix(strings.ToLower(lang), "zh") {
+	if isChinese(lang) {
 		return labelsZH
 	}
 	return labelsEN
@@ -211,14 +212,14 @@ func (r *Report) TextLines(lang string) []string {
 		add(l.revision, fmt.Sprintf("%d/%d", s.Revision, s.Revisions))
 		if len(s.Changes) > 0 {
 			add(l.changes, l.value(s.ChangesAfter))
-			for _, c := range s.Changes {
+			for _, c := range s.ChangeTexts(lang) {
 				out = append(out, "    - "+c)
 			}
 		}
 		if len(s.Reasons) > 0 {
 			add(l.reasons, "")
 			for _, c := range s.Reasons {
-				out = append(out, "    - "+c)
+				out = append(out, "    - "+ReasonText(c, lang))
 			}
 		}
 	}
@@ -236,3 +237,51 @@ func (r *Report) WriteText(w io.Writer, lang string) error {
 // that no real-name provider checked (SealDesk's single-machine mode). It does not change the
 // status; the reader must not take the name as verified.
 const ReasonSelfDeclared = "signer identity is self-declared: no real-name provider verified it"
+
+// reasonTexts gives Chinese for the common Reasons sentences: each English sentence or pattern
+// (anchored; $1, $2 are its variable parts, such as times and algorithm names) with its Chinese
+// template. A reason no entry matches stays English.
+var reasonTexts = []struct {
+	en *regexp.Regexp
+	zh string
+}{
+	{fixedReason("no trust anchors are configured"), "未配置信任根证书，无法判断证书是否可信"},
+	{fixedReason(ReasonSelfDeclared), "签章人身份为自证身份：未经任何实名核验机构核验"},
+	{fixedReason("the certificate does not chain to a trusted root"), "证书无法链接到受信任的根证书"},
+	{fixedReason("the certificate cannot be parsed for path validation"), "证书无法解析，不能验证证书链"},
+	{fixedReason("SM2 certificate paths cannot be validated by this build (the signature itself was checked)"), "本版本无法验证 SM2 证书链（签名本身已验证）"},
+	{fixedReason("the signer certificate is revoked"), "签名证书已被吊销"},
+	{regexp.MustCompile(`^a certificate in the chain is not valid at (\S+)$`), "证书链中有证书在 $1 时不在有效期内（已过期或尚未生效）"},
+	{regexp.MustCompile(`^the certificate was revoked at (\S+), after the signing time \((.+)\)$`), "证书已于 $1 被吊销，晚于签名时间（$2）"},
+	{regexp.MustCompile(`^the certificate was revoked at (\S+) \((.+)\)$`), "证书已于 $1 被吊销（$2）"},
+	{regexp.MustCompile(`^(\S+) is a weak digest algorithm$`), "$1 是不安全的弱摘要算法"},
+	{fixedReason("the messageDigest attribute does not match the signed bytes"), "签名的摘要与签名范围内的数据不一致"},
+	{fixedReason("the signer certificate's key usage allows neither digitalSignature nor nonRepudiation"), "签名证书的密钥用法不允许数字签名"},
+	{fixedReason("the signer certificate's extended key usage does not allow document signing"), "签名证书的扩展密钥用法不允许签署文档"},
+	{regexp.MustCompile(`^certificate validated at (\S+), the time of the document timestamp that covers this signature$`), "证书按覆盖此签名的文档时间戳的时间（$1）验证"},
+	{regexp.MustCompile(`^the claimed signing time (\S+) is later than the timestamp (\S+)$`), "声称的签名时间 $1 晚于时间戳时间 $2"},
+	{regexp.MustCompile(`^signature timestamp: (.+)$`), "签名时间戳：$1"},
+}
+
+func fixedReason(s string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(s) + "$") }
+
+// ReasonText says one of Signature.Reasons in lang: Chinese ("zh…") for the sentences
+// reasonTexts knows (the variable part of "signature timestamp: …" translated in turn), the
+// reason unchanged otherwise.
+func ReasonText(reason, lang string) string {
+	if !isChinese(lang) {
+		return reason
+	}
+	for _, t := range reasonTexts {
+		m := t.en.FindStringSubmatchIndex(reason)
+		if m == nil {
+			continue
+		}
+		out := string(t.en.ExpandString(nil, t.zh, reason, m))
+		if strings.HasPrefix(reason, "signature timestamp: ") {
+			out = "签名时间戳：" + ReasonText(strings.TrimPrefix(reason, "signature timestamp: "), lang)
+		}
+		return out
+	}
+	return reason
+}

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"sealdesk/core/pdf"
 )
 
 // The JSON keys are SPEC §7's contract: exactly these, no more, no fewer.
@@ -78,11 +80,55 @@ func TestTextLabelsZH(t *testing.T) {
 	}
 }
 
+// The Chinese text form names each change after a signature, and the common reasons, in
+// Chinese; the English form and the JSON keep the verifier's English sentences.
+func TestTextChangesZH(t *testing.T) {
+	s := newSigner(t, "")
+	doc, _ := makeDoc(docOpts{})
+	edited := update(t, s.sign(t, doc, sigOpts{}), func(u *pdf.Update, v *pdf.View) {
+		p := pageOf(t, v)
+		pd := p.Dict.Clone()
+		pd["Resources"] = pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}
+		setObj(t, u, p.Ref, pd)
+	})
+	rep := verifyBytes(t, edited, nil)
+	if len(rep.Signatures) != 1 || len(rep.Signatures[0].Changes) == 0 {
+		t.Fatalf("report: %s", dump(rep))
+	}
+	sig := rep.Signatures[0]
+	var zh, en strings.Builder
+	if err := rep.WriteText(&zh, "zh"); err != nil {
+		t.Fatal(err)
+	}
+	rep.WriteText(&en, "en")
+	if !strings.Contains(zh.String(), "- 修改页面内容（第 1 页）") {
+		t.Errorf("zh text lacks the Chinese change:\n%s", zh.String())
+	}
+	for _, c := range sig.Changes {
+		if strings.Contains(zh.String(), c) {
+			t.Errorf("zh text still has the English change %q:\n%s", c, zh.String())
+		}
+		if !strings.Contains(en.String(), "- "+c) {
+			t.Errorf("en text lacks %q:\n%s", c, en.String())
+		}
+	}
+	if !strings.Contains(zh.String(), "- 未配置信任根证书") || strings.Contains(zh.String(), "no trust anchors") {
+		t.Errorf("zh text: reason not in Chinese:\n%s", zh.String())
+	}
+	var js bytes.Buffer
+	rep.WriteJSON(&js)
+	if !strings.Contains(js.String(), sig.Changes[0]) || strings.Contains(js.String(), "修改页面内容") {
+		t.Errorf("JSON changed:\n%s", js.String())
+	}
+}
+
 // The report PDF carries the Chinese text with a real font: pdftotext gets it back.
 func TestReportPDF(t *testing.T) {
 	rep := &Report{File: "合同.pdf", SHA256: "ab", Verdict: StatusModified, Signatures: []Signature{{Index: 1, Kind: KindCertification,
 		Status: StatusModified, Integrity: "valid", ChangesAfter: "disallowed", Changes: []string{"page 1: /Contents changed"},
-		Rect: []float64{1, 2, 3, 4}, Page: 1, Signer: Signer{Name: "某某有限公司", ID: "110***********002X"}}}}
+		ChangeDetails: []ChangeDetail{{Code: ChangePageContent, Page: 1, Key: "Contents", Sentence: "page 1: /Contents changed"}},
+		Reasons:       []string{"no trust anchors are configured"},
+		Rect:          []float64{1, 2, 3, 4}, Page: 1, Signer: Signer{Name: "某某有限公司", ID: "110***********002X"}}}}
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r.pdf")
 	if err := WriteReportPDF(out, rep, "zh"); err != nil {
@@ -99,9 +145,14 @@ func TestReportPDF(t *testing.T) {
 	if err != nil {
 		t.Fatalf("pdftotext: %v", err)
 	}
-	for _, want := range []string{"签章验证报告", "合同.pdf", "签名后文档被修改", "某某有限公司", "认证签名"} {
+	for _, want := range []string{"签章验证报告", "合同.pdf", "签名后文档被修改", "某某有限公司", "认证签名", "修改页面内容（第 1 页）", "未配置信任根证书"} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("report PDF text lacks %q:\n%s", want, text)
+		}
+	}
+	for _, english := range []string{"/Contents changed", "trust anchors"} {
+		if strings.Contains(string(text), english) {
+			t.Errorf("Chinese report PDF still says %q:\n%s", english, text)
 		}
 	}
 	// And the report verifies as unsigned (a plain PDF core/pdf reads).
