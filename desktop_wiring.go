@@ -52,7 +52,7 @@ func openDesk(dataDir string) (*desk, error) {
 		Prefs:   st,
 		Library: library{st},
 		Keys:    keystore.New(st, nil),
-		Recent:  st,
+		Recent:  recentList{st},
 		CA:      d.backend,
 	}
 	go func() {
@@ -364,4 +364,19 @@ func randomPassword() (string, error) {
 	}
 	// Upper, lower and digits as the password rules want; 16 characters.
 	return "Sd7" + hex.EncodeToString(b[:])[:12] + "x", nil
+}
+
+// recentList gives 首页 the local store's recent documents (ui does not import store/desktop).
+type recentList struct{ *desktop.Store }
+
+var _ ui.RecentBrowser = recentList{}
+
+// RecentDocuments implements ui.RecentBrowser.
+func (r recentList) RecentDocuments() ([]ui.RecentDocument, error) {
+	rs, err := r.Store.RecentDocuments()
+	out := make([]ui.RecentDocument, 0, len(rs))
+	for _, d := range rs {
+		out = append(out, ui.RecentDocument{Path: d.Path, When: d.Opened, Kind: d.Kind})
+	}
+	return out, err
 }

@@ -118,6 +118,9 @@ func (sc *DocumentsScreen) OpenFile(path string) {
 	go func() {
 		defer sc.wg.Done()
 		doc, err := r.Open(ctx, path)
+		if err == nil && ctx.Err() == nil {
+			recordRecent(sc.shell, path, RecentViewed) // for 首页 › 最近文件
+		}
 		fyne.Do(func() {
 			if ctx.Err() != nil { // a newer open replaced this one
 				if doc != nil {

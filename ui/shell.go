@@ -50,6 +50,7 @@ type screenEntry struct {
 // follows NavID order). Places without a line are not shown.
 func registry() []screenEntry {
 	return []screenEntry{
+		{NavHome, theme.IconNameHome, newHomeScreen},
 		{NavDocuments, theme.IconNameFile, newDocumentsScreen},
 		{NavSettings, theme.IconNameSettings, newSettingsScreen},
 		{NavVerify, theme.IconNameConfirm, newVerifierScreen},

@@ -1,0 +1,285 @@
+package ui
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// homeMaxRecent caps the 最近文件 list on 首页 (the store keeps a few more).
+const homeMaxRecent = 20
+
+// Recent document kinds: what the document was last used for (the words store/desktop keeps).
+const (
+	RecentViewed   = "view"
+	RecentSigned   = "sign"
+	RecentVerified = "verify"
+	RecentPlaced   = "place"
+)
+
+// RecentDocument is one entry of 最近文件.
+type RecentDocument struct {
+	Path string
+	When time.Time
+	Kind string // RecentViewed, RecentSigned, RecentVerified, RecentPlaced or "" (unknown)
+}
+
+// RecentBrowser is a RecentList that 首页 can also read and prune. LocalServices.Recent may
+// implement it; without it 首页 shows no recent documents.
+type RecentBrowser interface {
+	RecentList
+	// RecentDocuments returns the recent documents, newest first.
+	RecentDocuments() ([]RecentDocument, error)
+	// RemoveRecent forgets path; an unknown path is not an error.
+	RemoveRecent(path string) error
+}
+
+// HomeScreen is 首页: a welcome, quick actions that lead to the other screens, and 最近文件 — the
+// documents recently opened, signed or verified on this machine, newest first. Tapping one opens
+// it where it belongs (a signed PDF in 文件验签, anything else in 文件); a file that no longer
+// exists says so and can be removed from the list. The list is read again whenever 首页 is shown.
+type HomeScreen struct {
+	shell *Shell
+
+	Welcome *canvas.Text
+	Intro   *widget.Label
+	Actions []*widget.Button
+	Status  *widget.Label
+	Empty   *widget.Label
+	List    *fyne.Container
+	Rows    []*HomeRow
+
+	content fyne.CanvasObject
+}
+
+// HomeRow is one recent document in the list.
+type HomeRow struct {
+	Doc     RecentDocument
+	Missing bool
+
+	Open   *widget.Button // the file name; tapping opens it
+	Folder *widget.Label
+	When   *widget.Label
+	Kind   *widget.Label
+	Remove *widget.Button
+}
+
+func newHomeScreen(s *Shell) Screen {
+	sc := &HomeScreen{shell: s}
+	sc.Welcome = canvas.NewText(tr("home.welcome"), theme.Color(theme.ColorNameForeground))
+	sc.Welcome.TextStyle = fyne.TextStyle{Bold: true}
+	sc.Welcome.TextSize = theme.TextHeadingSize()
+	sc.Intro = widget.NewLabel(tr("home.intro"))
+	sc.Intro.Wrapping = fyne.TextWrapWord
+
+	actions := []struct {
+		key  string
+		icon fyne.Resource
+		to   NavID
+		do   func()
+	}{
+		{"home.action.open", theme.FolderOpenIcon(), NavDocuments, sc.onOpenFileTapped},
+		{"home.action.verify", theme.ConfirmIcon(), NavVerify, func() { s.Show(NavVerify) }},
+		{"home.action.seals", theme.ColorPaletteIcon(), NavSeals, func() { s.Show(NavSeals) }},
+		{"home.action.sign", theme.MailSendIcon(), NavSend, sc.onSignTapped},
+	}
+	var buttons []fyne.CanvasObject
+	for _, a := range actions {
+		if !registered(a.to) {
+			continue // the place does not exist in this build
+		}
+		b := widget.NewButtonWithIcon(tr(a.key), a.icon, a.do)
+		sc.Actions = append(sc.Actions, b)
+		buttons = append(buttons, b)
+	}
+	if len(sc.Actions) > 0 {
+		sc.Actions[0].Importance = widget.HighImportance
+	}
+
+	heading := widget.NewLabelWithStyle(tr("home.recent"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	sc.Status = widget.NewLabel("")
+	sc.Status.Wrapping = fyne.TextWrapWord
+	sc.Status.Hide()
+	sc.Empty = widget.NewLabel(tr("home.recent.empty"))
+	sc.Empty.Wrapping = fyne.TextWrapWord
+	sc.List = container.NewVBox()
+
+	top := container.NewVBox(container.NewPadded(sc.Welcome), sc.Intro,
+		container.NewGridWithColumns(max(1, len(buttons)), buttons...),
+		widget.NewSeparator(), heading, sc.Status)
+	sc.content = container.NewPadded(container.NewBorder(top, nil, nil, nil,
+		container.NewStack(sc.Empty, container.NewVScroll(sc.List))))
+	sc.Reload()
+	return sc
+}
+
+// registered reports whether the registry has a screen for n (the shell may still be building).
+func registered(n NavID) bool {
+	for _, e := range registry() {
+		if e.nav == n {
+			return true
+		}
+	}
+	return false
+}
+
+// Content implements Screen; the shell calls it whenever 首页 is shown, so the list is read again
+// (documents opened on other screens meanwhile appear).
+func (sc *HomeScreen) Content() fyne.CanvasObject {
+	sc.Reload()
+	return sc.content
+}
+
+// Reload reads 最近文件 from the local store and rebuilds the list. Call on the UI goroutine.
+func (sc *HomeScreen) Reload() {
+	sc.Rows = nil
+	sc.List.Objects = nil
+	defer sc.List.Refresh()
+	rb := sc.recent()
+	if rb == nil {
+		sc.Empty.SetText(tr("home.recent.unavailable"))
+		sc.Empty.Show()
+		return
+	}
+	docs, err := rb.RecentDocuments()
+	if err != nil {
+		sc.Empty.SetText(tr("home.recent.readError"))
+		sc.Empty.Show()
+		return
+	}
+	if len(docs) > homeMaxRecent {
+		docs = docs[:homeMaxRecent]
+	}
+	if len(docs) == 0 {
+		sc.Empty.SetText(tr("home.recent.empty"))
+		sc.Empty.Show()
+		return
+	}
+	sc.Empty.Hide()
+	for _, d := range docs {
+		r := sc.newRow(d)
+		sc.Rows = append(sc.Rows, r)
+		line := container.NewBorder(nil, nil, nil, container.NewHBox(r.When, r.Kind), r.Folder)
+		sc.List.Add(container.NewBorder(nil, nil, nil, r.Remove,
+			container.NewVBox(container.NewBorder(nil, nil, nil, nil, r.Open), line)))
+		sc.List.Add(widget.NewSeparator())
+	}
+}
+
+func (sc *HomeScreen) newRow(d RecentDocument) *HomeRow {
+	r := &HomeRow{Doc: d}
+	_, err := os.Stat(d.Path)
+	r.Missing = errors.Is(err, fs.ErrNotExist)
+	r.Open = widget.NewButtonWithIcon(filepath.Base(d.Path), theme.FileIcon(), func() { sc.onRecentTapped(r) })
+	r.Open.Alignment = widget.ButtonAlignLeading
+	r.Open.Importance = widget.LowImportance
+	r.Folder = widget.NewLabel(filepath.Dir(d.Path))
+	r.Folder.Truncation = fyne.TextTruncateEllipsis
+	r.When = widget.NewLabel(d.When.Local().Format("2006-01-02 15:04"))
+	r.Kind = widget.NewLabel(recentKindText(d.Kind))
+	if r.Missing {
+		r.Kind.SetText(tr("home.recent.missing"))
+		r.Kind.Importance = widget.DangerImportance
+	}
+	r.Remove = widget.NewButtonWithIcon(tr("home.recent.remove"), theme.DeleteIcon(), func() { sc.onRemoveTapped(r) })
+	r.Remove.Importance = widget.LowImportance
+	return r
+}
+
+// recentKindText is what a recent document was used for, in the current language.
+func recentKindText(kind string) string {
+	switch kind {
+	case RecentViewed:
+		return tr("home.kind.view")
+	case RecentSigned:
+		return tr("home.kind.sign")
+	case RecentVerified:
+		return tr("home.kind.verify")
+	case RecentPlaced:
+		return tr("home.kind.place")
+	}
+	return ""
+}
+
+func (sc *HomeScreen) recent() RecentBrowser {
+	if l := sc.shell.Services.Local; l != nil {
+		if rb, ok := l.Recent.(RecentBrowser); ok {
+			return rb
+		}
+	}
+	return nil
+}
+
+// onRecentTapped opens a recent document: the shell routes it (a signed PDF to 文件验签, anything
+// else to 文件). A file that is gone only says so.
+func (sc *HomeScreen) onRecentTapped(r *HomeRow) {
+	if _, err := os.Stat(r.Doc.Path); errors.Is(err, fs.ErrNotExist) {
+		r.Missing = true
+		r.Kind.SetText(tr("home.recent.missing"))
+		r.Kind.Importance = widget.DangerImportance
+		r.Kind.Refresh()
+		sc.showError(tr("home.recent.missingNamed", map[string]any{"Path": r.Doc.Path}))
+		return
+	}
+	sc.Status.Hide()
+	sc.shell.OpenFiles([]string{r.Doc.Path})
+}
+
+func (sc *HomeScreen) onRemoveTapped(r *HomeRow) {
+	rb := sc.recent()
+	if rb == nil {
+		return
+	}
+	if err := rb.RemoveRecent(r.Doc.Path); err != nil {
+		sc.showError(tr("home.recent.removeError"))
+		return
+	}
+	sc.Status.Hide()
+	sc.Reload()
+}
+
+func (sc *HomeScreen) onOpenFileTapped() {
+	if !sc.shell.Show(NavDocuments) {
+		return
+	}
+	if d, ok := sc.shell.Screen(NavDocuments).(*DocumentsScreen); ok && !d.Open.Disabled() {
+		d.onOpenTapped()
+	}
+}
+
+// onSignTapped shows 发起签署 on its 本机签署 tab.
+func (sc *HomeScreen) onSignTapped() {
+	if !sc.shell.Show(NavSend) {
+		return
+	}
+	if v, ok := sc.shell.Screen(NavSend).(*sendScreen); ok && v.tabs != nil {
+		for _, it := range v.tabs.Items {
+			if it.Text == tr("sign.tab") {
+				v.tabs.Select(it)
+			}
+		}
+	}
+}
+
+func (sc *HomeScreen) showError(text string) {
+	sc.Status.SetText(text)
+	sc.Status.Importance = widget.DangerImportance
+	sc.Status.Show()
+	sc.Status.Refresh()
+}
+
+// recordRecent adds path to 最近文件 when the local store is available; a failure to remember is
+// not the user's problem and is ignored. It writes to disk: call it off the UI goroutine.
+func recordRecent(s *Shell, path, kind string) {
+	if l := s.Services.Local; l != nil && l.Recent != nil {
+		_ = l.Recent.AddRecent(path, kind)
+	}
+}
