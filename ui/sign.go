@@ -57,6 +57,11 @@ func newSendScreen(s *Shell) Screen {
 
 func (v *sendScreen) Content() fyne.CanvasObject { return v.tabs }
 
+// SignTo is the 签署 button after its PIN and save dialogs: it signs the open document into the
+// selected field with the selected image and writes out, in the background. Real-window tests
+// (ui/internal/responsive) call it, since they cannot answer Fyne's file dialog.
+func (v *sendScreen) SignTo(pin, out string) { v.sign.signTo(pin, out) }
+
 // OpenFiles opens a document for signing.
 func (v *sendScreen) OpenFiles(paths []string) {
 	v.tabs.SelectIndex(1)
