@@ -212,16 +212,30 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 			}
 			f := verifiedFile{Path: p, Report: rep, Err: err}
 			i := i
+			var box *fyne.Container
 			v.toUI(func() {
 				if v.stale(gen) {
 					return
 				}
-				v.addFile(f)
+				box = v.addFile(f)
 				v.progress.SetValue(float64(i + 1))
 				if i+1 < len(paths) {
 					v.status.SetText(tr("verify.running", map[string]any{"Name": filepath.Base(paths[i+1])}))
 				}
 			})
+			// The cards follow, cardsPerCallback per callback, so that a file with many signatures
+			// never holds the UI goroutine (measured in ui/internal/responsive).
+			if rep == nil {
+				continue
+			}
+			for from := 0; from < len(rep.Signatures); from += cardsPerCallback {
+				sigs := rep.Signatures[from:min(from+cardsPerCallback, len(rep.Signatures))]
+				v.toUI(func() {
+					if !v.stale(gen) && box != nil {
+						v.addCards(box, f, sigs)
+					}
+				})
+			}
 		}
 		v.toUI(func() {
 			v.chooseBtn.Enable()
@@ -302,33 +316,45 @@ func verdictImportance(status string) widget.Importance {
 	return widget.DangerImportance
 }
 
-// addFile shows one file's result: a header and a card per signature.
-func (v *verifierScreen) addFile(f verifiedFile) {
+// cardsPerCallback is how many signature cards one UI callback adds: building and laying out a
+// card takes 4–5 ms of the UI goroutine, so a callback stays near 10 ms.
+const cardsPerCallback = 2
+
+// addFile shows one file's result: a header now, its cards by addCards. It returns the file's
+// box for them.
+func (v *verifierScreen) addFile(f verifiedFile) *fyne.Container {
 	v.files = append(v.files, f)
 	name := widget.NewLabelWithStyle(filepath.Base(f.Path), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	objs := []fyne.CanvasObject{widget.NewSeparator(), name}
+	box := container.NewVBox(widget.NewSeparator(), name)
 	if f.Err != nil {
 		msg := widget.NewLabel(tr("verify.cannot", map[string]any{"Reason": fileErrMessage(f.Path, f.Err)}))
 		msg.Importance = widget.DangerImportance
 		msg.Wrapping = fyne.TextWrapWord
-		objs = append(objs, msg)
+		box.Add(msg)
 	} else {
 		verdict := widget.NewLabel(tr("verify.verdict", map[string]any{"Verdict": verdictText(f.Report.Verdict)}))
 		verdict.Importance = verdictImportance(f.Report.Verdict)
 		verdict.TextStyle.Bold = true
 		sum := widget.NewLabel("SHA-256 " + f.Report.SHA256)
 		sum.Truncation = fyne.TextTruncateEllipsis
-		objs = append(objs, verdict, sum)
+		box.Add(verdict)
+		box.Add(sum)
 		if len(f.Report.Signatures) == 0 {
-			objs = append(objs, widget.NewLabel(tr("verify.nosignatures")))
-		}
-		for _, s := range f.Report.Signatures {
-			c := v.newCard(f.Path, f.Report, s)
-			v.cards = append(v.cards, c)
-			objs = append(objs, c.card)
+			box.Add(widget.NewLabel(tr("verify.nosignatures")))
 		}
 	}
-	v.results.Add(container.NewVBox(objs...))
+	v.results.Add(box)
+	return box
+}
+
+// addCards adds the cards of sigs (signatures of f) to the file's box. Only that box is laid out
+// again, not the whole results list.
+func (v *verifierScreen) addCards(box *fyne.Container, f verifiedFile, sigs []verify.Signature) {
+	for _, s := range sigs {
+		c := v.newCard(f.Path, f.Report, s)
+		v.cards = append(v.cards, c)
+		box.Add(c.card)
+	}
 }
 
 func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signature) *sigCard {
