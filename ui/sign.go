@@ -91,7 +91,7 @@ type signScreen struct {
 	signBtn  *widget.Button
 	checkBtn *widget.Button // 验签: the signed copy in 文件验签
 	signed   string         // the last signed copy
-	progress *widget.ProgressBarInfinite
+	progress *widgets.Activity
 	status   *widget.Label
 	pv       *widgets.PageView
 	overlay  *fyne.Container
@@ -122,9 +122,7 @@ func newSignScreen(s *Shell) *signScreen {
 	v.signBtn.Importance = widget.HighImportance
 	v.checkBtn = widget.NewButtonWithIcon(tr("sign.check"), theme.ConfirmIcon(), v.onCheckTapped)
 	v.checkBtn.Hide()
-	v.progress = widget.NewProgressBarInfinite()
-	v.progress.Stop()
-	v.progress.Hide()
+	v.progress = widgets.NewActivity()
 	v.status = widget.NewLabel(tr("sign.hint"))
 	v.status.Wrapping = fyne.TextWrapWord
 
@@ -140,7 +138,7 @@ func newSignScreen(s *Shell) *signScreen {
 		widget.NewSeparator(),
 		widget.NewLabelWithStyle(tr("sign.image"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.image,
 		container.NewStack(paper, v.imgView),
-		widget.NewSeparator(), v.signBtn, v.progress)
+		widget.NewSeparator(), v.signBtn, v.progress.Bar)
 	top := container.NewVBox(container.NewHBox(v.openBtn, layout.NewSpacer(), v.checkBtn), v.status)
 	v.root = container.NewBorder(top, nil, nil, container.NewPadded(side), v.pv)
 	v.refreshKey()
@@ -551,8 +549,11 @@ func (v *signScreen) updateSignable() {
 
 func (v *signScreen) busy(on bool, text string) {
 	if on {
-		v.progress.Show()
-		v.progress.Start()
+		if v.pv.DeferringUpdates() {
+			v.progress.Bar.Show() // test mode: no steps from a ticker goroutine racing the test
+		} else {
+			v.progress.Start()
+		}
 		v.signBtn.Disable()
 		v.openBtn.Disable()
 		v.keyBtn.Disable()
@@ -560,7 +561,6 @@ func (v *signScreen) busy(on bool, text string) {
 		return
 	}
 	v.progress.Stop()
-	v.progress.Hide()
 	v.openBtn.Enable()
 	v.keyBtn.Enable()
 	v.updateSignable()

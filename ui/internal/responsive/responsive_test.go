@@ -130,8 +130,11 @@ func TestMain(m *testing.M) {
 		fmt.Println("skipping real-window tests: no DISPLAY (make test runs them under xvfb-run)")
 		os.Exit(0)
 	}
+	// Mesa's llvmpipe (its default under Xvfb) paints a frame of these screens in 8–50 ms, like a
+	// modest GPU; softpipe takes 75–500 ms on the 2-core machine, so under GALLIUM_DRIVER=softpipe
+	// the painting alone exceeds 100 ms and the bounds below are relative to it (see paintFloor).
 	if os.Getenv("GALLIUM_DRIVER") == "" {
-		os.Setenv("GALLIUM_DRIVER", "softpipe")
+		os.Setenv("GALLIUM_DRIVER", "llvmpipe")
 	}
 	cfg, err := os.MkdirTemp("", "sealdesk-responsive-")
 	if err != nil {
@@ -323,6 +326,16 @@ func paintFloor(d time.Duration) time.Duration {
 	return worst
 }
 
+// checkStall fails the test when work held the UI goroutine more than 100 ms beyond painting: a
+// function queued while a frame paints waits for it, and Fyne's loop picks at random between a
+// pending frame tick and the queue, so two frames back to back are normal; anything more is ours.
+func checkStall(t *testing.T, what string, worst, floor time.Duration) {
+	t.Helper()
+	if limit := 2*floor + 100*time.Millisecond; worst > limit {
+		t.Errorf("%s held the UI goroutine %v; two frames of repainting the screen (%v each) and 100 ms allow %v", what, worst, floor, limit)
+	}
+}
+
 // verifyAndWatch drops path on 文件验签 and watches until it says it is done; it returns the
 // stalls and the verdict shown.
 func verifyAndWatch(t *testing.T, path string) (stalls, string) {
@@ -339,8 +352,8 @@ func verifyAndWatch(t *testing.T, path string) (stalls, string) {
 
 // TestUIFreeWhileVerifying45MB drops a 45 MB signed PDF on 文件验签 and measures how long a
 // function handed to the UI goroutine waits meanwhile, against the same drop of a small signed
-// PDF (which shows the same cards: what remains is painting, not verification) and against
-// merely repainting the finished screen. Verification must not add more than 100 ms.
+// PDF (which shows the same cards: what remains is painting, not verification), against merely
+// repainting the finished screen, and for a file with 20 signatures (20 cards).
 func TestUIFreeWhileVerifying45MB(t *testing.T) {
 	if os.Getenv("SEALDESK_LONG") == "" {
 		t.Skip("a performance run: set SEALDESK_LONG=1 (and a DISPLAY, e.g. xvfb-run)")
@@ -355,24 +368,17 @@ func TestUIFreeWhileVerifying45MB(t *testing.T) {
 	verifyAndWatch(t, small)
 	sm, _ := verifyAndWatch(t, small)
 	lg, verdict := verifyAndWatch(t, large)
-	floor := paintFloor(time.Second)
+	floor := paintFloor(2 * time.Second)
 	many, _ := verifyAndWatch(t, manySignedPDF(t, p, 20))
-	manyFloor := paintFloor(time.Second)
+	manyFloor := paintFloor(2 * time.Second)
 	t.Logf("verify 45 MB: %v, UI goroutine worst wait %v; same screen with a 10 KB file: %v (in %v); repainting the finished screen: %v; "+
 		"a file with 20 signatures: worst wait %v (in %v), repainting it: %v",
 		lg.took, lg.worst, sm.worst, sm.took, floor, many.worst, many.took, manyFloor)
 	if verdict != "验签结论：有效且可信" {
 		t.Errorf("verdict %q", verdict)
 	}
-	if lg.worst-sm.worst > 100*time.Millisecond {
-		t.Errorf("verifying 45 MB held the UI goroutine %v longer than a small file (limit 100 ms)", lg.worst-sm.worst)
-	}
-	if lg.worst-floor > 100*time.Millisecond {
-		t.Errorf("verifying 45 MB held the UI goroutine %v longer than repainting the screen (limit 100 ms)", lg.worst-floor)
-	}
-	if many.worst-manyFloor > 100*time.Millisecond {
-		t.Errorf("showing 20 signatures held the UI goroutine %v longer than repainting the screen (limit 100 ms)", many.worst-manyFloor)
-	}
+	checkStall(t, "verifying 45 MB", lg.worst, floor)
+	checkStall(t, "showing 20 signatures", many.worst, manyFloor)
 }
 
 // TestUIFreeWhileSigning opens documents on 本机签署 and measures the UI goroutine's longest
@@ -417,11 +423,19 @@ func TestUIFreeWhileSigning(t *testing.T) {
 	if !ok {
 		t.Fatal("本机签署 has no SignTo")
 	}
+	// open watches until the screen says want and 1.5 s more: the page is rendered in the
+	// background and its image handed to the UI goroutine after the status says the file is open.
 	open := func(doc string, want string) stalls {
+		var seen time.Time
 		return watch(t, func() {
 			shell.Show(ui.NavSend)
 			send.(ui.FileOpener).OpenFiles([]string{doc})
-		}, func(texts []string) bool { return hasLabel(texts, want) })
+		}, func(texts []string) bool {
+			if seen.IsZero() && hasLabel(texts, want) {
+				seen = time.Now()
+			}
+			return !seen.IsZero() && time.Since(seen) > 1500*time.Millisecond
+		})
 	}
 
 	refused := open(withField(45<<20, "large-待签.pdf"), "文件超过 10 MB")
@@ -439,15 +453,10 @@ func TestUIFreeWhileSigning(t *testing.T) {
 	if !hasLabel(signed.texts, "已签署") {
 		t.Fatalf("not signed: %q", signed.texts)
 	}
-	floor := paintFloor(time.Second)
+	floor := paintFloor(2 * time.Second)
 	t.Logf("45 MB refused in %v (UI goroutine worst wait %v); 9.5 MB opened in %v (worst wait %v), signed in %v (worst wait %v); repainting the screen: %v",
 		refused.took, refused.worst, opened.took, opened.worst, signed.took, signed.worst, floor)
-	for _, c := range []struct {
-		what string
-		st   stalls
-	}{{"refusing 45 MB", refused}, {"opening 9.5 MB", opened}, {"signing 9.5 MB", signed}} {
-		if c.st.worst-floor > 100*time.Millisecond {
-			t.Errorf("%s held the UI goroutine %v longer than repainting the screen (limit 100 ms)", c.what, c.st.worst-floor)
-		}
-	}
+	checkStall(t, "refusing 45 MB", refused.worst, floor)
+	checkStall(t, "opening 9.5 MB", opened.worst, floor)
+	checkStall(t, "signing 9.5 MB", signed.worst, floor)
 }
