@@ -7,8 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -82,16 +80,7 @@ func (sc *DocumentsScreen) Wait() {
 }
 
 func (sc *DocumentsScreen) onOpenTapped() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		path := r.URI().Path()
-		r.Close()
-		sc.OpenFile(path)
-	}, sc.shell.Window)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF", ".jpg", ".jpeg", ".JPG", ".JPEG", ".png", ".PNG"}))
-	d.Show()
+	sc.shell.chooseFile([]string{".pdf", ".PDF", ".jpg", ".jpeg", ".JPG", ".JPEG", ".png", ".PNG"}, sc.OpenFile)
 }
 
 // OpenFile opens path on a worker and shows it when ready. Call on the UI goroutine.

@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -136,15 +135,7 @@ func (p *placementScreen) recolorPalette() {
 }
 
 func (p *placementScreen) onOpenTapped() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		rc.Close()
-		p.OpenFiles([]string{rc.URI().Path()})
-	}, p.shell.Window)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
-	d.Show()
+	p.shell.chooseFile(pdfExts, func(path string) { p.OpenFiles([]string{path}) })
 }
 
 // OpenFiles opens the first file for placing boxes.

@@ -21,7 +21,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -324,15 +323,7 @@ func (v *signScreen) onImageChanged() {
 // ----- the document -----
 
 func (v *signScreen) onOpenTapped() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		rc.Close()
-		v.OpenFiles([]string{rc.URI().Path()})
-	}, v.shell.Window)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
-	d.Show()
+	v.shell.chooseFile(pdfExts, func(path string) { v.OpenFiles([]string{path}) })
 }
 
 // OpenFiles opens the first file for signing.

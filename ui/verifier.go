@@ -128,15 +128,7 @@ func (v *verifierScreen) setExportable(ok bool) {
 }
 
 func (v *verifierScreen) onChooseTapped() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		rc.Close()
-		v.verifyFiles([]string{rc.URI().Path()})
-	}, v.shell.Window)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".PDF"}))
-	d.Show()
+	v.shell.chooseFile(pdfExts, func(path string) { v.verifyFiles([]string{path}) })
 }
 
 // onNextTapped is 验签下一份文件: clear the results and choose the next file.
