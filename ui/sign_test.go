@@ -209,7 +209,7 @@ func TestSignEndToEnd(t *testing.T) {
 	// 5. The right PIN signs, with the TSA's timestamp.
 	sg.signTo("135790", out)
 	sg.wg.Wait()
-	if !strings.Contains(sg.status.Text, "权威时间戳") {
+	if !strings.Contains(sg.status.Text, "本机时间戳（未经第三方认证）") {
 		t.Fatalf("sign: %q", sg.status.Text)
 	}
 	if fileSum(t, placed) != before {

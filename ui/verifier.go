@@ -152,14 +152,19 @@ func (v *verifierScreen) clear() {
 
 // trustStore builds the trust anchors from the platform roots and the user's settings.
 func (v *verifierScreen) trustStore() *verify.TrustStore {
-	var roots []*x509.Certificate
+	ts := verify.NewTrustStore()
 	if v.local != nil {
-		roots = append(roots, v.local.PlatformRoots...)
+		for _, c := range v.local.PlatformRoots {
+			ts.Add(c)
+		}
+		// The embedded backend's root: only this machine trusts it, and core/verify reports
+		// what it vouches for accordingly (self-declared signers untrusted, local timestamps).
 		if v.local.CA != nil {
-			roots = append(roots, v.local.CA.Roots()...)
+			for _, c := range v.local.CA.Roots() {
+				ts.AddLocal(c)
+			}
 		}
 	}
-	ts := verify.NewTrustStore(roots...)
 	if v.local == nil || v.local.Prefs == nil {
 		return ts
 	}
@@ -376,12 +381,14 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		when = t.Local().Format("2006-01-02 15:04:05 MST")
 	}
 	if s.SigningTime != "" {
-		when += "（" + tr("verify.source."+sourceKey(s.TimeSource)) + "）"
+		when += "（" + tr("verify.source."+sourceKey(s.TimeSourceKind())) + "）"
 	}
 	c.time = lbl(when)
 	ts := tr("common.no")
 	if s.Timestamp.Present {
-		if s.Timestamp.Valid {
+		if s.Timestamp.Valid && s.Timestamp.Local {
+			ts = tr("verify.ts.local", map[string]any{"Authority": orDash(s.Timestamp.Authority)})
+		} else if s.Timestamp.Valid {
 			ts = tr("verify.ts.valid", map[string]any{"Authority": orDash(s.Timestamp.Authority)})
 		} else {
 			ts = tr("verify.ts.invalid")
@@ -531,7 +538,7 @@ func known(v string, allowed ...string) string {
 	return "unknown"
 }
 
-func sourceKey(v string) string { return known(v, "timestamp", "signer") }
+func sourceKey(v string) string { return known(v, "timestamp", "local", "signer") }
 func integrityKey(v string) string {
 	return known(v, "valid", "invalid")
 }
@@ -636,12 +643,13 @@ func (v *verifierScreen) onTrustTapped() {
 	}
 	list := container.NewVBox()
 	platform := v.local.PlatformRoots
+	var localRoots []*x509.Certificate
 	var refresh func()
 	if ca := v.local.CA; ca != nil {
 		go func() { // the backend may still be starting: never wait on the UI goroutine
 			roots := ca.Roots()
 			fyne.Do(func() {
-				platform = append(platform[:len(platform):len(platform)], roots...)
+				localRoots = roots
 				refresh()
 			})
 		}()
@@ -649,10 +657,13 @@ func (v *verifierScreen) onTrustTapped() {
 	refresh = func() {
 		list.Objects = nil
 		for _, c := range platform {
-			list.Add(widget.NewLabel(tr("verify.trust.platform", map[string]any{"Name": c.Subject.CommonName})))
+			list.Add(wrapped(tr("verify.trust.platform", map[string]any{"Name": c.Subject.CommonName})))
+		}
+		for _, c := range localRoots {
+			list.Add(wrapped(tr("verify.trust.local", map[string]any{"Name": c.Subject.CommonName})))
 		}
 		for _, c := range importedRoots(v.local.Prefs) {
-			list.Add(widget.NewLabel(tr("verify.trust.imported", map[string]any{"Name": certName(c)})))
+			list.Add(wrapped(tr("verify.trust.imported", map[string]any{"Name": certName(c)})))
 		}
 		list.Refresh()
 	}
@@ -700,6 +711,13 @@ func (v *verifierScreen) onTrustTapped() {
 	})
 	dlg.Resize(fyne.NewSize(520, 420))
 	dlg.Show()
+}
+
+// wrapped is a label that wraps at word (and CJK character) boundaries.
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
 }
 
 func certName(c *x509.Certificate) string {

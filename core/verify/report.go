@@ -67,6 +67,16 @@ type Signature struct {
 	Coverage string `json:"-"`
 }
 
+// TimeSourceKind is where the signing time comes from, for reports: "timestamp" (a timestamp
+// authority chaining to a full anchor: 权威时间戳), "local" (one chaining only to an anchor of
+// TrustStore.AddLocal: 本机时间戳（未经第三方认证）) or "signer" (the signer's own clock).
+func (s *Signature) TimeSourceKind() string {
+	if s.TimeSource == "timestamp" && s.Timestamp.Local {
+		return "local"
+	}
+	return s.TimeSource
+}
+
 // Signer identifies who signed, from the signer certificate.
 type Signer struct {
 	Name         string `json:"name"`
@@ -81,6 +91,10 @@ type Timestamp struct {
 	Present   bool   `json:"present"`
 	Valid     bool   `json:"valid"`
 	Authority string `json:"authority"`
+	// Local is set for a valid timestamp whose authority chains only to an anchor of
+	// TrustStore.AddLocal (the desktop's embedded backend): a time this machine vouches for, not a
+	// third party. Reports call it 本机时间戳（未经第三方认证）; not part of the JSON report.
+	Local bool `json:"-"`
 }
 
 // ExitCode maps a verdict to sealctl's exit status (SPEC §7): 0 valid, 1 invalid or modified,
@@ -133,7 +147,7 @@ var labelsZH = labels{
 		StatusInvalid: "无效", StatusUnsigned: "未签名",
 	},
 	kinds:  map[string]string{KindApproval: "审批签名", KindCertification: "认证签名", KindDocTimestamp: "文档时间戳"},
-	source: map[string]string{"timestamp": "权威时间戳", "signer": "签名者本机时间"},
+	source: map[string]string{"timestamp": "权威时间戳", "local": "本机时间戳（未经第三方认证）", "signer": "签名者本机时间"},
 	values: map[string]string{
 		"valid": "签名完整", "invalid": "签名已损坏", RevocationGood: "未吊销", RevocationRevoked: "已吊销",
 		RevocationUnknown: "未知", "none": "无", "allowed": "仅允许的修改", "disallowed": "存在不允许的修改",
@@ -151,7 +165,7 @@ var labelsEN = labels{
 		StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
 	},
 	kinds:  map[string]string{KindApproval: "approval", KindCertification: "certification", KindDocTimestamp: "document timestamp"},
-	source: map[string]string{"timestamp": "trusted timestamp", "signer": "signer's clock"},
+	source: map[string]string{"timestamp": "trusted timestamp", "local": "local timestamp (not certified by a third party)", "signer": "signer's clock"},
 }
 
 func labelsFor(lang string) labels {
@@ -183,7 +197,7 @@ func (r *Report) TextLines(lang string) []string {
 		add(l.issuer, s.Signer.Issuer)
 		add(l.serial, s.Signer.Serial)
 		t := s.SigningTime
-		if src := l.source[s.TimeSource]; src != "" && t != "" {
+		if src := l.source[s.TimeSourceKind()]; src != "" && t != "" {
 			t += " (" + src + ")"
 		}
 		add(l.time, t)
@@ -234,8 +248,10 @@ func (r *Report) WriteText(w io.Writer, lang string) error {
 
 // ReasonSelfDeclared is the reason added to a signature whose certificate carries the
 // self-declared-identity policy (pki.OIDSelfDeclaredIdentity): the signer typed a name and ID
-// that no real-name provider checked (SealDesk's single-machine mode). It does not change the
-// status; the reader must not take the name as verified.
+// that no real-name provider checked (SealDesk's single-machine mode). Such a signature is never
+// trusted, whatever the anchors (the GUI trusts its own embedded backend's root, sealctl may be
+// given it): at best its status is StatusUntrusted (有效但证书不受信任), so that every reader of the
+// same file says the same; the reader must not take the name as verified.
 const ReasonSelfDeclared = "signer identity is self-declared: no real-name provider verified it"
 
 // reasonTexts gives Chinese for the common Reasons sentences: each English sentence or pattern

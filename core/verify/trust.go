@@ -15,6 +15,7 @@ import (
 // PDF are only ever used as intermediates; they never become anchors by themselves.
 type TrustStore struct {
 	roots  []*x509.Certificate
+	local  []*x509.Certificate
 	system bool
 }
 
@@ -38,6 +39,43 @@ func (s *TrustStore) Add(c *x509.Certificate) {
 		}
 	}
 	s.roots = append(s.roots, c)
+}
+
+// AddLocal makes c an anchor that only this machine trusts: the root of the desktop's embedded
+// backend (单机模式), whose CA issues certificates for what the person at the machine declares and
+// whose TSA reads this machine's clock. Chains ending at it are checked like any other, but what
+// it vouches for is not certified by a third party, so the report says so: a timestamp from its
+// TSA is a local timestamp (Timestamp.Local, "本机时间戳（未经第三方认证）"), never an
+// authoritative one. (Its person certificates are self-declared, which no anchor makes trusted.)
+// An anchor added with both Add and AddLocal counts as a full anchor.
+func (s *TrustStore) AddLocal(c *x509.Certificate) {
+	if c == nil {
+		return
+	}
+	for _, r := range s.local {
+		if r.Equal(c) {
+			return
+		}
+	}
+	s.local = append(s.local, c)
+}
+
+// isLocalOnly reports whether c is an anchor of AddLocal and not of Add.
+func (s *TrustStore) isLocalOnly(c *x509.Certificate) bool {
+	if s == nil || c == nil {
+		return false
+	}
+	for _, r := range s.roots {
+		if r.Equal(c) {
+			return false
+		}
+	}
+	for _, r := range s.local {
+		if r.Equal(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // AddPEM adds every CERTIFICATE block of a PEM (or a single DER certificate) as an anchor and
@@ -89,11 +127,16 @@ func (s *TrustStore) pool() *x509.CertPool {
 		for _, r := range s.roots {
 			p.AddCert(r)
 		}
+		for _, r := range s.local {
+			p.AddCert(r)
+		}
 	}
 	return p
 }
 
-func (s *TrustStore) empty() bool { return s == nil || (len(s.roots) == 0 && !s.system) }
+func (s *TrustStore) empty() bool {
+	return s == nil || (len(s.roots) == 0 && len(s.local) == 0 && !s.system)
+}
 
 // Extended key usages accepted for a document signer: document signing (RFC 9336), Adobe
 // Authentic Documents, Microsoft document signing, e-mail protection and client authentication
@@ -118,6 +161,7 @@ const (
 type chainResult struct {
 	chain   []*x509.Certificate // leaf first, anchor last; nil when none was found
 	trusted bool
+	local   bool // the anchor is one of TrustStore.AddLocal only
 	reason  string
 }
 
@@ -159,6 +203,7 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 		return chainResult{reason: "certificate path: " + err.Error()}
 	}
 	res := chainResult{chain: chains[0], trusted: true}
+	res.local = s.isLocalOnly(res.chain[len(res.chain)-1])
 	x := leaf.x
 	switch purpose {
 	case purposeSigner:

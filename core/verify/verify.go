@@ -919,6 +919,7 @@ func (v *verifier) checkTrust(s *sigState) {
 			ch := v.opts.Trust.buildChain(ts.cms.cert, tsPool, ts.info.genTime, purposeTSA)
 			if ch.trusted {
 				s.rep.Timestamp.Valid = true
+				s.rep.Timestamp.Local = ch.local
 				tsTime = ts.info.genTime
 				at = tsTime
 				s.rep.TimeSource = "timestamp"
@@ -964,6 +965,9 @@ func (v *verifier) checkTrust(s *sigState) {
 		s.trustNotes = append(s.trustNotes, ch.reason)
 		return
 	}
+	if s.rep.Kind == KindDocTimestamp {
+		s.rep.Timestamp.Local = ch.local
+	}
 	data := v.dssData
 	data.add(cc.revocation)
 	status, ltv, notes := chainRevocation(ch.chain, &data, at, v.fetcher)
@@ -973,6 +977,9 @@ func (v *verifier) checkTrust(s *sigState) {
 	if status == RevocationRevoked {
 		s.trustNotes = append(s.trustNotes, "the signer certificate is revoked")
 		return
+	}
+	if s.rep.Kind != KindDocTimestamp && pki.IsSelfDeclared(cc.cms.cert.x) {
+		return // ReasonSelfDeclared (in Reasons already): no anchor makes a declared name trusted
 	}
 	s.rep.Trust = "trusted"
 }
