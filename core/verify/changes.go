@@ -143,9 +143,11 @@ type analysis struct {
 	explained   map[int]bool     // changed object numbers accounted for by a semantic comparison
 	apAllowed   map[int]bool     // appearance objects of fields being filled / allowed annotations
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
-	pageObjs    map[int]bool     // objects the signed pages' content and resources use (lazy)
-	dssOld      map[int]bool     // objects of the signed revision's DSS
 	annotArrays map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
+
+	roles          *signedRoles   // what reached each object in the signed revision (lazy, roles.go)
+	apOwnerAllowed map[int]bool   // annotations whose appearance may change (being filled or edited)
+	changedIn      map[int][]int  // object → later revisions that define, change or free it
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -158,11 +160,14 @@ func (a *analysis) run(later []*pdf.Revision) {
 	a.explained = map[int]bool{}
 	a.apAllowed = map[int]bool{}
 	a.seenWidgets = map[pdf.Ref]bool{}
+	a.apOwnerAllowed = map[int]bool{}
+	a.changedIn = map[int][]int{}
 	changed := map[int]bool{}
 	for _, rev := range later {
 		for _, l := range [][]int{rev.Defined, rev.Changed, rev.Freed} {
 			for _, n := range l {
 				changed[n] = true
+				a.changedIn[n] = append(a.changedIn[n], rev.Index)
 			}
 		}
 		for _, an := range rev.Anomalies {
@@ -175,10 +180,9 @@ func (a *analysis) run(later []*pdf.Revision) {
 	}
 	a.hiddenObjects(later)
 	// Semantic comparisons, which mark what they explain.
-	a.compareCatalog(changed)
+	a.compareCatalog(changed, later)
 	a.comparePages(changed)
 	a.compareFields(changed)
-	a.markDSS()
 	if info := trailerEntry(a.cur, "Info"); info != nil {
 		if o, err := a.cur.Resolve(info); err == nil {
 			if _, isDict := o.(pdf.Dict); isDict {
@@ -186,7 +190,8 @@ func (a *analysis) run(later []*pdf.Revision) {
 			}
 		}
 		if !pdf.Equal(info, trailerEntry(a.old, "Info")) {
-			a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeInfo}, "document information (Info) replaced%s", a.p1Note())
+			ok := a.mdp != 1 || a.entryOnlyInLTV(later, func(v *pdf.View) pdf.Object { return trailerEntry(v, "Info") })
+			a.ch.add(ok, ChangeDetail{Code: ChangeInfo}, "document information (Info) replaced%s", a.p1NoteIf(!ok))
 		}
 	}
 	// Every changed object must now be explained.
@@ -388,7 +393,7 @@ func objHeaders(b []byte) []int64 {
 }
 
 // compareCatalog compares the catalogs key by key.
-func (a *analysis) compareCatalog(changed map[int]bool) {
+func (a *analysis) compareCatalog(changed map[int]bool, later []*pdf.Revision) {
 	oc, err1 := a.old.Catalog()
 	nc, err2 := a.cur.Catalog()
 	if err1 != nil || err2 != nil {
@@ -424,7 +429,18 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 			a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeXMP}, "XMP metadata updated%s", a.p1Note())
 			a.explainNewReach(nv)
 		case "Extensions", "Version":
-			a.ch.add(true, ChangeDetail{Code: ChangeCatalogUpdated, Key: string(k)}, "catalog /%s updated", k)
+			// PAdES lets a revision that adds validation data or a document timestamp declare
+			// its extension even after a P=1 certification; nothing else may.
+			ok := a.mdp != 1 || a.entryOnlyInLTV(later, func(v *pdf.View) pdf.Object {
+				c, _ := v.Catalog()
+				return c.Get(k)
+			})
+			if ok {
+				a.ch.add(true, ChangeDetail{Code: ChangeCatalogUpdated, Key: string(k)}, "catalog /%s updated", k)
+			} else {
+				a.ch.add(false, ChangeDetail{Code: ChangeCatalog, Key: string(k)}, "catalog entry /%s changed although the certification allows no changes", k)
+			}
+			a.explainNewReach(nv)
 		case "StructTreeRoot", "MarkInfo":
 			a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeStructure}, "structure tree updated%s", a.p1Note())
 			a.explainNewReach(nv)
@@ -437,11 +453,27 @@ func (a *analysis) compareCatalog(changed map[int]bool) {
 }
 
 // p1Note is appended to a change that is allowed unless the certification allows no changes.
-func (a *analysis) p1Note() string {
-	if a.mdp == 1 {
+func (a *analysis) p1Note() string { return a.p1NoteIf(a.mdp == 1) }
+
+func (a *analysis) p1NoteIf(refused bool) string {
+	if refused {
 		return " although the certification allows no changes"
 	}
 	return ""
+}
+
+// entryOnlyInLTV reports whether every later revision that changed the value get reads (a
+// trailer or catalog entry) also adds validation data or a document timestamp.
+func (a *analysis) entryOnlyInLTV(later []*pdf.Revision, get func(v *pdf.View) pdf.Object) bool {
+	prev := get(a.old)
+	for _, rev := range later {
+		cur := get(a.v.f.View(rev.Index))
+		if !pdf.Equal(prev, cur) && !a.ltvRevision(rev.Index) {
+			return false
+		}
+		prev = cur
+	}
+	return true
 }
 
 // trailerEntry returns a trailer entry as the view sees it: from the newest trailer up to the
@@ -845,6 +877,7 @@ func (a *analysis) allowAppearance(r pdf.Ref) {
 	if od == nil {
 		return
 	}
+	a.apOwnerAllowed[r.Num] = true
 	var roots []pdf.Object
 	for _, k := range []pdf.Name{"AP", "MK"} {
 		if o, ok := od[k]; ok {
@@ -903,15 +936,6 @@ func reach(v *pdf.View, roots []pdf.Object, budget, maxDepth int, streams bool) 
 		out[-1] = true // incomplete
 	}
 	return out
-}
-
-// pageContentUses reports whether object n is reachable from the signed revision's page content
-// or resources (so changing it changes what the pages show). An incomplete walk answers yes.
-func (a *analysis) pageContentUses(n int) bool {
-	if a.pageObjs == nil {
-		a.pageObjs = pageContentReach(a.old, 1000000)
-	}
-	return a.pageObjs[n] || a.pageObjs[-1]
 }
 
 // compareFields compares the form: /AcroForm entries, the field list and each field.
@@ -1262,20 +1286,8 @@ func (a *analysis) sameValue(x, y pdf.Object) bool {
 	return err1 == nil && err2 == nil && a.sameObject(xo, yo)
 }
 
-// markDSS records the objects of the signed revision's DSS (its VRI entries and validation data
-// arrays): rewriting those later is an LTV update, unless page content also uses them. Objects
-// only the new DSS names are new or judged on their own.
-func (a *analysis) markDSS() {
-	oc, err := a.old.Catalog()
-	if err != nil {
-		return
-	}
-	if d, ok := oc["DSS"]; ok {
-		a.dssOld = reach(a.old, []pdf.Object{d}, 100000, 4, false)
-	}
-}
-
-// checkObject requires that a changed object is explained, value-equal, new, or harmless.
+// checkObject requires that a changed object is explained, value-equal, new, or allowed by
+// the rule of every role it had in the signed revision (roles.go).
 func (a *analysis) checkObject(n int) {
 	// New objects are checked even when a judged structure accounts for them: an attacker can
 	// make the DSS or an allowed annotation point at the object that fills a dangling reference.
@@ -1303,12 +1315,13 @@ func (a *analysis) checkObject(n int) {
 		a.newObject(n)
 		return
 	}
-	if od, ok := asDict(oldObj); ok && (od.NameOf("Type") == "ObjStm" || od.NameOf("Type") == "XRef") {
-		return // containers: their objects are compared one by one
+	roles := a.rolesOf(n)
+	if roles == roleContainer {
+		return // a container: its objects are compared one by one
 	}
 	ne, _, newOK := a.cur.Entry(n)
 	if !newOK || ne.Type == pdf.EntryFree {
-		a.ch.add(false, ChangeDetail{Code: ChangeObjectDeleted, Object: n}, "object %d (%s) was deleted", n, describe(oldObj))
+		a.deletedObject(n, oldObj, roles)
 		return
 	}
 	nref := pdf.Ref{Num: n, Gen: ne.Gen}
@@ -1323,35 +1336,97 @@ func (a *analysis) checkObject(n int) {
 	if a.sameObject(oldObj, newObj) {
 		return
 	}
-	d, _ := asDict(newObj)
 	od, _ := asDict(oldObj)
-	// Classified by what the object was when signed: a new version that calls itself an object
-	// or cross-reference stream is still a change to the object the signed revision had.
-	switch {
-	case IsSig(od):
+	if IsSig(od) {
 		a.ch.add(false, ChangeDetail{Code: ChangeSignatureDict, Object: n}, "signature dictionary %d was changed", n)
-	case a.apAllowed[n] && !a.pageContentUses(n):
-		a.ch.add(true, ChangeDetail{Code: ChangeAppearance, Object: n}, "appearance object %d updated", n)
-	case a.dssOld[n] && !a.dssOld[-1] && !a.pageContentUses(n):
-		a.ch.add(true, ChangeDetail{Code: ChangeDSS}, "validation data (DSS) updated")
-	case sameType(od, d, "Metadata"):
-		a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeXMP}, "XMP metadata updated%s", a.p1Note())
-	case a.isInfo(n):
-		a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeInfo}, "document information (Info) updated%s", a.p1Note())
-	case sameType(od, d, "StructElem") || sameType(od, d, "StructTreeRoot") || isNumberTree(od) && isNumberTree(d):
-		a.ch.add(a.mdp != 1, ChangeDetail{Code: ChangeStructure}, "structure tree updated%s", a.p1Note())
-	default:
-		if oa, ok := oldObj.(pdf.Array); ok {
-			// An array is judged as annotations only if the signed revision used it as a
-			// page's /Annots, never because its elements look like annotations.
-			if na, ok := newObj.(pdf.Array); ok && a.signedAnnotsArray(n) {
-				a.annotDiff(pageLabel{text: fmt.Sprintf("annotation array %d", n), obj: n}, refsOf(oa), refsOf(na))
-				return
-			}
+		return
+	}
+	if roles == 0 {
+		a.ch.add(false, ChangeDetail{Code: ChangeObject, Object: n}, "object %d (%s, which nothing in the signed revision referred to) was changed", n, describe(oldObj))
+		return
+	}
+	refused, judgeAnnot := a.roleVerdict(n, roles)
+	if refused != "" {
+		switch refused {
+		case "XMP metadata":
+			a.ch.add(false, ChangeDetail{Code: ChangeXMP}, "XMP metadata updated%s", a.p1NoteIf(true))
+		case "document information":
+			a.ch.add(false, ChangeDetail{Code: ChangeInfo}, "document information (Info) updated%s", a.p1NoteIf(true))
+		case "structure tree":
+			a.ch.add(false, ChangeDetail{Code: ChangeStructure}, "structure tree updated%s", a.p1NoteIf(true))
+		default:
+			a.ch.add(false, ChangeDetail{Code: ChangeObject, Object: n}, "object %d (%s; %s when signed) was changed", n, describe(oldObj), roles)
 		}
-		a.ch.add(false, ChangeDetail{Code: ChangeObject, Object: n}, "object %d (%s) was changed", n, describe(oldObj))
+		return
+	}
+	if judgeAnnot {
+		a.judgeAnnotObject(n, oldObj, newObj, roles)
+		return
+	}
+	switch {
+	case roles&roleAppearance != 0:
+		a.ch.add(true, ChangeDetail{Code: ChangeAppearance, Object: n}, "appearance object %d updated", n)
+	case roles&roleStruct != 0:
+		a.ch.add(true, ChangeDetail{Code: ChangeStructure}, "structure tree updated")
+	case roles&roleMetadata != 0:
+		a.ch.add(true, ChangeDetail{Code: ChangeXMP}, "XMP metadata updated")
+	case roles&roleInfo != 0:
+		a.ch.add(true, ChangeDetail{Code: ChangeInfo}, "document information (Info) updated")
+	case roles&roleDSS != 0:
+		a.ch.add(true, ChangeDetail{Code: ChangeDSS}, "validation data (DSS) updated")
 	}
 }
+
+// judgeAnnotObject judges a changed object that the signed revision used as an annotation or
+// a page's /Annots array (and as nothing stricter), as the page comparison would.
+func (a *analysis) judgeAnnotObject(n int, oldObj, newObj pdf.Object, roles role) {
+	if oa, ok := oldObj.(pdf.Array); ok {
+		// An array is judged as annotations only if the signed revision used it as a page's
+		// /Annots, never because its elements look like annotations.
+		if na, ok := newObj.(pdf.Array); ok && a.signedAnnotsArray(n) {
+			a.annotDiff(pageLabel{text: fmt.Sprintf("annotation array %d", n), obj: n}, refsOf(oa), refsOf(na))
+			return
+		}
+	}
+	if _, ok := asDict(newObj); ok {
+		label := pageLabel{text: fmt.Sprintf("annotation %d", n), obj: n}
+		if p := a.roles.annotPage[n]; p > 0 {
+			label = pageLabel{text: fmt.Sprintf("page %d", p), num: p}
+		}
+		a.changedAnnot(label, a.refIn(a.cur, n))
+		if a.explained[n] {
+			return
+		}
+	}
+	a.ch.add(false, ChangeDetail{Code: ChangeObject, Object: n}, "object %d (%s; %s when signed) was changed", n, describe(oldObj), roles)
+}
+
+// deletedObject judges an object that a later revision freed: allowed only where its roles
+// allow a change and nothing still refers to it (a removed annotation's appearance at P=3, an
+// unused DSS array).
+func (a *analysis) deletedObject(n int, oldObj pdf.Object, roles role) {
+	od, _ := asDict(oldObj)
+	refused, judgeAnnot := "", false
+	if roles != 0 && !IsSig(od) {
+		refused, judgeAnnot = a.roleVerdict(n, roles)
+	}
+	stillUsed := len(a.v.referenceHolders()[n]) > 0
+	if roles == 0 || IsSig(od) || refused != "" || stillUsed {
+		a.ch.add(false, ChangeDetail{Code: ChangeObjectDeleted, Object: n}, "object %d (%s) was deleted", n, describe(oldObj))
+		return
+	}
+	if judgeAnnot {
+		// An annotation or /Annots array may go only with its page's annotation removed: the
+		// page comparison said whether that was allowed; the object itself carries nothing.
+		if !a.annotRemovalAllowed() {
+			a.ch.add(false, ChangeDetail{Code: ChangeObjectDeleted, Object: n}, "object %d (%s) was deleted", n, describe(oldObj))
+		}
+		return
+	}
+}
+
+// annotRemovalAllowed reports whether annotations may be removed (P=3 or no certification).
+func (a *analysis) annotRemovalAllowed() bool { return a.mdp == 0 || a.mdp == 3 }
 
 func refsOf(arr pdf.Array) []pdf.Ref {
 	var out []pdf.Ref
@@ -1365,21 +1440,6 @@ func refsOf(arr pdf.Array) []pdf.Ref {
 
 // IsSig reports whether d is a signature or document timestamp dictionary.
 func IsSig(d pdf.Dict) bool { return d != nil && pdf.IsSigDict(d) }
-
-func (a *analysis) isInfo(n int) bool {
-	// Only the object that was the Info dictionary when signed: a new trailer may not promote an
-	// arbitrary object to "metadata".
-	r, ok := a.old.Trailer().Get("Info").(pdf.Ref)
-	if !ok || r.Num != n {
-		return false
-	}
-	o, err := a.old.Object(r)
-	if err != nil {
-		return false
-	}
-	_, isDict := o.(pdf.Dict)
-	return isDict
-}
 
 func asDict(o pdf.Object) (pdf.Dict, bool) {
 	switch x := o.(type) {
@@ -1503,103 +1563,12 @@ func (v *verifier) widgetAfterSignature(field string, w pdf.Ref) bool {
 	return false
 }
 
-// sameType reports whether both the signed and the new version of an object have /Type t.
-func sameType(od, nd pdf.Dict, t pdf.Name) bool {
-	return od != nil && nd != nil && od.NameOf("Type") == t && nd.NameOf("Type") == t
-}
-
-// isNumberTree reports whether d is a number-tree node (a structure ParentTree node).
-func isNumberTree(d pdf.Dict) bool {
-	if d == nil || d.NameOf("Type") != "" {
-		return false
-	}
-	for k := range d {
-		switch k {
-		case "Nums", "Kids", "Limits":
-		default:
-			return false
-		}
-	}
-	return d.Get("Nums") != nil || d.Get("Kids") != nil
-}
-
 // explainSame accounts for object n when it plays the same role it had when signed (n == was)
 // or did not exist then; a pre-existing object given a new role is left to checkObject.
 func (a *analysis) explainSame(n, was int) {
 	if n != 0 && (n == was || a.isNew(n)) {
 		a.explained[n] = true
 	}
-}
-
-// pageContentReach returns the objects the page tree's content streams and resources reach:
-// page tree nodes through /Kids, pages through /Contents and /Resources (and inherited
-// /Resources), streams through their /Resources and font files. Annotations, /Parent and other
-// page entries are not followed. An exhausted budget is marked with -1.
-func pageContentReach(view *pdf.View, budget int) map[int]bool {
-	out := map[int]bool{}
-	var walk func(o pdf.Object, mode int, depth int)
-	const (
-		tree = iota
-		content
-	)
-	walk = func(o pdf.Object, mode int, depth int) {
-		if budget <= 0 || depth > 64 {
-			return
-		}
-		if r, ok := o.(pdf.Ref); ok {
-			if out[r.Num] {
-				return
-			}
-			out[r.Num] = true
-			budget--
-		}
-		x, err := view.Resolve(o)
-		if err != nil {
-			return
-		}
-		switch t := x.(type) {
-		case pdf.Dict:
-			if mode == tree {
-				for _, k := range []pdf.Name{"Contents", "Resources"} {
-					if e, ok := t[k]; ok {
-						walk(e, content, depth+1)
-					}
-				}
-				if kids, ok := t["Kids"]; ok {
-					ko, _ := view.Resolve(kids)
-					if arr, ok := ko.(pdf.Array); ok {
-						if r, isRef := kids.(pdf.Ref); isRef {
-							out[r.Num] = true
-						}
-						for _, k := range arr {
-							walk(k, tree, depth+1)
-						}
-					}
-				}
-				return
-			}
-			for _, k := range t.Keys() {
-				walk(t[k], content, depth+1)
-			}
-		case pdf.Array:
-			for _, e := range t {
-				walk(e, mode, depth+1)
-			}
-		case *pdf.Stream:
-			for _, k := range []pdf.Name{"Resources", "Font", "XObject", "ExtGState", "ColorSpace", "Pattern", "Shading", "Properties", "FontFile", "FontFile2", "FontFile3", "FontDescriptor", "SMask", "Mask", "Group"} {
-				if e, ok := t.Dict[k]; ok {
-					walk(e, content, depth+1)
-				}
-			}
-		}
-	}
-	if cat, err := view.Catalog(); err == nil {
-		walk(cat.Get("Pages"), tree, 0)
-	}
-	if budget <= 0 {
-		out[-1] = true
-	}
-	return out
 }
 
 // explainNewReach accounts for the new objects (absent when signed) that judged new structures
