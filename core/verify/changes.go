@@ -145,9 +145,9 @@ type analysis struct {
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
 	annotArrays map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
 
-	roles          *signedRoles   // what reached each object in the signed revision (lazy, roles.go)
-	apOwnerAllowed map[int]bool   // annotations whose appearance may change (being filled or edited)
-	changedIn      map[int][]int  // object → later revisions that define, change or free it
+	roles          *signedRoles  // what reached each object in the signed revision (lazy, roles.go)
+	apOwnerAllowed map[int]bool  // annotations whose appearance may change (being filled or edited)
+	changedIn      map[int][]int // object → later revisions that define, change or free it
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
