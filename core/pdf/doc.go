@@ -37,7 +37,11 @@
 // # What it refuses
 //
 //   - Encrypted files: Open returns ErrEncrypted (the UI says 加密文档无法签署，请先解除密码保护).
-//     Reading the unencrypted parts of an encrypted file is not supported.
+//     With Options.Decrypt (the verifier), a file of the standard security handler that opens
+//     without a password (empty user password; RC4 40–128, AES-128, AES-256, see crypt.go) is
+//     read, decrypting strings and streams as objects are loaded; it still cannot be appended
+//     to. /Encrypt null (written by some xref-stream producers) is no encryption; revisions
+//     that disagree about /Encrypt are refused.
 //   - Full rewrites: there is no "save as" that re-serialises the document; the only output is
 //     an appended revision.
 //   - Inputs beyond Limits (object size, decoded stream size, nesting depth, object and revision

@@ -14,6 +14,11 @@ import (
 // Options configure Open. A nil *Options means defaults.
 type Options struct {
 	Limits Limits
+	// Decrypt opens files encrypted by the standard security handler that open without a
+	// password (empty user password), decrypting strings and streams as they are read; a file
+	// opened so cannot be appended to. Without it (and for files needing a password) Open
+	// returns ErrEncrypted.
+	Decrypt bool
 }
 
 // Revision is one revision of the document: the original file or one incremental update.
@@ -61,6 +66,8 @@ type File struct {
 	linear  bool
 
 	reconstructed bool
+	decrypt       bool       // Options.Decrypt
+	dec           *decrypter // nil for an unencrypted file
 
 	mu        sync.Mutex
 	cache     map[cacheKey]Object
@@ -93,7 +100,7 @@ func Open(r io.ReaderAt, size int64, opts *Options) (*File, error) {
 	if opts != nil {
 		o = *opts
 	}
-	f := &File{r: r, size: size, limits: o.Limits.withDefaults(),
+	f := &File{r: r, size: size, limits: o.Limits.withDefaults(), decrypt: o.Decrypt,
 		cache: map[cacheKey]Object{}, objStms: map[cacheKey]*objStm{}, loading: map[cacheKey]bool{}}
 	if err := f.open(); err != nil {
 		return nil, err
@@ -279,12 +286,44 @@ func (f *File) open() error {
 	return nil
 }
 
+// checkEncrypted looks at /Encrypt in every trailer: absent or null (an xref stream may say
+// /Encrypt null) is no encryption. All revisions must agree; with Options.Decrypt the file is
+// opened with the empty user password, otherwise it is refused.
 func (f *File) checkEncrypted() error {
-	for _, r := range f.revs {
-		if r.Trailer.Get("Encrypt") != nil {
-			return ErrEncrypted
+	f.dec = nil
+	var enc Object
+	for i, r := range f.revs {
+		e := r.Trailer.Get("Encrypt")
+		if ref, ok := e.(Ref); ok {
+			if o, err := f.Latest().Object(ref); err == nil {
+				if _, null := o.(Null); null {
+					e = nil
+				}
+			}
+		}
+		if _, null := e.(Null); null {
+			e = nil
+		}
+		if i == 0 {
+			enc = e
+		} else if !Equal(e, enc) {
+			return fmt.Errorf("%w: revisions %d and %d disagree about /Encrypt", ErrEncrypted, i-1, i)
 		}
 	}
+	if enc == nil {
+		return nil
+	}
+	if !f.decrypt {
+		return ErrEncrypted
+	}
+	if err := f.setupDecryption(enc); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	clear(f.cache)
+	clear(f.objStms)
+	f.objStmMem = 0
+	f.mu.Unlock()
 	return nil
 }
 
@@ -690,6 +729,11 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 			return nil, fmt.Errorf("object %d: %w", ref.Num, err)
 		}
 		o = ind.Value
+		if f.dec != nil {
+			if o, err = f.dec.decryptObject(o, ind.Ref); err != nil {
+				return nil, err
+			}
+		}
 	case EntryCompressed:
 		var err error
 		o, err = f.compressed(rev, int(e.Offset), ref.Num, e.Gen, depth)
@@ -838,7 +882,11 @@ func (f *File) RawStreamData(s *Stream) ([]byte, error) {
 	if s.Length > f.limits.MaxStreamSize {
 		return nil, limitErr("MaxStreamSize", f.limits.MaxStreamSize)
 	}
-	return f.ReadRange(Span{s.Offset, s.Offset + s.Length})
+	raw, err := f.ReadRange(Span{s.Offset, s.Offset + s.Length})
+	if err != nil || s.crypt == nil {
+		return raw, err
+	}
+	return s.crypt.d.decrypt(s.crypt.d.stm, s.crypt.num, s.crypt.gen, raw)
 }
 
 func (f *File) decodeStream(s *Stream) ([]byte, error) {

@@ -62,6 +62,8 @@ type Stream struct {
 	Offset int64 // file offset of the first data byte (after "stream" and its EOL)
 	Length int64 // number of raw data bytes
 	Data   []byte
+
+	crypt *streamCrypt // decryption of the raw data of an encrypted file's stream, nil when none
 }
 
 // Placeholder is a fixed-width slot written verbatim by the writer, whose absolute offset in the

@@ -161,6 +161,9 @@ func (u *Update) Bytes() ([]byte, *Layout, error) {
 // Write writes the bytes to append to the original file to w and returns their layout.
 func (u *Update) Write(w io.Writer) (*Layout, error) {
 	f := u.f
+	if f.dec != nil {
+		return nil, fmt.Errorf("%w: appending to an encrypted file is not supported", ErrEncrypted)
+	}
 	if f.reconstructed {
 		return nil, fmt.Errorf("%w: its cross-reference data is broken and had to be rebuilt", ErrUnsafeAppend)
 	}

@@ -19,6 +19,9 @@
 //     (DER and plain r||s), Ed25519, Ed448 (cloudflare/circl) with SHAKE256, SM2 with SM3
 //     (GB/T 32918/32905, GM/T 0010 content types); SHA-1, SHA-2, SHA-3. SM2 certificate paths are
 //     not built (crypto/x509 cannot parse SM2 keys): such signatures are at best "untrusted".
+//   - Encrypted files that open without a password (standard security handler, empty user
+//     password: RC4, AES-128, AES-256) are decrypted by core/pdf and verified like any other;
+//     one that needs a password is unreadable (sealctl exit 2), never guessed at.
 //   - Every later revision, object by object, against what the signature and DocMDP/FieldMDP allow
 //     (see changes.go); each change is named in the report.
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the

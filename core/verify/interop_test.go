@@ -48,13 +48,11 @@ var interopKnown = map[string]struct{ got, owner, section string }{
 	"021-dss-signature-p-sk-1-hash-failure.pdf":           {"invalid-signature", "interop", "4: duplicate /Type in a document-timestamp dictionary is a warning"},
 	"023-itext-sample-brainpool-p384r1-sha384.pdf":        {"invalid-signature", "interop", "4: brainpool curves"},
 	"024-itext-sample-brainpool-p384r1-sha3-384.pdf":      {"invalid-signature", "interop", "4: brainpool curves"},
-	"030-dss-encrypted.pdf":                               {"unreadable", "interop", "4: encrypted file that opens without a user password"},
 	"042-dss-pades-t-duplicated-sigtst.pdf":               {"invalid-signature", "interop", "4: duplicate signed attributes other than content-type/message-digest/signing-time"},
 	"049-itext-rev-data-in-the-signature-container.pdf":   {"invalid-signature", "interop", "4: digest vs signature algorithm mismatch the CMS resolves"},
 	// Attacks we do not catch.
 	"083-itext-different-field-lock-levels.pdf":                            {"untrusted", "changes", "3/4: FieldMDP locks of several levels judged per field"},
 	"086-pyhanko-form-update-no-override-appearance-stream-ap-indirec.pdf": {"untrusted", "changes", "3: an appearance stream shared with another field is clobbered"},
-	"087-dss-pdf-spoofing-attack.pdf":                                      {"unreadable", "interop", "4: /Encrypt null in an xref stream is not encryption (then the spoofed signature dictionary)"},
 }
 
 type interopRow struct{ file, want string }

@@ -186,7 +186,7 @@ func (v *verifier) run(name string) (*Report, error) {
 		// flate bomb from costing more than this.
 		limits.MaxStreamSize = maxDecodedStream
 	}
-	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: limits})
+	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: limits, Decrypt: true})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
 	}
