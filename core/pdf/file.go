@@ -178,7 +178,7 @@ func (f *File) Tail() (Span, bool) {
 
 // ReadRange returns the bytes in sp.
 func (f *File) ReadRange(sp Span) ([]byte, error) {
-	if sp.Start < 0 || sp.End > f.size || sp.End < sp.Start {
+	if !InRange(sp.Start, sp.End-sp.Start, f.size) || sp.End < sp.Start {
 		return nil, fmt.Errorf("%w: range %d-%d outside the file", ErrMalformed, sp.Start, sp.End)
 	}
 	b := make([]byte, sp.Len())
@@ -822,7 +822,7 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t1.Kind != TokInt || t2.Kind != TokInt || t2.Int < 0 || first+t2.Int > int64(len(data)) {
+		if t1.Kind != TokInt || t2.Kind != TokInt || !InRange(first, t2.Int, int64(len(data))) {
 			break
 		}
 		num := int(t1.Int)
@@ -881,6 +881,9 @@ func (f *File) RawStreamData(s *Stream) ([]byte, error) {
 	}
 	if s.Length > f.limits.MaxStreamSize {
 		return nil, limitErr("MaxStreamSize", f.limits.MaxStreamSize)
+	}
+	if !InRange(s.Offset, s.Length, f.size) {
+		return nil, fmt.Errorf("%w: stream data %d+%d outside the file", ErrMalformed, s.Offset, s.Length)
 	}
 	raw, err := f.ReadRange(Span{s.Offset, s.Offset + s.Length})
 	if err != nil || s.crypt == nil {

@@ -291,10 +291,10 @@ func (l *Lexer) slice(from, to int64) []byte {
 
 // ReadRaw returns n bytes at off (fewer at the end of input).
 func (l *Lexer) ReadRaw(off, n int64) []byte {
-	if off < 0 {
+	if off < 0 || n <= 0 || off >= l.size {
 		return nil
 	}
-	if off+n > l.size {
+	if !InRange(off, n, l.size) {
 		n = l.size - off
 	}
 	if n <= 0 {

@@ -303,7 +303,7 @@ func (p *Parser) streamData(d Dict, kw Token) (*Stream, error) {
 			}
 		}
 	}
-	if length >= 0 && data+length <= lx.size && p.endstreamAt(data+length) {
+	if length >= 0 && InRange(data, length, lx.size) && p.endstreamAt(data+length) {
 		return &Stream{Dict: d, Offset: data, Length: length}, nil
 	}
 	// The /Length is missing or wrong (a common defect): find "endstream".

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"sealdesk/core/pdf"
 )
 
 // SubFilters.
@@ -32,7 +34,7 @@ func (h *rangeHasher) digest(d digestAlg) ([]byte, error) {
 	hh := d.New()
 	if h.data != nil {
 		for _, rg := range h.ranges {
-			if rg[0] < 0 || rg[1] < 0 || rg[0]+rg[1] > int64(len(h.data)) {
+			if !pdf.InRange(rg[0], rg[1], int64(len(h.data))) {
 				return nil, fmt.Errorf("signed range %v outside the file", rg)
 			}
 			hh.Write(h.data[rg[0] : rg[0]+rg[1]])

@@ -521,7 +521,7 @@ func (v *verifier) checkRanges(s *sigState) {
 	if n[0] != 0 {
 		bad("the /ByteRange does not start at 0")
 	}
-	if n[1] <= 0 || n[2] <= n[1] || n[3] < 0 || n[2]+n[3] > v.size || n[2] > v.size {
+	if n[1] <= 0 || n[2] <= n[1] || !pdf.InRange(n[0], n[1], v.size) || !pdf.InRange(n[2], n[3], v.size) {
 		bad("the /ByteRange [%d %d %d %d] does not lie inside the %d-byte file", n[0], n[1], n[2], n[3], v.size)
 		return
 	}
