@@ -50,6 +50,11 @@
 //     certification (ErrCertifiedNewField: sign the pre-placed field instead), filling a field
 //     that is not an empty signature field (ErrFieldNotEmpty), or creating a field whose name
 //     exists (ErrFieldExists).
+//   - Replacing an existing output that holds signatures with a result that lacks any of them
+//     (ErrDropsSignatures, a *DropsSignaturesError): checked just before the rename by every
+//     writer here, so signing the unsigned original over a signed copy cannot erase the copy's
+//     signatures. Building on the signed file (out = in, or a new name) keeps them all and is
+//     allowed. CheckReplace runs the same check ahead of time for a UI.
 //   - Images over MaxImageBytes or MaxImagePixels, formats other than PNG and JPEG.
 //   - B-LT when the signer's certificate is revoked or has no reachable revocation data.
 package sign

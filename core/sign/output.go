@@ -162,8 +162,12 @@ func (w *output) append(b []byte) error {
 	return nil
 }
 
-// commit fsyncs and renames the temporary file over the output.
+// commit fsyncs and renames the temporary file over the output. An existing output that holds
+// signatures is replaced only when the new file holds every one of them (ErrDropsSignatures).
 func (w *output) commit() (int64, error) {
+	if err := w.keepsSignatures(); err != nil {
+		return 0, err
+	}
 	if w.mode != 0 {
 		// CreateTemp makes 0600 files; the output keeps the input's permissions.
 		if err := w.tmp.Chmod(w.mode); err != nil {
@@ -194,4 +198,18 @@ func (w *output) abort() {
 	}
 	w.tmp.Close()
 	os.Remove(w.tmp.Name())
+}
+
+// keepsSignatures checks that the temporary file holds every signature of the file it is about
+// to replace (nothing to check when there is none).
+func (w *output) keepsSignatures() error {
+	held, err := heldSignatures(w.path)
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	have, err := signatureKeys(w.tmp, w.size)
+	if err != nil {
+		return fmt.Errorf("failed to re-read the signed document: %w", err)
+	}
+	return missingFrom(w.path, held, have)
 }

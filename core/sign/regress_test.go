@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/png"
 	"io"
@@ -121,7 +122,7 @@ func TestOversizedCMS(t *testing.T) {
 	cert, key := p.Leaf(t, "big", pki.RSA4096)
 	cs := &countingSigner{Signer: key}
 	for _, pss := range []bool{false, true} {
-		out := filepath.Join(e.dir, "out.pdf")
+		out := filepath.Join(e.dir, fmt.Sprintf("out-pss-%v.pdf", pss)) // a signed file is never replaced by another signing
 		res, err := SignFile(in, out, &Options{Signer: cs, Cert: cert, Chain: p.Chain, Level: LevelBT, Timestamper: a, Hash: crypto.SHA512, PSS: pss, Now: testNow})
 		if err != nil {
 			t.Fatal(err)
@@ -206,7 +207,7 @@ func TestRotatedCroppedSealLandsInBox(t *testing.T) {
 	e := newEnv(t)
 	for _, rot := range []int{0, 90, 180, 270} {
 		in := e.write("in.pdf", genPDF(genOpts{media: "[0 0 600 800]", crop: "[40 60 560 760]", rotate: rot}))
-		out := filepath.Join(e.dir, "out.pdf")
+		out := filepath.Join(e.dir, fmt.Sprintf("out-%d.pdf", rot))
 		o := e.opts("rot")
 		box := VisibleRect{60, 80, 180, 200}
 		o.Page, o.Rect, o.Image, o.Fit = 1, box, sealPNG(t), Stretch
@@ -251,7 +252,7 @@ func TestUprightSeal(t *testing.T) {
 	png := encodePNG(t, topHalf)
 	for _, rot := range []int{90, 270} {
 		in := e.write("in.pdf", genPDF(genOpts{rotate: rot}))
-		out := filepath.Join(e.dir, "out.pdf")
+		out := filepath.Join(e.dir, fmt.Sprintf("out-%d.pdf", rot))
 		o := e.opts("up")
 		box := VisibleRect{100, 100, 300, 300}
 		o.Page, o.Rect, o.Image = 1, box, png
