@@ -84,7 +84,11 @@ func TestLargeFileSignAndVerify(t *testing.T) {
 	info, _ = ks.Info(info.ID)
 	out := filepath.Join(t.TempDir(), "large-signed.pdf")
 	start := time.Now()
-	stamped, err := signWithKey(ks, info.ID, "135790", in, out, &sign.Options{Cert: info.Certificate, Chain: info.Chain,
+	signer, err := ks.Unlock(info.ID, "135790")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamped, err := signWithSigner(signer, in, out, &sign.Options{Cert: info.Certificate, Chain: info.Chain,
 		Page: 1, Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}, Image: drawnSignature(t).PNG}, ca)
 	if err != nil || !stamped {
 		t.Fatalf("sign: %v stamped %v", err, stamped)

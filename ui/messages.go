@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,9 +27,14 @@ func errMessage(err error) string {
 	var apiErr *client.Error
 	var tooLong *seal.TooLongError
 	var glyphs *seal.MissingGlyphsError
+	var drops *sign.DropsSignaturesError
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &drops) && drops.Unreadable:
+		return tr("err.sign.dropsigs.unreadable", map[string]any{"Name": filepath.Base(drops.Path)})
+	case errors.As(err, &drops):
+		return tr("err.sign.dropsigs", map[string]any{"Name": filepath.Base(drops.Path), "Held": drops.Held, "Missing": drops.Missing})
 	case errors.As(err, &wrong):
 		if wrong.Remaining == 0 {
 			return tr("err.pin.nowlocked")

@@ -7,13 +7,11 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -416,16 +414,14 @@ func (p *placementScreen) onSaveTapped() {
 	if len(p.boxes) == 0 {
 		return
 	}
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil || wc == nil {
-			return
-		}
-		out := wc.URI().Path()
-		wc.Close()
-		p.saveTo(out)
-	}, p.shell.Window)
-	d.SetFileName(strings.TrimSuffix(filepath.Base(p.path), filepath.Ext(p.path)) + "-待签.pdf")
-	d.Show()
+	in := p.path
+	p.shell.chooseSave(tr("place.save.title"), suggestOutput(in, tr("place.save.suffix")), in,
+		func(out string) error { return sign.CheckReplace(in, out) },
+		func(out string) {
+			if p.path == in {
+				p.saveTo(out)
+			}
+		})
 }
 
 // saveTo writes the document with the boxes as empty signature fields to out (the input is

@@ -69,11 +69,12 @@ func (v *sendScreen) OpenFiles(paths []string) {
 
 // signTarget is where the signature goes: an empty field of the document, or a new box.
 type signTarget struct {
-	field string // an existing empty signature field
-	page  int    // 0-based
-	rect  widgets.Rect
-	w     *widgets.DraggableBox
-	isNew bool
+	field  string // an existing empty signature field
+	page   int    // 0-based
+	rect   widgets.Rect
+	w      *widgets.DraggableBox
+	isNew  bool
+	signed bool // a signed field, shown but not selectable
 }
 
 // signScreen is 本机签署: open a PDF, pick one of its empty fields (or tap a page to add one),
@@ -103,6 +104,7 @@ type signScreen struct {
 	selected *signTarget
 	items    []LibraryItem
 	relayout func()
+	saveDlg  *saveAsDialog // the open save dialog (tests answer it)
 	wg       sync.WaitGroup
 }
 
@@ -331,15 +333,21 @@ func (v *signScreen) OpenFiles(paths []string) {
 	if len(paths) == 0 {
 		return
 	}
-	path := paths[0]
-	r := v.shell.Services.Renderer
 	v.refreshImages()
-	v.status.SetText(tr("place.opening", map[string]any{"Name": filepath.Base(path)}))
+	v.status.SetText(tr("place.opening", map[string]any{"Name": filepath.Base(paths[0])}))
+	v.open(paths[0], nil)
+}
+
+// open reads the document's signature fields and opens it in the background, then shows it
+// with its empty fields as targets (the first selected) and its signed fields marked. done, if
+// set, runs after it is shown (instead of the "opened" status).
+func (v *signScreen) open(path string, done func()) {
+	r := v.shell.Services.Renderer
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
 		var doc OpenDocument
-		fields, err := emptySignatureFields(path)
+		fields, err := documentFields(path)
 		if err == nil {
 			if r == nil {
 				err = errNoRenderer
@@ -358,9 +366,18 @@ func (v *signScreen) OpenFiles(paths []string) {
 			v.path, v.doc = path, doc
 			v.setTargets(fields)
 			v.pv.SetDocument(doc)
-			if len(fields) > 0 {
-				v.status.SetText(tr("sign.opened.fields", map[string]any{"Count": len(fields)}))
-			} else {
+			empty := 0
+			for _, t := range fields {
+				if !t.signed {
+					empty++
+				}
+			}
+			switch {
+			case done != nil:
+				done()
+			case empty > 0:
+				v.status.SetText(tr("sign.opened.fields", map[string]any{"Count": empty}))
+			default:
 				v.status.SetText(tr("sign.opened.nofields"))
 			}
 		})
@@ -370,6 +387,19 @@ func (v *signScreen) OpenFiles(paths []string) {
 // emptySignatureFields lists the document's empty signature fields with a visible widget, after
 // checking the document can be signed here.
 func emptySignatureFields(path string) ([]*signTarget, error) {
+	all, err := documentFields(path)
+	var out []*signTarget
+	for _, t := range all {
+		if !t.signed {
+			out = append(out, t)
+		}
+	}
+	return out, err
+}
+
+// documentFields lists the document's signature fields with a visible widget, empty and signed
+// (in the file's order), after checking the document can be signed here.
+func documentFields(path string) ([]*signTarget, error) {
 	if err := checkDocument(path); err != nil {
 		return nil, err
 	}
@@ -384,14 +414,14 @@ func emptySignatureFields(path string) ([]*signTarget, error) {
 	}
 	var out []*signTarget
 	for _, fd := range fields {
-		if !fd.IsSignature() || fd.Value != nil || len(fd.Widgets) == 0 {
+		if !fd.IsSignature() || len(fd.Widgets) == 0 {
 			continue
 		}
 		w := fd.Widgets[0]
 		if w.Page < 1 || w.Rect.Width() <= 0 || w.Rect.Height() <= 0 {
 			continue
 		}
-		out = append(out, &signTarget{field: fd.Name, page: w.Page - 1,
+		out = append(out, &signTarget{field: fd.Name, page: w.Page - 1, signed: fd.Value != nil,
 			rect: widgets.Rect{LLX: w.Rect.LLX, LLY: w.Rect.LLY, URX: w.Rect.URX, URY: w.Rect.URY}})
 	}
 	return out, nil
@@ -403,8 +433,11 @@ func (v *signScreen) setTargets(ts []*signTarget) {
 	for _, t := range ts {
 		v.addTarget(t)
 	}
-	if len(v.targets) > 0 {
-		v.selectTarget(v.targets[0])
+	for _, t := range v.targets {
+		if !t.signed {
+			v.selectTarget(t) // the first empty box
+			break
+		}
 	}
 	v.overlay.Refresh()
 	v.updateSignable()
@@ -414,6 +447,13 @@ func (v *signScreen) addTarget(t *signTarget) {
 	label := fieldLabel(t.field)
 	if t.isNew {
 		label = tr("sign.newfield")
+	}
+	if t.signed {
+		t.w = widgets.NewDraggableBox(tr("sign.target.signed", map[string]any{"Name": label}), signedColor)
+		t.w.OnTapped = func() { v.status.SetText(tr("sign.target.issigned")) }
+		v.targets = append(v.targets, t)
+		v.overlay.Add(t.w)
+		return
 	}
 	t.w = widgets.NewDraggableBox(label, recipientColors[0])
 	t.w.OnTapped = func() { v.selectTarget(t) }
@@ -437,9 +477,18 @@ func (v *signScreen) removeTarget(t *signTarget) {
 	v.updateSignable()
 }
 
+// signedColor marks boxes that hold a signature already.
+var signedColor = color.NRGBA{0x75, 0x75, 0x75, 0xff}
+
 func (v *signScreen) selectTarget(t *signTarget) {
+	if t != nil && t.signed {
+		return
+	}
 	v.selected = t
 	for _, x := range v.targets {
+		if x.signed {
+			continue
+		}
 		if x == t {
 			x.w.Color = recipientColors[2]
 		} else {
@@ -557,32 +606,85 @@ func (v *signScreen) busy(on bool, text string) {
 	v.updateSignable()
 }
 
+// onSignTapped asks for the signing PIN and checks it (and the key's lock-out) first; only a
+// key that opened leads to the question where to save, so a wrong PIN leaves nothing behind.
 func (v *signScreen) onSignTapped() {
 	pin := widget.NewPasswordEntry()
-	dialog.ShowForm(tr("sign.pin.title"), tr("sign.sign"), tr("common.cancel"),
-		[]*widget.FormItem{widget.NewFormItem(tr("sign.key.pin"), pin)}, func(ok bool) {
-			if !ok {
+	pin.Validator = pinValidator
+	item := widget.NewFormItem(tr("sign.key.pin"), pin)
+	item.HintText = tr("sign.key.pin.rule")
+	d := dialog.NewForm(tr("sign.pin.title"), tr("sign.sign"), tr("common.cancel"),
+		[]*widget.FormItem{item}, func(ok bool) {
+			if ok {
+				v.unlockThen(pin.Text, v.askOutput)
+			}
+		}, v.shell.Window)
+	d.Resize(fyne.NewSize(420, 200))
+	d.Show()
+	v.shell.Window.Canvas().Focus(pin)
+}
+
+// pinValidator accepts six digits (the rule of keystore.CheckPIN's length and alphabet).
+func pinValidator(s string) error {
+	if len(s) != 6 || strings.Trim(s, "0123456789") != "" {
+		return errors.New(tr("sign.key.pin.rule"))
+	}
+	return nil
+}
+
+// unlockThen opens the personal key with the PIN in the background (Argon2id takes a moment),
+// then calls next with it on the UI goroutine; a wrong PIN or a locked key is said in the status.
+func (v *signScreen) unlockThen(pin string, next func(crypto.Signer)) {
+	in, ok := v.keyInfo()
+	if !ok || in.Certificate == nil {
+		return
+	}
+	ks := v.local.Keys
+	v.busy(true, tr("sign.pin.checking"))
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		signer, err := ks.Unlock(in.ID, pin)
+		fyne.DoAndWait(func() {
+			v.busy(false, "")
+			v.refreshKey()
+			if err != nil {
+				v.status.SetText(tr("sign.failed", map[string]any{"Reason": errMessage(err)}))
 				return
 			}
-			d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-				if err != nil || wc == nil {
-					return
-				}
-				out := wc.URI().Path()
-				wc.Close()
-				v.signTo(pin.Text, out)
-			}, v.shell.Window)
-			d.SetFileName(strings.TrimSuffix(filepath.Base(v.path), filepath.Ext(v.path)) + "-已签.pdf")
-			d.Show()
-		}, v.shell.Window)
+			next(signer)
+		})
+	}()
+}
+
+// askOutput asks where to save the signed copy: a name that does not exist yet is suggested,
+// a file whose signatures the result would lose is refused in the dialog (sign.CheckReplace; the
+// writer checks again before its rename).
+func (v *signScreen) askOutput(signer crypto.Signer) {
+	in := v.path
+	v.saveDlg = v.shell.chooseSave(tr("sign.save.title"), suggestOutput(in, tr("sign.save.suffix")), in,
+		func(out string) error { return sign.CheckReplace(in, out) },
+		func(out string) {
+			v.saveDlg = nil
+			if v.path == in {
+				v.signWith(signer, out)
+			}
+		})
 }
 
 // signTo signs the document into the selected target with the PIN and writes out, in the
-// background. Nothing is written when anything fails (core/sign writes through a temp file).
+// background: the key is opened first, and nothing is written when anything fails (core/sign
+// writes through a temp file, and never replaces a file whose signatures the result lacks).
 func (v *signScreen) signTo(pin, out string) {
+	v.unlockThen(pin, func(signer crypto.Signer) { v.signWith(signer, out) })
+}
+
+// signWith signs with an opened key into out; on success the view moves to out, with the box
+// just signed shown as signed and the next empty box selected.
+func (v *signScreen) signWith(signer crypto.Signer, out string) {
 	in, ok := v.keyInfo()
 	t, img := v.selected, v.selectedImage()
-	if !ok || in.Certificate == nil || t == nil || v.path == "" || (img == nil && !isDateField(t.field)) {
+	if !ok || in.Certificate == nil || t == nil || t.signed || v.path == "" || (img == nil && !isDateField(t.field)) {
 		return
 	}
 	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName}
@@ -632,7 +734,7 @@ func (v *signScreen) signTo(pin, out string) {
 	} else {
 		opts.Field = t.field
 	}
-	ks, keyID, path := v.local.Keys, in.ID, v.path
+	path := v.path
 	var ca CertAuthority
 	if v.local != nil {
 		ca = v.local.CA
@@ -641,20 +743,27 @@ func (v *signScreen) signTo(pin, out string) {
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
-		stamped, err := signWithKey(ks, keyID, pin, path, out, opts, ca)
+		stamped, err := signWithSigner(signer, path, out, opts, ca)
 		fyne.DoAndWait(func() {
 			v.busy(false, "")
 			v.refreshKey()
-			switch {
-			case err != nil:
+			if err != nil {
 				v.status.SetText(tr("sign.failed", map[string]any{"Reason": errMessage(err)}))
-			case stamped:
-				v.remember(out)
-				v.status.SetText(tr("sign.done.ts", map[string]any{"Path": out}))
-			default:
-				v.remember(out)
-				v.status.SetText(tr("sign.done.nots", map[string]any{"Path": out}))
+				return
 			}
+			v.remember(out)
+			done := tr("sign.done.nots", map[string]any{"Path": out})
+			if stamped {
+				done = tr("sign.done.ts", map[string]any{"Path": out})
+			}
+			v.status.SetText(done)
+			// Go on from the signed copy: its boxes shown as signed, the next empty one selected.
+			v.open(out, func() {
+				if v.selected != nil {
+					done += " " + tr("sign.done.next")
+				}
+				v.status.SetText(done)
+			})
 		})
 	}()
 }
@@ -699,13 +808,9 @@ func (v *signScreen) remember(path string) {
 	}
 }
 
-// signWithKey unlocks the key and signs in → out; with a reachable TSA the signature gets a
+// signWithSigner signs in → out with an opened key; with a reachable TSA the signature gets a
 // timestamp (PAdES B-T), otherwise it is B-B. It reports whether a timestamp was added.
-func signWithKey(ks *keystore.Keystore, keyID, pin, in, out string, opts *sign.Options, ca CertAuthority) (bool, error) {
-	signer, err := ks.Unlock(keyID, pin)
-	if err != nil {
-		return false, err
-	}
+func signWithSigner(signer crypto.Signer, in, out string, opts *sign.Options, ca CertAuthority) (bool, error) {
 	o := *opts
 	o.Signer = signer
 	o.Level = sign.LevelBB
