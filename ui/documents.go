@@ -80,7 +80,7 @@ func (sc *DocumentsScreen) Wait() {
 }
 
 func (sc *DocumentsScreen) onOpenTapped() {
-	sc.shell.chooseFile([]string{".pdf", ".PDF", ".jpg", ".jpeg", ".JPG", ".JPEG", ".png", ".PNG"}, sc.OpenFile)
+	sc.shell.chooseFile(pdfImageExts, sc.OpenFile)
 }
 
 // OpenFile opens path on a worker and shows it when ready. Call on the UI goroutine.

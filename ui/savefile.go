@@ -65,15 +65,10 @@ func (s *Shell) chooseSave(title, suggested, same string, check func(string) err
 }
 
 func (d *saveAsDialog) onFolderTapped() {
-	fd := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil || u == nil {
-			return
-		}
-		d.dir = u.Path()
+	d.shell.chooseFolder(func(dir string) {
+		d.dir = dir
 		d.folder.SetText(d.dir)
-	}, d.shell.Window)
-	fd.Resize(d.shell.Window.Canvas().Size())
-	fd.Show()
+	})
 }
 
 func (d *saveAsDialog) fail(text string) {

@@ -18,9 +18,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -176,16 +174,13 @@ func (v *sealsScreen) refreshLibrary() {
 }
 
 func (v *sealsScreen) onDeleteTapped(it LibraryItem) {
-	dialog.ShowConfirm(tr("common.delete"), tr("seals.delete.confirm", map[string]any{"Name": it.Name}), func(ok bool) {
-		if !ok {
-			return
-		}
+	showConfirm(v.shell.Window, tr("common.delete"), tr("seals.delete.confirm", map[string]any{"Name": it.Name}), tr("common.delete"), true, func() {
 		if err := v.library().Delete(it.ID); err != nil {
 			v.listMsg.SetText(errMessage(err))
 			return
 		}
 		v.refreshLibrary()
-	}, v.shell.Window)
+	})
 }
 
 // save stores an item and shows the library.
@@ -206,18 +201,11 @@ func (v *sealsScreen) save(it LibraryItem, msg *widget.Label) {
 
 // exportPNG asks where to save a PNG.
 func (v *sealsScreen) exportPNG(name string, data []byte) {
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil || wc == nil {
-			return
-		}
-		out := wc.URI().Path()
-		wc.Close()
+	v.shell.saveFile(safeFileName(name)+".png", []string{".png"}, func(out string) {
 		if err := writeFileAtomic(out, data); err != nil {
-			dialog.ShowError(errors.New(errMessage(err)), v.shell.Window)
+			showError(v.shell.Window, errMessage(err))
 		}
-	}, v.shell.Window)
-	d.SetFileName(safeFileName(name) + ".png")
-	d.Show()
+	})
 }
 
 func safeFileName(s string) string {
@@ -562,7 +550,7 @@ func (v *sealsScreen) onExportDesignTapped() {
 	}
 	data, err := renderSealPNG(*sp)
 	if err != nil {
-		dialog.ShowError(errors.New(errMessage(err)), v.shell.Window)
+		showError(v.shell.Window, errMessage(err))
 		return
 	}
 	v.exportPNG(strings.TrimSpace(sp.Name)+"-"+sealTitle(*sp), data)
@@ -613,15 +601,7 @@ func (v *sealsScreen) uploadInk() seal.InkKind {
 }
 
 func (v *sealsScreen) onUploadTapped() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		rc.Close()
-		v.uploadFile(rc.URI().Path())
-	}, v.shell.Window)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".PNG", ".JPG", ".JPEG"}))
-	d.Show()
+	v.shell.chooseFile(imageExts, v.uploadFile)
 }
 
 // uploadFile reads a photo, cleans it in the background and shows both side by side.

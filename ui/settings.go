@@ -6,7 +6,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/assets"
@@ -56,8 +55,7 @@ func newSettingsScreen(s *Shell) Screen {
 
 	hint := func(key string) *widget.Label {
 		l := widget.NewLabel(tr(key))
-		l.Wrapping = fyne.TextWrapWord
-		l.SizeName = theme.SizeNameCaptionText
+		l.Wrapping = fyne.TextWrapWord // body size: caption text was too small to read
 		return l
 	}
 	sc.content = container.NewVScroll(container.NewVBox(
@@ -91,13 +89,7 @@ func (sc *SettingsScreen) onLanguageChanged(name string) {
 }
 
 func (sc *SettingsScreen) onDataDirChangeTapped() {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil || u == nil {
-			return
-		}
-		sc.SetDataDir(u.Path())
-	}, sc.shell.Window)
-	d.Show()
+	sc.shell.chooseFolder(sc.SetDataDir)
 }
 
 // SetDataDir is what choosing a folder does: check it, remember it, say so.

@@ -4,8 +4,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -74,6 +72,7 @@ type Shell struct {
 	root    *fyne.Container
 	screens map[NavID]Screen
 	current NavID
+	picker  *filePicker // the file dialog shown last (for tests)
 }
 
 // NewShell builds the shell and its screens, titles the window and shows the first screen.
@@ -185,22 +184,4 @@ func (s *Shell) build() {
 
 func (s *Shell) onNavTapped(n NavID) func() {
 	return func() { s.Show(n) }
-}
-
-// pdfExts are the file endings the PDF choosers offer.
-var pdfExts = []string{".pdf", ".PDF"}
-
-// chooseFile shows the file-open dialog filtered to exts and hands the chosen path to onPath
-// (nothing on cancel or error).
-func (s *Shell) chooseFile(exts []string, onPath func(path string)) {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		path := rc.URI().Path()
-		rc.Close()
-		onPath(path)
-	}, s.Window)
-	d.SetFilter(storage.NewExtensionFileFilter(exts))
-	d.Show()
 }

@@ -18,7 +18,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -128,7 +127,7 @@ func (v *verifierScreen) setExportable(ok bool) {
 }
 
 func (v *verifierScreen) onChooseTapped() {
-	v.shell.chooseFile(pdfExts, func(path string) { v.verifyFiles([]string{path}) })
+	v.shell.chooseFiles(pdfExts, v.verifyFiles)
 }
 
 // onNextTapped is 验签下一份文件: clear the results and choose the next file.
@@ -565,24 +564,16 @@ func (v *verifierScreen) onViewSignedTapped(c *sigCard) {
 				return
 			}
 		}
-		dialog.ShowError(fmt.Errorf("%s", errMessage(err)), v.shell.Window)
+		showError(v.shell.Window, errMessage(err))
 		return
 	}
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil || wc == nil {
-			return
-		}
-		out := wc.URI().Path()
-		wc.Close()
+	v.shell.saveFile(name, pdfExts, func(out string) {
 		if err := verify.ExtractRevision(c.path, c.report, c.sig.Index, out); err != nil {
-			os.Remove(out)
-			dialog.ShowError(fmt.Errorf("%s", errMessage(err)), v.shell.Window)
+			showError(v.shell.Window, errMessage(err))
 			return
 		}
 		v.status.SetText(tr("verify.saved", map[string]any{"Path": out}))
-	}, v.shell.Window)
-	d.SetFileName(name)
-	d.Show()
+	})
 }
 
 // onExportTapped saves the report of every verified file as PDF (one file per report, the first
@@ -593,20 +584,17 @@ func (v *verifierScreen) onExportTapped(format string) {
 		return
 	}
 	base := strings.TrimSuffix(filepath.Base(reps[0].File), filepath.Ext(reps[0].File))
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil || wc == nil {
-			return
-		}
-		out := wc.URI().Path()
-		wc.Close()
+	exts := pdfExts
+	if format == "json" {
+		exts = jsonExts
+	}
+	v.shell.saveFile(base+"-验签报告."+format, exts, func(out string) {
 		if err := v.exportTo(format, out, reps); err != nil {
-			dialog.ShowError(fmt.Errorf("%s", errMessage(err)), v.shell.Window)
+			showError(v.shell.Window, errMessage(err))
 			return
 		}
 		v.status.SetText(tr("verify.saved", map[string]any{"Path": out}))
-	}, v.shell.Window)
-	d.SetFileName(base + "-验签报告." + format)
-	d.Show()
+	})
 }
 
 // exportTo writes the reports to out: JSON as one array; PDF as out for the first report and
@@ -638,7 +626,7 @@ func (v *verifierScreen) exportTo(format, out string, reps []*verify.Report) err
 // onTrustTapped shows the trust settings: imported roots, import another, system roots on/off.
 func (v *verifierScreen) onTrustTapped() {
 	if v.local == nil || v.local.Prefs == nil {
-		dialog.ShowInformation(tr("verify.trust"), tr("verify.trust.unavailable"), v.shell.Window)
+		showInfo(v.shell.Window, tr("verify.trust"), tr("verify.trust.unavailable"))
 		return
 	}
 	list := container.NewVBox()
@@ -682,21 +670,15 @@ func (v *verifierScreen) onTrustTapped() {
 	msg := widget.NewLabel("")
 	msg.Wrapping = fyne.TextWrapWord
 	imp := widget.NewButtonWithIcon(tr("verify.trust.import"), theme.ContentAddIcon(), func() {
-		d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-			if err != nil || rc == nil {
-				return
-			}
-			rc.Close()
-			n, err := importRoot(v.local.Prefs, rc.URI().Path())
+		v.shell.chooseFile(certExts, func(path string) {
+			n, err := importRoot(v.local.Prefs, path)
 			if err != nil {
 				msg.SetText(tr("verify.trust.importfailed"))
 				return
 			}
 			msg.SetText(tr("verify.trust.added", map[string]any{"Count": n}))
 			refresh()
-		}, v.shell.Window)
-		d.SetFilter(storage.NewExtensionFileFilter([]string{".pem", ".crt", ".cer", ".der"}))
-		d.Show()
+		})
 	})
 	content := container.NewVBox(list, imp, msg, widget.NewSeparator(), sys, warn)
 	dlg := dialog.NewCustom(tr("verify.trust"), tr("common.close"), container.NewVScroll(content), v.shell.Window)
