@@ -86,6 +86,8 @@ const (
 	ChangeHiddenObject              = "hidden-object" // an object definition no cross-reference section lists
 	ChangeMalformedRevision         = "malformed-revision"
 	ChangeTrailingBytes             = "trailing-bytes"
+	ChangeResourcesAdded            = "resources-added"   // resource names added, none changed
+	ChangeResourcesChanged          = "resources-changed" // a resource name resolves differently
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -105,6 +107,7 @@ var ChangeCodes = []string{
 	ChangeFieldEntryUpdated, ChangeFieldVisibility, ChangeFieldAppearance, ChangeFieldReadOnly,
 	ChangeObject, ChangeObjectDeleted, ChangeObjectUnreadable, ChangeDanglingObject,
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
+	ChangeResourcesAdded, ChangeResourcesChanged,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -175,6 +178,8 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeHiddenObject:              {"文件中有交叉引用表未列出的对象定义", "an object definition that no cross-reference section lists"},
 	ChangeMalformedRevision:         {"后续修改版本格式错误", "a later revision is malformed"},
 	ChangeTrailingBytes:             {"最后一个版本之后有未登记的数据", "bytes after the last revision that no cross-reference section accounts for"},
+	ChangeResourcesAdded:            {"新增资源条目{where}", "resources added{where}"},
+	ChangeResourcesChanged:          {"修改已有资源{where}", "existing resources changed{where}"},
 }
 
 // notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all

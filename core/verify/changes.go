@@ -109,6 +109,10 @@ func (v *verifier) analyzeChanges(s *sigState) {
 	for _, o := range v.sigs {
 		if o.fieldLk != nil && o.rev >= 0 && o.rev <= s.rev {
 			a.locks = append(a.locks, o.fieldLk)
+			// PDF 2.0: a FieldMDP lock's /P restricts every later change like DocMDP.
+			if p := o.fieldLk.p; p >= 1 && p <= 3 && (a.mdp == 0 || p < a.mdp) {
+				a.mdp = p
+			}
 		}
 	}
 	if s.rev < len(revs)-1 {
@@ -116,6 +120,9 @@ func (v *verifier) analyzeChanges(s *sigState) {
 	}
 	if v.tailJunk {
 		a.ch.add(false, ChangeDetail{Code: ChangeTrailingBytes}, "%d bytes after the last revision that no cross-reference section accounts for", v.tailSpan.Len())
+	} else if n := v.tailSpan.Len(); n > 0 {
+		// White space, end-of-line or NUL padding after the last %%EOF: no reader sees it.
+		a.notes = append(a.notes, fmt.Sprintf("%d bytes of white-space padding after the last %%%%EOF", n))
 	}
 	s.rep.ChangesAfter = "none"
 	s.rep.Reasons = append(s.rep.Reasons, a.notes...)
@@ -145,9 +152,10 @@ type analysis struct {
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
 	annotArrays map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
 
-	roles          *signedRoles  // what reached each object in the signed revision (lazy, roles.go)
-	apOwnerAllowed map[int]bool  // annotations whose appearance may change (being filled or edited)
-	changedIn      map[int][]int // object → later revisions that define, change or free it
+	roles          *signedRoles      // what reached each object in the signed revision (lazy, roles.go)
+	apOwnerAllowed map[int]bool      // annotations whose appearance may change (being filled or edited)
+	changedIn      map[int][]int     // object → later revisions that define, change or free it
+	contentNames   map[pdf.Name]bool // resource names the signed content and appearances use (lazy)
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -403,7 +411,11 @@ func (a *analysis) compareCatalog(changed map[int]bool, later []*pdf.Revision) {
 	oref, _ := rootRef(a.old)
 	nref, _ := rootRef(a.cur)
 	if oref != nref {
-		a.ch.add(false, ChangeDetail{Code: ChangeCatalogReplaced, Object: nref.Num}, "the document catalog was replaced by object %d", nref.Num)
+		// Some signers (digitorus/pdfsign) write the catalog as a new object in every
+		// revision: the catalog is judged by its entries below, not by its object number. An
+		// object that existed when signed and now serves as the catalog is still judged by
+		// the roles it had then (checkObject), and its entries are compared here.
+		a.ch.add(true, ChangeDetail{Code: ChangeCatalogReplaced, Object: nref.Num}, "the document catalog was rewritten as object %d (its entries are compared one by one)", nref.Num)
 	}
 	a.explained[oref.Num] = true
 	a.explainSame(nref.Num, oref.Num)
@@ -594,6 +606,8 @@ func (a *analysis) comparePage(n int) {
 		switch k {
 		case "StructParents", "Tabs", "PieceInfo", "LastModified":
 			a.ch.add(true, label.detail(ChangePageUpdated).key(k), "%s: /%s updated", label, k)
+		case "Resources":
+			a.resourcesChange(label.detail(ChangeResourcesAdded), label.String(), od[k], nd[k])
 		default:
 			a.ch.add(false, label.detail(ChangePageContent).key(k), "%s: /%s changed", label, k)
 		}
@@ -957,8 +971,19 @@ func (a *analysis) compareFields(changed map[int]bool) {
 				continue
 			}
 			switch k {
-			case "SigFlags", "DR", "DA":
+			case "SigFlags":
 				a.ch.add(true, ChangeDetail{Code: ChangeFormUpdated, Key: string(k)}, "form /%s updated", k)
+			case "DR":
+				// New fonts for new values may be added; a name that filled values use may
+				// not be pointed at another font (a swapped font restyles signed values).
+				a.drChange(ChangeDetail{Key: "DR"}, "form /DR", oaf[k], naf[k], false)
+				a.explainNewReach(naf[k])
+			case "DA":
+				if a.inheritsFormDA(oaf) {
+					a.ch.add(false, ChangeDetail{Code: ChangeForm, Key: "DA"}, "form /DA changed, which restyles the values of fields filled when signed")
+				} else {
+					a.ch.add(true, ChangeDetail{Code: ChangeFormUpdated, Key: string(k)}, "form /%s updated", k)
+				}
 			case "NeedAppearances":
 				if b, ok := naf[k].(pdf.Bool); ok && bool(b) {
 					a.ch.add(false, ChangeDetail{Code: ChangeNeedAppearances}, "form /NeedAppearances set, which makes viewers redraw the fields")
@@ -1152,8 +1177,10 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 			locked = true
 		}
 	}
+	valueOK := false // the new value is an allowed change (its field's /DA may change with it)
 	if valueChanged {
 		wasEmpty := isEmptyValue(a.old, of.Value)
+		valueOK = !nf.IsSignature() && !locked && a.mdp != 1
 		switch {
 		case nf.IsSignature() && wasEmpty:
 			if a.mdp == 1 && !a.isDocTS(nf) {
@@ -1167,12 +1194,19 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 			a.ch.add(false, ChangeDetail{Code: ChangeFieldLocked, Field: nf.Name}, "field %s filled although a signature locks it (FieldMDP)", nf.Name)
 		case a.mdp == 1:
 			a.ch.add(false, ChangeDetail{Code: ChangeFieldNotPermitted, Field: nf.Name}, "field %s filled although the certification allows no changes", nf.Name)
+		case !wasEmpty && a.declaredLocks():
+			// The signers said with FieldMDP which fields they protect; this one is not among
+			// them, so it may be changed like any form filling (ISO 32000-2 12.8.2.4).
+			a.ch.add(true, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "value of field %s changed after signing; no FieldMDP lock covers it", nf.Name)
 		case !wasEmpty && nf.Type == "Btn":
 			// A checked box or chosen radio button is a filled value, like a filled text field.
+			valueOK = false
 			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "state of button %s changed after signing (it was already set)", nf.Name)
 		case !wasEmpty && nf.Type == "Ch" && nf.Flags&(1<<18) == 0 && a.isOption(nf):
+			valueOK = true
 			a.ch.add(true, ChangeDetail{Code: ChangeFieldOption, Field: nf.Name}, "field %s set to another of its options", nf.Name)
 		case !wasEmpty:
+			valueOK = false
 			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "value of field %s changed after signing (it was already filled)", nf.Name)
 		default:
 			a.ch.add(true, ChangeDetail{Code: ChangeFieldFilled, Field: nf.Name}, "field %s filled in", nf.Name)
@@ -1217,6 +1251,14 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 					a.ch.add(true, ChangeDetail{Code: ChangeFieldReadOnly, Field: nf.Name}, "field %s made read-only", nf.Name)
 				} else {
 					a.ch.add(false, ChangeDetail{Code: ChangeFieldEntry, Field: nf.Name, Key: "Ff"}, "flags of field %s changed", nf.Name)
+				}
+			case "DA":
+				// A field's default appearance may change with its new value; on a value that
+				// stays, it restyles what was signed (white text, another font).
+				if valueOK {
+					a.ch.add(true, ChangeDetail{Code: ChangeFieldEntryUpdated, Field: nf.Name, Key: "DA"}, "field %s: /DA updated with its new value", nf.Name)
+				} else {
+					a.ch.add(false, ChangeDetail{Code: ChangeFieldEntry, Field: nf.Name, Key: "DA"}, "field %s: /DA changed, which restyles its value", nf.Name)
 				}
 			case "Lock", "SV", "M", "StructParent", "NM", "P":
 				a.ch.add(true, ChangeDetail{Code: ChangeFieldEntryUpdated, Field: nf.Name, Key: string(k)}, "field %s: /%s updated", nf.Name, k)
@@ -1343,6 +1385,15 @@ func (a *analysis) checkObject(n int) {
 	}
 	if roles == 0 {
 		a.ch.add(false, ChangeDetail{Code: ChangeObject, Object: n}, "object %d (%s, which nothing in the signed revision referred to) was changed", n, describe(oldObj))
+		return
+	}
+	if a.roles.drDict[n] && roles == roleForm {
+		a.drChange(ChangeDetail{Key: "DR", Object: n}, "form /DR", ref, nref, !isDRRoot(a, n))
+		return
+	}
+	if a.roles.resDict[n] && roles&^(roleContent|roleForm|roleAppearance) == 0 {
+		// A resource dictionary: names may be added (judged by resourcesChange).
+		a.resourcesChange(ChangeDetail{Code: ChangeResourcesAdded, Object: n}, fmt.Sprintf("resource dictionary %d", n), ref, nref)
 		return
 	}
 	refused, judgeAnnot := a.roleVerdict(n, roles)
@@ -1589,4 +1640,68 @@ func (a *analysis) explainNewReach(roots ...pdf.Object) {
 			a.explained[n] = true
 		}
 	}
+}
+
+// resourcesChange judges a changed resource dictionary (a page's /Resources, the form's /DR or
+// an indirect category of them): allowed when it only adds names that the signed content does
+// not already use; every name it had must resolve to the same object.
+func (a *analysis) resourcesChange(d ChangeDetail, what string, ov, nv pdf.Object) {
+	added, ok := a.resourcesOnlyAdded(ov, nv)
+	switch {
+	case !ok && d.Page > 0:
+		a.ch.add(false, ChangeDetail{Code: ChangePageContent, Page: d.Page, Key: "Resources"}, "%s: /Resources changed", what)
+	case !ok:
+		d.Code = ChangeResourcesChanged
+		a.ch.add(false, d, "%s: existing resources changed", what)
+	case a.namedBySignedContent(added):
+		d.Code = ChangeResourcesChanged
+		a.ch.add(false, d, "%s: resources added under names the signed content already used while they were missing", what)
+	default:
+		a.ch.add(true, d, "%s: resources added", what)
+	}
+}
+
+// inheritsFormDA reports whether a field that had a value when signed takes its default
+// appearance from the form's /DA (neither it, a parent nor its widgets have their own).
+func (a *analysis) inheritsFormDA(oaf pdf.Dict) bool {
+	fields, err := formFields(a.old)
+	if err != nil {
+		return true
+	}
+	for _, f := range fields {
+		if isEmptyValue(a.old, f.Value) || f.IsSignature() {
+			continue
+		}
+		own := f.Dict.Get("DA") != nil
+		for _, w := range f.Widgets {
+			own = own || w.Dict.Get("DA") != nil
+		}
+		for p, i := f.Dict, 0; !own && p != nil && i < 64; i++ {
+			p = a.old.Dict(p.Get("Parent"))
+			own = p != nil && p.Get("DA") != nil
+		}
+		if !own {
+			return true
+		}
+	}
+	return false
+}
+
+// isDRRoot reports whether object n is the form's /DR dictionary itself (not its /Font).
+func isDRRoot(a *analysis, n int) bool {
+	oc, _ := a.old.Catalog()
+	af := a.old.Dict(oc.Get("AcroForm"))
+	r, ok := af.Get("DR").(pdf.Ref)
+	return ok && r.Num == n
+}
+
+// declaredLocks reports whether a signature before this one declared with FieldMDP (Include or
+// Exclude) which fields it protects.
+func (a *analysis) declaredLocks() bool {
+	for _, l := range a.locks {
+		if l.action == "Include" || l.action == "Exclude" {
+			return true
+		}
+	}
+	return false
 }

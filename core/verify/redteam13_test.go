@@ -113,6 +113,35 @@ func popplerPage(t *testing.T, d []byte, dpi int) image.Image {
 	return img
 }
 
+// rendersDifferently asserts that poppler draws page 1 of the attack visibly differently from
+// the signed document (more than 200 pixels at 72 dpi changed).
+func rendersDifferently(signed []byte) func(t *testing.T, d []byte) {
+	return func(t *testing.T, d []byte) {
+		t.Helper()
+		a, b := popplerPage(t, signed, 72), popplerPage(t, d, 72)
+		if n := changedPixels(a, b); n < 200 {
+			t.Fatalf("the attack has no visible effect in poppler: %d pixels differ", n)
+		}
+	}
+}
+
+// changedPixels counts pixels whose grey level differs by more than 64 (of 255).
+func changedPixels(a, b image.Image) int {
+	n := 0
+	r := a.Bounds().Intersect(b.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			ar, ag, ab, _ := a.At(x, y).RGBA()
+			br, bg, bb, _ := b.At(x, y).RGBA()
+			ga, gb := int(ar+ag+ab)/3>>8, int(br+bg+bb)/3>>8
+			if ga-gb > 64 || gb-ga > 64 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // signedText is the test document's signed amount line and the attacker's one.
 const (
 	signedAmount = "Pay 1000000 yuan"
@@ -278,6 +307,186 @@ func TestRedTeamRoles(t *testing.T) {
 				setObj(t, u, elem, d)
 			})
 		}, StatusModified, "structure tree updated although", nil},
+	}
+	runRows(t, s, rows)
+}
+
+// TestRedTeamRealWorldAllowed: the allowed changes real producers make (issue 13 §4), each with
+// the attack that hides behind the same kind of change.
+func TestRedTeamRealWorldAllowed(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	colleague := &signer{pki: s.pki, tsa: s.tsa, now: s.now}
+	colleague.cert, colleague.key = s.pki.Leaf(t, "李四", pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	evilFont := pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type1"), "BaseFont": pdf.Name("Helvetica"),
+		"Encoding": pdf.Dict{"Type": pdf.Name("Encoding"), "BaseEncoding": pdf.Name("WinAnsiEncoding"),
+			"Differences": pdf.Array{pdf.Int(49), pdf.Name("five")}}}
+	// The catalog rewritten as a new object, as digitorus/pdfsign does on every signature.
+	newCatalog := func(in []byte, edit func(c pdf.Dict)) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			c := v.Dict(rootOf(v)).Clone()
+			if edit != nil {
+				edit(c)
+			}
+			u.SetTrailer("Root", u.Add(c))
+		})
+	}
+	setResources := func(in []byte, res pdf.Dict) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			p := v.Dict(pdf.Ref{Num: 3}).Clone()
+			p["Resources"] = res
+			setObj(t, u, pdf.Ref{Num: 3}, p)
+		})
+	}
+	// The signed content already draws /X9, which the signed resources lack.
+	danglingName := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+		setObj(t, u, pdf.Ref{Num: 4}, contentStream("BT /F1 24 Tf 72 700 Td ("+signedAmount+") Tj ET\nq /X9 Do Q", nil))
+	})
+	signedDangling := s.sign(t, danglingName, sigOpts{})
+	coverX := func(u *pdf.Update) pdf.Ref {
+		x := formXObject("1 g 60 690 400 40 re f 0 g BT /F1 24 Tf 72 700 Td (" + evilAmount + ") Tj ET")
+		x.Dict["Resources"] = pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}
+		return u.Add(x)
+	}
+	filled, _ := makeDoc(docOpts{textField: "100"})
+	empty, _ := makeDoc(docOpts{emptyText: true})
+	setDA := func(in []byte, da string) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			w := v.Dict(pdf.Ref{Num: 7}).Clone()
+			w["DA"] = pdf.String{Bytes: []byte(da)}
+			setObj(t, u, pdf.Ref{Num: 7}, w)
+		})
+	}
+	setDR := func(in []byte, fonts pdf.Dict) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			c := v.Dict(pdf.Ref{Num: 1}).Clone()
+			af := v.Dict(c.Get("AcroForm")).Clone()
+			af["DR"] = pdf.Dict{"Font": fonts}
+			c["AcroForm"] = af
+			setObj(t, u, pdf.Ref{Num: 1}, c)
+		})
+	}
+	lockP := func(p int) func(d pdf.Dict) {
+		return func(d pdf.Dict) {
+			for _, r := range d["Reference"].(pdf.Array) {
+				if rd := r.(pdf.Dict); rd.NameOf("TransformMethod") == "FieldMDP" {
+					rd["TransformParams"].(pdf.Dict)["P"] = pdf.Int(p)
+				}
+			}
+		}
+	}
+	ltv := func(in []byte, withDSS bool) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			c := v.Dict(rootOf(v)).Clone()
+			if withDSS {
+				c["DSS"] = pdf.Dict{"Certs": pdf.Array{u.Add(contentStream("certificate bytes", nil))}}
+			}
+			c["Extensions"] = pdf.Dict{"ESIC": pdf.Dict{"BaseVersion": pdf.Name("1.7"), "ExtensionLevel": pdf.Int(1)}}
+			setObj(t, u, rootOf(v), c)
+			u.SetTrailer("Info", u.Add(pdf.Dict{"Producer": pdf.String{Bytes: []byte("LTV tool")}}))
+		})
+	}
+	withNote := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+		n := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Text"), "Rect": pdf.Array{pdf.Int(500), pdf.Int(700), pdf.Int(520), pdf.Int(720)}, "Contents": pdf.String{Bytes: []byte("ok")}})
+		p := v.Dict(pdf.Ref{Num: 3}).Clone()
+		p["Annots"] = pdf.Array{n}
+		setObj(t, u, pdf.Ref{Num: 3}, p)
+	})
+	removeAnnots := func(in []byte) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			p := v.Dict(pdf.Ref{Num: 3}).Clone()
+			arr, _ := resolvedArray(v, p.Get("Annots"))
+			var keep pdf.Array
+			for _, r := range arr {
+				if v.Dict(r).NameOf("Subtype") != "Text" {
+					keep = append(keep, r)
+				}
+			}
+			p["Annots"] = keep
+			setObj(t, u, pdf.Ref{Num: 3}, p)
+		})
+	}
+	rows := []rtRow{
+		{"catalog: rewritten as a new object by each of two signatures (digitorus/pdfsign) stays allowed", func() []byte {
+			return colleague.sign(t, newCatalog(signed, nil), sigOpts{})
+		}, StatusValid, "catalog was rewritten", nil},
+		{"catalog: rewritten as a new object that adds /OpenAction", func() []byte {
+			return newCatalog(signed, func(c pdf.Dict) {
+				c["OpenAction"] = pdf.Dict{"S": pdf.Name("JavaScript"), "JS": pdf.String{Bytes: []byte("app.alert('pay to 666')")}}
+			})
+		}, StatusModified, "/OpenAction", nil},
+		{"catalog: rewritten as a new object with another page tree", func() []byte {
+			return newCatalog(signed, func(c pdf.Dict) { c["Pages"] = pdf.Ref{Num: 6} })
+		}, StatusModified, "page tree", nil},
+		{"tail: CR LF, NUL and spaces after the final %%EOF are a note", func() []byte {
+			return append(append([]byte{}, signed...), "\r\n\x00\x00  \n"...)
+		}, StatusValid, "padding", nil},
+		{"tail: other bytes after the final %%EOF are a change", func() []byte {
+			return append(append([]byte{}, signed...), "\n% appended by someone\n"...)
+		}, StatusModified, "bytes after the last revision", nil},
+		{"resources: a font added to the page's /Resources stays allowed", func() []byte {
+			return setResources(signed, pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}, "F9": pdf.Ref{Num: 5}}, "XObject": pdf.Dict{"Cover": pdf.Ref{Num: 6}}})
+		}, StatusValid, "resources added", nil},
+		{"resources: the page's /F1 now names another font", func() []byte {
+			return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+				p := v.Dict(pdf.Ref{Num: 3}).Clone()
+				p["Resources"] = pdf.Dict{"Font": pdf.Dict{"F1": u.Add(evilFont)}, "XObject": pdf.Dict{"Cover": pdf.Ref{Num: 6}}}
+				setObj(t, u, pdf.Ref{Num: 3}, p)
+			})
+		}, StatusModified, "/Resources changed", showsText("Pay 5000000 yuan", signedAmount)},
+		{"resources: /X9 added while the signed content already drew the missing /X9", func() []byte {
+			return update(t, signedDangling, func(u *pdf.Update, v *pdf.View) {
+				p := v.Dict(pdf.Ref{Num: 3}).Clone()
+				p["Resources"] = pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}, "XObject": pdf.Dict{"Cover": pdf.Ref{Num: 6}, "X9": coverX(u)}}
+				setObj(t, u, pdf.Ref{Num: 3}, p)
+			})
+		}, StatusModified, "already used", rendersDifferently(signedDangling)},
+		{"form: a field filled together with a new /DA stays allowed", func() []byte {
+			return setDA(fillText(t, s.sign(t, empty, sigOpts{}), "200"), "/Helv 10 Tf 0 0 1 rg")
+		}, StatusValid, "filled in", nil},
+		{"form: /DA of a field filled when signed turned white", func() []byte {
+			return setDA(s.sign(t, filled, sigOpts{}), "/Helv 12 Tf 1 g")
+		}, StatusModified, "restyles", nil},
+		{"form: a font added to /AcroForm /DR stays allowed", func() []byte {
+			return setDR(s.sign(t, filled, sigOpts{}), pdf.Dict{"Helv": pdf.Ref{Num: 5}, "F9": pdf.Ref{Num: 5}})
+		}, StatusValid, "form /DR updated", nil},
+		{"form: /AcroForm /DR /Helv, which the filled field's /DA uses, swapped", func() []byte {
+			return update(t, s.sign(t, filled, sigOpts{}), func(u *pdf.Update, v *pdf.View) {
+				c := v.Dict(pdf.Ref{Num: 1}).Clone()
+				af := v.Dict(c.Get("AcroForm")).Clone()
+				af["DR"] = pdf.Dict{"Font": pdf.Dict{"Helv": u.Add(evilFont)}}
+				c["AcroForm"] = af
+				setObj(t, u, pdf.Ref{Num: 1}, c)
+			})
+		}, StatusModified, "restyles filled values", nil},
+		{"fieldmdp: a filled field no Include lock names may be changed", func() []byte {
+			return fillText(t, s.sign(t, filled, sigOpts{fieldLock: []string{"other"}}), "300")
+		}, StatusValid, "no FieldMDP lock covers it", nil},
+		{"fieldmdp: the field an Include lock names may not be changed", func() []byte {
+			return fillText(t, s.sign(t, filled, sigOpts{fieldLock: []string{"amount"}}), "300")
+		}, StatusModified, "locks it", nil},
+		{"fieldmdp: without any lock, a filled value stays protected", func() []byte {
+			return fillText(t, s.sign(t, filled, sigOpts{}), "300")
+		}, StatusModified, "already filled", nil},
+		{"fieldmdp: a lock with /P 1 refuses a later signature", func() []byte {
+			return colleague.sign(t, s.sign(t, filled, sigOpts{fieldLock: []string{"amount"}, sigEdit: lockP(1)}), sigOpts{})
+		}, StatusModified, "allows no changes", nil},
+		{"fieldmdp: a lock with /P 2 lets a later signature in", func() []byte {
+			return colleague.sign(t, s.sign(t, filled, sigOpts{fieldLock: []string{"amount"}, sigEdit: lockP(2)}), sigOpts{})
+		}, StatusValid, "signature added", nil},
+		{"p1: /Extensions and /Info updated in the revision that adds the DSS stay allowed", func() []byte {
+			return ltv(s.sign(t, plain, sigOpts{certify: 1}), true)
+		}, StatusValid, "catalog /Extensions updated", nil},
+		{"p1: /Extensions and /Info updated without validation data", func() []byte {
+			return ltv(s.sign(t, plain, sigOpts{certify: 1}), false)
+		}, StatusModified, "although the certification allows no changes", nil},
+		{"p3: removing an annotation stays allowed", func() []byte {
+			return removeAnnots(s.sign(t, withNote, sigOpts{certify: 3}))
+		}, StatusValid, "annotation removed", nil},
+		{"p2: removing an annotation is refused", func() []byte {
+			return removeAnnots(s.sign(t, withNote, sigOpts{certify: 2}))
+		}, StatusModified, "annotation removed", nil},
 	}
 	runRows(t, s, rows)
 }

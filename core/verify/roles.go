@@ -93,6 +93,8 @@ type signedRoles struct {
 	of        map[int]role
 	annotPage map[int]int          // annotation object → 1-based page number
 	apOwners  map[int]map[int]bool // appearance object → annotations whose /AP or /MK reach it
+	resDict   map[int]bool         // resource dictionaries (/Resources and their indirect categories)
+	drDict    map[int]bool         // the form's /DR and its indirect /Font dictionary
 	complete  bool
 }
 
@@ -110,7 +112,19 @@ func (a *analysis) rolesOf(n int) role {
 
 // walkRoles walks the signed revision from its catalog and trailer.
 func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
-	sr := &signedRoles{of: map[int]role{}, annotPage: map[int]int{}, apOwners: map[int]map[int]bool{}, complete: true}
+	sr := &signedRoles{of: map[int]role{}, annotPage: map[int]int{}, apOwners: map[int]map[int]bool{}, resDict: map[int]bool{}, drDict: map[int]bool{}, complete: true}
+	markRes := func(o pdf.Object) {
+		if r, ok := o.(pdf.Ref); ok {
+			sr.resDict[r.Num] = true
+		}
+		if d := view.Dict(o); d != nil {
+			for _, k := range resourceCategories {
+				if r, ok := d.Get(k).(pdf.Ref); ok {
+					sr.resDict[r.Num] = true
+				}
+			}
+		}
+	}
 	budget := maxRoleWalk
 	type walker struct {
 		r    role
@@ -155,6 +169,9 @@ func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
 		case pdf.Dict:
 			for _, k := range t.Keys() {
 				if !w.skip[k] {
+					if k == "Resources" {
+						markRes(t[k])
+					}
 					walk(w, t[k], owner, depth+1)
 				}
 			}
@@ -165,6 +182,9 @@ func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
 		case *pdf.Stream:
 			for _, k := range t.Dict.Keys() {
 				if !w.skip[k] {
+					if k == "Resources" {
+						markRes(t.Dict[k])
+					}
 					walk(w, t.Dict[k], owner, depth+1)
 				}
 			}
@@ -209,6 +229,9 @@ func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
 		kids, _ := resolvedArray(view, d.Get("Kids"))
 		for _, k := range d.Keys() {
 			if k != "Kids" && k != "Parent" {
+				if k == "Resources" {
+					markRes(d[k])
+				}
 				walk(content, d[k], 0, 1)
 			}
 		}
@@ -227,6 +250,7 @@ func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
 			}
 		}
 		// Inherited resources are content too (the ancestors' own entries).
+		markRes(p.Resources)
 		walk(content, p.Resources, 0, 1)
 		ao := p.Dict.Get("Annots")
 		if r, ok := ao.(pdf.Ref); ok {
@@ -260,6 +284,17 @@ func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
 	}
 	// The form: fields (not their pages), widget appearances, the default resources.
 	if af := cat.Get("AcroForm"); af != nil {
+		if afd := view.Dict(af); afd != nil {
+			dr := afd.Get("DR")
+			if r, ok := dr.(pdf.Ref); ok {
+				sr.drDict[r.Num] = true
+			}
+			if d := view.Dict(dr); d != nil {
+				if r, ok := d.Get("Font").(pdf.Ref); ok {
+					sr.drDict[r.Num] = true
+				}
+			}
+		}
 		fw := walker{r: roleForm, skip: map[pdf.Name]bool{"Parent": true, "P": true, "AP": true, "MK": true, "V": true, "Lock": true, "SV": true}}
 		walk(fw, af, 0, 1)
 		if fields, err := formFields(view); err == nil {
@@ -431,4 +466,179 @@ func (a *analysis) ltvRevision(k int) bool {
 		}
 	}
 	return false
+}
+
+// resourceCategories are the named-resource categories of a resource dictionary.
+var resourceCategories = []pdf.Name{"Font", "XObject", "ExtGState", "ColorSpace", "Pattern", "Shading", "Properties"}
+
+// resourcesOnlyAdded compares a resource dictionary as signed (ov, in the signed revision) with
+// its new version (nv, in the latest): every name it had must resolve to the very same object
+// (or an equal direct value); names may only be added. It returns the added names.
+func (a *analysis) resourcesOnlyAdded(ov, nv pdf.Object) ([]pdf.Name, bool) {
+	od, nd := a.old.Dict(ov), a.cur.Dict(nv)
+	if od == nil || nd == nil {
+		return nil, false
+	}
+	var added []pdf.Name
+	isCat := map[pdf.Name]bool{}
+	for _, k := range resourceCategories {
+		isCat[k] = true
+	}
+	for _, k := range unionKeys(od, nd) {
+		if pdf.Equal(od[k], nd[k]) || k == "ProcSet" {
+			continue
+		}
+		if !isCat[k] {
+			return nil, false
+		}
+		var oc pdf.Dict
+		if od[k] != nil {
+			if oc = a.old.Dict(od[k]); oc == nil {
+				return nil, false
+			}
+		}
+		nc := a.cur.Dict(nd[k])
+		if nc == nil {
+			return nil, false
+		}
+		for name, x := range oc {
+			if !pdf.Equal(x, nc[name]) {
+				return nil, false
+			}
+		}
+		for name := range nc {
+			if _, had := oc[name]; !had {
+				added = append(added, name)
+			}
+		}
+	}
+	return added, true
+}
+
+// maxContentNameBytes bounds the decoded content read to learn which resource names the signed
+// content uses; past it every added name counts as used.
+const maxContentNameBytes = 32 << 20
+
+// namedBySignedContent reports whether the signed revision's page content or appearances name
+// one of the resource names: such a name was dangling when signed (viewers drew nothing), and
+// adding it now changes what the page shows.
+func (a *analysis) namedBySignedContent(names []pdf.Name) bool {
+	if len(names) == 0 {
+		return false
+	}
+	if a.contentNames == nil {
+		a.contentNames = map[pdf.Name]bool{}
+		budget := int64(maxContentNameBytes)
+		a.rolesOf(0)
+		for n, r := range a.roles.of {
+			if r&(roleContent|roleAppearance) == 0 {
+				continue
+			}
+			o, err := a.old.Object(a.refIn(a.old, n))
+			st, ok := o.(*pdf.Stream)
+			if err != nil || !ok || st.Dict.NameOf("Subtype") == "Image" || st.Dict.Get("Length1") != nil ||
+				st.Dict.Get("Length2") != nil || st.Dict.Get("Subtype") != nil && st.Dict.NameOf("Subtype") != "Form" {
+				continue
+			}
+			if budget -= st.Length; budget < 0 {
+				a.contentNames["*"] = true
+				break
+			}
+			data, err := a.v.f.StreamData(st)
+			if err != nil {
+				a.contentNames["*"] = true
+				continue
+			}
+			lx := pdf.NewBytesLexer(data, 0, int64(len(data))+1)
+			for i := 0; i < 4<<20; i++ {
+				t, err := lx.Next()
+				if err != nil || t.Kind == pdf.TokEOF {
+					break
+				}
+				if t.Kind == pdf.TokName {
+					a.contentNames[pdf.Name(t.Value)] = true
+				}
+			}
+		}
+	}
+	if a.contentNames["*"] {
+		return true
+	}
+	for _, n := range names {
+		if a.contentNames[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// daFontNames returns the font names that the signed revision's default appearance strings
+// (/DA of the form, its fields and widgets) select with Tf: the fonts filled values are drawn in.
+func daFontNames(view *pdf.View) map[pdf.Name]bool {
+	out := map[pdf.Name]bool{}
+	add := func(o pdf.Object) {
+		x, err := view.Resolve(o)
+		if err != nil {
+			return
+		}
+		str, ok := x.(pdf.String)
+		if !ok {
+			return
+		}
+		f := strings.Fields(string(str.Bytes))
+		for i := 2; i < len(f); i++ {
+			if f[i] == "Tf" && strings.HasPrefix(f[i-2], "/") {
+				out[pdf.Name(f[i-2][1:])] = true
+			}
+		}
+	}
+	cat, err := view.Catalog()
+	if err != nil {
+		return out
+	}
+	if af := view.Dict(cat.Get("AcroForm")); af != nil {
+		add(af.Get("DA"))
+	}
+	fields, _ := formFields(view)
+	for _, f := range fields {
+		add(f.Dict.Get("DA"))
+		for _, w := range f.Widgets {
+			add(w.Dict.Get("DA"))
+		}
+		for p, i := view.Dict(f.Dict.Get("Parent")), 0; p != nil && i < 64; i++ {
+			add(p.Get("DA"))
+			p = view.Dict(p.Get("Parent"))
+		}
+	}
+	return out
+}
+
+// drChange judges a changed /DR (fontDict: its /Font dictionary): any font that a default
+// appearance string of the signed revision selects must stay the very same object (a swapped
+// font restyles filled values); other entries are not drawn by any signed content.
+func (a *analysis) drChange(d ChangeDetail, what string, ov, nv pdf.Object, fontDict bool) {
+	fonts := func(v *pdf.View, o pdf.Object) pdf.Dict {
+		x := v.Dict(o)
+		if !fontDict && x != nil {
+			x = v.Dict(x.Get("Font"))
+		}
+		return x
+	}
+	of, nf := fonts(a.old, ov), fonts(a.cur, nv)
+	for name := range daFontNames(a.old) {
+		var o, n pdf.Object
+		if of != nil {
+			o = of[name]
+		}
+		if nf != nil {
+			n = nf[name]
+		}
+		if !pdf.Equal(o, n) {
+			d.Code = ChangeForm
+			a.ch.add(false, d, "%s: font /%s, which the fields' default appearance uses, now resolves differently (restyles filled values)", what, name)
+			return
+		}
+	}
+	d.Code = ChangeFormUpdated
+	a.ch.add(true, d, "%s updated (the fonts the fields use are unchanged)", what)
 }

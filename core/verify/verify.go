@@ -746,6 +746,7 @@ func docMDPOf(v *pdf.View, d pdf.Dict) (int, bool) {
 type fieldLock struct {
 	action string // All, Include, Exclude
 	fields map[string]bool
+	p      int // PDF 2.0 /P of the lock: DocMDP-like permissions after this signature (0 none)
 }
 
 func (l *fieldLock) locks(name string) bool {
@@ -778,6 +779,9 @@ func fieldLockOf(v *pdf.View, d pdf.Dict, fields []pdf.Field, fieldName string) 
 		l := &fieldLock{action: string(tp.NameOf("Action")), fields: map[string]bool{}}
 		if l.action == "" {
 			return nil
+		}
+		if p, ok := pdf.IntOf(tp.Get("P")); ok && p >= 1 && p <= 3 {
+			l.p = int(p)
 		}
 		fa, _ := v.Resolve(tp.Get("Fields"))
 		arr, _ := fa.(pdf.Array)
