@@ -115,8 +115,8 @@ func (p *Processor) Types() []string {
 // refused. Errors other than *Refusal are internal (store failures) and are not recorded, so the
 // client's retry runs the command again.
 func (p *Processor) Apply(ctx context.Context, actor Actor, key string, cmd Command) (Outcome, error) {
-	if key == "" || len(key) > MaxIdempotencyKeyLen {
-		return Outcome{}, Refuse(http.StatusBadRequest, "bad_idempotency_key", "缺少或无效的 Idempotency-Key（1–128 个字符）")
+	if CheckIdempotencyKey(key) != nil {
+		return Outcome{}, Refuse(http.StatusBadRequest, "bad_idempotency_key", "缺少或无效的 Idempotency-Key（须为 1–128 个可打印 ASCII 字符）")
 	}
 	if err := CheckName(cmd.Scope); err != nil {
 		return Outcome{}, Refuse(http.StatusBadRequest, "bad_scope", "无效的 scope")

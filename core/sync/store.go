@@ -29,7 +29,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors of the store contract.
@@ -112,6 +114,41 @@ func CheckName(s string) error {
 func CheckKey(s string) error {
 	if s == "" || len(s) > MaxKeyLen {
 		return ErrBadKey
+	}
+	return nil
+}
+
+// CheckIdempotencyKey validates a client-made idempotency key: 1–MaxIdempotencyKeyLen
+// printable ASCII characters (0x21–0x7e). Stores refuse events carrying another (ErrBadKey), so
+// every store accepts exactly the same keys.
+func CheckIdempotencyKey(k string) error {
+	if k == "" || len(k) > MaxIdempotencyKeyLen {
+		return ErrBadKey
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return ErrBadKey
+		}
+	}
+	return nil
+}
+
+// CheckEvent validates what a store keeps of an event besides its payload: the scope name, a
+// command id that is empty or a valid idempotency key, and a type and actor that are UTF-8
+// without NUL (a text column in PostgreSQL holds nothing else).
+func CheckEvent(e Event) error {
+	if err := CheckName(e.Scope); err != nil {
+		return err
+	}
+	if e.CommandID != "" {
+		if err := CheckIdempotencyKey(e.CommandID); err != nil {
+			return err
+		}
+	}
+	for _, s := range []string{e.Scope, e.Type, e.Actor} {
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 || len(s) > MaxKeyLen {
+			return ErrBadKey
+		}
 	}
 	return nil
 }

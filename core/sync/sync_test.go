@@ -15,9 +15,9 @@ func TestPrefixEnd(t *testing.T) {
 
 func TestHub(t *testing.T) {
 	h := NewHub()
-	w1 := h.Wait("user:a")
-	w2 := h.Wait("user:a")
-	other := h.Wait("user:b")
+	w1, _ := h.Wait("user:a")
+	w2, _ := h.Wait("user:a")
+	other, cancelOther := h.Wait("user:b")
 	h.Notify("user:a")
 	for _, w := range []<-chan struct{}{w1, w2} {
 		select {
@@ -32,11 +32,30 @@ func TestHub(t *testing.T) {
 	default:
 	}
 	// A new wait after the notify blocks until the next one.
-	w3 := h.Wait("user:a")
+	w3, cancel3 := h.Wait("user:a")
 	select {
 	case <-w3:
 		t.Fatal("new waiter woken by an old notify")
 	default:
+	}
+	// Waiters that give up are removed: nothing stays registered.
+	cancel3()
+	cancelOther()
+	cancelOther()
+	if n := h.Len(); n != 0 {
+		t.Errorf("%d scopes still registered after every waiter left", n)
+	}
+	a1, c1 := h.Wait("user:c")
+	_, c2 := h.Wait("user:c")
+	c2()
+	if h.Len() != 1 {
+		t.Error("one of two waiters left and the scope was dropped")
+	}
+	h.Notify("user:c")
+	<-a1
+	c1() // after the notify: harmless
+	if h.Len() != 0 {
+		t.Errorf("%d scopes registered after the notify", h.Len())
 	}
 }
 

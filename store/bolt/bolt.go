@@ -317,7 +317,7 @@ func seqKey(seq uint64) []byte {
 }
 
 func (t *tx) Append(e sync.Event) (sync.Event, error) {
-	if err := sync.CheckName(e.Scope); err != nil {
+	if err := sync.CheckEvent(e); err != nil {
 		return e, err
 	}
 	if len(e.Payload) > sync.MaxValueLen {

@@ -370,7 +370,7 @@ func (t *tx) Scan(bucket, prefix, after string, limit int, fn func(string, []byt
 }
 
 func (t *tx) Append(e sync.Event) (sync.Event, error) {
-	if err := sync.CheckName(e.Scope); err != nil {
+	if err := sync.CheckEvent(e); err != nil {
 		return e, err
 	}
 	if len(e.Payload) > sync.MaxValueLen {

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Open) {
 		{"ConcurrentInsert", testConcurrentInsert},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"CommandExactlyOnce", testCommandExactlyOnce},
+		{"IdempotencyKey", testIdempotencyKey},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -514,6 +515,62 @@ func testCommandExactlyOnce(t *testing.T, s sync.Store) {
 	view(t, s, func(tx sync.Tx) error {
 		if n, _ := tx.LastSeq("user:a"); n != 2 {
 			t.Errorf("LastSeq = %d, want 2 (one per applied command)", n)
+		}
+		return nil
+	})
+}
+
+// Idempotency keys come from clients (the Idempotency-Key header): every store accepts exactly
+// the printable-ASCII keys of 1–128 characters, and the processor refuses any other with a
+// 400 before touching the store, whatever the store (a non-UTF-8 key once made PostgreSQL fail
+// with a 500 while bbolt kept it).
+func testIdempotencyKey(t *testing.T, s sync.Store) {
+	p := &sync.Processor{Store: s, Now: time.Now}
+	p.Register("note.add", func(_ context.Context, tx sync.Tx, a sync.Actor, c sync.Command, _ time.Time) (any, []sync.Event, error) {
+		return nil, []sync.Event{{Type: "note.added", Payload: c.Payload}}, nil
+	})
+	cmd := sync.Command{Type: "note.add", Scope: "user:k", Payload: json.RawMessage(`"x"`)}
+	long := string(bytes.Repeat([]byte("k"), sync.MaxIdempotencyKeyLen+1))
+	bad := []string{"", "\xff\xfe", "caf\xc3\xa9", "k\x00y", "tab\there", "with space", "k\n", "\x7f", long, "键"}
+	for _, k := range bad {
+		_, err := p.Apply(ctx, sync.Actor{ID: "a"}, k, cmd)
+		var ref *sync.Refusal
+		if !errors.As(err, &ref) || ref.Status != http.StatusBadRequest || ref.Code != "bad_idempotency_key" {
+			t.Errorf("key %.20q: %v, want a 400 bad_idempotency_key refusal", k, err)
+		}
+		err = s.Update(ctx, func(tx sync.Tx) error {
+			_, err := tx.Append(sync.Event{Scope: "user:k", Type: "t", CommandID: k})
+			if k == "" {
+				return err // an event without a command is fine
+			}
+			if !errors.Is(err, sync.ErrBadKey) {
+				t.Errorf("append with command id %.20q: %v, want ErrBadKey", k, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("append with command id %.20q: %v", k, err)
+		}
+	}
+	good := []string{"k", "c1-2-abcdef", string(bytes.Repeat([]byte("~"), sync.MaxIdempotencyKeyLen)), "!#$%&'()*+,-./:;<=>?@[]^_`{|}"}
+	for _, k := range good {
+		if o, err := p.Apply(ctx, sync.Actor{ID: "a"}, k, cmd); err != nil || o.Status != http.StatusOK {
+			t.Errorf("key %.20q: %+v %v", k, o, err)
+		}
+	}
+	view(t, s, func(tx sync.Tx) error {
+		evs, err := tx.Events("user:k", 0, 0)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, e := range evs {
+			if e.CommandID != "" {
+				n++
+			}
+		}
+		if n != len(good) {
+			t.Errorf("%d events with a command id, want %d (only the good keys)", n, len(good))
 		}
 		return nil
 	})
