@@ -188,8 +188,14 @@ func (c config) validate() error {
 		}
 	}
 	if c.PKIListen != "" {
-		if _, _, err := net.SplitHostPort(c.PKIListen); err != nil {
+		pkiHost, _, err := net.SplitHostPort(c.PKIListen)
+		switch {
+		case err != nil:
 			errs = append(errs, fmt.Errorf("--pki-listen %q is not host:port", c.PKIListen))
+		case c.Dev && !isLoopbackHost(pkiHost):
+			// A dev server's CA signs whatever the dev provider approved; its OCSP, CRL and TSA
+			// must not be reachable from the network either.
+			errs = append(errs, fmt.Errorf("--dev is only allowed on loopback addresses; --pki-listen %q is not one", c.PKIListen))
 		}
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "https://") && !strings.HasPrefix(c.PublicURL, "http://") {

@@ -3,7 +3,10 @@
 //
 // It trusts the server through a root certificate given to New (the server's own CA) or the
 // system roots. Commands carry a caller-made idempotency key, so resending one after a network
-// failure is always safe; the client itself never retries silently.
+// failure is always safe. The client retries on its own only an answer 503: the server gives it
+// when it did nothing (its store is unreachable, or it is too busy to hash a password), so the
+// retry is safe; it waits as Retry-After says (or backs off), a bounded number of times, and keeps
+// its session token throughout — only a 401 means the session is gone.
 //
 // It refuses answers larger than MaxResponse and never logs tokens.
 package client
@@ -40,7 +43,17 @@ type Client struct {
 	HTTP    *http.Client
 	// Token is the session token; Register and Login set it.
 	Token string
+	// Retries503 is how many times an answer 503 is retried (0: DefaultRetries503; negative:
+	// never).
+	Retries503 int
 }
+
+// DefaultRetries503 is how many times a 503 is retried by default: with the back-off (0.25 s,
+// doubling, or the server's Retry-After up to 5 s) a request gives up after about 4–15 s.
+const DefaultRetries503 = 4
+
+// maxRetryAfter caps how long the client honours a Retry-After.
+const maxRetryAfter = 5 * time.Second
 
 // New returns a client for baseURL. rootPEM, when not empty, is the only trusted root for HTTPS
 // (the server's /ca/root.pem); otherwise the system roots are used.
@@ -74,8 +87,39 @@ func IsCode(err error, code string) bool {
 	return errors.As(err, &e) && e.Code == code
 }
 
-func (c *Client) do(ctx context.Context, method, path string, header http.Header, body io.Reader, out any) (*http.Response, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+func (c *Client) do(ctx context.Context, method, path string, header http.Header, body []byte, out any) (*http.Response, []byte, error) {
+	retries := c.Retries503
+	if retries == 0 {
+		retries = DefaultRetries503
+	}
+	backoff := 250 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		resp, b, err := c.once(ctx, method, path, header, body, out)
+		var e *Error
+		if attempt >= retries || !errors.As(err, &e) || e.Status != http.StatusServiceUnavailable {
+			return resp, b, err
+		}
+		wait := backoff
+		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
+			wait = min(time.Duration(s)*time.Second, maxRetryAfter)
+		}
+		backoff *= 2
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return resp, b, err
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, method, path string, header http.Header, body []byte, out any) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,14 +157,14 @@ func (c *Client) do(ctx context.Context, method, path string, header http.Header
 }
 
 func (c *Client) json(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
+	var body []byte
 	h := http.Header{}
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
+		body = b
 		h.Set("Content-Type", "application/json")
 	}
 	_, _, err := c.do(ctx, method, path, h, body, out)
@@ -186,7 +230,7 @@ func (c *Client) RealName(ctx context.Context) (org.Verification, error) {
 func (c *Client) UploadIDPhoto(ctx context.Context, verificationID, side string, data []byte) (org.Verification, error) {
 	var v org.Verification
 	_, _, err := c.do(ctx, "PUT", "/api/v1/realname/"+url.PathEscape(verificationID)+"/photos/"+url.PathEscape(side),
-		http.Header{"Content-Type": {http.DetectContentType(data)}}, bytes.NewReader(data), &v)
+		http.Header{"Content-Type": {http.DetectContentType(data)}}, data, &v)
 	return v, err
 }
 
@@ -243,7 +287,7 @@ func (c *Client) Command(ctx context.Context, key string, cmd sync.Command) (Com
 		return CommandResult{}, err
 	}
 	var r CommandResult
-	resp, _, err := c.do(ctx, "POST", "/api/v1/commands", http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {key}}, bytes.NewReader(b), &r.Applied)
+	resp, _, err := c.do(ctx, "POST", "/api/v1/commands", http.Header{"Content-Type": {"application/json"}, "Idempotency-Key": {key}}, b, &r.Applied)
 	if resp != nil {
 		r.Replayed = resp.Header.Get("Idempotency-Replayed") == "true"
 	}

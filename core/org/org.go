@@ -30,11 +30,15 @@ import (
 	"math/big"
 	"net/mail"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
+	stdsync "sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/sync"
 )
@@ -98,18 +102,22 @@ type Service struct {
 	SessionTTL time.Duration
 	// Limits; zero values mean the defaults below.
 	Limits Limits
+	// Hashes bounds concurrent Argon2id work (19 MiB each); nil: sized from memory at first use.
+	Hashes   *gate.Gate
+	hashOnce stdsync.Once
 }
 
 // Limits are the rate limits and lockouts, counted in the store.
 type Limits struct {
-	LoginFailures  int           // failures per login before lockout (default 5)
-	LoginLockout   time.Duration // lockout length (default 15 min)
-	IPAttempts     int           // login attempts per client address per window (default 60)
-	CodeInterval   time.Duration // minimum time between two codes to one target (default 60 s)
-	CodesPerHour   int           // codes per target per hour (default 10)
-	CodeTTL        time.Duration // code validity (default 10 min)
-	CodeAttempts   int           // wrong guesses before a code is burnt (default 5)
-	IPCodesPerHour int           // codes per client address per hour (default 30)
+	LoginFailures   int           // password failures per login and client address before that address is locked out (default 5)
+	AccountFailures int           // password failures per login from all addresses before password login is locked (default 20; a code login unlocks)
+	LoginLockout    time.Duration // lockout length (default 15 min)
+	IPAttempts      int           // login and register attempts per client address per 10 minutes (default 60; negative: no limit)
+	CodeInterval    time.Duration // minimum time between two codes to one target (default 60 s)
+	CodesPerHour    int           // codes per target per hour (default 10)
+	CodeTTL         time.Duration // code validity (default 10 min)
+	CodeAttempts    int           // wrong guesses before a code is burnt (default 5)
+	IPCodesPerHour  int           // codes per client address per hour (default 30; negative: no limit)
 }
 
 func (s *Service) limits() Limits {
@@ -125,6 +133,7 @@ func (s *Service) limits() Limits {
 		}
 	}
 	def(&l.LoginFailures, 5)
+	def(&l.AccountFailures, 20)
 	defd(&l.LoginLockout, 15*time.Minute)
 	def(&l.IPAttempts, 60)
 	defd(&l.CodeInterval, time.Minute)
@@ -135,6 +144,48 @@ func (s *Service) limits() Limits {
 	return l
 }
 
+// hashMemory is what one Argon2id hash or check allocates (argonMemory KiB) plus its slack.
+const hashMemory = (argonMemory + 1024) << 10
+
+// gate returns the gate of password hashes: Options.Hashes, or one sized from the process's
+// memory (a quarter of it in 20 MiB hashes) and at most GOMAXPROCS wide (hashing is CPU-bound:
+// more at once only queues them inside the scheduler, where they delay everything else).
+func (s *Service) gate() *gate.Gate {
+	s.hashOnce.Do(func() {
+		if s.Hashes == nil {
+			s.Hashes = gate.New(&gate.Options{Slots: gate.SlotsFor(gate.MemoryBudget(), hashMemory, runtime.GOMAXPROCS(0))})
+		}
+	})
+	return s.Hashes
+}
+
+// HashStats says how many password hashes ran and how many were turned away as busy.
+func (s *Service) HashStats() gate.Stats { return s.gate().Stats() }
+
+// hashPassword and verifyPassword run Argon2id inside the hash gate; over it they return an
+// error wrapping gate.ErrBusy.
+func (s *Service) hashPassword(ctx context.Context, p string) (string, error) {
+	release, err := s.gate().Enter(ctx)
+	if err != nil {
+		return "", fmt.Errorf("password hash: %w", err)
+	}
+	defer release()
+	return HashPassword(p)
+}
+
+func (s *Service) verifyPassword(ctx context.Context, hash, p string) (bool, error) {
+	release, err := s.gate().Enter(ctx)
+	if err != nil {
+		return false, fmt.Errorf("password check: %w", err)
+	}
+	defer release()
+	if hash == "" {
+		_, err := HashPassword(p) // same work whether or not the account exists
+		return false, err
+	}
+	return VerifyPassword(hash, p), nil
+}
+
 func (s *Service) now() time.Time { return s.Now().UTC() }
 
 func refuse(status int, code, msg string) *sync.Refusal { return sync.Refuse(status, code, msg) }
@@ -143,34 +194,49 @@ func refuse(status int, code, msg string) *sync.Refusal { return sync.Refuse(sta
 var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
 
 // NormalizeLogin turns a mobile number or e-mail address into its canonical form and channel.
+// The input is NFKC-normalised first (a full-width １３９… or ＠ is the same login as its ASCII
+// form); invisible and bidirectional characters (U+200B, U+202E…) are refused, as are e-mail
+// addresses that are not ASCII after normalisation.
 func NormalizeLogin(s string) (login string, ch notify.Channel, err error) {
-	s = strings.TrimSpace(s)
-	p := strings.TrimPrefix(strings.TrimPrefix(strings.ReplaceAll(s, " ", ""), "+86"), "0086")
+	bad := refuse(400, "bad_login", "请输入正确的手机号码或电子邮箱")
+	s, ok := normalizeText(s)
+	if !ok || len(s) > 254 {
+		return "", "", bad
+	}
+	p := strings.TrimPrefix(strings.TrimPrefix(strings.NewReplacer(" ", "", "-", "").Replace(s), "+86"), "0086")
 	if phoneRE.MatchString(p) {
 		return p, notify.SMS, nil
 	}
-	if strings.Contains(s, "@") && len(s) <= 254 {
+	if strings.Contains(s, "@") {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x21 || s[i] > 0x7e {
+				return "", "", bad
+			}
+		}
 		a, err := mail.ParseAddress(s)
-		if err == nil && a.Name == "" && !strings.ContainsAny(a.Address, " \r\n") {
+		if err == nil && a.Name == "" && a.Address == s {
 			return strings.ToLower(a.Address), notify.Email, nil
 		}
 	}
-	return "", "", refuse(400, "bad_login", "请输入正确的手机号码或电子邮箱")
+	return "", "", bad
 }
 
 func loginKey(login string, ch notify.Channel) string { return string(ch) + ":" + login }
 
-// CheckName validates a person's name as typed: 1–40 characters, no control characters.
+// CheckName validates a person's name as typed and returns it normalised: NFKC, white space
+// trimmed and collapsed, 1–40 characters with at least one letter, and no invisible or
+// bidirectional characters (a U+202E would reverse how the name reads in a certificate).
 func CheckName(name string) (string, error) {
-	name = strings.TrimSpace(name)
+	name, ok := normalizeText(name)
+	if !ok {
+		return "", refuse(400, "bad_name", "姓名不能包含控制字符、不可见字符或文字方向控制符")
+	}
 	n := utf8.RuneCountInString(name)
-	if n == 0 || n > 40 || !utf8.ValidString(name) {
+	if n == 0 || n > 40 {
 		return "", refuse(400, "bad_name", "姓名须为 1–40 个字符")
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return "", refuse(400, "bad_name", "姓名不能包含控制字符")
-		}
+	if !strings.ContainsFunc(name, unicode.IsLetter) {
+		return "", refuse(400, "bad_name", "姓名须包含文字")
 	}
 	return name, nil
 }
@@ -188,9 +254,16 @@ func randomID(prefix string) string {
 type counter struct {
 	Count       int       `json:"count"`
 	WindowStart time.Time `json:"window_start"`
-	LockedUntil time.Time `json:"locked_until,omitempty"`
-	Last        time.Time `json:"last,omitempty"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
+	Last        time.Time `json:"last,omitzero"`
+	// Pending are the expiry times of attempts reserved but not settled yet (a password being
+	// checked right now). They count like failures until settled, so parallel guesses cannot
+	// all pass the check before the first failure is counted.
+	Pending []time.Time `json:"pending,omitempty"`
 }
+
+// reservationTTL bounds how long a reserved attempt counts if the process checking it dies.
+const reservationTTL = 30 * time.Second
 
 func getCounter(tx sync.Tx, key string, now time.Time, window time.Duration) (counter, error) {
 	var c counter
@@ -201,14 +274,23 @@ func getCounter(tx sync.Tx, key string, now time.Time, window time.Duration) (co
 	if now.Sub(c.WindowStart) >= window {
 		c.Count, c.WindowStart = 0, now
 	}
+	c.Pending = slices.DeleteFunc(c.Pending, func(t time.Time) bool { return !now.Before(t) })
 	return c, nil
 }
 
-// hit counts one event against key in a fixed window and reports whether max is exceeded.
+// hit counts one event against key in a fixed window and reports whether max is exceeded. Once
+// over, further events are refused without writing (so a flood does not contend on the key); a
+// negative max means no limit and nothing is counted.
 func hit(tx sync.Tx, key string, now time.Time, window time.Duration, max int) (bool, error) {
+	if max < 0 {
+		return false, nil
+	}
 	c, err := getCounter(tx, key, now, window)
 	if err != nil {
 		return false, err
+	}
+	if c.Count >= max {
+		return true, nil
 	}
 	c.Count++
 	c.Last = now
@@ -216,6 +298,13 @@ func hit(tx sync.Tx, key string, now time.Time, window time.Duration, max int) (
 		return false, err
 	}
 	return c.Count > max, nil
+}
+
+// unsettle removes the reservation that expires at exp (if it is still there).
+func (c *counter) unsettle(exp time.Time) {
+	if i := slices.IndexFunc(c.Pending, exp.Equal); i >= 0 {
+		c.Pending = slices.Delete(c.Pending, i, i+1)
+	}
 }
 
 // --- one-time codes ---------------------------------------------------------------------------
@@ -240,6 +329,11 @@ func (s *Service) codeMAC(key, code string) string {
 
 // SendCode makes a 6-digit one-time code for purpose and sends it to login. Client is the
 // caller's address, for the per-address limit.
+//
+// The answer does not say whether the login is registered: a code to register an existing login,
+// or to log in to a missing one, is not made; the address gets a notice saying so instead, and
+// the caller gets the same answer as for a code. Both limits (per address, then per login) are
+// counted before anything else.
 func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string) error {
 	login, ch, err := NormalizeLogin(rawLogin)
 	if err != nil {
@@ -247,6 +341,9 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 	}
 	if purpose != PurposeRegister && purpose != PurposeLogin {
 		return refuse(400, "bad_purpose", "无效的验证码用途")
+	}
+	if s.Notifier == nil {
+		return refuse(503, "notifier_unavailable", "服务器未配置验证码发送渠道")
 	}
 	l := s.limits()
 	n, err := rand.Int(rand.Reader, big.NewInt(1000000))
@@ -257,42 +354,43 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 	now := s.now()
 	key := purpose + ":" + loginKey(login, ch)
 	var refusal error
+	var exists bool
 	err = s.Store.Update(ctx, func(tx sync.Tx) error {
-		refusal = nil
-		_, errGet := tx.Get(BucketLogins, loginKey(login, ch))
-		exists := errGet == nil
-		if errGet != nil && !errors.Is(errGet, sync.ErrNotFound) {
-			return errGet
-		}
-		if purpose == PurposeRegister && exists {
-			return refuse(409, "already_registered", "该账号已注册，请直接登录")
-		}
-		if purpose == PurposeLogin && !exists {
-			return refuse(404, "not_registered", "该账号尚未注册")
-		}
-		c, err := getCounter(tx, "code:"+loginKey(login, ch), now, time.Hour)
-		if err != nil {
-			return err
-		}
-		if !c.Last.IsZero() && now.Sub(c.Last) < l.CodeInterval {
-			return refuse(429, "code_too_soon", fmt.Sprintf("验证码发送过于频繁，请 %d 秒后再试", int((l.CodeInterval-now.Sub(c.Last)).Seconds())+1))
-		}
-		if c.Count >= l.CodesPerHour {
-			return refuse(429, "code_limit", "该账号一小时内获取验证码次数过多，请稍后再试")
-		}
-		c.Count++
-		c.Last = now
-		if err := sync.PutJSON(tx, BucketLimits, "code:"+loginKey(login, ch), c); err != nil {
-			return err
-		}
+		refusal, exists = nil, false
 		if client != "" {
 			over, err := hit(tx, "codeip:"+client, now, time.Hour, l.IPCodesPerHour)
 			if err != nil {
 				return err
 			}
 			if over {
-				return refuse(429, "code_limit", "获取验证码次数过多，请稍后再试")
+				refusal = refuse(429, "code_limit", "获取验证码次数过多，请稍后再试")
+				return nil // keep the count
 			}
+		}
+		c, err := getCounter(tx, "code:"+loginKey(login, ch), now, time.Hour)
+		if err != nil {
+			return err
+		}
+		if !c.Last.IsZero() && now.Sub(c.Last) < l.CodeInterval {
+			refusal = refuse(429, "code_too_soon", fmt.Sprintf("验证码发送过于频繁，请 %d 秒后再试", int((l.CodeInterval-now.Sub(c.Last)).Seconds())+1))
+			return nil
+		}
+		if c.Count >= l.CodesPerHour {
+			refusal = refuse(429, "code_limit", "该账号一小时内获取验证码次数过多，请稍后再试")
+			return nil
+		}
+		c.Count++
+		c.Last = now
+		if err := sync.PutJSON(tx, BucketLimits, "code:"+loginKey(login, ch), c); err != nil {
+			return err
+		}
+		_, errGet := tx.Get(BucketLogins, loginKey(login, ch))
+		if errGet != nil && !errors.Is(errGet, sync.ErrNotFound) {
+			return errGet
+		}
+		exists = errGet == nil
+		if (purpose == PurposeRegister) == exists {
+			return nil // a notice, no code
 		}
 		return sync.PutJSON(tx, BucketCodes, key, storedCode{MAC: s.codeMAC(key, code), Expires: now.Add(l.CodeTTL)})
 	})
@@ -305,8 +403,11 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 	msg := notify.Message{Channel: ch, To: login, Time: now,
 		Subject: "SealDesk 验证码",
 		Body:    fmt.Sprintf("您的 SealDesk 验证码是 %s，%d 分钟内有效。如非本人操作，请忽略。", code, int(l.CodeTTL.Minutes()))}
-	if s.Notifier == nil {
-		return refuse(503, "notifier_unavailable", "服务器未配置验证码发送渠道")
+	switch {
+	case purpose == PurposeRegister && exists:
+		msg.Subject, msg.Body = "SealDesk 账号提醒", "有人试图用此号码注册 SealDesk，但它已经注册过了，请直接登录（忘记密码可用验证码登录）。如非本人操作，请忽略。"
+	case purpose == PurposeLogin && !exists:
+		msg.Subject, msg.Body = "SealDesk 账号提醒", "有人试图用此号码登录 SealDesk，但它尚未注册。如需使用，请先注册。如非本人操作，请忽略。"
 	}
 	if err := s.Notifier.Send(ctx, msg); err != nil {
 		if errors.Is(err, notify.ErrNoTransport) {
@@ -317,9 +418,9 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 	return nil
 }
 
-// checkCode consumes a code inside tx. A wrong guess is counted; it returns (refusal, nil) so
-// the caller commits the count and then refuses.
-func (s *Service) checkCode(tx sync.Tx, purpose, lk, code string, now time.Time) (*sync.Refusal, error) {
+// checkCode checks a code inside tx and, if consume is set, spends it. A wrong guess is counted;
+// it returns (refusal, nil) so the caller commits the count and then refuses.
+func (s *Service) checkCode(tx sync.Tx, purpose, lk, code string, now time.Time, consume bool) (*sync.Refusal, error) {
 	key := purpose + ":" + lk
 	var c storedCode
 	err := sync.GetJSON(tx, BucketCodes, key, &c)
@@ -335,6 +436,9 @@ func (s *Service) checkCode(tx sync.Tx, purpose, lk, code string, now time.Time)
 	if !hmac.Equal([]byte(c.MAC), []byte(s.codeMAC(key, strings.TrimSpace(code)))) {
 		c.Attempts++
 		return refuse(400, "code_invalid", "验证码错误或已失效，请重新获取"), sync.PutJSON(tx, BucketCodes, key, c)
+	}
+	if !consume {
+		return nil, nil
 	}
 	return nil, tx.Delete(BucketCodes, key)
 }
@@ -356,7 +460,9 @@ type Token struct {
 	Account Account   `json:"account"`
 }
 
-// Register creates an account after checking the one-time code, and logs it in.
+// Register creates an account after checking the one-time code, and logs it in. Everything
+// cheap comes first: the request's shape, the per-address limit and the code (a wrong code is
+// counted and refused without hashing); only then the password is hashed, inside the hash gate.
 func (s *Service) Register(ctx context.Context, r RegisterRequest, client string) (Token, error) {
 	login, ch, err := NormalizeLogin(r.Login)
 	if err != nil {
@@ -369,11 +475,39 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 	if err := CheckPassword(r.Password); err != nil {
 		return Token{}, err
 	}
-	hash, err := HashPassword(r.Password)
+	if len(r.Code) > 16 {
+		return Token{}, refuse(400, "code_invalid", "验证码错误或已失效，请重新获取")
+	}
+	l := s.limits()
+	now := s.now()
+	lk := loginKey(login, ch)
+	var refusal *sync.Refusal
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		refusal = nil
+		if client != "" {
+			over, err := hit(tx, "regip:"+client, now, 10*time.Minute, l.IPAttempts)
+			if err != nil {
+				return err
+			}
+			if over {
+				refusal = refuse(429, "too_many_attempts", "尝试次数过多，请稍后再试")
+				return nil
+			}
+		}
+		ref, err := s.checkCode(tx, PurposeRegister, lk, r.Code, now, false)
+		refusal = ref
+		return err
+	})
 	if err != nil {
 		return Token{}, err
 	}
-	now := s.now()
+	if refusal != nil {
+		return Token{}, refusal
+	}
+	hash, err := s.hashPassword(ctx, r.Password)
+	if err != nil {
+		return Token{}, err
+	}
 	acct := Account{ID: randomID("u_"), Name: name, PasswordHash: hash, Created: now}
 	if ch == notify.SMS {
 		acct.Phone = login
@@ -381,18 +515,17 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 		acct.Email = login
 	}
 	var tok Token
-	var refusal *sync.Refusal
 	err = s.Store.Update(ctx, func(tx sync.Tx) error {
 		refusal = nil
-		ref, err := s.checkCode(tx, PurposeRegister, loginKey(login, ch), r.Code, now)
+		ref, err := s.checkCode(tx, PurposeRegister, lk, r.Code, now, true)
 		if err != nil {
 			return err
 		}
 		if ref != nil {
-			refusal = ref
-			return nil // commit the counted attempt
+			refusal = ref // spent meanwhile by a parallel request with the same code
+			return nil
 		}
-		if err := tx.Insert(BucketLogins, loginKey(login, ch), []byte(acct.ID)); errors.Is(err, sync.ErrExists) {
+		if err := tx.Insert(BucketLogins, lk, []byte(acct.ID)); errors.Is(err, sync.ErrExists) {
 			return refuse(409, "already_registered", "该账号已注册，请直接登录")
 		} else if err != nil {
 			return err
@@ -479,8 +612,19 @@ type LoginRequest struct {
 
 var errBadCredentials = refuse(401, "bad_credentials", "账号或密码错误")
 
-// Login checks the credentials and opens a session. Failures count towards a lockout of the
-// login and a per-address limit, both kept in the store.
+// Login checks the credentials and opens a session.
+//
+// Everything cheap comes first, in one transaction: the per-address limit, the lockouts, and a
+// reservation of the attempt against them (reserve, then settle): a password being checked
+// counts as a failure until its check ends, so parallel guesses at one account cannot all pass
+// the lockout before the first failure is recorded — with a limit of 5, 100 parallel guesses get
+// 5 checks and 95 refusals without a hash. Only then is the password hashed (inside the hash
+// gate), and a second transaction settles the attempt.
+//
+// Password failures lock the login for the address they came from (LoginFailures), and for
+// every address once AccountFailures accumulate. A stranger can therefore lock the password
+// login for a while but never the owner out of the account: logging in with a one-time code
+// (sent to the owner's phone or mailbox) ignores the password lockouts and clears them.
 func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Token, error) {
 	login, ch, err := NormalizeLogin(r.Login)
 	if err != nil {
@@ -492,48 +636,24 @@ func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Tok
 	if len(r.Password) > 64 {
 		return Token{}, errBadCredentials
 	}
+	if len(r.Code) > 16 {
+		return Token{}, refuse(401, "code_invalid", "验证码错误或已失效，请重新获取")
+	}
 	l := s.limits()
 	now := s.now()
 	lk := loginKey(login, ch)
-	// Read the account and the lockout first, outside the write transaction: hashing takes tens
-	// of milliseconds and must not hold a transaction open.
+	addr := client
+	if addr == "" {
+		addr = "-"
+	}
+	addrKey, acctKey := "login:"+lk+"@"+addr, "login:"+lk
+	exp := now.Add(reservationTTL)
 	var acct Account
 	var found bool
-	var lock counter
-	err = s.Store.View(ctx, func(tx sync.Tx) error {
-		c, err := getCounter(tx, "login:"+lk, now, l.LoginLockout)
-		if err != nil {
-			return err
-		}
-		lock = c
-		id, err := tx.Get(BucketLogins, lk)
-		if errors.Is(err, sync.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		found = true
-		return sync.GetJSON(tx, BucketAccounts, string(id), &acct)
-	})
-	if err != nil {
-		return Token{}, err
-	}
-	if now.Before(lock.LockedUntil) {
-		return Token{}, refuse(429, "locked", fmt.Sprintf("登录失败次数过多，账号已锁定，请 %d 分钟后再试", int(lock.LockedUntil.Sub(now).Minutes())+1))
-	}
-	passwordOK := false
-	if r.Password != "" {
-		if found && acct.PasswordHash != "" {
-			passwordOK = VerifyPassword(acct.PasswordHash, r.Password)
-		} else {
-			HashPassword(r.Password) // same work whether or not the account exists
-		}
-	}
 	var tok Token
 	var refusal *sync.Refusal
 	err = s.Store.Update(ctx, func(tx sync.Tx) error {
-		refusal = nil
+		refusal, found, acct, tok = nil, false, Account{}, Token{}
 		if client != "" {
 			over, err := hit(tx, "loginip:"+client, now, 10*time.Minute, l.IPAttempts)
 			if err != nil {
@@ -544,59 +664,165 @@ func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Tok
 				return nil
 			}
 		}
-		ok := passwordOK
-		if r.Code != "" {
-			ref, err := s.checkCode(tx, PurposeLogin, lk, r.Code, now)
-			if err != nil {
+		id, err := tx.Get(BucketLogins, lk)
+		switch {
+		case err == nil:
+			found = true
+			if err := sync.GetJSON(tx, BucketAccounts, string(id), &acct); err != nil {
 				return err
 			}
-			ok = ref == nil && found
-		}
-		if !ok {
-			c, err := getCounter(tx, "login:"+lk, now, l.LoginLockout)
-			if err != nil {
-				return err
-			}
-			c.Count++
-			c.Last = now
-			if c.Count >= l.LoginFailures {
-				c.LockedUntil = now.Add(l.LoginLockout)
-				c.Count = 0
-			}
-			if err := sync.PutJSON(tx, BucketLimits, "login:"+lk, c); err != nil {
-				return err
-			}
-			refusal = errBadCredentials
-			if r.Code != "" {
-				refusal = refuse(401, "code_invalid", "验证码错误或已失效，请重新获取")
-			}
-			return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "anonymous", Action: "account.login_failed", Target: lk, IP: client})
-		}
-		var cur Account
-		if err := sync.GetJSON(tx, BucketAccounts, acct.ID, &cur); err != nil {
+		case !errors.Is(err, sync.ErrNotFound):
 			return err
 		}
-		if cur.Disabled {
-			refusal = refuse(403, "account_disabled", "该账号已被停用")
+		if r.Code != "" {
+			// A code is checked here, without a hash; a code only exists for a registered login.
+			ref, err := s.checkCode(tx, PurposeLogin, lk, r.Code, now, true)
+			if err != nil {
+				return err
+			}
+			if ref != nil || !found {
+				refusal = refuse(401, "code_invalid", "验证码错误或已失效，请重新获取")
+				return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "anonymous", Action: "account.login_failed", Target: lk, IP: client, Detail: "code"})
+			}
+			// The owner proved control of the login: the password lockouts end.
+			if err := clearLockouts(tx, lk); err != nil {
+				return err
+			}
+			tok, refusal, err = s.openSession(tx, acct.ID, client, now)
+			return err
+		}
+		ca, err := getCounter(tx, addrKey, now, l.LoginLockout)
+		if err != nil {
+			return err
+		}
+		cc, err := getCounter(tx, acctKey, now, l.LoginLockout)
+		if err != nil {
+			return err
+		}
+		for _, lock := range []time.Time{ca.LockedUntil, cc.LockedUntil} {
+			if now.Before(lock) {
+				refusal = refuse(429, "locked", fmt.Sprintf("登录失败次数过多，密码登录已锁定，请 %d 分钟后再试，或使用验证码登录", int(lock.Sub(now).Minutes())+1))
+				return nil
+			}
+		}
+		if ca.Count+len(ca.Pending) >= l.LoginFailures || cc.Count+len(cc.Pending) >= l.AccountFailures {
+			refusal = refuse(429, "locked", "登录尝试过于频繁，请稍后再试，或使用验证码登录")
 			return nil
 		}
-		if err := tx.Delete(BucketLimits, "login:"+lk); err != nil {
+		ca.Pending, cc.Pending = append(ca.Pending, exp), append(cc.Pending, exp)
+		if err := sync.PutJSON(tx, BucketLimits, addrKey, ca); err != nil {
 			return err
 		}
-		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: cur.ID, Action: "account.login", Target: cur.ID, IP: client}); err != nil {
+		return sync.PutJSON(tx, BucketLimits, acctKey, cc)
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	if refusal != nil || r.Code != "" {
+		return tok, errOrNil(refusal)
+	}
+	ok, err := s.verifyPassword(ctx, acct.PasswordHash, r.Password)
+	if err != nil {
+		s.giveBack(addrKey, acctKey, exp, now) // not checked: the attempt does not count
+		return Token{}, err
+	}
+	ok = ok && found
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		refusal, tok = nil, Token{}
+		if err := settleInTx(tx, addrKey, acctKey, exp, now, l, !ok); err != nil {
+			return err
+		}
+		if !ok {
+			refusal = errBadCredentials
+			return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "anonymous", Action: "account.login_failed", Target: lk, IP: client})
+		}
+		if err := tx.Delete(BucketLimits, addrKey); err != nil {
 			return err
 		}
 		var err error
-		tok, err = s.newSession(tx, cur, now)
+		tok, refusal, err = s.openSession(tx, acct.ID, client, now)
 		return err
 	})
 	if err != nil {
 		return Token{}, err
 	}
-	if refusal != nil {
-		return Token{}, refusal
+	return tok, errOrNil(refusal)
+}
+
+func errOrNil(r *sync.Refusal) error {
+	if r == nil {
+		return nil
 	}
-	return tok, nil
+	return r
+}
+
+// openSession logs accountID in, unless the account is disabled.
+func (s *Service) openSession(tx sync.Tx, accountID, client string, now time.Time) (Token, *sync.Refusal, error) {
+	var cur Account
+	if err := sync.GetJSON(tx, BucketAccounts, accountID, &cur); err != nil {
+		return Token{}, nil, err
+	}
+	if cur.Disabled {
+		return Token{}, refuse(403, "account_disabled", "该账号已被停用"), nil
+	}
+	if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: cur.ID, Action: "account.login", Target: cur.ID, IP: client}); err != nil {
+		return Token{}, nil, err
+	}
+	tok, err := s.newSession(tx, cur, now)
+	return tok, nil, err
+}
+
+// settleInTx ends a reserved attempt; a failure is counted and may lock the login.
+func settleInTx(tx sync.Tx, addrKey, acctKey string, exp, now time.Time, l Limits, failed bool) error {
+	for _, k := range []struct {
+		key string
+		max int
+	}{{addrKey, l.LoginFailures}, {acctKey, l.AccountFailures}} {
+		c, err := getCounter(tx, k.key, now, l.LoginLockout)
+		if err != nil {
+			return err
+		}
+		c.unsettle(exp)
+		if failed {
+			c.Count++
+			c.Last = now
+			if c.Count >= k.max {
+				c.LockedUntil = now.Add(l.LoginLockout)
+				c.Count = 0
+			}
+		}
+		if err := sync.PutJSON(tx, BucketLimits, k.key, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// giveBack removes a reservation whose password was not checked (best effort: it expires
+// anyway).
+func (s *Service) giveBack(addrKey, acctKey string, exp, now time.Time) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	l := s.limits()
+	s.Store.Update(ctx, func(tx sync.Tx) error { return settleInTx(tx, addrKey, acctKey, exp, now, l, false) })
+}
+
+// clearLockouts removes the password lockouts of a login, from every address.
+func clearLockouts(tx sync.Tx, lk string) error {
+	var keys []string
+	if err := tx.Scan(BucketLimits, "login:"+lk+"@", "", 0, func(k string, _ []byte) error {
+		keys = append(keys, k)
+		return nil
+	}); err != nil {
+		return err
+	}
+	keys = append(keys, "login:"+lk)
+	for _, k := range keys {
+		if err := tx.Delete(BucketLimits, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ErrUnauthenticated is returned by Authenticate for a missing, unknown, expired or revoked

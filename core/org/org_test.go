@@ -2,7 +2,9 @@ package org
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/png"
 	"strings"
@@ -63,25 +65,52 @@ func TestNormalizeLogin(t *testing.T) {
 	}
 }
 
-func TestSniffImage(t *testing.T) {
+// Photos are decoded completely and re-encoded: what a header promises is not enough.
+func TestCleanImage(t *testing.T) {
 	var b bytes.Buffer
 	png.Encode(&b, image.NewGray(image.Rect(0, 0, 200, 150)))
-	typ, w, h, err := SniffImage(b.Bytes())
+	good := b.Bytes()
+	out, typ, w, h, err := CleanImage(good)
 	if err != nil || typ != "image/png" || w != 200 || h != 150 {
 		t.Fatalf("%s %d×%d %v", typ, w, h, err)
 	}
-	b.Reset()
-	png.Encode(&b, image.NewGray(image.Rect(0, 0, 20, 20)))
-	if _, _, _, err := SniffImage(b.Bytes()); err == nil {
-		t.Error("accepted a 20×20 photo")
+	if _, err := png.Decode(bytes.NewReader(out)); err != nil {
+		t.Fatalf("re-encoded photo does not decode: %v", err)
 	}
 	var ref *sync.Refusal
-	if _, _, _, err := SniffImage([]byte("%PDF-1.7")); !errors.As(err, &ref) || ref.Status != 415 {
+	// A valid header and then 5 MB of anything: refused (it used to be stored as it came).
+	junk := append(append([]byte{}, good[:33]...), bytes.Repeat([]byte("x"), 5<<20-100)...)
+	if _, _, _, _, err := CleanImage(junk); !errors.As(err, &ref) || ref.Status != 415 {
+		t.Errorf("png header + junk: %v", err)
+	}
+	// A valid picture followed by hidden bytes: accepted, the hidden bytes are gone.
+	hidden := append(append([]byte{}, good...), []byte("SECRET-PAYLOAD")...)
+	out, _, _, _, err = CleanImage(hidden)
+	if err != nil || bytes.Contains(out, []byte("SECRET-PAYLOAD")) {
+		t.Errorf("trailing bytes: kept=%v err=%v", bytes.Contains(out, []byte("SECRET-PAYLOAD")), err)
+	}
+	// A tiny file declaring 8000×8000 pixels (64 MP): refused before decoding.
+	bomb := append([]byte{}, good...)
+	binary.BigEndian.PutUint32(bomb[16:], 8000)
+	binary.BigEndian.PutUint32(bomb[20:], 8000)
+	binary.BigEndian.PutUint32(bomb[29:], crc32.ChecksumIEEE(bomb[12:29]))
+	if cfg, err := png.DecodeConfig(bytes.NewReader(bomb)); err != nil || cfg.Width != 8000 {
+		t.Fatalf("test bomb: %v %v", cfg, err)
+	}
+	if _, _, _, _, err := CleanImage(bomb); !errors.As(err, &ref) || ref.Code != "photo_size" {
+		t.Errorf("64 MP bomb: %v", err)
+	}
+	b.Reset()
+	png.Encode(&b, image.NewGray(image.Rect(0, 0, 20, 20)))
+	if _, _, _, _, err := CleanImage(b.Bytes()); err == nil {
+		t.Error("accepted a 20×20 photo")
+	}
+	if _, _, _, _, err := CleanImage([]byte("%PDF-1.7")); !errors.As(err, &ref) || ref.Status != 415 {
 		t.Errorf("pdf: %v", err)
 	}
 }
 
-func FuzzSniffImage(f *testing.F) {
+func FuzzCleanImage(f *testing.F) {
 	var b bytes.Buffer
 	png.Encode(&b, image.NewGray(image.Rect(0, 0, 120, 120)))
 	f.Add(b.Bytes())
@@ -89,8 +118,8 @@ func FuzzSniffImage(f *testing.F) {
 	f.Add([]byte{0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte("GIF89a"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		typ, w, h, err := SniffImage(data)
-		if err == nil && (typ == "" || w < 100 || h < 100 || w > 12000 || h > 12000) {
+		out, typ, w, h, err := CleanImage(data)
+		if err == nil && (typ == "" || w < MinPhotoSide || h < MinPhotoSide || w > MaxPhotoSide || h > MaxPhotoSide || len(out) == 0) {
 			t.Fatalf("accepted %s %d×%d", typ, w, h)
 		}
 		var ref *sync.Refusal
@@ -98,4 +127,34 @@ func FuzzSniffImage(f *testing.F) {
 			t.Fatalf("error is not a refusal: %v", err)
 		}
 	})
+}
+
+// Names and logins are NFKC-normalised; invisible and bidirectional characters are refused.
+func TestNamesAndLoginsNormalised(t *testing.T) {
+	for in, want := range map[string]string{
+		"张三": "张三", "　张三　": "张三", "Anna  Smith": "Anna Smith", "阿卜杜·热合曼": "阿卜杜·热合曼", "ＡＢＣ": "ABC",
+		"张\u202e三": "", "张三\u200b": "", "\u200b": "", "\ufeff张三": "", "张\u2066三\u2069": "", "张\n三": "",
+		"张\ue000三": "", "\u3164": "", "123": "", "\xff": "",
+	} {
+		got, err := CheckName(in)
+		if err != nil {
+			got = ""
+		}
+		if got != want {
+			t.Errorf("CheckName(%q) = %q, want %q (%v)", in, got, want, err)
+		}
+	}
+	for in, want := range map[string]string{
+		"１３８１２３４５６７８": "sms:13812345678", "+８６ １３８-1234-5678": "sms:13812345678", "li＠example.com": "email:li@example.com",
+		"138\u200b12345678": "", "li\u200b@example.com": "", "li@exa\u202emple.com": "", "lí@example.com": "", "li@例子.cn": "",
+	} {
+		l, ch, err := NormalizeLogin(in)
+		got := ""
+		if err == nil {
+			got = string(ch) + ":" + l
+		}
+		if got != want {
+			t.Errorf("NormalizeLogin(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

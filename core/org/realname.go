@@ -6,9 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"image"
-	_ "image/jpeg" // decoders for DecodeConfig of uploaded ID photos
-	_ "image/png"
+	"image/jpeg"
+	"image/png"
 	"time"
 
 	"sealdesk/core/ids"
@@ -138,6 +139,22 @@ func (s *Service) SubmitRealName(ctx context.Context, accountID, name, idNumber,
 		if a.RealName != nil {
 			return refuse(409, "already_verified", "您已完成实名认证")
 		}
+		if owner, err := tx.Get(BucketRealNameByID, rid.Number); err == nil && string(owner) != accountID {
+			return errIDInUse
+		} else if err != nil && !errors.Is(err, sync.ErrNotFound) {
+			return err
+		}
+		c, err := getCounter(tx, "realname:"+accountID, now, 24*time.Hour)
+		if err != nil {
+			return err
+		}
+		if c.Count >= MaxSubmissionsPerDay {
+			return refuse(429, "too_many_submissions", fmt.Sprintf("每个账号每天最多提交 %d 次实名认证", MaxSubmissionsPerDay))
+		}
+		c.Count++
+		if err := sync.PutJSON(tx, BucketLimits, "realname:"+accountID, c); err != nil {
+			return err
+		}
 		// One verification in flight per account: a new submission replaces an unfinished one.
 		if oldID, err := tx.Get(BucketRealName+"_by_account", accountID); err == nil {
 			var old Verification
@@ -147,6 +164,9 @@ func (s *Service) SubmitRealName(ctx context.Context, accountID, name, idNumber,
 			if old.Status == StatusAwaitingPhotos || old.Status == StatusPending {
 				old.Status, old.Reason, old.Decided = StatusRejected, "superseded", now
 				if err := sync.PutJSON(tx, BucketRealName, old.ID, old); err != nil {
+					return err
+				}
+				if err := deletePhotos(tx, old); err != nil {
 					return err
 				}
 			}
@@ -173,12 +193,32 @@ func (s *Service) SubmitRealName(ctx context.Context, accountID, name, idNumber,
 	return v, nil
 }
 
-// saveVerification stores v, applies an approval to the account and emits the event.
+// BucketRealNameByID maps a resident ID number to the one account verified with it.
+const BucketRealNameByID = "realname_by_id"
+
+// MaxSubmissionsPerDay bounds the real-name submissions of one account per day.
+const MaxSubmissionsPerDay = 10
+
+var errIDInUse = refuse(409, "id_in_use", "该身份证号码已用于其他账号的实名认证；一个身份证号码只能认证一个账号")
+
+// saveVerification stores v, applies an approval to the account (one account per ID number) and
+// emits the event.
 func (s *Service) saveVerification(tx sync.Tx, v Verification, now time.Time) error {
 	if err := sync.PutJSON(tx, BucketRealName, v.ID, v); err != nil {
 		return err
 	}
 	if v.Status == StatusApproved {
+		if err := tx.Insert(BucketRealNameByID, v.IDNumber, []byte(v.AccountID)); errors.Is(err, sync.ErrExists) {
+			owner, err := tx.Get(BucketRealNameByID, v.IDNumber)
+			if err != nil {
+				return err
+			}
+			if string(owner) != v.AccountID {
+				return errIDInUse
+			}
+		} else if err != nil {
+			return err
+		}
 		var a Account
 		if err := sync.GetJSON(tx, BucketAccounts, v.AccountID, &a); err != nil {
 			return err
@@ -204,14 +244,25 @@ func (s *Service) CurrentVerification(ctx context.Context, accountID string) (Ve
 	return v, err
 }
 
-// MaxPhotoBytes bounds one uploaded ID photo.
-const MaxPhotoBytes = 5 << 20
+// Limits of uploaded ID photos.
+const (
+	MaxPhotoBytes  = 5 << 20    // bytes of one upload
+	MaxPhotoSide   = 8000       // pixels, either side
+	MinPhotoSide   = 100        // pixels, either side
+	MaxPhotoPixels = 25_000_000 // width × height (a decoded RGBA image of 100 MB at most)
+)
 
-// SniffImage accepts PNG and JPEG only, by their headers, and checks that the header decodes to
-// a plausible image size. It returns the MIME type and dimensions.
-func SniffImage(data []byte) (string, int, int, error) {
+// AbandonedUploadTTL is how long a verification may wait for its photos before it expires and
+// its uploads are deleted.
+const AbandonedUploadTTL = 7 * 24 * time.Hour
+
+// CleanImage accepts a PNG or JPEG, decodes it completely (within the dimension limits, so a
+// small file declaring a huge image is refused before any pixel is decoded) and re-encodes it:
+// what is stored is only the picture, without trailing bytes, metadata (EXIF, GPS) or anything
+// hidden behind a valid header. It returns the new bytes, their MIME type and dimensions.
+func CleanImage(data []byte) ([]byte, string, int, int, error) {
 	if len(data) > MaxPhotoBytes {
-		return "", 0, 0, refuse(413, "photo_too_large", "照片不能超过 5 MB")
+		return nil, "", 0, 0, refuse(413, "photo_too_large", "照片不能超过 5 MB")
 	}
 	var typ string
 	switch {
@@ -220,16 +271,58 @@ func SniffImage(data []byte) (string, int, int, error) {
 	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
 		typ = "image/jpeg"
 	default:
-		return "", 0, 0, refuse(415, "photo_type", "照片须为 PNG 或 JPEG 格式")
+		return nil, "", 0, 0, refuse(415, "photo_type", "照片须为 PNG 或 JPEG 格式")
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil || "image/"+format != typ {
-		return "", 0, 0, refuse(415, "photo_type", "照片文件已损坏或不是 PNG/JPEG 图片")
+	broken := refuse(415, "photo_type", "照片文件已损坏或不是 PNG/JPEG 图片")
+	var cfg image.Config
+	var err error
+	if typ == "image/png" {
+		cfg, err = png.DecodeConfig(bytes.NewReader(data))
+	} else {
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(data))
 	}
-	if cfg.Width < 100 || cfg.Height < 100 || cfg.Width > 12000 || cfg.Height > 12000 {
-		return "", 0, 0, refuse(400, "photo_size", "照片尺寸须在 100–12000 像素之间")
+	if err != nil {
+		return nil, "", 0, 0, broken
 	}
-	return typ, cfg.Width, cfg.Height, nil
+	if cfg.Width < MinPhotoSide || cfg.Height < MinPhotoSide || cfg.Width > MaxPhotoSide || cfg.Height > MaxPhotoSide ||
+		int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
+		return nil, "", 0, 0, refuse(400, "photo_size", fmt.Sprintf("照片尺寸须在 %d–%d 像素之间，且不超过 %d 万像素", MinPhotoSide, MaxPhotoSide, MaxPhotoPixels/10000))
+	}
+	var img image.Image
+	if typ == "image/png" {
+		img, err = png.Decode(bytes.NewReader(data))
+	} else {
+		img, err = jpeg.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, "", 0, 0, broken
+	}
+	var out bytes.Buffer
+	if typ == "image/png" {
+		err = (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&out, img)
+	} else {
+		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 92})
+	}
+	if err != nil {
+		return nil, "", 0, 0, fmt.Errorf("failed to re-encode photo: %w", err)
+	}
+	if out.Len() > MaxPhotoBytes {
+		return nil, "", 0, 0, refuse(413, "photo_too_large", "照片不能超过 5 MB")
+	}
+	b := img.Bounds()
+	return out.Bytes(), typ, b.Dx(), b.Dy(), nil
+}
+
+func photoKey(verificationID, side string) string { return verificationID + "/" + side }
+
+// deletePhotos removes the uploaded photos of v.
+func deletePhotos(tx sync.Tx, v Verification) error {
+	for side := range v.Photos {
+		if err := tx.Delete(BucketBlobs, photoKey(v.ID, side)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AddPhoto stores an ID photo ("front" or "back") for the account's verification; once both are
@@ -238,7 +331,12 @@ func (s *Service) AddPhoto(ctx context.Context, accountID, verificationID, side 
 	if side != "front" && side != "back" {
 		return Verification{}, refuse(400, "bad_side", "照片须为身份证正面（front）或反面（back）")
 	}
-	typ, w, h, err := SniffImage(data)
+	release, err := s.gate().Enter(ctx) // decoding takes up to 100 MB: shares the memory gate
+	if err != nil {
+		return Verification{}, fmt.Errorf("photo: %w", err)
+	}
+	data, typ, w, h, err := CleanImage(data)
+	release()
 	if err != nil {
 		return Verification{}, err
 	}
@@ -258,7 +356,7 @@ func (s *Service) AddPhoto(ctx context.Context, accountID, verificationID, side 
 		if v.Status != StatusAwaitingPhotos && v.Status != StatusPending {
 			return refuse(409, "verification_closed", "该认证申请已处理，不能再上传照片")
 		}
-		if err := tx.Put(BucketBlobs, ph.SHA256, data); err != nil {
+		if err := tx.Put(BucketBlobs, photoKey(v.ID, side), data); err != nil {
 			return err
 		}
 		if v.Photos == nil {
@@ -308,15 +406,71 @@ func (s *Service) Verification(ctx context.Context, id string) (Verification, er
 	return v, err
 }
 
-// Blob returns stored bytes by SHA-256 (hex).
-func (s *Service) Blob(ctx context.Context, sha string) ([]byte, error) {
+// Photo returns the bytes of an uploaded photo of v (sync.ErrNotFound once deleted).
+func (s *Service) Photo(ctx context.Context, v Verification, side string) ([]byte, error) {
+	ph, ok := v.Photos[side]
+	if !ok {
+		return nil, sync.ErrNotFound
+	}
 	var b []byte
 	err := s.Store.View(ctx, func(tx sync.Tx) error {
 		var err error
-		b, err = tx.Get(BucketBlobs, sha)
+		b, err = tx.Get(BucketBlobs, photoKey(v.ID, side))
+		if errors.Is(err, sync.ErrNotFound) {
+			b, err = tx.Get(BucketBlobs, ph.SHA256) // uploaded before photos were kept per verification
+		}
 		return err
 	})
 	return b, err
+}
+
+// ExpireAbandoned ends the verifications that have waited for their photos longer than age
+// (status rejected, reason "expired") and deletes what was uploaded for them. It returns how
+// many it expired.
+func (s *Service) ExpireAbandoned(ctx context.Context, age time.Duration) (int, error) {
+	now := s.now()
+	var stale []string
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		return tx.Scan(BucketRealName, "", "", 0, func(k string, b []byte) error {
+			var v Verification
+			if err := jsonUnmarshal(b, &v); err != nil {
+				return err
+			}
+			if v.Status == StatusAwaitingPhotos && now.Sub(v.Created) > age {
+				stale = append(stale, k)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range stale {
+		var v Verification
+		err := s.Store.Update(ctx, func(tx sync.Tx) error {
+			if err := sync.GetJSON(tx, BucketRealName, id, &v); err != nil {
+				return err
+			}
+			if v.Status != StatusAwaitingPhotos {
+				return nil
+			}
+			if err := deletePhotos(tx, v); err != nil {
+				return err
+			}
+			v.Status, v.Reason, v.Decided, v.Photos = StatusRejected, "expired", now, nil
+			if err := s.saveVerification(tx, v, now); err != nil {
+				return err
+			}
+			return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "system", Action: "realname.expire", Target: v.ID})
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+		s.notify(v.AccountID)
+	}
+	return n, nil
 }
 
 // Decide approves or rejects a pending verification as reviewer.
@@ -358,4 +512,38 @@ func (s *Service) Decide(ctx context.Context, reviewer, id string, approve bool,
 	}
 	s.notify(v.AccountID)
 	return v, nil
+}
+
+// IndexIDNumbers fills BucketRealNameByID from the accounts verified before the index existed
+// (once per store; a marker records it). Accounts that already share a number keep their
+// verification; their ids are returned so the operator can review them.
+func (s *Service) IndexIDNumbers(ctx context.Context) (shared []string, err error) {
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		shared = nil
+		if _, err := tx.Get("meta", "realname_by_id.v1"); err == nil {
+			return nil
+		} else if !errors.Is(err, sync.ErrNotFound) {
+			return err
+		}
+		err := tx.Scan(BucketAccounts, "", "", 0, func(id string, b []byte) error {
+			var a Account
+			if err := jsonUnmarshal(b, &a); err != nil {
+				return err
+			}
+			if a.RealName == nil {
+				return nil
+			}
+			if err := tx.Insert(BucketRealNameByID, a.RealName.IDNumber, []byte(a.ID)); errors.Is(err, sync.ErrExists) {
+				shared = append(shared, a.ID)
+			} else if err != nil {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Put("meta", "realname_by_id.v1", []byte("1"))
+	})
+	return shared, err
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	stdsync "sync"
 	"time"
@@ -24,7 +25,16 @@ const (
 	bucketCA      = "ca"
 	bucketCerts   = "certificates"
 	bucketCertsBy = "certificates_by_account"
+	// bucketCertsActive indexes the unrevoked person certificates by account
+	// ("<account>/<serial>" → activeCert), so issuance reads only those, not every certificate
+	// the account ever had.
+	bucketCertsActive = "certificates_active"
 )
+
+// activeCert is the index entry of an unrevoked person certificate.
+type activeCert struct {
+	NotAfter time.Time `json:"not_after"`
+}
 
 // CertRecord is what the server remembers of a certificate it issued.
 type CertRecord struct {
@@ -96,6 +106,9 @@ func loadAuthority(ctx context.Context, st sync.Store, master []byte, org string
 			if _, err := keys.open("check", check); err != nil {
 				return err
 			}
+			if err := indexActive(tx, now().UTC()); err != nil {
+				return err
+			}
 			return a.load(tx)
 		}
 		if !errors.Is(err, sync.ErrNotFound) {
@@ -161,6 +174,9 @@ func (a *authority) create(tx sync.Tx, org string) error {
 		}
 	}
 	if err := recordCert(tx, tsaCert, "", pki.ProfileTSA); err != nil {
+		return err
+	}
+	if err := tx.Put(bucketCA, "index.active.v1", []byte("1")); err != nil {
 		return err
 	}
 	if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "system", Action: "ca.create", Target: serialHex(root.SerialNumber)}); err != nil {
@@ -239,31 +255,118 @@ func recordCert(tx sync.Tx, c *x509.Certificate, accountID string, p pki.Profile
 		return err
 	}
 	if accountID != "" {
+		if err := sync.PutJSON(tx, bucketCertsActive, accountID+"/"+rec.Serial, activeCert{NotAfter: rec.NotAfter}); err != nil {
+			return err
+		}
 		return tx.Put(bucketCertsBy, accountID+"/"+rec.Serial, nil)
 	}
 	return nil
 }
 
-// tlsCertificate issues a TLS server certificate for hosts (names or IP addresses).
-func (a *authority) tlsCertificate(ctx context.Context, hosts []string) (*x509.Certificate, crypto.Signer, error) {
-	key, err := pki.GenerateKey(pki.ECDSAP256)
-	if err != nil {
-		return nil, nil, err
+// indexActive builds bucketCertsActive from the certificates issued before it existed (once per
+// store, marked in the CA bucket).
+func indexActive(tx sync.Tx, now time.Time) error {
+	if _, err := tx.Get(bucketCA, "index.active.v1"); err == nil {
+		return nil
+	} else if !errors.Is(err, sync.ErrNotFound) {
+		return err
 	}
-	req := pki.Request{Profile: pki.ProfileTLSServer, PublicKey: key.Public(), Subject: pkix.Name{CommonName: hosts[0]},
-		NotBefore: a.now().Add(-time.Hour), NotAfter: a.now().AddDate(1, 0, 0)}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			req.IPAddresses = append(req.IPAddresses, ip)
-		} else {
-			req.DNSNames = append(req.DNSNames, h)
+	var keys []string
+	if err := tx.Scan(bucketCertsBy, "", "", 0, func(k string, _ []byte) error {
+		keys = append(keys, k)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		acct, serial, ok := strings.Cut(k, "/")
+		if !ok {
+			continue
+		}
+		var rec CertRecord
+		if err := sync.GetJSON(tx, bucketCerts, serial, &rec); err != nil {
+			return err
+		}
+		if !rec.Revoked && now.Before(rec.NotAfter) {
+			if err := sync.PutJSON(tx, bucketCertsActive, acct+"/"+serial, activeCert{NotAfter: rec.NotAfter}); err != nil {
+				return err
+			}
 		}
 	}
-	cert, err := pki.Issue(a.issuer(), req)
-	if err != nil {
-		return nil, nil, err
+	return tx.Put(bucketCA, "index.active.v1", []byte("1"))
+}
+
+// tlsRenewBefore is how long before its end a stored TLS certificate is replaced.
+const tlsRenewBefore = 30 * 24 * time.Hour
+
+// storedTLS is the server's TLS certificate kept in the CA bucket, its key sealed.
+type storedTLS struct {
+	DER []byte `json:"der"`
+	Key []byte `json:"key"` // sealed PKCS #8
+}
+
+// tlsCertificate returns the TLS server certificate for hosts (names or IP addresses): the one
+// stored for the same hosts if it was issued by the current issuing CA and has more than
+// tlsRenewBefore left, else a new one, which is stored for the next start. A restart therefore
+// does not add a certificate to the store, and clients see the same certificate.
+func (a *authority) tlsCertificate(ctx context.Context, hosts []string) (*x509.Certificate, crypto.Signer, error) {
+	sorted := append([]string(nil), hosts...)
+	slices.Sort(sorted)
+	name := "tls/" + strings.Join(slices.Compact(sorted), ",")
+	if len(name) > sync.MaxKeyLen {
+		name = name[:sync.MaxKeyLen]
 	}
-	err = a.store.Update(ctx, func(tx sync.Tx) error { return recordCert(tx, cert, "", pki.ProfileTLSServer) })
+	var cert *x509.Certificate
+	var key crypto.Signer
+	err := a.store.Update(ctx, func(tx sync.Tx) error {
+		cert, key = nil, nil
+		var st storedTLS
+		err := sync.GetJSON(tx, bucketCA, name, &st)
+		if err == nil {
+			c, cerr := x509.ParseCertificate(st.DER)
+			der, kerr := a.keys.open("ca/"+name, st.Key)
+			if cerr == nil && kerr == nil && c.CheckSignatureFrom(a.issuing) == nil && a.now().Add(tlsRenewBefore).Before(c.NotAfter) {
+				if k, perr := x509.ParsePKCS8PrivateKey(der); perr == nil {
+					if signer, ok := k.(crypto.Signer); ok {
+						cert, key = c, signer
+						return nil
+					}
+				}
+			}
+		} else if !errors.Is(err, sync.ErrNotFound) {
+			return err
+		}
+		k, err := pki.GenerateKey(pki.ECDSAP256)
+		if err != nil {
+			return err
+		}
+		req := pki.Request{Profile: pki.ProfileTLSServer, PublicKey: k.Public(), Subject: pkix.Name{CommonName: hosts[0]},
+			NotBefore: a.now().Add(-time.Hour), NotAfter: a.now().AddDate(1, 0, 0)}
+		for _, h := range hosts {
+			if ip := net.ParseIP(h); ip != nil {
+				req.IPAddresses = append(req.IPAddresses, ip)
+			} else {
+				req.DNSNames = append(req.DNSNames, h)
+			}
+		}
+		c, err := pki.Issue(a.issuer(), req)
+		if err != nil {
+			return err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			return err
+		}
+		sealed, err := a.keys.seal("ca/"+name, der)
+		if err != nil {
+			return err
+		}
+		if err := sync.PutJSON(tx, bucketCA, name, storedTLS{DER: c.Raw, Key: sealed}); err != nil {
+			return err
+		}
+		cert, key = c, k
+		return recordCert(tx, c, "", pki.ProfileTLSServer)
+	})
 	return cert, key, err
 }
 
@@ -318,6 +421,9 @@ func (a *authority) crlDER(ctx context.Context) ([]byte, error) {
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
 			}
+			if !rec.NotAfter.IsZero() && now.After(rec.NotAfter) {
+				return nil // expired: RFC 5280 §3.3 lets it leave the CRL
+			}
 			n, ok := new(big.Int).SetString(rec.Serial, 16)
 			if !ok {
 				return fmt.Errorf("bad serial %q", rec.Serial)
@@ -355,6 +461,11 @@ func revokeInTx(tx sync.Tx, serial string, reason int, now time.Time) (CertRecor
 	rec.Revoked, rec.RevokedAt, rec.Reason = true, now, reason
 	if err := sync.PutJSON(tx, bucketCerts, serial, rec); err != nil {
 		return rec, err
+	}
+	if rec.AccountID != "" {
+		if err := tx.Delete(bucketCertsActive, rec.AccountID+"/"+serial); err != nil {
+			return rec, err
+		}
 	}
 	slim := rec
 	slim.DER = nil

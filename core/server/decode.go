@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -18,8 +19,8 @@ const MaxJSONBody = 1 << 20
 // decodeJSON reads one JSON object of at most max bytes into v: unknown fields, trailing data,
 // a wrong content type and oversized bodies are refused with a *sync.Refusal.
 func decodeJSON(r *http.Request, max int64, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return sync.Refuse(http.StatusUnsupportedMediaType, "bad_content_type", "请求体须为 JSON（application/json）")
+	if err := checkJSONType(r.Header.Get("Content-Type")); err != nil {
+		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
@@ -29,6 +30,26 @@ func decodeJSON(r *http.Request, max int64, v any) error {
 		return sync.Refuse(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("请求体不能超过 %d 字节", max))
 	}
 	return decodeBytes(body, v)
+}
+
+// checkJSONType accepts no content type, or exactly application/json (any case) with at most a
+// charset parameter of utf-8: "application/jsonp" or "application/json-patch+json" are not JSON
+// objects for this API.
+func checkJSONType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	bad := sync.Refuse(http.StatusUnsupportedMediaType, "bad_content_type", "请求体须为 JSON（Content-Type: application/json）")
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return bad
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return bad
+		}
+	}
+	return nil
 }
 
 // decodeBytes is the strict decoder behind decodeJSON (fuzzed).

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"sealdesk/core/gate"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
 	"sealdesk/core/sync"
@@ -167,6 +168,21 @@ type CertificateResponse struct {
 // per device).
 const MaxActiveCertificates = 5
 
+// Issuance quota per account: revoked certificates still count, so issue/revoke cycles are
+// bounded (Options.CertificatesPerPeriod and CertificatePeriod override them).
+const (
+	DefaultCertificatesPerPeriod = 10
+	DefaultCertificatePeriod     = 30 * 24 * time.Hour
+)
+
+// bucketCertQuota holds each account's issueQuota.
+const bucketCertQuota = "certificate_quota"
+
+type issueQuota struct {
+	WindowStart time.Time `json:"window_start"`
+	Count       int       `json:"count"`
+}
+
 // PersonCertValidity is how long a person's signing certificate is valid.
 const PersonCertValidity = 2 * 365 * 24 * time.Hour
 
@@ -192,12 +208,17 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 		subject.OrganizationalUnit = []string{pki.OUSelfDeclared}
 		policies = []x509.OID{pki.OIDSelfDeclaredIdentity}
 	}
+	release, err := s.pkiGate.Enter(r.Context())
+	if err != nil {
+		return err
+	}
 	cert, err := pki.IssueFromCSR(s.ca.issuer(), block.Bytes, pki.Request{
 		Profile:   pki.ProfilePerson,
 		Subject:   subject,
 		Policies:  policies,
 		NotBefore: now.Add(-5 * time.Minute), NotAfter: now.Add(PersonCertValidity),
 	})
+	release()
 	if errors.Is(err, pki.ErrBadCSR) || errors.Is(err, pki.ErrKeyType) {
 		return sync.Refuse(http.StatusBadRequest, "bad_csr", "证书请求无效或密钥强度不足（需 ECDSA P-256 或 RSA 2048 以上）")
 	}
@@ -205,26 +226,59 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	serial := serialHex(cert.SerialNumber)
+	limit, period := s.opts.CertificatesPerPeriod, s.opts.CertificatePeriod
+	if limit <= 0 {
+		limit = DefaultCertificatesPerPeriod
+	}
+	if period <= 0 {
+		period = DefaultCertificatePeriod
+	}
 	err = s.opts.Store.Update(r.Context(), func(tx sync.Tx) error {
 		// One key per device, a few devices per person: refuse beyond MaxActiveCertificates
-		// (the certificate just signed is then never recorded nor returned).
+		// (the certificate just signed is then never recorded nor returned). Only the index of
+		// unrevoked certificates is read; expired entries leave it here.
 		active := 0
-		err := tx.Scan(bucketCertsBy, c.account.ID+"/", "", 0, func(k string, _ []byte) error {
-			var rec CertRecord
-			if err := sync.GetJSON(tx, bucketCerts, strings.TrimPrefix(k, c.account.ID+"/"), &rec); err != nil {
+		var expired []string
+		err := tx.Scan(bucketCertsActive, c.account.ID+"/", "", 0, func(k string, v []byte) error {
+			var ac activeCert
+			if err := json.Unmarshal(v, &ac); err != nil {
 				return err
 			}
-			if !rec.Revoked && now.Before(rec.NotAfter) {
+			if now.Before(ac.NotAfter) {
 				active++
+			} else {
+				expired = append(expired, k)
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
+		for _, k := range expired {
+			if err := tx.Delete(bucketCertsActive, k); err != nil {
+				return err
+			}
+		}
 		if active >= MaxActiveCertificates {
 			return sync.Refuse(http.StatusConflict, "too_many_certificates",
 				fmt.Sprintf("每人最多同时持有 %d 张有效签名证书，请先吊销不再使用的设备上的证书", MaxActiveCertificates))
+		}
+		// Revoking does not give issuance back: at most limit certificates per period, so
+		// issue/revoke cycles cannot grow the store and the CRL without bound.
+		var q issueQuota
+		if err := sync.GetJSON(tx, bucketCertQuota, c.account.ID, &q); err != nil && !errors.Is(err, sync.ErrNotFound) {
+			return err
+		}
+		if now.Sub(q.WindowStart) >= period {
+			q = issueQuota{WindowStart: now}
+		}
+		if q.Count >= limit {
+			return sync.Refuse(http.StatusTooManyRequests, "certificate_limit",
+				fmt.Sprintf("每人每 %d 天最多申请 %d 张签名证书，请在 %s 之后再申请", int(period.Hours()/24), limit, q.WindowStart.Add(period).Format("2006-01-02")))
+		}
+		q.Count++
+		if err := sync.PutJSON(tx, bucketCertQuota, c.account.ID, q); err != nil {
+			return err
 		}
 		if err := recordCert(tx, cert, c.account.ID, pki.ProfilePerson); err != nil {
 			return err
@@ -368,6 +422,19 @@ func (s *Server) handleCRL(w http.ResponseWriter, r *http.Request, _ *call) erro
 }
 
 func (s *Server) writeOCSP(w http.ResponseWriter, r *http.Request, der []byte) error {
+	release, err := s.pkiGate.Enter(r.Context())
+	if errors.Is(err, gate.ErrBusy) {
+		// RFC 6960 tryLater, with the HTTP answer every other busy route gives.
+		w.Header().Set("Content-Type", "application/ocsp-response")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte{0x30, 0x03, 0x0a, 0x01, 0x03})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer release()
 	resp, err := s.ca.ocspResponse(r.Context(), der)
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -402,6 +469,11 @@ func (s *Server) handleOCSPPost(w http.ResponseWriter, r *http.Request, _ *call)
 }
 
 func (s *Server) handleTSA(w http.ResponseWriter, r *http.Request, _ *call) error {
+	release, err := s.pkiGate.Enter(r.Context())
+	if err != nil {
+		return err
+	}
+	defer release()
 	s.tsa.ServeHTTP(w, r)
 	return nil
 }
@@ -465,8 +537,16 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
-	for authorized := false; ; authorized = true {
-		woken := s.hub.Wait(scope)
+	authorized := false
+	for {
+		// The wait is registered before the read (so a commit between the read and the select
+		// still wakes us) but only once the caller may read the scope: a refused request must
+		// leave nothing behind.
+		var woken <-chan struct{}
+		cancel := func() {}
+		if authorized {
+			woken, cancel = s.hub.Wait(scope)
+		}
 		var evs []sync.Event
 		err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
 			if !authorized {
@@ -479,9 +559,11 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 			return err
 		})
 		if err != nil {
+			cancel()
 			return err
 		}
 		if len(evs) > 0 || wait == 0 {
+			cancel()
 			resp := PullResponse{Scope: scope, Events: evs, Cursor: since, More: len(evs) == limit}
 			if resp.Events == nil {
 				resp.Events = []sync.Event{}
@@ -492,6 +574,11 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 			writeJSON(w, http.StatusOK, resp)
 			return nil
 		}
+		if !authorized {
+			// First pass: now allowed; register the wait and read again before sleeping.
+			authorized = true
+			continue
+		}
 		poll := time.NewTimer(s.opts.PollInterval)
 		select {
 		case <-woken:
@@ -500,9 +587,11 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 			wait = 0
 		case <-r.Context().Done():
 			poll.Stop()
+			cancel()
 			return r.Context().Err()
 		}
 		poll.Stop()
+		cancel()
 	}
 }
 
@@ -613,7 +702,10 @@ func (s *Server) handleReviewPhoto(w http.ResponseWriter, r *http.Request, _ *ca
 	if !ok {
 		return sync.Refuse(http.StatusNotFound, "not_found", "该面照片尚未上传")
 	}
-	b, err := s.org.Blob(r.Context(), ph.SHA256)
+	b, err := s.org.Photo(r.Context(), v, r.PathValue("side"))
+	if errors.Is(err, sync.ErrNotFound) {
+		return sync.Refuse(http.StatusNotFound, "not_found", "该面照片已过期删除")
+	}
 	if err != nil {
 		return err
 	}

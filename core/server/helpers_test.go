@@ -49,6 +49,7 @@ type env struct {
 	store sync.Store
 	clock *clock
 	key   []byte
+	tune  func(*server.Options) // changes the options of every (re)start
 }
 
 func masterKey() []byte {
@@ -73,12 +74,22 @@ func start(t testing.TB, st sync.Store, dev bool) *env {
 	return e
 }
 
+// startWith is start with options changed by tune.
+func startWith(t testing.TB, st sync.Store, dev bool, tune func(*server.Options)) *env {
+	e := &env{store: st, clock: &clock{}, key: masterKey(), tune: tune}
+	e.restart(t, dev)
+	return e
+}
+
 func (e *env) restart(t testing.TB, dev bool) {
 	if e.run != nil {
 		e.run.Shutdown(ctx)
 	}
-	run, err := server.Start(ctx, server.Options{Store: e.store, MasterKey: e.key, Dev: dev, Now: e.clock.Now, PollInterval: 50 * time.Millisecond},
-		server.ListenOptions{TLS: true})
+	opts := server.Options{Store: e.store, MasterKey: e.key, Dev: dev, Now: e.clock.Now, PollInterval: 50 * time.Millisecond}
+	if e.tune != nil {
+		e.tune(&opts)
+	}
+	run, err := server.Start(ctx, opts, server.ListenOptions{TLS: true})
 	if err != nil {
 		t.Fatal(err)
 	}

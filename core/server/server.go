@@ -31,11 +31,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
@@ -82,6 +84,17 @@ type Options struct {
 	// PollInterval is how often a long poll re-reads the store for events written by other
 	// processes (default 1 s).
 	PollInterval time.Duration
+	// CertificatesPerPeriod and CertificatePeriod bound the person certificates one account may
+	// have issued (revoked ones included); zero means DefaultCertificatesPerPeriod per
+	// DefaultCertificatePeriod.
+	CertificatesPerPeriod int
+	CertificatePeriod     time.Duration
+	// Hashes bounds concurrent password hashes (Argon2id, 19 MiB each); nil: sized from the
+	// process's memory. Over it, register and login answer 503 with Retry-After.
+	Hashes *gate.Gate
+	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
+	// at once, a few more waiting). Over it they answer 503 with Retry-After.
+	PKIWork *gate.Gate
 }
 
 // Server is the backend. Create it with New; serve Handler().
@@ -92,6 +105,7 @@ type Server struct {
 	tsa     *tsa.Authority
 	proc    *sync.Processor
 	hub     *sync.Hub
+	pkiGate *gate.Gate // TSA and OCSP signatures, CSR parsing
 	outbox  *notify.Outbox
 	log     *slog.Logger
 	routes  []route
@@ -143,7 +157,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.PollInterval == 0 {
 		opts.PollInterval = time.Second
 	}
-	s := &Server{opts: opts, hub: sync.NewHub(), log: opts.Logger}
+	s := &Server{opts: opts, hub: sync.NewHub(), log: opts.Logger, pkiGate: opts.PKIWork}
+	if s.pkiGate == nil {
+		s.pkiGate = gate.New(&gate.Options{Slots: 2 * runtime.GOMAXPROCS(0)})
+	}
 	ca, err := loadAuthority(ctx, opts.Store, opts.MasterKey, opts.Organization, opts.Now)
 	if err != nil {
 		return nil, err
@@ -179,11 +196,19 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		}
 		providers[p.Name()] = p
 	}
-	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers, Limits: opts.Limits}
+	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers, Limits: opts.Limits,
+		Hashes: opts.Hashes}
 	if opts.Dev && opts.Limits.IPAttempts == 0 && opts.Limits.IPCodesPerHour == 0 {
 		// Development servers take every client from one address (tests, load runs); the
 		// per-login limits and lockouts stay as they are.
-		s.org.Limits.IPAttempts, s.org.Limits.IPCodesPerHour = 1<<20, 1<<20
+		s.org.Limits.IPAttempts, s.org.Limits.IPCodesPerHour = -1, -1
+	}
+	shared, err := s.org.IndexIDNumbers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("failed to index resident id numbers: %w", err)
+	}
+	if len(shared) > 0 {
+		s.log.Warn("accounts verified with an id number another account already uses; review them", "accounts", shared)
 	}
 	s.proc = &sync.Processor{Store: opts.Store, Hub: s.hub, Now: opts.Now, Authorize: s.authorizeScope}
 	s.registerCommands()
@@ -219,7 +244,26 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		// Events committed by other server processes wake this process's long polls at once.
 		go w.Watch(watchCtx, func(scope string) { s.hub.Notify(scope) })
 	}
+	go s.janitor(watchCtx)
 	return s, nil
+}
+
+// janitor expires abandoned real-name uploads at start and then hourly.
+func (s *Server) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.org.ExpireAbandoned(ctx, org.AbandonedUploadTTL); err != nil && ctx.Err() == nil {
+			s.log.Error("expire abandoned uploads", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired abandoned real-name uploads", "verifications", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops the server's background work (not the store, which the caller owns).
@@ -336,6 +380,9 @@ func (s *Server) wrap(rt route) http.Handler {
 		start := time.Now()
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Cache-Control", "no-store")
+		if r.TLS != nil {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		c := &call{}
 		defer func() {
 			if p := recover(); p != nil {
@@ -353,11 +400,17 @@ func (s *Server) wrap(rt route) http.Handler {
 				return
 			}
 			acct, _, err := s.org.Authenticate(r.Context(), strings.TrimSpace(token))
-			if err != nil {
-				if !errors.Is(err, org.ErrUnauthenticated) {
-					s.log.Error("authenticate", "err", err)
-				}
+			switch {
+			case errors.Is(err, org.ErrUnauthenticated):
 				writeError(w, sync.Refuse(http.StatusUnauthorized, "unauthenticated", "登录已失效，请重新登录"))
+				return
+			case r.Context().Err() != nil:
+				return
+			case err != nil:
+				// The store failed, not the session: the client keeps its token and retries.
+				s.log.Error("authenticate", "err", err)
+				w.Header().Set("Retry-After", "2")
+				writeError(w, sync.Refuse(http.StatusServiceUnavailable, "unavailable", "服务暂时不可用，请稍后重试"))
 				return
 			}
 			if rt.access == admin && !acct.Admin {
@@ -375,6 +428,10 @@ func (s *Server) wrap(rt route) http.Handler {
 				ref = sync.Refuse(http.StatusNotFound, "not_found", "资源不存在")
 			case errors.Is(err, context.Canceled):
 				return
+			case errors.Is(err, gate.ErrBusy):
+				// Nothing was done: a retry after the pause is safe.
+				w.Header().Set("Retry-After", "1")
+				ref = sync.Refuse(http.StatusServiceUnavailable, "busy", "服务器繁忙，请稍后重试")
 			default:
 				s.log.Error("request failed", "method", r.Method, "route", rt.pattern, "err", err)
 				ref = sync.Refuse(http.StatusInternalServerError, "internal", "服务器内部错误")
