@@ -12,10 +12,13 @@ import (
 	"crypto/sha256"
 	"crypto/sha3"
 	"crypto/sha512"
+	"crypto/subtle"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"hash"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/cloudflare/circl/sign/ed448"
@@ -233,6 +236,49 @@ func curveLabel(c elliptic.Curve) string {
 
 var errSignature = errors.New("signature does not verify")
 
+// hashFamily groups digests by design: "sha1", "sha2", "sha3", or the OID itself.
+func hashFamily(oid string) string {
+	switch oid {
+	case oidSHA1:
+		return "sha1"
+	case oidSHA224, oidSHA256, oidSHA384, oidSHA512:
+		return "sha2"
+	case oidSHA3_224, oidSHA3_256, oidSHA3_384, oidSHA3_512, oidSHAKE256, oidSHAKE256Len:
+		return "sha3"
+	}
+	return oid
+}
+
+// errAlgMismatch: the signature algorithm fixes another hash than the digestAlgorithm.
+var errAlgMismatch = errors.New("algorithm mismatch")
+
+// verifySignatureResolved is verifySignatureValue, except for one mismatch the CMS resolves by
+// itself: an RSA PKCS#1 v1.5 signature algorithm that names another hash than the
+// digestAlgorithm (iText writes sha256WithRSAEncryption beside SHA-384). The DigestInfo inside
+// the RSA value names the hash the signer used, and it is compared byte for byte, so when it is
+// the digestAlgorithm's the signature is unambiguous; the mismatch is returned as a note. This
+// holds only when the hash used is of the label's family and at least as long (SHA-384 under a
+// SHA-256 label): a label promising SHA3-256 over a SHA-256 signature (DSS-1420) is refused, as
+// DSS does, since the reader would be told of a protection the signature does not have. Any
+// other reading (the DigestInfo naming the label's hash, ECDSA, PSS) stays a failure: nothing
+// in those signatures says which hash was meant.
+func verifySignatureResolved(key publicKey, sigOID string, sigParams *node, dig digestAlg, sig []byte, in signedInput) (alg, note string, err error) {
+	alg, err = verifySignatureValue(key, sigOID, sigParams, dig, sig, in)
+	if err == nil || !errors.Is(err, errAlgMismatch) {
+		return alg, "", err
+	}
+	scheme := sigSchemes[sigOID]
+	if key.alg != "rsa" || scheme.pss || hashFamily(scheme.digest) != hashFamily(dig.oid) || dig.size < digestAlgs[scheme.digest].size {
+		return alg, "", err
+	}
+	alg2, err2 := verifySignatureValue(key, oidRSA, nil, dig, sig, in)
+	if err2 != nil {
+		return alg, "", err
+	}
+	fixed := digestAlgs[sigSchemes[sigOID].digest]
+	return alg2, fmt.Sprintf("the signature algorithm names %s but the digest algorithm is %s; the RSA signature's DigestInfo names %s, which decides", fixed.name, dig.name, dig.name), nil
+}
+
 // signedInput is what a signature covers: the message itself (signed attributes) or, when the
 // message is a large byte range, only a way to digest it.
 type signedInput struct {
@@ -263,7 +309,7 @@ func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig dig
 	if scheme.digest != "" && scheme.digest != dig.oid {
 		fixed := digestAlgs[scheme.digest]
 		return strings.ToUpper(scheme.key) + "-" + fixed.name + " (digest " + dig.name + ")",
-			fmt.Errorf("signature algorithm declares %s but the digest algorithm is %s", fixed.name, dig.name)
+			fmt.Errorf("%w: signature algorithm declares %s but the digest algorithm is %s", errAlgMismatch, fixed.name, dig.name)
 	}
 	switch key.alg {
 	case "rsa":
@@ -338,8 +384,12 @@ func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig dig
 	return "", fmt.Errorf("unsupported key algorithm %s", key.alg)
 }
 
-// verifyPKCS1v15 opens the RSA value and compares the DigestInfo it holds: the algorithm in the
-// DigestInfo must be the declared digest (NULL parameters or none), the digest must match.
+// verifyPKCS1v15 is RSASSA-PKCS1-v1_5 verification as RFC 8017 §8.2.2 asks: the RSA value must
+// be byte for byte one of the encodings EMSA-PKCS1-v1_5 produces for the declared digest and h —
+// the DigestInfo with NULL parameters or without parameters (RFC 5754 §2 allows both), nothing
+// else. Parsing the value instead (and accepting NULL with content, extra AlgorithmIdentifier
+// elements or trailing bytes) is the shape of the Bleichenbacher-2006 forgeries. The RSA public
+// operation is ours (rsaPublic) only because crypto/rsa refuses exponents above 2^31-1.
 func verifyPKCS1v15(pub *rsa.PublicKey, dig digestAlg, h []byte, sig []byte) error {
 	k := (pub.N.BitLen() + 7) / 8
 	m, err := rsaPublic(pub, sig)
@@ -347,28 +397,63 @@ func verifyPKCS1v15(pub *rsa.PublicKey, dig digestAlg, h []byte, sig []byte) err
 		return err
 	}
 	em := m.FillBytes(make([]byte, k))
-	if len(em) < 11 || em[0] != 0 || em[1] != 1 {
-		return errSignature
+	for _, withNull := range []bool{true, false} {
+		want, err := emsaPKCS1v15(k, dig, h, withNull)
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(em, want) == 1 {
+			return nil
+		}
 	}
-	i := 2
-	for i < len(em) && em[i] == 0xff {
-		i++
+	return errSignature
+}
+
+// emsaPKCS1v15 is EMSA-PKCS1-v1_5-ENCODE (RFC 8017 §9.2): 00 01 FF…FF 00 ‖ DER(DigestInfo).
+func emsaPKCS1v15(k int, dig digestAlg, h []byte, withNull bool) ([]byte, error) {
+	oid, err := parseOIDString(dig.oid)
+	if err != nil {
+		return nil, err
 	}
-	if i < 10 || i >= len(em) || em[i] != 0 {
-		return errSignature
+	type algorithmIdentifier struct {
+		Algorithm  asn1.ObjectIdentifier
+		Parameters asn1.RawValue `asn1:"optional"`
 	}
-	di, rest, err := parseBER(em[i+1:])
-	if err != nil || len(rest) != 0 || !di.is(0, tagSequence) || len(di.children) != 2 {
-		return errSignature
+	type digestInfo struct {
+		Algorithm algorithmIdentifier
+		Digest    []byte
 	}
-	oid, params, err := di.children[0].algorithm()
-	if err != nil || oid != dig.oid || (params != nil && !params.is(0, tagNull)) {
-		return fmt.Errorf("%w: the RSA value holds a different digest algorithm than declared", errSignature)
+	ai := algorithmIdentifier{Algorithm: oid}
+	if withNull {
+		ai.Parameters = asn1.NullRawValue
 	}
-	if !di.children[1].is(0, tagOctetString) || !bytes.Equal(di.children[1].content, h) {
-		return errSignature
+	t, err := asn1.Marshal(digestInfo{ai, h})
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	if k < len(t)+11 {
+		return nil, fmt.Errorf("%w: the RSA key is too short for a %s DigestInfo", errSignature, dig.name)
+	}
+	em := make([]byte, k)
+	em[1] = 1
+	for i := 2; i < k-len(t)-1; i++ {
+		em[i] = 0xff
+	}
+	copy(em[k-len(t):], t)
+	return em, nil
+}
+
+// parseOIDString turns "1.2.840…" into an asn1.ObjectIdentifier.
+func parseOIDString(s string) (asn1.ObjectIdentifier, error) {
+	var oid asn1.ObjectIdentifier
+	for _, p := range strings.Split(s, ".") {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad object identifier %q", s)
+		}
+		oid = append(oid, n)
+	}
+	return oid, nil
 }
 
 // pssOptions reads RSASSA-PSS-params: the hash must be the digest algorithm, MGF1 must use the

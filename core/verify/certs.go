@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
@@ -22,6 +23,7 @@ import (
 type certInfo struct {
 	raw       []byte
 	x         *x509.Certificate // nil when crypto/x509 refuses it
+	xErr      error             // why crypto/x509 refused it
 	issuerRaw []byte
 	subjRaw   []byte
 	serial    *big.Int
@@ -67,7 +69,9 @@ func parseCertInfo(raw []byte) (*certInfo, error) {
 			}
 		}
 	}
-	if x, err := x509.ParseCertificate(raw); err == nil {
+	if x, err := x509.ParseCertificate(raw); err != nil {
+		c.xErr = err
+	} else {
 		c.x = x
 		if len(c.ski) == 0 {
 			c.ski = x.SubjectKeyId
@@ -102,11 +106,29 @@ func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
 	switch oid {
 	case oidECKey:
 		if params != nil {
-			if curve, err := params.oid(); err == nil && curve == oidSM2Curve {
+			curve, err := params.oid()
+			if err == nil && curve == oidSM2Curve {
 				if len(bits) != 65 || bits[0] != 4 {
 					return publicKey{}, fmt.Errorf("SM2 key is not an uncompressed point")
 				}
 				return publicKey{alg: "sm2", sm2x: new(big.Int).SetBytes(bits[1:33]), sm2y: new(big.Int).SetBytes(bits[33:])}, nil
+			}
+			if err == nil {
+				if c := namedCurve(curve); c != nil {
+					// Named curves crypto/x509 refuses (Brainpool), or a NIST key in a
+					// certificate it refuses for another reason (negative serial, odd
+					// encodings): the key itself is read here.
+					size := (c.Params().BitSize + 7) / 8
+					if len(bits) != 1+2*size || bits[0] != 4 {
+						return publicKey{}, fmt.Errorf("%s key is not an uncompressed point", c.Params().Name)
+					}
+					x, y := new(big.Int).SetBytes(bits[1:1+size]), new(big.Int).SetBytes(bits[1+size:])
+					if !c.IsOnCurve(x, y) {
+						return publicKey{}, fmt.Errorf("%s key is not on the curve", c.Params().Name)
+					}
+					return publicKey{alg: "ecdsa", ec: &ecdsa.PublicKey{Curve: c, X: x, Y: y}}, nil
+				}
+				return publicKey{alg: oid}, fmt.Errorf("unsupported elliptic curve %s", curve)
 			}
 		}
 	case oidEd448:
@@ -125,6 +147,23 @@ func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
 		return publicKey{alg: "rsa", rsa: &rsa.PublicKey{N: k.N, E: k.E}}, nil
 	}
 	return publicKey{alg: oid}, fmt.Errorf("unsupported public key algorithm %s", oid)
+}
+
+// namedCurve returns the elliptic curve an EC key's parameters name: the NIST curves of
+// crypto/elliptic and the Brainpool r-curves (brainpool.go).
+func namedCurve(oid string) elliptic.Curve {
+	switch oid {
+	case "1.2.840.10045.3.1.7":
+		return elliptic.P256()
+	case "1.3.132.0.34":
+		return elliptic.P384()
+	case "1.3.132.0.35":
+		return elliptic.P521()
+	}
+	if c := brainpoolCurve(oid); c != nil {
+		return c
+	}
+	return nil
 }
 
 // subject names for the report.

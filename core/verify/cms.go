@@ -164,7 +164,7 @@ func parseSignerInfo(n *node) (*signerInfo, error) {
 	i := 3
 	if ch[i].is(2, 0) {
 		si.signedAttrs = &ch[i]
-		if err := readAttrs(si.signedAttrs, si.attrs); err != nil {
+		if err := readAttrs(si.signedAttrs, si.attrs, true); err != nil {
 			return nil, err
 		}
 		i++
@@ -180,14 +180,18 @@ func parseSignerInfo(n *node) (*signerInfo, error) {
 	}
 	si.signature = ch[i+1].bytes()
 	if i+2 < len(ch) && ch[i+2].is(2, 1) {
-		if err := readAttrs(&ch[i+2], si.unsigned); err != nil {
+		if err := readAttrs(&ch[i+2], si.unsigned, false); err != nil {
 			return nil, err
 		}
 	}
 	return si, nil
 }
 
-func readAttrs(set *node, into map[string][]node) error {
+// readAttrs collects attributes by type; the values of repeated instances are concatenated.
+// RFC 5652 §11 forbids more than one instance only of content-type, message-digest and
+// signing-time among the signed attributes (two signature-time-stamp attributes, as DSS writes,
+// are legal), so only those are refused.
+func readAttrs(set *node, into map[string][]node, signed bool) error {
 	for k := range set.children {
 		a := &set.children[k]
 		if !a.is(0, tagSequence) || len(a.children) != 2 || !a.children[1].is(0, tagSet) {
@@ -197,10 +201,10 @@ func readAttrs(set *node, into map[string][]node) error {
 		if err != nil {
 			return err
 		}
-		if _, dup := into[oid]; dup {
+		if _, dup := into[oid]; dup && signed && (oid == oidAttrContentType || oid == oidAttrMsgDigest || oid == oidAttrSigningTime) {
 			return fmt.Errorf("attribute %s appears twice", oid)
 		}
-		into[oid] = a.children[1].children
+		into[oid] = append(into[oid], a.children[1].children...)
 	}
 	return nil
 }
@@ -283,8 +287,11 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 		r.notes = append(r.notes, dig.name+" is a weak digest algorithm")
 	}
 	if si.signedAttrs == nil {
-		alg, err := verifySignatureValue(cert.key, si.sigOID, si.sigParams, dig, si.signature, content)
+		alg, note, err := verifySignatureResolved(cert.key, si.sigOID, si.sigParams, dig, si.signature, content)
 		r.algorithm = alg
+		if note != "" {
+			r.notes = append(r.notes, note)
+		}
 		if err != nil {
 			r.fail("signature value: %v", err)
 		}
@@ -318,11 +325,15 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 		}
 	}
 	var sigErr error
+	var note string
 	for _, msg := range si.signedAttrBytes() {
-		r.algorithm, sigErr = verifySignatureValue(cert.key, si.sigOID, si.sigParams, dig, si.signature, signedInput{msg: msg})
+		r.algorithm, note, sigErr = verifySignatureResolved(cert.key, si.sigOID, si.sigParams, dig, si.signature, signedInput{msg: msg})
 		if sigErr == nil || !errors.Is(sigErr, errSignature) {
 			break
 		}
+	}
+	if note != "" {
+		r.notes = append(r.notes, note)
 	}
 	if sigErr != nil {
 		r.fail("signature value: %v", sigErr)
@@ -341,44 +352,60 @@ func checkSigningCertAttr(si *signerInfo, cert *certInfo) error {
 		if !ok {
 			continue
 		}
-		if len(vals) != 1 || !vals[0].is(0, tagSequence) || len(vals[0].children) == 0 ||
-			!vals[0].children[0].is(0, tagSequence) || len(vals[0].children[0].children) == 0 {
+		if len(vals) == 0 {
 			return errors.New("the signing-certificate attribute is malformed")
 		}
-		certs := &vals[0].children[0]
-		first := &certs.children[0]
-		var d digestAlg
-		var hashNode *node
-		if oid == oidAttrSigningCert {
-			d = digestAlgs[oidSHA1]
-			hashNode = &first.children[0]
-		} else {
-			d = digestAlgs[oidSHA256]
-			k := 0
-			if first.children[0].is(0, tagSequence) {
-				ho, hp, err := first.children[0].algorithm()
-				if err != nil {
-					return errors.New("the signing-certificate-v2 attribute is malformed")
-				}
-				if d, err = digestFor(ho, hp); err != nil {
-					return fmt.Errorf("signing-certificate-v2: %w", err)
-				}
-				k = 1
+		// Every instance (repeated attributes are legal) must name the signer certificate.
+		for k := range vals {
+			if err := checkSigningCertValue(oid, &vals[k], cert); err != nil {
+				return err
 			}
-			if k >= len(first.children) {
-				return errors.New("the signing-certificate-v2 attribute is malformed")
-			}
-			hashNode = &first.children[k]
-		}
-		if !hashNode.is(0, tagOctetString) {
-			return errors.New("the signing-certificate attribute is malformed")
-		}
-		h := d.New()
-		h.Write(cert.raw)
-		if !bytes.Equal(h.Sum(nil), hashNode.content) {
-			return errors.New("the signing-certificate attribute names a different certificate than the signer's")
 		}
 		return nil
+	}
+	return nil
+}
+
+func checkSigningCertValue(oid string, val *node, cert *certInfo) error {
+	if !val.is(0, tagSequence) || len(val.children) == 0 ||
+		!val.children[0].is(0, tagSequence) || len(val.children[0].children) == 0 {
+		return errors.New("the signing-certificate attribute is malformed")
+	}
+	certs := &val.children[0]
+	first := &certs.children[0]
+	if !first.is(0, tagSequence) || len(first.children) == 0 {
+		return errors.New("the signing-certificate attribute is malformed")
+	}
+	var d digestAlg
+	var hashNode *node
+	if oid == oidAttrSigningCert {
+		d = digestAlgs[oidSHA1]
+		hashNode = &first.children[0]
+	} else {
+		d = digestAlgs[oidSHA256]
+		k := 0
+		if first.children[0].is(0, tagSequence) {
+			ho, hp, err := first.children[0].algorithm()
+			if err != nil {
+				return errors.New("the signing-certificate-v2 attribute is malformed")
+			}
+			if d, err = digestFor(ho, hp); err != nil {
+				return fmt.Errorf("signing-certificate-v2: %w", err)
+			}
+			k = 1
+		}
+		if k >= len(first.children) {
+			return errors.New("the signing-certificate-v2 attribute is malformed")
+		}
+		hashNode = &first.children[k]
+	}
+	if !hashNode.is(0, tagOctetString) {
+		return errors.New("the signing-certificate attribute is malformed")
+	}
+	h := d.New()
+	h.Write(cert.raw)
+	if !bytes.Equal(h.Sum(nil), hashNode.content) {
+		return errors.New("the signing-certificate attribute names a different certificate than the signer's")
 	}
 	return nil
 }

@@ -16,9 +16,27 @@
 //     declares, detached signatures without encapsulated content, signer by issuer+serial or by
 //     subject key identifier, every SignerInfo, signing-certificate(-v2) against the signer
 //     certificate; adbe.pkcs7.sha1 and adbe.x509.rsa_sha1 too. RSA PKCS#1 v1.5 and PSS, ECDSA
-//     (DER and plain r||s), Ed25519, Ed448 (cloudflare/circl) with SHAKE256, SM2 with SM3
-//     (GB/T 32918/32905, GM/T 0010 content types); SHA-1, SHA-2, SHA-3. SM2 certificate paths are
-//     not built (crypto/x509 cannot parse SM2 keys): such signatures are at best "untrusted".
+//     (DER and plain r||s) on the NIST curves and Brainpool P256r1/P384r1/P512r1, Ed25519,
+//     Ed448 (cloudflare/circl) with SHAKE256, SM2 with SM3 (GB/T 32918/32905, GM/T 0010 content
+//     types); SHA-1, SHA-2, SHA-3. SM2 certificate paths are not built (crypto/x509 cannot parse
+//     SM2 keys): such signatures are at best "untrusted".
+//   - RSA PKCS#1 v1.5 is checked by building the one encoding EMSA-PKCS1-v1_5 allows (DigestInfo
+//     with NULL or absent parameters) and comparing bytes, never by parsing the decrypted value
+//     (NULL with content, extra AlgorithmIdentifier elements, BER lengths and trailing bytes are
+//     the shape of signature-forgery CVEs).
+//   - Brainpool: no maintained Go module implements it (github.com/ebfe/brainpool is not on the
+//     module proxy), so brainpool.go takes RFC 5639's parameters (compared with OpenSSL's in a
+//     test) and computes with the standard library's generic crypto/elliptic.CurveParams over the
+//     isomorphic a = -3 curve; crypto/ecdsa verifies through that elliptic.Curve.
+//   - Certificates crypto/x509 refuses (negative serial, odd encodings) are read by our own
+//     minimal parser: the signature is checked with their key, and the refusal is a trust
+//     reason ("cannot be parsed for path validation (…)"), not an integrity failure.
+//   - Real producers' quirks that change nothing that is verified are notes, not failures:
+//     repeated signed attributes other than content-type, message-digest and signing-time
+//     (RFC 5652 forbids only those), several signature timestamps (the first that verifies
+//     dates the signature), a duplicate /Type in a document timestamp dictionary, and an RSA
+//     signature algorithm whose label names a shorter hash of the same family than the
+//     digestAlgorithm the DigestInfo holds (iText).
 //   - Encrypted files that open without a password (standard security handler, empty user
 //     password: RC4, AES-128, AES-256) are decrypted by core/pdf and verified like any other;
 //     one that needs a password is unreadable (sealctl exit 2), never guessed at.

@@ -185,7 +185,10 @@ type sigOpts struct {
 	x509SHA1   bool     // legacy adbe.x509.rsa_sha1 (RSA keys)
 	adbeOCSP   [][]byte // OCSP responses in the adbe-revocationInfoArchival signed attribute
 	signerCert *x509.Certificate
-	sigEdit    func(d pdf.Dict) // edits the signature dictionary before it is written
+	sigEdit    func(d pdf.Dict)                       // edits the signature dictionary before it is written
+	cmsOpts    func(o *cms.SignOptions)               // edits the CMS options before signing
+	cmsEdit    func(t testing.TB, sd *cms.SignedData) // edits the signed CMS (unsigned attributes)
+	derEdit    func(t testing.TB, der []byte) []byte  // edits the encoded CMS (forgeries)
 }
 
 func rootOf(v *pdf.View) pdf.Ref {
@@ -399,7 +402,11 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 			val, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: tagged})
 			extra = append(extra, cms.Attribute{Type: asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}, Values: []asn1.RawValue{{FullBytes: val}}})
 		}
-		sd, err := cms.Sign(cms.SignOptions{Signer: s.key, Cert: cert, Chain: s.pki.Chain, Hash: h, PSS: o.pss, Digest: digest, ExtraSigned: extra})
+		co := cms.SignOptions{Signer: s.key, Cert: cert, Chain: s.pki.Chain, Hash: h, PSS: o.pss, Digest: digest, ExtraSigned: extra}
+		if o.cmsOpts != nil {
+			o.cmsOpts(&co)
+		}
+		sd, err := cms.Sign(co)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -411,9 +418,15 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 			}
 			sd.AddTimestamp(tok)
 		}
+		if o.cmsEdit != nil {
+			o.cmsEdit(t, sd)
+		}
 		der, err = sd.Marshal()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if o.derEdit != nil {
+			der = o.derEdit(t, der)
 		}
 	}
 	hx := []byte("<" + strings.ToUpper(hex.EncodeToString(der)) + strings.Repeat("0", 2*cmsSize-2*len(der)) + ">")

@@ -191,14 +191,26 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 			}
 		}
 	}
-	if tok, ok := si.unsigned[oidAttrTimestamp]; ok && len(tok) > 0 {
-		tc, err := checkTimestampToken(tok[0].raw, signedInput{msg: si.signature})
+	// Every signature timestamp is checked (one attribute may hold several tokens, or the
+	// attribute may repeat): the first that verifies dates the signature; one that does not
+	// verify beside it is a note, since it is unsigned data that decides nothing.
+	toks := si.unsigned[oidAttrTimestamp]
+	for k := range toks {
+		tc, err := checkTimestampToken(toks[k].raw, signedInput{msg: si.signature})
 		if err != nil {
-			cc.timestamp = &timestampCheck{problems: []string{err.Error()}, cms: &cmsResult{}}
+			tc = &timestampCheck{problems: []string{err.Error()}, cms: &cmsResult{}}
 		} else {
-			cc.timestamp = tc
 			cc.certs = append(cc.certs, tc.sd.certs...)
 			cc.revocation.crls = append(cc.revocation.crls, tc.sd.crls...)
+		}
+		switch {
+		case cc.timestamp == nil:
+			cc.timestamp = tc
+		case !cc.timestamp.ok() && tc.ok():
+			cc.notes = append(cc.notes, fmt.Sprintf("signature timestamp 1 of %d does not verify; a later one does", len(toks)))
+			cc.timestamp = tc
+		case !tc.ok():
+			cc.notes = append(cc.notes, fmt.Sprintf("signature timestamp %d of %d does not verify", k+1, len(toks)))
 		}
 	}
 	return cc

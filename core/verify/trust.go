@@ -173,6 +173,12 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 		if leaf.key.alg == "sm2" {
 			return chainResult{reason: "SM2 certificate paths cannot be validated by this build (the signature itself was checked)"}
 		}
+		// A certificate crypto/x509 refuses (negative serial, odd encodings) still had its
+		// signature checked with the key read by parseKey; what is wrong with it is a reason
+		// it cannot be trusted, not an integrity failure.
+		if leaf.xErr != nil {
+			return chainResult{reason: fmt.Sprintf("the certificate cannot be parsed for path validation (%v)", leaf.xErr)}
+		}
 		return chainResult{reason: "the certificate cannot be parsed for path validation"}
 	}
 	if s.empty() {

@@ -546,6 +546,12 @@ func (v *verifier) checkRanges(s *sigState) {
 			bad("the /ByteRange gap [%d, %d) is not this signature's /Contents string [%d, %d)", n[1], n[2], sp.Start, sp.End)
 		}
 		for _, k := range s.obj.DuplicateKeys {
+			if k == "Type" && s.dict.NameOf("SubFilter") == subRFC3161 {
+				// OpenOffice writes /Type /DocTimeStamp … /Type /Sig. Whichever a reader takes,
+				// the /SubFilter makes it a document timestamp and decides how it is checked.
+				s.rep.Reasons = append(s.rep.Reasons, "the document timestamp dictionary has a duplicate /Type key; the /SubFilter decides how it is verified")
+				continue
+			}
 			bad("the signature dictionary has a duplicate /%s key", k)
 		}
 	}
