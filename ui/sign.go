@@ -687,7 +687,7 @@ func (v *signScreen) signWith(signer crypto.Signer, out string) {
 	if !ok || in.Certificate == nil || t == nil || t.signed || v.path == "" || (img == nil && !isDateField(t.field)) {
 		return
 	}
-	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName}
+	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName, Reason: markReason(t.field, img)}
 	if isCrossField(t.field) {
 		// A 骑缝章 box: the seal cut into strips along the right edge of every page, at the box's
 		// height, signed into the placed field itself: its widget takes its page's strip and the

@@ -5,7 +5,9 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"image"
 	"image/color"
+	"image/draw"
 	"os"
 	"path/filepath"
 	"slices"
@@ -83,6 +85,7 @@ type sigCard struct {
 	changes  *widget.Label
 	viewBtn  *widget.Button
 	showBtn  *widget.Button
+	mark     *canvas.Image // what the signature shows on the page, cut from the page's render
 }
 
 func newVerifierScreen(s *Shell) Screen {
@@ -232,6 +235,25 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 					}
 				})
 			}
+			if r := v.shell.Services.Renderer; r != nil && !v.stale(gen) {
+				imgs := markImages(context.Background(), r, p, rep.Signatures)
+				v.toUI(func() {
+					if v.stale(gen) {
+						return
+					}
+					i := 0
+					for _, c := range v.cards {
+						if c.report != rep || i >= len(imgs) {
+							continue
+						}
+						if img := imgs[i]; img != nil && c.mark != nil {
+							c.mark.Image = img
+							c.mark.Refresh()
+						}
+						i++
+					}
+				})
+			}
 		}
 		v.toUI(func() {
 			v.chooseBtn.Enable()
@@ -248,10 +270,31 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 				return
 			}
 			v.progress.Hide()
-			v.status.SetText(tr("verify.done", map[string]any{"Count": len(paths)}))
+			v.status.SetText(v.doneText())
+			v.status.Importance = widget.MediumImportance
+			if len(v.reports()) < len(v.files) {
+				v.status.Importance = widget.DangerImportance
+			}
+			v.status.Refresh()
 			v.setExportable(len(v.reports()) > 0)
 		})
 	}()
+}
+
+// doneText sums up a finished run: how many files were verified and, when some could not be
+// read, that (and why, for a single file) instead of claiming they were verified.
+func (v *verifierScreen) doneText() string {
+	ok := len(v.reports())
+	failed := len(v.files) - ok
+	switch {
+	case failed == 0:
+		return tr("verify.done", map[string]any{"Count": ok})
+	case ok == 0 && failed == 1:
+		return tr("verify.cannot", map[string]any{"Reason": fileErrMessage(v.files[0].Path, v.files[0].Err)})
+	case ok == 0:
+		return tr("verify.done.nonereadable", map[string]any{"Count": failed})
+	}
+	return tr("verify.done.somefailed", map[string]any{"Count": ok, "Failed": failed})
 }
 
 // onCancelTapped stops after the file being verified; the results so far stay.
@@ -420,9 +463,19 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		formKey("verify.f.state"), c.state,
 		formKey("verify.f.changes"), c.changes,
 	}
-	if s.Page > 0 {
-		items = append(items, formKey("verify.f.where"), lbl(tr("verify.where", map[string]any{"Page": s.Page, "Field": s.Field})))
+	mark, markName := s.Mark()
+	if r := s.Recipient(); r > 0 {
+		items = append(items, formKey("verify.f.recipient"), lbl(tr("verify.recipient", map[string]any{"N": r})))
 	}
+	if markName != "" {
+		key := "verify.f.sealname"
+		if mark == verify.MarkSignature {
+			key = "verify.f.signame"
+		}
+		items = append(items, formKey(key), lbl(markName))
+	}
+	items = append(items, formKey("verify.f.where"), lbl(whereText(s)))
+	items = append(items, formKey("verify.f.revision"), lbl(s.RevisionText(uiLang())))
 	buttons := container.NewHBox(c.viewBtn)
 	if v.shell.Services.Renderer != nil && s.Page > 0 && len(s.Rect) == 4 {
 		c.showBtn = widget.NewButtonWithIcon(tr("verify.showonpage"), theme.SearchIcon(), func() { v.onShowOnPageTapped(c) })
@@ -430,10 +483,99 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	}
 	bar := canvas.NewRectangle(statusColor(s.Status))
 	bar.SetMinSize(fyne.NewSize(4, 4))
-	body := container.NewBorder(nil, buttons, nil, nil, container.New(layout.NewFormLayout(), items...))
-	c.card = widget.NewCard(tr("verify.card.title", map[string]any{"Index": s.Index, "Kind": tr("verify.kind." + kindKey(s.Kind))}), "",
+	var side fyne.CanvasObject
+	if s.Page > 0 && len(s.Rect) == 4 && v.shell.Services.Renderer != nil {
+		// the seal or signature as the page shows it, filled in by loadMarks
+		c.mark = canvas.NewImageFromImage(nil)
+		c.mark.FillMode = canvas.ImageFillContain
+		c.mark.SetMinSize(fyne.NewSize(120, 120))
+		side = container.NewVBox(c.mark)
+	}
+	body := container.NewBorder(nil, buttons, nil, side, container.New(layout.NewFormLayout(), items...))
+	kind := tr("verify.kind." + kindKey(s.Kind))
+	if s.Kind == verify.KindApproval && mark != "" {
+		kind = tr("verify.mark." + mark)
+	}
+	c.card = widget.NewCard(tr("verify.card.title", map[string]any{"Index": s.Index, "Kind": kind}), "",
 		container.NewBorder(nil, nil, bar, nil, body))
 	return c
+}
+
+// whereText says where a signature sits: the page and the box SealDesk placed for a signing
+// party, or the field's name in quotes for other producers' fields; invisible signatures say so.
+func whereText(s verify.Signature) string {
+	if s.Page <= 0 {
+		return tr("verify.where.invisible")
+	}
+	if r := s.Recipient(); r > 0 {
+		mark, _ := s.Mark() // a SealDesk field name always names its box
+		return tr("verify.where.box", map[string]any{"Page": s.Page, "N": r, "Box": tr("verify.mark." + mark)})
+	}
+	return tr("verify.where", map[string]any{"Page": s.Page, "Field": s.Field})
+}
+
+// markReason is the /Reason of a signature into field with img: what it puts on the page and
+// the seal's or signature's name ("盖章：合同专用章"), which the verifier card and other viewers show.
+func markReason(field string, img *LibraryItem) string {
+	switch {
+	case isDateField(field):
+		return verify.MarkReason(verify.MarkDate, "")
+	case img == nil:
+		return ""
+	case isCrossField(field):
+		return verify.MarkReason(verify.MarkCross, img.Name)
+	case img.IsSeal():
+		return verify.MarkReason(verify.MarkSeal, img.Name)
+	}
+	return verify.MarkReason(verify.MarkSignature, img.Name)
+}
+
+// uiLang is the interface language as core/verify's report texts take it.
+func uiLang() string {
+	if activeLanguage == LangEnglish {
+		return "en"
+	}
+	return "zh"
+}
+
+// markImages cuts what each card's signature shows out of its page, rendered once per page (on
+// the calling worker); it returns the images by card index (nil where it failed).
+func markImages(ctx context.Context, r Renderer, path string, sigs []verify.Signature) []image.Image {
+	out := make([]image.Image, len(sigs))
+	if r == nil {
+		return out
+	}
+	doc, err := r.Open(ctx, path)
+	if err != nil {
+		return out
+	}
+	defer doc.Close()
+	const dpi = 100
+	pages := map[int]image.Image{}
+	for i, s := range sigs {
+		if s.Page <= 0 || len(s.Rect) != 4 || s.Page > doc.PageCount() {
+			continue
+		}
+		pg, ok := pages[s.Page]
+		if !ok {
+			pg, _ = doc.Render(ctx, s.Page-1, dpi)
+			pages[s.Page] = pg
+		}
+		g, err := doc.PageGeometry(s.Page - 1)
+		if pg == nil || err != nil {
+			continue
+		}
+		x0, y0 := g.UserToImage(s.Rect[0], s.Rect[1], dpi)
+		x1, y1 := g.UserToImage(s.Rect[2], s.Rect[3], dpi)
+		rect := image.Rect(int(min(x0, x1)), int(min(y0, y1)), int(max(x0, x1)+0.5), int(max(y0, y1)+0.5)).Intersect(pg.Bounds())
+		if rect.Dx() < 2 || rect.Dy() < 2 {
+			continue
+		}
+		crop := image.NewNRGBA(image.Rect(0, 0, rect.Dx(), rect.Dy()))
+		draw.Draw(crop, crop.Bounds(), pg, rect.Min, draw.Src)
+		out[i] = crop
+	}
+	return out
 }
 
 // onShowOnPageTapped shows the signed file at the signature's page with its box highlighted.

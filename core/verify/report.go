@@ -65,6 +65,8 @@ type Signature struct {
 	// Coverage says how much of the file the signature covers: "entire-file",
 	// "entire-revision" or "unclear".
 	Coverage string `json:"-"`
+	// Reason is the signature dictionary's /Reason (see Mark); not part of the JSON report.
+	Reason string `json:"-"`
 }
 
 // TimeSourceKind is where the signing time comes from, for reports: "timestamp" (a timestamp
@@ -123,10 +125,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 type labels struct {
 	file, verdict, signature, result, signer, signerID, org, issuer, serial, time, tsUsed, alg,
 	status, field, page, revision, kind, changes, revocation, ltv, reasons, yes, no string
-	verdicts map[string]string
-	kinds    map[string]string
-	source   map[string]string
-	values   map[string]string // integrity, revocation and changes_after values
+	recipient, sealName, sigName string
+	marks                        map[string]string
+	verdicts                     map[string]string
+	kinds                        map[string]string
+	source                       map[string]string
+	values                       map[string]string // integrity, revocation and changes_after values
 }
 
 func (l labels) value(v string) string {
@@ -139,9 +143,11 @@ func (l labels) value(v string) string {
 var labelsZH = labels{
 	file: "文件", verdict: "验签结论", signature: "签章", result: "签章结果", signer: "签章人",
 	signerID: "签章人标识", org: "单位", issuer: "颁发者", serial: "证书序列号", time: "签名时间",
-	tsUsed: "是否使用时间戳", alg: "签名算法", status: "签名状态", field: "签名域", page: "页码",
-	revision: "版本", kind: "类型", changes: "签名后的修改", revocation: "吊销状态", ltv: "长期验证(LTV)",
+	tsUsed: "是否使用时间戳", alg: "签名算法", status: "签名状态", field: "签名域", page: "签署位置",
+	revision: "签名覆盖的版本", kind: "类型", changes: "签名后的修改", revocation: "吊销状态", ltv: "长期验证(LTV)",
 	reasons: "说明", yes: "是", no: "否",
+	recipient: "签署方", sealName: "印章名", sigName: "签名名称",
+	marks: map[string]string{MarkSignature: "签名", MarkSeal: "印章", MarkCross: "骑缝章", MarkDate: "日期"},
 	verdicts: map[string]string{
 		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
 		StatusInvalid: "无效", StatusUnsigned: "未签名",
@@ -158,8 +164,10 @@ var labelsEN = labels{
 	file: "File", verdict: "Verdict", signature: "Signature", result: "Result", signer: "Signer",
 	signerID: "Signer ID", org: "Organization", issuer: "Issuer", serial: "Certificate serial",
 	time: "Signing time", tsUsed: "Timestamped", alg: "Algorithm", status: "Integrity", field: "Field",
-	page: "Page", revision: "Revision", kind: "Kind", changes: "Changes after signing",
+	page: "Where", revision: "Version signed", kind: "Kind", changes: "Changes after signing",
 	revocation: "Revocation", ltv: "LTV", reasons: "Reasons", yes: "yes", no: "no",
+	recipient: "Signing party", sealName: "Seal", sigName: "Signature image",
+	marks: map[string]string{MarkSignature: "signature", MarkSeal: "seal", MarkCross: "straddle seal", MarkDate: "date"},
 	verdicts: map[string]string{
 		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
 		StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
@@ -185,9 +193,24 @@ func (r *Report) TextLines(lang string) []string {
 	out = append(out, "SHA-256: "+r.SHA256)
 	for _, s := range r.Signatures {
 		out = append(out, "")
-		out = append(out, fmt.Sprintf("%s %d (%s)", l.signature, s.Index, l.kinds[s.Kind]))
+		kind := l.kinds[s.Kind]
+		mark, markName := s.Mark()
+		if s.Kind == KindApproval && l.marks[mark] != "" {
+			kind = l.marks[mark]
+		}
+		out = append(out, fmt.Sprintf("%s %d (%s)", l.signature, s.Index, kind))
 		add(l.result, l.verdicts[s.Status])
 		add(l.signer, s.Signer.Name)
+		if r := s.Recipient(); r > 0 {
+			add(l.recipient, fmt.Sprintf("%s %d", l.recipient, r))
+		}
+		if markName != "" {
+			if mark == MarkSignature {
+				add(l.sigName, markName)
+			} else {
+				add(l.sealName, markName)
+			}
+		}
 		if s.Signer.Organization != "" {
 			add(l.org, s.Signer.Organization)
 		}
@@ -217,13 +240,11 @@ func (r *Report) TextLines(lang string) []string {
 			ltv = l.yes
 		}
 		add(l.ltv, ltv)
-		if s.Field != "" {
+		if s.Field != "" && s.Recipient() == 0 {
 			add(l.field, s.Field)
 		}
-		if s.Page > 0 {
-			add(l.page, fmt.Sprintf("%d  [%g %g %g %g]", s.Page, s.Rect[0], s.Rect[1], s.Rect[2], s.Rect[3]))
-		}
-		add(l.revision, fmt.Sprintf("%d/%d", s.Revision, s.Revisions))
+		add(l.page, s.PlaceText(lang))
+		add(l.revision, s.RevisionText(lang))
 		if len(s.Changes) > 0 {
 			add(l.changes, l.value(s.ChangesAfter))
 			for _, c := range s.ChangeTexts(lang) {

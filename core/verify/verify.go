@@ -1022,6 +1022,9 @@ func (v *verifier) finish(s *sigState) {
 	if s.rep.Algorithm == "" {
 		s.rep.Algorithm = "unknown"
 	}
+	if r, ok := s.dict.Get("Reason").(pdf.String); ok {
+		s.rep.Reason = r.Text()
+	}
 }
 
 // parsePDFDate parses D:YYYYMMDDHHmmSSOHH'mm'.
