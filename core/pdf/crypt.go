@@ -242,7 +242,7 @@ func hash2B(rev int, pw, salt []byte) []byte {
 		}
 		h.Write(e)
 		k = h.Sum(nil)
-		if round >= 63 && int(e[len(e)-1]) <= round-32 {
+		if round >= 63 && int(e[len(e)-1]) <= round-31 { // rounds done (round+1) - 32
 			break
 		}
 	}
