@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -153,6 +154,46 @@ func TestReportPDF(t *testing.T) {
 	for _, english := range []string{"/Contents changed", "trust anchors"} {
 		if strings.Contains(string(text), english) {
 			t.Errorf("Chinese report PDF still says %q:\n%s", english, text)
+		}
+	}
+	// The font is a subset: the file is small, pdffonts lists it embedded with a subset name,
+	// and the glyphs still draw (pdftoppm's render has as much ink as the whole font's).
+	st, _ := os.Stat(out)
+	if st.Size() > 120<<10 {
+		t.Errorf("report PDF is %d bytes; the font is not subset", st.Size())
+	}
+	t.Logf("report PDF: %d bytes", st.Size())
+	if pf, err := exec.LookPath("pdffonts"); err == nil {
+		b, _ := exec.Command(pf, out).Output()
+		if !regexp.MustCompile(`[A-Z]{6}\+NotoSansSC-Regular\s+CID Type 0C\s+Identity-H\s+yes\s+yes\s+yes`).Match(b) {
+			t.Errorf("pdffonts:\n%s", b)
+		}
+	}
+	if tp, err := exec.LookPath("pdftoppm"); err == nil {
+		ink := func(data []byte) int {
+			p := filepath.Join(t.TempDir(), "r.pdf")
+			os.WriteFile(p, data, 0o644)
+			b, err := exec.Command(tp, "-r", "40", "-gray", "-f", "1", "-l", "1", p).Output()
+			if err != nil {
+				t.Fatalf("pdftoppm: %v", err)
+			}
+			n := 0
+			for _, c := range b[len(b)-int(595*40/72)*int(842*40/72):] {
+				if c < 128 {
+					n++
+				}
+			}
+			return n
+		}
+		sub, _ := os.ReadFile(out)
+		got := ink(sub)
+		whole, err := reportPDF(rep, "zh", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ink(whole)
+		if want < 500 || got < want*95/100 || got > want*105/100 {
+			t.Errorf("subset font draws %d dark pixels, the whole font %d", got, want)
 		}
 	}
 	// And the report verifies as unsigned (a plain PDF core/pdf reads).

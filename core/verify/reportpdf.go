@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,7 +20,10 @@ import (
 
 // ReportPDF renders the report as an A4 PDF in lang, with Noto Sans CJK SC (assets.SansRegular)
 // embedded as a CID-keyed OpenType font so Chinese text displays and copies in any viewer.
-func ReportPDF(rep *Report, lang string) ([]byte, error) {
+func ReportPDF(rep *Report, lang string) ([]byte, error) { return reportPDF(rep, lang, true) }
+
+// reportPDF is ReportPDF, with the font subset to the glyphs drawn or (tests) whole.
+func reportPDF(rep *Report, lang string, subset bool) ([]byte, error) {
 	fnt, err := sfnt.Parse(assets.SansRegular)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse report font: %w", err)
@@ -28,7 +32,7 @@ func ReportPDF(rep *Report, lang string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to read report font charset: %w", err)
 	}
-	w := &reportWriter{f: fnt, cff: cff, cids: cids, used: map[uint16]int{}, uni: map[uint16]rune{}}
+	w := &reportWriter{f: fnt, cff: cff, cids: cids, subset: subset, used: map[uint16]int{}, gids: map[int]bool{}, uni: map[uint16]rune{}}
 	title := "Signature verification report"
 	footer := "SealDesk · " + time.Now().UTC().Format("2006-01-02 15:04 UTC")
 	if strings.HasPrefix(lang, "zh") {
@@ -51,14 +55,16 @@ const (
 )
 
 type reportWriter struct {
-	f     *sfnt.Font
-	cff   []byte
-	buf   sfnt.Buffer
-	cids  []uint16 // GID → CID
-	used  map[uint16]int
-	uni   map[uint16]rune
-	pages []*bytes.Buffer
-	y     float64
+	f      *sfnt.Font
+	cff    []byte
+	buf    sfnt.Buffer
+	cids   []uint16 // GID → CID
+	used   map[uint16]int
+	gids   map[int]bool // glyphs drawn (the font is subset to them)
+	subset bool
+	uni    map[uint16]rune
+	pages  []*bytes.Buffer
+	y      float64
 }
 
 func (w *reportWriter) page() *bytes.Buffer {
@@ -86,6 +92,7 @@ func (w *reportWriter) glyph(r rune) (uint16, int) {
 		cid = w.cids[gid]
 	}
 	w.used[cid] = width
+	w.gids[int(gid)] = true
 	if _, ok := w.uni[cid]; !ok {
 		w.uni[cid] = r
 	}
@@ -148,8 +155,14 @@ func (w *reportWriter) finish() ([]byte, error) {
 		}
 		return []byte(fmt.Sprintf("<<%s/Length %d>>stream\n%s\nendstream", dict, len(data), data))
 	}
-	fontFile := add(stream("/Subtype/CIDFontType0C", w.cff, true))
-	desc := add([]byte(fmt.Sprintf("<</Type/FontDescriptor/FontName/NotoSansSC-Regular/Flags 4/FontBBox[-1000 -300 2000 1100]/ItalicAngle 0/Ascent 880/Descent -120/CapHeight 733/StemV 80/FontFile3 %d 0 R>>", fontFile)))
+	cff, fontName := w.cff, "NotoSansSC-Regular"
+	if sub, err := subsetCFF(w.cff, w.gids); err == nil && w.subset {
+		// only the glyphs drawn (1.3 MB → tens of kilobytes), named with the subset tag
+		// (six capitals and +) that PDF viewers expect of a subset font
+		cff, fontName = sub, subsetTag(w.gids)+"+NotoSansSC-Regular"
+	}
+	fontFile := add(stream("/Subtype/CIDFontType0C", cff, true))
+	desc := add([]byte(fmt.Sprintf("<</Type/FontDescriptor/FontName/%s/Flags 4/FontBBox[-1000 -300 2000 1100]/ItalicAngle 0/Ascent 880/Descent -120/CapHeight 733/StemV 80/FontFile3 %d 0 R>>", fontName, fontFile)))
 	cidList := make([]int, 0, len(w.used))
 	for c := range w.used {
 		cidList = append(cidList, int(c))
@@ -159,7 +172,7 @@ func (w *reportWriter) finish() ([]byte, error) {
 	for _, c := range cidList {
 		fmt.Fprintf(&widths, "%d[%d]", c, w.used[uint16(c)])
 	}
-	cidFont := add([]byte(fmt.Sprintf("<</Type/Font/Subtype/CIDFontType0/BaseFont/NotoSansSC-Regular/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>/FontDescriptor %d 0 R/DW 1000/W[%s]>>", desc, widths.String())))
+	cidFont := add([]byte(fmt.Sprintf("<</Type/Font/Subtype/CIDFontType0/BaseFont/%s/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>/FontDescriptor %d 0 R/DW 1000/W[%s]>>", fontName, desc, widths.String())))
 	var cmap strings.Builder
 	cmap.WriteString("/CIDInit/ProcSet findresource begin 12 dict begin begincmap/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>>def/CMapName/Adobe-Identity-UCS def/CMapType 2 def\n1 begincodespacerange <0000><FFFF> endcodespacerange\n")
 	for i := 0; i < len(cidList); i += 100 {
@@ -174,7 +187,7 @@ func (w *reportWriter) finish() ([]byte, error) {
 	}
 	cmap.WriteString("endcmap CMapName currentdict/CMap defineresource pop end end")
 	toUni := add(stream("", []byte(cmap.String()), true))
-	type0 := add([]byte(fmt.Sprintf("<</Type/Font/Subtype/Type0/BaseFont/NotoSansSC-Regular/Encoding/Identity-H/DescendantFonts[%d 0 R]/ToUnicode %d 0 R>>", cidFont, toUni)))
+	type0 := add([]byte(fmt.Sprintf("<</Type/Font/Subtype/Type0/BaseFont/%s/Encoding/Identity-H/DescendantFonts[%d 0 R]/ToUnicode %d 0 R>>", fontName, cidFont, toUni)))
 	pagesNum := len(objs) + 2*len(w.pages) + 1
 	var kids []string
 	for _, p := range w.pages {
@@ -210,6 +223,26 @@ func utf16Hex(r rune) string {
 	}
 	r -= 0x10000
 	return fmt.Sprintf("%04X%04X", 0xD800+(r>>10), 0xDC00+(r&0x3FF))
+}
+
+// subsetTag is the six capital letters that name a font subset (PDF 32000 9.6.4), derived from
+// the glyphs it holds.
+func subsetTag(gids map[int]bool) string {
+	list := make([]int, 0, len(gids))
+	for g := range gids {
+		list = append(list, g)
+	}
+	sort.Ints(list)
+	h := sha256.New()
+	for _, g := range list {
+		binary.Write(h, binary.BigEndian, uint32(g))
+	}
+	sum := h.Sum(nil)
+	tag := make([]byte, 6)
+	for i := range tag {
+		tag[i] = 'A' + sum[i]%26
+	}
+	return string(tag)
 }
 
 // cffCharset returns the CFF table of an OpenType font and GID → CID for a CID-keyed font
