@@ -182,14 +182,19 @@ func TestAttackClasses(t *testing.T) {
 			d := s.sign(t, plain, sigOpts{certify: 2})
 			return addAnnot(t, d, "FreeText", "BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")
 		}, StatusModified, "FreeText"},
-		{"EAA: FreeText annotation on a P=3 certified document", func() []byte {
+		{"EAA: FreeText annotation on a P=3 certified document, painting white over the text", func() []byte {
+			// The appearance's BBox (the page) is scaled to the /Rect over the amount.
+			d := s.sign(t, plain, sigOpts{certify: 3})
+			return addAnnot(t, d, "FreeText", "1 g 0 0 612 792 re f 0 g BT /F1 400 Tf 40 100 Td (Pay 5 yuan) Tj ET")
+		}, StatusModified, "cover(s) signed content"},
+		{"a FreeText whose scaled appearance only writes in blank space is allowed at P=3 (rendering)", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 3})
 			return addAnnot(t, d, "FreeText", "1 g 60 690 400 40 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")
-		}, StatusModified, "evil annotation"},
+		}, StatusValid, "FreeText annotation added"},
 		{"EAA: Stamp annotation on a P=3 certified document", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 3})
 			return addAnnot(t, d, "Stamp", "1 g 0 0 612 792 re f")
-		}, StatusModified, "evil annotation"},
+		}, StatusModified, "cover(s) signed content"},
 		{"EAA: highlight whose appearance draws text on a P=3 document", func() []byte {
 			d := s.sign(t, plain, sigOpts{certify: 3})
 			return addAnnot(t, d, "Highlight", "BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET")

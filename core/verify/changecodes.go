@@ -16,6 +16,9 @@ type ChangeDetail struct {
 	Page    int    // 1-based page number, when the change is on a known page (0 otherwise)
 	Field   string // form or signature field name, when the change names one
 	Key     string // dictionary key or annotation subtype, when the change names one
+	// Regions are the rectangles of signed content a change covers (ChangeCoversContent), for
+	// highlighting.
+	Regions []Region
 	// Sentence is the English sentence, as in Signature.Changes (more detailed than the
 	// English template: revision numbers, offsets, old and new values).
 	Sentence string
@@ -86,8 +89,10 @@ const (
 	ChangeHiddenObject              = "hidden-object" // an object definition no cross-reference section lists
 	ChangeMalformedRevision         = "malformed-revision"
 	ChangeTrailingBytes             = "trailing-bytes"
-	ChangeResourcesAdded            = "resources-added"   // resource names added, none changed
-	ChangeResourcesChanged          = "resources-changed" // a resource name resolves differently
+	ChangeResourcesAdded            = "resources-added"       // resource names added, none changed
+	ChangeResourcesChanged          = "resources-changed"     // a resource name resolves differently
+	ChangeCoversContent             = "covers-signed-content" // rendering shows signed content covered (Regions)
+	ChangeCoverUnchecked            = "cover-unchecked"       // the page could not be rendered to check
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -107,7 +112,7 @@ var ChangeCodes = []string{
 	ChangeFieldEntryUpdated, ChangeFieldVisibility, ChangeFieldAppearance, ChangeFieldReadOnly,
 	ChangeObject, ChangeObjectDeleted, ChangeObjectUnreadable, ChangeDanglingObject,
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
-	ChangeResourcesAdded, ChangeResourcesChanged,
+	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -180,6 +185,8 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeTrailingBytes:             {"最后一个版本之后有未登记的数据", "bytes after the last revision that no cross-reference section accounts for"},
 	ChangeResourcesAdded:            {"新增资源条目{where}", "resources added{where}"},
 	ChangeResourcesChanged:          {"修改已有资源{where}", "existing resources changed{where}"},
+	ChangeCoversContent:             {"签署后新增的内容遮盖了已签署的内容{where}", "later changes cover signed content{where}"},
+	ChangeCoverUnchecked:            {"无法渲染页面以确认签署后的修改未遮盖已签署内容{where}", "the page could not be rendered to check that later changes leave signed content visible{where}"},
 }
 
 // notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all

@@ -152,10 +152,13 @@ type analysis struct {
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
 	annotArrays map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
 
-	roles          *signedRoles      // what reached each object in the signed revision (lazy, roles.go)
-	apOwnerAllowed map[int]bool      // annotations whose appearance may change (being filled or edited)
-	changedIn      map[int][]int     // object → later revisions that define, change or free it
-	contentNames   map[pdf.Name]bool // resource names the signed content and appearances use (lazy)
+	roles          *signedRoles       // what reached each object in the signed revision (lazy, roles.go)
+	apOwnerAllowed map[int]bool       // annotations whose appearance may change (being filled or edited)
+	changedIn      map[int][]int      // object → later revisions that define, change or free it
+	contentNames   map[pdf.Name]bool  // resource names the signed content and appearances use (lazy)
+	cover          map[int]*coverPage // pages to render for the cover check (cover.go)
+	masks          map[int][]pdf.Rect // page areas of intact later signatures, not judged there
+	ownAreas       map[int][]pdf.Rect // page areas of annotations and fields that changed their own appearance
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -211,6 +214,7 @@ func (a *analysis) run(later []*pdf.Revision) {
 	for _, n := range nums {
 		a.checkObject(n)
 	}
+	a.checkCover()
 }
 
 // hiddenObjects looks, in each later revision's bytes, for object definitions that its
@@ -715,11 +719,23 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 			a.allowAppearance(r)
 			a.explainNewReach(d["AP"], d["MK"])
 			visible := false
-			if rc, ok := pdf.RectFrom(a.cur, d.Get("Rect")); ok && !rc.IsZero() {
+			rc, ok := pdf.RectFrom(a.cur, d.Get("Rect"))
+			if ok && !rc.IsZero() {
 				visible = true
 			}
 			if f, ok := pdf.IntOf(d.Get("F")); ok && f&2 != 0 {
 				visible = false
+			}
+			if visible {
+				// A widget holding an intact later signature is a signing (judged below); an
+				// unsigned one is an annotation like any other: it must not cover the page.
+				if a.v.intactSigAfter(fl.Name, a.s.rev) {
+					a.coverMask(page.num, rc)
+				} else if a.appearanceDraws(d) {
+					a.ch.add(false, page.detail(ChangeEvilAnnot).key("Widget").field(fl.Name), "%s: unsigned signature widget %s added whose appearance draws text or images or covers the page", page, fl.Name)
+				} else {
+					a.needCover(page.num, fmt.Sprintf("unsigned signature widget %s", fl.Name))
+				}
 			}
 			switch {
 			case visible && a.v.widgetAfterSignature(fl.Name, r):
@@ -747,15 +763,19 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
 		a.ch.add(false, page.detail(ChangeAnnotNotPermitted).key(st), "%s: %s annotation added although the certification does not allow annotations", page, st)
-	case !harmlessAnnots[st]:
-		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added that can cover page content (evil annotation)", page, st)
-	case a.appearanceDraws(d):
+	case harmlessAnnots[st] && a.appearanceDraws(d):
+		// The fast pre-filter: a markup or note whose appearance draws text, images or opaque
+		// areas is not what it claims to be. Other subtypes (stamps, shapes, free text) are
+		// judged by rendering alone.
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws text or images or covers the page (evil annotation)", page, st)
+	case !harmlessAnnots[st] && a.viewerDifferential(d):
+		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added that viewers draw differently over page content (evil annotation)", page, st)
 	case a.coversSignature(d) != "":
 		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(d)), "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
 	default:
 		a.explainNewReach(d["AP"], d["Popup"])
 		a.ch.add(true, page.detail(ChangeAnnotAdded).key(st), "%s: %s annotation added", page, st)
+		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
 	}
 }
 
@@ -804,9 +824,9 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
 		a.ch.add(false, page.detail(ChangeAnnotModifiedNotPermitted).key(st), "%s: %s annotation modified although the certification does not allow annotations", page, st)
-	case !harmlessAnnots[st]:
-		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that can cover page content (evil annotation)", page, st)
-	case a.appearanceDraws(nd):
+	case !harmlessAnnots[st] && a.viewerDifferential(nd):
+		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that viewers draw differently over page content (evil annotation)", page, st)
+	case harmlessAnnots[st] && a.appearanceDraws(nd):
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	case a.coversSignature(nd) != "":
 		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(nd)), "%s: %s annotation moved or resized over signature field %s", page, st, a.coversSignature(nd))
@@ -814,6 +834,10 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.allowAppearance(r)
 		a.explainNewReach(nd["AP"], nd["Popup"])
 		a.ch.add(true, page.detail(ChangeAnnotModified).key(st), "%s: %s annotation modified", page, st)
+		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
+		if rc, ok := pdf.RectFrom(a.old, od.Get("Rect")); ok {
+			a.coverOwn(page.num, rc)
+		}
 	}
 }
 
@@ -836,9 +860,13 @@ func (a *analysis) appearanceDraws(d pdf.Dict) bool {
 			return true
 		}
 	case "Highlight":
-		if len(streams) == 0 && darkColour(a.cur, d.Get("C")) {
+		// Without an appearance viewers redraw it from /C; without /C poppler paints black.
+		if len(streams) == 0 && (d.Get("C") == nil || darkColour(a.cur, d.Get("C"))) {
 			return true
 		}
+	}
+	if a.viewerDifferential(d) {
+		return true
 	}
 	for _, st := range streams {
 		if st.Length > maxDecodedAppearance {
@@ -1210,6 +1238,17 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "value of field %s changed after signing (it was already filled)", nf.Name)
 		default:
 			a.ch.add(true, ChangeDetail{Code: ChangeFieldFilled, Field: nf.Name}, "field %s filled in", nf.Name)
+		}
+	}
+	if valueChanged && valueOK {
+		// The new value's appearance must not cover what was signed around the field.
+		for _, w := range nf.Widgets {
+			if p := a.widgetPage(w); p > 0 {
+				a.needCover(p, fmt.Sprintf("field %s", nf.Name))
+				if rc, ok := pdf.RectFrom(a.old, a.old.Dict(w.Ref).Get("Rect")); ok && w.Ref.Num != 0 {
+					a.coverOwn(p, rc)
+				}
+			}
 		}
 	}
 	// Other entries of the field and its widgets.
@@ -1704,4 +1743,49 @@ func (a *analysis) declaredLocks() bool {
 		}
 	}
 	return false
+}
+
+// widgetPage returns the 1-based page of a widget in the latest revision (0 if unknown).
+func (a *analysis) widgetPage(w pdf.Widget) int {
+	if pr, ok := w.Dict.Get("P").(pdf.Ref); ok {
+		if n := a.v.pageNumber(pr); n > 0 {
+			return n
+		}
+	}
+	if w.Ref.Num != 0 {
+		return a.v.pageHolding(w.Ref)
+	}
+	return 0
+}
+
+// intactSigAfter reports whether the field holds an intact signature of this file made after
+// revision after.
+func (v *verifier) intactSigAfter(field string, after int) bool {
+	for _, s := range v.sigs {
+		if s.rep.Field == field && s.rev > after && len(s.problems) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// viewerDifferential reports an annotation that one viewer draws and another does not, which a
+// rendering with PDFium alone cannot judge: a border wider than a hairline drawn without an
+// appearance (/Border or /BS /W; links get one in poppler, not in PDFium).
+func (a *analysis) viewerDifferential(d pdf.Dict) bool {
+	if len(a.appearanceStreams(d)) > 0 {
+		return false
+	}
+	w := 1.0 // ISO 32000 default /Border [0 0 1]
+	if arr, ok := resolvedArray(a.cur, d.Get("Border")); ok && len(arr) >= 3 {
+		if x, ok := pdf.Number(arr[2]); ok {
+			w = x
+		}
+	}
+	if bs := a.cur.Dict(d.Get("BS")); bs != nil {
+		if x, ok := pdf.Number(bs.Get("W")); ok {
+			w = x
+		}
+	}
+	return w > 2
 }

@@ -197,9 +197,12 @@ func TestRedTeamRegressions(t *testing.T) {
 			return setBox(s.sign(t, setBox(checkbox, "Off"), sigOpts{}), "Yes")
 		}, StatusValid, "filled in"},
 		// --- appearances of annotations allowed at P=3 -------------------------------------
-		{"ok-p3-text-annot: a note without appearance is an icon, whatever its /Rect", func() []byte {
-			return addAnnotWith(t, cert3, "Text", nil, nil)
+		{"ok-p3-text-annot: a note without appearance is an icon, whatever its /Rect (beside the text)", func() []byte {
+			return addAnnotWith(t, cert3, "Text", nil, pdf.Dict{"Rect": pdf.Array{pdf.Int(480), pdf.Int(500), pdf.Int(900), pdf.Int(730)}})
 		}, StatusValid, "Text annotation added"},
+		{"a note icon drawn over the signed amount covers it (rendering)", func() []byte {
+			return addAnnotWith(t, cert3, "Text", nil, nil)
+		}, StatusModified, "cover(s) signed content"},
 		{"eaa-p3-black-highlight-no-ap: black highlight without appearance", func() []byte {
 			return highlight("", nil, pdf.Dict{"C": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0)}})
 		}, StatusModified, "evil annotation"},

@@ -18,6 +18,7 @@ import (
 
 	"sealdesk/core/ids"
 	"sealdesk/core/pdf"
+	"sealdesk/core/pdf/render"
 	"sealdesk/core/pki"
 )
 
@@ -41,6 +42,9 @@ type Options struct {
 	// Context cancels a verification between its steps (the desktop's cancel button); nil
 	// means context.Background().
 	Context context.Context
+	// Renderer draws pages for the cover check (cover.go): the desktop passes its engine; nil
+	// means one PDFium engine shared by the process, started on first use.
+	Renderer *render.Engine
 }
 
 func (o *Options) ctx() context.Context {
@@ -117,6 +121,7 @@ func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, err
 		}
 	}
 	v := &verifier{r: bytes.NewReader(data), data: data, size: size, opts: opts, now: opts.now()}
+	defer v.closeRenderDocs()
 	rep, err := v.run(name)
 	if err != nil {
 		return nil, err
@@ -137,6 +142,8 @@ type verifier struct {
 	dssData    revocationData
 	fetcher    *onlineFetcher
 	fields     []pdf.Field
+	renderDocs map[int]*render.Document // PDFium documents per revision for the cover check
+	renders    int                      // pages rendered by the cover check
 	tailJunk   bool
 	tailSpan   pdf.Span
 	docMDP     int     // P of the certification signature, 0 when none

@@ -7,8 +7,9 @@ import (
 )
 
 type cacheKey struct {
-	doc       uint64
-	page, dpi int
+	doc         uint64
+	page, dpi   int
+	contentOnly bool
 }
 
 type cacheEntry struct {

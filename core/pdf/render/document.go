@@ -245,10 +245,20 @@ func intersect(a, b Rect) Rect {
 // Render draws page i (0-based) at dpi, with annotations (signature appearances, stamps) and form
 // fields. The image is shared through the cache: do not modify it.
 func (d *Document) Render(ctx context.Context, i, dpi int) (*image.RGBA, error) {
+	return d.render(ctx, i, dpi, false)
+}
+
+// RenderContent draws page i (0-based) at dpi without its annotations and form fields: only the
+// page's own content (what change analysis calls the signed page content).
+func (d *Document) RenderContent(ctx context.Context, i, dpi int) (*image.RGBA, error) {
+	return d.render(ctx, i, dpi, true)
+}
+
+func (d *Document) render(ctx context.Context, i, dpi int, contentOnly bool) (*image.RGBA, error) {
 	if dpi < 1 {
 		return nil, fmt.Errorf("dpi %d must be positive", dpi)
 	}
-	key := cacheKey{doc: d.id, page: i, dpi: dpi}
+	key := cacheKey{doc: d.id, page: i, dpi: dpi, contentOnly: contentOnly}
 	if img := d.e.cache.get(key); img != nil {
 		return img, nil
 	}
@@ -271,13 +281,17 @@ func (d *Document) Render(ctx context.Context, i, dpi int) (*image.RGBA, error) 
 	if pw*ph > float64(d.e.opts.MaxRenderPixels) {
 		return nil, fmt.Errorf("page %d at %d dpi is %.0f×%.0f pixels, the limit is %d: %w", i+1, dpi, pw, ph, d.e.opts.MaxRenderPixels, ErrTooLarge)
 	}
-	res, err := d.inst.RenderPageInDPI(&requests.RenderPageInDPI{
+	req := &requests.RenderPageInDPI{
 		Page:        d.page(i),
 		DPI:         dpi,
 		RenderFlags: enums.FPDF_RENDER_FLAG_ANNOT,
 		RenderForm:  true,
 		Document:    &d.doc,
-	})
+	}
+	if contentOnly {
+		req.RenderFlags, req.RenderForm, req.Document = 0, false, nil
+	}
+	res, err := d.inst.RenderPageInDPI(req)
 	if err != nil {
 		return nil, fmt.Errorf("failed to render page %d: %w", i+1, err)
 	}
