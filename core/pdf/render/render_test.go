@@ -204,7 +204,7 @@ func TestRenderCacheAndThumbnails(t *testing.T) {
 	// the LRU keeps to its byte budget
 	small := newImageCache(3 * 100 * 100 * 4)
 	for i := 0; i < 5; i++ {
-		small.put(cacheKey{1, i, 72}, image.NewRGBA(image.Rect(0, 0, 100, 100)))
+		small.put(cacheKey{doc: 1, page: i, dpi: 72}, image.NewRGBA(image.Rect(0, 0, 100, 100)))
 	}
 	if n, used := small.stats(); n != 3 || used != 3*100*100*4 {
 		t.Errorf("LRU holds %d images, %d bytes", n, used)
