@@ -209,7 +209,7 @@ func TestRenderCacheAndThumbnails(t *testing.T) {
 	if n, used := small.stats(); n != 3 || used != 3*100*100*4 {
 		t.Errorf("LRU holds %d images, %d bytes", n, used)
 	}
-	if small.get(cacheKey{1, 0, 72}) != nil || small.get(cacheKey{1, 4, 72}) == nil {
+	if small.get(cacheKey{doc: 1, page: 0, dpi: 72}) != nil || small.get(cacheKey{doc: 1, page: 4, dpi: 72}) == nil {
 		t.Error("LRU evicted the wrong entry")
 	}
 }
