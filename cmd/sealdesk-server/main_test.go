@@ -17,6 +17,9 @@ import (
 // TestMain lets the tests run the real server as a child process: the test binary re-executed
 // with SEALDESK_SERVER_CHILD=1 runs realMain with the arguments in SEALDESK_CHILD_ARGS.
 func TestMain(m *testing.M) {
+	if url := os.Getenv("SEALDESK_HEALTH_PROBE"); url != "" {
+		os.Exit(healthProbe(url))
+	}
 	if os.Getenv("SEALDESK_SERVER_CHILD") == "1" {
 		if p := os.Getenv("SEALDESK_CHILD_CPUPROFILE"); p != "" {
 			f, err := os.Create(p)

@@ -148,12 +148,13 @@ func (s *Service) limits() Limits {
 const hashMemory = (argonMemory + 1024) << 10
 
 // gate returns the gate of password hashes: Options.Hashes, or one sized from the process's
-// memory (a quarter of it in 20 MiB hashes) and at most GOMAXPROCS wide (hashing is CPU-bound:
-// more at once only queues them inside the scheduler, where they delay everything else).
+// memory (a quarter of it in 20 MiB hashes) and at most half the CPUs wide (hashing is
+// CPU-bound: more at once only queues them inside the scheduler, where they delay everything
+// else; half the CPUs stay free for signed-in users).
 func (s *Service) gate() *gate.Gate {
 	s.hashOnce.Do(func() {
 		if s.Hashes == nil {
-			s.Hashes = gate.New(&gate.Options{Slots: gate.SlotsFor(gate.MemoryBudget(), hashMemory, runtime.GOMAXPROCS(0))})
+			s.Hashes = gate.New(&gate.Options{Slots: gate.SlotsFor(gate.MemoryBudget(), hashMemory, max(1, runtime.GOMAXPROCS(0)/2))})
 		}
 	})
 	return s.Hashes

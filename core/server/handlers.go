@@ -51,6 +51,11 @@ type CodeRequest struct {
 }
 
 func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call) error {
+	release, err := s.authGate.Enter(r.Context())
+	if err != nil {
+		return err
+	}
+	defer release()
 	var req CodeRequest
 	if err := decodeJSON(r, 4<<10, &req); err != nil {
 		return err
@@ -63,6 +68,11 @@ func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call)
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ *call) error {
+	release, err := s.authGate.Enter(r.Context())
+	if err != nil {
+		return err
+	}
+	defer release()
 	var req org.RegisterRequest
 	if err := decodeJSON(r, 4<<10, &req); err != nil {
 		return err
@@ -76,6 +86,11 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ *call)
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ *call) error {
+	release, err := s.authGate.Enter(r.Context())
+	if err != nil {
+		return err
+	}
+	defer release()
 	var req org.LoginRequest
 	if err := decodeJSON(r, 4<<10, &req); err != nil {
 		return err

@@ -91,3 +91,48 @@ func TestJSONContentTypeExact(t *testing.T) {
 		}
 	}
 }
+
+// Expensive unauthenticated PKI work (timestamps, OCSP) runs inside a bounded gate: over it the
+// answer is 503 with Retry-After (OCSP: the RFC 6960 tryLater response), without signing.
+func TestPKIWorkBounded(t *testing.T) {
+	s := newTestServer(t)
+	release, err := s.pkiGate.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fill every slot.
+	var releases []func()
+	for {
+		r, err := s.pkiGate.Enter(context.Background())
+		if err != nil {
+			break
+		}
+		releases = append(releases, r)
+	}
+	t0 := time.Now()
+	req := httptest.NewRequest("POST", "/tsa", strings.NewReader("x"))
+	req.Header.Set("Content-Type", "application/timestamp-query")
+	w := httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, req)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "繁忙") {
+		t.Errorf("TSA while busy: %d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body.String())
+	}
+	if time.Since(t0) < BusyPause {
+		t.Errorf("busy answer after %v: an unauthenticated flood is not slowed", time.Since(t0))
+	}
+	req = httptest.NewRequest("POST", "/ocsp", strings.NewReader("x"))
+	w = httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, req)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || w.Body.String() != "\x30\x03\x0a\x01\x03" {
+		t.Errorf("OCSP while busy: %d %q %x", w.Code, w.Header().Get("Retry-After"), w.Body.Bytes())
+	}
+	release()
+	for _, r := range releases {
+		r()
+	}
+	w = httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/ocsp", strings.NewReader("x")))
+	if w.Code != http.StatusBadRequest {
+		t.Errorf("OCSP after the gate freed: %d", w.Code)
+	}
+}

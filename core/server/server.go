@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -92,6 +93,11 @@ type Options struct {
 	// Hashes bounds concurrent password hashes (Argon2id, 19 MiB each); nil: sized from the
 	// process's memory. Over it, register and login answer 503 with Retry-After.
 	Hashes *gate.Gate
+	// AuthWork bounds the unauthenticated account calls (send a code, register, log in) served
+	// at once, before they read a body or touch the store, so a flood of them cannot take every
+	// store connection and CPU from signed-in users and /healthz (nil: 4×GOMAXPROCS at once,
+	// 16×GOMAXPROCS waiting up to 250 ms). Over it they answer 503 with Retry-After.
+	AuthWork *gate.Gate
 	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
 	// at once, a few more waiting). Over it they answer 503 with Retry-After.
 	PKIWork *gate.Gate
@@ -99,18 +105,19 @@ type Options struct {
 
 // Server is the backend. Create it with New; serve Handler().
 type Server struct {
-	opts    Options
-	org     *org.Service
-	ca      *authority
-	tsa     *tsa.Authority
-	proc    *sync.Processor
-	hub     *sync.Hub
-	pkiGate *gate.Gate // TSA and OCSP signatures, CSR parsing
-	outbox  *notify.Outbox
-	log     *slog.Logger
-	routes  []route
-	handler http.Handler
-	stop    context.CancelFunc
+	opts     Options
+	org      *org.Service
+	ca       *authority
+	tsa      *tsa.Authority
+	proc     *sync.Processor
+	hub      *sync.Hub
+	pkiGate  *gate.Gate // TSA and OCSP signatures, CSR parsing
+	authGate *gate.Gate // unauthenticated account calls: codes, register, login
+	outbox   *notify.Outbox
+	log      *slog.Logger
+	routes   []route
+	handler  http.Handler
+	stop     context.CancelFunc
 }
 
 // access levels of routes.
@@ -160,6 +167,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s := &Server{opts: opts, hub: sync.NewHub(), log: opts.Logger, pkiGate: opts.PKIWork}
 	if s.pkiGate == nil {
 		s.pkiGate = gate.New(&gate.Options{Slots: 2 * runtime.GOMAXPROCS(0)})
+	}
+	s.authGate = opts.AuthWork
+	if s.authGate == nil {
+		s.authGate = gate.New(&gate.Options{Slots: 4 * runtime.GOMAXPROCS(0), Queue: 16 * runtime.GOMAXPROCS(0), Wait: 250 * time.Millisecond})
 	}
 	ca, err := loadAuthority(ctx, opts.Store, opts.MasterKey, opts.Organization, opts.Now)
 	if err != nil {
@@ -429,7 +440,13 @@ func (s *Server) wrap(rt route) http.Handler {
 			case errors.Is(err, context.Canceled):
 				return
 			case errors.Is(err, gate.ErrBusy):
-				// Nothing was done: a retry after the pause is safe.
+				// Nothing was done: a retry after the pause is safe. An unauthenticated caller
+				// gets the answer only after a pause (a sleeping request costs no CPU), so a
+				// client that retries at once — a flood — cannot turn fast refusals into a
+				// stream that takes the CPU from everyone else.
+				if rt.access == public {
+					pause(r.Context(), BusyPause+time.Duration(mrand.Int64N(int64(BusyPause/2))))
+				}
 				w.Header().Set("Retry-After", "1")
 				ref = sync.Refuse(http.StatusServiceUnavailable, "busy", "服务器繁忙，请稍后重试")
 			default:
@@ -440,6 +457,19 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		s.log.Debug("request", "method", r.Method, "route", rt.pattern, "account", c.account.ID, "ms", time.Since(start).Milliseconds())
 	})
+}
+
+// BusyPause is how long an unauthenticated request turned away as busy waits before its 503
+// (plus up to half as much again, at random).
+const BusyPause = 500 * time.Millisecond
+
+func pause(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // ErrorBody is the JSON shape of every error answer.
