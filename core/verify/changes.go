@@ -641,6 +641,28 @@ func (a *analysis) annotDiff(label pageLabel, oa, na []pdf.Ref) {
 			a.changedAnnot(label, r)
 		}
 	}
+	// The order of /Annots is the order annotations are drawn: kept annotations drawn in
+	// another order may now hide one another.
+	var keptOld, keptNew []pdf.Ref
+	for _, r := range oa {
+		if newSet[r] {
+			keptOld = append(keptOld, r)
+		}
+	}
+	for _, r := range na {
+		if oldSet[r] {
+			keptNew = append(keptNew, r)
+		}
+	}
+	if len(keptOld) == len(keptNew) {
+		for i := range keptOld {
+			if keptOld[i] != keptNew[i] {
+				a.ch.add(a.annotRemovalAllowed(), label.detail(ChangeAnnotModified).key("order"), "%s: annotations drawn in another order", label)
+				a.needCover(label.num, "the new order of the annotations")
+				break
+			}
+		}
+	}
 	for _, r := range oa {
 		if !newSet[r] {
 			d := a.old.Dict(r)

@@ -490,3 +490,166 @@ func TestRedTeamRealWorldAllowed(t *testing.T) {
 	}
 	runRows(t, s, rows)
 }
+
+// TestRedTeamCover: annotations and fills allowed after signing must not cover signed content
+// (issue 13 §3). Each attack paints the amount white (or dark) by a means an operator scan
+// misses; the rendering check of cover.go must catch all of them and let the twins pass.
+func TestRedTeamCover(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	cert3 := s.sign(t, plain, sigOpts{certify: 3})
+	approval := s.sign(t, plain, sigOpts{})
+	over := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(730)} // over "Pay 1000000 yuan"
+	beside := pdf.Array{pdf.Int(320), pdf.Int(400), pdf.Int(560), pdf.Int(480)}
+	// annot adds an annotation whose appearance is drawn in page coordinates (BBox = Rect).
+	annot := func(in []byte, st string, rect pdf.Array, data string, res pdf.Dict, extra pdf.Dict) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			p := pageOf(t, v)
+			a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name(st), "Rect": rect, "F": pdf.Int(4),
+				"Contents": pdf.String{Bytes: []byte("review")}}
+			if data != "" {
+				ap := &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": rect}, Data: []byte(data)}
+				if res != nil {
+					ap.Dict["Resources"] = res
+				}
+				a["AP"] = pdf.Dict{"N": u.Add(ap)}
+			}
+			switch st {
+			case "Highlight", "Underline", "StrikeOut", "Squiggly":
+				a["QuadPoints"] = pdf.Array{rect[0], rect[3], rect[2], rect[3], rect[0], rect[1], rect[2], rect[1]}
+			}
+			for k, x := range extra {
+				a[k] = x
+			}
+			ar := u.Add(a)
+			pd := p.Dict.Clone()
+			arr, _ := resolvedArray(v, pd.Get("Annots"))
+			pd["Annots"] = append(append(pdf.Array{}, arr...), ar)
+			setObj(t, u, p.Ref, pd)
+		})
+	}
+	gs := func(d pdf.Dict) pdf.Dict { return pdf.Dict{"ExtGState": pdf.Dict{"G": d}} }
+	cs := func(c pdf.Object) pdf.Dict { return pdf.Dict{"ColorSpace": pdf.Dict{"CS0": c}} }
+	white := pdf.Dict{"FunctionType": pdf.Int(2), "Domain": pdf.Array{pdf.Int(0), pdf.Int(1)}, "C0": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}, "C1": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}, "N": pdf.Int(1)}
+	var thin strings.Builder
+	thin.WriteString("1 1 1 RG 1.2 w ")
+	for y := 692.0; y < 730; y += 1.5 {
+		thin.WriteString("60 " + strconv.FormatFloat(y, 'f', 1, 64) + " m 460 " + strconv.FormatFloat(y, 'f', 1, 64) + " l S ")
+	}
+	// A text field placed over the amount when signed, filled later.
+	fieldOver, _ := makeDoc(docOpts{emptyText: true})
+	fieldOver = update(t, fieldOver, func(u *pdf.Update, v *pdf.View) {
+		w := v.Dict(pdf.Ref{Num: 7}).Clone()
+		w["Rect"] = over
+		setObj(t, u, pdf.Ref{Num: 7}, w)
+	})
+	fieldOverSigned := s.sign(t, fieldOver, sigOpts{})
+	fill := func(in []byte, ap string) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			w := v.Dict(pdf.Ref{Num: 7}).Clone()
+			w["V"] = pdf.String{Bytes: []byte("5")}
+			st := &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(400), pdf.Int(40)},
+				"Resources": pdf.Dict{"Font": pdf.Dict{"Helv": pdf.Ref{Num: 5}}}}, Data: []byte(ap)}
+			w["AP"] = pdf.Dict{"N": u.Add(st)}
+			setObj(t, u, pdf.Ref{Num: 7}, w)
+		})
+	}
+	// Two stamps with opaque backgrounds, APPROVED drawn on top when signed; a later revision
+	// only swaps their order in /Annots.
+	stamps := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+		mk := func(word string) pdf.Ref {
+			ap := &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": beside,
+				"Resources": pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}},
+				Data: []byte("1 g 320 400 240 80 re f 0 g BT /F1 36 Tf 330 425 Td (" + word + ") Tj ET")}
+			return u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Stamp"), "Rect": beside, "F": pdf.Int(4), "AP": pdf.Dict{"N": u.Add(ap)}})
+		}
+		d := v.Dict(pdf.Ref{Num: 3}).Clone()
+		d["Annots"] = pdf.Array{mk("REJECTED"), mk("APPROVED")}
+		setObj(t, u, pdf.Ref{Num: 3}, d)
+	})
+	stampsSigned := s.sign(t, stamps, sigOpts{})
+	swapped := update(t, stampsSigned, func(u *pdf.Update, v *pdf.View) {
+		d := v.Dict(pdf.Ref{Num: 3}).Clone()
+		arr, _ := resolvedArray(v, d.Get("Annots"))
+		out := append(pdf.Array{}, arr...)
+		out[0], out[1] = arr[1], arr[0]
+		d["Annots"] = out
+		setObj(t, u, pdf.Ref{Num: 3}, d)
+	})
+	rows := []rtRow{
+		{"cover-ctm: an underline's thin white stroke scaled 40× by cm", func() []byte {
+			return annot(cert3, "Underline", over, "1 1 1 RG 0.5 w 1 0 0 40 0 0 cm 60 17.75 m 460 17.75 l S", nil, nil)
+		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		{"cover-gs-lw: an underline whose line width comes from an ExtGState /LW", func() []byte {
+			return annot(cert3, "Underline", over, "/G gs 1 1 1 RG 60 710 m 460 710 l S", gs(pdf.Dict{"LW": pdf.Int(40)}), nil)
+		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		{"cover-blend-lighten: a yellow highlight with blend mode /Lighten erases black text", func() []byte {
+			return annot(cert3, "Highlight", over, "/G gs 1 1 0 rg 60 690 400 40 re f", gs(pdf.Dict{"BM": pdf.Name("Lighten")}), pdf.Dict{"C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(0)}})
+		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		{"cover-lab-white: a highlight filled in Lab L=100 (white)", func() []byte {
+			return annot(cert3, "Highlight", over, "/CS0 cs 100 0 0 sc 60 690 400 40 re f",
+				cs(pdf.Array{pdf.Name("Lab"), pdf.Dict{"WhitePoint": pdf.Array{pdf.Real{Value: 0.9505}, pdf.Int(1), pdf.Real{Value: 1.089}}}}), pdf.Dict{"C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(0)}})
+		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		{"cover-separation-white: a highlight in a Separation colour whose tint is white", func() []byte {
+			return annot(cert3, "Highlight", over, "/CS0 cs 0.5 sc 60 690 400 40 re f",
+				cs(pdf.Array{pdf.Name("Separation"), pdf.Name("Paper"), pdf.Name("DeviceRGB"), white}), pdf.Dict{"C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(0)}})
+		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		{"cover-thin-strokes: many thin white strokes that together cover the text", func() []byte {
+			return annot(cert3, "Underline", over, thin.String(), nil, nil)
+		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		{"cover-square-ic: a Square without appearance, white interior (/IC), viewers generate it", func() []byte {
+			return annot(cert3, "Square", over, "", nil, pdf.Dict{"IC": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}, "C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}})
+		}, StatusModified, "cover(s) signed content", nil},
+		{"cover-stamp-black: a black box stamp over the amount, no certification", func() []byte {
+			return annot(approval, "Stamp", over, "0 g 60 690 400 40 re f", nil, nil)
+		}, StatusModified, "cover(s) signed content", rendersDifferently(approval)},
+		{"cover-highlight-no-c: a highlight without appearance or /C (poppler paints it black)", func() []byte {
+			return annot(cert3, "Highlight", over, "", nil, nil)
+		}, StatusModified, "evil annotation", rendersDifferently(cert3)},
+		{"cover-link-border: a link without appearance whose /Border is 40 wide", func() []byte {
+			return annot(cert3, "Link", over, "", nil, pdf.Dict{"Border": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(40)}, "C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}})
+		}, StatusModified, "evil annotation", nil},
+		{"cover-unsigned-sig-widget: an unsigned signature widget whose appearance whitens the amount by cm", func() []byte {
+			return update(t, cert3, func(u *pdf.Update, v *pdf.View) {
+				ap := &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": over},
+					Data: []byte("1 1 1 RG 0.5 w 1 0 0 40 0 0 cm 60 17.75 m 460 17.75 l S")}
+				w := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "FT": pdf.Name("Sig"), "T": pdf.String{Bytes: []byte("Fake")},
+					"Rect": over, "F": pdf.Int(4), "P": pdf.Ref{Num: 3}, "AP": pdf.Dict{"N": u.Add(ap)}})
+				p := v.Dict(pdf.Ref{Num: 3}).Clone()
+				arr, _ := resolvedArray(v, p.Get("Annots"))
+				p["Annots"] = append(append(pdf.Array{}, arr...), w)
+				setObj(t, u, pdf.Ref{Num: 3}, p)
+				c := v.Dict(rootOf(v)).Clone()
+				af := v.Dict(c.Get("AcroForm")).Clone()
+				fa, _ := resolvedArray(v, af.Get("Fields"))
+				af["Fields"] = append(append(pdf.Array{}, fa...), w)
+				c["AcroForm"] = af
+				setObj(t, u, rootOf(v), c)
+			})
+		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		{"cover-field-fill: a text field that lay over the amount filled with a white background", func() []byte {
+			return fill(fieldOverSigned, "1 g 0 0 400 40 re f 0 g BT /Helv 24 Tf 12 10 Td (Pay 5 yuan) Tj ET")
+		}, StatusModified, "cover(s) signed content", rendersDifferently(fieldOverSigned)},
+		{"cover-annot-order: two signed stamps only swap their order in /Annots", func() []byte {
+			return swapped
+		}, StatusModified, "cover(s) signed content", rendersDifferently(stampsSigned)},
+		// twins
+		{"twin: a yellow highlight multiplied over the text", func() []byte {
+			return annot(cert3, "Highlight", over, "/G gs 1 1 0 rg 60 690 400 40 re f", gs(pdf.Dict{"BM": pdf.Name("Multiply")}), pdf.Dict{"C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(0)}})
+		}, StatusValid, "Highlight annotation added", nil},
+		{"twin: a red stamp with text in blank space", func() []byte {
+			return annot(cert3, "Stamp", beside, "1 0 0 RG 3 w 322 402 236 76 re S 1 0 0 rg BT /F1 36 Tf 330 425 Td (CHECKED) Tj ET",
+				pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}, nil)
+		}, StatusValid, "Stamp annotation added", nil},
+		{"twin: a square drawn in blank space", func() []byte {
+			return annot(approval, "Square", beside, "0 0 1 RG 2 w 322 402 236 76 re S", nil, nil)
+		}, StatusValid, "Square annotation added", nil},
+		{"twin: one red strike-out line through the amount", func() []byte {
+			return annot(cert3, "StrikeOut", over, "1 0 0 RG 1 w 60 708 m 460 708 l S", nil, nil)
+		}, StatusValid, "StrikeOut annotation added", nil},
+		{"twin: the field over the amount filled with a transparent appearance beside the text", func() []byte {
+			return fill(fieldOverSigned, "0 0 1 rg BT /Helv 10 Tf 300 2 Td (ok) Tj ET")
+		}, StatusValid, "filled in", nil},
+	}
+	runRows(t, s, rows)
+}
