@@ -57,7 +57,7 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	digest := sha256.Sum256([]byte("document"))
-	if tok, err := svc.CA.Timestamper().Timestamp(crypto.SHA256, digest[:]); err != nil || len(tok) == 0 {
+	if tok, err := svc.CA.Timestamper().Timestamp(context.Background(), crypto.SHA256, digest[:]); err != nil || len(tok) == 0 {
 		t.Fatalf("timestamp from the embedded TSA: %v", err)
 	}
 	if err := d.Close(); err != nil {

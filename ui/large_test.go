@@ -88,14 +88,14 @@ func TestLargeFileSignAndVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stamped, err := signWithSigner(signer, in, out, &sign.Options{Cert: info.Certificate, Chain: info.Chain,
+	stamped, err := signWithSigner(context.Background(), signer, in, out, &sign.Options{Cert: info.Certificate, Chain: info.Chain,
 		Page: 1, Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}, Image: drawnSignature(t).PNG}, ca)
 	if err != nil || !stamped {
 		t.Fatalf("sign: %v stamped %v", err, stamped)
 	}
 	signTime := time.Since(start)
 	start = time.Now()
-	rep, err := verify.File(out, &verify.Options{Trust: verify.NewTrustStore([]*x509.Certificate{p.Root}...)})
+	rep, err := verify.File(context.Background(), out, &verify.Options{Trust: verify.NewTrustStore([]*x509.Certificate{p.Root}...)})
 	if err != nil || rep.Verdict != verify.StatusValid {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}

@@ -3,10 +3,12 @@ package ui
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,7 @@ func errMessage(err error) string {
 	var tooLong *seal.TooLongError
 	var glyphs *seal.MissingGlyphsError
 	var drops *sign.DropsSignaturesError
+	var limit *pdf.LimitError
 	switch {
 	case err == nil:
 		return ""
@@ -63,8 +66,12 @@ func errMessage(err error) string {
 		return tr("err.file.notpdf")
 	case errors.Is(err, pdf.ErrNotPDF):
 		return tr("err.pdf.notpdf")
+	case errors.As(err, &limit):
+		return limitMessage(limit)
 	case errors.Is(err, verify.ErrTooLarge), errors.Is(err, pdf.ErrLimit):
 		return tr("err.pdf.toolarge")
+	case errors.Is(err, verify.ErrInternal):
+		return tr("err.verify.internal")
 	case errors.Is(err, pdf.ErrMalformed), errors.Is(err, verify.ErrUnreadable):
 		return tr("err.pdf.corrupt")
 	case errors.Is(err, sign.ErrCertifiedNoChanges):
@@ -102,6 +109,20 @@ func fileErrMessage(path string, err error) string {
 		return tr("err.pdf.corrupt")
 	}
 	return errMessage(err)
+}
+
+// limitMessage names the budget a file exceeded (pdf.Limits, verify's file size) in words.
+func limitMessage(le *pdf.LimitError) string {
+	what := tr("limit." + le.Limit)
+	if what == "limit."+le.Limit { // a limit without its own words
+		what = le.Limit
+	}
+	max := strconv.FormatInt(le.Max, 10)
+	switch le.Limit {
+	case "MaxFileSize", "MaxObjectSize", "MaxStreamSize", "MaxDecodedBytes":
+		max = fmt.Sprintf("%.0f MB", float64(le.Max)/(1<<20))
+	}
+	return tr("err.pdf.limit", map[string]any{"Limit": what, "Max": max})
 }
 
 func hasPDFHeader(path string) bool {

@@ -135,3 +135,22 @@ func TestChangeSentencesFollowLanguage(t *testing.T) {
 		t.Errorf("English: %q, want %q", got, sig.Changes)
 	}
 }
+
+// A file beyond a budget gets a sentence naming the limit, in Chinese.
+func TestLimitMessageNamesTheLimit(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want []string
+	}{
+		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxSignatures", Max: 500, Got: 900}), []string{"签名数量", "500"}},
+		{fmt.Errorf("x.pdf: %w: %w", verify.ErrTooLarge, &pdf.LimitError{Limit: "MaxFileSize", Max: 256 << 20}), []string{"文件大小", "256 MB"}},
+		{&pdf.LimitError{Limit: "MaxXRefEntries", Max: 1 << 20}, []string{"交叉引用条目总数", "1048576"}},
+	} {
+		got := errMessage(c.err)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%v: %q lacks %q", c.err, got, w)
+			}
+		}
+	}
+}

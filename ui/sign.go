@@ -743,7 +743,7 @@ func (v *signScreen) signWith(signer crypto.Signer, out string) {
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
-		stamped, err := signWithSigner(signer, path, out, opts, ca)
+		stamped, err := signWithSigner(context.Background(), signer, path, out, opts, ca)
 		fyne.DoAndWait(func() {
 			v.busy(false, "")
 			v.refreshKey()
@@ -810,19 +810,22 @@ func (v *signScreen) remember(path string) {
 
 // signWithSigner signs in → out with an opened key; with a reachable TSA the signature gets a
 // timestamp (PAdES B-T), otherwise it is B-B. It reports whether a timestamp was added.
-func signWithSigner(signer crypto.Signer, in, out string, opts *sign.Options, ca CertAuthority) (bool, error) {
+func signWithSigner(ctx context.Context, signer crypto.Signer, in, out string, opts *sign.Options, ca CertAuthority) (bool, error) {
 	o := *opts
 	o.Signer = signer
 	o.Level = sign.LevelBB
 	if ca != nil {
 		if ts := ca.Timestamper(); ts != nil {
 			probe := sha256.Sum256([]byte("sealdesk tsa probe"))
-			if _, err := ts.Timestamp(crypto.SHA256, probe[:]); err == nil {
+			pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			_, err := ts.Timestamp(pctx, crypto.SHA256, probe[:])
+			cancel()
+			if err == nil {
 				o.Level, o.Timestamper = sign.LevelBT, ts
 			}
 		}
 	}
-	if _, err := sign.SignFile(in, out, &o); err != nil {
+	if _, err := sign.SignFile(ctx, in, out, &o); err != nil {
 		return false, fmt.Errorf("failed to sign %s: %w", filepath.Base(in), err)
 	}
 	return o.Level == sign.LevelBT, nil

@@ -33,6 +33,12 @@ const (
 	prefTrustSystem = "trust.system" // "1": also trust the operating system's roots
 )
 
+// maxVerifySize is the largest file 文件验签 examines. SPEC §5 bounds documents to sign at
+// 10 MB; a received signed document grows with every signature and its LTV data, and the
+// verifier holds the file in memory plus a bounded working set, so verification accepts up to
+// 256 MB (a larger file gets err.pdf.toolarge naming the limit).
+const maxVerifySize = 256 << 20
+
 // verifierScreen is 文件验签: drop or choose signed PDFs, one card per signature.
 type verifierScreen struct {
 	shell *Shell
@@ -51,12 +57,16 @@ type verifierScreen struct {
 	root       fyne.CanvasObject
 
 	mu        sync.Mutex
-	gen       int            // bumped by every new run; stale results are dropped
-	cancelled int            // the gen of the run last cancelled
-	files     []verifiedFile // shown now (UI goroutine only)
-	cards     []*sigCard     // every card shown (UI goroutine only)
-	wg        sync.WaitGroup // running verifications (tests wait on it)
-	uiq       uiQueue        // worker results → UI goroutine, waited for (queued in test mode)
+	gen       int                // bumped by every new run; stale results are dropped
+	cancelled int                // the gen of the run last cancelled
+	stop      context.CancelFunc // cancels the running verification (nil when none)
+	// verifyFile is verify.File (tests replace it, e.g. to prove that a panic in the worker
+	// becomes the file's error).
+	verifyFile func(ctx context.Context, path string, opts *verify.Options) (*verify.Report, error)
+	files      []verifiedFile // shown now (UI goroutine only)
+	cards      []*sigCard     // every card shown (UI goroutine only)
+	wg         sync.WaitGroup // running verifications (tests wait on it)
+	uiq        uiQueue        // worker results → UI goroutine, waited for (queued in test mode)
 
 	shownPage *widgets.PageView // the page view of the last "show on page" (for tests)
 	shownMark *canvas.Rectangle // its highlight
@@ -142,6 +152,10 @@ func (v *verifierScreen) onNextTapped() {
 func (v *verifierScreen) clear() {
 	v.mu.Lock()
 	v.gen++
+	if v.stop != nil {
+		v.stop()
+		v.stop = nil
+	}
 	v.mu.Unlock()
 	v.files, v.cards = nil, nil
 	v.results.Objects = nil
@@ -186,8 +200,10 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 		return
 	}
 	v.clear()
+	ctx, stop := context.WithCancel(context.Background())
 	v.mu.Lock()
 	gen := v.gen
+	v.stop = stop
 	v.mu.Unlock()
 	v.hint.Hide()
 	v.progress.Max = float64(len(paths))
@@ -200,12 +216,13 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
-		opts := &verify.Options{Trust: v.trustStore()} // may wait for the backend's root
+		defer stop()
+		opts := &verify.Options{Trust: v.trustStore(), MaxFileSize: maxVerifySize} // may wait for the backend's root
 		for i, p := range paths {
 			if v.stale(gen) {
 				break // cancelled or replaced by a newer run
 			}
-			rep, err := verify.File(p, opts)
+			rep, err := v.verifyOne(ctx, p, opts)
 			if err == nil && v.local != nil && v.local.Recent != nil {
 				v.local.Recent.AddRecent(p, "verify")
 			}
@@ -236,7 +253,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 				})
 			}
 			if r := v.shell.Services.Renderer; r != nil && !v.stale(gen) {
-				imgs := markImages(context.Background(), r, p, rep.Signatures)
+				imgs := markImages(ctx, r, p, rep.Signatures)
 				v.toUI(func() {
 					if v.stale(gen) {
 						return
@@ -297,11 +314,31 @@ func (v *verifierScreen) doneText() string {
 	return tr("verify.done.somefailed", map[string]any{"Count": ok, "Failed": failed})
 }
 
-// onCancelTapped stops after the file being verified; the results so far stay.
+// verifyOne verifies one file; a panic inside the verifier becomes this file's error (shown
+// on its card), never the end of the application.
+func (v *verifierScreen) verifyOne(ctx context.Context, path string, opts *verify.Options) (rep *verify.Report, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rep, err = nil, fmt.Errorf("%s: %w: %v", path, verify.ErrInternal, r)
+		}
+	}()
+	vf := v.verifyFile
+	if vf == nil {
+		vf = verify.File
+	}
+	return vf(ctx, path, opts)
+}
+
+// onCancelTapped stops the file being verified (its loops check the context); the results so
+// far stay.
 func (v *verifierScreen) onCancelTapped() {
 	v.mu.Lock()
 	v.cancelled = v.gen
 	v.gen++
+	if v.stop != nil {
+		v.stop()
+		v.stop = nil
+	}
 	v.mu.Unlock()
 	v.cancelBtn.Hide()
 	v.progress.Hide()

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,7 +72,7 @@ func signedTestPDF(t *testing.T, p *pkitest.PKI, name string) string {
 	in := writeTestPDF(t, "unsigned.pdf", a4Pages(2))
 	cert, key := p.Leaf(t, "李四", pki.ECDSAP256)
 	out := filepath.Join(t.TempDir(), name)
-	_, err := sign.SignFile(in, out, &sign.Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1,
+	_, err := sign.SignFile(context.Background(), in, out, &sign.Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1,
 		Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}, Now: p.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -454,5 +456,48 @@ func TestVerifierCardSelfDeclared(t *testing.T) {
 	sig.Reasons = nil
 	if c := v.newCard("a.pdf", rep, sig); c.signer.Text != "王五" {
 		t.Errorf("verified signer shown as %q", c.signer.Text)
+	}
+}
+
+// A panic inside the verifier becomes that file's error card (in Chinese); the next file is
+// verified and the application goes on. Cancel reaches the running verification's context.
+func TestVerifierWorkerPanicAndCancel(t *testing.T) {
+	plain := writeTestPDF(t, "plain.pdf", a4Pages(1))
+	boom := writeTestPDF(t, "boom.pdf", a4Pages(1))
+	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
+	s.Show(NavVerify)
+	v := s.Screen(NavVerify).(*verifierScreen)
+	started := make(chan struct{}, 1)
+	var sawCancel bool
+	v.verifyFile = func(ctx context.Context, path string, opts *verify.Options) (*verify.Report, error) {
+		switch filepath.Base(path) {
+		case "boom.pdf":
+			panic("injected")
+		case "slow.pdf":
+			started <- struct{}{}
+			<-ctx.Done()
+			sawCancel = true
+			return nil, ctx.Err()
+		}
+		if opts.MaxFileSize != maxVerifySize {
+			t.Errorf("the desktop passes MaxFileSize %d", opts.MaxFileSize)
+		}
+		return verify.File(ctx, path, opts)
+	}
+	v.OpenFiles([]string{boom, plain})
+	v.wg.Wait()
+	if len(v.files) != 2 || !errors.Is(v.files[0].Err, verify.ErrInternal) || v.files[1].Report == nil || v.files[1].Report.Verdict != "unsigned" {
+		t.Fatalf("files after a panic: %+v", v.files)
+	}
+	if txt := allText(v.results); !strings.Contains(txt, "验签程序在这份文件上出错") {
+		t.Fatalf("no Chinese message for the panic: %s", txt)
+	}
+	slow := writeTestPDF(t, "slow.pdf", a4Pages(1))
+	v.OpenFiles([]string{slow})
+	<-started
+	test.Tap(v.cancelBtn)
+	v.wg.Wait()
+	if !sawCancel {
+		t.Fatal("cancel did not reach the verification's context")
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
@@ -82,7 +83,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *upgrade {
-		n, err := sign.Upgrade(*in, *out, &sign.UpgradeOptions{Level: lvl, Timestamper: ts, Extra: chain})
+		n, err := sign.Upgrade(context.Background(), *in, *out, &sign.UpgradeOptions{Level: lvl, Timestamper: ts, Extra: chain})
 		if err != nil {
 			return signFailed(stderr, err)
 		}
@@ -185,7 +186,7 @@ func runSign(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sealctl sign: give --p12 FILE or --cert PEM --key PEM")
 		return 2
 	}
-	res, err := sign.SignFile(*in, *out, o)
+	res, err := sign.SignFile(context.Background(), *in, *out, o)
 	if err != nil {
 		return signFailed(stderr, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http/httptest"
@@ -106,7 +107,7 @@ func TestSignCommand(t *testing.T) {
 	if code, out, errs := cli("sign", "--upgrade", "--in", s2, "--out", s3, "--level", "B-LTA", "--tsa", srv.URL); code != 0 {
 		t.Fatalf("upgrade: %d %s %s", code, out, errs)
 	}
-	rep, err := verify.File(s3, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
+	rep, err := verify.File(context.Background(), s3, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
 	if err != nil {
 		t.Fatal(err)
 	}

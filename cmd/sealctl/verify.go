@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"sealdesk/core/verify"
 )
@@ -18,13 +20,18 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 const verifyUsage = `usage: sealctl verify [--json] [--trust PEM]... [--system-roots] [--online] [--lang zh|en]
-                      [--extract-revision N --out FILE] [--report PDF] FILE...
+                      [--timeout DURATION] [--extract-revision N --out FILE] [--report PDF] FILE...
 
 Verifies every signature of each PDF. Exit status: 0 every signature valid and trusted;
 1 a signature is invalid or the document was changed in a disallowed way after signing;
 2 usage error or unreadable file; 3 intact but trust not established; 4 no signature.
 With several files the status is the most serious one (1, then 2, 4, 3, 0).
+--timeout bounds the verification of each file (e.g. 30s; 0, the default, means no bound): a
+file that takes longer is reported as unreadable (status 2) and the next one is verified.
 `
+
+// verifyFile is verify.File; tests replace it to check that a panic becomes a file error.
+var verifyFile = verify.File
 
 // runVerify implements `sealctl verify` (SPEC §7).
 func runVerify(args []string, stdout, stderr io.Writer) int {
@@ -38,6 +45,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		extract     = fs.Int("extract-revision", 0, "write the bytes signature N covers to --out")
 		out         = fs.String("out", "", "output file for --extract-revision")
 		reportPDF   = fs.String("report", "", "write a verification report PDF")
+		timeout     = fs.Duration("timeout", 0, "bound the verification of each file (0: none)")
 		trust       stringList
 	)
 	fs.Var(&trust, "trust", "trusted root certificate (PEM or DER); repeatable")
@@ -70,6 +78,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sealctl verify: --extract-revision N and --out FILE go together")
 		return 2
 	}
+	if *timeout < 0 {
+		fmt.Fprintf(stderr, "sealctl verify: --timeout must not be negative, not %v\n", *timeout)
+		return 2
+	}
 	if (*extract != 0 || *reportPDF != "") && len(files) != 1 {
 		fmt.Fprintln(stderr, "sealctl verify: --extract-revision and --report take exactly one file")
 		return 2
@@ -89,7 +101,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	var reports []*verify.Report
 	code := 0
 	for _, path := range files {
-		rep, err := verify.File(path, opts)
+		rep, err := verifyOne(path, opts, *timeout)
 		if err != nil {
 			fmt.Fprintf(stderr, "sealctl verify: %v\n", err)
 			code = worseExit(code, 2)
@@ -135,6 +147,27 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// verifyOne verifies one file within timeout (0: none). A panic inside the verifier becomes
+// this file's error: the other files are still verified.
+func verifyOne(path string, opts *verify.Options, timeout time.Duration) (rep *verify.Report, err error) {
+	ctx := context.Background()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			rep, err = nil, fmt.Errorf("%s: %w: %v", path, verify.ErrInternal, r)
+		}
+	}()
+	rep, err = verifyFile(ctx, path, opts)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%s: verification took longer than --timeout %v: %w", path, timeout, err)
+	}
+	return rep, err
 }
 
 // worseExit combines exit statuses of several files: 1, then 2, 4, 3, 0.

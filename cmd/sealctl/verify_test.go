@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"sealdesk/core/verify"
 )
@@ -180,5 +182,43 @@ func TestVerifyChineseChanges(t *testing.T) {
 	}
 	if !strings.Contains(string(pt), "修改页面内容（第 1 页）") || strings.Contains(string(pt), "/Contents changed") {
 		t.Errorf("zh report PDF text:\n%s", pt)
+	}
+}
+
+// A panic inside the verifier is that file's error (exit 2); the next file is still verified.
+// --timeout bounds each file: a verification that outlives it is reported, not waited for.
+func TestVerifyPanicAndTimeout(t *testing.T) {
+	tmp := t.TempDir()
+	unsigned := filepath.Join(tmp, "unsigned.pdf")
+	if err := verify.WriteReportPDF(unsigned, &verify.Report{File: "x", Verdict: verify.StatusUnsigned}, "en"); err != nil {
+		t.Fatal(err)
+	}
+	boom := filepath.Join(tmp, "boom.pdf")
+	os.WriteFile(boom, []byte("%PDF-1.4\n"), 0o644)
+	real := verifyFile
+	defer func() { verifyFile = real }()
+	verifyFile = func(ctx context.Context, path string, opts *verify.Options) (*verify.Report, error) {
+		switch filepath.Base(path) {
+		case "boom.pdf":
+			panic("injected")
+		case "slow.pdf":
+			<-ctx.Done() // a verification that only a deadline ends
+			return nil, ctx.Err()
+		}
+		return real(ctx, path, opts)
+	}
+	code, out, errs := runCLI("--json", boom, unsigned)
+	if code != 2 || !strings.Contains(errs, "internal error") || !strings.Contains(out, `"unsigned"`) {
+		t.Fatalf("panic: exit %d, stdout %s, stderr %s", code, out, errs)
+	}
+	slow := filepath.Join(tmp, "slow.pdf")
+	os.WriteFile(slow, []byte("%PDF-1.4\n"), 0o644)
+	start := time.Now()
+	code, _, errs = runCLI("--timeout", "200ms", slow)
+	if code != 2 || !strings.Contains(errs, "--timeout 200ms") || time.Since(start) > 5*time.Second {
+		t.Fatalf("timeout: exit %d after %v, stderr %s", code, time.Since(start), errs)
+	}
+	if code, _, errs := runCLI("--timeout", "-1s", unsigned); code != 2 || !strings.Contains(errs, "negative") {
+		t.Fatalf("negative timeout: exit %d %s", code, errs)
 	}
 }

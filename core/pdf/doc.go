@@ -75,13 +75,18 @@ var (
 	ErrNotFound = errors.New("pdf: not found")
 )
 
-// LimitError reports which limit was exceeded. It wraps ErrLimit.
+// LimitError reports which limit of the budget was exceeded. It wraps ErrLimit; match it with
+// errors.As to name the limit to the user (the desktop words each Limit in Chinese).
 type LimitError struct {
-	Limit string // field name in Limits, e.g. "MaxStreamSize"
-	Max   int64
+	Limit string // field name in Limits, e.g. "MaxStreamSize" (or "MaxFileSize" from core/verify)
+	Max   int64  // the limit in force
+	Got   int64  // what the file asked for, when known (0 otherwise)
 }
 
 func (e *LimitError) Error() string {
+	if e.Got > 0 {
+		return fmt.Sprintf("pdf: limit %s (%d) exceeded: %d", e.Limit, e.Max, e.Got)
+	}
 	return fmt.Sprintf("pdf: limit %s (%d) exceeded", e.Limit, e.Max)
 }
 
@@ -89,25 +94,64 @@ func (e *LimitError) Unwrap() error { return ErrLimit }
 
 func limitErr(name string, max int64) error { return &LimitError{Limit: name, Max: max} }
 
-// Limits bound the work done on untrusted input. A zero field means the default.
+// Limits is the budget for one untrusted file: core/pdf enforces the parsing fields, and
+// core/verify takes the same value (verify.Options.Limits) and enforces MaxSignatures and
+// MaxProblems. A zero field means the default. Exceeding a limit is a *LimitError naming it
+// (MaxProblems excepted: the list is cut and a last sentence says so).
 type Limits struct {
 	MaxObjectSize int64 // bytes of one object's syntax (strings, tokens), stream data excluded; default 64 MiB
 	MaxStreamSize int64 // decoded bytes of one stream; default 256 MiB
 	MaxDepth      int   // nesting of arrays/dicts, page tree and field tree depth; default 256
 	MaxObjects    int   // cross-reference entries per section, object numbers, pages; default 1,048,576
-	MaxRevisions  int   // cross-reference sections in the /Prev chain; default 4096
+	MaxRevisions  int   // cross-reference sections read (the /Prev chain, /XRefStm and rebuilt ones); default 4096
+	// MaxXRefEntries bounds the cross-reference entries of all sections together (each costs
+	// memory however small the file; default 1,048,576).
+	MaxXRefEntries int
+	// MaxObjStmObjects bounds the objects one object stream may declare (/N); default 100,000.
+	MaxObjStmObjects int
+	// MaxDecodedBytes bounds the bytes decoded from all streams of the file together, counted
+	// each time a stream is decoded; default 1 GiB.
+	MaxDecodedBytes int64
+	// MaxSignatures bounds the signatures of one file (core/verify); default 500.
+	MaxSignatures int
+	// MaxProblems bounds the sentences of each list one signature's report holds (problems,
+	// changes, notes); default 50.
+	MaxProblems int
 }
 
 // DefaultLimits are used for zero fields of Options.Limits.
 var DefaultLimits = Limits{
-	MaxObjectSize: 64 << 20,
-	MaxStreamSize: 256 << 20,
-	MaxDepth:      256,
-	MaxObjects:    1 << 20,
-	MaxRevisions:  4096,
+	MaxObjectSize:    64 << 20,
+	MaxStreamSize:    256 << 20,
+	MaxDepth:         256,
+	MaxObjects:       1 << 20,
+	MaxRevisions:     4096,
+	MaxXRefEntries:   1 << 20,
+	MaxObjStmObjects: 100000,
+	MaxDecodedBytes:  1 << 30,
+	MaxSignatures:    500,
+	MaxProblems:      50,
 }
 
+// WithDefaults returns l with every zero field set from DefaultLimits.
+func (l Limits) WithDefaults() Limits { return l.withDefaults() }
+
 func (l Limits) withDefaults() Limits {
+	if l.MaxXRefEntries <= 0 {
+		l.MaxXRefEntries = DefaultLimits.MaxXRefEntries
+	}
+	if l.MaxObjStmObjects <= 0 {
+		l.MaxObjStmObjects = DefaultLimits.MaxObjStmObjects
+	}
+	if l.MaxDecodedBytes <= 0 {
+		l.MaxDecodedBytes = DefaultLimits.MaxDecodedBytes
+	}
+	if l.MaxSignatures <= 0 {
+		l.MaxSignatures = DefaultLimits.MaxSignatures
+	}
+	if l.MaxProblems <= 0 {
+		l.MaxProblems = DefaultLimits.MaxProblems
+	}
 	if l.MaxObjectSize <= 0 {
 		l.MaxObjectSize = DefaultLimits.MaxObjectSize
 	}

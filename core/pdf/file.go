@@ -2,6 +2,7 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +10,16 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // Options configure Open. A nil *Options means defaults.
 type Options struct {
 	Limits Limits
+	// Context, when set, cancels Open's loops over the file (the /Prev chain, rebuilding from
+	// the bytes) and the File's later reads check it: a cancelled File fails its reads with
+	// the context's error.
+	Context context.Context
 	// Decrypt opens files encrypted by the standard security handler that open without a
 	// password (empty user password), decrypting strings and streams as they are read; a file
 	// opened so cannot be appended to. Without it (and for files needing a password) Open
@@ -66,8 +72,14 @@ type File struct {
 	linear  bool
 
 	reconstructed bool
-	decrypt       bool       // Options.Decrypt
-	dec           *decrypter // nil for an unencrypted file
+
+	ctx      context.Context
+	sections int          // cross-reference sections read (MaxRevisions)
+	entries  int64        // cross-reference entries read, all sections (MaxXRefEntries)
+	decoded  atomic.Int64 // bytes decoded from streams (MaxDecodedBytes)
+	tripped  atomic.Pointer[LimitError]
+	decrypt  bool       // Options.Decrypt
+	dec      *decrypter // nil for an unencrypted file
 
 	mu        sync.Mutex
 	cache     map[cacheKey]Object
@@ -100,9 +112,12 @@ func Open(r io.ReaderAt, size int64, opts *Options) (*File, error) {
 	if opts != nil {
 		o = *opts
 	}
-	f := &File{r: r, size: size, limits: o.Limits.withDefaults(), decrypt: o.Decrypt,
+	f := &File{r: r, size: size, limits: o.Limits.withDefaults(), decrypt: o.Decrypt, ctx: o.Context,
 		cache: map[cacheKey]Object{}, objStms: map[cacheKey]*objStm{}, loading: map[cacheKey]bool{}}
 	if err := f.open(); err != nil {
+		if le := f.tripped.Load(); le != nil && !errors.Is(err, ErrLimit) {
+			return nil, fmt.Errorf("%w (while: %v)", le, err)
+		}
 		return nil, err
 	}
 	return f, nil
@@ -154,6 +169,34 @@ func (f *File) Revisions() []*Revision { return f.revs }
 
 // Limits returns the limits in force.
 func (f *File) Limits() Limits { return f.limits }
+
+// Exceeded returns the first *LimitError met while reading the file, or nil. Readers that
+// tolerate unreadable objects (a missing dictionary is often just a defect) must check it
+// before trusting what they saw: an object skipped because a budget ran out is not a defect
+// of the file but a part the reader did not judge.
+func (f *File) Exceeded() error {
+	if le := f.tripped.Load(); le != nil {
+		return le
+	}
+	return nil
+}
+
+// trip records err when it is a limit error and returns it unchanged.
+func (f *File) trip(err error) error {
+	var le *LimitError
+	if errors.As(err, &le) {
+		f.tripped.CompareAndSwap(nil, le)
+	}
+	return err
+}
+
+// cancelled returns the context's error, if any.
+func (f *File) cancelled() error {
+	if f.ctx == nil {
+		return nil
+	}
+	return f.ctx.Err()
+}
 
 // Tail returns the bytes after the end of the last revision: their span, and whether any of
 // them is not white space (an appended section without a proper cross-reference, or junk).
@@ -217,8 +260,11 @@ func (f *File) open() error {
 	seen := map[int64]bool{}
 	off := t.Int
 	for {
+		if err := f.cancelled(); err != nil {
+			return err
+		}
 		if len(chain) >= f.limits.MaxRevisions {
-			return limitErr("MaxRevisions", int64(f.limits.MaxRevisions))
+			return f.trip(limitErr("MaxRevisions", int64(f.limits.MaxRevisions)))
 		}
 		if seen[off] {
 			// A loop (often a /Prev naming its own section; chain is never empty here): keep
@@ -240,6 +286,9 @@ func (f *File) open() error {
 				}
 				return f.checkEncrypted()
 			}
+			if errors.Is(err, ErrLimit) {
+				return err // a budget is not a defect: never read on as if the section were broken
+			}
 			// A broken older section: keep what we have and say so.
 			chain[len(chain)-1].anomaly = append(chain[len(chain)-1].anomaly,
 				fmt.Sprintf("/Prev %d does not lead to a readable cross-reference section: %v", off, err))
@@ -248,6 +297,9 @@ func (f *File) open() error {
 		seen[s.offset] = true
 		if s.xrefStm >= 0 && !s.stream {
 			hs, err := f.readSection(s.xrefStm)
+			if errors.Is(err, ErrLimit) {
+				return err
+			}
 			if err != nil || !hs.stream {
 				s.anomaly = append(s.anomaly, fmt.Sprintf("/XRefStm %d is not a readable xref stream", s.xrefStm))
 			} else {
@@ -726,7 +778,7 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 	case EntryInUse:
 		ind, err := f.parseAt(rev, e.Offset, ref)
 		if err != nil {
-			return nil, fmt.Errorf("object %d: %w", ref.Num, err)
+			return nil, fmt.Errorf("object %d: %w", ref.Num, f.trip(err))
 		}
 		o = ind.Value
 		if f.dec != nil {
@@ -738,6 +790,7 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 		var err error
 		o, err = f.compressed(rev, int(e.Offset), ref.Num, e.Gen, depth)
 		if err != nil {
+			f.trip(err)
 			return nil, fmt.Errorf("object %d in object stream %d: %w", ref.Num, e.Offset, err)
 		}
 	}
@@ -801,7 +854,10 @@ func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
 func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 	n, _ := IntOf(st.Dict.Get("N"))
 	first, _ := IntOf(st.Dict.Get("First"))
-	if n < 0 || first < 0 || n > int64(f.limits.MaxObjects) {
+	if n > int64(f.limits.MaxObjStmObjects) {
+		return nil, f.trip(&LimitError{Limit: "MaxObjStmObjects", Max: int64(f.limits.MaxObjStmObjects), Got: n})
+	}
+	if n < 0 || first < 0 {
 		return nil, fmt.Errorf("%w: bad object stream /N or /First", ErrMalformed)
 	}
 	data, err := f.decodeStream(st)
@@ -880,7 +936,7 @@ func (f *File) RawStreamData(s *Stream) ([]byte, error) {
 		return s.Data, nil
 	}
 	if s.Length > f.limits.MaxStreamSize {
-		return nil, limitErr("MaxStreamSize", f.limits.MaxStreamSize)
+		return nil, f.trip(limitErr("MaxStreamSize", f.limits.MaxStreamSize))
 	}
 	if !InRange(s.Offset, s.Length, f.size) {
 		return nil, fmt.Errorf("%w: stream data %d+%d outside the file", ErrMalformed, s.Offset, s.Length)
@@ -899,8 +955,22 @@ func (f *File) decodeStream(s *Stream) ([]byte, error) {
 	}
 	// Filters given by reference are rare but legal: resolve them through the latest view
 	// only when the lock is not held (xref streams' filters are always direct).
-	data, _, err := DecodeFilters(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), f.limits.MaxStreamSize)
-	return data, err
+	if err := f.cancelled(); err != nil {
+		return nil, err
+	}
+	// The file's decoding budget: no stream may decode past what is left of it.
+	left := f.limits.MaxDecodedBytes - f.decoded.Load()
+	if left <= 0 {
+		return nil, f.trip(limitErr("MaxDecodedBytes", f.limits.MaxDecodedBytes))
+	}
+	max := min(f.limits.MaxStreamSize, left)
+	data, _, err := DecodeFilters(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), max)
+	f.decoded.Add(int64(len(data)))
+	var le *LimitError
+	if errors.As(err, &le) && le.Limit == "MaxStreamSize" && max < f.limits.MaxStreamSize {
+		err = limitErr("MaxDecodedBytes", f.limits.MaxDecodedBytes)
+	}
+	return data, f.trip(err)
 }
 
 // Object returns object ref as seen in the latest revision; see View.Object.

@@ -38,9 +38,14 @@ func (f *File) scan(sp Span, onHeader func(ObjectHeader), onMarker func(marker))
 		sp.End = f.size
 	}
 	buf := make([]byte, chunk+overlap)
-	seenHdr := map[int64]bool{}
-	seenMk := map[int64]bool{}
+	// Chunks overlap; matches come in ascending order, so "already reported" is "not after
+	// the last one reported" (no set that grows with the file).
+	lastHdr := int64(-1)
+	lastMk := map[string]int64{}
 	for off := sp.Start; off < sp.End; off += chunk {
+		if f.cancelled() != nil {
+			return
+		}
 		n := int64(len(buf))
 		if off+n > sp.End {
 			n = sp.End - off
@@ -50,10 +55,10 @@ func (f *File) scan(sp Span, onHeader func(ObjectHeader), onMarker func(marker))
 		if onHeader != nil {
 			for _, x := range objHeaderRe.FindAllSubmatchIndex(b, -1) {
 				at := off + int64(x[2])
-				if seenHdr[at] {
+				if at <= lastHdr {
 					continue
 				}
-				seenHdr[at] = true
+				lastHdr = at
 				num, err1 := strconv.Atoi(string(b[x[2]:x[3]]))
 				gen, err2 := strconv.Atoi(string(b[x[4]:x[5]]))
 				if err1 != nil || err2 != nil || num > f.limits.MaxObjects || gen > 65535 {
@@ -78,10 +83,10 @@ func (f *File) scan(sp Span, onHeader func(ObjectHeader), onMarker func(marker))
 					if kind == "%%EOF" {
 						kind = "eof"
 					}
-					if seenMk[off+int64(at)] {
+					if last, ok := lastMk[kind]; ok && off+int64(at) <= last {
 						continue
 					}
-					seenMk[off+int64(at)] = true
+					lastMk[kind] = off + int64(at)
 					onMarker(marker{kind, off + int64(at)})
 				}
 			}
@@ -100,12 +105,48 @@ func (f *File) scan(sp Span, onHeader func(ObjectHeader), onMarker func(marker))
 func (f *File) reconstruct(reason string) error {
 	var hdrs []ObjectHeader
 	var marks []marker
-	f.scan(Span{0, f.size}, func(h ObjectHeader) { hdrs = append(hdrs, h) }, func(m marker) { marks = append(marks, m) })
+	var overBudget error
+	maxMarks := 16 * f.limits.MaxRevisions
+	f.scan(Span{0, f.size}, func(h ObjectHeader) {
+		if overBudget == nil {
+			if overBudget = f.chargeEntries(1); overBudget == nil {
+				hdrs = append(hdrs, h)
+			}
+		}
+	}, func(m marker) {
+		if len(marks) >= maxMarks && overBudget == nil {
+			overBudget = f.trip(&LimitError{Limit: "MaxRevisions", Max: int64(f.limits.MaxRevisions), Got: int64(len(marks) / 16)})
+		}
+		if overBudget == nil {
+			marks = append(marks, m)
+		}
+	})
+	if overBudget != nil {
+		return overBudget
+	}
+	if err := f.cancelled(); err != nil {
+		return err
+	}
 	sort.Slice(hdrs, func(i, j int) bool { return hdrs[i].Offset < hdrs[j].Offset })
 	sort.Slice(marks, func(i, j int) bool { return marks[i].off < marks[j].off })
-	headerAt := make(map[int64]int, len(hdrs))
+	// headerAt: the object number whose header is at off, or -1 (binary search, hdrs sorted).
+	headerAt := func(off int64) int {
+		i := sort.Search(len(hdrs), func(i int) bool { return hdrs[i].Offset >= off })
+		if i < len(hdrs) && hdrs[i].Offset == off {
+			return hdrs[i].Ref.Num
+		}
+		return -1
+	}
+	// byNum: each object number's header offsets, ascending (for lastHeaderBefore).
+	byNum := map[int][]int64{}
 	for _, h := range hdrs {
-		headerAt[h.Offset] = h.Ref.Num
+		byNum[h.Ref.Num] = append(byNum[h.Ref.Num], h.Offset)
+	}
+	// inSpan returns the index range of hdrs with start ≤ Offset < end.
+	inSpan := func(start, end int64) (int, int) {
+		lo := sort.Search(len(hdrs), func(i int) bool { return hdrs[i].Offset >= start })
+		hi := sort.Search(len(hdrs), func(i int) bool { return hdrs[i].Offset >= end })
+		return lo, hi
 	}
 	lx := NewLexer(f.r, f.size, 0, 1<<16)
 	// Segment ends: just past each %%EOF and its EOL.
@@ -138,10 +179,14 @@ func (f *File) reconstruct(reason string) error {
 		rev := &Revision{Index: len(f.revs), XRefOffset: -1, StartXRef: -1, StartXRefValue: -1, EOF: -1, End: end,
 			entries: map[int]XRefEntry{}, Trailer: Dict{}}
 		rev.Anomalies = append(rev.Anomalies, "reconstructed from the bytes: "+reason)
+		if err := f.cancelled(); err != nil {
+			return err
+		}
 		var lastTrailer, lastXref int64 = -1, -1
-		for _, m := range marks {
-			if m.off < start || m.off >= end {
-				continue
+		mlo := sort.Search(len(marks), func(i int) bool { return marks[i].off >= start })
+		for _, m := range marks[mlo:] {
+			if m.off >= end {
+				break
 			}
 			switch m.kind {
 			case "trailer":
@@ -180,10 +225,10 @@ func (f *File) reconstruct(reason string) error {
 			rev.secOffs = []int64{sec.offset}
 			moved := 0
 			for n, e := range sec.entries {
-				if e.Type == EntryInUse && headerAt[e.Offset] != n {
+				if e.Type == EntryInUse && headerAt(e.Offset) != n {
 					// The listed offset holds no such object: use the last header for it
 					// found before the end of this segment, if any.
-					if off, ok := lastHeaderBefore(hdrs, n, end); ok {
+					if off, ok := lastHeaderBefore(byNum[n], end); ok {
 						e.Offset = off
 						moved++
 					}
@@ -204,10 +249,8 @@ func (f *File) reconstruct(reason string) error {
 		}
 		// Objects present in the bytes but not listed: viewers use them, so do we.
 		unlisted := 0
-		for _, h := range hdrs {
-			if h.Offset < start || h.Offset >= end {
-				continue
-			}
+		lo, hi := inSpan(start, end)
+		for _, h := range hdrs[lo:hi] {
 			if sec != nil {
 				if _, listed := rev.entries[h.Ref.Num]; listed {
 					continue
@@ -243,18 +286,13 @@ func (f *File) reconstruct(reason string) error {
 // cross-reference chain was unusable; every revision then carries an anomaly saying why.
 func (f *File) Reconstructed() bool { return f.reconstructed }
 
-// lastHeaderBefore returns the offset of the last header of object num before end.
-func lastHeaderBefore(hdrs []ObjectHeader, num int, end int64) (int64, bool) {
-	off, ok := int64(0), false
-	for _, h := range hdrs {
-		if h.Offset >= end {
-			break
-		}
-		if h.Ref.Num == num {
-			off, ok = h.Offset, true
-		}
+// lastHeaderBefore returns the last of offs (one object's header offsets, ascending) before end.
+func lastHeaderBefore(offs []int64, end int64) (int64, bool) {
+	i := sort.Search(len(offs), func(i int) bool { return offs[i] >= end })
+	if i == 0 {
+		return 0, false
 	}
-	return off, ok
+	return offs[i-1], true
 }
 
 // UnlistedObjects returns the "N G obj" headers in the bytes of revision k (from the end of the

@@ -49,6 +49,10 @@ var (
 
 // readSection parses the cross-reference section that starts at (or within a few bytes of) off.
 func (f *File) readSection(off int64) (*section, error) {
+	f.sections++
+	if f.sections > f.limits.MaxRevisions {
+		return nil, f.trip(&LimitError{Limit: "MaxRevisions", Max: int64(f.limits.MaxRevisions), Got: int64(f.sections)})
+	}
 	if off < 0 || off >= f.size {
 		return nil, fmt.Errorf("%w: cross-reference offset %d outside the file", ErrMalformed, off)
 	}
@@ -144,7 +148,10 @@ func (f *File) readTable(p *Parser, off int64) (*section, error) {
 		}
 		start, count := t.Int, t2.Int
 		if start+count > int64(f.limits.MaxObjects) || int64(len(s.entries))+count > int64(f.limits.MaxObjects) {
-			return nil, limitErr("MaxObjects", int64(f.limits.MaxObjects))
+			return nil, f.trip(limitErr("MaxObjects", int64(f.limits.MaxObjects)))
+		}
+		if err := f.chargeEntries(count); err != nil {
+			return nil, err
 		}
 		for i := int64(0); i < count; i++ {
 			e, err := p.readTableEntry()
@@ -266,7 +273,7 @@ func (f *File) readXRefStream(p *Parser, off int64) (*section, error) {
 	}
 	size, _ := IntOf(st.Dict.Get("Size"))
 	if size < 0 || size > int64(f.limits.MaxObjects) {
-		return nil, limitErr("MaxObjects", int64(f.limits.MaxObjects))
+		return nil, f.trip(limitErr("MaxObjects", int64(f.limits.MaxObjects)))
 	}
 	var index []int64
 	if ia, ok := st.Dict.Get("Index").(Array); ok {
@@ -289,7 +296,15 @@ func (f *File) readXRefStream(p *Parser, off int64) (*section, error) {
 	for i := 0; i+1 < len(index); i += 2 {
 		start, count := index[i], index[i+1]
 		if start+count > int64(f.limits.MaxObjects) || int64(len(s.entries))+count > int64(f.limits.MaxObjects) {
-			return nil, limitErr("MaxObjects", int64(f.limits.MaxObjects))
+			return nil, f.trip(limitErr("MaxObjects", int64(f.limits.MaxObjects)))
+		}
+		// Charge the rows the data really holds (a section may claim more than it has).
+		if have := int64((len(data) - pos) / rowLen); count > have {
+			if err := f.chargeEntries(have); err != nil {
+				return nil, err
+			}
+		} else if err := f.chargeEntries(count); err != nil {
+			return nil, err
 		}
 		for k := int64(0); k < count; k++ {
 			if pos+rowLen > len(data) {
@@ -321,6 +336,18 @@ func (f *File) readXRefStream(p *Parser, off int64) (*section, error) {
 		}
 	}
 	return s, nil
+}
+
+// chargeEntries counts n more cross-reference entries against MaxXRefEntries.
+func (f *File) chargeEntries(n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	f.entries += n
+	if f.entries > int64(f.limits.MaxXRefEntries) {
+		return f.trip(&LimitError{Limit: "MaxXRefEntries", Max: int64(f.limits.MaxXRefEntries), Got: f.entries})
+	}
+	return f.cancelled()
 }
 
 func beInt(b []byte) int64 {

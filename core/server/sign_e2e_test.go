@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"crypto"
 	"fmt"
 	"net/http"
@@ -65,7 +66,7 @@ func TestEndToEndSignPDF(t *testing.T) {
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "signed.pdf")
 	onePagePDF(t, in)
-	res, err := sign.SignFile(in, out, &sign.Options{
+	res, err := sign.SignFile(context.Background(), in, out, &sign.Options{
 		Signer: is.key.(crypto.Signer), Cert: is.cert, Chain: is.chain,
 		Page: 1, Rect: sign.VisibleRect{X1: 72, Y1: 600, X2: 272, Y2: 680},
 		Level:       sign.LevelBLT,
@@ -88,7 +89,7 @@ func TestEndToEndSignPDF(t *testing.T) {
 		t.Errorf("root on the pki listener: %v", err)
 	}
 
-	rep, err := verify.File(out, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
+	rep, err := verify.File(context.Background(), out, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestEndToEndSignPDF(t *testing.T) {
 		t.Errorf("revocation from the embedded OCSP answer: %q", sig.Revocation)
 	}
 	// Without the server's root it is not trusted.
-	if rep2, err := verify.File(out, nil); err != nil || rep2.Verdict != "untrusted" {
+	if rep2, err := verify.File(context.Background(), out, nil); err != nil || rep2.Verdict != "untrusted" {
 		t.Errorf("without trust anchors: %v %v", rep2.Verdict, err)
 	}
 

@@ -10,6 +10,7 @@ package sign
 // (getrusage maxrss) is its own; times are measured inside the child, best of five interleaved runs.
 
 import (
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
@@ -82,7 +83,7 @@ func TestBenchChild(t *testing.T) {
 	case "floor":
 		err = floorCopy(in, out)
 	case "ours":
-		_, err = SignFile(in, out, &Options{Signer: key, Cert: cert, Chain: p.Chain})
+		_, err = SignFile(context.Background(), in, out, &Options{Signer: key, Cert: cert, Chain: p.Chain})
 	case "pdfsign":
 		err = pdfsign.SignFile(in, out, pdfsign.SignData{
 			Signer: key, Certificate: cert, CertificateChains: [][]*x509.Certificate{append([]*x509.Certificate{cert}, p.Chain...)}, DigestAlgorithm: crypto.SHA256,
@@ -204,7 +205,7 @@ func BenchmarkSign10MB(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := SignFile(in, filepath.Join(dir, "out.pdf"), &Options{Signer: key, Cert: cert, Chain: p.Chain}); err != nil {
+		if _, err := SignFile(context.Background(), in, filepath.Join(dir, "out.pdf"), &Options{Signer: key, Cert: cert, Chain: p.Chain}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"os"
 	"os/exec"
@@ -277,7 +278,7 @@ func (c *checker) checkStructure(path string) {
 func (c *checker) ourVerifier(path string, wantSigs int) {
 	t := c.t
 	t.Helper()
-	rep, err := sdverify.File(path, &sdverify.Options{Trust: c.trust})
+	rep, err := sdverify.File(context.Background(), path, &sdverify.Options{Trust: c.trust})
 	if err != nil {
 		t.Errorf("core/verify: %v", err)
 		return
@@ -303,7 +304,7 @@ func (c *checker) ourVerifier(path string, wantSigs int) {
 func (c *checker) assertLTV(path string) {
 	t := c.t
 	t.Helper()
-	rep, err := sdverify.File(path, &sdverify.Options{Trust: c.trust})
+	rep, err := sdverify.File(context.Background(), path, &sdverify.Options{Trust: c.trust})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package sign
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -96,7 +97,7 @@ func TestJPEGAppearance(t *testing.T) {
 	out := filepath.Join(e.dir, "out.pdf")
 	o := e.opts("jpeg")
 	o.Page, o.Rect, o.Image = 1, VisibleRect{300, 500, 400, 600}, jp.Bytes()
-	if _, err := SignFile(in, out, o); err != nil {
+	if _, err := SignFile(context.Background(), in, out, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)
@@ -138,7 +139,7 @@ func TestCaption(t *testing.T) {
 	o := e.opts("caption")
 	box := VisibleRect{100, 100, 260, 260}
 	o.Page, o.Rect, o.Image, o.Caption = 1, box, sealPNG(t), []string{"张三", "2026-03-01"}
-	if _, err := SignFile(in, out, o); err != nil {
+	if _, err := SignFile(context.Background(), in, out, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)

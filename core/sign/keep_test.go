@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ func TestNoSaveDropsSignatures(t *testing.T) {
 	signed := filepath.Join(e.dir, "contract-signed.pdf")
 	o := e.opts("张三")
 	o.Field = "a"
-	if _, err := SignFile(orig, signed, o); err != nil {
+	if _, err := SignFile(context.Background(), orig, signed, o); err != nil {
 		t.Fatal(err)
 	}
 	before := fileSum(t, signed)
@@ -25,7 +26,7 @@ func TestNoSaveDropsSignatures(t *testing.T) {
 	// The lost-signature journey: box b signed from the unsigned original over the signed file.
 	o = e.opts("李四")
 	o.Field = "b"
-	_, err := SignFile(orig, signed, o)
+	_, err := SignFile(context.Background(), orig, signed, o)
 	var drop *DropsSignaturesError
 	if !errors.As(err, &drop) || !errors.Is(err, ErrDropsSignatures) || drop.Held != 1 || drop.Missing != 1 || drop.Path != signed {
 		t.Fatalf("signing the original over the signed file: %v", err)
@@ -48,7 +49,7 @@ func TestNoSaveDropsSignatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	both := filepath.Join(e.dir, "contract-both.pdf")
-	if _, err := SignFile(signed, both, o); err != nil {
+	if _, err := SignFile(context.Background(), signed, both, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(both, 2)
@@ -61,7 +62,7 @@ func TestNoSaveDropsSignatures(t *testing.T) {
 	}
 	o3 := e.opts("王五")
 	o3.Page, o3.Rect = 1, VisibleRect{300, 300, 400, 350}
-	if _, err := SignFile(both, both, o3); err != nil {
+	if _, err := SignFile(context.Background(), both, both, o3); err != nil {
 		t.Fatalf("signing a file in place: %v", err)
 	}
 	e.c.check(both, 3)
@@ -71,17 +72,17 @@ func TestNoSaveDropsSignatures(t *testing.T) {
 	if err := CheckReplace(orig, plain); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := SignFile(orig, plain, e.opts("张三")); err != nil {
+	if _, err := SignFile(context.Background(), orig, plain, e.opts("张三")); err != nil {
 		t.Fatalf("replacing an unsigned file: %v", err)
 	}
 	text := e.write("notes.pdf", []byte("just some text"))
-	if _, err := SignFile(orig, text, e.opts("张三")); err != nil {
+	if _, err := SignFile(context.Background(), orig, text, e.opts("张三")); err != nil {
 		t.Fatalf("replacing a text file: %v", err)
 	}
 	// A damaged file that looks signed cannot prove its signatures are kept: refused.
 	b, _ := os.ReadFile(signed)
 	damaged := e.write("damaged.pdf", append([]byte("garbage"), b[20:len(b)-40]...))
-	if _, err := SignFile(orig, damaged, e.opts("张三")); !errors.As(err, &drop) || !drop.Unreadable {
+	if _, err := SignFile(context.Background(), orig, damaged, e.opts("张三")); !errors.As(err, &drop) || !drop.Unreadable {
 		t.Fatalf("replacing a damaged signed file: %v", err)
 	}
 }

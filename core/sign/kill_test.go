@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -22,7 +23,7 @@ func TestKillChild(t *testing.T) {
 	p := pkitest.New(t, &pkitest.Options{NoServer: true})
 	cert, key := p.Leaf(t, "killed", "")
 	img := sealPNG(t)
-	if _, err := SignFile(in, out, &Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1, Rect: VisibleRect{100, 100, 200, 200}, Image: img}); err != nil {
+	if _, err := SignFile(context.Background(), in, out, &Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1, Rect: VisibleRect{100, 100, 200, 200}, Image: img}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -79,7 +80,7 @@ func TestKillDuringSigning(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			completed++
-			rep, err := sdverify.File(out, nil)
+			rep, err := sdverify.File(context.Background(), out, nil)
 			if err != nil {
 				t.Fatalf("iteration %d: output unreadable: %v", i, err)
 			}

@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/sha1"
 	"crypto/x509"
@@ -23,8 +24,8 @@ import (
 // RevocationSource fetches revocation data for a certificate issued by issuer. Both return
 // DER; an error means "not available from this source".
 type RevocationSource interface {
-	OCSP(cert, issuer *x509.Certificate) ([]byte, error)
-	CRL(cert, issuer *x509.Certificate) ([]byte, error)
+	OCSP(ctx context.Context, cert, issuer *x509.Certificate) ([]byte, error)
+	CRL(ctx context.Context, cert, issuer *x509.Certificate) ([]byte, error)
 }
 
 // HTTPRevocation fetches OCSP responses and CRLs from the URLs in the certificates.
@@ -46,7 +47,7 @@ func (h *HTTPRevocation) client() *http.Client {
 }
 
 // OCSP asks the certificate's first HTTP OCSP responder and checks the answer's signature.
-func (h *HTTPRevocation) OCSP(cert, issuer *x509.Certificate) ([]byte, error) {
+func (h *HTTPRevocation) OCSP(ctx context.Context, cert, issuer *x509.Certificate) ([]byte, error) {
 	var url string
 	for _, u := range cert.OCSPServer {
 		if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
@@ -61,7 +62,12 @@ func (h *HTTPRevocation) OCSP(cert, issuer *x509.Certificate) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to build ocsp request: %w", err)
 	}
-	resp, err := h.client().Post(url, "application/ocsp-request", bytes.NewReader(req))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(req))
+	if err != nil {
+		return nil, fmt.Errorf("failed to build ocsp request: %w", err)
+	}
+	hr.Header.Set("Content-Type", "application/ocsp-request")
+	resp, err := h.client().Do(hr)
 	if err != nil {
 		return nil, fmt.Errorf("failed to reach ocsp responder: %w", err)
 	}
@@ -77,7 +83,7 @@ func (h *HTTPRevocation) OCSP(cert, issuer *x509.Certificate) ([]byte, error) {
 }
 
 // CRL downloads the certificate's first HTTP CRL and checks its signature.
-func (h *HTTPRevocation) CRL(cert, issuer *x509.Certificate) ([]byte, error) {
+func (h *HTTPRevocation) CRL(ctx context.Context, cert, issuer *x509.Certificate) ([]byte, error) {
 	var url string
 	for _, u := range cert.CRLDistributionPoints {
 		if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
@@ -88,7 +94,11 @@ func (h *HTTPRevocation) CRL(cert, issuer *x509.Certificate) ([]byte, error) {
 	if url == "" {
 		return nil, errors.New("certificate names no crl")
 	}
-	resp, err := h.client().Get(url)
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("failed to build crl request: %w", err)
+	}
+	resp, err := h.client().Do(hr)
 	if err != nil {
 		return nil, fmt.Errorf("failed to fetch crl: %w", err)
 	}
@@ -159,7 +169,7 @@ func buildChain(cert *x509.Certificate, pool []*x509.Certificate) []*x509.Certif
 }
 
 // collect gathers certificates and revocation data for the chain of end (a signer or TSA).
-func collect(src RevocationSource, end *x509.Certificate, pool []*x509.Certificate, strict bool) (*validationData, error) {
+func collect(ctx context.Context, src RevocationSource, end *x509.Certificate, pool []*x509.Certificate, strict bool) (*validationData, error) {
 	vd := &validationData{}
 	chain := buildChain(end, pool)
 	for i, c := range chain {
@@ -168,7 +178,7 @@ func collect(src RevocationSource, end *x509.Certificate, pool []*x509.Certifica
 			break // the top of the chain (a root) has no revocation data
 		}
 		issuer := chain[i+1]
-		if der, err := src.OCSP(c, issuer); err == nil {
+		if der, err := src.OCSP(ctx, c, issuer); err == nil {
 			resp, perr := ocsp.ParseResponseForCert(der, c, issuer)
 			if perr == nil && resp.Status == ocsp.Revoked && strict && i == 0 {
 				return nil, fmt.Errorf("certificate %q is revoked (%v)", c.Subject.CommonName, resp.RevokedAt)
@@ -179,7 +189,7 @@ func collect(src RevocationSource, end *x509.Certificate, pool []*x509.Certifica
 			}
 			continue
 		}
-		if der, err := src.CRL(c, issuer); err == nil {
+		if der, err := src.CRL(ctx, c, issuer); err == nil {
 			vd.crls = addUnique(vd.crls, der)
 			continue
 		} else if strict && i == 0 {
@@ -202,7 +212,7 @@ func vriKey(contents []byte) pdf.Name {
 
 // validationFor collects the data for one signature or document timestamp: the signer's (or
 // TSA's) chain and, for a signature timestamp, the TSA's chain.
-func validationFor(src RevocationSource, contents []byte, extra []*x509.Certificate, strict bool) (*validationData, error) {
+func validationFor(ctx context.Context, src RevocationSource, contents []byte, extra []*x509.Certificate, strict bool) (*validationData, error) {
 	p, err := cms.Parse(contents)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse signature: %w", err)
@@ -216,13 +226,13 @@ func validationFor(src RevocationSource, contents []byte, extra []*x509.Certific
 		return nil, errors.New("signer certificate not embedded")
 	}
 	pool := append(append([]*x509.Certificate{}, p.Certificates...), extra...)
-	vd, err := collect(src, signer, pool, strict)
+	vd, err := collect(ctx, src, signer, pool, strict)
 	if err != nil {
 		return nil, err
 	}
 	if tok := s.Timestamp(); tok != nil {
 		if info, err := tsa.ParseToken(tok); err == nil {
-			tvd, err := collect(src, info.Signer, append(info.Certificates, extra...), false)
+			tvd, err := collect(ctx, src, info.Signer, append(info.Certificates, extra...), false)
 			if err == nil {
 				vd.merge(tvd)
 			}
@@ -245,7 +255,7 @@ func (w *output) addLTV(src RevocationSource, sigs []sigContents, extra []*x509.
 	if err != nil {
 		return 0, err
 	}
-	if err := ed.addDSS(src, sigs, extra, strict); err != nil {
+	if err := ed.addDSS(w.context(), src, sigs, extra, strict); err != nil {
 		return 0, err
 	}
 	if err := ed.commit(); err != nil {
@@ -259,7 +269,7 @@ func (w *output) addLTV(src RevocationSource, sigs []sigContents, extra []*x509.
 }
 
 // addDSS builds the new /DSS in the editor's catalog.
-func (e *editor) addDSS(src RevocationSource, sigs []sigContents, extra []*x509.Certificate, strict bool) error {
+func (e *editor) addDSS(ctx context.Context, src RevocationSource, sigs []sigContents, extra []*x509.Certificate, strict bool) error {
 	v := e.v
 	dssRaw := e.cat.Get("DSS")
 	dssRef, _ := dssRaw.(pdf.Ref)
@@ -296,7 +306,7 @@ func (e *editor) addDSS(src RevocationSource, sigs []sigContents, extra []*x509.
 		return r
 	}
 	for _, s := range sigs {
-		vd, err := validationFor(src, s.contents, extra, strict)
+		vd, err := validationFor(ctx, src, s.contents, extra, strict)
 		if err != nil {
 			if strict {
 				return err
@@ -350,7 +360,7 @@ func (w *output) addDocTimestamp(ts tsa.Timestamper, h crypto.Hash, _ Revocation
 	if h == 0 {
 		h = crypto.SHA256
 	}
-	probe, err := probeTimestamp(ts)
+	probe, err := probeTimestamp(w.context(), ts)
 	if err != nil {
 		return err
 	}
@@ -385,7 +395,7 @@ func (w *output) addDocTimestamp(ts tsa.Timestamper, h crypto.Hash, _ Revocation
 		return err
 	}
 	_, _, err = w.appendSigned(ed.u, hh, func(digest []byte) ([]byte, error) {
-		tok, err := ts.Timestamp(h, digest)
+		tok, err := ts.Timestamp(w.context(), h, digest)
 		if err != nil {
 			return nil, fmt.Errorf("failed to get the document timestamp: %w", err)
 		}

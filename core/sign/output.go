@@ -25,6 +25,14 @@ type output struct {
 	done     bool
 }
 
+// context returns the signing's context (never nil).
+func (w *output) context() context.Context {
+	if w.ctx != nil {
+		return w.ctx
+	}
+	return context.Background()
+}
+
 func newOutput(path string) (*output, error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.partial")

@@ -54,13 +54,13 @@ func TestSignAfterZeroPadding(t *testing.T) {
 	first := filepath.Join(e.dir, "first.pdf")
 	o := e.opts("first")
 	o.Level, o.Timestamper = LevelBT, e.ts
-	if _, err := SignFile(in, first, o); err != nil {
+	if _, err := SignFile(context.Background(), in, first, o); err != nil {
 		t.Fatal(err)
 	}
 	second := filepath.Join(e.dir, "second.pdf")
 	o2 := e.opts("second")
 	o2.Page, o2.Rect, o2.Image = 1, VisibleRect{100, 400, 200, 500}, sealPNG(t)
-	if _, err := SignFile(first, second, o2); err != nil {
+	if _, err := SignFile(context.Background(), first, second, o2); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(second, 2)
@@ -86,7 +86,7 @@ func TestSignCorpusFromOtherProducts(t *testing.T) {
 		out := filepath.Join(e.dir, filepath.Base(in))
 		o := e.opts("corpus")
 		o.Page, o.Rect, o.Image = 1, VisibleRect{20, 20, 120, 120}, sealPNG(t)
-		_, err := SignFile(in, out, o)
+		_, err := SignFile(context.Background(), in, out, o)
 		if pat == "13-*.pdf" {
 			// certified with P=1: no further signature may be added
 			if !errors.Is(err, ErrCertifiedNoChanges) {
@@ -123,7 +123,7 @@ func TestOversizedCMS(t *testing.T) {
 	cs := &countingSigner{Signer: key}
 	for _, pss := range []bool{false, true} {
 		out := filepath.Join(e.dir, fmt.Sprintf("out-pss-%v.pdf", pss)) // a signed file is never replaced by another signing
-		res, err := SignFile(in, out, &Options{Signer: cs, Cert: cert, Chain: p.Chain, Level: LevelBT, Timestamper: a, Hash: crypto.SHA512, PSS: pss, Now: testNow})
+		res, err := SignFile(context.Background(), in, out, &Options{Signer: cs, Cert: cert, Chain: p.Chain, Level: LevelBT, Timestamper: a, Hash: crypto.SHA512, PSS: pss, Now: testNow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestFormFieldsSurvive(t *testing.T) {
 	out := filepath.Join(e.dir, "out.pdf")
 	o := e.opts("form")
 	o.Page, o.Rect, o.Image = 1, VisibleRect{50, 50, 150, 150}, sealPNG(t)
-	if _, err := SignFile(in, out, o); err != nil {
+	if _, err := SignFile(context.Background(), in, out, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)
@@ -211,7 +211,7 @@ func TestRotatedCroppedSealLandsInBox(t *testing.T) {
 		o := e.opts("rot")
 		box := VisibleRect{60, 80, 180, 200}
 		o.Page, o.Rect, o.Image, o.Fit = 1, box, sealPNG(t), Stretch
-		if _, err := SignFile(in, out, o); err != nil {
+		if _, err := SignFile(context.Background(), in, out, o); err != nil {
 			t.Fatal(err)
 		}
 		e.c.check(out, 1)
@@ -256,7 +256,7 @@ func TestUprightSeal(t *testing.T) {
 		o := e.opts("up")
 		box := VisibleRect{100, 100, 300, 300}
 		o.Page, o.Rect, o.Image = 1, box, png
-		if _, err := SignFile(in, out, o); err != nil {
+		if _, err := SignFile(context.Background(), in, out, o); err != nil {
 			t.Fatal(err)
 		}
 		img := render(t, out, 1)
@@ -280,7 +280,7 @@ func TestEncryptedRefused(t *testing.T) {
 		in := e.qpdfMake(c.name, plain, args...)
 		sum := fileSum(t, in)
 		out := filepath.Join(e.dir, "out-"+c.name)
-		_, err := SignFile(in, out, e.opts("enc"))
+		_, err := SignFile(context.Background(), in, out, e.opts("enc"))
 		if !errors.Is(err, pdf.ErrEncrypted) {
 			t.Errorf("%s: %v, want ErrEncrypted", c.name, err)
 		}
@@ -341,7 +341,7 @@ func TestFileShapes(t *testing.T) {
 		o := e.opts("shape")
 		o.Page, o.Rect, o.Image = 1, VisibleRect{300, 300, 400, 400}, sealPNG(t)
 		o.Level, o.Timestamper = LevelBT, e.ts
-		if _, err := SignFile(in, out, o); err != nil {
+		if _, err := SignFile(context.Background(), in, out, o); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
@@ -383,7 +383,7 @@ func TestFiveSignersThenLTA(t *testing.T) {
 		if i%2 == 1 {
 			o.Level, o.Timestamper = LevelBT, e.ts
 		}
-		res, err := SignFile(cur, next, o)
+		res, err := SignFile(context.Background(), cur, next, o)
 		if err != nil {
 			t.Fatalf("signer %d: %v", i+1, err)
 		}
@@ -394,7 +394,7 @@ func TestFiveSignersThenLTA(t *testing.T) {
 	}
 	e.c.check(cur, 5)
 	final := filepath.Join(e.dir, "final.pdf")
-	if _, err := Upgrade(cur, final, &UpgradeOptions{Level: LevelBLTA, Timestamper: e.ts}); err != nil {
+	if _, err := Upgrade(context.Background(), cur, final, &UpgradeOptions{Level: LevelBLTA, Timestamper: e.ts}); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(final, 6)
@@ -419,31 +419,31 @@ func TestDocMDP(t *testing.T) {
 	p1 := filepath.Join(e.dir, "p1.pdf")
 	o := e.opts("certifier")
 	o.Field, o.Certify = "a", 1
-	if _, err := SignFile(in, p1, o); err != nil {
+	if _, err := SignFile(context.Background(), in, p1, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(p1, 1)
-	if _, err := SignFile(p1, filepath.Join(e.dir, "x.pdf"), &Options{Signer: o.Signer, Cert: o.Cert, Field: "b"}); !errors.Is(err, ErrCertifiedNoChanges) {
+	if _, err := SignFile(context.Background(), p1, filepath.Join(e.dir, "x.pdf"), &Options{Signer: o.Signer, Cert: o.Cert, Field: "b"}); !errors.Is(err, ErrCertifiedNoChanges) {
 		t.Errorf("signing after P=1: %v", err)
 	}
 	p2 := filepath.Join(e.dir, "p2.pdf")
 	o.Certify = 3
-	if _, err := SignFile(in, p2, o); err != nil {
+	if _, err := SignFile(context.Background(), in, p2, o); err != nil {
 		t.Fatal(err)
 	}
 	o2 := e.opts("approver")
 	o2.Field = "b"
 	p2b := filepath.Join(e.dir, "p2b.pdf")
-	if _, err := SignFile(p2, p2b, o2); err != nil {
+	if _, err := SignFile(context.Background(), p2, p2b, o2); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(p2b, 2)
 	o2.Certify, o2.Field = 2, ""
-	if _, err := SignFile(p2b, filepath.Join(e.dir, "y.pdf"), o2); !errors.Is(err, ErrAlreadySigned) {
+	if _, err := SignFile(context.Background(), p2b, filepath.Join(e.dir, "y.pdf"), o2); !errors.Is(err, ErrAlreadySigned) {
 		t.Errorf("certifying a signed document: %v", err)
 	}
 	o2.Certify, o2.Field = 0, "a"
-	if _, err := SignFile(p2b, filepath.Join(e.dir, "z.pdf"), o2); !errors.Is(err, ErrFieldNotEmpty) {
+	if _, err := SignFile(context.Background(), p2b, filepath.Join(e.dir, "z.pdf"), o2); !errors.Is(err, ErrFieldNotEmpty) {
 		t.Errorf("filling a signed field: %v", err)
 	}
 	assertNoPartials(t, e.dir)
@@ -457,7 +457,7 @@ func TestCrossPageSeal(t *testing.T) {
 	out := filepath.Join(e.dir, "out.pdf")
 	o := e.opts("qifeng")
 	o.CrossPage = &CrossPage{Image: sealPNG(t), Width: 120}
-	if _, err := SignFile(in, out, o); err != nil {
+	if _, err := SignFile(context.Background(), in, out, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)
@@ -466,7 +466,7 @@ func TestCrossPageSeal(t *testing.T) {
 	o2 := e.opts("qifeng2")
 	o2.CrossPage = &CrossPage{Image: sealPNG(t), Width: 120, Pages: []int{1, 2, 3}}
 	o2.Page, o2.Rect, o2.Image = 2, VisibleRect{100, 100, 220, 220}, sealPNG(t)
-	if _, err := SignFile(in, both, o2); err != nil {
+	if _, err := SignFile(context.Background(), in, both, o2); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(both, 1)
@@ -491,7 +491,7 @@ func TestFailureLeavesNothing(t *testing.T) {
 	sum := fileSum(t, in)
 	o := e.opts("fail")
 	o.Signer = failingSigner{o.Signer}
-	if _, err := SignFile(in, in, o); err == nil {
+	if _, err := SignFile(context.Background(), in, in, o); err == nil {
 		t.Fatal("failing signer reported success")
 	}
 	if fileSum(t, in) != sum {
@@ -500,7 +500,7 @@ func TestFailureLeavesNothing(t *testing.T) {
 	assertNoPartials(t, e.dir)
 	// Signing in place works and keeps the original as the first revision.
 	orig, _ := os.ReadFile(in)
-	if _, err := SignFile(in, in, e.opts("inplace")); err != nil {
+	if _, err := SignFile(context.Background(), in, in, e.opts("inplace")); err != nil {
 		t.Fatal(err)
 	}
 	now, _ := os.ReadFile(in)
@@ -522,7 +522,7 @@ func TestPdfcpuRSACrypto(t *testing.T) {
 	in := e.write("in.pdf", genPDF(genOpts{sigFields: []string{"a"}}))
 	out := filepath.Join(e.dir, "out.pdf")
 	cert, key := e.p.Leaf(t, "rsa", pki.RSA2048)
-	if _, err := SignFile(in, out, &Options{Signer: key, Cert: cert, Chain: e.p.Chain, Field: "a", Now: testNow}); err != nil {
+	if _, err := SignFile(context.Background(), in, out, &Options{Signer: key, Cert: cert, Chain: e.p.Chain, Field: "a", Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)
@@ -548,7 +548,7 @@ func TestFieldLock(t *testing.T) {
 	out := filepath.Join(e.dir, "out.pdf")
 	o := e.opts("locker")
 	o.Field = "locker"
-	if _, err := SignFile(placed, out, o); err != nil {
+	if _, err := SignFile(context.Background(), placed, out, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)
@@ -591,7 +591,7 @@ func TestSignWholeCorpus(t *testing.T) {
 		out := filepath.Join(e.dir, base)
 		o := e.opts("corpus")
 		o.Page, o.Rect, o.Image = 1, VisibleRect{10, 10, 60, 60}, sealPNG(t)
-		_, err := SignFile(in, out, o)
+		_, err := SignFile(context.Background(), in, out, o)
 		if want, ok := refused[base[:2]]; ok {
 			if !errors.Is(err, want) {
 				t.Errorf("%s: %v, want %v", base, err, want)
@@ -638,7 +638,7 @@ func TestCancelAndProgress(t *testing.T) {
 		}
 		last = done
 	}
-	if _, err := SignFile(in, filepath.Join(e.dir, "out.pdf"), o); err != nil {
+	if _, err := SignFile(context.Background(), in, filepath.Join(e.dir, "out.pdf"), o); err != nil {
 		t.Fatal(err)
 	}
 	if last != st.Size() {
@@ -646,10 +646,9 @@ func TestCancelAndProgress(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	o = e.opts("cancel")
-	o.Context = ctx
 	o.Progress = func(done, total int64) { cancel() }
 	cancelled := filepath.Join(e.dir, "cancelled.pdf")
-	if _, err := SignFile(in, cancelled, o); !errors.Is(err, context.Canceled) {
+	if _, err := SignFile(ctx, in, cancelled, o); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled signing: %v", err)
 	}
 	if _, err := os.Stat(cancelled); !os.IsNotExist(err) {
@@ -666,7 +665,7 @@ func TestFillFieldOnlyPNames(t *testing.T) {
 	out := filepath.Join(e.dir, "out.pdf")
 	o := e.opts("p-only")
 	o.Field, o.Image = "hidden", sealPNG(t)
-	if _, err := SignFile(in, out, o); err != nil {
+	if _, err := SignFile(context.Background(), in, out, o); err != nil {
 		t.Fatal(err)
 	}
 	e.c.check(out, 1)
@@ -689,7 +688,7 @@ func TestOutputKeepsPermissions(t *testing.T) {
 	in := e.write("in.pdf", genPDF(genOpts{}))
 	os.Chmod(in, 0o640)
 	out := filepath.Join(e.dir, "out.pdf")
-	if _, err := SignFile(in, out, e.opts("perm")); err != nil {
+	if _, err := SignFile(context.Background(), in, out, e.opts("perm")); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(out)
@@ -718,7 +717,7 @@ func TestAlgorithms(t *testing.T) {
 	} {
 		cert, key := e.p.Leaf(t, c.name, c.kt)
 		out := filepath.Join(e.dir, c.name+".pdf")
-		if _, err := SignFile(in, out, &Options{Signer: key, Cert: cert, Chain: e.p.Chain, Hash: c.h, PSS: c.pss, Now: testNow}); err != nil {
+		if _, err := SignFile(context.Background(), in, out, &Options{Signer: key, Cert: cert, Chain: e.p.Chain, Hash: c.h, PSS: c.pss, Now: testNow}); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		e.c.noPdfsign = c.pss
@@ -742,7 +741,7 @@ func TestRemoteSigner(t *testing.T) {
 		return key.Sign(nil, digest, opts)
 	}}
 	out := filepath.Join(e.dir, "out.pdf")
-	if _, err := SignFile(in, out, &Options{Signer: rs, Cert: cert, Chain: e.p.Chain, Level: LevelBT, Timestamper: e.ts, Now: testNow}); err != nil {
+	if _, err := SignFile(context.Background(), in, out, &Options{Signer: rs, Cert: cert, Chain: e.p.Chain, Level: LevelBT, Timestamper: e.ts, Now: testNow}); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 1 {
@@ -776,7 +775,7 @@ func TestCrossPageSealIntoPlacedField(t *testing.T) {
 	o := e.opts("qifeng-placed")
 	o.Field = "r1-cross-1"
 	o.CrossPage = &CrossPage{Image: sealPNG(t), Width: 120, CenterY: 260}
-	res, err := SignFile(placed, out, o)
+	res, err := SignFile(context.Background(), placed, out, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -832,12 +831,12 @@ func TestCrossPageSealIntoPlacedField(t *testing.T) {
 	cert := filepath.Join(e.dir, "cert.pdf")
 	oc := e.opts("certifier")
 	oc.Certify = 2
-	if _, err := SignFile(placed, cert, oc); err != nil {
+	if _, err := SignFile(context.Background(), placed, cert, oc); err != nil {
 		t.Fatal(err)
 	}
 	o2 := e.opts("qifeng-after-cert")
 	o2.Field, o2.CrossPage = "r1-cross-1", &CrossPage{Image: sealPNG(t), Width: 120}
-	if _, err := SignFile(cert, filepath.Join(e.dir, "refused.pdf"), o2); !errors.Is(err, ErrCertifiedNewField) {
+	if _, err := SignFile(context.Background(), cert, filepath.Join(e.dir, "refused.pdf"), o2); !errors.Is(err, ErrCertifiedNewField) {
 		t.Errorf("cross-page seal after a P=2 certification: %v", err)
 	}
 	assertNoPartials(t, e.dir)

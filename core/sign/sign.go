@@ -130,8 +130,6 @@ type Options struct {
 	Reason, Location, ContactInfo, Name string
 	// Now is the clock for the claimed signing time /M (default time.Now).
 	Now func() time.Time
-	// Context, when set, cancels a signing in progress (nothing is written).
-	Context context.Context
 	// Progress, when set, is called as the input is copied (bytes done, total).
 	Progress func(done, total int64)
 }
@@ -153,9 +151,10 @@ const (
 	byteRangeName = "byterange"
 )
 
-// SignFile signs the PDF at in and writes the result to out (which may equal in). See the
+// SignFile signs the PDF at in and writes the result to out (which may equal in). ctx cancels
+// the signing (nothing is written) and bounds the timestamp and revocation requests. See the
 // package documentation for the guarantees.
-func SignFile(in, out string, opts *Options) (*Result, error) {
+func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, error) {
 	if opts == nil || opts.Signer == nil || opts.Cert == nil {
 		return nil, errors.New("signer and certificate are required")
 	}
@@ -197,7 +196,7 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 	so := cms.SignOptions{Signer: o.Signer, Cert: o.Cert, Chain: o.Chain, Hash: o.Hash, PSS: o.PSS}
 	tsExtra := 0
 	if o.Level.rank() >= 1 {
-		n, err := probeTimestamp(o.Timestamper)
+		n, err := probeTimestamp(ctx, o.Timestamper)
 		if err != nil {
 			return nil, err
 		}
@@ -264,7 +263,7 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 		return nil, err
 	}
 	defer w.abort()
-	w.ctx, w.progress = o.Context, o.Progress
+	w.ctx, w.progress = ctx, o.Progress
 	h := o.Hash.New()
 	if err := w.copyFrom(src, st.Size(), h); err != nil {
 		return nil, err
@@ -281,7 +280,7 @@ func SignFile(in, out string, opts *Options) (*Result, error) {
 		}
 		if o.Level.rank() >= 1 {
 			sv := sha256.Sum256(sd.SignatureValue())
-			tok, err := o.Timestamper.Timestamp(crypto.SHA256, sv[:])
+			tok, err := o.Timestamper.Timestamp(ctx, crypto.SHA256, sv[:])
 			if err != nil {
 				return nil, fmt.Errorf("failed to get the signature timestamp: %w", err)
 			}
@@ -326,7 +325,7 @@ var tokenSizes struct {
 
 // probeTimestamp returns an upper bound of the size of ts's tokens: a token measured once,
 // plus 1 KiB for what varies between tokens (serial, time, nonce, signature encoding).
-func probeTimestamp(ts tsa.Timestamper) (int, error) {
+func probeTimestamp(ctx context.Context, ts tsa.Timestamper) (int, error) {
 	cacheable := reflect.TypeOf(ts).Comparable()
 	if cacheable {
 		tokenSizes.Lock()
@@ -337,7 +336,7 @@ func probeTimestamp(ts tsa.Timestamper) (int, error) {
 		}
 	}
 	d := sha256.Sum256([]byte("sealdesk size probe"))
-	tok, err := ts.Timestamp(crypto.SHA256, d[:])
+	tok, err := ts.Timestamp(ctx, crypto.SHA256, d[:])
 	if err != nil {
 		return 0, fmt.Errorf("timestamp authority unavailable: %w", err)
 	}

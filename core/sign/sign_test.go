@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/png"
@@ -73,7 +74,7 @@ func TestSignBasicLevels(t *testing.T) {
 		o := e.opts("张三")
 		o.Level, o.Timestamper = lvl, e.ts
 		o.Page, o.Rect, o.Image = 1, VisibleRect{300, 100, 420, 220}, sealPNG(t)
-		res, err := SignFile(in, out, o)
+		res, err := SignFile(context.Background(), in, out, o)
 		if err != nil {
 			t.Fatalf("%s: %v", lvl, err)
 		}

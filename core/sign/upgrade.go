@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
@@ -71,7 +72,7 @@ type UpgradeOptions struct {
 // Upgrade adds long-term validation data for every signature and document timestamp of an
 // already signed PDF (B-LT), and for B-LTA a document timestamp over it all — for signatures
 // made offline. Revocation data that cannot be fetched is left out rather than failing.
-func Upgrade(in, out string, opts *UpgradeOptions) (revisions int, err error) {
+func Upgrade(ctx context.Context, in, out string, opts *UpgradeOptions) (revisions int, err error) {
 	if opts == nil || (opts.Level != LevelBLT && opts.Level != LevelBLTA) {
 		return 0, errors.New("upgrade level must be B-LT or B-LTA")
 	}
@@ -95,6 +96,7 @@ func Upgrade(in, out string, opts *UpgradeOptions) (revisions int, err error) {
 		return 0, err
 	}
 	defer w.abort()
+	w.ctx = ctx
 	if err := w.copyFrom(src, size, nil); err != nil {
 		return 0, err
 	}

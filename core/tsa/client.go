@@ -20,7 +20,7 @@ const MaxResponseSize = 256 << 10
 // Timestamper returns a TimeStampToken (DER ContentInfo) over digest. Both Client (remote) and
 // Authority (in-process) satisfy it.
 type Timestamper interface {
-	Timestamp(h crypto.Hash, digest []byte) ([]byte, error)
+	Timestamp(ctx context.Context, h crypto.Hash, digest []byte) ([]byte, error)
 }
 
 var (
@@ -35,13 +35,11 @@ type Client struct {
 	HTTP *http.Client
 	// Policy, when set, is requested.
 	Policy asn1.ObjectIdentifier
-	// Context, when set, bounds each request.
-	Context context.Context
 }
 
 // Timestamp requests a token over digest (certReq set, 128-bit nonce) and checks the answer:
 // status granted, the imprint and nonce echo the request, the token's signature verifies.
-func (c *Client) Timestamp(h crypto.Hash, digest []byte) ([]byte, error) {
+func (c *Client) Timestamp(ctx context.Context, h crypto.Hash, digest []byte) ([]byte, error) {
 	nb := make([]byte, 16)
 	if _, err := rand.Read(nb); err != nil {
 		return nil, err
@@ -51,10 +49,6 @@ func (c *Client) Timestamp(h crypto.Hash, digest []byte) ([]byte, error) {
 	der, err := req.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode timestamp request: %w", err)
-	}
-	ctx := c.Context
-	if ctx == nil {
-		ctx = context.Background()
 	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(der))
 	if err != nil {

@@ -17,6 +17,7 @@ package tsa
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -271,7 +272,10 @@ func (a *Authority) Token(req *Request) ([]byte, error) {
 }
 
 // Timestamp stamps a digest in-process (certificates included): the Timestamper interface.
-func (a *Authority) Timestamp(h crypto.Hash, digest []byte) ([]byte, error) {
+func (a *Authority) Timestamp(ctx context.Context, h crypto.Hash, digest []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if len(digest) != h.Size() {
 		return nil, fmt.Errorf("digest is %d bytes, %v needs %d", len(digest), h, h.Size())
 	}

@@ -1,6 +1,7 @@
 package tsa_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -38,7 +39,7 @@ func TestTokenContents(t *testing.T) {
 	d := sha256.Sum256([]byte("document"))
 	var last *big.Int
 	for i := 0; i < 20; i++ {
-		tok, err := a.Timestamp(crypto.SHA256, d[:])
+		tok, err := a.Timestamp(context.Background(), crypto.SHA256, d[:])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,7 +61,7 @@ func TestTokenContents(t *testing.T) {
 			t.Errorf("%d certificates embedded, want tsa + chain", len(info.Certificates))
 		}
 	}
-	tok, _ := a.Timestamp(crypto.SHA256, d[:])
+	tok, _ := a.Timestamp(context.Background(), crypto.SHA256, d[:])
 	tok[len(tok)-10] ^= 1
 	if _, err := tsa.ParseToken(tok); err == nil {
 		t.Error("tampered token accepted")
@@ -119,7 +120,7 @@ func TestHTTPClient(t *testing.T) {
 	defer srv.Close()
 	c := &tsa.Client{URL: srv.URL}
 	d := sha256.Sum256([]byte("over http"))
-	tok, err := c.Timestamp(crypto.SHA256, d[:])
+	tok, err := c.Timestamp(context.Background(), crypto.SHA256, d[:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestHTTPClient(t *testing.T) {
 		t.Errorf("GET answered %d", resp.StatusCode)
 	}
 	bad := &tsa.Client{URL: srv.URL, Policy: asn1.ObjectIdentifier{1, 2, 3, 4}}
-	if _, err := bad.Timestamp(crypto.SHA256, d[:]); err == nil {
+	if _, err := bad.Timestamp(context.Background(), crypto.SHA256, d[:]); err == nil {
 		t.Error("refused policy reported as success")
 	}
 }
@@ -179,7 +180,7 @@ func TestOpenSSLVerifies(t *testing.T) {
 	}
 	// A digest-only verify, the way a PDF verifier checks a signature timestamp.
 	d := sha256.Sum256([]byte("signature value"))
-	tok, _ := a.Timestamp(crypto.SHA256, d[:])
+	tok, _ := a.Timestamp(context.Background(), crypto.SHA256, d[:])
 	os.WriteFile(f("tok.der"), tok, 0o600)
 	out := run("ts", "-verify", "-digest", hex.EncodeToString(d[:]), "-token_in", "-in", f("tok.der"), "-CAfile", f("root.pem"))
 	if !strings.Contains(out, "OK") {
@@ -226,7 +227,7 @@ func FuzzParseRequest(f *testing.F) {
 func FuzzParseToken(f *testing.F) {
 	_, a := newAuthority(f)
 	d := sha256.Sum256([]byte("x"))
-	tok, _ := a.Timestamp(crypto.SHA256, d[:])
+	tok, _ := a.Timestamp(context.Background(), crypto.SHA256, d[:])
 	f.Add(tok)
 	f.Add(tok[:100])
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -245,7 +246,7 @@ func BenchmarkHTTPClient(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := c.Timestamp(crypto.SHA256, d[:]); err != nil {
+			if _, err := c.Timestamp(context.Background(), crypto.SHA256, d[:]); err != nil {
 				b.Fatal(err)
 			}
 		}

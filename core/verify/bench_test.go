@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,7 +62,7 @@ func BenchmarkVerify(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				rep, err := File(path, &Options{Trust: store})
+				rep, err := File(context.Background(), path, &Options{Trust: store})
 				if err != nil || rep.Verdict != StatusValid {
 					b.Fatalf("%v %v", err, rep)
 				}

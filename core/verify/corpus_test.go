@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"encoding/csv"
 	"os"
 	"os/exec"
@@ -64,7 +65,7 @@ func TestCorpus(t *testing.T) {
 	dir := corpusDir(t)
 	for _, row := range corpusRows(t, dir) {
 		t.Run(row.name, func(t *testing.T) {
-			rep, err := File(filepath.Join(dir, "files", row.name), nil)
+			rep, err := File(context.Background(), filepath.Join(dir, "files", row.name), nil)
 			if err != nil {
 				t.Fatalf("verify: %v", err)
 			}

@@ -143,7 +143,7 @@ func (a *analysis) checkCover() {
 		pages = append(pages, p)
 	}
 	sort.Ints(pages)
-	ctx := a.v.opts.ctx()
+	ctx := a.v.ctx
 	last := len(a.v.f.Revisions()) - 1
 	for _, p := range pages {
 		cp := a.cover[p]

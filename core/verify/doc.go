@@ -61,7 +61,7 @@
 // # Using it
 //
 //	store := verify.NewTrustStore(platformRoot)   // plus store.AddFile(userPEM), store.UseSystemRoots()
-//	rep, err := verify.File(path, &verify.Options{Trust: store, Context: ctx})
+//	rep, err := verify.File(ctx, path, &verify.Options{Trust: store})
 //	// err: unreadable or too large (sealctl exit 2); otherwise rep.Verdict and rep.Signatures[i]
 //	verify.ExtractRevision(path, rep, i, out)        // "view the signed version" of signature i
 //	rep.WriteJSON(w); verify.WriteReportPDF(out, rep, "zh"); rep.TextLines("zh")

@@ -188,7 +188,7 @@ func (v *verifier) pageNumber(r pdf.Ref) int {
 // handful of objects instead of every object of every revision. Signature dictionaries inside
 // compressed object streams cannot carry a valid ByteRange; those a field points to are found
 // through the fields.
-func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int64) {
+func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int64, err error) {
 	type objAt struct {
 		off int64
 		num int
@@ -216,9 +216,25 @@ func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int
 		}
 		return len(v.f.Revisions()) - 1
 	}
+	// Every occurrence of the key costs at most a binary search and, once per object, a parse:
+	// objects are parsed once (parsed, by header offset) and the search resumes after the
+	// object that holds an occurrence, so a file of many /ByteRange keys stays linear.
 	seen := map[int64]bool{}
+	type parse struct {
+		obj *pdf.IndirectObject
+		err error
+	}
+	parsed := map[int64]parse{}
+	var allHdrs []int64 // every "N G obj" header of the file, found when first needed
+	hdrsDone := false
 	key := []byte("/ByteRange")
 	for i := 0; ; {
+		if len(found) > v.limits.MaxSignatures {
+			return found, broken, &pdf.LimitError{Limit: "MaxSignatures", Max: int64(v.limits.MaxSignatures), Got: int64(len(found))}
+		}
+		if err := v.ctx.Err(); err != nil {
+			return found, broken, err
+		}
 		j := bytes.Index(data[i:], key)
 		if j < 0 {
 			break
@@ -230,7 +246,13 @@ func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int
 		var at objAt
 		if k >= 0 {
 			at = objs[k]
-			if o, _, err := v.f.View(at.rev).Indirect(pdf.Ref{Num: at.num, Gen: at.gen}); err == nil && o != nil && p < o.Span.End {
+			pr, done := parsed[at.off]
+			if !done {
+				o, _, err := v.f.View(at.rev).Indirect(pdf.Ref{Num: at.num, Gen: at.gen})
+				pr = parse{o, err}
+				parsed[at.off] = pr
+			}
+			if o, err := pr.obj, pr.err; err == nil && o != nil && p < o.Span.End {
 				obj = o
 			} else if err != nil && p-at.off < 1<<16 {
 				if !seen[at.off] {
@@ -241,19 +263,31 @@ func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int
 			}
 		}
 		if obj == nil {
-			// Bytes no cross-reference section lists: parse from the nearest header before p.
-			from := max(0, p-1<<16)
-			hdrs := objHeaders(data[from:p])
-			if len(hdrs) == 0 {
+			// Bytes no cross-reference section lists: parse from the nearest header before p
+			// (at most 64 KiB before it).
+			if !hdrsDone {
+				allHdrs, hdrsDone = objHeaders(data), true
+			}
+			h := sort.Search(len(allHdrs), func(x int) bool { return allHdrs[x] >= p }) - 1
+			if h < 0 || p-allHdrs[h] > 1<<16 {
 				continue
 			}
-			off := from + hdrs[len(hdrs)-1]
-			o, err := v.f.ParseIndirectAt(off)
+			off := allHdrs[h]
+			pr, done := parsed[off]
+			if !done {
+				o, err := v.f.ParseIndirectAt(off)
+				pr = parse{o, err}
+				parsed[off] = pr
+			}
+			o, err := pr.obj, pr.err
 			if err != nil || o == nil || p >= o.Span.End {
 				continue
 			}
 			obj = o
 			at = objAt{off, o.Ref.Num, o.Ref.Gen, revOf(off)}
+		}
+		if end := obj.Span.End; end > int64(i) && end <= int64(len(data)) {
+			i = int(end) // every later occurrence inside this object is this object
 		}
 		if seen[obj.Span.Start] {
 			continue
@@ -265,7 +299,7 @@ func (v *verifier) sigCandidates(data []byte) (found []pdf.SigDict, broken []int
 		}
 		found = append(found, pdf.SigDict{Ref: obj.Ref, Revision: at.rev, Dict: d})
 	}
-	return found, broken
+	return found, broken, nil
 }
 
 // pageHolding finds the page whose /Annots lists the annotation r (one full walk, cached; used

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,7 +30,7 @@ func FuzzVerify(f *testing.F) {
 	}
 	store := s.store()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rep, err := Verify(bytes.NewReader(data), int64(len(data)), "fuzz.pdf", &Options{
+		rep, err := Verify(context.Background(), bytes.NewReader(data), int64(len(data)), "fuzz.pdf", &Options{
 			Trust: store, MaxFileSize: 8 << 20, Limits: fuzzLimits,
 			Now: func() time.Time { return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) },
 		})

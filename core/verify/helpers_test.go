@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
@@ -382,7 +383,7 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 		}
 		der, _ = asn1.Marshal(raw)
 	case o.docTS:
-		der, err = s.tsa.Timestamp(h, digest)
+		der, err = s.tsa.Timestamp(context.Background(), h, digest)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +413,7 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 		}
 		if o.timestamp {
 			d := sha256.Sum256(sd.SignatureValue())
-			tok, err := s.tsa.Timestamp(crypto.SHA256, d[:])
+			tok, err := s.tsa.Timestamp(context.Background(), crypto.SHA256, d[:])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -464,7 +465,7 @@ func update(t testing.TB, in []byte, fn func(u *pdf.Update, v *pdf.View)) []byte
 
 func verifyBytes(t testing.TB, data []byte, store *TrustStore) *Report {
 	t.Helper()
-	rep, err := Verify(bytes.NewReader(data), int64(len(data)), "test.pdf", &Options{Trust: store, Now: func() time.Time {
+	rep, err := Verify(context.Background(), bytes.NewReader(data), int64(len(data)), "test.pdf", &Options{Trust: store, Now: func() time.Time {
 		return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	}})
 	if err != nil {

@@ -1,7 +1,10 @@
 package verify
 
 import (
+	"context"
+	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"sealdesk/core/pki"
@@ -32,5 +35,37 @@ func TestByteRangeOverflow(t *testing.T) {
 				t.Fatalf("integrity %q status %q, want invalid:\n%s", sg.Integrity, sg.Status, dump(rep))
 			}
 		})
+	}
+}
+
+// TestWorkerPanicIsError: a panic in the worker that checks a signature becomes the file's
+// ErrInternal error; the process (and the next verification) goes on.
+func TestWorkerPanicIsError(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc, _ := makeDoc(docOpts{textField: "100", emptySig: true})
+	signed := s.sign(t, doc, sigOpts{field: "Sig1"})
+	testHookSignature = func() { panic("injected") }
+	_, err := Verify(context.Background(), bytesReader(signed), int64(len(signed)), "p.pdf", nil)
+	testHookSignature = nil
+	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("panic in a worker: %v", err)
+	}
+	rep := verifyBytes(t, signed, s.store())
+	if rep.Verdict != StatusValid {
+		t.Fatalf("after the panic: %s", dump(rep))
+	}
+}
+
+// TestCancelStopsVerification: a cancelled context ends the verification with its error, not
+// with a verdict or "unreadable".
+func TestCancelStopsVerification(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc, _ := makeDoc(docOpts{textField: "100", emptySig: true})
+	signed := s.sign(t, doc, sigOpts{field: "Sig1"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Verify(ctx, bytesReader(signed), int64(len(signed)), "c.pdf", nil)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrUnreadable) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -287,7 +288,7 @@ func TestRedTeamCrypto(t *testing.T) {
 		{"dup-signature-timestamps: two signature-time-stamp attributes (DSS)", func() []byte {
 			return s.sign(t, plain, sigOpts{timestamp: true, cmsEdit: func(t testing.TB, sd *cms.SignedData) {
 				d := sha256.Sum256(sd.SignatureValue())
-				tok, err := s.tsa.Timestamp(crypto.SHA256, d[:])
+				tok, err := s.tsa.Timestamp(context.Background(), crypto.SHA256, d[:])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -297,7 +298,7 @@ func TestRedTeamCrypto(t *testing.T) {
 		{"dup-signature-timestamp-one-bad: the second token stamps other data", func() []byte {
 			return s.sign(t, plain, sigOpts{timestamp: true, cmsEdit: func(t testing.TB, sd *cms.SignedData) {
 				d := sha256.Sum256([]byte("something else"))
-				tok, _ := s.tsa.Timestamp(crypto.SHA256, d[:])
+				tok, _ := s.tsa.Timestamp(context.Background(), crypto.SHA256, d[:])
 				sd.AddTimestamp(tok)
 			}})
 		}, StatusValid, "of 2 does not verify"}, // DER sorts the SET: either position

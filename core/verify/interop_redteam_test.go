@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
@@ -252,7 +253,7 @@ func TestRedTeamEncryption(t *testing.T) {
 	// Refused with a clear error, not read as something else.
 	t.Run("needs a user password", func(t *testing.T) {
 		d := s.signInPlace(t, qpdfEncrypt(t, prepared(""), "user-pw", "128aes"))
-		_, err := Verify(bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
+		_, err := Verify(context.Background(), bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
 		if err == nil || !strings.Contains(err.Error(), "password") {
 			t.Fatalf("err %v, want unreadable naming the password", err)
 		}
@@ -261,7 +262,7 @@ func TestRedTeamEncryption(t *testing.T) {
 		d := s.signInPlace(t, qpdfEncrypt(t, prepared(""), "", "128"))
 		n := contentObjNum(t, d)
 		d = appendObjects(t, d, map[int][]byte{n: []byte(fmt.Sprintf("%d 0 obj\n<</Length 41>>stream\n%s\nendstream\nendobj", n, redEvil))}, "/Encrypt null")
-		_, err := Verify(bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
+		_, err := Verify(context.Background(), bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
 		if err == nil || !strings.Contains(err.Error(), "disagree") {
 			t.Fatalf("err %v, want unreadable: revisions disagree about /Encrypt", err)
 		}

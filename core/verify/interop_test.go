@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -81,7 +82,7 @@ func interopRows(t testing.TB, dir string) []interopRow {
 // interopVerdict verifies a file the way `sealctl verify --json` does (no trust anchors) and
 // returns the verdict read back from the JSON report, or "unreadable" (sealctl exit 2).
 func interopVerdict(t *testing.T, path string) (string, *Report) {
-	rep, err := File(path, &Options{Trust: NewTrustStore()})
+	rep, err := File(context.Background(), path, &Options{Trust: NewTrustStore()})
 	if err != nil {
 		t.Logf("%s: %v", filepath.Base(path), err)
 		return "unreadable", nil

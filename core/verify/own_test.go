@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"crypto"
 	"crypto/x509/pkix"
 	"strings"
@@ -85,7 +86,7 @@ func TestByteFlips(t *testing.T) {
 		}
 		mod := append([]byte{}, signed...)
 		mod[i] ^= 0x01
-		r, err := Verify(bytesReader(mod), int64(len(mod)), "flip.pdf", &Options{Trust: s.store()})
+		r, err := Verify(context.Background(), bytesReader(mod), int64(len(mod)), "flip.pdf", &Options{Trust: s.store()})
 		if err != nil {
 			continue // no longer a readable PDF at all: not accepted either
 		}
@@ -140,7 +141,7 @@ func TestValidityAtTimestampTime(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
 	doc, _ := makeDoc(docOpts{})
 	late := func(data []byte) *Report {
-		rep, err := Verify(bytesReader(data), int64(len(data)), "x.pdf", &Options{Trust: s.store(),
+		rep, err := Verify(context.Background(), bytesReader(data), int64(len(data)), "x.pdf", &Options{Trust: s.store(),
 			Now: func() time.Time { return s.now.AddDate(3, 0, 0) }}) // the leaf expired after 2 years
 		if err != nil {
 			t.Fatal(err)
@@ -186,7 +187,7 @@ func TestOnlineRevocation(t *testing.T) {
 	doc, _ := makeDoc(docOpts{})
 	signed := s.sign(t, doc, sigOpts{})
 	check := func(online bool) *Report {
-		rep, err := Verify(bytesReader(signed), int64(len(signed)), "x.pdf", &Options{Trust: s.store(), Online: online,
+		rep, err := Verify(context.Background(), bytesReader(signed), int64(len(signed)), "x.pdf", &Options{Trust: s.store(), Online: online,
 			Now: func() time.Time { return now.Add(time.Hour) }})
 		if err != nil {
 			t.Fatal(err)

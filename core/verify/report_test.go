@@ -197,7 +197,7 @@ func TestReportPDF(t *testing.T) {
 		}
 	}
 	// And the report verifies as unsigned (a plain PDF core/pdf reads).
-	r, err := File(out, nil)
+	r, err := File(context.Background(), out, nil)
 	if err != nil || r.Verdict != StatusUnsigned {
 		t.Errorf("report PDF: %v %v", r, err)
 	}
@@ -209,7 +209,7 @@ func TestCancel(t *testing.T) {
 	signed := s.sign(t, doc, sigOpts{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Verify(bytesReader(signed), int64(len(signed)), "x.pdf", &Options{Context: ctx}); !errors.Is(err, context.Canceled) {
+	if _, err := Verify(ctx, bytesReader(signed), int64(len(signed)), "x.pdf", nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled verification: %v", err)
 	}
 }

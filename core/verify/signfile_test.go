@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,21 +38,21 @@ func TestSignedByCoreSign(t *testing.T) {
 	}
 	check := func(path string, wantSigs int) *Report {
 		t.Helper()
-		rep, err := File(path, &Options{Trust: store, Now: func() time.Time { return now.Add(time.Minute) }})
+		rep, err := File(context.Background(), path, &Options{Trust: store, Now: func() time.Time { return now.Add(time.Minute) }})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rep.Verdict != StatusValid || len(rep.Signatures) != wantSigs {
 			t.Fatalf("%s: %s with %d signatures\n%s", filepath.Base(path), rep.Verdict, len(rep.Signatures), dump(rep))
 		}
-		if r2, _ := File(path, nil); r2.Verdict != StatusUntrusted {
+		if r2, _ := File(context.Background(), path, nil); r2.Verdict != StatusUntrusted {
 			t.Errorf("%s without the root: %s", filepath.Base(path), r2.Verdict)
 		}
 		return rep
 	}
 	for _, lvl := range []sign.Level{sign.LevelBB, sign.LevelBT, sign.LevelBLT, sign.LevelBLTA} {
 		out := filepath.Join(dir, string(lvl)+".pdf")
-		if _, err := sign.SignFile(in, out, opts(lvl)); err != nil {
+		if _, err := sign.SignFile(context.Background(), in, out, opts(lvl)); err != nil {
 			t.Fatalf("%s: %v", lvl, err)
 		}
 		want := 1
@@ -75,7 +76,7 @@ func TestSignedByCoreSign(t *testing.T) {
 	cert1 := filepath.Join(dir, "certified.pdf")
 	o := opts(sign.LevelBT)
 	o.Certify, o.Field, o.Page = 2, "Sig1", 0
-	if _, err := sign.SignFile(in, cert1, o); err != nil {
+	if _, err := sign.SignFile(context.Background(), in, cert1, o); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(cert1)
@@ -84,7 +85,7 @@ func TestSignedByCoreSign(t *testing.T) {
 	second := filepath.Join(dir, "second.pdf")
 	o2 := opts(sign.LevelBT)
 	o2.Signer, o2.Cert, o2.Page = key2, cert2, 0
-	if _, err := sign.SignFile(filled, second, o2); err != nil {
+	if _, err := sign.SignFile(context.Background(), filled, second, o2); err != nil {
 		t.Fatal(err)
 	}
 	rep := check(second, 2)
@@ -96,7 +97,7 @@ func TestSignedByCoreSign(t *testing.T) {
 	for i := 0; i < len(signed); i += 53 {
 		mod := append([]byte{}, signed...)
 		mod[i] ^= 0x20
-		r, err := Verify(bytesReader(mod), int64(len(mod)), "flip.pdf", &Options{Trust: store})
+		r, err := Verify(context.Background(), bytesReader(mod), int64(len(mod)), "flip.pdf", &Options{Trust: store})
 		if err != nil {
 			continue
 		}
@@ -110,7 +111,7 @@ func TestSignedByCoreSign(t *testing.T) {
 
 // inGap reports whether off lies in the /Contents gap of a signature of data.
 func inGap(t testing.TB, data []byte, off int64) bool {
-	rep, err := Verify(bytesReader(data), int64(len(data)), "x.pdf", nil)
+	rep, err := Verify(context.Background(), bytesReader(data), int64(len(data)), "x.pdf", nil)
 	if err != nil {
 		return false
 	}

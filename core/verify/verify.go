@@ -39,19 +39,9 @@ type Options struct {
 	// Limits are core/pdf's parsing limits; zero fields take core/pdf's defaults (except
 	// MaxStreamSize, 16 MiB here: verification decodes only small streams).
 	Limits pdf.Limits
-	// Context cancels a verification between its steps (the desktop's cancel button); nil
-	// means context.Background().
-	Context context.Context
 	// Renderer draws pages for the cover check (cover.go): the desktop passes its engine; nil
 	// means one PDFium engine shared by the process, started on first use.
 	Renderer *render.Engine
-}
-
-func (o *Options) ctx() context.Context {
-	if o != nil && o.Context != nil {
-		return o.Context
-	}
-	return context.Background()
 }
 
 // Errors returned (not verdicts): the file could not be examined at all.
@@ -60,12 +50,50 @@ var (
 	ErrTooLarge = errors.New("file is larger than the verification limit")
 	// ErrUnreadable means the bytes are not a PDF core/pdf can read (or it is encrypted).
 	ErrUnreadable = errors.New("file is not a readable pdf")
+	// ErrInternal means the verifier itself failed (a panic, recovered): the file gets an
+	// error instead of a report, and the process goes on with the next file.
+	ErrInternal = errors.New("internal error while verifying")
 )
+
+// testHookSignature, when set by a test, runs in the worker that checks each signature (to
+// prove that a panic there becomes an error for the file, not the end of the process).
+var testHookSignature func()
+
+// recoverInto turns a panic into an ErrInternal error in *err (with the panicking stack's
+// innermost frames, for the log).
+func recoverInto(err *error, name string) {
+	if r := recover(); r != nil {
+		*err = panicError(name, r)
+	}
+}
+
+func panicError(name string, r any) error {
+	return fmt.Errorf("%s: %w: %v [%s]", name, ErrInternal, r, shortStack())
+}
+
+// shortStack names the first frames below the panic.
+func shortStack() string {
+	pcs := make([]uintptr, 16)
+	n := runtime.Callers(4, pcs)
+	frames := runtime.CallersFrames(pcs[:n])
+	var parts []string
+	for len(parts) < 4 {
+		fr, more := frames.Next()
+		if !strings.HasPrefix(fr.Function, "runtime.") {
+			parts = append(parts, fmt.Sprintf("%s:%d", fr.Function, fr.Line))
+		}
+		if !more {
+			break
+		}
+	}
+	return strings.Join(parts, " < ")
+}
 
 const (
 	defaultMaxFileSize = 1 << 30
 	maxDecodedStream   = 16 << 20
-	maxDSSBytes        = 48 << 20 // total validation data read from the DSS
+	maxDecodedTotal    = 256 << 20 // all streams of the file together (pdf.Limits.MaxDecodedBytes)
+	maxDSSBytes        = 48 << 20  // total validation data read from the DSS
 )
 
 func (o *Options) now() time.Time {
@@ -75,8 +103,10 @@ func (o *Options) now() time.Time {
 	return time.Now()
 }
 
-// File verifies the PDF at path.
-func File(path string, opts *Options) (*Report, error) {
+// File verifies the PDF at path. ctx cancels the verification (the desktop's cancel button,
+// sealctl's --timeout): the loops the file controls and the online revocation fetches check
+// it, and a cancelled verification returns ctx's error.
+func File(ctx context.Context, path string, opts *Options) (*Report, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open %s: %w", path, err)
@@ -94,13 +124,17 @@ func File(path string, opts *Options) (*Report, error) {
 		max = opts.MaxFileSize
 	}
 	if st.Size() > max {
-		return nil, fmt.Errorf("%s has %d bytes, limit %d: %w", path, st.Size(), max, ErrTooLarge)
+		return nil, fmt.Errorf("%s: %w: %w", path, ErrTooLarge, &pdf.LimitError{Limit: "MaxFileSize", Max: max, Got: st.Size()})
 	}
-	return Verify(fh, st.Size(), path, opts)
+	return Verify(ctx, fh, st.Size(), path, opts)
 }
 
-// Verify verifies the PDF in r (size bytes). name is only reported.
-func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, error) {
+// Verify verifies the PDF in r (size bytes). name is only reported. See File for ctx.
+func Verify(ctx context.Context, r io.ReaderAt, size int64, name string, opts *Options) (rep *Report, err error) {
+	defer recoverInto(&err, name)
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -109,7 +143,7 @@ func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, err
 		max = defaultMaxFileSize
 	}
 	if size > max {
-		return nil, fmt.Errorf("%s has %d bytes, limit %d: %w", name, size, max, ErrTooLarge)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrTooLarge, &pdf.LimitError{Limit: "MaxFileSize", Max: max, Got: size})
 	}
 	// One read into memory: the reader then works without a system call per token, the
 	// signature scan runs over the bytes, and the peak stays within the file size plus the
@@ -120,9 +154,9 @@ func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, err
 			return nil, fmt.Errorf("failed to read %s: %w", name, err)
 		}
 	}
-	v := &verifier{r: bytes.NewReader(data), data: data, size: size, opts: opts, now: opts.now()}
+	v := &verifier{ctx: ctx, r: bytes.NewReader(data), data: data, size: size, opts: opts, now: opts.now()}
 	defer v.closeRenderDocs()
-	rep, err := v.run(name)
+	rep, err = v.run(name)
 	if err != nil {
 		return nil, err
 	}
@@ -131,12 +165,14 @@ func Verify(r io.ReaderAt, size int64, name string, opts *Options) (*Report, err
 
 // verifier holds the state of one verification.
 type verifier struct {
-	r    io.ReaderAt
-	data []byte
-	size int64
-	opts *Options
-	now  time.Time
-	f    *pdf.File
+	ctx    context.Context
+	r      io.ReaderAt
+	data   []byte
+	size   int64
+	opts   *Options
+	now    time.Time
+	f      *pdf.File
+	limits pdf.Limits // the budget, defaults filled in
 
 	sigs       []*sigState
 	dssData    revocationData
@@ -175,6 +211,7 @@ type sigState struct {
 }
 
 func (v *verifier) run(name string) (*Report, error) {
+	ctx := v.ctx
 	rep := &Report{File: name, Signatures: []Signature{}}
 	// The file digest for the report runs beside the rest of the work.
 	sumc := make(chan string, 1)
@@ -193,9 +230,28 @@ func (v *verifier) run(name string) (*Report, error) {
 		// flate bomb from costing more than this.
 		limits.MaxStreamSize = maxDecodedStream
 	}
-	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: limits, Decrypt: true})
+	if limits.MaxDecodedBytes <= 0 {
+		limits.MaxDecodedBytes = maxDecodedTotal
+	}
+	v.limits = limits.WithDefaults()
+	// fail classifies an error that ends the verification: a budget or a cancellation is said
+	// as such (a *pdf.LimitError naming the limit, the context's error), anything else means
+	// the file is unreadable.
+	fail := func(err error) error {
+		if le := v.exceeded(); le != nil {
+			return fmt.Errorf("%s: %w", name, le)
+		}
+		if errors.Is(err, pdf.ErrLimit) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("%s: %w", name, cerr)
+		}
+		return fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+	}
+	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: v.limits, Decrypt: true, Context: ctx})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+		return nil, fail(err)
 	}
 	v.f = f
 	if v.opts.Online {
@@ -203,10 +259,16 @@ func (v *verifier) run(name string) (*Report, error) {
 		if c == nil {
 			c = &http.Client{Timeout: 15 * time.Second}
 		}
-		v.fetcher = &onlineFetcher{client: c, ctx: v.opts.ctx()}
+		v.fetcher = &onlineFetcher{client: c, ctx: v.ctx}
 	}
 	if err := v.collect(); err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
+		return nil, fail(err)
+	}
+	if len(v.sigs) > v.limits.MaxSignatures {
+		return nil, fail(&pdf.LimitError{Limit: "MaxSignatures", Max: int64(v.limits.MaxSignatures), Got: int64(len(v.sigs))})
+	}
+	if err := v.exceeded(); err != nil {
+		return nil, fail(err)
 	}
 	v.tailSpan, v.tailJunk = f.Tail()
 	if v.tailJunk && v.tailSpan.Len() < 64<<20 {
@@ -225,6 +287,9 @@ func (v *verifier) run(name string) (*Report, error) {
 		return rep, nil
 	}
 	v.loadDSS()
+	if err := v.exceeded(); err != nil {
+		return nil, fail(err)
+	}
 	for _, s := range v.sigs {
 		v.checkRanges(s)
 	}
@@ -232,11 +297,29 @@ func (v *verifier) run(name string) (*Report, error) {
 	// The digests over the signed ranges dominate for large files: one worker per CPU.
 	work := make(chan *sigState)
 	var wg sync.WaitGroup
+	var panicked error
+	var panicOnce sync.Once
 	for i := 0; i < min(runtime.GOMAXPROCS(0), len(v.sigs)); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic in a worker would end the process (a recover in Verify's goroutine does
+			// not see it): it becomes the file's error instead.
+			defer func() {
+				if r := recover(); r != nil {
+					err := panicError(name, r)
+					panicOnce.Do(func() { panicked = err })
+					for range work { // let the sender finish
+					}
+				}
+			}()
 			for s := range work {
+				if ctx.Err() != nil {
+					continue
+				}
+				if testHookSignature != nil {
+					testHookSignature()
+				}
 				v.checkCrypto(s)
 			}
 		}()
@@ -246,13 +329,18 @@ func (v *verifier) run(name string) (*Report, error) {
 	}
 	close(work)
 	wg.Wait()
+	if panicked != nil {
+		return nil, panicked
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fail(err)
+	}
 	v.findDocMDP()
-	ctx := v.opts.ctx()
 	// Document timestamps first: their times can serve the signatures they cover.
 	for _, docTS := range []bool{true, false} {
 		for _, s := range v.sigs {
 			if err := ctx.Err(); err != nil {
-				return nil, err
+				return nil, fail(err)
 			}
 			if (s.rep.Kind == KindDocTimestamp) == docTS {
 				v.checkTrust(s)
@@ -261,9 +349,14 @@ func (v *verifier) run(name string) (*Report, error) {
 	}
 	for _, s := range v.sigs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, fail(err)
 		}
 		v.analyzeChanges(s)
+	}
+	// A budget met while judging (an object skipped because the decoding budget ran out) means
+	// part of the file was not judged: no verdict is given.
+	if err := v.exceeded(); err != nil {
+		return nil, fail(err)
 	}
 	for _, s := range v.sigs {
 		v.finish(s)
@@ -272,6 +365,14 @@ func (v *verifier) run(name string) (*Report, error) {
 	rep.Verdict = overall(rep.Signatures)
 	rep.SHA256 = <-sumc
 	return rep, nil
+}
+
+// exceeded returns the first budget the reader ran out of, or nil.
+func (v *verifier) exceeded() error {
+	if v.f == nil {
+		return nil
+	}
+	return v.f.Exceeded()
 }
 
 // overall is the file verdict: the worst signature status.
@@ -289,10 +390,12 @@ func overall(sigs []Signature) string {
 // collect finds every signature dictionary (fields, orphans, old versions) and every document
 // timestamp, skipping usage-rights (UR3) dictionaries, which are not signatures over content.
 func (v *verifier) collect() error {
-	found, broken := v.sigCandidates(v.data)
+	found, broken, err := v.sigCandidates(v.data)
+	if err != nil {
+		return err
+	}
 	v.brokenSigs = append(v.brokenSigs, broken...)
 	latest := v.f.Latest()
-	var err error
 	if v.fields, err = formFields(latest); err != nil && len(found) == 0 {
 		return err
 	}
@@ -595,22 +698,45 @@ func revisionEndMatches(f *pdf.File, rev *pdf.Revision, end int64) bool {
 }
 
 // checkOverlaps refuses a gap that overlaps another signature's gap (one /Contents shared, or a
-// ByteRange copied from another signature).
+// ByteRange copied from another signature). One sweep over the gaps sorted by start, O(n log n):
+// a gap overlaps an earlier one exactly when it starts before the furthest end so far, and the
+// signature holding that end is named. Every signature whose gap overlaps any other gets one
+// sentence (naming one of them), never one per pair.
 func (v *verifier) checkOverlaps() {
-	for i, a := range v.sigs {
-		if len(a.ranges) != 2 {
-			continue
+	type gap struct {
+		s      *sigState
+		g0, g1 int64
+	}
+	var gaps []gap
+	for _, s := range v.sigs {
+		if len(s.ranges) == 2 {
+			gaps = append(gaps, gap{s, s.ranges[0][1], s.ranges[1][0]})
 		}
-		for j, b := range v.sigs {
-			if i == j || len(b.ranges) != 2 {
-				continue
-			}
-			ga0, ga1 := a.ranges[0][1], a.ranges[1][0]
-			gb0, gb1 := b.ranges[0][1], b.ranges[1][0]
-			if ga0 < gb1 && gb0 < ga1 {
-				a.problems = append(a.problems, fmt.Sprintf("the /ByteRange gap overlaps that of signature %d", b.rep.Index))
-				a.okRange = false
-			}
+	}
+	sort.Slice(gaps, func(i, j int) bool {
+		if gaps[i].g0 != gaps[j].g0 {
+			return gaps[i].g0 < gaps[j].g0
+		}
+		return gaps[i].s.rep.Index < gaps[j].s.rep.Index
+	})
+	marked := map[*sigState]bool{}
+	mark := func(a, b *sigState) {
+		if marked[a] {
+			return
+		}
+		marked[a] = true
+		a.problems = append(a.problems, fmt.Sprintf("the /ByteRange gap overlaps that of signature %d", b.rep.Index))
+		a.okRange = false
+	}
+	var far *gap // the gap with the furthest end so far
+	for i := range gaps {
+		g := &gaps[i]
+		if far != nil && g.g0 < far.g1 {
+			mark(g.s, far.s)
+			mark(far.s, g.s)
+		}
+		if far == nil || g.g1 > far.g1 {
+			far = g
 		}
 	}
 }
@@ -1025,13 +1151,23 @@ func (v *verifier) finish(s *sigState) {
 	if s.rep.Trust != "trusted" {
 		reasons = append(reasons, s.trustNotes...)
 	}
-	s.rep.Reasons = append(reasons, s.rep.Reasons...)
+	s.rep.Reasons = capSentences(append(reasons, s.rep.Reasons...), v.limits.MaxProblems)
 	if s.rep.Algorithm == "" {
 		s.rep.Algorithm = "unknown"
 	}
 	if r, ok := s.dict.Get("Reason").(pdf.String); ok {
 		s.rep.Reason = r.Text()
 	}
+}
+
+// capSentences keeps the first max sentences of list and, when it cuts, ends with one that says
+// how many were left out and names the limit (pdf.Limits.MaxProblems).
+func capSentences(list []string, max int) []string {
+	if max <= 0 || len(list) <= max {
+		return list
+	}
+	le := &pdf.LimitError{Limit: "MaxProblems", Max: int64(max), Got: int64(len(list))}
+	return append(list[:max:max], fmt.Sprintf("%d more sentences not listed (%v)", len(list)-max, le))
 }
 
 // parsePDFDate parses D:YYYYMMDDHHmmSSOHH'mm'.

@@ -2,6 +2,7 @@ package responsive
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -217,7 +218,7 @@ func manySignedPDF(t *testing.T, p *pkitest.PKI, n int) string {
 	for i := range n {
 		out := filepath.Join(t.TempDir(), fmt.Sprintf("signed-%d.pdf", i+1))
 		x, y := float64(20+(i%5)*110), float64(20+(i/5)*50)
-		if _, err := sign.SignFile(in, out, &sign.Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1,
+		if _, err := sign.SignFile(context.Background(), in, out, &sign.Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1,
 			Rect: sign.VisibleRect{X1: x, Y1: y, X2: x + 100, Y2: y + 40}}); err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +231,7 @@ func manySignedPDF(t *testing.T, p *pkitest.PKI, n int) string {
 func largeSignedPDF(t *testing.T, p *pkitest.PKI, n int) string {
 	cert, key := p.Leaf(t, "张三", pki.ECDSAP256)
 	out := filepath.Join(t.TempDir(), "large-signed.pdf")
-	if _, err := sign.SignFile(largePDF(t, n), out, &sign.Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1,
+	if _, err := sign.SignFile(context.Background(), largePDF(t, n), out, &sign.Options{Signer: key, Cert: cert, Chain: p.Chain, Page: 1,
 		Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}}); err != nil {
 		t.Fatal(err)
 	}
