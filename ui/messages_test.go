@@ -138,6 +138,10 @@ func TestChangeSentencesFollowLanguage(t *testing.T) {
 
 // A file beyond a budget gets a sentence naming the limit, in Chinese.
 func TestLimitMessageNamesTheLimit(t *testing.T) {
+	test.NewTempApp(t)
+	if err := SetLanguage(LangChinese); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		err  error
 		want []string
