@@ -171,6 +171,8 @@ func (l library) Save(it ui.LibraryItem) (ui.LibraryItem, error) {
 	return it, nil
 }
 
+func (l library) Watch(f func()) func() { return l.st.WatchItems(f) }
+
 func (l library) Delete(id string) error {
 	err := l.st.DeleteItem(id)
 	if errors.Is(err, desktop.ErrNotFound) {

@@ -27,6 +27,7 @@ type DocumentsScreen struct {
 	Empty    *fyne.Container
 
 	doc     OpenDocument
+	path    string // the file shown (发起签署 starts with it)
 	opening context.CancelFunc
 	wg      sync.WaitGroup
 	content fyne.CanvasObject
@@ -125,8 +126,17 @@ func (sc *DocumentsScreen) OpenFile(path string) {
 				return
 			}
 			sc.show(doc)
+			sc.path = path
 		})
 	}()
+}
+
+// Path is the file shown, or "".
+func (sc *DocumentsScreen) Path() string {
+	if sc.doc == nil {
+		return ""
+	}
+	return sc.path
 }
 
 // Handoff gives the open document to the screen that replaces this one (the shell rebuilds its
@@ -147,6 +157,7 @@ func (sc *DocumentsScreen) Handoff(next Screen) {
 			n.View.DeferUpdatesForTest()
 		}
 		n.show(sc.doc)
+		n.path = sc.path
 	}
 	sc.doc = nil
 	sc.View.SetDocument(nil)

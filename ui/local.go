@@ -67,6 +67,9 @@ type SealLibrary interface {
 	Items() ([]LibraryItem, error)
 	Save(LibraryItem) (LibraryItem, error)
 	Delete(id string) error
+	// Watch calls f after every change of the items (from any goroutine) until stop is
+	// called, so that every list of them follows the store.
+	Watch(f func()) (stop func())
 }
 
 // RecentList remembers opened documents.

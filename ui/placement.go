@@ -250,7 +250,14 @@ func (p *placementScreen) addBox(kind string, page int, pos fyne.Position) *plac
 	if kind == boxCross {
 		b.rect = p.snapRight(m, b.rect)
 	}
-	b.w = widgets.NewDraggableBox(fmt.Sprintf("%d·%s", b.recipient+1, tr("place.kind."+kind)), recipientColors[b.recipient])
+	p.showBox(b)
+	p.status.SetText(tr("place.count", map[string]any{"Count": len(p.boxes)}))
+	return b
+}
+
+// showBox adds b with its widget (labelled in the current language) to the boxes shown.
+func (p *placementScreen) showBox(b *placedBox) {
+	b.w = widgets.NewDraggableBox(fmt.Sprintf("%d·%s", b.recipient+1, tr("place.kind."+b.kind)), recipientColors[b.recipient])
 	b.w.OnDragged = func(d fyne.Delta) { p.moveBox(b, d) }
 	b.w.OnResized = func(d fyne.Delta) { p.resizeBox(b, d) }
 	b.w.OnDeleted = func() { p.deleteBox(b) }
@@ -258,8 +265,30 @@ func (p *placementScreen) addBox(kind string, page int, pos fyne.Position) *plac
 	p.overlay.Add(b.w)
 	p.overlay.Refresh()
 	p.saveBtn.Enable()
-	p.status.SetText(tr("place.count", map[string]any{"Count": len(p.boxes)}))
-	return b
+}
+
+// handoff gives the open document and its boxes to n, the same screen rebuilt in another
+// language.
+func (p *placementScreen) handoff(n *placementScreen) {
+	if p.doc == nil {
+		return
+	}
+	if p.pv.DeferringUpdates() {
+		n.pv.DeferUpdatesForTest()
+	}
+	n.path, n.doc = p.path, p.doc
+	n.pv.SetDocument(n.doc)
+	n.recipient.SetSelectedIndex(p.selectedRecipient())
+	for _, b := range p.boxes {
+		n.showBox(&placedBox{kind: b.kind, recipient: b.recipient, page: b.page, rect: b.rect})
+	}
+	if len(n.boxes) > 0 {
+		n.status.SetText(tr("place.count", map[string]any{"Count": len(n.boxes)}))
+	} else {
+		n.status.SetText(tr("place.opened", map[string]any{"Name": filepath.Base(n.path), "Pages": n.doc.PageCount()}))
+	}
+	p.doc = nil
+	p.pv.SetDocument(nil)
 }
 
 // snapRight moves a cross-page seal box against the right edge of the page as shown.

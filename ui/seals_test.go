@@ -23,9 +23,10 @@ import (
 
 // memLibrary is an in-memory SealLibrary.
 type memLibrary struct {
-	mu    sync.Mutex
-	items []LibraryItem
-	n     int
+	mu       sync.Mutex
+	items    []LibraryItem
+	n        int
+	watchers []func()
 }
 
 func (l *memLibrary) Items() ([]LibraryItem, error) {
@@ -39,17 +40,46 @@ func (l *memLibrary) Save(it LibraryItem) (LibraryItem, error) {
 	l.n++
 	it.ID, it.Created = fmt.Sprint(l.n), time.Unix(int64(l.n), 0)
 	l.items = append(l.items, it)
+	l.mu.Unlock()
+	l.changed()
+	l.mu.Lock() // for the deferred unlock
 	return it, nil
+}
+
+// Watch implements SealLibrary: f hears of every change, as store/desktop's watchers do.
+func (l *memLibrary) Watch(f func()) func() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.watchers = append(l.watchers, f)
+	i := len(l.watchers) - 1
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.watchers[i] = nil
+	}
+}
+
+func (l *memLibrary) changed() {
+	l.mu.Lock()
+	ws := append([]func(){}, l.watchers...)
+	l.mu.Unlock()
+	for _, f := range ws {
+		if f != nil {
+			f()
+		}
+	}
 }
 func (l *memLibrary) Delete(id string) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	for i, it := range l.items {
 		if it.ID == id {
 			l.items = append(l.items[:i], l.items[i+1:]...)
+			l.mu.Unlock()
+			l.changed()
 			return nil
 		}
 	}
+	l.mu.Unlock()
 	return fmt.Errorf("no item %s", id)
 }
 

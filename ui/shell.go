@@ -73,6 +73,7 @@ type Shell struct {
 	screens map[NavID]Screen
 	current NavID
 	picker  *filePicker // the file dialog shown last (for tests)
+	unwatch func()      // stops following the seal library
 }
 
 // NewShell builds the shell and its screens, titles the window and shows the first screen.
@@ -83,7 +84,23 @@ func NewShell(a fyne.App, w fyne.Window, svc Services) *Shell {
 	s.build()
 	w.SetTitle(s.Title())
 	s.Show(s.Places()[0])
+	if l := svc.Local; l != nil && l.Library != nil {
+		// Every list of seals and signatures follows the library: the store says when it
+		// changed (from whichever goroutine changed it), the screens refresh on the UI goroutine.
+		s.unwatch = l.Library.Watch(func() { fyne.Do(s.onLibraryChanged) })
+	}
 	return s
+}
+
+// libraryFollower is a screen that shows seals and signatures of the library.
+type libraryFollower interface{ libraryChanged() }
+
+func (s *Shell) onLibraryChanged() {
+	for _, sc := range s.screens {
+		if f, ok := sc.(libraryFollower); ok {
+			f.libraryChanged()
+		}
+	}
 }
 
 // Title is the window title in the current language.
@@ -139,6 +156,9 @@ func (s *Shell) Show(n NavID) bool {
 	}
 	s.body.Objects = []fyne.CanvasObject{sc.Content()}
 	s.body.Refresh()
+	if o, ok := sc.(interface{ shown() }); ok {
+		o.shown()
+	}
 	return true
 }
 

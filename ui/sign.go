@@ -56,10 +56,54 @@ func newSendScreen(s *Shell) Screen {
 
 func (v *sendScreen) Content() fyne.CanvasObject { return v.tabs }
 
+// Handoff gives the open documents, their boxes, the chosen image and the tab to the screen
+// that replaces this one when the language changes.
+func (v *sendScreen) Handoff(next Screen) {
+	n, ok := next.(*sendScreen)
+	if !ok {
+		for _, d := range []OpenDocument{v.place.doc, v.sign.doc} {
+			if d != nil {
+				go d.Close()
+			}
+		}
+		return
+	}
+	v.place.handoff(n.place)
+	v.sign.handoff(n.sign)
+	n.tabs.SelectIndex(v.tabs.SelectedIndex())
+}
+
+// shown starts 发起签署 with the document open in 文件 when nothing is open here yet (work in
+// progress here is never replaced).
+func (v *sendScreen) shown() {
+	if v.place.path != "" || v.sign.path != "" || v.place.doc != nil || v.sign.doc != nil {
+		return
+	}
+	d, ok := v.sign.shell.Screen(NavDocuments).(*DocumentsScreen)
+	if !ok || d.Path() == "" || !strings.EqualFold(filepath.Ext(d.Path()), ".pdf") {
+		return
+	}
+	path := d.Path()
+	v.place.OpenFiles([]string{path})
+	v.sign.OpenFiles([]string{path})
+}
+
+// libraryChanged follows the seal library: a seal made in 签章管理 is offered at once.
+func (v *sendScreen) libraryChanged() {
+	v.sign.refreshImages()
+	v.sign.onImageChanged()
+}
+
 // SignTo is the 签署 button after its PIN and save dialogs: it signs the open document into the
 // selected field with the selected image and writes out, in the background. Real-window tests
 // (ui/internal/responsive) call it, since they cannot answer Fyne's file dialog.
 func (v *sendScreen) SignTo(pin, out string) { v.sign.signTo(pin, out) }
+
+// PlaceFiles opens a document in 指定签署位置.
+func (v *sendScreen) PlaceFiles(paths []string) {
+	v.tabs.SelectIndex(0)
+	v.place.OpenFiles(paths)
+}
 
 // OpenFiles opens a document for signing.
 func (v *sendScreen) OpenFiles(paths []string) {
@@ -88,14 +132,16 @@ type signScreen struct {
 	keyBtn   *widget.Button
 	image    *widget.Select
 	imgView  *canvas.Image
+	noImages *fyne.Container // the empty library's hint and the way to 签章管理
 	signBtn  *widget.Button
+	why      *widget.Label  // why 签署并保存 is disabled
 	checkBtn *widget.Button // 验签: the signed copy in 文件验签
 	signed   string         // the last signed copy
 	progress *widgets.Activity
 	status   *widget.Label
 	pv       *widgets.PageView
 	overlay  *fyne.Container
-	tapLayer *tapLayer
+	addItem  *widgets.PaletteItem // 添加签署位置: drag onto a page, or tap for the current page
 	root     fyne.CanvasObject
 
 	path     string
@@ -103,8 +149,10 @@ type signScreen struct {
 	targets  []*signTarget
 	selected *signTarget
 	items    []LibraryItem
+	reveal   *signTarget // scrolled into view once its page's geometry is known
 	relayout func()
 	saveDlg  *saveAsDialog // the open save dialog (tests answer it)
+	keyDlg   *keyDialog    // the last key dialog
 	wg       sync.WaitGroup
 }
 
@@ -121,6 +169,13 @@ func newSignScreen(s *Shell) *signScreen {
 	v.imgView.SetMinSize(fyne.NewSize(180, 120))
 	v.signBtn = widget.NewButtonWithIcon(tr("sign.sign"), theme.ConfirmIcon(), v.onSignTapped)
 	v.signBtn.Importance = widget.HighImportance
+	v.why = widget.NewLabel("")
+	v.why.Wrapping = fyne.TextWrapWord
+	v.why.Importance = widget.WarningImportance
+	noneText := widget.NewLabel(tr("sign.image.none"))
+	noneText.Wrapping = fyne.TextWrapWord
+	v.noImages = container.NewVBox(noneText, widget.NewButtonWithIcon(tr("sign.image.make"), theme.ColorPaletteIcon(), func() { v.shell.Show(NavSeals) }))
+	v.noImages.Hide()
 	v.checkBtn = widget.NewButtonWithIcon(tr("sign.check"), theme.ConfirmIcon(), v.onCheckTapped)
 	v.checkBtn.Hide()
 	v.progress = widgets.NewActivity()
@@ -129,17 +184,28 @@ func newSignScreen(s *Shell) *signScreen {
 
 	v.pv = widgets.NewPageView()
 	v.overlay = container.New(&signOverlay{v: v})
-	v.tapLayer = newTapLayer(v.onPageTapped)
-	v.pv.Scroll.Content = container.NewStack(v.pv.Scroll.Content, v.tapLayer, v.overlay)
+	// A click on the page adds nothing: a box comes from dragging 添加签署位置 onto the page, or
+	// tapping it (the middle of the current page).
+	v.pv.Scroll.Content = container.NewStack(v.pv.Scroll.Content, v.overlay)
+	v.addItem = widgets.NewPaletteItem(tr("sign.add"), recipientColors[0])
+	v.addItem.OnDropped = v.onAddDropped
+	v.addItem.OnTapped = v.onAddTapped
+	addHint := widget.NewLabel(tr("sign.add.hint"))
+	addHint.Wrapping = fyne.TextWrapWord
 	v.relayout = followPages(v.pv, v.overlay)
 
 	paper := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-	side := container.NewVBox(
+	// The panel scrolls (so the window fits 1024×640 in either language) while 签署并保存 and
+	// why it is disabled stay in view below it.
+	panel := container.NewVBox(
 		widget.NewLabelWithStyle(tr("sign.key"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.keyLabel, v.keyBtn,
 		widget.NewSeparator(),
-		widget.NewLabelWithStyle(tr("sign.image"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.image,
-		container.NewStack(paper, v.imgView),
-		widget.NewSeparator(), v.signBtn, v.progress.Bar)
+		widget.NewLabelWithStyle(tr("sign.target"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.addItem, addHint,
+		widget.NewSeparator(),
+		widget.NewLabelWithStyle(tr("sign.image"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.image, v.noImages,
+		container.NewStack(paper, v.imgView))
+	side := container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), v.signBtn, v.why, v.progress.Bar), nil, nil,
+		container.NewVScroll(panel))
 	top := container.NewVBox(container.NewHBox(v.openBtn, layout.NewSpacer(), v.checkBtn), v.status)
 	v.root = container.NewBorder(top, nil, nil, container.NewPadded(side), v.pv)
 	v.refreshKey()
@@ -149,6 +215,42 @@ func newSignScreen(s *Shell) *signScreen {
 }
 
 func (v *signScreen) Content() fyne.CanvasObject { return v.root }
+
+// handoff gives the open document, its boxes (the selected one stays selected), the chosen
+// image and the last signed copy to n, the same screen rebuilt in another language.
+func (v *signScreen) handoff(n *signScreen) {
+	if v.signed != "" {
+		n.signed = v.signed
+		n.checkBtn.Show()
+	}
+	if v.doc == nil {
+		return
+	}
+	if v.pv.DeferringUpdates() {
+		n.pv.DeferUpdatesForTest()
+	}
+	n.path, n.doc = v.path, v.doc
+	n.pv.SetDocument(n.doc)
+	var sel *signTarget
+	for _, t := range v.targets {
+		c := &signTarget{field: t.field, page: t.page, rect: t.rect, isNew: t.isNew, signed: t.signed}
+		n.addTarget(c)
+		if t == v.selected {
+			sel = c
+		}
+	}
+	n.overlay.Refresh()
+	if i := v.image.SelectedIndex(); i >= 0 && i < len(n.image.Options) {
+		n.image.SetSelectedIndex(i)
+	}
+	if sel != nil {
+		n.selectTarget(sel)
+	}
+	n.updateSignable()
+	n.status.SetText(tr("sign.opened.kept", map[string]any{"Name": filepath.Base(n.path)}))
+	v.doc = nil
+	v.pv.SetDocument(nil)
+}
 
 // ----- the personal key -----
 
@@ -193,38 +295,130 @@ func (v *signScreen) refreshKey() {
 	}
 }
 
-// onCreateKeyTapped asks for the name, ID number and a new PIN, then generates the key here
-// and has the backend's CA certify it.
-func (v *signScreen) onCreateKeyTapped() {
-	name := widget.NewEntry()
-	id := widget.NewEntry()
-	pin := widget.NewPasswordEntry()
-	pin2 := widget.NewPasswordEntry()
-	msg := widget.NewLabel(tr("sign.key.local"))
-	msg.Wrapping = fyne.TextWrapWord
-	items := []*widget.FormItem{
-		widget.NewFormItem(tr("sign.key.name"), name),
-		widget.NewFormItem(tr("sign.key.id"), id),
-		widget.NewFormItem(tr("sign.key.pin"), pin),
-		widget.NewFormItem(tr("sign.key.pin2"), pin2),
-		widget.NewFormItem("", msg),
-	}
-	var dlg dialog.Dialog
-	dlg = dialog.NewForm(tr("sign.key.create"), tr("common.ok"), tr("common.cancel"), items, func(ok bool) {
-		if !ok {
-			return
-		}
-		if err := v.createKey(strings.TrimSpace(name.Text), strings.TrimSpace(id.Text), pin.Text, pin2.Text); err != nil {
-			v.status.SetText(err.Error())
-		}
-	}, v.shell.Window)
-	dlg.Resize(fyne.NewSize(480, 400))
-	dlg.Show()
+// keyDialog is the personal key's form: name, ID number and the new PIN (twice), and, when a
+// certified key exists, its current PIN first. Each field is checked as it is typed, the PIN
+// rule is stated before anything is typed, and the dialog stays open with everything typed in
+// it until the key is made: a refusal (a wrong current PIN, the CA) is said inside it.
+type keyDialog struct {
+	cur, name, id, pin, pin2 *widget.Entry
+	msg                      *widget.Label
+	form                     *widget.Form
+	dlg                      dialog.Dialog
 }
 
-// createKey checks the inputs, then generates, certifies and stores the key in the background.
-// The returned error is a sentence for the user.
+// onCreateKeyTapped makes the personal key; replacing a certified key is confirmed first and
+// needs its current PIN (so a new key cannot dodge the PIN lock-out).
+func (v *signScreen) onCreateKeyTapped() {
+	if in, ok := v.keyInfo(); ok && in.Certificate != nil {
+		c := dialog.NewConfirm(tr("sign.key.renew.title"), tr("sign.key.renew.confirm"), func(ok bool) {
+			if ok {
+				v.showKeyDialog(true)
+			}
+		}, v.shell.Window)
+		c.SetConfirmText(tr("sign.key.renew.ok"))
+		c.SetDismissText(tr("common.cancel"))
+		c.Show()
+		return
+	}
+	v.showKeyDialog(false)
+}
+
+func (v *signScreen) showKeyDialog(renew bool) {
+	k := &keyDialog{name: widget.NewEntry(), id: widget.NewEntry(), pin: widget.NewPasswordEntry(), pin2: widget.NewPasswordEntry()}
+	k.name.Validator = func(s string) error {
+		if strings.TrimSpace(s) == "" {
+			return errors.New(tr("sign.key.err.name"))
+		}
+		return nil
+	}
+	k.id.Validator = func(s string) error {
+		if _, err := ids.ParseResidentID(strings.TrimSpace(s), time.Now()); err != nil {
+			return errors.New(tr("sign.key.err.id"))
+		}
+		return nil
+	}
+	k.pin.Validator = func(s string) error {
+		if err := keystore.CheckPIN(s); err != nil {
+			return errors.New(errMessage(err))
+		}
+		return nil
+	}
+	k.pin2.Validator = func(s string) error {
+		if s != k.pin.Text {
+			return errors.New(tr("sign.key.err.pinmismatch"))
+		}
+		return nil
+	}
+	k.pin.OnChanged = func(string) {
+		if k.pin2.Text != "" {
+			k.pin2.Validate()
+		}
+	}
+	k.msg = widget.NewLabel(tr("sign.key.local"))
+	k.msg.Wrapping = fyne.TextWrapWord
+	var items []*widget.FormItem
+	if renew {
+		k.cur = widget.NewPasswordEntry()
+		k.cur.Validator = pinValidator
+		items = append(items, &widget.FormItem{Text: tr("sign.key.pin.current"), Widget: k.cur, HintText: tr("sign.key.pin.current.hint")})
+	}
+	items = append(items,
+		&widget.FormItem{Text: tr("sign.key.name"), Widget: k.name},
+		&widget.FormItem{Text: tr("sign.key.id"), Widget: k.id, HintText: tr("sign.key.id.hint")},
+		&widget.FormItem{Text: tr("sign.key.pin"), Widget: k.pin, HintText: tr("sign.key.pin.rule")},
+		&widget.FormItem{Text: tr("sign.key.pin2"), Widget: k.pin2})
+	k.form = widget.NewForm(items...)
+	k.form.SubmitText, k.form.CancelText = tr("common.ok"), tr("common.cancel")
+	k.form.OnCancel = func() { k.dlg.Hide() }
+	k.form.OnSubmit = func() {
+		cur := ""
+		if k.cur != nil {
+			cur = k.cur.Text
+		}
+		k.msg.Importance = widget.MediumImportance
+		k.msg.SetText(tr("sign.key.creating"))
+		k.form.Disable()
+		err := v.makeKey(cur, strings.TrimSpace(k.name.Text), strings.TrimSpace(k.id.Text), k.pin.Text, k.pin2.Text, func(err error) {
+			k.form.Enable()
+			if err != nil {
+				k.msg.Importance = widget.DangerImportance
+				k.msg.SetText(tr("sign.key.failed", map[string]any{"Reason": errMessage(err)}))
+				return
+			}
+			k.dlg.Hide()
+		})
+		if err != nil {
+			k.form.Enable()
+			k.msg.Importance = widget.DangerImportance
+			k.msg.SetText(err.Error())
+		}
+	}
+	title := tr("sign.key.create")
+	if renew {
+		title = tr("sign.key.renew")
+	}
+	k.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(k.form, k.msg), v.shell.Window)
+	k.dlg.Resize(fyne.NewSize(min(560, v.shell.Window.Canvas().Size().Width-40), 460))
+	k.dlg.Show()
+	v.keyDlg = k
+	if k.cur != nil {
+		v.shell.Window.Canvas().Focus(k.cur)
+	} else {
+		v.shell.Window.Canvas().Focus(k.name)
+	}
+}
+
+// createKey makes the first personal key (no key to replace). The returned error is a sentence
+// for the user.
 func (v *signScreen) createKey(name, idNumber, pin, pin2 string) error {
+	return v.makeKey("", name, idNumber, pin, pin2, nil)
+}
+
+// makeKey checks the inputs, then — in the background — opens the certified key being replaced
+// with cur (a wrong PIN is counted, a locked key refused: nothing changes), generates the new
+// key, has the CA certify it, stores it and deletes the keys it replaces. done, if set, gets the
+// outcome on the UI goroutine. The returned error is a sentence for the user.
+func (v *signScreen) makeKey(cur, name, idNumber, pin, pin2 string, done func(error)) error {
 	if name == "" {
 		return errors.New(tr("sign.key.err.name"))
 	}
@@ -237,15 +431,25 @@ func (v *signScreen) createKey(name, idNumber, pin, pin2 string) error {
 	if err := keystore.CheckPIN(pin); err != nil {
 		return errors.New(errMessage(err))
 	}
-	if v.local == nil || v.local.CA == nil {
+	if v.local == nil || v.local.CA == nil || v.local.Keys == nil {
 		return errors.New(tr("sign.key.err.noca"))
 	}
+	old, hasOld := v.keyInfo()
+	if hasOld && old.Certificate != nil && cur == "" {
+		return errors.New(tr("sign.key.err.needcurrent"))
+	}
 	ks, ca := v.local.Keys, v.local.CA
+	previous, _ := ks.List()
 	v.busy(true, tr("sign.key.creating"))
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
 		err := func() error {
+			if hasOld && old.Certificate != nil {
+				if _, err := ks.Unlock(old.ID, cur); err != nil {
+					return err
+				}
+			}
 			in, err := ks.Generate(pin)
 			if err != nil {
 				return err
@@ -262,7 +466,18 @@ func (v *signScreen) createKey(name, idNumber, pin, pin2 string) error {
 				ks.Delete(in.ID)
 				return err
 			}
-			return ks.SetCertificate(in.ID, chain)
+			if err := ks.SetCertificate(in.ID, chain); err != nil {
+				ks.Delete(in.ID)
+				return err
+			}
+			// The new key replaces the old ones (signatures made with them stay valid: their
+			// certificates travel in the signed files).
+			for _, p := range previous {
+				if p.ID != in.ID {
+					ks.Delete(p.ID)
+				}
+			}
+			return nil
 		}()
 		fyne.DoAndWait(func() {
 			v.busy(false, "")
@@ -273,6 +488,9 @@ func (v *signScreen) createKey(name, idNumber, pin, pin2 string) error {
 			}
 			v.refreshKey()
 			v.updateSignable()
+			if done != nil {
+				done(err)
+			}
 		})
 	}()
 	return nil
@@ -289,6 +507,11 @@ func (v *signScreen) refreshImages() {
 			v.items = append(v.items, it)
 			names = append(names, it.Name+"（"+kindText(it.Kind)+"）")
 		}
+	}
+	if len(names) == 0 && v.local != nil && v.local.Library != nil {
+		v.noImages.Show()
+	} else {
+		v.noImages.Hide()
 	}
 	sel := v.image.Selected
 	v.image.Options = names
@@ -310,7 +533,10 @@ func (v *signScreen) selectedImage() *LibraryItem {
 }
 
 func (v *signScreen) onImageChanged() {
-	if it := v.selectedImage(); it != nil {
+	if it := v.selectedImage(); it == nil {
+		v.imgView.Image = nil
+		v.imgView.Refresh()
+	} else {
 		v.imgView.Resource = nil
 		v.imgView.File = ""
 		img, err := decodePNG(it.PNG)
@@ -435,7 +661,8 @@ func (v *signScreen) setTargets(ts []*signTarget) {
 	}
 	for _, t := range v.targets {
 		if !t.signed {
-			v.selectTarget(t) // the first empty box
+			v.selectTarget(t) // the first empty box, brought into view
+			v.reveal = t
 			break
 		}
 	}
@@ -459,9 +686,21 @@ func (v *signScreen) addTarget(t *signTarget) {
 	t.w.OnTapped = func() { v.selectTarget(t) }
 	if t.isNew {
 		t.w.OnDeleted = func() { v.removeTarget(t) }
+		t.w.OnDragged = func(d fyne.Delta) { v.moveTarget(t, d) }
 	}
 	v.targets = append(v.targets, t)
 	v.overlay.Add(t.w)
+}
+
+// moveTarget moves a new box by d (it stays on its page).
+func (v *signScreen) moveTarget(t *signTarget, d fyne.Delta) {
+	m, ok := v.pv.PageMapper(t.page)
+	if !ok {
+		return
+	}
+	pos, size := m.UserRectToWidget(t.rect)
+	t.rect = m.Geometry.ClampToPage(m.WidgetRectToUser(pos.AddXY(d.DX, d.DY), size))
+	v.overlay.Refresh()
 }
 
 func (v *signScreen) removeTarget(t *signTarget) {
@@ -499,9 +738,35 @@ func (v *signScreen) selectTarget(t *signTarget) {
 	v.updateSignable()
 }
 
-// onPageTapped adds a new field where the page was tapped (content coordinates).
-func (v *signScreen) onPageTapped(pos fyne.Position) {
+// onAddDropped adds a new box where 添加签署位置 was dropped (absolute position).
+func (v *signScreen) onAddDropped(abs fyne.Position) {
+	pos := abs.Subtract(fyne.CurrentApp().Driver().AbsolutePositionForObject(v.pv.Scroll.Content))
 	page := v.pv.PageAt(pos)
+	if page < 0 {
+		if v.path == "" {
+			v.status.SetText(tr("place.nodocument"))
+		} else {
+			v.status.SetText(tr("place.dropoutside"))
+		}
+		return
+	}
+	v.addBoxAt(page, pos)
+}
+
+// onAddTapped adds a new box in the middle of the current page.
+func (v *signScreen) onAddTapped() {
+	page := v.pv.CurrentPage()
+	m, ok := v.pv.PageMapper(page)
+	if v.path == "" || !ok {
+		v.status.SetText(tr("place.nodocument"))
+		return
+	}
+	w, h := m.Geometry.DisplaySize()
+	v.addBoxAt(page, m.Origin.Add(fyne.NewPos(float32(w*m.Zoom/2), float32(h*m.Zoom/3))))
+}
+
+// addBoxAt adds a new signature box on page centred at pos (content coordinates) and selects it.
+func (v *signScreen) addBoxAt(page int, pos fyne.Position) {
 	m, ok := v.pv.PageMapper(page)
 	if page < 0 || !ok {
 		return
@@ -513,6 +778,7 @@ func (v *signScreen) onPageTapped(pos fyne.Position) {
 	v.addTarget(t)
 	v.selectTarget(t)
 	v.overlay.Refresh()
+	v.status.SetText(tr("sign.added"))
 }
 
 // fieldLabel names a field placed by 指定签署位置 ("r2-seal-1") as the user knows it
@@ -549,42 +815,80 @@ func (l *signOverlay) Layout(_ []fyne.CanvasObject, _ fyne.Size) {
 		t.w.Move(pos)
 		t.w.Resize(size)
 		t.w.Show()
+		if t == l.v.reveal {
+			l.v.reveal = nil
+			l.v.pv.Do(func() { l.v.scrollTo(pos, size) })
+		}
+	}
+}
+
+// scrollTo scrolls the pages so that the box at pos (content coordinates) is in view, centred
+// when it was not.
+func (v *signScreen) scrollTo(pos fyne.Position, size fyne.Size) {
+	sc := v.pv.Scroll
+	view := sc.Size()
+	off := sc.Offset
+	if pos.Y >= off.Y && pos.Y+size.Height <= off.Y+view.Height && pos.X >= off.X && pos.X+size.Width <= off.X+view.Width {
+		return
+	}
+	content := sc.Content.MinSize()
+	clamp := func(x, limit float32) float32 { return max(0, min(x, limit)) }
+	to := fyne.NewPos(clamp(pos.X+size.Width/2-view.Width/2, content.Width-view.Width),
+		clamp(pos.Y+size.Height/2-view.Height/2, content.Height-view.Height))
+	sc.ScrollToOffset(to)
+	if sc.OnScrolled != nil {
+		sc.OnScrolled(to) // the page view renders what came into view; the overlay follows
 	}
 }
 
 func (l *signOverlay) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{} }
-
-// tapLayer is a transparent layer over the pages that reports taps (to add a field).
-type tapLayer struct {
-	widget.BaseWidget
-	onTap func(fyne.Position)
-}
-
-func newTapLayer(f func(fyne.Position)) *tapLayer {
-	t := &tapLayer{onTap: f}
-	t.ExtendBaseWidget(t)
-	return t
-}
-
-func (t *tapLayer) Tapped(e *fyne.PointEvent) { t.onTap(e.Position) }
-
-func (t *tapLayer) CreateRenderer() fyne.WidgetRenderer {
-	return widget.NewSimpleRenderer(canvas.NewRectangle(color.Transparent))
-}
 
 // ----- signing -----
 
 // isCrossField reports whether a field was placed as a 骑缝章 box ("r1-cross-1").
 func isCrossField(name string) bool { return strings.Contains(name, "-"+boxCross+"-") }
 
+// updateSignable enables 签署并保存 when everything is there, and otherwise says beside it what
+// is missing, first things first.
 func (v *signScreen) updateSignable() {
-	_, keyOK := v.keyInfo()
-	in, _ := v.keyInfo()
-	if v.path == "" || v.selected == nil || (v.selectedImage() == nil && !isDateField(v.selected.field)) || !keyOK || in.Certificate == nil {
-		v.signBtn.Disable()
+	why := v.whyNotSignable()
+	if why == "" {
+		v.signBtn.Enable()
+		v.why.Hide()
 		return
 	}
-	v.signBtn.Enable()
+	v.signBtn.Disable()
+	v.why.SetText(why)
+	v.why.Show()
+}
+
+func (v *signScreen) whyNotSignable() string {
+	in, keyOK := v.keyInfo()
+	empty := 0
+	for _, t := range v.targets {
+		if !t.signed {
+			empty++
+		}
+	}
+	switch {
+	case v.local == nil || v.local.Keys == nil:
+		return tr("sign.why.nostore")
+	case !keyOK:
+		return tr("sign.why.nokey")
+	case in.Certificate == nil:
+		return tr("sign.why.uncertified")
+	case v.path == "":
+		return tr("sign.why.nodocument")
+	case v.selected == nil && len(v.targets) > 0 && empty == 0:
+		return tr("sign.why.allsigned")
+	case v.selected == nil:
+		return tr("sign.why.notarget")
+	case v.selectedImage() == nil && !isDateField(v.selected.field) && len(v.items) == 0:
+		return tr("sign.why.noimages")
+	case v.selectedImage() == nil && !isDateField(v.selected.field):
+		return tr("sign.why.noimage")
+	}
+	return ""
 }
 
 func (v *signScreen) busy(on bool, text string) {

@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -70,6 +71,10 @@ var (
 type Store struct {
 	db  *bbolt.DB
 	now func() time.Time
+
+	mu       sync.Mutex
+	watchers map[int]func()
+	nextW    int
 }
 
 var _ keystore.Store = (*Store)(nil)
@@ -320,7 +325,40 @@ func (s *Store) SaveItem(it Item) (Item, error) {
 		return Item{}, fmt.Errorf("%w: item is %d bytes, at most %d", ErrTooLarge, len(raw), MaxItemBytes)
 	}
 	err = s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bItems).Put([]byte(it.ID), raw) })
+	if err == nil {
+		s.itemsChanged()
+	}
 	return it, err
+}
+
+// WatchItems calls f after every committed change of my seals and signatures (SaveItem,
+// DeleteItem), on the goroutine that made it, until stop is called. f must not block.
+func (s *Store) WatchItems(f func()) (stop func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watchers == nil {
+		s.watchers = map[int]func(){}
+	}
+	id := s.nextW
+	s.nextW++
+	s.watchers[id] = f
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.watchers, id)
+	}
+}
+
+func (s *Store) itemsChanged() {
+	s.mu.Lock()
+	fs := make([]func(), 0, len(s.watchers))
+	for _, f := range s.watchers {
+		fs = append(fs, f)
+	}
+	s.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
 }
 
 // Items returns my seals and signatures, oldest first.
@@ -355,13 +393,17 @@ func (s *Store) Item(id string) (Item, error) {
 
 // DeleteItem removes one item; ErrNotFound if it is not there.
 func (s *Store) DeleteItem(id string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bItems)
 		if b.Get([]byte(id)) == nil {
 			return fmt.Errorf("item %s: %w", id, ErrNotFound)
 		}
 		return b.Delete([]byte(id))
 	})
+	if err == nil {
+		s.itemsChanged()
+	}
+	return err
 }
 
 // ----- recent documents -----

@@ -221,3 +221,29 @@ func TestSecondOpenTimesOut(t *testing.T) {
 		t.Fatal("second open of a locked file succeeded")
 	}
 }
+
+// TestWatchItems: watchers hear of every committed save and delete, not of refused ones, and
+// stop hearing after stop.
+func TestWatchItems(t *testing.T) {
+	s, _ := open(t, filepath.Join(t.TempDir(), "desktop.db"))
+	defer s.Close()
+	n := 0
+	stop := s.WatchItems(func() { n++ })
+	it, err := s.SaveItem(Item{Kind: KindDesignedSeal, Name: "合同专用章", PNG: []byte("png")})
+	if err != nil || n != 1 {
+		t.Fatalf("save: %v, %d notices", err, n)
+	}
+	if _, err := s.SaveItem(Item{Kind: "bogus", PNG: []byte("x")}); err == nil || n != 1 {
+		t.Fatalf("a refused save notified (%d)", n)
+	}
+	if err := s.DeleteItem("nothing"); err == nil || n != 1 {
+		t.Fatalf("a refused delete notified (%d)", n)
+	}
+	if err := s.DeleteItem(it.ID); err != nil || n != 2 {
+		t.Fatalf("delete: %v, %d notices", err, n)
+	}
+	stop()
+	if _, err := s.SaveItem(Item{Kind: KindDesignedSeal, Name: "x", PNG: []byte("png")}); err != nil || n != 2 {
+		t.Fatalf("notified after stop (%d)", n)
+	}
+}

@@ -106,7 +106,8 @@ func (l *memLibrary) Items() ([]ui.LibraryItem, error) { return l.items, nil }
 func (l *memLibrary) Save(it ui.LibraryItem) (ui.LibraryItem, error) {
 	return it, errors.New("read-only")
 }
-func (l *memLibrary) Delete(string) error { return errors.New("read-only") }
+func (l *memLibrary) Delete(string) error        { return errors.New("read-only") }
+func (l *memLibrary) Watch(func()) (stop func()) { return func() {} } // read-only: never changes
 
 // signatureImage is a 600×240 PNG of a few dark strokes.
 func signatureImage() []byte {
