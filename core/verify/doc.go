@@ -46,6 +46,26 @@
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.
 //
+// # Principles of the change analysis
+//
+//   - Every ambiguity a reader could resolve differently is either proven harmless or reported
+//     as a disallowed change — never resolved our way in silence. Two readers that could see
+//     different objects (a generation mismatch, an object stream listing a number twice, a
+//     section a viewer would rebuild by scanning while an "N 0 obj" hides in another object's
+//     data) make the verifier compute both views; where they differ on anything a signature
+//     covers, that is a disallowed change.
+//   - Every object is classified by what reached it in the signed revision — page content,
+//     resources, fonts, annotation appearances, form, metadata, info, DSS, structure tree — in
+//     ONE table of rules (roleRules in roles.go: role → what may change under which DocMDP
+//     level) that fits on one screen, and the strictest role wins when several reach it.
+//   - Never excuse an object because of its own /Type: a page content stream that calls itself
+//     /Metadata or /XRef, an /Info that points at the page's /Resources, an appearance listed in
+//     /DSS /Certs are judged as page content and appearance.
+//   - Allowed changes must not change what the signed page shows: whether an added or changed
+//     annotation, a filled field or an unsigned signature widget covers signed content is
+//     decided by rendering the page as signed and as now (cover.go, the embedded PDFium); the
+//     covered regions are reported per page for highlighting.
+//
 // # Why not digitorus/pkcs7
 //
 // digitorus/pkcs7 (used by pdfsign's verify) is too lax for a verifier that must not be fooled:
