@@ -234,6 +234,9 @@ func (a *analysis) hiddenObjects(later []*pdf.Revision) {
 				if oe, _, had := a.old.Entry(n); had && oe.Type == pdf.EntryInUse && oe.Offset == e.Offset {
 					continue
 				}
+				if a.v.offsetBeforeHeader(e.Offset, a.signedEnd) {
+					continue
+				}
 				a.ch.add(false, ChangeDetail{Code: ChangeHideAndReplace, Object: n}, "object %d is redefined in revision %d to bytes inside the signed revision (hide-and-replace)", n, rev.Index+1)
 			}
 		}
@@ -242,6 +245,26 @@ func (a *analysis) hiddenObjects(later []*pdf.Revision) {
 		}
 	}
 	a.rebuiltView(later)
+}
+
+// offsetBeforeHeader: an offset that points at the end-of-line before an "N G obj" header
+// (writers that end lines with CR LF count it into the previous line) lands inside the signed
+// revision only by white space; the object itself starts at or after end, in the new revision,
+// where every reader finds it, so it is not a redefinition into signed bytes.
+func (v *verifier) offsetBeforeHeader(off, end int64) bool {
+	if off < 0 || end > int64(len(v.data)) || end-off > 4 {
+		return false
+	}
+	for i := off; i < end; i++ {
+		if c := v.data[i]; c != '\r' && c != '\n' && c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	i := end
+	for i < int64(len(v.data)) && (v.data[i] == '\r' || v.data[i] == '\n' || v.data[i] == ' ' || v.data[i] == '\t') {
+		i++
+	}
+	return i < int64(len(v.data)) && v.data[i] >= '0' && v.data[i] <= '9'
 }
 
 // relocated reports whether a revision's cross-reference section is not where startxref or

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -176,12 +177,15 @@ func appendObjects(t testing.TB, base []byte, objs map[int][]byte, trailerExtra 
 		b.WriteByte('\n')
 	}
 	var rows []string
-	for num := 1; num < int(size)+len(objs)+10; num++ {
-		o, ok := objs[num]
-		if !ok {
-			continue
-		}
+	nums := make([]int, 0, len(objs))
+	for n := range objs {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	for _, num := range nums {
+		o := objs[num]
 		rows = append(rows, fmt.Sprintf("%d 1\n%010d 00000 n \n", num, b.Len()))
+		size = max(size, int64(num)+1)
 		b.Write(o)
 		b.WriteByte('\n')
 	}
@@ -263,6 +267,32 @@ func TestRedTeamEncryption(t *testing.T) {
 		n := contentObjNum(t, d)
 		d = appendObjects(t, d, map[int][]byte{n: []byte(fmt.Sprintf("%d 0 obj\n<</Length 41>>stream\n%s\nendstream\nendobj", n, redEvil))}, "/Encrypt null")
 		_, err := Verify(context.Background(), bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
+		if err == nil || !strings.Contains(err.Error(), "disagree") {
+			t.Fatalf("err %v, want unreadable: revisions disagree about /Encrypt", err)
+		}
+	})
+}
+
+// TestRedTeamEncryptNull: "/Encrypt null" in an xref stream (Acrobat writes it) is no
+// encryption; a later revision that starts encrypting the signed document is refused.
+func TestRedTeamEncryptNull(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	base, _ := makeDoc(docOpts{xrefStream: true})
+	withNull := bytes.Replace(base, []byte("/Type/XRef"), []byte("/Type/XRef/Encrypt null"), 1)
+	if bytes.Equal(withNull, base) {
+		t.Fatal("no xref stream to edit")
+	}
+	runRedRows(t, s, []redRow{
+		{"encrypt-null: /Encrypt null in the xref stream, signed", func() []byte { return s.sign(t, withNull, sigOpts{}) }, StatusValid, ""},
+		{"encrypt-null-indirect: /Encrypt naming a null object", func() []byte {
+			d := bytes.Replace(base, []byte("/Type/XRef"), []byte("/Type/XRef/Encrypt 10 0 R"), 1)
+			return s.sign(t, d, sigOpts{})
+		}, StatusValid, ""},
+	})
+	t.Run("encrypt-added-later: a later revision's trailer names an /Encrypt dictionary", func(t *testing.T) {
+		d := s.sign(t, withNull, sigOpts{})
+		d = appendObjects(t, d, map[int][]byte{30: []byte("30 0 obj\n<</Filter/Standard/V 2/R 3/Length 128/P -4/O <00>/U <00>>>\nendobj")}, "/Encrypt 30 0 R")
+		_, err := Verify(bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
 		if err == nil || !strings.Contains(err.Error(), "disagree") {
 			t.Fatalf("err %v, want unreadable: revisions disagree about /Encrypt", err)
 		}
