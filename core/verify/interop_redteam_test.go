@@ -292,7 +292,7 @@ func TestRedTeamEncryptNull(t *testing.T) {
 	t.Run("encrypt-added-later: a later revision's trailer names an /Encrypt dictionary", func(t *testing.T) {
 		d := s.sign(t, withNull, sigOpts{})
 		d = appendObjects(t, d, map[int][]byte{30: []byte("30 0 obj\n<</Filter/Standard/V 2/R 3/Length 128/P -4/O <00>/U <00>>>\nendobj")}, "/Encrypt 30 0 R")
-		_, err := Verify(bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
+		_, err := Verify(context.Background(), bytes.NewReader(d), int64(len(d)), "x.pdf", nil)
 		if err == nil || !strings.Contains(err.Error(), "disagree") {
 			t.Fatalf("err %v, want unreadable: revisions disagree about /Encrypt", err)
 		}
