@@ -27,6 +27,8 @@ var depRules = []depRule{
 		"stores are used by the headless server; they must not drag Fyne in"},
 	{"./cmd/...", []string{"sealdesk/ui", "fyne.io/fyne"},
 		"sealdesk-server and sealctl build with CGO_ENABLED=0 and never link Fyne"},
+	{"./core/client/...", []string{"sealdesk/core/server", "sealdesk/store"},
+		"the desktop's client speaks the wire types of core/api; importing the server would link its CA, TSA and handlers into every client"},
 	{"./assets/...", []string{"fyne.io/fyne", "sealdesk/"},
 		"assets is plain go:embed data shared by UI, seals and reports; it imports nothing of ours"},
 }

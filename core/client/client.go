@@ -28,9 +28,9 @@ import (
 	"strings"
 	"time"
 
+	"sealdesk/core/api"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
-	"sealdesk/core/server"
 	"sealdesk/core/sync"
 )
 
@@ -142,7 +142,7 @@ func (c *Client) once(ctx context.Context, method, path string, header http.Head
 		return resp, nil, fmt.Errorf("%s %s: answer larger than %d bytes", method, path, MaxResponse)
 	}
 	if resp.StatusCode >= 400 {
-		var eb server.ErrorBody
+		var eb api.ErrorBody
 		if json.Unmarshal(b, &eb) == nil && eb.Error.Code != "" {
 			return resp, b, &Error{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message}
 		}
@@ -176,7 +176,7 @@ func (c *Client) Health(ctx context.Context) error { return c.json(ctx, "GET", "
 
 // SendCode asks for a one-time code for purpose "register" or "login".
 func (c *Client) SendCode(ctx context.Context, login, purpose string) error {
-	return c.json(ctx, "POST", "/api/v1/auth/codes", server.CodeRequest{Login: login, Purpose: purpose}, nil)
+	return c.json(ctx, "POST", "/api/v1/auth/codes", api.CodeRequest{Login: login, Purpose: purpose}, nil)
 }
 
 // Register creates an account and keeps its session token.
@@ -217,7 +217,7 @@ func (c *Client) Me(ctx context.Context) (org.Account, error) {
 // SubmitRealName starts a real-name verification ("manual", or "dev" on a --dev server).
 func (c *Client) SubmitRealName(ctx context.Context, name, idNumber, provider string) (org.Verification, error) {
 	var v org.Verification
-	return v, c.json(ctx, "POST", "/api/v1/realname", server.RealNameRequest{Name: name, IDNumber: idNumber, Provider: provider}, &v)
+	return v, c.json(ctx, "POST", "/api/v1/realname", api.RealNameRequest{Name: name, IDNumber: idNumber, Provider: provider}, &v)
 }
 
 // RealName returns the current verification.
@@ -235,25 +235,25 @@ func (c *Client) UploadIDPhoto(ctx context.Context, verificationID, side string,
 }
 
 // RequestCertificate sends a PEM CSR and returns the person certificate with its chain.
-func (c *Client) RequestCertificate(ctx context.Context, csrPEM []byte) (server.CertificateResponse, error) {
-	var r server.CertificateResponse
-	return r, c.json(ctx, "POST", "/api/v1/certificates", server.CertificateRequest{CSR: string(csrPEM)}, &r)
+func (c *Client) RequestCertificate(ctx context.Context, csrPEM []byte) (api.CertificateResponse, error) {
+	var r api.CertificateResponse
+	return r, c.json(ctx, "POST", "/api/v1/certificates", api.CertificateRequest{CSR: string(csrPEM)}, &r)
 }
 
 // Certificates lists the account's certificates.
-func (c *Client) Certificates(ctx context.Context) ([]server.CertificateInfo, error) {
-	var r []server.CertificateInfo
+func (c *Client) Certificates(ctx context.Context) ([]api.CertificateInfo, error) {
+	var r []api.CertificateInfo
 	return r, c.json(ctx, "GET", "/api/v1/certificates", nil, &r)
 }
 
 // RevokeCertificate revokes one of the account's certificates (RFC 5280 reason code).
-func (c *Client) RevokeCertificate(ctx context.Context, serial string, reason int) (server.CertificateInfo, error) {
-	var r server.CertificateInfo
-	return r, c.json(ctx, "POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/revoke", server.RevokeRequest{Reason: reason}, &r)
+func (c *Client) RevokeCertificate(ctx context.Context, serial string, reason int) (api.CertificateInfo, error) {
+	var r api.CertificateInfo
+	return r, c.json(ctx, "POST", "/api/v1/certificates/"+url.PathEscape(serial)+"/revoke", api.RevokeRequest{Reason: reason}, &r)
 }
 
 // Pull returns events of scope after since; wait > 0 long-polls up to that long.
-func (c *Client) Pull(ctx context.Context, scope string, since uint64, limit int, wait time.Duration) (server.PullResponse, error) {
+func (c *Client) Pull(ctx context.Context, scope string, since uint64, limit int, wait time.Duration) (api.PullResponse, error) {
 	q := url.Values{"scope": {scope}, "since": {strconv.FormatUint(since, 10)}}
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
@@ -261,7 +261,7 @@ func (c *Client) Pull(ctx context.Context, scope string, since uint64, limit int
 	if wait > 0 {
 		q.Set("wait", wait.String())
 	}
-	var r server.PullResponse
+	var r api.PullResponse
 	return r, c.json(ctx, "GET", "/api/v1/sync?"+q.Encode(), nil, &r)
 }
 
@@ -338,13 +338,13 @@ func (c *Client) Approve(ctx context.Context, id string) (org.Verification, erro
 // Reject rejects a pending verification with a reason (admin).
 func (c *Client) Reject(ctx context.Context, id, reason string) (org.Verification, error) {
 	var v org.Verification
-	return v, c.json(ctx, "POST", "/api/v1/admin/reviews/"+url.PathEscape(id)+"/reject", server.DecisionRequest{Reason: reason}, &v)
+	return v, c.json(ctx, "POST", "/api/v1/admin/reviews/"+url.PathEscape(id)+"/reject", api.DecisionRequest{Reason: reason}, &v)
 }
 
 // AdminRevoke revokes any certificate (admin).
-func (c *Client) AdminRevoke(ctx context.Context, serial string, reason int) (server.CertificateInfo, error) {
-	var r server.CertificateInfo
-	return r, c.json(ctx, "POST", "/api/v1/admin/certificates/"+url.PathEscape(serial)+"/revoke", server.RevokeRequest{Reason: reason}, &r)
+func (c *Client) AdminRevoke(ctx context.Context, serial string, reason int) (api.CertificateInfo, error) {
+	var r api.CertificateInfo
+	return r, c.json(ctx, "POST", "/api/v1/admin/certificates/"+url.PathEscape(serial)+"/revoke", api.RevokeRequest{Reason: reason}, &r)
 }
 
 // AuditEntry is one line of the audit log with its key (pass the last key as after to page).

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/api"
 	"sealdesk/core/client"
 	"sealdesk/core/gate"
 	"sealdesk/core/org"
@@ -33,7 +34,7 @@ func residentID(n int) string {
 }
 
 // post sends a JSON body without the client (no retries), returning status, headers and error body.
-func post(t *testing.T, e *env, path, token string, body any) (int, http.Header, server.ErrorBody) {
+func post(t *testing.T, e *env, path, token string, body any) (int, http.Header, api.ErrorBody) {
 	t.Helper()
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", e.run.URL+path, bytes.NewReader(b))
@@ -46,7 +47,7 @@ func post(t *testing.T, e *env, path, token string, body any) (int, http.Header,
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var eb server.ErrorBody
+	var eb api.ErrorBody
 	raw, _ := io.ReadAll(resp.Body)
 	json.Unmarshal(raw, &eb)
 	return resp.StatusCode, resp.Header, eb
@@ -184,17 +185,17 @@ func TestNoAccountEnumeration(t *testing.T) {
 			unknown := newPhone()
 			type answer struct {
 				status int
-				eb     server.ErrorBody
+				eb     api.ErrorBody
 			}
 			var answers []answer
 			for _, login := range []string{known, unknown} {
 				for _, purpose := range []string{org.PurposeLogin, org.PurposeRegister} {
 					e.clock.Advance(2 * time.Minute) // past the per-login interval
-					s, _, eb := post(t, e, "/api/v1/auth/codes", "", server.CodeRequest{Login: login, Purpose: purpose})
+					s, _, eb := post(t, e, "/api/v1/auth/codes", "", api.CodeRequest{Login: login, Purpose: purpose})
 					answers = append(answers, answer{s, eb})
 				}
 				// At once again: the per-login interval, for both alike.
-				s, _, eb := post(t, e, "/api/v1/auth/codes", "", server.CodeRequest{Login: login, Purpose: org.PurposeLogin})
+				s, _, eb := post(t, e, "/api/v1/auth/codes", "", api.CodeRequest{Login: login, Purpose: org.PurposeLogin})
 				answers = append(answers, answer{s, eb})
 			}
 			for i, a := range answers {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"sealdesk/core/api"
 	"sealdesk/core/gate"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
@@ -44,19 +45,13 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, _ *http.Request, _ *call) 
 
 // --- accounts ---------------------------------------------------------------------------------
 
-// CodeRequest asks for a one-time code.
-type CodeRequest struct {
-	Login   string `json:"login"`
-	Purpose string `json:"purpose"` // "register" or "login"
-}
-
 func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call) error {
 	release, err := s.authGate.Enter(r.Context())
 	if err != nil {
 		return err
 	}
 	defer release()
-	var req CodeRequest
+	var req api.CodeRequest
 	if err := decodeJSON(r, 4<<10, &req); err != nil {
 		return err
 	}
@@ -118,15 +113,8 @@ func (s *Server) handleMe(w http.ResponseWriter, _ *http.Request, c *call) error
 
 // --- real name --------------------------------------------------------------------------------
 
-// RealNameRequest starts a real-name verification.
-type RealNameRequest struct {
-	Name     string `json:"name"`
-	IDNumber string `json:"id_number"`
-	Provider string `json:"provider"`
-}
-
 func (s *Server) handleRealNameSubmit(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req RealNameRequest
+	var req api.RealNameRequest
 	if err := decodeJSON(r, 4<<10, &req); err != nil {
 		return err
 	}
@@ -165,20 +153,6 @@ func (s *Server) handleRealNamePhoto(w http.ResponseWriter, r *http.Request, c *
 
 // --- certificates -----------------------------------------------------------------------------
 
-// CertificateRequest carries a PEM CSR made on the desktop.
-type CertificateRequest struct {
-	CSR string `json:"csr"`
-}
-
-// CertificateResponse is an issued certificate with its chain up to the root.
-type CertificateResponse struct {
-	Serial      string    `json:"serial"`
-	Certificate string    `json:"certificate"` // PEM
-	Chain       string    `json:"chain"`       // PEM: issuing CA, root
-	NotBefore   time.Time `json:"not_before"`
-	NotAfter    time.Time `json:"not_after"`
-}
-
 // MaxActiveCertificates bounds the valid, unrevoked person certificates of one account (one
 // per device).
 const MaxActiveCertificates = 5
@@ -202,7 +176,7 @@ type issueQuota struct {
 const PersonCertValidity = 2 * 365 * 24 * time.Hour
 
 func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req CertificateRequest
+	var req api.CertificateRequest
 	if err := decodeJSON(r, 64<<10, &req); err != nil {
 		return err
 	}
@@ -308,30 +282,20 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	s.hub.Notify(org.Scope(c.account.ID))
-	writeJSON(w, http.StatusCreated, CertificateResponse{Serial: serial, Certificate: string(pki.EncodeCertsPEM(cert)),
+	writeJSON(w, http.StatusCreated, api.CertificateResponse{Serial: serial, Certificate: string(pki.EncodeCertsPEM(cert)),
 		Chain: string(pki.EncodeCertsPEM(s.ca.issuing, s.ca.root)), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter})
 	return nil
 }
 
-// CertificateInfo lists an issued certificate without its DER.
-type CertificateInfo struct {
-	Serial    string    `json:"serial"`
-	Subject   string    `json:"subject"`
-	NotBefore time.Time `json:"not_before"`
-	NotAfter  time.Time `json:"not_after"`
-	Revoked   bool      `json:"revoked"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
-}
-
 func (s *Server) handleListCertificates(w http.ResponseWriter, r *http.Request, c *call) error {
-	out := []CertificateInfo{}
+	out := []api.CertificateInfo{}
 	err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
 		return tx.Scan(bucketCertsBy, c.account.ID+"/", "", 0, func(k string, _ []byte) error {
 			var rec CertRecord
 			if err := sync.GetJSON(tx, bucketCerts, strings.TrimPrefix(k, c.account.ID+"/"), &rec); err != nil {
 				return err
 			}
-			out = append(out, CertificateInfo{rec.Serial, rec.Subject, rec.NotBefore, rec.NotAfter, rec.Revoked, rec.RevokedAt})
+			out = append(out, certInfo(rec))
 			return nil
 		})
 	})
@@ -342,14 +306,8 @@ func (s *Server) handleListCertificates(w http.ResponseWriter, r *http.Request, 
 	return nil
 }
 
-// RevokeRequest gives the RFC 5280 reason code of a revocation (0 unspecified, 1 keyCompromise,
-// 3 affiliationChanged, 4 superseded, 5 cessationOfOperation).
-type RevokeRequest struct {
-	Reason int `json:"reason"`
-}
-
 func (s *Server) revoke(r *http.Request, c *call, ownOnly bool) (CertRecord, error) {
-	var req RevokeRequest
+	var req api.RevokeRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, 1<<10, &req); err != nil {
 			return CertRecord{}, err
@@ -399,7 +357,7 @@ func (s *Server) handleRevokeOwnCertificate(w http.ResponseWriter, r *http.Reque
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, CertificateInfo{rec.Serial, rec.Subject, rec.NotBefore, rec.NotAfter, rec.Revoked, rec.RevokedAt})
+	writeJSON(w, http.StatusOK, certInfo(rec))
 	return nil
 }
 
@@ -408,7 +366,7 @@ func (s *Server) handleAdminRevoke(w http.ResponseWriter, r *http.Request, c *ca
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, CertificateInfo{rec.Serial, rec.Subject, rec.NotBefore, rec.NotAfter, rec.Revoked, rec.RevokedAt})
+	writeJSON(w, http.StatusOK, certInfo(rec))
 	return nil
 }
 
@@ -500,16 +458,6 @@ func (s *Server) handleOutbox(w http.ResponseWriter, _ *http.Request, _ *call) e
 
 // --- sync and commands ------------------------------------------------------------------------
 
-// PullResponse is one page of a scope's events.
-type PullResponse struct {
-	Scope  string       `json:"scope"`
-	Events []sync.Event `json:"events"`
-	// Cursor is the Seq of the last event returned (or the request's since when none).
-	Cursor uint64 `json:"cursor"`
-	// More is true when the page was full: pull again at once.
-	More bool `json:"more"`
-}
-
 // Pull limits.
 const (
 	DefaultPullLimit = 1000
@@ -579,7 +527,7 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 		if len(evs) > 0 || wait == 0 {
 			cancel()
-			resp := PullResponse{Scope: scope, Events: evs, Cursor: since, More: len(evs) == limit}
+			resp := api.PullResponse{Scope: scope, Events: evs, Cursor: since, More: len(evs) == limit}
 			if resp.Events == nil {
 				resp.Events = []sync.Event{}
 			}
@@ -730,13 +678,8 @@ func (s *Server) handleReviewPhoto(w http.ResponseWriter, r *http.Request, _ *ca
 	return nil
 }
 
-// DecisionRequest carries a reviewer's reason (required to reject).
-type DecisionRequest struct {
-	Reason string `json:"reason"`
-}
-
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, c *call, approve bool) error {
-	var req DecisionRequest
+	var req api.DecisionRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, 4<<10, &req); err != nil {
 			return err
@@ -787,4 +730,10 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, _ *call) er
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// certInfo lists rec without its DER.
+func certInfo(rec CertRecord) api.CertificateInfo {
+	return api.CertificateInfo{Serial: rec.Serial, Subject: rec.Subject, NotBefore: rec.NotBefore, NotAfter: rec.NotAfter,
+		Revoked: rec.Revoked, RevokedAt: rec.RevokedAt}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"sealdesk/core/api"
 	"sealdesk/core/org"
 	"sealdesk/store/bolt"
 )
@@ -65,7 +66,7 @@ func TestNonPublicRoutesNeedSession(t *testing.T) {
 			if w.Code != want {
 				t.Errorf("%s %s with %q: %d, want %d", rt.method, rt.pattern, auth, w.Code, want)
 			}
-			var eb ErrorBody
+			var eb api.ErrorBody
 			if json.Unmarshal(w.Body.Bytes(), &eb) != nil || eb.Error.Code == "" || eb.Error.Message == "" {
 				t.Errorf("%s %s: error body %q", rt.method, rt.pattern, w.Body.String())
 			}

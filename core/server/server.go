@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"sealdesk/core/api"
 	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
@@ -472,16 +473,8 @@ func pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-// ErrorBody is the JSON shape of every error answer.
-type ErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
 func writeError(w http.ResponseWriter, ref *sync.Refusal) {
-	var b ErrorBody
+	var b api.ErrorBody
 	b.Error.Code, b.Error.Message = ref.Code, ref.Message
 	writeJSON(w, ref.Status, b)
 }
