@@ -15,6 +15,14 @@
 //     are stored only as keyed hashes.
 //   - Faking a verification: the dev provider must only be registered when the server runs with
 //     --dev; face scans and carrier checks are providers a deployment plugs in.
+//   - Spending memory on strangers: every cheap check and limit comes before a password is
+//     hashed (Argon2id, 19 MiB), hashes run inside a bounded gate (Service.Hashes), and a login
+//     attempt is counted (reserved) before its hash, so parallel guesses cannot pass a lockout.
+//   - Telling a caller whether a login exists: asking for a code answers the same either way.
+//   - Locking an owner out for good: password lockouts are per address plus an account-wide
+//     one, and a one-time code login passes them and ends them.
+//   - Invisible or bidirectional characters in names and logins (NFKC first), and a resident ID
+//     number verified for a second account.
 package org
 
 import (
