@@ -245,6 +245,7 @@ func (v *signScreen) handoff(n *signScreen) {
 	}
 	if sel != nil {
 		n.selectTarget(sel)
+		n.reveal = sel
 	}
 	n.updateSignable()
 	n.status.SetText(tr("sign.opened.kept", map[string]any{"Name": filepath.Base(n.path)}))
@@ -393,9 +394,9 @@ func (v *signScreen) showKeyDialog(renew bool) {
 			k.msg.SetText(err.Error())
 		}
 	}
-	title := tr("sign.key.create")
+	title := strings.TrimSuffix(tr("sign.key.create"), "…")
 	if renew {
-		title = tr("sign.key.renew")
+		title = tr("sign.key.renew.title")
 	}
 	k.dlg = dialog.NewCustomWithoutButtons(title, container.NewVBox(k.form, k.msg), v.shell.Window)
 	k.dlg.Resize(fyne.NewSize(min(560, v.shell.Window.Canvas().Size().Width-40), 460))

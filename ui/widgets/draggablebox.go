@@ -25,7 +25,7 @@ type DraggableBox struct {
 	// OnDragged reports a move of the box by delta (widget units); OnDragEnd the end of a move.
 	OnDragged func(delta fyne.Delta)
 	OnDragEnd func()
-	// OnResized reports a drag of the corner handle by delta.
+	// OnResized reports a drag of the corner handle by delta; nil hides the handle.
 	OnResized func(delta fyne.Delta)
 	// OnDeleted is the × button; nil hides it.
 	OnDeleted func()
@@ -85,6 +85,9 @@ func (b *DraggableBox) CreateRenderer() fyne.WidgetRenderer {
 	txt.TextStyle = fyne.TextStyle{Bold: true}
 	txt.TextSize = theme.CaptionTextSize()
 	txt.Alignment = fyne.TextAlignCenter
+	if b.OnResized == nil {
+		b.Handle.Hide()
+	}
 	return &boxRenderer{b: b, bg: bg, txt: txt}
 }
 
@@ -119,6 +122,11 @@ func (r *boxRenderer) Refresh() {
 		r.b.Delete.Hide()
 	} else {
 		r.b.Delete.Show()
+	}
+	if r.b.OnResized == nil {
+		r.b.Handle.Hide() // a box that cannot be resized shows no handle
+	} else {
+		r.b.Handle.Show()
 	}
 	r.Layout(r.b.Size())
 	r.bg.Refresh()

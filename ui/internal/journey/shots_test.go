@@ -79,7 +79,27 @@ func TestShotsSendScreens(t *testing.T) {
 		shell.Rebuild()
 	})
 	selectTab(1)
-	shot(t, "send-sign-empty-zh-1366")
+	// What the journey left open was handed over by the rebuild: its boxes are all signed.
+	shot(t, "send-sign-allsigned-zh-1366")
+	// 重新生成密钥: confirmation first, then the form with the current PIN and the rules.
+	tap(waitFor(t, "重新生成密钥", false, button("重新生成密钥…")))
+	waitFor(t, "the confirmation", true, button("继续"))
+	shot(t, "sign-renew-confirm-zh-1366")
+	tap(waitFor(t, "继续", true, button("继续")))
+	cur := waitFor(t, "the key form", true, func(o fyne.CanvasObject) bool {
+		e, ok := o.(*widget.Entry)
+		return ok && e.Password
+	}).(*widget.Entry)
+	fyne.DoAndWait(func() { win.Canvas().Focus(cur); cur.SetText("12") })
+	fyne.DoAndWait(func() {
+		walk(win.Canvas().Overlays().Top(), func(o fyne.CanvasObject) {
+			if e, ok := o.(*widget.Entry); ok && !e.Password && e.Text == "" {
+				win.Canvas().Focus(e) // leave the PIN field: its message shows
+			}
+		})
+	})
+	shot(t, "sign-key-dialog-zh-1366")
+	tap(waitFor(t, "取消", true, button("取消")))
 	selectTab(0)
 	// 指定签署位置: the contract with boxes for two signers.
 	send := shell.Screen(ui.NavSend)
