@@ -72,12 +72,9 @@ screenshot: deps build-desktop
 	GALLIUM_DRIVER=softpipe XDG_CONFIG_HOME=$$tmp $(XVFB) ./$(BIN)/sealdesk --screenshot assets/screenshot.png $$tmp/采购合同.pdf; \
 	rc=$$?; rm -rf $$tmp; exit $$rc
 
-screenshots: deps build-desktop
+screenshots: deps build
 	@command -v xvfb-run >/dev/null || { $(SUDO) apt-get install -y -q xvfb xauth; }
-	mkdir -p screenshots
-	tmp=$$(mktemp -d) && $(GO) run ./ui/internal/samplepdf -pages 3 $$tmp/采购合同.pdf && \
-	GALLIUM_DRIVER=softpipe XDG_CONFIG_HOME=$$tmp $(XVFB) ./$(BIN)/sealdesk --screenshots screenshots $$tmp/采购合同.pdf; \
-	rc=$$?; rm -rf $$tmp; exit $$rc
+	BIN=$(BIN) ./ui/internal/realwindow/screenshots.sh screenshots $(SHOTFLAGS)
 
 # Cross-builds the Windows .exe with MinGW-w64 (installed here if missing).
 windows: deps

@@ -6,10 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/theme"
 
 	"sealdesk/assets"
 	"sealdesk/core/pdf/render"
@@ -23,6 +25,9 @@ type options struct {
 	screenshot  string // hidden: capture the window after its first frame into this PNG and quit
 	screenshots string // hidden: capture every screen into this folder and quit
 	screen      string // hidden: the place to show first (a NavID slug)
+	shotLangs   string // hidden, with --screenshots: zh,en (default both)
+	shotThemes  string // hidden, with --screenshots: light, dark or both (default)
+	shotSizes   string // hidden, with --screenshots: 1366x768,1024x640 (default)
 	files       []string
 }
 
@@ -33,6 +38,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.screenshot, "screenshot", "", "capture the window to this PNG file after the first frame and quit")
 	fs.StringVar(&o.screenshots, "screenshots", "", "capture every screen into this folder and quit")
 	fs.StringVar(&o.screen, "screen", "", "the screen to show first (documents, settings, ...)")
+	fs.StringVar(&o.shotLangs, "shot-langs", "", "with --screenshots: languages (zh,en)")
+	fs.StringVar(&o.shotThemes, "shot-themes", "", "with --screenshots: light, dark or both")
+	fs.StringVar(&o.shotSizes, "shot-sizes", "", "with --screenshots: window sizes (1366x768,1024x640)")
 	fs.Usage = func() { fmt.Fprintln(stderr, "usage: sealdesk [FILE...]") }
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -69,7 +77,9 @@ func run(start time.Time, args []string) int {
 	shell := ui.NewShell(a, w, ui.Services{Settings: settings, Version: version, Local: d.Services(),
 		Renderer: ui.PDFRenderer{Engine: renderer}})
 	w.SetOnDropped(shell.OnDropped)
-	shell.OpenFiles(opts.files)
+	if opts.screenshots == "" {
+		shell.OpenFiles(opts.files)
+	}
 	w.SetContent(shell.Content())
 	w.Resize(fyne.NewSize(1100, 720))
 	w.SetMaster()
@@ -112,7 +122,34 @@ func captureAndQuit(a fyne.App, w fyne.Window, shell *ui.Shell, opts options, st
 		fmt.Fprintln(os.Stderr, "sealdesk: wrote", opts.screenshot)
 	}
 	if opts.screenshots != "" {
-		files, err := ui.CaptureScreens(shell, opts.screenshots)
+		co := &ui.CaptureOptions{Langs: []string{ui.LangChinese, ui.LangEnglish},
+			Themes: []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark},
+			Sizes:  []fyne.Size{fyne.NewSize(1366, 768), fyne.NewSize(1024, 640)}}
+		for _, f := range opts.files {
+			if ui.LooksSigned(f) {
+				co.Signed = append(co.Signed, f)
+			} else {
+				co.Docs = append(co.Docs, f)
+			}
+		}
+		if opts.shotLangs != "" {
+			co.Langs = strings.Split(opts.shotLangs, ",")
+		}
+		if opts.shotThemes == "light" {
+			co.Themes = co.Themes[:1]
+		} else if opts.shotThemes == "dark" {
+			co.Themes = co.Themes[1:]
+		}
+		if opts.shotSizes != "" {
+			co.Sizes = nil
+			for _, wh := range strings.Split(opts.shotSizes, ",") {
+				var w, h float32
+				if _, err := fmt.Sscanf(wh, "%fx%f", &w, &h); err == nil {
+					co.Sizes = append(co.Sizes, fyne.NewSize(w, h))
+				}
+			}
+		}
+		files, err := ui.CaptureScreens(shell, opts.screenshots, co)
 		for _, f := range files {
 			fmt.Fprintln(os.Stderr, "sealdesk: wrote", f)
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 )
 
 // CaptureWhenDrawn waits until the window shows drawn content (not one flat colour) and returns
@@ -91,25 +93,115 @@ func WritePNG(path string, img image.Image) error {
 	return nil
 }
 
-// CaptureScreens shows every place of the shell in turn and writes dir/<place>.png for each
-// (e.g. settings.png); used by `make screenshots`. Call it from a goroutine.
-func CaptureScreens(s *Shell, dir string) ([]string, error) {
+// CaptureOptions say which screenshots CaptureScreens takes: every screen (and every tab of a
+// screen with tabs) in each language, theme and window size.
+type CaptureOptions struct {
+	Langs  []string            // LangChinese, LangEnglish
+	Themes []fyne.ThemeVariant // theme.VariantLight, theme.VariantDark
+	Sizes  []fyne.Size         // window sizes, e.g. 1366×768 and 1024×640
+	// Docs are opened in 文件 and both tabs of 发起签署; Signed are verified in 文件验签.
+	Docs, Signed []string
+}
+
+// CaptureScreens writes dir/<lang>-<light|dark>-<W>x<H>-<place>[-<tab>].png for every screen,
+// tab, language, theme and size of o; used by `make screenshots`. Call it from a goroutine.
+func CaptureScreens(s *Shell, dir string, o *CaptureOptions) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("failed to create %s: %w", dir, err)
 	}
 	var written []string
-	for _, n := range s.Places() {
-		fyne.DoAndWait(func() { s.Show(n) })
-		time.Sleep(300 * time.Millisecond) // let the frame after the switch be drawn
-		img, err := CaptureWhenDrawn(s.Window, 5*time.Second)
-		if err != nil {
-			return written, err
+	for _, lang := range o.Langs {
+		for _, variant := range o.Themes {
+			fyne.DoAndWait(func() {
+				if s.Services.Settings != nil {
+					s.Services.Settings.SetLanguage(lang)
+				}
+				SetLanguage(lang)
+				s.App.Settings().SetTheme(NewThemeVariant(variant))
+				s.Rebuild()
+			})
+			s.openForCapture(o)
+			themeName := "light"
+			if variant == theme.VariantDark {
+				themeName = "dark"
+			}
+			for _, size := range o.Sizes {
+				fyne.DoAndWait(func() { s.Window.Resize(size) })
+				time.Sleep(400 * time.Millisecond)
+				for _, n := range s.Places() {
+					shots := []string{""}
+					var tabs *container.AppTabs
+					fyne.DoAndWait(func() {
+						s.Show(n)
+						if t, ok := s.screens[n].Content().(*container.AppTabs); ok {
+							tabs = t
+						} else if t, ok := s.screens[n].(interface{ Tabs() *container.AppTabs }); ok {
+							tabs = t.Tabs()
+						}
+						if tabs != nil {
+							shots = nil
+							for i := range tabs.Items {
+								shots = append(shots, fmt.Sprintf("%d", i+1))
+							}
+						}
+					})
+					for i, tab := range shots {
+						if tabs != nil {
+							fyne.DoAndWait(func() { tabs.SelectIndex(i) })
+						}
+						time.Sleep(700 * time.Millisecond) // let the frames after the switch be drawn
+						img, err := CaptureWhenDrawn(s.Window, 5*time.Second)
+						if err != nil {
+							return written, err
+						}
+						name := fmt.Sprintf("%s-%s-%dx%d-%s", lang, themeName, int(size.Width), int(size.Height), n.Slug())
+						if tab != "" {
+							name += "-" + tab
+						}
+						path := filepath.Join(dir, name+".png")
+						if err := WritePNG(path, img); err != nil {
+							return written, err
+						}
+						written = append(written, path)
+					}
+				}
+			}
 		}
-		name := filepath.Join(dir, n.Slug()+".png")
-		if err := WritePNG(name, img); err != nil {
-			return written, err
-		}
-		written = append(written, name)
 	}
 	return written, nil
+}
+
+// openForCapture opens the documents of o in the screens that take them and waits (up to a
+// while) until their pages and verification results are shown.
+func (s *Shell) openForCapture(o *CaptureOptions) {
+	fyne.DoAndWait(func() {
+		if d, ok := s.screens[NavDocuments].(*DocumentsScreen); ok && len(o.Docs) > 0 {
+			d.OpenFiles(o.Docs[:1])
+		}
+		if v, ok := s.screens[NavSend].(*sendScreen); ok && len(o.Docs) > 0 {
+			v.place.OpenFiles(o.Docs[:1])
+			v.sign.OpenFiles(o.Docs[:1])
+			v.tabs.SelectIndex(0)
+		}
+		if v, ok := s.screens[NavVerify].(*verifierScreen); ok && len(o.Signed) > 0 {
+			v.verifyFiles(o.Signed)
+		}
+	})
+	for t0 := time.Now(); time.Since(t0) < 20*time.Second; time.Sleep(50 * time.Millisecond) {
+		done := true
+		fyne.DoAndWait(func() {
+			if d, ok := s.screens[NavDocuments].(*DocumentsScreen); ok && len(o.Docs) > 0 {
+				if img, _ := d.View.SlotImage(0); img == nil {
+					done = false
+				}
+			}
+			if v, ok := s.screens[NavVerify].(*verifierScreen); ok && len(o.Signed) > 0 && len(v.files) < len(o.Signed) {
+				done = false
+			}
+		})
+		if done {
+			break
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // the other views' page images and the card images
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"image/color"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -70,6 +72,7 @@ type HomeRow struct {
 	When   *widget.Label
 	Kind   *widget.Label
 	Remove *widget.Button
+	Row    *tapRow // the whole row: tapping anywhere on it opens the file
 }
 
 func newHomeScreen(s *Shell) Screen {
@@ -168,8 +171,10 @@ func (sc *HomeScreen) Reload() {
 		r := sc.newRow(d)
 		sc.Rows = append(sc.Rows, r)
 		line := container.NewBorder(nil, nil, nil, container.NewHBox(r.When, r.Kind), r.Folder)
-		sc.List.Add(container.NewBorder(nil, nil, nil, r.Remove,
-			container.NewVBox(container.NewBorder(nil, nil, nil, nil, r.Open), line)))
+		// the whole row opens the document (移除 keeps its own tap)
+		r.Row = newTapRow(container.NewBorder(nil, nil, nil, r.Remove,
+			container.NewVBox(container.NewBorder(nil, nil, nil, nil, r.Open), line)), func() { sc.onRecentTapped(r) })
+		sc.List.Add(r.Row)
 		sc.List.Add(widget.NewSeparator())
 	}
 }
@@ -283,3 +288,39 @@ func recordRecent(s *Shell, path, kind string) {
 		_ = l.Recent.AddRecent(path, kind)
 	}
 }
+
+// tapRow is a list row that acts on a tap anywhere on it and shows the hover colour under the
+// pointer; buttons inside it keep their own taps.
+type tapRow struct {
+	widget.BaseWidget
+	content fyne.CanvasObject
+	bg      *canvas.Rectangle
+	onTap   func()
+}
+
+func newTapRow(content fyne.CanvasObject, onTap func()) *tapRow {
+	r := &tapRow{content: content, bg: canvas.NewRectangle(color.Transparent), onTap: onTap}
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *tapRow) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewStack(r.bg, r.content))
+}
+
+func (r *tapRow) Tapped(*fyne.PointEvent) { r.onTap() }
+
+func (r *tapRow) MouseIn(*desktop.MouseEvent) {
+	r.bg.FillColor = theme.Color(theme.ColorNameHover)
+	r.bg.Refresh()
+}
+
+func (r *tapRow) MouseMoved(*desktop.MouseEvent) {}
+
+func (r *tapRow) MouseOut() {
+	r.bg.FillColor = color.Transparent
+	r.bg.Refresh()
+}
+
+// Cursor shows the pointing hand over a row that opens something.
+func (r *tapRow) Cursor() desktop.Cursor { return desktop.PointerCursor }

@@ -163,3 +163,7 @@ func looksSigned(path string) bool {
 	}
 	return bytes.Contains(read(0, head), needle) || bytes.Contains(read(size-tail, tail), needle)
 }
+
+// LooksSigned reports whether path looks like a signed PDF (it holds a /ByteRange), as the
+// window's file routing decides.
+func LooksSigned(path string) bool { return looksSigned(path) }

@@ -106,10 +106,11 @@ func newPlacementScreen(s *Shell) *placementScreen {
 	hint := widget.NewLabel(tr("place.palette.hint"))
 	hint.Wrapping = fyne.TextWrapWord
 	tiles = append(tiles, hint)
-	split := container.NewHSplit(container.NewVScroll(container.NewVBox(tiles...)), p.pv)
-	split.Offset = 0.2
+	// a fixed palette column with a thin rule (a split's handle looked like a stray bar)
+	palette := container.NewBorder(nil, nil, nil, widget.NewSeparator(),
+		container.New(widgets.MinWidth(190), container.NewVScroll(container.NewVBox(tiles...))))
 	top := container.NewVBox(container.NewHBox(p.openBtn, layout.NewSpacer(), p.saveBtn), p.status)
-	p.root = container.NewBorder(top, nil, nil, nil, split)
+	p.root = container.NewBorder(top, nil, palette, nil, p.pv)
 	return p
 }
 

@@ -121,7 +121,7 @@ func (v *sealsScreen) library() SealLibrary {
 // ----- 我的印章 -----
 
 func (v *sealsScreen) buildLibrary() fyne.CanvasObject {
-	v.list = container.NewGridWrap(fyne.NewSize(210, 250))
+	v.list = container.NewGridWrap(fyne.NewSize(230, 290))
 	v.listMsg = widget.NewLabel("")
 	v.listMsg.Wrapping = fyne.TextWrapWord
 	return container.NewBorder(v.listMsg, nil, nil, nil, container.NewVScroll(v.list))
@@ -161,7 +161,7 @@ func (v *sealsScreen) refreshLibrary() {
 		img.FillMode = canvas.ImageFillContain
 		img.SetMinSize(fyne.NewSize(150, 130))
 		name := widget.NewLabelWithStyle(it.Name, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-		name.Truncation = fyne.TextTruncateEllipsis
+		name.Wrapping = fyne.TextWrapWord // long seal names wrap instead of being cut off
 		kind := widget.NewLabelWithStyle(kindText(it.Kind), fyne.TextAlignCenter, fyne.TextStyle{})
 		del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { v.onDeleteTapped(it) })
 		exp := widget.NewButtonWithIcon("", theme.DocumentSaveIcon(), func() { v.exportPNG(it.Name, it.PNG) })
@@ -271,7 +271,8 @@ func (v *sealsScreen) buildDesigner() fyne.CanvasObject {
 		container.NewStack(paper, container.NewPadded(v.preview)))
 	left := container.NewVBox(v.form, v.formErr)
 	v.style.SetSelectedIndex(0) // fills the sizes and schedules the first preview
-	return container.NewHSplit(container.NewVScroll(left), right)
+	// form and preview side by side, without a split's handle between them
+	return container.NewGridWithColumns(2, container.NewVScroll(left), right)
 }
 
 // allowedSizes are the presets the style accepts (core/seal refuses the others with a size
@@ -737,7 +738,9 @@ func (v *sealsScreen) buildPad() fyne.CanvasObject {
 			v.padSave.Disable()
 		}
 	}
-	bar := container.NewHBox(v.undoBtn, v.clrBtn, layout.NewSpacer(), v.padName, v.padSave)
+	// the name field takes the room between the buttons (it was two characters wide)
+	name := container.NewBorder(nil, nil, widget.NewLabel(tr("seals.pad.namelabel")), nil, v.padName)
+	bar := container.NewBorder(nil, nil, container.NewHBox(v.undoBtn, v.clrBtn), v.padSave, name)
 	return container.NewBorder(v.padMsg, bar, nil, nil, container.NewPadded(v.pad))
 }
 

@@ -194,7 +194,7 @@ func newSignScreen(s *Shell) *signScreen {
 	addHint.Wrapping = fyne.TextWrapWord
 	v.relayout = followPages(v.pv, v.overlay)
 
-	paper := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	paper := canvas.NewRectangle(color.White) // paper: a black signature stays visible in the dark theme
 	// The panel scrolls (so the window fits 1024×640 in either language) while 签署并保存 and
 	// why it is disabled stay in view below it.
 	panel := container.NewVBox(
@@ -207,7 +207,7 @@ func newSignScreen(s *Shell) *signScreen {
 	side := container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), v.signBtn, v.why, v.progress.Bar), nil, nil,
 		container.NewVScroll(panel))
 	top := container.NewVBox(container.NewHBox(v.openBtn, layout.NewSpacer(), v.checkBtn), v.status)
-	v.root = container.NewBorder(top, nil, nil, container.NewPadded(side), v.pv)
+	v.root = container.NewBorder(top, nil, nil, container.NewPadded(container.New(widgets.MinWidth(260), side)), v.pv)
 	v.refreshKey()
 	v.refreshImages()
 	v.updateSignable()

@@ -13,6 +13,7 @@ import (
 // Chinese renders the same on machines without Chinese fonts. Monospace and symbols stay Fyne's.
 type Theme struct {
 	regular, bold fyne.Resource
+	variant       *fyne.ThemeVariant // forced light or dark (screenshots); nil follows the system
 }
 
 var _ fyne.Theme = (*Theme)(nil)
@@ -23,6 +24,14 @@ func NewTheme() *Theme {
 		regular: fyne.NewStaticResource("NotoSansSC-Regular-subset.otf", assets.SansRegular),
 		bold:    fyne.NewStaticResource("NotoSansSC-Bold-subset.otf", assets.SansBold),
 	}
+}
+
+// NewThemeVariant returns the SealDesk theme always in variant (theme.VariantLight or
+// theme.VariantDark), whatever the system prefers.
+func NewThemeVariant(variant fyne.ThemeVariant) *Theme {
+	t := NewTheme()
+	t.variant = &variant
+	return t
 }
 
 // Font returns the CJK face for regular and bold text (CJK has no italic: italic uses upright).
@@ -38,6 +47,9 @@ func (t *Theme) Font(style fyne.TextStyle) fyne.Resource {
 }
 
 func (t *Theme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
+	if t.variant != nil {
+		v = *t.variant
+	}
 	return theme.DefaultTheme().Color(n, v)
 }
 

@@ -666,6 +666,7 @@ type markLayout struct {
 	page     int
 	rect     widgets.Rect
 	relayout func()
+	scrolled bool // the view was scrolled to the mark once (then the user scrolls)
 }
 
 func (l *markLayout) Layout(objs []fyne.CanvasObject, _ fyne.Size) {
@@ -680,6 +681,12 @@ func (l *markLayout) Layout(objs []fyne.CanvasObject, _ fyne.Size) {
 		o.Move(pos)
 		o.Resize(size)
 		o.Show()
+		if !l.scrolled {
+			// bring the box to the middle of the view, not just its page to the top
+			l.scrolled = true
+			view := l.pv.Scroll.Size()
+			l.pv.Scroll.ScrollToOffset(fyne.NewPos(max(0, pos.X+size.Width/2-view.Width/2), max(0, pos.Y+size.Height/2-view.Height/2)))
+		}
 	}
 }
 

@@ -277,6 +277,11 @@ func TestVerifierShowsSignatureOnPage(t *testing.T) {
 	if !vs.shownMark.Visible() || vs.shownMark.Position() != pos || vs.shownMark.Size() != size {
 		t.Fatalf("highlight at %v %v, want %v %v", vs.shownMark.Position(), vs.shownMark.Size(), pos, size)
 	}
+	// and the view is scrolled to it: the box (near the bottom of page 1) is inside the viewport
+	off, view := vs.shownPage.Scroll.Offset, vs.shownPage.Scroll.Size()
+	if pos.Y < off.Y || pos.Y+size.Height > off.Y+view.Height || pos.X < off.X || pos.X+size.Width > off.X+view.Width {
+		t.Errorf("box at %v %v outside the viewport at %v %v", pos, size, off, view)
+	}
 }
 
 // TestOpenFilesRouting: `sealdesk FILE…` and drops send a signed PDF to 文件验签 and anything

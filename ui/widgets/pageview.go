@@ -66,6 +66,7 @@ type PageView struct {
 	pages   *fyne.Container
 	layout  *pagesLayout
 	zoom    float64
+	autoFit bool // the user has not chosen a zoom: a page too wide for the view is fitted
 	current int
 	gen     uint64 // bumps with every SetDocument: late results of an older document are dropped
 	ctx     context.Context
@@ -78,7 +79,6 @@ type PageView struct {
 
 	thumbs       map[int]image.Image
 	thumbPending map[int]bool
-	split        *container.Split
 	thumbPane    fyne.CanvasObject
 	content      fyne.CanvasObject
 }
@@ -143,10 +143,9 @@ func NewPageView() *PageView {
 
 	toolbar := container.NewHBox(v.ThumbsToggle, widget.NewSeparator(), v.Prev, v.PageLabel, v.Next,
 		widget.NewSeparator(), v.ZoomOut, v.ZoomLabel, v.ZoomIn, v.FitWidth)
-	v.thumbPane = v.Thumbs
-	v.split = container.NewHSplit(v.thumbPane, v.Scroll)
-	v.split.Offset = 0.16
-	v.content = container.NewBorder(toolbar, nil, nil, nil, v.split)
+	// a fixed thumbnail column (a split's handle looked like a stray bar between the panes)
+	v.thumbPane = container.NewBorder(nil, nil, nil, widget.NewSeparator(), container.New(minWidth{thumbPx + 24}, v.Thumbs))
+	v.content = container.NewBorder(toolbar, nil, v.thumbPane, nil, v.Scroll)
 	v.refreshControls()
 	return v
 }
@@ -173,6 +172,7 @@ func (v *PageView) SetDocument(doc Document) {
 	v.gen++
 	v.doc = doc
 	v.current = 0
+	v.autoFit = true
 	v.thumbs = map[int]image.Image{}
 	v.thumbPending = map[int]bool{}
 	n := 0
@@ -228,6 +228,7 @@ func (v *PageView) loadSizes(doc Document) {
 				v.sizes[i] = first
 			}
 			v.relayout()
+			v.fitIfTooWide()
 		})
 		all := make([]size, n)
 		for i := range all {
@@ -309,8 +310,38 @@ func (v *PageView) ShowPage(i int) {
 	v.updateVisible()
 }
 
-// SetZoom sets widget units per point (clamped to 0.1–5), keeping the current page in view.
+// Resize lays the view out at size; while the user has not chosen a zoom, a page wider than the
+// view is fitted to its width (at 1024×640 the page was cut until 适合宽度 was tapped).
+func (v *PageView) Resize(s fyne.Size) {
+	v.BaseWidget.Resize(s)
+	v.fitIfTooWide()
+}
+
+// fitIfTooWide zooms out to the view's width when the current page is wider than the view at the
+// current zoom, unless the user chose a zoom; it never zooms in.
+func (v *PageView) fitIfTooWide() {
+	if !v.autoFit || len(v.sizes) == 0 {
+		return
+	}
+	w := v.sizes[v.current].w
+	avail := float64(v.Scroll.Size().Width) - 2*pageGap - float64(theme.ScrollBarSize())
+	if w <= 0 || avail < 50 { // not laid out yet
+		return
+	}
+	z := math.Min(1, avail/w)
+	if math.Abs(z-v.zoom) > 1e-3 && (w*v.zoom > avail || v.zoom < 1) {
+		v.setZoom(z)
+	}
+}
+
+// SetZoom sets widget units per point (clamped to 0.1–5), keeping the current page in view. The
+// zoom is then the user's: the view no longer fits wide pages by itself.
 func (v *PageView) SetZoom(z float64) {
+	v.autoFit = false
+	v.setZoom(z)
+}
+
+func (v *PageView) setZoom(z float64) {
 	z = math.Max(minZoom, math.Min(maxZoom, z))
 	if z == v.zoom {
 		return
@@ -367,12 +398,10 @@ func (v *PageView) onFitWidthTapped() {
 func (v *PageView) onThumbsToggleTapped() {
 	if v.thumbPane.Visible() {
 		v.thumbPane.Hide()
-		v.split.Offset = 0
 	} else {
 		v.thumbPane.Show()
-		v.split.Offset = 0.16
 	}
-	v.split.Refresh()
+	v.Refresh()
 }
 
 // PageMapper returns the mapping for page i, with Origin in the coordinates of the scrolled
@@ -695,6 +724,27 @@ func (l *pagesLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 func (l *pagesLayout) MinSize([]fyne.CanvasObject) fyne.Size {
 	l.tops()
 	return fyne.NewSize(l.width+2*pageGap, l.height)
+}
+
+// MinWidth is a layout that stretches its objects over its size and asks for at least w wide:
+// a fixed side column without a split's handle.
+func MinWidth(w float32) fyne.Layout { return minWidth{w} }
+
+type minWidth struct{ w float32 }
+
+func (l minWidth) Layout(objs []fyne.CanvasObject, s fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.Position{})
+		o.Resize(s)
+	}
+}
+
+func (l minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(l.w, h)
 }
 
 func tr(key string, data ...any) string { return lang.L(key, data...) }

@@ -277,3 +277,28 @@ func TestPageViewErrorsThumbnailsAndStaleResults(t *testing.T) {
 		t.Error("empty view still shows pages")
 	}
 }
+
+// A page wider than the view is fitted to its width when shown (at 1024×640 the page was cut
+// until 适合宽度 was tapped); a narrow window after the user chose a zoom keeps that zoom, and a
+// page that fits stays at 100%.
+func TestPageViewFitsWidePageByDefault(t *testing.T) {
+	v, w := newTestView(t)
+	w.Resize(fyne.NewSize(500, 600))
+	v.SetDocument(newFakeDoc(3, 1))
+	v.Wait()
+	m, _ := v.PageMapper(0)
+	if pw, avail := float32(595*m.Zoom), v.Scroll.Size().Width; v.Zoom() >= 1 || pw > avail || pw < avail*0.8 {
+		t.Errorf("A4 in a %v-wide view: zoom %v, page %v wide", avail, v.Zoom(), pw)
+	}
+	w.Resize(fyne.NewSize(900, 1000))
+	v.Wait()
+	if v.Zoom() != 1 {
+		t.Errorf("after widening the window the page stays at zoom %v, want 1 (it fits)", v.Zoom())
+	}
+	test.Tap(v.ZoomIn)
+	w.Resize(fyne.NewSize(500, 600))
+	v.Wait()
+	if v.Zoom() != 1.1 {
+		t.Errorf("the user's zoom 1.1 became %v on resize", v.Zoom())
+	}
+}
