@@ -162,7 +162,10 @@ const hashMemory = (argonMemory + 1024) << 10
 func (s *Service) gate() *gate.Gate {
 	s.hashOnce.Do(func() {
 		if s.Hashes == nil {
-			s.Hashes = gate.New(&gate.Options{Slots: gate.SlotsFor(gate.MemoryBudget(), hashMemory, max(1, runtime.GOMAXPROCS(0)/2))})
+			// A queued caller costs nothing but a goroutine: up to 8 per slot wait as long as a
+			// few hashes take on a busy machine; everyone beyond is turned away at once.
+			n := gate.SlotsFor(gate.MemoryBudget(), hashMemory, max(1, runtime.GOMAXPROCS(0)/2))
+			s.Hashes = gate.New(&gate.Options{Slots: n, Queue: 8 * n, Wait: 3 * time.Second})
 		}
 	})
 	return s.Hashes
