@@ -58,6 +58,7 @@ type placementScreen struct {
 
 	openBtn   *widget.Button
 	saveBtn   *widget.Button
+	saveWhy   *widget.Label // why 保存签署位置 is disabled
 	recipient *widget.Select
 	palette   []*widgets.PaletteItem
 	pv        *widgets.PageView
@@ -77,7 +78,9 @@ func newPlacementScreen(s *Shell) *placementScreen {
 	p.openBtn = widget.NewButtonWithIcon(tr("place.open"), theme.FolderOpenIcon(), p.onOpenTapped)
 	p.saveBtn = widget.NewButtonWithIcon(tr("place.save"), theme.DocumentSaveIcon(), p.onSaveTapped)
 	p.saveBtn.Importance = widget.HighImportance
-	p.saveBtn.Disable()
+	p.saveWhy = widget.NewLabel("")
+	p.saveWhy.Importance = widget.WarningImportance
+	p.saveWhy.Truncation = fyne.TextTruncateEllipsis
 	var names []string
 	for i := range recipientColors {
 		names = append(names, recipientName(i))
@@ -109,8 +112,9 @@ func newPlacementScreen(s *Shell) *placementScreen {
 	// a fixed palette column with a thin rule (a split's handle looked like a stray bar)
 	palette := container.NewBorder(nil, nil, nil, widget.NewSeparator(),
 		container.New(widgets.MinWidth(190), container.NewVScroll(container.NewVBox(tiles...))))
-	top := container.NewVBox(container.NewHBox(p.openBtn, layout.NewSpacer(), p.saveBtn), p.status)
+	top := container.NewVBox(container.NewBorder(nil, nil, p.openBtn, p.saveBtn, container.NewHBox(layout.NewSpacer(), p.saveWhy)), p.status)
 	p.root = container.NewBorder(top, nil, palette, nil, p.pv)
+	p.updateSave()
 	return p
 }
 
@@ -205,6 +209,23 @@ func (p *placementScreen) clearBoxes() {
 	p.boxes = nil
 	p.overlay.Objects = nil
 	p.overlay.Refresh()
+	p.updateSave()
+}
+
+// updateSave enables 保存签署位置 when there is something to save, and otherwise says beside it
+// what is missing.
+func (p *placementScreen) updateSave() {
+	switch {
+	case p.doc == nil:
+		p.saveWhy.SetText(tr("place.why.nodocument"))
+	case len(p.boxes) == 0:
+		p.saveWhy.SetText(tr("place.why.noboxes"))
+	default:
+		p.saveWhy.Hide()
+		p.saveBtn.Enable()
+		return
+	}
+	p.saveWhy.Show()
 	p.saveBtn.Disable()
 }
 
@@ -265,7 +286,7 @@ func (p *placementScreen) showBox(b *placedBox) {
 	p.boxes = append(p.boxes, b)
 	p.overlay.Add(b.w)
 	p.overlay.Refresh()
-	p.saveBtn.Enable()
+	p.updateSave()
 }
 
 // handoff gives the open document and its boxes to n, the same screen rebuilt in another
@@ -279,6 +300,7 @@ func (p *placementScreen) handoff(n *placementScreen) {
 	}
 	n.path, n.doc = p.path, p.doc
 	n.pv.SetDocument(n.doc)
+	n.updateSave()
 	n.recipient.SetSelectedIndex(p.selectedRecipient())
 	for _, b := range p.boxes {
 		n.showBox(&placedBox{kind: b.kind, recipient: b.recipient, page: b.page, rect: b.rect})
@@ -345,9 +367,7 @@ func (p *placementScreen) deleteBox(b *placedBox) {
 		}
 	}
 	p.overlay.Remove(b.w)
-	if len(p.boxes) == 0 {
-		p.saveBtn.Disable()
-	}
+	p.updateSave()
 	p.status.SetText(tr("place.count", map[string]any{"Count": len(p.boxes)}))
 }
 
@@ -470,7 +490,7 @@ func (p *placementScreen) saveTo(out string) {
 		defer p.wg.Done()
 		err := sign.AddFields(in, out, specs)
 		fyne.DoAndWait(func() {
-			p.saveBtn.Enable()
+			p.updateSave()
 			if err != nil {
 				p.status.SetText(fileErrMessage(in, err))
 				return

@@ -296,3 +296,26 @@ func TestAddBoxExplicitly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPlacementSaveSaysWhy: a disabled 保存签署位置 says what is missing.
+func TestPlacementSaveSaysWhy(t *testing.T) {
+	v, _ := newKeyless(t, &memLibrary{})
+	p := v.place
+	if !p.saveBtn.Disabled() || !p.saveWhy.Visible() || p.saveWhy.Text != "请先打开文件" {
+		t.Fatalf("no document: %q", p.saveWhy.Text)
+	}
+	p.OpenFiles([]string{writeTestPDF(t, "plain.pdf", a4Pages(1))})
+	p.wg.Wait()
+	p.pv.Wait()
+	if !p.saveBtn.Disabled() || p.saveWhy.Text != "请先把方框拖到页面上" {
+		t.Fatalf("no boxes: %q", p.saveWhy.Text)
+	}
+	dragPalette(p.palette[0], absOfDisplay(p.pv, 0, 150, 600))
+	if p.saveBtn.Disabled() || p.saveWhy.Visible() {
+		t.Fatal("a box placed, yet save is disabled")
+	}
+	test.Tap(p.boxes[0].w.Delete)
+	if !p.saveBtn.Disabled() || !p.saveWhy.Visible() {
+		t.Fatal("the last box deleted, yet save is enabled")
+	}
+}
