@@ -231,7 +231,7 @@ func TestSignEndToEnd(t *testing.T) {
 		t.Fatalf("%d cards", len(vs.cards))
 	}
 	c := vs.cards[0]
-	if c.result.Text != "有效且可信" || !strings.HasPrefix(c.tsUsed.Text, "是") || !strings.Contains(c.signer.Text, "张三") || c.sig.Field != "r1-sign-1" ||
+	if c.result.Text != "有效，吊销状态未知" || !strings.HasPrefix(c.tsUsed.Text, "是") || !strings.Contains(c.signer.Text, "张三") || c.sig.Field != "r1-sign-1" ||
 		c.signerID.Text != "110***********002X" || !strings.Contains(c.time.Text, "权威时间戳") {
 		t.Fatalf("card: %q %q %q %q %q field %q", c.result.Text, c.tsUsed.Text, c.signer.Text, c.signerID.Text, c.time.Text, c.sig.Field)
 	}
@@ -264,7 +264,7 @@ func TestSignEndToEnd(t *testing.T) {
 	}
 	shell.OpenFiles([]string{out})
 	vs.wg.Wait()
-	if len(vs.cards) != 2 || vs.cards[0].result.Text != "有效且可信" || vs.cards[1].result.Text != "有效且可信" || vs.cards[1].sig.Field != "r1-date-1" {
+	if len(vs.cards) != 2 || vs.cards[0].result.Text != "有效，吊销状态未知" || vs.cards[1].result.Text != "有效，吊销状态未知" || vs.cards[1].sig.Field != "r1-date-1" {
 		t.Fatalf("after the date: %d cards (%q)", len(vs.cards), sg.status.Text)
 	}
 	if fields, _ := emptySignatureFields(out); len(fields) != 1 || fields[0].field != "r2-seal-1" {

@@ -376,7 +376,8 @@ func (v *verifierScreen) reports() []*verify.Report {
 // verdictText is the sentence of a verdict or status.
 func verdictText(status string) string {
 	switch status {
-	case verify.StatusValid, verify.StatusUntrusted, verify.StatusModified, verify.StatusInvalid, verify.StatusUnsigned:
+	case verify.StatusValid, verify.StatusUntrusted, verify.StatusModified, verify.StatusInvalid, verify.StatusUnsigned,
+		"valid-revocation-unknown":
 		return tr("verify.status." + status)
 	}
 	return status
@@ -440,7 +441,7 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		l.Wrapping = fyne.TextWrapWord
 		return l
 	}
-	c.result = lbl(verdictText(s.Status))
+	c.result = lbl(verdictText(s.ResultKey()))
 	c.result.Importance = verdictImportance(s.Status)
 	c.result.TextStyle.Bold = true
 	signer := s.Signer.Name
@@ -736,7 +737,8 @@ func kindKey(v string) string {
 }
 
 // onViewSignedTapped is 查看签名时版本: the bytes the signature covers, opened in the document
-// view when there is one, else saved where the user says.
+// view when there is one, else saved where the user says — taken from the bytes that were
+// verified (Report.ExtractSigned), never by reading the path again.
 func (v *verifierScreen) onViewSignedTapped(c *sigCard) {
 	base := strings.TrimSuffix(filepath.Base(c.path), filepath.Ext(c.path))
 	name := fmt.Sprintf("%s-签名%d时版本.pdf", base, c.sig.Index)
@@ -744,7 +746,7 @@ func (v *verifierScreen) onViewSignedTapped(c *sigCard) {
 		dir, err := os.MkdirTemp("", "sealdesk-revision-")
 		if err == nil {
 			out := filepath.Join(dir, name)
-			if err = verify.ExtractRevision(c.path, c.report, c.sig.Index, out); err == nil {
+			if err = c.report.ExtractSigned(c.sig.Index, out); err == nil {
 				v.shell.Show(NavDocuments)
 				o.OpenFiles([]string{out})
 				return
@@ -754,7 +756,7 @@ func (v *verifierScreen) onViewSignedTapped(c *sigCard) {
 		return
 	}
 	v.shell.saveFile(name, pdfExts, func(out string) {
-		if err := verify.ExtractRevision(c.path, c.report, c.sig.Index, out); err != nil {
+		if err := c.report.ExtractSigned(c.sig.Index, out); err != nil {
 			showError(v.shell.Window, errMessage(err))
 			return
 		}

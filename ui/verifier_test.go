@@ -118,7 +118,8 @@ func TestVerifierDropShowsCards(t *testing.T) {
 	}
 	c := v.cards[0]
 	for _, chk := range []struct{ got, want string }{
-		{c.result.Text, "有效且可信"},
+		{c.result.Text, "有效，吊销状态未知"}, // trusted, but no OCSP/CRL in the file
+
 		{c.tsUsed.Text, "否"},
 		{c.changes.Text, "签名后没有修改"},
 	} {
@@ -197,7 +198,7 @@ func TestVerifierTrustImport(t *testing.T) {
 	}
 	s.OpenFiles([]string{signed})
 	v.wg.Wait()
-	if got := v.cards[0].result.Text; got != "有效且可信" {
+	if got := v.cards[0].result.Text; got != "有效，吊销状态未知" { // trusted; no revocation data
 		t.Fatalf("with the imported root: %q", got)
 	}
 }
@@ -355,16 +356,28 @@ func TestVerifierCancel(t *testing.T) {
 	}
 }
 
-// 查看签名时版本 extracts the bytes the signature covers and opens them in the document view.
+// 查看签名时版本 extracts the bytes the signature covers and opens them in the document view —
+// from the bytes that were verified: the file replaced on disk after verification changes nothing.
 func TestVerifierViewSignedVersion(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	path := filepath.Join("..", "core", "pdf", "testdata", "corpus", "files", "07-valid-multi-two-sigs-incremental.pdf")
+	orig, err := os.ReadFile(filepath.Join("..", "core", "pdf", "testdata", "corpus", "files", "07-valid-multi-two-sigs-incremental.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "two-sigs.pdf")
+	if err := os.WriteFile(path, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
 	s.OpenFiles([]string{path})
 	v := s.Screen(NavVerify).(*verifierScreen)
 	v.wg.Wait()
 	c := v.cards[0]
+	// Another document under the same name after verification.
+	if err := os.WriteFile(path, bytes.Repeat([]byte("%PDF-1.7 forged "), len(orig)/16+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	test.Tap(c.viewBtn)
 	if s.Current() != NavDocuments {
 		t.Fatalf("view signed version showed %v", s.Current())
@@ -374,7 +387,7 @@ func TestVerifierViewSignedVersion(t *testing.T) {
 		t.Fatalf("extracted files %v", found)
 	}
 	got, _ := os.ReadFile(found[0])
-	whole, _ := os.ReadFile(path)
+	whole := orig
 	if int64(len(got)) != c.sig.SignedRange || !bytes.Equal(got, whole[:len(got)]) || len(got) >= len(whole) {
 		t.Fatalf("extracted %d bytes, signed range %d of %d", len(got), c.sig.SignedRange, len(whole))
 	}

@@ -66,6 +66,22 @@
 //     decided by rendering the page as signed and as now (cover.go, the embedded PDFium); the
 //     covered regions are reported per page for highlighting.
 //
+// # Revocation
+//
+// checkCertRevocation applies one policy to every certificate of the signer's path: all
+// embedded OCSP responses and CRLs for it are considered (CMS attribute, SignedData crls, DSS,
+// VRI); "revoked" anywhere wins (any of them, however old, that dates the revocation at or
+// before the signing time — the verified timestamp's time when there is one); otherwise the
+// freshest data that covers that time (produced at most 8 days before it, or after) decides, a
+// revocation later than it leaving the signature good with a note; stale data, or none, is
+// "unknown". Online data (Options.Online) is fetched only when the embedded data leaves the
+// certificate unknown, and judged together with it.
+//
+// "unknown" can still be "trusted": most signed PDFs carry no revocation data, and an offline
+// verifier that called all of them untrusted would teach users to ignore the word. The report
+// keeps Revocation "unknown", and Signature.ResultKey gives the card's wording 有效，吊销状态未知
+// instead of 有效且可信; the JSON status stays "valid". "revoked" is never trusted.
+//
 // # Why not digitorus/pkcs7
 //
 // digitorus/pkcs7 (used by pdfsign's verify) is too lax for a verifier that must not be fooled:
@@ -83,7 +99,7 @@
 //	store := verify.NewTrustStore(platformRoot)   // plus store.AddFile(userPEM), store.UseSystemRoots()
 //	rep, err := verify.File(ctx, path, &verify.Options{Trust: store})
 //	// err: unreadable or too large (sealctl exit 2); otherwise rep.Verdict and rep.Signatures[i]
-//	verify.ExtractRevision(path, rep, i, out)        // "view the signed version" of signature i
+//	rep.ExtractSigned(i, out)                          // "view the signed version" of signature i, from the verified bytes
 //	rep.WriteJSON(w); verify.WriteReportPDF(out, rep, "zh"); rep.TextLines("zh")
 //	verify.ExitCode(rep.Verdict)
 //

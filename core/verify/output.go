@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,23 +25,64 @@ func WriteJSONList(w io.Writer, reps []*Report) error {
 // ErrNoSignedRange means the signature has no well-formed ByteRange to extract.
 var ErrNoSignedRange = errors.New("signature has no well-formed signed range")
 
-// ExtractRevision writes exactly the bytes signature index (1-based, as in the report) covers —
-// the document as it was signed — to out (temp file, fsync, rename).
-func ExtractRevision(path string, rep *Report, index int, out string) error {
-	if index < 1 || index > len(rep.Signatures) {
-		return fmt.Errorf("signature %d does not exist (the file has %d)", index, len(rep.Signatures))
+// ExtractSigned writes exactly the bytes signature index (1-based, as in the report) covers —
+// the revision it signed — to out (temp file + rename), from the very bytes that were verified:
+// a file changed or replaced on disk since cannot slip another "signed version" under the
+// verdict.
+func (r *Report) ExtractSigned(index int, out string) error {
+	if r == nil {
+		return errors.New("no report")
 	}
-	n := rep.Signatures[index-1].SignedRange
-	if n <= 0 {
+	n, err := r.signedRange(index)
+	if err != nil {
+		return err
+	}
+	if r.data == nil {
+		return errors.New("the report does not hold the verified bytes")
+	}
+	if n > int64(len(r.data)) {
 		return fmt.Errorf("signature %d: %w", index, ErrNoSignedRange)
 	}
-	in, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("failed to open %s: %w", path, err)
-	}
-	defer in.Close()
 	return writeAtomic(out, func(w io.Writer) error {
-		_, err := io.Copy(w, io.NewSectionReader(in, 0, n))
+		_, err := w.Write(r.data[:n])
+		return err
+	})
+}
+
+func (r *Report) signedRange(index int) (int64, error) {
+	if index < 1 || index > len(r.Signatures) {
+		return 0, fmt.Errorf("signature %d does not exist (the file has %d)", index, len(r.Signatures))
+	}
+	n := r.Signatures[index-1].SignedRange
+	if n <= 0 {
+		return 0, fmt.Errorf("signature %d: %w", index, ErrNoSignedRange)
+	}
+	return n, nil
+}
+
+// ExtractRevision is ExtractSigned for a report that no longer holds its bytes (a report read
+// back from JSON): path is read again, and refused unless its SHA-256 is the report's.
+func ExtractRevision(path string, rep *Report, index int, out string) error {
+	if rep.data != nil {
+		return rep.ExtractSigned(index, out)
+	}
+	n, err := rep.signedRange(index)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("failed to read %s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != rep.SHA256 {
+		return fmt.Errorf("%s changed since it was verified (SHA-256 differs)", path)
+	}
+	if n > int64(len(data)) {
+		return fmt.Errorf("signature %d: %w", index, ErrNoSignedRange)
+	}
+	return writeAtomic(out, func(w io.Writer) error {
+		_, err := w.Write(data[:n])
 		return err
 	})
 }

@@ -31,6 +31,8 @@ type Report struct {
 	SHA256     string      `json:"sha256"`
 	Verdict    string      `json:"verdict"`
 	Signatures []Signature `json:"signatures"`
+
+	data []byte // the bytes that were verified ("view the signed version" writes from them)
 }
 
 // Signature is the report for one signature or document timestamp.
@@ -140,6 +142,20 @@ func (l labels) value(v string) string {
 	return v
 }
 
+// statusValidRevocationUnknown is the wording key (not a status) of a valid, trusted signature
+// whose certificate's revocation status is unknown: the card says 有效，吊销状态未知.
+const statusValidRevocationUnknown = "valid-revocation-unknown"
+
+// ResultKey is the key of the sentence that sums up a signature on its card: its Status, except
+// that a valid signature whose revocation status is unknown is "valid-revocation-unknown"
+// (有效，吊销状态未知). The JSON status stays "valid".
+func (s Signature) ResultKey() string {
+	if s.Status == StatusValid && s.Revocation == RevocationUnknown {
+		return statusValidRevocationUnknown
+	}
+	return s.Status
+}
+
 var labelsZH = labels{
 	file: "文件", verdict: "验签结论", signature: "签章", result: "签章结果", signer: "签章人",
 	signerID: "签章人标识", org: "单位", issuer: "颁发者", serial: "证书序列号", time: "签名时间",
@@ -150,7 +166,7 @@ var labelsZH = labels{
 	marks: map[string]string{MarkSignature: "签名", MarkSeal: "印章", MarkCross: "骑缝章", MarkDate: "日期"},
 	verdicts: map[string]string{
 		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
-		StatusInvalid: "无效", StatusUnsigned: "未签名",
+		StatusInvalid: "无效", StatusUnsigned: "未签名", statusValidRevocationUnknown: "有效，吊销状态未知",
 	},
 	kinds:  map[string]string{KindApproval: "审批签名", KindCertification: "认证签名", KindDocTimestamp: "文档时间戳"},
 	source: map[string]string{"timestamp": "权威时间戳", "local": "本机时间戳（未经第三方认证）", "signer": "签名者本机时间"},
@@ -171,6 +187,7 @@ var labelsEN = labels{
 	verdicts: map[string]string{
 		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
 		StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
+		statusValidRevocationUnknown: "valid, revocation status unknown",
 	},
 	kinds:  map[string]string{KindApproval: "approval", KindCertification: "certification", KindDocTimestamp: "document timestamp"},
 	source: map[string]string{"timestamp": "trusted timestamp", "local": "local timestamp (not certified by a third party)", "signer": "signer's clock"},
@@ -199,7 +216,7 @@ func (r *Report) TextLines(lang string) []string {
 			kind = l.marks[mark]
 		}
 		out = append(out, fmt.Sprintf("%s %d (%s)", l.signature, s.Index, kind))
-		add(l.result, l.verdicts[s.Status])
+		add(l.result, l.verdicts[s.ResultKey()])
 		add(l.signer, s.Signer.Name)
 		if r := s.Recipient(); r > 0 {
 			add(l.recipient, fmt.Sprintf("%s %d", l.recipient, r))
@@ -292,6 +309,9 @@ var reasonTexts = []struct {
 	{regexp.MustCompile(`^a certificate in the chain is not valid at (\S+)$`), "证书链中有证书在 $1 时不在有效期内（已过期或尚未生效）"},
 	{regexp.MustCompile(`^the certificate was revoked at (\S+), after the signing time \((.+)\)$`), "证书已于 $1 被吊销，晚于签名时间（$2）"},
 	{regexp.MustCompile(`^the certificate was revoked at (\S+) \((.+)\)$`), "证书已于 $1 被吊销（$2）"},
+	{regexp.MustCompile(`^the newest revocation data \((\S+)\) is more than 8 days older than the signing time (\S+): revocation status unknown$`), "最新的吊销信息（$1）比签名时间 $2 早 8 天以上，吊销状态未知"},
+	{regexp.MustCompile(`^the freshest revocation data \((.+)\) says the status is unknown$`), "最新的吊销信息（$1）表示状态未知"},
+	{regexp.MustCompile(`^the document timestamp dictionary has a duplicate /Type key; the /SubFilter decides how it is verified$`), "文档时间戳字典中 /Type 键重复；按 /SubFilter 验证"},
 	{regexp.MustCompile(`^(\S+) is a weak digest algorithm$`), "$1 是不安全的弱摘要算法"},
 	{fixedReason("the messageDigest attribute does not match the signed bytes"), "签名的摘要与签名范围内的数据不一致"},
 	{fixedReason("the signer certificate's key usage allows neither digitalSignature nor nonRepudiation"), "签名证书的密钥用法不允许数字签名"},

@@ -65,66 +65,132 @@ type revocationCheck struct {
 // speak for it (CRLs are commonly issued for a week).
 const maxRevocationAge = 8 * 24 * time.Hour
 
-// checkCertRevocation decides the status of cert (issued by issuer) at time at from embedded
-// data, then online when fetch is given.
+// revEvidence is what one OCSP response or CRL says about one certificate.
+type revEvidence struct {
+	status     string // RevocationGood, RevocationRevoked or RevocationUnknown (OCSP "unknown")
+	revokedAt  time.Time
+	thisUpdate time.Time
+	embedded   bool
+	src        string // "embedded OCSP", "online CRL", …
+}
+
+// checkCertRevocation decides the status of cert (issued by issuer) at time at (the signing
+// time, or the time of a verified timestamp) by the revocation policy:
+//
+//  1. Every OCSP response and CRL the document carries for cert counts (CMS attribute,
+//     SignedData crls, DSS and VRI), not the first one found.
+//  2. "Revoked" anywhere wins: any of them, however old, that says cert was revoked at or
+//     before at makes it revoked.
+//  3. Otherwise the freshest that covers at decides — data covers at when it was produced no
+//     more than maxRevocationAge before at, or after it. A revocation later than at leaves the
+//     signature good at at, with a note.
+//  4. Data that covers at only by being older (stale) decides nothing: the status is unknown,
+//     with a note saying so; no data at all is unknown.
+//
+// Online OCSP/CRL (Options.Online) is asked only when the embedded data leaves cert unknown,
+// and is then judged by the same rules together with it.
 func checkCertRevocation(cert, issuer *x509.Certificate, data *revocationData, at time.Time, fetch *onlineFetcher) revocationCheck {
-	res := revocationCheck{status: RevocationUnknown}
-	decide := func(st string, revokedAt time.Time, embedded bool, src string) bool {
-		switch st {
-		case RevocationGood:
-			res = revocationCheck{status: RevocationGood, embedded: embedded}
-			return true
-		case RevocationRevoked:
-			if revokedAt.After(at) {
-				res = revocationCheck{status: RevocationGood, embedded: embedded,
-					note: fmt.Sprintf("the certificate was revoked at %s, after the signing time (%s)", revokedAt.UTC().Format(time.RFC3339), src)}
-				return true
-			}
-			res = revocationCheck{status: RevocationRevoked, embedded: embedded,
-				note: fmt.Sprintf("the certificate was revoked at %s (%s)", revokedAt.UTC().Format(time.RFC3339), src)}
-			return true
-		}
-		return false
-	}
+	var ev []revEvidence
 	for _, der := range data.ocsps {
-		if st, rt, ok := ocspStatus(der, cert, issuer, at); ok && decide(st, rt, true, "embedded OCSP") {
-			return res
+		if e, ok := ocspEvidence(der, cert, issuer); ok {
+			e.embedded, e.src = true, "embedded OCSP"
+			ev = append(ev, e)
 		}
 	}
 	for _, der := range data.crls {
-		if st, rt, ok := crlStatus(der, cert, issuer, at); ok && decide(st, rt, true, "embedded CRL") {
-			return res
+		if e, ok := crlEvidence(der, cert, issuer); ok {
+			e.embedded, e.src = true, "embedded CRL"
+			ev = append(ev, e)
 		}
 	}
-	if fetch != nil {
-		if der := fetch.ocsp(cert, issuer); der != nil {
-			if st, rt, ok := ocspStatus(der, cert, issuer, time.Time{}); ok && decide(st, rt, false, "online OCSP") {
-				return res
-			}
-		}
-		for _, der := range fetch.crls(cert) {
-			if st, rt, ok := crlStatus(der, cert, issuer, time.Time{}); ok && decide(st, rt, false, "online CRL") {
-				return res
-			}
+	res := decideRevocation(ev, at)
+	if res.status != RevocationUnknown || fetch == nil {
+		return res
+	}
+	if der := fetch.ocsp(cert, issuer); der != nil {
+		if e, ok := ocspEvidence(der, cert, issuer); ok {
+			e.src = "online OCSP"
+			ev = append(ev, e)
 		}
 	}
-	return res
+	for _, der := range fetch.crls(cert) {
+		if e, ok := crlEvidence(der, cert, issuer); ok {
+			e.src = "online CRL"
+			ev = append(ev, e)
+		}
+	}
+	return decideRevocation(ev, at)
 }
 
-// ocspStatus evaluates one OCSP response for cert. The response must be signed by the issuer or
-// by a responder the issuer delegated (id-kp-OCSPSigning), and be produced not long before at.
-func ocspStatus(der []byte, cert, issuer *x509.Certificate, at time.Time) (string, time.Time, bool) {
+// decideRevocation applies the policy of checkCertRevocation to the evidence.
+func decideRevocation(ev []revEvidence, at time.Time) revocationCheck {
+	if len(ev) == 0 {
+		return revocationCheck{status: RevocationUnknown}
+	}
+	// 2. Revoked anywhere, at or before at: the earliest such revocation is named.
+	var rev *revEvidence
+	for i := range ev {
+		e := &ev[i]
+		if e.status == RevocationRevoked && !e.revokedAt.After(at) && (rev == nil || e.revokedAt.Before(rev.revokedAt)) {
+			rev = e
+		}
+	}
+	if rev != nil {
+		return revocationCheck{status: RevocationRevoked, embedded: rev.embedded,
+			note: fmt.Sprintf("the certificate was revoked at %s (%s)", rev.revokedAt.UTC().Format(time.RFC3339), rev.src)}
+	}
+	// 3. The freshest covering evidence.
+	var best *revEvidence
+	for i := range ev {
+		e := &ev[i]
+		if e.thisUpdate.Before(at.Add(-maxRevocationAge)) {
+			continue
+		}
+		if best == nil || e.thisUpdate.After(best.thisUpdate) {
+			best = e
+		}
+	}
+	if best == nil {
+		newest := ev[0].thisUpdate
+		for _, e := range ev[1:] {
+			if e.thisUpdate.After(newest) {
+				newest = e.thisUpdate
+			}
+		}
+		return revocationCheck{status: RevocationUnknown,
+			note: fmt.Sprintf("the newest revocation data (%s) is more than 8 days older than the signing time %s: revocation status unknown",
+				newest.UTC().Format(time.RFC3339), at.UTC().Format(time.RFC3339))}
+	}
+	switch best.status {
+	case RevocationRevoked: // revoked after at
+		return revocationCheck{status: RevocationGood, embedded: best.embedded,
+			note: fmt.Sprintf("the certificate was revoked at %s, after the signing time (%s)", best.revokedAt.UTC().Format(time.RFC3339), best.src)}
+	case RevocationGood:
+		res := revocationCheck{status: RevocationGood, embedded: best.embedded}
+		for _, e := range ev {
+			if e.status == RevocationRevoked { // later than at (earlier ones returned above)
+				res.note = fmt.Sprintf("the certificate was revoked at %s, after the signing time (%s)", e.revokedAt.UTC().Format(time.RFC3339), e.src)
+			}
+		}
+		return res
+	}
+	return revocationCheck{status: RevocationUnknown, note: fmt.Sprintf("the freshest revocation data (%s) says the status is unknown", best.src)}
+}
+
+// ocspEvidence reads one OCSP response for cert. The response must be signed by the issuer or
+// by a responder the issuer delegated (id-kp-OCSPSigning), and name cert's serial.
+func ocspEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool) {
 	r, err := ocsp.ParseResponseForCert(der, cert, issuer)
 	if err != nil {
 		// A response signed by the issuer that also carries the issuer's certificate.
 		r2, err2 := ocsp.ParseResponseForCert(der, cert, nil)
 		if err2 != nil || r2.Certificate == nil || !r2.Certificate.Equal(issuer) {
-			return "", time.Time{}, false
+			return revEvidence{}, false
 		}
 		r = r2
 	}
 	if r.SerialNumber.Cmp(cert.SerialNumber) != 0 {
-		return "", time.Time{}, false
+		return revEvidence{}, false
 	}
 	if r.Certificate != nil && !r.Certificate.Equal(issuer) {
 		delegated := false
@@ -134,39 +200,38 @@ func ocspStatus(der []byte, cert, issuer *x509.Certificate, at time.Time) (strin
 			}
 		}
 		if !delegated {
-			return "", time.Time{}, false
+			return revEvidence{}, false
 		}
 	}
-	if !at.IsZero() && r.ThisUpdate.Before(at.Add(-maxRevocationAge)) {
-		return "", time.Time{}, false
-	}
+	e := revEvidence{thisUpdate: r.ThisUpdate}
 	switch r.Status {
 	case ocsp.Good:
-		return RevocationGood, time.Time{}, true
+		e.status = RevocationGood
 	case ocsp.Revoked:
-		return RevocationRevoked, r.RevokedAt, true
+		e.status, e.revokedAt = RevocationRevoked, r.RevokedAt
+	default:
+		e.status = RevocationUnknown
 	}
-	return "", time.Time{}, false
+	return e, true
 }
 
-// crlStatus evaluates one CRL for cert: it must be signed by the issuer and current around at.
-func crlStatus(der []byte, cert, issuer *x509.Certificate, at time.Time) (string, time.Time, bool) {
+// crlEvidence reads one CRL for cert: it must be the issuer's and signed by it.
+func crlEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool) {
 	crl, err := x509.ParseRevocationList(der)
 	if err != nil {
-		return "", time.Time{}, false
+		return revEvidence{}, false
 	}
 	if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) || crl.CheckSignatureFrom(issuer) != nil {
-		return "", time.Time{}, false
+		return revEvidence{}, false
 	}
-	for _, e := range crl.RevokedCertificateEntries {
-		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-			return RevocationRevoked, e.RevocationTime, true
+	e := revEvidence{status: RevocationGood, thisUpdate: crl.ThisUpdate}
+	for _, r := range crl.RevokedCertificateEntries {
+		if r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			e.status, e.revokedAt = RevocationRevoked, r.RevocationTime
+			break
 		}
 	}
-	if !at.IsZero() && crl.ThisUpdate.Before(at.Add(-maxRevocationAge)) {
-		return "", time.Time{}, false
-	}
-	return RevocationGood, time.Time{}, true
+	return e, true
 }
 
 // onlineFetcher asks OCSP responders and CRL distribution points; only used with Options.Online.

@@ -160,6 +160,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, name string, opts *O
 	if err != nil {
 		return nil, err
 	}
+	rep.data = data
 	return rep, nil
 }
 
