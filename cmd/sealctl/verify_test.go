@@ -155,7 +155,7 @@ func TestVerifyChineseChanges(t *testing.T) {
 	}
 	rp := filepath.Join(t.TempDir(), "report.pdf")
 	_, text, _ := runCLI("--lang", "zh", "--report", rp, in)
-	for _, want := range []string{"    - 修改页面内容（第 1 页）", "    - 新增可遮盖页面内容的批注（第 1 页）", "    - 未配置信任根证书"} {
+	for _, want := range []string{"    - 修改页面内容（第 1 页）", "    - 签署后新增的内容遮盖了已签署的内容（第 1 页）", "    - 未配置信任根证书"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("zh text lacks %q:\n%s", want, text)
 		}
