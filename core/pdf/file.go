@@ -82,6 +82,8 @@ type File struct {
 	dec      *decrypter // nil for an unencrypted file
 
 	mu        sync.Mutex
+	ambig     []Ambiguity
+	ambigSeen map[Ambiguity]bool
 	cache     map[cacheKey]Object
 	objStms   map[cacheKey]*objStm
 	objStmMem int64
@@ -98,6 +100,49 @@ type objStm struct {
 	data    []byte
 	offsets map[int]int64 // object number → offset in data (First already added)
 	order   []int         // object numbers by index
+	offs    []int64       // offsets by index
+	dups    map[int]bool  // numbers the stream lists more than once
+}
+
+// Ambiguity kinds: places where two readers of the file could see different objects.
+const (
+	// AmbiguityGeneration: a reference or an object header whose generation differs from the
+	// cross-reference entry (readers ignore it, return null, or rebuild the table).
+	AmbiguityGeneration = "generation"
+	// AmbiguityOffset: an object's header was found some bytes away from its stated offset
+	// (readers accept it or rebuild the table by scanning).
+	AmbiguityOffset = "offset"
+	// AmbiguityObjStmDuplicate: an object stream lists the same object number twice (readers
+	// take the entry's index, the first or the last listing).
+	AmbiguityObjStmDuplicate = "objstm-duplicate"
+)
+
+// Ambiguity is one place where two readers could see different objects. Reading records them
+// as objects are resolved (File.Ambiguities); a verifier must prove each harmless or report it.
+type Ambiguity struct {
+	Kind   string
+	Num    int // the object number
+	Detail string
+}
+
+// Ambiguities returns the ambiguities met so far by any read of the file.
+func (f *File) Ambiguities() []Ambiguity {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Ambiguity(nil), f.ambig...)
+}
+
+// noteAmbiguity records an ambiguity (f.mu held), at most 1000 per file.
+func (f *File) noteAmbiguity(kind string, num int, format string, args ...any) {
+	a := Ambiguity{Kind: kind, Num: num, Detail: fmt.Sprintf(format, args...)}
+	if f.ambigSeen == nil {
+		f.ambigSeen = map[Ambiguity]bool{}
+	}
+	if f.ambigSeen[a] || len(f.ambig) >= 1000 {
+		return
+	}
+	f.ambigSeen[a] = true
+	f.ambig = append(f.ambig, a)
 }
 
 const (
@@ -692,6 +737,7 @@ func (f *File) parseAt(rev int, off int64, want Ref) (*IndirectObject, error) {
 		p.SetPos(alt)
 		obj2, err2 := p.ParseIndirect()
 		if err2 == nil && obj2.Ref.Num == want.Num {
+			f.noteAmbiguity(AmbiguityOffset, want.Num, "object %d's header is at %d, not at its stated offset %d", want.Num, alt, off)
 			return obj2, nil
 		}
 	}
@@ -753,6 +799,12 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 	if !found || e.Type == EntryFree || ref.Num == 0 {
 		return Null{}, nil
 	}
+	switch {
+	case e.Type == EntryInUse && ref.Gen != e.Gen:
+		f.noteAmbiguity(AmbiguityGeneration, ref.Num, "object %d is referred to with generation %d but listed with generation %d", ref.Num, ref.Gen, e.Gen)
+	case e.Type == EntryCompressed && ref.Gen != 0:
+		f.noteAmbiguity(AmbiguityGeneration, ref.Num, "object %d is referred to with generation %d but lies in an object stream (generation 0)", ref.Num, ref.Gen)
+	}
 	// Cache by where the bytes are, so views of different revisions share what is the same
 	// and never share what differs: an uncompressed object by its offset (and number, to catch
 	// entries that name the wrong object), a compressed one by its object stream's offset —
@@ -779,6 +831,9 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 		ind, err := f.parseAt(rev, e.Offset, ref)
 		if err != nil {
 			return nil, fmt.Errorf("object %d: %w", ref.Num, f.trip(err))
+		}
+		if ind.Ref.Gen != e.Gen {
+			f.noteAmbiguity(AmbiguityGeneration, ref.Num, "object %d's header says generation %d, its cross-reference entry %d", ref.Num, ind.Ref.Gen, e.Gen)
 		}
 		o = ind.Value
 		if f.dec != nil {
@@ -838,13 +893,16 @@ func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
 		f.objStms[key] = ost
 		f.objStmMem += int64(len(ost.data))
 	}
+	// The entry's index decides, as in most readers; a number listed twice is an ambiguity.
 	off, ok := ost.offsets[num]
+	if index >= 0 && index < len(ost.order) && ost.order[index] == num {
+		off, ok = ost.offs[index], true
+	}
 	if !ok {
-		if index >= 0 && index < len(ost.order) && ost.order[index] == num {
-			off = ost.offsets[num]
-		} else {
-			return Null{}, nil
-		}
+		return Null{}, nil
+	}
+	if ost.dups[num] {
+		f.noteAmbiguity(AmbiguityObjStmDuplicate, num, "object stream %d lists object %d more than once", stmNum, num)
 	}
 	lx := NewBytesLexer(ost.data, off, f.limits.MaxObjectSize)
 	p := NewParser(lx, &f.limits)
@@ -884,8 +942,14 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 		num := int(t1.Int)
 		if _, dup := ost.offsets[num]; !dup {
 			ost.offsets[num] = first + t2.Int
+		} else {
+			if ost.dups == nil {
+				ost.dups = map[int]bool{}
+			}
+			ost.dups[num] = true
 		}
 		ost.order = append(ost.order, num)
+		ost.offs = append(ost.offs, first+t2.Int)
 	}
 	return ost, nil
 }

@@ -331,7 +331,11 @@ func (f *File) readXRefStream(p *Parser, off int64) (*section, error) {
 			case 2:
 				s.entries[num] = XRefEntry{Type: EntryCompressed, Offset: f2, Gen: int(f3)}
 			default:
-				// Unknown types are references to the null object (ISO 32000-2 §7.5.8.3).
+				// Unknown types are references to the null object (ISO 32000-2 §7.5.8.3); a
+				// reader that does not know the rule may resolve the number otherwise.
+				if len(s.anomaly) < 16 {
+					s.anomaly = append(s.anomaly, fmt.Sprintf("xref stream row of unknown type %d for object %d", typ, num))
+				}
 			}
 		}
 	}

@@ -93,6 +93,7 @@ const (
 	ChangeResourcesChanged          = "resources-changed"     // a resource name resolves differently
 	ChangeCoversContent             = "covers-signed-content" // rendering shows signed content covered (Regions)
 	ChangeCoverUnchecked            = "cover-unchecked"       // the page could not be rendered to check
+	ChangeAmbiguousObject           = "ambiguous-object"      // readers could resolve an object differently
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -113,6 +114,7 @@ var ChangeCodes = []string{
 	ChangeObject, ChangeObjectDeleted, ChangeObjectUnreadable, ChangeDanglingObject,
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
 	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
+	ChangeAmbiguousObject,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -187,6 +189,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeResourcesChanged:          {"修改已有资源{where}", "existing resources changed{where}"},
 	ChangeCoversContent:             {"签署后新增的内容遮盖了已签署的内容{where}", "later changes cover signed content{where}"},
 	ChangeCoverUnchecked:            {"无法渲染页面以确认签署后的修改未遮盖已签署内容{where}", "the page could not be rendered to check that later changes leave signed content visible{where}"},
+	ChangeAmbiguousObject:           {"对象 {object} 在不同阅读器中可能被解读为不同内容", "object {object} can be read differently by different viewers"},
 }
 
 // notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all

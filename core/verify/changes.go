@@ -214,6 +214,9 @@ func (a *analysis) run(later []*pdf.Revision) {
 	for _, n := range nums {
 		a.checkObject(n)
 	}
+	a.rolesOf(0) // the role walk resolves every object the signed revision uses
+	a.judgeAmbiguities()
+	a.compareRebuild()
 	a.checkCover()
 }
 

@@ -122,7 +122,7 @@ func (a *analysis) describeHolder(h int, o pdf.Object) string {
 	return fmt.Sprintf("object %d (%s)", h, describe(o))
 }
 
-// holdsRef reports whether the direct parts of o contain the reference r (same number and
+// holdsRef reports whether the direct parts of o contain a reference to object r.Num (of any
 // generation).
 func holdsRef(o pdf.Object, r pdf.Ref, depth int) bool {
 	if depth > 64 {
@@ -130,7 +130,9 @@ func holdsRef(o pdf.Object, r pdf.Ref, depth int) bool {
 	}
 	switch x := o.(type) {
 	case pdf.Ref:
-		return x == r
+		// By number only: a reference of another generation names the same object for
+		// readers that ignore generations (an ambiguity, judged as the reference).
+		return x.Num == r.Num
 	case pdf.Dict:
 		for k, e := range x {
 			if !skipWalkKey[k] && holdsRef(e, r, depth+1) {

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"image"
 	_ "image/png"
 	"os"
@@ -650,6 +651,72 @@ func TestRedTeamCover(t *testing.T) {
 		{"twin: the field over the amount filled with a transparent appearance beside the text", func() []byte {
 			return fill(fieldOverSigned, "0 0 1 rg BT /Helv 10 Tf 300 2 Td (ok) Tj ET")
 		}, StatusValid, "filled in", nil},
+	}
+	runRows(t, s, rows)
+}
+
+// TestRedTeamDifferentials: where two readers could see different objects (issue 13 §1).
+func TestRedTeamDifferentials(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	hidden := "\n4 0 obj\n<</Length 41>>stream\n" + redEvil + "\nendstream\nendobj\n"
+	// The signed revision's XMP stream holds a complete "4 0 obj" after the real one.
+	withHidden := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+		c := v.Dict(pdf.Ref{Num: 1}).Clone()
+		c["Metadata"] = u.Add(contentStream("<x:xmpmeta>"+hidden+"</x:xmpmeta>", pdf.Dict{"Type": pdf.Name("Metadata"), "Subtype": pdf.Name("XML")}))
+		setObj(t, u, pdf.Ref{Num: 1}, c)
+	})
+	signedHidden := s.sign(t, withHidden, sigOpts{})
+	// infoAt appends an /Info update by hand whose cross-reference entry is skew bytes off.
+	infoAt := func(d []byte, skew int) []byte {
+		f, err := pdf.Open(bytesReader(d), int64(len(d)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := f.Revisions()[len(f.Revisions())-1]
+		size, _ := pdf.IntOf(last.Trailer.Get("Size"))
+		root := rootOf(f.Latest())
+		out := append([]byte{}, d...)
+		off := len(out)
+		out = append(out, fmt.Sprintf("%d 0 obj\n<</Producer (office)>>\nendobj\n", size)...)
+		x := len(out)
+		out = append(out, fmt.Sprintf("xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \ntrailer\n<</Size %d/Root %d %d R/Info %d 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n",
+			size, off+skew, size+1, root.Num, root.Gen, size, last.XRefOffset, x)...)
+		return out
+	}
+	// The signed page draws [4 0 R 20 0 R]; object 20 is missing. A later revision defines
+	// object 20 with generation 1.
+	dangling, _ := makeDoc(docOpts{dangling: "content"})
+	signedDangling := s.sign(t, dangling, sigOpts{})
+	fillGen := func(gen int) []byte {
+		f, err := pdf.Open(bytesReader(signedDangling), int64(len(signedDangling)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := f.Revisions()[len(f.Revisions())-1]
+		size, _ := pdf.IntOf(last.Trailer.Get("Size"))
+		out := append([]byte{}, signedDangling...)
+		off := len(out)
+		body := "1 g 60 690 400 40 re f 0 g " + redEvil
+		out = append(out, fmt.Sprintf("20 %d obj\n<</Length %d>>stream\n%s\nendstream\nendobj\n", gen, len(body), body)...)
+		x := len(out)
+		out = append(out, fmt.Sprintf("xref\n0 1\n0000000000 65535 f \n20 1\n%010d %05d n \ntrailer\n<</Size %d/Root 1 0 R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n",
+			off, gen, max(size, 21), last.XRefOffset, x)...)
+		return out
+	}
+	rows := []rtRow{
+		{"diff-offset-drift-rebuild: an /Info update listed 2 bytes off; viewers rebuild and find the 4 0 obj hidden in the signed XMP", func() []byte {
+			return infoAt(signedHidden, 2)
+		}, StatusModified, "rebuilds the cross-reference table", showsText(evilAmount, signedAmount)},
+		{"twin: the same /Info update listed exactly (no reader rebuilds)", func() []byte {
+			return infoAt(signedHidden, 0)
+		}, StatusValid, "Info", showsText(signedAmount, evilAmount)},
+		{"diff-dangling-generation: a missing object filled by one of generation 1", func() []byte {
+			return fillGen(1)
+		}, StatusModified, "20", nil},
+		{"diff-dangling-generation-0: the same with generation 0", func() []byte {
+			return fillGen(0)
+		}, StatusModified, "missing when signed", nil},
 	}
 	runRows(t, s, rows)
 }

@@ -181,6 +181,7 @@ type verifier struct {
 	fields     []pdf.Field
 	renderDocs map[int]*render.Document // PDFium documents per revision for the cover check
 	renders    int                      // pages rendered by the cover check
+	rebuilt    map[int]int64            // object → last header offset in the file (differential.go)
 	tailJunk   bool
 	tailSpan   pdf.Span
 	docMDP     int     // P of the certification signature, 0 when none

@@ -1,0 +1,120 @@
+package verify
+
+import (
+	"fmt"
+	"sort"
+
+	"sealdesk/core/pdf"
+)
+
+// Parser differentials (issue 13 §1): where two readers could see different objects, the
+// verifier does not pick one in silence. core/pdf records every ambiguity it meets while
+// resolving objects (pdf.File.Ambiguities: a reference or header whose generation differs from
+// the cross-reference entry, a header found away from its stated offset, an object stream
+// listing a number twice) and every structural anomaly of a revision (a section not where
+// startxref says, xref-stream rows of unknown type). Readers differ on those: poppler returns
+// null for a generation mismatch, pdf.js rebuilds the table by scanning, MuPDF ignores the
+// generation. So:
+//
+//   - an ambiguity on an object that changed after signing, or that is new, is a disallowed
+//     change (the change could show differently than it was judged);
+//   - when the file has any of them, the view of a reader that rebuilds the cross-reference
+//     table by scanning (the last "N G obj" header of each number wins) is computed, and every
+//     object the signed revision used, or anything in the document refers to, must read the
+//     same in that view as in the listed one; a difference is a disallowed change.
+
+// rebuildRisk reports whether some reader may rebuild the cross-reference table: an ambiguity
+// or an anomaly of any revision other than a missing end-of-file marker.
+func (v *verifier) rebuildRisk() (bool, string) {
+	if am := v.f.Ambiguities(); len(am) > 0 {
+		return true, am[0].Detail
+	}
+	for _, rev := range v.f.Revisions() {
+		for _, an := range rev.Anomalies {
+			return true, fmt.Sprintf("revision %d: %s", rev.Index+1, an)
+		}
+	}
+	return false, ""
+}
+
+// judgeAmbiguities reports the ambiguities on objects changed or added after signing.
+func (a *analysis) judgeAmbiguities() {
+	for _, am := range a.v.f.Ambiguities() {
+		if len(a.changedIn[am.Num]) == 0 {
+			continue
+		}
+		a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: am.Num}, "object %d, changed after signing, can be read differently by different viewers: %s", am.Num, am.Detail)
+	}
+}
+
+// rebuildHeaders returns, for each object number, the offset of its last "N G obj" header in
+// the whole file: what a reader that rebuilds the cross-reference table uses. Cached.
+func (v *verifier) rebuildHeaders() map[int]int64 {
+	if v.rebuilt != nil {
+		return v.rebuilt
+	}
+	v.rebuilt = map[int]int64{}
+	for _, off := range objHeaders(v.data) {
+		end := off
+		for end < int64(len(v.data)) && v.data[end] >= '0' && v.data[end] <= '9' {
+			end++
+		}
+		n := 0
+		for _, c := range v.data[off:end] {
+			n = n*10 + int(c-'0')
+			if n > 1<<30 {
+				break
+			}
+		}
+		v.rebuilt[n] = off
+	}
+	return v.rebuilt
+}
+
+// compareRebuild compares, when some reader may rebuild the table, its view with the listed
+// one for every object the signed revision used or the document refers to.
+func (a *analysis) compareRebuild() {
+	risk, why := a.v.rebuildRisk()
+	if !risk {
+		return
+	}
+	hdr := a.v.rebuildHeaders()
+	nums := make([]int, 0, len(hdr))
+	for n := range hdr {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums)
+	holders := a.v.referenceHolders()
+	for _, n := range nums {
+		off := hdr[n]
+		if a.rolesOf(n) == 0 && len(holders[n]) == 0 {
+			continue
+		}
+		e, _, ok := a.cur.Entry(n)
+		if ok && e.Type == pdf.EntryInUse && e.Offset == off {
+			continue
+		}
+		alt, err := a.v.f.ParseIndirectAt(off)
+		if err != nil || alt == nil || alt.Ref.Num != n {
+			continue
+		}
+		if a.v.isXRefStream(off) {
+			continue
+		}
+		cur, err := a.cur.Object(a.refIn(a.cur, n))
+		if err == nil && a.sameObject(cur, alt.Value) {
+			continue
+		}
+		a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: n}, "object %d reads differently for a viewer that rebuilds the cross-reference table (%s): it would use the definition at offset %d", n, why, off)
+	}
+}
+
+// isXRefStream reports whether off is where a revision's cross-reference stream starts.
+func (v *verifier) isXRefStream(off int64) bool {
+	for _, rev := range v.f.Revisions() {
+		if rev.XRefStream && rev.XRefOffset == off {
+			return true
+		}
+	}
+	return false
+}
