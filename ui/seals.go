@@ -135,6 +135,10 @@ func kindText(kind string) string {
 	return kind
 }
 
+// libraryChanged follows the store: items saved or deleted anywhere (another screen, sync) show
+// at once.
+func (v *sealsScreen) libraryChanged() { v.refreshLibrary() }
+
 // refreshLibrary lists my seals and signatures.
 func (v *sealsScreen) refreshLibrary() {
 	v.list.Objects = nil

@@ -319,3 +319,16 @@ func TestPlacementSaveSaysWhy(t *testing.T) {
 		t.Fatal("the last box deleted, yet save is enabled")
 	}
 }
+
+// TestSealsListFollowsStore: an item saved into the library by anyone (here: straight into
+// the store, as sync would) shows in 我的印章 without touching the screen.
+func TestSealsListFollowsStore(t *testing.T) {
+	v, lib, _ := newSealsTest(t)
+	n := len(v.list.Objects)
+	if _, err := lib.Save(drawnSignature(t)); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.list.Objects) != n+1 {
+		t.Fatalf("我的印章 shows %d items, want %d", len(v.list.Objects), n+1)
+	}
+}
