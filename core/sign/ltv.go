@@ -16,8 +16,8 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pdf"
-	"sealdesk/core/sign/cms"
 	"sealdesk/core/tsa"
 )
 

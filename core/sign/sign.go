@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pdf"
-	"sealdesk/core/sign/cms"
 	"sealdesk/core/tsa"
 )
 

@@ -31,7 +31,7 @@ import (
 	"sync"
 	"time"
 
-	"sealdesk/core/sign/cms"
+	"sealdesk/core/cms"
 )
 
 // MaxRequestSize bounds a TimeStampReq.

@@ -10,7 +10,7 @@ import (
 	"crypto/x509"
 	"testing"
 
-	"sealdesk/core/sign/cms"
+	"sealdesk/core/cms"
 )
 
 func TestSignatureAlgorithmRules(t *testing.T) {

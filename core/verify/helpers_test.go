@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
-	"sealdesk/core/sign/cms"
 	"sealdesk/core/tsa"
 )
 

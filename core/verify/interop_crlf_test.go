@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
-	"sealdesk/core/sign/cms"
 )
 
 // crlfSection rewrites the bytes a revision appended (section, after base) with CRLF line ends

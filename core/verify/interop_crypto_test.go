@@ -17,8 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pki"
-	"sealdesk/core/sign/cms"
 )
 
 // needOpenSSL skips (or, in CI, fails) when the openssl command is missing.

@@ -16,9 +16,9 @@ import (
 	"strings"
 	"testing"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
-	"sealdesk/core/sign/cms"
 )
 
 // Red-team rows for issue 13 §4 and §6 (reading what real-world producers write, cryptography):

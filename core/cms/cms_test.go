@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
-	"sealdesk/core/sign/cms"
 )
 
 // countingSigner counts calls to Sign.

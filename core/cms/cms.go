@@ -15,6 +15,10 @@
 //     expected (see Parse).
 //
 // It does not validate certificate paths or revocation: that is core/verify's job.
+//
+// It is the one CMS package of SealDesk: core/sign (signatures, LTV), core/tsa (tokens) and
+// core/verify import it, and it imports none of them (arch_test.go). It lived in core/sign/cms
+// until issue 13, which made core/tsa import a part of core/sign.
 package cms
 
 import (
