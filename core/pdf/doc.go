@@ -44,8 +44,52 @@
 //     that disagree about /Encrypt are refused.
 //   - Full rewrites: there is no "save as" that re-serialises the document; the only output is
 //     an appended revision.
-//   - Inputs beyond Limits (object size, decoded stream size, nesting depth, object and revision
-//     counts): the error names the limit and wraps ErrLimit.
+//   - Inputs beyond Limits: the error is a *LimitError naming the limit (it wraps ErrLimit).
+//
+// # Bounds: one budget per file
+//
+// Every number in a PDF is the author's to choose, so every piece of work that grows with one
+// is bounded by a field of Limits, passed once to Open (core/verify passes the same value on,
+// verify.Options.Limits), and the loops the file controls check Options.Context:
+//
+//   - MaxObjectSize: bytes of one object's syntax (a string, a name, a token).
+//   - MaxStreamSize: decoded bytes of one stream.
+//   - MaxDecodedBytes: decoded bytes of all streams of the file together, counted at every
+//     decode (a flate bomb split over many streams, or one stream decoded again and again).
+//   - MaxDepth: nesting of arrays and dictionaries, page and field trees.
+//   - MaxObjects: entries of one cross-reference section; object numbers; pages.
+//   - MaxXRefEntries: entries of all cross-reference sections together, rows a section only
+//     claims not counted (a 3 MB file of xref streams each claiming hundreds of thousands of
+//     entries once took minutes and gigabytes).
+//   - MaxRevisions: cross-reference sections read: the /Prev chain, /XRefStm sections and
+//     the revisions a rebuild from the bytes finds.
+//   - MaxObjStmObjects: objects one object stream declares (/N).
+//   - MaxSignatures (core/verify): signature dictionaries of one file.
+//   - MaxProblems (core/verify): sentences of one signature's report; the list is cut and its
+//     last sentence names the limit.
+//
+// Every offset and length read from the file is checked without overflow (InRange,
+// AddOffset): a /ByteRange or /Length near the int64 range is a malformed number, never a
+// slice out of range. Work that is not bounded by a field is linear in the file's size: the
+// rebuild from the bytes and the verifier's signature scan use sorted offsets and binary
+// search, never one pass per revision or per match.
+//
+// A limit met while reading is recorded (File.Exceeded) even where the reader goes on without
+// the object (as it does for an object that is merely broken): a caller that gives a verdict
+// checks Exceeded and refuses to give one, because a part skipped for a budget is a part not
+// judged. Data whose absence only lowers trust (validation data in the DSS) is read with
+// OptionalStreamData, whose limits are not recorded.
+//
+// # Principle: every ambiguity is proven harmless or reported
+//
+// Two readers may resolve the same bytes differently: a generation number, an offset a few
+// bytes off, a section that claims more rows than it holds, an object stream naming one
+// object twice, a budget that stops one reader and not another. This package never resolves
+// such a case its own way in silence: either the resolution is shown to change nothing a
+// signature covers (and the file reads on), or it is reported — an anomaly of the revision,
+// a *LimitError, an error — so that the verifier can call it a disallowed change or refuse a
+// verdict. A bound is an ambiguity of this kind: past it, this reader and a viewer would see
+// different documents, so exceeding one is an error, never a truncated view.
 //
 // # Why not pdfcpu
 //
@@ -105,14 +149,15 @@ type Limits struct {
 	MaxObjects    int   // cross-reference entries per section, object numbers, pages; default 1,048,576
 	MaxRevisions  int   // cross-reference sections read (the /Prev chain, /XRefStm and rebuilt ones); default 4096
 	// MaxXRefEntries bounds the cross-reference entries of all sections together (each costs
-	// memory however small the file; default 1,048,576).
+	// memory however small the file; default 524,288: real files hold a few thousand).
 	MaxXRefEntries int
 	// MaxObjStmObjects bounds the objects one object stream may declare (/N); default 100,000.
 	MaxObjStmObjects int
 	// MaxDecodedBytes bounds the bytes decoded from all streams of the file together, counted
 	// each time a stream is decoded; default 1 GiB.
 	MaxDecodedBytes int64
-	// MaxSignatures bounds the signatures of one file (core/verify); default 500.
+	// MaxSignatures bounds the signatures of one file (core/verify); default 100 (the change
+	// analysis compares every signature with every later revision).
 	MaxSignatures int
 	// MaxProblems bounds the sentences of each list one signature's report holds (problems,
 	// changes, notes); default 50.
@@ -126,10 +171,10 @@ var DefaultLimits = Limits{
 	MaxDepth:         256,
 	MaxObjects:       1 << 20,
 	MaxRevisions:     4096,
-	MaxXRefEntries:   1 << 20,
+	MaxXRefEntries:   1 << 19,
 	MaxObjStmObjects: 100000,
 	MaxDecodedBytes:  1 << 30,
-	MaxSignatures:    500,
+	MaxSignatures:    100,
 	MaxProblems:      50,
 }
 

@@ -147,7 +147,7 @@ func (f *File) noteAmbiguity(kind string, num int, format string, args ...any) {
 
 const (
 	maxCachedObjects = 1 << 14
-	maxObjStmMemory  = 64 << 20
+	maxObjStmMemory  = 16 << 20
 )
 
 // Open reads the structure of the PDF in r (size bytes): header, cross-reference sections and
@@ -451,12 +451,17 @@ func (f *File) buildRevisions(chain []*section) error {
 		}
 		groups = append(groups, group{secs: []*section{s}})
 	}
-	known := map[int]bool{}
+	var known numSet
 	for gi, g := range groups {
 		first := g.secs[0]
 		rev := &Revision{Index: gi, XRefOffset: first.offset, XRefStream: first.stream,
 			Hybrid: first.xrefStm >= 0 && !first.stream, Linearized: len(g.secs) > 1,
 			entries: map[int]XRefEntry{}, Trailer: first.trailer}
+		if len(g.secs) == 1 {
+			// The revision owns its one section's entries: no copy (a budget's worth of
+			// entries would otherwise cost twice the memory).
+			rev.entries, first.entries = first.entries, nil
+		}
 		var end int64
 		for k := len(g.secs) - 1; k >= 0; k-- { // older first so newer entries win
 			s := g.secs[k]
@@ -464,8 +469,10 @@ func (f *File) buildRevisions(chain []*section) error {
 			if s.xrefStm >= 0 {
 				rev.secOffs = append(rev.secOffs, s.xrefStm)
 			}
-			for n, e := range s.entries {
-				rev.entries[n] = e
+			if len(g.secs) > 1 {
+				for n, e := range s.entries {
+					rev.entries[n] = e
+				}
 			}
 			if s.end > end {
 				end = s.end
@@ -480,13 +487,13 @@ func (f *File) buildRevisions(chain []*section) error {
 			rev.Trailer = tr
 		}
 		f.findEnd(rev, end)
-		if len(first.entries) == 0 && len(g.secs) == 1 {
+		if len(rev.entries) == 0 && len(g.secs) == 1 {
 			rev.Anomalies = append(rev.Anomalies, "cross-reference section has no entries")
 		}
 		if rev.Trailer.Get("Root") == nil {
 			rev.Anomalies = append(rev.Anomalies, "trailer has no /Root")
 		}
-		rev.classify(known)
+		rev.classify(&known)
 		f.revs = append(f.revs, rev)
 	}
 	for i := 1; i < len(f.revs); i++ {
@@ -882,6 +889,12 @@ func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: object stream %d is not a stream", ErrMalformed, stmNum)
 		}
+		if f.objStmMem >= maxObjStmMemory/2 {
+			// Drop the cache before decoding, not after: a file of large object streams then
+			// holds one of them, not two, while the next decodes.
+			clear(f.objStms)
+			f.objStmMem = 0
+		}
 		ost, err = f.loadObjStm(st)
 		if err != nil {
 			return nil, err
@@ -956,7 +969,14 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 
 // StreamData returns the decoded data of s (see DecodeFilters: image codecs are not decoded).
 // A /Filter or /DecodeParms given by reference is resolved in the latest revision.
-func (f *File) StreamData(s *Stream) ([]byte, error) {
+func (f *File) StreamData(s *Stream) ([]byte, error) { return f.streamData(s, true) }
+
+// OptionalStreamData is StreamData for data a reader may do without (validation data whose
+// absence only lowers trust): a limit met decoding it is returned but not recorded as part of
+// the file left unjudged (see Exceeded).
+func (f *File) OptionalStreamData(s *Stream) ([]byte, error) { return f.streamData(s, false) }
+
+func (f *File) streamData(s *Stream, record bool) ([]byte, error) {
 	_, fr := s.Dict.Get("Filter").(Ref)
 	_, pr := s.Dict.Get("DecodeParms").(Ref)
 	if fr || pr {
@@ -973,6 +993,9 @@ func (f *File) StreamData(s *Stream) ([]byte, error) {
 		c := *s
 		c.Dict = d
 		s = &c
+	}
+	if !record {
+		return f.decode(s, false)
 	}
 	return f.decodeStream(s)
 }
@@ -1012,7 +1035,16 @@ func (f *File) RawStreamData(s *Stream) ([]byte, error) {
 	return s.crypt.d.decrypt(s.crypt.d.stm, s.crypt.num, s.crypt.gen, raw)
 }
 
-func (f *File) decodeStream(s *Stream) ([]byte, error) {
+func (f *File) decodeStream(s *Stream) ([]byte, error) { return f.decode(s, true) }
+
+func (f *File) decode(s *Stream, record bool) ([]byte, error) {
+	trip := f.trip
+	if !record {
+		trip = func(err error) error { return err }
+	}
+	if s.Data == nil && s.Length > f.limits.MaxStreamSize {
+		return nil, trip(limitErr("MaxStreamSize", f.limits.MaxStreamSize))
+	}
 	raw, err := f.RawStreamData(s)
 	if err != nil {
 		return nil, err
@@ -1031,8 +1063,11 @@ func (f *File) decodeStream(s *Stream) ([]byte, error) {
 	data, _, err := DecodeFilters(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), max)
 	f.decoded.Add(int64(len(data)))
 	var le *LimitError
-	if errors.As(err, &le) && le.Limit == "MaxStreamSize" && max < f.limits.MaxStreamSize {
-		err = limitErr("MaxDecodedBytes", f.limits.MaxDecodedBytes)
+	if errors.As(err, &le) && le.Limit == "MaxStreamSize" {
+		if max < f.limits.MaxStreamSize {
+			return data, f.trip(limitErr("MaxDecodedBytes", f.limits.MaxDecodedBytes))
+		}
+		return data, trip(err)
 	}
 	return data, f.trip(err)
 }
@@ -1058,7 +1093,7 @@ func (f *File) Fields() ([]Field, error) { return f.Latest().Fields() }
 // classify sorts the object numbers this revision's cross-reference section lists into Freed,
 // Changed (known from an earlier revision) and Defined (new), in ascending order, and records them
 // in known.
-func (rev *Revision) classify(known map[int]bool) {
+func (rev *Revision) classify(known *numSet) {
 	nums := make([]int, 0, len(rev.entries))
 	for n := range rev.entries {
 		nums = append(nums, n)
@@ -1071,11 +1106,27 @@ func (rev *Revision) classify(known map[int]bool) {
 		switch {
 		case rev.entries[n].Type == EntryFree:
 			rev.Freed = append(rev.Freed, n)
-		case known[n]:
+		case known.has(n):
 			rev.Changed = append(rev.Changed, n)
 		default:
 			rev.Defined = append(rev.Defined, n)
 		}
-		known[n] = true
+		known.add(n)
 	}
+}
+
+// numSet is a set of object numbers (non-negative, at most Limits.MaxObjects) as a bitset:
+// 1 bit per number instead of a map entry.
+type numSet []uint64
+
+func (s numSet) has(n int) bool { return n >= 0 && n/64 < len(s) && s[n/64]&(1<<(n%64)) != 0 }
+
+func (s *numSet) add(n int) {
+	if n < 0 {
+		return
+	}
+	for n/64 >= len(*s) {
+		*s = append(*s, make([]uint64, max(len(*s), n/64+1-len(*s)))...)
+	}
+	(*s)[n/64] |= 1 << (n % 64)
 }

@@ -99,12 +99,38 @@ func decodeOne(in []byte, name Name, p Dict, max int64) ([]byte, error) {
 }
 
 func readLimited(r io.Reader, max int64) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, max+1))
+	// Read into chunks of growing size and copy them once into a slice of the exact length:
+	// at most twice the output in memory (a doubling buffer holds up to three times).
+	var chunks [][]byte
+	var n int64
+	size := 64 << 10
+	var err error
+	for n <= max {
+		c := make([]byte, size)
+		var k int
+		k, err = io.ReadFull(r, c)
+		chunks = append(chunks, c[:k])
+		n += int64(k)
+		if err != nil {
+			break
+		}
+		size = min(size*2, 4<<20)
+	}
 	if n > max {
 		return nil, limitErr("MaxStreamSize", max)
 	}
-	return buf.Bytes(), err
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil
+	}
+	if len(chunks) == 1 {
+		return chunks[0], err
+	}
+	out := make([]byte, 0, n)
+	for i, c := range chunks {
+		out = append(out, c...)
+		chunks[i] = nil
+	}
+	return out, err
 }
 
 // inflate decodes zlib data, tolerating a missing/broken header (raw deflate) and a truncated

@@ -171,7 +171,7 @@ func (f *File) reconstruct(reason string) error {
 	}
 	f.revs = nil
 	start := int64(0)
-	known := map[int]bool{}
+	var known numSet
 	for _, end := range ends {
 		if len(f.revs) >= f.limits.MaxRevisions {
 			return limitErr("MaxRevisions", int64(f.limits.MaxRevisions))
@@ -271,7 +271,7 @@ func (f *File) reconstruct(reason string) error {
 		if rev.Trailer.Get("Root") == nil {
 			rev.Anomalies = append(rev.Anomalies, "trailer has no /Root")
 		}
-		rev.classify(known)
+		rev.classify(&known)
 		f.revs = append(f.revs, rev)
 		start = end
 	}

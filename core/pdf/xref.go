@@ -287,11 +287,17 @@ func (f *File) readXRefStream(p *Parser, off int64) (*section, error) {
 	} else {
 		index = []int64{0, size}
 	}
-	s := &section{offset: off, stream: true, trailer: st.Dict, entries: map[int]XRefEntry{}, end: obj.Span.End, xrefStm: -1}
 	rowLen := w[0] + w[1] + w[2]
 	if rowLen == 0 {
 		return nil, fmt.Errorf("%w: xref stream at %d: empty /W", ErrMalformed, off)
 	}
+	// Size the map for the rows the data holds (at most what /Index claims).
+	claimed := int64(0)
+	for i := 1; i < len(index); i += 2 {
+		claimed += min(index[i], int64(f.limits.MaxObjects))
+	}
+	hint := min(claimed, int64(len(data)/rowLen), int64(f.limits.MaxObjects))
+	s := &section{offset: off, stream: true, trailer: st.Dict, entries: make(map[int]XRefEntry, hint), end: obj.Span.End, xrefStm: -1}
 	pos := 0
 	for i := 0; i+1 < len(index); i += 2 {
 		start, count := index[i], index[i+1]

@@ -92,7 +92,7 @@ func shortStack() string {
 const (
 	defaultMaxFileSize = 1 << 30
 	maxDecodedStream   = 16 << 20
-	maxDecodedTotal    = 256 << 20 // all streams of the file together (pdf.Limits.MaxDecodedBytes)
+	maxDecodedTotal    = 128 << 20 // all streams of the file together (pdf.Limits.MaxDecodedBytes)
 	maxDSSBytes        = 48 << 20  // total validation data read from the DSS
 )
 
@@ -990,7 +990,7 @@ func (v *verifier) loadDSS() {
 			if !ok || st.Length > budget {
 				continue
 			}
-			b, err := v.f.StreamData(st)
+			b, err := v.f.OptionalStreamData(st) // a CRL too large to read leaves revocation unknown
 			if err == nil && int64(len(b)) <= budget {
 				budget -= int64(len(b))
 				out = append(out, b)
