@@ -32,6 +32,7 @@ type Gate struct {
 	slots   chan struct{}
 	queue   chan struct{}
 	wait    time.Duration
+	rest    float64
 	entered atomic.Int64
 	refused atomic.Int64
 }
@@ -44,6 +45,10 @@ type Options struct {
 	Queue int
 	// Wait is how long a caller waits for a slot before ErrBusy (default 200 ms).
 	Wait time.Duration
+	// Rest keeps a slot taken after its release for Rest times as long as the caller held it
+	// (0: none), so CPU-bound work inside uses at most Slots/(1+Rest) CPUs however much of it
+	// arrives; the caller itself does not wait for the rest.
+	Rest float64
 }
 
 // New returns a gate.
@@ -61,13 +66,23 @@ func New(opts *Options) *Gate {
 	if o.Wait <= 0 {
 		o.Wait = 200 * time.Millisecond
 	}
-	return &Gate{slots: make(chan struct{}, o.Slots), queue: make(chan struct{}, o.Queue), wait: o.Wait}
+	return &Gate{slots: make(chan struct{}, o.Slots), queue: make(chan struct{}, o.Queue), wait: o.Wait, rest: o.Rest}
 }
 
 // Enter takes a slot, waiting at most the gate's wait (and never past ctx). On success the caller
 // must call the returned release exactly once.
 func (g *Gate) Enter(ctx context.Context) (release func(), err error) {
-	release = func() { <-g.slots }
+	var entered time.Time
+	release = func() {
+		if g.rest > 0 {
+			if d := time.Duration(float64(time.Since(entered)) * g.rest); d > 0 {
+				time.AfterFunc(d, func() { <-g.slots })
+				return
+			}
+		}
+		<-g.slots
+	}
+	defer func() { entered = time.Now() }()
 	select {
 	case g.slots <- struct{}{}:
 		g.entered.Add(1)

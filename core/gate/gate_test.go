@@ -74,3 +74,28 @@ func TestSlotsFor(t *testing.T) {
 		t.Error("no memory budget")
 	}
 }
+
+// With Rest, a released slot stays taken for Rest × the time it was held: the caller goes on
+// at once, the next one waits.
+func TestGateRest(t *testing.T) {
+	g := New(&Options{Slots: 1, Queue: 1, Wait: 20 * time.Millisecond, Rest: 1})
+	release, err := g.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	t0 := time.Now()
+	release()
+	if time.Since(t0) > 10*time.Millisecond {
+		t.Error("release waited for the rest")
+	}
+	if _, err := g.Enter(context.Background()); !errors.Is(err, ErrBusy) {
+		t.Fatalf("entered during the rest: %v", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	release, err = g.Enter(context.Background())
+	if err != nil {
+		t.Fatalf("after the rest: %v", err)
+	}
+	release()
+}

@@ -165,7 +165,8 @@ func (s *Service) gate() *gate.Gate {
 			// A queued caller costs nothing but a goroutine: up to 8 per slot wait as long as a
 			// few hashes take on a busy machine; everyone beyond is turned away at once.
 			n := gate.SlotsFor(gate.MemoryBudget(), hashMemory, max(1, runtime.GOMAXPROCS(0)/2))
-			s.Hashes = gate.New(&gate.Options{Slots: n, Queue: 8 * n, Wait: 3 * time.Second})
+			// Rest 1: hashing uses at most half of those CPUs however many requests arrive.
+			s.Hashes = gate.New(&gate.Options{Slots: n, Queue: 8 * n, Wait: 3 * time.Second, Rest: 1})
 		}
 	})
 	return s.Hashes
@@ -911,4 +912,69 @@ func (s *Service) SetAdmin(ctx context.Context, rawLogin string, admin bool) (Ac
 		return sync.Audit(tx, sync.AuditEntry{Time: s.now(), Actor: "operator", Action: "account.set_admin", Target: a.ID, Detail: fmt.Sprint(admin)})
 	})
 	return a, err
+}
+
+// PurgeLimits deletes the rate-limit and lockout counters that no longer count: untouched for a
+// day, not locked and with nothing reserved (every window is a day or shorter). Guesses at
+// logins that do not exist would otherwise leave their counters behind for ever. It returns how
+// many it deleted.
+func (s *Service) PurgeLimits(ctx context.Context) (int, error) {
+	now := s.now()
+	stale := func(c counter) bool {
+		last := c.WindowStart
+		if c.Last.After(last) {
+			last = c.Last
+		}
+		return now.Sub(last) > 24*time.Hour && !now.Before(c.LockedUntil) && len(c.Pending) == 0
+	}
+	n, after := 0, ""
+	for {
+		var keys []string
+		err := s.Store.View(ctx, func(tx sync.Tx) error {
+			keys = nil
+			return tx.Scan(BucketLimits, "", after, 500, func(k string, v []byte) error {
+				after = k
+				var c counter
+				if jsonUnmarshal(v, &c) == nil && stale(c) {
+					keys = append(keys, k)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return n, err
+		}
+		if len(keys) > 0 {
+			err = s.Store.Update(ctx, func(tx sync.Tx) error {
+				for _, k := range keys {
+					var c counter
+					if err := sync.GetJSON(tx, BucketLimits, k, &c); err != nil {
+						if errors.Is(err, sync.ErrNotFound) {
+							continue
+						}
+						return err
+					}
+					if stale(c) {
+						if err := tx.Delete(BucketLimits, k); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return n, err
+			}
+			n += len(keys)
+		}
+		var more bool
+		if err := s.Store.View(ctx, func(tx sync.Tx) error {
+			return tx.Scan(BucketLimits, "", after, 1, func(string, []byte) error { more = true; return nil })
+		}); err != nil {
+			return n, err
+		}
+		if !more {
+			return n, nil
+		}
+	}
 }

@@ -413,3 +413,44 @@ func TestNamesLoginsAndIDNumbers(t *testing.T) {
 		})
 	}
 }
+
+// Guesses at logins that do not exist leave counters behind; the janitor's purge removes those
+// that no longer count, and keeps a lockout that still holds.
+func TestStaleCountersPurged(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := startWith(t, open(t), true, func(o *server.Options) { o.Limits.LoginLockout = 48 * time.Hour })
+			svc := e.run.Server.Org()
+			for i := 0; i < 20; i++ {
+				_, err := svc.Login(ctx, org.LoginRequest{Login: newPhone(), Password: "Wrong0neX"}, "203.0.113.7")
+				wantRefusal(t, err, "bad_credentials")
+			}
+			victim := newPhone()
+			e.register(t, victim)
+			for i := 0; i < 5; i++ {
+				svc.Login(ctx, org.LoginRequest{Login: victim, Password: "Wrong0neX"}, "203.0.113.8")
+			}
+			count := func() int {
+				n := 0
+				e.store.View(ctx, func(tx sync.Tx) error {
+					return tx.Scan(org.BucketLimits, "", "", 0, func(string, []byte) error { n++; return nil })
+				})
+				return n
+			}
+			before := count()
+			if before < 40 {
+				t.Fatalf("%d counters after 20 guesses at unknown logins", before)
+			}
+			e.clock.Advance(25 * time.Hour)
+			n, err := svc.PurgeLimits(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after := count(); after != 1 || n != before-1 {
+				t.Errorf("%d counters left (purged %d of %d), want only the victim's address lockout", after, n, before)
+			}
+			_, err = svc.Login(ctx, org.LoginRequest{Login: victim, Password: testPassword}, "203.0.113.8")
+			wantRefusal(t, err, "locked")
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"sealdesk/core/client"
+	"sealdesk/core/gate"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
 	"sealdesk/core/sync"
@@ -88,6 +89,11 @@ func (e *env) restart(t testing.TB, dev bool) {
 	opts := server.Options{Store: e.store, MasterKey: e.key, Dev: dev, Now: e.clock.Now, PollInterval: 50 * time.Millisecond}
 	if e.tune != nil {
 		e.tune(&opts)
+	}
+	if opts.Hashes == nil {
+		// Tests register many accounts: hash without the production gate's rest (the flood
+		// test in cmd/sealdesk-server runs the binary with the real one).
+		opts.Hashes = gate.New(&gate.Options{Slots: 2, Queue: 256, Wait: time.Minute})
 	}
 	run, err := server.Start(ctx, opts, server.ListenOptions{TLS: true})
 	if err != nil {

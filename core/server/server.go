@@ -96,7 +96,7 @@ type Options struct {
 	Hashes *gate.Gate
 	// AuthWork bounds the unauthenticated account calls (send a code, register, log in) served
 	// at once, before they read a body or touch the store, so a flood of them cannot take every
-	// store connection and CPU from signed-in users and /healthz (nil: 4×GOMAXPROCS at once,
+	// store connection and CPU from signed-in users and /healthz (nil: 2×GOMAXPROCS at once,
 	// 16×GOMAXPROCS waiting up to 250 ms). Over it they answer 503 with Retry-After.
 	AuthWork *gate.Gate
 	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
@@ -171,7 +171,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.authGate = opts.AuthWork
 	if s.authGate == nil {
-		s.authGate = gate.New(&gate.Options{Slots: 4 * runtime.GOMAXPROCS(0), Queue: 16 * runtime.GOMAXPROCS(0), Wait: 250 * time.Millisecond})
+		s.authGate = gate.New(&gate.Options{Slots: 2 * runtime.GOMAXPROCS(0), Queue: 16 * runtime.GOMAXPROCS(0), Wait: 250 * time.Millisecond})
 	}
 	ca, err := loadAuthority(ctx, opts.Store, opts.MasterKey, opts.Organization, opts.Now)
 	if err != nil {
@@ -260,7 +260,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// janitor expires abandoned real-name uploads at start and then hourly.
+// janitor expires abandoned real-name uploads and purges stale rate-limit counters at start
+// and then hourly.
 func (s *Server) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -269,6 +270,11 @@ func (s *Server) janitor(ctx context.Context) {
 			s.log.Error("expire abandoned uploads", "err", err)
 		} else if n > 0 {
 			s.log.Info("expired abandoned real-name uploads", "verifications", n)
+		}
+		if n, err := s.org.PurgeLimits(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("purge rate-limit counters", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged stale rate-limit counters", "counters", n)
 		}
 		select {
 		case <-ctx.Done():
