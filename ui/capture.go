@@ -165,6 +165,27 @@ func CaptureScreens(s *Shell, dir string, o *CaptureOptions) ([]string, error) {
 						written = append(written, path)
 					}
 				}
+				// the file dialog, as 文件验签's 选择文件… opens it
+				var fp *filePicker
+				fyne.DoAndWait(func() {
+					s.Show(NavVerify)
+					fp = s.chooseFiles(pdfExts, func([]string) {})
+					if len(o.Docs) > 0 {
+						fp.setDir(filepath.Dir(o.Docs[0]))
+						fp.onRowTapped(len(fp.entries) - 1)
+					}
+				})
+				time.Sleep(700 * time.Millisecond)
+				img, err := CaptureWhenDrawn(s.Window, 5*time.Second)
+				fyne.DoAndWait(func() { fp.dlg.Hide() })
+				if err != nil {
+					return written, err
+				}
+				path := filepath.Join(dir, fmt.Sprintf("%s-%s-%dx%d-filedialog.png", lang, themeName, int(size.Width), int(size.Height)))
+				if err := WritePNG(path, img); err != nil {
+					return written, err
+				}
+				written = append(written, path)
 			}
 		}
 	}

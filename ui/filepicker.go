@@ -19,6 +19,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/ui/widgets"
 )
 
 // SealDesk's own file dialog. Fyne's (v2.7) has English it does not translate ("Overwrite?",
@@ -79,8 +81,8 @@ type filePicker struct {
 	list      *widget.List
 	empty     *widget.Label
 	filter    *widget.Label
-	name      *widget.Entry // pickSave
-	chosenLbl *widget.Label // pickOpenMany
+	name      *widget.Entry     // pickSave
+	chosenLbl *widgets.CJKLabel // pickOpenMany
 	clearBtn  *widget.Button
 	msg       *widget.Label
 	okBtn     *widget.Button
@@ -177,8 +179,7 @@ func (fp *filePicker) build(name string) {
 		fp.name.OnChanged = func(string) { fp.updateOK() }
 		bottom.Add(widget.NewForm(widget.NewFormItem(tr("picker.filename"), fp.name)))
 	case pickOpenMany:
-		fp.chosenLbl = widget.NewLabel("")
-		fp.chosenLbl.Wrapping = fyne.TextWrapWord
+		fp.chosenLbl = widgets.NewCJKLabel("")
 		fp.clearBtn = widget.NewButtonWithIcon(tr("picker.clear"), theme.ContentClearIcon(), func() {
 			fp.chosen = nil
 			fp.list.Refresh()

@@ -14,6 +14,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/ui/widgets"
 )
 
 // homeMaxRecent caps the 最近文件 list on 首页 (the store keeps a few more).
@@ -52,7 +54,7 @@ type HomeScreen struct {
 	shell *Shell
 
 	Welcome *canvas.Text
-	Intro   *widget.Label
+	Intro   *widgets.CJKLabel
 	Actions []*widget.Button
 	Status  *widget.Label
 	Empty   *widget.Label
@@ -80,8 +82,7 @@ func newHomeScreen(s *Shell) Screen {
 	sc.Welcome = canvas.NewText(tr("home.welcome"), theme.Color(theme.ColorNameForeground))
 	sc.Welcome.TextStyle = fyne.TextStyle{Bold: true}
 	sc.Welcome.TextSize = theme.TextHeadingSize()
-	sc.Intro = widget.NewLabel(tr("home.intro"))
-	sc.Intro.Wrapping = fyne.TextWrapWord
+	sc.Intro = widgets.NewCJKLabel(tr("home.intro"))
 
 	actions := []struct {
 		key  string

@@ -106,8 +106,7 @@ func newPlacementScreen(s *Shell) *placementScreen {
 	for _, it := range p.palette {
 		tiles = append(tiles, it)
 	}
-	hint := widget.NewLabel(tr("place.palette.hint"))
-	hint.Wrapping = fyne.TextWrapWord
+	hint := widgets.NewCJKLabel(tr("place.palette.hint"))
 	tiles = append(tiles, hint)
 	// a fixed palette column with a thin rule (a split's handle looked like a stray bar)
 	palette := container.NewBorder(nil, nil, nil, widget.NewSeparator(),

@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/assets"
+
+	"sealdesk/ui/widgets"
 )
 
 // SettingsScreen is 设置: interface language, data folder, about.
@@ -53,10 +55,8 @@ func newSettingsScreen(s *Shell) Screen {
 	about := widget.NewLabel(tr("settings.about.text"))
 	about.Wrapping = fyne.TextWrapWord
 
-	hint := func(key string) *widget.Label {
-		l := widget.NewLabel(tr(key))
-		l.Wrapping = fyne.TextWrapWord // body size: caption text was too small to read
-		return l
+	hint := func(key string) *widgets.CJKLabel {
+		return widgets.NewCJKLabel(tr(key)) // body size: caption text was too small to read
 	}
 	sc.content = container.NewVScroll(container.NewVBox(
 		widget.NewCard(tr("settings.language"), "", container.NewVBox(sc.Language, hint("settings.language.hint"))),

@@ -128,7 +128,7 @@ type signScreen struct {
 	local *LocalServices
 
 	openBtn  *widget.Button
-	keyLabel *widget.Label
+	keyLabel *widgets.CJKLabel
 	keyBtn   *widget.Button
 	image    *widget.Select
 	imgView  *canvas.Image
@@ -159,8 +159,7 @@ type signScreen struct {
 func newSignScreen(s *Shell) *signScreen {
 	v := &signScreen{shell: s, local: s.Services.Local}
 	v.openBtn = widget.NewButtonWithIcon(tr("sign.open"), theme.FolderOpenIcon(), v.onOpenTapped)
-	v.keyLabel = widget.NewLabel("")
-	v.keyLabel.Wrapping = fyne.TextWrapWord
+	v.keyLabel = widgets.NewCJKLabel("") // wraps without starting a line with "。"
 	v.keyBtn = widget.NewButtonWithIcon(tr("sign.key.create"), theme.AccountIcon(), v.onCreateKeyTapped)
 	v.image = widget.NewSelect(nil, func(string) { v.onImageChanged() })
 	v.image.PlaceHolder = tr("sign.image.choose")
@@ -190,8 +189,7 @@ func newSignScreen(s *Shell) *signScreen {
 	v.addItem = widgets.NewPaletteItem(tr("sign.add"), recipientColors[0])
 	v.addItem.OnDropped = v.onAddDropped
 	v.addItem.OnTapped = v.onAddTapped
-	addHint := widget.NewLabel(tr("sign.add.hint"))
-	addHint.Wrapping = fyne.TextWrapWord
+	addHint := widgets.NewCJKLabel(tr("sign.add.hint"))
 	v.relayout = followPages(v.pv, v.overlay)
 
 	paper := canvas.NewRectangle(color.White) // paper: a black signature stays visible in the dark theme

@@ -50,7 +50,7 @@ type verifierScreen struct {
 	exportJSON *widget.Button
 	trustBtn   *widget.Button
 	cancelBtn  *widget.Button
-	hint       *widget.Label
+	hint       *widgets.CJKLabel
 	progress   *widget.ProgressBar
 	status     *widget.Label
 	results    *fyne.Container
@@ -108,8 +108,7 @@ func newVerifierScreen(s *Shell) Screen {
 	v.trustBtn = widget.NewButtonWithIcon(tr("verify.trust"), theme.SettingsIcon(), v.onTrustTapped)
 	v.cancelBtn = widget.NewButtonWithIcon(tr("common.cancel"), theme.CancelIcon(), v.onCancelTapped)
 	v.cancelBtn.Hide()
-	v.hint = widget.NewLabel(tr("verify.hint"))
-	v.hint.Wrapping = fyne.TextWrapWord
+	v.hint = widgets.NewCJKLabel(tr("verify.hint"))
 	v.progress = widget.NewProgressBar()
 	v.progress.Hide()
 	v.status = widget.NewLabel("")
@@ -513,7 +512,7 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		items = append(items, formKey(key), lbl(markName))
 	}
 	items = append(items, formKey("verify.f.where"), lbl(whereText(s)))
-	items = append(items, formKey("verify.f.revision"), lbl(s.RevisionText(uiLang())))
+	items = append(items, formKey("verify.f.revision"), widgets.NewCJKLabel(s.RevisionText(uiLang())))
 	buttons := container.NewHBox(c.viewBtn)
 	if v.shell.Services.Renderer != nil && s.Page > 0 && len(s.Rect) == 4 {
 		c.showBtn = widget.NewButtonWithIcon(tr("verify.showonpage"), theme.SearchIcon(), func() { v.onShowOnPageTapped(c) })
@@ -883,12 +882,8 @@ func (v *verifierScreen) onTrustTapped() {
 	dlg.Show()
 }
 
-// wrapped is a label that wraps at word (and CJK character) boundaries.
-func wrapped(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
+// wrapped is a label that wraps by the rules of Chinese typesetting (widgets.CJKLabel).
+func wrapped(text string) *widgets.CJKLabel { return widgets.NewCJKLabel(text) }
 
 func certName(c *x509.Certificate) string {
 	if c.Subject.CommonName != "" {
