@@ -373,16 +373,16 @@ func (v *verifierScreen) reports() []*verify.Report {
 }
 
 // verdictText is the sentence of a verdict or status.
-func verdictText(status string) string {
+func verdictText(status verify.Verdict) string {
 	switch status {
 	case verify.StatusValid, verify.StatusUntrusted, verify.StatusModified, verify.StatusInvalid, verify.StatusUnsigned,
 		"valid-revocation-unknown":
-		return tr("verify.status." + status)
+		return tr("verify.status." + string(status))
 	}
-	return status
+	return string(status)
 }
 
-func verdictImportance(status string) widget.Importance {
+func verdictImportance(status verify.Verdict) widget.Importance {
 	switch status {
 	case verify.StatusValid:
 		return widget.SuccessImportance
@@ -697,7 +697,7 @@ func formKey(key string) fyne.CanvasObject {
 	return l
 }
 
-func statusColor(status string) color.Color {
+func statusColor(status verify.Verdict) color.Color {
 	switch status {
 	case verify.StatusValid:
 		return theme.Color(theme.ColorNameSuccess)

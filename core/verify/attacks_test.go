@@ -66,8 +66,8 @@ func TestAttackClasses(t *testing.T) {
 	cases := []struct {
 		name   string
 		build  func() []byte
-		want   string // with the test root trusted
-		change string // a substring one of the named changes must contain ("" = none)
+		want   Verdict // with the test root trusted
+		change string  // a substring one of the named changes must contain ("" = none)
 	}{
 		// --- Shadow attacks -------------------------------------------------------------
 		{"shadow hide: overlay XObject emptied", func() []byte {

@@ -73,7 +73,7 @@ func TestCorpus(t *testing.T) {
 			if row.want == "valid" && got == StatusUntrusted {
 				got = StatusValid
 			}
-			if got != row.want {
+			if got != Verdict(row.want) {
 				var sb strings.Builder
 				rep.WriteText(&sb, "en")
 				t.Errorf("verdict %q, want %q\n%s", rep.Verdict, row.want, sb.String())

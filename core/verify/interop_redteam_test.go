@@ -28,7 +28,7 @@ import (
 type redRow struct {
 	name   string
 	build  func() []byte
-	want   string
+	want   Verdict
 	reason string // a substring of some change or reason ("" = none checked)
 }
 

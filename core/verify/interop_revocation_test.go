@@ -24,8 +24,8 @@ func TestRevocationPolicy(t *testing.T) {
 		name    string
 		revoke  time.Duration // revocation time relative to signing; 0 = never
 		resps   []resp
-		want    string // verdict
-		rev     string // revocation status
+		want    Verdict // verdict
+		rev     string  // revocation status
 		reason  string
 		trusted bool
 	}{

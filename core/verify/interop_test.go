@@ -41,14 +41,20 @@ func interopDir(t testing.TB) string {
 // for change analysis; section = issue 13's section). TestInterop fails when any other file
 // mismatches AND when a file listed here starts to match or changes its wrong verdict, so this
 // table only shrinks as fixes land.
-var interopKnown = map[string]struct{ got, owner, section string }{
+var interopKnown = map[string]struct {
+	got            Verdict
+	owner, section string
+}{
 	// Legitimate files we refuse.
 	"013-itext-tagged-doc-modify-annotation.pdf": {"modified-after-signing", "changes", "4: annotations modified/added at P=3 in a tagged document"},
 	// Attacks we do not catch.
 	"086-pyhanko-form-update-no-override-appearance-stream-ap-indirec.pdf": {"untrusted", "changes", "3: an appearance stream shared with another field is clobbered"},
 }
 
-type interopRow struct{ file, want string }
+type interopRow struct {
+	file string
+	want Verdict
+}
 
 func interopRows(t testing.TB, dir string) []interopRow {
 	t.Helper()
@@ -74,14 +80,14 @@ func interopRows(t testing.TB, dir string) []interopRow {
 	}
 	var out []interopRow
 	for _, row := range rows[1:] {
-		out = append(out, interopRow{row[fi], row[vi]})
+		out = append(out, interopRow{row[fi], Verdict(row[vi])})
 	}
 	return out
 }
 
 // interopVerdict verifies a file the way `sealctl verify --json` does (no trust anchors) and
 // returns the verdict read back from the JSON report, or "unreadable" (sealctl exit 2).
-func interopVerdict(t *testing.T, path string) (string, *Report) {
+func interopVerdict(t *testing.T, path string) (Verdict, *Report) {
 	rep, err := File(context.Background(), path, &Options{Trust: NewTrustStore()})
 	if err != nil {
 		t.Logf("%s: %v", filepath.Base(path), err)
@@ -92,7 +98,7 @@ func interopVerdict(t *testing.T, path string) (string, *Report) {
 		t.Fatalf("json: %v", err)
 	}
 	var j struct {
-		Verdict string `json:"verdict"`
+		Verdict Verdict `json:"verdict"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &j); err != nil {
 		t.Fatalf("json: %v", err)
@@ -102,7 +108,7 @@ func interopVerdict(t *testing.T, path string) (string, *Report) {
 
 // interopMatch scores like the set's tools/score_verify.py: untrusted counts as valid, an attack
 // is caught by either invalid-signature or modified-after-signing.
-func interopMatch(want, got string) bool {
+func interopMatch(want, got Verdict) bool {
 	switch want {
 	case StatusValid:
 		return got == StatusValid || got == StatusUntrusted

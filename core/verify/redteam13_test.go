@@ -26,7 +26,7 @@ import (
 type rtRow struct {
 	name   string
 	build  func() []byte
-	want   string
+	want   Verdict
 	reason string                       // a substring of some change or reason ("" = none checked)
 	effect func(t *testing.T, d []byte) // for attacks: proves in poppler that the change is real
 }

@@ -165,7 +165,7 @@ func TestRedTeamRegressions(t *testing.T) {
 	cases := []struct {
 		name   string
 		build  func() []byte
-		want   string
+		want   Verdict
 		reason string // a substring of some change or reason ("" = none checked)
 	}{
 		{"usf-subfilter-Foo_Bar: unknown /SubFilter", func() []byte {
@@ -283,7 +283,7 @@ func TestRedTeamRegressions(t *testing.T) {
 				cases = append(cases, struct {
 					name   string
 					build  func() []byte
-					want   string
+					want   Verdict
 					reason string
 				}{fmt.Sprintf("shadow-dangling-%s null=%v P=%d", kind, null, certify), func() []byte { return dangling(kind, null, certify) },
 					StatusModified, "missing when signed"})

@@ -8,14 +8,27 @@ import (
 	"strings"
 )
 
+// Verdict is a file's verdict or a signature's status (SPEC §7). Its value is the JSON word;
+// String gives the Chinese of the UI and the zh report. A misspelled status does not compile.
+type Verdict string
+
 // Verdicts and per-signature statuses (SPEC §7).
 const (
-	StatusValid     = "valid"
-	StatusUntrusted = "untrusted"
-	StatusModified  = "modified-after-signing"
-	StatusInvalid   = "invalid-signature"
-	StatusUnsigned  = "unsigned"
+	StatusValid     Verdict = "valid"
+	StatusUntrusted Verdict = "untrusted"
+	StatusModified  Verdict = "modified-after-signing"
+	StatusInvalid   Verdict = "invalid-signature"
+	StatusUnsigned  Verdict = "unsigned"
 )
+
+// String is the verdict in Chinese (有效且可信, 有效但证书不受信任, 签名后文档被修改, 无效, 未签名); an
+// unknown value is returned as it is.
+func (v Verdict) String() string {
+	if s, ok := labelsZH.verdicts[v]; ok {
+		return s
+	}
+	return string(v)
+}
 
 // Signature kinds.
 const (
@@ -29,7 +42,7 @@ const (
 type Report struct {
 	File       string      `json:"file"`
 	SHA256     string      `json:"sha256"`
-	Verdict    string      `json:"verdict"`
+	Verdict    Verdict     `json:"verdict"`
 	Signatures []Signature `json:"signatures"`
 
 	data []byte // the bytes that were verified ("view the signed version" writes from them)
@@ -58,7 +71,7 @@ type Signature struct {
 	Algorithm     string         `json:"algorithm"`
 	Revocation    string         `json:"revocation"`
 	LTV           bool           `json:"ltv"`
-	Status        string         `json:"status"`
+	Status        Verdict        `json:"status"`
 	Reasons       []string       `json:"reasons"`
 
 	// SignedRange is the [0, N) prefix of the file the signature covers when its ByteRange is
@@ -103,7 +116,7 @@ type Timestamp struct {
 
 // ExitCode maps a verdict to sealctl's exit status (SPEC §7): 0 valid, 1 invalid or modified,
 // 3 untrusted, 4 unsigned.
-func ExitCode(verdict string) int {
+func ExitCode(verdict Verdict) int {
 	switch verdict {
 	case StatusValid:
 		return 0
@@ -129,7 +142,7 @@ type labels struct {
 	status, field, page, revision, kind, changes, revocation, ltv, reasons, yes, no string
 	recipient, sealName, sigName string
 	marks                        map[string]string
-	verdicts                     map[string]string
+	verdicts                     map[Verdict]string
 	kinds                        map[string]string
 	source                       map[string]string
 	values                       map[string]string // integrity, revocation and changes_after values
@@ -144,12 +157,12 @@ func (l labels) value(v string) string {
 
 // statusValidRevocationUnknown is the wording key (not a status) of a valid, trusted signature
 // whose certificate's revocation status is unknown: the card says 有效，吊销状态未知.
-const statusValidRevocationUnknown = "valid-revocation-unknown"
+const statusValidRevocationUnknown Verdict = "valid-revocation-unknown"
 
 // ResultKey is the key of the sentence that sums up a signature on its card: its Status, except
 // that a valid signature whose revocation status is unknown is "valid-revocation-unknown"
 // (有效，吊销状态未知). The JSON status stays "valid".
-func (s Signature) ResultKey() string {
+func (s Signature) ResultKey() Verdict {
 	if s.Status == StatusValid && s.Revocation == RevocationUnknown {
 		return statusValidRevocationUnknown
 	}
@@ -164,7 +177,7 @@ var labelsZH = labels{
 	reasons: "说明", yes: "是", no: "否",
 	recipient: "签署方", sealName: "印章名", sigName: "签名名称",
 	marks: map[string]string{MarkSignature: "签名", MarkSeal: "印章", MarkCross: "骑缝章", MarkDate: "日期"},
-	verdicts: map[string]string{
+	verdicts: map[Verdict]string{
 		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
 		StatusInvalid: "无效", StatusUnsigned: "未签名", statusValidRevocationUnknown: "有效，吊销状态未知",
 	},
@@ -184,7 +197,7 @@ var labelsEN = labels{
 	revocation: "Revocation", ltv: "LTV", reasons: "Reasons", yes: "yes", no: "no",
 	recipient: "Signing party", sealName: "Seal", sigName: "Signature image",
 	marks: map[string]string{MarkSignature: "signature", MarkSeal: "seal", MarkCross: "straddle seal", MarkDate: "date"},
-	verdicts: map[string]string{
+	verdicts: map[Verdict]string{
 		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
 		StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
 		statusValidRevocationUnknown: "valid, revocation status unknown",

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,8 +61,22 @@ func keys(m map[string]json.RawMessage) []string {
 	return out
 }
 
+// Verdict says itself in Chinese, and its JSON stays the SPEC's word.
+func TestVerdictStringAndJSON(t *testing.T) {
+	for v, zh := range map[Verdict]string{StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任",
+		StatusModified: "签名后文档被修改", StatusInvalid: "无效", StatusUnsigned: "未签名"} {
+		if v.String() != zh || fmt.Sprint(v) != zh {
+			t.Errorf("%q.String() = %q, want %q", string(v), v.String(), zh)
+		}
+		b, _ := json.Marshal(Report{Verdict: v, Signatures: []Signature{{Status: v}}})
+		if !bytes.Contains(b, []byte(`"verdict":"`+string(v)+`"`)) || !bytes.Contains(b, []byte(`"status":"`+string(v)+`"`)) {
+			t.Errorf("JSON of %s: %s", string(v), b)
+		}
+	}
+}
+
 func TestExitCodes(t *testing.T) {
-	for v, want := range map[string]int{StatusValid: 0, StatusInvalid: 1, StatusModified: 1, StatusUntrusted: 3, StatusUnsigned: 4} {
+	for v, want := range map[Verdict]int{StatusValid: 0, StatusInvalid: 1, StatusModified: 1, StatusUntrusted: 3, StatusUnsigned: 4} {
 		if got := ExitCode(v); got != want {
 			t.Errorf("ExitCode(%s) = %d, want %d", v, got, want)
 		}

@@ -32,7 +32,7 @@ func TestSelfDeclaredSignerReason(t *testing.T) {
 		name    string
 		cert    *x509.Certificate
 		store   *TrustStore
-		verdict string
+		verdict Verdict
 		reason  bool
 	}{
 		{"self-declared, root trusted", self, s.store(), StatusUntrusted, true},

@@ -378,8 +378,8 @@ func (v *verifier) exceeded() error {
 }
 
 // overall is the file verdict: the worst signature status.
-func overall(sigs []Signature) string {
-	rank := map[string]int{StatusValid: 0, StatusUntrusted: 1, StatusModified: 2, StatusInvalid: 3}
+func overall(sigs []Signature) Verdict {
+	rank := map[Verdict]int{StatusValid: 0, StatusUntrusted: 1, StatusModified: 2, StatusInvalid: 3}
 	worst := StatusValid
 	for _, s := range sigs {
 		if rank[s.Status] > rank[worst] {
