@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -22,6 +26,7 @@ import (
 const version = "0.1.0"
 
 type options struct {
+	version     bool
 	screenshot  string // hidden: capture the window after its first frame into this PNG and quit
 	screenshots string // hidden: capture every screen into this folder and quit
 	screen      string // hidden: the place to show first (a NavID slug)
@@ -31,17 +36,31 @@ type options struct {
 	files       []string
 }
 
+const usage = `usage: sealdesk [FILE...]
+       sealdesk --version | --help
+
+SealDesk is the desktop program for electronic contracts: it opens the PDF files given (the
+文件 screen) with its embedded backend on 127.0.0.1. It needs a graphical display; sealctl is
+the command-line tool for scripts and servers (sealctl verify FILE).
+
+Exit status: 0 closed normally; 2 unknown flag; 3 no graphical display (a sentence on stderr,
+in Chinese when LANG starts with zh).
+`
+
+// parseOptions reads the command line. It touches neither Fyne nor the display, so --help and
+// --version work on a machine without one.
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("sealdesk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.screenshot, "screenshot", "", "capture the window to this PNG file after the first frame and quit")
 	fs.StringVar(&o.screenshots, "screenshots", "", "capture every screen into this folder and quit")
 	fs.StringVar(&o.screen, "screen", "", "the screen to show first (documents, settings, ...)")
 	fs.StringVar(&o.shotLangs, "shot-langs", "", "with --screenshots: languages (zh,en)")
 	fs.StringVar(&o.shotThemes, "shot-themes", "", "with --screenshots: light, dark or both")
 	fs.StringVar(&o.shotSizes, "shot-sizes", "", "with --screenshots: window sizes (1366x768,1024x640)")
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: sealdesk [FILE...]") }
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -51,13 +70,40 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 
 func run(start time.Time, args []string) int {
 	opts, err := parseOptions(args, os.Stderr)
-	if err != nil {
-		return 2
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
 	}
+	if err != nil {
+		return exitUsage
+	}
+	if opts.version {
+		fmt.Printf("sealdesk %s (%s, %s/%s)\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return exitOK
+	}
+	lang := userLanguage(os.Getenv)
+	if why := displayProblem(runtime.GOOS, os.Getenv); why != nil {
+		fmt.Fprintln(os.Stderr, noDisplayMessage(lang, why))
+		return exitNoDisplay
+	}
+	defer func() {
+		// GLFW may still fail after the display answered (no OpenGL, a refused connection): the
+		// same sentence, not a stack trace. Any other panic is a bug and keeps its trace.
+		if r := recover(); r != nil {
+			msg, ok := glfwPanicMessage(r, lang)
+			if !ok {
+				panic(r)
+			}
+			fmt.Fprintln(os.Stderr, msg)
+			os.Exit(exitNoDisplay)
+		}
+	}()
+	return runWindow(start, opts)
+}
 
+// runWindow opens the window and runs until it is closed. Everything from here on may use Fyne.
+func runWindow(start time.Time, opts options) int {
 	// PDFium starts compiling (or loading from its cache) at once, beside the window
 	renderer := render.New(nil)
-	defer renderer.Close()
 
 	a := app.NewWithID("com.sealdesk.desktop")
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
@@ -72,7 +118,28 @@ func run(start time.Time, args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sealdesk:", err)
 	}
-	defer d.Close()
+	var once sync.Once
+	var exit atomic.Int32
+	cleanup := func() {
+		once.Do(func() {
+			d.Close()
+			renderer.Close()
+		})
+	}
+	defer cleanup()
+	// When the app stops, Fyne runs our OnStopped and then its own hook, which writes
+	// preferences.json once more (every change was already written when it was made). That write
+	// truncates the file first, and Fyne's watcher of the same folder, which after shutdown runs
+	// its callback at once instead of on the UI goroutine, reads the half-written file:
+	// "Preferences load error: EOF" at every exit, and a file that an exit at that moment left
+	// empty loses the settings. So we end the process here, after the store is closed and after
+	// Fyne's delayed save of a change made in the last 100 ms has had its time.
+	a.Lifecycle().SetOnStopped(func() {
+		time.Sleep(150 * time.Millisecond)
+		cleanup()
+		os.Exit(int(exit.Load()))
+	})
+
 	w := a.NewWindow("")
 	shell := ui.NewShell(a, w, ui.Services{Settings: settings, Version: version, Local: d.Services(),
 		Renderer: ui.PDFRenderer{Engine: renderer}})
@@ -87,14 +154,13 @@ func run(start time.Time, args []string) int {
 		shell.ShowSlug(opts.screen)
 	}
 
-	code := 0
 	if opts.screenshot != "" || opts.screenshots != "" {
 		go func() {
-			code = captureAndQuit(a, w, shell, opts, start)
+			exit.Store(int32(captureAndQuit(a, w, shell, opts, start)))
 		}()
 	}
 	w.ShowAndRun()
-	return code
+	return int(exit.Load())
 }
 
 // captureAndQuit serves `make screenshot` and `make screenshots`: it reports the time from start
