@@ -1,60 +1,84 @@
-# SealDesk — build, run and test.
+# SealDesk — build, run and test. On a fresh Debian/Ubuntu machine the README's first lines install
+# git, make, ca-certificates and Go; these targets install everything else (as root or with sudo).
 #
-# `make run`  installs the missing system packages (Debian/Ubuntu), builds and starts the desktop
-#             app with its embedded backend.
-# `make test` gofmt check, go vet, the CGO_ENABLED=0 build of the headless binaries, and every test
-#             (under xvfb-run when there is no display).
+# `make run`  system packages → Go toolchain → Go modules → cgo build of the desktop → start it.
+# `make test` system packages → Go toolchain → Go modules → gofmt → go vet → CGO_ENABLED=0 build of
+#             the headless binaries → every test, with a throwaway PostgreSQL cluster when
+#             SEALDESK_TEST_POSTGRES is not given and under xvfb-run when there is no display,
+#             closing with `N passed, N failed, N skipped` and the skip reasons named.
+# Every step prints a line when it starts, a line each minute while it runs and the time it took
+# (.ci/step.sh). .ci/run (CI) is `SEALDESK_CI=1 make test`: the same steps, the same tests.
 
 GO       ?= go
 BIN      ?= bin
-SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BUILD    ?= build
+STEP     := .ci/step.sh
 
-# Debian packages: building Fyne (cgo + GL/X11 headers), running it under Xvfb, and the
-# independent tools the tests check our output with.
-BUILD_PKGS := gcc pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev \
-              libxi-dev libxxf86vm-dev
+# A Go older than go.mod's (e.g. Debian's golang-go) fetches the named toolchain through the Go
+# module proxy; Go 1.26 itself never downloads anything here.
+GOTOOLCHAIN ?= auto
+export GOTOOLCHAIN
+
+# Debian packages: building Fyne (cgo + GL/X11 headers) and fetching Go modules over TLS.
+BUILD_PKGS := ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev \
+              libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+# Running the real window under Xvfb (Mesa software GL), and the independent tools the tests check
+# our output with: poppler (pdfsig, pdftoppm, pdftotext), qpdf, NSS certutil, openssl, ImageMagick,
+# tesseract with simplified Chinese (seal title OCR), PostgreSQL (the server store's tests), git.
 TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-tools openssl \
-              postgresql tesseract-ocr tesseract-ocr-chi-sim
+              postgresql tesseract-ocr tesseract-ocr-chi-sim git
 FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 
-.PHONY: run test deps test-deps build build-desktop build-headless vet fmt-check screenshot screenshots \
-        windows fonts bench clean
+TEST_TIMEOUT ?= 40m
+PKGS ?= ./...   # make test PKGS=./store/postgres/ runs one package the same way
+XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-run: deps build
+.PHONY: run test deps test-deps toolchain modules build build-desktop build-headless vet fmt-check \
+        screenshot readme-screenshot screenshots windows fonts bench clean fresh-machine-check
+
+run: deps toolchain modules build-desktop
 	./$(BIN)/sealdesk
 
-# Installs only what is missing (dpkg -s), so a second run costs nothing.
 deps:
-	@missing=""; for p in $(BUILD_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
+	@$(STEP) "apt: build packages" .ci/apt.sh $(BUILD_PKGS)
 
-test-deps: deps
-	@missing=""; for p in $(TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
+test-deps:
+	@$(STEP) "apt: build and test packages" .ci/apt.sh $(BUILD_PKGS) $(TEST_PKGS)
 
-build: build-desktop
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/...
+toolchain:
+	@command -v $(GO) >/dev/null || { echo "Go is not installed: see the first lines of README.md"; exit 1; }
+	@$(STEP) "Go toolchain (go.mod: $$(sed -n 's/^go //p' go.mod))" $(GO) version
+
+modules:
+	@$(STEP) "Go modules: download" $(GO) mod download
+
+build: build-desktop build-headless
 
 build-desktop:
-	$(GO) build -o $(BIN)/sealdesk .
+	@$(STEP) "build desktop bin/sealdesk (cgo: Fyne + GLFW; the first build takes minutes)" \
+	  $(GO) build -o $(BIN)/sealdesk .
 
 build-headless:
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/...
+	@$(STEP) "build headless bin/sealctl bin/sealdesk-server (CGO_ENABLED=0)" \
+	  env CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/...
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(STEP) "gofmt" sh -c 'out=$$(gofmt -l $$(git ls-files "*.go" 2>/dev/null || find . -name "*.go")); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi'
 
 vet:
-	$(GO) vet ./...
+	@$(STEP) "go vet" $(GO) vet ./...
 
-# The whole suite. Tests that need a display (screenshots of the real window) find one through
-# xvfb-run; everything else uses Fyne's test driver.
-test: test-deps fmt-check vet build-headless
-	@if [ -n "$$DISPLAY" ]; then $(GO) test -count=1 -timeout 40m ./... ; \
-	else xvfb-run -a -s "-screen 0 1280x800x24" $(GO) test -count=1 -timeout 40m ./... ; fi
+$(BUILD)/testsummary: .ci/testsummary.go
+	@mkdir -p $(BUILD)
+	@$(GO) build -o $@ .ci/testsummary.go
+
+# The whole suite (tests and subtests), the same as CI's. Tests that need a display (the real
+# window) find one through xvfb-run; everything else uses Fyne's test driver.
+test: test-deps toolchain modules fmt-check vet build-headless $(BUILD)/testsummary
+	@$(STEP) "go test $(PKGS) (raw output: $(BUILD)/test-output.txt)" \
+	  .ci/with-postgres.sh .ci/with-display.sh $(BUILD)/testsummary -raw $(BUILD)/test-output.txt -- \
+	  $(GO) test -json -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
@@ -63,31 +87,41 @@ bench:
 # showing a generated sample contract (Chinese text in a font the PDF does not embed). The app
 # prints the time from start to the first frame and to page 1 shown. softpipe: Mesa's llvmpipe
 # hands glReadPixels an empty front buffer under Xvfb. A throwaway config folder keeps the user's
-# own settings out of the picture.
-XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+# own settings out of the picture. `make screenshot` writes build/screenshot.png;
+# `make readme-screenshot` refreshes the README's picture, assets/screenshot.png (tracked).
+SHOT ?= $(BUILD)/screenshot.png
 
-screenshot: deps build-desktop
-	@command -v xvfb-run >/dev/null || { $(SUDO) apt-get install -y -q xvfb xauth; }
-	tmp=$$(mktemp -d) && $(GO) run ./ui/internal/samplepdf -pages 3 $$tmp/采购合同.pdf && \
-	GALLIUM_DRIVER=softpipe XDG_CONFIG_HOME=$$tmp $(XVFB) ./$(BIN)/sealdesk --screenshot assets/screenshot.png $$tmp/采购合同.pdf; \
+screenshot: deps toolchain modules build-desktop
+	@.ci/apt.sh xvfb xauth libgl1-mesa-dri >/dev/null
+	@mkdir -p $(dir $(SHOT))
+	@tmp=$$(mktemp -d) && $(GO) run ./ui/internal/samplepdf -pages 3 $$tmp/采购合同.pdf && \
+	GALLIUM_DRIVER=softpipe XDG_CONFIG_HOME=$$tmp $(XVFB) ./$(BIN)/sealdesk --screenshot $(SHOT) $$tmp/采购合同.pdf; \
 	rc=$$?; rm -rf $$tmp; exit $$rc
 
-screenshots: deps build
-	@command -v xvfb-run >/dev/null || { $(SUDO) apt-get install -y -q xvfb xauth; }
-	BIN=$(BIN) ./ui/internal/realwindow/screenshots.sh screenshots $(SHOTFLAGS)
+readme-screenshot:
+	@$(MAKE) --no-print-directory screenshot SHOT=assets/screenshot.png
+
+# Every screen and tab in both languages and themes at two sizes (SHOTFLAGS narrows:
+# SHOTFLAGS="--shot-langs zh --shot-themes light").
+screenshots: deps toolchain modules build
+	@.ci/apt.sh xvfb xauth libgl1-mesa-dri openssl >/dev/null
+	BIN=$(BIN) ./ui/internal/realwindow/screenshots.sh $(BUILD)/screenshots $(SHOTFLAGS)
 
 # Cross-builds the Windows .exe with MinGW-w64 (installed here if missing).
-windows: deps
-	@command -v x86_64-w64-mingw32-gcc >/dev/null || { $(SUDO) apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q gcc-mingw-w64-x86-64-win32; }
-	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
-	  $(GO) build -ldflags "-H=windowsgui" -o $(BIN)/sealdesk.exe .
+windows: deps toolchain modules
+	@.ci/apt.sh gcc-mingw-w64-x86-64-win32
+	@$(STEP) "build bin/sealdesk.exe (MinGW-w64)" env CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
+	  CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags "-H=windowsgui" -o $(BIN)/sealdesk.exe .
 
 # Regenerates the subset fonts in assets/fonts from Debian's Noto CJK packages.
 fonts:
-	@missing=""; for p in $(FONT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
+	@.ci/apt.sh $(FONT_PKGS)
 	./assets/fonts/make-fonts.sh
 
+# The fresh-machine walk: a minimal Debian 13 in a debootstrap chroot follows the README (install
+# line, git clone, make test, make run under Xvfb + screenshot). 30–90 minutes; not run by CI.
+fresh-machine-check:
+	.ci/fresh-machine.sh
+
 clean:
-	rm -rf $(BIN) screenshots
+	rm -rf $(BIN) $(BUILD)/testsummary $(BUILD)/test-output.txt $(BUILD)/screenshot.png $(BUILD)/screenshots
