@@ -29,7 +29,7 @@ elapsed() { echo "$(( $(date +%s) - $1 )) s"; }
 
 # The Debian mirror is the one this machine's apt already uses.
 MIRROR=${FRESH_MIRROR:-$(grep -h -oP '^(URIs:\s*|deb\s+(\[[^]]*\]\s+)?)\K\S+' \
-  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1)}
+  /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1 || true)}
 [ -n "$MIRROR" ] || { echo "fresh-machine: no Debian mirror found in /etc/apt" >&2; exit 2; }
 
 command -v debootstrap >/dev/null || {
@@ -45,6 +45,7 @@ cleanup() {
   if [ "${FRESH_KEEP:-}" != 1 ] && [ -d "$ROOT" ]; then rm -rf --one-file-system "$ROOT"; fi
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 cleanup
 
 # 1. A minimal Debian: debootstrap's minbase variant (apt, dpkg, coreutils; no git, make, gcc,
@@ -68,7 +69,7 @@ mount --bind /dev/pts "$ROOT/dev/pts"
 mount -t tmpfs shm "$ROOT/dev/shm"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 [ -s "$ROOT/etc/hosts" ] || printf "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" >"$ROOT/etc/hosts"
-say "fresh $SUITE root: $(du -sh "$ROOT" | cut -f1), $(chroot "$ROOT" dpkg-query -f '.\n' -W | wc -l) packages;" \
+say "fresh $SUITE root: $(du -sxh "$ROOT" 2>/dev/null | cut -f1), $(chroot "$ROOT" dpkg-query -f '.\n' -W | wc -l) packages;" \
   "git: $(chroot "$ROOT" sh -c 'command -v git || echo none'), make: $(chroot "$ROOT" sh -c 'command -v make || echo none')," \
   "go: $(chroot "$ROOT" sh -c 'command -v go || echo none')"
 
