@@ -6,17 +6,19 @@
 # takes a screenshot of the running window under Xvfb. Needs root (debootstrap, chroot, mounts).
 #
 # Output: build/fresh-machine/walk.log (everything), summary.txt (the closing lines of each step),
-# run.png (the screenshot). FRESH_SUITE (trixie) and FRESH_DIR (build/fresh-machine) override;
-# FRESH_KEEP=1 keeps the chroot afterwards. The minimal Debian is cached as a tarball next to the
-# log (base-SUITE.tar): it is what debootstrap makes and nothing more, unpacked anew for each walk.
+# run.png (the screenshot). The chroot is made in FRESH_DIR (/var/tmp/sealdesk-fresh-machine),
+# outside the repository; FRESH_SUITE (trixie) picks the Debian release; FRESH_KEEP=1 keeps the
+# chroot afterwards. The minimal Debian is cached there as a tarball (base-SUITE.tar): it is what
+# debootstrap makes and nothing more, unpacked anew for each walk.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SUITE=${FRESH_SUITE:-trixie}
-OUT=${FRESH_DIR:-$REPO/build/fresh-machine}
-ROOT=$OUT/root
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-ROOT=$OUT/root
+OUT=$REPO/build/fresh-machine
+# The chroot lives outside the repository: `go vet ./...` and `go test ./...` must not walk into
+# it (nor its /proc).
+WORK=${FRESH_DIR:-/var/tmp/sealdesk-fresh-machine}
+ROOT=$WORK/root
+mkdir -p "$OUT" "$WORK"
 LOG=$OUT/walk.log
 SUMMARY=$OUT/summary.txt
 : >"$LOG"
@@ -50,14 +52,14 @@ cleanup
 
 # 1. A minimal Debian: debootstrap's minbase variant (apt, dpkg, coreutils; no git, make, gcc,
 # Go, certificates or X).
-BASE=$OUT/base-$SUITE.tar
+BASE=$WORK/base-$SUITE.tar
 if [ ! -s "$BASE" ]; then
   s=$(date +%s)
   say "debootstrap --variant=minbase $SUITE (first walk only; cached in $BASE)"
-  rm -rf "$OUT/base-root"
-  debootstrap --variant=minbase "$SUITE" "$OUT/base-root" "$MIRROR" >>"$LOG" 2>&1
-  tar -C "$OUT/base-root" -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
-  rm -rf --one-file-system "$OUT/base-root"
+  rm -rf "$WORK/base-root"
+  debootstrap --variant=minbase "$SUITE" "$WORK/base-root" "$MIRROR" >>"$LOG" 2>&1
+  tar -C "$WORK/base-root" -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
+  rm -rf --one-file-system "$WORK/base-root"
   say "debootstrap: $(elapsed "$s")"
 fi
 mkdir -p "$ROOT"

@@ -48,7 +48,7 @@ var skipGroups = []struct {
 	name string
 }{
 	{regexp.MustCompile(`(?i)SEALDESK_TEST_POSTGRES|postgres`), "no PostgreSQL (SEALDESK_TEST_POSTGRES unset and no throwaway cluster)"},
-	{regexp.MustCompile(`(?i)corpus`), "no signed-PDF corpus in ../shared (a clone without the shared test data)"},
+	{regexp.MustCompile(`(?i)\.\./shared|corpus|interop`), "no ../shared test data (signed-PDF corpus, interop set) beside this clone"},
 	{regexp.MustCompile(`SEALDESK_LONG`), "long test: set SEALDESK_LONG=1 to run it"},
 	{regexp.MustCompile(`(?i)display|xvfb|\bGL\b|opengl`), "no display (run under xvfb-run)"},
 	{regexp.MustCompile(`(?i)-short|testing\.Short`), "-short"},

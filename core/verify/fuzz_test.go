@@ -22,7 +22,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(signed)
 	f.Add(s.sign(f, signed, sigOpts{docTS: true}))
 	f.Add(doc)
-	dir := filepath.Join("..", "..", "..", "shared", "corpus", "files")
+	dir := filepath.Join(optionalCorpusDir(f), "files")
 	for _, n := range []string{"04-valid-single-no-signed-attributes.pdf", "16-usf-02-contents-single-zero-byte.pdf", "24-byterange-two-elements.pdf", "33-crypto-ed448-shake256.pdf"} {
 		if b, err := os.ReadFile(filepath.Join(dir, n)); err == nil {
 			f.Add(b)
