@@ -30,7 +30,8 @@ TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-
 FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 
 TEST_TIMEOUT ?= 40m
-PKGS ?= ./...   # make test PKGS=./store/postgres/ runs one package the same way
+# `make test PKGS=./store/postgres/` runs one package the same way.
+PKGS ?= ./...
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: run test deps test-deps toolchain modules build build-desktop build-headless vet fmt-check \

@@ -71,6 +71,7 @@ type summary struct {
 	failed   []string
 	skipped  map[string][]string // group -> "pkg TestName"
 	failPkgs []string
+	pkgSkips []string // packages whose TestMain skipped all their tests, with its message
 	lastLine time.Time
 }
 
@@ -133,6 +134,12 @@ func (s *summary) handle(e event) {
 				strings.HasPrefix(l, "--- FAIL") {
 				fmt.Fprint(s.w, l)
 				s.lastLine = time.Now()
+				return
+			}
+			// a TestMain that skips the whole package says so: shown now and in the summary
+			if strings.Contains(strings.ToLower(t), "skip") {
+				s.println(short(e.Package)+":", t)
+				s.pkgSkips = append(s.pkgSkips, short(e.Package)+": "+t)
 				return
 			}
 			// panics, timeouts, TestMain output: keep them, show them when the package fails
@@ -269,6 +276,12 @@ func (s *summary) report(elapsed time.Duration) (failed int) {
 			line += fmt.Sprintf(", and %d more", len(names)-len(shown))
 		}
 		fmt.Fprintf(s.w, "      %s\n", line)
+	}
+	if len(s.pkgSkips) > 0 {
+		fmt.Fprintf(s.w, "  %d packages skipped all their tests in TestMain (not counted above):\n", len(s.pkgSkips))
+		for _, p := range s.pkgSkips {
+			fmt.Fprintf(s.w, "      %s\n", p)
+		}
 	}
 	fmt.Fprintf(s.w, "%d passed, %d failed, %d skipped\n", s.passed, failed, nskip)
 	return failed

@@ -70,11 +70,12 @@ func squarePDF(pages []squarePage) []byte {
 
 var testRenderEngine *render.Engine
 
-// renderEngine is one PDFium for the package's tests (compile cache in the temp folder).
+// renderEngine is one PDFium for the package's tests, started from the compiled PDFium in the
+// user cache folder (as the app does), so that nothing is left in the temp folder.
 func renderEngine(t *testing.T) *render.Engine {
 	t.Helper()
 	if testRenderEngine == nil {
-		testRenderEngine = render.New(&render.Options{CacheDir: filepath.Join(os.TempDir(), "sealdesk-render-test-wazero")})
+		testRenderEngine = render.New(nil)
 	}
 	return testRenderEngine
 }

@@ -18,11 +18,12 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 )
 
-// One engine for the package's tests, with its compilation cache in the temp folder so that
-// repeated runs start in milliseconds.
+// One engine for the package's tests, with its compilation cache where the app keeps it
+// (<user cache dir>/sealdesk/wazero: "" is the default) so that repeated runs start in
+// milliseconds and nothing is left in the temp folder.
 var (
 	testEngine   *Engine
-	testCacheDir = filepath.Join(os.TempDir(), "sealdesk-render-test-wazero")
+	testCacheDir = ""
 )
 
 func TestMain(m *testing.M) {

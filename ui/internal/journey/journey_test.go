@@ -157,7 +157,6 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(cfg)
 	os.Setenv("XDG_CONFIG_HOME", cfg)
 
 	a := app.NewWithID("com.sealdesk.test.journey")
@@ -170,8 +169,8 @@ func TestMain(m *testing.M) {
 	local = &ui.LocalServices{Prefs: &memPrefs{m: map[string]string{}},
 		Keys:    keystore.New(&memKeys{m: map[string][]byte{}}, &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}}),
 		Library: lib}
-	engine := render.New(&render.Options{CacheDir: filepath.Join(os.TempDir(), "sealdesk-render-test-wazero")})
-	defer engine.Close()
+	// the page renderer, started from the compiled PDFium in the user cache folder (as the app does)
+	engine := render.New(nil)
 	shell = ui.NewShell(a, win, ui.Services{Settings: &memSettings{dir: cfg, lang: ui.LangChinese}, Version: "0.0.0", Local: local,
 		Renderer: ui.PDFRenderer{Engine: engine}})
 	win.SetContent(shell.Content())
@@ -186,6 +185,9 @@ func TestMain(m *testing.M) {
 		code = m.Run()
 	}()
 	a.Run()
+	// os.Exit skips deferred calls: close and remove explicitly
+	engine.Close()
+	os.RemoveAll(cfg)
 	os.Exit(code)
 }
 

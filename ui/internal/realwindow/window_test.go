@@ -48,7 +48,6 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(cfg)
 	os.Setenv("XDG_CONFIG_HOME", cfg) // Fyne's preferences go here, not into the user's folder
 
 	a := app.NewWithID("com.sealdesk.test.realwindow")
@@ -69,6 +68,7 @@ func TestMain(m *testing.M) {
 		code = m.Run()
 	}()
 	a.Run()
+	os.RemoveAll(cfg) // os.Exit skips deferred calls
 	os.Exit(code)
 }
 

@@ -142,7 +142,6 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(cfg)
 	os.Setenv("XDG_CONFIG_HOME", cfg)
 
 	a := app.NewWithID("com.sealdesk.test.responsive")
@@ -154,9 +153,8 @@ func TestMain(m *testing.M) {
 	local = &ui.LocalServices{Prefs: &memPrefs{m: map[string]string{}},
 		Keys:    keystore.New(&memKeys{m: map[string][]byte{}}, &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}}),
 		Library: &memLibrary{items: []ui.LibraryItem{{ID: "1", Kind: ui.ItemSignatureDraw, Name: "张三签名", PNG: signatureImage()}}}}
-	// The page renderer, started from the compile cache the ui tests share.
-	engine := render.New(&render.Options{CacheDir: filepath.Join(os.TempDir(), "sealdesk-render-test-wazero")})
-	defer engine.Close()
+	// The page renderer, started from the compiled PDFium in the user cache folder (as the app does).
+	engine := render.New(nil)
 	shell = ui.NewShell(a, win, ui.Services{Settings: &memSettings{dir: cfg}, Version: "0.0.0", Local: local,
 		Renderer: ui.PDFRenderer{Engine: engine}})
 	win.SetContent(shell.Content())
@@ -169,6 +167,9 @@ func TestMain(m *testing.M) {
 		code = m.Run()
 	}()
 	a.Run()
+	// os.Exit skips deferred calls: close and remove explicitly
+	engine.Close()
+	os.RemoveAll(cfg)
 	os.Exit(code)
 }
 
