@@ -104,6 +104,15 @@ inroot() {
   return $rc
 }
 
+# The network of this machine: TLS to the package registries may pass an inspecting proxy whose
+# CA the host trusts through /usr/local/share/ca-certificates; a fresh machine of the same
+# workplace has it too. It is placed where the README's `ca-certificates` package picks it up.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+  say "machine's local CA certificates copied in: $(cd /usr/local/share/ca-certificates && ls ./*.crt | wc -l)"
+fi
+
 # 2. The README's install line, as it stands (run as root: a minimal Debian has no sudo).
 INSTALL=$(sed -n '/^## Fresh machine/,/^## /p' "$REPO/README.md" | grep -m1 -E '^(sudo )?apt-get' | sed 's/sudo //g; s/ *#.*$//')
 [ -n "$INSTALL" ] || { say "README has no apt-get install line under '## Fresh machine'"; exit 1; }
