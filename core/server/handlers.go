@@ -25,10 +25,16 @@ import (
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request, _ *call) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	if err := s.opts.Store.View(ctx, func(tx sync.Tx) error {
-		_, err := tx.Get(bucketCA, "check")
-		return err
-	}); err != nil {
+	check := func() error {
+		if p, ok := s.opts.Store.(sync.Pinger); ok {
+			return p.Ping(ctx)
+		}
+		return s.opts.Store.View(ctx, func(tx sync.Tx) error {
+			_, err := tx.Get(bucketCA, "check")
+			return err
+		})
+	}
+	if err := check(); err != nil {
 		s.log.Error("health check", "err", err)
 		writeError(w, sync.Refuse(http.StatusServiceUnavailable, "unhealthy", "存储不可用"))
 		return nil

@@ -168,6 +168,16 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+var _ sync.Pinger = (*Store)(nil)
+
+// Ping checks that the database answers (one round trip on a pooled connection).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("failed to reach postgres: %w", err)
+	}
+	return nil
+}
+
 // Close closes the pool.
 func (s *Store) Close() error {
 	s.pool.Close()

@@ -120,3 +120,19 @@ func TestWatch(t *testing.T) {
 		t.Fatal("no notification")
 	}
 }
+
+// Ping answers while the database does, and fails once the pool is closed (/healthz uses it).
+func TestPing(t *testing.T) {
+	dsn := testDSN(t)
+	s, err := Open(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	s.Close()
+	if err := s.Ping(context.Background()); err == nil {
+		t.Fatal("ping after close succeeded")
+	}
+}
