@@ -2,6 +2,8 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math"
 	"strings"
@@ -53,6 +55,9 @@ func TestWorkerPanicIsError(t *testing.T) {
 	rep := verifyBytes(t, signed, s.store())
 	if rep.Verdict != StatusValid {
 		t.Fatalf("after the panic: %s", dump(rep))
+	}
+	if sum := sha256.Sum256(signed); rep.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("report SHA-256 %s, file %x", rep.SHA256, sum)
 	}
 }
 

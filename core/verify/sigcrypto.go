@@ -24,12 +24,18 @@ type rangeHasher struct {
 	data   []byte     // the whole file when in memory (then r is not used)
 	ranges [][2]int64 // [offset, length]
 	cache  map[string][]byte
+	shared *fileDigests // the file's shared pass (nil: hash the ranges here)
 }
 
 func (h *rangeHasher) digest(d digestAlg) ([]byte, error) {
 	key := d.oid + fmt.Sprint(d.size)
 	if v, ok := h.cache[key]; ok {
 		return v, nil
+	}
+	if h.shared != nil {
+		if sum := h.shared.digest(d, h.ranges); sum != nil {
+			return sum, nil
+		}
 	}
 	hh := d.New()
 	if h.data != nil {

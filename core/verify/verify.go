@@ -166,14 +166,15 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, name string, opts *O
 
 // verifier holds the state of one verification.
 type verifier struct {
-	ctx    context.Context
-	r      io.ReaderAt
-	data   []byte
-	size   int64
-	opts   *Options
-	now    time.Time
-	f      *pdf.File
-	limits pdf.Limits // the budget, defaults filled in
+	ctx     context.Context
+	r       io.ReaderAt
+	data    []byte
+	size    int64
+	opts    *Options
+	now     time.Time
+	f       *pdf.File
+	limits  pdf.Limits // the budget, defaults filled in
+	digests *fileDigests
 
 	sigs       []*sigState
 	dssData    revocationData
@@ -215,15 +216,19 @@ type sigState struct {
 func (v *verifier) run(name string) (*Report, error) {
 	ctx := v.ctx
 	rep := &Report{File: name, Signatures: []Signature{}}
-	// The file digest for the report runs beside the rest of the work.
-	sumc := make(chan string, 1)
-	go func() {
-		h := sha256.Sum256(v.data)
-		sumc <- hex.EncodeToString(h[:])
-	}()
+	// The file digest for the report: the shared SHA-256 pass over the signed ranges goes on to
+	// the end of the file and gives it (fileDigests), otherwise it is computed here.
 	defer func() {
 		if rep.SHA256 == "" {
-			rep.SHA256 = <-sumc
+			var sum []byte
+			if v.digests != nil {
+				sum = v.digests.fileSHA256()
+			}
+			if sum == nil {
+				h := sha256.Sum256(v.data)
+				sum = h[:]
+			}
+			rep.SHA256 = hex.EncodeToString(sum)
 		}
 	}()
 	limits := v.opts.Limits
@@ -296,7 +301,10 @@ func (v *verifier) run(name string) (*Report, error) {
 		v.checkRanges(s)
 	}
 	v.checkOverlaps()
-	// The digests over the signed ranges dominate for large files: one worker per CPU.
+	// The digests over the signed ranges dominate for large files: each byte is hashed once per
+	// algorithm (fileDigests), and the CMS checks run one worker per CPU.
+	v.digests = newFileDigests(v.data, v.sigs)
+	go v.digests.warm() // the SHA-256 pass starts now, beside the CMS parsing
 	work := make(chan *sigState)
 	var wg sync.WaitGroup
 	var panicked error
@@ -365,7 +373,6 @@ func (v *verifier) run(name string) (*Report, error) {
 		rep.Signatures = append(rep.Signatures, s.rep)
 	}
 	rep.Verdict = overall(rep.Signatures)
-	rep.SHA256 = <-sumc
 	return rep, nil
 }
 
@@ -766,7 +773,7 @@ func (v *verifier) checkCrypto(s *sigState) {
 	if s.rep.Kind == KindDocTimestamp {
 		sub = subRFC3161
 	}
-	h := &rangeHasher{r: v.r, data: v.data, ranges: s.ranges}
+	h := &rangeHasher{r: v.r, data: v.data, ranges: s.ranges, shared: v.digests}
 	cc := checkSignatureCrypto(sub, contents.Bytes, certs, h, v.dssData.certs...)
 	s.cc = cc
 	s.problems = append(s.problems, cc.problems...)
