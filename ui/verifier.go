@@ -445,7 +445,7 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	c.result.TextStyle.Bold = true
 	signer := s.Signer.Name
 	if s.Signer.Organization != "" {
-		signer += "（" + s.Signer.Organization + "）"
+		signer += tr("verify.paren", map[string]any{"Text": s.Signer.Organization})
 	}
 	if signer == "" {
 		signer = tr("verify.unknown")
@@ -460,7 +460,7 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		when = t.Local().Format("2006-01-02 15:04:05 MST")
 	}
 	if s.SigningTime != "" {
-		when += "（" + tr("verify.source."+sourceKey(s.TimeSourceKind())) + "）"
+		when += tr("verify.paren", map[string]any{"Text": tr("verify.source." + sourceKey(s.TimeSourceKind()))})
 	}
 	c.time = lbl(when)
 	ts := tr("common.no")
@@ -477,7 +477,7 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	c.alg = lbl(orDash(s.Algorithm))
 	state := tr("verify.integrity." + integrityKey(s.Integrity))
 	if s.Revocation != "" {
-		state += "；" + tr("verify.revocation."+revocationKey(s.Revocation))
+		state += tr("verify.sep") + tr("verify.revocation."+revocationKey(s.Revocation))
 	}
 	c.state = lbl(state)
 	changes := tr("verify.changes." + changesKey(s.ChangesAfter))
