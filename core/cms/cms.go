@@ -16,7 +16,8 @@
 //
 // It does not validate certificate paths or revocation: that is core/verify's job.
 //
-// It is the one CMS package of SealDesk: core/sign (signatures, LTV), core/tsa (tokens) and
+// ParseBER/ParseBERStrict and Node (ber.go) are the BER/DER reader the verifier uses for every
+// CMS, certificate and timestamp it checks. It is the one CMS package of SealDesk: core/sign (signatures, LTV), core/tsa (tokens) and
 // core/verify import it, and it imports none of them (arch_test.go). It lived in core/sign/cms
 // until issue 13, which made core/tsa import a part of core/sign.
 package cms

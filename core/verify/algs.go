@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"hash"
 	"math/big"
+	"sealdesk/core/cms"
 	"strconv"
 	"strings"
 
@@ -129,7 +130,7 @@ func digestFor(oid string, params *node) (digestAlg, error) {
 	if oid == oidSHAKE256Len {
 		bits := 512
 		if params != nil {
-			v, err := params.smallInt()
+			v, err := params.SmallInt()
 			if err != nil || v <= 0 || v > 4096 || v%8 != 0 {
 				return digestAlg{}, fmt.Errorf("%w: bad SHAKE256 length", errUnsupportedDigest)
 			}
@@ -460,45 +461,45 @@ func parseOIDString(s string) (asn1.ObjectIdentifier, error) {
 // same hash, trailer field 1.
 func pssOptions(params *node, dig digestAlg) (*rsa.PSSOptions, error) {
 	hashOID, mgfHash, salt, trailer := oidSHA1, oidSHA1, 20, 1
-	if params != nil && params.is(0, tagSequence) {
-		for i := range params.children {
-			c := &params.children[i]
-			if c.class != 2 || len(c.children) != 1 {
+	if params != nil && params.Is(0, cms.TagSequence) {
+		for i := range params.Children {
+			c := &params.Children[i]
+			if c.Class != 2 || len(c.Children) != 1 {
 				return nil, errors.New("malformed RSASSA-PSS parameters")
 			}
-			v := &c.children[0]
-			switch c.tag {
+			v := &c.Children[0]
+			switch c.Tag {
 			case 0:
-				o, _, err := v.algorithm()
+				o, _, err := v.Algorithm()
 				if err != nil {
 					return nil, err
 				}
 				hashOID = o
 			case 1:
-				o, p, err := v.algorithm()
+				o, p, err := v.Algorithm()
 				if err != nil || o != oidMGF1 || p == nil {
 					return nil, errors.New("RSASSA-PSS mask generation is not MGF1")
 				}
-				mo, _, err := p.algorithm()
+				mo, _, err := p.Algorithm()
 				if err != nil {
 					return nil, err
 				}
 				mgfHash = mo
 			case 2:
-				n, err := v.smallInt()
+				n, err := v.SmallInt()
 				if err != nil || n < 0 || n > 1024 {
 					return nil, errors.New("bad RSASSA-PSS salt length")
 				}
 				salt = n
 			case 3:
-				n, err := v.smallInt()
+				n, err := v.SmallInt()
 				if err != nil {
 					return nil, err
 				}
 				trailer = n
 			}
 		}
-	} else if params != nil && !params.is(0, tagNull) {
+	} else if params != nil && !params.Is(0, cms.TagNull) {
 		return nil, errors.New("malformed RSASSA-PSS parameters")
 	}
 	if hashOID != dig.oid {

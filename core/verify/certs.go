@@ -12,6 +12,7 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"math/big"
+	"sealdesk/core/cms"
 
 	"github.com/cloudflare/circl/sign/ed448"
 )
@@ -34,35 +35,35 @@ type certInfo struct {
 
 func parseCertInfo(raw []byte) (*certInfo, error) {
 	c := &certInfo{raw: raw}
-	n, err := parseBERStrict(raw)
+	n, err := cms.ParseBERStrict(raw)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse certificate: %w", err)
 	}
-	if !n.is(0, tagSequence) || len(n.children) < 3 || !n.children[0].is(0, tagSequence) {
-		return nil, fmt.Errorf("failed to parse certificate: %w", errBER)
+	if !n.Is(0, cms.TagSequence) || len(n.Children) < 3 || !n.Children[0].Is(0, cms.TagSequence) {
+		return nil, fmt.Errorf("failed to parse certificate: %w", cms.ErrBER)
 	}
-	tbs := n.children[0].children
+	tbs := n.Children[0].Children
 	i := 0
-	if len(tbs) > 0 && tbs[0].is(2, 0) {
+	if len(tbs) > 0 && tbs[0].Is(2, 0) {
 		i++
 	}
 	if len(tbs) < i+6 {
-		return nil, fmt.Errorf("failed to parse certificate: %w: short TBSCertificate", errBER)
+		return nil, fmt.Errorf("failed to parse certificate: %w: short TBSCertificate", cms.ErrBER)
 	}
-	if c.serial, err = tbs[i].integer(); err != nil {
+	if c.serial, err = tbs[i].Integer(); err != nil {
 		return nil, fmt.Errorf("failed to parse certificate serial: %w", err)
 	}
-	c.issuerRaw = tbs[i+2].raw
-	c.subjRaw = tbs[i+4].raw
+	c.issuerRaw = tbs[i+2].Raw
+	c.subjRaw = tbs[i+4].Raw
 	spki := tbs[i+5]
 	for _, e := range tbs[i+6:] {
-		if e.is(2, 3) && len(e.children) == 1 {
-			for _, ext := range e.children[0].children {
-				if len(ext.children) >= 2 {
-					if oid, _ := ext.children[0].oid(); oid == "2.5.29.14" {
-						v := ext.children[len(ext.children)-1]
-						if sk, _, err := parseBER(v.content); err == nil && sk.is(0, tagOctetString) {
-							c.ski = sk.content
+		if e.Is(2, 3) && len(e.Children) == 1 {
+			for _, ext := range e.Children[0].Children {
+				if len(ext.Children) >= 2 {
+					if oid, _ := ext.Children[0].OID(); oid == "2.5.29.14" {
+						v := ext.Children[len(ext.Children)-1]
+						if sk, _, err := cms.ParseBER(v.Content); err == nil && sk.Is(0, cms.TagOctetString) {
+							c.ski = sk.Content
 						}
 					}
 				}
@@ -92,21 +93,21 @@ func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
 			return publicKey{alg: "ed25519", ed: k}, nil
 		}
 	}
-	if !spki.is(0, tagSequence) || len(spki.children) != 2 {
+	if !spki.Is(0, cms.TagSequence) || len(spki.Children) != 2 {
 		return publicKey{}, fmt.Errorf("malformed SubjectPublicKeyInfo")
 	}
-	oid, params, err := spki.children[0].algorithm()
+	oid, params, err := spki.Children[0].Algorithm()
 	if err != nil {
 		return publicKey{}, err
 	}
-	bits := spki.children[1].content
+	bits := spki.Children[1].Content
 	if len(bits) > 0 {
 		bits = bits[1:]
 	}
 	switch oid {
 	case oidECKey:
 		if params != nil {
-			curve, err := params.oid()
+			curve, err := params.OID()
 			if err == nil && curve == oidSM2Curve {
 				if len(bits) != 65 || bits[0] != 4 {
 					return publicKey{}, fmt.Errorf("SM2 key is not an uncompressed point")

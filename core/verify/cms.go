@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sealdesk/core/cms"
 	"time"
 )
 
@@ -48,84 +49,84 @@ func parseContentInfo(b []byte) (*signedData, error) {
 	}
 	// Bytes after the ContentInfo are tolerated: they lie in the excluded gap and are not signed
 	// content; the ByteRange checks already pin the gap to the /Contents string.
-	ci, _, err := parseBER(b)
+	ci, _, err := cms.ParseBER(b)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse CMS: %w", err)
 	}
-	if !ci.is(0, tagSequence) || len(ci.children) < 2 {
-		return nil, fmt.Errorf("failed to parse CMS: %w: not a ContentInfo", errBER)
+	if !ci.Is(0, cms.TagSequence) || len(ci.Children) < 2 {
+		return nil, fmt.Errorf("failed to parse CMS: %w: not a ContentInfo", cms.ErrBER)
 	}
-	ct, err := ci.children[0].oid()
+	ct, err := ci.Children[0].OID()
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse CMS content type: %w", err)
 	}
 	if ct != oidSignedData && ct != oidGMSigned {
 		return nil, fmt.Errorf("CMS content type %s is not SignedData", ct)
 	}
-	wrap := &ci.children[1]
-	if !wrap.is(2, 0) || len(wrap.children) != 1 {
-		return nil, fmt.Errorf("failed to parse CMS: %w: bad [0] content", errBER)
+	wrap := &ci.Children[1]
+	if !wrap.Is(2, 0) || len(wrap.Children) != 1 {
+		return nil, fmt.Errorf("failed to parse CMS: %w: bad [0] content", cms.ErrBER)
 	}
-	return parseSignedData(&wrap.children[0])
+	return parseSignedData(&wrap.Children[0])
 }
 
 func parseSignedData(sd *node) (*signedData, error) {
-	if !sd.is(0, tagSequence) || len(sd.children) < 4 {
-		return nil, fmt.Errorf("failed to parse SignedData: %w", errBER)
+	if !sd.Is(0, cms.TagSequence) || len(sd.Children) < 4 {
+		return nil, fmt.Errorf("failed to parse SignedData: %w", cms.ErrBER)
 	}
 	out := &signedData{}
-	ch := sd.children
+	ch := sd.Children
 	// version, digestAlgorithms SET, encapContentInfo
 	eci := &ch[2]
-	if !eci.is(0, tagSequence) || len(eci.children) < 1 {
-		return nil, fmt.Errorf("failed to parse EncapsulatedContentInfo: %w", errBER)
+	if !eci.Is(0, cms.TagSequence) || len(eci.Children) < 1 {
+		return nil, fmt.Errorf("failed to parse EncapsulatedContentInfo: %w", cms.ErrBER)
 	}
 	var err error
-	if out.eContentType, err = eci.children[0].oid(); err != nil {
+	if out.eContentType, err = eci.Children[0].OID(); err != nil {
 		return nil, fmt.Errorf("failed to parse eContentType: %w", err)
 	}
-	if len(eci.children) > 1 {
-		w := &eci.children[1]
-		if !w.is(2, 0) || len(w.children) != 1 {
-			return nil, fmt.Errorf("failed to parse eContent: %w", errBER)
+	if len(eci.Children) > 1 {
+		w := &eci.Children[1]
+		if !w.Is(2, 0) || len(w.Children) != 1 {
+			return nil, fmt.Errorf("failed to parse eContent: %w", cms.ErrBER)
 		}
 		out.hasEContent = true
-		if w.children[0].is(0, tagOctetString) {
-			out.eContent = w.children[0].bytes()
+		if w.Children[0].Is(0, cms.TagOctetString) {
+			out.eContent = w.Children[0].Bytes()
 		} else {
 			// PKCS#7 v1.5 allowed any type here; the signed content is then its value bytes.
-			out.eContent = w.children[0].content
+			out.eContent = w.Children[0].Content
 		}
 	}
 	i := 3
 	for ; i < len(ch)-1; i++ {
 		switch {
-		case ch[i].is(2, 0):
-			for _, c := range ch[i].children {
-				if !c.is(0, tagSequence) {
+		case ch[i].Is(2, 0):
+			for _, c := range ch[i].Children {
+				if !c.Is(0, cms.TagSequence) {
 					continue // attribute certificates and other formats are not used for PDF signing
 				}
-				ci, err := parseCertInfo(c.raw)
+				ci, err := parseCertInfo(c.Raw)
 				if err != nil {
 					out.badCerts++
 					continue
 				}
 				out.certs = append(out.certs, ci)
 			}
-		case ch[i].is(2, 1):
-			for _, c := range ch[i].children {
-				out.crls = append(out.crls, c.raw)
+		case ch[i].Is(2, 1):
+			for _, c := range ch[i].Children {
+				out.crls = append(out.crls, c.Raw)
 			}
 		default:
-			return nil, fmt.Errorf("failed to parse SignedData: %w: unexpected element", errBER)
+			return nil, fmt.Errorf("failed to parse SignedData: %w: unexpected element", cms.ErrBER)
 		}
 	}
 	sis := &ch[len(ch)-1]
-	if !sis.is(0, tagSet) {
-		return nil, fmt.Errorf("failed to parse SignerInfos: %w", errBER)
+	if !sis.Is(0, cms.TagSet) {
+		return nil, fmt.Errorf("failed to parse SignerInfos: %w", cms.ErrBER)
 	}
-	for k := range sis.children {
-		si, err := parseSignerInfo(&sis.children[k])
+	for k := range sis.Children {
+		si, err := parseSignerInfo(&sis.Children[k])
 		if err != nil {
 			return nil, err
 		}
@@ -138,31 +139,31 @@ func parseSignedData(sd *node) (*signedData, error) {
 }
 
 func parseSignerInfo(n *node) (*signerInfo, error) {
-	if !n.is(0, tagSequence) || len(n.children) < 5 {
-		return nil, fmt.Errorf("failed to parse SignerInfo: %w", errBER)
+	if !n.Is(0, cms.TagSequence) || len(n.Children) < 5 {
+		return nil, fmt.Errorf("failed to parse SignerInfo: %w", cms.ErrBER)
 	}
 	si := &signerInfo{attrs: map[string][]node{}, unsigned: map[string][]node{}}
-	ch := n.children
+	ch := n.Children
 	sid := &ch[1]
 	switch {
-	case sid.is(0, tagSequence) && len(sid.children) == 2:
-		si.sidIssuer = sid.children[0].raw
-		s, err := sid.children[1].integer()
+	case sid.Is(0, cms.TagSequence) && len(sid.Children) == 2:
+		si.sidIssuer = sid.Children[0].Raw
+		s, err := sid.Children[1].Integer()
 		if err != nil {
 			return nil, fmt.Errorf("failed to parse signer serial: %w", err)
 		}
 		si.sidSerial = s
-	case sid.is(2, 0):
-		si.sidSKI = sid.bytes()
+	case sid.Is(2, 0):
+		si.sidSKI = sid.Bytes()
 	default:
-		return nil, fmt.Errorf("failed to parse SignerIdentifier: %w", errBER)
+		return nil, fmt.Errorf("failed to parse SignerIdentifier: %w", cms.ErrBER)
 	}
 	var err error
-	if si.digestOID, si.digestParams, err = ch[2].algorithm(); err != nil {
+	if si.digestOID, si.digestParams, err = ch[2].Algorithm(); err != nil {
 		return nil, fmt.Errorf("failed to parse digestAlgorithm: %w", err)
 	}
 	i := 3
-	if ch[i].is(2, 0) {
+	if ch[i].Is(2, 0) {
 		si.signedAttrs = &ch[i]
 		if err := readAttrs(si.signedAttrs, si.attrs, true); err != nil {
 			return nil, err
@@ -170,16 +171,16 @@ func parseSignerInfo(n *node) (*signerInfo, error) {
 		i++
 	}
 	if i+1 >= len(ch) {
-		return nil, fmt.Errorf("failed to parse SignerInfo: %w: short", errBER)
+		return nil, fmt.Errorf("failed to parse SignerInfo: %w: short", cms.ErrBER)
 	}
-	if si.sigOID, si.sigParams, err = ch[i].algorithm(); err != nil {
+	if si.sigOID, si.sigParams, err = ch[i].Algorithm(); err != nil {
 		return nil, fmt.Errorf("failed to parse signatureAlgorithm: %w", err)
 	}
-	if !ch[i+1].is(0, tagOctetString) {
-		return nil, fmt.Errorf("failed to parse signature value: %w", errBER)
+	if !ch[i+1].Is(0, cms.TagOctetString) {
+		return nil, fmt.Errorf("failed to parse signature value: %w", cms.ErrBER)
 	}
-	si.signature = ch[i+1].bytes()
-	if i+2 < len(ch) && ch[i+2].is(2, 1) {
+	si.signature = ch[i+1].Bytes()
+	if i+2 < len(ch) && ch[i+2].Is(2, 1) {
 		if err := readAttrs(&ch[i+2], si.unsigned, false); err != nil {
 			return nil, err
 		}
@@ -192,19 +193,19 @@ func parseSignerInfo(n *node) (*signerInfo, error) {
 // signing-time among the signed attributes (two signature-time-stamp attributes, as DSS writes,
 // are legal), so only those are refused.
 func readAttrs(set *node, into map[string][]node, signed bool) error {
-	for k := range set.children {
-		a := &set.children[k]
-		if !a.is(0, tagSequence) || len(a.children) != 2 || !a.children[1].is(0, tagSet) {
-			return fmt.Errorf("failed to parse attribute: %w", errBER)
+	for k := range set.Children {
+		a := &set.Children[k]
+		if !a.Is(0, cms.TagSequence) || len(a.Children) != 2 || !a.Children[1].Is(0, cms.TagSet) {
+			return fmt.Errorf("failed to parse attribute: %w", cms.ErrBER)
 		}
-		oid, err := a.children[0].oid()
+		oid, err := a.Children[0].OID()
 		if err != nil {
 			return err
 		}
 		if _, dup := into[oid]; dup && signed && (oid == oidAttrContentType || oid == oidAttrMsgDigest || oid == oidAttrSigningTime) {
 			return fmt.Errorf("attribute %s appears twice", oid)
 		}
-		into[oid] = append(into[oid], a.children[1].children...)
+		into[oid] = append(into[oid], a.Children[1].Children...)
 	}
 	return nil
 }
@@ -215,14 +216,14 @@ func readAttrs(set *node, into map[string][]node, signed bool) error {
 func (si *signerInfo) signedAttrBytes() [][]byte {
 	a := si.signedAttrs
 	var out [][]byte
-	if !a.indefinite {
-		b := append([]byte(nil), a.raw...)
+	if !a.Indefinite {
+		b := append([]byte(nil), a.Raw...)
 		b[0] = 0x31
 		out = append(out, b)
 	}
 	cp := *a
-	cp.class, cp.tag = 0, tagSet
-	d := cp.der()
+	cp.Class, cp.Tag = 0, cms.TagSet
+	d := cp.DER()
 	if len(out) == 0 || !bytes.Equal(d[1:], out[0][1:]) {
 		if len(d) > 0 {
 			d = append([]byte(nil), d...)
@@ -300,7 +301,7 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 	// Signed attributes: messageDigest over the content, content-type consistent, signature over
 	// the attributes.
 	md, ok := si.attrs[oidAttrMsgDigest]
-	if !ok || len(md) != 1 || !md[0].is(0, tagOctetString) {
+	if !ok || len(md) != 1 || !md[0].Is(0, cms.TagOctetString) {
 		r.fail("the messageDigest attribute is missing or malformed")
 		return r
 	}
@@ -309,18 +310,18 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 		r.fail("digest: %v", err)
 		return r
 	}
-	if subtle.ConstantTimeCompare(md[0].bytes(), want) != 1 {
+	if subtle.ConstantTimeCompare(md[0].Bytes(), want) != 1 {
 		r.fail("the messageDigest attribute does not match the signed bytes")
 	}
 	if ct, ok := si.attrs[oidAttrContentType]; ok {
 		if len(ct) != 1 {
 			r.fail("the content-type attribute is malformed")
-		} else if o, err := ct[0].oid(); err != nil || (o != sd.eContentType && !(isDataOID(o) && isDataOID(sd.eContentType))) {
+		} else if o, err := ct[0].OID(); err != nil || (o != sd.eContentType && !(isDataOID(o) && isDataOID(sd.eContentType))) {
 			r.fail("the content-type attribute does not match the encapsulated content type")
 		}
 	}
 	if st, ok := si.attrs[oidAttrSigningTime]; ok && len(st) == 1 {
-		if t, err := st[0].timeValue(); err == nil {
+		if t, err := st[0].TimeValue(); err == nil {
 			r.signingTime = t
 		}
 	}
@@ -367,25 +368,25 @@ func checkSigningCertAttr(si *signerInfo, cert *certInfo) error {
 }
 
 func checkSigningCertValue(oid string, val *node, cert *certInfo) error {
-	if !val.is(0, tagSequence) || len(val.children) == 0 ||
-		!val.children[0].is(0, tagSequence) || len(val.children[0].children) == 0 {
+	if !val.Is(0, cms.TagSequence) || len(val.Children) == 0 ||
+		!val.Children[0].Is(0, cms.TagSequence) || len(val.Children[0].Children) == 0 {
 		return errors.New("the signing-certificate attribute is malformed")
 	}
-	certs := &val.children[0]
-	first := &certs.children[0]
-	if !first.is(0, tagSequence) || len(first.children) == 0 {
+	certs := &val.Children[0]
+	first := &certs.Children[0]
+	if !first.Is(0, cms.TagSequence) || len(first.Children) == 0 {
 		return errors.New("the signing-certificate attribute is malformed")
 	}
 	var d digestAlg
 	var hashNode *node
 	if oid == oidAttrSigningCert {
 		d = digestAlgs[oidSHA1]
-		hashNode = &first.children[0]
+		hashNode = &first.Children[0]
 	} else {
 		d = digestAlgs[oidSHA256]
 		k := 0
-		if first.children[0].is(0, tagSequence) {
-			ho, hp, err := first.children[0].algorithm()
+		if first.Children[0].Is(0, cms.TagSequence) {
+			ho, hp, err := first.Children[0].Algorithm()
 			if err != nil {
 				return errors.New("the signing-certificate-v2 attribute is malformed")
 			}
@@ -394,17 +395,17 @@ func checkSigningCertValue(oid string, val *node, cert *certInfo) error {
 			}
 			k = 1
 		}
-		if k >= len(first.children) {
+		if k >= len(first.Children) {
 			return errors.New("the signing-certificate-v2 attribute is malformed")
 		}
-		hashNode = &first.children[k]
+		hashNode = &first.Children[k]
 	}
-	if !hashNode.is(0, tagOctetString) {
+	if !hashNode.Is(0, cms.TagOctetString) {
 		return errors.New("the signing-certificate attribute is malformed")
 	}
 	h := d.New()
 	h.Write(cert.raw)
-	if !bytes.Equal(h.Sum(nil), hashNode.content) {
+	if !bytes.Equal(h.Sum(nil), hashNode.Content) {
 		return errors.New("the signing-certificate attribute names a different certificate than the signer's")
 	}
 	return nil
@@ -412,3 +413,7 @@ func checkSigningCertValue(oid string, val *node, cert *certInfo) error {
 
 // isDataOID: id-data, or its GM/T 0010 twin used by SM2 signatures.
 func isDataOID(o string) bool { return o == oidData || o == oidGMData }
+
+// node is core/cms's BER/DER element: the one reader of ASN.1 that the verifier, the signer and
+// the TSA share.
+type node = cms.Node

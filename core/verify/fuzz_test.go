@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sealdesk/core/cms"
 	"testing"
 	"time"
 
@@ -68,8 +69,8 @@ func FuzzCMS(f *testing.F) {
 				t.Fatal("nil result")
 			}
 		}
-		if n, _, err := parseBER(data); err == nil {
-			_ = n.der()
+		if n, _, err := cms.ParseBER(data); err == nil {
+			_ = n.DER()
 		}
 	})
 }

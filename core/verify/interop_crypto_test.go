@@ -76,7 +76,7 @@ func TestBrainpoolParameters(t *testing.T) {
 		runOpenSSL(t, dir, "dgst", "-sha256", "-sign", h.name+".key", "-out", h.name+".sig", "m")
 		pub, _ := os.ReadFile(filepath.Join(dir, h.name+".pub"))
 		sig, _ := os.ReadFile(filepath.Join(dir, h.name+".sig"))
-		spki, err := parseBERStrict(pub)
+		spki, err := cms.ParseBERStrict(pub)
 		if err != nil {
 			t.Fatal(err)
 		}

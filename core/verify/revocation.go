@@ -37,16 +37,16 @@ func (d *revocationData) add(o revocationData) {
 func parseAdbeRevInfo(vals []node) revocationData {
 	var d revocationData
 	for _, v := range vals {
-		for _, e := range v.children {
-			if len(e.children) != 1 {
+		for _, e := range v.Children {
+			if len(e.Children) != 1 {
 				continue
 			}
-			for _, item := range e.children[0].children {
+			for _, item := range e.Children[0].Children {
 				switch {
-				case e.is(2, 0):
-					d.crls = append(d.crls, item.raw)
-				case e.is(2, 1):
-					d.ocsps = append(d.ocsps, item.raw)
+				case e.Is(2, 0):
+					d.crls = append(d.crls, item.Raw)
+				case e.Is(2, 1):
+					d.ocsps = append(d.ocsps, item.Raw)
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sealdesk/core/cms"
 	"time"
 
 	"sealdesk/core/pdf"
@@ -202,7 +203,7 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 	// verify beside it is a note, since it is unsigned data that decides nothing.
 	toks := si.unsigned[oidAttrTimestamp]
 	for k := range toks {
-		tc, err := checkTimestampToken(toks[k].raw, signedInput{msg: si.signature})
+		tc, err := checkTimestampToken(toks[k].Raw, signedInput{msg: si.signature})
 		if err != nil {
 			tc = &timestampCheck{problems: []string{err.Error()}, cms: &cmsResult{}}
 		} else {
@@ -239,8 +240,8 @@ func checkX509RSASHA1(contents []byte, certEntry [][]byte, h *rangeHasher) *cryp
 		}
 		cc.certs = append(cc.certs, c)
 	}
-	n, err := parseBERStrict(contents)
-	if err != nil || !n.is(0, tagOctetString) {
+	n, err := cms.ParseBERStrict(contents)
+	if err != nil || !n.Is(0, cms.TagOctetString) {
 		cc.problems = append(cc.problems, "adbe.x509.rsa_sha1 /Contents is not an OCTET STRING")
 		return cc
 	}
@@ -253,7 +254,7 @@ func checkX509RSASHA1(contents []byte, certEntry [][]byte, h *rangeHasher) *cryp
 		sum, err := h.digest(digestAlgs[oidSHA1])
 		if err != nil {
 			r.fail("%v", err)
-		} else if err := verifyPKCS1v15(signer.key.rsa, digestAlgs[oidSHA1], sum, n.bytes()); err != nil {
+		} else if err := verifyPKCS1v15(signer.key.rsa, digestAlgs[oidSHA1], sum, n.Bytes()); err != nil {
 			r.fail("signature value: %v", err)
 		}
 		r.algorithm = "RSA-SHA1"

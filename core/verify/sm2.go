@@ -7,6 +7,7 @@ import (
 	"hash"
 	"math/big"
 	"math/bits"
+	"sealdesk/core/cms"
 )
 
 // SM3 (GB/T 32905-2016) and SM2 signature verification (GB/T 32918.2-2016), the Chinese
@@ -155,12 +156,12 @@ func verifySM2(x, y *big.Int, msg, sig []byte) error {
 	if !c.IsOnCurve(x, y) {
 		return errors.New("the SM2 public key is not on the curve")
 	}
-	n, rest, err := parseBER(sig)
-	if err != nil || len(rest) != 0 || !n.is(0, tagSequence) || len(n.children) != 2 {
+	n, rest, err := cms.ParseBER(sig)
+	if err != nil || len(rest) != 0 || !n.Is(0, cms.TagSequence) || len(n.Children) != 2 {
 		return errSignature
 	}
-	r, err1 := n.children[0].integer()
-	s, err2 := n.children[1].integer()
+	r, err1 := n.Children[0].Integer()
+	s, err2 := n.Children[1].Integer()
 	if err1 != nil || err2 != nil || r.Sign() <= 0 || s.Sign() <= 0 || r.Cmp(c.N) >= 0 || s.Cmp(c.N) >= 0 {
 		return errSignature
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sealdesk/core/cms"
 	"strings"
 	"testing"
 )
@@ -54,7 +55,7 @@ func TestSM2AgainstOpenSSL(t *testing.T) {
 	sigPath := filepath.Join(dir, "sig.der")
 	run("dgst", "-sm3", "-sign", key, "-sigopt", "distid:1234567812345678", "-out", sigPath, msg)
 	spkiDER, _ := os.ReadFile(spki)
-	n, err := parseBERStrict(spkiDER)
+	n, err := cms.ParseBERStrict(spkiDER)
 	if err != nil {
 		t.Fatal(err)
 	}

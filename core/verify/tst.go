@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"sealdesk/core/cms"
 	"time"
 )
 
@@ -58,29 +59,29 @@ func checkTimestampToken(token []byte, imprinted signedInput) (*timestampCheck, 
 
 func parseTSTInfo(b []byte) (tstInfo, error) {
 	var t tstInfo
-	n, err := parseBERStrict(b)
+	n, err := cms.ParseBERStrict(b)
 	if err != nil {
 		return t, fmt.Errorf("failed to parse TSTInfo: %w", err)
 	}
-	if !n.is(0, tagSequence) || len(n.children) < 5 {
-		return t, fmt.Errorf("failed to parse TSTInfo: %w", errBER)
+	if !n.Is(0, cms.TagSequence) || len(n.Children) < 5 {
+		return t, fmt.Errorf("failed to parse TSTInfo: %w", cms.ErrBER)
 	}
-	mi := &n.children[2]
-	if !mi.is(0, tagSequence) || len(mi.children) != 2 || !mi.children[1].is(0, tagOctetString) {
-		return t, fmt.Errorf("failed to parse messageImprint: %w", errBER)
+	mi := &n.Children[2]
+	if !mi.Is(0, cms.TagSequence) || len(mi.Children) != 2 || !mi.Children[1].Is(0, cms.TagOctetString) {
+		return t, fmt.Errorf("failed to parse messageImprint: %w", cms.ErrBER)
 	}
-	oid, params, err := mi.children[0].algorithm()
+	oid, params, err := mi.Children[0].Algorithm()
 	if err != nil {
 		return t, err
 	}
 	if t.imprintAlg, err = digestFor(oid, params); err != nil {
 		return t, fmt.Errorf("timestamp imprint: %w", err)
 	}
-	t.imprint = mi.children[1].content
-	if s, err := n.children[3].integer(); err == nil {
+	t.imprint = mi.Children[1].Content
+	if s, err := n.Children[3].Integer(); err == nil {
 		t.serial = s.Text(16)
 	}
-	if t.genTime, err = n.children[4].timeValue(); err != nil {
+	if t.genTime, err = n.Children[4].TimeValue(); err != nil {
 		return t, fmt.Errorf("failed to parse genTime: %w", err)
 	}
 	return t, nil
