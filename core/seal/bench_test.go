@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
 	"testing"
 )
@@ -73,4 +74,33 @@ func BenchmarkClean12MP(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEncodePNG: a Ø42 mm seal at 600 dpi encoded by EncodePNG (default compression) beside
+// the BestCompression it used before, in one run; the sizes are reported as metrics.
+func BenchmarkEncodePNG(b *testing.B) {
+	img, _, err := Render(Spec{Style: Official, Size: Round42, Name: "北京云印科技发展有限公司", Code: "91350100M000100Y43"}, 600)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("EncodePNG-default", func(b *testing.B) {
+		var buf bytes.Buffer
+		for i := 0; i < b.N; i++ {
+			buf.Reset()
+			if err := EncodePNG(&buf, img, 600); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len()), "bytes/png")
+	})
+	b.Run("BestCompression-before", func(b *testing.B) {
+		var buf bytes.Buffer
+		for i := 0; i < b.N; i++ {
+			buf.Reset()
+			if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(buf.Len()), "bytes/png")
+	})
 }

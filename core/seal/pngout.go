@@ -13,9 +13,12 @@ import (
 
 // EncodePNG writes img as a PNG that records its resolution (a pHYs chunk, dpi converted to
 // pixels per metre), so viewers and printers show a seal at its true size in millimetres.
+// The output is deterministic: the same image and dpi give the same bytes. It uses the default
+// compression: BestCompression took about 370 of the 500 ms a 600 dpi seal took, for files a
+// few per cent smaller (BenchmarkEncodePNG).
 func EncodePNG(w io.Writer, img image.Image, dpi float64) error {
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img); err != nil {
 		return fmt.Errorf("failed to encode png: %w", err)
 	}
 	b := buf.Bytes()
