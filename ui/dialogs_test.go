@@ -172,6 +172,7 @@ func TestEveryDialogIsChinese(t *testing.T) {
 	send.place.boxes = nil
 	check("本机签署 › 打开", func() { test.Tap(send.sign.openBtn) })
 	check("本机签署 › 创建密钥", func() { send.sign.onCreateKeyTapped() })
+	check("本机签署 › 更换密钥（输入当前密码）", func() { send.sign.showKeyDialog(true) })
 	check("本机签署 › 签署口令", func() { send.sign.onSignTapped() })
 	check("本机签署 › 保存已签文件", func() {
 		s.chooseSave(tr("sign.save.title"), docs+"/合同-已签.pdf", docs+"/合同.pdf", nil, func(string) {})
@@ -207,6 +208,12 @@ func TestEveryDialogIsChinese(t *testing.T) {
 	})
 	v.wait()
 	check("出错了", func() { showError(w, errMessage(errFileTooBig)) })
+	check("信任设置（无本机存储）", func() {
+		local := v.local
+		v.local = nil
+		defer func() { v.local = local }()
+		v.onTrustTapped()
+	})
 
 	// 签章管理
 	s.Show(NavSeals)
