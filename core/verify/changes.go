@@ -214,7 +214,7 @@ func (a *analysis) run(later []*pdf.Revision) {
 	for _, n := range nums {
 		a.checkObject(n)
 	}
-	a.rolesOf(0) // the role walk resolves every object the signed revision uses
+	a.v.referenceHolders() // one walk per file resolves everything the document refers to
 	a.judgeAmbiguities()
 	a.compareRebuild()
 	a.checkCover()
