@@ -1156,6 +1156,9 @@ func (a *analysis) signedField(nf pdf.Field) {
 	if r, ok := nf.Value.(pdf.Ref); ok {
 		a.explainNewReach(r)
 		if d := a.cur.Dict(r); d != nil {
+			if other := a.copiedSignature(r, d); other != "" {
+				a.ch.add(false, ChangeDetail{Code: ChangeSignatureDict, Field: nf.Name, Object: r.Num}, "field %s holds a byte copy of %s", nf.Name, other)
+			}
 			if isDocTimestamp(d) {
 				a.ch.add(true, ChangeDetail{Code: ChangeTimestamp, Field: nf.Name}, "document timestamp added")
 			} else {
@@ -1326,6 +1329,11 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 					a.ch.add(false, ChangeDetail{Code: ChangeFieldVisibility, Field: nf.Name}, "visibility flags of field %s changed", nf.Name)
 				}
 			case "AP", "AS", "MK":
+				if k == "AP" && valueChanged {
+					if other := a.sharedAppearance(od[k], nf); other != "" {
+						a.ch.add(false, ChangeDetail{Code: ChangeFieldAppearance, Field: nf.Name}, "appearance of field %s was shared when signed (%s); it cannot be replaced through this field", nf.Name, other)
+					}
+				}
 				if !valueChanged {
 					if !a.sameObject(a.resolveDeep(a.old, od[k]), a.resolveDeep(a.cur, nd[k])) {
 						a.ch.add(false, ChangeDetail{Code: ChangeFieldAppearance, Field: nf.Name}, "appearance of field %s changed without a new value", nf.Name)
@@ -1836,4 +1844,56 @@ func (a *analysis) viewerDifferential(d pdf.Dict) bool {
 		}
 	}
 	return w > 2
+}
+
+// sharedAppearance reports (describes) whether the objects of an appearance entry as signed
+// were also reached otherwise than as this field's widgets' appearance: by another field or
+// annotation, or in another role (a catalog entry, the page content…).
+func (a *analysis) sharedAppearance(ap pdf.Object, nf pdf.Field) string {
+	mine := map[int]bool{nf.Ref.Num: true}
+	for _, w := range nf.Widgets {
+		mine[w.Ref.Num] = true
+	}
+	// The appearance dictionary object itself: replacing the field's /AP detaches the field
+	// from a dictionary that something else also names (streams a new /AP no longer uses are
+	// left untouched for their other users).
+	var nums []int
+	if r, ok := ap.(pdf.Ref); ok {
+		nums = append(nums, r.Num)
+	}
+	for _, n := range nums {
+		if r := a.rolesOf(n); r&^(roleAppearance|roleAnnot) != 0 {
+			return fmt.Sprintf("object %d was also %s", n, r&^(roleAppearance|roleAnnot))
+		}
+		for o := range a.roles.apOwners[n] {
+			if !mine[o] {
+				return fmt.Sprintf("object %d was also the appearance of object %d", n, o)
+			}
+		}
+	}
+	return ""
+}
+
+// copiedSignature names another signature dictionary whose /Contents the dictionary r (d)
+// repeats: one signature counted twice, or shown in a field it never signed.
+func (a *analysis) copiedSignature(r pdf.Ref, d pdf.Dict) string {
+	c, ok := d.Get("Contents").(pdf.String)
+	if !ok || len(c.Bytes) == 0 {
+		return ""
+	}
+	if a.v.allSigDicts == nil {
+		a.v.allSigDicts, _, _ = a.v.f.FindSigDicts()
+		if a.v.allSigDicts == nil {
+			a.v.allSigDicts = []pdf.SigDict{}
+		}
+	}
+	for _, sd := range a.v.allSigDicts {
+		if sd.Ref.Num == r.Num {
+			continue
+		}
+		if oc, ok := sd.Dict.Get("Contents").(pdf.String); ok && bytes.Equal(oc.Bytes, c.Bytes) {
+			return fmt.Sprintf("signature dictionary %d", sd.Ref.Num)
+		}
+	}
+	return ""
 }

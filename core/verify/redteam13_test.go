@@ -720,3 +720,85 @@ func TestRedTeamDifferentials(t *testing.T) {
 	}
 	runRows(t, s, rows)
 }
+
+// TestRedTeamFormAppearances: an appearance shared by two fields, or reused elsewhere, cannot be
+// "filled" through one of them; a field holding a byte copy of another signature's dictionary
+// is reported (issue 13 §3).
+func TestRedTeamFormAppearances(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	// Two empty text fields whose widgets share one appearance stream: "amount" on the amount
+	// line, "note" elsewhere; the shared stream is what "amount" shows when signed.
+	var shared pdf.Ref
+	base, _ := makeDoc(docOpts{emptyText: true})
+	twoFields := update(t, base, func(u *pdf.Update, v *pdf.View) {
+		st := &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(228), pdf.Int(30)},
+			"Resources": pdf.Dict{"Font": pdf.Dict{"Helv": pdf.Ref{Num: 5}}}}, Data: []byte("/Tx BMC BT /Helv 12 Tf 2 10 Td (1000000) Tj ET EMC")}
+		shared = u.Add(st)
+		w := v.Dict(pdf.Ref{Num: 7}).Clone()
+		w["AP"] = pdf.Dict{"N": shared}
+		setObj(t, u, pdf.Ref{Num: 7}, w)
+		note := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "FT": pdf.Name("Tx"), "T": pdf.String{Bytes: []byte("note")},
+			"Rect": pdf.Array{pdf.Int(72), pdf.Int(400), pdf.Int(300), pdf.Int(430)}, "F": pdf.Int(4), "P": pdf.Ref{Num: 3}, "DA": pdf.String{Bytes: []byte("/Helv 12 Tf 0 g")}, "AP": pdf.Dict{"N": shared}})
+		p := v.Dict(pdf.Ref{Num: 3}).Clone()
+		arr, _ := resolvedArray(v, p.Get("Annots"))
+		p["Annots"] = append(append(pdf.Array{}, arr...), note)
+		setObj(t, u, pdf.Ref{Num: 3}, p)
+		c := v.Dict(pdf.Ref{Num: 1}).Clone()
+		af := v.Dict(c.Get("AcroForm")).Clone()
+		fa, _ := resolvedArray(v, af.Get("Fields"))
+		af["Fields"] = append(append(pdf.Array{}, fa...), note)
+		c["AcroForm"] = af
+		setObj(t, u, pdf.Ref{Num: 1}, c)
+	})
+	signed := s.sign(t, twoFields, sigOpts{})
+	// fillNoteInPlace fills "note" and rewrites the shared stream in place.
+	fillNoteInPlace := update(t, signed, func(u *pdf.Update, v *pdf.View) {
+		fl, err := v.Field("note")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := fl.Dict.Clone()
+		d["V"] = pdf.String{Bytes: []byte("5")}
+		setObj(t, u, fl.Ref, d)
+		st := &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(228), pdf.Int(30)},
+			"Resources": pdf.Dict{"Font": pdf.Dict{"Helv": pdf.Ref{Num: 5}}}}, Data: []byte("/Tx BMC BT /Helv 12 Tf 2 10 Td (5) Tj ET EMC")}
+		setObj(t, u, shared, st)
+	})
+	fillNoteOwn := update(t, signed, func(u *pdf.Update, v *pdf.View) {
+		fl, _ := v.Field("note")
+		d := fl.Dict.Clone()
+		d["V"] = pdf.String{Bytes: []byte("5")}
+		d["AP"] = pdf.Dict{"N": u.Add(formXObject("/Tx BMC BT /Helv 12 Tf 2 10 Td (5) Tj ET EMC"))}
+		setObj(t, u, fl.Ref, d)
+	})
+	plain, _ := makeDoc(docOpts{})
+	approval := s.sign(t, plain, sigOpts{})
+	copySig := update(t, approval, func(u *pdf.Update, v *pdf.View) {
+		sigs, _, _ := v.File().FindSigDicts()
+		cp := u.Add(sigs[0].Dict.Clone())
+		w := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "FT": pdf.Name("Sig"), "T": pdf.String{Bytes: []byte("Copy")},
+			"Rect": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0)}, "F": pdf.Int(132), "P": pdf.Ref{Num: 3}, "V": cp})
+		p := v.Dict(pdf.Ref{Num: 3}).Clone()
+		arr, _ := resolvedArray(v, p.Get("Annots"))
+		p["Annots"] = append(append(pdf.Array{}, arr...), w)
+		setObj(t, u, pdf.Ref{Num: 3}, p)
+		c := v.Dict(rootOf(v)).Clone()
+		af := v.Dict(c.Get("AcroForm")).Clone()
+		fa, _ := resolvedArray(v, af.Get("Fields"))
+		af["Fields"] = append(append(pdf.Array{}, fa...), w)
+		c["AcroForm"] = af
+		setObj(t, u, rootOf(v), c)
+	})
+	rows := []rtRow{
+		{"form-shared-ap: filling one field rewrites the appearance the other (signed) field shows", func() []byte {
+			return fillNoteInPlace
+		}, StatusModified, "appearance", func(t *testing.T, d []byte) {
+			if before, after := strings.Count(popplerText(t, signed), "1000000"), strings.Count(popplerText(t, d), "1000000"); after >= before {
+				t.Fatalf("the attack has no effect in poppler: %d then %d times 1000000", before, after)
+			}
+		}},
+		{"twin: filling the field with its own new appearance", func() []byte { return fillNoteOwn }, StatusValid, "filled in", nil},
+		{"sig-byte-copy: a new field holds a byte copy of the signature dictionary", func() []byte { return copySig }, StatusModified, "Copy", nil},
+	}
+	runRows(t, s, rows)
+}

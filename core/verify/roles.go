@@ -129,7 +129,7 @@ func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
 	type walker struct {
 		r    role
 		skip map[pdf.Name]bool
-		stop bool // do not enter objects an earlier walk classified
+		stop bool // do not descend into objects an earlier walk classified
 	}
 	var walk func(w walker, o pdf.Object, owner int, depth int)
 	walk = func(w walker, o pdf.Object, owner int, depth int) {
@@ -143,6 +143,9 @@ func walkRoles(view *pdf.View, sigs []*sigState, rev int) *signedRoles {
 		if r, ok := o.(pdf.Ref); ok {
 			had := sr.of[r.Num]
 			if w.stop && had != 0 {
+				// Classified by an earlier walk: it gains this role too, but what it reaches
+				// keeps the roles that walk gave.
+				sr.of[r.Num] = had | w.r
 				return
 			}
 			if w.r == roleAppearance && owner != 0 {

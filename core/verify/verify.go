@@ -176,24 +176,25 @@ type verifier struct {
 	limits  pdf.Limits // the budget, defaults filled in
 	digests *fileDigests
 
-	sigs       []*sigState
-	dssData    revocationData
-	fetcher    *onlineFetcher
-	fields     []pdf.Field
-	renderDocs map[int]*render.Document // PDFium documents per revision for the cover check
-	renders    int                      // pages rendered by the cover check
-	rebuilt    map[int]int64            // object → last header offset in the file (differential.go)
-	tailJunk   bool
-	tailSpan   pdf.Span
-	docMDP     int     // P of the certification signature, 0 when none
-	brokenSigs []int64 // offsets of unreadable objects that hold a /ByteRange
-	unlisted   map[int][]int64
-	headers    map[int][]objHeader // per revision: every "N G obj" header in its own bytes
-	embedded   map[int][]objHeader // per revision: headers inside the data of listed objects
-	pageNums   map[pdf.Ref]int     // latest revision: page object → 1-based number (nil until needed)
-	annotPage  map[pdf.Ref]int     // latest revision: annotation → page number (nil until needed)
-	refHolders map[int][]int       // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
-	docMDPRev  int                 // revision of the certification signature
+	sigs        []*sigState
+	dssData     revocationData
+	fetcher     *onlineFetcher
+	fields      []pdf.Field
+	renderDocs  map[int]*render.Document // PDFium documents per revision for the cover check
+	renders     int                      // pages rendered by the cover check
+	rebuilt     map[int]int64            // object → last header offset in the file (differential.go)
+	allSigDicts []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
+	tailJunk    bool
+	tailSpan    pdf.Span
+	docMDP      int     // P of the certification signature, 0 when none
+	brokenSigs  []int64 // offsets of unreadable objects that hold a /ByteRange
+	unlisted    map[int][]int64
+	headers     map[int][]objHeader // per revision: every "N G obj" header in its own bytes
+	embedded    map[int][]objHeader // per revision: headers inside the data of listed objects
+	pageNums    map[pdf.Ref]int     // latest revision: page object → 1-based number (nil until needed)
+	annotPage   map[pdf.Ref]int     // latest revision: annotation → page number (nil until needed)
+	refHolders  map[int][]int       // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
+	docMDPRev   int                 // revision of the certification signature
 }
 
 // sigState is one signature being verified.
