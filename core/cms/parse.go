@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,122 +39,93 @@ type ParsedSigner struct {
 	UnsignedAttrs      []Attribute
 }
 
-type parsedSignerInfo struct {
-	Version            int
-	SID                asn1.RawValue
-	DigestAlgorithm    pkix.AlgorithmIdentifier
-	SignedAttrs        asn1.RawValue `asn1:"optional,tag:0"`
-	SignatureAlgorithm pkix.AlgorithmIdentifier
-	Signature          []byte
-	UnsignedAttrs      asn1.RawValue `asn1:"optional,tag:1"`
-}
-
-type parsedSignedData struct {
-	Version          int
-	DigestAlgorithms asn1.RawValue
-	EncapContentInfo struct {
-		EContentType asn1.ObjectIdentifier
-		EContent     asn1.RawValue `asn1:"optional,explicit,tag:0"`
-	}
-	Certificates asn1.RawValue   `asn1:"optional,tag:0"`
-	CRLs         asn1.RawValue   `asn1:"optional,tag:1"`
-	SignerInfos  []asn1.RawValue `asn1:"set"`
-}
-
 // Parse decodes a ContentInfo holding SignedData. Trailing zero bytes (PDF /Contents padding)
-// are allowed; anything else after the structure is an error.
+// are allowed; anything else after the structure is an error. The structure is read with
+// ParseBER, the same reader core/verify uses, so the signer, the TSA client and the verifier see
+// the same elements in the same bytes.
 func Parse(der []byte) (*Parsed, error) {
 	if len(der) > MaxParseSize {
 		return nil, fmt.Errorf("cms is %d bytes, more than the %d limit", len(der), MaxParseSize)
 	}
-	var ci struct {
-		ContentType asn1.ObjectIdentifier
-		Content     asn1.RawValue
-	}
-	rest, err := asn1.Unmarshal(der, &ci)
+	ci, rest, err := ParseBER(der)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse content info: %w", err)
 	}
 	if len(bytes.Trim(rest, "\x00")) != 0 {
 		return nil, errors.New("trailing data after cms")
 	}
-	if !ci.ContentType.Equal(OIDSignedData) {
-		return nil, fmt.Errorf("content type %v is not signed data", ci.ContentType)
+	if !ci.Is(0, TagSequence) || len(ci.Children) != 2 {
+		return nil, fmt.Errorf("failed to parse content info: %w", ErrBER)
 	}
-	if ci.Content.Class != asn1.ClassContextSpecific || ci.Content.Tag != 0 || !ci.Content.IsCompound {
+	ct, err := ci.Children[0].OID()
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse content type: %w", err)
+	}
+	if ct != OIDSignedData.String() {
+		return nil, fmt.Errorf("content type %v is not signed data", ct)
+	}
+	wrap := &ci.Children[1]
+	if !wrap.Is(2, 0) || !wrap.Constructed || len(wrap.Children) != 1 {
 		return nil, errors.New("content info lacks its [0] content")
 	}
-	var sd parsedSignedData
-	if rest, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("failed to parse signed data: %v", err)
+	sd := &wrap.Children[0]
+	if !sd.Is(0, TagSequence) || len(sd.Children) < 4 {
+		return nil, fmt.Errorf("failed to parse signed data: %w", ErrBER)
 	}
-	p := &Parsed{Raw: der[:len(der)-len(rest)], EContentType: sd.EncapContentInfo.EContentType}
-	if len(sd.EncapContentInfo.EContent.FullBytes) > 0 {
-		var oct []byte
-		if _, err := asn1.Unmarshal(sd.EncapContentInfo.EContent.Bytes, &oct); err != nil {
-			return nil, fmt.Errorf("failed to parse encapsulated content: %w", err)
+	ch := sd.Children
+	eci := &ch[2]
+	if !eci.Is(0, TagSequence) || len(eci.Children) < 1 || len(eci.Children) > 2 {
+		return nil, fmt.Errorf("failed to parse encapsulated content info: %w", ErrBER)
+	}
+	ect, err := eci.Children[0].OID()
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse encapsulated content type: %w", err)
+	}
+	p := &Parsed{Raw: der[:len(der)-len(rest)]}
+	if p.EContentType, err = oidFromString(ect); err != nil {
+		return nil, err
+	}
+	if len(eci.Children) == 2 {
+		w := &eci.Children[1]
+		if !w.Is(2, 0) || len(w.Children) != 1 || !w.Children[0].Is(0, TagOctetString) {
+			return nil, errors.New("failed to parse encapsulated content")
 		}
-		p.EContent = oct
+		p.EContent = w.Children[0].Bytes()
 	}
-	if len(sd.Certificates.Bytes) > 0 {
-		rest := sd.Certificates.Bytes
-		for len(rest) > 0 {
-			var rv asn1.RawValue
-			rest, err = asn1.Unmarshal(rest, &rv)
-			if err != nil {
-				return nil, fmt.Errorf("failed to parse certificate set: %w", err)
+	i := 3
+	for ; i < len(ch)-1; i++ {
+		switch {
+		case ch[i].Is(2, 0):
+			for k := range ch[i].Children {
+				c := &ch[i].Children[k]
+				if !c.Is(0, TagSequence) {
+					continue // attribute certificates and others are ignored
+				}
+				cert, err := x509.ParseCertificate(c.Raw)
+				if err != nil {
+					return nil, fmt.Errorf("failed to parse embedded certificate: %w", err)
+				}
+				p.Certificates = append(p.Certificates, cert)
+				if len(p.Certificates) > 64 {
+					return nil, errors.New("more than 64 embedded certificates")
+				}
 			}
-			if rv.Class != asn1.ClassUniversal || rv.Tag != asn1.TagSequence {
-				continue // attribute certificates and others are ignored
-			}
-			c, err := x509.ParseCertificate(rv.FullBytes)
-			if err != nil {
-				return nil, fmt.Errorf("failed to parse embedded certificate: %w", err)
-			}
-			p.Certificates = append(p.Certificates, c)
-			if len(p.Certificates) > 64 {
-				return nil, errors.New("more than 64 embedded certificates")
-			}
+		case ch[i].Is(2, 1): // CRLs: not needed here
+		default:
+			return nil, fmt.Errorf("failed to parse signed data: %w: unexpected element", ErrBER)
 		}
 	}
-	if len(sd.SignerInfos) > 16 {
+	sis := &ch[len(ch)-1]
+	if !sis.Is(0, TagSet) {
+		return nil, fmt.Errorf("failed to parse signer infos: %w", ErrBER)
+	}
+	if len(sis.Children) > 16 {
 		return nil, errors.New("more than 16 signer infos")
 	}
-	for _, raw := range sd.SignerInfos {
-		var si parsedSignerInfo
-		if rest, err := asn1.Unmarshal(raw.FullBytes, &si); err != nil || len(rest) != 0 {
-			return nil, fmt.Errorf("failed to parse signer info: %v", err)
-		}
-		ps := ParsedSigner{DigestAlgorithm: si.DigestAlgorithm, SignatureAlgorithm: si.SignatureAlgorithm, Signature: si.Signature}
-		switch {
-		case si.SID.Class == asn1.ClassUniversal && si.SID.Tag == asn1.TagSequence:
-			var ias struct {
-				Issuer asn1.RawValue
-				Serial *big.Int
-			}
-			if _, err := asn1.Unmarshal(si.SID.FullBytes, &ias); err != nil {
-				return nil, fmt.Errorf("failed to parse signer identifier: %w", err)
-			}
-			ps.IssuerRaw, ps.Serial = ias.Issuer.FullBytes, ias.Serial
-		case si.SID.Class == asn1.ClassContextSpecific && si.SID.Tag == 0:
-			ps.SubjectKeyID = si.SID.Bytes
-		default:
-			return nil, errors.New("unknown signer identifier")
-		}
-		if len(si.SignedAttrs.FullBytes) > 0 {
-			set, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: si.SignedAttrs.Bytes})
-			if err != nil {
-				return nil, err
-			}
-			ps.SignedAttrsRaw = set
-			if ps.SignedAttrs, err = parseAttrs(si.SignedAttrs.Bytes); err != nil {
-				return nil, err
-			}
-		}
-		if len(si.UnsignedAttrs.FullBytes) > 0 {
-			if ps.UnsignedAttrs, err = parseAttrs(si.UnsignedAttrs.Bytes); err != nil {
-				return nil, err
-			}
+	for k := range sis.Children {
+		ps, err := parseSigner(&sis.Children[k])
+		if err != nil {
+			return nil, err
 		}
 		p.Signers = append(p.Signers, ps)
 	}
@@ -162,16 +135,113 @@ func Parse(der []byte) (*Parsed, error) {
 	return p, nil
 }
 
-func parseAttrs(b []byte) ([]Attribute, error) {
+func parseSigner(n *Node) (ParsedSigner, error) {
+	var ps ParsedSigner
+	if !n.Is(0, TagSequence) || len(n.Children) < 5 {
+		return ps, fmt.Errorf("failed to parse signer info: %w", ErrBER)
+	}
+	ch := n.Children
+	sid := &ch[1]
+	switch {
+	case sid.Is(0, TagSequence) && len(sid.Children) == 2:
+		serial, err := sid.Children[1].Integer()
+		if err != nil {
+			return ps, fmt.Errorf("failed to parse signer identifier: %w", err)
+		}
+		ps.IssuerRaw, ps.Serial = sid.Children[0].Raw, serial
+	case sid.Is(2, 0):
+		ps.SubjectKeyID = sid.Bytes()
+	default:
+		return ps, errors.New("unknown signer identifier")
+	}
+	var err error
+	if ps.DigestAlgorithm, err = algorithmIdentifier(&ch[2]); err != nil {
+		return ps, fmt.Errorf("failed to parse digest algorithm: %w", err)
+	}
+	i := 3
+	if ch[i].Is(2, 0) {
+		a := &ch[i]
+		set := append([]byte(nil), a.Raw...)
+		if a.Indefinite {
+			set = a.DER()
+		}
+		set[0] = 0x31
+		ps.SignedAttrsRaw = set
+		if ps.SignedAttrs, err = nodeAttrs(a); err != nil {
+			return ps, err
+		}
+		i++
+	}
+	if i+1 >= len(ch) {
+		return ps, fmt.Errorf("failed to parse signer info: %w: short", ErrBER)
+	}
+	if ps.SignatureAlgorithm, err = algorithmIdentifier(&ch[i]); err != nil {
+		return ps, fmt.Errorf("failed to parse signature algorithm: %w", err)
+	}
+	if !ch[i+1].Is(0, TagOctetString) {
+		return ps, fmt.Errorf("failed to parse signature value: %w", ErrBER)
+	}
+	ps.Signature = ch[i+1].Bytes()
+	if i+2 < len(ch) {
+		if !ch[i+2].Is(2, 1) || i+3 != len(ch) {
+			return ps, fmt.Errorf("failed to parse signer info: %w: unexpected element", ErrBER)
+		}
+		if ps.UnsignedAttrs, err = nodeAttrs(&ch[i+2]); err != nil {
+			return ps, err
+		}
+	}
+	return ps, nil
+}
+
+// algorithmIdentifier reads an AlgorithmIdentifier node into the pkix form.
+func algorithmIdentifier(n *Node) (pkix.AlgorithmIdentifier, error) {
+	var ai pkix.AlgorithmIdentifier
+	oid, params, err := n.Algorithm()
+	if err != nil {
+		return ai, err
+	}
+	if ai.Algorithm, err = oidFromString(oid); err != nil {
+		return ai, err
+	}
+	if params != nil {
+		ai.Parameters = asn1.RawValue{Class: params.Class, Tag: params.Tag, IsCompound: params.Constructed, Bytes: params.Content, FullBytes: params.Raw}
+	}
+	return ai, nil
+}
+
+func oidFromString(s string) (asn1.ObjectIdentifier, error) {
+	var oid asn1.ObjectIdentifier
+	for _, part := range strings.Split(s, ".") {
+		v, err := strconv.Atoi(part)
+		if err != nil {
+			return nil, fmt.Errorf("bad object identifier %q", s)
+		}
+		oid = append(oid, v)
+	}
+	return oid, nil
+}
+
+// nodeAttrs reads a SET OF Attribute (signed or unsigned attributes, any tag).
+func nodeAttrs(set *Node) ([]Attribute, error) {
 	var out []Attribute
-	for len(b) > 0 {
-		var a Attribute
-		var err error
-		b, err = asn1.Unmarshal(b, &a)
+	for k := range set.Children {
+		a := &set.Children[k]
+		if !a.Is(0, TagSequence) || len(a.Children) != 2 || !a.Children[1].Is(0, TagSet) {
+			return nil, fmt.Errorf("failed to parse attribute: %w", ErrBER)
+		}
+		o, err := a.Children[0].OID()
 		if err != nil {
 			return nil, fmt.Errorf("failed to parse attribute: %w", err)
 		}
-		out = append(out, a)
+		at := Attribute{}
+		if at.Type, err = oidFromString(o); err != nil {
+			return nil, err
+		}
+		for v := range a.Children[1].Children {
+			x := &a.Children[1].Children[v]
+			at.Values = append(at.Values, asn1.RawValue{Class: x.Class, Tag: x.Tag, IsCompound: x.Constructed, Bytes: x.Content, FullBytes: x.Raw})
+		}
+		out = append(out, at)
 		if len(out) > 64 {
 			return nil, errors.New("more than 64 attributes")
 		}
