@@ -270,7 +270,7 @@ func (v *sealsScreen) buildDesigner() fyne.CanvasObject {
 		widget.NewFormItem(tr("seals.field.code"), container.NewVBox(v.code, v.codeErr)),
 		widget.NewFormItem("", v.star),
 	)
-	paper := canvas.NewRectangle(color.White)
+	paper := framedPaper()
 	right := container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), v.exportBtn, v.saveBtn), nil, nil,
 		container.NewStack(paper, container.NewPadded(v.preview)))
 	left := container.NewVBox(v.form, v.formErr)
@@ -584,8 +584,10 @@ func (v *sealsScreen) buildUpload() fyne.CanvasObject {
 	v.uploadMsg = widget.NewLabel(tr("seals.upload.hint"))
 	v.uploadMsg.Wrapping = fyne.TextWrapWord
 	pane := func(title string, img *canvas.Image, bg color.Color) fyne.CanvasObject {
+		r := framedPaper()
+		r.FillColor = bg
 		return container.NewBorder(widget.NewLabelWithStyle(title, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}), nil, nil, nil,
-			container.NewStack(canvas.NewRectangle(bg), img))
+			container.NewStack(r, img))
 	}
 	side := container.NewGridWithColumns(2,
 		pane(tr("seals.upload.original"), v.original, color.NRGBA{0x30, 0x30, 0x30, 0xff}),
@@ -770,4 +772,13 @@ func (v *sealsScreen) onPadSaveTapped() {
 		name = tr("seals.kind." + ItemSignatureDraw)
 	}
 	v.save(LibraryItem{Kind: ItemSignatureDraw, Name: name, WidthMM: sig.Width, HeightMM: sig.Height, PNG: b.Bytes(), Strokes: strokes}, v.padMsg)
+}
+
+// framedPaper is white paper with a thin frame, so that it shows against the light theme's white
+// background as well as against the dark one.
+func framedPaper() *canvas.Rectangle {
+	r := canvas.NewRectangle(color.White)
+	r.StrokeColor = color.NRGBA{0xb0, 0xb0, 0xb0, 0xff}
+	r.StrokeWidth = 1
+	return r
 }
