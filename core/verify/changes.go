@@ -22,15 +22,20 @@ import (
 //   - form filling of fields that were empty when signed (buttons unset, "Off"; choice fields
 //     may also switch between their own options), unless DocMDP P=1 or a FieldMDP lock covers
 //     the field; the widget appearances of the fields being filled;
-//   - annotations that cannot cover page content (text notes, highlights… whose appearance
-//     passes the scan of appearance.go) when there is no certification or it allows
-//     annotations (P=3);
-//   - XMP metadata, the Info dictionary, the structure tree (not after P=1), catalog
-//     /Extensions and /Version.
+//   - annotations added, changed, removed or reordered when there is no certification or it
+//     allows annotations (P=3), as long as rendering shows they cover no signed content
+//     (cover.go; markup and notes also pass the operator scan of appearance.go first);
+//   - XMP metadata, the Info dictionary, the structure tree (not after P=1); catalog
+//     /Extensions and /Version, and /Info at P=1 only in a revision that adds validation data
+//     or a document timestamp;
+//   - resources (a page's /Resources, the form's /DR) where names were only added and none
+//     the signed content already used; the catalog rewritten as a new object, judged entry by
+//     entry; white-space padding after the last %%EOF (a note).
 //
-// Every changed object is judged by what it was in the signed revision and how that revision
-// used it, never by what its new version claims to be (a /Type, elements that look like
-// annotations).
+// Every changed object is judged by what reached it in the signed revision (roles.go: one table
+// of rules, the strictest role wins), never by what it or its new version claims to be (a /Type,
+// elements that look like annotations). Ambiguities two readers could resolve differently are
+// judged in differential.go.
 //
 // Disallowed: page content or resources, pages added or removed, the page tree replaced, a
 // signature dictionary changed, a field's value changed after it was filled or set, field flags
