@@ -112,7 +112,21 @@
 //     intermediates; anchors come from the TrustStore.
 //   - Go online unless Options.Online is set.
 //   - Read beyond its limits: files above Options.MaxFileSize, CMS blobs above 16 MB, ASN.1
-//     nesting beyond 64 levels; core/pdf's limits bound objects, streams and nesting. Hitting a
-//     limit is an error (sealctl exit 2), never a verdict of "valid".
+//     nesting beyond 64 levels; Options.Limits (one pdf.Limits budget: see core/pdf's "Bounds")
+//     bounds cross-reference entries and sections, objects per object stream, decoded bytes per
+//     stream (16 MiB here) and per file (128 MiB here), nesting, signatures per file (100) and
+//     sentences per signature (50). Hitting a limit is an error wrapping the *pdf.LimitError that
+//     names it (sealctl exit 2, the desktop says which limit in Chinese), never a verdict — also
+//     when the limit is met in the middle of the change analysis (pdf.File.Exceeded).
+//   - Run on after its context is done: File and Verify take a context.Context; the loops the
+//     file controls check it and a cancelled verification returns the context's error.
+//   - Take the process down: a panic inside a verification (its workers included) becomes an
+//     ErrInternal error for that file.
 //   - Treat a failed check as an error: a broken signature is a result in the report.
+//
+// # Cost
+//
+// Each byte of the file is hashed once per digest algorithm in use, whatever the number of
+// signatures (fileDigests); the SHA-256 pass also gives the report's file digest. The overlap
+// check between signatures is one sort and one sweep.
 package verify
