@@ -451,7 +451,7 @@ func (f *File) buildRevisions(chain []*section) error {
 		}
 		groups = append(groups, group{secs: []*section{s}})
 	}
-	var known numSet
+	known := knownSet{budget: f.limits.MaxXRefEntries}
 	for gi, g := range groups {
 		first := g.secs[0]
 		rev := &Revision{Index: gi, XRefOffset: first.offset, XRefStream: first.stream,
@@ -1093,12 +1093,19 @@ func (f *File) Fields() ([]Field, error) { return f.Latest().Fields() }
 // classify sorts the object numbers this revision's cross-reference section lists into Freed,
 // Changed (known from an earlier revision) and Defined (new), in ascending order, and records them
 // in known.
-func (rev *Revision) classify(known *numSet) {
+//
+// An object that lives in an object stream changes with its stream: a revision that redefines
+// (or frees) stream s without listing the objects an earlier revision put into s still gives
+// them new contents for every reader that follows the older entries into the new stream. Such
+// objects are listed in Changed too, so that nothing judging Changed misses them (a shadow
+// attack that replaces only the object stream holding the page tree or a font).
+func (rev *Revision) classify(known *knownSet) {
 	nums := make([]int, 0, len(rev.entries))
 	for n := range rev.entries {
 		nums = append(nums, n)
 	}
 	sort.Ints(nums)
+	var redefined []int
 	for _, n := range nums {
 		if n == 0 {
 			continue
@@ -1106,13 +1113,79 @@ func (rev *Revision) classify(known *numSet) {
 		switch {
 		case rev.entries[n].Type == EntryFree:
 			rev.Freed = append(rev.Freed, n)
-		case known.has(n):
+			if known.nums.has(n) {
+				redefined = append(redefined, n)
+			}
+		case known.nums.has(n):
 			rev.Changed = append(rev.Changed, n)
+			if rev.entries[n].Type == EntryInUse {
+				redefined = append(redefined, n)
+			}
 		default:
 			rev.Defined = append(rev.Defined, n)
 		}
-		known.add(n)
+		known.nums.add(n)
 	}
+	// Objects inside a redefined stream that this revision does not list itself.
+	implicit := 0
+	for _, s := range redefined {
+		for _, m := range known.members[s] {
+			// Every member looked at costs budget, so redefining a big stream in many
+			// revisions stays linear in Limits.MaxXRefEntries.
+			if known.budget--; known.budget < 0 {
+				rev.Anomalies = append(rev.Anomalies, fmt.Sprintf("object stream %d is redefined with more objects inside than the cross-reference budget allows", s))
+				break
+			}
+			if known.container[m] != s {
+				continue // stale: a later revision moved m elsewhere
+			}
+			if _, listed := rev.entries[m]; listed {
+				continue
+			}
+			implicit++
+			rev.Changed = append(rev.Changed, m)
+		}
+	}
+	if implicit > 0 {
+		rev.Changed = sortedUnique(rev.Changed)
+	}
+	// Record where this revision puts its objects.
+	for _, n := range nums {
+		e := rev.entries[n]
+		if e.Type == EntryCompressed {
+			s := int(e.Offset)
+			if known.container == nil {
+				known.container = map[int]int{}
+				known.members = map[int][]int{}
+			}
+			if old, ok := known.container[n]; !ok || old != s {
+				known.members[s] = append(known.members[s], n)
+			}
+			known.container[n] = s
+		} else if known.container != nil {
+			delete(known.container, n)
+		}
+	}
+}
+
+// knownSet is what classify carries from one revision to the next: the numbers seen so far
+// and, for objects stored in object streams, which stream holds each.
+type knownSet struct {
+	nums      numSet
+	container map[int]int   // object number → object stream number (latest listing)
+	members   map[int][]int // object stream number → numbers listed into it (may be stale)
+	budget    int           // members of redefined streams left to look at (Limits.MaxXRefEntries in all)
+}
+
+func sortedUnique(a []int) []int {
+	sort.Ints(a)
+	out := a[:0]
+	for i, n := range a {
+		if i == 0 || n != a[i-1] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // numSet is a set of object numbers (non-negative, at most Limits.MaxObjects) as a bitset:

@@ -312,3 +312,49 @@ func TestObjStmRedefined(t *testing.T) {
 		t.Errorf("changed %v", f.Revisions()[1].Changed)
 	}
 }
+
+// A revision that redefines only an object stream (its xref lists the stream, not the objects
+// inside) still changes those objects: they are in its Changed list, so the change analysis
+// judges them (the red team replaced the page tree and a font this way, judged "no changes").
+func TestObjStmReplacedAlone(t *testing.T) {
+	var b bytes.Buffer
+	off := map[int]int{}
+	obj := func(n int, body string) {
+		off[n] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", n, body)
+	}
+	objstm := func(v string) string {
+		m := fmt.Sprintf("<< /V (%s) >>", v)
+		return fmt.Sprintf("<< /Type /ObjStm /N 1 /First 4 /Length %d >>\nstream\n3 0 %s\nendstream", 4+len(m), m)
+	}
+	b.WriteString("%PDF-1.5\n")
+	obj(1, "<< /Type /Catalog /Pages 2 0 R /Probe 3 0 R >>")
+	obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	obj(5, objstm("A"))
+	row := func(typ byte, a, c int) []byte { return []byte{typ, byte(a >> 16), byte(a >> 8), byte(a), byte(c)} }
+	x1 := b.Len()
+	var rows []byte
+	rows = append(rows, row(1, off[1], 0)...)
+	rows = append(rows, row(1, off[2], 0)...)
+	rows = append(rows, row(2, 5, 0)...)
+	rows = append(rows, row(1, off[5], 0)...)
+	rows = append(rows, row(1, x1, 0)...)
+	obj(6, fmt.Sprintf("<< /Type /XRef /Size 7 /W [1 3 1] /Index [1 3 5 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream", len(rows), rows))
+	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", x1)
+	// The update: a new object stream 5 and a classic table that lists only object 5.
+	obj(5, objstm("B"))
+	x2 := b.Len()
+	fmt.Fprintf(&b, "xref\n5 1\n%010d 00000 n \ntrailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", off[5], x1, x2)
+	f := openBytes(t, b.Bytes())
+	if len(f.Revisions()) != 2 {
+		t.Fatalf("%d revisions", len(f.Revisions()))
+	}
+	if d := f.View(1).Dict(Ref{Num: 3}); d == nil {
+		t.Fatal("object 3 unreadable in revision 2")
+	} else if v, _ := d.Get("V").(String); string(v.Bytes) != "B" {
+		t.Fatalf("revision 2 sees /V %q", v.Bytes)
+	}
+	if ch := f.Revisions()[1].Changed; !containsInt(ch, 3) || !containsInt(ch, 5) {
+		t.Errorf("changed %v: object 3 changed with its stream", ch)
+	}
+}

@@ -171,7 +171,7 @@ func (f *File) reconstruct(reason string) error {
 	}
 	f.revs = nil
 	start := int64(0)
-	var known numSet
+	known := knownSet{budget: f.limits.MaxXRefEntries}
 	for _, end := range ends {
 		if len(f.revs) >= f.limits.MaxRevisions {
 			return limitErr("MaxRevisions", int64(f.limits.MaxRevisions))
