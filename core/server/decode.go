@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 
@@ -16,6 +17,9 @@ import (
 // MaxJSONBody bounds a JSON request body.
 const MaxJSONBody = 1 << 20
 
+// errBodyTimeout is what decodeJSON returns when the body did not arrive before the read deadline.
+var errBodyTimeout = errors.New("request body timed out")
+
 // decodeJSON reads one JSON object of at most max bytes into v: unknown fields, trailing data,
 // a wrong content type and oversized bodies are refused with a *sync.Refusal.
 func decodeJSON(r *http.Request, max int64, v any) error {
@@ -23,6 +27,9 @@ func decodeJSON(r *http.Request, max int64, v any) error {
 		return err
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return errBodyTimeout
+	}
 	if err != nil {
 		return sync.Refuse(http.StatusBadRequest, "bad_request", "读取请求体失败")
 	}

@@ -52,15 +52,12 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, _ *http.Request, _ *call) 
 // --- accounts ---------------------------------------------------------------------------------
 
 func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call) error {
-	release, err := s.authGate.Enter(r.Context())
+	var req api.CodeRequest
+	release, err := s.authCall(w, r, &req)
 	if err != nil {
 		return err
 	}
 	defer release()
-	var req api.CodeRequest
-	if err := decodeJSON(r, 4<<10, &req); err != nil {
-		return err
-	}
 	if err := s.org.SendCode(r.Context(), req.Login, req.Purpose, clientAddr(r)); err != nil {
 		return err
 	}
@@ -69,15 +66,12 @@ func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call)
 }
 
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ *call) error {
-	release, err := s.authGate.Enter(r.Context())
+	var req org.RegisterRequest
+	release, err := s.authCall(w, r, &req)
 	if err != nil {
 		return err
 	}
 	defer release()
-	var req org.RegisterRequest
-	if err := decodeJSON(r, 4<<10, &req); err != nil {
-		return err
-	}
 	tok, err := s.org.Register(r.Context(), req, clientAddr(r))
 	if err != nil {
 		return err
@@ -87,15 +81,12 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, _ *call)
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request, _ *call) error {
-	release, err := s.authGate.Enter(r.Context())
+	var req org.LoginRequest
+	release, err := s.authCall(w, r, &req)
 	if err != nil {
 		return err
 	}
 	defer release()
-	var req org.LoginRequest
-	if err := decodeJSON(r, 4<<10, &req); err != nil {
-		return err
-	}
 	tok, err := s.org.Login(r.Context(), req, clientAddr(r))
 	if err != nil {
 		return err

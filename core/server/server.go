@@ -95,10 +95,15 @@ type Options struct {
 	// process's memory. Over it, register and login answer 503 with Retry-After.
 	Hashes *gate.Gate
 	// AuthWork bounds the unauthenticated account calls (send a code, register, log in) served
-	// at once, before they read a body or touch the store, so a flood of them cannot take every
+	// at once (taken after the small body was read under AuthBodyTimeout, before the store is
+	// touched), so a flood of them cannot take every
 	// store connection and CPU from signed-in users and /healthz (nil: 2×GOMAXPROCS at once,
 	// 16×GOMAXPROCS waiting up to 250 ms). Over it they answer 503 with Retry-After.
 	AuthWork *gate.Gate
+	// AuthPerAddress caps the unauthenticated account calls of one address in flight at once,
+	// body read included, so one address cannot hold every AuthWork slot (0: half of AuthWork's
+	// slots, at least 2). Over it they answer 503 with Retry-After, which clients retry.
+	AuthPerAddress int
 	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
 	// at once, a few more waiting). Over it they answer 503 with Retry-After.
 	PKIWork *gate.Gate
@@ -106,19 +111,20 @@ type Options struct {
 
 // Server is the backend. Create it with New; serve Handler().
 type Server struct {
-	opts     Options
-	org      *org.Service
-	ca       *authority
-	tsa      *tsa.Authority
-	proc     *sync.Processor
-	hub      *sync.Hub
-	pkiGate  *gate.Gate // TSA and OCSP signatures, CSR parsing
-	authGate *gate.Gate // unauthenticated account calls: codes, register, login
-	outbox   *notify.Outbox
-	log      *slog.Logger
-	routes   []route
-	handler  http.Handler
-	stop     context.CancelFunc
+	opts      Options
+	org       *org.Service
+	ca        *authority
+	tsa       *tsa.Authority
+	proc      *sync.Processor
+	hub       *sync.Hub
+	pkiGate   *gate.Gate // TSA and OCSP signatures, CSR parsing
+	authGate  *gate.Gate // unauthenticated account calls: codes, register, login
+	authAddrs *perAddr   // the same calls in flight per address
+	outbox    *notify.Outbox
+	log       *slog.Logger
+	routes    []route
+	handler   http.Handler
+	stop      context.CancelFunc
 }
 
 // access levels of routes.
@@ -172,6 +178,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.authGate = opts.AuthWork
 	if s.authGate == nil {
 		s.authGate = gate.New(&gate.Options{Slots: 2 * runtime.GOMAXPROCS(0), Queue: 16 * runtime.GOMAXPROCS(0), Wait: 250 * time.Millisecond})
+	}
+	if n := opts.AuthPerAddress; n > 0 {
+		s.authAddrs = newPerAddr(n)
+	} else {
+		s.authAddrs = newPerAddr(max(2, s.authGate.Slots()/2))
 	}
 	ca, err := loadAuthority(ctx, opts.Store, opts.MasterKey, opts.Organization, opts.Now)
 	if err != nil {
