@@ -138,6 +138,12 @@ func (a *analysis) checkCover() {
 	if len(a.cover) == 0 {
 		return
 	}
+	for _, c := range a.ch.list {
+		if !c.detail.Allowed {
+			// Already disallowed: rendering would only add detail, at the cost of a render.
+			return
+		}
+	}
 	pages := make([]int, 0, len(a.cover))
 	for p := range a.cover {
 		pages = append(pages, p)
@@ -145,6 +151,16 @@ func (a *analysis) checkCover() {
 	sort.Ints(pages)
 	ctx := a.v.ctx
 	last := len(a.v.f.Revisions()) - 1
+	// The signed revision's document is released after this signature's pages, so that its
+	// PDFium instance serves the next signature instead of a new one being started.
+	defer func() {
+		if a.s.rev != last {
+			if d, ok := a.v.renderDocs[a.s.rev]; ok {
+				d.Close()
+				delete(a.v.renderDocs, a.s.rev)
+			}
+		}
+	}()
 	for _, p := range pages {
 		cp := a.cover[p]
 		label := fmt.Sprintf("page %d", p)

@@ -610,8 +610,8 @@ func TestRedTeamCover(t *testing.T) {
 		{"cover-link-border: a link without appearance whose /Border is 40 wide", func() []byte {
 			return annot(cert3, "Link", over, "", nil, pdf.Dict{"Border": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(40)}, "C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}})
 		}, StatusModified, "evil annotation", nil},
-		{"cover-unsigned-sig-widget: an unsigned signature widget whose appearance whitens the amount by cm", func() []byte {
-			return update(t, cert3, func(u *pdf.Update, v *pdf.View) {
+		{"cover-unsigned-sig-widget: an unsigned signature widget whose appearance whitens the amount by cm (approval signature)", func() []byte {
+			return update(t, approval, func(u *pdf.Update, v *pdf.View) {
 				ap := &pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": over},
 					Data: []byte("1 1 1 RG 0.5 w 1 0 0 40 0 0 cm 60 17.75 m 460 17.75 l S")}
 				w := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "FT": pdf.Name("Sig"), "T": pdf.String{Bytes: []byte("Fake")},
@@ -627,7 +627,7 @@ func TestRedTeamCover(t *testing.T) {
 				c["AcroForm"] = af
 				setObj(t, u, rootOf(v), c)
 			})
-		}, StatusModified, "cover(s) signed content", rendersDifferently(cert3)},
+		}, StatusModified, "cover(s) signed content", rendersDifferently(approval)},
 		{"cover-field-fill: a text field that lay over the amount filled with a white background", func() []byte {
 			return fill(fieldOverSigned, "1 g 0 0 400 40 re f 0 g BT /Helv 24 Tf 12 10 Td (Pay 5 yuan) Tj ET")
 		}, StatusModified, "cover(s) signed content", rendersDifferently(fieldOverSigned)},
