@@ -162,7 +162,7 @@ type analysis struct {
 	changedIn      map[int][]int      // object → later revisions that define, change or free it
 	contentNames   map[pdf.Name]bool  // resource names the signed content and appearances use (lazy)
 	cover          map[int]*coverPage // pages to render for the cover check (cover.go)
-	masks          map[int][]pdf.Rect // page areas of intact later signatures, not judged there
+	masks          map[int][]pdf.Rect // page areas not judged by the cover check (none today)
 	ownAreas       map[int][]pdf.Rect // page areas of annotations and fields that changed their own appearance
 }
 
@@ -780,10 +780,13 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 				visible = false
 			}
 			if visible {
-				// A widget holding an intact later signature is a signing (judged below); an
-				// unsigned one is an annotation like any other: it must not cover the page.
+				// A widget holding an intact later signature is a signing (judged below), but its
+				// appearance is painted on the page like any annotation's: it may draw text and
+				// images (a signature's appearance does), and it must not cover what was signed
+				// (a white box and a new amount over the old one), which the rendering decides.
+				// An unsigned one must not even draw.
 				if a.v.intactSigAfter(fl.Name, a.s.rev) {
-					a.coverMask(page.num, rc)
+					a.needCover(page.num, fmt.Sprintf("signature widget %s", fl.Name))
 				} else if a.appearanceDraws(d) {
 					a.ch.add(false, page.detail(ChangeEvilAnnot).key("Widget").field(fl.Name), "%s: unsigned signature widget %s added whose appearance draws text or images or covers the page", page, fl.Name)
 				} else {

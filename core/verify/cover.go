@@ -24,9 +24,9 @@ import (
 // The page is cut into cells of coverCell pixels; a cell with signed ink is covered when the
 // pixels that lost their ink (became much lighter) plus the paper pixels next to ink that became
 // much darker exceed coverRatio of its ink. Covered cells are reported as rectangles in PDF user
-// space on that page (ChangeDetail.Regions), which the desktop highlights. Areas of signature
-// widgets that hold an intact later signature are not judged here (signing is an allowed
-// change, judged in changes.go).
+// space on that page (ChangeDetail.Regions), which the desktop highlights. A later signature's
+// widget is judged like any added annotation: signing is an allowed change (judged in
+// changes.go), but its appearance must not cover what an earlier signature signed.
 //
 // The operator scan stays as a fast pre-filter: an appearance that certainly draws (text,
 // images, opaque white or dark fills) is refused without rendering, and only pages with such
@@ -94,14 +94,6 @@ func (a *analysis) coverOwn(page int, r pdf.Rect) {
 		a.ownAreas = map[int][]pdf.Rect{}
 	}
 	a.ownAreas[page] = append(a.ownAreas[page], r)
-}
-
-// coverMask excludes a rectangle of a page (an intact later signature's widget) from the check.
-func (a *analysis) coverMask(page int, r pdf.Rect) {
-	if a.masks == nil {
-		a.masks = map[int][]pdf.Rect{}
-	}
-	a.masks[page] = append(a.masks[page], r)
 }
 
 // renderDoc opens (once per verification) the document as of revision rev in PDFium.
@@ -249,7 +241,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 		}
 		oi = ref
 	}
-	cells := coveredCells(oi, ni, masks)
+	cells := append(coveredCells(oi, ni, masks), lostGlyphs(oi, ni, masks)...)
 	var out []Region
 	for _, c := range cells {
 		x0, y0 := toUser(float64(c.Min.X), float64(c.Min.Y))
@@ -380,6 +372,71 @@ func coveredCells(o, n *image.RGBA, masks []image.Rectangle) []image.Rectangle {
 					out = append(out, cell)
 				}
 			}
+		}
+	}
+	return out
+}
+
+// Glyph-sized covers: a cell holds several glyphs, so a box over one minus sign or decimal point
+// loses too little of a cell's ink. The signed ink is also cut into its connected parts (glyphs,
+// mostly: 4-connected pixels darker than glyphInk), and a part that lost more than half of its
+// pixels (each lighter by coverLighter) is covered, whatever colour space painted over it.
+const (
+	glyphInk     = 160 // luminance below which a pixel belongs to a glyph's body
+	glyphMinSize = 2   // parts of fewer pixels (specks of anti-aliasing) are not judged
+	glyphMaxSize = 4096
+	glyphLost    = 0.5
+)
+
+// lostGlyphs returns the bounding boxes (grown by 2 pixels) of the signed ink's connected parts
+// that n lost, outside masks.
+func lostGlyphs(o, n *image.RGBA, masks []image.Rectangle) []image.Rectangle {
+	b := o.Bounds()
+	w, h := b.Dx(), b.Dy()
+	seen := make([]bool, w*h)
+	var out []image.Rectangle
+	var stack []int
+	for start := 0; start < w*h; start++ {
+		if seen[start] || lum(o, b.Min.X+start%w, b.Min.Y+start/w) >= glyphInk {
+			continue
+		}
+		seen[start] = true
+		stack = append(stack[:0], start)
+		size, lost := 0, 0
+		box := image.Rectangle{Min: image.Pt(w, h)}
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			x, y := i%w, i/w
+			size++
+			if lum(n, b.Min.X+x, b.Min.Y+y) > lum(o, b.Min.X+x, b.Min.Y+y)+coverLighter {
+				lost++
+			}
+			box = box.Union(image.Rect(x, y, x+1, y+1))
+			for _, d := range [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+				xx, yy := x+d[0], y+d[1]
+				if xx < 0 || yy < 0 || xx >= w || yy >= h {
+					continue
+				}
+				j := yy*w + xx
+				if !seen[j] && lum(o, b.Min.X+xx, b.Min.Y+yy) < glyphInk {
+					seen[j] = true
+					stack = append(stack, j)
+				}
+			}
+		}
+		if size < glyphMinSize || size > glyphMaxSize || float64(lost) <= glyphLost*float64(size) {
+			continue
+		}
+		r := box.Add(b.Min).Inset(-2).Intersect(b)
+		masked := false
+		for _, m := range masks {
+			if r.Overlaps(m) {
+				masked = true
+			}
+		}
+		if !masked {
+			out = append(out, r)
 		}
 	}
 	return out
