@@ -172,7 +172,9 @@ func (s *signer) store() *TrustStore { return NewTrustStore(s.pki.Root) }
 type sigOpts struct {
 	field      string // existing empty field to fill; "" creates a new field "SigN"
 	visible    bool
-	certify    int // DocMDP P for a certification signature, 0 for approval
+	visibleAt  pdf.Array // with visible: the widget's /Rect, its appearance drawn in page coordinates
+	visibleAP  string    // with visible: the appearance's content (Helvetica is /F1)
+	certify    int       // DocMDP P for a certification signature, 0 for approval
 	timestamp  bool
 	docTS      bool // a document timestamp instead of a signature
 	hash       crypto.Hash
@@ -279,9 +281,13 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 			"T": pdf.String{Bytes: []byte(fmt.Sprintf("Sig%d", len(fields)+2))}, "V": sigRef, "F": pdf.Int(132), "P": page.Ref}
 		if o.visible {
 			rect = pdf.Array{pdf.Int(72), pdf.Int(400), pdf.Int(272), pdf.Int(460)}
+			bbox, data := pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(200), pdf.Int(60)}, "1 0 0 rg 0 0 200 60 re f BT /F1 12 Tf 5 20 Td (Signed) Tj ET"
+			if o.visibleAt != nil {
+				rect, bbox, data = o.visibleAt, o.visibleAt, o.visibleAP
+			}
 			ap := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"),
-				"BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(200), pdf.Int(60)}, "Resources": pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}},
-				Data: []byte("1 0 0 rg 0 0 200 60 re f BT /F1 12 Tf 5 20 Td (Signed) Tj ET")})
+				"BBox": bbox, "Resources": pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}},
+				Data: []byte(data)})
 			w["AP"] = pdf.Dict{"N": ap}
 		}
 		w["Rect"] = rect
