@@ -123,7 +123,7 @@ inroot "go version" sh -c 'go version'
 inroot "git clone" git clone /srv/sealdesk.git /root/sealdesk
 rc_test=0
 inroot "make test" sh -c 'cd /root/sealdesk && make test' || rc_test=$?
-grep -E '^(test summary|  [0-9]+ (skipped|failed)|[0-9]+ passed, [0-9]+ failed)' "$LOG" | tail -n 40 | sed 's/^/  /' | tee -a "$SUMMARY"
+grep -E '^(test summary|  [0-9]+ (passed|skipped|failed)|[0-9]+ passed, [0-9]+ failed)' "$LOG" | tail -n 40 | sed 's/^/  /' | tee -a "$SUMMARY"
 
 # 4. `make run` without a display: the sentence and the exit code, not a stack trace.
 # make stops with its own status 2 and names the app's: "Error 3".
