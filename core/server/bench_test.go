@@ -12,6 +12,7 @@ import (
 
 	"sealdesk/core/client"
 	"sealdesk/core/org"
+	"sealdesk/core/server"
 	"sealdesk/core/sync"
 	"sealdesk/core/tsa"
 )
@@ -19,7 +20,7 @@ import (
 // BenchmarkTSAOverHTTP measures RFC 3161 tokens per second through POST /tsa on loopback HTTPS
 // with keep-alive, from parallel clients (target: ≥ 500 tokens/s on 2 cores).
 func BenchmarkTSAOverHTTP(b *testing.B) {
-	e := start(b, openBolt(b), false)
+	e := startWith(b, openBolt(b), false, func(o *server.Options) { o.PKIRate = -1 })
 	digest := sha256.Sum256([]byte("benchmark"))
 	req, err := (&tsa.Request{Hash: crypto.SHA256, Digest: digest[:], CertReq: true}).Marshal()
 	if err != nil {

@@ -421,7 +421,19 @@ func (s *Server) writeOCSP(w http.ResponseWriter, r *http.Request, der []byte) e
 	return nil
 }
 
+// ocspLimited answers a rate-limited OCSP request with RFC 6960 tryLater (what OCSP clients
+// understand) and the 429 and Retry-After limitPKI chose.
+func ocspLimited(w http.ResponseWriter, _ error) error {
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.WriteHeader(http.StatusTooManyRequests)
+	w.Write([]byte{0x30, 0x03, 0x0a, 0x01, 0x03})
+	return nil
+}
+
 func (s *Server) handleOCSPGet(w http.ResponseWriter, r *http.Request, _ *call) error {
+	if err := limitPKI(s.ocspRate, w, r); err != nil {
+		return ocspLimited(w, err)
+	}
 	raw := r.PathValue("request")
 	der, err := base64.StdEncoding.DecodeString(raw)
 	if err != nil || len(raw) > 8<<10 {
@@ -431,6 +443,9 @@ func (s *Server) handleOCSPGet(w http.ResponseWriter, r *http.Request, _ *call) 
 }
 
 func (s *Server) handleOCSPPost(w http.ResponseWriter, r *http.Request, _ *call) error {
+	if err := limitPKI(s.ocspRate, w, r); err != nil {
+		return ocspLimited(w, err)
+	}
 	der, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	if err != nil || len(der) > 64<<10 {
 		der = nil
@@ -439,6 +454,9 @@ func (s *Server) handleOCSPPost(w http.ResponseWriter, r *http.Request, _ *call)
 }
 
 func (s *Server) handleTSA(w http.ResponseWriter, r *http.Request, _ *call) error {
+	if err := limitPKI(s.tsaRate, w, r); err != nil {
+		return err
+	}
 	release, err := s.pkiGate.Enter(r.Context())
 	if err != nil {
 		return err

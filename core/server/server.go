@@ -104,6 +104,12 @@ type Options struct {
 	// body read included, so one address cannot hold every AuthWork slot (0: half of AuthWork's
 	// slots, at least 2). Over it they answer 503 with Retry-After, which clients retry.
 	AuthPerAddress int
+	// PKIRate and PKIBurst limit the TSA and the OCSP requests of one address (each its own token
+	// bucket): PKIBurst at once, then PKIRate per second; over it they answer 429 with
+	// Retry-After. Zero: DefaultPKIRate and DefaultPKIBurst; PKIRate < 0: no limit (the desktop's
+	// embedded backend, whose only client is its own desktop on 127.0.0.1).
+	PKIRate  float64
+	PKIBurst int
 	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
 	// at once, a few more waiting). Over it they answer 503 with Retry-After.
 	PKIWork *gate.Gate
@@ -119,7 +125,9 @@ type Server struct {
 	hub       *sync.Hub
 	pkiGate   *gate.Gate // TSA and OCSP signatures, CSR parsing
 	authGate  *gate.Gate // unauthenticated account calls: codes, register, login
-	authAddrs *perAddr   // the same calls in flight per address
+	authAddrs *perAddr
+	tsaRate   *rateLimit // nil: no limit
+	ocspRate  *rateLimit // the same calls in flight per address
 	outbox    *notify.Outbox
 	log       *slog.Logger
 	routes    []route
@@ -178,6 +186,16 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.authGate = opts.AuthWork
 	if s.authGate == nil {
 		s.authGate = gate.New(&gate.Options{Slots: 2 * runtime.GOMAXPROCS(0), Queue: 16 * runtime.GOMAXPROCS(0), Wait: 250 * time.Millisecond})
+	}
+	if opts.PKIRate >= 0 {
+		rate, burst := opts.PKIRate, opts.PKIBurst
+		if rate == 0 {
+			rate = DefaultPKIRate
+		}
+		if burst <= 0 {
+			burst = DefaultPKIBurst
+		}
+		s.tsaRate, s.ocspRate = newRateLimit(rate, burst), newRateLimit(rate, burst)
 	}
 	if n := opts.AuthPerAddress; n > 0 {
 		s.authAddrs = newPerAddr(n)
