@@ -130,12 +130,6 @@ func (a *analysis) checkCover() {
 	if len(a.cover) == 0 {
 		return
 	}
-	for _, c := range a.ch.list {
-		if !c.detail.Allowed {
-			// Already disallowed: rendering would only add detail, at the cost of a render.
-			return
-		}
-	}
 	pages := make([]int, 0, len(a.cover))
 	for p := range a.cover {
 		pages = append(pages, p)
