@@ -146,8 +146,12 @@ type Limits struct {
 	MaxObjectSize int64 // bytes of one object's syntax (strings, tokens), stream data excluded; default 64 MiB
 	MaxStreamSize int64 // decoded bytes of one stream; default 256 MiB
 	MaxDepth      int   // nesting of arrays/dicts, page tree and field tree depth; default 256
-	MaxObjects    int   // cross-reference entries per section, object numbers, pages; default 1,048,576
-	MaxRevisions  int   // cross-reference sections read (the /Prev chain, /XRefStm and rebuilt ones); default 4096
+	// MaxObjectElements bounds the entries of all arrays and dictionaries of one object together
+	// (each costs tens of bytes however few bytes it takes in the file: a /ByteRange of millions
+	// of integers); default 524,288 (real objects — a font's /W, a flat /Nums — hold far fewer).
+	MaxObjectElements int
+	MaxObjects        int // cross-reference entries per section, object numbers, pages; default 1,048,576
+	MaxRevisions      int // cross-reference sections read (the /Prev chain, /XRefStm and rebuilt ones); default 4096
 	// MaxXRefEntries bounds the cross-reference entries of all sections together (each costs
 	// memory however small the file; default 524,288: real files hold a few thousand).
 	MaxXRefEntries int
@@ -166,16 +170,17 @@ type Limits struct {
 
 // DefaultLimits are used for zero fields of Options.Limits.
 var DefaultLimits = Limits{
-	MaxObjectSize:    64 << 20,
-	MaxStreamSize:    256 << 20,
-	MaxDepth:         256,
-	MaxObjects:       1 << 20,
-	MaxRevisions:     4096,
-	MaxXRefEntries:   1 << 19,
-	MaxObjStmObjects: 100000,
-	MaxDecodedBytes:  1 << 30,
-	MaxSignatures:    100,
-	MaxProblems:      50,
+	MaxObjectSize:     64 << 20,
+	MaxStreamSize:     256 << 20,
+	MaxDepth:          256,
+	MaxObjectElements: 1 << 19,
+	MaxObjects:        1 << 20,
+	MaxRevisions:      4096,
+	MaxXRefEntries:    1 << 19,
+	MaxObjStmObjects:  100000,
+	MaxDecodedBytes:   1 << 30,
+	MaxSignatures:     100,
+	MaxProblems:       50,
 }
 
 // WithDefaults returns l with every zero field set from DefaultLimits.
@@ -205,6 +210,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if l.MaxObjectElements <= 0 {
+		l.MaxObjectElements = DefaultLimits.MaxObjectElements
 	}
 	if l.MaxObjects <= 0 {
 		l.MaxObjects = DefaultLimits.MaxObjects

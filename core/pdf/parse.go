@@ -34,6 +34,7 @@ type Parser struct {
 	lx      *Lexer
 	pending []Token
 	limits  Limits
+	elems   int // entries of arrays and dictionaries in the object being parsed (MaxObjectElements)
 	// ResolveLength resolves an indirect stream /Length. When nil, or when it fails, the parser
 	// finds the stream's end by searching for "endstream".
 	ResolveLength func(Ref) (int64, bool)
@@ -101,6 +102,9 @@ func (p *Parser) parseValue(t Token, depth int, spans map[Name]Span, dups *[]Nam
 	if depth > p.limits.MaxDepth {
 		return nil, 0, limitErr("MaxDepth", int64(p.limits.MaxDepth))
 	}
+	if depth == 0 {
+		p.elems = 0
+	}
 	switch t.Kind {
 	case TokEOF:
 		return nil, 0, p.lx.errorf(t.Start, "unexpected end of input")
@@ -159,6 +163,9 @@ func (p *Parser) parseValue(t Token, depth int, spans map[Name]Span, dups *[]Nam
 			if e.Start-t.Start > p.limits.MaxObjectSize {
 				return nil, 0, limitErr("MaxObjectSize", p.limits.MaxObjectSize)
 			}
+			if p.elems++; p.elems > p.limits.MaxObjectElements {
+				return nil, 0, limitErr("MaxObjectElements", int64(p.limits.MaxObjectElements))
+			}
 			v, _, err := p.parseValue(e, depth+1, nil, nil)
 			if err != nil {
 				return nil, 0, err
@@ -185,6 +192,9 @@ func (p *Parser) parseValue(t Token, depth int, spans map[Name]Span, dups *[]Nam
 			}
 			if k.Start-t.Start > p.limits.MaxObjectSize {
 				return nil, 0, limitErr("MaxObjectSize", p.limits.MaxObjectSize)
+			}
+			if p.elems++; p.elems > p.limits.MaxObjectElements {
+				return nil, 0, limitErr("MaxObjectElements", int64(p.limits.MaxObjectElements))
 			}
 			vt, err := p.Next()
 			if err != nil {

@@ -313,6 +313,18 @@ func TestBudgets(t *testing.T) {
 		d.section("")
 		return d.bytes()
 	}
+	// A signature dictionary whose /ByteRange holds n integers (the red team's c7: 2.38 million
+	// in 4.7 MB cost 380 MB).
+	byteRange := func(n int) []byte {
+		d := newRawDoc()
+		d.obj(1, "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[5 0 R]/SigFlags 3>>>>")
+		d.obj(2, "<</Type/Pages/Kids[3 0 R]/Count 1>>")
+		d.obj(3, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>")
+		d.obj(5, "<</FT/Sig/T(wide)/V 6 0 R>>")
+		d.obj(6, "<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/Contents<3000>/ByteRange["+strings.Repeat("7 ", n)+"]>>")
+		d.section("")
+		return d.bytes()
+	}
 	bigString := func(n int) []byte {
 		d := newRawDoc()
 		d.obj(1, "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[5 0 R]>>>>")
@@ -369,6 +381,8 @@ func TestBudgets(t *testing.T) {
 					}
 				}
 			}},
+		{name: "object elements over (a /ByteRange)", limit: "MaxObjectElements", data: func(t testing.TB) []byte { return byteRange(lim.MaxObjectElements + 1) }},
+		{name: "object elements under (a /ByteRange)", data: func(t testing.TB) []byte { return byteRange(lim.MaxObjectElements - 16) }},
 		{name: "depth over", limit: "MaxDepth", data: func(t testing.TB) []byte { return nested(lim.MaxDepth + 1) }},
 		{name: "depth under", data: func(t testing.TB) []byte { return nested(lim.MaxDepth - 2) }},
 		{name: "objects per section over (limit 100,000)", limit: "MaxObjects", data: func(t testing.TB) []byte { return bigTable(100001) },
