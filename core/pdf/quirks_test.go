@@ -257,45 +257,65 @@ func TestUnlistedObjects(t *testing.T) {
 	}
 }
 
+// objStmBuilder writes the small object-stream documents of the tests below: a catalog (1),
+// an empty page tree (2) and object 3 inside object stream 5, listed by an xref stream.
+type objStmBuilder struct {
+	b   bytes.Buffer
+	off map[int]int
+}
+
+func (o *objStmBuilder) obj(n int, body string) {
+	o.off[n] = o.b.Len()
+	fmt.Fprintf(&o.b, "%d 0 obj\n%s\nendobj\n", n, body)
+}
+
+// objstm is object stream 5's body holding object 3 as << /V (v) >>.
+func objstm(v string) string {
+	m := fmt.Sprintf("<< /V (%s) >>", v)
+	return fmt.Sprintf("<< /Type /ObjStm /N 1 /First 4 /Length %d >>\nstream\n3 0 %s\nendstream", 4+len(m), m)
+}
+
+func xrefRow(typ byte, a, c int) []byte {
+	return []byte{typ, byte(a >> 16), byte(a >> 8), byte(a), byte(c)}
+}
+
+func (o *objStmBuilder) xrefstm(n int, index string, rows []byte, extra string) {
+	o.obj(n, fmt.Sprintf("<< /Type /XRef /Size 8 /W [1 3 1] /Index [%s] /Root 1 0 R /Length %d%s >>\nstream\n%s\nendstream", index, len(rows), extra, rows))
+}
+
+// first writes revision 1 (object 3 = << /V (A) >> in stream 5) and returns its xref offset.
+func (o *objStmBuilder) first() int {
+	o.off = map[int]int{}
+	o.b.WriteString("%PDF-1.5\n")
+	o.obj(1, "<< /Type /Catalog /Pages 2 0 R /Probe 3 0 R >>")
+	o.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
+	o.obj(5, objstm("A"))
+	x1 := o.b.Len()
+	var rows []byte
+	rows = append(rows, xrefRow(1, o.off[1], 0)...)
+	rows = append(rows, xrefRow(1, o.off[2], 0)...)
+	rows = append(rows, xrefRow(2, 5, 0)...)
+	rows = append(rows, xrefRow(1, o.off[5], 0)...)
+	rows = append(rows, xrefRow(1, x1, 0)...)
+	o.xrefstm(6, "1 3 5 2", rows, "")
+	fmt.Fprintf(&o.b, "startxref\n%d\n%%%%EOF\n", x1)
+	return x1
+}
+
 // A later revision may redefine an object stream under the same number; each view must see
 // its own version of the objects inside (the shadow-attack shape with object streams).
 func TestObjStmRedefined(t *testing.T) {
-	var b bytes.Buffer
-	off := map[int]int{}
-	obj := func(n int, body string) {
-		off[n] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", n, body)
-	}
-	objstm := func(v string) string {
-		m := fmt.Sprintf("<< /V (%s) >>", v)
-		return fmt.Sprintf("<< /Type /ObjStm /N 1 /First 4 /Length %d >>\nstream\n3 0 %s\nendstream", 4+len(m), m)
-	}
-	row := func(typ byte, a, c int) []byte { return []byte{typ, byte(a >> 16), byte(a >> 8), byte(a), byte(c)} }
-	xrefstm := func(n int, index string, rows []byte, extra string) {
-		obj(n, fmt.Sprintf("<< /Type /XRef /Size 8 /W [1 3 1] /Index [%s] /Root 1 0 R /Length %d%s >>\nstream\n%s\nendstream", index, len(rows), extra, rows))
-	}
-	b.WriteString("%PDF-1.5\n")
-	obj(1, "<< /Type /Catalog /Pages 2 0 R /Probe 3 0 R >>")
-	obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
-	obj(5, objstm("A"))
-	x1 := b.Len()
+	var o objStmBuilder
+	x1 := o.first()
+	o.obj(5, objstm("B"))
+	x2 := o.b.Len()
 	var rows []byte
-	rows = append(rows, row(1, off[1], 0)...)
-	rows = append(rows, row(1, off[2], 0)...)
-	rows = append(rows, row(2, 5, 0)...)
-	rows = append(rows, row(1, off[5], 0)...)
-	rows = append(rows, row(1, x1, 0)...)
-	xrefstm(6, "1 3 5 2", rows, "")
-	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", x1)
-	obj(5, objstm("B"))
-	x2 := b.Len()
-	rows = nil
-	rows = append(rows, row(2, 5, 0)...)
-	rows = append(rows, row(1, off[5], 0)...)
-	rows = append(rows, row(1, x2, 0)...)
-	xrefstm(7, "3 1 5 1 7 1", rows, fmt.Sprintf(" /Prev %d", x1))
-	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", x2)
-	f := openBytes(t, b.Bytes())
+	rows = append(rows, xrefRow(2, 5, 0)...)
+	rows = append(rows, xrefRow(1, o.off[5], 0)...)
+	rows = append(rows, xrefRow(1, x2, 0)...)
+	o.xrefstm(7, "3 1 5 1 7 1", rows, fmt.Sprintf(" /Prev %d", x1))
+	fmt.Fprintf(&o.b, "startxref\n%d\n%%%%EOF\n", x2)
+	f := openBytes(t, o.b.Bytes())
 	if len(f.Revisions()) != 2 {
 		t.Fatalf("%d revisions", len(f.Revisions()))
 	}
@@ -317,35 +337,13 @@ func TestObjStmRedefined(t *testing.T) {
 // inside) still changes those objects: they are in its Changed list, so the change analysis
 // judges them (the red team replaced the page tree and a font this way, judged "no changes").
 func TestObjStmReplacedAlone(t *testing.T) {
-	var b bytes.Buffer
-	off := map[int]int{}
-	obj := func(n int, body string) {
-		off[n] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", n, body)
-	}
-	objstm := func(v string) string {
-		m := fmt.Sprintf("<< /V (%s) >>", v)
-		return fmt.Sprintf("<< /Type /ObjStm /N 1 /First 4 /Length %d >>\nstream\n3 0 %s\nendstream", 4+len(m), m)
-	}
-	b.WriteString("%PDF-1.5\n")
-	obj(1, "<< /Type /Catalog /Pages 2 0 R /Probe 3 0 R >>")
-	obj(2, "<< /Type /Pages /Kids [] /Count 0 >>")
-	obj(5, objstm("A"))
-	row := func(typ byte, a, c int) []byte { return []byte{typ, byte(a >> 16), byte(a >> 8), byte(a), byte(c)} }
-	x1 := b.Len()
-	var rows []byte
-	rows = append(rows, row(1, off[1], 0)...)
-	rows = append(rows, row(1, off[2], 0)...)
-	rows = append(rows, row(2, 5, 0)...)
-	rows = append(rows, row(1, off[5], 0)...)
-	rows = append(rows, row(1, x1, 0)...)
-	obj(6, fmt.Sprintf("<< /Type /XRef /Size 7 /W [1 3 1] /Index [1 3 5 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream", len(rows), rows))
-	fmt.Fprintf(&b, "startxref\n%d\n%%%%EOF\n", x1)
+	var o objStmBuilder
+	x1 := o.first()
 	// The update: a new object stream 5 and a classic table that lists only object 5.
-	obj(5, objstm("B"))
-	x2 := b.Len()
-	fmt.Fprintf(&b, "xref\n5 1\n%010d 00000 n \ntrailer\n<< /Size 7 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", off[5], x1, x2)
-	f := openBytes(t, b.Bytes())
+	o.obj(5, objstm("B"))
+	x2 := o.b.Len()
+	fmt.Fprintf(&o.b, "xref\n5 1\n%010d 00000 n \ntrailer\n<< /Size 8 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", o.off[5], x1, x2)
+	f := openBytes(t, o.b.Bytes())
 	if len(f.Revisions()) != 2 {
 		t.Fatalf("%d revisions", len(f.Revisions()))
 	}
