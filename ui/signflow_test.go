@@ -324,3 +324,32 @@ func TestSaveDialogSuggestsNewNamesAndRefusesSignedFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestLockedKeyAsksNothing: after five wrong PINs the key is locked: even the right PIN is
+// refused before any save dialog, and 重新生成密钥 cannot be used to get round the lock.
+func TestLockedKeyAsksNothing(t *testing.T) {
+	f := newSignFlow(t)
+	sg := f.v.sign
+	f.open(t, f.placed)
+	for i := 0; i < keystore.MaxAttempts; i++ {
+		sg.signTo("000000", filepath.Join(f.dir, "never.pdf"))
+		sg.wg.Wait()
+	}
+	if !strings.Contains(sg.status.Text, "锁定") {
+		t.Fatalf("after %d wrong PINs: %q", keystore.MaxAttempts, sg.status.Text)
+	}
+	f.tapSign(t, flowPIN)
+	if sg.saveDlg != nil || !strings.Contains(sg.status.Text, "密钥已锁定") {
+		t.Fatalf("a locked key went on to the save dialog (%q)", sg.status.Text)
+	}
+	before, _ := f.local.Keys.List()
+	err := sg.makeKey(flowPIN, "张三", "11010519491231002X", "246801", "246801", nil)
+	sg.wg.Wait()
+	after, _ := f.local.Keys.List()
+	if err != nil || len(after) != 1 || after[0].ID != before[0].ID || !strings.Contains(sg.status.Text, "密钥已锁定") {
+		t.Fatalf("renewing a locked key: %v, %d keys, %q", err, len(after), sg.status.Text)
+	}
+	if entries, _ := os.ReadDir(f.dir); len(entries) != 1 {
+		t.Fatalf("files beside the document: %d", len(entries))
+	}
+}
