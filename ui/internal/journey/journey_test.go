@@ -8,10 +8,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,6 +29,7 @@ import (
 	"sealdesk/core/sign"
 	"sealdesk/core/verify"
 	"sealdesk/ui"
+	"sealdesk/ui/internal/windowtest"
 )
 
 var (
@@ -48,60 +45,6 @@ func (m *memSettings) Language() string          { return m.lang }
 func (m *memSettings) SetLanguage(c string)      { m.lang = c }
 func (m *memSettings) DataDir() string           { return m.dir }
 func (m *memSettings) SetDataDir(d string) error { m.dir = d; return nil }
-
-type memPrefs struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (p *memPrefs) Setting(k string) (string, bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	v, ok := p.m[k]
-	return v, ok, nil
-}
-func (p *memPrefs) SetSetting(k, v string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.m[k] = v
-	return nil
-}
-
-type memKeys struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memKeys) GetKey(id string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.m[id]
-	if !ok {
-		return nil, keystore.ErrNotFound
-	}
-	return append([]byte(nil), b...), nil
-}
-func (s *memKeys) PutKey(id string, b []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[id] = append([]byte(nil), b...)
-	return nil
-}
-func (s *memKeys) ListKeys() ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var ids []string
-	for id := range s.m {
-		ids = append(ids, id)
-	}
-	return ids, nil
-}
-func (s *memKeys) DeleteKey(id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, id)
-	return nil
-}
 
 // memLibrary is 我的印章 in memory.
 type memLibrary struct {
@@ -126,29 +69,9 @@ func (l *memLibrary) Delete(string) error { return errors.New("read-only") }
 // Watch: the journey adds no seal while it runs.
 func (l *memLibrary) Watch(func()) (stop func()) { return func() {} }
 
-// signatureImage is a 600×240 PNG of a dark wave.
-func signatureImage() []byte {
-	img := image.NewNRGBA(image.Rect(0, 0, 600, 240))
-	for x := 40; x < 560; x++ {
-		for d := 0; d < 6; d++ {
-			img.Set(x, 120+int(60*math.Sin(float64(x)/40))+d, color.NRGBA{0x10, 0x10, 0x10, 0xff})
-		}
-	}
-	var b bytes.Buffer
-	png.Encode(&b, img)
-	return b.Bytes()
-}
-
 // TestMain runs the Fyne app on the main thread (GLFW needs it) and the tests beside it.
 func TestMain(m *testing.M) {
-	if os.Getenv("DISPLAY") == "" {
-		if os.Getenv("SEALDESK_CI") != "" {
-			fmt.Println("FAIL: real-window tests need a display; run under xvfb-run")
-			os.Exit(1)
-		}
-		fmt.Println("skipping real-window tests: no DISPLAY (make test runs them under xvfb-run)")
-		os.Exit(0)
-	}
+	windowtest.RequireDisplay()
 	// Mesa's llvmpipe returns an empty front buffer to glReadPixels under Xvfb; softpipe reads it.
 	if os.Getenv("GALLIUM_DRIVER") == "" {
 		os.Setenv("GALLIUM_DRIVER", "softpipe")
@@ -165,9 +88,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	win = a.NewWindow("")
-	lib = &memLibrary{items: []ui.LibraryItem{{ID: "1", Kind: ui.ItemSignatureDraw, Name: "张三签名", PNG: signatureImage()}}}
-	local = &ui.LocalServices{Prefs: &memPrefs{m: map[string]string{}},
-		Keys:    keystore.New(&memKeys{m: map[string][]byte{}}, &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}}),
+	lib = &memLibrary{items: []ui.LibraryItem{{ID: "1", Kind: ui.ItemSignatureDraw, Name: "张三签名", PNG: windowtest.SignatureImage()}}}
+	local = &ui.LocalServices{Prefs: windowtest.NewPrefs(),
+		Keys:    keystore.New(windowtest.NewKeys(), &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}}),
 		Library: lib}
 	// the page renderer, started from the compiled PDFium in the user cache folder (as the app does)
 	engine := render.New(nil)

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"sealdesk/ui"
+	"sealdesk/ui/internal/windowtest"
 )
 
 var (
@@ -32,14 +33,7 @@ func (m *memSettings) SetDataDir(d string) error { m.dir = d; return nil }
 
 // TestMain runs the Fyne app on the main thread (GLFW needs it) and the tests beside it.
 func TestMain(m *testing.M) {
-	if os.Getenv("DISPLAY") == "" {
-		if os.Getenv("SEALDESK_CI") != "" {
-			fmt.Println("FAIL: real-window tests need a display; run under xvfb-run")
-			os.Exit(1)
-		}
-		fmt.Println("skipping real-window tests: no DISPLAY (make test runs them under xvfb-run)")
-		os.Exit(0)
-	}
+	windowtest.RequireDisplay()
 	// Mesa's llvmpipe returns an empty front buffer to glReadPixels under Xvfb; softpipe reads it.
 	if os.Getenv("GALLIUM_DRIVER") == "" {
 		os.Setenv("GALLIUM_DRIVER", "softpipe")

@@ -9,16 +9,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
-	"maps"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +26,7 @@ import (
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/sign"
 	"sealdesk/ui"
+	"sealdesk/ui/internal/windowtest"
 )
 
 var (
@@ -48,57 +42,6 @@ func (m *memSettings) SetLanguage(string)        {}
 func (m *memSettings) DataDir() string           { return m.dir }
 func (m *memSettings) SetDataDir(d string) error { m.dir = d; return nil }
 
-type memPrefs struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (p *memPrefs) Setting(k string) (string, bool, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	v, ok := p.m[k]
-	return v, ok, nil
-}
-func (p *memPrefs) SetSetting(k, v string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.m[k] = v
-	return nil
-}
-
-// memKeys is an in-memory keystore.Store.
-type memKeys struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memKeys) GetKey(id string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.m[id]
-	if !ok {
-		return nil, keystore.ErrNotFound
-	}
-	return bytes.Clone(b), nil
-}
-func (s *memKeys) PutKey(id string, b []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[id] = bytes.Clone(b)
-	return nil
-}
-func (s *memKeys) ListKeys() ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Sorted(maps.Keys(s.m)), nil
-}
-func (s *memKeys) DeleteKey(id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, id)
-	return nil
-}
-
 // memLibrary is 我的印章 in memory, holding one signature image.
 type memLibrary struct{ items []ui.LibraryItem }
 
@@ -109,29 +52,9 @@ func (l *memLibrary) Save(it ui.LibraryItem) (ui.LibraryItem, error) {
 func (l *memLibrary) Delete(string) error        { return errors.New("read-only") }
 func (l *memLibrary) Watch(func()) (stop func()) { return func() {} } // read-only: never changes
 
-// signatureImage is a 600×240 PNG of a few dark strokes.
-func signatureImage() []byte {
-	img := image.NewNRGBA(image.Rect(0, 0, 600, 240))
-	for x := 40; x < 560; x++ {
-		for d := 0; d < 6; d++ {
-			img.Set(x, 120+int(60*math.Sin(float64(x)/40))+d, color.NRGBA{0x10, 0x10, 0x10, 0xff})
-		}
-	}
-	var b bytes.Buffer
-	png.Encode(&b, img)
-	return b.Bytes()
-}
-
 // TestMain runs the Fyne app on the main thread (GLFW needs it) and the tests beside it.
 func TestMain(m *testing.M) {
-	if os.Getenv("DISPLAY") == "" {
-		if os.Getenv("SEALDESK_CI") != "" {
-			fmt.Println("FAIL: real-window tests need a display; run under xvfb-run")
-			os.Exit(1)
-		}
-		fmt.Println("skipping real-window tests: no DISPLAY (make test runs them under xvfb-run)")
-		os.Exit(0)
-	}
+	windowtest.RequireDisplay()
 	// Mesa's llvmpipe (its default under Xvfb) paints a frame of these screens in 8–50 ms, like a
 	// modest GPU; softpipe takes 75–500 ms on the 2-core machine, so under GALLIUM_DRIVER=softpipe
 	// the painting alone exceeds 100 ms and the bounds below are relative to it (see paintFloor).
@@ -150,9 +73,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	win = a.NewWindow("")
-	local = &ui.LocalServices{Prefs: &memPrefs{m: map[string]string{}},
-		Keys:    keystore.New(&memKeys{m: map[string][]byte{}}, &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}}),
-		Library: &memLibrary{items: []ui.LibraryItem{{ID: "1", Kind: ui.ItemSignatureDraw, Name: "张三签名", PNG: signatureImage()}}}}
+	local = &ui.LocalServices{Prefs: windowtest.NewPrefs(),
+		Keys:    keystore.New(windowtest.NewKeys(), &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}}),
+		Library: &memLibrary{items: []ui.LibraryItem{{ID: "1", Kind: ui.ItemSignatureDraw, Name: "张三签名", PNG: windowtest.SignatureImage()}}}}
 	// The page renderer, started from the compiled PDFium in the user cache folder (as the app does).
 	engine := render.New(nil)
 	shell = ui.NewShell(a, win, ui.Services{Settings: &memSettings{dir: cfg}, Version: "0.0.0", Local: local,
