@@ -14,6 +14,7 @@ type Services struct {
 	Renderer Renderer       // nil: the documents screen says the renderer is unavailable
 	Version  string         // shown in Settings › About
 	Local    *LocalServices // the offline half: seals, personal key, trust (local.go)
+	Conn     Connection     // the server session (connection.go); nil: platform screens ask to sign in
 }
 
 // SettingsStore keeps the user's settings across starts.

@@ -1,0 +1,42 @@
+package org
+
+// Permission is one right inside an enterprise (SPEC §3). Roles are sets of permissions: 主管理员
+// and 子管理员 hold all of them; custom roles hold the ones the admin ticks. Every server route that
+// touches an enterprise names the permission it needs; the desktop hides what the member lacks.
+type Permission string
+
+// The permissions of SPEC §3. The string values are stored in role records and sent to clients:
+// never change one.
+const (
+	PermSendContracts      Permission = "contracts.send"      // 发起合同
+	PermViewAllContracts   Permission = "contracts.view_all"  // 查看企业全部合同
+	PermManageTemplates    Permission = "templates.manage"    // 管理模板
+	PermManageSeals        Permission = "seals.manage"        // 管理印章
+	PermGrantSeals         Permission = "seals.grant"         // 授权印章
+	PermApproveSealUse     Permission = "seals.approve"       // 审批用印申请
+	PermManageMembers      Permission = "members.manage"      // 管理成员
+	PermBilling            Permission = "billing"             // 费用中心：购买、开票
+	PermManageIntegrations Permission = "integrations.manage" // 对接集成（Webhook）
+)
+
+// AllPermissions lists every permission in the order the role editor shows them.
+var AllPermissions = []Permission{PermSendContracts, PermViewAllContracts, PermManageTemplates,
+	PermManageSeals, PermGrantSeals, PermApproveSealUse, PermManageMembers, PermBilling,
+	PermManageIntegrations}
+
+// The built-in roles. A member has exactly one role; an enterprise has exactly one RoleOwner.
+const (
+	RoleOwner  = "owner"  // 主管理员: every permission, transferable, exactly one
+	RoleAdmin  = "admin"  // 子管理员: every permission
+	RoleMember = "member" // 普通成员: no permission beyond signing what is sent to them
+)
+
+// Known reports whether p is one of AllPermissions.
+func (p Permission) Known() bool {
+	for _, q := range AllPermissions {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
