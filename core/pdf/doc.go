@@ -34,6 +34,9 @@
 // verbatim and their absolute offsets reported, so a signer can patch /Contents and /ByteRange
 // in place.
 //
+// The one exception is ImageDocument: it writes a new one-page document showing a JPEG or PNG
+// (how an image sent as a contract becomes a page that can carry signature fields).
+//
 // # What it refuses
 //
 //   - Encrypted files: Open returns ErrEncrypted (the UI says 加密文档无法签署，请先解除密码保护).
