@@ -1,4 +1,4 @@
-package verify
+package textpdf
 
 import (
 	"encoding/binary"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// Subsetting the report font. The report embeds Noto Sans CJK SC's CFF, a CID-keyed font of
+// Subsetting the font. A document embeds Noto Sans CJK SC's CFF, a CID-keyed font of
 // some 30 000 glyphs (1.3 MB in every report). subsetCFF keeps the font's structure — glyph
 // numbers, the charset (GID → CID), FDSelect, the global and local subroutines the kept glyphs
 // call — and empties everything else: each glyph the report does not use becomes a bare endchar
