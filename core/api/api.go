@@ -20,6 +20,15 @@ import (
 type CodeRequest struct {
 	Login   string `json:"login"`
 	Purpose string `json:"purpose"` // "register" or "login"
+	// Device is the device token of an earlier sign-in (org.Token.Device), if any.
+	Device string `json:"device,omitempty"`
+}
+
+// CodeResponse answers a CodeRequest. The code sent to the login is bound to Challenge: register
+// or log in with both (a code without its challenge is refused).
+type CodeResponse struct {
+	Status    string `json:"status"` // "sent"
+	Challenge string `json:"challenge"`
 }
 
 // RealNameRequest starts a real-name verification.

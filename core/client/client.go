@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"sealdesk/core/api"
@@ -46,6 +47,13 @@ type Client struct {
 	// Retries503 is how many times an answer 503 is retried (0: DefaultRetries503; negative:
 	// never).
 	Retries503 int
+	// Device is the device token the server gave at the last sign-in (org.Token.Device). Login
+	// presents it, so that a stranger's wrong passwords from elsewhere never lock this device's
+	// password login; the desktop keeps it with the session and sets it before logging in again.
+	Device string
+
+	mu         stdsync.Mutex
+	challenges map[string]string // purpose, login → challenge of the last code asked for
 }
 
 // DefaultRetries503 is how many times a 503 is retried by default: with the back-off (0.25 s,
@@ -176,27 +184,82 @@ func (c *Client) Health(ctx context.Context) error { return c.json(ctx, "GET", "
 
 // SendCode asks for a one-time code for purpose "register" or "login".
 func (c *Client) SendCode(ctx context.Context, login, purpose string) error {
-	return c.json(ctx, "POST", "/api/v1/auth/codes", api.CodeRequest{Login: login, Purpose: purpose}, nil)
+	var resp api.CodeResponse
+	if err := c.json(ctx, "POST", "/api/v1/auth/codes", api.CodeRequest{Login: login, Purpose: purpose, Device: c.DeviceToken()}, &resp); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.challenges == nil {
+		c.challenges = map[string]string{}
+	}
+	c.challenges[challengeKey(purpose, login)] = resp.Challenge
+	return nil
 }
 
-// Register creates an account and keeps its session token.
+// challengeKey spells a login the way the server does, so "+86 139…" finds the code of "139…".
+func challengeKey(purpose, login string) string {
+	if l, ch, err := org.NormalizeLogin(login); err == nil {
+		login = string(ch) + ":" + l
+	}
+	return purpose + "\x00" + login
+}
+
+// Challenge returns the challenge of the last code this client asked for (purpose, login).
+func (c *Client) Challenge(purpose, login string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.challenges[challengeKey(purpose, login)]
+}
+
+// Register creates an account and keeps its session token. The code's challenge is the one
+// SendCode got for this login, unless r names one.
 func (c *Client) Register(ctx context.Context, r org.RegisterRequest) (org.Token, error) {
+	if r.Challenge == "" {
+		r.Challenge = c.Challenge(org.PurposeRegister, r.Login)
+	}
 	var t org.Token
 	err := c.json(ctx, "POST", "/api/v1/auth/register", r, &t)
 	if err == nil {
 		c.Token = t.Token
+		c.setDevice(t.Device)
 	}
 	return t, err
 }
 
-// Login opens a session (password or code) and keeps its token.
+// Login opens a session (password or code) and keeps its token. A code login uses the challenge
+// SendCode got for this login unless r names one; every login presents Device unless r names
+// one.
 func (c *Client) Login(ctx context.Context, r org.LoginRequest) (org.Token, error) {
+	if r.Code != "" && r.Challenge == "" {
+		r.Challenge = c.Challenge(org.PurposeLogin, r.Login)
+	}
+	if r.Device == "" {
+		r.Device = c.DeviceToken()
+	}
 	var t org.Token
 	err := c.json(ctx, "POST", "/api/v1/auth/login", r, &t)
 	if err == nil {
 		c.Token = t.Token
+		c.setDevice(t.Device)
 	}
 	return t, err
+}
+
+// DeviceToken returns the device token of the last sign-in (see Client.Device).
+func (c *Client) DeviceToken() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Device
+}
+
+func (c *Client) setDevice(d string) {
+	if d == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.Device = d
 }
 
 // Logout revokes the session.

@@ -61,6 +61,7 @@ const (
 	BucketRealName     = "realname"
 	BucketBlobs        = "blobs"
 	BucketCertificates = "certificates"
+	BucketDevices      = "devices" // sha256(device token) → trustedDevice
 )
 
 // Account is a registered person.
@@ -343,29 +344,41 @@ func (s *Service) codeMAC(key, code string) string {
 // SendCode makes a 6-digit one-time code for purpose and sends it to login. Client is the
 // caller's address, for the per-address limit.
 //
+// It returns a challenge: the code is bound to it, and Register and Login take the code only
+// with the challenge of the request that made it. Each request gets its own code and challenge,
+// so a stranger who asks for codes to somebody else's login can guess only at codes of his own
+// requests (each burnt after CodeAttempts wrong guesses) and never burn the one the owner is
+// typing in.
+//
+// Device is Token.Device of an earlier sign-in from the requesting device, or "". The per-login
+// limits (CodeInterval, CodesPerHour) protect the owner's phone from being flooded, so a stranger
+// can use them up; a device that signed in to this login before is counted on its own, so the
+// owner's desktop still gets its code while a stranger exhausts the limits.
+//
 // The answer does not say whether the login is registered: a code to register an existing login,
 // or to log in to a missing one, is not made; the address gets a notice saying so instead, and
 // the caller gets the same answer as for a code. Both limits (per address, then per login) are
 // counted before anything else.
-func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string) error {
+func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client, device string) (challenge string, err error) {
 	login, ch, err := NormalizeLogin(rawLogin)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if purpose != PurposeRegister && purpose != PurposeLogin {
-		return refuse(400, "bad_purpose", "无效的验证码用途")
+		return "", refuse(400, "bad_purpose", "无效的验证码用途")
 	}
 	if s.Notifier == nil {
-		return refuse(503, "notifier_unavailable", "服务器未配置验证码发送渠道")
+		return "", refuse(503, "notifier_unavailable", "服务器未配置验证码发送渠道")
 	}
 	l := s.limits()
 	n, err := rand.Int(rand.Reader, big.NewInt(1000000))
 	if err != nil {
-		return err
+		return "", err
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
+	challenge = randomToken("ch_")
 	now := s.now()
-	key := purpose + ":" + loginKey(login, ch)
+	key := codeKey(purpose, loginKey(login, ch), challenge)
 	var refusal error
 	var exists bool
 	err = s.Store.Update(ctx, func(tx sync.Tx) error {
@@ -380,7 +393,17 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 				return nil // keep the count
 			}
 		}
-		c, err := getCounter(tx, "code:"+loginKey(login, ch), now, time.Hour)
+		ckey := "code:" + loginKey(login, ch)
+		if device != "" && len(device) <= 100 {
+			known, err := knownDevice(tx, loginKey(login, ch), device, now)
+			if err != nil {
+				return err
+			}
+			if known {
+				ckey += "@device:" + deviceKey(device)[:32]
+			}
+		}
+		c, err := getCounter(tx, ckey, now, time.Hour)
 		if err != nil {
 			return err
 		}
@@ -394,7 +417,7 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 		}
 		c.Count++
 		c.Last = now
-		if err := sync.PutJSON(tx, BucketLimits, "code:"+loginKey(login, ch), c); err != nil {
+		if err := sync.PutJSON(tx, BucketLimits, ckey, c); err != nil {
 			return err
 		}
 		_, errGet := tx.Get(BucketLogins, loginKey(login, ch))
@@ -408,10 +431,10 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 		return sync.PutJSON(tx, BucketCodes, key, storedCode{MAC: s.codeMAC(key, code), Expires: now.Add(l.CodeTTL)})
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
 	if refusal != nil {
-		return refusal
+		return "", refusal
 	}
 	msg := notify.Message{Channel: ch, To: login, Time: now,
 		Subject: "SealDesk 验证码",
@@ -424,17 +447,32 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client string
 	}
 	if err := s.Notifier.Send(ctx, msg); err != nil {
 		if errors.Is(err, notify.ErrNoTransport) {
-			return refuse(503, "notifier_unavailable", "服务器未配置该渠道（短信或邮件）的验证码发送")
+			return "", refuse(503, "notifier_unavailable", "服务器未配置该渠道（短信或邮件）的验证码发送")
 		}
-		return fmt.Errorf("failed to send one-time code: %w", err)
+		return "", fmt.Errorf("failed to send one-time code: %w", err)
 	}
-	return nil
+	return challenge, nil
+}
+
+// codeKey is where the code of one SendCode request is kept.
+func codeKey(purpose, lk, challenge string) string { return purpose + ":" + lk + "#" + challenge }
+
+// randomToken returns prefix and 32 random bytes, base64url.
+func randomToken(prefix string) string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported systems
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // checkCode checks a code inside tx and, if consume is set, spends it. A wrong guess is counted;
 // it returns (refusal, nil) so the caller commits the count and then refuses.
-func (s *Service) checkCode(tx sync.Tx, purpose, lk, code string, now time.Time, consume bool) (*sync.Refusal, error) {
-	key := purpose + ":" + lk
+func (s *Service) checkCode(tx sync.Tx, purpose, lk, challenge, code string, now time.Time, consume bool) (*sync.Refusal, error) {
+	if !strings.HasPrefix(challenge, "ch_") || len(challenge) > 64 {
+		return refuse(400, "code_invalid", "验证码错误或已失效，请重新获取"), nil
+	}
+	key := codeKey(purpose, lk, challenge)
 	var c storedCode
 	err := sync.GetJSON(tx, BucketCodes, key, &c)
 	if errors.Is(err, sync.ErrNotFound) {
@@ -460,10 +498,11 @@ func (s *Service) checkCode(tx sync.Tx, purpose, lk, code string, now time.Time,
 
 // RegisterRequest is what a new person sends.
 type RegisterRequest struct {
-	Login    string `json:"login"` // mobile number or e-mail
-	Code     string `json:"code"`
-	Name     string `json:"name"`
-	Password string `json:"password"`
+	Login     string `json:"login"` // mobile number or e-mail
+	Code      string `json:"code"`
+	Challenge string `json:"challenge"` // SendCode's answer for this code
+	Name      string `json:"name"`
+	Password  string `json:"password"`
 }
 
 // Token is a new session.
@@ -471,6 +510,9 @@ type Token struct {
 	Token   string    `json:"token"`
 	Expires time.Time `json:"expires"`
 	Account Account   `json:"account"`
+	// Device marks the device that signed in: sent back with its later password logins
+	// (LoginRequest.Device), it exempts them from the account-wide lockout (see Login).
+	Device string `json:"device,omitempty"`
 }
 
 // Register creates an account after checking the one-time code, and logs it in. Everything
@@ -507,7 +549,7 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 				return nil
 			}
 		}
-		ref, err := s.checkCode(tx, PurposeRegister, lk, r.Code, now, false)
+		ref, err := s.checkCode(tx, PurposeRegister, lk, r.Challenge, r.Code, now, false)
 		refusal = ref
 		return err
 	})
@@ -530,7 +572,7 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 	var tok Token
 	err = s.Store.Update(ctx, func(tx sync.Tx) error {
 		refusal = nil
-		ref, err := s.checkCode(tx, PurposeRegister, lk, r.Code, now, true)
+		ref, err := s.checkCode(tx, PurposeRegister, lk, r.Challenge, r.Code, now, true)
 		if err != nil {
 			return err
 		}
@@ -552,7 +594,10 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: acct.ID, Action: "account.register", Target: acct.ID, IP: client}); err != nil {
 			return err
 		}
-		tok, err = s.newSession(tx, acct, now)
+		if tok, err = s.newSession(tx, acct, now); err != nil {
+			return err
+		}
+		tok.Device, err = s.trustDevice(tx, lk, acct.ID, "", now)
 		return err
 	})
 	if err != nil {
@@ -618,9 +663,12 @@ func tokenKey(token string) string {
 
 // LoginRequest logs in with a password or a one-time code (exactly one of them).
 type LoginRequest struct {
-	Login    string `json:"login"`
-	Password string `json:"password,omitempty"`
-	Code     string `json:"code,omitempty"`
+	Login     string `json:"login"`
+	Password  string `json:"password,omitempty"`
+	Code      string `json:"code,omitempty"`
+	Challenge string `json:"challenge,omitempty"` // with Code: SendCode's answer
+	// Device is Token.Device of an earlier sign-in on this device, if any.
+	Device string `json:"device,omitempty"`
 }
 
 var errBadCredentials = refuse(401, "bad_credentials", "账号或密码错误")
@@ -636,8 +684,12 @@ var errBadCredentials = refuse(401, "bad_credentials", "账号或密码错误")
 //
 // Password failures lock the login for the address they came from (LoginFailures), and for
 // every address once AccountFailures accumulate. A stranger can therefore lock the password
-// login for a while but never the owner out of the account: logging in with a one-time code
-// (sent to the owner's phone or mailbox) ignores the password lockouts and clears them.
+// login for a while for strangers — but not for the owner's own devices: a login that presents
+// the device token of an earlier successful sign-in to this account (LoginRequest.Device) is
+// counted on its own (LoginFailures per device) and never sees the address or account-wide
+// lockouts, so guesses from elsewhere cannot lock a signed-in device out. Logging in with a
+// one-time code (sent to the owner's phone or mailbox) ignores the password lockouts and clears
+// them.
 func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Token, error) {
 	login, ch, err := NormalizeLogin(r.Login)
 	if err != nil {
@@ -660,6 +712,9 @@ func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Tok
 		addr = "-"
 	}
 	addrKey, acctKey := "login:"+lk+"@"+addr, "login:"+lk
+	if len(r.Device) > 100 {
+		r.Device = ""
+	}
 	exp := now.Add(reservationTTL)
 	var acct Account
 	var found bool
@@ -689,7 +744,7 @@ func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Tok
 		}
 		if r.Code != "" {
 			// A code is checked here, without a hash; a code only exists for a registered login.
-			ref, err := s.checkCode(tx, PurposeLogin, lk, r.Code, now, true)
+			ref, err := s.checkCode(tx, PurposeLogin, lk, r.Challenge, r.Code, now, true)
 			if err != nil {
 				return err
 			}
@@ -701,16 +756,32 @@ func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Tok
 			if err := clearLockouts(tx, lk); err != nil {
 				return err
 			}
-			tok, refusal, err = s.openSession(tx, acct.ID, client, now)
+			if tok, refusal, err = s.openSession(tx, acct.ID, client, now); err != nil || refusal != nil {
+				return err
+			}
+			tok.Device, err = s.trustDevice(tx, lk, acct.ID, r.Device, now)
 			return err
+		}
+		if found && r.Device != "" {
+			known, err := knownDevice(tx, lk, r.Device, now)
+			if err != nil {
+				return err
+			}
+			if known {
+				// The owner's own device: its failures are its own, and the lockouts that
+				// strangers' guesses build up do not apply to it.
+				addrKey, acctKey = "login:"+lk+"@device:"+deviceKey(r.Device)[:32], ""
+			}
 		}
 		ca, err := getCounter(tx, addrKey, now, l.LoginLockout)
 		if err != nil {
 			return err
 		}
-		cc, err := getCounter(tx, acctKey, now, l.LoginLockout)
-		if err != nil {
-			return err
+		var cc counter
+		if acctKey != "" {
+			if cc, err = getCounter(tx, acctKey, now, l.LoginLockout); err != nil {
+				return err
+			}
 		}
 		for _, lock := range []time.Time{ca.LockedUntil, cc.LockedUntil} {
 			if now.Before(lock) {
@@ -718,14 +789,18 @@ func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Tok
 				return nil
 			}
 		}
-		if ca.Count+len(ca.Pending) >= l.LoginFailures || cc.Count+len(cc.Pending) >= l.AccountFailures {
+		if ca.Count+len(ca.Pending) >= l.LoginFailures || (acctKey != "" && cc.Count+len(cc.Pending) >= l.AccountFailures) {
 			refusal = refuse(429, "locked", "登录尝试过于频繁，请稍后再试，或使用验证码登录")
 			return nil
 		}
-		ca.Pending, cc.Pending = append(ca.Pending, exp), append(cc.Pending, exp)
+		ca.Pending = append(ca.Pending, exp)
 		if err := sync.PutJSON(tx, BucketLimits, addrKey, ca); err != nil {
 			return err
 		}
+		if acctKey == "" {
+			return nil
+		}
+		cc.Pending = append(cc.Pending, exp)
 		return sync.PutJSON(tx, BucketLimits, acctKey, cc)
 	})
 	if err != nil {
@@ -753,7 +828,10 @@ func (s *Service) Login(ctx context.Context, r LoginRequest, client string) (Tok
 			return err
 		}
 		var err error
-		tok, refusal, err = s.openSession(tx, acct.ID, client, now)
+		if tok, refusal, err = s.openSession(tx, acct.ID, client, now); err != nil || refusal != nil {
+			return err
+		}
+		tok.Device, err = s.trustDevice(tx, lk, acct.ID, r.Device, now)
 		return err
 	})
 	if err != nil {
@@ -791,6 +869,9 @@ func settleInTx(tx sync.Tx, addrKey, acctKey string, exp, now time.Time, l Limit
 		key string
 		max int
 	}{{addrKey, l.LoginFailures}, {acctKey, l.AccountFailures}} {
+		if k.key == "" {
+			continue // a known device is not counted account-wide
+		}
 		c, err := getCounter(tx, k.key, now, l.LoginLockout)
 		if err != nil {
 			return err
@@ -919,6 +1000,34 @@ func (s *Service) SetAdmin(ctx context.Context, rawLogin string, admin bool) (Ac
 // logins that do not exist would otherwise leave their counters behind for ever. It returns how
 // many it deleted.
 func (s *Service) PurgeLimits(ctx context.Context) (int, error) {
+	n, err := s.purgeCounters(ctx)
+	if err != nil {
+		return n, err
+	}
+	now := s.now()
+	for _, b := range []struct {
+		bucket string
+		stale  func([]byte) bool
+	}{
+		{BucketCodes, func(v []byte) bool {
+			var c storedCode
+			return jsonUnmarshal(v, &c) == nil && now.After(c.Expires)
+		}},
+		{BucketDevices, func(v []byte) bool {
+			var d trustedDevice
+			return jsonUnmarshal(v, &d) == nil && now.After(d.Expires)
+		}},
+	} {
+		m, err := purgeBucket(ctx, s.Store, b.bucket, b.stale)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (s *Service) purgeCounters(ctx context.Context) (int, error) {
 	now := s.now()
 	stale := func(c counter) bool {
 		last := c.WindowStart

@@ -68,13 +68,13 @@ func TestCheapChecksBeforeHashing(t *testing.T) {
 			if err := c.SendCode(ctx, phone, org.PurposeRegister); err != nil {
 				t.Fatal(err)
 			}
-			code := e.lastCode(t, phone)
+			code, ch := e.lastCode(t, phone), c.Challenge(org.PurposeRegister, phone)
 			h0 := hashes(e)
 			for _, req := range []org.RegisterRequest{
 				{Login: phone, Code: "000000", Name: "张三", Password: testPassword},
-				{Login: newPhone(), Code: code, Name: "张三", Password: testPassword},
-				{Login: phone, Code: code, Name: "张\u202e三", Password: testPassword},
-				{Login: phone, Code: code, Name: "张三", Password: "weak"},
+				{Login: newPhone(), Code: code, Challenge: ch, Name: "张三", Password: testPassword},
+				{Login: phone, Code: code, Challenge: ch, Name: "张\u202e三", Password: testPassword},
+				{Login: phone, Code: code, Challenge: ch, Name: "张三", Password: "weak"},
 			} {
 				if _, err := c.Register(ctx, req); err == nil {
 					t.Fatalf("register %+v accepted", req)
@@ -88,7 +88,7 @@ func TestCheapChecksBeforeHashing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			status, hdr, eb := post(t, e, "/api/v1/auth/register", "", org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: testPassword})
+			status, hdr, eb := post(t, e, "/api/v1/auth/register", "", org.RegisterRequest{Login: phone, Code: code, Challenge: ch, Name: "张三", Password: testPassword})
 			if status != 503 || hdr.Get("Retry-After") == "" || eb.Error.Code != "busy" || !strings.Contains(eb.Error.Message, "繁忙") {
 				t.Errorf("register while hashing is full: %d Retry-After=%q %+v", status, hdr.Get("Retry-After"), eb)
 			}
@@ -97,7 +97,7 @@ func TestCheapChecksBeforeHashing(t *testing.T) {
 				t.Errorf("login while hashing is full: %d %+v", status, eb)
 			}
 			release()
-			if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: testPassword}); err != nil {
+			if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Challenge: ch, Name: "张三", Password: testPassword}); err != nil {
 				t.Fatalf("the code was spent by a request that was turned away: %v", err)
 			}
 			// The turned-away login gave its reservation back: five real failures still lock.
@@ -245,10 +245,11 @@ func TestNoAccountEnumeration(t *testing.T) {
 			wantRefusal(t, err, "locked")
 			// ...but never the code login, which ends the lockouts.
 			e.clock.Advance(2 * time.Minute)
-			if err := svc.SendCode(ctx, known, org.PurposeLogin, "198.51.100.7"); err != nil {
+			ch, err := svc.SendCode(ctx, known, org.PurposeLogin, "198.51.100.7", "")
+			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.Login(ctx, org.LoginRequest{Login: known, Code: e.lastCode(t, known)}, "198.51.100.7"); err != nil {
+			if _, err := svc.Login(ctx, org.LoginRequest{Login: known, Code: e.lastCode(t, known), Challenge: ch}, "198.51.100.7"); err != nil {
 				t.Fatalf("code login during a lockout: %v", err)
 			}
 			if _, err := svc.Login(ctx, org.LoginRequest{Login: known, Password: testPassword}, "203.0.113.9"); err != nil {
@@ -262,12 +263,13 @@ func TestNoAccountEnumeration(t *testing.T) {
 func TestCodesLimitedPerAddress(t *testing.T) {
 	e := startWith(t, openBolt(t), true, func(o *server.Options) { o.Limits.IPCodesPerHour = 3 })
 	for i := 0; i < 3; i++ {
-		if err := e.run.Server.Org().SendCode(ctx, newPhone(), org.PurposeRegister, "203.0.113.5"); err != nil {
+		if _, err := e.run.Server.Org().SendCode(ctx, newPhone(), org.PurposeRegister, "203.0.113.5", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantRefusal(t, e.run.Server.Org().SendCode(ctx, newPhone(), org.PurposeRegister, "203.0.113.5"), "code_limit")
-	if err := e.run.Server.Org().SendCode(ctx, newPhone(), org.PurposeRegister, "203.0.113.6"); err != nil {
+	_, err := e.run.Server.Org().SendCode(ctx, newPhone(), org.PurposeRegister, "203.0.113.5", "")
+	wantRefusal(t, err, "code_limit")
+	if _, err := e.run.Server.Org().SendCode(ctx, newPhone(), org.PurposeRegister, "203.0.113.6", ""); err != nil {
 		t.Fatalf("another address: %v", err)
 	}
 }

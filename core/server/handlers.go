@@ -58,10 +58,11 @@ func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call)
 		return err
 	}
 	defer release()
-	if err := s.org.SendCode(r.Context(), req.Login, req.Purpose, clientAddr(r)); err != nil {
+	challenge, err := s.org.SendCode(r.Context(), req.Login, req.Purpose, clientAddr(r), req.Device)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent"})
+	writeJSON(w, http.StatusAccepted, api.CodeResponse{Status: "sent", Challenge: challenge})
 	return nil
 }
 

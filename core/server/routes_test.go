@@ -80,12 +80,13 @@ func TestNonPublicRoutesNeedSession(t *testing.T) {
 func sessionFor(t *testing.T, s *Server, phone string, admin bool) string {
 	t.Helper()
 	ctx := context.Background()
-	if err := s.org.SendCode(ctx, phone, org.PurposeRegister, ""); err != nil {
+	ch, err := s.org.SendCode(ctx, phone, org.PurposeRegister, "", "")
+	if err != nil {
 		t.Fatal(err)
 	}
 	msgs := s.outbox.Messages()
 	code := regexp.MustCompile(`[0-9]{6}`).FindString(msgs[len(msgs)-1].Body)
-	tok, err := s.org.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "测试", Password: "Passw0rdX"}, "")
+	tok, err := s.org.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Challenge: ch, Name: "测试", Password: "Passw0rdX"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
