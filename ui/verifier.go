@@ -906,8 +906,8 @@ func importedRoots(p LocalPrefs) []*x509.Certificate {
 		if b == nil {
 			return out
 		}
-		if c, err := x509.ParseCertificate(b.Bytes); err == nil {
-			out = append(out, c)
+		if cs, err := verify.ParseCertificates(b.Bytes); err == nil { // SM2 roots too
+			out = append(out, cs...)
 		}
 	}
 }

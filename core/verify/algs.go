@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/cloudflare/circl/sign/ed448"
+	"github.com/emmansun/gmsm/sm3"
 )
 
 // Object identifiers the verifier understands.
@@ -74,7 +75,7 @@ func (d digestAlg) New() hash.Hash {
 	case oidSHAKE256, oidSHAKE256Len:
 		return &shakeHash{s: sha3.NewSHAKE256(), size: d.size}
 	case oidSM3:
-		return newSM3()
+		return sm3.New()
 	case oidMD5:
 		return md5.New()
 	case oidSHA1:
@@ -203,8 +204,7 @@ type publicKey struct {
 	ec    *ecdsa.PublicKey
 	ed    ed25519.PublicKey
 	ed448 ed448.PublicKey
-	sm2x  *big.Int
-	sm2y  *big.Int
+	sm2   *ecdsa.PublicKey // on gmsm's SM2 curve
 }
 
 func (k publicKey) describe() string {
@@ -377,7 +377,7 @@ func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig dig
 		if in.msg == nil {
 			return "SM2-SM3", errors.New("SM2 without signed attributes over a byte range is not supported")
 		}
-		if err := verifySM2(key.sm2x, key.sm2y, in.msg, sig); err != nil {
+		if err := verifySM2(key.sm2, in.msg, sig); err != nil {
 			return "SM2-SM3", err
 		}
 		return "SM2-SM3", nil

@@ -15,6 +15,7 @@ import (
 	"sealdesk/core/cms"
 
 	"github.com/cloudflare/circl/sign/ed448"
+	"github.com/emmansun/gmsm/sm2"
 )
 
 // certInfo is a certificate from a CMS blob or the PDF's DSS. The standard library parses most of
@@ -31,6 +32,7 @@ type certInfo struct {
 	ski       []byte
 	key       publicKey
 	keyErr    error
+	sm        bool // x came from smx509 (an SM2 key or an SM2-with-SM3 signature)
 }
 
 func parseCertInfo(raw []byte) (*certInfo, error) {
@@ -72,6 +74,23 @@ func parseCertInfo(raw []byte) (*certInfo, error) {
 	}
 	if x, err := x509.ParseCertificate(raw); err != nil {
 		c.xErr = err
+		// crypto/x509 knows neither the SM2 curve nor SM2-with-SM3: gmsm's smx509 (same
+		// Certificate layout) reads those. A certificate both refuse (an invalid IA5String,
+		// a bad SAN in real tax-bureau certificates) keeps the key parseKey reads from the
+		// SubjectPublicKeyInfo; the refusal is a trust reason, not an integrity failure.
+		// Only for SM2: smx509 is laxer than crypto/x509 elsewhere (it takes negative
+		// serials), and what crypto/x509 refuses in other certificates stays a trust reason.
+		sigAlg, _, _ := n.Children[1].Algorithm()
+		if isSM2SPKI(&spki) || sigAlg == oidSM2SM3 {
+			if sm, smErr := parseSMCertificate(raw); smErr == nil {
+				c.x, c.xErr, c.sm = sm.ToX509(), nil, true
+				if len(c.ski) == 0 {
+					c.ski = c.x.SubjectKeyId
+				}
+			} else {
+				c.xErr = smErr
+			}
+		}
 	} else {
 		c.x = x
 		if len(c.ski) == 0 {
@@ -88,6 +107,9 @@ func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
 		case *rsa.PublicKey:
 			return publicKey{alg: "rsa", rsa: k}, nil
 		case *ecdsa.PublicKey:
+			if k.Curve == sm2.P256() {
+				return publicKey{alg: "sm2", sm2: k}, nil
+			}
 			return publicKey{alg: "ecdsa", ec: k}, nil
 		case ed25519.PublicKey:
 			return publicKey{alg: "ed25519", ed: k}, nil
@@ -109,10 +131,11 @@ func parseKey(x *x509.Certificate, spki *node) (publicKey, error) {
 		if params != nil {
 			curve, err := params.OID()
 			if err == nil && curve == oidSM2Curve {
-				if len(bits) != 65 || bits[0] != 4 {
-					return publicKey{}, fmt.Errorf("SM2 key is not an uncompressed point")
+				k, err := sm2Key(bits)
+				if err != nil {
+					return publicKey{}, err
 				}
-				return publicKey{alg: "sm2", sm2x: new(big.Int).SetBytes(bits[1:33]), sm2y: new(big.Int).SetBytes(bits[33:])}, nil
+				return publicKey{alg: "sm2", sm2: k}, nil
 			}
 			if err == nil {
 				if c := namedCurve(curve); c != nil {
@@ -230,4 +253,17 @@ func (c *certInfo) matchSKI(ski []byte) bool {
 		}
 	}
 	return false
+}
+
+// isSM2SPKI reports whether a SubjectPublicKeyInfo holds an SM2 key.
+func isSM2SPKI(spki *node) bool {
+	if !spki.Is(0, cms.TagSequence) || len(spki.Children) != 2 {
+		return false
+	}
+	oid, params, err := spki.Children[0].Algorithm()
+	if err != nil || oid != oidECKey || params == nil {
+		return false
+	}
+	curve, err := params.OID()
+	return err == nil && curve == oidSM2Curve
 }

@@ -18,8 +18,10 @@
 //     certificate; adbe.pkcs7.sha1 and adbe.x509.rsa_sha1 too. RSA PKCS#1 v1.5 and PSS, ECDSA
 //     (DER and plain r||s) on the NIST curves and Brainpool P256r1/P384r1/P512r1, Ed25519,
 //     Ed448 (cloudflare/circl) with SHAKE256, SM2 with SM3 (GB/T 32918/32905, GM/T 0010 content
-//     types); SHA-1, SHA-2, SHA-3. SM2 certificate paths are not built (crypto/x509 cannot parse
-//     SM2 keys): such signatures are at best "untrusted".
+//     types; DER, raw r||s and trimmed-BIT-STRING signature values); SHA-1, SHA-2, SHA-3. SM2
+//     and SM3 are github.com/emmansun/gmsm's (sm2, sm3); SM2 certificates and their paths are
+//     read and built with its smx509 (a fork of crypto/x509), and an SM2 root is a trust
+//     anchor like any other (TrustStore.AddPEM, ParseCertificates).
 //   - RSA PKCS#1 v1.5 is checked by building the one encoding EMSA-PKCS1-v1_5 allows (DigestInfo
 //     with NULL or absent parameters) and comparing bytes, never by parsing the decrypted value
 //     (NULL with content, extra AlgorithmIdentifier elements, BER lengths and trailing bytes are

@@ -317,7 +317,6 @@ var reasonTexts = []struct {
 	{fixedReason("the certificate does not chain to a trusted root"), "证书无法链接到受信任的根证书"},
 	{fixedReason("the certificate cannot be parsed for path validation"), "证书无法解析，不能验证证书链"},
 	{regexp.MustCompile(`^the certificate cannot be parsed for path validation \((.+)\)$`), "证书无法解析，不能验证证书链（$1）"},
-	{fixedReason("SM2 certificate paths cannot be validated by this build (the signature itself was checked)"), "本版本无法验证 SM2 证书链（签名本身已验证）"},
 	{fixedReason("the signer certificate is revoked"), "签名证书已被吊销"},
 	{regexp.MustCompile(`^a certificate in the chain is not valid at (\S+)$`), "证书链中有证书在 $1 时不在有效期内（已过期或尚未生效）"},
 	{regexp.MustCompile(`^the certificate was revoked at (\S+), after the signing time \((.+)\)$`), "证书已于 $1 被吊销，晚于签名时间（$2）"},

@@ -1,13 +1,16 @@
 package verify
 
 import (
+	"crypto/ecdsa"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
-	"sealdesk/core/pki"
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
 )
 
 // TrustStore holds the certificates a verification may chain to: the platform root, roots the
@@ -81,13 +84,9 @@ func (s *TrustStore) isLocalOnly(c *x509.Certificate) bool {
 // AddPEM adds every CERTIFICATE block of a PEM (or a single DER certificate) as an anchor and
 // returns how many it added.
 func (s *TrustStore) AddPEM(data []byte) (int, error) {
-	certs, err := pki.ParseCertsPEM(data)
+	certs, err := ParseCertificates(data)
 	if err != nil {
-		c, derErr := x509.ParseCertificate(data)
-		if derErr != nil {
-			return 0, fmt.Errorf("no certificate found in trust file: %w", err)
-		}
-		certs = []*x509.Certificate{c}
+		return 0, fmt.Errorf("no certificate found in trust file: %w", err)
 	}
 	for _, c := range certs {
 		s.Add(c)
@@ -170,12 +169,10 @@ type chainResult struct {
 // for purpose.
 func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at time.Time, purpose chainPurpose) chainResult {
 	if leaf.x == nil {
-		if leaf.key.alg == "sm2" {
-			return chainResult{reason: "SM2 certificate paths cannot be validated by this build (the signature itself was checked)"}
-		}
-		// A certificate crypto/x509 refuses (negative serial, odd encodings) still had its
-		// signature checked with the key read by parseKey; what is wrong with it is a reason
-		// it cannot be trusted, not an integrity failure.
+		// A certificate crypto/x509 and smx509 refuse (negative serial, odd encodings, an
+		// invalid IA5String or SAN in a real SM2 certificate) still had its signature checked
+		// with the key read by parseKey; what is wrong with it is a reason it cannot be
+		// trusted, not an integrity failure.
 		if leaf.xErr != nil {
 			return chainResult{reason: fmt.Sprintf("the certificate cannot be parsed for path validation (%v)", leaf.xErr)}
 		}
@@ -184,26 +181,33 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 	if s.empty() {
 		return chainResult{reason: "no trust anchors are configured"}
 	}
-	inter := x509.NewCertPool()
-	for _, c := range intermediates {
-		if c.x != nil && c != leaf {
-			inter.AddCert(c.x)
+	var chains [][]*x509.Certificate
+	var err error
+	if leaf.sm || anySM(intermediates) {
+		chains, err = s.verifySM(leaf, intermediates, at)
+	} else {
+		inter := x509.NewCertPool()
+		for _, c := range intermediates {
+			if c.x != nil && c != leaf {
+				inter.AddCert(c.x)
+			}
 		}
+		opts := x509.VerifyOptions{
+			Roots:         s.pool(),
+			Intermediates: inter,
+			CurrentTime:   at,
+			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+		}
+		chains, err = leaf.x.Verify(opts)
 	}
-	opts := x509.VerifyOptions{
-		Roots:         s.pool(),
-		Intermediates: inter,
-		CurrentTime:   at,
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	}
-	chains, err := leaf.x.Verify(opts)
 	if err != nil {
 		var inv x509.CertificateInvalidError
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
 			return chainResult{reason: fmt.Sprintf("a certificate in the chain is not valid at %s", at.UTC().Format(time.RFC3339))}
 		}
 		var ua x509.UnknownAuthorityError
-		if errors.As(err, &ua) {
+		var smua smx509.UnknownAuthorityError
+		if errors.As(err, &ua) || errors.As(err, &smua) {
 			return chainResult{reason: "the certificate does not chain to a trusted root"}
 		}
 		return chainResult{reason: "certificate path: " + err.Error()}
@@ -244,4 +248,98 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 		}
 	}
 	return res
+}
+
+func anySM(cs []*certInfo) bool {
+	for _, c := range cs {
+		if c.sm {
+			return true
+		}
+	}
+	return false
+}
+
+// verifySM builds the path with gmsm's smx509, a fork of crypto/x509 that also knows SM2 keys
+// and SM2-with-SM3 signatures; the anchors are the same ones (an SM2 root is added like an RSA
+// one, see AddPEM).
+func (s *TrustStore) verifySM(leaf *certInfo, intermediates []*certInfo, at time.Time) ([][]*x509.Certificate, error) {
+	var roots *smx509.CertPool
+	if s.system {
+		if sp, err := smx509.SystemCertPool(); err == nil {
+			roots = sp.Clone()
+		}
+	}
+	if roots == nil {
+		roots = smx509.NewCertPool()
+	}
+	for _, r := range append(append([]*x509.Certificate(nil), s.roots...), s.local...) {
+		roots.AddCert((*smx509.Certificate)(r))
+	}
+	inter := smx509.NewCertPool()
+	for _, c := range intermediates {
+		if c.x != nil && c != leaf {
+			inter.AddCert((*smx509.Certificate)(c.x))
+		}
+	}
+	chains, err := (*smx509.Certificate)(leaf.x).Verify(smx509.VerifyOptions{
+		Roots:         roots,
+		Intermediates: inter,
+		CurrentTime:   at,
+		KeyUsages:     []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]*x509.Certificate, len(chains))
+	for i, ch := range chains {
+		for _, c := range ch {
+			out[i] = append(out[i], c.ToX509())
+		}
+	}
+	return out, nil
+}
+
+// ParseCertificates reads every CERTIFICATE block of a PEM (or a single DER certificate) with
+// crypto/x509, and with gmsm's smx509 the SM2 certificates crypto/x509 cannot read. The
+// results of smx509 are crypto/x509 Certificates (the same layout) whose PublicKey is an
+// *ecdsa.PublicKey on the SM2 curve.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	one := func(der []byte) (*x509.Certificate, error) {
+		c, err := x509.ParseCertificate(der)
+		if err == nil {
+			return c, nil
+		}
+		if sm, smErr := smx509.ParseCertificate(der); smErr == nil {
+			// Only SM2 certificates: smx509 is laxer than crypto/x509 elsewhere.
+			if k, ok := sm.PublicKey.(*ecdsa.PublicKey); (ok && k.Curve == sm2.P256()) || sm.SignatureAlgorithm == x509.SignatureAlgorithm(smx509.SM2WithSM3) {
+				return sm.ToX509(), nil
+			}
+		}
+		return nil, fmt.Errorf("failed to parse certificate: %w", err)
+	}
+	var certs []*x509.Certificate
+	rest := data
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := one(b.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) > 0 {
+		return certs, nil
+	}
+	c, err := one(data)
+	if err != nil {
+		return nil, errors.New("no certificate found")
+	}
+	return []*x509.Certificate{c}, nil
 }
