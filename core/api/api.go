@@ -90,3 +90,10 @@ type ErrorBody struct {
 		Message string `json:"message"`
 	} `json:"error"`
 }
+
+// CreateEnterpriseRequest registers a company: its name and 18-character unified social credit
+// code as on the business licence.
+type CreateEnterpriseRequest struct {
+	Name       string `json:"name"`
+	CreditCode string `json:"credit_code"`
+}

@@ -1,7 +1,17 @@
 // Package org holds SealDesk's people: accounts (register and login by mobile number or e-mail,
 // with a one-time code or an Argon2id password), sessions, rate limits and lockouts, and the
-// real-name verification of persons through pluggable providers. Enterprises, members, roles and
-// seal grants build on it in later work.
+// real-name verification of persons through pluggable providers; and enterprises: creation with
+// a GB 32100 credit code, members, custom roles, departments, and the permission check every
+// enterprise route makes, Service.Require (enterprise.go).
+//
+// # Enterprises
+//
+// An enterprise's records are keyed "<entID>/…" so they page in key order; each change is an
+// event in the scope EnterpriseScope(id) ("ent:<id>"), readable by enabled members only, and a
+// line in the enterprise's audit log. Require reads the caller's membership (and custom role)
+// from the transaction it is given: nothing is cached, so a disabled member is refused from the
+// next request on in every server process. Members and roles are stored as compact lines, not
+// JSON, because every request reads them; write them only through PutMember and PutRole.
 //
 // Everything is kept in a core/sync.Store, nothing in memory, so several server processes can
 // serve the same users: rate-limit counters, one-time codes and sessions hold across processes.

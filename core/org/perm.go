@@ -40,3 +40,21 @@ func (p Permission) Known() bool {
 	}
 	return false
 }
+
+var permLabels = map[Permission]string{
+	PermSendContracts: "发起合同", PermViewAllContracts: "查看企业全部合同", PermManageTemplates: "管理模板",
+	PermManageSeals: "管理印章", PermGrantSeals: "授权印章", PermApproveSealUse: "审批用印申请",
+	PermManageMembers: "管理成员", PermBilling: "费用中心", PermManageIntegrations: "对接集成",
+}
+
+// Label returns the permission's Chinese name as the role editor shows it ("" asks for no
+// permission: "企业成员").
+func (p Permission) Label() string {
+	if p == "" {
+		return "企业成员"
+	}
+	if l, ok := permLabels[p]; ok {
+		return l
+	}
+	return string(p)
+}

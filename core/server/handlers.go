@@ -528,10 +528,10 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 		var evs []sync.Event
 		err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
-			if !authorized {
-				if err := s.authorizeScope(tx, c.actor(), scope); err != nil {
-					return err
-				}
+			// Checked on every read, not only the first: a member disabled during a long poll
+			// is refused at its next wake-up.
+			if err := s.authorizeScope(tx, c.actor(), scope); err != nil {
+				return err
 			}
 			var err error
 			evs, err = tx.Events(scope, since, limit)

@@ -70,8 +70,9 @@ type Options struct {
 	// name may not repeat. Person certificates of identities approved by a provider whose
 	// Verifies is false carry the self-declared identity policy and OU (see pki).
 	Providers []org.Provider
-	// ScopeAccess decides access to sync scopes other than the caller's own "user:<id>" (the
-	// enterprise domain plugs in here). Nil refuses them.
+	// ScopeAccess decides access to sync scopes other than the caller's own "user:<id>" and the
+	// "ent:<id>" scopes of the caller's enterprises (which org.Service.Require decides). Nil
+	// refuses them.
 	ScopeAccess sync.Authorizer
 	// Commands are extra command types (the enterprise domain's), registered next to the
 	// platform's own (profile.rename, settings.put) before the server serves.
@@ -264,7 +265,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The path may exist with another method: answer 405 with Allow, in JSON.
 		var allow []string
-		for _, m := range []string{"GET", "POST", "PUT"} {
+		for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
 			probe := r.Clone(r.Context())
 			probe.Method = m
 			if _, pattern := mux.Handler(probe); pattern != "/" && pattern != "" {
@@ -408,6 +409,12 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/admin/reviews/{id}/reject", admin, s.handleReject},
 		{"POST", "/api/v1/admin/certificates/{serial}/revoke", admin, s.handleAdminRevoke},
 		{"GET", "/api/v1/admin/audit", admin, s.handleAudit},
+		// Enterprises (branch ent): every route checks membership and permission with
+		// org.Service.Require; see permmatrix_test.go.
+		{"POST", "/api/v1/enterprises", user, s.handleCreateEnterprise},
+		{"GET", "/api/v1/enterprises", user, s.handleMyEnterprises},
+		{"GET", "/api/v1/enterprises/{id}", user, s.handleEnterprise},
+		{"GET", "/api/v1/enterprises/{id}/members", user, s.handleMembers},
 		{"GET", "/ca/root.pem", public, s.handleRootPEM},
 		{"GET", "/ca/issuing.crt", public, s.handleIssuingCert},
 		{"GET", "/ca/crl", public, s.handleCRL},
@@ -533,10 +540,17 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// authorizeScope lets a person use their own scope; other scopes go to Options.ScopeAccess.
+// authorizeScope lets a person use their own scope and the scopes of the enterprises they are an
+// enabled member of; other scopes go to Options.ScopeAccess.
 func (s *Server) authorizeScope(tx sync.Tx, a sync.Actor, scope string) error {
 	if scope == org.Scope(a.ID) {
 		return nil
+	}
+	if id, ok := org.EnterpriseIDOfScope(scope); ok {
+		// An enterprise's scope: its enabled members only (a disabled or removed member is
+		// refused at once).
+		_, err := s.org.Require(tx, id, a.ID, "")
+		return err
 	}
 	if s.opts.ScopeAccess != nil {
 		return s.opts.ScopeAccess(tx, a, scope)
