@@ -137,6 +137,8 @@ func TestReasonText(t *testing.T) {
 		{"no trust anchors are configured", "未配置信任根证书，无法判断证书是否可信"},
 		{ReasonSelfDeclared, "签章人身份为自证身份：未经任何实名核验机构核验"},
 		{"SHA1 is a weak digest algorithm", "SHA1 是不安全的弱摘要算法"},
+		{"the signer's RSA key has 1024 bits, fewer than the 2048 now required (weak)", "签名人的 RSA 密钥只有 1024 位，低于现行要求的 2048 位（不安全）"},
+		{"the signed attributes lack the content-type attribute RFC 5652 §5.3 requires", "签名属性缺少 RFC 5652 §5.3 要求的 content-type 属性"},
 		{"the signer certificate is revoked", "签名证书已被吊销"},
 		{"a certificate in the chain is not valid at 2030-01-02T03:04:05Z", "证书链中有证书在 2030-01-02T03:04:05Z 时不在有效期内（已过期或尚未生效）"},
 		{"signature timestamp: no trust anchors are configured", "签名时间戳：未配置信任根证书，无法判断证书是否可信"},

@@ -12,6 +12,7 @@ import (
 
 // signedData is a parsed CMS SignedData (RFC 5652 §5).
 type signedData struct {
+	trailingJunk int // non-zero bytes after the ContentInfo in /Contents
 	eContentType string
 	eContent     []byte
 	hasEContent  bool
@@ -48,10 +49,17 @@ func parseContentInfo(b []byte) (*signedData, error) {
 		return nil, fmt.Errorf("CMS of %d bytes is larger than the %d limit", len(b), maxCMSSize)
 	}
 	// Bytes after the ContentInfo are tolerated: they lie in the excluded gap and are not signed
-	// content; the ByteRange checks already pin the gap to the /Contents string.
-	ci, _, err := cms.ParseBER(b)
+	// content; the ByteRange checks already pin the gap to the /Contents string. Anything but the
+	// usual zero padding is named in the report (data hidden where no signature covers it).
+	ci, rest, err := cms.ParseBER(b)
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse CMS: %w", err)
+	}
+	junk := 0
+	for _, c := range rest {
+		if c != 0 {
+			junk++
+		}
 	}
 	if !ci.Is(0, cms.TagSequence) || len(ci.Children) < 2 {
 		return nil, fmt.Errorf("failed to parse CMS: %w: not a ContentInfo", cms.ErrBER)
@@ -67,7 +75,11 @@ func parseContentInfo(b []byte) (*signedData, error) {
 	if !wrap.Is(2, 0) || len(wrap.Children) != 1 {
 		return nil, fmt.Errorf("failed to parse CMS: %w: bad [0] content", cms.ErrBER)
 	}
-	return parseSignedData(&wrap.Children[0])
+	sd, err := parseSignedData(&wrap.Children[0])
+	if sd != nil {
+		sd.trailingJunk = junk
+	}
+	return sd, err
 }
 
 func parseSignedData(sd *node) (*signedData, error) {
@@ -287,6 +299,12 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 	if dig.weak {
 		r.notes = append(r.notes, dig.name+" is a weak digest algorithm")
 	}
+	if cert.key.rsa != nil && cert.key.rsa.N.BitLen() < 2048 {
+		r.notes = append(r.notes, fmt.Sprintf("the signer's RSA key has %d bits, fewer than the 2048 now required (weak)", cert.key.rsa.N.BitLen()))
+	}
+	if cert.x != nil && cert.x.BasicConstraintsValid && cert.x.IsCA {
+		r.notes = append(r.notes, "the signer's certificate is a CA certificate (basicConstraints CA:TRUE), not an end-entity certificate")
+	}
 	if si.signedAttrs == nil {
 		alg, note, err := verifySignatureResolved(cert.key, si.sigOID, si.sigParams, dig, si.signature, content)
 		r.algorithm = alg
@@ -312,6 +330,9 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 	}
 	if subtle.ConstantTimeCompare(md[0].Bytes(), want) != 1 {
 		r.fail("the messageDigest attribute does not match the signed bytes")
+	}
+	if _, ok := si.attrs[oidAttrContentType]; !ok {
+		r.notes = append(r.notes, "the signed attributes lack the content-type attribute RFC 5652 §5.3 requires")
 	}
 	if ct, ok := si.attrs[oidAttrContentType]; ok {
 		if len(ct) != 1 {

@@ -145,6 +145,9 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 	if sd.badCerts > 0 {
 		cc.notes = append(cc.notes, fmt.Sprintf("%d embedded certificates could not be parsed", sd.badCerts))
 	}
+	if sd.trailingJunk > 0 {
+		cc.notes = append(cc.notes, fmt.Sprintf("/Contents holds %d non-zero bytes after the CMS structure (unsigned data, ignored)", sd.trailingJunk))
+	}
 	content := h.input()
 	if subFilter == subPKCS7SHA1 {
 		// The SHA-1 of the byte ranges is the encapsulated content, and the CMS signs that.
