@@ -101,6 +101,10 @@ func (s *Shell) OpenFiles(paths []string) {
 	if len(paths) == 0 {
 		return
 	}
+	if v, ok := s.screens[NavSend].(*sendScreen); ok && s.current == NavSend && v.composing() {
+		v.compose.AddFiles(paths) // 发起签署: dropped files join the envelope
+		return
+	}
 	target := NavDocuments
 	if s.current == NavVerify {
 		target = NavVerify

@@ -31,9 +31,12 @@ func errMessage(err error) string {
 	var glyphs *seal.MissingGlyphsError
 	var drops *sign.DropsSignaturesError
 	var limit *pdf.LimitError
+	var input *inputError
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &input):
+		return input.msg // already a sentence naming the limit (发起签署's checks)
 	case errors.As(err, &drops) && drops.Unreadable:
 		return tr("err.sign.dropsigs.unreadable", map[string]any{"Name": filepath.Base(drops.Path)})
 	case errors.As(err, &drops):

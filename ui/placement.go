@@ -71,6 +71,21 @@ type placementScreen struct {
 	boxes    []*placedBox
 	relayout func()         // lays the boxes out again soon (a page's geometry arrives later)
 	wg       sync.WaitGroup // opening and saving in the background (tests wait on it)
+
+	// 发起签署's envelope editor uses this editor for its placement step: onOpened runs after a
+	// document opened (to put its boxes back), onChanged after a box was added, moved, resized
+	// or deleted.
+	onOpened  func()
+	onChanged func()
+}
+
+// recipientColor is recipient i's colour (the palette repeats after five).
+func recipientColor(i int) color.NRGBA { return recipientColors[i%len(recipientColors)] }
+
+func (p *placementScreen) boxesChanged() {
+	if p.onChanged != nil {
+		p.onChanged()
+	}
 }
 
 func newPlacementScreen(s *Shell) *placementScreen {
@@ -129,7 +144,7 @@ func (p *placementScreen) selectedRecipient() int {
 }
 
 func (p *placementScreen) recolorPalette() {
-	c := recipientColors[p.selectedRecipient()]
+	c := recipientColor(p.selectedRecipient())
 	for _, it := range p.palette {
 		it.Color = c
 		it.Refresh()
@@ -198,6 +213,9 @@ func (p *placementScreen) open(path string) {
 			p.clearBoxes()
 			p.pv.SetDocument(doc)
 			p.status.SetText(tr("place.opened", map[string]any{"Name": filepath.Base(path), "Pages": doc.PageCount()}))
+			if p.onOpened != nil {
+				p.onOpened()
+			}
 		})
 	}()
 }
@@ -273,13 +291,15 @@ func (p *placementScreen) addBox(kind string, page int, pos fyne.Position) *plac
 	}
 	p.showBox(b)
 	p.status.SetText(tr("place.count", map[string]any{"Count": len(p.boxes)}))
+	p.boxesChanged()
 	return b
 }
 
 // showBox adds b with its widget (labelled in the current language) to the boxes shown.
 func (p *placementScreen) showBox(b *placedBox) {
-	b.w = widgets.NewDraggableBox(fmt.Sprintf("%d·%s", b.recipient+1, tr("place.kind."+b.kind)), recipientColors[b.recipient])
+	b.w = widgets.NewDraggableBox(fmt.Sprintf("%d·%s", b.recipient+1, tr("place.kind."+b.kind)), recipientColor(b.recipient))
 	b.w.OnDragged = func(d fyne.Delta) { p.moveBox(b, d) }
+	b.w.OnDragEnd = p.boxesChanged
 	b.w.OnResized = func(d fyne.Delta) { p.resizeBox(b, d) }
 	b.w.OnDeleted = func() { p.deleteBox(b) }
 	p.boxes = append(p.boxes, b)
@@ -368,6 +388,7 @@ func (p *placementScreen) deleteBox(b *placedBox) {
 	p.overlay.Remove(b.w)
 	p.updateSave()
 	p.status.SetText(tr("place.count", map[string]any{"Count": len(p.boxes)}))
+	p.boxesChanged()
 }
 
 // followPages keeps an overlay over a PageView's pages laid out: after scrolling, page changes and

@@ -79,6 +79,7 @@ func newSendTest(t *testing.T, local *LocalServices) (*sendScreen, fyne.Window) 
 	w.Resize(fyne.NewSize(1200, 900))
 	s.Show(NavSend)
 	v := s.Screen(NavSend).(*sendScreen)
+	v.tabs.Select(v.placeTab) // these tests start on 指定签署位置 (发起签署's envelope editor: compose_test.go)
 	// Page renders wait for pv.Wait on the test's goroutine instead of racing it (fyne.Do of the
 	// test driver runs on the worker).
 	v.place.pv.DeferUpdatesForTest()

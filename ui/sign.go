@@ -31,20 +31,24 @@ import (
 	"sealdesk/ui/widgets"
 )
 
-// sendScreen is 发起签署 on this machine: 指定签署位置 (placement.go) and 本机签署 (signing with the
-// personal key), one tab each.
+// sendScreen is 发起签署: the envelope editor that sends a contract to its recipients through the
+// server (compose.go), and, on this machine alone, 指定签署位置 (placement.go: a PDF with empty
+// fields saved to a file) and 本机签署 (signing with the personal key), one tab each.
 type sendScreen struct {
-	place *placementScreen
-	sign  *signScreen
-	tabs  *container.AppTabs
+	compose *composeScreen
+	place   *placementScreen
+	sign    *signScreen
+	tabs    *container.AppTabs
+
+	composeTab, placeTab, signTab *container.TabItem
 }
 
 func newSendScreen(s *Shell) Screen {
-	v := &sendScreen{place: newPlacementScreen(s), sign: newSignScreen(s)}
-	v.tabs = container.NewAppTabs(
-		container.NewTabItem(tr("place.tab"), v.place.Content()),
-		container.NewTabItem(tr("sign.tab"), v.sign.Content()),
-	)
+	v := &sendScreen{compose: newComposeScreen(s), place: newPlacementScreen(s), sign: newSignScreen(s)}
+	v.composeTab = container.NewTabItem(tr("compose.tab"), v.compose.Content())
+	v.placeTab = container.NewTabItem(tr("place.tab"), v.place.Content())
+	v.signTab = container.NewTabItem(tr("sign.tab"), v.sign.Content())
+	v.tabs = container.NewAppTabs(v.composeTab, v.placeTab, v.signTab)
 	v.tabs.OnSelected = func(*container.TabItem) {
 		// Seals and keys may have been made on other screens meanwhile.
 		v.sign.refreshImages()
@@ -68,6 +72,7 @@ func (v *sendScreen) Handoff(next Screen) {
 		}
 		return
 	}
+	v.compose.handoff(n.compose)
 	v.place.handoff(n.place)
 	v.sign.handoff(n.sign)
 	n.tabs.SelectIndex(v.tabs.SelectedIndex())
@@ -76,6 +81,7 @@ func (v *sendScreen) Handoff(next Screen) {
 // shown starts 发起签署 with the document open in 文件 when nothing is open here yet (work in
 // progress here is never replaced).
 func (v *sendScreen) shown() {
+	v.compose.shown()
 	if v.place.path != "" || v.sign.path != "" || v.place.doc != nil || v.sign.doc != nil {
 		return
 	}
@@ -101,15 +107,19 @@ func (v *sendScreen) SignTo(pin, out string) { v.sign.signTo(pin, out) }
 
 // PlaceFiles opens a document in 指定签署位置.
 func (v *sendScreen) PlaceFiles(paths []string) {
-	v.tabs.SelectIndex(0)
+	v.tabs.Select(v.placeTab)
 	v.place.OpenFiles(paths)
 }
 
 // OpenFiles opens a document for signing.
 func (v *sendScreen) OpenFiles(paths []string) {
-	v.tabs.SelectIndex(1)
+	v.tabs.Select(v.signTab)
 	v.sign.OpenFiles(paths)
 }
+
+// composing reports whether the envelope editor is the tab shown (the window's file drops go to
+// it then).
+func (v *sendScreen) composing() bool { return v.tabs.Selected() == v.composeTab }
 
 // signTarget is where the signature goes: an empty field of the document, or a new box.
 type signTarget struct {

@@ -380,7 +380,7 @@ func init() {
 		placed := filepath.Join(t.TempDir(), "采购合同-待签.pdf")
 		v.place.saveTo(placed)
 		v.place.wg.Wait()
-		v.tabs.SelectIndex(1)
+		v.tabs.Select(v.signTab)
 		v.sign.createKey("张三", "11010519491231002X", "135790", "135790")
 		v.sign.wg.Wait()
 		v.sign.OpenFiles([]string{placed})

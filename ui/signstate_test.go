@@ -174,7 +174,7 @@ func TestSealsAppearLive(t *testing.T) {
 	lib := &memLibrary{}
 	v, _ := newKeyless(t, lib)
 	sg := v.sign
-	v.tabs.SelectIndex(1)
+	v.tabs.Select(v.signTab)
 	got := texts(t, sg.root)
 	if !strings.Contains(got, "还没有签名或印章") || !strings.Contains(got, "[去制作签名或印章…]") {
 		t.Fatalf("no hint for an empty list:\n%s", got)
@@ -207,7 +207,7 @@ func TestLanguageSwitchKeepsWork(t *testing.T) {
 	dragPalette(v.place.palette[1], absOfDisplay(v.place.pv, 0, 400, 600))
 	f.open(t, f.placed)
 	v.sign.selectTarget(v.sign.targets[1])
-	v.tabs.SelectIndex(1)
+	v.tabs.Select(v.signTab)
 	t.Cleanup(func() { SetLanguage(LangChinese) })
 	if err := SetLanguage(LangEnglish); err != nil {
 		t.Fatal(err)
@@ -223,7 +223,7 @@ func TestLanguageSwitchKeepsWork(t *testing.T) {
 	if n.sign.path != f.placed || n.sign.doc == nil || n.sign.selected == nil || n.sign.selected.field != "r2-sign-1" {
 		t.Fatalf("本机签署 lost its work: %q", n.sign.path)
 	}
-	if n.tabs.SelectedIndex() != 1 || n.sign.image.SelectedIndex() != 0 {
+	if n.tabs.Selected() != n.signTab || n.sign.image.SelectedIndex() != 0 {
 		t.Fatal("the tab or the image choice was lost")
 	}
 }
@@ -249,7 +249,7 @@ func TestDocumentsCarryToSend(t *testing.T) {
 func TestPageTapAddsNoBox(t *testing.T) {
 	f := newSignFlow(t)
 	sg := f.v.sign
-	f.v.tabs.SelectIndex(1)
+	f.v.tabs.Select(f.v.signTab)
 	f.open(t, f.placed)
 	n := len(sg.targets)
 	test.TapCanvas(f.w.Canvas(), absOfDisplay(sg.pv, 0, 300, 300))
@@ -263,7 +263,7 @@ func TestPageTapAddsNoBox(t *testing.T) {
 func TestAddBoxExplicitly(t *testing.T) {
 	f := newSignFlow(t)
 	sg := f.v.sign
-	f.v.tabs.SelectIndex(1)
+	f.v.tabs.Select(f.v.signTab)
 	in := writeTestPDF(t, "plain.pdf", a4Pages(1))
 	f.open(t, in)
 	if len(sg.targets) != 0 || !strings.Contains(sg.why.Text, "请点击一个签署位置，或添加一个") {

@@ -46,11 +46,12 @@ func dropTile(t *testing.T, label string, dx, dy float64) {
 	})
 }
 
+// selectTab shows 指定签署位置 (0) or 本机签署 (1): 发起签署's tabs after its envelope editor.
 func selectTab(i int) {
 	fyne.DoAndWait(func() {
 		walk(win.Content(), func(o fyne.CanvasObject) {
-			if tabs, ok := o.(*container.AppTabs); ok && len(tabs.Items) == 2 {
-				tabs.SelectIndex(i)
+			if tabs, ok := o.(*container.AppTabs); ok && len(tabs.Items) == 3 {
+				tabs.SelectIndex(i + 1)
 			}
 		})
 	})
