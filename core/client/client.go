@@ -54,6 +54,9 @@ type Client struct {
 
 	mu         stdsync.Mutex
 	challenges map[string]string // purpose, login → challenge of the last code asked for
+	// DeviceName names this device in contract timelines and 签署报告 (see contracts.go);
+	// optional.
+	DeviceName string
 }
 
 // DefaultRetries503 is how many times a 503 is retried by default: with the back-off (0.25 s,

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/envelope"
 	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
@@ -114,6 +115,15 @@ type Options struct {
 	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
 	// at once, a few more waiting). Over it they answer 503 with Retry-After.
 	PKIWork *gate.Gate
+	// ContractQuota reserves, charges and releases the quota of contracts (the billing domain);
+	// zero: contracts are not billed.
+	ContractQuota envelope.Quota
+	// ContractPermit checks that an account may send contracts for an enterprise
+	// (org.PermSendContracts; the enterprise domain); nil refuses enterprise sends.
+	ContractPermit func(tx sync.Tx, enterpriseID, accountID string) error
+	// ContractSigner may accept a signature in a contract that is not by a certificate issued to
+	// the recipient (a company recipient's seal; the seals domain).
+	ContractSigner func(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (bool, error)
 }
 
 // Server is the backend. Create it with New; serve Handler().
@@ -130,6 +140,7 @@ type Server struct {
 	tsaRate   *rateLimit // nil: no limit
 	ocspRate  *rateLimit // the same calls in flight per address
 	outbox    *notify.Outbox
+	env       *envelope.Service
 	log       *slog.Logger
 	routes    []route
 	handler   http.Handler
@@ -251,6 +262,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if len(shared) > 0 {
 		s.log.Warn("accounts verified with an id number another account already uses; review them", "accounts", shared)
+	}
+	if err := s.newEnvelopes(ctx); err != nil {
+		return nil, err
 	}
 	s.proc = &sync.Processor{Store: opts.Store, Hub: s.hub, Now: opts.Now, Authorize: s.authorizeScope}
 	s.registerCommands()
@@ -421,6 +435,19 @@ func (s *Server) routeTable() []route {
 		{"GET", "/ocsp/{request...}", public, s.handleOCSPGet},
 		{"POST", "/ocsp", public, s.handleOCSPPost},
 		{"POST", "/tsa", public, s.handleTSA},
+
+		// Contracts (core/envelope; issue 17).
+		{"PUT", "/api/v1/blobs", user, s.handleBlobPut},
+		{"POST", "/api/v1/envelopes", user, s.handleEnvelopeSend},
+		{"GET", "/api/v1/envelopes", user, s.handleEnvelopeList},
+		{"GET", "/api/v1/envelopes/counts", user, s.handleEnvelopeCounts},
+		{"GET", "/api/v1/envelopes/{id}", user, s.handleEnvelopeGet},
+		{"PUT", "/api/v1/envelopes/{id}", user, s.handleDraftUpdate},
+		{"POST", "/api/v1/envelopes/{id}/send", user, s.handleDraftSend},
+		{"POST", "/api/v1/envelopes/{id}/delete", user, s.handleDraftDelete},
+		{"GET", "/api/v1/envelopes/{id}/documents/{n}", user, s.handleEnvelopeDocument},
+		{"GET", "/api/v1/contacts", user, s.handleContacts},
+		{"GET", "/v/{token}", public, s.handleVerifyPage},
 	}
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})

@@ -1,0 +1,340 @@
+package envelope
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+
+	qrcode "github.com/skip2/go-qrcode"
+
+	"sealdesk/core/api"
+	"sealdesk/core/pdf"
+	"sealdesk/core/sign"
+	"sealdesk/core/tsa"
+)
+
+// Platform is the server's own signing identity: it certifies sent documents, signs 签署报告
+// and timestamps completed documents.
+type Platform struct {
+	Signer      crypto.Signer
+	Cert        *x509.Certificate
+	Chain       []*x509.Certificate // issuing CA, root
+	Timestamper tsa.Timestamper
+	Revocation  sign.RevocationSource
+}
+
+// kindOf detects a file's type by its first bytes.
+func kindOf(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("%PDF-")) || (len(b) > 1024 && bytes.Contains(b[:1024], []byte("%PDF-"))):
+		return "pdf"
+	case bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}):
+		return "jpeg"
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return "png"
+	}
+	return ""
+}
+
+// MaxImagePixels bounds an image file's declared size (a 10 MB PNG can declare gigapixels).
+const MaxImagePixels = 60_000_000
+
+// imagePDF makes a one-page A4 PDF showing the image, fitted inside 36 pt margins: JPEG embedded
+// as is (DCTDecode), PNG flattened on white and compressed.
+func imagePDF(b []byte, kind, name string) ([]byte, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, bad("bad_image", fmt.Sprintf("图片「%s」无法读取", name))
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return nil, bad("image_too_large", fmt.Sprintf("图片「%s」的像素超过 %d 万", name, MaxImagePixels/10000))
+	}
+	var data []byte
+	cs, filter, extra := "DeviceRGB", "DCTDecode", ""
+	if kind == "jpeg" {
+		data = b
+		switch cfg.ColorModel {
+		case color.GrayModel:
+			cs = "DeviceGray"
+		case color.CMYKModel:
+			cs, extra = "DeviceCMYK", " /Decode [1 0 1 0 1 0 1 0]"
+		}
+		if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil {
+			return nil, bad("bad_image", fmt.Sprintf("图片「%s」无法读取", name))
+		}
+	} else {
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			return nil, bad("bad_image", fmt.Sprintf("图片「%s」无法读取", name))
+		}
+		bounds := img.Bounds()
+		rgba := image.NewRGBA(bounds)
+		draw.Draw(rgba, bounds, image.NewUniform(color.White), image.Point{}, draw.Src)
+		draw.Draw(rgba, bounds, img, bounds.Min, draw.Over)
+		raw := make([]byte, 0, bounds.Dx()*bounds.Dy()*3)
+		for i := 0; i < len(rgba.Pix); i += 4 {
+			raw = append(raw, rgba.Pix[i], rgba.Pix[i+1], rgba.Pix[i+2])
+		}
+		var z bytes.Buffer
+		zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
+		zw.Write(raw)
+		zw.Close()
+		data, filter = z.Bytes(), "FlateDecode"
+	}
+	const pw, ph, m = 595.28, 841.89, 36.0
+	scale := min((pw-2*m)/float64(cfg.Width), (ph-2*m)/float64(cfg.Height))
+	w, h := float64(cfg.Width)*scale, float64(cfg.Height)*scale
+	x, y := (pw-w)/2, (ph-h)/2
+	content := fmt.Sprintf("q %.2f 0 0 %.2f %.2f %.2f cm /Im1 Do Q\n", w, h, x, y)
+	var out bytes.Buffer
+	out.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	var offs []int
+	obj := func(body string, stream []byte) {
+		offs = append(offs, out.Len())
+		fmt.Fprintf(&out, "%d 0 obj\n%s", len(offs), body)
+		if stream != nil {
+			out.WriteString("\nstream\n")
+			out.Write(stream)
+			out.WriteString("\nendstream")
+		}
+		out.WriteString("\nendobj\n")
+	}
+	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
+	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", nil)
+	obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>", pw, ph), nil)
+	obj(fmt.Sprintf("<< /Length %d >>", len(content)), []byte(content))
+	obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /%s /BitsPerComponent 8 /Filter /%s%s /Length %d >>",
+		cfg.Width, cfg.Height, cs, filter, extra, len(data)), data)
+	xref := out.Len()
+	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&out, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	return out.Bytes(), nil
+}
+
+// openPDF opens bytes with core/pdf and returns the pages, refusing what cannot be sent.
+func openPDF(b []byte, name string) (*pdf.File, []pdf.Page, error) {
+	f, err := pdf.Open(bytes.NewReader(b), int64(len(b)), nil)
+	if errors.Is(err, pdf.ErrEncrypted) {
+		return nil, nil, bad("encrypted_pdf", fmt.Sprintf("文件「%s」已加密，无法签署，请先解除密码保护", name))
+	}
+	if err != nil {
+		return nil, nil, bad("bad_pdf", fmt.Sprintf("文件「%s」不是可读取的 PDF", name))
+	}
+	pages, err := f.Latest().Pages()
+	if err != nil || len(pages) == 0 {
+		return nil, nil, bad("bad_pdf", fmt.Sprintf("文件「%s」没有可读取的页面", name))
+	}
+	return f, pages, nil
+}
+
+// QRSize is the side of the verification QR code in points (about 16 mm), QRMargin its distance
+// from the page's lower-right corner as displayed.
+const (
+	QRSize   = 46.0
+	QRMargin = 8.0
+)
+
+// stampQR adds, as one incremental update before any signature, the verification QR code to the
+// lower-right margin of every page as the user sees it.
+func stampQR(b []byte, url string) ([]byte, error) {
+	f, pages, err := openPDF(b, "")
+	if err != nil {
+		return nil, err
+	}
+	q, err := qrcode.New(url, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("failed to make the qr code: %w", err)
+	}
+	bits := q.Bitmap() // with its quiet zone
+	n := len(bits)
+	raw := make([]byte, 0, n*n)
+	for _, row := range bits {
+		for _, black := range row {
+			if black {
+				raw = append(raw, 0)
+			} else {
+				raw = append(raw, 255)
+			}
+		}
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(raw)
+	zw.Close()
+	u := f.NewUpdate()
+	img := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"), "Width": pdf.Int(n),
+		"Height": pdf.Int(n), "ColorSpace": pdf.Name("DeviceGray"), "BitsPerComponent": pdf.Int(8),
+		"Filter": pdf.Name("FlateDecode"), "Interpolate": pdf.Bool(false), "Length": pdf.Int(z.Len())}, Data: z.Bytes(), Offset: -1})
+	open := u.Add(&pdf.Stream{Dict: pdf.Dict{"Length": pdf.Int(2)}, Data: []byte("q\n"), Offset: -1})
+	v := f.Latest()
+	const xname = pdf.Name("SDVerifyQR")
+	for _, p := range pages {
+		w, _ := p.VisibleSize()
+		vr := sign.VisibleRect{X1: w - QRMargin - QRSize, Y1: QRMargin, X2: w - QRMargin, Y2: QRMargin + QRSize}
+		ur, err := sign.VisibleToUser(p.CropBox, p.Rotate, vr)
+		if err != nil {
+			return nil, err
+		}
+		draw := fmt.Sprintf("Q\nq %.3f 0 0 %.3f %.3f %.3f cm /%s Do Q\n", ur.Width(), ur.Height(), ur.LLX, ur.LLY, xname)
+		end := u.Add(&pdf.Stream{Dict: pdf.Dict{"Length": pdf.Int(len(draw))}, Data: []byte(draw), Offset: -1})
+		nd := pdf.Dict{}
+		for k, x := range p.Dict {
+			nd[k] = x
+		}
+		var contents pdf.Array
+		if c := p.Dict.Get("Contents"); c != nil {
+			rc, err := v.Resolve(c)
+			if err != nil {
+				return nil, bad("bad_pdf", "页面内容无法读取")
+			}
+			if arr, ok := rc.(pdf.Array); ok {
+				contents = append(contents, arr...)
+			} else {
+				contents = append(contents, c)
+			}
+		}
+		if len(contents) > 0 {
+			contents = append(pdf.Array{open}, contents...)
+			nd["Contents"] = append(contents, end)
+		} else {
+			nd["Contents"] = end
+			end2 := strings.TrimPrefix(draw, "Q\n")
+			u.Set(end, &pdf.Stream{Dict: pdf.Dict{"Length": pdf.Int(len(end2))}, Data: []byte(end2), Offset: -1})
+		}
+		res := pdf.Dict{}
+		if p.Resources != nil {
+			if rr, err := v.Resolve(p.Resources); err == nil {
+				if d, ok := rr.(pdf.Dict); ok {
+					for k, x := range d {
+						res[k] = x
+					}
+				}
+			}
+		}
+		xo := pdf.Dict{}
+		if x := res.Get("XObject"); x != nil {
+			if rx, err := v.Resolve(x); err == nil {
+				if d, ok := rx.(pdf.Dict); ok {
+					for k, x := range d {
+						xo[k] = x
+					}
+				}
+			}
+		}
+		xo[xname] = img
+		res["XObject"] = xo
+		nd["Resources"] = res
+		if err := u.Set(p.Ref, nd); err != nil {
+			return nil, err
+		}
+	}
+	section, _, err := u.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("failed to lay out the qr update: %w", err)
+	}
+	return append(append(make([]byte, 0, len(b)+len(section)), b...), section...), nil
+}
+
+// prepared is a document ready to send.
+type prepared struct {
+	doc   api.Document
+	state docState
+	sent  []byte
+}
+
+// prepareDoc turns one uploaded file into the document that is sent: PDF (images converted),
+// the QR code on every page, the recipients' empty fields, and the server's first signature.
+func prepareDoc(ctx context.Context, dir string, idx int, ref api.FileRef, original []byte, fields []api.FieldPlacement,
+	verifyURL string, pl *Platform, certify bool) (*prepared, error) {
+	kind := kindOf(original)
+	if kind == "" {
+		return nil, bad("bad_file_type", fmt.Sprintf("文件「%s」的格式不受支持：仅支持 PDF、JPEG、JPG、PNG", ref.Name))
+	}
+	b := original
+	if kind != "pdf" {
+		var err error
+		if b, err = imagePDF(original, kind, ref.Name); err != nil {
+			return nil, err
+		}
+	}
+	f, pages, err := openPDF(b, ref.Name)
+	if err != nil {
+		return nil, err
+	}
+	if sigs, _, err := f.FindSigDicts(); err == nil && len(sigs) > 0 {
+		return nil, bad("already_signed", fmt.Sprintf("文件「%s」已包含签名，请上传未签署的文件", ref.Name))
+	}
+	np := len(pages)
+	if b, err = stampQR(b, verifyURL); err != nil {
+		return nil, err
+	}
+	doc := api.Document{Index: idx, Name: ref.Name, Pages: np, Original: ref.SHA256, Fields: map[int][]string{}}
+	var specs []sign.FieldSpec
+	counts := map[string]int{}
+	for _, fp := range fields {
+		if fp.Document != idx {
+			continue
+		}
+		if fp.Page > np {
+			return nil, bad("bad_field", fmt.Sprintf("文件「%s」只有 %d 页，签署位置不能放在第 %d 页", ref.Name, np, fp.Page))
+		}
+		ck := fmt.Sprintf("%d/%s", fp.Recipient, fp.Kind)
+		counts[ck]++
+		name := fieldName(fp.Recipient, fp.Kind, counts[ck])
+		specs = append(specs, sign.FieldSpec{Name: name, Page: fp.Page, Rect: sign.VisibleRect{X1: fp.Rect[0], Y1: fp.Rect[1], X2: fp.Rect[2], Y2: fp.Rect[3]}})
+		doc.Fields[fp.Recipient] = append(doc.Fields[fp.Recipient], name)
+	}
+	in := filepath.Join(dir, fmt.Sprintf("doc%d-qr.pdf", idx))
+	if err := os.WriteFile(in, b, 0o600); err != nil {
+		return nil, err
+	}
+	if len(specs) > 0 {
+		out := filepath.Join(dir, fmt.Sprintf("doc%d-fields.pdf", idx))
+		if err := sign.AddFields(in, out, specs); err != nil {
+			return nil, bad("bad_field", fmt.Sprintf("文件「%s」的签署位置无法添加：%v", ref.Name, err))
+		}
+		in = out
+	}
+	st := docState{Kind: kind}
+	if pl != nil && pl.Signer != nil {
+		out := filepath.Join(dir, fmt.Sprintf("doc%d-sent.pdf", idx))
+		opts := &sign.Options{Signer: pl.Signer, Cert: pl.Cert, Chain: pl.Chain, Field: "SealDesk.sent",
+			Reason: "SealDesk 发送的文件（签署前的原文）", Name: pl.Cert.Subject.CommonName}
+		if certify {
+			opts.Certify, st.Certify = 2, 2
+		}
+		if pl.Timestamper != nil {
+			opts.Level, opts.Timestamper = sign.LevelBT, pl.Timestamper
+		}
+		if _, err := sign.SignFile(ctx, in, out, opts); err != nil {
+			return nil, fmt.Errorf("failed to certify document %d: %w", idx, err)
+		}
+		in = out
+		st.Sigs = 1
+	}
+	sent, err := os.ReadFile(in)
+	if err != nil {
+		return nil, err
+	}
+	sf, _, err := openPDF(sent, ref.Name)
+	if err != nil {
+		return nil, err
+	}
+	st.Revs = len(sf.Revisions())
+	return &prepared{doc: doc, state: st, sent: sent}, nil
+}

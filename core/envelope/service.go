@@ -1,0 +1,820 @@
+package envelope
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"sealdesk/core/api"
+	"sealdesk/core/blob"
+	"sealdesk/core/notify"
+	"sealdesk/core/org"
+	"sealdesk/core/sync"
+	"sealdesk/core/verify"
+)
+
+// Quota is the billing domain's reservation of a contract's documents, called inside the
+// envelope's transactions (nil fields: no billing).
+type Quota struct {
+	// Reserve holds docs documents of the payer's quota at send (a *sync.Refusal 402
+	// quota_exhausted when there are too few). enterpriseID is empty for a personal send.
+	Reserve func(tx sync.Tx, enterpriseID, senderID, envelopeID string, docs int, subject string, now time.Time) error
+	// Charge turns the reservation into a charge when the envelope completes.
+	Charge func(tx sync.Tx, envelopeID string, now time.Time) error
+	// Release gives it back when the envelope is withdrawn, declined or expires.
+	Release func(tx sync.Tx, envelopeID string, now time.Time) error
+}
+
+// Service runs contracts over a sync.Store.
+type Service struct {
+	Store sync.Store
+	Blobs blob.Store // nil: blob.KV over Store
+	Hub   *sync.Hub  // wakes long polls of the parties (may be nil)
+	Now   func() time.Time
+	Log   *slog.Logger
+	// Notifier sends the "please sign" notices by SMS or e-mail (nil: none; the sync events
+	// still reach parties with a desktop).
+	Notifier notify.Notifier
+	// BaseURL is the server's public URL; the QR code opens BaseURL + "/v/" + token.
+	BaseURL string
+	// Platform is the server's signing identity (nil Signer: documents are sent without the
+	// server's certification, reports unsigned — tests of the bookkeeping only).
+	Platform *Platform
+	// Trust holds the anchors uploaded revisions are verified against (the server's root).
+	Trust *verify.TrustStore
+	Quota Quota
+	// Permit checks that accountID may send for enterpriseID (org.PermSendContracts); nil
+	// refuses every enterprise send.
+	Permit func(tx sync.Tx, enterpriseID, accountID string) error
+	// CertOwner returns the account a certificate (by lower-case hex serial) was issued to, ""
+	// when it was issued to none.
+	CertOwner func(tx sync.Tx, serial string) (string, error)
+	// SignerCheck, when set, may accept a signature that is not by a certificate issued to the
+	// recipient's account — a company recipient signing with a seal granted to them (the seals
+	// domain). It returns true to accept.
+	SignerCheck func(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (bool, error)
+	// TempDir holds the files of a send or a completion while they are built ("" : os.TempDir).
+	TempDir string
+}
+
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now().UTC()
+	}
+	return s.Now().UTC()
+}
+
+func (s *Service) blobs() blob.Store {
+	if s.Blobs != nil {
+		return s.Blobs
+	}
+	return &blob.KV{Store: s.Store}
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// Actor is who calls: the account, and the device it names.
+type Actor struct {
+	Account org.Account
+	Device  string
+}
+
+func randomID(prefix string) string {
+	var b [12]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// --- blobs -------------------------------------------------------------------------------------
+
+// PutBlob stores an upload of the account (a file to send, ≤ MaxFileSize) and remembers who
+// uploaded it: only the uploader may name it in an envelope.
+func (s *Service) PutBlob(ctx context.Context, a Actor, data []byte) (api.BlobInfo, error) {
+	if len(data) > MaxFileSize {
+		return api.BlobInfo{}, refuse(http.StatusRequestEntityTooLarge, "file_too_large",
+			fmt.Sprintf("单个文档大小不能超过 10M（该文件为 %.1f MB）", float64(len(data))/(1<<20)))
+	}
+	if len(data) == 0 {
+		return api.BlobInfo{}, bad("empty_file", "文件是空的")
+	}
+	if kindOf(data) == "" {
+		return api.BlobInfo{}, bad("bad_file_type", "文件格式不受支持：仅支持 PDF、JPEG、JPG、PNG")
+	}
+	info, err := s.blobs().Put(ctx, data)
+	if err != nil {
+		return api.BlobInfo{}, err
+	}
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		return tx.Put(BucketBlobOwners, a.Account.ID+"/"+info.SHA256, nil)
+	})
+	return api.BlobInfo{SHA256: info.SHA256, Size: info.Size}, err
+}
+
+// --- idempotency -------------------------------------------------------------------------------
+
+type idem struct {
+	Hash string          `json:"hash"`
+	Body json.RawMessage `json:"body"`
+	Time time.Time       `json:"time"`
+}
+
+func idemKey(actor, op, key string) string { return actor + "/" + op + "/" + key }
+
+func requestHash(parts ...[]byte) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:", len(p))
+		h.Write(p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// replay returns the stored answer of a key, a refusal when the key was used for another
+// request, or nil when the key is new.
+func replay(tx sync.Tx, k, hash string, out *api.Envelope) (bool, error) {
+	var rec idem
+	err := sync.GetJSON(tx, BucketIdem, k, &rec)
+	if errors.Is(err, sync.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if rec.Hash != hash {
+		return false, refuse(http.StatusUnprocessableEntity, "idempotency_key_reused", "该 Idempotency-Key 已用于另一个请求")
+	}
+	return true, json.Unmarshal(rec.Body, out)
+}
+
+func remember(tx sync.Tx, k, hash string, e api.Envelope, now time.Time) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return sync.PutJSON(tx, BucketIdem, k, idem{Hash: hash, Body: body, Time: now})
+}
+
+func checkKey(key string) error {
+	if sync.CheckIdempotencyKey(key) != nil {
+		return bad("bad_idempotency_key", "缺少或无效的 Idempotency-Key（须为 1–128 个可打印 ASCII 字符）")
+	}
+	return nil
+}
+
+// --- send --------------------------------------------------------------------------------------
+
+// Send creates an envelope: sent at once, or stored as a draft when req.Draft. key is the
+// client's idempotency key: a retry returns the first answer.
+func (s *Service) Send(ctx context.Context, a Actor, key string, req api.EnvelopeRequest) (api.Envelope, error) {
+	if err := checkKey(key); err != nil {
+		return api.Envelope{}, err
+	}
+	raw, _ := json.Marshal(req)
+	hash := requestHash([]byte("send"), raw)
+	ik := idemKey(a.Account.ID, "send", key)
+	var out api.Envelope
+	var done bool
+	if err := s.Store.View(ctx, func(tx sync.Tx) error {
+		var err error
+		done, err = replay(tx, ik, hash, &out)
+		return err
+	}); err != nil || done {
+		return out, err
+	}
+	rec := &record{}
+	rec.ID, rec.VerifyToken = randomID("env_"), randomID(verifyTokenPrefix)
+	return s.send(ctx, a, ik, hash, rec, req, req.Draft)
+}
+
+// send builds and stores rec from req (a new envelope, or a draft being sent).
+func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *record, req api.EnvelopeRequest, draft bool) (api.Envelope, error) {
+	now := s.now()
+	var v *validated
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		var err error
+		v, err = checkRequest(req, now, func(id string) (org.Account, error) {
+			var acct org.Account
+			err := sync.GetJSON(tx, org.BucketAccounts, id, &acct)
+			return acct, err
+		}, draft)
+		if err != nil {
+			return err
+		}
+		if v.req.EnterpriseID != "" {
+			if s.Permit == nil {
+				return refuse(http.StatusForbidden, "forbidden", "无权以该企业的名义发起签署")
+			}
+			if err := s.Permit(tx, v.req.EnterpriseID, a.Account.ID); err != nil {
+				return err
+			}
+		}
+		for _, f := range v.req.Files {
+			if _, err := tx.Get(BucketBlobOwners, a.Account.ID+"/"+f.SHA256); err != nil {
+				if errors.Is(err, sync.ErrNotFound) {
+					return bad("bad_file", fmt.Sprintf("文件「%s」未上传", f.Name))
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return api.Envelope{}, err
+	}
+	req = v.req
+	rec.Subject, rec.Remark, rec.Deadline, rec.Order, rec.EnterpriseID, rec.Template = req.Subject, req.Remark, req.Deadline, req.Order, req.EnterpriseID, req.Template
+	rec.SenderID, rec.SenderName, rec.SenderKey = a.Account.ID, displayName(a.Account), accountKey(a.Account)
+	rec.Request = req
+	rec.Fields = req.Fields
+	rec.Parties = v.parties
+	rec.Recipients = nil
+	for k, rc := range req.Recipients {
+		rs := api.RecipientState{Recipient: rc, Index: k, State: api.RecipientWaiting, Prefix: prefix(k)}
+		if rc.Kind == api.RecipientCC {
+			rs.State = api.RecipientCopied
+		}
+		rec.Recipients = append(rec.Recipients, rs)
+	}
+	rec.Documents, rec.Docs = nil, nil
+	for i, f := range req.Files {
+		rec.Documents = append(rec.Documents, api.Document{Index: i, Name: f.Name, Original: f.SHA256})
+	}
+	if rec.Created.IsZero() {
+		rec.Created = now
+	}
+	rec.VerifyURL = s.BaseURL + "/v/" + rec.VerifyToken
+	var sent [][]byte
+	if !draft {
+		rec.Status = api.EnvelopeInProgress
+		rec.Sent = now
+		dir, err := os.MkdirTemp(s.TempDir, "envelope-")
+		if err != nil {
+			return api.Envelope{}, err
+		}
+		defer os.RemoveAll(dir)
+		certify := len(req.Fields) > 0
+		for k := range rec.Parties {
+			if rec.signer(k) && !hasFields(req.Fields, k) {
+				certify = false // someone places their own fields: new fields must stay allowed
+			}
+		}
+		for i, f := range req.Files {
+			original, err := s.blobs().Get(ctx, f.SHA256)
+			if err != nil {
+				return api.Envelope{}, fmt.Errorf("failed to read file %d: %w", i, err)
+			}
+			p, err := prepareDoc(ctx, dir, i, f, original, req.Fields, rec.VerifyURL, s.Platform, certify)
+			if err != nil {
+				return api.Envelope{}, err
+			}
+			p.doc.Sent, p.doc.Current, p.doc.Size = "", "", int64(len(p.sent))
+			rec.Documents[i] = p.doc
+			rec.Docs = append(rec.Docs, p.state)
+			sent = append(sent, p.sent)
+		}
+		for i, b := range sent {
+			info, err := s.blobs().Put(ctx, b)
+			if err != nil {
+				return api.Envelope{}, err
+			}
+			rec.Documents[i].Sent, rec.Documents[i].Current = info.SHA256, info.SHA256
+		}
+		s.startTurns(rec)
+		rec.Steps = append(rec.Steps, api.Step{Time: now, Action: "sent", AccountID: a.Account.ID, Name: rec.SenderName,
+			Recipient: -1, Document: -1, Device: a.Device})
+		for i, d := range rec.Documents {
+			rec.Steps = append(rec.Steps, api.Step{Time: now, Action: "prepared", Recipient: -1, Document: i, Name: "SealDesk",
+				Before: d.Original, After: d.Sent, Note: "二维码、签署位置与平台签名"})
+		}
+	} else {
+		rec.Status = api.EnvelopeDraft
+	}
+	rec.Updated = now
+	var out api.Envelope
+	var scopes []string
+	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		scopes = nil
+		if done, err := replay(tx, ik, hash, &out); err != nil || done {
+			return err
+		}
+		r := *rec
+		if rec.Status != api.EnvelopeDraft || rec.Index != nil {
+			// A draft being sent: it must still be the sender's draft.
+			var cur record
+			err := sync.GetJSON(tx, BucketEnvelopes, rec.ID, &cur)
+			switch {
+			case errors.Is(err, sync.ErrNotFound):
+			case err != nil:
+				return err
+			case cur.Status != api.EnvelopeDraft || cur.SenderID != a.Account.ID:
+				return refuse(http.StatusConflict, "not_draft", "该合同已不是草稿")
+			default:
+				r.Index = cur.Index
+			}
+		}
+		if r.Status == api.EnvelopeInProgress && s.Quota.Reserve != nil {
+			if err := s.Quota.Reserve(tx, r.EnterpriseID, r.SenderID, r.ID, len(r.Documents), r.Subject, now); err != nil {
+				return err
+			}
+		}
+		var err error
+		if scopes, err = s.save(tx, &r, now); err != nil {
+			return err
+		}
+		if r.Status == api.EnvelopeInProgress {
+			if err := s.rememberContacts(tx, &r, now); err != nil {
+				return err
+			}
+			if err := tx.Put(BucketVerify, r.VerifyToken, []byte(r.ID)); err != nil {
+				return err
+			}
+			if !r.Deadline.IsZero() {
+				if err := tx.Put(BucketOpen, "deadline/"+r.ID, []byte(r.Deadline.Format(time.RFC3339Nano))); err != nil {
+					return err
+				}
+			}
+		}
+		out = r.view(r.SenderKey)
+		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: a.Account.ID, Action: AuditPrefix + map[bool]string{true: "draft", false: "send"}[draft], Target: r.ID}); err != nil {
+			return err
+		}
+		return remember(tx, ik, hash, out, now)
+	})
+	if err != nil {
+		return api.Envelope{}, err
+	}
+	s.wake(scopes)
+	if out.Status == api.EnvelopeInProgress {
+		s.notifyTurn(ctx, rec)
+	}
+	return out, nil
+}
+
+func hasFields(fs []api.FieldPlacement, k int) bool {
+	for _, f := range fs {
+		if f.Recipient == k {
+			return true
+		}
+	}
+	return false
+}
+
+func displayName(a org.Account) string {
+	if a.RealName != nil && a.RealName.Name != "" {
+		return a.RealName.Name
+	}
+	return a.Name
+}
+
+// startTurns gives the first turn(s): the first signer (sequential) or every signer.
+func (s *Service) startTurns(r *record) {
+	for k := range r.Recipients {
+		if !r.signer(k) {
+			continue
+		}
+		r.Recipients[k].State = api.RecipientToSign
+		if r.Order == api.OrderSequential {
+			return
+		}
+	}
+}
+
+func (s *Service) wake(scopes []string) {
+	if s.Hub != nil && len(scopes) > 0 {
+		s.Hub.Notify(scopes...)
+	}
+}
+
+// notifyTurn sends "please sign" notices to the recipients whose turn it is (after commit;
+// failures are logged, the sync events still reach desktops).
+func (s *Service) notifyTurn(ctx context.Context, r *record) {
+	if s.Notifier == nil {
+		return
+	}
+	for _, rc := range r.Recipients {
+		if rc.State != api.RecipientToSign {
+			continue
+		}
+		s.notice(ctx, rc.Recipient, fmt.Sprintf("【SealDesk】%s 发来《%s》，请您签署：%s", r.SenderName, r.Subject, r.VerifyURL))
+	}
+}
+
+func (s *Service) notice(ctx context.Context, rc api.Recipient, body string) {
+	if s.Notifier == nil {
+		return
+	}
+	m := notify.Message{Channel: notify.SMS, To: rc.Phone, Subject: "SealDesk 签署通知", Body: body, Time: s.now()}
+	if rc.Phone == "" {
+		m.Channel, m.To = notify.Email, rc.Email
+	}
+	if m.To == "" {
+		return
+	}
+	if err := s.Notifier.Send(ctx, m); err != nil {
+		s.log().Warn("envelope notice not sent", "to", m.Channel, "err", err)
+	}
+}
+
+// --- storage and boxes -------------------------------------------------------------------------
+
+type boxLine struct {
+	api.EnvelopeSummary
+	Search string `json:"search"`
+}
+
+func invTime(t time.Time) string { return fmt.Sprintf("%019d", math.MaxInt64-t.UnixNano()) }
+
+func boxPrefix(key, box string) string { return key + "|" + box + "|" }
+
+func boxOfIndexKey(ik string) string {
+	parts := strings.Split(ik, "|")
+	if len(parts) < 4 {
+		return ""
+	}
+	return parts[len(parts)-3]
+}
+
+func countKey(key, box string) string { return key + "|" + box }
+
+func addCount(tx sync.Tx, key, box string, d int) error {
+	var n int
+	if err := sync.GetJSON(tx, BucketCounts, countKey(key, box), &n); err != nil && !errors.Is(err, sync.ErrNotFound) {
+		return err
+	}
+	return sync.PutJSON(tx, BucketCounts, countKey(key, box), max(0, n+d))
+}
+
+// save writes r, moves its index entries to the parties' current boxes and appends the
+// envelope.changed events; it returns the scopes to wake.
+func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
+	if r.Index == nil {
+		r.Index = map[string]string{}
+	}
+	search := r.searchText()
+	var scopes []string
+	newIdx := map[string]string{}
+	for _, key := range r.partyKeys() {
+		box := r.boxOf(key)
+		ik := boxPrefix(key, box) + invTime(r.Updated) + "|" + r.ID
+		old := r.Index[key]
+		if old != "" && old != ik {
+			if err := tx.Delete(BucketBox, old); err != nil {
+				return nil, err
+			}
+		}
+		if ob := boxOfIndexKey(old); ob != box {
+			if old != "" {
+				if err := addCount(tx, key, ob, -1); err != nil {
+					return nil, err
+				}
+			}
+			if err := addCount(tx, key, box, +1); err != nil {
+				return nil, err
+			}
+		}
+		if err := sync.PutJSON(tx, BucketBox, ik, boxLine{EnvelopeSummary: r.summary(box), Search: search}); err != nil {
+			return nil, err
+		}
+		newIdx[key] = ik
+		if id, err := tx.Get(org.BucketLogins, key); err == nil {
+			payload, _ := json.Marshal(map[string]string{"id": r.ID, "box": box, "status": r.Status})
+			scope := org.Scope(string(id))
+			if _, err := tx.Append(sync.Event{Scope: scope, Type: EventChanged, Time: now, Payload: payload}); err != nil {
+				return nil, err
+			}
+			scopes = append(scopes, scope)
+		} else if !errors.Is(err, sync.ErrNotFound) {
+			return nil, err
+		}
+	}
+	for key, old := range r.Index {
+		if _, ok := newIdx[key]; !ok {
+			if err := tx.Delete(BucketBox, old); err != nil {
+				return nil, err
+			}
+			if err := addCount(tx, key, boxOfIndexKey(old), -1); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.Index = newIdx
+	return scopes, sync.PutJSON(tx, BucketEnvelopes, r.ID, r)
+}
+
+func (s *Service) rememberContacts(tx sync.Tx, r *record, now time.Time) error {
+	for _, rc := range r.Recipients {
+		if rc.Kind == api.RecipientMember {
+			continue
+		}
+		c := api.Contact{Recipient: rc.Recipient, Used: now}
+		id := rc.Phone + rc.Email
+		// One entry per contact: the old time-ordered key is found through the by-id key.
+		byID := r.SenderID + "/id/" + id
+		if old, err := tx.Get(BucketContacts, byID); err == nil {
+			if err := tx.Delete(BucketContacts, string(old)); err != nil {
+				return err
+			}
+		}
+		k := r.SenderID + "/t/" + invTime(now) + "/" + id
+		if err := sync.PutJSON(tx, BucketContacts, k, c); err != nil {
+			return err
+		}
+		if err := tx.Put(BucketContacts, byID, []byte(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Contacts lists the account's recent recipients, newest first (at most 50).
+func (s *Service) Contacts(ctx context.Context, a Actor) ([]api.Contact, error) {
+	out := []api.Contact{}
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		return tx.Scan(BucketContacts, a.Account.ID+"/t/", "", 50, func(_ string, v []byte) error {
+			var c api.Contact
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// load reads an envelope and the caller's party key, refusing non-parties (404: an envelope
+// id says nothing to whoever is not in it).
+func (s *Service) load(tx sync.Tx, a Actor, id string) (*record, string, error) {
+	var r record
+	if sync.CheckKey(id) != nil {
+		return nil, "", refuse(http.StatusNotFound, "not_found", "合同不存在")
+	}
+	if err := sync.GetJSON(tx, BucketEnvelopes, id, &r); errors.Is(err, sync.ErrNotFound) {
+		return nil, "", refuse(http.StatusNotFound, "not_found", "合同不存在")
+	} else if err != nil {
+		return nil, "", err
+	}
+	key := accountKey(a.Account)
+	if _, ok := r.Index[key]; ok {
+		return &r, key, nil
+	}
+	return nil, "", refuse(http.StatusNotFound, "not_found", "合同不存在")
+}
+
+// Get returns an envelope as the caller sees it.
+func (s *Service) Get(ctx context.Context, a Actor, id string) (api.Envelope, error) {
+	var out api.Envelope
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		r, key, err := s.load(tx, a, id)
+		if err != nil {
+			return err
+		}
+		out = r.view(key)
+		return nil
+	})
+	return out, err
+}
+
+// Document returns a version of document n ("current", "original", "sent", "final").
+func (s *Service) Document(ctx context.Context, a Actor, id string, n int, version string) ([]byte, string, error) {
+	var name, sum string
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		r, _, err := s.load(tx, a, id)
+		if err != nil {
+			return err
+		}
+		if n < 0 || n >= len(r.Documents) {
+			return refuse(http.StatusNotFound, "not_found", "文件不存在")
+		}
+		d := r.Documents[n]
+		name = d.Name
+		switch version {
+		case "", "current":
+			sum = d.Current
+		case "original":
+			sum = d.Original
+		case "sent":
+			sum = d.Sent
+		case "final":
+			sum = d.Final
+		default:
+			return bad("bad_version", "version 须为 current、original、sent 或 final")
+		}
+		if sum == "" {
+			return refuse(http.StatusNotFound, "not_ready", "该版本尚未生成")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := s.blobs().Get(ctx, sum)
+	return b, name, err
+}
+
+// List returns a page of a box of the caller with every box's count.
+func (s *Service) List(ctx context.Context, a Actor, box, query, after string, limit int) (api.EnvelopeList, error) {
+	if box == "" {
+		box = api.BoxToSign
+	}
+	known := false
+	for _, b := range api.Boxes {
+		known = known || b == box
+	}
+	if !known {
+		return api.EnvelopeList{}, bad("bad_box", "box 须为 to_sign、waiting、completed、draft、withdrawn、declined 或 expired")
+	}
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	if limit > MaxListLimit {
+		return api.EnvelopeList{}, bad("bad_limit", fmt.Sprintf("limit 须在 1–%d 之间", MaxListLimit))
+	}
+	key := accountKey(a.Account)
+	pfx := boxPrefix(key, box)
+	if after != "" && !strings.HasPrefix(after, pfx) {
+		after = pfx + after
+	}
+	query = strings.ToLower(strings.TrimSpace(query))
+	out := api.EnvelopeList{Box: box, Items: []api.EnvelopeSummary{}}
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		var err error
+		if out.Counts, err = counts(tx, key); err != nil {
+			return err
+		}
+		scanLimit := limit + 1
+		if query != "" {
+			scanLimit = 0
+		}
+		var last string
+		return tx.Scan(BucketBox, pfx, after, scanLimit, func(k string, v []byte) error {
+			if len(out.Items) == limit {
+				out.Next = strings.TrimPrefix(last, pfx)
+				return sync.ErrStopScan
+			}
+			var l boxLine
+			if err := json.Unmarshal(v, &l); err != nil {
+				return err
+			}
+			if query != "" && !strings.Contains(l.Search, query) {
+				return nil
+			}
+			out.Items = append(out.Items, l.EnvelopeSummary)
+			last = k
+			return nil
+		})
+	})
+	return out, err
+}
+
+func counts(tx sync.Tx, key string) (map[string]int, error) {
+	m := map[string]int{}
+	for _, b := range api.Boxes {
+		var n int
+		if err := sync.GetJSON(tx, BucketCounts, countKey(key, b), &n); err != nil && !errors.Is(err, sync.ErrNotFound) {
+			return nil, err
+		}
+		m[b] = n
+	}
+	return m, nil
+}
+
+// Counts returns the caller's count per box.
+func (s *Service) Counts(ctx context.Context, a Actor) (map[string]int, error) {
+	var m map[string]int
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		var err error
+		m, err = counts(tx, accountKey(a.Account))
+		return err
+	})
+	return m, err
+}
+
+// VerifyPage is the public page of a verification token (the QR code): status, signers, times
+// and document digests — never the content.
+func (s *Service) VerifyPage(ctx context.Context, token string) (api.VerifyPage, error) {
+	var out api.VerifyPage
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		if sync.CheckKey(token) != nil {
+			return sync.ErrNotFound
+		}
+		id, err := tx.Get(BucketVerify, token)
+		if err != nil {
+			return err
+		}
+		var r record
+		if err := sync.GetJSON(tx, BucketEnvelopes, string(id), &r); err != nil {
+			return err
+		}
+		out = api.VerifyPage{Subject: r.Subject, Status: r.Status, Sent: r.Sent, Completed: r.Completed}
+		for _, d := range r.Documents {
+			sum := d.Current
+			if d.Final != "" {
+				sum = d.Final
+			}
+			out.Documents = append(out.Documents, api.VerifyDocument{Name: d.Name, SHA256: sum})
+		}
+		for k, rc := range r.Recipients {
+			if !r.signer(k) {
+				continue
+			}
+			out.Signers = append(out.Signers, api.VerifySigner{Name: rc.Name, Company: rc.Company, State: rc.State, SignedAt: rc.SignedAt})
+		}
+		return nil
+	})
+	if errors.Is(err, sync.ErrNotFound) {
+		return out, refuse(http.StatusNotFound, "not_found", "未找到该文件的签署记录")
+	}
+	return out, err
+}
+
+// sortInts sorts in place and returns xs.
+func sortInts(xs []int) []int { sort.Ints(xs); return xs }
+
+// SendDraft sends a draft of the caller as it is stored.
+func (s *Service) SendDraft(ctx context.Context, a Actor, key, id string) (api.Envelope, error) {
+	if err := checkKey(key); err != nil {
+		return api.Envelope{}, err
+	}
+	hash := requestHash([]byte("send-draft"), []byte(id))
+	ik := idemKey(a.Account.ID, "send", key)
+	var out api.Envelope
+	var rec *record
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		if done, err := replay(tx, ik, hash, &out); err != nil || done {
+			return err
+		}
+		r, _, err := s.load(tx, a, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != api.EnvelopeDraft || r.SenderID != a.Account.ID {
+			return refuse(http.StatusConflict, "not_draft", "该合同已不是草稿")
+		}
+		rec = r
+		return nil
+	})
+	if err != nil || rec == nil {
+		return out, err
+	}
+	return s.send(ctx, a, ik, hash, rec, rec.Request, false)
+}
+
+// UpdateDraft replaces the content of a draft of the caller.
+func (s *Service) UpdateDraft(ctx context.Context, a Actor, id string, req api.EnvelopeRequest) (api.Envelope, error) {
+	var rec *record
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		r, _, err := s.load(tx, a, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != api.EnvelopeDraft || r.SenderID != a.Account.ID {
+			return refuse(http.StatusConflict, "not_draft", "该合同已不是草稿")
+		}
+		rec = r
+		return nil
+	})
+	if err != nil {
+		return api.Envelope{}, err
+	}
+	key := randomID("draft")
+	return s.send(ctx, a, idemKey(a.Account.ID, "draft", key), key, rec, req, true)
+}
+
+// DeleteDraft removes a draft of the caller.
+func (s *Service) DeleteDraft(ctx context.Context, a Actor, id string) error {
+	return s.Store.Update(ctx, func(tx sync.Tx) error {
+		r, _, err := s.load(tx, a, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != api.EnvelopeDraft || r.SenderID != a.Account.ID {
+			return refuse(http.StatusConflict, "not_draft", "只能删除自己的草稿")
+		}
+		for key, ik := range r.Index {
+			if err := tx.Delete(BucketBox, ik); err != nil {
+				return err
+			}
+			if err := addCount(tx, key, api.BoxDraft, -1); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(BucketEnvelopes, r.ID)
+	})
+}
