@@ -129,10 +129,8 @@ type Options struct {
 	// are the server's own. Webhooks.AllowPrivate (WARNING: lets enterprise admins make the
 	// server call into its own network) is also on under Dev.
 	Webhooks webhook.Options
-	// Require checks that accountID is an enabled member of enterpriseID holding p (p == "":
-	// any enabled member) inside tx, returning a 403 *sync.Refusal otherwise. Nil: the enterprise
-	// domain's check (org.Service.Require once it exists; until then every enterprise route is
-	// refused).
+	// Require, when set, replaces org.Service.Require in the routes of core/webhook (tests of
+	// those routes without an enterprise domain); it returns a 403 *sync.Refusal to refuse.
 	Require func(tx sync.Tx, enterpriseID, accountID string, p org.Permission) error
 }
 

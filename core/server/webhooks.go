@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,18 +22,32 @@ func (s *Server) newWebhooks() error {
 	o.Store, o.Key, o.Now, o.Logger = s.opts.Store, key, s.opts.Now, s.log
 	o.AllowPrivate = o.AllowPrivate || s.opts.Dev
 	s.hooks, err = webhook.New(o)
+	s.org.EnterpriseEvents = s.enterpriseEvent
+	return err
+}
+
+// enterpriseEvent enqueues the integrator webhooks of an enterprise event inside its
+// transaction (org.Service.EnterpriseEvents): the event types of webhook.EventTypes, with the
+// event's payload as the webhook's data.
+func (s *Server) enterpriseEvent(tx sync.Tx, entID, typ string, payload any, now time.Time) error {
+	if !slices.Contains(webhook.EventTypes, typ) {
+		return nil
+	}
+	_, err := webhook.Enqueue(tx, entID, typ, payload, now)
 	return err
 }
 
 // Webhooks returns the integrator webhook service.
 func (s *Server) Webhooks() *webhook.Service { return s.hooks }
 
-// require checks an enterprise permission inside tx (see Options.Require).
-func (s *Server) require(tx sync.Tx, enterpriseID, accountID string, p org.Permission) error {
+// requireTx checks an enterprise permission inside tx (Options.Require, else the enterprise
+// domain's org.Service.Require).
+func (s *Server) requireTx(tx sync.Tx, enterpriseID, accountID string, p org.Permission) error {
 	if s.opts.Require != nil {
 		return s.opts.Require(tx, enterpriseID, accountID, p)
 	}
-	return sync.Refuse(http.StatusForbidden, "forbidden", "无权管理该企业")
+	_, err := s.org.Require(tx, enterpriseID, accountID, p)
+	return err
 }
 
 func (s *Server) webhookRoutes() []route {
@@ -58,7 +73,7 @@ func (s *Server) hookTx(r *http.Request, c *call, write bool, action, detail str
 		run = s.opts.Store.Update
 	}
 	err := run(r.Context(), func(tx sync.Tx) error {
-		if err := s.require(tx, ent, c.account.ID, org.PermManageIntegrations); err != nil {
+		if err := s.requireTx(tx, ent, c.account.ID, org.PermManageIntegrations); err != nil {
 			return err
 		}
 		now := s.opts.Now().UTC()

@@ -4,9 +4,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -208,5 +212,66 @@ func TestWebhookPrivateTargetRefused(t *testing.T) {
 	list, err := c.Webhooks(ctx, "e1")
 	if err != nil || list.AllowPrivate || len(list.Endpoints) != 0 {
 		t.Fatalf("%+v %v", list, err)
+	}
+}
+
+// newCreditCode makes a fresh valid unified social credit code.
+func newCreditCode(t testing.TB) string {
+	return creditCode(t, fmt.Sprintf("91330106MA%07d", time.Now().UnixNano()%10000000))
+}
+
+// With the enterprise domain: only members with integrations.manage manage webhooks, and an
+// enterprise event recorded in a transaction reaches the endpoint only if that transaction
+// commits.
+func TestWebhookEnterpriseEvents(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := startWith(t, open(t), true, func(o *server.Options) {
+				o.Webhooks.PollInterval = 20 * time.Millisecond
+			})
+			a := e.register(t, newPhone())
+			b := e.register(t, newPhone())
+			ent, err := a.CreateEnterprise(ctx, "杭州测试科技有限公司", newCreditCode(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := newHookReceiver(t)
+			_, err = b.CreateWebhook(ctx, ent.ID, webhook.EndpointInput{URL: rc.srv.URL})
+			wantCode(t, err, "not_member")
+			created, err := a.CreateWebhook(ctx, ent.ID, webhook.EndpointInput{URL: rc.srv.URL, Events: []string{webhook.EventMemberJoined}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := e.run.Server
+			record := func(typ string, fail bool) {
+				err := e.store.Update(ctx, func(tx sync.Tx) error {
+					if err := srv.Org().RecordEnterprise(tx, ent.ID, "system", typ, map[string]string{"account_id": "u_x"}, time.Now(), ""); err != nil {
+						return err
+					}
+					if fail {
+						return errors.New("rolled back")
+					}
+					return nil
+				})
+				if (err != nil) != fail {
+					t.Fatal(err)
+				}
+			}
+			record(webhook.EventMemberJoined, true)    // rolled back: no delivery
+			record(webhook.EventMemberDisabled, false) // not subscribed
+			record("enterprise.renamed", false)        // not a webhook event
+			record(webhook.EventMemberJoined, false)   // delivered
+			waitFor(t, "member.joined delivered", 10*time.Second, func() bool { return len(rc.requests()) >= 1 })
+			time.Sleep(300 * time.Millisecond)
+			got := rc.requests()
+			if len(got) != 1 || got[0].h.Get(webhook.HeaderEvent) != webhook.EventMemberJoined || !validHMAC(created.Secret, got[0]) {
+				t.Fatalf("receiver got %d requests: %v", len(got), got)
+			}
+			var ev webhook.Event
+			json.Unmarshal(got[0].body, &ev)
+			if ev.EnterpriseID != ent.ID || !strings.Contains(string(ev.Data), "u_x") {
+				t.Errorf("event %+v", ev)
+			}
+		})
 	}
 }
