@@ -32,6 +32,9 @@ func errMessage(err error) string {
 	var drops *sign.DropsSignaturesError
 	var limit *pdf.LimitError
 	var input *inputError
+	if m := sessionErrText(err); m != "" {
+		return m
+	}
 	switch {
 	case err == nil:
 		return ""
