@@ -51,7 +51,7 @@ func openDesk(dataDir string) (*desk, error) {
 	}
 	d := &desk{store: st, backend: &lazyBackend{ready: make(chan struct{})}}
 	d.session, err = session.New(session.Options{Store: st.Sync(), Local: d.backend.session,
-		Enterprises: enterprises})
+		Enterprises: session.ClientEnterprises})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -115,11 +115,6 @@ func (s sessionCA) Timestamper() tsa.Timestamper {
 // Roots are both: certificates issued on 本机 stay valid after the user chose a server.
 func (s sessionCA) Roots() []*x509.Certificate {
 	return append(s.local.Roots(), s.session.Roots()...)
-}
-
-// enterprises lists the signed-in user's enterprises for the context switcher.
-func enterprises(ctx context.Context, c *client.Client) ([]session.Enterprise, error) {
-	return nil, nil
 }
 
 // backendWait bounds how long a caller waits for the backend to start.

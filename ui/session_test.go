@@ -18,6 +18,7 @@ import (
 
 	"sealdesk/core/client"
 	"sealdesk/core/gate"
+	"sealdesk/core/ids"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
 	"sealdesk/core/session"
@@ -128,7 +129,8 @@ func newTestSession(t *testing.T, srv *testServer) *session.Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := session.New(session.Options{Store: st.Sync(), PollWait: 2 * time.Second, Retry: 100 * time.Millisecond})
+	m, err := session.New(session.Options{Store: st.Sync(), PollWait: 2 * time.Second, Retry: 100 * time.Millisecond,
+		Enterprises: session.ClientEnterprises})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,4 +357,47 @@ func TestSyncBarRefusalAndOffline(t *testing.T) {
 	if a, _ := m.Client().Me(ctx); a.Name != "李四四" {
 		t.Errorf("the offline rename did not arrive: %q", a.Name)
 	}
+}
+
+// TestSwitcherFollowsEnterprises: an enterprise created by the user appears in the switcher;
+// choosing it puts its name in the window title and follows its scope; 个人版 again drops it.
+func TestSwitcherFollowsEnterprises(t *testing.T) {
+	srv := startTestServer(t)
+	m, _ := newSignedInSession(t, srv, "赵六")
+	s, w := newSessionShell(t, m)
+	ctx := context.Background()
+	e, err := m.Client().CreateEnterprise(ctx, "杭州示例科技有限公司", "91330106MA2B0BXX3U"[:17]+creditCheck(t, "91330106MA2B0BXX3U"[:17]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RefreshEnterprises(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the enterprise in the switcher", func() bool { return len(s.Switcher.Options) == 2 })
+	s.Switcher.SetSelected(s.Switcher.Options[1])
+	waitUntil(t, "the title", func() bool { return strings.HasSuffix(w.Title(), "杭州示例科技有限公司") })
+	if m.Context() != e.ID {
+		t.Fatalf("context %q, want %s", m.Context(), e.ID)
+	}
+	if a, ok := m.Active(); !ok || a.Role != org.RoleOwner || !s.Can(org.PermManageMembers) {
+		t.Fatalf("active %+v: the creator is 主管理员 with every permission", a)
+	}
+	// the enterprise's events arrive in the projection
+	waitUntil(t, "the enterprise projected", func() bool {
+		objs, _ := m.Projected(ctx, session.EnterpriseScope(e.ID), "enterprise")
+		return len(objs) > 0
+	})
+	s.Switcher.SetSelected(tr("context.personal"))
+	waitUntil(t, "个人版", func() bool { return m.Context() == "" && w.Title() == tr("app.title") })
+}
+
+// creditCheck computes the GB 32100 check character for first17 (so the test needs no fixed
+// valid code).
+func creditCheck(t *testing.T, first17 string) string {
+	t.Helper()
+	c, err := ids.CreditCheck(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(c)
 }

@@ -52,6 +52,7 @@ const (
 	keyServer  = "server"
 	keyToken   = "token"
 	keyContext = "context"
+	keyDevice  = "device" // + "|" + server URL: the device token that server gave this desktop
 )
 
 // Server modes.
@@ -127,7 +128,6 @@ type Enterprise struct {
 	ID          string           `json:"id"`
 	Name        string           `json:"name"`
 	Role        string           `json:"role"`        // org.RoleOwner, org.RoleAdmin, org.RoleMember or a custom role id
-	RoleName    string           `json:"role_name"`   // shown
 	Permissions []org.Permission `json:"permissions"` // what the member may do
 }
 
@@ -144,8 +144,26 @@ func (e Enterprise) Can(p org.Permission) bool {
 	return false
 }
 
-// EnterpriseScope is the sync scope of an enterprise (org.EnterpriseScope on the server).
-func EnterpriseScope(id string) string { return "ent:" + id }
+// EnterpriseScope is the sync scope of an enterprise.
+func EnterpriseScope(id string) string { return org.EnterpriseScope(id) }
+
+// ClientEnterprises lists the enterprises in which the signed-in account is an enabled member
+// (Options.Enterprises for a real server).
+func ClientEnterprises(ctx context.Context, c *client.Client) ([]Enterprise, error) {
+	mine, err := c.MyEnterprises(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Enterprise, 0, len(mine))
+	for _, e := range mine {
+		if e.Member.Disabled {
+			continue // a departed member signs in to 个人版 only
+		}
+		out = append(out, Enterprise{ID: e.Enterprise.ID, Name: e.Enterprise.Name, Role: e.Member.Role,
+			Permissions: append([]org.Permission(nil), e.Permissions...)})
+	}
+	return out, nil
+}
 
 // Status is the sync state the window shows.
 type Status struct {
@@ -187,6 +205,7 @@ type Manager struct {
 	mu          stdsync.Mutex
 	cfg         ServerConfig
 	client      *client.Client
+	auth        *client.Client // the remote server's client for codes, register and login
 	account     *org.Account
 	context     string
 	enterprises []Enterprise
@@ -462,6 +481,7 @@ func (m *Manager) switchServer(cfg ServerConfig, forgetToken bool) error {
 	m.cfg = cfg
 	m.context = ""
 	m.problem = nil
+	m.auth = nil
 	m.mu.Unlock()
 	m.endSession()
 	m.Start()
@@ -477,14 +497,32 @@ func (m *Manager) Server() ServerConfig {
 
 // ----- accounts -----
 
-// authClient is a client for the unauthenticated calls (codes, register, login) of the chosen
-// remote server.
+// authClient is the client for the unauthenticated calls (codes, register, login) of the
+// chosen remote server: one per server, because a code is bound to the challenge the client got
+// when it asked for it. It presents the device token this server gave this desktop.
 func (m *Manager) authClient() (*client.Client, error) {
-	cfg := m.Server()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cfg := m.cfg
 	if cfg.Mode != ModeRemote || cfg.URL == "" {
 		return nil, ErrNoLocal
 	}
-	return m.remoteClient(cfg)
+	if m.auth != nil && m.auth.BaseURL == cfg.URL {
+		return m.auth, nil
+	}
+	c, err := m.remoteClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m.o.Store.View(context.Background(), func(tx sync.Tx) error {
+		var d string
+		if sync.GetJSON(tx, BucketSession, keyDevice+"|"+cfg.URL, &d) == nil {
+			c.Device = d
+		}
+		return nil
+	})
+	m.auth = c
+	return c, nil
 }
 
 // SendCode asks the remote server for a one-time code (org.PurposeRegister or PurposeLogin).
@@ -527,10 +565,20 @@ func (m *Manager) keep(c *client.Client, t org.Token) error {
 	cfg := m.Server()
 	st := savedToken{URL: cfg.URL, Token: t.Token, Expires: t.Expires, Account: t.Account}
 	if err := m.o.Store.Update(context.Background(), func(tx sync.Tx) error {
+		if d := c.DeviceToken(); d != "" {
+			if err := sync.PutJSON(tx, BucketSession, keyDevice+"|"+cfg.URL, d); err != nil {
+				return err
+			}
+		}
 		return sync.PutJSON(tx, BucketSession, keyToken, st)
 	}); err != nil {
 		return fmt.Errorf("failed to keep the session: %w", err)
 	}
+	m.mu.Lock()
+	if m.auth == c {
+		m.auth = nil // the next sign-in starts from a fresh client (with the device token)
+	}
+	m.mu.Unlock()
 	m.signedIn(cfg, c, t.Account)
 	return nil
 }
