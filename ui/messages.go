@@ -17,6 +17,7 @@ import (
 	"sealdesk/core/pdf"
 	"sealdesk/core/seal"
 	"sealdesk/core/sign"
+	"sealdesk/core/tsa"
 	"sealdesk/core/verify"
 )
 
@@ -104,6 +105,8 @@ func errMessage(err error) string {
 		return tr("err.seal.strokes")
 	case errors.Is(err, errNoRenderer):
 		return tr("err.renderer")
+	case errors.Is(err, tsa.ErrBusy):
+		return tr("err.tsa.busy")
 	}
 	return tr("err.other", map[string]any{"Detail": firstLine(err.Error())})
 }
