@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"strings"
 	"sync"
 
 	"golang.org/x/image/font"
@@ -24,8 +23,8 @@ var (
 	dateFontErr  error
 )
 
-// isDateField reports whether a field was placed as a 日期 box ("r1-date-1").
-func isDateField(name string) bool { return strings.Contains(name, "-"+boxDate+"-") }
+// isDateField reports whether a field was placed as a 日期 box ("r1-date-1", "R1.date1").
+func isDateField(name string) bool { return fieldKind(name) == boxDate }
 
 // dateImagePNG draws text centred in dark blue-black on a transparent image for a box of w×h
 // points (at 4 pixels per point), as large as fits.

@@ -13,9 +13,11 @@ import (
 	"sealdesk/ui/widgets"
 )
 
-// DocumentsScreen is 文件: open a PDF (or a JPEG/PNG as a one-page document) and read it in the
-// page view. Opening runs on a worker; a file that cannot be opened leaves the shown document as
-// it was and says why.
+// DocumentsScreen is 文件. With a server session it shows the contracts by box (contracts.go:
+// 待我签, 待他人签, 已完成 … with counts) and, under 本机文件, the local viewer; without one only
+// the viewer: open a PDF (or a JPEG/PNG as a one-page document) and read it in the page view.
+// Opening runs on a worker; a file that cannot be opened leaves the shown document as it was and
+// says why.
 type DocumentsScreen struct {
 	shell *Shell
 
@@ -30,7 +32,15 @@ type DocumentsScreen struct {
 	path    string // the file shown (发起签署 starts with it)
 	opening context.CancelFunc
 	wg      sync.WaitGroup
-	content fyne.CanvasObject
+	content *fyne.Container
+	viewer  fyne.CanvasObject
+
+	// with a server session
+	Contracts  *contractsPane
+	Back       *widget.Button // back from a contract's document to its detail
+	back       func()
+	localShown bool // the viewer is shown rather than a box
+	signedIn   bool
 }
 
 var _ FileOpener = (*DocumentsScreen)(nil)
@@ -52,8 +62,17 @@ func newDocumentsScreen(s *Shell) Screen {
 	hint := widget.NewLabelWithStyle(tr("documents.empty"), fyne.TextAlignCenter, fyne.TextStyle{})
 	sc.Empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(sc.Open)))
 
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, nil, sc.Name), sc.Progress, sc.Status)
-	sc.content = container.NewBorder(top, nil, nil, nil, container.NewStack(sc.Empty, sc.View))
+	sc.Back = widget.NewButtonWithIcon(tr("contracts.back.detail"), theme.NavigateBackIcon(), func() {
+		if sc.back != nil {
+			sc.back()
+		}
+	})
+	sc.Back.Hide()
+	top := container.NewVBox(container.NewBorder(nil, nil, sc.Back, nil, sc.Name), sc.Progress, sc.Status)
+	sc.viewer = container.NewBorder(top, nil, nil, nil, container.NewStack(sc.Empty, sc.View))
+	sc.content = container.NewStack(sc.viewer)
+	sc.Contracts = newContractsPane(s, sc)
+	sc.arrange()
 	if s.Services.Renderer == nil {
 		sc.showError(tr("documents.error.norenderer"))
 		sc.Open.Disable()
@@ -63,6 +82,68 @@ func newDocumentsScreen(s *Shell) Screen {
 
 // Content implements Screen.
 func (sc *DocumentsScreen) Content() fyne.CanvasObject { return sc.content }
+
+// arrange shows the boxes beside the viewer with a server session, the viewer alone without.
+func (sc *DocumentsScreen) arrange() {
+	signedIn := sc.shell.client() != nil
+	if signedIn == sc.signedIn && len(sc.content.Objects) > 0 && (signedIn || sc.content.Objects[0] == sc.viewer) {
+		return
+	}
+	sc.signedIn = signedIn
+	if !signedIn {
+		sc.content.Objects = []fyne.CanvasObject{sc.viewer}
+	} else {
+		center := container.NewStack(sc.Contracts.body, sc.viewer)
+		sc.content.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, container.NewPadded(sc.Contracts.nav), nil, center)}
+		sc.showLocal(sc.localShown)
+		sc.Contracts.reload()
+	}
+	sc.content.Refresh()
+}
+
+// showLocal shows the local viewer (true) or the contracts (false).
+func (sc *DocumentsScreen) showLocal(on bool) {
+	sc.localShown = on
+	if on || !sc.signedIn {
+		sc.viewer.Show()
+		sc.Contracts.body.Hide()
+	} else {
+		sc.viewer.Hide()
+		sc.Contracts.body.Show()
+		sc.Back.Hide()
+		sc.back = nil
+	}
+}
+
+// contractsChanged: the session or a contract changed: the boxes are read again.
+func (sc *DocumentsScreen) contractsChanged() {
+	was := sc.signedIn
+	sc.arrange()
+	if was && sc.signedIn {
+		sc.Contracts.refresh()
+	}
+}
+
+// shown: 文件 is shown: the boxes are read again.
+func (sc *DocumentsScreen) shown() {
+	sc.arrange()
+	if sc.signedIn && !sc.localShown {
+		sc.Contracts.refresh()
+	}
+}
+
+// openFromContract shows a contract's document in the viewer with a way back.
+func (sc *DocumentsScreen) openFromContract(path string, back func()) {
+	sc.showLocal(true)
+	sc.Contracts.markBox()
+	sc.back = func() {
+		sc.Back.Hide()
+		sc.back = nil
+		back()
+	}
+	sc.Back.Show()
+	sc.OpenFile(path)
+}
 
 // OpenFiles implements FileOpener: the first file is opened.
 func (sc *DocumentsScreen) OpenFiles(paths []string) {
@@ -89,6 +170,10 @@ func (sc *DocumentsScreen) OpenFile(path string) {
 	r := sc.shell.Services.Renderer
 	if r == nil {
 		return
+	}
+	if !sc.localShown {
+		sc.showLocal(true)
+		sc.Contracts.markBox()
 	}
 	if sc.opening != nil {
 		sc.opening()

@@ -81,6 +81,9 @@ type envelopeDraft struct {
 	Updated    time.Time        `json:"updated"`
 	Template   bool             `json:"template,omitempty"` // saved as a template (subject is its name)
 	ServerID   string           `json:"server_id,omitempty"`
+	// SendKey is the idempotency key of sending it, made before the first attempt: sending
+	// again after a failure is the same send.
+	SendKey string `json:"send_key,omitempty"`
 }
 
 func newDraftID() string {
@@ -398,7 +401,7 @@ func (s *draftStore) Delete(d *envelopeDraft) error {
 // Copy makes a new draft (or template) from d with its files copied.
 func (s *draftStore) Copy(d *envelopeDraft, template bool) (*envelopeDraft, error) {
 	n := *d
-	n.ID, n.Template, n.ServerID = newDraftID(), template, ""
+	n.ID, n.Template, n.ServerID, n.SendKey = newDraftID(), template, "", ""
 	n.Files = append([]draftFile(nil), d.Files...)
 	n.Recipients = append([]draftRecipient(nil), d.Recipients...)
 	n.Boxes = append([]draftBox(nil), d.Boxes...)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"image/color"
 	"io/fs"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"sealdesk/core/api"
 	"sealdesk/ui/widgets"
 )
 
@@ -61,7 +63,49 @@ type HomeScreen struct {
 	List    *fyne.Container
 	Rows    []*HomeRow
 
+	// 签署统计 (with a server session)
+	Counts    *fyne.Container
+	CountBtns map[string]*widget.Button
+
 	content fyne.CanvasObject
+}
+
+// homeBoxes are the boxes 首页 counts, as the manual's 签署统计 (待我处理, 进行中, 已完成, 草稿).
+var homeBoxes = []string{api.BoxToSign, api.BoxWaiting, api.BoxCompleted, api.BoxDraft}
+
+// showCounts shows the boxes' counts (from 文件's listing or 首页's own reading).
+func (sc *HomeScreen) showCounts(counts map[string]int) {
+	for b, btn := range sc.CountBtns {
+		btn.SetText(tr("home.count", map[string]any{"Box": tr("contracts.box." + b), "N": counts[b]}))
+	}
+	sc.Counts.Show()
+}
+
+// contractsChanged reads the counts again (or hides them without a session).
+func (sc *HomeScreen) contractsChanged() {
+	c := sc.shell.client()
+	if c == nil {
+		sc.Counts.Hide()
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		counts, err := c.EnvelopeCounts(ctx)
+		if err != nil {
+			return // 首页 keeps what it showed; 文件 says why
+		}
+		fyne.Do(func() { sc.showCounts(counts) })
+	}()
+}
+
+func (sc *HomeScreen) onCountTapped(box string) {
+	if !sc.shell.Show(NavDocuments) {
+		return
+	}
+	if d, ok := sc.shell.Screen(NavDocuments).(*DocumentsScreen); ok && d.signedIn {
+		d.Contracts.showBox(box)
+	}
 }
 
 // HomeRow is one recent document in the list.
@@ -116,8 +160,21 @@ func newHomeScreen(s *Shell) Screen {
 	sc.Empty.Wrapping = fyne.TextWrapWord
 	sc.List = container.NewVBox()
 
+	// 签署统计: the boxes' counts with a server session (each opens its box in 文件)
+	sc.CountBtns = map[string]*widget.Button{}
+	var countBtns []fyne.CanvasObject
+	for _, b := range homeBoxes {
+		b := b
+		btn := widget.NewButton(tr("contracts.box."+b), func() { sc.onCountTapped(b) })
+		sc.CountBtns[b] = btn
+		countBtns = append(countBtns, btn)
+	}
+	sc.Counts = container.NewVBox(widget.NewLabelWithStyle(tr("home.counts"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewGridWithColumns(len(countBtns), countBtns...))
+	sc.Counts.Hide()
 	top := container.NewVBox(container.NewPadded(sc.Welcome), sc.Intro,
 		container.NewGridWithColumns(max(1, len(buttons)), buttons...),
+		sc.Counts,
 		widget.NewSeparator(), heading, sc.Status)
 	sc.content = container.NewPadded(container.NewBorder(top, nil, nil, nil,
 		container.NewStack(sc.Empty, container.NewVScroll(sc.List))))
@@ -139,6 +196,7 @@ func registered(n NavID) bool {
 // (documents opened on other screens meanwhile appear).
 func (sc *HomeScreen) Content() fyne.CanvasObject {
 	sc.Reload()
+	sc.contractsChanged()
 	return sc.content
 }
 

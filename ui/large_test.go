@@ -89,7 +89,7 @@ func TestLargeFileSignAndVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	stamped, err := signWithSigner(context.Background(), signer, in, out, &sign.Options{Cert: info.Certificate, Chain: info.Chain,
-		Page: 1, Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}, Image: drawnSignature(t).PNG}, ca)
+		Page: 1, Rect: sign.VisibleRect{X1: 100, Y1: 100, X2: 250, Y2: 160}, Image: drawnSignature(t).PNG}, ca.Timestamper())
 	if err != nil || !stamped {
 		t.Fatalf("sign: %v stamped %v", err, stamped)
 	}

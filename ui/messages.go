@@ -17,7 +17,6 @@ import (
 	"sealdesk/core/pdf"
 	"sealdesk/core/seal"
 	"sealdesk/core/sign"
-	"sealdesk/core/tsa"
 	"sealdesk/core/verify"
 )
 
@@ -33,9 +32,6 @@ func errMessage(err error) string {
 	var drops *sign.DropsSignaturesError
 	var limit *pdf.LimitError
 	var input *inputError
-	if m := sessionErrText(err); m != "" {
-		return m
-	}
 	switch {
 	case err == nil:
 		return ""
@@ -105,8 +101,6 @@ func errMessage(err error) string {
 		return tr("err.seal.strokes")
 	case errors.Is(err, errNoRenderer):
 		return tr("err.renderer")
-	case errors.Is(err, tsa.ErrBusy):
-		return tr("err.tsa.busy")
 	}
 	return tr("err.other", map[string]any{"Detail": firstLine(err.Error())})
 }

@@ -28,6 +28,7 @@ import (
 	"sealdesk/core/keystore"
 	"sealdesk/core/pdf"
 	"sealdesk/core/sign"
+	"sealdesk/core/tsa"
 	"sealdesk/ui/widgets"
 )
 
@@ -129,6 +130,7 @@ type signTarget struct {
 	w      *widgets.DraggableBox
 	isNew  bool
 	signed bool // a signed field, shown but not selectable
+	other  bool // another party's empty field (a contract): shown, not selectable
 }
 
 // signScreen is 本机签署: open a PDF, pick one of its empty fields (or tap a page to add one),
@@ -164,6 +166,12 @@ type signScreen struct {
 	saveDlg  *saveAsDialog // the open save dialog (tests answer it)
 	keyDlg   *keyDialog    // the last key dialog
 	wg       sync.WaitGroup
+
+	// mine, when set, says which empty fields are the signer's own (signing a contract,
+	// contractsign.go): the others are another party's and cannot be chosen.
+	mine func(field string) bool
+	// onTargets runs after a box was added or removed.
+	onTargets func()
 }
 
 func newSignScreen(s *Shell) *signScreen {
@@ -666,10 +674,11 @@ func (v *signScreen) setTargets(ts []*signTarget) {
 	v.targets, v.selected = nil, nil
 	v.overlay.Objects = nil
 	for _, t := range ts {
+		t.other = v.mine != nil && !t.signed && !t.isNew && !v.mine(t.field)
 		v.addTarget(t)
 	}
 	for _, t := range v.targets {
-		if !t.signed {
+		if !t.signed && !t.other {
 			v.selectTarget(t) // the first empty box, brought into view
 			v.reveal = t
 			break
@@ -687,6 +696,13 @@ func (v *signScreen) addTarget(t *signTarget) {
 	if t.signed {
 		t.w = widgets.NewDraggableBox(tr("sign.target.signed", map[string]any{"Name": label}), signedColor)
 		t.w.OnTapped = func() { v.status.SetText(tr("sign.target.issigned")) }
+		v.targets = append(v.targets, t)
+		v.overlay.Add(t.w)
+		return
+	}
+	if t.other {
+		t.w = widgets.NewDraggableBox(tr("sign.target.other", map[string]any{"Name": label}), signedColor)
+		t.w.OnTapped = func() { v.status.SetText(tr("sign.target.isother")) }
 		v.targets = append(v.targets, t)
 		v.overlay.Add(t.w)
 		return
@@ -723,18 +739,21 @@ func (v *signScreen) removeTarget(t *signTarget) {
 		v.selected = nil
 	}
 	v.updateSignable()
+	if v.onTargets != nil {
+		v.onTargets()
+	}
 }
 
 // signedColor marks boxes that hold a signature already.
 var signedColor = color.NRGBA{0x75, 0x75, 0x75, 0xff}
 
 func (v *signScreen) selectTarget(t *signTarget) {
-	if t != nil && t.signed {
+	if t != nil && (t.signed || t.other) {
 		return
 	}
 	v.selected = t
 	for _, x := range v.targets {
-		if x.signed {
+		if x.signed || x.other {
 			continue
 		}
 		if x == t {
@@ -788,23 +807,16 @@ func (v *signScreen) addBoxAt(page int, pos fyne.Position) {
 	v.selectTarget(t)
 	v.overlay.Refresh()
 	v.status.SetText(tr("sign.added"))
+	if v.onTargets != nil {
+		v.onTargets()
+	}
 }
 
 // fieldLabel names a field placed by 指定签署位置 ("r2-seal-1") as the user knows it
 // ("2·盖章框"); other names are shown as they are.
 func fieldLabel(name string) string {
-	var r, n int
-	var kind string
-	parts := strings.Split(name, "-")
-	if len(parts) == 3 && strings.HasPrefix(parts[0], "r") {
-		if _, err := fmt.Sscanf(parts[0]+" "+parts[2], "r%d %d", &r, &n); err == nil {
-			kind = parts[1]
-			for _, k := range boxKinds {
-				if k == kind {
-					return fmt.Sprintf("%d·%s", r, tr("place.kind."+k))
-				}
-			}
-		}
+	if r, kind, ok := placedField(name); ok {
+		return fmt.Sprintf("%d·%s", r, tr("place.kind."+kind))
 	}
 	return name
 }
@@ -854,8 +866,42 @@ func (l *signOverlay) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.Size{
 
 // ----- signing -----
 
-// isCrossField reports whether a field was placed as a 骑缝章 box ("r1-cross-1").
-func isCrossField(name string) bool { return strings.Contains(name, "-"+boxCross+"-") }
+// isCrossField reports whether a field was placed as a 骑缝章 box ("r1-cross-1", "R1.cross1").
+func isCrossField(name string) bool { return fieldKind(name) == boxCross }
+
+// fieldKind is the box kind a field was placed as: "r2-seal-1" (指定签署位置 on this machine) or
+// "R2.seal1" (a contract sent through the server); "" for other fields.
+func fieldKind(name string) string {
+	if _, kind, ok := placedField(name); ok {
+		return kind
+	}
+	return ""
+}
+
+// placedField splits a placed field's name into its recipient number (from 1) and box kind.
+func placedField(name string) (int, string, bool) {
+	var r, n int
+	if parts := strings.Split(name, "-"); len(parts) == 3 && strings.HasPrefix(parts[0], "r") {
+		if _, err := fmt.Sscanf(parts[0]+" "+parts[2], "r%d %d", &r, &n); err == nil {
+			for _, k := range boxKinds {
+				if k == parts[1] {
+					return r, k, true
+				}
+			}
+		}
+	}
+	if strings.HasPrefix(name, "R") {
+		if dot := strings.IndexByte(name, '.'); dot > 1 {
+			if _, err := fmt.Sscanf(name[1:dot], "%d", &r); err == nil && r > 0 {
+				rest := strings.TrimRight(name[dot+1:], "0123456789")
+				if k, ok := map[string]string{"sig": boxSign, "seal": boxSeal, "date": boxDate, "cross": boxCross}[rest]; ok && len(rest) < len(name[dot+1:]) {
+					return r, k, true
+				}
+			}
+		}
+	}
+	return 0, "", false
+}
 
 // updateSignable enables 签署并保存 when everything is there, and otherwise says beside it what
 // is missing, first things first.
@@ -1000,63 +1046,21 @@ func (v *signScreen) signWith(signer crypto.Signer, out string) {
 	if !ok || in.Certificate == nil || t == nil || t.signed || v.path == "" || (img == nil && !isDateField(t.field)) {
 		return
 	}
-	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName, Reason: markReason(t.field, img)}
-	if isCrossField(t.field) {
-		// A 骑缝章 box: the seal cut into strips along the right edge of every page, at the box's
-		// height, signed into the placed field itself: its widget takes its page's strip and the
-		// other pages get new widgets of the same field (opts.Field is set below).
-		cp, err := crossPageFor(v.path, t, img)
-		if err != nil {
-			v.status.SetText(fileErrMessage(v.path, err))
-			return
-		}
-		opts.CrossPage = cp
-	} else if isDateField(t.field) {
-		// A 日期 box shows the date of signing.
-		w, h := t.rect.Width(), t.rect.Height()
-		if m, ok := v.pv.PageMapper(t.page); ok && m.Geometry.Rotate%180 != 0 {
-			w, h = h, w // the box as the reader sees it
-		}
-		data, err := dateImagePNG(time.Now().Format("2006年1月2日"), w, h)
-		if err != nil {
-			v.status.SetText(errMessage(err))
-			return
-		}
-		opts.Image = data
-	} else {
-		opts.Image = img.PNG
-	}
-	if t.isNew {
-		f, err := pdf.OpenFile(v.path, nil)
-		if err != nil {
-			v.status.SetText(fileErrMessage(v.path, err))
-			return
-		}
-		pg, err := f.Page(t.page + 1)
-		f.Close()
-		if err != nil {
-			v.status.SetText(fileErrMessage(v.path, err))
-			return
-		}
-		vr, err := sign.UserToVisible(pg.CropBox, pg.Rotate, pdf.Rect{LLX: t.rect.LLX, LLY: t.rect.LLY, URX: t.rect.URX, URY: t.rect.URY})
-		if err != nil {
-			v.status.SetText(errMessage(err))
-			return
-		}
-		opts.Page, opts.Rect = t.page+1, vr
-	} else {
-		opts.Field = t.field
+	opts, err := markOptions(v.path, t, img, in)
+	if err != nil {
+		v.status.SetText(fileErrMessage(v.path, err))
+		return
 	}
 	path := v.path
-	var ca CertAuthority
-	if v.local != nil {
-		ca = v.local.CA
+	var ts tsa.Timestamper
+	if v.local != nil && v.local.CA != nil {
+		ts = v.local.CA.Timestamper()
 	}
 	v.busy(true, tr("sign.signing"))
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
-		stamped, err := signWithSigner(context.Background(), signer, path, out, opts, ca)
+		stamped, err := signWithSigner(context.Background(), signer, path, out, opts, ts)
 		fyne.DoAndWait(func() {
 			v.busy(false, "")
 			v.refreshKey()
@@ -1080,6 +1084,65 @@ func (v *signScreen) signWith(signer crypto.Signer, out string) {
 		})
 	}()
 }
+
+// markOptions are the signing options for mark t of the document at path with image img (nil
+// for a date box) and the key in: a 骑缝章 box becomes a cross-page seal, a date box the date of
+// signing, a new box a new field on its page, an existing field is filled.
+func markOptions(path string, t *signTarget, img *LibraryItem, in keystore.Info) (*sign.Options, error) {
+	opts := &sign.Options{Cert: in.Certificate, Chain: in.Chain, Name: in.Certificate.Subject.CommonName, Reason: markReason(t.field, img)}
+	var pg pdf.Page
+	f, err := pdf.OpenFile(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	pg, err = f.Page(t.page + 1)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case isCrossField(t.field):
+		// A 骑缝章 box: the seal cut into strips along the right edge of every page, at the box's
+		// height, signed into the placed field itself: its widget takes its page's strip and the
+		// other pages get new widgets of the same field (opts.Field is set below).
+		if img == nil {
+			return nil, errNoImage
+		}
+		cp, err := crossPageFor(path, t, img)
+		if err != nil {
+			return nil, err
+		}
+		opts.CrossPage = cp
+	case isDateField(t.field):
+		// A 日期 box shows the date of signing.
+		w, h := t.rect.Width(), t.rect.Height()
+		if pg.Rotate%180 != 0 {
+			w, h = h, w // the box as the reader sees it
+		}
+		data, err := dateImagePNG(time.Now().Format("2006年1月2日"), w, h)
+		if err != nil {
+			return nil, err
+		}
+		opts.Image = data
+	default:
+		if img == nil {
+			return nil, errNoImage
+		}
+		opts.Image = img.PNG
+	}
+	if t.isNew {
+		vr, err := sign.UserToVisible(pg.CropBox, pg.Rotate, pdf.Rect{LLX: t.rect.LLX, LLY: t.rect.LLY, URX: t.rect.URX, URY: t.rect.URY})
+		if err != nil {
+			return nil, err
+		}
+		opts.Page, opts.Rect = t.page+1, vr
+	} else {
+		opts.Field = t.field
+	}
+	return opts, nil
+}
+
+var errNoImage = errors.New("no signature or seal chosen")
 
 // crossPageFor describes the cross-page seal for a 骑缝章 box: the seal's real width when known,
 // centred at the box's height as the reader sees the page.
@@ -1123,12 +1186,12 @@ func (v *signScreen) remember(path string) {
 
 // signWithSigner signs in → out with an opened key; with a reachable TSA the signature gets a
 // timestamp (PAdES B-T), otherwise it is B-B. It reports whether a timestamp was added.
-func signWithSigner(ctx context.Context, signer crypto.Signer, in, out string, opts *sign.Options, ca CertAuthority) (bool, error) {
+func signWithSigner(ctx context.Context, signer crypto.Signer, in, out string, opts *sign.Options, ts tsa.Timestamper) (bool, error) {
 	o := *opts
 	o.Signer = signer
 	o.Level = sign.LevelBB
-	if ca != nil {
-		if ts := ca.Timestamper(); ts != nil {
+	{
+		if ts != nil {
 			probe := sha256.Sum256([]byte("sealdesk tsa probe"))
 			pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			_, err := ts.Timestamp(pctx, crypto.SHA256, probe[:])

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // config is every setting of the server. Precedence: flag > environment (SEALDESK_<NAME>) >
@@ -31,10 +30,6 @@ type config struct {
 	LogLevel      string `json:"log_level"`
 	LogFormat     string `json:"log_format"`
 	Organization  string `json:"organization"`
-	// WebhookAllowPrivate lets integrator webhooks target loopback and private addresses.
-	// WARNING: enterprise admins can then make the server call into its own network.
-	WebhookAllowPrivate bool   `json:"webhook_allow_private"`
-	WebhookBackoff      string `json:"webhook_backoff"` // first retry wait, doubling (default 30s)
 }
 
 func defaultDir() string {
@@ -81,8 +76,6 @@ var settings = []setting{
 	{name: "log-level", usage: "debug, info, warn or error", str: func(c *config) *string { return &c.LogLevel }},
 	{name: "log-format", usage: "text or json", str: func(c *config) *string { return &c.LogFormat }},
 	{name: "organization", usage: "organization name in the CA certificates", str: func(c *config) *string { return &c.Organization }},
-	{name: "webhook-allow-private", usage: "let integrator webhooks target loopback/private addresses (WARNING: SSRF into the server's network; tests and closed deployments only)", b: func(c *config) *bool { return &c.WebhookAllowPrivate }},
-	{name: "webhook-backoff", usage: "wait before the first webhook retry, doubling per attempt (Go duration, default 30s)", str: func(c *config) *string { return &c.WebhookBackoff }},
 }
 
 func envName(flagName string) string {
@@ -173,11 +166,6 @@ func (c config) validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--tls must be on or off, not %q", c.TLS))
-	}
-	if c.WebhookBackoff != "" {
-		if d, err := time.ParseDuration(c.WebhookBackoff); err != nil || d < 100*time.Millisecond || d > time.Hour {
-			errs = append(errs, fmt.Errorf("--webhook-backoff %q must be a duration between 100ms and 1h", c.WebhookBackoff))
-		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))

@@ -112,13 +112,6 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 	}
 	defer st.Close()
 	opts := server.Options{Store: st, MasterKey: key, Dev: cfg.Dev, Logger: log, Organization: cfg.Organization}
-	opts.Webhooks.AllowPrivate = cfg.WebhookAllowPrivate
-	if cfg.WebhookBackoff != "" {
-		opts.Webhooks.Backoff, _ = time.ParseDuration(cfg.WebhookBackoff) // validated
-	}
-	if cfg.WebhookAllowPrivate {
-		log.Warn("integrator webhooks may target loopback and private addresses (--webhook-allow-private)")
-	}
 	if cfg.SMTPAddr != "" {
 		opts.Notifier = &notify.Router{Email: &notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}}
 	}
