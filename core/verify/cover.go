@@ -188,6 +188,11 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 	if err != nil || p > len(oldPages) {
 		return nil, fmt.Errorf("the signed revision has no page %d", p)
 	}
+	for _, v := range []*pdf.View{a.old, a.v.f.Latest()} {
+		if err := checkDrawnImages(v, p); err != nil {
+			return nil, err
+		}
+	}
 	od, err := a.v.renderDoc(ctx, a.s.rev)
 	if err != nil {
 		return nil, err
