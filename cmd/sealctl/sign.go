@@ -28,7 +28,8 @@ const signUsage = `usage: sealctl sign --in IN --out OUT (--p12 FILE [--pass-env
 
 Rectangles are in points in the page's visible coordinates (origin at the lower-left corner of
 the page as displayed, after its CropBox and rotation). --out may equal --in; on any error
-nothing is written and the input is untouched.
+nothing is written and the input is untouched. An SM2 key (--key sm2.pem: PKCS#8 or SEC1 PEM,
+with its SM2 certificate) signs with SM3 and SM2 (GM/T 0009 default ID); --hash does not apply.
 `
 
 // runSign signs a PDF, or with --upgrade adds LTV data / a document timestamp to a signed one.

@@ -10,7 +10,10 @@
 //
 // # What it refuses
 //
-//   - SHA-1 and MD5 digests, RSA keys under 2048 bits, curves other than P-256/P-384/P-521.
+//   - SHA-1 and MD5 digests, RSA keys under 2048 bits, curves other than P-256/P-384/P-521 and
+//     SM2. An SM2 key (github.com/emmansun/gmsm) always signs with SM3 and the GM/T 0009 default
+//     ID over the DER signed attributes, under PKCS#7 OIDs or, with SignOptions.GMOIDs, the
+//     GB/T 35275 ones; NewHash gives the digest the caller computes over the signed data.
 //   - Parsing input larger than MaxParseSize, or with more than one SignerInfo where one is
 //     expected (see Parse).
 //
@@ -37,9 +40,13 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"hash"
 	"math/big"
 	"sort"
 	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
 )
 
 // Object identifiers.
@@ -68,11 +75,34 @@ var (
 	OIDECDSASHA512          = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
 	OIDECPublicKey          = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 	OIDEd25519              = asn1.ObjectIdentifier{1, 3, 101, 112}
+	OIDSM3                  = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 401}
+	OIDSM2SM3               = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 501}
+	OIDSM2Sign              = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 301, 1} // GB/T 35275 sm2sign
+	OIDGMData               = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 1}
+	OIDGMSignedData         = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2}
 	oidDigestByHash         = map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA256: OIDSHA256, crypto.SHA384: OIDSHA384, crypto.SHA512: OIDSHA512}
 	hashByDigestOID         = map[string]crypto.Hash{OIDSHA256.String(): crypto.SHA256, OIDSHA384.String(): crypto.SHA384, OIDSHA512.String(): crypto.SHA512, OIDSHA1.String(): crypto.SHA1}
 	ecdsaOIDByHash          = map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA256: OIDECDSASHA256, crypto.SHA384: OIDECDSASHA384, crypto.SHA512: OIDECDSASHA512}
 	errUnsupportedAlgorithm = errors.New("unsupported algorithm")
 )
+
+// IsSM2 reports whether pub is an SM2 key (gmsm's curve).
+func IsSM2(pub crypto.PublicKey) bool {
+	k, ok := pub.(*ecdsa.PublicKey)
+	return ok && k.Curve == sm2.P256()
+}
+
+// NewHash is the digest a signature by pub with h computes over the signed data: SM3 for an SM2
+// key (GB/T 35275), h otherwise.
+func NewHash(pub crypto.PublicKey, h crypto.Hash) hash.Hash {
+	if IsSM2(pub) {
+		return sm3.New()
+	}
+	if h == 0 {
+		h = crypto.SHA256
+	}
+	return h.New()
+}
 
 // HashOID returns the digest algorithm OID of h (SHA-256/384/512 only).
 func HashOID(h crypto.Hash) (asn1.ObjectIdentifier, error) {
@@ -109,6 +139,11 @@ type SignOptions struct {
 	Content []byte
 	// ContentType is the eContentType; default id-data.
 	ContentType asn1.ObjectIdentifier
+	// GMOIDs writes an SM2 signature with GB/T 35275 (GM/T 0010) object identifiers:
+	// signedData 1.2.156.10197.6.1.4.2.2, data 1.2.156.10197.6.1.4.2.1, sm2sign
+	// 1.2.156.10197.1.301.1. Without it an SM2 signature uses the PKCS#7 ones with
+	// SM2-with-SM3 1.2.156.10197.1.501, which OpenSSL reads. Ignored for other keys.
+	GMOIDs bool
 	// SigningTime, when non-nil, adds the signingTime attribute. PAdES puts the claimed time
 	// in the signature dictionary's /M instead, so signatures leave it nil.
 	SigningTime *time.Time
@@ -129,6 +164,7 @@ type SignedData struct {
 	sigAlg       pkix.AlgorithmIdentifier
 	signature    []byte
 	unsigned     []Attribute
+	gm           bool // GB/T 35275 content type for the ContentInfo
 }
 
 // Sign builds and signs a SignedData; opts.Signer is called exactly once.
@@ -139,7 +175,7 @@ func Sign(opts SignOptions) (*SignedData, error) {
 	}
 	h := signerOpts.HashFunc()
 	var digest []byte
-	if h == 0 { // Ed25519 signs the message itself
+	if _, gm := signerOpts.(*sm2.SM2SignerOption); gm || h == 0 { // Ed25519 and SM2 (SM3 with Z) sign the message itself
 		digest = tbs
 	} else {
 		hh := h.New()
@@ -169,6 +205,10 @@ func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	isSM2 := IsSM2(opts.Cert.PublicKey)
+	if isSM2 {
+		hoid = OIDSM3 // SM2 signs with SM3, whatever Hash says
+	}
 	if (opts.Digest == nil) == (opts.Content == nil) {
 		return nil, nil, nil, errors.New("exactly one of digest and content is required")
 	}
@@ -177,15 +217,21 @@ func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
 	}
 	digest := opts.Digest
 	if opts.Content != nil {
-		hh := opts.Hash.New()
+		hh := NewHash(opts.Cert.PublicKey, opts.Hash)
 		hh.Write(opts.Content)
 		digest = hh.Sum(nil)
-	} else if len(digest) != opts.Hash.Size() {
-		return nil, nil, nil, fmt.Errorf("digest is %d bytes, %v needs %d", len(digest), opts.Hash, opts.Hash.Size())
+	} else if size := NewHash(opts.Cert.PublicKey, opts.Hash).Size(); len(digest) != size {
+		return nil, nil, nil, fmt.Errorf("digest is %d bytes, the digest algorithm needs %d", len(digest), size)
 	}
 	sigAlg, signerOpts, err := signatureAlgorithm(opts.Cert.PublicKey, opts.Hash, opts.PSS)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if isSM2 && opts.GMOIDs {
+		sigAlg = pkix.AlgorithmIdentifier{Algorithm: OIDSM2Sign}
+		if opts.ContentType == nil || opts.ContentType.Equal(OIDData) {
+			opts.ContentType = OIDGMData
+		}
 	}
 	if !publicKeysEqual(opts.Signer.Public(), opts.Cert.PublicKey) {
 		return nil, nil, nil, errors.New("signer key does not match the certificate")
@@ -196,8 +242,12 @@ func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
 		eContentType: opts.ContentType,
 		eContent:     opts.Content,
 		sigAlg:       sigAlg,
+		gm:           isSM2 && opts.GMOIDs,
 	}
-	if !opts.ContentType.Equal(OIDData) {
+	if isSM2 {
+		sd.digestAlg.Parameters = asn1.RawValue{} // SM3 takes no parameters
+	}
+	if !opts.ContentType.Equal(OIDData) && !opts.ContentType.Equal(OIDGMData) {
 		sd.version = 3
 	}
 	seen := map[string]bool{}
@@ -325,7 +375,11 @@ func (sd *SignedData) marshal(signature []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode signed data: %w", err)
 	}
-	out, err := asn1.Marshal(contentInfo{ContentType: OIDSignedData,
+	ct := OIDSignedData
+	if sd.gm {
+		ct = OIDGMSignedData
+	}
+	out, err := asn1.Marshal(contentInfo{ContentType: ct,
 		Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: sdDER}})
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode content info: %w", err)
@@ -397,6 +451,9 @@ func signatureAlgorithm(pub crypto.PublicKey, h crypto.Hash, pss bool) (pkix.Alg
 		}
 		return pkix.AlgorithmIdentifier{Algorithm: OIDRSAEncryption, Parameters: asn1.NullRawValue}, h, nil
 	case *ecdsa.PublicKey:
+		if k.Curve == sm2.P256() {
+			return pkix.AlgorithmIdentifier{Algorithm: OIDSM2SM3}, sm2.NewSM2SignerOption(true, nil), nil
+		}
 		switch k.Curve {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():
 		default:
@@ -435,7 +492,7 @@ func pssParams(h crypto.Hash) (asn1.RawValue, error) {
 
 func checkSignature(pub crypto.PublicKey, tbs, sig []byte, h crypto.Hash, pss bool) error {
 	var digest []byte
-	if h != 0 {
+	if h != 0 && !IsSM2(pub) {
 		hh := h.New()
 		hh.Write(tbs)
 		digest = hh.Sum(nil)
@@ -447,6 +504,12 @@ func checkSignature(pub crypto.PublicKey, tbs, sig []byte, h crypto.Hash, pss bo
 		}
 		return rsa.VerifyPKCS1v15(k, h, digest, sig)
 	case *ecdsa.PublicKey:
+		if k.Curve == sm2.P256() {
+			if !sm2.VerifyASN1WithSM2(k, nil, tbs, sig) {
+				return errors.New("sm2 verification failed")
+			}
+			return nil
+		}
 		if !ecdsa.VerifyASN1(k, digest, sig) {
 			return errors.New("ecdsa verification failed")
 		}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/emmansun/gmsm/smx509"
 )
 
 // MaxParseSize bounds the input of Parse (a PDF /Contents or a timestamp token).
@@ -61,7 +63,7 @@ func Parse(der []byte) (*Parsed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to parse content type: %w", err)
 	}
-	if ct != OIDSignedData.String() {
+	if ct != OIDSignedData.String() && ct != OIDGMSignedData.String() {
 		return nil, fmt.Errorf("content type %v is not signed data", ct)
 	}
 	wrap := &ci.Children[1]
@@ -103,6 +105,11 @@ func Parse(der []byte) (*Parsed, error) {
 				}
 				cert, err := x509.ParseCertificate(c.Raw)
 				if err != nil {
+					// An SM2 certificate, which only gmsm's smx509 reads.
+					if sc, smErr := smx509.ParseCertificate(c.Raw); smErr == nil && IsSM2(sc.PublicKey) {
+						p.Certificates = append(p.Certificates, sc.ToX509())
+						continue
+					}
 					return nil, fmt.Errorf("failed to parse embedded certificate: %w", err)
 				}
 				p.Certificates = append(p.Certificates, cert)

@@ -28,6 +28,9 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
 )
 
 // KeyType names a key algorithm and size.
@@ -116,11 +119,20 @@ func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
 		var err error
 		switch b.Type {
 		case "PRIVATE KEY":
-			k, err = x509.ParsePKCS8PrivateKey(b.Bytes)
+			if k, err = x509.ParsePKCS8PrivateKey(b.Bytes); err != nil {
+				// An SM2 key (the SM2 curve OID, unknown to crypto/x509): gmsm reads it.
+				if sk, smErr := smx509.ParsePKCS8PrivateKey(b.Bytes); smErr == nil {
+					k, err = sk, nil
+				}
+			}
 		case "RSA PRIVATE KEY":
 			k, err = x509.ParsePKCS1PrivateKey(b.Bytes)
 		case "EC PRIVATE KEY":
-			k, err = x509.ParseECPrivateKey(b.Bytes)
+			if k, err = x509.ParseECPrivateKey(b.Bytes); err != nil {
+				if sk, smErr := smx509.ParseSM2PrivateKey(b.Bytes); smErr == nil {
+					k, err = sk, nil
+				}
+			}
 		case "ENCRYPTED PRIVATE KEY":
 			return nil, errors.New("encrypted private key PEM is not supported; use PKCS#12")
 		default:
@@ -160,7 +172,12 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 		}
 		c, err := x509.ParseCertificate(b.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("failed to parse certificate: %w", err)
+			// An SM2 certificate: gmsm's smx509 reads it into crypto/x509's layout.
+			sc, smErr := smx509.ParseCertificate(b.Bytes)
+			if smErr != nil || !isSM2Cert(sc) {
+				return nil, fmt.Errorf("failed to parse certificate: %w", err)
+			}
+			c = sc.ToX509()
 		}
 		certs = append(certs, c)
 	}
@@ -206,4 +223,9 @@ func RandomSerial() (*big.Int, error) {
 	b[0] &= 0x7f
 	b[0] |= 0x40 // never short, never zero
 	return new(big.Int).SetBytes(b), nil
+}
+
+func isSM2Cert(c *smx509.Certificate) bool {
+	k, ok := c.PublicKey.(*ecdsa.PublicKey)
+	return ok && k.Curve == sm2.P256()
 }

@@ -264,7 +264,7 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 	}
 	defer w.abort()
 	w.ctx, w.progress = ctx, o.Progress
-	h := o.Hash.New()
+	h := cms.NewHash(o.Cert.PublicKey, o.Hash) // SM3 for an SM2 key
 	if err := w.copyFrom(src, st.Size(), h); err != nil {
 		return nil, err
 	}
