@@ -30,6 +30,10 @@ type config struct {
 	LogLevel      string `json:"log_level"`
 	LogFormat     string `json:"log_format"`
 	Organization  string `json:"organization"`
+	// BillingPackages is a JSON file of the 费用中心 packages on sale (billing.ParsePackages).
+	BillingPackages string `json:"billing_packages"`
+	// FreeContracts sends contracts without reserving quota (no 余额不足 refusal).
+	FreeContracts bool `json:"free_contracts"`
 }
 
 func defaultDir() string {
@@ -76,6 +80,8 @@ var settings = []setting{
 	{name: "log-level", usage: "debug, info, warn or error", str: func(c *config) *string { return &c.LogLevel }},
 	{name: "log-format", usage: "text or json", str: func(c *config) *string { return &c.LogFormat }},
 	{name: "organization", usage: "organization name in the CA certificates", str: func(c *config) *string { return &c.Organization }},
+	{name: "free-contracts", usage: "send contracts without charging quota (by default a send reserves one document per file of the sender's or enterprise's quota)", b: func(c *config) *bool { return &c.FreeContracts }},
+	{name: "billing-packages", usage: "JSON file of the quota packages on sale: [{id, name, kind: enterprise|personal, documents, price_fen, valid_days}] (default: built-in packages)", str: func(c *config) *string { return &c.BillingPackages }},
 }
 
 func envName(flagName string) string {

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"sealdesk/core/billing"
 	"sealdesk/core/notify"
 	"sealdesk/core/server"
 	"sealdesk/core/sync"
@@ -112,6 +113,20 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 	}
 	defer st.Close()
 	opts := server.Options{Store: st, MasterKey: key, Dev: cfg.Dev, Logger: log, Organization: cfg.Organization}
+	if !cfg.FreeContracts {
+		opts.ContractQuota = server.BillingQuota()
+	}
+	if cfg.BillingPackages != "" {
+		f, err := os.Open(cfg.BillingPackages)
+		if err != nil {
+			return fmt.Errorf("failed to open the billing packages: %w", err)
+		}
+		opts.BillingPackages, err = billing.ParsePackages(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", cfg.BillingPackages, err)
+		}
+	}
 	if cfg.SMTPAddr != "" {
 		opts.Notifier = &notify.Router{Email: &notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}}
 	}

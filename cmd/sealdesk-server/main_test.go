@@ -86,6 +86,8 @@ func TestConfig(t *testing.T) {
 		{"unknown key in file", []string{"--config", bad}, nil, nil, "unknown field"},
 		{"bad env bool", nil, map[string]string{"SEALDESK_DEV": "maybe"}, nil, "not a boolean"},
 		{"stray argument", []string{"extra"}, nil, nil, "unexpected arguments"},
+		{"free contracts", []string{"--free-contracts"}, nil, func(c config) bool { return c.FreeContracts }, ""},
+		{"billing packages", []string{"--billing-packages", "/etc/p.json"}, nil, func(c config) bool { return c.BillingPackages == "/etc/p.json" }, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

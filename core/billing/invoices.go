@@ -202,6 +202,10 @@ func (s *Service) RequestInvoice(ctx context.Context, actor, key string, req Inv
 		if err := tx.Put(BucketInvoiceIndex, string(req.Owner)+"\x00"+timeKey(now)+"\x00"+inv.ID, nil); err != nil {
 			return err
 		}
+		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: actor, Action: "billing.invoice", Target: string(req.Owner),
+			Detail: inv.ID + " " + FormatFen(inv.AmountFen)}); err != nil {
+			return err
+		}
 		return appendEvent(tx, req.Owner, EventInvoiced, now, inv)
 	})
 	if err != nil || s.Issuer == nil || inv.State == InvoiceIssued {

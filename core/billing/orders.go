@@ -310,7 +310,11 @@ func (s *Service) CreateOrder(ctx context.Context, buyer string, owner Owner, pa
 		if err := sync.InsertJSON(tx, BucketOrders, o.ID, o); err != nil {
 			return err
 		}
-		return tx.Put(BucketOrderIndex, string(owner)+"\x00"+timeKey(now)+"\x00"+o.ID, nil)
+		if err := tx.Put(BucketOrderIndex, string(owner)+"\x00"+timeKey(now)+"\x00"+o.ID, nil); err != nil {
+			return err
+		}
+		return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: buyer, Action: "billing.order", Target: string(owner),
+			Detail: o.ID + " " + pkg.ID + " " + FormatFen(pkg.PriceFen) + " via " + provider})
 	})
 	if err != nil || o.QR != "" && o.State == OrderPaid {
 		return o, err
@@ -377,6 +381,10 @@ func (s *Service) Confirm(ctx context.Context, provider string, header http.Head
 			return err
 		}
 		credited = true
+		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "system", Action: "billing.paid", Target: string(o.Owner),
+			Detail: o.ID + " txn " + n.Txn + " " + FormatFen(n.AmountFen)}); err != nil {
+			return err
+		}
 		return Credit(tx, o.Owner, o.ID, o.Package.Documents, time.Duration(o.Package.ValidDays)*24*time.Hour, now)
 	})
 	if err == nil && credited && s.Hub != nil {
@@ -418,4 +426,23 @@ func Orders(tx sync.Tx, owner Owner, limit int) ([]Order, error) {
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// Catalog is what the server sells: GET /api/v1/billing/packages.
+type Catalog struct {
+	Packages  []Package      `json:"packages"`
+	Providers []ProviderInfo `json:"providers"`
+}
+
+// ProviderInfo names a payment provider for the payer.
+type ProviderInfo struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+}
+
+// OrderRequest is the body of POST /api/v1/billing/orders.
+type OrderRequest struct {
+	Owner    Owner  `json:"owner"`
+	Package  string `json:"package"`
+	Provider string `json:"provider"`
 }

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/billing"
 	"sealdesk/core/envelope"
 	"sealdesk/core/gate"
 	"sealdesk/core/notify"
@@ -112,6 +113,13 @@ type Options struct {
 	// embedded backend, whose only client is its own desktop on 127.0.0.1).
 	PKIRate  float64
 	PKIBurst int
+	// BillingPackages are the 费用中心 packages on sale (nil: billing.DefaultPackages).
+	BillingPackages []billing.Package
+	// PaymentProviders are the payment platforms orders are paid through; the dev provider is
+	// added under Dev (WARNING: it credits quota without payment). A name may not repeat.
+	PaymentProviders []billing.Provider
+	// InvoiceIssuer is the tax platform that issues e-invoices; nil: receipts only.
+	InvoiceIssuer billing.InvoiceIssuer
 	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
 	// at once, a few more waiting). Over it they answer 503 with Retry-After.
 	PKIWork *gate.Gate
@@ -145,6 +153,8 @@ type Server struct {
 	routes    []route
 	handler   http.Handler
 	stop      context.CancelFunc
+
+	billing *billing.Service
 }
 
 // access levels of routes.
@@ -262,6 +272,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if len(shared) > 0 {
 		s.log.Warn("accounts verified with an id number another account already uses; review them", "accounts", shared)
+	}
+	if err := s.setupBilling(); err != nil {
+		return nil, err
 	}
 	if err := s.newEnvelopes(ctx); err != nil {
 		return nil, err
@@ -449,6 +462,20 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/contacts", user, s.handleContacts},
 		{"GET", "/v/{token}", public, s.handleVerifyPage},
 	}
+	// 费用中心 (billing, issue 18): packages, balance, 费用明细, orders and payment notifications,
+	// invoices and their receipts.
+	rs = append(rs,
+		route{"GET", "/api/v1/billing/packages", user, s.handleBillingPackages},
+		route{"GET", "/api/v1/billing/balance", user, s.handleBillingBalance},
+		route{"GET", "/api/v1/billing/ledger", user, s.handleBillingLedger},
+		route{"POST", "/api/v1/billing/orders", user, s.handleBillingOrder},
+		route{"GET", "/api/v1/billing/orders", user, s.handleBillingOrders},
+		route{"GET", "/api/v1/billing/orders/{id}", user, s.handleBillingOrderGet},
+		route{"POST", "/api/v1/billing/notify/{provider}", public, s.handleBillingNotify},
+		route{"POST", "/api/v1/billing/invoices", user, s.handleBillingInvoice},
+		route{"GET", "/api/v1/billing/invoices", user, s.handleBillingInvoices},
+		route{"GET", "/api/v1/billing/invoices/{id}/receipt", user, s.handleBillingReceipt},
+	)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}
