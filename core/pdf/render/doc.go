@@ -9,7 +9,7 @@
 // PDFium can read no other file of the machine.
 //
 // A Document is opened from bytes (PDF, or a JPEG/PNG image that becomes a one-page PDF through
-// pdfcpu's image import). Its pages render at a DPI; images are cached by (document, page, DPI)
+// core/pdf's ImageDocument, the page a sent contract gets too). Its pages render at a DPI; images are cached by (document, page, DPI)
 // in an LRU bounded in bytes, shared by all documents of the engine. Every method is safe for
 // concurrent use and may block: call them from worker goroutines, never from a UI thread.
 //

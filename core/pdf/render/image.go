@@ -2,31 +2,21 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // DecodeConfig for JPEG
 	_ "image/png"  // DecodeConfig for PNG
-	"io"
-	"sync"
 
-	"github.com/pdfcpu/pdfcpu/pkg/api"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
-	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+	"sealdesk/core/pdf"
 )
 
-// pdfcpu's default configuration otherwise installs a config folder with fonts into the user's
-// config directory on first use; we need none of it.
-var disablePdfcpuConfigDir sync.Once
-
-// a4Long is A4's long side in points (297 mm).
-const a4Long = 841.89
-
-// imageToPDF turns a JPEG or PNG into a one-page PDF with pdfcpu. The page keeps the image's
-// aspect ratio with its longer side as long as A4's (a scanned or photographed A4 page becomes an
-// A4 page, so seal sizes in millimetres stay true), and the image fills it.
+// imageToPDF turns a JPEG or PNG into a one-page PDF with pdf.ImageDocument — the same page a
+// contract sent with this image gets on the server, so boxes placed on the image in the editor
+// land where the recipient sees them: an A4 page (landscape for a wide image) that the image
+// fills as far as it can undistorted, centred (a scanned A4 page fills it exactly, so seal sizes
+// in millimetres stay true).
 func imageToPDF(data []byte, maxPixels int64) ([]byte, error) {
-	disablePdfcpuConfigDir.Do(api.DisableConfigDir)
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -37,19 +27,13 @@ func imageToPDF(data []byte, maxPixels int64) ([]byte, error) {
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
 		return nil, fmt.Errorf("image is %d×%d pixels, the limit is %d: %w", cfg.Width, cfg.Height, maxPixels, ErrTooLarge)
 	}
-	w, h := float64(cfg.Width), float64(cfg.Height)
-	scale := a4Long / max(w, h)
-	imp := pdfcpu.DefaultImportConfig()
-	imp.PageDim = &types.Dim{Width: w * scale, Height: h * scale}
-	imp.UserDim = true
-	imp.Pos = types.Center
-	imp.Scale = 1
-	imp.ScaleAbs = false
-	conf := model.NewDefaultConfiguration()
-	conf.ValidationMode = model.ValidationRelaxed
-	var out bytes.Buffer
-	if err := api.ImportImages(nil, &out, []io.Reader{bytes.NewReader(data)}, imp, conf); err != nil {
+	out, err := pdf.ImageDocument(data)
+	var le *pdf.LimitError
+	switch {
+	case errors.As(err, &le):
+		return nil, fmt.Errorf("%v: %w", err, ErrTooLarge)
+	case err != nil:
 		return nil, fmt.Errorf("failed to convert the image to a pdf: %w: %v", ErrCorrupt, err)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
