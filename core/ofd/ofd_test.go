@@ -90,7 +90,9 @@ func TestResolve(t *testing.T) {
 
 // ZIP tricks are refused with an error that names them; nothing panics.
 func TestZipTricks(t *testing.T) {
-	with := func(extra ...zipEntry) []byte { return buildZip(t, append(append([]zipEntry(nil), minimal...), extra...)) }
+	with := func(extra ...zipEntry) []byte {
+		return buildZip(t, append(append([]zipEntry(nil), minimal...), extra...))
+	}
 	zeros := strings.Repeat("\x00", 3<<20)
 	cases := []struct {
 		name string
