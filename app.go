@@ -141,8 +141,12 @@ func runWindow(start time.Time, opts options) int {
 	})
 
 	w := a.NewWindow("")
-	shell := ui.NewShell(a, w, ui.Services{Settings: settings, Version: version, Local: d.Services(),
-		Renderer: ui.PDFRenderer{Engine: renderer}})
+	svc := ui.Services{Settings: settings, Version: version, Local: d.Services(),
+		Renderer: ui.PDFRenderer{Engine: renderer}}
+	if s := d.Session(); s != nil {
+		svc.Conn, svc.Session = s, s
+	}
+	shell := ui.NewShell(a, w, svc)
 	w.SetOnDropped(shell.OnDropped)
 	if opts.screenshots == "" {
 		shell.OpenFiles(opts.files)

@@ -22,6 +22,7 @@ import (
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
 	"sealdesk/core/server"
+	"sealdesk/core/session"
 	"sealdesk/core/tsa"
 	"sealdesk/store/bolt"
 	"sealdesk/store/desktop"
@@ -35,6 +36,7 @@ const localFile = "desktop.db"
 type desk struct {
 	store    *desktop.Store
 	backend  *lazyBackend
+	session  *session.Manager
 	services *ui.LocalServices
 }
 
@@ -48,12 +50,18 @@ func openDesk(dataDir string) (*desk, error) {
 		return nil, err
 	}
 	d := &desk{store: st, backend: &lazyBackend{ready: make(chan struct{})}}
+	d.session, err = session.New(session.Options{Store: st.Sync(), Local: d.backend.session,
+		Enterprises: session.ClientEnterprises})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	d.services = &ui.LocalServices{
 		Prefs:   st,
 		Library: library{st},
 		Keys:    keystore.New(st, nil),
 		Recent:  recentList{st},
-		CA:      d.backend,
+		CA:      sessionCA{local: d.backend, session: d.session},
 	}
 	go func() {
 		defer close(d.backend.ready)
@@ -62,7 +70,51 @@ func openDesk(dataDir string) (*desk, error) {
 			fmt.Fprintln(os.Stderr, "sealdesk:", d.backend.err)
 		}
 	}()
+	d.session.Start()
 	return d, nil
+}
+
+// Session is the server session for ui.Services.Conn and .Session (nil without a local store).
+func (d *desk) Session() *session.Manager {
+	if d == nil {
+		return nil
+	}
+	return d.session
+}
+
+// sessionCA is the CA and TSA of the chosen server: the embedded backend's on 本机 (it
+// self-declares the identity, see selfDeclared), the remote server's otherwise (after its
+// real-name review). Only the CSR leaves the machine either way.
+type sessionCA struct {
+	local   *lazyBackend
+	session *session.Manager
+}
+
+var _ ui.CertAuthority = sessionCA{}
+
+func (s sessionCA) remote() bool { return s.session.Server().Mode == session.ModeRemote }
+
+func (s sessionCA) Certify(ctx context.Context, csrPEM []byte, name, idNumber string) ([]*x509.Certificate, error) {
+	if s.remote() {
+		return s.session.Certify(ctx, csrPEM, name, idNumber)
+	}
+	return s.local.Certify(ctx, csrPEM, name, idNumber)
+}
+
+func (s sessionCA) Timestamper() tsa.Timestamper {
+	if s.remote() {
+		c := s.session.Client()
+		if c == nil {
+			return nil
+		}
+		return &tsa.Client{URL: c.TSAURL(), HTTP: c.HTTP}
+	}
+	return s.local.Timestamper()
+}
+
+// Roots are both: certificates issued on 本机 stay valid after the user chose a server.
+func (s sessionCA) Roots() []*x509.Certificate {
+	return append(s.local.Roots(), s.session.Roots()...)
 }
 
 // backendWait bounds how long a caller waits for the backend to start.
@@ -95,6 +147,19 @@ func (l *lazyBackend) Certify(ctx context.Context, csrPEM []byte, name, idNumber
 		return nil, err
 	}
 	return b.Certify(ctx, csrPEM, name, idNumber)
+}
+
+// session signs in to the embedded backend as the person at this machine (session.Options.Local).
+func (l *lazyBackend) session(ctx context.Context) (*client.Client, error) {
+	select {
+	case <-l.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	return l.b.session(ctx)
 }
 
 func (l *lazyBackend) Timestamper() tsa.Timestamper {
@@ -136,6 +201,7 @@ func (d *desk) Close() error {
 	if d == nil {
 		return nil
 	}
+	d.session.Close()
 	err := d.backend.Close()
 	if serr := d.store.Close(); err == nil {
 		err = serr

@@ -8,9 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"sealdesk/core/keystore"
 	"sealdesk/core/pki"
+	"sealdesk/core/session"
+	"sealdesk/ui"
 )
 
 // TestDeskCertifiesTheLocalKey opens the real local store and embedded backend in a temp data
@@ -88,5 +91,30 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 	var none *desk
 	if err := none.Close(); err != nil || none.Services() != nil {
 		t.Fatal("nil desk")
+	}
+}
+
+// TestDeskConnectsToTheLocalBackend: by default (本机) the session signs in to the embedded
+// backend as the person at this machine, syncs with it, and hands the signed-in client to the
+// screens through ui.Connection.
+func TestDeskConnectsToTheLocalBackend(t *testing.T) {
+	d, err := openDesk(filepath.Join(t.TempDir(), "SealDesk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var conn ui.Connection = d.Session()
+	s := d.Session()
+	for t0 := time.Now(); conn.Client() == nil || !s.Status().Online; time.Sleep(20 * time.Millisecond) {
+		if time.Since(t0) > 30*time.Second {
+			t.Fatalf("not connected to 本机: %+v", s.Status())
+		}
+	}
+	if s.Server().Mode != session.ModeLocal || conn.Context() != "" {
+		t.Fatalf("default session: %+v, context %q", s.Server(), conn.Context())
+	}
+	a, err := conn.Client().Me(context.Background())
+	if err != nil || a.Name != "本机用户" {
+		t.Fatalf("me on 本机: %+v %v", a, err)
 	}
 }

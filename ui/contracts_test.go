@@ -36,8 +36,8 @@ func (faceCheck) Name() string                           { return "facecheck" }
 func (faceCheck) Start(org.Verification) (string, error) { return org.StatusApproved, nil }
 func (faceCheck) Verifies() bool                         { return true }
 
-// testServer runs a --dev server on a temp bolt file.
-func testServer(t *testing.T) *server.Running {
+// contractsServer runs a --dev server on a temp bolt file.
+func contractsServer(t *testing.T) *server.Running {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
 	if err != nil {
@@ -240,7 +240,7 @@ func fillEnvelope(t *testing.T, v *composeScreen, subject string, to *testParty)
 // subject and by B's name; 首页 shows the counts.
 func TestContractsSendAndList(t *testing.T) {
 	newContractsApp(t)
-	run := testServer(t)
+	run := contractsServer(t)
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	sa, _ := newPartyShell(t, pa)
 	sb, _ := newPartyShell(t, pb)
@@ -345,7 +345,7 @@ func TestContractsSendAndList(t *testing.T) {
 // TestContractsPaging: 45 contracts make three pages of 20, 20 and 5 with 上一页/下一页.
 func TestContractsPaging(t *testing.T) {
 	newContractsApp(t)
-	run := testServer(t)
+	run := contractsServer(t)
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	ctx := context.Background()
 	refs, err := pa.c.UploadFiles(ctx, []client.NamedFile{{Name: "合同.pdf", Data: pdfFileBytes(t)}})

@@ -17,6 +17,7 @@ import (
 	"sealdesk/core/pdf"
 	"sealdesk/core/seal"
 	"sealdesk/core/sign"
+	"sealdesk/core/tsa"
 	"sealdesk/core/verify"
 )
 
@@ -32,6 +33,9 @@ func errMessage(err error) string {
 	var drops *sign.DropsSignaturesError
 	var limit *pdf.LimitError
 	var input *inputError
+	if m := sessionErrText(err); m != "" {
+		return m
+	}
 	switch {
 	case err == nil:
 		return ""
@@ -101,6 +105,8 @@ func errMessage(err error) string {
 		return tr("err.seal.strokes")
 	case errors.Is(err, errNoRenderer):
 		return tr("err.renderer")
+	case errors.Is(err, tsa.ErrBusy):
+		return tr("err.tsa.busy")
 	}
 	return tr("err.other", map[string]any{"Detail": firstLine(err.Error())})
 }

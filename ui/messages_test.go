@@ -21,6 +21,7 @@ import (
 	"sealdesk/core/pdf"
 	"sealdesk/core/seal"
 	"sealdesk/core/sign"
+	"sealdesk/core/tsa"
 	"sealdesk/core/verify"
 )
 
@@ -50,6 +51,7 @@ func TestErrMessages(t *testing.T) {
 		{sign.ErrCertifiedNoChanges, "文档已被认证签名锁定，不允许再做任何修改。"},
 		{fs.ErrNotExist, "文件不存在或已被移走。"},
 		{errFileTooBig, "文件超过 10 MB，无法作为签署文件。"},
+		{fmt.Errorf("timestamp authority unavailable: %w", fmt.Errorf("%w (http 503, 5 tries)", tsa.ErrBusy)), "时间戳服务繁忙，多次重试后仍未应答；文件未改动，请稍后再签。"},
 		{&client.Error{Status: 400, Code: "bad_id_number", Message: "身份证号码校验位不正确，请核对后重新输入"}, "身份证号码校验位不正确，请核对后重新输入"},
 	}
 	for _, tc := range cases {

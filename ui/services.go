@@ -15,6 +15,10 @@ type Services struct {
 	Version  string         // shown in Settings › About
 	Local    *LocalServices // the offline half: seals, personal key, trust (local.go)
 	Conn     Connection     // the server session (connection.go); nil: platform screens ask to sign in
+	// Session is the rest of the same session for the desktop's own parts: 设置 › 服务器, 登录 /
+	// 注册, the context switcher and the sync status (session.go). main.go gives the same value
+	// as Conn; nil: those parts say the session is not available.
+	Session SessionService
 }
 
 // SettingsStore keeps the user's settings across starts.

@@ -23,6 +23,8 @@ type SettingsScreen struct {
 	DataDirStatus *widget.Label
 	Version       *widget.Label
 	Licences      *widget.Button
+	// Server is 服务器 and 账户 (settings_server.go).
+	Server *serverPanel
 
 	content fyne.CanvasObject
 }
@@ -58,16 +60,23 @@ func newSettingsScreen(s *Shell) Screen {
 	hint := func(key string) *widgets.CJKLabel {
 		return widgets.NewCJKLabel(tr(key)) // body size: caption text was too small to read
 	}
-	sc.content = container.NewVScroll(container.NewVBox(
+	sc.Server = newServerPanel(s)
+	var cards []fyne.CanvasObject
+	if s.session() != nil {
+		cards = sc.Server.cards
+	}
+	sc.content = container.NewVScroll(container.NewVBox(append(cards,
 		widget.NewCard(tr("settings.language"), "", container.NewVBox(sc.Language, hint("settings.language.hint"))),
 		widget.NewCard(tr("settings.datadir"), "", container.NewVBox(
 			container.NewBorder(nil, nil, nil, sc.DataDirChange, sc.DataDir),
 			hint("settings.datadir.hint"), sc.DataDirStatus)),
 		widget.NewCard(tr("settings.about"), "", container.NewVBox(
-			sc.Version, about, container.NewHBox(sc.Licences))),
+			sc.Version, about, container.NewHBox(sc.Licences))))...,
 	))
 	return sc
 }
+
+func (sc *SettingsScreen) sessionChanged() { sc.Server.refresh() }
 
 func (s *Shell) settings() SettingsStore { return s.Services.Settings }
 

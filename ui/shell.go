@@ -79,6 +79,14 @@ type Shell struct {
 	picker  *filePicker // the file dialog shown last (for tests)
 	unwatch func()      // stops following the seal library
 
+	// Switcher picks 个人版 or an enterprise (shown when signed in); SyncBar is the sync
+	// status under the navigation (syncbar.go).
+	Switcher  *widget.Select
+	SyncBar   *syncBar
+	switchIDs []string      // the context id of each Switcher option
+	unsub     func()        // stops following the session
+	signIn    *signInDialog // the 登录 / 注册 dialog while it is open (for tests)
+
 	contracts *contractWatch // follows the server's contracts (contractwatch.go)
 	accountMu sync.Mutex
 	account   string         // the signed-in account's id, once known
@@ -98,12 +106,32 @@ func NewShell(a fyne.App, w fyne.Window, svc Services) *Shell {
 		// changed (from whichever goroutine changed it), the screens refresh on the UI goroutine.
 		s.unwatch = l.Library.Watch(func() { fyne.Do(s.onLibraryChanged) })
 	}
+	if c := svc.Conn; c != nil {
+		// sign-in, sign-out, a switch of context or new data: title, switcher, status and the
+		// screens that follow the session are brought up to date on the UI goroutine
+		s.unsub = c.Subscribe(func() { fyne.Do(s.onSessionChanged) })
+	}
 	s.watchContracts()
 	return s
 }
 
 // StopWatching ends the shell's background follow-ups of the server (the window is closing).
 func (s *Shell) StopWatching() { s.contracts.Stop() }
+
+// sessionFollower is a screen that shows data of the session (the signed-in account, the
+// active enterprise); sessionChanged runs on the UI goroutine.
+type sessionFollower interface{ sessionChanged() }
+
+func (s *Shell) onSessionChanged() {
+	s.Window.SetTitle(s.Title())
+	s.refreshSwitcher()
+	s.SyncBar.refresh()
+	for _, sc := range s.screens {
+		if f, ok := sc.(sessionFollower); ok {
+			f.sessionChanged()
+		}
+	}
+}
 
 // libraryFollower is a screen that shows seals and signatures of the library.
 type libraryFollower interface{ libraryChanged() }
@@ -116,8 +144,15 @@ func (s *Shell) onLibraryChanged() {
 	}
 }
 
-// Title is the window title in the current language.
-func (s *Shell) Title() string { return tr("app.title") }
+// Title is the window title in the current language, with the active enterprise's name.
+func (s *Shell) Title() string {
+	if ss := s.session(); ss != nil {
+		if e, ok := ss.Active(); ok {
+			return tr("app.title") + " — " + e.Name
+		}
+	}
+	return tr("app.title")
+}
 
 // ShowSlug shows the place with the given slug ("settings"); it reports false if there is none.
 func (s *Shell) ShowSlug(slug string) bool {
@@ -203,6 +238,10 @@ func (s *Shell) build() {
 	s.title.TextStyle = fyne.TextStyle{Bold: true}
 	s.title.TextSize = theme.TextSubHeadingSize()
 	objs := []fyne.CanvasObject{container.NewPadded(s.title), widget.NewSeparator()}
+	s.Switcher = widget.NewSelect(nil, s.onSwitcherChanged)
+	s.Switcher.Hide()
+	objs = append(objs, s.Switcher)
+	s.SyncBar = newSyncBar(s)
 	for _, n := range s.Places() {
 		b := widget.NewButtonWithIcon(n.String(), theme.Icon(icons[n]), s.onNavTapped(n))
 		b.Alignment = widget.ButtonAlignLeading
@@ -211,7 +250,9 @@ func (s *Shell) build() {
 		objs = append(objs, b)
 	}
 	s.nav.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, widget.NewSeparator(),
-		container.NewVBox(objs...))}
+		container.NewBorder(container.NewVBox(objs...), s.SyncBar.content, nil, nil))}
+	s.refreshSwitcher()
+	s.SyncBar.refresh()
 	s.nav.Refresh()
 }
 

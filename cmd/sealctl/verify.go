@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,10 +21,11 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-const verifyUsage = `usage: sealctl verify [--json] [--trust PEM]... [--system-roots] [--online] [--lang zh|en]
+const verifyUsage = `usage: sealctl verify [--json] [--trust PEM]... [--cert PEM]... [--system-roots] [--online] [--lang zh|en]
                       [--timeout DURATION] [--extract-revision N --out FILE] [--report PDF] FILE...
 
-Verifies every signature of each PDF. Exit status: 0 every signature valid and trusted;
+Verifies every signature of each PDF or OFD (seals, OFD signatures, the integrity list).
+--cert supplies a certificate for bare SM2 OFD signatures, which carry none. Exit status: 0 every signature valid and trusted;
 1 a signature is invalid or the document was changed in a disallowed way after signing;
 2 usage error or unreadable file; 3 intact but trust not established; 4 no signature.
 With several files the status is the most serious one (1, then 2, 4, 3, 0).
@@ -49,6 +52,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		trust       stringList
 	)
 	fs.Var(&trust, "trust", "trusted root certificate (PEM or DER); repeatable")
+	var certs stringList
+	fs.Var(&certs, "cert", "certificate to try for bare SM2 OFD signatures, which carry none (never an anchor); repeatable")
 	var files []string
 	rest := args
 	for {
@@ -97,6 +102,19 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		store.UseSystemRoots()
 	}
 	opts := &verify.Options{Trust: store, Online: *online}
+	for _, p := range certs {
+		data, err := os.ReadFile(p)
+		if err == nil {
+			var cs []*x509.Certificate
+			if cs, err = verify.ParseCertificates(data); err == nil {
+				opts.OFDCerts = append(opts.OFDCerts, cs...)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "sealctl verify: --cert %s: %v\n", p, err)
+			return 2
+		}
+	}
 
 	var reports []*verify.Report
 	code := 0

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // config is every setting of the server. Precedence: flag > environment (SEALDESK_<NAME>) >
@@ -34,6 +35,10 @@ type config struct {
 	BillingPackages string `json:"billing_packages"`
 	// FreeContracts sends contracts without reserving quota (no 余额不足 refusal).
 	FreeContracts bool `json:"free_contracts"`
+	// WebhookAllowPrivate lets integrator webhooks target loopback and private addresses.
+	// WARNING: enterprise admins can then make the server call into its own network.
+	WebhookAllowPrivate bool   `json:"webhook_allow_private"`
+	WebhookBackoff      string `json:"webhook_backoff"` // first retry wait, doubling (default 30s)
 }
 
 func defaultDir() string {
@@ -82,6 +87,8 @@ var settings = []setting{
 	{name: "organization", usage: "organization name in the CA certificates", str: func(c *config) *string { return &c.Organization }},
 	{name: "free-contracts", usage: "send contracts without charging quota (by default a send reserves one document per file of the sender's or enterprise's quota)", b: func(c *config) *bool { return &c.FreeContracts }},
 	{name: "billing-packages", usage: "JSON file of the quota packages on sale: [{id, name, kind: enterprise|personal, documents, price_fen, valid_days}] (default: built-in packages)", str: func(c *config) *string { return &c.BillingPackages }},
+	{name: "webhook-allow-private", usage: "let integrator webhooks target loopback/private addresses (WARNING: SSRF into the server's network; tests and closed deployments only)", b: func(c *config) *bool { return &c.WebhookAllowPrivate }},
+	{name: "webhook-backoff", usage: "wait before the first webhook retry, doubling per attempt (Go duration, default 30s)", str: func(c *config) *string { return &c.WebhookBackoff }},
 }
 
 func envName(flagName string) string {
@@ -172,6 +179,11 @@ func (c config) validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("--tls must be on or off, not %q", c.TLS))
+	}
+	if c.WebhookBackoff != "" {
+		if d, err := time.ParseDuration(c.WebhookBackoff); err != nil || d < 100*time.Millisecond || d > time.Hour {
+			errs = append(errs, fmt.Errorf("--webhook-backoff %q must be a duration between 100ms and 1h", c.WebhookBackoff))
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))

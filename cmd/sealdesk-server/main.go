@@ -127,6 +127,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 			return fmt.Errorf("%s: %w", cfg.BillingPackages, err)
 		}
 	}
+	opts.Webhooks.AllowPrivate = cfg.WebhookAllowPrivate
+	if cfg.WebhookBackoff != "" {
+		opts.Webhooks.Backoff, _ = time.ParseDuration(cfg.WebhookBackoff) // validated
+	}
+	if cfg.WebhookAllowPrivate {
+		log.Warn("integrator webhooks may target loopback and private addresses (--webhook-allow-private)")
+	}
 	if cfg.SMTPAddr != "" {
 		opts.Notifier = &notify.Router{Email: &notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}}
 	}

@@ -445,6 +445,11 @@ func (s *Service) record(tx sync.Tx, entID, actor, typ string, payload any, now 
 	if _, err := tx.Append(sync.Event{Scope: EnterpriseScope(entID), Type: typ, Time: now, Actor: actor, Payload: b}); err != nil {
 		return err
 	}
+	if s.EnterpriseEvents != nil {
+		if err := s.EnterpriseEvents(tx, entID, typ, payload, now); err != nil {
+			return err
+		}
+	}
 	a := sync.AuditEntry{Time: now, Actor: actor, Action: typ, Target: entID, Detail: detail}
 	var r [6]byte
 	if _, err := rand.Read(r[:]); err != nil {

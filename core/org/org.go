@@ -122,8 +122,13 @@ type Service struct {
 	// Limits; zero values mean the defaults below.
 	Limits Limits
 	// Hashes bounds concurrent Argon2id work (19 MiB each); nil: sized from memory at first use.
-	Hashes   *gate.Gate
-	hashOnce stdsync.Once
+	Hashes *gate.Gate
+	// EnterpriseEvents, when set, is called inside the transaction of every enterprise event
+	// (RecordEnterprise and this package's own changes) with the event's type and payload: the
+	// server enqueues integrator webhooks there (core/webhook), so a change and its deliveries
+	// commit together or not at all.
+	EnterpriseEvents func(tx sync.Tx, entID, typ string, payload any, now time.Time) error
+	hashOnce         stdsync.Once
 }
 
 // Limits are the rate limits and lockouts, counted in the store.

@@ -46,6 +46,7 @@ import (
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 	"sealdesk/core/tsa"
+	"sealdesk/core/webhook"
 )
 
 //go:embed openapi.json
@@ -132,6 +133,13 @@ type Options struct {
 	// ContractSigner may accept a signature in a contract that is not by a certificate issued to
 	// the recipient (a company recipient's seal; the seals domain).
 	ContractSigner func(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (bool, error)
+	// Webhooks tune the integrator webhook dispatcher (core/webhook); Store, Key, Now and Logger
+	// are the server's own. Webhooks.AllowPrivate (WARNING: lets enterprise admins make the
+	// server call into its own network) is also on under Dev.
+	Webhooks webhook.Options
+	// Require, when set, replaces org.Service.Require in the routes of core/webhook (tests of
+	// those routes without an enterprise domain); it returns a 403 *sync.Refusal to refuse.
+	Require func(tx sync.Tx, enterpriseID, accountID string, p org.Permission) error
 }
 
 // Server is the backend. Create it with New; serve Handler().
@@ -149,6 +157,8 @@ type Server struct {
 	ocspRate  *rateLimit // the same calls in flight per address
 	outbox    *notify.Outbox
 	env       *envelope.Service
+	hooks     *webhook.Service
+	hooksDone chan struct{}
 	log       *slog.Logger
 	routes    []route
 	handler   http.Handler
@@ -284,6 +294,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	for typ, h := range opts.Commands {
 		s.proc.Register(typ, h)
 	}
+	if err := s.newWebhooks(); err != nil {
+		return nil, err
+	}
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -314,6 +327,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		go w.Watch(watchCtx, func(scope string) { s.hub.Notify(scope) })
 	}
 	go s.janitor(watchCtx)
+	s.hooksDone = make(chan struct{})
+	go func() {
+		defer close(s.hooksDone)
+		s.hooks.Run(watchCtx)
+	}()
 	return s, nil
 }
 
@@ -341,8 +359,14 @@ func (s *Server) janitor(ctx context.Context) {
 	}
 }
 
-// Close stops the server's background work (not the store, which the caller owns).
-func (s *Server) Close() { s.stop() }
+// Close stops the server's background work (not the store, which the caller owns) and waits
+// until the webhook attempts in flight are recorded.
+func (s *Server) Close() {
+	s.stop()
+	if s.hooksDone != nil {
+		<-s.hooksDone
+	}
+}
 
 // Handler returns the HTTP handler of every route.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -476,6 +500,8 @@ func (s *Server) routeTable() []route {
 		route{"GET", "/api/v1/billing/invoices", user, s.handleBillingInvoices},
 		route{"GET", "/api/v1/billing/invoices/{id}/receipt", user, s.handleBillingReceipt},
 	)
+	// Integrator webhooks (area: admin — core/webhook).
+	rs = append(rs, s.webhookRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}

@@ -11,11 +11,16 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // MaxResponseSize bounds a TimeStampResp read from a server.
 const MaxResponseSize = 256 << 10
+
+// ErrBusy is returned when the authority stayed busy (429 or 503) through every retry.
+var ErrBusy = errors.New("the timestamp authority is busy")
 
 // Timestamper returns a TimeStampToken (DER ContentInfo) over digest. Both Client (remote) and
 // Authority (in-process) satisfy it.
@@ -35,6 +40,30 @@ type Client struct {
 	HTTP *http.Client
 	// Policy, when set, is requested.
 	Policy asn1.ObjectIdentifier
+	// Retries is how many times an answer 429 or 503 (the authority is busy and did nothing) is
+	// retried, after its Retry-After (capped at MaxRetryAfter) or a doubling back-off from
+	// 0.5 s. 0: DefaultRetries; negative: never.
+	Retries int
+}
+
+// DefaultRetries is Client.Retries when unset: with the back-off a busy authority is tried for
+// about 8 s (longer when it asks, up to 4 × MaxRetryAfter) before the signing gives up.
+const DefaultRetries = 4
+
+// MaxRetryAfter caps how long the client waits on one Retry-After.
+const MaxRetryAfter = 10 * time.Second
+
+// retryDelay is the wait before retry n (0-based) of a busy answer.
+func retryDelay(resp *http.Response, n int) time.Duration {
+	if s := resp.Header.Get("Retry-After"); s != "" {
+		if secs, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && secs >= 0 {
+			return min(time.Duration(secs)*time.Second, MaxRetryAfter)
+		}
+		if t, err := http.ParseTime(s); err == nil {
+			return min(max(time.Until(t), 0), MaxRetryAfter)
+		}
+	}
+	return min(500*time.Millisecond<<n, MaxRetryAfter)
 }
 
 // Timestamp requests a token over digest (certReq set, 128-bit nonce) and checks the answer:
@@ -50,26 +79,48 @@ func (c *Client) Timestamp(ctx context.Context, h crypto.Hash, digest []byte) ([
 	if err != nil {
 		return nil, fmt.Errorf("failed to encode timestamp request: %w", err)
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(der))
-	if err != nil {
-		return nil, fmt.Errorf("failed to build timestamp request: %w", err)
-	}
-	hr.Header.Set("Content-Type", "application/timestamp-query")
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	resp, err := hc.Do(hr)
-	if err != nil {
-		return nil, fmt.Errorf("failed to reach timestamp authority: %w", err)
+	retries := c.Retries
+	if retries == 0 {
+		retries = DefaultRetries
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("failed to read timestamp response: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("timestamp authority answered http %d", resp.StatusCode)
+	var body []byte
+	for attempt := 0; ; attempt++ {
+		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(der))
+		if err != nil {
+			return nil, fmt.Errorf("failed to build timestamp request: %w", err)
+		}
+		hr.Header.Set("Content-Type", "application/timestamp-query")
+		resp, err := hc.Do(hr)
+		if err != nil {
+			return nil, fmt.Errorf("failed to reach timestamp authority: %w", err)
+		}
+		body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponseSize+1))
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("failed to read timestamp response: %w", err)
+		}
+		busy := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
+		if busy && attempt < retries {
+			t := time.NewTimer(retryDelay(resp, attempt))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+			continue
+		}
+		if busy {
+			return nil, fmt.Errorf("%w (http %d, %d tries)", ErrBusy, resp.StatusCode, attempt+1)
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("timestamp authority answered http %d", resp.StatusCode)
+		}
+		break
 	}
 	if len(body) > MaxResponseSize {
 		return nil, errors.New("timestamp response too large")

@@ -253,3 +253,53 @@ func BenchmarkHTTPClient(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 }
+
+// A busy authority (429 or 503, as the SealDesk server answers a flood) is retried after its
+// Retry-After; one that stays busy gives ErrBusy after the bounded retries, and a cancelled
+// signing stops waiting at once.
+func TestHTTPClientRetriesBusy(t *testing.T) {
+	_, a := newAuthority(t)
+	var calls, busyFor int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls <= busyFor {
+			w.Header().Set("Retry-After", "0")
+			if calls%2 == 0 {
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+			} else {
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+			}
+			return
+		}
+		a.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	d := sha256.Sum256([]byte("busy"))
+	busyFor = 3
+	if _, err := (&tsa.Client{URL: srv.URL}).Timestamp(context.Background(), crypto.SHA256, d[:]); err != nil || calls != 4 {
+		t.Fatalf("after 3 busy answers: err %v, %d calls", err, calls)
+	}
+	calls, busyFor = 0, 100
+	_, err := (&tsa.Client{URL: srv.URL, Retries: 2}).Timestamp(context.Background(), crypto.SHA256, d[:])
+	if !errors.Is(err, tsa.ErrBusy) || calls != 3 {
+		t.Fatalf("always busy: err %v, %d calls", err, calls)
+	}
+	calls = 0
+	_, err = (&tsa.Client{URL: srv.URL, Retries: -1}).Timestamp(context.Background(), crypto.SHA256, d[:])
+	if !errors.Is(err, tsa.ErrBusy) || calls != 1 {
+		t.Fatalf("no retries: err %v, %d calls", err, calls)
+	}
+	// A long Retry-After does not outlive the caller's context.
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer slow.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = (&tsa.Client{URL: slow.URL}).Timestamp(ctx, crypto.SHA256, d[:])
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Fatalf("cancelled wait: err %v after %v", err, time.Since(start))
+	}
+}

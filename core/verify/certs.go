@@ -199,8 +199,36 @@ func (c *certInfo) subject() pkix.Name {
 	var n pkix.Name
 	if _, err := asn1.Unmarshal(c.subjRaw, &rdn); err == nil {
 		n.FillFromRDNSequence(&rdn)
+	} else {
+		lenientName(c.subjRaw, &n)
 	}
 	return n
+}
+
+// lenientName reads the common name, organization and serial number of a Name encoding/asn1
+// refuses (an IA5String with non-ASCII bytes in a real tax-bureau certificate), as bytes.
+func lenientName(raw []byte, n *pkix.Name) {
+	seq, err := cms.ParseBERStrict(raw)
+	if err != nil {
+		return
+	}
+	for _, set := range seq.Children {
+		for _, atv := range set.Children {
+			if len(atv.Children) != 2 {
+				continue
+			}
+			oid, _ := atv.Children[0].OID()
+			v := string(atv.Children[1].Bytes())
+			switch oid {
+			case "2.5.4.3":
+				n.CommonName = v
+			case "2.5.4.10":
+				n.Organization = append(n.Organization, v)
+			case "2.5.4.5":
+				n.SerialNumber = v
+			}
+		}
+	}
 }
 
 func (c *certInfo) issuer() pkix.Name {

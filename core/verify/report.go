@@ -44,6 +44,8 @@ type Report struct {
 	SHA256     string      `json:"sha256"`
 	Verdict    Verdict     `json:"verdict"`
 	Signatures []Signature `json:"signatures"`
+	// OFD is set for an OFD file (the package, parts no signature covers); not part of the JSON.
+	OFD *OFDInfo `json:"-"`
 
 	data []byte // the bytes that were verified ("view the signed version" writes from them)
 }
@@ -82,6 +84,11 @@ type Signature struct {
 	Coverage string `json:"-"`
 	// Reason is the signature dictionary's /Reason (see Mark); not part of the JSON report.
 	Reason string `json:"-"`
+	// Seal describes an OFD signature (the seal, its picture and where it is drawn); nil for
+	// a PDF signature. Not part of the JSON report.
+	Seal *SealInfo `json:"-"`
+	// Expired: intact, but signed outside the seal's or the certificate's validity (过期).
+	Expired bool `json:"-"`
 }
 
 // TimeSourceKind is where the signing time comes from, for reports: "timestamp" (a timestamp
@@ -163,7 +170,13 @@ const statusValidRevocationUnknown Verdict = "valid-revocation-unknown"
 // that a valid signature whose revocation status is unknown is "valid-revocation-unknown"
 // (有效，吊销状态未知). The JSON status stays "valid".
 func (s Signature) ResultKey() Verdict {
-	if s.Status == StatusValid && s.Revocation == RevocationUnknown {
+	if s.Status == StatusUntrusted && s.Seal != nil && s.Seal.Type == "Integrity" {
+		return statusIntegrityOnly
+	}
+	if s.Status == StatusUntrusted && s.Expired {
+		return statusExpired
+	}
+	if s.Status == StatusValid && s.Revocation == RevocationUnknown && s.Seal == nil {
 		return statusValidRevocationUnknown
 	}
 	return s.Status
@@ -180,6 +193,7 @@ var labelsZH = labels{
 	verdicts: map[Verdict]string{
 		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
 		StatusInvalid: "无效", StatusUnsigned: "未签名", statusValidRevocationUnknown: "有效，吊销状态未知",
+		statusExpired: "签名完整但已过期", statusIntegrityOnly: "仅防夹带，内容未受保护",
 	},
 	kinds:  map[string]string{KindApproval: "审批签名", KindCertification: "认证签名", KindDocTimestamp: "文档时间戳"},
 	source: map[string]string{"timestamp": "权威时间戳", "local": "本机时间戳（未经第三方认证）", "signer": "签名者本机时间"},
@@ -201,6 +215,7 @@ var labelsEN = labels{
 		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
 		StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
 		statusValidRevocationUnknown: "valid, revocation status unknown",
+		statusExpired:                "intact but expired", statusIntegrityOnly: "no file added, content not protected",
 	},
 	kinds:  map[string]string{KindApproval: "approval", KindCertification: "certification", KindDocTimestamp: "document timestamp"},
 	source: map[string]string{"timestamp": "trusted timestamp", "local": "local timestamp (not certified by a third party)", "signer": "signer's clock"},

@@ -154,6 +154,7 @@ type chainPurpose int
 const (
 	purposeSigner chainPurpose = iota
 	purposeTSA
+	purposeAny // the path only (an OFD seal maker, whose key usage producers set freely)
 )
 
 // chainResult is the outcome of building a path to an anchor.

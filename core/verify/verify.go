@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"sealdesk/core/ids"
+	"sealdesk/core/ofd"
 	"sealdesk/core/pdf"
 	"sealdesk/core/pdf/render"
 	"sealdesk/core/pki"
@@ -42,6 +44,11 @@ type Options struct {
 	// Renderer draws pages for the cover check (cover.go): the desktop passes its engine; nil
 	// means one PDFium engine shared by the process, started on first use.
 	Renderer *render.Engine
+	// OFDLimits bound the reading of an OFD package (core/ofd); nil means ofd.DefaultLimits.
+	OFDLimits *ofd.Limits
+	// OFDCerts are certificates to try for bare SM2 OFD signatures (ofdrw's deprecated
+	// DigitalSignContainer), which carry none. They are never trust anchors.
+	OFDCerts []*x509.Certificate
 }
 
 // Errors returned (not verdicts): the file could not be examined at all.
@@ -153,6 +160,9 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, name string, opts *O
 		if n, err2 := io.ReadFull(io.NewSectionReader(r, 0, size), data); err2 != nil || int64(n) != size {
 			return nil, fmt.Errorf("failed to read %s: %w", name, err)
 		}
+	}
+	if isZip(data) {
+		return verifyOFD(ctx, data, name, opts)
 	}
 	v := &verifier{ctx: ctx, r: bytes.NewReader(data), data: data, size: size, opts: opts, now: opts.now()}
 	defer v.closeRenderDocs()

@@ -1,0 +1,403 @@
+package ui
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"sealdesk/core/client"
+	"sealdesk/core/gate"
+	"sealdesk/core/ids"
+	"sealdesk/core/org"
+	"sealdesk/core/server"
+	"sealdesk/core/session"
+	"sealdesk/core/sync"
+	"sealdesk/store/bolt"
+	"sealdesk/store/desktop"
+)
+
+// testServer is a real server for screen tests: --dev (dev providers, the dev outbox of codes),
+// HTTPS from its own CA, on a free loopback port, over a bbolt file in the test's temp folder.
+type testServer struct {
+	Run   *server.Running
+	store *bolt.Store
+	key   []byte
+	addr  string
+}
+
+// startTestServer starts a testServer; it stops with the test.
+func startTestServer(t *testing.T) *testServer {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	key := make([]byte, 32)
+	rand.Read(key)
+	s := &testServer{store: st, key: key}
+	s.start(t)
+	return s
+}
+
+func (s *testServer) start(t *testing.T) {
+	t.Helper()
+	run, err := server.Start(context.Background(), server.Options{Store: s.store, MasterKey: s.key, Dev: true,
+		PollInterval: 50 * time.Millisecond, Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
+		server.ListenOptions{TLS: true, Addr: s.addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Run = run
+	u, _ := url.Parse(run.URL)
+	s.addr = u.Host
+	t.Cleanup(func() { run.Shutdown(context.Background()) })
+}
+
+// Stop shuts the server down (the network is "lost"); Restart brings it back on the same
+// address with the same data.
+func (s *testServer) Stop()                   { s.Run.Shutdown(context.Background()) }
+func (s *testServer) Restart(t *testing.T)    { t.Helper(); s.start(t) }
+func (s *testServer) RootFingerprint() string { return session.Fingerprint(s.Run.Server.Root()) }
+
+var testCodeRE = regexp.MustCompile(`验证码是 ([0-9]{6})`)
+
+// Code is the newest one-time code the dev outbox holds for login.
+func (s *testServer) Code(t *testing.T, login string) string {
+	t.Helper()
+	msgs := s.Run.Server.Outbox().Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].To == login {
+			if m := testCodeRE.FindStringSubmatch(msgs[i].Body); m != nil {
+				return m[1]
+			}
+		}
+	}
+	t.Fatalf("no code for %s in the dev outbox", login)
+	return ""
+}
+
+var loginSeq struct {
+	stdsync.Mutex
+	n int
+}
+
+// NewLogin makes an e-mail address no other test uses.
+func NewLogin() string {
+	loginSeq.Lock()
+	defer loginSeq.Unlock()
+	loginSeq.n++
+	return fmt.Sprintf("u%d-%d@example.com", time.Now().UnixNano(), loginSeq.n)
+}
+
+// Client registers a new account (name) and returns its signed-in client: a second or third
+// person in a test (the one who joins, the reviewer…).
+func (s *testServer) Client(t *testing.T, name string) *client.Client {
+	t.Helper()
+	c, err := client.New(s.Run.URL, s.Run.Server.RootPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := NewLogin()
+	ctx := context.Background()
+	if err := c.SendCode(ctx, login, org.PurposeRegister); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: s.Code(t, login), Name: name, Password: "Passw0rdX"}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newTestSession is the desktop's session (core/session over a store/desktop file in the test's
+// temp folder) with srv pinned as its server and nobody signed in. Screens take it as
+// Services.Conn and Services.Session.
+func newTestSession(t *testing.T, srv *testServer) *session.Manager {
+	t.Helper()
+	st, err := desktop.Open(filepath.Join(t.TempDir(), "desktop.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := session.New(session.Options{Store: st.Sync(), PollWait: 2 * time.Second, Retry: 100 * time.Millisecond,
+		Enterprises: session.ClientEnterprises})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); st.Close() })
+	if srv != nil {
+		p, err := m.Probe(context.Background(), srv.Run.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Pin(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// newSignedInSession is newTestSession with a new account (name) signed in; it returns the
+// session and the account. This is what a screen test of 企业, 文件, 企业印章 or 费用中心 starts
+// from:
+//
+//	srv := startTestServer(t)
+//	conn, _ := newSignedInSession(t, srv, "张三")
+//	s, w := newSessionShell(t, conn)
+func newSignedInSession(t *testing.T, srv *testServer, name string) (*session.Manager, org.Account) {
+	t.Helper()
+	m := newTestSession(t, srv)
+	login := NewLogin()
+	ctx := context.Background()
+	if err := m.SendCode(ctx, login, org.PurposeRegister); err != nil {
+		t.Fatal(err)
+	}
+	a, err := m.Register(ctx, org.RegisterRequest{Login: login, Code: srv.Code(t, login), Name: name, Password: "Passw0rdX"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the first sync", func() bool { return m.Status().Online })
+	return m, a
+}
+
+// newSessionShell is newTestShell with the session as Services.Conn and Services.Session.
+func newSessionShell(t *testing.T, m *session.Manager) (*Shell, fyne.Window) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(NewTheme())
+	if err := SetLanguage(LangChinese); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = SetLanguage(LangChinese) })
+	st := &memSettings{lang: LangChinese, dir: filepath.Join(t.TempDir(), "data")}
+	w := test.NewTempWindow(t, nil)
+	svc := Services{Settings: st, Version: "9.8.7"}
+	if m != nil {
+		svc.Conn, svc.Session = m, m
+	}
+	s := NewShell(a, w, svc)
+	w.SetContent(s.Content())
+	w.Resize(fyne.NewSize(1100, 720))
+	t.Cleanup(func() {
+		if s.unsub != nil {
+			s.unsub()
+		}
+	})
+	return s, w
+}
+
+// waitUntil polls cond (which reads widgets; background work updates them through fyne.Do)
+// for up to 15 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for t0 := time.Now(); time.Since(t0) < 15*time.Second; time.Sleep(20 * time.Millisecond) {
+		ok := false
+		fyne.DoAndWait(func() { ok = cond() })
+		if ok {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestServerPinAndRegister: 设置 › 服务器 › 服务器地址 → 连接 shows the CA's fingerprint; 信任并连接
+// pins it and opens 登录 / 注册; registering with the code from the dev outbox signs in; the
+// status under the navigation says connected; 退出登录 forgets the session.
+func TestServerPinAndRegister(t *testing.T) {
+	srv := startTestServer(t)
+	m := newTestSession(t, nil)
+	m.Start()
+	s, _ := newSessionShell(t, m)
+	s.Show(NavSettings)
+	sc := s.Screen(NavSettings).(*SettingsScreen)
+	p := sc.Server
+	if p.Mode.Selected != tr("server.mode.local") {
+		t.Fatalf("a new desktop uses %q, want 本机", p.Mode.Selected)
+	}
+
+	p.Mode.SetSelected(tr("server.mode.remote"))
+	// plain HTTP is refused with a sentence, nothing contacted
+	test.Type(p.Address, strings.Replace(srv.Run.URL, "https", "http", 1))
+	test.Tap(p.Connect)
+	if got := p.Status.Source(); got != tr("server.err.https") {
+		t.Fatalf("http address: %q", got)
+	}
+	p.Address.SetText(srv.Run.URL)
+	test.Tap(p.Connect)
+	waitUntil(t, "the fingerprint dialog", func() bool { return p.Confirm != nil })
+	if !strings.Contains(p.probe.Fingerprint, ":") || p.probe.Fingerprint != srv.RootFingerprint() {
+		t.Fatalf("dialog shows %q, server's CA is %s", p.probe.Fingerprint, srv.RootFingerprint())
+	}
+	if m.Server().Mode != session.ModeLocal {
+		t.Fatal("the server was changed before the user confirmed")
+	}
+	p.Confirm.Confirm()
+	waitUntil(t, "the sign-in dialog", func() bool { return s.signIn != nil })
+	if cfg := m.Server(); cfg.Mode != session.ModeRemote || cfg.Fingerprint != srv.RootFingerprint() {
+		t.Fatalf("after trusting: %+v", cfg)
+	}
+	if !strings.Contains(p.Fingerprint.Text, srv.RootFingerprint()) {
+		t.Errorf("settings show %q, want the pinned fingerprint", p.Fingerprint.Text)
+	}
+
+	d := s.signIn
+	d.Tabs.SelectIndex(2)
+	login := NewLogin()
+	test.Type(d.RegLogin, login)
+	test.Tap(d.RegSend)
+	waitUntil(t, "the code sent", func() bool { return strings.Contains(d.Status.Source(), login) })
+	test.Type(d.RegCode, srv.Code(t, login))
+	test.Type(d.RegName, "王小明")
+	// the password rule is checked before anything is sent
+	test.Type(d.RegPassword, "password")
+	test.Type(d.RegPassword2, "password")
+	test.Tap(d.RegSubmit)
+	if !strings.Contains(d.Status.Source(), "8–18") {
+		t.Fatalf("weak password: %q", d.Status.Source())
+	}
+	d.RegPassword.SetText("Passw0rdX")
+	d.RegPassword2.SetText("Passw0rdY")
+	test.Tap(d.RegSubmit)
+	if d.Status.Source() != tr("account.err.password.mismatch") {
+		t.Fatalf("mismatch: %q", d.Status.Source())
+	}
+	d.RegPassword2.SetText("Passw0rdX")
+	test.Tap(d.RegSubmit)
+	waitUntil(t, "signed in", func() bool { return s.signIn == nil && m.Client() != nil })
+	waitUntil(t, "the account shown", func() bool { return strings.Contains(p.Account.Text, "王小明") })
+	waitUntil(t, "connected", func() bool { return strings.Contains(s.SyncBar.Text.Text, tr("sync.online")) })
+	if !s.Switcher.Visible() || s.Switcher.Selected != tr("context.personal") {
+		t.Errorf("switcher: visible %v, %q", s.Switcher.Visible(), s.Switcher.Selected)
+	}
+	if !p.SignIn.Hidden || p.SignOut.Hidden {
+		t.Error("signed in, yet 登录 shown or 退出登录 hidden")
+	}
+
+	// 实名认证: a wrong check character is refused here, a good number goes to manual review
+	waitUntil(t, "the real-name state", func() bool { return p.RealName.State.Source() == tr("realname.state.none") })
+	test.Type(p.RealName.Name, "王小明")
+	test.Type(p.RealName.IDNumber, "11010519491231002X"[:17]+"1")
+	test.Tap(p.RealName.Submit)
+	if p.RealName.Message.Source() != tr("sign.key.err.id") {
+		t.Fatalf("bad id: %q", p.RealName.Message.Source())
+	}
+	p.RealName.IDNumber.SetText("11010519491231002X")
+	test.Tap(p.RealName.Submit)
+	waitUntil(t, "awaiting photos", func() bool { return p.RealName.current.Status == org.StatusAwaitingPhotos })
+	if !p.RealName.photos.Visible() {
+		t.Error("photo buttons hidden while photos are awaited")
+	}
+	p.RealName.UploadPhoto(sideFront, []byte("not an image"))
+	waitUntil(t, "the server's refusal", func() bool { return strings.Contains(p.RealName.Message.Source(), "PNG") })
+
+	// 退出登录
+	test.Tap(p.SignOut)
+	p.SignOutConfirm.Confirm()
+	waitUntil(t, "signed out", func() bool { return m.Client() == nil })
+	waitUntil(t, "the sign-in button", func() bool { return !p.SignIn.Hidden && s.SyncBar.SignIn.Visible() })
+}
+
+// TestSyncBarRefusalAndOffline: a refused command is shown with the server's Chinese sentence
+// and kept until 知道了; losing the server shows 离线 and "1 项更改待同步"; it is sent after the
+// server is back.
+func TestSyncBarRefusalAndOffline(t *testing.T) {
+	srv := startTestServer(t)
+	m, acct := newSignedInSession(t, srv, "李四")
+	s, _ := newSessionShell(t, m)
+	bar := s.SyncBar
+	waitUntil(t, "connected", func() bool { return strings.Contains(bar.Text.Text, tr("sync.online")) })
+
+	ctx := context.Background()
+	if _, err := m.Submit(ctx, sync.Command{Type: "profile.rename", Scope: org.Scope(acct.ID), Payload: json.RawMessage(`{"name":""}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the refusal button", func() bool { return bar.Refused.Visible() })
+	if bar.Refused.Text != tr("sync.refused.button", map[string]any{"N": 1}) {
+		t.Errorf("button %q", bar.Refused.Text)
+	}
+	test.Tap(bar.Refused)
+	if bar.Dialog == nil {
+		t.Fatal("no refusals dialog")
+	}
+	ref := m.Status().Refused[0]
+	if ref.Message == "" || !strings.ContainsAny(ref.Message, "姓名名称") {
+		t.Errorf("refusal message %q", ref.Message)
+	}
+	bar.Dialog.Hide() // 稍后: nothing is lost
+	bar.Dialog = nil
+	if len(m.Status().Refused) != 1 {
+		t.Fatal("closing the dialog lost the refusal")
+	}
+	test.Tap(bar.Refused)
+	bar.Dialog.(interface{ Confirm() }).Confirm()
+	waitUntil(t, "the refusal dismissed", func() bool { return !bar.Refused.Visible() && len(m.Status().Refused) == 0 })
+
+	// the network goes
+	srv.Stop()
+	if _, err := m.Submit(ctx, sync.Command{Type: "profile.rename", Scope: org.Scope(acct.ID), Payload: json.RawMessage(`{"name":"李四四"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "offline shown", func() bool {
+		return strings.Contains(bar.Text.Text, tr("sync.offline")) && strings.Contains(bar.Text.Text, tr("sync.pending", map[string]any{"N": 1}))
+	})
+	srv.Restart(t)
+	waitUntil(t, "caught up", func() bool {
+		return strings.Contains(bar.Text.Text, tr("sync.online")) && !strings.Contains(bar.Text.Text, tr("sync.pending", map[string]any{"N": 1}))
+	})
+	if a, _ := m.Client().Me(ctx); a.Name != "李四四" {
+		t.Errorf("the offline rename did not arrive: %q", a.Name)
+	}
+}
+
+// TestSwitcherFollowsEnterprises: an enterprise created by the user appears in the switcher;
+// choosing it puts its name in the window title and follows its scope; 个人版 again drops it.
+func TestSwitcherFollowsEnterprises(t *testing.T) {
+	srv := startTestServer(t)
+	m, _ := newSignedInSession(t, srv, "赵六")
+	s, w := newSessionShell(t, m)
+	ctx := context.Background()
+	e, err := m.Client().CreateEnterprise(ctx, "杭州示例科技有限公司", "91330106MA2B0BXX3U"[:17]+creditCheck(t, "91330106MA2B0BXX3U"[:17]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RefreshEnterprises(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the enterprise in the switcher", func() bool { return len(s.Switcher.Options) == 2 })
+	s.Switcher.SetSelected(s.Switcher.Options[1])
+	waitUntil(t, "the title", func() bool { return strings.HasSuffix(w.Title(), "杭州示例科技有限公司") })
+	if m.Context() != e.ID {
+		t.Fatalf("context %q, want %s", m.Context(), e.ID)
+	}
+	if a, ok := m.Active(); !ok || a.Role != org.RoleOwner || !s.Can(org.PermManageMembers) {
+		t.Fatalf("active %+v: the creator is 主管理员 with every permission", a)
+	}
+	// the enterprise's events arrive in the projection
+	waitUntil(t, "the enterprise projected", func() bool {
+		objs, _ := m.Projected(ctx, session.EnterpriseScope(e.ID), "enterprise")
+		return len(objs) > 0
+	})
+	s.Switcher.SetSelected(tr("context.personal"))
+	waitUntil(t, "个人版", func() bool { return m.Context() == "" && w.Title() == tr("app.title") })
+}
+
+// creditCheck computes the GB 32100 check character for first17 (so the test needs no fixed
+// valid code).
+func creditCheck(t *testing.T, first17 string) string {
+	t.Helper()
+	c, err := ids.CreditCheck(first17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(c)
+}

@@ -1,0 +1,289 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/core/org"
+	"sealdesk/core/session"
+	"sealdesk/core/sync"
+	"sealdesk/ui/widgets"
+)
+
+// signInDialog is 登录 / 注册 on the chosen remote server: 密码登录, 验证码登录 and 注册 (a mobile
+// number or e-mail and a one-time code; the password of 8–18 characters mixing digits, upper-
+// and lower-case letters is checked here before anything is sent).
+type signInDialog struct {
+	shell *Shell
+	dlg   dialog.Dialog
+	Tabs  *container.AppTabs
+
+	// 密码登录
+	PwLogin    *widget.Entry
+	PwPassword *widget.Entry
+	PwSubmit   *widget.Button
+	// 验证码登录
+	CodeLogin  *widget.Entry
+	CodeCode   *widget.Entry
+	CodeSend   *widget.Button
+	CodeSubmit *widget.Button
+	// 注册
+	RegLogin     *widget.Entry
+	RegCode      *widget.Entry
+	RegSend      *widget.Button
+	RegName      *widget.Entry
+	RegPassword  *widget.Entry
+	RegPassword2 *widget.Entry
+	RegSubmit    *widget.Button
+
+	Status *widgets.CJKLabel
+	busy   bool
+	done   func()
+}
+
+// ShowSignIn opens 登录 / 注册 for the chosen server; on 本机 it opens 设置 › 服务器 instead
+// (nobody signs in to 本机: it is the person at this machine). done runs after a sign-in.
+func (s *Shell) ShowSignIn() {
+	s.showSignIn(nil)
+}
+
+func (s *Shell) showSignIn(done func()) *signInDialog {
+	ss := s.session()
+	if ss == nil {
+		showError(s.Window, tr("account.err.nosession"))
+		return nil
+	}
+	if ss.Server().Mode != session.ModeRemote {
+		s.Show(NavSettings)
+		showInfo(s.Window, tr("account.signin"), tr("account.local.hint"))
+		return nil
+	}
+	d := &signInDialog{shell: s, done: done}
+	entry := func(ph string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetPlaceHolder(ph)
+		return e
+	}
+	password := func(ph string) *widget.Entry {
+		e := widget.NewPasswordEntry()
+		e.SetPlaceHolder(ph)
+		return e
+	}
+	d.PwLogin = entry(tr("account.login.placeholder"))
+	d.PwPassword = password(tr("account.password"))
+	d.PwSubmit = widget.NewButton(tr("account.signin"), d.onPasswordLogin)
+	d.PwSubmit.Importance = widget.HighImportance
+	d.PwPassword.OnSubmitted = func(string) { d.onPasswordLogin() }
+
+	d.CodeLogin = entry(tr("account.login.placeholder"))
+	d.CodeCode = entry(tr("account.code"))
+	d.CodeSend = widget.NewButton(tr("account.code.send"), func() { d.onSendCode(d.CodeLogin, d.CodeSend, org.PurposeLogin) })
+	d.CodeSubmit = widget.NewButton(tr("account.signin"), d.onCodeLogin)
+	d.CodeSubmit.Importance = widget.HighImportance
+
+	d.RegLogin = entry(tr("account.login.placeholder"))
+	d.RegCode = entry(tr("account.code"))
+	d.RegSend = widget.NewButton(tr("account.code.send"), func() { d.onSendCode(d.RegLogin, d.RegSend, org.PurposeRegister) })
+	d.RegName = entry(tr("account.name"))
+	d.RegPassword = password(tr("account.password.rule"))
+	d.RegPassword2 = password(tr("account.password.again"))
+	d.RegSubmit = widget.NewButton(tr("account.register"), d.onRegister)
+	d.RegSubmit.Importance = widget.HighImportance
+
+	form := func(rows ...fyne.CanvasObject) fyne.CanvasObject { return container.NewVBox(rows...) }
+	withButton := func(e *widget.Entry, b *widget.Button) fyne.CanvasObject {
+		return container.NewBorder(nil, nil, nil, b, e)
+	}
+	d.Tabs = container.NewAppTabs(
+		container.NewTabItem(tr("account.tab.password"), form(d.PwLogin, d.PwPassword, d.PwSubmit)),
+		container.NewTabItem(tr("account.tab.code"), form(d.CodeLogin, withButton(d.CodeCode, d.CodeSend), d.CodeSubmit)),
+		container.NewTabItem(tr("account.tab.register"), form(d.RegLogin, withButton(d.RegCode, d.RegSend), d.RegName,
+			d.RegPassword, d.RegPassword2, d.RegSubmit)),
+	)
+	d.Status = widgets.NewCJKLabel("")
+	server := widget.NewLabel(tr("account.server", map[string]any{"URL": ss.Server().URL}))
+	server.Wrapping = fyne.TextWrapBreak
+	content := container.NewBorder(server, d.Status, nil, nil, d.Tabs)
+	d.dlg = dialog.NewCustom(tr("account.signin.title"), tr("common.cancel"), content, s.Window)
+	d.dlg.Resize(fyne.NewSize(min(480, s.Window.Canvas().Size().Width-40), 420))
+	s.signIn = d
+	d.dlg.Show()
+	s.Window.Canvas().Focus(d.PwLogin)
+	return d
+}
+
+// run does f off the UI goroutine with the buttons disabled, then shows its outcome.
+func (d *signInDialog) run(f func(ctx context.Context, ss SessionService) error, ok func()) {
+	if d.busy {
+		return
+	}
+	ss := d.shell.session()
+	d.setBusy(true)
+	d.Status.SetText(tr("account.working"))
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := f(ctx, ss)
+		fyne.Do(func() {
+			d.setBusy(false)
+			if err != nil {
+				d.Status.SetText(errMessage(err))
+				return
+			}
+			d.Status.SetText("")
+			if ok != nil {
+				ok()
+			}
+		})
+	}()
+}
+
+func (d *signInDialog) setBusy(b bool) {
+	d.busy = b
+	for _, w := range []*widget.Button{d.PwSubmit, d.CodeSubmit, d.CodeSend, d.RegSubmit, d.RegSend} {
+		if b {
+			w.Disable()
+		} else {
+			w.Enable()
+		}
+	}
+}
+
+// checkLogin normalises a typed mobile number or e-mail, or returns the sentence why not.
+func checkLogin(s string) (string, error) {
+	l, _, err := org.NormalizeLogin(s)
+	return l, err
+}
+
+func (d *signInDialog) signedIn() {
+	d.dlg.Hide()
+	d.shell.signIn = nil
+	if d.done != nil {
+		d.done()
+	}
+}
+
+func (d *signInDialog) onPasswordLogin() {
+	login, err := checkLogin(d.PwLogin.Text)
+	if err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	if d.PwPassword.Text == "" {
+		d.Status.SetText(tr("account.err.password.empty"))
+		return
+	}
+	pw := d.PwPassword.Text
+	d.run(func(ctx context.Context, ss SessionService) error {
+		_, err := ss.Login(ctx, org.LoginRequest{Login: login, Password: pw})
+		return err
+	}, d.signedIn)
+}
+
+func (d *signInDialog) onSendCode(loginEntry *widget.Entry, b *widget.Button, purpose string) {
+	login, err := checkLogin(loginEntry.Text)
+	if err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	d.run(func(ctx context.Context, ss SessionService) error { return ss.SendCode(ctx, login, purpose) }, func() {
+		d.Status.SetText(tr("account.code.sent", map[string]any{"Login": login}))
+	})
+}
+
+func (d *signInDialog) onCodeLogin() {
+	login, err := checkLogin(d.CodeLogin.Text)
+	if err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	code := strings.TrimSpace(d.CodeCode.Text)
+	if code == "" {
+		d.Status.SetText(tr("account.err.code.empty"))
+		return
+	}
+	d.run(func(ctx context.Context, ss SessionService) error {
+		_, err := ss.Login(ctx, org.LoginRequest{Login: login, Code: code})
+		return err
+	}, d.signedIn)
+}
+
+func (d *signInDialog) onRegister() {
+	login, err := checkLogin(d.RegLogin.Text)
+	if err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	code := strings.TrimSpace(d.RegCode.Text)
+	if code == "" {
+		d.Status.SetText(tr("account.err.code.empty"))
+		return
+	}
+	name, err := org.CheckName(d.RegName.Text)
+	if err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	if err := org.CheckPassword(d.RegPassword.Text); err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	if d.RegPassword.Text != d.RegPassword2.Text {
+		d.Status.SetText(tr("account.err.password.mismatch"))
+		return
+	}
+	pw := d.RegPassword.Text
+	d.run(func(ctx context.Context, ss SessionService) error {
+		_, err := ss.Register(ctx, org.RegisterRequest{Login: login, Code: code, Name: name, Password: pw})
+		return err
+	}, d.signedIn)
+}
+
+// sessionErrText is the sentence for the session's own errors ("" for others).
+func sessionErrText(err error) string {
+	var changed *session.FingerprintChangedError
+	var refusal *sync.Refusal
+	var netErr net.Error
+	switch {
+	case errors.Is(err, session.ErrNotHTTPS):
+		return tr("server.err.https")
+	case errors.Is(err, session.ErrBadAddress):
+		return tr("server.err.address")
+	case errors.Is(err, session.ErrNoRoot):
+		return tr("server.err.noroot")
+	case errors.As(err, &changed):
+		return tr("server.err.changed")
+	case errors.Is(err, session.ErrNotSignedIn):
+		return tr("account.err.signedout")
+	case errors.Is(err, session.ErrSessionExpired):
+		return tr("sync.expired")
+	case errors.Is(err, session.ErrNoLocal):
+		return tr("sync.local.down")
+	case errors.Is(err, session.ErrRealNameRequired):
+		return tr("account.err.realname")
+	case errors.Is(err, errPhotoTooLarge):
+		return tr("realname.err.toolarge")
+	case errors.Is(err, session.ErrUnknownContext):
+		return tr("context.err.unknown")
+	case errors.As(err, &refusal) && refusal.Message != "":
+		return refusal.Message
+	case errors.As(err, &netErr), strings.Contains(errString(err), "connection refused"):
+		return tr("server.err.unreachable")
+	}
+	return ""
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
