@@ -13,6 +13,7 @@ package api
 import (
 	"time"
 
+	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
 
@@ -96,4 +97,39 @@ type ErrorBody struct {
 type CreateEnterpriseRequest struct {
 	Name       string `json:"name"`
 	CreditCode string `json:"credit_code"`
+}
+
+// InviteLink is an enterprise's invitation link with its full URL (the QR code encodes URL).
+type InviteLink struct {
+	URL string `json:"url"`
+	org.InviteLink
+}
+
+// InviteSwitchRequest switches an enterprise's invitation link on or off.
+type InviteSwitchRequest struct {
+	Enabled bool `json:"enabled"`
+}
+
+// AddMemberRequest invites a colleague by name and mobile number (邀请同事加入).
+type AddMemberRequest struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// Invitation is a personal invitation with its full URL (also sent to the phone by SMS).
+type Invitation struct {
+	URL string `json:"url"`
+	org.Invite
+}
+
+// RoleRequest creates or changes a custom role.
+type RoleRequest struct {
+	Name        string           `json:"name"`
+	Permissions []org.Permission `json:"permissions"`
+}
+
+// DepartmentRequest creates or changes a department (Parent "" for the top level).
+type DepartmentRequest struct {
+	Name   string `json:"name"`
+	Parent string `json:"parent,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"sealdesk/core/api"
 	"sealdesk/core/org"
@@ -52,4 +53,169 @@ func (c *Client) Members(ctx context.Context, id, after string, limit int) ([]or
 	}
 	var r []org.Member
 	return r, c.json(ctx, "GET", entPath(id, "members")+"?"+q.Encode(), nil, &r)
+}
+
+// InviteLink returns the enterprise's invitation link (members.manage), made on first use.
+func (c *Client) InviteLink(ctx context.Context, id string) (api.InviteLink, error) {
+	var r api.InviteLink
+	return r, c.json(ctx, "GET", entPath(id, "invite"), nil, &r)
+}
+
+// SetInviteEnabled switches the invitation link on or off.
+func (c *Client) SetInviteEnabled(ctx context.Context, id string, enabled bool) (api.InviteLink, error) {
+	var r api.InviteLink
+	return r, c.json(ctx, "PUT", entPath(id, "invite"), api.InviteSwitchRequest{Enabled: enabled}, &r)
+}
+
+// RotateInvite replaces the invitation link; the old one stops working at once.
+func (c *Client) RotateInvite(ctx context.Context, id string) (api.InviteLink, error) {
+	var r api.InviteLink
+	return r, c.json(ctx, "POST", entPath(id, "invite", "rotate"), nil, &r)
+}
+
+// InviteQR returns the PNG QR code of the invitation link (for the 企业 screen to show).
+func (c *Client) InviteQR(ctx context.Context, id string) ([]byte, error) {
+	_, b, err := c.do(ctx, "GET", entPath(id, "invite", "qr.png"), nil, nil, nil)
+	return b, err
+}
+
+// inviteToken accepts an invitation link (https://…/join/<token>) or a bare token.
+func inviteToken(linkOrToken string) string {
+	if i := strings.LastIndex(linkOrToken, "/join/"); i >= 0 {
+		linkOrToken = linkOrToken[i+len("/join/"):]
+	}
+	if i := strings.IndexAny(linkOrToken, "?#"); i >= 0 {
+		linkOrToken = linkOrToken[:i]
+	}
+	return strings.TrimSpace(linkOrToken)
+}
+
+// Invitation shows what an invitation (link or token) leads to, before joining.
+func (c *Client) Invitation(ctx context.Context, linkOrToken string) (org.InviteInfo, error) {
+	var r org.InviteInfo
+	return r, c.json(ctx, "GET", "/api/v1/invites/"+url.PathEscape(inviteToken(linkOrToken)), nil, &r)
+}
+
+// Join asks to join through an invitation (link or token); the request waits in 待审核成员.
+func (c *Client) Join(ctx context.Context, linkOrToken string) (org.JoinRequest, error) {
+	var r org.JoinRequest
+	return r, c.json(ctx, "POST", "/api/v1/invites/"+url.PathEscape(inviteToken(linkOrToken))+"/join", nil, &r)
+}
+
+// JoinRequests lists 待审核成员 (members.manage).
+func (c *Client) JoinRequests(ctx context.Context, id string) ([]org.JoinRequest, error) {
+	var r []org.JoinRequest
+	return r, c.json(ctx, "GET", entPath(id, "join-requests"), nil, &r)
+}
+
+// ApproveJoin admits a waiting person as a member.
+func (c *Client) ApproveJoin(ctx context.Context, id, accountID string) (org.Member, error) {
+	var r org.Member
+	return r, c.json(ctx, "POST", entPath(id, "join-requests", url.PathEscape(accountID), "approve"), nil, &r)
+}
+
+// RejectJoin turns a waiting request down.
+func (c *Client) RejectJoin(ctx context.Context, id, accountID string) error {
+	return c.json(ctx, "POST", entPath(id, "join-requests", url.PathEscape(accountID), "reject"), nil, nil)
+}
+
+// AddMember invites a colleague by name and mobile number: an SMS with a personal link; the
+// answer carries the link too.
+func (c *Client) AddMember(ctx context.Context, id, name, phone string) (api.Invitation, error) {
+	var r api.Invitation
+	return r, c.json(ctx, "POST", entPath(id, "members"), api.AddMemberRequest{Name: name, Phone: phone}, &r)
+}
+
+// UpdateMember changes a member's role, department or name (nil fields unchanged).
+func (c *Client) UpdateMember(ctx context.Context, id, accountID string, u org.MemberUpdate) (org.Member, error) {
+	var r org.Member
+	return r, c.json(ctx, "PUT", entPath(id, "members", url.PathEscape(accountID)), u, &r)
+}
+
+// SetMemberRole is UpdateMember of the role only (RoleAdmin, RoleMember or a custom role id).
+func (c *Client) SetMemberRole(ctx context.Context, id, accountID, role string) (org.Member, error) {
+	return c.UpdateMember(ctx, id, accountID, org.MemberUpdate{Role: &role})
+}
+
+// RemoveMember deletes a member from the enterprise.
+func (c *Client) RemoveMember(ctx context.Context, id, accountID string) error {
+	return c.json(ctx, "DELETE", entPath(id, "members", url.PathEscape(accountID)), nil, nil)
+}
+
+// DisableMember disables a departed member: from the next request on they can use nothing of
+// the enterprise.
+func (c *Client) DisableMember(ctx context.Context, id, accountID string) (org.Member, error) {
+	var r org.Member
+	return r, c.json(ctx, "POST", entPath(id, "members", url.PathEscape(accountID), "disable"), nil, &r)
+}
+
+// EnableMember enables a disabled member again.
+func (c *Client) EnableMember(ctx context.Context, id, accountID string) (org.Member, error) {
+	var r org.Member
+	return r, c.json(ctx, "POST", entPath(id, "members", url.PathEscape(accountID), "enable"), nil, &r)
+}
+
+// Roles lists the custom roles.
+func (c *Client) Roles(ctx context.Context, id string) ([]org.Role, error) {
+	var r []org.Role
+	return r, c.json(ctx, "GET", entPath(id, "roles"), nil, &r)
+}
+
+// CreateRole adds a custom role (主管理员 and 子管理员).
+func (c *Client) CreateRole(ctx context.Context, id, name string, perms []org.Permission) (org.Role, error) {
+	var r org.Role
+	return r, c.json(ctx, "POST", entPath(id, "roles"), api.RoleRequest{Name: name, Permissions: perms}, &r)
+}
+
+// UpdateRole renames a custom role and sets its permissions.
+func (c *Client) UpdateRole(ctx context.Context, id, roleID, name string, perms []org.Permission) (org.Role, error) {
+	var r org.Role
+	return r, c.json(ctx, "PUT", entPath(id, "roles", url.PathEscape(roleID)), api.RoleRequest{Name: name, Permissions: perms}, &r)
+}
+
+// DeleteRole deletes a custom role no member holds.
+func (c *Client) DeleteRole(ctx context.Context, id, roleID string) error {
+	return c.json(ctx, "DELETE", entPath(id, "roles", url.PathEscape(roleID)), nil, nil)
+}
+
+// Departments lists the department tree (by Parent).
+func (c *Client) Departments(ctx context.Context, id string) ([]org.Department, error) {
+	var r []org.Department
+	return r, c.json(ctx, "GET", entPath(id, "departments"), nil, &r)
+}
+
+// CreateDepartment adds a department under parent ("" for the top level).
+func (c *Client) CreateDepartment(ctx context.Context, id, name, parent string) (org.Department, error) {
+	var r org.Department
+	return r, c.json(ctx, "POST", entPath(id, "departments"), api.DepartmentRequest{Name: name, Parent: parent}, &r)
+}
+
+// UpdateDepartment renames or moves a department.
+func (c *Client) UpdateDepartment(ctx context.Context, id, deptID, name, parent string) (org.Department, error) {
+	var r org.Department
+	return r, c.json(ctx, "PUT", entPath(id, "departments", url.PathEscape(deptID)), api.DepartmentRequest{Name: name, Parent: parent}, &r)
+}
+
+// DeleteDepartment deletes an empty department.
+func (c *Client) DeleteDepartment(ctx context.Context, id, deptID string) error {
+	return c.json(ctx, "DELETE", entPath(id, "departments", url.PathEscape(deptID)), nil, nil)
+}
+
+// EnterpriseAudit reads a page of the enterprise's audit log (主管理员 and 子管理员).
+func (c *Client) EnterpriseAudit(ctx context.Context, id, after string, limit int) ([]org.AuditRecord, error) {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var r []org.AuditRecord
+	return r, c.json(ctx, "GET", entPath(id, "audit")+"?"+q.Encode(), nil, &r)
+}
+
+// EnterpriseAuditCSV downloads the whole audit log as CSV (UTF-8 with BOM).
+func (c *Client) EnterpriseAuditCSV(ctx context.Context, id string) ([]byte, error) {
+	_, b, err := c.do(ctx, "GET", entPath(id, "audit.csv"), nil, nil, nil)
+	return b, err
 }

@@ -117,6 +117,11 @@ type Service struct {
 	Secret []byte
 	// Providers are the real-name verification providers by name.
 	Providers map[string]Provider
+	// InviteTTL is how long an enterprise invitation works (default DefaultInviteTTL).
+	InviteTTL time.Duration
+	// InviteURL makes the link of an invitation token (the server's address + /join/<token>);
+	// nil: the token alone.
+	InviteURL func(token string) string
 	// SessionTTL is how long a session lives (default 30 days).
 	SessionTTL time.Duration
 	// Limits; zero values mean the defaults below.

@@ -634,6 +634,12 @@ func (s *Server) registerCommands() {
 		if p.Key == "" || len(p.Key) > 128 || len(p.Value) > 64<<10 {
 			return nil, nil, sync.Refuse(http.StatusBadRequest, "bad_setting", "设置项名称须为 1–128 个字符，值不超过 64 KB")
 		}
+		if id, ok := org.EnterpriseIDOfScope(cmd.Scope); ok {
+			// An enterprise's settings are its admins' to change (any member may read them).
+			if _, err := s.org.RequireAdmin(tx, id, a.ID); err != nil {
+				return nil, nil, err
+			}
+		}
 		if err := tx.Put("settings", cmd.Scope+"/"+p.Key, p.Value); err != nil {
 			return nil, nil, err
 		}

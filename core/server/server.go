@@ -271,6 +271,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers, Limits: opts.Limits,
 		Hashes: opts.Hashes}
+	s.org.InviteURL = s.inviteURL
 	if opts.Dev && opts.Limits.IPAttempts == 0 && opts.Limits.IPCodesPerHour == 0 {
 		// Development servers take every client from one address (tests, load runs); the
 		// per-login limits and lockouts stay as they are.
@@ -466,6 +467,31 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/enterprises", user, s.handleMyEnterprises},
 		{"GET", "/api/v1/enterprises/{id}", user, s.handleEnterprise},
 		{"GET", "/api/v1/enterprises/{id}/members", user, s.handleMembers},
+		{"POST", "/api/v1/enterprises/{id}/members", user, s.handleAddMember},
+		{"PUT", "/api/v1/enterprises/{id}/members/{account}", user, s.handleUpdateMember},
+		{"DELETE", "/api/v1/enterprises/{id}/members/{account}", user, s.handleRemoveMember},
+		{"POST", "/api/v1/enterprises/{id}/members/{account}/disable", user, s.handleDisableMember},
+		{"POST", "/api/v1/enterprises/{id}/members/{account}/enable", user, s.handleEnableMember},
+		{"GET", "/api/v1/enterprises/{id}/invite", user, s.handleInviteLink},
+		{"PUT", "/api/v1/enterprises/{id}/invite", user, s.handleInviteSwitch},
+		{"POST", "/api/v1/enterprises/{id}/invite/rotate", user, s.handleInviteRotate},
+		{"GET", "/api/v1/enterprises/{id}/invite/qr.png", user, s.handleInviteQR},
+		{"GET", "/api/v1/enterprises/{id}/join-requests", user, s.handleJoinRequests},
+		{"POST", "/api/v1/enterprises/{id}/join-requests/{account}/approve", user, s.handleApproveJoin},
+		{"POST", "/api/v1/enterprises/{id}/join-requests/{account}/reject", user, s.handleRejectJoin},
+		{"GET", "/api/v1/enterprises/{id}/roles", user, s.handleRoles},
+		{"POST", "/api/v1/enterprises/{id}/roles", user, s.handleCreateRole},
+		{"PUT", "/api/v1/enterprises/{id}/roles/{role}", user, s.handleUpdateRole},
+		{"DELETE", "/api/v1/enterprises/{id}/roles/{role}", user, s.handleDeleteRole},
+		{"GET", "/api/v1/enterprises/{id}/departments", user, s.handleDepartments},
+		{"POST", "/api/v1/enterprises/{id}/departments", user, s.handleCreateDepartment},
+		{"PUT", "/api/v1/enterprises/{id}/departments/{dept}", user, s.handleUpdateDepartment},
+		{"DELETE", "/api/v1/enterprises/{id}/departments/{dept}", user, s.handleDeleteDepartment},
+		{"GET", "/api/v1/enterprises/{id}/audit", user, s.handleEnterpriseAudit},
+		{"GET", "/api/v1/enterprises/{id}/audit.csv", user, s.handleEnterpriseAuditCSV},
+		{"GET", "/api/v1/invites/{token}", user, s.handleInvitation},
+		{"POST", "/api/v1/invites/{token}/join", user, s.handleJoin},
+		{"GET", "/join/{token}", public, s.handleJoinPage},
 		{"GET", "/ca/root.pem", public, s.handleRootPEM},
 		{"GET", "/ca/issuing.crt", public, s.handleIssuingCert},
 		{"GET", "/ca/crl", public, s.handleCRL},

@@ -1,0 +1,311 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"sealdesk/core/ids"
+	"sealdesk/core/org"
+	"sealdesk/core/sync"
+)
+
+// The permission matrix: every route of the router, called by every kind of caller, is allowed
+// or refused exactly as its row says. A route without a row fails the test — whoever adds a route
+// adds its row here (and a row whose route is gone fails too).
+//
+// # Rules
+//
+//   - pub: public, no session needed (not checked further here).
+//   - usr: any signed-in person; nobody is refused for who they are.
+//   - srv: the server's admins (reviewers) only; everyone else gets 403 forbidden.
+//   - mem: any enabled member of the enterprise in the path.
+//   - entAdmin: the enterprise's 主管理员 and 子管理员 only (custom roles are refused even with
+//     every permission).
+//   - perm(p): members holding p: 主管理员, 子管理员, a custom role with p; refused to a custom
+//     role with every permission but p and to a plain member.
+//
+// Whatever the rule, a member of another enterprise, a disabled member (a 子管理员, the
+// strongest role one can disable) and a stranger are refused by every enterprise rule.
+//
+// The enterprise goes where the route's pattern says {id}, {ent}, {enterprise} or
+// {enterprise_id}, and where a row's query or body says {ent}; every other path parameter is
+// "x". Refused means 403 with one of the codes in denyCodes; allowed means anything else but
+// 401 (a 400 for the empty body, a 404 for the "x", …).
+type matrixRule struct {
+	kind string // pub, usr, srv, mem, entAdmin, perm
+	perm org.Permission
+}
+
+var (
+	pub      = matrixRule{kind: "pub"}
+	usr      = matrixRule{kind: "usr"}
+	srv      = matrixRule{kind: "srv"}
+	mem      = matrixRule{kind: "mem"}
+	entAdmin = matrixRule{kind: "entAdmin"}
+)
+
+func perm(p org.Permission) matrixRule { return matrixRule{kind: "perm", perm: p} }
+
+type matrixRow struct {
+	rule  matrixRule
+	query string // added to the URL; {ent} is the enterprise id
+	body  string // request body (default "{}"); {ent} is the enterprise id
+	last  bool   // run after every other row (it ends the caller's session)
+}
+
+// permissionMatrix has one row per route, keyed "METHOD pattern" exactly as in routeTable.
+var permissionMatrix = map[string]matrixRow{
+	"GET /healthz":                                    {rule: pub},
+	"GET /api/v1/openapi.json":                        {rule: pub},
+	"POST /api/v1/auth/codes":                         {rule: pub},
+	"POST /api/v1/auth/register":                      {rule: pub},
+	"POST /api/v1/auth/login":                         {rule: pub},
+	"POST /api/v1/auth/logout":                        {rule: usr, last: true},
+	"GET /api/v1/me":                                  {rule: usr},
+	"POST /api/v1/realname":                           {rule: usr},
+	"GET /api/v1/realname":                            {rule: usr},
+	"PUT /api/v1/realname/{id}/photos/{side}":         {rule: usr},
+	"POST /api/v1/certificates":                       {rule: usr},
+	"GET /api/v1/certificates":                        {rule: usr},
+	"POST /api/v1/certificates/{serial}/revoke":       {rule: usr},
+	"GET /api/v1/sync":                                {rule: mem, query: "scope=ent:{ent}"},
+	"POST /api/v1/commands":                           {rule: mem, body: `{"type":"profile.rename","scope":"ent:{ent}","payload":{}}`},
+	"GET /api/v1/admin/reviews":                       {rule: srv},
+	"GET /api/v1/admin/reviews/{id}":                  {rule: srv},
+	"GET /api/v1/admin/reviews/{id}/photos/{side}":    {rule: srv},
+	"POST /api/v1/admin/reviews/{id}/approve":         {rule: srv},
+	"POST /api/v1/admin/reviews/{id}/reject":          {rule: srv},
+	"POST /api/v1/admin/certificates/{serial}/revoke": {rule: srv},
+	"GET /api/v1/admin/audit":                         {rule: srv},
+	"GET /ca/root.pem":                                {rule: pub},
+	"GET /ca/issuing.crt":                             {rule: pub},
+	"GET /ca/crl":                                     {rule: pub},
+	"GET /ocsp/{request...}":                          {rule: pub},
+	"POST /ocsp":                                      {rule: pub},
+	"POST /tsa":                                       {rule: pub},
+	"GET /dev/outbox":                                 {rule: pub},
+
+	// Enterprises (branch ent).
+	"POST /api/v1/enterprises":                                      {rule: usr},
+	"GET /api/v1/enterprises":                                       {rule: usr},
+	"GET /api/v1/enterprises/{id}":                                  {rule: mem},
+	"GET /api/v1/enterprises/{id}/members":                          {rule: mem},
+	"POST /api/v1/enterprises/{id}/members":                         {rule: perm(org.PermManageMembers)},
+	"PUT /api/v1/enterprises/{id}/members/{account}":                {rule: perm(org.PermManageMembers)},
+	"DELETE /api/v1/enterprises/{id}/members/{account}":             {rule: perm(org.PermManageMembers)},
+	"POST /api/v1/enterprises/{id}/members/{account}/disable":       {rule: perm(org.PermManageMembers)},
+	"POST /api/v1/enterprises/{id}/members/{account}/enable":        {rule: perm(org.PermManageMembers)},
+	"GET /api/v1/enterprises/{id}/invite":                           {rule: perm(org.PermManageMembers)},
+	"PUT /api/v1/enterprises/{id}/invite":                           {rule: perm(org.PermManageMembers), body: `{"enabled":true}`},
+	"POST /api/v1/enterprises/{id}/invite/rotate":                   {rule: perm(org.PermManageMembers)},
+	"GET /api/v1/enterprises/{id}/invite/qr.png":                    {rule: perm(org.PermManageMembers)},
+	"GET /api/v1/enterprises/{id}/join-requests":                    {rule: perm(org.PermManageMembers)},
+	"POST /api/v1/enterprises/{id}/join-requests/{account}/approve": {rule: perm(org.PermManageMembers)},
+	"POST /api/v1/enterprises/{id}/join-requests/{account}/reject":  {rule: perm(org.PermManageMembers)},
+	"GET /api/v1/enterprises/{id}/roles":                            {rule: mem},
+	"POST /api/v1/enterprises/{id}/roles":                           {rule: entAdmin},
+	"PUT /api/v1/enterprises/{id}/roles/{role}":                     {rule: entAdmin},
+	"DELETE /api/v1/enterprises/{id}/roles/{role}":                  {rule: entAdmin},
+	"GET /api/v1/enterprises/{id}/departments":                      {rule: mem},
+	"POST /api/v1/enterprises/{id}/departments":                     {rule: perm(org.PermManageMembers)},
+	"PUT /api/v1/enterprises/{id}/departments/{dept}":               {rule: perm(org.PermManageMembers)},
+	"DELETE /api/v1/enterprises/{id}/departments/{dept}":            {rule: perm(org.PermManageMembers)},
+	"GET /api/v1/enterprises/{id}/audit":                            {rule: entAdmin},
+	"GET /api/v1/enterprises/{id}/audit.csv":                        {rule: entAdmin},
+	"GET /api/v1/invites/{token}":                                   {rule: usr},
+	"POST /api/v1/invites/{token}/join":                             {rule: usr},
+	"GET /join/{token}":                                             {rule: pub},
+}
+
+// denyCodes are the codes of a refusal for who the caller is.
+var denyCodes = map[string]bool{"not_member": true, "member_disabled": true, "permission_denied": true, "forbidden": true, "forbidden_scope": true}
+
+var entParamRE = regexp.MustCompile(`\{(id|ent|enterprise|enterprise_id)\}`)
+
+// matrixCaller is one kind of caller.
+type matrixCaller struct {
+	name  string
+	token string
+	// allowed says whether a rule lets this caller through.
+	allowed func(r matrixRule) bool
+}
+
+func TestPermissionMatrix(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	st := s.opts.Store
+	tok := map[string]string{}
+	acct := map[string]string{}
+	for i, name := range []string{"owner", "subadmin", "custom", "member", "other", "disabled", "stranger", "reviewer"} {
+		tok[name] = sessionFor(t, s, fmt.Sprintf("1380000%04d", i), name == "reviewer")
+		a, _, err := s.org.Authenticate(ctx, tok[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct[name] = a.ID
+	}
+	code := func(body string) string {
+		c, err := ids.CreditCheck(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return body + string(c)
+	}
+	ent, err := s.org.CreateEnterprise(ctx, acct["owner"], "矩阵测试有限公司", code("91440300MA5FMX001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.org.CreateEnterprise(ctx, acct["other"], "另一家有限公司", code("91440300MA5FMX002")); err != nil {
+		t.Fatal(err)
+	}
+	// Roles: for each permission, one with only it and one with every other.
+	roleWith, roleWithout := map[org.Permission]string{}, map[org.Permission]string{}
+	err = st.Update(ctx, func(tx sync.Tx) error {
+		for i, p := range org.AllPermissions {
+			var rest []org.Permission
+			for _, q := range org.AllPermissions {
+				if q != p {
+					rest = append(rest, q)
+				}
+			}
+			roleWith[p], roleWithout[p] = fmt.Sprintf("r_with%d", i), fmt.Sprintf("r_without%d", i)
+			if err := org.PutRole(tx, ent.ID, org.Role{ID: roleWith[p], Name: "有" + p.Label(), Permissions: []org.Permission{p}}); err != nil {
+				return err
+			}
+			if err := org.PutRole(tx, ent.ID, org.Role{ID: roleWithout[p], Name: "无" + p.Label(), Permissions: rest}); err != nil {
+				return err
+			}
+		}
+		if err := org.PutRole(tx, ent.ID, org.Role{ID: "r_all", Name: "全部权限", Permissions: org.AllPermissions}); err != nil {
+			return err
+		}
+		for name, role := range map[string]string{"subadmin": org.RoleAdmin, "custom": "r_all", "member": org.RoleMember, "disabled": org.RoleAdmin} {
+			m := org.Member{EnterpriseID: ent.ID, AccountID: acct[name], Name: name, Role: role, Disabled: name == "disabled", Joined: time.Now()}
+			if err := org.PutMember(tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setCustomRole := func(role string) {
+		err := st.Update(ctx, func(tx sync.Tx) error {
+			m, err := org.GetMember(tx, ent.ID, acct["custom"])
+			if err != nil {
+				return err
+			}
+			m.Role = role
+			return org.PutMember(tx, m)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	entRule := func(r matrixRule) bool { return r.kind == "pub" || r.kind == "usr" }
+	callers := []matrixCaller{
+		{"owner", tok["owner"], func(r matrixRule) bool { return r.kind != "srv" }},
+		{"subadmin", tok["subadmin"], func(r matrixRule) bool { return r.kind != "srv" }},
+		{"member", tok["member"], func(r matrixRule) bool { return entRule(r) || r.kind == "mem" }},
+		{"other-enterprise owner", tok["other"], entRule},
+		{"disabled subadmin", tok["disabled"], entRule},
+		{"stranger", tok["stranger"], entRule},
+		{"server reviewer", tok["reviewer"], func(r matrixRule) bool { return entRule(r) || r.kind == "srv" }},
+	}
+	call := func(method, pattern string, row matrixRow, token string) (int, string) {
+		path := entParamRE.ReplaceAllString(pattern, ent.ID)
+		path = paramRE.ReplaceAllString(path, "x")
+		if row.query != "" {
+			path += "?" + strings.ReplaceAll(row.query, "{ent}", ent.ID)
+		}
+		body := row.body
+		if body == "" {
+			body = "{}"
+		}
+		req := httptest.NewRequest(method, path, strings.NewReader(strings.ReplaceAll(body, "{ent}", ent.ID)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("matrix-%d", time.Now().UnixNano()))
+		req.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, req)
+		var eb struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		json.Unmarshal(w.Body.Bytes(), &eb)
+		return w.Code, eb.Error.Code
+	}
+	check := func(key string, row matrixRow, who string, token string, want bool) {
+		t.Helper()
+		method, pattern, _ := strings.Cut(key, " ")
+		status, code := call(method, pattern, row, token)
+		denied := status == http.StatusForbidden && denyCodes[code]
+		switch {
+		case status == http.StatusUnauthorized:
+			t.Errorf("%s as %s: 401 %s", key, who, code)
+		case want && denied:
+			t.Errorf("%s as %s: refused (%d %s), the matrix allows it", key, who, status, code)
+		case !want && !denied:
+			t.Errorf("%s as %s: answered %d %s, the matrix refuses it", key, who, status, code)
+		}
+	}
+	routed := map[string]bool{}
+	checked := 0
+	routes := slices.Clone(s.routes)
+	sort.SliceStable(routes, func(i, j int) bool {
+		return !permissionMatrix[routes[i].method+" "+routes[i].pattern].last && permissionMatrix[routes[j].method+" "+routes[j].pattern].last
+	})
+	for _, rt := range routes {
+		key := rt.method + " " + rt.pattern
+		routed[key] = true
+		row, ok := permissionMatrix[key]
+		if !ok {
+			t.Errorf("route %s has no row in the permission matrix (core/server/permmatrix_test.go): add one", key)
+			continue
+		}
+		if (rt.access == public) != (row.rule.kind == "pub") || (rt.access == admin) != (row.rule.kind == "srv") {
+			t.Errorf("route %s: the router's access level and the matrix's rule %q disagree", key, row.rule.kind)
+			continue
+		}
+		if row.rule.kind == "pub" {
+			continue
+		}
+		for _, c := range callers {
+			check(key, row, c.name, c.token, c.allowed(row.rule))
+			checked++
+		}
+		// The custom role: with the permission (or every permission) and without it.
+		switch row.rule.kind {
+		case "perm":
+			setCustomRole(roleWith[row.rule.perm])
+			check(key, row, "custom role with "+string(row.rule.perm), tok["custom"], true)
+			setCustomRole(roleWithout[row.rule.perm])
+			check(key, row, "custom role with all but "+string(row.rule.perm), tok["custom"], false)
+		default:
+			setCustomRole("r_all")
+			check(key, row, "custom role with every permission", tok["custom"], row.rule.kind != "srv" && row.rule.kind != "entAdmin")
+		}
+	}
+	var stale []string
+	for k := range permissionMatrix {
+		if !routed[k] {
+			stale = append(stale, k)
+		}
+	}
+	sort.Strings(stale)
+	if len(stale) > 0 {
+		t.Errorf("matrix rows without a route (remove them): %v", stale)
+	}
+	if checked < 200 {
+		t.Errorf("only %d checks made", checked)
+	}
+}
