@@ -124,6 +124,30 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /api/v1/invites/{token}":                                   {rule: usr},
 	"POST /api/v1/invites/{token}/join":                             {rule: usr},
 	"GET /join/{token}":                                             {rule: pub},
+
+	// Integrator webhooks (area admin).
+	"GET /api/v1/enterprises/{id}/webhooks":                                 {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhooks":                                {rule: perm(org.PermManageIntegrations)},
+	"PUT /api/v1/enterprises/{id}/webhooks/{hook}":                          {rule: perm(org.PermManageIntegrations)},
+	"DELETE /api/v1/enterprises/{id}/webhooks/{hook}":                       {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhooks/{hook}/rotate":                  {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhooks/{hook}/ping":                    {rule: perm(org.PermManageIntegrations)},
+	"GET /api/v1/enterprises/{id}/webhook-deliveries":                       {rule: perm(org.PermManageIntegrations)},
+	"GET /api/v1/enterprises/{id}/webhook-deliveries/{delivery}":            {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhook-deliveries/{delivery}/redeliver": {rule: perm(org.PermManageIntegrations)},
+
+	// Contracts (issue 17): a person's own envelopes; enterprise envelopes add their rows.
+	"PUT /api/v1/blobs":                        {rule: usr},
+	"POST /api/v1/envelopes":                   {rule: usr},
+	"GET /api/v1/envelopes":                    {rule: usr},
+	"GET /api/v1/envelopes/counts":             {rule: usr},
+	"GET /api/v1/envelopes/{id}":               {rule: usr},
+	"PUT /api/v1/envelopes/{id}":               {rule: usr},
+	"POST /api/v1/envelopes/{id}/send":         {rule: usr},
+	"POST /api/v1/envelopes/{id}/delete":       {rule: usr},
+	"GET /api/v1/envelopes/{id}/documents/{n}": {rule: usr},
+	"GET /api/v1/contacts":                     {rule: usr},
+	"GET /v/{token}":                           {rule: pub},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.
