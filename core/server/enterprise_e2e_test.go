@@ -15,8 +15,8 @@ import (
 	"sealdesk/core/org"
 )
 
-// decodeQR reads the text of a QR code PNG with an independent decoder (gozxing).
-func decodeQR(t testing.TB, b []byte) string {
+// decodeQRPNG reads the text of a QR code PNG with an independent decoder (gozxing).
+func decodeQRPNG(t testing.TB, b []byte) string {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -93,7 +93,7 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			link := decodeQR(t, qr)
+			link := decodeQRPNG(t, qr)
 			l, err := a.InviteLink(ctx, ent.ID)
 			if err != nil || link != l.URL || !strings.HasPrefix(link, e.run.URL+"/join/") {
 				t.Fatalf("QR decodes to %q, link %+v %v", link, l, err)

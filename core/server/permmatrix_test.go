@@ -125,6 +125,18 @@ var permissionMatrix = map[string]matrixRow{
 	"POST /api/v1/invites/{token}/join":                             {rule: usr},
 	"GET /join/{token}":                                             {rule: pub},
 
+	// 费用中心 (billing, issue 18): the enterprise is the owner "ent:<id>" in the query or body.
+	"GET /api/v1/billing/packages":              {rule: usr},
+	"GET /api/v1/billing/balance":               {rule: mem, query: "owner=ent:{ent}"},
+	"GET /api/v1/billing/ledger":                {rule: perm(org.PermBilling), query: "owner=ent:{ent}"},
+	"POST /api/v1/billing/orders":               {rule: perm(org.PermBilling), body: `{"owner":"ent:{ent}"}`},
+	"GET /api/v1/billing/orders":                {rule: perm(org.PermBilling), query: "owner=ent:{ent}"},
+	"GET /api/v1/billing/orders/{id}":           {rule: usr},
+	"POST /api/v1/billing/notify/{provider}":    {rule: pub},
+	"POST /api/v1/billing/invoices":             {rule: perm(org.PermBilling), body: `{"owner":"ent:{ent}"}`},
+	"GET /api/v1/billing/invoices":              {rule: perm(org.PermBilling), query: "owner=ent:{ent}"},
+	"GET /api/v1/billing/invoices/{id}/receipt": {rule: usr},
+
 	// Contracts (issue 17): a person's own envelopes; enterprise envelopes add their rows.
 	"PUT /api/v1/blobs":                        {rule: usr},
 	"POST /api/v1/envelopes":                   {rule: usr},
@@ -140,7 +152,7 @@ var permissionMatrix = map[string]matrixRow{
 }
 
 // denyCodes are the codes of a refusal for who the caller is.
-var denyCodes = map[string]bool{"not_member": true, "member_disabled": true, "permission_denied": true, "forbidden": true, "forbidden_scope": true}
+var denyCodes = map[string]bool{"not_member": true, "member_disabled": true, "permission_denied": true, "forbidden": true, "forbidden_scope": true, "forbidden_owner": true}
 
 var entParamRE = regexp.MustCompile(`\{(id|ent|enterprise|enterprise_id)\}`)
 
