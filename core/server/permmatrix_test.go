@@ -125,6 +125,17 @@ var permissionMatrix = map[string]matrixRow{
 	"POST /api/v1/invites/{token}/join":                             {rule: usr},
 	"GET /join/{token}":                                             {rule: pub},
 
+	// Integrator webhooks (area admin).
+	"GET /api/v1/enterprises/{id}/webhooks":                                 {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhooks":                                {rule: perm(org.PermManageIntegrations)},
+	"PUT /api/v1/enterprises/{id}/webhooks/{hook}":                          {rule: perm(org.PermManageIntegrations)},
+	"DELETE /api/v1/enterprises/{id}/webhooks/{hook}":                       {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhooks/{hook}/rotate":                  {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhooks/{hook}/ping":                    {rule: perm(org.PermManageIntegrations)},
+	"GET /api/v1/enterprises/{id}/webhook-deliveries":                       {rule: perm(org.PermManageIntegrations)},
+	"GET /api/v1/enterprises/{id}/webhook-deliveries/{delivery}":            {rule: perm(org.PermManageIntegrations)},
+	"POST /api/v1/enterprises/{id}/webhook-deliveries/{delivery}/redeliver": {rule: perm(org.PermManageIntegrations)},
+
 	// 费用中心 (billing, issue 18): the enterprise is the owner "ent:<id>" in the query or body.
 	"GET /api/v1/billing/packages":              {rule: usr},
 	"GET /api/v1/billing/balance":               {rule: mem, query: "owner=ent:{ent}"},
