@@ -217,6 +217,11 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 		defer v.wg.Done()
 		defer stop()
 		opts := &verify.Options{Trust: v.trustStore(), MaxFileSize: maxVerifySize} // may wait for the backend's root
+		if pr, ok := v.shell.Services.Renderer.(PDFRenderer); ok && pr.Engine != nil {
+			// The cover check renders with the window's engine, already started (or starting)
+			// beside the window, instead of starting a second PDFium (about a second).
+			opts.Renderer = pr.Engine
+		}
 		for i, p := range paths {
 			if v.stale(gen) {
 				break // cancelled or replaced by a newer run
