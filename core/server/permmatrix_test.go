@@ -147,16 +147,6 @@ var permissionMatrix = map[string]matrixRow{
 	"POST /api/v1/billing/invoices":             {rule: perm(org.PermBilling), body: `{"owner":"ent:{ent}"}`},
 	"GET /api/v1/billing/invoices":              {rule: perm(org.PermBilling), query: "owner=ent:{ent}"},
 	"GET /api/v1/billing/invoices/{id}/receipt": {rule: usr},
-	// Integrator webhooks (area admin).
-	"GET /api/v1/enterprises/{id}/webhooks":                                 {rule: perm(org.PermManageIntegrations)},
-	"POST /api/v1/enterprises/{id}/webhooks":                                {rule: perm(org.PermManageIntegrations)},
-	"PUT /api/v1/enterprises/{id}/webhooks/{hook}":                          {rule: perm(org.PermManageIntegrations)},
-	"DELETE /api/v1/enterprises/{id}/webhooks/{hook}":                       {rule: perm(org.PermManageIntegrations)},
-	"POST /api/v1/enterprises/{id}/webhooks/{hook}/rotate":                  {rule: perm(org.PermManageIntegrations)},
-	"POST /api/v1/enterprises/{id}/webhooks/{hook}/ping":                    {rule: perm(org.PermManageIntegrations)},
-	"GET /api/v1/enterprises/{id}/webhook-deliveries":                       {rule: perm(org.PermManageIntegrations)},
-	"GET /api/v1/enterprises/{id}/webhook-deliveries/{delivery}":            {rule: perm(org.PermManageIntegrations)},
-	"POST /api/v1/enterprises/{id}/webhook-deliveries/{delivery}/redeliver": {rule: perm(org.PermManageIntegrations)},
 
 	// Contracts (issue 17): a person's own envelopes; enterprise envelopes add their rows.
 	"PUT /api/v1/blobs":                        {rule: usr},
