@@ -66,6 +66,8 @@ type HomeScreen struct {
 	// 签署统计 (with a server session)
 	Counts    *fyne.Container
 	CountBtns map[string]*widget.Button
+	// Balance is the quota left (对私, and 对公 in an enterprise context); it opens 费用中心.
+	Balance *widget.Button
 
 	content fyne.CanvasObject
 }
@@ -97,6 +99,7 @@ func (sc *HomeScreen) contractsChanged() {
 		}
 		fyne.Do(func() { sc.showCounts(counts) })
 	}()
+	sc.readBalance(c)
 }
 
 func (sc *HomeScreen) onCountTapped(box string) {
@@ -169,8 +172,11 @@ func newHomeScreen(s *Shell) Screen {
 		sc.CountBtns[b] = btn
 		countBtns = append(countBtns, btn)
 	}
+	sc.Balance = widget.NewButtonWithIcon("", theme.StorageIcon(), func() { s.Show(NavBilling) })
+	sc.Balance.Alignment = widget.ButtonAlignLeading
+	sc.Balance.Hide()
 	sc.Counts = container.NewVBox(widget.NewLabelWithStyle(tr("home.counts"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewGridWithColumns(len(countBtns), countBtns...))
+		container.NewGridWithColumns(len(countBtns), countBtns...), sc.Balance)
 	sc.Counts.Hide()
 	top := container.NewVBox(container.NewPadded(sc.Welcome), sc.Intro,
 		container.NewGridWithColumns(max(1, len(buttons)), buttons...),

@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// saveAsDialog asks where to save a PDF: a folder (the document's own first) and a file name.
+// saveAsDialog asks where to save a PDF (or a file of another kind: a CSV export): a folder (the document's own first) and a file name.
 // Unlike Fyne's file-save dialog it opens, creates and truncates nothing — Fyne's truncates an
 // existing file the moment "overwrite" is confirmed, before the writer could refuse, and leaves
 // an empty file behind when the writing fails. Here the chosen path goes to a writer that writes
@@ -34,12 +34,17 @@ type saveAsDialog struct {
 	onPath func(path string)
 	// same is the document being saved: choosing it means "add to this file".
 	same string
+	// ext is the extension every chosen name gets (the suggested name's; ".pdf" if it has none).
+	ext string
 }
 
 // chooseSave shows the save dialog with dir/name suggested. onPath gets the chosen path after
 // check passed and, for an existing file, the user confirmed replacing it.
 func (s *Shell) chooseSave(title, suggested, same string, check func(string) error, onPath func(string)) *saveAsDialog {
-	d := &saveAsDialog{shell: s, dir: filepath.Dir(suggested), check: check, onPath: onPath, same: same}
+	d := &saveAsDialog{shell: s, dir: filepath.Dir(suggested), check: check, onPath: onPath, same: same, ext: filepath.Ext(suggested)}
+	if d.ext == "" {
+		d.ext = ".pdf"
+	}
 	d.folder = widget.NewLabel(d.dir)
 	d.folder.Wrapping = fyne.TextWrapBreak
 	change := widget.NewButtonWithIcon(tr("save.folder.change"), theme.FolderOpenIcon(), d.onFolderTapped)
@@ -84,8 +89,8 @@ func (d *saveAsDialog) onSaveTapped() {
 		d.fail(tr("save.err.name"))
 		return
 	}
-	if !strings.EqualFold(filepath.Ext(name), ".pdf") {
-		name += ".pdf"
+	if !strings.EqualFold(filepath.Ext(name), d.ext) {
+		name += d.ext
 	}
 	path := filepath.Join(d.dir, name)
 	st, err := os.Stat(path)
