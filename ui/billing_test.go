@@ -56,7 +56,7 @@ func newEnterprise(t *testing.T, p *testParty, name, body string) string {
 func TestBillingScreen(t *testing.T) {
 	newContractsApp(t)
 	billingPollEvery = 50 * time.Millisecond
-	run := testServer(t)
+	run := contractsServer(t)
 	pa := newTestParty(t, run, "张三")
 	ent := newEnterprise(t, pa, "上海费用测试有限公司", "91310000MA1FL0003")
 	s, w := billingShell(t, pa, ent)
@@ -197,7 +197,7 @@ func TestBillingScreen(t *testing.T) {
 func TestBillingScreenRefusals(t *testing.T) {
 	newContractsApp(t)
 	billingPollEvery = 50 * time.Millisecond
-	run := testServer(t)
+	run := contractsServer(t)
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	ent := newEnterprise(t, pa, "上海权限测试有限公司", "91310000MA1FL0004")
 	meB, err := pb.c.Me(context.Background())
