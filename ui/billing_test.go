@@ -62,7 +62,9 @@ func TestBillingScreen(t *testing.T) {
 	s, w := billingShell(t, pa, ent)
 	s.Show(NavBilling)
 	sc := s.Screen(NavBilling).(*BillingScreen)
-	waitFor(t, "the balances", func() bool { return strings.Contains(sc.Company.Text, "可用 0 份") && strings.Contains(sc.Personal.Text, "可用 0 份") })
+	waitFor(t, "the balances", func() bool {
+		return strings.Contains(sc.Company.Text, "可用 0 份") && strings.Contains(sc.Personal.Text, "可用 0 份")
+	})
 	if sc.Owner.Selected != "对公（当前企业）" || len(sc.BuyBtns) != 3 || sc.BuyBtns["ent-10"] == nil {
 		t.Fatalf("owner %q, packages %v", sc.Owner.Selected, sc.BuyBtns)
 	}
