@@ -15,3 +15,9 @@ type WebhookSecret struct {
 	Endpoint webhook.Endpoint `json:"endpoint"`
 	Secret   string           `json:"secret"`
 }
+
+// DepositAmount is the micro-deposit amount an appeal's applicant read off the company's
+// account statement, in yuan ("0.37").
+type DepositAmount struct {
+	Amount string `json:"amount"`
+}

@@ -140,6 +140,12 @@ type Options struct {
 	// Require, when set, replaces org.Service.Require in the routes of core/webhook (tests of
 	// those routes without an enterprise domain); it returns a 403 *sync.Refusal to refuse.
 	Require func(tx sync.Tx, enterpriseID, accountID string, p org.Permission) error
+	// Appeals are the checks of a main-admin appeal (legal representative, micro-deposit, the
+	// contract it started from); under Dev the missing ones are the dev providers.
+	Appeals AppealProviders
+	// Handovers are the kinds of item 一键转交 moves (contracts, templates, seals, archive), each
+	// registered by its area.
+	Handovers []org.HandoverKind
 }
 
 // Server is the backend. Create it with New; serve Handler().
@@ -159,6 +165,7 @@ type Server struct {
 	env       *envelope.Service
 	hooks     *webhook.Service
 	hooksDone chan struct{}
+	admin     *org.AdminChanges
 	log       *slog.Logger
 	routes    []route
 	handler   http.Handler
@@ -298,6 +305,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.newWebhooks(); err != nil {
 		return nil, err
 	}
+	s.newAdminChanges()
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -528,6 +536,8 @@ func (s *Server) routeTable() []route {
 	)
 	// Integrator webhooks (area: admin — core/webhook).
 	rs = append(rs, s.webhookRoutes()...)
+	// The main-admin change and 一键转交 (area: admin — core/org/admin.go).
+	rs = append(rs, s.adminChangeRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}

@@ -143,24 +143,6 @@ type Attempt struct {
 	Response   string    `json:"response,omitempty"` // the answer's first MaxResponseKept bytes
 }
 
-// AdminChanged is the data of enterprise.admin_changed: it replaces the screenshots of the
-// certificate that manual 000 asks people to e-mail.
-type AdminChanged struct {
-	EnterpriseName string `json:"enterprise_name"`
-	CreditCode     string `json:"credit_code"`
-	Method         string `json:"method"` // "transfer" or "appeal"
-	OldAdmin       Person `json:"old_admin"`
-	NewAdmin       Person `json:"new_admin"`
-	// CertificatePEM is the new 主管理员's current signing certificate ("" if they have none yet).
-	CertificatePEM string `json:"certificate_pem"`
-}
-
-// Person names an account in event data.
-type Person struct {
-	AccountID string `json:"account_id"`
-	Name      string `json:"name,omitempty"`
-}
-
 // newID makes an id that sorts newest first: prefix + ^nanoseconds + random.
 func newID(prefix string, now time.Time) string {
 	var b [12]byte

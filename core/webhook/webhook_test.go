@@ -308,8 +308,8 @@ func TestDelivery(t *testing.T) {
 			if ds := deliveries(t, s, "e1"); len(ds) != 0 {
 				t.Fatalf("rolled-back enqueue left %d deliveries", len(ds))
 			}
-			evID := enqueue(t, s, "e1", EventEnterpriseAdminChanged, AdminChanged{CreditCode: "91330106MA2GXXXX1X", Method: "transfer",
-				NewAdmin: Person{AccountID: "b"}, CertificatePEM: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"})
+			evID := enqueue(t, s, "e1", EventEnterpriseAdminChanged, adminChanged{CreditCode: "91330106MA2GXXXX1X", Method: "transfer",
+				CertificatePEM: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n"})
 			// Another enterprise's event does not reach this endpoint.
 			if id := enqueue(t, s, "e2", EventMemberJoined, nil); id != "" {
 				t.Fatalf("enqueue without endpoints wrote event %s", id)
@@ -337,7 +337,7 @@ func TestDelivery(t *testing.T) {
 					t.Errorf("request %d signature %s, want %s", i, r.header.Get(HeaderSignature), want)
 				}
 			}
-			var data AdminChanged
+			var data adminChanged
 			json.Unmarshal(got[2].ev.Data, &data)
 			if data.CreditCode != "91330106MA2GXXXX1X" || !strings.Contains(data.CertificatePEM, "BEGIN CERTIFICATE") {
 				t.Errorf("admin_changed data %+v", data)
@@ -548,4 +548,11 @@ func TestConcurrentDispatchers(t *testing.T) {
 			t.Logf("%s: %d attempts for %d deliveries by 4 dispatchers", name, len(seen), n)
 		})
 	}
+}
+
+// adminChanged is the part of org.AdminChanged these tests look at.
+type adminChanged struct {
+	CreditCode     string `json:"credit_code"`
+	Method         string `json:"method"`
+	CertificatePEM string `json:"certificate_pem"`
 }
