@@ -28,6 +28,7 @@ import (
 //   - usr: any signed-in person; nobody is refused for who they are.
 //   - srv: the server's admins (reviewers) only; everyone else gets 403 forbidden.
 //   - mem: any enabled member of the enterprise in the path.
+//   - owner: the enterprise's 主管理员 only (the main-admin transfer).
 //   - entAdmin: the enterprise's 主管理员 and 子管理员 only (custom roles are refused even with
 //     every permission).
 //   - perm(p): members holding p: 主管理员, 子管理员, a custom role with p; refused to a custom
@@ -51,6 +52,7 @@ var (
 	srv      = matrixRule{kind: "srv"}
 	mem      = matrixRule{kind: "mem"}
 	entAdmin = matrixRule{kind: "entAdmin"}
+	owner    = matrixRule{kind: "owner"}
 )
 
 func perm(p org.Permission) matrixRule { return matrixRule{kind: "perm", perm: p} }
@@ -136,6 +138,23 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /api/v1/enterprises/{id}/webhook-deliveries/{delivery}":            {rule: perm(org.PermManageIntegrations)},
 	"POST /api/v1/enterprises/{id}/webhook-deliveries/{delivery}/redeliver": {rule: perm(org.PermManageIntegrations)},
 
+	// The main-admin change of manual 000 and 一键转交 (area admin). Appeals are made by people who
+	// are not (yet) admins of the enterprise: any signed-in person; the review queue is the
+	// server's.
+	"POST /api/v1/enterprises/{id}/admin-transfer/code":        {rule: owner},
+	"POST /api/v1/enterprises/{id}/admin-transfer":             {rule: owner},
+	"GET /api/v1/enterprises/{id}/handover-kinds":              {rule: entAdmin},
+	"POST /api/v1/enterprises/{id}/members/{account}/handover": {rule: entAdmin},
+	"POST /api/v1/appeals":                                     {rule: usr},
+	"GET /api/v1/appeals":                                      {rule: usr},
+	"GET /api/v1/appeals/{appeal}":                             {rule: usr},
+	"PUT /api/v1/appeals/{appeal}/letter":                      {rule: usr},
+	"POST /api/v1/appeals/{appeal}/deposit":                    {rule: usr},
+	"GET /api/v1/admin/appeals":                                {rule: srv},
+	"GET /api/v1/admin/appeals/{appeal}/letter":                {rule: srv},
+	"POST /api/v1/admin/appeals/{appeal}/approve":              {rule: srv},
+	"POST /api/v1/admin/appeals/{appeal}/reject":               {rule: srv},
+
 	// 费用中心 (billing, issue 18): the enterprise is the owner "ent:<id>" in the query or body.
 	"GET /api/v1/billing/packages":              {rule: usr},
 	"GET /api/v1/billing/balance":               {rule: mem, query: "owner=ent:{ent}"},
@@ -163,7 +182,7 @@ var permissionMatrix = map[string]matrixRow{
 }
 
 // denyCodes are the codes of a refusal for who the caller is.
-var denyCodes = map[string]bool{"not_member": true, "member_disabled": true, "permission_denied": true, "forbidden": true, "forbidden_scope": true, "forbidden_owner": true}
+var denyCodes = map[string]bool{"not_member": true, "member_disabled": true, "permission_denied": true, "forbidden": true, "forbidden_scope": true, "forbidden_owner": true, "owner_only": true}
 
 var entParamRE = regexp.MustCompile(`\{(id|ent|enterprise|enterprise_id)\}`)
 
@@ -251,7 +270,7 @@ func TestPermissionMatrix(t *testing.T) {
 	entRule := func(r matrixRule) bool { return r.kind == "pub" || r.kind == "usr" }
 	callers := []matrixCaller{
 		{"owner", tok["owner"], func(r matrixRule) bool { return r.kind != "srv" }},
-		{"subadmin", tok["subadmin"], func(r matrixRule) bool { return r.kind != "srv" }},
+		{"subadmin", tok["subadmin"], func(r matrixRule) bool { return r.kind != "srv" && r.kind != "owner" }},
 		{"member", tok["member"], func(r matrixRule) bool { return entRule(r) || r.kind == "mem" }},
 		{"other-enterprise owner", tok["other"], entRule},
 		{"disabled subadmin", tok["disabled"], entRule},
@@ -328,7 +347,7 @@ func TestPermissionMatrix(t *testing.T) {
 			check(key, row, "custom role with all but "+string(row.rule.perm), tok["custom"], false)
 		default:
 			setCustomRole("r_all")
-			check(key, row, "custom role with every permission", tok["custom"], row.rule.kind != "srv" && row.rule.kind != "entAdmin")
+			check(key, row, "custom role with every permission", tok["custom"], row.rule.kind != "srv" && row.rule.kind != "entAdmin" && row.rule.kind != "owner")
 		}
 	}
 	var stale []string
