@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -374,3 +375,5 @@ func (r *record) searchText() string {
 	}
 	return strings.ToLower(strings.Join(parts, "\x00"))
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -93,10 +93,11 @@ func imagePDF(b []byte, kind, name string) ([]byte, error) {
 		zw.Close()
 		data, filter = z.Bytes(), "FlateDecode"
 	}
-	const pw, ph, m = 595.28, 841.89, 36.0
-	scale := min((pw-2*m)/float64(cfg.Width), (ph-2*m)/float64(cfg.Height))
+	// 36 pt margins, and room at the bottom for the verification QR code.
+	const pw, ph, m, bottom = 595.28, 841.89, 36.0, QRMargin + QRSize + 10
+	scale := min((pw-2*m)/float64(cfg.Width), (ph-m-bottom)/float64(cfg.Height))
 	w, h := float64(cfg.Width)*scale, float64(cfg.Height)*scale
-	x, y := (pw-w)/2, (ph-h)/2
+	x, y := (pw-w)/2, bottom+(ph-m-bottom-h)/2
 	content := fmt.Sprintf("q %.2f 0 0 %.2f %.2f %.2f cm /Im1 Do Q\n", w, h, x, y)
 	var out bytes.Buffer
 	out.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")

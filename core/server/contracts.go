@@ -368,3 +368,116 @@ func (s *Server) handleVerifyPage(w http.ResponseWriter, r *http.Request, _ *cal
 func cst(t time.Time) string {
 	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05") + "（北京时间）"
 }
+
+func (s *Server) handleRevision(w http.ResponseWriter, r *http.Request, c *call) error {
+	n, err := docIndex(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRevisionBody+1))
+	if err != nil {
+		return sync.Refuse(http.StatusBadRequest, "bad_request", "读取上传的文件失败")
+	}
+	if len(body) > MaxRevisionBody {
+		return sync.Refuse(http.StatusRequestEntityTooLarge, "file_too_large", fmt.Sprintf("签署后的文件不能超过 %d MB", MaxRevisionBody>>20))
+	}
+	e, err := s.env.UploadRevision(r.Context(), c.envActor(r), r.Header.Get("Idempotency-Key"), r.PathValue("id"), n, body)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req api.ReasonRequest
+	if err := decodeJSON(r, 16<<10, &req); err != nil {
+		return err
+	}
+	e, err := s.env.Decline(r.Context(), c.envActor(r), r.Header.Get("Idempotency-Key"), r.PathValue("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req api.ReasonRequest
+	if err := decodeJSON(r, 16<<10, &req); err != nil {
+		return err
+	}
+	e, err := s.env.Withdraw(r.Context(), c.envActor(r), r.Header.Get("Idempotency-Key"), r.PathValue("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) handleRemind(w http.ResponseWriter, r *http.Request, c *call) error {
+	e, err := s.env.Remind(r.Context(), c.envActor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+func (s *Server) handleReport(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := s.env.Report(r.Context(), c.envActor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writePDF(w, b, "签署报告.pdf")
+	return nil
+}
+
+func (s *Server) handleTemplateSave(w http.ResponseWriter, r *http.Request, c *call) error {
+	var t api.Template
+	if err := decodeJSON(r, MaxEnvelopeBody, &t); err != nil {
+		return err
+	}
+	t, err := s.env.SaveTemplate(r.Context(), c.envActor(r), t)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+func (s *Server) handleTemplates(w http.ResponseWriter, r *http.Request, c *call) error {
+	ts, err := s.env.Templates(r.Context(), c.envActor(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ts)
+	return nil
+}
+
+func (s *Server) handleTemplateDelete(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := s.env.DeleteTemplate(r.Context(), c.envActor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"deleted": true})
+	return nil
+}
+
+// contractJanitor expires overdue envelopes and finishes interrupted completions, at start and
+// then every interval.
+func (s *Server) contractJanitor(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if exp, done, err := s.env.Janitor(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("contract janitor", "err", err)
+		} else if exp+done > 0 {
+			s.log.Info("contract janitor", "expired", exp, "completed", done)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

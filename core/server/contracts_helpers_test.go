@@ -67,12 +67,14 @@ type party struct {
 
 // startContracts runs a --dev server over st with the facecheck provider.
 func startContracts(t testing.TB, st sync.Store, tune func(*server.Options)) *env {
-	return startWith(t, st, true, func(o *server.Options) {
+	e := &env{store: st, clock: &clock{}, key: masterKey(), pki: true, tune: func(o *server.Options) {
 		o.Providers = append(o.Providers, faceCheck{})
 		if tune != nil {
 			tune(o)
 		}
-	})
+	}}
+	e.restart(t, true)
+	return e
 }
 
 // newParty registers an account with a verified real name and a device certificate.

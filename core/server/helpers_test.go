@@ -51,6 +51,7 @@ type env struct {
 	clock *clock
 	key   []byte
 	tune  func(*server.Options) // changes the options of every (re)start
+	pki   bool                  // also serve the PKI routes on a plain-HTTP listener (PDF validators)
 }
 
 func masterKey() []byte {
@@ -95,7 +96,11 @@ func (e *env) restart(t testing.TB, dev bool) {
 		// test in cmd/sealdesk-server runs the binary with the real one).
 		opts.Hashes = gate.New(&gate.Options{Slots: 2, Queue: 256, Wait: time.Minute})
 	}
-	run, err := server.Start(ctx, opts, server.ListenOptions{TLS: true})
+	lo := server.ListenOptions{TLS: true}
+	if e.pki {
+		lo.PKIAddr = "127.0.0.1:0"
+	}
+	run, err := server.Start(ctx, opts, lo)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -331,6 +331,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.handler = keepOCSPSlashes(mux)
 	watchCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
+	go s.contractJanitor(watchCtx, ContractJanitorInterval)
 	if w, ok := opts.Store.(sync.Watcher); ok {
 		// Events committed by other server processes wake this process's long polls at once.
 		go w.Watch(watchCtx, func(scope string) { s.hub.Notify(scope) })
@@ -517,6 +518,14 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/envelopes/{id}/send", user, s.handleDraftSend},
 		{"POST", "/api/v1/envelopes/{id}/delete", user, s.handleDraftDelete},
 		{"GET", "/api/v1/envelopes/{id}/documents/{n}", user, s.handleEnvelopeDocument},
+		{"POST", "/api/v1/envelopes/{id}/documents/{n}/revisions", user, s.handleRevision},
+		{"POST", "/api/v1/envelopes/{id}/decline", user, s.handleDecline},
+		{"POST", "/api/v1/envelopes/{id}/withdraw", user, s.handleWithdraw},
+		{"POST", "/api/v1/envelopes/{id}/remind", user, s.handleRemind},
+		{"GET", "/api/v1/envelopes/{id}/report", user, s.handleReport},
+		{"POST", "/api/v1/templates", user, s.handleTemplateSave},
+		{"GET", "/api/v1/templates", user, s.handleTemplates},
+		{"POST", "/api/v1/templates/{id}/delete", user, s.handleTemplateDelete},
 		{"GET", "/api/v1/contacts", user, s.handleContacts},
 		{"GET", "/v/{token}", public, s.handleVerifyPage},
 	}
@@ -617,6 +626,10 @@ func (s *Server) wrap(rt route) http.Handler {
 		s.log.Debug("request", "method", r.Method, "route", rt.pattern, "account", c.account.ID, "ms", time.Since(start).Milliseconds())
 	})
 }
+
+// ContractJanitorInterval is how often overdue contracts are expired and interrupted
+// completions finished.
+const ContractJanitorInterval = 30 * time.Second
 
 // BusyPause is how long an unauthenticated request turned away as busy waits before its 503
 // (plus up to half as much again, at random).
