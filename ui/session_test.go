@@ -27,17 +27,17 @@ import (
 	"sealdesk/store/desktop"
 )
 
-// testServer is a real server for screen tests: --dev (dev providers, the dev outbox of codes),
+// devServer is a real server for screen tests: --dev (dev providers, the dev outbox of codes),
 // HTTPS from its own CA, on a free loopback port, over a bbolt file in the test's temp folder.
-type testServer struct {
+type devServer struct {
 	Run   *server.Running
 	store *bolt.Store
 	key   []byte
 	addr  string
 }
 
-// startTestServer starts a testServer; it stops with the test.
-func startTestServer(t *testing.T) *testServer {
+// startTestServer starts a devServer; it stops with the test.
+func startTestServer(t *testing.T) *devServer {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
 	if err != nil {
@@ -46,12 +46,12 @@ func startTestServer(t *testing.T) *testServer {
 	t.Cleanup(func() { st.Close() })
 	key := make([]byte, 32)
 	rand.Read(key)
-	s := &testServer{store: st, key: key}
+	s := &devServer{store: st, key: key}
 	s.start(t)
 	return s
 }
 
-func (s *testServer) start(t *testing.T) {
+func (s *devServer) start(t *testing.T) {
 	t.Helper()
 	run, err := server.Start(context.Background(), server.Options{Store: s.store, MasterKey: s.key, Dev: true,
 		PollInterval: 50 * time.Millisecond, Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
@@ -67,14 +67,14 @@ func (s *testServer) start(t *testing.T) {
 
 // Stop shuts the server down (the network is "lost"); Restart brings it back on the same
 // address with the same data.
-func (s *testServer) Stop()                   { s.Run.Shutdown(context.Background()) }
-func (s *testServer) Restart(t *testing.T)    { t.Helper(); s.start(t) }
-func (s *testServer) RootFingerprint() string { return session.Fingerprint(s.Run.Server.Root()) }
+func (s *devServer) Stop()                   { s.Run.Shutdown(context.Background()) }
+func (s *devServer) Restart(t *testing.T)    { t.Helper(); s.start(t) }
+func (s *devServer) RootFingerprint() string { return session.Fingerprint(s.Run.Server.Root()) }
 
 var testCodeRE = regexp.MustCompile(`验证码是 ([0-9]{6})`)
 
 // Code is the newest one-time code the dev outbox holds for login.
-func (s *testServer) Code(t *testing.T, login string) string {
+func (s *devServer) Code(t *testing.T, login string) string {
 	t.Helper()
 	msgs := s.Run.Server.Outbox().Messages()
 	for i := len(msgs) - 1; i >= 0; i-- {
@@ -103,7 +103,14 @@ func NewLogin() string {
 
 // Client registers a new account (name) and returns its signed-in client: a second or third
 // person in a test (the one who joins, the reviewer…).
-func (s *testServer) Client(t *testing.T, name string) *client.Client {
+func (s *devServer) Client(t *testing.T, name string) *client.Client {
+	t.Helper()
+	c, _ := s.ClientLogin(t, name)
+	return c
+}
+
+// ClientLogin is Client that also returns the account's login (its password is "Passw0rdX").
+func (s *devServer) ClientLogin(t *testing.T, name string) (*client.Client, string) {
 	t.Helper()
 	c, err := client.New(s.Run.URL, s.Run.Server.RootPEM())
 	if err != nil {
@@ -117,13 +124,13 @@ func (s *testServer) Client(t *testing.T, name string) *client.Client {
 	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: s.Code(t, login), Name: name, Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return c, login
 }
 
 // newTestSession is the desktop's session (core/session over a store/desktop file in the test's
 // temp folder) with srv pinned as its server and nobody signed in. Screens take it as
 // Services.Conn and Services.Session.
-func newTestSession(t *testing.T, srv *testServer) *session.Manager {
+func newTestSession(t *testing.T, srv *devServer) *session.Manager {
 	t.Helper()
 	st, err := desktop.Open(filepath.Join(t.TempDir(), "desktop.db"), nil)
 	if err != nil {
@@ -154,7 +161,7 @@ func newTestSession(t *testing.T, srv *testServer) *session.Manager {
 //	srv := startTestServer(t)
 //	conn, _ := newSignedInSession(t, srv, "张三")
 //	s, w := newSessionShell(t, conn)
-func newSignedInSession(t *testing.T, srv *testServer, name string) (*session.Manager, org.Account) {
+func newSignedInSession(t *testing.T, srv *devServer, name string) (*session.Manager, org.Account) {
 	t.Helper()
 	m := newTestSession(t, srv)
 	login := NewLogin()
@@ -400,4 +407,37 @@ func creditCheck(t *testing.T, first17 string) string {
 		t.Fatal(err)
 	}
 	return string(c)
+}
+
+// TestChangedCAPrompts: when the pinned server comes back with another CA, the window stops
+// syncing and asks again with the warning (once per new fingerprint); trusting pins the new
+// CA and the user signs in again.
+func TestChangedCAPrompts(t *testing.T) {
+	srv := startTestServer(t)
+	m, _ := newSignedInSession(t, srv, "周七")
+	s, _ := newSessionShell(t, m)
+	old := srv.RootFingerprint()
+	srv.Stop()
+	other := &devServer{addr: srv.addr}
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "other.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	other.store, other.key = st, make([]byte, 32)
+	rand.Read(other.key)
+	other.start(t)
+	sc := s.Screen(NavSettings).(*SettingsScreen)
+	waitUntil(t, "the warning", func() bool { return sc.Server.Confirm != nil && sc.Server.probe.Changed })
+	if s.Current() != NavSettings || sc.Server.probe.Pinned != old || sc.Server.probe.Fingerprint != other.RootFingerprint() {
+		t.Fatalf("prompt shows %+v on %v", sc.Server.probe, s.Current())
+	}
+	if !strings.Contains(s.SyncBar.Text.Text, tr("sync.fingerprint.changed")) {
+		t.Errorf("status %q", s.SyncBar.Text.Text)
+	}
+	sc.Server.Confirm.Confirm()
+	waitUntil(t, "the new CA pinned", func() bool { return m.Server().Fingerprint == other.RootFingerprint() })
+	if m.Client() != nil {
+		t.Error("still signed in to a server whose CA changed")
+	}
 }

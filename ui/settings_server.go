@@ -248,3 +248,23 @@ func (p *serverPanel) onSignOutTapped() {
 		}()
 	})
 }
+
+// promptChangedCA asks the user again, with the warning, when the pinned server now presents
+// another CA (once per new fingerprint): 信任并连接 pins it, 取消 leaves sync stopped.
+func (s *Shell) promptChangedCA() {
+	ss := s.session()
+	if ss == nil {
+		return
+	}
+	var changed *session.FingerprintChangedError
+	if !errors.As(ss.Status().Problem, &changed) || changed.Probe.Fingerprint == s.caPrompt {
+		return
+	}
+	s.caPrompt = changed.Probe.Fingerprint
+	sc, ok := s.screens[NavSettings].(*SettingsScreen)
+	if !ok {
+		return
+	}
+	s.Show(NavSettings)
+	sc.Server.showFingerprint(changed.Probe)
+}

@@ -87,6 +87,7 @@ type Shell struct {
 	switchIDs []string      // the context id of each Switcher option
 	unsub     func()        // stops following the session
 	signIn    *signInDialog // the 登录 / 注册 dialog while it is open (for tests)
+	caPrompt  string        // the changed CA fingerprint the user was last asked about
 
 	contracts *contractWatch // follows the server's contracts (contractwatch.go)
 	accountMu sync.Mutex
@@ -125,6 +126,7 @@ type sessionFollower interface{ sessionChanged() }
 
 func (s *Shell) onSessionChanged() {
 	s.Window.SetTitle(s.Title())
+	s.promptChangedCA()
 	s.refreshSwitcher()
 	s.SyncBar.refresh()
 	for _, sc := range s.screens {

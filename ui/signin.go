@@ -287,3 +287,6 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// SignInDialog is the 登录 / 注册 dialog while it is open, or nil (for tests).
+func (s *Shell) SignInDialog() *signInDialog { return s.signIn }
