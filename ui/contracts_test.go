@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/x509/pkix"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,143 +15,43 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
-	"sealdesk/core/gate"
-	"sealdesk/core/keystore"
-	"sealdesk/core/org"
-	"sealdesk/core/pki"
 	"sealdesk/core/server"
 	"sealdesk/store/bolt"
+	"sealdesk/ui/internal/servertest"
 )
 
-// The contract screens against a real server: server.Start on a temporary bolt file with --dev
-// providers on loopback, and logged-in core/client clients as each desktop's Connection.
+// The contract screens against a real server (ui/internal/servertest): server.Start on a
+// temporary bolt file with --dev providers on loopback, and logged-in core/client clients as each
+// desktop's Connection.
 
-// faceCheck verifies real names at once (as a face-scan provider would), so the server issues
-// trusted person certificates in tests.
-type faceCheck struct{}
-
-func (faceCheck) Name() string                           { return "facecheck" }
-func (faceCheck) Start(org.Verification) (string, error) { return org.StatusApproved, nil }
-func (faceCheck) Verifies() bool                         { return true }
-
-// contractsServer runs a --dev server on a temp bolt file.
-func contractsServer(t *testing.T) *server.Running {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(context.Background(), server.Options{Store: st, MasterKey: key, Dev: true,
-		Providers: []org.Provider{faceCheck{}}, PollInterval: 50 * time.Millisecond,
-		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
-		server.ListenOptions{TLS: true})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		run.Shutdown(context.Background())
-		st.Close()
-	})
-	return run
-}
-
-var phoneSeq struct {
-	stdsync.Mutex
-	n int
-}
-
-func testPhone() string {
-	phoneSeq.Lock()
-	defer phoneSeq.Unlock()
-	phoneSeq.n++
-	return fmt.Sprintf("139%08d", int(time.Now().UnixNano()%10000000)+phoneSeq.n*10000000%100000000)
-}
-
-var idSeq struct {
-	stdsync.Mutex
-	n int
-}
-
-// residentID makes a valid 18-digit resident ID (GB 11643 check character).
-func residentID() string {
-	idSeq.Lock()
-	idSeq.n++
-	n := idSeq.n
-	idSeq.Unlock()
-	body := fmt.Sprintf("110105%04d%02d%02d%03d", 1960+n%40, 1+n%12, 1+n%28, (int(time.Now().UnixNano()/1000)+n*7)%1000)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, w := range weights {
-		sum += int(body[i]-'0') * w
-	}
-	return body + string("10X98765432"[sum%11])
-}
-
-// testParty is one person with an account on the server: the logged-in client, and the
-// desktop's local services with a device key (PIN 135790) the server certified.
+// testParty is one person with an account on the server and the desktop's local services with
+// the device key (PIN servertest.PIN) the server certified.
 type testParty struct {
+	*servertest.Party
 	name, phone string
 	c           *client.Client
 	local       *LocalServices
 }
 
-const testPIN = "135790"
+const testPIN = servertest.PIN
 
-func newTestParty(t *testing.T, run *server.Running, name string) *testParty {
-	t.Helper()
-	ctx := context.Background()
-	c, err := client.New(run.URL, run.Server.RootPEM())
+// contractsServer runs a --dev server on a temporary bolt file.
+func contractsServer(t *testing.T) *server.Running {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	phone := testPhone()
-	if err := c.SendCode(ctx, phone, org.PurposeRegister); err != nil {
-		t.Fatal(err)
-	}
-	code := ""
-	msgs := run.Server.Outbox().Messages()
-	for i := len(msgs) - 1; i >= 0 && code == ""; i-- {
-		if msgs[i].To == phone {
-			if k := strings.Index(msgs[i].Body, "验证码是 "); k >= 0 {
-				code = msgs[i].Body[k+len("验证码是 ") : k+len("验证码是 ")+6]
-			}
-		}
-	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: name, Password: "Passw0rdX"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SubmitRealName(ctx, name, residentID(), "facecheck"); err != nil {
-		t.Fatal(err)
-	}
-	c.DeviceName = "SealDesk 测试桌面 " + name
-	ks := keystore.New(&memKeys{}, &keystore.Options{Params: keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}})
-	in, err := ks.Generate(testPIN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	csr, err := ks.CSR(in.ID, testPIN, pkix.Name{CommonName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.RequestCertificate(ctx, csr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain, err := pki.ParseCertsPEM([]byte(resp.Certificate + "\n" + resp.Chain))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ks.SetCertificate(in.ID, chain); err != nil {
-		t.Fatal(err)
-	}
-	lib := &memLibrary{items: []LibraryItem{{ID: "1", Kind: ItemSignatureDraw, Name: name + "的签名", PNG: drawnSignature(t).PNG}}}
-	return &testParty{name: name, phone: phone, c: c, local: &LocalServices{Prefs: &memPrefs{}, Keys: ks, Library: lib}}
+	return servertest.Start(t, st).Run
 }
 
-// testConn is a Connection to a test server as one party.
+func newTestParty(t *testing.T, run *server.Running, name string) *testParty {
+	p := (&servertest.Server{Run: run}).Party(t, name)
+	lib := &memLibrary{items: []LibraryItem{{ID: "1", Kind: ItemSignatureDraw, Name: name + "的签名", PNG: drawnSignature(t).PNG}}}
+	return &testParty{Party: p, name: name, phone: p.Phone, c: p.Client,
+		local: &LocalServices{Prefs: &memPrefs{}, Keys: p.Keys, Library: lib}}
+}
+
+// testConn is a Connection to a test server as one party, in a context (billing_test.go).
 type testConn struct {
 	mu  stdsync.Mutex
 	c   *client.Client
@@ -194,7 +92,7 @@ func newPartyShell(t *testing.T, p *testParty) (*Shell, fyne.Window) {
 	}
 	w := test.NewTempWindow(t, nil)
 	s := NewShell(a, w, Services{Settings: &memSettings{lang: LangChinese, dir: t.TempDir()}, Renderer: pagesRenderer{},
-		Local: p.local, Conn: &testConn{c: p.c}})
+		Local: p.local, Conn: p.Conn})
 	t.Cleanup(s.StopWatching)
 	w.SetContent(s.Content())
 	w.Resize(fyne.NewSize(1200, 860))
