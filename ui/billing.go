@@ -100,7 +100,7 @@ func newBillingScreen(s *Shell) Screen {
 
 	// 套餐购买
 	sc.Provider = widget.NewSelect(nil, nil)
-	sc.Packages = container.NewGridWrap(fyne.NewSize(210, 150))
+	sc.Packages = container.NewGridWrap(fyne.NewSize(230, 190))
 	sc.QR = canvas.NewImageFromImage(nil)
 	sc.QR.FillMode = canvas.ImageFillContain
 	sc.QR.ScaleMode = canvas.ImageScalePixels
@@ -129,12 +129,12 @@ func newBillingScreen(s *Shell) Screen {
 		func() (int, int) { return len(sc.Lines) + 1, 4 },
 		func() fyne.CanvasObject { return widget.NewLabel("2026-12-04 16:00:00 00") },
 		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(sc.ledgerCell(id)) })
-	for i, w := range []float32{170, 80, 260, 100} {
+	for i, w := range []float32{170, 100, 260, 100} {
 		sc.Ledger.SetColumnWidth(i, w)
 	}
-	filters := container.NewGridWithColumns(4,
-		labeled(tr("billing.from"), sc.From), labeled(tr("billing.to"), sc.To),
-		labeled(tr("billing.channel"), sc.Channel), container.NewVBox(widget.NewLabel(""), container.NewGridWithColumns(2, sc.Query, sc.Export)))
+	filters := container.NewBorder(nil, nil, nil, container.NewVBox(widget.NewLabel(""), container.NewHBox(sc.Query, sc.Export)),
+		container.NewGridWithColumns(3, labeled(tr("billing.from"), sc.From), labeled(tr("billing.to"), sc.To),
+			labeled(tr("billing.channel"), sc.Channel)))
 	ledger := container.NewBorder(container.NewVBox(filters, sc.LedgerMsg), nil, nil, nil, sc.Ledger)
 
 	// 开票
@@ -168,7 +168,8 @@ func newBillingScreen(s *Shell) Screen {
 		container.NewTabItemWithIcon(tr("billing.tab.invoice"), theme.DocumentIcon(), invoice))
 	heading := widget.NewLabelWithStyle(tr("nav.billing"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	balances := container.NewGridWithColumns(2, card(tr("billing.personal"), sc.Personal), card(tr("billing.company"), sc.Company))
-	top := container.NewVBox(container.NewBorder(nil, nil, heading, container.NewHBox(widget.NewLabel(tr("billing.account")), sc.Owner)),
+	owner := container.NewGridWrap(fyne.NewSize(200, sc.Owner.MinSize().Height), sc.Owner)
+	top := container.NewVBox(container.NewBorder(nil, nil, heading, container.NewHBox(widget.NewLabel(tr("billing.account")), owner)),
 		balances, sc.Status)
 	main := container.NewBorder(top, nil, nil, nil, sc.Tabs)
 	sc.content = container.NewPadded(container.NewStack(main, sc.SignIn))
@@ -183,8 +184,8 @@ func labeled(text string, o fyne.CanvasObject) fyne.CanvasObject {
 func card(title string, body fyne.CanvasObject) fyne.CanvasObject {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	bg.CornerRadius = 6
-	return container.NewStack(bg, container.NewPadded(container.NewVBox(
-		widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), body)))
+	return container.NewStack(bg, container.NewPadded(container.NewBorder(
+		widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil, body)))
 }
 
 // Content implements Screen: every showing reads the balances and lists again.
@@ -298,8 +299,9 @@ func (sc *BillingScreen) onOwnerChanged() {
 		price := canvas.NewText(billing.FormatFen(p.PriceFen), theme.Color(theme.ColorNamePrimary))
 		price.TextSize = theme.TextHeadingSize()
 		price.TextStyle = fyne.TextStyle{Bold: true}
-		sc.Packages.Add(card(p.Name, container.NewVBox(price,
-			widget.NewLabel(tr("billing.package.docs", map[string]any{"N": p.Documents, "Days": p.ValidDays, "Kind": billingKindText(p.Kind)})), b)))
+		docs := widget.NewLabel(tr("billing.package.docs", map[string]any{"N": p.Documents, "Days": p.ValidDays, "Kind": billingKindText(p.Kind)}))
+		docs.Wrapping = fyne.TextWrapWord
+		sc.Packages.Add(card(p.Name, container.NewBorder(price, b, nil, nil, docs)))
 	}
 	sc.Packages.Refresh()
 	sc.onQueryTapped()
