@@ -8,11 +8,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
-	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,83 +43,18 @@ func kindOf(b []byte) string {
 	return ""
 }
 
-// MaxImagePixels bounds an image file's declared size (a 10 MB PNG can declare gigapixels).
-const MaxImagePixels = 60_000_000
-
-// imagePDF makes a one-page A4 PDF showing the image, fitted inside 36 pt margins: JPEG embedded
-// as is (DCTDecode), PNG flattened on white and compressed.
-func imagePDF(b []byte, kind, name string) ([]byte, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
-	if err != nil {
+// imagePDF makes the one-page PDF of an image with pdf.ImageDocument — the very page the desktop
+// shows when the sender places boxes on that image, so boxes land where they were placed.
+func imagePDF(b []byte, name string) ([]byte, error) {
+	out, err := pdf.ImageDocument(b)
+	var le *pdf.LimitError
+	switch {
+	case errors.As(err, &le):
+		return nil, bad("image_too_large", fmt.Sprintf("图片「%s」的像素超过 %d 万", name, pdf.MaxImagePixels/10000))
+	case err != nil:
 		return nil, bad("bad_image", fmt.Sprintf("图片「%s」无法读取", name))
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return nil, bad("image_too_large", fmt.Sprintf("图片「%s」的像素超过 %d 万", name, MaxImagePixels/10000))
-	}
-	var data []byte
-	cs, filter, extra := "DeviceRGB", "DCTDecode", ""
-	if kind == "jpeg" {
-		data = b
-		switch cfg.ColorModel {
-		case color.GrayModel:
-			cs = "DeviceGray"
-		case color.CMYKModel:
-			cs, extra = "DeviceCMYK", " /Decode [1 0 1 0 1 0 1 0]"
-		}
-		if _, err := jpeg.Decode(bytes.NewReader(b)); err != nil {
-			return nil, bad("bad_image", fmt.Sprintf("图片「%s」无法读取", name))
-		}
-	} else {
-		img, err := png.Decode(bytes.NewReader(b))
-		if err != nil {
-			return nil, bad("bad_image", fmt.Sprintf("图片「%s」无法读取", name))
-		}
-		bounds := img.Bounds()
-		rgba := image.NewRGBA(bounds)
-		draw.Draw(rgba, bounds, image.NewUniform(color.White), image.Point{}, draw.Src)
-		draw.Draw(rgba, bounds, img, bounds.Min, draw.Over)
-		raw := make([]byte, 0, bounds.Dx()*bounds.Dy()*3)
-		for i := 0; i < len(rgba.Pix); i += 4 {
-			raw = append(raw, rgba.Pix[i], rgba.Pix[i+1], rgba.Pix[i+2])
-		}
-		var z bytes.Buffer
-		zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-		zw.Write(raw)
-		zw.Close()
-		data, filter = z.Bytes(), "FlateDecode"
-	}
-	// 36 pt margins, and room at the bottom for the verification QR code.
-	const pw, ph, m, bottom = 595.28, 841.89, 36.0, QRMargin + QRSize + 10
-	scale := min((pw-2*m)/float64(cfg.Width), (ph-m-bottom)/float64(cfg.Height))
-	w, h := float64(cfg.Width)*scale, float64(cfg.Height)*scale
-	x, y := (pw-w)/2, bottom+(ph-m-bottom-h)/2
-	content := fmt.Sprintf("q %.2f 0 0 %.2f %.2f %.2f cm /Im1 Do Q\n", w, h, x, y)
-	var out bytes.Buffer
-	out.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-	var offs []int
-	obj := func(body string, stream []byte) {
-		offs = append(offs, out.Len())
-		fmt.Fprintf(&out, "%d 0 obj\n%s", len(offs), body)
-		if stream != nil {
-			out.WriteString("\nstream\n")
-			out.Write(stream)
-			out.WriteString("\nendstream")
-		}
-		out.WriteString("\nendobj\n")
-	}
-	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
-	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", nil)
-	obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.2f %.2f] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>", pw, ph), nil)
-	obj(fmt.Sprintf("<< /Length %d >>", len(content)), []byte(content))
-	obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /%s /BitsPerComponent 8 /Filter /%s%s /Length %d >>",
-		cfg.Width, cfg.Height, cs, filter, extra, len(data)), data)
-	xref := out.Len()
-	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&out, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // openPDF opens bytes with core/pdf and returns the pages, refusing what cannot be sent.
@@ -269,7 +199,7 @@ func prepareDoc(ctx context.Context, dir string, idx int, ref api.FileRef, origi
 	b := original
 	if kind != "pdf" {
 		var err error
-		if b, err = imagePDF(original, kind, ref.Name); err != nil {
+		if b, err = imagePDF(original, ref.Name); err != nil {
 			return nil, err
 		}
 	}

@@ -207,6 +207,15 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 	now := s.now()
 	var v *validated
 	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		if req.EnterpriseID != "" {
+			// Who may send comes before what is sent: a stranger learns nothing of the rules.
+			if s.Permit == nil {
+				return refuse(http.StatusForbidden, "forbidden", "无权以该企业的名义发起签署")
+			}
+			if err := s.Permit(tx, req.EnterpriseID, a.Account.ID); err != nil {
+				return err
+			}
+		}
 		var err error
 		v, err = checkRequest(req, now, func(id string) (org.Account, error) {
 			var acct org.Account
@@ -215,14 +224,6 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 		}, draft)
 		if err != nil {
 			return err
-		}
-		if v.req.EnterpriseID != "" {
-			if s.Permit == nil {
-				return refuse(http.StatusForbidden, "forbidden", "无权以该企业的名义发起签署")
-			}
-			if err := s.Permit(tx, v.req.EnterpriseID, a.Account.ID); err != nil {
-				return err
-			}
 		}
 		for _, f := range v.req.Files {
 			if _, err := tx.Get(BucketBlobOwners, a.Account.ID+"/"+f.SHA256); err != nil {

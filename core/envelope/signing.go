@@ -158,8 +158,16 @@ func (s *Service) UploadRevision(ctx context.Context, a Actor, key, id string, n
 		rec = r
 		return nil
 	})
-	if err != nil || rec == nil {
+	if err != nil {
 		return out, err
+	}
+	if rec == nil {
+		// A retry of an applied upload: the envelope as it is now (completed, if the first
+		// attempt's completion ran).
+		if e, err := s.Get(ctx, a, id); err == nil {
+			return e, nil
+		}
+		return out, nil
 	}
 	base := rec.Documents[n].Current
 	chk, err := s.checkRevision(ctx, rec, k, n, body)

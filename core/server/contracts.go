@@ -18,7 +18,9 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"sealdesk/core/api"
+	"sealdesk/core/billing"
 	"sealdesk/core/envelope"
+	"sealdesk/core/org"
 	"sealdesk/core/pki"
 	"sealdesk/core/sync"
 	"sealdesk/core/verify"
@@ -123,15 +125,37 @@ func (s *Server) newEnvelopes(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("failed to load the platform signing identity: %w", err)
 	}
+	quota := s.opts.ContractQuota
+	if quota.Reserve == nil && !s.opts.ContractsUnbilled {
+		// The billing domain: 对公 quota for an enterprise's contract, 对私 for a person's.
+		quota = envelope.Quota{
+			Reserve: func(tx sync.Tx, enterpriseID, senderID, envelopeID string, docs int, subject string, now time.Time) error {
+				owner := billing.Personal(senderID)
+				if enterpriseID != "" {
+					owner = billing.Enterprise(enterpriseID)
+				}
+				return billing.ReserveDocs(tx, owner, envelopeID, docs, billing.ChannelPortal, subject, now)
+			},
+			Charge:  billing.Charge,
+			Release: billing.Release,
+		}
+	}
+	permit := s.opts.ContractPermit
+	if permit == nil {
+		permit = func(tx sync.Tx, enterpriseID, accountID string) error {
+			_, err := s.org.Require(tx, enterpriseID, accountID, org.PermSendContracts)
+			return err
+		}
+	}
 	s.env = &envelope.Service{Store: s.opts.Store, Hub: s.hub, Now: s.opts.Now, Log: s.log, Notifier: s.org.Notifier,
 		BaseURL: s.opts.BaseURL,
 		Platform: &envelope.Platform{Signer: key, Cert: cert, Chain: []*x509.Certificate{s.ca.issuing, s.ca.root},
 			Timestamper: s.tsa, Revocation: caRevocation{s.ca}},
 		Trust:       verify.NewTrustStore(s.ca.root),
-		Quota:       s.opts.ContractQuota,
+		Quota:       quota,
 		CertOwner:   certOwner,
 		SignerCheck: s.opts.ContractSigner,
-		Permit:      s.opts.ContractPermit,
+		Permit:      permit,
 	}
 	return nil
 }

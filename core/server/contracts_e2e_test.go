@@ -49,7 +49,12 @@ func signDocument(t testing.TB, e *env, p *party, id string, n int, fields []str
 		opts := &sign.Options{Signer: p.key, Cert: p.cert, Chain: p.chain, Field: f, Image: testImage(t, "png"),
 			Level: sign.LevelBT, Timestamper: &tsa.Client{URL: p.c.TSAURL(), HTTP: e.run.HTTPClient()}, Reason: "同意", Caption: []string{p.name}}
 		if f == "" {
-			opts.Field, opts.Page, opts.Rect = "", 1, sign.VisibleRect{X1: 60, Y1: 60, X2: 180, Y2: 120}
+			// 现在发送: the recipient places their own box, named with their prefix.
+			d, err := p.c.Envelope(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.Field, opts.Page, opts.Rect = d.Recipients[max(0, d.YourRecipient)].Prefix+"sig1", 1, sign.VisibleRect{X1: 60, Y1: 200, X2: 180, Y2: 260}
 		}
 		if _, err := sign.SignFile(ctx, in, out, opts); err != nil {
 			t.Fatalf("sign field %q: %v", f, err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/billing"
 	"sealdesk/core/client"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
@@ -77,8 +78,12 @@ func startContracts(t testing.TB, st sync.Store, tune func(*server.Options)) *en
 	return e
 }
 
-// newParty registers an account with a verified real name and a device certificate.
-func newParty(t testing.TB, e *env, name string) *party {
+// newParty registers an account with a verified real name, a device certificate and 50
+// documents of personal quota.
+func newParty(t testing.TB, e *env, name string) *party { return newPartyWith(t, e, name, 50) }
+
+// newPartyWith is newParty with quota documents of personal quota (0: none).
+func newPartyWith(t testing.TB, e *env, name string, quota int) *party {
 	phone := newPhone()
 	c := e.client(t)
 	if err := c.SendCode(ctx, phone, org.PurposeRegister); err != nil {
@@ -111,6 +116,17 @@ func newParty(t testing.TB, e *env, name string) *party {
 		t.Fatal(err)
 	}
 	c.DeviceName = "test desktop of " + name
+	if quota > 0 {
+		me, err := c.Me(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.Update(ctx, func(tx sync.Tx) error {
+			return billing.Credit(tx, billing.Personal(me.ID), "test-order-"+me.ID, quota, 365*24*time.Hour, e.clock.Now())
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return &party{c: c, phone: phone, name: name, key: key, cert: certs[0], chain: chain}
 }
 

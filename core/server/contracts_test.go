@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/billing"
 	"sealdesk/core/client"
 	"sealdesk/core/envelope"
+	"sealdesk/core/sync"
 )
 
 // sendTo sends files to recipients from p (sequential, no placed fields unless given).
@@ -186,4 +188,72 @@ func TestContractsIdempotentSendAndDrafts(t *testing.T) {
 	}
 	_ = time.Second
 	_ = envelope.MaxFiles
+}
+
+func balance(t testing.TB, e *env, p *party) billing.Balance {
+	t.Helper()
+	me, err := p.c.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b billing.Balance
+	if err := e.store.View(ctx, func(tx sync.Tx) error {
+		var err error
+		b, err = billing.GetBalance(tx, billing.Personal(me.ID), e.clock.Now())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Quota: sending without enough is refused with the manual's words; a send reserves one document
+// per file, completion charges them exactly once (a retried upload included), a withdrawal gives
+// them back.
+func TestContractsQuota(t *testing.T) {
+	e := startContracts(t, openBolt(t), nil)
+	poor, b := newPartyWith(t, e, "穷人", 1), newParty(t, e, "李四")
+	two := []client.NamedFile{{Name: "a.pdf", Data: pdfBytes(t, 1, "a")}, {Name: "b.pdf", Data: pdfBytes(t, 1, "b")}}
+	refs, err := poor.c.UploadFiles(ctx, two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = poor.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "两份", Files: refs, Recipients: []api.Recipient{person(b)}})
+	wantCode(t, err, "quota_exhausted")
+	if !strings.Contains(err.Error(), "余额不足，请先联系企业管理员进行充值") {
+		t.Errorf("refusal: %v", err)
+	}
+	if bal := balance(t, e, poor); bal.Available != 1 || bal.Reserved != 0 {
+		t.Errorf("a refused send changed the balance: %+v", bal)
+	}
+	if l, _ := b.c.Envelopes(ctx, client.ListOptions{}); len(l.Items) != 0 {
+		t.Error("a refused send reached the recipient")
+	}
+	// One file: reserved, then charged once.
+	a := newPartyWith(t, e, "王菲菲", 3)
+	env := sendTo(t, a, "一份", two[:1], []api.Recipient{person(b)}, nil)
+	if bal := balance(t, e, a); bal.Available != 2 || bal.Reserved != 1 {
+		t.Errorf("after send: %+v", bal)
+	}
+	signed := signDocument(t, e, b, env.ID, 0, nil)
+	key := client.NewIdempotencyKey()
+	done, err := b.c.UploadRevision(ctx, key, env.ID, 0, signed)
+	if err != nil || done.Status != api.EnvelopeCompleted {
+		t.Fatalf("sign: %v %v", done.Status, err)
+	}
+	again, err := b.c.UploadRevision(ctx, key, env.ID, 0, signed)
+	if err != nil || again.Status != api.EnvelopeCompleted || len(again.Steps) != len(done.Steps) {
+		t.Fatalf("retried upload: %v %v", again.Status, err)
+	}
+	if bal := balance(t, e, a); bal.Available != 2 || bal.Reserved != 0 || bal.Used != 1 {
+		t.Errorf("after completion: %+v", bal)
+	}
+	// Withdrawn: released.
+	env2 := sendTo(t, a, "撤回", two[:1], []api.Recipient{person(b)}, nil)
+	if _, err := a.c.Withdraw(ctx, client.NewIdempotencyKey(), env2.ID, "不发了"); err != nil {
+		t.Fatal(err)
+	}
+	if bal := balance(t, e, a); bal.Available != 2 || bal.Reserved != 0 || bal.Used != 1 {
+		t.Errorf("after withdrawal: %+v", bal)
+	}
 }

@@ -167,18 +167,27 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /api/v1/billing/invoices":              {rule: perm(org.PermBilling), query: "owner=ent:{ent}"},
 	"GET /api/v1/billing/invoices/{id}/receipt": {rule: usr},
 
-	// Contracts (issue 17): a person's own envelopes; enterprise envelopes add their rows.
-	"PUT /api/v1/blobs":                        {rule: usr},
-	"POST /api/v1/envelopes":                   {rule: usr},
-	"GET /api/v1/envelopes":                    {rule: usr},
-	"GET /api/v1/envelopes/counts":             {rule: usr},
-	"GET /api/v1/envelopes/{id}":               {rule: usr},
-	"PUT /api/v1/envelopes/{id}":               {rule: usr},
-	"POST /api/v1/envelopes/{id}/send":         {rule: usr},
-	"POST /api/v1/envelopes/{id}/delete":       {rule: usr},
-	"GET /api/v1/envelopes/{id}/documents/{n}": {rule: usr},
-	"GET /api/v1/contacts":                     {rule: usr},
-	"GET /v/{token}":                           {rule: pub},
+	// Contracts (issue 17): a person's own envelopes; sending for an enterprise needs
+	// contracts.send (checked before anything else in the body).
+	"PUT /api/v1/blobs":                                   {rule: usr},
+	"POST /api/v1/envelopes":                              {rule: perm(org.PermSendContracts), body: `{"enterprise_id":"{ent}"}`},
+	"GET /api/v1/envelopes":                               {rule: usr},
+	"GET /api/v1/envelopes/counts":                        {rule: usr},
+	"GET /api/v1/envelopes/{id}":                          {rule: usr},
+	"PUT /api/v1/envelopes/{id}":                          {rule: usr},
+	"POST /api/v1/envelopes/{id}/send":                    {rule: usr},
+	"POST /api/v1/envelopes/{id}/delete":                  {rule: usr},
+	"GET /api/v1/envelopes/{id}/documents/{n}":            {rule: usr},
+	"GET /api/v1/contacts":                                {rule: usr},
+	"POST /api/v1/envelopes/{id}/documents/{n}/revisions": {rule: usr},
+	"POST /api/v1/envelopes/{id}/decline":                 {rule: usr},
+	"POST /api/v1/envelopes/{id}/withdraw":                {rule: usr},
+	"POST /api/v1/envelopes/{id}/remind":                  {rule: usr},
+	"GET /api/v1/envelopes/{id}/report":                   {rule: usr},
+	"POST /api/v1/templates":                              {rule: usr},
+	"GET /api/v1/templates":                               {rule: usr},
+	"POST /api/v1/templates/{id}/delete":                  {rule: usr},
+	"GET /v/{token}":                                      {rule: pub},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.

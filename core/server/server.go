@@ -124,11 +124,14 @@ type Options struct {
 	// PKIWork bounds concurrent timestamp and OCSP signatures and CSR checks (nil: 2×GOMAXPROCS
 	// at once, a few more waiting). Over it they answer 503 with Retry-After.
 	PKIWork *gate.Gate
-	// ContractQuota reserves, charges and releases the quota of contracts (the billing domain);
-	// zero: contracts are not billed.
+	// ContractQuota replaces how contracts reserve, charge and release quota (zero: the
+	// billing domain's ReserveDocs/Charge/Release).
 	ContractQuota envelope.Quota
-	// ContractPermit checks that an account may send contracts for an enterprise
-	// (org.PermSendContracts; the enterprise domain); nil refuses enterprise sends.
+	// ContractsUnbilled sends contracts without touching any quota. WARNING: only for a
+	// desktop's embedded single-user backend; a shared server must bill.
+	ContractsUnbilled bool
+	// ContractPermit replaces the check that an account may send contracts for an enterprise
+	// (nil: org.Service.Require with org.PermSendContracts).
 	ContractPermit func(tx sync.Tx, enterpriseID, accountID string) error
 	// ContractSigner may accept a signature in a contract that is not by a certificate issued to
 	// the recipient (a company recipient's seal; the seals domain).
