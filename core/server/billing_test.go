@@ -245,10 +245,12 @@ func TestBillingPersonalAndNoDev(t *testing.T) {
 	}
 }
 
-// TestBillingContractsWired sends real contracts through the contract routes with
-// BillingQuota wired (as cmd/sealdesk-server does): a send without quota is refused with the
-// Chinese message and leaves nothing behind, each file of a send reserves one document, a
-// release (withdrawal) gives them back, and a retried send reserves once.
+// TestBillingContractsWired is issue 18's contract cycle through the real contract routes with
+// BillingQuota wired (as cmd/sealdesk-server does), on both stores: a send without quota is
+// refused with the Chinese message and leaves nothing behind; after buying, three contracts are
+// sent (one document each, two for the second; a retried send reserves once), one is signed to
+// completion (charged), one withdrawn and one left to expire (released); the balance and
+// 费用明细 match exactly.
 func TestBillingContractsWired(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -273,6 +275,7 @@ func TestBillingContractsWired(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := client.NewIdempotencyKey()
+			req.Fields = []api.FieldPlacement{{Recipient: 0, Document: 0, Kind: api.FieldSignature, Page: 1, Rect: [4]float64{72, 500, 222, 560}}}
 			one, err := a.c.SendEnvelope(ctx, key, req)
 			if err != nil {
 				t.Fatal(err)
@@ -281,18 +284,35 @@ func TestBillingContractsWired(t *testing.T) {
 				t.Fatalf("retried send: %v", err)
 			}
 			two := sendTo(t, a, "两份文件", append(files, client.NamedFile{Name: "附件.pdf", Data: pdfBytes(t, 1, "annex")}), []api.Recipient{person(b)}, nil)
-			if bal, _ := a.c.Balance(ctx, ""); bal.Reserved != 3 || bal.Available != 7 {
-				t.Fatalf("after sending 1 + 2 documents: %+v", bal)
-			}
-			// The withdraw route is not served yet (contracts); release as it will.
-			if err := e.store.Update(ctx, func(tx sync.Tx) error { return billing.Release(tx, two.ID, e.clock.Now()) }); err != nil {
+			three, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "逾期合同", Files: refs,
+				Recipients: []api.Recipient{person(b)}, Deadline: e.clock.Now().Add(time.Hour)})
+			if err != nil {
 				t.Fatal(err)
 			}
-			if bal, _ := a.c.Balance(ctx, ""); bal.Reserved != 1 || bal.Available != 9 || bal.Used != 0 {
-				t.Fatalf("after withdrawing the 2-document envelope: %+v", bal)
+			if bal, _ := a.c.Balance(ctx, ""); bal.Reserved != 4 || bal.Available != 6 {
+				t.Fatalf("after sending 1 + 2 + 1 documents: %+v", bal)
 			}
-			if l, _ := a.c.Ledger(ctx, client.LedgerQuery{}); len(l) != 0 {
-				t.Fatalf("withdrawn and open envelopes are not 费用明细: %+v", l)
+			// Completed: charged.
+			if done := signAll(t, e, b, one); done.Status != api.EnvelopeCompleted {
+				t.Fatalf("the first contract is %s, not completed", done.Status)
+			}
+			// Withdrawn and expired: released.
+			if _, err := a.c.Withdraw(ctx, client.NewIdempotencyKey(), two.ID, "发错了"); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(2 * time.Hour)
+			if n, _, err := e.run.Server.Envelopes().Janitor(ctx); err != nil || n != 1 {
+				t.Fatalf("janitor: %d expired, %v", n, err)
+			}
+			if env, _ := a.c.Envelope(ctx, three.ID); env.Status != api.EnvelopeExpired {
+				t.Fatalf("the third contract is %s", env.Status)
+			}
+			if bal, _ := a.c.Balance(ctx, ""); bal.Reserved != 0 || bal.Available != 9 || bal.Used != 1 || bal.Purchased != 10 {
+				t.Fatalf("after completion, withdrawal and expiry: %+v", bal)
+			}
+			l, err := a.c.Ledger(ctx, client.LedgerQuery{})
+			if err != nil || len(l) != 1 || l[0].Envelope != one.ID || l[0].Subject != "采购合同" || l[0].Count != 1 || l[0].Channel != billing.ChannelPortal {
+				t.Fatalf("费用明细 %+v %v", l, err)
 			}
 		})
 	}
