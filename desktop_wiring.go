@@ -332,7 +332,9 @@ func startBackend(ctx context.Context, dataDir string, prefs ui.LocalPrefs) (*ba
 	codes := &codeBox{}
 	// PKIRate -1: the only client of the embedded TSA is this desktop, on 127.0.0.1.
 	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Notifier: codes,
-		Providers: []org.Provider{selfDeclared{}}, PKIRate: -1}, server.ListenOptions{TLS: true})
+		Providers: []org.Provider{selfDeclared{}}, PKIRate: -1,
+		// 单机模式 has no billing server: contracts sent from this machine are not billed.
+		ContractsUnbilled: true}, server.ListenOptions{TLS: true})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("failed to start the embedded backend: %w", err)
