@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -218,4 +219,71 @@ func (c *Client) EnterpriseAudit(ctx context.Context, id, after string, limit in
 func (c *Client) EnterpriseAuditCSV(ctx context.Context, id string) ([]byte, error) {
 	_, b, err := c.do(ctx, "GET", entPath(id, "audit.csv"), nil, nil, nil)
 	return b, err
+}
+
+// StartVerification starts verifying the enterprise (主管理员 and 子管理员): method
+// org.MethodLegalRep, org.MethodDeposit or org.MethodManual.
+func (c *Client) StartVerification(ctx context.Context, id string, r org.VerificationRequest) (org.EntVerification, error) {
+	var v org.EntVerification
+	return v, c.json(ctx, "POST", entPath(id, "verification"), r, &v)
+}
+
+// EnterpriseVerification returns the enterprise's latest verification attempt.
+func (c *Client) EnterpriseVerification(ctx context.Context, id string) (org.EntVerification, error) {
+	var v org.EntVerification
+	return v, c.json(ctx, "GET", entPath(id, "verification"), nil, &v)
+}
+
+// ConfirmDeposit sends the micro-deposit amount read on the bank statement ("0.37"); three
+// wrong amounts end the attempt.
+func (c *Client) ConfirmDeposit(ctx context.Context, id, amount string) (org.EntVerification, error) {
+	var v org.EntVerification
+	return v, c.json(ctx, "POST", entPath(id, "verification", "deposit"), api.DepositRequest{Amount: amount}, &v)
+}
+
+// UploadVerification uploads one image of a manual verification (kind from
+// org.EntUploadKinds; PNG or JPEG ≤ 5 MB).
+func (c *Client) UploadVerification(ctx context.Context, id, kind string, data []byte) (org.EntVerification, error) {
+	var v org.EntVerification
+	_, _, err := c.do(ctx, "PUT", entPath(id, "verification", "uploads", url.PathEscape(kind)),
+		http.Header{"Content-Type": {http.DetectContentType(data)}}, data, &v)
+	return v, err
+}
+
+// EnterpriseReviews lists manual enterprise verifications for review (server admin; status ""
+// means pending, "all" all).
+func (c *Client) EnterpriseReviews(ctx context.Context, status string) ([]org.EntVerification, error) {
+	var r []org.EntVerification
+	p := "/api/v1/admin/enterprise-reviews"
+	if status != "" {
+		p += "?status=" + url.QueryEscape(status)
+	}
+	return r, c.json(ctx, "GET", p, nil, &r)
+}
+
+// EnterpriseReview returns one enterprise verification in full (server admin).
+func (c *Client) EnterpriseReview(ctx context.Context, id string) (org.EntVerification, error) {
+	var v org.EntVerification
+	return v, c.json(ctx, "GET", "/api/v1/admin/enterprise-reviews/"+url.PathEscape(id), nil, &v)
+}
+
+// EnterpriseReviewUpload downloads one upload of an enterprise verification (server admin).
+func (c *Client) EnterpriseReviewUpload(ctx context.Context, id, kind string) ([]byte, string, error) {
+	resp, b, err := c.do(ctx, "GET", "/api/v1/admin/enterprise-reviews/"+url.PathEscape(id)+"/uploads/"+url.PathEscape(kind), nil, nil, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	return b, resp.Header.Get("Content-Type"), nil
+}
+
+// ApproveEnterprise approves a manual enterprise verification (server admin).
+func (c *Client) ApproveEnterprise(ctx context.Context, id string) (org.EntVerification, error) {
+	var v org.EntVerification
+	return v, c.json(ctx, "POST", "/api/v1/admin/enterprise-reviews/"+url.PathEscape(id)+"/approve", nil, &v)
+}
+
+// RejectEnterprise rejects a manual enterprise verification with a reason (server admin).
+func (c *Client) RejectEnterprise(ctx context.Context, id, reason string) (org.EntVerification, error) {
+	var v org.EntVerification
+	return v, c.json(ctx, "POST", "/api/v1/admin/enterprise-reviews/"+url.PathEscape(id)+"/reject", api.DecisionRequest{Reason: reason}, &v)
 }

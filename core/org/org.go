@@ -117,6 +117,10 @@ type Service struct {
 	Secret []byte
 	// Providers are the real-name verification providers by name.
 	Providers map[string]Provider
+	// LegalRep and Payments verify enterprises (a registry's legal-representative check, a
+	// bank's micro-deposits); nil: that method is not offered. The dev ones only under --dev.
+	LegalRep LegalRepChecker
+	Payments PaymentProvider
 	// InviteTTL is how long an enterprise invitation works (default DefaultInviteTTL).
 	InviteTTL time.Duration
 	// InviteURL makes the link of an invitation token (the server's address + /join/<token>);

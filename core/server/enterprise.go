@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -468,4 +469,115 @@ func csvSafe(v string) string {
 		return "'" + v
 	}
 	return v
+}
+
+// --- verification -----------------------------------------------------------------------------
+
+func (s *Server) handleStartVerification(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.requireAdmin(r, c); err != nil {
+		return err
+	}
+	var req org.VerificationRequest
+	if err := decodeJSON(r, 2<<10, &req); err != nil {
+		return err
+	}
+	v, err := s.org.StartVerification(r.Context(), c.account.ID, r.PathValue("id"), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (s *Server) handleEnterpriseVerification(w http.ResponseWriter, r *http.Request, c *call) error {
+	v, err := s.org.EnterpriseVerification(r.Context(), c.account.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) handleConfirmDeposit(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.requireAdmin(r, c); err != nil {
+		return err
+	}
+	var req api.DepositRequest
+	if err := decodeJSON(r, 1<<10, &req); err != nil {
+		return err
+	}
+	v, err := s.org.ConfirmDeposit(r.Context(), c.account.ID, r.PathValue("id"), req.Amount)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) handleVerificationUpload(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.requireAdmin(r, c); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, org.MaxPhotoBytes+1))
+	if err != nil {
+		return sync.Refuse(http.StatusBadRequest, "bad_request", "读取上传的图片失败")
+	}
+	v, err := s.org.UploadVerification(r.Context(), c.account.ID, r.PathValue("id"), r.PathValue("kind"), data)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) handleEnterpriseReviews(w http.ResponseWriter, r *http.Request, _ *call) error {
+	out, err := s.org.EnterpriseReviews(r.Context(), r.URL.Query().Get("status"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) handleEnterpriseReview(w http.ResponseWriter, r *http.Request, _ *call) error {
+	v, err := s.org.EnterpriseReview(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) handleEnterpriseReviewUpload(w http.ResponseWriter, r *http.Request, _ *call) error {
+	b, typ, err := s.org.EnterpriseUpload(r.Context(), r.PathValue("id"), r.PathValue("kind"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", typ)
+	w.Header().Set("Content-Disposition", "attachment")
+	w.Write(b)
+	return nil
+}
+
+func (s *Server) decideEnterprise(w http.ResponseWriter, r *http.Request, c *call, approve bool) error {
+	var req api.DecisionRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, 4<<10, &req); err != nil {
+			return err
+		}
+	}
+	v, err := s.org.DecideEnterprise(r.Context(), c.account.ID, r.PathValue("id"), approve, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) handleEnterpriseApprove(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.decideEnterprise(w, r, c, true)
+}
+
+func (s *Server) handleEnterpriseReject(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.decideEnterprise(w, r, c, false)
 }

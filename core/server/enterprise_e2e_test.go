@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -87,6 +89,39 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 			if mine, err := c.MyEnterprises(ctx); err != nil || len(mine) != 0 {
 				t.Fatalf("refused creations left %+v %v", mine, err)
 			}
+
+			// Verify by micro-deposit (dev payment provider: the amount is in the dev outbox).
+			// Three wrong amounts end the attempt; a fourth try is refused and changes nothing.
+			deposit := func() int {
+				t.Helper()
+				v, err := a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodDeposit, LegalRep: "王五", Bank: "招商银行杭州分行", Account: "571900012345678"})
+				if err != nil || v.Status != org.EVPending || v.AmountMAC != "" || strings.Contains(v.Account, "0012345") {
+					t.Fatalf("start deposit: %+v %v", v, err)
+				}
+				return e.depositFen(t, "571900012345678", v.ID)
+			}
+			fen := deposit()
+			wrong := fmt.Sprintf("0.%02d", fen%99+1)
+			for i := 0; i < 3; i++ {
+				_, err := a.ConfirmDeposit(ctx, ent.ID, wrong)
+				wantCode(t, err, "wrong_amount")
+			}
+			_, err = a.ConfirmDeposit(ctx, ent.ID, fmt.Sprintf("0.%02d", fen))
+			wantCode(t, err, "deposit_attempts_exhausted")
+			if got, err := a.Enterprise(ctx, ent.ID); err != nil || got.Enterprise.Status != org.EntUnverified || got.Enterprise.Reason == "" {
+				t.Fatalf("after 3 wrong amounts: %+v %v", got.Enterprise, err)
+			}
+			fen = deposit()
+			_, err = a.ConfirmDeposit(ctx, ent.ID, "1.50")
+			wantCode(t, err, "bad_amount")
+			if v, err := a.ConfirmDeposit(ctx, ent.ID, fmt.Sprintf("0.%02d", fen)); err != nil || v.Status != org.EVApproved {
+				t.Fatalf("right amount: %+v %v", v, err)
+			}
+			if got, err := a.Enterprise(ctx, ent.ID); err != nil || got.Enterprise.Status != org.EntVerified || got.Enterprise.VerifiedBy != org.MethodDeposit {
+				t.Fatalf("verified: %+v %v", got.Enterprise, err)
+			}
+			_, err = a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodManual, LegalRep: "王五"})
+			wantCode(t, err, "already_verified")
 
 			// Invite by QR code: the PNG decodes to the link.
 			qr, err := a.InviteQR(ctx, ent.ID)
@@ -213,7 +248,7 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 
 			// Every change is an event and an audit line; the CSV has them all.
 			types := eventTypes(t, a, org.EnterpriseScope(ent.ID))
-			for _, want := range []string{"enterprise.created", "member.join_requested", "member.joined", "role.created",
+			for _, want := range []string{"enterprise.created", "enterprise.verification_failed", "enterprise.verified", "member.join_requested", "member.joined", "role.created",
 				"member.updated", "department.created", "invite.rotated", "invite.disabled", "invite.enabled",
 				"member.removed", "member.disabled", "member.enabled"} {
 				if !slices.Contains(types, want) {
@@ -229,5 +264,139 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 				t.Fatalf("csv: %v\n%s", err, csv)
 			}
 		})
+	}
+}
+
+var depositRE = regexp.MustCompile(`打款 ([0-9])\.([0-9]{2}) 元，用于 SealDesk 企业认证 (ev_[0-9a-f]+)`)
+
+// depositFen reads the amount (in fen) the dev payment provider "paid" to account for the
+// verification vid.
+func (e *env) depositFen(t testing.TB, account, vid string) int {
+	t.Helper()
+	msgs := e.run.Server.Outbox().Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if m := depositRE.FindStringSubmatch(msgs[i].Body); m != nil && msgs[i].To == account && m[3] == vid {
+			var y, f int
+			fmt.Sscan(m[1], &y)
+			fmt.Sscan(strings.TrimLeft(m[2], "0"), &f)
+			if y != 0 || f < 1 || f > 99 {
+				t.Fatalf("deposit of %s.%s yuan", m[1], m[2])
+			}
+			return f
+		}
+	}
+	t.Fatalf("no deposit to %s in the dev outbox", account)
+	return 0
+}
+
+// TestEnterpriseManualReview: the uploads of a manual verification (PNG/JPEG ≤ 5 MB, re-encoded)
+// go to the server's review queue; a reviewer rejects with a reason the enterprise sees, then
+// approves a new attempt. Bad uploads are refused and store nothing.
+func TestEnterpriseManualReview(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := start(t, open(t), true)
+			a := e.register(t, newPhone())
+			reviewerPhone := newPhone()
+			reviewer := e.register(t, reviewerPhone)
+			if _, err := e.run.Server.Org().SetAdmin(ctx, reviewerPhone, true); err != nil {
+				t.Fatal(err)
+			}
+			ent, err := a.CreateEnterprise(ctx, "深圳示例电子有限公司", creditCode(t, "91440300MA5G00001"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = a.UploadVerification(ctx, ent.ID, "business_licence", testImage(t, "png"))
+			wantCode(t, err, "no_manual_review")
+			manual := func() org.EntVerification {
+				v, err := a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodManual, LegalRep: "赵六"})
+				if err != nil || v.Status != org.EVAwaitingUploads {
+					t.Fatalf("start manual: %+v %v", v, err)
+				}
+				return v
+			}
+			v := manual()
+			// 6 MB, not an image, a PNG header over garbage: refused, nothing stored.
+			big := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 6<<20)...)
+			_, err = a.UploadVerification(ctx, ent.ID, "business_licence", big)
+			wantCode(t, err, "photo_too_large")
+			_, err = a.UploadVerification(ctx, ent.ID, "business_licence", []byte("%PDF-1.7 not an image"))
+			wantCode(t, err, "photo_type")
+			_, err = a.UploadVerification(ctx, ent.ID, "business_licence", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...))
+			wantCode(t, err, "photo_type")
+			_, err = a.UploadVerification(ctx, ent.ID, "selfie", testImage(t, "png"))
+			wantCode(t, err, "bad_kind")
+			if cur, err := a.EnterpriseVerification(ctx, ent.ID); err != nil || len(cur.Uploads) != 0 || cur.ID != v.ID {
+				t.Fatalf("refused uploads left %+v %v", cur, err)
+			}
+			upload := func() org.EntVerification {
+				var last org.EntVerification
+				for i, kind := range org.EntUploadKinds {
+					format := "png"
+					if i%2 == 1 {
+						format = "jpeg"
+					}
+					var err error
+					if last, err = a.UploadVerification(ctx, ent.ID, kind, testImage(t, format)); err != nil {
+						t.Fatalf("%s: %v", kind, err)
+					}
+				}
+				return last
+			}
+			if last := upload(); last.Status != org.EVPending {
+				t.Fatalf("all uploads: %+v", last)
+			}
+			queue, err := reviewer.EnterpriseReviews(ctx, "")
+			if err != nil || len(queue) != 1 || queue[0].ID != v.ID {
+				t.Fatalf("queue %+v %v", queue, err)
+			}
+			img, typ, err := reviewer.EnterpriseReviewUpload(ctx, v.ID, "legal_rep_id_front")
+			if err != nil || typ != "image/jpeg" || !bytes.HasPrefix(img, []byte{0xff, 0xd8}) {
+				t.Fatalf("upload %s %d bytes %v", typ, len(img), err)
+			}
+			_, err = a.EnterpriseReviews(ctx, "")
+			wantCode(t, err, "forbidden")
+			_, err = reviewer.RejectEnterprise(ctx, v.ID, "")
+			wantCode(t, err, "reason_required")
+			if _, err := reviewer.RejectEnterprise(ctx, v.ID, "营业执照照片不清晰"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := a.Enterprise(ctx, ent.ID)
+			if err != nil || got.Enterprise.Status != org.EntRejected || got.Enterprise.Reason != "营业执照照片不清晰" {
+				t.Fatalf("rejected: %+v %v", got.Enterprise, err)
+			}
+			v = manual()
+			upload()
+			if _, err := reviewer.ApproveEnterprise(ctx, v.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = reviewer.ApproveEnterprise(ctx, v.ID)
+			wantCode(t, err, "not_pending")
+			if got, err := a.Enterprise(ctx, ent.ID); err != nil || got.Enterprise.Status != org.EntVerified || got.Enterprise.LegalRep != "赵六" {
+				t.Fatalf("approved: %+v %v", got.Enterprise, err)
+			}
+		})
+	}
+}
+
+// TestEnterpriseLegalRepCheck: the dev checker under --dev; without a checker the method is
+// refused with a clear message.
+func TestEnterpriseLegalRepCheck(t *testing.T) {
+	e := start(t, openBolt(t), true)
+	a := e.register(t, newPhone())
+	ent, err := a.CreateEnterprise(ctx, "成都示例软件有限公司", creditCode(t, "91510100MA6C00001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodLegalRep, LegalRep: "钱七", LegalRepID: "11010519491231002Y"})
+	wantCode(t, err, "bad_id_number")
+	v, err := a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodLegalRep, LegalRep: "钱七", LegalRepID: "11010519491231002X"})
+	if err != nil || v.Status != org.EVApproved || strings.Contains(v.LegalRepID, "19491231") {
+		t.Fatalf("%+v %v", v, err)
+	}
+	// Without --dev there is no checker and no payment provider.
+	p := start(t, openBolt(t), false)
+	if p.run.Server.Org().LegalRep != nil || p.run.Server.Org().Payments != nil {
+		t.Fatal("dev enterprise providers registered without --dev")
 	}
 }

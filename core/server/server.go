@@ -73,6 +73,11 @@ type Options struct {
 	// name may not repeat. Person certificates of identities approved by a provider whose
 	// Verifies is false carry the self-declared identity policy and OU (see pki).
 	Providers []org.Provider
+	// LegalRep and EnterprisePayments verify enterprises (legal-representative check, corporate
+	// micro-deposit); nil: the method is not offered, except under Dev, where the dev ones stand
+	// in. WARNING: the dev ones check nothing and show the deposit amount in /dev/outbox.
+	LegalRep           org.LegalRepChecker
+	EnterprisePayments org.PaymentProvider
 	// ScopeAccess decides access to sync scopes other than the caller's own "user:<id>" and the
 	// "ent:<id>" scopes of the caller's enterprises (which org.Service.Require decides). Nil
 	// refuses them.
@@ -282,6 +287,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers, Limits: opts.Limits,
 		Hashes: opts.Hashes}
 	s.org.InviteURL = s.inviteURL
+	s.org.LegalRep, s.org.Payments = opts.LegalRep, opts.EnterprisePayments
+	if opts.Dev {
+		if s.org.LegalRep == nil {
+			s.org.LegalRep = org.DevLegalRep{}
+		}
+		if s.org.Payments == nil {
+			s.org.Payments = org.DevPayment{Notifier: s.outbox}
+		}
+	}
 	if opts.Dev && opts.Limits.IPAttempts == 0 && opts.Limits.IPCodesPerHour == 0 {
 		// Development servers take every client from one address (tests, load runs); the
 		// per-login limits and lockouts stay as they are.
@@ -499,6 +513,15 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/enterprises/{id}/departments", user, s.handleCreateDepartment},
 		{"PUT", "/api/v1/enterprises/{id}/departments/{dept}", user, s.handleUpdateDepartment},
 		{"DELETE", "/api/v1/enterprises/{id}/departments/{dept}", user, s.handleDeleteDepartment},
+		{"POST", "/api/v1/enterprises/{id}/verification", user, s.handleStartVerification},
+		{"GET", "/api/v1/enterprises/{id}/verification", user, s.handleEnterpriseVerification},
+		{"POST", "/api/v1/enterprises/{id}/verification/deposit", user, s.handleConfirmDeposit},
+		{"PUT", "/api/v1/enterprises/{id}/verification/uploads/{kind}", user, s.handleVerificationUpload},
+		{"GET", "/api/v1/admin/enterprise-reviews", admin, s.handleEnterpriseReviews},
+		{"GET", "/api/v1/admin/enterprise-reviews/{id}", admin, s.handleEnterpriseReview},
+		{"GET", "/api/v1/admin/enterprise-reviews/{id}/uploads/{kind}", admin, s.handleEnterpriseReviewUpload},
+		{"POST", "/api/v1/admin/enterprise-reviews/{id}/approve", admin, s.handleEnterpriseApprove},
+		{"POST", "/api/v1/admin/enterprise-reviews/{id}/reject", admin, s.handleEnterpriseReject},
 		{"GET", "/api/v1/enterprises/{id}/audit", user, s.handleEnterpriseAudit},
 		{"GET", "/api/v1/enterprises/{id}/audit.csv", user, s.handleEnterpriseAuditCSV},
 		{"GET", "/api/v1/invites/{token}", user, s.handleInvitation},
