@@ -133,8 +133,3 @@ type DepartmentRequest struct {
 	Name   string `json:"name"`
 	Parent string `json:"parent,omitempty"`
 }
-
-// DepositRequest carries the micro-deposit amount read on the bank statement, in yuan ("0.37").
-type DepositRequest struct {
-	Amount string `json:"amount"`
-}

@@ -234,11 +234,11 @@ func (c *Client) EnterpriseVerification(ctx context.Context, id string) (org.Ent
 	return v, c.json(ctx, "GET", entPath(id, "verification"), nil, &v)
 }
 
-// ConfirmDeposit sends the micro-deposit amount read on the bank statement ("0.37"); three
-// wrong amounts end the attempt.
-func (c *Client) ConfirmDeposit(ctx context.Context, id, amount string) (org.EntVerification, error) {
+// ConfirmEnterpriseDeposit sends the micro-deposit amount of the enterprise's verification read
+// on the bank statement ("0.37"); three wrong amounts end the attempt.
+func (c *Client) ConfirmEnterpriseDeposit(ctx context.Context, id, amount string) (org.EntVerification, error) {
 	var v org.EntVerification
-	return v, c.json(ctx, "POST", entPath(id, "verification", "deposit"), api.DepositRequest{Amount: amount}, &v)
+	return v, c.json(ctx, "POST", entPath(id, "verification", "deposit"), api.DepositAmount{Amount: amount}, &v)
 }
 
 // UploadVerification uploads one image of a manual verification (kind from

@@ -97,14 +97,6 @@ func (v EntVerification) Public() EntVerification {
 	return v
 }
 
-// LegalRepChecker checks with a registry that a person is the legal representative of an
-// enterprise (the electronic business licence service, a commercial data provider). It is
-// called outside any transaction.
-type LegalRepChecker interface {
-	Name() string
-	CheckLegalRep(ctx context.Context, enterpriseName, creditCode, repName, repIDNumber string) (bool, error)
-}
-
 // Deposit is a micro-deposit to an enterprise's bank account.
 type Deposit struct {
 	VerificationID string
@@ -115,23 +107,13 @@ type Deposit struct {
 	Fen            int // 1–99: 0.01–0.99 yuan
 }
 
-// PaymentProvider sends micro-deposits (a bank or payment company's API). It is called outside
-// any transaction; an error means nothing was sent.
+// PaymentProvider sends micro-deposits to the bank account the applicant names (a bank or
+// payment company's API; the appeal's DepositPayer pays the account of record instead). It is
+// called outside any transaction; an error means nothing was sent. The legal-representative
+// check shares LegalRepChecker with the appeal.
 type PaymentProvider interface {
 	Name() string
 	SendDeposit(ctx context.Context, d Deposit) error
-}
-
-// DevLegalRep confirms every legal representative. WARNING: register it only when the server runs
-// with --dev; it checks nothing.
-type DevLegalRep struct{}
-
-// Name implements LegalRepChecker.
-func (DevLegalRep) Name() string { return "dev" }
-
-// CheckLegalRep implements LegalRepChecker.
-func (DevLegalRep) CheckLegalRep(context.Context, string, string, string, string) (bool, error) {
-	return true, nil
 }
 
 // DevPayment "pays" a micro-deposit by writing the amount into a notifier (the dev outbox), as a
@@ -292,7 +274,7 @@ func (s *Service) StartVerification(ctx context.Context, actor, entID string, r 
 		return EntVerification{}, err
 	}
 	if r.Method == MethodLegalRep {
-		ok, err := s.LegalRep.CheckLegalRep(ctx, v.Enterprise, v.CreditCode, v.LegalRep, v.LegalRepID)
+		ok, err := s.LegalRep.CheckLegalRep(ctx, v.CreditCode, v.LegalRep, v.LegalRepID)
 		if err != nil {
 			return EntVerification{}, fmt.Errorf("legal representative check: %w", err)
 		}

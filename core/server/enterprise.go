@@ -155,7 +155,8 @@ func (s *Server) handleInviteQR(w http.ResponseWriter, r *http.Request, c *call)
 	if !l.Enabled {
 		return sync.Refuse(http.StatusConflict, "invite_disabled", "链接邀请已关闭，请先开启")
 	}
-	png, err := qrcode.Encode(s.inviteURL(l.Token), qrcode.Medium, 320)
+	// Whole pixels per module (a fixed size would scale modules unevenly, which readers reject).
+	png, err := qrcode.Encode(s.inviteURL(l.Token), qrcode.Medium, -8)
 	if err != nil {
 		return err
 	}
@@ -502,7 +503,7 @@ func (s *Server) handleConfirmDeposit(w http.ResponseWriter, r *http.Request, c 
 	if _, err := s.requireAdmin(r, c); err != nil {
 		return err
 	}
-	var req api.DepositRequest
+	var req api.DepositAmount
 	if err := decodeJSON(r, 1<<10, &req); err != nil {
 		return err
 	}

@@ -103,18 +103,18 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 			fen := deposit()
 			wrong := fmt.Sprintf("0.%02d", fen%99+1)
 			for i := 0; i < 3; i++ {
-				_, err := a.ConfirmDeposit(ctx, ent.ID, wrong)
+				_, err := a.ConfirmEnterpriseDeposit(ctx, ent.ID, wrong)
 				wantCode(t, err, "wrong_amount")
 			}
-			_, err = a.ConfirmDeposit(ctx, ent.ID, fmt.Sprintf("0.%02d", fen))
+			_, err = a.ConfirmEnterpriseDeposit(ctx, ent.ID, fmt.Sprintf("0.%02d", fen))
 			wantCode(t, err, "deposit_attempts_exhausted")
 			if got, err := a.Enterprise(ctx, ent.ID); err != nil || got.Enterprise.Status != org.EntUnverified || got.Enterprise.Reason == "" {
 				t.Fatalf("after 3 wrong amounts: %+v %v", got.Enterprise, err)
 			}
 			fen = deposit()
-			_, err = a.ConfirmDeposit(ctx, ent.ID, "1.50")
+			_, err = a.ConfirmEnterpriseDeposit(ctx, ent.ID, "1.50")
 			wantCode(t, err, "bad_amount")
-			if v, err := a.ConfirmDeposit(ctx, ent.ID, fmt.Sprintf("0.%02d", fen)); err != nil || v.Status != org.EVApproved {
+			if v, err := a.ConfirmEnterpriseDeposit(ctx, ent.ID, fmt.Sprintf("0.%02d", fen)); err != nil || v.Status != org.EVApproved {
 				t.Fatalf("right amount: %+v %v", v, err)
 			}
 			if got, err := a.Enterprise(ctx, ent.ID); err != nil || got.Enterprise.Status != org.EntVerified || got.Enterprise.VerifiedBy != org.MethodDeposit {
