@@ -165,6 +165,44 @@ func CaptureScreens(s *Shell, dir string, o *CaptureOptions) ([]string, error) {
 						written = append(written, path)
 					}
 				}
+				// 文件验签's first signature shown on its page (查看位置): the page drawn (PDF or OFD,
+				// the seal picture in place) with the highlight
+				var shown bool
+				fyne.DoAndWait(func() {
+					if v, ok := s.screens[NavVerify].(*verifierScreen); ok && len(v.cards) > 0 && v.cards[0].showBtn != nil {
+						s.Show(NavVerify)
+						v.onShowOnPageTapped(v.cards[0])
+						shown = true
+					}
+				})
+				if shown {
+					for t0 := time.Now(); time.Since(t0) < 15*time.Second; time.Sleep(100 * time.Millisecond) {
+						var img image.Image
+						fyne.DoAndWait(func() {
+							if v, ok := s.screens[NavVerify].(*verifierScreen); ok && v.shownPage != nil {
+								img, _ = v.shownPage.SlotImage(v.cards[0].sig.Page - 1)
+							}
+						})
+						if img != nil {
+							break
+						}
+					}
+					time.Sleep(time.Second)
+					img, err := CaptureWhenDrawn(s.Window, 5*time.Second)
+					fyne.DoAndWait(func() {
+						if v, ok := s.screens[NavVerify].(*verifierScreen); ok && v.shownDlg != nil {
+							v.shownDlg.Hide()
+						}
+					})
+					if err != nil {
+						return written, err
+					}
+					path := filepath.Join(dir, fmt.Sprintf("%s-%s-%dx%d-verify-page.png", lang, themeName, int(size.Width), int(size.Height)))
+					if err := WritePNG(path, img); err != nil {
+						return written, err
+					}
+					written = append(written, path)
+				}
 				// the file dialog, as 文件验签's 选择文件… opens it
 				var fp *filePicker
 				fyne.DoAndWait(func() {

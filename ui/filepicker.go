@@ -222,6 +222,8 @@ func filterKindKey(exts []string) string {
 		return "picker.kind.pdf"
 	case strings.Join(pdfImageExts, " "):
 		return "picker.kind.pdfimage"
+	case strings.Join(verifyExts, " "):
+		return "picker.kind.pdfofd"
 	case strings.Join(certExts, " "):
 		return "picker.kind.cert"
 	case strings.Join(jsonExts, " "):

@@ -142,6 +142,9 @@ func (s *Shell) OnDropped(_ fyne.Position, uris []fyne.URI) {
 // megabytes mention /ByteRange (signing appends the signature dictionary at the end). It reads at
 // most 5 MB, so it can run on the UI goroutine even for very large files.
 func looksSigned(path string) bool {
+	if strings.EqualFold(filepath.Ext(path), ".ofd") {
+		return true // an OFD is opened to be verified (sealed or not: a seal picture is not a seal)
+	}
 	if !strings.EqualFold(filepath.Ext(path), ".pdf") {
 		return false
 	}

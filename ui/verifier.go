@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"sealdesk/core/ofd/render"
 	"sealdesk/core/verify"
 	"sealdesk/ui/widgets"
 )
@@ -70,6 +71,7 @@ type verifierScreen struct {
 
 	shownPage *widgets.PageView // the page view of the last "show on page" (for tests)
 	shownMark *canvas.Rectangle // its highlight
+	shownDlg  dialog.Dialog     // its dialog
 }
 
 // verifiedFile is one verified file: its report or the reason it could not be examined.
@@ -139,7 +141,7 @@ func (v *verifierScreen) setExportable(ok bool) {
 }
 
 func (v *verifierScreen) onChooseTapped() {
-	v.shell.chooseFiles(pdfExts, v.verifyFiles)
+	v.shell.chooseFiles(verifyExts, v.verifyFiles)
 }
 
 // onNextTapped is 验签下一份文件: clear the results and choose the next file.
@@ -256,7 +258,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 					}
 				})
 			}
-			if r := v.shell.Services.Renderer; r != nil && !v.stale(gen) {
+			if r := v.renderer(p); r != nil && !v.stale(gen) {
 				imgs := markImages(ctx, r, p, rep.Signatures)
 				v.toUI(func() {
 					if v.stale(gen) {
@@ -267,7 +269,7 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 						if c.report != rep || i >= len(imgs) {
 							continue
 						}
-						if img := imgs[i]; img != nil && c.mark != nil {
+						if img := imgs[i]; img != nil && c.mark != nil && (c.sig.Seal == nil || c.mark.Image == nil) {
 							c.mark.Image = img
 							c.mark.Refresh()
 						}
@@ -381,7 +383,7 @@ func (v *verifierScreen) reports() []*verify.Report {
 func verdictText(status verify.Verdict) string {
 	switch status {
 	case verify.StatusValid, verify.StatusUntrusted, verify.StatusModified, verify.StatusInvalid, verify.StatusUnsigned,
-		"valid-revocation-unknown":
+		"valid-revocation-unknown", "untrusted-expired", "untrusted-integrity-only":
 		return tr("verify.status." + string(status))
 	}
 	return string(status)
@@ -516,19 +518,30 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		}
 		items = append(items, formKey(key), lbl(markName))
 	}
+	if se := s.Seal; se != nil {
+		items = append(items, ofdRows(se, lbl)...)
+	}
 	items = append(items, formKey("verify.f.where"), lbl(whereText(s)))
+	if s.Seal != nil && len(s.Reasons) > 0 {
+		var rs []string
+		for _, r := range s.Reasons {
+			rs = append(rs, verify.ReasonText(r, uiLang()))
+		}
+		items = append(items, formKey("verify.f.reasons"), lbl("· "+strings.Join(rs, "\n· ")))
+	}
 	items = append(items, formKey("verify.f.revision"), widgets.NewCJKLabel(s.RevisionText(uiLang())))
 	buttons := container.NewHBox(c.viewBtn)
-	if v.shell.Services.Renderer != nil && s.Page > 0 && len(s.Rect) == 4 {
+	if v.renderer(path) != nil && s.Page > 0 && len(s.Rect) == 4 {
 		c.showBtn = widget.NewButtonWithIcon(tr("verify.showonpage"), theme.SearchIcon(), func() { v.onShowOnPageTapped(c) })
 		buttons.Add(c.showBtn)
 	}
 	bar := canvas.NewRectangle(statusColor(s.Status))
 	bar.SetMinSize(fyne.NewSize(4, 4))
 	var side fyne.CanvasObject
-	if s.Page > 0 && len(s.Rect) == 4 && v.shell.Services.Renderer != nil {
-		// the seal or signature as the page shows it, filled in by loadMarks
-		c.mark = canvas.NewImageFromImage(nil)
+	if s.Page > 0 && len(s.Rect) == 4 && v.renderer(path) != nil || s.Seal != nil && len(s.Seal.Picture) > 0 {
+		// the seal or signature as the page shows it, filled in by loadMarks; an OFD seal's
+		// own picture at once
+		c.mark = canvas.NewImageFromImage(sealPicture(s))
 		c.mark.FillMode = canvas.ImageFillContain
 		c.mark.SetMinSize(fyne.NewSize(120, 120))
 		side = container.NewVBox(c.mark)
@@ -537,6 +550,9 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	kind := tr("verify.kind." + kindKey(s.Kind))
 	if s.Kind == verify.KindApproval && mark != "" {
 		kind = tr("verify.mark." + mark)
+	}
+	if s.Seal != nil {
+		kind = tr("verify.ofd.type." + known(s.Seal.Type, "Seal", "Sign", "Integrity"))
 	}
 	c.card = widget.NewCard(tr("verify.card.title", map[string]any{"Index": s.Index, "Kind": kind}), "",
 		container.NewBorder(nil, nil, bar, nil, body))
@@ -548,6 +564,9 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 func whereText(s verify.Signature) string {
 	if s.Page <= 0 {
 		return tr("verify.where.invisible")
+	}
+	if s.Seal != nil {
+		return tr("verify.where.ofd", map[string]any{"Page": s.Page, "N": len(s.Seal.Stamps)})
 	}
 	if r := s.Recipient(); r > 0 {
 		mark, _ := s.Mark() // a SealDesk field name always names its box
@@ -622,7 +641,7 @@ func markImages(ctx context.Context, r Renderer, path string, sigs []verify.Sign
 
 // onShowOnPageTapped shows the signed file at the signature's page with its box highlighted.
 func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
-	r := v.shell.Services.Renderer
+	r := v.renderer(c.path)
 	pv := widgets.NewPageView()
 	if v.uiq.testMode() {
 		pv.DeferUpdatesForTest()
@@ -646,7 +665,7 @@ func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
 		}
 	})
 	dlg.Show()
-	v.shownPage, v.shownMark = pv, mark
+	v.shownPage, v.shownMark, v.shownDlg = pv, mark, dlg
 	path := c.path
 	v.wg.Add(1)
 	go func() {
@@ -977,4 +996,56 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("failed to write %s: %w", path, err)
 	}
 	return nil
+}
+
+// renderer draws the pages of path: SealDesk's OFD renderer for an OFD file, the PDF renderer
+// (nil without one) otherwise.
+func (v *verifierScreen) renderer(path string) Renderer {
+	if isOFD(path) {
+		return ofdRenderer{pdf: v.shell.Services.Renderer}
+	}
+	if v.shell.Services.Renderer == nil {
+		return nil
+	}
+	return v.shell.Services.Renderer
+}
+
+// ofdRows are the card's lines for an OFD seal or signature: seal name, code (esID), maker,
+// validity, SES version.
+func ofdRows(se *verify.SealInfo, lbl func(string) *widget.Label) []fyne.CanvasObject {
+	if se.Type != "Seal" {
+		return nil
+	}
+	maker := se.Maker.Name
+	if se.Maker.Organization != "" && se.Maker.Organization != maker {
+		maker += tr("verify.paren", map[string]any{"Text": se.Maker.Organization})
+	}
+	valid := "—"
+	if !se.ValidFrom.IsZero() {
+		valid = se.ValidFrom.Local().Format("2006-01-02") + " – " + se.ValidTo.Local().Format("2006-01-02")
+	}
+	version := map[int]string{1: "GM/T 0031-2014 (v1)", 4: "GB/T 38540-2020 (v4)"}[se.SESVersion]
+	if se.HeaderVersion != 0 && se.HeaderVersion != se.SESVersion {
+		version += fmt.Sprintf(" · header %d", se.HeaderVersion)
+	}
+	return []fyne.CanvasObject{
+		formKey("verify.f.sealname"), lbl(orDash(se.Name)),
+		formKey("verify.f.esid"), lbl(orDash(se.ESID)),
+		formKey("verify.f.maker"), lbl(orDash(maker)),
+		formKey("verify.f.sealvalid"), lbl(valid),
+		formKey("verify.f.sesversion"), lbl(orDash(version)),
+	}
+}
+
+// sealPicture decodes an OFD seal's picture for the card (nil for a PDF signature or a picture
+// that is not an image; the page crop fills it in then).
+func sealPicture(s verify.Signature) image.Image {
+	if s.Seal == nil || len(s.Seal.Picture) == 0 {
+		return nil
+	}
+	img, err := render.SealPicture(context.Background(), s.Seal.PictureType, s.Seal.Picture, 200)
+	if err != nil {
+		return nil
+	}
+	return img
 }

@@ -81,6 +81,17 @@ func parseFieldName(name string) (recipient int, box string, ok bool) {
 // otherwise English): the whole file, or version r of n and how many times it was saved since.
 func (s *Signature) RevisionText(lang string) string {
 	zh := isChinese(lang)
+	if s.Seal != nil { // OFD: a signature covers the files it lists, not a version
+		switch {
+		case s.Seal.Type == "Integrity" && zh:
+			return "只列出文件名，不覆盖任何文件的内容"
+		case s.Seal.Type == "Integrity":
+			return "lists file names only; covers no file's content"
+		case zh:
+			return fmt.Sprintf("签名覆盖文件包中它列出的 %d 个文件", s.Seal.References)
+		}
+		return fmt.Sprintf("the signature covers the %d files of the package it lists", s.Seal.References)
+	}
 	switch {
 	case s.Revision <= 0:
 		if zh {

@@ -57,6 +57,7 @@ type SealInfo struct {
 	ValidFrom     time.Time
 	ValidTo       time.Time
 	Stamps        []Stamp
+	References    int // files the signature lists
 }
 
 // Stamp is one place a seal picture is drawn (a StampAnnot).
@@ -222,6 +223,9 @@ func digestOFD(method string, data []byte, key *ecdsa.PublicKey) ([]byte, error)
 // checkRefs hashes every reference with the declared method.
 func (v *ofdVerifier) checkRefs(s *ofdSig, sig *ofd.Signature, key *ecdsa.PublicKey) {
 	in := sig.Info
+	if s.rep.Seal != nil {
+		s.rep.Seal.References = len(in.References)
+	}
 	ok := 0
 	for _, r := range in.References {
 		if v.ctx.Err() != nil {
@@ -646,4 +650,38 @@ func (v *ofdVerifier) checkEntries(index int) *ofdSig {
 		s.changed = append(s.changed, fmt.Sprintf("%s is in the package but not in OFDEntries.xml (a file was added after signing)", n))
 	}
 	return s
+}
+
+// OFDSeal is a seal picture and where a document draws it, for a page renderer.
+type OFDSeal struct {
+	Doc         int // document index
+	PictureType string
+	Picture     []byte
+	Stamps      []Stamp // Page is 1-based, 0 when PageRef names no page
+}
+
+// OFDSeals decodes the seal picture of every Seal signature of pkg (without verifying anything):
+// what a page view draws at each StampAnnot. Signatures whose value is not a readable
+// SES_Signature are left out.
+func OFDSeals(pkg *ofd.Package) []OFDSeal {
+	var out []OFDSeal
+	for di, d := range pkg.Documents {
+		for _, sig := range d.Signatures {
+			if sig.Err != nil || sig.Type != "Seal" {
+				continue
+			}
+			value, ok := pkg.Part(sig.ValueLoc)
+			if !ok {
+				continue
+			}
+			ses, err := parseSESSignature(value)
+			if err != nil {
+				continue
+			}
+			s := &ofdSig{}
+			v := &ofdVerifier{pkg: pkg}
+			out = append(out, OFDSeal{Doc: di, PictureType: ses.seal.picType, Picture: ses.seal.picData, Stamps: v.stamps(s, d, sig)})
+		}
+	}
+	return out
 }

@@ -328,6 +328,28 @@ var reasonTexts = []struct {
 	zh string
 }{
 	{fixedReason("no trust anchors are configured"), "未配置信任根证书，无法判断证书是否可信"},
+	// OFD (ofd.go)
+	{fixedReason("the seal's dataHash does not match Signature.xml: the signature description was edited or re-serialised after signing"), "印章签名中的 dataHash 与 Signature.xml 不符：签名描述在签署后被编辑或重新序列化"},
+	{regexp.MustCompile(`^(\S+) changed after signing \(its digest does not match\)$`), "$1 在签署后被修改（摘要不符）"},
+	{regexp.MustCompile(`^(\S+), which the signature covers, is missing from the package$`), "签名覆盖的 $1 已不在文件包中"},
+	{fixedReason("the signer's SM2 signature over TBS_Sign does not verify"), "签章人对 TBS_Sign 的 SM2 签名验证失败"},
+	{regexp.MustCompile(`^the seal maker's signature over the seal \(v(\d) message\) does not verify: the seal was altered or forged$`), "制章者对印章（v$1 格式）的签名验证失败：印章被篡改或伪造"},
+	{regexp.MustCompile(`^signed at (\S+), outside the seal's validity (\S+) – (\S+)$`), "签署时间 $1 不在印章有效期 $2 至 $3 内（过期）"},
+	{regexp.MustCompile(`^signed at (\S+), outside the signer certificate's validity (\S+) – (\S+)$`), "签署时间 $1 不在签章人证书有效期 $2 至 $3 内（过期）"},
+	{fixedReason("the signer's certificate is not in the seal's certList: the seal was not issued for this signer"), "签章人证书不在印章的证书列表中：该印章不是为此签章人制作的"},
+	{regexp.MustCompile(`^the seal picture is not an? (\S+) (image|package)$`), "印章图片不是有效的 $1 图像"},
+	{regexp.MustCompile(`^SES version (\d+) \((\S*) layout\) is not one this verifier knows .*$`), "印章版本 $1 不是本软件认识的版本（GM/T 0031-2014 v1、GB/T 38540-2020 v4）：已按 $2 格式检查，但不予担保"},
+	{fixedReason("OFDEntries.xml lists file names only, not their digests: the content of the document is NOT protected by this signature (it only shows that no file was added)"), "OFDEntries.xml 只列出文件名而没有摘要：本签名不保护文档内容（只表明没有添加文件）"},
+	{regexp.MustCompile(`^(\S+) is in the package but not in OFDEntries.xml \(a file was added after signing\)$`), "$1 在文件包中但不在 OFDEntries.xml 中（签署后被添加的文件）"},
+	{regexp.MustCompile(`^parts no signature covers \(they can change without breaking a signature\): (.+)$`), "没有任何签名覆盖的部件（可被修改而不破坏签名）：$1"},
+	{regexp.MustCompile(`^the seal file (\S+) differs from the seal inside the signature$`), "印章文件 $1 与签名中的印章不一致"},
+	{fixedReason("the signer's signature covers Signature.xml (dataHash) only, not TBS_Sign: the seal and the time inside TBS_Sign are not covered by it (iOFD)"), "签章人的签名只覆盖 Signature.xml（dataHash），不覆盖 TBS_Sign：其中的印章和时间不受其保护（iOFD）"},
+	{regexp.MustCompile(`^the signed value is not a readable SES_Signature: (.+)$`), "签名值不是可读取的 SES 电子签章数据：$1"},
+	{fixedReason("the seal's certList holds values that are not certificates: whether the signer may use this seal cannot be checked"), "印章的证书列表中不是证书：无法检查签章人是否有权使用此印章"},
+	{fixedReason("a bare SM2 signature without a certificate: no supplied certificate verifies it"), "不含证书的裸 SM2 签名：没有可验证它的证书"},
+	{fixedReason("a bare SM2 signature: the file carries no certificate; it verifies with the certificate supplied for it"), "裸 SM2 签名：文件不含证书，已用提供的证书验证"},
+	{fixedReason("the signed content is not SM3(Signature.xml)"), "签名内容不是 SM3(Signature.xml)"},
+	{fixedReason("the SES signature carries a time stamp, which this verifier does not check: the signing time is the signer's"), "SES 签名带有时间戳，本软件不检查它：签署时间来自签章人"},
 	{fixedReason(ReasonSelfDeclared), "签章人身份为自证身份：未经任何实名核验机构核验"},
 	{fixedReason("the certificate does not chain to a trusted root"), "证书无法链接到受信任的根证书"},
 	{fixedReason("the certificate cannot be parsed for path validation"), "证书无法解析，不能验证证书链"},
@@ -360,6 +382,11 @@ func fixedReason(s string) *regexp.Regexp { return regexp.MustCompile("^" + rege
 func ReasonText(reason, lang string) string {
 	if !isChinese(lang) {
 		return reason
+	}
+	for _, pre := range [][2]string{{"signer: ", "签章人："}, {"seal maker: ", "制章者："}} {
+		if strings.HasPrefix(reason, pre[0]) {
+			return pre[1] + ReasonText(strings.TrimPrefix(reason, pre[0]), lang)
+		}
 	}
 	for _, t := range reasonTexts {
 		m := t.en.FindStringSubmatchIndex(reason)

@@ -66,6 +66,8 @@ type Result struct {
 type Document struct {
 	pkg *ofd.Package
 	doc *ofd.Document
+	// Transparent leaves the page background transparent instead of white (seal pictures).
+	Transparent bool
 
 	mu        sync.Mutex
 	res       *resources
@@ -252,7 +254,9 @@ func (d *Document) Render(ctx context.Context, page int, dpi float64, stamps []S
 		return nil, res, fmt.Errorf("page image of %d×%d pixels is above the limit", w, h)
 	}
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	if !d.Transparent {
+		draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	}
 	d.mu.Lock()
 	if d.res == nil {
 		d.res = d.loadRes(nil)
@@ -1008,4 +1012,37 @@ func (p *painter) stamp(s Stamp) {
 	}
 	sub := p.img.SubImage(clip).(*image.RGBA)
 	xdraw.ApproxBiLinear.Scale(sub, dst, s.Picture, s.Picture.Bounds(), xdraw.Over, nil)
+}
+
+// SealPicture turns an SES seal picture into an image: PNG, JPEG, GIF or BMP decoded, or — what
+// the tax bureaus' invoice seals use — an OFD package ("ofd"), whose first page is drawn here on
+// a transparent background at dpi. The OFD is read under tight limits (a picture, not a
+// document).
+func SealPicture(ctx context.Context, typ string, data []byte, dpi float64) (image.Image, error) {
+	if strings.EqualFold(strings.TrimSpace(typ), "ofd") || bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		pkg, err := ofd.Open(ctx, bytes.NewReader(data), int64(len(data)), &ofd.Limits{MaxFileSize: 8 << 20, MaxEntries: 200,
+			MaxEntrySize: 8 << 20, MaxTotalSize: 16 << 20, MaxPages: 4, MaxDocuments: 1, MaxSignatures: 1})
+		if err != nil {
+			return nil, fmt.Errorf("seal picture: %w", err)
+		}
+		d, err := NewDocument(pkg, 0)
+		if err != nil {
+			return nil, fmt.Errorf("seal picture: %w", err)
+		}
+		d.Transparent = true
+		img, _, err := d.Render(ctx, 0, dpi, nil)
+		if err != nil {
+			return nil, fmt.Errorf("seal picture: %w", err)
+		}
+		return img, nil
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("seal picture: %w", err)
+	}
+	if cfg.Width*cfg.Height > MaxPixels {
+		return nil, fmt.Errorf("seal picture of %d×%d pixels is above the limit", cfg.Width, cfg.Height)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	return img, err
 }
