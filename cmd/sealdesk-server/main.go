@@ -113,7 +113,10 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 	}
 	defer st.Close()
 	opts := server.Options{Store: st, MasterKey: key, Dev: cfg.Dev, Logger: log, Organization: cfg.Organization}
-	if !cfg.FreeContracts {
+	if cfg.FreeContracts {
+		opts.ContractsUnbilled = true
+		log.Warn("contracts are sent without charging quota (--free-contracts)")
+	} else {
 		opts.ContractQuota = server.BillingQuota()
 	}
 	if cfg.BillingPackages != "" {

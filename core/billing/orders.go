@@ -176,7 +176,9 @@ const DevSignatureHeader = "X-Sealdesk-Dev-Signature"
 func (d *DevProvider) Name() string  { return "dev" }
 func (d *DevProvider) Title() string { return "开发环境（不收款）" }
 
-// CreatePayment returns "<BaseURL>/dev/pay/<order>?amount_fen=<n>" as the QR payload.
+// CreatePayment returns "<BaseURL>/dev/pay/<order>?amount_fen=<n>" as the QR payload: it names
+// the order, it is not a page the server serves (the dev provider confirms at once; there is
+// nothing to pay).
 func (d *DevProvider) CreatePayment(ctx context.Context, o Order) (Payment, error) {
 	return Payment{QR: DevQR(d.BaseURL, o), Ref: "dev-" + o.ID}, nil
 }

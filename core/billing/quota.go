@@ -199,12 +199,18 @@ type Reservation struct {
 	Envelope   string           `json:"envelope"`
 	Owner      Owner            `json:"owner"`
 	Count      int              `json:"count"`
-	Lot        string           `json:"lot"` // the order whose lot holds it
+	Parts      []Part           `json:"parts"` // the lots that hold it
 	Channel    Channel          `json:"channel"`
 	Subject    string           `json:"subject"`
 	State      ReservationState `json:"state"`
 	ReservedAt time.Time        `json:"reserved_at"`
 	SettledAt  time.Time        `json:"settled_at,omitzero"`
+}
+
+// Part is the documents of a reservation one lot holds.
+type Part struct {
+	Lot   string `json:"lot"` // the order that credited the lot
+	Count int    `json:"count"`
 }
 
 // Entry is one line of 费用明细: documents charged for a completed envelope.
@@ -244,8 +250,8 @@ func Reserve(tx sync.Tx, owner Owner, envelopeID string, channel Channel, subjec
 }
 
 // ReserveDocs holds docs documents of owner's quota for the envelope, inside the caller's
-// transaction (the one that sends the contract). It takes them from the valid lot that expires
-// first. Without enough available documents it returns a *sync.Refusal 402 quota_exhausted with
+// transaction (the one that sends the contract). It takes them from the valid lots, those that
+// expire first first (a reservation may span lots). Without enough available documents it returns a *sync.Refusal 402 quota_exhausted with
 // MessageQuotaExhausted. It is idempotent per envelope: when the envelope already has a
 // reservation for the same owner (in any state) it does nothing and returns nil.
 func ReserveDocs(tx sync.Tx, owner Owner, envelopeID string, docs int, channel Channel, subject string, now time.Time) error {
@@ -275,19 +281,29 @@ func ReserveDocs(tx sync.Tx, owner Owner, envelopeID string, docs int, channel C
 	if err != nil {
 		return err
 	}
-	// The valid lot that expires first and has room for every document of the envelope.
-	best := -1
-	for i, l := range a.Lots {
-		if now.Before(l.Expires) && l.free() >= docs && (best < 0 || l.Expires.Before(a.Lots[best].Expires)) {
-			best = i
-		}
-	}
-	if best < 0 {
+	// Take from the valid lots, the one that expires first first, so what is available is
+	// exactly what can be reserved.
+	if a.Balance(now).Available < docs {
 		return sync.Refuse(http.StatusPaymentRequired, CodeQuotaExhausted, MessageQuotaExhausted)
 	}
-	a.Lots[best].Reserved += docs
-	r = Reservation{Envelope: envelopeID, Owner: owner, Count: docs, Lot: a.Lots[best].Order, Channel: channel,
+	order := make([]int, 0, len(a.Lots))
+	for i, l := range a.Lots {
+		if now.Before(l.Expires) && l.free() > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return a.Lots[x].Expires.Compare(a.Lots[y].Expires) })
+	r = Reservation{Envelope: envelopeID, Owner: owner, Count: docs, Channel: channel,
 		Subject: subject, State: StateReserved, ReservedAt: now.UTC()}
+	need := docs
+	for _, i := range order {
+		take := min(need, a.Lots[i].free())
+		a.Lots[i].Reserved += take
+		r.Parts = append(r.Parts, Part{Lot: a.Lots[i].Order, Count: take})
+		if need -= take; need == 0 {
+			break
+		}
+	}
 	if err := sync.InsertJSON(tx, BucketReservations, envelopeID, r); err != nil {
 		return err
 	}
@@ -329,13 +345,15 @@ func settle(tx sync.Tx, envelopeID string, to ReservationState, now time.Time) e
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(a.Lots, func(l Lot) bool { return l.Order == r.Lot })
-	if i < 0 || a.Lots[i].Reserved < r.Count {
-		return fmt.Errorf("corrupt billing account %s: lot %s does not hold the reservation of %s", r.Owner, r.Lot, envelopeID)
-	}
-	a.Lots[i].Reserved -= r.Count
-	if to == StateCharged {
-		a.Lots[i].Used += r.Count
+	for _, p := range r.Parts {
+		i := slices.IndexFunc(a.Lots, func(l Lot) bool { return l.Order == p.Lot })
+		if i < 0 || a.Lots[i].Reserved < p.Count {
+			return fmt.Errorf("corrupt billing account %s: lot %s does not hold the reservation of %s", r.Owner, p.Lot, envelopeID)
+		}
+		a.Lots[i].Reserved -= p.Count
+		if to == StateCharged {
+			a.Lots[i].Used += p.Count
+		}
 	}
 	r.State, r.SettledAt = to, now.UTC()
 	if err := sync.PutJSON(tx, BucketReservations, envelopeID, r); err != nil {

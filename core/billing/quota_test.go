@@ -135,7 +135,7 @@ func TestQuotaExpiryAndLots(t *testing.T) {
 		must(t, update(t, s, func(tx sync.Tx) error { return billing.Reserve(tx, p, "e1", billing.ChannelAPI, "s", t0) }))
 		must(t, s.View(ctx, func(tx sync.Tx) error {
 			r, err := billing.GetReservation(tx, "e1")
-			if err != nil || r.Lot != "short" {
+			if err != nil || len(r.Parts) != 1 || r.Parts[0].Lot != "short" {
 				t.Errorf("reservation %+v %v, want lot short", r, err)
 			}
 			return nil
@@ -156,6 +156,21 @@ func TestQuotaExpiryAndLots(t *testing.T) {
 		must(t, update(t, s, func(tx sync.Tx) error { return billing.ReserveDocs(tx, p, "e2", 2, billing.ChannelPortal, "s", t20) }))
 		if b := balance(t, s, p, t20); b.Available != 0 || b.Reserved != 2 {
 			t.Fatalf("after reserving 2: %+v", b)
+		}
+		// A reservation spanning two lots: 1 + 2 of 3 available, charged and released per lot.
+		must(t, update(t, s, func(tx sync.Tx) error { return billing.Release(tx, "e2", t20) }))
+		must(t, update(t, s, func(tx sync.Tx) error { return billing.Credit(tx, p, "third", 1, 5*24*time.Hour, t20) }))
+		must(t, update(t, s, func(tx sync.Tx) error { return billing.ReserveDocs(tx, p, "e3", 3, billing.ChannelPortal, "s", t20) }))
+		must(t, s.View(ctx, func(tx sync.Tx) error {
+			r, err := billing.GetReservation(tx, "e3")
+			if err != nil || fmt.Sprint(r.Parts) != "[{third 1} {long 2}]" {
+				t.Errorf("parts %+v %v, want the lot expiring first first", r.Parts, err)
+			}
+			return nil
+		}))
+		must(t, update(t, s, func(tx sync.Tx) error { return billing.Charge(tx, "e3", t20) }))
+		if b := balance(t, s, p, t20); b.Available != 0 || b.Reserved != 0 || b.Used != 3 {
+			t.Fatalf("after charging across lots: %+v", b)
 		}
 	})
 }

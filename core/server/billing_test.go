@@ -255,7 +255,7 @@ func TestBillingContractsWired(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			e := startContracts(t, open(t), func(o *server.Options) { o.ContractQuota = server.BillingQuota() })
-			a, b := newParty(t, e, "王菲菲"), newParty(t, e, "李四")
+			a, b := newPartyWith(t, e, "王菲菲", 0), newParty(t, e, "李四") // a starts without quota
 			files := []client.NamedFile{{Name: "采购合同.pdf", Data: pdfBytes(t, 1, "contract")}}
 			refs, err := a.c.UploadFiles(ctx, files)
 			if err != nil {
