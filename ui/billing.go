@@ -261,6 +261,11 @@ func (sc *BillingScreen) Reload() {
 			if sc.Provider.SelectedIndex() < 0 && len(provs) > 0 {
 				sc.Provider.SetSelectedIndex(0)
 			}
+			if len(provs) == 0 {
+				// 单机模式 and servers without a payment platform sell nothing.
+				sc.Status.SetText(tr("billing.noprovider"))
+				sc.Status.Show()
+			}
 			sc.onOwnerChanged()
 		})
 	}()

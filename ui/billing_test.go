@@ -238,3 +238,21 @@ func addMember(t *testing.T, run *server.Running, ent, account string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBillingScreenNoProvider: a server without payment methods (not --dev, none configured)
+// says so instead of offering a purchase that cannot be paid.
+func TestBillingScreenNoProvider(t *testing.T) {
+	newContractsApp(t)
+	run := contractsServer(t)
+	pa := newTestParty(t, run, "张三")
+	run.Server.Billing().Providers = map[string]billing.Provider{}
+	s, _ := billingShell(t, pa, "")
+	s.Show(NavBilling)
+	sc := s.Screen(NavBilling).(*BillingScreen)
+	waitFor(t, "the note", func() bool {
+		return sc.Status.Visible() && strings.Contains(sc.Status.Text, "没有配置支付方式")
+	})
+	if sc.Owner.Selected != "对私（个人）" || sc.BuyBtns["per-10"] == nil || !strings.Contains(sc.Company.Text, "切换到企业") {
+		t.Errorf("personal context: owner %q, company %q", sc.Owner.Selected, sc.Company.Text)
+	}
+}
