@@ -60,6 +60,7 @@ func registry() []screenEntry {
 		{NavVerify, theme.IconNameConfirm, newVerifierScreen},
 		{NavSeals, theme.IconNameColorPalette, newSealsScreen},
 		{NavSend, theme.IconNameMailSend, newSendScreen},
+		{NavEnterprise, theme.IconNameAccount, newEnterpriseScreen},
 		{NavBilling, theme.IconNameStorage, newBillingScreen},
 	}
 }

@@ -115,6 +115,11 @@ func (s *Shell) showSignIn(done func()) *signInDialog {
 	d.dlg = dialog.NewCustom(tr("account.signin.title"), tr("common.cancel"), content, s.Window)
 	d.dlg.Resize(fyne.NewSize(min(480, s.Window.Canvas().Size().Width-40), 420))
 	s.signIn = d
+	d.dlg.SetOnClosed(func() {
+		if s.signIn == d {
+			s.signIn = nil // 取消
+		}
+	})
 	d.dlg.Show()
 	s.Window.Canvas().Focus(d.PwLogin)
 	return d
@@ -290,3 +295,11 @@ func errString(err error) string {
 
 // SignInDialog is the 登录 / 注册 dialog while it is open, or nil (for tests).
 func (s *Shell) SignInDialog() *signInDialog { return s.signIn }
+
+// Close closes the dialog (as 取消 does).
+func (d *signInDialog) Close() {
+	d.dlg.Hide()
+	if d.shell.signIn == d {
+		d.shell.signIn = nil
+	}
+}

@@ -1,0 +1,390 @@
+package enterprisewin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/test"
+
+	"sealdesk/core/client"
+	"sealdesk/core/gate"
+	"sealdesk/core/ids"
+	"sealdesk/core/org"
+	"sealdesk/core/server"
+	"sealdesk/core/session"
+	"sealdesk/core/sync"
+	"sealdesk/store/bolt"
+	"sealdesk/store/desktop"
+	"sealdesk/ui"
+	"sealdesk/ui/internal/windowtest"
+)
+
+var (
+	fyneApp fyne.App
+	win     fyne.Window
+	cfgDir  string
+)
+
+type memSettings struct{ dir, lang string }
+
+func (m *memSettings) Language() string          { return m.lang }
+func (m *memSettings) SetLanguage(c string)      { m.lang = c }
+func (m *memSettings) DataDir() string           { return m.dir }
+func (m *memSettings) SetDataDir(d string) error { m.dir = d; return nil }
+
+// TestMain runs the Fyne app on the main thread (GLFW needs it) and the tests beside it.
+func TestMain(m *testing.M) {
+	windowtest.RequireDisplay()
+	if os.Getenv("GALLIUM_DRIVER") == "" {
+		os.Setenv("GALLIUM_DRIVER", "softpipe")
+	}
+	var err error
+	cfgDir, err = os.MkdirTemp("", "sealdesk-enterprisewin-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", cfgDir)
+	fyneApp = app.NewWithID("com.sealdesk.test.enterprisewin")
+	fyneApp.Settings().SetTheme(ui.NewTheme())
+	if err := ui.SetLanguage(ui.LangChinese); err != nil {
+		panic(err)
+	}
+	win = fyneApp.NewWindow("")
+	win.Resize(fyne.NewSize(1200, 720))
+	win.Show()
+	code := 1
+	go func() {
+		defer fyne.Do(fyneApp.Quit)
+		code = m.Run()
+	}()
+	fyneApp.Run()
+	os.RemoveAll(cfgDir)
+	os.Exit(code)
+}
+
+// devServer is a --dev server over a bbolt file, HTTPS from its own CA, on loopback.
+type devServer struct {
+	run   *server.Running
+	store *bolt.Store
+	key   []byte
+	addr  string
+}
+
+func startServer(t *testing.T) *devServer {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	key := make([]byte, 32)
+	rand.Read(key)
+	s := &devServer{store: st, key: key}
+	s.start(t)
+	return s
+}
+
+func (s *devServer) start(t *testing.T) {
+	t.Helper()
+	run, err := server.Start(context.Background(), server.Options{Store: s.store, MasterKey: s.key, Dev: true,
+		PollInterval: 50 * time.Millisecond, Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
+		server.ListenOptions{TLS: true, Addr: s.addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.run = run
+	u, _ := url.Parse(run.URL)
+	s.addr = u.Host
+	t.Cleanup(func() { run.Shutdown(context.Background()) })
+}
+
+var codeRE = regexp.MustCompile(`验证码是 ([0-9]{6})`)
+
+func (s *devServer) code(t *testing.T, login string) string {
+	t.Helper()
+	msgs := s.run.Server.Outbox().Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].To == login {
+			if m := codeRE.FindStringSubmatch(msgs[i].Body); m != nil {
+				return m[1]
+			}
+		}
+	}
+	t.Fatalf("no code for %s", login)
+	return ""
+}
+
+// do runs f on the UI goroutine and waits.
+func do(f func()) { fyne.DoAndWait(f) }
+
+// waitUI polls cond on the UI goroutine for up to 20 s.
+func waitUI(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	defer func(t0 time.Time) { t.Logf("%s: %.1f s", what, time.Since(t0).Seconds()) }(time.Now())
+	for t0 := time.Now(); time.Since(t0) < 20*time.Second; time.Sleep(30 * time.Millisecond) {
+		ok := false
+		do(func() { ok = cond() })
+		if ok {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+var sizes = []fyne.Size{fyne.NewSize(1366, 768), fyne.NewSize(1024, 640)}
+
+// shots writes the window at both sizes as DIR/<name>-<lang>-<w>x<h>.png when SEALDESK_SHOTS
+// is set; prepare (optional) runs on the UI goroutine first and ready is awaited.
+func shots(t *testing.T, name, lang string) {
+	t.Helper()
+	dir := os.Getenv("SEALDESK_SHOTS")
+	if dir == "" {
+		return
+	}
+	for _, sz := range sizes {
+		do(func() { win.Resize(sz) })
+		time.Sleep(700 * time.Millisecond) // wrapped labels settle at the new width
+		do(func() { win.Content().Refresh() })
+		img, err := ui.CaptureWhenDrawn(win, 20*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s-%s-%dx%d.png", name, lang, int(sz.Width), int(sz.Height)))
+		if err := ui.WritePNG(path, img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(func() { win.Resize(sizes[0]) })
+	t.Logf("shots %s-%s written", name, lang)
+}
+
+func langs() []string {
+	if os.Getenv("SEALDESK_SHOTS") == "" {
+		return []string{ui.LangChinese}
+	}
+	return []string{ui.LangEnglish, ui.LangChinese} // Chinese last: the walk goes on in Chinese
+}
+
+func setLang(shell *ui.Shell, lang string) {
+	do(func() {
+		ui.SetLanguage(lang)
+		shell.Rebuild()
+	})
+}
+
+func creditCode(t *testing.T) string {
+	first := "91330106MA2B0BXX3U"[:17]
+	c, err := ids.CreditCheck(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return first + string(c)
+}
+
+// TestSignInCreateInviteApprove is the walk of the package doc.
+func TestSignInCreateInviteApprove(t *testing.T) {
+	srv := startServer(t)
+	st, err := desktop.Open(filepath.Join(t.TempDir(), "desktop.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m, err := session.New(session.Options{Store: st.Sync(), PollWait: 3 * time.Second, Retry: 200 * time.Millisecond,
+		Enterprises: session.ClientEnterprises})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.Start()
+	var shell *ui.Shell
+	do(func() {
+		shell = ui.NewShell(fyneApp, win, ui.Services{Settings: &memSettings{dir: cfgDir, lang: ui.LangChinese}, Version: "0.0.0",
+			Conn: m, Session: m})
+		win.SetContent(shell.Content())
+		win.Resize(sizes[0])
+	})
+	settings := func() *ui.SettingsScreen { return shell.Screen(ui.NavSettings).(*ui.SettingsScreen) }
+	ent := func() *ui.EnterpriseScreen { return shell.Screen(ui.NavEnterprise).(*ui.EnterpriseScreen) }
+
+	// 设置 › 服务器: the fingerprint dialog (cancelled in English, confirmed in Chinese)
+	for _, lang := range langs() {
+		setLang(shell, lang)
+		do(func() {
+			shell.Show(ui.NavSettings)
+			p := settings().Server
+			p.Mode.SetSelected(p.Mode.Options[1])
+			p.Address.SetText(srv.run.URL)
+			test.Tap(p.Connect)
+		})
+		waitUI(t, "the fingerprint dialog", func() bool { return settings().Server.Confirm != nil })
+		do(func() {})
+		shots(t, "server-fingerprint", lang)
+		if lang != ui.LangChinese {
+			do(func() { settings().Server.Confirm.Hide() })
+		}
+	}
+	do(func() { settings().Server.Confirm.Confirm() })
+	waitUI(t, "the sign-in dialog", func() bool { return shell.SignInDialog() != nil })
+	if fp := m.Server().Fingerprint; fp != session.Fingerprint(srv.run.Server.Root()) {
+		t.Fatalf("pinned %q", fp)
+	}
+
+	// 注册 (the picture with the tab shown, in both languages)
+	login := fmt.Sprintf("win%d@example.com", time.Now().UnixNano())
+	if os.Getenv("SEALDESK_SHOTS") != "" {
+		do(func() { shell.SignInDialog().Tabs.SelectIndex(2) })
+		shots(t, "signin", ui.LangChinese)
+		do(func() { shell.SignInDialog().Close() })
+		setLang(shell, ui.LangEnglish)
+		do(func() { shell.ShowSignIn(); shell.SignInDialog().Tabs.SelectIndex(2) })
+		shots(t, "signin", ui.LangEnglish)
+		do(func() { shell.SignInDialog().Close() })
+		setLang(shell, ui.LangChinese)
+		do(func() { shell.ShowSignIn() })
+	}
+	do(func() {
+		d := shell.SignInDialog()
+		d.Tabs.SelectIndex(2)
+		d.RegLogin.SetText(login)
+		test.Tap(d.RegSend)
+	})
+	waitUI(t, "the code sent", func() bool {
+		st := shell.SignInDialog().Status.Source()
+		if st != "" && st != "正在处理…" && !strings.Contains(st, login) {
+			t.Fatalf("sending the code: %s", st)
+		}
+		return strings.Contains(st, login)
+	})
+	do(func() {
+		d := shell.SignInDialog()
+		d.RegCode.SetText(srv.code(t, login))
+		d.RegName.SetText("王经理")
+		d.RegPassword.SetText("Passw0rdX")
+		d.RegPassword2.SetText("Passw0rdX")
+		test.Tap(d.RegSubmit)
+	})
+	waitUI(t, "signed in", func() bool { return shell.SignInDialog() == nil && m.Client() != nil })
+	waitUI(t, "connected", func() bool { return m.Status().Online })
+
+	// 企业, empty: one primary button
+	for _, lang := range langs() {
+		setLang(shell, lang)
+		do(func() { shell.Show(ui.NavEnterprise) })
+		waitUI(t, "the empty state", func() bool { return ent().State() == "personal" })
+		time.Sleep(300 * time.Millisecond)
+		shots(t, "enterprise-empty", lang)
+	}
+
+	// 创建企业
+	do(func() { test.Tap(ent().Create) })
+	waitUI(t, "the create dialog", func() bool { return ent().CreateDlg != nil })
+	do(func() {
+		d := ent().CreateDlg
+		d.Name.SetText("杭州示例科技有限公司")
+		d.Code.SetText(creditCode(t))
+	})
+	shots(t, "enterprise-create", ui.LangChinese)
+	do(func() { test.Tap(ent().CreateDlg.Submit) })
+	waitUI(t, "the enterprise opened", func() bool {
+		e := ent()
+		return e.State() == "enterprise" && len(e.TabTitles()) > 0 && e.Members.QR.Image != nil
+	})
+	if !strings.HasSuffix(win.Title(), "杭州示例科技有限公司") {
+		t.Errorf("title %q", win.Title())
+	}
+
+	// 成员: the invitation QR code on screen
+	showMembers := func(lang string) {
+		setLang(shell, lang)
+		do(func() { shell.Show(ui.NavEnterprise) })
+		waitUI(t, "members loaded", func() bool {
+			e := ent()
+			return e.State() == "enterprise" && len(e.TabTitles()) > 1 && e.Members.QR.Image != nil && len(e.Members.MemberNames()) > 0
+		})
+		do(func() { ent().Tabs.SelectIndex(1) })
+	}
+	for _, lang := range langs() {
+		showMembers(lang)
+		shots(t, "enterprise-invite", lang)
+	}
+	var link string
+	do(func() { link = ent().Members.Link.Text })
+
+	// a colleague joins through the link: 待审核成员 › 同意
+	colleague := registerClient(t, srv, "李员工")
+	if _, err := colleague.Join(context.Background(), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range langs() {
+		showMembers(lang)
+		waitUI(t, "待审核成员", func() bool { return slices.Contains(ent().Members.PendingNames(), "李员工") })
+		shots(t, "enterprise-pending", lang)
+	}
+	do(func() { ent().Members.Decide("李员工", true) })
+	waitUI(t, "the new member", func() bool {
+		return slices.Contains(ent().Members.MemberNames(), "李员工") && len(ent().Members.PendingNames()) == 0
+	})
+	for _, lang := range langs() {
+		showMembers(lang)
+		waitUI(t, "two members", func() bool { return len(ent().Members.MemberNames()) == 2 })
+		shots(t, "enterprise-members", lang)
+	}
+
+	// the network goes mid-task: the change waits, the window says offline
+	acct, _ := m.Account()
+	srv.run.Shutdown(context.Background())
+	if _, err := m.Submit(context.Background(), sync.Command{Type: "profile.rename", Scope: org.Scope(acct.ID),
+		Payload: json.RawMessage(`{"name":"王总经理"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	waitUI(t, "offline shown", func() bool {
+		s := m.Status()
+		return !s.Online && s.Pending == 1 && strings.Contains(shell.SyncBar.Text.Text, "1")
+	})
+	for _, lang := range langs() {
+		setLang(shell, lang)
+		do(func() { shell.Show(ui.NavEnterprise) })
+		time.Sleep(500 * time.Millisecond)
+		shots(t, "offline", lang)
+	}
+	srv.start(t)
+	waitUI(t, "caught up", func() bool { s := m.Status(); return s.Online && s.Pending == 0 })
+	if a, err := m.Client().Me(context.Background()); err != nil || a.Name != "王总经理" {
+		t.Fatalf("after reconnecting: %+v %v", a, err)
+	}
+	for _, lang := range langs() {
+		setLang(shell, lang)
+		do(func() { shell.Show(ui.NavEnterprise) })
+		time.Sleep(500 * time.Millisecond)
+		shots(t, "online-again", lang)
+	}
+}
+
+func registerClient(t *testing.T, srv *devServer, name string) *client.Client {
+	t.Helper()
+	c, err := client.New(srv.run.URL, srv.run.Server.RootPEM())
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := fmt.Sprintf("c%d@example.com", time.Now().UnixNano())
+	ctx := context.Background()
+	if err := c.SendCode(ctx, login, org.PurposeRegister); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: srv.code(t, login), Name: name, Password: "Passw0rdX"}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
