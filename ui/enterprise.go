@@ -40,25 +40,26 @@ type EnterpriseScreen struct {
 	Members *membersPanel
 	Roles   *rolesPanel
 	Depts   *departmentsPanel
+	panels  []EnterprisePanel // the contributed tabs' panels (enterpriseTabs)
 
 	Message *widgets.CJKLabel
 	state   string // what body shows: "signedout", "personal", "enterprise"
 	loading int    // generation of the last load (a newer one wins)
 }
 
-// enterpriseTab is one tab of an enterprise. perm "" means any member; adminOnly means 主管理员
+// ownTab is one of the screen's own tabs. perm "" means any member; adminOnly means 主管理员
 // and 子管理员 only.
-type enterpriseTab struct {
+type ownTab struct {
 	key       string // translation key of the title
 	perm      org.Permission
 	adminOnly bool
 	build     func(*EnterpriseScreen) fyne.CanvasObject
 }
 
-// enterpriseTabs lists the tabs of an enterprise in order: one line per tab. 主管理员变更, 集成
-// and 审计 add their lines here (their panels in their own files).
-func enterpriseTabs() []enterpriseTab {
-	return []enterpriseTab{
+// ownTabs lists the screen's own tabs in order; the tabs other areas contribute
+// (enterpriseTabs in enterprise_tabs.go: 主管理员变更, 对接集成) follow them.
+func ownTabs() []ownTab {
+	return []ownTab{
 		{"ent.tab.overview", "", false, (*EnterpriseScreen).buildOverview},
 		{"ent.tab.members", "", false, func(e *EnterpriseScreen) fyne.CanvasObject { return e.Members.content }},
 		{"ent.tab.roles", org.PermManageMembers, false, func(e *EnterpriseScreen) fyne.CanvasObject { return e.Roles.content }},
@@ -369,11 +370,21 @@ func (e *EnterpriseScreen) buildTabs() {
 		selected = e.Tabs.SelectedIndex()
 	}
 	e.Tabs = container.NewAppTabs()
-	for _, t := range enterpriseTabs() {
+	for _, t := range ownTabs() {
 		if (t.adminOnly && !e.isAdmin()) || !e.can(t.perm) {
 			continue // the member's role lacks it: not shown
 		}
 		e.Tabs.Append(container.NewTabItem(tr(t.key), t.build(e)))
+	}
+	e.panels = nil
+	for _, t := range enterpriseTabs() {
+		if p, ok := contributedTabPerm[t.key]; ok && !e.can(p) {
+			continue
+		}
+		panel := t.build(e.shell)
+		e.panels = append(e.panels, panel)
+		e.Tabs.Append(container.NewTabItem(tr(t.key), panel.Content()))
+		panel.Reload()
 	}
 	if selected >= 0 && selected < len(e.Tabs.Items) {
 		e.Tabs.SelectIndex(selected)
@@ -413,6 +424,10 @@ func (e *EnterpriseScreen) buildOverview() fyne.CanvasObject {
 	back := widget.NewButton(tr("ent.back.personal"), e.onPersonalTapped)
 	return container.NewVScroll(container.NewVBox(append(rows, container.NewHBox(back))...))
 }
+
+// contributedTabPerm is the permission a contributed tab needs to be shown (tabs not named here
+// are for every member: 主管理员变更 holds 账号申诉, which any member may start).
+var contributedTabPerm = map[string]org.Permission{"hooks.tab": org.PermManageIntegrations}
 
 // entStatusText is the verification state in words.
 func entStatusText(s string) string {
@@ -469,7 +484,6 @@ func (e *EnterpriseScreen) run(f func(ctx context.Context, c *client.Client) err
 		})
 	}()
 }
-
 
 // State is what the screen shows: "signedout", "personal" or "enterprise" (for tests).
 func (e *EnterpriseScreen) State() string { return e.state }
