@@ -18,7 +18,6 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"sealdesk/core/api"
-	"sealdesk/core/billing"
 	"sealdesk/core/envelope"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
@@ -127,18 +126,7 @@ func (s *Server) newEnvelopes(ctx context.Context) error {
 	}
 	quota := s.opts.ContractQuota
 	if quota.Reserve == nil && !s.opts.ContractsUnbilled {
-		// The billing domain: 对公 quota for an enterprise's contract, 对私 for a person's.
-		quota = envelope.Quota{
-			Reserve: func(tx sync.Tx, enterpriseID, senderID, envelopeID string, docs int, subject string, now time.Time) error {
-				owner := billing.Personal(senderID)
-				if enterpriseID != "" {
-					owner = billing.Enterprise(enterpriseID)
-				}
-				return billing.ReserveDocs(tx, owner, envelopeID, docs, billing.ChannelPortal, subject, now)
-			},
-			Charge:  billing.Charge,
-			Release: billing.Release,
-		}
+		quota = BillingQuota() // 对公 quota for an enterprise's contract, 对私 for a person's
 	}
 	permit := s.opts.ContractPermit
 	if permit == nil {
