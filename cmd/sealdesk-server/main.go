@@ -118,8 +118,6 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 		log.Warn("contracts are sent without charging quota (--free-contracts)")
 	} else {
 		opts.ContractQuota = server.BillingQuota()
-	} else {
-		opts.ContractsUnbilled = true
 	}
 	if cfg.BillingPackages != "" {
 		f, err := os.Open(cfg.BillingPackages)
