@@ -1,4 +1,4 @@
-// Package verify validates the signatures of a PDF file and reports, per signature, whether its
+// Package verify validates the signatures of a PDF or OFD file and reports, per signature, whether its
 // bytes are intact, what changed after it, who signed, whether the signer chains to a trusted
 // root, when it was signed (by a verified timestamp or only by the signer's clock) and whether the
 // certificate was revoked. The report's JSON form is the `sealctl verify --json` contract of
@@ -47,6 +47,26 @@
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.
+//
+// # OFD
+//
+// An OFD file (a ZIP: GB/T 33190 e-invoices and notices) gets the same Report and verdicts
+// (ofd.go, ses.go; ../shared/ofd/README.md is the guide). Per signature of every document:
+// the references hashed with the declared CheckMethod (SM3 by OID or name, iOFD's SM3 with Z,
+// SHA-256/SHA-1) over the stored part bytes — a changed or missing part is 已修改; for a seal
+// (GM/T 0031-2014 v1, GB/T 38540-2020 v4; another header version is checked with its layout and
+// reported as unknown, never vouched for) dataHash over the stored Signature.xml, the signer's
+// SM2 signature over the stored TBS_Sign (iOFD's signature over dataHash is accepted with a
+// note), the maker's SM2 signature with the version's message, Seal.esl equal to the embedded
+// seal, the picture an image of its declared type, the signer in the seal's certList, the
+// signing time inside the seal's and the certificate's validity (otherwise 过期: status
+// untrusted, Signature.Expired), both certificates' paths; for Type="Sign" a GB/T 35275 or
+// PKCS#7 SignedData over SM3(Signature.xml) (encapsulated or with signed attributes) or a bare
+// SM2 value checked with Options.OFDCerts. The ofdrw integrity list (OFDEntries.xml) is checked
+// but never reported as protecting content. Parts no signature covers are named
+// (Report.OFD.Uncovered). The package is read by core/ofd under Options.OFDLimits; a ZIP trick or
+// a bomb is an error naming it, never a verdict. Signature.Seal carries what the card shows (seal
+// name, esID, maker, picture, StampAnnot places); OFDSeals gives a page renderer the pictures.
 //
 // # Principles of the change analysis
 //
