@@ -13,6 +13,13 @@
 // next request on in every server process. Members and roles are stored as compact lines, not
 // JSON, because every request reads them; write them only through PutMember and PutRole.
 //
+// People join through the enterprise's invitation link (and its QR code; an admin switches it
+// off or rotates it) or a personal invitation sent to a phone (AddMember); either way the request
+// waits in 待审核成员 until someone with members.manage approves it (members.go). Verification
+// (entverify.go) runs a LegalRepChecker, a micro-deposit through a PaymentProvider (three
+// amounts, then start over) or a manual review of seven re-encoded uploads decided by a server
+// reviewer; the dev providers exist only under --dev.
+//
 // Everything is kept in a core/sync.Store, nothing in memory, so several server processes can
 // serve the same users: rate-limit counters, one-time codes and sessions hold across processes.
 // Every change to an account is an event in the scope "user:<id>" and a line in the audit log.
