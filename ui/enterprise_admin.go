@@ -48,6 +48,8 @@ type AdminPanel struct {
 	Then        *widget.RadioGroup
 	HandOverBtn *widget.Button
 	HandOverMsg *widget.Label
+	NoKinds     *widget.Label // shown when no area registered anything to hand over
+	noKinds2    *widget.Label // the same under 更换主管理员
 
 	// 账号申诉
 	Company    *widget.Entry
@@ -86,19 +88,22 @@ func newAdminPanel(s *Shell) *AdminPanel {
 	p.Owner = wrapLabel()
 	p.SendCode = widget.NewButton(tr("admin.code.send"), p.onSendCodeTapped)
 	p.CodeSent = wrapLabel()
+	p.CodeSent.Hide()
 	p.Code = widget.NewEntry()
 	p.Code.SetPlaceHolder(tr("admin.code.hint"))
 	p.NewAdmin = widget.NewSelect(nil, nil)
 	p.NewAdmin.PlaceHolder = tr("admin.pick.member")
 	p.Handover = widget.NewCheckGroup(nil, nil)
 	p.Handover.Horizontal = true
+	p.noKinds2 = widget.NewLabel(tr("admin.handover.nokinds"))
+	p.noKinds2.Hide()
 	p.Confirm = widget.NewButton(tr("admin.transfer.confirm"), p.onConfirmTapped)
 	p.Confirm.Importance = widget.HighImportance
 	p.TransferDone = wrapLabel()
 	transfer := container.NewVBox(p.Owner,
 		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.code")), p.SendCode, p.Code), p.CodeSent,
 		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.new.admin")), nil, p.NewAdmin),
-		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.what")), nil, p.Handover),
+		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.what")), nil, container.NewHBox(p.Handover, p.noKinds2)),
 		container.NewHBox(p.Confirm), p.TransferDone)
 
 	p.From = widget.NewSelect(nil, nil)
@@ -112,10 +117,12 @@ func newAdminPanel(s *Shell) *AdminPanel {
 	p.Then.SetSelected(tr("admin.then.disable"))
 	p.HandOverBtn = widget.NewButton(tr("admin.handover"), p.onHandOverTapped)
 	p.HandOverMsg = wrapLabel()
+	p.NoKinds = widget.NewLabel(tr("admin.handover.nokinds"))
+	p.NoKinds.Hide()
 	handover := container.NewVBox(
 		container.NewGridWithColumns(2, container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.from")), nil, p.From),
 			container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.to")), nil, p.To)),
-		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.what")), nil, p.Kinds),
+		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.what")), nil, container.NewHBox(p.Kinds, p.NoKinds)),
 		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.then")), nil, p.Then),
 		container.NewHBox(p.HandOverBtn), p.HandOverMsg)
 
@@ -144,7 +151,9 @@ func newAdminPanel(s *Shell) *AdminPanel {
 	p.Deposit = widget.NewButton(tr("admin.appeal.deposit"), p.onDepositTapped)
 	p.AppealMsg = wrapLabel()
 	p.Appeals = wrapLabel()
-	appeal := container.NewVBox(widget.NewLabel(tr("admin.appeal.intro")),
+	intro := wrapLabel()
+	intro.SetText(tr("admin.appeal.intro"))
+	appeal := container.NewVBox(intro,
 		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.appeal.company")), nil, p.Company),
 		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.appeal.method")), nil, p.Method),
 		container.NewGridWithColumns(2, container.NewBorder(nil, nil, widget.NewLabel(tr("admin.appeal.person")), nil, p.PersonName),
@@ -270,6 +279,13 @@ func (p *AdminPanel) Reload() {
 		p.Handover.Options, p.Kinds.Options = labels, labels
 		p.Handover.Refresh()
 		p.Kinds.Refresh()
+		for _, l := range []*widget.Label{p.NoKinds, p.noKinds2} {
+			if len(labels) == 0 {
+				l.Show()
+			} else {
+				l.Hide()
+			}
+		}
 	})
 }
 
@@ -313,6 +329,7 @@ func (p *AdminPanel) onSendCodeTapped() {
 			return
 		}
 		p.CodeSent.SetText(tr("admin.code.sent", map[string]any{"To": ch.SentTo, "Until": ch.Expires.Local().Format("15:04")}))
+		p.CodeSent.Show()
 	})
 }
 

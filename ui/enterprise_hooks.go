@@ -30,7 +30,7 @@ type HooksPanel struct {
 	Description *widget.Entry
 	Events      *widget.CheckGroup // labels of webhook.EventTypes; none ticked: every event
 	Add         *widget.Button
-	Secret      *widget.Entry // the secret just created or rotated (shown once)
+	Secret      *widget.Label // the secret just created or rotated (shown once, selectable)
 	SecretBox   *fyne.Container
 	Endpoints   *fyne.Container
 	Buttons     map[string]map[string]*widget.Button // endpoint id → "ping", "rotate", "toggle", "delete"
@@ -66,8 +66,9 @@ func newHooksPanel(s *Shell) *HooksPanel {
 	p.Events.Horizontal = true
 	p.Add = widget.NewButton(tr("hooks.add"), p.onAddTapped)
 	p.Add.Importance = widget.HighImportance
-	p.Secret = widget.NewEntry()
-	p.Secret.Disable()
+	p.Secret = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	p.Secret.Selectable = true
+	p.Secret.Wrapping = fyne.TextWrapBreak
 	p.SecretBox = container.NewVBox(widget.NewLabelWithStyle(tr("hooks.secret.once"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.Secret)
 	p.SecretBox.Hide()
 	p.Endpoints = container.NewVBox()
@@ -80,7 +81,9 @@ func newHooksPanel(s *Shell) *HooksPanel {
 		container.NewBorder(nil, nil, widget.NewLabel(tr("hooks.events")), nil, p.Events),
 		widget.NewLabel(tr("hooks.events.none")),
 		container.NewHBox(p.Add), p.SecretBox)
-	top := container.NewVBox(widget.NewLabel(tr("hooks.intro")), p.Status, card(tr("hooks.new"), form),
+	intro := widget.NewLabel(tr("hooks.intro"))
+	intro.Wrapping = fyne.TextWrapWord
+	top := container.NewVBox(intro, p.Status, card(tr("hooks.new"), form),
 		card(tr("hooks.endpoints"), p.Endpoints))
 	logCard := card(tr("hooks.log"), container.NewVBox(p.Deliveries, p.Detail))
 	p.content = container.NewVScroll(container.NewVBox(top, logCard))
