@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -63,7 +64,8 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			e := start(t, open(t), true)
-			a, b, c := e.register(t, newPhone()), e.register(t, newPhone()), e.register(t, newPhone())
+			phoneC := newPhone()
+			a, b, c := e.register(t, newPhone()), e.register(t, newPhone()), e.register(t, phoneC)
 			me := func(cl *client.Client) org.Account {
 				acct, err := cl.Me(ctx)
 				if err != nil {
@@ -205,6 +207,19 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 			if jrs, err := a.JoinRequests(ctx, ent.ID); err != nil || len(jrs) != 0 {
 				t.Fatalf("refused joins left requests: %+v %v", jrs, err)
 			}
+			// A personal invitation (name + phone) works only for that phone; the SMS carries it.
+			inv, err := a.AddMember(ctx, ent.ID, "陈七", phoneC)
+			if err != nil || !strings.HasPrefix(inv.URL, e.run.URL+"/join/") {
+				t.Fatalf("add member: %+v %v", inv, err)
+			}
+			if msgs := e.run.Server.Outbox().Messages(); !strings.Contains(msgs[len(msgs)-1].Body, inv.URL) || msgs[len(msgs)-1].To != phoneC {
+				t.Fatalf("no SMS with the invitation: %+v", msgs[len(msgs)-1])
+			}
+			_, err = a.AddMember(ctx, ent.ID, "陈七", "12345")
+			wantCode(t, err, "bad_phone")
+			outsider := e.register(t, newPhone())
+			_, err = outsider.Join(ctx, inv.URL)
+			wantCode(t, err, "invite_other_phone")
 			fresh, err := a.RotateInvite(ctx, ent.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -214,6 +229,29 @@ func TestEnterpriseEndToEnd(t *testing.T) {
 			}
 			if _, err := b.ApproveJoin(ctx, ent.ID, accC.ID); err != nil { // B may manage members
 				t.Fatal(err)
+			}
+			// A plain member sees the list with phone numbers masked; a manager in full.
+			if ms, err := c.Members(ctx, ent.ID, "", 0); err != nil || len(ms) != 3 || !strings.Contains(ms[0].Phone, "****") {
+				t.Fatalf("members as a plain member: %+v %v", ms, err)
+			}
+			if ms, err := b.Members(ctx, ent.ID, "", 0); err != nil || strings.Contains(ms[0].Phone, "*") {
+				t.Fatalf("members as a manager: %+v %v", ms, err)
+			}
+			// The invitation page the link opens names the enterprise (escaped); a dead link says why.
+			for _, l := range []struct {
+				url  string
+				code int
+				want string
+			}{{fresh.URL, 200, ent.Name}, {link, 410, "邀请链接已失效"}} {
+				resp, err := c.HTTP.Get(l.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != l.code || !strings.Contains(string(page), l.want) || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+					t.Fatalf("join page %s: %d %s", l.url, resp.StatusCode, page)
+				}
 			}
 
 			// Removed and disabled members are refused at once, pulls included.
