@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	stdsync "sync"
@@ -286,4 +287,221 @@ func pdfFileBytes(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// sendTo sends a contract from a's editor to b with a signature box and a date box for b on the
+// first page; it returns a's shell.
+func sendTo(t *testing.T, sa *Shell, subject string, b *testParty) {
+	t.Helper()
+	sa.Show(NavSend)
+	v := composeOf(sa)
+	fillEnvelope(t, v, subject, b)
+	test.Tap(v.placeBtn)
+	v.place.wg.Wait()
+	v.place.pv.Wait()
+	v.place.addOnCurrentPage(boxSign)
+	v.place.addOnCurrentPage(boxDate)
+	test.Tap(v.sendBtn)
+	v.wg.Wait()
+	if !strings.Contains(v.msg.Text, "已发送") {
+		t.Fatalf("send: %q", v.msg.Text)
+	}
+}
+
+// openToSign shows b's 待我签 and opens the signing view of its first contract.
+func openToSign(t *testing.T, sb *Shell) *contractSigner {
+	t.Helper()
+	sb.Show(NavDocuments)
+	p := documentsOf(sb).Contracts
+	p.showBox(api.BoxToSign)
+	p.wg.Wait()
+	if len(p.rows) == 0 || p.rows[0].Sign == nil {
+		t.Fatalf("nothing to sign: %q", p.status.Text)
+	}
+	test.Tap(p.rows[0].Sign)
+	p.wg.Wait()
+	v := p.signer
+	if v == nil {
+		t.Fatalf("no signing view: %q", p.status.Text)
+	}
+	v.sign.wg.Wait()
+	v.sign.pv.Wait()
+	v.sign.wg.Wait()
+	return v
+}
+
+// TestContractsSignAndComplete: B opens the contract from 待我签; the counter says 0/2; 点击开始签署
+// selects B's own box (A's boxes cannot be chosen); 立即提交 signs both boxes with the device key
+// and uploads; the server completes the contract; B's detail says 签署成功 and 已完成, A's 文件
+// follows to 已完成 by itself, and the final PDF A downloads holds B's signatures and the
+// document timestamp (pdfsig).
+func TestContractsSignAndComplete(t *testing.T) {
+	newContractsApp(t)
+	run := contractsServer(t)
+	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
+	sa, _ := newPartyShell(t, pa)
+	sb, _ := newPartyShell(t, pb)
+	sendTo(t, sa, "设备采购合同", pb)
+
+	v := openToSign(t, sb)
+	if v.counter.Text != "签章 0/2" {
+		t.Errorf("counter %q", v.counter.Text)
+	}
+	test.Tap(v.startBtn)
+	if v.sign.selected == nil || !strings.HasPrefix(v.sign.selected.field, "R1.") {
+		t.Fatalf("点击开始签署 selected %+v", v.sign.selected)
+	}
+	first := v.sign.selected
+	test.Tap(v.startBtn)
+	if v.sign.selected == first {
+		t.Error("点击开始签署 did not move on to the next field")
+	}
+	// 立即提交 without an image says so and signs nothing
+	v.sign.image.ClearSelected()
+	test.Tap(v.submitBtn)
+	if !strings.Contains(v.sign.status.Text, "请先在右边选择您的签名或印章") {
+		t.Errorf("no image: %q", v.sign.status.Text)
+	}
+	v.sign.image.SetSelectedIndex(0)
+	// a wrong PIN: refused, nothing uploaded
+	v.Submit("000000")
+	v.sign.wg.Wait()
+	if !strings.Contains(v.sign.status.Text, "签署没有完成") {
+		t.Fatalf("wrong PIN: %q", v.sign.status.Text)
+	}
+	v.Submit(testPIN)
+	v.sign.wg.Wait()
+	p := documentsOf(sb).Contracts
+	d := p.detail
+	if d == nil || p.body.Objects[0] != d.root {
+		t.Fatalf("after 立即提交: %q", v.sign.status.Text)
+	}
+	if !d.msg.Visible() || d.msg.Text != "签署成功。" || d.env.Status != api.EnvelopeCompleted {
+		t.Fatalf("detail says %q, status %s", d.msg.Text, d.env.Status)
+	}
+	if !strings.Contains(d.Recipients[0].Text, "已签署") {
+		t.Errorf("B's state %q", d.Recipients[0].Text)
+	}
+
+	// A's 文件 follows (long poll) to 已完成
+	sa.Show(NavDocuments)
+	da := documentsOf(sa).Contracts
+	waitFor(t, "A's 已完成", func() bool {
+		var n int
+		fyne.DoAndWait(func() { n = da.counts[api.BoxCompleted] })
+		return n == 1
+	})
+	da.showBox(api.BoxCompleted)
+	da.wg.Wait()
+	test.Tap(da.rows[0].Row)
+	da.wg.Wait()
+	ad := da.detail
+	if !ad.reportBtn.Visible() || ad.Downloads[0].Text != "下载最终文件…" {
+		t.Fatalf("A's completed detail: report %v, download %q", ad.reportBtn.Visible(), ad.Downloads[0].Text)
+	}
+	out := filepath.Join(t.TempDir(), "final.pdf")
+	ad.fetchTo(out, func(ctx context.Context, c *client.Client) ([]byte, error) {
+		return c.EnvelopeDocument(ctx, ad.env.ID, 0, client.VersionFinal)
+	})
+	da.wg.Wait()
+	if !strings.Contains(ad.msg.Text, "已保存") {
+		t.Fatalf("download: %q", ad.msg.Text)
+	}
+	report := filepath.Join(t.TempDir(), "report.pdf")
+	ad.fetchTo(report, func(ctx context.Context, c *client.Client) ([]byte, error) { return c.EnvelopeReport(ctx, ad.env.ID) })
+	da.wg.Wait()
+	if b, err := os.ReadFile(report); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+		t.Fatalf("签署报告: %v %q", err, ad.msg.Text)
+	}
+	// the server's, B's signature and date box valid; the document timestamp last (pdfsig lists
+	// it without validating it)
+	if pout := pdfsigCheck(t, out, 3); !strings.Contains(pout, "DocTimestamp") {
+		t.Errorf("no document timestamp in the final PDF:\n%s", pout)
+	}
+}
+
+// pdfsigCheck runs poppler's pdfsig on path, wants at least n signatures it says are valid and
+// returns its output.
+func pdfsigCheck(t *testing.T, path string, n int) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdfsig"); err != nil {
+		if os.Getenv("SEALDESK_CI") != "" {
+			t.Fatal("pdfsig is required in CI")
+		}
+		t.Skip("pdfsig not installed: the final PDF was not checked")
+		return ""
+	}
+	out, _ := exec.Command("pdfsig", path).CombinedOutput()
+	got := strings.Count(string(out), "Signature Validation: Signature is Valid.")
+	if got < n {
+		t.Fatalf("pdfsig: %d valid signatures, want %d:\n%s", got, n, out)
+	}
+	return string(out)
+}
+
+// TestContractsDeclineAndWithdraw: B declines with a reason (the contract is 已拒签 for both);
+// A withdraws a second contract with a reason, and B, who had it open, is refused in Chinese
+// when submitting; an empty reason is refused naming the field.
+func TestContractsDeclineAndWithdraw(t *testing.T) {
+	newContractsApp(t)
+	run := contractsServer(t)
+	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
+	sa, wa := newPartyShell(t, pa)
+	sb, wb := newPartyShell(t, pb)
+	sendTo(t, sa, "租赁合同", pb)
+
+	v := openToSign(t, sb)
+	test.Tap(v.declineBtn)
+	p := documentsOf(sb).Contracts
+	e := p.reasonEntry
+	if e == nil {
+		t.Fatal("no reason dialog")
+	}
+	if err := e.Validator(""); err == nil || err.Error() != "请填写原因。" {
+		t.Errorf("empty reason: %v", err)
+	}
+	test.Type(e, "价格条款需要重新商定")
+	test.Tap(overlayButton(t, wb, "拒签"))
+	waitFor(t, "the decline", func() bool {
+		var ok bool
+		fyne.DoAndWait(func() { ok = p.detail != nil && p.detail.env.Status == api.EnvelopeDeclined })
+		return ok
+	})
+	if !strings.Contains(p.detail.Recipients[0].Text, "价格条款需要重新商定") {
+		t.Errorf("B's state %q", p.detail.Recipients[0].Text)
+	}
+	sa.Show(NavDocuments)
+	da := documentsOf(sa).Contracts
+	waitFor(t, "A's 已拒签", func() bool {
+		var n int
+		fyne.DoAndWait(func() { n = da.counts[api.BoxDeclined] })
+		return n == 1
+	})
+
+	// a second contract: B opens it, A withdraws it, B's 立即提交 is refused
+	sendTo(t, sa, "补充协议", pb)
+	v = openToSign(t, sb)
+	v.sign.image.SetSelectedIndex(0)
+	sa.Show(NavDocuments)
+	da.showBox(api.BoxWaiting)
+	da.wg.Wait()
+	test.Tap(da.rows[0].Row)
+	da.wg.Wait()
+	test.Tap(da.detail.withdrawBtn)
+	test.Type(da.reasonEntry, "合同金额有误")
+	test.Tap(overlayButton(t, wa, "撤回"))
+	waitFor(t, "the withdrawal", func() bool {
+		var ok bool
+		fyne.DoAndWait(func() { ok = da.detail != nil && da.detail.env.Status == api.EnvelopeWithdrawn })
+		return ok
+	})
+	v.Submit(testPIN)
+	v.sign.wg.Wait()
+	if !strings.Contains(v.sign.status.Text, "签署没有完成") || p.body.Objects[0] != v.root {
+		t.Fatalf("signing a withdrawn contract: %q", v.sign.status.Text)
+	}
+	t.Logf("signing a withdrawn contract says: %s", v.sign.status.Text)
+	if v.counter.Text != "签章 0/2" {
+		t.Errorf("counter after the refusal %q", v.counter.Text)
+	}
 }
