@@ -148,6 +148,14 @@ func (v *composeScreen) sendToServer(d *envelopeDraft) {
 		fyne.DoAndWait(func() {
 			v.setBusy(false, "")
 			if err != nil {
+				var refusal *client.Error
+				if errors.As(err, &refusal) && refusal.Status < 500 && refusal.Status != 401 && refusal.Status != 408 && refusal.Status != 429 {
+					// a final answer: the next 发送 (after a change, a top-up) is a new send
+					d.SendKey = ""
+					if v.store != nil {
+						v.store.Save(d)
+					}
+				}
 				v.say(tr("compose.err.send", map[string]any{"Reason": errMessage(err)}), true)
 				return
 			}

@@ -161,6 +161,13 @@ func TestContractsSendAndList(t *testing.T) {
 	v.place.pv.Wait()
 	v.place.addOnCurrentPage(boxSign)
 	v.place.addOnCurrentPage(boxDate)
+	// no quota yet: the manual's words, the draft kept
+	test.Tap(v.sendBtn)
+	v.wg.Wait()
+	if v.msg.Text != "没有发送：余额不足，请先联系企业管理员进行充值（草稿仍在，可以修改后再发送）" || len(v.draft.Files) != 1 {
+		t.Fatalf("without quota: %q, %d files", v.msg.Text, len(v.draft.Files))
+	}
+	pa.Fund(t, 1)
 	start := time.Now()
 	test.Tap(v.sendBtn)
 	v.wg.Wait()
@@ -246,6 +253,7 @@ func TestContractsPaging(t *testing.T) {
 	newContractsApp(t)
 	run := contractsServer(t)
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
+	pa.Fund(t, 5)
 	ctx := context.Background()
 	refs, err := pa.c.UploadFiles(ctx, []client.NamedFile{{Name: "合同.pdf", Data: pdfFileBytes(t)}})
 	if err != nil {
@@ -341,6 +349,7 @@ func TestContractsSignAndComplete(t *testing.T) {
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	sa, _ := newPartyShell(t, pa)
 	sb, _ := newPartyShell(t, pb)
+	pa.Fund(t, 1)
 	sendTo(t, sa, "设备采购合同", pb)
 
 	v := openToSign(t, sb)
@@ -448,6 +457,7 @@ func TestContractsDeclineAndWithdraw(t *testing.T) {
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	sa, wa := newPartyShell(t, pa)
 	sb, wb := newPartyShell(t, pb)
+	pa.Fund(t, 1)
 	sendTo(t, sa, "租赁合同", pb)
 
 	v := openToSign(t, sb)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/billing"
 	"sealdesk/core/client"
 	"sealdesk/core/gate"
 	"sealdesk/core/keystore"
@@ -147,6 +148,33 @@ func (s *Server) Party(t testing.TB, name string) *Party {
 		t.Fatal(err)
 	}
 	return &Party{Name: name, Phone: phone, Client: c, Keys: ks, Conn: &Conn{c: c}}
+}
+
+// Fund buys the personal package per-10 (10 documents) times times for the party through the
+// --dev payment provider, which confirms at once, and waits until the balance shows them.
+func (p *Party) Fund(t testing.TB, times int) {
+	t.Helper()
+	ctx := context.Background()
+	me, err := p.Client.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := billing.Personal(me.ID)
+	before, err := p.Client.Balance(ctx, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < times; i++ {
+		if _, err := p.Client.Buy(ctx, client.NewIdempotencyKey(), billing.OrderRequest{Owner: owner, Package: "per-10", Provider: "dev"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for t0 := time.Now(); time.Since(t0) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		if b, err := p.Client.Balance(ctx, owner); err == nil && b.Available >= before.Available+10*times {
+			return
+		}
+	}
+	t.Fatal("the dev payment did not credit the package")
 }
 
 // Conn is a ui.Connection to the test server as one party (signed in from the start).
