@@ -45,6 +45,15 @@ func contractsServer(t *testing.T) *server.Running {
 	return servertest.Start(t, st).Run
 }
 
+// billedServer is contractsServer billing contracts (a send needs quota).
+func billedServer(t *testing.T) *server.Running {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return servertest.StartBilled(t, st).Run
+}
+
 func newTestParty(t *testing.T, run *server.Running, name string) *testParty {
 	p := (&servertest.Server{Run: run}).Party(t, name)
 	lib := &memLibrary{items: []LibraryItem{{ID: "1", Kind: ItemSignatureDraw, Name: name + "的签名", PNG: drawnSignature(t).PNG}}}
@@ -139,7 +148,7 @@ func fillEnvelope(t *testing.T, v *composeScreen, subject string, to *testParty)
 // subject and by B's name; 首页 shows the counts.
 func TestContractsSendAndList(t *testing.T) {
 	newContractsApp(t)
-	run := contractsServer(t)
+	run := billedServer(t)
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	sa, _ := newPartyShell(t, pa)
 	sb, _ := newPartyShell(t, pb)
@@ -253,7 +262,6 @@ func TestContractsPaging(t *testing.T) {
 	newContractsApp(t)
 	run := contractsServer(t)
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
-	pa.Fund(t, 5)
 	ctx := context.Background()
 	refs, err := pa.c.UploadFiles(ctx, []client.NamedFile{{Name: "合同.pdf", Data: pdfFileBytes(t)}})
 	if err != nil {
@@ -349,7 +357,6 @@ func TestContractsSignAndComplete(t *testing.T) {
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	sa, _ := newPartyShell(t, pa)
 	sb, _ := newPartyShell(t, pb)
-	pa.Fund(t, 1)
 	sendTo(t, sa, "设备采购合同", pb)
 
 	v := openToSign(t, sb)
@@ -457,7 +464,6 @@ func TestContractsDeclineAndWithdraw(t *testing.T) {
 	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
 	sa, wa := newPartyShell(t, pa)
 	sb, wb := newPartyShell(t, pb)
-	pa.Fund(t, 1)
 	sendTo(t, sa, "租赁合同", pb)
 
 	v := openToSign(t, sb)

@@ -45,14 +45,20 @@ type Server struct {
 }
 
 // Start runs a --dev server over st until the test ends (then closes st).
-func Start(t testing.TB, st sync2.Store) *Server {
+func Start(t testing.TB, st sync2.Store) *Server { return start(t, st, false) }
+
+// StartBilled is Start with contracts billed as a shared server bills them: a send reserves the
+// sender's quota (Party.Fund buys some) and is refused with 余额不足 without it.
+func StartBilled(t testing.TB, st sync2.Store) *Server { return start(t, st, true) }
+
+func start(t testing.TB, st sync2.Store, billed bool) *Server {
 	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
 	run, err := server.Start(context.Background(), server.Options{Store: st, MasterKey: key, Dev: true,
 		Providers: []org.Provider{faceCheck{}}, PollInterval: 50 * time.Millisecond,
 		// Screens are tested here, not quota (core/server's contract tests bill).
-		ContractsUnbilled: true,
+		ContractsUnbilled: !billed,
 		Hashes:            gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
 		server.ListenOptions{TLS: true})
 	if err != nil {
