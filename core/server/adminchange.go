@@ -28,6 +28,9 @@ type AppealProviders struct {
 func (s *Server) newAdminChanges() {
 	p := s.opts.Appeals
 	ac := &org.AdminChanges{Org: s.org, CertificatePEM: currentCertPEM, LegalRep: p.LegalRep, Deposit: p.Deposit, Contract: p.Contract}
+	if ac.LegalRep == nil {
+		ac.LegalRep = s.org.LegalRep // the enterprise verification's checker (Options.LegalRep)
+	}
 	if s.opts.Dev {
 		if ac.LegalRep == nil {
 			ac.LegalRep = org.DevLegalRep{}

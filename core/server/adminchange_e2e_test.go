@@ -67,19 +67,25 @@ func TestAdminChangeE2E(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// B joins (the member API is the enterprise area's; the record is what it writes).
-			srv := e.run.Server
+			// B joins through the invitation link; A approves.
+			link, err := a.c.InviteLink(ctx, ent.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.c.Join(ctx, link.URL); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.c.ApproveJoin(ctx, ent.ID, bMe.ID); err != nil {
+				t.Fatal(err)
+			}
+			// A's items of the test kind (contracts, templates, seals and archive register their own).
 			if err := e.store.Update(ctx, func(tx sync.Tx) error {
-				m := org.Member{EnterpriseID: ent.ID, AccountID: bMe.ID, Name: "乙成员", Role: org.RoleMember, Joined: time.Now()}
-				if err := org.PutMember(tx, m); err != nil {
-					return err
-				}
 				for i := 0; i < 3; i++ {
 					if err := tx.Put(testItems, ent.ID+"/"+aMe.ID+"/"+string(rune('a'+i)), []byte("1")); err != nil {
 						return err
 					}
 				}
-				return srv.Org().RecordEnterprise(tx, ent.ID, aMe.ID, "member.joined", m, time.Now(), bMe.ID)
+				return nil
 			}); err != nil {
 				t.Fatal(err)
 			}
