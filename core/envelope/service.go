@@ -451,14 +451,14 @@ func boxOfIndexKey(ik string) string {
 	return parts[len(parts)-3]
 }
 
-func countKey(key, box string) string { return key + "|" + box }
-
+// Counts live in one record per party (box → count), so a list reads them in one Get.
 func addCount(tx sync.Tx, key, box string, d int) error {
-	var n int
-	if err := sync.GetJSON(tx, BucketCounts, countKey(key, box), &n); err != nil && !errors.Is(err, sync.ErrNotFound) {
+	m := map[string]int{}
+	if err := sync.GetJSON(tx, BucketCounts, key, &m); err != nil && !errors.Is(err, sync.ErrNotFound) {
 		return err
 	}
-	return sync.PutJSON(tx, BucketCounts, countKey(key, box), max(0, n+d))
+	m[box] = max(0, m[box]+d)
+	return sync.PutJSON(tx, BucketCounts, key, m)
 }
 
 // save writes r, moves its index entries to the parties' current boxes and appends the
@@ -685,13 +685,13 @@ func (s *Service) List(ctx context.Context, a Actor, box, query, after string, l
 }
 
 func counts(tx sync.Tx, key string) (map[string]int, error) {
+	stored := map[string]int{}
+	if err := sync.GetJSON(tx, BucketCounts, key, &stored); err != nil && !errors.Is(err, sync.ErrNotFound) {
+		return nil, err
+	}
 	m := map[string]int{}
 	for _, b := range api.Boxes {
-		var n int
-		if err := sync.GetJSON(tx, BucketCounts, countKey(key, b), &n); err != nil && !errors.Is(err, sync.ErrNotFound) {
-			return nil, err
-		}
-		m[b] = n
+		m[b] = stored[b]
 	}
 	return m, nil
 }
