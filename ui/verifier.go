@@ -423,7 +423,13 @@ func (v *verifierScreen) addFile(f verifiedFile) *fyne.Container {
 		box.Add(verdict)
 		box.Add(sum)
 		if len(f.Report.Signatures) == 0 {
-			box.Add(widget.NewLabel(tr("verify.nosignatures")))
+			key := "verify.nosignatures"
+			if f.Report.OFD != nil {
+				key = "verify.nosignatures.ofd" // a seal picture on the page is not a seal
+			}
+			l := widget.NewLabel(tr(key))
+			l.Wrapping = fyne.TextWrapWord
+			box.Add(l)
 		}
 	}
 	v.results.Add(box)

@@ -114,3 +114,24 @@ func walkLabels(o fyne.CanvasObject, f func(string)) {
 		}
 	}
 }
+
+// An unsigned e-invoice that draws a seal picture is not sealed, and 文件验签 says why.
+func TestVerifierOFDUnsignedPicture(t *testing.T) {
+	f := ofdSample(t, "ofd-unsigned_einvoice-layout_20240531141733.ofd")
+	v, _ := newSendTest(t, &LocalServices{Prefs: &memPrefs{}})
+	s := v.place.shell
+	vs := s.Screen(NavVerify).(*verifierScreen)
+	vs.deferUpdatesForTest()
+	s.OpenFiles([]string{f})
+	vs.wait()
+	if len(vs.files) != 1 || vs.files[0].Report == nil || vs.files[0].Report.Verdict != verify.StatusUnsigned || len(vs.cards) != 0 {
+		t.Fatalf("files %+v", vs.files)
+	}
+	var texts []string
+	for _, o := range vs.results.Objects {
+		walkLabels(o, func(l string) { texts = append(texts, l) })
+	}
+	if all := strings.Join(texts, "\n"); !strings.Contains(all, tr("verify.nosignatures.ofd")) {
+		t.Errorf("no explanation:\n%s", all)
+	}
+}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"image"
@@ -103,4 +104,39 @@ func BenchmarkInvoicePage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzRenderPage: whatever a page's content and resources say, drawing returns an image or an
+// error, within its limits, never a panic.
+func FuzzRenderPage(f *testing.F) {
+	f.Add([]byte(`<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer ID="1"><ofd:TextObject ID="2" Boundary="10 10 50 10" Font="3" Size="5" CTM="1 0 0 1 0 0"><ofd:FillColor Value="255 0 0"/><ofd:TextCode X="0" Y="4" DeltaX="g 2 5">发票</ofd:TextCode></ofd:TextObject><ofd:PathObject ID="4" Boundary="0 0 100 100" Fill="true"><ofd:AbbreviatedData>M 0 0 L 10 0 B 1 2 3 4 5 6 Q 1 1 2 2 A 1 1 0 0 1 5 5 C</ofd:AbbreviatedData></ofd:PathObject><ofd:ImageObject ID="5" ResourceID="6" Boundary="0 0 10 10" CTM="10 0 0 10 0 0"/></ofd:Layer></ofd:Content></ofd:Page>`),
+		[]byte(`<ofd:Res xmlns:ofd="http://www.ofdspec.org/2016" BaseLoc="Res"><ofd:Fonts><ofd:Font ID="3" FontName="宋体"><ofd:FontFile>f.ttf</ofd:FontFile></ofd:Font></ofd:Fonts><ofd:MultiMedias><ofd:MultiMedia ID="6" Type="Image"><ofd:MediaFile>i.png</ofd:MediaFile></ofd:MultiMedia></ofd:MultiMedias></ofd:Res>`))
+	f.Fuzz(func(t *testing.T, content, res []byte) {
+		var buf bytes.Buffer
+		w := zip.NewWriter(&buf)
+		for _, e := range []struct {
+			n string
+			b []byte
+		}{
+			{"OFD.xml", []byte(`<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016"><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>`)},
+			{"Doc_0/Document.xml", []byte(`<ofd:Document xmlns:ofd="http://www.ofdspec.org/2016"><ofd:CommonData><ofd:PageArea><ofd:PhysicalBox>0 0 60 40</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData><ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>`)},
+			{"Doc_0/PublicRes.xml", res},
+			{"Doc_0/Pages/Page_0/Content.xml", content},
+			{"Doc_0/Res/f.ttf", content},
+			{"Doc_0/Res/i.png", res},
+		} {
+			fw, _ := w.Create(e.n)
+			fw.Write(e.b)
+		}
+		w.Close()
+		pkg, err := ofd.Open(context.Background(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), nil)
+		if err != nil {
+			return
+		}
+		d, err := NewDocument(pkg, 0)
+		if err != nil {
+			return
+		}
+		d.Render(context.Background(), 0, 50, nil)
+	})
 }
