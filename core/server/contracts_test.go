@@ -257,3 +257,43 @@ func TestContractsQuota(t *testing.T) {
 		t.Errorf("after withdrawal: %+v", bal)
 	}
 }
+
+// Templates: files (the caller's uploads), boxes and roles are kept per account, listed,
+// replaced and deleted; another account sees none of them.
+func TestContractsTemplates(t *testing.T) {
+	e := startContracts(t, openBolt(t), nil)
+	a, b := newParty(t, e, "王菲菲"), newParty(t, e, "李四")
+	refs, err := a.c.UploadFiles(ctx, []client.NamedFile{{Name: "劳动合同.pdf", Data: pdfBytes(t, 1, "tpl")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := api.Template{Name: "劳动合同模板", Files: refs, Roles: []api.Recipient{{Kind: api.RecipientPerson}, {Kind: api.RecipientCompany}},
+		Fields: []api.FieldPlacement{{Recipient: 0, Document: 0, Kind: api.FieldSignature, Page: 1, Rect: [4]float64{72, 100, 200, 150}}}}
+	saved, err := a.c.SaveTemplate(ctx, tpl)
+	if err != nil || saved.ID == "" || saved.Order != api.OrderSequential {
+		t.Fatalf("save: %+v %v", saved, err)
+	}
+	saved.Name = "劳动合同模板（新）"
+	if _, err := a.c.SaveTemplate(ctx, saved); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := a.c.Templates(ctx)
+	if err != nil || len(ts) != 1 || ts[0].Name != "劳动合同模板（新）" {
+		t.Fatalf("list: %+v %v", ts, err)
+	}
+	if ts, _ := b.c.Templates(ctx); len(ts) != 0 {
+		t.Error("another account sees the template")
+	}
+	if _, err := b.c.SaveTemplate(ctx, tpl); !client.IsCode(err, "bad_file") {
+		t.Errorf("a template of someone else's upload: %v", err)
+	}
+	if err := b.c.DeleteTemplate(ctx, saved.ID); !client.IsCode(err, "not_found") {
+		t.Errorf("deleting someone else's template: %v", err)
+	}
+	if err := a.c.DeleteTemplate(ctx, saved.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ts, _ := a.c.Templates(ctx); len(ts) != 0 {
+		t.Error("deleted template still listed")
+	}
+}
