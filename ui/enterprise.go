@@ -40,6 +40,7 @@ type EnterpriseScreen struct {
 	Members *membersPanel
 	Roles   *rolesPanel
 	Depts   *departmentsPanel
+	Verify  *verifyPanel
 	panels  []EnterprisePanel // the contributed tabs' panels (enterpriseTabs)
 
 	Message *widgets.CJKLabel
@@ -61,6 +62,7 @@ type ownTab struct {
 func ownTabs() []ownTab {
 	return []ownTab{
 		{"ent.tab.overview", "", false, (*EnterpriseScreen).buildOverview},
+		{"ent.tab.verify", "", true, func(e *EnterpriseScreen) fyne.CanvasObject { return e.Verify.content }},
 		{"ent.tab.members", "", false, func(e *EnterpriseScreen) fyne.CanvasObject { return e.Members.content }},
 		{"ent.tab.roles", org.PermManageMembers, false, func(e *EnterpriseScreen) fyne.CanvasObject { return e.Roles.content }},
 		{"ent.tab.departments", "", false, func(e *EnterpriseScreen) fyne.CanvasObject { return e.Depts.content }},
@@ -81,6 +83,7 @@ func newEnterpriseScreen(s *Shell) Screen {
 	e.Members = newMembersPanel(e)
 	e.Roles = newRolesPanel(e)
 	e.Depts = newDepartmentsPanel(e)
+	e.Verify = newVerifyPanel(e)
 	e.refresh()
 	return e
 }
@@ -335,6 +338,9 @@ func (e *EnterpriseScreen) showEnterprise(c *client.Client, id string) {
 			e.Members.load()
 			e.Roles.load()
 			e.Depts.load()
+			if e.isAdmin() {
+				e.Verify.load()
+			}
 		})
 	}()
 }

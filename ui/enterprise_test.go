@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -73,12 +75,12 @@ func TestEnterpriseCreateInviteApprove(t *testing.T) {
 	}
 	d.Code.SetText(good)
 	test.Tap(d.Submit)
-	waitUntil(t, "the enterprise opened", func() bool { return e.state == "enterprise" && e.Tabs != nil && len(e.TabTitles()) == 6 })
+	waitUntil(t, "the enterprise opened", func() bool { return e.state == "enterprise" && e.Tabs != nil && len(e.TabTitles()) == 7 })
 	ent := e.Current.Enterprise
 	if ent.Name != "杭州示例科技有限公司" || m.Context() != ent.ID || !strings.HasSuffix(w.Title(), ent.Name) {
 		t.Fatalf("current %+v, context %q, title %q", ent, m.Context(), w.Title())
 	}
-	want := []string{tr("ent.tab.overview"), tr("ent.tab.members"), tr("ent.tab.roles"), tr("ent.tab.departments"),
+	want := []string{tr("ent.tab.overview"), tr("ent.tab.verify"), tr("ent.tab.members"), tr("ent.tab.roles"), tr("ent.tab.departments"),
 		tr("admin.tab"), tr("hooks.tab")}
 	waitUntil(t, "the 主管理员's tabs", func() bool { return slices.Equal(e.TabTitles(), want) })
 
@@ -171,4 +173,57 @@ func hasHan(s string) bool {
 		}
 	}
 	return false
+}
+
+var depositRE = regexp.MustCompile(`打款 ([0-9])\.([0-9]{2}) 元，用于 SealDesk 企业认证 (ev_[0-9a-f]+)`)
+
+// TestEnterpriseVerifyByDeposit: 企业认证 › 对公打款 on a --dev server: a wrong amount is refused
+// in Chinese and counted (tries left shown), the amount from the dev payment provider verifies
+// the enterprise (已认证); members without an admin role do not see the tab.
+func TestEnterpriseVerifyByDeposit(t *testing.T) {
+	srv := startTestServer(t)
+	m, _ := newSignedInSession(t, srv, "钱老板")
+	ctx := context.Background()
+	ent, err := m.Client().CreateEnterprise(ctx, "宁波示例贸易有限公司", "91330200MA2C0CYY4V"[:17]+creditCheck(t, "91330200MA2C0CYY4V"[:17]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RefreshEnterprises(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetContext(ent.ID); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSessionShell(t, m)
+	e := enterpriseScreen(t, s)
+	waitUntil(t, "the 企业认证 tab", func() bool { return slices.Contains(e.TabTitles(), tr("ent.tab.verify")) })
+	p := e.Verify
+	waitUntil(t, "the form", func() bool { return strings.Contains(p.State.Source(), tr("ent.state.unverified")) })
+	p.Method.SetSelected(methodName(org.MethodDeposit))
+	test.Tap(p.Start)
+	if p.Status.Source() != tr("ent.verify.err.legalrep") {
+		t.Fatalf("no legal rep: %q", p.Status.Source())
+	}
+	test.Type(p.LegalRep, "钱老板")
+	test.Type(p.Bank, "招商银行宁波分行")
+	test.Type(p.Account, "574900012345678")
+	test.Tap(p.Start)
+	waitUntil(t, "the deposit form", func() bool { return p.has && p.current.Status == org.EVPending && p.deposit.Visible() })
+	fen := 0
+	for _, msg := range srv.Run.Server.Outbox().Messages() {
+		if mm := depositRE.FindStringSubmatch(msg.Body); mm != nil && mm[3] == p.current.ID {
+			fmt.Sscan(strings.TrimLeft(mm[2], "0"), &fen)
+		}
+	}
+	if fen < 1 || fen > 99 {
+		t.Fatalf("no deposit in the dev outbox (%d)", fen)
+	}
+	test.Type(p.Amount, fmt.Sprintf("0.%02d", fen%99+1))
+	test.Tap(p.Confirm)
+	waitUntil(t, "the wrong amount refused", func() bool {
+		return hasHan(p.Status.Source()) && strings.Contains(p.State.Source(), tr("ent.verify.deposit.left", map[string]any{"N": 2}))
+	})
+	test.Type(p.Amount, fmt.Sprintf("0.%02d", fen))
+	test.Tap(p.Confirm)
+	waitUntil(t, "已认证", func() bool { return strings.Contains(p.State.Source(), tr("ent.state.verified")) && !p.form.Visible() })
 }
