@@ -24,9 +24,10 @@ BUILD_PKGS := ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libx
               libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 # Running the real window under Xvfb (Mesa software GL), and the independent tools the tests check
 # our output with: poppler (pdfsig, pdftoppm, pdftotext), qpdf, NSS certutil, openssl, ImageMagick,
-# tesseract with simplified Chinese (seal title OCR), PostgreSQL (the server store's tests), git.
+# tesseract with simplified Chinese (seal title OCR), PostgreSQL (the server store's tests), git,
+# SoftHSM2 (the PKCS #11 seal-key vault's token in the tests).
 TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-tools openssl \
-              postgresql tesseract-ocr tesseract-ocr-chi-sim git
+              postgresql tesseract-ocr tesseract-ocr-chi-sim git softhsm2
 FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 
 TEST_TIMEOUT ?= 40m

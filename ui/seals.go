@@ -37,6 +37,7 @@ const (
 // sealsScreen is 签章管理: 我的印章 (the library), 印章设计 (the designer with a live preview),
 // 上传印章/签名 (photo → cleaned image) and 手写签名 (the signature pad).
 type sealsScreen struct {
+	ent   *entSealsView // 企业印章 (entseals.go)
 	shell *Shell
 	local *LocalServices
 	tabs  *container.AppTabs
@@ -104,6 +105,8 @@ func newSealsScreen(s *Shell) Screen {
 		container.NewTabItem(tr("seals.tab.upload"), v.buildUpload()),
 		container.NewTabItem(tr("seals.tab.draw"), v.buildPad()),
 	)
+	v.ent = newEntSealsView(s, s.Services.Conn)
+	v.tabs.Append(container.NewTabItem(tr("seals.tab.enterprise"), v.ent.Content()))
 	v.root = v.tabs
 	v.refreshLibrary()
 	return v

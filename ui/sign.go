@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"sealdesk/core/client"
 	"sealdesk/core/ids"
 	"sealdesk/core/keystore"
 	"sealdesk/core/pdf"
@@ -172,6 +173,13 @@ type signScreen struct {
 	mine func(field string) bool
 	// onTargets runs after a box was added or removed.
 	onTargets func()
+
+	// Enterprise seals (signseal.go): offered after the libraryCount items of 我的印章.
+	ent          []entChoice
+	libraryCount int
+	entSess      *entSealSession // the enterprise seal signature under way
+	codeDlg      *sealCodeDialog // the open code dialog (tests answer it)
+	unsubConn    func()
 }
 
 func newSignScreen(s *Shell) *signScreen {
@@ -227,6 +235,10 @@ func newSignScreen(s *Shell) *signScreen {
 	v.refreshKey()
 	v.refreshImages()
 	v.updateSignable()
+	if c := s.Services.Conn; c != nil {
+		v.unsubConn = c.Subscribe(func() { fyne.Do(v.loadEntSeals) })
+	}
+	v.loadEntSeals()
 	return v
 }
 
@@ -524,6 +536,11 @@ func (v *signScreen) refreshImages() {
 			v.items = append(v.items, it)
 			names = append(names, it.Name+"（"+kindText(it.Kind)+"）")
 		}
+	}
+	v.libraryCount = len(v.items)
+	for _, ch := range v.ent {
+		v.items = append(v.items, ch.item)
+		names = append(names, entOptionName(ch))
 	}
 	if len(names) == 0 && v.local != nil && v.local.Library != nil {
 		v.noImages.Show()
@@ -925,12 +942,13 @@ func (v *signScreen) whyNotSignable() string {
 			empty++
 		}
 	}
+	ent := v.selectedEnt() != nil // an enterprise seal signs with the server's key, not the personal one
 	switch {
-	case v.local == nil || v.local.Keys == nil:
+	case !ent && (v.local == nil || v.local.Keys == nil):
 		return tr("sign.why.nostore")
-	case !keyOK:
+	case !ent && !keyOK:
 		return tr("sign.why.nokey")
-	case in.Certificate == nil:
+	case !ent && in.Certificate == nil:
 		return tr("sign.why.uncertified")
 	case v.path == "":
 		return tr("sign.why.nodocument")
@@ -942,6 +960,8 @@ func (v *signScreen) whyNotSignable() string {
 		return tr("sign.why.noimages")
 	case v.selectedImage() == nil && !isDateField(v.selected.field):
 		return tr("sign.why.noimage")
+	case ent && v.selected != nil && isDateField(v.selected.field):
+		return tr("sign.why.entdate")
 	}
 	return ""
 }
@@ -968,6 +988,10 @@ func (v *signScreen) busy(on bool, text string) {
 // onSignTapped asks for the signing PIN and checks it (and the key's lock-out) first; only a
 // key that opened leads to the question where to save, so a wrong PIN leaves nothing behind.
 func (v *signScreen) onSignTapped() {
+	if ch := v.selectedEnt(); ch != nil {
+		v.onEntSignTapped(*ch)
+		return
+	}
 	pin := widget.NewPasswordEntry()
 	pin.Validator = pinValidator
 	item := widget.NewFormItem(tr("sign.key.pin"), pin)
@@ -1041,22 +1065,27 @@ func (v *signScreen) signTo(pin, out string) {
 // signWith signs with an opened key into out; on success the view moves to out, with the box
 // just signed shown as signed and the next empty box selected.
 func (v *signScreen) signWith(signer crypto.Signer, out string) {
-	in, ok := v.keyInfo()
+	cert, chain, name, ok := v.signIdentity(signer)
 	t, img := v.selected, v.selectedImage()
-	if !ok || in.Certificate == nil || t == nil || t.signed || v.path == "" || (img == nil && !isDateField(t.field)) {
+	if !ok || t == nil || t.signed || v.path == "" || (img == nil && !isDateField(t.field)) {
 		return
 	}
-	opts, err := markOptions(v.path, t, img, in)
+	opts, err := markOptions(v.path, t, img, keystore.Info{Certificate: cert, Chain: chain})
 	if err != nil {
 		v.status.SetText(fileErrMessage(v.path, err))
 		return
 	}
+	opts.Name = name
 	path := v.path
 	var ts tsa.Timestamper
 	if v.local != nil && v.local.CA != nil {
 		ts = v.local.CA.Timestamper()
 	}
-	v.busy(true, tr("sign.signing"))
+	working := tr("sign.signing")
+	if _, isSeal := signer.(*client.SealSigner); isSeal {
+		working = tr("sign.ent.signing")
+	}
+	v.busy(true, working)
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()

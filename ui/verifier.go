@@ -466,8 +466,15 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	if slices.Contains(s.Reasons, verify.ReasonSelfDeclared) {
 		signer += tr("verify.selfDeclared")
 	}
+	if s.Signer.Operator != "" {
+		signer += tr("verify.operator", map[string]any{"Name": s.Signer.Operator})
+	}
 	c.signer = lbl(signer)
-	c.signerID = lbl(orDash(s.Signer.ID))
+	id := s.Signer.ID
+	if id == "" && s.Signer.OrganizationID != "" {
+		id = tr("verify.orgID", map[string]any{"ID": s.Signer.OrganizationID})
+	}
+	c.signerID = lbl(orDash(id))
 	when := orDash(s.SigningTime)
 	if t, err := time.Parse(time.RFC3339, s.SigningTime); err == nil {
 		when = t.Local().Format("2006-01-02 15:04:05 MST")

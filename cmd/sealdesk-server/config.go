@@ -39,6 +39,10 @@ type config struct {
 	// WARNING: enterprise admins can then make the server call into its own network.
 	WebhookAllowPrivate bool   `json:"webhook_allow_private"`
 	WebhookBackoff      string `json:"webhook_backoff"` // first retry wait, doubling (default 30s)
+	// SealKeys is where enterprise seal keys are kept: "software" (sealed under the master key)
+	// or "pkcs11:MODULE?token=LABEL" (the PIN from SEALDESK_SEAL_KEYS_PIN; needs a cgo build).
+	SealKeys   string `json:"seal_keys"`
+	SealKeyPIN string `json:"-"`
 }
 
 func defaultDir() string {
@@ -59,6 +63,7 @@ func defaults() config {
 		LogLevel:      "info",
 		LogFormat:     "text",
 		Organization:  "SealDesk",
+		SealKeys:      "software",
 	}
 }
 
@@ -89,6 +94,7 @@ var settings = []setting{
 	{name: "billing-packages", usage: "JSON file of the quota packages on sale: [{id, name, kind: enterprise|personal, documents, price_fen, valid_days}] (default: built-in packages)", str: func(c *config) *string { return &c.BillingPackages }},
 	{name: "webhook-allow-private", usage: "let integrator webhooks target loopback/private addresses (WARNING: SSRF into the server's network; tests and closed deployments only)", b: func(c *config) *bool { return &c.WebhookAllowPrivate }},
 	{name: "webhook-backoff", usage: "wait before the first webhook retry, doubling per attempt (Go duration, default 30s)", str: func(c *config) *string { return &c.WebhookBackoff }},
+	{name: "seal-keys", usage: "enterprise seal keys: software (sealed under the master key) or pkcs11:MODULE?token=LABEL (PIN from SEALDESK_SEAL_KEYS_PIN; cgo builds only)", str: func(c *config) *string { return &c.SealKeys }},
 }
 
 func envName(flagName string) string {
@@ -144,6 +150,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (co
 		}
 	}
 	cfg.SMTPPassword = getenv("SEALDESK_SMTP_PASSWORD")
+	cfg.SealKeyPIN = getenv("SEALDESK_SEAL_KEYS_PIN")
 	return cfg, cfg.validate()
 }
 

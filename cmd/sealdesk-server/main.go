@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -25,6 +26,7 @@ import (
 
 	"sealdesk/core/billing"
 	"sealdesk/core/notify"
+	"sealdesk/core/sealkey/pkcs11key"
 	"sealdesk/core/server"
 	"sealdesk/core/sync"
 	"sealdesk/store/bolt"
@@ -137,6 +139,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 	if cfg.WebhookAllowPrivate {
 		log.Warn("integrator webhooks may target loopback and private addresses (--webhook-allow-private)")
 	}
+	if vault, err := sealVault(cfg); err != nil {
+		return err
+	} else if vault != nil {
+		defer vault.Close()
+		opts.SealVault = vault
+	}
 	if cfg.SMTPAddr != "" {
 		opts.Notifier = &notify.Router{Email: &notify.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}}
 	}
@@ -207,4 +215,22 @@ func setAdmin(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	fmt.Fprintf(stdout, "%s (%s): admin=%v\n", login, a.ID, a.Admin)
 	return 0
+}
+
+// sealVault opens the PKCS #11 token of --seal-keys pkcs11:MODULE?token=LABEL (nil for the
+// software vault, which the server builds itself).
+func sealVault(cfg config) (*pkcs11key.Vault, error) {
+	spec, ok := strings.CutPrefix(cfg.SealKeys, "pkcs11:")
+	if !ok {
+		if cfg.SealKeys != "" && cfg.SealKeys != "software" {
+			return nil, fmt.Errorf("--seal-keys %q: want software or pkcs11:MODULE?token=LABEL", cfg.SealKeys)
+		}
+		return nil, nil
+	}
+	module, query, _ := strings.Cut(spec, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil || module == "" || q.Get("token") == "" {
+		return nil, fmt.Errorf("--seal-keys %q: want pkcs11:MODULE?token=LABEL", cfg.SealKeys)
+	}
+	return pkcs11key.Open(pkcs11key.Config{Module: module, TokenLabel: q.Get("token"), PIN: cfg.SealKeyPIN})
 }

@@ -176,6 +176,25 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /api/v1/billing/invoices":              {rule: perm(org.PermBilling), query: "owner=ent:{ent}"},
 	"GET /api/v1/billing/invoices/{id}/receipt": {rule: usr},
 
+	// Enterprise seals (issue 16): members list, apply, ask for a code and sign (the grant and the
+	// code are checked after who the caller is); the three seal permissions do the rest.
+	"GET /api/v1/enterprises/{id}/seals":                            {rule: mem},
+	"POST /api/v1/enterprises/{id}/seals":                           {rule: perm(org.PermManageSeals)},
+	"GET /api/v1/enterprises/{id}/seals/{seal}":                     {rule: mem},
+	"GET /api/v1/enterprises/{id}/seals/{seal}/image":               {rule: mem},
+	"POST /api/v1/enterprises/{id}/seals/{seal}/discard":            {rule: perm(org.PermManageSeals)},
+	"GET /api/v1/enterprises/{id}/seals/{seal}/grants":              {rule: perm(org.PermGrantSeals)},
+	"POST /api/v1/enterprises/{id}/seals/{seal}/grants":             {rule: perm(org.PermGrantSeals)},
+	"PUT /api/v1/enterprises/{id}/seal-grants/{grant}":              {rule: perm(org.PermGrantSeals)},
+	"POST /api/v1/enterprises/{id}/seal-grants/{grant}/revoke":      {rule: perm(org.PermGrantSeals)},
+	"POST /api/v1/enterprises/{id}/seals/{seal}/applications":       {rule: mem},
+	"GET /api/v1/enterprises/{id}/seal-applications":                {rule: mem},
+	"POST /api/v1/enterprises/{id}/seal-applications/{app}/approve": {rule: perm(org.PermApproveSealUse)},
+	"POST /api/v1/enterprises/{id}/seal-applications/{app}/reject":  {rule: perm(org.PermApproveSealUse)},
+	"GET /api/v1/enterprises/{id}/seal-uses":                        {rule: perm(org.PermManageSeals)},
+	"POST /api/v1/enterprises/{id}/seals/{seal}/codes":              {rule: mem},
+	"POST /api/v1/enterprises/{id}/seals/{seal}/sign":               {rule: mem},
+
 	// Contracts (issue 17): a person's own envelopes; sending for an enterprise needs
 	// contracts.send (checked before anything else in the body).
 	"PUT /api/v1/blobs":                                   {rule: usr},

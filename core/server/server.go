@@ -40,10 +40,12 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/billing"
+	"sealdesk/core/entseal"
 	"sealdesk/core/envelope"
 	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
+	"sealdesk/core/sealkey"
 	"sealdesk/core/sync"
 	"sealdesk/core/tsa"
 	"sealdesk/core/webhook"
@@ -154,6 +156,20 @@ type Options struct {
 	// Handovers are the kinds of item 一键转交 moves (contracts, templates, seals, archive), each
 	// registered by its area.
 	Handovers []org.HandoverKind
+
+	// SealDirectory gives the enterprise seals membership, permissions and departments; nil:
+	// core/org's enterprises (tests may plug in another).
+	SealDirectory entseal.Directory
+	// SealVault keeps the seal keys; nil: the software vault, sealed under MasterKey. A
+	// PKCS #11 token: core/sealkey/pkcs11key (needs a cgo build).
+	SealVault sealkey.Vault
+	// SealLimits bound the one-time signing codes (zero fields: entseal's defaults).
+	SealLimits entseal.Limits
+	// SealSignRate and SealSignBurst limit remote signatures per person (a token bucket;
+	// per seal: at least DefaultSealSignRatePerSeal/DefaultSealSignBurstSeal). Zero: the
+	// defaults; SealSignRate < 0: no limit.
+	SealSignRate  float64
+	SealSignBurst int
 }
 
 // Server is the backend. Create it with New; serve Handler().
@@ -179,7 +195,9 @@ type Server struct {
 	handler   http.Handler
 	stop      context.CancelFunc
 
-	billing *billing.Service
+	billing                    *billing.Service
+	seals                      *entseal.Service
+	sealUserRate, sealSealRate *rateLimit
 }
 
 // access levels of routes.
@@ -323,6 +341,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.newAdminChanges()
+	if err := s.setupSeals(); err != nil {
+		return nil, err
+	}
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -573,6 +594,8 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.webhookRoutes()...)
 	// The main-admin change and 一键转交 (area: admin — core/org/admin.go).
 	rs = append(rs, s.adminChangeRoutes()...)
+	// Enterprise seals (issue 16).
+	rs = append(rs, s.sealRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}

@@ -108,6 +108,13 @@ type Signer struct {
 	ID           string `json:"id"`
 	Serial       string `json:"serial"`
 	Issuer       string `json:"issuer"`
+	// OrganizationID is the subject's organizationIdentifier (2.5.4.97) without its ETSI
+	// prefix: for a SealDesk enterprise seal, the unified social credit code (NTRCN-…).
+	OrganizationID string `json:"organization_id,omitempty"`
+	// Operator is who used an organization's seal: the signature dictionary's /Name, which the
+	// signature covers, read only when the certificate names an organization by
+	// organizationIdentifier (a seal certificate is the company's, the person is in /Name).
+	Operator string `json:"operator,omitempty"`
 }
 
 // Timestamp describes the signature timestamp (or, for a document timestamp, the token itself).
@@ -148,6 +155,7 @@ type labels struct {
 	file, verdict, signature, result, signer, signerID, org, issuer, serial, time, tsUsed, alg,
 	status, field, page, revision, kind, changes, revocation, ltv, reasons, yes, no string
 	recipient, sealName, sigName string
+	orgID, operator              string
 	marks                        map[string]string
 	verdicts                     map[Verdict]string
 	kinds                        map[string]string
@@ -188,7 +196,7 @@ var labelsZH = labels{
 	tsUsed: "是否使用时间戳", alg: "签名算法", status: "签名状态", field: "签名域", page: "签署位置",
 	revision: "签名覆盖的版本", kind: "类型", changes: "签名后的修改", revocation: "吊销状态", ltv: "长期验证(LTV)",
 	reasons: "说明", yes: "是", no: "否",
-	recipient: "签署方", sealName: "印章名", sigName: "签名名称",
+	recipient: "签署方", sealName: "印章名", sigName: "签名名称", orgID: "统一社会信用代码", operator: "用印人",
 	marks: map[string]string{MarkSignature: "签名", MarkSeal: "印章", MarkCross: "骑缝章", MarkDate: "日期"},
 	verdicts: map[Verdict]string{
 		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
@@ -209,7 +217,7 @@ var labelsEN = labels{
 	time: "Signing time", tsUsed: "Timestamped", alg: "Algorithm", status: "Integrity", field: "Field",
 	page: "Where", revision: "Version signed", kind: "Kind", changes: "Changes after signing",
 	revocation: "Revocation", ltv: "LTV", reasons: "Reasons", yes: "yes", no: "no",
-	recipient: "Signing party", sealName: "Seal", sigName: "Signature image",
+	recipient: "Signing party", sealName: "Seal", sigName: "Signature image", orgID: "Organization ID", operator: "Used by",
 	marks: map[string]string{MarkSignature: "signature", MarkSeal: "seal", MarkCross: "straddle seal", MarkDate: "date"},
 	verdicts: map[Verdict]string{
 		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
@@ -258,6 +266,12 @@ func (r *Report) TextLines(lang string) []string {
 		}
 		if s.Signer.Organization != "" {
 			add(l.org, s.Signer.Organization)
+		}
+		if s.Signer.OrganizationID != "" {
+			add(l.orgID, s.Signer.OrganizationID)
+		}
+		if s.Signer.Operator != "" {
+			add(l.operator, s.Signer.Operator)
 		}
 		if s.Signer.ID != "" {
 			add(l.signerID, s.Signer.ID)

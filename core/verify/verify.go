@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -815,6 +816,11 @@ func signerOf(c *certInfo) Signer {
 	if subj.SerialNumber != "" {
 		s.ID = maskID(subj.SerialNumber)
 	}
+	for _, n := range subj.Names {
+		if v, ok := n.Value.(string); ok && n.Type.Equal(oidOrganizationIdentifier) {
+			s.OrganizationID = organizationID(v)
+		}
+	}
 	iss := c.issuer()
 	s.Issuer = iss.CommonName
 	if s.Issuer == "" && len(iss.Organization) > 0 {
@@ -1178,6 +1184,21 @@ func (v *verifier) finish(s *sigState) {
 	if r, ok := s.dict.Get("Reason").(pdf.String); ok {
 		s.rep.Reason = r.Text()
 	}
+	if n, ok := s.dict.Get("Name").(pdf.String); ok && s.rep.Signer.OrganizationID != "" {
+		s.rep.Signer.Operator = strings.TrimSpace(n.Text())
+	}
+}
+
+// oidOrganizationIdentifier is X.520 organizationIdentifier.
+var oidOrganizationIdentifier = asn1.ObjectIdentifier{2, 5, 4, 97}
+
+// organizationID strips the ETSI EN 319 412-1 prefix (three letters, a country, "-") from an
+// organizationIdentifier: NTRCN-91330106MA27XYZ12K → 91330106MA27XYZ12K.
+func organizationID(v string) string {
+	if len(v) > 6 && v[5] == '-' {
+		return v[6:]
+	}
+	return v
 }
 
 // capSentences keeps the first max sentences of list and, when it cuts, ends with one that says

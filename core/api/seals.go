@@ -1,0 +1,200 @@
+package api
+
+import "time"
+
+// Seal kinds (SPEC §4). The string values are stored and sent: never change one.
+const (
+	SealOfficial  = "公章"
+	SealContract  = "合同专用章"
+	SealFinance   = "财务专用章"
+	SealInvoice   = "发票专用章"
+	SealHR        = "人事专用章"
+	SealDept      = "部门章"
+	SealLegalRep  = "法定代表人章"
+	SealOtherKind = "其他"
+)
+
+// SealKinds lists the kinds in the order the desktop offers them.
+var SealKinds = []string{SealOfficial, SealContract, SealFinance, SealInvoice, SealHR, SealDept, SealLegalRep, SealOtherKind}
+
+// Seal states.
+const (
+	SealActive    = "active"
+	SealDiscarded = "discarded" // 废弃: unusable from then on, kept in the log
+)
+
+// Seal is an enterprise seal: an asset of the enterprise whose key the server holds.
+type Seal struct {
+	ID           string    `json:"id"`
+	EnterpriseID string    `json:"enterprise_id"`
+	Name         string    `json:"name"`
+	Kind         string    `json:"kind"`
+	WidthMM      float64   `json:"width_mm"`
+	HeightMM     float64   `json:"height_mm"`
+	ImageSHA256  string    `json:"image_sha256"` // hex; the PNG is at …/seals/{id}/image
+	Status       string    `json:"status"`
+	Created      time.Time `json:"created"`
+	CreatedBy    string    `json:"created_by"`
+	DiscardedAt  time.Time `json:"discarded_at,omitzero"`
+	DiscardedBy  string    `json:"discarded_by,omitempty"`
+	// Serial is the seal certificate's serial number (hex) and KeyStore where its key is kept
+	// ("software": sealed under the server's master key; "pkcs11": on a token).
+	Serial   string `json:"serial"`
+	KeyStore string `json:"key_store"`
+}
+
+// SealView is a seal as one member sees it in a list: may they use it now, and until when.
+type SealView struct {
+	Seal
+	Usable bool `json:"usable"`
+	// UsableUntil is the end of the grant that makes it usable (zero: without end).
+	UsableUntil time.Time `json:"usable_until,omitzero"`
+}
+
+// SealList is the answer of GET …/seals: the seals and what the caller may do with them.
+type SealList struct {
+	Seals      []SealView `json:"seals"`
+	CanManage  bool       `json:"can_manage"`  // seals.manage: create, discard, see the usage log
+	CanGrant   bool       `json:"can_grant"`   // seals.grant: grant, change, revoke
+	CanApprove bool       `json:"can_approve"` // seals.approve: decide applications
+}
+
+// SealDetail is a seal with its certificate chain (PEM: seal certificate, issuing CA, root), what
+// a desktop needs to build the CMS it asks the server to sign.
+type SealDetail struct {
+	Seal
+	Certificate string `json:"certificate"`
+	Chain       string `json:"chain"`
+}
+
+// SealCreateRequest creates a seal. Image is a PNG (designed in 签章管理 or an upload cleaned
+// by core/seal), at most MaxSealImage bytes.
+type SealCreateRequest struct {
+	Name     string  `json:"name"`
+	Kind     string  `json:"kind"`
+	WidthMM  float64 `json:"width_mm"`
+	HeightMM float64 `json:"height_mm"`
+	Image    []byte  `json:"image"`
+}
+
+// MaxSealImage bounds a seal's PNG.
+const MaxSealImage = 2 << 20
+
+// SealGrant lets a member, or every member of a department, use a seal from NotBefore until
+// NotAfter (zero: without end).
+type SealGrant struct {
+	ID            string    `json:"id"`
+	SealID        string    `json:"seal_id"`
+	EnterpriseID  string    `json:"enterprise_id"`
+	MemberID      string    `json:"member_id,omitempty"`
+	DepartmentID  string    `json:"department_id,omitempty"`
+	GranteeName   string    `json:"grantee_name"`
+	NotBefore     time.Time `json:"not_before"`
+	NotAfter      time.Time `json:"not_after,omitzero"`
+	Created       time.Time `json:"created"`
+	CreatedBy     string    `json:"created_by"`
+	Revoked       bool      `json:"revoked,omitempty"`
+	RevokedAt     time.Time `json:"revoked_at,omitzero"`
+	RevokedBy     string    `json:"revoked_by,omitempty"`
+	ApplicationID string    `json:"application_id,omitempty"`
+	LastChangedAt time.Time `json:"last_changed_at,omitzero"`
+	LastChangedBy string    `json:"last_changed_by,omitempty"`
+	ValidNow      bool      `json:"valid_now"`
+	Ended         bool      `json:"ended"`
+}
+
+// SealGrantRequest creates a grant (exactly one of MemberID and DepartmentID) or, on PUT,
+// changes its period. A zero NotBefore means now; a zero NotAfter means without end.
+type SealGrantRequest struct {
+	MemberID     string    `json:"member_id,omitempty"`
+	DepartmentID string    `json:"department_id,omitempty"`
+	NotBefore    time.Time `json:"not_before,omitzero"`
+	NotAfter     time.Time `json:"not_after,omitzero"`
+}
+
+// Application states.
+const (
+	ApplicationPending  = "pending"
+	ApplicationApproved = "approved"
+	ApplicationRejected = "rejected"
+)
+
+// SealApplication is a member's request to use a seal (用印申请).
+type SealApplication struct {
+	ID            string    `json:"id"`
+	SealID        string    `json:"seal_id"`
+	SealName      string    `json:"seal_name"`
+	EnterpriseID  string    `json:"enterprise_id"`
+	ApplicantID   string    `json:"applicant_id"`
+	ApplicantName string    `json:"applicant_name"`
+	Reason        string    `json:"reason"`
+	NotBefore     time.Time `json:"not_before"`
+	NotAfter      time.Time `json:"not_after"`
+	Status        string    `json:"status"`
+	Created       time.Time `json:"created"`
+	DecidedBy     string    `json:"decided_by,omitempty"`
+	DecidedAt     time.Time `json:"decided_at,omitzero"`
+	Comment       string    `json:"comment,omitempty"`
+	GrantID       string    `json:"grant_id,omitempty"`
+}
+
+// SealApplyRequest applies for a seal for a period (NotAfter required: an application is for a
+// period; a grant without end is the admin's to give).
+type SealApplyRequest struct {
+	Reason    string    `json:"reason"`
+	NotBefore time.Time `json:"not_before,omitzero"`
+	NotAfter  time.Time `json:"not_after"`
+}
+
+// SealDecisionRequest approves or rejects an application.
+type SealDecisionRequest struct {
+	Comment string `json:"comment,omitempty"`
+}
+
+// SealUse is one line of the usage log (用印记录): who used which seal when, on what.
+type SealUse struct {
+	ID             string    `json:"id"`
+	Time           time.Time `json:"time"`
+	EnterpriseID   string    `json:"enterprise_id"`
+	SealID         string    `json:"seal_id"`
+	SealName       string    `json:"seal_name"`
+	MemberID       string    `json:"member_id"`
+	MemberName     string    `json:"member_name"`
+	ContractID     string    `json:"contract_id,omitempty"`
+	DocumentSHA256 string    `json:"document_sha256"`
+	DigestSHA256   string    `json:"digest"` // hex of the signed-attributes digest that was signed
+	Device         string    `json:"device,omitempty"`
+	Address        string    `json:"address,omitempty"`
+}
+
+// SealUseList is one page of the usage log; After continues it.
+type SealUseList struct {
+	Uses  []SealUse `json:"uses"`
+	After string    `json:"after,omitempty"`
+}
+
+// SealCodeTicket answers a request for a signing code: the code went to To (masked).
+type SealCodeTicket struct {
+	CodeID  string    `json:"code_id"`
+	To      string    `json:"to"`
+	Expires time.Time `json:"expires"`
+}
+
+// SealSignRequest asks the server to sign with a seal. Digest is the SHA-256 of the CMS signed
+// attributes (32 bytes), never the document; DocumentSHA256 (hex) names the document for the
+// log. Send it with an Idempotency-Key: a retry with the same key gets the same signature and
+// logs nothing twice.
+type SealSignRequest struct {
+	Digest         []byte `json:"digest"`
+	CodeID         string `json:"code_id"`
+	Code           string `json:"code"`
+	ContractID     string `json:"contract_id,omitempty"`
+	DocumentSHA256 string `json:"document_sha256"`
+	Device         string `json:"device,omitempty"`
+}
+
+// SealSignResponse is the signature (ASN.1 DER ECDSA) and the usage log line it made.
+type SealSignResponse struct {
+	Signature []byte `json:"signature"`
+	UseID     string `json:"use_id"`
+}

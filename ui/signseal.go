@@ -1,0 +1,210 @@
+package ui
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"os"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/core/api"
+	"sealdesk/core/client"
+)
+
+// 本机签署 with an enterprise seal: the seal box offers, after the seals of 我的印章, the seals of
+// the enterprise the user works in that they may use now (the server says which). Choosing one
+// needs no personal key: 签署并保存 asks the server for a one-time code, asks the user to type
+// it, then signs with a client.SealSigner — the digest goes to the server, never the document —
+// with the member's name in /Name so that 文件验签 shows the enterprise and who used its seal.
+
+// entChoice is an enterprise seal offered in the seal box.
+type entChoice struct {
+	eid  string
+	seal api.SealView
+	item LibraryItem // the seal's image as the box shows it
+}
+
+// entSealSession is what an enterprise seal signature needs, gathered before the code dialog.
+type entSealSession struct {
+	choice entChoice
+	cert   *x509.Certificate
+	chain  []*x509.Certificate
+	member string // the signer's name, written to /Name
+	ticket api.SealCodeTicket
+	docSum string
+}
+
+// loadEntSeals reads the usable seals of the current enterprise in the background and offers
+// them in the seal box.
+func (v *signScreen) loadEntSeals() {
+	conn := v.shell.Services.Conn
+	if conn == nil || conn.Client() == nil || conn.Context() == "" {
+		if len(v.ent) > 0 {
+			v.ent = nil
+			v.refreshImages()
+			v.updateSignable()
+		}
+		return
+	}
+	c, eid := conn.Client(), conn.Context()
+	var out []entChoice
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		list, err := c.Seals(ctx, eid)
+		if err == nil {
+			for _, s := range list.Seals {
+				if !s.Usable || s.Status != api.SealActive {
+					continue
+				}
+				png, err := c.SealImage(ctx, eid, s.ID)
+				if err != nil {
+					continue
+				}
+				out = append(out, entChoice{eid: eid, seal: s, item: LibraryItem{ID: "ent:" + s.ID, Kind: ItemUploadedSeal, Name: s.Name,
+					WidthMM: s.WidthMM, HeightMM: s.HeightMM, PNG: png, Created: s.Created}})
+			}
+		}
+		fyne.DoAndWait(func() {
+			if err != nil {
+				return // offline or refused: the box keeps what it had
+			}
+			v.ent = out
+			v.refreshImages()
+			v.updateSignable()
+		})
+	}()
+}
+
+// selectedEnt returns the enterprise seal chosen in the seal box, if one is.
+func (v *signScreen) selectedEnt() *entChoice {
+	i := v.image.SelectedIndex() - v.libraryCount
+	if v.image.SelectedIndex() < 0 || i < 0 || i >= len(v.ent) {
+		return nil
+	}
+	return &v.ent[i]
+}
+
+// entOptionName is how an enterprise seal is named in the seal box.
+func entOptionName(ch entChoice) string {
+	return tr("sign.ent.option", map[string]any{"Name": ch.seal.Name})
+}
+
+// onEntSignTapped asks the server for a code for the chosen seal, then for the code.
+func (v *signScreen) onEntSignTapped(ch entChoice) {
+	conn := v.shell.Services.Conn
+	if conn == nil || conn.Client() == nil {
+		v.status.SetText(tr("entseal.signin"))
+		return
+	}
+	c, path := conn.Client(), v.path
+	sess := &entSealSession{choice: ch}
+	v.busy(true, tr("sign.ent.codeasking"))
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		err := func() error {
+			doc, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(doc)
+			sess.docSum = hex.EncodeToString(sum[:])
+			me, err := c.Me(ctx)
+			if err != nil {
+				return err
+			}
+			sess.member = me.Name
+			det, err := c.Seal(ctx, ch.eid, ch.seal.ID)
+			if err != nil {
+				return err
+			}
+			if sess.cert, sess.chain, err = client.SealCertificates(det); err != nil {
+				return err
+			}
+			sess.ticket, err = c.SealCode(ctx, ch.eid, ch.seal.ID)
+			return err
+		}()
+		fyne.DoAndWait(func() {
+			v.busy(false, "")
+			if err != nil {
+				v.status.SetText(tr("sign.failed", map[string]any{"Reason": errMessage(err)}))
+				return
+			}
+			v.askSealCode(c, sess)
+		})
+	}()
+}
+
+// askSealCode shows the code dialog; a six-digit code leads to the question where to save.
+func (v *signScreen) askSealCode(c *client.Client, sess *entSealSession) {
+	code := widget.NewEntry()
+	code.Validator = func(s string) error {
+		s = strings.TrimSpace(s)
+		if len(s) != 6 || strings.Trim(s, "0123456789") != "" {
+			return errSealCode
+		}
+		return nil
+	}
+	item := widget.NewFormItem(tr("sign.ent.code"), code)
+	item.HintText = tr("sign.ent.code.sent", map[string]any{"To": sess.ticket.To, "Minutes": max(1, int(time.Until(sess.ticket.Expires).Minutes()+0.5))})
+	d := dialog.NewForm(tr("sign.ent.code.title", map[string]any{"Name": sess.choice.seal.Name}), tr("sign.sign"), tr("common.cancel"),
+		[]*widget.FormItem{item}, func(ok bool) {
+			v.codeDlg = nil
+			if !ok {
+				return
+			}
+			v.entSess = sess
+			v.askOutput(&client.SealSigner{Client: c, EnterpriseID: sess.choice.eid, SealID: sess.choice.seal.ID, Cert: sess.cert,
+				CodeID: sess.ticket.CodeID, Code: strings.TrimSpace(code.Text), DocumentSHA256: sess.docSum, Device: deviceName()})
+		}, v.shell.Window)
+	d.Resize(fyne.NewSize(440, 220))
+	v.codeDlg = &sealCodeDialog{d: d, code: code}
+	d.Show()
+	v.shell.Window.Canvas().Focus(code)
+}
+
+// sealCodeDialog is the open code dialog (tests type into it and submit).
+type sealCodeDialog struct {
+	d    *dialog.FormDialog
+	code *widget.Entry
+}
+
+var errSealCode = sealCodeError{}
+
+type sealCodeError struct{}
+
+func (sealCodeError) Error() string { return tr("sign.ent.code.rule") }
+
+// signIdentity is the certificate, chain and /Name of a signature by signer: an enterprise seal's
+// (the seal certificate, the member's name) or the personal key's.
+func (v *signScreen) signIdentity(signer crypto.Signer) (cert *x509.Certificate, chain []*x509.Certificate, name string, ok bool) {
+	if ss, isSeal := signer.(*client.SealSigner); isSeal && v.entSess != nil && v.entSess.choice.seal.ID == ss.SealID {
+		return v.entSess.cert, v.entSess.chain, v.entSess.member, true
+	}
+	in, ok := v.keyInfo()
+	if !ok || in.Certificate == nil {
+		return nil, nil, "", false
+	}
+	return in.Certificate, in.Chain, in.Certificate.Subject.CommonName, true
+}
+
+// deviceName names this computer in the usage log.
+func deviceName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "SealDesk"
+	}
+	return "SealDesk@" + h
+}
