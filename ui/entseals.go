@@ -100,7 +100,7 @@ func newEntSealsView(s *Shell, conn Connection) *entSealsView {
 	v.useCSV = widget.NewButtonWithIcon(tr("entseal.uses.csv"), theme.DocumentSaveIcon(), v.onExportTapped)
 	v.useMsg = widget.NewLabel("")
 	v.useMsg.Wrapping = fyne.TextWrapWord
-	filters := container.NewGridWithColumns(3, v.useSeal, v.useMem, container.NewGridWithColumns(2, v.useFrom, v.useTo))
+	filters := container.NewVBox(container.NewGridWithColumns(2, v.useSeal, v.useMem), container.NewGridWithColumns(2, v.useFrom, v.useTo))
 	usesPane := container.NewBorder(container.NewVBox(filters, container.NewHBox(v.useFind, v.useCSV), v.useMsg), nil, nil, nil,
 		container.NewVScroll(v.uses))
 	v.appsTab = container.NewTabItem(tr("entseal.tab.apps"), container.NewVScroll(v.apps))
@@ -586,7 +586,7 @@ func (v *entSealsView) renderApps() {
 	}
 	for _, a := range v.appsData {
 		line := widget.NewLabel(tr("entseal.apps.line", map[string]any{"Who": a.ApplicantName, "Seal": a.SealName,
-			"From": a.NotBefore.Local().Format("01-02 15:04"), "Until": a.NotAfter.Local().Format("2006-01-02 15:04"),
+			"From": a.NotBefore.Local().Format("2006-01-02 15:04"), "Until": a.NotAfter.Local().Format("2006-01-02 15:04"),
 			"Reason": a.Reason, "State": tr("entseal.apps.state." + a.Status)}))
 		line.Wrapping = fyne.TextWrapWord
 		var row fyne.CanvasObject = line
