@@ -21,6 +21,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/org"
 	"sealdesk/ui/widgets"
 )
 
@@ -67,6 +68,8 @@ type entSealsView struct {
 type entSealForm struct {
 	name, width, height, member, dept, reason *widget.Entry
 	kind, source, period                      *widget.Select
+	memberSel, deptSel                        *widget.Select // the grantee, by name (member and department ids behind)
+	memberIDs, deptIDs                        []string
 	submit                                    func()
 }
 
@@ -457,6 +460,55 @@ func (v *entSealsView) onGrantsTapped(s api.SealView) {
 	f := &entSealForm{member: widget.NewEntry(), dept: widget.NewEntry(), period: widget.NewSelect(periodNames(true), nil)}
 	f.member.SetPlaceHolder(tr("entseal.grant.member"))
 	f.dept.SetPlaceHolder(tr("entseal.grant.dept"))
+	f.memberSel = widget.NewSelect(nil, func(sel string) {
+		if sel != "" {
+			f.deptSel.ClearSelected()
+		}
+	})
+	f.memberSel.PlaceHolder = tr("entseal.grant.pickmember")
+	f.deptSel = widget.NewSelect(nil, func(sel string) {
+		if sel != "" {
+			f.memberSel.ClearSelected()
+		}
+	})
+	f.deptSel.PlaceHolder = tr("entseal.grant.pickdept")
+	f.member.Hide()
+	f.dept.Hide()
+	// The members and departments to choose from; typing ids is the fallback when they cannot be
+	// listed (an older server).
+	var members []org.Member
+	var depts []org.Department
+	v.background(func(ctx context.Context) error {
+		var err error
+		if members, err = c.Members(ctx, v.eid, "", 500); err != nil {
+			return err
+		}
+		depts, err = c.Departments(ctx, v.eid)
+		return err
+	}, func(err error) {
+		if err != nil && len(members) == 0 {
+			f.memberSel.Hide()
+			f.deptSel.Hide()
+			f.member.Show()
+			f.dept.Show()
+			return
+		}
+		f.memberIDs, f.deptIDs = nil, nil
+		var mn, dn []string
+		for _, m := range members {
+			if m.Disabled {
+				continue
+			}
+			f.memberIDs = append(f.memberIDs, m.AccountID)
+			mn = append(mn, m.Name)
+		}
+		for _, d := range depts {
+			f.deptIDs = append(f.deptIDs, d.ID)
+			dn = append(dn, d.Name)
+		}
+		f.memberSel.SetOptions(mn)
+		f.deptSel.SetOptions(dn)
+	})
 	f.period.SetSelectedIndex(0)
 	status := widget.NewLabel("")
 	status.Wrapping = fyne.TextWrapWord
@@ -485,6 +537,11 @@ func (v *entSealsView) onGrantsTapped(s api.SealView) {
 	f.submit = func() {
 		req := api.SealGrantRequest{MemberID: strings.TrimSpace(f.member.Text), DepartmentID: strings.TrimSpace(f.dept.Text),
 			NotAfter: periodEnd(f.period, time.Now())}
+		if i := f.memberSel.SelectedIndex(); i >= 0 && i < len(f.memberIDs) {
+			req.MemberID, req.DepartmentID = f.memberIDs[i], ""
+		} else if i := f.deptSel.SelectedIndex(); i >= 0 && i < len(f.deptIDs) {
+			req.MemberID, req.DepartmentID = "", f.deptIDs[i]
+		}
 		v.background(func(ctx context.Context) error {
 			_, err := c.GrantSeal(ctx, v.eid, s.ID, req)
 			return err
@@ -496,6 +553,8 @@ func (v *entSealsView) onGrantsTapped(s api.SealView) {
 			status.SetText(tr("entseal.grant.done"))
 			f.member.SetText("")
 			f.dept.SetText("")
+			f.memberSel.ClearSelected()
+			f.deptSel.ClearSelected()
 			load()
 			v.reload()
 		})
@@ -503,7 +562,8 @@ func (v *entSealsView) onGrantsTapped(s api.SealView) {
 	add := widget.NewButtonWithIcon(tr("entseal.grant.add"), theme.ContentAddIcon(), f.submit)
 	add.Importance = widget.HighImportance
 	form := container.NewVBox(widget.NewLabelWithStyle(tr("entseal.grant.new"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewGridWithColumns(2, f.member, f.dept), container.NewBorder(nil, nil, nil, add, f.period), status)
+		container.NewGridWithColumns(2, container.NewStack(f.memberSel, f.member), container.NewStack(f.deptSel, f.dept)),
+		container.NewBorder(nil, nil, nil, add, f.period), status)
 	content := container.NewBorder(nil, form, nil, nil, container.NewVScroll(box))
 	v.form = f
 	d := dialog.NewCustom(tr("entseal.grants.title", map[string]any{"Name": s.Name}), tr("common.close"), content, v.shell.Window)

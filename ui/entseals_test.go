@@ -142,7 +142,14 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	v.onGrantsTapped(seal)
 	v.wg.Wait()
 	g := v.form
-	g.member.SetText(bMe.ID)
+	if len(g.memberSel.Options) != 2 || !strings.Contains(strings.Join(g.memberSel.Options, "|"), "李乙") {
+		t.Fatalf("members to grant to: %q", g.memberSel.Options)
+	}
+	for i, n := range g.memberSel.Options {
+		if n == "李乙" {
+			g.memberSel.SetSelectedIndex(i)
+		}
+	}
 	g.period.SetSelectedIndex(0) // 1 hour
 	g.submit()
 	v.wg.Wait()
