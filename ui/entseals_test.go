@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"image"
 	"image/color"
 	"image/png"
@@ -18,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"sealdesk/core/api"
-	"sealdesk/core/gate"
 	"sealdesk/core/ids"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
@@ -26,6 +24,7 @@ import (
 	"sealdesk/core/sync"
 	"sealdesk/core/verify"
 	"sealdesk/store/bolt"
+	"sealdesk/ui/internal/servertest"
 )
 
 // sealServer is testServer with its store at hand (the tests add members directly, as the
@@ -36,21 +35,8 @@ func sealServer(t *testing.T) (*server.Running, sync.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(context.Background(), server.Options{Store: st, MasterKey: key, Dev: true,
-		Providers: []org.Provider{faceCheck{}}, PollInterval: 50 * time.Millisecond,
-		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
-		server.ListenOptions{TLS: true})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		run.Shutdown(context.Background())
-		st.Close()
-	})
-	return run, st
+	t.Cleanup(func() { st.Close() })
+	return servertest.Start(t, st).Run, st
 }
 
 func sealImagePNG(t testing.TB) []byte {
