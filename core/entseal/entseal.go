@@ -38,6 +38,10 @@ const (
 	BucketCodes       = "seal_codes"     // "<code id>" → storedCode
 	BucketSignAnswers = "seal_sign_idem" // "<account>\x00<idempotency key>" → storedAnswer
 	BucketCodeLimits  = "seal_code_limits"
+	// BucketUsesByContract indexes uses on contracts: "<contract>/<account>/<serial>" → use id.
+	BucketUsesByContract = "seal_uses_by_contract"
+	// BucketSealSerials finds a seal by its certificate's serial: "<serial>" → "<enterprise>/<seal>".
+	BucketSealSerials = "seal_serials"
 )
 
 // Limits and periods.
@@ -272,6 +276,9 @@ func (s *Service) Create(ctx context.Context, eid, actor string, req api.SealCre
 			return err
 		}
 		if err := tx.Put(BucketSealImages, sid, req.Image); err != nil {
+			return err
+		}
+		if err := tx.Put(BucketSealSerials, rec.Serial, []byte(eid+"/"+sid)); err != nil {
 			return err
 		}
 		if err := event(tx, s.Directory.Scope(eid), "seal.created", actor, rec.Seal, now); err != nil {

@@ -348,7 +348,7 @@ func (s *Service) Sign(ctx context.Context, in SignInput) (resp api.SealSignResp
 		if len(req.ContractID) > 128 || len(req.Device) > 128 || len(req.CodeID) > 64 || len(req.Code) > 16 {
 			return refuse(http.StatusBadRequest, "bad_request", "合同编号、设备名不超过 128 个字符")
 		}
-		if !utf8Clean(req.ContractID) || !utf8Clean(req.Device) {
+		if !utf8Clean(req.ContractID) || !utf8Clean(req.Device) || strings.Contains(req.ContractID, "/") {
 			return refuse(http.StatusBadRequest, "bad_request", "合同编号和设备名不能包含控制字符")
 		}
 		var prev storedAnswer
@@ -413,6 +413,12 @@ func (s *Service) Sign(ctx context.Context, in SignInput) (resp api.SealSignResp
 			Device: req.Device, Address: in.Address}
 		if err := sync.InsertJSON(tx, BucketUses, useKey(in.EnterpriseID, now, use.ID), use); err != nil {
 			return err
+		}
+		if req.ContractID != "" {
+			// The contract flow asks later whether this person used this seal on this contract.
+			if err := tx.Put(BucketUsesByContract, req.ContractID+"/"+in.Actor+"/"+r.Serial, []byte(use.ID)); err != nil {
+				return err
+			}
 		}
 		resp = api.SealSignResponse{Signature: sig, UseID: use.ID}
 		if err := sync.InsertJSON(tx, BucketSignAnswers, ansKey, storedAnswer{RequestHash: hash, Response: resp}); err != nil {
@@ -541,3 +547,32 @@ func csvSafe(s string) string {
 }
 
 var cryptoSHA256 = crypto.SHA256
+
+// UsedOnContract reports whether accountID signed with the seal whose certificate has serial
+// (lower-case hex) on the contract, through Sign, and returns the seal: the contract flow then
+// accepts that seal's signature as the account's (a company recipient signing with its seal).
+func UsedOnContract(tx sync.Tx, contractID, accountID, serial string) (api.Seal, bool, error) {
+	if contractID == "" || accountID == "" || serial == "" || strings.Contains(contractID+accountID, "/") {
+		return api.Seal{}, false, nil
+	}
+	id, err := tx.Get(BucketUsesByContract, contractID+"/"+accountID+"/"+strings.ToLower(serial))
+	if errors.Is(err, sync.ErrNotFound) {
+		return api.Seal{}, false, nil
+	}
+	if err != nil {
+		return api.Seal{}, false, err
+	}
+	_ = id
+	key, err := tx.Get(BucketSealSerials, strings.ToLower(serial))
+	if errors.Is(err, sync.ErrNotFound) {
+		return api.Seal{}, false, nil
+	}
+	if err != nil {
+		return api.Seal{}, false, err
+	}
+	var r sealRecord
+	if err := sync.GetJSON(tx, BucketSeals, string(key), &r); err != nil {
+		return api.Seal{}, false, err
+	}
+	return r.Seal, true, nil
+}

@@ -110,6 +110,11 @@ func (s *Server) setupSeals() error {
 	}
 	s.seals = &entseal.Service{Store: s.opts.Store, Directory: dir, CA: sealCA{s.ca}, Vault: vault,
 		Notifier: s.org.Notifier, Hub: s.hub, Now: s.opts.Now, Secret: secret, Limits: s.opts.SealLimits}
+	if s.env != nil && s.env.SignerCheck == nil {
+		// A company recipient of a contract signs with a seal granted to them: the use this
+		// server logged (this person, this seal, this contract) makes the seal's signature theirs.
+		s.env.SignerCheck = s.sealContractSigner
+	}
 	rate, burst := s.opts.SealSignRate, s.opts.SealSignBurst
 	if rate == 0 {
 		rate, burst = DefaultSealSignRate, DefaultSealSignBurst
@@ -119,6 +124,24 @@ func (s *Server) setupSeals() error {
 		s.sealSealRate = newRateLimit(max(rate, DefaultSealSignRatePerSeal), max(burst, DefaultSealSignBurstSeal))
 	}
 	return nil
+}
+
+// sealContractSigner accepts, in a contract, the signature of a company recipient made with a
+// seal of that company which the server signed for this account on this contract.
+func (s *Server) sealContractSigner(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (bool, error) {
+	if recipient < 0 || recipient >= len(env.Recipients) || env.Recipients[recipient].Kind != api.RecipientCompany {
+		return false, nil
+	}
+	seal, ok, err := entseal.UsedOnContract(tx, env.ID, accountID, serial)
+	if err != nil || !ok {
+		return false, err
+	}
+	e, err := org.GetEnterprise(tx, seal.EnterpriseID)
+	if err != nil {
+		return false, err
+	}
+	company := strings.TrimSpace(env.Recipients[recipient].Company)
+	return company == "" || company == e.Name, nil
 }
 
 // sealRoutes are the enterprise seal routes (issue 16: 企业印章).

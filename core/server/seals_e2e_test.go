@@ -289,6 +289,7 @@ func sealJourney(t *testing.T, e *env, keyStore string) {
 	wantCode(t, err, "seal_not_found")
 	_, _, err = c.c.SealSign(ctx, other.ID, otherSeal.ID, "k-other2", sreq)
 	wantCode(t, err, "not_member")
+	sreq.ContractID = "env_e2e_1"
 	r1, rep, err := c.c.SealSign(ctx, eid, seal.ID, "k-good", sreq)
 	if err != nil || rep {
 		t.Fatalf("sign: %v replayed=%v", err, rep)
@@ -299,6 +300,25 @@ func sealJourney(t *testing.T, e *env, keyStore string) {
 	}
 	_, _, err = c.c.SealSign(ctx, eid, seal.ID, "k-replay", sreq)
 	wantCode(t, err, "code_invalid")
+	// The contract flow accepts that signature as C's for the company recipient, not B's, not
+	// for another contract or another company.
+	check := e.run.Server.Envelopes().SignerCheck
+	envl := api.Envelope{ID: "env_e2e_1", Recipients: []api.RecipientState{{Recipient: api.Recipient{Kind: api.RecipientCompany, Company: "杭州示例科技有限公司"}}}}
+	for _, tc := range []struct {
+		env     api.Envelope
+		account string
+		want    bool
+	}{{envl, c.id, true}, {envl, b.id, false}, {api.Envelope{ID: "env_other", Recipients: envl.Recipients}, c.id, false},
+		{api.Envelope{ID: "env_e2e_1", Recipients: []api.RecipientState{{Recipient: api.Recipient{Kind: api.RecipientCompany, Company: "别家公司"}}}}, c.id, false}} {
+		var ok bool
+		if err := e.store.View(ctx, func(tx sync.Tx) error {
+			var err error
+			ok, err = check(tx, tc.env, 0, tc.account, seal.Serial)
+			return err
+		}); err != nil || ok != tc.want {
+			t.Fatalf("contract signer check %s/%s: %v %v, want %v", tc.env.ID, tc.account, ok, err, tc.want)
+		}
+	}
 	codeID, sc = e.sealCode(t, c.c, c.login, eid, seal.ID)
 	e.clock.Advance(5*time.Minute + time.Second)
 	_, _, err = c.c.SealSign(ctx, eid, seal.ID, "k-expired", api.SealSignRequest{Digest: digest[:], CodeID: codeID, Code: sc, DocumentSHA256: docHash})
