@@ -232,6 +232,9 @@ func (p *placementScreen) clearBoxes() {
 // updateSave enables 保存签署位置 when there is something to save, and otherwise says beside it
 // what is missing.
 func (p *placementScreen) updateSave() {
+	if p.onChanged != nil {
+		return // 发起签署's placement step: its own 发送 and 保存至草稿 are the buttons
+	}
 	switch {
 	case p.doc == nil:
 		p.saveWhy.SetText(tr("place.why.nodocument"))
