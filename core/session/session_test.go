@@ -2,7 +2,12 @@ package session_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -381,3 +386,55 @@ func BenchmarkApply10000(b *testing.B) {
 }
 
 var _ = client.New
+
+// TestCertifyRemote: a certificate from a remote server needs the account's approved real-name
+// verification (same name and ID number); only the CSR leaves the desktop.
+func TestCertifyRemote(t *testing.T) {
+	srv := startServer(t)
+	st, _ := openLocal(t)
+	defer st.Close()
+	m := newManager(t, st)
+	p, err := m.Probe(ctx, srv.run.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Pin(p); err != nil {
+		t.Fatal(err)
+	}
+	login := fmt.Sprintf("cert%d@example.com", time.Now().UnixNano())
+	if err := m.SendCode(ctx, login, org.PurposeRegister); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Register(ctx, org.RegisterRequest{Login: login, Code: srv.code(t, login), Name: "赵敏", Password: "Passw0rdX"}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "赵敏"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+	const id = "11010519491231002X"
+	if _, err := m.Certify(ctx, csr, "赵敏", id); !errors.Is(err, session.ErrRealNameRequired) {
+		t.Fatalf("certify before real-name: %v", err)
+	}
+	if _, err := m.Client().SubmitRealName(ctx, "赵敏", id, "dev"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Certify(ctx, csr, "赵敏", "110105194912310021"); !errors.Is(err, session.ErrRealNameRequired) {
+		t.Fatalf("certify with another ID number: %v", err)
+	}
+	chain, err := m.Certify(ctx, csr, "赵敏", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chain) < 2 || chain[0].Subject.CommonName != "赵敏" || !chain[len(chain)-1].Equal(m.Roots()[0]) {
+		t.Fatalf("chain of %d, leaf %v", len(chain), chain[0].Subject)
+	}
+	if !chain[0].PublicKey.(*ecdsa.PublicKey).Equal(&key.PublicKey) {
+		t.Fatal("the certificate is not for the desktop's key")
+	}
+}
