@@ -229,6 +229,27 @@ func TestShotsEnterpriseSeals(t *testing.T) {
 					}
 				})
 			}
+			// 本机签署: the seal box offers the enterprise seal the admin may use.
+			fyne.DoAndWait(func() { s2.Show(ui.NavSend) })
+			selectTabText(tabText(lang, "本机签署", "Sign on this computer"))
+			for t0 := time.Now(); time.Since(t0) < 20*time.Second; time.Sleep(100 * time.Millisecond) {
+				sel, _ := find(false, func(o fyne.CanvasObject) bool {
+					x, ok := o.(*widget.Select)
+					return ok && strings.Contains(strings.Join(x.Options, "|"), "合同专用章")
+				}).(*widget.Select)
+				if sel != nil {
+					fyne.DoAndWait(func() {
+						for i, o := range sel.Options {
+							if strings.Contains(o, "合同专用章") {
+								sel.SetSelectedIndex(i)
+							}
+						}
+					})
+					break
+				}
+			}
+			shot(t, "entseals-signhere"+sfx)
+			fyne.DoAndWait(func() { s2.Show(ui.NavSeals) })
 		}
 	}
 }
