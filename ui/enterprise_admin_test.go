@@ -12,6 +12,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	stdsync "sync"
 	"testing"
@@ -202,6 +204,38 @@ func TestAdminPanel(t *testing.T) {
 	ap.Wait()
 	if !strings.Contains(ap.TransferDone.Text, "更换成功") || !strings.Contains(ap.Owner.Text, "李成员") {
 		t.Fatalf("transfer: %q, owner %q", ap.TransferDone.Text, ap.Owner.Text)
+	}
+
+	// 审计日志: A (now 子管理员) reads the log, newest first, and exports it as CSV.
+	au := newAuditPanel(sa)
+	au.Reload()
+	au.Wait()
+	if au.Status.Visible() || !strings.Contains(au.Lines.Text, "enterprise.admin_changed") ||
+		strings.Index(au.Lines.Text, "enterprise.admin_changed") > strings.Index(au.Lines.Text, "enterprise.created") {
+		t.Fatalf("audit %q / %q", au.Status.Text, au.Lines.Text)
+	}
+	test.Tap(au.Export)
+	dir := t.TempDir()
+	au.LastSave.dir = dir
+	test.Tap(au.LastSave.save)
+	au.Wait()
+	if !strings.Contains(au.Status.Text, dir) {
+		t.Fatalf("export: %q", au.Status.Text)
+	}
+	csvFiles, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+	if len(csvFiles) != 1 {
+		t.Fatalf("exported %v", csvFiles)
+	}
+	if b, _ := os.ReadFile(csvFiles[0]); !strings.Contains(string(b), "enterprise.admin_changed") {
+		t.Fatalf("csv %q", b)
+	}
+	// B, a plain member before the transfer, was refused; C (a stranger) is refused too.
+	sx, _ := billingShell(t, pc, ent)
+	ax := newAuditPanel(sx)
+	ax.Reload()
+	ax.Wait()
+	if !ax.Status.Visible() || !strings.ContainsFunc(ax.Status.Text, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+		t.Fatalf("stranger's audit: %q", ax.Status.Text)
 	}
 
 	// C appeals from their own desktop (个人版: no enterprise yet).

@@ -27,6 +27,7 @@ func enterpriseTabs() []enterpriseTab {
 	return []enterpriseTab{
 		{"admin.tab", func(s *Shell) EnterprisePanel { return newAdminPanel(s) }},
 		{"hooks.tab", func(s *Shell) EnterprisePanel { return newHooksPanel(s) }},
+		{"audit.tab", func(s *Shell) EnterprisePanel { return newAuditPanel(s) }},
 	}
 }
 
