@@ -681,6 +681,14 @@ func (a *AdminChanges) StartAppeal(ctx context.Context, actor string, req Appeal
 			return err
 		}
 		ap.ApplicantName = memberName(acct)
+		if req.Method == AppealLegalRep {
+			if !s.isSelf(acct, req.PersonName, req.PersonIDNumber) {
+				return errNotLegalRepSelf
+			}
+			if e.Status == EntVerified && e.LegalRep != "" && e.LegalRep != req.PersonName {
+				return refuse(http.StatusForbidden, "legal_rep_mismatch", "填写的法定代表人与企业认证时登记的法定代表人不一致")
+			}
+		}
 		if ap.ContractID != "" && a.Contract != nil {
 			if err := a.Contract(tx, ap.ContractID, actor, e.Name); err != nil {
 				return err
@@ -944,4 +952,24 @@ func randomDigits(n int) (string, error) {
 		b[i] = byte('0' + d.Int64())
 	}
 	return string(b), nil
+}
+
+// errNotLegalRepSelf refuses a legal-representative check asked for by someone else: the check
+// proves that the named person is the company's legal representative, so it proves authority
+// only when that person is the applicant, as their own real-name verification says.
+var errNotLegalRepSelf = refuse(http.StatusForbidden, "not_legal_rep",
+	"法定代表人认证须由法定代表人本人办理：您的实名认证信息与填写的法定代表人不一致（请先完成实名认证，或改用企业打款、授权书认证）")
+
+// isSelf reports whether acct's approved real-name verification names the person (name and
+// resident ID number). Under --dev the dev provider approves any name, as the dev
+// legal-representative checker accepts any; a deployment's providers check both for real.
+func (s *Service) isSelf(acct Account, name, idNumber string) bool {
+	rn := acct.RealName
+	if rn == nil {
+		return false
+	}
+	if _, ok := s.Providers[rn.Provider]; !ok {
+		return false
+	}
+	return rn.Name == name && strings.EqualFold(rn.IDNumber, idNumber)
 }

@@ -302,8 +302,17 @@ func TestAppeals(t *testing.T) {
 			if dp, err = f.ac.ConfirmDeposit(ctx, "u_b", dp.ID, fenText(f.deposit)); err != nil || dp.State != org.AppealApproved || f.owner(t) != "u_b" {
 				t.Fatalf("%+v %v owner %s", dp, err, f.owner(t))
 			}
-			// Legal representative: decided at once.
+			// Legal representative: decided at once — only for the legal representative in person
+			// (red team: anyone naming the legal representative became 主管理员).
 			*f.clock = f.clock.Add(time.Second)
+			_, err = f.ac.StartAppeal(ctx, "u_c", org.AppealRequest{Enterprise: f.ent.Name, Method: org.AppealLegalRep, PersonName: "丙", PersonIDNumber: "11010519491231002X"})
+			wantRefusal(t, err, "not_legal_rep") // no real-name verification
+			setRealName(t, f.st, "u_c", "丙", "11010519491231002X")
+			_, err = f.ac.StartAppeal(ctx, "u_c", org.AppealRequest{Enterprise: f.ent.Name, Method: org.AppealLegalRep, PersonName: "戊", PersonIDNumber: "110105198001010016"})
+			wantRefusal(t, err, "not_legal_rep") // verified as somebody else
+			if f.owner(t) != "u_b" {
+				t.Fatalf("refused appeals changed the owner to %s", f.owner(t))
+			}
 			lr, err := f.ac.StartAppeal(ctx, "u_c", org.AppealRequest{Enterprise: f.ent.Name, Method: org.AppealLegalRep, PersonName: "丙", PersonIDNumber: "11010519491231002X"})
 			if err != nil || lr.State != org.AppealApproved || f.owner(t) != "u_c" {
 				t.Fatalf("%+v %v owner %s", lr, err, f.owner(t))
@@ -322,6 +331,21 @@ func fenText(fen int) string {
 
 func jsonUnmarshal(t *testing.T, b []byte, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setRealName records a verified real name (dev provider) on an account.
+func setRealName(t *testing.T, st sync.Store, id, name, idNumber string) {
+	t.Helper()
+	if err := st.Update(ctx, func(tx sync.Tx) error {
+		var a org.Account
+		if err := sync.GetJSON(tx, org.BucketAccounts, id, &a); err != nil {
+			return err
+		}
+		a.RealName = &org.RealName{Name: name, IDNumber: idNumber, Provider: "dev", VerifiedAt: time.Now()}
+		return sync.PutJSON(tx, org.BucketAccounts, id, a)
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

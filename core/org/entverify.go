@@ -232,6 +232,13 @@ func (s *Service) StartVerification(ctx context.Context, actor, entID string, r 
 			return EntVerification{}, idRefusal(err)
 		}
 		v.LegalRepID = rid.Number
+		var acct Account
+		if err := s.Store.View(ctx, func(tx sync.Tx) error { return sync.GetJSON(tx, BucketAccounts, actor, &acct) }); err != nil {
+			return EntVerification{}, err
+		}
+		if !s.isSelf(acct, rep, rid.Number) {
+			return EntVerification{}, errNotLegalRepSelf
+		}
 	case MethodDeposit:
 		if s.Payments == nil {
 			return EntVerification{}, refuse(http.StatusServiceUnavailable, "no_provider", "服务器未配置对公打款服务，请选择其他认证方式")

@@ -428,6 +428,12 @@ func TestEnterpriseLegalRepCheck(t *testing.T) {
 	}
 	_, err = a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodLegalRep, LegalRep: "钱七", LegalRepID: "11010519491231002Y"})
 	wantCode(t, err, "bad_id_number")
+	// Only the legal representative in person: first without, then with the real name.
+	_, err = a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodLegalRep, LegalRep: "钱七", LegalRepID: "11010519491231002X"})
+	wantCode(t, err, "not_legal_rep")
+	if _, err := a.SubmitRealName(ctx, "钱七", "11010519491231002X", "dev"); err != nil {
+		t.Fatal(err)
+	}
 	v, err := a.StartVerification(ctx, ent.ID, org.VerificationRequest{Method: org.MethodLegalRep, LegalRep: "钱七", LegalRepID: "11010519491231002X"})
 	if err != nil || v.Status != org.EVApproved || strings.Contains(v.LegalRepID, "19491231") {
 		t.Fatalf("%+v %v", v, err)
