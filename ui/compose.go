@@ -43,6 +43,7 @@ type composeScreen struct {
 
 	drop       *dropZone
 	addFileBtn *widget.Button
+	addMoreBtn *widget.Button // once a file is there, the drop zone gives way to this
 	files      *fyne.Container
 
 	subject      *widget.Entry
@@ -105,6 +106,7 @@ func newComposeScreen(s *Shell) *composeScreen {
 	v.addFileBtn.Importance = widget.HighImportance
 	v.drop = newDropZone(tr("compose.files.drop"), v.addFileBtn, v.onAddFileTapped)
 	v.files = container.NewVBox()
+	v.addMoreBtn = widget.NewButtonWithIcon(tr("compose.files.more"), theme.ContentAddIcon(), v.onAddFileTapped)
 
 	v.subject = widget.NewEntry()
 	v.subject.SetPlaceHolder(tr("compose.subject.placeholder", map[string]any{"Max": maxSubjectRunes}))
@@ -158,7 +160,7 @@ func newComposeScreen(s *Shell) *composeScreen {
 	hint := func(key string, data ...any) *widgets.CJKLabel { return widgets.NewCJKLabel(tr(key, data...)) }
 	formBody := container.NewVBox(
 		bold("compose.files"), hint("compose.files.hint", map[string]any{"Max": maxEnvelopeFiles, "MB": maxDocumentSize >> 20}),
-		v.drop, v.files,
+		v.drop, v.files, container.NewHBox(v.addMoreBtn),
 		widget.NewSeparator(),
 		widget.NewForm(
 			&widget.FormItem{Text: tr("compose.subject"), Widget: container.NewBorder(nil, nil, nil, v.subjectCount, v.subject)},
@@ -284,10 +286,17 @@ func (v *composeScreen) updateButtons() {
 	} else {
 		v.addMember.Hide()
 	}
-	if len(v.draft.Files) >= maxEnvelopeFiles {
-		v.drop.Hide()
-	} else {
+	// an empty envelope invites files with the drop zone; then a small button adds more
+	switch n := len(v.draft.Files); {
+	case n == 0:
 		v.drop.Show()
+		v.addMoreBtn.Hide()
+	case n >= maxEnvelopeFiles:
+		v.drop.Hide()
+		v.addMoreBtn.Hide()
+	default:
+		v.drop.Hide()
+		v.addMoreBtn.Show()
 	}
 	if v.busy {
 		v.sendNow.Disable()

@@ -284,7 +284,7 @@ func (p *contractsPane) newRow(it api.EnvelopeSummary) *contractRow {
 	if it.Box == api.BoxToSign {
 		r.Sign = widget.NewButtonWithIcon(tr("contracts.sign"), theme.DocumentCreateIcon(), func() { p.openSigning(it.ID) })
 		r.Sign.Importance = widget.HighImportance
-		right = container.NewHBox(r.State, r.Sign)
+		right = container.NewHBox(container.NewCenter(r.State), container.NewCenter(r.Sign))
 	}
 	r.Row = newTapRow(container.NewBorder(nil, nil, nil, right, container.NewVBox(r.Subject, r.Parties)), func() { p.openDetail(it.ID) })
 	return r
