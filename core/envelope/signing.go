@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -131,7 +133,55 @@ func (s *Service) checkRevision(ctx context.Context, r *record, k, n int, body [
 	if len(c.fields) == 0 {
 		return nil, refuse(http.StatusUnprocessableEntity, "no_signature", "上传的文件中没有您的新签名")
 	}
+	// Fields the signer adds (追加印章, a box placed for a "现在发送" contract) carry their own
+	// prefix: a signer must not place another party's box (platform red team #4).
+	added, err := addedFields(body, d.Size)
+	if err != nil {
+		return nil, refuse(http.StatusUnprocessableEntity, "bad_pdf", "上传的文件无法读取："+err.Error())
+	}
+	for _, name := range added {
+		if !strings.HasPrefix(name, prefix(k)) {
+			return nil, refuse(http.StatusUnprocessableEntity, "foreign_field",
+				fmt.Sprintf("上传的文件新增了签署位置「%s」，签署方只能为自己添加签署位置（名称以「%s」开头）", name, prefix(k)))
+		}
+	}
 	return c, nil
+}
+
+// addedFields lists the form fields of body (all its revisions) that its first prevSize bytes,
+// the document as sent to the signer, did not have.
+func addedFields(body []byte, prevSize int64) ([]string, error) {
+	names := func(b []byte) (map[string]bool, error) {
+		f, err := pdf.Open(bytes.NewReader(b), int64(len(b)), nil)
+		if err != nil {
+			return nil, err
+		}
+		fields, err := f.Latest().Fields()
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]bool{}
+		for _, fl := range fields {
+			out[fl.Name] = true
+		}
+		return out, nil
+	}
+	before, err := names(body[:prevSize])
+	if err != nil {
+		return nil, err
+	}
+	after, err := names(body)
+	if err != nil {
+		return nil, err
+	}
+	var added []string
+	for n := range after {
+		if !before[n] {
+			added = append(added, n)
+		}
+	}
+	sort.Strings(added)
+	return added, nil
 }
 
 // UploadRevision accepts the caller's signed revision of document n (see the package doc).
