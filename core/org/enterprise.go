@@ -354,13 +354,9 @@ func (s *Service) CreateEnterprise(ctx context.Context, accountID, name, creditC
 			return err
 		}
 		if err := tx.Insert(BucketEnterpriseCodes, code, []byte(e.ID)); errors.Is(err, sync.ErrExists) {
-			msg := "该统一社会信用代码已注册企业，请联系该企业的管理员邀请您加入"
-			if id, err := tx.Get(BucketEnterpriseCodes, code); err == nil {
-				if other, err := GetEnterprise(tx, string(id)); err == nil {
-					msg = "该统一社会信用代码已注册企业「" + other.Name + "」，请联系该企业的管理员邀请您加入"
-				}
-			}
-			return refuse(409, "enterprise_exists", msg)
+			// The answer does not name the enterprise: anyone signed in could otherwise learn
+			// which companies use SealDesk, and under what name (red team #8).
+			return refuse(409, "enterprise_exists", "该统一社会信用代码已注册企业，请联系该企业的管理员邀请您加入")
 		} else if err != nil {
 			return err
 		}
@@ -374,7 +370,7 @@ func (s *Service) CreateEnterprise(ctx context.Context, accountID, name, creditC
 		if err := s.record(tx, e.ID, accountID, "enterprise.created", e, now, e.CreditCode); err != nil {
 			return err
 		}
-		return s.record(tx, e.ID, accountID, "member.joined", m, now, accountID)
+		return s.record(tx, e.ID, accountID, "member.joined", eventMember(m), now, accountID)
 	})
 	if err != nil {
 		return Enterprise{}, err

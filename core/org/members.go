@@ -361,6 +361,15 @@ func (s *Service) DecideJoin(ctx context.Context, actor, entID, accountID string
 		} else if err != nil {
 			return err
 		}
+		// The personal invitation is used up: a member removed later cannot join again with it
+		// (red team #7).
+		if tok, err := tx.Get(BucketPhoneInvites, entID+"/"+jr.Phone); err == nil {
+			if err := tx.Delete(BucketInvites, string(tok)); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, sync.ErrNotFound) {
+			return err
+		}
 		if err := tx.Delete(BucketPhoneInvites, entID+"/"+jr.Phone); err != nil {
 			return err
 		}
@@ -550,8 +559,8 @@ func (s *Service) UpdateMember(ctx context.Context, actor, entID, accountID stri
 		} else if err != nil {
 			return err
 		}
-		if m.Role == RoleAdmin && me.Role != RoleOwner && me.Role != RoleAdmin {
-			return errAdminOnly
+		if (m.Role == RoleAdmin || m.Role == RoleOwner) && me.Role != RoleOwner && me.Role != RoleAdmin {
+			return errAdminOnly // the 主管理员 is protected at least as a 子管理员 is (red team #6)
 		}
 		if u.Role != nil && *u.Role != m.Role {
 			role := *u.Role
