@@ -18,6 +18,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/ui/widgets"
 )
 
 // contractsPane is 文件 with a server session: the boxes 待我签 / 待他人签 / 已完成 / 草稿 /
@@ -102,7 +103,7 @@ func newContractsPane(s *Shell, docs *DocumentsScreen) *contractsPane {
 	p.emptyText.Wrapping = fyne.TextWrapWord
 	p.emptyBtn = widget.NewButtonWithIcon(tr("contracts.empty.send"), theme.MailSendIcon(), func() { s.Show(NavSend) })
 	p.emptyBtn.Importance = widget.HighImportance
-	p.empty = container.NewCenter(container.NewVBox(p.emptyText, container.NewCenter(p.emptyBtn)))
+	p.empty = container.NewCenter(container.NewVBox(container.New(widgets.MinWidth(400), p.emptyText), container.NewCenter(p.emptyBtn)))
 	p.empty.Hide()
 	p.prev = widget.NewButtonWithIcon(tr("contracts.prev"), theme.NavigateBackIcon(), p.onPrev)
 	p.next = widget.NewButtonWithIcon(tr("contracts.next"), theme.NavigateNextIcon(), p.onNext)
