@@ -20,7 +20,12 @@ func (s *Server) newWebhooks() error {
 		return err
 	}
 	o.Store, o.Key, o.Now, o.Logger = s.opts.Store, key, s.opts.Now, s.log
-	o.AllowPrivate = o.AllowPrivate || s.opts.Dev
+	if s.opts.Dev && !o.AllowPrivate {
+		// --dev (loopback only, fake providers) lets webhooks reach local test receivers; it
+		// says so rather than doing it silently (platform red team #3).
+		s.log.Warn("--dev: integrator webhooks may target loopback and private addresses (as with --webhook-allow-private)")
+		o.AllowPrivate = true
+	}
 	s.hooks, err = webhook.New(o)
 	s.org.EnterpriseEvents = s.enterpriseEvent
 	return err
