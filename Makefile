@@ -33,7 +33,7 @@ FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 TEST_TIMEOUT ?= 40m
 # `make test PKGS=./store/postgres/` runs one package the same way.
 PKGS ?= ./...
-XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+XVFB := xvfb-run -a -s "-screen 0 1920x1080x24"
 
 .PHONY: run test deps test-deps toolchain modules build build-desktop build-headless vet fmt-check \
         screenshot readme-screenshot screenshots windows fonts bench clean fresh-machine-check

@@ -4,5 +4,5 @@
 if [ -n "${DISPLAY:-}" ]; then
 	exec "$@"
 fi
-echo "    display: none set, running under xvfb-run (1280x800x24)"
-exec xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+echo "    display: none set, running under xvfb-run (1920x1080x24)"
+exec xvfb-run -a -s "-screen 0 1920x1080x24" "$@"

@@ -82,7 +82,7 @@ var latinWord = regexp.MustCompile(`[A-Za-z]+`)
 
 // allowedASCII are the Latin words a Chinese interface uses as they are: file formats, units,
 // abbreviations the manuals use, and the product's name.
-var allowedASCII = map[string]bool{"PDF": true, "PNG": true, "JPEG": true, "JPG": true, "JSON": true,
+var allowedASCII = map[string]bool{"PDF": true, "OFD": true, "PNG": true, "JPEG": true, "JPG": true, "JSON": true,
 	"PIN": true, "ID": true, "CA": true, "TSA": true, "LTV": true, "B": true, "KB": true, "MB": true, "GB": true,
 	"UTC": true, "CST": true, "SealDesk": true}
 

@@ -149,8 +149,11 @@ func TestParallelGuessesHitTheLockout(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			if codes["bad_credentials"] != 5 || codes["locked"] != 95 {
-				t.Errorf("answers %v, want 5 bad_credentials and 95 locked", codes)
+			// "busy" is the server turning a request away before anything was done (its gate of
+			// unauthenticated work is full on a loaded machine, past the client's retries): also
+			// refused without a hash.
+			if codes["bad_credentials"] != 5 || codes["locked"]+codes["busy"] != 95 {
+				t.Errorf("answers %v, want 5 bad_credentials and 95 locked (or busy)", codes)
 			}
 			if d := hashes(e) - h0; d != 5 {
 				t.Errorf("%d passwords checked, want exactly 5", d)
