@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"sealdesk/assets"
+	"sealdesk/core/diag"
 	"sealdesk/core/pdf/render"
 	"sealdesk/ui"
 )
@@ -114,16 +115,28 @@ func runWindow(start time.Time, opts options) int {
 		fmt.Fprintln(os.Stderr, "sealdesk:", err)
 	}
 
-	d, err := openDesk(settings.DataDir())
+	// The log in the data folder (设置 › 关于 › 导出诊断信息 packs it): startup, errors, sync failures.
+	logf, err := diag.OpenLog(settings.DataDir(), nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sealdesk:", err)
+	}
+	logf.Printf("start: sealdesk %s (%s, %s/%s), language %s", version, runtime.Version(), runtime.GOOS, runtime.GOARCH, settings.Language())
+
+	d, err := openDesk(settings.DataDir(), logf)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sealdesk:", err)
+		logf.Printf("error: local store: %v", err)
 	}
 	var once sync.Once
 	var exit atomic.Int32
 	cleanup := func() {
 		once.Do(func() {
-			d.Close()
+			if err := d.Close(); err != nil {
+				logf.Printf("error: closing the local store: %v", err)
+			}
 			renderer.Close()
+			logf.Printf("exit")
+			logf.Close()
 		})
 	}
 	defer cleanup()

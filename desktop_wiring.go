@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"sealdesk/core/client"
+	"sealdesk/core/diag"
 	"sealdesk/core/keystore"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
@@ -44,7 +45,8 @@ type desk struct {
 // background (its CA takes a few hundred milliseconds to load, which must not delay the first
 // frame), and builds the services over them. Without the backend the app still verifies, designs
 // seals and places fields; the screens that need the CA say it is not running.
-func openDesk(dataDir string) (*desk, error) {
+// Startup errors and sync failures go to log (nil: nowhere but stderr).
+func openDesk(dataDir string, log *diag.Log) (*desk, error) {
 	st, err := desktop.Open(filepath.Join(dataDir, localFile), nil)
 	if err != nil {
 		return nil, err
@@ -68,10 +70,42 @@ func openDesk(dataDir string) (*desk, error) {
 		d.backend.b, d.backend.err = startBackend(context.Background(), dataDir, st)
 		if d.backend.err != nil {
 			fmt.Fprintln(os.Stderr, "sealdesk:", d.backend.err)
+			log.Printf("error: embedded backend: %v", d.backend.err)
+		} else {
+			log.Printf("embedded backend listening on %s", d.backend.b.run.URL)
 		}
 	}()
 	d.session.Start()
+	logSyncProblems(log, d.session)
 	return d, nil
+}
+
+// logSyncProblems writes each new sync problem of the session to the log once, and the return
+// to online.
+func logSyncProblems(log *diag.Log, s *session.Manager) {
+	if log == nil {
+		return
+	}
+	var mu sync.Mutex
+	last := ""
+	s.Subscribe(func() {
+		st := s.Status()
+		now := ""
+		if st.Problem != nil {
+			now = st.Problem.Error()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if now == last {
+			return
+		}
+		if now == "" {
+			log.Printf("sync: online again (%s)", s.Server().Mode)
+		} else {
+			log.Printf("sync failure (%s): %s", s.Server().Mode, now)
+		}
+		last = now
+	})
 }
 
 // Session is the server session for ui.Services.Conn and .Session (nil without a local store).

@@ -21,7 +21,7 @@ import (
 // finds the certificate again after a restart.
 func TestDeskCertifiesTheLocalKey(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "SealDesk")
-	d, err := openDesk(dir)
+	d, err := openDesk(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 	}
 
 	// Restart: same root, the local account logs in again with its stored password.
-	d2, err := openDesk(dir)
+	d2, err := openDesk(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestDeskCertifiesTheLocalKey(t *testing.T) {
 // backend as the person at this machine, syncs with it, and hands the signed-in client to the
 // screens through ui.Connection.
 func TestDeskConnectsToTheLocalBackend(t *testing.T) {
-	d, err := openDesk(filepath.Join(t.TempDir(), "SealDesk"))
+	d, err := openDesk(filepath.Join(t.TempDir(), "SealDesk"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
