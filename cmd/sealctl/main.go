@@ -19,12 +19,13 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"verify": {runVerify, "verify the signatures of PDF files (exit 0 valid, 1 invalid/modified, 2 usage, 3 untrusted, 4 unsigned)"},
-	"sign":   {runSign, "sign a PDF (PAdES), optionally into a named field, with a visible image"},
-	"fields": {runFields, "add empty signature fields to a PDF"},
-	"pdf":    {runPDF, "inspect a PDF: pages, boxes, rotation, fields, signatures"},
-	"seal":   {runSeal, "draw an official seal as a transparent PNG, or clean a photo of a seal or signature"},
-	"admin":  {runAdmin, "administer a SealDesk server: review real-name and enterprise applications"},
+	"verify":  {runVerify, "verify the signatures of PDF files (exit 0 valid, 1 invalid/modified, 2 usage, 3 untrusted, 4 unsigned)"},
+	"sign":    {runSign, "sign a PDF (PAdES), optionally into a named field, with a visible image"},
+	"fields":  {runFields, "add empty signature fields to a PDF"},
+	"pdf":     {runPDF, "inspect a PDF: pages, boxes, rotation, fields, signatures"},
+	"seal":    {runSeal, "draw an official seal as a transparent PNG, or clean a photo of a seal or signature"},
+	"admin":   {runAdmin, "administer a SealDesk server: review real-name and enterprise applications"},
+	"release": {runRelease, "desktop updates: make a release key, sign an update manifest for sealdesk-server --updates"},
 }
 
 func main() {

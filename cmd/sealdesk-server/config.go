@@ -43,6 +43,8 @@ type config struct {
 	// or "pkcs11:MODULE?token=LABEL" (the PIN from SEALDESK_SEAL_KEYS_PIN; needs a cgo build).
 	SealKeys   string `json:"seal_keys"`
 	SealKeyPIN string `json:"-"`
+	// Updates is the folder of desktop updates (sealctl release sign): served to desktops.
+	Updates string `json:"updates"`
 }
 
 func defaultDir() string {
@@ -94,6 +96,7 @@ var settings = []setting{
 	{name: "billing-packages", usage: "JSON file of the quota packages on sale: [{id, name, kind: enterprise|personal, documents, price_fen, valid_days}] (default: built-in packages)", str: func(c *config) *string { return &c.BillingPackages }},
 	{name: "webhook-allow-private", usage: "let integrator webhooks target loopback/private addresses (WARNING: SSRF into the server's network; tests and closed deployments only)", b: func(c *config) *bool { return &c.WebhookAllowPrivate }},
 	{name: "webhook-backoff", usage: "wait before the first webhook retry, doubling per attempt (Go duration, default 30s)", str: func(c *config) *string { return &c.WebhookBackoff }},
+	{name: "updates", usage: "folder of desktop updates to serve: <GOOS>-<GOARCH>.json manifests signed with sealctl release sign and the files they name", str: func(c *config) *string { return &c.Updates }},
 	{name: "seal-keys", usage: "enterprise seal keys: software (sealed under the master key) or pkcs11:MODULE?token=LABEL (PIN from SEALDESK_SEAL_KEYS_PIN; cgo builds only)", str: func(c *config) *string { return &c.SealKeys }},
 }
 

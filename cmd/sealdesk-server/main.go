@@ -133,6 +133,12 @@ func run(ctx context.Context, cfg config, log *slog.Logger, getenv func(string) 
 		}
 	}
 	opts.Webhooks.AllowPrivate = cfg.WebhookAllowPrivate
+	if cfg.Updates != "" {
+		if st, err := os.Stat(cfg.Updates); err != nil || !st.IsDir() {
+			return fmt.Errorf("--updates %s is not a folder", cfg.Updates)
+		}
+		opts.UpdatesDir = cfg.Updates
+	}
 	if cfg.WebhookBackoff != "" {
 		opts.Webhooks.Backoff, _ = time.ParseDuration(cfg.WebhookBackoff) // validated
 	}

@@ -66,8 +66,11 @@ type matrixRow struct {
 
 // permissionMatrix has one row per route, keyed "METHOD pattern" exactly as in routeTable.
 var permissionMatrix = map[string]matrixRow{
-	"GET /healthz":                                    {rule: pub},
-	"GET /api/v1/openapi.json":                        {rule: pub},
+	"GET /healthz":             {rule: pub},
+	"GET /api/v1/openapi.json": {rule: pub},
+	// Desktop self-update (issue 20): public, the desktop checks the release signature.
+	"GET /api/v1/updates/manifest/{platform}":         {rule: pub},
+	"GET /api/v1/updates/files/{name}":                {rule: pub},
 	"POST /api/v1/auth/codes":                         {rule: pub},
 	"POST /api/v1/auth/register":                      {rule: pub},
 	"POST /api/v1/auth/login":                         {rule: pub},

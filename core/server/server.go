@@ -137,6 +137,10 @@ type Options struct {
 	// ContractsUnbilled sends contracts without touching any quota. WARNING: only for a
 	// desktop's embedded single-user backend; a shared server must bill.
 	ContractsUnbilled bool
+	// UpdatesDir is the folder of desktop updates IT publishes (issue 20): <GOOS>-<GOARCH>.json
+	// signed manifests (sealctl release sign) and the files they name, served as they are to
+	// anyone (the desktop checks the release signature). "": the update routes answer 404.
+	UpdatesDir string
 	// ContractPermit replaces the check that an account may send contracts for an enterprise
 	// (nil: org.Service.Require with org.PermSendContracts).
 	ContractPermit func(tx sync.Tx, enterpriseID, accountID string) error
@@ -596,6 +600,8 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.adminChangeRoutes()...)
 	// Enterprise seals (issue 16).
 	rs = append(rs, s.sealRoutes()...)
+	// Desktop self-update (issue 20, area: update — updates.go): public, signed manifests.
+	rs = append(rs, s.updateRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}
