@@ -111,6 +111,9 @@ type EnvelopeRequest struct {
 	Draft        bool             `json:"draft,omitempty"`
 	// Template, when set, names the template the envelope was started from (for the record).
 	Template string `json:"template,omitempty"`
+	// Amount is the contract's amount (合同金额) in fen (分), 0 when none is named; approval
+	// rules may ask for approval from an amount on.
+	Amount int64 `json:"amount,omitempty"`
 }
 
 // Document is one file of an envelope as it travels.

@@ -111,6 +111,10 @@ type Service struct {
 	// Secret keys the hashes of codes (derive it from the master key).
 	Secret []byte
 	Limits Limits
+	// UseGate, when set, is asked before a seal is used (after the grant, before the code is
+	// spent): 审批管理 may make the use of a seal on a contract wait for an approval. A
+	// *sync.Refusal refuses the use; the code stays unspent.
+	UseGate func(tx sync.Tx, enterpriseID, sealID, accountID, contractID string) error
 }
 
 type sealRecord struct {
@@ -200,6 +204,13 @@ func (s *Service) getSeal(tx sync.Tx, eid, sid string) (sealRecord, error) {
 		return r, errSealNotFound
 	}
 	return r, err
+}
+
+// GetSeal reads a seal of an enterprise for other domains of the server (404 *sync.Refusal when
+// there is none).
+func GetSeal(tx sync.Tx, eid, sid string) (api.Seal, error) {
+	r, err := (*Service)(nil).getSeal(tx, eid, sid)
+	return r.Seal, err
 }
 
 // --- seals --------------------------------------------------------------------------------------

@@ -374,6 +374,11 @@ func (s *Service) Sign(ctx context.Context, in SignInput) (resp api.SealSignResp
 		} else if !ok {
 			return errNoGrant
 		}
+		if s.UseGate != nil {
+			if err := s.UseGate(tx, in.EnterpriseID, r.ID, in.Actor, req.ContractID); err != nil {
+				return err
+			}
+		}
 		// The code: the caller's, for this seal, fresh, unspent. A wrong guess is counted (and
 		// committed) before the refusal.
 		var c storedCode

@@ -66,6 +66,14 @@ type Service struct {
 	SignerCheck func(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (bool, error)
 	// TempDir holds the files of a send or a completion while they are built ("" : os.TempDir).
 	TempDir string
+	// SendGate, when set, is asked whether an enterprise envelope may be sent now (审批管理: a
+	// contract that a rule sends for approval waits until it is approved); it runs before the
+	// documents are prepared and again inside the sending transaction, and a *sync.Refusal stops
+	// the send. Drafts are never gated.
+	SendGate func(tx sync.Tx, envelopeID, senderID string, req api.EnvelopeRequest) error
+	// Completed, when set, runs inside the transaction that completes an envelope (档案柜 files
+	// enterprise contracts by rule); an error rolls the completion back to be retried.
+	Completed func(tx sync.Tx, env api.Envelope, report string, now time.Time) error
 }
 
 func (s *Service) now() time.Time {
@@ -225,6 +233,11 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 		if err != nil {
 			return err
 		}
+		if !draft && v.req.EnterpriseID != "" && s.SendGate != nil {
+			if err := s.SendGate(tx, rec.ID, a.Account.ID, v.req); err != nil {
+				return err
+			}
+		}
 		for _, f := range v.req.Files {
 			if _, err := tx.Get(BucketBlobOwners, a.Account.ID+"/"+f.SHA256); err != nil {
 				if errors.Is(err, sync.ErrNotFound) {
@@ -327,6 +340,12 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 				return refuse(http.StatusConflict, "not_draft", "该合同已不是草稿")
 			default:
 				r.Index = cur.Index
+			}
+		}
+		if r.Status == api.EnvelopeInProgress && r.EnterpriseID != "" && s.SendGate != nil {
+			// Again inside the transaction: an approval withdrawn meanwhile stops the send.
+			if err := s.SendGate(tx, r.ID, a.Account.ID, r.Request); err != nil {
+				return err
 			}
 		}
 		if r.Status == api.EnvelopeInProgress && s.Quota.Reserve != nil {

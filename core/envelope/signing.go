@@ -645,6 +645,11 @@ func (s *Service) Finish(ctx context.Context, id string) error {
 		if scopes, err = s.save(tx, &cur, now); err != nil {
 			return err
 		}
+		if s.Completed != nil {
+			if err := s.Completed(tx, cur.Envelope, cur.Report, now); err != nil {
+				return err
+			}
+		}
 		return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: "system", Action: AuditPrefix + "complete", Target: id})
 	})
 	if err != nil {
@@ -658,7 +663,8 @@ func (s *Service) Finish(ctx context.Context, id string) error {
 }
 
 var actionZH = map[string]string{"sent": "发起签署", "prepared": "生成待签文件", "signed": "签署", "declined": "拒签", "withdrawn": "撤回",
-	"reminded": "催办", "expired": "逾期", "timestamped": "加盖文档时间戳", "completed": "签署完成"}
+	"reminded": "催办", "expired": "逾期", "timestamped": "加盖文档时间戳", "completed": "签署完成",
+	StepApprovalRequested: "提交审批", StepApproved: "审批通过", StepRejected: "审批驳回", StepApprovalWithdrawn: "撤回审批"}
 
 var cstZone = time.FixedZone("CST", 8*3600)
 

@@ -17,12 +17,15 @@ const (
 	PermManageMembers      Permission = "members.manage"      // 管理成员
 	PermBilling            Permission = "billing"             // 费用中心：购买、开票
 	PermManageIntegrations Permission = "integrations.manage" // 对接集成（Webhook）
+	PermManageApprovals    Permission = "approvals.manage"    // 管理审批流程（审批规则）
+	PermApproveContracts   Permission = "approvals.approve"   // 审批合同（发送与用印审批）
+	PermManageArchive      Permission = "archive.manage"      // 管理档案柜
 )
 
 // AllPermissions lists every permission in the order the role editor shows them.
 var AllPermissions = []Permission{PermSendContracts, PermViewAllContracts, PermManageTemplates,
 	PermManageSeals, PermGrantSeals, PermApproveSealUse, PermManageMembers, PermBilling,
-	PermManageIntegrations}
+	PermManageIntegrations, PermManageApprovals, PermApproveContracts, PermManageArchive}
 
 // The built-in roles. A member has exactly one role; an enterprise has exactly one RoleOwner.
 const (
@@ -45,6 +48,7 @@ var permLabels = map[Permission]string{
 	PermSendContracts: "发起合同", PermViewAllContracts: "查看企业全部合同", PermManageTemplates: "管理模板",
 	PermManageSeals: "管理印章", PermGrantSeals: "授权印章", PermApproveSealUse: "审批用印申请",
 	PermManageMembers: "管理成员", PermBilling: "费用中心", PermManageIntegrations: "对接集成",
+	PermManageApprovals: "管理审批流程", PermApproveContracts: "审批合同", PermManageArchive: "管理档案柜",
 }
 
 // Label returns the permission's Chinese name as the role editor shows it ("" asks for no

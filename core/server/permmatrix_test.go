@@ -219,6 +219,20 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /api/v1/templates":                               {rule: usr},
 	"POST /api/v1/templates/{id}/delete":                  {rule: usr},
 	"GET /v/{token}":                                      {rule: pub},
+
+	// 审批管理 (issue 22, area approve): rules need approvals.manage, deciding approvals.approve
+	// (being the rule's approver is checked after); members submit, read their boxes, withdraw.
+	"GET /api/v1/approvals/count":                                 {rule: usr},
+	"GET /api/v1/enterprises/{id}/approval-rules":                 {rule: perm(org.PermManageApprovals)},
+	"POST /api/v1/enterprises/{id}/approval-rules":                {rule: perm(org.PermManageApprovals)},
+	"PUT /api/v1/enterprises/{id}/approval-rules/{rule}":          {rule: perm(org.PermManageApprovals)},
+	"DELETE /api/v1/enterprises/{id}/approval-rules/{rule}":       {rule: perm(org.PermManageApprovals)},
+	"POST /api/v1/enterprises/{id}/approvals":                     {rule: mem},
+	"GET /api/v1/enterprises/{id}/approvals":                      {rule: mem},
+	"GET /api/v1/enterprises/{id}/approvals/{approval}":           {rule: mem},
+	"POST /api/v1/enterprises/{id}/approvals/{approval}/approve":  {rule: perm(org.PermApproveContracts)},
+	"POST /api/v1/enterprises/{id}/approvals/{approval}/reject":   {rule: perm(org.PermApproveContracts)},
+	"POST /api/v1/enterprises/{id}/approvals/{approval}/withdraw": {rule: mem},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/approval"
 	"sealdesk/core/billing"
 	"sealdesk/core/entseal"
 	"sealdesk/core/envelope"
@@ -202,6 +203,8 @@ type Server struct {
 	billing                    *billing.Service
 	seals                      *entseal.Service
 	sealUserRate, sealSealRate *rateLimit
+
+	approvals *approval.Service // 审批管理 (issue 22)
 }
 
 // access levels of routes.
@@ -348,6 +351,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.setupSeals(); err != nil {
 		return nil, err
 	}
+	s.setupApprovals()
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -602,6 +606,8 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.sealRoutes()...)
 	// Desktop self-update (issue 20, area: update — updates.go): public, signed manifests.
 	rs = append(rs, s.updateRoutes()...)
+	// 审批管理 (issue 22, area approve).
+	rs = append(rs, s.approvalRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}
