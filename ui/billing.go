@@ -216,12 +216,12 @@ func (sc *BillingScreen) Reload() {
 		defer cancel()
 		me, err := c.Me(ctx)
 		if err != nil {
-			fyne.Do(func() { sc.fail(err) })
+			uiDo(func() { sc.fail(err) })
 			return
 		}
 		cat, err := c.BillingPackages(ctx)
 		if err != nil {
-			fyne.Do(func() { sc.fail(err) })
+			uiDo(func() { sc.fail(err) })
 			return
 		}
 		personal, perr := c.Balance(ctx, billing.Personal(me.ID))
@@ -230,7 +230,7 @@ func (sc *BillingScreen) Reload() {
 		if ent != "" {
 			company, cerr = c.Balance(ctx, billing.Enterprise(ent))
 		}
-		fyne.Do(func() {
+		uiDo(func() {
 			sc.Status.Hide()
 			sc.catalog = cat
 			sc.owners = map[string]billing.Owner{tr("billing.owner.personal"): billing.Personal(me.ID)}
@@ -343,7 +343,7 @@ func (sc *BillingScreen) onBuyTapped(p billing.Package) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		o, err := c.Buy(ctx, key, req)
-		fyne.Do(func() {
+		uiDo(func() {
 			for _, b := range sc.BuyBtns {
 				b.Enable()
 			}
@@ -395,7 +395,7 @@ func (sc *BillingScreen) followOrder(c *client.Client, id string) {
 		for sleepCtx(ctx, billingPollEvery) {
 			o, err := c.Order(ctx, id)
 			if err == nil && o.State == billing.OrderPaid {
-				fyne.Do(func() { sc.showOrder(o) })
+				uiDo(func() { sc.showOrder(o) })
 				return
 			}
 		}
@@ -471,7 +471,7 @@ func (sc *BillingScreen) onQueryTapped() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		lines, err := c.Ledger(ctx, q)
-		fyne.Do(func() {
+		uiDo(func() {
 			if err != nil {
 				sc.Lines = nil
 				sc.LedgerMsg.SetText(errMessage(err))
@@ -514,7 +514,7 @@ func (sc *BillingScreen) onExportTapped() {
 			if err == nil {
 				err = writeFileAtomic(path, data)
 			}
-			fyne.Do(func() {
+			uiDo(func() {
 				if err != nil {
 					sc.LedgerMsg.SetText(errMessage(err))
 					return
@@ -547,7 +547,7 @@ func (sc *BillingScreen) readInvoices() {
 		defer cancel()
 		orders, oerr := c.Orders(ctx, owner)
 		invs, ierr := c.Invoices(ctx, owner)
-		fyne.Do(func() {
+		uiDo(func() {
 			if oerr != nil || ierr != nil {
 				msg := errMessage(oerr)
 				if msg == "" {
@@ -649,7 +649,7 @@ func (sc *BillingScreen) sendInvoice(req billing.InvoiceRequest) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		inv, err := c.RequestInvoice(ctx, key, req)
-		fyne.Do(func() {
+		uiDo(func() {
 			if err != nil {
 				sc.InvoiceBtn.Enable()
 				sc.InvoiceMsg.SetText(errMessage(err))
@@ -685,7 +685,7 @@ func (sc *BillingScreen) onReceiptTapped(inv billing.Invoice) {
 			if err == nil {
 				err = writeFileAtomic(path, pdf)
 			}
-			fyne.Do(func() {
+			uiDo(func() {
 				if err != nil {
 					sc.InvoiceMsg.SetText(errMessage(err))
 					return
@@ -719,7 +719,7 @@ func (sc *HomeScreen) readBalance(c *client.Client) {
 				text = tr("home.balance.company", map[string]any{"N": e.Available}) + " · " + text
 			}
 		}
-		fyne.Do(func() {
+		uiDo(func() {
 			sc.Balance.SetText(text)
 			sc.Balance.Show()
 		})

@@ -250,7 +250,7 @@ func (v *composeScreen) loadMembers() {
 				break
 			}
 		}
-		fyne.Do(func() {
+		uiDo(func() {
 			v.members = out
 			for _, c := range v.cards {
 				if c.member != nil {

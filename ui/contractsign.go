@@ -419,7 +419,7 @@ func (v *contractSigner) Submit(pin string) {
 	go func() {
 		defer v.sign.wg.Done()
 		progress := func(done int) {
-			fyne.Do(func() {
+			uiDo(func() {
 				v.done = done
 				v.updateCounter()
 				v.sign.status.SetText(tr("csign.signing", map[string]any{"Done": done, "Total": total}))

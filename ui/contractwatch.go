@@ -5,8 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"sealdesk/core/client"
 	"sealdesk/core/org"
 )
@@ -72,7 +70,7 @@ func (s *Shell) watchContracts() {
 	s.contracts = w
 	w.stop = s.Services.Conn.Subscribe(func() {
 		w.restart()
-		fyne.Do(s.contractsChanged)
+		uiDo(s.contractsChanged)
 	})
 	w.restart()
 }
@@ -139,7 +137,7 @@ func (w *contractWatch) poll(ctx context.Context, c *client.Client) {
 		if o := w.shell.outbox(); o != nil && len(o.items()) > 0 {
 			// back online: the signatures made offline go up now
 			if o.flush(ctx, c) > 0 {
-				fyne.Do(w.shell.contractsChanged)
+				uiDo(w.shell.contractsChanged)
 			}
 		}
 		changed := false
@@ -147,7 +145,7 @@ func (w *contractWatch) poll(ctx context.Context, c *client.Client) {
 			changed = changed || e.Type == client.EventEnvelopeChanged
 		}
 		if caughtUp && changed {
-			fyne.Do(w.shell.contractsChanged)
+			uiDo(w.shell.contractsChanged)
 		}
 		if !p.More {
 			caughtUp = true

@@ -157,7 +157,7 @@ func (sc *DocumentsScreen) Document() OpenDocument { return sc.doc }
 
 // Wait blocks until opening and the page view's rendering have finished (for tests).
 func (sc *DocumentsScreen) Wait() {
-	sc.wg.Wait()
+	workers.drain(&sc.wg)
 	sc.View.Wait()
 }
 
@@ -196,7 +196,7 @@ func (sc *DocumentsScreen) OpenFile(path string) {
 		if err == nil && ctx.Err() == nil {
 			recordRecent(sc.shell, path, RecentViewed) // for 首页 › 最近文件
 		}
-		fyne.Do(func() {
+		uiDo(func() {
 			if ctx.Err() != nil { // a newer open replaced this one
 				if doc != nil {
 					go doc.Close()

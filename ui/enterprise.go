@@ -153,7 +153,7 @@ func (e *EnterpriseScreen) showPersonal(c *client.Client) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		mine, err := c.MyEnterprises(ctx)
-		fyne.Do(func() {
+		uiDo(func() {
 			if gen != e.loading {
 				return
 			}
@@ -202,7 +202,7 @@ func (e *EnterpriseScreen) onSwitchTapped(id string) {
 		defer cancel()
 		ss.RefreshEnterprises(ctx)
 		err := ss.SetContext(id)
-		fyne.Do(func() {
+		uiDo(func() {
 			if err != nil {
 				e.Message.SetText(errMessage(err))
 			}
@@ -225,7 +225,7 @@ func (e *EnterpriseScreen) onJoinTapped() {
 		if err == nil {
 			_, err = c.Join(ctx, link)
 		}
-		fyne.Do(func() {
+		uiDo(func() {
 			if err != nil {
 				e.Message.SetText(errMessage(err))
 				return
@@ -292,7 +292,7 @@ func (e *EnterpriseScreen) onCreateSubmitted(d *createEnterpriseDialog) {
 		if err == nil && ss != nil {
 			ss.RefreshEnterprises(ctx)
 		}
-		fyne.Do(func() {
+		uiDo(func() {
 			d.Submit.Enable()
 			if err != nil {
 				d.Status.SetText(errMessage(err))
@@ -325,7 +325,7 @@ func (e *EnterpriseScreen) showEnterprise(c *client.Client, id string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		me, err := c.Enterprise(ctx, id)
-		fyne.Do(func() {
+		uiDo(func() {
 			if gen != e.loading {
 				return
 			}
@@ -387,6 +387,9 @@ func (e *EnterpriseScreen) buildTabs() {
 		if p, ok := contributedTabPerm[t.key]; ok && !e.can(p) {
 			continue
 		}
+		if contributedTabAdminOnly[t.key] && !e.isAdmin() {
+			continue // the server answers 主管理员 and 子管理员 only
+		}
 		panel := t.build(e.shell)
 		e.panels = append(e.panels, panel)
 		e.Tabs.Append(container.NewTabItem(tr(t.key), panel.Content()))
@@ -435,6 +438,9 @@ func (e *EnterpriseScreen) buildOverview() fyne.CanvasObject {
 // are for every member: 主管理员变更 holds 账号申诉, which any member may start).
 var contributedTabPerm = map[string]org.Permission{"hooks.tab": org.PermManageIntegrations}
 
+// contributedTabAdminOnly names the contributed tabs only 主管理员 and 子管理员 see (审计日志).
+var contributedTabAdminOnly = map[string]bool{"audit.tab": true}
+
 // entStatusText is the verification state in words.
 func entStatusText(s string) string {
 	switch s {
@@ -478,7 +484,7 @@ func (e *EnterpriseScreen) run(f func(ctx context.Context, c *client.Client) err
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := f(ctx, c)
-		fyne.Do(func() {
+		uiDo(func() {
 			if err != nil {
 				e.Message.SetText(errMessage(err))
 			} else {

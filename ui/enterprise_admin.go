@@ -173,7 +173,7 @@ func newAdminPanel(s *Shell) *AdminPanel {
 func (p *AdminPanel) Content() fyne.CanvasObject { return p.content }
 
 // Wait waits for the server calls in flight (tests).
-func (p *AdminPanel) Wait() { p.wg.Wait() }
+func (p *AdminPanel) Wait() { workers.drain(&p.wg) }
 
 func (p *AdminPanel) fail(l *widget.Label, err error) {
 	l.SetText(errMessage(err))
@@ -187,7 +187,7 @@ func (p *AdminPanel) run(fn func(ctx context.Context) error, done func(err error
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := fn(ctx)
-		fyne.Do(func() { done(err) })
+		uiDo(func() { done(err) })
 	}()
 }
 

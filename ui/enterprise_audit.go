@@ -54,7 +54,7 @@ func newAuditPanel(s *Shell) *AuditPanel {
 func (p *AuditPanel) Content() fyne.CanvasObject { return p.content }
 
 // Wait waits for the server calls in flight (tests).
-func (p *AuditPanel) Wait() { p.wg.Wait() }
+func (p *AuditPanel) Wait() { workers.drain(&p.wg) }
 
 func (p *AuditPanel) session() (string, bool) {
 	c := p.shell.client()
@@ -96,7 +96,7 @@ func (p *AuditPanel) Reload() {
 				break
 			}
 		}
-		fyne.Do(func() {
+		uiDo(func() {
 			if err != nil {
 				p.Status.SetText(errMessage(err))
 				p.Status.Show()
@@ -134,7 +134,7 @@ func (p *AuditPanel) onExportTapped() {
 			if err == nil {
 				err = writeFileAtomic(path, data)
 			}
-			fyne.Do(func() {
+			uiDo(func() {
 				if err != nil {
 					p.Status.SetText(errMessage(err))
 				} else {

@@ -120,7 +120,7 @@ func (p *HooksPanel) run(fn func(ctx context.Context) error, done func(err error
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := fn(ctx)
-		fyne.Do(func() { done(err) })
+		uiDo(func() { done(err) })
 	}()
 }
 
@@ -370,4 +370,4 @@ func (p *HooksPanel) act(fn func(ctx context.Context, c *client.Client, ent stri
 }
 
 // Wait waits for the server calls in flight (tests).
-func (p *HooksPanel) Wait() { p.wg.Wait() }
+func (p *HooksPanel) Wait() { workers.drain(&p.wg) }

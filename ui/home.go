@@ -97,7 +97,7 @@ func (sc *HomeScreen) contractsChanged() {
 		if err != nil {
 			return // 首页 keeps what it showed; 文件 says why
 		}
-		fyne.Do(func() { sc.showCounts(counts) })
+		uiDo(func() { sc.showCounts(counts) })
 	}()
 	sc.readBalance(c)
 }

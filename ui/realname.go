@@ -103,7 +103,7 @@ func (p *realNamePanel) load() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		v, err := c.RealName(ctx)
-		fyne.Do(func() {
+		uiDo(func() {
 			p.loading = false
 			if err != nil && !client.IsCode(err, "not_found") {
 				p.Message.SetText(errMessage(err))
@@ -211,7 +211,7 @@ func (p *realNamePanel) do(f func(ctx context.Context, c *client.Client) (org.Ve
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		v, err := f(ctx, c)
-		fyne.Do(func() {
+		uiDo(func() {
 			p.Submit.Enable()
 			if err != nil {
 				p.Message.SetText(errMessage(err))

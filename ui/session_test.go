@@ -203,11 +203,12 @@ func newSessionShell(t *testing.T, m *session.Manager) (*Shell, fyne.Window) {
 	return s, w
 }
 
-// waitUntil polls cond (which reads widgets; background work updates them through fyne.Do)
-// for up to 15 s.
+// waitUntil polls cond (which reads widgets) for up to 15 s, applying the results of background
+// work (uiDo) on this goroutine before each look.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for t0 := time.Now(); time.Since(t0) < 15*time.Second; time.Sleep(20 * time.Millisecond) {
+		drainWorkers()
 		ok := false
 		fyne.DoAndWait(func() { ok = cond() })
 		if ok {

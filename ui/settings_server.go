@@ -177,7 +177,7 @@ func (p *serverPanel) onConnectTapped() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		pr, err := ss.Probe(ctx, u)
-		fyne.Do(func() {
+		uiDo(func() {
 			p.Connect.Enable()
 			if err != nil {
 				p.Status.SetText(tr("server.err.probe", map[string]any{"Reason": errMessage(err)}))
@@ -239,7 +239,7 @@ func (p *serverPanel) onSignOutTapped() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err := ss.SignOut(ctx)
-			fyne.Do(func() {
+			uiDo(func() {
 				if err != nil {
 					p.Status.SetText(errMessage(err))
 				}

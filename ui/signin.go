@@ -137,7 +137,7 @@ func (d *signInDialog) run(f func(ctx context.Context, ss SessionService) error,
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		err := f(ctx, ss)
-		fyne.Do(func() {
+		uiDo(func() {
 			d.setBusy(false)
 			if err != nil {
 				d.Status.SetText(errMessage(err))

@@ -66,3 +66,29 @@ func (q *uiQueue) drain(wg *sync.WaitGroup) {
 		}
 	}
 }
+
+// workers is the queue of the screens whose worker goroutines report through uiDo. Tests of this
+// package put it in test mode (TestMain) and waitUntil applies its results on the test's
+// goroutine; the app and other packages' tests get fyne.Do.
+var workers uiQueue
+
+// uiDo hands f from a worker goroutine to the UI goroutine (fyne.Do), or, in this package's
+// tests, to the queue that waitUntil and drainWorkers apply.
+func uiDo(f func()) { workers.run(f) }
+
+// drainWorkers applies the results queued so far, without waiting for work still running (a
+// result may queue more; those wait for the next call). For tests only.
+func drainWorkers() {
+	for {
+		workers.mu.Lock()
+		p := workers.pending
+		workers.pending = nil
+		workers.mu.Unlock()
+		if len(p) == 0 {
+			return
+		}
+		for _, f := range p {
+			f()
+		}
+	}
+}

@@ -860,7 +860,7 @@ func (v *verifierScreen) onTrustTapped() {
 	if ca := v.local.CA; ca != nil {
 		go func() { // the backend may still be starting: never wait on the UI goroutine
 			roots := ca.Roots()
-			fyne.Do(func() {
+			uiDo(func() {
 				localRoots = roots
 				refresh()
 			})
