@@ -28,8 +28,9 @@ import (
 // envelope's transactions (nil fields: no billing).
 type Quota struct {
 	// Reserve holds docs documents of the payer's quota at send (a *sync.Refusal 402
-	// quota_exhausted when there are too few). enterpriseID is empty for a personal send.
-	Reserve func(tx sync.Tx, enterpriseID, senderID, envelopeID string, docs int, subject string, now time.Time) error
+	// quota_exhausted when there are too few). enterpriseID is empty for a personal send;
+	// channel is the sender's Actor.Channel ("" for the desktop: 门户, ChannelAPI: 接口).
+	Reserve func(tx sync.Tx, enterpriseID, senderID, envelopeID string, docs int, subject, channel string, now time.Time) error
 	// Charge turns the reservation into a charge when the envelope completes.
 	Charge func(tx sync.Tx, envelopeID string, now time.Time) error
 	// Release gives it back when the envelope is withdrawn, declined or expires.
@@ -64,6 +65,10 @@ type Service struct {
 	// recipient's account — a company recipient signing with a seal granted to them (the seals
 	// domain). It returns true to accept.
 	SignerCheck func(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (bool, error)
+	// Events, when set, is called inside the transaction of every change of an enterprise's
+	// envelope with each step it added that integrators hear about (sent, signed, declined,
+	// withdrawn, expired, completed: see EventOf) — the server enqueues the webhooks there.
+	Events func(tx sync.Tx, e api.Envelope, step api.Step, now time.Time) error
 	// TempDir holds the files of a send or a completion while they are built ("" : os.TempDir).
 	TempDir string
 	// SendGate, when set, is asked whether an enterprise envelope may be sent now (审批管理: a
@@ -101,7 +106,12 @@ func (s *Service) log() *slog.Logger {
 type Actor struct {
 	Account org.Account
 	Device  string
+	// Channel is how the request came: "" the desktop (门户), ChannelAPI the open API (接口).
+	Channel string
 }
+
+// ChannelAPI is the Actor.Channel of a business system's request through the open API.
+const ChannelAPI = "api"
 
 func randomID(prefix string) string {
 	var b [12]byte
@@ -349,7 +359,7 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 			}
 		}
 		if r.Status == api.EnvelopeInProgress && s.Quota.Reserve != nil {
-			if err := s.Quota.Reserve(tx, r.EnterpriseID, r.SenderID, r.ID, len(r.Documents), r.Subject, now); err != nil {
+			if err := s.Quota.Reserve(tx, r.EnterpriseID, r.SenderID, r.ID, len(r.Documents), r.Subject, a.Channel, now); err != nil {
 				return err
 			}
 		}
@@ -486,6 +496,11 @@ func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
 	if r.Index == nil {
 		r.Index = map[string]string{}
 	}
+	if s.Events != nil && r.EnterpriseID != "" {
+		if err := s.stepEvents(tx, r, now); err != nil {
+			return nil, err
+		}
+	}
 	search := r.searchText()
 	var scopes []string
 	newIdx := map[string]string{}
@@ -535,6 +550,37 @@ func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
 	}
 	r.Index = newIdx
 	return scopes, sync.PutJSON(tx, BucketEnvelopes, r.ID, r)
+}
+
+// EventOf returns the integrator event type of a step's action ("" for steps integrators do not
+// hear about: prepared, reminded, timestamped).
+func EventOf(action string) string {
+	switch action {
+	case "sent", "signed", "declined", "withdrawn", "expired", "completed":
+		return "envelope." + action
+	}
+	return ""
+}
+
+// stepEvents calls s.Events for the steps r has beyond the stored record's.
+func (s *Service) stepEvents(tx sync.Tx, r *record, now time.Time) error {
+	var old record
+	if err := sync.GetJSON(tx, BucketEnvelopes, r.ID, &old); err != nil && !errors.Is(err, sync.ErrNotFound) {
+		return err
+	}
+	if len(r.Steps) <= len(old.Steps) {
+		return nil
+	}
+	view := r.view(r.SenderKey)
+	for _, st := range r.Steps[len(old.Steps):] {
+		if EventOf(st.Action) == "" {
+			continue
+		}
+		if err := s.Events(tx, view, st, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) rememberContacts(tx sync.Tx, r *record, now time.Time) error {

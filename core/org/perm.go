@@ -20,12 +20,13 @@ const (
 	PermManageApprovals    Permission = "approvals.manage"    // 管理审批流程（审批规则）
 	PermApproveContracts   Permission = "approvals.approve"   // 审批合同（发送与用印审批）
 	PermManageArchive      Permission = "archive.manage"      // 管理档案柜
+	PermManageAPIKeys      Permission = "api.manage"          // 开放接口：API 密钥
 )
 
 // AllPermissions lists every permission in the order the role editor shows them.
 var AllPermissions = []Permission{PermSendContracts, PermViewAllContracts, PermManageTemplates,
 	PermManageSeals, PermGrantSeals, PermApproveSealUse, PermManageMembers, PermBilling,
-	PermManageIntegrations, PermManageApprovals, PermApproveContracts, PermManageArchive}
+	PermManageIntegrations, PermManageApprovals, PermApproveContracts, PermManageArchive, PermManageAPIKeys}
 
 // The built-in roles. A member has exactly one role; an enterprise has exactly one RoleOwner.
 const (
@@ -49,6 +50,7 @@ var permLabels = map[Permission]string{
 	PermManageSeals: "管理印章", PermGrantSeals: "授权印章", PermApproveSealUse: "审批用印申请",
 	PermManageMembers: "管理成员", PermBilling: "费用中心", PermManageIntegrations: "对接集成",
 	PermManageApprovals: "管理审批流程", PermApproveContracts: "审批合同", PermManageArchive: "管理档案柜",
+	PermManageAPIKeys: "管理 API 密钥",
 }
 
 // Label returns the permission's Chinese name as the role editor shows it ("" asks for no

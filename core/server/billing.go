@@ -315,16 +315,21 @@ func sortedKeys[V any](m map[string]V) []string {
 // BillingQuota is the envelope.Quota that bills contracts against core/billing: a send on behalf
 // of an enterprise reserves the enterprise's (对公) quota, a personal send the sender's (对私)
 // one, one document per file; completion charges it, withdrawal, decline and expiry release it.
-// Sends through this server's routes are the 门户 channel. cmd/sealdesk-server wires it unless
+// Sends through the desktop's routes are the 门户 channel, through the open API (/api/v1/open) the
+// 接口 channel. cmd/sealdesk-server wires it unless
 // --free-contracts.
 func BillingQuota() envelope.Quota {
 	return envelope.Quota{
-		Reserve: func(tx sync.Tx, enterpriseID, senderID, envelopeID string, docs int, subject string, now time.Time) error {
+		Reserve: func(tx sync.Tx, enterpriseID, senderID, envelopeID string, docs int, subject, channel string, now time.Time) error {
 			owner := billing.Personal(senderID)
 			if enterpriseID != "" {
 				owner = billing.Enterprise(enterpriseID)
 			}
-			return billing.ReserveDocs(tx, owner, envelopeID, max(docs, 1), billing.ChannelPortal, subject, now)
+			ch := billing.ChannelPortal
+			if channel == envelope.ChannelAPI {
+				ch = billing.ChannelAPI
+			}
+			return billing.ReserveDocs(tx, owner, envelopeID, max(docs, 1), ch, subject, now)
 		},
 		Charge: func(tx sync.Tx, envelopeID string, now time.Time) error {
 			return ignoreUnreserved(billing.Charge(tx, envelopeID, now))

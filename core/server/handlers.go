@@ -45,7 +45,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request, _ *call) e
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, _ *http.Request, _ *call) error {
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(openAPI)
+	w.Write(openAPIDoc)
 	return nil
 }
 

@@ -31,6 +31,9 @@ import (
 //   - owner: the enterprise's 主管理员 only (the main-admin transfer).
 //   - entAdmin: the enterprise's 主管理员 and 子管理员 only (custom roles are refused even with
 //     every permission).
+//   - key: the open API's HMAC-signed routes (core/apikey): no session opens them — every caller
+//     here, signed in or not, gets 401 signature_missing; scopes and enterprises of keys are
+//     checked in open_e2e_test.go.
 //   - perm(p): members holding p: 主管理员, 子管理员, a custom role with p; refused to a custom
 //     role with every permission but p and to a plain member.
 //
@@ -53,6 +56,7 @@ var (
 	mem      = matrixRule{kind: "mem"}
 	entAdmin = matrixRule{kind: "entAdmin"}
 	owner    = matrixRule{kind: "owner"}
+	key      = matrixRule{kind: "key"}
 )
 
 func perm(p org.Permission) matrixRule { return matrixRule{kind: "perm", perm: p} }
@@ -233,6 +237,19 @@ var permissionMatrix = map[string]matrixRow{
 	"POST /api/v1/enterprises/{id}/approvals/{approval}/approve":  {rule: perm(org.PermApproveContracts)},
 	"POST /api/v1/enterprises/{id}/approvals/{approval}/reject":   {rule: perm(org.PermApproveContracts)},
 	"POST /api/v1/enterprises/{id}/approvals/{approval}/withdraw": {rule: mem},
+	// Open API for business systems (issue 21, area api): keys are managed with api.manage; the
+	// /api/v1/open routes take a signed request, never a session.
+	"GET /api/openapi.json":                               {rule: pub},
+	"GET /api/v1/enterprises/{id}/api-keys":               {rule: perm(org.PermManageAPIKeys)},
+	"POST /api/v1/enterprises/{id}/api-keys":              {rule: perm(org.PermManageAPIKeys), body: `{"name":"矩阵","scopes":["read"]}`},
+	"POST /api/v1/enterprises/{id}/api-keys/{key}/revoke": {rule: perm(org.PermManageAPIKeys)},
+	"POST /api/v1/open/envelopes":                         {rule: key},
+	"GET /api/v1/open/envelopes/{id}":                     {rule: key},
+	"POST /api/v1/open/envelopes/{id}/send":               {rule: key},
+	"GET /api/v1/open/envelopes/{id}/events":              {rule: key},
+	"GET /api/v1/open/envelopes/{id}/documents/{n}":       {rule: key},
+	"GET /api/v1/open/envelopes/{id}/report":              {rule: key},
+	"POST /api/v1/open/envelopes/{id}/withdraw":           {rule: key},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.
@@ -386,6 +403,19 @@ func TestPermissionMatrix(t *testing.T) {
 			continue
 		}
 		if row.rule.kind == "pub" {
+			continue
+		}
+		if (rt.access == integrator) != (row.rule.kind == "key") {
+			t.Errorf("route %s: the router's access level and the matrix's rule %q disagree", key, row.rule.kind)
+			continue
+		}
+		if row.rule.kind == "key" {
+			for _, c := range callers {
+				if status, code := call(rt.method, rt.pattern, row, c.token); status != http.StatusUnauthorized || code != "signature_missing" {
+					t.Errorf("%s with the session of %s: %d %s, want 401 signature_missing", key, c.name, status, code)
+				}
+				checked++
+			}
 			continue
 		}
 		for _, c := range callers {

@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/apikey"
 	"sealdesk/core/approval"
 	"sealdesk/core/billing"
 	"sealdesk/core/entseal"
@@ -200,6 +201,7 @@ type Server struct {
 	handler   http.Handler
 	stop      context.CancelFunc
 
+	keys                       *apikey.Service
 	billing                    *billing.Service
 	seals                      *entseal.Service
 	sealUserRate, sealSealRate *rateLimit
@@ -214,6 +216,9 @@ const (
 	public access = iota
 	user
 	admin
+	// integrator routes take no session: the request is signed with an enterprise's API key
+	// (core/apikey; the open API of open.go).
+	integrator
 )
 
 type route struct {
@@ -226,6 +231,7 @@ type route struct {
 type call struct {
 	account org.Account
 	token   string
+	key     *api.APIKey // integrator routes: the key that signed the request
 }
 
 func (c *call) actor() sync.Actor { return sync.Actor{ID: c.account.ID, Admin: c.account.Admin} }
@@ -339,6 +345,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.newEnvelopes(ctx); err != nil {
 		return nil, err
 	}
+	s.env.Events = s.envelopeEvent
+	if err := s.newAPIKeys(); err != nil {
+		return nil, err
+	}
 	s.proc = &sync.Processor{Store: opts.Store, Hub: s.hub, Now: opts.Now, Authorize: s.authorizeScope}
 	s.registerCommands()
 	for typ, h := range opts.Commands {
@@ -391,8 +401,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// janitor expires abandoned real-name uploads and purges stale rate-limit counters at start
-// and then hourly.
+// janitor expires abandoned real-name uploads and purges stale rate-limit counters and the
+// open API's used nonces at start and then hourly.
 func (s *Server) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -401,6 +411,11 @@ func (s *Server) janitor(ctx context.Context) {
 			s.log.Error("expire abandoned uploads", "err", err)
 		} else if n > 0 {
 			s.log.Info("expired abandoned real-name uploads", "verifications", n)
+		}
+		if n, err := s.keys.Purge(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("purge api nonces", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged used api nonces", "nonces", n)
 		}
 		if n, err := s.org.PurgeLimits(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("purge rate-limit counters", "err", err)
@@ -608,6 +623,10 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.updateRoutes()...)
 	// 审批管理 (issue 22, area approve).
 	rs = append(rs, s.approvalRoutes()...)
+	// Open API for business systems (issue 21, area api): API keys in 企业, HMAC-signed
+	// /api/v1/open routes, the OpenAPI document at /api/openapi.json too.
+	rs = append(rs, s.apiKeyRoutes()...)
+	rs = append(rs, route{"GET", "/api/openapi.json", public, s.handleOpenAPI})
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}
@@ -633,7 +652,27 @@ func (s *Server) wrap(rt route) http.Handler {
 				writeError(w, sync.Refuse(http.StatusInternalServerError, "internal", "服务器内部错误"))
 			}
 		}()
-		if rt.access != public {
+		if rt.access == integrator {
+			body, err := readSigned(r)
+			if err == nil {
+				var k api.APIKey
+				k, c.account, err = s.authenticateKey(r, body)
+				c.key = &k
+			}
+			if err != nil {
+				var ref *sync.Refusal
+				switch {
+				case errors.As(err, &ref):
+					writeError(w, ref)
+				case r.Context().Err() != nil:
+				default:
+					s.log.Error("authenticate api key", "err", err)
+					w.Header().Set("Retry-After", "2")
+					writeError(w, sync.Refuse(http.StatusServiceUnavailable, "unavailable", "服务暂时不可用，请稍后重试"))
+				}
+				return
+			}
+		} else if rt.access != public {
 			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok {
 				writeError(w, sync.Refuse(http.StatusUnauthorized, "unauthenticated", "请先登录"))

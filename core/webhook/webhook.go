@@ -34,13 +34,22 @@ const (
 	EventEnterpriseAdminChanged = "enterprise.admin_changed"
 	EventMemberJoined           = "member.joined"
 	EventMemberDisabled         = "member.disabled"
+	// Every state change of an enterprise's contract (core/envelope.EventOf): the data names the
+	// envelope, its status, the step and the recipient.
+	EventEnvelopeSent      = "envelope.sent"
+	EventEnvelopeSigned    = "envelope.signed"
+	EventEnvelopeDeclined  = "envelope.declined"
+	EventEnvelopeWithdrawn = "envelope.withdrawn"
+	EventEnvelopeExpired   = "envelope.expired"
+	EventEnvelopeCompleted = "envelope.completed"
 	// EventPing is the test event an admin sends to one endpoint from the 企业 screen.
 	EventPing = "webhook.ping"
 )
 
 // EventTypes lists the event types an endpoint can subscribe to, in the order the screen shows
 // them.
-var EventTypes = []string{EventEnterpriseVerified, EventEnterpriseAdminChanged, EventMemberJoined, EventMemberDisabled}
+var EventTypes = []string{EventEnterpriseVerified, EventEnterpriseAdminChanged, EventMemberJoined, EventMemberDisabled,
+	EventEnvelopeSent, EventEnvelopeSigned, EventEnvelopeDeclined, EventEnvelopeWithdrawn, EventEnvelopeExpired, EventEnvelopeCompleted}
 
 // Limits.
 const (
