@@ -56,9 +56,15 @@ modules:
 
 build: build-desktop build-headless
 
+# RELEASE_PUBKEY: the release key's public half (base64, `sealctl release keygen` prints it), compiled
+# into the desktop so that 设置 › 关于 › 检查更新 accepts manifests signed with it; without it the
+# build says it cannot update. Every desktop build (windows, macos too) adds $(RELEASE_LDFLAGS).
+RELEASE_PUBKEY ?=
+RELEASE_LDFLAGS := $(if $(RELEASE_PUBKEY),-X main.releaseKey=$(RELEASE_PUBKEY))
+
 build-desktop:
 	@$(STEP) "build desktop bin/sealdesk (cgo: Fyne + GLFW; the first build takes minutes)" \
-	  $(GO) build -o $(BIN)/sealdesk .
+	  $(GO) build -ldflags "$(RELEASE_LDFLAGS)" -o $(BIN)/sealdesk .
 
 build-headless:
 	@$(STEP) "build headless bin/sealctl bin/sealdesk-server (CGO_ENABLED=0)" \

@@ -159,6 +159,8 @@ func runWindow(start time.Time, opts options) int {
 	if s := d.Session(); s != nil {
 		svc.Conn, svc.Session = s, s
 	}
+	svc.Updates = newUpdater(settings.DataDir(), d, logf)
+	svc.Diagnostics = diagnostics{dataDir: settings.DataDir(), desk: d, settings: settings}
 	shell := ui.NewShell(a, w, svc)
 	w.SetOnDropped(shell.OnDropped)
 	if opts.screenshots == "" {
@@ -171,6 +173,9 @@ func runWindow(start time.Time, opts options) int {
 		shell.ShowSlug(opts.screen)
 	}
 
+	if opts.screenshot == "" && opts.screenshots == "" {
+		shell.CheckAtStart() // at most once a day, unless turned off in 设置 › 关于
+	}
 	if opts.screenshot != "" || opts.screenshots != "" {
 		go func() {
 			exit.Store(int32(captureAndQuit(a, w, shell, opts, start)))

@@ -18,6 +18,7 @@ import (
 	"sealdesk/core/seal"
 	"sealdesk/core/sign"
 	"sealdesk/core/tsa"
+	"sealdesk/core/update"
 	"sealdesk/core/verify"
 )
 
@@ -33,12 +34,15 @@ func errMessage(err error) string {
 	var drops *sign.DropsSignaturesError
 	var limit *pdf.LimitError
 	var input *inputError
+	var upd *update.Error
 	if m := sessionErrText(err); m != "" {
 		return m
 	}
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &upd):
+		return updateMessage(upd)
 	case errors.As(err, &input):
 		return input.msg // already a sentence naming the limit (发起签署's checks)
 	case errors.As(err, &drops) && drops.Unreadable:

@@ -19,6 +19,10 @@ type Services struct {
 	// 注册, the context switcher and the sync status (session.go). main.go gives the same value
 	// as Conn; nil: those parts say the session is not available.
 	Session SessionService
+	// Updates is the self-update of 设置 › 关于 (about.go); nil: 检查更新 is disabled.
+	Updates UpdateService
+	// Diagnostics writes 导出诊断信息's zip; nil: the button is disabled.
+	Diagnostics DiagnosticsService
 }
 
 // SettingsStore keeps the user's settings across starts.

@@ -23,6 +23,8 @@ type SettingsScreen struct {
 	DataDirStatus *widget.Label
 	Version       *widget.Label
 	Licences      *widget.Button
+	// About is 关于: version, 检查更新, 导出诊断信息 (about.go).
+	About *aboutPanel
 	// Server is 服务器 and 账户 (settings_server.go).
 	Server *serverPanel
 
@@ -52,10 +54,10 @@ func newSettingsScreen(s *Shell) Screen {
 	sc.DataDirStatus.Wrapping = fyne.TextWrapWord
 	sc.DataDirStatus.Hide()
 
-	sc.Version = widget.NewLabel(tr("settings.about.version", map[string]any{"Version": s.Services.Version}))
-	sc.Licences = widget.NewButton(tr("settings.about.licences"), sc.onLicencesTapped)
-	about := widget.NewLabel(tr("settings.about.text"))
-	about.Wrapping = fyne.TextWrapWord
+	sc.About = newAboutPanel(s)
+	sc.Version = sc.About.Version
+	sc.Licences = sc.About.Licences
+	sc.Licences.OnTapped = sc.onLicencesTapped
 
 	hint := func(key string) *widgets.CJKLabel {
 		return widgets.NewCJKLabel(tr(key)) // body size: caption text was too small to read
@@ -70,8 +72,7 @@ func newSettingsScreen(s *Shell) Screen {
 		widget.NewCard(tr("settings.datadir"), "", container.NewVBox(
 			container.NewBorder(nil, nil, nil, sc.DataDirChange, sc.DataDir),
 			hint("settings.datadir.hint"), sc.DataDirStatus)),
-		widget.NewCard(tr("settings.about"), "", container.NewVBox(
-			sc.Version, about, container.NewHBox(sc.Licences))))...,
+		widget.NewCard(tr("settings.about"), "", sc.About.content))...,
 	))
 	return sc
 }
