@@ -1,11 +1,28 @@
 // Package keystore keeps a person's signing key on the desktop: an ECDSA P-256 key generated on
-// this machine, stored only encrypted under the signing PIN (签约密码) with Argon2id and AES-256-GCM,
-// together with the certificate chain the CA issued for it.
+// this machine, stored only encrypted under the signing PIN (签约密码) — or a passphrase of at
+// least MinPassphrase characters — with Argon2id and AES-256-GCM, together with the certificate
+// chain the CA issued for it; or a reference to a key pair on a hardware token (UKey, PKCS #11)
+// whose PIN goes to the token.
 //
 // The encrypted record (an Entry, JSON) goes to a small Store that the caller provides (the
-// desktop's bbolt store in the app, a map in tests). Wrong PINs are counted in the record itself:
-// after MaxAttempts wrong PINs in a row the key is locked for LockDuration (doubling with each
-// further lock-out), so guessing a 6-digit PIN is slow even for someone at the keyboard.
+// desktop's bbolt store in the app, a map in tests).
+//
+// # Two layers
+//
+//  1. Argon2id(PIN) → AES-256-GCM over the PKCS #8 key. The Argon2id cost is calibrated on the
+//     first key made by a Keystore to about CalibrationTarget on this machine (bounded by
+//     MinTime/MaxTime passes of 64 MiB) and kept in the record, so a record opens anywhere.
+//  2. When Options.Guard is a real core/keyguard guard (Secret Service, Keychain, DPAPI), the
+//     salt, nonce and ciphertext of layer 1 are sealed once more with a secret the operating
+//     system keeps for this user, and the wrong-PIN counter lives in the OS store too. A copied
+//     data folder, another user or another machine gets *NotHereError from Unlock before any
+//     PIN is tried: there is nothing to guess against. A record made before (version 1, or
+//     without a guard) is re-sealed with the guard the next time it is unlocked.
+//
+// Without a guard the counter stays in the record (so copying the folder resets it): after
+// MaxAttempts wrong PINs in a row the key is locked for LockDuration (doubling with each further
+// lock-out), which slows only someone at the keyboard; that is why the desktop recommends a
+// passphrase there.
 //
 // # What it refuses to do
 //
@@ -31,10 +48,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"strings"
+	stdsync "sync"
 	"time"
+
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 
+	"sealdesk/core/keyguard"
 	"sealdesk/core/pki"
 )
 
@@ -59,7 +81,27 @@ var (
 	ErrWeakPIN = errors.New("pin does not meet the rules")
 	// ErrCorrupt means the stored record cannot be read.
 	ErrCorrupt = errors.New("key record is corrupt")
+	// ErrNotHere means the record is bound to another OS account or machine (or its OS-held
+	// secret was removed); see *NotHereError.
+	ErrNotHere = errors.New("key is bound to another os account or machine")
+	// ErrNoTokens means a record names a hardware token but this Keystore has no Tokens.
+	ErrNoTokens = errors.New("hardware tokens are not available in this build")
+	// ErrTokenKey means the operation needs a key in this store, not one on a token (the
+	// token's PIN is changed with the token's own tool).
+	ErrTokenKey = errors.New("the key is on a hardware token")
 )
+
+// NotHereError says that the record cannot be opened by this OS account: Guard names the OS
+// store the record was sealed with. No PIN was tried and nothing was counted.
+type NotHereError struct {
+	Guard  string
+	Reason string
+}
+
+func (e *NotHereError) Error() string {
+	return fmt.Sprintf("key is sealed with %s of another account or machine: %s", e.Guard, e.Reason)
+}
+func (e *NotHereError) Unwrap() error { return ErrNotHere }
 
 // MaxAttempts is how many wrong PINs in a row lock the key.
 const MaxAttempts = 5
@@ -73,7 +115,41 @@ const (
 	PINNotDigits  = "not-digits" // something other than 0–9
 	PINRepeated   = "repeated"   // one digit six times
 	PINSequential = "sequential" // 123456, 654321 and the like
+	// PassphraseShort: not six digits, and shorter than MinPassphrase characters.
+	PassphraseShort = "passphrase-short"
+	// PassphraseRepeated: one character repeated.
+	PassphraseRepeated = "passphrase-repeated"
 )
+
+// MinPassphrase is the least number of characters of a passphrase (used instead of a 6-digit
+// PIN where there is no OS key store).
+const MinPassphrase = 12
+
+// Secret kinds kept in a record.
+const (
+	SecretPIN        = "pin"
+	SecretPassphrase = "passphrase"
+)
+
+// CheckSecret accepts a 6-digit PIN (CheckPIN) or a passphrase of at least MinPassphrase
+// characters that is not one character repeated, and says which it is.
+func CheckSecret(s string) (kind string, err error) {
+	if len(s) <= 6 && strings.Trim(s, "0123456789") == "" {
+		return SecretPIN, CheckPIN(s)
+	}
+	n := utf8.RuneCountInString(s)
+	if n < MinPassphrase {
+		if n == len(s) && len(s) < 6 && strings.Trim(s, "0123456789") == "" {
+			return SecretPIN, &PINError{PINLength}
+		}
+		return SecretPassphrase, &PINError{PassphraseShort}
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	if strings.Trim(s, string(r)) == "" {
+		return SecretPassphrase, &PINError{PassphraseRepeated}
+	}
+	return SecretPassphrase, nil
+}
 
 // PINError says why a new PIN was refused.
 type PINError struct{ Reason string }
@@ -131,8 +207,30 @@ type Params struct {
 	Threads uint8  `json:"p"`
 }
 
-// DefaultParams are used for new keys: 64 MiB, 3 passes (about 0.2–0.4 s on a laptop core).
+// DefaultParams were the parameters of every key before calibration (64 MiB, 3 passes): the
+// floor of a calibrated cost.
 var DefaultParams = Params{Time: 3, Memory: 64 << 10, Threads: 2}
+
+// Calibration: the first key a Keystore makes measures one 64 MiB pass on this machine and takes
+// as many passes as fit in CalibrationTarget, at least MinTime and at most MaxTime.
+const (
+	CalibrationTarget = 500 * time.Millisecond
+	MinTime           = 3
+	MaxTime           = 16
+)
+
+// Calibrate measures Argon2id on this machine and returns the parameters that take about
+// target (bounded by MinTime and MaxTime passes of 64 MiB, 2 lanes).
+func Calibrate(target time.Duration) Params {
+	p := DefaultParams
+	p.Time = 1
+	start := time.Now()
+	argon2.IDKey([]byte("calibration"), make([]byte, 16), p.Time, p.Memory, p.Threads, 32)
+	one := max(time.Since(start), time.Millisecond)
+	n := int64(target / one)
+	p.Time = uint32(min(max(n, MinTime), MaxTime))
+	return p
+}
 
 // bounds refused when reading a record: a tampered record must not make Unlock allocate
 // gigabytes or spin for minutes.
@@ -149,10 +247,18 @@ type Entry struct {
 	ID        string    `json:"id"`
 	Created   time.Time `json:"created"`
 	PublicKey []byte    `json:"pub"` // PKIX DER
-	KDF       Params    `json:"kdf"`
-	Salt      []byte    `json:"salt"`
-	Nonce     []byte    `json:"nonce"`
-	Sealed    []byte    `json:"sealed"` // AES-GCM of the PKCS#8 DER
+	// Secret is SecretPIN or SecretPassphrase ("" in version 1: a PIN).
+	Secret string `json:"secret,omitempty"`
+	KDF    Params `json:"kdf"`
+	Salt   []byte `json:"salt,omitempty"`
+	Nonce  []byte `json:"nonce,omitempty"`
+	Sealed []byte `json:"sealed,omitempty"` // AES-GCM of the PKCS#8 DER
+	// Guard names the core/keyguard guard that sealed Wrapped ("" when not bound). Salt, Nonce
+	// and Sealed are then inside Wrapped and empty here.
+	Guard   string `json:"guard,omitempty"`
+	Wrapped []byte `json:"wrapped,omitempty"`
+	// Token names a key pair on a hardware token (no Salt, Sealed or Guard then).
+	Token *TokenRef `json:"token,omitempty"`
 	// Chain is the certificate (first) and its issuers, DER, once the CA issued one.
 	Chain [][]byte `json:"chain,omitempty"`
 
@@ -161,7 +267,15 @@ type Entry struct {
 	Lockouts    int       `json:"lockouts,omitempty"`
 }
 
-const entryVersion = 1
+// entryVersion is written; version 1 records (no Secret, Guard or Token) are still read.
+const entryVersion = 2
+
+// inner is layer 1 as the guard seals it.
+type inner struct {
+	Salt   []byte `json:"salt"`
+	Nonce  []byte `json:"nonce"`
+	Sealed []byte `json:"sealed"`
+}
 
 // maxRecord bounds a record read from the store.
 const maxRecord = 256 << 10
@@ -175,6 +289,12 @@ type Info struct {
 	Chain       []*x509.Certificate // issuers
 	Failures    int
 	LockedUntil time.Time // zero when not locked
+	// Secret is SecretPIN or SecretPassphrase (what Unlock wants; a token's PIN for a token key).
+	Secret string
+	// Guard names the OS store the record is sealed with ("" when none).
+	Guard string
+	// Token is set for a key on a hardware token.
+	Token *TokenRef
 }
 
 // Options tune a Keystore; nil means defaults.
@@ -183,33 +303,60 @@ type Options struct {
 	Params Params
 	// Now is the clock for lock-outs and creation times (nil: time.Now).
 	Now func() time.Time
+	// Guard binds records to this OS account (nil: none, records are not bound). See
+	// core/keyguard.Default.
+	Guard keyguard.Guard
+	// Tokens opens keys on hardware tokens (nil: token records answer ErrNoTokens).
+	Tokens Tokens
 }
 
 // Keystore generates, encrypts, unlocks and certifies personal keys.
 type Keystore struct {
 	st     Store
+	fixed  bool // params given: no calibration
+	once   stdsync.Once
 	params Params
 	now    func() time.Time
+	guard  keyguard.Guard
+	tokens Tokens
 }
 
 // New returns a Keystore over st.
 func New(st Store, opts *Options) *Keystore {
-	k := &Keystore{st: st, params: DefaultParams, now: time.Now}
+	k := &Keystore{st: st, params: DefaultParams, now: time.Now, guard: keyguard.None{Reason: "not configured"}}
 	if opts != nil {
 		if opts.Params != (Params{}) {
-			k.params = opts.Params
+			k.params, k.fixed = opts.Params, true
 		}
 		if opts.Now != nil {
 			k.now = opts.Now
 		}
+		if opts.Guard != nil {
+			k.guard = opts.Guard
+		}
+		k.tokens = opts.Tokens
 	}
 	return k
+}
+
+// Guard returns the OS guard new records are sealed with (keyguard.None when there is none).
+func (k *Keystore) Guard() keyguard.Guard { return k.guard }
+
+// Params returns the Argon2id parameters of new records, calibrating them on first use.
+func (k *Keystore) Params() Params {
+	k.once.Do(func() {
+		if !k.fixed {
+			k.params = Calibrate(CalibrationTarget)
+		}
+	})
+	return k.params
 }
 
 // Generate creates a new ECDSA P-256 key, encrypts it under pin (which must pass CheckPIN) and
 // stores it. The id is derived from the public key (first 16 hex digits of its SHA-256).
 func (k *Keystore) Generate(pin string) (Info, error) {
-	if err := CheckPIN(pin); err != nil {
+	kind, err := CheckSecret(pin)
+	if err != nil {
 		return Info{}, err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -221,8 +368,9 @@ func (k *Keystore) Generate(pin string) (Info, error) {
 		return Info{}, fmt.Errorf("failed to encode public key: %w", err)
 	}
 	sum := sha256.Sum256(pub)
-	e := &Entry{Version: entryVersion, ID: hex.EncodeToString(sum[:8]), Created: k.now().UTC(), PublicKey: pub, KDF: k.params}
-	if err := e.seal(key, pin); err != nil {
+	e := &Entry{Version: entryVersion, ID: hex.EncodeToString(sum[:8]), Created: k.now().UTC(), PublicKey: pub,
+		Secret: kind, KDF: k.Params()}
+	if err := k.sealEntry(e, key, pin); err != nil {
 		return Info{}, err
 	}
 	if err := k.put(e); err != nil {
@@ -231,30 +379,48 @@ func (k *Keystore) Generate(pin string) (Info, error) {
 	return e.info()
 }
 
-// Unlock decrypts the key with pin. A wrong PIN is counted and stored before Unlock returns a
-// *WrongPINError; a locked key returns *LockedError without trying the PIN.
+// Unlock decrypts the key with pin. For a record bound to an OS store, the store is asked
+// first: another account or machine gets *NotHereError before any PIN is tried. A wrong PIN is
+// counted (in the OS store when bound, else in the record) before Unlock returns a
+// *WrongPINError; a locked key returns *LockedError without trying the PIN. A key on a token
+// takes the token's PIN (the token counts wrong ones). An unbound record is re-sealed with the
+// guard after a successful unlock.
 func (k *Keystore) Unlock(id, pin string) (crypto.Signer, error) {
 	e, err := k.get(id)
 	if err != nil {
 		return nil, err
 	}
-	now := k.now()
-	if now.Before(e.LockedUntil) {
-		return nil, &LockedError{Until: e.LockedUntil}
+	if e.Token != nil {
+		if k.tokens == nil {
+			return nil, ErrNoTokens
+		}
+		return k.tokens.Signer(*e.Token, pin)
 	}
-	key, err := e.open(pin)
+	in, err := k.layer1(e)
+	if err != nil {
+		return nil, err
+	}
+	cnt, err := k.counter(e)
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	if now.Before(cnt.LockedUntil) {
+		return nil, &LockedError{Until: cnt.LockedUntil}
+	}
+	key, err := e.open(in, pin)
 	if errors.Is(err, ErrWrongPIN) {
-		e.Failures++
-		remaining := MaxAttempts - e.Failures
-		if e.Failures >= MaxAttempts {
-			d := LockDuration << min(e.Lockouts, 6)
+		cnt.Failures++
+		remaining := MaxAttempts - cnt.Failures
+		if cnt.Failures >= MaxAttempts {
+			d := LockDuration << min(cnt.Lockouts, 6)
 			d = min(d, 24*time.Hour)
-			e.LockedUntil = now.Add(d).UTC()
-			e.Lockouts++
-			e.Failures = 0
+			cnt.LockedUntil = now.Add(d).UTC()
+			cnt.Lockouts++
+			cnt.Failures = 0
 			remaining = 0
 		}
-		if perr := k.put(e); perr != nil {
+		if perr := k.setCounter(e, cnt); perr != nil {
 			return nil, perr
 		}
 		return nil, &WrongPINError{Remaining: remaining}
@@ -262,19 +428,113 @@ func (k *Keystore) Unlock(id, pin string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.Failures != 0 || e.Lockouts != 0 || !e.LockedUntil.IsZero() {
-		e.Failures, e.Lockouts, e.LockedUntil = 0, 0, time.Time{}
-		if err := k.put(e); err != nil {
+	if cnt != (keyguard.Counter{}) {
+		if err := k.setCounter(e, keyguard.Counter{}); err != nil {
 			return nil, err
+		}
+	}
+	if e.Guard == "" && keyguard.Available(k.guard) {
+		// Re-seal an old or unbound record with this account's OS secret (and the calibrated
+		// cost). A failure leaves the stored record as it was.
+		e.Failures, e.Lockouts, e.LockedUntil = 0, 0, time.Time{}
+		e.Version, e.KDF = entryVersion, k.Params()
+		if e.Secret == "" {
+			e.Secret = SecretPIN
+		}
+		if err := k.sealEntry(e, key.(*ecdsa.PrivateKey), pin); err == nil {
+			_ = k.put(e)
 		}
 	}
 	return key, nil
 }
 
-// ChangePIN re-encrypts the key under newPIN after unlocking it with oldPIN.
-func (k *Keystore) ChangePIN(id, oldPIN, newPIN string) error {
-	if err := CheckPIN(newPIN); err != nil {
+// layer1 returns the Argon2id layer of a software record, asking the OS store first when the
+// record is bound.
+func (k *Keystore) layer1(e *Entry) (inner, error) {
+	if e.Guard == "" {
+		return inner{Salt: e.Salt, Nonce: e.Nonce, Sealed: e.Sealed}, nil
+	}
+	if k.guard == nil || k.guard.Name() != e.Guard {
+		reason := "this computer has no " + e.Guard
+		if keyguard.Available(k.guard) {
+			reason = "this computer uses " + k.guard.Name()
+		}
+		return inner{}, &NotHereError{Guard: e.Guard, Reason: reason}
+	}
+	plain, err := k.guard.Open(e.ID, e.Wrapped)
+	if err != nil {
+		if errors.Is(err, keyguard.ErrNotHere) || errors.Is(err, keyguard.ErrUnavailable) {
+			return inner{}, &NotHereError{Guard: e.Guard, Reason: err.Error()}
+		}
+		return inner{}, fmt.Errorf("failed to open the key with %s: %w", e.Guard, err)
+	}
+	defer clear(plain)
+	var in inner
+	if err := json.Unmarshal(plain, &in); err != nil || len(in.Salt) != 16 || len(in.Nonce) != 12 || len(in.Sealed) < 16 {
+		return inner{}, fmt.Errorf("%w: sealed layer", ErrCorrupt)
+	}
+	return in, nil
+}
+
+func (k *Keystore) counter(e *Entry) (keyguard.Counter, error) {
+	if e.Guard == "" {
+		return keyguard.Counter{Failures: e.Failures, LockedUntil: e.LockedUntil, Lockouts: e.Lockouts}, nil
+	}
+	c, err := k.guard.Counter(e.ID)
+	if err != nil {
+		if errors.Is(err, keyguard.ErrNotHere) || errors.Is(err, keyguard.ErrUnavailable) {
+			return c, &NotHereError{Guard: e.Guard, Reason: err.Error()}
+		}
+		return c, fmt.Errorf("failed to read the wrong-pin counter: %w", err)
+	}
+	return c, nil
+}
+
+func (k *Keystore) setCounter(e *Entry, c keyguard.Counter) error {
+	if e.Guard == "" {
+		e.Failures, e.LockedUntil, e.Lockouts = c.Failures, c.LockedUntil, c.Lockouts
+		return k.put(e)
+	}
+	if err := k.guard.SetCounter(e.ID, c); err != nil {
+		return fmt.Errorf("failed to store the wrong-pin counter: %w", err)
+	}
+	return nil
+}
+
+// sealEntry writes layer 1 (and layer 2 when the keystore has a guard) into e.
+func (k *Keystore) sealEntry(e *Entry, key *ecdsa.PrivateKey, pin string) error {
+	in, err := e.seal(key, pin)
+	if err != nil {
 		return err
+	}
+	if !keyguard.Available(k.guard) {
+		e.Guard, e.Wrapped = "", nil
+		e.Salt, e.Nonce, e.Sealed = in.Salt, in.Nonce, in.Sealed
+		return nil
+	}
+	plain, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	w, err := k.guard.Seal(e.ID, plain)
+	if err != nil {
+		return fmt.Errorf("failed to seal the key with %s: %w", k.guard.Name(), err)
+	}
+	e.Guard, e.Wrapped = k.guard.Name(), w
+	e.Salt, e.Nonce, e.Sealed = nil, nil, nil
+	e.Failures, e.Lockouts, e.LockedUntil = 0, 0, time.Time{}
+	return nil
+}
+
+// ChangePIN re-encrypts the key under newPIN (a PIN or a passphrase) after unlocking it with
+// oldPIN.
+func (k *Keystore) ChangePIN(id, oldPIN, newPIN string) error {
+	kind, err := CheckSecret(newPIN)
+	if err != nil {
+		return err
+	}
+	if e, err := k.get(id); err == nil && e.Token != nil {
+		return ErrTokenKey
 	}
 	key, err := k.Unlock(id, oldPIN)
 	if err != nil {
@@ -284,8 +544,8 @@ func (k *Keystore) ChangePIN(id, oldPIN, newPIN string) error {
 	if err != nil {
 		return err
 	}
-	e.KDF = k.params
-	if err := e.seal(key.(*ecdsa.PrivateKey), newPIN); err != nil {
+	e.Version, e.KDF, e.Secret = entryVersion, k.Params(), kind
+	if err := k.sealEntry(e, key.(*ecdsa.PrivateKey), newPIN); err != nil {
 		return err
 	}
 	return k.put(e)
@@ -359,8 +619,13 @@ func (k *Keystore) List() ([]Info, error) {
 	return out, nil
 }
 
-// Delete removes a key for good.
-func (k *Keystore) Delete(id string) error { return k.st.DeleteKey(id) }
+// Delete removes a key for good (and its OS-held secret).
+func (k *Keystore) Delete(id string) error {
+	if e, err := k.get(id); err == nil && e.Guard != "" && k.guard != nil && k.guard.Name() == e.Guard {
+		_ = k.guard.Forget(id)
+	}
+	return k.st.DeleteKey(id)
+}
 
 func (k *Keystore) get(id string) (*Entry, error) {
 	b, err := k.st.GetKey(id)
@@ -393,13 +658,31 @@ func ParseEntry(b []byte) (*Entry, error) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	if e.Version != entryVersion {
+	if e.Version != 1 && e.Version != entryVersion {
 		return nil, fmt.Errorf("%w: unknown record version %d", ErrCorrupt, e.Version)
+	}
+	if e.ID == "" || len(e.PublicKey) == 0 {
+		return nil, fmt.Errorf("%w: missing fields", ErrCorrupt)
+	}
+	switch {
+	case e.Version == 1 && (e.Guard != "" || e.Token != nil || e.Secret != ""):
+		return nil, fmt.Errorf("%w: version 1 record with version 2 fields", ErrCorrupt)
+	case e.Token != nil:
+		if e.Token.Module == "" || e.Token.Token == "" || len(e.Token.KeyID) == 0 || e.Guard != "" || len(e.Sealed) != 0 {
+			return nil, fmt.Errorf("%w: token record", ErrCorrupt)
+		}
+		return &e, nil
+	case e.Secret != "" && e.Secret != SecretPIN && e.Secret != SecretPassphrase:
+		return nil, fmt.Errorf("%w: unknown secret kind", ErrCorrupt)
 	}
 	if err := e.KDF.check(); err != nil {
 		return nil, err
 	}
-	if len(e.Salt) != 16 || len(e.Nonce) != 12 || len(e.Sealed) < 16 || e.ID == "" || len(e.PublicKey) == 0 {
+	if e.Guard != "" {
+		if len(e.Wrapped) < 16 || len(e.Salt)+len(e.Nonce)+len(e.Sealed) != 0 {
+			return nil, fmt.Errorf("%w: bound record", ErrCorrupt)
+		}
+	} else if len(e.Salt) != 16 || len(e.Nonce) != 12 || len(e.Sealed) < 16 {
 		return nil, fmt.Errorf("%w: missing fields", ErrCorrupt)
 	}
 	if e.Failures < 0 || e.Lockouts < 0 {
@@ -413,7 +696,11 @@ func (e *Entry) info() (Info, error) {
 	if err != nil {
 		return Info{}, fmt.Errorf("%w: public key: %v", ErrCorrupt, err)
 	}
-	in := Info{ID: e.ID, Created: e.Created, PublicKey: pub, Failures: e.Failures, LockedUntil: e.LockedUntil}
+	in := Info{ID: e.ID, Created: e.Created, PublicKey: pub, Failures: e.Failures, LockedUntil: e.LockedUntil,
+		Secret: e.Secret, Guard: e.Guard, Token: e.Token}
+	if in.Secret == "" {
+		in.Secret = SecretPIN
+	}
 	for i, der := range e.Chain {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
@@ -434,8 +721,8 @@ func (e *Entry) aad() []byte {
 	return append([]byte(fmt.Sprintf("sealdesk-key/v%d/%s/", e.Version, e.ID)), e.PublicKey...)
 }
 
-func (e *Entry) gcm(pin string) (cipher.AEAD, error) {
-	kek := argon2.IDKey([]byte(pin), e.Salt, e.KDF.Time, e.KDF.Memory, e.KDF.Threads, 32)
+func (e *Entry) gcm(salt []byte, pin string) (cipher.AEAD, error) {
+	kek := argon2.IDKey([]byte(pin), salt, e.KDF.Time, e.KDF.Memory, e.KDF.Threads, 32)
 	block, err := aes.NewCipher(kek)
 	if err != nil {
 		return nil, err
@@ -443,34 +730,33 @@ func (e *Entry) gcm(pin string) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func (e *Entry) seal(key *ecdsa.PrivateKey, pin string) error {
+func (e *Entry) seal(key *ecdsa.PrivateKey, pin string) (inner, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return fmt.Errorf("failed to encode key: %w", err)
+		return inner{}, fmt.Errorf("failed to encode key: %w", err)
 	}
-	e.Salt = make([]byte, 16)
-	e.Nonce = make([]byte, 12)
-	if _, err := rand.Read(e.Salt); err != nil {
-		return err
+	defer clear(der)
+	in := inner{Salt: make([]byte, 16), Nonce: make([]byte, 12)}
+	if _, err := rand.Read(in.Salt); err != nil {
+		return inner{}, err
 	}
-	if _, err := rand.Read(e.Nonce); err != nil {
-		return err
+	if _, err := rand.Read(in.Nonce); err != nil {
+		return inner{}, err
 	}
-	g, err := e.gcm(pin)
+	g, err := e.gcm(in.Salt, pin)
 	if err != nil {
-		return fmt.Errorf("failed to set up encryption: %w", err)
+		return inner{}, fmt.Errorf("failed to set up encryption: %w", err)
 	}
-	e.Sealed = g.Seal(nil, e.Nonce, der, e.aad())
-	clear(der)
-	return nil
+	in.Sealed = g.Seal(nil, in.Nonce, der, e.aad())
+	return in, nil
 }
 
-func (e *Entry) open(pin string) (crypto.Signer, error) {
-	g, err := e.gcm(pin)
+func (e *Entry) open(in inner, pin string) (crypto.Signer, error) {
+	g, err := e.gcm(in.Salt, pin)
 	if err != nil {
 		return nil, fmt.Errorf("failed to set up decryption: %w", err)
 	}
-	der, err := g.Open(nil, e.Nonce, e.Sealed, e.aad())
+	der, err := g.Open(nil, in.Nonce, in.Sealed, e.aad())
 	if err != nil {
 		return nil, ErrWrongPIN
 	}
