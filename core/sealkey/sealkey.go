@@ -64,6 +64,19 @@ type Sealer interface {
 // ErrBadHandle means a handle does not name a key of this vault.
 var ErrBadHandle = errors.New("seal key handle does not name a key of this vault")
 
+// Token errors (package pkcs11key wraps the token's answers in them; the desktop's personal UKey
+// keys and the server's seal keys share them).
+var (
+	// ErrPINIncorrect: the token refused the PIN (CKR_PIN_INCORRECT); the token counts it.
+	ErrPINIncorrect = errors.New("the token refused the pin")
+	// ErrPINLocked: the token locked its user PIN (CKR_PIN_LOCKED) after too many wrong ones.
+	ErrPINLocked = errors.New("the token's pin is locked")
+	// ErrTokenAbsent: the token is not in any slot of the module (removed, or another token).
+	ErrTokenAbsent = errors.New("the token is not present")
+	// ErrTokenFailed: the token failed during an operation (removed mid-way, device error).
+	ErrTokenFailed = errors.New("the token failed during the operation")
+)
+
 // Software keeps keys as sealed PKCS #8 handles.
 type Software struct {
 	Sealer Sealer

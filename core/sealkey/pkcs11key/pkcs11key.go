@@ -1,18 +1,24 @@
 //go:build cgo
 
-// Package pkcs11key is the PKCS #11 seal-key vault (see core/sealkey): key pairs made and used on
-// a token through github.com/ThalesGroup/crypto11 — an HSM in production, SoftHSM2 in the tests.
-// The private key is generated on the token as sensitive and not extractable; the handle the
-// server stores is the key's random 16-byte CKA_ID, and CKA_LABEL is the seal's id.
+// Package pkcs11key drives PKCS #11 tokens through github.com/ThalesGroup/crypto11 (over
+// github.com/miekg/pkcs11) for two callers that share one code path (open.go):
 //
-// It needs cgo (the module is a C shared library): without cgo, Open answers ErrNoCgo, so
-// sealdesk-server built with CGO_ENABLED=0 still builds and says why a token cannot be used.
+//   - the server's seal-key vault (Vault, see core/sealkey): key pairs made and used on an HSM —
+//     SoftHSM2 in the tests. The private key is generated on the token as sensitive and not
+//     extractable; the handle the server stores is the key's random 16-byte CKA_ID, and
+//     CKA_LABEL is the seal's id;
+//   - the desktop's personal keys on a USB key (UKey) (Personal, see core/keystore.Tokens): the
+//     person's PIN goes to the token, the key pair and the CSR are made on it, and signing
+//     happens on it (ECDSA P-256, RSA 2048; see personal.go for SM2).
+//
+// It needs cgo (a module is a C shared library): without cgo, Open, ListTokens and every
+// Personal call answer ErrNoCgo, so binaries built with CGO_ENABLED=0 still build and say why a
+// token cannot be used.
 package pkcs11key
 
 import (
 	"context"
 	"crypto"
-	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -45,9 +51,9 @@ func Open(c Config) (*Vault, error) {
 	if c.Module == "" || c.TokenLabel == "" {
 		return nil, errors.New("pkcs11: module path and token label are required")
 	}
-	ctx, err := crypto11.Configure(&crypto11.Config{Path: c.Module, TokenLabel: c.TokenLabel, Pin: c.PIN})
+	ctx, err := login(c.Module, c.TokenLabel, "", c.PIN)
 	if err != nil {
-		return nil, fmt.Errorf("pkcs11: failed to open token %q through %s: %w", c.TokenLabel, c.Module, err)
+		return nil, err
 	}
 	return &Vault{ctx: ctx, cache: map[string]crypto.Signer{}}, nil
 }
@@ -64,9 +70,9 @@ func (v *Vault) Generate(_ context.Context, label string) ([]byte, crypto.Public
 	if _, err := rand.Read(id); err != nil {
 		return nil, nil, err
 	}
-	s, err := v.ctx.GenerateECDSAKeyPairWithLabel(id, []byte(label), elliptic.P256())
+	s, err := generate(v.ctx, id, label, AlgECDSAP256)
 	if err != nil {
-		return nil, nil, fmt.Errorf("pkcs11: failed to generate a key pair: %w", err)
+		return nil, nil, err
 	}
 	if err := sealkey.CheckPublic(s.Public()); err != nil {
 		return nil, nil, err
@@ -89,12 +95,12 @@ func (v *Vault) Signer(label string, handle []byte) (crypto.Signer, error) {
 	if len(handle) != 16 {
 		return nil, sealkey.ErrBadHandle
 	}
-	k, err := v.ctx.FindKeyPair(handle, []byte(label))
+	k, err := findKey(v.ctx, handle, []byte(label))
+	if errors.Is(err, sealkey.ErrBadHandle) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: failed to find the key: %w", err)
-	}
-	if k == nil {
-		return nil, sealkey.ErrBadHandle
 	}
 	if err := sealkey.CheckPublic(k.Public()); err != nil {
 		return nil, err
