@@ -497,7 +497,7 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	c.alg = lbl(orDash(s.Algorithm))
 	state := tr("verify.integrity." + integrityKey(s.Integrity))
 	if s.Revocation != "" {
-		state += tr("verify.sep") + tr("verify.revocation."+revocationKey(s.Revocation))
+		state += tr("verify.sep") + revocationText(s)
 	}
 	c.state = lbl(state)
 	changes := tr("verify.changes." + changesKey(s.ChangesAfter))
@@ -1061,4 +1061,22 @@ func sealPicture(s verify.Signature) image.Image {
 		return nil
 	}
 	return img
+}
+
+// revocationText says the signer certificate's revocation status, with the time of a revocation
+// when the evidence gives it (挂失: revoked before the signature, or only after it).
+func revocationText(s verify.Signature) string {
+	key := revocationKey(s.Revocation)
+	at, err := time.Parse(time.RFC3339, s.RevokedAt)
+	if s.RevokedAt == "" || err != nil {
+		return tr("verify.revocation." + key)
+	}
+	when := at.Local().Format(time.DateTime)
+	switch s.Revocation {
+	case verify.RevocationRevoked:
+		return tr("verify.revocation.revoked.at", map[string]any{"At": when})
+	case verify.RevocationGood:
+		return tr("verify.revocation.good.later", map[string]any{"At": when})
+	}
+	return tr("verify.revocation." + key)
 }

@@ -42,6 +42,9 @@ type RealNameRequest struct {
 // CertificateRequest carries a PEM CSR made on the desktop.
 type CertificateRequest struct {
 	CSR string `json:"csr"`
+	// Device names the device whose key the CSR is for (shown in 挂失 lists); optional, at most
+	// 64 characters.
+	Device string `json:"device,omitempty"`
 }
 
 // CertificateResponse is an issued certificate with its chain up to the root.
@@ -61,6 +64,8 @@ type CertificateInfo struct {
 	NotAfter  time.Time `json:"not_after"`
 	Revoked   bool      `json:"revoked"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// Device is the device named when the certificate was requested ("" if none).
+	Device string `json:"device,omitempty"`
 }
 
 // RevokeRequest gives the RFC 5280 reason code of a revocation (0 unspecified, 1 keyCompromise,

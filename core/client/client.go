@@ -303,7 +303,7 @@ func (c *Client) UploadIDPhoto(ctx context.Context, verificationID, side string,
 // RequestCertificate sends a PEM CSR and returns the person certificate with its chain.
 func (c *Client) RequestCertificate(ctx context.Context, csrPEM []byte) (api.CertificateResponse, error) {
 	var r api.CertificateResponse
-	return r, c.json(ctx, "POST", "/api/v1/certificates", api.CertificateRequest{CSR: string(csrPEM)}, &r)
+	return r, c.json(ctx, "POST", "/api/v1/certificates", api.CertificateRequest{CSR: string(csrPEM), Device: c.DeviceName}, &r)
 }
 
 // Certificates lists the account's certificates.

@@ -61,6 +61,9 @@ type Service struct {
 	// CertOwner returns the account a certificate (by lower-case hex serial) was issued to, ""
 	// when it was issued to none.
 	CertOwner func(tx sync.Tx, serial string) (string, error)
+	// CertRevoked, when set, reports whether the server revoked a certificate (by lower-case hex
+	// serial) and when: a new signature by it is refused whatever the signer's clock says (挂失).
+	CertRevoked func(tx sync.Tx, serial string) (at time.Time, revoked bool, err error)
 	// SignerCheck, when set, may accept a signature that is not by a certificate issued to the
 	// recipient's account — a company recipient signing with a seal granted to them (the seals
 	// domain). It returns true to accept.

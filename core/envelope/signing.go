@@ -247,6 +247,16 @@ func (s *Service) UploadRevision(ctx context.Context, a Actor, key, id string, n
 			return refuse(http.StatusConflict, "stale_document", "文件已被更新，请重新下载最新版本后签署")
 		}
 		for _, serial := range chk.serials {
+			if s.CertRevoked != nil {
+				at, revoked, err := s.CertRevoked(tx, serial)
+				if err != nil {
+					return err
+				}
+				if revoked {
+					return refuse(http.StatusUnprocessableEntity, "revoked_certificate",
+						fmt.Sprintf("签名证书已于 %s 被吊销（挂失），不能再用它签署；请在本机重新申请签名证书后再签", at.In(cstZone).Format("2006-01-02 15:04:05")))
+				}
+			}
 			owner := ""
 			if s.CertOwner != nil {
 				if owner, err = s.CertOwner(tx, serial); err != nil {

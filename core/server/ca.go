@@ -48,6 +48,8 @@ type CertRecord struct {
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	Reason    int       `json:"reason,omitempty"`
 	DER       []byte    `json:"der"`
+	// Device is the device the person named when requesting it (see api.CertificateRequest).
+	Device string `json:"device,omitempty"`
 }
 
 // authority is the server's CA: a root, an issuing CA under it (which signs person, TLS and TSA
@@ -249,8 +251,13 @@ func (a *authority) issuer() pki.Issuer {
 }
 
 func recordCert(tx sync.Tx, c *x509.Certificate, accountID string, p pki.Profile) error {
+	return recordCertOn(tx, c, accountID, p, "")
+}
+
+// recordCertOn is recordCert naming the device that holds the key.
+func recordCertOn(tx sync.Tx, c *x509.Certificate, accountID string, p pki.Profile, device string) error {
 	rec := CertRecord{Serial: serialHex(c.SerialNumber), AccountID: accountID, Profile: p.String(), Subject: c.Subject.String(),
-		NotBefore: c.NotBefore, NotAfter: c.NotAfter, DER: c.Raw}
+		NotBefore: c.NotBefore, NotAfter: c.NotAfter, DER: c.Raw, Device: device}
 	if err := sync.InsertJSON(tx, bucketCerts, rec.Serial, rec); err != nil {
 		return err
 	}

@@ -118,6 +118,18 @@ func certOwner(tx sync.Tx, serial string) (string, error) {
 	return rec.AccountID, nil
 }
 
+// certRevoked reports whether this CA revoked a certificate, and when.
+func certRevoked(tx sync.Tx, serial string) (time.Time, bool, error) {
+	var rec CertRecord
+	if err := sync.GetJSON(tx, bucketCerts, strings.ToLower(serial), &rec); err != nil {
+		if errors.Is(err, sync.ErrNotFound) {
+			return time.Time{}, false, nil
+		}
+		return time.Time{}, false, err
+	}
+	return rec.RevokedAt, rec.Revoked, nil
+}
+
 // newEnvelopes builds the contract service of s.
 func (s *Server) newEnvelopes(ctx context.Context) error {
 	cert, key, err := s.ca.platformIdentity(ctx, s.opts.Organization)
@@ -142,6 +154,7 @@ func (s *Server) newEnvelopes(ctx context.Context) error {
 		Trust:       verify.NewTrustStore(s.ca.root),
 		Quota:       quota,
 		CertOwner:   certOwner,
+		CertRevoked: certRevoked,
 		SignerCheck: s.opts.ContractSigner,
 		Permit:      permit,
 	}

@@ -103,6 +103,7 @@ func newPartyWith(t testing.TB, e *env, name string, quota int) *party {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.DeviceName = "test desktop of " + name
 	resp, err := c.RequestCertificate(ctx, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"sealdesk/core/api"
 	"sealdesk/core/gate"
@@ -182,6 +184,10 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 	if rn == nil {
 		return sync.Refuse(http.StatusForbidden, "realname_required", "请先完成实名认证，再申请签名证书")
 	}
+	device := strings.TrimSpace(req.Device)
+	if utf8.RuneCountInString(device) > 64 || strings.ContainsFunc(device, unicode.IsControl) {
+		return sync.Refuse(http.StatusBadRequest, "bad_device", "设备名称最多 64 个字符，且不能含控制字符")
+	}
 	block, _ := pem.Decode([]byte(req.CSR))
 	if block == nil || block.Type != "CERTIFICATE REQUEST" {
 		return sync.Refuse(http.StatusBadRequest, "bad_csr", "证书请求须为 PEM 格式（CERTIFICATE REQUEST）")
@@ -267,7 +273,7 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 		if err := sync.PutJSON(tx, bucketCertQuota, c.account.ID, q); err != nil {
 			return err
 		}
-		if err := recordCert(tx, cert, c.account.ID, pki.ProfilePerson); err != nil {
+		if err := recordCertOn(tx, cert, c.account.ID, pki.ProfilePerson, device); err != nil {
 			return err
 		}
 		payload, _ := json.Marshal(map[string]any{"serial": serial, "not_after": cert.NotAfter, "subject": cert.Subject.CommonName})
@@ -757,5 +763,5 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request, _ *call) er
 // certInfo lists rec without its DER.
 func certInfo(rec CertRecord) api.CertificateInfo {
 	return api.CertificateInfo{Serial: rec.Serial, Subject: rec.Subject, NotBefore: rec.NotBefore, NotAfter: rec.NotAfter,
-		Revoked: rec.Revoked, RevokedAt: rec.RevokedAt}
+		Revoked: rec.Revoked, RevokedAt: rec.RevokedAt, Device: rec.Device}
 }

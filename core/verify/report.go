@@ -72,9 +72,12 @@ type Signature struct {
 	Timestamp     Timestamp      `json:"timestamp"`
 	Algorithm     string         `json:"algorithm"`
 	Revocation    string         `json:"revocation"`
-	LTV           bool           `json:"ltv"`
-	Status        Verdict        `json:"status"`
-	Reasons       []string       `json:"reasons"`
+	// RevokedAt is when the signer's certificate was revoked (RFC 3339), when the revocation data
+	// says so: with Revocation "revoked" at or before the signing time, with "good" after it.
+	RevokedAt string   `json:"revoked_at,omitempty"`
+	LTV       bool     `json:"ltv"`
+	Status    Verdict  `json:"status"`
+	Reasons   []string `json:"reasons"`
 
 	// SignedRange is the [0, N) prefix of the file the signature covers when its ByteRange is
 	// well-formed (0 otherwise): what "view the signed version" shows.

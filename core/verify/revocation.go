@@ -56,9 +56,10 @@ func parseAdbeRevInfo(vals []node) revocationData {
 
 // revocationCheck is the status of one certificate.
 type revocationCheck struct {
-	status   string
-	embedded bool // decided from data in the document
-	note     string
+	status    string
+	embedded  bool // decided from data in the document
+	note      string
+	revokedAt time.Time // when revoked, if the evidence says so (also after the signing time)
 }
 
 // maxRevocationAge is how much older than the signing time revocation data may be and still
@@ -136,7 +137,7 @@ func decideRevocation(ev []revEvidence, at time.Time) revocationCheck {
 		}
 	}
 	if rev != nil {
-		return revocationCheck{status: RevocationRevoked, embedded: rev.embedded,
+		return revocationCheck{status: RevocationRevoked, embedded: rev.embedded, revokedAt: rev.revokedAt,
 			note: fmt.Sprintf("the certificate was revoked at %s (%s)", rev.revokedAt.UTC().Format(time.RFC3339), rev.src)}
 	}
 	// 3. The freshest covering evidence.
@@ -163,12 +164,13 @@ func decideRevocation(ev []revEvidence, at time.Time) revocationCheck {
 	}
 	switch best.status {
 	case RevocationRevoked: // revoked after at
-		return revocationCheck{status: RevocationGood, embedded: best.embedded,
+		return revocationCheck{status: RevocationGood, embedded: best.embedded, revokedAt: best.revokedAt,
 			note: fmt.Sprintf("the certificate was revoked at %s, after the signing time (%s)", best.revokedAt.UTC().Format(time.RFC3339), best.src)}
 	case RevocationGood:
 		res := revocationCheck{status: RevocationGood, embedded: best.embedded}
 		for _, e := range ev {
 			if e.status == RevocationRevoked { // later than at (earlier ones returned above)
+				res.revokedAt = e.revokedAt
 				res.note = fmt.Sprintf("the certificate was revoked at %s, after the signing time (%s)", e.revokedAt.UTC().Format(time.RFC3339), e.src)
 			}
 		}
@@ -295,20 +297,18 @@ func (f *onlineFetcher) crls(cert *x509.Certificate) [][]byte {
 
 // chainRevocation checks every certificate of chain except the anchor. It returns the leaf's
 // status, whether every status came from embedded data (LTV), and notes.
-func chainRevocation(chain []*x509.Certificate, data *revocationData, at time.Time, fetch *onlineFetcher) (string, bool, []string) {
-	if len(chain) == 0 {
-		return RevocationUnknown, false, nil
-	}
-	if len(chain) == 1 {
-		return RevocationUnknown, false, nil
+// revokedAt is when the leaf was revoked (zero if no evidence says so), also when that was after
+// the signing time and the status is therefore good.
+func chainRevocation(chain []*x509.Certificate, data *revocationData, at time.Time, fetch *onlineFetcher) (status string, ltvOK bool, notes []string, revokedAt time.Time) {
+	if len(chain) <= 1 {
+		return RevocationUnknown, false, nil, time.Time{}
 	}
 	leafStatus := RevocationUnknown
 	ltv := true
-	var notes []string
 	for i := 0; i+1 < len(chain); i++ {
 		rc := checkCertRevocation(chain[i], chain[i+1], data, at, fetch)
 		if i == 0 {
-			leafStatus = rc.status
+			leafStatus, revokedAt = rc.status, rc.revokedAt
 		} else if rc.status == RevocationRevoked {
 			leafStatus = RevocationRevoked
 		}
@@ -322,5 +322,5 @@ func chainRevocation(chain []*x509.Certificate, data *revocationData, at time.Ti
 			ltv = false
 		}
 	}
-	return leafStatus, ltv, notes
+	return leafStatus, ltv, notes, revokedAt
 }

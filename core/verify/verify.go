@@ -1139,8 +1139,11 @@ func (v *verifier) checkTrust(s *sigState) {
 	}
 	data := v.dssData
 	data.add(cc.revocation)
-	status, ltv, notes := chainRevocation(ch.chain, &data, at, v.fetcher)
+	status, ltv, notes, revokedAt := chainRevocation(ch.chain, &data, at, v.fetcher)
 	s.rep.Revocation = status
+	if !revokedAt.IsZero() {
+		s.rep.RevokedAt = revokedAt.UTC().Format(time.RFC3339)
+	}
 	s.rep.LTV = ltv
 	s.rep.Reasons = append(s.rep.Reasons, notes...)
 	if status == RevocationRevoked {
