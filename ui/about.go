@@ -74,7 +74,7 @@ type aboutPanel struct {
 func newAboutPanel(s *Shell) *aboutPanel {
 	p := &aboutPanel{shell: s}
 	p.Quit = func() {
-		time.AfterFunc(1500*time.Millisecond, func() { fyne.Do(s.App.Quit) })
+		time.AfterFunc(1500*time.Millisecond, func() { uiDo(s.App.Quit) })
 	}
 	p.Version = widget.NewLabel(tr("settings.about.version", map[string]any{"Version": s.Services.Version}))
 	p.CheckUpdate = widget.NewButton(tr("update.check"), p.onCheckTapped)
@@ -153,7 +153,7 @@ func (p *aboutPanel) check(quiet bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		r, err := u.Check(ctx)
-		fyne.Do(func() {
+		uiDo(func() {
 			p.mu.Lock()
 			p.busy = false
 			p.mu.Unlock()
@@ -222,13 +222,13 @@ func (p *aboutPanel) showOffer(r *update.Release) {
 		go func() {
 			defer p.wg.Done()
 			path, err := p.shell.Services.Updates.Download(ctx, r, func(done, total int64) {
-				fyne.Do(func() { p.Progress.SetValue(float64(done) / float64(max(total, 1))) })
+				uiDo(func() { p.Progress.SetValue(float64(done) / float64(max(total, 1))) })
 			})
 			var quit bool
 			if err == nil {
 				quit, err = p.shell.Services.Updates.Install(path)
 			}
-			fyne.Do(func() {
+			uiDo(func() {
 				switch {
 				case err == nil && quit:
 					msg.SetText(tr("update.installing"))
@@ -294,7 +294,7 @@ func (p *aboutPanel) onExportTapped() {
 		go func() {
 			defer p.wg.Done()
 			err := dg.Export(path)
-			fyne.Do(func() {
+			uiDo(func() {
 				p.Export.Enable()
 				if err != nil {
 					p.say(tr("diag.export.error", map[string]any{"Reason": errMessage(err)}), true)

@@ -137,7 +137,7 @@ func TestAboutUpdateJourney(t *testing.T) {
 	}
 	test.Tap(p.CheckUpdate)
 	waitUntil(t, "the offer", func() bool { return p.Offer != nil })
-	p.Wait()
+	settleAbout(p)
 	if w.Canvas().Overlays().Top() == nil {
 		t.Fatal("no dialog shown")
 	}
@@ -149,7 +149,7 @@ func TestAboutUpdateJourney(t *testing.T) {
 	}
 	test.Tap(p.OfferInstall)
 	waitUntil(t, "the installer", func() bool { return quits == 1 })
-	p.Wait()
+	settleAbout(p)
 	want := filepath.Join(rig.svc.Checker.Dir, "SealDesk-0.2.0-x64.msi")
 	if strings.Join(rig.ran, " ") != "msiexec /i "+want {
 		t.Fatalf("ran %q", rig.ran)
@@ -179,7 +179,7 @@ func TestAboutUpdateRefusals(t *testing.T) {
 		p.Offer = nil
 		test.Tap(p.CheckUpdate)
 		waitUntil(t, want, func() bool { return strings.Contains(p.Status.Text, want) })
-		p.Wait()
+		settleAbout(p)
 		if p.Offer != nil {
 			t.Errorf("%s: an offer was shown", want)
 		}
@@ -211,14 +211,14 @@ func TestAboutUpdateRefusals(t *testing.T) {
 	p.Offer = nil
 	test.Tap(p.CheckUpdate)
 	waitUntil(t, "the offer", func() bool { return p.Offer != nil })
-	p.Wait()
+	settleAbout(p)
 	test.Tap(p.OfferInstall)
 	var texts string
 	waitUntil(t, "the refusal", func() bool {
 		texts = strings.Join(dialogTexts(w.Canvas().Overlays().Top()), " | ")
 		return strings.Contains(texts, "校验值（SHA-256）与更新清单不符")
 	})
-	p.Wait()
+	settleAbout(p)
 	if rig.ran != nil {
 		t.Errorf("the installer ran: %q", rig.ran)
 	}
@@ -243,11 +243,11 @@ func TestAboutAutoCheck(t *testing.T) {
 	p := sc.About
 	s.CheckAtStart()
 	waitUntil(t, "the offer at start", func() bool { return p.Offer != nil })
-	p.Wait()
+	settleAbout(p)
 	p.Offer.Hide()
 	p.Offer = nil
 	s.CheckAtStart() // the same day: nothing
-	p.Wait()
+	settleAbout(p)
 	if p.Offer != nil {
 		t.Fatal("a second check on the same day")
 	}
@@ -257,7 +257,7 @@ func TestAboutAutoCheck(t *testing.T) {
 	}
 	rig.prefs.SetSetting(update.KeyLastCheck, time.Now().Add(-48*time.Hour).Format(time.RFC3339))
 	s.CheckAtStart()
-	p.Wait()
+	settleAbout(p)
 	if p.Offer != nil {
 		t.Fatal("checked at start although turned off")
 	}
@@ -266,7 +266,7 @@ func TestAboutAutoCheck(t *testing.T) {
 	rig.publish(t, "0.1.0", nil, nil)
 	rig.prefs.SetSetting(update.KeyLastCheck, time.Now().Add(-48*time.Hour).Format(time.RFC3339))
 	s.CheckAtStart()
-	p.Wait()
+	settleAbout(p)
 	if p.Offer != nil || p.Status.Visible() && p.Status.Text != "" {
 		t.Errorf("a quiet check showed %q", p.Status.Text)
 	}
@@ -304,7 +304,7 @@ func TestAboutExportDiagnostics(t *testing.T) {
 	p.LastSave.name.SetText("诊断")
 	test.Tap(p.LastSave.save)
 	waitUntil(t, "the export", func() bool { return strings.Contains(p.Status.Text, "诊断信息已保存到") })
-	p.Wait()
+	settleAbout(p)
 	zr, err := zip.OpenReader(filepath.Join(out, "诊断.zip"))
 	if err != nil {
 		t.Fatal(err)
@@ -320,4 +320,10 @@ func TestAboutExportDiagnostics(t *testing.T) {
 	if !strings.Contains(all, "sync failure for 136****5678") || strings.Contains(all, "13612345678") || strings.Contains(all, "MASTER-KEY-BYTES") {
 		t.Errorf("zip content:\n%s", all)
 	}
+}
+
+// settleAbout waits for the panel's background work and applies its results (uiDo) here.
+func settleAbout(p *aboutPanel) {
+	p.Wait()
+	drainWorkers()
 }
