@@ -25,9 +25,9 @@ BUILD_PKGS := ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libx
 # Running the real window under Xvfb (Mesa software GL), and the independent tools the tests check
 # our output with: poppler (pdfsig, pdftoppm, pdftotext), qpdf, NSS certutil, openssl, ImageMagick,
 # tesseract with simplified Chinese (seal title OCR), PostgreSQL (the server store's tests), git,
-# SoftHSM2 (the PKCS #11 seal-key vault's token in the tests).
+# SoftHSM2 (the PKCS #11 seal-key vault's token in the tests), chromium (the browser signing page, driven by chromedp).
 TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-tools openssl \
-              postgresql tesseract-ocr tesseract-ocr-chi-sim git softhsm2
+              postgresql tesseract-ocr tesseract-ocr-chi-sim git softhsm2 chromium
 FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 
 TEST_TIMEOUT ?= 40m

@@ -466,6 +466,9 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 	if slices.Contains(s.Reasons, verify.ReasonSelfDeclared) {
 		signer += tr("verify.selfDeclared")
 	}
+	if s.Signer.Event {
+		signer += tr("verify.eventCert")
+	}
 	if s.Signer.Operator != "" {
 		signer += tr("verify.operator", map[string]any{"Name": s.Signer.Operator})
 	}

@@ -198,3 +198,12 @@ type SealSignResponse struct {
 	Signature []byte `json:"signature"`
 	UseID     string `json:"use_id"`
 }
+
+// SignaturePad is a one-time phone pad (扫码生成): the URL its QR code opens, when it expires,
+// and the QR code as a base64 PNG. The strokes the phone draws arrive as a "signature.drawn"
+// event in the account's sync scope (payload: {"strokes": core/seal.Signature, "time": …}).
+type SignaturePad struct {
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
+	QRPNG   string    `json:"qr_png"`
+}

@@ -82,6 +82,9 @@ type Service struct {
 	// Completed, when set, runs inside the transaction that completes an envelope (档案柜 files
 	// enterprise contracts by rule); an error rolls the completion back to be retried.
 	Completed func(tx sync.Tx, env api.Envelope, report string, now time.Time) error
+	// SignLink, when set, makes the browser signing link of recipient k (core/websign): the
+	// "please sign" notice carries it instead of the public verification page.
+	SignLink func(ctx context.Context, env api.Envelope, k int) (string, error)
 }
 
 func (s *Service) now() time.Time {
@@ -440,11 +443,19 @@ func (s *Service) notifyTurn(ctx context.Context, r *record) {
 	if s.Notifier == nil {
 		return
 	}
-	for _, rc := range r.Recipients {
+	for k, rc := range r.Recipients {
 		if rc.State != api.RecipientToSign {
 			continue
 		}
-		s.notice(ctx, rc.Recipient, fmt.Sprintf("【SealDesk】%s 发来《%s》，请您签署：%s", r.SenderName, r.Subject, r.VerifyURL))
+		url := r.VerifyURL
+		if s.SignLink != nil {
+			if u, err := s.SignLink(ctx, r.Envelope, k); err != nil {
+				s.log().Warn("signing link not made", "envelope", r.ID, "recipient", k, "err", err)
+			} else {
+				url = u
+			}
+		}
+		s.notice(ctx, rc.Recipient, fmt.Sprintf("【SealDesk】%s 发来《%s》，请您签署：%s", r.SenderName, r.Subject, url))
 	}
 }
 

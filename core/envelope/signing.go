@@ -483,9 +483,15 @@ func (s *Service) Remind(ctx context.Context, a Actor, id string) (api.Envelope,
 		return nil
 	})
 	if err == nil {
-		for _, rc := range rec.Recipients {
+		for k, rc := range rec.Recipients {
 			if rc.State == api.RecipientToSign {
-				s.notice(ctx, rc.Recipient, fmt.Sprintf("【SealDesk】%s 提醒您签署《%s》：%s", rec.SenderName, rec.Subject, rec.VerifyURL))
+				url := rec.VerifyURL
+				if s.SignLink != nil {
+					if u, err := s.SignLink(ctx, rec.Envelope, k); err == nil {
+						url = u
+					}
+				}
+				s.notice(ctx, rc.Recipient, fmt.Sprintf("【SealDesk】%s 提醒您签署《%s》：%s", rec.SenderName, rec.Subject, url))
 			}
 		}
 	}

@@ -130,6 +130,10 @@ type Request struct {
 	// Policies are certificate policy OIDs to include (e.g. the deployment's CPS OID, or
 	// OIDSelfDeclaredIdentity).
 	Policies []x509.OID
+	// PolicyNotice, when set, is written as a user notice (RFC 5280 §4.2.1.4 explicitText, a
+	// UTF8String of at most 200 characters) qualifying the first of Policies, so that viewers
+	// which show certificate policies show it (an event certificate says what it is for).
+	PolicyNotice string
 }
 
 // SelfSign makes a self-signed root CA certificate.
@@ -237,6 +241,14 @@ func template(req Request) (*x509.Certificate, error) {
 		IPAddresses:           req.IPAddresses,
 		EmailAddresses:        req.EmailAddresses,
 		Policies:              req.Policies,
+	}
+	if req.PolicyNotice != "" {
+		ext, err := policiesWithNotice(req.Policies, req.PolicyNotice)
+		if err != nil {
+			return nil, err
+		}
+		t.Policies = nil
+		t.ExtraExtensions = append(t.ExtraExtensions, ext)
 	}
 	switch req.Profile {
 	case ProfilePerson, ProfileEnterpriseSeal:

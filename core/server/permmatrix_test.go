@@ -250,6 +250,21 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /api/v1/open/envelopes/{id}/documents/{n}":       {rule: key},
 	"GET /api/v1/open/envelopes/{id}/report":              {rule: key},
 	"POST /api/v1/open/envelopes/{id}/withdraw":           {rule: key},
+	// Parties without SealDesk (issue 21, area: web): the signing page and the phone pad are
+	// public routes whose token (and the page session cookie behind the one-time code) is the
+	// credential — core/websign's tests check the refusals; making a pad needs a session.
+	"GET /web/{file}":                        {rule: pub},
+	"GET /s/{token}":                         {rule: pub},
+	"POST /s/{token}/code":                   {rule: pub},
+	"POST /s/{token}/login":                  {rule: pub},
+	"GET /s/{token}/state":                   {rule: pub},
+	"GET /s/{token}/documents/{n}/pages/{p}": {rule: pub},
+	"POST /s/{token}/decline":                {rule: pub},
+	"POST /s/{token}/seal-code":              {rule: pub},
+	"POST /s/{token}/sign":                   {rule: pub},
+	"GET /p/{token}":                         {rule: pub},
+	"POST /p/{token}":                        {rule: pub},
+	"POST /api/v1/signature-pads":            {rule: usr},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.

@@ -51,6 +51,7 @@ import (
 	"sealdesk/core/sync"
 	"sealdesk/core/tsa"
 	"sealdesk/core/webhook"
+	"sealdesk/core/websign"
 )
 
 //go:embed openapi.json
@@ -201,7 +202,10 @@ type Server struct {
 	handler   http.Handler
 	stop      context.CancelFunc
 
-	keys                       *apikey.Service
+	keys  *apikey.Service
+	web   *websign.Service // browser signing page, event certificates, phone pads (issue 21)
+	pages *websign.Pages
+
 	billing                    *billing.Service
 	seals                      *entseal.Service
 	sealUserRate, sealSealRate *rateLimit
@@ -362,6 +366,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.setupApprovals()
+	if err := s.setupWebSign(); err != nil {
+		return nil, err
+	}
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -436,6 +443,9 @@ func (s *Server) Close() {
 	s.stop()
 	if s.hooksDone != nil {
 		<-s.hooksDone
+	}
+	if s.pages != nil {
+		s.pages.Close()
 	}
 }
 
@@ -627,6 +637,9 @@ func (s *Server) routeTable() []route {
 	// /api/v1/open routes, the OpenAPI document at /api/openapi.json too.
 	rs = append(rs, s.apiKeyRoutes()...)
 	rs = append(rs, route{"GET", "/api/openapi.json", public, s.handleOpenAPI})
+	// Parties without SealDesk (issue 21, area: web — core/websign): the signing page behind
+	// the SMS/e-mail link, its calls, and the phone pad (扫码生成).
+	rs = append(rs, s.webSignRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}

@@ -118,6 +118,12 @@ type Signer struct {
 	// signature covers, read only when the certificate names an organization by
 	// organizationIdentifier (a seal certificate is the company's, the person is in /Name).
 	Operator string `json:"operator,omitempty"`
+	// Event is true for an event certificate (事件证书, pki.OIDEventCertificate): a key the
+	// server generated for this one signing of one contract and destroyed afterwards, for a
+	// person without a device key; EventNotice is the certificate's policy notice (which
+	// contract, how the person was verified).
+	Event       bool   `json:"event_certificate,omitempty"`
+	EventNotice string `json:"event_notice,omitempty"`
 }
 
 // Timestamp describes the signature timestamp (or, for a document timestamp, the token itself).
@@ -159,6 +165,7 @@ type labels struct {
 	status, field, page, revision, kind, changes, revocation, ltv, reasons, yes, no string
 	recipient, sealName, sigName string
 	orgID, operator              string
+	certKind, eventCert          string
 	marks                        map[string]string
 	verdicts                     map[Verdict]string
 	kinds                        map[string]string
@@ -200,6 +207,7 @@ var labelsZH = labels{
 	revision: "签名覆盖的版本", kind: "类型", changes: "签名后的修改", revocation: "吊销状态", ltv: "长期验证(LTV)",
 	reasons: "说明", yes: "是", no: "否",
 	recipient: "签署方", sealName: "印章名", sigName: "签名名称", orgID: "统一社会信用代码", operator: "用印人",
+	certKind: "证书类型", eventCert: "事件证书（服务器为本次签署生成、签署后即销毁的密钥）",
 	marks: map[string]string{MarkSignature: "签名", MarkSeal: "印章", MarkCross: "骑缝章", MarkDate: "日期"},
 	verdicts: map[Verdict]string{
 		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
@@ -221,6 +229,7 @@ var labelsEN = labels{
 	page: "Where", revision: "Version signed", kind: "Kind", changes: "Changes after signing",
 	revocation: "Revocation", ltv: "LTV", reasons: "Reasons", yes: "yes", no: "no",
 	recipient: "Signing party", sealName: "Seal", sigName: "Signature image", orgID: "Organization ID", operator: "Used by",
+	certKind: "Certificate", eventCert: "event certificate (a key the server made for this one signing and destroyed)",
 	marks: map[string]string{MarkSignature: "signature", MarkSeal: "seal", MarkCross: "straddle seal", MarkDate: "date"},
 	verdicts: map[Verdict]string{
 		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
@@ -275,6 +284,9 @@ func (r *Report) TextLines(lang string) []string {
 		}
 		if s.Signer.Operator != "" {
 			add(l.operator, s.Signer.Operator)
+		}
+		if s.Signer.Event {
+			add(l.certKind, l.eventCert)
 		}
 		if s.Signer.ID != "" {
 			add(l.signerID, s.Signer.ID)

@@ -821,6 +821,9 @@ func signerOf(c *certInfo) Signer {
 			s.OrganizationID = organizationID(v)
 		}
 	}
+	if c.x != nil && pki.IsEventCertificate(c.x) {
+		s.Event, s.EventNotice = true, pki.PolicyNotice(c.x, pki.OIDEventCertificate)
+	}
 	iss := c.issuer()
 	s.Issuer = iss.CommonName
 	if s.Issuer == "" && len(iss.Organization) > 0 {
