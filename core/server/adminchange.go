@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"sealdesk/core/api"
+	"sealdesk/core/envelope"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
@@ -21,7 +22,7 @@ type AppealProviders struct {
 	LegalRep org.LegalRepChecker
 	Deposit  org.DepositPayer
 	// Contract checks that a contract waits for the applicant's signature on the company's
-	// behalf (the contracts domain); nil: the contract id is recorded unchecked.
+	// behalf; nil: the contracts domain's envelope.WaitsForCompanySignature.
 	Contract func(tx sync.Tx, contractID, accountID, companyName string) error
 }
 
@@ -43,10 +44,17 @@ func (s *Server) newAdminChanges() {
 			}}
 		}
 	}
+	if ac.Contract == nil {
+		ac.Contract = envelope.WaitsForCompanySignature
+	}
 	for _, h := range s.opts.Handovers {
 		ac.RegisterHandover(h.Kind, h.Label, h.Fn)
 	}
 	s.admin = ac
+	if s.env != nil {
+		s.registerHandover("contracts", "合同", s.env.Handover)
+		s.registerHandover("templates", "模板", s.env.HandoverTemplates)
+	}
 }
 
 func twoDigits(n int) string {

@@ -7,36 +7,20 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/api"
+	"sealdesk/core/client"
+	"sealdesk/core/envelope"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
-	"sealdesk/core/sync"
 	"sealdesk/core/webhook"
 )
 
-// testItems is a kind of item for 一键转交 kept in a bucket of its own ("<ent>/<owner>/<n>"), so
-// the test sees exactly what moved.
-const testItems = "test_handover_items"
-
-func moveTestItems(tx sync.Tx, ent, from, to string, _ time.Time) (int, error) {
-	var keys []string
-	if err := tx.Scan(testItems, ent+"/"+from+"/", "", 0, func(k string, _ []byte) error { keys = append(keys, k); return nil }); err != nil {
-		return 0, err
-	}
-	for _, k := range keys {
-		if err := tx.Delete(testItems, k); err != nil {
-			return 0, err
-		}
-		if err := tx.Put(testItems, ent+"/"+to+"/"+k[strings.LastIndexByte(k, '/')+1:], []byte("1")); err != nil {
-			return 0, err
-		}
-	}
-	return len(keys), nil
-}
-
 // Manual 000 end to end with three people and a reviewer, on a real server: A transfers 主管理员 to
-// B with a code; C appeals with an authorization letter (from a contract), a reviewer approves,
-// C is 主管理员; C's 一键转交 moves A's items to B and disables A; an integrator's receiver on
-// 127.0.0.1 gets every event exactly once with a valid HMAC.
+// B with a code; C appeals with an authorization letter, started from a contract that waits for
+// C's signature as the company's handler, a reviewer approves, C is 主管理员; C's 一键转交 moves
+// A's contracts (as sender, and as the company's handler still to sign), templates and seal
+// grants to B and disables A; an integrator's receiver on 127.0.0.1 gets every event exactly once
+// with a valid HMAC.
 func TestAdminChangeE2E(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -44,11 +28,12 @@ func TestAdminChangeE2E(t *testing.T) {
 				o.Webhooks.AllowPrivate = true
 				o.Webhooks.PollInterval = 20 * time.Millisecond
 				o.Webhooks.Backoff = 100 * time.Millisecond
-				o.Handovers = []org.HandoverKind{{Kind: "contracts", Label: "合同", Fn: moveTestItems}}
+				o.ContractsUnbilled = true
 			})
 			a := newParty(t, e, "甲管理")
 			b := newParty(t, e, "乙成员")
 			c := newParty(t, e, "丙申诉")
+			d := newParty(t, e, "丁客户")
 			rv := e.register(t, newPhone())
 			rvMe, _ := rv.Me(ctx)
 			if _, err := e.run.Server.Org().SetAdmin(ctx, rvMe.Phone, true); err != nil {
@@ -78,15 +63,31 @@ func TestAdminChangeE2E(t *testing.T) {
 			if _, err := a.c.ApproveJoin(ctx, ent.ID, bMe.ID); err != nil {
 				t.Fatal(err)
 			}
-			// A's items of the test kind (contracts, templates, seals and archive register their own).
-			if err := e.store.Update(ctx, func(tx sync.Tx) error {
-				for i := 0; i < 3; i++ {
-					if err := tx.Put(testItems, ent.ID+"/"+aMe.ID+"/"+string(rune('a'+i)), []byte("1")); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
+			// A's items: a contract A sent for the enterprise, a contract a customer sent to the
+			// enterprise with A as handler, an enterprise template, a seal granted to A.
+			files := []client.NamedFile{{Name: "采购合同.pdf", Data: pdfBytes(t, 1, "contract")}}
+			refs, err := a.c.UploadFiles(ctx, files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "年度采购", EnterpriseID: ent.ID,
+				Files: refs, Recipients: []api.Recipient{person(d)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			toCompany := func(handler *party) api.Envelope {
+				return sendTo(t, d, "服务协议", files, []api.Recipient{{Kind: api.RecipientCompany, Company: ent.Name, Name: handler.name, Phone: handler.phone}}, nil)
+			}
+			received := toCompany(a)
+			if _, err := a.c.SaveTemplate(ctx, api.Template{Name: "采购模板", Files: refs, Enterprise: ent.ID,
+				Roles: []api.Recipient{{Kind: api.RecipientPerson}}}); err != nil {
+				t.Fatal(err)
+			}
+			seal, err := a.c.CreateSeal(ctx, ent.ID, api.SealCreateRequest{Name: "合同专用章", Kind: api.SealContract, WidthMM: 42, HeightMM: 42, Image: testImage(t, "png")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.c.GrantSeal(ctx, ent.ID, seal.ID, api.SealGrantRequest{MemberID: aMe.ID}); err != nil {
 				t.Fatal(err)
 			}
 
@@ -108,9 +109,22 @@ func TestAdminChangeE2E(t *testing.T) {
 			_, err = b.c.Transfer(ctx, ent.ID, org.TransferRequest{Code: code, To: aMe.ID}) // replayed by the new owner
 			wantCode(t, err, "code_required")
 
-			// II/III. C appeals with a letter, started from a contract; a reviewer approves.
-			ap, err := c.c.StartAppeal(ctx, org.AppealRequest{Enterprise: ent.Name, Method: org.AppealLetter, ContractID: "env_waiting_for_c",
-				PersonName: "丙申诉", PersonIDNumber: "11010519491231002X"})
+			// II/III. C appeals with a letter, started from a contract that waits for C's signature
+			// as the company's handler (one that does not, or an unknown one, is refused); a
+			// reviewer approves.
+			appeal := func(contract string) (org.Appeal, error) {
+				return c.c.StartAppeal(ctx, org.AppealRequest{Enterprise: ent.Name, Method: org.AppealLetter, ContractID: contract,
+					PersonName: "丙申诉", PersonIDNumber: "11010519491231002X"})
+			}
+			_, err = appeal("env_nothing")
+			wantCode(t, err, "contract_not_found")
+			_, err = appeal(received.ID) // waits for A, not C
+			wantCode(t, err, "contract_not_found")
+			forC := toCompany(c)
+			personal := sendTo(t, d, "个人借款", files, []api.Recipient{person(c)}, nil)
+			_, err = appeal(personal.ID) // C signs it for themselves, not for the company
+			wantCode(t, err, "contract_not_for_company")
+			ap, err := appeal(forC.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +145,7 @@ func TestAdminChangeE2E(t *testing.T) {
 			if ap, err = rv.DecideAppeal(ctx, ap.ID, true, ""); err != nil || ap.State != org.AppealApproved {
 				t.Fatalf("%+v %v", ap, err)
 			}
-			if ap, _ = c.c.Appeal(ctx, ap.ID); ap.ContractID != "env_waiting_for_c" || ap.State != org.AppealApproved {
+			if ap, _ = c.c.Appeal(ctx, ap.ID); ap.ContractID != forC.ID || ap.State != org.AppealApproved {
 				t.Fatalf("appeal as the applicant sees it: %+v", ap)
 			}
 			me, err := c.c.Enterprise(ctx, ent.ID)
@@ -141,26 +155,53 @@ func TestAdminChangeE2E(t *testing.T) {
 
 			// 一键转交: C moves A's items to B and disables A.
 			kinds, err := c.c.HandoverKinds(ctx, ent.ID)
-			// The test's kind first, then the server's own areas (审批, 档案柜).
-			if err != nil || len(kinds) < 2 || kinds[0].Label != "合同" || kinds[1].Kind != "approvals" {
-				t.Fatalf("kinds %+v %v", kinds, err)
+			var names []string
+			for _, k := range kinds {
+				names = append(names, k.Kind+"="+k.Label)
 			}
-			_, err = b.c.HandOver(ctx, ent.ID, aMe.ID, org.HandoverRequest{Kinds: []string{"contracts"}, To: bMe.ID, Then: "disable"})
+			if err != nil || !strings.HasPrefix(strings.Join(names, " "), "contracts=合同 templates=模板 seals=印章授权 approvals=审批") {
+				t.Fatalf("kinds %v %v", names, err)
+			}
+			all := []string{"contracts", "templates", "seals"}
+			_, err = b.c.HandOver(ctx, ent.ID, aMe.ID, org.HandoverRequest{Kinds: all, To: bMe.ID, Then: "disable"})
 			wantCode(t, err, "permission_denied")
-			ho, err := c.c.HandOver(ctx, ent.ID, aMe.ID, org.HandoverRequest{Kinds: []string{"contracts"}, To: bMe.ID, Then: "disable"})
-			if err != nil || ho.Moved["contracts"] != 3 {
+			ho, err := c.c.HandOver(ctx, ent.ID, aMe.ID, org.HandoverRequest{Kinds: all, To: bMe.ID, Then: "disable"})
+			if err != nil || ho.Moved["contracts"] != 2 || ho.Moved["templates"] != 1 || ho.Moved["seals"] != 1 {
 				t.Fatalf("handover %+v %v", ho, err)
 			}
 			_, err = a.c.Webhooks(ctx, ent.ID)
 			wantCode(t, err, "member_disabled")
-			e.store.View(ctx, func(tx sync.Tx) error {
-				n := 0
-				tx.Scan(testItems, ent.ID+"/"+bMe.ID+"/", "", 0, func(string, []byte) error { n++; return nil })
-				if n != 3 {
-					t.Errorf("B holds %d items, want 3", n)
-				}
-				return nil
-			})
+			// B is the sender of A's contract and the handler of the customer's; A sees neither.
+			if got, err := b.c.Envelope(ctx, sent.ID); err != nil || got.SenderID != bMe.ID || !hasStep(got, envelope.StepHandedOver, "甲管理") {
+				t.Fatalf("B's view of the sent contract: %+v %v", got.SenderID, err)
+			}
+			if got, err := b.c.Envelope(ctx, received.ID); err != nil || got.YourRecipient != 0 || got.Box != api.BoxToSign || got.Recipients[0].Name != "乙成员" {
+				t.Fatalf("B's view of the received contract: %+v %v", got, err)
+			}
+			for _, id := range []string{sent.ID, received.ID} {
+				_, err := a.c.Envelope(ctx, id)
+				wantCode(t, err, "not_found")
+			}
+			if boxOf(t, d, received.ID) != api.BoxWaiting {
+				t.Error("the customer's box changed")
+			}
+			if ts, err := b.c.Templates(ctx); err != nil || len(ts) != 1 || ts[0].Name != "采购模板" {
+				t.Fatalf("B's templates %+v %v", ts, err)
+			}
+			if ts, _ := a.c.Templates(ctx); len(ts) != 0 {
+				t.Fatalf("A still holds templates %+v", ts)
+			}
+			grants, err := c.c.SealGrants(ctx, ent.ID, seal.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			live := map[string]bool{}
+			for _, g := range grants {
+				live[g.MemberID] = live[g.MemberID] || !g.Revoked
+			}
+			if live[aMe.ID] || !live[bMe.ID] {
+				t.Fatalf("grants after 一键转交: %+v", grants)
+			}
 
 			// The integrator: every event once, each after one failed attempt, all signed.
 			want := map[string]int{webhook.EventMemberJoined: 2, webhook.EventEnterpriseAdminChanged: 2, webhook.EventMemberDisabled: 1}

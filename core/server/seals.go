@@ -115,6 +115,7 @@ func (s *Server) setupSeals() error {
 		// server logged (this person, this seal, this contract) makes the seal's signature theirs.
 		s.env.SignerCheck = s.sealContractSigner
 	}
+	s.registerHandover("seals", "印章授权", s.seals.Handover)
 	rate, burst := s.opts.SealSignRate, s.opts.SealSignBurst
 	if rate == 0 {
 		rate, burst = DefaultSealSignRate, DefaultSealSignBurst
