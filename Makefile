@@ -25,9 +25,12 @@ BUILD_PKGS := ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libx
 # Running the real window under Xvfb (Mesa software GL), and the independent tools the tests check
 # our output with: poppler (pdfsig, pdftoppm, pdftotext), qpdf, NSS certutil, openssl, ImageMagick,
 # tesseract with simplified Chinese (seal title OCR), PostgreSQL (the server store's tests), git,
-# SoftHSM2 (the PKCS #11 seal-key vault's token in the tests), chromium (the browser signing page, driven by chromedp).
+# SoftHSM2 (the PKCS #11 token of the seal-key vault and of the UKey tests), chromium (the browser
+# signing page, driven by chromedp), and D-Bus with gnome-keyring and secret-tool (the personal key
+# bound to the OS account, tested against a real Secret Service under dbus-run-session).
 TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-tools openssl \
-              postgresql tesseract-ocr tesseract-ocr-chi-sim git softhsm2 chromium
+              postgresql tesseract-ocr tesseract-ocr-chi-sim git softhsm2 chromium dbus gnome-keyring \
+              libsecret-tools
 FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 
 TEST_TIMEOUT ?= 40m

@@ -13,15 +13,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sync"
 	"time"
 
 	"sealdesk/core/client"
 	"sealdesk/core/diag"
+	"sealdesk/core/keyguard"
 	"sealdesk/core/keystore"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
+	"sealdesk/core/sealkey/pkcs11key"
 	"sealdesk/core/server"
 	"sealdesk/core/session"
 	"sealdesk/core/tsa"
@@ -52,8 +55,9 @@ func openDesk(dataDir string, log *diag.Log) (*desk, error) {
 		return nil, err
 	}
 	d := &desk{store: st, backend: &lazyBackend{ready: make(chan struct{})}}
+	tokens := pkcs11key.NewPersonal()
 	d.session, err = session.New(session.Options{Store: st.Sync(), Local: d.backend.session,
-		Enterprises: session.ClientEnterprises})
+		Enterprises: session.ClientEnterprises, DeviceName: deviceName()})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -61,7 +65,8 @@ func openDesk(dataDir string, log *diag.Log) (*desk, error) {
 	d.services = &ui.LocalServices{
 		Prefs:   st,
 		Library: library{st},
-		Keys:    keystore.New(st, nil),
+		Keys:    newKeystore(st, tokens),
+		Tokens:  tokens,
 		Recent:  recentList{st},
 		CA:      sessionCA{local: d.backend, session: d.session},
 	}
@@ -106,6 +111,26 @@ func logSyncProblems(log *diag.Log, s *session.Manager) {
 		}
 		last = now
 	})
+}
+
+// newKeystore is the personal keystore over the local store: records sealed with the OS
+// account's secret (core/keyguard's choice for this platform, or none with the reason) and keys
+// on UKeys through PKCS #11.
+func newKeystore(st keystore.Store, tokens keystore.Tokens) *keystore.Keystore {
+	g := keyguard.Default()
+	if !keyguard.Available(g) {
+		fmt.Fprintln(os.Stderr, "sealdesk: the personal key is not bound to this OS account:", g.Describe())
+	}
+	return keystore.New(st, &keystore.Options{Guard: g, Tokens: tokens})
+}
+
+// deviceName names this computer to the server: 挂失 lists certificates by it.
+func deviceName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "?"
+	}
+	return "SealDesk 桌面版（" + h + "，" + runtime.GOOS + "）"
 }
 
 // Session is the server session for ui.Services.Conn and .Session (nil without a local store).

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"sealdesk/core/keystore"
+	"sealdesk/core/sealkey/pkcs11key"
 	"sealdesk/core/tsa"
 )
 
@@ -25,12 +27,25 @@ type LocalServices struct {
 	PlatformRoots []*x509.Certificate
 	// Library is 我的印章: designed and uploaded seals, drawn and uploaded signatures.
 	Library SealLibrary
-	// Keys holds the personal key, encrypted under the signing PIN.
+	// Keys holds the personal key, encrypted under the signing PIN (or on a UKey).
 	Keys *keystore.Keystore
+	// Tokens lists UKeys and makes key pairs on them (core/sealkey/pkcs11key.Personal); nil
+	// hides the UKey part of 设置 › 签名密钥.
+	Tokens Tokens
 	// CA certifies the personal key and stamps signatures with the time.
 	CA CertAuthority
 	// Recent remembers opened documents.
 	Recent RecentList
+}
+
+// Tokens are the UKeys (PKCS #11 tokens) the personal key may live on.
+type Tokens interface {
+	// List loads module and lists its tokens with their certificates (no login).
+	List(module string) ([]pkcs11key.TokenInfo, error)
+	// Generate logs in with pin and makes a key pair of alg on the token.
+	Generate(module, label, serial, pin string, alg pkcs11key.Alg) (keystore.TokenRef, crypto.PublicKey, error)
+	// ImportCertificate stores the issued certificate on the token next to its key.
+	ImportCertificate(ref keystore.TokenRef, cert *x509.Certificate) error
 }
 
 // LocalPrefs is a small key/value store of this machine's settings.

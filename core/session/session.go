@@ -195,6 +195,9 @@ type Options struct {
 	Retry time.Duration
 	// PullLimit is the page size of pulls (default 1000).
 	PullLimit int
+	// DeviceName names this device to the remote server (certificates, contract timelines; see
+	// client.Client.DeviceName); "" sends none.
+	DeviceName string
 }
 
 // Manager is the session. Its methods are safe from any goroutine.
@@ -341,7 +344,11 @@ func (m *Manager) setProblem(err error) {
 
 // remoteClient builds a client that trusts the pinned CA only.
 func (m *Manager) remoteClient(cfg ServerConfig) (*client.Client, error) {
-	return client.New(cfg.URL, []byte(cfg.RootPEM))
+	c, err := client.New(cfg.URL, []byte(cfg.RootPEM))
+	if c != nil {
+		c.DeviceName = m.o.DeviceName
+	}
+	return c, err
 }
 
 // NormalizeURL checks a server address typed by the user: https only, a host, no path beyond

@@ -66,6 +66,7 @@ var _ keystore.Tokens = (*Personal)(nil)
 // NewPersonal returns a Personal that answers ErrNoCgo.
 func NewPersonal() *Personal { return &Personal{} }
 
+func (*Personal) List(string) ([]TokenInfo, error)                        { return nil, ErrNoCgo }
 func (*Personal) Signer(keystore.TokenRef, string) (crypto.Signer, error) { return nil, ErrNoCgo }
 func (*Personal) Generate(string, string, string, string, Alg) (keystore.TokenRef, crypto.PublicKey, error) {
 	return keystore.TokenRef{}, nil, ErrNoCgo

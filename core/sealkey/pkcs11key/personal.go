@@ -170,6 +170,9 @@ func (p *Personal) Signer(ref keystore.TokenRef, pin string) (crypto.Signer, err
 	return tokenSigner{k}, nil
 }
 
+// List is ListTokens (for callers that hold a Personal).
+func (p *Personal) List(module string) ([]TokenInfo, error) { return ListTokens(module) }
+
 // Generate logs in with pin and makes a key pair of alg on the token; the reference and public
 // key go to keystore.AddToken, the CSR is then made on the token through Signer.
 func (p *Personal) Generate(module, label, serial, pin string, alg Alg) (keystore.TokenRef, crypto.PublicKey, error) {
