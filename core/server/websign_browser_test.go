@@ -352,3 +352,176 @@ func TestWebSignPerson(t *testing.T) {
 		})
 	}
 }
+
+// pageResult reads A's view of the envelope: status and the number of steps.
+func envState(t *testing.T, a *party, id string) (string, int, string) {
+	t.Helper()
+	e, err := a.c.Envelope(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Status, len(e.Steps), e.Documents[0].Current
+}
+
+// errorPage waits for the Chinese error page and returns its message.
+func (b *browser) errorPage(name string) string {
+	b.t.Helper()
+	b.until(`document.body.className === "error-page"`)
+	b.shot(name)
+	return b.eval(`document.getElementById("message").textContent`)
+}
+
+// TestWebSignDecline: P declines with a reason in the browser; A sees 已拒签 with it.
+func TestWebSignDecline(t *testing.T) {
+	chromium(t)
+	w := startWeb(t)
+	a := newParty(t, w.env, "王发起")
+	phone := newPhone()
+	env := sendToPerson(t, a, "拒签测试", "赵六", phone, pdfBytes(t, 2, "contract"))
+	link, _ := outboxFind(t, w.env, phone, signLinkRE, 0)
+	b := newBrowser(t, 360, 740)
+	b.prefix += "-decline"
+	b.login(t, w.env, link, phone)
+	b.do(chromedp.Click(chromedp.ID("decline-open")))
+	b.until(`!document.getElementById("decline-sheet").hidden`)
+	b.do(chromedp.Click(chromedp.ID("decline-go")))
+	b.until(`document.getElementById("decline-msg").textContent !== ""`)
+	if m := b.eval(`document.getElementById("decline-msg").textContent`); !strings.Contains(m, "原因") {
+		t.Errorf("an empty reason says %q", m)
+	}
+	b.do(chromedp.SendKeys(chromedp.ID("reason"), "价格条款有误"))
+	b.shot("1-reason")
+	b.do(chromedp.Click(chromedp.ID("decline-go")))
+	b.until(`document.body.dataset.result === "declined"`)
+	b.shot("2-declined")
+	got, err := a.c.Envelope(ctx, env.ID)
+	if err != nil || got.Status != api.EnvelopeDeclined || got.Reason != "价格条款有误" || got.Recipients[0].State != api.RecipientDeclined {
+		t.Fatalf("A sees %s (%q, %s), %v", got.Status, got.Reason, got.Recipients[0].State, err)
+	}
+	b.do(chromedp.Navigate(link))
+	if m := b.errorPage("3-used"); !strings.Contains(m, "拒签") {
+		t.Errorf("the used link says %q", m)
+	}
+}
+
+// TestWebSignBadInput: every bad input gets a Chinese page (or message) and changes nothing.
+func TestWebSignBadInput(t *testing.T) {
+	chromium(t)
+	w := startWeb(t)
+	a := newParty(t, w.env, "王发起")
+	b := newBrowser(t, 1366, 768)
+	b.prefix += "-bad"
+
+	// An unknown link.
+	b.do(chromedp.Navigate(w.run.URL + "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))
+	if m := b.errorPage("1-unknown"); !strings.Contains(m, "签署链接无效") {
+		t.Errorf("unknown link: %q", m)
+	}
+
+	// Wrong code five times: the link locks; the contract is untouched.
+	phone := newPhone()
+	env := sendToPerson(t, a, "验证码测试", "钱七", phone, pdfBytes(t, 2, "contract"))
+	link, _ := outboxFind(t, w.env, phone, signLinkRE, 0)
+	st0, steps0, cur0 := envState(t, a, env.ID)
+	b.do(chromedp.Navigate(link))
+	b.until(`!document.getElementById("login").hidden`)
+	n := len(w.run.Server.Outbox().Messages())
+	b.do(chromedp.Click(chromedp.ID("login-send")))
+	code, _ := outboxFind(t, w.env, phone, webCodeRE, n)
+	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1000000)
+	for i := 1; i <= 5; i++ {
+		b.do(chromedp.SetValue(chromedp.ID("login-code"), wrong), chromedp.Click(chromedp.ID("login-go")))
+		if i < 5 {
+			want := fmt.Sprintf("还可尝试 %d 次", 5-i)
+			b.until(fmt.Sprintf(`document.getElementById("login-msg").textContent.includes(%q)`, want))
+			if i == 1 {
+				b.shot("2-wrong-code")
+			}
+		}
+	}
+	b.until(`!document.getElementById("closed").hidden`)
+	if m := b.eval(`document.getElementById("closed-p").textContent`); !strings.Contains(m, "锁定") {
+		t.Errorf("after 5 wrong codes: %q", m)
+	}
+	b.shot("3-locked")
+	// Even the right code does nothing now.
+	b.do(chromedp.Navigate(link))
+	if m := b.errorPage("4-locked-page"); !strings.Contains(m, "锁定") {
+		t.Errorf("locked link page: %q", m)
+	}
+	if st, steps, cur := envState(t, a, env.ID); st != st0 || steps != steps0 || cur != cur0 {
+		t.Errorf("the locked link changed the contract: %s %d %s", st, steps, cur)
+	}
+
+	// A page out of range, and a 20 MB canvas upload, in a logged-in session.
+	phone2 := newPhone()
+	env2 := sendToPerson(t, a, "上传测试", "孙八", phone2, pdfBytes(t, 2, "contract"))
+	link2, _ := outboxFind(t, w.env, phone2, signLinkRE, 0)
+	b.login(t, w.env, link2, phone2)
+	st0, steps0, cur0 = envState(t, a, env2.ID)
+	b.do(chromedp.Click(chromedp.ID("sign-open")))
+	b.until(`!document.getElementById("sign-sheet").hidden`)
+	b.draw()
+	n = len(w.run.Server.Outbox().Messages())
+	b.do(chromedp.Click(chromedp.ID("sign-send")))
+	code2, _ := outboxFind(t, w.env, phone2, webCodeRE, n)
+	// The page's own request, swollen to 20 MB on its way (a hostile or broken canvas).
+	b.eval(`(function(){var f=window.fetch;window.fetch=function(u,o){if(String(u).endsWith("/sign")){var j=JSON.parse(o.body);j.strokes.pad="x".repeat(20<<20);o.body=JSON.stringify(j);}return f(u,o)};return ""})()`)
+	b.do(chromedp.SendKeys(chromedp.ID("sign-code"), code2), chromedp.Click(chromedp.ID("sign-go")))
+	b.until(`document.getElementById("sign-msg").textContent.includes("过大")`)
+	b.shot("5-too-large")
+	if m := b.eval(`document.getElementById("sign-msg").textContent`); !strings.Contains(m, "2 MB") {
+		t.Errorf("20 MB upload: %q", m)
+	}
+	if st, steps, cur := envState(t, a, env2.ID); st != st0 || steps != steps0 || cur != cur0 {
+		t.Errorf("the 20 MB upload changed the contract: %s %d %s", st, steps, cur)
+	}
+	b.do(chromedp.Navigate(link2 + "/documents/0/pages/99"))
+	if m := b.errorPage("6-page-out-of-range"); !strings.Contains(m, "共 2 页") {
+		t.Errorf("page out of range: %q", m)
+	}
+	b.do(chromedp.Navigate(link2 + "/documents/7/pages/1"))
+	if m := b.errorPage("7-document-out-of-range"); !strings.Contains(m, "文件不存在") {
+		t.Errorf("document out of range: %q", m)
+	}
+
+	// A withdrawn contract: the link dies with it.
+	if _, err := a.c.Withdraw(ctx, client.NewIdempotencyKey(), env2.ID, "发错了"); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Navigate(link2))
+	if m := b.errorPage("8-withdrawn"); !strings.Contains(m, "撤回") {
+		t.Errorf("withdrawn: %q", m)
+	}
+	if r, err := a.c.Envelope(ctx, env2.ID); err != nil || r.Status != api.EnvelopeWithdrawn || r.Documents[0].Current != cur0 {
+		t.Errorf("withdrawn contract: %+v %v", r.Status, err)
+	}
+
+	// An expired link: a contract with a deadline, opened after it.
+	phone3 := newPhone()
+	files, err := a.c.UploadFiles(ctx, []client.NamedFile{{Name: "合同.pdf", Data: pdfBytes(t, 1, "deadline")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env3, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "截止测试", Files: files,
+		Deadline:   w.clock.Now().Add(time.Hour),
+		Recipients: []api.Recipient{{Kind: api.RecipientPerson, Name: "周九", Phone: phone3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link3, _ := outboxFind(t, w.env, phone3, signLinkRE, 0)
+	w.clock.Advance(2 * time.Hour)
+	b.do(chromedp.Navigate(link3))
+	if m := b.errorPage("9-expired"); !strings.Contains(m, "过期") && !strings.Contains(m, "逾期") {
+		t.Errorf("expired link: %q", m)
+	}
+	if r, err := a.c.Envelope(ctx, env3.ID); err != nil || len(r.Steps) != len(env3.Steps) && r.Status == api.EnvelopeInProgress {
+		t.Errorf("expired link changed the contract: %+v %v", r.Status, err)
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	fmt.Sscanf(s, "%d", &n)
+	return n
+}

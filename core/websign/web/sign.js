@@ -230,6 +230,7 @@
       }, function (e) { go.disabled = false; if (e.code === "link_locked") { show("sign-sheet", false); closed(e.message); } else msg("sign-msg", e.message); });
     };
     $("decline-open").onclick = function () { show("decline-sheet", true); msg("decline-msg", ""); };
+    $("reason").oninput = function () { msg("decline-msg", ""); };
     $("decline-go").onclick = function () {
       var r = $("reason").value.trim(); if (!r) { msg("decline-msg", t("need.reason")); return; }
       call("POST", base + "/decline", { reason: r }).then(function () {
