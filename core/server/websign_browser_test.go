@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"os"
@@ -23,7 +24,9 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/seal"
 	"sealdesk/core/verify"
+	"sealdesk/core/websign"
 	"sealdesk/store/bolt"
 )
 
@@ -524,4 +527,143 @@ func atoi(s string) int {
 	n := 0
 	fmt.Sscanf(s, "%d", &n)
 	return n
+}
+
+// TestWebSignCompanySeal: a company handler (an enterprise member with a grant, but no desktop)
+// signs the seal box in the browser with the granted seal and its one-time code; A sees 已完成
+// and the final PDF is valid in core/verify and pdfsig with the company's seal certificate.
+func TestWebSignCompanySeal(t *testing.T) {
+	chromium(t)
+	w := startWeb(t)
+	admin, handler := w.person(t, "王管理"), w.person(t, "李经办")
+	ent, err := admin.c.CreateEnterprise(ctx, "杭州示例科技有限公司", creditCode(t, "91330106MA27XY012"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.join(t, ent.ID, handler, false)
+	seal, err := admin.c.CreateSeal(ctx, ent.ID, api.SealCreateRequest{Name: "合同专用章", Kind: api.SealContract, WidthMM: 42, HeightMM: 42, Image: testImage(t, "png")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.c.GrantSeal(ctx, ent.ID, seal.ID, api.SealGrantRequest{MemberID: handler.id, NotAfter: w.clock.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	a := newParty(t, w.env, "王发起")
+	files, err := a.c.UploadFiles(ctx, []client.NamedFile{{Name: "采购合同.pdf", Data: pdfBytes(t, 1, "purchase")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "企业网页用印", Files: files,
+		Recipients: []api.Recipient{{Kind: api.RecipientCompany, Company: ent.Name, Name: handler.name, Phone: handler.login}},
+		Fields:     []api.FieldPlacement{{Recipient: 0, Document: 0, Kind: api.FieldSeal, Page: 1, Rect: [4]float64{380, 100, 500, 220}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := outboxFind(t, w.env, handler.login, signLinkRE, 0)
+	b := newBrowser(t, 1366, 768)
+	b.prefix += "-seal"
+	b.login(t, w.env, link, handler.login)
+	b.until(`document.querySelectorAll("#page-0-1 .box.seal").length === 1`)
+	b.shot("1-document")
+	b.do(chromedp.Click(chromedp.ID("sign-open")))
+	b.until(`!document.getElementById("sign-sheet").hidden && document.querySelectorAll("input[name=seal]").length === 1`)
+	if b.eval(`String(document.getElementById("draw-block").hidden)`) != "true" {
+		t.Error("a handler with only a seal box is asked to draw")
+	}
+	n := len(w.run.Server.Outbox().Messages())
+	b.do(chromedp.Click(chromedp.ID("seal-send")))
+	sealCode, _ := outboxFind(t, w.env, handler.login, sealCodeRE, n)
+	n = len(w.run.Server.Outbox().Messages())
+	b.do(chromedp.Click(chromedp.ID("sign-send")))
+	code, _ := outboxFind(t, w.env, handler.login, webCodeRE, n)
+	b.do(chromedp.SendKeys(chromedp.ID("seal-code"), sealCode), chromedp.SendKeys(chromedp.ID("sign-code"), code))
+	b.shot("2-choose-seal")
+	b.do(chromedp.Click(chromedp.ID("sign-go")))
+	b.until(`document.body.dataset.result === "signed"`)
+	b.shot("3-signed")
+	got, err := a.c.Envelope(ctx, env.ID)
+	if err != nil || got.Status != api.EnvelopeCompleted {
+		t.Fatalf("A sees %s, %v; want 已完成", got.Status, err)
+	}
+	final, err := a.c.EnvelopeDocument(ctx, env.ID, 0, client.VersionFinal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(w.run.Server.Root())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range rep.Signatures {
+		if s.Status != verify.StatusValid {
+			t.Errorf("signature %s: %s %v", s.Field, s.Status, s.Reasons)
+		}
+		if s.Field == "R1.seal1" {
+			found = true
+			if s.Signer.Organization != ent.Name || s.Signer.Event || s.Signer.Operator != handler.name {
+				t.Errorf("the seal signature: %+v", s.Signer)
+			}
+		}
+	}
+	if !found || rep.Verdict != verify.StatusValid {
+		t.Errorf("verdict %s, seal signature found %v", rep.Verdict, found)
+	}
+	checkPdfsig(t, 0, pdfsigReport(t, w.env, final), rep)
+	l, err := admin.c.SealUses(ctx, ent.ID, client.SealUseQuery{})
+	if err != nil || len(l.Uses) != 1 || l.Uses[0].ContractID != env.ID || l.Uses[0].MemberID != handler.id {
+		t.Errorf("usage log: %+v %v", l, err)
+	}
+}
+
+// TestWebSignPhonePad: the desktop's account asks for a pad; the phone page draws with pointer
+// events; the strokes arrive in the account's sync scope; a new pad voids the old one.
+func TestWebSignPhonePad(t *testing.T) {
+	chromium(t)
+	w := startWeb(t)
+	x := w.person(t, "吴十")
+	old, _, err := x.c.NewSignaturePad(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad, qr, err := x.c.NewSignaturePad(ctx) // 重新获取二维码
+	if err != nil || len(qr) < 100 || !strings.HasPrefix(pad.URL, w.run.URL+"/p/") {
+		t.Fatalf("pad %+v (%d-byte qr) %v", pad, len(qr), err)
+	}
+	b := newBrowser(t, 360, 740)
+	b.prefix += "-pad"
+	b.do(chromedp.Navigate(old.URL))
+	if m := b.errorPage("1-voided"); !strings.Contains(m, "作废") {
+		t.Errorf("the old pad says %q", m)
+	}
+	b.do(chromedp.Navigate(pad.URL))
+	b.until(`!!document.getElementById("pad")`)
+	b.draw()
+	b.shot("2-drawn")
+	b.do(chromedp.Click(chromedp.ID("pad-done")))
+	b.until(`document.body.dataset.result === "sent"`)
+	b.shot("3-sent")
+	p, err := x.c.Pull(ctx, "user:"+x.id, 0, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var drawn *websign.DrawnSignature
+	for _, ev := range p.Events {
+		if ev.Type == client.EventSignatureDrawn {
+			drawn = new(websign.DrawnSignature)
+			if err := json.Unmarshal(ev.Payload, drawn); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if drawn == nil {
+		t.Fatalf("no %s event in the account's scope: %+v", client.EventSignatureDrawn, p.Events)
+	}
+	sg, err := seal.ParseSignature(drawn.Strokes)
+	if err != nil || len(sg.Strokes) != 6 {
+		t.Fatalf("strokes: %v (%d strokes, want the 6 drawn)", err, len(sg.Strokes))
+	}
+	b.do(chromedp.Navigate(pad.URL))
+	if m := b.errorPage("4-used"); !strings.Contains(m, "已使用") {
+		t.Errorf("the used pad says %q", m)
+	}
 }
