@@ -20,6 +20,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"sealdesk/core/api"
+	"sealdesk/core/client"
 	"sealdesk/core/webhook"
 )
 
@@ -246,7 +248,24 @@ func TestAdminPanel(t *testing.T) {
 	cp.Company.SetText("杭州变更界面有限公司")
 	cp.PersonName.SetText("王申诉")
 	cp.PersonID.SetText("11010519491231002X")
-	cp.ContractID.SetText("env_from_contract")
+	// a customer's contract waits for C's signature as the company's handler
+	cust := newTestParty(t, run, "客户")
+	refs, err := cust.c.UploadFiles(ctx, []client.NamedFile{{Name: "合同.pdf", Data: pdfFileBytes(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := cust.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "服务协议", Files: refs,
+		Recipients: []api.Recipient{{Kind: api.RecipientCompany, Company: "杭州变更界面有限公司", Name: pc.name, Phone: pc.phone}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.ContractID.SetText("env_nothing")
+	test.Tap(cp.Start)
+	cp.Wait()
+	if cp.Current.ID != "" || !strings.Contains(cp.AppealMsg.Text, "合同不存在") {
+		t.Fatalf("appeal from an unknown contract: %q", cp.AppealMsg.Text)
+	}
+	cp.ContractID.SetText(waiting.ID)
 	test.Tap(cp.Start)
 	cp.Wait()
 	if cp.Current.ID == "" || !strings.Contains(cp.AppealMsg.Text, "待提交材料") {
