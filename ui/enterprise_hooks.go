@@ -63,7 +63,8 @@ func newHooksPanel(s *Shell) *HooksPanel {
 		labels = append(labels, eventLabel(t))
 	}
 	p.Events = widget.NewCheckGroup(labels, nil)
-	p.Events.Horizontal = true
+	// Ten event types do not fit one line of a 1024-pixel window: a column.
+	p.Events.Horizontal = len(labels) <= 5
 	p.Add = widget.NewButton(tr("hooks.add"), p.onAddTapped)
 	p.Add.Importance = widget.HighImportance
 	p.Secret = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})

@@ -28,6 +28,7 @@ func enterpriseTabs() []enterpriseTab {
 		{"admin.tab", func(s *Shell) EnterprisePanel { return newAdminPanel(s) }},
 		{"hooks.tab", func(s *Shell) EnterprisePanel { return newHooksPanel(s) }},
 		{"audit.tab", func(s *Shell) EnterprisePanel { return newAuditPanel(s) }},
+		{"apikeys.tab", func(s *Shell) EnterprisePanel { return newAPIKeysPanel(s) }},
 	}
 }
 

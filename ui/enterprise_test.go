@@ -75,13 +75,13 @@ func TestEnterpriseCreateInviteApprove(t *testing.T) {
 	}
 	d.Code.SetText(good)
 	test.Tap(d.Submit)
-	waitUntil(t, "the enterprise opened", func() bool { return e.state == "enterprise" && e.Tabs != nil && len(e.TabTitles()) == 8 })
+	waitUntil(t, "the enterprise opened", func() bool { return e.state == "enterprise" && e.Tabs != nil && len(e.TabTitles()) == 9 })
 	ent := e.Current.Enterprise
 	if ent.Name != "杭州示例科技有限公司" || m.Context() != ent.ID || !strings.HasSuffix(w.Title(), ent.Name) {
 		t.Fatalf("current %+v, context %q, title %q", ent, m.Context(), w.Title())
 	}
 	want := []string{tr("ent.tab.overview"), tr("ent.tab.verify"), tr("ent.tab.members"), tr("ent.tab.roles"), tr("ent.tab.departments"),
-		tr("admin.tab"), tr("hooks.tab"), tr("audit.tab")}
+		tr("admin.tab"), tr("hooks.tab"), tr("audit.tab"), tr("apikeys.tab")}
 	waitUntil(t, "the 主管理员's tabs", func() bool { return slices.Equal(e.TabTitles(), want) })
 
 	// the invitation QR code on screen, and the link under it
@@ -137,7 +137,7 @@ func TestEnterpriseCreateInviteApprove(t *testing.T) {
 		t.Fatal(err)
 	}
 	be := enterpriseScreen(t, bs)
-	// 角色 needs members.manage, 对接集成 integrations.manage
+	// 角色 needs members.manage, 对接集成 integrations.manage, 开放接口 api.manage
 	bwant := []string{tr("ent.tab.overview"), tr("ent.tab.members"), tr("ent.tab.departments"), tr("admin.tab")}
 	waitUntil(t, "the colleague's tabs", func() bool { return slices.Equal(be.TabTitles(), bwant) })
 	waitUntil(t, "the colleague's member list", func() bool { return len(be.Members.MemberNames()) == 2 })
