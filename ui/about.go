@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/core/update"
@@ -206,7 +207,7 @@ func (p *aboutPanel) showOffer(r *update.Release) {
 	p.OfferInstall = widget.NewButton(tr("update.install"), nil)
 	p.OfferInstall.Importance = widget.HighImportance
 	body := container.NewBorder(container.NewVBox(head, widget.NewSeparator()),
-		container.NewVBox(p.Progress, msg, container.NewHBox(later, p.OfferInstall)), nil, nil, notes)
+		container.NewVBox(p.Progress, msg, container.NewHBox(layout.NewSpacer(), later, p.OfferInstall)), nil, nil, notes)
 	d := dialog.NewCustomWithoutButtons(tr("update.offer.title", map[string]any{"Version": r.Version}), body, p.shell.Window)
 	ctx, cancel := context.WithCancel(context.Background())
 	later.OnTapped = func() {
@@ -232,6 +233,7 @@ func (p *aboutPanel) showOffer(r *update.Release) {
 				switch {
 				case err == nil && quit:
 					msg.SetText(tr("update.installing"))
+					later.SetText(tr("common.close"))
 				case errors.Is(err, update.ErrManualInstall):
 					msg.SetText(tr("update.manual", map[string]any{"Path": path, "Folder": filepath.Dir(path)}))
 					later.SetText(tr("common.close"))
