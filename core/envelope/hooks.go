@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/blob"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
@@ -64,3 +65,6 @@ func (s *Service) Wake(scopes []string) { s.wake(scopes) }
 
 // PartyKey is the login key an account is a party of envelopes under.
 func PartyKey(a org.Account) string { return accountKey(a) }
+
+// BlobStore is where the envelopes' documents are (for the archive's exports).
+func (s *Service) BlobStore() blob.Store { return s.blobs() }

@@ -265,6 +265,15 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /p/{token}":                         {rule: pub},
 	"POST /p/{token}":                        {rule: pub},
 	"POST /api/v1/signature-pads":            {rule: usr},
+
+	// 档案柜 (issue 22, area approve): folders are changed with archive.manage; members list,
+	// search and export what their role may see (a folder they may not see: folder_forbidden).
+	"GET /api/v1/enterprises/{id}/archive/folders":                 {rule: mem},
+	"POST /api/v1/enterprises/{id}/archive/folders":                {rule: perm(org.PermManageArchive)},
+	"PUT /api/v1/enterprises/{id}/archive/folders/{folder}":        {rule: perm(org.PermManageArchive)},
+	"DELETE /api/v1/enterprises/{id}/archive/folders/{folder}":     {rule: perm(org.PermManageArchive)},
+	"GET /api/v1/enterprises/{id}/archive/search":                  {rule: mem},
+	"GET /api/v1/enterprises/{id}/archive/folders/{folder}/export": {rule: mem},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.

@@ -41,6 +41,7 @@ import (
 	"sealdesk/core/api"
 	"sealdesk/core/apikey"
 	"sealdesk/core/approval"
+	"sealdesk/core/archive"
 	"sealdesk/core/billing"
 	"sealdesk/core/entseal"
 	"sealdesk/core/envelope"
@@ -211,6 +212,7 @@ type Server struct {
 	sealUserRate, sealSealRate *rateLimit
 
 	approvals *approval.Service // 审批管理 (issue 22)
+	archive   *archive.Service  // 档案柜 (issue 22)
 }
 
 // access levels of routes.
@@ -369,6 +371,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.setupWebSign(); err != nil {
 		return nil, err
 	}
+	s.setupArchive()
 	s.routes = s.routeTable()
 	mux := http.NewServeMux()
 	for _, rt := range s.routes {
@@ -400,6 +403,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		go w.Watch(watchCtx, func(scope string) { s.hub.Notify(scope) })
 	}
 	go s.janitor(watchCtx)
+	go s.archiveJanitor(watchCtx)
 	s.hooksDone = make(chan struct{})
 	go func() {
 		defer close(s.hooksDone)
@@ -640,6 +644,8 @@ func (s *Server) routeTable() []route {
 	// Parties without SealDesk (issue 21, area: web — core/websign): the signing page behind
 	// the SMS/e-mail link, its calls, and the phone pad (扫码生成).
 	rs = append(rs, s.webSignRoutes()...)
+	// 档案柜 (issue 22, area approve).
+	rs = append(rs, s.archiveRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}
