@@ -16,6 +16,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -28,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"unicode/utf16"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
@@ -107,8 +109,32 @@ func MarshalPrivateKeyPEM(key crypto.Signer) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
+// PEMText returns PEM data as encoding/pem reads it: without the UTF-8 byte-order mark Windows
+// editors (Notepad) put in front, and UTF-16 text (Notepad's "Unicode", with its BOM) turned into
+// UTF-8. Without this a PEM saved on Windows loses its first block: pem.Decode finds a BEGIN line
+// only at the very start or after a newline. CRLF line endings need nothing (pem.Decode accepts
+// them). Other data (DER, ASCII PEM) is returned as it is.
+func PEMText(data []byte) []byte {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return data[3:]
+	case len(data) >= 2 && len(data)%2 == 0 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF):
+		u := make([]uint16, 0, len(data)/2-1)
+		for i := 2; i+1 < len(data); i += 2 {
+			if data[0] == 0xFF {
+				u = append(u, uint16(data[i])|uint16(data[i+1])<<8)
+			} else {
+				u = append(u, uint16(data[i])<<8|uint16(data[i+1]))
+			}
+		}
+		return []byte(string(utf16.Decode(u)))
+	}
+	return data
+}
+
 // ParsePrivateKeyPEM reads the first private key PEM block (PKCS#8, PKCS#1 or SEC 1).
 func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
+	data = PEMText(data)
 	for {
 		var b *pem.Block
 		b, data = pem.Decode(data)
@@ -160,6 +186,7 @@ func EncodeCertsPEM(certs ...*x509.Certificate) []byte {
 
 // ParseCertsPEM reads every "CERTIFICATE" PEM block; it fails when there is none.
 func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
+	data = PEMText(data)
 	var certs []*x509.Certificate
 	for {
 		var b *pem.Block
@@ -198,6 +225,7 @@ func NewCSR(key crypto.Signer, subject pkix.Name) ([]byte, error) {
 
 // ParseCSR parses a DER (or PEM) CSR and checks its self-signature and key strength.
 func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
+	data = PEMText(data)
 	if b, _ := pem.Decode(data); b != nil {
 		data = b.Bytes
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
+
+	"sealdesk/core/pki"
 )
 
 // TrustStore holds the certificates a verification may chain to: the platform root, roots the
@@ -305,6 +307,7 @@ func (s *TrustStore) verifySM(leaf *certInfo, intermediates []*certInfo, at time
 // results of smx509 are crypto/x509 Certificates (the same layout) whose PublicKey is an
 // *ecdsa.PublicKey on the SM2 curve.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
+	data = pki.PEMText(data) // a BOM or UTF-16 from a Windows editor
 	one := func(der []byte) (*x509.Certificate, error) {
 		c, err := x509.ParseCertificate(der)
 		if err == nil {
