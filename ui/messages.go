@@ -32,6 +32,7 @@ func errMessage(err error) string {
 	var tooLong *seal.TooLongError
 	var glyphs *seal.MissingGlyphsError
 	var drops *sign.DropsSignaturesError
+	var refused *sign.ReplaceRefusedError
 	var limit *pdf.LimitError
 	var input *inputError
 	var upd *update.Error
@@ -45,6 +46,8 @@ func errMessage(err error) string {
 		return updateMessage(upd)
 	case errors.As(err, &input):
 		return input.msg // already a sentence naming the limit (发起签署's checks)
+	case errors.As(err, &refused):
+		return tr("err.sign.replacerefused", map[string]any{"Name": filepath.Base(refused.Path), "Kept": filepath.Base(refused.Kept), "Folder": filepath.Dir(refused.Kept)})
 	case errors.As(err, &drops) && drops.Unreadable:
 		return tr("err.sign.dropsigs.unreadable", map[string]any{"Name": filepath.Base(drops.Path)})
 	case errors.As(err, &drops):

@@ -48,6 +48,8 @@ func TestErrMessages(t *testing.T) {
 		{pdf.ErrEncrypted, "这个 PDF 已加密（有打开密码或权限限制），无法处理。请先去除加密。"},
 		{verify.ErrTooLarge, "文件太大或结构过于复杂，超出了处理上限。"},
 		{sign.ErrFieldNotEmpty, "这个签署位置已经签过了。"},
+		{&sign.ReplaceRefusedError{Path: "/d/合同.pdf", Kept: "/d/合同-已签.pdf", Err: errors.New("sharing violation")},
+			"无法覆盖「合同.pdf」：它正被其他程序打开（例如 PDF 阅读器），系统不允许替换。已签署的文件已另存为「合同-已签.pdf」（在同一文件夹：/d），原文件保持不变。如需覆盖原文件，请关闭打开它的程序后重新签署。"},
 		{sign.ErrCertifiedNoChanges, "文档已被认证签名锁定，不允许再做任何修改。"},
 		{fs.ErrNotExist, "文件不存在或已被移走。"},
 		{errFileTooBig, "文件超过 10 MB，无法作为签署文件。"},

@@ -55,6 +55,9 @@
 //     writer here, so signing the unsigned original over a signed copy cannot erase the copy's
 //     signatures. Building on the signed file (out = in, or a new name) keeps them all and is
 //     allowed. CheckReplace runs the same check ahead of time for a UI.
+//   - Nothing is lost when the operating system refuses to replace the output (Windows, while a
+//     PDF reader holds the file open): the finished result is moved beside it instead
+//     (合同.pdf → 合同-已签.pdf) and the writer returns a *ReplaceRefusedError naming both files.
 //   - Images over MaxImageBytes or MaxImagePixels, formats other than PNG and JPEG.
 //   - B-LT when the signer's certificate is revoked or has no reachable revocation data.
 package sign

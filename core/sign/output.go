@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"sealdesk/core/pdf"
 )
@@ -188,7 +189,15 @@ func (w *output) commit() (int64, error) {
 	if err := w.tmp.Close(); err != nil {
 		return 0, fmt.Errorf("failed to close the output: %w", err)
 	}
-	if err := os.Rename(w.tmp.Name(), w.path); err != nil {
+	if err := rename(w.tmp.Name(), w.path); err != nil {
+		if _, serr := os.Lstat(w.path); serr == nil {
+			// Windows refuses to replace a file another program holds open (a PDF reader):
+			// the result is kept under a new name beside it rather than lost.
+			if kept, kerr := keepBeside(w.tmp.Name(), w.path); kerr == nil {
+				w.done = true
+				return w.size, &ReplaceRefusedError{Path: w.path, Kept: kept, Err: err}
+			}
+		}
 		return 0, fmt.Errorf("failed to move the output into place: %w", err)
 	}
 	w.done = true
@@ -197,6 +206,55 @@ func (w *output) commit() (int64, error) {
 		d.Close()
 	}
 	return w.size, nil
+}
+
+// rename moves the finished output into place; tests stand in for Windows' refusal to replace
+// an open file, which no Linux file system reproduces.
+var rename = os.Rename
+
+// ErrReplaceRefused: the operating system refused to replace an existing output (on Windows:
+// another program holds it open). The result was kept beside it (*ReplaceRefusedError).
+var ErrReplaceRefused = errors.New("the existing file could not be replaced")
+
+// ReplaceRefusedError says which file could not be replaced and where the finished result is
+// instead. It wraps ErrReplaceRefused and the operating system's error.
+type ReplaceRefusedError struct {
+	Path string // the file left as it was
+	Kept string // the complete result, in the same folder
+	Err  error
+}
+
+func (e *ReplaceRefusedError) Error() string {
+	return fmt.Sprintf("could not replace %s (%v); the result was saved as %s", e.Path, e.Err, e.Kept)
+}
+
+func (e *ReplaceRefusedError) Unwrap() []error { return []error{ErrReplaceRefused, e.Err} }
+
+// keptSuffix marks the name of a result kept beside a file that could not be replaced.
+const keptSuffix = "-已签"
+
+// keepBeside moves tmp to a free name beside path: 合同.pdf → 合同-已签.pdf, 合同-已签(2).pdf …
+// (合同-已签.pdf → 合同-已签(2).pdf).
+func keepBeside(tmp, path string) (string, error) {
+	ext := filepath.Ext(path)
+	stem := strings.TrimSuffix(strings.TrimSuffix(path, ext), keptSuffix)
+	for n := 1; n < 1000; n++ {
+		p := stem + keptSuffix + ext
+		if n > 1 {
+			p = fmt.Sprintf("%s%s(%d)%s", stem, keptSuffix, n, ext)
+		}
+		if p == path {
+			continue
+		}
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := rename(tmp, p); err != nil {
+			return "", err
+		}
+		return p, nil
+	}
+	return "", errors.New("no free name beside the output")
 }
 
 // abort removes the temporary file unless commit succeeded.
