@@ -45,7 +45,8 @@ SealDesk is the desktop program for electronic contracts: it opens the PDF files
 the command-line tool for scripts and servers (sealctl verify FILE).
 
 Exit status: 0 closed normally; 2 unknown flag; 3 no graphical display (a sentence on stderr,
-in Chinese when LANG starts with zh).
+in Chinese when LANG starts with zh); 4 no OpenGL 2.1 (a message box in Chinese and English,
+also written to the log in the data folder: logs/sealdesk.log).
 `
 
 // parseOptions reads the command line. It touches neither Fyne nor the display, so --help and
@@ -70,6 +71,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 }
 
 func run(start time.Time, args []string) int {
+	if os.Getenv(glProbeEnv) == "1" {
+		return glProbeChild()
+	}
 	opts, err := parseOptions(args, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -85,6 +89,10 @@ func run(start time.Time, args []string) int {
 	if why := displayProblem(runtime.GOOS, os.Getenv); why != nil {
 		fmt.Fprintln(os.Stderr, noDisplayMessage(lang, why))
 		return exitNoDisplay
+	}
+	if why := glProblem(runtime.GOOS); why != nil {
+		reportNoGL(why, defaultDataDir())
+		return exitNoGL
 	}
 	defer func() {
 		// GLFW may still fail after the display answered (no OpenGL, a refused connection): the

@@ -16,6 +16,7 @@ const (
 	exitError     = 1 // a screenshot run (hidden flags) failed
 	exitUsage     = 2 // unknown flag
 	exitNoDisplay = 3 // no display to open the window on: a sentence, not a GLFW stack trace
+	exitNoGL      = 4 // no OpenGL 2.1: a native message box, the sentence on stderr and in the log
 )
 
 // userLanguage is "zh" when the user's locale is Chinese (LC_ALL, LC_MESSAGES, LANG — the first
