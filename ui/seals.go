@@ -92,6 +92,7 @@ type sealsScreen struct {
 	padName *widget.Entry
 	padSave *widget.Button
 	padMsg  *widget.Label
+	phone   *phonePad // 扫码生成 (seals_phone.go)
 
 	// work counts the background work in flight: scheduled previews, saves and uploads.
 	work sync.WaitGroup
@@ -750,7 +751,7 @@ func (v *sealsScreen) buildPad() fyne.CanvasObject {
 	// the name field takes the room between the buttons (it was two characters wide)
 	name := container.NewBorder(nil, nil, widget.NewLabel(tr("seals.pad.namelabel")), nil, v.padName)
 	bar := container.NewBorder(nil, nil, container.NewHBox(v.undoBtn, v.clrBtn), v.padSave, name)
-	return container.NewBorder(v.padMsg, bar, nil, nil, container.NewPadded(v.pad))
+	return container.NewBorder(v.padMsg, bar, nil, v.buildPhonePad(), container.NewPadded(v.pad))
 }
 
 func (v *sealsScreen) onPadSaveTapped() {
