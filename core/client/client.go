@@ -140,6 +140,7 @@ func (c *Client) once(ctx context.Context, method, path string, header http.Head
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
+	c.addConfirm(ctx, req) // 二次校验 (account.go)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)

@@ -92,6 +92,12 @@ type Account struct {
 	Admin        bool      `json:"admin,omitempty"` // may review verifications and use the admin API
 	Disabled     bool      `json:"disabled,omitempty"`
 	RealName     *RealName `json:"real_name,omitempty"`
+	// Consents are the 服务条款 and 隐私政策 versions the person accepted, and when (account.go).
+	Consents []Consent `json:"consents,omitempty"`
+	// SecondCheck (二次校验) asks a one-time code besides the PIN to sign, 拒签 and 撤回.
+	SecondCheck bool `json:"second_check,omitempty"`
+	// SessionsAfter voids every session opened before it (set by 忘记密码).
+	SessionsAfter time.Time `json:"sessions_after,omitzero"`
 }
 
 // RealName is an approved real-name verification.
@@ -144,7 +150,12 @@ type Service struct {
 	// server enqueues integrator webhooks there (core/webhook), so a change and its deliveries
 	// commit together or not at all.
 	EnterpriseEvents func(tx sync.Tx, entID, typ string, payload any, now time.Time) error
-	hashOnce         stdsync.Once
+	// Terms are the versions of 服务条款 and 隐私政策 in force (zero: DefaultTerms).
+	Terms Terms
+	// Registered, when set, runs inside the transaction that creates an account (the server
+	// grants the 暂不实名，立即体验 trial quota there).
+	Registered func(tx sync.Tx, a Account, now time.Time) error
+	hashOnce   stdsync.Once
 }
 
 // Limits are the rate limits and lockouts, counted in the store.
@@ -395,7 +406,7 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client, devic
 	if err != nil {
 		return "", err
 	}
-	if purpose != PurposeRegister && purpose != PurposeLogin {
+	if purpose != PurposeRegister && purpose != PurposeLogin && purpose != PurposeReset && purpose != PurposeConfirm {
 		return "", refuse(400, "bad_purpose", "无效的验证码用途")
 	}
 	if s.Notifier == nil {
@@ -473,7 +484,7 @@ func (s *Service) SendCode(ctx context.Context, rawLogin, purpose, client, devic
 	switch {
 	case purpose == PurposeRegister && exists:
 		msg.Subject, msg.Body = "SealDesk 账号提醒", "有人试图用此号码注册 SealDesk，但它已经注册过了，请直接登录（忘记密码可用验证码登录）。如非本人操作，请忽略。"
-	case purpose == PurposeLogin && !exists:
+	case purpose != PurposeRegister && !exists:
 		msg.Subject, msg.Body = "SealDesk 账号提醒", "有人试图用此号码登录 SealDesk，但它尚未注册。如需使用，请先注册。如非本人操作，请忽略。"
 	}
 	if err := s.Notifier.Send(ctx, msg); err != nil {
@@ -534,6 +545,13 @@ type RegisterRequest struct {
 	Challenge string `json:"challenge"` // SendCode's answer for this code
 	Name      string `json:"name"`
 	Password  string `json:"password"`
+	// TermsVersion and PrivacyVersion are the versions of 服务条款 and 隐私政策 the person
+	// ticked (Service.Terms); a stale version is refused, so nobody accepts a text they did not see.
+	TermsVersion   string `json:"terms_version,omitempty"`
+	PrivacyVersion string `json:"privacy_version,omitempty"`
+	// Invite is the token of the enterprise invitation the person registers from: after
+	// registering they have asked to join (Token.Join), waiting in 待审核成员.
+	Invite string `json:"invite,omitempty"`
 }
 
 // Token is a new session.
@@ -544,6 +562,8 @@ type Token struct {
 	// Device marks the device that signed in: sent back with its later password logins
 	// (LoginRequest.Device), it exempts them from the account-wide lockout (see Login).
 	Device string `json:"device,omitempty"`
+	// Join is the join request filed by registering from an invitation (RegisterRequest.Invite).
+	Join *JoinRequest `json:"join,omitempty"`
 }
 
 // Register creates an account after checking the one-time code, and logs it in. Everything
@@ -564,12 +584,22 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 	if len(r.Code) > 16 {
 		return Token{}, refuse(400, "code_invalid", "验证码错误或已失效，请重新获取")
 	}
+	consents, err := s.checkConsent(r)
+	if err != nil {
+		return Token{}, err
+	}
 	l := s.limits()
 	now := s.now()
 	lk := loginKey(login, ch)
 	var refusal *sync.Refusal
 	err = s.Store.Update(ctx, func(tx sync.Tx) error {
 		refusal = nil
+		if r.Invite != "" {
+			// a dead invitation is said before anything is created
+			if _, err := checkInvite(tx, r.Invite, now); err != nil {
+				return err
+			}
+		}
 		if client != "" {
 			over, err := hit(tx, "regip:"+client, now, 10*time.Minute, l.IPAttempts)
 			if err != nil {
@@ -595,6 +625,10 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 		return Token{}, err
 	}
 	acct := Account{ID: randomID("u_"), Name: name, PasswordHash: hash, Created: now}
+	for i := range consents {
+		consents[i].Accepted = now
+	}
+	acct.Consents = consents
 	if ch == notify.SMS {
 		acct.Phone = login
 	} else {
@@ -622,8 +656,14 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 		if err := s.event(tx, acct.ID, "account.created", publicAccount(acct), now); err != nil {
 			return err
 		}
-		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: acct.ID, Action: "account.register", Target: acct.ID, IP: client}); err != nil {
+		if err := sync.Audit(tx, sync.AuditEntry{Time: now, Actor: acct.ID, Action: "account.register", Target: acct.ID, IP: client,
+			Detail: consentDetail(acct.Consents)}); err != nil {
 			return err
+		}
+		if s.Registered != nil {
+			if err := s.Registered(tx, acct, now); err != nil {
+				return err
+			}
 		}
 		if tok, err = s.newSession(tx, acct, now); err != nil {
 			return err
@@ -638,6 +678,13 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 		return Token{}, refusal
 	}
 	s.notify(acct.ID)
+	if r.Invite != "" {
+		// the account exists whatever happens here; an invitation that died in between is
+		// said by the join flow the desktop opens next
+		if jr, err := s.Join(ctx, acct.ID, r.Invite); err == nil {
+			tok.Join = &jr
+		}
+	}
 	return tok, nil
 }
 
@@ -973,7 +1020,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Account, Sess
 	if err != nil {
 		return Account{}, Session{}, err
 	}
-	if sess.Revoked || !s.now().Before(sess.Expires) || acct.Disabled {
+	if sess.Revoked || !s.now().Before(sess.Expires) || acct.Disabled || sess.Created.Before(acct.SessionsAfter) {
 		return Account{}, Session{}, ErrUnauthenticated
 	}
 	return acct, sess, nil

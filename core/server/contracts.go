@@ -140,6 +140,7 @@ func (s *Server) newEnvelopes(ctx context.Context) error {
 	if quota.Reserve == nil && !s.opts.ContractsUnbilled {
 		quota = BillingQuota() // 对公 quota for an enterprise's contract, 对私 for a person's
 	}
+	quota = statsQuota(quota) // 签发量月度报表 (account.go)
 	permit := s.opts.ContractPermit
 	if permit == nil {
 		permit = func(tx sync.Tx, enterpriseID, accountID string) error {
@@ -203,6 +204,9 @@ func (s *Server) handleEnvelopeSend(w http.ResponseWriter, r *http.Request, c *c
 	if err != nil {
 		return err
 	}
+	if e.EnterpriseID != "" && e.Status != api.EnvelopeDraft {
+		s.lowQuotaNotice(r.Context(), e.EnterpriseID)
+	}
 	writeJSON(w, http.StatusOK, e)
 	return nil
 }
@@ -260,6 +264,9 @@ func (s *Server) handleDraftSend(w http.ResponseWriter, r *http.Request, c *call
 	e, err := s.env.SendDraft(r.Context(), c.envActor(r), r.Header.Get("Idempotency-Key"), r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if e.EnterpriseID != "" {
+		s.lowQuotaNotice(r.Context(), e.EnterpriseID)
 	}
 	writeJSON(w, http.StatusOK, e)
 	return nil
@@ -399,6 +406,9 @@ func (s *Server) handleRevision(w http.ResponseWriter, r *http.Request, c *call)
 	if err != nil {
 		return err
 	}
+	if err := s.secondCheck(r, c); err != nil {
+		return err
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRevisionBody+1))
 	if err != nil {
 		return sync.Refuse(http.StatusBadRequest, "bad_request", "读取上传的文件失败")
@@ -419,6 +429,9 @@ func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request, c *call) 
 	if err := decodeJSON(r, 16<<10, &req); err != nil {
 		return err
 	}
+	if err := s.secondCheck(r, c); err != nil {
+		return err
+	}
 	e, err := s.env.Decline(r.Context(), c.envActor(r), r.Header.Get("Idempotency-Key"), r.PathValue("id"), req.Reason)
 	if err != nil {
 		return err
@@ -430,6 +443,9 @@ func (s *Server) handleDecline(w http.ResponseWriter, r *http.Request, c *call) 
 func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req api.ReasonRequest
 	if err := decodeJSON(r, 16<<10, &req); err != nil {
+		return err
+	}
+	if err := s.secondCheck(r, c); err != nil {
 		return err
 	}
 	e, err := s.env.Withdraw(r.Context(), c.envActor(r), r.Header.Get("Idempotency-Key"), r.PathValue("id"), req.Reason)

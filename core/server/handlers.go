@@ -60,6 +60,10 @@ func (s *Server) handleSendCode(w http.ResponseWriter, r *http.Request, _ *call)
 		return err
 	}
 	defer release()
+	if req.Purpose == org.PurposeConfirm {
+		// 二次校验 codes go only to the signed-in owner (POST /api/v1/me/codes)
+		return sync.Refuse(http.StatusBadRequest, "bad_purpose", "无效的验证码用途")
+	}
 	challenge, err := s.org.SendCode(r.Context(), req.Login, req.Purpose, clientAddr(r), req.Device)
 	if err != nil {
 		return err

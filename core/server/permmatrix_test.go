@@ -274,6 +274,21 @@ var permissionMatrix = map[string]matrixRow{
 	"DELETE /api/v1/enterprises/{id}/archive/folders/{folder}":     {rule: perm(org.PermManageArchive)},
 	"GET /api/v1/enterprises/{id}/archive/search":                  {rule: mem},
 	"GET /api/v1/enterprises/{id}/archive/folders/{folder}/export": {rule: mem},
+	// Accounts, 企业控制台 and the monthly report (area acct, issue 22): the console's changes are
+	// 主管理员's and 子管理员's; what the home screen shows (console, report) any member's; the LOGO
+	// is public for the browser signing page.
+	"GET /api/v1/terms":                          {rule: pub},
+	"POST /api/v1/auth/password/reset":           {rule: pub},
+	"POST /api/v1/me/codes":                      {rule: usr},
+	"PUT /api/v1/me/password":                    {rule: usr},
+	"PUT /api/v1/me/second-check":                {rule: usr},
+	"GET /api/v1/me/stats/monthly":               {rule: usr},
+	"GET /api/v1/enterprises/{id}/console":       {rule: mem},
+	"PUT /api/v1/enterprises/{id}/settings":      {rule: entAdmin},
+	"PUT /api/v1/enterprises/{id}/logo":          {rule: entAdmin},
+	"DELETE /api/v1/enterprises/{id}/logo":       {rule: entAdmin},
+	"GET /api/v1/enterprises/{id}/stats/monthly": {rule: mem},
+	"GET /logos/{id}":                            {rule: pub},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.

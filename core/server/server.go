@@ -178,6 +178,11 @@ type Options struct {
 	// defaults; SealSignRate < 0: no limit.
 	SealSignRate  float64
 	SealSignBurst int
+
+	// Trial is 暂不实名，立即体验: a personal quota for new accounts (zero: none).
+	Trial TrialOptions
+	// Terms are the 服务条款 / 隐私政策 versions registrations accept (zero: org.DefaultTerms).
+	Terms org.Terms
 }
 
 // Server is the backend. Create it with New; serve Handler().
@@ -324,6 +329,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.org = &org.Service{Store: opts.Store, Notifier: notifier, Hub: s.hub, Now: opts.Now, Secret: secret, Providers: providers, Limits: opts.Limits,
 		Hashes: opts.Hashes}
 	s.org.InviteURL = s.inviteURL
+	s.org.Terms = opts.Terms
+	s.setupAccounts()
 	s.org.LegalRep, s.org.Payments = opts.LegalRep, opts.EnterprisePayments
 	if opts.Dev {
 		if s.org.LegalRep == nil {
@@ -646,6 +653,8 @@ func (s *Server) routeTable() []route {
 	rs = append(rs, s.webSignRoutes()...)
 	// 档案柜 (issue 22, area approve).
 	rs = append(rs, s.archiveRoutes()...)
+	// Accounts (忘记密码, 修改登录密码, 二次校验), 企业控制台 and the monthly report (area: acct, issue 22).
+	rs = append(rs, s.accountRoutes()...)
 	if s.opts.Dev {
 		rs = append(rs, route{"GET", "/dev/outbox", public, s.handleOutbox})
 	}
