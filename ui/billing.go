@@ -702,7 +702,9 @@ func (sc *HomeScreen) readBalance(c *client.Client) {
 	if sc.shell.Services.Conn != nil {
 		ent = sc.shell.Services.Conn.Context()
 	}
+	sc.wg.Add(1)
 	go func() {
+		defer sc.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		me, err := c.Me(ctx)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	stdsync "sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -68,8 +69,11 @@ type HomeScreen struct {
 	CountBtns map[string]*widget.Button
 	// Balance is the quota left (对私, and 对公 in an enterprise context); it opens 费用中心.
 	Balance *widget.Button
+	// Dash is the rest of what a signed-in person sees (home_dashboard.go).
+	Dash *homeDash
 
 	content fyne.CanvasObject
+	wg      stdsync.WaitGroup // the workers in flight
 }
 
 // homeBoxes are the boxes 首页 counts, as the manual's 签署统计 (待我处理, 进行中, 已完成, 草稿).
@@ -90,7 +94,9 @@ func (sc *HomeScreen) contractsChanged() {
 		sc.Counts.Hide()
 		return
 	}
+	sc.wg.Add(1)
 	go func() {
+		defer sc.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		counts, err := c.EnvelopeCounts(ctx)
@@ -100,7 +106,12 @@ func (sc *HomeScreen) contractsChanged() {
 		uiDo(func() { sc.showCounts(counts) })
 	}()
 	sc.readBalance(c)
+	sc.Dash.refresh()
 }
+
+// Wait waits for the work in flight and applies its results (tests: the worker queue is in test
+// mode there).
+func (sc *HomeScreen) Wait() { workers.drain(&sc.wg) }
 
 func (sc *HomeScreen) onCountTapped(box string) {
 	if !sc.shell.Show(NavDocuments) {
@@ -176,14 +187,13 @@ func newHomeScreen(s *Shell) Screen {
 	sc.Balance.Alignment = widget.ButtonAlignLeading
 	sc.Balance.Hide()
 	sc.Counts = container.NewVBox(widget.NewLabelWithStyle(tr("home.counts"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewGridWithColumns(len(countBtns), countBtns...), sc.Balance)
+		container.NewGridWithColumns(2, countBtns...))
 	sc.Counts.Hide()
-	top := container.NewVBox(container.NewPadded(sc.Welcome), sc.Intro,
+	sc.Dash = newHomeDash(sc)
+	top := container.NewVBox(container.NewPadded(sc.Welcome), sc.Intro, sc.Dash.Box,
 		container.NewGridWithColumns(max(1, len(buttons)), buttons...),
-		sc.Counts,
 		widget.NewSeparator(), heading, sc.Status)
-	sc.content = container.NewPadded(container.NewBorder(top, nil, nil, nil,
-		container.NewStack(sc.Empty, container.NewVScroll(sc.List))))
+	sc.content = container.NewPadded(container.NewVScroll(container.NewVBox(top, sc.Empty, sc.List)))
 	sc.Reload()
 	return sc
 }

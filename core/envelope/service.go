@@ -542,7 +542,14 @@ func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
 		}
 		newIdx[key] = ik
 		if id, err := tx.Get(org.BucketLogins, key); err == nil {
-			payload, _ := json.Marshal(map[string]string{"id": r.ID, "box": box, "status": r.Status})
+			ev := map[string]string{"id": r.ID, "box": box, "status": r.Status, "updated": r.Updated.UTC().Format(time.RFC3339)}
+			if !r.Deadline.IsZero() {
+				ev["deadline"] = r.Deadline.UTC().Format(time.RFC3339) // 首页's 即将截止 and 即将过期
+			}
+			if r.EnterpriseID != "" {
+				ev["enterprise_id"] = r.EnterpriseID
+			}
+			payload, _ := json.Marshal(ev)
 			scope := org.Scope(string(id))
 			if _, err := tx.Append(sync.Event{Scope: scope, Type: EventChanged, Time: now, Payload: payload}); err != nil {
 				return nil, err

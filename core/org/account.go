@@ -431,6 +431,13 @@ var ErrSecondCheck = refuse(http.StatusForbidden, "second_check_required", "å·²å
 // the confirm code (SendOwnCode with PurposeConfirm) is checked and spent; without it the answer
 // is ErrSecondCheck. A wrong code is counted and refused; nothing else changes.
 func (s *Service) SecondCheck(ctx context.Context, accountID, challenge, code string) error {
+	var need bool
+	if err := s.Store.View(ctx, func(tx sync.Tx) (err error) {
+		need, err = NeedsSecondCheck(tx, accountID)
+		return err
+	}); err != nil || !need {
+		return err // the usual case costs one read transaction
+	}
 	now := s.now()
 	var refusal *sync.Refusal
 	err := s.Store.Update(ctx, func(tx sync.Tx) error {
