@@ -22,7 +22,7 @@ type BarGroup struct {
 // zeros) draws its axis only.
 type BarChart struct {
 	widget.BaseWidget
-	Series []string     // legend names, one per value of a group
+	Series []string      // legend names, one per value of a group
 	Colors []color.Color // one per series
 	Groups []BarGroup
 }

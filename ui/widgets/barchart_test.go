@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/driver/software"
 	"fyne.io/fyne/v2/test"
 )
@@ -43,5 +42,4 @@ func TestBarChartGeometry(t *testing.T) {
 	if !found[red] || !found[blue] {
 		t.Error("the rendered chart lacks a series colour")
 	}
-	_ = canvas.NewText
 }
