@@ -10,7 +10,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,13 +24,17 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
 	"sealdesk/core/seal"
+	"sealdesk/core/sync"
 	"sealdesk/core/verify"
 	"sealdesk/core/websign"
 	"sealdesk/store/bolt"
+	"sealdesk/store/postgres"
+	"sealdesk/store/postgres/pgtest"
 )
 
 // The browser side of issue 21, driven in Debian's chromium (headless) through chromedp: a
@@ -198,6 +205,12 @@ func startWeb(t *testing.T) *webEnv {
 	}
 	t.Cleanup(func() { st.Close() })
 	w := &webEnv{env: startContracts(t, st, nil), path: path}
+	w.observeKeys()
+	return w
+}
+
+// observeKeys records every event key the server makes.
+func (w *webEnv) observeKeys() {
 	w.run.Server.WebSign().NewKey = func() (*ecdsa.PrivateKey, error) {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err == nil {
@@ -208,34 +221,50 @@ func startWeb(t *testing.T) *webEnv {
 		}
 		return k, err
 	}
-	return w
 }
 
 // keyGone checks that every event key was zeroed and that no trace of it is in the store file.
 func (w *webEnv) keyGone(t *testing.T) {
+	t.Helper()
+	raw, err := os.ReadFile(w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.keyGoneIn(t, raw)
+}
+
+// keyGoneIn checks that every event key was zeroed and that raw (the store's bytes) holds no
+// form of it.
+func (w *webEnv) keyGoneIn(t *testing.T, raw []byte) {
+	t.Helper()
+	for _, p := range w.keyTraces(t, raw) {
+		t.Error(p)
+	}
+	t.Logf("%d event key(s): zeroed, and none of their forms is in the store's %d bytes", len(w.keys), len(raw))
+}
+
+// keyTraces lists what is left of the event keys: not zeroed, or a form of one found in raw.
+func (w *webEnv) keyTraces(t *testing.T, raw []byte) []string {
 	t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.keys) == 0 {
 		t.Fatal("no event key was made")
 	}
-	raw, err := os.ReadFile(w.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var out []string
 	for i, k := range w.keys {
 		if k.D.Sign() != 0 {
-			t.Errorf("event key %d was not zeroed after signing", i)
+			out = append(out, fmt.Sprintf("event key %d was not zeroed after signing", i))
 		}
 		d := w.ds[i]
 		for _, form := range [][]byte{d, []byte(hex.EncodeToString(d)), []byte(base64.StdEncoding.EncodeToString(d)),
 			[]byte(base64.RawURLEncoding.EncodeToString(d)), []byte(new(big.Int).SetBytes(d).String())} {
 			if bytes.Contains(raw, form) {
-				t.Errorf("the store file holds event key %d (%d bytes form)", i, len(form))
+				out = append(out, fmt.Sprintf("the store holds event key %d (a %d-byte form)", i, len(form)))
 			}
 		}
 	}
-	t.Logf("%d event key(s): zeroed, and none of their forms is in the %d-byte store file", len(w.keys), len(raw))
+	return out
 }
 
 // sendToPerson sends a one-document contract from a to a person with a signature box and a date box.
@@ -714,4 +743,178 @@ func TestWebSignFirstPageBench(t *testing.T) {
 	if worst > 1500*time.Millisecond {
 		t.Errorf("cached first page took %v, over the 1.5 s target", worst)
 	}
+}
+
+// TestWebSignHTTPStores is the page's calls without a browser (a Go client with a cookie jar, as
+// the page's JavaScript makes them) on both stores: link, code, session, pages, 签署 with an
+// event certificate; the key leaves no trace in either store and the 签署报告 names it.
+func TestWebSignHTTPStores(t *testing.T) {
+	for name, open := range map[string]func(t *testing.T) (sync.Store, func() []byte){
+		"bolt": func(t *testing.T) (sync.Store, func() []byte) {
+			path := filepath.Join(t.TempDir(), "server.db")
+			st, err := bolt.Open(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st, func() []byte { b, _ := os.ReadFile(path); return b }
+		},
+		"postgres": func(t *testing.T) (sync.Store, func() []byte) {
+			dsn, schema := pgtest.NewSchema(t)
+			st, err := postgres.Open(ctx, dsn, &postgres.Options{Schema: schema})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st, func() []byte { return dumpSchema(t, dsn, schema) }
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			st, dump := open(t)
+			w := &webEnv{env: startContracts(t, st, nil)}
+			w.observeKeys()
+			a := newParty(t, w.env, "王发起")
+			phone := newPhone()
+			env := sendToPerson(t, a, "接口签署", "冯十二", phone, pdfBytes(t, 2, "contract"), 2)
+			link, _ := outboxFind(t, w.env, phone, signLinkRE, 0)
+			jar, _ := cookiejar.New(nil)
+			hc := *w.run.HTTPClient()
+			hc.Jar = jar
+			call := func(method, path, body string) (int, string) {
+				t.Helper()
+				req, _ := http.NewRequest(method, link+path, strings.NewReader(body))
+				if body != "" {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				resp, err := hc.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			if code, body := call("GET", "", ""); code != 200 || !strings.Contains(body, "合同签署") {
+				t.Fatalf("page: %d %.200s", code, body)
+			}
+			if code, body := call("GET", "/state", ""); code != 401 || !strings.Contains(body, "session_required") {
+				t.Fatalf("state without a session: %d %s", code, body)
+			}
+			n := len(w.run.Server.Outbox().Messages())
+			if code, body := call("POST", "/code", `{"purpose":"login"}`); code != 200 || !strings.Contains(body, "****") {
+				t.Fatalf("login code: %d %s", code, body)
+			}
+			otp, _ := outboxFind(t, w.env, phone, webCodeRE, n)
+			if code, body := call("POST", "/login", fmt.Sprintf(`{"code":"%06d"}`, (atoi(otp)+1)%1000000)); code != 400 || !strings.Contains(body, "还可尝试 4 次") {
+				t.Fatalf("wrong code: %d %s", code, body)
+			}
+			if code, body := call("POST", "/login", `{"code":"`+otp+`"}`); code != 200 {
+				t.Fatalf("login: %d %s", code, body)
+			}
+			code, body := call("GET", "/state", "")
+			var state websign.State
+			if code != 200 || json.Unmarshal([]byte(body), &state) != nil || state.Needed != 2 || len(state.Fields) != 2 || !state.YourTurn {
+				t.Fatalf("state: %d %s", code, body)
+			}
+			if code, body := call("GET", "/documents/0/pages/2", ""); code != 200 || !strings.HasPrefix(body, "\x89PNG") {
+				t.Fatalf("page 2: %d %.60q", code, body)
+			}
+			if code, body := call("GET", "/documents/0/pages/3", ""); code != 404 || !strings.Contains(body, "该文件共 2 页") {
+				t.Fatalf("page 3: %d %.300s", code, body)
+			}
+			n = len(w.run.Server.Outbox().Messages())
+			if code, body := call("POST", "/code", `{"purpose":"sign"}`); code != 200 {
+				t.Fatalf("sign code: %d %s", code, body)
+			}
+			otp, _ = outboxFind(t, w.env, phone, webCodeRE, n)
+			strokes := `{"v":1,"w":60,"h":30,"strokes":[[{"x":5,"y":5,"t":0},{"x":40,"y":20,"t":120}],[{"x":10,"y":25,"t":300},{"x":50,"y":8,"t":420}]]}`
+			if code, body := call("POST", "/sign", `{"code":"`+otp+`","strokes":`+strokes+`}`); code != 200 || !strings.Contains(body, api.EnvelopeCompleted) {
+				t.Fatalf("sign: %d %s", code, body)
+			}
+			final, err := a.c.EnvelopeDocument(ctx, env.ID, 0, client.VersionFinal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(w.run.Server.Root())})
+			if err != nil || rep.Verdict != verify.StatusValid {
+				t.Fatalf("final: %v %+v", err, rep)
+			}
+			serial := ""
+			for _, s := range rep.Signatures {
+				if strings.HasPrefix(s.Field, "R1.") {
+					if !s.Signer.Event {
+						t.Errorf("%s is not on an event certificate: %+v", s.Field, s.Signer)
+					}
+					serial = s.Signer.Serial
+				}
+			}
+			w.keyGoneIn(t, dump())
+			// The check's twin: a key written into the store is found.
+			w.mu.Lock()
+			leak := hex.EncodeToString(w.ds[0])
+			w.mu.Unlock()
+			if err := st.Update(ctx, func(tx sync.Tx) error { return tx.Put("leak_twin", "k", []byte(`{"d":"`+leak+`"}`)) }); err != nil {
+				t.Fatal(err)
+			}
+			if len(w.keyTraces(t, dump())) == 0 {
+				t.Error("a key written into the store was not found: the check cannot fail")
+			}
+			rp, err := a.c.EnvelopeReport(ctx, env.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := strings.ReplaceAll(pdfText(t, rp), "\n", "")
+			if !strings.Contains(text, "网页签署") || !strings.Contains(text, "事件证书") || serial == "" || !strings.Contains(text, serial) {
+				t.Errorf("the 签署报告 does not name the web signing with event certificate %s:\n%s", serial, text)
+			}
+		})
+	}
+}
+
+// dumpSchema returns every value of every row of every table of a PostgreSQL schema (bytea as
+// its bytes).
+func dumpSchema(t *testing.T, dsn, schema string) []byte {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var out bytes.Buffer
+	for _, tb := range tables {
+		r, err := conn.Query(ctx, fmt.Sprintf(`SELECT * FROM %s.%s`, pgx.Identifier{schema}.Sanitize(), pgx.Identifier{tb}.Sanitize()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r.Next() {
+			vals, err := r.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok {
+					out.Write(b) // bytea and json as their bytes
+				} else {
+					fmt.Fprint(&out, v)
+				}
+				out.WriteByte(0)
+			}
+		}
+		r.Close()
+	}
+	if len(tables) == 0 || out.Len() == 0 {
+		t.Fatalf("schema %s dumped nothing", schema)
+	}
+	return out.Bytes()
 }

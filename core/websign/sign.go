@@ -252,6 +252,8 @@ func (s *Service) Sign(ctx context.Context, token, sess string, req SignRequest,
 		if event, err = s.newEvent(ctx, o, a); err != nil {
 			return api.Envelope{}, err
 		}
+		// The step (and so the 签署报告) names the event certificate the signature is made with.
+		a.Device = fmt.Sprintf("网页签署 · 事件证书 %s · %s", strings.ToUpper(event.cert.SerialNumber.Text(16)), device)
 	}
 	var out api.Envelope
 	docs := map[int]bool{}
