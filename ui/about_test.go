@@ -327,3 +327,29 @@ func settleAbout(p *aboutPanel) {
 	p.Wait()
 	drainWorkers()
 }
+
+// TestAboutUpdateLinuxSaysWhere: on Linux nothing is started; the offer says where the checked
+// file is and the app keeps running.
+func TestAboutUpdateLinuxSaysWhere(t *testing.T) {
+	rig := newUpdateRig(t)
+	rig.publish(t, "0.2.0", nil, nil)
+	rig.svc.Installer = update.Installer{GOOS: "linux", Start: func(string, ...string) error {
+		t.Error("an installer was started on Linux")
+		return nil
+	}}
+	_, sc, w := newAboutShell(t, Services{Updates: rig.svc})
+	p := sc.About
+	p.Quit = func() { t.Error("quit on Linux") }
+	test.Tap(p.CheckUpdate)
+	waitUntil(t, "the offer", func() bool { return p.Offer != nil })
+	settleAbout(p)
+	test.Tap(p.OfferInstall)
+	path := filepath.Join(rig.svc.Checker.Dir, "SealDesk-0.2.0-x64.msi")
+	waitUntil(t, "the path", func() bool {
+		return strings.Contains(strings.Join(dialogTexts(w.Canvas().Overlays().Top()), " | "), "安装包已下载并通过校验："+path)
+	})
+	settleAbout(p)
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, rig.payload) {
+		t.Fatal("the checked file is not there")
+	}
+}
