@@ -27,6 +27,8 @@ type SettingsScreen struct {
 	About *aboutPanel
 	// Server is 服务器 and 账户 (settings_server.go).
 	Server *serverPanel
+	// Account is 账户安全: 账号信息, 修改登录密码, 二次校验, 实名认证CA证书 (account.go).
+	Account *accountPanel
 
 	content fyne.CanvasObject
 }
@@ -67,6 +69,10 @@ func newSettingsScreen(s *Shell) Screen {
 	if s.session() != nil {
 		cards = sc.Server.cards
 	}
+	sc.Account = newAccountPanel(s)
+	if s.Services.Conn != nil {
+		cards = append(cards, sc.Account.card) // read when 设置 is shown (Content)
+	}
 	sc.content = container.NewVScroll(container.NewVBox(append(cards,
 		widget.NewCard(tr("settings.language"), "", container.NewVBox(sc.Language, hint("settings.language.hint"))),
 		widget.NewCard(tr("settings.datadir"), "", container.NewVBox(
@@ -77,11 +83,21 @@ func newSettingsScreen(s *Shell) Screen {
 	return sc
 }
 
-func (sc *SettingsScreen) sessionChanged() { sc.Server.refresh() }
+func (sc *SettingsScreen) sessionChanged() {
+	sc.Server.refresh()
+	if sc.shell.Services.Conn != nil && sc.shell.Current() == NavSettings {
+		sc.Account.refresh()
+	}
+}
 
 func (s *Shell) settings() SettingsStore { return s.Services.Settings }
 
-func (sc *SettingsScreen) Content() fyne.CanvasObject { return sc.content }
+func (sc *SettingsScreen) Content() fyne.CanvasObject {
+	if sc.shell.Services.Conn != nil {
+		sc.Account.refresh()
+	}
+	return sc.content
+}
 
 func (sc *SettingsScreen) onLanguageChanged(name string) {
 	for _, l := range Languages {

@@ -59,7 +59,9 @@ func start(t testing.TB, st sync2.Store, billed bool) *Server {
 		Providers: []org.Provider{faceCheck{}}, PollInterval: 50 * time.Millisecond,
 		// Screens are tested here, not quota (core/server's contract tests bill).
 		ContractsUnbilled: !billed,
-		Hashes:            gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
+		// nor the minute between two codes to one login (账户安全 asks codes right after registering)
+		Limits: org.Limits{CodeInterval: time.Millisecond},
+		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
 		server.ListenOptions{TLS: true})
 	if err != nil {
 		st.Close()
