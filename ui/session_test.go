@@ -280,6 +280,12 @@ func TestServerPinAndRegister(t *testing.T) {
 		t.Fatalf("mismatch: %q", d.Status.Source())
 	}
 	d.RegPassword2.SetText("Passw0rdX")
+	// 服务条款 and 隐私政策 must be accepted (the server records the versions)
+	test.Tap(d.RegSubmit)
+	if d.Status.Source() != tr("account.err.agree") {
+		t.Fatalf("without the agreement: %q", d.Status.Source())
+	}
+	test.Tap(d.RegAgree)
 	test.Tap(d.RegSubmit)
 	waitUntil(t, "signed in", func() bool { return s.signIn == nil && m.Client() != nil })
 	waitUntil(t, "the account shown", func() bool { return strings.Contains(p.Account.Text, "王小明") })
@@ -313,6 +319,40 @@ func TestServerPinAndRegister(t *testing.T) {
 	p.SignOutConfirm.Confirm()
 	waitUntil(t, "signed out", func() bool { return m.Client() == nil })
 	waitUntil(t, "the sign-in button", func() bool { return !p.SignIn.Hidden && s.SyncBar.SignIn.Visible() })
+
+	// 忘记密码: a weak new password is refused here, a wrong code by the server (nothing changes),
+	// then the reset leads to 密码登录 with the new password
+	test.Tap(p.SignIn)
+	d = s.signIn
+	d.Tabs.SelectIndex(3)
+	test.Type(d.ResetLogin, login)
+	test.Tap(d.ResetSend)
+	waitUntil(t, "the reset code sent", func() bool { return strings.Contains(d.Status.Source(), login) })
+	code := srv.Code(t, login)
+	d.ResetCode.SetText(code)
+	d.ResetPassword.SetText("short")
+	d.ResetPassword2.SetText("short")
+	test.Tap(d.ResetSubmit)
+	if !strings.Contains(d.Status.Source(), "8–18") {
+		t.Fatalf("weak new password: %q", d.Status.Source())
+	}
+	d.ResetPassword.SetText("Reset0Pass")
+	d.ResetPassword2.SetText("Reset0Pass")
+	d.ResetCode.SetText("000000")
+	if code == "000000" {
+		d.ResetCode.SetText("111111")
+	}
+	test.Tap(d.ResetSubmit)
+	waitUntil(t, "the wrong code refused", func() bool { return strings.Contains(d.Status.Source(), "验证码错误") })
+	d.ResetCode.SetText(code)
+	test.Tap(d.ResetSubmit)
+	waitUntil(t, "the reset", func() bool { return d.Status.Source() == tr("account.reset.done") })
+	if d.Tabs.SelectedIndex() != 0 || d.PwLogin.Text != login {
+		t.Errorf("after the reset: tab %d, login %q", d.Tabs.SelectedIndex(), d.PwLogin.Text)
+	}
+	d.PwPassword.SetText("Reset0Pass")
+	test.Tap(d.PwSubmit)
+	waitUntil(t, "signed in with the new password", func() bool { return s.signIn == nil && m.Client() != nil })
 }
 
 // TestSyncBarRefusalAndOffline: a refused command is shown with the server's Chinese sentence

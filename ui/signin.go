@@ -42,7 +42,16 @@ type signInDialog struct {
 	RegName      *widget.Entry
 	RegPassword  *widget.Entry
 	RegPassword2 *widget.Entry
+	RegAgree     *widget.Check // 服务条款 and 隐私政策 (their versions are recorded by the server)
+	RegInvite    *widget.Entry // the enterprise invitation link, if registering from one
 	RegSubmit    *widget.Button
+	// 忘记密码
+	ResetLogin     *widget.Entry
+	ResetCode      *widget.Entry
+	ResetSend      *widget.Button
+	ResetPassword  *widget.Entry
+	ResetPassword2 *widget.Entry
+	ResetSubmit    *widget.Button
 
 	Status *widgets.CJKLabel
 	busy   bool
@@ -95,8 +104,18 @@ func (s *Shell) showSignIn(done func()) *signInDialog {
 	d.RegName = entry(tr("account.name"))
 	d.RegPassword = password(tr("account.password.rule"))
 	d.RegPassword2 = password(tr("account.password.again"))
+	d.RegAgree = widget.NewCheck(tr("account.agree", map[string]any{"Terms": org.DefaultTerms.Terms, "Privacy": org.DefaultTerms.Privacy}), nil)
+	d.RegInvite = entry(tr("account.invite"))
 	d.RegSubmit = widget.NewButton(tr("account.register"), d.onRegister)
 	d.RegSubmit.Importance = widget.HighImportance
+
+	d.ResetLogin = entry(tr("account.login.placeholder"))
+	d.ResetCode = entry(tr("account.code"))
+	d.ResetSend = widget.NewButton(tr("account.code.send"), func() { d.onSendCode(d.ResetLogin, d.ResetSend, org.PurposeReset) })
+	d.ResetPassword = password(tr("account.password.new"))
+	d.ResetPassword2 = password(tr("account.password.again"))
+	d.ResetSubmit = widget.NewButton(tr("account.reset.submit"), d.onReset)
+	d.ResetSubmit.Importance = widget.HighImportance
 
 	form := func(rows ...fyne.CanvasObject) fyne.CanvasObject { return container.NewVBox(rows...) }
 	withButton := func(e *widget.Entry, b *widget.Button) fyne.CanvasObject {
@@ -106,14 +125,16 @@ func (s *Shell) showSignIn(done func()) *signInDialog {
 		container.NewTabItem(tr("account.tab.password"), form(d.PwLogin, d.PwPassword, d.PwSubmit)),
 		container.NewTabItem(tr("account.tab.code"), form(d.CodeLogin, withButton(d.CodeCode, d.CodeSend), d.CodeSubmit)),
 		container.NewTabItem(tr("account.tab.register"), form(d.RegLogin, withButton(d.RegCode, d.RegSend), d.RegName,
-			d.RegPassword, d.RegPassword2, d.RegSubmit)),
+			d.RegPassword, d.RegPassword2, d.RegInvite, d.RegAgree, d.RegSubmit)),
+		container.NewTabItem(tr("account.tab.reset"), form(d.ResetLogin, withButton(d.ResetCode, d.ResetSend),
+			d.ResetPassword, d.ResetPassword2, d.ResetSubmit)),
 	)
 	d.Status = widgets.NewCJKLabel("")
 	server := widget.NewLabel(tr("account.server", map[string]any{"URL": ss.Server().URL}))
 	server.Wrapping = fyne.TextWrapBreak
 	content := container.NewBorder(server, d.Status, nil, nil, d.Tabs)
 	d.dlg = dialog.NewCustom(tr("account.signin.title"), tr("common.cancel"), content, s.Window)
-	d.dlg.Resize(fyne.NewSize(min(480, s.Window.Canvas().Size().Width-40), 420))
+	d.dlg.Resize(fyne.NewSize(min(520, s.Window.Canvas().Size().Width-40), min(520, s.Window.Canvas().Size().Height-40)))
 	s.signIn = d
 	d.dlg.SetOnClosed(func() {
 		if s.signIn == d {
@@ -153,7 +174,7 @@ func (d *signInDialog) run(f func(ctx context.Context, ss SessionService) error,
 
 func (d *signInDialog) setBusy(b bool) {
 	d.busy = b
-	for _, w := range []*widget.Button{d.PwSubmit, d.CodeSubmit, d.CodeSend, d.RegSubmit, d.RegSend} {
+	for _, w := range []*widget.Button{d.PwSubmit, d.CodeSubmit, d.CodeSend, d.RegSubmit, d.RegSend, d.ResetSubmit, d.ResetSend} {
 		if b {
 			w.Disable()
 		} else {
@@ -245,11 +266,77 @@ func (d *signInDialog) onRegister() {
 		d.Status.SetText(tr("account.err.password.mismatch"))
 		return
 	}
+	if !d.RegAgree.Checked {
+		d.Status.SetText(tr("account.err.agree"))
+		return
+	}
+	invite := inviteToken(d.RegInvite.Text)
 	pw := d.RegPassword.Text
 	d.run(func(ctx context.Context, ss SessionService) error {
-		_, err := ss.Register(ctx, org.RegisterRequest{Login: login, Code: code, Name: name, Password: pw})
+		_, err := ss.Register(ctx, org.RegisterRequest{Login: login, Code: code, Name: name, Password: pw,
+			TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Invite: invite})
 		return err
-	}, d.signedIn)
+	}, func() {
+		d.signedIn()
+		if invite != "" {
+			// the server filed the request to join: it waits in the enterprise's 待审核成员
+			showInfo(d.shell.Window, tr("account.register"), tr("account.invite.filed"))
+		}
+	})
+}
+
+// inviteToken takes the token out of an invitation link (…/join/<token>) or returns what was
+// typed ("" for nothing).
+func inviteToken(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndex(s, "/join/"); i >= 0 {
+		s = s[i+len("/join/"):]
+	}
+	if i := strings.IndexAny(s, "?#/"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// passwordResetter is 忘记密码 (core/session.Manager).
+type passwordResetter interface {
+	ResetPassword(ctx context.Context, r org.ResetRequest) error
+}
+
+// onReset is 忘记密码: a code to the login, then the new password (checked here first); the
+// dialog then goes to 密码登录 with the login filled in.
+func (d *signInDialog) onReset() {
+	login, err := checkLogin(d.ResetLogin.Text)
+	if err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	code := strings.TrimSpace(d.ResetCode.Text)
+	if code == "" {
+		d.Status.SetText(tr("account.err.code.empty"))
+		return
+	}
+	if err := org.CheckPassword(d.ResetPassword.Text); err != nil {
+		d.Status.SetText(errMessage(err))
+		return
+	}
+	if d.ResetPassword.Text != d.ResetPassword2.Text {
+		d.Status.SetText(tr("account.err.password.mismatch"))
+		return
+	}
+	pw := d.ResetPassword.Text
+	d.run(func(ctx context.Context, ss SessionService) error {
+		r, ok := ss.(passwordResetter)
+		if !ok {
+			return errors.New(tr("account.err.nosession"))
+		}
+		return r.ResetPassword(ctx, org.ResetRequest{Login: login, Code: code, Password: pw})
+	}, func() {
+		d.PwLogin.SetText(login)
+		d.PwPassword.SetText("")
+		d.Tabs.SelectIndex(0)
+		d.Status.SetText(tr("account.reset.done"))
+	})
 }
 
 // sessionErrText is the sentence for the session's own errors ("" for others).

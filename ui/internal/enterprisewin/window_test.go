@@ -288,6 +288,7 @@ func TestSignInCreateInviteApprove(t *testing.T) {
 		d.RegName.SetText("王经理")
 		d.RegPassword.SetText("Passw0rdX")
 		d.RegPassword2.SetText("Passw0rdX")
+		d.RegAgree.SetChecked(true)
 		test.Tap(d.RegSubmit)
 	})
 	waitUI(t, "signed in", func() bool { return shell.SignInDialog() == nil && m.Client() != nil })
