@@ -46,7 +46,9 @@ func (d *ContractDriver) Compose(files []string, subject, name, phone string) {
 
 // PlaceBoxes goes to 指定签署位置 and puts a signature box and a date box for the first signer
 // on the first page.
-func (d *ContractDriver) PlaceBoxes() {
+func (d *ContractDriver) PlaceBoxes() { d.placeBoxes(boxSign, boxDate) }
+
+func (d *ContractDriver) placeBoxes(kinds ...string) {
 	v := d.compose()
 	fyne.DoAndWait(func() { test.Tap(v.placeBtn) })
 	v.place.wg.Wait()
@@ -60,8 +62,9 @@ func (d *ContractDriver) PlaceBoxes() {
 		}
 	}
 	fyne.DoAndWait(func() {
-		v.place.addOnCurrentPage(boxSign)
-		v.place.addOnCurrentPage(boxDate)
+		for _, k := range kinds {
+			v.place.addOnCurrentPage(k)
+		}
 	})
 }
 
@@ -136,6 +139,83 @@ func (d *ContractDriver) Submit(pin string) string {
 	p := d.pane()
 	v := p.signer
 	fyne.DoAndWait(func() { v.Submit(pin) })
+	v.sign.wg.Wait()
+	var s string
+	fyne.DoAndWait(func() {
+		if p.detail != nil && p.body.Objects[0] == p.detail.root {
+			s = p.detail.msg.Text
+		} else {
+			s = v.sign.status.Text
+		}
+	})
+	return s
+}
+
+// ComposeCompany is Compose with one company recipient (企业): the company, its handler and the
+// handler's phone.
+func (d *ContractDriver) ComposeCompany(files []string, subject, company, name, phone string) {
+	fyne.DoAndWait(func() {
+		d.s.Show(NavSend)
+		v := d.s.screens[NavSend].(*sendScreen)
+		v.tabs.Select(v.composeTab)
+		v.compose.onNewTapped()
+		v.compose.AddFiles(files)
+	})
+	v := d.compose()
+	v.wg.Wait()
+	fyne.DoAndWait(func() {
+		v.subject.SetText(subject)
+		test.Tap(v.addCompany)
+		c := v.cards[len(v.cards)-1]
+		c.company.SetText(company)
+		c.name.SetText(name)
+		c.contact.SetText(phone)
+	})
+}
+
+// PlaceSealBoxes goes to 指定签署位置 and puts a seal box and a date box for the first signer on
+// the first page.
+func (d *ContractDriver) PlaceSealBoxes() {
+	d.placeBoxes(boxSeal, boxDate)
+}
+
+// SigningStatus is the signing view's message (a company recipient's: about the seals) and the
+// seal box's choices.
+func (d *ContractDriver) SigningStatus() (string, []string) {
+	v := d.pane().signer
+	var s string
+	var opts []string
+	fyne.DoAndWait(func() {
+		s = v.sign.status.Text
+		if v.sealNote.Visible() {
+			s = v.sealNote.Text
+		}
+		opts = append(opts, v.sign.image.Options...)
+	})
+	return s, opts
+}
+
+// SubmitSeal is a company recipient's 立即提交: it asks the server for the code, types what
+// code() returns (the code the server sent) and returns the message shown after.
+func (d *ContractDriver) SubmitSeal(code func() string) string {
+	p := d.pane()
+	v := p.signer
+	fyne.DoAndWait(func() { test.Tap(v.submitBtn) })
+	v.sign.wg.Wait()
+	var sess *entSealSession
+	fyne.DoAndWait(func() {
+		sess = v.codeSess
+		if v.codeDlg != nil {
+			v.codeDlg.d.Hide()
+			v.codeDlg = nil
+		}
+	})
+	if sess == nil {
+		s, _ := d.SigningStatus()
+		return s
+	}
+	c := code()
+	fyne.DoAndWait(func() { v.SubmitSeal(sess, c) })
 	v.sign.wg.Wait()
 	var s string
 	fyne.DoAndWait(func() {

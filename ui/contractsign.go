@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"crypto/x509/pkix"
 	"encoding/hex"
@@ -56,7 +57,10 @@ type contractSigner struct {
 	needed int
 	busy   bool
 
-	pinEntry *widget.Entry // the PIN dialog's entry shown last (tests)
+	sealNote *widget.Label   // a company recipient: which seals, or why none
+	pinEntry *widget.Entry   // the PIN dialog's entry shown last (tests)
+	codeDlg  *sealCodeDialog // the open code dialog of a company recipient (tests answer it)
+	codeSess *entSealSession // what that dialog signs with
 }
 
 func newContractSigner(p *contractsPane, env api.Envelope) *contractSigner {
@@ -77,6 +81,15 @@ func newContractSigner(p *contractsPane, env api.Envelope) *contractSigner {
 	v.sign.onTargets = v.updateCounter
 	v.sign.addItem.Label = tr("csign.append")
 	v.sign.addItem.Refresh()
+	if co := v.company(); co != "" {
+		// A company recipient seals with the company's seals granted to them (server-held keys).
+		v.sign.entFor = co
+		v.sign.entLoaded = v.onSealsLoaded
+		v.sign.keyBox.Hide()
+		v.sign.image.PlaceHolder = tr("csign.company.placeholder")
+		v.sign.entGen++ // the seals come with the documents (start), not from newSignScreen's load
+		v.sign.refreshImages()
+	}
 
 	// the signer's own documents first
 	for _, d := range env.Documents {
@@ -106,7 +119,10 @@ func newContractSigner(p *contractsPane, env api.Envelope) *contractSigner {
 	title.Truncation = fyne.TextTruncateEllipsis
 	bar1 := container.NewBorder(nil, nil, container.NewHBox(v.backBtn, v.docSel), v.counter, title)
 	bar2 := container.NewHBox(v.startBtn, v.appendBtn, v.declineBtn, v.submitBtn)
-	v.root = container.NewBorder(container.NewVBox(bar1, bar2, widget.NewSeparator()), nil, nil, nil, v.sign.Content())
+	v.sealNote = widget.NewLabel("")
+	v.sealNote.Wrapping = fyne.TextWrapWord
+	v.sealNote.Hide()
+	v.root = container.NewBorder(container.NewVBox(bar1, bar2, v.sealNote, widget.NewSeparator()), nil, nil, nil, v.sign.Content())
 	for _, d := range env.Documents {
 		v.needed += len(d.Fields[v.me])
 	}
@@ -122,10 +138,21 @@ func (v *contractSigner) start() {
 	}
 	dir := v.p.cacheDir(v.env.ID)
 	env := v.env
+	company := v.company()
 	v.setBusy(true, tr("contracts.downloading"))
 	v.sign.wg.Add(1)
 	go func() {
 		defer v.sign.wg.Done()
+		var seals []entChoice
+		var note string
+		var sealErr error
+		if company != "" {
+			// The company's seals granted to the user, read here so that one worker at a time
+			// hands results to the UI.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			seals, note, sealErr = fetchEntSeals(ctx, c, "", company)
+			cancel()
+		}
 		files := map[int]string{}
 		err := os.MkdirAll(dir, 0o700)
 		for _, d := range env.Documents {
@@ -147,6 +174,9 @@ func (v *contractSigner) start() {
 			if err != nil {
 				v.sign.status.SetText(tr("contracts.err.download", map[string]any{"Reason": errMessage(err)}))
 				return
+			}
+			if company != "" {
+				v.sign.applyEntSeals(seals, note, sealErr)
 			}
 			v.files = files
 			if len(v.docs) > 0 {
@@ -364,6 +394,10 @@ func (v *contractSigner) onSubmitTapped() {
 		v.sign.status.SetText(tr("csign.nothing"))
 		return
 	}
+	if v.company() != "" {
+		v.onSealSubmitTapped(total)
+		return
+	}
 	img := v.sign.selectedImage()
 	for _, ts := range plan {
 		for _, t := range ts {
@@ -396,25 +430,49 @@ func (v *contractSigner) onSubmitTapped() {
 // Submit signs every planned mark with the device key opened by pin and uploads the documents,
 // in the background (立即提交 after its PIN dialog; tests call it).
 func (v *contractSigner) Submit(pin string) {
+	in, ok := v.sign.keyInfo()
+	if !ok {
+		return
+	}
+	ks := v.sign.local.Keys
+	v.signAndUpload(tr("sign.pin.checking"), func(ctx context.Context, c *client.Client) (signerFor, signIdentity, error) {
+		signer, err := ks.Unlock(in.ID, pin)
+		if err != nil {
+			return nil, signIdentity{}, err
+		}
+		if in, err = serverCertificate(ctx, c, ks, in, pin); err != nil {
+			return nil, signIdentity{}, err
+		}
+		return func(string) (crypto.Signer, error) { return signer, nil }, signIdentity{in: in, name: in.Certificate.Subject.CommonName}, nil
+	})
+}
+
+// signerFor gives the signer of one mark on the document at path (its current bytes).
+type signerFor func(path string) (crypto.Signer, error)
+
+// signIdentity is the certificate (and chain) and /Name of the signatures of a submission.
+type signIdentity struct {
+	in   keystore.Info
+	name string
+}
+
+// signAndUpload signs every planned mark with what prepare opens (in the background) and
+// uploads each signed document; without a network the signed documents wait in the outbox.
+func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context.Context, c *client.Client) (signerFor, signIdentity, error)) {
 	plan, total, err := v.plan()
 	if err != nil || total == 0 {
 		return
 	}
 	img := v.sign.selectedImage()
-	in, ok := v.sign.keyInfo()
-	if !ok {
-		return
-	}
 	c := v.p.shell.client()
 	if c == nil {
 		v.sign.status.SetText(tr("compose.err.nosession"))
 		return
 	}
-	ks := v.sign.local.Keys
 	env, docs, files := v.env, append([]int(nil), v.docs...), v.files
 	dir := v.p.cacheDir(env.ID)
 	outbox := v.p.shell.outbox()
-	v.setBusy(true, tr("sign.pin.checking"))
+	v.setBusy(true, busyText)
 	v.sign.wg.Add(1)
 	go func() {
 		defer v.sign.wg.Done()
@@ -428,13 +486,10 @@ func (v *contractSigner) Submit(pin string) {
 		var result api.Envelope
 		queued := 0
 		err := func() error {
-			signer, err := ks.Unlock(in.ID, pin)
-			if err != nil {
-				return err
-			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			if in, err = serverCertificate(ctx, c, ks, in, pin); err != nil {
+			signerOf, id, err := prepare(ctx, c)
+			if err != nil {
 				return err
 			}
 			ts := tsa.Timestamper(&tsa.Client{URL: c.TSAURL(), HTTP: c.HTTP})
@@ -446,7 +501,12 @@ func (v *contractSigner) Submit(pin string) {
 				}
 				path := files[n]
 				for k, t := range ts0 {
-					opts, err := markOptions(path, t, img, in)
+					opts, err := markOptions(path, t, img, id.in)
+					if err != nil {
+						return err
+					}
+					opts.Name = id.name
+					signer, err := signerOf(path)
 					if err != nil {
 						return err
 					}
@@ -495,6 +555,133 @@ func (v *contractSigner) Submit(pin string) {
 			v.p.shell.contractsChanged()
 		})
 	}()
+}
+
+// ----- a company recipient: the enterprise's seal -----
+
+// company is the company this signer signs for ("" for a person).
+func (v *contractSigner) company() string {
+	if v.me < 0 || v.me >= len(v.env.Recipients) || v.env.Recipients[v.me].Kind != api.RecipientCompany {
+		return ""
+	}
+	return strings.TrimSpace(v.env.Recipients[v.me].Company)
+}
+
+// onSealsLoaded says, above the document, which seals the company recipient may use, or why
+// none.
+func (v *contractSigner) onSealsLoaded() {
+	v.sealNote.Show()
+	if v.sign.entNote != "" {
+		v.sealNote.Importance = widget.DangerImportance
+		v.sealNote.SetText(v.sign.entNote)
+		return
+	}
+	v.sealNote.Importance = widget.MediumImportance
+	v.sealNote.SetText(tr("csign.company.seals", map[string]any{"Company": v.company(), "Count": len(v.sign.ent)}))
+}
+
+// onSealSubmitTapped (立即提交 of a company recipient) asks the server for one code bound to
+// this contract for every mark to sign, then for the code.
+func (v *contractSigner) onSealSubmitTapped(total int) {
+	ch := v.sign.selectedEnt()
+	if ch == nil {
+		if v.sign.entNote != "" {
+			v.sign.status.SetText(v.sign.entNote)
+		} else {
+			v.sign.status.SetText(tr("csign.company.choose", map[string]any{"Company": v.company()}))
+		}
+		return
+	}
+	if total > api.MaxCodeSignatures {
+		v.sign.status.SetText(tr("csign.company.toomany", map[string]any{"Max": api.MaxCodeSignatures, "Count": total}))
+		return
+	}
+	c := v.p.shell.client()
+	if c == nil {
+		v.sign.status.SetText(tr("compose.err.nosession"))
+		return
+	}
+	choice, envID := *ch, v.env.ID
+	sess := &entSealSession{choice: choice}
+	v.setBusy(true, tr("sign.ent.codeasking"))
+	v.sign.wg.Add(1)
+	go func() {
+		defer v.sign.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := func() error {
+			me, err := c.Me(ctx)
+			if err != nil {
+				return err
+			}
+			sess.member = me.Name
+			det, err := c.Seal(ctx, choice.eid, choice.seal.ID)
+			if err != nil {
+				return err
+			}
+			if sess.cert, sess.chain, err = client.SealCertificates(det); err != nil {
+				return err
+			}
+			sess.ticket, err = c.SealCodeFor(ctx, choice.eid, choice.seal.ID, api.SealCodeRequest{ContractID: envID, Signatures: total})
+			return err
+		}()
+		fyne.DoAndWait(func() {
+			v.setBusy(false, "")
+			if err != nil {
+				v.sign.status.SetText(tr("csign.failed", map[string]any{"Reason": errMessage(err)}))
+				return
+			}
+			v.askSealCode(sess)
+		})
+	}()
+}
+
+// askSealCode shows the code dialog of a company recipient's submission.
+func (v *contractSigner) askSealCode(sess *entSealSession) {
+	code := widget.NewEntry()
+	code.Validator = func(s string) error {
+		s = strings.TrimSpace(s)
+		if len(s) != 6 || strings.Trim(s, "0123456789") != "" {
+			return errSealCode
+		}
+		return nil
+	}
+	item := widget.NewFormItem(tr("sign.ent.code"), code)
+	item.HintText = tr("csign.company.code.sent", map[string]any{"To": sess.ticket.To, "Minutes": max(1, int(time.Until(sess.ticket.Expires).Minutes()+0.5)),
+		"Count": sess.ticket.Signatures})
+	d := dialog.NewForm(tr("sign.ent.code.title", map[string]any{"Name": sess.choice.seal.Name}), tr("csign.submit"), tr("common.cancel"),
+		[]*widget.FormItem{item}, func(ok bool) {
+			v.codeDlg = nil
+			if ok {
+				v.SubmitSeal(sess, code.Text)
+			}
+		}, v.p.shell.Window)
+	d.Resize(fyne.NewSize(460, 220))
+	v.codeDlg = &sealCodeDialog{d: d, code: code}
+	v.codeSess = sess
+	d.Show()
+	v.p.shell.Window.Canvas().Focus(code)
+}
+
+// SubmitSeal signs every planned mark with the company's seal through the server (the digest
+// goes there, never the document) with the one code, the member's name in /Name, and uploads
+// the documents (立即提交 after the code dialog; tests call it).
+func (v *contractSigner) SubmitSeal(sess *entSealSession, code string) {
+	code = strings.TrimSpace(code)
+	envID := v.env.ID
+	v.signAndUpload(tr("sign.ent.signing"), func(ctx context.Context, c *client.Client) (signerFor, signIdentity, error) {
+		return func(path string) (crypto.Signer, error) {
+				b, err := os.ReadFile(path)
+				if err != nil {
+					return nil, err
+				}
+				sum := sha256.Sum256(b)
+				return &client.SealSigner{Client: c, EnterpriseID: sess.choice.eid, SealID: sess.choice.seal.ID, Cert: sess.cert,
+					CodeID: sess.ticket.CodeID, Code: code, ContractID: envID, DocumentSHA256: hex.EncodeToString(sum[:]), Device: deviceName(),
+					Context: ctx}, nil
+			}, signIdentity{in: keystore.Info{Certificate: sess.cert, Chain: sess.chain}, name: sess.member},
+			nil
+	})
 }
 
 // serverCertificate makes sure the device key carries a certificate the connected server issued

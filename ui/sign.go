@@ -178,8 +178,15 @@ type signScreen struct {
 	ent          []entChoice
 	libraryCount int
 	entSess      *entSealSession // the enterprise seal signature under way
-	codeDlg      *sealCodeDialog // the open code dialog (tests answer it)
-	unsubConn    func()
+	entGen       int             // the last loadEntSeals (an older one's answer is dropped)
+	// entFor, when set, is the company a contract's company recipient signs for: the seal box
+	// offers only the seals of that enterprise granted to the user; entNote says why none are.
+	entFor    string
+	entNote   string
+	entLoaded func()
+	keyBox    *fyne.Container // 个人签名密钥 (hidden when a company seals)
+	codeDlg   *sealCodeDialog // the open code dialog (tests answer it)
+	unsubConn func()
 }
 
 func newSignScreen(s *Shell) *signScreen {
@@ -221,9 +228,10 @@ func newSignScreen(s *Shell) *signScreen {
 	paper := canvas.NewRectangle(color.White) // paper: a black signature stays visible in the dark theme
 	// The panel scrolls (so the window fits 1024×640 in either language) while 签署并保存 and
 	// why it is disabled stay in view below it.
+	v.keyBox = container.NewVBox(widget.NewLabelWithStyle(tr("sign.key"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.keyLabel, v.keyBtn,
+		widget.NewSeparator())
 	panel := container.NewVBox(
-		widget.NewLabelWithStyle(tr("sign.key"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.keyLabel, v.keyBtn,
-		widget.NewSeparator(),
+		v.keyBox,
 		widget.NewLabelWithStyle(tr("sign.target"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.addItem, addHint,
 		widget.NewSeparator(),
 		widget.NewLabelWithStyle(tr("sign.image"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.image, v.noImages,
@@ -530,7 +538,7 @@ func (v *signScreen) makeKey(cur, name, idNumber, pin, pin2 string, done func(er
 func (v *signScreen) refreshImages() {
 	v.items = nil
 	var names []string
-	if v.local != nil && v.local.Library != nil {
+	if v.local != nil && v.local.Library != nil && v.entFor == "" {
 		items, _ := v.local.Library.Items()
 		for _, it := range items {
 			v.items = append(v.items, it)
@@ -542,7 +550,7 @@ func (v *signScreen) refreshImages() {
 		v.items = append(v.items, ch.item)
 		names = append(names, entOptionName(ch))
 	}
-	if len(names) == 0 && v.local != nil && v.local.Library != nil {
+	if len(names) == 0 && v.local != nil && v.local.Library != nil && v.entFor == "" {
 		v.noImages.Show()
 	} else {
 		v.noImages.Hide()
@@ -923,6 +931,11 @@ func placedField(name string) (int, string, bool) {
 // updateSignable enables 签署并保存 when everything is there, and otherwise says beside it what
 // is missing, first things first.
 func (v *signScreen) updateSignable() {
+	if v.mine != nil {
+		// signing a contract: 立即提交 (contractsign.go) says what is missing, not 签署并保存
+		v.why.Hide()
+		return
+	}
 	why := v.whyNotSignable()
 	if why == "" {
 		v.signBtn.Enable()

@@ -42,10 +42,15 @@ type entSealSession struct {
 }
 
 // loadEntSeals reads the usable seals of the current enterprise in the background and offers
-// them in the seal box.
+// them in the seal box. When the screen signs for a company (entFor: a company recipient of a
+// contract, contractsign.go) it reads the seals of the enterprise of that name the user belongs
+// to instead, and says in entNote why none can be offered (not a member, disabled, no grant).
 func (v *signScreen) loadEntSeals() {
+	v.entGen++
+	gen := v.entGen
 	conn := v.shell.Services.Conn
-	if conn == nil || conn.Client() == nil || conn.Context() == "" {
+	company := v.entFor
+	if conn == nil || conn.Client() == nil || (conn.Context() == "" && company == "") {
 		if len(v.ent) > 0 {
 			v.ent = nil
 			v.refreshImages()
@@ -54,35 +59,87 @@ func (v *signScreen) loadEntSeals() {
 		return
 	}
 	c, eid := conn.Client(), conn.Context()
-	var out []entChoice
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		list, err := c.Seals(ctx, eid)
-		if err == nil {
-			for _, s := range list.Seals {
-				if !s.Usable || s.Status != api.SealActive {
-					continue
-				}
-				png, err := c.SealImage(ctx, eid, s.ID)
-				if err != nil {
-					continue
-				}
-				out = append(out, entChoice{eid: eid, seal: s, item: LibraryItem{ID: "ent:" + s.ID, Kind: ItemUploadedSeal, Name: s.Name,
-					WidthMM: s.WidthMM, HeightMM: s.HeightMM, PNG: png, Created: s.Created}})
-			}
-		}
+		out, note, err := fetchEntSeals(ctx, c, eid, company)
 		fyne.DoAndWait(func() {
-			if err != nil {
-				return // offline or refused: the box keeps what it had
-			}
-			v.ent = out
-			v.refreshImages()
-			v.updateSignable()
+			if gen == v.entGen {
+				v.applyEntSeals(out, note, err)
+			} // else a later load (another enterprise, another company) decides
 		})
 	}()
+}
+
+// fetchEntSeals reads the seals of enterprise eid — or, when company is set, of the enterprise
+// of that name the user belongs to — that the user may use now, with their images. note says
+// why a company has none to offer.
+func fetchEntSeals(ctx context.Context, c *client.Client, eid, company string) (out []entChoice, note string, err error) {
+	if company != "" {
+		mine, err := c.MyEnterprises(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		eid = ""
+		for _, m := range mine {
+			if strings.TrimSpace(m.Enterprise.Name) == strings.TrimSpace(company) {
+				eid = m.Enterprise.ID
+				if m.Member.Disabled {
+					return nil, tr("csign.company.disabled", map[string]any{"Company": company}), nil
+				}
+			}
+		}
+		if eid == "" {
+			return nil, tr("csign.company.notmember", map[string]any{"Company": company}), nil
+		}
+	}
+	list, err := c.Seals(ctx, eid)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, s := range list.Seals {
+		if !s.Usable || s.Status != api.SealActive {
+			continue
+		}
+		png, err := c.SealImage(ctx, eid, s.ID)
+		if err != nil {
+			continue
+		}
+		out = append(out, entChoice{eid: eid, seal: s, item: LibraryItem{ID: "ent:" + s.ID, Kind: ItemUploadedSeal, Name: s.Name,
+			WidthMM: s.WidthMM, HeightMM: s.HeightMM, PNG: png, Created: s.Created}})
+	}
+	if company != "" && len(out) == 0 {
+		note = tr("csign.company.nogrant", map[string]any{"Company": company})
+	}
+	return out, note, nil
+}
+
+// applyEntSeals offers what fetchEntSeals found (on the UI goroutine). An error keeps what the
+// box had (offline or refused), except for a company, where it is said.
+func (v *signScreen) applyEntSeals(out []entChoice, note string, err error) {
+	if err != nil {
+		if v.entFor != "" {
+			v.entNote = tr("csign.company.failed", map[string]any{"Reason": errMessage(err)})
+			v.onEntLoaded()
+		}
+		return
+	}
+	v.ent, v.entNote = out, note
+	v.refreshImages()
+	if v.entFor != "" && len(out) > 0 && v.image.SelectedIndex() < 0 {
+		v.image.SetSelectedIndex(0)
+	}
+	v.updateSignable()
+	v.onEntLoaded()
+}
+
+// onEntLoaded runs the entLoaded hook, if any.
+func (v *signScreen) onEntLoaded() {
+	if v.entLoaded != nil {
+		v.entLoaded()
+	}
 }
 
 // selectedEnt returns the enterprise seal chosen in the seal box, if one is.

@@ -178,6 +178,20 @@ type SealCodeTicket struct {
 	CodeID  string    `json:"code_id"`
 	To      string    `json:"to"`
 	Expires time.Time `json:"expires"`
+	// Signatures is how many signatures the code allows (1 unless asked for a contract).
+	Signatures int `json:"signatures,omitempty"`
+}
+
+// MaxCodeSignatures bounds the signatures one code allows (SealCodeRequest.Signatures).
+const MaxCodeSignatures = 20
+
+// SealCodeRequest (optional body of a code request) binds the code to one contract and lets it
+// sign up to Signatures digests of that contract (a company recipient's seal, date and 骑缝章
+// boxes in one 立即提交, manual 004 §7.1: one code per submission). Empty: one signature, any
+// use.
+type SealCodeRequest struct {
+	ContractID string `json:"contract_id,omitempty"`
+	Signatures int    `json:"signatures,omitempty"`
 }
 
 // SealSignRequest asks the server to sign with a seal. Digest is the SHA-256 of the CMS signed

@@ -161,6 +161,14 @@ func (c *Client) SealCode(ctx context.Context, eid, sid string) (api.SealCodeTic
 	return out, err
 }
 
+// SealCodeFor asks for a code bound to one contract that signs up to req.Signatures digests of
+// it (a company recipient's boxes in one submission).
+func (c *Client) SealCodeFor(ctx context.Context, eid, sid string, req api.SealCodeRequest) (api.SealCodeTicket, error) {
+	var out api.SealCodeTicket
+	err := c.json(ctx, "POST", sealsPath(eid)+"/seals/"+url.PathEscape(sid)+"/codes", req, &out)
+	return out, err
+}
+
 // SealSign asks the server to sign a digest with a seal. Keep key with the request until it is
 // answered: resending with the same key after a network failure is safe (the server answers the
 // stored signature and logs the use once). replayed says the answer is a stored one.

@@ -29,7 +29,9 @@
 // # Remote signing
 //
 // The desktop asks for a code (SendCode: a 6-digit code to the member's phone or e-mail, valid
-// CodeTTL, CodeAttempts guesses), then sends the SHA-256 digest of the CMS signed attributes with
+// CodeTTL, CodeAttempts guesses; SendCodeFor binds it to one contract and lets it sign up to
+// api.MaxCodeSignatures digests of that contract, so a company recipient types one code for all
+// its boxes), then sends the SHA-256 digest of the CMS signed attributes with
 // the code id and code, the contract id if any and the document's SHA-256. Sign checks, in one
 // transaction: enabled membership, the seal in this enterprise and not discarded, a grant valid
 // now (member or one of their departments), the code (theirs, for this seal, fresh, unspent),

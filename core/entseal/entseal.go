@@ -129,6 +129,10 @@ type storedCode struct {
 	MAC       string    `json:"mac"`
 	Expires   time.Time `json:"expires"`
 	Attempts  int       `json:"attempts"`
+	// Contract and Left: a code asked for a contract signs only that contract's digests, Left
+	// more times (0 on codes made before: one).
+	Contract string `json:"contract,omitempty"`
+	Left     int    `json:"left,omitempty"`
 }
 
 type storedAnswer struct {

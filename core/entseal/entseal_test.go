@@ -441,3 +441,51 @@ func TestSealCreateRefusesBadInput(t *testing.T) {
 	}
 	_ = rand.Reader
 }
+
+// A code asked for a contract signs up to its count of that contract's digests, nothing of
+// another contract, and nothing after its last use; bad requests are refused.
+func TestContractCode(t *testing.T) {
+	for name, open := range stores() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, open(t))
+			svc := f.svc
+			seal, err := svc.Create(ctx, "e1", "admin", api.SealCreateRequest{Name: "合同专用章", Kind: api.SealContract, WidthMM: 42, HeightMM: 42, Image: sealPNG(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Grant(ctx, "e1", seal.ID, "admin", api.SealGrantRequest{MemberID: "b"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, bad := range []api.SealCodeRequest{{ContractID: "env_1", Signatures: api.MaxCodeSignatures + 1}, {Signatures: 3}, {ContractID: "a/b", Signatures: 2}, {ContractID: "env_1", Signatures: -1}} {
+				_, err := svc.SendCodeFor(ctx, "e1", seal.ID, "b", bad)
+				wantRefusal(t, err, "bad_request")
+			}
+			_, err = svc.SendCodeFor(ctx, "e1", seal.ID, "c", api.SealCodeRequest{ContractID: "env_1", Signatures: 3})
+			wantRefusal(t, err, "seal_not_granted")
+			tk, err := svc.SendCodeFor(ctx, "e1", seal.ID, "b", api.SealCodeRequest{ContractID: "env_1", Signatures: 3})
+			if err != nil || tk.Signatures != 3 {
+				t.Fatalf("ticket %+v %v", tk, err)
+			}
+			code := f.inbox.lastCode(t, phone("b"))
+			doc := sha256.Sum256([]byte("document"))
+			sign := func(key, contract string) error {
+				d := sha256.Sum256([]byte(key))
+				_, _, err := svc.Sign(ctx, entseal.SignInput{EnterpriseID: "e1", SealID: seal.ID, Actor: "b", IdempotencyKey: key,
+					Request: api.SealSignRequest{Digest: d[:], CodeID: tk.CodeID, Code: code, ContractID: contract, DocumentSHA256: hex.EncodeToString(doc[:])}})
+				return err
+			}
+			wantRefusal(t, sign("k0", "env_2"), "code_invalid")
+			wantRefusal(t, sign("k0b", ""), "code_invalid")
+			for i := range 3 {
+				if err := sign(fmt.Sprint("k", i+1), "env_1"); err != nil {
+					t.Fatalf("signature %d of 3: %v", i+1, err)
+				}
+			}
+			wantRefusal(t, sign("k4", "env_1"), "code_invalid")
+			l, err := svc.Uses(ctx, "e1", "admin", entseal.UseFilter{})
+			if err != nil || len(l.Uses) != 3 {
+				t.Fatalf("usage log: %d lines, %v", len(l.Uses), err)
+			}
+		})
+	}
+}

@@ -222,6 +222,22 @@ func maskLogin(l string) string {
 
 // SendCode sends a one-time signing code for seal to the caller, who must be able to use it now.
 func (s *Service) SendCode(ctx context.Context, eid, sid, actor string) (api.SealCodeTicket, error) {
+	return s.SendCodeFor(ctx, eid, sid, actor, api.SealCodeRequest{})
+}
+
+// SendCodeFor is SendCode for req: a code bound to req.ContractID that signs up to
+// req.Signatures (≤ api.MaxCodeSignatures) digests of that contract within its lifetime.
+func (s *Service) SendCodeFor(ctx context.Context, eid, sid, actor string, req api.SealCodeRequest) (api.SealCodeTicket, error) {
+	uses := max(req.Signatures, 1)
+	if req.Signatures < 0 || req.Signatures > api.MaxCodeSignatures {
+		return api.SealCodeTicket{}, refuse(http.StatusBadRequest, "bad_request", fmt.Sprintf("一个用印验证码最多用于 %d 次签署", api.MaxCodeSignatures))
+	}
+	if len(req.ContractID) > 128 || !utf8Clean(req.ContractID) || strings.Contains(req.ContractID, "/") {
+		return api.SealCodeTicket{}, refuse(http.StatusBadRequest, "bad_request", "合同编号不超过 128 个字符，且不能包含控制字符")
+	}
+	if uses > 1 && req.ContractID == "" {
+		return api.SealCodeTicket{}, refuse(http.StatusBadRequest, "bad_request", "多次签署的用印验证码须指定合同")
+	}
 	if s.Notifier == nil {
 		return api.SealCodeTicket{}, refuse(http.StatusServiceUnavailable, "notifier_unavailable", "服务器未配置验证码发送渠道")
 	}
@@ -281,8 +297,9 @@ func (s *Service) SendCode(ctx context.Context, eid, sid, actor string) (api.Sea
 			login = acct.Email
 		}
 		sealName = r.Name
-		t = api.SealCodeTicket{CodeID: id, To: maskLogin(login), Expires: now.Add(l.CodeTTL)}
-		return sync.InsertJSON(tx, BucketCodes, id, storedCode{AccountID: actor, SealID: sid, MAC: s.codeMAC(id, code), Expires: t.Expires})
+		t = api.SealCodeTicket{CodeID: id, To: maskLogin(login), Expires: now.Add(l.CodeTTL), Signatures: uses}
+		return sync.InsertJSON(tx, BucketCodes, id, storedCode{AccountID: actor, SealID: sid, MAC: s.codeMAC(id, code), Expires: t.Expires,
+			Contract: req.ContractID, Left: uses})
 	})
 	if err != nil {
 		return api.SealCodeTicket{}, err
@@ -293,6 +310,9 @@ func (s *Service) SendCode(ctx context.Context, eid, sid, actor string) (api.Sea
 	ch, to := channelOf(login)
 	msg := notify.Message{Channel: ch, To: to, Subject: "SealDesk 用印验证码", Time: s.now(),
 		Body: fmt.Sprintf("您正在使用印章“%s”签署文件，用印验证码是 %s，%d 分钟内有效，仅可使用一次。如非本人操作，请立即联系企业管理员。", sealName, code, int(l.CodeTTL.Minutes()))}
+	if uses > 1 {
+		msg.Body = fmt.Sprintf("您正在使用印章“%s”签署合同，用印验证码是 %s，%d 分钟内有效，仅用于本合同的 %d 处盖章。如非本人操作，请立即联系企业管理员。", sealName, code, int(l.CodeTTL.Minutes()), uses)
+	}
 	if err := s.Notifier.Send(ctx, msg); err != nil {
 		if errors.Is(err, notify.ErrNoTransport) {
 			return api.SealCodeTicket{}, refuse(http.StatusServiceUnavailable, "notifier_unavailable", "服务器未配置该渠道（短信或邮件）的验证码发送")
@@ -390,7 +410,7 @@ func (s *Service) Sign(ctx context.Context, in SignInput) (resp api.SealSignResp
 		} else if err != nil {
 			return err
 		}
-		if c.AccountID != in.Actor || c.SealID != r.ID {
+		if c.AccountID != in.Actor || c.SealID != r.ID || (c.Contract != "" && c.Contract != req.ContractID) {
 			return errCode
 		}
 		if now.After(c.Expires) || c.Attempts >= l.CodeAttempts {
@@ -402,7 +422,12 @@ func (s *Service) Sign(ctx context.Context, in SignInput) (resp api.SealSignResp
 			refusal = errCode
 			return sync.PutJSON(tx, BucketCodes, req.CodeID, c)
 		}
-		if err := tx.Delete(BucketCodes, req.CodeID); err != nil {
+		if c.Left > 1 {
+			c.Left--
+			if err := sync.PutJSON(tx, BucketCodes, req.CodeID, c); err != nil {
+				return err
+			}
+		} else if err := tx.Delete(BucketCodes, req.CodeID); err != nil {
 			return err
 		}
 		signer, err := s.Vault.Signer(r.ID, r.KeyHandle)

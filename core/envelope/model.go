@@ -2,6 +2,7 @@ package envelope
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -49,9 +50,12 @@ const (
 
 // party is what the server keeps of a recipient besides the wire view.
 type party struct {
-	Key      string `json:"key"` // login key: "sms:<phone>" or "email:<address>"
-	Required []int  `json:"required"`
-	Done     []int  `json:"done,omitempty"`
+	Key string `json:"key"` // login key: "sms:<phone>" or "email:<address>"
+	// AccountID is the account the recipient's login belonged to at send (empty: none yet);
+	// that account finds the envelope by it too (another login of theirs, a changed number).
+	AccountID string `json:"account_id,omitempty"`
+	Required  []int  `json:"required"`
+	Done      []int  `json:"done,omitempty"`
 }
 
 // docState is what the server keeps of a document besides the wire view.
@@ -100,9 +104,84 @@ type validated struct {
 	parties []party
 }
 
-// checkRequest validates what can be checked without the files' bytes. lookup finds accounts for
-// member recipients.
-func checkRequest(req api.EnvelopeRequest, now time.Time, lookup func(id string) (org.Account, error), draft bool) (*validated, error) {
+// directory answers checkRequest's questions about accounts and enterprises (a store
+// transaction in the service; see txDirectory).
+type directory interface {
+	// Account reads an account by id.
+	Account(id string) (org.Account, error)
+	// ByLogin finds the account of a login key ("sms:<phone>", "email:<address>"), if any.
+	ByLogin(key string) (org.Account, bool, error)
+	// Member reads accountID's membership of enterprise eid (sync.ErrNotFound: none).
+	Member(eid, accountID string) (org.Member, error)
+	// CompanyMember reports whether accountID is a member of an enterprise named company, and
+	// whether that membership is disabled.
+	CompanyMember(accountID, company string) (member, disabled bool, err error)
+}
+
+// txDirectory is a directory over a store transaction (core/org's buckets).
+type txDirectory struct{ tx sync.Tx }
+
+func (d txDirectory) Account(id string) (org.Account, error) {
+	var a org.Account
+	err := sync.GetJSON(d.tx, org.BucketAccounts, id, &a)
+	return a, err
+}
+
+func (d txDirectory) ByLogin(key string) (org.Account, bool, error) {
+	id, err := d.tx.Get(org.BucketLogins, key)
+	if errors.Is(err, sync.ErrNotFound) {
+		return org.Account{}, false, nil
+	}
+	if err != nil {
+		return org.Account{}, false, err
+	}
+	a, err := d.Account(string(id))
+	if errors.Is(err, sync.ErrNotFound) {
+		return org.Account{}, false, nil
+	}
+	return a, err == nil, err
+}
+
+func (d txDirectory) Member(eid, accountID string) (org.Member, error) {
+	return org.GetMember(d.tx, eid, accountID)
+}
+
+func (d txDirectory) CompanyMember(accountID, company string) (member, disabled bool, err error) {
+	if strings.Contains(accountID, "/") {
+		return false, false, nil
+	}
+	disabled = true
+	err = d.tx.Scan(org.BucketMemberships, accountID+"/", "", 1000, func(k string, _ []byte) error {
+		eid := strings.TrimPrefix(k, accountID+"/")
+		e, err := org.GetEnterprise(d.tx, eid)
+		if errors.Is(err, sync.ErrNotFound) {
+			return nil
+		}
+		if err != nil || strings.TrimSpace(e.Name) != company {
+			return err
+		}
+		m, err := org.GetMember(d.tx, eid, accountID)
+		if errors.Is(err, sync.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		member = true
+		disabled = disabled && m.Disabled
+		return nil
+	})
+	return member, member && disabled, err
+}
+
+// checkRequest validates what can be checked without the files' bytes, asking dir about
+// accounts and memberships: a member recipient must be an enabled member of the enterprise the
+// envelope is sent for; a company recipient's handler who has an account must be an enabled
+// member of an enterprise of that name; a person's or handler's login that belongs to an
+// account is matched to that account (its party key is the account's, so it finds the envelope
+// whichever of its logins the sender used). Drafts skip the membership checks (they run when
+// the draft is sent).
+func checkRequest(req api.EnvelopeRequest, now time.Time, dir directory, draft bool) (*validated, error) {
 	v := &validated{req: req}
 	r := &v.req
 	r.Subject = strings.TrimSpace(r.Subject)
@@ -161,9 +240,23 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, lookup func(id string)
 			if rc.AccountID == "" {
 				return nil, bad("bad_recipient", label+"：请选择企业成员")
 			}
-			a, err := lookup(rc.AccountID)
+			a, err := dir.Account(rc.AccountID)
 			if err != nil {
 				return nil, bad("bad_recipient", label+"：企业成员不存在")
+			}
+			if !draft {
+				if r.EnterpriseID == "" {
+					return nil, bad("member_needs_enterprise", label+"：以个人身份发起时不能添加企业内部成员，请切换到企业后再发起")
+				}
+				m, err := dir.Member(r.EnterpriseID, a.ID)
+				if errors.Is(err, sync.ErrNotFound) {
+					return nil, refuse(http.StatusUnprocessableEntity, "recipient_not_member", fmt.Sprintf("%s（%s）不是本企业的成员", label, a.Name))
+				} else if err != nil {
+					return nil, err
+				}
+				if m.Disabled {
+					return nil, refuse(http.StatusUnprocessableEntity, "recipient_disabled", fmt.Sprintf("%s（%s）在本企业的账号已停用，不能签署", label, m.Name))
+				}
 			}
 			rc.Name, rc.Phone, rc.Email = a.Name, a.Phone, a.Email
 			if a.RealName != nil {
@@ -171,6 +264,7 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, lookup func(id string)
 			}
 			key = accountKey(a)
 		case api.RecipientPerson, api.RecipientCompany, api.RecipientCC:
+			rc.AccountID = "" // the server fills it in below
 			name, err := org.CheckName(rc.Name)
 			if err != nil {
 				return nil, bad("bad_name", label+"：请填写正确的姓名（1–40 个字）")
@@ -203,6 +297,30 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, lookup func(id string)
 			default:
 				return nil, bad("bad_phone", label+"：请填写手机号码或电子邮箱")
 			}
+			if rc.Kind != api.RecipientCC {
+				a, ok, err := dir.ByLogin(key)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					rc.AccountID = a.ID
+					key = accountKey(a) // the key its boxes are listed under
+				}
+				if ok && rc.Kind == api.RecipientCompany && !draft {
+					member, disabled, err := dir.CompanyMember(a.ID, rc.Company)
+					if err != nil {
+						return nil, err
+					}
+					switch {
+					case !member:
+						return nil, refuse(http.StatusUnprocessableEntity, "handler_not_member",
+							fmt.Sprintf("%s：经办人%s（%s）不是“%s”的成员，无法代表该企业盖章；请核对企业名称和经办人，或请该企业管理员先邀请其加入", label, rc.Name, rc.Phone, rc.Company))
+					case disabled:
+						return nil, refuse(http.StatusUnprocessableEntity, "handler_disabled",
+							fmt.Sprintf("%s：经办人%s在“%s”的账号已停用，无法代表该企业盖章", label, rc.Name, rc.Company))
+					}
+				}
+			}
 		default:
 			return nil, bad("bad_recipient", label+"：类型须为企业成员、个人、企业或抄送")
 		}
@@ -213,7 +331,7 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, lookup func(id string)
 			}
 			seen[key] = true
 		}
-		v.parties = append(v.parties, party{Key: key})
+		v.parties = append(v.parties, party{Key: key, AccountID: rc.AccountID})
 	}
 	if signers == 0 && !draft {
 		return nil, bad("no_signers", "请至少添加一个签署方")

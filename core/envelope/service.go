@@ -241,11 +241,7 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 			}
 		}
 		var err error
-		v, err = checkRequest(req, now, func(id string) (org.Account, error) {
-			var acct org.Account
-			err := sync.GetJSON(tx, org.BucketAccounts, id, &acct)
-			return acct, err
-		}, draft)
+		v, err = checkRequest(req, now, txDirectory{tx}, draft)
 		if err != nil {
 			return err
 		}
@@ -660,6 +656,14 @@ func (s *Service) load(tx sync.Tx, a Actor, id string) (*record, string, error) 
 	key := accountKey(a.Account)
 	if _, ok := r.Index[key]; ok {
 		return &r, key, nil
+	}
+	// The account the recipient's login belonged to at send, whatever its login is now.
+	for _, p := range r.Parties {
+		if p.AccountID != "" && p.AccountID == a.Account.ID {
+			if _, ok := r.Index[p.Key]; ok {
+				return &r, p.Key, nil
+			}
+		}
 	}
 	return nil, "", refuse(http.StatusNotFound, "not_found", "合同不存在")
 }

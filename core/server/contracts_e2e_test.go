@@ -3,6 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"image"
 	_ "image/png"
@@ -19,6 +22,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/org"
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/server"
@@ -166,18 +170,112 @@ func pdfsigReport(t testing.TB, e *env, pdfData []byte) string {
 	return string(b)
 }
 
+// companySeal is the enterprise of a company recipient with one seal granted to its handler.
+type companySeal struct {
+	eid, name, code string
+	seal            api.SealDetail
+	cert            *x509.Certificate
+	chain           []*x509.Certificate
+	png             []byte
+}
+
+// newCompanySeal makes p the 主管理员 of a new enterprise named name with a 合同专用章 granted
+// to p without end.
+func newCompanySeal(t testing.TB, p *party, name, creditBody string) *companySeal {
+	t.Helper()
+	cs := &companySeal{name: name, code: creditCode(t, creditBody), png: testImage(t, "png")}
+	ent, err := p.c.CreateEnterprise(ctx, name, cs.code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.eid = ent.ID
+	seal, err := p.c.CreateSeal(ctx, cs.eid, api.SealCreateRequest{Name: "合同专用章", Kind: api.SealContract, WidthMM: 42, HeightMM: 42, Image: cs.png})
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := p.c.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.c.GrantSeal(ctx, cs.eid, seal.ID, api.SealGrantRequest{MemberID: me.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if cs.seal, err = p.c.Seal(ctx, cs.eid, seal.ID); err != nil {
+		t.Fatal(err)
+	}
+	if cs.cert, cs.chain, err = client.SealCertificates(cs.seal); err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// signAllSeal signs every field of p in env with the company's seal, as the desktop does for a
+// company recipient: one code bound to the contract for all the fields, the digests through the
+// server's seal-signing route, the handler's name in /Name; then uploads each document.
+func signAllSeal(t testing.TB, e *env, p *party, cs *companySeal, env api.Envelope) api.Envelope {
+	t.Helper()
+	k := env.YourRecipient
+	total := 0
+	for _, d := range env.Documents {
+		total += len(d.Fields[k])
+	}
+	tk, err := p.c.SealCodeFor(ctx, cs.eid, cs.seal.ID, api.SealCodeRequest{ContractID: env.ID, Signatures: total})
+	if err != nil || tk.Signatures != total {
+		t.Fatalf("code for %d signatures: %+v %v", total, tk, err)
+	}
+	code := ""
+	msgs := e.run.Server.Outbox().Messages()
+	for i := len(msgs) - 1; i >= 0 && code == ""; i-- {
+		if m := sealCodeRE.FindStringSubmatch(msgs[i].Body); m != nil && msgs[i].To == p.phone {
+			code = m[1]
+		}
+	}
+	for n, d := range env.Documents {
+		if len(d.Fields[k]) == 0 {
+			continue
+		}
+		cur, err := p.c.EnvelopeDocument(ctx, env.ID, n, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		in := filepath.Join(dir, "in.pdf")
+		os.WriteFile(in, cur, 0o600)
+		for i, f := range d.Fields[k] {
+			doc, _ := os.ReadFile(in)
+			sum := sha256.Sum256(doc)
+			signer := &client.SealSigner{Client: p.c, EnterpriseID: cs.eid, SealID: cs.seal.ID, Cert: cs.cert, CodeID: tk.CodeID, Code: code,
+				ContractID: env.ID, DocumentSHA256: hex.EncodeToString(sum[:]), Device: "e2e"}
+			out := filepath.Join(dir, fmt.Sprintf("out%d.pdf", i))
+			if _, err := sign.SignFile(ctx, in, out, &sign.Options{Signer: signer, Cert: cs.cert, Chain: cs.chain, Field: f, Image: cs.png,
+				Name: p.name, Reason: verify.MarkReason(verify.MarkSeal, cs.seal.Name), Level: sign.LevelBT,
+				Timestamper: &tsa.Client{URL: p.c.TSAURL(), HTTP: e.run.HTTPClient()}}); err != nil {
+				t.Fatalf("seal field %q: %v", f, err)
+			}
+			in = out
+		}
+		b, _ := os.ReadFile(in)
+		if env, err = p.c.UploadRevision(ctx, client.NewIdempotencyKey(), env.ID, n, b); err != nil {
+			t.Fatalf("%s uploads document %d sealed: %v", p.name, n, err)
+		}
+	}
+	return env
+}
+
 // The whole flow of issue 17 on a real server, bolt and PostgreSQL, three identities through
-// core/client: A sends a PDF and a JPEG to B (person) then C (企业 recipient: until remote seal
-// signing lands, C's handler signs with their own person certificate), sequentially; C signing
-// out of turn is refused; B signs; C declines → 已拒签 for all; A sends again; all sign; the final
-// PDFs are valid and trusted in core/verify and pdfsig (every signature and the document
-// timestamp); the 签署报告 lists every step; the QR code decodes to the verification URL, which
-// names the signers.
+// core/client: A sends a PDF and a JPEG to B (person) then C (企业 recipient: C's handler, who
+// holds a grant of the company's 合同专用章), sequentially; C signing out of turn is refused; B
+// signs; C declines → 已拒签 for all; A sends again; all sign, C with the seal through the
+// server's seal-signing route (a member of the company without a grant is refused); the final
+// PDFs are valid and trusted in core/verify and pdfsig (every signature, the seal's certificate
+// naming the company as O, and the document timestamp); the 签署报告 lists every step; the QR
+// code decodes to the verification URL, which names the signers.
 func TestContractsEndToEnd(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			e := startContracts(t, open(t), nil)
 			a, b, c := newParty(t, e, "王菲菲"), newParty(t, e, "李四"), newParty(t, e, "孟良华")
+			company := newCompanySeal(t, c, "深圳市波克科技有限公司", "91440300MA5F12345")
 			files := []client.NamedFile{{Name: "采购合同.pdf", Data: pdfBytes(t, 2, "contract")}, {Name: "附件.jpg", Data: jpegBytes(t, 640, 480)}}
 			rc := []api.Recipient{person(b), {Kind: api.RecipientCompany, Company: "深圳市波克科技有限公司", Name: c.name, Phone: c.phone}}
 			fields := []api.FieldPlacement{
@@ -242,7 +340,20 @@ func TestContractsEndToEnd(t *testing.T) {
 			// A sends again; all sign.
 			env2 := sendTo(t, a, "采购合同（修订）", files, rc, fields)
 			env2 = signAll(t, e, b, env2)
-			env2 = signAll(t, e, c, env2)
+			// A member of the company without a grant cannot get a code for the seal.
+			clerk := newParty(t, e, "周无权")
+			cm, _ := clerk.c.Me(ctx)
+			if err := e.store.Update(ctx, func(tx sync.Tx) error {
+				return org.PutMember(tx, org.Member{EnterpriseID: company.eid, AccountID: cm.ID, Name: clerk.name, Phone: clerk.phone, Role: org.RoleMember, Joined: time.Now().UTC()})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			_, err = clerk.c.SealCodeFor(ctx, company.eid, company.seal.ID, api.SealCodeRequest{ContractID: env2.ID, Signatures: 3})
+			if wantCode(t, err, "seal_not_granted"); !strings.Contains(err.Error(), "用印授权") {
+				t.Errorf("the refusal is not the Chinese message: %v", err)
+			}
+			c2, _ := c.c.Envelope(ctx, env2.ID)
+			env2 = signAllSeal(t, e, c, company, c2)
 			if env2.Status != api.EnvelopeCompleted {
 				t.Fatalf("after everyone signed: %s", env2.Status)
 			}
@@ -267,14 +378,21 @@ func TestContractsEndToEnd(t *testing.T) {
 				for _, s := range rep.Signatures {
 					kinds[s.Kind]++
 					signers[s.Signer.Name] = true
+					if s.Signer.Organization == company.name && (s.Signer.Operator != c.name || s.Signer.OrganizationID != company.code) {
+						t.Errorf("document %d: the seal signature names %+v", n, s.Signer)
+					}
 					if s.Status != verify.StatusValid {
 						t.Errorf("document %d signature %s (%s): %s %v %v", n, s.Field, s.Signer.Name, s.Status, s.Reasons, s.Changes)
 					}
 				}
-				if rep.Verdict != verify.StatusValid || kinds[verify.KindDocTimestamp] != 1 || kinds[verify.KindCertification] != 1 || !signers["李四"] || !signers["孟良华"] {
+				if rep.Verdict != verify.StatusValid || kinds[verify.KindDocTimestamp] != 1 || kinds[verify.KindCertification] != 1 || !signers["李四"] || !signers[company.name] || signers["孟良华"] {
 					t.Errorf("document %d: verdict %s kinds %v signers %v", n, rep.Verdict, kinds, signers)
 				}
-				checkPdfsig(t, n, pdfsigReport(t, e, final), rep)
+				ps := pdfsigReport(t, e, final)
+				checkPdfsig(t, n, ps, rep)
+				if !regexp.MustCompile(`Signer full Distinguished Name: .*O=` + company.name).MatchString(ps) {
+					t.Errorf("pdfsig does not show the seal certificate of %s in document %d:\n%s", company.name, n, ps)
+				}
 				if url := decodePageQR(t, final); url != env2.VerifyURL {
 					t.Errorf("QR code of document %d says %q, want %q", n, url, env2.VerifyURL)
 				}

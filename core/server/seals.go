@@ -400,7 +400,13 @@ func (s *Server) handleSealCode(w http.ResponseWriter, r *http.Request, c *call)
 	if err := s.sealsReady(); err != nil {
 		return err
 	}
-	out, err := s.seals.SendCode(r.Context(), r.PathValue("id"), r.PathValue("seal"), c.account.ID)
+	var req api.SealCodeRequest
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, 1<<10, &req); err != nil {
+			return err
+		}
+	}
+	out, err := s.seals.SendCodeFor(r.Context(), r.PathValue("id"), r.PathValue("seal"), c.account.ID, req)
 	if err != nil {
 		return err
 	}
