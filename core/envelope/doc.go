@@ -36,6 +36,10 @@
 //
 // # What it refuses
 //
+//   - A 企业内部成员 who is not an enabled member of the sending enterprise (or any member in a
+//     personal send); a company recipient whose handler has an account but is not an enabled
+//     member of an enterprise of that name. A recipient's phone or e-mail that belongs to an
+//     account is matched to that account (its boxes, and its account id finds the envelope).
 //   - More than MaxFiles files, a file over MaxFileSize, types other than PDF, JPEG and PNG; a
 //     subject empty or over MaxSubject characters, a remark over MaxRemark; a malformed phone
 //     number or e-mail address; no signer.
