@@ -67,12 +67,22 @@ func TestContractsCompanySeal(t *testing.T) {
 	}
 	sa, _ := newPartyShell(t, pa)
 
-	// D is no member of the company: the send is refused, saying so.
-	if msg := sendToCompany(t, sa, "不是成员", pd); !strings.Contains(msg, "经办人周无关") || !strings.Contains(msg, "不是“"+testCompany+"”的成员") {
+	// D is no member of the company: the contract reaches him (he may be invited, or claim the
+	// company by an appeal), and his desktop says why he cannot seal; 立即提交 asks for no code.
+	if msg := sendToCompany(t, sa, "不是成员", pd); !strings.Contains(msg, "已发送") {
 		t.Fatalf("sending to a handler who is no member: %q", msg)
 	}
-	// D joins, is sent a contract, and is disabled: his desktop says why he cannot seal, and
-	// 立即提交 asks for no code.
+	sd, _ := newPartyShell(t, pd)
+	vd := openToSign(t, sd)
+	if !strings.Contains(vd.sealNote.Text, "您不是“"+testCompany+"”的成员") || len(vd.sign.image.Options) != 0 {
+		t.Fatalf("D: %q, seal box %q", vd.sealNote.Text, vd.sign.image.Options)
+	}
+	test.Tap(vd.submitBtn)
+	vd.sign.wg.Wait()
+	if vd.codeDlg != nil || !strings.Contains(vd.sign.status.Text, "您不是") {
+		t.Fatalf("D's 立即提交: %q", vd.sign.status.Text)
+	}
+	// D joins and is disabled: his desktop says so, and a new contract naming him is refused.
 	dMe, _ := pd.c.Me(ctx)
 	inv, err := pc.c.AddMember(ctx, ent.ID, pd.name, pd.phone)
 	if err != nil {
@@ -84,21 +94,16 @@ func TestContractsCompanySeal(t *testing.T) {
 	if _, err := pc.c.ApproveJoin(ctx, ent.ID, dMe.ID); err != nil {
 		t.Fatal(err)
 	}
-	if msg := sendToCompany(t, sa, "成员合同", pd); !strings.Contains(msg, "已发送") {
-		t.Fatalf("sending to a member handler: %q", msg)
-	}
 	if _, err := pc.c.DisableMember(ctx, ent.ID, dMe.ID); err != nil {
 		t.Fatal(err)
 	}
-	sd, _ := newPartyShell(t, pd)
-	vd := openToSign(t, sd)
-	if !strings.Contains(vd.sealNote.Text, "您在“"+testCompany+"”的账号已被停用") || len(vd.sign.image.Options) != 0 {
-		t.Fatalf("D disabled: %q, seal box %q", vd.sealNote.Text, vd.sign.image.Options)
+	test.Tap(vd.backBtn)
+	vd = openToSign(t, sd)
+	if !strings.Contains(vd.sealNote.Text, "您在“"+testCompany+"”的账号已被停用") {
+		t.Fatalf("D disabled: %q", vd.sealNote.Text)
 	}
-	test.Tap(vd.submitBtn)
-	vd.sign.wg.Wait()
-	if vd.codeDlg != nil || !strings.Contains(vd.sign.status.Text, "已被停用") {
-		t.Fatalf("D's 立即提交: %q", vd.sign.status.Text)
+	if msg := sendToCompany(t, sa, "停用成员", pd); !strings.Contains(msg, "经办人周无关在“"+testCompany+"”的账号已停用") {
+		t.Fatalf("sending to a disabled handler: %q", msg)
 	}
 
 	// C is the 主管理员 but holds no grant yet.

@@ -37,8 +37,9 @@
 // # What it refuses
 //
 //   - A 企业内部成员 who is not an enabled member of the sending enterprise (or any member in a
-//     personal send); a company recipient whose handler has an account but is not an enabled
-//     member of an enterprise of that name. A recipient's phone or e-mail that belongs to an
+//     personal send); a company recipient whose handler's membership of an enterprise of that name
+//     is disabled (a handler who is no member yet is accepted: they may be invited, or claim
+//     the enterprise by an appeal started from the contract, manual 000). A recipient's phone or e-mail that belongs to an
 //     account is matched to that account (its boxes, and its account id finds the envelope).
 //   - More than MaxFiles files, a file over MaxFileSize, types other than PDF, JPEG and PNG; a
 //     subject empty or over MaxSubject characters, a remark over MaxRemark; a malformed phone

@@ -81,7 +81,7 @@ func (s *Service) Handover(tx sync.Tx, entID, from, to string, now time.Time) (i
 				if toAcct.Phone == "" {
 					rc.Email = toAcct.Email
 				}
-				r.Parties[k].Key = toKey
+				r.Parties[k].Key, r.Parties[k].AccountID = toKey, to // the old handler's account no longer finds it
 				r.Steps = append(r.Steps, api.Step{Time: now, Action: StepHandedOver, AccountID: to, Name: rc.Name,
 					Recipient: k, Document: -1, Note: "经办人由 " + displayName(fromAcct) + " 转交"})
 				changed = true

@@ -176,8 +176,8 @@ func (d txDirectory) CompanyMember(accountID, company string) (member, disabled 
 
 // checkRequest validates what can be checked without the files' bytes, asking dir about
 // accounts and memberships: a member recipient must be an enabled member of the enterprise the
-// envelope is sent for; a company recipient's handler who has an account must be an enabled
-// member of an enterprise of that name; a person's or handler's login that belongs to an
+// envelope is sent for; a company recipient's handler may not be a disabled member of an
+// enterprise of that name (a handler who is no member yet is accepted); a person's or handler's login that belongs to an
 // account is matched to that account (its party key is the account's, so it finds the envelope
 // whichever of its logins the sender used). Drafts skip the membership checks (they run when
 // the draft is sent).
@@ -307,17 +307,16 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, dir directory, draft b
 					key = accountKey(a) // the key its boxes are listed under
 				}
 				if ok && rc.Kind == api.RecipientCompany && !draft {
+					// A handler who is not a member yet is fine (they may be invited, or claim the
+					// enterprise by an appeal started from this contract, manual 000); one whose
+					// membership was disabled has left and cannot seal for it.
 					member, disabled, err := dir.CompanyMember(a.ID, rc.Company)
 					if err != nil {
 						return nil, err
 					}
-					switch {
-					case !member:
-						return nil, refuse(http.StatusUnprocessableEntity, "handler_not_member",
-							fmt.Sprintf("%s：经办人%s（%s）不是“%s”的成员，无法代表该企业盖章；请核对企业名称和经办人，或请该企业管理员先邀请其加入", label, rc.Name, rc.Phone, rc.Company))
-					case disabled:
+					if member && disabled {
 						return nil, refuse(http.StatusUnprocessableEntity, "handler_disabled",
-							fmt.Sprintf("%s：经办人%s在“%s”的账号已停用，无法代表该企业盖章", label, rc.Name, rc.Company))
+							fmt.Sprintf("%s：经办人%s在“%s”的账号已停用，无法代表该企业盖章；请改填该企业现在的经办人", label, rc.Name, rc.Company))
 					}
 				}
 			}
