@@ -412,10 +412,7 @@ func (v *contractSigner) onSubmitTapped() {
 		v.sign.status.SetText(tr("sign.why.nokey"))
 		return
 	}
-	pin := widget.NewPasswordEntry()
-	pin.Validator = pinValidator
-	item := widget.NewFormItem(tr("sign.key.pin"), pin)
-	item.HintText = tr("sign.key.pin.rule")
+	pin, item := secretItem(in)
 	d := dialog.NewForm(tr("csign.pin.title"), tr("csign.submit"), tr("common.cancel"), []*widget.FormItem{item}, func(ok bool) {
 		if ok {
 			v.Submit(pin.Text)

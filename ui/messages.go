@@ -16,6 +16,8 @@ import (
 	"sealdesk/core/keystore"
 	"sealdesk/core/pdf"
 	"sealdesk/core/seal"
+	"sealdesk/core/sealkey"
+	"sealdesk/core/sealkey/pkcs11key"
 	"sealdesk/core/sign"
 	"sealdesk/core/tsa"
 	"sealdesk/core/update"
@@ -64,6 +66,18 @@ func errMessage(err error) string {
 	case errors.As(err, &apiErr) && apiErr.Message != "":
 		// The server's messages are already sentences for people (in Chinese).
 		return apiErr.Message
+	case errors.Is(err, keystore.ErrNotHere):
+		return tr("err.key.nothere")
+	case errors.Is(err, sealkey.ErrPINIncorrect):
+		return tr("err.ukey.pin")
+	case errors.Is(err, sealkey.ErrPINLocked):
+		return tr("err.ukey.locked")
+	case errors.Is(err, sealkey.ErrTokenAbsent):
+		return tr("err.ukey.absent")
+	case errors.Is(err, sealkey.ErrTokenFailed):
+		return tr("err.ukey.failed")
+	case errors.Is(err, keystore.ErrNoTokens), errors.Is(err, pkcs11key.ErrNoCgo):
+		return tr("err.ukey.unsupported")
 	case errors.Is(err, keystore.ErrNotFound):
 		return tr("err.key.none")
 	case errors.Is(err, keystore.ErrCorrupt):

@@ -29,6 +29,8 @@ type SettingsScreen struct {
 	Server *serverPanel
 	// Account is 账户安全: 账号信息, 修改登录密码, 二次校验, 实名认证CA证书 (account.go).
 	Account *accountPanel
+	// Keys is 签名密钥: key protection, UKeys, devices and 挂失 (keysettings.go).
+	Keys *keyPanel
 
 	content fyne.CanvasObject
 }
@@ -72,6 +74,10 @@ func newSettingsScreen(s *Shell) Screen {
 	sc.Account = newAccountPanel(s)
 	if s.Services.Conn != nil {
 		cards = append(cards, sc.Account.card) // read when 设置 is shown (Content)
+	}
+	if s.Services.Local != nil && s.Services.Local.Keys != nil {
+		sc.Keys = newKeyPanel(s)
+		cards = append(cards, sc.Keys.card)
 	}
 	sc.content = container.NewVScroll(container.NewVBox(append(cards,
 		widget.NewCard(tr("settings.language"), "", container.NewVBox(sc.Language, hint("settings.language.hint"))),

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -79,6 +80,7 @@ type Shell struct {
 	screens map[NavID]Screen
 	current NavID
 	picker  *filePicker // the file dialog shown last (for tests)
+	notHere dialog.Dialog // the "key cannot be used here" dialog shown last (for tests)
 	unwatch func()      // stops following the seal library
 
 	// Switcher picks 个人版 or an enterprise (shown when signed in); SyncBar is the sync

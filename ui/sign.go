@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/sha256"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"image"
@@ -375,7 +374,7 @@ func (v *signScreen) showKeyDialog(renew bool) {
 		return nil
 	}
 	k.pin.Validator = func(s string) error {
-		if err := keystore.CheckPIN(s); err != nil {
+		if _, err := keystore.CheckSecret(s); err != nil {
 			return errors.New(errMessage(err))
 		}
 		return nil
@@ -396,13 +395,15 @@ func (v *signScreen) showKeyDialog(renew bool) {
 	var items []*widget.FormItem
 	if renew {
 		k.cur = widget.NewPasswordEntry()
-		k.cur.Validator = pinValidator
+		if in, ok := v.keyInfo(); ok {
+			k.cur.Validator = secretValidator(in)
+		}
 		items = append(items, &widget.FormItem{Text: tr("sign.key.pin.current"), Widget: k.cur, HintText: tr("sign.key.pin.current.hint")})
 	}
 	items = append(items,
 		&widget.FormItem{Text: tr("sign.key.name"), Widget: k.name},
 		&widget.FormItem{Text: tr("sign.key.id"), Widget: k.id, HintText: tr("sign.key.id.hint")},
-		&widget.FormItem{Text: tr("sign.key.pin"), Widget: k.pin, HintText: tr("sign.key.pin.rule")},
+		&widget.FormItem{Text: tr("sign.key.pin"), Widget: k.pin, HintText: newSecretRule(v.local)},
 		&widget.FormItem{Text: tr("sign.key.pin2"), Widget: k.pin2})
 	k.form = widget.NewForm(items...)
 	k.form.SubmitText, k.form.CancelText = tr("common.ok"), tr("common.cancel")
@@ -465,57 +466,22 @@ func (v *signScreen) makeKey(cur, name, idNumber, pin, pin2 string, done func(er
 	if pin != pin2 {
 		return errors.New(tr("sign.key.err.pinmismatch"))
 	}
-	if err := keystore.CheckPIN(pin); err != nil {
+	if _, err := keystore.CheckSecret(pin); err != nil {
 		return errors.New(errMessage(err))
 	}
 	if v.local == nil || v.local.CA == nil || v.local.Keys == nil {
 		return errors.New(tr("sign.key.err.noca"))
 	}
-	old, hasOld := v.keyInfo()
-	if hasOld && old.Certificate != nil && cur == "" {
+	if v.needsCurrent() && cur == "" {
 		return errors.New(tr("sign.key.err.needcurrent"))
 	}
-	ks, ca := v.local.Keys, v.local.CA
-	previous, _ := ks.List()
 	v.busy(true, tr("sign.key.creating"))
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
-		err := func() error {
-			if hasOld && old.Certificate != nil {
-				if _, err := ks.Unlock(old.ID, cur); err != nil {
-					return err
-				}
-			}
-			in, err := ks.Generate(pin)
-			if err != nil {
-				return err
-			}
-			csr, err := ks.CSR(in.ID, pin, pkix.Name{CommonName: name})
-			if err != nil {
-				ks.Delete(in.ID)
-				return err
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			chain, err := ca.Certify(ctx, csr, name, idNumber)
-			if err != nil {
-				ks.Delete(in.ID)
-				return err
-			}
-			if err := ks.SetCertificate(in.ID, chain); err != nil {
-				ks.Delete(in.ID)
-				return err
-			}
-			// The new key replaces the old ones (signatures made with them stay valid: their
-			// certificates travel in the signed files).
-			for _, p := range previous {
-				if p.ID != in.ID {
-					ks.Delete(p.ID)
-				}
-			}
-			return nil
-		}()
+		err := enrolKey(v.local, cur, name, idNumber, pin, func(ks *keystore.Keystore) (keystore.Info, error) {
+			return ks.Generate(pin)
+		}, nil)
 		fyne.DoAndWait(func() {
 			v.busy(false, "")
 			if err != nil {
@@ -1005,10 +971,8 @@ func (v *signScreen) onSignTapped() {
 		v.onEntSignTapped(*ch)
 		return
 	}
-	pin := widget.NewPasswordEntry()
-	pin.Validator = pinValidator
-	item := widget.NewFormItem(tr("sign.key.pin"), pin)
-	item.HintText = tr("sign.key.pin.rule")
+	in, _ := v.keyInfo()
+	pin, item := secretItem(in)
 	d := dialog.NewForm(tr("sign.pin.title"), tr("sign.sign"), tr("common.cancel"),
 		[]*widget.FormItem{item}, func(ok bool) {
 			if ok {
@@ -1018,14 +982,6 @@ func (v *signScreen) onSignTapped() {
 	d.Resize(fyne.NewSize(420, 200))
 	d.Show()
 	v.shell.Window.Canvas().Focus(pin)
-}
-
-// pinValidator accepts six digits (the rule of keystore.CheckPIN's length and alphabet).
-func pinValidator(s string) error {
-	if len(s) != 6 || strings.Trim(s, "0123456789") != "" {
-		return errors.New(tr("sign.key.pin.rule"))
-	}
-	return nil
 }
 
 // unlockThen opens the personal key with the PIN in the background (Argon2id takes a moment),
@@ -1046,6 +1002,9 @@ func (v *signScreen) unlockThen(pin string, next func(crypto.Signer)) {
 			v.refreshKey()
 			if err != nil {
 				v.status.SetText(tr("sign.failed", map[string]any{"Reason": errMessage(err)}))
+				if errors.Is(err, keystore.ErrNotHere) {
+					v.shell.showNotHere(err, v.onCreateKeyTapped)
+				}
 				return
 			}
 			next(signer)

@@ -448,6 +448,20 @@ func (k *Keystore) Unlock(id, pin string) (crypto.Signer, error) {
 	return key, nil
 }
 
+// CheckHere reports whether this OS account can try a PIN on key id at all: nil, or a
+// *NotHereError (nothing is tried or counted).
+func (k *Keystore) CheckHere(id string) error {
+	e, err := k.get(id)
+	if err != nil || e.Token != nil {
+		return err
+	}
+	if _, err := k.layer1(e); err != nil {
+		return err
+	}
+	_, err = k.counter(e)
+	return err
+}
+
 // layer1 returns the Argon2id layer of a software record, asking the OS store first when the
 // record is bound.
 func (k *Keystore) layer1(e *Entry) (inner, error) {
