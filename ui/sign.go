@@ -393,7 +393,7 @@ func (v *signScreen) showKeyDialog(renew bool) {
 	k.msg = widget.NewLabel(tr("sign.key.local"))
 	k.msg.Wrapping = fyne.TextWrapWord
 	var items []*widget.FormItem
-	if renew {
+	if renew && v.needsCurrent() {
 		k.cur = widget.NewPasswordEntry()
 		if in, ok := v.keyInfo(); ok {
 			k.cur.Validator = secretValidator(in)
