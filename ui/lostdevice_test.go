@@ -101,7 +101,7 @@ func (k osKeyring) Get(service, user string) (string, error) {
 	return "", keyguard.ErrItemNotFound
 }
 func (k osKeyring) Set(service, user, s string) error { k[service+"/"+user] = s; return nil }
-func (k osKeyring) Delete(service, user string) error  { delete(k, service+"/"+user); return nil }
+func (k osKeyring) Delete(service, user string) error { delete(k, service+"/"+user); return nil }
 
 // TestKeyNotHere: the data folder's key opened under another OS account (another keyring): the
 // sign screen says so in Chinese without trying the PIN, and offers 挂失 and a new certificate;

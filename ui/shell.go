@@ -79,9 +79,9 @@ type Shell struct {
 	root    *fyne.Container
 	screens map[NavID]Screen
 	current NavID
-	picker  *filePicker // the file dialog shown last (for tests)
+	picker  *filePicker   // the file dialog shown last (for tests)
 	notHere dialog.Dialog // the "key cannot be used here" dialog shown last (for tests)
-	unwatch func()      // stops following the seal library
+	unwatch func()        // stops following the seal library
 
 	// Switcher picks 个人版 or an enterprise (shown when signed in); SyncBar is the sync
 	// status under the navigation (syncbar.go).

@@ -5,7 +5,6 @@ package pkcs11key
 import (
 	"crypto"
 	"crypto/x509"
-	"errors"
 
 	"sealdesk/core/keystore"
 	"sealdesk/core/sealkey"
@@ -17,9 +16,6 @@ type Config struct {
 	TokenLabel string
 	PIN        string
 }
-
-// ErrNoCgo is what Open answers in a binary built with CGO_ENABLED=0.
-var ErrNoCgo = errors.New("pkcs11: this binary was built without cgo (CGO_ENABLED=0) and cannot load a PKCS #11 module; build it with cgo or use the software seal-key vault")
 
 // Vault is unavailable without cgo.
 type Vault struct{ sealkey.Vault }
