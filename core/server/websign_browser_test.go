@@ -324,8 +324,9 @@ func TestWebSignPerson(t *testing.T) {
 			}
 			b.shot("2-document")
 			// The boxes sit on page 2: scroll there so the picture shows them.
-			b.eval(`(document.getElementById("page-0-2").scrollIntoView(), "")`)
+			b.do(chromedp.Click(chromedp.ID("goto"))) // 点击开始签署
 			b.until(`document.querySelectorAll("#page-0-2 .box").length === 2`)
+			b.until(`(function(){var r=document.querySelector("#page-0-2 .box").getBoundingClientRect();return r.top>=0&&r.bottom<=innerHeight})()`)
 			b.shot("3-boxes")
 			b.do(chromedp.Click(chromedp.ID("sign-open")))
 			b.until(`!document.getElementById("sign-sheet").hidden`)
@@ -414,6 +415,12 @@ func TestWebSignDecline(t *testing.T) {
 	b := newBrowser(t, 360, 740)
 	b.prefix += "-decline"
 	b.login(t, w.env, link, phone)
+	// English, and back.
+	b.do(chromedp.Click(chromedp.ID("lang")))
+	b.until(`document.getElementById("sign-open").textContent === "Sign"`)
+	b.shot("0-english")
+	b.do(chromedp.Click(chromedp.ID("lang")))
+	b.until(`document.getElementById("sign-open").textContent === "签署"`)
 	b.do(chromedp.Click(chromedp.ID("decline-open")))
 	b.until(`!document.getElementById("decline-sheet").hidden`)
 	b.do(chromedp.Click(chromedp.ID("decline-go")))

@@ -7,7 +7,7 @@
       "title": "Sign a contract", "login.h": "Verify it is you",
       "login.p": "You have a contract to sign. To protect its content, get the one-time code sent to your phone or e-mail and enter it.",
       "code.ph": "6-digit code", "code.send": "Get code", "login.go": "Next", "from": "From", "you": "Signer",
-      "deadline": "Deadline", "counter": "Signed", "closed.h": "Cannot continue", "decline": "Decline", "sign": "Sign",
+      "deadline": "Deadline", "counter": "Signed", "goto": "Go to where you sign", "closed.h": "Cannot continue", "decline": "Decline", "sign": "Sign",
       "sign.h": "Sign", "sign.draw": "Draw your signature below", "clear": "Clear", "sign.seal": "Choose the seal to apply",
       "sealcode.ph": "Seal code", "sealcode.send": "Get seal code", "sign.confirm": "Enter the code to confirm",
       "cancel": "Cancel", "sign.go": "Confirm and sign", "decline.h": "Decline",
@@ -145,6 +145,7 @@
       $("me").textContent = state.company ? state.company + " · " + state.name : state.name;
       if (state.deadline) { $("deadline").textContent = new Date(state.deadline).toLocaleString(); show("deadline-row", true); }
       $("counter").textContent = state.signed + "/" + state.needed;
+      show("goto", state.fields.length > 0 && state.your_turn);
       show("waiting", !state.your_turn); $("waiting").textContent = state.waiting || "";
       show("actions", state.your_turn);
       var pages = $("pages"); pages.textContent = "";
@@ -175,6 +176,8 @@
       void sb;
     }
     function loadImg(div) {
+      if (div.dataset.requested) return; // once per page (the observer and 点击开始签署 both ask)
+      div.dataset.requested = "1";
       var img = new Image(); img.alt = "page " + div.dataset.page;
       img.onload = function () {
         var ph = div.querySelector(".ph"); if (ph) ph.remove();
@@ -228,6 +231,16 @@
         show("sign-sheet", false); show("doc", false); show("actions", false); show("done", true);
         $("done-h").textContent = t("signed.h"); $("done-p").textContent = t("signed.p"); document.body.dataset.result = "signed";
       }, function (e) { go.disabled = false; if (e.code === "link_locked") { show("sign-sheet", false); closed(e.message); } else msg("sign-msg", e.message); });
+    };
+    // 点击开始签署: jump to the first box (its page loads first if it has not yet).
+    $("goto").onclick = function () {
+      var f = state && state.fields[0]; if (!f) return;
+      var div = $("page-" + f.document + "-" + f.page); if (!div) return;
+      function jump(n) {
+        var b = div.querySelector(".box");
+        if (b) b.scrollIntoView({ block: "center" }); else if (n < 100) setTimeout(function () { jump(n + 1); }, 100);
+      }
+      loadImg(div); div.scrollIntoView({ block: "start" }); jump(0);
     };
     $("decline-open").onclick = function () { show("decline-sheet", true); msg("decline-msg", ""); };
     $("reason").oninput = function () { msg("decline-msg", ""); };
