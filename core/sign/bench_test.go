@@ -22,7 +22,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,8 +118,7 @@ func runChild(t *testing.T, op, in, out string, env ...string) benchResult {
 			ns, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return benchResult{elapsed: time.Duration(ns), maxRSS: ru.Maxrss * 1024}
+	return benchResult{elapsed: time.Duration(ns), maxRSS: maxRSS(cmd.ProcessState)}
 }
 
 // keep folds x into r: the fastest time and the largest RSS.

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -283,11 +282,6 @@ func peakHeap(allow int64, fn func()) uint64 {
 // cpuTime is the process's user + system CPU time: the time budget is checked on it, so that a
 // machine shared with other work does not fail the test (the wall time is logged beside it).
 // It counts the sampler of peakHeap too, which only makes the check stricter.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func TestBudgets(t *testing.T) {
 	if testing.Short() {
