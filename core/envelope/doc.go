@@ -7,7 +7,9 @@
 // Send validates the request (limits below, each refusal a *sync.Refusal with a Chinese
 // message naming the limit), turns images into PDF pages, and prepares every document before
 // any signature: a QR code in the margin of every page that opens the server's public
-// verification page for the envelope (status, signers, times — never the content), one empty
+// verification page for the envelope (status, signers, times — never the content; a page that
+// draws a large image, such as a full-bleed scan or photo, first grows a white strip below it
+// for the code, and the boxes placed on it move with its content), one empty
 // signature field per placed box, named "R<k>.<kind><n>" for recipient k, and a first signature
 // by the server — a certification (DocMDP P=2) when boxes were placed, so every later change other
 // than filling those fields is flagged, or an approval signature for "现在发送", where recipients

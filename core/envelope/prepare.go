@@ -78,19 +78,33 @@ func openPDF(b []byte, name string) (*pdf.File, []pdf.Page, error) {
 const (
 	QRSize   = 46.0
 	QRMargin = 8.0
+	// QRStrip is the height of the white strip added below a page that draws a large image.
+	QRStrip = QRSize + 2*QRMargin
+	// QRImagePixels: a page that draws an image at least this many pixels wide and high (a
+	// scan, a photo, a JPEG or PNG sent as a contract) gets the strip.
+	QRImagePixels = 400
 )
 
 // stampQR adds, as one incremental update before any signature, the verification QR code to the
-// lower-right margin of every page as the user sees it.
-func stampQR(b []byte, url string) ([]byte, error) {
+// lower-right margin of every page as the user sees it. A page that draws a large image (a scan,
+// a photo; most often full-bleed) would have the code over its picture, so that page is first
+// extended by a white strip of QRStrip points below its visible bottom edge, and the code sits
+// in the strip: nothing of the page is covered. It returns, per page number, how far the page's
+// visible coordinates moved up (QRStrip for extended pages), so boxes placed on the original
+// page keep their place on the content.
+//
+// A page without such an image keeps its size and gets the code in its corner; a vector
+// drawing that fills the corner is not detected (that would take rendering every page at send).
+func stampQR(b []byte, url string) ([]byte, map[int]float64, error) {
 	f, pages, err := openPDF(b, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q, err := qrcode.New(url, qrcode.Medium)
 	if err != nil {
-		return nil, fmt.Errorf("failed to make the qr code: %w", err)
+		return nil, nil, fmt.Errorf("failed to make the qr code: %w", err)
 	}
+	shift := map[int]float64{}
 	bits := q.Bitmap() // with its quiet zone
 	n := len(bits)
 	raw := make([]byte, 0, n*n)
@@ -116,22 +130,33 @@ func stampQR(b []byte, url string) ([]byte, error) {
 	const xname = pdf.Name("SDVerifyQR")
 	for _, p := range pages {
 		w, _ := p.VisibleSize()
-		vr := sign.VisibleRect{X1: w - QRMargin - QRSize, Y1: QRMargin, X2: w - QRMargin, Y2: QRMargin + QRSize}
-		ur, err := sign.VisibleToUser(p.CropBox, p.Rotate, vr)
-		if err != nil {
-			return nil, err
-		}
-		draw := fmt.Sprintf("Q\nq %.3f 0 0 %.3f %.3f %.3f cm /%s Do Q\n", ur.Width(), ur.Height(), ur.LLX, ur.LLY, xname)
-		end := u.Add(&pdf.Stream{Dict: pdf.Dict{"Length": pdf.Int(len(draw))}, Data: []byte(draw), Offset: -1})
+		crop := p.CropBox
 		nd := pdf.Dict{}
 		for k, x := range p.Dict {
 			nd[k] = x
 		}
+		if drawsLargeImage(v, p) {
+			strip, err := sign.VisibleToUser(p.CropBox, p.Rotate, sign.VisibleRect{X1: 0, Y1: -QRStrip, X2: w, Y2: 0})
+			if err != nil {
+				return nil, nil, err
+			}
+			crop = unionRect(p.CropBox, strip)
+			nd["MediaBox"] = rectArray(unionRect(p.MediaBox, strip))
+			nd["CropBox"] = rectArray(crop)
+			shift[p.Number] = QRStrip
+		}
+		vr := sign.VisibleRect{X1: w - QRMargin - QRSize, Y1: QRMargin, X2: w - QRMargin, Y2: QRMargin + QRSize}
+		ur, err := sign.VisibleToUser(crop, p.Rotate, vr)
+		if err != nil {
+			return nil, nil, err
+		}
+		draw := fmt.Sprintf("Q\nq %.3f 0 0 %.3f %.3f %.3f cm /%s Do Q\n", ur.Width(), ur.Height(), ur.LLX, ur.LLY, xname)
+		end := u.Add(&pdf.Stream{Dict: pdf.Dict{"Length": pdf.Int(len(draw))}, Data: []byte(draw), Offset: -1})
 		var contents pdf.Array
 		if c := p.Dict.Get("Contents"); c != nil {
 			rc, err := v.Resolve(c)
 			if err != nil {
-				return nil, bad("bad_pdf", "页面内容无法读取")
+				return nil, nil, bad("bad_pdf", "页面内容无法读取")
 			}
 			if arr, ok := rc.(pdf.Array); ok {
 				contents = append(contents, arr...)
@@ -171,14 +196,63 @@ func stampQR(b []byte, url string) ([]byte, error) {
 		res["XObject"] = xo
 		nd["Resources"] = res
 		if err := u.Set(p.Ref, nd); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	section, _, err := u.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("failed to lay out the qr update: %w", err)
+		return nil, nil, fmt.Errorf("failed to lay out the qr update: %w", err)
 	}
-	return append(append(make([]byte, 0, len(b)+len(section)), b...), section...), nil
+	return append(append(make([]byte, 0, len(b)+len(section)), b...), section...), shift, nil
+}
+
+// drawsLargeImage reports whether page p's resources hold an image XObject of at least
+// QRImagePixels on each side.
+func drawsLargeImage(v *pdf.View, p pdf.Page) bool {
+	if p.Resources == nil {
+		return false
+	}
+	rr, err := v.Resolve(p.Resources)
+	res, ok := rr.(pdf.Dict)
+	if err != nil || !ok {
+		return false
+	}
+	x := res.Get("XObject")
+	if x == nil {
+		return false
+	}
+	rx, err := v.Resolve(x)
+	xo, ok := rx.(pdf.Dict)
+	if err != nil || !ok {
+		return false
+	}
+	for _, ref := range xo {
+		o, err := v.Resolve(ref)
+		if err != nil {
+			continue
+		}
+		st, ok := o.(*pdf.Stream)
+		if !ok {
+			continue
+		}
+		if n, _ := st.Dict.Get("Subtype").(pdf.Name); n != "Image" {
+			continue
+		}
+		w, _ := st.Dict.Get("Width").(pdf.Int)
+		h, _ := st.Dict.Get("Height").(pdf.Int)
+		if w >= QRImagePixels && h >= QRImagePixels {
+			return true
+		}
+	}
+	return false
+}
+
+func unionRect(a, b pdf.Rect) pdf.Rect {
+	return pdf.Rect{LLX: min(a.LLX, b.LLX), LLY: min(a.LLY, b.LLY), URX: max(a.URX, b.URX), URY: max(a.URY, b.URY)}
+}
+
+func rectArray(r pdf.Rect) pdf.Array {
+	return pdf.Array{pdf.Real{Value: r.LLX}, pdf.Real{Value: r.LLY}, pdf.Real{Value: r.URX}, pdf.Real{Value: r.URY}}
 }
 
 // prepared is a document ready to send.
@@ -211,7 +285,8 @@ func prepareDoc(ctx context.Context, dir string, idx int, ref api.FileRef, origi
 		return nil, bad("already_signed", fmt.Sprintf("文件「%s」已包含签名，请上传未签署的文件", ref.Name))
 	}
 	np := len(pages)
-	if b, err = stampQR(b, verifyURL); err != nil {
+	var shift map[int]float64
+	if b, shift, err = stampQR(b, verifyURL); err != nil {
 		return nil, err
 	}
 	doc := api.Document{Index: idx, Name: ref.Name, Pages: np, Original: ref.SHA256, Fields: map[int][]string{}}
@@ -227,7 +302,8 @@ func prepareDoc(ctx context.Context, dir string, idx int, ref api.FileRef, origi
 		ck := fmt.Sprintf("%d/%s", fp.Recipient, fp.Kind)
 		counts[ck]++
 		name := fieldName(fp.Recipient, fp.Kind, counts[ck])
-		specs = append(specs, sign.FieldSpec{Name: name, Page: fp.Page, Rect: sign.VisibleRect{X1: fp.Rect[0], Y1: fp.Rect[1], X2: fp.Rect[2], Y2: fp.Rect[3]}})
+		dy := shift[fp.Page] // the page grew a strip below: its content moved up
+		specs = append(specs, sign.FieldSpec{Name: name, Page: fp.Page, Rect: sign.VisibleRect{X1: fp.Rect[0], Y1: fp.Rect[1] + dy, X2: fp.Rect[2], Y2: fp.Rect[3] + dy}})
 		doc.Fields[fp.Recipient] = append(doc.Fields[fp.Recipient], name)
 	}
 	in := filepath.Join(dir, fmt.Sprintf("doc%d-qr.pdf", idx))
