@@ -438,8 +438,8 @@ func (e *EnterpriseScreen) buildOverview() fyne.CanvasObject {
 // are for every member: 主管理员变更 holds 账号申诉, which any member may start).
 var contributedTabPerm = map[string]org.Permission{"hooks.tab": org.PermManageIntegrations, "apikeys.tab": org.PermManageAPIKeys}
 
-// contributedTabAdminOnly names the contributed tabs only 主管理员 and 子管理员 see (审计日志).
-var contributedTabAdminOnly = map[string]bool{"audit.tab": true}
+// contributedTabAdminOnly names the contributed tabs only 主管理员 and 子管理员 see (审计日志, 企业设置).
+var contributedTabAdminOnly = map[string]bool{"audit.tab": true, "console.tab": true}
 
 // entStatusText is the verification state in words.
 func entStatusText(s string) string {

@@ -29,6 +29,7 @@ func enterpriseTabs() []enterpriseTab {
 		{"hooks.tab", func(s *Shell) EnterprisePanel { return newHooksPanel(s) }},
 		{"audit.tab", func(s *Shell) EnterprisePanel { return newAuditPanel(s) }},
 		{"apikeys.tab", func(s *Shell) EnterprisePanel { return newAPIKeysPanel(s) }},
+		{"console.tab", newConsolePanel},
 	}
 }
 

@@ -75,13 +75,13 @@ func TestEnterpriseCreateInviteApprove(t *testing.T) {
 	}
 	d.Code.SetText(good)
 	test.Tap(d.Submit)
-	waitUntil(t, "the enterprise opened", func() bool { return e.state == "enterprise" && e.Tabs != nil && len(e.TabTitles()) == 9 })
+	waitUntil(t, "the enterprise opened", func() bool { return e.state == "enterprise" && e.Tabs != nil && len(e.TabTitles()) == 10 })
 	ent := e.Current.Enterprise
 	if ent.Name != "杭州示例科技有限公司" || m.Context() != ent.ID || !strings.HasSuffix(w.Title(), ent.Name) {
 		t.Fatalf("current %+v, context %q, title %q", ent, m.Context(), w.Title())
 	}
 	want := []string{tr("ent.tab.overview"), tr("ent.tab.verify"), tr("ent.tab.members"), tr("ent.tab.roles"), tr("ent.tab.departments"),
-		tr("admin.tab"), tr("hooks.tab"), tr("audit.tab"), tr("apikeys.tab")}
+		tr("admin.tab"), tr("hooks.tab"), tr("audit.tab"), tr("apikeys.tab"), tr("console.tab")}
 	waitUntil(t, "the 主管理员's tabs", func() bool { return slices.Equal(e.TabTitles(), want) })
 
 	// the invitation QR code on screen, and the link under it
