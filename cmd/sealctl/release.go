@@ -25,6 +25,7 @@ const releaseUsage = `usage: sealctl release keygen --out release.key
                             --platform windows-amd64 [--min-version V] [--sequence N]
                             [--notes-zh TEXT | --notes-zh-file F] [--notes-en TEXT | --notes-en-file F]
                             --out UPDATES_DIR/windows-amd64.json
+       sealctl release verify --pubkey BASE64 UPDATES_DIR/windows-amd64.json
 
 keygen writes a new Ed25519 release key (PKCS #8 PEM, mode 0600; openssl genpkey -algorithm
 ed25519 makes the same kind) and prints its public key: build the desktop with
@@ -32,7 +33,9 @@ ed25519 makes the same kind) and prints its public key: build the desktop with
 Keep the private key offline. sign reads the file's size and SHA-256, signs the manifest and
 writes it; copy it and the file into the folder sealdesk-server serves with --updates. The
 sequence (default: the current Unix time) must grow with every manifest: desktops refuse a
-manifest older than one they accepted.
+manifest older than one they accepted. verify checks a manifest as the desktop will (signature
+with the public key compiled into it, fields) and, when the file it names lies beside it, the
+file's size and SHA-256; exit 0 good, 1 refused.
 `
 
 func runRelease(args []string, stdout, stderr io.Writer) int {
@@ -47,6 +50,8 @@ func runRelease(args []string, stdout, stderr io.Writer) int {
 		return runReleasePubkey(args[1:], stdout, stderr)
 	case "sign":
 		return runReleaseSign(args[1:], stdout, stderr)
+	case "verify":
+		return runReleaseVerify(args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, releaseUsage)
 	return 2
@@ -206,5 +211,53 @@ func runReleaseSign(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s: %s %s for %s, %d bytes, sha256 %s, sequence %d, key %s\n", *out, m.File, m.Version, m.Platform,
 		m.Size, m.SHA256, m.Sequence, update.KeyID(priv.Public().(ed25519.PublicKey)))
+	return 0
+}
+
+func runReleaseVerify(args []string, stdout, stderr io.Writer) int {
+	fs := releaseFlags("verify", stderr)
+	pubArg := fs.String("pubkey", "", "release public key (base64, as compiled into the desktop)")
+	if err := fs.Parse(args); err != nil || *pubArg == "" || fs.NArg() != 1 {
+		fmt.Fprint(stderr, releaseUsage)
+		return 2
+	}
+	pub, err := update.ParsePublicKey(*pubArg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl release verify:", err)
+		return 2
+	}
+	path := fs.Arg(0)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl release verify:", err)
+		return 1
+	}
+	m, err := update.Open(b, pub)
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl release verify:", err)
+		return 1
+	}
+	if filepath.Base(path) != m.Platform+".json" {
+		fmt.Fprintf(stderr, "sealctl release verify: %s holds the manifest of %s; the server serves it from %s.json\n", path, m.Platform, m.Platform)
+		return 1
+	}
+	file := filepath.Join(filepath.Dir(path), m.File)
+	f, err := os.Open(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "sealctl release verify: the manifest names %s: %v\n", m.File, err)
+		return 1
+	}
+	h := sha256.New()
+	size, err := io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		fmt.Fprintln(stderr, "sealctl release verify:", err)
+		return 1
+	}
+	if size != m.Size || hex.EncodeToString(h.Sum(nil)) != m.SHA256 {
+		fmt.Fprintf(stderr, "sealctl release verify: %s is %d bytes with sha256 %x; the manifest says %d bytes, %s\n", m.File, size, h.Sum(nil), m.Size, m.SHA256)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: good — %s %s for %s, %d bytes, sequence %d, signed by key %s\n", path, m.File, m.Version, m.Platform, m.Size, m.Sequence, update.KeyID(pub))
 	return 0
 }

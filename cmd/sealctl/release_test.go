@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,7 @@ func TestReleaseSign(t *testing.T) {
 		t.Fatalf("pubkey: %d %s", code, errb.String())
 	}
 	pub, err := update.ParsePublicKey(out.String())
+	pubOut := out.String()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +59,27 @@ func TestReleaseSign(t *testing.T) {
 	if strings.Contains(string(b), "PRIVATE") {
 		t.Fatal("the manifest holds the private key")
 	}
+	// verify: good, then the file altered, then another key
+	pubB64 := strings.TrimSpace(pubOut)
+	out.Reset()
+	if code := realMain([]string{"release", "verify", "--pubkey", pubB64, manifest}, &out, &errb); code != 0 || !strings.Contains(out.String(), "good") {
+		t.Fatalf("verify: %d %s %s", code, out.String(), errb.String())
+	}
+	os.WriteFile(msi, []byte("not really an msX"), 0o644)
+	errb.Reset()
+	if code := realMain([]string{"release", "verify", "--pubkey", pubB64, manifest}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "sha256") {
+		t.Errorf("verify of an altered file: %d %s", code, errb.String())
+	}
+	os.WriteFile(msi, []byte("not really an msi"), 0o644)
+	other := filepath.Join(dir, "other.key")
+	realMain([]string{"release", "keygen", "--out", other}, io.Discard, io.Discard)
+	var ob bytes.Buffer
+	realMain([]string{"release", "pubkey", "--key", other}, &ob, io.Discard)
+	errb.Reset()
+	if code := realMain([]string{"release", "verify", "--pubkey", strings.TrimSpace(ob.String()), manifest}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "wrong_key") {
+		t.Errorf("verify with another key: %d %s", code, errb.String())
+	}
+
 	// bad input
 	for _, a := range [][]string{
 		{"release", "sign", "--key", key, "--file", msi, "--version", "latest", "--platform", "windows-amd64", "--out", manifest},
