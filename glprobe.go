@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
 	"github.com/go-gl/glfw/v3.3/glfw"
+
+	"sealdesk/core/diag"
 )
 
 // The OpenGL check before Fyne starts.
@@ -157,37 +158,19 @@ func noGLMessage(goos string, why error, logPath string) (text, latin string) {
 	return zh.String() + "\n" + b.String(), b.String()
 }
 
-// logPath is the desktop's log file in the data folder.
-func logPath(dataDir string) string { return filepath.Join(dataDir, "logs", "sealdesk.log") }
-
-// appendLog adds a time-stamped entry to the log file (creating the folder); the message is
-// shown even when the log cannot be written, so the error is only returned.
-func appendLog(path, text string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(f, "%s ERROR %s\n", time.Now().UTC().Format(time.RFC3339),
-		strings.ReplaceAll(strings.TrimSpace(text), "\n", "\n    "))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// reportNoGL writes the message to the log and stderr and shows it natively.
+// reportNoGL writes the message to the desktop's log in the data folder (core/diag: the same
+// rotating <data folder>/logs/sealdesk.log the running app writes) and to stderr, and shows it
+// natively.
 func reportNoGL(why error, dataDir string) {
-	lp := logPath(dataDir)
-	if err := appendLog(lp, "no OpenGL 2.1: "+why.Error()); err != nil {
-		lp = ""
+	lg, err := diag.OpenLog(dataDir, nil)
+	lp := ""
+	if err == nil {
+		lp = lg.Path()
 	}
 	msg, latin := noGLMessage(runtime.GOOS, why, lp)
-	if lp != "" {
-		appendLog(lp, msg)
-	}
+	lg.Printf("ERROR no OpenGL 2.1: %v", why)
+	lg.Printf("%s", strings.ReplaceAll(msg, "\n", "\n    "))
+	lg.Close()
 	fmt.Fprintln(os.Stderr, msg)
 	showNativeMessage(noGLTitle, msg, latin)
 }

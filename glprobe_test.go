@@ -178,7 +178,4 @@ func TestNoGLMessage(t *testing.T) {
 	if got := firstLines("\n a \n\n b\r\n c\n d\n", 3); got != "a; b; c" {
 		t.Errorf("firstLines: %q", got)
 	}
-	if err := appendLog(filepath.Join(t.TempDir(), "logs", "x.log"), "one\ntwo"); err != nil {
-		t.Fatal(err)
-	}
 }
