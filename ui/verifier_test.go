@@ -519,3 +519,20 @@ func TestVerifierWorkerPanicAndCancel(t *testing.T) {
 		t.Fatal("cancel did not reach the verification's context")
 	}
 }
+
+// A signature on an event certificate (事件证书: a browser signer's one-time key) says so on its
+// card, in both languages' strings.
+func TestVerifierCardEventCertificate(t *testing.T) {
+	local := &LocalServices{Prefs: &memPrefs{}}
+	s, _ := newLocalShell(t, local)
+	v := s.Screen(NavVerify).(*verifierScreen)
+	rep := &verify.Report{Verdict: verify.StatusValid}
+	sig := verify.Signature{Index: 1, Status: verify.StatusValid, Signer: verify.Signer{Name: "李四", Event: true}}
+	if c := v.newCard("a.pdf", rep, sig); !strings.Contains(c.signer.Text, "李四（事件证书") {
+		t.Errorf("event-certificate signer shown as %q", c.signer.Text)
+	}
+	sig.Signer.Event = false
+	if c := v.newCard("a.pdf", rep, sig); c.signer.Text != "李四" {
+		t.Errorf("device-certificate signer shown as %q", c.signer.Text)
+	}
+}
