@@ -150,8 +150,8 @@ func (s *Shell) showNotHere(err error, renew func()) {
 	lost := widget.NewButton(tr("sign.nothere.lost"), func() {
 		d.Hide()
 		s.Show(NavSettings)
-		if sc, ok := s.screens[NavSettings].(*SettingsScreen); ok && sc.Keys != nil {
-			sc.Keys.onDevicesRefresh()
+		if sc, ok := s.screens[NavSettings].(*SettingsScreen); ok {
+			sc.ShowKeys()
 		}
 	})
 	again := widget.NewButton(tr("sign.nothere.renew"), func() {
@@ -167,3 +167,7 @@ func (s *Shell) showNotHere(err error, renew func()) {
 	d.Show()
 	s.notHere = d
 }
+
+// ShowNotHere shows the dialog of a key this OS account cannot open (for the real-window
+// pictures; the sign screen shows it after a refused unlock).
+func (s *Shell) ShowNotHere(err error) { s.showNotHere(err, nil) }

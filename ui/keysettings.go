@@ -79,8 +79,8 @@ func newKeyPanel(s *Shell) *keyPanel {
 		p.UKeyStatus = wrapLabel("")
 		p.UKeyStatus.Hide()
 		parts = append(parts, widget.NewSeparator(), widget.NewLabelWithStyle(tr("keys.ukey"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-			widget.NewForm(&widget.FormItem{Text: tr("keys.ukey.module"), Widget: container.NewBorder(nil, nil, nil, p.Find, p.Module),
-				HintText: tr("keys.ukey.module.hint")}),
+			widget.NewForm(&widget.FormItem{Text: tr("keys.ukey.module"), Widget: container.NewBorder(nil, nil, nil, p.Find, p.Module)}),
+			wrapLabel(tr("keys.ukey.module.hint")),
 			p.TokenList, p.Pick, p.Enrol, p.UKeyStatus)
 	}
 	p.Refresh = widget.NewButton(tr("keys.devices.refresh"), p.onDevicesRefresh)

@@ -89,6 +89,28 @@ func newSettingsScreen(s *Shell) Screen {
 	return sc
 }
 
+// ShowKeys scrolls 设置 to 签名密钥 and lists the devices' certificates again (挂失 from the
+// "key cannot be used here" dialog goes there).
+func (sc *SettingsScreen) ShowKeys() {
+	if sc.Keys == nil {
+		return
+	}
+	if s, ok := sc.content.(*container.Scroll); ok {
+		s.Offset = fyne.NewPos(0, sc.Keys.card.Position().Y)
+		s.Refresh()
+	}
+	sc.Keys.onDevicesRefresh()
+}
+
+// FindTokens sets the PKCS #11 module path of 签名密钥 and lists its UKeys (as 查找 UKey does).
+func (sc *SettingsScreen) FindTokens(module string) {
+	if sc.Keys == nil || sc.Keys.Module == nil {
+		return
+	}
+	sc.Keys.Module.SetText(module)
+	sc.Keys.onFindTapped()
+}
+
 func (sc *SettingsScreen) sessionChanged() {
 	sc.Server.refresh()
 	if sc.shell.Services.Conn != nil && sc.shell.Current() == NavSettings {
