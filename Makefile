@@ -106,6 +106,13 @@ test: test-deps toolchain modules fmt-check vet cross-vet build-headless $(BUILD
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
 
+# The open API under load (issue 21): 200 integrators, each its own enterprise and API key,
+# create envelopes at once against one server on PostgreSQL; p50/p90/p99 are logged (closed loop,
+# paced at OPEN_LOAD_RATE requests/s, default 50, and create-and-send). About 2 minutes.
+.PHONY: bench-openapi
+bench-openapi: toolchain modules
+	.ci/with-postgres.sh env SEALDESK_LONG=1 $(GO) test -count=1 -v -timeout 30m -run '^TestOpenAPILoad$$' ./core/server/
+
 # The real window under Xvfb, captured by the app itself after its first frame (hidden flags),
 # showing a generated sample contract (Chinese text in a font the PDF does not embed). The app
 # prints the time from start to the first frame and to page 1 shown. softpipe: Mesa's llvmpipe
