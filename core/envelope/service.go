@@ -212,15 +212,8 @@ func (s *Service) Send(ctx context.Context, a Actor, key string, req api.Envelop
 	raw, _ := json.Marshal(req)
 	hash := requestHash([]byte("send"), raw)
 	ik := idemKey(a.Account.ID, "send", key)
-	var out api.Envelope
-	var done bool
-	if err := s.Store.View(ctx, func(tx sync.Tx) error {
-		var err error
-		done, err = replay(tx, ik, hash, &out)
-		return err
-	}); err != nil || done {
-		return out, err
-	}
+	// A retry is answered from the idempotency record: send looks it up first, in the same
+	// read transaction as its checks.
 	rec := &record{}
 	rec.ID, rec.VerifyToken = randomID("env_"), randomID(verifyTokenPrefix)
 	return s.send(ctx, a, ik, hash, rec, req, req.Draft)
@@ -230,7 +223,13 @@ func (s *Service) Send(ctx context.Context, a Actor, key string, req api.Envelop
 func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *record, req api.EnvelopeRequest, draft bool) (api.Envelope, error) {
 	now := s.now()
 	var v *validated
+	var prior api.Envelope
+	var replayed bool
 	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		var err error
+		if replayed, err = replay(tx, ik, hash, &prior); err != nil || replayed {
+			return err
+		}
 		if req.EnterpriseID != "" {
 			// Who may send comes before what is sent: a stranger learns nothing of the rules.
 			if s.Permit == nil {
@@ -240,7 +239,6 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 				return err
 			}
 		}
-		var err error
 		v, err = checkRequest(req, now, txDirectory{tx}, draft)
 		if err != nil {
 			return err
@@ -262,6 +260,9 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 	})
 	if err != nil {
 		return api.Envelope{}, err
+	}
+	if replayed {
+		return prior, nil
 	}
 	req = v.req
 	rec.Subject, rec.Remark, rec.Deadline, rec.Order, rec.EnterpriseID, rec.Template = req.Subject, req.Remark, req.Deadline, req.Order, req.EnterpriseID, req.Template
