@@ -157,7 +157,7 @@ windows: deps toolchain modules
 	  -DVERSION_COMMA=$$(echo $(VERSION) | tr . ,),0 '-DVERSION_STRING=\"$(VERSION)\"' \
 	  -O coff -i .ci/windows/sealdesk.rc -o rsrc_windows_amd64.syso
 	@$(STEP) "build bin/sealdesk.exe (MinGW-w64)" env CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
-	  CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags "-H=windowsgui" -o $(BIN)/sealdesk.exe .; \
+	  CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags "-H=windowsgui $(RELEASE_LDFLAGS)" -o $(BIN)/sealdesk.exe .; \
 	  rc=$$?; rm -f rsrc_windows_amd64.syso; exit $$rc
 	@$(STEP) "build bin/sealctl.exe (CGO_ENABLED=0)" env CGO_ENABLED=0 GOOS=windows GOARCH=amd64 \
 	  $(GO) build -o $(BIN)/sealctl.exe ./cmd/sealctl
@@ -185,7 +185,7 @@ wine-smoke: windows build-headless
 macos:
 	@[ "$$(uname -s)" = Darwin ] || { echo "make macos runs on a Mac (Apple's SDK): see README, Windows and macOS"; exit 1; }
 	@mkdir -p $(BUILD)/macos
-	@$(STEP) "build sealdesk for macOS ($$(uname -m))" $(GO) build -o $(BUILD)/macos/sealdesk .
+	@$(STEP) "build sealdesk for macOS ($$(uname -m))" $(GO) build -ldflags "$(RELEASE_LDFLAGS)" -o $(BUILD)/macos/sealdesk .
 	@$(STEP) "bundle build/macos/SealDesk.app" .ci/macos/bundle.sh $(BUILD)/macos/sealdesk $(BUILD)/macos/SealDesk.app
 	@$(STEP) "codesign" codesign --force --deep --options runtime -s "$${SEALDESK_MAC_IDENTITY:--}" $(BUILD)/macos/SealDesk.app
 
