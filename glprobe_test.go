@@ -130,7 +130,16 @@ func TestNoOpenGL(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { cmd.Process.Kill(); cmd.Wait() }()
-		time.Sleep(5 * time.Second)
+		xwininfo := needTool(t, "xwininfo", "x11-utils")
+		shown := false
+		for t0 := time.Now(); time.Since(t0) < 60*time.Second && !shown; time.Sleep(500 * time.Millisecond) {
+			out, _ := exec.Command(xwininfo, "-display", display, "-root", "-tree").Output()
+			shown = strings.Contains(string(out), "OpenGL 2.1")
+		}
+		if !shown {
+			t.Fatal("the message box did not appear within 60 s")
+		}
+		time.Sleep(2 * time.Second) // drawn
 		shot := filepath.Join(dir, "nogl-linux.png")
 		os.MkdirAll(dir, 0o755)
 		if out, err := exec.Command(imp, "-display", display, "-window", "root", shot).CombinedOutput(); err != nil {
