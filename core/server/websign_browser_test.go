@@ -925,3 +925,78 @@ func dumpSchema(t *testing.T, dsn, schema string) []byte {
 	}
 	return out.Bytes()
 }
+
+// TestWebSignEventCertOutlived: P signs in the browser first; the other signer signs on the
+// desktop hours later, after P's event certificate has expired; the contract completes and the
+// final PDF is still valid (P's signature time comes from its timestamp, and completion adds
+// the revocation data of the expired certificate).
+func TestWebSignEventCertOutlived(t *testing.T) {
+	w := &webEnv{env: startContracts(t, openBolt(t), nil)}
+	w.observeKeys()
+	a, b := newParty(t, w.env, "王发起"), newParty(t, w.env, "孟良华")
+	phone := newPhone()
+	files, err := a.c.UploadFiles(ctx, []client.NamedFile{{Name: "合同.pdf", Data: pdfBytes(t, 1, "two signers")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "先网页后桌面", Files: files,
+		Recipients: []api.Recipient{{Kind: api.RecipientPerson, Name: "李四", Phone: phone}, {Kind: api.RecipientPerson, Name: b.name, Phone: b.phone}},
+		Fields: []api.FieldPlacement{
+			{Recipient: 0, Document: 0, Kind: api.FieldSignature, Page: 1, Rect: [4]float64{60, 100, 200, 160}},
+			{Recipient: 1, Document: 0, Kind: api.FieldSignature, Page: 1, Rect: [4]float64{360, 100, 500, 160}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := outboxFind(t, w.env, phone, signLinkRE, 0)
+	jar, _ := cookiejar.New(nil)
+	hc := *w.run.HTTPClient()
+	hc.Jar = jar
+	call := func(path, body string) string {
+		t.Helper()
+		resp, err := hc.Post(link+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, out)
+		}
+		return string(out)
+	}
+	n := len(w.run.Server.Outbox().Messages())
+	call("/code", `{"purpose":"login"}`)
+	otp, _ := outboxFind(t, w.env, phone, webCodeRE, n)
+	call("/login", `{"code":"`+otp+`"}`)
+	n = len(w.run.Server.Outbox().Messages())
+	call("/code", `{"purpose":"sign"}`)
+	otp, _ = outboxFind(t, w.env, phone, webCodeRE, n)
+	call("/sign", `{"code":"`+otp+`","strokes":{"v":1,"w":60,"h":30,"strokes":[[{"x":5,"y":5,"t":0},{"x":40,"y":20,"t":120}]]}}`)
+
+	w.clock.Advance(websign.EventCertValidity + 2*time.Hour)
+	cur, err := b.c.Envelope(ctx, env.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur = signAll(t, w.env, b, cur); cur.Status != api.EnvelopeCompleted {
+		t.Fatalf("after the desktop signer: %s", cur.Status)
+	}
+	final, err := a.c.EnvelopeDocument(ctx, env.ID, 0, client.VersionFinal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf",
+		&verify.Options{Trust: verify.NewTrustStore(w.run.Server.Root()), Now: w.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Signatures {
+		if s.Status != verify.StatusValid {
+			t.Errorf("signature %s (%s, event %v): %s %v", s.Field, s.Signer.Name, s.Signer.Event, s.Status, s.Reasons)
+		}
+	}
+	if rep.Verdict != verify.StatusValid {
+		t.Errorf("verdict %s", rep.Verdict)
+	}
+}
