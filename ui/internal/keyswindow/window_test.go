@@ -88,7 +88,7 @@ func (k mapKeyring) Get(service, user string) (string, error) {
 	return "", keyguard.ErrItemNotFound
 }
 func (k mapKeyring) Set(service, user, s string) error { k[service+"/"+user] = s; return nil }
-func (k mapKeyring) Delete(service, user string) error  { delete(k, service+"/"+user); return nil }
+func (k mapKeyring) Delete(service, user string) error { delete(k, service+"/"+user); return nil }
 
 func login(t *testing.T, run *server.Running, phone, device string, register bool) *client.Client {
 	c, err := client.New(run.URL, run.Server.RootPEM())
