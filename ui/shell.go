@@ -23,6 +23,8 @@ const (
 	NavVerify
 	NavSeals
 	NavEnterprise
+	NavApprovals
+	NavArchive
 	NavBilling
 	NavSettings
 	navCount
@@ -30,7 +32,7 @@ const (
 
 // navKeys are the translation keys of the navigation labels.
 var navKeys = [navCount]string{"nav.home", "nav.documents", "nav.send", "nav.verify", "nav.seals",
-	"nav.enterprise", "nav.billing", "nav.settings"}
+	"nav.enterprise", "nav.approvals", "nav.archive", "nav.billing", "nav.settings"}
 
 // Slug is the place's name in file names and on the command line: "documents", "settings".
 func (n NavID) Slug() string { return navKeys[n][len("nav."):] }
@@ -63,6 +65,8 @@ func registry() []screenEntry {
 		{NavSend, theme.IconNameMailSend, newSendScreen},
 		{NavEnterprise, theme.IconNameAccount, newEnterpriseScreen},
 		{NavBilling, theme.IconNameStorage, newBillingScreen},
+		{NavApprovals, theme.IconNameCheckButtonChecked, newApprovalsScreen},
+		{NavArchive, theme.IconNameFolder, newArchiveScreen},
 	}
 }
 
