@@ -36,6 +36,7 @@ type ApprovalsScreen struct {
 
 	content fyne.CanvasObject
 	wg      sync.WaitGroup
+	gen     int // the newest reload; older answers are dropped
 }
 
 // ApprovalBox is one list of approvals with the detail of the selected one.
@@ -52,6 +53,25 @@ type ApprovalBox struct {
 	New      *widget.Button // 提交审批 (mine)
 	Selected int
 	content  fyne.CanvasObject
+	split    *container.Split
+	top      *widget.Button // 提交审批 above the list (mine)
+}
+
+// setEmpty shows the invitation instead of the list and its detail, or the other way round.
+func (b *ApprovalBox) setEmpty(empty bool) {
+	if empty {
+		b.split.Hide()
+		b.Empty.Show()
+		if b.top != nil {
+			b.top.Hide()
+		}
+		return
+	}
+	b.Empty.Hide()
+	b.split.Show()
+	if b.top != nil {
+		b.top.Show()
+	}
 }
 
 func newApprovalsScreen(s *Shell) Screen {
@@ -132,13 +152,15 @@ func (sc *ApprovalsScreen) newBox(box string) *ApprovalBox {
 	b.Empty = container.NewVBox(layoutSpacer(), b.EmptyMsg, next)
 	actions := container.NewHBox(b.Approve, b.Reject, b.Withdraw)
 	detail := container.NewBorder(nil, actions, nil, nil, container.NewVScroll(b.Detail))
-	split := container.NewHSplit(b.List, detail)
-	split.Offset = 0.45
-	top := fyne.CanvasObject(widget.NewLabel(""))
+	b.split = container.NewHSplit(b.List, detail)
+	b.split.Offset = 0.45
+	var top fyne.CanvasObject
 	if b.New != nil {
-		top = container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon(tr("approvals.submit"), theme.ContentAddIcon(), sc.openSubmit))
+		b.top = widget.NewButtonWithIcon(tr("approvals.submit"), theme.ContentAddIcon(), sc.openSubmit)
+		top = container.NewBorder(nil, nil, nil, b.top)
 	}
-	b.content = container.NewBorder(top, nil, nil, nil, container.NewStack(split, b.Empty))
+	b.content = container.NewBorder(top, nil, nil, nil, container.NewStack(b.split, b.Empty))
+	b.setEmpty(true)
 	return b
 }
 
@@ -224,6 +246,8 @@ func (sc *ApprovalsScreen) Reload() {
 	}
 	box := []string{api.ApprovalBoxTodo, api.ApprovalBoxDone, api.ApprovalBoxMine}[max(0, sc.Tabs.SelectedIndex())]
 	b := sc.Boxes[box]
+	sc.gen++
+	gen := sc.gen
 	sc.wg.Add(1)
 	go func() {
 		defer sc.wg.Done()
@@ -231,6 +255,9 @@ func (sc *ApprovalsScreen) Reload() {
 		defer cancel()
 		items, err := c.Approvals(ctx, ent, box)
 		uiDo(func() {
+			if gen != sc.gen {
+				return
+			}
 			if err != nil {
 				sc.fail(err)
 				return
@@ -239,10 +266,8 @@ func (sc *ApprovalsScreen) Reload() {
 			b.Selected = -1
 			b.List.UnselectAll()
 			b.List.Refresh()
-			if len(items) == 0 {
-				b.Empty.Show()
-			} else {
-				b.Empty.Hide()
+			b.setEmpty(len(items) == 0)
+			if len(items) > 0 {
 				b.List.Select(0)
 			}
 			b.showDetail()

@@ -45,6 +45,7 @@ type ArchiveScreen struct {
 
 	content fyne.CanvasObject
 	wg      sync.WaitGroup
+	gen     int // the newest search; older answers are dropped
 }
 
 func newArchiveScreen(s *Shell) Screen {
@@ -252,6 +253,8 @@ func (sc *ArchiveScreen) RunSearch() {
 	}
 	q := api.ArchiveQuery{Folder: sc.Folder, Subject: sc.Subject.Text, Counterparty: sc.Counterparty.Text, Signer: sc.Signer.Text,
 		From: from, To: to, Limit: 200}
+	sc.gen++
+	gen := sc.gen
 	sc.wg.Add(1)
 	go func() {
 		defer sc.wg.Done()
@@ -259,6 +262,9 @@ func (sc *ArchiveScreen) RunSearch() {
 		defer cancel()
 		r, err := c.SearchArchive(ctx, ent, q)
 		uiDo(func() {
+			if gen != sc.gen {
+				return // a newer search (another folder, other fields) answers instead
+			}
 			if err != nil {
 				sc.fail(err)
 				return
@@ -271,6 +277,8 @@ func (sc *ArchiveScreen) RunSearch() {
 			for _, f := range sc.Folders {
 				total += f.Count
 			}
+			sc.Results.Hidden = len(r.Items) == 0
+			sc.Results.Refresh()
 			switch {
 			case len(r.Items) > 0:
 				sc.Empty.Hide()

@@ -98,7 +98,7 @@ func TestNavKeysAreTranslated(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"首页", "文件", "发起签署", "文件验签", "签章管理", "企业", "费用中心", "设置"}
+	want := []string{"首页", "文件", "发起签署", "文件验签", "签章管理", "企业", "审批管理", "档案柜", "费用中心", "设置"}
 	for i, w := range want {
 		if got := tr[LangChinese][NavID(i).Key()]; got != w {
 			t.Errorf("nav %d is %q, want %q (the manuals' wording)", i, got, w)

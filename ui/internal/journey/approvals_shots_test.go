@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,6 +164,7 @@ func TestShotsApprovalsArchive(t *testing.T) {
 			sfx := fmt.Sprintf("-%s-%dx%d", lang, int(size.Width), int(size.Height))
 			// The approver's 需要我审批, then the 驳回 dialog.
 			build(lang, appr, ui.NavApprovals)
+			waitFor(t, "the approval's detail", false, labelPrefix(tabText(lang, "合同主题：", "Contract: ")))
 			shot(t, "approvals-todo"+sfx)
 			if b, ok := find(false, button(tabText(lang, "驳回", "Reject"))).(*widget.Button); ok {
 				fyne.DoAndWait(b.OnTapped)
@@ -179,12 +181,17 @@ func TestShotsApprovalsArchive(t *testing.T) {
 			shot(t, "approvals-rules"+sfx)
 			// 档案柜.
 			build(lang, admin, ui.NavArchive)
+			waitFor(t, "the filed contracts", false, labelHas("办公楼租赁合同"))
 			shot(t, "archive-all"+sfx)
 			fyne.DoAndWait(func() {
 				sc := s2.Screen(ui.NavArchive).(*ui.ArchiveScreen)
 				sc.Tree.Select(hw.ID)
 			})
-			time.Sleep(time.Second)
+			for t0 := time.Now(); time.Since(t0) < 30*time.Second; time.Sleep(100 * time.Millisecond) {
+				if find(false, labelHas("办公楼租赁合同")) == nil && find(false, labelHas("华为云服务订购")) != nil {
+					break
+				}
+			}
 			shot(t, "archive-folder"+sfx)
 			if b, ok := find(false, button(tabText(lang, "新建档案夹", "New folder"))).(*widget.Button); ok {
 				fyne.DoAndWait(b.OnTapped)
@@ -193,7 +200,15 @@ func TestShotsApprovalsArchive(t *testing.T) {
 				closeOverlay()
 			}
 			build(lang, plain, ui.NavArchive)
+			time.Sleep(time.Second)
 			shot(t, "archive-member-empty"+sfx)
 		}
+	}
+}
+
+func labelHas(text string) func(fyne.CanvasObject) bool {
+	return func(o fyne.CanvasObject) bool {
+		l, ok := o.(*widget.Label)
+		return ok && strings.Contains(l.Text, text)
 	}
 }
