@@ -166,6 +166,12 @@ func TestApprovalsScreen(t *testing.T) {
 	if len(mine.Items) != 1 || mine.Items[0].Status != api.ApprovalRejected || !strings.Contains(mine.Detail.Text, "金额过大") || mine.Withdraw.Visible() {
 		t.Fatalf("admin's view: %+v %q", mine.Items, mine.Detail.Text)
 	}
+	// 首页's 需要我审批 leads here.
+	sb.Show(NavHome)
+	OpenApprovals(sb)
+	if sb.Current() != NavApprovals || bs.Tabs.SelectedIndex() != 0 {
+		t.Fatalf("OpenApprovals shows %v, tab %d", sb.Current(), bs.Tabs.SelectedIndex())
+	}
 	// Outside an enterprise.
 	sp, _ := billingShell(t, pa, "")
 	sp.Show(NavApprovals)
@@ -313,7 +319,7 @@ func TestArchiveScreen(t *testing.T) {
 	sb.Show(NavArchive)
 	bs := sb.Screen(NavArchive).(*ArchiveScreen)
 	bs.Wait()
-	if len(bs.Folders) != 0 || len(bs.Items) != 0 || !bs.Export.Disabled() {
+	if len(bs.Folders) != 0 || len(bs.Items) != 0 || !bs.Export.Disabled() || !bs.Empty.Visible() || !strings.Contains(bs.EmptyMsg.Text, "档案柜还是空的") {
 		t.Fatalf("member sees %+v / %d items", bs.Folders, len(bs.Items))
 	}
 }

@@ -42,8 +42,14 @@ var PendingApprovals = func(ctx context.Context, c *client.Client, enterpriseID 
 	return c.PendingApprovalCount(ctx)
 }
 
-// OpenApprovals shows where 需要我审批 leads (HOOK for the approvals area; 企业 until then).
-var OpenApprovals = func(s *Shell) { s.Show(NavEnterprise) }
+// OpenApprovals shows where 需要我审批 leads: 审批管理 › 需要我审批.
+var OpenApprovals = func(s *Shell) {
+	if s.Show(NavApprovals) {
+		if sc, ok := s.Screen(NavApprovals).(*ApprovalsScreen); ok && sc.Tabs.SelectedIndex() != 0 {
+			sc.Tabs.SelectIndex(0)
+		}
+	}
+}
 
 // Quick-entry keys (快捷入口) in the order shown.
 const (

@@ -200,7 +200,13 @@ func TestShotsApprovalsArchive(t *testing.T) {
 				closeOverlay()
 			}
 			build(lang, plain, ui.NavArchive)
-			time.Sleep(time.Second)
+			for t0 := time.Now(); time.Since(t0) < 30*time.Second; time.Sleep(100 * time.Millisecond) {
+				shown := false
+				fyne.DoAndWait(func() { shown = s2.Screen(ui.NavArchive).(*ui.ArchiveScreen).Empty.Visible() })
+				if shown {
+					break
+				}
+			}
 			shot(t, "archive-member-empty"+sfx)
 		}
 	}
