@@ -168,6 +168,14 @@ func (d *homeDash) onQuickTapped(k string) {
 func (d *homeDash) refresh() {
 	sc := d.sc
 	c := sc.shell.client()
+	if len(sc.Actions) > 0 {
+		// one primary button: 发起签署 (or the empty home's invitation) when signed in
+		sc.Actions[0].Importance = widget.HighImportance
+		if c != nil {
+			sc.Actions[0].Importance = widget.MediumImportance
+		}
+		sc.Actions[0].Refresh()
+	}
 	if c == nil {
 		d.Box.Hide()
 		return
