@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -32,6 +33,8 @@ type EnterpriseScreen struct {
 	Create    *widget.Button
 	JoinLink  *widget.Entry
 	Join      *widget.Button
+	Appeal    *widget.Button          // 账号申诉: become 主管理员 of a company whose admin is unreachable
+	AppealDlg *AdminPanel             // while its dialog is open (for tests)
 	List      *fyne.Container         // one card per enterprise
 	CreateDlg *createEnterpriseDialog // while open (for tests)
 	// an enterprise
@@ -45,7 +48,9 @@ type EnterpriseScreen struct {
 
 	Message *widgets.CJKLabel
 	state   string // what body shows: "signedout", "personal", "enterprise"
-	loading int    // generation of the last load (a newer one wins)
+	// offlineSince is when the copy on screen was synced (zero: it is the server's answer)
+	offlineSince time.Time
+	loading      int // generation of the last load (a newer one wins)
 }
 
 // ownTab is one of the screen's own tabs. perm "" means any member; adminOnly means 主管理员
@@ -79,6 +84,7 @@ func newEnterpriseScreen(s *Shell) Screen {
 	e.JoinLink = widget.NewEntry()
 	e.JoinLink.SetPlaceHolder(tr("ent.join.placeholder"))
 	e.Join = widget.NewButton(tr("ent.join"), e.onJoinTapped)
+	e.Appeal = widget.NewButton(tr("ent.appeal"), e.onAppealTapped)
 	e.List = container.NewVBox()
 	e.Members = newMembersPanel(e)
 	e.Roles = newRolesPanel(e)
@@ -145,7 +151,8 @@ func (e *EnterpriseScreen) showSignedOut() {
 
 func (e *EnterpriseScreen) showPersonal(c *client.Client) {
 	joinRow := container.NewBorder(nil, nil, nil, e.Join, e.JoinLink)
-	head := container.NewBorder(nil, nil, widget.NewLabelWithStyle(tr("ent.mine"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), e.Create)
+	head := container.NewBorder(nil, nil, widget.NewLabelWithStyle(tr("ent.mine"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		container.NewHBox(e.Appeal, e.Create))
 	e.setBody("personal", container.NewBorder(container.NewVBox(head, joinRow, e.Message), nil, nil, nil, container.NewVScroll(e.List)))
 	e.loading++
 	gen := e.loading
@@ -173,7 +180,8 @@ func (e *EnterpriseScreen) fillList(mine []org.MyEnterprise) {
 		create := widget.NewButtonWithIcon(tr("ent.create"), theme.ContentAddIcon(), e.onCreateTapped)
 		create.Importance = widget.HighImportance
 		e.setBody("personal", emptyState(tr("ent.none"), create,
-			widgets.NewCJKLabel(tr("ent.none.join")), container.NewBorder(nil, nil, nil, e.Join, e.JoinLink), e.Message))
+			widgets.NewCJKLabel(tr("ent.none.join")), container.NewBorder(nil, nil, nil, e.Join, e.JoinLink), e.Message,
+			container.NewCenter(e.Appeal)))
 		return
 	}
 	for _, m := range mine {
@@ -234,6 +242,20 @@ func (e *EnterpriseScreen) onJoinTapped() {
 			e.Message.SetText(tr("ent.join.sent", map[string]any{"Name": info.EnterpriseName}))
 		})
 	}()
+}
+
+// onAppealTapped opens 账号申诉 (manual 000 §二): the person names the company and proves their
+// authority (legal representative, a deposit, or a stamped letter a reviewer checks), from
+// 个人版, since they are not — or no longer — able to open that enterprise.
+func (e *EnterpriseScreen) onAppealTapped() {
+	p := newAdminPanel(e.shell)
+	e.AppealDlg = p
+	p.Reload()
+	d := dialog.NewCustom(tr("ent.appeal.title"), tr("common.close"), p.AppealOnly(), e.shell.Window)
+	d.SetOnClosed(func() { e.AppealDlg = nil })
+	cs := e.shell.Window.Canvas().Size()
+	d.Resize(fyne.NewSize(min(760, cs.Width-40), min(600, cs.Height-40)))
+	d.Show()
 }
 
 // ----- 创建企业 -----
@@ -321,20 +343,34 @@ func (e *EnterpriseScreen) showEnterprise(c *client.Client, id string) {
 	if e.state != "enterprise" || e.Current.Enterprise.ID != id {
 		e.setBody("enterprise", emptyState(tr("ent.loading"), widget.NewButton(tr("ent.back.personal"), e.onPersonalTapped)))
 	}
+	k := e.keeper()
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		me, err := c.Enterprise(ctx, id)
+		var me org.MyEnterprise
+		err := keptFetch(ctx, k, "ent/"+id, &me, func(ctx context.Context) (err error) {
+			me, err = c.Enterprise(ctx, id)
+			return err
+		})
 		uiDo(func() {
 			if gen != e.loading {
 				return
 			}
-			if err != nil {
+			var oc *offlineCopy
+			offline := errors.As(err, &oc)
+			if err != nil && !offline {
 				e.setBody("enterprise", emptyState(errMessage(err), widget.NewButton(tr("ent.back.personal"), e.onPersonalTapped)))
 				return
 			}
 			e.Current = me
+			e.offlineSince = time.Time{}
+			if offline {
+				e.offlineSince = oc.since
+			}
 			e.buildTabs()
+			if offline {
+				e.showOffline(oc.since)
+			}
 			e.Members.load()
 			e.Roles.load()
 			e.Depts.load()
@@ -485,9 +521,16 @@ func (e *EnterpriseScreen) run(f func(ctx context.Context, c *client.Client) err
 		defer cancel()
 		err := f(ctx, c)
 		uiDo(func() {
-			if err != nil {
+			var oc *offlineCopy
+			switch {
+			case errors.As(err, &oc):
+				e.showOffline(oc.since)
+				err = nil // what was kept is shown
+			case err != nil && isOffline(err) && !e.offlineSince.IsZero():
+				e.showOffline(e.offlineSince) // a copy is on screen: say so, not "cannot connect"
+			case err != nil:
 				e.Message.SetText(errMessage(err))
-			} else {
+			default:
 				e.Message.SetText("")
 			}
 			if done != nil {
@@ -495,6 +538,58 @@ func (e *EnterpriseScreen) run(f func(ctx context.Context, c *client.Client) err
 			}
 		})
 	}()
+}
+
+// showOffline says that the screen shows what was synced at since.
+func (e *EnterpriseScreen) showOffline(since time.Time) {
+	e.Message.SetText(tr("ent.offline", map[string]any{"Time": since.Local().Format("2006-01-02 15:04")}))
+}
+
+// keeper is the part of the session that keeps what screens read from the server, so that
+// they can show it offline (core/session.Manager's Keep and Kept).
+type keeper interface {
+	Keep(ctx context.Context, key string, v any) error
+	Kept(ctx context.Context, key string, v any) (time.Time, error)
+}
+
+func (e *EnterpriseScreen) keeper() keeper {
+	k, _ := e.shell.Services.Session.(keeper)
+	return k
+}
+
+// offlineCopy is the answer of runKept when the server could not be reached and what was kept
+// from the last time was read instead.
+type offlineCopy struct{ since time.Time }
+
+func (o *offlineCopy) Error() string { return "offline copy of " + o.since.String() }
+
+// runKept is run for a read whose answer v is kept for offline use under key: when fetch
+// succeeds v is kept; when the server cannot be reached v is read back from what was kept,
+// done gets nil and the message says since when the screen shows a copy.
+func (e *EnterpriseScreen) runKept(key string, v any, fetch func(ctx context.Context, c *client.Client) error, done func(error)) {
+	k := e.keeper()
+	e.run(func(ctx context.Context, c *client.Client) error {
+		return keptFetch(ctx, k, key, v, func(ctx context.Context) error { return fetch(ctx, c) })
+	}, done)
+}
+
+// keptFetch runs fetch and keeps v under key, or reads v back when the server is unreachable
+// (an *offlineCopy error then).
+func keptFetch(ctx context.Context, k keeper, key string, v any, fetch func(ctx context.Context) error) error {
+	err := fetch(ctx)
+	if k == nil {
+		return err
+	}
+	if err == nil {
+		k.Keep(ctx, key, v) // a copy that cannot be written is only a worse offline view
+		return nil
+	}
+	if isOffline(err) {
+		if t, kerr := k.Kept(ctx, key, v); kerr == nil && !t.IsZero() {
+			return &offlineCopy{since: t}
+		}
+	}
+	return err
 }
 
 // State is what the screen shows: "signedout", "personal" or "enterprise" (for tests).

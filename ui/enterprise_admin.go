@@ -27,7 +27,8 @@ import (
 //     that the server's reviewers approve; it can start from a contract waiting for the user's
 //     signature (合同编号), whose signing continues after approval. 我的申诉 shows each appeal's state.
 type AdminPanel struct {
-	shell *Shell
+	shell      *Shell
+	appealCard fyne.CanvasObject
 
 	Status *widget.Label
 
@@ -73,6 +74,12 @@ type AdminPanel struct {
 }
 
 var methodKeys = []string{org.AppealLegalRep, org.AppealDeposit, org.AppealLetter}
+
+// AppealOnly is the panel's 账号申诉 part alone, for 个人版 (enterprise screen › 账号申诉): a
+// person who is not (or no longer) a member asks to become 主管理员 of a company.
+func (p *AdminPanel) AppealOnly() fyne.CanvasObject {
+	return container.NewVScroll(container.NewVBox(p.Status, p.appealCard))
+}
 
 func newAdminPanel(s *Shell) *AdminPanel {
 	p := &AdminPanel{shell: s}
@@ -164,8 +171,9 @@ func newAdminPanel(s *Shell) *AdminPanel {
 		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.appeal.amount")), p.Deposit, p.Amount),
 		p.AppealMsg, widget.NewLabelWithStyle(tr("admin.appeal.mine"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.Appeals)
 
+	p.appealCard = card(tr("admin.appeal"), appeal)
 	p.content = container.NewVScroll(container.NewVBox(p.Status,
-		card(tr("admin.transfer"), transfer), card(tr("admin.handover.title"), handover), card(tr("admin.appeal"), appeal)))
+		card(tr("admin.transfer"), transfer), card(tr("admin.handover.title"), handover), p.appealCard))
 	return p
 }
 

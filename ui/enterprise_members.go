@@ -101,11 +101,18 @@ func (p *membersPanel) loadPage(more bool) {
 		after = p.members[len(p.members)-1].AccountID
 	}
 	var page []org.Member
-	p.e.run(func(ctx context.Context, c *client.Client) error {
+	fetch := func(ctx context.Context, c *client.Client) error {
 		var err error
 		page, err = c.Members(ctx, id, after, membersPage)
 		return err
-	}, func(err error) {
+	}
+	run := p.e.run
+	if after == "" { // the first page is kept for offline use
+		run = func(f func(context.Context, *client.Client) error, done func(error)) {
+			p.e.runKept("ent/"+id+"/members", &page, f, done)
+		}
+	}
+	run(fetch, func(err error) {
 		if err != nil || id != p.e.Current.Enterprise.ID {
 			return
 		}

@@ -62,7 +62,7 @@ func newRolesPanel(e *EnterpriseScreen) *rolesPanel {
 func (p *rolesPanel) load() {
 	id := p.e.Current.Enterprise.ID
 	var roles []org.Role
-	p.e.run(func(ctx context.Context, c *client.Client) error {
+	p.e.runKept("ent/"+id+"/roles", &roles, func(ctx context.Context, c *client.Client) error {
 		var err error
 		roles, err = c.Roles(ctx, id)
 		return err
@@ -230,7 +230,7 @@ func (p *departmentsPanel) name(id string) string {
 func (p *departmentsPanel) load() {
 	id := p.e.Current.Enterprise.ID
 	var ds []org.Department
-	p.e.run(func(ctx context.Context, c *client.Client) error {
+	p.e.runKept("ent/"+id+"/departments", &ds, func(ctx context.Context, c *client.Client) error {
 		var err error
 		ds, err = c.Departments(ctx, id)
 		return err

@@ -51,6 +51,23 @@ func TestEnterpriseCreateInviteApprove(t *testing.T) {
 		return e.state == "personal" && e.Create.Visible() || e.List != nil && e.state == "personal"
 	})
 
+	// 账号申诉 is reachable from 个人版: its form names the company and the proof
+	test.Tap(e.Appeal)
+	ap := e.AppealDlg
+	if ap == nil || !ap.Company.Visible() || !ap.Start.Visible() {
+		t.Fatal("账号申诉 did not open its form")
+	}
+	ap.Wait()
+	test.Tap(ap.Start) // no company named: refused in Chinese, nothing started
+	ap.Wait()
+	if ap.Current.ID != "" || !hasHan(ap.AppealMsg.Text) {
+		t.Fatalf("an empty appeal: %q, %+v", ap.AppealMsg.Text, ap.Current)
+	}
+	if top := w.Canvas().Overlays().Top(); top != nil {
+		top.Hide()
+		w.Canvas().Overlays().Remove(top)
+	}
+
 	// 创建企业: a code with a wrong check character is refused with the server's sentence
 	test.Tap(e.Create)
 	d := e.CreateDlg
@@ -226,4 +243,50 @@ func TestEnterpriseVerifyByDeposit(t *testing.T) {
 	test.Type(p.Amount, fmt.Sprintf("0.%02d", fen))
 	test.Tap(p.Confirm)
 	waitUntil(t, "已认证", func() bool { return strings.Contains(p.State.Source(), tr("ent.state.verified")) && !p.form.Visible() })
+}
+
+// TestEnterpriseOffline: what 企业 read from the server is kept, so that with the server gone the
+// screen shows the enterprise, its members, roles and departments as last synced and says since
+// when (also in a window opened while offline); back online it reads the server again.
+func TestEnterpriseOffline(t *testing.T) {
+	srv := startTestServer(t)
+	m, _ := newSignedInSession(t, srv, "王经理")
+	c := m.Client()
+	ctx := context.Background()
+	ent, err := c.CreateEnterprise(ctx, "离线测试科技有限公司", "91330106MA2B0CXX3"+creditCheck(t, "91330106MA2B0CXX3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateDepartment(ctx, ent.ID, "法务部", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RefreshEnterprises(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetContext(ent.ID); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newSessionShell(t, m)
+	e := enterpriseScreen(t, s)
+	loaded := func(e *EnterpriseScreen) bool {
+		return e.state == "enterprise" && slices.Contains(e.Members.MemberNames(), "王经理") && slices.Contains(e.Depts.DepartmentNames(), "法务部")
+	}
+	waitUntil(t, "the enterprise online", func() bool { return loaded(e) && e.Message.Source() == "" })
+
+	srv.Stop()
+	e.refresh()
+	waitUntil(t, "the kept copy", func() bool {
+		return loaded(e) && strings.HasPrefix(e.Message.Source(), "离线") && !e.offlineSince.IsZero()
+	})
+	if e.Current.Enterprise.Name != "离线测试科技有限公司" {
+		t.Fatalf("offline current %+v", e.Current.Enterprise)
+	}
+	// a window opened offline shows the same
+	s2, _ := newSessionShell(t, m)
+	e2 := enterpriseScreen(t, s2)
+	waitUntil(t, "the kept copy in a new window", func() bool { return loaded(e2) && strings.HasPrefix(e2.Message.Source(), "离线") })
+
+	srv.Restart(t)
+	e.refresh()
+	waitUntil(t, "online again", func() bool { return loaded(e) && e.offlineSince.IsZero() && e.Message.Source() == "" })
 }

@@ -301,6 +301,16 @@ func TestSignInCreateInviteApprove(t *testing.T) {
 		waitUI(t, "the empty state", func() bool { return ent().State() == "personal" })
 		time.Sleep(300 * time.Millisecond)
 		shots(t, "enterprise-empty", lang)
+		// 账号申诉 from 个人版
+		do(func() { test.Tap(ent().Appeal) })
+		waitUI(t, "the appeal form", func() bool { return ent().AppealDlg != nil })
+		time.Sleep(300 * time.Millisecond)
+		shots(t, "enterprise-appeal", lang)
+		do(func() {
+			if top := win.Canvas().Overlays().Top(); top != nil {
+				top.Hide()
+			}
+		})
 	}
 
 	// 创建企业
