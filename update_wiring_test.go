@@ -2,16 +2,19 @@ package main
 
 import (
 	"archive/zip"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"sealdesk/core/diag"
 	"sealdesk/core/update"
+	"sealdesk/store/desktop"
 )
 
 // TestUpdaterWiring: without a compiled-in release key 检查更新 says the build cannot update; with
@@ -70,3 +73,46 @@ func (fixedSettings) Language() string            { return "zh" }
 func (fixedSettings) SetLanguage(string)          {}
 func (fixedSettings) DataDir() string             { return "" }
 func (fixedSettings) SetDataDir(dir string) error { return nil }
+
+// staticSource serves one signed manifest (and no files).
+type staticSource struct{ manifest []byte }
+
+func (s staticSource) Manifest(context.Context, string) ([]byte, error) { return s.manifest, nil }
+func (s staticSource) Download(context.Context, string) (io.ReadCloser, error) {
+	return nil, errors.New("no files")
+}
+
+// TestUpdateSequenceSurvivesRestart: the highest manifest sequence accepted is kept in the
+// desktop's local store, so after a restart a replayed older manifest is still refused.
+func TestUpdateSequenceSurvivesRestart(t *testing.T) {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	sign := func(seq uint64) []byte {
+		b, err := update.Sign(update.Manifest{Product: update.Product, Version: "9.0.0", Platform: "linux-amd64", Sequence: seq,
+			File: "sealdesk.tar.gz", Size: 1, SHA256: strings.Repeat("0", 64)}, priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	file := filepath.Join(t.TempDir(), "desktop.db")
+	check := func(seq uint64) error {
+		st, err := desktop.Open(file, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		c := &update.Checker{Source: staticSource{sign(seq)}, Key: pub, Current: "0.1.0", Platform: "linux-amd64", State: st}
+		_, err = c.Check(t.Context())
+		return err
+	}
+	if err := check(50); err != nil {
+		t.Fatal(err)
+	}
+	var ue *update.Error
+	if err := check(40); !errors.As(err, &ue) || ue.Reason != update.ReasonReplay || ue.Want != "50" {
+		t.Fatalf("older manifest after a restart: %v", err)
+	}
+	if err := check(50); err != nil {
+		t.Fatalf("the same manifest again: %v", err)
+	}
+}
