@@ -55,7 +55,8 @@ type contractsPane struct {
 	afters  []string // the cursor of each page shown so far (afters[0] == "")
 	nextTok string
 	counts  map[string]int
-	gen     int // answers of older requests are dropped
+	gen     int    // answers of older requests are dropped
+	notice  string // said once the next list arrives (after 删除 of a draft)
 	wg      sync.WaitGroup
 
 	reasonEntry *widget.Entry // the reason dialog's entry shown last (tests)
@@ -69,6 +70,8 @@ type contractRow struct {
 	Parties *widget.Label
 	State   *widget.Label
 	Sign    *widget.Button // 签署 (待我签 only)
+	Resume  *widget.Button // 继续编辑 (草稿 only)
+	Delete  *widget.Button // 删除 (草稿 only)
 }
 
 // contractPageSize is the number of contracts on a page.
@@ -229,7 +232,8 @@ func (p *contractsPane) reload() {
 				p.say(tr("contracts.err.list", map[string]any{"Reason": errMessage(err)}), true)
 				return
 			}
-			p.say("", false)
+			p.say(p.notice, false)
+			p.notice = ""
 			p.counts = l.Counts
 			p.nextTok = l.Next
 			p.showRows(l.Items)
@@ -240,6 +244,9 @@ func (p *contractsPane) reload() {
 }
 
 func (p *contractsPane) showRows(items []api.EnvelopeSummary) {
+	if p.box == api.BoxDraft {
+		items = append(items, p.localDraftRows(items)...)
+	}
 	p.rows = nil
 	p.list.Objects = nil
 	for _, it := range items {
@@ -287,7 +294,14 @@ func (p *contractsPane) newRow(it api.EnvelopeSummary) *contractRow {
 		r.Sign.Importance = widget.HighImportance
 		right = container.NewHBox(container.NewCenter(r.State), container.NewCenter(r.Sign))
 	}
-	r.Row = newTapRow(container.NewBorder(nil, nil, nil, right, container.NewVBox(r.Subject, r.Parties)), func() { p.openDetail(it.ID) })
+	if it.Box == api.BoxDraft || it.Status == api.EnvelopeDraft {
+		right = p.draftButtons(r)
+	}
+	open := func() { p.openDetail(it.ID) }
+	if it.Status == api.EnvelopeDraft {
+		open = func() { p.onDraftResume(it) }
+	}
+	r.Row = newTapRow(container.NewBorder(nil, nil, nil, right, container.NewVBox(r.Subject, r.Parties)), open)
 	return r
 }
 
