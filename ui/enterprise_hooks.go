@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,7 +29,8 @@ type HooksPanel struct {
 	Status      *widget.Label
 	URL         *widget.Entry
 	Description *widget.Entry
-	Events      *widget.CheckGroup // labels of webhook.EventTypes; none ticked: every event
+	Events      *widget.CheckGroup    // labels of the enterprise's event types; none ticked (here and below): every event
+	EnvEvents   [2]*widget.CheckGroup // labels of the contracts' event types (envelope.*), three a row
 	Add         *widget.Button
 	Secret      *widget.Label // the secret just created or rotated (shown once, selectable)
 	SecretBox   *fyne.Container
@@ -58,13 +60,23 @@ func newHooksPanel(s *Shell) *HooksPanel {
 	p.URL.SetPlaceHolder("https://hub.example.com/sealdesk/webhook")
 	p.Description = widget.NewEntry()
 	p.Description.SetPlaceHolder(tr("hooks.description.hint"))
-	var labels []string
+	// Rows of at most four (the enterprise's events, then the contracts' three by three): ten in
+	// one row do not fit a 1024-pixel window.
+	var labels, envLabels []string
 	for _, t := range webhook.EventTypes {
-		labels = append(labels, eventLabel(t))
+		if strings.HasPrefix(t, "envelope.") {
+			envLabels = append(envLabels, eventLabel(t))
+		} else {
+			labels = append(labels, eventLabel(t))
+		}
 	}
 	p.Events = widget.NewCheckGroup(labels, nil)
-	// Ten event types do not fit one line of a 1024-pixel window: a column.
-	p.Events.Horizontal = len(labels) <= 5
+	p.Events.Horizontal = true
+	half := (len(envLabels) + 1) / 2
+	for i, ls := range [][]string{envLabels[:half], envLabels[half:]} {
+		p.EnvEvents[i] = widget.NewCheckGroup(ls, nil)
+		p.EnvEvents[i].Horizontal = true
+	}
 	p.Add = widget.NewButton(tr("hooks.add"), p.onAddTapped)
 	p.Add.Importance = widget.HighImportance
 	p.Secret = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
@@ -79,7 +91,7 @@ func newHooksPanel(s *Shell) *HooksPanel {
 	form := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel(tr("hooks.url")), nil, p.URL),
 		container.NewBorder(nil, nil, widget.NewLabel(tr("hooks.description")), nil, p.Description),
-		container.NewBorder(nil, nil, widget.NewLabel(tr("hooks.events")), nil, p.Events),
+		container.NewBorder(nil, nil, widget.NewLabel(tr("hooks.events")), nil, container.NewVBox(p.Events, p.EnvEvents[0], p.EnvEvents[1])),
 		widget.NewLabel(tr("hooks.events.none")),
 		container.NewHBox(p.Add), p.SecretBox)
 	intro := widget.NewLabel(tr("hooks.intro"))
@@ -156,7 +168,7 @@ func (p *HooksPanel) Reload() {
 func (p *HooksPanel) input() webhook.EndpointInput {
 	in := webhook.EndpointInput{URL: strings.TrimSpace(p.URL.Text), Description: strings.TrimSpace(p.Description.Text)}
 	for _, t := range webhook.EventTypes {
-		for _, sel := range p.Events.Selected {
+		for _, sel := range slices.Concat(p.Events.Selected, p.EnvEvents[0].Selected, p.EnvEvents[1].Selected) {
 			if sel == eventLabel(t) {
 				in.Events = append(in.Events, t)
 			}
@@ -190,6 +202,8 @@ func (p *HooksPanel) onAddTapped() {
 		p.URL.SetText("")
 		p.Description.SetText("")
 		p.Events.SetSelected(nil)
+		p.EnvEvents[0].SetSelected(nil)
+		p.EnvEvents[1].SetSelected(nil)
 		p.showSecret(out)
 		p.Reload()
 	})
