@@ -366,7 +366,7 @@ func (d *homeDash) showLogo(b []byte) {
 // the Chinese header.
 func (d *homeDash) ReportCSV() []byte {
 	var b bytes.Buffer
-	b.WriteString("\ufeff")
+	b.Write([]byte{0xEF, 0xBB, 0xBF}) // the UTF-8 BOM
 	w := csv.NewWriter(&b)
 	w.Write([]string{tr("home.report.month"), tr("home.report.sent"), tr("home.report.completed")})
 	for _, m := range d.months {
