@@ -38,7 +38,10 @@ linux_sealctl=${SEALCTL:-$root/bin/sealctl}
 corpus=${SEALDESK_CORPUS:-$root/../shared/interop/files}
 
 tmp=$(mktemp -d)
-export WINEPREFIX=$tmp/prefix WINEDEBUG=-all WINEARCH=win64 LANG=zh_CN.UTF-8
+# C.UTF-8 (always present): Wine converts file names and arguments with the Unix locale's
+# charset, and a locale that is not installed (zh_CN.UTF-8 here) falls back to ASCII, which turns
+# Chinese names into "File not found". The app's language is its own setting (Chinese first).
+export WINEPREFIX=$tmp/prefix WINEDEBUG=-all WINEARCH=win64 LANG=C.UTF-8 LC_ALL=C.UTF-8
 xpids=()
 cleanup() {
 	"$wineserver" -k 2>/dev/null
@@ -78,6 +81,18 @@ json_nofile() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("file",None); print(json.dumps(d,sort_keys=True,indent=1,ensure_ascii=False))' "$1"
 }
 
+# capture DISPLAY FILE: waits (up to 90 s) until the screen is no longer black, then keeps it
+capture() {
+	local i mean
+	for ((i = 0; i < 45; i++)); do
+		import -display "$1" -window root "$2" 2>/dev/null
+		mean=$(convert "$2" -format '%[fx:mean]' info: 2>/dev/null || echo 0)
+		awk -v m="$mean" 'BEGIN { exit !(m > 0.05) }' && return 0
+		sleep 2
+	done
+	return 1
+}
+
 winpath() { echo "Z:${1//\//\\}"; }
 
 echo "== Wine smoke test of $msi (version $version); pictures and logs in $out"
@@ -109,21 +124,20 @@ uninstall_entries() { reg 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninst
 appdata="$WINEPREFIX/drive_c/users/${USER:-$(id -un)}/AppData/Roaming/SealDesk"
 "$wine" "C:\\Program Files\\SealDesk\\sealdesk.exe" >"$out/sealdesk-home.log" 2>&1 &
 if waitwin "$DISPLAY" 180; then
-	sleep 15
-	import -display "$DISPLAY" -window root "$out/home.png" && ok "home screen captured: $out/home.png ($(since))"
+	capture "$DISPLAY" "$out/home.png" && ok "home screen captured: $out/home.png ($(since))" || fail "the window stayed black (home.png)"
 else
 	fail "no SealDesk window within 180 s (sealdesk-home.log)"
 fi
 "$wineserver" -k 2>/dev/null
 sleep 2
-[ -d "$appdata" ] && ok "data folder %APPDATA%\\SealDesk: $(ls "$appdata" | tr '\n' ' ')" || fail "no data folder at $appdata"
+[ -d "$appdata" ] && ok "data folder %APPDATA%\\SealDesk: $(ls "$appdata" | tr '\n' ' ')" || fail "no data folder at $appdata (found: $(find "$WINEPREFIX/drive_c/users" -maxdepth 5 -iname sealdesk -type d))"
 signed=${SIGNED_PDF:-$corpus/016-itext-valid-doc.pdf}
 if [ -f "$signed" ]; then
 	cp "$signed" "$tmp/已签合同.pdf"
 	"$wine" "C:\\Program Files\\SealDesk\\sealdesk.exe" "$(winpath "$tmp/已签合同.pdf")" >"$out/sealdesk-verify.log" 2>&1 &
 	if waitwin "$DISPLAY" 120; then
-		sleep 25
-		import -display "$DISPLAY" -window root "$out/verify.png" && ok "文件验签 with a signed PDF captured: $out/verify.png ($(since))"
+		sleep 20
+		capture "$DISPLAY" "$out/verify.png" && ok "文件验签 with a signed PDF captured: $out/verify.png ($(since))"
 	else
 		fail "no SealDesk window for the signed PDF"
 	fi

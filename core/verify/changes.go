@@ -454,14 +454,7 @@ func (a *analysis) compareCatalog(changed map[int]bool, later []*pdf.Revision) {
 	}
 	a.explained[oref.Num] = true
 	a.explainSame(nref.Num, oref.Num)
-	keys := map[pdf.Name]bool{}
-	for k := range oc {
-		keys[k] = true
-	}
-	for k := range nc {
-		keys[k] = true
-	}
-	for k := range keys {
+	for _, k := range unionKeys(oc, nc) { // sorted: the report lists changes in a stable order
 		ov, nv := oc[k], nc[k]
 		if pdf.Equal(ov, nv) {
 			continue
@@ -555,7 +548,12 @@ func (a *analysis) comparePages(changed map[int]bool) {
 	}
 	treeChanged := !pdf.Equal(oc.Get("Pages"), nc.Get("Pages"))
 	var pageObjs []int
+	nums := make([]int, 0, len(changed))
 	for n := range changed {
+		nums = append(nums, n)
+	}
+	sort.Ints(nums) // a stable order of the changes reported
+	for _, n := range nums {
 		o, err := a.old.Object(a.refIn(a.old, n))
 		if err != nil {
 			continue
