@@ -227,3 +227,13 @@ func (d *ContractDriver) SubmitSeal(code func() string) string {
 	})
 	return s
 }
+
+// SaveDraft is 保存至草稿 of what 发起签署 holds; it returns the message shown after the sync.
+func (d *ContractDriver) SaveDraft() string {
+	v := d.compose()
+	fyne.DoAndWait(func() { test.Tap(v.saveBtn) })
+	v.wg.Wait()
+	var msg string
+	fyne.DoAndWait(func() { msg = v.msg.Text })
+	return msg
+}

@@ -52,6 +52,26 @@ func TestCompanySealDesktops(t *testing.T) {
 	a.other, c.other = c, a
 	plain, _ := contractPDF(t, t.TempDir())
 
+	// 文件 › 草稿 with a draft saved (synced) and its 继续编辑 / 删除.
+	a.drive.Compose([]string{plain}, "年度维保合同（草稿）", pc.Name, pc.Phone)
+	if msg := a.drive.SaveDraft(); msg == "" {
+		t.Fatal("保存至草稿 said nothing")
+	}
+	if n := a.drive.ShowBox(api.BoxDraft); n != 1 {
+		t.Fatalf("A's 草稿 lists %d", n)
+	}
+	if os.Getenv("SEALDESK_SHOTS") != "" {
+		for _, lang := range []string{ui.LangChinese, ui.LangEnglish} {
+			fyne.DoAndWait(func() { ui.SetLanguage(lang); a.shell.Rebuild() })
+			for _, sz := range []fyne.Size{{Width: 1366, Height: 768}, {Width: 1024, Height: 640}} {
+				a.resize(sz)
+				a.drive.ShowBox(api.BoxDraft)
+				a.shot(t, "contracts-drafts-"+lang+"-"+sizeName(sz))
+			}
+		}
+		fyne.DoAndWait(func() { ui.SetLanguage(ui.LangChinese); a.shell.Rebuild() })
+	}
+
 	a.drive.ComposeCompany([]string{plain}, "企业盖章合同", company, pc.Name, pc.Phone)
 	a.drive.PlaceSealBoxes()
 	if msg := a.drive.Send(); !strings.Contains(msg, "已发送") {
