@@ -11,6 +11,16 @@
 //     person's PIN goes to the token, the key pair and the CSR are made on it, and signing
 //     happens on it (ECDSA P-256, RSA 2048; see personal.go for SM2).
 //
+// # UKey modules
+//
+// Chinese UKeys come with their vendor's PKCS #11 library inside the driver package — e.g. those
+// of 飞天诚信 (Feitian, ePass series), 天威诚信 (iTrusChina) and CFCA; their file names differ by
+// vendor, model and driver version and are not listed here (none could be sourced reliably), so
+// the desktop asks for the module path (设置 › 签名密钥) and remembers it. OpenSC's generic
+// module (opensc-pkcs11.so) drives many smart cards; SoftHSM2
+// (/usr/lib/softhsm/libsofthsm2.so) stands in for a UKey in the tests. Tokens whose keys are SM2
+// only are listed with their certificates but cannot be used (see personal.go).
+//
 // It needs cgo (a module is a C shared library): without cgo, Open, ListTokens and every
 // Personal call answer ErrNoCgo, so binaries built with CGO_ENABLED=0 still build and say why a
 // token cannot be used.
