@@ -8,12 +8,17 @@
 //
 // JSON under /api/v1, errors as {"error":{"code":"…","message":"…"}} with Chinese messages;
 // request bodies go through a strict, size-limited decoder; every route is declared once in the
-// routes table, which also says whether it needs a session, and the OpenAPI document served at
-// /api/v1/openapi.json is checked against that table by a test.
+// routes table, which also says whether it needs a session (or, for the open API of business
+// systems under /api/v1/open, a request signed with an enterprise's API key: open.go and
+// core/apikey), and the OpenAPI document served at /api/openapi.json and /api/v1/openapi.json
+// (openapi.json with the parts of areas merged in) is checked against that table by a test.
 //
 // # What it refuses
 //
-//   - Any non-public route without a valid session (401), admin routes to non-admins (403).
+//   - Any non-public route without a valid session (401), admin routes to non-admins (403); an
+//     open API route without a valid signature (401: signature_missing, unknown_key, key_revoked,
+//     timestamp_expired, bad_signature, nonce_replayed) or with a key lacking the scope or of
+//     another enterprise (403).
 //   - Certificates for people without an approved real-name verification.
 //   - The dev verification provider and the /dev/outbox unless Options.Dev is set.
 //   - Keeping state in memory that another process needs: several servers may share one
