@@ -409,6 +409,14 @@ func (v *ofdVerifier) checkSeal(s *ofdSig, sig *ofd.Signature, value []byte, inf
 	if when.IsZero() {
 		when = parseLooseTime(sig.Info.DateTime)
 	}
+	if len(ses.timeStamp) > 0 {
+		if tsTime := v.checkSESTimestamp(s, ses); !tsTime.IsZero() {
+			if !when.IsZero() && when.After(tsTime.Add(5*time.Minute)) {
+				s.untrust("the claimed signing time %s is later than the time stamp %s", when.UTC().Format(time.RFC3339), tsTime.UTC().Format(time.RFC3339))
+			}
+			when = tsTime // the time a third party vouches for
+		}
+	}
 	if !when.IsZero() {
 		s.rep.SigningTime = when.UTC().Format(time.RFC3339)
 		if when.Before(seal.validStart) || when.After(seal.validEnd) {
@@ -431,9 +439,38 @@ func (v *ofdVerifier) checkSeal(s *ofdSig, sig *ofd.Signature, value []byte, inf
 	if maker != nil {
 		v.chain(s, "seal maker", maker, nil)
 	}
-	if len(ses.timeStamp) > 0 {
-		s.note("the SES signature carries a time stamp, which this verifier does not check: the signing time is the signer's")
+}
+
+// checkSESTimestamp verifies a v4 SES_Signature's time stamp: an RFC 3161 token whose imprint is
+// the digest of the signature value, signed by a time-stamping authority that chains to a trust
+// anchor. It returns the token's time, or zero — with the reason in the report — when the
+// token is unreadable, does not verify or is not trusted: then the signer's claimed time stands.
+// A token that is present but does not verify is a failure, as for a PDF signature's timestamp:
+// the bytes were changed.
+func (v *ofdVerifier) checkSESTimestamp(s *ofdSig, ses *sesSignature) time.Time {
+	s.rep.Timestamp.Present = true
+	tc, err := checkTimestampToken(ses.timeStamp, signedInput{msg: ses.signature})
+	if err != nil {
+		s.note("the SES time stamp cannot be read (%v): the signing time is the signer's", err)
+		return time.Time{}
 	}
+	if tc.cms != nil && tc.cms.cert != nil {
+		s.rep.Timestamp.Authority = signerOf(tc.cms.cert).Name
+	}
+	if !tc.ok() {
+		for _, p := range append(append([]string{}, tc.problems...), tc.cms.problems...) {
+			s.fail("SES time stamp: %s", p)
+		}
+		return time.Time{}
+	}
+	ch := v.opts.Trust.buildChain(tc.cms.cert, tc.sd.certs, tc.info.genTime, purposeTSA)
+	if !ch.trusted {
+		s.note("SES time stamp: %s; the signing time is the signer's", ch.reason)
+		return time.Time{}
+	}
+	s.rep.Timestamp.Valid, s.rep.Timestamp.Local = true, ch.local
+	s.rep.TimeSource = "timestamp"
+	return tc.info.genTime
 }
 
 // checkCertList: the signer certificate must be one the seal lists (certificates, or digests for

@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -20,6 +22,8 @@ import (
 
 	"sealdesk/core/cms"
 	"sealdesk/core/ofd"
+	"sealdesk/core/pki/pkitest"
+	"sealdesk/core/tsa"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
@@ -127,6 +131,9 @@ type sealOpts struct {
 	picType            string
 	picture            []byte
 	name, esID         string
+	// timestamp, when set, returns the RFC 3161 token the signature carries for its value
+	timestamp   func(sig []byte) []byte
+	stampTagged bool
 }
 
 func (p *ofdPKI) defaults() sealOpts {
@@ -175,7 +182,15 @@ func genOFD(t testing.TB, o sealOpts) []zipPart {
 		`</ofd:References><ofd:StampAnnot ID="9" PageRef="1" Boundary="140 70 40 40"/><ofd:Seal><ofd:BaseLoc>/Doc_0/Signs/Sign_0/Seal.esl</ofd:BaseLoc></ofd:Seal></ofd:SignedInfo><ofd:SignedValue>/Doc_0/Signs/Sign_0/SignedValue.dat</ofd:SignedValue></ofd:Signature>`)
 	dataHash := sm3.Sum(sigXML)
 	tbs := seq(integer(4), seal, gtime(o.signTime), bits(dataHash[:]), ia5("/Doc_0/Signs/Sign_0/Signature.xml"))
-	value := seq(tbs, octets(o.signer.cert.Raw), oidSM2SM3DER, bits(sm2Sign(t, o.signer.key, tbs)))
+	sigValue := sm2Sign(t, o.signer.key, tbs)
+	var stamp []byte
+	if o.timestamp != nil {
+		stamp = bits(o.timestamp(sigValue)) // untagged, as GB/T 38540 writes it
+		if o.stampTagged {
+			stamp = cms.EncodeTLV(2, 0, true, stamp) // [0] EXPLICIT, as ofdrw writes it
+		}
+	}
+	value := seq(tbs, octets(o.signer.cert.Raw), oidSM2SM3DER, bits(sigValue), stamp)
 	parts = append(parts,
 		zipPart{"Doc_0/Signs/Signatures.xml", []byte(`<?xml version="1.0" encoding="UTF-8"?><ofd:Signatures xmlns:ofd="http://www.ofdspec.org/2016"><ofd:MaxSignId>9</ofd:MaxSignId><ofd:Signature ID="9" Type="Seal" BaseLoc="/Doc_0/Signs/Sign_0/Signature.xml"/></ofd:Signatures>`)},
 		zipPart{"Doc_0/Signs/Sign_0/Signature.xml", sigXML},
@@ -371,4 +386,64 @@ func FuzzOFDVerify(f *testing.F) {
 			t.Fatal("a package with a signature list reported unsigned")
 		}
 	})
+}
+
+// TestOFDTimestamp: a v4 SES_Signature's time stamp (an RFC 3161 token over the signature value)
+// dates the signature when it verifies and its authority is trusted; one over other bytes makes
+// the signature invalid; an untrusted authority leaves the signer's time with a note; a claimed
+// time well after the stamp is not trusted.
+func TestOFDTimestamp(t *testing.T) {
+	pk := newOFDPKI(t)
+	tp := pkitest.New(t, &pkitest.Options{Now: time.Now, NoServer: true})
+	auth, err := tsa.New(tsa.Options{Cert: tp.TSA, Key: tp.TSAKey, Chain: tp.Chain, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stampOf := func(msg []byte) []byte {
+		h := sha256.Sum256(msg)
+		tok, err := auth.Timestamp(context.Background(), crypto.SHA256, h[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	gen := func(f func(*sealOpts)) []byte {
+		o := pk.defaults()
+		f(&o)
+		return zipParts(t, genOFD(t, o))
+	}
+	trusted := &Options{Trust: NewTrustStore(pk.root.cert, tp.Root)}
+
+	for _, tagged := range []bool{false, true} {
+		rep, err := verifyOFDBytes(t, gen(func(o *sealOpts) { o.timestamp, o.stampTagged = stampOf, tagged }), trusted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := rep.Signatures[0]
+		if rep.Verdict != StatusValid || !s.Timestamp.Present || !s.Timestamp.Valid || s.TimeSource != "timestamp" || s.Timestamp.Authority == "" {
+			t.Fatalf("stamped (tagged %v): %s %+v %q %v", tagged, rep.Verdict, s.Timestamp, s.TimeSource, s.Reasons)
+		}
+		if at, err := time.Parse(time.RFC3339, s.SigningTime); err != nil || time.Since(at) > time.Minute || time.Since(at) < -time.Minute {
+			t.Fatalf("signing time %q is not the stamp's", s.SigningTime)
+		}
+	}
+
+	// the stamp is over other bytes: invalid
+	rep, _ := verifyOFDBytes(t, gen(func(o *sealOpts) { o.timestamp = func([]byte) []byte { return stampOf([]byte("other")) } }), trusted)
+	if rep.Verdict != StatusInvalid || !strings.Contains(strings.Join(rep.Signatures[0].Reasons, "; "), "SES time stamp: timestamp message imprint does not match") {
+		t.Fatalf("stamp over other bytes: %s %v", rep.Verdict, rep.Signatures[0].Reasons)
+	}
+
+	// an authority nobody trusts: the signature stands on the signer's time, with a note
+	rep, _ = verifyOFDBytes(t, gen(func(o *sealOpts) { o.timestamp = stampOf }), &Options{Trust: NewTrustStore(pk.root.cert)})
+	if s := rep.Signatures[0]; rep.Verdict != StatusValid || s.Timestamp.Valid || s.TimeSource == "timestamp" {
+		t.Fatalf("untrusted authority: %s %+v %q", rep.Verdict, s.Timestamp, s.TimeSource)
+	}
+
+	// the signer claims a time an hour after the stamp
+	rep, _ = verifyOFDBytes(t, gen(func(o *sealOpts) { o.timestamp, o.signTime = stampOf, time.Now().Add(time.Hour) }), trusted)
+	if rep.Verdict != StatusUntrusted || !strings.Contains(strings.Join(rep.Signatures[0].Reasons, "; "), "later than the time stamp") {
+		t.Fatalf("claimed after the stamp: %s %v", rep.Verdict, rep.Signatures[0].Reasons)
+	}
+
 }

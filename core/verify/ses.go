@@ -162,7 +162,28 @@ func parseSESSignature(b []byte) (*sesSignature, error) {
 		return nil, sesErr("signature: %v", err)
 	}
 	if len(ch) == 5 {
-		s.timeStamp = ch[4].Bytes()
+		// timeStamp BIT STRING OPTIONAL (GB/T 38540; ofdrw marks it [0] EXPLICIT): an RFC 3161
+		// token over the signature value. Some producers put the token in an OCTET STRING, or
+		// the token itself.
+		c := &ch[4]
+		if c.Is(2, 0) {
+			if len(c.Children) != 1 {
+				return nil, sesErr("SES_Signature.timeStamp [0] does not hold one element")
+			}
+			c = &c.Children[0]
+		}
+		switch {
+		case c.Is(0, cms.TagBitString):
+			if s.timeStamp, err = bitBytes(c); err != nil {
+				return nil, sesErr("timeStamp: %v", err)
+			}
+		case c.Is(0, cms.TagOctetString):
+			s.timeStamp = c.Bytes()
+		case c.Is(0, cms.TagSequence):
+			s.timeStamp = c.Raw
+		default:
+			return nil, sesErr("SES_Signature.timeStamp holds neither a BIT STRING nor a time-stamp token")
+		}
 	}
 	return s, nil
 }
