@@ -468,7 +468,7 @@ func TestVerifierCardSelfDeclared(t *testing.T) {
 	rep := &verify.Report{Verdict: verify.StatusValid}
 	sig := verify.Signature{Index: 1, Status: verify.StatusValid, Signer: verify.Signer{Name: "王五"},
 		Reasons: []string{verify.ReasonSelfDeclared}}
-	if c := v.newCard("a.pdf", rep, sig); !strings.Contains(c.signer.Text, "王五（自证身份，未经实名核验）") {
+	if c := v.newCard("a.pdf", rep, sig); !strings.Contains(c.signer.Text, "王五（未实名：自证身份，未经实名核验）") {
 		t.Errorf("self-declared signer shown as %q", c.signer.Text)
 	}
 	sig.Reasons = nil

@@ -11,7 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"slices"
+
 	"golang.org/x/image/bmp"
+
+	"sealdesk/core/pki"
 
 	"sealdesk/core/api"
 	"sealdesk/core/billing"
@@ -454,6 +460,24 @@ func TestRegisterFromInviteAndTrial(t *testing.T) {
 			bal, err := c.Balance(ctx, "")
 			if err != nil || bal.Available != 5 {
 				t.Errorf("trial quota: %+v %v", bal, err)
+			}
+			// … and a certificate that says it is not verified (未实名 on every verifier card).
+			key, err := pki.GenerateKey(pki.ECDSAP256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			csr, err := pki.NewCSR(key, pkix.Name{CommonName: "新同事"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := c.RequestCertificate(ctx, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			certs, err := pki.ParseCertsPEM([]byte(resp.Certificate))
+			if err != nil || !pki.IsSelfDeclared(certs[0]) || certs[0].Subject.CommonName != "新同事" || certs[0].Subject.SerialNumber != "" ||
+				!slices.Contains(certs[0].Subject.OrganizationalUnit, pki.OUSelfDeclared) {
+				t.Errorf("trial certificate: %+v %v", certs[0].Subject, err)
 			}
 		})
 	}

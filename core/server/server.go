@@ -19,7 +19,8 @@
 //     open API route without a valid signature (401: signature_missing, unknown_key, key_revoked,
 //     timestamp_expired, bad_signature, nonce_replayed) or with a key lacking the scope or of
 //     another enterprise (403).
-//   - Certificates for people without an approved real-name verification.
+//   - Certificates for people without an approved real-name verification (with Options.Trial:
+//     only self-declared ones, which every verifier shows as 未实名).
 //   - The dev verification provider and the /dev/outbox unless Options.Dev is set.
 //   - Keeping state in memory that another process needs: several servers may share one
 //     PostgreSQL database.
@@ -184,7 +185,9 @@ type Options struct {
 	SealSignRate  float64
 	SealSignBurst int
 
-	// Trial is 暂不实名，立即体验: a personal quota for new accounts (zero: none).
+	// Trial is 暂不实名，立即体验: a personal quota for new accounts (zero: none), and person
+	// certificates for accounts without real-name verification, marked self-declared (OU 自证身份
+	// and pki.OIDSelfDeclaredIdentity), so verifiers show 未实名.
 	Trial TrialOptions
 	// Terms are the 服务条款 / 隐私政策 versions registrations accept (zero: org.DefaultTerms).
 	Terms org.Terms
