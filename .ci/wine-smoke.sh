@@ -123,10 +123,10 @@ uninstall_entries() { reg 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninst
 # 2. the window
 appdata="$WINEPREFIX/drive_c/users/${USER:-$(id -un)}/AppData/Roaming/SealDesk"
 "$wine" "C:\\Program Files\\SealDesk\\sealdesk.exe" >"$out/sealdesk-home.log" 2>&1 &
-if waitwin "$DISPLAY" 180; then
+if waitwin "$DISPLAY" 360; then
 	capture "$DISPLAY" "$out/home.png" && ok "home screen captured: $out/home.png ($(since))" || fail "the window stayed black (home.png)"
 else
-	fail "no SealDesk window within 180 s (sealdesk-home.log)"
+	fail "no SealDesk window within 360 s (sealdesk-home.log)"
 fi
 "$wineserver" -k 2>/dev/null
 sleep 2
@@ -167,8 +167,13 @@ done
 
 # 4. core/sign's Windows tests on Wine's file system
 (cd "$root" && GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$tmp/sign.test.exe" ./core/sign/) &&
-	(cd "$tmp" && "$wine" "$tmp/sign.test.exe" -test.run '^(TestReplaceRefusedOnWindows|TestChineseLongPaths)$' -test.v) >"$out/sign-tests.log" 2>&1 &&
-	ok "core/sign Windows tests under Wine: $(grep -c '^--- PASS' "$out/sign-tests.log") passed ($(since))" || fail "core/sign Windows tests (sign-tests.log)"
+	{ (cd "$tmp" && "$wine" "$tmp/sign.test.exe" -test.run '^(TestReplaceRefusedOnWindows|TestChineseLongPaths)$' -test.v) >"$out/sign-tests.log" 2>&1; true; }
+# Wine 8.0 cannot remove files the way Go's os.RemoveAll does ("TempDir RemoveAll cleanup: unlinkat
+# …: Invalid function"), which fails every test at cleanup: only the tests' own complaints count.
+complaints=$(grep -E '_test\.go:[0-9]+: ' "$out/sign-tests.log" | grep -v -e 'refused as expected' | grep -vc 'TempDir RemoveAll cleanup')
+ran=$(grep -c '^=== RUN' "$out/sign-tests.log")
+[ "$ran" -eq 2 ] && [ "$complaints" -eq 0 ] && ok "core/sign Windows tests under Wine: $ran ran, no failure of their own (Wine's RemoveAll cleanup aside) ($(since))" ||
+	fail "core/sign Windows tests (sign-tests.log)"
 
 # 5. no OpenGL: an X server without GLX
 nogl=$(startx -extension GLX)
