@@ -73,6 +73,31 @@ func openPDF(b []byte, name string) (*pdf.File, []pdf.Page, error) {
 	return f, pages, nil
 }
 
+// MaxPagePixels bounds a page's picture at 96 DPI — what the signing page, the desktop and the
+// verifier draw it at (core/pdf/render's default MaxRenderPixels): a larger page could be sent
+// but never shown, so never signed.
+const MaxPagePixels = 40_000_000
+
+// checkPageSizes refuses a document with a page too large to draw (its visible size times
+// /UserUnit, at 96 DPI, over MaxPagePixels) or with an empty one.
+func checkPageSizes(pages []pdf.Page, name string) error {
+	const px = 96.0 / 72
+	for _, p := range pages {
+		w, h := p.VisibleSize()
+		if u, ok := pdf.Number(p.Dict.Get("UserUnit")); ok && u > 0 {
+			w, h = w*u, h*u
+		}
+		if !(w > 0 && h > 0) {
+			return bad("bad_page_size", fmt.Sprintf("文件「%s」第 %d 页没有可显示的大小", name, p.Number))
+		}
+		if w*px*h*px > MaxPagePixels {
+			return bad("page_too_large", fmt.Sprintf("文件「%s」第 %d 页过大（%.0f × %.0f 毫米）：每页在 96 DPI 下不能超过 %d 万像素，否则无法显示和签署",
+				name, p.Number, w/72*25.4, h/72*25.4, MaxPagePixels/10000))
+		}
+	}
+	return nil
+}
+
 // QRSize is the side of the verification QR code in points (about 16 mm), QRMargin its distance
 // from the page's lower-right corner as displayed.
 const (
@@ -283,6 +308,9 @@ func prepareDoc(ctx context.Context, dir string, idx int, ref api.FileRef, origi
 	}
 	if sigs, _, err := f.FindSigDicts(); err == nil && len(sigs) > 0 {
 		return nil, bad("already_signed", fmt.Sprintf("文件「%s」已包含签名，请上传未签署的文件", ref.Name))
+	}
+	if err := checkPageSizes(pages, ref.Name); err != nil {
+		return nil, err
 	}
 	np := len(pages)
 	var shift map[int]float64

@@ -133,6 +133,11 @@ func newPartyWith(t testing.TB, e *env, name string, quota int) *party {
 
 // pdfBytes is a small valid PDF with pages pages of text.
 func pdfBytes(t testing.TB, pages int, text string) []byte {
+	return pdfBytesPage(t, pages, text, "/MediaBox [0 0 595 842]")
+}
+
+// pdfBytesPage is pdfBytes with page as the pages' size entries (/MediaBox, /UserUnit).
+func pdfBytesPage(t testing.TB, pages int, text, page string) []byte {
 	var objs []string
 	kids := []string{}
 	for i := 0; i < pages; i++ {
@@ -142,7 +147,7 @@ func pdfBytes(t testing.TB, pages int, text string) []byte {
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
 	for i := 0; i < pages; i++ {
 		s := fmt.Sprintf("BT /F1 20 Tf 72 720 Td (%s page %d) Tj ET", text, i+1)
-		objs = append(objs, fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R /Resources << /Font << /F1 3 0 R >> >> >>", 5+2*i),
+		objs = append(objs, fmt.Sprintf("<< /Type /Page /Parent 2 0 R %s /Contents %d 0 R /Resources << /Font << /F1 3 0 R >> >> >>", page, 5+2*i),
 			fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(s), s))
 	}
 	var b bytes.Buffer

@@ -115,15 +115,38 @@ func TestContractsSendListDetail(t *testing.T) {
 				_, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), r)
 				wantCode(t, err, tc.code)
 			}
+			// pages too large to draw (the red team's render bomb): refused at send, not sent
+			// to someone who can never open them; a large but drawable page goes
+			for _, page := range []string{"/MediaBox [0 0 14400 14400]", "/MediaBox [0 0 595 842] /UserUnit 75000"} {
+				huge, err := a.c.UploadFiles(ctx, []client.NamedFile{{Name: "巨幅.pdf", Data: pdfBytesPage(t, 1, "huge", page)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := good
+				r.Files = huge
+				_, err = a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), r)
+				if !client.IsCode(err, "page_too_large") && !client.IsCode(err, "bad_page_size") {
+					t.Errorf("page %s: %v", page, err)
+				}
+			}
+			a0, err := a.c.UploadFiles(ctx, []client.NamedFile{{Name: "A0.pdf", Data: pdfBytesPage(t, 1, "a0", "/MediaBox [0 0 2384 3370]")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := good
+			r.Files = a0
+			if _, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), r); err != nil {
+				t.Errorf("an A0 page: %v", err)
+			}
 			big := bigPDF(t, 11<<20)
 			if _, err := a.c.UploadBlob(ctx, big); !client.IsCode(err, "file_too_large") || !strings.Contains(err.Error(), "10M") {
 				t.Errorf("11 MB file: %v", err)
 			}
 			after, err := a.c.Envelopes(ctx, client.ListOptions{Box: api.BoxWaiting})
-			if err != nil || len(after.Items) != 1 {
+			if err != nil || len(after.Items) != 2 { // the first and the A0 one
 				t.Errorf("refusals changed A's boxes: %+v", after.Counts)
 			}
-			if lb, _ := b.c.Envelopes(ctx, client.ListOptions{}); lb.Counts[api.BoxToSign] != 1 {
+			if lb, _ := b.c.Envelopes(ctx, client.ListOptions{}); lb.Counts[api.BoxToSign] != 2 {
 				t.Errorf("refusals changed B's boxes: %+v", lb.Counts)
 			}
 		})
