@@ -303,6 +303,26 @@ func TestUpdateEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("only published files", func(t *testing.T) {
+		// a file no manifest names, and a link out of the folder: both 404 (platform red team F2)
+		if err := os.WriteFile(filepath.Join(dir, "draft-0.9.9.msi"), []byte("draft build"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("/etc/passwd", filepath.Join(dir, "passwd.msi")); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"draft-0.9.9.msi", "passwd.msi"} {
+			resp, err := c.HTTP.Get(srv.url + "/api/v1/updates/files/" + name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 404 {
+				t.Errorf("GET %s: %d", name, resp.StatusCode)
+			}
+		}
+	})
+
 	t.Run("file name escapes", func(t *testing.T) {
 		for _, p := range []string{"/api/v1/updates/files/..%2fs.db", "/api/v1/updates/files/windows-amd64.json", "/api/v1/updates/manifest/..%2f..%2fetc"} {
 			resp, err := c.HTTP.Get(srv.url + p)

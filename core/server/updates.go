@@ -1,11 +1,14 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
 	"net/http"
 	"os"
+	"path"
+	"strings"
 	"time"
 
 	"sealdesk/core/sync"
@@ -76,12 +79,13 @@ func (s *Server) handleUpdateFile(w http.ResponseWriter, r *http.Request, _ *cal
 	if !update.ValidFile(name) {
 		return sync.Refuse(http.StatusNotFound, "not_found", "文件不存在")
 	}
-	f, st, err := s.openUpdate(name)
-	if errors.Is(err, errNoUpdates) {
+	if !s.publishedFile(name) {
 		return sync.Refuse(http.StatusNotFound, "not_found", "文件不存在")
 	}
+	f, st, err := s.openUpdate(name)
 	if err != nil {
-		return err
+		// missing, not a regular file, or a link out of the folder: all the same to a caller
+		return sync.Refuse(http.StatusNotFound, "not_found", "文件不存在")
 	}
 	defer f.Close()
 	// an installer of tens of MB over an office line may take longer than the server's write
@@ -91,4 +95,41 @@ func (s *Server) handleUpdateFile(w http.ResponseWriter, r *http.Request, _ *cal
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	http.ServeContent(w, r, name, st.ModTime(), f)
 	return nil
+}
+
+// publishedFile reports whether a manifest in UpdatesDir names file: only those are served, so
+// whatever else lies in the folder (a draft build, notes, a key left there by mistake) is not
+// public (platform red team F2).
+func (s *Server) publishedFile(file string) bool {
+	if s.opts.UpdatesDir == "" {
+		return false
+	}
+	entries, err := os.ReadDir(s.opts.UpdatesDir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		platform, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || !update.ValidPlatform(platform) {
+			continue
+		}
+		f, st, err := s.openUpdate(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(f, update.MaxManifest+1))
+		f.Close()
+		if err != nil || st.Size() > update.MaxManifest {
+			continue
+		}
+		var sm update.Signed
+		var m update.Manifest
+		if json.Unmarshal(b, &sm) != nil || json.Unmarshal(sm.Manifest, &m) != nil {
+			continue
+		}
+		if m.File == file || path.Base(m.URL) == file {
+			return true
+		}
+	}
+	return false
 }
