@@ -366,7 +366,8 @@ func hasKind(fs []FieldView, kind string) bool {
 func strokesPNG(raw []byte) ([]byte, error) {
 	sg, err := seal.ParseSignature(raw)
 	if err != nil {
-		return nil, refuse(http.StatusBadRequest, "bad_strokes", "签名笔迹无效，请清除后重新书写（"+strings.TrimSuffix(err.Error(), ": "+seal.ErrBadSignature.Error())+"）")
+		// the parser's English detail stays out of the page (platform red team F4)
+		return nil, refuse(http.StatusBadRequest, "bad_strokes", "签名笔迹无效，请清除后重新书写")
 	}
 	d, err := sg.Drawing(color.NRGBA{0x10, 0x10, 0x10, 0xff})
 	if err != nil {
