@@ -354,7 +354,7 @@ func (v *composeScreen) AddFiles(paths []string) {
 			}
 			added = append(added, f)
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.setBusy(false, "")
 			if v.draft != d {
 				return

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"fyne.io/fyne/v2"
-
 	"sealdesk/core/api"
 	"sealdesk/core/client"
 	"sealdesk/core/notify"
@@ -145,7 +143,7 @@ func (v *composeScreen) sendToServer(d *envelopeDraft) {
 			c.DeleteDraft(ctx, d.ServerID)
 			cancel()
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.setBusy(false, "")
 			if err != nil {
 				var refusal *client.Error
@@ -201,7 +199,7 @@ func (v *composeScreen) syncDraft() {
 			e, err := c.SendEnvelope(ctx, client.NewIdempotencyKey(), req)
 			return e.ID, err
 		}()
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				if v.draft == d {
 					v.say(tr("compose.err.sync", map[string]any{"Reason": errMessage(err)}), true)

@@ -137,7 +137,7 @@ func (p *contractsPane) DeleteDraft(it api.EnvelopeSummary) {
 		if err == nil && local != nil && st != nil {
 			err = st.Delete(local)
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				p.say(tr("contracts.draft.delete.failed", map[string]any{"Reason": errMessage(err)}), true)
 				return

@@ -224,7 +224,7 @@ func (p *contractsPane) reload() {
 				p.shell.setAccount(c, me.ID)
 			}
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if gen != p.gen {
 				return
 			}
@@ -318,7 +318,7 @@ func (p *contractsPane) openDetail(id string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		env, err := c.Envelope(ctx, id)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				p.say(tr("contracts.err.open", map[string]any{"Reason": errMessage(err)}), true)
 				return
@@ -353,7 +353,7 @@ func (p *contractsPane) openSigning(id string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		env, err := c.Envelope(ctx, id)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				p.say(tr("contracts.err.open", map[string]any{"Reason": errMessage(err)}), true)
 				return
@@ -626,7 +626,7 @@ func (d *contractDetail) act(done string, f func(ctx context.Context, c *client.
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		env, err := f(ctx, c)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				d.say(errMessage(err), true)
 				return
@@ -696,7 +696,7 @@ func (d *contractDetail) fetchTo(out string, get func(ctx context.Context, c *cl
 		if err == nil {
 			err = writeFileAtomic(out, b)
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				d.say(tr("contracts.err.download", map[string]any{"Reason": errMessage(err)}), true)
 				return
@@ -728,7 +728,7 @@ func (d *contractDetail) preview(doc api.Document, version string) {
 				err = writeFileAtomic(out, b)
 			}
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				d.say(tr("contracts.err.download", map[string]any{"Reason": errMessage(err)}), true)
 				return

@@ -121,8 +121,7 @@ func newContractsApp(t *testing.T) {
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for t0 := time.Now(); time.Since(t0) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
-		drainWorkers()
-		if cond() {
+		if lookLocked(cond) {
 			return
 		}
 	}

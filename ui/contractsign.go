@@ -169,7 +169,7 @@ func (v *contractSigner) start() {
 				files[d.Index] = out
 			}
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.setBusy(false, "")
 			if err != nil {
 				v.sign.status.SetText(tr("contracts.err.download", map[string]any{"Reason": errMessage(err)}))
@@ -344,7 +344,7 @@ func (v *contractSigner) onDeclineTapped() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			env, err := c.Decline(ctx, key, v.env.ID, reason)
-			fyne.DoAndWait(func() {
+			uiDoWait(func() {
 				v.setBusy(false, "")
 				if err != nil {
 					v.sign.status.SetText(errMessage(err))
@@ -535,7 +535,7 @@ func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context
 			}
 			return nil
 		}()
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.setBusy(false, "")
 			v.sign.refreshKey()
 			if err != nil {
@@ -622,7 +622,7 @@ func (v *contractSigner) onSealSubmitTapped(total int) {
 			sess.ticket, err = c.SealCodeFor(ctx, choice.eid, choice.seal.ID, api.SealCodeRequest{ContractID: envID, Signatures: total})
 			return err
 		}()
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.setBusy(false, "")
 			if err != nil {
 				v.sign.status.SetText(tr("csign.failed", map[string]any{"Reason": errMessage(err)}))

@@ -135,7 +135,7 @@ func (v *entSealsView) background(work func(ctx context.Context) error, done fun
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		err := work(ctx)
 		cancel()
-		fyne.DoAndWait(func() { done(err) })
+		uiDoWait(func() { done(err) })
 	}()
 }
 

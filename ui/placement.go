@@ -201,7 +201,7 @@ func (p *placementScreen) open(path string) {
 				doc, err = r.Open(context.Background(), path)
 			}
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				p.status.SetText(fileErrMessage(path, err))
 				return
@@ -512,7 +512,7 @@ func (p *placementScreen) saveTo(out string) {
 	go func() {
 		defer p.wg.Done()
 		err := sign.AddFields(in, out, specs)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			p.updateSave()
 			if err != nil {
 				p.status.SetText(fileErrMessage(in, err))

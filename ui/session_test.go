@@ -205,13 +205,19 @@ func newSessionShell(t *testing.T, m *session.Manager) (*Shell, fyne.Window) {
 
 // waitUntil polls cond (which reads widgets) for up to 15 s, applying the results of background
 // work (uiDo) on this goroutine before each look.
+// lookLocked applies the queued worker results under testUIMu (no worker's UI work runs
+// meanwhile), then evaluates cond — outside the lock, since cond may wait for workers.
+func lookLocked(cond func() bool) bool {
+	testUIMu.Lock()
+	drainWorkers()
+	testUIMu.Unlock()
+	return cond()
+}
+
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for t0 := time.Now(); time.Since(t0) < 15*time.Second; time.Sleep(20 * time.Millisecond) {
-		drainWorkers()
-		ok := false
-		fyne.DoAndWait(func() { ok = cond() })
-		if ok {
+		if lookLocked(cond) {
 			return
 		}
 	}

@@ -482,7 +482,7 @@ func (v *signScreen) makeKey(cur, name, idNumber, pin, pin2 string, done func(er
 		err := enrolKey(v.local, cur, name, idNumber, pin, func(ks *keystore.Keystore) (keystore.Info, error) {
 			return ks.Generate(pin)
 		}, nil)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.busy(false, "")
 			if err != nil {
 				v.status.SetText(tr("sign.key.failed", map[string]any{"Reason": errMessage(err)}))
@@ -589,7 +589,7 @@ func (v *signScreen) open(path string, done func()) {
 				doc, err = r.Open(context.Background(), path)
 			}
 		}
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if err != nil {
 				v.status.SetText(fileErrMessage(path, err))
 				return
@@ -997,7 +997,7 @@ func (v *signScreen) unlockThen(pin string, next func(crypto.Signer)) {
 	go func() {
 		defer v.wg.Done()
 		signer, err := ks.Unlock(in.ID, pin)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.busy(false, "")
 			v.refreshKey()
 			if err != nil {
@@ -1062,7 +1062,7 @@ func (v *signScreen) signWith(signer crypto.Signer, out string) {
 	go func() {
 		defer v.wg.Done()
 		stamped, err := signWithSigner(context.Background(), signer, path, out, opts, ts)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.busy(false, "")
 			v.refreshKey()
 			if err != nil {

@@ -65,7 +65,7 @@ func (v *signScreen) loadEntSeals() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		out, note, err := fetchEntSeals(ctx, c, eid, company)
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			if gen == v.entGen {
 				v.applyEntSeals(out, note, err)
 			} // else a later load (another enterprise, another company) decides
@@ -193,7 +193,7 @@ func (v *signScreen) onEntSignTapped(ch entChoice) {
 			sess.ticket, err = c.SealCode(ctx, ch.eid, ch.seal.ID)
 			return err
 		}()
-		fyne.DoAndWait(func() {
+		uiDoWait(func() {
 			v.busy(false, "")
 			if err != nil {
 				v.status.SetText(tr("sign.failed", map[string]any{"Reason": errMessage(err)}))

@@ -62,9 +62,33 @@ func (q *uiQueue) drain(wg *sync.WaitGroup) {
 			return
 		}
 		for _, f := range p {
-			f()
+			if q == &workers {
+				testUIMu.Lock()
+				f()
+				testUIMu.Unlock()
+			} else {
+				f()
+			}
 		}
 	}
+}
+
+// testUIMu serializes, in this package's tests, the UI work that worker goroutines do and wait
+// for (uiDoWait) with each other and with the test's looks (waitUntil, waitFor) and the queued
+// results it applies: Fyne's test driver runs DoAndWait on the calling worker, so two screens'
+// workers would otherwise refresh widgets and theme images at the same time.
+var testUIMu sync.Mutex
+
+// uiDoWait is fyne.DoAndWait for worker goroutines: the worker waits until f has run. In this
+// package's tests f runs on the worker under testUIMu.
+func uiDoWait(f func()) {
+	if !workers.testMode() {
+		fyne.DoAndWait(f)
+		return
+	}
+	testUIMu.Lock()
+	defer testUIMu.Unlock()
+	f()
 }
 
 // workers is the queue of the screens whose worker goroutines report through uiDo. Tests of this
