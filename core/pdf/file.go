@@ -977,16 +977,38 @@ func (f *File) StreamData(s *Stream) ([]byte, error) { return f.streamData(s, tr
 func (f *File) OptionalStreamData(s *Stream) ([]byte, error) { return f.streamData(s, false) }
 
 func (f *File) streamData(s *Stream, record bool) ([]byte, error) {
-	_, fr := s.Dict.Get("Filter").(Ref)
-	_, pr := s.Dict.Get("DecodeParms").(Ref)
-	if fr || pr {
+	// Indirect filters and parameters (the entries or their array elements) are resolved as
+	// viewers do: [5 0 R] naming /FlateDecode is [/FlateDecode].
+	indirect := func(o Object) bool {
+		if _, ok := o.(Ref); ok {
+			return true
+		}
+		if a, ok := o.(Array); ok {
+			for _, x := range a {
+				if _, ok := x.(Ref); ok {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if indirect(s.Dict.Get("Filter")) || indirect(s.Dict.Get("DecodeParms")) {
 		d := s.Dict.Clone()
 		for _, k := range []Name{"Filter", "DecodeParms"} {
-			if r, ok := d.Get(k).(Ref); ok {
-				o, err := f.Latest().Resolve(r)
-				if err != nil {
-					return nil, fmt.Errorf("resolve /%s: %w", k, err)
+			o, err := f.Latest().Resolve(d.Get(k))
+			if err != nil {
+				return nil, fmt.Errorf("resolve /%s: %w", k, err)
+			}
+			if a, ok := o.(Array); ok && indirect(a) {
+				ra := make(Array, len(a))
+				for i, x := range a {
+					if ra[i], err = f.Latest().Resolve(x); err != nil {
+						return nil, fmt.Errorf("resolve /%s: %w", k, err)
+					}
 				}
+				o = ra
+			}
+			if o != nil {
 				d[k] = o
 			}
 		}

@@ -357,3 +357,128 @@ func runLength(in []byte, max int64) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// FilterStep is one filter of a stream's decoding chain: its full name (abbreviations such as
+// /Fl spelled out) and its parameters (nil when the defaults apply).
+type FilterStep struct {
+	Name  Name
+	Parms Dict
+}
+
+var filterAbbrev = map[Name]Name{
+	"Fl": "FlateDecode", "LZW": "LZWDecode", "AHx": "ASCIIHexDecode", "A85": "ASCII85Decode",
+	"RL": "RunLengthDecode", "DCT": "DCTDecode", "CCF": "CCITTFaxDecode",
+}
+
+// FilterChain returns the decoding chain that a stream dictionary's /Filter and /DecodeParms
+// spell, in one canonical form: no filter (absent, null or an empty array) is an empty chain, a
+// name is the one-element array of that name, abbreviations are spelled out, and parameters
+// that are absent, null, an empty dictionary or a null element of the parameter array are the
+// defaults (nil). ok is false for a spelling that readers resolve differently (a parameter
+// array beside a single filter name, a dictionary beside a filter array, arrays of different
+// lengths, indirect objects, anything not a name): such a stream dictionary has no canonical
+// form and compares equal only to itself.
+func FilterChain(filter, parms Object) (chain []FilterStep, ok bool) {
+	var names Array
+	var params Array
+	switch f := filter.(type) {
+	case nil, Null:
+	case Name:
+		names = Array{f}
+		switch p := parms.(type) {
+		case nil, Null, Dict:
+			params = Array{p}
+		default:
+			return nil, false
+		}
+	case Array:
+		names = f
+		switch p := parms.(type) {
+		case nil, Null:
+		case Array:
+			if len(p) > len(f) {
+				for _, x := range p[len(f):] {
+					if !isNullish(x) {
+						return nil, false
+					}
+				}
+			}
+			params = p
+		default:
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	if len(names) == 0 {
+		// No filter: any parameters are for nothing, but a reader could still take a
+		// non-empty parameter spelling as a sign of a damaged file; only nulls are canonical.
+		for _, x := range params {
+			if !isNullish(x) {
+				return nil, false
+			}
+		}
+		return nil, true
+	}
+	for i, x := range names {
+		n, isName := x.(Name)
+		if !isName {
+			return nil, false
+		}
+		if full, abbr := filterAbbrev[n]; abbr {
+			n = full
+		}
+		step := FilterStep{Name: n}
+		if i < len(params) {
+			switch p := params[i].(type) {
+			case nil, Null:
+			case Dict:
+				for k, v := range p {
+					if isNullish(v) {
+						continue
+					}
+					if _, isRef := v.(Ref); isRef {
+						return nil, false
+					}
+					if step.Parms == nil {
+						step.Parms = Dict{}
+					}
+					step.Parms[k] = v
+				}
+			default:
+				return nil, false
+			}
+		}
+		chain = append(chain, step)
+	}
+	return chain, true
+}
+
+// SameFilters reports whether two stream dictionaries spell the same decoding chain (see
+// FilterChain): raw data that is byte for byte the same then decodes to the same data for
+// every reader. /Filter [] and no /Filter are the same; /FlateDecode and [/Fl] are the same.
+func SameFilters(x, y Dict) bool {
+	if Equal(x.Get("Filter"), y.Get("Filter")) && Equal(x.Get("DecodeParms"), y.Get("DecodeParms")) {
+		return true
+	}
+	cx, ok1 := FilterChain(x.Get("Filter"), x.Get("DecodeParms"))
+	cy, ok2 := FilterChain(y.Get("Filter"), y.Get("DecodeParms"))
+	if !ok1 || !ok2 || len(cx) != len(cy) {
+		return false
+	}
+	for i := range cx {
+		if cx[i].Name != cy[i].Name || !Equal(cx[i].Parms, cy[i].Parms) {
+			return false
+		}
+	}
+	return true
+}
+
+// isNullish: absent or null.
+func isNullish(o Object) bool {
+	switch o.(type) {
+	case nil, Null:
+		return true
+	}
+	return false
+}

@@ -1624,8 +1624,9 @@ func describe(o pdf.Object) string {
 	return fmt.Sprintf("%T", o)
 }
 
-// sameObject compares two objects by value; streams by their dictionaries (without /Length)
-// and their raw data.
+// sameObject compares two objects by value; streams by their dictionaries (without /Length),
+// their decoding chains (pdf.SameFilters: /Filter [] is no filter, [/Fl] is /FlateDecode, a
+// /DecodeParms of nulls is the defaults) and their raw data.
 func (a *analysis) sameObject(x, y pdf.Object) bool {
 	xs, ok1 := x.(*pdf.Stream)
 	ys, ok2 := y.(*pdf.Stream)
@@ -1636,9 +1637,11 @@ func (a *analysis) sameObject(x, y pdf.Object) bool {
 		return pdf.Equal(x, y)
 	}
 	xd, yd := xs.Dict.Clone(), ys.Dict.Clone()
-	delete(xd, "Length")
-	delete(yd, "Length")
-	if !pdf.Equal(xd, yd) {
+	for _, k := range []pdf.Name{"Length", "Filter", "DecodeParms"} {
+		delete(xd, k)
+		delete(yd, k)
+	}
+	if !pdf.Equal(xd, yd) || !pdf.SameFilters(xs.Dict, ys.Dict) {
 		return false
 	}
 	if xs.Offset == ys.Offset && xs.Length == ys.Length {
