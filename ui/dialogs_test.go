@@ -84,7 +84,8 @@ var latinWord = regexp.MustCompile(`[A-Za-z]+`)
 // abbreviations the manuals use, and the product's name.
 var allowedASCII = map[string]bool{"PDF": true, "OFD": true, "PNG": true, "JPEG": true, "JPG": true, "JSON": true,
 	"PIN": true, "ID": true, "CA": true, "TSA": true, "LTV": true, "B": true, "KB": true, "MB": true, "GB": true,
-	"UTC": true, "CST": true, "SealDesk": true}
+	"UTC": true, "CST": true, "SealDesk": true,
+	"ECDSA": true, "RSA": true} // key algorithms are named as they are (SM2 passes with its digit)
 
 // englishWords returns the English words of texts: Latin words that are not part of a file name
 // or path (a token, between spaces and punctuation, holding a dot, slash or digit: 合同.pdf,

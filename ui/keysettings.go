@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"sealdesk/core/ids"
 	"sealdesk/core/keyguard"
 	"sealdesk/core/keystore"
+	"sealdesk/core/pki"
 	"sealdesk/core/sealkey/pkcs11key"
 )
 
@@ -29,6 +31,8 @@ type keyPanel struct {
 
 	Protection *widget.Label
 	Current    *widget.Label
+	// KeyType is the type of the next personal key made on this computer (ECDSA P-256 or SM2).
+	KeyType *widget.RadioGroup
 
 	Module     *widget.Entry
 	Find       *widget.Button
@@ -62,7 +66,9 @@ func newKeyPanel(s *Shell) *keyPanel {
 	p := &keyPanel{shell: s, RevokeButtons: map[string]*widget.Button{}}
 	p.Protection = wrapLabel("")
 	p.Current = wrapLabel("")
-	parts := []fyne.CanvasObject{p.Protection, p.Current}
+	p.KeyType = newKeyTypeChoice(keyTypePref(s.Services.Local), p.onKeyTypeChanged)
+	parts := []fyne.CanvasObject{p.Protection, p.Current,
+		widget.NewForm(&widget.FormItem{Text: tr("keys.type"), Widget: p.KeyType}), wrapLabel(tr("keys.type.hint"))}
 	if s.Services.Local.Tokens != nil {
 		p.Module = widget.NewEntry()
 		p.Module.SetText(p.defaultModule())
@@ -93,6 +99,55 @@ func newKeyPanel(s *Shell) *keyPanel {
 	p.refresh()
 	p.onDevicesRefresh()
 	return p
+}
+
+// prefKeyType remembers the type of the next personal key (a pki.KeyType of keystore.KeyTypes).
+const prefKeyType = "key.type"
+
+// keyTypePref is the key type chosen in 设置 › 签名密钥 (ECDSA P-256 when none).
+func keyTypePref(local *LocalServices) pki.KeyType {
+	if local != nil && local.Prefs != nil {
+		if v, ok, _ := local.Prefs.Setting(prefKeyType); ok && slices.Contains(keystore.KeyTypes, pki.KeyType(v)) {
+			return pki.KeyType(v)
+		}
+	}
+	return pki.ECDSAP256
+}
+
+// newKeyTypeChoice is the radio group of keystore.KeyTypes with cur selected; changed (if set)
+// gets the chosen type.
+func newKeyTypeChoice(cur pki.KeyType, changed func(pki.KeyType)) *widget.RadioGroup {
+	var opts []string
+	for _, kt := range keystore.KeyTypes {
+		opts = append(opts, tr("keys.type."+string(kt)))
+	}
+	g := widget.NewRadioGroup(opts, nil)
+	g.Required = true
+	g.SetSelected(tr("keys.type." + string(cur)))
+	g.OnChanged = func(string) {
+		if changed != nil {
+			changed(chosenKeyType(g))
+		}
+	}
+	return g
+}
+
+// chosenKeyType is the key type selected in g (ECDSA P-256 when none).
+func chosenKeyType(g *widget.RadioGroup) pki.KeyType {
+	for _, kt := range keystore.KeyTypes {
+		if g.Selected == tr("keys.type."+string(kt)) {
+			return kt
+		}
+	}
+	return pki.ECDSAP256
+}
+
+func (p *keyPanel) onKeyTypeChanged(kt pki.KeyType) {
+	if pr := p.shell.Services.Local.Prefs; pr != nil {
+		if err := pr.SetSetting(prefKeyType, string(kt)); err != nil {
+			fyne.LogError("storing the key type", err)
+		}
+	}
 }
 
 // defaultModule is the remembered module, else SoftHSM2's where it is installed.
@@ -132,11 +187,12 @@ func (p *keyPanel) refresh() {
 		c := in.Certificate
 		args := map[string]any{"Name": c.Subject.CommonName, "Serial": c.SerialNumber.Text(16),
 			"Until": c.NotAfter.Local().Format("2006-01-02"), "Secret": tr("keys.secret." + in.Secret)}
+		alg := tr("keys.current.alg", map[string]any{"Alg": in.Algorithm()})
 		if in.Token != nil {
 			args["Token"] = in.Token.Token
-			p.Current.SetText(tr("keys.current.ukey", args))
+			p.Current.SetText(tr("keys.current.ukey", args) + alg)
 		} else {
-			p.Current.SetText(tr("keys.current.soft", args))
+			p.Current.SetText(tr("keys.current.soft", args) + alg)
 		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"sealdesk/core/ids"
 	"sealdesk/core/keystore"
 	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
 	"sealdesk/core/sign"
 	"sealdesk/core/tsa"
 	"sealdesk/ui/widgets"
@@ -337,6 +338,7 @@ func (v *signScreen) refreshKey() {
 // it until the key is made: a refusal (a wrong current PIN, the CA) is said inside it.
 type keyDialog struct {
 	cur, name, id, pin, pin2 *widget.Entry
+	kind                     *widget.RadioGroup // the key type (设置 › 签名密钥's choice first)
 	msg                      *widget.Label
 	form                     *widget.Form
 	dlg                      dialog.Dialog
@@ -400,7 +402,9 @@ func (v *signScreen) showKeyDialog(renew bool) {
 		}
 		items = append(items, &widget.FormItem{Text: tr("sign.key.pin.current"), Widget: k.cur, HintText: tr("sign.key.pin.current.hint")})
 	}
+	k.kind = newKeyTypeChoice(keyTypePref(v.local), nil)
 	items = append(items,
+		&widget.FormItem{Text: tr("keys.type"), Widget: k.kind},
 		&widget.FormItem{Text: tr("sign.key.name"), Widget: k.name},
 		&widget.FormItem{Text: tr("sign.key.id"), Widget: k.id, HintText: tr("sign.key.id.hint")},
 		&widget.FormItem{Text: tr("sign.key.pin"), Widget: k.pin, HintText: newSecretRule(v.local)},
@@ -416,7 +420,7 @@ func (v *signScreen) showKeyDialog(renew bool) {
 		k.msg.Importance = widget.MediumImportance
 		k.msg.SetText(tr("sign.key.creating"))
 		k.form.Disable()
-		err := v.makeKey(cur, strings.TrimSpace(k.name.Text), strings.TrimSpace(k.id.Text), k.pin.Text, k.pin2.Text, func(err error) {
+		err := v.makeKeyType(cur, strings.TrimSpace(k.name.Text), strings.TrimSpace(k.id.Text), k.pin.Text, k.pin2.Text, chosenKeyType(k.kind), func(err error) {
 			k.form.Enable()
 			if err != nil {
 				k.msg.Importance = widget.DangerImportance
@@ -457,6 +461,11 @@ func (v *signScreen) createKey(name, idNumber, pin, pin2 string) error {
 // key, has the CA certify it, stores it and deletes the keys it replaces. done, if set, gets the
 // outcome on the UI goroutine. The returned error is a sentence for the user.
 func (v *signScreen) makeKey(cur, name, idNumber, pin, pin2 string, done func(error)) error {
+	return v.makeKeyType(cur, name, idNumber, pin, pin2, keyTypePref(v.local), done)
+}
+
+// makeKeyType is makeKey with the key type (pki.ECDSAP256 or pki.SM2).
+func (v *signScreen) makeKeyType(cur, name, idNumber, pin, pin2 string, kt pki.KeyType, done func(error)) error {
 	if name == "" {
 		return errors.New(tr("sign.key.err.name"))
 	}
@@ -480,7 +489,7 @@ func (v *signScreen) makeKey(cur, name, idNumber, pin, pin2 string, done func(er
 	go func() {
 		defer v.wg.Done()
 		err := enrolKey(v.local, cur, name, idNumber, pin, func(ks *keystore.Keystore) (keystore.Info, error) {
-			return ks.Generate(pin)
+			return ks.GenerateType(pin, kt)
 		}, nil)
 		uiDoWait(func() {
 			v.busy(false, "")

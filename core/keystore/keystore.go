@@ -1,5 +1,5 @@
-// Package keystore keeps a person's signing key on the desktop: an ECDSA P-256 key generated on
-// this machine, stored only encrypted under the signing PIN (签约密码) — or a passphrase of at
+// Package keystore keeps a person's signing key on the desktop: an ECDSA P-256 or SM2 (GB/T 32918,
+// the key type the person chose in 设置) key generated on this machine, stored only encrypted under the signing PIN (签约密码) — or a passphrase of at
 // least MinPassphrase characters — with Argon2id and AES-256-GCM, together with the certificate
 // chain the CA issued for it; or a reference to a key pair on a hardware token (UKey, PKCS #11)
 // whose PIN goes to the token.
@@ -38,8 +38,8 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -48,6 +48,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	stdsync "sync"
 	"time"
@@ -297,6 +298,20 @@ type Info struct {
 	Token *TokenRef
 }
 
+// Algorithm names the key's algorithm as people read it: "SM2", "ECDSA P-256", "RSA 2048".
+func (in Info) Algorithm() string {
+	switch k := in.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if pki.IsSM2(k) {
+			return "SM2"
+		}
+		return "ECDSA " + k.Curve.Params().Name
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	}
+	return fmt.Sprintf("%T", in.PublicKey)
+}
+
 // Options tune a Keystore; nil means defaults.
 type Options struct {
 	// Params for new keys (zero: DefaultParams).
@@ -352,18 +367,29 @@ func (k *Keystore) Params() Params {
 	return k.params
 }
 
-// Generate creates a new ECDSA P-256 key, encrypts it under pin (which must pass CheckPIN) and
-// stores it. The id is derived from the public key (first 16 hex digits of its SHA-256).
-func (k *Keystore) Generate(pin string) (Info, error) {
+// KeyTypes are the key types Generate makes: ECDSA P-256 (read by every PDF verifier) and SM2
+// (SM3 with SM2, what Chinese offices' verifiers expect).
+var KeyTypes = []pki.KeyType{pki.ECDSAP256, pki.SM2}
+
+// Generate creates a new ECDSA P-256 key; see GenerateType.
+func (k *Keystore) Generate(pin string) (Info, error) { return k.GenerateType(pin, pki.ECDSAP256) }
+
+// GenerateType creates a new key of type kt (one of KeyTypes), encrypts it under pin (which must
+// pass CheckSecret) and stores it. The id is derived from the public key (first 16 hex digits of
+// its SHA-256).
+func (k *Keystore) GenerateType(pin string, kt pki.KeyType) (Info, error) {
 	kind, err := CheckSecret(pin)
 	if err != nil {
 		return Info{}, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if !slices.Contains(KeyTypes, kt) {
+		return Info{}, fmt.Errorf("%w: %q for a personal key", pki.ErrKeyType, kt)
+	}
+	key, err := pki.GenerateKey(kt)
 	if err != nil {
 		return Info{}, fmt.Errorf("failed to generate key: %w", err)
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pub, err := pki.MarshalPKIXPublicKey(key.Public())
 	if err != nil {
 		return Info{}, fmt.Errorf("failed to encode public key: %w", err)
 	}
@@ -441,7 +467,7 @@ func (k *Keystore) Unlock(id, pin string) (crypto.Signer, error) {
 		if e.Secret == "" {
 			e.Secret = SecretPIN
 		}
-		if err := k.sealEntry(e, key.(*ecdsa.PrivateKey), pin); err == nil {
+		if err := k.sealEntry(e, key, pin); err == nil {
 			_ = k.put(e)
 		}
 	}
@@ -516,7 +542,7 @@ func (k *Keystore) setCounter(e *Entry, c keyguard.Counter) error {
 }
 
 // sealEntry writes layer 1 (and layer 2 when the keystore has a guard) into e.
-func (k *Keystore) sealEntry(e *Entry, key *ecdsa.PrivateKey, pin string) error {
+func (k *Keystore) sealEntry(e *Entry, key crypto.Signer, pin string) error {
 	in, err := e.seal(key, pin)
 	if err != nil {
 		return err
@@ -559,7 +585,7 @@ func (k *Keystore) ChangePIN(id, oldPIN, newPIN string) error {
 		return err
 	}
 	e.Version, e.KDF, e.Secret = entryVersion, k.Params(), kind
-	if err := k.sealEntry(e, key.(*ecdsa.PrivateKey), newPIN); err != nil {
+	if err := k.sealEntry(e, key, newPIN); err != nil {
 		return err
 	}
 	return k.put(e)
@@ -588,7 +614,7 @@ func (k *Keystore) SetCertificate(id string, chain []*x509.Certificate) error {
 	if err != nil {
 		return err
 	}
-	pub, err := x509.MarshalPKIXPublicKey(chain[0].PublicKey)
+	pub, err := pki.MarshalPKIXPublicKey(chain[0].PublicKey)
 	if err != nil {
 		return fmt.Errorf("failed to encode certificate key: %w", err)
 	}
@@ -706,7 +732,7 @@ func ParseEntry(b []byte) (*Entry, error) {
 }
 
 func (e *Entry) info() (Info, error) {
-	pub, err := x509.ParsePKIXPublicKey(e.PublicKey)
+	pub, err := pki.ParsePKIXPublicKey(e.PublicKey)
 	if err != nil {
 		return Info{}, fmt.Errorf("%w: public key: %v", ErrCorrupt, err)
 	}
@@ -716,7 +742,7 @@ func (e *Entry) info() (Info, error) {
 		in.Secret = SecretPIN
 	}
 	for i, der := range e.Chain {
-		c, err := x509.ParseCertificate(der)
+		c, err := pki.ParseCertificate(der)
 		if err != nil {
 			return Info{}, fmt.Errorf("%w: certificate %d: %v", ErrCorrupt, i, err)
 		}
@@ -744,8 +770,8 @@ func (e *Entry) gcm(salt []byte, pin string) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func (e *Entry) seal(key *ecdsa.PrivateKey, pin string) (inner, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+func (e *Entry) seal(key crypto.Signer, pin string) (inner, error) {
+	der, err := pki.MarshalPKCS8(key)
 	if err != nil {
 		return inner{}, fmt.Errorf("failed to encode key: %w", err)
 	}
@@ -775,19 +801,18 @@ func (e *Entry) open(in inner, pin string) (crypto.Signer, error) {
 		return nil, ErrWrongPIN
 	}
 	defer clear(der)
-	k, err := x509.ParsePKCS8PrivateKey(der)
+	key, err := pki.ParsePKCS8(der)
 	if err != nil {
 		return nil, fmt.Errorf("%w: private key: %v", ErrCorrupt, err)
 	}
-	ec, ok := k.(*ecdsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%w: not an ecdsa key", ErrCorrupt)
+	if _, ok := key.Public().(*ecdsa.PublicKey); !ok {
+		return nil, fmt.Errorf("%w: not an ecdsa or sm2 key", ErrCorrupt)
 	}
-	pub, err := x509.MarshalPKIXPublicKey(&ec.PublicKey)
+	pub, err := pki.MarshalPKIXPublicKey(key.Public())
 	if err != nil || string(pub) != string(e.PublicKey) {
 		return nil, fmt.Errorf("%w: private key does not match the public key", ErrCorrupt)
 	}
-	return ec, nil
+	return key, nil
 }
 
 func pemBlock(typ string, der []byte) []byte {

@@ -9,9 +9,15 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/emmansun/gmsm/smx509"
 )
 
 // Profile says what an issued certificate may be used for.
@@ -91,7 +97,8 @@ func IsSelfDeclared(c *x509.Certificate) bool {
 			return true
 		}
 	}
-	return false
+	// An SM2 certificate cannot carry the policy (see smPolicies): its subject's OU says it.
+	return IsSM2(c.PublicKey) && slices.Contains(c.Subject.OrganizationalUnit, OUSelfDeclared)
 }
 
 func mustOID(s string) x509.OID {
@@ -203,11 +210,49 @@ func Issue(is Issuer, req Request) (*x509.Certificate, error) {
 	if is.CRLURL != "" {
 		tmpl.CRLDistributionPoints = []string{is.CRLURL}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, is.Cert, req.PublicKey, is.Key)
+	create := x509.CreateCertificate
+	if IsSM2(req.PublicKey) || IsSM2(is.Key.Public()) {
+		// crypto/x509 cannot encode an SM2 key nor sign with one: gmsm's smx509 (a fork of it)
+		// writes the same template, and signs with SM2-with-SM3 when the issuer's key is SM2.
+		if err := smPolicies(tmpl); err != nil {
+			return nil, err
+		}
+		create = func(r io.Reader, t, p *x509.Certificate, pub, priv any) ([]byte, error) {
+			return smx509.CreateCertificate(r, t, p, pub, priv)
+		}
+	}
+	der, err := create(rand.Reader, tmpl, is.Cert, req.PublicKey, is.Key)
 	if err != nil {
 		return nil, fmt.Errorf("failed to issue %s certificate: %w", req.Profile, err)
 	}
-	return x509.ParseCertificate(der)
+	return ParseCertificate(der)
+}
+
+// smPolicies moves tmpl.Policies to PolicyIdentifiers, the only form smx509 (forked from an older
+// crypto/x509) writes and reads: it refuses to parse a policy whose arcs do not fit an int, such
+// as the UUID arc of OIDSelfDeclaredIdentity. That one is therefore carried by the subject's
+// OUSelfDeclared alone in an SM2 certificate (IsSelfDeclared reads it there); any other policy
+// that does not fit is an error.
+func smPolicies(tmpl *x509.Certificate) error {
+	for _, p := range tmpl.Policies {
+		if p.Equal(OIDSelfDeclaredIdentity) {
+			if !slices.Contains(tmpl.Subject.OrganizationalUnit, OUSelfDeclared) {
+				tmpl.Subject.OrganizationalUnit = append(tmpl.Subject.OrganizationalUnit, OUSelfDeclared)
+			}
+			continue
+		}
+		var oid asn1.ObjectIdentifier
+		for _, part := range strings.Split(p.String(), ".") {
+			n, err := strconv.ParseInt(part, 10, 32)
+			if err != nil {
+				return fmt.Errorf("certificate policy %s cannot be written in an sm2 certificate", p)
+			}
+			oid = append(oid, int(n))
+		}
+		tmpl.PolicyIdentifiers = append(tmpl.PolicyIdentifiers, oid)
+	}
+	tmpl.Policies = nil
+	return nil
 }
 
 // IssueFromCSR checks the CSR (signature, key strength) and issues a certificate for its public
@@ -290,7 +335,7 @@ func template(req Request) (*x509.Certificate, error) {
 
 // subjectKeyID is the RFC 5280 §4.2.1.2 method 1 key identifier (SHA-1 of the key bits).
 func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	der, err := MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("failed to marshal public key: %w", err)
 	}

@@ -9,7 +9,9 @@
 // # What it refuses
 //
 //   - Issuing from a CSR whose self-signature does not verify.
-//   - Keys weaker than RSA-2048 or ECDSA P-256, and RSA above 8192 bits.
+//   - Keys weaker than RSA-2048 or ECDSA P-256, and RSA above 8192 bits. SM2 keys (GB/T 32918,
+//     github.com/emmansun/gmsm) are accepted: their CSRs are read and their certificates made
+//     with gmsm's smx509, as crypto/x509 knows neither the SM2 curve nor SM2-with-SM3.
 //   - A profile that would let a leaf act as a CA, or a CA without a path-length limit for
 //     intermediates.
 //   - Certificates that outlive their issuer (NotAfter is clamped to the issuer's NotAfter).
@@ -28,6 +30,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"unicode/utf16"
 
@@ -47,6 +50,9 @@ const (
 	RSA3072   KeyType = "rsa-3072"
 	RSA4096   KeyType = "rsa-4096"
 	Ed25519   KeyType = "ed25519"
+	// SM2 is the Chinese national curve (GB/T 32918); it signs with SM3 and the GM/T 0009
+	// default ID.
+	SM2 KeyType = "sm2"
 )
 
 // Sentinel errors.
@@ -75,6 +81,8 @@ func GenerateKey(kt KeyType) (crypto.Signer, error) {
 	case Ed25519:
 		_, k, err := ed25519.GenerateKey(rand.Reader)
 		return k, err
+	case SM2:
+		return sm2.GenerateKey(rand.Reader)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrKeyType, kt)
 }
@@ -88,7 +96,7 @@ func CheckPublicKey(pub crypto.PublicKey) error {
 		}
 	case *ecdsa.PublicKey:
 		switch k.Curve {
-		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		case elliptic.P256(), elliptic.P384(), elliptic.P521(), sm2.P256():
 		default:
 			return fmt.Errorf("%w: ecdsa curve %s", ErrKeyType, k.Curve.Params().Name)
 		}
@@ -99,10 +107,75 @@ func CheckPublicKey(pub crypto.PublicKey) error {
 	return nil
 }
 
+// IsSM2 reports whether pub is an SM2 public key.
+func IsSM2(pub crypto.PublicKey) bool {
+	k, ok := pub.(*ecdsa.PublicKey)
+	return ok && k.Curve == sm2.P256()
+}
+
+// MarshalPKIXPublicKey is x509.MarshalPKIXPublicKey that also encodes SM2 keys.
+func MarshalPKIXPublicKey(pub crypto.PublicKey) ([]byte, error) {
+	if IsSM2(pub) {
+		return smx509.MarshalPKIXPublicKey(pub)
+	}
+	return x509.MarshalPKIXPublicKey(pub)
+}
+
+// ParsePKIXPublicKey is x509.ParsePKIXPublicKey that also reads SM2 keys.
+func ParsePKIXPublicKey(der []byte) (crypto.PublicKey, error) {
+	k, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		if sk, smErr := smx509.ParsePKIXPublicKey(der); smErr == nil && IsSM2(sk) {
+			return sk, nil
+		}
+	}
+	return k, err
+}
+
+// MarshalPKCS8 is x509.MarshalPKCS8PrivateKey that also encodes SM2 keys (with the SM2 curve OID,
+// as OpenSSL and gmsm read them).
+func MarshalPKCS8(key crypto.Signer) ([]byte, error) {
+	if IsSM2(key.Public()) {
+		return smx509.MarshalPKCS8PrivateKey(key)
+	}
+	return x509.MarshalPKCS8PrivateKey(key)
+}
+
+// ParsePKCS8 is x509.ParsePKCS8PrivateKey that also reads SM2 keys.
+func ParsePKCS8(der []byte) (crypto.Signer, error) {
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		sk, smErr := smx509.ParsePKCS8PrivateKey(der)
+		if smErr != nil {
+			return nil, err
+		}
+		k = sk
+	}
+	s, ok := k.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T", ErrKeyType, k)
+	}
+	return s, nil
+}
+
+// ParseCertificate is x509.ParseCertificate that also reads SM2 certificates (an SM2 key or an
+// SM2-with-SM3 signature) through smx509, into crypto/x509's layout.
+func ParseCertificate(der []byte) (*x509.Certificate, error) {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		sc, smErr := smx509.ParseCertificate(der)
+		if smErr != nil || !isSM2Cert(sc) {
+			return nil, err
+		}
+		return sc.ToX509(), nil
+	}
+	return c, nil
+}
+
 // MarshalPrivateKeyPEM encodes a key as an unencrypted PKCS#8 "PRIVATE KEY" PEM block. Callers
 // that store it encrypt it themselves.
 func MarshalPrivateKeyPEM(key crypto.Signer) ([]byte, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	der, err := MarshalPKCS8(key)
 	if err != nil {
 		return nil, fmt.Errorf("failed to marshal private key: %w", err)
 	}
@@ -197,14 +270,9 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 		if b.Type != "CERTIFICATE" {
 			continue
 		}
-		c, err := x509.ParseCertificate(b.Bytes)
+		c, err := ParseCertificate(b.Bytes)
 		if err != nil {
-			// An SM2 certificate: gmsm's smx509 reads it into crypto/x509's layout.
-			sc, smErr := smx509.ParseCertificate(b.Bytes)
-			if smErr != nil || !isSM2Cert(sc) {
-				return nil, fmt.Errorf("failed to parse certificate: %w", err)
-			}
-			c = sc.ToX509()
+			return nil, fmt.Errorf("failed to parse certificate: %w", err)
 		}
 		certs = append(certs, c)
 	}
@@ -214,9 +282,16 @@ func ParseCertsPEM(data []byte) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
-// NewCSR makes a DER PKCS#10 request for key with the given subject.
+// NewCSR makes a DER PKCS#10 request for key with the given subject (an SM2 key signs it with
+// SM2-with-SM3).
 func NewCSR(key crypto.Signer, subject pkix.Name) ([]byte, error) {
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: subject}, key)
+	create := x509.CreateCertificateRequest
+	if IsSM2(key.Public()) {
+		create = func(r io.Reader, t *x509.CertificateRequest, k any) ([]byte, error) {
+			return smx509.CreateCertificateRequest(r, t, k)
+		}
+	}
+	der, err := create(rand.Reader, &x509.CertificateRequest{Subject: subject}, key)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create csr: %w", err)
 	}
@@ -231,9 +306,16 @@ func ParseCSR(data []byte) (*x509.CertificateRequest, error) {
 	}
 	csr, err := x509.ParseCertificateRequest(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
-	}
-	if err := csr.CheckSignature(); err != nil {
+		// An SM2 request (the SM2 curve, SM2-with-SM3): gmsm's smx509 reads and checks it.
+		sc, smErr := smx509.ParseCertificateRequest(data)
+		if smErr != nil || !IsSM2(sc.PublicKey) {
+			return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
+		}
+		if err := sc.CheckSignature(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
+		}
+		csr = (*x509.CertificateRequest)(sc)
+	} else if err := csr.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCSR, err)
 	}
 	if err := CheckPublicKey(csr.PublicKey); err != nil {

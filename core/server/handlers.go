@@ -225,7 +225,7 @@ func (s *Server) handleIssueCertificate(w http.ResponseWriter, r *http.Request, 
 	})
 	release()
 	if errors.Is(err, pki.ErrBadCSR) || errors.Is(err, pki.ErrKeyType) {
-		return sync.Refuse(http.StatusBadRequest, "bad_csr", "证书请求无效或密钥强度不足（需 ECDSA P-256 或 RSA 2048 以上）")
+		return sync.Refuse(http.StatusBadRequest, "bad_csr", "证书请求无效或密钥强度不足（需 ECDSA P-256、SM2 或 RSA 2048 以上）")
 	}
 	if err != nil {
 		return err

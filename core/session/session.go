@@ -38,6 +38,7 @@ import (
 
 	"sealdesk/core/client"
 	"sealdesk/core/org"
+	"sealdesk/core/pki"
 	"sealdesk/core/sync"
 )
 
@@ -806,22 +807,10 @@ func (m *Manager) Certify(ctx context.Context, csrPEM []byte, name, idNumber str
 	if err != nil {
 		return nil, err
 	}
-	var certs []*x509.Certificate
-	rest := []byte(resp.Certificate + resp.Chain)
-	for {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			break
-		}
-		cert, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("failed to read the issued certificate: %w", err)
-		}
-		certs = append(certs, cert)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("the server issued no certificate")
+	// pki reads SM2 certificates too (a device key of type SM2).
+	certs, err := pki.ParseCertsPEM([]byte(resp.Certificate + resp.Chain))
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the issued certificate: %w", err)
 	}
 	return certs, nil
 }
