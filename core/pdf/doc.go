@@ -94,6 +94,21 @@
 // verdict. A bound is an ambiguity of this kind: past it, this reader and a viewer would see
 // different documents, so exceeding one is an error, never a truncated view.
 //
+// # Object streams: where readers disagree
+//
+// An object inside an object stream is found through its cross-reference entry (stream
+// number, index). Readers resolve a crafted stream differently: poppler and PDFium return null
+// when the entry's index names another number there, pdf.js takes the object at the index;
+// poppler drops a stream whose offsets do not increase or whose index is shorter than /N and
+// cuts each object at the next one's offset, PDFium and pdf.js parse on; readers that read
+// the index without the /First bound see more pairs when /First points inside it. So each of
+// these is an Ambiguity of the object read (AmbiguityObjStmIndex, AmbiguityObjStmHeader, and
+// AmbiguityObjStmDuplicate for a number listed twice), as is an object that a hybrid
+// section's table and its /XRefStm list differently (AmbiguityHybrid; the table wins here, as
+// in poppler and pdf.js). View.ObjStmNumbers lists what a stream holds, so that a verifier
+// can find copies that no cross-reference entry points to. /Extends is ignored, as every
+// reader does: it never decides which object a number is, so its chains and cycles are harmless.
+//
 // # Why not pdfcpu
 //
 // pdfcpu's reader builds a whole in-memory context of every object, and its writer rewrites the

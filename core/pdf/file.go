@@ -102,6 +102,7 @@ type objStm struct {
 	order   []int         // object numbers by index
 	offs    []int64       // offsets by index
 	dups    map[int]bool  // numbers the stream lists more than once
+	bad     string        // what is wrong with its index, readers resolve it differently
 }
 
 // Ambiguity kinds: places where two readers of the file could see different objects.
@@ -115,6 +116,18 @@ const (
 	// AmbiguityObjStmDuplicate: an object stream lists the same object number twice (readers
 	// take the entry's index, the first or the last listing).
 	AmbiguityObjStmDuplicate = "objstm-duplicate"
+	// AmbiguityObjStmIndex: the cross-reference entry's index into an object stream names
+	// another object number there (poppler and PDFium read null, pdf.js the object at the
+	// index, this package the listing of the number).
+	AmbiguityObjStmIndex = "objstm-index"
+	// AmbiguityObjStmHeader: an object stream's index is malformed — fewer pairs than /N,
+	// offsets not increasing or outside the data, /First inside the index — or an object's
+	// syntax runs into the next object's bytes (poppler then drops the whole stream or cuts the
+	// object at the next offset; PDFium and pdf.js parse on).
+	AmbiguityObjStmHeader = "objstm-header"
+	// AmbiguityHybrid: a hybrid section's table and its /XRefStm list one object number with
+	// different entries (readers differ on which one wins).
+	AmbiguityHybrid = "hybrid"
 )
 
 // Ambiguity is one place where two readers could see different objects. Reading records them
@@ -349,8 +362,16 @@ func (f *File) open() error {
 				s.anomaly = append(s.anomaly, fmt.Sprintf("/XRefStm %d is not a readable xref stream", s.xrefStm))
 			} else {
 				for n, e := range hs.entries {
-					if _, ok := s.entries[n]; !ok {
+					te, ok := s.entries[n]
+					if !ok {
 						s.entries[n] = e
+						continue
+					}
+					// The table wins here, as in poppler and pdf.js; a reader that lets the
+					// stream win sees another object. A free table row beside a compressed
+					// one is the hybrid layout itself (older readers skip those objects).
+					if te != e && te.Type != EntryFree && e.Type != EntryFree {
+						f.noteAmbiguity(AmbiguityHybrid, n, "object %d is listed by the table at %d and by its /XRefStm at %d differently", n, s.offset, s.xrefStm)
 					}
 				}
 			}
@@ -873,7 +894,31 @@ func (f *File) entryIn(rev, num int) (XRefEntry, bool) {
 	return XRefEntry{}, false
 }
 
+// ObjStmNumbers returns the object numbers object stream stm lists in its index, in order, as
+// seen in this view (a verifier compares them with what the cross-reference sections place
+// there: a stream that also holds a definition the table does not point to is a hidden object
+// for a reader that rebuilds the table from the bytes).
+func (v *View) ObjStmNumbers(stm int) ([]int, error) {
+	f := v.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ost, err := f.objStmIn(v.rev, stm, 0)
+	if err != nil {
+		return nil, err
+	}
+	return append([]int(nil), ost.order...), nil
+}
+
 func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
+	ost, err := f.objStmIn(rev, stmNum, depth)
+	if err != nil {
+		return nil, err
+	}
+	return f.fromObjStm(ost, stmNum, num, index)
+}
+
+// objStmIn loads object stream stmNum as seen in revision rev (f.mu held), through the cache.
+func (f *File) objStmIn(rev, stmNum, depth int) (*objStm, error) {
 	se, found := f.entryIn(rev, stmNum)
 	if !found || se.Type != EntryInUse {
 		return nil, fmt.Errorf("%w: object stream %d is not an uncompressed object", ErrMalformed, stmNum)
@@ -906,10 +951,33 @@ func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
 		f.objStms[key] = ost
 		f.objStmMem += int64(len(ost.data))
 	}
-	// The entry's index decides, as in most readers; a number listed twice is an ambiguity.
+	return ost, nil
+}
+
+func (f *File) fromObjStm(ost *objStm, stmNum, num, index int) (Object, error) {
+	// The entry's index decides, as in most readers; an index naming another number, a number
+	// listed twice or a malformed index is an ambiguity (readers differ: see the kinds).
 	off, ok := ost.offsets[num]
+	at := -1
 	if index >= 0 && index < len(ost.order) && ost.order[index] == num {
-		off, ok = ost.offs[index], true
+		off, ok, at = ost.offs[index], true, index
+	} else {
+		other := "nothing"
+		if index >= 0 && index < len(ost.order) {
+			other = fmt.Sprintf("object %d", ost.order[index])
+		}
+		f.noteAmbiguity(AmbiguityObjStmIndex, num, "object %d's cross-reference entry points at index %d of object stream %d, which holds %s there", num, index, stmNum, other)
+		if ok {
+			for i, n := range ost.order {
+				if n == num {
+					at = i
+					break
+				}
+			}
+		}
+	}
+	if ost.bad != "" {
+		f.noteAmbiguity(AmbiguityObjStmHeader, num, "object %d lies in object stream %d, whose index is malformed: %s", num, stmNum, ost.bad)
 	}
 	if !ok {
 		return Null{}, nil
@@ -919,7 +987,11 @@ func (f *File) compressed(rev, stmNum, num, index, depth int) (Object, error) {
 	}
 	lx := NewBytesLexer(ost.data, off, f.limits.MaxObjectSize)
 	p := NewParser(lx, &f.limits)
-	return p.ParseObject()
+	o, span, err := p.ParseObjectSpan()
+	if err == nil && at >= 0 && at+1 < len(ost.offs) && span.End > ost.offs[at+1] && ost.offs[at+1] > off {
+		f.noteAmbiguity(AmbiguityObjStmHeader, num, "object %d in object stream %d runs into the next object's bytes (poppler cuts it there)", num, stmNum)
+	}
+	return o, err
 }
 
 func (f *File) loadObjStm(st *Stream) (*objStm, error) {
@@ -939,6 +1011,8 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 		return nil, fmt.Errorf("%w: object stream /First beyond its data", ErrMalformed)
 	}
 	ost := &objStm{data: data, offsets: map[int]int64{}}
+	// The index is read up to /First; readers that read it from the start of the data without
+	// that bound see more pairs when /First points inside it, which is marked (bad).
 	lx := NewBytesLexer(data[:first], 0, 64)
 	for i := int64(0); i < n; i++ {
 		t1, err := lx.Next()
@@ -949,8 +1023,21 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 		if err != nil {
 			return nil, err
 		}
-		if t1.Kind != TokInt || t2.Kind != TokInt || !InRange(first, t2.Int, int64(len(data))) {
+		if t1.Kind != TokInt || t2.Kind != TokInt || t1.Int < 0 || !InRange(first, t2.Int, int64(len(data))) {
+			switch {
+			case t1.Kind == TokEOF || t2.Kind == TokEOF:
+				ost.bad = fmt.Sprintf("/N is %d but the index up to /First %d holds %d pairs", n, first, i)
+				// A number right at /First continues the index for readers without the bound.
+				if t, err := NewBytesLexer(data, first, 64).Next(); err == nil && t.Kind == TokInt {
+					ost.bad = fmt.Sprintf("/First %d points inside the index (/N %d)", first, n)
+				}
+			default:
+				ost.bad = fmt.Sprintf("index pair %d is not two numbers inside the data", i+1)
+			}
 			break
+		}
+		if k := len(ost.offs); k > 0 && first+t2.Int <= ost.offs[k-1] && ost.bad == "" {
+			ost.bad = fmt.Sprintf("offsets not increasing at pair %d", k+1)
 		}
 		num := int(t1.Int)
 		if _, dup := ost.offsets[num]; !dup {

@@ -251,8 +251,41 @@ func (a *analysis) hiddenObjects(later []*pdf.Revision) {
 		for _, off := range a.v.unlistedObjects(rev) {
 			a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d contains an object definition at offset %d that its cross-reference section does not list", rev.Index+1, off)
 		}
+		a.strayInObjStms(rev, view)
 	}
 	a.rebuiltView(later)
+}
+
+// strayInObjStms reports the definitions that an object stream written in rev holds although
+// rev's cross-reference section places that object elsewhere (another stream, another index, a
+// classic offset) or nowhere: a second copy of an object, inside one stream or across streams,
+// that readers which rebuild the table from the bytes may take instead of the listed one.
+func (a *analysis) strayInObjStms(rev *pdf.Revision, view *pdf.View) {
+	for _, l := range [][]int{rev.Defined, rev.Changed} {
+		for _, stm := range l {
+			e, k, ok := view.Entry(stm)
+			if !ok || k != rev.Index || e.Type != pdf.EntryInUse {
+				continue
+			}
+			o, err := view.Object(pdf.Ref{Num: stm, Gen: e.Gen})
+			st, isStream := o.(*pdf.Stream)
+			if err != nil || !isStream || st.Dict.NameOf("Type") != "ObjStm" {
+				continue
+			}
+			nums, err := view.ObjStmNumbers(stm)
+			if err != nil {
+				a.ch.add(false, ChangeDetail{Code: ChangeMalformedRevision, Object: stm}, "revision %d is malformed: object stream %d cannot be read: %v", rev.Index+1, stm, err)
+				continue
+			}
+			for i, n := range nums {
+				ne, nk, ok := view.Entry(n)
+				if ok && nk == rev.Index && ne.Type == pdf.EntryCompressed && ne.Offset == int64(stm) && ne.Gen == i {
+					continue
+				}
+				a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject, Object: n}, "revision %d: object stream %d holds a definition of object %d (index %d) that its cross-reference section does not point to", rev.Index+1, stm, n, i)
+			}
+		}
+	}
 }
 
 // offsetBeforeHeader: an offset that points at the end-of-line before an "N G obj" header

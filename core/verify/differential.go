@@ -11,13 +11,17 @@ import (
 // verifier does not pick one in silence. core/pdf records every ambiguity it meets while
 // resolving objects (pdf.File.Ambiguities: a reference or header whose generation differs from
 // the cross-reference entry, a header found away from its stated offset, an object stream
-// listing a number twice) and every structural anomaly of a revision (a section not where
+// listing a number twice, an index that names another number at the entry's index or is
+// malformed, a hybrid section whose table and /XRefStm disagree) and every structural anomaly of a revision (a section not where
 // startxref says, xref-stream rows of unknown type). Readers differ on those: poppler returns
 // null for a generation mismatch, pdf.js rebuilds the table by scanning, MuPDF ignores the
 // generation. So:
 //
 //   - an ambiguity on an object that changed after signing, or that is new, is a disallowed
 //     change (the change could show differently than it was judged);
+//   - an object stream written after signing that holds a definition its revision's
+//     cross-reference section does not point to (a number listed twice, a copy of an object
+//     that lives elsewhere — classic or in another stream) is a hidden object (strayInObjStms);
 //   - when the file has any of them, the view of a reader that rebuilds the cross-reference
 //     table by scanning (the last "N G obj" header of each number wins) is computed, and every
 //     object the signed revision used, or anything in the document refers to, must read the
