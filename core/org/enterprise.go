@@ -202,20 +202,34 @@ func GetEnterprise(tx sync.Tx, id string) (Enterprise, error) {
 // *sync.Refusal: ErrNotMember (also for an enterprise that does not exist, so strangers learn
 // nothing), ErrMemberDisabled, PermissionDenied(p).
 //
-// It reads one key (two for a custom role) in tx and keeps nothing in memory, so a disabled
-// member is refused from the next request on, in every server process.
+// It reads one key (two for a custom role) in tx — or, while RunPermCache runs (PostgreSQL),
+// in memory: a membership or role changed by any process is forgotten as soon as the change is
+// announced (this process: before its Update returns; another: one notification later), so a
+// disabled member is refused from then on, in every server process. Callers that write a
+// membership back read it with GetMember in their transaction, never from Require.
 func (s *Service) Require(tx sync.Tx, enterpriseID, accountID string, p Permission) (Member, error) {
-	m, err := GetMember(tx, enterpriseID, accountID)
-	if errors.Is(err, sync.ErrNotFound) {
-		return Member{}, ErrNotMember
+	c := s.perms.Load()
+	now := time.Time{}
+	if c != nil {
+		now = time.Now()
 	}
-	if err != nil {
-		return Member{}, err
+	m, found, hit := c.member(enterpriseID, accountID, now)
+	if !hit {
+		var err error
+		m, err = GetMember(tx, enterpriseID, accountID)
+		if err != nil && !errors.Is(err, sync.ErrNotFound) {
+			return Member{}, err
+		}
+		found = err == nil
+		c.fill('m', enterpriseID, accountID)
+	}
+	if !found {
+		return Member{}, ErrNotMember
 	}
 	if m.Disabled {
 		return Member{}, ErrMemberDisabled
 	}
-	ok, err := roleHas(tx, enterpriseID, m.Role, p)
+	ok, err := roleHasIn(tx, c, now, enterpriseID, m.Role, p)
 	if err != nil {
 		return Member{}, err
 	}
@@ -237,27 +251,33 @@ func (s *Service) RequireAdmin(tx sync.Tx, enterpriseID, accountID string) (Memb
 	return m, nil
 }
 
-// roleHas reports whether role (of enterprise entID) holds p.
+// roleHas reports whether role (of enterprise entID) holds p, reading tx.
 func roleHas(tx sync.Tx, entID, role string, p Permission) (bool, error) {
+	return roleHasIn(tx, nil, time.Time{}, entID, role, p)
+}
+
+// roleHasIn is roleHas answering from c (nil: none) when it can.
+func roleHasIn(tx sync.Tx, c *permCache, now time.Time, entID, role string, p Permission) (bool, error) {
 	switch {
 	case p == "" || role == RoleOwner || role == RoleAdmin:
 		return true, nil
 	case role == RoleMember:
 		return false, nil
 	}
-	b, err := tx.Get(BucketRoles, entID+"/"+role)
-	if errors.Is(err, sync.ErrNotFound) {
+	list, found, hit := c.role(entID, role, now)
+	if !hit {
+		var err error
+		list, err = rolePerms(tx, entID, role)
+		if err != nil && !errors.Is(err, sync.ErrNotFound) {
+			return false, err
+		}
+		found = err == nil
+		c.fill('r', entID, role)
+	}
+	if !found {
 		return false, nil // a deleted role grants nothing
 	}
-	if err != nil {
-		return false, err
-	}
-	// The permission list is the last field: look for p there without decoding the rest.
-	i := strings.LastIndex(string(b), sep)
-	if i < 0 {
-		return false, fmt.Errorf("corrupt role record %s/%s", entID, role)
-	}
-	for list := string(b[i+1:]); list != ""; {
+	for list != "" {
 		var q string
 		q, list, _ = strings.Cut(list, ",")
 		if q == string(p) {
@@ -265,6 +285,20 @@ func roleHas(tx sync.Tx, entID, role string, p Permission) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// rolePerms returns the permission list of a custom role's record, comma-separated, without
+// decoding the rest (sync.ErrNotFound if there is no such role).
+func rolePerms(tx sync.Tx, entID, role string) (string, error) {
+	b, err := tx.Get(BucketRoles, entID+"/"+role)
+	if err != nil {
+		return "", err
+	}
+	i := strings.LastIndex(string(b), sep)
+	if i < 0 {
+		return "", fmt.Errorf("corrupt role record %s/%s", entID, role)
+	}
+	return string(b[i+1:]), nil
 }
 
 // GetRole reads a custom role of an enterprise (sync.ErrNotFound if none).
@@ -278,6 +312,7 @@ func GetRole(tx sync.Tx, entID, roleID string) (Role, error) {
 }
 
 func putRole(tx sync.Tx, entID string, r Role) error {
+	sync.Touch(tx, EnterpriseScope(entID)) // permission caches forget the enterprise at commit
 	return tx.Put(BucketRoles, entID+"/"+r.ID, encodeRole(r))
 }
 
@@ -390,6 +425,7 @@ func memberName(a Account) string {
 
 // putMember stores m and, for a new member, its index entry of the person's enterprises.
 func putMember(tx sync.Tx, m Member, isNew bool) error {
+	sync.Touch(tx, EnterpriseScope(m.EnterpriseID)) // permission caches forget the enterprise at commit
 	if isNew {
 		if err := tx.Insert(BucketMembers, memberKey(m.EnterpriseID, m.AccountID), encodeMember(m)); err != nil {
 			return err
@@ -401,6 +437,7 @@ func putMember(tx sync.Tx, m Member, isNew bool) error {
 
 // deleteMember removes m and its index entry.
 func deleteMember(tx sync.Tx, m Member) error {
+	sync.Touch(tx, EnterpriseScope(m.EnterpriseID))
 	if err := tx.Delete(BucketMembers, memberKey(m.EnterpriseID, m.AccountID)); err != nil {
 		return err
 	}

@@ -740,6 +740,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, entID, roleID string) e
 		if used != "" {
 			return refuse(http.StatusConflict, "role_in_use", "仍有成员（如 "+used+"）使用该角色，请先为他们更换角色")
 		}
+		sync.Touch(tx, EnterpriseScope(entID))
 		if err := tx.Delete(BucketRoles, entID+"/"+roleID); err != nil {
 			return err
 		}

@@ -9,9 +9,13 @@
 // An enterprise's records are keyed "<entID>/…" so they page in key order; each change is an
 // event in the scope EnterpriseScope(id) ("ent:<id>"), readable by enabled members only, and a
 // line in the enterprise's audit log. Require reads the caller's membership (and custom role)
-// from the transaction it is given: nothing is cached, so a disabled member is refused from the
-// next request on in every server process. Members and roles are stored as compact lines, not
-// JSON, because every request reads them; write them only through PutMember and PutRole.
+// from the transaction it is given, or, on PostgreSQL, from a process-local cache that every
+// process's change to the enterprise's members or roles empties (RunPermCache, permcache.go:
+// LISTEN/NOTIFY through the store's ChangeFeed; answers only while listening; entries live at
+// most PermCacheTTL), so a disabled member is refused from the next request on in the process
+// that disabled them and one notification later in the others. Members and roles are stored
+// as compact lines, not JSON, because every request reads them; write them only through
+// PutMember and PutRole (they announce the change to the caches).
 //
 // People join through the enterprise's invitation link (and its QR code; an admin switches it
 // off or rotates it) or a personal invitation sent to a phone (AddMember); either way the request
@@ -20,8 +24,8 @@
 // amounts, then start over) or a manual review of seven re-encoded uploads decided by a server
 // reviewer; the dev providers exist only under --dev.
 //
-// Everything is kept in a core/sync.Store, nothing in memory, so several server processes can
-// serve the same users: rate-limit counters, one-time codes and sessions hold across processes.
+// Everything is kept in a core/sync.Store, nothing in memory but that cache, so several server
+// processes can serve the same users: rate-limit counters, one-time codes and sessions hold across processes.
 // Every change to an account is an event in the scope "user:<id>" and a line in the audit log.
 //
 // # What it refuses
@@ -59,6 +63,7 @@ import (
 	"slices"
 	"strings"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -156,6 +161,7 @@ type Service struct {
 	// grants the 暂不实名，立即体验 trial quota there).
 	Registered func(tx sync.Tx, a Account, now time.Time) error
 	hashOnce   stdsync.Once
+	perms      atomic.Pointer[permCache] // set while RunPermCache runs
 }
 
 // Limits are the rate limits and lockouts, counted in the store.

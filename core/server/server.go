@@ -413,7 +413,11 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	watchCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
 	go s.contractJanitor(watchCtx, ContractJanitorInterval)
-	if w, ok := opts.Store.(sync.Watcher); ok {
+	if f, ok := opts.Store.(sync.ChangeFeed); ok {
+		// One listening connection: changes of other processes empty this process's permission
+		// cache (org.RunPermCache) and wake its long polls at once.
+		go s.org.RunPermCache(watchCtx, f, 0, func(scope string) { s.hub.Notify(scope) })
+	} else if w, ok := opts.Store.(sync.Watcher); ok {
 		// Events committed by other server processes wake this process's long polls at once.
 		go w.Watch(watchCtx, func(scope string) { s.hub.Notify(scope) })
 	}

@@ -211,4 +211,33 @@ type Watcher interface {
 	Watch(ctx context.Context, fn func(scope string)) error
 }
 
+// ChangeFeed is implemented by stores that several processes share (the PostgreSQL store) for
+// the process-local caches that must forget what another process changed: org's permission
+// cache. Unlike Watch, Follow also reports this process's own commits, synchronously before
+// Update returns, and says when it may have missed changes.
+type ChangeFeed interface {
+	// Follow calls changed with the scope of every event appended (or scope touched, see
+	// Touch) by a committed transaction of any process, and live(true) each time it starts
+	// listening and live(false) each time it stops (the connection dropped), until ctx ends;
+	// it returns ctx's error. While not live, other processes' changes may be missed: a cache
+	// must not answer from memory then, and must drop what it holds at live(true). changed and
+	// live must be quick and must not use the store.
+	Follow(ctx context.Context, changed func(scope string), live func(bool)) error
+}
+
+// Toucher is implemented by the transactions of stores with a ChangeFeed.
+type Toucher interface {
+	// Touch announces scope as changed when the transaction commits, without an event.
+	Touch(scope string)
+}
+
+// Touch announces scope as changed when tx commits, to the followers of the store's ChangeFeed;
+// a no-op for stores without one. Records that a process-local cache holds call it on every
+// write, whether or not the write appends an event.
+func Touch(tx Tx, scope string) {
+	if t, ok := tx.(Toucher); ok {
+		t.Touch(scope)
+	}
+}
+
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

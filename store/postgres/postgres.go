@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,10 @@ type Options struct {
 type Store struct {
 	pool    *pgxpool.Pool
 	retries int
+
+	followMu  stdsync.Mutex
+	followers map[int]func(string) // Follow's changed callbacks, told of this process's commits
+	nextID    int
 }
 
 var _ sync.Store = (*Store)(nil)
@@ -229,6 +234,9 @@ func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(sync.Tx) er
 		return fmt.Errorf("failed to commit: %w", err)
 	}
 	if len(t.scopes) > 0 {
+		// This process's followers hear of the commit before Update returns, so its own caches
+		// never answer from before a change it made.
+		s.tellFollowers(t.scopes)
 		// NOTIFY inside the data transaction would take PostgreSQL's global notification lock
 		// through the commit's WAL flush, serializing every committing writer. A separate
 		// statement after the commit keeps that lock short. If the process dies in between,
@@ -251,7 +259,21 @@ func (s *Store) notify(scopes map[string]bool) {
 type tx struct {
 	ctx    context.Context
 	t      pgx.Tx
-	scopes map[string]bool // scopes appended to, announced after commit
+	scopes map[string]bool // scopes appended to or touched, announced after commit
+}
+
+var _ sync.Toucher = (*tx)(nil)
+
+// Touch announces scope after the commit (to Follow's and Watch's callbacks of every process)
+// without appending an event.
+func (t *tx) Touch(scope string) {
+	if sync.CheckName(scope) != nil {
+		return
+	}
+	if t.scopes == nil {
+		t.scopes = map[string]bool{}
+	}
+	t.scopes[scope] = true
 }
 
 func check(bucket, key string) error {
@@ -403,10 +425,7 @@ func (t *tx) Append(e sync.Event) (sync.Event, error) {
 		return e, fmt.Errorf("failed to append event: %w", err)
 	}
 	e.Seq = uint64(seq)
-	if t.scopes == nil {
-		t.scopes = map[string]bool{}
-	}
-	t.scopes[e.Scope] = true
+	t.Touch(e.Scope)
 	return e, nil
 }
 
@@ -432,7 +451,76 @@ func (s *Store) Watch(ctx context.Context, fn func(scope string)) error {
 	}
 }
 
+var _ sync.ChangeFeed = (*Store)(nil)
+
+// Follow reports the scopes of every process's commits (this process's synchronously, after the
+// commit and before Update returns; the others' through LISTEN/NOTIFY on a dedicated connection)
+// and, through live, whether that connection listens. A dropped connection is reported
+// (live(false)) and retried after a pause; once it listens again, live(true).
+//
+// A notification can still be lost without the connection dropping: the notifying process
+// died between its commit and its NOTIFY (see run). Followers keep a safety net for that
+// (org's permission cache: entries live one PermCacheTTL).
+func (s *Store) Follow(ctx context.Context, changed func(scope string), live func(bool)) error {
+	s.followMu.Lock()
+	if s.followers == nil {
+		s.followers = map[int]func(string){}
+	}
+	id := s.nextID
+	s.nextID++
+	s.followers[id] = changed
+	s.followMu.Unlock()
+	defer func() {
+		s.followMu.Lock()
+		delete(s.followers, id)
+		s.followMu.Unlock()
+	}()
+	backoff := 100 * time.Millisecond
+	for {
+		listening := false
+		err := s.listenThen(ctx, changed, func() {
+			listening = true
+			backoff = 100 * time.Millisecond
+			live(true)
+		})
+		if listening {
+			live(false)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		_ = err // the connection dropped or could not be made: retry after a pause
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// tellFollowers calls this process's Follow callbacks with the scopes of a commit.
+func (s *Store) tellFollowers(scopes map[string]bool) {
+	s.followMu.Lock()
+	fs := make([]func(string), 0, len(s.followers))
+	for _, f := range s.followers {
+		fs = append(fs, f)
+	}
+	s.followMu.Unlock()
+	for _, f := range fs {
+		for scope := range scopes {
+			f(scope)
+		}
+	}
+}
+
 func (s *Store) listen(ctx context.Context, fn func(string)) error {
+	return s.listenThen(ctx, fn, func() {})
+}
+
+// listenThen listens on a dedicated connection, calls listening once LISTEN took effect, then
+// fn for every notification until the connection fails or ctx ends.
+func (s *Store) listenThen(ctx context.Context, fn func(string), listening func()) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -442,6 +530,7 @@ func (s *Store) listen(ctx context.Context, fn func(string)) error {
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+notifyChannel)
+	listening()
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {

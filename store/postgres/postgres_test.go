@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	stdsync "sync"
 	"testing"
 	"time"
 
@@ -144,5 +145,98 @@ func TestPing(t *testing.T) {
 	s.Close()
 	if err := s.Ping(context.Background()); err == nil {
 		t.Fatal("ping after close succeeded")
+	}
+}
+
+// Follow tells this process's callbacks of its own commits before Update returns (appends and
+// touched scopes, never rolled-back ones), another process's through NOTIFY, and says when it
+// listens.
+func TestFollow(t *testing.T) {
+	a := openTest(t)
+	var schema string
+	a.pool.QueryRow(context.Background(), "SELECT current_schema()").Scan(&schema)
+	b, err := Open(context.Background(), testDSN(t), &Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu stdsync.Mutex
+	var heard []string
+	lives := make(chan bool, 10)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Follow(ctx, func(scope string) {
+			if scope == "user:f" || scope == "touched:f" || scope == "user:f-rolled-back" || scope == "user:f-other" {
+				mu.Lock()
+				heard = append(heard, scope)
+				mu.Unlock()
+			}
+		}, func(live bool) { lives <- live })
+	}()
+	select {
+	case l := <-lives:
+		if !l {
+			t.Fatal("first report: not live")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not listening after 10 s")
+	}
+	has := func(scope string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range heard {
+			if s == scope {
+				return true
+			}
+		}
+		return false
+	}
+	a.Update(ctx, func(tx sync.Tx) error {
+		if _, err := tx.Append(sync.Event{Scope: "user:f-rolled-back", Type: "t"}); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	err = a.Update(ctx, func(tx sync.Tx) error {
+		sync.Touch(tx, "touched:f")
+		_, err := tx.Append(sync.Event{Scope: "user:f", Type: "t"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Synchronously: no waiting.
+	if !has("user:f") || !has("touched:f") {
+		t.Fatalf("own commit not reported before Update returned: %v", heard)
+	}
+	if err := b.Update(ctx, func(tx sync.Tx) error { sync.Touch(tx, "user:f-other"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !has("user:f-other"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("another process's commit not reported within 10 s")
+		}
+	}
+	if has("user:f-rolled-back") {
+		t.Fatal("a rolled-back append was reported")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Follow did not return after its context ended")
+	}
+	if l := <-lives; l {
+		t.Fatal("no live(false) when it stopped listening")
+	}
+	// After Follow returned, commits call nobody.
+	n := len(heard)
+	if err := a.Update(context.Background(), func(tx sync.Tx) error { sync.Touch(tx, "user:f"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(heard) != n {
+		t.Fatal("a stopped follower was called")
 	}
 }
