@@ -1,12 +1,21 @@
 // Package render draws the pages of an OFD package (core/ofd) for what e-invoices and notices
 // use: text with the package's embedded fonts or, when a font is not embedded or cannot be read,
 // the CJK faces SealDesk ships (assets); paths (AbbreviatedData: move, line, quadratic and cubic
-// curves, arcs as chords, close); images (PNG, JPEG, GIF, BMP); templates; annotation
-// appearances; and the seal pictures of signatures at their StampAnnot boundaries with their
-// clip, which the caller passes (core/verify decodes the seals).
+// curves, elliptical arcs, close) filled with a colour or an axial or radial shading; text in
+// any ReadDirection and CharDirection (vertical text); images (PNG, JPEG, GIF, BMP); templates;
+// annotation appearances; and the seal pictures of signatures at their StampAnnot boundaries
+// with their clip, which the caller passes (core/verify decodes the seals).
 //
-// It refuses nothing loudly: an object it cannot draw (a JBIG2 image, a composite object, a
-// shading) is skipped and counted in Result.Skipped, so a page always comes out. Coordinates are
+// # What it does not draw
+//
+// JBIG2 images (what scanned black-and-white pages use): no Go JBIG2 decoder could be had here
+// (the module proxy refuses the one pure-Go decoder, github.com/dkrisman/gobig2, and the others
+// are internal packages of PDF libraries), so such an image is drawn as a grey, crossed box
+// labelled JBIG2 at its place and counted in Result.Placeholders — never left blank as if the
+// page had nothing there.
+//
+// It refuses nothing loudly: an object it cannot draw (a composite object, an image that does
+// not decode) is skipped and counted in Result.Skipped, so a page always comes out. Coordinates are
 // millimetres from the page's top-left corner, y down (GB/T 33190); the image has dpi pixels per
 // inch. Work is bounded by the package's own limits (core/ofd) and by MaxObjects per page.
 package render
@@ -59,6 +68,9 @@ type Stamp struct {
 type Result struct {
 	Objects int
 	Skipped int // objects it could not draw
+	// Placeholders are images drawn as a marked grey box instead of their pixels: JBIG2, for
+	// which no Go decoder can be had here (see the package doc).
+	Placeholders int
 }
 
 // Document draws the pages of one document of a package; it caches fonts and resources and is
@@ -188,11 +200,12 @@ type resources struct {
 	fonts  map[string]*xnode
 	fontAt map[string]string // font ID → font file part
 	media  map[string]string // image ID → part
+	format map[string]string // image ID → MultiMedia Format (upper case)
 	params map[string]*xnode
 }
 
 func (d *Document) loadRes(extra []string) *resources {
-	r := &resources{fonts: map[string]*xnode{}, fontAt: map[string]string{}, media: map[string]string{}, params: map[string]*xnode{}}
+	r := &resources{fonts: map[string]*xnode{}, fontAt: map[string]string{}, media: map[string]string{}, format: map[string]string{}, params: map[string]*xnode{}}
 	for _, loc := range append(append([]string(nil), d.doc.PublicRes...), extra...) {
 		b, ok := d.pkg.Part(loc)
 		if !ok {
@@ -232,6 +245,7 @@ func (d *Document) loadRes(extra []string) *resources {
 					if mf := it.child("MediaFile"); mf != nil {
 						r.media[id] = resolve(mf.text)
 					}
+					r.format[id] = strings.ToUpper(strings.TrimSpace(it.get("Format")))
 				case "DrawParam":
 					r.params[id] = it
 				}
@@ -497,11 +511,16 @@ func objAlpha(o *xnode) uint8 {
 }
 
 func colorOf(o, dp *xnode, name string, def color.NRGBA) color.NRGBA {
+	return parseColor(colorNode(o, dp, name), def, objAlpha(o))
+}
+
+// colorNode is the object's colour element name, else its draw parameter's.
+func colorNode(o, dp *xnode, name string) *xnode {
 	n := o.child(name)
 	if n == nil && dp != nil {
 		n = dp.child(name)
 	}
-	return parseColor(n, def, objAlpha(o))
+	return n
 }
 
 func boolAttr(o *xnode, name string, def bool) bool {
@@ -563,7 +582,15 @@ func (s *shape) CubeTo(a, b, c, d, x, y float32) {
 func (s *shape) ClosePath() { s.ops = append(s.ops, shapeOp{kind: 'Z'}) }
 
 func (p *painter) fill(s *shape, c color.NRGBA) {
-	if c.A == 0 || len(s.ops) == 0 {
+	if c.A == 0 {
+		return
+	}
+	p.fillSrc(s, image.NewUniform(c))
+}
+
+// fillSrc fills s with src, read at page pixel coordinates (a colour or a shading).
+func (p *painter) fillSrc(s *shape, src image.Image) {
+	if len(s.ops) == 0 {
 		return
 	}
 	r := image.Rect(int(math.Floor(float64(s.minX)))-1, int(math.Floor(float64(s.minY)))-1,
@@ -588,7 +615,7 @@ func (p *painter) fill(s *shape, c color.NRGBA) {
 			z.ClosePath()
 		}
 	}
-	z.Draw(p.img, r, image.NewUniform(c), image.Point{})
+	z.Draw(p.img, r, src, r.Min)
 }
 
 // path draws a PathObject.
@@ -616,7 +643,13 @@ func (p *painter) path(o, dp *xnode) {
 			}
 			r.ClosePath()
 		}
-		p.fill(r, colorOf(o, dp, "FillColor", black))
+		inv := p.inverse(bx, m)
+		if sh := shadingOf(colorNode(o, dp, "FillColor"), objAlpha(o)); sh != nil && inv != nil {
+			sh.inv = inv
+			p.fillSrc(r, sh)
+		} else {
+			p.fill(r, colorOf(o, dp, "FillColor", black))
+		}
 	}
 	if boolAttr(o, "Stroke", true) {
 		lw := 0.353
@@ -671,8 +704,8 @@ type subpath struct {
 	closed bool
 }
 
-// flatten reads AbbreviatedData into polylines: S/M move, L line, Q quadratic, B cubic, A arc
-// (drawn as its chord), C/Z close.
+// flatten reads AbbreviatedData into polylines: S/M move, L line, Q quadratic, B cubic, A arc,
+// C/Z close.
 func flatten(s string) []subpath {
 	tok := strings.Fields(s)
 	var out []subpath
@@ -750,7 +783,9 @@ func flatten(s string) []subpath {
 			if !ok {
 				return out
 			}
-			add(v[5], v[6])
+			for _, pt := range arcPoints(x, y, v[0], v[1], v[2], v[3] != 0, v[4] != 0, v[5], v[6]) {
+				add(pt[0], pt[1])
+			}
 			i += 8
 		case "C", "Z":
 			if cur != nil {
@@ -764,6 +799,50 @@ func flatten(s string) []subpath {
 		}
 	}
 	return out
+}
+
+// arcPoints flattens the OFD arc "A rx ry angle large sweep x y" from (x0, y0): an elliptical
+// arc in SVG's endpoint form (GB/T 33190 §9.3.2 takes it from there), y down, so sweep 1 turns
+// clockwise on the page. Radii too small to reach the end point are scaled up (SVG F.6.6); a
+// zero radius or the same end point gives a line. The points end at (x, y).
+func arcPoints(x0, y0, rx, ry, angle float64, large, sweep bool, x, y float64) [][2]float64 {
+	rx, ry = math.Abs(rx), math.Abs(ry)
+	if rx == 0 || ry == 0 || x0 == x && y0 == y || math.IsNaN(rx+ry+angle) || math.IsInf(rx+ry+angle, 0) {
+		return [][2]float64{{x, y}}
+	}
+	phi := angle * math.Pi / 180
+	cs, sn := math.Cos(phi), math.Sin(phi)
+	// F.6.5: centre parameterisation.
+	dx, dy := (x0-x)/2, (y0-y)/2
+	x1, y1 := cs*dx+sn*dy, -sn*dx+cs*dy
+	if l := x1*x1/(rx*rx) + y1*y1/(ry*ry); l > 1 {
+		rx, ry = rx*math.Sqrt(l), ry*math.Sqrt(l)
+	}
+	num := rx*rx*ry*ry - rx*rx*y1*y1 - ry*ry*x1*x1
+	den := rx*rx*y1*y1 + ry*ry*x1*x1
+	co := math.Sqrt(math.Max(0, num/den))
+	if large == sweep {
+		co = -co
+	}
+	cx1, cy1 := co*rx*y1/ry, -co*ry*x1/rx
+	cx, cy := cs*cx1-sn*cy1+(x0+x)/2, sn*cx1+cs*cy1+(y0+y)/2
+	ang := func(ux, uy, vx, vy float64) float64 { return math.Atan2(ux*vy-uy*vx, ux*vx+uy*vy) }
+	t1 := ang(1, 0, (x1-cx1)/rx, (y1-cy1)/ry)
+	dt := ang((x1-cx1)/rx, (y1-cy1)/ry, (-x1-cx1)/rx, (-y1-cy1)/ry)
+	if !sweep && dt > 0 {
+		dt -= 2 * math.Pi
+	} else if sweep && dt < 0 {
+		dt += 2 * math.Pi
+	}
+	// About one segment per 6 degrees, at least 4, at most 120.
+	n := int(math.Min(120, math.Max(4, math.Abs(dt)*30/math.Pi)))
+	pts := make([][2]float64, 0, n)
+	for i := 1; i < n; i++ {
+		t := t1 + dt*float64(i)/float64(n)
+		ex, ey := rx*math.Cos(t), ry*math.Sin(t)
+		pts = append(pts, [2]float64{cs*ex - sn*ey + cx, sn*ex + cs*ey + cy})
+	}
+	return append(pts, [2]float64{x, y})
 }
 
 // deltas expands DeltaX/DeltaY ("g 3 2.5" is three times 2.5).
@@ -815,6 +894,12 @@ func (p *painter) text(o, dp *xnode) {
 	upem := float64(fnt.UnitsPerEm())
 	const ppem = 1000
 	scale := size / ppem // mm per loaded unit
+	// ReadDirection: the way the glyphs follow each other where DeltaX/DeltaY do not say
+	// (0 left to right, 90 top to bottom, 180 right to left, 270 bottom to top); CharDirection:
+	// each glyph turned clockwise about its origin by that many degrees (GB/T 33190 §11.3).
+	read := direction(o.get("ReadDirection"))
+	turn := float64(direction(o.get("CharDirection"))) * math.Pi / 180
+	cs, sn := math.Cos(turn), math.Sin(turn)
 	x, y := 0.0, 0.0
 	for _, tc := range o.kids {
 		if tc.name != "TextCode" {
@@ -839,7 +924,8 @@ func (p *painter) text(o, dp *xnode) {
 			segs, err := f.LoadGlyph(&buf, gi, fixed.I(ppem), nil)
 			if err == nil {
 				pt := func(q fixed.Point26_6) (float32, float32) {
-					return tr(x+float64(q.X)/64*scale*hscale, y+float64(q.Y)/64*scale)
+					gx, gy := float64(q.X)/64*scale*hscale, float64(q.Y)/64*scale
+					return tr(x+gx*cs-gy*sn, y+gx*sn+gy*cs)
 				}
 				for _, s := range segs {
 					switch s.Op {
@@ -859,19 +945,42 @@ func (p *painter) text(o, dp *xnode) {
 					}
 				}
 			}
+			// The advance along the reading direction: the glyph's own width across, the
+			// font size (a CJK em) down or up.
 			adv := size
-			if i < len(dx) {
-				adv = dx[i]
-			} else if a, err := f.GlyphAdvance(&buf, gi, fixed.I(int(upem)), 0); err == nil {
-				adv = float64(a) / 64 / upem * size * hscale
+			if read == 0 || read == 180 {
+				if a, err := f.GlyphAdvance(&buf, gi, fixed.I(int(upem)), 0); err == nil {
+					adv = float64(a) / 64 / upem * size * hscale
+				}
 			}
-			x += adv
-			if i < len(dy) {
+			switch {
+			case i < len(dx):
+				x += dx[i]
+			case read == 0:
+				x += adv
+			case read == 180:
+				x -= adv
+			}
+			switch {
+			case i < len(dy):
 				y += dy[i]
+			case read == 90:
+				y += adv
+			case read == 270:
+				y -= adv
 			}
 		}
 	}
 	p.fill(r, c)
+}
+
+// direction reads ReadDirection/CharDirection: 0, 90, 180 or 270 degrees (anything else is 0).
+func direction(s string) int {
+	switch v, _ := strconv.Atoi(strings.TrimSpace(s)); v {
+	case 90, 180, 270:
+		return v
+	}
+	return 0
 }
 
 // font returns the face of a Font resource: its embedded file, else a SealDesk CJK face chosen by
@@ -947,22 +1056,27 @@ func systemFace(name, weight string) *sfnt.Font {
 // image draws an ImageObject: CTM maps the unit square onto the boundary.
 func (p *painter) image(o *xnode) {
 	id := o.get("ResourceID")
-	loc := ""
+	loc, format := "", ""
 	if p.local != nil {
-		loc = p.local.media[id]
+		loc, format = p.local.media[id], p.local.format[id]
 	}
 	if loc == "" {
-		loc = p.d.res.media[id]
-	}
-	src := p.d.decoded(loc)
-	if src == nil {
-		p.res.Skipped++
-		return
+		loc, format = p.d.res.media[id], p.d.res.format[id]
 	}
 	bx, _ := ofd.ParseBox(o.get("Boundary"))
 	m := parseCTM(o.get("CTM"))
 	if o.get("CTM") == "" {
 		m = affine{bx.W, 0, 0, bx.H, 0, 0}
+	}
+	src := p.d.decoded(loc)
+	if src == nil && p.d.isJBIG2(loc, format) {
+		p.placeholder(bx, m, "JBIG2")
+		p.res.Placeholders++
+		return
+	}
+	if src == nil {
+		p.res.Skipped++
+		return
 	}
 	sb := src.Bounds()
 	// src pixel → unit square → CTM → boundary → page pixels
@@ -976,6 +1090,112 @@ func (p *painter) image(o *xnode) {
 	aff := [6]float64{ax - ox, bx2 - ox, ox - (ax-ox)*float64(sb.Min.X) - (bx2-ox)*float64(sb.Min.Y),
 		ay - oy, by2 - oy, oy - (ay-oy)*float64(sb.Min.X) - (by2-oy)*float64(sb.Min.Y)}
 	xdraw.ApproxBiLinear.Transform(p.img, aff, src, sb, xdraw.Over, nil)
+}
+
+// jbig2Magic starts a JBIG2 file (T.88 Annex D.4.1); OFD producers also store bare segments.
+var jbig2Magic = []byte{0x97, 'J', 'B', '2', 0x0D, 0x0A, 0x1A, 0x0A}
+
+// isJBIG2 reports whether the image at loc is JBIG2: by its MultiMedia Format, its file name or
+// its first bytes.
+func (d *Document) isJBIG2(loc, format string) bool {
+	if format == "JB2" || format == "JBIG2" {
+		return true
+	}
+	if ext := strings.ToLower(path.Ext(loc)); ext == ".jb2" || ext == ".jbig2" {
+		return true
+	}
+	b, ok := d.pkg.Part(loc)
+	return ok && bytes.HasPrefix(b, jbig2Magic)
+}
+
+// placeholder marks the place of an image it cannot draw: the image's unit square (through m
+// and the boundary) filled light grey, outlined, crossed, and labelled (in the SealDesk sans
+// face, when it fits), so that a reader sees that something is there and what it is.
+func (p *painter) placeholder(bx ofd.Box, m affine, label string) {
+	tr := p.toPx(bx, m)
+	var c [4][2]float32
+	for i, u := range [4][2]float64{{0, 0}, {1, 0}, {1, 1}, {0, 1}} {
+		c[i][0], c[i][1] = tr(u[0], u[1])
+	}
+	r := &shape{}
+	r.MoveTo(c[0][0], c[0][1])
+	for _, q := range c[1:] {
+		r.LineTo(q[0], q[1])
+	}
+	r.ClosePath()
+	p.fill(r, color.NRGBA{0xEC, 0xEC, 0xEC, 0xFF})
+	w := float32(math.Max(1, 0.3*p.k))
+	lines := &shape{}
+	for i := range c {
+		strokeSeg(lines, c[i][0], c[i][1], c[(i+1)%4][0], c[(i+1)%4][1], w)
+	}
+	strokeSeg(lines, c[0][0], c[0][1], c[2][0], c[2][1], w/2)
+	strokeSeg(lines, c[1][0], c[1][1], c[3][0], c[3][1], w/2)
+	p.fill(lines, color.NRGBA{0x88, 0x88, 0x88, 0xFF})
+	// The label, centred, about a fifth of the box's height (at most 6 mm), on a white patch.
+	face := systemFace("sans", "700")
+	minX, minY, maxX, maxY := c[0][0], c[0][1], c[0][0], c[0][1]
+	for _, q := range c[1:] {
+		minX, minY = min(minX, q[0]), min(minY, q[1])
+		maxX, maxY = max(maxX, q[0]), max(maxY, q[1])
+	}
+	size := math.Min(float64(maxY-minY)/5, 6*p.k)
+	if face == nil || size < 6 {
+		return
+	}
+	var buf sfnt.Buffer
+	upem := float64(face.UnitsPerEm())
+	width := 0.0
+	for _, ch := range label {
+		gi, _ := face.GlyphIndex(&buf, ch)
+		if a, err := face.GlyphAdvance(&buf, gi, fixed.I(int(upem)), 0); err == nil {
+			width += float64(a) / 64 / upem * size
+		}
+	}
+	if width > float64(maxX-minX)*0.9 {
+		return
+	}
+	x := float64(minX+maxX)/2 - width/2
+	base := float64(minY+maxY)/2 + size*0.35
+	patch := &shape{}
+	pad := size * 0.3
+	patch.MoveTo(float32(x-pad), float32(base-size*0.9))
+	patch.LineTo(float32(x+width+pad), float32(base-size*0.9))
+	patch.LineTo(float32(x+width+pad), float32(base+size*0.3))
+	patch.LineTo(float32(x-pad), float32(base+size*0.3))
+	patch.ClosePath()
+	p.fill(patch, color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF})
+	text := &shape{}
+	for _, ch := range label {
+		gi, _ := face.GlyphIndex(&buf, ch)
+		if segs, err := face.LoadGlyph(&buf, gi, fixed.I(1000), nil); err == nil {
+			k := size / 1000
+			pt := func(q fixed.Point26_6) (float32, float32) {
+				return float32(x + float64(q.X)/64*k), float32(base + float64(q.Y)/64*k)
+			}
+			for _, s := range segs {
+				switch s.Op {
+				case sfnt.SegmentOpMoveTo:
+					text.MoveTo(pt(s.Args[0]))
+				case sfnt.SegmentOpLineTo:
+					text.LineTo(pt(s.Args[0]))
+				case sfnt.SegmentOpQuadTo:
+					ax, ay := pt(s.Args[0])
+					bx, by := pt(s.Args[1])
+					text.QuadTo(ax, ay, bx, by)
+				case sfnt.SegmentOpCubeTo:
+					ax, ay := pt(s.Args[0])
+					bx, by := pt(s.Args[1])
+					cx, cy := pt(s.Args[2])
+					text.CubeTo(ax, ay, bx, by, cx, cy)
+				}
+			}
+		}
+		if a, err := face.GlyphAdvance(&buf, gi, fixed.I(int(upem)), 0); err == nil {
+			x += float64(a) / 64 / upem * size
+		}
+	}
+	p.fill(text, color.NRGBA{0x55, 0x55, 0x55, 0xFF})
 }
 
 func (d *Document) decoded(loc string) image.Image {
