@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/org"
 	"sealdesk/ui/widgets"
 )
 
@@ -32,6 +34,12 @@ type contractsPane struct {
 	nav      *fyne.Container
 	boxBtns  map[string]*widget.Button
 	localBtn *widget.Button // 本机文件: the local viewer
+	// allCheck is 全部合同: every contract the enterprise sent instead of the caller's own,
+	// shown only to members whose role holds org.PermViewAllContracts.
+	allCheck *widget.Check
+	all      bool   // 全部合同 is on
+	allFor   string // the enterprise whose permission was read ("" : none yet)
+	canAll   bool   // the member may see all of allFor's contracts
 
 	search    *widget.Entry
 	searchBtn *widget.Button
@@ -79,7 +87,9 @@ const contractPageSize = 20
 
 func newContractsPane(s *Shell, docs *DocumentsScreen) *contractsPane {
 	p := &contractsPane{shell: s, docs: docs, box: api.BoxToSign, boxBtns: map[string]*widget.Button{}, afters: []string{""}}
-	var navItems []fyne.CanvasObject
+	p.allCheck = widget.NewCheck(tr("contracts.all"), p.onAllToggled)
+	p.allCheck.Hide()
+	navItems := []fyne.CanvasObject{p.allCheck}
 	for _, b := range api.Boxes {
 		b := b
 		btn := widget.NewButton(tr("contracts.box."+b), func() { p.showBox(b) })
@@ -123,6 +133,16 @@ func newContractsPane(s *Shell, docs *DocumentsScreen) *contractsPane {
 func (p *contractsPane) markBox() {
 	for b, btn := range p.boxBtns {
 		text := tr("contracts.box." + b)
+		if p.all {
+			if b == api.BoxToSign || b == api.BoxDraft {
+				btn.Hide() // the enterprise signs nothing and keeps no drafts
+				continue
+			}
+			if b == api.BoxWaiting {
+				text = tr("contracts.box.all.waiting")
+			}
+		}
+		btn.Show()
 		if n, ok := p.counts[b]; ok {
 			text = fmt.Sprintf("%s (%d)", text, n)
 		}
@@ -140,6 +160,34 @@ func (p *contractsPane) markBox() {
 		p.localBtn.Importance = widget.LowImportance
 	}
 	p.localBtn.Refresh()
+}
+
+// onAllToggled switches between the caller's contracts and 全部合同 of the enterprise.
+func (p *contractsPane) onAllToggled(on bool) {
+	if on == p.all {
+		return
+	}
+	p.all = on
+	p.counts = nil
+	box := api.BoxToSign
+	if on {
+		box = api.BoxWaiting
+	}
+	p.showBox(box)
+}
+
+// setCanAll shows 全部合同 when the member may see every contract of enterprise eid (and turns
+// it off otherwise).
+func (p *contractsPane) setCanAll(eid string, can bool) {
+	p.allFor, p.canAll = eid, can
+	if can {
+		p.allCheck.Show()
+		return
+	}
+	p.allCheck.Hide()
+	if p.all {
+		p.allCheck.SetChecked(false) // back to the member's own contracts
+	}
 }
 
 func (p *contractsPane) onLocalTapped() {
@@ -205,26 +253,51 @@ func (p *contractsPane) say(text string, danger bool) {
 	p.status.Refresh()
 }
 
-// reload reads the page shown (and every box's count) in the background.
+// reload reads the page shown (and every box's count) in the background; in an enterprise
+// context it also reads whether the member may see 全部合同.
 func (p *contractsPane) reload() {
 	c := p.shell.client()
 	if c == nil {
 		return
 	}
+	eid := ""
+	if p.shell.Services.Conn != nil {
+		eid = p.shell.Services.Conn.Context()
+	}
+	if p.all && (eid == "" || eid != p.allFor) {
+		p.setCanAll(eid, false) // the context changed: the member's own contracts again
+	}
 	p.gen++
-	gen, box, q, after := p.gen, p.box, p.query, p.afters[len(p.afters)-1]
+	gen, box, q, after, all, askPerm := p.gen, p.box, p.query, p.afters[len(p.afters)-1], p.all, eid != p.allFor
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		l, err := c.Envelopes(ctx, client.ListOptions{Box: box, Query: q, After: after, Limit: contractPageSize})
+		can, permErr := false, error(nil)
+		if askPerm && eid != "" {
+			var me org.MyEnterprise
+			if me, permErr = c.Enterprise(ctx, eid); permErr == nil {
+				can = slices.Contains(me.Permissions, org.PermViewAllContracts)
+			}
+		}
+		opts := client.ListOptions{Box: box, Query: q, After: after, Limit: contractPageSize}
+		var l api.EnvelopeList
+		var err error
+		if all {
+			l, err = c.EnterpriseEnvelopes(ctx, eid, opts)
+		} else {
+			l, err = c.Envelopes(ctx, opts)
+		}
 		if err == nil && p.shell.accountID() == "" {
 			if me, merr := c.Me(ctx); merr == nil {
 				p.shell.setAccount(c, me.ID)
 			}
 		}
 		uiDoWait(func() {
+			if askPerm && permErr == nil {
+				p.setCanAll(eid, can)
+			}
 			if gen != p.gen {
 				return
 			}
@@ -238,7 +311,9 @@ func (p *contractsPane) reload() {
 			p.nextTok = l.Next
 			p.showRows(l.Items)
 			p.markBox()
-			p.shell.countsChanged(l.Counts)
+			if !all {
+				p.shell.countsChanged(l.Counts)
+			}
 		})
 	}()
 }
@@ -260,6 +335,8 @@ func (p *contractsPane) showRows(items []api.EnvelopeSummary) {
 		switch {
 		case p.query != "":
 			p.emptyText.SetText(tr("contracts.empty.search", map[string]any{"Query": p.query}))
+		case p.all:
+			p.emptyText.SetText(tr("contracts.empty.all"))
 		default:
 			p.emptyText.SetText(tr("contracts.empty." + p.box))
 		}
@@ -408,7 +485,7 @@ func newContractDetail(p *contractsPane, env api.Envelope) *contractDetail {
 	me := env.YourRecipient
 	open := env.Status == api.EnvelopeInProgress
 	mine := me >= 0 && me < len(env.Recipients) && env.Recipients[me].State == api.RecipientToSign
-	isSender := env.Box != api.BoxToSign && me < 0 || p.isSender(env)
+	isSender := !env.ViewOnly && (env.Box != api.BoxToSign && me < 0 || p.isSender(env))
 	d.signBtn = widget.NewButtonWithIcon(tr("contracts.sign"), theme.DocumentCreateIcon(), func() { p.showSigning(d.env) })
 	d.signBtn.Importance = widget.HighImportance
 	d.declineBtn = widget.NewButtonWithIcon(tr("contracts.decline"), theme.CancelIcon(), d.onDeclineTapped)
@@ -478,6 +555,9 @@ func newContractDetail(p *contractsPane, env api.Envelope) *contractDetail {
 		}
 		if r.Reason != "" {
 			state += "：" + r.Reason
+		}
+		if r.Kind == api.RecipientCompany {
+			state += "  " + sealNote(env, i)
 		}
 		l := widget.NewLabel(fmt.Sprintf("%s  %s  %s", num, who, state))
 		l.Wrapping = fyne.TextWrapWord
@@ -580,10 +660,28 @@ func stepText(env api.Envelope, st api.Step) string {
 	if st.Note != "" {
 		out += "（" + st.Note + "）"
 	}
+	if st.Seal != "" {
+		out += "  " + tr("contracts.step.seal", map[string]any{"Seal": st.Seal})
+	}
 	if st.Device != "" {
 		out += " · " + st.Device
 	}
 	return out
+}
+
+// sealNote says which seal company recipient k used (盖章：合同专用章, from the steps of their
+// signatures) or, before they signed, that their company's seal is required.
+func sealNote(env api.Envelope, k int) string {
+	var seals []string
+	for _, st := range env.Steps {
+		if st.Recipient == k && st.Action == "signed" && st.Seal != "" && !slices.Contains(seals, st.Seal) {
+			seals = append(seals, st.Seal)
+		}
+	}
+	if len(seals) > 0 {
+		return tr("contracts.step.seal", map[string]any{"Seal": strings.Join(seals, "、")})
+	}
+	return tr("contracts.seal.required", map[string]any{"Company": strings.TrimSpace(env.Recipients[k].Company)})
 }
 
 // askReason asks for the reason of 拒签 or 撤回 (required, ≤ 200 characters) and runs do with it.

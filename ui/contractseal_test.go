@@ -132,6 +132,19 @@ func TestContractsCompanySeal(t *testing.T) {
 	if !strings.Contains(v.sealNote.Text, "获授权的 1 枚企业印章") || v.counter.Text != "签章 0/2" {
 		t.Fatalf("C: %q, counter %q", v.sealNote.Text, v.counter.Text)
 	}
+	// A's detail says which seal C's company must apply.
+	sa.Show(NavDocuments)
+	pav := documentsOf(sa).Contracts
+	pav.showBox(api.BoxWaiting)
+	pav.wg.Wait()
+	if len(pav.rows) == 0 || pav.rows[0].Summary.Subject != "企业盖章合同" {
+		t.Fatalf("A's 待他人签: %d rows", len(pav.rows))
+	}
+	test.Tap(pav.rows[0].Row)
+	pav.wg.Wait()
+	if pav.detail == nil || !strings.Contains(texts(t, pav.detail.root), "需加盖“"+testCompany+"”的印章") {
+		t.Fatalf("A's detail before C sealed does not name the seal required: %q", pav.status.Text)
+	}
 	test.Tap(v.submitBtn)
 	v.sign.wg.Wait()
 	if v.codeDlg == nil || v.codeSess.ticket.Signatures != 2 {
@@ -158,6 +171,20 @@ func TestContractsCompanySeal(t *testing.T) {
 	d := p.detail
 	if d == nil || d.env.Status != api.EnvelopeCompleted || d.msg.Text != "签署成功。" {
 		t.Fatalf("after 立即提交: %q", v.sign.status.Text)
+	}
+	// The step of C's signature names the seal; 签署记录 and C's line say 盖章：合同专用章.
+	sealSteps := 0
+	for _, st := range d.env.Steps {
+		if st.Action == "signed" && st.Seal == "合同专用章" {
+			sealSteps++
+		}
+	}
+	inSteps := 0
+	for _, l := range d.Steps {
+		inSteps += strings.Count(l.Text, "盖章：合同专用章")
+	}
+	if sealSteps != 1 || inSteps != 1 || !strings.Contains(d.Recipients[0].Text, "盖章：合同专用章") {
+		t.Fatalf("the seal is not named: %d steps with it, %d lines of 签署记录, recipient %q", sealSteps, inSteps, d.Recipients[0].Text)
 	}
 	final, err := pc.c.EnvelopeDocument(ctx, d.env.ID, 0, client.VersionFinal)
 	if err != nil {

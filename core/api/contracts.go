@@ -155,6 +155,8 @@ type Step struct {
 	Before    string    `json:"before,omitempty"` // SHA-256 of the document before the step
 	After     string    `json:"after,omitempty"`  // and after it
 	Note      string    `json:"note,omitempty"`   // a reason, a field name
+	// Seal names the enterprise seal(s) a company recipient's signature was made with (盖章：…).
+	Seal string `json:"seal,omitempty"`
 }
 
 // Envelope is the detail of an envelope as a party sees it.
@@ -184,6 +186,9 @@ type Envelope struct {
 	Box           string `json:"box"`
 	YourRecipient int    `json:"your_recipient"`
 	Template      string `json:"template,omitempty"`
+	// ViewOnly: the caller is no party and sees the envelope because they may see every
+	// contract of the sending enterprise (查看企业全部合同); they can take no action on it.
+	ViewOnly bool `json:"view_only,omitempty"`
 }
 
 // EnvelopeSummary is a line of a box.

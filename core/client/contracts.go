@@ -115,6 +115,18 @@ type ListOptions struct {
 
 // Envelopes lists a box with every box's count.
 func (c *Client) Envelopes(ctx context.Context, o ListOptions) (api.EnvelopeList, error) {
+	var l api.EnvelopeList
+	return l, c.contractJSON(ctx, "GET", "/api/v1/envelopes?"+o.query(), "", nil, &l)
+}
+
+// EnterpriseEnvelopes is 查看企业全部合同: a box of every contract enterprise id sent (Box
+// empty: api.BoxWaiting, the ones in progress), for members holding org.PermViewAllContracts.
+func (c *Client) EnterpriseEnvelopes(ctx context.Context, id string, o ListOptions) (api.EnvelopeList, error) {
+	var l api.EnvelopeList
+	return l, c.contractJSON(ctx, "GET", "/api/v1/enterprises/"+url.PathEscape(id)+"/envelopes?"+o.query(), "", nil, &l)
+}
+
+func (o ListOptions) query() string {
 	q := url.Values{}
 	if o.Box != "" {
 		q.Set("box", o.Box)
@@ -128,8 +140,7 @@ func (c *Client) Envelopes(ctx context.Context, o ListOptions) (api.EnvelopeList
 	if o.Limit > 0 {
 		q.Set("limit", strconv.Itoa(o.Limit))
 	}
-	var l api.EnvelopeList
-	return l, c.contractJSON(ctx, "GET", "/api/v1/envelopes?"+q.Encode(), "", nil, &l)
+	return q.Encode()
 }
 
 // EnvelopeCounts returns the count of every box (the home screen's 签署统计).

@@ -34,7 +34,9 @@
 // Every party (the sender and every recipient, by login: "sms:<phone>" or "email:<address>", so
 // people who register later find what was sent to them) has one index entry per envelope under
 // party|box|inverted-time|id holding the line the list shows, and one counter per box. A page is
-// one range scan; counts are one read per box.
+// one range scan; counts are one read per box. Every envelope an enterprise sent (not its drafts)
+// is also listed under the party "ent:<id>" (in progress: BoxWaiting) for 查看企业全部合同: members
+// whom ViewAll allows (org.PermViewAllContracts) list it and read each envelope view only.
 //
 // # What it refuses
 //

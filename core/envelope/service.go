@@ -68,6 +68,9 @@ type Service struct {
 	// recipient's account — a company recipient signing with a seal granted to them (the seals
 	// domain). It returns true to accept.
 	SignerCheck func(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (bool, error)
+	// SealOf, when set, names the seal of a signature SignerCheck accepted ("" : none): the
+	// step of the signature says which seal was used (签署记录 and 签署报告: 盖章：<name>).
+	SealOf func(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (string, error)
 	// Events, when set, is called inside the transaction of every change of an enterprise's
 	// envelope with each step it added that integrators hear about (sent, signed, declined,
 	// withdrawn, expired, completed: see EventOf) — the server enqueues the webhooks there.
@@ -85,6 +88,9 @@ type Service struct {
 	// SignLink, when set, makes the browser signing link of recipient k (core/websign): the
 	// "please sign" notice carries it instead of the public verification page.
 	SignLink func(ctx context.Context, env api.Envelope, k int) (string, error)
+	// ViewAll checks that accountID may see every contract enterprise eid sent
+	// (org.PermViewAllContracts: 查看企业全部合同); nil refuses everyone.
+	ViewAll func(tx sync.Tx, enterpriseID, accountID string) error
 }
 
 func (s *Service) now() time.Time {
@@ -538,6 +544,9 @@ func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
 			return nil, err
 		}
 		newIdx[key] = ik
+		if strings.HasPrefix(key, "ent:") {
+			continue // the enterprise's list: nobody's sync scope
+		}
 		if id, err := tx.Get(org.BucketLogins, key); err == nil {
 			ev := map[string]string{"id": r.ID, "box": box, "status": r.Status, "updated": r.Updated.UTC().Format(time.RFC3339)}
 			if !r.Deadline.IsZero() {
@@ -669,11 +678,30 @@ func (s *Service) load(tx sync.Tx, a Actor, id string) (*record, string, error) 
 	return nil, "", refuse(http.StatusNotFound, "not_found", "合同不存在")
 }
 
+// loadView is load for reading: besides its parties, a member who may see every contract of the
+// sending enterprise (ViewAll) reads a sent envelope as the enterprise, view only. Anyone else
+// still gets 404.
+func (s *Service) loadView(tx sync.Tx, a Actor, id string) (*record, string, error) {
+	r, key, err := s.load(tx, a, id)
+	var rf *sync.Refusal
+	if err == nil || s.ViewAll == nil || !errors.As(err, &rf) || rf.Status != http.StatusNotFound {
+		return r, key, err
+	}
+	var rec record
+	if sync.GetJSON(tx, BucketEnvelopes, id, &rec) != nil || rec.EnterpriseID == "" || rec.Status == api.EnvelopeDraft {
+		return nil, "", err
+	}
+	if s.ViewAll(tx, rec.EnterpriseID, a.Account.ID) != nil {
+		return nil, "", err
+	}
+	return &rec, enterpriseKey(rec.EnterpriseID), nil
+}
+
 // Get returns an envelope as the caller sees it.
 func (s *Service) Get(ctx context.Context, a Actor, id string) (api.Envelope, error) {
 	var out api.Envelope
 	err := s.Store.View(ctx, func(tx sync.Tx) error {
-		r, key, err := s.load(tx, a, id)
+		r, key, err := s.loadView(tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -687,7 +715,7 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (api.Envelope, er
 func (s *Service) Document(ctx context.Context, a Actor, id string, n int, version string) ([]byte, string, error) {
 	var name, sum string
 	err := s.Store.View(ctx, func(tx sync.Tx) error {
-		r, _, err := s.load(tx, a, id)
+		r, _, err := s.loadView(tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -725,20 +753,55 @@ func (s *Service) List(ctx context.Context, a Actor, box, query, after string, l
 	if box == "" {
 		box = api.BoxToSign
 	}
+	limit, err := checkPage(box, limit)
+	if err != nil {
+		return api.EnvelopeList{}, err
+	}
+	return s.list(ctx, accountKey(a.Account), box, query, after, limit, nil)
+}
+
+// checkPage checks a box's name and a page's size (0: the default).
+func checkPage(box string, limit int) (int, error) {
 	known := false
 	for _, b := range api.Boxes {
 		known = known || b == box
 	}
 	if !known {
-		return api.EnvelopeList{}, bad("bad_box", "box 须为 to_sign、waiting、completed、draft、withdrawn、declined 或 expired")
+		return 0, bad("bad_box", "box 须为 to_sign、waiting、completed、draft、withdrawn、declined 或 expired")
 	}
 	if limit <= 0 {
 		limit = DefaultListLimit
 	}
 	if limit > MaxListLimit {
-		return api.EnvelopeList{}, bad("bad_limit", fmt.Sprintf("limit 须在 1–%d 之间", MaxListLimit))
+		return 0, bad("bad_limit", fmt.Sprintf("limit 须在 1–%d 之间", MaxListLimit))
 	}
-	key := accountKey(a.Account)
+	return limit, nil
+}
+
+// ListEnterprise returns a page of a box of every contract enterprise eid sent (drafts stay their
+// senders' own), with every box's count, to a member who may see them all (ViewAll: 查看企业全部
+// 合同; anyone else gets its refusal, 403). In-progress contracts are in BoxWaiting.
+func (s *Service) ListEnterprise(ctx context.Context, a Actor, eid, box, query, after string, limit int) (api.EnvelopeList, error) {
+	if box == "" {
+		box = api.BoxWaiting
+	}
+	if sync.CheckKey(eid) != nil || strings.Contains(eid, "|") {
+		return api.EnvelopeList{}, refuse(http.StatusNotFound, "not_found", "企业不存在")
+	}
+	limit, err := checkPage(box, limit)
+	if err != nil {
+		return api.EnvelopeList{}, err
+	}
+	return s.list(ctx, enterpriseKey(eid), box, query, after, limit, func(tx sync.Tx) error {
+		if s.ViewAll == nil {
+			return refuse(http.StatusForbidden, "forbidden", "没有查看企业全部合同的权限")
+		}
+		return s.ViewAll(tx, eid, a.Account.ID)
+	})
+}
+
+// list reads a page of key's box; allow, when set, runs first in the same transaction.
+func (s *Service) list(ctx context.Context, key, box, query, after string, limit int, allow func(tx sync.Tx) error) (api.EnvelopeList, error) {
 	pfx := boxPrefix(key, box)
 	if after != "" && !strings.HasPrefix(after, pfx) {
 		after = pfx + after
@@ -746,6 +809,11 @@ func (s *Service) List(ctx context.Context, a Actor, box, query, after string, l
 	query = strings.ToLower(strings.TrimSpace(query))
 	out := api.EnvelopeList{Box: box, Items: []api.EnvelopeSummary{}}
 	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		if allow != nil {
+			if err := allow(tx); err != nil {
+				return err
+			}
+		}
 		var err error
 		if out.Counts, err = counts(tx, key); err != nil {
 			return err

@@ -246,6 +246,7 @@ func (s *Service) UploadRevision(ctx context.Context, a Actor, key, id string, n
 		} else if k2 != k || r.Documents[n].Current != base {
 			return refuse(http.StatusConflict, "stale_document", "文件已被更新，请重新下载最新版本后签署")
 		}
+		var seals []string // the enterprise seals the signatures were made with
 		for _, serial := range chk.serials {
 			if s.CertRevoked != nil {
 				at, revoked, err := s.CertRevoked(tx, serial)
@@ -275,10 +276,19 @@ func (s *Service) UploadRevision(ctx context.Context, a Actor, key, id string, n
 			if !ok {
 				return refuse(http.StatusUnprocessableEntity, "wrong_signer", "签名证书不属于当前签署人，请使用本人的签名证书（或被授权的印章）签署")
 			}
+			if s.SealOf != nil {
+				name, err := s.SealOf(tx, r.Envelope, k, a.Account.ID, serial)
+				if err != nil {
+					return err
+				}
+				if name != "" && !slices.Contains(seals, name) {
+					seals = append(seals, name)
+				}
+			}
 		}
 		d := &r.Documents[n]
 		step := api.Step{Time: now, Action: "signed", AccountID: a.Account.ID, Name: r.Recipients[k].Name, Recipient: k, Document: n,
-			Device: a.Device, Before: d.Current, After: info.SHA256, Note: strings.Join(chk.fields, "、")}
+			Device: a.Device, Before: d.Current, After: info.SHA256, Note: strings.Join(chk.fields, "、"), Seal: strings.Join(seals, "、")}
 		d.Current, d.Size = info.SHA256, info.Size
 		r.Docs[n].Sigs, r.Docs[n].Revs = chk.sigs, chk.revs
 		r.Steps = append(r.Steps, step)
@@ -727,6 +737,9 @@ func (s *Service) report(ctx context.Context, dir string, r *record) ([]byte, er
 			doc = "《" + r.Documents[st.Document].Name + "》"
 		}
 		w.Wrapped(fmt.Sprintf("%d. %s  %s  %s%s", i+1, st.Time.In(cstZone).Format("2006-01-02 15:04:05"), who, actionZH[st.Action], doc), 10)
+		if st.Seal != "" {
+			w.Wrapped("盖章："+st.Seal, 8)
+		}
 		if st.Device != "" {
 			w.Wrapped("设备："+st.Device, 8)
 		}
@@ -768,7 +781,7 @@ func (s *Service) report(ctx context.Context, dir string, r *record) ([]byte, er
 func (s *Service) Report(ctx context.Context, a Actor, id string) ([]byte, error) {
 	var sum string
 	err := s.Store.View(ctx, func(tx sync.Tx) error {
-		r, _, err := s.load(tx, a, id)
+		r, _, err := s.loadView(tx, a, id)
 		if err != nil {
 			return err
 		}

@@ -158,6 +158,10 @@ func (s *Server) newEnvelopes(ctx context.Context) error {
 		CertRevoked: certRevoked,
 		SignerCheck: s.opts.ContractSigner,
 		Permit:      permit,
+		ViewAll: func(tx sync.Tx, enterpriseID, accountID string) error {
+			_, err := s.org.Require(tx, enterpriseID, accountID, org.PermViewAllContracts)
+			return err
+		},
 	}
 	return nil
 }
@@ -222,6 +226,25 @@ func (s *Server) handleEnvelopeList(w http.ResponseWriter, r *http.Request, c *c
 		limit = n
 	}
 	l, err := s.env.List(r.Context(), c.envActor(r), q.Get("box"), q.Get("q"), q.Get("after"), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// handleEnterpriseEnvelopes is 查看企业全部合同: a page of every contract the enterprise sent.
+func (s *Server) handleEnterpriseEnvelopes(w http.ResponseWriter, r *http.Request, c *call) error {
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return sync.Refuse(http.StatusBadRequest, "bad_limit", "limit 须为整数")
+		}
+		limit = n
+	}
+	l, err := s.env.ListEnterprise(r.Context(), c.envActor(r), r.PathValue("id"), q.Get("box"), q.Get("q"), q.Get("after"), limit)
 	if err != nil {
 		return err
 	}

@@ -115,6 +115,9 @@ func (s *Server) setupSeals() error {
 		// server logged (this person, this seal, this contract) makes the seal's signature theirs.
 		s.env.SignerCheck = s.sealContractSigner
 	}
+	if s.env != nil && s.env.SealOf == nil {
+		s.env.SealOf = sealOfContract
+	}
 	s.registerHandover("seals", "印章授权", s.seals.Handover)
 	rate, burst := s.opts.SealSignRate, s.opts.SealSignBurst
 	if rate == 0 {
@@ -143,6 +146,18 @@ func (s *Server) sealContractSigner(tx sync.Tx, env api.Envelope, recipient int,
 	}
 	company := strings.TrimSpace(env.Recipients[recipient].Company)
 	return company == "" || company == e.Name, nil
+}
+
+// sealOfContract names the seal a company recipient's signature on a contract was made with.
+func sealOfContract(tx sync.Tx, env api.Envelope, recipient int, accountID, serial string) (string, error) {
+	if recipient < 0 || recipient >= len(env.Recipients) || env.Recipients[recipient].Kind != api.RecipientCompany {
+		return "", nil
+	}
+	seal, ok, err := entseal.UsedOnContract(tx, env.ID, accountID, serial)
+	if err != nil || !ok {
+		return "", err
+	}
+	return seal.Name, nil
 }
 
 // sealRoutes are the enterprise seal routes (issue 16: 企业印章).
