@@ -52,7 +52,7 @@ func testJPEG(t *testing.T, dir, name string) string {
 
 func (v *composeScreen) addFilesAndWait(paths ...string) {
 	v.AddFiles(paths)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 }
 
 // TestComposeFiles: PDFs and a JPEG (which becomes a one-page PDF) are added; a sixth file, an
@@ -291,7 +291,7 @@ func TestComposePlacement(t *testing.T) {
 		t.Fatalf("not placing: %q", v.msg.Text)
 	}
 	p := v.place
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	p.pv.Wait()
 	if got := strings.Join(p.recipient.Options, "|"); got != "1 王五（个人）|2 乙公司（企业）" {
 		t.Fatalf("recipients offered: %s", got)
@@ -300,14 +300,14 @@ func TestComposePlacement(t *testing.T) {
 	p.recipient.SetSelectedIndex(1)
 	p.addOnCurrentPage(boxSeal)
 	v.docSel.SetSelectedIndex(1)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	p.pv.Wait()
 	if len(p.boxes) != 0 {
 		t.Fatalf("the second file shows %d boxes", len(p.boxes))
 	}
 	p.addOnCurrentPage(boxDate)
 	v.docSel.SetSelectedIndex(0)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	p.pv.Wait()
 	if len(p.boxes) != 2 {
 		t.Fatalf("the first file's boxes did not come back: %d", len(p.boxes))

@@ -24,7 +24,7 @@ func TestContractsDrafts(t *testing.T) {
 	v := composeOf(sa)
 	fillEnvelope(t, v, "设备采购草稿", pb)
 	test.Tap(v.saveBtn)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if v.draft.ServerID == "" {
 		t.Fatalf("the draft was not synced: %q", v.msg.Text)
 	}
@@ -38,9 +38,9 @@ func TestContractsDrafts(t *testing.T) {
 
 	sa.Show(NavDocuments)
 	p := documentsOf(sa).Contracts
-	p.wg.Wait() // the list 文件 loads when shown (one worker at a time hands results to the UI)
+	workers.drain(&p.wg) // the list 文件 loads when shown (one worker at a time hands results to the UI)
 	p.showBox(api.BoxDraft)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	if len(p.rows) != 2 || p.rows[0].Summary.Subject != "设备采购草稿" || p.rows[1].Summary.Subject != "离线草稿" {
 		var got []string
 		for _, r := range p.rows {
@@ -57,17 +57,17 @@ func TestContractsDrafts(t *testing.T) {
 		t.Fatalf("继续编辑 opened %q (%s)", v.subject.Text, v.draft.ID)
 	}
 	sa.Show(NavDocuments)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	test.Tap(p.rows[0].Resume)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if v.draft.ID != synced || v.subject.Text != "设备采购草稿" || len(v.draft.Files) != 1 {
 		t.Fatalf("继续编辑 opened %q (%s, %d files)", v.subject.Text, v.draft.ID, len(v.draft.Files))
 	}
 	// 删除 the synced one: gone here and on the server.
 	sa.Show(NavDocuments)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	p.DeleteDraft(p.rows[0].Summary)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	if len(p.rows) != 1 || p.rows[0].Summary.Subject != "离线草稿" || !strings.Contains(p.status.Text, "已删除草稿") {
 		t.Fatalf("after 删除: %d rows, %q", len(p.rows), p.status.Text)
 	}
@@ -79,7 +79,7 @@ func TestContractsDrafts(t *testing.T) {
 		t.Fatalf("local drafts after 删除: %d", len(list))
 	}
 	p.DeleteDraft(p.rows[0].Summary)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	if len(p.rows) != 0 || !p.empty.Visible() {
 		t.Fatalf("after deleting the local one: %d rows", len(p.rows))
 	}

@@ -154,7 +154,7 @@ func TestContractsSendAndList(t *testing.T) {
 	sb, _ := newPartyShell(t, pb)
 	sb.Show(NavDocuments)
 	db := documentsOf(sb)
-	db.Contracts.wg.Wait()
+	workers.drain(&db.Contracts.wg)
 	if !db.signedIn || db.Contracts.counts[api.BoxToSign] != 0 || !db.Contracts.empty.Visible() {
 		t.Fatalf("B's 文件 before: signed in %v, counts %v", db.signedIn, db.Contracts.counts)
 	}
@@ -166,20 +166,20 @@ func TestContractsSendAndList(t *testing.T) {
 	v := composeOf(sa)
 	fillEnvelope(t, v, "年度采购合同", pb)
 	test.Tap(v.placeBtn)
-	v.place.wg.Wait()
+	workers.drain(&v.place.wg)
 	v.place.pv.Wait()
 	v.place.addOnCurrentPage(boxSign)
 	v.place.addOnCurrentPage(boxDate)
 	// no quota yet: the manual's words, the draft kept
 	test.Tap(v.sendBtn)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if v.msg.Text != "没有发送：余额不足，请先联系企业管理员进行充值（草稿仍在，可以修改后再发送）" || len(v.draft.Files) != 1 {
 		t.Fatalf("without quota: %q, %d files", v.msg.Text, len(v.draft.Files))
 	}
 	pa.Fund(t, 1)
 	start := time.Now()
 	test.Tap(v.sendBtn)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if !strings.Contains(v.msg.Text, "“年度采购合同”已发送") {
 		t.Fatalf("send: %q", v.msg.Text)
 	}
@@ -197,7 +197,7 @@ func TestContractsSendAndList(t *testing.T) {
 		return n == 1
 	})
 	t.Logf("B's 待我签 showed it %v after 发送 was tapped", time.Since(start))
-	db.Contracts.wg.Wait()
+	workers.drain(&db.Contracts.wg)
 	row := db.Contracts.rows[0]
 	if row.Summary.Subject != "年度采购合同" || row.Sign == nil || db.Contracts.counts[api.BoxToSign] != 1 {
 		t.Fatalf("B's row %+v counts %v", row.Summary, db.Contracts.counts)
@@ -206,7 +206,7 @@ func TestContractsSendAndList(t *testing.T) {
 		t.Errorf("box button %q", got)
 	}
 	test.Tap(row.Row)
-	db.Contracts.wg.Wait()
+	workers.drain(&db.Contracts.wg)
 	d := db.Contracts.detail
 	if d == nil {
 		t.Fatalf("no detail: %q", db.Contracts.status.Text)
@@ -229,14 +229,14 @@ func TestContractsSendAndList(t *testing.T) {
 	sa.Show(NavDocuments)
 	da := documentsOf(sa)
 	da.Contracts.showBox(api.BoxWaiting)
-	da.Contracts.wg.Wait()
+	workers.drain(&da.Contracts.wg)
 	if len(da.Contracts.rows) != 1 || da.Contracts.counts[api.BoxWaiting] != 1 || da.Contracts.rows[0].Sign != nil {
 		t.Fatalf("A's 待他人签: %d rows, counts %v", len(da.Contracts.rows), da.Contracts.counts)
 	}
 	for q, want := range map[string]int{"李四": 1, "采购": 1, "王五": 0} {
 		da.Contracts.search.SetText(q)
 		test.Tap(da.Contracts.searchBtn)
-		da.Contracts.wg.Wait()
+		workers.drain(&da.Contracts.wg)
 		if len(da.Contracts.rows) != want {
 			t.Errorf("search %q: %d rows, want %d", q, len(da.Contracts.rows), want)
 		}
@@ -277,7 +277,7 @@ func TestContractsPaging(t *testing.T) {
 	sb, _ := newPartyShell(t, pb)
 	sb.Show(NavDocuments)
 	p := documentsOf(sb).Contracts
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	var sizes []int
 	for {
 		sizes = append(sizes, len(p.rows))
@@ -285,13 +285,13 @@ func TestContractsPaging(t *testing.T) {
 			break
 		}
 		test.Tap(p.next)
-		p.wg.Wait()
+		workers.drain(&p.wg)
 	}
 	if fmt.Sprint(sizes) != "[20 20 5]" || p.page.Text != "第 3 页" || p.counts[api.BoxToSign] != 45 {
 		t.Fatalf("pages %v, %q, counts %v", sizes, p.page.Text, p.counts)
 	}
 	test.Tap(p.prev)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	if len(p.rows) != 20 || p.page.Text != "第 2 页" || p.rows[0].Summary.Subject != "合同24" {
 		t.Errorf("back: %d rows, %q, first %q", len(p.rows), p.page.Text, p.rows[0].Summary.Subject)
 	}
@@ -313,12 +313,12 @@ func sendTo(t *testing.T, sa *Shell, subject string, b *testParty) {
 	v := composeOf(sa)
 	fillEnvelope(t, v, subject, b)
 	test.Tap(v.placeBtn)
-	v.place.wg.Wait()
+	workers.drain(&v.place.wg)
 	v.place.pv.Wait()
 	v.place.addOnCurrentPage(boxSign)
 	v.place.addOnCurrentPage(boxDate)
 	test.Tap(v.sendBtn)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if !strings.Contains(v.msg.Text, "已发送") {
 		t.Fatalf("send: %q", v.msg.Text)
 	}
@@ -330,19 +330,19 @@ func openToSign(t *testing.T, sb *Shell) *contractSigner {
 	sb.Show(NavDocuments)
 	p := documentsOf(sb).Contracts
 	p.showBox(api.BoxToSign)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	if len(p.rows) == 0 || p.rows[0].Sign == nil {
 		t.Fatalf("nothing to sign: %q", p.status.Text)
 	}
 	test.Tap(p.rows[0].Sign)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	v := p.signer
 	if v == nil {
 		t.Fatalf("no signing view: %q", p.status.Text)
 	}
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	v.sign.pv.Wait()
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	return v
 }
 
@@ -381,12 +381,12 @@ func TestContractsSignAndComplete(t *testing.T) {
 	v.sign.image.SetSelectedIndex(0)
 	// a wrong PIN: refused, nothing uploaded
 	v.Submit("000000")
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	if !strings.Contains(v.sign.status.Text, "签署没有完成") {
 		t.Fatalf("wrong PIN: %q", v.sign.status.Text)
 	}
 	v.Submit(testPIN)
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	p := documentsOf(sb).Contracts
 	d := p.detail
 	if d == nil || p.body.Objects[0] != d.root {
@@ -408,9 +408,9 @@ func TestContractsSignAndComplete(t *testing.T) {
 		return n == 1
 	})
 	da.showBox(api.BoxCompleted)
-	da.wg.Wait()
+	workers.drain(&da.wg)
 	test.Tap(da.rows[0].Row)
-	da.wg.Wait()
+	workers.drain(&da.wg)
 	ad := da.detail
 	if !ad.reportBtn.Visible() || ad.Downloads[0].Text != "下载最终文件…" {
 		t.Fatalf("A's completed detail: report %v, download %q", ad.reportBtn.Visible(), ad.Downloads[0].Text)
@@ -419,13 +419,13 @@ func TestContractsSignAndComplete(t *testing.T) {
 	ad.fetchTo(out, func(ctx context.Context, c *client.Client) ([]byte, error) {
 		return c.EnvelopeDocument(ctx, ad.env.ID, 0, client.VersionFinal)
 	})
-	da.wg.Wait()
+	workers.drain(&da.wg)
 	if !strings.Contains(ad.msg.Text, "已保存") {
 		t.Fatalf("download: %q", ad.msg.Text)
 	}
 	report := filepath.Join(t.TempDir(), "report.pdf")
 	ad.fetchTo(report, func(ctx context.Context, c *client.Client) ([]byte, error) { return c.EnvelopeReport(ctx, ad.env.ID) })
-	da.wg.Wait()
+	workers.drain(&da.wg)
 	if b, err := os.ReadFile(report); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
 		t.Fatalf("签署报告: %v %q", err, ad.msg.Text)
 	}
@@ -500,9 +500,9 @@ func TestContractsDeclineAndWithdraw(t *testing.T) {
 	v.sign.image.SetSelectedIndex(0)
 	sa.Show(NavDocuments)
 	da.showBox(api.BoxWaiting)
-	da.wg.Wait()
+	workers.drain(&da.wg)
 	test.Tap(da.rows[0].Row)
-	da.wg.Wait()
+	workers.drain(&da.wg)
 	test.Tap(da.detail.withdrawBtn)
 	test.Type(da.reasonEntry, "合同金额有误")
 	test.Tap(overlayButton(t, wa, "撤回"))
@@ -512,7 +512,7 @@ func TestContractsDeclineAndWithdraw(t *testing.T) {
 		return ok
 	})
 	v.Submit(testPIN)
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	if !strings.Contains(v.sign.status.Text, "签署没有完成") || p.body.Objects[0] != v.root {
 		t.Fatalf("signing a withdrawn contract: %q", v.sign.status.Text)
 	}

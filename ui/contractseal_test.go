@@ -32,12 +32,12 @@ func sendToCompany(t *testing.T, sa *Shell, subject string, handler *testParty) 
 	test.Type(c.name, handler.name)
 	test.Type(c.contact, handler.phone)
 	test.Tap(v.placeBtn)
-	v.place.wg.Wait()
+	workers.drain(&v.place.wg)
 	v.place.pv.Wait()
 	v.place.addOnCurrentPage(boxSeal)
 	v.place.addOnCurrentPage(boxDate)
 	test.Tap(v.sendBtn)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	return v.msg.Text
 }
 
@@ -78,7 +78,7 @@ func TestContractsCompanySeal(t *testing.T) {
 		t.Fatalf("D: %q, seal box %q", vd.sealNote.Text, vd.sign.image.Options)
 	}
 	test.Tap(vd.submitBtn)
-	vd.sign.wg.Wait()
+	workers.drain(&vd.sign.wg)
 	if vd.codeDlg != nil || !strings.Contains(vd.sign.status.Text, "您不是") {
 		t.Fatalf("D's 立即提交: %q", vd.sign.status.Text)
 	}
@@ -116,7 +116,7 @@ func TestContractsCompanySeal(t *testing.T) {
 		t.Fatalf("C without a grant: %q, seal box %q", v.sealNote.Text, v.sign.image.Options)
 	}
 	test.Tap(v.submitBtn)
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	if v.codeDlg != nil || !strings.Contains(v.sign.status.Text, "用印授权") {
 		t.Fatalf("C's 立即提交 without a grant: %q", v.sign.status.Text)
 	}
@@ -146,7 +146,7 @@ func TestContractsCompanySeal(t *testing.T) {
 		t.Fatalf("A's detail before C sealed does not name the seal required: %q", pav.status.Text)
 	}
 	test.Tap(v.submitBtn)
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	if v.codeDlg == nil || v.codeSess.ticket.Signatures != 2 {
 		t.Fatalf("no code dialog for 2 signatures: %q", v.sign.status.Text)
 	}
@@ -158,15 +158,15 @@ func TestContractsCompanySeal(t *testing.T) {
 	}
 	v.codeDlg.code.SetText(wrong)
 	test.Tap(overlayButton(t, wc, tr("csign.submit")))
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	if !strings.Contains(v.sign.status.Text, "签署没有完成") {
 		t.Fatalf("wrong code: %q", v.sign.status.Text)
 	}
 	test.Tap(v.submitBtn)
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	v.codeDlg.code.SetText(lastSealCode(t, run, pc.phone))
 	test.Tap(overlayButton(t, wc, tr("csign.submit")))
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	p := documentsOf(sc).Contracts
 	d := p.detail
 	if d == nil || d.env.Status != api.EnvelopeCompleted || d.msg.Text != "签署成功。" {

@@ -112,7 +112,7 @@ func newEntSealsView(s *Shell, conn Connection) *entSealsView {
 	top := container.NewVBox(container.NewHBox(v.newBtn, layout.NewSpacer(), v.refresh), v.msg)
 	v.root = container.NewBorder(top, nil, nil, nil, v.tabs)
 	if conn != nil {
-		v.unsub = conn.Subscribe(func() { fyne.Do(v.reload) })
+		v.unsub = conn.Subscribe(func() { uiDo(v.reload) })
 	}
 	v.reload()
 	return v

@@ -108,7 +108,7 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	sa, _ := sealShell(t, admin, ent.ID)
 	sa.Show(NavSeals)
 	v := sa.Screen(NavSeals).(*sealsScreen).ent
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if !v.newBtn.Visible() || !strings.Contains(v.msg.Text, "新建企业印章") {
 		t.Fatalf("admin's empty list: new button %v, %q", v.newBtn.Visible(), v.msg.Text)
 	}
@@ -120,13 +120,13 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	f.kind.SetSelected(api.SealContract)
 	v.dlg.Hide()
 	f.submit()
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if len(v.data.Seals) != 1 || !strings.Contains(v.msg.Text, "已创建企业印章") || len(v.list.Objects) == 0 {
 		t.Fatalf("after create: %+v %q", v.data.Seals, v.msg.Text)
 	}
 	seal := v.data.Seals[0]
 	v.onGrantsTapped(seal)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	g := v.form
 	if len(g.memberSel.Options) != 2 || !strings.Contains(strings.Join(g.memberSel.Options, "|"), "李乙") {
 		t.Fatalf("members to grant to: %q", g.memberSel.Options)
@@ -138,7 +138,7 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	}
 	g.period.SetSelectedIndex(0) // 1 hour
 	g.submit()
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	v.dlg.Hide()
 	grants, err := admin.c.SealGrants(ctx, ent.ID, seal.ID)
 	if err != nil || len(grants) != 1 || !grants[0].ValidNow || grants[0].NotAfter.Sub(time.Now()) > time.Hour {
@@ -149,7 +149,7 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	sb, wb := sealShell(t, b, ent.ID)
 	sb.Show(NavSend)
 	sg := sb.Screen(NavSend).(*sendScreen).sign
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if len(sg.ent) != 1 || !strings.Contains(strings.Join(sg.image.Options, "|"), "企业印章：合同专用章") {
 		t.Fatalf("seal box: %q", sg.image.Options)
 	}
@@ -161,26 +161,26 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	sg.OpenFiles([]string{placed})
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	sg.image.SetSelectedIndex(sg.libraryCount) // the enterprise seal
 	if why := sg.whyNotSignable(); why != "" {
 		t.Fatalf("not signable with the enterprise seal: %s", why)
 	}
 	test.Tap(sg.signBtn)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if sg.codeDlg == nil {
 		t.Fatalf("no code dialog: %q", sg.status.Text)
 	}
 	sg.codeDlg.code.SetText(lastSealCode(t, run, b.phone))
 	test.Tap(overlayButton(t, wb, tr("sign.sign")))
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	d := sg.saveDlg
 	if d == nil {
 		t.Fatalf("no save dialog: %q", sg.status.Text)
 	}
 	test.Tap(d.save)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	out := filepath.Join(dir, "合同-待签-已签.pdf")
 	if _, err := os.Stat(out); err != nil {
@@ -197,7 +197,7 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	sb.Show(NavVerify)
 	sb.OpenFiles([]string{out})
 	vs := sb.Screen(NavVerify).(*verifierScreen)
-	vs.wg.Wait()
+	workers.drain(&vs.wg)
 	if len(vs.cards) != 1 || !strings.Contains(vs.cards[0].signer.Text, "杭州示例科技有限公司") || !strings.Contains(vs.cards[0].signer.Text, "用印人：李乙") {
 		t.Fatalf("文件验签 signer: %+v", vs.cards)
 	}
@@ -207,7 +207,7 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	sg.loadEntSeals()
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if len(sg.ent) != 0 {
 		t.Fatalf("a revoked seal is still offered: %+v", sg.ent)
 	}
@@ -216,7 +216,7 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	sb.Show(NavSeals)
 	bv := sb.Screen(NavSeals).(*sealsScreen).ent
 	bv.reload()
-	bv.wg.Wait()
+	workers.drain(&bv.wg)
 	if bv.newBtn.Visible() || len(bv.data.Seals) != 1 || bv.data.Seals[0].Usable {
 		t.Fatalf("B's list: new %v, %+v", bv.newBtn.Visible(), bv.data.Seals)
 	}
@@ -225,33 +225,33 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	af.reason.SetText("签署年度采购合同")
 	bv.dlg.Hide()
 	af.submit()
-	bv.wg.Wait()
+	workers.drain(&bv.wg)
 	if !strings.Contains(bv.msg.Text, "已提交") {
 		t.Fatalf("after applying: %q", bv.msg.Text)
 	}
 	v.reload()
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if !strings.Contains(v.appsTab.Text, "1 条待审批") {
 		t.Fatalf("admin's inbox tab: %q", v.appsTab.Text)
 	}
 	v.decide(v.appsData[0], true)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	bv.reload()
-	bv.wg.Wait()
+	workers.drain(&bv.wg)
 	if !bv.data.Seals[0].Usable {
 		t.Fatal("approved application did not make the seal usable")
 	}
 
 	// The usage log: one use, by B; exported as CSV.
 	v.onFindUsesTapped()
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if len(v.usesData) != 1 || v.usesData[0].MemberName != "李乙" || !strings.Contains(v.useMsg.Text, "共 1 条") {
 		t.Fatalf("usage log: %+v %q", v.usesData, v.useMsg.Text)
 	}
 	csvPath := filepath.Join(t.TempDir(), "uses.csv")
 	q, _ := v.useQuery()
 	v.exportTo(admin.c, q, csvPath)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	raw, err := os.ReadFile(csvPath)
 	if err != nil || !strings.Contains(string(raw), "李乙") || strings.Count(string(raw), "\n") != 2 {
 		t.Fatalf("csv: %v %q", err, raw)

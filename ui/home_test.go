@@ -149,7 +149,7 @@ func TestHomeListsRecentDocumentsAndOpensThem(t *testing.T) {
 		t.Fatalf("a signed recent PDF opened %s", s.Current().Key())
 	}
 	v := s.Screen(NavVerify).(*verifierScreen)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if len(v.files) != 1 || v.files[0].Path != signed {
 		t.Fatalf("the verifier holds %d files", len(v.files))
 	}

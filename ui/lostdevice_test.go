@@ -126,7 +126,7 @@ func TestKeyNotHere(t *testing.T) {
 	v, w := newSendTest(t, local)
 	sg := v.sign
 	sg.signTo("135790", filepath.Join(t.TempDir(), "x.pdf"))
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if !strings.Contains(sg.status.Text, "无法打开本机保存的签名密钥") || !strings.Contains(sg.status.Text, "签约密码没有被尝试") {
 		t.Fatalf("status: %q", sg.status.Text)
 	}
@@ -152,7 +152,7 @@ func TestKeyNotHere(t *testing.T) {
 	if err := sg.makeKey("", "张三", "11010519491231002X", "a long passphrase", "a long passphrase", nil); err != nil {
 		t.Fatal(err)
 	}
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	list, _ := other.List()
 	if len(list) != 1 || list[0].ID == in.ID || list[0].Certificate == nil || list[0].Secret != keystore.SecretPassphrase {
 		t.Fatalf("new key: %+v (%q)", list, sg.status.Text)

@@ -116,7 +116,7 @@ func TestPlacementOnRotatedCroppedPage(t *testing.T) {
 	v, w := newSendTest(t, &LocalServices{Prefs: &memPrefs{}})
 	p := v.place
 	p.OpenFiles([]string{in})
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	p.pv.Wait()
 	if p.doc == nil {
 		t.Fatalf("document not open: %q", p.status.Text)
@@ -195,7 +195,7 @@ func TestPlacementOnRotatedCroppedPage(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "placed.pdf")
 	p.saveTo(out)
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	f, err := pdf.OpenFile(out, nil)
 	if err != nil {
 		t.Fatalf("%v (%s)", err, p.status.Text)

@@ -113,12 +113,12 @@ func NewShell(a fyne.App, w fyne.Window, svc Services) *Shell {
 	if l := svc.Local; l != nil && l.Library != nil {
 		// Every list of seals and signatures follows the library: the store says when it
 		// changed (from whichever goroutine changed it), the screens refresh on the UI goroutine.
-		s.unwatch = l.Library.Watch(func() { fyne.Do(s.onLibraryChanged) })
+		s.unwatch = l.Library.Watch(func() { uiDo(s.onLibraryChanged) })
 	}
 	if c := svc.Conn; c != nil {
 		// sign-in, sign-out, a switch of context or new data: title, switcher, status and the
 		// screens that follow the session are brought up to date on the UI goroutine
-		s.unsub = c.Subscribe(func() { fyne.Do(s.onSessionChanged) })
+		s.unsub = c.Subscribe(func() { uiDo(s.onSessionChanged) })
 	}
 	s.watchContracts()
 	return s

@@ -244,7 +244,7 @@ func newSignScreen(s *Shell) *signScreen {
 	v.refreshImages()
 	v.updateSignable()
 	if c := s.Services.Conn; c != nil {
-		v.unsubConn = c.Subscribe(func() { fyne.Do(v.loadEntSeals) })
+		v.unsubConn = c.Subscribe(func() { uiDo(v.loadEntSeals) })
 	}
 	v.loadEntSeals()
 	return v

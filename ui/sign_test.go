@@ -144,7 +144,7 @@ func TestSignEndToEnd(t *testing.T) {
 	in := writeTestPDF(t, "contract.pdf", a4Pages(2))
 	pl := v.place
 	pl.OpenFiles([]string{in})
-	pl.wg.Wait()
+	workers.drain(&pl.wg)
 	pl.pv.Wait()
 	dragPalette(pl.palette[0], absOfDisplay(pl.pv, 0, 150, 600))
 	dragPalette(pl.palette[2], absOfDisplay(pl.pv, 0, 150, 680))
@@ -152,7 +152,7 @@ func TestSignEndToEnd(t *testing.T) {
 	dragPalette(pl.palette[1], absOfDisplay(pl.pv, 0, 400, 600))
 	placed := filepath.Join(t.TempDir(), "contract-待签.pdf")
 	pl.saveTo(placed)
-	pl.wg.Wait()
+	workers.drain(&pl.wg)
 
 	// 2. The personal key: refused inputs first, then made and certified.
 	sg := v.sign
@@ -172,14 +172,14 @@ func TestSignEndToEnd(t *testing.T) {
 	if err := sg.createKey("张三", "11010519491231002X", "135790", "135790"); err != nil {
 		t.Fatal(err)
 	}
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if info, ok := sg.keyInfo(); !ok || info.Certificate == nil || info.Certificate.Subject.CommonName != "张三" {
 		t.Fatalf("key not certified: %q", sg.status.Text)
 	}
 
 	// 3. Open the placed document: its two empty fields are the targets.
 	sg.OpenFiles([]string{placed})
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if len(sg.targets) != 3 || sg.selected == nil {
 		t.Fatalf("targets %d (%q)", len(sg.targets), sg.status.Text)
@@ -198,7 +198,7 @@ func TestSignEndToEnd(t *testing.T) {
 	before := fileSum(t, placed)
 	out := filepath.Join(t.TempDir(), "contract-已签.pdf")
 	sg.signTo("000000", out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if !strings.Contains(sg.status.Text, "签约密码错误，还可以再试 4 次") {
 		t.Fatalf("wrong pin: %q", sg.status.Text)
 	}
@@ -208,7 +208,7 @@ func TestSignEndToEnd(t *testing.T) {
 
 	// 5. The right PIN signs, with the TSA's timestamp.
 	sg.signTo("135790", out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if !strings.Contains(sg.status.Text, "本机时间戳（未经第三方认证）") {
 		t.Fatalf("sign: %q", sg.status.Text)
 	}
@@ -226,7 +226,7 @@ func TestSignEndToEnd(t *testing.T) {
 		t.Fatalf("the check button showed %v", shell.Current())
 	}
 	vs := shell.Screen(NavVerify).(*verifierScreen)
-	vs.wg.Wait()
+	workers.drain(&vs.wg)
 	if len(vs.cards) != 1 {
 		t.Fatalf("%d cards", len(vs.cards))
 	}
@@ -242,7 +242,7 @@ func TestSignEndToEnd(t *testing.T) {
 	// 6b. The date box of the same signer, signed over the first signature as a second
 	// incremental update: both signatures stay valid.
 	sg.OpenFiles([]string{out})
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	for _, tg := range sg.targets {
 		if tg.field == "r1-date-1" {
@@ -255,7 +255,7 @@ func TestSignEndToEnd(t *testing.T) {
 	}
 	out2 := filepath.Join(t.TempDir(), "contract-已签-日期.pdf")
 	sg.signTo("135790", out2)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	out = out2
 	if d := os.Getenv("SEALDESK_SHOTS"); d != "" {
 		if b, err := os.ReadFile(out); err == nil {
@@ -263,7 +263,7 @@ func TestSignEndToEnd(t *testing.T) {
 		}
 	}
 	shell.OpenFiles([]string{out})
-	vs.wg.Wait()
+	workers.drain(&vs.wg)
 	if len(vs.cards) != 2 || vs.cards[0].result.Text != "有效，吊销状态未知" || vs.cards[1].result.Text != "有效，吊销状态未知" || vs.cards[1].sig.Field != "r1-date-1" {
 		t.Fatalf("after the date: %d cards (%q)", len(vs.cards), sg.status.Text)
 	}
@@ -325,12 +325,12 @@ func TestDocumentRefusals(t *testing.T) {
 		t.Run(filepath.Base(tc.path), func(t *testing.T) {
 			before := fileSum(t, tc.path)
 			v.place.OpenFiles([]string{tc.path})
-			v.place.wg.Wait()
+			workers.drain(&v.place.wg)
 			if v.place.status.Text != tc.want || v.place.doc != nil {
 				t.Errorf("placement: %q, want %q", v.place.status.Text, tc.want)
 			}
 			v.sign.OpenFiles([]string{tc.path})
-			v.sign.wg.Wait()
+			workers.drain(&v.sign.wg)
 			if v.sign.status.Text != tc.want || v.sign.doc != nil {
 				t.Errorf("sign: %q, want %q", v.sign.status.Text, tc.want)
 			}
@@ -366,7 +366,7 @@ func init() {
 		crop := [4]float64{30, 30, 565, 812}
 		in := writeTestPDF(t, "采购合同.pdf", []testPage{{Media: [4]float64{0, 0, 595, 842}, Crop: &crop}, {Media: [4]float64{0, 0, 595, 842}, Rotate: 90}})
 		v.place.OpenFiles([]string{in})
-		v.place.wg.Wait()
+		workers.drain(&v.place.wg)
 		v.place.pv.Wait()
 		v.place.pv.SetZoom(0.75)
 		v.place.pv.Wait()
@@ -379,12 +379,12 @@ func init() {
 		shot("send-place", w)
 		placed := filepath.Join(t.TempDir(), "采购合同-待签.pdf")
 		v.place.saveTo(placed)
-		v.place.wg.Wait()
+		workers.drain(&v.place.wg)
 		v.tabs.Select(v.signTab)
 		v.sign.createKey("张三", "11010519491231002X", "135790", "135790")
-		v.sign.wg.Wait()
+		workers.drain(&v.sign.wg)
 		v.sign.OpenFiles([]string{placed})
-		v.sign.wg.Wait()
+		workers.drain(&v.sign.wg)
 		v.sign.pv.Wait()
 		v.sign.image.SetSelectedIndex(0)
 		v.sign.pv.SetZoom(0.75)
@@ -393,14 +393,14 @@ func init() {
 		shot("send-sign", w)
 		out := filepath.Join(t.TempDir(), "采购合同-已签.pdf")
 		v.sign.signTo("135790", out)
-		v.sign.wg.Wait()
+		workers.drain(&v.sign.wg)
 		s.Show(NavVerify)
 		s.OpenFiles([]string{out})
 		vs := s.Screen(NavVerify).(*verifierScreen)
-		vs.wg.Wait()
+		workers.drain(&vs.wg)
 		shot("verify-own", w)
 		test.Tap(vs.cards[0].showBtn)
-		vs.wg.Wait()
+		workers.drain(&vs.wg)
 		vs.shownPage.Wait()
 		vs.shownPage.SetZoom(0.7)
 		vs.shownPage.Wait()
@@ -426,20 +426,20 @@ func TestSignCrossPageSeal(t *testing.T) {
 	v, _ := newSendTest(t, local)
 	in := writeTestPDF(t, "contract.pdf", a4Pages(3))
 	v.place.OpenFiles([]string{in})
-	v.place.wg.Wait()
+	workers.drain(&v.place.wg)
 	v.place.pv.Wait()
 	dragPalette(v.place.palette[3], absOfDisplay(v.place.pv, 0, 500, 300))
 	placed := filepath.Join(t.TempDir(), "placed.pdf")
 	v.place.saveTo(placed)
-	v.place.wg.Wait()
+	workers.drain(&v.place.wg)
 
 	sg := v.sign
 	if err := sg.createKey("张三", "11010519491231002X", "135790", "135790"); err != nil {
 		t.Fatal(err)
 	}
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.OpenFiles([]string{placed})
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if len(sg.targets) != 1 || sg.selected.field != "r1-cross-1" {
 		t.Fatalf("targets %d", len(sg.targets))
@@ -447,7 +447,7 @@ func TestSignCrossPageSeal(t *testing.T) {
 	sg.image.SetSelectedIndex(0)
 	out := filepath.Join(t.TempDir(), "signed.pdf")
 	sg.signTo("135790", out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if d := os.Getenv("SEALDESK_SHOTS"); d != "" {
 		if b, err := os.ReadFile(out); err == nil {
 			os.WriteFile(filepath.Join(d, "signed-crosspage.pdf"), b, 0o644)

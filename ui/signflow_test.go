@@ -54,7 +54,7 @@ func newSignFlow(t *testing.T) *signFlow {
 	if err := v.sign.createKey("张三", "11010519491231002X", flowPIN, flowPIN); err != nil {
 		t.Fatal(err)
 	}
-	v.sign.wg.Wait()
+	workers.drain(&v.sign.wg)
 	return &signFlow{v: v, w: w, p: p, local: local, lib: lib, placed: placed, dir: dir}
 }
 
@@ -62,7 +62,7 @@ func (f *signFlow) open(t *testing.T, path string) {
 	t.Helper()
 	sg := f.v.sign
 	sg.OpenFiles([]string{path})
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if sg.path != path {
 		t.Fatalf("did not open %s: %q", path, sg.status.Text)
@@ -100,7 +100,7 @@ func TestSignTwiceKeepsBothSignatures(t *testing.T) {
 	}
 	out := filepath.Join(f.dir, "contract-待签-已签.pdf")
 	sg.signTo(flowPIN, out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if !strings.Contains(sg.status.Text, "已签署") {
 		t.Fatalf("sign 1: %q", sg.status.Text)
@@ -123,7 +123,7 @@ func TestSignTwiceKeepsBothSignatures(t *testing.T) {
 	}
 	// Box 2, written to the file the user just made (the name the old screen offered).
 	sg.signTo(flowPIN, out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if got := f.verified(t, out); len(got) != 2 || got[0] != "r1-sign-1" || got[1] != "r2-sign-1" {
 		t.Fatalf("the result holds %v (%q), want both signatures", got, sg.status.Text)
@@ -149,7 +149,7 @@ func TestSignNeverOverwritesSignatures(t *testing.T) {
 	f.open(t, f.placed)
 	out := filepath.Join(f.dir, "signed.pdf")
 	sg.signTo(flowPIN, out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	before := fileSum(t, out)
 
@@ -160,7 +160,7 @@ func TestSignNeverOverwritesSignatures(t *testing.T) {
 		}
 	}
 	sg.signTo(flowPIN, out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if !strings.Contains(sg.status.Text, "已有 1 个签名") || !strings.Contains(sg.status.Text, "没有覆盖") {
 		t.Fatalf("status %q, want the refusal", sg.status.Text)
 	}
@@ -231,7 +231,7 @@ func TestWrongPINAsksNothingAndLeavesNothing(t *testing.T) {
 		t.Fatal("no confirm button in the PIN dialog")
 	}
 	test.Tap(b)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	for _, o := range overlayObjects(t, f.w) {
 		if e, ok := o.(*widget.Entry); ok && strings.HasSuffix(e.Text, ".pdf") {
 			t.Fatalf("a save dialog was shown after a wrong PIN (%q)", e.Text)
@@ -261,7 +261,7 @@ func (f *signFlow) tapSign(t *testing.T, pin string) {
 	}
 	test.Type(e, pin)
 	test.Tap(overlayButton(t, f.w, tr("sign.sign")))
-	f.v.sign.wg.Wait()
+	workers.drain(&f.v.sign.wg)
 }
 
 // TestSaveDialogSuggestsNewNamesAndRefusesSignedFiles: the save dialog offers a name that does
@@ -277,7 +277,7 @@ func TestSaveDialogSuggestsNewNamesAndRefusesSignedFiles(t *testing.T) {
 		t.Fatalf("save dialog %+v", d)
 	}
 	test.Tap(d.save)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	out := filepath.Join(f.dir, "contract-待签-已签.pdf")
 	if sg.path != out || len(f.verified(t, out)) != 1 {
@@ -294,7 +294,7 @@ func TestSaveDialogSuggestsNewNamesAndRefusesSignedFiles(t *testing.T) {
 	}
 	d.name.SetText("contract-待签-已签.pdf")
 	test.Tap(d.save)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if !d.msg.Visible() || !strings.Contains(d.msg.Text, "已有 1 个签名") || sg.saveDlg != d {
 		t.Fatalf("refusal %q (shown %v)", d.msg.Text, d.msg.Visible())
 	}
@@ -312,7 +312,7 @@ func TestSaveDialogSuggestsNewNamesAndRefusesSignedFiles(t *testing.T) {
 	} else {
 		test.Tap(b)
 	}
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if got := f.verified(t, out); len(got) != 2 {
 		t.Fatalf("signatures %v (%q)", got, sg.status.Text)
@@ -333,7 +333,7 @@ func TestLockedKeyAsksNothing(t *testing.T) {
 	f.open(t, f.placed)
 	for i := 0; i < keystore.MaxAttempts; i++ {
 		sg.signTo("000000", filepath.Join(f.dir, "never.pdf"))
-		sg.wg.Wait()
+		workers.drain(&sg.wg)
 	}
 	if !strings.Contains(sg.status.Text, "锁定") {
 		t.Fatalf("after %d wrong PINs: %q", keystore.MaxAttempts, sg.status.Text)
@@ -344,7 +344,7 @@ func TestLockedKeyAsksNothing(t *testing.T) {
 	}
 	before, _ := f.local.Keys.List()
 	err := sg.makeKey(flowPIN, "张三", "11010519491231002X", "246801", "246801", nil)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	after, _ := f.local.Keys.List()
 	if err != nil || len(after) != 1 || after[0].ID != before[0].ID || !strings.Contains(sg.status.Text, "密钥已锁定") {
 		t.Fatalf("renewing a locked key: %v, %d keys, %q", err, len(after), sg.status.Text)

@@ -145,7 +145,7 @@ func TestRenewKeyConfirmsAndNeedsCurrentPIN(t *testing.T) {
 		test.Type(es[i], s)
 	}
 	test.Tap(overlayButton(t, w, tr("common.ok")))
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if top := w.Canvas().Overlays().Top(); top == nil || !strings.Contains(texts(t, top), "签约密码错误，还可以再试 4 次") {
 		t.Fatal("a wrong current PIN was not refused in the dialog")
 	}
@@ -158,7 +158,7 @@ func TestRenewKeyConfirmsAndNeedsCurrentPIN(t *testing.T) {
 	es[0].SetText("")
 	test.Type(es[0], flowPIN)
 	test.Tap(overlayButton(t, w, tr("common.ok")))
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	after, _ := f.local.Keys.List()
 	if len(after) != 1 || after[0].ID == before[0].ID || after[0].Certificate == nil {
 		t.Fatalf("renewal: %d keys (%q)", len(after), sg.status.Text)
@@ -185,6 +185,7 @@ func TestSealsAppearLive(t *testing.T) {
 	ss := v.place.shell.Screen(NavSeals).(*sealsScreen)
 	sig := drawnSignature(t)
 	ss.save(sig, widget.NewLabel(""))
+	waitUntil(t, "本机签署 follows the library", func() bool { return len(sg.image.Options) == 1 })
 	if len(sg.image.Options) != 1 || !strings.HasPrefix(sg.image.Options[0], sig.Name) {
 		t.Fatalf("本机签署 offers %q after a signature was made", sg.image.Options)
 	}
@@ -201,7 +202,7 @@ func TestLanguageSwitchKeepsWork(t *testing.T) {
 	s := v.place.shell
 	in := writeTestPDF(t, "plain.pdf", a4Pages(2))
 	v.place.OpenFiles([]string{in})
-	v.place.wg.Wait()
+	workers.drain(&v.place.wg)
 	v.place.pv.Wait()
 	dragPalette(v.place.palette[0], absOfDisplay(v.place.pv, 0, 150, 600))
 	dragPalette(v.place.palette[1], absOfDisplay(v.place.pv, 0, 400, 600))
@@ -238,8 +239,8 @@ func TestDocumentsCarryToSend(t *testing.T) {
 	ds.OpenFile(in)
 	ds.Wait()
 	test.Tap(s.NavButton(NavSend))
-	v.place.wg.Wait()
-	v.sign.wg.Wait()
+	workers.drain(&v.place.wg)
+	workers.drain(&v.sign.wg)
 	if v.place.path != in || v.sign.path != in {
 		t.Fatalf("发起签署 opened %q / %q, want %s", v.place.path, v.sign.path, in)
 	}
@@ -287,7 +288,7 @@ func TestAddBoxExplicitly(t *testing.T) {
 	}
 	out := filepath.Join(f.dir, "plain-signed.pdf")
 	sg.signTo(flowPIN, out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if got := f.verified(t, out); len(got) != 1 {
 		t.Fatalf("signatures %v (%q)", got, sg.status.Text)
@@ -305,7 +306,7 @@ func TestPlacementSaveSaysWhy(t *testing.T) {
 		t.Fatalf("no document: %q", p.saveWhy.Text)
 	}
 	p.OpenFiles([]string{writeTestPDF(t, "plain.pdf", a4Pages(1))})
-	p.wg.Wait()
+	workers.drain(&p.wg)
 	p.pv.Wait()
 	if !p.saveBtn.Disabled() || p.saveWhy.Text != "请先把方框拖到页面上" {
 		t.Fatalf("no boxes: %q", p.saveWhy.Text)
@@ -328,6 +329,7 @@ func TestSealsListFollowsStore(t *testing.T) {
 	if _, err := lib.Save(drawnSignature(t)); err != nil {
 		t.Fatal(err)
 	}
+	waitUntil(t, "我的印章 follows the store", func() bool { return len(v.list.Objects) == n+1 })
 	if len(v.list.Objects) != n+1 {
 		t.Fatalf("我的印章 shows %d items, want %d", len(v.list.Objects), n+1)
 	}

@@ -73,22 +73,22 @@ func (q *uiQueue) drain(wg *sync.WaitGroup) {
 	}
 }
 
-// testUIMu serializes, in this package's tests, the UI work that worker goroutines do and wait
-// for (uiDoWait) with each other and with the test's looks (waitUntil, waitFor) and the queued
-// results it applies: Fyne's test driver runs DoAndWait on the calling worker, so two screens'
-// workers would otherwise refresh widgets and theme images at the same time.
+// testUIMu serializes, in this package's tests, the queued results the test applies (drain,
+// lookLocked) with each other.
 var testUIMu sync.Mutex
 
-// uiDoWait is fyne.DoAndWait for worker goroutines: the worker waits until f has run. In this
-// package's tests f runs on the worker under testUIMu.
+// uiDoWait is fyne.DoAndWait for worker goroutines: the worker waits until f has run on the UI
+// goroutine. In this package's tests f is queued like uiDo's and the test applies it on its own
+// goroutine (waitUntil, waitFor, the panels' Wait): Fyne's test driver runs DoAndWait on the
+// calling worker, where f would race with the test's own taps and looks (CI crashed on "concurrent
+// map writes" in a RichText that way). Callers therefore do nothing after uiDoWait that needs f's
+// effects: it is their goroutine's last step.
 func uiDoWait(f func()) {
 	if !workers.testMode() {
 		fyne.DoAndWait(f)
 		return
 	}
-	testUIMu.Lock()
-	defer testUIMu.Unlock()
-	f()
+	workers.run(f)
 }
 
 // workers is the queue of the screens whose worker goroutines report through uiDo. Tests of this

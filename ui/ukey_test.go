@@ -100,15 +100,15 @@ func TestUKeyEnrolAndSign(t *testing.T) {
 	pl := v.place
 	shell.Show(NavSend)
 	pl.OpenFiles([]string{in0})
-	pl.wg.Wait()
+	workers.drain(&pl.wg)
 	pl.pv.Wait()
 	dragPalette(pl.palette[0], absOfDisplay(pl.pv, 0, 150, 600))
 	placed := filepath.Join(t.TempDir(), "contract-待签.pdf")
 	pl.saveTo(placed)
-	pl.wg.Wait()
+	workers.drain(&pl.wg)
 	sg := v.sign
 	sg.OpenFiles([]string{placed})
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	if sg.selected == nil {
 		t.Fatalf("no target (%q)", sg.status.Text)
@@ -117,7 +117,7 @@ func TestUKeyEnrolAndSign(t *testing.T) {
 	before := fileSum(t, placed)
 	out := filepath.Join(t.TempDir(), "contract-已签.pdf")
 	sg.signTo("99999999", out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if !strings.Contains(sg.status.Text, "UKey 拒绝了这个 PIN") {
 		t.Fatalf("wrong token PIN: %q", sg.status.Text)
 	}
@@ -125,7 +125,7 @@ func TestUKeyEnrolAndSign(t *testing.T) {
 		t.Fatal("a wrong token PIN wrote something")
 	}
 	sg.signTo(cfg.PIN, out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	if _, err := os.Stat(out); err != nil {
 		t.Fatalf("sign with the UKey: %q", sg.status.Text)
 	}

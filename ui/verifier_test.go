@@ -108,7 +108,7 @@ func TestVerifierDropShowsCards(t *testing.T) {
 		t.Fatalf("a signed PDF dropped on Settings opened %v, want the verifier", s.Current())
 	}
 	v := s.Screen(NavVerify).(*verifierScreen)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 
 	if len(v.files) != 4 {
 		t.Fatalf("%d files shown", len(v.files))
@@ -178,7 +178,7 @@ func TestVerifierTrustImport(t *testing.T) {
 	v := s.Screen(NavVerify).(*verifierScreen)
 	s.Show(NavVerify)
 	s.OpenFiles([]string{signed})
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if got := v.cards[0].result.Text; got != "有效但证书不受信任" {
 		t.Fatalf("without the root: %q", got)
 	}
@@ -197,7 +197,7 @@ func TestVerifierTrustImport(t *testing.T) {
 		t.Fatal("a leaf certificate was imported as a root")
 	}
 	s.OpenFiles([]string{signed})
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if got := v.cards[0].result.Text; got != "有效，吊销状态未知" { // trusted; no revocation data
 		t.Fatalf("with the imported root: %q", got)
 	}
@@ -212,7 +212,7 @@ func TestVerifierCorpusTwoSignatures(t *testing.T) {
 	s.Show(NavVerify)
 	s.OpenFiles([]string{path})
 	v := s.Screen(NavVerify).(*verifierScreen)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if len(v.cards) != 2 {
 		t.Fatalf("%d cards", len(v.cards))
 	}
@@ -303,9 +303,9 @@ func TestOpenFilesRouting(t *testing.T) {
 		t.Fatalf("a signed PDF opened %v", s.Current())
 	}
 	v := s.Screen(NavVerify).(*verifierScreen)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	s.OnDropped(fyne.NewPos(1, 1), uris(plain))
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if s.Current() != NavVerify || len(v.files) != 1 || v.files[0].Report.Verdict != "unsigned" {
 		t.Fatal("a drop on the verifier did not verify the file")
 	}
@@ -331,7 +331,7 @@ func TestVerifierEncryptedPDF(t *testing.T) {
 	s.Show(NavVerify)
 	s.OpenFiles([]string{enc})
 	v := s.Screen(NavVerify).(*verifierScreen)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if !strings.Contains(allText(v.results), "无法验签：这个 PDF 已加密") {
 		t.Fatalf("encrypted: %s", allText(v.results))
 	}
@@ -372,7 +372,7 @@ func TestVerifierViewSignedVersion(t *testing.T) {
 	s, _ := newLocalShell(t, &LocalServices{Prefs: &memPrefs{}})
 	s.OpenFiles([]string{path})
 	v := s.Screen(NavVerify).(*verifierScreen)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	c := v.cards[0]
 	// Another document under the same name after verification.
 	if err := os.WriteFile(path, bytes.Repeat([]byte("%PDF-1.7 forged "), len(orig)/16+1), 0o600); err != nil {
@@ -429,7 +429,7 @@ func TestVerifierCardNamesChangesInChinese(t *testing.T) {
 	s, _ := newLocalShell(t, local)
 	s.OnDropped(fyne.NewPos(10, 10), uris(modified))
 	v := s.Screen(NavVerify).(*verifierScreen)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if len(v.cards) != 1 {
 		t.Fatalf("%d cards, want 1", len(v.cards))
 	}
@@ -503,7 +503,7 @@ func TestVerifierWorkerPanicAndCancel(t *testing.T) {
 		return verify.File(ctx, path, opts)
 	}
 	v.OpenFiles([]string{boom, plain})
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if len(v.files) != 2 || !errors.Is(v.files[0].Err, verify.ErrInternal) || v.files[1].Report == nil || v.files[1].Report.Verdict != "unsigned" {
 		t.Fatalf("files after a panic: %+v", v.files)
 	}
@@ -514,7 +514,7 @@ func TestVerifierWorkerPanicAndCancel(t *testing.T) {
 	v.OpenFiles([]string{slow})
 	<-started
 	test.Tap(v.cancelBtn)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if !sawCancel {
 		t.Fatal("cancel did not reach the verification's context")
 	}

@@ -129,11 +129,12 @@ func (s *devServer) code(t *testing.T, login string) string {
 // do runs f on the UI goroutine and waits.
 func do(f func()) { fyne.DoAndWait(f) }
 
-// waitUI polls cond on the UI goroutine for up to 20 s.
+// waitUI polls cond on the UI goroutine for up to 60 s. cond must not call t.Fatal: it runs on
+// the UI goroutine, where runtime.Goexit would stop the app and hang the test binary.
 func waitUI(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	defer func(t0 time.Time) { t.Logf("%s: %.1f s", what, time.Since(t0).Seconds()) }(time.Now())
-	for t0 := time.Now(); time.Since(t0) < 20*time.Second; time.Sleep(30 * time.Millisecond) {
+	for t0 := time.Now(); time.Since(t0) < 60*time.Second; time.Sleep(30 * time.Millisecond) {
 		ok := false
 		do(func() { ok = cond() })
 		if ok {
@@ -275,16 +276,18 @@ func TestSignInCreateInviteApprove(t *testing.T) {
 		d.RegLogin.SetText(login)
 		test.Tap(d.RegSend)
 	})
+	var status string // the dialog's last status line, for the failure message
 	waitUI(t, "the code sent", func() bool {
-		st := shell.SignInDialog().Status.Source()
-		if st != "" && st != "正在处理…" && !strings.Contains(st, login) {
-			t.Fatalf("sending the code: %s", st)
-		}
-		return strings.Contains(st, login)
+		status = shell.SignInDialog().Status.Source()
+		return status != "" && status != "正在处理…" // sent, or the error
 	})
+	if !strings.Contains(status, login) {
+		t.Fatalf("sending the code: %s", status)
+	}
+	code := srv.code(t, login)
 	do(func() {
 		d := shell.SignInDialog()
-		d.RegCode.SetText(srv.code(t, login))
+		d.RegCode.SetText(code)
 		d.RegName.SetText("王经理")
 		d.RegPassword.SetText("Passw0rdX")
 		d.RegPassword2.SetText("Passw0rdX")
@@ -316,10 +319,11 @@ func TestSignInCreateInviteApprove(t *testing.T) {
 	// 创建企业
 	do(func() { test.Tap(ent().Create) })
 	waitUI(t, "the create dialog", func() bool { return ent().CreateDlg != nil })
+	credit := creditCode(t)
 	do(func() {
 		d := ent().CreateDlg
 		d.Name.SetText("杭州示例科技有限公司")
-		d.Code.SetText(creditCode(t))
+		d.Code.SetText(credit)
 	})
 	shots(t, "enterprise-create", ui.LangChinese)
 	do(func() { test.Tap(ent().CreateDlg.Submit) })
