@@ -125,7 +125,8 @@ type ArchiveItem struct {
 	Signers        []string          `json:"signers,omitempty"`
 	Department     string            `json:"department,omitempty"`
 	Template       string            `json:"template,omitempty"`
-	Amount         int64             `json:"amount,omitempty"`
+	Amount         int64             `json:"amount,omitempty"`     // 合同金额, fen
+	ValidUntil     time.Time         `json:"valid_until,omitzero"` // 合同到期日
 	Completed      time.Time         `json:"completed"`
 	Documents      []ArchiveDocument `json:"documents"`
 	Report         string            `json:"report,omitempty"` // SHA-256 of the 签署报告

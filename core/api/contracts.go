@@ -112,8 +112,41 @@ type EnvelopeRequest struct {
 	// Template, when set, names the template the envelope was started from (for the record).
 	Template string `json:"template,omitempty"`
 	// Amount is the contract's amount (合同金额) in fen (分), 0 when none is named; approval
-	// rules may ask for approval from an amount on.
+	// rules may ask for approval from an amount on. 0 ≤ Amount ≤ MaxAmount.
 	Amount int64 `json:"amount,omitempty"`
+	// ValidUntil is the contract's 合同到期日: the end of its validity (首页's 即将过期). It comes
+	// after Deadline when both are set.
+	ValidUntil time.Time `json:"valid_until,omitzero"`
+}
+
+// MaxAmount bounds 合同金额: 999,999,999,999.99 yuan, in fen.
+const MaxAmount = 99_999_999_999_999
+
+// Quick-list filters of GET /api/v1/envelopes?filter=… (首页's 快捷入口), over the boxes.
+const (
+	// FilterDueSoon (即将截止签约): contracts still being signed (待我签, 待他人签) whose signing
+	// deadline falls within the next Days days.
+	FilterDueSoon = "due_soon"
+	// FilterExpiring (即将过期): contracts being signed or completed whose 合同到期日 falls within
+	// the next Days days.
+	FilterExpiring = "expiring"
+)
+
+// Days of the quick-list filters: DefaultDueDays unless asked, 1–MaxDueDays.
+const (
+	DefaultDueDays = 3
+	MaxDueDays     = 90
+)
+
+// QuickCounts are 首页's 快捷入口 counters as the server counts them (GET
+// /api/v1/envelopes/quick-counts).
+type QuickCounts struct {
+	Days     int `json:"days"`     // the window of DueSoon and Expiring
+	All      int `json:"all"`      // 所有合同: every box but 草稿
+	ToSign   int `json:"to_sign"`  // 需要我签署
+	DueSoon  int `json:"due_soon"` // 即将截止签约
+	Waiting  int `json:"waiting"`  // 需要他人签署
+	Expiring int `json:"expiring"` // 即将过期
 }
 
 // Document is one file of an envelope as it travels.
@@ -189,6 +222,9 @@ type Envelope struct {
 	// ViewOnly: the caller is no party and sees the envelope because they may see every
 	// contract of the sending enterprise (查看企业全部合同); they can take no action on it.
 	ViewOnly bool `json:"view_only,omitempty"`
+	// Amount (合同金额, fen) and ValidUntil (合同到期日) as the sender gave them.
+	Amount     int64     `json:"amount,omitempty"`
+	ValidUntil time.Time `json:"valid_until,omitzero"`
 }
 
 // EnvelopeSummary is a line of a box.
@@ -201,13 +237,19 @@ type EnvelopeSummary struct {
 	Parties    []string  `json:"parties"` // recipient names (companies by company name)
 	Updated    time.Time `json:"updated"`
 	Deadline   time.Time `json:"deadline,omitzero"`
-	Signed     int       `json:"signed"` // recipients done
+	ValidUntil time.Time `json:"valid_until,omitzero"` // 合同到期日
+	Amount     int64     `json:"amount,omitempty"`     // 合同金额 in fen
+	Signed     int       `json:"signed"`               // recipients done
 	Signers    int       `json:"signers"`
 }
 
 // EnvelopeList is one page of a box.
 type EnvelopeList struct {
-	Box    string            `json:"box"`
+	Box string `json:"box"`
+	// Filter and Days name a quick list (FilterDueSoon, FilterExpiring) instead of a box; its
+	// items are in the order of the date filtered on, soonest first, each in the caller's box.
+	Filter string            `json:"filter,omitempty"`
+	Days   int               `json:"days,omitempty"`
 	Items  []EnvelopeSummary `json:"items"`
 	Counts map[string]int    `json:"counts"` // every box's count
 	// Next continues the listing (pass as after); empty at the end.

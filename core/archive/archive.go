@@ -445,7 +445,7 @@ func matches(f api.ArchiveFolder, it api.ArchiveItem, departments []string) bool
 // itemOf is what the archive keeps of a completed contract.
 func itemOf(env api.Envelope, report string, amount int64) api.ArchiveItem {
 	it := api.ArchiveItem{EnvelopeID: env.ID, Subject: env.Subject, SenderID: env.SenderID, SenderName: env.SenderName,
-		Template: env.Template, Completed: env.Completed, Report: report, Amount: amount}
+		Template: env.Template, Completed: env.Completed, Report: report, Amount: amount, ValidUntil: env.ValidUntil}
 	for _, rc := range env.Recipients {
 		switch rc.Kind {
 		case api.RecipientCompany:

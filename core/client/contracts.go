@@ -111,6 +111,10 @@ type ListOptions struct {
 	Query string // matches the subject or a party's name, phone or company
 	After string // EnvelopeList.Next of the previous page
 	Limit int    // 1–100 (0: 20)
+	// Filter lists a quick list instead of a box (api.FilterDueSoon, api.FilterExpiring) over
+	// the next Days days (0: api.DefaultDueDays).
+	Filter string
+	Days   int
 }
 
 // Envelopes lists a box with every box's count.
@@ -140,6 +144,12 @@ func (o ListOptions) query() string {
 	if o.Limit > 0 {
 		q.Set("limit", strconv.Itoa(o.Limit))
 	}
+	if o.Filter != "" {
+		q.Set("filter", o.Filter)
+		if o.Days != 0 {
+			q.Set("days", strconv.Itoa(o.Days))
+		}
+	}
 	return q.Encode()
 }
 
@@ -147,6 +157,17 @@ func (o ListOptions) query() string {
 func (c *Client) EnvelopeCounts(ctx context.Context) (map[string]int, error) {
 	var m map[string]int
 	return m, c.contractJSON(ctx, "GET", "/api/v1/envelopes/counts", "", nil, &m)
+}
+
+// QuickCounts returns 首页's 快捷入口 counters as the server counts them, 即将截止签约 and 即将过期
+// over the next days (0: api.DefaultDueDays).
+func (c *Client) QuickCounts(ctx context.Context, days int) (api.QuickCounts, error) {
+	p := "/api/v1/envelopes/quick-counts"
+	if days != 0 {
+		p += "?days=" + strconv.Itoa(days)
+	}
+	var qc api.QuickCounts
+	return qc, c.contractJSON(ctx, "GET", p, "", nil, &qc)
 }
 
 // Envelope returns an envelope's detail (parties only).

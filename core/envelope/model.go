@@ -39,6 +39,7 @@ const (
 	BucketTemplates   = "envelope_templates"
 	BucketContacts    = "envelope_contacts"
 	BucketOpen        = "envelope_open" // envelopes with a deadline or completing, for the janitor
+	BucketDue         = "envelope_due"  // <party key>|d or v|<unix seconds>|<id> → box index key (due.go)
 	EventChanged      = "envelope.changed"
 	AuditPrefix       = "envelope."
 	DefaultListLimit  = 20
@@ -78,6 +79,8 @@ type record struct {
 	Reminds     []time.Time         `json:"reminds,omitempty"`
 	Report      string              `json:"report,omitempty"` // blob of the 签署报告
 	Request     api.EnvelopeRequest `json:"request"`          // as asked (drafts are sent from it)
+	// Due are r's entries in BucketDue now (首页's 即将截止 and 即将过期 lists).
+	Due []string `json:"due,omitempty"`
 }
 
 func refuse(status int, code, msg string) *sync.Refusal { return sync.Refuse(status, code, msg) }
@@ -199,6 +202,20 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, dir directory, draft b
 	}
 	if !r.Deadline.IsZero() && !r.Deadline.After(now) && !draft {
 		return nil, bad("bad_deadline", "签署截止时间须晚于现在")
+	}
+	switch {
+	case r.Amount < 0:
+		return nil, bad("bad_amount", "合同金额不能为负数")
+	case r.Amount > api.MaxAmount:
+		return nil, bad("amount_too_large", "合同金额最多 "+FormatAmount(api.MaxAmount)+" 元")
+	}
+	if !r.ValidUntil.IsZero() && !draft {
+		if !r.ValidUntil.After(now) {
+			return nil, bad("bad_valid_until", "合同到期日须晚于现在")
+		}
+		if !r.Deadline.IsZero() && r.ValidUntil.Before(r.Deadline) {
+			return nil, bad("bad_valid_until", "合同到期日不能早于签署截止时间")
+		}
 	}
 	switch r.Order {
 	case "":
@@ -474,7 +491,7 @@ func (r *record) view(key string) api.Envelope {
 // summary is the line of a box.
 func (r *record) summary(box string) api.EnvelopeSummary {
 	s := api.EnvelopeSummary{ID: r.ID, Subject: r.Subject, Status: r.Status, Box: box, SenderName: r.SenderName,
-		Updated: r.Updated, Deadline: r.Deadline}
+		Updated: r.Updated, Deadline: r.Deadline, ValidUntil: r.ValidUntil, Amount: r.Amount}
 	for k, rc := range r.Recipients {
 		name := rc.Name
 		if rc.Kind == api.RecipientCompany {

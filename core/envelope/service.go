@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -272,6 +273,7 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 	}
 	req = v.req
 	rec.Subject, rec.Remark, rec.Deadline, rec.Order, rec.EnterpriseID, rec.Template = req.Subject, req.Remark, req.Deadline, req.Order, req.EnterpriseID, req.Template
+	rec.Amount, rec.ValidUntil = req.Amount, req.ValidUntil
 	rec.SenderID, rec.SenderName, rec.SenderKey = a.Account.ID, displayName(a.Account), accountKey(a.Account)
 	rec.Request = req
 	rec.Fields = req.Fields
@@ -521,6 +523,7 @@ func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
 	search := r.searchText()
 	var scopes []string
 	newIdx := map[string]string{}
+	var due []string
 	for _, key := range r.partyKeys() {
 		box := r.boxOf(key)
 		ik := boxPrefix(key, box) + invTime(r.Updated) + "|" + r.ID
@@ -547,10 +550,19 @@ func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
 		if strings.HasPrefix(key, "ent:") {
 			continue // the enterprise's list: nobody's sync scope
 		}
+		for _, dk := range r.dueKeys(key, box) {
+			if err := tx.Put(BucketDue, dk, []byte(ik)); err != nil {
+				return nil, err
+			}
+			due = append(due, dk)
+		}
 		if id, err := tx.Get(org.BucketLogins, key); err == nil {
 			ev := map[string]string{"id": r.ID, "box": box, "status": r.Status, "updated": r.Updated.UTC().Format(time.RFC3339)}
 			if !r.Deadline.IsZero() {
-				ev["deadline"] = r.Deadline.UTC().Format(time.RFC3339) // 首页's 即将截止 and 即将过期
+				ev["deadline"] = r.Deadline.UTC().Format(time.RFC3339) // 首页's 即将截止签约
+			}
+			if !r.ValidUntil.IsZero() {
+				ev["valid_until"] = r.ValidUntil.UTC().Format(time.RFC3339) // 首页's 即将过期
 			}
 			if r.EnterpriseID != "" {
 				ev["enterprise_id"] = r.EnterpriseID
@@ -575,7 +587,14 @@ func (s *Service) save(tx sync.Tx, r *record, now time.Time) ([]string, error) {
 			}
 		}
 	}
-	r.Index = newIdx
+	for _, old := range r.Due {
+		if !slices.Contains(due, old) {
+			if err := tx.Delete(BucketDue, old); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.Index, r.Due = newIdx, due
 	return scopes, sync.PutJSON(tx, BucketEnvelopes, r.ID, r)
 }
 

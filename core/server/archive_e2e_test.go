@@ -83,7 +83,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 					t.Fatal(err)
 				}
 				env, err := p.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: subject, EnterpriseID: eid, Files: refs,
-					Recipients: []api.Recipient{rc}})
+					Recipients: []api.Recipient{rc}, Amount: 5000012, ValidUntil: time.Date(2099, 6, 30, 15, 59, 59, 0, time.UTC)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -217,6 +217,10 @@ func TestArchiveEndToEnd(t *testing.T) {
 			rows, err := csv.NewReader(bytes.NewReader(idx[3:])).ReadAll()
 			if err != nil || len(rows) != 2 || rows[0][1] != "主题" || rows[1][1] != "华为框架协议" || rows[1][3] != "华为技术有限公司" || rows[1][4] != s1.name {
 				t.Fatalf("index rows %q %v", rows, err)
+			}
+			// 合同金额 and 合同到期日 (Beijing time) are exported too.
+			if n := len(rows[0]); n < 12 || rows[0][n-2] != "合同金额（元）" || rows[1][n-2] != "50000.12" || rows[0][n-1] != "合同到期日" || rows[1][n-1] != "2099-06-30" {
+				t.Errorf("index without 合同金额 / 合同到期日: %q", rows)
 			}
 
 			// Retention: two years on, the 1-year folder's contract is flagged, not deleted.

@@ -225,7 +225,17 @@ func (s *Server) handleEnvelopeList(w http.ResponseWriter, r *http.Request, c *c
 		}
 		limit = n
 	}
-	l, err := s.env.List(r.Context(), c.envActor(r), q.Get("box"), q.Get("q"), q.Get("after"), limit)
+	var l api.EnvelopeList
+	var err error
+	if f := q.Get("filter"); f != "" {
+		days, derr := daysParam(q.Get("days"))
+		if derr != nil {
+			return derr
+		}
+		l, err = s.env.Quick(r.Context(), c.envActor(r), f, days, q.Get("q"), q.Get("after"), limit)
+	} else {
+		l, err = s.env.List(r.Context(), c.envActor(r), q.Get("box"), q.Get("q"), q.Get("after"), limit)
+	}
 	if err != nil {
 		return err
 	}
@@ -249,6 +259,32 @@ func (s *Server) handleEnterpriseEnvelopes(w http.ResponseWriter, r *http.Reques
 		return err
 	}
 	writeJSON(w, http.StatusOK, l)
+	return nil
+}
+
+// daysParam reads the days of a quick list ("" : the default).
+func daysParam(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n == 0 {
+		return 0, sync.Refuse(http.StatusBadRequest, "bad_days", fmt.Sprintf("天数须为 1–%d 之间的整数", api.MaxDueDays))
+	}
+	return n, nil
+}
+
+// handleQuickCounts answers 首页's 快捷入口 counters (即将截止签约 and 即将过期 over ?days=).
+func (s *Server) handleQuickCounts(w http.ResponseWriter, r *http.Request, c *call) error {
+	days, err := daysParam(r.URL.Query().Get("days"))
+	if err != nil {
+		return err
+	}
+	qc, err := s.env.QuickCounts(r.Context(), c.envActor(r), days)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, qc)
 	return nil
 }
 

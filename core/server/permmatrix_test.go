@@ -209,6 +209,7 @@ var permissionMatrix = map[string]matrixRow{
 	"GET /api/v1/envelopes":                               {rule: usr},
 	"GET /api/v1/enterprises/{id}/envelopes":              {rule: perm(org.PermViewAllContracts)},
 	"GET /api/v1/envelopes/counts":                        {rule: usr},
+	"GET /api/v1/envelopes/quick-counts":                  {rule: usr}, // 首页 快捷入口 (issue 22)
 	"GET /api/v1/envelopes/{id}":                          {rule: usr},
 	"PUT /api/v1/envelopes/{id}":                          {rule: usr},
 	"POST /api/v1/envelopes/{id}/send":                    {rule: usr},

@@ -616,6 +616,7 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/envelopes", user, s.handleEnvelopeSend},
 		{"GET", "/api/v1/envelopes", user, s.handleEnvelopeList},
 		{"GET", "/api/v1/envelopes/counts", user, s.handleEnvelopeCounts},
+		{"GET", "/api/v1/envelopes/quick-counts", user, s.handleQuickCounts}, // 首页's 快捷入口 (issue 22)
 		{"GET", "/api/v1/envelopes/{id}", user, s.handleEnvelopeGet},
 		{"PUT", "/api/v1/envelopes/{id}", user, s.handleDraftUpdate},
 		{"POST", "/api/v1/envelopes/{id}/send", user, s.handleDraftSend},

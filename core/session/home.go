@@ -5,6 +5,7 @@ import (
 	"context"
 	"time"
 
+	"sealdesk/core/api"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
@@ -13,18 +14,20 @@ import (
 // read from the projection of the signed-in account's scope, where every envelope.changed event
 // left the envelope's box, status and deadline ("<user scope>|envelope|<id>"). They work offline and
 // cost one range scan: the values are small JSON objects read with a few byte searches instead of
-// a JSON decoder (10,000 contracts in well under the 20 ms the home screen allows).
+// a JSON decoder (10,000 contracts in well under the 20 ms the home screen allows). The
+// definitions are the server's (core/envelope due.go, GET /api/v1/envelopes/quick-counts), so
+// the numbers agree online and offline.
 
-// DueSoon is how close a deadline is when 首页 calls it 即将截止 / 即将过期.
-const DueSoon = 72 * time.Hour
+// DueSoon is the window of 即将截止签约 and 即将过期 (api.DefaultDueDays days).
+const DueSoon = api.DefaultDueDays * 24 * time.Hour
 
 // ContractCounts are the 快捷入口 counters.
 type ContractCounts struct {
 	All      int // 所有合同: every contract of the account but drafts
 	ToSign   int // 需要我签署: in 待我签
-	DueSoon  int // 即将截止: in 待我签 with a deadline within DueSoon
+	DueSoon  int // 即将截止签约: in 待我签 or 待他人签 with a signing deadline within DueSoon
 	Waiting  int // 需要他人签署: in 待他人签
-	Expiring int // 即将过期: in 待他人签 with a deadline within DueSoon
+	Expiring int // 即将过期: in 待我签, 待他人签 or 已完成 with a 合同到期日 within DueSoon
 }
 
 // CountContracts counts the projected envelopes of accountID at now (every contract the person is
@@ -34,20 +37,21 @@ func CountContracts(tx sync.Tx, accountID string, now time.Time) (ContractCounts
 	prefix := ProjectionKey(org.Scope(accountID), "envelope", "")
 	soon := now.Add(DueSoon)
 	err := tx.Scan(BucketProjection, prefix, "", 0, func(_ string, v []byte) error {
-		box := field(v, `"box":"`)
-		switch string(box) {
+		box := string(field(v, `"box":"`))
+		switch box {
 		case "draft", "":
 			return nil
 		case "to_sign":
 			c.ToSign++
-			if due(v, now, soon) {
-				c.DueSoon++
-			}
 		case "waiting":
 			c.Waiting++
-			if due(v, now, soon) {
-				c.Expiring++
-			}
+		}
+		open := box == "to_sign" || box == "waiting"
+		if open && due(v, `"deadline":"`, now, soon) {
+			c.DueSoon++
+		}
+		if (open || box == "completed") && due(v, `"valid_until":"`, now, soon) {
+			c.Expiring++
 		}
 		c.All++
 		return nil
@@ -70,8 +74,9 @@ func field(v []byte, key string) []byte {
 	return rest[:j]
 }
 
-func due(v []byte, now, soon time.Time) bool {
-	d := field(v, `"deadline":"`)
+// due reports whether the date after key in v falls in (now, soon].
+func due(v []byte, key string, now, soon time.Time) bool {
+	d := field(v, key)
 	if d == nil {
 		return false
 	}

@@ -16,7 +16,8 @@ import (
 
 // projectEnvelopes applies n envelope.changed events of account u (as the server writes them) to
 // a desktop store's projection: box i%5 (to_sign, waiting, completed, draft, declined), every
-// third with a deadline in 1 day, every seventh in 10 days.
+// third with a deadline in 1 day, every seventh in 10 days; every fourth with a 合同到期日 in 2
+// days, every eleventh in 20 days.
 func projectEnvelopes(t testing.TB, st *desktop.Store, u string, n int, now time.Time) {
 	t.Helper()
 	boxes := []string{"to_sign", "waiting", "completed", "draft", "declined"}
@@ -34,6 +35,12 @@ func projectEnvelopes(t testing.TB, st *desktop.Store, u string, n int, now time
 		case i%7 == 0:
 			ev["deadline"] = now.Add(240 * time.Hour).Format(time.RFC3339)
 		}
+		switch {
+		case i%4 == 0:
+			ev["valid_until"] = now.Add(48 * time.Hour).Format(time.RFC3339)
+		case i%11 == 0:
+			ev["valid_until"] = now.Add(480 * time.Hour).Format(time.RFC3339)
+		}
 		b, _ := json.Marshal(ev)
 		evs[i] = sync.Event{Scope: org.Scope(u), Seq: uint64(i + 1), Type: "envelope.changed", Time: now, Payload: b}
 	}
@@ -49,18 +56,18 @@ func projectEnvelopes(t testing.TB, st *desktop.Store, u string, n int, now time
 func wantCounts(n int) session.ContractCounts {
 	var c session.ContractCounts
 	for i := 0; i < n; i++ {
-		soon := i%3 == 0
+		soon, ends := i%3 == 0, i%4 == 0
 		switch i % 5 {
 		case 0:
 			c.ToSign++
-			if soon {
-				c.DueSoon++
-			}
 		case 1:
 			c.Waiting++
-			if soon {
-				c.Expiring++
-			}
+		}
+		if soon && i%5 <= 1 {
+			c.DueSoon++
+		}
+		if ends && i%5 <= 2 {
+			c.Expiring++
 		}
 		if i%5 != 3 {
 			c.All++
@@ -69,8 +76,9 @@ func wantCounts(n int) session.ContractCounts {
 	return c
 }
 
-// The 快捷入口 counters come from the projection: per box, deadlines within DueSoon only, drafts
-// not in 所有合同, and another account's contracts not at all.
+// The 快捷入口 counters come from the projection: per box, deadlines (即将截止签约: being signed)
+// and 合同到期日 (即将过期: being signed or completed) within DueSoon only, drafts not in 所有合同,
+// and another account's contracts not at all.
 func TestCountContracts(t *testing.T) {
 	st, _ := openLocal(t)
 	defer st.Close()
@@ -87,9 +95,12 @@ func TestCountContracts(t *testing.T) {
 	if want := wantCounts(100); got != want {
 		t.Errorf("counts %+v, want %+v", got, want)
 	}
+	if want := wantCounts(100); got.DueSoon == 0 || got.Expiring == 0 || got.Expiring == got.DueSoon {
+		t.Errorf("the test data does not tell 即将截止签约 from 即将过期: %+v", want)
+	}
 	// After the deadlines passed nothing is due soon any more.
 	st.Sync().View(ctx, func(tx sync.Tx) (err error) {
-		got, err = session.CountContracts(tx, "u_a", now.Add(48*time.Hour))
+		got, err = session.CountContracts(tx, "u_a", now.Add(50*time.Hour))
 		return err
 	})
 	if got.DueSoon != 0 || got.Expiring != 0 || got.ToSign != 20 {
