@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"sealdesk/core/api"
 	"sealdesk/ui/widgets"
 )
 
@@ -51,6 +52,8 @@ type composeScreen struct {
 	remark       *widget.Entry
 	remarkCount  *widget.Label
 	deadline     *widget.DateEntry
+	amount       *widget.Entry     // 合同金额 (元)
+	validUntil   *widget.DateEntry // 合同到期日
 
 	order      *widget.RadioGroup
 	recipients *fyne.Container
@@ -130,6 +133,20 @@ func newComposeScreen(s *Shell) *composeScreen {
 		v.changed()
 	}
 
+	v.amount = widget.NewEntry()
+	v.amount.SetPlaceHolder(tr("compose.amount.placeholder"))
+	v.amount.Validator = checkAmount
+	v.amount.OnChanged = func(s string) { v.draft.Amount = s; v.changed() }
+	v.validUntil = widget.NewDateEntry()
+	v.validUntil.OnChanged = func(t *time.Time) {
+		if t == nil {
+			v.draft.ValidUntil = ""
+		} else {
+			v.draft.ValidUntil = t.Format(time.DateOnly)
+		}
+		v.changed()
+	}
+
 	v.order = widget.NewRadioGroup([]string{tr("compose.order.seq"), tr("compose.order.par")}, func(s string) {
 		v.draft.Sequential = s != tr("compose.order.par")
 		v.renumber()
@@ -166,6 +183,8 @@ func newComposeScreen(s *Shell) *composeScreen {
 			&widget.FormItem{Text: tr("compose.subject"), Widget: container.NewBorder(nil, nil, nil, v.subjectCount, v.subject)},
 			&widget.FormItem{Text: tr("compose.remark"), Widget: container.NewBorder(nil, nil, nil, v.remarkCount, v.remark)},
 			&widget.FormItem{Text: tr("compose.deadline"), Widget: container.NewBorder(nil, nil, nil, nil, v.deadline), HintText: tr("compose.deadline.hint")},
+			&widget.FormItem{Text: tr("compose.amount"), Widget: v.amount, HintText: tr("compose.amount.hint")},
+			&widget.FormItem{Text: tr("compose.valid"), Widget: v.validUntil, HintText: tr("compose.valid.hint", map[string]any{"Days": api.DefaultDueDays})},
 		),
 		widget.NewSeparator(),
 		bold("compose.recipients"), v.order,
@@ -233,6 +252,12 @@ func (v *composeScreen) start(d *envelopeDraft) {
 		v.deadline.SetDate(&t)
 	} else {
 		v.deadline.SetDate(nil)
+	}
+	v.amount.SetText(d.Amount)
+	if t, err := time.ParseInLocation(time.DateOnly, d.ValidUntil, time.Local); err == nil {
+		v.validUntil.SetDate(&t)
+	} else {
+		v.validUntil.SetDate(nil)
 	}
 	if d.Sequential {
 		v.order.SetSelected(tr("compose.order.seq"))
@@ -826,6 +851,7 @@ func (v *composeScreen) checkBeforeSend() bool {
 	}
 	v.subject.Validate()
 	v.remark.Validate()
+	v.amount.Validate()
 	if len(errs) == 0 {
 		return true
 	}

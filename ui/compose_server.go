@@ -10,6 +10,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/envelope"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/pdf"
@@ -49,6 +50,17 @@ func envelopeRequest(d *envelopeDraft, dir, enterprise string) (api.EnvelopeRequ
 		}
 		req.Deadline = t.AddDate(0, 0, 1).Add(-time.Second) // the end of that day
 	}
+	if d.ValidUntil != "" {
+		t, err := time.ParseInLocation(time.DateOnly, d.ValidUntil, time.Local)
+		if err != nil {
+			return req, nil, inputErr("compose.err.valid.bad")
+		}
+		req.ValidUntil = t.AddDate(0, 0, 1).Add(-time.Second) // valid through that day
+	}
+	if err := checkAmount(d.Amount); err != nil {
+		return req, nil, err
+	}
+	req.Amount, _ = envelope.ParseAmount(d.Amount)
 	for _, r := range d.Recipients {
 		ar := api.Recipient{Kind: r.Kind, AccountID: r.AccountID, Name: strings.TrimSpace(r.Name), Company: strings.TrimSpace(r.Company)}
 		if c := strings.TrimSpace(r.Contact); c != "" {

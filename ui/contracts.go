@@ -20,6 +20,7 @@ import (
 	"sealdesk/core/api"
 	"sealdesk/core/client"
 	"sealdesk/core/org"
+	"sealdesk/core/envelope"
 	"sealdesk/ui/widgets"
 )
 
@@ -43,6 +44,7 @@ type contractsPane struct {
 
 	search    *widget.Entry
 	searchBtn *widget.Button
+	quick     *widget.Label // what the quick list shows (即将截止签约 / 即将过期)
 	status    *widget.Label
 	list      *fyne.Container
 	rows      []*contractRow
@@ -59,6 +61,7 @@ type contractsPane struct {
 	body   *fyne.Container // the list, a detail or the signing view
 
 	box     string
+	filter  string // a quick list (api.FilterDueSoon, api.FilterExpiring) instead of box
 	query   string
 	afters  []string // the cursor of each page shown so far (afters[0] == "")
 	nextTok string
@@ -111,6 +114,9 @@ func newContractsPane(s *Shell, docs *DocumentsScreen) *contractsPane {
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
 	p.status.Hide()
+	p.quick = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.quick.Wrapping = fyne.TextWrapWord
+	p.quick.Hide()
 	p.list = container.NewVBox()
 	p.emptyText = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	p.emptyText.Wrapping = fyne.TextWrapWord
@@ -121,7 +127,7 @@ func newContractsPane(s *Shell, docs *DocumentsScreen) *contractsPane {
 	p.prev = widget.NewButtonWithIcon(tr("contracts.prev"), theme.NavigateBackIcon(), p.onPrev)
 	p.next = widget.NewButtonWithIcon(tr("contracts.next"), theme.NavigateNextIcon(), p.onNext)
 	p.page = widget.NewLabel("")
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, p.searchBtn, p.search), p.status)
+	top := container.NewVBox(p.quick, container.NewBorder(nil, nil, nil, p.searchBtn, p.search), p.status)
 	bottom := container.NewHBox(layout.NewSpacer(), p.prev, p.page, p.next)
 	p.listView = container.NewBorder(top, bottom, nil, nil, container.NewStack(container.NewVScroll(p.list), p.empty))
 	p.body = container.NewStack(p.listView)
@@ -147,7 +153,7 @@ func (p *contractsPane) markBox() {
 			text = fmt.Sprintf("%s (%d)", text, n)
 		}
 		btn.SetText(text)
-		if b == p.box && p.body.Objects[0] == p.listView && !p.docs.localShown {
+		if b == p.box && p.filter == "" && p.body.Objects[0] == p.listView && !p.docs.localShown {
 			btn.Importance = widget.HighImportance
 		} else {
 			btn.Importance = widget.LowImportance
@@ -204,7 +210,22 @@ func (p *contractsPane) refresh() {
 
 // showBox shows the first page of a box.
 func (p *contractsPane) showBox(box string) {
-	p.box = box
+	p.box, p.filter = box, ""
+	p.quick.Hide()
+	p.afters = []string{""}
+	p.showList()
+	p.reload()
+}
+
+// showQuick shows the first page of a quick list of 首页 (api.FilterDueSoon: 即将截止签约,
+// api.FilterExpiring: 即将过期), soonest first.
+func (p *contractsPane) showQuick(filter string) {
+	if p.all {
+		p.allCheck.SetChecked(false) // the quick lists are the member's own contracts
+	}
+	p.filter = filter
+	p.quick.SetText(tr("contracts.quick."+filter, map[string]any{"Days": api.DefaultDueDays}))
+	p.quick.Show()
 	p.afters = []string{""}
 	p.showList()
 	p.reload()
@@ -268,7 +289,7 @@ func (p *contractsPane) reload() {
 		p.setCanAll(eid, false) // the context changed: the member's own contracts again
 	}
 	p.gen++
-	gen, box, q, after, all, askPerm := p.gen, p.box, p.query, p.afters[len(p.afters)-1], p.all, eid != p.allFor
+	gen, box, filter, q, after, all, askPerm := p.gen, p.box, p.filter, p.query, p.afters[len(p.afters)-1], p.all, eid != p.allFor
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -281,10 +302,10 @@ func (p *contractsPane) reload() {
 				can = slices.Contains(me.Permissions, org.PermViewAllContracts)
 			}
 		}
-		opts := client.ListOptions{Box: box, Query: q, After: after, Limit: contractPageSize}
+		opts := client.ListOptions{Box: box, Filter: filter, Query: q, After: after, Limit: contractPageSize}
 		var l api.EnvelopeList
 		var err error
-		if all {
+		if all && filter == "" {
 			l, err = c.EnterpriseEnvelopes(ctx, eid, opts)
 		} else {
 			l, err = c.Envelopes(ctx, opts)
@@ -319,7 +340,7 @@ func (p *contractsPane) reload() {
 }
 
 func (p *contractsPane) showRows(items []api.EnvelopeSummary) {
-	if p.box == api.BoxDraft {
+	if p.box == api.BoxDraft && p.filter == "" {
 		items = append(items, p.localDraftRows(items)...)
 	}
 	p.rows = nil
@@ -335,6 +356,8 @@ func (p *contractsPane) showRows(items []api.EnvelopeSummary) {
 		switch {
 		case p.query != "":
 			p.emptyText.SetText(tr("contracts.empty.search", map[string]any{"Query": p.query}))
+		case p.filter != "":
+			p.emptyText.SetText(tr("contracts.empty."+p.filter, map[string]any{"Days": api.DefaultDueDays}))
 		case p.all:
 			p.emptyText.SetText(tr("contracts.empty.all"))
 		default:
@@ -364,7 +387,14 @@ func (p *contractsPane) newRow(it api.EnvelopeSummary) *contractRow {
 	r.Parties = widget.NewLabel(tr("contracts.row.parties", map[string]any{"Sender": it.SenderName, "Parties": strings.Join(it.Parties, "、")}))
 	r.Parties.Truncation = fyne.TextTruncateEllipsis
 	state := tr("contracts.status."+it.Status) + " · " + tr("contracts.row.progress", map[string]any{"Signed": it.Signed, "Signers": it.Signers})
-	r.State = widget.NewLabel(state + "  " + it.Updated.Local().Format("2006-01-02 15:04"))
+	when := it.Updated.Local().Format("2006-01-02 15:04")
+	switch p.filter {
+	case api.FilterDueSoon:
+		when = tr("contracts.row.deadline", map[string]any{"Date": it.Deadline.Local().Format("2006-01-02 15:04")})
+	case api.FilterExpiring:
+		when = tr("contracts.row.valid", map[string]any{"Date": it.ValidUntil.Local().Format("2006-01-02")})
+	}
+	r.State = widget.NewLabel(state + "  " + when)
 	var right fyne.CanvasObject = r.State
 	if it.Box == api.BoxToSign {
 		r.Sign = widget.NewButtonWithIcon(tr("contracts.sign"), theme.DocumentCreateIcon(), func() { p.openSigning(it.ID) })
@@ -465,6 +495,7 @@ type contractDetail struct {
 	remindBtn   *widget.Button
 	reportBtn   *widget.Button
 	msg         *widget.Label
+	Amount      *widget.Label // 合同金额 (when named)
 	Recipients  []*widget.Label
 	Steps       []*widget.Label
 	Downloads   []*widget.Button
@@ -509,6 +540,13 @@ func newContractDetail(p *contractsPane, env api.Envelope) *contractDetail {
 	)
 	if !env.Deadline.IsZero() {
 		info.Append(tr("contracts.deadline"), widget.NewLabel(env.Deadline.Local().Format("2006-01-02")))
+	}
+	if !env.ValidUntil.IsZero() {
+		info.Append(tr("contracts.valid"), widget.NewLabel(env.ValidUntil.Local().Format("2006-01-02")))
+	}
+	if env.Amount > 0 {
+		d.Amount = widget.NewLabel(tr("contracts.amount.value", map[string]any{"V": envelope.FormatAmount(env.Amount)}))
+		info.Append(tr("contracts.amount"), d.Amount)
 	}
 	if env.Remark != "" {
 		l := widget.NewLabel(env.Remark)

@@ -237,3 +237,27 @@ func (d *ContractDriver) SaveDraft() string {
 	fyne.DoAndWait(func() { msg = v.msg.Text })
 	return msg
 }
+
+// SetAmount fills 合同金额 (as typed, in yuan) and 合同到期日 (none when zero) of 发起签署.
+func (d *ContractDriver) SetAmount(amount string, validUntil time.Time) {
+	v := d.compose()
+	fyne.DoAndWait(func() {
+		v.amount.SetText(amount)
+		if validUntil.IsZero() {
+			v.validUntil.SetDate(nil)
+		} else {
+			v.validUntil.SetDate(&validUntil)
+		}
+	})
+}
+
+// ShowQuick shows a quick list of 首页 in 文件 (api.FilterDueSoon, api.FilterExpiring) and
+// returns the number of contracts listed.
+func (d *ContractDriver) ShowQuick(filter string) int {
+	fyne.DoAndWait(func() {
+		d.s.Show(NavDocuments)
+		d.pane().showQuick(filter)
+	})
+	d.pane().wg.Wait()
+	return d.Rows()
+}

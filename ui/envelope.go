@@ -14,8 +14,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"sealdesk/core/api"
+	"sealdesk/core/envelope"
 	"sealdesk/core/org"
 	"sealdesk/core/pdf"
+	coresync "sealdesk/core/sync"
 	"sealdesk/ui/widgets"
 )
 
@@ -73,7 +76,9 @@ type envelopeDraft struct {
 	ID         string           `json:"id"`
 	Subject    string           `json:"subject"`
 	Remark     string           `json:"remark"`
-	Deadline   string           `json:"deadline,omitempty"` // YYYY-MM-DD, the last day to sign
+	Deadline   string           `json:"deadline,omitempty"`    // YYYY-MM-DD, the last day to sign
+	Amount     string           `json:"amount,omitempty"`      // 合同金额 as typed, in yuan
+	ValidUntil string           `json:"valid_until,omitempty"` // YYYY-MM-DD, 合同到期日
 	Sequential bool             `json:"sequential"`
 	Files      []draftFile      `json:"files"`
 	Recipients []draftRecipient `json:"recipients"`
@@ -131,6 +136,45 @@ func checkDeadline(d string, now time.Time) error {
 	y, m, dd := now.Date()
 	if t.Before(time.Date(y, m, dd, 0, 0, 0, 0, time.Local)) {
 		return inputErr("compose.err.deadline.past")
+	}
+	return nil
+}
+
+// checkAmount accepts "" (none) or 合同金额 in yuan: not negative, at most two decimals, at most
+// api.MaxAmount (envelope.ParseAmount, exact to the fen).
+func checkAmount(s string) error {
+	_, err := envelope.ParseAmount(s)
+	var ref *coresync.Refusal
+	if !errors.As(err, &ref) {
+		return err
+	}
+	max := envelope.FormatAmount(api.MaxAmount)
+	switch ref.Code {
+	case "amount_negative":
+		return inputErr("compose.err.amount.negative")
+	case "amount_decimals":
+		return inputErr("compose.err.amount.decimals")
+	case "amount_too_large":
+		return inputErr("compose.err.amount.large", map[string]any{"Max": max})
+	}
+	return inputErr("compose.err.amount.bad", map[string]any{"Value": strings.TrimSpace(s), "Max": max})
+}
+
+// checkValidUntil accepts "" (none) or a day from today on, not before the deadline.
+func checkValidUntil(v, deadline string, now time.Time) error {
+	if v == "" {
+		return nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, v, time.Local)
+	if err != nil {
+		return inputErr("compose.err.valid.bad")
+	}
+	y, m, dd := now.Date()
+	if t.Before(time.Date(y, m, dd, 0, 0, 0, 0, time.Local)) {
+		return inputErr("compose.err.valid.past")
+	}
+	if dl, err := time.ParseInLocation(time.DateOnly, deadline, time.Local); err == nil && t.Before(dl) {
+		return inputErr("compose.err.valid.before", map[string]any{"Deadline": deadline})
 	}
 	return nil
 }
@@ -214,6 +258,12 @@ func (d *envelopeDraft) checkSendable(now time.Time) []error {
 		errs = append(errs, err)
 	}
 	if err := checkDeadline(d.Deadline, now); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkAmount(d.Amount); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkValidUntil(d.ValidUntil, d.Deadline, now); err != nil {
 		errs = append(errs, err)
 	}
 	signers := 0

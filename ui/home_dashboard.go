@@ -30,8 +30,8 @@ import (
 // CSV. Every server read runs off the UI goroutine and comes back through uiDo.
 
 // ContractCounter gives 首页's 快捷入口 counters; core/session.Manager reads them from the local
-// projection (works offline, ≤ 20 ms for 10,000 contracts). Without one, 首页 uses the server's
-// box counts and leaves 即将截止 and 即将过期 out.
+// projection (works offline, ≤ 20 ms for 10,000 contracts). Without one (or when it fails), 首页
+// asks the server (client.QuickCounts), which counts 即将截止签约 and 即将过期 the same way.
 type ContractCounter interface {
 	ContractCounts(ctx context.Context) (session.ContractCounts, error)
 }
@@ -63,9 +63,12 @@ const (
 
 var quickKeys = []string{QuickAll, QuickToSign, QuickDueSoon, QuickWaiting, QuickExpiring, QuickApprovals}
 
-// quickBox is the 文件 box a quick entry opens.
-var quickBox = map[string]string{QuickAll: api.BoxToSign, QuickToSign: api.BoxToSign, QuickDueSoon: api.BoxToSign,
-	QuickWaiting: api.BoxWaiting, QuickExpiring: api.BoxWaiting}
+// quickBox is the 文件 box a quick entry opens; quickFilter the server's quick list it opens
+// instead (即将截止签约, 即将过期: every box, soonest first).
+var (
+	quickBox    = map[string]string{QuickAll: api.BoxToSign, QuickToSign: api.BoxToSign, QuickWaiting: api.BoxWaiting}
+	quickFilter = map[string]string{QuickDueSoon: api.FilterDueSoon, QuickExpiring: api.FilterExpiring}
+)
 
 // reportMonths is how many months 签发量月度报表 shows.
 const reportMonths = 6
@@ -161,6 +164,16 @@ func (d *homeDash) onQuickTapped(k string) {
 		OpenApprovals(d.sc.shell)
 		return
 	}
+	if f, ok := quickFilter[k]; ok {
+		s := d.sc.shell
+		if !s.Show(NavDocuments) {
+			return
+		}
+		if docs, ok := s.Screen(NavDocuments).(*DocumentsScreen); ok && docs.signedIn {
+			docs.Contracts.showQuick(f)
+		}
+		return
+	}
 	d.sc.onCountTapped(quickBox[k])
 }
 
@@ -203,15 +216,9 @@ func (d *homeDash) refresh() {
 			counts, cerr = counter.ContractCounts(ctx)
 		}
 		if !local || cerr != nil {
-			local = false
-			var boxes map[string]int
-			if boxes, cerr = c.EnvelopeCounts(ctx); cerr == nil {
-				counts = session.ContractCounts{ToSign: boxes[api.BoxToSign], Waiting: boxes[api.BoxWaiting]}
-				for b, n := range boxes {
-					if b != api.BoxDraft {
-						counts.All += n
-					}
-				}
+			var qc api.QuickCounts
+			if qc, cerr = c.QuickCounts(ctx, 0); cerr == nil {
+				counts = session.ContractCounts{All: qc.All, ToSign: qc.ToSign, DueSoon: qc.DueSoon, Waiting: qc.Waiting, Expiring: qc.Expiring}
 			}
 		}
 		approvals, aerr := PendingApprovals(ctx, c, ent)
@@ -240,11 +247,11 @@ func (d *homeDash) refresh() {
 				d.Msg.Hide()
 			}
 			d.counts = counts
-			d.setQuick(QuickAll, counts.All, true)
-			d.setQuick(QuickToSign, counts.ToSign, true)
-			d.setQuick(QuickDueSoon, counts.DueSoon, local)
-			d.setQuick(QuickWaiting, counts.Waiting, true)
-			d.setQuick(QuickExpiring, counts.Expiring, local)
+			d.setQuick(QuickAll, counts.All, cerr == nil)
+			d.setQuick(QuickToSign, counts.ToSign, cerr == nil)
+			d.setQuick(QuickDueSoon, counts.DueSoon, cerr == nil)
+			d.setQuick(QuickWaiting, counts.Waiting, cerr == nil)
+			d.setQuick(QuickExpiring, counts.Expiring, cerr == nil)
 			d.setQuick(QuickApprovals, approvals, aerr == nil)
 			d.showLatest(latest.Items, lerr)
 			d.showReport(months, merr)

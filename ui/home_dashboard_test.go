@@ -97,11 +97,17 @@ func TestHomeDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, dl := range []time.Duration{0, 24 * time.Hour, 30 * 24 * time.Hour} {
+	// A: no dates; B: signing deadline tomorrow (即将截止签约); C: deadline in 30 days, valid for
+	// 40 (neither); D: valid until the day after tomorrow (即将过期).
+	day := 24 * time.Hour
+	for i, dates := range [][2]time.Duration{{0, 0}, {day, 0}, {30 * day, 40 * day}, {0, 2 * day}} {
 		req := api.EnvelopeRequest{Subject: "首页合同" + string(rune('A'+i)), Files: refs, EnterpriseID: ent,
 			Recipients: []api.Recipient{{Kind: api.RecipientPerson, Name: b.name, Phone: b.phone}}}
-		if dl > 0 {
-			req.Deadline = time.Now().Add(dl)
+		if dates[0] > 0 {
+			req.Deadline = time.Now().Add(dates[0])
+		}
+		if dates[1] > 0 {
+			req.ValidUntil = time.Now().Add(dates[1])
 		}
 		if _, err := a.c.SendEnvelope(ctx, client.NewIdempotencyKey(), req); err != nil {
 			t.Fatal(err)
@@ -110,7 +116,7 @@ func TestHomeDashboard(t *testing.T) {
 
 	s, h := homeShell(t, a, newProjConn(t, a, ent))
 	d = h.Dash
-	want := map[string]int{QuickAll: 3, QuickToSign: 0, QuickDueSoon: 0, QuickWaiting: 3, QuickExpiring: 1, QuickApprovals: 0}
+	want := map[string]int{QuickAll: 4, QuickToSign: 0, QuickDueSoon: 1, QuickWaiting: 4, QuickExpiring: 1, QuickApprovals: 0}
 	for k, n := range want {
 		if got := d.QuickCount(k); got != n {
 			t.Errorf("%s: %d, want %d (%q)", k, got, n, d.Quick[k].Text)
@@ -123,7 +129,7 @@ func TestHomeDashboard(t *testing.T) {
 		t.Errorf("members: %q", d.Members.Text)
 	}
 	last := d.Chart.Groups[len(d.Chart.Groups)-1]
-	if len(d.Chart.Groups) != reportMonths || last.Values[0] != 3 || last.Values[1] != 0 {
+	if len(d.Chart.Groups) != reportMonths || last.Values[0] != 4 || last.Values[1] != 0 {
 		t.Errorf("chart: %+v", d.Chart.Groups)
 	}
 	// CSV through the save dialog (temporary file + rename).
@@ -135,7 +141,7 @@ func TestHomeDashboard(t *testing.T) {
 	h.Wait()
 	data, err := os.ReadFile(filepath.Join(dir, "月报.csv"))
 	month := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
-	if err != nil || !bytes.HasPrefix(data, []byte("\ufeff月份,合同发送量,合同完成量\n")) || !strings.Contains(string(data), month+",3,0") {
+	if err != nil || !bytes.HasPrefix(data, []byte("\ufeff月份,合同发送量,合同完成量\n")) || !strings.Contains(string(data), month+",4,0") {
 		t.Errorf("csv %q %v", data, err)
 	}
 	if !strings.Contains(d.Msg.Text, "月报.csv") {
@@ -161,6 +167,31 @@ func TestHomeDashboard(t *testing.T) {
 	test.Tap(d.Quick[QuickWaiting])
 	if s.Current() != NavDocuments {
 		t.Errorf("the counter showed %v", s.Current())
+	}
+	// 即将截止签约 and 即将过期 open the server's lists of the window, not a whole box.
+	pane := documentsOf(s).Contracts
+	subjects := func() string {
+		var out []string
+		for _, r := range pane.rows {
+			out = append(out, r.Summary.Subject)
+		}
+		return strings.Join(out, ",")
+	}
+	for _, tc := range []struct{ quick, want, when string }{
+		{QuickDueSoon, "首页合同B", "截止 "}, {QuickExpiring, "首页合同D", "到期 "}, {QuickWaiting, "首页合同D,首页合同C,首页合同B,首页合同A", ""},
+	} {
+		s.Show(NavHome)
+		test.Tap(d.Quick[tc.quick])
+		waitFor(t, tc.quick+" list", func() bool { return s.Current() == NavDocuments && subjects() == tc.want })
+		lookLocked(func() bool {
+			if tc.when != "" && (!pane.quick.Visible() || !strings.Contains(pane.rows[0].State.Text, tc.when)) {
+				t.Errorf("%s: heading shown %v %q, row %q", tc.quick, pane.quick.Visible(), pane.quick.Text, pane.rows[0].State.Text)
+			}
+			if tc.when == "" && pane.quick.Visible() {
+				t.Errorf("%s: the quick heading stays over a box", tc.quick)
+			}
+			return true
+		})
 	}
 }
 

@@ -37,6 +37,9 @@
 // one range scan; counts are one read per box. Every envelope an enterprise sent (not its drafts)
 // is also listed under the party "ent:<id>" (in progress: BoxWaiting) for 查看企业全部合同: members
 // whom ViewAll allows (org.PermViewAllContracts) list it and read each envelope view only.
+// 首页's 快捷入口 lists (Quick, QuickCounts; due.go) come from a second index of the persons'
+// party keys by date: 即将截止签约 (signing deadline within N days, still being signed) and 即将过期
+// (合同到期日 within N days, being signed or completed), one range scan over the window each.
 //
 // # What it refuses
 //
@@ -47,7 +50,8 @@
 //     account is matched to that account (its boxes, and its account id finds the envelope).
 //   - More than MaxFiles files, a file over MaxFileSize, types other than PDF, JPEG and PNG; a
 //     subject empty or over MaxSubject characters, a remark over MaxRemark; a malformed phone
-//     number or e-mail address; no signer.
+//     number or e-mail address; no signer; a 合同金额 below 0 or over api.MaxAmount; a 合同到期日
+//     in the past or before the signing deadline.
 //   - Signing out of turn, signing an envelope that is withdrawn, declined, expired or
 //     completed, uploading anything but an incremental update of the current document, a
 //     revision that changes page content (or anything core/verify calls a disallowed change),

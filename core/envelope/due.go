@@ -177,7 +177,8 @@ func FormatAmount(fen int64) string {
 }
 
 // ParseAmount reads 合同金额 as typed, in yuan ("12345.6", "12,345.67", "￥100"), exactly (no
-// floating point); "" is 0. Bad input is a *sync.Refusal naming the limit, in Chinese.
+// floating point); "" is 0. Bad input is a *sync.Refusal naming the limit, in Chinese, with the
+// code amount_negative, amount_decimals, amount_too_large or bad_amount.
 func ParseAmount(s string) (int64, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "元"))
 	for _, p := range []string{"¥", "￥"} {
@@ -189,12 +190,12 @@ func ParseAmount(s string) (int64, error) {
 	}
 	limit := "合同金额须为 0–" + FormatAmount(api.MaxAmount) + " 元的数字，最多两位小数"
 	if strings.HasPrefix(s, "-") {
-		return 0, bad("bad_amount", "合同金额不能为负数")
+		return 0, bad("amount_negative", "合同金额不能为负数")
 	}
 	whole, frac, _ := strings.Cut(s, ".")
 	if whole == "" || len(frac) > 2 {
 		if len(frac) > 2 && whole != "" && digits(whole) && digits(frac) {
-			return 0, bad("bad_amount", "合同金额最多两位小数（精确到分）")
+			return 0, bad("amount_decimals", "合同金额最多两位小数（精确到分）")
 		}
 		return 0, bad("bad_amount", limit)
 	}

@@ -125,18 +125,25 @@ func TestShotsHome(t *testing.T) {
 		t.Fatal(err)
 	}
 	// contracts in flight: three to 李四 (one due tomorrow), two from 李四 to 张三
-	send := func(from *client.Client, ent, subject, phone, name string, deadline time.Time) {
+	send := func(from *client.Client, ent, subject, phone, name string, deadline time.Time, more ...func(*api.EnvelopeRequest)) {
 		refs, err := from.UploadFiles(ctx, []client.NamedFile{{Name: subject + ".png", Data: shotLogo(t)}}) // an image becomes a page
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := from.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: subject, Files: refs, EnterpriseID: ent,
-			Deadline: deadline, Recipients: []api.Recipient{{Kind: api.RecipientPerson, Name: name, Phone: phone}}}); err != nil {
+		req := api.EnvelopeRequest{Subject: subject, Files: refs, EnterpriseID: ent,
+			Deadline: deadline, Recipients: []api.Recipient{{Kind: api.RecipientPerson, Name: name, Phone: phone}}}
+		for _, f := range more {
+			f(&req)
+		}
+		if _, err := from.SendEnvelope(ctx, client.NewIdempotencyKey(), req); err != nil {
 			t.Fatal(err)
 		}
 	}
 	send(c, e.ID, "年度采购合同", "13987654321", "李四", time.Now().Add(20*time.Hour))
-	send(c, e.ID, "供应商框架协议", "13987654321", "李四", time.Time{})
+	// valid for two more days (即将过期), with its 合同金额
+	send(c, e.ID, "供应商框架协议", "13987654321", "李四", time.Time{}, func(r *api.EnvelopeRequest) {
+		r.ValidUntil, r.Amount = time.Now().Add(50*time.Hour), 128_000_00
+	})
 	send(c, e.ID, "保密协议", "13987654321", "李四", time.Time{})
 	send(other, "", "房屋租赁合同", "13912345678", "张三", time.Now().Add(30*time.Hour))
 	send(other, "", "劳动合同（张三）", "13912345678", "张三", time.Time{})
@@ -215,6 +222,10 @@ func TestShotsHome(t *testing.T) {
 		}
 	}
 	home := func() *ui.HomeScreen { return sh.Screen(ui.NavHome).(*ui.HomeScreen) }
+	pngFile := filepath.Join(t.TempDir(), "设备清单.png")
+	if err := os.WriteFile(pngFile, shotLogo(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, lang := range []string{ui.LangChinese, ui.LangEnglish} {
 		for _, size := range []fyne.Size{{Width: 1366, Height: 768}, {Width: 1024, Height: 640}} {
 			suffix := "-" + lang + "-" + map[float32]string{1366: "1366x768", 1024: "1024x640"}[size.Width]
@@ -229,6 +240,22 @@ func TestShotsHome(t *testing.T) {
 				return d.QuickCount(ui.QuickAll) == 5 && d.Logo.Visible() && len(d.Chart.Groups) == 6
 			})
 			take("home" + suffix)
+			// 即将截止签约 and 即将过期 in 文件; the detail with 合同金额 and 合同到期日
+			drv := sh.ContractDriver()
+			if n := drv.ShowQuick(api.FilterDueSoon); n != 2 {
+				t.Errorf("即将截止签约 lists %d", n)
+			}
+			take("quick-due" + suffix)
+			if n := drv.ShowQuick(api.FilterExpiring); n != 1 {
+				t.Errorf("即将过期 lists %d", n)
+			}
+			take("quick-expiring" + suffix)
+			drv.OpenFirst()
+			take("detail-amount" + suffix)
+			// 发起签署 with 合同金额 and 合同到期日 filled in
+			drv.Compose([]string{pngFile}, "设备采购合同", "李四", "13987654321")
+			drv.SetAmount("12,345.6", time.Now().AddDate(1, 0, 0))
+			take("compose-amount" + suffix)
 			fyne.DoAndWait(func() { sh.Show(ui.NavSettings) })
 			until("the account", func() bool {
 				return len(sh.Screen(ui.NavSettings).(*ui.SettingsScreen).Account.Info.Text) > 20
