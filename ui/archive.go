@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,18 +12,21 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/core/api"
+	"sealdesk/core/archive"
 	"sealdesk/core/client"
 	"sealdesk/core/org"
 )
 
 // ArchiveScreen is 档案柜: the folder tree (with how many contracts each holds and how many are
 // past the retention period), a search by subject, counterparty, signer and completion date,
-// the results, 导出 ZIP of the selected folder, and new folders with their filing rule for
-// members holding archive.manage. Completed contracts arrive by themselves (filed by the server).
+// the results, 导出 ZIP of the selected folder, and — for members holding archive.manage only,
+// as the server allows — 新建档案夹, 编辑 (rename, rule, retention, roles) and 删除 of the
+// selected folder. Completed contracts arrive by themselves (filed by the server).
 type ArchiveScreen struct {
 	shell *Shell
 
@@ -34,11 +38,19 @@ type ArchiveScreen struct {
 	Search                                  *widget.Button
 	Export                                  *widget.Button
 	NewFolder                               *widget.Button
-	Results                                 *widget.List
-	Items                                   []api.ArchiveItem
-	Status                                  *widget.Label
-	Empty                                   *fyne.Container
-	EmptyMsg                                *widget.Label
+	EditFolder                              *widget.Button // 编辑档案夹 (the selected one)
+	DeleteFolder                            *widget.Button // 删除档案夹 (the selected one)
+	// CanManage says whether the signed-in member holds archive.manage in the enterprise (the
+	// folder buttons show only then; the server refuses the others with 403 anyway).
+	CanManage bool
+	// DeleteAsk is the open 删除 confirmation and DeleteConfirm its button (tests).
+	DeleteAsk     *widget.PopUp
+	DeleteConfirm *widget.Button
+	Results       *widget.List
+	Items         []api.ArchiveItem
+	Status        *widget.Label
+	Empty         *fyne.Container
+	EmptyMsg      *widget.Label
 
 	LastSave     *saveAsDialog
 	FolderEditor *FolderDialog
@@ -76,7 +88,12 @@ func newArchiveScreen(s *Shell) Screen {
 	sc.Search.Importance = widget.HighImportance
 	sc.Export = widget.NewButtonWithIcon(tr("archive.export"), theme.DownloadIcon(), sc.onExport)
 	sc.Export.Disable()
-	sc.NewFolder = widget.NewButtonWithIcon(tr("archive.folder.new"), theme.FolderNewIcon(), sc.openFolder)
+	sc.NewFolder = widget.NewButtonWithIcon(tr("archive.folder.new"), theme.FolderNewIcon(), func() { sc.openFolder(nil) })
+	sc.EditFolder = widget.NewButtonWithIcon(tr("archive.folder.edit"), theme.DocumentCreateIcon(), sc.onEditFolder)
+	sc.DeleteFolder = widget.NewButtonWithIcon(tr("archive.folder.delete"), theme.DeleteIcon(), sc.onDeleteFolder)
+	sc.NewFolder.Hide()
+	sc.EditFolder.Hide()
+	sc.DeleteFolder.Hide()
 	sc.Results = widget.NewList(func() int { return len(sc.Items) },
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
@@ -91,7 +108,7 @@ func newArchiveScreen(s *Shell) Screen {
 	sc.Empty = container.NewVBox(widget.NewLabel(""), sc.EmptyMsg, container.NewCenter(container.NewHBox(toSend)))
 	sc.Empty.Hide()
 	form := container.NewGridWithColumns(3, sc.Subject, sc.Counterparty, sc.Signer, sc.From, sc.To, sc.Search)
-	top := container.NewVBox(form, container.NewHBox(sc.Export, sc.NewFolder), sc.Status)
+	top := container.NewVBox(form, container.NewHBox(sc.Export, sc.NewFolder, sc.EditFolder, sc.DeleteFolder), sc.Status)
 	right := container.NewBorder(top, nil, nil, nil, container.NewStack(sc.Results, sc.Empty))
 	split := container.NewHSplit(container.NewBorder(widget.NewLabelWithStyle(tr("archive.folders"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		nil, nil, nil, sc.Tree), right)
@@ -183,12 +200,75 @@ func (sc *ArchiveScreen) folder(id string) (api.ArchiveFolder, bool) {
 	return api.ArchiveFolder{}, false
 }
 
+// updateExport enables 导出 and shows 编辑/删除 (archive.manage) for a selected folder.
 func (sc *ArchiveScreen) updateExport() {
-	if _, ok := sc.folder(sc.Folder); ok {
+	f, ok := sc.folder(sc.Folder)
+	if ok {
 		sc.Export.Enable()
 	} else {
 		sc.Export.Disable()
 	}
+	if ok && sc.CanManage {
+		sc.EditFolder.Show()
+		sc.DeleteFolder.Show()
+		if f.ID == archive.DefaultFolder {
+			sc.DeleteFolder.Disable() // the server keeps it
+		} else {
+			sc.DeleteFolder.Enable()
+		}
+	} else {
+		sc.EditFolder.Hide()
+		sc.DeleteFolder.Hide()
+	}
+}
+
+func (sc *ArchiveScreen) onEditFolder() {
+	if f, ok := sc.folder(sc.Folder); ok && sc.CanManage {
+		sc.openFolder(&f)
+	}
+}
+
+// onDeleteFolder asks before deleting the selected folder; the server refuses a folder that
+// still holds contracts or folders, and the reason is shown.
+func (sc *ArchiveScreen) onDeleteFolder() {
+	f, ok := sc.folder(sc.Folder)
+	if !ok || !sc.CanManage {
+		return
+	}
+	c, ent, ok := sc.enterprise()
+	if !ok {
+		return
+	}
+	msg := widget.NewLabel(tr("archive.folder.delete.ask", map[string]any{"Name": f.Name}))
+	msg.Wrapping = fyne.TextWrapWord
+	var pop *widget.PopUp
+	cancelB := widget.NewButton(tr("common.cancel"), func() { pop.Hide() })
+	sc.DeleteConfirm = widget.NewButtonWithIcon(tr("archive.folder.delete"), theme.DeleteIcon(), func() {
+		pop.Hide()
+		sc.wg.Add(1)
+		go func() {
+			defer sc.wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err := c.DeleteArchiveFolder(ctx, ent, f.ID)
+			uiDo(func() {
+				if err != nil {
+					sc.fail(err)
+					return
+				}
+				sc.Folder = ""
+				sc.Tree.UnselectAll()
+				sc.Reload()
+				sc.Status.SetText(tr("archive.folder.deleted", map[string]any{"Name": f.Name}))
+				sc.Status.Show()
+			})
+		}()
+	})
+	sc.DeleteConfirm.Importance = widget.DangerImportance
+	body := container.NewVBox(msg, container.NewHBox(layout.NewSpacer(), cancelB, sc.DeleteConfirm))
+	pop = widget.NewModalPopUp(container.NewGridWrap(fyne.NewSize(420, body.MinSize().Height+40), body), sc.shell.Window.Canvas())
+	sc.DeleteAsk = pop
+	pop.Show()
 }
 
 func archiveLine(it api.ArchiveItem) string {
@@ -213,8 +293,23 @@ func (sc *ArchiveScreen) Reload() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		fs, err := c.ArchiveFolders(ctx, ent)
+		manage := false
+		if mine, merr := c.MyEnterprises(ctx); merr == nil {
+			for _, m := range mine {
+				if m.Enterprise.ID == ent && !m.Member.Disabled && slices.Contains(m.Permissions, org.PermManageArchive) {
+					manage = true
+				}
+			}
+		}
 		uiDo(func() {
+			sc.CanManage = manage
+			if manage {
+				sc.NewFolder.Show()
+			} else {
+				sc.NewFolder.Hide()
+			}
 			if err != nil {
+				sc.updateExport()
 				sc.fail(err)
 				return
 			}
@@ -339,7 +434,9 @@ type FolderDialog struct {
 	pop            *widget.PopUp
 }
 
-func (sc *ArchiveScreen) openFolder() {
+// openFolder opens the folder dialog: a new folder under the selected one (edit nil), or the
+// selected folder to change.
+func (sc *ArchiveScreen) openFolder(edit *api.ArchiveFolder) {
 	c, ent, ok := sc.enterprise()
 	if !ok {
 		return
@@ -360,9 +457,21 @@ func (sc *ArchiveScreen) openFolder() {
 	d.Err.Importance = widget.DangerImportance
 	d.Err.Hide()
 	cancelB := widget.NewButton(tr("common.cancel"), func() { d.pop.Hide() })
+	title := tr("archive.folder.new")
+	if edit != nil {
+		title = tr("archive.folder.edit.title", map[string]any{"Name": edit.Name})
+		d.Name.SetText(edit.Name)
+		d.Counterparties.SetText(strings.Join(edit.Counterparties, "，"))
+		if edit.RetentionYears > 0 {
+			d.Retention.SetText(strconv.Itoa(edit.RetentionYears))
+		}
+	}
 	d.Confirm = widget.NewButton(tr("archive.folder.save"), func() {
 		f := api.ArchiveFolder{Name: d.Name.Text}
-		if sel, ok := sc.folder(sc.Folder); ok {
+		if edit != nil {
+			// the same folder: its place, owner and template rule stay
+			f.ID, f.Parent, f.Owner, f.Templates = edit.ID, edit.Parent, edit.Owner, edit.Templates
+		} else if sel, ok := sc.folder(sc.Folder); ok {
 			f.Parent = sel.ID
 		}
 		for _, x := range strings.FieldsFunc(d.Counterparties.Text, func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
@@ -403,7 +512,7 @@ func (sc *ArchiveScreen) openFolder() {
 		}()
 	})
 	d.Confirm.Importance = widget.HighImportance
-	body := container.NewVBox(widget.NewLabelWithStyle(tr("archive.folder.new"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+	body := container.NewVBox(widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		d.Name, widget.NewLabel(tr("archive.folder.rule")), d.Counterparties, widget.NewLabel(tr("archive.folder.departments")), d.Departments,
 		d.Retention, widget.NewLabel(tr("archive.folder.roles")), d.Roles, d.Err, container.NewHBox(widget.NewLabel(""), cancelB, d.Confirm))
 	d.pop = widget.NewModalPopUp(container.NewGridWrap(fyne.NewSize(540, body.MinSize().Height+100), container.NewVScroll(body)), sc.shell.Window.Canvas())
@@ -426,6 +535,13 @@ func (sc *ArchiveScreen) openFolder() {
 				dn = append(dn, x.Name)
 			}
 			d.Departments.Options = dn
+			if edit != nil {
+				for name, id := range d.depIDs {
+					if slices.Contains(edit.Departments, id) {
+						d.Departments.Selected = append(d.Departments.Selected, name)
+					}
+				}
+			}
 			d.Departments.Refresh()
 			all := tr("archive.folder.roles.all")
 			d.roleIDs[all] = org.RoleMember
@@ -435,6 +551,13 @@ func (sc *ArchiveScreen) openFolder() {
 				rn = append(rn, r.Name)
 			}
 			d.Roles.Options = rn
+			if edit != nil {
+				for name, id := range d.roleIDs {
+					if slices.Contains(edit.Roles, id) {
+						d.Roles.Selected = append(d.Roles.Selected, name)
+					}
+				}
+			}
 			d.Roles.Refresh()
 		})
 	}()
