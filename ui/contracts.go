@@ -19,8 +19,8 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
-	"sealdesk/core/org"
 	"sealdesk/core/envelope"
+	"sealdesk/core/org"
 	"sealdesk/ui/widgets"
 )
 
