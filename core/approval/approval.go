@@ -19,6 +19,15 @@
 // the 签署报告 PDF), a line of the audit log and an event in the enterprise's sync scope and in
 // the approvers' and the requester's own scopes (the desktop's 需要我审批 counter).
 //
+// # Notices
+//
+// With Notices set, people hear of it outside the app too, through the notifier that carries the
+// one-time codes (SMTP e-mail, or a text message to an account without an e-mail address; the
+// dev outbox under --dev): each approver when a request waits for them or is withdrawn, the
+// requester when it is approved or rejected (with the comment), and the enterprise's 企业通知邮箱
+// of both. Notices go after the transaction commits; one that cannot be delivered is logged by
+// the Noticer and changes nothing.
+//
 // # What it refuses
 //
 //   - Rules from members without approvals.manage; rules without a name, with an unknown kind,
@@ -89,13 +98,92 @@ type Directory interface {
 	SealName(tx sync.Tx, enterpriseID, sealID string) (string, error)
 }
 
+// Noticer delivers the notices of requests and decisions (see # Notices).
+type Noticer interface {
+	// Person sends a notice to an account: to its e-mail address, else its phone.
+	Person(ctx context.Context, accountID, subject, body string)
+	// Enterprise sends it to the enterprise's 企业通知邮箱 (none set: nothing).
+	Enterprise(ctx context.Context, enterpriseID, subject, body string)
+}
+
 // Service runs approvals over a store.
 type Service struct {
 	Store     sync.Store
 	Directory Directory
 	Envelopes *envelope.Service // timeline steps of contracts
 	Hub       *sync.Hub         // may be nil
+	Notices   Noticer           // may be nil: no notices
 	Now       func() time.Time
+}
+
+func kindZH(kind string) string {
+	if kind == api.ApprovalSeal {
+		return "用印审批"
+	}
+	return "发送审批"
+}
+
+// what names the contract (and the seal) of a.
+func what(a api.Approval) string {
+	w := "《" + a.Subject + "》"
+	if a.SealName != "" {
+		w += "（印章：" + a.SealName + "）"
+	}
+	return w
+}
+
+// noticeRequested tells every approver that a waits for them, and the 企业通知邮箱.
+func (s *Service) noticeRequested(ctx context.Context, a api.Approval) {
+	if s.Notices == nil {
+		return
+	}
+	subject := "待您审批：" + a.Subject
+	body := fmt.Sprintf("【SealDesk】待您审批：%s 提交了%s的%s（规则「%s」）", a.RequesterName, what(a), kindZH(a.Kind), a.RuleName)
+	if a.Amount > 0 {
+		body += "，合同金额 " + envelope.FormatAmount(a.Amount) + " 元"
+	}
+	if a.Note != "" {
+		body += "，说明：" + a.Note
+	}
+	body += "。请在 SealDesk 的“审批管理 › 需要我审批”中处理。"
+	for _, id := range a.Approvers {
+		s.Notices.Person(ctx, id, subject, body)
+	}
+	s.Notices.Enterprise(ctx, a.EnterpriseID, "新的"+kindZH(a.Kind), strings.Replace(body, "待您审批：", "", 1))
+}
+
+// noticeDecided tells the requester (and the 企业通知邮箱) how a was decided.
+func (s *Service) noticeDecided(ctx context.Context, a api.Approval) {
+	if s.Notices == nil {
+		return
+	}
+	result := "已通过"
+	if a.Status == api.ApprovalRejected {
+		result = "已驳回"
+	}
+	body := fmt.Sprintf("【SealDesk】您提交的%s的%s%s（审批人：%s", what(a), kindZH(a.Kind), result, a.DeciderName)
+	if a.Comment != "" {
+		body += "，意见：" + a.Comment
+	}
+	body += "）。"
+	if a.Status == api.ApprovalApproved && a.Kind == api.ApprovalSend {
+		body += "现在可以发送该合同。"
+	} else if a.Status == api.ApprovalRejected {
+		body += "修改后可重新提交审批。"
+	}
+	s.Notices.Person(ctx, a.RequesterID, "审批"+result+"："+a.Subject, body)
+	s.Notices.Enterprise(ctx, a.EnterpriseID, kindZH(a.Kind)+result, strings.Replace(body, "您提交的", a.RequesterName+" 提交的", 1))
+}
+
+// noticeWithdrawn tells the approvers that a no longer waits for them.
+func (s *Service) noticeWithdrawn(ctx context.Context, a api.Approval) {
+	if s.Notices == nil {
+		return
+	}
+	body := fmt.Sprintf("【SealDesk】%s 撤回了%s的%s，无需再处理。", a.RequesterName, what(a), kindZH(a.Kind))
+	for _, id := range a.Approvers {
+		s.Notices.Person(ctx, id, "审批已撤回："+a.Subject, body)
+	}
 }
 
 type stored struct {
@@ -606,6 +694,7 @@ func (s *Service) Submit(ctx context.Context, eid, actor string, req api.Approva
 		return api.Approval{}, err
 	}
 	s.wake(scopes)
+	s.noticeRequested(ctx, out.Approval)
 	return out.Approval, nil
 }
 
@@ -786,6 +875,7 @@ func (s *Service) Decide(ctx context.Context, eid, aid, actor string, approve bo
 	if closed != nil {
 		return api.Approval{}, closed
 	}
+	s.noticeDecided(ctx, out.Approval)
 	return out.Approval, nil
 }
 
@@ -829,6 +919,7 @@ func (s *Service) Withdraw(ctx context.Context, eid, aid, actor string) (api.App
 		return api.Approval{}, err
 	}
 	s.wake(scopes)
+	s.noticeWithdrawn(ctx, out.Approval)
 	return out.Approval, nil
 }
 

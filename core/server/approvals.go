@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"sealdesk/core/api"
 	"sealdesk/core/approval"
 	"sealdesk/core/entseal"
+	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
@@ -28,11 +30,44 @@ func (a approvalDirectory) SealName(tx sync.Tx, eid, sid string) (string, error)
 	return seal.Name, err
 }
 
+// approvalNotices sends the approval notices through the notifier of the one-time codes (SMTP
+// e-mail or SMS; the dev outbox under --dev) and the 企业通知邮箱.
+type approvalNotices struct{ s *Server }
+
+func (n approvalNotices) Person(ctx context.Context, accountID, subject, body string) {
+	if n.s.org.Notifier == nil {
+		return
+	}
+	a, err := n.s.org.Account(ctx, accountID)
+	if err != nil {
+		n.s.log.Warn("approval notice: no account", "account", accountID, "err", err)
+		return
+	}
+	m := notify.Message{Channel: notify.Email, To: a.Email, Subject: "SealDesk 审批通知：" + subject, Body: body, Time: n.s.opts.Now()}
+	if a.Email == "" {
+		m.Channel, m.To = notify.SMS, a.Phone
+	}
+	if m.To == "" {
+		return
+	}
+	if err := n.s.org.Notifier.Send(ctx, m); err != nil {
+		n.s.log.Warn("approval notice not sent", "account", accountID, "channel", m.Channel, "err", err)
+	}
+}
+
+func (n approvalNotices) Enterprise(ctx context.Context, enterpriseID, subject, body string) {
+	if _, err := n.s.org.NotifyEnterpriseEmail(ctx, enterpriseID, subject, body); err != nil {
+		n.s.log.Warn("approval notice to the enterprise e-mail not sent", "enterprise", enterpriseID, "err", err)
+	}
+}
+
+var _ approval.Noticer = approvalNotices{}
+
 // setupApprovals builds the approval service and puts its gates in front of sending contracts
 // and using seals; approvers' places are handed over by 一键转交 (kind "approvals").
 func (s *Server) setupApprovals() {
 	s.approvals = &approval.Service{Store: s.opts.Store, Directory: approvalDirectory{orgDirectory{s.org}}, Envelopes: s.env,
-		Hub: s.hub, Now: s.opts.Now}
+		Hub: s.hub, Now: s.opts.Now, Notices: approvalNotices{s}}
 	if s.env != nil && s.env.SendGate == nil {
 		s.env.SendGate = s.approvals.SendGate
 	}

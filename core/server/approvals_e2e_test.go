@@ -64,6 +64,25 @@ func TestApprovalsEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			eid := ent.ID
+			entMail := "approvals@example.com"
+			if _, err := admin.c.UpdateConsoleSettings(ctx, eid, org.SettingsUpdate{NotifyEmail: &entMail}); err != nil {
+				t.Fatal(err)
+			}
+			// notices counts the outbox's messages to someone whose subject and body say all of want.
+			notices := func(to string, want ...string) int {
+				n := 0
+				for _, m := range e.run.Server.Outbox().Messages() {
+					text := m.Subject + "\n" + m.Body
+					ok := m.To == to
+					for _, w := range want {
+						ok = ok && strings.Contains(text, w)
+					}
+					if ok {
+						n++
+					}
+				}
+				return n
+			}
 			putRole(t, e, eid, "r_appr", "审批人", org.PermApproveContracts)
 			putRole(t, e, eid, "r_send", "业务员", org.PermSendContracts)
 			apprID := e.enrol(t, eid, appr, "r_appr")
@@ -111,8 +130,22 @@ func TestApprovalsEndToEnd(t *testing.T) {
 			if err != nil || ap.Status != api.ApprovalPending || ap.RuleName != rule.Name || ap.Amount != 250000_00 {
 				t.Fatalf("submit: %+v %v", ap, err)
 			}
+			// The approver hears of it (by text message: the account has a phone only), and so does the
+			// 企业通知邮箱; the requester does not.
+			if n := notices(appr.phone, "待您审批", "年度大额采购", sender.name, "250,000.00", "年度框架协议", "需要我审批"); n != 1 {
+				t.Errorf("approver's request notices: %d of %+v", n, e.run.Server.Outbox().Messages())
+			}
+			if n := notices(entMail, "新的发送审批", "年度大额采购"); n != 1 {
+				t.Errorf("企业通知邮箱 request notices: %d", n)
+			}
+			if n := notices(sender.phone, "待您审批"); n != 0 {
+				t.Errorf("the requester was asked to approve: %d", n)
+			}
 			_, err = sender.c.SubmitApproval(ctx, eid, api.ApprovalSubmit{Kind: api.ApprovalSend, EnvelopeID: draft.ID})
 			wantCode(t, err, "approval_pending")
+			if n := notices(appr.phone, "待您审批"); n != 1 {
+				t.Errorf("a refused resubmission notified again: %d", n)
+			}
 			_, err = sender.c.SendDraft(ctx, client.NewIdempotencyKey(), draft.ID)
 			wantCode(t, err, "approval_pending")
 			if n, err := appr.c.PendingApprovalCount(ctx); err != nil || n != 1 {
@@ -143,6 +176,9 @@ func TestApprovalsEndToEnd(t *testing.T) {
 			}
 			_, err = sender.c.SendDraft(ctx, client.NewIdempotencyKey(), draft.ID)
 			wantCode(t, err, "approval_rejected")
+			if n := notices(sender.phone, "已驳回", "年度大额采购", appr.name, "金额需财务复核"); n != 1 {
+				t.Errorf("requester's rejection notices: %d", n)
+			}
 			ap2, err := sender.c.SubmitApproval(ctx, eid, api.ApprovalSubmit{Kind: api.ApprovalSend, EnvelopeID: draft.ID, Note: "已复核"})
 			if err != nil {
 				t.Fatal(err)
@@ -152,6 +188,12 @@ func TestApprovalsEndToEnd(t *testing.T) {
 			}
 			_, err = appr.c.DecideApproval(ctx, eid, ap2.ID, true, "")
 			wantCode(t, err, "already_decided")
+			if n := notices(sender.phone, "已通过", "同意发送", "现在可以发送"); n != 1 {
+				t.Errorf("requester's approval notices: %d", n)
+			}
+			if n := notices(entMail, "已通过", sender.name); n != 1 {
+				t.Errorf("企业通知邮箱 decision notices: %d", n)
+			}
 			if n, _ := appr.c.PendingApprovalCount(ctx); n != 0 {
 				t.Fatalf("counter after the decision: %d", n)
 			}
@@ -190,6 +232,9 @@ func TestApprovalsEndToEnd(t *testing.T) {
 			}
 			if w, err := sender.c.WithdrawApproval(ctx, eid, ap3.ID); err != nil || w.Status != api.ApprovalWithdrawn {
 				t.Fatalf("withdraw: %+v %v", w, err)
+			}
+			if n := notices(appr.phone, "撤回", sender.name); n != 1 {
+				t.Errorf("approver's withdrawal notices: %d", n)
 			}
 			_, err = appr.c.DecideApproval(ctx, eid, ap3.ID, false, "不同意")
 			wantCode(t, err, "approval_withdrawn")
