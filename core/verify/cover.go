@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -41,7 +42,11 @@ const (
 	coverDarker   = 110  // a paper pixel next to ink darker by this much is covered
 	coverRatio    = 0.45 // lost + covered pixels over the cell's ink
 	coverMinInk   = 6    // cells with less signed ink are not judged
-	maxCoverPages = 24   // pages rendered per verification; beyond, the change counts as covering
+	maxCoverPages = 24   // pages rendered for one signature; beyond, the change counts as covering
+	// maxCoverRenders bounds the signed-revision pages rendered in one verification (every
+	// signature renders its own revision: a legitimate file signed 50 times on page 1 renders
+	// 51 pages, and was called modified when this was 24 per file).
+	maxCoverRenders = 128
 )
 
 // Region is a rectangle on a page, in PDF user space (unrotated), that a change covers.
@@ -96,22 +101,43 @@ func (a *analysis) coverOwn(page int, r pdf.Rect) {
 	a.ownAreas[page] = append(a.ownAreas[page], r)
 }
 
-// renderDoc opens (once per verification) the document as of revision rev in PDFium.
+// renderDoc opens the document as of revision rev in PDFium: the latest revision once per
+// verification; a signed revision in the one document kept for those, whose PDFium instance is
+// reused from signature to signature (ReplacePDF), never one instance per revision.
 func (v *verifier) renderDoc(ctx context.Context, rev int) (*render.Document, error) {
 	if d, ok := v.renderDocs[rev]; ok {
 		return d, nil
 	}
 	revs := v.f.Revisions()
+	last := len(revs) - 1
 	end := v.size
-	if rev < len(revs)-1 {
+	if rev < last {
 		end = revs[rev].End
 	}
-	d, err := v.renderer().OpenBytes(ctx, fmt.Sprintf("revision %d", rev+1), v.data[:end])
-	if err != nil {
-		return nil, err
-	}
+	// PDFium reads the revision through a reader (the cross-reference data and the objects of
+	// the page drawn), never a copy of the whole file: a 45 MB file signed 50 times was copied
+	// into PDFium once per signature.
+	name := fmt.Sprintf("revision %d", rev+1)
+	r := bytes.NewReader(v.data[:end])
 	if v.renderDocs == nil {
 		v.renderDocs = map[int]*render.Document{}
+	}
+	if rev != last {
+		for k, d := range v.renderDocs {
+			if k == last {
+				continue
+			}
+			delete(v.renderDocs, k)
+			if err := d.ReplacePDF(ctx, name, r, end); err != nil {
+				return nil, err
+			}
+			v.renderDocs[rev] = d
+			return d, nil
+		}
+	}
+	d, err := v.renderer().OpenPDFReader(ctx, name, r, end)
+	if err != nil {
+		return nil, err
 	}
 	v.renderDocs[rev] = d
 	return d, nil
@@ -137,21 +163,11 @@ func (a *analysis) checkCover() {
 	sort.Ints(pages)
 	ctx := a.v.ctx
 	last := len(a.v.f.Revisions()) - 1
-	// The signed revision's document is released after this signature's pages, so that its
-	// PDFium instance serves the next signature instead of a new one being started.
-	defer func() {
-		if a.s.rev != last {
-			if d, ok := a.v.renderDocs[a.s.rev]; ok {
-				d.Close()
-				delete(a.v.renderDocs, a.s.rev)
-			}
-		}
-	}()
-	for _, p := range pages {
+	for i, p := range pages {
 		cp := a.cover[p]
 		label := fmt.Sprintf("page %d", p)
-		if a.v.renders >= maxCoverPages {
-			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) could not be rendered to check that they leave the signed content visible (more than %d pages)", label, joinMax(cp.what, 3), maxCoverPages)
+		if i >= maxCoverPages || a.v.renders >= maxCoverRenders {
+			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) could not be rendered to check that they leave the signed content visible (more than %d pages for one signature, or %d for the file)", label, joinMax(cp.what, 3), maxCoverPages, maxCoverRenders)
 			continue
 		}
 		a.v.renders++
@@ -305,21 +321,35 @@ func lum(img *image.RGBA, x, y int) int {
 
 // coveredCells compares the signed rendering o with the new one n (same size) and returns the
 // covered cells (see the top of this file), merged row by row into rectangles.
+//
+// Only pixels that differ can be lost or covered, so the work is confined to the cells around
+// the differing pixels (diffBounds): a page where a later signature added a small widget costs
+// the widget's area, not the page's.
 func coveredCells(o, n *image.RGBA, masks []image.Rectangle) []image.Rectangle {
 	b := o.Bounds()
 	w, h := b.Dx(), b.Dy()
+	d := diffBounds(o, n)
+	if d.Empty() {
+		return nil
+	}
+	// The cells that hold a differing pixel or paper within 2 pixels of one, and around them
+	// the 2 pixels of ink that decide which paper is "near".
+	d = d.Inset(-2).Intersect(b).Sub(b.Min)
+	c0 := image.Pt(d.Min.X/coverCell*coverCell, d.Min.Y/coverCell*coverCell)
+	c1 := image.Pt(min(w, (d.Max.X+coverCell-1)/coverCell*coverCell), min(h, (d.Max.Y+coverCell-1)/coverCell*coverCell))
+	win := image.Rectangle{Min: c0, Max: c1}.Inset(-2).Intersect(image.Rect(0, 0, w, h))
 	ink := make([]bool, w*h)
 	near := make([]bool, w*h)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		for x := win.Min.X; x < win.Max.X; x++ {
 			if lum(o, b.Min.X+x, b.Min.Y+y) < coverInk {
 				ink[y*w+x] = true
 			}
 		}
 	}
 	// Paper within 2 pixels of ink: where a cover next to the strokes hides them.
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		for x := win.Min.X; x < win.Max.X; x++ {
 			if !ink[y*w+x] {
 				continue
 			}
@@ -334,8 +364,8 @@ func coveredCells(o, n *image.RGBA, masks []image.Rectangle) []image.Rectangle {
 		}
 	}
 	var out []image.Rectangle
-	for cy := 0; cy < h; cy += coverCell {
-		for cx := 0; cx < w; cx += coverCell {
+	for cy := c0.Y; cy < c1.Y; cy += coverCell {
+		for cx := c0.X; cx < c1.X; cx += coverCell {
 			cell := image.Rect(cx, cy, min(cx+coverCell, w), min(cy+coverCell, h)).Add(b.Min)
 			masked := false
 			for _, m := range masks {
@@ -392,51 +422,89 @@ const (
 func lostGlyphs(o, n *image.RGBA, masks []image.Rectangle) []image.Rectangle {
 	b := o.Bounds()
 	w, h := b.Dx(), b.Dy()
+	// A part that lost pixels has one among the differing pixels: start only there.
+	d := diffBounds(o, n).Sub(b.Min)
+	if d.Empty() {
+		return nil
+	}
 	seen := make([]bool, w*h)
 	var out []image.Rectangle
 	var stack []int
-	for start := 0; start < w*h; start++ {
-		if seen[start] || lum(o, b.Min.X+start%w, b.Min.Y+start/w) >= glyphInk {
-			continue
-		}
-		seen[start] = true
-		stack = append(stack[:0], start)
-		size, lost := 0, 0
-		box := image.Rectangle{Min: image.Pt(w, h)}
-		for len(stack) > 0 {
-			i := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			x, y := i%w, i/w
-			size++
-			if lum(n, b.Min.X+x, b.Min.Y+y) > lum(o, b.Min.X+x, b.Min.Y+y)+coverLighter {
-				lost++
+	for sy := d.Min.Y; sy < d.Max.Y; sy++ {
+		for sx := d.Min.X; sx < d.Max.X; sx++ {
+			start := sy*w + sx
+			if seen[start] || lum(o, b.Min.X+sx, b.Min.Y+sy) >= glyphInk {
+				continue
 			}
-			box = box.Union(image.Rect(x, y, x+1, y+1))
-			for _, d := range [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
-				xx, yy := x+d[0], y+d[1]
-				if xx < 0 || yy < 0 || xx >= w || yy >= h {
-					continue
+			seen[start] = true
+			stack = append(stack[:0], start)
+			size, lost := 0, 0
+			box := image.Rectangle{Min: image.Pt(w, h)}
+			for len(stack) > 0 {
+				i := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				x, y := i%w, i/w
+				size++
+				if lum(n, b.Min.X+x, b.Min.Y+y) > lum(o, b.Min.X+x, b.Min.Y+y)+coverLighter {
+					lost++
 				}
-				j := yy*w + xx
-				if !seen[j] && lum(o, b.Min.X+xx, b.Min.Y+yy) < glyphInk {
-					seen[j] = true
-					stack = append(stack, j)
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+				for _, d := range [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+					xx, yy := x+d[0], y+d[1]
+					if xx < 0 || yy < 0 || xx >= w || yy >= h {
+						continue
+					}
+					j := yy*w + xx
+					if !seen[j] && lum(o, b.Min.X+xx, b.Min.Y+yy) < glyphInk {
+						seen[j] = true
+						stack = append(stack, j)
+					}
 				}
 			}
-		}
-		if size < glyphMinSize || size > glyphMaxSize || float64(lost) <= glyphLost*float64(size) {
-			continue
-		}
-		r := box.Add(b.Min).Inset(-2).Intersect(b)
-		masked := false
-		for _, m := range masks {
-			if r.Overlaps(m) {
-				masked = true
+			if size < glyphMinSize || size > glyphMaxSize || float64(lost) <= glyphLost*float64(size) {
+				continue
 			}
-		}
-		if !masked {
-			out = append(out, r)
+			r := box.Add(b.Min).Inset(-2).Intersect(b)
+			masked := false
+			for _, m := range masks {
+				if r.Overlaps(m) {
+					masked = true
+				}
+			}
+			if !masked {
+				out = append(out, r)
+			}
 		}
 	}
 	return out
+}
+
+// diffBounds returns the smallest rectangle that holds every pixel where o and n (same bounds)
+// differ, empty when they are the same.
+func diffBounds(o, n *image.RGBA) image.Rectangle {
+	b := o.Bounds()
+	var d image.Rectangle
+	first := true
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		i, j := o.PixOffset(b.Min.X, y), n.PixOffset(b.Min.X, y)
+		ro, rn := o.Pix[i:i+4*b.Dx()], n.Pix[j:j+4*b.Dx()]
+		if bytes.Equal(ro, rn) {
+			continue
+		}
+		x0 := 0
+		for x0 < len(ro) && ro[x0] == rn[x0] {
+			x0++
+		}
+		x1 := len(ro)
+		for x1 > x0 && ro[x1-1] == rn[x1-1] {
+			x1--
+		}
+		r := image.Rect(b.Min.X+x0/4, y, b.Min.X+(x1+3)/4, y+1)
+		if first {
+			d, first = r, false
+		} else {
+			d = d.Union(r)
+		}
+	}
+	return d
 }

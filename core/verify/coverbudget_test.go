@@ -63,3 +63,16 @@ func TestCoverCheckImageBudget(t *testing.T) {
 		t.Fatalf("small images were not rendered: %q %q", codes(twin), twin.Signatures[0].Changes)
 	}
 }
+
+// TestManyVisibleSignaturesStayValid: a document signed 30 times on page 1, each signature
+// visible, is valid — every signature's cover check renders its own revision, and the budget
+// of rendered pages was once 24 per file, which called the 25th signature's changes unchecked
+// (the 45 MB benchmark file with 50 signatures was "modified").
+func TestManyVisibleSignaturesStayValid(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	data := benchFile(t, s, 0, false, 30)
+	rep := verifyBytes(t, data, s.store())
+	if rep.Verdict != StatusValid || len(rep.Signatures) != 30 {
+		t.Fatalf("verdict %s with %d signatures\n%s", rep.Verdict, len(rep.Signatures), dump(rep))
+	}
+}

@@ -91,6 +91,25 @@ func (e *Engine) OpenBytes(ctx context.Context, name string, data []byte) (*Docu
 		}
 		data = pdf
 	}
+	return e.open(ctx, name, kind, int64(len(data)), &requests.OpenDocument{File: &data})
+}
+
+// OpenPDFReader opens the PDF of size bytes that r holds without copying it into PDFium:
+// PDFium reads through r what it needs (the cross-reference data and the objects of the pages
+// it draws), so opening one revision of a large file costs what that needs, not the file's
+// size. r must stay readable until the document is closed; name is for display.
+func (e *Engine) OpenPDFReader(ctx context.Context, name string, r io.ReaderAt, size int64) (*Document, error) {
+	if size > e.opts.MaxFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes, the limit is %d: %w", name, size, e.opts.MaxFileBytes, ErrTooLarge)
+	}
+	head := make([]byte, min(size, 1024))
+	if n, _ := r.ReadAt(head, 0); sniff(head[:n]) != "pdf" {
+		return nil, fmt.Errorf("%s: %w", name, ErrUnsupported)
+	}
+	return e.open(ctx, name, "pdf", size, &requests.OpenDocument{FileReader: io.NewSectionReader(r, 0, size), FileReaderSize: size})
+}
+
+func (e *Engine) open(ctx context.Context, name, kind string, size int64, req *requests.OpenDocument) (*Document, error) {
 	if err := e.Ready(ctx); err != nil {
 		return nil, err
 	}
@@ -107,7 +126,7 @@ func (e *Engine) OpenBytes(ctx context.Context, name string, data []byte) (*Docu
 	if err != nil {
 		return nil, fmt.Errorf("failed to get a pdfium instance: %w", err)
 	}
-	res, err := inst.OpenDocument(&requests.OpenDocument{File: &data})
+	res, err := inst.OpenDocument(req)
 	if err != nil {
 		inst.Close()
 		switch {
@@ -124,7 +143,7 @@ func (e *Engine) OpenBytes(ctx context.Context, name string, data []byte) (*Docu
 		inst.Close()
 		return nil, fmt.Errorf("%s has no readable pages: %w", name, ErrCorrupt)
 	}
-	return &Document{e: e, id: id, name: name, kind: kind, size: int64(len(data)), inst: inst,
+	return &Document{e: e, id: id, name: name, kind: kind, size: size, inst: inst,
 		doc: res.Document, pages: pc.PageCount, infos: make([]*PageInfo, pc.PageCount),
 		sizes: make([][2]float64, pc.PageCount)}, nil
 }
@@ -321,6 +340,57 @@ func ThumbnailDPI(info PageInfo, maxPx int) int {
 		return 1
 	}
 	return max(1, int(math.Floor(float64(maxPx)*72/long)))
+}
+
+// ReplacePDF closes the document and opens, in the same PDFium instance, the PDF of size bytes
+// that r holds (as OpenPDFReader): for a caller that renders many versions of one file in turn
+// (the verifier renders each signed revision), without starting an instance per version. The
+// images cached for the old document are dropped. On error the Document is closed.
+func (d *Document) ReplacePDF(ctx context.Context, name string, r io.ReaderAt, size int64) error {
+	if size > d.e.opts.MaxFileBytes {
+		return fmt.Errorf("%s is %d bytes, the limit is %d: %w", name, size, d.e.opts.MaxFileBytes, ErrTooLarge)
+	}
+	head := make([]byte, min(size, 1024))
+	if n, _ := r.ReadAt(head, 0); sniff(head[:n]) != "pdf" {
+		return fmt.Errorf("%s: %w", name, ErrUnsupported)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return ErrClosed
+	}
+	d.e.cache.dropDoc(d.id)
+	d.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: d.doc})
+	fail := func(err error) error {
+		d.closed = true
+		d.inst.Close()
+		return err
+	}
+	res, err := d.inst.OpenDocument(&requests.OpenDocument{FileReader: io.NewSectionReader(r, 0, size), FileReaderSize: size})
+	if err != nil {
+		switch {
+		case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
+			return fail(fmt.Errorf("%s: %w", name, ErrEncrypted))
+		case errors.Is(err, pdfiumerrors.ErrFormat), errors.Is(err, pdfiumerrors.ErrFile):
+			return fail(fmt.Errorf("%s: %w: %v", name, ErrCorrupt, err))
+		}
+		return fail(fmt.Errorf("failed to open %s: %w", name, err))
+	}
+	pc, err := d.inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: res.Document})
+	if err != nil || pc.PageCount < 1 {
+		d.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: res.Document})
+		return fail(fmt.Errorf("%s has no readable pages: %w", name, ErrCorrupt))
+	}
+	d.e.mu.Lock()
+	d.e.nextID++
+	d.id = d.e.nextID
+	d.e.mu.Unlock()
+	d.name, d.kind, d.size, d.doc, d.pages = name, "pdf", size, res.Document, pc.PageCount
+	d.infos, d.sizes = make([]*PageInfo, pc.PageCount), make([][2]float64, pc.PageCount)
+	return nil
 }
 
 // Close releases the PDFium instance and the document's cached images.
