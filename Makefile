@@ -106,6 +106,13 @@ test: test-deps toolchain modules fmt-check vet cross-vet build-headless $(BUILD
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
 
+# Every fuzz target under core/, one at a time, 10 minutes each under a memory limit
+# (GOMEMLIMIT=1GiB and ulimit -v 4 GiB per process; see scripts/fuzz-long.sh for the knobs:
+# FUZZTIME, FUZZ_MEM_MB, FUZZ_ONLY, FUZZ_PARALLEL). Not in CI: about three and a half hours.
+.PHONY: fuzz-long
+fuzz-long: toolchain modules
+	GO=$(GO) ./scripts/fuzz-long.sh
+
 # The open API under load (issue 21): 200 integrators, each its own enterprise and API key,
 # create envelopes at once against one server on PostgreSQL; p50/p90/p99 are logged (closed loop,
 # paced at OPEN_LOAD_RATE requests/s, default 50, and create-and-send). About 2 minutes.
