@@ -31,6 +31,8 @@ BUILD_PKGS := ca-certificates gcc libc6-dev pkg-config libgl-dev libx11-dev libx
 TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-tools openssl \
               postgresql tesseract-ocr tesseract-ocr-chi-sim git softhsm2 chromium dbus gnome-keyring \
               libsecret-tools
+# jbig2dec: the independent JBIG2 decoder core/jbig2's test compares the invoice QR code with.
+TEST_PKGS  += jbig2dec
 # The Windows installer's tools (TestWindowsInstaller): wixl/msitools build and read the MSI,
 # osslsigncode signs it, MinGW's windres compiles the resources.
 TEST_PKGS  += wixl msitools osslsigncode binutils-mingw-w64-x86-64

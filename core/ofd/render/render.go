@@ -8,11 +8,12 @@
 //
 // # What it does not draw
 //
-// JBIG2 images (what scanned black-and-white pages use): no Go JBIG2 decoder could be had here
-// (the module proxy refuses the one pure-Go decoder, github.com/dkrisman/gobig2, and the others
-// are internal packages of PDF libraries), so such an image is drawn as a grey, crossed box
-// labelled JBIG2 at its place and counted in Result.Placeholders — never left blank as if the
-// page had nothing there.
+// JBIG2 images are decoded by core/jbig2 (ours: no Go JBIG2 decoder could be had here — the
+// module proxy refuses the pure-Go github.com/dkrisman/gobig2, the others are internal packages
+// of PDF libraries), which does the arithmetic-coded generic regions that invoices' QR codes
+// use. One it refuses (symbol dictionaries and text regions, halftones, refinement, MMR: scanned
+// pages) is drawn as a grey, crossed box labelled JBIG2 at its place and counted in
+// Result.Placeholders — never left blank as if the page had nothing there.
 //
 // It refuses nothing loudly: an object it cannot draw (a composite object, an image that does
 // not decode) is skipped and counted in Result.Skipped, so a page always comes out. Coordinates are
@@ -40,6 +41,7 @@ import (
 	"sync"
 
 	"sealdesk/assets"
+	"sealdesk/core/jbig2"
 	"sealdesk/core/ofd"
 
 	_ "golang.org/x/image/bmp" // images
@@ -68,8 +70,8 @@ type Stamp struct {
 type Result struct {
 	Objects int
 	Skipped int // objects it could not draw
-	// Placeholders are images drawn as a marked grey box instead of their pixels: JBIG2, for
-	// which no Go decoder can be had here (see the package doc).
+	// Placeholders are images drawn as a marked grey box instead of their pixels: JBIG2 that
+	// core/jbig2 does not decode (see the package doc).
 	Placeholders int
 }
 
@@ -1068,7 +1070,7 @@ func (p *painter) image(o *xnode) {
 	if o.get("CTM") == "" {
 		m = affine{bx.W, 0, 0, bx.H, 0, 0}
 	}
-	src := p.d.decoded(loc)
+	src := p.d.decoded(loc, format)
 	if src == nil && p.d.isJBIG2(loc, format) {
 		p.placeholder(bx, m, "JBIG2")
 		p.res.Placeholders++
@@ -1098,7 +1100,7 @@ var jbig2Magic = []byte{0x97, 'J', 'B', '2', 0x0D, 0x0A, 0x1A, 0x0A}
 // isJBIG2 reports whether the image at loc is JBIG2: by its MultiMedia Format, its file name or
 // its first bytes.
 func (d *Document) isJBIG2(loc, format string) bool {
-	if format == "JB2" || format == "JBIG2" {
+	if format == "JB2" || format == "JBIG2" || format == "GBIG2" { // GBIG2: the tax bureaus' spelling
 		return true
 	}
 	if ext := strings.ToLower(path.Ext(loc)); ext == ".jb2" || ext == ".jbig2" {
@@ -1198,10 +1200,13 @@ func (p *painter) placeholder(bx ofd.Box, m affine, label string) {
 	p.fill(text, color.NRGBA{0x55, 0x55, 0x55, 0xFF})
 }
 
-func (d *Document) decoded(loc string) image.Image {
+// decoded is the image at loc (nil when it does not decode): PNG, JPEG, GIF, BMP, or JBIG2
+// through core/jbig2 (which refuses what it cannot decode: the caller draws a placeholder).
+func (d *Document) decoded(loc, format string) image.Image {
 	if loc == "" {
 		return nil
 	}
+	jb := d.isJBIG2(loc, format)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if im, ok := d.images[loc]; ok {
@@ -1211,6 +1216,10 @@ func (d *Document) decoded(loc string) image.Image {
 	if b, ok := d.pkg.Part(loc); ok {
 		if cfg, _, err := image.DecodeConfig(bytes.NewReader(b)); err == nil && cfg.Width*cfg.Height <= MaxPixels {
 			im, _, _ = image.Decode(bytes.NewReader(b))
+		} else if jb {
+			if g, err := jbig2.Decode(b, &jbig2.Limits{MaxPixels: MaxPixels}); err == nil {
+				im = g
+			}
 		}
 	}
 	d.images[loc] = im

@@ -85,6 +85,21 @@ func TestInvoicePage(t *testing.T) {
 	if c := img.RGBAAt(int(115*k), int(110*k)); c.R > 200 && c.G < 60 {
 		t.Errorf("outside the clip drawn: %v", c)
 	}
+	// The QR code (a JBIG2 image, Boundary 8.5 3.5 20 20) is drawn by core/jbig2, not as a
+	// placeholder: its top-left finder pattern's dark ring, light ring and dark core.
+	if res.Placeholders != 0 {
+		t.Errorf("%d images drawn as placeholders", res.Placeholders)
+	}
+	mod := 20.0 / 100 * 2.7 // mm per QR module (100 pixels over 20 mm, ~2.7 pixels a module)
+	for _, c := range []struct {
+		at   float64
+		dark bool
+	}{{0.5 * mod, true}, {1.5 * mod, false}, {3.5 * mod, true}} {
+		px := img.RGBAAt(int((8.5+c.at)*k), int((3.5+c.at)*k))
+		if dark := px.R < 128; dark != c.dark {
+			t.Errorf("QR finder pattern at %.2f mm: %v", c.at, px)
+		}
+	}
 	t.Logf("objects %d, skipped %d", res.Objects, res.Skipped)
 	if dir := os.Getenv("SEALDESK_RENDER_OUT"); dir != "" {
 		f, _ := os.Create(filepath.Join(dir, "invoice.png"))
