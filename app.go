@@ -155,7 +155,11 @@ func runWindow(start time.Time, opts options) int {
 	// "Preferences load error: EOF" at every exit, and a file that an exit at that moment left
 	// empty loses the settings. So we end the process here, after the store is closed and after
 	// Fyne's delayed save of a change made in the last 100 ms has had its time.
+	var shell *ui.Shell
 	a.Lifecycle().SetOnStopped(func() {
+		if shell != nil {
+			shell.StopWatching() // and the draft of 发起签署 that waits is written
+		}
 		time.Sleep(150 * time.Millisecond)
 		cleanup()
 		os.Exit(int(exit.Load()))
@@ -169,7 +173,7 @@ func runWindow(start time.Time, opts options) int {
 	}
 	svc.Updates = newUpdater(settings.DataDir(), d, logf)
 	svc.Diagnostics = diagnostics{dataDir: settings.DataDir(), desk: d, settings: settings}
-	shell := ui.NewShell(a, w, svc)
+	shell = ui.NewShell(a, w, svc)
 	w.SetOnDropped(shell.OnDropped)
 	if opts.screenshots == "" {
 		shell.OpenFiles(opts.files)

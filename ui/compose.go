@@ -86,7 +86,20 @@ type composeScreen struct {
 	busy     bool
 	sendHook func(*envelopeDraft) // tests: replaces the server send
 	wg       sync.WaitGroup
+
+	// The draft is written draftSaveDelay after the last change (typing does not wait for the
+	// disk), by a timer, from a snapshot taken on the UI goroutine; saveDelay 0 writes at once
+	// (this package's tests, for determinism).
+	saveDelay   time.Duration
+	saveMu      sync.Mutex
+	saveTimer   *time.Timer
+	pendingDir  string
+	pendingJSON []byte
+	saves       int // drafts written (tests)
 }
+
+// draftSaveDelay is how long after the last change the draft is written.
+const draftSaveDelay = 400 * time.Millisecond
 
 // memberChoice is a member of the enterprise the user works for.
 type memberChoice struct {
@@ -210,8 +223,26 @@ func newComposeScreen(s *Shell) *composeScreen {
 	v.placeView = container.NewBorder(container.NewVBox(placeTop, widget.NewSeparator()), nil, nil, nil, v.place.Content())
 
 	v.root = container.NewStack(v.form)
-	v.start(&envelopeDraft{ID: newDraftID(), Sequential: true})
+	v.saveDelay = draftSaveDelay
+	if workers.testMode() {
+		v.saveDelay = 0
+	}
+	// The draft being edited when the app last stopped (or crashed) comes back.
+	if d := v.currentDraft(); d != nil {
+		v.start(d)
+		v.say(tr("compose.draft.restored"), false)
+	} else {
+		v.start(&envelopeDraft{ID: newDraftID(), Sequential: true})
+	}
 	return v
+}
+
+// currentDraft is the draft the data folder says was being edited, if any.
+func (v *composeScreen) currentDraft() *envelopeDraft {
+	if v.store == nil {
+		return nil
+	}
+	return v.store.Current()
 }
 
 // saveBtn2 is 保存至草稿 on the placement step.
@@ -233,11 +264,19 @@ func (v *composeScreen) countRunes(l *widget.Label, s string, max int) {
 	l.Refresh()
 }
 
-// start fills the form from d (a new draft, a saved one, a template's copy).
+// start fills the form from d (a new draft, a saved one, a template's copy); what waits to be
+// written of the draft before is written first, and d becomes the draft restored after a restart.
 func (v *composeScreen) start(d *envelopeDraft) {
+	v.flushDraft()
+	if v.store != nil {
+		if err := v.store.SetCurrent(d.ID); err != nil {
+			defer v.say(tr("compose.err.save", map[string]any{"Reason": errMessage(err)}), true)
+		}
+	}
 	v.loading = true
 	defer func() { v.loading = false }()
 	v.draft = d
+	v.cards = nil // the cards of the draft before (setting the order below renumbers the cards)
 	v.showForm()
 	if d.Template || d.Subject == "" && len(d.Files) == 0 {
 		v.heading.SetText(tr("compose.title.new"))
@@ -283,10 +322,63 @@ func (v *composeScreen) changed() {
 	}
 	v.updateButtons()
 	if v.store != nil && (len(v.draft.Files) > 0 || strings.TrimSpace(v.draft.Subject) != "" || len(v.draft.Recipients) > 0) {
-		if err := v.store.Save(v.draft); err != nil {
+		dir, b, err := v.store.encode(v.draft)
+		if err == nil {
+			err = v.scheduleSave(dir, b)
+		}
+		if err != nil {
 			v.say(tr("compose.err.save", map[string]any{"Reason": errMessage(err)}), true)
 		}
 	}
+}
+
+// scheduleSave writes the encoded draft saveDelay from now (a later change replaces it), or at
+// once when saveDelay is 0.
+func (v *composeScreen) scheduleSave(dir string, b []byte) error {
+	v.saveMu.Lock()
+	v.pendingDir, v.pendingJSON = dir, b
+	if v.saveDelay <= 0 {
+		v.saveMu.Unlock()
+		return v.flushDraft()
+	}
+	if v.saveTimer == nil {
+		v.saveTimer = time.AfterFunc(v.saveDelay, func() {
+			if err := v.flushDraft(); err != nil {
+				uiDo(func() { v.say(tr("compose.err.save", map[string]any{"Reason": errMessage(err)}), true) })
+			}
+		})
+	}
+	v.saveMu.Unlock()
+	return nil
+}
+
+// flushDraft writes the draft waiting to be written, now (temporary file, then rename). Any
+// goroutine may call it.
+func (v *composeScreen) flushDraft() error {
+	v.saveMu.Lock()
+	defer v.saveMu.Unlock()
+	if v.saveTimer != nil {
+		v.saveTimer.Stop()
+		v.saveTimer = nil
+	}
+	dir, b := v.pendingDir, v.pendingJSON
+	v.pendingDir, v.pendingJSON = "", nil
+	if b == nil || v.store == nil {
+		return nil
+	}
+	v.saves++
+	return v.store.write(dir, b)
+}
+
+// cancelSave forgets what waits to be written (the draft was sent or deleted).
+func (v *composeScreen) cancelSave() {
+	v.saveMu.Lock()
+	defer v.saveMu.Unlock()
+	if v.saveTimer != nil {
+		v.saveTimer.Stop()
+		v.saveTimer = nil
+	}
+	v.pendingDir, v.pendingJSON = "", nil
 }
 
 // say shows a message above the send buttons (danger: in red).
@@ -997,6 +1089,7 @@ func (v *composeScreen) send(withBoxes bool) {
 
 // sent: the envelope is on its way; the draft is gone and 最近联系人 remembers its recipients.
 func (v *composeScreen) sent(d *envelopeDraft, subject string) {
+	v.cancelSave()
 	if v.store != nil {
 		v.store.RememberContacts(d.Recipients)
 		v.store.Delete(d)
@@ -1060,6 +1153,7 @@ func (h *dragHandle) DragEnd()                  { h.acc = 0 }
 // handoff gives the draft to n, the same screen rebuilt in another language.
 func (v *composeScreen) handoff(n *composeScreen) {
 	v.collectBoxes()
+	v.flushDraft()
 	n.members = v.members
 	n.start(v.draft)
 	if v.msg.Visible() {

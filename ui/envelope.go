@@ -397,18 +397,66 @@ func (s *draftStore) dir(d *envelopeDraft) string {
 
 // Save writes the draft (its files are already in its folder).
 func (s *draftStore) Save(d *envelopeDraft) error {
+	dir, b, err := s.encode(d)
+	if err != nil {
+		return err
+	}
+	return s.write(dir, b)
+}
+
+// encode stamps d (its id, the time) and returns its folder and its draft.json: a snapshot that
+// write can put on disk later, from another goroutine.
+func (s *draftStore) encode(d *envelopeDraft) (string, []byte, error) {
 	if d.ID == "" {
 		d.ID = newDraftID()
 	}
 	d.Updated = time.Now().UTC()
 	b, err := json.MarshalIndent(d, "", "  ")
+	return s.dir(d), b, err
+}
+
+// write puts an encoded draft in its folder (temporary file, then rename).
+func (s *draftStore) write(dir string, b []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "draft.json"), b)
+}
+
+// currentFile names the draft 发起签署 was editing, so that it comes back after a restart or a
+// crash.
+const currentFile = "compose-current"
+
+// SetCurrent remembers id as the draft being edited ("" : none).
+func (s *draftStore) SetCurrent(id string) error {
+	if id == "" {
+		err := os.Remove(filepath.Join(s.root, currentFile))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if err := os.MkdirAll(s.root, 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(s.root, currentFile), []byte(id))
+}
+
+// Current returns the draft that was being edited, if it was saved and is still there.
+func (s *draftStore) Current() *envelopeDraft {
+	id, err := os.ReadFile(filepath.Join(s.root, currentFile))
+	if err != nil || len(id) == 0 || strings.ContainsAny(string(id), `/\.`) {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(s.root, "drafts", string(id), "draft.json"))
 	if err != nil {
-		return err
+		return nil
 	}
-	if err := os.MkdirAll(s.dir(d), 0o700); err != nil {
-		return err
+	var d envelopeDraft
+	if json.Unmarshal(b, &d) != nil || d.ID != string(id) {
+		return nil
 	}
-	return writeFileAtomic(filepath.Join(s.dir(d), "draft.json"), b)
+	return &d
 }
 
 // List returns the drafts (templates: true for the templates), newest first.

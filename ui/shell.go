@@ -124,8 +124,14 @@ func NewShell(a fyne.App, w fyne.Window, svc Services) *Shell {
 	return s
 }
 
-// StopWatching ends the shell's background follow-ups of the server (the window is closing).
-func (s *Shell) StopWatching() { s.contracts.Stop() }
+// StopWatching ends the shell's background follow-ups of the server and writes the draft of
+// 发起签署 that waits to be written (the window is closing).
+func (s *Shell) StopWatching() {
+	s.contracts.Stop()
+	if ss, ok := s.screens[NavSend].(*sendScreen); ok && ss.compose != nil {
+		ss.compose.flushDraft()
+	}
+}
 
 // sessionFollower is a screen that shows data of the session (the signed-in account, the
 // active enterprise); sessionChanged runs on the UI goroutine.
