@@ -87,7 +87,7 @@ func TestContractsViewAll(t *testing.T) {
 	sb.Show(NavDocuments)
 	pbv := documentsOf(sb).Contracts
 	pbv.showBox(api.BoxWaiting)
-	pbv.wg.Wait()
+	workers.drain(&pbv.wg)
 	if pbv.allFor != ent.ID || pbv.canAll || pbv.allCheck.Visible() {
 		t.Fatalf("B (send only): permission read for %q, can %v, switch shown %v", pbv.allFor, pbv.canAll, pbv.allCheck.Visible())
 	}
@@ -104,7 +104,7 @@ func TestContractsViewAll(t *testing.T) {
 	sa.Show(NavDocuments)
 	pav := documentsOf(sa).Contracts
 	pav.showBox(api.BoxWaiting)
-	pav.wg.Wait()
+	workers.drain(&pav.wg)
 	if !pav.canAll || !pav.allCheck.Visible() {
 		t.Fatalf("A (主管理员): switch shown %v", pav.allCheck.Visible())
 	}
@@ -112,7 +112,7 @@ func TestContractsViewAll(t *testing.T) {
 		t.Fatalf("A's own 待他人签 has %d rows", len(pav.rows))
 	}
 	pav.allCheck.SetChecked(true)
-	pav.wg.Wait()
+	workers.drain(&pav.wg)
 	if !pav.all || pav.box != api.BoxWaiting || len(pav.rows) != 1 || pav.rows[0].Summary.ID != byB.ID {
 		t.Fatalf("A's 全部合同: all %v box %s, %d rows %q", pav.all, pav.box, len(pav.rows), pav.status.Text)
 	}
@@ -123,7 +123,7 @@ func TestContractsViewAll(t *testing.T) {
 		t.Error("a contract of 全部合同 offers 签署")
 	}
 	test.Tap(pav.rows[0].Row)
-	pav.wg.Wait()
+	workers.drain(&pav.wg)
 	if pav.detail == nil || !pav.detail.env.ViewOnly {
 		t.Fatalf("A's detail of B's contract: %q", pav.status.Text)
 	}
@@ -135,9 +135,9 @@ func TestContractsViewAll(t *testing.T) {
 		t.Errorf("detail: %s", txt)
 	}
 	test.Tap(pav.detail.backBtn)
-	pav.wg.Wait()
+	workers.drain(&pav.wg)
 	pav.allCheck.SetChecked(false)
-	pav.wg.Wait()
+	workers.drain(&pav.wg)
 	if pav.all || pav.box != api.BoxToSign || !pav.boxBtns[api.BoxToSign].Visible() {
 		t.Errorf("after 全部合同 off: all %v box %s", pav.all, pav.box)
 	}

@@ -136,12 +136,12 @@ func TestContractsCompanySeal(t *testing.T) {
 	sa.Show(NavDocuments)
 	pav := documentsOf(sa).Contracts
 	pav.showBox(api.BoxWaiting)
-	pav.wg.Wait()
+	workers.drain(&pav.wg)
 	if len(pav.rows) == 0 || pav.rows[0].Summary.Subject != "企业盖章合同" {
 		t.Fatalf("A's 待他人签: %d rows", len(pav.rows))
 	}
 	test.Tap(pav.rows[0].Row)
-	pav.wg.Wait()
+	workers.drain(&pav.wg)
 	if pav.detail == nil || !strings.Contains(texts(t, pav.detail.root), "需加盖“"+testCompany+"”的印章") {
 		t.Fatalf("A's detail before C sealed does not name the seal required: %q", pav.status.Text)
 	}
