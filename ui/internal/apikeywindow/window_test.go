@@ -8,21 +8,16 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
 
 	"sealdesk/core/api"
-	"sealdesk/core/client"
 	"sealdesk/core/gate"
 	"sealdesk/core/ids"
-	"sealdesk/core/org"
 	"sealdesk/core/server"
 	"sealdesk/store/bolt"
 	"sealdesk/ui"
@@ -35,66 +30,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	windowtest.RequireDisplay()
-	if os.Getenv("GALLIUM_DRIVER") == "" {
-		os.Setenv("GALLIUM_DRIVER", "softpipe")
-	}
-	cfg, err := os.MkdirTemp("", "sealdesk-apikeywindow-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CONFIG_HOME", cfg)
-	fyneApp = app.NewWithID("com.sealdesk.test.apikeywindow")
-	fyneApp.Settings().SetTheme(ui.NewTheme())
-	win = fyneApp.NewWindow("SealDesk")
-	win.Resize(fyne.NewSize(1366, 768))
-	win.Show()
-	code := 1
-	go func() {
-		defer fyne.Do(fyneApp.Quit)
-		code = m.Run()
-	}()
-	fyneApp.Run()
-	os.RemoveAll(cfg)
-	os.Exit(code)
-}
-
-type conn struct {
-	c   *client.Client
-	ent string
-}
-
-func (c *conn) Client() *client.Client           { return c.c }
-func (c *conn) Context() string                  { return c.ent }
-func (c *conn) Subscribe(func()) (cancel func()) { return func() {} }
-
-type memSettings struct{ lang, dir string }
-
-func (m *memSettings) Language() string          { return m.lang }
-func (m *memSettings) SetLanguage(l string)      { m.lang = l }
-func (m *memSettings) DataDir() string           { return m.dir }
-func (m *memSettings) SetDataDir(d string) error { m.dir = d; return nil }
-
-func register(t *testing.T, run *server.Running, phone, name string) *client.Client {
-	c, err := client.New(run.URL, run.Server.RootPEM())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := c.SendCode(ctx, phone, org.PurposeRegister); err != nil {
-		t.Fatal(err)
-	}
-	code := ""
-	msgs := run.Server.Outbox().Messages()
-	for i := len(msgs) - 1; i >= 0 && code == ""; i-- {
-		if k := strings.Index(msgs[i].Body, "验证码是 "); msgs[i].To == phone && k >= 0 {
-			code = msgs[i].Body[k+len("验证码是 ") : k+len("验证码是 ")+6]
-		}
-	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: name, Password: "Passw0rdX"}); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	windowtest.Main(m, windowtest.Options{Name: "apikeywindow", Size: fyne.NewSize(1366, 768),
+		Setup: func(a fyne.App, w fyne.Window, cfg string) { fyneApp, win = a, w }})
 }
 
 func TestAPIKeysInRealWindow(t *testing.T) {
@@ -112,7 +49,7 @@ func TestAPIKeysInRealWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer run.Shutdown(ctx)
-	a := register(t, run, "13912340011", "张管理")
+	a := windowtest.Register(t, run, "13912340011", "张管理", "")
 	body := "91330106MA2HTWNK2"
 	chk, _ := ids.CreditCheck(body)
 	ent, err := a.CreateEnterprise(ctx, "杭州示例科技有限公司", body+string(chk))
@@ -146,7 +83,7 @@ func TestAPIKeysInRealWindow(t *testing.T) {
 		var tabs fyne.CanvasObject
 		var shell *ui.Shell
 		fyne.DoAndWait(func() {
-			shell = ui.NewShell(fyneApp, win, ui.Services{Settings: &memSettings{lang: lang, dir: t.TempDir()}, Conn: &conn{c: a, ent: ent.ID}})
+			shell = ui.NewShell(fyneApp, win, ui.Services{Settings: &windowtest.Settings{Lang: lang, Dir: t.TempDir()}, Conn: &windowtest.Conn{C: a, Ent: ent.ID}})
 			at, ps := ui.NewEnterpriseTabs(shell)
 			tabs, panels = at, ps
 			win.SetContent(at)
@@ -198,7 +135,7 @@ func TestAPIKeysInRealWindow(t *testing.T) {
 				if err := ui.WritePNG(path, img); err != nil {
 					t.Fatal(err)
 				}
-				checkNotBlank(t, path, img)
+				windowtest.CheckNotBlank(t, path, img)
 				if name == "revoke" {
 					fyne.DoAndWait(func() {
 						for _, o := range win.Canvas().Overlays().List() {
@@ -212,16 +149,3 @@ func TestAPIKeysInRealWindow(t *testing.T) {
 }
 
 // checkNotBlank fails if the picture is (nearly) one colour: the window drew nothing.
-func checkNotBlank(t *testing.T, path string, img image.Image) {
-	b := img.Bounds()
-	seen := map[uint32]bool{}
-	for y := b.Min.Y; y < b.Max.Y; y += 7 {
-		for x := b.Min.X; x < b.Max.X; x += 7 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			seen[(r>>12)<<8|(g>>12)<<4|bl>>12] = true
-		}
-	}
-	if len(seen) < 4 {
-		t.Errorf("%s looks blank (%d colours)", path, len(seen))
-	}
-}

@@ -12,15 +12,12 @@ import (
 	"crypto/rand"
 	"crypto/x509/pkix"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
 
 	"sealdesk/core/client"
 	"sealdesk/core/gate"
@@ -42,42 +39,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	windowtest.RequireDisplay()
-	if os.Getenv("GALLIUM_DRIVER") == "" {
-		os.Setenv("GALLIUM_DRIVER", "softpipe")
-	}
-	cfg, err := os.MkdirTemp("", "sealdesk-keyswindow-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CONFIG_HOME", cfg)
-	fyneApp = app.NewWithID("com.sealdesk.test.keyswindow")
-	fyneApp.Settings().SetTheme(ui.NewTheme())
-	win = fyneApp.NewWindow("SealDesk")
-	win.Resize(fyne.NewSize(1366, 768))
-	win.Show()
-	code := 1
-	go func() {
-		defer fyne.Do(fyneApp.Quit)
-		code = m.Run()
-	}()
-	fyneApp.Run()
-	os.RemoveAll(cfg)
-	os.Exit(code)
+	windowtest.Main(m, windowtest.Options{Name: "keyswindow", Size: fyne.NewSize(1366, 768),
+		Setup: func(a fyne.App, w fyne.Window, cfg string) { fyneApp, win = a, w }})
 }
-
-type conn struct{ c *client.Client }
-
-func (c *conn) Client() *client.Client           { return c.c }
-func (c *conn) Context() string                  { return "" }
-func (c *conn) Subscribe(func()) (cancel func()) { return func() {} }
-
-type memSettings struct{ lang, dir string }
-
-func (m *memSettings) Language() string          { return m.lang }
-func (m *memSettings) SetLanguage(l string)      { m.lang = l }
-func (m *memSettings) DataDir() string           { return m.dir }
-func (m *memSettings) SetDataDir(d string) error { m.dir = d; return nil }
 
 type mapKeyring map[string]string
 
@@ -91,30 +55,19 @@ func (k mapKeyring) Set(service, user, s string) error { k[service+"/"+user] = s
 func (k mapKeyring) Delete(service, user string) error { delete(k, service+"/"+user); return nil }
 
 func login(t *testing.T, run *server.Running, phone, device string, register bool) *client.Client {
+	if register {
+		c := windowtest.Register(t, run, phone, "张三", device)
+		if _, err := c.SubmitRealName(context.Background(), "张三", "11010519491231002X", "dev"); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
 	c, err := client.New(run.URL, run.Server.RootPEM())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.DeviceName = device
-	ctx := context.Background()
-	if register {
-		if err := c.SendCode(ctx, phone, org.PurposeRegister); err != nil {
-			t.Fatal(err)
-		}
-		code := ""
-		msgs := run.Server.Outbox().Messages()
-		for i := len(msgs) - 1; i >= 0 && code == ""; i-- {
-			if k := strings.Index(msgs[i].Body, "验证码是 "); msgs[i].To == phone && k >= 0 {
-				code = msgs[i].Body[k+len("验证码是 ") : k+len("验证码是 ")+6]
-			}
-		}
-		if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: "Passw0rdX"}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.SubmitRealName(ctx, "张三", "11010519491231002X", "dev"); err != nil {
-			t.Fatal(err)
-		}
-	} else if _, err := c.Login(ctx, org.LoginRequest{Login: phone, Password: "Passw0rdX"}); err != nil {
+	if _, err := c.Login(context.Background(), org.LoginRequest{Login: phone, Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -182,7 +135,7 @@ func TestKeysInRealWindow(t *testing.T) {
 			var shell *ui.Shell
 			var sc *ui.SettingsScreen
 			fyne.DoAndWait(func() {
-				shell = ui.NewShell(fyneApp, win, ui.Services{Settings: &memSettings{lang: lang, dir: t.TempDir()}, Conn: &conn{c: b},
+				shell = ui.NewShell(fyneApp, win, ui.Services{Settings: &windowtest.Settings{Lang: lang, Dir: t.TempDir()}, Conn: &windowtest.Conn{C: b},
 					Local: &ui.LocalServices{Prefs: windowtest.NewPrefs(), Keys: ksB, Tokens: personal}})
 				win.SetContent(shell.Content())
 				win.Resize(size)
@@ -233,7 +186,7 @@ func TestKeysInRealWindow(t *testing.T) {
 		ui.SetLanguage(lang)
 		for _, size := range sizes {
 			fyne.DoAndWait(func() {
-				shell := ui.NewShell(fyneApp, win, ui.Services{Settings: &memSettings{lang: lang, dir: t.TempDir()}, Conn: &conn{c: b},
+				shell := ui.NewShell(fyneApp, win, ui.Services{Settings: &windowtest.Settings{Lang: lang, Dir: t.TempDir()}, Conn: &windowtest.Conn{C: b},
 					Local: &ui.LocalServices{Prefs: windowtest.NewPrefs(), Keys: other}})
 				win.SetContent(shell.Content())
 				win.Resize(size)
@@ -263,19 +216,5 @@ func shot(t *testing.T, path string, size fyne.Size) {
 	if err := ui.WritePNG(path, img); err != nil {
 		t.Fatal(err)
 	}
-	checkNotBlank(t, path, img)
-}
-
-func checkNotBlank(t *testing.T, path string, img image.Image) {
-	b := img.Bounds()
-	seen := map[uint32]bool{}
-	for y := b.Min.Y; y < b.Max.Y; y += 7 {
-		for x := b.Min.X; x < b.Max.X; x += 7 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			seen[(r>>12)<<8|(g>>12)<<4|bl>>12] = true
-		}
-	}
-	if len(seen) < 4 {
-		t.Errorf("%s looks blank (%d colours)", path, len(seen))
-	}
+	windowtest.CheckNotBlank(t, path, img)
 }

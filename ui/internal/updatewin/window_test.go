@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 
 	"sealdesk/core/client"
@@ -37,36 +36,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	windowtest.RequireDisplay()
-	if os.Getenv("GALLIUM_DRIVER") == "" {
-		os.Setenv("GALLIUM_DRIVER", "softpipe")
-	}
-	cfg, err := os.MkdirTemp("", "sealdesk-updatewin-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("XDG_CONFIG_HOME", cfg)
-	fyneApp = app.NewWithID("com.sealdesk.test.updatewin")
-	fyneApp.Settings().SetTheme(ui.NewTheme())
-	win = fyneApp.NewWindow("SealDesk")
-	win.Resize(fyne.NewSize(1366, 768))
-	win.Show()
-	code := 1
-	go func() {
-		defer fyne.Do(fyneApp.Quit)
-		code = m.Run()
-	}()
-	fyneApp.Run()
-	os.RemoveAll(cfg)
-	os.Exit(code)
+	windowtest.Main(m, windowtest.Options{Name: "updatewin", Size: fyne.NewSize(1366, 768),
+		Setup: func(a fyne.App, w fyne.Window, cfg string) { fyneApp, win = a, w }})
 }
-
-type memSettings struct{ lang, dir string }
-
-func (m *memSettings) Language() string          { return m.lang }
-func (m *memSettings) SetLanguage(l string)      { m.lang = l }
-func (m *memSettings) DataDir() string           { return m.dir }
-func (m *memSettings) SetDataDir(d string) error { m.dir = d; return nil }
 
 func TestAboutAndUpdateInRealWindow(t *testing.T) {
 	ctx := context.Background()
@@ -131,7 +103,7 @@ func TestAboutAndUpdateInRealWindow(t *testing.T) {
 		}
 		var sc *ui.SettingsScreen
 		fyne.DoAndWait(func() {
-			s := ui.NewShell(fyneApp, win, ui.Services{Settings: &memSettings{lang: lang, dir: t.TempDir()}, Version: "0.1.0",
+			s := ui.NewShell(fyneApp, win, ui.Services{Settings: &windowtest.Settings{Lang: lang, Dir: t.TempDir()}, Version: "0.1.0",
 				Updates: svc, Diagnostics: diagStub{}})
 			win.SetContent(s.Content())
 			s.Show(ui.NavSettings)
@@ -169,7 +141,7 @@ func TestAboutAndUpdateInRealWindow(t *testing.T) {
 				if err := ui.WritePNG(path, img); err != nil {
 					t.Fatal(err)
 				}
-				checkNotBlank(t, path, img)
+				windowtest.CheckNotBlank(t, path, img)
 				if colours(img, image.Rect(5, 5, 170, 40)) < 3 {
 					t.Errorf("%s: the title strip is blank (the frame is drawn shifted)", path)
 				}
@@ -224,16 +196,3 @@ func colours(img image.Image, r image.Rectangle) int {
 }
 
 // checkNotBlank fails if the picture is (nearly) one colour: the window drew nothing.
-func checkNotBlank(t *testing.T, path string, img image.Image) {
-	b := img.Bounds()
-	seen := map[uint32]bool{}
-	for y := b.Min.Y; y < b.Max.Y; y += 7 {
-		for x := b.Min.X; x < b.Max.X; x += 7 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			seen[(r>>12)<<8|(g>>12)<<4|bl>>12] = true
-		}
-	}
-	if len(seen) < 4 {
-		t.Errorf("%s looks blank (%d colours)", path, len(seen))
-	}
-}

@@ -1,6 +1,9 @@
-// Package windowtest holds what the real-window test packages (ui/internal/journey,
-// ui/internal/responsive, ui/internal/realwindow) share: the display gate of their TestMain and
-// in-memory stand-ins for the desktop's preferences and key store, plus a signature image.
+// Package windowtest holds what the real-window test packages (ui/internal/…: journey,
+// responsive, realwindow, adminwindow, apikeywindow, keyswindow, updatewin, enterprisewin) share:
+// their TestMain (Main: the app on the main goroutine, the tests beside it), the rule and helpers
+// for working on the UI goroutine (Do, WaitUI: no t.Fatal there), a --dev server's accounts
+// (Register, Code), in-memory stand-ins for the desktop's settings, connection, preferences and
+// key store, a signature image and the blank-picture check.
 //
 // It is imported by tests only; nothing of the product links it.
 package windowtest
