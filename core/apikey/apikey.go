@@ -26,7 +26,11 @@
 // the lower-case hex SHA-256 of the body, joined by "\n" (see Canonical). The server refuses a
 // timestamp more than Window away from its clock, then a wrong signature, then a nonce it has
 // seen: nonces live in the store (both stores; several server processes share them) under
-// BucketNonces until Window after their timestamp, then Purge removes them.
+// BucketNonces until Window after their timestamp, then Purge removes them. Authenticate checks
+// and spends the nonce in one transaction; Verify checks in a read-only one and hands the nonce
+// to the caller, who spends it (Nonce.Spend) inside its own write — the open API's create thus
+// commits the nonce, the files and the envelope at once — and must spend it before answering
+// even when it fails. There is no slow hash to cache: a key's secret is one HMAC away.
 //
 // # What it refuses
 //
@@ -292,72 +296,137 @@ func validNonce(n string) bool {
 // (may be nil) runs in that transaction too, with the key (the server checks the creator's
 // membership there). It returns the key.
 func (s *Service) Authenticate(ctx context.Context, rq Request, check func(tx sync.Tx, k api.APIKey) error) (api.APIKey, error) {
+	t, sig, err := s.preflight(rq)
+	if err != nil {
+		return api.APIKey{}, err
+	}
+	var out api.APIKey
+	err = s.opts.Store.Update(ctx, func(tx sync.Tx) error {
+		n, err := s.verify(tx, rq, t, sig, check)
+		if err != nil {
+			return err
+		}
+		if err := n.Spend(tx); err != nil {
+			return err
+		}
+		out = n.rec.APIKey
+		return nil
+	})
+	return out, err
+}
+
+// Verify checks a signed request as Authenticate does, in a read-only transaction, without
+// using up its nonce: the caller spends it (Nonce.Spend) in a transaction of its own — the
+// open API's create spends it in the transaction that stores the envelope, so a create is one
+// read-write transaction — and must spend it whatever happens before answering, or a replay of
+// the request would be answered again. A nonce already spent is refused here too.
+func (s *Service) Verify(ctx context.Context, rq Request, check func(tx sync.Tx, k api.APIKey) error) (api.APIKey, *Nonce, error) {
+	t, sig, err := s.preflight(rq)
+	if err != nil {
+		return api.APIKey{}, nil, err
+	}
+	var n *Nonce
+	err = s.opts.Store.View(ctx, func(tx sync.Tx) error {
+		var err error
+		if n, err = s.verify(tx, rq, t, sig, check); err != nil {
+			return err
+		}
+		if _, err := tx.Get(BucketNonces, n.key); err == nil {
+			return replayed()
+		} else if !errors.Is(err, sync.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return api.APIKey{}, nil, err
+	}
+	return n.rec.APIKey, n, nil
+}
+
+// Nonce is the nonce of a verified request, not yet used up.
+type Nonce struct {
+	rec      record
+	key, exp string
+	now      time.Time
+}
+
+// Spend uses the nonce up inside tx: nonce_replayed when another request spent it first.
+func (n *Nonce) Spend(tx sync.Tx) error {
+	if err := tx.Insert(BucketNonces, n.key, []byte(n.exp)); errors.Is(err, sync.ErrExists) {
+		return replayed()
+	} else if err != nil {
+		return err
+	}
+	if n.now.Sub(n.rec.LastUsed) >= usedEvery {
+		rec := n.rec
+		rec.LastUsed = n.now
+		return sync.PutJSON(tx, BucketKeys, rec.ID, rec)
+	}
+	return nil
+}
+
+func replayed() error {
+	return refuse(http.StatusUnauthorized, CodeReplayed, "该请求已处理过（随机串重复）：每个请求须使用新的 X-SealDesk-Nonce")
+}
+
+// preflight checks what needs no store: the headers' forms and the timestamp's window.
+func (s *Service) preflight(rq Request) (time.Time, []byte, error) {
 	if rq.KeyID == "" || rq.Timestamp == "" || rq.Nonce == "" || rq.Signature == "" {
-		return api.APIKey{}, refuse(http.StatusUnauthorized, CodeMissing,
+		return time.Time{}, nil, refuse(http.StatusUnauthorized, CodeMissing,
 			"请求未签名：需要 X-SealDesk-Key、X-SealDesk-Timestamp、X-SealDesk-Nonce 和 X-SealDesk-Signature")
 	}
 	if !validNonce(rq.Nonce) {
-		return api.APIKey{}, refuse(http.StatusUnauthorized, CodeMissing, fmt.Sprintf("X-SealDesk-Nonce 须为 %d–%d 个字母、数字、- 或 _", MinNonce, MaxNonce))
+		return time.Time{}, nil, refuse(http.StatusUnauthorized, CodeMissing, fmt.Sprintf("X-SealDesk-Nonce 须为 %d–%d 个字母、数字、- 或 _", MinNonce, MaxNonce))
 	}
 	sig, err := hex.DecodeString(rq.Signature)
 	if err != nil || len(sig) != sha256.Size {
-		return api.APIKey{}, refuse(http.StatusUnauthorized, CodeBadSignature, "签名格式错误：须为 64 位十六进制的 HMAC-SHA256")
+		return time.Time{}, nil, refuse(http.StatusUnauthorized, CodeBadSignature, "签名格式错误：须为 64 位十六进制的 HMAC-SHA256")
 	}
 	ts, err := strconv.ParseInt(rq.Timestamp, 10, 64)
 	if err != nil {
-		return api.APIKey{}, refuse(http.StatusUnauthorized, CodeMissing, "X-SealDesk-Timestamp 须为 Unix 秒数")
+		return time.Time{}, nil, refuse(http.StatusUnauthorized, CodeMissing, "X-SealDesk-Timestamp 须为 Unix 秒数")
 	}
 	now := s.opts.Now().UTC()
 	t := time.Unix(ts, 0)
 	if d := now.Sub(t); d > s.opts.Window || d < -s.opts.Window {
-		return api.APIKey{}, refuse(http.StatusUnauthorized, CodeExpired,
+		return time.Time{}, nil, refuse(http.StatusUnauthorized, CodeExpired,
 			fmt.Sprintf("请求时间戳与服务器时间相差超过 %d 分钟，请校准时钟后重新签名", int(s.opts.Window/time.Minute)))
 	}
-	var out api.APIKey
-	err = s.opts.Store.Update(ctx, func(tx sync.Tx) error {
-		var rec record
-		if sync.CheckKey(rq.KeyID) != nil {
-			return refuse(http.StatusUnauthorized, CodeUnknownKey, "API 密钥不存在")
+	return t, sig, nil
+}
+
+// verify checks the key, the signature and check inside tx; it returns the request's nonce.
+func (s *Service) verify(tx sync.Tx, rq Request, t time.Time, sig []byte, check func(tx sync.Tx, k api.APIKey) error) (*Nonce, error) {
+	var rec record
+	if sync.CheckKey(rq.KeyID) != nil {
+		return nil, refuse(http.StatusUnauthorized, CodeUnknownKey, "API 密钥不存在")
+	}
+	err := sync.GetJSON(tx, BucketKeys, rq.KeyID, &rec)
+	if errors.Is(err, sync.ErrNotFound) {
+		return nil, refuse(http.StatusUnauthorized, CodeUnknownKey, "API 密钥不存在")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Revoked.IsZero() {
+		return nil, refuse(http.StatusUnauthorized, CodeRevoked, "该 API 密钥已被企业管理员吊销")
+	}
+	secret := s.secret(rec.ID, rec.Salt)
+	if hashHex(secret) != rec.Hash {
+		return nil, errors.New("api key secret no longer derives to its hash: the server key changed")
+	}
+	want, _ := hex.DecodeString(Sign(secret, rq.Method, rq.URI, rq.Timestamp, rq.Nonce, rq.Body))
+	if !hmac.Equal(want, sig) {
+		return nil, refuse(http.StatusUnauthorized, CodeBadSignature, "签名不正确：请检查密钥和签名内容（方法、路径与查询、时间戳、随机串、请求体 SHA-256）")
+	}
+	if check != nil {
+		if err := check(tx, rec.APIKey); err != nil {
+			return nil, err
 		}
-		err := sync.GetJSON(tx, BucketKeys, rq.KeyID, &rec)
-		if errors.Is(err, sync.ErrNotFound) {
-			return refuse(http.StatusUnauthorized, CodeUnknownKey, "API 密钥不存在")
-		}
-		if err != nil {
-			return err
-		}
-		if !rec.Revoked.IsZero() {
-			return refuse(http.StatusUnauthorized, CodeRevoked, "该 API 密钥已被企业管理员吊销")
-		}
-		secret := s.secret(rec.ID, rec.Salt)
-		if hashHex(secret) != rec.Hash {
-			return errors.New("api key secret no longer derives to its hash: the server key changed")
-		}
-		want, _ := hex.DecodeString(Sign(secret, rq.Method, rq.URI, rq.Timestamp, rq.Nonce, rq.Body))
-		if !hmac.Equal(want, sig) {
-			return refuse(http.StatusUnauthorized, CodeBadSignature, "签名不正确：请检查密钥和签名内容（方法、路径与查询、时间戳、随机串、请求体 SHA-256）")
-		}
-		if check != nil {
-			if err := check(tx, rec.APIKey); err != nil {
-				return err
-			}
-		}
-		exp := t.Add(s.opts.Window).UTC().Format(time.RFC3339)
-		if err := tx.Insert(BucketNonces, rec.ID+"/"+rq.Nonce, []byte(exp)); errors.Is(err, sync.ErrExists) {
-			return refuse(http.StatusUnauthorized, CodeReplayed, "该请求已处理过（随机串重复）：每个请求须使用新的 X-SealDesk-Nonce")
-		} else if err != nil {
-			return err
-		}
-		if now.Sub(rec.LastUsed) >= usedEvery {
-			rec.LastUsed = now
-			if err := sync.PutJSON(tx, BucketKeys, rec.ID, rec); err != nil {
-				return err
-			}
-		}
-		out = rec.APIKey
-		return nil
-	})
-	return out, err
+	}
+	return &Nonce{rec: rec, key: rec.ID + "/" + rq.Nonce, exp: t.Add(s.opts.Window).UTC().Format(time.RFC3339),
+		now: s.opts.Now().UTC()}, nil
 }
 
 // Allows reports whether k has scope.

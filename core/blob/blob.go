@@ -138,6 +138,17 @@ func (k *KV) Put(ctx context.Context, data []byte) (Info, error) {
 	return info, err
 }
 
+// PutIn stores data inside tx, a transaction of k.Store (for callers that store a blob together
+// with the records naming it, in one commit); present blobs are left as they are.
+func (k *KV) PutIn(tx sync.Tx, data []byte) (Info, error) {
+	if int64(len(data)) > k.max() {
+		return Info{}, &TooLargeError{Max: k.max(), Got: int64(len(data))}
+	}
+	size := k.chunk()
+	info := Info{SHA256: Sum(data), Size: int64(len(data)), Chunks: (len(data) + size - 1) / size}
+	return info, PutTx(tx, info, data, size)
+}
+
 // PutTx writes a blob inside tx (for callers that store a blob together with the record naming
 // it); info must come from the same data. Present blobs are left as they are.
 func PutTx(tx sync.Tx, info Info, data []byte, chunkSize int) error {

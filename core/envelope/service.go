@@ -137,15 +137,8 @@ func randomID(prefix string) string {
 // PutBlob stores an upload of the account (a file to send, ≤ MaxFileSize) and remembers who
 // uploaded it: only the uploader may name it in an envelope.
 func (s *Service) PutBlob(ctx context.Context, a Actor, data []byte) (api.BlobInfo, error) {
-	if len(data) > MaxFileSize {
-		return api.BlobInfo{}, refuse(http.StatusRequestEntityTooLarge, "file_too_large",
-			fmt.Sprintf("单个文档大小不能超过 10M（该文件为 %.1f MB）", float64(len(data))/(1<<20)))
-	}
-	if len(data) == 0 {
-		return api.BlobInfo{}, bad("empty_file", "文件是空的")
-	}
-	if kindOf(data) == "" {
-		return api.BlobInfo{}, bad("bad_file_type", "文件格式不受支持：仅支持 PDF、JPEG、JPG、PNG")
+	if err := checkBlob(data); err != nil {
+		return api.BlobInfo{}, err
 	}
 	info, err := s.blobs().Put(ctx, data)
 	if err != nil {
@@ -155,6 +148,21 @@ func (s *Service) PutBlob(ctx context.Context, a Actor, data []byte) (api.BlobIn
 		return tx.Put(BucketBlobOwners, a.Account.ID+"/"+info.SHA256, nil)
 	})
 	return api.BlobInfo{SHA256: info.SHA256, Size: info.Size}, err
+}
+
+// checkBlob refuses a file no envelope may carry.
+func checkBlob(data []byte) error {
+	if len(data) > MaxFileSize {
+		return refuse(http.StatusRequestEntityTooLarge, "file_too_large",
+			fmt.Sprintf("单个文档大小不能超过 10M（该文件为 %.1f MB）", float64(len(data))/(1<<20)))
+	}
+	if len(data) == 0 {
+		return bad("empty_file", "文件是空的")
+	}
+	if kindOf(data) == "" {
+		return bad("bad_file_type", "文件格式不受支持：仅支持 PDF、JPEG、JPG、PNG")
+	}
+	return nil
 }
 
 // --- idempotency -------------------------------------------------------------------------------
@@ -223,16 +231,98 @@ func (s *Service) Send(ctx context.Context, a Actor, key string, req api.Envelop
 	// read transaction as its checks.
 	rec := &record{}
 	rec.ID, rec.VerifyToken = randomID("env_"), randomID(verifyTokenPrefix)
-	return s.send(ctx, a, ik, hash, rec, req, req.Draft)
+	return s.send(ctx, a, ik, hash, rec, req, req.Draft, nil)
+}
+
+// File is a document brought with a Create.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// Create is Send for a caller that brings the files' bytes with the request (the open API):
+// req.Files is filled from files, which are stored together with the envelope, the sender as
+// their owner (as PutBlob does). within, when not nil, runs first in the transaction that
+// stores the envelope — also when the key's first answer is replayed — and its error rolls
+// everything back (the open API spends the request's nonce there).
+//
+// A draft is then one read-write transaction in all: the files, the checks, the envelope and
+// its idempotency record. A send still checks first, prepares the documents outside any
+// transaction, and stores everything in one transaction at the end.
+func (s *Service) Create(ctx context.Context, a Actor, key string, req api.EnvelopeRequest, files []File, within func(tx sync.Tx) error) (api.Envelope, error) {
+	if err := checkKey(key); err != nil {
+		return api.Envelope{}, err
+	}
+	if len(files) > MaxFiles {
+		return api.Envelope{}, bad("too_many_files", fmt.Sprintf("最多添加 %d 个文件", MaxFiles))
+	}
+	x := &brought{files: map[string][]byte{}, within: within}
+	kv, ok := s.blobs().(*blob.KV)
+	x.inTx = ok && kv.Store == s.Store
+	for _, f := range files {
+		if err := checkBlob(f.Data); err != nil {
+			return api.Envelope{}, err
+		}
+		if !x.inTx {
+			// Blobs kept elsewhere cannot join the envelope's transaction.
+			if _, err := s.PutBlob(ctx, a, f.Data); err != nil {
+				return api.Envelope{}, err
+			}
+		}
+		sum := blob.Sum(f.Data)
+		x.files[sum] = f.Data
+		req.Files = append(req.Files, api.FileRef{Name: f.Name, SHA256: sum})
+	}
+	raw, _ := json.Marshal(req)
+	hash := requestHash([]byte("send"), raw)
+	ik := idemKey(a.Account.ID, "send", key)
+	rec := &record{}
+	rec.ID, rec.VerifyToken = randomID("env_"), randomID(verifyTokenPrefix)
+	return s.send(ctx, a, ik, hash, rec, req, req.Draft, x)
+}
+
+// brought is what Create adds to a send.
+type brought struct {
+	files  map[string][]byte // by SHA-256
+	inTx   bool              // files are stored in the saving transaction (else already by PutBlob)
+	within func(tx sync.Tx) error
+}
+
+// file returns the bytes of a brought file (nil: not brought).
+func (x *brought) file(sum string) []byte {
+	if x == nil {
+		return nil
+	}
+	return x.files[sum]
+}
+
+// store writes the brought files and their owner inside tx.
+func (x *brought) store(s *Service, tx sync.Tx, owner string) error {
+	if !x.inTx {
+		return nil
+	}
+	kv := s.blobs().(*blob.KV)
+	for _, data := range x.files {
+		info, err := kv.PutIn(tx, data)
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(BucketBlobOwners, owner+"/"+info.SHA256, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // send builds and stores rec from req (a new envelope, or a draft being sent).
-func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *record, req api.EnvelopeRequest, draft bool) (api.Envelope, error) {
+// x (may be nil) is what Create brings: for a draft, the checks then run inside the saving
+// transaction, with no read transaction before it.
+func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *record, req api.EnvelopeRequest, draft bool, x *brought) (api.Envelope, error) {
 	now := s.now()
 	var v *validated
 	var prior api.Envelope
 	var replayed bool
-	err := s.Store.View(ctx, func(tx sync.Tx) error {
+	precheck := func(tx sync.Tx) error {
 		var err error
 		if replayed, err = replay(tx, ik, hash, &prior); err != nil || replayed {
 			return err
@@ -256,6 +346,9 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 			}
 		}
 		for _, f := range v.req.Files {
+			if x != nil && x.files[f.SHA256] != nil {
+				continue // stored with the envelope
+			}
 			if _, err := tx.Get(BucketBlobOwners, a.Account.ID+"/"+f.SHA256); err != nil {
 				if errors.Is(err, sync.ErrNotFound) {
 					return bad("bad_file", fmt.Sprintf("文件「%s」未上传", f.Name))
@@ -264,36 +357,25 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return api.Envelope{}, err
 	}
-	if replayed {
-		return prior, nil
-	}
-	req = v.req
-	rec.Subject, rec.Remark, rec.Deadline, rec.Order, rec.EnterpriseID, rec.Template = req.Subject, req.Remark, req.Deadline, req.Order, req.EnterpriseID, req.Template
-	rec.Amount, rec.ValidUntil = req.Amount, req.ValidUntil
-	rec.SenderID, rec.SenderName, rec.SenderKey = a.Account.ID, displayName(a.Account), accountKey(a.Account)
-	rec.Request = req
-	rec.Fields = req.Fields
-	rec.Parties = v.parties
-	rec.Recipients = nil
-	for k, rc := range req.Recipients {
-		rs := api.RecipientState{Recipient: rc, Index: k, State: api.RecipientWaiting, Prefix: prefix(k)}
-		if rc.Kind == api.RecipientCC {
-			rs.State = api.RecipientCopied
+	// oneTx: a draft Create checks and saves in one transaction.
+	oneTx := draft && x != nil
+	if !oneTx {
+		if err := s.Store.View(ctx, precheck); err != nil {
+			return api.Envelope{}, err
 		}
-		rec.Recipients = append(rec.Recipients, rs)
+		if replayed {
+			if x != nil && x.within != nil {
+				// The first answer again; within still runs, in a transaction of its own.
+				if err := s.Store.Update(ctx, x.within); err != nil {
+					return api.Envelope{}, err
+				}
+			}
+			return prior, nil
+		}
+		req = v.req
+		s.fill(rec, a, v, now)
 	}
-	rec.Documents, rec.Docs = nil, nil
-	for i, f := range req.Files {
-		rec.Documents = append(rec.Documents, api.Document{Index: i, Name: f.Name, Original: f.SHA256})
-	}
-	if rec.Created.IsZero() {
-		rec.Created = now
-	}
-	rec.VerifyURL = s.BaseURL + "/v/" + rec.VerifyToken
 	var sent [][]byte
 	if !draft {
 		rec.Status = api.EnvelopeInProgress
@@ -310,9 +392,11 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 			}
 		}
 		for i, f := range req.Files {
-			original, err := s.blobs().Get(ctx, f.SHA256)
-			if err != nil {
-				return api.Envelope{}, fmt.Errorf("failed to read file %d: %w", i, err)
+			original := x.file(f.SHA256)
+			if original == nil {
+				if original, err = s.blobs().Get(ctx, f.SHA256); err != nil {
+					return api.Envelope{}, fmt.Errorf("failed to read file %d: %w", i, err)
+				}
 			}
 			p, err := prepareDoc(ctx, dir, i, f, original, req.Fields, rec.VerifyURL, s.Platform, certify)
 			if err != nil {
@@ -343,10 +427,30 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 	rec.Updated = now
 	var out api.Envelope
 	var scopes []string
-	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+	err := s.Store.Update(ctx, func(tx sync.Tx) error {
 		scopes = nil
-		if done, err := replay(tx, ik, hash, &out); err != nil || done {
+		if x != nil && x.within != nil {
+			if err := x.within(tx); err != nil {
+				return err
+			}
+		}
+		if oneTx {
+			replayed, v = false, nil
+			if err := precheck(tx); err != nil {
+				return err
+			}
+			if replayed {
+				out = prior
+				return nil
+			}
+			s.fill(rec, a, v, now)
+		} else if done, err := replay(tx, ik, hash, &out); err != nil || done {
 			return err
+		}
+		if x != nil {
+			if err := x.store(s, tx, a.Account.ID); err != nil {
+				return err
+			}
 		}
 		r := *rec
 		if rec.Status != api.EnvelopeDraft || rec.Index != nil {
@@ -400,11 +504,41 @@ func (s *Service) send(ctx context.Context, a Actor, ik, hash string, rec *recor
 	if err != nil {
 		return api.Envelope{}, err
 	}
+	if oneTx && replayed {
+		return out, nil
+	}
 	s.wake(scopes)
 	if out.Status == api.EnvelopeInProgress {
 		s.notifyTurn(ctx, rec)
 	}
 	return out, nil
+}
+
+// fill sets rec from a checked request (a retried transaction may fill it again: same result).
+func (s *Service) fill(rec *record, a Actor, v *validated, now time.Time) {
+	req := v.req
+	rec.Subject, rec.Remark, rec.Deadline, rec.Order, rec.EnterpriseID, rec.Template = req.Subject, req.Remark, req.Deadline, req.Order, req.EnterpriseID, req.Template
+	rec.Amount, rec.ValidUntil = req.Amount, req.ValidUntil
+	rec.SenderID, rec.SenderName, rec.SenderKey = a.Account.ID, displayName(a.Account), accountKey(a.Account)
+	rec.Request = req
+	rec.Fields = req.Fields
+	rec.Parties = v.parties
+	rec.Recipients = nil
+	for k, rc := range req.Recipients {
+		rs := api.RecipientState{Recipient: rc, Index: k, State: api.RecipientWaiting, Prefix: prefix(k)}
+		if rc.Kind == api.RecipientCC {
+			rs.State = api.RecipientCopied
+		}
+		rec.Recipients = append(rec.Recipients, rs)
+	}
+	rec.Documents, rec.Docs = nil, nil
+	for i, f := range req.Files {
+		rec.Documents = append(rec.Documents, api.Document{Index: i, Name: f.Name, Original: f.SHA256})
+	}
+	if rec.Created.IsZero() {
+		rec.Created = now
+	}
+	rec.VerifyURL = s.BaseURL + "/v/" + rec.VerifyToken
 }
 
 func hasFields(fs []api.FieldPlacement, k int) bool {
@@ -952,7 +1086,7 @@ func (s *Service) SendDraft(ctx context.Context, a Actor, key, id string) (api.E
 	if err != nil || rec == nil {
 		return out, err
 	}
-	return s.send(ctx, a, ik, hash, rec, rec.Request, false)
+	return s.send(ctx, a, ik, hash, rec, rec.Request, false, nil)
 }
 
 // UpdateDraft replaces the content of a draft of the caller.
@@ -973,7 +1107,7 @@ func (s *Service) UpdateDraft(ctx context.Context, a Actor, id string, req api.E
 		return api.Envelope{}, err
 	}
 	key := randomID("draft")
-	return s.send(ctx, a, idemKey(a.Account.ID, "draft", key), key, rec, req, true)
+	return s.send(ctx, a, idemKey(a.Account.ID, "draft", key), key, rec, req, true, nil)
 }
 
 // DeleteDraft removes a draft of the caller.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"sealdesk/core/api"
@@ -158,16 +160,49 @@ func (s *Server) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request, c *c
 func (s *Server) authenticateKey(r *http.Request, body []byte) (api.APIKey, org.Account, error) {
 	var acct org.Account
 	k, err := s.keys.Authenticate(r.Context(), apikey.FromHTTP(r, body), func(tx sync.Tx, k api.APIKey) error {
-		if _, err := s.org.Require(tx, k.EnterpriseID, k.CreatedBy, ""); err != nil {
-			var ref *sync.Refusal
-			if errors.As(err, &ref) {
-				return sync.Refuse(http.StatusForbidden, apikey.CodeCreatorGone, "创建该 API 密钥的管理员已不是企业的有效成员，请由现任管理员重新创建密钥")
-			}
-			return err
-		}
-		return sync.GetJSON(tx, org.BucketAccounts, k.CreatedBy, &acct)
+		return s.checkKeyCreator(tx, k, &acct)
 	})
 	return k, acct, err
+}
+
+// checkKeyCreator checks that k's creator is still an enabled member of its enterprise and
+// reads their account into acct.
+func (s *Server) checkKeyCreator(tx sync.Tx, k api.APIKey, acct *org.Account) error {
+	if _, err := s.org.Require(tx, k.EnterpriseID, k.CreatedBy, ""); err != nil {
+		var ref *sync.Refusal
+		if errors.As(err, &ref) {
+			return sync.Refuse(http.StatusForbidden, apikey.CodeCreatorGone, "创建该 API 密钥的管理员已不是企业的有效成员，请由现任管理员重新创建密钥")
+		}
+		return err
+	}
+	return sync.GetJSON(tx, org.BucketAccounts, k.CreatedBy, acct)
+}
+
+// spendsNonce names the integrator routes whose handler spends the request's nonce inside its
+// own read-write transaction (c.nonce), so that the route costs one such transaction.
+var spendsNonce = map[string]bool{"POST /api/v1/open/envelopes": true}
+
+// verifyKey is authenticateKey without spending the nonce (see apikey.Service.Verify).
+func (s *Server) verifyKey(r *http.Request, body []byte) (api.APIKey, org.Account, *apikey.Nonce, error) {
+	var acct org.Account
+	k, n, err := s.keys.Verify(r.Context(), apikey.FromHTTP(r, body), func(tx sync.Tx, k api.APIKey) error {
+		return s.checkKeyCreator(tx, k, &acct)
+	})
+	return k, acct, n, err
+}
+
+// spendNonce spends the nonce of a spendsNonce request whose handler did not (it failed before
+// its transaction committed): a replay of the request is then refused as such.
+func (s *Server) spendNonce(r *http.Request, c *call) {
+	if c.nonce == nil || c.spent {
+		return
+	}
+	c.spent = true
+	err := s.opts.Store.Update(context.WithoutCancel(r.Context()), c.nonce.Spend)
+	var ref *sync.Refusal
+	if err != nil && !errors.As(err, &ref) {
+		s.log.Error("spend api request nonce", "key", c.key.ID, "err", err)
+	}
 }
 
 // openActor is the envelope actor of a signed request.
@@ -309,6 +344,7 @@ func (s *Server) handleOpenCreate(w http.ResponseWriter, r *http.Request, c *cal
 	if len(files) > envelope.MaxFiles {
 		return sync.Refuse(http.StatusBadRequest, "too_many_files", fmt.Sprintf("最多添加 %d 个文件", envelope.MaxFiles))
 	}
+	var brought []envelope.File
 	if in.TemplateID != "" {
 		if len(files) > 0 {
 			return sync.Refuse(http.StatusBadRequest, "bad_request", "从模板发起时不能再附加文件")
@@ -321,17 +357,19 @@ func (s *Server) handleOpenCreate(w http.ResponseWriter, r *http.Request, c *cal
 			return sync.Refuse(http.StatusBadRequest, "no_files", "请添加文件（files 或 multipart 的 file 字段）或指定模板 template_id")
 		}
 		for _, f := range files {
-			info, err := s.env.PutBlob(r.Context(), a, f.data)
-			if err != nil {
-				return err
-			}
-			req.Files = append(req.Files, api.FileRef{Name: f.name, SHA256: info.SHA256})
+			brought = append(brought, envelope.File{Name: f.name, Data: f.data})
 		}
 	}
-	e, err := s.env.Send(r.Context(), a, ik, req)
+	// One read-write transaction: the nonce, the files, the envelope, its idempotency record.
+	var within func(sync.Tx) error
+	if c.nonce != nil {
+		within = c.nonce.Spend
+	}
+	e, err := s.env.Create(r.Context(), a, ik, req, brought, within)
 	if err != nil {
 		return err
 	}
+	c.spent = true
 	writeJSON(w, http.StatusOK, openView(e))
 	return nil
 }
@@ -477,18 +515,89 @@ func (s *Server) handleOpenReport(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// readSigned reads the body of a signed request (at most MaxOpenBody bytes) and puts it back
-// for the handler.
-func readSigned(r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxOpenBody+1))
-	if err != nil {
-		return nil, sync.Refuse(http.StatusBadRequest, "bad_request", "读取请求体失败")
+// MaxOpenSmallBody bounds the body of every signed request but a create (send and withdraw
+// carry at most a reason; reads none): a key holder cannot make the server read and parse
+// megabytes through them (red team F6).
+const MaxOpenSmallBody = 64 << 10
+
+// DefaultOpenBodyBudget bounds the bytes of signed request bodies the server holds at once (a
+// body is read whole before its signature can be checked, then parsed): four creates of the
+// largest size. Over it a request answers 503 with Retry-After before its body is read.
+const DefaultOpenBodyBudget = 4 * MaxOpenBody
+
+// openBodyLimits are the signed routes allowed more than MaxOpenSmallBody.
+var openBodyLimits = map[string]int64{"POST /api/v1/open/envelopes": MaxOpenBody}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
 	}
-	if len(b) > MaxOpenBody {
-		return nil, sync.Refuse(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("请求体不能超过 %d MB", MaxOpenBody>>20))
+	return fmt.Sprintf("%d KB", n>>10)
+}
+
+// bodyBudget counts the bytes of the signed request bodies held at once.
+type bodyBudget struct {
+	mu        stdsync.Mutex
+	used, max int64
+}
+
+func (b *bodyBudget) take(n int64) (release func(), ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.used+n > b.max {
+		return nil, false
+	}
+	b.used += n
+	return func() {
+		b.mu.Lock()
+		b.used -= n
+		b.mu.Unlock()
+	}, true
+}
+
+// readSigned reads the body of a signed request to route (at most its limit: openBodyLimits,
+// else MaxOpenSmallBody) and puts it back for the handler. A body declared larger than the
+// limit is refused before it is read; so is any body while the bodies held at once would pass
+// the budget (Options.OpenBodyBudget). release gives the budget back once the request is done.
+func (s *Server) readSigned(w http.ResponseWriter, r *http.Request, rt route) (body []byte, release func(), err error) {
+	limit, ok := openBodyLimits[rt.method+" "+rt.pattern]
+	if !ok {
+		limit = MaxOpenSmallBody
+	}
+	tooLarge := func(got string) error {
+		what := "该接口的请求体"
+		if limit == MaxOpenBody {
+			what = "创建合同的请求体（最多 5 个 10 MB 文件，base64 编码）"
+		}
+		return sync.Refuse(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("%s不能超过 %s（本次%s）", what, sizeText(limit), got))
+	}
+	if r.ContentLength > limit {
+		dropBody(w)
+		return nil, nil, tooLarge("声明 " + sizeText(r.ContentLength))
+	}
+	hold := r.ContentLength
+	if hold < 0 {
+		hold = limit // chunked: as much as it may be
+	}
+	release, ok = s.openBodies.take(hold)
+	if !ok {
+		dropBody(w)
+		w.Header().Set("Retry-After", "2")
+		return nil, nil, sync.Refuse(http.StatusServiceUnavailable, "body_budget",
+			fmt.Sprintf("服务器同时接收的接口请求体已达 %s 的上限，请稍后重试", sizeText(s.openBodies.max)))
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		release()
+		return nil, nil, sync.Refuse(http.StatusBadRequest, "bad_request", "读取请求体失败")
+	}
+	if int64(len(b)) > limit {
+		release()
+		dropBody(w)
+		return nil, nil, tooLarge("超过上限")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
-	return b, nil
+	return b, release, nil
 }
 
 // openapi_open.json documents the routes of this file; it is merged into openapi.json (kept

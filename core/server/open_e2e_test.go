@@ -30,8 +30,16 @@ type openEnv struct {
 	hooks  *hookReceiver
 }
 
-func newOpenEnv(t *testing.T, st sync.Store) *openEnv {
-	e := startContracts(t, st, func(o *server.Options) { o.Webhooks.PollInterval = 20 * time.Millisecond })
+func newOpenEnv(t *testing.T, st sync.Store) *openEnv { return newOpenEnvWith(t, st, nil) }
+
+// newOpenEnvWith is newOpenEnv with the server's options tuned.
+func newOpenEnvWith(t *testing.T, st sync.Store, tune func(*server.Options)) *openEnv {
+	e := startContracts(t, st, func(o *server.Options) {
+		o.Webhooks.PollInterval = 20 * time.Millisecond
+		if tune != nil {
+			tune(o)
+		}
+	})
 	oe := &openEnv{e: e, admin: newParty(t, e, "王菲菲"), signer: newParty(t, e, "李四")}
 	ent, err := oe.admin.c.CreateEnterprise(ctx, "杭州开放接口科技有限公司", newCreditCode(t))
 	if err != nil {

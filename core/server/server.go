@@ -131,6 +131,9 @@ type Options struct {
 	// embedded backend, whose only client is its own desktop on 127.0.0.1).
 	PKIRate  float64
 	PKIBurst int
+	// OpenBodyBudget bounds the bytes of open-API request bodies held at once (0:
+	// DefaultOpenBodyBudget); over it a request answers 503 with Retry-After.
+	OpenBodyBudget int64
 	// BillingPackages are the 费用中心 packages on sale (nil: billing.DefaultPackages).
 	BillingPackages []billing.Package
 	// PaymentProviders are the payment platforms orders are paid through; the dev provider is
@@ -223,6 +226,7 @@ type Server struct {
 	billing                    *billing.Service
 	seals                      *entseal.Service
 	sealUserRate, sealSealRate *rateLimit
+	openBodies                 *bodyBudget // open-API bodies held at once
 
 	approvals *approval.Service // 审批管理 (issue 22)
 	archive   *archive.Service  // 档案柜 (issue 22)
@@ -251,6 +255,10 @@ type call struct {
 	account org.Account
 	token   string
 	key     *api.APIKey // integrator routes: the key that signed the request
+	// nonce is the request's nonce when the handler spends it (spendsNonce routes); spent
+	// says that the handler's transaction committed with it.
+	nonce *apikey.Nonce
+	spent bool
 }
 
 func (c *call) actor() sync.Actor { return sync.Actor{ID: c.account.ID, Admin: c.account.Admin} }
@@ -293,6 +301,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			burst = DefaultPKIBurst
 		}
 		s.tsaRate, s.ocspRate = newRateLimit(rate, burst), newRateLimit(rate, burst)
+	}
+	s.openBodies = &bodyBudget{max: opts.OpenBodyBudget}
+	if s.openBodies.max <= 0 {
+		s.openBodies.max = DefaultOpenBodyBudget
 	}
 	if n := opts.AuthPerAddress; n > 0 {
 		s.authAddrs = newPerAddr(n)
@@ -696,10 +708,18 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 		}()
 		if rt.access == integrator {
-			body, err := readSigned(r)
+			body, release, err := s.readSigned(w, r, rt)
 			if err == nil {
+				defer release()
 				var k api.APIKey
-				k, c.account, err = s.authenticateKey(r, body)
+				if spendsNonce[rt.method+" "+rt.pattern] {
+					// The handler spends the nonce in its own transaction; if it fails before
+					// that commits, the nonce is spent here, before the answer.
+					k, c.account, c.nonce, err = s.verifyKey(r, body)
+					defer s.spendNonce(r, c) // a panic
+				} else {
+					k, c.account, err = s.authenticateKey(r, body)
+				}
 				c.key = &k
 			}
 			if err != nil {
@@ -742,6 +762,7 @@ func (s *Server) wrap(rt route) http.Handler {
 			c.account, c.token = acct, strings.TrimSpace(token)
 		}
 		err := rt.handle(w, r, c)
+		s.spendNonce(r, c)
 		if err != nil {
 			var ref *sync.Refusal
 			switch {
