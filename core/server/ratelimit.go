@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"sealdesk/core/sync"
+	"sealdesk/core/websign"
 )
 
 // Default per-address limits of TSA and OCSP requests. A signing needs one timestamp and a
@@ -17,6 +19,16 @@ import (
 const (
 	DefaultPKIRate  = 50
 	DefaultPKIBurst = 500
+)
+
+// Default per-address limit of the browser signing routes (/s/… and /p/…, issue 21). Opening a
+// link costs a handful of requests and each page of the contract one more (drawn lazily as the
+// reader scrolls), so a 100-page contract read at once stays inside the burst, and a few signers
+// behind one office NAT at once too; a script guessing tokens or hammering the page renderer is
+// cut to the rate.
+const (
+	DefaultWebRate  = 10
+	DefaultWebBurst = 200
 )
 
 // rateLimit is a token bucket per address: burst requests at once, refilled at rate per second.
@@ -91,4 +103,33 @@ func limitPKI(l *rateLimit, w http.ResponseWriter, r *http.Request) error {
 	dropBody(w)
 	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 	return sync.Refuse(http.StatusTooManyRequests, "rate_limited", "请求过于频繁，请稍后再试")
+}
+
+// webLimited puts the signing pages' per-address limit (Options.WebRate) in front of h. Over it
+// the answer is 429 with Retry-After and a Chinese sentence naming the limit: the HTML error page
+// for what a browser opens as a page (html), JSON for the page's calls. It answers before the
+// body is read.
+func (s *Server) webLimited(html bool, h func(w http.ResponseWriter, r *http.Request, c *call) error) func(w http.ResponseWriter, r *http.Request, c *call) error {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		l := s.webRate
+		if l == nil {
+			return h(w, r, c)
+		}
+		ok, wait := l.take(addrKey(r))
+		if ok {
+			return h(w, r, c)
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			dropBody(w)
+		}
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		ref := sync.Refuse(http.StatusTooManyRequests, "rate_limited", fmt.Sprintf(
+			"请求过于频繁：同一网络地址的签署页请求每秒最多 %s 次（连续最多 %d 次），请 %d 秒后再试", strconv.FormatFloat(l.rate, 'f', -1, 64), int(l.burst), secs))
+		if html {
+			writePage(w, ref.Status, websign.ErrorPage(ref.Status, ref.Message))
+			return nil
+		}
+		return ref
+	}
 }

@@ -134,6 +134,12 @@ type Options struct {
 	// OpenBodyBudget bounds the bytes of open-API request bodies held at once (0:
 	// DefaultOpenBodyBudget); over it a request answers 503 with Retry-After.
 	OpenBodyBudget int64
+	// WebRate and WebBurst limit the requests of one address to the browser signing routes
+	// (/s/… and /p/…; one token bucket per address for both): WebBurst at once, then WebRate
+	// per second; over it they answer 429 with Retry-After. Zero: DefaultWebRate and
+	// DefaultWebBurst; WebRate < 0: no limit.
+	WebRate  float64
+	WebBurst int
 	// BillingPackages are the 费用中心 packages on sale (nil: billing.DefaultPackages).
 	BillingPackages []billing.Package
 	// PaymentProviders are the payment platforms orders are paid through; the dev provider is
@@ -226,6 +232,7 @@ type Server struct {
 	billing                    *billing.Service
 	seals                      *entseal.Service
 	sealUserRate, sealSealRate *rateLimit
+	webRate                    *rateLimit  // the signing pages, per address
 	openBodies                 *bodyBudget // open-API bodies held at once
 
 	approvals *approval.Service // 审批管理 (issue 22)
@@ -305,6 +312,16 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.openBodies = &bodyBudget{max: opts.OpenBodyBudget}
 	if s.openBodies.max <= 0 {
 		s.openBodies.max = DefaultOpenBodyBudget
+	}
+	if opts.WebRate >= 0 {
+		rate, burst := opts.WebRate, opts.WebBurst
+		if rate == 0 {
+			rate = DefaultWebRate
+		}
+		if burst <= 0 {
+			burst = DefaultWebBurst
+		}
+		s.webRate = newRateLimit(rate, burst)
 	}
 	if n := opts.AuthPerAddress; n > 0 {
 		s.authAddrs = newPerAddr(n)

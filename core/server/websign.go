@@ -14,6 +14,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -211,18 +212,61 @@ func (g *webSealSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 func (s *Server) webSignRoutes() []route {
 	return []route{
 		{"GET", "/web/{file}", public, s.handleWebAsset},
-		{"GET", "/s/{token}", public, s.handleSignPage},
-		{"POST", "/s/{token}/code", public, s.handleSignCode},
-		{"POST", "/s/{token}/login", public, s.handleSignLogin},
-		{"GET", "/s/{token}/state", public, s.handleSignState},
-		{"GET", "/s/{token}/documents/{n}/pages/{p}", public, s.handleSignPageImage},
-		{"POST", "/s/{token}/decline", public, s.handleSignDecline},
-		{"POST", "/s/{token}/seal-code", public, s.handleSignSealCode},
-		{"POST", "/s/{token}/sign", public, s.handleSignSign},
-		{"GET", "/p/{token}", public, s.handlePadPage},
-		{"POST", "/p/{token}", public, s.handlePadSubmit},
+		// The link's routes share a per-address limit (Options.WebRate); their POSTs refuse
+		// cross-site requests (webRoute).
+		{"GET", "/s/{token}", public, s.webRoute(true, s.handleSignPage)},
+		{"POST", "/s/{token}/code", public, s.webRoute(false, s.handleSignCode)},
+		{"POST", "/s/{token}/login", public, s.webRoute(false, s.handleSignLogin)},
+		{"GET", "/s/{token}/state", public, s.webRoute(false, s.handleSignState)},
+		{"GET", "/s/{token}/documents/{n}/pages/{p}", public, s.webRoute(true, s.handleSignPageImage)},
+		{"POST", "/s/{token}/decline", public, s.webRoute(false, s.handleSignDecline)},
+		{"POST", "/s/{token}/seal-code", public, s.webRoute(false, s.handleSignSealCode)},
+		{"POST", "/s/{token}/sign", public, s.webRoute(false, s.handleSignSign)},
+		{"GET", "/p/{token}", public, s.webRoute(true, s.handlePadPage)},
+		{"POST", "/p/{token}", public, s.webRoute(false, s.handlePadSubmit)},
 		{"POST", "/api/v1/signature-pads", user, s.handleNewPad},
 	}
+}
+
+// crossSite reports whether a browser says a request comes from another site: Sec-Fetch-Site
+// other than same-origin (or none: typed by the user), or an Origin that is not this server
+// (r.Host, or BaseURL's host behind a proxy). A request without either header (not a browser,
+// or an old one) is not refused here: the SameSite=Strict cookie, the JSON-only bodies and the
+// second one-time code still stand in front of every change (red team F3).
+func (s *Server) crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return false
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return true // "null" (a sandboxed frame, a file) and the like
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return false
+	}
+	if b, err := url.Parse(s.opts.BaseURL); err == nil && b.Host != "" && strings.EqualFold(u.Host, b.Host) {
+		return false
+	}
+	return true
+}
+
+// webRoute puts the signing pages' guards in front of h: the per-address limit (webLimited),
+// then, for a change (POST), the refusal of a cross-site request with 403 before anything is
+// read or looked up.
+func (s *Server) webRoute(html bool, h func(w http.ResponseWriter, r *http.Request, c *call) error) func(w http.ResponseWriter, r *http.Request, c *call) error {
+	return s.webLimited(html, func(w http.ResponseWriter, r *http.Request, c *call) error {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && s.crossSite(r) {
+			dropBody(w)
+			return sync.Refuse(http.StatusForbidden, "cross_site", "跨站请求被拒绝：签署页的操作只能从本站的签署页面发起")
+		}
+		return h(w, r, c)
+	})
 }
 
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +

@@ -66,6 +66,9 @@
 //
 //   - Unknown, expired, used or locked links and pads, links of a closed contract (each a
 //     *sync.Refusal with a Chinese message the page shows as it is).
+//   - (core/server, in front of every route of a link or a pad) more requests from one address
+//     than its token bucket allows (429, a Chinese page or JSON naming the limit), and a POST a
+//     browser says comes from another site (Sec-Fetch-Site, Origin: 403 cross_site).
 //   - Wrong codes (counted; MaxCodeAttempts locks the link), codes asked for more often than
 //     CodeInterval, bodies over MaxBody, strokes that core/seal refuses, page numbers outside the
 //     document, seals the handler may not use now.
