@@ -34,7 +34,7 @@ const (
 	ChangeTimestampField            = "timestamp-field-added"         // an invisible document timestamp field was added
 	ChangeSigField                  = "signature-field-added"         // an (empty or invisible) signature field was added
 	ChangeSigFieldNotPermitted      = "signature-field-not-permitted" // … although the certification allows no changes
-	ChangeSigFieldTrusted           = "signature-field-trusted"       // a visible signature field signed by a trusted signer
+	ChangeSigFieldTrusted           = "signature-field-trusted"       // a visible signature field signed by a trusted signer or the certifier
 	ChangeSneakySignature           = "sneaky-signature"              // a visible signature field without a trusted signature
 	ChangeSigWidgetAfterSigning     = "signature-widget-after-signing"
 	ChangeDSS                       = "dss-updated" // validation data (DSS) added or updated
@@ -130,7 +130,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeTimestampField:            {"新增文档时间戳域「{field}」", "document timestamp field {field} added"},
 	ChangeSigField:                  {"新增签名域「{field}」", "signature field {field} added"},
 	ChangeSigFieldNotPermitted:      {"新增签名域「{field}」，但文档认证不允许任何修改", "signature field {field} added although the certification allows no changes"},
-	ChangeSigFieldTrusted:           {"新增可见签名域「{field}」{where}，由可信签署人签署", "visible signature field {field} added{where}, signed by a trusted signer"},
+	ChangeSigFieldTrusted:           {"新增可见签名域「{field}」{where}，由可信签署人或认证签署人本人签署", "visible signature field {field} added{where}, signed by a trusted signer or by the certifier"},
 	ChangeSneakySignature:           {"认证后新增可见签名域「{field}」{where}，且没有可信签名（伪装签名）", "visible signature field {field} added{where} after certification without a trusted signature"},
 	ChangeSigWidgetAfterSigning:     {"签名域「{field}」签署后又新增了可见外观{where}", "visible widget added{where} to signature field {field} after it was signed"},
 	ChangeDSS:                       {"更新长期验证数据(DSS)", "validation data (DSS) updated"},

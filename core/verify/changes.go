@@ -831,8 +831,8 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 				a.ch.add(true, ChangeDetail{Code: ChangeTimestampField, Field: fl.Name}, "document timestamp field %s added", fl.Name)
 			case a.mdp == 1:
 				a.ch.add(false, ChangeDetail{Code: ChangeSigFieldNotPermitted, Field: fl.Name}, "signature field %s added although the certification allows no changes", fl.Name)
-			case a.mdp >= 2 && visible && a.v.trustedSigCovering(fl.Name, r, a.s.rev):
-				a.ch.add(true, page.detail(ChangeSigFieldTrusted).field(fl.Name), "visible signature field %s added on %s, signed by a trusted signer", fl.Name, page)
+			case a.mdp >= 2 && visible && a.v.trustedSigCovering(fl.Name, r, a.s.rev, a.s):
+				a.ch.add(true, page.detail(ChangeSigFieldTrusted).field(fl.Name), "visible signature field %s added on %s, signed by a trusted signer or by the certifier", fl.Name, page)
 			case a.mdp >= 2 && visible:
 				a.ch.add(false, page.detail(ChangeSneakySignature).field(fl.Name), "visible signature field %s added on %s after certification without a trusted signature (sneaky signature)", fl.Name, page)
 			default:
@@ -1710,22 +1710,32 @@ func sameBytes(r io.ReaderAt, x, y, n int64) bool {
 }
 
 // trustedSigCovering reports whether the field holds a signature of this file, made after
-// revision after, that is intact, chains to a trust anchor and covers the widget w (the widget
-// was added no later than that signature). After certification only such a signature may add a
-// visible signature widget; anything else, including a new widget on an already signed field,
-// is the "sneaky signature" attack.
-func (v *verifier) trustedSigCovering(field string, w pdf.Ref, after int) bool {
+// revision after, that is intact, covers the widget w (the widget was added no later than that
+// signature) and either chains to a trust anchor or is made with the very certificate of the
+// certification `by` (the certifier signing again: nobody else holds that key, trusted or not).
+// After certification only such a signature may add a visible signature widget; anything else,
+// including a new widget on an already signed field, is the "sneaky signature" attack.
+func (v *verifier) trustedSigCovering(field string, w pdf.Ref, after int, by *sigState) bool {
 	_, wrev, ok := v.f.Latest().Entry(w.Num)
 	if !ok {
 		return false
 	}
 	for _, s := range v.sigs {
 		if s.rep.Field == field && s.rev > after && wrev <= s.rev && len(s.problems) == 0 &&
-			s.rep.Trust == "trusted" && s.rep.Kind != KindDocTimestamp {
+			(s.rep.Trust == "trusted" || sameSigner(s, by)) && s.rep.Kind != KindDocTimestamp {
 			return true
 		}
 	}
 	return false
+}
+
+// sameSigner: both signatures verified with one signer certificate (the same bytes).
+func sameSigner(x, y *sigState) bool {
+	if x == nil || y == nil || x.cc == nil || y.cc == nil || x.cc.cms == nil || y.cc.cms == nil ||
+		x.cc.cms.cert == nil || y.cc.cms.cert == nil || len(y.problems) > 0 {
+		return false
+	}
+	return bytes.Equal(x.cc.cms.cert.raw, y.cc.cms.cert.raw)
 }
 
 // isDocTS reports whether a signature field holds a document timestamp: long-term validation
