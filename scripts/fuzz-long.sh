@@ -13,6 +13,9 @@
 #                         below about 1 GiB the runtime itself may fail to start)
 #   GOMEMLIMIT=1GiB       the soft limit
 #   FUZZ_PARALLEL=1       fuzzing workers per target (the machine is shared)
+#   FUZZ_MINIMIZE=100x    -fuzzminimizetime: Go's default (60 s per new interesting input)
+#                         stalls targets whose inputs are slow (a CMS with an RSA signature):
+#                         execs stopped at 5 for a whole minute while the worker minimized
 #   FUZZ_ONLY=regexp      only targets whose "dir.FuzzName" matches
 #   FUZZ_DIRS="core"      where to look for func Fuzz…
 #   FUZZ_OUT=/tmp/sealdesk-fuzz   logs and compiled test binaries
@@ -21,6 +24,7 @@ cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-10m}
 FUZZ_MEM_MB=${FUZZ_MEM_MB:-4096}
 FUZZ_PARALLEL=${FUZZ_PARALLEL:-1}
+FUZZ_MINIMIZE=${FUZZ_MINIMIZE:-100x}
 FUZZ_ONLY=${FUZZ_ONLY:-.}
 FUZZ_DIRS=${FUZZ_DIRS:-core}
 FUZZ_OUT=${FUZZ_OUT:-/tmp/sealdesk-fuzz}
@@ -51,7 +55,8 @@ echo "$targets" | while read -r dir name; do
 		cd "$dir" || exit 1
 		ulimit -v $((FUZZ_MEM_MB * 1024)) || exit 1
 		exec "$bin" -test.run='^$' -test.fuzz="^$name\$" -test.fuzztime="$FUZZTIME" \
-			-test.parallel="$FUZZ_PARALLEL" -test.fuzzcachedir="$FUZZ_OUT/cache"
+			-test.fuzzminimizetime="$FUZZ_MINIMIZE" -test.parallel="$FUZZ_PARALLEL" \
+			-test.fuzzcachedir="$FUZZ_OUT/cache"
 	) >"$log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
