@@ -154,7 +154,7 @@ func (s *Service) ResetPassword(ctx context.Context, r ResetRequest, client stri
 		}
 		a.PasswordHash = hash
 		a.SessionsAfter = now
-		if err := sync.PutJSON(tx, BucketAccounts, a.ID, a); err != nil {
+		if err := PutAccount(tx, a); err != nil {
 			return err
 		}
 		if err := clearLockouts(tx, lk); err != nil {
@@ -284,7 +284,7 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, r Change
 			return err
 		}
 		a.PasswordHash = hash
-		if err := sync.PutJSON(tx, BucketAccounts, a.ID, a); err != nil {
+		if err := PutAccount(tx, a); err != nil {
 			return err
 		}
 		if err := tx.Delete(BucketLimits, ckey); err != nil {
@@ -367,7 +367,7 @@ func (s *Service) SetSecondCheck(ctx context.Context, accountID string, r Second
 			return nil
 		}
 		a.SecondCheck = r.On
-		if err := sync.PutJSON(tx, BucketAccounts, a.ID, a); err != nil {
+		if err := PutAccount(tx, a); err != nil {
 			return err
 		}
 		if err := s.event(tx, a.ID, "account.second_check", publicAccount(a), now); err != nil {

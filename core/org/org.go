@@ -24,8 +24,10 @@
 // amounts, then start over) or a manual review of seven re-encoded uploads decided by a server
 // reviewer; the dev providers exist only under --dev.
 //
-// Everything is kept in a core/sync.Store, nothing in memory but that cache, so several server
-// processes can serve the same users: rate-limit counters, one-time codes and sessions hold across processes.
+// Authenticate is cached the same way (a session and its account, forgotten when any process
+// changes the account or its sessions: write them through PutAccount). Everything else is kept
+// in a core/sync.Store, nothing in memory, so several server processes can serve the same
+// users: rate-limit counters, one-time codes and sessions hold across processes.
 // Every change to an account is an event in the scope "user:<id>" and a line in the audit log.
 //
 // # What it refuses
@@ -656,6 +658,7 @@ func (s *Service) Register(ctx context.Context, r RegisterRequest, client string
 		} else if err != nil {
 			return err
 		}
+		sync.Touch(tx, Scope(acct.ID))
 		if err := sync.InsertJSON(tx, BucketAccounts, acct.ID, acct); err != nil {
 			return err
 		}
@@ -734,10 +737,23 @@ func (s *Service) newSession(tx sync.Tx, a Account, now time.Time) (Token, error
 		ttl = 30 * 24 * time.Hour
 	}
 	sess := Session{AccountID: a.ID, Created: now, Expires: now.Add(ttl)}
-	if err := sync.PutJSON(tx, BucketSessions, tokenKey(token), sess); err != nil {
+	if err := putSession(tx, tokenKey(token), sess); err != nil {
 		return Token{}, err
 	}
 	return Token{Token: token, Expires: sess.Expires, Account: publicAccount(a)}, nil
+}
+
+// PutAccount stores an account; write accounts only through it: it announces the change to the
+// session caches of every process (see RunPermCache).
+func PutAccount(tx sync.Tx, a Account) error {
+	sync.Touch(tx, Scope(a.ID))
+	return sync.PutJSON(tx, BucketAccounts, a.ID, a)
+}
+
+// putSession stores a session, announcing it like PutAccount.
+func putSession(tx sync.Tx, key string, sess Session) error {
+	sync.Touch(tx, Scope(sess.AccountID))
+	return sync.PutJSON(tx, BucketSessions, key, sess)
 }
 
 func tokenKey(token string) string {
@@ -1012,14 +1028,21 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Account, Sess
 	if !strings.HasPrefix(token, "sd_") || len(token) > 100 {
 		return Account{}, Session{}, ErrUnauthenticated
 	}
-	var acct Account
-	var sess Session
-	err := s.Store.View(ctx, func(tx sync.Tx) error {
-		if err := sync.GetJSON(tx, BucketSessions, tokenKey(token), &sess); err != nil {
-			return err
+	key := tokenKey(token)
+	c := s.perms.Load()
+	acct, sess, hit := c.session(key, time.Now())
+	var err error
+	if !hit {
+		err = s.Store.View(ctx, func(tx sync.Tx) error {
+			if err := sync.GetJSON(tx, BucketSessions, key, &sess); err != nil {
+				return err
+			}
+			return sync.GetJSON(tx, BucketAccounts, sess.AccountID, &acct)
+		})
+		if err == nil {
+			c.fillSession(key)
 		}
-		return sync.GetJSON(tx, BucketAccounts, sess.AccountID, &acct)
-	})
+	}
 	if errors.Is(err, sync.ErrNotFound) {
 		return Account{}, Session{}, ErrUnauthenticated
 	}
@@ -1040,7 +1063,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 			return err
 		}
 		sess.Revoked = true
-		if err := sync.PutJSON(tx, BucketSessions, tokenKey(token), sess); err != nil {
+		if err := putSession(tx, tokenKey(token), sess); err != nil {
 			return err
 		}
 		return sync.Audit(tx, sync.AuditEntry{Time: s.now(), Actor: sess.AccountID, Action: "account.logout", Target: sess.AccountID})
@@ -1071,7 +1094,7 @@ func (s *Service) SetAdmin(ctx context.Context, rawLogin string, admin bool) (Ac
 			return err
 		}
 		a.Admin = admin
-		if err := sync.PutJSON(tx, BucketAccounts, a.ID, a); err != nil {
+		if err := PutAccount(tx, a); err != nil {
 			return err
 		}
 		return sync.Audit(tx, sync.AuditEntry{Time: s.now(), Actor: "operator", Action: "account.set_admin", Target: a.ID, Detail: fmt.Sprint(admin)})

@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	stdsync "sync"
@@ -55,6 +56,20 @@ type permCache struct {
 	size     int
 	inflight map[string]bool
 	stats    PermCacheStats
+
+	// Sessions (Authenticate): a session and its account, by token key. An entry is good
+	// while its account did not change since the entry's read began: seq counts account
+	// changes, userSeq holds each changed account's last one.
+	seq      uint64
+	userSeq  map[string]uint64
+	sessions map[string]cachedSession
+}
+
+type cachedSession struct {
+	account []byte // the account record (decoded at every use: callers may change what they get)
+	sess    Session
+	seq     uint64 // c.seq when the read began
+	until   time.Time
 }
 
 type entPerms struct {
@@ -84,7 +99,8 @@ func (s *Service) RunPermCache(ctx context.Context, feed sync.ChangeFeed, ttl ti
 	if ttl <= 0 {
 		ttl = PermCacheTTL
 	}
-	c := &permCache{store: s.Store, ttl: ttl, ctx: ctx, ents: map[string]*entPerms{}, inflight: map[string]bool{}}
+	c := &permCache{store: s.Store, ttl: ttl, ctx: ctx, inflight: map[string]bool{}}
+	c.dropAll()
 	if !s.perms.CompareAndSwap(nil, c) {
 		return errors.New("the permission cache is already running")
 	}
@@ -124,9 +140,21 @@ func (c *permCache) dropAll() {
 	c.gen++
 	c.ents = map[string]*entPerms{}
 	c.size = 0
+	c.userSeq = map[string]uint64{}
+	c.sessions = map[string]cachedSession{}
 }
 
 func (c *permCache) changed(scope string) {
+	if acct, ok := strings.CutPrefix(scope, "user:"); ok {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if len(c.userSeq) >= permCacheMaxEntries {
+			c.dropAll()
+		}
+		c.seq++
+		c.userSeq[acct] = c.seq
+		return
+	}
 	id, ok := EnterpriseIDOfScope(scope)
 	if !ok {
 		return
@@ -252,6 +280,67 @@ func (c *permCache) fill(kind byte, entID, id string) {
 			cr.until = until
 			e.roles[id] = cr
 		}
+		c.stats.Fills++
+	}()
+}
+
+// session returns a cached session and its account: hit false means ask the store.
+func (c *permCache) session(key string, now time.Time) (a Account, sess Session, hit bool) {
+	if c == nil {
+		return Account{}, Session{}, false
+	}
+	c.mu.Lock()
+	cs, ok := c.sessions[key]
+	ok = ok && c.live && now.Before(cs.until) && c.userSeq[cs.sess.AccountID] <= cs.seq
+	if ok {
+		c.stats.Hits++
+	} else {
+		c.stats.Misses++
+	}
+	c.mu.Unlock()
+	if !ok || json.Unmarshal(cs.account, &a) != nil {
+		return Account{}, Session{}, false
+	}
+	return a, cs.sess, true
+}
+
+// fillSession reads a session and its account in a transaction of its own, in the background
+// (see fill), and installs them if the account did not change meanwhile.
+func (c *permCache) fillSession(key string) {
+	if c == nil {
+		return
+	}
+	ikey := "s" + key
+	c.mu.Lock()
+	if !c.live || c.inflight[ikey] || len(c.inflight) >= permCacheMaxFills || c.ctx.Err() != nil {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.sessions) >= permCacheMaxEntries {
+		c.dropAll()
+	}
+	gen, seq := c.gen, c.seq
+	c.inflight[ikey] = true
+	c.mu.Unlock()
+	go func() {
+		start := time.Now()
+		var cs cachedSession
+		err := c.store.View(c.ctx, func(tx sync.Tx) error {
+			if err := sync.GetJSON(tx, BucketSessions, key, &cs.sess); err != nil {
+				return err
+			}
+			var err error
+			cs.account, err = tx.Get(BucketAccounts, cs.sess.AccountID)
+			return err
+		})
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.inflight, ikey)
+		if err != nil || !c.live || c.gen != gen || c.userSeq[cs.sess.AccountID] > seq {
+			return
+		}
+		cs.seq, cs.until = seq, start.Add(c.ttl)
+		c.sessions[key] = cs
 		c.stats.Fills++
 	}()
 }

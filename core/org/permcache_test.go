@@ -322,3 +322,89 @@ func TestPermCacheOnlyCommitted(t *testing.T) {
 		t.Fatalf("after PutMember: %v", err)
 	}
 }
+
+// warmSession authenticates token on p until it is answered from memory (bounded).
+func (p *pgProcess) warmSession(t *testing.T, token string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		before, _ := p.s.PermCacheStats()
+		if _, _, err := p.s.Authenticate(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := p.s.PermCacheStats()
+		if after.Hits > before.Hits && after.Misses == before.Misses {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the session is still not answered from memory after 10 s: %+v", after)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Sessions are cached like memberships: signing out on one process ends the session there at
+// once and on the other within the notification latency; an account's change is seen too.
+func TestSessionCacheAcrossProcesses(t *testing.T) {
+	dsn, schema := pgtest.NewSchema(t)
+	a := startProcess(t, dsn, schema, time.Hour)
+	b := startProcess(t, dsn, schema, time.Hour)
+	account(t, a.st, "u_s", "孙", "13900000077")
+	var acct org.Account
+	var tok org.Token
+	err := a.st.Update(ctx, func(tx sync.Tx) error {
+		if err := sync.GetJSON(tx, org.BucketAccounts, "u_s", &acct); err != nil {
+			return err
+		}
+		var err error
+		tok, err = a.s.NewSession(tx, acct, time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.warmSession(t, tok.Token)
+	b.warmSession(t, tok.Token)
+
+	// The account becomes a reviewer on a: b's cached account shows it.
+	if _, err := a.s.SetAdmin(ctx, "13900000077", true); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		got, _, err := b.s.Authenticate(ctx, tok.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Admin {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other process still has the old account after 5 s")
+		}
+	}
+
+	// Signing out on a.
+	a.warmSession(t, tok.Token)
+	b.warmSession(t, tok.Token)
+	if err := a.s.Logout(ctx, tok.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.s.Authenticate(ctx, tok.Token); !errors.Is(err, org.ErrUnauthenticated) {
+		t.Fatalf("the process that signed out still accepts the session: %v", err)
+	}
+	start := time.Now()
+	for {
+		_, _, err := b.s.Authenticate(ctx, tok.Token)
+		if errors.Is(err, org.ErrUnauthenticated) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the other process still accepts the signed-out session after 5 s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Logf("signed out: refused by the other process after %v", time.Since(start))
+}

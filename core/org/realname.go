@@ -224,7 +224,7 @@ func (s *Service) saveVerification(tx sync.Tx, v Verification, now time.Time) er
 			return err
 		}
 		a.RealName = &RealName{Name: v.Name, IDNumber: v.IDNumber, Provider: v.Provider, Verification: v.ID, VerifiedAt: now}
-		if err := sync.PutJSON(tx, BucketAccounts, a.ID, a); err != nil {
+		if err := PutAccount(tx, a); err != nil {
 			return err
 		}
 	}

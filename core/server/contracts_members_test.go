@@ -100,7 +100,7 @@ func TestContractsRecipientMembership(t *testing.T) {
 					return err
 				}
 				acct.Email = mail
-				if err := sync.PutJSON(tx, org.BucketAccounts, acct.ID, acct); err != nil {
+				if err := org.PutAccount(tx, acct); err != nil {
 					return err
 				}
 				return tx.Put(org.BucketLogins, "email:"+mail, []byte(acct.ID))

@@ -634,7 +634,7 @@ func (s *Server) registerCommands() {
 			return nil, nil, err
 		}
 		acct.Name = name
-		if err := sync.PutJSON(tx, org.BucketAccounts, a.ID, acct); err != nil {
+		if err := org.PutAccount(tx, acct); err != nil {
 			return nil, nil, err
 		}
 		pub := org.Public(acct)

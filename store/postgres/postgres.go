@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,6 +51,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	retries int
 
+	trips     atomic.Int64 // round trips of transactions (RoundTrips)
 	followMu  stdsync.Mutex
 	followers map[int]func(string) // Follow's changed callbacks, told of this process's commits
 	nextID    int
@@ -201,7 +203,7 @@ func retryable(err error) bool {
 func (s *Store) Update(ctx context.Context, fn func(sync.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < s.retries; attempt++ {
-		err = s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, fn)
+		err = s.run(ctx, beginUpdate, fn)
 		if !retryable(err) {
 			return err
 		}
@@ -217,49 +219,177 @@ func (s *Store) Update(ctx context.Context, fn func(sync.Tx) error) error {
 
 // View runs fn in a read-only snapshot.
 func (s *Store) View(ctx context.Context, fn func(sync.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	return s.run(ctx, beginView, fn)
 }
 
-func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(sync.Tx) error) error {
-	ptx, err := s.pool.BeginTx(ctx, opts)
+const (
+	beginUpdate = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+	beginView   = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+)
+
+// RoundTrips returns how many round trips to the database transactions made so far (for tests
+// and metrics).
+func (s *Store) RoundTrips() int64 { return s.trips.Load() }
+
+// run runs fn in a transaction on one pooled connection. Round trips are what a request pays
+// most for, so BEGIN is not sent alone: it goes in one batch with the transaction's first
+// statement (a function that reads nothing costs none), and the commit carries the
+// notification of the scopes it changed in the same batch.
+func (s *Store) run(ctx context.Context, begin string, fn func(sync.Tx) error) error {
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("failed to begin transaction: %w", err)
 	}
-	t := &tx{ctx: ctx, t: ptx}
+	// A connection left inside a transaction (a failed ROLLBACK) is closed by Release, not
+	// reused.
+	defer conn.Release()
+	t := &tx{ctx: ctx, s: s, conn: conn.Conn(), begin: begin}
 	if err := fn(t); err != nil {
-		ptx.Rollback(context.WithoutCancel(ctx))
+		if t.began {
+			s.trips.Add(1)
+			conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("failed to commit: %w", err)
+	if !t.began {
+		if len(t.scopes) > 0 { // only touched: nothing to commit, still announced
+			s.tellFollowers(t.scopes)
+			s.trips.Add(1)
+			_, err := conn.Exec(ctx, `SELECT pg_notify($1, s) FROM unnest($2::text[]) s`, notifyChannel, t.scopeList())
+			_ = err // as for a commit's notification: see commit
+		}
+		return nil
+	}
+	if err := t.commit(); err != nil {
+		return err
 	}
 	if len(t.scopes) > 0 {
 		// This process's followers hear of the commit before Update returns, so its own caches
 		// never answer from before a change it made.
 		s.tellFollowers(t.scopes)
-		// NOTIFY inside the data transaction would take PostgreSQL's global notification lock
-		// through the commit's WAL flush, serializing every committing writer. A separate
-		// statement after the commit keeps that lock short. If the process dies in between,
-		// other processes still see the events at their next periodic re-read.
-		go s.notify(t.scopes)
 	}
 	return nil
 }
 
-func (s *Store) notify(scopes map[string]bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for scope := range scopes {
-		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, scope); err != nil {
-			return
-		}
+// commit commits; the NOTIFY of the changed scopes follows in the same batch, in a transaction
+// of its own: NOTIFY inside the data transaction would take PostgreSQL's global notification
+// lock through the commit's WAL flush, serializing every committing writer. If the
+// notification fails, the commit stands and other processes see the events at their next
+// periodic re-read (org's permission cache: after PermCacheTTL).
+func (t *tx) commit() error {
+	b := &pgx.Batch{}
+	b.Queue("COMMIT")
+	if len(t.scopes) > 0 {
+		b.Queue(`SELECT pg_notify($1, s) FROM unnest($2::text[]) s`, notifyChannel, t.scopeList())
 	}
+	t.s.trips.Add(1)
+	br := t.conn.SendBatch(t.ctx, b)
+	tag, err := br.Exec()
+	if err == nil && tag.String() == "ROLLBACK" {
+		// A statement failed and fn went on: PostgreSQL rolled the transaction back.
+		err = pgx.ErrTxCommitRollback
+	}
+	br.Close() // the notification's outcome: see above
+	if err != nil {
+		return fmt.Errorf("failed to commit: %w", err)
+	}
+	return nil
 }
 
 type tx struct {
 	ctx    context.Context
-	t      pgx.Tx
+	s      *Store
+	conn   *pgx.Conn
+	begin  string          // the BEGIN statement, sent with the first statement
+	began  bool            // BEGIN was sent
 	scopes map[string]bool // scopes appended to or touched, announced after commit
+}
+
+func (t *tx) scopeList() []string {
+	scopes := make([]string, 0, len(t.scopes))
+	for sc := range t.scopes {
+		scopes = append(scopes, sc)
+	}
+	sort.Strings(scopes)
+	return scopes
+}
+
+// query runs one statement of the transaction (the first one in a batch after BEGIN).
+func (t *tx) query(sql string, args ...any) (pgx.Rows, error) {
+	t.s.trips.Add(1)
+	if t.began {
+		return t.conn.Query(t.ctx, sql, args...)
+	}
+	t.began = true
+	b := &pgx.Batch{}
+	b.Queue(t.begin)
+	b.Queue(sql, args...)
+	br := t.conn.SendBatch(t.ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+// batchRows are the rows of a batch's last statement: closing them closes the batch.
+type batchRows struct {
+	pgx.Rows
+	br  pgx.BatchResults
+	err error
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if r.br != nil {
+		r.err = r.br.Close()
+		r.br = nil
+	}
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+// exec runs a statement that returns no rows.
+func (t *tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	rows, err := t.query(sql, args...)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.CommandTag(), rows.Err()
+}
+
+// queryRow runs a statement returning at most one row and scans it (pgx.ErrNoRows if none).
+func (t *tx) queryRow(sql string, args []any, dest ...any) error {
+	rows, err := t.query(sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 var _ sync.Toucher = (*tx)(nil)
@@ -288,7 +418,7 @@ func (t *tx) Get(bucket, key string) ([]byte, error) {
 		return nil, err
 	}
 	var v []byte
-	err := t.t.QueryRow(t.ctx, `SELECT value FROM kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key)).Scan(&v)
+	err := t.queryRow(`SELECT value FROM kv WHERE bucket = $1 AND key = $2`, []any{bucket, []byte(key)}, &v)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, sync.ErrNotFound
 	}
@@ -311,7 +441,7 @@ func (t *tx) Put(bucket, key string, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := t.t.Exec(t.ctx, `INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
+	_, err := t.exec(`INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
 		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, []byte(key), value)
 	if err != nil {
 		return fmt.Errorf("failed to put %s: %w", bucket, err)
@@ -329,7 +459,7 @@ func (t *tx) Insert(bucket, key string, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	tag, err := t.t.Exec(t.ctx, `INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
+	tag, err := t.exec(`INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
 		ON CONFLICT (bucket, key) DO NOTHING`, bucket, []byte(key), value)
 	if err != nil {
 		return fmt.Errorf("failed to insert %s: %w", bucket, err)
@@ -344,7 +474,7 @@ func (t *tx) Delete(bucket, key string) error {
 	if err := check(bucket, key); err != nil {
 		return err
 	}
-	if _, err := t.t.Exec(t.ctx, `DELETE FROM kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key)); err != nil {
+	if _, err := t.exec(`DELETE FROM kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key)); err != nil {
 		return fmt.Errorf("failed to delete %s: %w", bucket, err)
 	}
 	return nil
@@ -366,7 +496,7 @@ func (t *tx) Scan(bucket, prefix, after string, limit int, fn func(string, []byt
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := t.t.Query(t.ctx, `SELECT key, value FROM kv WHERE bucket = $1 AND key >= $2
+	rows, err := t.query(`SELECT key, value FROM kv WHERE bucket = $1 AND key >= $2
 		AND ($3::bytea IS NULL OR key < $3) ORDER BY key LIMIT $4`, bucket, []byte(lo), hi, lim)
 	if err != nil {
 		return fmt.Errorf("failed to scan %s: %w", bucket, err)
@@ -414,13 +544,13 @@ func (t *tx) Append(e sync.Event) (sync.Event, error) {
 	// One round trip: allocate the scope's next number (the row lock orders appenders) and insert
 	// the event. Listeners are told after the commit (see run).
 	var seq int64
-	err := t.t.QueryRow(t.ctx, `WITH s AS (
+	err := t.queryRow(`WITH s AS (
 			INSERT INTO scopes (scope, last_seq) VALUES ($1, 1)
 			ON CONFLICT (scope) DO UPDATE SET last_seq = scopes.last_seq + 1 RETURNING last_seq
 		)
 		INSERT INTO events (scope, seq, type, at, actor, command_id, payload)
 		SELECT $1, s.last_seq, $2, $3, $4, $5, $6 FROM s RETURNING seq`,
-		e.Scope, e.Type, e.Time, e.Actor, e.CommandID, []byte(e.Payload)).Scan(&seq)
+		[]any{e.Scope, e.Type, e.Time, e.Actor, e.CommandID, []byte(e.Payload)}, &seq)
 	if err != nil {
 		return e, fmt.Errorf("failed to append event: %w", err)
 	}
@@ -548,7 +678,7 @@ func (t *tx) Events(scope string, since uint64, limit int) ([]sync.Event, error)
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := t.t.Query(t.ctx, `SELECT seq, type, at, actor, command_id, payload FROM events
+	rows, err := t.query(`SELECT seq, type, at, actor, command_id, payload FROM events
 		WHERE scope = $1 AND seq > $2 ORDER BY seq LIMIT $3`, scope, int64(since), lim)
 	if err != nil {
 		return nil, fmt.Errorf("failed to read events: %w", err)
@@ -576,7 +706,7 @@ func (t *tx) LastSeq(scope string) (uint64, error) {
 		return 0, err
 	}
 	var n int64
-	err := t.t.QueryRow(t.ctx, `SELECT last_seq FROM scopes WHERE scope = $1`, scope).Scan(&n)
+	err := t.queryRow(`SELECT last_seq FROM scopes WHERE scope = $1`, []any{scope}, &n)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	}

@@ -161,6 +161,9 @@ func TestFollow(t *testing.T) {
 	}
 	defer b.Close()
 	ctx, cancel := context.WithCancel(context.Background())
+	// A failing check must not leave the follower holding a connection: closing the pool would
+	// wait for it forever.
+	t.Cleanup(cancel)
 	var mu stdsync.Mutex
 	var heard []string
 	lives := make(chan bool, 10)
@@ -228,8 +231,13 @@ func TestFollow(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Follow did not return after its context ended")
 	}
-	if l := <-lives; l {
-		t.Fatal("no live(false) when it stopped listening")
+	select {
+	case l := <-lives:
+		if l {
+			t.Fatal("no live(false) when it stopped listening")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no live(false) within 10 s of the end")
 	}
 	// After Follow returned, commits call nobody.
 	n := len(heard)
