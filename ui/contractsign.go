@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -24,6 +26,7 @@ import (
 	"sealdesk/core/client"
 	"sealdesk/core/keystore"
 	"sealdesk/core/pki"
+	"sealdesk/core/sign"
 	"sealdesk/core/tsa"
 )
 
@@ -437,7 +440,14 @@ func (v *contractSigner) Submit(pin string) {
 		if err != nil {
 			return nil, signIdentity{}, err
 		}
-		if in, err = serverCertificate(ctx, c, ks, in, pin); err != nil {
+		got, err := serverCertificate(ctx, c, ks, in, pin)
+		switch {
+		case err == nil:
+			in = got
+		case isOffline(err) && in.Certificate != nil:
+			// Offline: sign with the key's certificate as it is; the server checks it when the
+			// signed document goes up (a refusal is kept in the outbox and shown).
+		default:
 			return nil, signIdentity{}, err
 		}
 		return func(string) (crypto.Signer, error) { return signer, nil }, signIdentity{in: in, name: in.Certificate.Subject.CommonName}, nil
@@ -481,7 +491,7 @@ func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context
 			})
 		}
 		var result api.Envelope
-		queued := 0
+		queued, stampsDue := 0, 0
 		err := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
@@ -497,6 +507,7 @@ func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context
 					continue
 				}
 				path := files[n]
+				unstamped := false // a mark signed without the TSA (offline): 待加时间戳
 				for k, t := range ts0 {
 					opts, err := markOptions(path, t, img, id.in)
 					if err != nil {
@@ -508,9 +519,11 @@ func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context
 						return err
 					}
 					out := filepath.Join(dir, fmt.Sprintf("%d-signed-%d-%d.pdf", n, time.Now().UnixNano(), k))
-					if _, err := signWithSigner(ctx, signer, path, out, opts, ts); err != nil {
+					stamped, err := signWithSigner(ctx, signer, path, out, opts, ts)
+					if err != nil {
 						return err
 					}
+					unstamped = unstamped || !stamped
 					path = out
 					done++
 					progress(done)
@@ -519,13 +532,16 @@ func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context
 				if err != nil {
 					return err
 				}
-				item := outboxItem{Envelope: env.ID, Document: n, Path: path, Key: revisionKey(b)}
+				item := outboxItem{Envelope: env.ID, Document: n, Path: path, Key: revisionKey(b), NeedsTimestamp: unstamped}
 				e, err := c.UploadRevision(ctx, item.Key, env.ID, n, b)
 				if err != nil && isOffline(err) && outbox != nil {
 					if qerr := outbox.put(item); qerr != nil {
 						return qerr
 					}
 					queued++
+					if item.NeedsTimestamp {
+						stampsDue++
+					}
 					continue
 				}
 				if err != nil {
@@ -546,6 +562,9 @@ func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context
 			}
 			if queued > 0 {
 				v.sign.status.SetText(tr("csign.queued", map[string]any{"Count": queued}))
+				if stampsDue > 0 {
+					v.sign.status.SetText(tr("csign.queued.tsa", map[string]any{"Count": queued}))
+				}
 				return
 			}
 			v.p.showDetail(result, tr("csign.done"))
@@ -737,11 +756,24 @@ func isOffline(err error) bool {
 
 // outboxItem is a signed revision waiting to be uploaded.
 type outboxItem struct {
+	// ID names the item's file in the outbox (the first Key: it stays when a timestamp changes
+	// the bytes and so the key).
+	ID       string `json:"id,omitempty"`
 	Envelope string `json:"envelope"`
 	Document int    `json:"document"`
 	Path     string `json:"path"`
 	Key      string `json:"key"`
 	Error    string `json:"error,omitempty"` // the server's refusal, kept to be shown
+	// NeedsTimestamp (待加时间戳): a signature was made without the TSA (offline); a document
+	// timestamp from the server's TSA is added before the upload, and the mark cleared.
+	NeedsTimestamp bool `json:"needs_timestamp,omitempty"`
+}
+
+func (it outboxItem) file() string {
+	if it.ID != "" {
+		return it.ID
+	}
+	return it.Key
 }
 
 // signOutbox keeps signed revisions made offline in the data folder's outbox/ until the server
@@ -759,8 +791,33 @@ func (o *signOutbox) put(it outboxItem) error {
 	if err := os.MkdirAll(o.dir, 0o700); err != nil {
 		return err
 	}
+	if it.ID == "" {
+		it.ID = it.Key
+	}
 	b, _ := json.Marshal(it)
-	return writeFileAtomic(filepath.Join(o.dir, it.Key+".json"), b)
+	return writeFileAtomic(filepath.Join(o.dir, it.ID+".json"), b)
+}
+
+// outboxMu serializes flushes (the watcher's after a reconnect, a test's): an item is
+// timestamped and uploaded once.
+var outboxMu stdsync.Mutex
+
+// timestamp adds a document timestamp from the server's TSA to the signed revision of it (a
+// signature made offline) in a new file beside it, and clears the mark (待加时间戳) in the outbox.
+// A TSA that cannot be reached is an offline error: the item waits for the next flush.
+func (o *signOutbox) timestamp(ctx context.Context, c *client.Client, it outboxItem) (outboxItem, error) {
+	out := strings.TrimSuffix(it.Path, ".pdf") + "-tsa.pdf"
+	ts := tsa.Timestamper(&tsa.Client{URL: c.TSAURL(), HTTP: c.HTTP})
+	if _, err := sign.Upgrade(ctx, it.Path, out, &sign.UpgradeOptions{Level: sign.LevelBLTA, Timestamper: ts}); err != nil {
+		return it, err
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return it, err
+	}
+	it.ID = it.file()
+	it.Path, it.Key, it.NeedsTimestamp = out, revisionKey(b), false
+	return it, o.put(it)
 }
 
 // items lists what waits (refused ones included, with their error).
@@ -783,10 +840,24 @@ func (o *signOutbox) items() []outboxItem {
 // flush uploads what waits; a refusal is kept with its message (shown, never lost), a network
 // failure stops the flush until the next one. It reports how many were uploaded.
 func (o *signOutbox) flush(ctx context.Context, c *client.Client) int {
+	outboxMu.Lock()
+	defer outboxMu.Unlock()
 	n := 0
 	for _, it := range o.items() {
 		if it.Error != "" {
 			continue
+		}
+		if it.NeedsTimestamp {
+			var err error
+			if it, err = o.timestamp(ctx, c, it); err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) || ctx.Err() != nil {
+					return n // the TSA is not reachable yet
+				}
+				it.Error = errMessage(err)
+				o.put(it)
+				continue
+			}
 		}
 		b, err := os.ReadFile(it.Path)
 		if err != nil {
@@ -803,7 +874,7 @@ func (o *signOutbox) flush(ctx context.Context, c *client.Client) int {
 			o.put(it)
 			continue
 		}
-		os.Remove(filepath.Join(o.dir, it.Key+".json"))
+		os.Remove(filepath.Join(o.dir, it.file()+".json"))
 		n++
 	}
 	return n

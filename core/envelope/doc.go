@@ -22,7 +22,9 @@
 // sent must be the start of the bytes received), runs core/verify on the whole file, and accepts
 // it only when every signature is intact, nothing after any signature is a disallowed change,
 // and the new signatures are the expected signer's (a certificate the server issued to that
-// account, or one a SignerCheck accepts, such as a company seal), in that signer's own fields.
+// account, or one a SignerCheck accepts, such as a company seal), in that signer's own fields;
+// a document timestamp after them is accepted too (a signature made offline, timestamped by the
+// signer's desktop when back online).
 // When the last signer is done the envelope is "completing": Finish adds a document timestamp
 // (B-LTA, the server's TSA and revocation data) to each document, writes the 签署报告 (every
 // step: who, when, device, the document's SHA-256 before and after) as a PDF signed by the

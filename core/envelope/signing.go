@@ -91,6 +91,7 @@ func (s *Service) checkRevision(ctx context.Context, r *record, k, n int, body [
 		return nil, refuse(http.StatusUnprocessableEntity, "bad_pdf", "上传的文件无法验证："+err.Error())
 	}
 	c := &revisionCheck{sigs: len(rep.Signatures)}
+	stamps := map[string]bool{} // document timestamps the signer added (a signature made offline)
 	for _, sg := range rep.Signatures {
 		c.revs = max(c.revs, sg.Revisions)
 		if sg.Integrity != "valid" {
@@ -116,6 +117,7 @@ func (s *Service) checkRevision(ctx context.Context, r *record, k, n int, body [
 		}
 		switch sg.Kind {
 		case verify.KindDocTimestamp:
+			stamps[sg.Field] = true
 			continue
 		case verify.KindCertification:
 			return nil, refuse(http.StatusUnprocessableEntity, "wrong_field", "签署方不能再次认证（DocMDP）已发送的文件")
@@ -140,7 +142,7 @@ func (s *Service) checkRevision(ctx context.Context, r *record, k, n int, body [
 		return nil, refuse(http.StatusUnprocessableEntity, "bad_pdf", "上传的文件无法读取："+err.Error())
 	}
 	for _, name := range added {
-		if !strings.HasPrefix(name, prefix(k)) {
+		if !strings.HasPrefix(name, prefix(k)) && !stamps[name] {
 			return nil, refuse(http.StatusUnprocessableEntity, "foreign_field",
 				fmt.Sprintf("上传的文件新增了签署位置「%s」，签署方只能为自己添加签署位置（名称以「%s」开头）", name, prefix(k)))
 		}
