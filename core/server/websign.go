@@ -124,8 +124,8 @@ func (w webSeals) Usable(ctx context.Context, accountID, company string) ([]webs
 	return out, nil
 }
 
-func (w webSeals) SendCode(ctx context.Context, eid, sid, accountID string) (api.SealCodeTicket, error) {
-	return w.s.seals.SendCode(ctx, eid, sid, accountID)
+func (w webSeals) SendCode(ctx context.Context, eid, sid, accountID, contractID string, signatures int) (api.SealCodeTicket, error) {
+	return w.s.seals.SendCodeFor(ctx, eid, sid, accountID, api.SealCodeRequest{ContractID: contractID, Signatures: signatures})
 }
 
 func (w webSeals) Open(ctx context.Context, eid, sid, accountID, company string) (websign.SealHandle, error) {

@@ -34,7 +34,10 @@
 //     then the key's scalar is overwritten and dropped. The key is never written to the store,
 //     a log or a file; only the certificate is kept (BucketEventCerts: serial → signer).
 //   - A company handler signs seal boxes with a seal of their enterprise that they may use now
-//     (core/entseal's grants, its own one-time code, its usage log) through Seals.
+//     (core/entseal's grants, its own one-time code, its usage log) through Seals. One seal code
+//     covers all of the handler's seal boxes on the contract: it is bound to the contract and
+//     good for as many signatures as there are boxes (at most api.MaxCodeSignatures); each seal
+//     is one line of the usage log.
 //   - Persons with the desktop keep signing there with their device key; this package never
 //     sees such keys.
 //

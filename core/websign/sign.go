@@ -189,7 +189,24 @@ func (s *Service) SealCode(ctx context.Context, token, sess, eid, sid string) (a
 	if s.Seals == nil || o.env.Recipients[o.link.Recipient].Kind != api.RecipientCompany {
 		return api.SealCodeTicket{}, refuse(http.StatusForbidden, "no_seal", "只有企业签署方的经办人可以使用印章")
 	}
-	return s.Seals.SendCode(ctx, eid, sid, o.actor.Account.ID)
+	// One code for every seal box of this handler on this contract.
+	n := sealBoxes(fieldsOf(o.env, o.link.Recipient))
+	if n > api.MaxCodeSignatures {
+		return api.SealCodeTicket{}, refuse(http.StatusConflict, "too_many_seal_boxes",
+			fmt.Sprintf("该合同需加盖 %d 处印章，超过网页一次用印的上限 %d 处，请在 SealDesk 桌面端签署", n, api.MaxCodeSignatures))
+	}
+	return s.Seals.SendCode(ctx, eid, sid, o.actor.Account.ID, o.env.ID, max(n, 1))
+}
+
+// sealBoxes counts the seal and cross-page seal boxes among fields.
+func sealBoxes(fields []FieldView) int {
+	n := 0
+	for _, f := range fields {
+		if f.Kind == api.FieldSeal || f.Kind == api.FieldCrossPage {
+			n++
+		}
+	}
+	return n
 }
 
 // Sign signs every box of the recipient in every document that needs them and hands each
@@ -265,7 +282,6 @@ func (s *Service) Sign(ctx context.Context, token, sess string, req SignRequest,
 			docs[d.Index] = true
 		}
 	}
-	sealCodeUsed := false
 	for _, d := range env.Documents {
 		if !docs[d.Index] {
 			continue
@@ -317,10 +333,7 @@ func (s *Service) Sign(ctx context.Context, token, sess string, req SignRequest,
 				}
 				opts = event.options(rc.Name, f.Name, img)
 			case sealSigner != nil && (f.Kind == api.FieldSeal || f.Kind == api.FieldCrossPage):
-				if sealCodeUsed {
-					return api.Envelope{}, refuse(http.StatusConflict, "one_seal_per_code", "一次用印验证码只能加盖一处印章：已盖的印章已提交，请重新获取用印验证码后继续")
-				}
-				sealCodeUsed = true
+				// The one code (SealCode) covers every seal box of the handler on the contract.
 				sgn, err := sealSigner.Signer(ctx, req.SealCodeID, req.SealCode, env.ID, d.Current)
 				if err != nil {
 					return api.Envelope{}, err

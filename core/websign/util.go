@@ -28,8 +28,9 @@ func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 type Seals interface {
 	// Usable lists the seals accountID may use now in the enterprise named company.
 	Usable(ctx context.Context, accountID, company string) ([]SealOption, error)
-	// SendCode sends the seal's one-time code to accountID.
-	SendCode(ctx context.Context, eid, sid, accountID string) (api.SealCodeTicket, error)
+	// SendCode sends the seal's one-time code to accountID, good for up to signatures
+	// signatures (≤ api.MaxCodeSignatures) on contractID.
+	SendCode(ctx context.Context, eid, sid, accountID, contractID string, signatures int) (api.SealCodeTicket, error)
 	// Open checks that accountID may use the seal for company now and returns it.
 	Open(ctx context.Context, eid, sid, accountID, company string) (SealHandle, error)
 }

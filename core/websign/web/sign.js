@@ -9,7 +9,7 @@
       "code.ph": "6-digit code", "code.send": "Get code", "login.go": "Next", "from": "From", "you": "Signer",
       "deadline": "Deadline", "counter": "Signed", "goto": "Go to where you sign", "closed.h": "Cannot continue", "decline": "Decline", "sign": "Sign",
       "sign.h": "Sign", "sign.draw": "Draw your signature below", "clear": "Clear", "sign.seal": "Choose the seal to apply",
-      "sealcode.ph": "Seal code", "sealcode.h": "Seal code (sent to your phone; one per seal applied)", "sealcode.send": "Get seal code", "sign.confirm": "Enter the code to confirm",
+      "sealcode.ph": "Seal code", "sealcode.h": "Seal code (sent to your phone; one code covers all your seal boxes in this contract)", "sealcode.send": "Get seal code", "sign.confirm": "Enter the code to confirm",
       "cancel": "Cancel", "sign.go": "Confirm and sign", "decline.h": "Decline",
       "decline.p": "Give a reason (required, at most 200 characters); the sender will be told.", "decline.go": "Decline the contract",
       "pad.title": "Add a handwritten signature",
