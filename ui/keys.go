@@ -168,6 +168,14 @@ func (s *Shell) showNotHere(err error, renew func()) {
 	s.notHere = d
 }
 
+// ShowCreateKey opens 本机签署's dialog that makes the personal key (for the real-window
+// pictures; 签署 opens it from its button).
+func (s *Shell) ShowCreateKey() {
+	if v, ok := s.screens[NavSend].(*sendScreen); ok && v.sign != nil {
+		v.sign.showKeyDialog(false)
+	}
+}
+
 // ShowNotHere shows the dialog of a key this OS account cannot open (for the real-window
 // pictures; the sign screen shows it after a refused unlock).
 func (s *Shell) ShowNotHere(err error) { s.showNotHere(err, nil) }

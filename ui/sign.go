@@ -403,6 +403,7 @@ func (v *signScreen) showKeyDialog(renew bool) {
 		items = append(items, &widget.FormItem{Text: tr("sign.key.pin.current"), Widget: k.cur, HintText: tr("sign.key.pin.current.hint")})
 	}
 	k.kind = newKeyTypeChoice(keyTypePref(v.local), nil)
+	k.kind.Horizontal = true // one line: the dialog must fit a 640-pixel window
 	items = append(items,
 		&widget.FormItem{Text: tr("keys.type"), Widget: k.kind},
 		&widget.FormItem{Text: tr("sign.key.name"), Widget: k.name},

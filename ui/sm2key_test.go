@@ -96,7 +96,7 @@ func TestSM2DeviceKey(t *testing.T) {
 	k.pin.SetText("135790")
 	k.pin2.SetText("135790")
 	k.form.OnSubmit()
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	list, _ := local.Keys.List()
 	if len(list) != 1 || list[0].Certificate == nil {
 		t.Fatalf("keys %+v (%q, %q)", list, sg.status.Text, k.msg.Text)
@@ -142,12 +142,12 @@ func TestSM2DeviceKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	sg.OpenFiles([]string{placed})
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	sg.pv.Wait()
 	sg.image.SetSelectedIndex(0)
 	out := filepath.Join(t.TempDir(), "signed.pdf")
 	sg.signTo("135790", out)
-	sg.wg.Wait()
+	workers.drain(&sg.wg)
 	signed, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatalf("no signed file: %v (%q)", err, sg.status.Text)

@@ -199,6 +199,23 @@ func TestKeysInRealWindow(t *testing.T) {
 					win.Canvas().Overlays().Remove(o)
 				}
 			})
+			// 签署's dialog that makes the key, with SM2 chosen in 设置 › 签名密钥.
+			fyne.DoAndWait(func() {
+				prefs := windowtest.NewPrefs()
+				prefs.SetSetting("key.type", "sm2")
+				shell := ui.NewShell(fyneApp, win, ui.Services{Settings: &windowtest.Settings{Lang: lang, Dir: t.TempDir()}, Conn: &windowtest.Conn{C: b},
+					Local: &ui.LocalServices{Prefs: prefs, Keys: keystore.New(windowtest.NewKeys(), &keystore.Options{Params: fast})}})
+				win.SetContent(shell.Content())
+				win.Resize(size)
+				shell.Show(ui.NavSend)
+				shell.ShowCreateKey()
+			})
+			shot(t, filepath.Join(dir, fmt.Sprintf("sign-key-create-sm2-%s-%dx%d.png", lang, int(size.Width), int(size.Height))), size)
+			fyne.DoAndWait(func() {
+				for _, o := range win.Canvas().Overlays().List() {
+					win.Canvas().Overlays().Remove(o)
+				}
+			})
 		}
 	}
 }
