@@ -57,7 +57,7 @@ func newDocumentsScreen(s *Shell) Screen {
 	sc.Progress = widget.NewProgressBarInfinite()
 	sc.Progress.Stop()
 	sc.Progress.Hide()
-	sc.View = widgets.NewPageView()
+	sc.View = newPageView()
 	sc.View.Hide()
 	hint := widget.NewLabelWithStyle(tr("documents.empty"), fyne.TextAlignCenter, fyne.TextStyle{})
 	sc.Empty = container.NewCenter(container.NewVBox(hint, container.NewCenter(sc.Open)))

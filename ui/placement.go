@@ -112,7 +112,7 @@ func newPlacementScreen(s *Shell) *placementScreen {
 	}
 	p.recipient.SetSelectedIndex(0)
 
-	p.pv = widgets.NewPageView()
+	p.pv = newPageView()
 	p.overlay = container.New(&overlayLayout{p: p})
 	p.pv.Scroll.Content = container.NewStack(p.pv.Scroll.Content, p.overlay)
 	p.relayout = followPages(p.pv, p.overlay)

@@ -214,7 +214,7 @@ func newSignScreen(s *Shell) *signScreen {
 	v.status = widget.NewLabel(tr("sign.hint"))
 	v.status.Wrapping = fyne.TextWrapWord
 
-	v.pv = widgets.NewPageView()
+	v.pv = newPageView()
 	v.overlay = container.New(&signOverlay{v: v})
 	// A click on the page adds nothing: a box comes from dragging 添加签署位置 onto the page, or
 	// tapping it (the middle of the current page).

@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"fyne.io/fyne/v2"
+
+	"sealdesk/ui/widgets"
 )
 
 // uiQueue hands a screen's worker results to the UI goroutine. In the app that is fyne.Do (or
@@ -54,6 +56,11 @@ func (q *uiQueue) testMode() bool {
 func (q *uiQueue) drain(wg *sync.WaitGroup) {
 	for {
 		wg.Wait()
+		if q == &workers {
+			testUIMu.Lock()
+			applyViews()
+			testUIMu.Unlock()
+		}
 		q.mu.Lock()
 		p := q.pending
 		q.pending = nil
@@ -70,6 +77,39 @@ func (q *uiQueue) drain(wg *sync.WaitGroup) {
 				f()
 			}
 		}
+	}
+}
+
+// newPageView is widgets.NewPageView for the screens of this package. In this package's tests
+// the view queues its workers' results (DeferUpdatesForTest) and the test applies them with the
+// screens' (waitUntil, waitFor, drainWorkers), as it applies uiDo's: Fyne's test driver would run
+// them on the worker, racing with the test (a race detector run found thumbnails of 发起签约's
+// page view written from a worker while the test laid the list out).
+func newPageView() *widgets.PageView {
+	pv := widgets.NewPageView()
+	if workers.testMode() {
+		pv.DeferUpdatesForTest()
+		testViews.mu.Lock()
+		testViews.list = append(testViews.list, pv)
+		testViews.mu.Unlock()
+	}
+	return pv
+}
+
+// testViews are the page views newPageView made in test mode, whose queued results drainWorkers
+// applies.
+var testViews struct {
+	mu   sync.Mutex
+	list []*widgets.PageView
+}
+
+// applyViews applies the results the test-mode page views queued so far.
+func applyViews() {
+	testViews.mu.Lock()
+	l := append([]*widgets.PageView(nil), testViews.list...)
+	testViews.mu.Unlock()
+	for _, pv := range l {
+		pv.ApplyQueued()
 	}
 }
 
@@ -104,6 +144,7 @@ func uiDo(f func()) { workers.run(f) }
 // result may queue more; those wait for the next call). For tests only.
 func drainWorkers() {
 	for {
+		applyViews()
 		workers.mu.Lock()
 		p := workers.pending
 		workers.pending = nil

@@ -298,6 +298,23 @@ func (v *PageView) Wait() {
 	}
 }
 
+// ApplyQueued applies, on the calling goroutine, the results queued so far in test mode, without
+// waiting for work still running (for tests; see DeferUpdatesForTest).
+func (v *PageView) ApplyQueued() {
+	for {
+		v.queueMu.Lock()
+		q := v.queue
+		v.queue = nil
+		v.queueMu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, f := range q {
+			f()
+		}
+	}
+}
+
 // ShowPage scrolls so that page i (0-based) starts at the top of the viewport.
 func (v *PageView) ShowPage(i int) {
 	if len(v.sizes) == 0 {
