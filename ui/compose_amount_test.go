@@ -53,7 +53,7 @@ func TestComposeAmountAndValidity(t *testing.T) {
 			v.validUntil.SetDate(&tc.valid)
 		}
 		test.Tap(v.sendNow)
-		v.wg.Wait()
+		workers.drain(&v.wg)
 		if !strings.Contains(v.msg.Text, tc.says) || v.subject.Text != "带金额的合同" || v.amount.Text != tc.amount {
 			t.Errorf("amount %q: message %q (subject %q, amount %q kept?)", tc.amount, v.msg.Text, v.subject.Text, v.amount.Text)
 		}
@@ -66,7 +66,7 @@ func TestComposeAmountAndValidity(t *testing.T) {
 	v.deadline.SetDate(&tomorrow)
 	v.validUntil.SetDate(&inTwoDays)
 	test.Tap(v.sendNow)
-	v.wg.Wait()
+	workers.drain(&v.wg)
 	if !strings.Contains(v.msg.Text, "已发送") || v.amount.Text != "" || v.validUntil.Date != nil {
 		t.Fatalf("send: %q, amount field %q after", v.msg.Text, v.amount.Text)
 	}
