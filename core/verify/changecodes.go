@@ -94,6 +94,9 @@ const (
 	ChangeCoversContent             = "covers-signed-content" // rendering shows signed content covered (Regions)
 	ChangeCoverUnchecked            = "cover-unchecked"       // the page could not be rendered to check
 	ChangeAmbiguousObject           = "ambiguous-object"      // readers could resolve an object differently
+	// ChangeTooComplex: the changes on a page make the renderer exceed a budget (Key names the
+	// limit: MaxAppearanceDrawnBytes, a form XObject recursion, …); they cannot be judged.
+	ChangeTooComplex = "changes-too-complex"
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -114,7 +117,7 @@ var ChangeCodes = []string{
 	ChangeObject, ChangeObjectDeleted, ChangeObjectUnreadable, ChangeDanglingObject,
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
 	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
-	ChangeAmbiguousObject,
+	ChangeAmbiguousObject, ChangeTooComplex,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -190,6 +193,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeCoversContent:             {"签署后新增的内容遮盖了已签署的内容{where}", "later changes cover signed content{where}"},
 	ChangeCoverUnchecked:            {"无法渲染页面以确认签署后的修改未遮盖已签署内容{where}", "the page could not be rendered to check that later changes leave signed content visible{where}"},
 	ChangeAmbiguousObject:           {"对象 {object} 在不同阅读器中可能被解读为不同内容", "object {object} can be read differently by different viewers"},
+	ChangeTooComplex:                {"无法判断：签署后的修改过于复杂，无法检查（超出限制 {key}）{where}", "cannot judge: the changes after signing are too complex to check (limit {key}){where}"},
 }
 
 // notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all

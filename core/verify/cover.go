@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"sort"
@@ -66,7 +67,8 @@ func (v *verifier) renderer() *render.Engine {
 	if v.opts.Renderer != nil {
 		return v.opts.Renderer
 	}
-	sharedRenderOnce.Do(func() { sharedRender = render.New(nil) })
+	// 512 MB of WebAssembly memory is ample for pages at coverDPI and bounds a hostile one.
+	sharedRenderOnce.Do(func() { sharedRender = render.New(&render.Options{MaxMemoryBytes: 512 << 20}) })
 	return sharedRender
 }
 
@@ -172,6 +174,11 @@ func (a *analysis) checkCover() {
 		}
 		a.v.renders++
 		regions, err := a.coveredRegions(ctx, p, last)
+		var be *appearanceBudgetError
+		if errors.As(err, &be) {
+			a.ch.add(false, ChangeDetail{Code: ChangeTooComplex, Page: p, Key: be.limit}, "%s: cannot judge: the changes after signing (%s) are too complex to check: %v", label, joinMax(cp.what, 3), err)
+			continue
+		}
 		if err != nil {
 			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) could not be rendered to check that they leave the signed content visible: %v", label, joinMax(cp.what, 3), err)
 			continue
@@ -206,6 +213,9 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 	}
 	for _, v := range []*pdf.View{a.old, a.v.f.Latest()} {
 		if err := checkDrawnImages(v, p); err != nil {
+			return nil, err
+		}
+		if err := checkAppearanceBudget(a.v.f, v, p); err != nil {
 			return nil, err
 		}
 	}

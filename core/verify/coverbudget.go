@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 
 	"sealdesk/core/pdf"
@@ -132,4 +133,175 @@ func checkDrawnImages(v *pdf.View, p int) error {
 		return fmt.Errorf("the page draws images of more than %d million pixels (the limit is %d million)", int64(n/1e6), MaxDrawnImagePixels/1_000_000)
 	}
 	return nil
+}
+
+// Appearance budgets (red team s4 F3, F4). The renderer runs PDFium in WebAssembly, which has no
+// budget of its own: a 7 KB appended annotation whose appearance is a form XObject that draws
+// itself twice (q /X Do Q /X Do), a chain of forms that each draw the next ten times, a flate
+// bomb of 1 GiB or half a million path operations made the process grow past 2 GB and die.
+// Before a page is rendered, our own parser measures what the appearances of its annotations make
+// the renderer interpret: every content stream decoded with a cap, every form XObject counted
+// once per use (so fan-out multiplies), a form that draws itself (directly or through others)
+// refused. A page over a budget is not rendered; its changes are reported as too complex to
+// check (ChangeTooComplex), naming the limit — never valid.
+const (
+	// MaxAppearanceStreamBytes bounds one decoded appearance content stream (or a form XObject
+	// it draws). Real annotation appearances are a few kilobytes; a signature image is an image,
+	// not content.
+	MaxAppearanceStreamBytes = 4 << 20
+	// MaxAppearanceDrawnBytes bounds the content all the annotations of a page make the renderer
+	// interpret, each form XObject counted once per time it is drawn.
+	MaxAppearanceDrawnBytes = 16 << 20
+	// maxAppearanceForms bounds the distinct streams the measure looks at on one page.
+	maxAppearanceForms = 20000
+)
+
+// appearanceBudgetError is a budget the appearances of a page exceed.
+type appearanceBudgetError struct {
+	limit string // the limit's name, e.g. MaxAppearanceDrawnBytes
+	msg   string
+}
+
+func (e *appearanceBudgetError) Error() string { return e.msg + " (limit " + e.limit + ")" }
+
+type contentWalk struct {
+	v     *pdf.View
+	f     *pdf.File
+	cost  map[pdf.Ref]float64 // content bytes a form makes the renderer interpret, uses included
+	open  map[pdf.Ref]bool
+	err   *appearanceBudgetError
+	forms int
+}
+
+// checkAppearanceBudget measures the appearances of the annotations of page p (1-based) of v
+// (see MaxAppearanceDrawnBytes) and returns the budget exceeded, if any.
+func checkAppearanceBudget(f *pdf.File, v *pdf.View, p int) error {
+	pages, err := v.Pages()
+	if err != nil || p < 1 || p > len(pages) {
+		return nil
+	}
+	w := &contentWalk{v: v, f: f, cost: map[pdf.Ref]float64{}, open: map[pdf.Ref]bool{}}
+	arr, _ := w.resolve(pages[p-1].Dict.Get("Annots")).(pdf.Array)
+	total := 0.0
+	for i, a := range arr {
+		if i >= 10000 {
+			break
+		}
+		ap := v.Dict(v.Dict(a).Get("AP"))
+		if ap == nil {
+			continue
+		}
+		for _, k := range []pdf.Name{"N", "D", "R"} {
+			switch n := w.resolve(ap.Get(k)).(type) {
+			case *pdf.Stream:
+				total += w.form(ap.Get(k), 0)
+			case pdf.Dict:
+				for _, st := range n { // appearance states: the renderer may draw any
+					total += w.form(st, 0)
+				}
+			}
+			if w.err != nil {
+				return w.err
+			}
+			if total > MaxAppearanceDrawnBytes {
+				return &appearanceBudgetError{"MaxAppearanceDrawnBytes", fmt.Sprintf("the annotations' appearances make the renderer interpret more than %d MB of drawing operations (form XObjects counted once per use; the limit is %d MB)", int64(total/(1<<20)), MaxAppearanceDrawnBytes>>20)}
+			}
+		}
+	}
+	return nil
+}
+
+func (w *contentWalk) resolve(o pdf.Object) pdf.Object {
+	r, err := w.v.Resolve(o)
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// form returns the content bytes drawing the form XObject (or appearance stream) o costs,
+// every form it draws included once per use.
+func (w *contentWalk) form(o pdf.Object, depth int) float64 {
+	if w.err != nil {
+		return 0
+	}
+	ref, isRef := o.(pdf.Ref)
+	if isRef {
+		if c, ok := w.cost[ref]; ok {
+			return c
+		}
+		if w.open[ref] {
+			w.err = &appearanceBudgetError{"form XObject recursion", fmt.Sprintf("form XObject %d draws itself (directly or through other forms)", ref.Num)}
+			return 0
+		}
+	}
+	st, ok := w.resolve(o).(*pdf.Stream)
+	if !ok {
+		return 0
+	}
+	if sub, _ := st.Dict.Get("Subtype").(pdf.Name); sub == "Image" {
+		return 0 // images are measured by drawnImagePixels
+	}
+	w.forms++
+	if w.forms > maxAppearanceForms || depth > 64 {
+		w.err = &appearanceBudgetError{"form XObject nesting", fmt.Sprintf("the appearances nest form XObjects more than 64 deep or use more than %d of them", maxAppearanceForms)}
+		return 0
+	}
+	raw, err := w.f.RawStreamData(st)
+	if err != nil {
+		return 0 // the renderer reports an unreadable stream as drawing nothing
+	}
+	data, _, err := pdf.DecodeFilters(raw, w.resolve(st.Dict.Get("Filter")), w.resolve(st.Dict.Get("DecodeParms")), MaxAppearanceStreamBytes)
+	if err != nil {
+		if errors.Is(err, pdf.ErrLimit) {
+			w.err = &appearanceBudgetError{"MaxAppearanceStreamBytes", fmt.Sprintf("an appearance stream decodes to more than %d MB", MaxAppearanceStreamBytes>>20)}
+		}
+		return 0
+	}
+	if len(data) > MaxAppearanceStreamBytes {
+		w.err = &appearanceBudgetError{"MaxAppearanceStreamBytes", fmt.Sprintf("an appearance stream decodes to more than %d MB", MaxAppearanceStreamBytes>>20)}
+		return 0
+	}
+	if isRef {
+		w.open[ref] = true
+	}
+	total := float64(len(data))
+	xobjs := w.v.Dict(w.v.Dict(st.Dict.Get("Resources")).Get("XObject"))
+	for _, name := range doNames(data) {
+		if total > MaxAppearanceDrawnBytes || w.err != nil {
+			break
+		}
+		if x := xobjs.Get(name); x != nil {
+			total += w.form(x, depth+1)
+		}
+	}
+	if isRef {
+		delete(w.open, ref)
+		w.cost[ref] = total
+	}
+	return total
+}
+
+// doNames returns the XObject names a content stream draws with Do, in order, once per use.
+func doNames(data []byte) []pdf.Name {
+	lx := pdf.NewBytesLexer(data, 0, int64(len(data))+1)
+	var out []pdf.Name
+	var last pdf.Name
+	for i := 0; i < 4*maxAppearanceTokens; i++ {
+		t, err := lx.Next()
+		if err != nil || t.Kind == pdf.TokEOF {
+			break
+		}
+		switch t.Kind {
+		case pdf.TokName:
+			last = pdf.Name(t.Value)
+			continue
+		case pdf.TokKeyword:
+			if string(t.Raw) == "Do" && last != "" {
+				out = append(out, last)
+			}
+		}
+		last = ""
+	}
+	return out
 }

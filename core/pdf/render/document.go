@@ -12,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/klippa-app/go-pdfium"
 	"github.com/klippa-app/go-pdfium/enums"
 	pdfiumerrors "github.com/klippa-app/go-pdfium/errors"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/responses"
 )
 
 // Rect is a rectangle in PDF user-space points.
@@ -51,6 +53,7 @@ type Document struct {
 	infos  []*PageInfo
 	sizes  [][2]float64 // display sizes; zero until read
 	closed bool
+	killed bool // a render outlived its context and the instance was killed
 }
 
 // Open reads a PDF, JPEG or PNG file.
@@ -310,7 +313,7 @@ func (d *Document) render(ctx context.Context, i, dpi int, contentOnly bool) (*i
 	if contentOnly {
 		req.RenderFlags, req.RenderForm, req.Document = 0, false, nil
 	}
-	res, err := d.inst.RenderPageInDPI(req)
+	res, err := d.call(ctx, func() (*responses.RenderPageInDPI, error) { return d.inst.RenderPageInDPI(req) })
 	if err != nil {
 		return nil, fmt.Errorf("failed to render page %d: %w", i+1, err)
 	}
@@ -402,6 +405,9 @@ func (d *Document) Close() error {
 	}
 	d.closed = true
 	d.e.cache.dropDoc(d.id)
+	if d.killed {
+		return nil // its instance was killed when a render outlived its context
+	}
 	_, err := d.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: d.doc})
 	if cerr := d.inst.Close(); err == nil {
 		err = cerr
@@ -410,4 +416,41 @@ func (d *Document) Close() error {
 		return fmt.Errorf("failed to close %s: %w", d.name, err)
 	}
 	return nil
+}
+
+// call runs a PDFium render in the document's instance and returns when it ends or ctx is done,
+// whichever is first. PDFium cannot be asked to stop, so when ctx ends first the instance is
+// killed (its WebAssembly module is closed, which ends the call: the runtime is configured to
+// close on context done) and the document stops working; the caller gets ctx's error. d.mu is
+// held.
+func (d *Document) call(ctx context.Context, f func() (*responses.RenderPageInDPI, error)) (*responses.RenderPageInDPI, error) {
+	if d.killed {
+		return nil, fmt.Errorf("%s: %w", d.name, ErrKilled)
+	}
+	type result struct {
+		res *responses.RenderPageInDPI
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- result{nil, fmt.Errorf("pdfium failed: %v", p)}
+			}
+		}()
+		r, err := f()
+		done <- result{r, err}
+	}()
+	select {
+	case r := <-done:
+		return r.res, r.err
+	case <-ctx.Done():
+		d.killed = true
+		_ = d.inst.Kill()
+		select {
+		case <-done: // the closed module ends the call
+		case <-time.After(5 * time.Second):
+		}
+		return nil, fmt.Errorf("rendering %s stopped: %w (%w)", d.name, ctx.Err(), ErrKilled)
+	}
 }

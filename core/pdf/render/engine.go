@@ -34,6 +34,11 @@ type Options struct {
 	ImageCacheBytes int64
 	// MaxDocuments is how many documents can be open at once, one PDFium instance each (default 8).
 	MaxDocuments int
+	// MaxMemoryBytes caps the WebAssembly memory of one PDFium instance (default 1 GiB). PDFium
+	// has no budget of its own: a small hostile appearance (a form XObject drawing itself, a
+	// flate bomb) made it grow until the process died with "fatal error: out of memory". Over
+	// the cap PDFium's allocation fails and the call returns an error instead.
+	MaxMemoryBytes int64
 	// Fonts are the faces PDFium may substitute for fonts a PDF does not embed. Nil means
 	// SealDesk's CJK faces from package assets.
 	Fonts []Font
@@ -61,6 +66,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.ImageCacheBytes <= 0 {
 		r.ImageCacheBytes = 256 << 20
+	}
+	if r.MaxMemoryBytes <= 0 {
+		r.MaxMemoryBytes = 1 << 30
 	}
 	if r.MaxDocuments <= 0 {
 		r.MaxDocuments = 8
@@ -108,7 +116,11 @@ func New(opts *Options) *Engine {
 func (e *Engine) start() {
 	defer close(e.ready)
 	t0 := time.Now()
-	rc := wazero.NewRuntimeConfig().WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling)
+	// The memory cap (64 KiB pages) bounds one instance; closing on context done lets a render
+	// that outlives its caller's deadline be stopped (Document.render kills its instance).
+	pages := uint32(min(e.opts.MaxMemoryBytes>>16, 65536))
+	rc := wazero.NewRuntimeConfig().WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithMemoryLimitPages(max(pages, 256)).WithCloseOnContextDone(true)
 	if dir := e.cacheDir(); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err == nil {
 			if cache, err := wazero.NewCompilationCacheWithDir(dir); err == nil {

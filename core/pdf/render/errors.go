@@ -16,4 +16,6 @@ var (
 	ErrPageRange = errors.New("page out of range")
 	// ErrClosed: the engine or document was closed.
 	ErrClosed = errors.New("closed")
+	// ErrKilled: a render outlived its context; the document's PDFium instance was stopped.
+	ErrKilled = errors.New("rendering stopped")
 )
