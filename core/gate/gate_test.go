@@ -86,7 +86,8 @@ func TestGateRest(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	t0 := time.Now()
 	release()
-	if time.Since(t0) > 10*time.Millisecond {
+	// waiting for the rest would take its 150 ms; a loaded machine may take some ms anyway
+	if time.Since(t0) > 100*time.Millisecond {
 		t.Error("release waited for the rest")
 	}
 	if _, err := g.Enter(context.Background()); !errors.Is(err, ErrBusy) {
