@@ -133,6 +133,10 @@ func TestShadings(t *testing.T) {
   <ofd:Segment><ofd:Color Value="0 160 0"/></ofd:Segment>
  </ofd:AxialShd></ofd:FillColor>
  <ofd:AbbreviatedData>M 0 0 L 50 0 L 50 10 L 0 10 C</ofd:AbbreviatedData></ofd:PathObject>
+<ofd:TextObject ID="14" Boundary="10 45 55 30" Font="3" Size="24"><ofd:FillColor><ofd:AxialShd StartPoint="0 0" EndPoint="55 0" Extend="3">
+  <ofd:Segment Position="0"><ofd:Color Value="255 0 0"/></ofd:Segment>
+  <ofd:Segment Position="1"><ofd:Color Value="0 0 255"/></ofd:Segment>
+ </ofd:AxialShd></ofd:FillColor><ofd:TextCode X="0" Y="22">一一</ofd:TextCode></ofd:TextObject>
 <ofd:PathObject ID="13" Boundary="70 30 40 40" Fill="true" Stroke="false">
  <ofd:FillColor><ofd:RadialShd StartPoint="20 20" StartRadius="0" EndPoint="20 20" EndRadius="20">
   <ofd:Segment Position="0"><ofd:Color Value="255 255 0"/></ofd:Segment>
@@ -181,6 +185,29 @@ func TestShadings(t *testing.T) {
 	}
 	if c := at(img, 71, 31); c != [3]uint8{255, 255, 255} {
 		t.Errorf("radial beyond its end circle: %v", c)
+	}
+	// Text filled with a shading: 一一 (two strokes across, 24 mm each) red on its left, blue
+	// on its right; off the strokes the page stays white.
+	reddest, bluest := [3]uint8{255, 255, 255}, [3]uint8{255, 255, 255} // the most covered (least green) samples
+	found := 0
+	for x := 10.0; x < 58; x += 0.25 {
+		for y := 45.0; y < 75; y += 0.25 {
+			c := at(img, x, y)
+			if c == [3]uint8{255, 255, 255} {
+				continue
+			}
+			found++
+			if x < 16 && c[1] < reddest[1] {
+				reddest = c
+			}
+			if x > 50 && c[1] < bluest[1] {
+				bluest = c
+			}
+		}
+	}
+	// t = 0.05 at x < 16 mm (about 242,0,13); t > 0.72 at x > 50 mm (blue above 180)
+	if found < 100 || reddest[0] < 200 || reddest[2] > 60 || bluest[2] < 160 || bluest[0] > 100 {
+		t.Errorf("shaded text: %d inked samples, left %v, right %v", found, reddest, bluest)
 	}
 }
 

@@ -973,6 +973,14 @@ func (p *painter) text(o, dp *xnode) {
 			}
 		}
 	}
+	// A shading fills the glyphs as it fills a path (in the text object's space).
+	if sh := shadingOf(colorNode(o, dp, "FillColor"), objAlpha(o)); sh != nil {
+		if inv := p.inverse(bx, m); inv != nil {
+			sh.inv = inv
+			p.fillSrc(r, sh)
+			return
+		}
+	}
 	p.fill(r, c)
 }
 

@@ -13,7 +13,8 @@ import (
 // StartPoint→EndPoint) or a RadialShd (between the circle StartPoint/StartRadius and the circle
 // EndPoint/EndRadius), with Segment stops (Position 0…1, a Color each) and Extend (0 none, 1
 // before the start, 2 after the end, 3 both). Points are in the object's space (its Boundary
-// and CTM). Drawn as MapType Direct; Repeat and Reflect map the same way, and an elliptical
+// and CTM); path and text fills use them (strokes take the plain colour). Drawn as MapType
+// Direct; Repeat and Reflect map the same way, and an elliptical
 // RadialShd (Eccentricity) is drawn as circles.
 
 // stop is one Segment of a shading.
