@@ -197,7 +197,7 @@ func newComposeScreen(s *Shell) *composeScreen {
 			&widget.FormItem{Text: tr("compose.remark"), Widget: container.NewBorder(nil, nil, nil, v.remarkCount, v.remark)},
 			&widget.FormItem{Text: tr("compose.deadline"), Widget: container.NewBorder(nil, nil, nil, nil, v.deadline), HintText: tr("compose.deadline.hint")},
 			&widget.FormItem{Text: tr("compose.amount"), Widget: v.amount, HintText: tr("compose.amount.hint")},
-			&widget.FormItem{Text: tr("compose.valid"), Widget: v.validUntil, HintText: tr("compose.valid.hint", map[string]any{"Days": api.DefaultDueDays})},
+			&widget.FormItem{Text: tr("compose.valid"), Widget: container.NewBorder(nil, nil, nil, nil, v.validUntil), HintText: tr("compose.valid.hint", map[string]any{"Days": api.DefaultDueDays})},
 		),
 		widget.NewSeparator(),
 		bold("compose.recipients"), v.order,
