@@ -17,6 +17,7 @@ import (
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 
+	"sealdesk/core/api"
 	"sealdesk/core/client"
 	"sealdesk/core/cms"
 	"sealdesk/core/keystore"
@@ -241,5 +242,64 @@ func checkSM2WithOpenSSL(t *testing.T, openssl string, signed []byte, root *x509
 		"-untrusted", w("chain.pem", pki.EncodeCertsPEM(chain...)), w("leaf.pem", pki.EncodeCertsPEM(leaf))).CombinedOutput()
 	if err != nil || !strings.Contains(string(vo), ": OK") {
 		t.Fatalf("openssl verify of the certificate: %v %s", err, vo)
+	}
+}
+
+// TestContractSignedWithSM2Key: B's device key is SM2 (certified by the server); B signs a
+// contract from 待我签 with it; the server accepts the SM3/SM2 signature and completes the
+// contract, and the final PDF's signature by B verifies 有效 in our verifier with the server's
+// root, as SM2-SM3.
+func TestContractSignedWithSM2Key(t *testing.T) {
+	newContractsApp(t)
+	run := contractsServer(t)
+	pa, pb := newTestParty(t, run, "张三"), newTestParty(t, run, "李四")
+	old, _ := pb.Keys.List()
+	in, err := pb.Keys.GenerateType(testPIN, pki.SM2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, _ := pb.Keys.CSR(in.ID, testPIN, pkixName("李四"))
+	resp, err := pb.c.RequestCertificate(context.Background(), csr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := pki.ParseCertsPEM([]byte(resp.Certificate + resp.Chain))
+	if err != nil || pb.Keys.SetCertificate(in.ID, chain) != nil {
+		t.Fatalf("certify: %v", err)
+	}
+	for _, o := range old {
+		pb.Keys.Delete(o.ID)
+	}
+	sa, _ := newPartyShell(t, pa)
+	sb, _ := newPartyShell(t, pb)
+	sendTo(t, sa, "国密签署合同", pb)
+	v := openToSign(t, sb)
+	v.sign.image.SetSelectedIndex(0)
+	v.Submit(testPIN)
+	workers.drain(&v.sign.wg)
+	d := documentsOf(sb).Contracts.detail
+	if d == nil || d.env.Status != api.EnvelopeCompleted {
+		t.Fatalf("after 立即提交: %q", v.sign.status.Text)
+	}
+	final, err := pb.c.EnvelopeDocument(context.Background(), d.env.ID, 0, client.VersionFinal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := pki.ParseCertsPEM(run.Server.RootPEM())
+	rep, err := verify.Verify(context.Background(), bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(root[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm2 := 0
+	for _, s := range rep.Signatures {
+		if strings.Contains(s.Algorithm, "SM2") {
+			sm2++
+			if s.Status != verify.StatusValid || s.Signer.Name != "李四" {
+				t.Errorf("B's SM2 signature: %s %q %v", s.Status, s.Signer.Name, s.Reasons)
+			}
+		}
+	}
+	if sm2 == 0 {
+		t.Fatalf("no SM2 signature in the final PDF: %+v", rep.Signatures)
 	}
 }
