@@ -83,21 +83,22 @@ type verifiedFile struct {
 
 // sigCard is the card of one signature.
 type sigCard struct {
-	sig      verify.Signature
-	path     string
-	report   *verify.Report
-	card     *widget.Card
-	result   *widget.Label
-	signer   *widget.Label
-	signerID *widget.Label
-	time     *widget.Label
-	tsUsed   *widget.Label
-	alg      *widget.Label
-	state    *widget.Label
-	changes  *widget.Label
-	viewBtn  *widget.Button
-	showBtn  *widget.Button
-	mark     *canvas.Image // what the signature shows on the page, cut from the page's render
+	sig        verify.Signature
+	path       string
+	report     *verify.Report
+	card       *widget.Card
+	result     *widget.Label
+	signer     *widget.Label
+	signerID   *widget.Label
+	time       *widget.Label
+	tsUsed     *widget.Label
+	alg        *widget.Label
+	state      *widget.Label
+	changes    *widget.Label
+	viewBtn    *widget.Button
+	showBtn    *widget.Button
+	changesBtn *widget.Button // 查看改动位置, when later changes cover signed content
+	mark       *canvas.Image  // what the signature shows on the page, cut from the page's render
 }
 
 func newVerifierScreen(s *Shell) Screen {
@@ -551,6 +552,11 @@ func (v *verifierScreen) newCard(path string, rep *verify.Report, s verify.Signa
 		c.showBtn = widget.NewButtonWithIcon(tr("verify.showonpage"), theme.SearchIcon(), func() { v.onShowOnPageTapped(c) })
 		buttons.Add(c.showBtn)
 	}
+	if v.renderer(path) != nil && len(changeMarks(s)) > 0 {
+		c.changesBtn = widget.NewButtonWithIcon(tr("verify.showchanges"), theme.WarningIcon(), func() { v.onShowChangesTapped(c) })
+		c.changesBtn.Importance = widget.DangerImportance
+		buttons.Add(c.changesBtn)
+	}
 	bar := canvas.NewRectangle(statusColor(s.Status))
 	bar.SetMinSize(fyne.NewSize(4, 4))
 	var side fyne.CanvasObject
@@ -657,21 +663,55 @@ func markImages(ctx context.Context, r Renderer, path string, sigs []verify.Sign
 
 // onShowOnPageTapped shows the signed file at the signature's page with its box highlighted.
 func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
+	rect := widgets.Rect{LLX: c.sig.Rect[0], LLY: c.sig.Rect[1], URX: c.sig.Rect[2], URY: c.sig.Rect[3]}
+	v.showMarks(c, tr("verify.showonpage.title", map[string]any{"Index": c.sig.Index, "Page": c.sig.Page}),
+		[]pageMark{{page: c.sig.Page - 1, rect: rect}}, color.NRGBA{0xff, 0xc1, 0x07, 0x50}, color.NRGBA{0xff, 0x8f, 0x00, 0xff})
+}
+
+// changeMarks are the places on the pages where changes after signature s cover what it signed
+// (verify.ChangeDetail.Regions).
+func changeMarks(s verify.Signature) []pageMark {
+	var out []pageMark
+	for _, d := range s.ChangeDetails {
+		for _, r := range d.Regions {
+			out = append(out, pageMark{page: r.Page - 1, rect: widgets.Rect{LLX: r.Rect.LLX, LLY: r.Rect.LLY, URX: r.Rect.URX, URY: r.Rect.URY}})
+		}
+	}
+	return out
+}
+
+// onShowChangesTapped is 查看改动位置: the final file with every place where a later change
+// covers signed content outlined in red, at the first of them.
+func (v *verifierScreen) onShowChangesTapped(c *sigCard) {
+	marks := changeMarks(c.sig)
+	if len(marks) == 0 {
+		return
+	}
+	v.showMarks(c, tr("verify.showchanges.title", map[string]any{"Index": c.sig.Index, "Page": marks[0].page + 1, "N": len(marks)}),
+		marks, color.NRGBA{0xe5, 0x39, 0x35, 0x40}, color.NRGBA{0xc6, 0x28, 0x28, 0xff})
+}
+
+// showMarks opens the file of card c in a dialog titled title with marks outlined, scrolled to
+// the first.
+func (v *verifierScreen) showMarks(c *sigCard, title string, marks []pageMark, fill, stroke color.Color) {
 	r := v.renderer(c.path)
 	pv := widgets.NewPageView()
 	if v.uiq.testMode() {
 		pv.DeferUpdatesForTest()
 	}
-	rect := widgets.Rect{LLX: c.sig.Rect[0], LLY: c.sig.Rect[1], URX: c.sig.Rect[2], URY: c.sig.Rect[3]}
-	mark := canvas.NewRectangle(color.NRGBA{0xff, 0xc1, 0x07, 0x50})
-	mark.StrokeColor = color.NRGBA{0xff, 0x8f, 0x00, 0xff}
-	mark.StrokeWidth = 3
-	page := c.sig.Page - 1
-	ml := &markLayout{pv: pv, page: page, rect: rect}
-	layer := container.New(ml, mark)
+	ml := &markLayout{pv: pv, marks: marks, relayout: func() {}}
+	var objs []fyne.CanvasObject
+	for range marks {
+		m := canvas.NewRectangle(fill)
+		m.StrokeColor = stroke
+		m.StrokeWidth = 3
+		objs = append(objs, m)
+	}
+	first := objs[0].(*canvas.Rectangle)
+	layer := container.New(ml, objs...)
 	pv.Scroll.Content = container.NewStack(pv.Scroll.Content, layer)
 	ml.relayout = followPages(pv, layer)
-	dlg := dialog.NewCustom(tr("verify.showonpage.title", map[string]any{"Index": c.sig.Index, "Page": c.sig.Page}), tr("common.close"), pv, v.shell.Window)
+	dlg := dialog.NewCustom(title, tr("common.close"), pv, v.shell.Window)
 	dlg.Resize(fyne.NewSize(900, 700))
 	var doc OpenDocument
 	dlg.SetOnClosed(func() {
@@ -681,8 +721,8 @@ func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
 		}
 	})
 	dlg.Show()
-	v.shownPage, v.shownMark, v.shownDlg = pv, mark, dlg
-	path := c.path
+	v.shownPage, v.shownMark, v.shownDlg = pv, first, dlg
+	path, page := c.path, marks[0].page
 	v.wg.Add(1)
 	go func() {
 		defer v.wg.Done()
@@ -700,28 +740,37 @@ func (v *verifierScreen) onShowOnPageTapped(c *sigCard) {
 	}()
 }
 
-// markLayout puts the highlight over a user-space rectangle of one page.
+// pageMark is a user-space rectangle of one page (0-based).
+type pageMark struct {
+	page int
+	rect widgets.Rect
+}
+
+// markLayout puts each highlight (one object a mark) over its rectangle of its page.
 type markLayout struct {
 	pv       *widgets.PageView
-	page     int
-	rect     widgets.Rect
+	marks    []pageMark
 	relayout func()
-	scrolled bool // the view was scrolled to the mark once (then the user scrolls)
+	scrolled bool // the view was scrolled to the first mark once (then the user scrolls)
 }
 
 func (l *markLayout) Layout(objs []fyne.CanvasObject, _ fyne.Size) {
-	m, ok := l.pv.PageMapper(l.page)
-	for _, o := range objs {
+	for i, o := range objs {
+		if i >= len(l.marks) {
+			o.Hide()
+			continue
+		}
+		m, ok := l.pv.PageMapper(l.marks[i].page)
 		if !ok {
 			o.Hide()
 			l.relayout()
 			continue
 		}
-		pos, size := m.UserRectToWidget(l.rect)
+		pos, size := m.UserRectToWidget(l.marks[i].rect)
 		o.Move(pos)
 		o.Resize(size)
 		o.Show()
-		if !l.scrolled {
+		if i == 0 && !l.scrolled {
 			// bring the box to the middle of the view, not just its page to the top
 			l.scrolled = true
 			view := l.pv.Scroll.Size()
