@@ -2,10 +2,14 @@ package client
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"sealdesk/core/api"
 )
@@ -59,6 +63,19 @@ func (c *Client) UploadBlob(ctx context.Context, data []byte) (api.BlobInfo, err
 	var r api.BlobInfo
 	_, _, err := c.do(ctx, "PUT", "/api/v1/blobs", c.contractHeader("", "application/octet-stream"), data, &r)
 	return r, err
+}
+
+// DownloadBlob fetches a file this account uploaded, by its SHA-256 (a template's files on
+// another computer of the account); the bytes are checked against the digest.
+func (c *Client) DownloadBlob(ctx context.Context, sum string) ([]byte, error) {
+	_, b, err := c.do(ctx, "GET", "/api/v1/blobs/"+url.PathEscape(sum), c.contractHeader("", ""), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	if h := sha256.Sum256(b); !strings.EqualFold(hex.EncodeToString(h[:]), sum) {
+		return nil, fmt.Errorf("the server's file %s does not match its digest", sum)
+	}
+	return b, nil
 }
 
 // NamedFile is a file to attach to an envelope.

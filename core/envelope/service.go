@@ -134,6 +134,26 @@ func randomID(prefix string) string {
 
 // --- blobs -------------------------------------------------------------------------------------
 
+// GetBlob returns a file the account uploaded (a template's files, fetched by another computer
+// of the same account); anyone else's, or an unknown digest, is 404.
+func (s *Service) GetBlob(ctx context.Context, a Actor, sum string) ([]byte, error) {
+	sum = strings.ToLower(sum)
+	if len(sum) != 64 || strings.Trim(sum, "0123456789abcdef") != "" {
+		return nil, refuse(http.StatusNotFound, "not_found", "文件不存在")
+	}
+	err := s.Store.View(ctx, func(tx sync.Tx) error {
+		_, err := tx.Get(BucketBlobOwners, a.Account.ID+"/"+sum)
+		if errors.Is(err, sync.ErrNotFound) {
+			return refuse(http.StatusNotFound, "not_found", "文件不存在")
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.blobs().Get(ctx, sum)
+}
+
 // PutBlob stores an upload of the account (a file to send, ≤ MaxFileSize) and remembers who
 // uploaded it: only the uploader may name it in an envelope.
 func (s *Service) PutBlob(ctx context.Context, a Actor, data []byte) (api.BlobInfo, error) {

@@ -199,6 +199,19 @@ func (s *Server) handleBlobPut(w http.ResponseWriter, r *http.Request, c *call) 
 	return nil
 }
 
+// handleBlobGet returns a file the caller uploaded (templates synced to another computer).
+func (s *Server) handleBlobGet(w http.ResponseWriter, r *http.Request, c *call) error {
+	b, err := s.env.GetBlob(r.Context(), c.envActor(r), r.PathValue("sha256"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	return nil
+}
+
 func (s *Server) handleEnvelopeSend(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req api.EnvelopeRequest
 	if err := decodeJSON(r, MaxEnvelopeBody, &req); err != nil {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +137,52 @@ func TestContractsViewAll(t *testing.T) {
 func isStatus(err error, code int) bool {
 	var e *client.Error
 	return errors.As(err, &e) && e.Status == code
+}
+
+// Templates follow the account (bolt and PostgreSQL): one saved on one computer is listed on a
+// second computer of the same account, which fetches its files by digest
+// (GET /api/v1/blobs/{sha256}); another account gets 404 for those files, as for an unknown
+// digest.
+func TestTemplatesOnSecondComputer(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := startContracts(t, open(t), nil)
+			a, b := newParty(t, e, "王菲菲"), newParty(t, e, "李四")
+			data := pdfBytes(t, 2, "template")
+			refs, err := a.c.UploadFiles(ctx, []client.NamedFile{{Name: "劳动合同.pdf", Data: data}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved, err := a.c.SaveTemplate(ctx, api.Template{Name: "劳动合同模板", Files: refs, Subject: "劳动合同",
+				Roles:  []api.Recipient{{Kind: api.RecipientPerson}},
+				Fields: []api.FieldPlacement{{Recipient: 0, Document: 0, Kind: api.FieldSignature, Page: 2, Rect: [4]float64{100, 100, 250, 160}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			second := e.client(t)
+			if _, err := second.Login(ctx, org.LoginRequest{Login: a.phone, Password: testPassword}); err != nil {
+				t.Fatal(err)
+			}
+			ts, err := second.Templates(ctx)
+			if err != nil || len(ts) != 1 || ts[0].ID != saved.ID || ts[0].Fields[0].Page != 2 || ts[0].Files[0].SHA256 != refs[0].SHA256 {
+				t.Fatalf("the second computer's templates: %+v %v", ts, err)
+			}
+			got, err := second.DownloadBlob(ctx, ts[0].Files[0].SHA256)
+			if err != nil || string(got) != string(data) {
+				t.Fatalf("the template's file on the second computer: %d bytes %v", len(got), err)
+			}
+			if _, err := b.c.DownloadBlob(ctx, refs[0].SHA256); !isStatus(err, http.StatusNotFound) {
+				t.Errorf("another account fetched the file: %v, want 404", err)
+			}
+			if _, err := second.DownloadBlob(ctx, strings.Repeat("0", 64)); !isStatus(err, http.StatusNotFound) {
+				t.Errorf("an unknown digest: %v, want 404", err)
+			}
+			if _, err := second.DownloadBlob(ctx, "../x"); !isStatus(err, http.StatusNotFound) {
+				t.Errorf("a malformed digest: %v, want 404", err)
+			}
+			if ts, err := b.c.Templates(ctx); err != nil || len(ts) != 0 {
+				t.Errorf("another account lists %+v %v", ts, err)
+			}
+		})
+	}
 }

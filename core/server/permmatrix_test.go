@@ -207,6 +207,7 @@ var permissionMatrix = map[string]matrixRow{
 	"PUT /api/v1/blobs":                                   {rule: usr},
 	"POST /api/v1/envelopes":                              {rule: perm(org.PermSendContracts), body: `{"enterprise_id":"{ent}"}`},
 	"GET /api/v1/envelopes":                               {rule: usr},
+	"GET /api/v1/blobs/{sha256}":                          {rule: usr},
 	"GET /api/v1/enterprises/{id}/envelopes":              {rule: perm(org.PermViewAllContracts)},
 	"GET /api/v1/envelopes/counts":                        {rule: usr},
 	"GET /api/v1/envelopes/quick-counts":                  {rule: usr}, // 首页 快捷入口 (issue 22)

@@ -661,6 +661,8 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/templates/{id}/delete", user, s.handleTemplateDelete},
 		// 查看企业全部合同 (issue 17): every contract the enterprise sent, to members with the permission.
 		{"GET", "/api/v1/enterprises/{id}/envelopes", user, s.handleEnterpriseEnvelopes},
+		// Templates synced to the account's other computers fetch their files (issue 17).
+		{"GET", "/api/v1/blobs/{sha256}", user, s.handleBlobGet},
 		{"GET", "/api/v1/contacts", user, s.handleContacts},
 		{"GET", "/v/{token}", public, s.handleVerifyPage},
 	}
