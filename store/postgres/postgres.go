@@ -9,10 +9,18 @@
 // gap-free and commit in order. Migrations are embedded and applied at Open under an advisory
 // lock, so several processes may start at once.
 //
+// Round trips are what a request pays most for on a busy machine (each one waits for a CPU in
+// this process and in the database backend), so a transaction sends BEGIN in one batch with its
+// first statement, queues writes whose outcome nobody waits for (Put, Delete) until the next
+// statement that answers something or COMMIT, and sends the NOTIFY of the scopes it changed in
+// one batch with COMMIT; RoundTrips counts them (core/server's TestEnterpriseRoundTrips holds
+// the budgets). Follow (the ChangeFeed) reports every process's commits to process-local caches.
+//
 // It refuses to run against a schema migrated by a newer version than it knows.
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
@@ -251,7 +259,7 @@ func (s *Store) run(ctx context.Context, begin string, fn func(sync.Tx) error) e
 		}
 		return err
 	}
-	if !t.began {
+	if !t.began && len(t.pending) == 0 {
 		if len(t.scopes) > 0 { // only touched: nothing to commit, still announced
 			s.tellFollowers(t.scopes)
 			s.trips.Add(1)
@@ -277,14 +285,18 @@ func (s *Store) run(ctx context.Context, begin string, fn func(sync.Tx) error) e
 // notification fails, the commit stands and other processes see the events at their next
 // periodic re-read (org's permission cache: after PermCacheTTL).
 func (t *tx) commit() error {
-	b := &pgx.Batch{}
+	b := t.batch()
 	b.Queue("COMMIT")
 	if len(t.scopes) > 0 {
 		b.Queue(`SELECT pg_notify($1, s) FROM unnest($2::text[]) s`, notifyChannel, t.scopeList())
 	}
 	t.s.trips.Add(1)
 	br := t.conn.SendBatch(t.ctx, b)
-	tag, err := br.Exec()
+	err := t.pendingResults(br)
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = br.Exec()
+	}
 	if err == nil && tag.String() == "ROLLBACK" {
 		// A statement failed and fn went on: PostgreSQL rolled the transaction back.
 		err = pgx.ErrTxCommitRollback
@@ -303,6 +315,54 @@ type tx struct {
 	begin  string          // the BEGIN statement, sent with the first statement
 	began  bool            // BEGIN was sent
 	scopes map[string]bool // scopes appended to or touched, announced after commit
+	// pending are writes whose outcome fn does not wait for (Put, Delete): they go in one batch
+	// with the next statement that answers something, or with COMMIT, in order, so the
+	// transaction reads its own writes and a failed write still fails the transaction.
+	pending []pendingWrite
+}
+
+type pendingWrite struct {
+	what string // for the error: "put <bucket>"
+	sql  string
+	args []any
+}
+
+// batch starts a batch with what must precede the next statement: BEGIN if not sent yet, and
+// the pending writes (whose results pendingResults then reads).
+func (t *tx) batch() *pgx.Batch {
+	b := &pgx.Batch{}
+	if !t.began {
+		b.Queue(t.begin)
+	}
+	for _, w := range t.pending {
+		b.Queue(w.sql, w.args...)
+	}
+	return b
+}
+
+// pendingResults reads the results of what batch queued, in order, and returns the first
+// failure.
+func (t *tx) pendingResults(br pgx.BatchResults) error {
+	if !t.began {
+		t.began = true
+		if _, err := br.Exec(); err != nil {
+			t.pending = nil
+			return err
+		}
+	}
+	pending := t.pending
+	t.pending = nil
+	for _, w := range pending {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("failed to %s: %w", w.what, err)
+		}
+	}
+	return nil
+}
+
+// write queues a write for the next batch.
+func (t *tx) write(what, sql string, args ...any) {
+	t.pending = append(t.pending, pendingWrite{what: what, sql: sql, args: args})
 }
 
 func (t *tx) scopeList() []string {
@@ -317,15 +377,13 @@ func (t *tx) scopeList() []string {
 // query runs one statement of the transaction (the first one in a batch after BEGIN).
 func (t *tx) query(sql string, args ...any) (pgx.Rows, error) {
 	t.s.trips.Add(1)
-	if t.began {
+	if t.began && len(t.pending) == 0 {
 		return t.conn.Query(t.ctx, sql, args...)
 	}
-	t.began = true
-	b := &pgx.Batch{}
-	b.Queue(t.begin)
+	b := t.batch()
 	b.Queue(sql, args...)
 	br := t.conn.SendBatch(t.ctx, b)
-	if _, err := br.Exec(); err != nil {
+	if err := t.pendingResults(br); err != nil {
 		br.Close()
 		return nil, err
 	}
@@ -441,11 +499,8 @@ func (t *tx) Put(bucket, key string, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := t.exec(`INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
-		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, []byte(key), value)
-	if err != nil {
-		return fmt.Errorf("failed to put %s: %w", bucket, err)
-	}
+	t.write("put "+bucket, `INSERT INTO kv (bucket, key, value) VALUES ($1, $2, $3)
+		ON CONFLICT (bucket, key) DO UPDATE SET value = excluded.value`, bucket, []byte(key), bytes.Clone(value))
 	return nil
 }
 
@@ -474,9 +529,7 @@ func (t *tx) Delete(bucket, key string) error {
 	if err := check(bucket, key); err != nil {
 		return err
 	}
-	if _, err := t.exec(`DELETE FROM kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key)); err != nil {
-		return fmt.Errorf("failed to delete %s: %w", bucket, err)
-	}
+	t.write("delete "+bucket, `DELETE FROM kv WHERE bucket = $1 AND key = $2`, bucket, []byte(key))
 	return nil
 }
 
