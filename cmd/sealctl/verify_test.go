@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/pdf"
 	"sealdesk/core/verify"
 )
 
@@ -220,5 +221,38 @@ func TestVerifyPanicAndTimeout(t *testing.T) {
 	}
 	if code, _, errs := runCLI("--timeout", "-1s", unsigned); code != 2 || !strings.Contains(errs, "negative") {
 		t.Fatalf("negative timeout: exit %d %s", code, errs)
+	}
+}
+
+// Red team s4 F6: a file that cannot be verified keeps its entry in --json (verdict
+// "unreadable", the reason and the limit met), alone or among others, instead of "[]".
+func TestVerifyJSONUnreadableEntry(t *testing.T) {
+	tmp := t.TempDir()
+	unsigned := filepath.Join(tmp, "unsigned.pdf")
+	if err := verify.WriteReportPDF(unsigned, &verify.Report{File: "x", Verdict: verify.StatusUnsigned}, "en"); err != nil {
+		t.Fatal(err)
+	}
+	deep := filepath.Join(tmp, "deep.pdf")
+	os.WriteFile(deep, []byte("%PDF-1.4\n"), 0o644)
+	real := verifyFile
+	defer func() { verifyFile = real }()
+	verifyFile = func(ctx context.Context, path string, opts *verify.Options) (*verify.Report, error) {
+		if filepath.Base(path) == "deep.pdf" { // what core/pdf returns for 300 nested arrays
+			return nil, fmt.Errorf("%s: %w", path, &pdf.LimitError{Limit: "MaxDepth", Max: 256})
+		}
+		return real(ctx, path, opts)
+	}
+	code, out, errs := runCLI("--json", deep)
+	var one map[string]any
+	if err := json.Unmarshal([]byte(out), &one); err != nil || code != 2 {
+		t.Fatalf("exit %d, stdout %q (%v), stderr %s", code, out, err, errs)
+	}
+	if one["verdict"] != "unreadable" || one["file"] != deep || one["error"] == "" || one["limit"] != "MaxDepth" || len(one["sha256"].(string)) != 64 {
+		t.Fatalf("entry %v", one)
+	}
+	code, out, _ = runCLI("--json", deep, unsigned)
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 2 || len(list) != 2 || list[0]["verdict"] != "unreadable" || list[1]["verdict"] != "unsigned" {
+		t.Fatalf("exit %d, list %s (%v)", code, out, err)
 	}
 }

@@ -157,13 +157,14 @@ type analysis struct {
 	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
 	annotArrays map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
 
-	roles          *signedRoles       // what reached each object in the signed revision (lazy, roles.go)
-	apOwnerAllowed map[int]bool       // annotations whose appearance may change (being filled or edited)
-	changedIn      map[int][]int      // object → later revisions that define, change or free it
-	contentNames   map[pdf.Name]bool  // resource names the signed content and appearances use (lazy)
-	cover          map[int]*coverPage // pages to render for the cover check (cover.go)
-	masks          map[int][]pdf.Rect // page areas not judged by the cover check (none today)
-	ownAreas       map[int][]pdf.Rect // page areas of annotations and fields that changed their own appearance
+	roles          *signedRoles         // what reached each object in the signed revision (lazy, roles.go)
+	apOwnerAllowed map[int]bool         // annotations whose appearance may change (being filled or edited)
+	changedIn      map[int][]int        // object → later revisions that define, change or free it
+	contentNames   map[pdf.Name]bool    // resource names the signed content and appearances use (lazy)
+	cover          map[int]*coverPage   // pages to render for the cover check (cover.go)
+	masks          map[int][]pdf.Rect   // page areas not judged by the cover check (none today)
+	ownAreas       map[int][]pdf.Rect   // page areas of annotations and fields that changed their own appearance
+	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -863,6 +864,7 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.explainNewReach(d["AP"], d["Popup"])
 		a.ch.add(true, page.detail(ChangeAnnotAdded).key(st), "%s: %s annotation added", page, st)
 		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
+		a.synthesize(page.num, d)
 	}
 }
 
@@ -922,6 +924,7 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.explainNewReach(nd["AP"], nd["Popup"])
 		a.ch.add(true, page.detail(ChangeAnnotModified).key(st), "%s: %s annotation modified", page, st)
 		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
+		a.synthesize(page.num, nd)
 		if rc, ok := pdf.RectFrom(a.old, od.Get("Rect")); ok {
 			a.coverOwn(page.num, rc)
 		}

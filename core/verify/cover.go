@@ -243,6 +243,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 		return nil, err
 	}
 	toUser := pixelToUser(info, coverDPI)
+	ni = a.paintSynthesized(ni, p, toUser)
 	var masks []image.Rectangle
 	for _, m := range a.masks[p] {
 		masks = append(masks, userToPixels(toUser, m, oi.Bounds()))

@@ -3,11 +3,14 @@ package verify
 import (
 	"bytes"
 	"compress/zlib"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
+	"sealdesk/core/tsa"
 )
 
 // Red team s4: annotations added after signing whose appearance the embedded renderer cannot be
@@ -121,4 +124,114 @@ func TestRedTeamAppearanceBombs(t *testing.T) {
 	if !strings.Contains(sb.String(), "无法判断") {
 		t.Errorf("the Chinese report does not say it cannot judge:\n%s", sb.String())
 	}
+}
+
+// TestRedTeamSynthesizedAppearance (F1, F2): by class, every subtype a viewer draws without an
+// appearance stream, added after signing over the signed text with no usable appearance (none,
+// /N null, /N a plain dictionary, a state dictionary without /AS or with an /AS it lacks), is
+// judged as painting its rectangle; the twins — the same annotation away from the text, or over
+// it with an explicit appearance that leaves the text visible, or a light highlight — stay valid.
+func TestRedTeamSynthesizedAppearance(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	over := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(460), pdf.Int(730)} // over "Pay 1000000 yuan"
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(160)}
+	geometry := func(st string, r pdf.Array) pdf.Dict {
+		d := pdf.Dict{"Contents": pdf.String{Bytes: []byte("PAY 999999 TO MALLORY")}, "DA": pdf.String{Bytes: []byte("/Helv 24 Tf 0 g")},
+			"C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}, "IC": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(1)}}
+		pts := pdf.Array{r[0], r[1], r[2], r[1], r[2], r[3], r[0], r[3]}
+		switch st {
+		case "Polygon", "PolyLine":
+			d["Vertices"] = pts
+		case "Line":
+			d["L"] = pdf.Array{r[0], r[1], r[2], r[3]}
+		case "Ink":
+			d["InkList"] = pdf.Array{pts}
+		case "Stamp":
+			d["Name"] = pdf.Name("Approved")
+		}
+		return d
+	}
+	harmless := func(r pdf.Array) func(u *pdf.Update) pdf.Object {
+		return func(u *pdf.Update) pdf.Object {
+			return u.Add(s4Form(r, []byte("0 0 1 RG 0.5 w "+fmt.Sprint(r[0], " ", r[1], " m ", r[2], " ", r[1], " l S")), nil))
+		}
+	}
+	var rows []rtRow
+	for _, st := range []string{"FreeText", "Stamp", "Square", "Circle", "Polygon", "Ink", "Caret", "Redact", "Text", "FileAttachment", "Sound"} {
+		rows = append(rows,
+			rtRow{st + "-noAP-over", func() []byte { return s4Annot(t, signed, st, over, nil, geometry(st, over)) }, StatusModified, "cover(s) signed content", nil},
+			rtRow{st + "-noAP-away-twin", func() []byte { return s4Annot(t, signed, st, away, nil, geometry(st, away)) }, StatusValid, st + " annotation added", nil},
+		)
+	}
+	white := func(u *pdf.Update) pdf.Object {
+		return u.Add(s4Form(over, []byte("1 g 60 690 400 40 re f 0 g BT /Helv 24 Tf 62 700 Td (PAY 999999 TO MALLORY) Tj ET"), nil))
+	}
+	ft := func(rect pdf.Array, ap pdf.Object, as pdf.Object) []byte {
+		extra := geometry("FreeText", rect)
+		if as != nil {
+			extra["AS"] = as
+		}
+		return update(t, s4Annot(t, signed, "FreeText", rect, nil, extra), func(u *pdf.Update, v *pdf.View) {
+			p := pageOf(t, v)
+			arr, _ := resolvedArray(v, p.Dict.Get("Annots"))
+			ref := arr[len(arr)-1].(pdf.Ref)
+			d := v.Dict(ref).Clone()
+			d["AP"] = pdf.Dict{"N": ap}
+			setObj(t, u, ref, d)
+		})
+	}
+	rows = append(rows,
+		rtRow{"ap-N-null", func() []byte { return ft(over, pdf.Null{}, nil) }, StatusModified, "cover(s) signed content", nil},
+		rtRow{"ap-N-plain-dict", func() []byte { return ft(over, pdf.Dict{"Foo": pdf.Int(1)}, nil) }, StatusModified, "cover(s) signed content", nil},
+		rtRow{"ap-states-noAS", func() []byte {
+			return s4Annot(t, signed, "FreeText", over, func(u *pdf.Update) pdf.Object { return pdf.Dict{"On": white(u)} }, nil)
+		}, StatusModified, "cover(s) signed content", rendersDifferently(signed)},
+		rtRow{"ap-states-AS-missing", func() []byte {
+			return s4Annot(t, signed, "FreeText", over, func(u *pdf.Update) pdf.Object { return pdf.Dict{"On": white(u)} }, pdf.Dict{"AS": pdf.Name("Off")})
+		}, StatusModified, "cover(s) signed content", nil},
+		rtRow{"ap-states-AS-harmless-twin", func() []byte {
+			return s4Annot(t, signed, "FreeText", over, func(u *pdf.Update) pdf.Object { return pdf.Dict{"On": harmless(over)(u)} }, pdf.Dict{"AS": pdf.Name("On")})
+		}, StatusValid, "FreeText annotation added", nil},
+		rtRow{"explicit-AP-over-harmless-twin", func() []byte { return s4Annot(t, signed, "Stamp", over, harmless(over), nil) }, StatusValid, "Stamp annotation added", nil},
+		rtRow{"highlight-noAP-yellow-twin", func() []byte {
+			return s4Annot(t, signed, "Highlight", over, nil, pdf.Dict{"C": pdf.Array{pdf.Int(1), pdf.Int(1), pdf.Int(0)},
+				"QuadPoints": pdf.Array{over[0], over[3], over[2], over[3], over[0], over[1], over[2], over[1]}})
+		}, StatusValid, "Highlight annotation added", nil},
+	)
+	// Outlines without an interior colour, and lines, are thin strokes in every viewer (iText's
+	// interop file 013 adds such a circle next to signed text): valid.
+	for _, st := range []string{"Square", "Circle", "Polygon", "Line", "PolyLine"} {
+		rows = append(rows, rtRow{st + "-noAP-outline-over-twin", func() []byte {
+			g := geometry(st, over)
+			delete(g, "IC")
+			g["C"] = pdf.Array{pdf.Int(1), pdf.Int(0), pdf.Int(1)}
+			return s4Annot(t, signed, st, over, nil, g)
+		}, StatusValid, st + " annotation added", nil})
+	}
+	runRows(t, s, rows)
+}
+
+// TestRedTeamFutureTimestamp (F5): a trusted authority's timestamp dated after the verification
+// time (beyond MaxClockSkew) cannot be real; the signature is not valid and the report names it.
+// The twin, 3 minutes ahead (clocks differ), stays valid.
+func TestRedTeamFutureTimestamp(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	verifyAt := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) // verifyBytes' Now
+	at := func(d time.Duration) []byte {
+		a, err := tsa.New(tsa.Options{Cert: s.pki.TSA, Key: s.pki.TSAKey, Chain: s.pki.Chain, Now: func() time.Time { return verifyAt.Add(d) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2 := *s
+		s2.tsa = a
+		return s2.sign(t, plain, sigOpts{timestamp: true})
+	}
+	runRows(t, s, []rtRow{
+		{"tst-100-days-ahead", func() []byte { return at(100 * 24 * time.Hour) }, StatusInvalid, "timestamp from the future", nil},
+		{"tst-10-min-ahead", func() []byte { return at(10 * time.Minute) }, StatusInvalid, "timestamp from the future", nil},
+		{"tst-3-min-ahead-twin", func() []byte { return at(3 * time.Minute) }, StatusValid, "", nil},
+	})
 }

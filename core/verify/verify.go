@@ -1050,6 +1050,10 @@ func (v *verifier) loadDSS() {
 	}
 }
 
+// MaxClockSkew is how far a timestamp's time may lie after the verification time (clocks
+// differ); a later one is a timestamp from the future and makes the signature invalid.
+const MaxClockSkew = 5 * time.Minute
+
 // checkTrust builds the signer's path at the best signature time, validates the signature
 // timestamp and checks revocation.
 func (v *verifier) checkTrust(s *sigState) {
@@ -1099,6 +1103,17 @@ func (v *verifier) checkTrust(s *sigState) {
 				s.trustNotes = append(s.trustNotes, "signature timestamp: "+ch.reason)
 			}
 		}
+	}
+	if !tsTime.IsZero() && tsTime.After(v.now.Add(MaxClockSkew)) {
+		// A time token cannot come from the future (red team s4 F5): its authority's clock or
+		// key is not to be relied on, and it must not date the signature.
+		what := "signature timestamp"
+		if s.rep.Kind == KindDocTimestamp {
+			what = "document timestamp"
+		}
+		s.problems = append(s.problems, fmt.Sprintf("%s: its time %s is later than the verification time %s (more than the %v clock skew allowed): a timestamp from the future",
+			what, tsTime.UTC().Format(time.RFC3339), v.now.UTC().Format(time.RFC3339), MaxClockSkew))
+		s.rep.Timestamp.Valid = false
 	}
 	s.sigTime = claimed
 	if !tsTime.IsZero() {
