@@ -220,3 +220,52 @@ func digits(s string) bool {
 	}
 	return true
 }
+
+// BackfillDue indexes by date the contracts in progress with a signing deadline that were sent
+// before the date index existed (their record has no Due entries); it is idempotent and cheap
+// (only open contracts with a deadline are read), and the server runs it at start.
+func (s *Service) BackfillDue(ctx context.Context) (int, error) {
+	var ids []string
+	if err := s.Store.View(ctx, func(tx sync.Tx) error {
+		return tx.Scan(BucketOpen, "deadline/", "", 0, func(k string, _ []byte) error {
+			ids = append(ids, strings.TrimPrefix(k, "deadline/"))
+			return nil
+		})
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		err := s.Store.Update(ctx, func(tx sync.Tx) error {
+			var r record
+			if err := sync.GetJSON(tx, BucketEnvelopes, id, &r); errors.Is(err, sync.ErrNotFound) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if len(r.Due) > 0 {
+				return nil
+			}
+			for key, ik := range r.Index {
+				if strings.HasPrefix(key, "ent:") {
+					continue
+				}
+				for _, dk := range r.dueKeys(key, boxOfIndexKey(ik)) {
+					if err := tx.Put(BucketDue, dk, []byte(ik)); err != nil {
+						return err
+					}
+					r.Due = append(r.Due, dk)
+				}
+			}
+			if len(r.Due) == 0 {
+				return nil
+			}
+			n++
+			return sync.PutJSON(tx, BucketEnvelopes, r.ID, r)
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

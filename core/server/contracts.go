@@ -576,11 +576,17 @@ func (s *Server) handleTemplateDelete(w http.ResponseWriter, r *http.Request, c 
 	return nil
 }
 
-// contractJanitor expires overdue envelopes and finishes interrupted completions, at start and
-// then every interval.
+// contractJanitor indexes older contracts by date (once), expires overdue envelopes and finishes
+// interrupted completions, at start and then every interval.
 func (s *Server) contractJanitor(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// contracts sent before 首页's date index existed join it (once; idempotent)
+	if n, err := s.env.BackfillDue(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("contract date index", "err", err)
+	} else if n > 0 {
+		s.log.Info("contract date index", "backfilled", n)
+	}
 	for {
 		if exp, done, err := s.env.Janitor(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("contract janitor", "err", err)

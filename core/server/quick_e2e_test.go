@@ -7,6 +7,8 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/envelope"
+	"sealdesk/core/sync"
 )
 
 // 首页's 快捷入口 on the server (issue 22): 即将截止签约 counts and lists the contracts still being
@@ -64,6 +66,44 @@ func TestQuickListsDueAndExpiring(t *testing.T) {
 			}
 			if want := (api.QuickCounts{Days: 3, All: 7, ToSign: 0, DueSoon: 1, Waiting: 5, Expiring: 2}); qc != want {
 				t.Errorf("A's quick counts %+v, want %+v", qc, want)
+			}
+			// A contract sent before the date index existed (no Due entries, no index keys) joins
+			// it through BackfillDue, once.
+			if err := e.store.Update(ctx, func(tx sync.Tx) error {
+				var raw map[string]any
+				if err := sync.GetJSON(tx, envelope.BucketEnvelopes, due2.ID, &raw); err != nil {
+					return err
+				}
+				delete(raw, "due")
+				var keys []string
+				if err := tx.Scan(envelope.BucketDue, "", "", 0, func(k string, _ []byte) error {
+					if strings.HasSuffix(k, "|"+due2.ID) {
+						keys = append(keys, k)
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+				for _, k := range keys {
+					if err := tx.Delete(envelope.BucketDue, k); err != nil {
+						return err
+					}
+				}
+				return sync.PutJSON(tx, envelope.BucketEnvelopes, due2.ID, raw)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if old, _ := a.c.QuickCounts(ctx, 0); old.DueSoon != 0 {
+				t.Fatalf("the old-style record is still indexed: %+v", old)
+			}
+			if n, err := e.run.Server.Envelopes().BackfillDue(ctx); err != nil || n != 1 {
+				t.Fatalf("backfill: %d %v", n, err)
+			}
+			if n, err := e.run.Server.Envelopes().BackfillDue(ctx); err != nil || n != 0 {
+				t.Fatalf("backfill again: %d %v", n, err)
+			}
+			if qc, _ := a.c.QuickCounts(ctx, 0); qc.DueSoon != 1 {
+				t.Errorf("after the backfill: %+v", qc)
 			}
 			qb, _ := b.c.QuickCounts(ctx, 0)
 			if want := (api.QuickCounts{Days: 3, All: 8, ToSign: 6, DueSoon: 2, Waiting: 0, Expiring: 3}); qb != want {
