@@ -393,7 +393,9 @@ func startBackend(ctx context.Context, dataDir string, prefs ui.LocalPrefs) (*ba
 	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Notifier: codes,
 		Providers: []org.Provider{selfDeclared{}}, PKIRate: -1,
 		// 单机模式 has no billing server: contracts sent from this machine are not billed.
-		ContractsUnbilled: true}, server.ListenOptions{TLS: true})
+		ContractsUnbilled: true,
+		// its one local account (本机用户) is made by the program, not registered by a person
+		ConsentOptional: true}, server.ListenOptions{TLS: true})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("failed to start the embedded backend: %w", err)

@@ -121,7 +121,7 @@ func (s *devServer) ClientLogin(t *testing.T, name string) (*client.Client, stri
 	if err := c.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: s.Code(t, login), Name: name, Password: "Passw0rdX"}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: s.Code(t, login), Name: name, Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	return c, login
@@ -169,7 +169,7 @@ func newSignedInSession(t *testing.T, srv *devServer, name string) (*session.Man
 	if err := m.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	a, err := m.Register(ctx, org.RegisterRequest{Login: login, Code: srv.Code(t, login), Name: name, Password: "Passw0rdX"})
+	a, err := m.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: srv.Code(t, login), Name: name, Password: "Passw0rdX"})
 	if err != nil {
 		t.Fatal(err)
 	}

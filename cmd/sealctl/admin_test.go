@@ -43,7 +43,7 @@ func TestAdminReviewFlow(t *testing.T) {
 		}
 		msgs := run.Server.Outbox().Messages()
 		code := codeRE.FindStringSubmatch(msgs[len(msgs)-1].Body)[1]
-		if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: code, Name: "李四", Password: "Passw0rdX"}); err != nil {
+		if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: code, Name: "李四", Password: "Passw0rdX"}); err != nil {
 			t.Fatal(err)
 		}
 		return c

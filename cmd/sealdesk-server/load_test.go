@@ -138,7 +138,7 @@ func register(t testing.TB, url string, hc *http.Client, login string) *client.C
 			code = codeRE.FindStringSubmatch(m.Body)[1]
 		}
 	}
-	if _, err := c.Register(context.Background(), org.RegisterRequest{Login: login, Code: code, Name: "压测用户", Password: "Passw0rdX"}); err != nil {
+	if _, err := c.Register(context.Background(), org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: code, Name: "压测用户", Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	c.Retries503 = 0

@@ -50,7 +50,7 @@ func TestTwoProcessesShareOnePostgres(t *testing.T) {
 	}
 	msgs, _ := ca.DevOutbox(ctx)
 	code := codeRE.FindStringSubmatch(msgs[len(msgs)-1].Body)[1]
-	if _, err := cb.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Challenge: ca.Challenge(org.PurposeRegister, phone), Name: "赵六", Password: "Passw0rdX"}); err != nil {
+	if _, err := cb.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Challenge: ca.Challenge(org.PurposeRegister, phone), Name: "赵六", Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	// B's session works on A.

@@ -57,12 +57,16 @@ func (s *Service) CurrentTerms() Terms {
 	return t
 }
 
-// checkConsent returns the consents of a registration. A registration that names versions must
-// name the ones in force (both); one that names none (an API client of an older build) records
-// none.
+// checkConsent returns the consents of a registration: it must name the versions in force of
+// both documents the person ticked (manual 004 §1.1), else it is refused — consent_required when
+// it names none (ConsentOptional lets the embedded single-machine backend record none),
+// terms_outdated when it names others.
 func (s *Service) checkConsent(r RegisterRequest) ([]Consent, error) {
 	if r.TermsVersion == "" && r.PrivacyVersion == "" {
-		return nil, nil
+		if s.ConsentOptional {
+			return nil, nil
+		}
+		return nil, refuse(http.StatusBadRequest, "consent_required", "请阅读并勾选同意《服务条款》和《隐私政策》后再注册")
 	}
 	cur := s.CurrentTerms()
 	if r.TermsVersion != cur.Terms || r.PrivacyVersion != cur.Privacy {

@@ -159,6 +159,11 @@ type Service struct {
 	EnterpriseEvents func(tx sync.Tx, entID, typ string, payload any, now time.Time) error
 	// Terms are the versions of 服务条款 and 隐私政策 in force (zero: DefaultTerms).
 	Terms Terms
+	// ConsentOptional accepts a registration that names no 服务条款/隐私政策 versions (recording
+	// none). WARNING: only for the desktop's embedded 单机模式 backend, whose one local account is
+	// made by the program, not by a person registering with a service; every server people
+	// register with requires the consent (manual 004 §1.1: 勾选表示同意《服务条款》).
+	ConsentOptional bool
 	// Registered, when set, runs inside the transaction that creates an account (the server
 	// grants the 暂不实名，立即体验 trial quota there).
 	Registered func(tx sync.Tx, a Account, now time.Time) error

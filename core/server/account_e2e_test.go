@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -44,6 +45,19 @@ func TestAccountPasswordsE2E(t *testing.T) {
 				t.Fatal(err)
 			}
 			code := e.lastCode(t, phone)
+			// Consent is required (manual 004 §1.1): without the ticked versions, refused in
+			// Chinese naming both documents, and no account is made.
+			_, err = c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "赵六", Password: testPassword})
+			wantCode(t, err, "consent_required")
+			var ce *client.Error
+			if errors.As(err, &ce) && (ce.Status != 400 || !strings.Contains(ce.Message, "《服务条款》") || !strings.Contains(ce.Message, "《隐私政策》")) {
+				t.Errorf("consent refusal: %d %q", ce.Status, ce.Message)
+			}
+			if _, err := e.client(t).Login(ctx, org.LoginRequest{Login: phone, Password: testPassword}); err == nil {
+				t.Fatal("an account was made without consent")
+			}
+			_, err = c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "赵六", Password: testPassword, TermsVersion: terms.Terms})
+			wantCode(t, err, "terms_outdated") // one of the two is not consent to both
 			_, err = c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "赵六", Password: testPassword,
 				TermsVersion: "2020-01", PrivacyVersion: terms.Privacy})
 			wantCode(t, err, "terms_outdated")
@@ -435,7 +449,7 @@ func TestRegisterFromInviteAndTrial(t *testing.T) {
 				t.Fatal(err)
 			}
 			code := e.lastCode(t, phone)
-			_, err = c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "新同事", Password: testPassword, Invite: "bogus"})
+			_, err = c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "新同事", Password: testPassword, Invite: "bogus"})
 			if err == nil {
 				t.Fatal("registered with a bogus invitation")
 			}
@@ -446,7 +460,7 @@ func TestRegisterFromInviteAndTrial(t *testing.T) {
 			if ce == nil || ce.Status == http.StatusCreated || !strings.ContainsFunc(ce.Message, func(r rune) bool { return r >= 0x4e00 }) {
 				t.Errorf("bogus invitation: %v", err)
 			}
-			tok, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "新同事", Password: testPassword, Invite: token})
+			tok, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "新同事", Password: testPassword, Invite: token})
 			if err != nil {
 				t.Fatal(err)
 			}

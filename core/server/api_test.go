@@ -65,26 +65,26 @@ func TestRegistrationRules(t *testing.T) {
 	}
 	code := e.lastCode(t, phone)
 	for _, pw := range []string{"short1A", "alllowercase1", "ALLUPPER1", "NoDigitsHere", "Way2LongPassword12345"} {
-		_, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: pw})
+		_, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "张三", Password: pw})
 		wantCode(t, err, "weak_password")
 	}
-	_, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: "000000", Name: "张三", Password: testPassword})
+	_, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: "000000", Name: "张三", Password: testPassword})
 	wantCode(t, err, "code_invalid")
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: testPassword}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "张三", Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
 	// The code is spent, and the login is taken.
 	c2 := e.client(t)
-	_, err = c2.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: testPassword})
+	_, err = c2.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "张三", Password: testPassword})
 	wantCode(t, err, "code_invalid")
 	// Wrong guesses burn a code.
 	mail := "li@example.com"
 	c2.SendCode(ctx, mail, org.PurposeRegister)
 	good := e.lastCode(t, mail)
 	for i := 0; i < 5; i++ {
-		c2.Register(ctx, org.RegisterRequest{Login: mail, Code: "999999", Name: "李", Password: testPassword})
+		c2.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: mail, Code: "999999", Name: "李", Password: testPassword})
 	}
-	_, err = c2.Register(ctx, org.RegisterRequest{Login: mail, Code: good, Name: "李", Password: testPassword})
+	_, err = c2.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: mail, Code: good, Name: "李", Password: testPassword})
 	wantCode(t, err, "code_invalid")
 	// Strict JSON: unknown fields are refused with a Chinese message.
 	resp, err := e.run.HTTPClient().Post(e.run.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"login":"x","pasword":"y"}`))

@@ -71,10 +71,10 @@ func TestCheapChecksBeforeHashing(t *testing.T) {
 			code, ch := e.lastCode(t, phone), c.Challenge(org.PurposeRegister, phone)
 			h0 := hashes(e)
 			for _, req := range []org.RegisterRequest{
-				{Login: phone, Code: "000000", Name: "张三", Password: testPassword},
-				{Login: newPhone(), Code: code, Challenge: ch, Name: "张三", Password: testPassword},
-				{Login: phone, Code: code, Challenge: ch, Name: "张\u202e三", Password: testPassword},
-				{Login: phone, Code: code, Challenge: ch, Name: "张三", Password: "weak"},
+				{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: "000000", Name: "张三", Password: testPassword},
+				{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: newPhone(), Code: code, Challenge: ch, Name: "张三", Password: testPassword},
+				{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Challenge: ch, Name: "张\u202e三", Password: testPassword},
+				{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Challenge: ch, Name: "张三", Password: "weak"},
 			} {
 				if _, err := c.Register(ctx, req); err == nil {
 					t.Fatalf("register %+v accepted", req)
@@ -88,7 +88,7 @@ func TestCheapChecksBeforeHashing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			status, hdr, eb := post(t, e, "/api/v1/auth/register", "", org.RegisterRequest{Login: phone, Code: code, Challenge: ch, Name: "张三", Password: testPassword})
+			status, hdr, eb := post(t, e, "/api/v1/auth/register", "", org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Challenge: ch, Name: "张三", Password: testPassword})
 			if status != 503 || hdr.Get("Retry-After") == "" || eb.Error.Code != "busy" || !strings.Contains(eb.Error.Message, "繁忙") {
 				t.Errorf("register while hashing is full: %d Retry-After=%q %+v", status, hdr.Get("Retry-After"), eb)
 			}
@@ -97,7 +97,7 @@ func TestCheapChecksBeforeHashing(t *testing.T) {
 				t.Errorf("login while hashing is full: %d %+v", status, eb)
 			}
 			release()
-			if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Challenge: ch, Name: "张三", Password: testPassword}); err != nil {
+			if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Challenge: ch, Name: "张三", Password: testPassword}); err != nil {
 				t.Fatalf("the code was spent by a request that was turned away: %v", err)
 			}
 			// The turned-away login gave its reservation back: five real failures still lock.
@@ -372,7 +372,7 @@ func TestNamesLoginsAndIDNumbers(t *testing.T) {
 			if err := c.SendCode(ctx, wide, org.PurposeRegister); err != nil {
 				t.Fatal(err)
 			}
-			tok, err := c.Register(ctx, org.RegisterRequest{Login: wide, Code: e.lastCode(t, ascii), Name: "　张三　", Password: testPassword})
+			tok, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: wide, Code: e.lastCode(t, ascii), Name: "　张三　", Password: testPassword})
 			if err != nil {
 				t.Fatal(err)
 			}

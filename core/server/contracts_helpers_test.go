@@ -89,7 +89,7 @@ func newPartyWith(t testing.TB, e *env, name string, quota int) *party {
 	if err := c.SendCode(ctx, phone, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: e.lastCode(t, phone), Name: name, Password: testPassword}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: e.lastCode(t, phone), Name: name, Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.SubmitRealName(ctx, name, newResidentID(), "facecheck"); err != nil {

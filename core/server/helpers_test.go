@@ -152,7 +152,7 @@ func (e *env) register(t testing.TB, login string) *client.Client {
 	if err := c.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: e.lastCode(t, login), Name: "张三", Password: testPassword}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: e.lastCode(t, login), Name: "张三", Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
 	return c

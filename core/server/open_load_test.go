@@ -69,7 +69,7 @@ func TestOpenAPILoad(t *testing.T) {
 						code = m[1]
 					}
 				}
-				_, err = c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "压测管理员", Password: testPassword})
+				_, err = c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "压测管理员", Password: testPassword})
 			}
 			if err != nil {
 				mu.Lock()

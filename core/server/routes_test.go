@@ -86,7 +86,7 @@ func sessionFor(t *testing.T, s *Server, phone string, admin bool) string {
 	}
 	msgs := s.outbox.Messages()
 	code := regexp.MustCompile(`[0-9]{6}`).FindString(msgs[len(msgs)-1].Body)
-	tok, err := s.org.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Challenge: ch, Name: "测试", Password: "Passw0rdX"}, "")
+	tok, err := s.org.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Challenge: ch, Name: "测试", Password: "Passw0rdX"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

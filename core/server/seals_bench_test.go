@@ -80,7 +80,7 @@ func benchSealSign(b *testing.B, st sync.Store, vault sealkey.Vault) {
 	if err := c.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: box.codes(codeRE, login)[0], Name: "基准", Password: testPassword}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: box.codes(codeRE, login)[0], Name: "基准", Password: testPassword}); err != nil {
 		b.Fatal(err)
 	}
 	ent, err := c.CreateEnterprise(ctx, "基准测试有限公司", creditCode(b, fmt.Sprintf("9133010%010d", time.Now().UnixNano()%1e10)))

@@ -63,7 +63,7 @@ func (e *env) person(t testing.TB, name string) member {
 	if err := c.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: e.lastCode(t, login), Name: name, Password: testPassword}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: e.lastCode(t, login), Name: name, Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
 	me, err := c.Me(ctx)

@@ -200,6 +200,10 @@ type Options struct {
 	Trial TrialOptions
 	// Terms are the 服务条款 / 隐私政策 versions registrations accept (zero: org.DefaultTerms).
 	Terms org.Terms
+	// ConsentOptional lets a registration name no 服务条款/隐私政策 versions. WARNING: only for the
+	// desktop's embedded 单机模式 backend (its local account is made by the program); a server
+	// people register with leaves it false, and registrations without consent are refused.
+	ConsentOptional bool
 }
 
 // Server is the backend. Create it with New; serve Handler().
@@ -367,6 +371,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		Hashes: opts.Hashes}
 	s.org.InviteURL = s.inviteURL
 	s.org.Terms = opts.Terms
+	s.org.ConsentOptional = opts.ConsentOptional
 	s.setupAccounts()
 	s.org.LegalRep, s.org.Payments = opts.LegalRep, opts.EnterprisePayments
 	if opts.Dev {

@@ -202,7 +202,7 @@ func TestWebhookPrivateTargetRefused(t *testing.T) {
 	}
 	msgs := ob.Messages()
 	code := codeRE.FindStringSubmatch(msgs[len(msgs)-1].Body)[1]
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: testPassword}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "张三", Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"http://127.0.0.1:9/hook", "http://localhost/hook", "http://169.254.169.254/", "http://[::1]/"} {

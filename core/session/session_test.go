@@ -176,7 +176,7 @@ func TestPinSignInSyncOffline(t *testing.T) {
 	if err := m.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Register(ctx, org.RegisterRequest{Login: login, Code: srv.code(t, login), Name: "王小明", Password: "Passw0rdX"}); err != nil {
+	if _, err := m.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: srv.code(t, login), Name: "王小明", Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	acct, ok := m.Account()
@@ -301,7 +301,7 @@ func TestFingerprintChange(t *testing.T) {
 	if err := m.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Register(ctx, org.RegisterRequest{Login: login, Code: srv.code(t, login), Name: "李四", Password: "Passw0rdX"}); err != nil {
+	if _, err := m.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: srv.code(t, login), Name: "李四", Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "online", func() bool { return m.Status().Online })
@@ -405,7 +405,7 @@ func TestCertifyRemote(t *testing.T) {
 	if err := m.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Register(ctx, org.RegisterRequest{Login: login, Code: srv.code(t, login), Name: "赵敏", Password: "Passw0rdX"}); err != nil {
+	if _, err := m.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: srv.code(t, login), Name: "赵敏", Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -71,7 +71,7 @@ func TestShotsBilling(t *testing.T) {
 			code = s[1]
 		}
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: "张三", Password: "Passw0rdX"}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "张三", Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	cc, _ := ids.CreditCheck("91310000MA1FL0005")

@@ -61,7 +61,7 @@ func shotPerson(t *testing.T, run *server.Running, name string) (*client.Client,
 			code = s[1]
 		}
 	}
-	if _, err := c.Register(context.Background(), org.RegisterRequest{Login: login, Code: code, Name: name, Password: "Passw0rdX"}); err != nil {
+	if _, err := c.Register(context.Background(), org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: code, Name: name, Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	me, err := c.Me(context.Background())

@@ -128,7 +128,7 @@ func (s *Server) Party(t testing.TB, name string) *Party {
 			}
 		}
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: phone, Code: code, Name: name, Password: "Passw0rdX"}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: name, Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.SubmitRealName(ctx, name, residentID(n), "facecheck"); err != nil {

@@ -141,7 +141,7 @@ func Register(t testing.TB, run *server.Running, login, name, device string) *cl
 	if err := c.SendCode(ctx, login, org.PurposeRegister); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Register(ctx, org.RegisterRequest{Login: login, Code: Code(t, run, login), Name: name, Password: "Passw0rdX"}); err != nil {
+	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: login, Code: Code(t, run, login), Name: name, Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
 	return c
