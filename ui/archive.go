@@ -514,7 +514,7 @@ func (sc *ArchiveScreen) openFolder(edit *api.ArchiveFolder) {
 	d.Confirm.Importance = widget.HighImportance
 	body := container.NewVBox(widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		d.Name, widget.NewLabel(tr("archive.folder.rule")), d.Counterparties, widget.NewLabel(tr("archive.folder.departments")), d.Departments,
-		d.Retention, widget.NewLabel(tr("archive.folder.roles")), d.Roles, d.Err, container.NewHBox(widget.NewLabel(""), cancelB, d.Confirm))
+		widget.NewLabel(tr("archive.folder.retention")), d.Retention, widget.NewLabel(tr("archive.folder.roles")), d.Roles, d.Err, container.NewHBox(widget.NewLabel(""), cancelB, d.Confirm))
 	d.pop = widget.NewModalPopUp(container.NewGridWrap(fyne.NewSize(540, body.MinSize().Height+100), container.NewVScroll(body)), sc.shell.Window.Canvas())
 	sc.FolderEditor = d
 	sc.wg.Add(1)

@@ -179,6 +179,16 @@ func TestShotsApprovalsArchive(t *testing.T) {
 			selectTabText(tabText(lang, "审批规则", "Rules"))
 			time.Sleep(time.Second)
 			shot(t, "approvals-rules"+sfx)
+			// 编辑 of the first rule: the dialog filled in.
+			fyne.DoAndWait(func() { s2.Screen(ui.NavApprovals).(*ui.ApprovalsScreen).Rules.List.Select(0) })
+			if b, ok := find(false, button(tabText(lang, "编辑", "Edit"))).(*widget.Button); ok {
+				fyne.DoAndWait(b.OnTapped)
+				time.Sleep(time.Second)
+				shot(t, "approvals-rule-edit"+sfx)
+				closeOverlay()
+			} else {
+				t.Errorf("no 编辑 on the rules tab (%s)", sfx)
+			}
 			// 档案柜.
 			build(lang, admin, ui.NavArchive)
 			waitFor(t, "the filed contracts", false, labelHas("办公楼租赁合同"))
@@ -193,6 +203,14 @@ func TestShotsApprovalsArchive(t *testing.T) {
 				}
 			}
 			shot(t, "archive-folder"+sfx)
+			if b, ok := find(false, button(tabText(lang, "编辑档案夹", "Edit folder"))).(*widget.Button); ok {
+				fyne.DoAndWait(b.OnTapped)
+				time.Sleep(time.Second)
+				shot(t, "archive-editfolder"+sfx)
+				closeOverlay()
+			} else {
+				t.Errorf("no 编辑档案夹 for the admin's selected folder (%s)", sfx)
+			}
 			if b, ok := find(false, button(tabText(lang, "新建档案夹", "New folder"))).(*widget.Button); ok {
 				fyne.DoAndWait(b.OnTapped)
 				time.Sleep(500 * time.Millisecond)
