@@ -51,9 +51,9 @@ type composeScreen struct {
 	subjectCount *widget.Label
 	remark       *widget.Entry
 	remarkCount  *widget.Label
-	deadline     *widget.DateEntry
-	amount       *widget.Entry     // 合同金额 (元)
-	validUntil   *widget.DateEntry // 合同到期日
+	deadline     *dateEntry
+	amount       *widget.Entry // 合同金额 (元)
+	validUntil   *dateEntry    // 合同到期日
 
 	order      *widget.RadioGroup
 	recipients *fyne.Container
@@ -136,7 +136,7 @@ func newComposeScreen(s *Shell) *composeScreen {
 	v.remark.Validator = checkRemark
 	v.remarkCount = widget.NewLabel("")
 	v.remark.OnChanged = func(s string) { v.draft.Remark = s; v.countRunes(v.remarkCount, s, maxRemarkRunes); v.changed() }
-	v.deadline = widget.NewDateEntry()
+	v.deadline = newDateEntry()
 	v.deadline.OnChanged = func(t *time.Time) {
 		if t == nil {
 			v.draft.Deadline = ""
@@ -150,7 +150,7 @@ func newComposeScreen(s *Shell) *composeScreen {
 	v.amount.SetPlaceHolder(tr("compose.amount.placeholder"))
 	v.amount.Validator = checkAmount
 	v.amount.OnChanged = func(s string) { v.draft.Amount = s; v.changed() }
-	v.validUntil = widget.NewDateEntry()
+	v.validUntil = newDateEntry()
 	v.validUntil.OnChanged = func(t *time.Time) {
 		if t == nil {
 			v.draft.ValidUntil = ""
