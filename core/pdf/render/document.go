@@ -295,7 +295,8 @@ func (d *Document) render(ctx context.Context, i, dpi int, contentOnly bool) (*i
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	info, err := d.pageInfoLocked(i)
+	// Loading the page parses its content (form XObjects included): as bounded as drawing it.
+	info, err := guarded(ctx, d, func() (PageInfo, error) { return d.pageInfoLocked(i) })
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +314,7 @@ func (d *Document) render(ctx context.Context, i, dpi int, contentOnly bool) (*i
 	if contentOnly {
 		req.RenderFlags, req.RenderForm, req.Document = 0, false, nil
 	}
-	res, err := d.call(ctx, func() (*responses.RenderPageInDPI, error) { return d.inst.RenderPageInDPI(req) })
+	res, err := guarded(ctx, d, func() (*responses.RenderPageInDPI, error) { return d.inst.RenderPageInDPI(req) })
 	if err != nil {
 		return nil, fmt.Errorf("failed to render page %d: %w", i+1, err)
 	}
@@ -418,32 +419,33 @@ func (d *Document) Close() error {
 	return nil
 }
 
-// call runs a PDFium render in the document's instance and returns when it ends or ctx is done,
-// whichever is first. PDFium cannot be asked to stop, so when ctx ends first the instance is
-// killed (its WebAssembly module is closed, which ends the call: the runtime is configured to
-// close on context done) and the document stops working; the caller gets ctx's error. d.mu is
-// held.
-func (d *Document) call(ctx context.Context, f func() (*responses.RenderPageInDPI, error)) (*responses.RenderPageInDPI, error) {
+// guarded runs a PDFium call f in the document's instance and returns when it ends or ctx is
+// done, whichever is first. PDFium cannot be asked to stop, so when ctx ends first the instance
+// is killed (its WebAssembly module is closed, which ends the call: the runtime is configured to
+// close on context done) and the document stops working; the caller gets ctx's error wrapped in
+// ErrKilled. d.mu is held.
+func guarded[T any](ctx context.Context, d *Document, f func() (T, error)) (T, error) {
+	var zero T
 	if d.killed {
-		return nil, fmt.Errorf("%s: %w", d.name, ErrKilled)
+		return zero, fmt.Errorf("%s: %w", d.name, ErrKilled)
 	}
 	type result struct {
-		res *responses.RenderPageInDPI
+		v   T
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
-				done <- result{nil, fmt.Errorf("pdfium failed: %v", p)}
+				done <- result{zero, fmt.Errorf("pdfium failed: %v", p)}
 			}
 		}()
-		r, err := f()
-		done <- result{r, err}
+		v, err := f()
+		done <- result{v, err}
 	}()
 	select {
 	case r := <-done:
-		return r.res, r.err
+		return r.v, r.err
 	case <-ctx.Done():
 		d.killed = true
 		_ = d.inst.Kill()
@@ -451,6 +453,6 @@ func (d *Document) call(ctx context.Context, f func() (*responses.RenderPageInDP
 		case <-done: // the closed module ends the call
 		case <-time.After(5 * time.Second):
 		}
-		return nil, fmt.Errorf("rendering %s stopped: %w (%w)", d.name, ctx.Err(), ErrKilled)
+		return zero, fmt.Errorf("rendering %s stopped: %w (%w)", d.name, ctx.Err(), ErrKilled)
 	}
 }
