@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -871,27 +872,69 @@ func (v *composeScreen) onSaveTemplateTapped() {
 			if !ok {
 				return
 			}
-			t, err := v.store.Copy(v.draft, true)
-			if err == nil {
-				t.Subject = strings.TrimSpace(name.Text)
-				err = v.store.Save(t)
-			}
-			if err != nil {
-				v.say(tr("compose.err.save", map[string]any{"Reason": errMessage(err)}), true)
-				return
-			}
-			v.say(tr("compose.template.saved", map[string]any{"Name": t.Subject}), false)
+			v.saveTemplate(name.Text)
 		}, v.shell.Window)
 	d.Resize(fyne.NewSize(420, 200))
 	d.Show()
 }
 
 // onTemplateTapped lists the templates; choosing one starts a new draft from a copy of it.
+// saveTemplate keeps a copy of the draft as template name here and, when signed in, on the
+// server (in the background), where every computer of the account finds it.
+func (v *composeScreen) saveTemplate(name string) {
+	v.collectBoxes()
+	t, err := v.store.Copy(v.draft, true)
+	if err == nil {
+		t.Subject = strings.TrimSpace(name)
+		err = v.store.Save(t)
+	}
+	if err != nil {
+		v.say(tr("compose.err.save", map[string]any{"Reason": errMessage(err)}), true)
+		return
+	}
+	v.say(tr("compose.template.saved", map[string]any{"Name": t.Subject}), false)
+	if c := v.shell.client(); c != nil {
+		dir, store := v.store.dir(t), v.store
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+			defer cancel()
+			if err := syncTemplate(ctx, c, store, dir, t); err != nil {
+				uiDo(func() { v.say(tr("compose.template.nosync", map[string]any{"Reason": errMessage(err)}), true) })
+			}
+		}()
+	}
+}
+
 func (v *composeScreen) onTemplateTapped() {
 	if v.store == nil {
 		v.say(tr("compose.err.nostore"), true)
 		return
 	}
+	if c := v.shell.client(); c != nil {
+		// the templates saved on the account's other computers come first
+		store := v.store
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+			defer cancel()
+			_, err := pullTemplates(ctx, c, store)
+			uiDo(func() {
+				if err != nil {
+					v.say(tr("compose.template.nosync", map[string]any{"Reason": errMessage(err)}), true)
+				}
+				v.showTemplates()
+			})
+		}()
+		return
+	}
+	v.showTemplates()
+}
+
+// showTemplates lists the templates kept here; choosing one starts a new draft from a copy.
+func (v *composeScreen) showTemplates() {
 	list, err := v.store.List(true)
 	if err != nil {
 		v.say(errMessage(err), true)

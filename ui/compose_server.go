@@ -15,6 +15,7 @@ import (
 	"sealdesk/core/org"
 	"sealdesk/core/pdf"
 	"sealdesk/core/sign"
+	"sealdesk/ui/widgets"
 )
 
 // The envelope editor's server half: sending (files uploaded content-addressed, then one
@@ -294,3 +295,103 @@ func (v *composeScreen) refreshMemberChoice(c *recipientCard) {
 
 // errNoSession: the screen needs a signed-in server session.
 var errNoSession = errors.New("not signed in")
+
+// syncTemplate puts template t (kept in dir) on the server: its files uploaded content-addressed,
+// its recipient roles and boxes in the page's visible coordinates; the server's id is kept in t.
+func syncTemplate(ctx context.Context, c *client.Client, store *draftStore, dir string, t *envelopeDraft) error {
+	req, files, err := envelopeRequest(t, dir, "")
+	if err != nil {
+		return err
+	}
+	refs, err := c.UploadFiles(ctx, files)
+	if err != nil {
+		return err
+	}
+	saved, err := c.SaveTemplate(ctx, api.Template{ID: t.ServerID, Name: t.Subject, Subject: t.Subject, Remark: req.Remark, Order: req.Order,
+		Files: refs, Roles: req.Recipients, Fields: req.Fields})
+	if err != nil {
+		return err
+	}
+	t.ServerID = saved.ID
+	return store.Save(t)
+}
+
+// pullTemplates keeps here every template of the account's server list that is not here yet
+// (saved on another computer): its files fetched by digest, its boxes turned back into each
+// page's PDF coordinates. It returns how many it added.
+func pullTemplates(ctx context.Context, c *client.Client, store *draftStore) (int, error) {
+	remote, err := c.Templates(ctx)
+	if err != nil {
+		return 0, err
+	}
+	local, err := store.List(true)
+	if err != nil {
+		return 0, err
+	}
+	have := map[string]bool{}
+	for _, t := range local {
+		have[t.ServerID] = true
+	}
+	added := 0
+	for _, rt := range remote {
+		if have[rt.ID] {
+			continue
+		}
+		t := &envelopeDraft{ID: newDraftID(), Template: true, ServerID: rt.ID, Subject: rt.Name, Remark: rt.Remark,
+			Sequential: rt.Order != api.OrderParallel}
+		dir := store.dir(t)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return added, err
+		}
+		pages := make([][]pdf.Page, len(rt.Files))
+		for i, f := range rt.Files {
+			b, err := c.DownloadBlob(ctx, f.SHA256)
+			if err != nil {
+				return added, err
+			}
+			pf, err := pdf.Open(strings.NewReader(string(b)), int64(len(b)), nil)
+			if err == nil {
+				pages[i], err = pf.Pages()
+				pf.Close()
+			}
+			if err != nil {
+				return added, err
+			}
+			df := draftFile{Name: f.Name, Size: int64(len(b)), SHA256: f.SHA256, Pages: len(pages[i]), File: f.SHA256[:16] + ".pdf"}
+			if err := writeFileAtomic(filepath.Join(dir, df.File), b); err != nil {
+				return added, err
+			}
+			t.Files = append(t.Files, df)
+		}
+		for _, r := range rt.Roles {
+			contact := r.Phone
+			if contact == "" {
+				contact = r.Email
+			}
+			t.Recipients = append(t.Recipients, draftRecipient{Kind: r.Kind, Name: r.Name, Contact: contact, Company: r.Company, AccountID: r.AccountID})
+		}
+		for _, f := range rt.Fields {
+			if f.Document < 0 || f.Document >= len(pages) || f.Page < 1 || f.Page > len(pages[f.Document]) {
+				continue
+			}
+			pg := pages[f.Document][f.Page-1]
+			u, err := sign.VisibleToUser(pg.CropBox, pg.Rotate, sign.VisibleRect{X1: f.Rect[0], Y1: f.Rect[1], X2: f.Rect[2], Y2: f.Rect[3]})
+			if err != nil {
+				continue
+			}
+			kind := ""
+			for k, v := range boxFieldKinds {
+				if v == f.Kind {
+					kind = k
+				}
+			}
+			t.Boxes = append(t.Boxes, draftBox{File: f.Document, Recipient: f.Recipient, Kind: kind, Page: f.Page - 1,
+				Rect: widgets.Rect{LLX: u.LLX, LLY: u.LLY, URX: u.URX, URY: u.URY}})
+		}
+		if err := store.Save(t); err != nil {
+			return added, err
+		}
+		added++
+	}
+	return added, nil
+}
