@@ -8,6 +8,7 @@ import (
 	"image"
 	"sort"
 	"sync"
+	"time"
 
 	"sealdesk/core/pdf"
 	"sealdesk/core/pdf/render"
@@ -49,6 +50,12 @@ const (
 	// 51 pages, and was called modified when this was 24 per file).
 	maxCoverRenders = 128
 )
+
+// maxCoverRenderTime bounds rendering one page's two versions for the cover check, whatever the
+// caller's deadline (sealctl verify without --timeout has none): PDFium is stopped (its instance
+// killed) and the changes are reported as too complex to check (ChangeTooComplex). A variable
+// for tests.
+var maxCoverRenderTime = 60 * time.Second
 
 // Region is a rectangle on a page, in PDF user space (unrotated), that a change covers.
 type Region struct {
@@ -173,7 +180,12 @@ func (a *analysis) checkCover() {
 			continue
 		}
 		a.v.renders++
-		regions, err := a.coveredRegions(ctx, p, last)
+		rctx, cancel := context.WithTimeout(ctx, maxCoverRenderTime)
+		regions, err := a.coveredRegions(rctx, p, last)
+		if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+			err = &appearanceBudgetError{"MaxCoverRenderTime", fmt.Sprintf("rendering the page took longer than %v", maxCoverRenderTime)}
+		}
+		cancel()
 		var be *appearanceBudgetError
 		if errors.As(err, &be) {
 			a.ch.add(false, ChangeDetail{Code: ChangeTooComplex, Page: p, Key: be.limit}, "%s: cannot judge: the changes after signing (%s) are too complex to check: %v", label, joinMax(cp.what, 3), err)

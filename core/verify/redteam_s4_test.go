@@ -235,3 +235,27 @@ func TestRedTeamFutureTimestamp(t *testing.T) {
 		{"tst-3-min-ahead-twin", func() []byte { return at(3 * time.Minute) }, StatusValid, "", nil},
 	})
 }
+
+// TestCoverRenderTimeBound (F3, F4): whatever the caller's deadline, rendering a page for the
+// cover check is bounded (maxCoverRenderTime); past it the change is "too complex to check",
+// naming the limit, not valid. Deterministic: the bound is set below any render's duration.
+func TestCoverRenderTimeBound(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(160)}
+	d := s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
+		return u.Add(s4Form(away, []byte("0 0 1 RG 330 110 m 500 110 l S"), nil))
+	}, nil)
+	saved := maxCoverRenderTime
+	defer func() { maxCoverRenderTime = saved }()
+	maxCoverRenderTime = time.Nanosecond
+	rep := verifyBytes(t, d, s.store())
+	if rep.Verdict != StatusModified || !reportMentions(rep, "MaxCoverRenderTime") {
+		t.Fatalf("verdict %s, want modified naming MaxCoverRenderTime:\n%s", rep.Verdict, dump(rep))
+	}
+	maxCoverRenderTime = saved
+	if rep := verifyBytes(t, d, s.store()); rep.Verdict != StatusValid {
+		t.Fatalf("twin with the normal bound: verdict %s\n%s", rep.Verdict, dump(rep))
+	}
+}
