@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	stdsync "sync"
@@ -92,6 +93,29 @@ func (s *Server) authCall(w http.ResponseWriter, r *http.Request, v any) (releas
 	}
 	return func() { rel(); done() }, nil
 }
+
+// refuseBody prepares the refusal of a request whose body will not be used. A body of at most
+// drainMax bytes in all is read to its end and thrown away (for at most drainWait), so that a
+// client still sending it reads the answer — cut off mid-send, it would see "connection reset"
+// instead of the refusal naming the limit; a larger, unknown or slower body is cut (dropBody).
+func refuseBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength >= 0 && r.ContentLength <= drainMax {
+		rc := http.NewResponseController(w)
+		rc.SetReadDeadline(time.Now().Add(drainWait))
+		_, err := io.Copy(io.Discard, io.LimitReader(r.Body, drainMax))
+		rc.SetReadDeadline(time.Time{})
+		if err == nil {
+			return
+		}
+	}
+	dropBody(w)
+}
+
+// drainMax and drainWait bound what refuseBody reads of a refused body.
+const (
+	drainMax  = 1 << 20
+	drainWait = 2 * time.Second
+)
 
 // dropBody makes a request refused before its body was read answer at once and close the
 // connection: otherwise net/http reads up to 256 KB of the unread body before it sends the

@@ -572,7 +572,7 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request, rt route) (b
 		return sync.Refuse(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("%s不能超过 %s（本次%s）", what, sizeText(limit), got))
 	}
 	if r.ContentLength > limit {
-		dropBody(w)
+		refuseBody(w, r)
 		return nil, nil, tooLarge("声明 " + sizeText(r.ContentLength))
 	}
 	hold := r.ContentLength
@@ -581,7 +581,7 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request, rt route) (b
 	}
 	release, ok = s.openBodies.take(hold)
 	if !ok {
-		dropBody(w)
+		refuseBody(w, r)
 		w.Header().Set("Retry-After", "2")
 		return nil, nil, sync.Refuse(http.StatusServiceUnavailable, "body_budget",
 			fmt.Sprintf("服务器同时接收的接口请求体已达 %s 的上限，请稍后重试", sizeText(s.openBodies.max)))
@@ -593,7 +593,7 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request, rt route) (b
 	}
 	if int64(len(b)) > limit {
 		release()
-		dropBody(w)
+		refuseBody(w, r)
 		return nil, nil, tooLarge("超过上限")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(b))
