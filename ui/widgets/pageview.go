@@ -282,18 +282,8 @@ func (v *PageView) DeferringUpdates() bool { return v.deferred }
 func (v *PageView) Wait() {
 	for {
 		v.wg.Wait()
-		if !v.deferred {
+		if !v.deferred || !v.applyBatch() {
 			return
-		}
-		v.queueMu.Lock()
-		q := v.queue
-		v.queue = nil
-		v.queueMu.Unlock()
-		if len(q) == 0 {
-			return
-		}
-		for _, f := range q {
-			f()
 		}
 	}
 }
@@ -301,18 +291,20 @@ func (v *PageView) Wait() {
 // ApplyQueued applies, on the calling goroutine, the results queued so far in test mode, without
 // waiting for work still running (for tests; see DeferUpdatesForTest).
 func (v *PageView) ApplyQueued() {
-	for {
-		v.queueMu.Lock()
-		q := v.queue
-		v.queue = nil
-		v.queueMu.Unlock()
-		if len(q) == 0 {
-			return
-		}
-		for _, f := range q {
-			f()
-		}
+	for v.applyBatch() {
 	}
+}
+
+// applyBatch applies the results queued so far and reports whether there were any.
+func (v *PageView) applyBatch() bool {
+	v.queueMu.Lock()
+	q := v.queue
+	v.queue = nil
+	v.queueMu.Unlock()
+	for _, f := range q {
+		f()
+	}
+	return len(q) > 0
 }
 
 // ShowPage scrolls so that page i (0-based) starts at the top of the viewport.
