@@ -32,6 +32,8 @@ import (
 type BillingScreen struct {
 	shell *Shell
 
+	ledgerGen int // the latest 费用明细 query; an older answer arriving later is dropped
+
 	SignIn   *widget.Label // shown without a session
 	Owner    *widget.Select
 	Personal *widget.Label // 对私 balance
@@ -465,6 +467,8 @@ func (sc *BillingScreen) onQueryTapped() {
 		sc.LedgerMsg.SetText(errMessage(err))
 		return
 	}
+	sc.ledgerGen++
+	gen := sc.ledgerGen
 	sc.wg.Add(1)
 	go func() {
 		defer sc.wg.Done()
@@ -472,6 +476,9 @@ func (sc *BillingScreen) onQueryTapped() {
 		defer cancel()
 		lines, err := c.Ledger(ctx, q)
 		uiDo(func() {
+			if gen != sc.ledgerGen {
+				return // a later query is on its way
+			}
 			if err != nil {
 				sc.Lines = nil
 				sc.LedgerMsg.SetText(errMessage(err))
