@@ -221,6 +221,11 @@ func (v *composeScreen) syncDraft() {
 			}
 			d.ServerID = id
 			if v.store != nil {
+				if v.draft == d {
+					// a pending save of this draft was encoded without ServerID: written after
+					// this one it would make the saved draft look unsynced (listed twice)
+					v.cancelSave()
+				}
 				v.store.Save(d)
 			}
 			if v.draft == d {
