@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"sealdesk/core/api"
@@ -122,8 +121,8 @@ func (c *Client) DeleteLogo(ctx context.Context, enterpriseID string) (org.Enter
 	return v, c.json(ctx, "DELETE", adminEntPath(enterpriseID)+"/logo", nil, &v)
 }
 
-// Logo returns the enterprise's LOGO as PNG (the public address the signing page uses).
+// Logo returns the enterprise's LOGO as PNG (members only; no_logo when it has none).
 func (c *Client) Logo(ctx context.Context, enterpriseID string) ([]byte, error) {
-	_, b, err := c.do(ctx, "GET", "/logos/"+url.PathEscape(enterpriseID), nil, nil, nil)
+	_, b, err := c.do(ctx, "GET", adminEntPath(enterpriseID)+"/logo", nil, nil, nil)
 	return bytes.Clone(b), err
 }

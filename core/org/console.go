@@ -4,8 +4,9 @@ package org
 // re-encoded as PNG, so what is served is an image this code drew and never the uploaded bytes),
 // 企业通知邮箱 (low-quota and approval notices, sent through core/notify), 设置管理员 showing the
 // 主管理员, the member count, and 二次校验 required of every member. Changes need 主管理员 or
-// 子管理员; reading needs an enabled member; the logo alone is public (the browser signing page
-// shows it).
+// 子管理员; reading (the logo too) needs an enabled member. The browser signing page shows the
+// logo of a contract's sender through its signing link (core/websign.Service.SenderLogo), never
+// by enterprise id, so nobody can walk ids for logos.
 
 import (
 	"bytes"
@@ -245,8 +246,8 @@ func (s *Service) DeleteLogo(ctx context.Context, actor, entID string) (Enterpri
 	return st, err
 }
 
-// Logo returns the PNG logo of entID (sync.ErrNotFound when it has none). It is public: the
-// signing page of a contract sent by the enterprise shows it.
+// Logo returns the PNG logo of entID (sync.ErrNotFound when it has none). It checks nobody:
+// core/server serves it to members, and the signing page reads its sender's through the link.
 func (s *Service) Logo(ctx context.Context, entID string) ([]byte, error) {
 	var b []byte
 	err := s.Store.View(ctx, func(tx sync.Tx) error {

@@ -51,7 +51,7 @@ func (s *Server) accountRoutes() []route {
 		{"PUT", "/api/v1/enterprises/{id}/logo", user, s.handleLogoPut},
 		{"DELETE", "/api/v1/enterprises/{id}/logo", user, s.handleLogoDelete},
 		{"GET", "/api/v1/enterprises/{id}/stats/monthly", user, s.handleEntMonthly},
-		{"GET", "/logos/{id}", public, s.handleLogo},
+		{"GET", "/api/v1/enterprises/{id}/logo", user, s.handleLogo},
 	}
 }
 
@@ -265,9 +265,18 @@ func (s *Server) handleLogoDelete(w http.ResponseWriter, r *http.Request, c *cal
 	return nil
 }
 
-// handleLogo serves an enterprise's logo to anyone (the browser signing page shows it).
-func (s *Server) handleLogo(w http.ResponseWriter, r *http.Request, _ *call) error {
-	b, err := s.org.Logo(r.Context(), r.PathValue("id"))
+// handleLogo serves an enterprise's logo to its enabled members (the desktop's home screen and
+// 企业设置). It is not public: a stranger cannot walk enterprise ids for logos. The browser
+// signing page reaches its sender's logo through the link instead (GET /s/{token}/logo).
+func (s *Server) handleLogo(w http.ResponseWriter, r *http.Request, c *call) error {
+	eid := r.PathValue("id")
+	if err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
+		_, err := s.org.Require(tx, eid, c.account.ID, "")
+		return err
+	}); err != nil {
+		return err
+	}
+	b, err := s.org.Logo(r.Context(), eid)
 	if errors.Is(err, sync.ErrNotFound) {
 		return sync.Refuse(http.StatusNotFound, "no_logo", "该企业未设置 LOGO")
 	}
@@ -275,8 +284,9 @@ func (s *Server) handleLogo(w http.ResponseWriter, r *http.Request, _ *call) err
 		return err
 	}
 	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	w.Write(b)
 	return nil
 }

@@ -291,7 +291,7 @@ func logoImage(t testing.TB, w, h int, format string, noise bool) []byte {
 }
 
 // 企业控制台: LOGO (a 2 MB file and a non-image are refused and leave the old logo; a BMP is
-// re-encoded and served as PNG on the public address), 企业通知邮箱 (low-quota notice), 设置管理员
+// re-encoded and served as PNG to members only), 企业通知邮箱 (low-quota notice), 设置管理员
 // and the member count, and the monthly report counting sends and completions — all on both stores.
 func TestEnterpriseConsoleE2E(t *testing.T) {
 	for name, open := range stores(t) {
@@ -320,11 +320,14 @@ func TestEnterpriseConsoleE2E(t *testing.T) {
 			if err != nil || st.LogoWidth != 300 || st.LogoHeight != 100 || st.Logo == "" {
 				t.Fatalf("set logo: %+v %v", st, err)
 			}
-			anon := e.client(t)
-			served, err := anon.Logo(ctx, ent.ID)
+			// Members read the logo; it is not public (the signing page reaches its sender's
+			// through the link: websign_logo_test.go).
+			served, err := b.c.Logo(ctx, ent.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
+			_, err = e.client(t).Logo(ctx, ent.ID)
+			wantCode(t, err, "unauthenticated")
 			img, format, err := image.Decode(bytes.NewReader(served))
 			if err != nil || format != "png" || img.Bounds().Dx() != 300 {
 				t.Fatalf("served logo: %s %v", format, err)
@@ -340,7 +343,7 @@ func TestEnterpriseConsoleE2E(t *testing.T) {
 			}
 			_, err = a.c.SetLogo(ctx, ent.ID, []byte("%PDF-1.7 not an image"))
 			wantCode(t, err, "bad_logo")
-			if again, _ := anon.Logo(ctx, ent.ID); !bytes.Equal(again, served) {
+			if again, _ := b.c.Logo(ctx, ent.ID); !bytes.Equal(again, served) {
 				t.Error("a refused upload changed the logo")
 			}
 			// 企业通知邮箱.
@@ -420,7 +423,9 @@ func TestEnterpriseConsoleE2E(t *testing.T) {
 			if _, err := a.c.DeleteLogo(ctx, ent.ID); err != nil {
 				t.Fatal(err)
 			}
-			_, err = anon.Logo(ctx, ent.ID)
+			_, err = stranger.Logo(ctx, ent.ID)
+			wantCode(t, err, "not_member")
+			_, err = b.c.Logo(ctx, ent.ID)
 			wantCode(t, err, "no_logo")
 		})
 	}

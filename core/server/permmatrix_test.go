@@ -262,6 +262,7 @@ var permissionMatrix = map[string]matrixRow{
 	"POST /s/{token}/login":                  {rule: pub},
 	"GET /s/{token}/state":                   {rule: pub},
 	"GET /s/{token}/documents/{n}/pages/{p}": {rule: pub},
+	"GET /s/{token}/logo":                    {rule: pub},
 	"POST /s/{token}/decline":                {rule: pub},
 	"POST /s/{token}/seal-code":              {rule: pub},
 	"POST /s/{token}/sign":                   {rule: pub},
@@ -291,7 +292,8 @@ var permissionMatrix = map[string]matrixRow{
 	"PUT /api/v1/enterprises/{id}/logo":          {rule: entAdmin},
 	"DELETE /api/v1/enterprises/{id}/logo":       {rule: entAdmin},
 	"GET /api/v1/enterprises/{id}/stats/monthly": {rule: mem},
-	"GET /logos/{id}":                            {rule: pub},
+	// The LOGO: members read it; the signing page reaches only its sender's through the link.
+	"GET /api/v1/enterprises/{id}/logo": {rule: mem},
 }
 
 // denyCodes are the codes of a refusal for who the caller is.

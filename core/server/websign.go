@@ -219,6 +219,7 @@ func (s *Server) webSignRoutes() []route {
 		{"POST", "/s/{token}/login", public, s.webRoute(false, s.handleSignLogin)},
 		{"GET", "/s/{token}/state", public, s.webRoute(false, s.handleSignState)},
 		{"GET", "/s/{token}/documents/{n}/pages/{p}", public, s.webRoute(true, s.handleSignPageImage)},
+		{"GET", "/s/{token}/logo", public, s.webRoute(true, s.handleSignLogo)},
 		{"POST", "/s/{token}/decline", public, s.webRoute(false, s.handleSignDecline)},
 		{"POST", "/s/{token}/seal-code", public, s.webRoute(false, s.handleSignSealCode)},
 		{"POST", "/s/{token}/sign", public, s.webRoute(false, s.handleSignSign)},
@@ -303,12 +304,53 @@ func (s *Server) handleWebAsset(w http.ResponseWriter, r *http.Request, _ *call)
 	return nil
 }
 
+// handleSignPage serves the signing page of a link that may still be opened, with the LOGO of
+// the contract's sender enterprise in its header when it has one.
 func (s *Server) handleSignPage(w http.ResponseWriter, r *http.Request, _ *call) error {
-	if err := s.web.Check(r.Context(), r.PathValue("token")); err != nil {
+	tok := r.PathValue("token")
+	lg, err := s.web.SenderLogo(r.Context(), tok, false)
+	var logo *websign.Logo
+	switch {
+	case err == nil:
+		logo = &lg
+	case websign.IsNoLogo(err):
+	default:
 		return pageError(w, err)
 	}
-	b, _, _ := websign.Asset("sign.html")
+	b, err := websign.SignPage("/s/"+tok, logo)
+	if err != nil {
+		return err
+	}
 	writePage(w, http.StatusOK, b)
+	return nil
+}
+
+// handleSignLogo serves the LOGO of the enterprise that sent the link's contract (the link's
+// scope: no other enterprise's LOGO is reachable from it). The PNG is the one core/org
+// re-encoded, served as image/png that a browser may not sniff or run as anything else; the
+// page's URL carries the LOGO's hash, so a browser keeps it a day (private: the URL holds the
+// link's token) and revalidates with its ETag.
+func (s *Server) handleSignLogo(w http.ResponseWriter, r *http.Request, _ *call) error {
+	lg, err := s.web.SenderLogo(r.Context(), r.PathValue("token"), true)
+	if err != nil {
+		return pageError(w, err)
+	}
+	etag := `"` + lg.SHA256 + `"`
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "private, max-age=86400")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Referrer-Policy", "no-referrer")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == etag || strings.Contains(inm, etag)) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "image/png")
+	h.Set("Content-Disposition", `inline; filename="logo.png"`)
+	h.Set("Content-Length", strconv.Itoa(len(lg.PNG)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(lg.PNG)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package websign
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -12,12 +13,15 @@ import (
 //go:embed web
 var web embed.FS
 
-var errorPage = template.Must(template.ParseFS(web, "web/error.html"))
+var (
+	errorPage = template.Must(template.ParseFS(web, "web/error.html"))
+	signPage  = template.Must(template.ParseFS(web, "web/sign.html"))
+)
 
-// Asset returns an embedded file of the pages ("sign.js", "sign.css", "sign.html", "pad.html")
-// with its content type; ok is false for any other name.
+// Asset returns an embedded file of the pages ("sign.js", "sign.css", "pad.html") with its
+// content type; ok is false for any other name (the signing page is SignPage's).
 func Asset(name string) (data []byte, contentType string, ok bool) {
-	if name == "" || name == "error.html" || path.Base(name) != name {
+	if name == "" || name == "error.html" || name == "sign.html" || path.Base(name) != name {
 		return nil, "", false
 	}
 	b, err := fs.ReadFile(web, "web/"+name)
@@ -55,4 +59,28 @@ func ErrorPage(status int, message string) []byte {
 	var b bytes.Buffer
 	errorPage.Execute(&b, struct{ Title, Message, English string }{tt[0], message, tt[1]})
 	return b.Bytes()
+}
+
+// LogoHeight is the height in CSS pixels of the sender's LOGO in the signing page's header bar.
+const LogoHeight = 32
+
+// SignPage renders the signing page of the link whose address is base ("/s/<token>"). With lg
+// (the sender enterprise's LOGO) the header shows it from base + "/logo", the URL versioned by
+// the LOGO's hash so a browser may cache it; without one the page has no image element at all
+// (nothing broken to show).
+func SignPage(base string, lg *Logo) ([]byte, error) {
+	var data struct {
+		LogoURL       string
+		Width, Height int
+	}
+	if lg != nil && lg.SHA256 != "" && lg.Width > 0 && lg.Height > 0 {
+		data.LogoURL = base + "/logo?v=" + lg.SHA256[:min(16, len(lg.SHA256))]
+		data.Height = LogoHeight
+		data.Width = max(1, min(5*LogoHeight, (lg.Width*LogoHeight+lg.Height/2)/lg.Height))
+	}
+	var b bytes.Buffer
+	if err := signPage.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("failed to render the signing page: %w", err)
+	}
+	return b.Bytes(), nil
 }

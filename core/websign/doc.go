@@ -14,6 +14,12 @@
 // signed or declined (a used link), at its own expiry (the contract's deadline, or LinkTTL), and
 // after MaxCodeAttempts wrong codes (locked).
 //
+// The page shows the LOGO of the enterprise that sent the contract (企业控制台's, re-encoded as
+// PNG by core/org when uploaded) in its header, from the link's own address (SenderLogo): only
+// that enterprise's LOGO is reachable through a link, only while the link may be opened, and no
+// address takes an enterprise id. A personal contract or an enterprise without a LOGO gets a page
+// without any image element.
+//
 // Opening the link asks for a one-time code sent to the recipient's phone or e-mail through
 // core/notify (the dev outbox under --dev). A right code opens a browser session (a random
 // cookie, stored hashed, SessionTTL, bound to the link). Every change — sign, decline — needs
