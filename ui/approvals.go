@@ -411,9 +411,9 @@ func (sc *ApprovalsScreen) openSubmit() {
 		return
 	}
 	d := &SubmitDialog{}
-	d.Contract = widget.NewSelect(nil, nil)
+	d.Contract = newSelect(nil, nil)
 	d.Contract.PlaceHolder = tr("approvals.submit.contract")
-	d.Seal = widget.NewSelect(nil, nil)
+	d.Seal = newSelect(nil, nil)
 	d.Seal.PlaceHolder = tr("approvals.submit.seal")
 	d.Kind = widget.NewRadioGroup([]string{tr("approvals.kind.send"), tr("approvals.kind.seal")}, func(string) { d.fill() })
 	d.Kind.Horizontal = true

@@ -98,10 +98,10 @@ func newBillingScreen(s *Shell) Screen {
 	sc.Status.Wrapping = fyne.TextWrapWord
 	sc.Status.Importance = widget.DangerImportance
 	sc.Status.Hide()
-	sc.Owner = widget.NewSelect(nil, func(string) { sc.onOwnerChanged() })
+	sc.Owner = newSelect(nil, func(string) { sc.onOwnerChanged() })
 
 	// 套餐购买
-	sc.Provider = widget.NewSelect(nil, nil)
+	sc.Provider = newSelect(nil, nil)
 	sc.Packages = container.NewGridWrap(fyne.NewSize(230, 190))
 	sc.QR = canvas.NewImageFromImage(nil)
 	sc.QR.FillMode = canvas.ImageFillContain
@@ -120,7 +120,7 @@ func newBillingScreen(s *Shell) Screen {
 	sc.From.SetPlaceHolder(tr("billing.date.placeholder"))
 	sc.To = widget.NewEntry()
 	sc.To.SetPlaceHolder(tr("billing.date.placeholder"))
-	sc.Channel = widget.NewSelect([]string{tr("billing.channel.all"), tr("billing.channel.portal"), tr("billing.channel.api")}, nil)
+	sc.Channel = newSelect([]string{tr("billing.channel.all"), tr("billing.channel.portal"), tr("billing.channel.api")}, nil)
 	sc.Channel.SetSelectedIndex(0)
 	sc.Query = widget.NewButtonWithIcon(tr("billing.query"), theme.SearchIcon(), sc.onQueryTapped)
 	sc.Query.Importance = widget.HighImportance

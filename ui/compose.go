@@ -216,7 +216,7 @@ func newComposeScreen(s *Shell) *composeScreen {
 	v.place.saveBtn.Hide()
 	v.place.saveWhy.Hide()
 	v.place.onChanged = v.onBoxesChanged
-	v.docSel = widget.NewSelect(nil, v.onDocSelected)
+	v.docSel = newSelect(nil, v.onDocSelected)
 	v.backBtn = widget.NewButtonWithIcon(tr("compose.back"), theme.NavigateBackIcon(), v.onBackTapped)
 	v.sendBtn = widget.NewButtonWithIcon(tr("compose.send"), theme.MailSendIcon(), v.onSendPlacedTapped)
 	v.sendBtn.Importance = widget.HighImportance
@@ -630,7 +630,7 @@ func (v *composeScreen) newRecipientCard(i int) *recipientCard {
 				sel = j
 			}
 		}
-		c.member = widget.NewSelect(names, func(string) {
+		c.member = newSelect(names, func(string) {
 			j := c.member.SelectedIndex()
 			if j < 0 || j >= len(v.members) || c.index >= len(v.draft.Recipients) {
 				return

@@ -109,7 +109,7 @@ func newContractSigner(p *contractsPane, env api.Envelope) *contractSigner {
 	for _, i := range v.docs {
 		names = append(names, fmt.Sprintf("%d. %s", i+1, env.Documents[i].Name))
 	}
-	v.docSel = widget.NewSelect(names, func(string) { v.onDocSelected() })
+	v.docSel = newSelect(names, func(string) { v.onDocSelected() })
 	v.counter = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.counter.Importance = widget.HighImportance
 	v.backBtn = widget.NewButtonWithIcon(tr("contracts.back"), theme.NavigateBackIcon(), func() { p.showDetail(v.env, "") })

@@ -98,7 +98,7 @@ func newAdminPanel(s *Shell) *AdminPanel {
 	p.CodeSent.Hide()
 	p.Code = widget.NewEntry()
 	p.Code.SetPlaceHolder(tr("admin.code.hint"))
-	p.NewAdmin = widget.NewSelect(nil, nil)
+	p.NewAdmin = newSelect(nil, nil)
 	p.NewAdmin.PlaceHolder = tr("admin.pick.member")
 	p.Handover = widget.NewCheckGroup(nil, nil)
 	p.Handover.Horizontal = true
@@ -113,9 +113,9 @@ func newAdminPanel(s *Shell) *AdminPanel {
 		container.NewBorder(nil, nil, widget.NewLabel(tr("admin.handover.what")), nil, container.NewHBox(p.Handover, p.noKinds2)),
 		container.NewHBox(p.Confirm), p.TransferDone)
 
-	p.From = widget.NewSelect(nil, nil)
+	p.From = newSelect(nil, nil)
 	p.From.PlaceHolder = tr("admin.pick.member")
-	p.To = widget.NewSelect(nil, nil)
+	p.To = newSelect(nil, nil)
 	p.To.PlaceHolder = tr("admin.pick.member")
 	p.Kinds = widget.NewCheckGroup(nil, nil)
 	p.Kinds.Horizontal = true

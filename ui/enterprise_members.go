@@ -329,7 +329,7 @@ func (p *membersPanel) roleSelect(m org.Member) *widget.Select {
 			cur = c.name
 		}
 	}
-	sel := widget.NewSelect(names, nil)
+	sel := newSelect(names, nil)
 	sel.SetSelected(cur)
 	sel.OnChanged = func(name string) {
 		for _, c := range choices {

@@ -208,7 +208,7 @@ func newDepartmentsPanel(e *EnterpriseScreen) *departmentsPanel {
 	p.Tree.OnSelected = func(id widget.TreeNodeID) { p.picked = id; p.Delete.Enable() }
 	p.Name = widget.NewEntry()
 	p.Name.SetPlaceHolder(tr("ent.dept.name"))
-	p.Parent = widget.NewSelect(nil, nil)
+	p.Parent = newSelect(nil, nil)
 	p.Parent.PlaceHolder = tr("ent.dept.top")
 	p.Add = widget.NewButtonWithIcon(tr("ent.dept.add"), theme.ContentAddIcon(), p.onAddTapped)
 	p.Add.Importance = widget.HighImportance

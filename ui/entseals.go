@@ -91,7 +91,7 @@ func newEntSealsView(s *Shell, conn Connection) *entSealsView {
 	v.list = container.NewVBox()
 	v.apps = container.NewVBox()
 	v.uses = container.NewVBox()
-	v.useSeal = widget.NewSelect(nil, nil)
+	v.useSeal = newSelect(nil, nil)
 	v.useSeal.PlaceHolder = tr("entseal.uses.allseals")
 	v.useMem = widget.NewEntry()
 	v.useMem.SetPlaceHolder(tr("entseal.uses.member"))
@@ -318,7 +318,7 @@ func (v *entSealsView) onNewTapped() {
 	for _, it := range items {
 		names = append(names, it.Name+"（"+kindText(it.Kind)+"）")
 	}
-	f.source = widget.NewSelect(names, func(string) {
+	f.source = newSelect(names, func(string) {
 		if i := f.source.SelectedIndex(); i >= 0 {
 			it := items[i]
 			if f.name.Text == "" {
@@ -330,7 +330,7 @@ func (v *entSealsView) onNewTapped() {
 			}
 		}
 	})
-	f.kind = widget.NewSelect(api.SealKinds, nil)
+	f.kind = newSelect(api.SealKinds, nil)
 	f.kind.SetSelected(api.SealContract)
 	f.width.SetText("42")
 	f.height.SetText("42")
@@ -424,7 +424,7 @@ func periodNames(withForever bool) []string {
 }
 
 func (v *entSealsView) onApplyTapped(s api.SealView) {
-	f := &entSealForm{reason: widget.NewMultiLineEntry(), period: widget.NewSelect(periodNames(false), nil)}
+	f := &entSealForm{reason: widget.NewMultiLineEntry(), period: newSelect(periodNames(false), nil)}
 	f.reason.SetMinRowsVisible(3)
 	f.reason.Wrapping = fyne.TextWrapWord
 	f.period.SetSelectedIndex(1)
@@ -457,16 +457,16 @@ func (v *entSealsView) onGrantsTapped(s api.SealView) {
 		return
 	}
 	box := container.NewVBox()
-	f := &entSealForm{member: widget.NewEntry(), dept: widget.NewEntry(), period: widget.NewSelect(periodNames(true), nil)}
+	f := &entSealForm{member: widget.NewEntry(), dept: widget.NewEntry(), period: newSelect(periodNames(true), nil)}
 	f.member.SetPlaceHolder(tr("entseal.grant.member"))
 	f.dept.SetPlaceHolder(tr("entseal.grant.dept"))
-	f.memberSel = widget.NewSelect(nil, func(sel string) {
+	f.memberSel = newSelect(nil, func(sel string) {
 		if sel != "" {
 			f.deptSel.ClearSelected()
 		}
 	})
 	f.memberSel.PlaceHolder = tr("entseal.grant.pickmember")
-	f.deptSel = widget.NewSelect(nil, func(sel string) {
+	f.deptSel = newSelect(nil, func(sel string) {
 		if sel != "" {
 			f.memberSel.ClearSelected()
 		}
@@ -602,7 +602,7 @@ func (v *entSealsView) grantRow(g api.SealGrant, status *widget.Label, reload fu
 		return l
 	}
 	c := v.client()
-	period := widget.NewSelect(periodNames(true), nil)
+	period := newSelect(periodNames(true), nil)
 	period.PlaceHolder = tr("entseal.grant.change")
 	period.OnChanged = func(string) {
 		req := api.SealGrantRequest{NotAfter: periodEnd(period, time.Now())}

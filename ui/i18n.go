@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/widget"
 )
 
 // The interface languages. The code is what Settings stores.
@@ -77,4 +78,13 @@ var activeLanguage string
 // tr translates key with optional template data ({{.Name}}).
 func tr(key string, data ...any) string {
 	return lang.L(key, data...)
+}
+
+// newSelect is widget.NewSelect with our placeholder: Fyne's own, "(Select one)", is a constant
+// that its translations do not cover, so it showed in English in the Chinese interface.
+// TestSelectRule keeps widget.NewSelect out of the package.
+func newSelect(options []string, changed func(string)) *widget.Select {
+	s := widget.NewSelect(options, changed)
+	s.PlaceHolder = tr("select.placeholder")
+	return s
 }

@@ -76,7 +76,7 @@ func newKeyPanel(s *Shell) *keyPanel {
 		p.Find = widget.NewButton(tr("keys.ukey.find"), p.onFindTapped)
 		p.TokenList = wrapLabel("")
 		p.TokenList.Hide()
-		p.Pick = widget.NewSelect(nil, func(string) { p.updateEnrol() })
+		p.Pick = newSelect(nil, func(string) { p.updateEnrol() })
 		p.Pick.PlaceHolder = tr("keys.ukey.pick")
 		p.Pick.Hide()
 		p.Enrol = widget.NewButton(tr("keys.ukey.enrol"), p.onEnrolTapped)

@@ -100,7 +100,7 @@ func newPlacementScreen(s *Shell) *placementScreen {
 	for i := range recipientColors {
 		names = append(names, recipientName(i))
 	}
-	p.recipient = widget.NewSelect(names, func(string) { p.recolorPalette() })
+	p.recipient = newSelect(names, func(string) { p.recolorPalette() })
 	p.status = widget.NewLabel(tr("place.hint"))
 	p.status.Wrapping = fyne.TextWrapWord
 	for _, k := range boxKinds {

@@ -236,8 +236,8 @@ func (v *sealsScreen) buildDesigner() fyne.CanvasObject {
 	for _, st := range seal.Styles {
 		styles = append(styles, st.Chinese())
 	}
-	v.style = widget.NewSelect(styles, func(string) { v.onStyleChanged() })
-	v.size = widget.NewSelect(nil, func(string) { v.onInputChanged() })
+	v.style = newSelect(styles, func(string) { v.onStyleChanged() })
+	v.size = newSelect(nil, func(string) { v.onInputChanged() })
 	v.name = widget.NewEntry()
 	v.name.SetPlaceHolder(tr("seals.name.placeholder"))
 	v.title = widget.NewEntry()
@@ -580,7 +580,7 @@ func (v *sealsScreen) buildUpload() fyne.CanvasObject {
 	v.cleaned.SetMinSize(fyne.NewSize(260, 260))
 	v.uploadName = widget.NewEntry()
 	v.uploadName.SetPlaceHolder(tr("seals.upload.name"))
-	v.uploadSize = widget.NewSelect([]string{"38", "40", "42", "45"}, nil)
+	v.uploadSize = newSelect([]string{"38", "40", "42", "45"}, nil)
 	v.uploadSize.SetSelected("40")
 	v.acceptBtn = widget.NewButtonWithIcon(tr("seals.upload.accept"), theme.ConfirmIcon(), v.onAcceptTapped)
 	v.acceptBtn.Importance = widget.HighImportance

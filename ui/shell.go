@@ -254,7 +254,7 @@ func (s *Shell) build() {
 	s.title.TextStyle = fyne.TextStyle{Bold: true}
 	s.title.TextSize = theme.TextSubHeadingSize()
 	objs := []fyne.CanvasObject{container.NewPadded(s.title), widget.NewSeparator()}
-	s.Switcher = widget.NewSelect(nil, s.onSwitcherChanged)
+	s.Switcher = newSelect(nil, s.onSwitcherChanged)
 	s.Switcher.Hide()
 	objs = append(objs, s.Switcher)
 	s.SyncBar = newSyncBar(s)

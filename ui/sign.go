@@ -194,7 +194,7 @@ func newSignScreen(s *Shell) *signScreen {
 	v.openBtn = widget.NewButtonWithIcon(tr("sign.open"), theme.FolderOpenIcon(), v.onOpenTapped)
 	v.keyLabel = widgets.NewCJKLabel("") // wraps without starting a line with "。"
 	v.keyBtn = widget.NewButtonWithIcon(tr("sign.key.create"), theme.AccountIcon(), v.onCreateKeyTapped)
-	v.image = widget.NewSelect(nil, func(string) { v.onImageChanged() })
+	v.image = newSelect(nil, func(string) { v.onImageChanged() })
 	v.image.PlaceHolder = tr("sign.image.choose")
 	v.imgView = canvas.NewImageFromImage(nil)
 	v.imgView.FillMode = canvas.ImageFillContain

@@ -34,3 +34,32 @@ func TestWaitRule(t *testing.T) {
 		t.Fatalf("only %d test files found", checked)
 	}
 }
+
+// TestSelectRule: selects are made with newSelect, whose placeholder is translated (Fyne's
+// default "(Select one)" is not, and showed in English in the Chinese interface).
+func TestSelectRule(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") || f == "i18n.go" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checked++
+		if i := strings.Index(string(b), "widget.NewSelect("); i >= 0 {
+			t.Errorf("%s:%d: widget.NewSelect — use newSelect (translated placeholder)", f, 1+strings.Count(string(b[:i]), "\n"))
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d files found", checked)
+	}
+	if s := newSelect(nil, nil); s.PlaceHolder == "(Select one)" || s.PlaceHolder == "" {
+		t.Errorf("placeholder %q", s.PlaceHolder)
+	}
+}
