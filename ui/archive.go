@@ -30,6 +30,10 @@ import (
 type ArchiveScreen struct {
 	shell *Shell
 
+	split *container.Split
+	// Personal replaces the screen outside an enterprise: a sentence and a button to 企业.
+	Personal fyne.CanvasObject
+
 	Tree    *widget.Tree
 	Folders []api.ArchiveFolder
 	Folder  string // the selected folder id ("" : all)
@@ -113,7 +117,14 @@ func newArchiveScreen(s *Shell) Screen {
 	split := container.NewHSplit(container.NewBorder(widget.NewLabelWithStyle(tr("archive.folders"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		nil, nil, nil, sc.Tree), right)
 	split.Offset = 0.26
-	sc.content = split
+	sc.split = split
+	// Outside an enterprise the archive has nothing to show: one button leads to 企业 (switch,
+	// create or join one) instead of a search form that cannot work.
+	toEnt := widget.NewButtonWithIcon(tr("archive.personal.go"), theme.AccountIcon(), func() { s.Show(NavEnterprise) })
+	toEnt.Importance = widget.HighImportance
+	sc.Personal = emptyState(tr("archive.need.enterprise"), toEnt)
+	sc.Personal.Hide()
+	sc.content = container.NewStack(split, sc.Personal)
 	return sc
 }
 
@@ -131,8 +142,12 @@ func (sc *ArchiveScreen) enterprise() (*client.Client, string, bool) {
 	if c == nil || sc.shell.Services.Conn == nil || sc.shell.Services.Conn.Context() == "" {
 		sc.Status.SetText(tr("archive.need.enterprise"))
 		sc.Status.Show()
+		sc.split.Hide()
+		sc.Personal.Show()
 		return nil, "", false
 	}
+	sc.Personal.Hide()
+	sc.split.Show()
 	return c, sc.shell.Services.Conn.Context(), true
 }
 

@@ -267,6 +267,9 @@ func (sc *BillingScreen) Reload() {
 				// 单机模式 and servers without a payment platform sell nothing.
 				sc.Status.SetText(tr("billing.noprovider"))
 				sc.Status.Show()
+				sc.Provider.Disable()
+			} else {
+				sc.Provider.Enable()
 			}
 			sc.onOwnerChanged()
 		})
@@ -302,6 +305,9 @@ func (sc *BillingScreen) onOwnerChanged() {
 		p := p
 		b := widget.NewButton(tr("billing.buy"), func() { sc.onBuyTapped(p) })
 		b.Importance = widget.HighImportance
+		if len(sc.catalog.Providers) == 0 {
+			b.Disable() // nothing to pay with: the status line says why
+		}
 		sc.BuyBtns[p.ID] = b
 		price := canvas.NewText(billing.FormatFen(p.PriceFen), theme.Color(theme.ColorNamePrimary))
 		price.TextSize = theme.TextHeadingSize()

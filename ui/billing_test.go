@@ -255,4 +255,9 @@ func TestBillingScreenNoProvider(t *testing.T) {
 	if sc.Owner.Selected != "对私（个人）" || sc.BuyBtns["per-10"] == nil || !strings.Contains(sc.Company.Text, "切换到企业") {
 		t.Errorf("personal context: owner %q, company %q", sc.Owner.Selected, sc.Company.Text)
 	}
+	// Nothing to pay with: the packages are shown but cannot be bought, and the empty 支付方式
+	// select is disabled with a Chinese placeholder (not Fyne's "(Select one)").
+	if b := sc.BuyBtns["per-10"]; b == nil || !b.Disabled() || !sc.Provider.Disabled() || sc.Provider.PlaceHolder != "请选择" {
+		t.Errorf("no provider: 立即购买 disabled %v, 支付方式 disabled %v placeholder %q", b != nil && b.Disabled(), sc.Provider.Disabled(), sc.Provider.PlaceHolder)
+	}
 }

@@ -46,6 +46,8 @@ type sealsScreen struct {
 	// 我的印章
 	list    *fyne.Container
 	listMsg *widget.Label
+	// listView is the library's list; emptyView replaces it while the library is empty.
+	listView, emptyView fyne.CanvasObject
 
 	// 印章设计
 	style     *widget.Select
@@ -128,7 +130,27 @@ func (v *sealsScreen) buildLibrary() fyne.CanvasObject {
 	v.list = container.NewGridWrap(fyne.NewSize(230, 290))
 	v.listMsg = widget.NewLabel("")
 	v.listMsg.Wrapping = fyne.TextWrapWord
-	return container.NewBorder(v.listMsg, nil, nil, nil, container.NewVScroll(v.list))
+	v.listView = container.NewBorder(v.listMsg, nil, nil, nil, container.NewVScroll(v.list))
+	// An empty library invites the next step: design a seal (primary), or upload one or draw a
+	// signature — each opens its tab.
+	design := widget.NewButtonWithIcon(tr("seals.empty.design"), theme.ColorPaletteIcon(), func() { v.tabs.SelectIndex(1) })
+	design.Importance = widget.HighImportance
+	upload := widget.NewButtonWithIcon(tr("seals.tab.upload"), theme.UploadIcon(), func() { v.tabs.SelectIndex(2) })
+	draw := widget.NewButtonWithIcon(tr("seals.tab.draw"), theme.DocumentCreateIcon(), func() { v.tabs.SelectIndex(3) })
+	v.emptyView = emptyState(tr("seals.library.empty"), design, container.NewCenter(container.NewHBox(upload, draw)))
+	v.emptyView.Hide()
+	return container.NewStack(v.listView, v.emptyView)
+}
+
+// showEmpty switches the library tab between the list and the empty state.
+func (v *sealsScreen) showEmpty(empty bool) {
+	if empty {
+		v.listView.Hide()
+		v.emptyView.Show()
+	} else {
+		v.emptyView.Hide()
+		v.listView.Show()
+	}
 }
 
 func kindText(kind string) string {
@@ -147,6 +169,7 @@ func (v *sealsScreen) libraryChanged() { v.refreshLibrary() }
 func (v *sealsScreen) refreshLibrary() {
 	v.list.Objects = nil
 	lib := v.library()
+	v.showEmpty(false)
 	if lib == nil {
 		v.listMsg.SetText(tr("seals.nostore"))
 		v.list.Refresh()
@@ -160,6 +183,7 @@ func (v *sealsScreen) refreshLibrary() {
 	}
 	if len(items) == 0 {
 		v.listMsg.SetText(tr("seals.library.empty"))
+		v.showEmpty(true)
 	} else {
 		v.listMsg.SetText(tr("seals.library.count", map[string]any{"Count": len(items)}))
 	}
