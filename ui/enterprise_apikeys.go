@@ -3,8 +3,6 @@ package ui
 import (
 	"context"
 	"strings"
-	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -12,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/core/api"
-	"sealdesk/core/client"
 )
 
 // APIKeysPanel is 开放接口 on the 企业 screen: the API keys business systems (ERP, HR, OA) sign
@@ -21,9 +18,8 @@ import (
 // revokes a key after confirming; the list shows each key's id, name, scopes, creation, last use
 // and whether it is revoked. Members without the permission see the server's refusal.
 type APIKeysPanel struct {
-	shell *Shell
+	entPanel
 
-	Status    *widget.Label
 	Name      *widget.Entry
 	Scopes    *widget.CheckGroup // labels of api.APIScopes
 	Create    *widget.Button
@@ -39,16 +35,12 @@ type APIKeysPanel struct {
 	List []api.APIKey
 
 	content fyne.CanvasObject
-	wg      sync.WaitGroup
 }
 
 func scopeLabel(s string) string { return tr("apikeys.scope." + s) }
 
 func newAPIKeysPanel(s *Shell) *APIKeysPanel {
-	p := &APIKeysPanel{shell: s, Revoke: map[string]*widget.Button{}, Rows: map[string]*widget.Label{}}
-	p.Status = widget.NewLabel("")
-	p.Status.Wrapping = fyne.TextWrapWord
-	p.Status.Hide()
+	p := &APIKeysPanel{entPanel: newEntPanel(s), Revoke: map[string]*widget.Button{}, Rows: map[string]*widget.Label{}}
 	p.Name = widget.NewEntry()
 	p.Name.SetPlaceHolder(tr("apikeys.name.hint"))
 	var labels []string
@@ -86,36 +78,6 @@ func newAPIKeysPanel(s *Shell) *APIKeysPanel {
 
 // Content implements EnterprisePanel.
 func (p *APIKeysPanel) Content() fyne.CanvasObject { return p.content }
-
-func (p *APIKeysPanel) fail(err error) {
-	p.Status.SetText(errMessage(err))
-	p.Status.Show()
-}
-
-func (p *APIKeysPanel) ent() (*client.Client, string, bool) {
-	c := p.shell.client()
-	ent := ""
-	if p.shell.Services.Conn != nil {
-		ent = p.shell.Services.Conn.Context()
-	}
-	if c == nil || ent == "" {
-		p.Status.SetText(tr("admin.need.enterprise"))
-		p.Status.Show()
-		return nil, "", false
-	}
-	return c, ent, true
-}
-
-func (p *APIKeysPanel) run(fn func(ctx context.Context) error, done func(err error)) {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		err := fn(ctx)
-		uiDo(func() { done(err) })
-	}()
-}
 
 // Reload reads the keys again.
 func (p *APIKeysPanel) Reload() {
@@ -262,6 +224,3 @@ func (p *APIKeysPanel) RevokeKey(id string) {
 		p.Reload()
 	})
 }
-
-// Wait waits for the server calls in flight (tests).
-func (p *APIKeysPanel) Wait() { workers.drain(&p.wg) }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,9 +22,8 @@ import (
 // deletes it, and reads the delivery log (each attempt's status, response code and duration)
 // and redelivers. Members without 对接集成 permission see the server's refusal.
 type HooksPanel struct {
-	shell *Shell
+	entPanel
 
-	Status      *widget.Label
 	URL         *widget.Entry
 	Description *widget.Entry
 	Events      *widget.CheckGroup    // labels of the enterprise's event types; none ticked (here and below): every event
@@ -45,17 +42,13 @@ type HooksPanel struct {
 	Log  []webhook.Delivery
 
 	content fyne.CanvasObject
-	wg      sync.WaitGroup
 }
 
 func eventLabel(typ string) string { return tr("hooks.event." + typ) }
 
 func newHooksPanel(s *Shell) *HooksPanel {
-	p := &HooksPanel{shell: s, Buttons: map[string]map[string]*widget.Button{}, Redeliver: map[string]*widget.Button{},
+	p := &HooksPanel{entPanel: newEntPanel(s), Buttons: map[string]map[string]*widget.Button{}, Redeliver: map[string]*widget.Button{},
 		DetailBtns: map[string]*widget.Button{}}
-	p.Status = widget.NewLabel("")
-	p.Status.Wrapping = fyne.TextWrapWord
-	p.Status.Hide()
 	p.URL = widget.NewEntry()
 	p.URL.SetPlaceHolder("https://hub.example.com/sealdesk/webhook")
 	p.Description = widget.NewEntry()
@@ -105,37 +98,6 @@ func newHooksPanel(s *Shell) *HooksPanel {
 
 // Content implements EnterprisePanel.
 func (p *HooksPanel) Content() fyne.CanvasObject { return p.content }
-
-func (p *HooksPanel) fail(err error) {
-	p.Status.SetText(errMessage(err))
-	p.Status.Show()
-}
-
-func (p *HooksPanel) ent() (*client.Client, string, bool) {
-	c := p.shell.client()
-	ent := ""
-	if p.shell.Services.Conn != nil {
-		ent = p.shell.Services.Conn.Context()
-	}
-	if c == nil || ent == "" {
-		p.Status.SetText(tr("admin.need.enterprise"))
-		p.Status.Show()
-		return nil, "", false
-	}
-	return c, ent, true
-}
-
-// run calls fn off the UI goroutine, then done (on the UI goroutine) with its error.
-func (p *HooksPanel) run(fn func(ctx context.Context) error, done func(err error)) {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		err := fn(ctx)
-		uiDo(func() { done(err) })
-	}()
-}
 
 // Reload reads the endpoints and the delivery log.
 func (p *HooksPanel) Reload() {
@@ -383,6 +345,3 @@ func (p *HooksPanel) act(fn func(ctx context.Context, c *client.Client, ent stri
 		p.Reload()
 	})
 }
-
-// Wait waits for the server calls in flight (tests).
-func (p *HooksPanel) Wait() { workers.drain(&p.wg) }
