@@ -28,6 +28,7 @@ import (
 	"sealdesk/core/keystore"
 	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
+	"sealdesk/core/seal"
 	"sealdesk/core/sign"
 	"sealdesk/core/tsa"
 	"sealdesk/ui/widgets"
@@ -1130,7 +1131,7 @@ func markOptions(path string, t *signTarget, img *LibraryItem, in keystore.Info)
 		if pg.Rotate%180 != 0 {
 			w, h = h, w // the box as the reader sees it
 		}
-		data, err := dateImagePNG(time.Now().Format("2006年1月2日"), w, h)
+		data, err := seal.DateImagePNG(time.Now().Format("2006年1月2日"), w, h)
 		if err != nil {
 			return nil, err
 		}

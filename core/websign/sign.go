@@ -327,7 +327,7 @@ func (s *Service) Sign(ctx context.Context, token, sess string, req SignRequest,
 			var opts *sign.Options
 			switch {
 			case f.Kind == api.FieldDate:
-				img, err := dateImagePNG(s.now().In(cst).Format("2006年1月2日"), f.Rect[2]-f.Rect[0], f.Rect[3]-f.Rect[1])
+				img, err := seal.DateImagePNG(s.now().In(cst).Format("2006年1月2日"), f.Rect[2]-f.Rect[0], f.Rect[3]-f.Rect[1])
 				if err != nil {
 					return api.Envelope{}, err
 				}
