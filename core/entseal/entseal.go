@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"sealdesk/core/api"
+	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
@@ -115,6 +116,9 @@ type Service struct {
 	// spent): 审批管理 may make the use of a seal on a contract wait for an approval. A
 	// *sync.Refusal refuses the use; the code stays unspent.
 	UseGate func(tx sync.Tx, enterpriseID, sealID, accountID, contractID string) error
+	// Decodes, when set, bounds the seal images decoded at once (the server passes core/org's
+	// decode gate); over it Create answers gate.ErrBusy.
+	Decodes *gate.Gate
 }
 
 type sealRecord struct {
@@ -260,7 +264,20 @@ func (s *Service) Create(ctx context.Context, eid, actor string, req api.SealCre
 	if err != nil || cfg.Width < 8 || cfg.Height < 8 || cfg.Width > 8000 || cfg.Height > 8000 {
 		return api.Seal{}, refuse(http.StatusBadRequest, "bad_image", "印章图片须为 PNG（8–8000 像素见方）")
 	}
-	if _, err := png.Decode(bytes.NewReader(req.Image)); err != nil {
+	if err := org.CheckDecodedSize(cfg, req.Image); err != nil {
+		return api.Seal{}, err
+	}
+	if s.Decodes != nil {
+		release, err := s.Decodes.Enter(ctx)
+		if err != nil {
+			return api.Seal{}, fmt.Errorf("seal image: %w", err)
+		}
+		_, err = png.Decode(bytes.NewReader(req.Image))
+		release()
+		if err != nil {
+			return api.Seal{}, refuse(http.StatusBadRequest, "bad_image", "印章图片无法解码，请重新导出 PNG")
+		}
+	} else if _, err := png.Decode(bytes.NewReader(req.Image)); err != nil {
 		return api.Seal{}, refuse(http.StatusBadRequest, "bad_image", "印章图片无法解码，请重新导出 PNG")
 	}
 	sid := newID("seal_")

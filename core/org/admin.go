@@ -788,17 +788,33 @@ func (a *AdminChanges) ownAppeal(tx sync.Tx, actor, id string) (Appeal, error) {
 // UploadAppealLetter stores the stamped authorization letter (PNG/JPEG ≤ 5 MB, decoded and
 // re-encoded) and puts the appeal into the server's review queue.
 func (a *AdminChanges) UploadAppealLetter(ctx context.Context, actor, appealID string, data []byte) (Appeal, error) {
-	clean, _, _, _, err := CleanImage(data)
-	if err != nil {
+	waiting := func(tx sync.Tx) (ap Appeal, err error) {
+		if ap, err = a.ownAppeal(tx, actor, appealID); err != nil {
+			return ap, err
+		}
+		if ap.Method != AppealLetter || (ap.State != AppealProving && ap.State != AppealInReview) {
+			return ap, refuse(http.StatusConflict, "appeal_state", "该申诉不在等待上传授权书")
+		}
+		return ap, nil
+	}
+	// Whose appeal it is comes before any decoding work, and the decode goes through the gate.
+	if err := a.Org.Store.View(ctx, func(tx sync.Tx) error {
+		_, err := waiting(tx)
+		return err
+	}); err != nil {
+		return Appeal{}, err
+	}
+	var clean []byte
+	if err := a.Org.decodeIn(ctx, "appeal letter", func() (err error) {
+		clean, _, _, _, err = CleanImage(data)
+		return err
+	}); err != nil {
 		return Appeal{}, err
 	}
 	var ap Appeal
-	err = a.Org.Store.Update(ctx, func(tx sync.Tx) error {
-		if ap, err = a.ownAppeal(tx, actor, appealID); err != nil {
+	err := a.Org.Store.Update(ctx, func(tx sync.Tx) (err error) {
+		if ap, err = waiting(tx); err != nil {
 			return err
-		}
-		if ap.Method != AppealLetter || (ap.State != AppealProving && ap.State != AppealInReview) {
-			return refuse(http.StatusConflict, "appeal_state", "该申诉不在等待上传授权书")
 		}
 		if err := tx.Put(BucketAppealLetters, ap.ID, clean); err != nil {
 			return err

@@ -163,7 +163,8 @@ func consoleEvent(entID string, st EnterpriseSettings) map[string]any {
 	return map[string]any{"id": entID, "second_check": st.SecondCheck, "logo": st.Logo, "notify_email_set": st.NotifyEmail != ""}
 }
 
-// CleanLogo checks an uploaded logo and returns it decoded and re-encoded as PNG, with its size.
+// CleanLogo checks an uploaded logo (its size, its sides and what decoding it takes:
+// CheckDecodedSize) and returns it decoded and re-encoded as PNG, with its size.
 func CleanLogo(data []byte) ([]byte, int, int, error) {
 	if len(data) >= MaxLogoBytes {
 		return nil, 0, 0, refuse(http.StatusRequestEntityTooLarge, "logo_too_large",
@@ -176,6 +177,9 @@ func CleanLogo(data []byte) ([]byte, int, int, error) {
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > MaxLogoPixels || cfg.Height > MaxLogoPixels {
 		return nil, 0, 0, refuse(http.StatusBadRequest, "bad_logo", fmt.Sprintf("LOGO 图片的宽和高须在 1–%d 像素之间", MaxLogoPixels))
+	}
+	if err := CheckDecodedSize(cfg, data); err != nil {
+		return nil, 0, 0, err
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -197,13 +201,17 @@ func (s *Service) SetLogo(ctx context.Context, actor, entID string, data []byte)
 	}); err != nil {
 		return EnterpriseSettings{}, err
 	}
-	clean, w, h, err := CleanLogo(data)
-	if err != nil {
+	var clean []byte
+	var w, h int
+	if err := s.decodeIn(ctx, "logo", func() (err error) {
+		clean, w, h, err = CleanLogo(data)
+		return err
+	}); err != nil {
 		return EnterpriseSettings{}, err
 	}
 	sum := sha256.Sum256(clean)
 	var st EnterpriseSettings
-	err = s.entUpdate(ctx, entID, func(tx sync.Tx, now time.Time) error {
+	err := s.entUpdate(ctx, entID, func(tx sync.Tx, now time.Time) error {
 		if _, err := s.RequireAdmin(tx, entID, actor); err != nil {
 			return err
 		}

@@ -415,7 +415,7 @@ func (s *Service) UploadVerification(ctx context.Context, actor, entID, kind str
 	}); err != nil {
 		return EntVerification{}, err
 	}
-	release, err := s.gate().Enter(ctx) // decoding takes up to 100 MB: shares the memory gate
+	release, err := s.gate().Enter(ctx) // decoding takes up to MaxDecodedImage: the decode gate
 	if err != nil {
 		return EntVerification{}, fmt.Errorf("upload: %w", err)
 	}

@@ -249,7 +249,7 @@ const (
 	MaxPhotoBytes  = 5 << 20    // bytes of one upload
 	MaxPhotoSide   = 8000       // pixels, either side
 	MinPhotoSide   = 100        // pixels, either side
-	MaxPhotoPixels = 25_000_000 // width × height (a decoded RGBA image of 100 MB at most)
+	MaxPhotoPixels = 25_000_000 // width × height (and at most MaxDecodedImage decoded)
 )
 
 // AbandonedUploadTTL is how long a verification may wait for its photos before it expires and
@@ -287,6 +287,9 @@ func CleanImage(data []byte) ([]byte, string, int, int, error) {
 	if cfg.Width < MinPhotoSide || cfg.Height < MinPhotoSide || cfg.Width > MaxPhotoSide || cfg.Height > MaxPhotoSide ||
 		int64(cfg.Width)*int64(cfg.Height) > MaxPhotoPixels {
 		return nil, "", 0, 0, refuse(400, "photo_size", fmt.Sprintf("照片尺寸须在 %d–%d 像素之间，且不超过 %d 万像素", MinPhotoSide, MaxPhotoSide, MaxPhotoPixels/10000))
+	}
+	if err := CheckDecodedSize(cfg, data); err != nil {
+		return nil, "", 0, 0, err
 	}
 	var img image.Image
 	if typ == "image/png" {
@@ -331,7 +334,7 @@ func (s *Service) AddPhoto(ctx context.Context, accountID, verificationID, side 
 	if side != "front" && side != "back" {
 		return Verification{}, refuse(400, "bad_side", "照片须为身份证正面（front）或反面（back）")
 	}
-	release, err := s.gate().Enter(ctx) // decoding takes up to 100 MB: shares the memory gate
+	release, err := s.gate().Enter(ctx) // decoding takes up to MaxDecodedImage: the decode gate
 	if err != nil {
 		return Verification{}, fmt.Errorf("photo: %w", err)
 	}

@@ -109,7 +109,8 @@ func (s *Server) setupSeals() error {
 		return err
 	}
 	s.seals = &entseal.Service{Store: s.opts.Store, Directory: dir, CA: sealCA{s.ca}, Vault: vault,
-		Notifier: s.org.Notifier, Hub: s.hub, Now: s.opts.Now, Secret: secret, Limits: s.opts.SealLimits}
+		Notifier: s.org.Notifier, Hub: s.hub, Now: s.opts.Now, Secret: secret, Limits: s.opts.SealLimits,
+		Decodes: s.org.DecodeGate()}
 	if s.env != nil && s.env.SignerCheck == nil {
 		// A company recipient of a contract signs with a seal granted to them: the use this
 		// server logged (this person, this seal, this contract) makes the seal's signature theirs.
