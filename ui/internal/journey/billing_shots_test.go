@@ -2,7 +2,6 @@ package journey
 
 import (
 	"context"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,11 +14,9 @@ import (
 
 	"sealdesk/core/billing"
 	"sealdesk/core/client"
-	"sealdesk/core/ids"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
 	syncpkg "sealdesk/core/sync"
-	"sealdesk/store/bolt"
 	"sealdesk/ui"
 )
 
@@ -45,18 +42,7 @@ func TestShotsBilling(t *testing.T) {
 		t.Skip("set SEALDESK_SHOTS=DIR to write screen pictures")
 	}
 	ctx := context.Background()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Dev: true}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run, st := shotServer(t, server.Options{}, false)
 	c, err := client.New(run.URL, run.Server.RootPEM())
 	if err != nil {
 		t.Fatal(err)
@@ -74,11 +60,7 @@ func TestShotsBilling(t *testing.T) {
 	if _, err := c.Register(ctx, org.RegisterRequest{TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Login: phone, Code: code, Name: "张三", Password: "Passw0rdX"}); err != nil {
 		t.Fatal(err)
 	}
-	cc, _ := ids.CreditCheck("91310000MA1FL0005")
-	e, err := c.CreateEnterprise(ctx, "上海示例信息技术有限公司", "91310000MA1FL0005"+string(cc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := shotEnterprise(t, c, "上海示例信息技术有限公司", "91310000MA1FL0005")
 	// A paid package, a few contracts charged (both channels), one open, and one invoice.
 	if _, err := c.Buy(ctx, "shots-1", billing.OrderRequest{Owner: billing.Enterprise(e.ID), Package: "ent-100", Provider: "dev"}); err != nil {
 		t.Fatal(err)
@@ -168,7 +150,7 @@ func TestShotsBilling(t *testing.T) {
 			fyne.DoAndWait(func() {
 				sc := screen()
 				sc.Title.SetText("上海示例信息技术有限公司")
-				sc.TaxNumber.SetText("91310000MA1FL0005" + string(cc))
+				sc.TaxNumber.SetText(e.CreditCode)
 				sc.Phone.SetText("13912345678")
 			})
 			take("billing-invoice" + suffix)

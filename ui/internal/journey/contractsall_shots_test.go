@@ -2,7 +2,6 @@ package journey
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,12 +13,9 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
-	"sealdesk/core/gate"
-	"sealdesk/core/ids"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
 	"sealdesk/core/sync"
-	"sealdesk/store/bolt"
 	"sealdesk/ui"
 )
 
@@ -33,26 +29,10 @@ func TestShotsContractsAll(t *testing.T) {
 		t.Skip("set SEALDESK_SHOTS=DIR to write screen pictures")
 	}
 	ctx := context.Background()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Dev: true, ContractsUnbilled: true,
-		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run, st := shotServer(t, server.Options{ContractsUnbilled: true}, true)
 	admin, _, _ := shotPerson(t, run, "王管理")
 	clerk, clerkID, clerkLogin := shotPerson(t, run, "李经办")
-	cc, _ := ids.CreditCheck("91320500MA1AP0003")
-	ent, err := admin.CreateEnterprise(ctx, "苏州示例科技有限公司", "91320500MA1AP0003"+string(cc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ent := shotEnterprise(t, admin, "苏州示例科技有限公司", "91320500MA1AP0003")
 	if err := st.Update(ctx, func(tx sync.Tx) error {
 		if err := org.PutRole(tx, ent.ID, org.Role{ID: "r_send", Name: "经办", Permissions: []org.Permission{org.PermSendContracts}, Created: time.Now()}); err != nil {
 			return err

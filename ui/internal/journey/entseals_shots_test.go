@@ -9,7 +9,6 @@ import (
 	"image/color"
 	"image/png"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	stdsync "sync"
@@ -22,12 +21,8 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
-	"sealdesk/core/gate"
-	"sealdesk/core/ids"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
-	"sealdesk/core/sync"
-	"sealdesk/store/bolt"
 	"sealdesk/ui"
 )
 
@@ -110,31 +105,11 @@ func TestShotsEnterpriseSeals(t *testing.T) {
 		t.Skip("set SEALDESK_SHOTS=DIR to write screen pictures")
 	}
 	ctx := context.Background()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Dev: true,
-		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run, st := shotServer(t, server.Options{}, true)
 	admin, _, _ := shotPerson(t, run, "王管理")
 	bc, bID, bLogin := shotPerson(t, run, "李乙")
-	cc, _ := ids.CreditCheck("91330106MA27XY012")
-	ent, err := admin.CreateEnterprise(ctx, "杭州示例科技有限公司", "91330106MA27XY012"+string(cc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Update(ctx, func(tx sync.Tx) error {
-		return org.PutMember(tx, org.Member{EnterpriseID: ent.ID, AccountID: bID, Name: "李乙", Phone: bLogin, Role: org.RoleMember, Joined: time.Now()})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	ent := shotEnterprise(t, admin, "杭州示例科技有限公司", "91330106MA27XY012")
+	shotMember(t, st, ent.ID, bID, "李乙", bLogin, org.RoleMember)
 	var seals []api.Seal
 	for _, s := range []struct{ name, kind string }{{"合同专用章", api.SealContract}, {"财务专用章", api.SealFinance}, {"公章", api.SealOfficial}} {
 		seal, err := admin.CreateSeal(ctx, ent.ID, api.SealCreateRequest{Name: s.name, Kind: s.kind, WidthMM: 42, HeightMM: 42, Image: ringPNG()})

@@ -3,7 +3,6 @@ package journey
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"image"
 	"image/color"
@@ -18,12 +17,10 @@ import (
 	"sealdesk/core/api"
 	"sealdesk/core/client"
 	"sealdesk/core/envelope"
-	"sealdesk/core/ids"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
 	"sealdesk/core/session"
 	syncpkg "sealdesk/core/sync"
-	"sealdesk/store/bolt"
 	desktopstore "sealdesk/store/desktop"
 	"sealdesk/ui"
 )
@@ -98,25 +95,10 @@ func TestShotsHome(t *testing.T) {
 		t.Skip("set SEALDESK_SHOTS=DIR to write screen pictures")
 	}
 	ctx := context.Background()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Dev: true, ContractsUnbilled: true}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run, st := shotServer(t, server.Options{ContractsUnbilled: true}, false)
 	c := register(t, run, "13912345678", "张三")
 	other := register(t, run, "13987654321", "李四")
-	cc, _ := ids.CreditCheck("91310000MA1FL0007")
-	e, err := c.CreateEnterprise(ctx, "上海示例信息技术有限公司", "91310000MA1FL0007"+string(cc))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := shotEnterprise(t, c, "上海示例信息技术有限公司", "91310000MA1FL0007")
 	if _, err := c.SetLogo(ctx, e.ID, shotLogo(t)); err != nil {
 		t.Fatal(err)
 	}
