@@ -34,6 +34,7 @@ type devServer struct {
 	store *bolt.Store
 	key   []byte
 	addr  string
+	Terms org.Terms // 服务条款 / 隐私政策 versions in force from the next start (zero: the defaults)
 }
 
 // startTestServer starts a devServer; it stops with the test.
@@ -53,7 +54,7 @@ func startTestServer(t *testing.T) *devServer {
 
 func (s *devServer) start(t *testing.T) {
 	t.Helper()
-	run, err := server.Start(context.Background(), server.Options{Store: s.store, MasterKey: s.key, Dev: true,
+	run, err := server.Start(context.Background(), server.Options{Store: s.store, MasterKey: s.key, Dev: true, Terms: s.Terms,
 		PollInterval: 50 * time.Millisecond, Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
 		server.ListenOptions{TLS: true, Addr: s.addr})
 	if err != nil {
@@ -286,7 +287,11 @@ func TestServerPinAndRegister(t *testing.T) {
 		t.Fatalf("mismatch: %q", d.Status.Source())
 	}
 	d.RegPassword2.SetText("Passw0rdX")
-	// 服务条款 and 隐私政策 must be accepted (the server records the versions)
+	// 服务条款 and 隐私政策 must be accepted (the server records the versions it named)
+	workers.drain(&d.TermsWG)
+	if d.Terms() != org.DefaultTerms || !strings.Contains(d.RegAgree.Text, org.DefaultTerms.Terms) {
+		t.Fatalf("terms shown %q (%+v), server's are %+v", d.RegAgree.Text, d.Terms(), org.DefaultTerms)
+	}
 	test.Tap(d.RegSubmit)
 	if d.Status.Source() != tr("account.err.agree") {
 		t.Fatalf("without the agreement: %q", d.Status.Source())
@@ -486,5 +491,78 @@ func TestChangedCAPrompts(t *testing.T) {
 	waitUntil(t, "the new CA pinned", func() bool { return m.Server().Fingerprint == other.RootFingerprint() })
 	if m.Client() != nil {
 		t.Error("still signed in to a server whose CA changed")
+	}
+}
+
+// TestRegisterSendsServerTerms: 注册 names and sends the 服务条款 / 隐私政策 versions the server
+// answers (not the ones built into the desktop); when the server's versions change while the
+// dialog is open, the server's refusal leads to the new versions shown, the box unticked and a
+// sentence in Chinese — nothing registered — and agreeing again registers with the new versions.
+func TestRegisterSendsServerTerms(t *testing.T) {
+	srv := startTestServer(t)
+	srv.Stop()
+	srv.Terms = org.Terms{Terms: "2031-03", Privacy: "2031-02"}
+	srv.Restart(t)
+	m := newTestSession(t, srv)
+	s, _ := newSessionShell(t, m)
+	s.ShowSignIn()
+	d := s.signIn
+	if d == nil {
+		t.Fatal("no sign-in dialog")
+	}
+	workers.drain(&d.TermsWG)
+	if d.Terms() != srv.Terms {
+		t.Fatalf("dialog read %+v, server accepts %+v", d.Terms(), srv.Terms)
+	}
+	want := tr("account.agree", map[string]any{"Terms": "2031-03", "Privacy": "2031-02"})
+	if d.RegAgree.Text != want || d.RegAgree.Disabled() {
+		t.Fatalf("check box %q (disabled %v), want %q", d.RegAgree.Text, d.RegAgree.Disabled(), want)
+	}
+
+	d.Tabs.SelectIndex(2)
+	login := NewLogin()
+	test.Type(d.RegLogin, login)
+	test.Tap(d.RegSend)
+	waitUntil(t, "the code sent", func() bool { return strings.Contains(d.Status.Source(), login) })
+	test.Type(d.RegCode, srv.Code(t, login))
+	test.Type(d.RegName, "李条款")
+	test.Type(d.RegPassword, "Passw0rdX")
+	test.Type(d.RegPassword2, "Passw0rdX")
+	test.Tap(d.RegAgree)
+
+	// the server publishes new terms while the dialog is open (a restart: same address and data)
+	srv.Stop()
+	srv.Terms = org.Terms{Terms: "2031-04", Privacy: "2031-02"}
+	srv.Restart(t)
+	test.Tap(d.RegSubmit)
+	wantMsg := tr("account.err.terms.changed", map[string]any{"Terms": "2031-04", "Privacy": "2031-02"})
+	waitUntil(t, "the refusal", func() bool { return d.Status.Source() == wantMsg })
+	workers.drain(&d.TermsWG)
+	if !strings.Contains(wantMsg, "服务条款") || !strings.Contains(wantMsg, "2031-04") {
+		t.Errorf("refusal sentence %q is not Chinese or lacks the version", wantMsg)
+	}
+	if m.Client() != nil || s.signIn != d {
+		t.Fatal("registered although the server refused the old terms")
+	}
+	if d.RegAgree.Checked || d.Terms() != srv.Terms || !strings.Contains(d.RegAgree.Text, "2031-04") {
+		t.Fatalf("after the change: checked %v, terms %+v, text %q", d.RegAgree.Checked, d.Terms(), d.RegAgree.Text)
+	}
+	test.Tap(d.RegSubmit)
+	if d.Status.Source() != tr("account.err.agree") {
+		t.Fatalf("unticked: %q", d.Status.Source())
+	}
+	test.Tap(d.RegAgree)
+	test.Tap(d.RegSubmit)
+	waitUntil(t, "signed in", func() bool { return s.signIn == nil && m.Client() != nil })
+	a, err := m.Client().Me(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range a.Consents {
+		got[c.Doc] = c.Version
+	}
+	if got[org.DocTerms] != "2031-04" || got[org.DocPrivacy] != "2031-02" {
+		t.Fatalf("server recorded %+v, want terms 2031-04 and privacy 2031-02", a.Consents)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"sealdesk/core/client"
 	"sealdesk/core/org"
 	"sealdesk/core/session"
 	"sealdesk/core/sync"
@@ -42,7 +44,7 @@ type signInDialog struct {
 	RegName      *widget.Entry
 	RegPassword  *widget.Entry
 	RegPassword2 *widget.Entry
-	RegAgree     *widget.Check // 服务条款 and 隐私政策 (their versions are recorded by the server)
+	RegAgree     *widget.Check // 服务条款 and 隐私政策 in the versions the server accepts now (terms)
 	RegInvite    *widget.Entry // the enterprise invitation link, if registering from one
 	RegSubmit    *widget.Button
 	// 忘记密码
@@ -56,6 +58,16 @@ type signInDialog struct {
 	Status *widgets.CJKLabel
 	busy   bool
 	done   func()
+	// terms are the 服务条款 / 隐私政策 versions the server answered when the dialog opened (or
+	// after it refused older ones): RegAgree names them and 注册 sends them. Zero until known.
+	terms org.Terms
+	// TermsWG counts the reads of the versions (for tests).
+	TermsWG stdsync.WaitGroup
+}
+
+// termsSource is the server's 服务条款 / 隐私政策 versions (core/session.Manager.Terms).
+type termsSource interface {
+	Terms(ctx context.Context) (org.Terms, error)
 }
 
 // ShowSignIn opens 登录 / 注册 for the chosen server; on 本机 it opens 设置 › 服务器 instead
@@ -104,7 +116,8 @@ func (s *Shell) showSignIn(done func()) *signInDialog {
 	d.RegName = entry(tr("account.name"))
 	d.RegPassword = password(tr("account.password.rule"))
 	d.RegPassword2 = password(tr("account.password.again"))
-	d.RegAgree = widget.NewCheck(tr("account.agree", map[string]any{"Terms": org.DefaultTerms.Terms, "Privacy": org.DefaultTerms.Privacy}), nil)
+	d.RegAgree = widget.NewCheck(tr("account.terms.loading"), nil)
+	d.RegAgree.Disable() // until the server said which versions it accepts
 	d.RegInvite = entry(tr("account.invite"))
 	d.RegSubmit = widget.NewButton(tr("account.register"), d.onRegister)
 	d.RegSubmit.Importance = widget.HighImportance
@@ -143,11 +156,64 @@ func (s *Shell) showSignIn(done func()) *signInDialog {
 	})
 	d.dlg.Show()
 	s.Window.Canvas().Focus(d.PwLogin)
+	d.loadTerms(nil)
 	return d
 }
 
+// loadTerms asks the server which 服务条款 / 隐私政策 versions it accepts now and names them
+// beside the check box; then runs after (on the UI goroutine) with whether they changed.
+func (d *signInDialog) loadTerms(after func(changed bool)) {
+	src, ok := d.shell.session().(termsSource)
+	if !ok {
+		d.RegAgree.SetText(tr("account.terms.unknown"))
+		return
+	}
+	d.TermsWG.Add(1)
+	go func() {
+		defer d.TermsWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		t, err := src.Terms(ctx)
+		uiDo(func() {
+			if err != nil || t.Terms == "" || t.Privacy == "" {
+				if d.terms == (org.Terms{}) {
+					d.RegAgree.SetText(tr("account.terms.unknown"))
+				}
+				if after != nil {
+					after(false)
+				}
+				return
+			}
+			changed := t != d.terms
+			d.setTerms(t)
+			if after != nil {
+				after(changed)
+			}
+		})
+	}()
+}
+
+// setTerms shows the versions t beside the check box; a change unticks it (the person has not
+// agreed to the new text).
+func (d *signInDialog) setTerms(t org.Terms) {
+	if t != d.terms {
+		d.RegAgree.SetChecked(false)
+	}
+	d.terms = t
+	d.RegAgree.SetText(tr("account.agree", map[string]any{"Terms": t.Terms, "Privacy": t.Privacy}))
+	d.RegAgree.Enable()
+}
+
+// Terms are the versions the dialog shows and 注册 sends (zero until the server answered).
+func (d *signInDialog) Terms() org.Terms { return d.terms }
+
 // run does f off the UI goroutine with the buttons disabled, then shows its outcome.
 func (d *signInDialog) run(f func(ctx context.Context, ss SessionService) error, ok func()) {
+	d.runThen(f, nil, ok)
+}
+
+// runThen is run whose failure, after its sentence is shown, goes to failed (when not nil).
+func (d *signInDialog) runThen(f func(ctx context.Context, ss SessionService) error, failed func(error), ok func()) {
 	if d.busy {
 		return
 	}
@@ -162,6 +228,9 @@ func (d *signInDialog) run(f func(ctx context.Context, ss SessionService) error,
 			d.setBusy(false)
 			if err != nil {
 				d.Status.SetText(errMessage(err))
+				if failed != nil {
+					failed(err)
+				}
 				return
 			}
 			d.Status.SetText("")
@@ -266,22 +335,46 @@ func (d *signInDialog) onRegister() {
 		d.Status.SetText(tr("account.err.password.mismatch"))
 		return
 	}
+	if d.terms == (org.Terms{}) {
+		// the server has not said which versions it accepts: ask again, nothing is sent
+		d.Status.SetText(tr("account.terms.unknown"))
+		d.loadTerms(nil)
+		return
+	}
 	if !d.RegAgree.Checked {
 		d.Status.SetText(tr("account.err.agree"))
 		return
 	}
 	invite := inviteToken(d.RegInvite.Text)
 	pw := d.RegPassword.Text
-	d.run(func(ctx context.Context, ss SessionService) error {
+	terms := d.terms
+	d.runThen(func(ctx context.Context, ss SessionService) error {
 		_, err := ss.Register(ctx, org.RegisterRequest{Login: login, Code: code, Name: name, Password: pw,
-			TermsVersion: org.DefaultTerms.Terms, PrivacyVersion: org.DefaultTerms.Privacy, Invite: invite})
+			TermsVersion: terms.Terms, PrivacyVersion: terms.Privacy, Invite: invite})
 		return err
-	}, func() {
+	}, d.onRegisterRefused, func() {
 		d.signedIn()
 		if invite != "" {
 			// the server filed the request to join: it waits in the enterprise's 待审核成员
 			showInfo(d.shell.Window, tr("account.register"), tr("account.invite.filed"))
 		}
+	})
+}
+
+// onRegisterRefused handles the server's terms_outdated: its 服务条款 or 隐私政策 changed since
+// the dialog read them. The new versions are read and shown, the box is unticked, and the
+// sentence names them: the person reads and agrees again before anything is registered.
+func (d *signInDialog) onRegisterRefused(err error) {
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.Code != "terms_outdated" {
+		return
+	}
+	d.loadTerms(func(bool) {
+		if d.terms == (org.Terms{}) {
+			d.Status.SetText(tr("account.terms.unknown"))
+			return
+		}
+		d.Status.SetText(tr("account.err.terms.changed", map[string]any{"Terms": d.terms.Terms, "Privacy": d.terms.Privacy}))
 	})
 }
 
