@@ -532,6 +532,14 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := sync.CheckName(scope); err != nil {
 		return sync.Refuse(http.StatusBadRequest, "bad_scope", "无效的 scope")
 	}
+	if wait > 0 {
+		leave, err := s.polls.enter(c.account.ID)
+		if err != nil {
+			w.Header().Set("Retry-After", "5")
+			return err
+		}
+		defer leave()
+	}
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	authorized := false

@@ -107,6 +107,10 @@ type Options struct {
 	// PollInterval is how often a long poll re-reads the store for events written by other
 	// processes (default 1 s).
 	PollInterval time.Duration
+	// PollsPerAccount bounds the long polls one account keeps waiting at once in this process
+	// (0: DefaultPollsPerAccount; < 0: no bound); over it a poll is refused with 429
+	// too_many_polls and Retry-After.
+	PollsPerAccount int
 	// CertificatesPerPeriod and CertificatePeriod bound the person certificates one account may
 	// have issued (revoked ones included); zero means DefaultCertificatesPerPeriod per
 	// DefaultCertificatePeriod.
@@ -241,6 +245,8 @@ type Server struct {
 
 	approvals *approval.Service // 审批管理 (issue 22)
 	archive   *archive.Service  // 档案柜 (issue 22)
+
+	polls polls // waiting long polls per account
 }
 
 // access levels of routes.
@@ -296,6 +302,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		opts.PollInterval = time.Second
 	}
 	s := &Server{opts: opts, hub: sync.NewHub(), log: opts.Logger, pkiGate: opts.PKIWork}
+	s.polls.max = opts.PollsPerAccount
+	if s.polls.max == 0 {
+		s.polls.max = DefaultPollsPerAccount
+	}
 	if s.pkiGate == nil {
 		s.pkiGate = gate.New(&gate.Options{Slots: 2 * runtime.GOMAXPROCS(0)})
 	}
