@@ -26,7 +26,8 @@ import (
 // past the retention period), a search by subject, counterparty, signer and completion date,
 // the results, 导出 ZIP of the selected folder, and — for members holding archive.manage only,
 // as the server allows — 新建档案夹, 编辑 (rename, rule, retention, roles) and 删除 of the
-// selected folder. Completed contracts arrive by themselves (filed by the server).
+// selected folder. Completed contracts arrive by themselves (filed by the server): those the
+// enterprise sent and those it signed as a company recipient, each line saying 发出 or 收到.
 type ArchiveScreen struct {
 	shell *Shell
 
@@ -286,8 +287,14 @@ func (sc *ArchiveScreen) onDeleteFolder() {
 	pop.Show()
 }
 
+// archiveLine is a result's line: date, 收到 or 发出, subject, counterparties (for a received
+// contract the sender first), signers.
 func archiveLine(it api.ArchiveItem) string {
-	line := fmt.Sprintf("%s  %s  ·  %s  ·  %s", it.Completed.Local().Format("2006-01-02"), it.Subject,
+	dir := tr("archive.item.sent")
+	if it.Received {
+		dir = tr("archive.item.received")
+	}
+	line := fmt.Sprintf("%s  [%s] %s  ·  %s  ·  %s", it.Completed.Local().Format("2006-01-02"), dir, it.Subject,
 		strings.Join(it.Counterparties, "、"), strings.Join(it.Signers, "、"))
 	if it.Due {
 		line += "  · " + tr("archive.item.due")

@@ -157,3 +157,87 @@ func TestArchiveFoldersManage(t *testing.T) {
 		t.Errorf("the server has %d folders", len(fs))
 	}
 }
+
+// TestArchiveReceivedScreen: a contract enterprise A sent to enterprise B as a company recipient,
+// signed by B's member (经办人), shows in B's 档案柜 as 收到 with A as its counterparty, in the
+// folder B's rule picks and in a counterparty search; A's 档案柜 shows its copy as 发出; B's
+// member without the folder's role sees none of it.
+func TestArchiveReceivedScreen(t *testing.T) {
+	newContractsApp(t)
+	run := contractsServer(t)
+	ctx := context.Background()
+	pa, pb, ph := newTestParty(t, run, "王发起"), newTestParty(t, run, "陈收方"), newTestParty(t, run, "赵经办")
+	entA := newEnterprise(t, pa, "杭州发出界面有限公司", "91330100MA2AR0004")
+	entB := newEnterprise(t, pb, "宁波收到界面有限公司", "91330200MA2AR0005")
+	enrolMember(t, run, entB, ph, org.RoleMember)
+	folder, err := pb.c.SaveArchiveFolder(ctx, entB, api.ArchiveFolder{Name: "杭州往来", Counterparties: []string{"杭州发出"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A sends to B; B's member signs for B; the contract completes and is filed (the filing
+	// itself is tested end to end, both stores, in core/server).
+	refs, err := pa.c.UploadFiles(ctx, []client.NamedFile{{Name: "钢材采购.pdf", Data: testPDFBytes(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := pa.c.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "钢材采购合同", EnterpriseID: entA, Files: refs,
+		Recipients: []api.Recipient{{Kind: api.RecipientCompany, Company: "宁波收到界面有限公司", Name: ph.name, Phone: ph.phone}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Completed = time.Now()
+	for i := range env.Documents {
+		env.Documents[i].Final = env.Documents[i].Current
+	}
+	env.Recipients[0].State = api.RecipientSigned
+	if err := run.Server.Billing().Store.Update(ctx, func(tx sync.Tx) error {
+		return run.Server.Archive().File(tx, env, env.Documents[0].Current, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// B's admin.
+	sb, _ := billingShell(t, pb, entB)
+	sb.Show(NavArchive)
+	bs := sb.Screen(NavArchive).(*ArchiveScreen)
+	bs.Wait()
+	if len(bs.Items) != 1 || !bs.Items[0].Received || bs.folderLabel(folder.ID) != "杭州往来（1）" {
+		t.Fatalf("B's archive: %+v, folder %q", bs.Items, bs.folderLabel(folder.ID))
+	}
+	if line := archiveLine(bs.Items[0]); !strings.Contains(line, "[收到] 钢材采购合同") || !strings.Contains(line, "杭州发出界面有限公司") ||
+		strings.Contains(line, "宁波收到界面有限公司") {
+		t.Errorf("B's line: %q", line)
+	}
+	bs.Counterparty.SetText("杭州发出")
+	test.Tap(bs.Search)
+	bs.Wait()
+	if len(bs.Items) != 1 {
+		t.Errorf("B searches 杭州发出: %d items", len(bs.Items))
+	}
+	bs.Counterparty.SetText("宁波收到")
+	test.Tap(bs.Search)
+	bs.Wait()
+	if len(bs.Items) != 0 || !bs.Empty.Visible() {
+		t.Errorf("B searches itself: %d items", len(bs.Items))
+	}
+
+	// A's admin: the same contract, sent.
+	sa, _ := billingShell(t, pa, entA)
+	sa.Show(NavArchive)
+	as := sa.Screen(NavArchive).(*ArchiveScreen)
+	as.Wait()
+	if len(as.Items) != 1 || as.Items[0].Received || !strings.Contains(archiveLine(as.Items[0]), "[发出] 钢材采购合同") ||
+		!strings.Contains(archiveLine(as.Items[0]), "宁波收到界面有限公司") {
+		t.Fatalf("A's archive: %+v", as.Items)
+	}
+
+	// B's member who signed holds no role the folder opens to: nothing to see.
+	sh, _ := billingShell(t, ph, entB)
+	sh.Show(NavArchive)
+	hs := sh.Screen(NavArchive).(*ArchiveScreen)
+	hs.Wait()
+	if len(hs.Items) != 0 || len(hs.Folders) != 0 {
+		t.Fatalf("B's plain member sees %+v / %d items", hs.Folders, len(hs.Items))
+	}
+}

@@ -131,6 +131,9 @@ type ArchiveItem struct {
 	Documents      []ArchiveDocument `json:"documents"`
 	Report         string            `json:"report,omitempty"` // SHA-256 of the 签署报告
 	Due            bool              `json:"due,omitempty"`    // past the folder's retention (flagged, never deleted)
+	// Received: the enterprise signed this contract as a company recipient (收到); otherwise it
+	// sent it (发出). The counterparties of a received contract start with its sender.
+	Received bool `json:"received,omitempty"`
 }
 
 // ArchiveDocument names a final PDF of a filed contract.

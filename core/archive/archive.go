@@ -5,9 +5,14 @@
 //
 // # Filing
 //
-// core/envelope calls File inside the transaction that completes an enterprise contract, so a
-// completed contract is always filed exactly once: into the first folder (in the order of
-// creation) whose every set condition holds, else into the enterprise's default folder 未分类合同.
+// core/envelope calls File inside the transaction that completes a contract, so a completed
+// contract is always filed exactly once per enterprise that is a party to it: the enterprise
+// that sent it (发出), and every enterprise that signed it as a company recipient through a
+// member (收到: an enterprise of the recipient's name of which the handler who signed is a
+// member; its counterparties start with the sender, its department is the handler's, and the
+// sender's template is not kept). In each enterprise it goes into the first folder (in the order
+// of creation) whose every set condition holds, else into the enterprise's default folder
+// 未分类合同.
 // An item is one key per contract, "<enterprise>/<inverted completion time>/<contract>", in two
 // buckets: the whole item, and a compact index line (folder, then subject, counterparties and
 // signers in lower case). A search is a range scan of the index in time order (a date range
@@ -100,6 +105,19 @@ type Directory interface {
 	Departments(tx sync.Tx, enterpriseID, accountID string) ([]string, error)
 	// RoleExists reports whether a role id is known in the enterprise.
 	RoleExists(tx sync.Tx, enterpriseID, role string) (bool, error)
+	// PartyEnterprises returns the enterprises a company recipient signed for: those named
+	// company of which the account with login key partyKey ("sms:<phone>", "email:<address>")
+	// is a member, enabled or not, each with that member's departments.
+	PartyEnterprises(tx sync.Tx, partyKey, company string) ([]Party, error)
+	// EnterpriseName returns an enterprise's name ("" when there is none).
+	EnterpriseName(tx sync.Tx, enterpriseID string) (string, error)
+}
+
+// Party is an enterprise that signed a contract as a company recipient, through a member.
+type Party struct {
+	EnterpriseID string
+	AccountID    string   // the member who signed for it (经办人)
+	Departments  []string // the member's department and every one above it
 }
 
 // Service is the archive over a store.
@@ -463,25 +481,95 @@ func itemOf(env api.Envelope, report string, amount int64) api.ArchiveItem {
 	return it
 }
 
-// File is envelope.Service.Completed: it files a completed enterprise contract (personal ones
-// are not the archive's) into the first folder whose rule it matches, else the default folder.
+// File is envelope.Service.Completed: it files a completed contract into the archive of every
+// enterprise that is a party to it — the sending enterprise (a personal send has none), and each
+// enterprise a company recipient signed for (see fileReceived) — each time into the first
+// folder whose rule it matches in that enterprise, else its default folder.
 func (s *Service) File(tx sync.Tx, env api.Envelope, report string, now time.Time) error {
-	if env.EnterpriseID == "" {
-		return nil
-	}
 	var amount int64
+	var keys []string
 	if st, err := envelope.Lookup(tx, env.ID); err == nil {
-		amount = st.Request.Amount
+		amount, keys = st.Request.Amount, st.PartyKeys
 	}
-	it := itemOf(env, report, amount)
-	deps, err := s.Directory.Departments(tx, env.EnterpriseID, env.SenderID)
-	if err != nil {
-		return err
+	if env.EnterpriseID != "" {
+		it := itemOf(env, report, amount)
+		deps, err := s.Directory.Departments(tx, env.EnterpriseID, env.SenderID)
+		if err != nil {
+			return err
+		}
+		if len(deps) > 0 {
+			it.Department = deps[0]
+		}
+		if err := fileItem(tx, env.EnterpriseID, it, deps, now); err != nil {
+			return err
+		}
 	}
-	if len(deps) > 0 {
-		it.Department = deps[0]
+	return s.fileReceived(tx, env, report, amount, keys, now)
+}
+
+// fileReceived files env into the archive of every enterprise a company recipient signed for
+// (other than the sender's own, filed as sent): the counterparties are the sender (its
+// enterprise's name, or the person's for a personal send) and the other recipients, the
+// department is that of the member who signed for it, and the sender's template is not kept
+// (it is another enterprise's). keys are the envelope's party keys (sender first), when known.
+func (s *Service) fileReceived(tx sync.Tx, env api.Envelope, report string, amount int64, keys []string, now time.Time) error {
+	sender := strings.TrimSpace(env.SenderName)
+	if env.EnterpriseID != "" {
+		name, err := s.Directory.EnterpriseName(tx, env.EnterpriseID)
+		if err != nil {
+			return err
+		}
+		if name != "" {
+			sender = name
+		}
 	}
-	return fileItem(tx, env.EnterpriseID, it, deps, now)
+	done := map[string]bool{env.EnterpriseID: true}
+	for k, rc := range env.Recipients {
+		if rc.Kind != api.RecipientCompany || rc.State != api.RecipientSigned {
+			continue
+		}
+		key := ""
+		if k+1 < len(keys) {
+			key = keys[k+1]
+		} else if rc.Phone != "" {
+			key = "sms:" + rc.Phone
+		} else if rc.Email != "" {
+			key = "email:" + rc.Email
+		}
+		if key == "" {
+			continue
+		}
+		company := strings.TrimSpace(rc.Company)
+		parties, err := s.Directory.PartyEnterprises(tx, key, company)
+		if err != nil {
+			return err
+		}
+		for _, p := range parties {
+			if done[p.EnterpriseID] {
+				continue
+			}
+			done[p.EnterpriseID] = true
+			it := itemOf(env, report, amount)
+			it.Received, it.Template = true, ""
+			cps := []string{}
+			if sender != "" {
+				cps = append(cps, sender)
+			}
+			for _, c := range it.Counterparties {
+				if c != company && !slices.Contains(cps, c) {
+					cps = append(cps, c)
+				}
+			}
+			it.Counterparties = cps
+			if len(p.Departments) > 0 {
+				it.Department = p.Departments[0]
+			}
+			if err := fileItem(tx, p.EnterpriseID, it, p.Departments, now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func fileItem(tx sync.Tx, eid string, it api.ArchiveItem, departments []string, now time.Time) error {

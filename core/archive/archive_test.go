@@ -36,6 +36,8 @@ func (fakeDir) Departments(sync.Tx, string, string) ([]string, error) { return n
 func (fakeDir) RoleExists(_ sync.Tx, _, r string) (bool, error) {
 	return r == org.RoleMember || r == org.RoleAdmin, nil
 }
+func (fakeDir) PartyEnterprises(sync.Tx, string, string) ([]Party, error) { return nil, nil }
+func (fakeDir) EnterpriseName(sync.Tx, string) (string, error)            { return "", nil }
 
 var ctx = context.Background()
 

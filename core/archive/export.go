@@ -133,7 +133,7 @@ func (s *Service) Export(ctx context.Context, eid, fid, actor string, w io.Write
 		}
 		rows = append(rows, []string{it.EnvelopeID, it.Subject, it.SenderName, strings.Join(it.Counterparties, "；"),
 			strings.Join(it.Signers, "；"), done.Format("2006-01-02 15:04:05"), keep, strings.Join(names, "；"), report, strings.Join(sums, "；"),
-			amount, validUntil})
+			amount, validUntil, map[bool]string{false: "发出", true: "收到"}[it.Received]})
 	}
 	iw, err := zw.CreateHeader(&zip.FileHeader{Name: IndexName, Method: zip.Deflate, Modified: now})
 	if err != nil {
@@ -144,7 +144,7 @@ func (s *Service) Export(ctx context.Context, eid, fid, actor string, w io.Write
 	}
 	cw := csv.NewWriter(iw)
 	cw.UseCRLF = true
-	cw.Write([]string{"合同编号", "主题", "发起人", "签约方", "签署人", "完成时间（北京时间）", "保存至", "文件", "签署报告", "文件 SHA-256", "合同金额（元）", "合同到期日"})
+	cw.Write([]string{"合同编号", "主题", "发起人", "签约方", "签署人", "完成时间（北京时间）", "保存至", "文件", "签署报告", "文件 SHA-256", "合同金额（元）", "合同到期日", "收发"})
 	for _, r := range rows {
 		for i := range r {
 			r[i] = csvSafe(r[i])

@@ -56,6 +56,57 @@ func (d archiveDirectory) RoleExists(tx sync.Tx, eid, role string) (bool, error)
 	return err == nil, err
 }
 
+func (d archiveDirectory) PartyEnterprises(tx sync.Tx, partyKey, company string) ([]archive.Party, error) {
+	id, err := tx.Get(org.BucketLogins, partyKey)
+	if errors.Is(err, sync.ErrNotFound) {
+		return nil, nil // a web-only signer belongs to no enterprise
+	}
+	if err != nil {
+		return nil, err
+	}
+	aid := string(id)
+	if aid == "" || strings.Contains(aid, "/") {
+		return nil, nil
+	}
+	var eids []string
+	if err := tx.Scan(org.BucketMemberships, aid+"/", "", 1000, func(k string, _ []byte) error {
+		eids = append(eids, strings.TrimPrefix(k, aid+"/"))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var out []archive.Party
+	for _, eid := range eids {
+		e, err := org.GetEnterprise(tx, eid)
+		if errors.Is(err, sync.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(e.Name) != company {
+			continue
+		}
+		m, err := org.GetMember(tx, eid, aid)
+		if errors.Is(err, sync.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, archive.Party{EnterpriseID: eid, AccountID: aid, Departments: departmentChain(tx, eid, m.Department)})
+	}
+	return out, nil
+}
+
+func (d archiveDirectory) EnterpriseName(tx sync.Tx, eid string) (string, error) {
+	e, err := org.GetEnterprise(tx, eid)
+	if errors.Is(err, sync.ErrNotFound) {
+		return "", nil
+	}
+	return strings.TrimSpace(e.Name), err
+}
+
 // departmentChain is a department and every one above it (a bounded walk: a cycle cannot loop).
 func departmentChain(tx sync.Tx, eid, id string) []string {
 	var out []string

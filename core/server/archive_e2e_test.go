@@ -219,8 +219,11 @@ func TestArchiveEndToEnd(t *testing.T) {
 				t.Fatalf("index rows %q %v", rows, err)
 			}
 			// 合同金额 and 合同到期日 (Beijing time) are exported too.
-			if n := len(rows[0]); n < 12 || rows[0][n-2] != "合同金额（元）" || rows[1][n-2] != "50000.12" || rows[0][n-1] != "合同到期日" || rows[1][n-1] != "2099-06-30" {
+			if am, vu := csvCol(rows, "合同金额（元）"), csvCol(rows, "合同到期日"); am < 0 || vu < 0 || rows[1][am] != "50000.12" || rows[1][vu] != "2099-06-30" {
 				t.Errorf("index without 合同金额 / 合同到期日: %q", rows)
+			}
+			if c := csvCol(rows, "收发"); c < 0 || rows[1][c] != "发出" {
+				t.Errorf("收发 of a sent contract: %q", rows)
 			}
 
 			// Retention: two years on, the 1-year folder's contract is flagged, not deleted.
