@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -72,5 +74,42 @@ func TestArchivePersonalInvites(t *testing.T) {
 	test.Tap(bs[0])
 	if s.Current() != NavEnterprise {
 		t.Fatalf("the button opened %v, want 企业", s.Current())
+	}
+}
+
+// 本机签署 without a document shows a drop zone with the one primary button; a PDF dropped on the
+// window while 本机签署 is shown opens there — a signed one too (it is signed again, not sent to
+// 文件验签) — and the drop zone gives way to the pages.
+func TestSignDropZone(t *testing.T) {
+	v, _ := newSendTest(t, &LocalServices{Prefs: &memPrefs{}, Library: &memLibrary{}})
+	v.tabs.Select(v.signTab)
+	sg := v.sign
+	if !sg.dropBox.Visible() {
+		t.Fatal("no drop zone without a document")
+	}
+	if b := sg.drop.button; b.Importance != widget.HighImportance || b.Text != tr("sign.open") {
+		t.Fatalf("drop zone button %q", b.Text)
+	}
+	in := writeTestPDF(t, "已签合同.pdf", a4Pages(1))
+	// looksSigned routes a file with /ByteRange to 文件验签 anywhere else.
+	signed := filepath.Join(t.TempDir(), "已签合同.pdf")
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(signed, append(data, []byte("\n% /ByteRange\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !looksSigned(signed) {
+		t.Fatal("the test file does not look signed")
+	}
+	sg.shell.OpenFiles([]string{signed})
+	workers.drain(&sg.wg)
+	sg.pv.Wait()
+	if sg.shell.Current() != NavSend || v.tabs.Selected() != v.signTab || sg.path != signed {
+		t.Fatalf("dropped on 本机签署: screen %v, path %q (%q)", sg.shell.Current(), sg.path, sg.status.Text)
+	}
+	if sg.dropBox.Visible() {
+		t.Fatal("the drop zone stays over an open document")
 	}
 }

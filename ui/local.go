@@ -120,6 +120,10 @@ func (s *Shell) OpenFiles(paths []string) {
 		v.compose.AddFiles(paths) // 发起签署: dropped files join the envelope
 		return
 	}
+	if v, ok := s.screens[NavSend].(*sendScreen); ok && s.current == NavSend && v.signingHere() {
+		v.OpenFiles(paths[:1]) // 本机签署: the dropped document (signed or not: sign it again) opens to sign
+		return
+	}
 	target := NavDocuments
 	if s.current == NavVerify {
 		target = NavVerify

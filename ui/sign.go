@@ -124,6 +124,9 @@ func (v *sendScreen) OpenFiles(paths []string) {
 // it then).
 func (v *sendScreen) composing() bool { return v.tabs.Selected() == v.composeTab }
 
+// signingHere reports whether 本机签署 is the tab shown (a dropped PDF opens there to be signed).
+func (v *sendScreen) signingHere() bool { return v.tabs.Selected() == v.signTab }
+
 // signTarget is where the signature goes: an empty field of the document, or a new box.
 type signTarget struct {
 	field  string // an existing empty signature field
@@ -188,6 +191,8 @@ type signScreen struct {
 	keyBox    *fyne.Container // 个人签名密钥 (hidden when a company seals)
 	codeDlg   *sealCodeDialog // the open code dialog (tests answer it)
 	unsubConn func()
+	drop      *dropZone       // the empty page area: drop a PDF here or open one
+	dropBox   *fyne.Container // drop, centred; hidden once a document is open
 }
 
 func newSignScreen(s *Shell) *signScreen {
@@ -240,7 +245,13 @@ func newSignScreen(s *Shell) *signScreen {
 	side := container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), v.signBtn, v.why, v.progress.Bar), nil, nil,
 		container.NewVScroll(panel))
 	top := container.NewVBox(container.NewHBox(v.openBtn, layout.NewSpacer(), v.checkBtn), v.status)
-	v.root = container.NewBorder(top, nil, nil, container.NewPadded(container.New(widgets.MinWidth(260), side)), v.pv)
+	// Until a document is open the page area is a drop zone with the one primary button.
+	dropBtn := widget.NewButtonWithIcon(tr("sign.open"), theme.FolderOpenIcon(), v.onOpenTapped)
+	dropBtn.Importance = widget.HighImportance
+	v.drop = newDropZone(tr("sign.drop"), dropBtn, v.onOpenTapped)
+	v.dropBox = container.NewCenter(container.NewGridWrap(fyne.NewSize(420, 150), v.drop))
+	v.root = container.NewBorder(top, nil, nil, container.NewPadded(container.New(widgets.MinWidth(260), side)),
+		container.NewStack(v.pv, v.dropBox))
 	v.refreshKey()
 	v.refreshImages()
 	v.updateSignable()
@@ -609,6 +620,7 @@ func (v *signScreen) open(path string, done func()) {
 				v.doc.Close()
 			}
 			v.path, v.doc = path, doc
+			v.dropBox.Hide()
 			v.setTargets(fields)
 			v.pv.SetDocument(doc)
 			empty := 0
