@@ -22,13 +22,17 @@ import (
 //   - an object stream written after signing that holds a definition its revision's
 //     cross-reference section does not point to (a number listed twice, a copy of an object
 //     that lives elsewhere — classic or in another stream) is a hidden object (strayInObjStms);
-//   - when the file has any of them, the view of a reader that rebuilds the cross-reference
-//     table by scanning (the last "N G obj" header of each number wins) is computed, and every
-//     object the signed revision used, or anything in the document refers to, must read the
-//     same in that view as in the listed one; a difference is a disallowed change.
+//   - when the file has any of them, or refers anywhere to an object its cross-reference
+//     sections do not hold (no entry, a free entry, a number beyond /Size: poppler rebuilds the
+//     whole table by scanning when it fetches one — an /Info or an annotation's /Contents
+//     naming a missing object is enough), the view of a reader that rebuilds the
+//     cross-reference table by scanning (the last "N G obj" header of each number wins) is
+//     computed, and every object the signed revision used, or anything in the document refers
+//     to, must read the same in that view as in the listed one; a difference is a disallowed
+//     change.
 
-// rebuildRisk reports whether some reader may rebuild the cross-reference table: an ambiguity
-// or an anomaly of any revision other than a missing end-of-file marker.
+// rebuildRisk reports whether some reader may rebuild the cross-reference table: an ambiguity,
+// an anomaly of any revision, or a reference to an object the latest revision does not hold.
 func (v *verifier) rebuildRisk() (bool, string) {
 	if am := v.f.Ambiguities(); len(am) > 0 {
 		return true, am[0].Detail
@@ -38,7 +42,79 @@ func (v *verifier) rebuildRisk() (bool, string) {
 			return true, fmt.Sprintf("revision %d: %s", rev.Index+1, an)
 		}
 	}
+	if why := v.missingReference(); why != "" {
+		return true, why
+	}
 	return false, ""
+}
+
+// missingReference names the first reference, in the latest trailer or anything reachable from
+// it (every key followed, stream dictionaries included), to an object number the latest
+// revision does not hold in use: poppler rebuilds its table when it fetches such an object, and
+// ISO 32000's "a reference to a missing object is null" is not what every reader does. Cached.
+func (v *verifier) missingReference() string {
+	if v.missingRef != nil {
+		return *v.missingRef
+	}
+	why := ""
+	v.missingRef = &why
+	latest := v.f.Latest()
+	visited := map[int]bool{}
+	var queue []pdf.Ref
+	var scan func(o pdf.Object, depth int) bool
+	scan = func(o pdf.Object, depth int) bool {
+		if depth > 64 {
+			return false
+		}
+		switch x := o.(type) {
+		case pdf.Ref:
+			e, _, ok := latest.Entry(x.Num)
+			if !ok || (e.Type != pdf.EntryInUse && e.Type != pdf.EntryCompressed) {
+				why = fmt.Sprintf("a reference to object %d, which no cross-reference section holds, makes viewers such as poppler rebuild the table", x.Num)
+				return true
+			}
+			if !visited[x.Num] && len(visited) < maxRefWalk {
+				visited[x.Num] = true
+				queue = append(queue, x)
+			}
+		case pdf.Dict:
+			for _, e := range x {
+				if scan(e, depth+1) {
+					return true
+				}
+			}
+		case pdf.Array:
+			for _, e := range x {
+				if scan(e, depth+1) {
+					return true
+				}
+			}
+		case *pdf.Stream:
+			return scan(x.Dict, depth+1)
+		}
+		return false
+	}
+	tr := latest.Trailer().Clone()
+	delete(tr, "Prev")
+	delete(tr, "XRefStm")
+	if scan(tr, 0) {
+		return why
+	}
+	if r, ok := rootRef(latest); ok && scan(r, 0) {
+		return why
+	}
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		o, err := latest.Object(r)
+		if err != nil {
+			continue
+		}
+		if scan(o, 0) {
+			return why
+		}
+	}
+	return why
 }
 
 // judgeAmbiguities reports the ambiguities on objects changed or added after signing.

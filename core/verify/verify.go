@@ -194,6 +194,7 @@ type verifier struct {
 	renderDocs  map[int]*render.Document // PDFium documents per revision for the cover check
 	renders     int                      // pages rendered by the cover check
 	rebuilt     map[int]int64            // object → last header offset in the file (differential.go)
+	missingRef  *string                  // first reference to an object no section holds ("" none; differential.go)
 	allSigDicts []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
 	tailJunk    bool
 	tailSpan    pdf.Span

@@ -1,0 +1,80 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
+)
+
+// Red team s5. Each generator appends one update to a document signed in the test (test PKI made
+// here) and has a harmless twin that must stay valid.
+
+// s5Shadow is a stream whose data hides a second definition of object num: the text
+// "num 0 obj … endobj" that a viewer rebuilding its cross-reference table by scanning finds last.
+func s5Shadow(num int, content string) *pdf.Stream {
+	return &pdf.Stream{Dict: pdf.Dict{}, Data: []byte(fmt.Sprintf("\n%d 0 obj\n<</Length %d>>stream\n%s\nendstream\nendobj\n", num, len(content), content))}
+}
+
+// TestRedTeamRebuildTriggers (s5 F1): poppler rebuilds its cross-reference table by scanning the
+// file whenever it fetches an object no section holds — not only on a generation mismatch. An
+// update whose trailer /Info names a missing, free or out-of-range object (or a new annotation
+// whose /Contents does) and that carries "4 0 obj …" inside a stream made poppler show a new page
+// content while the verdict was valid. Any reference to a missing object now makes the verifier
+// compare the rebuilt view; the twins hide a copy of the signed content and stay valid.
+func TestRedTeamRebuildTriggers(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	const signedContent = "BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET"
+	const forged = "BT /F1 24 Tf 72 700 Td (Pay 9999999 yuan) Tj ET"
+	// trailer: /Info names target (a free entry, or a number beyond /Size that no section lists).
+	trailer := func(content string, target func(u *pdf.Update, v *pdf.View) pdf.Ref) []byte {
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			u.Add(s5Shadow(4, content))
+			u.SetTrailer("Info", target(u, v))
+		})
+	}
+	free := func(_ *pdf.Update, v *pdf.View) pdf.Ref {
+		if e, _, ok := v.Entry(7); !ok || e.Type != pdf.EntryFree {
+			t.Fatalf("object 7 of the test document is not free: %+v", e)
+		}
+		return pdf.Ref{Num: 7}
+	}
+	beyond := func(_ *pdf.Update, _ *pdf.View) pdf.Ref { return pdf.Ref{Num: 900} }
+	// annotation: a new note away from the text whose /Contents names a missing object.
+	annot := func(content string) []byte {
+		away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(340), pdf.Int(120)}
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			u.Add(s5Shadow(4, content))
+			p := pageOf(t, v)
+			ap := u.Add(s4Form(away, []byte("0 0 1 RG 320 100 20 20 re S"), nil))
+			a := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": away, "F": pdf.Int(4),
+				"AP": pdf.Dict{"N": ap}, "Contents": pdf.Ref{Num: 900}})
+			pd := p.Dict.Clone()
+			arr, _ := resolvedArray(v, pd.Get("Annots"))
+			pd["Annots"] = append(append(pdf.Array{}, arr...), a)
+			setObj(t, u, p.Ref, pd)
+		})
+	}
+	shows := func(want string) func(t *testing.T, d []byte) {
+		return func(t *testing.T, d []byte) {
+			if got := popplerText(t, d); !strings.Contains(got, want) {
+				t.Fatalf("poppler does not show %q: %q", want, got)
+			}
+		}
+	}
+	const why = "reads differently for a viewer that rebuilds"
+	runRows(t, s, []rtRow{
+		{"info-free", func() []byte { return trailer(forged, free) }, StatusModified, why, shows("9999999")},
+		{"info-free-twin", func() []byte { return trailer(signedContent, free) }, StatusValid, "", nil},
+		{"info-beyond-size", func() []byte { return trailer(forged, beyond) }, StatusModified, why, shows("9999999")},
+		{"info-beyond-size-twin", func() []byte { return trailer(signedContent, beyond) }, StatusValid, "", shows("1000000")},
+		// One page: poppler rebuilds only after drawing it, so the effect shows on later pages
+		// (the red team's two-page file); the verdict must not depend on the page order.
+		{"annot-contents-missing", func() []byte { return annot(forged) }, StatusModified, why, nil},
+		{"annot-contents-missing-twin", func() []byte { return annot(signedContent) }, StatusValid, "Square annotation added", nil},
+	})
+}
