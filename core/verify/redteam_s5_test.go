@@ -1,7 +1,11 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"strings"
 	"testing"
 
@@ -76,5 +80,73 @@ func TestRedTeamRebuildTriggers(t *testing.T) {
 		// (the red team's two-page file); the verdict must not depend on the page order.
 		{"annot-contents-missing", func() []byte { return annot(forged) }, StatusModified, why, nil},
 		{"annot-contents-missing-twin", func() []byte { return annot(signedContent) }, StatusValid, "Square annotation added", nil},
+	})
+}
+
+// TestRedTeamUndecodableImages (s5 F2): PDFium, which renders for the cover check, leaves out an
+// image whose samples are missing or do not decode, while poppler and MuPDF pad them and paint
+// the image's whole area. A Square annotation drawing an empty 8×8 image over the signed amount
+// blacked it out in poppler (whited it out in MuPDF with /Decode [1 0]) while the verdict was
+// valid. Every image an added appearance draws must now decode completely; the twins draw
+// complete images (raw, JPEG, inline) away from the text and stay valid.
+func TestRedTeamUndecodableImages(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	over := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(730)}
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(140)}
+	var jb bytes.Buffer
+	img := image.NewGray(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = 0xc0
+	}
+	img.SetGray(0, 0, color.Gray{Y: 0})
+	if err := jpeg.Encode(&jb, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	gray := func(extra pdf.Dict, data []byte) *pdf.Stream {
+		d := pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"), "Width": pdf.Int(8), "Height": pdf.Int(8),
+			"ColorSpace": pdf.Name("DeviceGray"), "BitsPerComponent": pdf.Int(8), "Decode": pdf.Array{pdf.Int(1), pdf.Int(0)}}
+		for k, v := range extra {
+			d[k] = v
+		}
+		return &pdf.Stream{Dict: d, Data: data}
+	}
+	// xobject: a Square at rect whose appearance scales image st over the whole rectangle.
+	xobject := func(rect pdf.Array, st *pdf.Stream) []byte {
+		return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+			if sm, ok := st.Dict["SMask"].(*pdf.Stream); ok {
+				st.Dict["SMask"] = u.Add(sm)
+			}
+			im := u.Add(st)
+			return u.Add(s4Form(pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, []byte("/I Do"), pdf.Dict{"XObject": pdf.Dict{"I": im}}))
+		}, nil)
+	}
+	inline := func(rect pdf.Array, data []byte) []byte {
+		return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+			c := append([]byte("BI /W 8 /H 8 /CS /G /BPC 8 /D [1 0] ID "), data...)
+			return u.Add(s4Form(pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, append(c, " EI"...), nil))
+		}, nil)
+	}
+	full := bytes.Repeat([]byte{0x40}, 64)
+	const why = "readers decode differently"
+	runRows(t, s, []rtRow{
+		{"empty-image", func() []byte { return xobject(over, gray(nil, nil)) }, StatusModified, why, rendersDifferently(signed)},
+		{"short-image", func() []byte { return xobject(over, gray(nil, full[:10])) }, StatusModified, why, nil},
+		{"broken-jpeg", func() []byte {
+			return xobject(over, gray(pdf.Dict{"Filter": pdf.Name("DCTDecode")}, []byte{0xff, 0xd8, 0xff, 0xd9}))
+		}, StatusModified, why, rendersDifferently(signed)},
+		{"jpx", func() []byte {
+			return xobject(over, gray(pdf.Dict{"Filter": pdf.Name("JPXDecode")}, []byte("\x00\x00\x00\x0cjP  ")))
+		}, StatusModified, why, nil},
+		{"empty-smask", func() []byte {
+			return xobject(over, gray(pdf.Dict{"SMask": gray(nil, nil)}, full))
+		}, StatusModified, why, nil},
+		{"empty-inline-image", func() []byte { return inline(over, nil) }, StatusModified, why, rendersDifferently(signed)},
+		{"complete-image-twin", func() []byte { return xobject(away, gray(nil, full)) }, StatusValid, "Square annotation added", nil},
+		{"complete-jpeg-twin", func() []byte {
+			return xobject(away, gray(pdf.Dict{"Filter": pdf.Name("DCTDecode")}, jb.Bytes()))
+		}, StatusValid, "Square annotation added", nil},
+		{"complete-inline-twin", func() []byte { return inline(away, full) }, StatusValid, "Square annotation added", nil},
 	})
 }

@@ -1,0 +1,357 @@
+package verify
+
+import (
+	"bytes"
+	"fmt"
+	"image/jpeg"
+
+	"sealdesk/core/pdf"
+)
+
+// Images that readers draw differently (red team s5 F2). The cover check renders with PDFium,
+// which leaves out an image whose samples it cannot decode completely — no data, fewer bytes
+// than /Width × /Height need, a JPEG or JPEG 2000 stream that does not decode — while poppler
+// and MuPDF pad the missing samples and paint the image's whole area (black, or white with
+// /Decode [1 0]). An annotation whose appearance draws such an image over signed text therefore
+// hid it from every poppler or MuPDF reader while the rendering comparison saw nothing. So an
+// image that an added or changed appearance draws must be decoded completely by our own
+// decoders; one that is not (or that uses a codec we do not decode: JPX, JBIG2, CCITT) is a
+// reader ambiguity the rendering cannot settle, reported as a disallowed change.
+
+// maxCheckedJPEGPixels bounds the JPEG images decoded for this check; a larger one counts as
+// not checked (the pixel budget of the cover check refuses far larger ones anyway).
+const maxCheckedJPEGPixels = 40_000_000
+
+// undecodableImage names the first image an appearance of annotation d draws (its /AP streams,
+// the forms, tiling patterns and soft-mask groups they name, their inline images, the images'
+// /SMask and /Mask) whose samples are not all there; "" when every one decodes completely.
+func (a *analysis) undecodableImage(d pdf.Dict) string {
+	w := &imageWalk{a: a, seen: map[int]bool{}}
+	for _, st := range a.appearanceStreams(d) {
+		if why := w.form(st, 0); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
+type imageWalk struct {
+	a     *analysis
+	seen  map[int]bool
+	steps int
+}
+
+func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
+	r, err := w.a.cur.Resolve(o)
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// form checks a content stream (an appearance, a form XObject, a pattern cell) and what its
+// resources name.
+func (w *imageWalk) form(st *pdf.Stream, depth int) string {
+	w.steps++
+	if depth > 16 || w.steps > 10000 {
+		return "" // the appearance budgets (MaxAppearanceDrawnBytes, render time) judge such graphs
+	}
+	res := w.a.cur.Dict(st.Dict.Get("Resources"))
+	if st.Length <= maxDecodedAppearance {
+		if data, err := w.a.v.f.OptionalStreamData(st); err == nil {
+			if why := w.inline(data, res); why != "" {
+				return why
+			}
+		}
+	}
+	for _, key := range []pdf.Name{"XObject", "Pattern"} {
+		for name, o := range w.a.cur.Dict(res.Get(key)) {
+			if r, ok := o.(pdf.Ref); ok {
+				if w.seen[r.Num] {
+					continue
+				}
+				w.seen[r.Num] = true
+			}
+			x, ok := w.resolve(o).(*pdf.Stream)
+			if !ok {
+				continue
+			}
+			if x.Dict.NameOf("Subtype") == "Image" {
+				if why := w.image(x, fmt.Sprintf("image /%s", name), 0); why != "" {
+					return why
+				}
+				continue
+			}
+			if why := w.form(x, depth+1); why != "" {
+				return why
+			}
+		}
+	}
+	for _, o := range w.a.cur.Dict(res.Get("ExtGState")) {
+		sm := w.a.cur.Dict(w.a.cur.Dict(o).Get("SMask"))
+		g := sm.Get("G")
+		if r, ok := g.(pdf.Ref); ok {
+			if w.seen[r.Num] {
+				continue
+			}
+			w.seen[r.Num] = true
+		}
+		if x, ok := w.resolve(g).(*pdf.Stream); ok {
+			if why := w.form(x, depth+1); why != "" {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+// image checks an image XObject and its masks.
+func (w *imageWalk) image(st *pdf.Stream, what string, depth int) string {
+	if depth > 2 {
+		return ""
+	}
+	filters := w.filterNames(st.Dict.Get("Filter"))
+	data, err := w.a.v.f.OptionalStreamData(st)
+	if err != nil {
+		return fmt.Sprintf("%s cannot be decoded (%v)", what, err)
+	}
+	if why := w.samples(st.Dict, nil, data, filters, false, what); why != "" {
+		return why
+	}
+	for _, k := range []pdf.Name{"SMask", "Mask"} {
+		if m, ok := w.resolve(st.Dict.Get(k)).(*pdf.Stream); ok {
+			if why := w.image(m, what+" /"+string(k), depth+1); why != "" {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+// filterNames lists the filters of a /Filter entry (a name or an array, resolved).
+func (w *imageWalk) filterNames(o pdf.Object) []pdf.Name {
+	switch x := w.resolve(o).(type) {
+	case pdf.Name:
+		return []pdf.Name{x}
+	case pdf.Array:
+		var out []pdf.Name
+		for _, e := range x {
+			if n, ok := w.resolve(e).(pdf.Name); ok {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// inlineKeys maps the abbreviations of inline-image dictionaries to the full keys.
+var inlineKeys = map[pdf.Name]pdf.Name{"W": "Width", "H": "Height", "BPC": "BitsPerComponent", "CS": "ColorSpace",
+	"IM": "ImageMask", "F": "Filter", "DP": "DecodeParms", "D": "Decode", "I": "Interpolate"}
+
+// inlineFilters maps the abbreviated filter names of inline images.
+var inlineFilters = map[pdf.Name]pdf.Name{"AHx": "ASCIIHexDecode", "A85": "ASCII85Decode", "LZW": "LZWDecode",
+	"Fl": "FlateDecode", "RL": "RunLengthDecode", "CCF": "CCITTFaxDecode", "DCT": "DCTDecode"}
+
+// inline checks the inline images (BI … ID data EI) of a content stream.
+func (w *imageWalk) inline(data []byte, res pdf.Dict) string {
+	if !bytes.Contains(data, []byte("BI")) {
+		return ""
+	}
+	p := pdf.NewParser(pdf.NewBytesLexer(data, 0, int64(len(data))+1), nil)
+	for i := 0; i < maxAppearanceTokens; i++ {
+		t, err := p.Next()
+		if err != nil || t.Kind == pdf.TokEOF {
+			return ""
+		}
+		if t.Kind != pdf.TokKeyword || string(t.Raw) != "BI" {
+			continue
+		}
+		d := pdf.Dict{}
+		for j := 0; ; j++ {
+			k, err := p.Next()
+			if err != nil || k.Kind == pdf.TokEOF || j > 64 {
+				return "an inline image is not terminated"
+			}
+			if k.Kind == pdf.TokKeyword && string(k.Raw) == "ID" {
+				break
+			}
+			if k.Kind != pdf.TokName {
+				continue
+			}
+			v, err := p.ParseObject()
+			if err != nil {
+				return "an inline image's dictionary cannot be read"
+			}
+			key := pdf.Name(k.Value)
+			if full, ok := inlineKeys[key]; ok {
+				key = full
+			}
+			d[key] = v
+		}
+		start := p.Pos() + 1 // one white-space byte after ID
+		if start > int64(len(data)) {
+			start = int64(len(data))
+		}
+		end := inlineEnd(data, start)
+		var filters []pdf.Name
+		for _, n := range w.filterNames(d.Get("Filter")) {
+			if full, ok := inlineFilters[n]; ok {
+				n = full
+			}
+			filters = append(filters, n)
+		}
+		fa := make(pdf.Array, len(filters))
+		for i, n := range filters {
+			fa[i] = n
+		}
+		samples, _, err := pdf.DecodeFilters(data[start:end], fa, d.Get("DecodeParms"), 16<<20)
+		if err != nil {
+			return fmt.Sprintf("an inline image cannot be decoded (%v)", err)
+		}
+		if why := w.samples(d, res, samples, filters, true, "an inline image"); why != "" {
+			return why
+		}
+		p.SetPos(min(end+2, int64(len(data))))
+	}
+	return ""
+}
+
+// inlineEnd finds the EI that ends inline-image data starting at start: "EI" after white space
+// and followed by white space or the end.
+func inlineEnd(data []byte, start int64) int64 {
+	for i := start; i+2 <= int64(len(data)); i++ {
+		if data[i] != 'E' || data[i+1] != 'I' {
+			continue
+		}
+		if i > start && !pdf.IsWhite(data[i-1]) {
+			continue
+		}
+		if i+2 == int64(len(data)) || pdf.IsWhite(data[i+2]) {
+			end := i
+			if end > start && pdf.IsWhite(data[end-1]) {
+				end-- // the white space before EI is not data
+			}
+			return end
+		}
+	}
+	return int64(len(data))
+}
+
+// samples checks that data (decoded by every filter but an image codec) holds all the samples
+// an image dictionary d declares; a JPEG must decode; other codecs cannot be checked.
+func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, inline bool, what string) string {
+	codec := pdf.Name("")
+	for _, f := range filters {
+		switch f {
+		case "DCTDecode", "DCT", "JPXDecode", "JBIG2Decode", "CCITTFaxDecode", "CCF":
+			if codec != "" {
+				return fmt.Sprintf("%s is encoded twice with image codecs (%s, %s)", what, codec, f)
+			}
+			codec = f
+		}
+	}
+	switch codec {
+	case "DCTDecode", "DCT":
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			return fmt.Sprintf("%s is a JPEG that cannot be decoded (%v)", what, err)
+		}
+		if cfg.Width*cfg.Height > maxCheckedJPEGPixels {
+			return fmt.Sprintf("%s is a JPEG of %d×%d pixels, too large to check", what, cfg.Width, cfg.Height)
+		}
+		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+			return fmt.Sprintf("%s is a JPEG that cannot be decoded completely (%v)", what, err)
+		}
+		return ""
+	case "":
+	default:
+		return fmt.Sprintf("%s is encoded with %s, which the verifier does not decode", what, codec)
+	}
+	width, _ := pdf.IntOf(w.resolve(d.Get("Width")))
+	height, _ := pdf.IntOf(w.resolve(d.Get("Height")))
+	if width <= 0 || height <= 0 {
+		return "" // no reader draws it
+	}
+	mask := false
+	if b, ok := w.resolve(d.Get("ImageMask")).(pdf.Bool); ok {
+		mask = bool(b)
+	}
+	bpc, ok := pdf.IntOf(w.resolve(d.Get("BitsPerComponent")))
+	comps := int64(1)
+	switch {
+	case mask:
+		bpc = 1
+	case !ok || bpc <= 0:
+		return "" // no reader draws it
+	default:
+		cs := d.Get("ColorSpace")
+		if cs == nil {
+			return "" // no reader draws it
+		}
+		comps = w.components(cs, res, inline, 0)
+		if comps <= 0 {
+			return fmt.Sprintf("%s has a colour space the verifier cannot size", what)
+		}
+	}
+	if width > 1<<20 || height > 1<<20 {
+		return fmt.Sprintf("%s declares %d×%d samples, too many to check", what, width, height)
+	}
+	need := (width*comps*bpc + 7) / 8 * height
+	if int64(len(data)) < need {
+		return fmt.Sprintf("%s has %d of the %d bytes of samples it declares", what, len(data), need)
+	}
+	return ""
+}
+
+// components is the number of colour components of a colour space (0 when unknown).
+func (w *imageWalk) components(cs pdf.Object, res pdf.Dict, inline bool, depth int) int64 {
+	if depth > 4 {
+		return 0
+	}
+	switch x := w.resolve(cs).(type) {
+	case pdf.Name:
+		switch x {
+		case "DeviceGray", "G", "CalGray", "Indexed", "I", "Separation":
+			return 1
+		case "DeviceRGB", "RGB", "CalRGB", "Lab":
+			return 3
+		case "DeviceCMYK", "CMYK":
+			return 4
+		}
+		if inline {
+			if named := w.a.cur.Dict(res.Get("ColorSpace")).Get(x); named != nil {
+				return w.components(named, res, false, depth+1)
+			}
+		}
+		return 0
+	case pdf.Array:
+		if len(x) == 0 {
+			return 0
+		}
+		fam, _ := w.resolve(x[0]).(pdf.Name)
+		switch fam {
+		case "DeviceGray", "G", "CalGray", "Indexed", "I", "Separation":
+			return 1
+		case "DeviceRGB", "RGB", "CalRGB", "Lab":
+			return 3
+		case "DeviceCMYK", "CMYK":
+			return 4
+		case "ICCBased":
+			if len(x) > 1 {
+				if st, ok := w.resolve(x[1]).(*pdf.Stream); ok {
+					if n, ok := pdf.IntOf(w.resolve(st.Dict.Get("N"))); ok && n > 0 && n <= 32 {
+						return n
+					}
+				}
+			}
+		case "DeviceN":
+			if len(x) > 1 {
+				if names, ok := w.resolve(x[1]).(pdf.Array); ok && len(names) > 0 && len(names) <= 32 {
+					return int64(len(names))
+				}
+			}
+		}
+	}
+	return 0
+}
