@@ -294,6 +294,9 @@ func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, in
 			return fmt.Sprintf("%s has a colour space the verifier cannot size", what)
 		}
 	}
+	if !inline && float64(width)*float64(height) > MaxDrawnImagePixels {
+		return "" // the cover check's pixel budget refuses the page (ChangeCoverUnchecked)
+	}
 	if width > 1<<20 || height > 1<<20 {
 		return fmt.Sprintf("%s declares %d×%d samples, too many to check", what, width, height)
 	}
