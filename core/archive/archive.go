@@ -59,6 +59,7 @@ import (
 	"sealdesk/core/api"
 	"sealdesk/core/blob"
 	"sealdesk/core/envelope"
+	"sealdesk/core/gate"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
@@ -128,6 +129,10 @@ type Service struct {
 	Hub       *sync.Hub
 	Now       func() time.Time
 	TempDir   string
+	// Exports, when set, bounds the exports written at once (each reads every file of a folder
+	// and writes the whole ZIP); the caller's right to the folder is checked before it is
+	// entered, and over it Export answers gate.ErrBusy.
+	Exports *gate.Gate
 }
 
 type counts struct {

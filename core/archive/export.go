@@ -84,6 +84,13 @@ func (s *Service) Export(ctx context.Context, eid, fid, actor string, w io.Write
 	if err != nil {
 		return folder, 0, err
 	}
+	if s.Exports != nil {
+		release, err := s.Exports.Enter(ctx)
+		if err != nil {
+			return folder, 0, fmt.Errorf("archive export: %w", err)
+		}
+		defer release()
+	}
 	zw := zip.NewWriter(w)
 	var rows [][]string
 	used := map[string]bool{}

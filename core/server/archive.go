@@ -13,6 +13,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/archive"
+	"sealdesk/core/gate"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
@@ -121,9 +122,19 @@ func departmentChain(tx sync.Tx, eid, id string) []string {
 	return out
 }
 
+// DefaultArchiveExports is how many 档案柜 ZIP exports a process writes at once: each reads every
+// file of a folder and writes the whole ZIP to a temporary file, so without a bound a member who
+// sees a large folder could ask for it many times at once and fill the disk and the CPU (red
+// team s5).
+const DefaultArchiveExports = 2
+
 // setupArchive files completed enterprise contracts and registers folders with 一键转交.
 func (s *Server) setupArchive() {
-	s.archive = &archive.Service{Store: s.opts.Store, Directory: archiveDirectory{s.org}, Hub: s.hub, Now: s.opts.Now}
+	exports := s.opts.ArchiveExports
+	if exports == nil {
+		exports = gate.New(&gate.Options{Slots: DefaultArchiveExports, Queue: 2 * DefaultArchiveExports, Wait: 2 * time.Second})
+	}
+	s.archive = &archive.Service{Store: s.opts.Store, Directory: archiveDirectory{s.org}, Hub: s.hub, Now: s.opts.Now, Exports: exports}
 	if s.env != nil {
 		s.archive.Blobs = s.env.BlobStore()
 		if s.env.Completed == nil {

@@ -107,6 +107,9 @@ type Options struct {
 	// PollInterval is how often a long poll re-reads the store for events written by other
 	// processes (default 1 s).
 	PollInterval time.Duration
+	// ArchiveExports bounds the 档案柜 ZIP exports written at once (nil: DefaultArchiveExports at
+	// once, a few more waiting up to 2 s); over it an export answers 503 with Retry-After.
+	ArchiveExports *gate.Gate
 	// PollsPerAccount bounds the long polls one account keeps waiting at once in this process
 	// (0: DefaultPollsPerAccount; < 0: no bound); over it a poll is refused with 429
 	// too_many_polls and Retry-After.
