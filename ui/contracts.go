@@ -673,6 +673,34 @@ func timeText(t time.Time) string {
 	return t.Local().Format("2006-01-02 15:04")
 }
 
+// stepNote translates the server's notes on a step (written in Chinese into the audit trail,
+// core/envelope) that the desktop knows; other notes are shown as written.
+func stepNote(note string) string {
+	for _, n := range []struct{ prefix, key, name string }{
+		{"二维码、签署位置与平台签名", "contracts.note.prepared", ""},
+		{"文档时间戳（B-LTA）与验证数据", "contracts.note.timestamped", ""},
+		{"超过签署截止时间 ", "contracts.note.deadline", "Time"},
+		{"发起方由 ", "contracts.note.handover.sender", "Name"},
+		{"经办人由 ", "contracts.note.handover.handler", "Name"},
+	} {
+		rest, ok := strings.CutPrefix(note, n.prefix)
+		if !ok || (n.name == "" && rest != "") {
+			continue
+		}
+		if n.name == "" {
+			return tr(n.key)
+		}
+		rest = strings.TrimSuffix(rest, " 转交")
+		if n.name == "Time" {
+			if t, err := time.Parse(time.RFC3339, rest); err == nil {
+				rest = t.Local().Format("2006-01-02 15:04")
+			}
+		}
+		return tr(n.key, map[string]any{n.name: rest})
+	}
+	return note
+}
+
 // stepText is a timeline line in words: 张三 签署了 采购合同.pdf.
 func stepText(env api.Envelope, st api.Step) string {
 	who := st.Name
@@ -696,7 +724,7 @@ func stepText(env api.Envelope, st api.Step) string {
 		out += " " + doc
 	}
 	if st.Note != "" {
-		out += "（" + st.Note + "）"
+		out += "（" + stepNote(st.Note) + "）"
 	}
 	if st.Seal != "" {
 		out += "  " + tr("contracts.step.seal", map[string]any{"Seal": st.Seal})

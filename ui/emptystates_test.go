@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -111,5 +112,29 @@ func TestSignDropZone(t *testing.T) {
 	}
 	if sg.dropBox.Visible() {
 		t.Fatal("the drop zone stays over an open document")
+	}
+}
+
+// The server's notes on timeline steps are Chinese (the audit trail's language); the desktop shows
+// the ones it knows in the interface's language, and any other as written.
+func TestStepNoteTranslated(t *testing.T) {
+	newContractsApp(t)
+	defer SetLanguage(LangChinese)
+	when := time.Date(2026, 12, 5, 1, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ note, zh, en string }{
+		{"二维码、签署位置与平台签名", "二维码、签署位置与平台签名", "QR code, signature fields and platform signature"},
+		{"超过签署截止时间 " + when.Format(time.RFC3339), "超过签署截止时间 " + when.Local().Format("2006-01-02 15:04"), "signing deadline " + when.Local().Format("2006-01-02 15:04") + " passed"},
+		{"经办人由 张三 转交", "经办人由 张三 转交", "handler role handed over by 张三"},
+		{"二维码、签署位置与平台签名以及别的", "二维码、签署位置与平台签名以及别的", "二维码、签署位置与平台签名以及别的"},
+		{"其他说明", "其他说明", "其他说明"},
+	} {
+		for _, l := range []struct{ code, want string }{{LangChinese, tc.zh}, {LangEnglish, tc.en}} {
+			if err := SetLanguage(l.code); err != nil {
+				t.Fatal(err)
+			}
+			if got := stepNote(tc.note); got != l.want {
+				t.Errorf("%s %q: %q, want %q", l.code, tc.note, got, l.want)
+			}
+		}
 	}
 }
