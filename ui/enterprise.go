@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -50,7 +51,8 @@ type EnterpriseScreen struct {
 	state   string // what body shows: "signedout", "personal", "enterprise"
 	// offlineSince is when the copy on screen was synced (zero: it is the server's answer)
 	offlineSince time.Time
-	loading      int // generation of the last load (a newer one wins)
+	loading      int            // generation of the last load (a newer one wins)
+	wg           sync.WaitGroup // the server calls of run in flight (Wait, tests)
 }
 
 // ownTab is one of the screen's own tabs. perm "" means any member; adminOnly means 主管理员
@@ -516,7 +518,9 @@ func (e *EnterpriseScreen) run(f func(ctx context.Context, c *client.Client) err
 		e.Message.SetText(tr("account.err.signedout"))
 		return
 	}
+	e.wg.Add(1)
 	go func() {
+		defer e.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := f(ctx, c)
@@ -539,6 +543,9 @@ func (e *EnterpriseScreen) run(f func(ctx context.Context, c *client.Client) err
 		})
 	}()
 }
+
+// Wait waits for the server calls run started and applies their results (tests).
+func (e *EnterpriseScreen) Wait() { workers.drain(&e.wg) }
 
 // showOffline says that the screen shows what was synced at since.
 func (e *EnterpriseScreen) showOffline(since time.Time) {

@@ -29,6 +29,7 @@ type AuditPanel struct {
 
 	content fyne.CanvasObject
 	wg      sync.WaitGroup
+	gen     int // the latest Reload; an older one's answer arriving later is dropped
 }
 
 // auditShown is how many of the newest lines the panel shows.
@@ -73,6 +74,8 @@ func (p *AuditPanel) Reload() {
 		return
 	}
 	c := p.shell.client()
+	p.gen++
+	gen := p.gen
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -97,6 +100,9 @@ func (p *AuditPanel) Reload() {
 			}
 		}
 		uiDo(func() {
+			if gen != p.gen {
+				return // a later Reload answers instead (this one would show an older log)
+			}
 			if err != nil {
 				p.Status.SetText(errMessage(err))
 				p.Status.Show()

@@ -42,6 +42,10 @@ type membersPanel struct {
 	requests  []org.JoinRequest
 	invite    api.InviteLink
 	settingOn bool
+	// pageGen and manageGen number the latest member page and invitation/待审核成员 loads; an
+	// older load's answer arriving after a newer one was asked is dropped (it would show an
+	// older list over the newer).
+	pageGen, manageGen int
 }
 
 // membersPage is how many members one page shows.
@@ -106,6 +110,8 @@ func (p *membersPanel) loadPage(more bool) {
 		page, err = c.Members(ctx, id, after, membersPage)
 		return err
 	}
+	p.pageGen++
+	gen := p.pageGen
 	run := p.e.run
 	if after == "" { // the first page is kept for offline use
 		run = func(f func(context.Context, *client.Client) error, done func(error)) {
@@ -113,7 +119,7 @@ func (p *membersPanel) loadPage(more bool) {
 		}
 	}
 	run(fetch, func(err error) {
-		if err != nil || id != p.e.Current.Enterprise.ID {
+		if err != nil || id != p.e.Current.Enterprise.ID || gen != p.pageGen {
 			return
 		}
 		if !more {
@@ -130,6 +136,8 @@ func (p *membersPanel) loadManage() {
 	var link api.InviteLink
 	var qr []byte
 	var reqs []org.JoinRequest
+	p.manageGen++
+	gen := p.manageGen
 	p.e.run(func(ctx context.Context, c *client.Client) error {
 		var err error
 		if link, err = c.InviteLink(ctx, id); err != nil {
@@ -141,7 +149,7 @@ func (p *membersPanel) loadManage() {
 		reqs, err = c.JoinRequests(ctx, id)
 		return err
 	}, func(err error) {
-		if err != nil || id != p.e.Current.Enterprise.ID {
+		if err != nil || id != p.e.Current.Enterprise.ID || gen != p.manageGen {
 			return
 		}
 		p.showInvite(link, qr)

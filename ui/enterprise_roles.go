@@ -31,6 +31,7 @@ type rolesPanel struct {
 	content fyne.CanvasObject
 	roles   []org.Role
 	editing string // id of the role in the editor ("" : a new one)
+	gen     int    // the latest load; an older one's answer arriving later is dropped
 }
 
 // permName is a permission in words.
@@ -62,12 +63,14 @@ func newRolesPanel(e *EnterpriseScreen) *rolesPanel {
 func (p *rolesPanel) load() {
 	id := p.e.Current.Enterprise.ID
 	var roles []org.Role
+	p.gen++
+	gen := p.gen
 	p.e.runKept("ent/"+id+"/roles", &roles, func(ctx context.Context, c *client.Client) error {
 		var err error
 		roles, err = c.Roles(ctx, id)
 		return err
 	}, func(err error) {
-		if err != nil || id != p.e.Current.Enterprise.ID {
+		if err != nil || id != p.e.Current.Enterprise.ID || gen != p.gen {
 			return
 		}
 		p.roles = roles
@@ -196,6 +199,7 @@ type departmentsPanel struct {
 	kids    map[string][]string
 	picked  string
 	manage  *fyne.Container
+	gen     int // the latest load; an older one's answer arriving later is dropped
 }
 
 func newDepartmentsPanel(e *EnterpriseScreen) *departmentsPanel {
@@ -230,12 +234,14 @@ func (p *departmentsPanel) name(id string) string {
 func (p *departmentsPanel) load() {
 	id := p.e.Current.Enterprise.ID
 	var ds []org.Department
+	p.gen++
+	gen := p.gen
 	p.e.runKept("ent/"+id+"/departments", &ds, func(ctx context.Context, c *client.Client) error {
 		var err error
 		ds, err = c.Departments(ctx, id)
 		return err
 	}, func(err error) {
-		if err != nil || id != p.e.Current.Enterprise.ID {
+		if err != nil || id != p.e.Current.Enterprise.ID || gen != p.gen {
 			return
 		}
 		p.fill(ds)
