@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"sealdesk/core/pdf"
 )
@@ -231,7 +232,7 @@ func (w *contentWalk) form(o pdf.Object, depth int) float64 {
 			return c
 		}
 		if w.open[ref] {
-			w.err = &appearanceBudgetError{"form XObject recursion", fmt.Sprintf("form XObject %d draws itself (directly or through other forms)", ref.Num)}
+			w.err = &appearanceBudgetError{"form XObject recursion", fmt.Sprintf("form XObject %d draws itself (directly or through other forms, patterns or soft masks)", ref.Num)}
 			return 0
 		}
 	}
@@ -275,11 +276,75 @@ func (w *contentWalk) form(o pdf.Object, depth int) float64 {
 			total += w.form(x, depth+1)
 		}
 	}
+	// Tiling patterns and soft-mask groups are content too (red team s5 F3: a pattern cell of
+	// 0.001 pt, or a pattern or soft mask that draws itself, held PDFium for the whole render
+	// limit): every pattern the resources name costs its cell's content once per cell that fits
+	// in this stream's bounding box, and every soft-mask group its content; both are walked with
+	// the forms, so drawing oneself through them is the same recursion.
+	res := w.v.Dict(st.Dict.Get("Resources"))
+	for _, p := range w.v.Dict(res.Get("Pattern")) {
+		if total > MaxAppearanceDrawnBytes || w.err != nil {
+			break
+		}
+		total += w.pattern(p, st, depth+1)
+	}
+	for _, g := range w.v.Dict(res.Get("ExtGState")) {
+		if total > MaxAppearanceDrawnBytes || w.err != nil {
+			break
+		}
+		if sm := w.v.Dict(w.v.Dict(g).Get("SMask")); sm != nil && sm.Get("G") != nil {
+			total += w.form(sm.Get("G"), depth+1)
+		}
+	}
 	if isRef {
 		delete(w.open, ref)
 		w.cost[ref] = total
 	}
 	return total
+}
+
+// MaxPatternCells bounds the cells of one tiling pattern that fit in the bounding box of the
+// stream using it (its /XStep × /YStep cell, scaled by its /Matrix, against that box's area).
+const MaxPatternCells = 1_000_000
+
+// pattern returns what drawing the tiling pattern o inside stream parent costs: its cell's
+// content times the cells that fit in parent's /BBox (shading patterns draw no content).
+func (w *contentWalk) pattern(o pdf.Object, parent *pdf.Stream, depth int) float64 {
+	st, ok := w.resolve(o).(*pdf.Stream)
+	if !ok {
+		return 0
+	}
+	if pt, _ := pdf.IntOf(w.resolve(st.Dict.Get("PatternType"))); pt != 1 {
+		return 0
+	}
+	num := func(d pdf.Dict, k pdf.Name, def float64) float64 {
+		if x, ok := pdf.Number(w.resolve(d.Get(k))); ok {
+			return x
+		}
+		return def
+	}
+	det := 1.0
+	if m, ok := w.resolve(st.Dict.Get("Matrix")).(pdf.Array); ok && len(m) == 6 {
+		a, _ := pdf.Number(w.resolve(m[0]))
+		b, _ := pdf.Number(w.resolve(m[1]))
+		c, _ := pdf.Number(w.resolve(m[2]))
+		d, _ := pdf.Number(w.resolve(m[3]))
+		det = math.Abs(a*d - b*c)
+	}
+	cell := math.Abs(num(st.Dict, "XStep", 0)*num(st.Dict, "YStep", 0)) * det
+	area := 1e6 // no usable /BBox: a page's worth
+	if r, ok := pdf.RectFrom(w.v, parent.Dict.Get("BBox")); ok && r.Width()*r.Height() > 0 {
+		area = r.Width() * r.Height()
+	}
+	cells := MaxPatternCells + 1.0
+	if cell > 0 {
+		cells = math.Max(1, area/cell)
+	}
+	if cells > MaxPatternCells {
+		w.err = &appearanceBudgetError{"MaxPatternCells", fmt.Sprintf("a tiling pattern repeats its cell about %.0f times in an appearance (the limit is %d)", cells, MaxPatternCells)}
+		return 0
+	}
+	return w.form(o, depth) * cells
 }
 
 // doNames returns the XObject names a content stream draws with Do, in order, once per use.

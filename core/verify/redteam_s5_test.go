@@ -150,3 +150,57 @@ func TestRedTeamUndecodableImages(t *testing.T) {
 		{"complete-inline-twin", func() []byte { return inline(away, full) }, StatusValid, "Square annotation added", nil},
 	})
 }
+
+// TestRedTeamPatternBombs (s5 F3): 7 KB updates whose appearance fills with a tiling pattern of a
+// 0.001 pt cell, or a pattern or soft-mask group that draws itself, held PDFium for the whole
+// render limit (60 s of CPU per file). They are now measured with the forms before rendering
+// and refused at once, naming the limit; the twins (a 10 pt hatching, a plain soft mask)
+// render and stay valid.
+func TestRedTeamPatternBombs(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(340), pdf.Int(120)}
+	cellBox := pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}
+	// tiling: the appearance fills its box with a pattern of the given step; self makes the
+	// cell paint with the pattern itself.
+	tiling := func(step pdf.Object, self bool) []byte {
+		return s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
+			pat := u.Reserve()
+			res := pdf.Dict{}
+			cell := "0 0 1 rg 0 0 1 1 re f"
+			if self {
+				res = pdf.Dict{"Pattern": pdf.Dict{"P": pat}}
+				cell = "/Pattern cs /P scn 0 0 1 1 re f"
+			}
+			u.Set(pat, &pdf.Stream{Dict: pdf.Dict{"PatternType": pdf.Int(1), "PaintType": pdf.Int(1), "TilingType": pdf.Int(1),
+				"BBox": cellBox, "XStep": step, "YStep": step, "Resources": res}, Data: []byte(cell)})
+			return u.Add(s4Form(away, []byte("/Pattern cs /P scn 320 100 20 20 re f"), pdf.Dict{"Pattern": pdf.Dict{"P": pat}}))
+		}, nil)
+	}
+	// smask: the appearance paints through a luminosity soft mask whose group draws itself
+	// (self) or a plain fill.
+	smask := func(self bool) []byte {
+		return s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
+			grp, gs := u.Reserve(), u.Reserve()
+			res := pdf.Dict{}
+			data := "1 g 320 100 20 20 re f"
+			if self {
+				res = pdf.Dict{"ExtGState": pdf.Dict{"G": gs}}
+				data = "/G gs " + data
+			}
+			g := s4Form(away, []byte(data), res)
+			g.Dict["Group"] = pdf.Dict{"S": pdf.Name("Transparency")}
+			u.Set(grp, g)
+			u.Set(gs, pdf.Dict{"SMask": pdf.Dict{"S": pdf.Name("Luminosity"), "G": grp}})
+			return u.Add(s4Form(away, []byte("/G gs 0 0 1 rg 320 100 20 20 re f"), pdf.Dict{"ExtGState": pdf.Dict{"G": gs}}))
+		}, nil)
+	}
+	runRows(t, s, []rtRow{
+		{"pattern-tiny-step", func() []byte { return tiling(pdf.Real{Value: 0.001}, false) }, StatusModified, "MaxPatternCells", nil},
+		{"pattern-draws-itself", func() []byte { return tiling(pdf.Int(10), true) }, StatusModified, "draws itself", nil},
+		{"smask-draws-itself", func() []byte { return smask(true) }, StatusModified, "draws itself", nil},
+		{"pattern-hatching-twin", func() []byte { return tiling(pdf.Int(10), false) }, StatusValid, "Square annotation added", nil},
+		{"smask-twin", func() []byte { return smask(false) }, StatusValid, "Square annotation added", nil},
+	})
+}
