@@ -346,6 +346,18 @@ func unhex(c byte) byte {
 
 func (l *Lexer) hexString(start int64) (Token, error) {
 	var v []byte
+	if i := l.pos - l.bufOff; i >= 0 && i < int64(len(l.buf)) {
+		// A long string (a signature's /Contents) in few allocations instead of growing it
+		// byte by byte: sized by its end when the buffer holds it, by the buffer otherwise.
+		rest := l.buf[i:]
+		n := bytes.IndexByte(rest, '>')
+		if n < 0 {
+			n = len(rest)
+		}
+		if n > 64 {
+			v = make([]byte, 0, min(int64(n/2+1), l.maxTok+1))
+		}
+	}
 	var hi byte
 	half := false
 	for {

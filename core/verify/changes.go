@@ -162,6 +162,7 @@ type analysis struct {
 	changedIn      map[int][]int        // object → later revisions that define, change or free it
 	contentNames   map[pdf.Name]bool    // resource names the signed content and appearances use (lazy)
 	cover          map[int]*coverPage   // pages to render for the cover check (cover.go)
+	unshortcut     map[int]bool         // pages the cover check must render (coverbound.go)
 	masks          map[int][]pdf.Rect   // page areas not judged by the cover check (none today)
 	ownAreas       map[int][]pdf.Rect   // page areas of annotations and fields that changed their own appearance
 	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
@@ -728,6 +729,7 @@ func (a *analysis) annotDiff(label pageLabel, oa, na []pdf.Ref) {
 	}
 	for _, r := range oa {
 		if !newSet[r] {
+			a.noShortcut(label.num)
 			d := a.old.Dict(r)
 			st := d.NameOf("Subtype")
 			if a.mdp == 3 && st != "Widget" {
@@ -820,11 +822,11 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 				if bad := a.undecodableImage(d); bad != "" {
 					a.ch.add(false, page.detail(ChangeEvilAnnot).key("Widget").field(fl.Name), "%s: signature widget %s added whose appearance draws an image that readers decode differently: %s", page, fl.Name, bad)
 				} else if a.v.intactSigAfter(fl.Name, a.s.rev) {
-					a.needCover(page.num, fmt.Sprintf("signature widget %s", fl.Name))
+					a.needCoverWidget(page.num, fmt.Sprintf("signature widget %s", fl.Name), r)
 				} else if a.appearanceDraws(d) {
 					a.ch.add(false, page.detail(ChangeEvilAnnot).key("Widget").field(fl.Name), "%s: unsigned signature widget %s added whose appearance draws text or images or covers the page", page, fl.Name)
 				} else {
-					a.needCover(page.num, fmt.Sprintf("unsigned signature widget %s", fl.Name))
+					a.needCoverWidget(page.num, fmt.Sprintf("unsigned signature widget %s", fl.Name), r)
 				}
 			}
 			switch {

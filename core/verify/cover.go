@@ -57,6 +57,10 @@ const (
 // for tests.
 var maxCoverRenderTime = 60 * time.Second
 
+// coverShortcuts lets the cover check prove pages untouched without rendering them
+// (coverbound.go); tests turn it off to compare with rendering every page.
+var coverShortcuts = true
+
 // Region is a rectangle on a page, in PDF user space (unrotated), that a change covers.
 type Region struct {
 	Page int // 1-based
@@ -83,13 +87,39 @@ func (v *verifier) renderer() *render.Engine {
 type coverPage struct {
 	num   int      // 1-based page number in the latest revision
 	what  []string // the changes to name ("Square annotation 12")
+	added []pdf.Ref
 	masks []pdf.Rect
 }
 
-// needCover records that a change on page (1-based) must not cover signed content.
+// needCover records that a change on page (1-based) must not cover signed content; the page is
+// rendered (no shortcut, coverbound.go).
 func (a *analysis) needCover(page int, what string) {
+	if a.addCover(page, what) != nil {
+		a.noShortcut(page)
+	}
+}
+
+// needCoverWidget records that widget r, added on page (1-based), must not cover signed
+// content: when all that needs the check on the page are added widgets, the shortcut of
+// coverbound.go may prove it without rendering.
+func (a *analysis) needCoverWidget(page int, what string, r pdf.Ref) {
+	if cp := a.addCover(page, what); cp != nil {
+		cp.added = append(cp.added, r)
+	}
+}
+
+// noShortcut records that page (1-based) changed in a way the shortcut does not judge (an
+// annotation removed, changed or reordered, a field filled): if it is rendered, it is rendered.
+func (a *analysis) noShortcut(page int) {
+	if a.unshortcut == nil {
+		a.unshortcut = map[int]bool{}
+	}
+	a.unshortcut[page] = true
+}
+
+func (a *analysis) addCover(page int, what string) *coverPage {
 	if page <= 0 {
-		return
+		return nil
 	}
 	if a.cover == nil {
 		a.cover = map[int]*coverPage{}
@@ -100,6 +130,7 @@ func (a *analysis) needCover(page int, what string) {
 		a.cover[page] = cp
 	}
 	cp.what = append(cp.what, what)
+	return cp
 }
 
 // coverOwn records the area of an annotation or field that changed its own appearance.
@@ -175,6 +206,10 @@ func (a *analysis) checkCover() {
 	for i, p := range pages {
 		cp := a.cover[p]
 		label := fmt.Sprintf("page %d", p)
+		if coverShortcuts && i < maxCoverPages && a.coverShortcut(p) {
+			a.v.shortcuts++
+			continue
+		}
 		if i >= maxCoverPages || a.v.renders >= maxCoverRenders {
 			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) could not be rendered to check that they leave the signed content visible (more than %d pages for one signature, or %d for the file)", label, joinMax(cp.what, 3), maxCoverPages, maxCoverRenders)
 			continue

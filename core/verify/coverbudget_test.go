@@ -76,7 +76,7 @@ func TestCoverCheckImageBudget(t *testing.T) {
 // (the 45 MB benchmark file with 50 signatures was "modified").
 func TestManyVisibleSignaturesStayValid(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
-	data := benchFile(t, s, 0, false, 30)
+	data := benchFile(t, s, 0, false, 30, true)
 	rep := verifyBytes(t, data, s.store())
 	if rep.Verdict != StatusValid || len(rep.Signatures) != 30 {
 		t.Fatalf("verdict %s with %d signatures\n%s", rep.Verdict, len(rep.Signatures), dump(rep))

@@ -86,7 +86,12 @@
 //   - Allowed changes must not change what the signed page shows: whether an added or changed
 //     annotation, a filled field or an unsigned signature widget covers signed content is
 //     decided by rendering the page as signed and as now (cover.go, the embedded PDFium); the
-//     covered regions are reported per page for highlighting.
+//     covered regions are reported per page for highlighting. A page where all that changed is
+//     widgets added (later signatures) is not rendered when our own reading of the operators
+//     proves that they paint at least 6 pt away from anything the signed page paints
+//     (coverbound.go); whatever that reading cannot bound — fonts with their own glyph
+//     programs, inline images, shadings without a clip, an operator it cannot read — is
+//     rendered, so the shortcut never accepts what the rendering refuses.
 //
 // # Revocation
 //

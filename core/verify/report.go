@@ -46,6 +46,10 @@ type Report struct {
 	Signatures []Signature `json:"signatures"`
 	// OFD is set for an OFD file (the package, parts no signature covers); not part of the JSON.
 	OFD *OFDInfo `json:"-"`
+	// CoverRendered counts the pages the cover check rendered (once per signature and page),
+	// CoverProven those it proved untouched without rendering (coverbound.go); not part of the
+	// JSON report.
+	CoverRendered, CoverProven int `json:"-"`
 
 	data []byte // the bytes that were verified ("view the signed version" writes from them)
 }

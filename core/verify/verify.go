@@ -172,6 +172,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, name string, opts *O
 		return nil, err
 	}
 	rep.data = data
+	rep.CoverRendered, rep.CoverProven = v.renders, v.shortcuts
 	return rep, nil
 }
 
@@ -193,6 +194,9 @@ type verifier struct {
 	fields      []pdf.Field
 	renderDocs  map[int]*render.Document // PDFium documents per revision for the cover check
 	renders     int                      // pages rendered by the cover check
+	shortcuts   int                      // pages the cover check proved untouched without rendering (coverbound.go)
+	apBounds    map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)
+	budgetOK    map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
 	rebuilt     map[int]int64            // object → last header offset in the file (differential.go)
 	missingRef  *string                  // first reference to an object no section holds ("" none; differential.go)
 	allSigDicts []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
