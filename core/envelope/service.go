@@ -92,6 +92,8 @@ type Service struct {
 	// ViewAll checks that accountID may see every contract enterprise eid sent
 	// (org.PermViewAllContracts: 查看企业全部合同); nil refuses everyone.
 	ViewAll func(tx sync.Tx, enterpriseID, accountID string) error
+	// Uploads bounds the new files one account uploads a day with PutBlob (zero: the defaults).
+	Uploads UploadBudget
 }
 
 func (s *Service) now() time.Time {
@@ -155,9 +157,18 @@ func (s *Service) GetBlob(ctx context.Context, a Actor, sum string) ([]byte, err
 }
 
 // PutBlob stores an upload of the account (a file to send, ≤ MaxFileSize) and remembers who
-// uploaded it: only the uploader may name it in an envelope.
+// uploaded it: only the uploader may name it in an envelope. New files count against the day's
+// UploadBudget (refused over it with 429 upload_quota, before anything is stored).
 func (s *Service) PutBlob(ctx context.Context, a Actor, data []byte) (api.BlobInfo, error) {
 	if err := checkBlob(data); err != nil {
+		return api.BlobInfo{}, err
+	}
+	sum := sha256.Sum256(data)
+	hexSum := hex.EncodeToString(sum[:])
+	// The day's budget is checked before the bytes are stored, and charged with the owner mark.
+	if err := s.Store.View(ctx, func(tx sync.Tx) error {
+		return s.chargeUpload(tx, a.Account.ID, hexSum, int64(len(data)), false)
+	}); err != nil {
 		return api.BlobInfo{}, err
 	}
 	info, err := s.blobs().Put(ctx, data)
@@ -165,6 +176,9 @@ func (s *Service) PutBlob(ctx context.Context, a Actor, data []byte) (api.BlobIn
 		return api.BlobInfo{}, err
 	}
 	err = s.Store.Update(ctx, func(tx sync.Tx) error {
+		if err := s.chargeUpload(tx, a.Account.ID, info.SHA256, info.Size, true); err != nil {
+			return err
+		}
 		return tx.Put(BucketBlobOwners, a.Account.ID+"/"+info.SHA256, nil)
 	})
 	return api.BlobInfo{SHA256: info.SHA256, Size: info.Size}, err

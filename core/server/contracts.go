@@ -162,6 +162,7 @@ func (s *Server) newEnvelopes(ctx context.Context) error {
 			_, err := s.org.Require(tx, enterpriseID, accountID, org.PermViewAllContracts)
 			return err
 		},
+		Uploads: s.opts.Uploads,
 	}
 	return nil
 }

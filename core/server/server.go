@@ -107,6 +107,10 @@ type Options struct {
 	// PollInterval is how often a long poll re-reads the store for events written by other
 	// processes (default 1 s).
 	PollInterval time.Duration
+	// Uploads bounds the new files one account uploads a day through PUT /api/v1/blobs (zero
+	// fields: envelope.DefaultUploadFiles and DefaultUploadBytes; negative: no bound); over it
+	// 429 upload_quota.
+	Uploads envelope.UploadBudget
 	// ArchiveExports bounds the 档案柜 ZIP exports written at once (nil: DefaultArchiveExports at
 	// once, a few more waiting up to 2 s); over it an export answers 503 with Retry-After.
 	ArchiveExports *gate.Gate
