@@ -21,7 +21,7 @@ import (
 
 // TestShotsApprovalsArchive writes 审批管理 (需要我审批 with a contract waiting, the 驳回 dialog, 审批
 // 规则, an empty 我发起的) and 档案柜 (folders with counts and a due folder, a search result, the
-// new-folder dialog, a member's empty archive) against a real server on loopback, in Chinese and
+// new-folder dialog, a member's empty archive, a received contract marked 收到) against a real server on loopback, in Chinese and
 // English at 1366×768 and 1024×640, into $SEALDESK_SHOTS. Without it the test skips.
 func TestShotsApprovalsArchive(t *testing.T) {
 	dir := os.Getenv("SEALDESK_SHOTS")
@@ -109,6 +109,28 @@ func TestShotsApprovalsArchive(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// One received: a supplier's contract that 孙成员 signed for the enterprise (收到).
+	supplier, _, _ := shotPerson(t, run, "吴供应")
+	sup := shotEnterprise(t, supplier, "无锡供应商有限公司", "91320200MA1AP0004")
+	refs, err := supplier.UploadFiles(ctx, []client.NamedFile{{Name: "原材料供货合同.pdf", Data: data}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv, err := supplier.SendEnvelope(ctx, client.NewIdempotencyKey(), api.EnvelopeRequest{Subject: "原材料供货合同", EnterpriseID: sup.ID, Files: refs,
+		Recipients: []api.Recipient{{Kind: api.RecipientCompany, Company: "苏州示例科技有限公司", Name: "孙成员", Phone: plainLogin}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv.Completed = time.Now().Add(-time.Hour)
+	for k := range recv.Documents {
+		recv.Documents[k].Final = recv.Documents[k].Current
+	}
+	recv.Recipients[0].State = api.RecipientSigned
+	if err := st.Update(ctx, func(tx sync.Tx) error {
+		return run.Server.Archive().File(tx, recv, recv.Documents[0].Current, time.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := run.Server.Archive().Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +193,7 @@ func TestShotsApprovalsArchive(t *testing.T) {
 			// 档案柜.
 			build(lang, admin, ui.NavArchive)
 			waitFor(t, "the filed contracts", false, labelHas("办公楼租赁合同"))
+			waitFor(t, "the received contract", false, labelHas(tabText(lang, "[收到] 原材料供货合同", "[Received] 原材料供货合同")))
 			shot(t, "archive-all"+sfx)
 			fyne.DoAndWait(func() {
 				sc := s2.Screen(ui.NavArchive).(*ui.ArchiveScreen)
