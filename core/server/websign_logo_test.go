@@ -191,6 +191,11 @@ func TestWebSignSenderLogo(t *testing.T) {
 			br.do(chromedp.Navigate(linkA2))
 			br.until(`(() => { const i = document.getElementById("sender-logo"); return !!i && i.complete && i.naturalWidth === 240 })()`)
 			br.shot("logo-sender")
+			br.do(chromedp.Click(chromedp.ID("lang")))
+			if alt := br.eval(`document.getElementById("sender-logo").alt`); alt != "Logo of the sending company" {
+				t.Errorf("English alt text: %q", alt)
+			}
+			br.do(chromedp.Click(chromedp.ID("lang")))
 			br.do(chromedp.Navigate(linkC))
 			br.until(`!document.getElementById("login").hidden`)
 			if n := br.eval(`String(document.images.length)`); n != "0" {

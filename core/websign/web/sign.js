@@ -20,7 +20,8 @@
       "declined.h": "Declined", "declined.p": "You declined the contract. The sender has been told.",
       "sent": "Code sent to ", "loading": "Loading page…", "page": "Page", "working": "Signing… this takes a few seconds",
       "need.draw": "Please draw your signature first", "need.code": "Please enter the 6-digit code", "need.reason": "Please give a reason",
-      "need.seal": "Please choose a seal", "net": "Network error, please try again"
+      "need.seal": "Please choose a seal", "net": "Network error, please try again",
+      "logo.alt": "Logo of the sending company"
     }
   };
   var ZH = {
@@ -45,6 +46,11 @@
       var k = el.getAttribute("data-i18n-ph");
       if (!(("ph:" + k) in zhText)) zhText["ph:" + k] = el.placeholder;
       el.placeholder = lang === "en" && T.en[k] ? T.en[k] : zhText["ph:" + k];
+    });
+    document.querySelectorAll("[data-i18n-alt]").forEach(function (el) {
+      var k = el.getAttribute("data-i18n-alt");
+      if (!(("alt:" + k) in zhText)) zhText["alt:" + k] = el.alt;
+      el.alt = lang === "en" && T.en[k] ? T.en[k] : zhText["alt:" + k];
     });
     var b = $("lang");
     if (b) b.textContent = lang === "en" ? "中文" : "English";
