@@ -344,6 +344,23 @@ func unhex(c byte) byte {
 	return 0
 }
 
+const hexWhite = 0xFE
+
+// hexTab maps a byte to its hex digit value, hexWhite for PDF white space, 0xFF otherwise.
+var hexTab = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case isHex(byte(c)):
+			t[c] = unhex(byte(c))
+		case IsWhite(byte(c)):
+			t[c] = hexWhite
+		default:
+			t[c] = 0xFF
+		}
+	}
+	return t
+}()
+
 func (l *Lexer) hexString(start int64) (Token, error) {
 	var v []byte
 	if i := l.pos - l.bufOff; i >= 0 && i < int64(len(l.buf)) {
@@ -361,6 +378,32 @@ func (l *Lexer) hexString(start int64) (Token, error) {
 	var hi byte
 	half := false
 	for {
+		// The digits in the buffered window, in a tight loop (a signature's /Contents is tens
+		// of kilobytes, read several times per verification); the end, a bad character or the
+		// window's end is handled byte by byte below.
+		if i := l.pos - l.bufOff; i >= 0 && i < int64(len(l.buf)) {
+			b := l.buf[i:]
+			k := 0
+			for ; k < len(b); k++ {
+				x := hexTab[b[k]]
+				if x == hexWhite {
+					continue
+				}
+				if x > 15 {
+					break
+				}
+				if !half {
+					hi, half = x, true
+					continue
+				}
+				v = append(v, hi<<4|x)
+				half = false
+				if int64(len(v)) > l.maxTok {
+					return Token{}, limitErr("MaxObjectSize", l.maxTok)
+				}
+			}
+			l.pos += int64(k)
+		}
 		c, ok := l.next()
 		if !ok {
 			return Token{}, l.errorf(start, "unterminated hex string")
