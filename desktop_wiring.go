@@ -1,7 +1,8 @@
 package main
 
-// The desktop's offline half: the local store (store/desktop) in the data folder, the personal
-// keystore over it, and the adapters that hand them to the UI as ui.LocalServices.
+// The desktop's offline half: the local store (store/desktop) in the data folder, one more per
+// signed-in account (profile_wiring.go), the personal keystore over the active one, and the
+// adapters that hand them to the UI as ui.LocalServices.
 
 import (
 	"context"
@@ -38,7 +39,8 @@ const localFile = "desktop.db"
 
 // desk is the opened offline half; Close releases it.
 type desk struct {
-	store    *desktop.Store
+	store    *desktop.Store // the data folder's: the machine's part and the local profile
+	profiles *profileSet
 	backend  *lazyBackend
 	session  *session.Manager
 	services *ui.LocalServices
@@ -54,21 +56,27 @@ func openDesk(dataDir string, log *diag.Log) (*desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &desk{store: st, backend: &lazyBackend{ready: make(chan struct{})}}
+	ps, err := newProfileSet(dataDir, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d := &desk{store: st, profiles: ps, backend: &lazyBackend{ready: make(chan struct{})}}
 	tokens := pkcs11key.NewPersonal()
 	d.session, err = session.New(session.Options{Store: st.Sync(), Local: d.backend.session,
-		Enterprises: session.ClientEnterprises, DeviceName: deviceName()})
+		Enterprises: session.ClientEnterprises, DeviceName: deviceName(), Profile: ps.activate})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	d.services = &ui.LocalServices{
-		Prefs:   st,
-		Library: library{st},
-		Keys:    newKeystore(st, tokens),
+		Prefs:   profilePrefs{ps},
+		Library: library{ps},
+		Keys:    newKeystore(profileKeys{ps}, tokens),
 		Tokens:  tokens,
-		Recent:  recentList{st},
+		Recent:  recentList{ps.active},
 		CA:      sessionCA{local: d.backend, session: d.session},
+		Profile: ps,
 	}
 	go func() {
 		defer close(d.backend.ready)
@@ -262,19 +270,22 @@ func (d *desk) Close() error {
 	}
 	d.session.Close()
 	err := d.backend.Close()
+	if perr := d.profiles.Close(); err == nil {
+		err = perr
+	}
 	if serr := d.store.Close(); err == nil {
 		err = serr
 	}
 	return err
 }
 
-// library adapts store/desktop's items to ui.SealLibrary.
-type library struct{ st *desktop.Store }
+// library adapts the active profile's items (store/desktop) to ui.SealLibrary.
+type library struct{ p *profileSet }
 
 var _ ui.SealLibrary = library{}
 
 func (l library) Items() ([]ui.LibraryItem, error) {
-	items, err := l.st.Items()
+	items, err := l.p.active().Items()
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +298,7 @@ func (l library) Items() ([]ui.LibraryItem, error) {
 }
 
 func (l library) Save(it ui.LibraryItem) (ui.LibraryItem, error) {
-	saved, err := l.st.SaveItem(desktop.Item{ID: it.ID, Kind: it.Kind, Name: it.Name, Created: it.Created,
+	saved, err := l.p.active().SaveItem(desktop.Item{ID: it.ID, Kind: it.Kind, Name: it.Name, Created: it.Created,
 		WidthMM: it.WidthMM, HeightMM: it.HeightMM, PNG: it.PNG, Spec: it.Spec, Strokes: it.Strokes, Original: it.Original})
 	if err != nil {
 		return ui.LibraryItem{}, err
@@ -296,10 +307,11 @@ func (l library) Save(it ui.LibraryItem) (ui.LibraryItem, error) {
 	return it, nil
 }
 
-func (l library) Watch(f func()) func() { return l.st.WatchItems(f) }
+// Watch follows the active profile's items, and the switch to another profile.
+func (l library) Watch(f func()) func() { return l.p.watchItems(f) }
 
 func (l library) Delete(id string) error {
-	err := l.st.DeleteItem(id)
+	err := l.p.active().DeleteItem(id)
 	if errors.Is(err, desktop.ErrNotFound) {
 		return fmt.Errorf("seal or signature %s is gone: %w", id, err)
 	}
@@ -498,14 +510,21 @@ func randomPassword() (string, error) {
 	return "Sd7" + hex.EncodeToString(b[:])[:12] + "x", nil
 }
 
-// recentList gives 首页 the local store's recent documents (ui does not import store/desktop).
-type recentList struct{ *desktop.Store }
+// recentList gives 首页 the active profile's recent documents (ui does not import
+// store/desktop); st returns that profile's store.
+type recentList struct{ st func() *desktop.Store }
 
 var _ ui.RecentBrowser = recentList{}
 
+// AddRecent implements ui.RecentList.
+func (r recentList) AddRecent(path, kind string) error { return r.st().AddRecent(path, kind) }
+
+// RemoveRecent implements ui.RecentBrowser.
+func (r recentList) RemoveRecent(path string) error { return r.st().RemoveRecent(path) }
+
 // RecentDocuments implements ui.RecentBrowser.
 func (r recentList) RecentDocuments() ([]ui.RecentDocument, error) {
-	rs, err := r.Store.RecentDocuments()
+	rs, err := r.st().RecentDocuments()
 	out := make([]ui.RecentDocument, 0, len(rs))
 	for _, d := range rs {
 		out = append(out, ui.RecentDocument{Path: d.Path, When: d.Opened, Kind: d.Kind})

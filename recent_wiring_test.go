@@ -19,7 +19,7 @@ func TestRecentListAdaptsTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var rb ui.RecentBrowser = recentList{st}
+	var rb ui.RecentBrowser = recentList{func() *desktop.Store { return st }}
 	for _, p := range []struct{ path, kind string }{{"/d/a.pdf", ui.RecentViewed}, {"/d/b.pdf", ui.RecentSigned}, {"/d/c.pdf", ui.RecentVerified}} {
 		if err := rb.AddRecent(p.path, p.kind); err != nil {
 			t.Fatal(err)

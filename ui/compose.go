@@ -109,9 +109,8 @@ type memberChoice struct {
 
 func newComposeScreen(s *Shell) *composeScreen {
 	v := &composeScreen{shell: s}
-	if s.Services.Settings != nil {
-		v.store = newDraftStore(s.Services.Settings.DataDir())
-	}
+	// bound to the profile of now: after a switch of account the shell builds a new screen
+	v.store = newDraftStore(s.profileDir())
 	v.heading = widget.NewLabelWithStyle(tr("compose.title.new"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.newBtn = widget.NewButtonWithIcon(tr("compose.new"), theme.ContentAddIcon(), v.onNewTapped)
 	v.newBtn.Importance = widget.LowImportance

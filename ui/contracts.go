@@ -905,8 +905,8 @@ func (d *contractDetail) preview(doc api.Document, version string) {
 // cacheDir is where a contract's downloaded documents are kept (the data folder's contracts/).
 func (p *contractsPane) cacheDir(id string) string {
 	base := os.TempDir()
-	if st := p.shell.Services.Settings; st != nil && st.DataDir() != "" {
-		base = st.DataDir()
+	if d := p.shell.profileDir(); d != "" {
+		base = d
 	}
 	return filepath.Join(base, "contracts", id)
 }

@@ -781,8 +781,8 @@ func (it outboxItem) file() string {
 type signOutbox struct{ dir string }
 
 func (s *Shell) outbox() *signOutbox {
-	if st := s.Services.Settings; st != nil && st.DataDir() != "" {
-		return &signOutbox{dir: filepath.Join(st.DataDir(), "outbox")}
+	if d := s.profileDir(); d != "" {
+		return &signOutbox{dir: filepath.Join(d, "outbox")}
 	}
 	return nil
 }

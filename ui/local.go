@@ -36,6 +36,21 @@ type LocalServices struct {
 	CA CertAuthority
 	// Recent remembers opened documents.
 	Recent RecentList
+	// Profile is whose local data the services above hold now: the signed-in account's, or the
+	// local profile's (本机, nobody signed in). nil: one set of data in the data folder.
+	Profile Profile
+}
+
+// Profile is the active profile of the local data (main.go's over store/desktop.Profiles): each
+// account that signs in on this machine has its own seals, keys, recent documents, drafts and
+// queued work. The shell rebuilds its screens when it changes, so a screen never shows one
+// account's data to another.
+type Profile interface {
+	// ID names the profile ("" for the local one).
+	ID() string
+	// Dir is the folder of the profile's files: 发起签署's drafts/ and templates/, the
+	// signed-offline outbox/ and downloaded contracts/.
+	Dir() string
 }
 
 // Tokens are the UKeys (PKCS #11 tokens) the personal key may live on.

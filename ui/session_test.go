@@ -181,6 +181,12 @@ func newSignedInSession(t *testing.T, srv *devServer, name string) (*session.Man
 // newSessionShell is newTestShell with the session as Services.Conn and Services.Session.
 func newSessionShell(t *testing.T, m *session.Manager) (*Shell, fyne.Window) {
 	t.Helper()
+	return newSessionShellWith(t, m, nil)
+}
+
+// newSessionShellWith is newSessionShell with the offline services local.
+func newSessionShellWith(t *testing.T, m *session.Manager, local *LocalServices) (*Shell, fyne.Window) {
+	t.Helper()
 	a := test.NewTempApp(t)
 	a.Settings().SetTheme(NewTheme())
 	if err := SetLanguage(LangChinese); err != nil {
@@ -189,7 +195,7 @@ func newSessionShell(t *testing.T, m *session.Manager) (*Shell, fyne.Window) {
 	t.Cleanup(func() { _ = SetLanguage(LangChinese) })
 	st := &memSettings{lang: LangChinese, dir: filepath.Join(t.TempDir(), "data")}
 	w := test.NewTempWindow(t, nil)
-	svc := Services{Settings: st, Version: "9.8.7"}
+	svc := Services{Settings: st, Version: "9.8.7", Local: local}
 	if m != nil {
 		svc.Conn, svc.Session = m, m
 	}

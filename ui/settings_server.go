@@ -29,9 +29,12 @@ type serverPanel struct {
 	Confirm     *dialog.ConfirmDialog // the fingerprint dialog while it is open (for tests)
 	probe       session.Probe         // what Confirm shows
 
-	Account  *widget.Label
-	SignIn   *widget.Button
-	SignOut  *widget.Button
+	Account *widget.Label
+	SignIn  *widget.Button
+	SignOut *widget.Button
+	// Switch is 切换账号: 退出登录, then 登录 / 注册 for another account (each account's local
+	// data is its own: core/session Options.Profile).
+	Switch   *widget.Button
 	RealName *realNamePanel
 	// SignOutConfirm is the question 退出登录 asks (for tests).
 	SignOutConfirm *dialog.ConfirmDialog
@@ -59,12 +62,13 @@ func newServerPanel(s *Shell) *serverPanel {
 	p.SignIn = widget.NewButton(tr("account.signin"), func() { s.ShowSignIn() })
 	p.SignIn.Importance = widget.HighImportance
 	p.SignOut = widget.NewButton(tr("account.signout"), p.onSignOutTapped)
+	p.Switch = widget.NewButton(tr("account.switch"), p.onSwitchTapped)
 	p.RealName = newRealNamePanel(s)
 
 	hint := widgets.NewCJKLabel(tr("server.hint"))
 	p.cards = []fyne.CanvasObject{
 		widget.NewCard(tr("server.title"), "", container.NewVBox(p.Mode, p.addressRow, p.Fingerprint, hint, p.Status)),
-		widget.NewCard(tr("account.title"), "", container.NewVBox(p.Account, container.NewHBox(p.SignIn, p.SignOut),
+		widget.NewCard(tr("account.title"), "", container.NewVBox(p.Account, container.NewHBox(p.SignIn, p.SignOut, p.Switch),
 			widget.NewSeparator(), p.RealName.content)),
 	}
 	p.refresh()
@@ -81,6 +85,7 @@ func (p *serverPanel) refresh() {
 		p.Status.SetText(tr("account.err.nosession"))
 		p.SignIn.Hide()
 		p.SignOut.Hide()
+		p.Switch.Hide()
 		p.Account.SetText("")
 		p.RealName.refresh()
 		return
@@ -128,8 +133,10 @@ func (p *serverPanel) refresh() {
 	remote := cfg.Mode == session.ModeRemote
 	p.SignIn.Hidden = !remote || signedIn
 	p.SignOut.Hidden = !remote || !signedIn
+	p.Switch.Hidden = p.SignOut.Hidden
 	p.SignIn.Refresh()
 	p.SignOut.Refresh()
+	p.Switch.Refresh()
 	p.RealName.refresh()
 }
 
@@ -229,12 +236,25 @@ func (p *serverPanel) onTrusted(pr session.Probe) {
 	}
 }
 
-func (p *serverPanel) onSignOutTapped() {
+func (p *serverPanel) onSignOutTapped() { p.signOut(false) }
+
+// onSwitchTapped is 切换账号: the same question as 退出登录, then 登录 / 注册.
+func (p *serverPanel) onSwitchTapped() { p.signOut(true) }
+
+// signOut asks, then ends the session: the screens then show the local profile (the shell
+// rebuilds them), and with another the sign-in dialog opens for the next account.
+func (p *serverPanel) signOut(another bool) {
 	ss := p.shell.session()
 	if ss == nil {
 		return
 	}
-	p.SignOutConfirm = showConfirm(p.shell.Window, tr("account.signout"), tr("account.signout.confirm"), tr("account.signout"), false, func() {
+	title := tr("account.signout")
+	if another {
+		title = tr("account.switch")
+	}
+	a, _ := ss.Account()
+	p.SignOutConfirm = showConfirm(p.shell.Window, title, tr("account.signout.confirm", map[string]any{"Name": a.Name}), title, false, func() {
+		shell := p.shell
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -244,6 +264,9 @@ func (p *serverPanel) onSignOutTapped() {
 					p.Status.SetText(errMessage(err))
 				}
 				p.refresh()
+				if err == nil && another {
+					shell.ShowSignIn()
+				}
 			})
 		}()
 	})

@@ -97,6 +97,8 @@ type Shell struct {
 	caPrompt  string        // the changed CA fingerprint the user was last asked about
 
 	contracts *contractWatch // follows the server's contracts (contractwatch.go)
+	profile   string         // the local data's profile the screens were built for (Profile.ID)
+	noHandoff bool           // build: the old screens hand nothing over (another profile)
 	accountMu sync.Mutex
 	account   string         // the signed-in account's id, once known
 	accountOf *client.Client // the client it was read with
@@ -105,6 +107,7 @@ type Shell struct {
 // NewShell builds the shell and its screens, titles the window and shows the first screen.
 func NewShell(a fyne.App, w fyne.Window, svc Services) *Shell {
 	s := &Shell{App: a, Window: w, Services: svc, body: container.NewStack()}
+	s.profile = s.profileID()
 	s.nav = container.NewStack()
 	s.root = container.NewBorder(nil, nil, s.nav, nil, s.body)
 	s.build()
@@ -138,6 +141,9 @@ func (s *Shell) StopWatching() {
 type sessionFollower interface{ sessionChanged() }
 
 func (s *Shell) onSessionChanged() {
+	if id := s.profileID(); id != s.profile {
+		s.profileChanged(id)
+	}
 	s.Window.SetTitle(s.Title())
 	s.promptChangedCA()
 	s.refreshSwitcher()
@@ -147,6 +153,45 @@ func (s *Shell) onSessionChanged() {
 			f.sessionChanged()
 		}
 	}
+}
+
+// profileID is the active profile of the local data ("" without profiles).
+func (s *Shell) profileID() string {
+	if l := s.Services.Local; l != nil && l.Profile != nil {
+		return l.Profile.ID()
+	}
+	return ""
+}
+
+// profileDir is the folder of the active profile's files (drafts, templates, the
+// signed-offline outbox, downloaded contracts): the data folder without profiles.
+func (s *Shell) profileDir() string {
+	if l := s.Services.Local; l != nil && l.Profile != nil {
+		return l.Profile.Dir()
+	}
+	if s.Services.Settings != nil {
+		return s.Services.Settings.DataDir()
+	}
+	return ""
+}
+
+// profileChanged runs when another account signed in or the person signed out: the draft of
+// 发起签署 that waits is written to the profile it belongs to, and every screen is built anew
+// for the new profile — nothing of the first account (an open document, a half-filled form, a
+// list) stays on screen, and no screen writes into the other account's data.
+func (s *Shell) profileChanged(id string) {
+	s.profile = id
+	if ss, ok := s.screens[NavSend].(*sendScreen); ok && ss.compose != nil {
+		ss.compose.flushDraft()
+	}
+	cur := s.current
+	s.noHandoff = true
+	s.build()
+	s.noHandoff = false
+	if !s.Show(cur) {
+		s.Show(s.Places()[0])
+	}
+	s.onLibraryChanged()
 }
 
 // libraryFollower is a screen that shows seals and signatures of the library.
@@ -245,8 +290,9 @@ func (s *Shell) build() {
 	for _, e := range registry() {
 		s.screens[e.nav] = e.build(s)
 		icons[e.nav] = e.icon
-		// a rebuilt screen may take over what the old one held (an open document)
-		if h, ok := old[e.nav].(interface{ Handoff(next Screen) }); ok {
+		// a rebuilt screen may take over what the old one held (an open document), unless the
+		// screens are rebuilt for another account's data
+		if h, ok := old[e.nav].(interface{ Handoff(next Screen) }); ok && !s.noHandoff {
 			h.Handoff(s.screens[e.nav])
 		}
 	}

@@ -2,8 +2,10 @@ package session
 
 import (
 	"context"
+	"errors"
 
 	"sealdesk/core/org"
+	"sealdesk/core/sync"
 )
 
 // ResetPassword is 忘记密码 on the remote server: the code of SendCode(login, org.PurposeReset) and
@@ -25,4 +27,19 @@ func (m *Manager) Terms(ctx context.Context) (org.Terms, error) {
 		return org.Terms{}, err
 	}
 	return c.Terms(ctx)
+}
+
+// SavedAccount reads the session kept in the machine's store st: the server address and the
+// account id of the session token, ok false when none is kept. The desktop asks it once at start,
+// before anybody signs in, to know whose queued work the data from before profiles holds.
+func SavedAccount(ctx context.Context, st sync.Store) (server, accountID string, ok bool, err error) {
+	var t savedToken
+	err = st.View(ctx, func(tx sync.Tx) error { return sync.GetJSON(tx, BucketSession, keyToken, &t) })
+	if errors.Is(err, sync.ErrNotFound) {
+		return "", "", false, nil
+	}
+	if err != nil || t.Token == "" {
+		return "", "", false, err
+	}
+	return t.URL, t.Account.ID, true, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -19,18 +20,42 @@ import (
 // and a flusher sends the outbox. Every sign-in, sign-out or switch of context starts a new
 // generation of them.
 
-// signedIn makes c the session's client and starts following.
-func (m *Manager) signedIn(cfg ServerConfig, c *client.Client, a org.Account) {
-	m.mu.Lock()
-	if m.closed || m.cfg.Mode != cfg.Mode || m.cfg.URL != cfg.URL {
-		m.mu.Unlock()
-		return // the user chose another server meanwhile
+// ErrProfile wraps a failure to open the signed-in account's local data (Options.Profile).
+var ErrProfile = errors.New("failed to open the account's local data")
+
+// signedIn makes c the session's client, over the account's own local data, and starts
+// following. Without that data (Options.Profile failed) nobody is signed in and the error says
+// why.
+func (m *Manager) signedIn(cfg ServerConfig, c *client.Client, a org.Account) error {
+	var who *org.Account
+	if cfg.Mode == ModeRemote {
+		who = &a
 	}
+	// one switch of profile at a time, and none for a server no longer chosen (a sign-in to 本机
+	// finishing after the user pinned a remote server must not switch to 本机's data)
+	m.switchMu.Lock()
+	m.mu.Lock()
+	stale := m.closed || m.cfg.Mode != cfg.Mode || m.cfg.URL != cfg.URL
+	m.mu.Unlock()
+	if stale {
+		m.switchMu.Unlock()
+		return nil
+	}
+	data, err := m.profile(cfg, who)
+	if err != nil {
+		m.switchMu.Unlock()
+		err = fmt.Errorf("%w: %w", ErrProfile, err)
+		m.setProblem(err)
+		return err
+	}
+	m.mu.Lock()
+	m.setData(data)
 	m.client = c
 	acct := a
 	m.account = &acct
 	m.problem = nil
 	m.mu.Unlock()
+	m.switchMu.Unlock()
 	m.restart()
 	m.notify()
 	m.wg.Add(1)
@@ -40,11 +65,41 @@ func (m *Manager) signedIn(cfg ServerConfig, c *client.Client, a org.Account) {
 		defer cancel()
 		m.RefreshEnterprises(ctx)
 	}()
+	return nil
 }
 
-// endSession drops the client and stops following.
-func (m *Manager) endSession() {
+// profile is Options.Profile (Store without one).
+func (m *Manager) profile(cfg ServerConfig, a *org.Account) (sync.Store, error) {
+	if m.o.Profile == nil {
+		return m.o.Store, nil
+	}
+	return m.o.Profile(cfg, a)
+}
+
+// setData makes data the store of the outbox, projection and kept copies; m.mu is held.
+func (m *Manager) setData(data sync.Store) {
+	if data != m.data {
+		m.data = data
+		m.outbx = &sync.Outbox{Store: data, Now: m.o.Now}
+	}
+}
+
+// dataStore is the store of the signed-in account's local data (or 本机's).
+func (m *Manager) dataStore() sync.Store {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.data
+}
+
+// endSession drops the client, stops following and goes back to the local data of nobody
+// signed in.
+func (m *Manager) endSession() {
+	m.switchMu.Lock()
+	local, lerr := m.profile(m.Server(), nil)
+	m.mu.Lock()
+	if lerr == nil {
+		m.setData(local)
+	}
 	m.client = nil
 	m.account = nil
 	m.enterprises = nil
@@ -55,6 +110,7 @@ func (m *Manager) endSession() {
 		m.stopGen = nil
 	}
 	m.mu.Unlock()
+	m.switchMu.Unlock()
 	m.notify()
 }
 
@@ -72,7 +128,8 @@ func (m *Manager) restart() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stopGen = cancel
-	c, gen := m.client, m.gen
+	// this generation works on the data of its account, whatever is signed in later
+	c, gen, data, ob := m.client, m.gen, m.data, m.outbx
 	scopes := []string{org.Scope(m.account.ID)}
 	if m.context != "" {
 		scopes = append(scopes, EnterpriseScope(m.context))
@@ -81,13 +138,13 @@ func (m *Manager) restart() {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
-			m.follow(ctx, c, gen, sc)
+			m.follow(ctx, c, gen, data, sc)
 		}()
 	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		m.flusher(ctx, c, gen)
+		m.flusher(ctx, c, gen, ob)
 	}()
 }
 
@@ -98,18 +155,20 @@ func (m *Manager) current(gen int) bool {
 	return m.gen == gen
 }
 
-// Puller returns the puller that applies scope's events to the projection through pull.
+// Puller returns the puller that applies scope's events to the projection (of the signed-in
+// account's local data) through pull.
 func (m *Manager) Puller(pull sync.PullFunc) *sync.Puller {
-	return &sync.Puller{Store: m.o.Store, Pull: pull, Apply: ApplyEvent}
+	return &sync.Puller{Store: m.dataStore(), Pull: pull, Apply: ApplyEvent}
 }
 
-// follow keeps scope caught up until ctx ends.
-func (m *Manager) follow(ctx context.Context, c *client.Client, gen int, scope string) {
+// follow keeps scope caught up in data until ctx ends.
+func (m *Manager) follow(ctx context.Context, c *client.Client, gen int, data sync.Store, scope string) {
 	wait := m.o.PollWait
-	p := m.Puller(func(ctx context.Context, scope string, since uint64) ([]sync.Event, uint64, bool, error) {
+	p := &sync.Puller{Store: data, Apply: ApplyEvent}
+	p.Pull = func(ctx context.Context, scope string, since uint64) ([]sync.Event, uint64, bool, error) {
 		r, err := c.Pull(ctx, scope, since, m.o.PullLimit, wait)
 		return r.Events, r.Cursor, r.More, err
-	})
+	}
 	retry := m.o.Retry
 	for ctx.Err() == nil {
 		// The first round does not wait: the window shows "synced" as soon as it is.
@@ -214,7 +273,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // Submit queues a command for the server (with a new idempotency key) and nudges the flusher.
 // Offline it waits; its answer — applied, or refused with the server's message — comes later.
 func (m *Manager) Submit(ctx context.Context, cmd sync.Command) (sync.OutboxEntry, error) {
-	e, err := m.outbx.Enqueue(ctx, cmd)
+	e, err := m.Outbox().Enqueue(ctx, cmd)
 	if err != nil {
 		return e, err
 	}
@@ -223,12 +282,17 @@ func (m *Manager) Submit(ctx context.Context, cmd sync.Command) (sync.OutboxEntr
 	return e, nil
 }
 
-// Outbox is the queue of commands, for tests and the status details.
-func (m *Manager) Outbox() *sync.Outbox { return m.outbx }
+// Outbox is the queue of commands of the signed-in account (or of 本机 and nobody signed in),
+// for tests and the status details.
+func (m *Manager) Outbox() *sync.Outbox {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.outbx
+}
 
 // Dismiss forgets refused commands the user has read.
 func (m *Manager) Dismiss(ids ...string) error {
-	err := m.outbx.Forget(context.Background(), ids...)
+	err := m.Outbox().Forget(context.Background(), ids...)
 	m.notify()
 	return err
 }
@@ -243,20 +307,21 @@ func (m *Manager) nudge() {
 	}
 }
 
-// flusher sends the outbox when nudged, and every 15 s while something waits.
-func (m *Manager) flusher(ctx context.Context, c *client.Client, gen int) {
+// flusher sends the outbox ob (of the generation's account) when nudged, and every 15 s while
+// something waits.
+func (m *Manager) flusher(ctx context.Context, c *client.Client, gen int, ob *sync.Outbox) {
 	send := c.Sender()
 	tick := time.NewTicker(15 * time.Second)
 	defer tick.Stop()
 	for {
-		if n, _ := m.outbx.Pending(ctx); n > 0 {
-			done, err := m.outbx.Flush(ctx, send)
+		if n, _ := ob.Pending(ctx); n > 0 {
+			done, err := ob.Flush(ctx, send)
 			if ctx.Err() != nil || !m.current(gen) {
 				return
 			}
 			m.exchanged(err)
 			if done > 0 {
-				m.forgetApplied(ctx)
+				forgetApplied(ctx, ob)
 				m.notify()
 			}
 		}
@@ -271,8 +336,8 @@ func (m *Manager) flusher(ctx context.Context, c *client.Client, gen int) {
 
 // forgetApplied removes applied entries: their effect arrives as events. Refused ones stay
 // until the user dismisses them.
-func (m *Manager) forgetApplied(ctx context.Context) {
-	es, err := m.outbx.Entries(ctx, sync.OutboxApplied)
+func forgetApplied(ctx context.Context, ob *sync.Outbox) {
+	es, err := ob.Entries(ctx, sync.OutboxApplied)
 	if err != nil || len(es) == 0 {
 		return
 	}
@@ -280,7 +345,7 @@ func (m *Manager) forgetApplied(ctx context.Context) {
 	for i, e := range es {
 		ids[i] = e.ID
 	}
-	m.outbx.Forget(ctx, ids...)
+	ob.Forget(ctx, ids...)
 }
 
 // ----- the projection -----
@@ -327,7 +392,7 @@ func ProjectionKey(scope, noun, id string) string { return scope + "|" + noun + 
 func (m *Manager) Projected(ctx context.Context, scope, noun string) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
 	prefix := scope + "|" + noun + "|"
-	err := m.o.Store.View(ctx, func(tx sync.Tx) error {
+	err := m.dataStore().View(ctx, func(tx sync.Tx) error {
 		return tx.Scan(BucketProjection, prefix, "", 0, func(k string, v []byte) error {
 			out[strings.TrimPrefix(k, prefix)] = v
 			return nil

@@ -92,7 +92,7 @@ func (m *Manager) ContractCounts(ctx context.Context) (ContractCounts, error) {
 		return ContractCounts{}, ErrNotSignedIn
 	}
 	var c ContractCounts
-	err := m.o.Store.View(ctx, func(tx sync.Tx) (err error) {
+	err := m.dataStore().View(ctx, func(tx sync.Tx) (err error) {
 		c, err = CountContracts(tx, a.ID, m.o.Now())
 		return err
 	})

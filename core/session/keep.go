@@ -39,7 +39,7 @@ func (m *Manager) Keep(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	return m.o.Store.Update(ctx, func(tx sync.Tx) error {
+	return m.dataStore().Update(ctx, func(tx sync.Tx) error {
 		return sync.PutJSON(tx, BucketKept, k, kept{Time: time.Now().UTC(), Value: b})
 	})
 }
@@ -52,7 +52,7 @@ func (m *Manager) Kept(ctx context.Context, key string, v any) (time.Time, error
 		return time.Time{}, nil
 	}
 	var e kept
-	err := m.o.Store.View(ctx, func(tx sync.Tx) error { return sync.GetJSON(tx, BucketKept, k, &e) })
+	err := m.dataStore().View(ctx, func(tx sync.Tx) error { return sync.GetJSON(tx, BucketKept, k, &e) })
 	if errors.Is(err, sync.ErrNotFound) {
 		return time.Time{}, nil
 	}

@@ -199,14 +199,23 @@ type Options struct {
 	// DeviceName names this device to the remote server (certificates, contract timelines; see
 	// client.Client.DeviceName); "" sends none.
 	DeviceName string
+	// Profile returns the store of the local data of account a, signed in to the remote server
+	// cfg: its outbox, sync cursors, projection and kept copies (the desktop gives every account
+	// its own profile, store/desktop.Profiles), so that one account never sees or sends
+	// another's. a == nil asks for the store of 本机 and of the time nobody is signed in. Store
+	// keeps the machine's part either way: the chosen server, its pin, the device tokens and the
+	// session token. nil: everything lives in Store.
+	Profile func(cfg ServerConfig, a *org.Account) (sync.Store, error)
 }
 
 // Manager is the session. Its methods are safe from any goroutine.
 type Manager struct {
-	o     Options
-	outbx *sync.Outbox
+	o Options
 
+	switchMu    stdsync.Mutex // held while the profile of the local data switches (signedIn, endSession)
 	mu          stdsync.Mutex
+	data        sync.Store   // the signed-in account's profile (Options.Profile), or Store
+	outbx       *sync.Outbox // over data
 	cfg         ServerConfig
 	client      *client.Client
 	auth        *client.Client // the remote server's client for codes, register and login
@@ -245,7 +254,7 @@ func New(o Options) (*Manager, error) {
 	if o.PullLimit <= 0 {
 		o.PullLimit = 1000
 	}
-	m := &Manager{o: o, outbx: &sync.Outbox{Store: o.Store, Now: o.Now}, subs: map[int]func(){},
+	m := &Manager{o: o, data: o.Store, outbx: &sync.Outbox{Store: o.Store, Now: o.Now}, subs: map[int]func(){},
 		wake: make(chan struct{}, 1)}
 	m.base, m.cancelBase = context.WithCancel(context.Background())
 	err := o.Store.View(context.Background(), func(tx sync.Tx) error {
@@ -308,7 +317,7 @@ func (m *Manager) connect(cfg ServerConfig) {
 			m.setProblem(err)
 			return
 		}
-		m.signedIn(cfg, c, a)
+		m.signedIn(cfg, c, a) // a refusal of the profile is the problem shown
 	case ModeRemote:
 		var t savedToken
 		err := m.o.Store.View(ctx, func(tx sync.Tx) error { return sync.GetJSON(tx, BucketSession, keyToken, &t) })
@@ -587,7 +596,12 @@ func (m *Manager) keep(c *client.Client, t org.Token) error {
 		m.auth = nil // the next sign-in starts from a fresh client (with the device token)
 	}
 	m.mu.Unlock()
-	m.signedIn(cfg, c, t.Account)
+	if err := m.signedIn(cfg, c, t.Account); err != nil {
+		// without its own local data the account does not sign in here (it would see and send
+		// another's): the token is forgotten, the server's session expires
+		m.o.Store.Update(context.Background(), func(tx sync.Tx) error { return tx.Delete(BucketSession, keyToken) })
+		return err
+	}
 	return nil
 }
 
@@ -752,8 +766,9 @@ func (m *Manager) notify() {
 // Status is the current sync state.
 func (m *Manager) Status() Status {
 	ctx := context.Background()
-	pending, _ := m.outbx.Pending(ctx)
-	refused, _ := m.outbx.Entries(ctx, sync.OutboxRefused)
+	ob := m.Outbox()
+	pending, _ := ob.Pending(ctx)
+	refused, _ := ob.Entries(ctx, sync.OutboxRefused)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := Status{Mode: m.cfg.Mode, SignedIn: m.client != nil, Connecting: m.connecting, Online: m.online,
