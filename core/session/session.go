@@ -6,8 +6,10 @@
 // keys, so that work done offline waits and a refusal is kept until the user dismisses it.
 //
 // It is headless: the desktop's main.go gives it the local store (a core/sync.Store over the
-// desktop's bbolt file) and, for 本机, a function that signs in to the embedded backend; the UI
-// reads it through small interfaces.
+// desktop's bbolt file), the store of each signed-in account's own data (Options.Profile: the
+// outbox, projection and kept copies switch with the account, so nobody sees or sends another's)
+// and, for 本机, a function that signs in to the embedded backend; the UI reads it through small
+// interfaces.
 //
 // # What it refuses
 //

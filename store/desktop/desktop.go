@@ -1,7 +1,14 @@
-// Package desktop is the desktop app's own local database (one bbolt file in the user's config
+// Package desktop is the desktop app's own local database (bbolt files in the user's config
 // folder): my seals and signatures (签章管理), my encrypted personal keys (core/keystore records),
-// recent documents and small settings. The embedded backend keeps its data in a separate file
-// (store/bolt); this one holds what belongs to this machine only.
+// recent documents, small settings and the sync state of the session (Sync). The embedded
+// backend keeps its data in a separate file (store/bolt); these hold what belongs to this
+// machine only.
+//
+// Each account that signs in on the machine has its own store and folder (Profiles,
+// profiles.go): <data folder>/profiles/<key>/desktop.db beside its drafts and queued files. The
+// data folder's own desktop.db is the local profile (本机 and nobody signed in) and keeps the
+// machine's part (the chosen server, the session, the update state). The first account adopts
+// the data from before profiles, once, all or nothing.
 //
 // The file carries a schema version in the "meta" bucket; Open migrates older files forward in
 // one transaction (all or nothing) and refuses files written by a newer SealDesk.
