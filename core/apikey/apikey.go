@@ -58,6 +58,7 @@ import (
 	"unicode/utf8"
 
 	"sealdesk/core/api"
+	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
 
@@ -185,8 +186,8 @@ func CheckScopes(scopes []string) ([]string, error) {
 // secret (the only time the secret is seen).
 func (s *Service) Create(tx sync.Tx, enterpriseID, creator, creatorName string, req api.APIKeyRequest, now time.Time) (api.APIKeyCreated, error) {
 	name := strings.TrimSpace(req.Name)
-	if name == "" || utf8.RuneCountInString(name) > MaxName || !utf8.ValidString(name) || strings.ContainsAny(name, "\x00\r\n") {
-		return api.APIKeyCreated{}, refuse(http.StatusBadRequest, CodeBadName, fmt.Sprintf("密钥名称须为 1–%d 个字符", MaxName))
+	if name == "" || utf8.RuneCountInString(name) > MaxName || !utf8.ValidString(name) || strings.ContainsFunc(name, org.Invisible) {
+		return api.APIKeyCreated{}, refuse(http.StatusBadRequest, CodeBadName, fmt.Sprintf("密钥名称须为 1–%d 个字符，不能包含控制字符或不可见字符", MaxName))
 	}
 	scopes, err := CheckScopes(req.Scopes)
 	if err != nil {

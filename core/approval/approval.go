@@ -541,9 +541,9 @@ func (s *Service) UseGate(tx sync.Tx, eid, sealID, account, contractID string) e
 
 // --- submit, decide, withdraw ----------------------------------------------------------------------
 
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
+// isControl reports a character user text may not hold (org.Invisible: controls, bidi overrides,
+// zero-width and other invisible characters).
+func isControl(r rune) bool { return org.Invisible(r) }
 
 func checkText(s string, max int, what string) (string, error) {
 	s = strings.TrimSpace(s)

@@ -269,9 +269,9 @@ func (s *Service) Folders(ctx context.Context, eid, actor string) ([]api.Archive
 	return out, err
 }
 
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
+// isControl reports a character user text may not hold (org.Invisible: controls, bidi overrides,
+// zero-width and other invisible characters).
+func isControl(r rune) bool { return org.Invisible(r) }
 
 func cleanList(xs []string, what string) ([]string, error) {
 	var out []string

@@ -200,6 +200,9 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, dir directory, draft b
 	if n := utf8.RuneCountInString(r.Remark); n > MaxRemark {
 		return nil, bad("remark_too_long", fmt.Sprintf("备注最多 %d 个字（现为 %d 个字）", MaxRemark, n))
 	}
+	if strings.ContainsFunc(r.Remark, func(c rune) bool { return c != '\n' && isControl(c) }) {
+		return nil, bad("bad_remark", "备注不能包含控制字符或不可见字符")
+	}
 	if !r.Deadline.IsZero() && !r.Deadline.After(now) && !draft {
 		return nil, bad("bad_deadline", "签署截止时间须晚于现在")
 	}
@@ -395,9 +398,9 @@ func checkRequest(req api.EnvelopeRequest, now time.Time, dir directory, draft b
 	return v, nil
 }
 
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
-}
+// isControl reports a character user text may not hold (org.Invisible: controls, bidi overrides,
+// zero-width and other invisible characters).
+func isControl(r rune) bool { return org.Invisible(r) }
 
 // prefix is the field-name prefix of recipient k (0-based).
 func prefix(k int) string { return fmt.Sprintf("R%d.", k+1) }

@@ -24,6 +24,12 @@ func invisible(r rune) bool {
 		unicode.Is(unicode.Cs, r) || unicode.In(r, unicode.Zl, unicode.Zp) || !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs)
 }
 
+// Invisible reports whether r must not appear in text that other people read: names, subjects,
+// file names, notes, descriptions (see invisible: bidi overrides, zero-width and other format
+// characters, controls, private-use and unassigned code points). Every domain checks user text
+// with it, so that U+202E or U+200B is refused alike everywhere.
+func Invisible(r rune) bool { return invisible(r) }
+
 // normalizeText returns s in NFKC with surrounding white space removed and inner runs of white
 // space collapsed to one space, or ok=false if s is not UTF-8 or holds an invisible character.
 func normalizeText(s string) (string, bool) {

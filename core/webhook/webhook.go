@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
 
@@ -249,8 +250,8 @@ func (s *Service) checkInput(in *EndpointInput) error {
 		return err
 	}
 	in.Description = strings.TrimSpace(in.Description)
-	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen || !utf8.ValidString(in.Description) {
-		return refuse(http.StatusBadRequest, "bad_description", fmt.Sprintf("备注不能超过 %d 个字符", MaxDescriptionLen))
+	if utf8.RuneCountInString(in.Description) > MaxDescriptionLen || !utf8.ValidString(in.Description) || strings.ContainsFunc(in.Description, org.Invisible) {
+		return refuse(http.StatusBadRequest, "bad_description", fmt.Sprintf("备注不能超过 %d 个字符，不能包含控制字符或不可见字符", MaxDescriptionLen))
 	}
 	seen := map[string]bool{}
 	var evs []string
