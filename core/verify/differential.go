@@ -23,13 +23,13 @@ import (
 //     cross-reference section does not point to (a number listed twice, a copy of an object
 //     that lives elsewhere — classic or in another stream) is a hidden object (strayInObjStms);
 //   - when the file has any of them, or refers anywhere to an object its cross-reference
-//     sections do not hold (no entry, a free entry, a number beyond /Size: poppler rebuilds the
-//     whole table by scanning when it fetches one — an /Info or an annotation's /Contents
-//     naming a missing object is enough), the view of a reader that rebuilds the
-//     cross-reference table by scanning (the last "N G obj" header of each number wins) is
-//     computed, and every object the signed revision used, or anything in the document refers
-//     to, must read the same in that view as in the listed one; a difference is a disallowed
-//     change.
+//     sections do not hold (no entry, a free entry, a number beyond /Size, an entry whose offset
+//     holds no readable object: poppler rebuilds the whole table by scanning when it fetches
+//     one — an /Info or an annotation's /Contents naming a missing object is enough), the view
+//     of a reader that rebuilds the cross-reference table by scanning (the last "N G obj"
+//     header of each number wins) is computed, and every object the signed revision used, or
+//     anything in the document refers to, must read the same in that view as in the listed
+//     one; a difference is a disallowed change.
 
 // rebuildRisk reports whether some reader may rebuild the cross-reference table: an ambiguity,
 // an anomaly of any revision, or a reference to an object the latest revision does not hold.
@@ -50,7 +50,8 @@ func (v *verifier) rebuildRisk() (bool, string) {
 
 // missingReference names the first reference, in the latest trailer or anything reachable from
 // it (every key followed, stream dictionaries included), to an object number the latest
-// revision does not hold in use: poppler rebuilds its table when it fetches such an object, and
+// revision does not hold in use, or holds where it cannot be read: poppler rebuilds its table
+// when it fetches such an object, and
 // ISO 32000's "a reference to a missing object is null" is not what every reader does. Cached.
 func (v *verifier) missingReference() string {
 	if v.missingRef != nil {
@@ -108,7 +109,10 @@ func (v *verifier) missingReference() string {
 		queue = queue[1:]
 		o, err := latest.Object(r)
 		if err != nil {
-			continue
+			// Listed but not readable where the section says (an offset past the end, say):
+			// poppler rebuilds the table just the same.
+			why = fmt.Sprintf("object %d cannot be read where its cross-reference entry says (%v), which makes viewers such as poppler rebuild the table", r.Num, err)
+			return why
 		}
 		if scan(o, 0) {
 			return why

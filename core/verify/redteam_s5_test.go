@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,6 +49,33 @@ func TestRedTeamRebuildTriggers(t *testing.T) {
 		return pdf.Ref{Num: 7}
 	}
 	beyond := func(_ *pdf.Update, _ *pdf.View) pdf.Ref { return pdf.Ref{Num: 900} }
+	// unreadable: written by hand, the update lists /Info's object at an offset past the end of
+	// the file (the verifier once held such an entry in use and did not look further).
+	unreadable := func(content string) []byte {
+		f, err := pdf.Open(bytesReader(signed), int64(len(signed)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := f.Latest().Trailer()
+		size, _ := pdf.IntOf(tr.Get("Size"))
+		root, ok := rootRef(f.Latest())
+		if !ok {
+			t.Fatal("the signed test document has no /Root")
+		}
+		prev := bytes.LastIndex(signed, []byte("startxref"))
+		startxref, err := strconv.Atoi(strings.Fields(string(signed[prev+len("startxref"):]))[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := append([]byte{}, signed...)
+		sh := s5Shadow(4, content).Data
+		off := len(out)
+		out = append(out, fmt.Sprintf("%d 0 obj\n<</Length %d>>stream\n%s\nendstream\nendobj\n", size+1, len(sh), sh)...)
+		xref := len(out)
+		out = append(out, fmt.Sprintf("xref\n%d 2\n%010d 00000 n \n%010d 00000 n \ntrailer\n<</Size %d/Root %d %d R/Prev %d/Info %d 0 R>>\nstartxref\n%d\n%%%%EOF\n",
+			size, xref+100000, off, size+2, root.Num, root.Gen, startxref, size, xref)...)
+		return out
+	}
 	// annotation: a new note away from the text whose /Contents names a missing object.
 	annot := func(content string) []byte {
 		away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(340), pdf.Int(120)}
@@ -76,6 +104,8 @@ func TestRedTeamRebuildTriggers(t *testing.T) {
 		{"info-free-twin", func() []byte { return trailer(signedContent, free) }, StatusValid, "", nil},
 		{"info-beyond-size", func() []byte { return trailer(forged, beyond) }, StatusModified, why, shows("9999999")},
 		{"info-beyond-size-twin", func() []byte { return trailer(signedContent, beyond) }, StatusValid, "", shows("1000000")},
+		{"info-unreadable-entry", func() []byte { return unreadable(forged) }, StatusModified, why, shows("9999999")},
+		{"info-unreadable-entry-twin", func() []byte { return unreadable(signedContent) }, StatusValid, "", shows("1000000")},
 		// One page: poppler rebuilds only after drawing it, so the effect shows on later pages
 		// (the red team's two-page file); the verdict must not depend on the page order.
 		{"annot-contents-missing", func() []byte { return annot(forged) }, StatusModified, why, nil},
