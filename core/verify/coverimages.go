@@ -17,6 +17,11 @@ import (
 // image that an added or changed appearance draws must be decoded completely by our own
 // decoders; one that is not (or that uses a codec we do not decode: JPX, JBIG2, CCITT) is a
 // reader ambiguity the rendering cannot settle, reported as a disallowed change.
+//
+// Mesh shadings (types 4 to 7) are the same case: PDFium draws nothing for one whose data breaks
+// a rule (a vertex flag out of range, a bit width ISO 32000 does not allow, a /Decode array of
+// the wrong length), poppler draws what it can read — a white triangle mesh over the signed
+// amount was valid. Their data must follow the rules exactly.
 
 // maxCheckedJPEGPixels bounds the JPEG images decoded for this check; a larger one counts as
 // not checked (the pixel budget of the cover check refuses far larger ones anyway).
@@ -72,6 +77,11 @@ func (w *imageWalk) form(st *pdf.Stream, depth int) string {
 				}
 				w.seen[r.Num] = true
 			}
+			if pd := w.a.cur.Dict(o); key == "Pattern" && pd != nil && pd.Get("Shading") != nil {
+				if why := w.shading(pd.Get("Shading")); why != "" {
+					return why
+				}
+			}
 			x, ok := w.resolve(o).(*pdf.Stream)
 			if !ok {
 				continue
@@ -85,6 +95,11 @@ func (w *imageWalk) form(st *pdf.Stream, depth int) string {
 			if why := w.form(x, depth+1); why != "" {
 				return why
 			}
+		}
+	}
+	for _, o := range w.a.cur.Dict(res.Get("Shading")) {
+		if why := w.shading(o); why != "" {
+			return why
 		}
 	}
 	for _, o := range w.a.cur.Dict(res.Get("ExtGState")) {
@@ -358,3 +373,110 @@ func (w *imageWalk) components(cs pdf.Object, res pdf.Dict, inline bool, depth i
 	}
 	return 0
 }
+
+// Bit widths ISO 32000-1 (8.7.4.5.5–8.7.4.5.8) allows in mesh shadings.
+var (
+	meshCoordBits = map[int64]bool{1: true, 2: true, 4: true, 8: true, 12: true, 16: true, 24: true, 32: true}
+	meshCompBits  = map[int64]bool{1: true, 2: true, 4: true, 8: true, 12: true, 16: true}
+	meshFlagBits  = map[int64]bool{2: true, 4: true, 8: true}
+)
+
+// maxMeshRecords bounds the vertices or patches read from one mesh shading.
+const maxMeshRecords = 1_000_000
+
+// shading checks a mesh shading (types 4 to 7) against the rules of its data; other types draw
+// from functions and dictionaries alone, which PDFium and poppler read alike.
+func (w *imageWalk) shading(o pdf.Object) string {
+	var d pdf.Dict
+	var st *pdf.Stream
+	switch x := w.resolve(o).(type) {
+	case pdf.Dict:
+		d = x
+	case *pdf.Stream:
+		st, d = x, x.Dict
+	default:
+		return ""
+	}
+	typ, _ := pdf.IntOf(w.resolve(d.Get("ShadingType")))
+	if typ < 4 || typ > 7 {
+		return ""
+	}
+	what := fmt.Sprintf("a type %d shading", typ)
+	if st == nil {
+		return what + " has no data"
+	}
+	get := func(k pdf.Name) int64 {
+		n, _ := pdf.IntOf(w.resolve(d.Get(k)))
+		return n
+	}
+	coord, comp, flag := get("BitsPerCoordinate"), get("BitsPerComponent"), get("BitsPerFlag")
+	if !meshCoordBits[coord] || !meshCompBits[comp] || (typ != 5 && !meshFlagBits[flag]) {
+		return fmt.Sprintf("%s has bit widths ISO 32000 does not allow (coordinates %d, components %d, flags %d)", what, coord, comp, flag)
+	}
+	ncomp := int64(1)
+	if d.Get("Function") == nil {
+		if ncomp = w.components(d.Get("ColorSpace"), nil, false, 0); ncomp <= 0 {
+			return what + " has a colour space the verifier cannot size"
+		}
+	}
+	if dec, _ := w.resolve(d.Get("Decode")).(pdf.Array); int64(len(dec)) != 4+2*ncomp {
+		return fmt.Sprintf("%s has a /Decode array of %d numbers, not %d", what, len(dec), 4+2*ncomp)
+	}
+	data, err := w.a.v.f.OptionalStreamData(st)
+	if err != nil {
+		return fmt.Sprintf("%s cannot be decoded (%v)", what, err)
+	}
+	br := bitReader{data: data}
+	for i := 0; i < maxMeshRecords && br.left() > 0; i++ {
+		f := int64(0)
+		if typ != 5 {
+			f = br.read(flag)
+			max := int64(2)
+			if typ > 5 {
+				max = 3
+			}
+			if f > max || (i == 0 && f != 0) {
+				return fmt.Sprintf("%s has a vertex or patch flag %d where ISO 32000 allows 0 to %d (the first one 0)", what, f, max)
+			}
+		}
+		points, colours := int64(1), int64(1)
+		switch {
+		case typ == 6 && f == 0:
+			points, colours = 12, 4
+		case typ == 6:
+			points, colours = 8, 2
+		case typ == 7 && f == 0:
+			points, colours = 16, 4
+		case typ == 7:
+			points, colours = 12, 2
+		}
+		br.skip(points*2*coord + colours*ncomp*comp)
+		br.align()
+	}
+	return ""
+}
+
+// bitReader reads big-endian bit fields of a mesh shading's data.
+type bitReader struct {
+	data []byte
+	pos  int64 // in bits
+}
+
+func (b *bitReader) left() int64 { return int64(len(b.data))*8 - b.pos }
+
+func (b *bitReader) read(n int64) int64 {
+	v := int64(0)
+	for i := int64(0); i < n; i++ {
+		bit := int64(0)
+		if p := b.pos / 8; p < int64(len(b.data)) {
+			bit = int64(b.data[p]>>(7-b.pos%8)) & 1
+		}
+		v = v<<1 | bit
+		b.pos++
+	}
+	return v
+}
+
+func (b *bitReader) skip(n int64) { b.pos += n }
+
+func (b *bitReader) align() { b.pos = (b.pos + 7) / 8 * 8 }

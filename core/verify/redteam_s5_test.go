@@ -234,3 +234,40 @@ func TestRedTeamPatternBombs(t *testing.T) {
 		{"smask-twin", func() []byte { return smask(false) }, StatusValid, "Square annotation added", nil},
 	})
 }
+
+// TestRedTeamMeshShadings (s5 F4): a Square annotation whose appearance paints a white type 4
+// (triangle mesh) shading over the signed amount, with its first vertex flag 7 or 17-bit
+// coordinates: PDFium, which renders the cover check, draws nothing for such data, poppler
+// draws the mesh and the amount is gone — the verdict was valid. Mesh data must now follow
+// ISO 32000's rules; the twin, a well-formed mesh away from the text, stays valid.
+func TestRedTeamMeshShadings(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	over := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(730)}
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(140)}
+	// two white triangles over the unit square, 16-bit coordinates, 8-bit flags and grey.
+	vertex := func(flag byte, x, y uint16) []byte {
+		return []byte{flag, byte(x >> 8), byte(x), byte(y >> 8), byte(y), 0xff}
+	}
+	var good []byte
+	for _, v := range [][2]uint16{{0, 0}, {0xffff, 0}, {0, 0xffff}, {0xffff, 0}, {0xffff, 0xffff}, {0, 0xffff}} {
+		good = append(good, vertex(0, v[0], v[1])...)
+	}
+	mesh := func(rect pdf.Array, coordBits int, data []byte) []byte {
+		return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+			sh := u.Add(&pdf.Stream{Dict: pdf.Dict{"ShadingType": pdf.Int(4), "ColorSpace": pdf.Name("DeviceGray"),
+				"BitsPerCoordinate": pdf.Int(coordBits), "BitsPerComponent": pdf.Int(8), "BitsPerFlag": pdf.Int(8),
+				"Decode": pdf.Array{pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(1)}}, Data: data})
+			return u.Add(s4Form(pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, []byte("/S sh"), pdf.Dict{"Shading": pdf.Dict{"S": sh}}))
+		}, nil)
+	}
+	badFlag := append([]byte{7}, good[1:]...)
+	const why = "readers decode differently"
+	runRows(t, s, []rtRow{
+		{"mesh-flag-7", func() []byte { return mesh(over, 16, badFlag) }, StatusModified, why, rendersDifferently(signed)},
+		{"mesh-17-bit-coordinates", func() []byte { return mesh(over, 17, good) }, StatusModified, why, nil},
+		{"mesh-well-formed-twin", func() []byte { return mesh(away, 16, good) }, StatusValid, "Square annotation added", nil},
+		{"mesh-well-formed-over-text", func() []byte { return mesh(over, 16, good) }, StatusModified, "cover(s) signed content", nil},
+	})
+}
