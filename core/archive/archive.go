@@ -12,7 +12,8 @@
 // member; its counterparties start with the sender, its department is the handler's, and the
 // sender's template is not kept). In each enterprise it goes into the first folder (in the order
 // of creation) whose every set condition holds, else into the enterprise's default folder
-// 未分类合同.
+// 未分类合同. Received contracts completed before they were filed are filed once per store by
+// BackfillReceived (the server runs it at start).
 // An item is one key per contract, "<enterprise>/<inverted completion time>/<contract>", in two
 // buckets: the whole item, and a compact index line (folder, then subject, counterparties and
 // signers in lower case). A search is a range scan of the index in time order (a date range
@@ -71,6 +72,7 @@ const (
 	BucketIndex   = "archive_index"   // the same keys → indexLine (what a search reads)
 	BucketWhere   = "archive_where"   // <ent>/<contract> → item key
 	BucketCounts  = "archive_counts"  // <ent>/<folder> → {"n":…, "due":…}
+	BucketMeta    = "archive_meta"    // keyBackfill → backfill (the received-contracts backfill's position)
 	EventChanged  = "archive.changed"
 	EventDue      = "archive.retention_due"
 	// DefaultFolder is the id of the folder contracts no rule takes go to (未分类合同).
@@ -509,7 +511,8 @@ func (s *Service) File(tx sync.Tx, env api.Envelope, report string, now time.Tim
 			return err
 		}
 	}
-	return s.fileReceived(tx, env, report, amount, keys, now)
+	_, err := s.fileReceived(tx, env, report, amount, keys, now)
+	return err
 }
 
 // fileReceived files env into the archive of every enterprise a company recipient signed for
@@ -517,12 +520,14 @@ func (s *Service) File(tx sync.Tx, env api.Envelope, report string, now time.Tim
 // enterprise's name, or the person's for a personal send) and the other recipients, the
 // department is that of the member who signed for it, and the sender's template is not kept
 // (it is another enterprise's). keys are the envelope's party keys (sender first), when known.
-func (s *Service) fileReceived(tx sync.Tx, env api.Envelope, report string, amount int64, keys []string, now time.Time) error {
+// It returns how many enterprises it filed env for (0 for those that had it filed already).
+func (s *Service) fileReceived(tx sync.Tx, env api.Envelope, report string, amount int64, keys []string, now time.Time) (int, error) {
 	sender := strings.TrimSpace(env.SenderName)
+	filed := 0
 	if env.EnterpriseID != "" {
 		name, err := s.Directory.EnterpriseName(tx, env.EnterpriseID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if name != "" {
 			sender = name
@@ -547,7 +552,7 @@ func (s *Service) fileReceived(tx sync.Tx, env api.Envelope, report string, amou
 		company := strings.TrimSpace(rc.Company)
 		parties, err := s.Directory.PartyEnterprises(tx, key, company)
 		if err != nil {
-			return err
+			return filed, err
 		}
 		for _, p := range parties {
 			if done[p.EnterpriseID] {
@@ -569,12 +574,94 @@ func (s *Service) fileReceived(tx sync.Tx, env api.Envelope, report string, amou
 			if len(p.Departments) > 0 {
 				it.Department = p.Departments[0]
 			}
-			if err := fileItem(tx, p.EnterpriseID, it, p.Departments, now); err != nil {
-				return err
+			if _, err := tx.Get(BucketWhere, p.EnterpriseID+"/"+env.ID); err == nil {
+				continue // filed already
+			} else if !errors.Is(err, sync.ErrNotFound) {
+				return filed, err
 			}
+			if err := fileItem(tx, p.EnterpriseID, it, p.Departments, now); err != nil {
+				return filed, err
+			}
+			filed++
 		}
 	}
-	return nil
+	return filed, nil
+}
+
+// The received-contracts backfill: before received contracts were filed, the archive filed only
+// what an enterprise sent; BackfillReceived files the received ones completed before, once per
+// store.
+const (
+	keyBackfill   = "received_backfill"
+	backfillBatch = 200
+)
+
+type backfill struct {
+	After string `json:"after,omitempty"` // the last envelope id looked at
+	Done  bool   `json:"done,omitempty"`
+}
+
+// BackfillReceived files into the archive of each enterprise that signed them as a company
+// recipient the contracts completed before such contracts were filed (see File). It walks every
+// envelope once, backfillBatch at a time, each batch one transaction that also records the
+// position (BucketMeta), so a restart continues where it stopped, a finished walk is never
+// repeated, and servers sharing a store that run it at once file nothing twice (an enterprise's
+// contract is filed once: BucketWhere). It returns how many filings it made.
+func (s *Service) BackfillReceived(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		done, n, batch := false, 0, 0
+		err := s.Store.Update(ctx, func(tx sync.Tx) error {
+			done, n, batch = false, 0, 0
+			var b backfill
+			if err := sync.GetJSON(tx, BucketMeta, keyBackfill, &b); err != nil && !errors.Is(err, sync.ErrNotFound) {
+				return err
+			}
+			if b.Done {
+				done = true
+				return nil
+			}
+			var ids []string
+			if err := tx.Scan(envelope.BucketEnvelopes, "", b.After, backfillBatch, func(k string, v []byte) error {
+				var head struct {
+					Status string `json:"status"`
+				}
+				if json.Unmarshal(v, &head) == nil && head.Status == api.EnvelopeCompleted {
+					ids = append(ids, k)
+				}
+				b.After = k
+				n++
+				return nil
+			}); err != nil {
+				return err
+			}
+			now := s.now()
+			for _, id := range ids {
+				st, err := envelope.Lookup(tx, id)
+				if err != nil {
+					return fmt.Errorf("backfill of %s: %w", id, err)
+				}
+				filed, err := s.fileReceived(tx, st.Envelope, st.Report, st.Request.Amount, st.PartyKeys, now)
+				if err != nil {
+					return fmt.Errorf("backfill of %s: %w", id, err)
+				}
+				batch += filed
+			}
+			b.Done = n < backfillBatch
+			done = b.Done
+			return sync.PutJSON(tx, BucketMeta, keyBackfill, b)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += batch
+		if done {
+			return total, nil
+		}
+	}
 }
 
 func fileItem(tx sync.Tx, eid string, it api.ArchiveItem, departments []string, now time.Time) error {

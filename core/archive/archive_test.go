@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/envelope"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 	"sealdesk/store/bolt"
@@ -206,4 +208,109 @@ func BenchmarkArchiveSearch(b *testing.B) {
 	}
 	b.ReportMetric(p99(all), "p99-ms")
 	b.ReportMetric(worst, "worst-kind-p99-ms")
+}
+
+// partyDir is fakeDir with two enterprises by name: e1 甲公司 and e2 乙公司, whose handlers are
+// the logins "sms:139…".
+type partyDir struct{ fakeDir }
+
+func (partyDir) PartyEnterprises(_ sync.Tx, key, company string) ([]Party, error) {
+	if company == "乙公司" && strings.HasPrefix(key, "sms:139") {
+		return []Party{{EnterpriseID: "e2", AccountID: "handler", Departments: []string{"d_buy"}}}, nil
+	}
+	return nil, nil
+}
+
+func (partyDir) EnterpriseName(_ sync.Tx, eid string) (string, error) {
+	return map[string]string{"e1": "甲公司", "e2": "乙公司"}[eid], nil
+}
+
+// storedEnvelope writes an envelope record as core/envelope keeps it (the fields the archive
+// reads), as an older server left it.
+func storedEnvelope(t *testing.T, tx sync.Tx, id, status, eid, company, phone string, completed time.Time) {
+	t.Helper()
+	kind, name := api.RecipientCompany, "赵经办"
+	if company == "" {
+		kind, name = api.RecipientPerson, "钱个人"
+	}
+	rec := map[string]any{"id": id, "subject": "合同" + id, "status": status, "sender_id": "sender", "sender_name": "王发起",
+		"enterprise_id": eid, "completed": completed,
+		"documents":  []api.Document{{Index: 0, Name: "合同.pdf", Current: strings.Repeat("a", 64), Final: strings.Repeat("b", 64)}},
+		"recipients": []api.RecipientState{{Recipient: api.Recipient{Kind: kind, Company: company, Name: name, Phone: phone}, State: api.RecipientSigned}},
+		"sender_key": "sms:13800000000", "parties": []map[string]any{{"key": "sms:" + phone, "required": []int{}}},
+		"report": strings.Repeat("c", 64)}
+	if err := sync.PutJSON(tx, envelope.BucketEnvelopes, id, rec); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBackfillReceived: contracts completed before received contracts were filed are filed into
+// the receiving enterprise's archive once, walking the envelopes in batches on both stores:
+// completed ones with a company recipient whose handler belongs to it only (not drafts or ones in
+// progress, not the sender's own, not one filed already); a second run files nothing.
+func TestBackfillReceived(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			now := time.Now().UTC().Truncate(time.Second)
+			s := &Service{Store: open(t), Directory: partyDir{}, Now: func() time.Time { return now }}
+			const n = 2*backfillBatch + 50 // three batches
+			want := 0
+			err := s.Store.Update(ctx, func(tx sync.Tx) error {
+				for i := 0; i < n; i++ {
+					id := fmt.Sprintf("env_%05d", i)
+					phone := fmt.Sprintf("139%08d", i)
+					at := now.Add(-time.Duration(i) * time.Hour)
+					switch {
+					case i%50 == 7: // completed, received by 乙公司 from 甲公司
+						storedEnvelope(t, tx, id, api.EnvelopeCompleted, "e1", "乙公司", phone, at)
+						want++
+					case i%50 == 8: // completed, from a person to 乙公司
+						storedEnvelope(t, tx, id, api.EnvelopeCompleted, "", "乙公司", phone, at)
+						want++
+					case i%50 == 9: // completed, but 乙公司 sent it itself
+						storedEnvelope(t, tx, id, api.EnvelopeCompleted, "e2", "乙公司", phone, at)
+					case i%50 == 10: // completed, the handler is not 乙公司's
+						storedEnvelope(t, tx, id, api.EnvelopeCompleted, "e1", "乙公司", fmt.Sprintf("137%08d", i), at)
+					case i%50 == 11: // completed, to a person
+						storedEnvelope(t, tx, id, api.EnvelopeCompleted, "e1", "", phone, at)
+					case i%2 == 0:
+						storedEnvelope(t, tx, id, api.EnvelopeInProgress, "e1", "乙公司", phone, at)
+					default:
+						storedEnvelope(t, tx, id, api.EnvelopeDraft, "e1", "乙公司", phone, at)
+					}
+				}
+				// One was filed already (a server with received filing completed it).
+				st, err := envelope.Lookup(tx, "env_00007")
+				if err != nil {
+					return err
+				}
+				_, err = s.fileReceived(tx, st.Envelope, st.Report, 0, st.PartyKeys, now)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			filed, err := s.BackfillReceived(ctx)
+			if err != nil || filed != want-1 {
+				t.Fatalf("backfill filed %d (%v), want %d", filed, err, want-1)
+			}
+			r, err := s.Search(ctx, "e2", "manager", api.ArchiveQuery{Limit: MaxLimit})
+			if err != nil || len(r.Items) != want {
+				t.Fatalf("e2's archive: %d items (%v), want %d", len(r.Items), err, want)
+			}
+			for _, it := range r.Items {
+				cp := map[bool]string{true: "甲公司", false: "王发起"}[it.EnvelopeID != "" && (it.EnvelopeID[len(it.EnvelopeID)-1] == '7')]
+				if !it.Received || len(it.Counterparties) != 1 || it.Counterparties[0] != cp || it.Department != "d_buy" ||
+					len(it.Documents) != 1 || it.Documents[0].SHA256 != strings.Repeat("b", 64) || it.Report != strings.Repeat("c", 64) {
+					t.Errorf("backfilled %+v, want counterparty %s", it, cp)
+				}
+			}
+			if r, _ := s.Search(ctx, "e1", "manager", api.ArchiveQuery{}); len(r.Items) != 0 {
+				t.Errorf("the backfill filed %d contracts as sent (only received ones are its)", len(r.Items))
+			}
+			if again, err := s.BackfillReceived(ctx); err != nil || again != 0 {
+				t.Errorf("second run filed %d (%v)", again, err)
+			}
+		})
+	}
 }

@@ -147,8 +147,16 @@ func (s *Server) setupArchive() {
 // Archive returns the archive service.
 func (s *Server) Archive() *archive.Service { return s.archive }
 
-// archiveJanitor flags contracts past their folder's retention period, at start and hourly.
+// archiveJanitor files, once per store, the received contracts completed before they were filed
+// (archive.Service.BackfillReceived), then flags contracts past their folder's retention period,
+// at start and hourly.
 func (s *Server) archiveJanitor(ctx context.Context) {
+	// Once per store: the received contracts completed before they were filed.
+	if n, err := s.archive.BackfillReceived(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("archive backfill of received contracts", "err", err)
+	} else if n > 0 {
+		s.log.Info("archived received contracts completed earlier", "filings", n)
+	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
