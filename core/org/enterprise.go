@@ -388,6 +388,9 @@ func (s *Service) CreateEnterprise(ctx context.Context, accountID, name, creditC
 		if err := sync.GetJSON(tx, BucketAccounts, accountID, &a); err != nil {
 			return err
 		}
+		if err := s.checkUnverifiedCreated(tx, accountID); err != nil {
+			return err
+		}
 		if err := tx.Insert(BucketEnterpriseCodes, code, []byte(e.ID)); errors.Is(err, sync.ErrExists) {
 			// The answer does not name the enterprise: anyone signed in could otherwise learn
 			// which companies use SealDesk, and under what name (red team #8).
@@ -413,6 +416,39 @@ func (s *Service) CreateEnterprise(ctx context.Context, accountID, name, creditC
 	s.notifyEnterprise(e.ID)
 	s.notify(accountID)
 	return e, nil
+}
+
+// checkUnverifiedCreated refuses (429 too_many_enterprises, naming the limit) a new enterprise of
+// an account that already created Limits.UnverifiedEnterprises enterprises not yet verified.
+func (s *Service) checkUnverifiedCreated(tx sync.Tx, accountID string) error {
+	max := s.limits().UnverifiedEnterprises
+	if max < 0 {
+		return nil
+	}
+	var ids []string
+	if err := tx.Scan(BucketMemberships, accountID+"/", "", 0, func(k string, _ []byte) error {
+		ids = append(ids, strings.TrimPrefix(k, accountID+"/"))
+		return nil
+	}); err != nil {
+		return err
+	}
+	n := 0
+	for _, id := range ids {
+		var e Enterprise
+		if err := sync.GetJSON(tx, BucketEnterprises, id, &e); errors.Is(err, sync.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		if e.Creator == accountID && e.Status != EntVerified {
+			n++
+		}
+	}
+	if n >= max {
+		return refuse(http.StatusTooManyRequests, "too_many_enterprises", fmt.Sprintf(
+			"您创建的企业中已有 %d 家尚未认证，请先完成企业认证再创建新的企业（最多 %d 家未认证）", n, max))
+	}
+	return nil
 }
 
 // memberName is how a new member is called: the verified real name, else the account's name.
