@@ -118,9 +118,10 @@ func newContractsApp(t *testing.T) {
 }
 
 // waitFor polls cond (on the test goroutine) until it holds or 10 s pass.
+// waitFor waits up to 30 s (CI machines under load take seconds for a server round trip) for cond.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for t0 := time.Now(); time.Since(t0) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+	for t0 := time.Now(); time.Since(t0) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
 		if lookLocked(cond) {
 			return
 		}

@@ -223,7 +223,7 @@ func lookLocked(cond func() bool) bool {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for t0 := time.Now(); time.Since(t0) < 15*time.Second; time.Sleep(20 * time.Millisecond) {
+	for t0 := time.Now(); time.Since(t0) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
 		if lookLocked(cond) {
 			return
 		}
