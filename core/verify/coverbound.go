@@ -33,7 +33,10 @@ import (
 //
 // Anything the walk does not understand — an operator with missing operands, a token it cannot
 // read, an inline image, an unreadable resource, a stream over its budget, more work than
-// maxBoundTokens — means no bound, and the page is rendered as before. So is every page where
+// maxBoundTokens — means no bound, and the page is rendered as before. So does a file that two
+// readers could read differently (a structural anomaly in any revision, a repaired
+// cross-reference table, an ambiguity core/pdf noted, encryption): the bounds are computed
+// from our reading, and the rendering from PDFium's. So is every page where
 // something other than an added widget needs the check (annotations added, changed, removed or
 // reordered, fields filled, appearances synthesized), and every page of a signature whose
 // changes already include a disallowed one (the rendering then reports the covered regions).
@@ -597,8 +600,12 @@ func (pb *paintBounds) content(data []byte, res pdf.Dict, gs boundState, depth i
 					gs.miter = n
 				}
 				if fa, has := pb.resolve(d.Get("Font")).(pdf.Array); has {
-					sz, isNum := pdf.Number(pb.resolve(fa[len(fa)-1]))
-					if len(fa) != 2 || !isNum {
+					if len(fa) != 2 {
+						ok = false
+						break
+					}
+					sz, isNum := pdf.Number(pb.resolve(fa[1]))
+					if !isNum {
 						ok = false
 						break
 					}
@@ -900,6 +907,18 @@ func (a *analysis) coverShortcut(p int) bool {
 			return false // the rendering reports where the change covers
 		}
 	}
+	// Our reading of the page must be PDFium's: no structural oddity, repair or ambiguity that
+	// two readers could resolve differently, anywhere in the file (checked again after the
+	// walks, which read more objects), and no encryption.
+	f := a.v.f
+	if f.Reconstructed() || f.Encrypted() || f.Exceeded() != nil || len(f.Ambiguities()) > 0 {
+		return false
+	}
+	for _, rev := range f.Revisions() {
+		if len(rev.Anomalies) > 0 {
+			return false
+		}
+	}
 	oldPages, err := a.old.Pages()
 	if err != nil || p > len(oldPages) {
 		return false
@@ -971,7 +990,10 @@ func (a *analysis) coverShortcut(p int) bool {
 		}
 		widgets.annot(d)
 	}
-	return !widgets.failed && disjoint(widgets.boxes, signed.boxes, coverGap)
+	if widgets.failed || f.Exceeded() != nil || len(f.Ambiguities()) > 0 {
+		return false
+	}
+	return disjoint(widgets.boxes, signed.boxes, coverGap)
 }
 
 // annotList returns the references of page p's /Annots in v; false when the list holds

@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Verdict is a file's verdict or a signature's status (SPEC §7). Its value is the JSON word;
@@ -355,56 +356,64 @@ const ReasonSelfDeclared = "signer identity is self-declared: no real-name provi
 
 // reasonTexts gives Chinese for the common Reasons sentences: each English sentence or pattern
 // (anchored; $1, $2 are its variable parts, such as times and algorithm names) with its Chinese
-// template. A reason no entry matches stays English.
-var reasonTexts = []struct {
+// template. A reason no entry matches stays English. The patterns are compiled on first use,
+// not when a program that links the verifier starts (a millisecond or more of every
+// `sealctl verify`).
+var reasonTexts = sync.OnceValue(func() []reasonText { return reasonTable() })
+
+type reasonText struct {
 	en *regexp.Regexp
 	zh string
-}{
-	{fixedReason("no trust anchors are configured"), "未配置信任根证书，无法判断证书是否可信"},
-	// OFD (ofd.go)
-	{fixedReason("the seal's dataHash does not match Signature.xml: the signature description was edited or re-serialised after signing"), "印章签名中的 dataHash 与 Signature.xml 不符：签名描述在签署后被编辑或重新序列化"},
-	{regexp.MustCompile(`^(\S+) changed after signing \(its digest does not match\)$`), "$1 在签署后被修改（摘要不符）"},
-	{regexp.MustCompile(`^(\S+), which the signature covers, is missing from the package$`), "签名覆盖的 $1 已不在文件包中"},
-	{fixedReason("the signer's SM2 signature over TBS_Sign does not verify"), "签章人对 TBS_Sign 的 SM2 签名验证失败"},
-	{regexp.MustCompile(`^the seal maker's signature over the seal \(v(\d) message\) does not verify: the seal was altered or forged$`), "制章者对印章（v$1 格式）的签名验证失败：印章被篡改或伪造"},
-	{regexp.MustCompile(`^signed at (\S+), outside the seal's validity (\S+) – (\S+)$`), "签署时间 $1 不在印章有效期 $2 至 $3 内（过期）"},
-	{regexp.MustCompile(`^signed at (\S+), outside the signer certificate's validity (\S+) – (\S+)$`), "签署时间 $1 不在签章人证书有效期 $2 至 $3 内（过期）"},
-	{fixedReason("the signer's certificate is not in the seal's certList: the seal was not issued for this signer"), "签章人证书不在印章的证书列表中：该印章不是为此签章人制作的"},
-	{regexp.MustCompile(`^the seal picture is not an? (\S+) (image|package)$`), "印章图片不是有效的 $1 图像"},
-	{regexp.MustCompile(`^SES version (\d+) \((\S*) layout\) is not one this verifier knows .*$`), "印章版本 $1 不是本软件认识的版本（GM/T 0031-2014 v1、GB/T 38540-2020 v4）：已按 $2 格式检查，但不予担保"},
-	{fixedReason("OFDEntries.xml lists file names only, not their digests: the content of the document is NOT protected by this signature (it only shows that no file was added)"), "OFDEntries.xml 只列出文件名而没有摘要：本签名不保护文档内容（只表明没有添加文件）"},
-	{regexp.MustCompile(`^(\S+) is in the package but not in OFDEntries.xml \(a file was added after signing\)$`), "$1 在文件包中但不在 OFDEntries.xml 中（签署后被添加的文件）"},
-	{regexp.MustCompile(`^parts no signature covers \(they can change without breaking a signature\): (.+)$`), "没有任何签名覆盖的部件（可被修改而不破坏签名）：$1"},
-	{regexp.MustCompile(`^the seal file (\S+) differs from the seal inside the signature$`), "印章文件 $1 与签名中的印章不一致"},
-	{fixedReason("the signer's signature covers Signature.xml (dataHash) only, not TBS_Sign: the seal and the time inside TBS_Sign are not covered by it (iOFD)"), "签章人的签名只覆盖 Signature.xml（dataHash），不覆盖 TBS_Sign：其中的印章和时间不受其保护（iOFD）"},
-	{regexp.MustCompile(`^the signed value is not a readable SES_Signature: (.+)$`), "签名值不是可读取的 SES 电子签章数据：$1"},
-	{fixedReason("the seal's certList holds values that are not certificates: whether the signer may use this seal cannot be checked"), "印章的证书列表中不是证书：无法检查签章人是否有权使用此印章"},
-	{fixedReason("a bare SM2 signature without a certificate: no supplied certificate verifies it"), "不含证书的裸 SM2 签名：没有可验证它的证书"},
-	{fixedReason("a bare SM2 signature: the file carries no certificate; it verifies with the certificate supplied for it"), "裸 SM2 签名：文件不含证书，已用提供的证书验证"},
-	{fixedReason("the signed content is not SM3(Signature.xml)"), "签名内容不是 SM3(Signature.xml)"},
-	{fixedReason("the SES signature carries a time stamp, which this verifier does not check: the signing time is the signer's"), "SES 签名带有时间戳，本软件不检查它：签署时间来自签章人"},
-	{fixedReason(ReasonSelfDeclared), "签章人身份为自证身份：未经任何实名核验机构核验"},
-	{fixedReason("the certificate does not chain to a trusted root"), "证书无法链接到受信任的根证书"},
-	{fixedReason("the certificate cannot be parsed for path validation"), "证书无法解析，不能验证证书链"},
-	{regexp.MustCompile(`^the certificate cannot be parsed for path validation \((.+)\)$`), "证书无法解析，不能验证证书链（$1）"},
-	{fixedReason("the signer certificate is revoked"), "签名证书已被吊销"},
-	{regexp.MustCompile(`^a certificate in the chain is not valid at (\S+)$`), "证书链中有证书在 $1 时不在有效期内（已过期或尚未生效）"},
-	{regexp.MustCompile(`^the certificate was revoked at (\S+), after the signing time \((.+)\)$`), "证书已于 $1 被吊销，晚于签名时间（$2）"},
-	{regexp.MustCompile(`^the certificate was revoked at (\S+) \((.+)\)$`), "证书已于 $1 被吊销（$2）"},
-	{regexp.MustCompile(`^the newest revocation data \((\S+)\) is more than 8 days older than the signing time (\S+): revocation status unknown$`), "最新的吊销信息（$1）比签名时间 $2 早 8 天以上，吊销状态未知"},
-	{regexp.MustCompile(`^the freshest revocation data \((.+)\) says the status is unknown$`), "最新的吊销信息（$1）表示状态未知"},
-	{regexp.MustCompile(`^the document timestamp dictionary has a duplicate /Type key; the /SubFilter decides how it is verified$`), "文档时间戳字典中 /Type 键重复；按 /SubFilter 验证"},
-	{regexp.MustCompile(`^(\S+) is a weak digest algorithm$`), "$1 是不安全的弱摘要算法"},
-	{regexp.MustCompile(`^the signer's RSA key has (\d+) bits, fewer than the 2048 now required \(weak\)$`), "签名人的 RSA 密钥只有 $1 位，低于现行要求的 2048 位（不安全）"},
-	{fixedReason("the signer's certificate is a CA certificate (basicConstraints CA:TRUE), not an end-entity certificate"), "签名证书是 CA 证书（basicConstraints CA:TRUE），不是最终实体证书"},
-	{fixedReason("the signed attributes lack the content-type attribute RFC 5652 §5.3 requires"), "签名属性缺少 RFC 5652 §5.3 要求的 content-type 属性"},
-	{regexp.MustCompile(`^/Contents holds (\d+) non-zero bytes after the CMS structure \(unsigned data, ignored\)$`), "/Contents 中签名结构之后还有 $1 个非零字节（未签名的数据，已忽略）"},
-	{fixedReason("the messageDigest attribute does not match the signed bytes"), "签名的摘要与签名范围内的数据不一致"},
-	{fixedReason("the signer certificate's key usage allows neither digitalSignature nor nonRepudiation"), "签名证书的密钥用法不允许数字签名"},
-	{fixedReason("the signer certificate's extended key usage does not allow document signing"), "签名证书的扩展密钥用法不允许签署文档"},
-	{regexp.MustCompile(`^certificate validated at (\S+), the time of the document timestamp that covers this signature$`), "证书按覆盖此签名的文档时间戳的时间（$1）验证"},
-	{regexp.MustCompile(`^the claimed signing time (\S+) is later than the timestamp (\S+)$`), "声称的签名时间 $1 晚于时间戳时间 $2"},
-	{regexp.MustCompile(`^signature timestamp: (.+)$`), "签名时间戳：$1"},
+}
+
+func reasonTable() []reasonText {
+	return []reasonText{
+		{fixedReason("no trust anchors are configured"), "未配置信任根证书，无法判断证书是否可信"},
+		// OFD (ofd.go)
+		{fixedReason("the seal's dataHash does not match Signature.xml: the signature description was edited or re-serialised after signing"), "印章签名中的 dataHash 与 Signature.xml 不符：签名描述在签署后被编辑或重新序列化"},
+		{regexp.MustCompile(`^(\S+) changed after signing \(its digest does not match\)$`), "$1 在签署后被修改（摘要不符）"},
+		{regexp.MustCompile(`^(\S+), which the signature covers, is missing from the package$`), "签名覆盖的 $1 已不在文件包中"},
+		{fixedReason("the signer's SM2 signature over TBS_Sign does not verify"), "签章人对 TBS_Sign 的 SM2 签名验证失败"},
+		{regexp.MustCompile(`^the seal maker's signature over the seal \(v(\d) message\) does not verify: the seal was altered or forged$`), "制章者对印章（v$1 格式）的签名验证失败：印章被篡改或伪造"},
+		{regexp.MustCompile(`^signed at (\S+), outside the seal's validity (\S+) – (\S+)$`), "签署时间 $1 不在印章有效期 $2 至 $3 内（过期）"},
+		{regexp.MustCompile(`^signed at (\S+), outside the signer certificate's validity (\S+) – (\S+)$`), "签署时间 $1 不在签章人证书有效期 $2 至 $3 内（过期）"},
+		{fixedReason("the signer's certificate is not in the seal's certList: the seal was not issued for this signer"), "签章人证书不在印章的证书列表中：该印章不是为此签章人制作的"},
+		{regexp.MustCompile(`^the seal picture is not an? (\S+) (image|package)$`), "印章图片不是有效的 $1 图像"},
+		{regexp.MustCompile(`^SES version (\d+) \((\S*) layout\) is not one this verifier knows .*$`), "印章版本 $1 不是本软件认识的版本（GM/T 0031-2014 v1、GB/T 38540-2020 v4）：已按 $2 格式检查，但不予担保"},
+		{fixedReason("OFDEntries.xml lists file names only, not their digests: the content of the document is NOT protected by this signature (it only shows that no file was added)"), "OFDEntries.xml 只列出文件名而没有摘要：本签名不保护文档内容（只表明没有添加文件）"},
+		{regexp.MustCompile(`^(\S+) is in the package but not in OFDEntries.xml \(a file was added after signing\)$`), "$1 在文件包中但不在 OFDEntries.xml 中（签署后被添加的文件）"},
+		{regexp.MustCompile(`^parts no signature covers \(they can change without breaking a signature\): (.+)$`), "没有任何签名覆盖的部件（可被修改而不破坏签名）：$1"},
+		{regexp.MustCompile(`^the seal file (\S+) differs from the seal inside the signature$`), "印章文件 $1 与签名中的印章不一致"},
+		{fixedReason("the signer's signature covers Signature.xml (dataHash) only, not TBS_Sign: the seal and the time inside TBS_Sign are not covered by it (iOFD)"), "签章人的签名只覆盖 Signature.xml（dataHash），不覆盖 TBS_Sign：其中的印章和时间不受其保护（iOFD）"},
+		{regexp.MustCompile(`^the signed value is not a readable SES_Signature: (.+)$`), "签名值不是可读取的 SES 电子签章数据：$1"},
+		{fixedReason("the seal's certList holds values that are not certificates: whether the signer may use this seal cannot be checked"), "印章的证书列表中不是证书：无法检查签章人是否有权使用此印章"},
+		{fixedReason("a bare SM2 signature without a certificate: no supplied certificate verifies it"), "不含证书的裸 SM2 签名：没有可验证它的证书"},
+		{fixedReason("a bare SM2 signature: the file carries no certificate; it verifies with the certificate supplied for it"), "裸 SM2 签名：文件不含证书，已用提供的证书验证"},
+		{fixedReason("the signed content is not SM3(Signature.xml)"), "签名内容不是 SM3(Signature.xml)"},
+		{fixedReason("the SES signature carries a time stamp, which this verifier does not check: the signing time is the signer's"), "SES 签名带有时间戳，本软件不检查它：签署时间来自签章人"},
+		{fixedReason(ReasonSelfDeclared), "签章人身份为自证身份：未经任何实名核验机构核验"},
+		{fixedReason("the certificate does not chain to a trusted root"), "证书无法链接到受信任的根证书"},
+		{fixedReason("the certificate cannot be parsed for path validation"), "证书无法解析，不能验证证书链"},
+		{regexp.MustCompile(`^the certificate cannot be parsed for path validation \((.+)\)$`), "证书无法解析，不能验证证书链（$1）"},
+		{fixedReason("the signer certificate is revoked"), "签名证书已被吊销"},
+		{regexp.MustCompile(`^a certificate in the chain is not valid at (\S+)$`), "证书链中有证书在 $1 时不在有效期内（已过期或尚未生效）"},
+		{regexp.MustCompile(`^the certificate was revoked at (\S+), after the signing time \((.+)\)$`), "证书已于 $1 被吊销，晚于签名时间（$2）"},
+		{regexp.MustCompile(`^the certificate was revoked at (\S+) \((.+)\)$`), "证书已于 $1 被吊销（$2）"},
+		{regexp.MustCompile(`^the newest revocation data \((\S+)\) is more than 8 days older than the signing time (\S+): revocation status unknown$`), "最新的吊销信息（$1）比签名时间 $2 早 8 天以上，吊销状态未知"},
+		{regexp.MustCompile(`^the freshest revocation data \((.+)\) says the status is unknown$`), "最新的吊销信息（$1）表示状态未知"},
+		{regexp.MustCompile(`^the document timestamp dictionary has a duplicate /Type key; the /SubFilter decides how it is verified$`), "文档时间戳字典中 /Type 键重复；按 /SubFilter 验证"},
+		{regexp.MustCompile(`^(\S+) is a weak digest algorithm$`), "$1 是不安全的弱摘要算法"},
+		{regexp.MustCompile(`^the signer's RSA key has (\d+) bits, fewer than the 2048 now required \(weak\)$`), "签名人的 RSA 密钥只有 $1 位，低于现行要求的 2048 位（不安全）"},
+		{fixedReason("the signer's certificate is a CA certificate (basicConstraints CA:TRUE), not an end-entity certificate"), "签名证书是 CA 证书（basicConstraints CA:TRUE），不是最终实体证书"},
+		{fixedReason("the signed attributes lack the content-type attribute RFC 5652 §5.3 requires"), "签名属性缺少 RFC 5652 §5.3 要求的 content-type 属性"},
+		{regexp.MustCompile(`^/Contents holds (\d+) non-zero bytes after the CMS structure \(unsigned data, ignored\)$`), "/Contents 中签名结构之后还有 $1 个非零字节（未签名的数据，已忽略）"},
+		{fixedReason("the messageDigest attribute does not match the signed bytes"), "签名的摘要与签名范围内的数据不一致"},
+		{fixedReason("the signer certificate's key usage allows neither digitalSignature nor nonRepudiation"), "签名证书的密钥用法不允许数字签名"},
+		{fixedReason("the signer certificate's extended key usage does not allow document signing"), "签名证书的扩展密钥用法不允许签署文档"},
+		{regexp.MustCompile(`^certificate validated at (\S+), the time of the document timestamp that covers this signature$`), "证书按覆盖此签名的文档时间戳的时间（$1）验证"},
+		{regexp.MustCompile(`^the claimed signing time (\S+) is later than the timestamp (\S+)$`), "声称的签名时间 $1 晚于时间戳时间 $2"},
+		{regexp.MustCompile(`^signature timestamp: (.+)$`), "签名时间戳：$1"},
+	}
 }
 
 func fixedReason(s string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(s) + "$") }
@@ -421,7 +430,7 @@ func ReasonText(reason, lang string) string {
 			return pre[1] + ReasonText(strings.TrimPrefix(reason, pre[0]), lang)
 		}
 	}
-	for _, t := range reasonTexts {
+	for _, t := range reasonTexts() {
 		m := t.en.FindStringSubmatchIndex(reason)
 		if m == nil {
 			continue
