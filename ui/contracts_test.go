@@ -117,8 +117,8 @@ func newContractsApp(t *testing.T) {
 	}
 }
 
-// waitFor polls cond (on the test goroutine) until it holds or 10 s pass.
-// waitFor waits up to 30 s (CI machines under load take seconds for a server round trip) for cond.
+// waitFor polls cond (on the test goroutine) until it holds or 30 s pass (a loaded CI machine
+// takes seconds for a server round trip).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for t0 := time.Now(); time.Since(t0) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
