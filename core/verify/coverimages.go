@@ -22,6 +22,13 @@ import (
 // a rule (a vertex flag out of range, a bit width ISO 32000 does not allow, a /Decode array of
 // the wrong length), poppler draws what it can read — a white triangle mesh over the signed
 // amount was valid. Their data must follow the rules exactly.
+//
+// Optional content too (red team s5 F5): readers evaluate a visibility expression with an
+// operator ISO 32000 does not define (/VE [/Xor …]) differently — PDFium hides the content,
+// poppler shows it — and likewise unlisted groups, odd policies and automatic states. Optional
+// content in an added appearance must be plain: an OCG the catalog's /OCProperties lists, or a
+// membership dictionary without /VE over such OCGs with a standard /P, and no /AS in the
+// default configuration.
 
 // maxCheckedJPEGPixels bounds the JPEG images decoded for this check; a larger one counts as
 // not checked (the pixel budget of the cover check refuses far larger ones anyway).
@@ -44,6 +51,8 @@ type imageWalk struct {
 	a     *analysis
 	seen  map[int]bool
 	steps int
+	ocgs  map[int]bool // the OCGs the catalog's /OCProperties lists (loaded on first use)
+	ocAS  bool         // its default configuration sets states automatically (/AS)
 }
 
 func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
@@ -69,8 +78,18 @@ func (w *imageWalk) form(st *pdf.Stream, depth int) string {
 			}
 		}
 	}
+	for _, o := range w.a.cur.Dict(res.Get("Properties")) {
+		if why := w.optionalContent(o); why != "" {
+			return why
+		}
+	}
 	for _, key := range []pdf.Name{"XObject", "Pattern"} {
 		for name, o := range w.a.cur.Dict(res.Get(key)) {
+			if oc := w.a.cur.Dict(o).Get("OC"); oc != nil {
+				if why := w.optionalContent(oc); why != "" {
+					return why
+				}
+			}
 			if r, ok := o.(pdf.Ref); ok {
 				if w.seen[r.Num] {
 					continue
@@ -480,3 +499,72 @@ func (b *bitReader) read(n int64) int64 {
 func (b *bitReader) skip(n int64) { b.pos += n }
 
 func (b *bitReader) align() { b.pos = (b.pos + 7) / 8 * 8 }
+
+// optionalContent names what makes an optional-content group or membership dictionary (a
+// /Properties entry or an /OC of an appearance's XObject) one that readers may evaluate
+// differently; "" when it is plain (see the top of this file).
+func (w *imageWalk) optionalContent(o pdf.Object) string {
+	d := w.a.cur.Dict(o)
+	if d == nil {
+		return ""
+	}
+	typ := d.NameOf("Type")
+	if typ != "OCG" && typ != "OCMD" {
+		return "" // other marked-content properties hide nothing
+	}
+	if w.ocgs == nil {
+		w.ocgs = map[int]bool{}
+		if cat, err := w.a.cur.Catalog(); err == nil {
+			ocp := w.a.cur.Dict(cat.Get("OCProperties"))
+			if arr, ok := w.resolve(ocp.Get("OCGs")).(pdf.Array); ok {
+				for _, e := range arr {
+					if r, ok := e.(pdf.Ref); ok {
+						w.ocgs[r.Num] = true
+					}
+				}
+			}
+			w.ocAS = w.a.cur.Dict(ocp.Get("D")).Get("AS") != nil
+		}
+	}
+	if w.ocAS {
+		return "optional content whose default configuration sets states automatically (/AS), which readers apply differently"
+	}
+	listed := func(x pdf.Object) bool {
+		r, ok := x.(pdf.Ref)
+		return ok && w.ocgs[r.Num] && w.a.cur.Dict(r).NameOf("Type") == "OCG"
+	}
+	if typ == "OCG" {
+		if !listed(o) {
+			return "an optional-content group the catalog's /OCProperties does not list, which readers show or hide differently"
+		}
+		return ""
+	}
+	if d.Get("VE") != nil {
+		return "an optional-content visibility expression (/VE), which readers evaluate differently"
+	}
+	switch p := w.resolve(d.Get("P")).(type) {
+	case nil:
+	case pdf.Name:
+		if p != "AllOn" && p != "AnyOn" && p != "AnyOff" && p != "AllOff" {
+			return fmt.Sprintf("an optional-content policy /%s, which readers evaluate differently", p)
+		}
+	default:
+		return "an optional-content policy that is not a name"
+	}
+	var groups []pdf.Object
+	switch x := w.resolve(d.Get("OCGs")).(type) {
+	case pdf.Array:
+		groups = x
+	default:
+		groups = []pdf.Object{d.Get("OCGs")}
+	}
+	if len(groups) == 0 {
+		return "an optional-content membership dictionary without groups, which readers evaluate differently"
+	}
+	for _, g := range groups {
+		if !listed(g) {
+			return "an optional-content membership dictionary naming a group the catalog's /OCProperties does not list"
+		}
+	}
+	return ""
+}

@@ -159,7 +159,7 @@ func TestRedTeamUndecodableImages(t *testing.T) {
 		}, nil)
 	}
 	full := bytes.Repeat([]byte{0x40}, 64)
-	const why = "readers decode differently"
+	const why = "readers draw differently"
 	runRows(t, s, []rtRow{
 		{"empty-image", func() []byte { return xobject(over, gray(nil, nil)) }, StatusModified, why, rendersDifferently(signed)},
 		{"short-image", func() []byte { return xobject(over, gray(nil, full[:10])) }, StatusModified, why, nil},
@@ -263,11 +263,84 @@ func TestRedTeamMeshShadings(t *testing.T) {
 		}, nil)
 	}
 	badFlag := append([]byte{7}, good[1:]...)
-	const why = "readers decode differently"
+	const why = "readers draw differently"
 	runRows(t, s, []rtRow{
 		{"mesh-flag-7", func() []byte { return mesh(over, 16, badFlag) }, StatusModified, why, rendersDifferently(signed)},
 		{"mesh-17-bit-coordinates", func() []byte { return mesh(over, 17, good) }, StatusModified, why, nil},
 		{"mesh-well-formed-twin", func() []byte { return mesh(away, 16, good) }, StatusValid, "Square annotation added", nil},
 		{"mesh-well-formed-over-text", func() []byte { return mesh(over, 16, good) }, StatusModified, "cover(s) signed content", nil},
+	})
+}
+
+// TestRedTeamOptionalContent (s5 F5): on a signed document with an optional-content group that
+// is off, a Square annotation paints a white box over the signed amount inside marked content
+// /OC whose membership dictionary has /VE [/Xor …], an operator ISO 32000 does not define.
+// PDFium, which renders the cover check, hides it; poppler shows it and the amount is gone — the
+// verdict was valid. Optional content in an added appearance must now be plain (a listed OCG,
+// or an OCMD over listed OCGs without /VE); the twins (the listed OCG that is off, over the
+// amount; an OCMD /AllOff away from it) stay valid.
+func TestRedTeamOptionalContent(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	withOC := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+		ocg := u.Add(pdf.Dict{"Type": pdf.Name("OCG"), "Name": pdf.String{Bytes: []byte("Secret")}})
+		root, _ := rootRef(v)
+		cat := v.Dict(root).Clone()
+		cat["OCProperties"] = pdf.Dict{"OCGs": pdf.Array{ocg}, "D": pdf.Dict{"OFF": pdf.Array{ocg}, "Order": pdf.Array{ocg}}}
+		setObj(t, u, root, cat)
+	})
+	signed := s.sign(t, withOC, sigOpts{})
+	f, err := pdf.Open(bytesReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := f.Latest().Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ocgs, _ := resolvedArray(f.Latest(), f.Latest().Dict(cat.Get("OCProperties")).Get("OCGs"))
+	if len(ocgs) != 1 {
+		t.Fatalf("the signed test document lists %d OCGs", len(ocgs))
+	}
+	ocg := ocgs[0]
+	over := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(730)}
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(140)}
+	// marked: a Square at rect painting a white box inside /OC /m BDC … EMC, /m being props
+	// (made in the update, so that it may refer to new objects).
+	marked := func(rect pdf.Array, props func(u *pdf.Update) pdf.Object) []byte {
+		return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+			return u.Add(s4Form(pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, []byte("/OC /m BDC 1 g 0 0 1 1 re f EMC"),
+				pdf.Dict{"Properties": pdf.Dict{"m": props(u)}}))
+		}, nil)
+	}
+	ocmd := func(extra pdf.Dict) func(u *pdf.Update) pdf.Object {
+		return func(u *pdf.Update) pdf.Object {
+			d := pdf.Dict{"Type": pdf.Name("OCMD")}
+			for k, v := range extra {
+				d[k] = v
+			}
+			return u.Add(d)
+		}
+	}
+	const why = "readers draw differently"
+	runRows(t, s, []rtRow{
+		{"ve-undefined-operator", func() []byte {
+			return marked(over, ocmd(pdf.Dict{"VE": pdf.Array{pdf.Name("Xor"), ocg}}))
+		}, StatusModified, why, rendersDifferently(signed)},
+		{"ve-defined-operator", func() []byte {
+			return marked(over, ocmd(pdf.Dict{"VE": pdf.Array{pdf.Name("And"), ocg}}))
+		}, StatusModified, why, nil},
+		{"unlisted-ocg", func() []byte {
+			return marked(over, func(u *pdf.Update) pdf.Object {
+				return u.Add(pdf.Dict{"Type": pdf.Name("OCG"), "Name": pdf.String{Bytes: []byte("new")}})
+			})
+		}, StatusModified, why, nil},
+		{"odd-policy", func() []byte {
+			return marked(over, ocmd(pdf.Dict{"OCGs": pdf.Array{ocg}, "P": pdf.Name("Most")}))
+		}, StatusModified, why, nil},
+		{"listed-ocg-off-twin", func() []byte { return marked(over, func(*pdf.Update) pdf.Object { return ocg }) }, StatusValid, "Square annotation added", nil},
+		{"ocmd-alloff-away-twin", func() []byte {
+			return marked(away, ocmd(pdf.Dict{"OCGs": pdf.Array{ocg}, "P": pdf.Name("AllOff")}))
+		}, StatusValid, "Square annotation added", nil},
 	})
 }
