@@ -552,6 +552,16 @@ func (s *Server) handleTemplateSave(w http.ResponseWriter, r *http.Request, c *c
 	if err := decodeJSON(r, MaxEnvelopeBody, &t); err != nil {
 		return err
 	}
+	if t.Enterprise != "" {
+		// A template kept for an enterprise (一键转交 moves it, the open API offers it to that
+		// enterprise's keys) is only the enterprise's members' to make.
+		if err := s.opts.Store.View(r.Context(), func(tx sync.Tx) error {
+			_, err := s.org.Require(tx, t.Enterprise, c.account.ID, "")
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	t, err := s.env.SaveTemplate(r.Context(), c.envActor(r), t)
 	if err != nil {
 		return err
