@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
@@ -20,7 +21,7 @@ import (
 
 // EnterpriseScreen is 企业. Signed out it invites to sign in; in 个人版 it lists the user's
 // enterprises (switch to one, create one, join one by invitation link); in an enterprise it shows
-// the tabs of enterpriseTabs — 概况 (verification state), 成员 (add by name + phone, the invitation
+// the tabs of enterpriseTabs — 概况 (the LOGO, verification state), 成员 (add by name + phone, the invitation
 // link and its QR code, 待审核成员, disable / re-enable), 角色 and 部门 — each only to members whose
 // role holds its permission. The server checks every call anyway; hiding only spares the user a
 // refusal.
@@ -41,6 +42,8 @@ type EnterpriseScreen struct {
 	// an enterprise
 	Tabs    *container.AppTabs
 	Current org.MyEnterprise // the active enterprise as last loaded
+	// Logo is the enterprise LOGO on 概况 (hidden when it has none or it could not be read).
+	Logo    *canvas.Image
 	Members *membersPanel
 	Roles   *rolesPanel
 	Depts   *departmentsPanel
@@ -52,7 +55,8 @@ type EnterpriseScreen struct {
 	// offlineSince is when the copy on screen was synced (zero: it is the server's answer)
 	offlineSince time.Time
 	loading      int            // generation of the last load (a newer one wins)
-	wg           sync.WaitGroup // the server calls of run in flight (Wait, tests)
+	logoGen      int            // the latest LOGO load (an older answer is dropped)
+	wg           sync.WaitGroup // the server calls in flight (run, the enterprise's load, its LOGO; Wait)
 }
 
 // ownTab is one of the screen's own tabs. perm "" means any member; adminOnly means 主管理员
@@ -92,6 +96,10 @@ func newEnterpriseScreen(s *Shell) Screen {
 	e.Roles = newRolesPanel(e)
 	e.Depts = newDepartmentsPanel(e)
 	e.Verify = newVerifyPanel(e)
+	e.Logo = canvas.NewImageFromResource(nil)
+	e.Logo.FillMode = canvas.ImageFillContain
+	e.Logo.SetMinSize(fyne.NewSize(180, 60))
+	e.Logo.Hide()
 	e.refresh()
 	return e
 }
@@ -346,7 +354,9 @@ func (e *EnterpriseScreen) showEnterprise(c *client.Client, id string) {
 		e.setBody("enterprise", emptyState(tr("ent.loading"), widget.NewButton(tr("ent.back.personal"), e.onPersonalTapped)))
 	}
 	k := e.keeper()
+	e.wg.Add(1)
 	go func() {
+		defer e.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		var me org.MyEnterprise
@@ -379,6 +389,36 @@ func (e *EnterpriseScreen) showEnterprise(c *client.Client, id string) {
 			if e.isAdmin() {
 				e.Verify.load()
 			}
+			e.loadLogo(c, id)
+		})
+	}()
+}
+
+// loadLogo reads the enterprise's LOGO for 概况 (any enabled member may). It is decoration:
+// when it cannot be read (offline, refused) the picture stays hidden and nothing is said.
+func (e *EnterpriseScreen) loadLogo(c *client.Client, id string) {
+	e.logoGen++
+	gen := e.logoGen
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		var logo []byte
+		if con, err := c.Console(ctx, id); err == nil && con.Settings.Logo != "" {
+			logo, _ = c.Logo(ctx, id)
+		}
+		uiDo(func() {
+			if gen != e.logoGen || id != e.Current.Enterprise.ID {
+				return
+			}
+			if len(logo) == 0 {
+				e.Logo.Hide()
+				return
+			}
+			e.Logo.Resource = fyne.NewStaticResource("logo.png", logo)
+			e.Logo.Show()
+			e.Logo.Refresh()
 		})
 	}()
 }
@@ -460,6 +500,7 @@ func (e *EnterpriseScreen) buildOverview() fyne.CanvasObject {
 		state += tr("ent.reason", map[string]any{"Reason": ent.Reason})
 	}
 	rows := []fyne.CanvasObject{
+		container.NewHBox(e.Logo),
 		widget.NewLabelWithStyle(ent.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		widget.NewLabel(tr("ent.creditcode", map[string]any{"Code": ent.CreditCode})),
 		widget.NewLabel(tr("ent.status", map[string]any{"State": state})),
@@ -544,7 +585,8 @@ func (e *EnterpriseScreen) run(f func(ctx context.Context, c *client.Client) err
 	}()
 }
 
-// Wait waits for the server calls run started and applies their results (tests).
+// Wait waits for the server calls in flight (run's, the enterprise's load, the LOGO) and applies
+// their results, and what those start (tests).
 func (e *EnterpriseScreen) Wait() { workers.drain(&e.wg) }
 
 // showOffline says that the screen shows what was synced at since.

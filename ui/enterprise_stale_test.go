@@ -1,8 +1,10 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -141,4 +143,52 @@ func TestEnterpriseStaleAnswers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}, func() bool { return strings.Count(au.Lines.Text, "department.created") == 2 }, au.Wait)
+}
+
+// TestEnterpriseOverviewLogo: 企业 › 概况 shows the enterprise's LOGO (the PNG the server
+// re-encoded) to a plain member too; an enterprise without one shows no picture, and removing it
+// hides it on the next load.
+func TestEnterpriseOverviewLogo(t *testing.T) {
+	newContractsApp(t)
+	run := contractsServer(t)
+	ctx := context.Background()
+	pa, pb := newTestParty(t, run, "王管理"), newTestParty(t, run, "赵成员")
+	ent := newEnterprise(t, pa, "杭州概况标识有限公司", "91330100MA2AR0007")
+	bare := newEnterprise(t, pb, "宁波无标识有限公司", "91330200MA2AR0008")
+	enrolMember(t, run, ent, pb, org.RoleMember)
+	raw, err := os.ReadFile(writeLogo(t, "logo.bmp", 300, 100, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pa.c.SetLogo(ctx, ent, raw); err != nil {
+		t.Fatal(err)
+	}
+	want, err := pa.c.Logo(ctx, ent)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, _ := billingShell(t, pb, ent)
+	e := enterpriseScreen(t, s)
+	waitUntil(t, "the enterprise", func() bool { return e.state == "enterprise" && e.Current.Enterprise.ID == ent })
+	e.Wait()
+	if !e.Logo.Visible() || e.Logo.Resource == nil || !bytes.Equal(e.Logo.Resource.Content(), want) {
+		t.Fatalf("the member's 概况: logo visible %v", e.Logo.Visible())
+	}
+	if _, err := pa.c.DeleteLogo(ctx, ent); err != nil {
+		t.Fatal(err)
+	}
+	lookLocked(func() bool { e.refresh(); return true })
+	e.Wait()
+	if e.Logo.Visible() {
+		t.Error("a removed logo still shows")
+	}
+
+	sb, _ := billingShell(t, pb, bare)
+	eb := enterpriseScreen(t, sb)
+	waitUntil(t, "the enterprise without a logo", func() bool { return eb.state == "enterprise" && eb.Current.Enterprise.ID == bare })
+	eb.Wait()
+	if eb.Logo.Visible() {
+		t.Error("an enterprise without a logo shows a picture")
+	}
 }

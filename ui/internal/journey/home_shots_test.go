@@ -248,6 +248,11 @@ func TestShotsHome(t *testing.T) {
 				es := sh.Screen(ui.NavEnterprise).(*ui.EnterpriseScreen)
 				return es.Tabs != nil && len(es.TabTitles()) > 6
 			})
+			until("the LOGO on 概况", func() bool {
+				es := sh.Screen(ui.NavEnterprise).(*ui.EnterpriseScreen)
+				return es.Logo.Visible()
+			})
+			take("enterprise-overview" + suffix)
 			fyne.DoAndWait(func() {
 				es := sh.Screen(ui.NavEnterprise).(*ui.EnterpriseScreen)
 				es.Tabs.SelectIndex(len(es.Tabs.Items) - 1) // 企业设置 is the last tab
