@@ -46,3 +46,35 @@ func TestUnverifiedEnterprisesBoundedE2E(t *testing.T) {
 		})
 	}
 }
+
+// The bound holds when the creations come at once (PostgreSQL runs snapshot isolation: two
+// transactions that only read the count and insert different keys would both pass; before the
+// fix 15 of 30 parallel creations passed a bound of 10).
+func TestUnverifiedEnterprisesBoundedInParallelE2E(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			e := startWith(t, open(t), true, func(o *server.Options) { o.Limits.UnverifiedEnterprises = 3 })
+			a := e.register(t, newPhone())
+			const n = 12
+			errs := make(chan error, n)
+			for i := 0; i < n; i++ {
+				go func() {
+					_, err := a.CreateEnterprise(ctx, fmt.Sprintf("杭州并发%02d有限公司", i), creditCode(t, fmt.Sprintf("91330106MA2P%05d", i)))
+					errs <- err
+				}()
+			}
+			created := 0
+			for i := 0; i < n; i++ {
+				if err := <-errs; err == nil {
+					created++
+				} else {
+					wantCode(t, err, "too_many_enterprises")
+				}
+			}
+			mine, err := a.MyEnterprises(ctx)
+			if created != 3 || err != nil || len(mine) != 3 {
+				t.Errorf("created %d (%d listed, %v), want 3", created, len(mine), err)
+			}
+		})
+	}
+}
