@@ -219,6 +219,8 @@ func (p *Profiles) Open(key string, a Adoption) (*Store, error) {
 		}
 	} else if err != nil {
 		return nil, err
+	} else if err := p.finish(key, a); err != nil {
+		return nil, err
 	}
 	st, err := Open(filepath.Join(dir, profileDB), p.opts)
 	if err != nil {
@@ -242,12 +244,61 @@ func (p *Profiles) Close() error {
 	return first
 }
 
-// adoptFault lets tests fail adoption at a named step; nil in the program.
+// adoptFault lets tests fail adoption at a named step; nil in the program. errStopped from it
+// stands for the program stopping there: nothing is undone.
 var adoptFault func(step string) error
+
+var errStopped = errors.New("the program stopped here (test)")
 
 func fault(step string) error {
 	if adoptFault != nil {
 		return adoptFault(step)
+	}
+	return nil
+}
+
+// finish records a profile whose folder is in place but not in the list: a program that
+// stopped between putting the folder in place and recording it. The record step runs as it
+// would have (the folder holds what that step expects).
+func (p *Profiles) finish(key string, a Adoption) error {
+	var known bool
+	if err := p.root.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bProfiles)
+		known = b != nil && b.Get([]byte("profile/"+key)) != nil
+		return nil
+	}); err != nil || known {
+		return err
+	}
+	_, adopted, err := p.Adopted()
+	if err != nil {
+		return err
+	}
+	return p.record(key, a, !adopted, !adopted && a.MoveSync)
+}
+
+// giveBack returns the folders a stopped program had moved into a temporary profile folder of
+// key (…/profiles/.new-<key>-*) to the data folder, and removes those temporary folders.
+func (p *Profiles) giveBack(key string) error {
+	tmps, err := filepath.Glob(filepath.Join(p.dataDir, ProfilesDir, ".new-"+key+"-*"))
+	if err != nil {
+		return err
+	}
+	for _, tmp := range tmps {
+		for _, name := range syncFolders {
+			src, dst := filepath.Join(tmp, name), filepath.Join(p.dataDir, name)
+			if _, err := os.Stat(src); err != nil {
+				continue
+			}
+			if _, err := os.Stat(dst); err == nil {
+				return fmt.Errorf("both %s and %s exist: a stopped profile creation left them, sort them by hand", src, dst)
+			}
+			if err := os.Rename(src, dst); err != nil {
+				return err
+			}
+		}
+		if err := os.RemoveAll(tmp); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -263,6 +314,9 @@ func (p *Profiles) create(key string, a Adoption) (err error) {
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return fmt.Errorf("failed to create the profiles folder: %w", err)
 	}
+	if err := p.giveBack(key); err != nil {
+		return err
+	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
 	tmp := filepath.Join(parent, ".new-"+key+"-"+hex.EncodeToString(rnd[:]))
@@ -274,7 +328,7 @@ func (p *Profiles) create(key string, a Adoption) (err error) {
 	final := p.Dir(key)
 	placed := false
 	defer func() {
-		if err == nil {
+		if err == nil || errors.Is(err, errStopped) {
 			return
 		}
 		if placed {
@@ -322,6 +376,12 @@ func (p *Profiles) create(key string, a Adoption) (err error) {
 	if err := fault("placed"); err != nil {
 		return err
 	}
+	return p.record(key, a, adopt, moveSync)
+}
+
+// record lists the profile key in the local profile's store and, when it adopted, records the
+// adoption and removes the moved sync buckets there: one transaction.
+func (p *Profiles) record(key string, a Adoption, adopt, moveSync bool) error {
 	now := time.Now().UTC()
 	if p.root.now != nil {
 		now = p.root.now().UTC()

@@ -312,3 +312,59 @@ func TestProfileKey(t *testing.T) {
 		}
 	}
 }
+
+// TestProfilesResumeAfterStop: a program that stopped in the middle of an adoption — after
+// moving folders into the temporary profile folder, or after putting the profile in place but
+// before recording it — leaves nothing lost: the next sign-in gives the moved folders back and
+// adopts again, or records the placed profile (and removes the moved sync state from the local
+// profile, so no command is sent twice).
+func TestProfilesResumeAfterStop(t *testing.T) {
+	for _, step := range []string{"moved", "placed"} {
+		t.Run(step, func(t *testing.T) {
+			dir := t.TempDir()
+			root := legacyData(t, dir)
+			ps := NewProfiles(dir, root, nil)
+			defer ps.Close()
+			adoptFault = func(s string) error {
+				if s == step {
+					return errStopped
+				}
+				return nil
+			}
+			defer func() { adoptFault = nil }()
+			key := ProfileKey("https://x", "a")
+			ad := Adoption{Server: "https://x", AccountID: "a", MoveSync: true}
+			if _, err := ps.Open(key, ad); !errors.Is(err, errStopped) {
+				t.Fatalf("stop at %s: %v", step, err)
+			}
+			if files := dumpFiles(t, dir); files[filepath.Join("outbox", "k1.json")] != "" {
+				t.Fatalf("the stop did not leave outbox/ moved: %v", files)
+			}
+			adoptFault = nil
+			st, err := ps.Open(key, ad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := dumpDB(t, st)
+			if len(got["items"]) != 1 || got["sync/outbox"]["0001"] == "" {
+				t.Errorf("profile after resuming: %v", got)
+			}
+			if local := dumpDB(t, root); local["sync/outbox"] != nil {
+				t.Errorf("the queued command is in both profiles: %v", local["sync/outbox"])
+			}
+			if prof := dumpFiles(t, ps.Dir(key)); prof[filepath.Join("outbox", "k1.json")] == "" {
+				t.Errorf("outbox/ not in the profile: %v", prof)
+			}
+			if files := dumpFiles(t, dir); files[filepath.Join("outbox", "k1.json")] != "" {
+				t.Errorf("outbox/ in the local profile too: %v", files)
+			}
+			if a, ok, _ := ps.Adopted(); !ok || a.Profile != key || !a.MovedSync {
+				t.Errorf("adoption record %+v %v", a, ok)
+			}
+			entries, _ := os.ReadDir(filepath.Join(dir, ProfilesDir))
+			if len(entries) != 1 || entries[0].Name() != key {
+				t.Errorf("profiles/ holds %v", entries)
+			}
+		})
+	}
+}
