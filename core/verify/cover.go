@@ -266,6 +266,9 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 			return nil, err
 		}
 	}
+	if err := a.v.chargeDrawnImages([]*pdf.View{a.old, a.v.f.Latest()}, p); err != nil {
+		return nil, err
+	}
 	od, err := a.v.renderDoc(ctx, a.s.rev)
 	if err != nil {
 		return nil, err

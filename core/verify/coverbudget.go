@@ -136,6 +136,31 @@ func checkDrawnImages(v *pdf.View, p int) error {
 	return nil
 }
 
+// maxDrawnImagePixelsPerFile bounds the image pixels that all the cover check's renderings of one
+// verification make PDFium decode, both versions of every page rendered counted (red team s5
+// F6: 24 pages of a 360 KB file drawing one shared 19000×19000 image, with a small annotation
+// added on each, cost about 9 s of PDFium per page — minutes per file, within every per-page
+// bound). Past it the remaining pages are not rendered: their changes are reported unchecked,
+// naming the limit. A variable for tests.
+var maxDrawnImagePixelsPerFile = 800_000_000.0
+
+// chargeDrawnImages adds what rendering page p (1-based) of each view decodes to the
+// verification's total and refuses the rendering once the total passes
+// maxDrawnImagePixelsPerFile.
+func (v *verifier) chargeDrawnImages(views []*pdf.View, p int) error {
+	for _, view := range views {
+		pages, err := view.Pages()
+		if err != nil || p < 1 || p > len(pages) {
+			continue
+		}
+		v.drawnPixels += drawnImagePixels(view, pages[p-1], MaxDrawnImagePixels)
+	}
+	if v.drawnPixels > maxDrawnImagePixelsPerFile {
+		return fmt.Errorf("the pages rendered to check the changes draw images of more than %d million pixels in all (the limit is %d million per file, MaxDrawnImagePixelsPerFile)", int64(v.drawnPixels/1e6), int64(maxDrawnImagePixelsPerFile/1e6))
+	}
+	return nil
+}
+
 // Appearance budgets (red team s4 F3, F4). The renderer runs PDFium in WebAssembly, which has no
 // budget of its own: a 7 KB appended annotation whose appearance is a form XObject that draws
 // itself twice (q /X Do Q /X Do), a chain of forms that each draw the next ten times, a flate

@@ -344,3 +344,74 @@ func TestRedTeamOptionalContent(t *testing.T) {
 		}, StatusValid, "Square annotation added", nil},
 	})
 }
+
+// s5Pages writes an n-page PDF whose pages each draw the one side×side grey image /I and a line
+// of text.
+func s5Pages(n, side int) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	offs := map[int]int{}
+	obj := func(num int, body string) {
+		offs[num] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", num, body)
+	}
+	var kids []string
+	for i := 0; i < n; i++ {
+		kids = append(kids, fmt.Sprintf("%d 0 R", 10+2*i))
+	}
+	obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	obj(2, fmt.Sprintf("<</Type/Pages/Kids[%s]/Count %d>>", strings.Join(kids, " "), n))
+	obj(5, "<</Type/Font/Subtype/Type1/BaseFont/Helvetica/Encoding/WinAnsiEncoding>>")
+	obj(6, streamObj(fmt.Sprintf("/Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceGray/BitsPerComponent 8", side, side), strings.Repeat("\x80", side*side)))
+	for i := 0; i < n; i++ {
+		obj(10+2*i, fmt.Sprintf("<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>/XObject<</I 6 0 R>>>>/Contents %d 0 R>>", 11+2*i))
+		obj(11+2*i, streamObj("", fmt.Sprintf("q 100 0 0 100 400 600 cm /I Do Q BT /F1 16 Tf 72 660 Td (Page %d: 1000000 yuan) Tj ET", i+1)))
+	}
+	size := 11 + 2*n
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", size)
+	for k := 1; k < size; k++ {
+		if off, ok := offs[k]; ok {
+			fmt.Fprintf(&b, "%010d 00000 n \n", off)
+		} else {
+			b.WriteString("0000000000 00000 f \n")
+		}
+	}
+	fmt.Fprintf(&b, "trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", size, xref)
+	return b.Bytes()
+}
+
+// TestRedTeamRenderedPixelsPerFile (s5 F6): a 360 KB file of 24 pages that each draw one shared
+// 19000×19000 image (under the per-page pixel budget), with a small Square added on each page
+// after signing, made the cover check decode that image twice per page: about 9 s of PDFium per
+// page. The pixels all renderings of one verification decode are now bounded
+// (maxDrawnImagePixelsPerFile, lowered here so that small images show it); past the bound the
+// remaining pages are reported unchecked, naming the limit. The twin (fewer pages) stays valid.
+func TestRedTeamRenderedPixelsPerFile(t *testing.T) {
+	saved := maxDrawnImagePixelsPerFile
+	maxDrawnImagePixelsPerFile = 200_000 // each page rendered costs 2 × 40 000 pixels here
+	defer func() { maxDrawnImagePixelsPerFile = saved }()
+	s := newSigner(t, pki.ECDSAP256)
+	annotated := func(pages int) []byte {
+		signed := s.sign(t, s5Pages(pages, 200), sigOpts{})
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			all, err := v.Pages()
+			if err != nil {
+				t.Fatal(err)
+			}
+			away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(340), pdf.Int(120)}
+			ap := u.Add(s4Form(away, []byte("0 0 1 RG 320 100 20 20 re S"), nil))
+			for _, p := range all {
+				a := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": away, "F": pdf.Int(4), "AP": pdf.Dict{"N": ap}})
+				pd := p.Dict.Clone()
+				arr, _ := resolvedArray(v, pd.Get("Annots"))
+				pd["Annots"] = append(append(pdf.Array{}, arr...), a)
+				setObj(t, u, p.Ref, pd)
+			}
+		})
+	}
+	runRows(t, s, []rtRow{
+		{"five-pages-over-the-file-budget", func() []byte { return annotated(5) }, StatusModified, "MaxDrawnImagePixelsPerFile", nil},
+		{"two-pages-twin", func() []byte { return annotated(2) }, StatusValid, "Square annotation added", nil},
+	})
+}

@@ -197,6 +197,7 @@ type verifier struct {
 	shortcuts   int                      // pages the cover check proved untouched without rendering (coverbound.go)
 	apBounds    map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)
 	budgetOK    map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
+	drawnPixels float64                  // image pixels the cover check's renderings decoded so far (coverbudget.go)
 	rebuilt     map[int]int64            // object → last header offset in the file (differential.go)
 	missingRef  *string                  // first reference to an object no section holds ("" none; differential.go)
 	allSigDicts []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
