@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -189,14 +188,7 @@ func (p *AdminPanel) fail(l *widget.Label, err error) {
 }
 
 func (p *AdminPanel) run(fn func(ctx context.Context) error, done func(err error)) {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		err := fn(ctx)
-		uiDo(func() { done(err) })
-	}()
+	runOff(&p.wg, fn, done)
 }
 
 func (p *AdminPanel) session() (*client.Client, string) {

@@ -52,9 +52,15 @@ func (p *entPanel) ent() (*client.Client, string, bool) {
 
 // run calls fn off the UI goroutine, then done (on the UI goroutine) with its error.
 func (p *entPanel) run(fn func(ctx context.Context) error, done func(err error)) {
-	p.wg.Add(1)
+	runOff(&p.wg, fn, done)
+}
+
+// runOff calls fn off the UI goroutine with a 20 s deadline, counted in wg, then done on the UI
+// goroutine with its error.
+func runOff(wg *sync.WaitGroup, fn func(ctx context.Context) error, done func(err error)) {
+	wg.Add(1)
 	go func() {
-		defer p.wg.Done()
+		defer wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		err := fn(ctx)
