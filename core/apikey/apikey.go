@@ -193,6 +193,9 @@ func (s *Service) Create(tx sync.Tx, enterpriseID, creator, creatorName string, 
 	if err != nil {
 		return api.APIKeyCreated{}, err
 	}
+	if err := sync.Claim(tx, "api-keys/"+enterpriseID); err != nil {
+		return api.APIKeyCreated{}, err
+	}
 	n := 0
 	if err := tx.Scan(BucketByEnt, enterpriseID+"/", "", MaxKeys+1, func(string, []byte) error { n++; return nil }); err != nil {
 		return api.APIKeyCreated{}, err

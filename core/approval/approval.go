@@ -338,6 +338,9 @@ func (s *Service) SaveRule(ctx context.Context, eid, actor string, r api.Approva
 			}
 		}
 		if r.ID == "" {
+			if err := sync.Claim(tx, "approval-rules/"+eid); err != nil {
+				return err
+			}
 			n := 0
 			if err := tx.Scan(BucketRules, eid+"/", "", MaxRules+1, func(string, []byte) error { n++; return nil }); err != nil {
 				return err

@@ -339,6 +339,9 @@ func (s *Service) SaveFolder(ctx context.Context, eid, actor string, f api.Archi
 			}
 		}
 		if f.ID == "" {
+			if err := sync.Claim(tx, "archive-folders/"+eid); err != nil {
+				return err
+			}
 			n := 0
 			if err := tx.Scan(BucketFolders, eid+"/", "", MaxFolders+1, func(string, []byte) error { n++; return nil }); err != nil {
 				return err

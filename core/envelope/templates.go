@@ -55,6 +55,9 @@ func (s *Service) SaveTemplate(ctx context.Context, a Actor, t api.Template) (ap
 			}
 		}
 		if t.ID == "" {
+			if err := sync.Claim(tx, "templates/"+a.Account.ID); err != nil {
+				return err
+			}
 			n := 0
 			if err := tx.Scan(BucketTemplates, a.Account.ID+"/", "", MaxTemplates+1, func(string, []byte) error { n++; return nil }); err != nil {
 				return err

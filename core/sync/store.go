@@ -241,3 +241,15 @@ func Touch(tx Tx, scope string) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// BucketClaims holds the names Claim writes (the value is empty; only the write matters).
+const BucketClaims = "claims"
+
+// Claim makes tx conflict with every other transaction that claims name at the same time. A
+// bound checked by counting keys and then inserting a new one (at most 50 API keys per
+// enterprise…) is not safe under snapshot isolation, which PostgreSQL's REPEATABLE READ is: two
+// transactions that read the same count and insert different keys both pass (write skew; red
+// team s5: 13 webhooks against a bound of 10, 52 API keys against 50). Each writing the one key
+// of the bound's name, the second to commit fails, is retried by the store, and its retry counts
+// the first's insert. Call it in every transaction that checks and then grows a bounded set.
+func Claim(tx Tx, name string) error { return tx.Put(BucketClaims, name, []byte{}) }

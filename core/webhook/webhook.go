@@ -274,6 +274,9 @@ func (s *Service) CreateEndpoint(tx sync.Tx, enterpriseID, actor string, in Endp
 	if err := s.checkInput(&in); err != nil {
 		return Endpoint{}, "", err
 	}
+	if err := sync.Claim(tx, "webhook-endpoints/"+enterpriseID); err != nil {
+		return Endpoint{}, "", err
+	}
 	eps, err := endpoints(tx, enterpriseID)
 	if err != nil {
 		return Endpoint{}, "", err
