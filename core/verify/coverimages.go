@@ -35,7 +35,7 @@ import (
 const maxCheckedJPEGPixels = 40_000_000
 
 // undecodableImage names the first image an appearance of annotation d draws (its /AP streams,
-// the forms, tiling patterns and soft-mask groups they name, their inline images, the images'
+// the forms, tiling patterns, soft-mask groups and Type 3 glyphs they name, their inline images, the images'
 // /SMask and /Mask) whose samples are not all there; "" when every one decodes completely.
 func (a *analysis) undecodableImage(d pdf.Dict) string {
 	w := &imageWalk{a: a, seen: map[int]bool{}}
@@ -66,15 +66,44 @@ func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
 // form checks a content stream (an appearance, a form XObject, a pattern cell) and what its
 // resources name.
 func (w *imageWalk) form(st *pdf.Stream, depth int) string {
+	return w.content(st, w.a.cur.Dict(st.Dict.Get("Resources")), depth)
+}
+
+// content checks a content stream drawn with resources res (a form's own, or a Type 3 font's
+// for its glyph procedures) and what those resources name.
+func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 	w.steps++
 	if depth > 16 || w.steps > 10000 {
 		return "" // the appearance budgets (MaxAppearanceDrawnBytes, render time) judge such graphs
 	}
-	res := w.a.cur.Dict(st.Dict.Get("Resources"))
 	if st.Length <= maxDecodedAppearance {
 		if data, err := w.a.v.f.OptionalStreamData(st); err == nil {
 			if why := w.inline(data, res); why != "" {
 				return why
+			}
+		}
+	}
+	// Type 3 glyphs are content streams too: an image inside one is drawn like any other.
+	for _, fo := range w.a.cur.Dict(res.Get("Font")) {
+		fd := w.a.cur.Dict(fo)
+		if fd.NameOf("Subtype") != "Type3" {
+			continue
+		}
+		if r, ok := fo.(pdf.Ref); ok {
+			if w.seen[r.Num] {
+				continue
+			}
+			w.seen[r.Num] = true
+		}
+		fres := w.a.cur.Dict(fd.Get("Resources"))
+		if fres == nil {
+			fres = res
+		}
+		for _, cp := range w.a.cur.Dict(fd.Get("CharProcs")) {
+			if cs, ok := w.resolve(cp).(*pdf.Stream); ok {
+				if why := w.content(cs, fres, depth+1); why != "" {
+					return why
+				}
 			}
 		}
 	}

@@ -158,9 +158,23 @@ func TestRedTeamUndecodableImages(t *testing.T) {
 			return u.Add(s4Form(pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, append(c, " EI"...), nil))
 		}, nil)
 	}
+	// glyph: the image is drawn by the one glyph of a Type 3 font the appearance shows.
+	glyph := func(rect pdf.Array, st *pdf.Stream) []byte {
+		return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+			im := u.Add(st)
+			proc := u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: []byte("1 0 d0 /I Do")})
+			font := u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type3"),
+				"FontBBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, "FontMatrix": pdf.Array{pdf.Int(1), pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(0)},
+				"CharProcs": pdf.Dict{"a": proc}, "Encoding": pdf.Dict{"Differences": pdf.Array{pdf.Int(97), pdf.Name("a")}},
+				"FirstChar": pdf.Int(97), "LastChar": pdf.Int(97), "Widths": pdf.Array{pdf.Int(1)}, "Resources": pdf.Dict{"XObject": pdf.Dict{"I": im}}})
+			return u.Add(s4Form(pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, []byte("BT /T3 1 Tf (a) Tj ET"), pdf.Dict{"Font": pdf.Dict{"T3": font}}))
+		}, nil)
+	}
 	full := bytes.Repeat([]byte{0x40}, 64)
 	const why = "readers draw differently"
 	runRows(t, s, []rtRow{
+		{"empty-image-in-type3-glyph", func() []byte { return glyph(over, gray(nil, nil)) }, StatusModified, why, rendersDifferently(signed)},
+		{"complete-image-in-type3-glyph-twin", func() []byte { return glyph(away, gray(nil, full)) }, StatusValid, "Square annotation added", nil},
 		{"empty-image", func() []byte { return xobject(over, gray(nil, nil)) }, StatusModified, why, rendersDifferently(signed)},
 		{"short-image", func() []byte { return xobject(over, gray(nil, full[:10])) }, StatusModified, why, nil},
 		{"broken-jpeg", func() []byte {
