@@ -157,6 +157,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, name string, opts *O
 	// signature scan runs over the bytes, and the peak stays within the file size plus the
 	// verifier's bounded working set.
 	data := make([]byte, size)
+	adviseHugePages(data)
 	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
 		if n, err2 := io.ReadFull(io.NewSectionReader(r, 0, size), data); err2 != nil || int64(n) != size {
 			return nil, fmt.Errorf("failed to read %s: %w", name, err)
