@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/jpeg"
 
 	"sealdesk/core/pdf"
@@ -323,8 +324,23 @@ func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, in
 		if cfg.Width*cfg.Height > maxCheckedJPEGPixels {
 			return fmt.Sprintf("%s is a JPEG of %d×%d pixels, too large to check", what, cfg.Width, cfg.Height)
 		}
-		if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+		img, err := jpeg.Decode(bytes.NewReader(data))
+		if err != nil {
 			return fmt.Sprintf("%s is a JPEG that cannot be decoded completely (%v)", what, err)
+		}
+		// PDFium refuses a JPEG whose components do not match the declared colour space (a grey
+		// JPEG declared DeviceRGB); poppler draws it.
+		if cs := d.Get("ColorSpace"); cs != nil {
+			have := int64(3)
+			switch img.(type) {
+			case *image.Gray:
+				have = 1
+			case *image.CMYK:
+				have = 4
+			}
+			if want := w.components(cs, res, inline, 0); want != have {
+				return fmt.Sprintf("%s is a JPEG of %d colour components in a colour space of %d", what, have, want)
+			}
 		}
 		return ""
 	case "":

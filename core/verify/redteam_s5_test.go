@@ -188,6 +188,9 @@ func TestRedTeamUndecodableImages(t *testing.T) {
 		}, StatusModified, why, nil},
 		{"empty-inline-image", func() []byte { return inline(over, nil) }, StatusModified, why, rendersDifferently(signed)},
 		{"complete-image-twin", func() []byte { return xobject(away, gray(nil, full)) }, StatusValid, "Square annotation added", nil},
+		{"grey-jpeg-declared-rgb", func() []byte {
+			return xobject(over, gray(pdf.Dict{"Filter": pdf.Name("DCTDecode"), "ColorSpace": pdf.Name("DeviceRGB"), "Decode": nil}, jb.Bytes()))
+		}, StatusModified, why, nil},
 		{"complete-jpeg-twin", func() []byte {
 			return xobject(away, gray(pdf.Dict{"Filter": pdf.Name("DCTDecode")}, jb.Bytes()))
 		}, StatusValid, "Square annotation added", nil},
