@@ -88,6 +88,14 @@ func openDesk(dataDir string, log *diag.Log) (*desk, error) {
 			log.Printf("embedded backend listening on %s", d.backend.b.run.URL)
 		}
 	}()
+	// A remote session kept from the last run: its account's data from the first frame (the
+	// session signs in from the kept token at once, without the network, and keeps this profile;
+	// a profile that cannot be opened is reported by that sign-in).
+	if cfg := d.session.Server(); cfg.Mode == session.ModeRemote {
+		if srv, id, ok, err := session.SavedAccount(context.Background(), st.Sync()); err == nil && ok && srv == cfg.URL {
+			ps.activate(cfg, &org.Account{ID: id})
+		}
+	}
 	d.session.Start()
 	logSyncProblems(log, d.session)
 	return d, nil

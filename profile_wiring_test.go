@@ -270,6 +270,9 @@ func TestDeskKeepsAccountsApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d2.Close()
+	if got := d2.Services().Profile.Dir(); got != aDir {
+		t.Fatalf("the first frame after a restart shows profile %q, A's is %q", got, aDir)
+	}
 	waitFor(t, "A restored", func() bool { return d2.Session().Client() != nil })
 	if d2.Services().Profile.Dir() != aDir {
 		t.Fatalf("after restart profile %q", d2.Services().Profile.Dir())
