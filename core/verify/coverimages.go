@@ -363,6 +363,9 @@ func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, in
 		bpc = 1
 	case !ok || bpc <= 0:
 		return "" // no reader draws it
+	case bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16:
+		// PDFium draws nothing for 3, 5 or 7 bits; poppler draws them.
+		return fmt.Sprintf("%s has %d bits per component, which ISO 32000 does not allow", what, bpc)
 	default:
 		cs := d.Get("ColorSpace")
 		if cs == nil {

@@ -191,6 +191,9 @@ func TestRedTeamUndecodableImages(t *testing.T) {
 		{"grey-jpeg-declared-rgb", func() []byte {
 			return xobject(over, gray(pdf.Dict{"Filter": pdf.Name("DCTDecode"), "ColorSpace": pdf.Name("DeviceRGB"), "Decode": nil}, jb.Bytes()))
 		}, StatusModified, why, nil},
+		{"3-bit-image", func() []byte {
+			return xobject(over, gray(pdf.Dict{"BitsPerComponent": pdf.Int(3), "Decode": nil}, bytes.Repeat([]byte{0xff}, 24)))
+		}, StatusModified, why, rendersDifferently(signed)},
 		{"complete-jpeg-twin", func() []byte {
 			return xobject(away, gray(pdf.Dict{"Filter": pdf.Name("DCTDecode")}, jb.Bytes()))
 		}, StatusValid, "Square annotation added", nil},
