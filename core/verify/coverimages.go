@@ -375,6 +375,9 @@ func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, in
 		if comps <= 0 {
 			return fmt.Sprintf("%s has a colour space the verifier cannot size", what)
 		}
+		if why := w.colourSpaceProblem(cs, res, inline, 0); why != "" {
+			return fmt.Sprintf("%s has %s", what, why)
+		}
 	}
 	if !inline && float64(width)*float64(height) > MaxDrawnImagePixels {
 		return "" // the cover check's pixel budget refuses the page (ChangeCoverUnchecked)
@@ -613,6 +616,105 @@ func (w *imageWalk) optionalContent(o pdf.Object) string {
 		if !listed(g) {
 			return "an optional-content membership dictionary naming a group the catalog's /OCProperties does not list"
 		}
+	}
+	return ""
+}
+
+// colourSpaceProblem names what breaks ISO 32000's rules in an image's colour space, which
+// PDFium then refuses (it draws nothing) while poppler falls back and paints: a CIE space
+// without /WhitePoint, an ICC profile of other than 1, 3 or 4 components, an Indexed space
+// over a pattern or with a short lookup table, a Separation or DeviceN space whose alternate
+// or tint transform is not one readers agree on. "" when it follows them.
+func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool, depth int) string {
+	if depth > 4 {
+		return "a colour space nested too deep"
+	}
+	x := w.resolve(cs)
+	if n, ok := x.(pdf.Name); ok {
+		switch n {
+		case "DeviceGray", "G", "DeviceRGB", "RGB", "DeviceCMYK", "CMYK":
+			return ""
+		}
+		if inline {
+			if named := w.a.cur.Dict(res.Get("ColorSpace")).Get(n); named != nil {
+				return w.colourSpaceProblem(named, res, false, depth+1)
+			}
+		}
+		return fmt.Sprintf("the colour space /%s used without its parameters", n)
+	}
+	arr, ok := x.(pdf.Array)
+	if !ok || len(arr) == 0 {
+		return "a colour space that is neither a name nor an array"
+	}
+	fam, _ := w.resolve(arr[0]).(pdf.Name)
+	arg := func(i int) pdf.Object {
+		if i < len(arr) {
+			return w.resolve(arr[i])
+		}
+		return nil
+	}
+	switch fam {
+	case "CalGray", "CalRGB", "Lab":
+		if wp, ok := w.resolve(w.a.cur.Dict(arg(1)).Get("WhitePoint")).(pdf.Array); !ok || len(wp) != 3 {
+			return fmt.Sprintf("a /%s colour space without a /WhitePoint", fam)
+		}
+	case "ICCBased":
+		st, ok := arg(1).(*pdf.Stream)
+		if !ok {
+			return "an ICCBased colour space without a profile stream"
+		}
+		if n, _ := pdf.IntOf(w.resolve(st.Dict.Get("N"))); n != 1 && n != 3 && n != 4 {
+			return fmt.Sprintf("an ICC profile of %d components", n)
+		}
+	case "Indexed", "I":
+		base := arg(1)
+		if b, ok := base.(pdf.Name); ok && (b == "Pattern" || b == "Indexed" || b == "I") {
+			return "an Indexed colour space over /" + string(b)
+		}
+		if why := w.colourSpaceProblem(arr[1], res, inline, depth+1); len(arr) < 2 || why != "" {
+			return "an Indexed colour space whose base " + why
+		}
+		hival, ok := pdf.IntOf(arg(2))
+		if !ok || hival < 0 || hival > 255 {
+			return "an Indexed colour space whose /hival is not 0 to 255"
+		}
+		var table []byte
+		switch t := arg(3).(type) {
+		case pdf.String:
+			table = t.Bytes
+		case *pdf.Stream:
+			table, _ = w.a.v.f.OptionalStreamData(t)
+		}
+		if need := (hival + 1) * w.components(arr[1], res, inline, depth+1); int64(len(table)) < need {
+			return fmt.Sprintf("an Indexed colour space whose lookup table has %d of its %d bytes", len(table), need)
+		}
+	case "Separation", "DeviceN":
+		alt := 2
+		if fam == "Separation" {
+			if _, ok := arg(1).(pdf.Name); !ok {
+				return "a Separation colour space without a colorant name"
+			}
+		} else if names, ok := arg(1).(pdf.Array); !ok || len(names) == 0 {
+			return "a DeviceN colour space without colorant names"
+		}
+		if len(arr) < 4 {
+			return fmt.Sprintf("a %s colour space without alternate space and tint transform", fam)
+		}
+		if why := w.colourSpaceProblem(arr[alt], res, false, depth+1); why != "" {
+			return fmt.Sprintf("a %s colour space whose alternate has %s", fam, why)
+		}
+		var fd pdf.Dict
+		switch f := arg(3).(type) {
+		case pdf.Dict:
+			fd = f
+		case *pdf.Stream:
+			fd = f.Dict
+		}
+		if ft, ok := pdf.IntOf(w.resolve(fd.Get("FunctionType"))); !ok || (ft != 0 && ft != 2 && ft != 3 && ft != 4) {
+			return fmt.Sprintf("a %s colour space whose tint transform is not a function", fam)
+		}
+	default:
+		return fmt.Sprintf("the colour space /%s, which images cannot use", fam)
 	}
 	return ""
 }

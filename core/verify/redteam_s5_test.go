@@ -194,6 +194,20 @@ func TestRedTeamUndecodableImages(t *testing.T) {
 		{"3-bit-image", func() []byte {
 			return xobject(over, gray(pdf.Dict{"BitsPerComponent": pdf.Int(3), "Decode": nil}, bytes.Repeat([]byte{0xff}, 24)))
 		}, StatusModified, why, rendersDifferently(signed)},
+		{"calgray-without-whitepoint", func() []byte {
+			return xobject(over, gray(pdf.Dict{"ColorSpace": pdf.Array{pdf.Name("CalGray"), pdf.Dict{}}, "Decode": nil}, bytes.Repeat([]byte{0xff}, 64)))
+		}, StatusModified, why, rendersDifferently(signed)},
+		{"icc-of-5-components", func() []byte {
+			return s4Annot(t, signed, "Square", over, func(u *pdf.Update) pdf.Object {
+				icc := u.Add(&pdf.Stream{Dict: pdf.Dict{"N": pdf.Int(5)}, Data: []byte("not a profile")})
+				im := u.Add(gray(pdf.Dict{"ColorSpace": pdf.Array{pdf.Name("ICCBased"), icc}}, bytes.Repeat([]byte{0xff}, 320)))
+				return u.Add(s4Form(pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(1)}, []byte("/I Do"), pdf.Dict{"XObject": pdf.Dict{"I": im}}))
+			}, nil)
+		}, StatusModified, why, nil},
+		{"calgray-with-whitepoint-twin", func() []byte {
+			wp := pdf.Dict{"WhitePoint": pdf.Array{pdf.Real{Value: 0.9505}, pdf.Int(1), pdf.Real{Value: 1.089}}}
+			return xobject(away, gray(pdf.Dict{"ColorSpace": pdf.Array{pdf.Name("CalGray"), wp}}, full))
+		}, StatusValid, "Square annotation added", nil},
 		{"complete-jpeg-twin", func() []byte {
 			return xobject(away, gray(pdf.Dict{"Filter": pdf.Name("DCTDecode")}, jb.Bytes()))
 		}, StatusValid, "Square annotation added", nil},
