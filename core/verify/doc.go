@@ -92,6 +92,12 @@
 //     (coverbound.go); whatever that reading cannot bound — fonts with their own glyph
 //     programs, inline images, shadings without a clip, an operator it cannot read — is
 //     rendered, so the shortcut never accepts what the rendering refuses.
+//   - One renderer's picture proves nothing about what it leaves out: an added or changed
+//     appearance must draw only what every reader draws alike (coverimages.go) — images whose
+//     samples all decode, with a bit depth and colour space ISO 32000 allows; mesh shadings
+//     whose data follows the rules; plain optional content — in its forms, patterns, soft
+//     masks and Type 3 glyphs too. Otherwise the change is disallowed: PDFium drew nothing
+//     where poppler or MuPDF painted over the signed amount (red team s5).
 //
 // # Revocation
 //
