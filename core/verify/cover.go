@@ -206,6 +206,10 @@ func (a *analysis) checkCover() {
 	for i, p := range pages {
 		cp := a.cover[p]
 		label := fmt.Sprintf("page %d", p)
+		if a.signedTextModeAmbiguous(p) {
+			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: the signed page sets a text render mode with an operand that is not an integer, which PDFium and poppler read differently (covertextmode.go)", label, joinMax(cp.what, 3))
+			continue
+		}
 		if coverShortcuts && i < maxCoverPages && a.coverShortcut(p) {
 			a.v.shortcuts++
 			continue

@@ -82,6 +82,9 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 			if why := w.inline(data, res); why != "" {
 				return why
 			}
+			if ambiguousTextMode(data) {
+				return "a text render mode with an operand that is not an integer (PDFium reads 3.0 Tr as invisible text, poppler shows the text)"
+			}
 		}
 	}
 	// Type 3 glyphs are content streams too: an image inside one is drawn like any other.

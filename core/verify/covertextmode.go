@@ -1,0 +1,180 @@
+package verify
+
+import (
+	"bytes"
+
+	"sealdesk/core/pdf"
+)
+
+// Text render modes that readers read differently (red team s5, cover shortcut round). PDFium
+// reads the operand of Tr as an integer whatever its type — 3.0 Tr, 3.5 Tr and 3- Tr make the
+// text invisible — while poppler ignores a Tr whose operand is not an integer and keeps drawing
+// the text. Signed text set with "3.0 Tr" is thus shown by poppler but absent from PDFium's
+// rendering of the signed revision, so a widget added over it changed nothing the cover check
+// could see (rendering or shortcut): the file was valid while poppler showed the signed amount
+// painted over. So a page whose signed content (its content streams, the forms, patterns, Type 3
+// glyphs and soft masks its resources name, its annotations' normal appearances) sets a text
+// render mode with such an operand cannot be checked by rendering; and an added appearance
+// that sets one draws what readers draw differently (coverimages.go).
+
+// maxTextModeStreams bounds the streams read for one page's check.
+const maxTextModeStreams = 10000
+
+// ambiguousTextMode reports whether content stream data has a Tr operator whose operand is a
+// number token that is not a plain integer (3.0, .5, 3-, 6.0.0, an integer too long for 32 bits).
+// It reads bytes, not tokens, so inline image data cannot hide an operator from it; a comment
+// or a string that looks like such an operator only makes it cautious.
+func ambiguousTextMode(data []byte) bool {
+	for i := 0; ; i++ {
+		k := bytes.Index(data[i:], []byte("Tr"))
+		if k < 0 {
+			return false
+		}
+		i += k
+		if i > 0 && !isDelimOrSpace(data[i-1]) || i+2 < len(data) && !isDelimOrSpace(data[i+2]) {
+			continue
+		}
+		j := i
+		for j > 0 && isSpace(data[j-1]) {
+			j--
+		}
+		end := j
+		for j > 0 && !isDelimOrSpace(data[j-1]) {
+			j--
+		}
+		if tok := data[j:end]; numberLike(tok) && !plainInt(tok) {
+			return true
+		}
+	}
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
+}
+
+func isDelimOrSpace(c byte) bool {
+	return isSpace(c) || bytes.IndexByte([]byte("()<>[]{}/%"), c) >= 0
+}
+
+func numberLike(tok []byte) bool {
+	if len(tok) == 0 {
+		return false
+	}
+	for _, c := range tok {
+		if !(c >= '0' && c <= '9' || c == '.' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func plainInt(tok []byte) bool {
+	if tok[0] == '+' || tok[0] == '-' {
+		tok = tok[1:]
+	}
+	if len(tok) == 0 || len(tok) > 9 {
+		return false
+	}
+	for _, c := range tok {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// signedTextModeAmbiguous reports whether page p (1-based) as signed (a.old) sets a text render
+// mode readers read differently, in its content or in what its resources and annotations'
+// normal appearances name.
+func (a *analysis) signedTextModeAmbiguous(p int) bool {
+	pages, err := a.old.Pages()
+	if err != nil || p > len(pages) {
+		return false // the cover check reports what it cannot read
+	}
+	pg := pages[p-1]
+	s := &textModeScan{pb: newPaintBounds(a.v.f, a.old, nil, nil), seen: map[*pdf.Stream]bool{}}
+	switch c := s.pb.resolve(pg.Dict.Get("Contents")).(type) {
+	case *pdf.Stream:
+		s.stream(c, nil)
+	case pdf.Array:
+		for _, e := range c {
+			if st, ok := s.pb.resolve(e).(*pdf.Stream); ok {
+				s.stream(st, nil)
+			}
+		}
+	}
+	s.resources(a.old.Dict(pg.Resources))
+	if refs, ok := annotList(a.old, pg); ok {
+		for _, r := range refs {
+			ap := a.old.Dict(a.old.Dict(r).Get("AP"))
+			switch n := s.pb.resolve(ap.Get("N")).(type) {
+			case *pdf.Stream:
+				s.form(n)
+			case pdf.Dict:
+				for _, k := range n.Keys() {
+					if st, ok := s.pb.resolve(n.Get(k)).(*pdf.Stream); ok {
+						s.form(st)
+					}
+				}
+			}
+		}
+	}
+	return s.found
+}
+
+type textModeScan struct {
+	pb    *paintBounds
+	seen  map[*pdf.Stream]bool
+	found bool
+}
+
+// stream checks one content stream; res, when not nil, are the resources it names.
+func (s *textModeScan) stream(st *pdf.Stream, res pdf.Dict) {
+	if s.found || s.seen[st] {
+		return
+	}
+	s.seen[st] = true
+	if len(s.seen) > maxTextModeStreams {
+		return
+	}
+	if data := s.pb.streamData(st); data != nil && ambiguousTextMode(data) {
+		s.found = true
+		return
+	}
+	s.resources(res)
+}
+
+func (s *textModeScan) form(st *pdf.Stream) {
+	s.stream(st, s.pb.v.Dict(st.Dict.Get("Resources")))
+}
+
+func (s *textModeScan) resources(res pdf.Dict) {
+	if res == nil || s.found {
+		return
+	}
+	v := s.pb.v
+	for _, key := range []pdf.Name{"XObject", "Pattern"} {
+		for _, o := range v.Dict(res.Get(key)) {
+			if st, ok := s.pb.resolve(o).(*pdf.Stream); ok && st.Dict.NameOf("Subtype") != "Image" {
+				s.form(st)
+			}
+		}
+	}
+	for _, o := range v.Dict(res.Get("Font")) {
+		fd := v.Dict(o)
+		if fd.NameOf("Subtype") != "Type3" {
+			continue
+		}
+		fres := v.Dict(fd.Get("Resources"))
+		for _, cp := range v.Dict(fd.Get("CharProcs")) {
+			if st, ok := s.pb.resolve(cp).(*pdf.Stream); ok {
+				s.stream(st, fres)
+			}
+		}
+	}
+	for _, o := range v.Dict(res.Get("ExtGState")) {
+		if st, ok := s.pb.resolve(v.Dict(v.Dict(o).Get("SMask")).Get("G")).(*pdf.Stream); ok {
+			s.form(st)
+		}
+	}
+}
