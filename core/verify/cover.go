@@ -210,6 +210,10 @@ func (a *analysis) checkCover() {
 			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: the signed page sets a text render mode with an operand that is not an integer, which PDFium and poppler read differently (covertextmode.go)", label, joinMax(cp.what, 3))
 			continue
 		}
+		if a.signedAnnotAmbiguous(p, cp) {
+			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an added widget comes near a signed annotation without a normal appearance, or a text markup annotation, which PDFium and poppler draw differently (covertextmode.go)", label, joinMax(cp.what, 3))
+			continue
+		}
 		if coverShortcuts && i < maxCoverPages && a.coverShortcut(p) {
 			a.v.shortcuts++
 			continue

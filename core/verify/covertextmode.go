@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"math"
 
 	"sealdesk/core/pdf"
 )
@@ -177,4 +178,135 @@ func (s *textModeScan) resources(res pdf.Dict) {
 			s.form(st)
 		}
 	}
+}
+
+// Signed annotations that readers draw differently (same round). For an annotation with no
+// normal appearance stream selected — no /AP, or an /N dictionary whose /AS names no stream in
+// it — poppler builds an appearance (a FreeText's text from /Contents, a Square's fill, a Link's
+// border, a widget's /MK background), and for a text markup annotation it draws the marks at
+// /QuadPoints whatever its appearance; PDFium's rendering of the signed revision has none of that
+// ink. A widget added over such an annotation thus hid what poppler showed as signed (a FreeText
+// "Pay 1000000 yuan") and the file was valid. So when an added widget comes within coverGap of
+// where poppler may draw such a signed annotation (its /Rect, and the points of /QuadPoints,
+// /InkList, /Vertices and /L, grown by its border), the page cannot be checked.
+
+// signedAnnotAmbiguous reports whether an added widget of cp comes near a signed annotation of
+// page p (1-based) that readers draw differently.
+func (a *analysis) signedAnnotAmbiguous(p int, cp *coverPage) bool {
+	if len(cp.added) == 0 {
+		return false
+	}
+	var widgets []box
+	for _, r := range cp.added {
+		if rc, ok := pdf.RectFrom(a.cur, a.cur.Dict(r).Get("Rect")); ok {
+			widgets = append(widgets, rectBox(rc))
+		}
+	}
+	pages, err := a.old.Pages()
+	if err != nil || p > len(pages) || len(widgets) == 0 {
+		return false
+	}
+	refs, ok := annotList(a.old, pages[p-1])
+	if !ok {
+		return false
+	}
+	for _, r := range refs {
+		d := a.old.Dict(r)
+		if d == nil {
+			continue
+		}
+		if !textMarkup[d.NameOf("Subtype")] && selectedAppearance(a.old, d) {
+			continue
+		}
+		area, ok := readerArea(a.old, d)
+		if !ok || !disjoint(widgets, area, coverGap) {
+			return true
+		}
+	}
+	return false
+}
+
+var textMarkup = map[pdf.Name]bool{"Highlight": true, "Underline": true, "StrikeOut": true, "Squiggly": true}
+
+// selectedAppearance reports whether d has a normal appearance stream readers select alike.
+func selectedAppearance(v *pdf.View, d pdf.Dict) bool {
+	n, err := v.Resolve(v.Dict(d.Get("AP")).Get("N"))
+	if err != nil {
+		return false
+	}
+	switch n := n.(type) {
+	case *pdf.Stream:
+		return true
+	case pdf.Dict:
+		as := d.NameOf("AS")
+		if as == "" {
+			return false
+		}
+		x, err := v.Resolve(n.Get(as))
+		_, isStream := x.(*pdf.Stream)
+		return err == nil && isStream
+	}
+	return false
+}
+
+// readerArea bounds where a reader may draw annotation d: its /Rect, and the box of the points
+// its geometry entries give, grown by its border width; false when they cannot be read.
+func readerArea(v *pdf.View, d pdf.Dict) ([]box, bool) {
+	rc, ok := pdf.RectFrom(v, d.Get("Rect"))
+	if !ok {
+		return nil, false
+	}
+	b := rectBox(rc)
+	var pts []float64
+	for _, k := range []pdf.Name{"QuadPoints", "Vertices", "L", "InkList"} {
+		x, err := v.Resolve(d.Get(k))
+		if err != nil {
+			return nil, false
+		}
+		arr, _ := x.(pdf.Array)
+		for _, e := range arr {
+			if sub, err := v.Resolve(e); err == nil {
+				if sa, isArr := sub.(pdf.Array); isArr {
+					for _, f := range sa {
+						n, ok := pdf.Number(f)
+						if !ok {
+							return nil, false
+						}
+						pts = append(pts, n)
+					}
+					continue
+				}
+			}
+			n, ok := pdf.Number(e)
+			if !ok {
+				return nil, false
+			}
+			pts = append(pts, n)
+		}
+	}
+	out := []box{b}
+	if len(pts) >= 2 {
+		g := box{pts[0], pts[1], pts[0], pts[1]}
+		for i := 2; i+1 < len(pts); i += 2 {
+			g = box{math.Min(g.x0, pts[i]), math.Min(g.y0, pts[i+1]), math.Max(g.x1, pts[i]), math.Max(g.y1, pts[i+1])}
+		}
+		out = append(out, g)
+	}
+	w := 1.0
+	if bs := v.Dict(d.Get("BS")); bs != nil {
+		if n, ok := pdf.Number(bs.Get("W")); ok {
+			w = math.Max(w, n)
+		}
+	}
+	if arr, ok := d.Get("Border").(pdf.Array); ok && len(arr) >= 3 {
+		if n, ok := pdf.Number(arr[2]); ok {
+			w = math.Max(w, n)
+		}
+	}
+	for i := range out {
+		if out[i] = out[i].grow(w); !out[i].finite() {
+			return nil, false
+		}
+	}
+	return out, true
 }

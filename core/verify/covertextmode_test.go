@@ -83,3 +83,57 @@ func TestCoverTextModeReaders(t *testing.T) {
 		})
 	}
 }
+
+// TestCoverSignedAnnotReaders: a signed annotation with no normal appearance selected (a
+// FreeText whose /AS names no state: poppler writes its /Contents, PDFium draws nothing) or a
+// text markup annotation (poppler marks its /QuadPoints whatever the appearance) under an added
+// widget was valid while poppler showed it covered (red team s5, cover shortcut round). Such a
+// page cannot be checked; the twins — the widget away from it — stay valid.
+func TestCoverSignedAnnotReaders(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	const text = "BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET"
+	on := streamObj("/Type/XObject/Subtype/Form/BBox[0 0 10 10]", "0 0 1 rg 0 0 10 10 re f")
+	freeText := "<</Type/Annot/Subtype/FreeText/Rect[60 300 400 340]/Contents(Pay 1000000 yuan)/DA(0 g /Helv 24 Tf)/AP<</N<</On 7 0 R>>>>/AS/Off/F 4>>"
+	highlight := "<</Type/Annot/Subtype/Highlight/Rect[500 100 510 110]/QuadPoints[60 340 400 340 60 300 400 300]/C[1 1 0]/AP<</N 7 0 R>>/F 4>>"
+	// The premise: poppler draws the FreeText's text although its appearance state is missing.
+	img := popplerPage(t, onePagePDF(text, "/Font<</F1 5 0 R>>>>/Annots[6 0 R]/X<<", freeText, on), 72)
+	dark := 0
+	for y := 452; y < 492; y++ {
+		for x := 60; x < 400; x++ {
+			if r, g, b, _ := img.At(x, y).RGBA(); r+g+b < 3*0x8000 {
+				dark++
+			}
+		}
+	}
+	if dark < 300 {
+		t.Fatalf("poppler: %d dark pixels where the FreeText's /Contents should be", dark)
+	}
+	over := pdf.Array{pdf.Int(60), pdf.Int(290), pdf.Int(400), pdf.Int(350)}
+	away := pdf.Array{pdf.Int(60), pdf.Int(100), pdf.Int(400), pdf.Int(160)}
+	rows := []struct {
+		name, annot string
+		at          pdf.Array
+		valid       bool
+	}{
+		{"FreeText without its appearance state under a widget", freeText, over, false},
+		{"highlight marks under a widget", highlight, over, false},
+		{"twin: FreeText without its appearance state, widget away", freeText, away, true},
+		{"twin: highlight marks, widget away", highlight, away, true},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			// The page's /Annots ride in on the resources string (onePagePDF writes the page).
+			doc := s.sign(t, onePagePDF(text, "/Font<</F1 5 0 R>>>>/Annots[6 0 R]/X<<", r.annot, on), sigOpts{})
+			doc = s.sign(t, doc, sigOpts{visible: true, visibleAt: r.at, visibleAP: "1 g 60 100 340 250 re f"})
+			for _, rep := range []*Report{verifyBytes(t, doc, s.store()), withoutShortcut(t, doc, s.store())} {
+				codes := fmt.Sprint(changeCodes(rep))
+				if r.valid && rep.Verdict != StatusValid {
+					t.Errorf("twin not valid: %s %s\n%s", rep.Verdict, codes, dump(rep))
+				}
+				if !r.valid && (rep.Verdict == StatusValid || !strings.Contains(codes, ChangeCoverUnchecked+":false")) {
+					t.Errorf("verdict %s, changes %s; want %s refused", rep.Verdict, codes, ChangeCoverUnchecked)
+				}
+			}
+		})
+	}
+}
