@@ -104,7 +104,8 @@ func (a *analysis) signedTextModeAmbiguous(p int) bool {
 			}
 		}
 	}
-	s.resources(a.old.Dict(pg.Resources))
+	s.outer = a.old.Dict(pg.Resources)
+	s.resources(s.outer)
 	if refs, ok := annotList(a.old, pg); ok {
 		for _, r := range refs {
 			ap := a.old.Dict(a.old.Dict(r).Get("AP"))
@@ -125,6 +126,7 @@ func (a *analysis) signedTextModeAmbiguous(p int) bool {
 
 type textModeScan struct {
 	pb    *paintBounds
+	outer pdf.Dict // the page's resources
 	seen  map[*pdf.Stream]bool
 	found bool
 }
@@ -138,7 +140,7 @@ func (s *textModeScan) stream(st *pdf.Stream, res pdf.Dict) {
 	if len(s.seen) > maxTextModeStreams {
 		return
 	}
-	if data := s.pb.streamData(st); data != nil && ambiguousTextMode(data) {
+	if data := s.pb.streamData(st); data != nil && (ambiguousTextMode(data) || missingResourceName(s.pb.v, data, res, s.outer)) {
 		s.found = true
 		return
 	}
@@ -309,4 +311,54 @@ func readerArea(v *pdf.View, d pdf.Dict) ([]box, bool) {
 		}
 	}
 	return out, true
+}
+
+// Resources a form names but lacks (same round). A form with its own /Resources that names, with
+// Tf or Do, a font or XObject missing from its category there: PDFium then draws Helvetica or
+// nothing, poppler looks the name up in the enclosing resources (the page's) and may draw a
+// Type 3 font whose glyphs paint anywhere — a box poppler showed as signed, covered by a widget,
+// was valid. Such a name, when the page's resources have it, makes the page not checkable.
+// (Added appearances are not checked for this yet: their page's resources are not at hand in
+// coverimages.go.)
+
+// missingResourceName reports whether content data, drawn with its own resources res, names
+// with Tf or Do a resource absent from a category res has and present in outer.
+func missingResourceName(v *pdf.View, data []byte, res, outer pdf.Dict) bool {
+	if res == nil || outer == nil {
+		return false
+	}
+	lx := pdf.NewBytesLexer(data, 0, int64(len(data))+1)
+	var last pdf.Name
+	var lastOK bool
+	for i := 0; i < maxBoundTokens; i++ {
+		t, err := lx.Next()
+		if err != nil || t.Kind == pdf.TokEOF {
+			return false
+		}
+		if t.Kind == pdf.TokName {
+			last, lastOK = pdf.Name(t.Value), true
+			continue
+		}
+		if t.Kind != pdf.TokKeyword {
+			continue
+		}
+		op := string(t.Raw)
+		if op == "BI" {
+			return false // inline image data: the lexer cannot read on reliably
+		}
+		var cat pdf.Name
+		switch op {
+		case "Tf":
+			cat = "Font"
+		case "Do":
+			cat = "XObject"
+		}
+		if cat != "" && lastOK {
+			if d := v.Dict(res.Get(cat)); d != nil && d.Get(last) == nil && v.Dict(outer.Get(cat)).Get(last) != nil {
+				return true
+			}
+		}
+		lastOK = false
+	}
+	return false
 }

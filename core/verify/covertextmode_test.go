@@ -137,3 +137,56 @@ func TestCoverSignedAnnotReaders(t *testing.T) {
 		})
 	}
 }
+
+// TestCoverResourceChainReaders: a signed form that names a font its own /Resources lack, which
+// the page's resources have as a Type 3 font painting a box elsewhere: poppler paints the box,
+// PDFium draws Helvetica at the text position; a widget added over the box was valid (red team
+// s5, cover shortcut round). The twin names a font it has.
+func TestCoverResourceChainReaders(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	t3 := "<</Type/Font/Subtype/Type3/FontBBox[0 0 1 1]/FontMatrix[1 0 0 1 0 0]/CharProcs<</a 8 0 R>>/Encoding<</Differences[97/a]>>/FirstChar 97/LastChar 97/Widths[0]>>"
+	glyph := streamObj("", "0 0 d0 0 0 0 rg -12 -400 340 40 re f")
+	form := func(font string) string {
+		return streamObj("/Type/XObject/Subtype/Form/BBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>>>", "BT /"+font+" 1 Tf 72 700 Td (a) Tj ET")
+	}
+	page := func(font string) []byte {
+		return onePagePDF("/Fm1 Do", "/Font<</F1 5 0 R/F9 6 0 R>>/XObject<</Fm1 7 0 R>>", t3, form(font), glyph)
+	}
+	img := popplerPage(t, page("F9"), 72)
+	dark := 0
+	for y := 452; y < 492; y++ {
+		for x := 60; x < 400; x++ {
+			if r, g, b, _ := img.At(x, y).RGBA(); r+g+b < 3*0x8000 {
+				dark++
+			}
+		}
+	}
+	if dark < 5000 {
+		t.Fatalf("poppler: %d dark pixels where the page's Type 3 glyph paints", dark)
+	}
+	over := pdf.Array{pdf.Int(60), pdf.Int(290), pdf.Int(400), pdf.Int(350)}
+	rows := []struct {
+		name string
+		doc  []byte
+		ap   string
+		want string
+	}{
+		{"signed form names a font only the page has", page("F9"), "1 g 60 290 340 60 re f", ChangeCoverUnchecked},
+		{"twin: signed form names its own font", page("F1"), "1 g 60 290 340 60 re f", ""},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			doc := s.sign(t, r.doc, sigOpts{})
+			doc = s.sign(t, doc, sigOpts{visible: true, visibleAt: over, visibleAP: r.ap})
+			for _, rep := range []*Report{verifyBytes(t, doc, s.store()), withoutShortcut(t, doc, s.store())} {
+				codes := fmt.Sprint(changeCodes(rep))
+				if r.want == "" && rep.Verdict != StatusValid {
+					t.Errorf("twin not valid: %s %s\n%s", rep.Verdict, codes, dump(rep))
+				}
+				if r.want != "" && (rep.Verdict == StatusValid || !strings.Contains(codes, r.want+":false")) {
+					t.Errorf("verdict %s, changes %s; want %s refused", rep.Verdict, codes, r.want)
+				}
+			}
+		})
+	}
+}
