@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"sealdesk/core/api"
+	"sealdesk/core/csvcell"
 	"sealdesk/core/sync"
 )
 
@@ -36,14 +37,6 @@ func safeName(s string, max int) string {
 	}
 	if s == "" {
 		s = "_"
-	}
-	return s
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
 	}
 	return s
 }
@@ -154,7 +147,7 @@ func (s *Service) Export(ctx context.Context, eid, fid, actor string, w io.Write
 	cw.Write([]string{"合同编号", "主题", "发起人", "签约方", "签署人", "完成时间（北京时间）", "保存至", "文件", "签署报告", "文件 SHA-256", "合同金额（元）", "合同到期日", "收发"})
 	for _, r := range rows {
 		for i := range r {
-			r[i] = csvSafe(r[i])
+			r[i] = csvcell.Safe(r[i])
 		}
 		cw.Write(r)
 	}

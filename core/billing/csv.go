@@ -4,7 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strings"
+	"sealdesk/core/csvcell"
 	"time"
 )
 
@@ -28,20 +28,13 @@ func WriteCSV(w io.Writer, entries []Entry) error {
 		return err
 	}
 	for _, e := range entries {
-		row := []string{e.Time.In(CST).Format("2006-01-02 15:04:05"), fmt.Sprint(e.Count), cell(e.Subject), e.Channel.String() + "调用", cell(e.Envelope)}
+		row := []string{e.Time.In(CST).Format("2006-01-02 15:04:05"), fmt.Sprint(e.Count), csvcell.Safe(e.Subject), e.Channel.String() + "调用", csvcell.Safe(e.Envelope)}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // ParseDay parses a filter bound: an RFC 3339 time, or a day "2006-01-02" meaning its start in

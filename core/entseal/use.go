@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"sealdesk/core/api"
+	"sealdesk/core/csvcell"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
@@ -561,19 +562,11 @@ func WriteCSV(w io.Writer, uses []api.SealUse) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"时间", "印章", "印章ID", "使用人", "使用人ID", "合同编号", "文件SHA-256", "签名摘要", "设备", "地址", "记录ID"})
 	for _, u := range uses {
-		cw.Write([]string{u.Time.UTC().Format(time.RFC3339), csvSafe(u.SealName), u.SealID, csvSafe(u.MemberName), u.MemberID,
-			csvSafe(u.ContractID), u.DocumentSHA256, u.DigestSHA256, csvSafe(u.Device), u.Address, u.ID})
+		cw.Write([]string{u.Time.UTC().Format(time.RFC3339), csvcell.Safe(u.SealName), u.SealID, csvcell.Safe(u.MemberName), u.MemberID,
+			csvcell.Safe(u.ContractID), u.DocumentSHA256, u.DigestSHA256, csvcell.Safe(u.Device), u.Address, u.ID})
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// csvSafe defuses formula injection: a cell starting with = + - @ is prefixed with '.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 var cryptoSHA256 = crypto.SHA256

@@ -7,12 +7,12 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/skip2/go-qrcode"
 
 	"sealdesk/core/api"
+	"sealdesk/core/csvcell"
 	"sealdesk/core/org"
 	"sealdesk/core/sync"
 )
@@ -454,7 +454,7 @@ func (s *Server) handleEnterpriseAuditCSV(w http.ResponseWriter, r *http.Request
 			wroteHeader = true
 		}
 		for _, a := range page {
-			cw.Write([]string{a.Time.UTC().Format(time.RFC3339), a.Actor, a.Action, a.Target, csvSafe(a.Detail)})
+			cw.Write([]string{a.Time.UTC().Format(time.RFC3339), a.Actor, a.Action, a.Target, csvcell.Safe(a.Detail)})
 		}
 		cw.Flush()
 		if len(page) < 1000 {
@@ -462,14 +462,6 @@ func (s *Server) handleEnterpriseAuditCSV(w http.ResponseWriter, r *http.Request
 		}
 		after = page[len(page)-1].Key
 	}
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula (CSV injection).
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }
 
 // --- verification -----------------------------------------------------------------------------
