@@ -611,6 +611,16 @@ type backfill struct {
 // repeated, and servers sharing a store that run it at once file nothing twice (an enterprise's
 // contract is filed once: BucketWhere). It returns how many filings it made.
 func (s *Service) BackfillReceived(ctx context.Context) (int, error) {
+	// A finished walk is read, not written: every server start asks.
+	var b backfill
+	if err := s.Store.View(ctx, func(tx sync.Tx) error {
+		return sync.GetJSON(tx, BucketMeta, keyBackfill, &b)
+	}); err != nil && !errors.Is(err, sync.ErrNotFound) {
+		return 0, err
+	}
+	if b.Done {
+		return 0, nil
+	}
 	total := 0
 	for {
 		if err := ctx.Err(); err != nil {
