@@ -11,13 +11,13 @@ package accountwin
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
+	"sealdesk/ui/internal/servertest"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -143,15 +143,7 @@ func TestSwitchAccountInRealWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	mk := make([]byte, 32)
-	rand.Read(mk)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: mk, Dev: true,
-		Terms: org.Terms{Terms: "2026-11", Privacy: "2026-10"}}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run := servertest.Run(t, st, server.Options{Dev: true, Terms: org.Terms{Terms: "2026-11", Privacy: "2026-10"}})
 
 	dataDir := filepath.Join(t.TempDir(), "SealDesk")
 	root, err := desktop.Open(filepath.Join(dataDir, "desktop.db"), nil)

@@ -5,19 +5,18 @@ package adminwindow
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sealdesk/ui/internal/servertest"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 
-	"sealdesk/core/gate"
 	"sealdesk/core/ids"
 	"sealdesk/core/server"
 	"sealdesk/core/webhook"
@@ -42,16 +41,8 @@ func TestAdminTabsInRealWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Dev: true,
-		Hashes:   gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute}),
-		Webhooks: webhook.Options{PollInterval: 50 * time.Millisecond, Backoff: time.Hour}}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run := servertest.Run(t, st, server.Options{Dev: true, Hashes: servertest.Hashes(),
+		Webhooks: webhook.Options{PollInterval: 50 * time.Millisecond, Backoff: time.Hour}})
 	a := windowtest.Register(t, run, "13912340001", "张管理", "")
 	b := windowtest.Register(t, run, "13912340002", "李成员", "")
 	body := "91330106MA2HTWNK1"

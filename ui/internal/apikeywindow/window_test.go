@@ -6,17 +6,16 @@ package apikeywindow
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sealdesk/ui/internal/servertest"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"sealdesk/core/api"
-	"sealdesk/core/gate"
 	"sealdesk/core/ids"
 	"sealdesk/core/server"
 	"sealdesk/store/bolt"
@@ -40,15 +39,7 @@ func TestAPIKeysInRealWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, Dev: true,
-		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run := servertest.Run(t, st, server.Options{Dev: true, Hashes: servertest.Hashes()})
 	a := windowtest.Register(t, run, "13912340011", "张管理", "")
 	body := "91330106MA2HTWNK2"
 	chk, _ := ids.CreditCheck(body)

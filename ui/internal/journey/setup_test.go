@@ -2,13 +2,12 @@ package journey
 
 import (
 	"context"
-	"crypto/rand"
 	"path/filepath"
+	"sealdesk/ui/internal/servertest"
 	"testing"
 	"time"
 
 	"sealdesk/core/client"
-	"sealdesk/core/gate"
 	"sealdesk/core/ids"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
@@ -25,19 +24,11 @@ func shotServer(t *testing.T, o server.Options, gated bool) (*server.Running, *b
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	key := make([]byte, 32)
-	rand.Read(key)
-	o.Store, o.MasterKey, o.Dev = st, key, true
+	o.Dev = true
 	if gated {
-		o.Hashes = gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})
+		o.Hashes = servertest.Hashes()
 	}
-	run, err := server.Start(context.Background(), o, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Shutdown(context.Background()) })
-	return run, st
+	return servertest.Run(t, st, o), st
 }
 
 // shotEnterprise has c create the enterprise name with the credit code made of body (17

@@ -9,18 +9,17 @@ package keyswindow
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509/pkix"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sealdesk/ui/internal/servertest"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"sealdesk/core/client"
-	"sealdesk/core/gate"
 	"sealdesk/core/keyguard"
 	"sealdesk/core/keystore"
 	"sealdesk/core/org"
@@ -95,15 +94,7 @@ func TestKeysInRealWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	mk := make([]byte, 32)
-	rand.Read(mk)
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: mk, Dev: true,
-		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run := servertest.Run(t, st, server.Options{Dev: true, Hashes: servertest.Hashes()})
 	fast := keystore.Params{Time: 1, Memory: 8 << 10, Threads: 1}
 	a := login(t, run, "13912340021", "SealDesk 桌面版（财务部-PC01，windows）", true)
 	lost := certify(t, a, keystore.New(windowtest.NewKeys(), &keystore.Options{Params: fast}), "135790")

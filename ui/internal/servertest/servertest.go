@@ -53,16 +53,24 @@ func StartBilled(t testing.TB, st sync2.Store) *Server { return start(t, st, tru
 
 func start(t testing.TB, st sync2.Store, billed bool) *Server {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	run, err := server.Start(context.Background(), server.Options{Store: st, MasterKey: key, Dev: true,
+	return &Server{Run: Run(t, st, server.Options{Dev: true,
 		Providers: []org.Provider{faceCheck{}}, PollInterval: 50 * time.Millisecond,
 		// Screens are tested here, not quota (core/server's contract tests bill).
 		ContractsUnbilled: !billed,
 		// nor the minute between two codes to one login (账户安全 asks codes right after registering)
 		Limits: org.Limits{CodeInterval: time.Millisecond},
-		Hashes: gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute})},
-		server.ListenOptions{TLS: true})
+		Hashes: Hashes()})}
+}
+
+// Run starts a server with o over st (with a fresh master key), HTTPS on loopback, and shuts it
+// down and closes st when the test ends. The real-window packages, which each need a server
+// with options of their own, start it here.
+func Run(t testing.TB, st sync2.Store, o server.Options) *server.Running {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	o.Store, o.MasterKey = st, key
+	run, err := server.Start(context.Background(), o, server.ListenOptions{TLS: true})
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
@@ -71,8 +79,12 @@ func start(t testing.TB, st sync2.Store, billed bool) *Server {
 		run.Shutdown(context.Background())
 		st.Close()
 	})
-	return &Server{Run: run}
+	return run
 }
+
+// Hashes is the hashing gate of test servers: two slots, and a queue that waits a minute on a
+// loaded CI machine.
+func Hashes() *gate.Gate { return gate.New(&gate.Options{Slots: 2, Queue: 64, Wait: time.Minute}) }
 
 var seq struct {
 	sync.Mutex

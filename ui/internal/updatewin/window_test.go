@@ -6,7 +6,6 @@
 package updatewin
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,6 +14,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"sealdesk/ui/internal/servertest"
 	"strings"
 	"testing"
 	"time"
@@ -41,20 +41,12 @@ func TestMain(m *testing.M) {
 }
 
 func TestAboutAndUpdateInRealWindow(t *testing.T) {
-	ctx := context.Background()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "server.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	key := make([]byte, 32)
-	rand.Read(key)
 	updates := t.TempDir()
-	run, err := server.Start(ctx, server.Options{Store: st, MasterKey: key, UpdatesDir: updates}, server.ListenOptions{TLS: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Shutdown(ctx)
+	run := servertest.Run(t, st, server.Options{UpdatesDir: updates})
 	c, err := client.New(run.URL, run.Server.RootPEM())
 	if err != nil {
 		t.Fatal(err)
