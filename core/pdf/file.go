@@ -64,6 +64,7 @@ type Revision struct {
 // File is an opened PDF. It is safe for concurrent use.
 type File struct {
 	r       io.ReaderAt
+	data    []byte // the whole input when it is held in memory (OpenBytes), nil otherwise
 	size    int64
 	closer  io.Closer
 	limits  Limits
@@ -81,10 +82,17 @@ type File struct {
 	decrypt  bool       // Options.Decrypt
 	dec      *decrypter // nil for an unencrypted file
 
+	// hist lists, per object number, the revisions whose sections list it with their entries,
+	// newest first: a lookup in a file of many revisions then costs one map access instead of
+	// one per revision. Built once Open has settled the revisions, for files of several
+	// revisions and a modest number of entries (entryAt walks the revisions otherwise).
+	hist map[int][]revEntry
+
 	mu        sync.Mutex
 	ambig     []Ambiguity
 	ambigSeen map[Ambiguity]bool
 	cache     map[cacheKey]Object
+	parsed    map[parseKey]*IndirectObject // parseAt's results (see parseAt)
 	objStms   map[cacheKey]*objStm
 	objStmMem int64
 	loading   map[cacheKey]bool
@@ -94,6 +102,65 @@ type cacheKey struct {
 	typ EntryType
 	off int64
 	gen int
+}
+
+// parseKey identifies one parse of an indirect object: where it starts, the object number asked
+// for (-1 for none), and the revision whose objects resolved an indirect stream /Length (-1 when
+// the parse resolved none, so its result is the same in every revision).
+type parseKey struct {
+	off      int64
+	num, rev int
+}
+
+type revEntry struct {
+	rev int
+	e   XRefEntry
+}
+
+// Bounds of the entry index (File.hist): below minIndexedRevisions the walk is as cheap; above
+// maxIndexedEntries the index would cost more memory than the walk costs time.
+const (
+	minIndexedRevisions = 4
+	maxIndexedEntries   = 1 << 16
+)
+
+// indexEntries builds f.hist (see File).
+func (f *File) indexEntries() {
+	if len(f.revs) < minIndexedRevisions {
+		return
+	}
+	total := 0
+	for _, r := range f.revs {
+		total += len(r.entries)
+	}
+	if total > maxIndexedEntries {
+		return
+	}
+	hist := make(map[int][]revEntry, len(f.revs[0].entries))
+	for k := len(f.revs) - 1; k >= 0; k-- {
+		for n, e := range f.revs[k].entries {
+			hist[n] = append(hist[n], revEntry{k, e})
+		}
+	}
+	f.hist = hist
+}
+
+// entryAt returns object num's entry as seen in revision rev and the revision that supplied it.
+func (f *File) entryAt(rev, num int) (XRefEntry, int, bool) {
+	if f.hist != nil {
+		for _, x := range f.hist[num] {
+			if x.rev <= rev {
+				return x.e, x.rev, true
+			}
+		}
+		return XRefEntry{}, -1, false
+	}
+	for k := rev; k >= 0; k-- {
+		if e, ok := f.revs[k].entries[num]; ok {
+			return e, k, true
+		}
+	}
+	return XRefEntry{}, -1, false
 }
 
 type objStm struct {
@@ -166,18 +233,29 @@ const (
 // Open reads the structure of the PDF in r (size bytes): header, cross-reference sections and
 // trailers of every revision. Objects are read later, on demand.
 func Open(r io.ReaderAt, size int64, opts *Options) (*File, error) {
+	return open(r, nil, size, opts)
+}
+
+// OpenBytes is Open over a file held in memory: objects are parsed straight from b, without
+// copying them out of it first. b must not change while the File is in use.
+func OpenBytes(b []byte, opts *Options) (*File, error) {
+	return open(bytes.NewReader(b), b, int64(len(b)), opts)
+}
+
+func open(r io.ReaderAt, data []byte, size int64, opts *Options) (*File, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
-	f := &File{r: r, size: size, limits: o.Limits.withDefaults(), decrypt: o.Decrypt, ctx: o.Context,
-		cache: map[cacheKey]Object{}, objStms: map[cacheKey]*objStm{}, loading: map[cacheKey]bool{}}
+	f := &File{r: r, data: data, size: size, limits: o.Limits.withDefaults(), decrypt: o.Decrypt, ctx: o.Context,
+		cache: map[cacheKey]Object{}, parsed: map[parseKey]*IndirectObject{}, objStms: map[cacheKey]*objStm{}, loading: map[cacheKey]bool{}}
 	if err := f.open(); err != nil {
 		if le := f.tripped.Load(); le != nil && !errors.Is(err, ErrLimit) {
 			return nil, fmt.Errorf("%w (while: %v)", le, err)
 		}
 		return nil, err
 	}
+	f.indexEntries()
 	return f, nil
 }
 
@@ -214,6 +292,14 @@ func (f *File) Size() int64 { return f.size }
 
 // ReaderAt returns the underlying reader.
 func (f *File) ReaderAt() io.ReaderAt { return f.r }
+
+// lexer returns a lexer over the file at off: straight over the bytes when they are in memory.
+func (f *File) lexer(off, maxToken int64) *Lexer {
+	if f.data != nil {
+		return NewBytesLexer(f.data, off, maxToken)
+	}
+	return NewLexer(f.r, f.size, off, maxToken)
+}
 
 // Version returns the version from the %PDF-x.y header (the catalog's /Version may be newer;
 // see View.Version).
@@ -264,7 +350,7 @@ func (f *File) Tail() (Span, bool) {
 	if sp.Len() <= 0 {
 		return Span{f.size, f.size}, false
 	}
-	lx := NewLexer(f.r, f.size, sp.Start, 0)
+	lx := f.lexer(sp.Start, 0)
 	for off := sp.Start; off < sp.End; off++ {
 		c, ok := lx.byteAt(off)
 		if !ok {
@@ -293,7 +379,7 @@ func (f *File) open() error {
 	if f.size < 8 {
 		return fmt.Errorf("%w: %d bytes", ErrNotPDF, f.size)
 	}
-	lx := NewLexer(f.r, f.size, 0, f.limits.MaxObjectSize)
+	lx := f.lexer(0, f.limits.MaxObjectSize)
 	hdrLimit := int64(1024)
 	if h := lx.IndexFrom([]byte("%PDF-"), 0, hdrLimit); h >= 0 {
 		v := lx.ReadRaw(h+5, 3)
@@ -399,6 +485,7 @@ func (f *File) open() error {
 			return nil
 		}
 		clear(f.cache)
+		clear(f.parsed)
 		return f.checkEncrypted()
 	}
 	return nil
@@ -439,6 +526,7 @@ func (f *File) checkEncrypted() error {
 	}
 	f.mu.Lock()
 	clear(f.cache)
+	clear(f.parsed)
 	clear(f.objStms)
 	f.objStmMem = 0
 	f.mu.Unlock()
@@ -446,7 +534,7 @@ func (f *File) checkEncrypted() error {
 }
 
 func (f *File) detectLinearized(hdr int64) bool {
-	lx := NewLexer(f.r, f.size, hdr, 1<<16)
+	lx := f.lexer(hdr, 1<<16)
 	lx.SkipSpace() // the header and binary comment lines are comments
 	p := NewParser(lx, &f.limits)
 	obj, err := p.ParseIndirect()
@@ -532,7 +620,7 @@ func (f *File) buildRevisions(chain []*section) error {
 func (f *File) findEnd(rev *Revision, from int64) {
 	rev.StartXRef, rev.StartXRefValue, rev.EOF = -1, -1, -1
 	rev.End = from
-	lx := NewLexer(f.r, f.size, from, 1<<16)
+	lx := f.lexer(from, 1<<16)
 	sx := lx.IndexFrom(startxrefKw, from, f.size)
 	if sx < 0 {
 		rev.Anomalies = append(rev.Anomalies, "no startxref after the cross-reference section")
@@ -639,14 +727,7 @@ func (v *View) Trailer() Dict { return v.f.revs[v.rev].Trailer }
 
 // Entry returns the cross-reference entry for object num as seen in this view, and the index
 // of the revision that supplied it.
-func (v *View) Entry(num int) (XRefEntry, int, bool) {
-	for k := v.rev; k >= 0; k-- {
-		if e, ok := v.f.revs[k].entries[num]; ok {
-			return e, k, true
-		}
-	}
-	return XRefEntry{}, -1, false
-}
+func (v *View) Entry(num int) (XRefEntry, int, bool) { return v.f.entryAt(v.rev, num) }
 
 // Object returns the object ref as seen in this view. A missing or free object is Null{} (as
 // the PDF standard says); an unreadable one is an error.
@@ -749,8 +830,42 @@ func (f *File) ParseIndirectAt(off int64) (*IndirectObject, error) {
 
 // parseAt parses "N G obj" at off; when want.Num ≥ 0 the header must name that object, and a
 // header a few bytes away is accepted (a common offset defect).
+//
+// A successful parse is cached (a signature dictionary is asked for by several readers, each
+// for its spans or its value, and its /Contents is tens of kilobytes): by offset and wanted
+// number, and by revision too when the parse resolved an indirect stream /Length, which
+// another revision may define differently. Callers must not modify the result.
 func (f *File) parseAt(rev int, off int64, want Ref) (*IndirectObject, error) {
+	num := max(want.Num, -1)
+	if obj, ok := f.parsed[parseKey{off, num, -1}]; ok {
+		return obj, nil
+	}
+	if obj, ok := f.parsed[parseKey{off, num, rev}]; ok {
+		return obj, nil
+	}
+	resolved := false
+	obj, err := f.parseUncached(rev, off, want, &resolved)
+	if err == nil {
+		key := parseKey{off, num, -1}
+		if resolved {
+			key.rev = rev
+		}
+		if len(f.parsed) >= maxCachedObjects {
+			clear(f.parsed)
+		}
+		f.parsed[key] = obj
+	}
+	return obj, err
+}
+
+func (f *File) parseUncached(rev int, off int64, want Ref, resolved *bool) (*IndirectObject, error) {
 	p := f.newParser(rev, off)
+	if rl := p.ResolveLength; rl != nil {
+		p.ResolveLength = func(r Ref) (int64, bool) {
+			*resolved = true
+			return rl(r)
+		}
+	}
 	obj, err := p.ParseIndirect()
 	if want.Num < 0 {
 		return obj, err
@@ -798,7 +913,7 @@ func (f *File) findObjNear(off int64, num int) (int64, bool) {
 }
 
 func (f *File) newParser(rev int, off int64) *Parser {
-	lx := NewLexer(f.r, f.size, off, f.limits.MaxObjectSize)
+	lx := f.lexer(off, f.limits.MaxObjectSize)
 	p := NewParser(lx, &f.limits)
 	p.ResolveLength = func(r Ref) (int64, bool) {
 		o, err := f.object(rev, r, 1)
@@ -816,14 +931,7 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 	if depth > 8 {
 		return nil, fmt.Errorf("%w: object %d refers to itself while loading", ErrMalformed, ref.Num)
 	}
-	var e XRefEntry
-	found := false
-	for k := rev; k >= 0; k-- {
-		if x, ok := f.revs[k].entries[ref.Num]; ok {
-			e, found = x, true
-			break
-		}
-	}
+	e, _, found := f.entryAt(rev, ref.Num)
 	if !found || e.Type == EntryFree || ref.Num == 0 {
 		return Null{}, nil
 	}
@@ -886,12 +994,8 @@ func (f *File) object(rev int, ref Ref, depth int) (Object, error) {
 
 // entryIn returns object num's entry as seen in revision rev.
 func (f *File) entryIn(rev, num int) (XRefEntry, bool) {
-	for k := rev; k >= 0; k-- {
-		if x, ok := f.revs[k].entries[num]; ok {
-			return x, true
-		}
-	}
-	return XRefEntry{}, false
+	e, _, ok := f.entryAt(rev, num)
+	return e, ok
 }
 
 // ObjStmNumbers returns the object numbers object stream stm lists in its index, in order, as

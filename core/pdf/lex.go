@@ -510,6 +510,15 @@ func (l *Lexer) IndexFrom(pat []byte, from, limit int64) int64 {
 	if limit > l.size {
 		limit = l.size
 	}
+	if l.whole && from >= 0 {
+		if from >= limit {
+			return -1
+		}
+		if i := bytes.Index(l.buf[from:limit], pat); i >= 0 {
+			return from + int64(i)
+		}
+		return -1
+	}
 	const chunk = 64 << 10
 	buf := make([]byte, chunk+len(pat))
 	for off := from; off < limit; off += chunk {
@@ -533,6 +542,15 @@ func (l *Lexer) IndexFrom(pat []byte, from, limit int64) int64 {
 func (l *Lexer) LastIndexBefore(pat []byte, from, end int64) int64 {
 	if end > l.size {
 		end = l.size
+	}
+	if l.whole && from >= 0 {
+		if end <= from {
+			return -1
+		}
+		if i := bytes.LastIndex(l.buf[from:end], pat); i >= 0 {
+			return from + int64(i)
+		}
+		return -1
 	}
 	const chunk = 64 << 10
 	buf := make([]byte, chunk+len(pat))

@@ -148,7 +148,7 @@ func (f *File) reconstruct(reason string) error {
 		hi := sort.Search(len(hdrs), func(i int) bool { return hdrs[i].Offset >= end })
 		return lo, hi
 	}
-	lx := NewLexer(f.r, f.size, 0, 1<<16)
+	lx := f.lexer(0, 1<<16)
 	// Segment ends: just past each %%EOF and its EOL.
 	var ends []int64
 	for _, m := range marks {
@@ -239,7 +239,7 @@ func (f *File) reconstruct(reason string) error {
 				rev.Anomalies = append(rev.Anomalies, fmt.Sprintf("%d cross-reference offsets do not point at their objects", moved))
 			}
 		} else if lastTrailer >= 0 {
-			p := NewParser(NewLexer(f.r, f.size, lastTrailer+7, f.limits.MaxObjectSize), &f.limits)
+			p := NewParser(f.lexer(lastTrailer+7, f.limits.MaxObjectSize), &f.limits)
 			if o, err := p.ParseObject(); err == nil {
 				if d, ok := o.(Dict); ok {
 					rev.Trailer = d

@@ -108,7 +108,7 @@ func abs64(x int64) int64 {
 }
 
 func (f *File) readSectionAt(off int64) (*section, error) {
-	lx := NewLexer(f.r, f.size, off, f.limits.MaxObjectSize)
+	lx := f.lexer(off, f.limits.MaxObjectSize)
 	p := NewParser(lx, &f.limits)
 	t, err := p.Next()
 	if err != nil {

@@ -275,7 +275,7 @@ func (v *verifier) run(name string) (*Report, error) {
 		}
 		return fmt.Errorf("%s: %w: %w", name, ErrUnreadable, err)
 	}
-	f, err := pdf.Open(v.r, v.size, &pdf.Options{Limits: v.limits, Decrypt: true, Context: ctx})
+	f, err := pdf.OpenBytes(v.data, &pdf.Options{Limits: v.limits, Decrypt: true, Context: ctx})
 	if err != nil {
 		return nil, fail(err)
 	}
