@@ -2,11 +2,14 @@ package verify
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -22,6 +25,11 @@ type TrustStore struct {
 	roots  []*x509.Certificate
 	local  []*x509.Certificate
 	system bool
+
+	// paths caches successful path validations (see verifyPath): a file signed fifty times by
+	// one signer would otherwise check the same chain's signatures fifty times.
+	pathMu sync.Mutex
+	paths  map[[sha256.Size]byte][]*x509.Certificate
 }
 
 // NewTrustStore returns a store anchored at roots (the platform root and user imports).
@@ -44,6 +52,14 @@ func (s *TrustStore) Add(c *x509.Certificate) {
 		}
 	}
 	s.roots = append(s.roots, c)
+	s.forgetPaths()
+}
+
+// forgetPaths empties the path cache (the anchors changed).
+func (s *TrustStore) forgetPaths() {
+	s.pathMu.Lock()
+	s.paths = nil
+	s.pathMu.Unlock()
 }
 
 // AddLocal makes c an anchor that only this machine trusts: the root of the desktop's embedded
@@ -63,6 +79,7 @@ func (s *TrustStore) AddLocal(c *x509.Certificate) {
 		}
 	}
 	s.local = append(s.local, c)
+	s.forgetPaths()
 }
 
 // isLocalOnly reports whether c is an anchor of AddLocal and not of Add.
@@ -109,7 +126,7 @@ func (s *TrustStore) AddFile(path string) (int, error) {
 //
 // WARNING: system roots are web (TLS) anchors; many of them also issue document-signing
 // certificates, but trusting them for signatures widens trust beyond what the platform vouches for.
-func (s *TrustStore) UseSystemRoots() { s.system = true }
+func (s *TrustStore) UseSystemRoots() { s.system = true; s.forgetPaths() }
 
 // Roots returns the explicit anchors (not the system ones).
 func (s *TrustStore) Roots() []*x509.Certificate { return append([]*x509.Certificate(nil), s.roots...) }
@@ -189,19 +206,7 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 	if leaf.sm || anySM(intermediates) {
 		chains, err = s.verifySM(leaf, intermediates, at)
 	} else {
-		inter := x509.NewCertPool()
-		for _, c := range intermediates {
-			if c.x != nil && c != leaf {
-				inter.AddCert(c.x)
-			}
-		}
-		opts := x509.VerifyOptions{
-			Roots:         s.pool(),
-			Intermediates: inter,
-			CurrentTime:   at,
-			KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-		}
-		chains, err = leaf.x.Verify(opts)
+		chains, err = s.verifyPath(leaf, intermediates, at)
 	}
 	if err != nil {
 		var inv x509.CertificateInvalidError
@@ -251,6 +256,79 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 		}
 	}
 	return res
+}
+
+// maxCachedPaths bounds TrustStore.paths.
+const maxCachedPaths = 256
+
+// verifyPath runs crypto/x509's path validation of leaf at time at with the intermediates (in
+// their order) and the store's anchors. A success is cached under a key that fixes everything
+// the validation reads: the DER of the leaf and of each intermediate in order, the anchors (the
+// cache is emptied when they change, and not used with the system's roots, which cannot be
+// listed), and — the only way at enters the validation — whether at is before the start or
+// after the end of the validity of each of those certificates. A later call with the same key
+// would build the same chains; failures are not cached (their errors name the time).
+func (s *TrustStore) verifyPath(leaf *certInfo, intermediates []*certInfo, at time.Time) ([][]*x509.Certificate, error) {
+	inter := x509.NewCertPool()
+	var key [sha256.Size]byte
+	cacheable := !s.system
+	h := sha256.New()
+	var lenBuf [8]byte
+	add := func(c *x509.Certificate) {
+		binary.BigEndian.PutUint64(lenBuf[:], uint64(len(c.Raw)))
+		h.Write(lenBuf[:])
+		h.Write(c.Raw)
+		var when [2]byte
+		if at.Before(c.NotBefore) {
+			when[0] = 1
+		}
+		if at.After(c.NotAfter) {
+			when[1] = 1
+		}
+		h.Write(when[:])
+	}
+	add(leaf.x)
+	for _, c := range intermediates {
+		if c.x != nil && c != leaf {
+			inter.AddCert(c.x)
+			add(c.x)
+		}
+	}
+	h.Write([]byte{0xff})
+	for _, r := range s.roots {
+		add(r)
+	}
+	h.Write([]byte{0xff})
+	for _, r := range s.local {
+		add(r)
+	}
+	h.Sum(key[:0])
+	if cacheable {
+		s.pathMu.Lock()
+		chain, ok := s.paths[key]
+		s.pathMu.Unlock()
+		if ok {
+			chain = append([]*x509.Certificate(nil), chain...)
+			chain[0] = leaf.x // the same DER; the caller's own parse
+			return [][]*x509.Certificate{chain}, nil
+		}
+	}
+	opts := x509.VerifyOptions{
+		Roots:         s.pool(),
+		Intermediates: inter,
+		CurrentTime:   at,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	}
+	chains, err := leaf.x.Verify(opts)
+	if err == nil && cacheable && len(chains) > 0 {
+		s.pathMu.Lock()
+		if s.paths == nil || len(s.paths) >= maxCachedPaths {
+			s.paths = map[[sha256.Size]byte][]*x509.Certificate{}
+		}
+		s.paths[key] = append([]*x509.Certificate(nil), chains[0]...)
+		s.pathMu.Unlock()
+	}
+	return chains, err
 }
 
 func anySM(cs []*certInfo) bool {
