@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"sort"
 	"sync"
 	"time"
@@ -158,7 +159,10 @@ func (v *verifier) renderDoc(ctx context.Context, rev int) (*render.Document, er
 	// the page drawn), never a copy of the whole file: a 45 MB file signed 50 times was copied
 	// into PDFium once per signature.
 	name := fmt.Sprintf("revision %d", rev+1)
-	r := bytes.NewReader(v.data[:end])
+	var r io.ReaderAt = bytes.NewReader(v.data[:end])
+	if v.mapped != nil {
+		r = v.mapped.readerAt(end) // PDFium reads in its own goroutine (filemap.go)
+	}
 	if v.renderDocs == nil {
 		v.renderDocs = map[int]*render.Document{}
 	}
