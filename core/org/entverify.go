@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"time"
 	"unicode/utf8"
 
@@ -145,7 +146,7 @@ type VerificationRequest struct {
 	Account    string `json:"account,omitempty"`      // deposit: 对公银行账户
 }
 
-var accountRE = regexp.MustCompile(`^[0-9]{8,32}$`)
+var accountRE = stdsync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{8,32}$`) })
 
 func (s *Service) depositMAC(vid string, fen int) string {
 	m := hmac.New(sha256.New, s.Secret)
@@ -248,7 +249,7 @@ func (s *Service) StartVerification(ctx context.Context, actor, entID string, r 
 			return EntVerification{}, refuse(http.StatusBadRequest, "bad_bank", "请填写开户行（2–60 个字符）")
 		}
 		acct := strings.NewReplacer(" ", "", "-", "").Replace(r.Account)
-		if !accountRE.MatchString(acct) {
+		if !accountRE().MatchString(acct) {
 			return EntVerification{}, refuse(http.StatusBadRequest, "bad_account", "对公银行账户须为 8–32 位数字")
 		}
 		v.Bank, v.Account = bank, acct
@@ -343,14 +344,14 @@ func (s *Service) StartVerification(ctx context.Context, actor, entID string, r 
 	return v.Public(), nil
 }
 
-var depositRE = regexp.MustCompile(`^0?\.([0-9]{2})$`)
+var depositRE = stdsync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^0?\.([0-9]{2})$`) })
 
 // ConfirmDeposit checks the amount (in yuan, like "0.37") an admin read on the bank statement.
 // A wrong amount counts; the third wrong one ends the attempt, and every later try is refused
 // until a new deposit is started.
 func (s *Service) ConfirmDeposit(ctx context.Context, actor, entID, amount string) (EntVerification, error) {
 	amount = strings.TrimSuffix(strings.TrimSpace(amount), "元")
-	m := depositRE.FindStringSubmatch(strings.TrimSpace(amount))
+	m := depositRE().FindStringSubmatch(strings.TrimSpace(amount))
 	if m == nil || m[1] == "00" {
 		return EntVerification{}, refuse(http.StatusBadRequest, "bad_amount", "请输入收到的打款金额（0.01–0.99 元），例如 0.37")
 	}

@@ -266,7 +266,7 @@ func (s *Service) now() time.Time { return s.Now().UTC() }
 func refuse(status int, code, msg string) *sync.Refusal { return sync.Refuse(status, code, msg) }
 
 // Login identifiers.
-var phoneRE = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+var phoneRE = stdsync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^1[3-9][0-9]{9}$`) })
 
 // NormalizeLogin turns a mobile number or e-mail address into its canonical form and channel.
 // The input is NFKC-normalised first (a full-width １３９… or ＠ is the same login as its ASCII
@@ -279,7 +279,7 @@ func NormalizeLogin(s string) (login string, ch notify.Channel, err error) {
 		return "", "", bad
 	}
 	p := strings.TrimPrefix(strings.TrimPrefix(strings.NewReplacer(" ", "", "-", "").Replace(s), "+86"), "0086")
-	if phoneRE.MatchString(p) {
+	if phoneRE().MatchString(p) {
 		return p, notify.SMS, nil
 	}
 	if strings.Contains(s, "@") {

@@ -900,7 +900,7 @@ func (f *File) findObjNear(off int64, num int) (int64, bool) {
 	n, _ := f.r.ReadAt(b, lo)
 	b = b[:n]
 	best, found := int64(0), false
-	for _, m := range objHeaderRe.FindAllSubmatchIndex(b, -1) {
+	for _, m := range objHeaderRe().FindAllSubmatchIndex(b, -1) {
 		if string(b[m[2]:m[3]]) != strconv.Itoa(num) {
 			continue
 		}

@@ -53,7 +53,7 @@ func (f *File) scan(sp Span, onHeader func(ObjectHeader), onMarker func(marker))
 		m, _ := f.r.ReadAt(buf[:n], off)
 		b := buf[:m]
 		if onHeader != nil {
-			for _, x := range objHeaderRe.FindAllSubmatchIndex(b, -1) {
+			for _, x := range objHeaderRe().FindAllSubmatchIndex(b, -1) {
 				at := off + int64(x[2])
 				if at <= lastHdr {
 					continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // EntryType is the kind of a cross-reference entry.
@@ -44,7 +45,9 @@ var (
 	xrefKw      = []byte("xref")
 	startxrefKw = []byte("startxref")
 	eofMarker   = []byte("%%EOF")
-	objHeaderRe = regexp.MustCompile(`(?:^|[^0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b`)
+	objHeaderRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?:^|[^0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b`)
+	})
 )
 
 // readSection parses the cross-reference section that starts at (or within a few bytes of) off.
@@ -94,7 +97,7 @@ func (f *File) findSectionNear(off int64) (int64, bool) {
 			consider(lo + int64(i))
 		}
 	}
-	for _, m := range objHeaderRe.FindAllSubmatchIndex(b, -1) {
+	for _, m := range objHeaderRe().FindAllSubmatchIndex(b, -1) {
 		consider(lo + int64(m[2]))
 	}
 	return best, found

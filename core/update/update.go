@@ -37,6 +37,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -105,20 +106,20 @@ func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 }
 
 var (
-	platformRE = regexp.MustCompile(`^[a-z0-9]{2,16}-[a-z0-9]{2,16}$`)
+	platformRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]{2,16}-[a-z0-9]{2,16}$`) })
 	// A file name: a letter or digit, then up to 127 of [A-Za-z0-9._+-] (the length is checked
 	// apart: a {0,127} repeat compiles to a program of 127 copies, 160 KB at every start of
 	// every program that links this package).
-	fileRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
-	sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	fileRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`) })
+	sha256RE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 )
 
 // ValidPlatform reports whether p has the GOOS-GOARCH form.
-func ValidPlatform(p string) bool { return platformRE.MatchString(p) }
+func ValidPlatform(p string) bool { return platformRE().MatchString(p) }
 
 // ValidFile reports whether name is a plain file name the server may serve.
 func ValidFile(name string) bool {
-	return len(name) <= 128 && fileRE.MatchString(name) && !strings.Contains(name, "..") && !strings.HasSuffix(name, ".json")
+	return len(name) <= 128 && fileRE().MatchString(name) && !strings.Contains(name, "..") && !strings.HasSuffix(name, ".json")
 }
 
 // Check validates the manifest's own fields (not the signature).
@@ -138,7 +139,7 @@ func (m *Manifest) Check() error {
 		return fmt.Errorf("manifest file name %q is not a plain file name", m.File)
 	case m.Size <= 0:
 		return errors.New("manifest size is not positive")
-	case !sha256RE.MatchString(m.SHA256):
+	case !sha256RE().MatchString(m.SHA256):
 		return errors.New("manifest sha256 is not 64 lower-case hex digits")
 	case m.URL != "" && !strings.HasPrefix(m.URL, "/"):
 		return fmt.Errorf("manifest url %q is not a path on the server", m.URL)
