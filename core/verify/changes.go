@@ -165,6 +165,7 @@ type analysis struct {
 	unshortcut     map[int]bool         // pages the cover check must render (coverbound.go)
 	masks          map[int][]pdf.Rect   // page areas not judged by the cover check (none today)
 	ownAreas       map[int][]pdf.Rect   // page areas of annotations and fields that changed their own appearance
+	annotOC        map[int]bool         // pages with an added or changed annotation that has its own /OC (coverhidden.go)
 	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
 }
 
@@ -852,17 +853,21 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeFormFieldAdded).field(name), "form field %s added on %s", name, page)
 		return
 	}
+	hidden := a.hiddenEverywhere(d)
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
 		a.ch.add(false, page.detail(ChangeAnnotNotPermitted).key(st), "%s: %s annotation added although the certification does not allow annotations", page, st)
-	case harmlessAnnots[st] && a.appearanceDraws(d):
+	case a.oddFlags(d) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.oddFlags(d))
+	case !hidden && harmlessAnnots[st] && a.appearanceDraws(d):
 		// The fast pre-filter: a markup or note whose appearance draws text, images or opaque
 		// areas is not what it claims to be. Other subtypes (stamps, shapes, free text) are
-		// judged by rendering alone.
+		// judged by rendering alone. What a hidden annotation would draw no reader draws
+		// (coverhidden.go).
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws text or images or covers the page (evil annotation)", page, st)
-	case !harmlessAnnots[st] && a.viewerDifferential(d):
+	case !hidden && !harmlessAnnots[st] && a.viewerDifferential(d):
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added that viewers draw differently over page content (evil annotation)", page, st)
-	case a.undecodableImage(d) != "":
+	case !hidden && a.undecodableImage(d) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws what readers draw differently: %s (evil annotation)", page, st, a.undecodableImage(d))
 	case a.coversSignature(d) != "":
 		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(d)), "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
@@ -871,6 +876,7 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(true, page.detail(ChangeAnnotAdded).key(st), "%s: %s annotation added", page, st)
 		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
 		a.synthesize(page.num, d)
+		a.noteAnnotOC(page.num, d)
 	}
 }
 
@@ -916,14 +922,18 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		return // judged with the fields
 	}
 	a.explained[r.Num] = true
+	hidden := a.hiddenEverywhere(nd)
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
 		a.ch.add(false, page.detail(ChangeAnnotModifiedNotPermitted).key(st), "%s: %s annotation modified although the certification does not allow annotations", page, st)
-	case !harmlessAnnots[st] && a.viewerDifferential(nd):
+	case a.oddFlags(nd) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.oddFlags(nd))
+	case !hidden && !harmlessAnnots[st] && a.viewerDifferential(nd):
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that viewers draw differently over page content (evil annotation)", page, st)
-	case harmlessAnnots[st] && a.appearanceDraws(nd):
+	case !hidden && harmlessAnnots[st] && a.appearanceDraws(nd):
+		// What a hidden annotation would draw no reader draws (coverhidden.go).
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
-	case a.undecodableImage(nd) != "":
+	case !hidden && a.undecodableImage(nd) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws what readers draw differently: %s (evil annotation)", page, st, a.undecodableImage(nd))
 	case a.coversSignature(nd) != "":
 		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(nd)), "%s: %s annotation moved or resized over signature field %s", page, st, a.coversSignature(nd))
@@ -933,6 +943,7 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(true, page.detail(ChangeAnnotModified).key(st), "%s: %s annotation modified", page, st)
 		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
 		a.synthesize(page.num, nd)
+		a.noteAnnotOC(page.num, nd)
 		if rc, ok := pdf.RectFrom(a.old, od.Get("Rect")); ok {
 			a.coverOwn(page.num, rc)
 		}

@@ -49,11 +49,12 @@ func (a *analysis) undecodableImage(d pdf.Dict) string {
 }
 
 type imageWalk struct {
-	a     *analysis
-	seen  map[int]bool
-	steps int
-	ocgs  map[int]bool // the OCGs the catalog's /OCProperties lists (loaded on first use)
-	ocAS  bool         // its default configuration sets states automatically (/AS)
+	a       *analysis
+	seen    map[int]bool
+	steps   int
+	ocgs    map[int]bool // the OCGs the catalog's /OCProperties lists (loaded on first use)
+	ocAS    bool         // its default configuration sets states automatically (/AS)
+	ocProps bool         // the catalog has /OCProperties (a dictionary)
 }
 
 func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
@@ -562,14 +563,11 @@ func (w *imageWalk) optionalContent(o pdf.Object) string {
 	if d == nil {
 		return ""
 	}
-	typ := d.NameOf("Type")
-	if typ != "OCG" && typ != "OCMD" {
-		return "" // other marked-content properties hide nothing
-	}
 	if w.ocgs == nil {
 		w.ocgs = map[int]bool{}
 		if cat, err := w.a.cur.Catalog(); err == nil {
 			ocp := w.a.cur.Dict(cat.Get("OCProperties"))
+			w.ocProps = ocp != nil
 			if arr, ok := w.resolve(ocp.Get("OCGs")).(pdf.Array); ok {
 				for _, e := range arr {
 					if r, ok := e.(pdf.Ref); ok {
@@ -580,28 +578,52 @@ func (w *imageWalk) optionalContent(o pdf.Object) string {
 			w.ocAS = w.a.cur.Dict(ocp.Get("D")).Get("AS") != nil
 		}
 	}
+	inList := func(x pdf.Object) bool {
+		r, ok := x.(pdf.Ref)
+		return ok && w.ocgs[r.Num]
+	}
+	typ := d.NameOf("Type")
+	switch typ {
+	case "OCG", "OCMD":
+	case "":
+		// PDFium takes a dictionary without /Type as a group, poppler too when /OCProperties
+		// lists it, MuPDF never: one listed and off was hidden by two and drawn by MuPDF.
+		if inList(o) || d.Get("Usage") != nil || d.Get("OCGs") != nil || d.Get("VE") != nil {
+			return "an optional-content group without /Type /OCG, which readers show or hide differently"
+		}
+		return "" // other marked-content properties hide nothing
+	default:
+		// PDFium evaluates any other type as a membership dictionary, poppler finds a listed
+		// group by its reference, MuPDF shows it: /Type /Foo /OCGs [off] was hidden by PDFium
+		// only.
+		if inList(o) || d.Get("OCGs") != nil || d.Get("VE") != nil {
+			return fmt.Sprintf("optional content of /Type /%s, which readers evaluate differently", typ)
+		}
+		return ""
+	}
 	if w.ocAS {
 		return "optional content whose default configuration sets states automatically (/AS), which readers apply differently"
 	}
-	listed := func(x pdf.Object) bool {
-		r, ok := x.(pdf.Ref)
-		return ok && w.ocgs[r.Num] && w.a.cur.Dict(r).NameOf("Type") == "OCG"
-	}
-	if typ == "OCG" {
-		if !listed(o) {
+	listed := func(x pdf.Object) string {
+		if !inList(x) || w.a.cur.Dict(x).NameOf("Type") != "OCG" {
 			return "an optional-content group the catalog's /OCProperties does not list, which readers show or hide differently"
 		}
-		return ""
+		return w.groupUsage(w.a.cur.Dict(x))
+	}
+	if typ == "OCG" {
+		return listed(o)
 	}
 	if d.Get("VE") != nil {
 		return "an optional-content visibility expression (/VE), which readers evaluate differently"
 	}
+	policy := pdf.Name("AnyOn")
 	switch p := w.resolve(d.Get("P")).(type) {
 	case nil:
 	case pdf.Name:
 		if p != "AllOn" && p != "AnyOn" && p != "AnyOff" && p != "AllOff" {
 			return fmt.Sprintf("an optional-content policy /%s, which readers evaluate differently", p)
 		}
+		policy = p
 	default:
 		return "an optional-content policy that is not a name"
 	}
@@ -613,12 +635,48 @@ func (w *imageWalk) optionalContent(o pdf.Object) string {
 		groups = []pdf.Object{d.Get("OCGs")}
 	}
 	if len(groups) == 0 {
-		return "an optional-content membership dictionary without groups, which readers evaluate differently"
+		// PDFium shows content whose membership dictionary names no group; poppler and MuPDF
+		// show it under /AllOn and /AllOff (true of every member of none) or when the document
+		// has no /OCProperties (no optional content at all), and hide it under /AnyOn (the
+		// default) and /AnyOff (measured with pdftoppm, mutool draw and PDFium).
+		if !w.ocProps || policy == "AllOn" || policy == "AllOff" {
+			return ""
+		}
+		return fmt.Sprintf("an optional-content membership dictionary without groups under /%s, which PDFium shows and poppler and MuPDF hide", policy)
 	}
 	for _, g := range groups {
-		if !listed(g) {
-			return "an optional-content membership dictionary naming a group the catalog's /OCProperties does not list"
+		if why := listed(g); why != "" {
+			return "an optional-content membership dictionary naming " + why
 		}
+	}
+	return ""
+}
+
+// groupUsage names what in an optional-content group PDFium and MuPDF apply and poppler does
+// not: a /Usage that sets a view or design state (a group on in the default configuration with
+// /Usage /View /ViewState /OFF was hidden by PDFium and MuPDF and drawn by poppler), or an
+// /Intent other than /View (PDFium then shows the group whatever its state). "" when plain.
+func (w *imageWalk) groupUsage(g pdf.Dict) string {
+	if u := w.a.cur.Dict(g.Get("Usage")); u != nil {
+		if u.Get("View") != nil || u.Get("Design") != nil {
+			return "an optional-content group whose /Usage sets a view or design state, which PDFium and MuPDF apply and poppler does not"
+		}
+	}
+	switch in := w.resolve(g.Get("Intent")).(type) {
+	case nil:
+	case pdf.Name:
+		if in != "View" {
+			return "an optional-content group with /Intent /" + string(in) + ", which PDFium shows whatever its state"
+		}
+	case pdf.Array:
+		for _, e := range in {
+			if n, ok := w.resolve(e).(pdf.Name); ok && n == "View" {
+				return ""
+			}
+		}
+		return "an optional-content group whose /Intent does not include /View, which PDFium shows whatever its state"
+	default:
+		return "an optional-content group with an /Intent that is not a name"
 	}
 	return ""
 }

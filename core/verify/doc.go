@@ -98,6 +98,14 @@
 //     whose data follows the rules; plain optional content — in its forms, patterns, soft
 //     masks and Type 3 glyphs too. Otherwise the change is disallowed: PDFium drew nothing
 //     where poppler or MuPDF painted over the signed amount (red team s5).
+//   - What no reader draws is not judged, what readers draw differently is reported
+//     (coverhidden.go): an annotation whose /F is an integer with the hidden bit is drawn by none
+//     (a hidden note over the text is valid), /F 2.0 is hidden for PDFium and drawn by poppler
+//     (reported). An annotation's own /OC is ignored by PDFium and honoured by poppler and
+//     MuPDF, so PDFium draws more than they do: harmless alone, reported unchecked next to other
+//     changes on its page. Optional content in appearances is accepted only where the readers
+//     agree (coverimages.go: an empty /OCGs under /AllOn or /AllOff or without /OCProperties;
+//     no /Usage view state, no untyped or odd-typed groups).
 //
 // # Revocation
 //

@@ -1,0 +1,74 @@
+package verify
+
+import (
+	"math"
+
+	"sealdesk/core/pdf"
+)
+
+// Annotations that readers leave out (issue 13 §3; measured with pdftoppm, mutool draw and the
+// embedded PDFium, December 2026).
+//
+// The hidden flag (/F bit 2) is honoured by every reader — PDFium, poppler, MuPDF, Acrobat — on
+// screen and in print, when /F is an integer: an added or changed annotation that sets it draws
+// nothing anywhere, so what its appearance would draw is not judged (it was reported as an evil
+// annotation). But the readers read other /F values differently: /F 2.0 is hidden for PDFium and
+// MuPDF and drawn by poppler (which takes only integers and otherwise no flags), and a value
+// beyond 32 bits is hidden for MuPDF only. A white box with /F 2.0 over the signed amount was
+// valid (PDFium draws nothing) while poppler showed the box. Such an /F is an ambiguity the
+// rendering cannot settle: reported as an evil annotation.
+//
+// An annotation's own /OC is honoured by poppler and MuPDF but not by PDFium (its annotation
+// list draws every annotation that is not hidden, whatever /OC says — PDFium before 2019
+// checked it): an annotation in a group that is off is left out by poppler and drawn by PDFium,
+// whose rendering is what the cover check compares. Drawn over signed text it is reported as
+// covering it — Chrome and every PDFium viewer show it there. Left out by poppler it shows less
+// than PDFium, which is harmless only when nothing else changed on the page: otherwise what the
+// other changes paint (a white box) shows through where PDFium draws the annotation (a copy of
+// the signed text) over it. So a page with such an annotation and any other change is reported
+// unchecked (checkCover).
+
+// annotFlags returns an annotation's /F as every reader reads it, and whether readers may read
+// it differently (a value that is not an integer, or one beyond 32 bits).
+func (a *analysis) annotFlags(d pdf.Dict) (int64, bool) {
+	o := d.Get("F")
+	if o == nil {
+		return 0, false
+	}
+	r, err := a.cur.Resolve(o)
+	if err != nil {
+		return 0, true
+	}
+	n, ok := r.(pdf.Int)
+	if !ok || int64(n) < math.MinInt32 || int64(n) > math.MaxInt32 {
+		return 0, true
+	}
+	return int64(n), false
+}
+
+// hiddenEverywhere reports whether no reader draws annotation d: its /F is an integer with the
+// hidden bit.
+func (a *analysis) hiddenEverywhere(d pdf.Dict) bool {
+	f, odd := a.annotFlags(d)
+	return !odd && f&2 != 0
+}
+
+// oddFlags names an annotation /F that readers read differently, "" otherwise.
+func (a *analysis) oddFlags(d pdf.Dict) string {
+	if _, odd := a.annotFlags(d); odd {
+		return "annotation flags (/F) that are not a 32-bit integer, which readers read differently (PDFium and MuPDF hide an annotation with /F 2.0, poppler draws it)"
+	}
+	return ""
+}
+
+// noteAnnotOC records an added or changed annotation with its own /OC on page (see the top of
+// this file).
+func (a *analysis) noteAnnotOC(page int, d pdf.Dict) {
+	if d.Get("OC") == nil {
+		return
+	}
+	if a.annotOC == nil {
+		a.annotOC = map[int]bool{}
+	}
+	a.annotOC[page] = true
+}
