@@ -2,10 +2,11 @@ package pdf
 
 import (
 	"bytes"
-	"compress/zlib"
 	"crypto/md5"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/adler32"
 	"io"
 	"os"
 	"path/filepath"
@@ -251,21 +252,18 @@ func (u *Update) Write(w io.Writer) (*Layout, error) {
 		offsets[num] = xrefOff
 		tr["Size"] = Int(num + 1)
 		data, index, wid := xrefStreamData(offsets, u.gens)
-		var z bytes.Buffer
-		zw := zlib.NewWriter(&z)
-		zw.Write(data)
-		zw.Close()
+		z := zlibStored(data)
 		tr["Type"] = Name("XRef")
 		tr["W"] = Array{Int(1), Int(wid), Int(2)}
 		tr["Index"] = index
 		tr["Filter"] = Name("FlateDecode")
-		tr["Length"] = Int(z.Len())
+		tr["Length"] = Int(len(z))
 		ow.buf = fmt.Appendf(ow.buf, "%d 0 obj\n", num)
 		if err := ow.object(tr, 0); err != nil {
 			return nil, err
 		}
 		ow.buf = append(ow.buf, "\nstream\n"...)
-		ow.buf = append(ow.buf, z.Bytes()...)
+		ow.buf = append(ow.buf, z...)
 		ow.buf = append(ow.buf, "\nendstream\nendobj\n"...)
 		l.XRefStream = true
 	} else {
@@ -302,6 +300,28 @@ func (u *Update) Write(w io.Writer) (*Layout, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// zlibStored wraps data in a zlib stream of stored (uncompressed) deflate blocks: valid
+// FlateDecode for every reader, without the compressor's ~800 KB of tables — an update's xref
+// stream holds a few rows, and in a fresh process each page of those tables costs a page fault
+// that took longer than the compression saves (measured in core/sign's TestSideBySide).
+func zlibStored(data []byte) []byte {
+	const maxBlock = 65535
+	sum := adler32.Checksum(data)
+	out := make([]byte, 0, 2+len(data)+5*(len(data)/maxBlock+1)+4)
+	out = append(out, 0x78, 0x01) // deflate, 32 KB window, no dictionary, fastest
+	for first := true; first || len(data) > 0; first = false {
+		n := min(len(data), maxBlock)
+		final := byte(0)
+		if n == len(data) {
+			final = 1
+		}
+		out = append(out, final, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		out = append(out, data[:n]...)
+		data = data[n:]
+	}
+	return binary.BigEndian.AppendUint32(out, sum)
 }
 
 // xrefStreamData builds the rows of an xref stream (W = [1 wid 2]) and its /Index.

@@ -43,10 +43,17 @@ func newOutput(path string) (*output, error) {
 	return &output{path: path, tmp: tmp}, nil
 }
 
+// copyBufSize is the buffer the input is copied and hashed through. Larger buffers are no
+// faster once warm (10 MB: 8.3 ms with 128 KB, 8.2 ms with 1 MB), but a signing often runs in a
+// fresh process or after the runtime returned its memory, and then every 4 KB page of a new
+// buffer costs a page fault at first touch — about 20 µs each in the virtual machines measured,
+// 5 ms for 1 MB, more than copying a 1 MB document takes.
+const copyBufSize = 128 << 10
+
 // copyFrom copies size bytes of src into the temporary file while hashing them (h may be
 // nil), reporting progress and stopping when ctx is done.
 func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, copyBufSize)
 	var off int64
 	for off < size {
 		if w.ctx != nil {
@@ -87,7 +94,7 @@ func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 
 // hashAll hashes the whole temporary file as it is now.
 func (w *output) hashAll(h hash.Hash) error {
-	buf := make([]byte, 1<<20)
+	buf := make([]byte, copyBufSize)
 	if _, err := io.CopyBuffer(h, io.NewSectionReader(w.tmp, 0, w.size), buf); err != nil {
 		return fmt.Errorf("failed to hash the document: %w", err)
 	}
