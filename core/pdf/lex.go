@@ -504,6 +504,14 @@ func (l *Lexer) literalString(start int64) (Token, error) {
 	}
 }
 
+// Scans read windows that start at scanFirst bytes and double up to scanMax: what they look
+// for is usually near (a header, the startxref after a trailer), and a fresh 64 KB buffer costs
+// 16 page faults at first touch (core/sign measures signing in fresh processes).
+const (
+	scanFirst = 4 << 10
+	scanMax   = 64 << 10
+)
+
 // IndexFrom returns the offset of the first occurrence of pat at or after from and before
 // limit, or -1. It reads in chunks, so it is cheap for forward scans over large files.
 func (l *Lexer) IndexFrom(pat []byte, from, limit int64) int64 {
@@ -519,12 +527,13 @@ func (l *Lexer) IndexFrom(pat []byte, from, limit int64) int64 {
 		}
 		return -1
 	}
-	const chunk = 64 << 10
-	buf := make([]byte, chunk+len(pat))
-	for off := from; off < limit; off += chunk {
-		n := int64(len(buf))
-		if off+n > limit {
-			n = limit - off
+	var buf []byte
+	chunk := int64(scanFirst)
+	for off := from; off < limit; {
+		// Windows overlap by len(pat) bytes, so a match across a boundary is found.
+		n := min(chunk+int64(len(pat)), limit-off)
+		if int64(cap(buf)) < n {
+			buf = make([]byte, n)
 		}
 		m, _ := l.r.ReadAt(buf[:n], off)
 		if i := bytes.Index(buf[:m], pat); i >= 0 {
@@ -533,6 +542,8 @@ func (l *Lexer) IndexFrom(pat []byte, from, limit int64) int64 {
 		if int64(m) < n {
 			return -1
 		}
+		off += chunk
+		chunk = min(2*chunk, scanMax)
 	}
 	return -1
 }
@@ -552,12 +563,12 @@ func (l *Lexer) LastIndexBefore(pat []byte, from, end int64) int64 {
 		}
 		return -1
 	}
-	const chunk = 64 << 10
-	buf := make([]byte, chunk+len(pat))
+	var buf []byte
+	window := int64(scanFirst + len(pat))
 	for hi := end; hi > from; {
-		lo := hi - int64(len(buf))
-		if lo < from {
-			lo = from
+		lo := max(hi-window, from)
+		if int64(cap(buf)) < hi-lo {
+			buf = make([]byte, hi-lo)
 		}
 		m, _ := l.r.ReadAt(buf[:hi-lo], lo)
 		if i := bytes.LastIndex(buf[:m], pat); i >= 0 {
@@ -567,6 +578,7 @@ func (l *Lexer) LastIndexBefore(pat []byte, from, end int64) int64 {
 			break
 		}
 		hi = lo + int64(len(pat)) - 1
+		window = min(2*window, scanMax+int64(len(pat)))
 	}
 	return -1
 }
