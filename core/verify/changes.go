@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"sealdesk/core/pdf"
 )
@@ -131,6 +134,8 @@ func (v *verifier) analyzeChanges(s *sigState) {
 	}
 	s.rep.ChangesAfter = "none"
 	s.rep.Reasons = append(s.rep.Reasons, a.notes...)
+	s.rep.Changes = slices.Grow(s.rep.Changes, len(a.ch.list))
+	s.rep.ChangeDetails = slices.Grow(s.rep.ChangeDetails, len(a.ch.list))
 	for _, c := range a.ch.list {
 		s.rep.Changes = append(s.rep.Changes, c.text)
 		s.rep.ChangeDetails = append(s.rep.ChangeDetails, c.detail)
@@ -1807,11 +1812,50 @@ func (a *analysis) explainNewReach(roots ...pdf.Object) {
 	if len(rs) == 0 {
 		return
 	}
-	for n := range reach(a.cur, rs, 20000, 12, true) {
+	for n := range a.v.reachLatest(rs) {
 		if n > 0 && !a.explained[n] && a.isNew(n) {
 			a.explained[n] = true
 		}
 	}
+}
+
+// reachLatest is reach(latest view, roots, 20000, 12, true), computed once per verification
+// for the same roots: each signature's analysis walks what every later signature, widget and
+// appearance reaches, so a file of n signatures asked for the same walks about n²/2 times.
+// Roots are the same when they are the same references or the same parsed dictionaries and
+// arrays (the memo keeps them, so their identity cannot be reused); other roots are walked
+// each time. The result must not be modified.
+func (v *verifier) reachLatest(roots []pdf.Object) map[int]bool {
+	var key strings.Builder
+	for _, r := range roots {
+		switch x := r.(type) {
+		case pdf.Ref:
+			fmt.Fprintf(&key, "r%d.%d;", x.Num, x.Gen)
+		case pdf.Dict:
+			fmt.Fprintf(&key, "d%x;", reflect.ValueOf(x).Pointer())
+		case pdf.Array:
+			if len(x) == 0 {
+				return reach(v.f.Latest(), roots, 20000, 12, true)
+			}
+			fmt.Fprintf(&key, "a%p.%d;", &x[0], len(x))
+		default:
+			return reach(v.f.Latest(), roots, 20000, 12, true)
+		}
+	}
+	if m, ok := v.reachMemo[key.String()]; ok {
+		return m.found
+	}
+	found := reach(v.f.Latest(), roots, 20000, 12, true)
+	if v.reachMemo == nil {
+		v.reachMemo = map[string]reachMemo{}
+	}
+	v.reachMemo[key.String()] = reachMemo{roots: roots, found: found}
+	return found
+}
+
+type reachMemo struct {
+	roots []pdf.Object // kept: the key names them by identity
+	found map[int]bool
 }
 
 // resourcesChange judges a changed resource dictionary (a page's /Resources, the form's /DR or
@@ -1958,13 +2002,35 @@ func (a *analysis) copiedSignature(r pdf.Ref, d pdf.Dict) string {
 	if !ok || len(c.Bytes) == 0 {
 		return ""
 	}
-	if a.v.allSigDicts == nil {
-		a.v.allSigDicts, _, _ = a.v.f.FindSigDicts()
-		if a.v.allSigDicts == nil {
-			a.v.allSigDicts = []pdf.SigDict{}
+	// Every earlier signature's analysis asks about the same later dictionaries: the answer is
+	// kept per reference, for these same bytes.
+	memo, done := a.v.copiedMemo[r]
+	if done && memo.contents == unsafe.SliceData(c.Bytes) && memo.n == len(c.Bytes) {
+		return memo.other
+	}
+	other := a.v.copiedFrom(r, c)
+	if a.v.copiedMemo == nil {
+		a.v.copiedMemo = map[pdf.Ref]copiedMemo{}
+	}
+	a.v.copiedMemo[r] = copiedMemo{contents: unsafe.SliceData(c.Bytes), n: len(c.Bytes), other: other}
+	return other
+}
+
+type copiedMemo struct {
+	contents *byte // the /Contents bytes asked about (kept alive here: identity is safe)
+	n        int
+	other    string
+}
+
+// copiedFrom names another signature dictionary of the file whose /Contents are c, or "".
+func (v *verifier) copiedFrom(r pdf.Ref, c pdf.String) string {
+	if v.allSigDicts == nil {
+		v.allSigDicts, _, _ = v.f.FindSigDicts()
+		if v.allSigDicts == nil {
+			v.allSigDicts = []pdf.SigDict{}
 		}
 	}
-	for _, sd := range a.v.allSigDicts {
+	for _, sd := range v.allSigDicts {
 		if sd.Ref.Num == r.Num {
 			continue
 		}

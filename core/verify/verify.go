@@ -231,13 +231,15 @@ type verifier struct {
 	docMDP      int     // P of the certification signature, 0 when none
 	brokenSigs  []int64 // offsets of unreadable objects that hold a /ByteRange
 	unlisted    map[int][]int64
-	headers     map[int][]objHeader // per revision: every "N G obj" header in its own bytes
-	embedded    map[int][]objHeader // per revision: headers inside the data of listed objects
-	pageNums    map[pdf.Ref]int     // latest revision: page object → 1-based number (nil until needed)
-	annotPage   map[pdf.Ref]int     // latest revision: annotation → page number (nil until needed)
-	refHolders  map[int][]int       // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
-	docMDPRev   int                 // revision of the certification signature
-	mapped      *fileMap            // the memory map data lies in (Options.MapFile), nil for a copy
+	headers     map[int][]objHeader    // per revision: every "N G obj" header in its own bytes
+	embedded    map[int][]objHeader    // per revision: headers inside the data of listed objects
+	pageNums    map[pdf.Ref]int        // latest revision: page object → 1-based number (nil until needed)
+	annotPage   map[pdf.Ref]int        // latest revision: annotation → page number (nil until needed)
+	refHolders  map[int][]int          // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
+	docMDPRev   int                    // revision of the certification signature
+	mapped      *fileMap               // the memory map data lies in (Options.MapFile), nil for a copy
+	reachMemo   map[string]reachMemo   // reachLatest's walks (changes.go)
+	copiedMemo  map[pdf.Ref]copiedMemo // copiedSignature's answers (changes.go)
 }
 
 // sigState is one signature being verified.
