@@ -169,8 +169,7 @@ func Verify(ctx context.Context, r io.ReaderAt, size int64, name string, opts *O
 	// One read into memory: the reader then works without a system call per token, the
 	// signature scan runs over the bytes, and the peak stays within the file size plus the
 	// verifier's bounded working set.
-	data := make([]byte, size)
-	adviseHugePages(data)
+	data := newFileBuffer(size)
 	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
 		if n, err2 := io.ReadFull(io.NewSectionReader(r, 0, size), data); err2 != nil || int64(n) != size {
 			return nil, fmt.Errorf("failed to read %s: %w", name, err)
