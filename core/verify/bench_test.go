@@ -97,6 +97,9 @@ func TestWriteBenchFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := os.WriteFile(filepath.Join(dir, "1MB-ttf-2sig-rendered.pdf"), benchTTFFile(t, s, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "root.pem"), pki.EncodeCertsPEM(s.pki.Root), 0o644); err != nil {
 		t.Fatal(err)
 	}

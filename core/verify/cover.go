@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -293,22 +294,54 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 	if err != nil {
 		return nil, err
 	}
-	oi, err := od.Render(ctx, p-1, coverDPI)
-	if err != nil {
-		return nil, err
-	}
-	ni, err := nd.Render(ctx, p-1, coverDPI)
-	if err != nil {
-		return nil, err
-	}
-	if oi.Bounds() != ni.Bounds() {
-		return nil, nil // the page's size changed: reported by the page comparison
-	}
 	info, err := nd.PageInfo(p - 1)
 	if err != nil {
 		return nil, err
 	}
+	oinfo, err := od.PageInfo(p - 1)
+	if err != nil {
+		return nil, err
+	}
 	toUser := pixelToUser(info, coverDPI)
+	// Only the region around what changed, when nothing else can differ (coverregion.go).
+	page := image.Rect(0, 0, int(math.Ceil(info.Width*coverDPI/72)), int(math.Ceil(info.Height*coverDPI/72)))
+	region, regional := page, false
+	if oinfo.Width == info.Width && oinfo.Height == info.Height {
+		if area, ok := a.changedArea(p); ok {
+			region, regional = regionPixels(toUser, area, page)
+		}
+	}
+	var oi, ni *image.RGBA
+	for {
+		if regional {
+			oi, err = od.RenderRegion(ctx, p-1, coverDPI, region, false)
+		} else {
+			oi, err = od.Render(ctx, p-1, coverDPI)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if regional {
+			ni, err = nd.RenderRegion(ctx, p-1, coverDPI, region, false)
+		} else {
+			ni, err = nd.Render(ctx, p-1, coverDPI)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if regional && nearCutEdge(diffBounds(oi, ni), region, page) {
+			// Something painted beyond the areas that changed: judge the whole page.
+			regional = false
+			continue
+		}
+		break
+	}
+	if oi.Bounds() != ni.Bounds() {
+		return nil, nil // the page's size changed: reported by the page comparison
+	}
+	if regional {
+		coverRegionRenders.Add(1)
+	}
 	ni = a.paintSynthesized(ni, p, toUser)
 	var masks []image.Rectangle
 	for _, m := range a.masks[p] {
@@ -317,7 +350,12 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 	if own := a.ownAreas[p]; len(own) > 0 {
 		// Where an annotation or field changed its own appearance, what it showed when signed
 		// may change: there the signed page's own content is the reference.
-		oc, err := od.RenderContent(ctx, p-1, coverDPI)
+		var oc *image.RGBA
+		if regional {
+			oc, err = od.RenderRegion(ctx, p-1, coverDPI, region, true)
+		} else {
+			oc, err = od.RenderContent(ctx, p-1, coverDPI)
+		}
 		if err != nil {
 			return nil, err
 		}

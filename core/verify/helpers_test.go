@@ -469,8 +469,13 @@ func update(t testing.TB, in []byte, fn func(u *pdf.Update, v *pdf.View)) []byte
 	return append(append([]byte{}, in...), section...)
 }
 
+// verifySink, when set, sees every verification of verifyBytes and whether the cover check
+// rendered a page by region in it (TestCoverRegionSameVerdicts).
+var verifySink func(data []byte, store *TrustStore, rep *Report, regional bool)
+
 func verifyBytes(t testing.TB, data []byte, store *TrustStore) *Report {
 	t.Helper()
+	regions := coverRegionRenders.Load()
 	rep, err := Verify(context.Background(), bytes.NewReader(data), int64(len(data)), "test.pdf", &Options{Trust: store, Now: func() time.Time {
 		return time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	}})
@@ -478,6 +483,9 @@ func verifyBytes(t testing.TB, data []byte, store *TrustStore) *Report {
 		t.Fatalf("verify: %v", err)
 	}
 	checkChangeDetails(t, rep)
+	if verifySink != nil {
+		verifySink(data, store, rep, coverRegionRenders.Load() > regions)
+	}
 	return rep
 }
 

@@ -10,6 +10,7 @@ type cacheKey struct {
 	doc         uint64
 	page, dpi   int
 	contentOnly bool
+	region      image.Rectangle // RenderRegion's pixels; zero for the whole page
 }
 
 type cacheEntry struct {

@@ -10,7 +10,9 @@
 //
 // A Document is opened from bytes (PDF, or a JPEG/PNG image that becomes a one-page PDF through
 // core/pdf's ImageDocument, the page a sent contract gets too). Its pages render at a DPI; images are cached by (document, page, DPI)
-// in an LRU bounded in bytes, shared by all documents of the engine. Every method is safe for
+// in an LRU bounded in bytes, shared by all documents of the engine. RenderRegion draws only a
+// rectangle of a page's pixels, placed as in the whole page's image (core/verify's cover check
+// renders only around what changed). Every method is safe for
 // concurrent use and may block: call them from worker goroutines, never from a UI thread.
 //
 // # Refusals

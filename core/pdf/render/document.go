@@ -276,11 +276,29 @@ func (d *Document) RenderContent(ctx context.Context, i, dpi int) (*image.RGBA, 
 	return d.render(ctx, i, dpi, true)
 }
 
+// RenderRegion draws only the pixels r of page i (0-based) as Render (or, with contentOnly,
+// RenderContent) draws them at dpi: the same page-to-pixel transform, the page placed so that
+// only r lands in the bitmap (PDFium clips to it), so each pixel is the one the whole page's
+// image has at that place — except that anti-aliased edges may round two levels apart (PDFium
+// rasterizes the page moved by the region's offset) and a glyph that the region's edge cuts
+// is drawn differently (PDFium clips it there). The image's Bounds are r (r is clipped to the page's pixels;
+// empty when it misses the page). Do not modify it.
+func (d *Document) RenderRegion(ctx context.Context, i, dpi int, r image.Rectangle, contentOnly bool) (*image.RGBA, error) {
+	return d.renderRegion(ctx, i, dpi, contentOnly, &r)
+}
+
 func (d *Document) render(ctx context.Context, i, dpi int, contentOnly bool) (*image.RGBA, error) {
+	return d.renderRegion(ctx, i, dpi, contentOnly, nil)
+}
+
+func (d *Document) renderRegion(ctx context.Context, i, dpi int, contentOnly bool, region *image.Rectangle) (*image.RGBA, error) {
 	if dpi < 1 {
 		return nil, fmt.Errorf("dpi %d must be positive", dpi)
 	}
 	key := cacheKey{doc: d.id, page: i, dpi: dpi, contentOnly: contentOnly}
+	if region != nil {
+		key.region = *region
+	}
 	if img := d.e.cache.get(key); img != nil {
 		return img, nil
 	}
@@ -301,6 +319,14 @@ func (d *Document) render(ctx context.Context, i, dpi int, contentOnly bool) (*i
 		return nil, err
 	}
 	pw, ph := math.Ceil(info.Width*float64(dpi)/72), math.Ceil(info.Height*float64(dpi)/72)
+	var crop image.Rectangle
+	if region != nil {
+		crop = region.Intersect(image.Rect(0, 0, int(pw), int(ph)))
+		if crop.Empty() {
+			return image.NewRGBA(crop), nil
+		}
+		pw, ph = float64(crop.Dx()), float64(crop.Dy())
+	}
 	if pw*ph > float64(d.e.opts.MaxRenderPixels) {
 		return nil, fmt.Errorf("page %d at %d dpi is %.0f×%.0f pixels, the limit is %d: %w", i+1, dpi, pw, ph, d.e.opts.MaxRenderPixels, ErrTooLarge)
 	}
@@ -314,12 +340,27 @@ func (d *Document) render(ctx context.Context, i, dpi int, contentOnly bool) (*i
 	if contentOnly {
 		req.RenderFlags, req.RenderForm, req.Document = 0, false, nil
 	}
+	if region != nil {
+		// go-pdfium rounds the crop's points times dpi/72 to pixels: whole pixels come back.
+		s := 72 / float64(dpi)
+		req.Crop = &requests.RenderPageCrop{X: float64(crop.Min.X) * s, Y: float64(crop.Min.Y) * s, Width: float64(crop.Dx()) * s, Height: float64(crop.Dy()) * s}
+	}
 	res, err := guarded(ctx, d, func() (*responses.RenderPageInDPI, error) { return d.inst.RenderPageInDPI(req) })
 	if err != nil {
 		return nil, fmt.Errorf("failed to render page %d: %w", i+1, err)
 	}
 	src := res.Result.RenderedImage
-	img := image.NewRGBA(src.Bounds())
+	b := src.Bounds()
+	if region != nil {
+		if b.Size() != crop.Size() {
+			if res.CleanupFunc != nil {
+				res.CleanupFunc()
+			}
+			return nil, fmt.Errorf("page %d: the region %v came back as %v", i+1, crop, b)
+		}
+		b = crop
+	}
+	img := image.NewRGBA(b)
 	draw.Draw(img, img.Bounds(), src, src.Bounds().Min, draw.Src)
 	if res.CleanupFunc != nil {
 		res.CleanupFunc()
