@@ -508,6 +508,28 @@ func (v *contractSigner) signAndUpload(busyText string, prepare func(ctx context
 				}
 				path := files[n]
 				unstamped := false // a mark signed without the TSA (offline): 待加时间戳
+				if first, err := signerOf(path); err != nil {
+					return err
+				} else if ss, isSeal := first.(*serverSeal); isSeal {
+					// The company's seal: the server seals its own current version of the
+					// document with every mark in one request (the code covers them all).
+					var all []*sign.Options
+					for _, t := range ts0 {
+						opts, err := markOptions(path, t, img, id.in)
+						if err != nil {
+							return err
+						}
+						all = append(all, opts)
+					}
+					out := filepath.Join(dir, fmt.Sprintf("%d-sealed-%d.pdf", n, time.Now().UnixNano()))
+					if err := sealWithServer(ctx, ss, path, out, n, all); err != nil {
+						return err
+					}
+					path = out
+					done += len(ts0)
+					progress(done)
+					ts0 = nil
+				}
 				for k, t := range ts0 {
 					opts, err := markOptions(path, t, img, id.in)
 					if err != nil {
@@ -679,22 +701,17 @@ func (v *contractSigner) askSealCode(sess *entSealSession) {
 	v.p.shell.Window.Canvas().Focus(code)
 }
 
-// SubmitSeal signs every planned mark with the company's seal through the server (the digest
-// goes there, never the document) with the one code, the member's name in /Name, and uploads
-// the documents (立即提交 after the code dialog; tests call it).
+// SubmitSeal has the server seal every planned mark with the company's seal — on its own copy of
+// each document's current version, all the marks of a document in one request, with the one
+// code and the member's name in /Name — and uploads the sealed documents (立即提交 after the
+// code dialog; tests call it).
 func (v *contractSigner) SubmitSeal(sess *entSealSession, code string) {
 	code = strings.TrimSpace(code)
 	envID := v.env.ID
 	v.signAndUpload(tr("sign.ent.signing"), func(ctx context.Context, c *client.Client) (signerFor, signIdentity, error) {
 		return func(path string) (crypto.Signer, error) {
-				b, err := os.ReadFile(path)
-				if err != nil {
-					return nil, err
-				}
-				sum := sha256.Sum256(b)
-				return &client.SealSigner{Client: c, EnterpriseID: sess.choice.eid, SealID: sess.choice.seal.ID, Cert: sess.cert,
-					CodeID: sess.ticket.CodeID, Code: code, ContractID: envID, DocumentSHA256: hex.EncodeToString(sum[:]), Device: deviceName(),
-					Context: ctx}, nil
+				return &serverSeal{Client: c, EnterpriseID: sess.choice.eid, SealID: sess.choice.seal.ID, Cert: sess.cert,
+					CodeID: sess.ticket.CodeID, Code: code, ContractID: envID, Device: deviceName()}, nil
 			}, signIdentity{in: keystore.Info{Certificate: sess.cert, Chain: sess.chain}, name: sess.member},
 			nil
 	})

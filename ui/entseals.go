@@ -729,6 +729,11 @@ func (v *entSealsView) onFindUsesTapped() {
 		for _, u := range list.Uses {
 			l := widget.NewLabel(tr("entseal.uses.line", map[string]any{"Time": u.Time.Local().Format("2006-01-02 15:04:05"),
 				"Seal": u.SealName, "Who": u.MemberName, "Contract": orDash(u.ContractID), "Doc": shortHash(u.DocumentSHA256), "Device": orDash(u.Device)}))
+			if u.Refused != "" {
+				// A use the server refused (nothing signed): say so, and why.
+				l.SetText(l.Text + "\n" + tr("entseal.uses.refused", map[string]any{"Why": strings.TrimSuffix(strings.TrimPrefix(u.Refused, "拒绝："), "，未用印")}))
+				l.Importance = widget.DangerImportance
+			}
 			l.Wrapping = fyne.TextWrapWord
 			v.uses.Add(l)
 		}

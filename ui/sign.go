@@ -23,7 +23,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"sealdesk/core/client"
 	"sealdesk/core/ids"
 	"sealdesk/core/keystore"
 	"sealdesk/core/pdf"
@@ -1077,7 +1076,7 @@ func (v *signScreen) signWith(signer crypto.Signer, out string) {
 		ts = v.local.CA.Timestamper()
 	}
 	working := tr("sign.signing")
-	if _, isSeal := signer.(*client.SealSigner); isSeal {
+	if _, isSeal := signer.(*serverSeal); isSeal {
 		working = tr("sign.ent.signing")
 	}
 	v.busy(true, working)
@@ -1211,6 +1210,13 @@ func (v *signScreen) remember(path string) {
 // signWithSigner signs in → out with an opened key; with a reachable TSA the signature gets a
 // timestamp (PAdES B-T), otherwise it is B-B. It reports whether a timestamp was added.
 func signWithSigner(ctx context.Context, signer crypto.Signer, in, out string, opts *sign.Options, ts tsa.Timestamper) (bool, error) {
+	if ss, isSeal := signer.(*serverSeal); isSeal {
+		// The server seals (and timestamps) the document itself.
+		if err := sealWithServer(ctx, ss, in, out, 0, []*sign.Options{opts}); err != nil {
+			return false, fmt.Errorf("failed to seal %s: %w", filepath.Base(in), err)
+		}
+		return true, nil
+	}
 	o := *opts
 	o.Signer = signer
 	o.Level = sign.LevelBB

@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -16,13 +19,16 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/sign"
 )
 
 // 本机签署 with an enterprise seal: the seal box offers, after the seals of 我的印章, the seals of
 // the enterprise the user works in that they may use now (the server says which). Choosing one
 // needs no personal key: 签署并保存 asks the server for a one-time code, asks the user to type
-// it, then signs with a client.SealSigner — the digest goes to the server, never the document —
-// with the member's name in /Name so that 文件验签 shows the enterprise and who used its seal.
+// it, then has the server seal the file (serverSeal: the file goes to the server, which prepares
+// and signs the seal signature itself and keeps only the file's hash; it signs no digest from a
+// desktop) with the member's name in /Name so that 文件验签 shows the enterprise and who used
+// its seal.
 
 // entChoice is an enterprise seal offered in the seal box.
 type entChoice struct {
@@ -223,8 +229,8 @@ func (v *signScreen) askSealCode(c *client.Client, sess *entSealSession) {
 				return
 			}
 			v.entSess = sess
-			v.askOutput(&client.SealSigner{Client: c, EnterpriseID: sess.choice.eid, SealID: sess.choice.seal.ID, Cert: sess.cert,
-				CodeID: sess.ticket.CodeID, Code: strings.TrimSpace(code.Text), DocumentSHA256: sess.docSum, Device: deviceName()})
+			v.askOutput(&serverSeal{Client: c, EnterpriseID: sess.choice.eid, SealID: sess.choice.seal.ID, Cert: sess.cert,
+				CodeID: sess.ticket.CodeID, Code: strings.TrimSpace(code.Text), Device: deviceName()})
 		}, v.shell.Window)
 	d.Resize(fyne.NewSize(440, 220))
 	v.codeDlg = &sealCodeDialog{d: d, code: code}
@@ -247,7 +253,7 @@ func (sealCodeError) Error() string { return tr("sign.ent.code.rule") }
 // signIdentity is the certificate, chain and /Name of a signature by signer: an enterprise seal's
 // (the seal certificate, the member's name) or the personal key's.
 func (v *signScreen) signIdentity(signer crypto.Signer) (cert *x509.Certificate, chain []*x509.Certificate, name string, ok bool) {
-	if ss, isSeal := signer.(*client.SealSigner); isSeal && v.entSess != nil && v.entSess.choice.seal.ID == ss.SealID {
+	if ss, isSeal := signer.(*serverSeal); isSeal && v.entSess != nil && v.entSess.choice.seal.ID == ss.SealID {
 		return v.entSess.cert, v.entSess.chain, v.entSess.member, true
 	}
 	in, ok := v.keyInfo()
@@ -264,4 +270,67 @@ func deviceName() string {
 		return "SealDesk"
 	}
 	return "SealDesk@" + h
+}
+
+// serverSeal is an enterprise seal in the server's custody. It is a crypto.Signer only so that
+// the signing screens pass it where a key goes: the server seals the document itself
+// (sealWithServer) — it signs only what it prepared from the contract's current document, or
+// from the file sent to it — and never signs a digest from the desktop.
+type serverSeal struct {
+	Client       *client.Client
+	EnterpriseID string
+	SealID       string
+	Cert         *x509.Certificate
+	// CodeID and Code are the one-time code (SealCode, then what the user typed).
+	CodeID, Code string
+	ContractID   string
+	Device       string
+}
+
+func (s *serverSeal) Public() crypto.PublicKey { return s.Cert.PublicKey }
+
+func (s *serverSeal) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("an enterprise seal is applied by the server (sealWithServer), not through a digest")
+}
+
+// sealMark describes the signature opts would make as the server's SealMark.
+func sealMark(opts *sign.Options) api.SealMark {
+	m := api.SealMark{Field: opts.Field, Page: opts.Page, Rect: [4]float64{opts.Rect.X1, opts.Rect.Y1, opts.Rect.X2, opts.Rect.Y2},
+		Image: opts.Image, Reason: opts.Reason}
+	if cp := opts.CrossPage; cp != nil {
+		m.Image = cp.Image
+		m.CrossPage = &api.SealCrossPage{Pages: cp.Pages, Width: cp.Width, CenterY: cp.CenterY}
+	}
+	return m
+}
+
+// sealWithServer has the server seal in (document doc of s.ContractID, or a local file) with one
+// signature per opts and writes the result to out through a temporary file beside it.
+func sealWithServer(ctx context.Context, s *serverSeal, in, out string, doc int, opts []*sign.Options) error {
+	b, err := os.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	req := api.SealSignRequest{CodeID: s.CodeID, Code: s.Code, ContractID: s.ContractID, Document: doc, Device: s.Device}
+	for _, o := range opts {
+		req.Marks = append(req.Marks, sealMark(o))
+	}
+	sealed, _, err := s.Client.SealDocument(ctx, s.EnterpriseID, s.SealID, b, req, 0)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".sealdesk-seal-*.pdf")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(sealed)
+	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,12 +12,14 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
 	"sealdesk/core/ids"
+	"sealdesk/core/verify"
 )
 
 var sealCodeRE = regexp.MustCompile(`用印验证码是 ([0-9]{6})`)
@@ -35,10 +36,12 @@ func redPNG(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-// TestSealSignSurvivesKill9: the client sends a remote signature, the server process is killed
-// with SIGKILL a random moment later (before, during or after the signing transaction), a new
+// TestSealSignSurvivesKill9: the client sends a seal request (a local file, which the server
+// prepares and signs itself), the server process is killed with SIGKILL a random moment later
+// (before, during or after the signing transaction, before or after the answer is stored), a new
 // process starts on the same store, and the client resends the same request with the same
-// idempotency key. Every signature is then in the usage log exactly once and the answers verify.
+// idempotency key. Every signature is then in the usage log exactly once and the sealed files
+// verify.
 func TestSealSignSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the server binary many times")
@@ -97,15 +100,18 @@ func sealKillRun(t *testing.T, storeSpec string) {
 				code = s[1]
 			}
 		}
-		digest := sha256.Sum256([]byte(fmt.Sprintf("signed attributes %d", i)))
-		req := api.SealSignRequest{Digest: digest[:], CodeID: tk.CodeID, Code: code, DocumentSHA256: hex.EncodeToString(digest[:])}
+		// The bound protocol: the file travels, the server prepares and signs the seal itself.
+		doc := paddedPDF(2000 + i)
+		sum := sha256.Sum256(doc)
+		req := api.SealSignRequest{CodeID: tk.CodeID, Code: code, DocumentSHA256: hex.EncodeToString(sum[:]), PDF: doc,
+			Marks: []api.SealMark{{Page: 1, Rect: [4]float64{300, 80, 420, 200}}}}
 		key := client.NewIdempotencyKey()
 		done := make(chan error, 1)
 		go func() {
 			_, _, err := admin.SealSign(ctx, ent.ID, seal.ID, key, req)
 			done <- err
 		}()
-		time.Sleep(time.Duration(rand.IntN(12000)) * time.Microsecond)
+		time.Sleep(time.Duration(rand.IntN(60000)) * time.Microsecond) // the server prepares and signs: a longer request
 		srv.kill()
 		first := <-done
 		srv.start()
@@ -116,10 +122,13 @@ func sealKillRun(t *testing.T, storeSpec string) {
 		if replayed {
 			committedFirst++
 		}
-		if !ecdsa.VerifyASN1(cert.PublicKey.(*ecdsa.PublicKey), digest[:], resp.Signature) {
-			t.Fatalf("round %d: the signature does not verify", i)
+		sealed := append(append([]byte(nil), doc...), resp.Update...)
+		rep, err := verify.Verify(ctx, bytes.NewReader(sealed), int64(len(sealed)), "sealed.pdf", nil)
+		if err != nil || len(rep.Signatures) != 1 || rep.Signatures[0].Integrity != "valid" || len(resp.UseIDs) != 1 ||
+			strings.TrimLeft(strings.ToUpper(rep.Signatures[0].Signer.Serial), "0") != strings.TrimLeft(strings.ToUpper(cert.SerialNumber.Text(16)), "0") {
+			t.Fatalf("round %d: the sealed file does not verify: %v %+v", i, err, rep)
 		}
-		keys[key] = resp.UseID
+		keys[key] = resp.UseIDs[0]
 	}
 	t.Logf("%d rounds: %d kills after the commit (retry answered from the store), %d before it (retry signed)", rounds, committedFirst, rounds-committedFirst)
 	l, err := admin.SealUses(ctx, ent.ID, client.SealUseQuery{})

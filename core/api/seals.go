@@ -165,6 +165,9 @@ type SealUse struct {
 	DigestSHA256   string    `json:"digest"` // hex of the signed-attributes digest that was signed
 	Device         string    `json:"device,omitempty"`
 	Address        string    `json:"address,omitempty"`
+	// Refused, when set, says why the server refused this use (nothing was signed): e.g. a
+	// digest it could not check, a document that is not the contract's current version.
+	Refused string `json:"refused,omitempty"`
 }
 
 // SealUseList is one page of the usage log; After continues it.
@@ -194,23 +197,72 @@ type SealCodeRequest struct {
 	Signatures int    `json:"signatures,omitempty"`
 }
 
-// SealSignRequest asks the server to sign with a seal. Digest is the SHA-256 of the CMS signed
-// attributes (32 bytes), never the document; DocumentSHA256 (hex) names the document for the
-// log. Send it with an Idempotency-Key: a retry with the same key gets the same signature and
-// logs nothing twice.
+// SealSignRequest asks the server to seal a document with a seal. The server signs only what it
+// prepared itself from a document it holds (a digest sent by a client binds nothing: an approved
+// use of a seal on one contract could seal any other document with it):
+//
+//   - A use on a contract (ContractID set) seals document Document of the contract as the server
+//     stores it now; DocumentSHA256 is that version's SHA-256 as the desktop has it, and the
+//     server refuses (and logs) a use whose declared document is not the contract's current one.
+//   - A use without a contract (sealing a local file under a standing grant) sends the whole
+//     file in PDF; DocumentSHA256 is its SHA-256. The server keeps only the hash, in the usage
+//     log, never the file.
+//
+// Marks are the signatures to add, in order, each one PAdES signature (an incremental update)
+// on top of the previous; the answer is the bytes to append to the document. Digest is the
+// request of clients before SealDesk 2.4 (the digest of CMS signed attributes made on the
+// desktop): it is refused with 426 unbound_digest and a line in the usage log. Send the request
+// with an Idempotency-Key: a retry with the same key gets the same answer and logs nothing twice.
 type SealSignRequest struct {
-	Digest         []byte `json:"digest"`
-	CodeID         string `json:"code_id"`
-	Code           string `json:"code"`
-	ContractID     string `json:"contract_id,omitempty"`
-	DocumentSHA256 string `json:"document_sha256"`
-	Device         string `json:"device,omitempty"`
+	CodeID         string     `json:"code_id"`
+	Code           string     `json:"code"`
+	ContractID     string     `json:"contract_id,omitempty"`
+	Document       int        `json:"document,omitempty"` // index of the contract's document
+	DocumentSHA256 string     `json:"document_sha256"`
+	PDF            []byte     `json:"pdf,omitempty"` // without a contract: the document
+	Marks          []SealMark `json:"marks,omitempty"`
+	Device         string     `json:"device,omitempty"`
+	// Digest is the refused request of old clients (see above); the server's own signing
+	// (core/websign) still passes the digest it computed through core/entseal.
+	Digest []byte `json:"digest,omitempty"`
 }
 
-// SealSignResponse is the signature (ASN.1 DER ECDSA) and the usage log line it made.
+// SealMark is one seal signature to add: into the existing empty signature field Field, or a
+// new field on Page (1-based) at Rect (visible points: x1, y1, x2, y2, origin lower left).
+// Image (PNG or JPEG, at most MaxSealMarkImage bytes) is drawn into the box; empty: the seal's
+// own image. CrossPage makes it a cross-page seal (骑缝章) cut into strips along the right edge
+// of Pages (empty: every page), Width points wide (0: 119), centred at visible height CenterY.
+type SealMark struct {
+	Field     string         `json:"field,omitempty"`
+	Page      int            `json:"page,omitempty"`
+	Rect      [4]float64     `json:"rect,omitzero"`
+	Image     []byte         `json:"image,omitempty"`
+	CrossPage *SealCrossPage `json:"cross_page,omitempty"`
+	Reason    string         `json:"reason,omitempty"`
+}
+
+// SealCrossPage places a cross-page seal (SealMark.CrossPage).
+type SealCrossPage struct {
+	Pages   []int   `json:"pages,omitempty"`
+	Width   float64 `json:"width,omitempty"`
+	CenterY float64 `json:"center_y,omitempty"`
+}
+
+// Limits of a seal request.
+const (
+	MaxSealDocument  = 30 << 20 // a local file sealed without a contract
+	MaxSealMarkImage = 2 << 20
+)
+
+// SealSignResponse is what the server added: Update, the bytes to append to the document (one
+// incremental update per mark), the SHA-256 of the sealed document, and the usage log lines
+// (one per mark). Signature and UseID answer the server's own digest signing (core/websign).
 type SealSignResponse struct {
-	Signature []byte `json:"signature"`
-	UseID     string `json:"use_id"`
+	Update       []byte   `json:"update,omitempty"`
+	SealedSHA256 string   `json:"sealed_sha256,omitempty"`
+	UseIDs       []string `json:"use_ids,omitempty"`
+	Signature    []byte   `json:"signature,omitempty"`
+	UseID        string   `json:"use_id,omitempty"`
 }
 
 // SignaturePad is a one-time phone pad (扫码生成): the URL its QR code opens, when it expires,

@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -169,9 +169,10 @@ func (c *Client) SealCodeFor(ctx context.Context, eid, sid string, req api.SealC
 	return out, err
 }
 
-// SealSign asks the server to sign a digest with a seal. Keep key with the request until it is
-// answered: resending with the same key after a network failure is safe (the server answers the
-// stored signature and logs the use once). replayed says the answer is a stored one.
+// SealSign sends one seal request (see api.SealSignRequest: the server seals a document it
+// holds or that travels in the request, never a digest from here). Keep key with the request
+// until it is answered: resending with the same key after a network failure is safe (the server
+// answers the stored result and logs the use once). replayed says the answer is a stored one.
 func (c *Client) SealSign(ctx context.Context, eid, sid, key string, req api.SealSignRequest) (resp api.SealSignResponse, replayed bool, err error) {
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -185,65 +186,41 @@ func (c *Client) SealSign(ctx context.Context, eid, sid, key string, req api.Sea
 	return resp, replayed, err
 }
 
-// SealSigner is a crypto.Signer whose key is an enterprise seal in the server's custody: Sign
-// sends the digest (never the document) with the one-time code and returns the server's
-// signature, so core/sign builds the CMS as with a local key. It resends a request whose answer
-// was lost (a network error) with the same idempotency key up to Retries times.
-type SealSigner struct {
-	Client       *Client
-	EnterpriseID string
-	SealID       string
-	Cert         *x509.Certificate
-	// CodeID and Code are the one-time code (SealCode, then what the user typed).
-	CodeID, Code   string
-	ContractID     string
-	DocumentSHA256 string // hex SHA-256 of the document being signed, for the usage log
-	Device         string
-	Context        context.Context
-	Retries        int // default 3
-	// Key is the idempotency key; empty: one is made on the first Sign.
-	Key string
-	// Use is the usage log id of the signature, after Sign.
-	Use string
-}
-
-var _ crypto.Signer = (*SealSigner)(nil)
-
-// Public returns the seal certificate's public key.
-func (s *SealSigner) Public() crypto.PublicKey { return s.Cert.PublicKey }
-
-// Sign asks the server to sign digest (SHA-256 only).
-func (s *SealSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	if opts == nil || opts.HashFunc() != crypto.SHA256 {
-		return nil, errors.New("enterprise seals sign SHA-256 digests only")
+// SealDocument has the server seal doc — the contract's current document (req.ContractID and
+// req.Document set; doc is the desktop's copy, only hashed here, never sent) or a local file
+// (sent in the request) — with req.Marks, and returns the sealed document: doc followed by the
+// server's update. A request whose answer was lost (a network error) is resent with the same
+// idempotency key up to retries times (0: 3).
+func (c *Client) SealDocument(ctx context.Context, eid, sid string, doc []byte, req api.SealSignRequest, retries int) ([]byte, api.SealSignResponse, error) {
+	sum := sha256.Sum256(doc)
+	req.DocumentSHA256 = hex.EncodeToString(sum[:])
+	req.PDF, req.Digest = nil, nil
+	if req.ContractID == "" {
+		req.PDF = doc
 	}
-	ctx := s.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if s.Key == "" {
-		s.Key = NewIdempotencyKey()
-	}
-	retries := s.Retries
 	if retries <= 0 {
 		retries = 3
 	}
-	req := api.SealSignRequest{Digest: digest, CodeID: s.CodeID, Code: s.Code, ContractID: s.ContractID, DocumentSHA256: s.DocumentSHA256, Device: s.Device}
+	key := NewIdempotencyKey()
 	for attempt := 0; ; attempt++ {
-		resp, _, err := s.Client.SealSign(ctx, s.EnterpriseID, s.SealID, s.Key, req)
+		resp, _, err := c.SealSign(ctx, eid, sid, key, req)
 		if err == nil {
-			s.Use = resp.UseID
-			return resp.Signature, nil
+			sealed := append(append(make([]byte, 0, len(doc)+len(resp.Update)), doc...), resp.Update...)
+			got := sha256.Sum256(sealed)
+			if len(resp.Update) == 0 || hex.EncodeToString(got[:]) != resp.SealedSHA256 {
+				return nil, resp, errors.New("the server's sealed document does not extend this document")
+			}
+			return sealed, resp, nil
 		}
 		var ae *Error
 		if errors.As(err, &ae) || attempt >= retries || ctx.Err() != nil {
-			return nil, err
+			return nil, resp, err
 		}
 		t := time.NewTimer(time.Duration(250<<attempt) * time.Millisecond)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, err
+			return nil, resp, err
 		case <-t.C:
 		}
 	}

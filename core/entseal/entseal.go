@@ -26,6 +26,7 @@ import (
 	"sealdesk/core/pki"
 	"sealdesk/core/sealkey"
 	"sealdesk/core/sync"
+	"sealdesk/core/tsa"
 )
 
 // Buckets used by this package.
@@ -116,6 +117,10 @@ type Service struct {
 	// spent): 审批管理 may make the use of a seal on a contract wait for an approval. A
 	// *sync.Refusal refuses the use; the code stays unspent.
 	UseGate func(tx sync.Tx, enterpriseID, sealID, accountID, contractID string) error
+	// Timestamper, when set, timestamps the signatures Stamp makes (PAdES B-T); nil: B-B.
+	Timestamper tsa.Timestamper
+	// TempDir holds Stamp's working files ("": the system's).
+	TempDir string
 	// Decodes, when set, bounds the seal images decoded at once (the server passes core/org's
 	// decode gate); over it Create answers gate.ErrBusy.
 	Decodes *gate.Gate
@@ -142,6 +147,14 @@ type storedCode struct {
 type storedAnswer struct {
 	RequestHash string               `json:"request_hash"`
 	Response    api.SealSignResponse `json:"response"`
+	// Pending marks a Stamp request that started at Started and has not answered yet: a retry
+	// (after a lost answer, a killed server) prepares the same signatures with the same clock, so
+	// the marks already signed get their stored signatures back and nothing is logged twice.
+	Pending bool      `json:"pending,omitempty"`
+	Started time.Time `json:"started,omitzero"`
+	// ProbeLen is the size of the timestamp token core/sign's size probe got on the first
+	// attempt: it sizes the signature's /Contents, so a retry reserves the same room.
+	ProbeLen int `json:"probe_len,omitempty"`
 }
 
 type codeCounter struct {

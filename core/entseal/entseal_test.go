@@ -18,6 +18,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -192,7 +194,7 @@ func (f *fixture) sign(t *testing.T, who, eid, sid string, digest []byte) (api.S
 		return api.SealSignResponse{}, err
 	}
 	doc := sha256.Sum256([]byte("document"))
-	r, _, err := f.svc.Sign(ctx, entseal.SignInput{EnterpriseID: eid, SealID: sid, Actor: who, IdempotencyKey: hex.EncodeToString(digest[:8]) + who,
+	r, _, err := f.svc.Sign(ctx, entseal.SignInput{ServerPrepared: true, EnterpriseID: eid, SealID: sid, Actor: who, IdempotencyKey: hex.EncodeToString(digest[:8]) + who,
 		Request: api.SealSignRequest{Digest: digest, CodeID: tk.CodeID, Code: f.inbox.lastCode(t, phone(who)), DocumentSHA256: hex.EncodeToString(doc[:])}})
 	return r, err
 }
@@ -275,7 +277,7 @@ func lifecycle(t *testing.T, f *fixture) {
 	tk, _ := svc.SendCode(ctx, "e1", seal.ID, "b")
 	code := f.inbox.lastCode(t, phone("b"))
 	doc := hex.EncodeToString(d[:])
-	in := entseal.SignInput{EnterpriseID: "e1", SealID: seal.ID, Actor: "b", IdempotencyKey: "k-bad", Request: api.SealSignRequest{Digest: d[:31], CodeID: tk.CodeID, Code: code, DocumentSHA256: doc}}
+	in := entseal.SignInput{ServerPrepared: true, EnterpriseID: "e1", SealID: seal.ID, Actor: "b", IdempotencyKey: "k-bad", Request: api.SealSignRequest{Digest: d[:31], CodeID: tk.CodeID, Code: code, DocumentSHA256: doc}}
 	_, _, err = svc.Sign(ctx, in)
 	wantRefusal(t, err, "bad_digest")
 	in.Request.Digest = d[:]
@@ -286,6 +288,16 @@ func lifecycle(t *testing.T, f *fixture) {
 	_, _, err = svc.Sign(ctx, in)
 	wantRefusal(t, err, "not_member")
 	in.EnterpriseID = "e1"
+	// A digest the server did not compute (an HTTP client's) is refused with the code still
+	// good, and the attempt is a refused line of the usage log.
+	unbound := in
+	unbound.ServerPrepared, unbound.IdempotencyKey = false, "k-unbound"
+	_, _, err = svc.Sign(ctx, unbound)
+	wantRefusal(t, err, "unbound_digest")
+	if l, err := svc.Uses(ctx, "e1", "admin", entseal.UseFilter{}); err != nil || len(l.Uses) != 2 ||
+		refusedLines(l.Uses) != 1 || (l.Uses[0].Refused == "") == (l.Uses[1].Refused == "") {
+		t.Fatalf("usage log after an unbound digest: %+v %v", l.Uses, err)
+	}
 	in.Request.Code = "000000"
 	if code == "000000" {
 		in.Request.Code = "000001"
@@ -369,7 +381,7 @@ func lifecycle(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	f.clock.Add(time.Minute + time.Second)
-	_, _, err = svc.Sign(ctx, entseal.SignInput{EnterpriseID: "e1", SealID: seal.ID, Actor: "d", IdempotencyKey: "k-d",
+	_, _, err = svc.Sign(ctx, entseal.SignInput{ServerPrepared: true, EnterpriseID: "e1", SealID: seal.ID, Actor: "d", IdempotencyKey: "k-d",
 		Request: api.SealSignRequest{Digest: d[:], CodeID: tkd.CodeID, Code: f.inbox.lastCode(t, phone("d")), DocumentSHA256: doc}})
 	wantRefusal(t, err, "seal_not_granted")
 	_ = g2
@@ -384,8 +396,8 @@ func lifecycle(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(uses.Uses) != 3 {
-		t.Fatalf("log has %d lines, want 3: %+v", len(uses.Uses), uses.Uses)
+	if len(uses.Uses) != 4 || refusedLines(uses.Uses) != 1 {
+		t.Fatalf("log has %d lines, want 3 uses and 1 refusal: %+v", len(uses.Uses), uses.Uses)
 	}
 	byC, _ := svc.Uses(ctx, "e1", "admin", entseal.UseFilter{MemberID: "c"})
 	if len(byC.Uses) != 1 || byC.Uses[0].MemberName != "丙" {
@@ -403,7 +415,7 @@ func lifecycle(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b.Bytes(), []byte("\ufeff")))).ReadAll()
-	if err != nil || len(rows) != 4 || rows[0][1] != "印章" {
+	if err != nil || len(rows) != 5 || rows[0][1] != "印章" || rows[0][11] != "结果" {
 		t.Fatalf("csv: %v %q", err, rows)
 	}
 }
@@ -470,7 +482,7 @@ func TestContractCode(t *testing.T) {
 			doc := sha256.Sum256([]byte("document"))
 			sign := func(key, contract string) error {
 				d := sha256.Sum256([]byte(key))
-				_, _, err := svc.Sign(ctx, entseal.SignInput{EnterpriseID: "e1", SealID: seal.ID, Actor: "b", IdempotencyKey: key,
+				_, _, err := svc.Sign(ctx, entseal.SignInput{ServerPrepared: true, EnterpriseID: "e1", SealID: seal.ID, Actor: "b", IdempotencyKey: key,
 					Request: api.SealSignRequest{Digest: d[:], CodeID: tk.CodeID, Code: code, ContractID: contract, DocumentSHA256: hex.EncodeToString(doc[:])}})
 				return err
 			}
@@ -485,6 +497,108 @@ func TestContractCode(t *testing.T) {
 			l, err := svc.Uses(ctx, "e1", "admin", entseal.UseFilter{})
 			if err != nil || len(l.Uses) != 3 {
 				t.Fatalf("usage log: %d lines, %v", len(l.Uses), err)
+			}
+		})
+	}
+}
+
+// refusedLines counts the refused lines of a usage log.
+func refusedLines(uses []api.SealUse) int {
+	n := 0
+	for _, u := range uses {
+		if u.Refused != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// onePage is a minimal one-page PDF with a correct cross-reference table.
+func onePage(text string) []byte {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len("BT /F1 24 Tf 72 720 Td ("+text+") Tj ET"), "BT /F1 24 Tf 72 720 Td ("+text+") Tj ET"),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	x := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
+	return b.Bytes()
+}
+
+// TestStampRetryAfterLostAnswer: the server seals a local file with two marks; the answer is
+// lost after every mark was signed and logged (the request left pending, as when the server is
+// killed before it stores the answer). The retry with the same key prepares the same signatures
+// with the first attempt's clock: it gets the stored signatures back, logs nothing more and
+// needs no code (the first attempt spent it). A declared hash that is not the file's is refused
+// and logged.
+func TestStampRetryAfterLostAnswer(t *testing.T) {
+	for name, open := range stores() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, open(t))
+			svc := f.svc
+			seal, err := svc.Create(ctx, "e1", "admin", api.SealCreateRequest{Name: "合同专用章", Kind: api.SealContract, WidthMM: 42, HeightMM: 42, Image: sealPNG(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Grant(ctx, "e1", seal.ID, "admin", api.SealGrantRequest{MemberID: "b"}); err != nil {
+				t.Fatal(err)
+			}
+			tk, err := svc.SendCodeFor(ctx, "e1", seal.ID, "b", api.SealCodeRequest{ContractID: "", Signatures: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := onePage("local file")
+			sum := sha256.Sum256(doc)
+			marks := []api.SealMark{{Page: 1, Rect: [4]float64{300, 80, 420, 200}}}
+			in := entseal.StampInput{EnterpriseID: "e1", SealID: seal.ID, Actor: "b", IdempotencyKey: "k-stamp",
+				Request: api.SealSignRequest{CodeID: tk.CodeID, Code: f.inbox.lastCode(t, phone("b")), DocumentSHA256: hex.EncodeToString(sum[:]), PDF: doc, Marks: marks}}
+			// A declared hash that is not the file's.
+			bad := in
+			bad.IdempotencyKey = "k-bad"
+			bad.Request.DocumentSHA256 = strings.Repeat("ab", 32)
+			_, _, err = svc.Stamp(ctx, bad)
+			wantRefusal(t, err, "document_mismatch")
+			r1, rep, err := svc.Stamp(ctx, in)
+			if err != nil || rep || len(r1.UseIDs) != 1 || len(r1.Update) == 0 {
+				t.Fatalf("stamp: %v %v %+v", err, rep, r1.UseIDs)
+			}
+			// Lose the answer: the request is pending again, as if the server died before storing it.
+			if err := f.st.Update(ctx, func(tx sync.Tx) error {
+				var a map[string]any
+				if err := sync.GetJSON(tx, entseal.BucketSignAnswers, "b\x00k-stamp", &a); err != nil {
+					return err
+				}
+				a["pending"], a["response"] = true, map[string]any{}
+				return sync.PutJSON(tx, entseal.BucketSignAnswers, "b\x00k-stamp", a)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Add(30 * time.Second)
+			r2, rep, err := svc.Stamp(ctx, in)
+			if err != nil || rep || !slices.Equal(r1.UseIDs, r2.UseIDs) || len(r2.Update) != len(r1.Update) {
+				t.Fatalf("retry after the lost answer: %v replayed=%v uses %v / %v, %d / %d bytes", err, rep, r1.UseIDs, r2.UseIDs, len(r1.Update), len(r2.Update))
+			}
+			// Now stored: a third call is a replay.
+			r3, rep, err := svc.Stamp(ctx, in)
+			if err != nil || !rep || !bytes.Equal(r3.Update, r2.Update) {
+				t.Fatalf("third call: %v replayed=%v", err, rep)
+			}
+			l, err := svc.Uses(ctx, "e1", "admin", entseal.UseFilter{})
+			if err != nil || len(l.Uses) != 2 || refusedLines(l.Uses) != 1 {
+				t.Fatalf("usage log: one use and one refusal, got %+v %v", l.Uses, err)
 			}
 		})
 	}

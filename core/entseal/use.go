@@ -339,10 +339,33 @@ type SignInput struct {
 	IdempotencyKey              string
 	Address                     string
 	Request                     api.SealSignRequest
+	// ServerPrepared says the caller computed Request.Digest itself from a document the server
+	// holds (Stamp, core/websign's signing page). Without it Sign refuses the digest and logs
+	// the refusal: a digest from a client binds the approval and the code to nothing.
+	ServerPrepared bool
 }
 
-// Sign signs a digest with a seal after every check (see the package doc). replayed is true when
-// the answer is a stored one (a retry).
+// errUnbound refuses a digest the server did not compute (clients before the bound protocol).
+var errUnbound = refuse(http.StatusUpgradeRequired, "unbound_digest",
+	"客户端版本过旧：为防止印章被盖到未经核对的文件上，服务器不再签署客户端提交的摘要，只对服务器核对过的合同文件用印。请升级 SealDesk 后重试")
+
+// refusedUse writes a usage log line for a use the server refused after the member and the seal
+// were known (why: Chinese, shown in 用印记录).
+func refusedUse(tx sync.Tx, in SignInput, r sealRecord, m Member, req api.SealSignRequest, why string, now time.Time) error {
+	use := api.SealUse{ID: newID("use_"), Time: now, EnterpriseID: in.EnterpriseID, SealID: r.ID, SealName: r.Name, MemberID: m.AccountID,
+		MemberName: m.Name, ContractID: req.ContractID, DocumentSHA256: req.DocumentSHA256, Device: req.Device, Address: in.Address, Refused: why}
+	if len(req.Digest) > 0 {
+		use.DigestSHA256 = hex.EncodeToString(req.Digest)
+	}
+	if err := sync.InsertJSON(tx, BucketUses, useKey(in.EnterpriseID, now, use.ID), use); err != nil {
+		return err
+	}
+	return sync.Audit(tx, sync.AuditEntry{Time: now, Actor: in.Actor, Action: "seal.use_refused", Target: in.EnterpriseID + "/" + r.ID,
+		Detail: use.ID + " " + why, IP: in.Address})
+}
+
+// Sign signs a digest the server computed (in.ServerPrepared) with a seal after every check (see
+// the package doc). replayed is true when the answer is a stored one (a retry).
 func (s *Service) Sign(ctx context.Context, in SignInput) (resp api.SealSignResponse, replayed bool, err error) {
 	req := in.Request
 	req.DocumentSHA256 = strings.ToLower(req.DocumentSHA256)
@@ -390,6 +413,12 @@ func (s *Service) Sign(ctx context.Context, in SignInput) (resp api.SealSignResp
 			return errDiscarded
 		}
 		now := s.now()
+		if !in.ServerPrepared {
+			// A digest from the client: whatever the code and the approval say, it may be of
+			// any document. Refused, and the attempt is in the usage log.
+			refusal = errUnbound
+			return refusedUse(tx, in, r, m, req, "拒绝：客户端提交的摘要未经服务器核对（旧版客户端或伪造的请求），未用印", now)
+		}
 		if _, ok, err := usableGrant(tx, r.ID, m, now); err != nil {
 			return err
 		} else if !ok {
@@ -560,13 +589,21 @@ func WriteCSV(w io.Writer, uses []api.SealUse) error {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"时间", "印章", "印章ID", "使用人", "使用人ID", "合同编号", "文件SHA-256", "签名摘要", "设备", "地址", "记录ID"})
+	cw.Write([]string{"时间", "印章", "印章ID", "使用人", "使用人ID", "合同编号", "文件SHA-256", "签名摘要", "设备", "地址", "记录ID", "结果"})
 	for _, u := range uses {
 		cw.Write([]string{u.Time.UTC().Format(time.RFC3339), csvcell.Safe(u.SealName), u.SealID, csvcell.Safe(u.MemberName), u.MemberID,
-			csvcell.Safe(u.ContractID), u.DocumentSHA256, u.DigestSHA256, csvcell.Safe(u.Device), u.Address, u.ID})
+			csvcell.Safe(u.ContractID), u.DocumentSHA256, u.DigestSHA256, csvcell.Safe(u.Device), u.Address, u.ID, useResult(u)})
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// useResult is the 结果 column of a usage log line.
+func useResult(u api.SealUse) string {
+	if u.Refused != "" {
+		return csvcell.Safe(u.Refused)
+	}
+	return "已用印"
 }
 
 var cryptoSHA256 = crypto.SHA256

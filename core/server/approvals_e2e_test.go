@@ -1,9 +1,6 @@
 package server_test
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"testing"
 	"time"
@@ -267,9 +264,6 @@ func TestApprovalsEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			digest := make([]byte, 32)
-			rand.Read(digest)
-			docSum := sha256.Sum256([]byte("document"))
 			signWith := func() error {
 				tk, err := sender.c.SealCode(ctx, eid, seal.ID)
 				if err != nil {
@@ -282,8 +276,12 @@ func TestApprovalsEndToEnd(t *testing.T) {
 						code = m[1]
 					}
 				}
-				_, _, err = sender.c.SealSign(ctx, eid, seal.ID, client.NewIdempotencyKey(), api.SealSignRequest{Digest: digest, CodeID: tk.CodeID, Code: code,
-					ContractID: use.ID, DocumentSHA256: hex.EncodeToString(docSum[:]), Device: "e2e"})
+				cur, err := sender.c.EnvelopeDocument(ctx, use.ID, 0, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _, err = sender.c.SealDocument(ctx, eid, seal.ID, cur, api.SealSignRequest{CodeID: tk.CodeID, Code: code, ContractID: use.ID,
+					Marks: []api.SealMark{{Page: 1, Rect: [4]float64{300, 60, 420, 180}}}, Device: "e2e"}, 0)
 				return err
 			}
 			wantCode(t, signWith(), "approval_required")

@@ -3,9 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"image"
 	_ "image/png"
@@ -254,23 +252,17 @@ func signAllSeal(t testing.TB, e *env, p *party, cs *companySeal, env api.Envelo
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := t.TempDir()
-		in := filepath.Join(dir, "in.pdf")
-		os.WriteFile(in, cur, 0o600)
-		for i, f := range d.Fields[k] {
-			doc, _ := os.ReadFile(in)
-			sum := sha256.Sum256(doc)
-			signer := &client.SealSigner{Client: p.c, EnterpriseID: cs.eid, SealID: cs.seal.ID, Cert: cs.cert, CodeID: tk.CodeID, Code: code,
-				ContractID: env.ID, DocumentSHA256: hex.EncodeToString(sum[:]), Device: "e2e"}
-			out := filepath.Join(dir, fmt.Sprintf("out%d.pdf", i))
-			if _, err := sign.SignFile(ctx, in, out, &sign.Options{Signer: signer, Cert: cs.cert, Chain: cs.chain, Field: f, Image: cs.png,
-				Name: p.name, Reason: verify.MarkReason(verify.MarkSeal, cs.seal.Name), Level: sign.LevelBT,
-				Timestamper: &tsa.Client{URL: p.c.TSAURL(), HTTP: e.run.HTTPClient()}}); err != nil {
-				t.Fatalf("seal field %q: %v", f, err)
-			}
-			in = out
+		// The server seals its own current version of the document: the desktop names the
+		// boxes, never a digest.
+		var marks []api.SealMark
+		for _, f := range d.Fields[k] {
+			marks = append(marks, api.SealMark{Field: f, Image: cs.png, Reason: verify.MarkReason(verify.MarkSeal, cs.seal.Name)})
 		}
-		b, _ := os.ReadFile(in)
+		b, _, err := p.c.SealDocument(ctx, cs.eid, cs.seal.ID, cur, api.SealSignRequest{CodeID: tk.CodeID, Code: code, ContractID: env.ID,
+			Document: n, Marks: marks, Device: "e2e"}, 0)
+		if err != nil {
+			t.Fatalf("seal document %d: %v", n, err)
+		}
 		if env, err = p.c.UploadRevision(ctx, client.NewIdempotencyKey(), env.ID, n, b); err != nil {
 			t.Fatalf("%s uploads document %d sealed: %v", p.name, n, err)
 		}

@@ -199,8 +199,8 @@ func (g *webSealSigner) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts)
 	var k [12]byte
 	rand.Read(k[:])
 	resp, _, err := g.w.s.seals.Sign(g.ctx, entseal.SignInput{EnterpriseID: g.w.eid, SealID: g.w.sid, Actor: g.w.actor,
-		IdempotencyKey: "web-" + hex.EncodeToString(k[:]),
-		Request:        api.SealSignRequest{Digest: digest, CodeID: g.codeID, Code: g.code, ContractID: g.contract, DocumentSHA256: g.doc, Device: "网页签署"}})
+		IdempotencyKey: "web-" + hex.EncodeToString(k[:]), ServerPrepared: true, // core/websign prepared the document
+		Request: api.SealSignRequest{Digest: digest, CodeID: g.codeID, Code: g.code, ContractID: g.contract, DocumentSHA256: g.doc, Device: "网页签署"}})
 	if err != nil {
 		return nil, err
 	}

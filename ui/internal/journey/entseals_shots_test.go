@@ -21,6 +21,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/client"
+	"sealdesk/core/entseal"
 	"sealdesk/core/org"
 	"sealdesk/core/server"
 	"sealdesk/ui"
@@ -145,9 +146,27 @@ func TestShotsEnterpriseSeals(t *testing.T) {
 		}
 		d := make([]byte, 32)
 		rand.Read(d)
-		if _, _, err := bc.SealSign(ctx, ent.ID, seals[0].ID, client.NewIdempotencyKey(), api.SealSignRequest{Digest: d, CodeID: tk.CodeID, Code: code,
-			DocumentSHA256: fmt.Sprintf("%x", d), ContractID: fmt.Sprintf("HT-2026-%03d", i+7), Device: "SealDesk@财务部-PC"}); err != nil {
+		// The server's own signing (as on a contract it prepared) makes the log's lines: the
+		// picture needs contract numbers, not real contracts.
+		if _, _, err := run.Server.Seals().Sign(ctx, entseal.SignInput{EnterpriseID: ent.ID, SealID: seals[0].ID, Actor: bID,
+			IdempotencyKey: client.NewIdempotencyKey(), ServerPrepared: true, Request: api.SealSignRequest{Digest: d, CodeID: tk.CodeID, Code: code,
+				DocumentSHA256: fmt.Sprintf("%x", d), ContractID: fmt.Sprintf("HT-2026-%03d", i+7), Device: "SealDesk@财务部-PC"}}); err != nil {
 			t.Fatal(err)
+		}
+	}
+
+	// An old desktop's digest, declared for a contract: refused, and a line of the log says so.
+	{
+		tk, err := bc.SealCode(ctx, ent.ID, seals[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := make([]byte, 32)
+		rand.Read(d)
+		_, _, err = bc.SealSign(ctx, ent.ID, seals[0].ID, client.NewIdempotencyKey(), api.SealSignRequest{Digest: d, CodeID: tk.CodeID, Code: "000000",
+			DocumentSHA256: fmt.Sprintf("%x", d), ContractID: "HT-2026-009", Device: "SealDesk@销售部-PC"})
+		if !client.IsCode(err, "unbound_digest") {
+			t.Fatalf("an old client's digest: %v", err)
 		}
 	}
 
