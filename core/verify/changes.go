@@ -825,7 +825,7 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 				// images (a signature's appearance does), and it must not cover what was signed
 				// (a white box and a new amount over the old one), which the rendering decides.
 				// An unsigned one must not even draw.
-				if bad := a.undecodableImage(d); bad != "" {
+				if bad := a.undecodableImage(d) + a.lackedResource(d, page.num); bad != "" {
 					a.ch.add(false, page.detail(ChangeEvilAnnot).key("Widget").field(fl.Name), "%s: signature widget %s added whose appearance draws what readers draw differently: %s", page, fl.Name, bad)
 				} else if a.v.intactSigAfter(fl.Name, a.s.rev) {
 					a.needCoverWidget(page.num, fmt.Sprintf("signature widget %s", fl.Name), r)
@@ -874,6 +874,8 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added that viewers draw differently over page content (evil annotation)", page, st)
 	case !hidden && a.undecodableImage(d) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws what readers draw differently: %s (evil annotation)", page, st, a.undecodableImage(d))
+	case !hidden && a.lackedResource(d, page.num) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws what readers draw differently: %s (evil annotation)", page, st, a.lackedResource(d, page.num))
 	case a.coversSignature(d) != "":
 		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(d)), "%s: %s annotation added over signature field %s", page, st, a.coversSignature(d))
 	default:
@@ -940,6 +942,8 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	case !hidden && a.undecodableImage(nd) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws what readers draw differently: %s (evil annotation)", page, st, a.undecodableImage(nd))
+	case !hidden && a.lackedResource(nd, page.num) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws what readers draw differently: %s (evil annotation)", page, st, a.lackedResource(nd, page.num))
 	case a.coversSignature(nd) != "":
 		a.ch.add(false, page.detail(ChangeAnnotOverSignature).key(st).field(a.coversSignature(nd)), "%s: %s annotation moved or resized over signature field %s", page, st, a.coversSignature(nd))
 	default:
@@ -1360,7 +1364,7 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 	if valueChanged && valueOK {
 		// The new value's appearance must not cover what was signed around the field.
 		for _, w := range nf.Widgets {
-			if bad := a.undecodableImage(a.cur.Dict(w.Ref)); bad != "" {
+			if bad := a.undecodableImage(a.cur.Dict(w.Ref)) + a.lackedResource(a.cur.Dict(w.Ref), a.widgetPage(w)); bad != "" {
 				a.ch.add(false, ChangeDetail{Code: ChangeFieldAppearance, Field: nf.Name}, "field %s filled with an appearance that draws what readers draw differently: %s", nf.Name, bad)
 			}
 			if p := a.widgetPage(w); p > 0 {

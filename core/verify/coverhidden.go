@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"math"
 
 	"sealdesk/core/pdf"
@@ -71,4 +72,65 @@ func (a *analysis) noteAnnotOC(page int, d pdf.Dict) {
 		a.annotOC = map[int]bool{}
 	}
 	a.annotOC[page] = true
+}
+
+// Names an added appearance lacks (issue 13 §3, the added side of covertextmode.go's
+// missingResourceName). An added or changed appearance with its own /Resources that names, with
+// Tf or Do, a font or XObject missing from that category there is drawn with Helvetica or
+// nothing by PDFium, while poppler looks the name up in the page's resources. Where the page's
+// entry is an XObject, a Type 3 font (its glyphs paint anything) or a font with its own glyph
+// program, poppler may paint what PDFium's rendering never showed: reported as an evil
+// annotation. A page font that is a standard face without a font file (Helvetica under /Helv)
+// draws the same text in both, so an ordinary filled field whose /DA font comes from
+// /AcroForm /DR, or from the page, is not refused; nor is an appearance without /Resources
+// (every reader then uses the page's).
+
+// lackedResource names what in annotation d's appearances (on page, 1-based) readers resolve
+// differently, "" when nothing.
+func (a *analysis) lackedResource(d pdf.Dict, page int) string {
+	if page <= 0 {
+		return ""
+	}
+	pages, err := a.cur.Pages()
+	if err != nil || page > len(pages) {
+		return ""
+	}
+	outer := a.cur.Dict(pages[page-1].Resources)
+	if outer == nil {
+		return ""
+	}
+	for _, st := range a.appearanceStreams(d) {
+		res := a.cur.Dict(st.Dict.Get("Resources"))
+		if res == nil || st.Length > maxDecodedAppearance {
+			continue
+		}
+		data, err := a.v.f.OptionalStreamData(st)
+		if err != nil {
+			continue
+		}
+		for _, n := range missingResourceNames(a.cur, data, res, outer) {
+			if a.riskyPageResource(n.cat, a.cur.Dict(outer.Get(n.cat)).Get(n.name)) {
+				return fmt.Sprintf("an appearance naming %s /%s that its own /Resources lack while the page's have it (PDFium draws Helvetica or nothing, poppler draws the page's)", n.cat, n.name)
+			}
+		}
+	}
+	return ""
+}
+
+// riskyPageResource: whether a page resource that poppler would use for a name an appearance
+// lacks can draw what PDFium's fallback does not (see above).
+func (a *analysis) riskyPageResource(cat pdf.Name, o pdf.Object) bool {
+	if cat != "Font" {
+		return true
+	}
+	f := a.cur.Dict(o)
+	if f == nil {
+		return false
+	}
+	switch f.NameOf("Subtype") {
+	case "Type1", "TrueType", "MMType1":
+		fd := a.cur.Dict(f.Get("FontDescriptor"))
+		return fd.Get("FontFile") != nil || fd.Get("FontFile2") != nil || fd.Get("FontFile3") != nil
+	}
+	return true // Type 3, Type 0 (composite, mostly embedded) or unknown
 }

@@ -42,6 +42,7 @@ func TestCoverRegionSameVerdicts(t *testing.T) {
 		{"glyph-cover", TestRedTeamGlyphCover},
 		{"hidden-annotations", TestRedTeamHiddenAnnotations},
 		{"optional-content-readers", TestRedTeamOptionalContentReaders},
+		{"lacked-resources", TestRedTeamLackedResources},
 		{"attack-classes", TestAttackClasses},
 		{"regressions", TestRedTeamRegressions},
 	}

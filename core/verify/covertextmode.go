@@ -318,22 +318,30 @@ func readerArea(v *pdf.View, d pdf.Dict) ([]box, bool) {
 // nothing, poppler looks the name up in the enclosing resources (the page's) and may draw a
 // Type 3 font whose glyphs paint anywhere — a box poppler showed as signed, covered by a widget,
 // was valid. Such a name, when the page's resources have it, makes the page not checkable.
-// (Added appearances are not checked for this yet: their page's resources are not at hand in
-// coverimages.go.)
+// Added appearances are checked in coverhidden.go (lackedResource).
 
 // missingResourceName reports whether content data, drawn with its own resources res, names
 // with Tf or Do a resource absent from a category res has and present in outer.
 func missingResourceName(v *pdf.View, data []byte, res, outer pdf.Dict) bool {
+	return len(missingResourceNames(v, data, res, outer)) > 0
+}
+
+type resourceName struct{ cat, name pdf.Name }
+
+// missingResourceNames returns the names content data, drawn with its own resources res, names
+// with Tf or Do while they are absent from a category res has and present in outer.
+func missingResourceNames(v *pdf.View, data []byte, res, outer pdf.Dict) []resourceName {
 	if res == nil || outer == nil {
-		return false
+		return nil
 	}
+	var out []resourceName
 	lx := pdf.NewBytesLexer(data, 0, int64(len(data))+1)
 	var last pdf.Name
 	var lastOK bool
 	for i := 0; i < maxBoundTokens; i++ {
 		t, err := lx.Next()
 		if err != nil || t.Kind == pdf.TokEOF {
-			return false
+			return out
 		}
 		if t.Kind == pdf.TokName {
 			last, lastOK = pdf.Name(t.Value), true
@@ -344,7 +352,7 @@ func missingResourceName(v *pdf.View, data []byte, res, outer pdf.Dict) bool {
 		}
 		op := string(t.Raw)
 		if op == "BI" {
-			return false // inline image data: the lexer cannot read on reliably
+			return out // inline image data: the lexer cannot read on reliably
 		}
 		var cat pdf.Name
 		switch op {
@@ -355,10 +363,10 @@ func missingResourceName(v *pdf.View, data []byte, res, outer pdf.Dict) bool {
 		}
 		if cat != "" && lastOK {
 			if d := v.Dict(res.Get(cat)); d != nil && d.Get(last) == nil && v.Dict(outer.Get(cat)).Get(last) != nil {
-				return true
+				out = append(out, resourceName{cat, last})
 			}
 		}
 		lastOK = false
 	}
-	return false
+	return out
 }

@@ -108,7 +108,11 @@
 //     MuPDF, so PDFium draws more than they do: harmless alone, reported unchecked next to other
 //     changes on its page. Optional content in appearances is accepted only where the readers
 //     agree (coverimages.go: an empty /OCGs under /AllOn or /AllOff or without /OCProperties;
-//     no /Usage view state, no untyped or odd-typed groups).
+//     no /Usage view state, no untyped or odd-typed groups). An added appearance that names a
+//     font or XObject its own /Resources lack while the page's have it is reported where the
+//     page's entry can draw something else (an XObject, a Type 3 or embedded font: poppler uses
+//     it, PDFium draws Helvetica or nothing); a standard face there, as ordinary filled forms
+//     name, is not.
 //
 // # Revocation
 //
