@@ -257,9 +257,6 @@ func (s *Service) Stamp(ctx context.Context, in StampInput) (resp api.SealSignRe
 		opts := &sign.Options{Signer: signer, Cert: cert, Chain: chain, Field: mk.Field, Page: mk.Page, Name: m.Name, Reason: mk.Reason,
 			Rect: sign.VisibleRect{X1: mk.Rect[0], Y1: mk.Rect[1], X2: mk.Rect[2], Y2: mk.Rect[3]}, Image: mk.Image,
 			Now: func() time.Time { return started }}
-		if mk.Field != "" {
-			opts.Page = 0
-		}
 		if opts.Image == nil {
 			opts.Image = img
 		}

@@ -64,8 +64,9 @@ func TestSealUseBoundToContract(t *testing.T) {
 			if _, err := appr.c.DecideApproval(ctx, eid, sa.ID, true, "准予用印"); err != nil {
 				t.Fatal(err)
 			}
-			// One code bound to A for a few signatures.
-			tk, err := m.c.SealCodeFor(ctx, eid, seal.ID, api.SealCodeRequest{ContractID: envA.ID, Signatures: 5})
+			// One code bound to A for one signature: the honest use after the attacks proves that
+			// no refusal spent it.
+			tk, err := m.c.SealCodeFor(ctx, eid, seal.ID, api.SealCodeRequest{ContractID: envA.ID, Signatures: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
