@@ -390,8 +390,8 @@ func (w *output) addDocTimestamp(ts tsa.Timestamper, h crypto.Hash, _ Revocation
 	if err := ed.commit(); err != nil {
 		return err
 	}
-	hh := h.New()
-	if err := w.hashAll(hh); err != nil {
+	hh, err := w.takeWholeHash(h)
+	if err != nil {
 		return err
 	}
 	_, _, err = w.appendSigned(ed.u, hh, func(digest []byte) ([]byte, error) {

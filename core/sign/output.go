@@ -2,6 +2,7 @@ package sign
 
 import (
 	"context"
+	"crypto"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +25,10 @@ type output struct {
 	tmp      *os.File
 	size     int64
 	done     bool
+	// whole, when set, is a running hash (algorithm wholeAlg) of every byte of the output so
+	// far, kept for a document timestamp so that it need not read the whole file again.
+	whole    hash.Hash
+	wholeAlg crypto.Hash
 }
 
 // context returns the signing's context (never nil).
@@ -90,6 +95,33 @@ func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 	}
 	w.size = size
 	return nil
+}
+
+// keepWholeHash starts w's running hash of the whole output from a clone of h, which must hold
+// the hash (algorithm alg) of every byte written so far. Without a clonable h a document
+// timestamp re-reads the file instead (hashAll).
+func (w *output) keepWholeHash(h hash.Hash, alg crypto.Hash) {
+	if c, ok := h.(hash.Cloner); ok {
+		if x, err := c.Clone(); err == nil {
+			w.whole, w.wholeAlg = x, alg
+		}
+	}
+}
+
+// takeWholeHash returns a hash (algorithm alg) holding every byte of the output so far: the
+// running one when w kept it with that algorithm (w stops feeding it), else a new one fed by
+// reading the file.
+func (w *output) takeWholeHash(alg crypto.Hash) (hash.Hash, error) {
+	hh, kept := w.whole, w.wholeAlg
+	w.whole = nil
+	if hh != nil && kept == alg {
+		return hh, nil
+	}
+	hh = alg.New()
+	if err := w.hashAll(hh); err != nil {
+		return nil, err
+	}
+	return hh, nil
 }
 
 // hashAll hashes the whole temporary file as it is now.
@@ -173,6 +205,9 @@ func (w *output) appendSigned(u *pdf.Update, h hash.Hash, makeCMS func(digest []
 func (w *output) append(b []byte) error {
 	if _, err := w.tmp.WriteAt(b, w.size); err != nil {
 		return fmt.Errorf("failed to write the update: %w", err)
+	}
+	if w.whole != nil {
+		w.whole.Write(b)
 	}
 	w.size += int64(len(b))
 	return nil

@@ -268,6 +268,10 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 	if err := w.copyFrom(src, st.Size(), h); err != nil {
 		return nil, err
 	}
+	if o.Level.rank() >= 3 && !cms.IsSM2(o.Cert.PublicKey) {
+		// The document timestamp hashes the whole file with o.Hash, as h does so far.
+		w.keepWholeHash(h, o.Hash)
+	}
 	// The input is not read again: close it now so that renaming over it (--out = --in)
 	// also works where open files cannot be replaced (Windows).
 	src.Close()

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 
 	"sealdesk/core/pdf"
@@ -97,8 +98,15 @@ func Upgrade(ctx context.Context, in, out string, opts *UpgradeOptions) (revisio
 	}
 	defer w.abort()
 	w.ctx = ctx
-	if err := w.copyFrom(src, size, nil); err != nil {
+	var whole hash.Hash // for the document timestamp, hashed as the input is copied
+	if opts.Level == LevelBLTA {
+		whole = crypto.SHA256.New()
+	}
+	if err := w.copyFrom(src, size, whole); err != nil {
 		return 0, err
+	}
+	if whole != nil {
+		w.whole, w.wholeAlg = whole, crypto.SHA256
 	}
 	src.Close() // see SignFile
 	n, err := w.addLTV(opts.Revocation, sigs, opts.Extra, false)
