@@ -64,7 +64,8 @@
 //     the contract's current version or that differ from their declared SHA-256 (409
 //     document_mismatch, logged), requests without marks or with more than
 //     api.MaxCodeSignatures, mark images over api.MaxSealMarkImage, files over
-//     api.MaxSealDocument, a code with fewer uses left than marks.
+//     api.MaxSealDocument, a code with fewer uses left than marks; more seal requests at once
+//     than Stamps lets prepare (gate.ErrBusy: 503 with Retry-After).
 //   - Digests that are not 32 bytes (SHA-256), unknown seals and another enterprise's seals
 //     (404, the same answer), discarded seals, members without a grant valid now, disabled
 //     members and strangers, wrong, replayed, expired or another person's codes.

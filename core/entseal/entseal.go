@@ -121,6 +121,10 @@ type Service struct {
 	Timestamper tsa.Timestamper
 	// TempDir holds Stamp's working files ("": the system's).
 	TempDir string
+	// Stamps, when set, bounds the seal requests whose documents are prepared at once (each
+	// holds its document in memory and rasterizes the seal's appearance); over it Stamp
+	// answers gate.ErrBusy.
+	Stamps *gate.Gate
 	// Decodes, when set, bounds the seal images decoded at once (the server passes core/org's
 	// decode gate); over it Create answers gate.ErrBusy.
 	Decodes *gate.Gate

@@ -26,6 +26,7 @@ import (
 
 	"sealdesk/core/api"
 	"sealdesk/core/entseal"
+	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
@@ -601,5 +602,45 @@ func TestStampRetryAfterLostAnswer(t *testing.T) {
 				t.Fatalf("usage log: one use and one refusal, got %+v %v", l.Uses, err)
 			}
 		})
+	}
+}
+
+// TestStampBusy: over the Stamps gate a seal request is turned away with gate.ErrBusy before
+// anything is recorded or signed, and goes through once a slot is free.
+func TestStampBusy(t *testing.T) {
+	f := newFixture(t, stores()["bolt"](t))
+	svc := f.svc
+	svc.Stamps = gate.New(&gate.Options{Slots: 1, Queue: 1, Wait: 10 * time.Millisecond})
+	seal, err := svc.Create(ctx, "e1", "admin", api.SealCreateRequest{Name: "合同专用章", Kind: api.SealContract, WidthMM: 42, HeightMM: 42, Image: sealPNG(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Grant(ctx, "e1", seal.ID, "admin", api.SealGrantRequest{MemberID: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := svc.SendCode(ctx, "e1", seal.ID, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := onePage("busy")
+	sum := sha256.Sum256(doc)
+	in := entseal.StampInput{EnterpriseID: "e1", SealID: seal.ID, Actor: "b", IdempotencyKey: "k-busy",
+		Request: api.SealSignRequest{CodeID: tk.CodeID, Code: f.inbox.lastCode(t, phone("b")), DocumentSHA256: hex.EncodeToString(sum[:]), PDF: doc,
+			Marks: []api.SealMark{{Page: 1, Rect: [4]float64{300, 80, 420, 200}}}}}
+	release, err := svc.Stamps.Enter(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = svc.Stamp(ctx, in)
+	if !errors.Is(err, gate.ErrBusy) {
+		release()
+		t.Fatalf("with the only slot taken: %v", err)
+	}
+	release()
+	if r, _, err := svc.Stamp(ctx, in); err != nil || len(r.UseIDs) != 1 {
+		t.Fatalf("with a free slot: %v %+v", err, r.UseIDs)
+	}
+	if l, err := svc.Uses(ctx, "e1", "admin", entseal.UseFilter{}); err != nil || len(l.Uses) != 1 {
+		t.Fatalf("usage log: %+v %v", l.Uses, err)
 	}
 }

@@ -208,6 +208,13 @@ func (s *Service) Stamp(ctx context.Context, in StampInput) (resp api.SealSignRe
 	if err != nil || replayed {
 		return resp, replayed, err
 	}
+	if s.Stamps != nil {
+		release, err := s.Stamps.Enter(ctx)
+		if err != nil {
+			return resp, false, err
+		}
+		defer release()
+	}
 	if !retry {
 		// Record the attempt before anything is signed: its clock and the timestamp size
 		// core/sign reserves room for, so that a retry prepares the very same signatures.

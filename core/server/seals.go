@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"sealdesk/core/api"
 	"sealdesk/core/entseal"
+	"sealdesk/core/gate"
 	"sealdesk/core/org"
 	"sealdesk/core/pki"
 	"sealdesk/core/sealkey"
@@ -111,7 +113,9 @@ func (s *Server) setupSeals() error {
 	}
 	s.seals = &entseal.Service{Store: s.opts.Store, Directory: dir, CA: sealCA{s.ca}, Vault: vault,
 		Notifier: s.org.Notifier, Hub: s.hub, Now: s.opts.Now, Secret: secret, Limits: s.opts.SealLimits,
-		Decodes: s.org.DecodeGate()}
+		Decodes: s.org.DecodeGate(),
+		// Sealing prepares the document on the server: a few at once, a short queue.
+		Stamps: gate.New(&gate.Options{Slots: max(2, runtime.GOMAXPROCS(0)), Queue: 32, Wait: 5 * time.Second})}
 	if s.tsa != nil {
 		s.seals.Timestamper = s.tsa
 	}
