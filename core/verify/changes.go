@@ -170,7 +170,7 @@ type analysis struct {
 	unshortcut     map[int]bool         // pages the cover check must render (coverbound.go)
 	masks          map[int][]pdf.Rect   // page areas not judged by the cover check (none today)
 	ownAreas       map[int][]pdf.Rect   // page areas of annotations and fields that changed their own appearance
-	annotOC        map[int]bool         // pages with an added or changed annotation that has its own /OC (coverhidden.go)
+	annotOC        map[int]*[2]int      // per page: changed annotations poppler's screen, and paper, may leave out (coverhidden.go)
 	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
 }
 
@@ -864,6 +864,8 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeAnnotNotPermitted).key(st), "%s: %s annotation added although the certification does not allow annotations", page, st)
 	case a.oddFlags(d) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.oddFlags(d))
+	case a.printOnly(d) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.printOnly(d))
 	case !hidden && harmlessAnnots[st] && a.appearanceDraws(d):
 		// The fast pre-filter: a markup or note whose appearance draws text, images or opaque
 		// areas is not what it claims to be. Other subtypes (stamps, shapes, free text) are
@@ -883,7 +885,7 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(true, page.detail(ChangeAnnotAdded).key(st), "%s: %s annotation added", page, st)
 		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
 		a.synthesize(page.num, d)
-		a.noteAnnotOC(page.num, d)
+		a.noteScreenOnly(page.num, d)
 	}
 }
 
@@ -935,6 +937,8 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeAnnotModifiedNotPermitted).key(st), "%s: %s annotation modified although the certification does not allow annotations", page, st)
 	case a.oddFlags(nd) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.oddFlags(nd))
+	case a.printOnly(nd) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.printOnly(nd))
 	case !hidden && !harmlessAnnots[st] && a.viewerDifferential(nd):
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that viewers draw differently over page content (evil annotation)", page, st)
 	case !hidden && harmlessAnnots[st] && a.appearanceDraws(nd):
@@ -952,7 +956,7 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(true, page.detail(ChangeAnnotModified).key(st), "%s: %s annotation modified", page, st)
 		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
 		a.synthesize(page.num, nd)
-		a.noteAnnotOC(page.num, nd)
+		a.noteScreenOnly(page.num, nd)
 		if rc, ok := pdf.RectFrom(a.old, od.Get("Rect")); ok {
 			a.coverOwn(page.num, rc)
 		}

@@ -219,8 +219,8 @@ func (a *analysis) checkCover() {
 			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an added widget comes near a signed annotation without a normal appearance, or a text markup annotation, which PDFium and poppler draw differently (covertextmode.go)", label, joinMax(cp.what, 3))
 			continue
 		}
-		if a.annotOC[p] && len(cp.what) > 1 {
-			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an annotation among them has its own optional content (/OC), which poppler and MuPDF honour and PDFium ignores, so the other changes may show where it is left out (coverhidden.go)", label, joinMax(cp.what, 3))
+		if a.partlyLeftOut(p, len(cp.what)) {
+			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an annotation among them has its own optional content (/OC), which poppler and MuPDF honour and PDFium ignores, or is not printed, so the other changes may show where it is left out (coverhidden.go)", label, joinMax(cp.what, 3))
 			continue
 		}
 		if coverShortcuts && i < maxCoverPages && a.coverShortcut(p) {

@@ -24,10 +24,10 @@ import (
 // checked it): an annotation in a group that is off is left out by poppler and drawn by PDFium,
 // whose rendering is what the cover check compares. Drawn over signed text it is reported as
 // covering it — Chrome and every PDFium viewer show it there. Left out by poppler it shows less
-// than PDFium, which is harmless only when nothing else changed on the page: otherwise what the
-// other changes paint (a white box) shows through where PDFium draws the annotation (a copy of
-// the signed text) over it. So a page with such an annotation and any other change is reported
-// unchecked (checkCover).
+// than PDFium, which is harmless only when nothing else changed on the page that poppler draws:
+// otherwise what the other changes paint (a white box) shows through where PDFium draws the
+// annotation (a copy of the signed text) over it. So a page with such an annotation and any
+// other change is reported unchecked (checkCover, partlyLeftOut).
 
 // annotFlags returns an annotation's /F as every reader reads it, and whether readers may read
 // it differently (a value that is not an integer, or one beyond 32 bits).
@@ -62,16 +62,54 @@ func (a *analysis) oddFlags(d pdf.Dict) string {
 	return ""
 }
 
-// noteAnnotOC records an added or changed annotation with its own /OC on page (see the top of
-// this file).
-func (a *analysis) noteAnnotOC(page int, d pdf.Dict) {
-	if d.Get("OC") == nil {
+// Printing is drawing too. The cover check renders the screen, where PDFium (like every
+// reader) leaves out an annotation flagged NoView and draws one without the Print flag; a
+// printer does the reverse. A white box with /F 36 (NoView, Print) over the signed amount was
+// valid and poppler printed it over the amount: drawn only on paper, it is reported as an evil
+// annotation. And an annotation with an appearance but without the Print flag is left out on
+// paper while PDFium draws it on screen — like an annotation's own /OC, harmless alone and
+// reported unchecked next to other changes on its page (a printed white box under an unprinted
+// copy of the amount); when every change on the page is left out on paper, the paper shows
+// the signed page and the screen is judged by the rendering.
+
+// printOnly names an annotation drawn when printed and not on screen, "" otherwise.
+func (a *analysis) printOnly(d pdf.Dict) string {
+	if f, odd := a.annotFlags(d); !odd && f&2 == 0 && f&32 != 0 && f&4 != 0 {
+		return "annotation flags NoView and Print (drawn only when printed, which the screen rendering of the cover check does not show)"
+	}
+	return ""
+}
+
+// noteScreenOnly records an added or changed annotation on page that PDFium's screen rendering
+// draws while poppler and MuPDF (its own /OC) or printers (its own /OC, or no Print flag) may
+// leave it out.
+func (a *analysis) noteScreenOnly(page int, d pdf.Dict) {
+	f, _ := a.annotFlags(d)
+	oc := d.Get("OC") != nil
+	unprinted := f&4 == 0 && len(a.appearanceStreams(d)) > 0
+	if !oc && !unprinted {
 		return
 	}
 	if a.annotOC == nil {
-		a.annotOC = map[int]bool{}
+		a.annotOC = map[int]*[2]int{}
 	}
-	a.annotOC[page] = true
+	n := a.annotOC[page]
+	if n == nil {
+		n = new([2]int)
+		a.annotOC[page] = n
+	}
+	if oc {
+		n[0]++
+	}
+	n[1]++
+}
+
+// partlyLeftOut reports whether a reader's screen or paper may leave out some of the changes
+// on page while drawing others (total changes in all): what PDFium draws over the others is
+// then no proof for that reader (see above). All or none left out is judged by the rendering.
+func (a *analysis) partlyLeftOut(page, total int) bool {
+	n := a.annotOC[page]
+	return n != nil && ((n[0] > 0 && n[0] < total) || (n[1] > 0 && n[1] < total))
 }
 
 // Names an added appearance lacks (issue 13 §3, the added side of covertextmode.go's

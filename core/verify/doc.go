@@ -106,7 +106,8 @@
 //     (a hidden note over the text is valid), /F 2.0 is hidden for PDFium and drawn by poppler
 //     (reported). An annotation's own /OC is ignored by PDFium and honoured by poppler and
 //     MuPDF, so PDFium draws more than they do: harmless alone, reported unchecked next to other
-//     changes on its page. Optional content in appearances is accepted only where the readers
+//     changes on its page. Printing is drawing too: an annotation flagged NoView and Print (drawn
+//     only on paper) is reported, and one without the Print flag is judged like an own /OC. Optional content in appearances is accepted only where the readers
 //     agree (coverimages.go: an empty /OCGs under /AllOn or /AllOff or without /OCProperties;
 //     no /Usage view state, no untyped or odd-typed groups). An added appearance that names a
 //     font or XObject its own /Resources lack while the page's have it is reported where the

@@ -2,6 +2,9 @@ package verify
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"sealdesk/core/pdf"
@@ -46,6 +49,32 @@ func rendersAlike(signed []byte) func(t *testing.T, d []byte) {
 	}
 }
 
+// printsDifferently asserts that poppler prints page 1 of d (pdftocairo -pdf, which draws
+// annotations as a printer does) visibly differently from the signed document.
+func printsDifferently(signed []byte) func(t *testing.T, d []byte) {
+	return func(t *testing.T, d []byte) {
+		t.Helper()
+		tool := poppler(t, "pdftocairo")
+		printed := func(in []byte) []byte {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "in.pdf"), in, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(tool, "-pdf", filepath.Join(dir, "in.pdf"), filepath.Join(dir, "out.pdf")).CombinedOutput(); err != nil {
+				t.Fatalf("pdftocairo: %v %s", err, out)
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "out.pdf"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if n := changedPixels(popplerPage(t, printed(signed), 72), popplerPage(t, printed(d), 72)); n < 200 {
+			t.Fatalf("the attack has no visible effect on paper: %d pixels differ", n)
+		}
+	}
+}
+
 var (
 	hidOver    = pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(730)} // the signed amount
 	hidAway    = pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(140)}
@@ -70,16 +99,21 @@ func hidWhite(rect pdf.Array) func(u *pdf.Update) pdf.Object {
 // annotation's own /OC is honoured by poppler and MuPDF and ignored by PDFium: over the amount it
 // is reported (PDFium viewers show it), away from it valid, and with another change on the page
 // (a white box, and over it a copy of the amount in a group that is off: PDFium redraws the
-// amount, poppler shows the box) it is reported unchecked.
+// amount, poppler shows the box) it is reported unchecked. Printing is drawing too: an
+// annotation flagged NoView and Print (a white box poppler printed over the amount) was valid;
+// it is an evil annotation now, and an unprinted annotation next to other changes (a printed
+// white box under an unprinted copy of the amount) is reported unchecked.
 func TestRedTeamHiddenAnnotations(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
 	plain, _ := makeDoc(docOpts{})
 	signed := s.sign(t, plain, sigOpts{})
 	ocSigned, ocg := hiddenSigned(t, s, pdf.Dict{"Type": pdf.Name("OCG"), "Name": pdf.String{Bytes: []byte("Layer")}}, pdf.Dict{"OFF": nil})
 	// restore: a white box over the amount (no /OC) and, added after it, a Square in the group
-	// that is off drawing the amount again where it was.
-	restore := func(withBox bool) []byte {
-		return update(t, ocSigned, func(u *pdf.Update, v *pdf.View) {
+	// that is off (or with other flags: restoreWith) drawing the amount again where it was.
+	var restoreWith func(withBox bool, doc []byte, copyFlags pdf.Dict) []byte
+	restore := func(withBox bool) []byte { return restoreWith(withBox, ocSigned, pdf.Dict{"OC": ocg, "F": pdf.Int(4)}) }
+	restoreWith = func(withBox bool, doc []byte, copyFlags pdf.Dict) []byte {
+		return update(t, doc, func(u *pdf.Update, v *pdf.View) {
 			p := pageOf(t, v)
 			arr, _ := resolvedArray(v, p.Dict.Get("Annots"))
 			annots := append(pdf.Array{}, arr...)
@@ -87,7 +121,11 @@ func TestRedTeamHiddenAnnotations(t *testing.T) {
 				annots = append(annots, u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": hidOver, "F": pdf.Int(4), "AP": pdf.Dict{"N": hidWhite(hidOver)(u)}}))
 			}
 			copyAP := u.Add(s4Form(hidOver, []byte(hidAmount), hidHelvRes(u)))
-			annots = append(annots, u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": hidOver, "F": pdf.Int(4), "OC": ocg, "AP": pdf.Dict{"N": copyAP}}))
+			cp := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": hidOver, "AP": pdf.Dict{"N": copyAP}}
+			for k, x := range copyFlags {
+				cp[k] = x
+			}
+			annots = append(annots, u.Add(cp))
 			pd := p.Dict.Clone()
 			pd["Annots"] = annots
 			setObj(t, u, p.Ref, pd)
@@ -115,6 +153,14 @@ func TestRedTeamHiddenAnnotations(t *testing.T) {
 		}, StatusValid, "Square annotation added", nil},
 		{"annot-oc-off-restores-covered-amount", func() []byte { return restore(true) }, StatusModified, "its own optional content", rendersDifferently(ocSigned)},
 		{"annot-oc-off-copy-alone-twin", func() []byte { return restore(false) }, StatusValid, "Square annotation added", rendersAlike(ocSigned)},
+		{"noview-print-over-amount", func() []byte {
+			return s4Annot(t, signed, "Square", hidOver, hidWhite(hidOver), pdf.Dict{"F": pdf.Int(36)})
+		}, StatusModified, "drawn only when printed", printsDifferently(signed)},
+		{"noview-without-print-twin", func() []byte {
+			return s4Annot(t, signed, "Square", hidOver, hidWhite(hidOver), pdf.Dict{"F": pdf.Int(32)})
+		}, StatusValid, "Square annotation added", rendersAlike(signed)},
+		{"unprinted-copy-restores-covered-amount", func() []byte { return restoreWith(true, signed, pdf.Dict{"F": pdf.Int(0)}) }, StatusModified, "or is not printed", printsDifferently(signed)},
+		{"unprinted-copy-alone-twin", func() []byte { return restoreWith(false, signed, pdf.Dict{"F": pdf.Int(0)}) }, StatusValid, "Square annotation added", nil},
 	})
 }
 
