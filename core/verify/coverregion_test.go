@@ -3,6 +3,9 @@ package verify
 import (
 	"fmt"
 	"testing"
+
+	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
 )
 
 // TestCoverRegionSameVerdicts: rendering only the region around what changed (coverregion.go)
@@ -45,6 +48,7 @@ func TestCoverRegionSameVerdicts(t *testing.T) {
 		{"lacked-resources", TestRedTeamLackedResources},
 		{"attack-classes", TestAttackClasses},
 		{"regressions", TestRedTeamRegressions},
+		{"paint-beyond-the-rect", paintBeyondTheRect},
 	}
 	for _, tc := range tests {
 		cur = tc.name
@@ -66,4 +70,32 @@ func TestCoverRegionSameVerdicts(t *testing.T) {
 			t.Errorf("%s (file %d): by region %s %v, whole pages %s %v", s.name, i, s.rep.Verdict, changeCodes(s.rep), whole.Verdict, changeCodes(whole))
 		}
 	}
+}
+
+// paintBeyondTheRect: appearances that try to paint beyond their annotation's /Rect — a white
+// box over the signed amount outside the /BBox, a /BBox as large as the page squeezed into a
+// small /Rect, a /Matrix moving the paint — are clipped and mapped onto the /Rect by PDFium
+// and poppler alike (the region's premise): valid, poppler shows the amount.
+func paintBeyondTheRect(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	page := pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(612), pdf.Int(792)}
+	shift := pdf.Array{pdf.Int(1), pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Int(-260), pdf.Int(590)}
+	row := func(bbox, matrix pdf.Array) func() []byte {
+		return func() []byte {
+			return s4Annot(t, signed, "Square", hidAway, func(u *pdf.Update) pdf.Object {
+				st := s4Form(bbox, []byte("1 g 60 690 240 40 re f"), nil)
+				if matrix != nil {
+					st.Dict["Matrix"] = matrix
+				}
+				return u.Add(st)
+			}, nil)
+		}
+	}
+	runRows(t, s, []rtRow{
+		{"outside-the-bbox", row(hidAway, nil), StatusValid, "Square annotation added", rendersAlike(signed)},
+		{"page-bbox-into-a-small-rect", row(page, nil), StatusValid, "Square annotation added", nil},
+		{"matrix-moves-the-paint", row(hidAway, shift), StatusValid, "Square annotation added", nil},
+	})
 }
