@@ -18,7 +18,7 @@ package sign
 // so that no run pays for another's writeback. The machine is shared: the load average at the
 // start and the end is logged with the table, and so is each operation's least CPU time
 // (user+system, page faults included), which other processes disturb far less than wall time:
-// when the load is high, compare the CPU columns too.
+// when the load average exceeds the CPU count, the ≤ 1.3 target is judged on CPU times.
 
 import (
 	"context"
@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -245,16 +246,30 @@ func TestSideBySide(t *testing.T) {
 			float64(r.floor.maxRSS)/(1<<20), float64(r.ours.maxRSS)/(1<<20), float64(r.them.maxRSS)/(1<<20))
 	}
 	t.Log(b.String())
+	// The target (≤ 1.3× the floor from 10 MB on) is judged on wall time when the machine was
+	// not busier than its CPUs at either end of the run; under more load wall times measure the
+	// neighbours (best-of-7 ratios of 0.65–1.36 were seen at load 7–12 for the same code), so
+	// the CPU times are judged instead.
+	quiet := loadBelow(loadStart, runtime.NumCPU()) && loadBelow(loadAverage(), runtime.NumCPU())
 	for _, r := range rows {
 		if r.size >= 10<<20 {
-			if ratio := float64(r.ours.elapsed) / float64(r.floor.elapsed); ratio > 1.3 {
+			if ratio := float64(r.ours.elapsed) / float64(r.floor.elapsed); quiet && ratio > 1.3 {
 				t.Errorf("%s: signing is %.2f× the floor, target ≤ 1.3", r.name, ratio)
+			}
+			if ratio := float64(r.ours.cpu) / float64(r.floor.cpu); !quiet && r.floor.cpu > 0 && ratio > 1.3 {
+				t.Errorf("%s: signing takes %.2f× the floor's CPU time, target ≤ 1.3", r.name, ratio)
 			}
 		}
 		if r.ours.maxRSS > r.size+64<<20 {
 			t.Errorf("%s: peak RSS %d MB above file size + 64 MB", r.name, r.ours.maxRSS>>20)
 		}
 	}
+}
+
+// loadBelow reports whether the load average text la is known and below n.
+func loadBelow(la string, n int) bool {
+	x, err := strconv.ParseFloat(la, 64)
+	return err == nil && x < float64(n)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
