@@ -6,6 +6,11 @@
 # peak RSS comes from the untimed warm-up run under /usr/bin/time). Prints the ratio ours/pdfsig
 # (target ≤ 0.5, issue 13) and our peak RSS minus the file size (target ≤ 64 MB).
 #
+# BASE=/path/to/an/older/sealctl times that build too, in the same rotation, and prints its
+# best time and the ratio ours/base (and whether its JSON report equals ours, "file" aside):
+# before/after numbers measured in one run on the same machine state. ONLY='45MB-table-50sig*'
+# limits the files (a glob). The load average at the start is printed: the machine is shared.
+#
 #   core/verify/bench/pdfsig-compare.sh [DIR]     (DIR defaults to a fresh temp dir)
 set -eu
 root=$(git rev-parse --show-toplevel)
@@ -16,15 +21,18 @@ cd "$root"
 CGO_ENABLED=0 go build -o "$dir/sealctl" ./cmd/sealctl
 SEALDESK_BENCH_DIR="$dir" go test -count=1 -run '^TestWriteBenchFiles$' ./core/verify >/dev/null
 nss="sql:$dir/nss"
+base=${BASE:-}
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-26s %9s %10s %10s %7s %12s %s\n' file MB pdfsig_s ours_s ratio rss-file_MB verdicts
-for f in "$dir"/*MB-*.pdf; do
+for f in "$dir"/${ONLY:-*MB-*}.pdf; do
 	size=$(stat -c %s "$f")
 	# Warm-up, and our peak RSS: from this untimed run, since /usr/bin/time's own start (~5 ms
 	# here) inside the timed interval would count for sealctl and not for pdfsig.
 	/usr/bin/time -f '%M' -o "$dir/rss" "$dir/sealctl" verify --json --trust "$dir/root.pem" "$f" >/dev/null 2>&1 || true
 	rss=$(tail -1 "$dir/rss")
 	pdfsig -nssdir "$nss" "$f" >/dev/null 2>&1 || true
-	ps=999; us=999
+	ps=999; us=999; bs=999
+	[ -n "$base" ] && { "$base" verify --json --trust "$dir/root.pem" "$f" >/dev/null 2>&1 || true; }
 	for i in $(seq "${RUNS:-3}"); do
 		t0=$(date +%s.%N)
 		pdfsig -nssdir "$nss" "$f" >"$dir/pdfsig.out" 2>&1 || true
@@ -33,6 +41,12 @@ for f in "$dir"/*MB-*.pdf; do
 		t2=$(date +%s.%N)
 		ps=$(echo "p=$t1 - $t0; if (p < $ps) p else $ps" | bc -l)
 		us=$(echo "u=$t2 - $t1; if (u < $us) u else $us" | bc -l)
+		if [ -n "$base" ]; then
+			t3=$(date +%s.%N)
+			"$base" verify --json --trust "$dir/root.pem" "$f" >"$dir/base.json" 2>/dev/null || true
+			t4=$(date +%s.%N)
+			bs=$(echo "b=$t4 - $t3; if (b < $bs) b else $bs" | bc -l)
+		fi
 	done
 	ratio=$(echo "$us / $ps" | bc -l)
 	extra=$(echo "($rss * 1024 - $size) / 1048576" | bc -l)
@@ -40,4 +54,11 @@ for f in "$dir"/*MB-*.pdf; do
 	verdict=$(sed -n 's/^  "verdict": "\(.*\)",/\1/p' "$dir/ours.json")
 	printf '%-26s %9.1f %10.3f %10.3f %7.2f %12.1f pdfsig:%s-valid ours:%s\n' "$(basename "$f" .pdf)" \
 		"$(echo "$size / 1048576" | bc -l)" "$ps" "$us" "$ratio" "$extra" "$nvalid" "$verdict"
+	if [ -n "$base" ]; then
+		grep -v '^  "file":' "$dir/ours.json" >"$dir/ours.nofile" || true
+		grep -v '^  "file":' "$dir/base.json" >"$dir/base.nofile" || true
+		same=different
+		cmp -s "$dir/ours.nofile" "$dir/base.nofile" && same=same
+		printf '%-26s %9s %10s %10.3f %7.2f %12s base report: %s\n' "  base" "" "" "$bs" "$(echo "$us / $bs" | bc -l)" "" "$same"
+	fi
 done
