@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -85,4 +86,47 @@ func TestNoSaveDropsSignatures(t *testing.T) {
 	if _, err := SignFile(context.Background(), orig, damaged, e.opts("张三")); !errors.As(err, &drop) || !drop.Unreadable {
 		t.Fatalf("replacing a damaged signed file: %v", err)
 	}
+}
+
+// TestInPlaceKeepCheck: signing a signed file in place skips re-reading both files only while
+// the file is the one that was copied, unchanged; a file rewritten during the signing is checked
+// in full, and the result that would drop its signature is refused.
+func TestInPlaceKeepCheck(t *testing.T) {
+	e := newEnv(t)
+	a := e.write("a.pdf", genPDF(genOpts{pages: 1}))
+	b := e.write("b.pdf", genPDF(genOpts{pages: 2}))
+	for i, name := range []string{"张三", "李四"} {
+		o := e.opts(name)
+		o.Page, o.Rect = 1, VisibleRect{100 + 150*float64(i), 100, 200 + 150*float64(i), 150}
+		if _, err := SignFile(context.Background(), a, a, o); err != nil {
+			t.Fatalf("signing a.pdf in place (#%d): %v", i+1, err)
+		}
+	}
+	e.c.check(a, 2)
+	if _, err := SignFile(context.Background(), b, b, e.opts("王五")); err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// While a.pdf is copied, another program writes b.pdf's signed bytes into it (same file).
+	o := e.opts("赵六")
+	rewritten := false
+	o.Progress = func(done, total int64) {
+		if !rewritten {
+			rewritten = true
+			if err := os.WriteFile(a, other, 0o644); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	_, err = SignFile(context.Background(), a, a, o)
+	if !errors.Is(err, ErrDropsSignatures) {
+		t.Fatalf("signing a file rewritten during the copy: %v, want ErrDropsSignatures", err)
+	}
+	if got, _ := os.ReadFile(a); !bytes.Equal(got, other) {
+		t.Fatal("the rewritten file was replaced")
+	}
+	assertNoPartials(t, e.dir)
 }

@@ -29,6 +29,9 @@ type output struct {
 	// far, kept for a document timestamp so that it need not read the whole file again.
 	whole    hash.Hash
 	wholeAlg crypto.Hash
+	// copied is the input file as it was when copyFrom started copying all of it; nil when the
+	// input is not a file.
+	copied os.FileInfo
 }
 
 // context returns the signing's context (never nil).
@@ -58,6 +61,12 @@ const copyBufSize = 128 << 10
 // copyFrom copies size bytes of src into the temporary file while hashing them (h may be
 // nil), reporting progress and stopping when ctx is done.
 func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
+	var before os.FileInfo
+	if f, ok := src.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Size() == size {
+			before = st
+		}
+	}
 	buf := make([]byte, copyBufSize)
 	var off int64
 	for off < size {
@@ -93,6 +102,7 @@ func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 			w.mode = st.Mode().Perm()
 		}
 	}
+	w.copied = before
 	w.size = size
 	return nil
 }
@@ -311,6 +321,16 @@ func (w *output) abort() {
 // keepsSignatures checks that the temporary file holds every signature of the file it is about
 // to replace (nothing to check when there is none).
 func (w *output) keepsSignatures() error {
+	if w.copied != nil {
+		if st, err := os.Stat(w.path); err == nil && os.SameFile(st, w.copied) &&
+			st.Size() == w.copied.Size() && st.ModTime().Equal(w.copied.ModTime()) {
+			// The output is the input (signing in place, or the desktop signing its next box
+			// into the file it just wrote), unchanged since all of it was copied: the result
+			// starts with every byte of it, so it holds every signature. Checking by reading
+			// both files hashed each signature's range twice (45 MB, one signature: ~90 ms).
+			return nil
+		}
+	}
 	held, err := heldSignatures(w.path)
 	if err != nil || len(held) == 0 {
 		return err
