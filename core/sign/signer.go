@@ -6,9 +6,9 @@ import (
 	"io"
 )
 
-// RemoteSigner adapts a function that signs a digest elsewhere — the server's seal-signing
-// endpoint (the desktop sends the digest, never the document), a PKCS#11 token, an HSM — to
-// crypto.Signer. SignFile calls it exactly once per signature, with the digest of the CMS
+// RemoteSigner adapts a function that signs a digest elsewhere — a PKCS#11 token, an HSM — to
+// crypto.Signer. (Enterprise seals are not signed this way: the server prepares and signs the
+// document itself, see core/entseal.) SignFile calls it exactly once per signature, with the digest of the CMS
 // signed attributes and opts naming the hash (and *rsa.PSSOptions for PSS).
 type RemoteSigner struct {
 	Pub  crypto.PublicKey
