@@ -41,6 +41,12 @@ func (e *DropsSignaturesError) Unwrap() error { return ErrDropsSignatures }
 // package only appends). Otherwise it returns a *DropsSignaturesError. Callers use it to warn
 // before asking for a PIN or a confirmation; the writers check again just before the rename.
 func CheckReplace(in, target string) error {
+	if si, err := os.Stat(in); err == nil {
+		if st, err := os.Stat(target); err == nil && os.SameFile(si, st) {
+			// Saving over the input itself: the result appends to it, so it keeps everything.
+			return nil
+		}
+	}
 	held, err := heldSignatures(target)
 	if err != nil || len(held) == 0 {
 		return err
