@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"golang.org/x/image/tiff/lzw"
 )
@@ -103,7 +104,7 @@ func readLimited(r io.Reader, max int64) ([]byte, error) {
 	// at most twice the output in memory (a doubling buffer holds up to three times).
 	var chunks [][]byte
 	var n int64
-	size := 64 << 10
+	size := 4 << 10 // most streams the verifier decodes are small (xref streams, appearances)
 	var err error
 	for n <= max {
 		c := make([]byte, size)
@@ -136,7 +137,10 @@ func readLimited(r io.Reader, max int64) ([]byte, error) {
 // inflate decodes zlib data, tolerating a missing/broken header (raw deflate) and a truncated
 // end (the bytes decoded so far are returned), as viewers do.
 func inflate(in []byte, max int64) ([]byte, error) {
-	zr, err := zlib.NewReader(bytes.NewReader(in))
+	zr, err := newZlibReader(bytes.NewReader(in))
+	if zr != nil {
+		defer zlibReaders.Put(zr)
+	}
 	var out []byte
 	if err == nil {
 		out, err = readLimited(zr, max)
@@ -161,6 +165,20 @@ func inflate(in []byte, max int64) ([]byte, error) {
 		return nil, err
 	}
 	return nil, err2
+}
+
+// zlibReaders keeps zlib readers for reuse: each new one allocates its decompressor (a 32 KB
+// window and Huffman tables, ~45 KB), and a file of cross-reference streams decodes one per
+// revision — in a fresh process (sealctl) every one of those pages is a fault at first touch.
+var zlibReaders sync.Pool
+
+// newZlibReader returns a zlib reader of r, reused when one is free. The reader is returned
+// even when r's header is bad (then with the error), so that it can go back to the pool.
+func newZlibReader(r io.Reader) (io.ReadCloser, error) {
+	if zr, ok := zlibReaders.Get().(io.ReadCloser); ok {
+		return zr, zr.(zlib.Resetter).Reset(r, nil)
+	}
+	return zlib.NewReader(r)
 }
 
 func applyPredictor(in []byte, p Dict, max int64) ([]byte, error) {
