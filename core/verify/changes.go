@@ -156,11 +156,12 @@ type analysis struct {
 	locks     []*fieldLock
 	ch        changeSet
 
-	notes       []string
-	explained   map[int]bool     // changed object numbers accounted for by a semantic comparison
-	apAllowed   map[int]bool     // appearance objects of fields being filled / allowed annotations
-	seenWidgets map[pdf.Ref]bool // widgets the page comparison judged
-	annotArrays map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
+	notes        []string
+	explained    map[int]bool     // changed object numbers accounted for by a semantic comparison
+	apAllowed    map[int]bool     // appearance objects of fields being filled / allowed annotations
+	seenWidgets  map[pdf.Ref]bool // widgets the page comparison judged
+	annotsJudged map[int]bool     // page objects whose annotation list was judged (annotroute.go)
+	annotArrays  map[int]bool     // indirect /Annots arrays of the signed revision's pages (lazy)
 
 	roles          *signedRoles         // what reached each object in the signed revision (lazy, roles.go)
 	apOwnerAllowed map[int]bool         // annotations whose appearance may change (being filled or edited)
@@ -686,14 +687,16 @@ func (a *analysis) comparePage(n int) {
 			a.ch.add(false, label.detail(ChangePageContent).key(k), "%s: /%s changed", label, k)
 		}
 	}
-	oa, oaRef := a.annots(a.old, od)
-	na, naRef := a.annots(a.cur, nd)
+	_, oaRef := a.annots(a.old, od)
+	_, naRef := a.annots(a.cur, nd)
 	if oaRef.Num != 0 && oaRef == naRef {
-		a.explained[oaRef.Num] = true // the page's own /Annots array, compared below
+		// The page's own /Annots array: judged on every page that uses it (annotroute.go).
+		a.explained[oaRef.Num] = true
+		a.annotsArrayChanged(oaRef.Num)
 	} else if naRef.Num != 0 {
 		a.explainSame(naRef.Num, 0)
 	}
-	a.annotDiff(label, oa, na)
+	a.pageAnnots(label, a.refIn(a.cur, n), nd)
 }
 
 // annotDiff judges the annotations added to, kept in and removed from one page.
@@ -954,11 +957,15 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.allowAppearance(r)
 		a.explainNewReach(nd["AP"], nd["Popup"])
 		a.ch.add(true, page.detail(ChangeAnnotModified).key(st), "%s: %s annotation modified", page, st)
-		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
-		a.synthesize(page.num, nd)
-		a.noteScreenOnly(page.num, nd)
-		if rc, ok := pdf.RectFrom(a.old, od.Get("Rect")); ok {
-			a.coverOwn(page.num, rc)
+		// Every page that lists the annotation draws it (a shared /Annots array, or the same
+		// annotation in two arrays), not only the page that named it.
+		for _, p := range a.pagesShowing(r, page.num) {
+			a.needCover(p, fmt.Sprintf("%s annotation %d", st, r.Num))
+			a.synthesize(p, nd)
+			a.noteScreenOnly(p, nd)
+			if rc, ok := pdf.RectFrom(a.old, od.Get("Rect")); ok {
+				a.coverOwn(p, rc)
+			}
 		}
 	}
 }
@@ -1607,7 +1614,12 @@ func (a *analysis) judgeAnnotObject(n int, oldObj, newObj pdf.Object, roles role
 		// An array is judged as annotations only if the signed revision used it as a page's
 		// /Annots, never because its elements look like annotations.
 		if na, ok := newObj.(pdf.Array); ok && a.signedAnnotsArray(n) {
-			a.annotDiff(pageLabel{text: fmt.Sprintf("annotation array %d", n), obj: n}, refsOf(oa), refsOf(na))
+			// Judged on the pages that use it now (red team s6 F9: an annotation appended to
+			// the array object, the page dictionary untouched, escaped the cover check).
+			if !a.annotsArrayChanged(n) {
+				// No page shows it any more: nothing it holds is drawn.
+				a.annotDiff(pageLabel{text: fmt.Sprintf("annotation array %d", n), obj: n}, refsOf(oa), refsOf(na))
+			}
 			return
 		}
 	}

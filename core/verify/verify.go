@@ -234,6 +234,7 @@ type verifier struct {
 	embedded    map[int][]objHeader    // per revision: headers inside the data of listed objects
 	pageNums    map[pdf.Ref]int        // latest revision: page object → 1-based number (nil until needed)
 	annotPage   map[pdf.Ref]int        // latest revision: annotation → page number (nil until needed)
+	annotRoutes *annotRoutes           // latest revision: which pages show each annotation and /Annots array (annotroute.go)
 	refHolders  map[int][]int          // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
 	docMDPRev   int                    // revision of the certification signature
 	mapped      *fileMap               // the memory map data lies in (Options.MapFile), nil for a copy
