@@ -97,6 +97,13 @@ const (
 	// ChangeTooComplex: the changes on a page make the renderer exceed a budget (Key names the
 	// limit: MaxAppearanceDrawnBytes, a form XObject recursion, …); they cannot be judged.
 	ChangeTooComplex = "changes-too-complex"
+	// ChangeAnnotAction: an added or changed annotation carries an action that is not
+	// navigation (Key names the types: JavaScript, Launch, …; see actions.go).
+	ChangeAnnotAction = "annotation-action"
+	// ChangeFieldAction: a signature field added after signing carries such an action.
+	ChangeFieldAction = "field-action"
+	// ChangeAttachmentAdded: a FileAttachment annotation was added or changed (Key: file name).
+	ChangeAttachmentAdded = "attachment-added"
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -117,7 +124,8 @@ var ChangeCodes = []string{
 	ChangeObject, ChangeObjectDeleted, ChangeObjectUnreadable, ChangeDanglingObject,
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
 	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
-	ChangeAmbiguousObject, ChangeTooComplex,
+	ChangeAmbiguousObject, ChangeTooComplex, ChangeAnnotAction, ChangeFieldAction,
+	ChangeAttachmentAdded,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -194,6 +202,9 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeCoverUnchecked:            {"无法渲染页面以确认签署后的修改未遮盖已签署内容{where}", "the page could not be rendered to check that later changes leave signed content visible{where}"},
 	ChangeAmbiguousObject:           {"对象 {object} 在不同阅读器中可能被解读为不同内容", "object {object} can be read differently by different viewers"},
 	ChangeTooComplex:                {"无法判断：签署后的修改过于复杂，无法检查（超出限制 {key}）{where}", "cannot judge: the changes after signing are too complex to check (limit {key}){where}"},
+	ChangeAnnotAction:               {"签署后新增或修改的批注{where}带有可改变文档显示内容的动作：{key}", "annotation added or changed{where} with actions that can change what the document shows: {key}"},
+	ChangeFieldAction:               {"签署后新增的签名域「{field}」带有可改变文档显示内容的动作：{key}", "signature field {field} added with actions that can change what the document shows: {key}"},
+	ChangeAttachmentAdded:           {"签署后新增了附件{where}：{key}", "an attached file was added after signing{where}: {key}"},
 }
 
 // notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all

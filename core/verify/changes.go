@@ -838,6 +838,11 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 					a.needCoverWidget(page.num, fmt.Sprintf("unsigned signature widget %s", fl.Name), r)
 				}
 			}
+			dicts := []pdf.Dict{d}
+			if fl.Ref != r {
+				dicts = append(dicts, fl.Dict)
+			}
+			a.fieldActions(page, *fl, dicts...)
 			switch {
 			case visible && a.v.widgetAfterSignature(fl.Name, r):
 				a.ch.add(false, page.detail(ChangeSigWidgetAfterSigning).field(fl.Name), "visible widget added on %s to signature field %s after that field was signed", page, fl.Name)
@@ -860,6 +865,11 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		}
 		a.ch.add(false, page.detail(ChangeFormFieldAdded).field(name), "form field %s added on %s", name, page)
 		return
+	}
+	// Actions and attachments are named besides what the annotation draws (actions.go).
+	a.annotActions(page, st, d, "added")
+	if st == "FileAttachment" {
+		a.attachment(page, d)
 	}
 	hidden := a.hiddenEverywhere(d)
 	switch {
@@ -934,6 +944,12 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		return // judged with the fields
 	}
 	a.explained[r.Num] = true
+	if actionsChanged(od, nd) {
+		a.annotActions(page, st, nd, "changed")
+	}
+	if st == "FileAttachment" && !pdf.Equal(od.Get("FS"), nd.Get("FS")) {
+		a.attachment(page, nd)
+	}
 	hidden := a.hiddenEverywhere(nd)
 	switch {
 	case a.mdp == 1 || a.mdp == 2:
@@ -1223,6 +1239,13 @@ func (a *analysis) newField(nf pdf.Field) {
 	}
 	if !onPage {
 		// Not on any page: judged here, as the page comparison will not see it.
+		dicts := []pdf.Dict{nf.Dict}
+		for _, w := range nf.Widgets {
+			if w.Ref != nf.Ref {
+				dicts = append(dicts, w.Dict)
+			}
+		}
+		a.fieldActions(pageLabel{}, nf, dicts...)
 		if a.mdp == 1 && !a.isDocTS(nf) {
 			a.ch.add(false, ChangeDetail{Code: ChangeSigFieldNotPermitted, Field: nf.Name}, "signature field %s added although the certification allows no changes", nf.Name)
 		} else {

@@ -114,6 +114,19 @@
 //     page's entry can draw something else (an XObject, a Type 3 or embedded font: poppler uses
 //     it, PDFium draws Helvetica or nothing); a standard face there, as ordinary filled forms
 //     name, is not.
+//   - Actions are changes too: whatever makes a viewer run something is disallowed after
+//     signing, at document level (the catalog's /OpenAction, /AA, /Names /JavaScript,
+//     /EmbeddedFiles, a page's /AA, an existing field's /AA: entries outside the allowed lists)
+//     and in an added or changed annotation or added signature field (actions.go): its /A, /PA
+//     and every /AA trigger, following /Next (dictionaries and arrays) and indirect references,
+//     at most 64 actions (MaxAnnotActions, past it "too complex"). Only navigation is allowed —
+//     URI, GoTo, GoToDp, Named; JavaScript, Launch, SubmitForm, ResetForm, ImportData, Hide,
+//     SetOCGState, Rendition, Movie, Sound, Trans, GoToR, GoToE, GoTo3DView, Thread,
+//     RichMediaExecute and untyped or unknown actions are reported by type (red team s6: a page-
+//     open JavaScript in an added Screen annotation rewrote the amount in Acrobat). A
+//     FileAttachment annotation added after signing names its file in the change list ("an
+//     attached file was added after signing: …"): disallowed at P=1 and P=2 like any
+//     annotation, an allowed but visible note under approval signatures and P=3.
 //
 // # Revocation
 //

@@ -1,0 +1,209 @@
+package verify
+
+import (
+	"strings"
+
+	"sealdesk/core/pdf"
+)
+
+// Actions of annotations and fields added or changed after signing (red team s6 F1). The
+// document-level places a viewer runs actions from — the catalog's /OpenAction, /AA, /Names
+// /JavaScript, a page's /AA, an existing field's /AA — are already disallowed changes (every
+// catalog and page entry outside a short list is). An added annotation carries its own actions:
+// a Screen or Square annotation whose /AA /PO (page opened) runs JavaScript that rewrites the
+// signed amount in Acrobat, a Link whose harmless /URI action has a /Next that runs JavaScript.
+// The same rule applies there: only navigation (navigationActions) is allowed; any other action
+// type, reached through /A, /PA, every /AA trigger, /Next (a dictionary or an array) and indirect
+// references, is a disallowed change naming the action type.
+
+// navigationActions are the action types an added or changed annotation or field may carry:
+// they move the view or open a link and change nothing the document shows. Everything else —
+// JavaScript, Launch, SubmitForm, ResetForm, ImportData, Hide, SetOCGState, Rendition, Movie,
+// Sound, Trans, GoToR, GoToE, GoTo3DView, Thread, RichMediaExecute, an untyped or unknown
+// action — is refused.
+var navigationActions = map[pdf.Name]bool{"URI": true, "GoTo": true, "GoToDp": true, "Named": true}
+
+// maxAnnotActions bounds the action dictionaries followed from one annotation or field; past it
+// the change cannot be judged (ChangeTooComplex naming MaxAnnotActions).
+const maxAnnotActions = 64
+
+// actionKeys are the entries of an annotation or field dictionary that hold actions.
+var actionKeys = []pdf.Name{"A", "AA", "PA"}
+
+// riskyActions returns the distinct non-navigation action types that d's /A, /PA and /AA reach
+// (in the latest revision), in the order found, and whether the walk gave up at
+// maxAnnotActions.
+func (a *analysis) riskyActions(d pdf.Dict) (types []string, exhausted bool) {
+	seenRef := map[pdf.Ref]bool{}
+	seenType := map[string]bool{}
+	var stack []pdf.Object
+	for _, k := range actionKeys {
+		x := d.Get(k)
+		if x == nil {
+			continue
+		}
+		if k == "AA" {
+			// The trigger dictionary: every value is an action (E X D U Fo Bl PO PC PV PI,
+			// and K F V C on a field).
+			aa := a.cur.Dict(x)
+			for _, t := range aa.Keys() {
+				stack = append(stack, aa[t])
+			}
+			continue
+		}
+		stack = append(stack, x)
+	}
+	count := 0
+	for len(stack) > 0 {
+		o := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if r, ok := o.(pdf.Ref); ok {
+			if seenRef[r] {
+				continue
+			}
+			seenRef[r] = true
+		}
+		x, err := a.cur.Resolve(o)
+		if err != nil {
+			continue
+		}
+		switch t := x.(type) {
+		case pdf.Array:
+			stack = append(stack, t...)
+			continue
+		case pdf.Dict:
+			if count++; count > maxAnnotActions {
+				return types, true
+			}
+			typ := actionType(a.cur, t)
+			if !navigationActions[pdf.Name(typ)] && !seenType[typ] {
+				seenType[typ] = true
+				types = append(types, typ)
+			}
+			if n := t.Get("Next"); n != nil {
+				stack = append(stack, n)
+			}
+		case pdf.Null:
+		default:
+			// Not an action (a stream, a number): viewers ignore it, but what it is meant to
+			// be cannot be told; refuse rather than excuse.
+			if !seenType["malformed"] {
+				seenType["malformed"] = true
+				types = append(types, "malformed")
+			}
+		}
+	}
+	return types, false
+}
+
+// actionType is the /S of an action dictionary ("untyped" without one).
+func actionType(v *pdf.View, d pdf.Dict) string {
+	s, _ := v.Resolve(d.Get("S"))
+	if n, ok := s.(pdf.Name); ok && n != "" {
+		return string(n)
+	}
+	return "untyped"
+}
+
+// actionsChanged reports whether an annotation's action entries differ between od and nd.
+func actionsChanged(od, nd pdf.Dict) bool {
+	for _, k := range actionKeys {
+		if !pdf.Equal(od.Get(k), nd.Get(k)) {
+			return true
+		}
+	}
+	return false
+}
+
+// annotActions reports the non-navigation actions of an added or changed annotation d
+// (subtype st) on page; it returns whether it reported anything.
+func (a *analysis) annotActions(page pageLabel, st pdf.Name, d pdf.Dict, verb string) bool {
+	types, exhausted := a.riskyActions(d)
+	if exhausted {
+		a.ch.add(false, page.detail(ChangeTooComplex).key("MaxAnnotActions"), "%s: %s annotation %s whose actions cannot be judged: more than %d actions (MaxAnnotActions)", page, st, verb, maxAnnotActions)
+		return true
+	}
+	if len(types) == 0 {
+		return false
+	}
+	list := strings.Join(types, ", ")
+	a.ch.add(false, page.detail(ChangeAnnotAction).key(list), "%s: %s annotation %s with actions that can change what the document shows: %s", page, st, verb, list)
+	return true
+}
+
+// fieldActions reports the non-navigation actions of a signature field added after signing:
+// its own dictionary and its widgets (page is the widget's page, zero when not on a page).
+func (a *analysis) fieldActions(page pageLabel, fl pdf.Field, dicts ...pdf.Dict) {
+	var all []string
+	seen := map[string]bool{}
+	for _, d := range dicts {
+		types, exhausted := a.riskyActions(d)
+		if exhausted {
+			a.ch.add(false, page.detail(ChangeTooComplex).key("MaxAnnotActions"), "signature field %s added whose actions cannot be judged: more than %d actions (MaxAnnotActions)", fl.Name, maxAnnotActions)
+			return
+		}
+		for _, t := range types {
+			if !seen[t] {
+				seen[t] = true
+				all = append(all, t)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	list := strings.Join(all, ", ")
+	where := ""
+	if page.text != "" {
+		where = " on " + page.String()
+	}
+	a.ch.add(false, page.detail(ChangeFieldAction).field(fl.Name).key(list), "signature field %s added%s with actions that can change what the document shows: %s", fl.Name, where, list)
+}
+
+// attachment reports a FileAttachment annotation added or changed after signing: the attached
+// file (a "final" copy of the document with other amounts) is named in the change list. It is
+// disallowed where annotations are (P=1, P=2) and an allowed, visible note otherwise.
+func (a *analysis) attachment(page pageLabel, d pdf.Dict) {
+	name := attachedName(a.cur, d.Get("FS"))
+	a.ch.add(a.mdp != 1 && a.mdp != 2, page.detail(ChangeAttachmentAdded).key(name), "%s: an attached file was added after signing: %s", page, name)
+}
+
+// attachedName is the file name of a file specification (/UF, else /F, else the string
+// itself), or "(unnamed)".
+func attachedName(v *pdf.View, fs pdf.Object) string {
+	o, err := v.Resolve(fs)
+	if err != nil {
+		return "(unnamed)"
+	}
+	str := func(x pdf.Object) string {
+		x, _ = v.Resolve(x)
+		if s, ok := x.(pdf.String); ok {
+			return strings.TrimSpace(s.Text())
+		}
+		return ""
+	}
+	var name string
+	switch t := o.(type) {
+	case pdf.String:
+		name = str(t)
+	case pdf.Dict:
+		for _, k := range []pdf.Name{"UF", "F", "Unix", "DOS", "Mac"} {
+			if name = str(t.Get(k)); name != "" {
+				break
+			}
+		}
+	}
+	if name == "" {
+		return "(unnamed)"
+	}
+	const maxName = 120
+	if r := []rune(name); len(r) > maxName {
+		name = string(r[:maxName]) + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, name)
+}
