@@ -58,6 +58,9 @@ func (a *analysis) pagesShowing(r pdf.Ref, first int) []int {
 	if first > 0 {
 		out = append(out, first)
 	}
+	if r.Num == 0 {
+		return out
+	}
 	for _, n := range a.v.routes().annots[r] {
 		if n != first {
 			out = append(out, n)

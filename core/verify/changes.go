@@ -1401,7 +1401,8 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 			if bad := a.undecodableImage(a.cur.Dict(w.Ref)) + a.lackedResource(a.cur.Dict(w.Ref), a.widgetPage(w)); bad != "" {
 				a.ch.add(false, ChangeDetail{Code: ChangeFieldAppearance, Field: nf.Name}, "field %s filled with an appearance that draws what readers draw differently: %s", nf.Name, bad)
 			}
-			if p := a.widgetPage(w); p > 0 {
+			// Every page listing the widget draws it (a shared /Annots array), not only its /P.
+			for _, p := range a.pagesShowing(w.Ref, a.widgetPage(w)) {
 				a.needCover(p, fmt.Sprintf("field %s", nf.Name))
 				if rc, ok := pdf.RectFrom(a.old, a.old.Dict(w.Ref).Get("Rect")); ok && w.Ref.Num != 0 {
 					a.coverOwn(p, rc)

@@ -16,7 +16,8 @@ import (
 // s6AnnotsDoc writes a two-page PDF whose pages show a line of text each (page 1 at y 700,
 // page 2 at y 400, so that a box over one is blank space on the other) and take their
 // annotations from the indirect array object 30: page 1 always, page 2 too when shared.
-// Object 31 is a small Square in the bottom corner (appearance 32) listed in that array.
+// Object 31 is a small Square in the bottom corner (appearance 32) listed in that array, 33
+// the widget of the empty text field "note", over page 2's text, listed there too.
 func s6AnnotsDoc(shared bool) []byte {
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -29,17 +30,18 @@ func s6AnnotsDoc(shared bool) []byte {
 	if shared {
 		p2Annots = "/Annots 30 0 R"
 	}
-	obj(1, "<</Type/Catalog/Pages 2 0 R>>")
+	obj(1, "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[33 0 R]/DA(/Helv 0 Tf 0 g)/DR<</Font<</Helv 5 0 R>>>>>>>>")
 	obj(2, "<</Type/Pages/Kids[3 0 R 6 0 R]/Count 2>>")
 	obj(3, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>>>/Contents 4 0 R/Annots 30 0 R>>")
 	obj(4, streamObj("", "BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET"))
 	obj(5, "<</Type/Font/Subtype/Type1/BaseFont/Helvetica/Encoding/WinAnsiEncoding>>")
 	obj(6, "<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Resources<</Font<</F1 5 0 R>>>>/Contents 7 0 R"+p2Annots+">>")
 	obj(7, streamObj("", "BT /F1 24 Tf 72 400 Td (Page 2: 1000000 yuan) Tj ET"))
-	obj(30, "[31 0 R]")
+	obj(30, "[31 0 R 33 0 R]")
 	obj(31, "<</Type/Annot/Subtype/Square/Rect[500 50 520 70]/F 4/P 3 0 R/AP<</N 32 0 R>>>>")
 	obj(32, streamObj("/Type/XObject/Subtype/Form/BBox[500 50 520 70]", "0 0 1 RG 501 51 18 18 re S"))
-	size := 33
+	obj(33, "<</Type/Annot/Subtype/Widget/FT/Tx/T(note)/Rect[60 390 400 430]/F 4/P 3 0 R/DA(/Helv 12 Tf 0 g)>>")
+	size := 34
 	xref := b.Len()
 	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", size)
 	for n := 1; n < size; n++ {
@@ -92,6 +94,16 @@ func TestRedTeamIndirectAnnots(t *testing.T) {
 			setObj(t, u, pdf.Ref{Num: 31}, d)
 		})
 	}
+	// fill fills the text field "note" with an appearance drawing data.
+	fill := func(signed []byte, data string) []byte {
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			rect := pdf.Array{pdf.Int(60), pdf.Int(390), pdf.Int(400), pdf.Int(430)}
+			d := v.Dict(pdf.Ref{Num: 33}).Clone()
+			d["V"] = pdf.String{Bytes: []byte("ok")}
+			d["AP"] = pdf.Dict{"N": u.Add(s4Form(rect, []byte(data), font))}
+			setObj(t, u, pdf.Ref{Num: 33}, d)
+		})
+	}
 	shows := func(want string) func(t *testing.T, d []byte) {
 		return func(t *testing.T, d []byte) {
 			if got := popplerText(t, d); !strings.Contains(got, want) {
@@ -112,5 +124,9 @@ func TestRedTeamIndirectAnnots(t *testing.T) {
 		// first page listing it are page 1, where that area is blank.
 		{"shared-changed", func() []byte { return changeShared(two, overP2, forge(400)) }, StatusModified, "page 2: Square annotation", shows("9999999")},
 		{"shared-changed-twin", func() []byte { return changeShared(two, corner, "1 0 0 RG 401 41 78 38 re S") }, StatusValid, "Square annotation modified", nil},
+		// A field whose widget the shared array lists, its /P page 1 (blank there), filled
+		// with an appearance over page 2's amount.
+		{"shared-field-filled", func() []byte { return fill(two, forge(400)) }, StatusModified, "cover(s) signed content", shows("9999999")},
+		{"shared-field-filled-twin", func() []byte { return fill(two, "0 g BT /F1 10 Tf 350 395 Td (ok) Tj ET") }, StatusValid, "field note filled in", nil},
 	})
 }
