@@ -68,6 +68,9 @@ func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
 // form checks a content stream (an appearance, a form XObject, a pattern cell) and what its
 // resources name.
 func (w *imageWalk) form(st *pdf.Stream, depth int) string {
+	if why := w.formGeometry(st.Dict, "a form"); why != "" {
+		return why
+	}
 	return w.content(st, w.a.cur.Dict(st.Dict.Get("Resources")), depth)
 }
 
@@ -85,6 +88,9 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 			}
 			if ambiguousTextMode(data) {
 				return "a text render mode with an operand that is not an integer (PDFium reads 3.0 Tr as invisible text, poppler shows the text)"
+			}
+			if why := w.contentSyntax(data, res); why != "" {
+				return why // coversyntax.go
 			}
 		}
 	}
@@ -129,6 +135,11 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 					continue
 				}
 				w.seen[r.Num] = true
+			}
+			if pd := w.a.cur.Dict(o); key == "Pattern" && pd != nil {
+				if why := w.formGeometry(pd, "pattern /"+string(name)); why != "" {
+					return why
+				}
 			}
 			if pd := w.a.cur.Dict(o); key == "Pattern" && pd != nil && pd.Get("Shading") != nil {
 				if why := w.shading(pd.Get("Shading")); why != "" {
