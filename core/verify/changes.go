@@ -152,9 +152,11 @@ type analysis struct {
 	s         *sigState
 	old, cur  *pdf.View
 	signedEnd int64
-	mdp       int
-	locks     []*fieldLock
-	ch        changeSet
+	// hiddenFlagged: objects hiddenAfterSigning already reported (compareRebuild skips them).
+	hiddenFlagged map[int]bool
+	mdp           int
+	locks         []*fieldLock
+	ch            changeSet
 
 	notes        []string
 	explained    map[int]bool     // changed object numbers accounted for by a semantic comparison
@@ -334,6 +336,7 @@ func relocated(rev *pdf.Revision) bool {
 // allowed XMP stream, say) that is the last header of its number would replace the listed
 // object for such a viewer.
 func (a *analysis) rebuiltView(later []*pdf.Revision) {
+	a.hiddenAfterSigning(later)
 	risk := false
 	for _, rev := range later {
 		risk = risk || relocated(rev)

@@ -171,7 +171,7 @@ func (a *analysis) compareRebuild() {
 	holders := a.v.referenceHolders()
 	for _, n := range nums {
 		off := hdr[n]
-		if a.rolesOf(n) == 0 && len(holders[n]) == 0 {
+		if a.hiddenFlagged[n] || a.rolesOf(n) == 0 && len(holders[n]) == 0 {
 			continue
 		}
 		e, _, ok := a.cur.Entry(n)
@@ -201,4 +201,50 @@ func (v *verifier) isXRefStream(off int64) bool {
 		}
 	}
 	return false
+}
+
+// maxHiddenCompared bounds the hidden definitions hiddenAfterSigning parses and compares; a file
+// with more of them in bytes added after signing is refused as a whole.
+const maxHiddenCompared = 4096
+
+// hiddenAfterSigning judges, unconditionally, every "N G obj" header that bytes added after
+// signing hide inside another object's data (red team s6, F2/F3/F5). Whether a reader rebuilds
+// its table is not the verifier's to know: poppler and qpdf rebuild when startxref is more than
+// about 1 KB before the end, MuPDF when any entry, referenced or not, is impossible or the table's
+// syntax is not strict (a comment, a '+' sign, a huge or indirect /Size, a real /Prev) — syntax
+// core/pdf tolerates. Both rebuilds find such a header: poppler's line scan sees every header at
+// the start of a line, and MuPDF's repair, which ignores an indirect stream /Length, resyncs on
+// the first "endstream" inside the data and reads what follows as top-level objects. Which copy
+// of a number wins differs between them (the last one each sees), so every hidden definition is
+// judged, not just the last: one that would replace an object the signed revision used, or that
+// the document refers to, with a different value is a disallowed change. The scan is the one
+// unlistedObjects already makes over each added revision (linear in its bytes); only hidden
+// headers are parsed, at most maxHiddenCompared of them.
+func (a *analysis) hiddenAfterSigning(later []*pdf.Revision) {
+	holders := a.v.referenceHolders()
+	compared := 0
+	for _, rev := range later {
+		a.v.unlistedObjects(rev)
+		for _, h := range a.v.embedded[rev.Index] {
+			n := h.num
+			if a.hiddenFlagged[n] || (a.rolesOf(n) == 0 && len(holders[n]) == 0) {
+				continue
+			}
+			if compared++; compared > maxHiddenCompared {
+				a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d hides more than %d object definitions inside other objects' data; they were not all compared", rev.Index+1, maxHiddenCompared)
+				return
+			}
+			alt, err := a.v.f.ParseIndirectAt(h.off)
+			if err == nil && alt != nil && alt.Ref.Num == n {
+				if cur, err := a.cur.Object(a.refIn(a.cur, n)); err == nil && a.sameObject(cur, alt.Value) {
+					continue
+				}
+			}
+			if a.hiddenFlagged == nil {
+				a.hiddenFlagged = map[int]bool{}
+			}
+			a.hiddenFlagged[n] = true
+			a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: n}, "object %d reads differently for a viewer that rebuilds the cross-reference table: revision %d hides another definition of it at offset %d inside another object's data (poppler, qpdf and MuPDF rebuild on syntax this verifier tolerates)", n, rev.Index+1, h.off)
+		}
+	}
 }

@@ -250,9 +250,12 @@ func TestRedTeamRegressions(t *testing.T) {
 		{"isa-reconstruct-hidden-in-xmp: object hidden in an XMP stream, startxref 7 bytes off", func() []byte {
 			return hiddenInXMP(7)
 		}, StatusModified, "hides a definition of object 4"},
-		{"the same XMP stream with an exact startxref stays allowed (no viewer rebuilds)", func() []byte {
+		// Red team s6: whether a viewer rebuilds is not the verifier's to know (poppler, qpdf and
+		// MuPDF rebuild on syntax it tolerates), so the hidden copy counts with an exact
+		// startxref too.
+		{"the same XMP stream with an exact startxref: a hidden, different object 4 still counts", func() []byte {
 			return hiddenInXMP(0)
-		}, StatusValid, "XMP metadata updated"},
+		}, StatusModified, "reads differently for a viewer that rebuilds"},
 		{"p2-second-certification: an attacker certifies P=3 over a P=2 certification, then adds a Square", func() []byte {
 			d := attacker.sign(t, s.sign(t, plain, sigOpts{certify: 2}), sigOpts{certify: 3})
 			return addAnnotWith(t, d, "Square", formXObject("1 g 0 0 400 40 re f"), nil)
