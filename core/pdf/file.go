@@ -88,14 +88,15 @@ type File struct {
 	// revisions and a modest number of entries (entryAt walks the revisions otherwise).
 	hist map[int][]revEntry
 
-	mu        sync.Mutex
-	ambig     []Ambiguity
-	ambigSeen map[Ambiguity]bool
-	cache     map[cacheKey]Object
-	parsed    map[parseKey]*IndirectObject // parseAt's results (see parseAt)
-	objStms   map[cacheKey]*objStm
-	objStmMem int64
-	loading   map[cacheKey]bool
+	mu          sync.Mutex
+	ambig       []Ambiguity
+	ambigSeen   map[Ambiguity]bool
+	lengthAmbig int // AmbiguityLength records in ambig
+	cache       map[cacheKey]Object
+	parsed      map[parseKey]*IndirectObject // parseAt's results (see parseAt)
+	objStms     map[cacheKey]*objStm
+	objStmMem   int64
+	loading     map[cacheKey]bool
 }
 
 type cacheKey struct {
@@ -195,6 +196,11 @@ const (
 	// AmbiguityHybrid: a hybrid section's table and its /XRefStm list one object number with
 	// different entries (readers differ on which one wins).
 	AmbiguityHybrid = "hybrid"
+	// AmbiguityLength: a stream's /Length does not end at its "endstream" keyword (too long,
+	// too short, missing or unresolvable). This package and PDFium then take the data up to
+	// the keyword, poppler the declared number of bytes — over "endstream endobj" into the
+	// next object, or cut short. Offset is where the object was read.
+	AmbiguityLength = "length"
 )
 
 // Ambiguity is one place where two readers could see different objects. Reading records them
@@ -203,6 +209,7 @@ type Ambiguity struct {
 	Kind   string
 	Num    int // the object number
 	Detail string
+	Offset int64 // AmbiguityLength: the offset of the object read (its "N G obj"); else 0
 }
 
 // Ambiguities returns the ambiguities met so far by any read of the file.
@@ -214,16 +221,33 @@ func (f *File) Ambiguities() []Ambiguity {
 
 // noteAmbiguity records an ambiguity (f.mu held), at most 1000 per file.
 func (f *File) noteAmbiguity(kind string, num int, format string, args ...any) {
-	a := Ambiguity{Kind: kind, Num: num, Detail: fmt.Sprintf(format, args...)}
+	f.addAmbiguity(Ambiguity{Kind: kind, Num: num, Detail: fmt.Sprintf(format, args...)})
+}
+
+// addAmbiguity records a once. Stream lengths count apart, up to maxLengthAmbiguities: a
+// producer that writes every /Length wrong must not use up the bound before a later revision's
+// stream is read.
+func (f *File) addAmbiguity(a Ambiguity) {
 	if f.ambigSeen == nil {
 		f.ambigSeen = map[Ambiguity]bool{}
 	}
-	if f.ambigSeen[a] || len(f.ambig) >= 1000 {
+	if f.ambigSeen[a] {
+		return
+	}
+	if a.Kind == AmbiguityLength {
+		if f.lengthAmbig >= maxLengthAmbiguities {
+			return
+		}
+		f.lengthAmbig++
+	} else if len(f.ambig)-f.lengthAmbig >= 1000 {
 		return
 	}
 	f.ambigSeen[a] = true
 	f.ambig = append(f.ambig, a)
 }
+
+// maxLengthAmbiguities bounds the AmbiguityLength records of one file.
+const maxLengthAmbiguities = 1 << 16
 
 const (
 	maxCachedObjects = 1 << 14
@@ -871,6 +895,7 @@ func (f *File) parseUncached(rev int, off int64, want Ref, resolved *bool) (*Ind
 		return obj, err
 	}
 	if err == nil && obj.Ref.Num == want.Num {
+		f.noteLength(p, obj, off)
 		return obj, nil
 	}
 	if errors.Is(err, ErrLimit) {
@@ -881,6 +906,7 @@ func (f *File) parseUncached(rev int, off int64, want Ref, resolved *bool) (*Ind
 		obj2, err2 := p.ParseIndirect()
 		if err2 == nil && obj2.Ref.Num == want.Num {
 			f.noteAmbiguity(AmbiguityOffset, want.Num, "object %d's header is at %d, not at its stated offset %d", want.Num, alt, off)
+			f.noteLength(p, obj2, alt)
 			return obj2, nil
 		}
 	}
@@ -888,6 +914,17 @@ func (f *File) parseUncached(rev int, off int64, want Ref, resolved *bool) (*Ind
 		err = fmt.Errorf("%w: offset %d holds object %d, not %d", ErrMalformed, off, obj.Ref.Num, want.Num)
 	}
 	return nil, err
+}
+
+// noteLength records an AmbiguityLength when the parser found obj's stream data by searching
+// for "endstream" instead of by its /Length (f.mu held).
+func (f *File) noteLength(p *Parser, obj *IndirectObject, off int64) {
+	if p.lengthNote == "" {
+		return
+	}
+	f.addAmbiguity(Ambiguity{Kind: AmbiguityLength, Num: obj.Ref.Num, Offset: off,
+		Detail: fmt.Sprintf("stream object %d %s", obj.Ref.Num, p.lengthNote)})
+	p.lengthNote = ""
 }
 
 func (f *File) findObjNear(off int64, num int) (int64, bool) {

@@ -38,6 +38,9 @@ type Parser struct {
 	// ResolveLength resolves an indirect stream /Length. When nil, or when it fails, the parser
 	// finds the stream's end by searching for "endstream".
 	ResolveLength func(Ref) (int64, bool)
+	// lengthNote says how the last stream's /Length missed its "endstream" ("" when it did
+	// not): readers that trust /Length read other bytes (AmbiguityLength).
+	lengthNote string
 }
 
 // NewParser returns a parser reading from lx. limits may be nil for DefaultLimits.
@@ -316,6 +319,11 @@ func (p *Parser) streamData(d Dict, kw Token) (*Stream, error) {
 	if length >= 0 && InRange(data, length, lx.size) && p.endstreamAt(data+length) {
 		return &Stream{Dict: d, Offset: data, Length: length}, nil
 	}
+	if length >= 0 {
+		p.lengthNote = fmt.Sprintf("declares /Length %d, which does not end at its endstream", length)
+	} else {
+		p.lengthNote = "has no usable /Length"
+	}
 	// The /Length is missing or wrong (a common defect): find "endstream".
 	limit := data + p.limits.MaxStreamSize + 16
 	e := lx.IndexFrom(endstreamKw, data, limit)
@@ -339,6 +347,9 @@ func (p *Parser) streamData(d Dict, kw Token) (*Stream, error) {
 		}
 	}
 	lx.SetPos(e + int64(len(endstreamKw)))
+	if length >= 0 {
+		p.lengthNote += fmt.Sprintf(" (%d bytes of data up to the keyword)", n)
+	}
 	return &Stream{Dict: d, Offset: data, Length: n}, nil
 }
 

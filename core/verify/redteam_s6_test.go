@@ -130,3 +130,146 @@ func TestRedTeamIndirectAnnots(t *testing.T) {
 		{"shared-field-filled-twin", func() []byte { return fill(two, "0 g BT /F1 10 Tf 350 395 Td (ok) Tj ET") }, StatusValid, "field note filled in", nil},
 	})
 }
+
+// s6Append appends an update written by hand: the objects (each "N 0 obj … endobj" in full,
+// bytes as given, /Length included) in order, a table listing them and a trailer.
+func s6Append(t *testing.T, signed []byte, objs []string) []byte {
+	t.Helper()
+	f, err := pdf.Open(bytesReader(signed), int64(len(signed)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revs := f.Revisions()
+	last := revs[len(revs)-1]
+	size, _ := pdf.IntOf(f.Latest().Trailer().Get("Size"))
+	root, ok := rootRef(f.Latest())
+	if !ok {
+		t.Fatal("no /Root")
+	}
+	out := append([]byte{}, signed...)
+	offs := map[int]int{}
+	maxNum := int(size) - 1
+	for _, o := range objs {
+		var n int
+		if _, err := fmt.Sscanf(o, "%d 0 obj", &n); err != nil {
+			t.Fatalf("object %q: %v", o[:min(20, len(o))], err)
+		}
+		offs[n] = len(out)
+		out = append(out, o...)
+		maxNum = max(maxNum, n)
+	}
+	xref := len(out)
+	out = append(out, "xref\n0 1\n0000000000 65535 f \n"...)
+	for _, o := range objs {
+		var n int
+		fmt.Sscanf(o, "%d 0 obj", &n)
+		out = append(out, fmt.Sprintf("%d 1\n%010d 00000 n \n", n, offs[n])...)
+	}
+	out = append(out, fmt.Sprintf("trailer\n<</Size %d/Root %d %d R/Prev %d>>\nstartxref\n%d\n%%%%EOF\n", maxNum+1, root.Num, root.Gen, last.XRefOffset, xref)...)
+	return out
+}
+
+// TestRedTeamStreamLength (s6 F4): an added appearance whose /Length runs over "endstream
+// endobj" into the next object. This verifier and PDFium (the cover check) take the data up to
+// the keyword — an empty form — while poppler reads the declared length and draws the next
+// object's bytes: a white box and a new amount, valid before. A /Length too short (poppler cuts
+// off the redrawing of the signed text after a white box), missing, or indirect and wrong is
+// the same differential, as is a wrong /Length in a form the appearance draws. Every stream
+// written after signing must end exactly at its endstream; the twins, with right lengths and
+// the same bytes otherwise, stay valid.
+func TestRedTeamStreamLength(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	certified := s.sign(t, plain, sigOpts{certify: 3})
+	const forged = "1 g 60 690 400 40 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 9999999 yuan) Tj ET"
+	const redraw = "1 g 60 690 400 40 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET"
+	const rect = "[60 690 460 730]"
+	const res = "/Resources<</Font<</F1 5 0 R>>>>"
+	// annotate appends Square 90 (appearance 91) to page 3 and the given streams.
+	annotate := func(signed []byte, streams ...string) []byte {
+		f, err := pdf.Open(bytesReader(signed), int64(len(signed)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := f.Latest()
+		p := pageOf(t, v)
+		pd := p.Dict.Clone()
+		arr, _ := resolvedArray(v, pd.Get("Annots"))
+		pd["Annots"] = append(append(pdf.Array{}, arr...), pdf.Ref{Num: 90})
+		page, err := pdf.AppendObject(nil, pd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs := []string{
+			fmt.Sprintf("%d 0 obj\n%s\nendobj\n", p.Ref.Num, page),
+			"90 0 obj\n<</Type/Annot/Subtype/Square/Rect" + rect + "/F 4/AP<</N 91 0 R>>>>\nendobj\n",
+		}
+		return s6Append(t, signed, append(objs, streams...))
+	}
+	// form writes stream object n with dictionary entries dict, data, and the /Length entry
+	// length ("" for none; "%d" is the data's length).
+	form := func(n int, dict, data, length string) string {
+		l := ""
+		if length != "" {
+			l = "/Length " + strings.ReplaceAll(length, "%d", fmt.Sprint(len(data)))
+		}
+		return fmt.Sprintf("%d 0 obj\n<<%s%s>>stream\n%s\nendstream\nendobj\n", n, dict, l, data)
+	}
+	ap := "/Type/XObject/Subtype/Form/BBox" + rect + res
+	// swallow: appearance 91 draws nothing up to its endstream; its /Length (direct, or in
+	// object 93) runs into stream 92, which paints the forgery, and ends inside "endobj".
+	swallow := func(signed []byte, indirect, right bool) []byte {
+		const empty = "0 g 0 0 0 0 re f"
+		next := form(92, "", forged, "%d")
+		long := len(empty) + len("\nendstream\nendobj\n") + strings.Index(next, "endstream") + len("endstream\ne")
+		if right {
+			long = len(empty)
+		}
+		l := fmt.Sprint(long)
+		var extra []string
+		if indirect {
+			l = "93 0 R"
+			extra = append(extra, fmt.Sprintf("93 0 obj\n%d\nendobj\n", long))
+		}
+		return annotate(signed, append([]string{form(91, ap, empty, l), next}, extra...)...)
+	}
+	// short: the appearance paints a white box and redraws the signed text; its /Length ends
+	// after the box (poppler erases the amount), is missing, or is right.
+	short := func(signed []byte, length string) []byte {
+		return annotate(signed, form(91, ap, redraw, length))
+	}
+	cut := fmt.Sprint(len("1 g 60 690 400 40 re f"))
+	// nested: the appearance draws form 92, whose /Length swallows stream 94 (the forgery).
+	nested := func(right bool) []byte {
+		const empty = "0 g 0 0 0 0 re f"
+		next := form(94, "", forged, "%d")
+		long := len(empty) + len("\nendstream\nendobj\n") + strings.Index(next, "endstream") + len("endstream\ne")
+		if right {
+			long = len(empty)
+		}
+		return annotate(signed, form(91, "/Type/XObject/Subtype/Form/BBox"+rect+"/Resources<</XObject<</X 92 0 R>>>>", "/X Do", "%d"),
+			form(92, "/Type/XObject/Subtype/Form/BBox"+rect+res, empty, fmt.Sprint(long)), next)
+	}
+	shows := func(want string) func(t *testing.T, d []byte) {
+		return func(t *testing.T, d []byte) {
+			if got := popplerText(t, d); !strings.Contains(got, want) {
+				t.Fatalf("poppler does not show %q: %q", want, got)
+			}
+		}
+	}
+	const why = "reads differently in different viewers"
+	runRows(t, s, []rtRow{
+		{"too-long", func() []byte { return swallow(signed, false, false) }, StatusModified, why, shows("9999999")},
+		{"too-long-twin", func() []byte { return swallow(signed, false, true) }, StatusValid, "Square annotation added", nil},
+		{"too-long-p3", func() []byte { return swallow(certified, false, false) }, StatusModified, why, shows("9999999")},
+		{"too-long-p3-twin", func() []byte { return swallow(certified, false, true) }, StatusValid, "Square annotation added", nil},
+		{"too-long-indirect", func() []byte { return swallow(signed, true, false) }, StatusModified, why, shows("9999999")},
+		{"too-long-indirect-twin", func() []byte { return swallow(signed, true, true) }, StatusValid, "Square annotation added", nil},
+		{"too-short", func() []byte { return short(signed, cut) }, StatusModified, why, nil},
+		{"missing", func() []byte { return short(signed, "") }, StatusModified, why, nil},
+		{"too-short-twin", func() []byte { return short(signed, "%d") }, StatusValid, "Square annotation added", nil},
+		{"nested-form", func() []byte { return nested(false) }, StatusModified, why, shows("9999999")},
+		{"nested-form-twin", func() []byte { return nested(true) }, StatusValid, "Square annotation added", nil},
+	})
+}
