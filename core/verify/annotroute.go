@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"slices"
 
 	"sealdesk/core/pdf"
 )
@@ -96,9 +97,32 @@ func (a *analysis) pageAnnots(label pageLabel, ref pdf.Ref, nd pdf.Dict) {
 	}
 	a.annotsJudged[ref.Num] = true
 	var oa []pdf.Ref
+	var oldDirect []pdf.Object
 	if od := a.old.Dict(a.refIn(a.old, ref.Num)); od != nil {
 		oa, _ = a.annots(a.old, od)
+		oldDirect = directAnnots(a.old, od)
 	}
 	na, _ := a.annots(a.cur, nd)
 	a.annotDiff(label, oa, na)
+	// A dictionary written directly in /Annots is drawn by poppler and PDFium like any
+	// annotation, but has no object of its own to judge (the comparisons follow references):
+	// one that was not there when signed is refused.
+	for _, x := range directAnnots(a.cur, nd) {
+		if !slices.ContainsFunc(oldDirect, func(o pdf.Object) bool { return pdf.Equal(o, x) }) {
+			a.ch.add(false, label.detail(ChangeEvilAnnot).key("direct"), "%s: an annotation dictionary written directly inside /Annots (not as a reference) added after signing (evil annotation)", label)
+			return
+		}
+	}
+}
+
+// directAnnots returns the elements of page's /Annots that are not references.
+func directAnnots(v *pdf.View, page pdf.Dict) []pdf.Object {
+	arr, _ := resolvedArray(v, page.Get("Annots"))
+	var out []pdf.Object
+	for _, x := range arr {
+		if _, ok := x.(pdf.Ref); !ok {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -84,6 +84,28 @@ func TestRedTeamIndirectAnnots(t *testing.T) {
 			setObj(t, u, pdf.Ref{Num: 30}, append(append(pdf.Array{}, arr...), a))
 		})
 	}
+	// appendDirect adds a Square at rect drawing data as a dictionary inside array 30 or, with
+	// page, inside a direct /Annots array that page 2 gets instead.
+	appendDirect := func(signed []byte, page bool, rect pdf.Array, data string) []byte {
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			ap := u.Add(s4Form(rect, []byte(data), font))
+			a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": rect, "F": pdf.Int(4),
+				"AP": pdf.Dict{"N": ap}}
+			arr, _ := resolvedArray(v, pdf.Ref{Num: 30})
+			arr = append(append(pdf.Array{}, arr...), a)
+			if !page {
+				setObj(t, u, pdf.Ref{Num: 30}, arr)
+				return
+			}
+			p2, err := v.Page(2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pd := p2.Dict.Clone()
+			pd["Annots"] = arr
+			setObj(t, u, p2.Ref, pd)
+		})
+	}
 	// changeShared moves the signed Square 31 to rect with a new appearance drawing data.
 	changeShared := func(signed []byte, rect pdf.Array, data string) []byte {
 		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
@@ -126,6 +148,10 @@ func TestRedTeamIndirectAnnots(t *testing.T) {
 		{"shared-changed-twin", func() []byte { return changeShared(two, corner, "1 0 0 RG 401 41 78 38 re S") }, StatusValid, "Square annotation modified", nil},
 		// A field whose widget the shared array lists, its /P page 1 (blank there), filled
 		// with an appearance over page 2's amount.
+		// A Square written directly inside the array (no object of its own), and directly
+		// inside a page's own /Annots.
+		{"direct-in-array", func() []byte { return appendDirect(two, false, overP2, forge(400)) }, StatusModified, "directly inside /Annots", shows("9999999")},
+		{"direct-in-page", func() []byte { return appendDirect(two, true, overP2, forge(400)) }, StatusModified, "directly inside /Annots", shows("9999999")},
 		{"shared-field-filled", func() []byte { return fill(two, forge(400)) }, StatusModified, "cover(s) signed content", shows("9999999")},
 		{"shared-field-filled-twin", func() []byte { return fill(two, "0 g BT /F1 10 Tf 350 395 Td (ok) Tj ET") }, StatusValid, "field note filled in", nil},
 	})
