@@ -346,6 +346,9 @@ func (v *verifier) run(name string) (*Report, error) {
 	for _, s := range v.sigs {
 		v.checkRanges(s)
 	}
+	if err := v.checkUpdateSizes(); err != nil {
+		return nil, fail(err)
+	}
 	v.checkOverlaps()
 	// The digests over the signed ranges dominate for large files: each byte is hashed once per
 	// algorithm (fileDigests), and the CMS checks run one worker per CPU.
