@@ -40,6 +40,9 @@ const maxCheckedJPEGPixels = 40_000_000
 // /SMask and /Mask) whose samples are not all there; "" when every one decodes completely.
 func (a *analysis) undecodableImage(d pdf.Dict) string {
 	w := &imageWalk{a: a, seen: map[int]bool{}}
+	if r := d.Get("Rect"); r != nil && !w.numbersInRange(w.resolve(r), 4) {
+		return "an annotation /Rect that is not four numbers in range" // coversyntax.go
+	}
 	for _, st := range a.appearanceStreams(d) {
 		if why := w.form(st, 0); why != "" {
 			return why
@@ -105,6 +108,9 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 				continue
 			}
 			w.seen[r.Num] = true
+		}
+		if why := w.fontMatrix(fd); why != "" {
+			return why
 		}
 		fres := w.a.cur.Dict(fd.Get("Resources"))
 		if fres == nil {

@@ -471,3 +471,20 @@ func (w *imageWalk) numbersInRange(o pdf.Object, n int) bool {
 	}
 	return true
 }
+
+// fontMatrix returns why a Type 3 font's /FontMatrix is not six numbers in range forming a
+// non-singular matrix (its glyphs are content like any other).
+func (w *imageWalk) fontMatrix(fd pdf.Dict) string {
+	a, _ := w.resolve(fd.Get("FontMatrix")).(pdf.Array)
+	if !w.numbersInRange(a, 6) {
+		return "a Type 3 font whose /FontMatrix is not six numbers in range"
+	}
+	var m [6]float64
+	for k := range m {
+		m[k], _ = pdf.Number(w.resolve(a[k]))
+	}
+	if math.Abs(m[0]*m[3]-m[1]*m[2]) < singularDet*singularDet {
+		return "a Type 3 font with a singular /FontMatrix"
+	}
+	return ""
+}

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"testing"
 
 	"sealdesk/core/pdf"
@@ -33,6 +34,18 @@ func TestRedTeamContentSyntax(t *testing.T) {
 		return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
 			x := u.Add(s4Form(bbox, []byte(content), nil))
 			return u.Add(s4Form(rect, []byte("/X Do"), pdf.Dict{"XObject": pdf.Dict{"X": x}}))
+		}, nil)
+	}
+	// type3: the appearance shows the one glyph (a blue 1000-unit square) of a Type 3 font with matrix m.
+	type3 := func(rect, m pdf.Array) []byte {
+		return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+			proc := u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: []byte("1000 0 d0 0 0 1 rg 0 0 1000 1000 re f")})
+			font := u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type3"),
+				"FontBBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1000), pdf.Int(1000)}, "FontMatrix": m,
+				"CharProcs": pdf.Dict{"a": proc}, "Encoding": pdf.Dict{"Differences": pdf.Array{pdf.Int(97), pdf.Name("a")}},
+				"FirstChar": pdf.Int(97), "LastChar": pdf.Int(97), "Widths": pdf.Array{pdf.Int(1000)}})
+			x, y := rect[0].(pdf.Int)+10, rect[1].(pdf.Int)+10
+			return u.Add(s4Form(rect, []byte(fmt.Sprintf("BT /T 20 Tf %d %d Td (a) Tj ET", x, y)), pdf.Dict{"Font": pdf.Dict{"T": font}}))
 		}, nil)
 	}
 	fonts := func(f pdf.Dict) pdf.Dict { return pdf.Dict{"Font": pdf.Dict{"F": f}} }
@@ -70,6 +83,21 @@ func TestRedTeamContentSyntax(t *testing.T) {
 		}, StatusValid, ok, nil},
 		{"compatibility-section-twin", func() []byte { return square(away, "BX 1 2 xx EX 0 0 1 rg 330 110 20 30 re f", nil) }, StatusValid, ok, nil},
 		{"nested-form-twin", func() []byte { return nested(away, away, "0 0 1 rg 330 110 20 30 re f") }, StatusValid, ok, nil},
+		{"huge-rect", func() []byte {
+			rect := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(99_999_999_999)}
+			return s4Annot(t, signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+				return u.Add(s4Form(over, []byte("1 g 60 690 240 40 re f"), nil))
+			}, nil)
+		}, StatusModified, "/Rect that is not four numbers in range", nil},
+		{"type3-singular-font-matrix", func() []byte {
+			return type3(over, pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0)})
+		}, StatusModified, "singular /FontMatrix", nil},
+		{"type3-huge-font-matrix", func() []byte {
+			return type3(over, pdf.Array{huge, pdf.Int(0), pdf.Int(0), huge, pdf.Int(0), pdf.Int(0)})
+		}, StatusModified, "/FontMatrix is not six numbers in range", nil},
+		{"type3-twin", func() []byte {
+			return type3(away, pdf.Array{pdf.Real{Value: 0.001}, pdf.Int(0), pdf.Int(0), pdf.Real{Value: 0.001}, pdf.Int(0), pdf.Int(0)})
+		}, StatusValid, ok, nil},
 		// F8: text clips readers set differently.
 		{"clip-font-without-basefont", func() []byte {
 			return square(over, "BT 7 Tr /F 60 Tf 70 700 Td (MMMM) Tj ET 1 g 60 690 240 40 re f", fonts(nobase))
