@@ -463,6 +463,8 @@ func (f *File) open() error {
 			break
 		}
 		seen[s.offset] = true
+		s.strictTrailer()
+		f.strictTable(s)
 		if s.xrefStm >= 0 && !s.stream {
 			hs, err := f.readSection(s.xrefStm)
 			if errors.Is(err, ErrLimit) {
@@ -492,6 +494,10 @@ func (f *File) open() error {
 			break
 		}
 		off = prev
+	}
+	f.strictEntries(chain)
+	if d := f.size - sx; d > startxrefWindow {
+		chain[0].anomaly = append(chain[0].anomaly, fmt.Sprintf("startxref is %d bytes before the end of the file (poppler and qpdf look for it only in the last %d bytes and rebuild the table: "+StrictnessMark+")", d, startxrefWindow))
 	}
 	if err := f.buildRevisions(chain); err != nil {
 		return err

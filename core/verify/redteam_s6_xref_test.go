@@ -29,6 +29,7 @@ type s6Quirk struct {
 	subTail     string // after each subsection header's two numbers
 	size        string // the trailer's /Size ("" = the right one)
 	unrefEOF    bool   // one more entry, referenced by nothing, at an offset past the end of the file
+	noShadow    bool   // the stream hides nothing (the quirk alone)
 }
 
 // s6Update appends the update to signed.
@@ -50,6 +51,9 @@ func s6Update(t *testing.T, signed []byte, content string, q s6Quirk) []byte {
 	}
 	out := append([]byte{}, signed...)
 	inner := fmt.Sprintf("x endstream endobj 4 0 obj\n<</Length %d>>stream\n%s\nendstream\nendobj\n%d 0 obj (pad) ", len(content), content, size+3)
+	if q.noShadow {
+		inner = "x"
+	}
 	n := int(size)
 	type ent struct{ num, off int }
 	var ents []ent
@@ -139,4 +143,29 @@ func TestRedTeamS6RebuildingReaders(t *testing.T) {
 			rtRow{c.name + "-twin", func() []byte { return s6Update(t, signed, signedContent, c.q) }, StatusValid, "", nil})
 	}
 	runRows(t, s, rows)
+}
+
+// TestRedTeamS6QuirkAloneAfterSigning: the tolerated syntax is an anomaly of the revision, so a
+// definition hidden in the bytes the signature covers (a stream of the document as it was
+// signed, after the listed object 4) is compared as a rebuilding reader sees it when an update
+// made after signing carries only the quirk; the twins' updates are in strict syntax.
+func TestRedTeamS6QuirkAloneAfterSigning(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	const forged = "BT /F1 24 Tf 72 700 Td (Pay 9999999 yuan) Tj ET"
+	prepared := update(t, plain, func(u *pdf.Update, _ *pdf.View) { u.Add(s5Shadow(4, forged)) })
+	signed := s.sign(t, prepared, sigOpts{})
+	poppler := func(t *testing.T, d []byte) {
+		if got := popplerText(t, d); !strings.Contains(got, "9999999") {
+			t.Fatalf("poppler does not show the forged amount: %q", got)
+		}
+	}
+	const why = "reads differently for a viewer that rebuilds"
+	runRows(t, s, []rtRow{
+		{"startxref-1100-spaces", func() []byte {
+			return s6Update(t, signed, "", s6Quirk{noShadow: true, gap: "\n" + strings.Repeat(" ", 1100)})
+		}, StatusModified, why, poppler},
+		{"size-huge", func() []byte { return s6Update(t, signed, "", s6Quirk{noShadow: true, size: "2000000000"}) }, StatusModified, why, poppler},
+		{"strict-twin", func() []byte { return s6Update(t, signed, "", s6Quirk{noShadow: true}) }, StatusValid, "", nil},
+	})
 }
