@@ -79,10 +79,11 @@ func (s *devServer) start(t *testing.T) {
 // do runs f on the UI goroutine and waits (no t.Fatal inside: see windowtest.Do).
 func do(f func()) { windowtest.Do(f) }
 
-// waitUI polls cond on the UI goroutine for up to a minute (a loaded CI machine signs in slowly).
+// waitUI polls cond on the UI goroutine for up to three minutes (at load 15 on two cores a step
+// of the software-rendered window took over a minute; a passing step does not wait longer).
 func waitUI(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	windowtest.WaitUI(t, what, time.Minute, cond)
+	windowtest.WaitUI(t, what, 3*time.Minute, cond)
 }
 
 var sizes = []fyne.Size{fyne.NewSize(1366, 768), fyne.NewSize(1024, 640)}
