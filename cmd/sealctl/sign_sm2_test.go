@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"math/big"
@@ -86,14 +87,17 @@ func TestSignSM2(t *testing.T) {
 	for i := range br {
 		br[i], _ = strconv.Atoi(string(m[i+1]))
 	}
-	der, err := hex.DecodeString(strings.TrimRight(string(signed[br[1]+1:br[2]-1]), "0"))
-	if err != nil {
-		// an odd number of trailing zeros was trimmed
-		der, err = hex.DecodeString(strings.TrimRight(string(signed[br[1]+1:br[2]-1]), "0") + "0")
-	}
+	// The CMS's own length ends it, not the last non-zero digit: trimming the placeholder's zeros
+	// also trimmed a signature ending in a zero byte.
+	padded, err := hex.DecodeString(string(signed[br[1]+1 : br[2]-1]))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var whole asn1.RawValue
+	if _, err := asn1.Unmarshal(padded, &whole); err != nil {
+		t.Fatal(err)
+	}
+	der := whole.FullBytes
 	p, err := cms.Parse(der)
 	if err != nil || len(p.Signers) != 1 {
 		t.Fatalf("cms: %v", err)

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"sealdesk/core/client"
 	"sealdesk/core/org"
@@ -42,6 +43,9 @@ func TestEnterpriseRoundTrips(t *testing.T) {
 	if _, err := owner.ApproveJoin(ctx, ent.ID, me.ID); err != nil {
 		t.Fatal(err)
 	}
+	// The jobs a server runs once at start (backfills, the first sweeps) use the database for a
+	// moment; a call measured then counts their round trips too (CI saw +3 on every call).
+	time.Sleep(time.Second)
 	n := 0
 	for _, c := range []struct {
 		op     string
