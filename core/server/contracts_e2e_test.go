@@ -102,59 +102,72 @@ func boxOf(t testing.TB, p *party, id string) string {
 	return d.Box
 }
 
-// decodeQR renders page 1 of a PDF with poppler and decodes the QR code in it.
+// decodePageQR renders page 1 of a PDF with poppler and decodes the QR code in it. gozxing misreads
+// some codes at one resolution (one CI run: FormatException on all six tries at 300 dpi for a code
+// the same build read in other runs), so it tries several resolutions before it gives up.
 func decodePageQR(t testing.TB, pdfData []byte) string {
 	t.Helper()
 	pkitest.RequireTool(t, "pdftoppm")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "d.pdf")
-	os.WriteFile(in, pdfData, 0o600)
-	if b, err := exec.Command("pdftoppm", "-png", "-r", "300", "-f", "1", "-l", "1", in, filepath.Join(dir, "p")).CombinedOutput(); err != nil {
-		t.Fatalf("pdftoppm: %v %s", err, b)
-	}
-	matches, _ := filepath.Glob(filepath.Join(dir, "p*.png"))
-	if len(matches) == 0 {
-		t.Fatal("pdftoppm wrote no page")
-	}
-	f, err := os.Open(matches[0])
-	if err != nil {
+	if err := os.WriteFile(in, pdfData, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	img, _, err := image.Decode(f)
-	if err != nil {
-		t.Fatal(err)
+	var errs []string
+	for _, dpi := range []string{"300", "200", "150", "450"} {
+		prefix := filepath.Join(dir, "p"+dpi)
+		if b, err := exec.Command("pdftoppm", "-png", "-r", dpi, "-f", "1", "-l", "1", in, prefix).CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm: %v %s", err, b)
+		}
+		matches, _ := filepath.Glob(prefix + "*.png")
+		if len(matches) == 0 {
+			t.Fatal("pdftoppm wrote no page")
+		}
+		f, err := os.Open(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text, ok := decodeQRImage(img, &errs); ok {
+			return text
+		}
 	}
-	// The code sits in the lower-right corner: decode that part first, then wider parts and the
-	// whole page, with both of gozxing's binarizers (its finder-pattern detector misjudges some
-	// crops: "dimension = 19" for a code that decodes from the next one).
+	t.Fatalf("no qr code on page 1: %v", errs)
+	return ""
+}
+
+// decodeQRImage looks for a QR code in the lower-right corner first, then in wider parts and the
+// whole page, with both of gozxing's binarizers (its finder-pattern detector misjudges some crops:
+// "dimension = 19" for a code that decodes from the next one).
+func decodeQRImage(img image.Image, errs *[]string) (string, bool) {
 	bnd := img.Bounds()
 	sub := img.(interface {
 		SubImage(image.Rectangle) image.Image
 	})
-	var errs []string
 	for _, r := range []image.Rectangle{
 		image.Rect(bnd.Max.X*3/4, bnd.Max.Y*7/8, bnd.Max.X, bnd.Max.Y),
 		image.Rect(bnd.Max.X/2, bnd.Max.Y*3/4, bnd.Max.X, bnd.Max.Y),
 		bnd,
 	} {
-		part := sub.SubImage(r)
-		src := gozxing.NewLuminanceSourceFromImage(part)
+		src := gozxing.NewLuminanceSourceFromImage(sub.SubImage(r))
 		for _, bin := range []gozxing.Binarizer{gozxing.NewHybridBinarizer(src), gozxing.NewGlobalHistgramBinarizer(src)} {
 			bmp, err := gozxing.NewBinaryBitmap(bin)
 			if err != nil {
-				errs = append(errs, err.Error())
+				*errs = append(*errs, err.Error())
 				continue
 			}
 			res, err := gzqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 			if err == nil {
-				return res.GetText()
+				return res.GetText(), true
 			}
-			errs = append(errs, err.Error())
+			*errs = append(*errs, err.Error())
 		}
 	}
-	t.Fatalf("no qr code on page 1: %v", errs)
-	return ""
+	return "", false
 }
 
 // pdfsigReport runs poppler's pdfsig with the server's root trusted.
