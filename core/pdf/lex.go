@@ -506,11 +506,34 @@ func (l *Lexer) literalString(start int64) (Token, error) {
 
 // Scans read windows that start at scanFirst bytes and double up to scanMax: what they look
 // for is usually near (a header, the startxref after a trailer), and a fresh 64 KB buffer costs
-// 16 page faults at first touch (core/sign measures signing in fresh processes).
+// 16 page faults at first touch (core/sign measures signing in fresh processes). The first
+// window is read into the lexer's own buffer, which then holds it: the tokens after what was
+// found (the header's object, the startxref offset, a trailer) are read from it without
+// another read or buffer.
 const (
 	scanFirst = 4 << 10
 	scanMax   = 64 << 10
 )
+
+// scanWindow returns a buffer of n bytes for a scan: the lexer's own when it is big enough
+// (own reports it; the caller then records what it read with held), else a new one.
+func (l *Lexer) scanWindow(n int64, spare []byte) (buf []byte, own bool) {
+	if n <= int64(l.bufSize) {
+		if cap(l.buf) < l.bufSize {
+			l.buf = make([]byte, 0, l.bufSize)
+		}
+		return l.buf[:n], true
+	}
+	if int64(cap(spare)) >= n {
+		return spare[:n], false
+	}
+	return make([]byte, n), false
+}
+
+// held records that the lexer's buffer holds the m bytes read at off.
+func (l *Lexer) held(off int64, m int) {
+	l.buf, l.bufOff = l.buf[:m], off
+}
 
 // IndexFrom returns the offset of the first occurrence of pat at or after from and before
 // limit, or -1. It reads in chunks, so it is cheap for forward scans over large files.
@@ -527,15 +550,18 @@ func (l *Lexer) IndexFrom(pat []byte, from, limit int64) int64 {
 		}
 		return -1
 	}
-	var buf []byte
-	chunk := int64(scanFirst)
+	var spare []byte
+	chunk := int64(scanFirst - len(pat))
 	for off := from; off < limit; {
 		// Windows overlap by len(pat) bytes, so a match across a boundary is found.
 		n := min(chunk+int64(len(pat)), limit-off)
-		if int64(cap(buf)) < n {
-			buf = make([]byte, n)
+		buf, own := l.scanWindow(n, spare)
+		m, _ := l.r.ReadAt(buf, off)
+		if own {
+			l.held(off, max(m, 0))
+		} else {
+			spare = buf
 		}
-		m, _ := l.r.ReadAt(buf[:n], off)
 		if i := bytes.Index(buf[:m], pat); i >= 0 {
 			return off + int64(i)
 		}
@@ -563,14 +589,17 @@ func (l *Lexer) LastIndexBefore(pat []byte, from, end int64) int64 {
 		}
 		return -1
 	}
-	var buf []byte
-	window := int64(scanFirst + len(pat))
+	var spare []byte
+	window := int64(scanFirst)
 	for hi := end; hi > from; {
 		lo := max(hi-window, from)
-		if int64(cap(buf)) < hi-lo {
-			buf = make([]byte, hi-lo)
+		buf, own := l.scanWindow(hi-lo, spare)
+		m, _ := l.r.ReadAt(buf, lo)
+		if own {
+			l.held(lo, max(m, 0))
+		} else {
+			spare = buf
 		}
-		m, _ := l.r.ReadAt(buf[:hi-lo], lo)
 		if i := bytes.LastIndex(buf[:m], pat); i >= 0 {
 			return lo + int64(i)
 		}

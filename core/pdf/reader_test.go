@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -318,5 +320,47 @@ func TestConcurrentUse(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestLexerWindowShared reads every object of a file through lexers that hand their buffer on
+// (File.lexer, File.release), from several goroutines at once, and compares each with the
+// same object parsed from the bytes in memory.
+func TestLexerWindowShared(t *testing.T) {
+	b := genPDF(genOpts{nPages: 60, fanout: 4, form: true, padBytes: 20 << 10})
+	want, err := OpenBytes(b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openBytes(t, b)
+	var nums []int
+	for n, e := range f.revs[len(f.revs)-1].entries {
+		if e.Type == EntryInUse {
+			nums = append(nums, n)
+		}
+	}
+	if len(nums) < 100 {
+		t.Fatalf("only %d objects", len(nums))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(nums))
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := range nums {
+				n := nums[(i*(g+1))%len(nums)] // each goroutine in another order
+				got, err := f.Object(Ref{Num: n})
+				exp, err2 := want.Object(Ref{Num: n})
+				if err != nil || err2 != nil || !reflect.DeepEqual(got, exp) {
+					errs <- fmt.Errorf("object %d: %v (%v), want %v (%v)", n, got, err, exp, err2)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }

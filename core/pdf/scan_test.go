@@ -17,14 +17,19 @@ func TestIndexScans(t *testing.T) {
 		data[i] = "abcdefgh \n"[rng.Intn(10)]
 	}
 	var at []int
-	// Window edges of the forward (4, 8, 16, 32, 64, 64 … KB) and backward scans.
-	for edge := int64(scanFirst); edge < int64(len(data)); edge += scanMax / 4 {
-		for _, d := range []int64{-int64(len(pat)), -int64(len(pat)) + 1, -1, 0, 1} {
-			at = append(at, int(edge+d))
+	// Window edges of the forward scan from 0: windows of 4, 8, 16, 32, 64, 64 … KB (less the
+	// overlap), each reaching len(pat) bytes into the next; the first one is the lexer's buffer.
+	chunk := int64(scanFirst - len(pat))
+	for off := int64(0); off < int64(len(data)); off += chunk {
+		for _, edge := range []int64{off, off + chunk + int64(len(pat))} {
+			for _, d := range []int64{-int64(len(pat)), -int64(len(pat)) + 1, -1, 0, 1} {
+				at = append(at, int(edge+d))
+			}
 		}
+		chunk = min(2*chunk, scanMax)
 	}
 	// Window starts of the backward scan over the whole input.
-	window := int64(scanFirst + len(pat))
+	window := int64(scanFirst)
 	for hi := int64(len(data)); hi > 0; {
 		lo := max(hi-window, 0)
 		for d := int64(-len(pat)); d <= 1; d++ {
@@ -56,6 +61,9 @@ func TestIndexScans(t *testing.T) {
 			}
 			if got := lx.IndexFrom(pat, from, end); got != want {
 				t.Fatalf("IndexFrom(pattern at %d, %d, %d) = %d, want %d", a, from, end, got, want)
+			} else if got >= 0 && !bytes.Equal(lx.ReadRaw(got, int64(len(pat))), pat) {
+				// The scan leaves its first window in the lexer's buffer: reads go on from it.
+				t.Fatalf("after IndexFrom(%d, %d) the lexer reads %q at %d", from, end, lx.ReadRaw(got, int64(len(pat))), got)
 			}
 			if got := whole.IndexFrom(pat, from, end); got != want {
 				t.Fatalf("in memory: IndexFrom(pattern at %d, %d, %d) = %d, want %d", a, from, end, got, want)
@@ -66,6 +74,8 @@ func TestIndexScans(t *testing.T) {
 			}
 			if got := lx.LastIndexBefore(pat, from, end); got != want {
 				t.Fatalf("LastIndexBefore(pattern at %d, %d, %d) = %d, want %d", a, from, end, got, want)
+			} else if got >= 0 && !bytes.Equal(lx.ReadRaw(got, int64(len(pat))), pat) {
+				t.Fatalf("after LastIndexBefore(%d, %d) the lexer reads %q at %d", from, end, lx.ReadRaw(got, int64(len(pat))), got)
 			}
 			if got := whole.LastIndexBefore(pat, from, end); got != want {
 				t.Fatalf("in memory: LastIndexBefore(pattern at %d, %d, %d) = %d, want %d", a, from, end, got, want)

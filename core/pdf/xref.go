@@ -112,6 +112,7 @@ func abs64(x int64) int64 {
 
 func (f *File) readSectionAt(off int64) (*section, error) {
 	lx := f.lexer(off, f.limits.MaxObjectSize)
+	defer f.release(lx)
 	p := NewParser(lx, &f.limits)
 	t, err := p.Next()
 	if err != nil {
