@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -142,7 +143,13 @@ func (v *View) pagesRoot() (Ref, Dict, error) {
 
 // Pages walks the page tree and returns every page in order. Cycles and over-deep trees are
 // errors; kids that are not dictionaries are skipped.
-func (v *View) Pages() ([]Page, error) {
+func (v *View) Pages() ([]Page, error) { return v.PagesUpTo(-1) }
+
+// PagesUpTo is Pages stopping after the first n pages (all of them when n < 1): the same
+// pages in the same order — the tree is walked as Pages walks it, not descended by the /Count
+// of its nodes, which a file may get wrong — but the tree beyond page n is neither read nor
+// checked. It returns fewer than n pages when the document has fewer.
+func (v *View) PagesUpTo(n int) ([]Page, error) {
 	ref, root, err := v.pagesRoot()
 	if err != nil {
 		return nil, err
@@ -171,6 +178,9 @@ func (v *View) Pages() ([]Page, error) {
 				return limitErr("MaxObjects", int64(v.f.limits.MaxObjects))
 			}
 			pages = append(pages, v.makePage(len(pages)+1, ref, d, in))
+			if len(pages) == n {
+				return errEnoughPages
+			}
 			return nil
 		}
 		ko, err := v.Resolve(kids)
@@ -197,11 +207,14 @@ func (v *View) Pages() ([]Page, error) {
 		}
 		return nil
 	}
-	if err := walk(ref, root, inherited{}, 0); err != nil {
+	if err := walk(ref, root, inherited{}, 0); err != nil && err != errEnoughPages {
 		return nil, err
 	}
 	return pages, nil
 }
+
+// errEnoughPages ends PagesUpTo's walk once it has its pages.
+var errEnoughPages = errors.New("enough pages")
 
 // NumPages returns the page count from the root's /Count (cheap; not verified against the
 // tree — use len(Pages()) for that).

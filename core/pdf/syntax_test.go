@@ -94,6 +94,49 @@ func TestManyPages(t *testing.T) {
 	}
 }
 
+// TestPagesUpTo checks that PagesUpTo(n) gives the first n pages of the walk, also where the
+// tree's /Count is wrong, and does not read the tree beyond them (a cycle after page 1 is
+// Pages' error, not PagesUpTo(1)'s).
+func TestPagesUpTo(t *testing.T) {
+	f := openBytes(t, genPDF(genOpts{nPages: 230, fanout: 7}))
+	all, err := f.Pages()
+	if err != nil || len(all) != 230 {
+		t.Fatalf("%d pages, %v", len(all), err)
+	}
+	for _, n := range []int{1, 2, 7, 8, 50, 229, 230, 231, 0, -1} {
+		got, err := f.Latest().PagesUpTo(n)
+		want := all
+		if n >= 1 && n < len(all) {
+			want = all[:n]
+		}
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("PagesUpTo(%d): %d pages, %v; want %d", n, len(got), err, len(want))
+		}
+		for i := range want {
+			if got[i].Ref != want[i].Ref || got[i].Number != want[i].Number || got[i].MediaBox != want[i].MediaBox {
+				t.Errorf("PagesUpTo(%d)[%d] = %+v, want %+v", n, i, got[i], want[i])
+			}
+		}
+	}
+	b := genPDF(genOpts{nPages: 3})
+	if !bytes.Contains(b, []byte("/Kids [4 0 R 6 0 R 8 0 R] /Count 3")) {
+		t.Fatal("unexpected page tree layout")
+	}
+	for name, tree := range map[string]string{
+		"cycle after page 1": "/Kids [4 0 R 2 0 R] /Count 3",
+		"/Count 0":           "/Kids [4 0 R 6 0 R 8 0 R] /Count 0",
+	} {
+		f := openBytes(t, bytes.Replace(b, []byte("/Kids [4 0 R 6 0 R 8 0 R] /Count 3"), []byte(tree), 1))
+		pages, err := f.Latest().PagesUpTo(1)
+		if err != nil || len(pages) != 1 || pages[0].Ref != (Ref{Num: 4}) {
+			t.Errorf("%s: PagesUpTo(1) = %+v, %v", name, pages, err)
+		}
+		if _, err := f.Pages(); (err != nil) != (name == "cycle after page 1") {
+			t.Errorf("%s: Pages: %v", name, err)
+		}
+	}
+}
+
 func TestFields(t *testing.T) {
 	f := openBytes(t, genPDF(genOpts{nPages: 2, form: true}))
 	fs, err := f.Fields()
