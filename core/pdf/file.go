@@ -1296,6 +1296,12 @@ func (r *Revision) Entry(num int) (XRefEntry, bool) {
 	return e, ok
 }
 
+// SectionOffsets returns where this revision's cross-reference sections start ("xref" or an
+// xref stream's "N G obj"): one, or two for the merged sections of a linearized original and
+// for a hybrid file's /XRefStm. A verifier tells a revision's own "trailer" from one hidden in
+// data by it.
+func (r *Revision) SectionOffsets() []int64 { return append([]int64(nil), r.secOffs...) }
+
 // RevisionEndingAt returns the revision whose End (or, for a file written without a final
 // end-of-line, whose "%%EOF" end) is exactly off: the revision a ByteRange ending at off covers.
 func (f *File) RevisionEndingAt(off int64) (*Revision, bool) {

@@ -154,9 +154,11 @@ type analysis struct {
 	signedEnd int64
 	// hiddenFlagged: objects hiddenAfterSigning already reported (compareRebuild skips them).
 	hiddenFlagged map[int]bool
-	mdp           int
-	locks         []*fieldLock
-	ch            changeSet
+	// hiddenCompared counts the hidden definitions parsed and compared (maxHiddenCompared).
+	hiddenCompared int
+	mdp            int
+	locks          []*fieldLock
+	ch             changeSet
 
 	notes        []string
 	explained    map[int]bool     // changed object numbers accounted for by a semantic comparison
@@ -340,6 +342,7 @@ func relocated(rev *pdf.Revision) bool {
 // object for such a viewer.
 func (a *analysis) rebuiltView(later []*pdf.Revision) {
 	a.hiddenAfterSigning(later)
+	a.hiddenRoots(later)
 	risk := false
 	for _, rev := range later {
 		risk = risk || relocated(rev)

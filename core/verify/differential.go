@@ -233,7 +233,6 @@ const maxHiddenCompared = 4096
 // headers are parsed, at most maxHiddenCompared of them.
 func (a *analysis) hiddenAfterSigning(later []*pdf.Revision) {
 	holders := a.v.referenceHolders()
-	compared := 0
 	for _, rev := range later {
 		a.v.unlistedObjects(rev)
 		for _, h := range a.v.embedded[rev.Index] {
@@ -241,7 +240,7 @@ func (a *analysis) hiddenAfterSigning(later []*pdf.Revision) {
 			if a.hiddenFlagged[n] || (a.rolesOf(n) == 0 && len(holders[n]) == 0) {
 				continue
 			}
-			if compared++; compared > maxHiddenCompared {
+			if a.hiddenCompared++; a.hiddenCompared > maxHiddenCompared {
 				a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d hides more than %d object definitions inside other objects' data; they were not all compared", rev.Index+1, maxHiddenCompared)
 				return
 			}

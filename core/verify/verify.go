@@ -223,6 +223,7 @@ type verifier struct {
 	budgetOK    map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
 	drawnPixels float64                  // image pixels the cover check's renderings decoded so far (coverbudget.go)
 	rebuilt     map[int]int64            // object → last header offset in the file (differential.go)
+	roots       *rootScan                // trailer dictionaries and /Root entries in the file (rebuildroot.go)
 	missingRef  *string                  // first reference to an object no section holds ("" none; differential.go)
 	allSigDicts []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
 	tailJunk    bool
