@@ -359,8 +359,48 @@ func TestBudgets(t *testing.T) {
 		}
 		return rawAppend(t, d, objs)
 	}
+	// An update after the signature whose one stream hides n "N 0 obj" lines (numbers from
+	// first on, or all the same when same): the header scan once kept every header, 184 MB for
+	// 1.8 million.
+	// hiddenHeadersAt is hiddenHeaders with the update's startxref moved by shift bytes (a
+	// section a few bytes from where startxref says: viewers rebuild, so every hidden header
+	// counts).
+	hiddenHeadersAt := func(t testing.TB, n, first int, same bool, shift int) []byte {
+		var data bytes.Buffer
+		for i := 0; i < n; i++ {
+			num := first + i
+			if same {
+				num = first
+			}
+			fmt.Fprintf(&data, "%d 0 obj\n", num)
+		}
+		d := signedDoc()
+		out := rawAppend(t, d, []rawObject{{num: 90, body: fmt.Sprintf("<</Length %d>>stream\n%s\nendstream", data.Len(), data.Bytes())}})
+		if shift != 0 {
+			at := bytes.LastIndex(out, []byte("startxref\n")) + len("startxref\n")
+			x := lastStartXRef(out)
+			out = append(append(append([]byte{}, out[:at]...), strconv.Itoa(x+shift)...), "\n%%EOF\n"...)
+		}
+		return out
+	}
+	hiddenHeaders := func(t testing.TB, n, first int, same bool) []byte {
+		return hiddenHeadersAt(t, n, first, same, 0)
+	}
+	modified := func(t testing.TB, rep *Report) {
+		if rep.Verdict != StatusModified {
+			t.Errorf("verdict %s, want modified\n%s", rep.Verdict, dump(rep))
+		}
+	}
 	lim := pdf.DefaultLimits
 	cases := []budgetCase{
+		{name: "hidden headers after signing, fresh numbers", data: func(t testing.TB) []byte { return hiddenHeaders(t, 1800000, 1000, false) },
+			check: func(t testing.TB, rep *Report) {
+				if rep.Verdict != StatusValid {
+					t.Errorf("verdict %s, want valid (nothing refers to the hidden numbers)\n%s", rep.Verdict, dump(rep))
+				}
+			}},
+		{name: "hidden headers after signing, relocated section", data: func(t testing.TB) []byte { return hiddenHeadersAt(t, 1800000, 1000, false, -1) }, check: modified},
+		{name: "hidden headers after signing, the signed content's number", data: func(t testing.TB) []byte { return hiddenHeaders(t, 1800000, 4, true) }, check: modified},
 		{name: "objects per update after signing over", limit: "MaxUpdateObjects", data: func(t testing.TB) []byte { return manyObjects(t, maxUpdateObjects+1) }},
 		{name: "objects per update before signing not limited", data: func(t testing.TB) []byte {
 			doc, _ := makeDoc(docOpts{textField: "100", emptySig: true})

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"unsafe"
 
@@ -350,12 +349,34 @@ func (a *analysis) rebuiltView(later []*pdf.Revision) {
 	if !risk {
 		return
 	}
+	// The last header of each number the kept hidden headers name, over the later revisions'
+	// bytes (one more scan; the map holds only those numbers).
 	last := map[int]int64{}
 	for _, rev := range later {
 		a.v.unlistedObjects(rev)
-		for _, h := range a.v.headers[rev.Index] {
-			last[h.num] = max(last[h.num], h.off)
+		if a.v.embeddedOver[rev.Index] {
+			a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d hides more than %d object definitions inside other objects' data; its cross-reference section is not where startxref says, so viewers that rebuild the table may use them", rev.Index+1, maxEmbeddedKept)
 		}
+		for _, h := range a.v.embedded[rev.Index] {
+			last[h.num] = -1
+		}
+	}
+	if len(last) == 0 {
+		return
+	}
+	revs := a.v.f.Revisions()
+	for _, rev := range later {
+		start := revs[rev.Index-1].End
+		if start < 0 || start >= rev.End || rev.End > int64(len(a.v.data)) {
+			continue
+		}
+		b := a.v.data[start:rev.End]
+		eachObjHeader(b, func(rel int64) {
+			n := headerNum(b, rel)
+			if _, ok := last[n]; ok {
+				last[n] = max(last[n], start+rel)
+			}
+		})
 	}
 	for _, rev := range later {
 		for _, h := range a.v.embedded[rev.Index] {
@@ -372,11 +393,22 @@ type objHeader struct {
 	off int64
 }
 
+// maxEmbeddedKept bounds the hidden headers (and the unlisted ones) unlistedObjects keeps per
+// revision: more than maxHiddenCompared of them cannot all be compared anyway, and a file of
+// millions of "N 0 obj" lines must not cost memory in proportion (1.8 million once took
+// 184 MB). A revision with more is reported as such where they would matter.
+const maxEmbeddedKept = maxHiddenCompared + 1
+
 // unlistedObjects returns the offsets of "N G obj" headers in rev's own bytes that are neither
-// listed in its cross-reference section nor inside an object it lists. Cached per revision.
+// listed in its cross-reference section nor inside an object it lists (at most
+// maxEmbeddedKept). Headers inside a listed object's data are kept in v.embedded when they
+// can matter — their number is one the document lists or refers to, they look like a catalog
+// or a cross-reference stream (rebuildroot.go), or some revision's section is relocated, so
+// that a rebuilding reader would use any of them — at most maxEmbeddedKept, past which
+// v.embeddedOver is set. Cached per revision; memory bounded whatever the file holds.
 func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 	if v.unlisted == nil {
-		v.unlisted, v.headers, v.embedded = map[int][]int64{}, map[int][]objHeader{}, map[int][]objHeader{}
+		v.unlisted, v.embedded, v.embeddedOver = map[int][]int64{}, map[int][]objHeader{}, map[int]bool{}
 	}
 	if r, ok := v.unlisted[rev.Index]; ok {
 		return r
@@ -394,6 +426,7 @@ func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 	listed := map[int64]bool{}
 	view := v.f.View(rev.Index)
 	var spans []pdf.Span
+	starts := map[int64]bool{}
 	for _, l := range [][]int{rev.Defined, rev.Changed} {
 		for _, n := range l {
 			e, k, ok := view.Entry(n)
@@ -403,51 +436,88 @@ func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 			listed[e.Offset] = true
 			if obj, _, err := view.Indirect(pdf.Ref{Num: n, Gen: e.Gen}); err == nil && obj != nil {
 				spans = append(spans, obj.Span)
+				starts[obj.Span.Start] = true
 			}
 		}
 	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
 	buf, err := v.f.ReadRange(pdf.Span{Start: start, End: rev.End})
 	if err != nil {
 		return nil
 	}
-	var all, embedded []objHeader
-	for _, rel := range objHeaders(buf) {
+	latest := v.f.Latest()
+	holders := v.referenceHolders()
+	anyRelocated := false
+	for _, r := range revs {
+		anyRelocated = anyRelocated || relocated(r)
+	}
+	var embedded []objHeader
+	si, maxEnd := 0, int64(-1)
+	eachObjHeader(buf, func(rel int64) {
 		off := start + rel
-		num, _ := strconv.Atoi(string(buf[rel : rel+int64(bytes.IndexFunc(buf[rel:], func(r rune) bool { return r < '0' || r > '9' }))]))
-		all = append(all, objHeader{num, off})
 		if listed[off] || (rev.XRefStream && off == rev.XRefOffset) {
-			continue
+			return
 		}
-		inside, own := false, false
-		for _, sp := range spans {
-			if off >= sp.Start && off < sp.End {
-				inside, own = true, off == sp.Start
-				break
-			}
+		// Headers come in ascending order: sweep the spans that start at or before off.
+		for si < len(spans) && spans[si].Start <= off {
+			maxEnd = max(maxEnd, spans[si].End)
+			si++
 		}
 		switch {
-		case !inside:
-			out = append(out, off)
-		case !own:
+		case maxEnd <= off:
+			if len(out) < maxEmbeddedKept {
+				out = append(out, off)
+			}
+		case !starts[off]:
 			// Inside a listed object's data; a listed object found a few bytes away from its
 			// stated offset starts at its own header, which is not hidden.
+			num := headerNum(buf, rel)
+			_, _, isListed := latest.Entry(num)
+			win := buf[rel:min(int64(len(buf)), rel+512)]
+			if !anyRelocated && !isListed && len(holders[num]) == 0 &&
+				!bytes.Contains(win, []byte("/Catalog")) && !bytes.Contains(win, []byte("/XRef")) {
+				return // a number nothing uses, and no root: no reader's view changes
+			}
+			if len(embedded) >= maxEmbeddedKept {
+				v.embeddedOver[rev.Index] = true
+				return
+			}
 			embedded = append(embedded, objHeader{num, off})
 		}
-	}
-	v.headers[rev.Index], v.embedded[rev.Index] = all, embedded
+	})
+	v.embedded[rev.Index] = embedded
 	return out
+}
+
+// headerNum reads the object number of the header at b[off:] (capped at 1<<30).
+func headerNum(b []byte, off int64) int {
+	n := 0
+	for i := off; i < int64(len(b)) && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int(b[i]-'0')
+		if n > 1<<30 {
+			return 1 << 30
+		}
+	}
+	return n
 }
 
 // objHeaders finds "N G obj" headers: the offset of N for each "obj" keyword preceded by two
 // unsigned integers.
 func objHeaders(b []byte) []int64 {
 	var out []int64
+	eachObjHeader(b, func(off int64) { out = append(out, off) })
+	return out
+}
+
+// eachObjHeader calls fn with the offset of each "N G obj" header in b, in ascending order,
+// without keeping them.
+func eachObjHeader(b []byte, fn func(off int64)) {
 	isWS := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == 0 }
 	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
 	for i := 0; ; {
 		j := bytes.Index(b[i:], []byte("obj"))
 		if j < 0 {
-			return out
+			return
 		}
 		k := i + j
 		i = k + 3
@@ -482,7 +552,7 @@ func objHeaders(b []byte) []int64 {
 		if p >= 0 && !isWS(b[p]) && !pdf.IsDelim(b[p]) {
 			continue
 		}
-		out = append(out, int64(p+1))
+		fn(int64(p + 1))
 	}
 }
 

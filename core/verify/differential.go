@@ -142,27 +142,30 @@ func (a *analysis) judgeAmbiguities() {
 	}
 }
 
-// rebuildHeaders returns, for each object number, the offset of its last "N G obj" header in
-// the whole file: what a reader that rebuilds the cross-reference table uses. Cached.
+// rebuildHeaders returns, for each object number that can matter — one some revision's
+// section lists, one the document refers to, or one a trailer or /Root entry names — the offset
+// of its last "N G obj" header in the whole file: what a reader that rebuilds the
+// cross-reference table uses. Numbers nothing uses are left out, so the map is bounded by the
+// cross-reference budget, not by the headers a file holds. Cached.
 func (v *verifier) rebuildHeaders() map[int]int64 {
 	if v.rebuilt != nil {
 		return v.rebuilt
 	}
 	v.rebuilt = map[int]int64{}
-	for _, off := range objHeaders(v.data) {
-		end := off
-		for end < int64(len(v.data)) && v.data[end] >= '0' && v.data[end] <= '9' {
-			end++
+	latest := v.f.Latest()
+	holders := v.referenceHolders()
+	roots := map[int]bool{}
+	for _, c := range v.rootCandidates().cands {
+		if r, ok := c.root.(pdf.Ref); ok {
+			roots[r.Num] = true
 		}
-		n := 0
-		for _, c := range v.data[off:end] {
-			n = n*10 + int(c-'0')
-			if n > 1<<30 {
-				break
-			}
-		}
-		v.rebuilt[n] = off
 	}
+	eachObjHeader(v.data, func(off int64) {
+		n := headerNum(v.data, off)
+		if _, _, ok := latest.Entry(n); ok || len(holders[n]) > 0 || roots[n] {
+			v.rebuilt[n] = off
+		}
+	})
 	return v.rebuilt
 }
 
@@ -235,6 +238,10 @@ func (a *analysis) hiddenAfterSigning(later []*pdf.Revision) {
 	holders := a.v.referenceHolders()
 	for _, rev := range later {
 		a.v.unlistedObjects(rev)
+		if a.v.embeddedOver[rev.Index] {
+			a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d hides more than %d object definitions inside other objects' data; they were not all compared", rev.Index+1, maxHiddenCompared)
+			return
+		}
 		for _, h := range a.v.embedded[rev.Index] {
 			n := h.num
 			if a.hiddenFlagged[n] || (a.rolesOf(n) == 0 && len(holders[n]) == 0) {
