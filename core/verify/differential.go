@@ -29,7 +29,10 @@ import (
 //     of a reader that rebuilds the cross-reference table by scanning (the last "N G obj"
 //     header of each number wins) is computed, and every object the signed revision used, or
 //     anything in the document refers to, must read the same in that view as in the listed
-//     one; a difference is a disallowed change.
+//     one; a difference is a disallowed change;
+//   - the root that view starts from is the one the readers' scans find (rebuildroot.go): a
+//     hidden trailer naming a catalog under a fresh number would otherwise show a whole
+//     document that nothing above compares.
 
 // rebuildRisk reports whether some reader may rebuild the cross-reference table: an ambiguity,
 // an anomaly of any revision, or a reference to an object the latest revision does not hold.

@@ -75,7 +75,11 @@
 //     different objects (a generation mismatch, an object stream listing a number twice, a
 //     section a viewer would rebuild by scanning while an "N 0 obj" hides in another object's
 //     data) make the verifier compute both views; where they differ on anything a signature
-//     covers, that is a disallowed change.
+//     covers, that is a disallowed change. The root such a rebuild starts from is modelled
+//     too (rebuildroot.go): poppler takes the last "trailer" naming a new root, MuPDF the last
+//     /Root of any dictionary its scan meets, qpdf 11 the first trailer; a trailer, /Root entry,
+//     catalog or cross-reference stream that is no revision's own, added after signing and
+//     naming another root (or /Info, /Encrypt), is a disallowed change whatever the rule.
 //   - Every object is classified by what reached it in the signed revision — page content,
 //     resources, fonts, annotation appearances, form, metadata, info, DSS, structure tree — in
 //     ONE table of rules (roleRules in roles.go: role → what may change under which DocMDP

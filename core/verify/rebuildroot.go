@@ -105,6 +105,9 @@ func (v *verifier) rootCandidates() *rootScan {
 	var ownStreams []pdf.Span
 	for _, rev := range v.f.Revisions() {
 		for _, off := range rev.SectionOffsets() {
+			for off >= 0 && off < size && pdf.IsWhite(data[off]) {
+				off++
+			}
 			if off < 0 || off >= size {
 				continue
 			}
