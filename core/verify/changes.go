@@ -354,7 +354,7 @@ func (a *analysis) rebuiltView(later []*pdf.Revision) {
 	last := map[int]int64{}
 	for _, rev := range later {
 		a.v.unlistedObjects(rev)
-		if a.v.embeddedOver[rev.Index] {
+		if a.v.embedOver[rev.Index] {
 			a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d hides more than %d object definitions inside other objects' data; its cross-reference section is not where startxref says, so viewers that rebuild the table may use them", rev.Index+1, maxEmbeddedKept)
 		}
 		for _, h := range a.v.embedded[rev.Index] {
@@ -405,10 +405,10 @@ const maxEmbeddedKept = maxHiddenCompared + 1
 // can matter — their number is one the document lists or refers to, they look like a catalog
 // or a cross-reference stream (rebuildroot.go), or some revision's section is relocated, so
 // that a rebuilding reader would use any of them — at most maxEmbeddedKept, past which
-// v.embeddedOver is set. Cached per revision; memory bounded whatever the file holds.
+// v.embedOver is set. Cached per revision; memory bounded whatever the file holds.
 func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 	if v.unlisted == nil {
-		v.unlisted, v.embedded, v.embeddedOver = map[int][]int64{}, map[int][]objHeader{}, map[int]bool{}
+		v.unlisted, v.embedded, v.embedOver = map[int][]int64{}, map[int][]objHeader{}, map[int]bool{}
 	}
 	if r, ok := v.unlisted[rev.Index]; ok {
 		return r
@@ -479,7 +479,7 @@ func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 				return // a number nothing uses, and no root: no reader's view changes
 			}
 			if len(embedded) >= maxEmbeddedKept {
-				v.embeddedOver[rev.Index] = true
+				v.embedOver[rev.Index] = true
 				return
 			}
 			embedded = append(embedded, objHeader{num, off})

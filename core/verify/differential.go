@@ -241,7 +241,7 @@ func (a *analysis) hiddenAfterSigning(later []*pdf.Revision) {
 	holders := a.v.referenceHolders()
 	for _, rev := range later {
 		a.v.unlistedObjects(rev)
-		if a.v.embeddedOver[rev.Index] {
+		if a.v.embedOver[rev.Index] {
 			a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d hides more than %d object definitions inside other objects' data; they were not all compared", rev.Index+1, maxHiddenCompared)
 			return
 		}

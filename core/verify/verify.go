@@ -212,35 +212,35 @@ type verifier struct {
 	limits  pdf.Limits // the budget, defaults filled in
 	digests *fileDigests
 
-	sigs         []*sigState
-	dssData      revocationData
-	fetcher      *onlineFetcher
-	fields       []pdf.Field
-	renderDocs   map[int]*render.Document // PDFium documents per revision for the cover check
-	renders      int                      // pages rendered by the cover check
-	shortcuts    int                      // pages the cover check proved untouched without rendering (coverbound.go)
-	apBounds     map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)
-	budgetOK     map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
-	drawnPixels  float64                  // image pixels the cover check's renderings decoded so far (coverbudget.go)
-	rebuilt      map[int]int64            // object → last header offset in the file (differential.go)
-	roots        *rootScan                // trailer dictionaries and /Root entries in the file (rebuildroot.go)
-	missingRef   *string                  // first reference to an object no section holds ("" none; differential.go)
-	allSigDicts  []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
-	tailJunk     bool
-	tailSpan     pdf.Span
-	docMDP       int     // P of the certification signature, 0 when none
-	brokenSigs   []int64 // offsets of unreadable objects that hold a /ByteRange
-	unlisted     map[int][]int64
-	embedded     map[int][]objHeader    // per revision: headers inside the data of listed objects that can matter (changes.go)
-	embeddedOver map[int]bool           // per revision: more such headers than maxEmbeddedKept
-	pageNums     map[pdf.Ref]int        // latest revision: page object → 1-based number (nil until needed)
-	annotPage    map[pdf.Ref]int        // latest revision: annotation → page number (nil until needed)
-	annotRoutes  *annotRoutes           // latest revision: which pages show each annotation and /Annots array (annotroute.go)
-	refHolders   map[int][]int          // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
-	docMDPRev    int                    // revision of the certification signature
-	mapped       *fileMap               // the memory map data lies in (Options.MapFile), nil for a copy
-	reachMemo    map[string]reachMemo   // reachLatest's walks (changes.go)
-	copiedMemo   map[pdf.Ref]copiedMemo // copiedSignature's answers (changes.go)
+	sigs        []*sigState
+	dssData     revocationData
+	fetcher     *onlineFetcher
+	fields      []pdf.Field
+	renderDocs  map[int]*render.Document // PDFium documents per revision for the cover check
+	renders     int                      // pages rendered by the cover check
+	shortcuts   int                      // pages the cover check proved untouched without rendering (coverbound.go)
+	apBounds    map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)
+	budgetOK    map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
+	drawnPixels float64                  // image pixels the cover check's renderings decoded so far (coverbudget.go)
+	rebuilt     map[int]int64            // object → last header offset in the file (differential.go)
+	roots       *rootScan                // trailer dictionaries and /Root entries in the file (rebuildroot.go)
+	missingRef  *string                  // first reference to an object no section holds ("" none; differential.go)
+	allSigDicts []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
+	tailJunk    bool
+	tailSpan    pdf.Span
+	docMDP      int     // P of the certification signature, 0 when none
+	brokenSigs  []int64 // offsets of unreadable objects that hold a /ByteRange
+	unlisted    map[int][]int64
+	embedded    map[int][]objHeader    // per revision: headers inside the data of listed objects that can matter (changes.go)
+	embedOver   map[int]bool           // per revision: more such headers than maxEmbeddedKept
+	pageNums    map[pdf.Ref]int        // latest revision: page object → 1-based number (nil until needed)
+	annotPage   map[pdf.Ref]int        // latest revision: annotation → page number (nil until needed)
+	annotRoutes *annotRoutes           // latest revision: which pages show each annotation and /Annots array (annotroute.go)
+	refHolders  map[int][]int          // latest revision: object → objects whose value refers to it (lazy, see dangling.go)
+	docMDPRev   int                    // revision of the certification signature
+	mapped      *fileMap               // the memory map data lies in (Options.MapFile), nil for a copy
+	reachMemo   map[string]reachMemo   // reachLatest's walks (changes.go)
+	copiedMemo  map[pdf.Ref]copiedMemo // copiedSignature's answers (changes.go)
 }
 
 // sigState is one signature being verified.
