@@ -17,6 +17,7 @@ import (
 
 	"sealdesk/core/keyguard"
 	"sealdesk/core/keystore"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/sign"
@@ -227,20 +228,7 @@ func writeOnePagePDF(t *testing.T, path string) {
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>", ""}
 	stream := "0 0 1 rg 72 700 200 50 re f"
 	objs[3] = fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream)
-	var b strings.Builder
-	b.WriteString("%PDF-1.7\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, pdftest.Classic(objs...), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pdf/render"
 	"sealdesk/ui/widgets"
 )
@@ -29,13 +30,8 @@ type squarePage struct {
 
 // squarePDF writes a PDF of squarePages and returns its bytes.
 func squarePDF(pages []squarePage) []byte {
-	var b bytes.Buffer
-	var offs []int
-	obj := func(body string) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), body)
-	}
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	var objs []string
+	obj := func(body string) { objs = append(objs, body) }
 	kids := ""
 	for i := range pages {
 		kids += fmt.Sprintf("%d 0 R ", 3+2*i)
@@ -59,13 +55,7 @@ func squarePDF(pages []squarePage) []byte {
 		}
 		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
 	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
+	return pdftest.Classic(objs...)
 }
 
 var testRenderEngine *render.Engine

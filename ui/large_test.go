@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"sealdesk/core/keystore"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/sign"
 	"sealdesk/core/verify"
@@ -22,39 +22,21 @@ import (
 // is about n bytes and nothing compresses it away).
 func writeLargePDF(t testing.TB, n int) string {
 	t.Helper()
-	var b bytes.Buffer
-	var offs []int
-	obj := func(body string, stream []byte) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s", len(offs), body)
-		if stream != nil {
-			b.WriteString("\nstream\n")
-			b.Write(stream)
-			b.WriteString("\nendstream")
-		}
-		b.WriteString("\nendobj\n")
-	}
 	side := 1
 	for side*side*3 < n {
 		side++
 	}
 	data := make([]byte, side*side*3)
 	rand.Read(data)
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-	obj("<< /Type /Catalog /Pages 2 0 R >>", nil)
-	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>", nil)
-	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>", nil)
-	content := []byte("q 400 0 0 400 97 300 cm /Im1 Do Q")
-	obj(fmt.Sprintf("<< /Length %d >>", len(content)), content)
-	obj(fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length %d >>", side, side, len(data)), data)
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
 	path := filepath.Join(t.TempDir(), "large.pdf")
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+	doc := pdftest.Classic(
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im1 5 0 R >> >> /Contents 4 0 R >>",
+		pdftest.Stream("q 400 0 0 400 97 300 cm /Im1 Do Q", ""),
+		pdftest.Stream(string(data), fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8", side, side)),
+	)
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

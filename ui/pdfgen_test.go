@@ -1,10 +1,10 @@
 package ui
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/pdftest"
 	"testing"
 )
 
@@ -19,13 +19,8 @@ type testPage struct {
 // with a line of text, and returns its path.
 func writeTestPDF(t testing.TB, name string, pages []testPage) string {
 	t.Helper()
-	var b bytes.Buffer
-	var offs []int
-	obj := func(body string) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), body)
-	}
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	var objs []string
+	obj := func(body string) { objs = append(objs, body) }
 	n := len(pages)
 	// 1 catalog, 2 pages, 3 font, then per page: page, content.
 	obj("<< /Type /Catalog /Pages 2 0 R >>")
@@ -48,14 +43,9 @@ func writeTestPDF(t testing.TB, name string, pages []testPage) string {
 		content := fmt.Sprintf("BT /F1 24 Tf %g %g Td (Page %d) Tj ET", p.Media[0]+72, p.Media[1]+72, i+1)
 		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
 	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	data := pdftest.Classic(objs...)
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/tsa"
@@ -22,25 +22,11 @@ import (
 
 // minimalPDF is a one-page PDF with a classic xref table.
 func minimalPDF() []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n")
-	objs := []string{
+	return pdftest.Classic(
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Rotate 90 >>",
-	}
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f\r\n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n\r\n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
+	)
 }
 
 func cli(args ...string) (int, string, string) {

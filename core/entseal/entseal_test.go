@@ -29,6 +29,7 @@ import (
 	"sealdesk/core/gate"
 	"sealdesk/core/notify"
 	"sealdesk/core/org"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/sealkey"
@@ -515,29 +516,7 @@ func refusedLines(uses []api.SealUse) int {
 }
 
 // onePage is a minimal one-page PDF with a correct cross-reference table.
-func onePage(text string) []byte {
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len("BT /F1 24 Tf 72 720 Td ("+text+") Tj ET"), "BT /F1 24 Tf 72 720 Td ("+text+") Tj ET"),
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
-}
+func onePage(text string) []byte { return pdftest.OnePage(text) }
 
 // TestStampRetryAfterLostAnswer: the server seals a local file with two marks; the answer is
 // lost after every mark was signed and logged (the request left pending, as when the server is

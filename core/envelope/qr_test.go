@@ -15,6 +15,7 @@ import (
 	gzqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"sealdesk/core/pdf"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pdf/render"
 )
 
@@ -171,21 +172,7 @@ func pdfPage(t *testing.T) []byte {
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
 		"<< /Length " + itoa(len(c)) + " >>\nstream\n" + c + "\nendstream",
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n")
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, b.Len())
-		b.WriteString(itoa(i+1) + " 0 obj\n" + o + "\nendobj\n")
-	}
-	xref := b.Len()
-	b.WriteString("xref\n0 " + itoa(len(objs)+1) + "\n0000000000 65535 f \n")
-	for _, o := range offs {
-		s := itoa(o)
-		b.WriteString(strings.Repeat("0", 10-len(s)) + s + " 00000 n \n")
-	}
-	b.WriteString("trailer\n<< /Size " + itoa(len(objs)+1) + " /Root 1 0 R >>\nstartxref\n" + itoa(xref) + "\n%%EOF\n")
-	return b.Bytes()
+	return pdftest.Classic(objs...)
 }
 
 func itoa(n int) string {

@@ -20,6 +20,7 @@ import (
 	"sealdesk/core/billing"
 	"sealdesk/core/client"
 	"sealdesk/core/org"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki"
 	"sealdesk/core/server"
 	"sealdesk/core/sync"
@@ -150,20 +151,7 @@ func pdfBytesPage(t testing.TB, pages int, text, page string) []byte {
 		objs = append(objs, fmt.Sprintf("<< /Type /Page /Parent 2 0 R %s /Contents %d 0 R /Resources << /Font << /F1 3 0 R >> >> >>", page, 5+2*i),
 			fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(s), s))
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
+	return pdftest.Classic(objs...)
 }
 
 // bigPDF is a valid one-page PDF padded to about size bytes with an unused stream.

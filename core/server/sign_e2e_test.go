@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/server"
 	"sealdesk/core/sign"
@@ -30,20 +31,7 @@ func onePagePDF(t *testing.T, path string) {
 	}
 	stream := "BT /F1 24 Tf 72 720 Td (SealDesk contract) Tj ET"
 	objs[3] = fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream)
-	var b strings.Builder
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, pdftest.Classic(objs...), 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

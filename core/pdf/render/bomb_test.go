@@ -1,10 +1,9 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
+	"sealdesk/core/pdf/pdftest"
 	"testing"
 	"time"
 )
@@ -19,20 +18,7 @@ func recursivePDF() []byte {
 		"<< /Type /XObject /Subtype /Form /BBox [0 0 200 200] /Resources << /XObject << /X 4 0 R >> >> /Length 31 >>\nstream\n0 0 1 rg 0 0 9 9 re f q /X Do Q /X Do\nendstream",
 		"<< /Length 5 >>\nstream\n/X Do\nendstream",
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n")
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
+	return pdftest.Classic(objs...)
 }
 
 // A hostile page neither crashes the process nor outlives its caller: the instance's memory is

@@ -1,7 +1,6 @@
 package journey
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -23,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/core/keystore"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pdf/render"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
@@ -144,30 +144,20 @@ func certifiedKey(t *testing.T, p *pkitest.PKI) string {
 // contractPDF writes a one-page A4 PDF with a few grey bars and two signature boxes placed as
 // 指定签署位置 names them (signer 1 and signer 2).
 func contractPDF(t *testing.T, dir string) (plain, placed string) {
-	var b bytes.Buffer
-	var offs []int
-	obj := func(body string) {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", len(offs), body)
-	}
+	var objs []string
+	obj := func(body string) { objs = append(objs, body) }
 	var content strings.Builder
 	content.WriteString("0.8 g 60 760 475 24 re f ")
 	for y := 700; y > 360; y -= 22 {
 		fmt.Fprintf(&content, "0.88 g 60 %d 475 8 re f ", y)
 	}
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 	obj("<< /Type /Catalog /Pages 2 0 R >>")
 	obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
 	obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>")
 	obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", content.Len(), content.String()))
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
+	data := pdftest.Classic(objs...)
 	plain = filepath.Join(dir, "合同.pdf")
-	if err := os.WriteFile(plain, b.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(plain, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	placed = filepath.Join(dir, "采购合同-待签.pdf")
