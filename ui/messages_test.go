@@ -153,7 +153,8 @@ func TestLimitMessageNamesTheLimit(t *testing.T) {
 		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxSignatures", Max: 500, Got: 900}), []string{"签名数量", "500"}},
 		{fmt.Errorf("x.pdf: %w: %w", verify.ErrTooLarge, &pdf.LimitError{Limit: "MaxFileSize", Max: 256 << 20}), []string{"文件大小", "256 MB"}},
 		{&pdf.LimitError{Limit: "MaxXRefEntries", Max: 1 << 20}, []string{"交叉引用条目总数", "1048576"}},
-		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxUpdateObjects", Max: 50000, Got: 400000}), []string{"签署后单次更新写入的对象数", "50000"}},
+		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxUpdateObjects", Max: 50000, Got: 400000}), []string{"签署后各次更新写入的对象总数", "50000"}},
+		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxJudgedAnnotations", Max: 1000, Got: 1001}), []string{"签署后新增或修改的批注数", "1000"}},
 	} {
 		got := errMessage(c.err)
 		for _, w := range c.want {

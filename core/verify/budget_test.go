@@ -391,8 +391,73 @@ func TestBudgets(t *testing.T) {
 			t.Errorf("verdict %s, want modified\n%s", rep.Verdict, dump(rep))
 		}
 	}
+	// Updates that add n one-point squares in the page's blank lower-left corner, all drawing one
+	// shared appearance (red team s7 G3: 45,000 of them cost 15 s of CPU and 1.25 GB; three
+	// updates of 40,000 ended the process in the renderer's WebAssembly memory).
+	manyAnnots := func(t testing.TB, in []byte, n int) []byte {
+		return update(t, in, func(u *pdf.Update, v *pdf.View) {
+			p := pageOf(t, v)
+			ap := u.Add(formXObject("0 g 0 0 1 1 re f"))
+			pd := p.Dict.Clone()
+			ao, _ := v.Resolve(pd.Get("Annots"))
+			arr, _ := ao.(pdf.Array)
+			arr = append(pdf.Array{}, arr...)
+			for i := range n {
+				x, y := 10+float64(i%200)*1.2, 10+float64(i/200)*1.2
+				arr = append(arr, u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "F": pdf.Int(4),
+					"Rect": pdf.Array{pdf.Real{Value: x}, pdf.Real{Value: y}, pdf.Real{Value: x + 1}, pdf.Real{Value: y + 1}}, "AP": pdf.Dict{"N": ap}}))
+			}
+			pd["Annots"] = arr
+			setObj(t, u, p.Ref, pd)
+		})
+	}
+	valid := func(t testing.TB, rep *Report) {
+		if rep.Verdict != StatusValid {
+			t.Errorf("verdict %s, want valid\n%s", rep.Verdict, dump(rep))
+		}
+	}
 	lim := pdf.DefaultLimits
 	cases := []budgetCase{
+		{name: "annotations judged after signing over", limit: "MaxJudgedAnnotations", data: func(t testing.TB) []byte { return manyAnnots(t, signedDoc(), maxJudgedAnnotations+1) }},
+		{name: "annotations judged after signing over, over three updates", limit: "MaxJudgedAnnotations", data: func(t testing.TB) []byte {
+			d := signedDoc()
+			for range 3 {
+				d = manyAnnots(t, d, maxJudgedAnnotations/3+1)
+			}
+			return d
+		}},
+		{name: "annotations judged after signing under", data: func(t testing.TB) []byte { return manyAnnots(t, signedDoc(), maxJudgedAnnotations) }, check: valid},
+		{name: "annotations on a rendered page over", data: func(t testing.TB) []byte {
+			doc, _ := makeDoc(docOpts{textField: "100", emptySig: true})
+			doc = manyAnnots(t, doc, maxRenderedAnnotations-2)
+			return addAnnot(t, s.sign(t, doc, sigOpts{field: "Sig1"}), "Square", "1 0 0 RG 0 0 10 10 re S")
+		}, check: func(t testing.TB, rep *Report) {
+			if rep.Verdict != StatusModified || !hasChangeKey(rep, ChangeTooComplex, "MaxRenderedAnnotations") {
+				t.Errorf("want modified with a too-complex change naming MaxRenderedAnnotations\n%s", dump(rep))
+			}
+		}},
+		{name: "annotations on a rendered page under", data: func(t testing.TB) []byte {
+			doc, _ := makeDoc(docOpts{textField: "100", emptySig: true})
+			// With the two widgets and the square added after signing: the page holds the limit.
+			doc = manyAnnots(t, doc, maxRenderedAnnotations-3)
+			return addAnnotAt(t, s.sign(t, doc, sigOpts{field: "Sig1"}), "Square", "1 0 0 RG 0 0 10 10 re S", pdf.Array{pdf.Int(400), pdf.Int(400), pdf.Int(410), pdf.Int(410)})
+		}, check: valid},
+		{name: "objects after signing over, over three updates", limit: "MaxUpdateObjects", data: func(t testing.TB) []byte {
+			d := signedDoc()
+			for range 3 {
+				f, err := pdf.Open(bytes.NewReader(d), int64(len(d)), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				size, _ := pdf.IntOf(f.Revisions()[len(f.Revisions())-1].Trailer.Get("Size"))
+				objs := make([]rawObject, maxUpdateObjects/3+1)
+				for i := range objs {
+					objs[i] = rawObject{num: int(size) + i, body: fmt.Sprintf("<</A %d>>", i)}
+				}
+				d = rawAppend(t, d, objs)
+			}
+			return d
+		}},
 		{name: "hidden headers after signing, fresh numbers", data: func(t testing.TB) []byte { return hiddenHeaders(t, 1800000, 1000, false) },
 			check: func(t testing.TB, rep *Report) {
 				if rep.Verdict != StatusValid {
@@ -525,4 +590,16 @@ func TestProblemsCapped(t *testing.T) {
 	if sg.Status != StatusInvalid || len(sg.Reasons) != max+1 || !strings.Contains(sg.Reasons[max], "MaxProblems") {
 		t.Fatalf("status %s, %d reasons, last %q", sg.Status, len(sg.Reasons), sg.Reasons[len(sg.Reasons)-1])
 	}
+}
+
+// hasChangeKey reports whether a signature of rep lists a disallowed change with code and key.
+func hasChangeKey(rep *Report, code, key string) bool {
+	for _, sg := range rep.Signatures {
+		for _, c := range sg.ChangeDetails {
+			if c.Code == code && c.Key == key && !c.Allowed {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -176,6 +176,7 @@ type analysis struct {
 	ownAreas       map[int][]pdf.Rect   // page areas of annotations and fields that changed their own appearance
 	annotOC        map[int]*[2]int      // per page: changed annotations poppler's screen, and paper, may leave out (coverhidden.go)
 	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
+	judgedAnnots   int                  // annotations judged as added or changed (annotbudget.go)
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
@@ -237,7 +238,9 @@ func (a *analysis) run(later []*pdf.Revision) {
 	a.v.referenceHolders() // one walk per file resolves everything the document refers to
 	a.judgeAmbiguities()
 	a.compareRebuild()
-	a.checkCover()
+	if a.v.judgeLimit == nil {
+		a.checkCover()
+	}
 }
 
 // hiddenObjects looks, in each later revision's bytes, for object definitions that its
@@ -879,6 +882,9 @@ func (a *analysis) fieldOfWidget(r pdf.Ref) *pdf.Field {
 
 // addedAnnot judges an annotation that a later revision put on page.
 func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
+	if !a.judgeAnnot() {
+		return
+	}
 	// A pre-existing object newly listed as an annotation is still judged as the object it was.
 	a.explainSame(r.Num, 0)
 	d := a.cur.Dict(r)
@@ -1016,6 +1022,9 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 	}
 	if a.sameObject(od, nd) {
 		a.explained[r.Num] = true
+		return
+	}
+	if !a.judgeAnnot() {
 		return
 	}
 	st := nd.NameOf("Subtype")

@@ -208,11 +208,11 @@ func checkAppearanceBudget(f *pdf.File, v *pdf.View, p int) error {
 	}
 	w := &contentWalk{v: v, f: f, cost: map[pdf.Ref]float64{}, open: map[pdf.Ref]bool{}}
 	arr, _ := w.resolve(pages[p-1].Dict.Get("Annots")).(pdf.Array)
+	if len(arr) > maxRenderedAnnotations {
+		return &appearanceBudgetError{"MaxRenderedAnnotations", fmt.Sprintf("the page holds %d annotations, which the renderer would draw one by one (the limit is %d)", len(arr), maxRenderedAnnotations)}
+	}
 	total := 0.0
-	for i, a := range arr {
-		if i >= 10000 {
-			break
-		}
+	for _, a := range arr {
 		ap := v.Dict(v.Dict(a).Get("AP"))
 		if ap == nil {
 			continue

@@ -181,9 +181,13 @@
 //     nesting beyond 64 levels; Options.Limits (one pdf.Limits budget: see core/pdf's "Bounds")
 //     bounds cross-reference entries and sections, objects per object stream, decoded bytes per
 //     stream (16 MiB here) and per file (128 MiB here), nesting, signatures per file (100) and
-//     sentences per signature (50); objects one revision after the first signature writes are
-//     bounded too (MaxUpdateObjects, 50,000: updatebudget.go — the change analysis parses each,
-//     and 400,000 unused objects cost 4.6 s and 287 MB). Hitting a limit is an error wrapping the *pdf.LimitError that
+//     sentences per signature (50); the objects the revisions after the first signature write
+//     are bounded too, all together (MaxUpdateObjects, 20,000: updatebudget.go — the change
+//     analysis parses each, and 400,000 unused objects cost 4.6 s and 287 MB), and so are the
+//     annotations one signature's analysis judges as added or changed (MaxJudgedAnnotations,
+//     1,000: annotbudget.go — 45,000 squares cost 15 s and 1.25 GB). A page the cover check
+//     would render with more than 1,500 annotations is reported as too complex to judge
+//     (MaxRenderedAnnotations). Hitting a limit is an error wrapping the *pdf.LimitError that
 //     names it (sealctl exit 2, the desktop says which limit in Chinese), never a verdict — also
 //     when the limit is met in the middle of the change analysis (pdf.File.Exceeded).
 //   - Run on after its context is done: File and Verify take a context.Context; the loops the

@@ -202,15 +202,17 @@ func verifyData(ctx context.Context, data []byte, name string, opts *Options, m 
 
 // verifier holds the state of one verification.
 type verifier struct {
-	ctx     context.Context
-	r       io.ReaderAt
-	data    []byte
-	size    int64
-	opts    *Options
-	now     time.Time
-	f       *pdf.File
-	limits  pdf.Limits // the budget, defaults filled in
-	digests *fileDigests
+	// judgeLimit is the budget the change analysis ran out of (annotbudget.go): no verdict.
+	judgeLimit error
+	ctx        context.Context
+	r          io.ReaderAt
+	data       []byte
+	size       int64
+	opts       *Options
+	now        time.Time
+	f          *pdf.File
+	limits     pdf.Limits // the budget, defaults filled in
+	digests    *fileDigests
 
 	sigs        []*sigState
 	dssData     revocationData
@@ -423,6 +425,9 @@ func (v *verifier) run(name string) (*Report, error) {
 			return nil, fail(err)
 		}
 		v.analyzeChanges(s)
+		if v.judgeLimit != nil {
+			return nil, fail(v.judgeLimit)
+		}
 	}
 	// A budget met while judging (an object skipped because the decoding budget ran out) means
 	// part of the file was not judged: no verdict is given.
