@@ -205,7 +205,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeCoversContent:             {"签署后新增的内容遮盖了已签署的内容{where}", "later changes cover signed content{where}"},
 	ChangeCoverUnchecked:            {"无法渲染页面以确认签署后的修改未遮盖已签署内容{where}", "the page could not be rendered to check that later changes leave signed content visible{where}"},
 	ChangeAmbiguousObject:           {"对象 {object} 在不同阅读器中可能被解读为不同内容", "object {object} can be read differently by different viewers"},
-	ChangeHiddenTrailer:             {"文件中隐藏了另一个文件尾或文档目录（{key}），重建交叉引用表的阅读器会显示另一份文档", "a hidden trailer or catalog ({key}) makes viewers that rebuild the cross-reference table show another document"},
+	ChangeHiddenTrailer:             {"文件中隐藏了另一个文件尾或文档目录（{key}），重建交叉引用表的阅读器会显示另一份文档或另一套文档属性", "a hidden trailer or catalog ({key}) makes viewers that rebuild the cross-reference table show another document or other document properties"},
 	ChangeTooComplex:                {"无法判断：签署后的修改过于复杂，无法检查（超出限制 {key}）{where}", "cannot judge: the changes after signing are too complex to check (limit {key}){where}"},
 	ChangeAnnotAction:               {"签署后新增或修改的批注{where}带有可改变文档显示内容的动作：{key}", "annotation added or changed{where} with actions that can change what the document shows: {key}"},
 	ChangeFieldAction:               {"签署后新增的签名域「{field}」带有可改变文档显示内容的动作：{key}", "signature field {field} added with actions that can change what the document shows: {key}"},

@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 
 	"sealdesk/core/pdf"
@@ -37,8 +38,9 @@ import (
 // redteam_trailer_test.go: poppler, MuPDF and qpdf each showed the forged page).
 //
 // The verifier therefore finds every candidate a reader could take a root from: each
-// "trailer" keyword followed by a dictionary, and each "/Root" entry outside those dictionaries
-// (MuPDF's bare dictionaries and cross-reference stream dictionaries). A candidate is a
+// "trailer" keyword followed by a dictionary, and each /Root, /Info or /Encrypt entry (a
+// reference or a dictionary) outside those dictionaries (MuPDF's bare dictionaries and
+// cross-reference stream dictionaries). A candidate is a
 // revision's own when it is the trailer of one of its cross-reference sections or lies in one
 // of its cross-reference streams; any other is stray. Then:
 //
@@ -76,7 +78,8 @@ type rootScan struct {
 	overflow int64      // where reading stopped for a budget (-1: everything was read)
 }
 
-// rootCandidates finds, once per file, every trailer dictionary and /Root entry in its bytes.
+// rootCandidates finds, once per file, every trailer dictionary and /Root, /Info or /Encrypt
+// entry in its bytes.
 func (v *verifier) rootCandidates() *rootScan {
 	if v.roots != nil {
 		return v.roots
@@ -163,57 +166,59 @@ func (v *verifier) rootCandidates() *rootScan {
 		}
 		trailers = append(trailers, rootCand{off: at, end: end, trailer: true, root: d.Get("Root"), info: d.Get("Info"), encrypt: d.Get("Encrypt"), stray: !own[at]})
 	}
-	// "/Root" entries outside those dictionaries, merged in file order.
-	ti := 0
-	for i := int64(0); i < size; {
-		j := bytes.Index(data[i:], []byte("/Root"))
-		if j < 0 {
-			break
-		}
-		at := i + int64(j)
-		i = at + 5
-		if i < size && isRegular(data[i]) {
-			continue // /RootX
-		}
-		inTrailer := false
-		for ti < len(trailers) && trailers[ti].off <= at {
-			if at < trailers[ti].end {
-				inTrailer = true
+	// /Root, /Info and /Encrypt entries outside those dictionaries (MuPDF takes each from any
+	// dictionary its scan meets), then everything in file order.
+	sort.Slice(ownStreams, func(i, j int) bool { return ownStreams[i].Start < ownStreams[j].Start })
+	inside := func(spans []pdf.Span, at int64) bool {
+		k := sort.Search(len(spans), func(k int) bool { return spans[k].Start > at }) - 1
+		return k >= 0 && at < spans[k].End
+	}
+	trailerSpans := make([]pdf.Span, len(trailers))
+	for k, c := range trailers {
+		trailerSpans[k] = pdf.Span{Start: c.off, End: c.end}
+	}
+	entries := trailers
+	for _, key := range []string{"/Root", "/Info", "/Encrypt"} {
+		for i := int64(0); i < size; {
+			j := bytes.Index(data[i:], []byte(key))
+			if j < 0 {
 				break
 			}
-			if !add(trailers[ti]) {
-				return rs
+			at := i + int64(j)
+			i = at + int64(len(key))
+			if (i < size && isRegular(data[i])) || inside(trailerSpans, at) {
+				continue // /RootX, or a trailer's own entry
 			}
-			ti++
-		}
-		if inTrailer {
-			continue
-		}
-		o, end, ok := parse(i)
-		if !ok {
-			if budget <= 0 {
-				rs.overflow = at
-				return rs
+			if len(entries) >= 3*maxRootCandidates || budget <= 0 {
+				if rs.overflow < 0 || at < rs.overflow {
+					rs.overflow = at
+				}
+				break
 			}
-			continue
-		}
-		switch o.(type) {
-		case pdf.Ref, pdf.Dict:
-		default:
-			continue
-		}
-		stray := true
-		for _, sp := range ownStreams {
-			if at >= sp.Start && at < sp.End {
-				stray = false
+			o, end, ok := parse(i)
+			if !ok {
+				continue
 			}
-		}
-		if !add(rootCand{off: at, end: end, root: o, stray: stray}) {
-			return rs
+			switch o.(type) {
+			case pdf.Ref, pdf.Dict:
+			default:
+				continue
+			}
+			c := rootCand{off: at, end: end, stray: !inside(ownStreams, at)}
+			switch key {
+			case "/Root":
+				c.root = o
+			case "/Info":
+				c.info = o
+			default:
+				c.encrypt = o
+			}
+			entries = append(entries, c)
 		}
 	}
-	for ; ti < len(trailers); ti++ {
-		if !add(trailers[ti]) {
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].off < entries[j].off })
+	for _, c := range entries {
+		if !add(c) {
 			break
 		}
 	}
@@ -312,10 +317,15 @@ func (a *analysis) hiddenRoots(later []*pdf.Revision) {
 	rs := a.v.rootCandidates()
 	risk, why := a.v.rebuildRisk()
 	what := func(c rootCand) string {
-		if c.trailer {
+		switch {
+		case c.trailer:
 			return "a trailer"
+		case c.root != nil:
+			return "a /Root entry"
+		case c.info != nil:
+			return "an /Info entry"
 		}
-		return "a /Root entry"
+		return "an /Encrypt entry"
 	}
 	reported := map[int]bool{}
 	for i, c := range rs.cands {
@@ -324,7 +334,7 @@ func (a *analysis) hiddenRoots(later []*pdf.Revision) {
 		}
 		if d := a.rootDiffers(c); d != "" {
 			reported[i] = true
-			a.ch.add(false, ChangeDetail{Code: ChangeHiddenTrailer, Key: d}, "revision %d holds, at offset %d, %s that is not its own and names %s: viewers that rebuild the cross-reference table take their root from the trailers and dictionaries their scan finds (poppler the last trailer naming a new root, MuPDF the last /Root, qpdf the first or last trailer) and would show another document", a.v.revisionAt(c.off), c.off, what(c), d)
+			a.ch.add(false, ChangeDetail{Code: ChangeHiddenTrailer, Key: d}, "revision %d holds, at offset %d, %s that is not its own and names %s: viewers that rebuild the cross-reference table take the document's root, /Info and /Encrypt from the trailers and dictionaries their scan finds (poppler the last trailer naming a new root, MuPDF the last of each it meets, qpdf the first or last trailer) and would show another document or other document properties", a.v.revisionAt(c.off), c.off, what(c), d)
 		}
 	}
 	if rs.overflow >= 0 && (rs.overflow >= a.signedEnd || risk) {

@@ -32,7 +32,7 @@ type trQuirk struct {
 	indirectLen  bool   // the hiding stream's /Length is indirect (MuPDF's repair resyncs on its first "endstream")
 	gap          string // between "startxref" and its number ("" = "\n"); 1100 blanks make poppler and qpdf rebuild
 	unrefEOF     bool   // one more entry, referenced by nothing, at an offset past the end of the file (MuPDF repairs)
-	hide         string // "trailer", "xrefstream", "rootdict" (a bare dictionary with /Root), "catalog", "text" (the word in a string)
+	hide         string // "trailer", "xrefstream", "rootdict" (a bare dictionary with /Root), "infodict" (one with /Info only), "catalog", "text" (the word in a string), "none"
 	sameRoot     bool   // the hidden trailer names the document's own root (a twin); the forged catalog is left out
 	info         bool   // the hidden trailer also names a hidden /Info (title "Forged")
 	// swallow ends the hidden data with "77 0 obj (": MuPDF's repair reads the rest of the
@@ -174,6 +174,8 @@ func trHidden(q trQuirk, fresh, rootNum int) string {
 		h.WriteString("\nendstream\nendobj\n")
 	case "rootdict":
 		fmt.Fprintf(&h, "<</Root %d 0 R%s>>\n", rootNum, infoRef)
+	case "infodict":
+		fmt.Fprintf(&h, "<<%s>>\n", infoRef)
 	case "text":
 		h.WriteString("BT /F1 12 Tf 72 72 Td (trailer) Tj (trailer <</Root) Tj ET\n")
 	}
@@ -229,6 +231,21 @@ func pdfinfoTitle(t *testing.T, d []byte) string {
 		t.Fatal(err)
 	}
 	out, _ := exec.Command(tool, f).Output()
+	return string(out)
+}
+
+// mupdfShow is what "mutool show" prints for path in d (after MuPDF's repair, when it repairs).
+func mupdfShow(t *testing.T, d []byte, path string) string {
+	t.Helper()
+	tool, err := exec.LookPath("mutool")
+	if err != nil {
+		t.Skip("mutool (MuPDF) not installed: the attack's effect in MuPDF cannot be shown")
+	}
+	f := filepath.Join(t.TempDir(), "in.pdf")
+	if err := os.WriteFile(f, d, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(tool, "show", f, path).Output()
 	return string(out)
 }
 
@@ -291,6 +308,14 @@ func TestRedTeamHiddenTrailers(t *testing.T) {
 				rtRow{"mupdf-hidden-xref-stream", func() []byte {
 					return trUpdate(t, signed, trQuirk{xrefStream: true, indirectLen: true, unrefEOF: true, hide: "xrefstream", swallow: true})
 				}, StatusModified, why, mupdfShows},
+				// MuPDF takes /Info from any dictionary too: the same root, a forged title.
+				rtRow{"mupdf-bare-info-dict", func() []byte {
+					return trUpdate(t, signed, trQuirk{xrefStream: true, indirectLen: true, unrefEOF: true, hide: "infodict", sameRoot: true, info: true, swallow: true})
+				}, StatusModified, "names /Info", func(t *testing.T, d []byte) {
+					if got := mupdfShow(t, d, "trailer/Info"); !strings.Contains(got, "Forged") {
+						t.Fatalf("MuPDF does not take the forged /Info: %q", got)
+					}
+				}},
 				// A catalog alone under a fresh number: MuPDF and qpdf 12 take one when a rebuild
 				// finds no usable root (none of the installed readers is led there here).
 				rtRow{"hidden-catalog-fresh-number", func() []byte {
