@@ -21,7 +21,13 @@ import (
 // JavaScript, Launch, SubmitForm, ResetForm, ImportData, Hide, SetOCGState, Rendition, Movie,
 // Sound, Trans, GoToR, GoToE, GoTo3DView, Thread, RichMediaExecute, an untyped or unknown
 // action — is refused.
-var navigationActions = map[pdf.Name]bool{"URI": true, "GoTo": true, "GoToDp": true, "Named": true}
+func navigationActions(x pdf.Name) bool {
+	switch x {
+	case "URI", "GoTo", "GoToDp", "Named":
+		return true
+	}
+	return false
+}
 
 // maxAnnotActions bounds the action dictionaries followed from one annotation or field; past it
 // the change cannot be judged (ChangeTooComplex naming MaxAnnotActions).
@@ -76,7 +82,7 @@ func (a *analysis) riskyActions(d pdf.Dict) (types []string, exhausted bool) {
 				return types, true
 			}
 			typ := actionType(a.cur, t)
-			if !navigationActions[pdf.Name(typ)] && !seenType[typ] {
+			if !navigationActions(pdf.Name(typ)) && !seenType[typ] {
 				seenType[typ] = true
 				types = append(types, typ)
 			}

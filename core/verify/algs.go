@@ -109,19 +109,37 @@ func (h *shakeHash) Reset()         { h.s.Reset() }
 func (h *shakeHash) Size() int      { return h.size }
 func (h *shakeHash) BlockSize() int { return h.s.BlockSize() }
 
-var digestAlgs = map[string]digestAlg{
-	oidMD5:      {oidMD5, "MD5", crypto.MD5, 16, true},
-	oidSHA1:     {oidSHA1, "SHA1", crypto.SHA1, 20, true},
-	oidSHA224:   {oidSHA224, "SHA224", crypto.SHA224, 28, false},
-	oidSHA256:   {oidSHA256, "SHA256", crypto.SHA256, 32, false},
-	oidSHA384:   {oidSHA384, "SHA384", crypto.SHA384, 48, false},
-	oidSHA512:   {oidSHA512, "SHA512", crypto.SHA512, 64, false},
-	oidSHA3_224: {oidSHA3_224, "SHA3-224", crypto.SHA3_224, 28, false},
-	oidSHA3_256: {oidSHA3_256, "SHA3-256", crypto.SHA3_256, 32, false},
-	oidSHA3_384: {oidSHA3_384, "SHA3-384", crypto.SHA3_384, 48, false},
-	oidSHA3_512: {oidSHA3_512, "SHA3-512", crypto.SHA3_512, 64, false},
-	oidSHAKE256: {oidSHAKE256, "SHAKE256", 0, 64, false},
-	oidSM3:      {oidSM3, "SM3", 0, 32, false},
+// digestAlgTable lists the supported digest algorithms. A table of constants, not a map: the
+// compiler lays it out statically, so a program that links the verifier pays nothing at start-up.
+var digestAlgTable = [...]digestAlg{
+	{oidMD5, "MD5", crypto.MD5, 16, true},
+	{oidSHA1, "SHA1", crypto.SHA1, 20, true},
+	{oidSHA224, "SHA224", crypto.SHA224, 28, false},
+	{oidSHA256, "SHA256", crypto.SHA256, 32, false},
+	{oidSHA384, "SHA384", crypto.SHA384, 48, false},
+	{oidSHA512, "SHA512", crypto.SHA512, 64, false},
+	{oidSHA3_224, "SHA3-224", crypto.SHA3_224, 28, false},
+	{oidSHA3_256, "SHA3-256", crypto.SHA3_256, 32, false},
+	{oidSHA3_384, "SHA3-384", crypto.SHA3_384, 48, false},
+	{oidSHA3_512, "SHA3-512", crypto.SHA3_512, 64, false},
+	{oidSHAKE256, "SHAKE256", 0, 64, false},
+	{oidSM3, "SM3", 0, 32, false},
+}
+
+// lookupDigestAlg returns the digest algorithm named by oid.
+func lookupDigestAlg(oid string) (digestAlg, bool) {
+	for _, d := range digestAlgTable {
+		if d.oid == oid {
+			return d, true
+		}
+	}
+	return digestAlg{}, false
+}
+
+// digestAlgs returns the digest algorithm named by oid, the zero digestAlg if it is unknown.
+func digestAlgs(oid string) digestAlg {
+	d, _ := lookupDigestAlg(oid)
+	return d
 }
 
 var errUnsupportedDigest = errors.New("unsupported digest algorithm")
@@ -139,12 +157,12 @@ func digestFor(oid string, params *node) (digestAlg, error) {
 		}
 		return digestAlg{oidSHAKE256Len, "SHAKE256", 0, bits / 8, false}, nil
 	}
-	d, ok := digestAlgs[oid]
+	d, ok := lookupDigestAlg(oid)
 	if !ok {
 		// Some old signers put the signature algorithm (sha1WithRSAEncryption…) where the digest
 		// algorithm belongs; its hash is unambiguous.
-		if s, isSig := sigSchemes[oid]; isSig && s.digest != "" && oid != oidEd25519 {
-			return digestAlgs[s.digest], nil
+		if s, isSig := lookupSigScheme(oid); isSig && s.digest != "" && oid != oidEd25519 {
+			return digestAlgs(s.digest), nil
 		}
 		return d, fmt.Errorf("%w: %s", errUnsupportedDigest, oid)
 	}
@@ -163,37 +181,51 @@ type sigScheme struct {
 	digest string // OID of the hash the algorithm fixes, or ""
 }
 
-var sigSchemes = map[string]sigScheme{
-	oidRSA:                    {key: "rsa"},
-	"1.2.840.113549.1.1.5":    {key: "rsa", digest: oidSHA1},
-	"1.2.840.113549.1.1.14":   {key: "rsa", digest: oidSHA224},
-	"1.2.840.113549.1.1.11":   {key: "rsa", digest: oidSHA256},
-	"1.2.840.113549.1.1.12":   {key: "rsa", digest: oidSHA384},
-	"1.2.840.113549.1.1.13":   {key: "rsa", digest: oidSHA512},
-	"2.16.840.1.101.3.4.3.13": {key: "rsa", digest: oidSHA3_224},
-	"2.16.840.1.101.3.4.3.14": {key: "rsa", digest: oidSHA3_256},
-	"2.16.840.1.101.3.4.3.15": {key: "rsa", digest: oidSHA3_384},
-	"2.16.840.1.101.3.4.3.16": {key: "rsa", digest: oidSHA3_512},
-	oidRSAPSS:                 {key: "rsa", pss: true},
-	oidECKey:                  {key: "ecdsa"},
-	"1.2.840.10045.4.1":       {key: "ecdsa", digest: oidSHA1},
-	"1.2.840.10045.4.3.1":     {key: "ecdsa", digest: oidSHA224},
-	"1.2.840.10045.4.3.2":     {key: "ecdsa", digest: oidSHA256},
-	"1.2.840.10045.4.3.3":     {key: "ecdsa", digest: oidSHA384},
-	"1.2.840.10045.4.3.4":     {key: "ecdsa", digest: oidSHA512},
-	"2.16.840.1.101.3.4.3.9":  {key: "ecdsa", digest: oidSHA3_224},
-	"2.16.840.1.101.3.4.3.10": {key: "ecdsa", digest: oidSHA3_256},
-	"2.16.840.1.101.3.4.3.11": {key: "ecdsa", digest: oidSHA3_384},
-	"2.16.840.1.101.3.4.3.12": {key: "ecdsa", digest: oidSHA3_512},
-	"0.4.0.127.0.7.1.1.4.1.1": {key: "ecdsa", plain: true, digest: oidSHA1},
-	"0.4.0.127.0.7.1.1.4.1.2": {key: "ecdsa", plain: true, digest: oidSHA224},
-	"0.4.0.127.0.7.1.1.4.1.3": {key: "ecdsa", plain: true, digest: oidSHA256},
-	"0.4.0.127.0.7.1.1.4.1.4": {key: "ecdsa", plain: true, digest: oidSHA384},
-	"0.4.0.127.0.7.1.1.4.1.5": {key: "ecdsa", plain: true, digest: oidSHA512},
-	oidEd25519:                {key: "ed25519", digest: oidSHA512},
-	oidEd448:                  {key: "ed448"},
-	oidSM2SM3:                 {key: "sm2", digest: oidSM3},
-	oidSM2Sign:                {key: "sm2", digest: oidSM3},
+// sigSchemeTable maps signature algorithm OIDs to their schemes (static data, like digestAlgTable).
+var sigSchemeTable = [...]struct {
+	oid string
+	sigScheme
+}{
+	{oidRSA, sigScheme{key: "rsa"}},
+	{"1.2.840.113549.1.1.5", sigScheme{key: "rsa", digest: oidSHA1}},
+	{"1.2.840.113549.1.1.14", sigScheme{key: "rsa", digest: oidSHA224}},
+	{"1.2.840.113549.1.1.11", sigScheme{key: "rsa", digest: oidSHA256}},
+	{"1.2.840.113549.1.1.12", sigScheme{key: "rsa", digest: oidSHA384}},
+	{"1.2.840.113549.1.1.13", sigScheme{key: "rsa", digest: oidSHA512}},
+	{"2.16.840.1.101.3.4.3.13", sigScheme{key: "rsa", digest: oidSHA3_224}},
+	{"2.16.840.1.101.3.4.3.14", sigScheme{key: "rsa", digest: oidSHA3_256}},
+	{"2.16.840.1.101.3.4.3.15", sigScheme{key: "rsa", digest: oidSHA3_384}},
+	{"2.16.840.1.101.3.4.3.16", sigScheme{key: "rsa", digest: oidSHA3_512}},
+	{oidRSAPSS, sigScheme{key: "rsa", pss: true}},
+	{oidECKey, sigScheme{key: "ecdsa"}},
+	{"1.2.840.10045.4.1", sigScheme{key: "ecdsa", digest: oidSHA1}},
+	{"1.2.840.10045.4.3.1", sigScheme{key: "ecdsa", digest: oidSHA224}},
+	{"1.2.840.10045.4.3.2", sigScheme{key: "ecdsa", digest: oidSHA256}},
+	{"1.2.840.10045.4.3.3", sigScheme{key: "ecdsa", digest: oidSHA384}},
+	{"1.2.840.10045.4.3.4", sigScheme{key: "ecdsa", digest: oidSHA512}},
+	{"2.16.840.1.101.3.4.3.9", sigScheme{key: "ecdsa", digest: oidSHA3_224}},
+	{"2.16.840.1.101.3.4.3.10", sigScheme{key: "ecdsa", digest: oidSHA3_256}},
+	{"2.16.840.1.101.3.4.3.11", sigScheme{key: "ecdsa", digest: oidSHA3_384}},
+	{"2.16.840.1.101.3.4.3.12", sigScheme{key: "ecdsa", digest: oidSHA3_512}},
+	{"0.4.0.127.0.7.1.1.4.1.1", sigScheme{key: "ecdsa", plain: true, digest: oidSHA1}},
+	{"0.4.0.127.0.7.1.1.4.1.2", sigScheme{key: "ecdsa", plain: true, digest: oidSHA224}},
+	{"0.4.0.127.0.7.1.1.4.1.3", sigScheme{key: "ecdsa", plain: true, digest: oidSHA256}},
+	{"0.4.0.127.0.7.1.1.4.1.4", sigScheme{key: "ecdsa", plain: true, digest: oidSHA384}},
+	{"0.4.0.127.0.7.1.1.4.1.5", sigScheme{key: "ecdsa", plain: true, digest: oidSHA512}},
+	{oidEd25519, sigScheme{key: "ed25519", digest: oidSHA512}},
+	{oidEd448, sigScheme{key: "ed448"}},
+	{oidSM2SM3, sigScheme{key: "sm2", digest: oidSM3}},
+	{oidSM2Sign, sigScheme{key: "sm2", digest: oidSM3}},
+}
+
+// lookupSigScheme returns the scheme of the signature algorithm oid.
+func lookupSigScheme(oid string) (sigScheme, bool) {
+	for _, s := range sigSchemeTable {
+		if s.oid == oid {
+			return s.sigScheme, true
+		}
+	}
+	return sigScheme{}, false
 }
 
 // publicKey is a signer's key: the Go key where the standard library parses it, the raw Ed448 key
@@ -268,15 +300,15 @@ func verifySignatureResolved(key publicKey, sigOID string, sigParams *node, dig 
 	if err == nil || !errors.Is(err, errAlgMismatch) {
 		return alg, "", err
 	}
-	scheme := sigSchemes[sigOID]
-	if key.alg != "rsa" || scheme.pss || hashFamily(scheme.digest) != hashFamily(dig.oid) || dig.size < digestAlgs[scheme.digest].size {
+	scheme, _ := lookupSigScheme(sigOID)
+	if key.alg != "rsa" || scheme.pss || hashFamily(scheme.digest) != hashFamily(dig.oid) || dig.size < digestAlgs(scheme.digest).size {
 		return alg, "", err
 	}
 	alg2, err2 := verifySignatureValue(key, oidRSA, nil, dig, sig, in)
 	if err2 != nil {
 		return alg, "", err
 	}
-	fixed := digestAlgs[sigSchemes[sigOID].digest]
+	fixed := digestAlgs(scheme.digest)
 	return alg2, fmt.Sprintf("the signature algorithm names %s but the digest algorithm is %s; the RSA signature's DigestInfo names %s, which decides", fixed.name, dig.name, dig.name), nil
 }
 
@@ -300,7 +332,7 @@ func (in signedInput) sum(d digestAlg) ([]byte, error) {
 // It returns the algorithm's display name (e.g. ECDSA-P256-SHA256). The declared algorithm must
 // fit the key, and a hash fixed by the signature algorithm must equal the digestAlgorithm.
 func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig digestAlg, sig []byte, in signedInput) (string, error) {
-	scheme, ok := sigSchemes[sigOID]
+	scheme, ok := lookupSigScheme(sigOID)
 	if !ok {
 		return key.describe() + " (unknown algorithm " + sigOID + ")", fmt.Errorf("unsupported signature algorithm %s", sigOID)
 	}
@@ -308,7 +340,7 @@ func verifySignatureValue(key publicKey, sigOID string, sigParams *node, dig dig
 		return key.describe() + " (declared " + sigOID + ")", fmt.Errorf("signature algorithm %s does not fit the signer's %s key", sigOID, key.describe())
 	}
 	if scheme.digest != "" && scheme.digest != dig.oid {
-		fixed := digestAlgs[scheme.digest]
+		fixed := digestAlgs(scheme.digest)
 		return strings.ToUpper(scheme.key) + "-" + fixed.name + " (digest " + dig.name + ")",
 			fmt.Errorf("%w: signature algorithm declares %s but the digest algorithm is %s", errAlgMismatch, fixed.name, dig.name)
 	}

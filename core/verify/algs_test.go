@@ -25,7 +25,7 @@ func TestSignatureAlgorithmRules(t *testing.T) {
 	pss, _ := rsa.SignPSS(rand.Reader, rk, crypto.SHA256, sum[:], &rsa.PSSOptions{SaltLength: 32})
 	ecKey := publicKey{alg: "ecdsa", ec: &ec.PublicKey}
 	rsaKey := publicKey{alg: "rsa", rsa: &rk.PublicKey}
-	sha256Alg := digestAlgs[oidSHA256]
+	sha256Alg := digestAlgs(oidSHA256)
 	in := signedInput{msg: msg}
 	cases := []struct {
 		name string

@@ -214,7 +214,9 @@ var changeTexts = map[string]struct{ zh, en string }{
 
 // notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all
 // changes: when it does (the detail is not Allowed), the sentence says so.
-var notPermittedSuffix = map[string]bool{ChangeXMP: true, ChangeInfo: true, ChangeStructure: true}
+func notPermittedSuffix(code string) bool {
+	return code == ChangeXMP || code == ChangeInfo || code == ChangeStructure
+}
 
 // isChinese reports whether lang asks for Chinese ("zh", "zh-CN", "zh_Hans", …).
 func isChinese(lang string) bool { return strings.HasPrefix(strings.ToLower(lang), "zh") }
@@ -245,7 +247,7 @@ func (d ChangeDetail) Text(lang string) string {
 	}
 	out := strings.NewReplacer("{field}", d.Field, "{object}", strconv.Itoa(d.Object), "{key}", d.Key,
 		"{page}", strconv.Itoa(d.Page), "{where}", where).Replace(tmpl)
-	if !d.Allowed && notPermittedSuffix[d.Code] {
+	if !d.Allowed && notPermittedSuffix(d.Code) {
 		out += suffix
 	}
 	return out

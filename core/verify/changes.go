@@ -97,9 +97,12 @@ func (d ChangeDetail) obj(n int) ChangeDetail      { d.Object = n; return d }
 
 // Annotation subtypes that cannot be used to draw arbitrary content over a page (their
 // appearance is still checked for text and images).
-var harmlessAnnots = map[pdf.Name]bool{
-	"Text": true, "Popup": true, "Highlight": true, "Underline": true, "Squiggly": true,
-	"StrikeOut": true, "Caret": true, "Link": true,
+func harmlessAnnots(x pdf.Name) bool {
+	switch x {
+	case "Text", "Popup", "Highlight", "Underline", "Squiggly", "StrikeOut", "Caret", "Link":
+		return true
+	}
+	return false
 }
 
 // analyzeChanges compares the revision a signature covers with every later one.
@@ -964,13 +967,13 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.oddFlags(d))
 	case a.printOnly(d) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.printOnly(d))
-	case !hidden && harmlessAnnots[st] && a.appearanceDraws(d):
+	case !hidden && harmlessAnnots(st) && a.appearanceDraws(d):
 		// The fast pre-filter: a markup or note whose appearance draws text, images or opaque
 		// areas is not what it claims to be. Other subtypes (stamps, shapes, free text) are
 		// judged by rendering alone. What a hidden annotation would draw no reader draws
 		// (coverhidden.go).
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws text or images or covers the page (evil annotation)", page, st)
-	case !hidden && !harmlessAnnots[st] && a.viewerDifferential(d):
+	case !hidden && !harmlessAnnots(st) && a.viewerDifferential(d):
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added that viewers draw differently over page content (evil annotation)", page, st)
 	case !hidden && a.undecodableImage(d) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added whose appearance draws what readers draw differently: %s (evil annotation)", page, st, a.undecodableImage(d))
@@ -1046,9 +1049,9 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.oddFlags(nd))
 	case a.printOnly(nd) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.printOnly(nd))
-	case !hidden && !harmlessAnnots[st] && a.viewerDifferential(nd):
+	case !hidden && !harmlessAnnots(st) && a.viewerDifferential(nd):
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that viewers draw differently over page content (evil annotation)", page, st)
-	case !hidden && harmlessAnnots[st] && a.appearanceDraws(nd):
+	case !hidden && harmlessAnnots(st) && a.appearanceDraws(nd):
 		// What a hidden annotation would draw no reader draws (coverhidden.go).
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified whose appearance draws text or images or covers the page (evil annotation)", page, st)
 	case !hidden && a.undecodableImage(nd) != "":

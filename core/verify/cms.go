@@ -401,10 +401,10 @@ func checkSigningCertValue(oid string, val *node, cert *certInfo) error {
 	var d digestAlg
 	var hashNode *node
 	if oid == oidAttrSigningCert {
-		d = digestAlgs[oidSHA1]
+		d = digestAlgs(oidSHA1)
 		hashNode = &first.Children[0]
 	} else {
-		d = digestAlgs[oidSHA256]
+		d = digestAlgs(oidSHA256)
 		k := 0
 		if first.Children[0].Is(0, cms.TagSequence) {
 			ho, hp, err := first.Children[0].Algorithm()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"sync"
 
 	"sealdesk/core/pdf"
 )
@@ -231,12 +232,16 @@ func (w *imageWalk) filterNames(o pdf.Object) []pdf.Name {
 }
 
 // inlineKeys maps the abbreviations of inline-image dictionaries to the full keys.
-var inlineKeys = map[pdf.Name]pdf.Name{"W": "Width", "H": "Height", "BPC": "BitsPerComponent", "CS": "ColorSpace",
-	"IM": "ImageMask", "F": "Filter", "DP": "DecodeParms", "D": "Decode", "I": "Interpolate"}
+var inlineKeys = sync.OnceValue(func() map[pdf.Name]pdf.Name {
+	return map[pdf.Name]pdf.Name{"W": "Width", "H": "Height", "BPC": "BitsPerComponent", "CS": "ColorSpace",
+		"IM": "ImageMask", "F": "Filter", "DP": "DecodeParms", "D": "Decode", "I": "Interpolate"}
+})
 
 // inlineFilters maps the abbreviated filter names of inline images.
-var inlineFilters = map[pdf.Name]pdf.Name{"AHx": "ASCIIHexDecode", "A85": "ASCII85Decode", "LZW": "LZWDecode",
-	"Fl": "FlateDecode", "RL": "RunLengthDecode", "CCF": "CCITTFaxDecode", "DCT": "DCTDecode"}
+var inlineFilters = sync.OnceValue(func() map[pdf.Name]pdf.Name {
+	return map[pdf.Name]pdf.Name{"AHx": "ASCIIHexDecode", "A85": "ASCII85Decode", "LZW": "LZWDecode",
+		"Fl": "FlateDecode", "RL": "RunLengthDecode", "CCF": "CCITTFaxDecode", "DCT": "DCTDecode"}
+})
 
 // inline checks the inline images (BI … ID data EI) of a content stream.
 func (w *imageWalk) inline(data []byte, res pdf.Dict) string {
@@ -269,7 +274,7 @@ func (w *imageWalk) inline(data []byte, res pdf.Dict) string {
 				return "an inline image's dictionary cannot be read"
 			}
 			key := pdf.Name(k.Value)
-			if full, ok := inlineKeys[key]; ok {
+			if full, ok := inlineKeys()[key]; ok {
 				key = full
 			}
 			d[key] = v
@@ -281,7 +286,7 @@ func (w *imageWalk) inline(data []byte, res pdf.Dict) string {
 		end := inlineEnd(data, start)
 		var filters []pdf.Name
 		for _, n := range w.filterNames(d.Get("Filter")) {
-			if full, ok := inlineFilters[n]; ok {
+			if full, ok := inlineFilters()[n]; ok {
 				n = full
 			}
 			filters = append(filters, n)
@@ -466,11 +471,29 @@ func (w *imageWalk) components(cs pdf.Object, res pdf.Dict, inline bool, depth i
 }
 
 // Bit widths ISO 32000-1 (8.7.4.5.5–8.7.4.5.8) allows in mesh shadings.
-var (
-	meshCoordBits = map[int64]bool{1: true, 2: true, 4: true, 8: true, 12: true, 16: true, 24: true, 32: true}
-	meshCompBits  = map[int64]bool{1: true, 2: true, 4: true, 8: true, 12: true, 16: true}
-	meshFlagBits  = map[int64]bool{2: true, 4: true, 8: true}
-)
+func meshCoordBits(x int64) bool {
+	switch x {
+	case 1, 2, 4, 8, 12, 16, 24, 32:
+		return true
+	}
+	return false
+}
+
+func meshCompBits(x int64) bool {
+	switch x {
+	case 1, 2, 4, 8, 12, 16:
+		return true
+	}
+	return false
+}
+
+func meshFlagBits(x int64) bool {
+	switch x {
+	case 2, 4, 8:
+		return true
+	}
+	return false
+}
 
 // maxMeshRecords bounds the vertices or patches read from one mesh shading.
 const maxMeshRecords = 1_000_000
@@ -501,7 +524,7 @@ func (w *imageWalk) shading(o pdf.Object) string {
 		return n
 	}
 	coord, comp, flag := get("BitsPerCoordinate"), get("BitsPerComponent"), get("BitsPerFlag")
-	if !meshCoordBits[coord] || !meshCompBits[comp] || (typ != 5 && !meshFlagBits[flag]) {
+	if !meshCoordBits(coord) || !meshCompBits(comp) || (typ != 5 && !meshFlagBits(flag)) {
 		return fmt.Sprintf("%s has bit widths ISO 32000 does not allow (coordinates %d, components %d, flags %d)", what, coord, comp, flag)
 	}
 	ncomp := int64(1)

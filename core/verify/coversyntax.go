@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"sync"
 
 	"sealdesk/core/pdf"
 )
@@ -52,19 +53,21 @@ const (
 
 // contentOps gives the operand signature of each content operator; "*" marks the variable ones
 // checked in code (sc, scn, SC, SCN).
-var contentOps = map[string]string{
-	"b": "", "B": "", "b*": "", "B*": "", "BT": "", "ET": "", "EMC": "", "f": "", "F": "", "f*": "",
-	"h": "", "n": "", "q": "", "Q": "", "s": "", "S": "", "T*": "", "W": "", "W*": "", "BX": "", "EX": "",
-	"BMC": "N", "BDC": "Np", "MP": "N", "DP": "Np",
-	"c": "nnnnnn", "v": "nnnn", "y": "nnnn", "l": "nn", "m": "nn", "re": "nnnn",
-	"cm": "nnnnnn", "Tm": "nnnnnn", "d0": "nn", "d1": "nnnnnn",
-	"w": "n", "J": "n", "j": "n", "M": "n", "i": "n", "d": "an", "ri": "N", "gs": "N",
-	"g": "n", "G": "n", "rg": "nnn", "RG": "nnn", "k": "nnnn", "K": "nnnn", "cs": "c", "CS": "c",
-	"sc": "*", "SC": "*", "scn": "*", "SCN": "*", "sh": "N", "Do": "N",
-	"Tc": "n", "Tw": "n", "Tz": "n", "TL": "n", "Ts": "n", "Tr": "n", "Tf": "Nn", "Td": "nn", "TD": "nn",
-	"Tj": "s", "'": "s", "\"": "nns", "TJ": "a",
-	"BI": "", // handled in code
-}
+var contentOps = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"b": "", "B": "", "b*": "", "B*": "", "BT": "", "ET": "", "EMC": "", "f": "", "F": "", "f*": "",
+		"h": "", "n": "", "q": "", "Q": "", "s": "", "S": "", "T*": "", "W": "", "W*": "", "BX": "", "EX": "",
+		"BMC": "N", "BDC": "Np", "MP": "N", "DP": "Np",
+		"c": "nnnnnn", "v": "nnnn", "y": "nnnn", "l": "nn", "m": "nn", "re": "nnnn",
+		"cm": "nnnnnn", "Tm": "nnnnnn", "d0": "nn", "d1": "nnnnnn",
+		"w": "n", "J": "n", "j": "n", "M": "n", "i": "n", "d": "an", "ri": "N", "gs": "N",
+		"g": "n", "G": "n", "rg": "nnn", "RG": "nnn", "k": "nnnn", "K": "nnnn", "cs": "c", "CS": "c",
+		"sc": "*", "SC": "*", "scn": "*", "SCN": "*", "sh": "N", "Do": "N",
+		"Tc": "n", "Tw": "n", "Tz": "n", "TL": "n", "Ts": "n", "Tr": "n", "Tf": "Nn", "Td": "nn", "TD": "nn",
+		"Tj": "s", "'": "s", "\"": "nns", "TJ": "a",
+		"BI": "", // handled in code
+	}
+})
 
 // operand is one operand of a content operator.
 type operand struct {
@@ -118,7 +121,7 @@ func (w *imageWalk) contentSyntax(data []byte, res pdf.Dict) string {
 		if numberLike(t.Raw) {
 			return fmt.Sprintf("a number not in PDF syntax (%q)", t.Raw)
 		}
-		sig, known := contentOps[op]
+		sig, known := contentOps()[op]
 		if !known {
 			if compat > 0 {
 				ops = ops[:0]
@@ -351,11 +354,12 @@ func skipInlineImage(lx *pdf.Lexer, data []byte) (int64, string) {
 }
 
 // standard14 lists the fonts every reader has built in.
-var standard14 = map[pdf.Name]bool{
-	"Times-Roman": true, "Times-Bold": true, "Times-Italic": true, "Times-BoldItalic": true,
-	"Helvetica": true, "Helvetica-Bold": true, "Helvetica-Oblique": true, "Helvetica-BoldOblique": true,
-	"Courier": true, "Courier-Bold": true, "Courier-Oblique": true, "Courier-BoldOblique": true,
-	"Symbol": true, "ZapfDingbats": true,
+func standard14(x pdf.Name) bool {
+	switch x {
+	case "Times-Roman", "Times-Bold", "Times-Italic", "Times-BoldItalic", "Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique", "Courier", "Courier-Bold", "Courier-Oblique", "Courier-BoldOblique", "Symbol", "ZapfDingbats":
+		return true
+	}
+	return false
 }
 
 // clipFont checks the font, size and text matrix of text shown in a clip mode.
@@ -382,7 +386,7 @@ func (w *imageWalk) loadableFont(fd pdf.Dict) string {
 	desc := w.a.cur.Dict(fd.Get("FontDescriptor"))
 	switch sub {
 	case "Type1", "TrueType", "MMType1":
-		if sub == "Type1" && standard14[fd.NameOf("BaseFont")] && desc.Get("FontFile") == nil &&
+		if sub == "Type1" && standard14(fd.NameOf("BaseFont")) && desc.Get("FontFile") == nil &&
 			desc.Get("FontFile2") == nil && desc.Get("FontFile3") == nil {
 			return "" // built in everywhere (a descriptor without a program changes nothing)
 		}

@@ -217,7 +217,7 @@ func (a *analysis) signedAnnotAmbiguous(p int, cp *coverPage) bool {
 		if d == nil {
 			continue
 		}
-		if !textMarkup[d.NameOf("Subtype")] && selectedAppearance(a.old, d) {
+		if !textMarkup(d.NameOf("Subtype")) && selectedAppearance(a.old, d) {
 			continue
 		}
 		area, ok := readerArea(a.old, d)
@@ -228,7 +228,13 @@ func (a *analysis) signedAnnotAmbiguous(p int, cp *coverPage) bool {
 	return false
 }
 
-var textMarkup = map[pdf.Name]bool{"Highlight": true, "Underline": true, "StrikeOut": true, "Squiggly": true}
+func textMarkup(x pdf.Name) bool {
+	switch x {
+	case "Highlight", "Underline", "StrikeOut", "Squiggly":
+		return true
+	}
+	return false
+}
 
 // selectedAppearance reports whether d has a normal appearance stream readers select alike.
 func selectedAppearance(v *pdf.View, d pdf.Dict) bool {

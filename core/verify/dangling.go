@@ -24,8 +24,13 @@ const maxRefWalk = 1000000
 // skipWalkKey lists entries the walk does not follow: back references to parents (reached
 // anyway from above) and catalog entries that do not change what a page shows (the structure
 // tree, XMP, validation data — judged on their own).
-var skipWalkKey = map[pdf.Name]bool{"Parent": true, "P": true, "StructTreeRoot": true, "StructParent": true,
-	"Metadata": true, "DSS": true, "ParentTree": true}
+func skipWalkKey(x pdf.Name) bool {
+	switch x {
+	case "Parent", "P", "StructTreeRoot", "StructParent", "Metadata", "DSS", "ParentTree":
+		return true
+	}
+	return false
+}
 
 // referenceHolders returns, for the latest revision, object number → the objects whose value
 // (direct parts, stream dictionaries included) holds a reference to it. Built once per file.
@@ -55,7 +60,7 @@ func (v *verifier) referenceHolders() map[int][]int {
 			}
 		case pdf.Dict:
 			for k, e := range x {
-				if !skipWalkKey[k] {
+				if !skipWalkKey(k) {
 					scan(holder, e, depth+1)
 				}
 			}
@@ -135,7 +140,7 @@ func holdsRef(o pdf.Object, r pdf.Ref, depth int) bool {
 		return x.Num == r.Num
 	case pdf.Dict:
 		for k, e := range x {
-			if !skipWalkKey[k] && holdsRef(e, r, depth+1) {
+			if !skipWalkKey(k) && holdsRef(e, r, depth+1) {
 				return true
 			}
 		}

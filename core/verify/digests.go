@@ -68,11 +68,11 @@ func (fd *fileDigests) digest(d digestAlg, ranges [][2]int64) []byte {
 
 // warm runs the SHA-256 pass (the digest of almost every signature, and the report's file
 // digest) ahead of the workers that will ask for it.
-func (fd *fileDigests) warm() { fd.pass(digestAlgs[oidSHA256]) }
+func (fd *fileDigests) warm() { fd.pass(digestAlgs(oidSHA256)) }
 
 // fileSHA256 returns the whole file's SHA-256 from the SHA-256 pass (nil if it had none).
 func (fd *fileDigests) fileSHA256() []byte {
-	fd.pass(digestAlgs[oidSHA256])
+	fd.pass(digestAlgs(oidSHA256))
 	fd.mu.Lock()
 	defer fd.mu.Unlock()
 	return fd.fileSum

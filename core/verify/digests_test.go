@@ -24,7 +24,8 @@ func TestSharedDigestsMatch(t *testing.T) {
 		sigs = append(sigs, &sigState{ranges: [][2]int64{r[0], r[1]}})
 	}
 	fd := newFileDigests(data, sigs)
-	for oid, d := range digestAlgs {
+	for _, d := range digestAlgTable {
+		oid := d.oid
 		for _, s := range sigs {
 			direct, err := (&rangeHasher{r: bytes.NewReader(data), ranges: s.ranges}).digest(d)
 			if err != nil {

@@ -23,7 +23,19 @@ var markReasons = []struct{ mark, prefix string }{
 }
 
 // fieldBoxes maps the box word of SealDesk's field names to marks.
-var fieldBoxes = map[string]string{"sign": MarkSignature, "seal": MarkSeal, "cross": MarkCross, "date": MarkDate}
+func fieldBoxes(box string) string {
+	switch box {
+	case "sign":
+		return MarkSignature
+	case "seal":
+		return MarkSeal
+	case "cross":
+		return MarkCross
+	case "date":
+		return MarkDate
+	}
+	return ""
+}
 
 // MarkReason is the /Reason the desktop writes for a mark: "盖章：合同专用章", "签名：张三签名",
 // "骑缝章：合同专用章", "签署日期".
@@ -50,7 +62,7 @@ func (s *Signature) Mark() (mark, name string) {
 	}
 	_, box, ok := parseFieldName(s.Field)
 	if ok {
-		return fieldBoxes[box], ""
+		return fieldBoxes(box), ""
 	}
 	return "", ""
 }
@@ -64,7 +76,7 @@ func (s *Signature) Recipient() int {
 // parseFieldName reads r<recipient>-<box>-<n>.
 func parseFieldName(name string) (recipient int, box string, ok bool) {
 	parts := strings.Split(name, "-")
-	if len(parts) != 3 || fieldBoxes[parts[1]] == "" {
+	if len(parts) != 3 || fieldBoxes(parts[1]) == "" {
 		return 0, "", false
 	}
 	var n int

@@ -25,7 +25,7 @@ const (
 // String is the verdict in Chinese (有效且可信, 有效但证书不受信任, 签名后文档被修改, 无效, 未签名); an
 // unknown value is returned as it is.
 func (v Verdict) String() string {
-	if s, ok := labelsZH.verdicts[v]; ok {
+	if s, ok := labelsZH().verdicts[v]; ok {
 		return s
 	}
 	return string(v)
@@ -205,52 +205,56 @@ func (s Signature) ResultKey() Verdict {
 	return s.Status
 }
 
-var labelsZH = labels{
-	file: "文件", verdict: "验签结论", signature: "签章", result: "签章结果", signer: "签章人",
-	signerID: "签章人标识", org: "单位", issuer: "颁发者", serial: "证书序列号", time: "签名时间",
-	tsUsed: "是否使用时间戳", alg: "签名算法", status: "签名状态", field: "签名域", page: "签署位置",
-	revision: "签名覆盖的版本", kind: "类型", changes: "签名后的修改", revocation: "吊销状态", ltv: "长期验证(LTV)",
-	reasons: "说明", yes: "是", no: "否",
-	recipient: "签署方", sealName: "印章名", sigName: "签名名称", orgID: "统一社会信用代码", operator: "用印人",
-	certKind: "证书类型", eventCert: "事件证书（服务器为本次签署生成、签署后即销毁的密钥）",
-	marks: map[string]string{MarkSignature: "签名", MarkSeal: "印章", MarkCross: "骑缝章", MarkDate: "日期"},
-	verdicts: map[Verdict]string{
-		StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
-		StatusInvalid: "无效", StatusUnsigned: "未签名", statusValidRevocationUnknown: "有效，吊销状态未知",
-		statusExpired: "签名完整但已过期", statusIntegrityOnly: "仅防夹带，内容未受保护",
-	},
-	kinds:  map[string]string{KindApproval: "审批签名", KindCertification: "认证签名", KindDocTimestamp: "文档时间戳"},
-	source: map[string]string{"timestamp": "权威时间戳", "local": "本机时间戳（未经第三方认证）", "signer": "签名者本机时间"},
-	values: map[string]string{
-		"valid": "签名完整", "invalid": "签名已损坏", RevocationGood: "未吊销", RevocationRevoked: "已吊销",
-		RevocationUnknown: "未知", "none": "无", "allowed": "仅允许的修改", "disallowed": "存在不允许的修改",
-	},
-}
+var labelsZH = sync.OnceValue(func() labels {
+	return labels{
+		file: "文件", verdict: "验签结论", signature: "签章", result: "签章结果", signer: "签章人",
+		signerID: "签章人标识", org: "单位", issuer: "颁发者", serial: "证书序列号", time: "签名时间",
+		tsUsed: "是否使用时间戳", alg: "签名算法", status: "签名状态", field: "签名域", page: "签署位置",
+		revision: "签名覆盖的版本", kind: "类型", changes: "签名后的修改", revocation: "吊销状态", ltv: "长期验证(LTV)",
+		reasons: "说明", yes: "是", no: "否",
+		recipient: "签署方", sealName: "印章名", sigName: "签名名称", orgID: "统一社会信用代码", operator: "用印人",
+		certKind: "证书类型", eventCert: "事件证书（服务器为本次签署生成、签署后即销毁的密钥）",
+		marks: map[string]string{MarkSignature: "签名", MarkSeal: "印章", MarkCross: "骑缝章", MarkDate: "日期"},
+		verdicts: map[Verdict]string{
+			StatusValid: "有效且可信", StatusUntrusted: "有效但证书不受信任", StatusModified: "签名后文档被修改",
+			StatusInvalid: "无效", StatusUnsigned: "未签名", statusValidRevocationUnknown: "有效，吊销状态未知",
+			statusExpired: "签名完整但已过期", statusIntegrityOnly: "仅防夹带，内容未受保护",
+		},
+		kinds:  map[string]string{KindApproval: "审批签名", KindCertification: "认证签名", KindDocTimestamp: "文档时间戳"},
+		source: map[string]string{"timestamp": "权威时间戳", "local": "本机时间戳（未经第三方认证）", "signer": "签名者本机时间"},
+		values: map[string]string{
+			"valid": "签名完整", "invalid": "签名已损坏", RevocationGood: "未吊销", RevocationRevoked: "已吊销",
+			RevocationUnknown: "未知", "none": "无", "allowed": "仅允许的修改", "disallowed": "存在不允许的修改",
+		},
+	}
+})
 
-var labelsEN = labels{
-	file: "File", verdict: "Verdict", signature: "Signature", result: "Result", signer: "Signer",
-	signerID: "Signer ID", org: "Organization", issuer: "Issuer", serial: "Certificate serial",
-	time: "Signing time", tsUsed: "Timestamped", alg: "Algorithm", status: "Integrity", field: "Field",
-	page: "Where", revision: "Version signed", kind: "Kind", changes: "Changes after signing",
-	revocation: "Revocation", ltv: "LTV", reasons: "Reasons", yes: "yes", no: "no",
-	recipient: "Signing party", sealName: "Seal", sigName: "Signature image", orgID: "Organization ID", operator: "Used by",
-	certKind: "Certificate", eventCert: "event certificate (a key the server made for this one signing and destroyed)",
-	marks: map[string]string{MarkSignature: "signature", MarkSeal: "seal", MarkCross: "straddle seal", MarkDate: "date"},
-	verdicts: map[Verdict]string{
-		StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
-		StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
-		statusValidRevocationUnknown: "valid, revocation status unknown",
-		statusExpired:                "intact but expired", statusIntegrityOnly: "no file added, content not protected",
-	},
-	kinds:  map[string]string{KindApproval: "approval", KindCertification: "certification", KindDocTimestamp: "document timestamp"},
-	source: map[string]string{"timestamp": "trusted timestamp", "local": "local timestamp (not certified by a third party)", "signer": "signer's clock"},
-}
+var labelsEN = sync.OnceValue(func() labels {
+	return labels{
+		file: "File", verdict: "Verdict", signature: "Signature", result: "Result", signer: "Signer",
+		signerID: "Signer ID", org: "Organization", issuer: "Issuer", serial: "Certificate serial",
+		time: "Signing time", tsUsed: "Timestamped", alg: "Algorithm", status: "Integrity", field: "Field",
+		page: "Where", revision: "Version signed", kind: "Kind", changes: "Changes after signing",
+		revocation: "Revocation", ltv: "LTV", reasons: "Reasons", yes: "yes", no: "no",
+		recipient: "Signing party", sealName: "Seal", sigName: "Signature image", orgID: "Organization ID", operator: "Used by",
+		certKind: "Certificate", eventCert: "event certificate (a key the server made for this one signing and destroyed)",
+		marks: map[string]string{MarkSignature: "signature", MarkSeal: "seal", MarkCross: "straddle seal", MarkDate: "date"},
+		verdicts: map[Verdict]string{
+			StatusValid: "valid and trusted", StatusUntrusted: "valid, certificate not trusted",
+			StatusModified: "document modified after signing", StatusInvalid: "invalid", StatusUnsigned: "not signed",
+			statusValidRevocationUnknown: "valid, revocation status unknown",
+			statusExpired:                "intact but expired", statusIntegrityOnly: "no file added, content not protected",
+		},
+		kinds:  map[string]string{KindApproval: "approval", KindCertification: "certification", KindDocTimestamp: "document timestamp"},
+		source: map[string]string{"timestamp": "trusted timestamp", "local": "local timestamp (not certified by a third party)", "signer": "signer's clock"},
+	}
+})
 
 func labelsFor(lang string) labels {
 	if isChinese(lang) {
-		return labelsZH
+		return labelsZH()
 	}
-	return labelsEN
+	return labelsEN()
 }
 
 // TextLines renders the report as labelled lines in lang ("zh" or "en").

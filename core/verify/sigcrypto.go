@@ -155,7 +155,7 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 			cc.problems = append(cc.problems, "adbe.pkcs7.sha1 signature without encapsulated content")
 			return cc
 		}
-		want, err := h.digest(digestAlgs[oidSHA1])
+		want, err := h.digest(digestAlgs(oidSHA1))
 		if err != nil {
 			cc.problems = append(cc.problems, err.Error())
 			return cc
@@ -249,15 +249,15 @@ func checkX509RSASHA1(contents []byte, certEntry [][]byte, h *rangeHasher) *cryp
 		return cc
 	}
 	signer := cc.certs[0]
-	r := &cmsResult{cert: signer, digest: digestAlgs[oidSHA1]}
+	r := &cmsResult{cert: signer, digest: digestAlgs(oidSHA1)}
 	cc.cms = r
 	if signer.key.alg != "rsa" {
 		r.fail("adbe.x509.rsa_sha1 requires an RSA key")
 	} else {
-		sum, err := h.digest(digestAlgs[oidSHA1])
+		sum, err := h.digest(digestAlgs(oidSHA1))
 		if err != nil {
 			r.fail("%v", err)
-		} else if err := verifyPKCS1v15(signer.key.rsa, digestAlgs[oidSHA1], sum, n.Bytes()); err != nil {
+		} else if err := verifyPKCS1v15(signer.key.rsa, digestAlgs(oidSHA1), sum, n.Bytes()); err != nil {
 			r.fail("signature value: %v", err)
 		}
 		r.algorithm = "RSA-SHA1"

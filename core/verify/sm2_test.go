@@ -164,20 +164,20 @@ func TestSM2AgainstOpenSSL(t *testing.T) {
 	}
 	sig, _ := os.ReadFile(sigPath)
 	m, _ := os.ReadFile(msg)
-	alg, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs[oidSM3], sig, signedInput{msg: m})
+	alg, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs(oidSM3), sig, signedInput{msg: m})
 	if err != nil || alg != "SM2-SM3" {
 		t.Fatalf("openssl SM2 signature: %s %v", alg, err)
 	}
-	if _, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs[oidSM3], sig, signedInput{msg: append(m, '!')}); err == nil {
+	if _, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs(oidSM3), sig, signedInput{msg: append(m, '!')}); err == nil {
 		t.Error("changed message accepted")
 	}
 	bad := append([]byte{}, sig...)
 	bad[len(bad)-1] ^= 1
-	if _, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs[oidSM3], bad, signedInput{msg: m}); err == nil {
+	if _, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs(oidSM3), bad, signedInput{msg: m}); err == nil {
 		t.Error("changed signature accepted")
 	}
 	// The declared digest must be SM3.
-	if _, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs[oidSHA256], sig, signedInput{msg: m}); err == nil {
+	if _, err := verifySignatureValue(pk, oidSM2SM3, nil, digestAlgs(oidSHA256), sig, signedInput{msg: m}); err == nil {
 		t.Error("SM2 with SHA-256 declared accepted")
 	}
 }

@@ -24,10 +24,12 @@ import (
 // stream with a /BBox: /AP /N a stream, or a dictionary of states whose /AS names one.
 
 // synthesizedAnnots are the subtypes a viewer may draw without an appearance stream.
-var synthesizedAnnots = map[pdf.Name]bool{
-	"FreeText": true, "Stamp": true, "Square": true, "Circle": true, "Polygon": true,
-	"PolyLine": true, "Line": true, "Ink": true, "Highlight": true, "Caret": true, "Text": true,
-	"FileAttachment": true, "Sound": true, "Redact": true,
+func synthesizedAnnots(x pdf.Name) bool {
+	switch x {
+	case "FreeText", "Stamp", "Square", "Circle", "Polygon", "PolyLine", "Line", "Ink", "Highlight", "Caret", "Text", "FileAttachment", "Sound", "Redact":
+		return true
+	}
+	return false
 }
 
 // synthIcon is the size of the icon viewers draw for a note without appearance, in points.
@@ -87,7 +89,7 @@ func (a *analysis) wellFormedForm(s *pdf.Stream) bool {
 // viewers when the renderer draws none of it (see the top of this file).
 func (a *analysis) synthesize(page int, d pdf.Dict) {
 	st := d.NameOf("Subtype")
-	if page <= 0 || !synthesizedAnnots[st] || a.usableAppearance(d) {
+	if page <= 0 || !synthesizedAnnots(st) || a.usableAppearance(d) {
 		return
 	}
 	if f, ok := d.Get("F").(pdf.Int); ok && f&(2|32) != 0 {

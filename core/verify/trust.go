@@ -159,13 +159,12 @@ func (s *TrustStore) empty() bool {
 // Extended key usages accepted for a document signer: document signing (RFC 9336), Adobe
 // Authentic Documents, Microsoft document signing, e-mail protection and client authentication
 // (what most personal signing certificates, Chinese CAs' included, carry).
-var signerEKUs = map[string]bool{
-	"1.3.6.1.5.5.7.3.36":      true,
-	"1.2.840.113583.1.1.5":    true,
-	"1.3.6.1.4.1.311.10.3.12": true,
-	"1.3.6.1.5.5.7.3.4":       true,
-	"1.3.6.1.5.5.7.3.2":       true,
-	"2.5.29.37.0":             true,
+func signerEKUs(x string) bool {
+	switch x {
+	case "1.3.6.1.5.5.7.3.36", "1.2.840.113583.1.1.5", "1.3.6.1.4.1.311.10.3.12", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.2", "2.5.29.37.0":
+		return true
+	}
+	return false
 }
 
 type chainPurpose int
@@ -236,7 +235,7 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 				}
 			}
 			for _, u := range x.UnknownExtKeyUsage {
-				if signerEKUs[u.String()] {
+				if signerEKUs(u.String()) {
 					ok = true
 				}
 			}
