@@ -80,9 +80,6 @@ var (
 	OIDSM2Sign              = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 301, 1} // GB/T 35275 sm2sign
 	OIDGMData               = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 1}
 	OIDGMSignedData         = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2}
-	oidDigestByHash         = map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA256: OIDSHA256, crypto.SHA384: OIDSHA384, crypto.SHA512: OIDSHA512}
-	hashByDigestOID         = map[string]crypto.Hash{OIDSHA256.String(): crypto.SHA256, OIDSHA384.String(): crypto.SHA384, OIDSHA512.String(): crypto.SHA512, OIDSHA1.String(): crypto.SHA1}
-	ecdsaOIDByHash          = map[crypto.Hash]asn1.ObjectIdentifier{crypto.SHA256: OIDECDSASHA256, crypto.SHA384: OIDECDSASHA384, crypto.SHA512: OIDECDSASHA512}
 	errUnsupportedAlgorithm = errors.New("unsupported algorithm")
 )
 
@@ -106,16 +103,45 @@ func NewHash(pub crypto.PublicKey, h crypto.Hash) hash.Hash {
 
 // HashOID returns the digest algorithm OID of h (SHA-256/384/512 only).
 func HashOID(h crypto.Hash) (asn1.ObjectIdentifier, error) {
-	oid, ok := oidDigestByHash[h]
-	if !ok {
-		return nil, fmt.Errorf("%w: digest %v", errUnsupportedAlgorithm, h)
+	switch h {
+	case crypto.SHA256:
+		return OIDSHA256, nil
+	case crypto.SHA384:
+		return OIDSHA384, nil
+	case crypto.SHA512:
+		return OIDSHA512, nil
 	}
-	return oid, nil
+	return nil, fmt.Errorf("%w: digest %v", errUnsupportedAlgorithm, h)
 }
 
 // HashFromOID maps a digest OID to a crypto.Hash (0 when unknown). SHA-1 is reported so that
 // verifiers can name it; signing never uses it.
-func HashFromOID(oid asn1.ObjectIdentifier) crypto.Hash { return hashByDigestOID[oid.String()] }
+func HashFromOID(oid asn1.ObjectIdentifier) crypto.Hash {
+	switch {
+	case oid.Equal(OIDSHA256):
+		return crypto.SHA256
+	case oid.Equal(OIDSHA384):
+		return crypto.SHA384
+	case oid.Equal(OIDSHA512):
+		return crypto.SHA512
+	case oid.Equal(OIDSHA1):
+		return crypto.SHA1
+	}
+	return 0
+}
+
+// ecdsaOID is the ECDSA signature algorithm OID for h (SHA-256/384/512), nil for another hash.
+func ecdsaOID(h crypto.Hash) asn1.ObjectIdentifier {
+	switch h {
+	case crypto.SHA256:
+		return OIDECDSASHA256
+	case crypto.SHA384:
+		return OIDECDSASHA384
+	case crypto.SHA512:
+		return OIDECDSASHA512
+	}
+	return nil
+}
 
 // Attribute is one CMS attribute with already-encoded values.
 type Attribute struct {
@@ -459,7 +485,7 @@ func signatureAlgorithm(pub crypto.PublicKey, h crypto.Hash, pss bool) (pkix.Alg
 		default:
 			return pkix.AlgorithmIdentifier{}, nil, fmt.Errorf("%w: curve %s", errUnsupportedAlgorithm, k.Curve.Params().Name)
 		}
-		return pkix.AlgorithmIdentifier{Algorithm: ecdsaOIDByHash[h]}, h, nil
+		return pkix.AlgorithmIdentifier{Algorithm: ecdsaOID(h)}, h, nil
 	case ed25519.PublicKey:
 		return pkix.AlgorithmIdentifier{Algorithm: OIDEd25519}, crypto.Hash(0), nil
 	}

@@ -115,8 +115,12 @@ var creditWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 
 
 // legacyCreditCodes are early pilot codes that are legal although their check character does not
 // match (GB 32100 was published after they were issued). Keep this list short and sourced.
-var legacyCreditCodes = map[string]bool{
-	"91350211M0000XUF46": true, // Fujian pilot, documented by aarioai/id-rule
+func legacyCreditCodes(s string) bool {
+	switch s {
+	case "91350211M0000XUF46": // Fujian pilot, documented by aarioai/id-rule
+		return true
+	}
+	return false
 }
 
 // CreditCheck returns the check character for the first 17 characters of a credit code.
@@ -160,7 +164,7 @@ func ValidateCreditCode(s string) (CreditCode, error) {
 		return CreditCode{}, fmt.Errorf("credit code character 18 is %q: %w", s[17], ErrCharacter)
 	}
 	if s[17] != want {
-		if legacyCreditCodes[s] {
+		if legacyCreditCodes(s) {
 			return CreditCode{Code: s, Warning: fmt.Sprintf("legacy pilot code: check character is %q, the standard gives %q", s[17], want)}, nil
 		}
 		return CreditCode{}, fmt.Errorf("credit code check character is %q, want %q: %w", s[17], want, ErrCheckDigit)

@@ -15,9 +15,12 @@ import (
 
 // passThrough filters are image codecs the reader does not decode; DecodeStream stops at them
 // and returns the data still encoded by them.
-var passThrough = map[Name]bool{
-	"DCTDecode": true, "DCT": true, "JPXDecode": true, "CCITTFaxDecode": true, "CCF": true,
-	"JBIG2Decode": true, "Crypt": true,
+func passThrough(n Name) bool {
+	switch n {
+	case "DCTDecode", "DCT", "JPXDecode", "CCITTFaxDecode", "CCF", "JBIG2Decode", "Crypt":
+		return true
+	}
+	return false
 }
 
 // DecodeFilters applies the filters named in a stream dictionary (/Filter, /DecodeParms) to
@@ -47,7 +50,7 @@ func DecodeFilters(raw []byte, filter, parms Object, max int64) (data []byte, re
 	}
 	data = raw
 	for i, n := range names {
-		if passThrough[n] {
+		if passThrough(n) {
 			return data, names[i:], nil
 		}
 		var p Dict
@@ -383,9 +386,24 @@ type FilterStep struct {
 	Parms Dict
 }
 
-var filterAbbrev = map[Name]Name{
-	"Fl": "FlateDecode", "LZW": "LZWDecode", "AHx": "ASCIIHexDecode", "A85": "ASCII85Decode",
-	"RL": "RunLengthDecode", "DCT": "DCTDecode", "CCF": "CCITTFaxDecode",
+func filterAbbrev(n Name) (Name, bool) {
+	switch n {
+	case "Fl":
+		return "FlateDecode", true
+	case "LZW":
+		return "LZWDecode", true
+	case "AHx":
+		return "ASCIIHexDecode", true
+	case "A85":
+		return "ASCII85Decode", true
+	case "RL":
+		return "RunLengthDecode", true
+	case "DCT":
+		return "DCTDecode", true
+	case "CCF":
+		return "CCITTFaxDecode", true
+	}
+	return "", false
 }
 
 // FilterChain returns the decoding chain that a stream dictionary's /Filter and /DecodeParms
@@ -443,7 +461,7 @@ func FilterChain(filter, parms Object) (chain []FilterStep, ok bool) {
 		if !isName {
 			return nil, false
 		}
-		if full, abbr := filterAbbrev[n]; abbr {
+		if full, abbr := filterAbbrev(n); abbr {
 			n = full
 		}
 		step := FilterStep{Name: n}

@@ -26,7 +26,7 @@ import (
 // for the moment of signing, so the statement "this person signed" rests on the server's
 // verification of the one-time code, recorded in the contract's audit trail, not on a key only the
 // person had. A verifier shows it as 事件证书, never as a device certificate.
-var OIDEventCertificate = mustOID("2.25.121235236097583797157486760606244457649")
+var OIDEventCertificate = oidFromDER([]byte{0x69, 0x81, 0xb6, 0xb5, 0x87, 0xa8, 0xaf, 0xb6, 0x92, 0xb0, 0xf7, 0xac, 0xb8, 0xaf, 0x8a, 0xb9, 0x8a, 0xbb, 0x99, 0x31}) // 2.25.121235236097583797157486760606244457649
 
 // OUEventCertificate is the subject organizational unit of event certificates.
 const OUEventCertificate = "事件证书"

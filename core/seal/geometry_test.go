@@ -81,7 +81,7 @@ func near(t *testing.T, what string, got, want, tol float64) {
 
 func TestGeometryRound(t *testing.T) {
 	for _, d := range []float64{38, 40, 42, 45} {
-		g := roundGeoms[d]
+		g := roundGeoms()[d]
 		m := render600(t, Spec{Style: Official, Size: Size{Round, d, d}, Name: "京云印科技发展有限公司"}) // odd: a glyph on top
 		R := d / 2
 		x0, y0, x1, y1, _ := m.box(0, 0, d, d)
@@ -147,7 +147,7 @@ func TestGeometryRound(t *testing.T) {
 
 func TestGeometryTitle(t *testing.T) {
 	for _, d := range []float64{38, 42} {
-		g := roundGeoms[d]
+		g := roundGeoms()[d]
 		R := d / 2
 		m := render600(t, Spec{Style: Contract, Size: Size{Round, d, d}, Name: "上海申江贸易有限公司"})
 		r := g.star / 2
@@ -268,7 +268,7 @@ func TestGeometryUnionAndSquare(t *testing.T) {
 	near(t, "45×30 oval width", x1-x0, 45, 0.1)
 	near(t, "45×30 oval height", y1-y0, 30, 0.1)
 	w, _ = m.runs(0, 15, 1, 0, 3)
-	near(t, "45×30 oval border", w[0], ovalGeoms[45].border, 0.04)
+	near(t, "45×30 oval border", w[0], ovalGeoms()[45].border, 0.04)
 	if _, _, _, _, ink := m.box(22.5-5, 15-5, 22.5+5, 15+5); ink {
 		t.Error("foreign seal has something in the centre; it never has a star")
 	}
@@ -279,6 +279,6 @@ func TestGeometryUnionAndSquare(t *testing.T) {
 		near(t, "square width", x1-x0, z.W, 0.1)
 		near(t, "square height", y1-y0, z.H, 0.1)
 		w, _ := m.runs(0, z.H/2, 1, 0, 3)
-		near(t, "square border", w[0], squareGeoms[z.W].border, 0.04)
+		near(t, "square border", w[0], squareGeoms()[z.W].border, 0.04)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 )
 
 // PartKind says which element of a seal a Part draws.
@@ -67,12 +68,14 @@ type roundGeom struct {
 	border, star, nameH, gap, titleH, codeH float64
 }
 
-var roundGeoms = map[float64]roundGeom{
-	38: {border: 1.0, star: 12, nameH: 6.0, gap: 0.8, titleH: 4.2, codeH: 1.8},
-	40: {border: 1.2, star: 13, nameH: 6.5, gap: 0.9, titleH: 4.5, codeH: 2.0},
-	42: {border: 1.2, star: 14, nameH: 6.75, gap: 0.9, titleH: 4.6, codeH: 2.0},
-	45: {border: 1.5, star: 15, nameH: 7.25, gap: 1.2, titleH: 5.0, codeH: 2.2},
-}
+var roundGeoms = sync.OnceValue(func() map[float64]roundGeom {
+	return map[float64]roundGeom{
+		38: {border: 1.0, star: 12, nameH: 6.0, gap: 0.8, titleH: 4.2, codeH: 1.8},
+		40: {border: 1.2, star: 13, nameH: 6.5, gap: 0.9, titleH: 4.5, codeH: 2.0},
+		42: {border: 1.2, star: 14, nameH: 6.75, gap: 0.9, titleH: 4.6, codeH: 2.0},
+		45: {border: 1.5, star: 15, nameH: 7.25, gap: 1.2, titleH: 5.0, codeH: 2.2},
+	}
+})
 
 // ovalGeom is the geometry of an oval seal (国家税务总局公告2011年第7号 for 40×30), in mm.
 type ovalGeom struct {
@@ -83,10 +86,12 @@ type ovalGeom struct {
 	spanLo, spanHi           float64 // degrees
 }
 
-var ovalGeoms = map[float64]ovalGeom{
-	40: {border: 1.0, nameH: 4.2, gap: 0.5, titleH: 4.6, titleW: 3.0, titleTop: 4.2, numH: 3.7, numW: 1.3, numTotal: 26, codeH: 1.8, spanLo: 210, spanHi: 260},
-	45: {border: 1.0, nameH: 4.6, gap: 0.6, titleH: 4.6, titleW: 3.2, titleTop: 4.2, numH: 3.7, numW: 1.3, numTotal: 28, codeH: 1.8, spanLo: 210, spanHi: 260},
-}
+var ovalGeoms = sync.OnceValue(func() map[float64]ovalGeom {
+	return map[float64]ovalGeom{
+		40: {border: 1.0, nameH: 4.2, gap: 0.5, titleH: 4.6, titleW: 3.0, titleTop: 4.2, numH: 3.7, numW: 1.3, numTotal: 26, codeH: 1.8, spanLo: 210, spanHi: 260},
+		45: {border: 1.0, nameH: 4.6, gap: 0.6, titleH: 4.6, titleW: 3.2, titleTop: 4.2, numH: 3.7, numW: 1.3, numTotal: 28, codeH: 1.8, spanLo: 210, spanHi: 260},
+	}
+})
 
 // Layout tunables.
 const (
@@ -321,14 +326,14 @@ func layoutEllipse(d *Drawing, n *normalized, fs *fontSet) error {
 		starR                                                float64
 	)
 	if n.Size.Shape == Round {
-		g := roundGeoms[n.Size.W]
+		g := roundGeoms()[n.Size.W]
 		border, nameH, gap, titleH, codeH = g.border, g.nameH, g.gap, g.titleH, g.codeH
 		titleXS = 0.75
 		spanLo, spanHi = 250, 270
 		starR = g.star / 2
 		titleTop = starR*math.Cos(math.Pi/5) + 0.8
 	} else {
-		og = ovalGeoms[n.Size.W]
+		og = ovalGeoms()[n.Size.W]
 		border, nameH, gap, titleH, codeH = og.border, og.nameH, og.gap, og.titleH, og.codeH
 		titleXS = og.titleW / og.titleH
 		titleTop = og.titleTop
@@ -547,17 +552,19 @@ func layoutNumber(d *Drawing, n *normalized, fs *fontSet, cx, cy float64, og ova
 }
 
 // squareGeom is a square seal's border and inner margin, mm.
-var squareGeoms = map[float64]struct{ border, gap float64 }{
-	22: {border: 1.0, gap: 0.6},
-	25: {border: 1.2, gap: 0.7},
-}
+var squareGeoms = sync.OnceValue(func() map[float64]struct{ border, gap float64 } {
+	return map[float64]struct{ border, gap float64 }{
+		22: {border: 1.0, gap: 0.6},
+		25: {border: 1.2, gap: 0.7},
+	}
+})
 
 // Square seal cells: glyph width / height between these.
 const squareAspectMin, squareAspectMax = 0.45, 1.75
 
 // layoutSquare writes name + title in two or three columns, read top to bottom, right to left.
 func layoutSquare(d *Drawing, n *normalized, fs *fontSet) error {
-	g := squareGeoms[n.Size.W]
+	g := squareGeoms()[n.Size.W]
 	side := n.Size.W
 	var outline Path
 	outline.rect(0, 0, side, side, true)

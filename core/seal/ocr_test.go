@@ -107,9 +107,9 @@ func TestOCRTitles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := roundGeoms[d.Width].titleH
+			h := roundGeoms()[d.Width].titleH
 			if d.Width != d.Height {
-				h = ovalGeoms[d.Width].titleH
+				h = ovalGeoms()[d.Width].titleH
 			}
 			got := ocrLine(t, bin, d, PartTitle, h, d.TitleXScale, 32, "-l", "chi_sim", "--psm", "7")
 			if got != tc.want {
