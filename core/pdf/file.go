@@ -528,7 +528,11 @@ func (f *File) open() error {
 	}
 	f.strictEntries(chain)
 	if d := f.size - sx; d > startxrefWindow {
-		chain[0].anomaly = append(chain[0].anomaly, fmt.Sprintf("startxref is %d bytes before the end of the file (poppler and qpdf look for it only in the last %d bytes and rebuild the table: "+StrictnessMark+")", d, startxrefWindow))
+		if n := f.paddingAfterEOF(sx); n > 0 {
+			chain[0].anomaly = append(chain[0].anomaly, fmt.Sprintf("%d bytes of padding after %%%%EOF put startxref %d bytes before the end of the file (poppler and qpdf look for it only in the last %d bytes and rebuild the table: "+StrictnessMark+")", n, d, startxrefWindow))
+		} else {
+			chain[0].anomaly = append(chain[0].anomaly, fmt.Sprintf("startxref is %d bytes before the end of the file (poppler and qpdf look for it only in the last %d bytes and rebuild the table: "+StrictnessMark+")", d, startxrefWindow))
+		}
 	}
 	if err := f.buildRevisions(chain); err != nil {
 		return err

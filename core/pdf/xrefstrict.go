@@ -29,6 +29,43 @@ const StrictnessMark = "tolerated here, rejected by stricter readers"
 // IsStrictnessAnomaly reports whether a revision anomaly is one of these tolerances.
 func IsStrictnessAnomaly(an string) bool { return strings.Contains(an, StrictnessMark) }
 
+// PaddingMark is in the startxref-distance anomaly when what makes the distance is padding after
+// a well-formed "startxref N %%EOF" (see paddingAfterEOF), not bytes between startxref and its
+// offset.
+const PaddingMark = "of padding after %%EOF"
+
+// paddingAfterEOF returns how many bytes follow a well-formed end of file at sx — "startxref",
+// at most 8 blanks, the offset, at most 8 blanks, "%%EOF" — or 0 when the keyword is not
+// followed by one within 64 bytes (the distance to the end is then inside the end of file
+// itself). The bytes after it are judged elsewhere (File.Tail).
+func (f *File) paddingAfterEOF(sx int64) int64 {
+	buf := make([]byte, 64)
+	n, _ := f.r.ReadAt(buf, sx)
+	b := buf[:n]
+	if !bytes.HasPrefix(b, []byte("startxref")) {
+		return 0
+	}
+	i := len("startxref")
+	skip := func() bool {
+		j := i
+		for i < len(b) && i-j <= 8 && IsWhite(b[i]) {
+			i++
+		}
+		return i > j && i-j <= 8
+	}
+	if !skip() {
+		return 0
+	}
+	j := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == j || !skip() || !bytes.HasPrefix(b[i:], []byte("%%EOF")) {
+		return 0
+	}
+	return f.size - (sx + int64(i) + 5)
+}
+
 // maxStrictTable bounds the table bytes the syntax check reads; a larger table is not checked.
 const maxStrictTable = 64 << 20
 

@@ -183,12 +183,20 @@ type analysis struct {
 }
 
 // tolerableAnomaly: an off-by-a-few startxref is common in real files and changes nothing a
-// viewer shows; every other structural anomaly after signing counts as a disallowed change.
+// viewer shows, and padding after the last %%EOF is a note (peers accept it); every other
+// structural anomaly after signing counts as a disallowed change. That includes syntax this
+// parser tolerates and stricter readers reject (pdf.IsStrictnessAnomaly) in an update written
+// after signing: no signer writes it, and its only effect is to make poppler, qpdf or MuPDF
+// rebuild the table, where a definition hidden in the file may win (red team s7: every such
+// trigger, tolerated, left the hidden-definition comparison as the only defence, and three
+// spellings of a hidden header escaped it). What a rebuilding reader would see is still
+// compared (hiddenAfterSigning, compareRebuild): for padding, and for quirks in the signed
+// revisions themselves.
 func tolerableAnomaly(an string) bool {
-	// Syntax this parser tolerates and stricter readers reject (pdf.IsStrictnessAnomaly): the
-	// revision reads the same here; what a reader that rebuilds would see instead is compared
-	// by hiddenAfterSigning and compareRebuild.
-	return strings.Contains(an, "not at the stated offset") || strings.HasPrefix(an, "startxref says") || pdf.IsStrictnessAnomaly(an)
+	if pdf.IsStrictnessAnomaly(an) {
+		return strings.Contains(an, pdf.PaddingMark)
+	}
+	return strings.Contains(an, "not at the stated offset") || strings.HasPrefix(an, "startxref says")
 }
 
 func (a *analysis) run(later []*pdf.Revision) {

@@ -50,6 +50,26 @@ func runRows(t *testing.T, s *signer, rows []rtRow) {
 	}
 }
 
+// quirkTwin is the effect of a harmless twin whose update after signing carries a rebuild
+// trigger (syntax stricter readers reject): the quirk itself is a disallowed change, and the
+// comparison of what a rebuilding reader sees must find nothing (the report never mentions
+// hidden, the attack's reason). then, if not nil, runs first (e.g. poppler shows the signed text).
+func quirkTwin(store *TrustStore, hidden string, then func(t *testing.T, d []byte)) func(t *testing.T, d []byte) {
+	return func(t *testing.T, d []byte) {
+		t.Helper()
+		if then != nil {
+			then(t, d)
+		}
+		rep := verifyBytes(t, d, store)
+		if reportMentions(rep, hidden) {
+			t.Errorf("the twin's rebuilt view was reported as different (%q):\n%s", hidden, dump(rep))
+		}
+	}
+}
+
+// quirkReason is in the change a rebuild trigger after signing is reported as.
+const quirkReason = "rejected by stricter readers"
+
 // poppler runs a poppler tool; without poppler the effect check is skipped with a message
 // (required under SEALDESK_CI).
 func poppler(t *testing.T, tool string) string {

@@ -140,7 +140,9 @@ func TestRedTeamS6RebuildingReaders(t *testing.T) {
 	} {
 		rows = append(rows,
 			rtRow{c.name, func() []byte { return s6Update(t, signed, forged, c.q) }, StatusModified, why, c.effect},
-			rtRow{c.name + "-twin", func() []byte { return s6Update(t, signed, signedContent, c.q) }, StatusValid, "", nil})
+			// The quirk alone is refused after signing (no signer writes it); the rebuilt view
+			// of the twin still matches.
+			rtRow{c.name + "-twin", func() []byte { return s6Update(t, signed, signedContent, c.q) }, StatusModified, quirkReason, quirkTwin(s.store(), why, nil)})
 	}
 	runRows(t, s, rows)
 }
@@ -167,5 +169,32 @@ func TestRedTeamS6QuirkAloneAfterSigning(t *testing.T) {
 		}, StatusModified, why, poppler},
 		{"size-huge", func() []byte { return s6Update(t, signed, "", s6Quirk{noShadow: true, size: "2000000000"}) }, StatusModified, why, poppler},
 		{"strict-twin", func() []byte { return s6Update(t, signed, "", s6Quirk{noShadow: true}) }, StatusValid, "", nil},
+	})
+}
+
+// TestRebuildTriggerPadding: padding after the last %%EOF that puts startxref more than 1 KB
+// before the end makes poppler, qpdf and MuPDF rebuild, yet it is a note, not a change (peers
+// accept it, issue 13) — unlike every other rebuild trigger after signing, which is refused.
+// So what a rebuilding reader would see is still compared: a definition hidden in the update
+// is reported (MuPDF shows it), and the same update hiding the signed content is valid.
+func TestRebuildTriggerPadding(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	const signedContent = "BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET"
+	const forged = "BT /F1 24 Tf 72 700 Td (Pay 9999999 yuan) Tj ET"
+	pad := func(d []byte, b byte) []byte {
+		return append(append([]byte{}, d...), bytes.Repeat([]byte{b}, 1100)...)
+	}
+	const why = "reads differently for a viewer that rebuilds"
+	runRows(t, s, []rtRow{
+		{"spaces-hiding-forged-page", func() []byte { return pad(s6Update(t, signed, forged, s6Quirk{indirectLen: true}), ' ') }, StatusModified, why,
+			func(t *testing.T, d []byte) {
+				if got := mupdfText(t, d); !strings.Contains(got, "9999999") {
+					t.Fatalf("MuPDF does not show the forged amount: %q", got)
+				}
+			}},
+		{"spaces-hiding-signed-page-twin", func() []byte { return pad(s6Update(t, signed, signedContent, s6Quirk{indirectLen: true}), ' ') }, StatusValid, "padding", nil},
+		{"nul-after-signing-twin", func() []byte { return pad(signed, 0) }, StatusValid, "padding", nil},
 	})
 }

@@ -296,7 +296,7 @@ func TestRedTeamHiddenTrailers(t *testing.T) {
 			twin.sameRoot = true
 			rows = append(rows,
 				rtRow{pfx + c.name, func() []byte { return trUpdate(t, c.doc, q) }, StatusModified, why, c.effect},
-				rtRow{pfx + c.name + "-twin", func() []byte { return trUpdate(t, c.doc, twin) }, StatusValid, "", c.twin})
+				rtRow{pfx + c.name + "-twin", func() []byte { return trUpdate(t, c.doc, twin) }, StatusModified, quirkReason, quirkTwin(s.store(), why, c.twin)})
 		}
 		if mdp == 0 {
 			rows = append(rows,
@@ -332,7 +332,7 @@ func TestRedTeamHiddenTrailers(t *testing.T) {
 				// The word in a content string, and a broken dictionary after it, name no root.
 				rtRow{"trailer-word-in-string-twin", func() []byte {
 					return trUpdate(t, signed, trQuirk{xrefStream: true, gap: gap, hide: "text", sameRoot: true})
-				}, StatusValid, "", nil},
+				}, StatusModified, quirkReason, quirkTwin(s.store(), why, nil)},
 			)
 		}
 		t.Run(pfx[:len(pfx)-1], func(t *testing.T) { runRows(t, s, rows) })
