@@ -403,6 +403,7 @@ func (f *File) Tail() (Span, bool) {
 		return Span{f.size, f.size}, false
 	}
 	lx := f.lexer(sp.Start, 0)
+	defer f.release(lx)
 	for off := sp.Start; off < sp.End; off++ {
 		c, ok := lx.byteAt(off)
 		if !ok {
@@ -606,6 +607,14 @@ func (f *File) detectLinearized(hdr int64) bool {
 	obj, err := p.ParseIndirect()
 	if err != nil || obj.Span.Start > 1024 {
 		return false
+	}
+	if _, stream := obj.Value.(*Stream); !stream && f.limits.MaxObjectSize >= 1<<16 {
+		// The first object (often the catalog) is read once: this is what parseAt would make
+		// of the same bytes (under the same limits, and resolving no stream /Length, so it
+		// holds in every revision).
+		f.mu.Lock()
+		f.parsed[parseKey{obj.Span.Start, obj.Ref.Num, -1}] = obj
+		f.mu.Unlock()
 	}
 	d, ok := obj.Value.(Dict)
 	return ok && d.Get("Linearized") != nil

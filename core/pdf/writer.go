@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"bytes"
 	"crypto/md5"
 	"encoding/binary"
 	"errors"
@@ -151,12 +150,56 @@ func (l *Layout) Patch(section []byte, name string, text []byte) error {
 
 // Bytes returns the bytes to append to the original file, and their layout.
 func (u *Update) Bytes() ([]byte, *Layout, error) {
-	var b bytes.Buffer
+	var b sliceWriter
 	l, err := u.Write(&b)
 	if err != nil {
 		return nil, nil, err
 	}
-	return b.Bytes(), l, nil
+	return b.b, l, nil
+}
+
+// sliceWriter keeps the first slice written to it (Write writes its bytes in one call) and
+// copies only what follows.
+type sliceWriter struct{ b []byte }
+
+func (w *sliceWriter) Write(p []byte) (int, error) {
+	if w.b == nil {
+		w.b = p
+	} else {
+		w.b = append(w.b, p...)
+	}
+	return len(p), nil
+}
+
+// sizeHint estimates the update's size: its placeholders and stream data, plus 4 KB for the
+// rest (dictionaries, cross-reference section, trailer).
+func (u *Update) sizeHint() int {
+	n := 4 << 10
+	var walk func(o Object, depth int)
+	walk = func(o Object, depth int) {
+		if depth > 8 {
+			return
+		}
+		switch v := o.(type) {
+		case *Placeholder:
+			n += len(v.Text)
+		case *Stream:
+			n += len(v.Data)
+			walk(v.Dict, depth+1)
+		case Dict:
+			for _, x := range v {
+				walk(x, depth+1)
+			}
+		case Array:
+			for _, x := range v {
+				walk(x, depth+1)
+			}
+		}
+	}
+	for _, o := range u.objs {
+		walk(o, 0)
+	}
+	return n
 }
 
 // Write writes the bytes to append to the original file to w and returns their layout.
@@ -180,9 +223,15 @@ func (u *Update) Write(w io.Writer) (*Layout, error) {
 	last := f.revs[len(f.revs)-1]
 	start := f.size
 	l := &Layout{Start: start, Objects: map[Ref]Span{}, Placeholders: map[string]Span{}}
-	ow := &objWriter{placeholders: map[string]Span{}}
+	// One allocation for a signature's update (its /Contents placeholder is most of it), not
+	// a series of doublings: each one touches fresh memory, a page fault per 4 KB in a fresh
+	// process.
+	ow := &objWriter{buf: make([]byte, 0, u.sizeHint()), placeholders: map[string]Span{}}
 	// A file that does not end with an end-of-line gets one; it belongs to the new revision.
-	if lastByte, ok := NewLexer(f.r, f.size, 0, 0).byteAt(f.size - 1); ok && lastByte != '\n' && lastByte != '\r' {
+	lx := f.lexer(f.size-1, 0)
+	lastByte, ok := lx.byteAt(f.size - 1)
+	f.release(lx)
+	if ok && lastByte != '\n' && lastByte != '\r' {
 		ow.buf = append(ow.buf, '\n')
 	}
 	offsets := map[int]int64{}
