@@ -157,6 +157,11 @@ func (f *File) readTable(p *Parser, off int64) (*section, error) {
 		if err := f.chargeEntries(count); err != nil {
 			return nil, err
 		}
+		if len(s.entries) == 0 && count > 8 {
+			// Size the map for the rows (at most what the rest of the file can hold, 20
+			// bytes each) rather than growing it by rehashing: as for xref streams.
+			s.entries = make(map[int]XRefEntry, min(count, (f.size-t.Start)/20+1))
+		}
 		for i := int64(0); i < count; i++ {
 			e, err := p.readTableEntry()
 			if err != nil {
