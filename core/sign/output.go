@@ -3,7 +3,6 @@ package sign
 import (
 	"context"
 	"crypto"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -206,24 +205,23 @@ func (w *output) appendSigned(u *pdf.Update, h hash.Hash, makeCMS func(digest []
 	}
 	padded := make([]byte, room)
 	copy(padded, der)
-	text := make([]byte, cs.Len())
-	text[0] = '<'
-	hex.Encode(text[1:len(text)-1], padded)
-	text[len(text)-1] = '>'
-	// Upper-case hex, as most producers write it.
-	for i := 1; i < len(text)-1; i++ {
-		if text[i] >= 'a' && text[i] <= 'f' {
-			text[i] -= 'a' - 'A'
-		}
+	// The placeholder in section is "<", 2·room zeros and ">": the DER's digits go over the
+	// first zeros, in upper case as most producers write them, and the rest stays zero padding.
+	lo, hi := cs.Start-lay.Start, cs.End-lay.Start
+	if lo < 0 || hi > int64(len(section)) || section[lo] != '<' || section[hi-1] != '>' {
+		return nil, nil, errors.New("update has no /Contents placeholder where its layout says")
 	}
-	if err := lay.Patch(section, contentsName, text); err != nil {
-		return nil, nil, err
+	digits := section[lo+1 : hi-1]
+	for i, c := range der {
+		digits[2*i], digits[2*i+1] = upperHex[c>>4], upperHex[c&15]
 	}
 	if err := w.append(section); err != nil {
 		return nil, nil, err
 	}
 	return &signedLayout{byteRange: br}, padded, nil
 }
+
+const upperHex = "0123456789ABCDEF"
 
 // append writes bytes at the end of the temporary file.
 func (w *output) append(b []byte) error {
