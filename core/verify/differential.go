@@ -158,7 +158,7 @@ func (v *verifier) rebuildHeaders() map[int]int64 {
 	latest := v.f.Latest()
 	holders := v.referenceHolders()
 	roots := map[int]bool{}
-	for _, c := range v.rootCandidates().cands {
+	for _, c := range v.rootCandidates(0).cands {
 		if r, ok := c.root.(pdf.Ref); ok {
 			roots[r.Num] = true
 		}
