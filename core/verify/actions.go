@@ -12,9 +12,11 @@ import (
 // catalog and page entry outside a short list is). An added annotation carries its own actions:
 // a Screen or Square annotation whose /AA /PO (page opened) runs JavaScript that rewrites the
 // signed amount in Acrobat, a Link whose harmless /URI action has a /Next that runs JavaScript.
-// The same rule applies there: only navigation (navigationActions) is allowed; any other action
-// type, reached through /A, /PA, every /AA trigger, /Next (a dictionary or an array) and indirect
-// references, is a disallowed change naming the action type.
+// The same rule applies there: only navigation (navigationActions) is allowed — the four named
+// actions ISO defines and links to http, https and mailto URIs; any other action type or target,
+// reached through /A, /PA, every /AA trigger, /Next (a dictionary or an array) and indirect
+// references, is a disallowed change naming it. Annotations that run or play content of their
+// own (3D, RichMedia, Movie, Sound: activeSubtypes) are refused the same way.
 
 // navigationActions are the action types an added or changed annotation or field may carry:
 // they move the view or open a link and change nothing the document shows. Everything else —
@@ -82,7 +84,10 @@ func (a *analysis) riskyActions(d pdf.Dict) (types []string, exhausted bool) {
 				return types, true
 			}
 			typ := actionType(a.cur, t)
-			if !navigationActions(pdf.Name(typ)) && !seenType[typ] {
+			if navigationActions(pdf.Name(typ)) {
+				typ = a.unsafeNavigation(typ, t)
+			}
+			if typ != "" && !seenType[typ] {
 				seenType[typ] = true
 				types = append(types, typ)
 			}
@@ -101,6 +106,60 @@ func (a *analysis) riskyActions(d pdf.Dict) (types []string, exhausted bool) {
 	}
 	return types, false
 }
+
+// namedActions are the named actions ISO 32000 defines; viewers run many more by name (Acrobat
+// executes menu items: /Print, /Quit, /SaveAs…), which an added annotation must not carry.
+var namedActions = map[pdf.Name]bool{"NextPage": true, "PrevPage": true, "FirstPage": true, "LastPage": true}
+
+// uriSchemes are the URI schemes a link added after signing may open: a javascript: URI runs a
+// script in some viewers and a file: URI opens a local program (red team s7 G11).
+var uriSchemes = []string{"http:", "https:", "mailto:"}
+
+// unsafeNavigation returns "" for a navigation action (of type typ) that only moves the view or
+// opens a web or mail link, else what makes it unsafe: "Named /Print", "URI javascript:".
+func (a *analysis) unsafeNavigation(typ string, d pdf.Dict) string {
+	switch typ {
+	case "Named":
+		n, _ := a.cur.Resolve(d.Get("N"))
+		if name, ok := n.(pdf.Name); ok && namedActions[name] {
+			return ""
+		}
+		if name, ok := n.(pdf.Name); ok {
+			return "Named /" + string(name)
+		}
+		return "Named (malformed)"
+	case "URI":
+		u, _ := a.cur.Resolve(d.Get("URI"))
+		str, ok := u.(pdf.String)
+		if !ok {
+			return "URI (malformed)"
+		}
+		// Readers skip leading blanks and control characters before the scheme.
+		link := strings.ToLower(strings.TrimLeft(string(str.Bytes), " \t\r\n\f\x00\v"))
+		for _, sch := range uriSchemes {
+			if strings.HasPrefix(link, sch) {
+				return ""
+			}
+		}
+		scheme, _, found := strings.Cut(link, ":")
+		if !found || len(scheme) > 16 {
+			return "URI (no http, https or mailto scheme)"
+		}
+		return "URI " + strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				return '?'
+			}
+			return r
+		}, scheme) + ":"
+	}
+	return ""
+}
+
+// activeSubtypes are annotations whose content a viewer runs or plays when they are activated
+// (often on page open, /3DA /A /PO, /RichMediaSettings /Activation): 3D models with their
+// /OnInstantiate scripts, rich media, movies, sounds. None is written by signing, filling or
+// commenting; added or changed after signing they are a disallowed change like a script.
+var activeSubtypes = map[pdf.Name]bool{"3D": true, "RichMedia": true, "Movie": true, "Sound": true}
 
 // actionType is the /S of an action dictionary ("untyped" without one).
 func actionType(v *pdf.View, d pdf.Dict) string {
@@ -125,6 +184,9 @@ func actionsChanged(od, nd pdf.Dict) bool {
 // (subtype st) on page; it returns whether it reported anything.
 func (a *analysis) annotActions(page pageLabel, st pdf.Name, d pdf.Dict, verb string) bool {
 	types, exhausted := a.riskyActions(d)
+	if activeSubtypes[st] {
+		types = append([]string{string(st) + " content"}, types...)
+	}
 	if exhausted {
 		a.ch.add(false, page.detail(ChangeTooComplex).key("MaxAnnotActions"), "%s: %s annotation %s whose actions cannot be judged: more than %d actions (MaxAnnotActions)", page, st, verb, maxAnnotActions)
 		return true

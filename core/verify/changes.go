@@ -1043,7 +1043,7 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		return // judged with the fields
 	}
 	a.explained[r.Num] = true
-	if actionsChanged(od, nd) {
+	if actionsChanged(od, nd) || activeSubtypes[st] {
 		a.annotActions(page, st, nd, "changed")
 	}
 	if st == "FileAttachment" && !pdf.Equal(od.Get("FS"), nd.Get("FS")) {

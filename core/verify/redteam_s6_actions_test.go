@@ -229,3 +229,47 @@ func TestRedTeamFileAttachment(t *testing.T) {
 	rep = verifyBytes(t, attach(p2), s.store())
 	s6Code(t, rep, ChangeAttachmentAdded, "invoice_signed_final.pdf", false)
 }
+
+// TestRedTeamActionTargets (red team s7 G11): the allow-list also judges what a navigation
+// action targets — only the four named actions ISO defines (Acrobat runs /Print, /Quit and
+// other menu items by name) and http, https and mailto links (a javascript: URI runs a script in
+// some viewers, a file: URI opens a local program) — and refuses annotations that run content
+// of their own: a 3D model activated on page open with an /OnInstantiate script, rich media.
+func TestRedTeamActionTargets(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{textField: "100 USD"})
+	signed := s.sign(t, plain, sigOpts{})
+	p3 := s.sign(t, plain, sigOpts{certify: 3})
+	link := func(a pdf.Dict) func(*pdf.Update) pdf.Dict {
+		return func(*pdf.Update) pdf.Dict { return pdf.Dict{"A": a} }
+	}
+	named := func(n string) pdf.Dict { return pdf.Dict{"S": pdf.Name("Named"), "N": pdf.Name(n)} }
+	const why = "with actions that can change what the document shows: "
+	threeD := func(u *pdf.Update) pdf.Dict {
+		js := u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: []byte(s6Script)})
+		model := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("3D"), "Subtype": pdf.Name("U3D"), "OnInstantiate": js}, Data: []byte("U3D\x00")})
+		return pdf.Dict{"3DD": model, "3DA": pdf.Dict{"A": pdf.Name("PO")}}
+	}
+	rows := []rtRow{
+		{"named-print-on-page-open", func() []byte {
+			return s6Annot(t, signed, "Screen", func(*pdf.Update) pdf.Dict { return pdf.Dict{"AA": pdf.Dict{"PO": named("Print")}} })
+		}, StatusModified, why + "Named /Print", nil},
+		{"named-quit", func() []byte { return s6Annot(t, signed, "Link", link(named("Quit"))) }, StatusModified, why + "Named /Quit", nil},
+		{"named-next-page-twin", func() []byte { return s6Annot(t, signed, "Link", link(named("NextPage"))) }, StatusValid, "Link annotation added", nil},
+		{"uri-javascript", func() []byte { return s6Annot(t, signed, "Link", link(s6URI(" JavaScript:app.alert(1)"))) }, StatusModified, why + "URI javascript:", nil},
+		{"uri-file", func() []byte {
+			return s6Annot(t, p3, "Link", link(s6URI("file:///C:/Windows/System32/calc.exe")))
+		}, StatusModified, why + "URI file:", nil},
+		{"uri-no-scheme", func() []byte { return s6Annot(t, signed, "Link", link(s6URI("calc.exe"))) }, StatusModified, why + "URI (no http", nil},
+		{"uri-mailto-twin", func() []byte { return s6Annot(t, p3, "Link", link(s6URI("mailto:legal@example.com"))) }, StatusValid, "Link annotation added", nil},
+		{"uri-http-upper-twin", func() []byte { return s6Annot(t, signed, "Link", link(s6URI("HTTP://example.com/a"))) }, StatusValid, "Link annotation added", nil},
+		{"3d-on-page-open-script", func() []byte { return s6Annot(t, signed, "3D", threeD) }, StatusModified, why + "3D content", nil},
+		{"3d-p3", func() []byte { return s6Annot(t, p3, "3D", threeD) }, StatusModified, why + "3D content", nil},
+		{"richmedia", func() []byte {
+			return s6Annot(t, signed, "RichMedia", func(*pdf.Update) pdf.Dict {
+				return pdf.Dict{"RichMediaSettings": pdf.Dict{"Activation": pdf.Dict{"Condition": pdf.Name("PO")}}}
+			})
+		}, StatusModified, why + "RichMedia content", nil},
+	}
+	runRows(t, s, rows)
+}
