@@ -318,9 +318,17 @@ func (v *verifier) revisionAt(off int64) int {
 // would give a rebuilding reader another document than the cross-reference view.
 func (a *analysis) hiddenRoots(later []*pdf.Revision) {
 	risk, why := a.v.rebuildRisk()
+	// One scan serves every signature: from the earliest end of a signed revision that later
+	// revisions follow (the whole file when each reader's rule is applied).
 	from := a.signedEnd
+	last := len(a.v.f.Revisions()) - 1
+	for _, o := range a.v.sigs {
+		if o.rev >= 0 && o.rev < last && o.rep.SignedRange > 0 {
+			from = min(from, o.rep.SignedRange)
+		}
+	}
 	if risk {
-		from = 0 // each reader's rule is applied to the whole file
+		from = 0
 	}
 	rs := a.v.rootCandidates(from)
 	what := func(c rootCand) string {
