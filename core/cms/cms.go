@@ -195,20 +195,50 @@ type SignedData struct {
 
 // Sign builds and signs a SignedData; opts.Signer is called exactly once.
 func Sign(opts SignOptions) (*SignedData, error) {
-	sd, tbs, signerOpts, err := prepare(opts)
+	p, err := Prepare(opts)
 	if err != nil {
 		return nil, err
 	}
+	return p.sign(opts.Digest, opts.Content)
+}
+
+// Prepared is a SignedData made ready from SignOptions up to what depends on the signed
+// content: a signer sizes its signature (MaxSize) before the document's digest is known and
+// signs it later (Sign), from one preparation (the certificates, signer identifier,
+// signing-certificate-v2 attribute and algorithm checks are made once).
+type Prepared struct {
+	opts       SignOptions // Hash and ContentType defaulted
+	sd         SignedData  // without signed attributes and signature
+	scv2       []byte
+	signerOpts crypto.SignerOpts
+}
+
+// Sign signs the SignedData over digest (detached content: the hash of the external content
+// under the options' Hash); the Signer is called exactly once.
+func (p *Prepared) Sign(digest []byte) (*SignedData, error) {
+	if digest == nil {
+		return nil, errors.New("exactly one of digest and content is required")
+	}
+	return p.sign(digest, nil)
+}
+
+func (p *Prepared) sign(digest, content []byte) (*SignedData, error) {
+	opts := p.opts
+	sd, tbs, err := p.signed(digest, content)
+	if err != nil {
+		return nil, err
+	}
+	signerOpts := p.signerOpts
 	h := signerOpts.HashFunc()
-	var digest []byte
+	var msg []byte
 	if _, gm := signerOpts.(*sm2.SM2SignerOption); gm || h == 0 { // Ed25519 and SM2 (SM3 with Z) sign the message itself
-		digest = tbs
+		msg = tbs
 	} else {
 		hh := h.New()
 		hh.Write(tbs)
-		digest = hh.Sum(nil)
+		msg = hh.Sum(nil)
 	}
-	sig, err := opts.Signer.Sign(rand.Reader, digest, signerOpts)
+	sig, err := opts.Signer.Sign(rand.Reader, msg, signerOpts)
 	if err != nil {
 		return nil, fmt.Errorf("signer failed: %w", err)
 	}
@@ -219,39 +249,29 @@ func Sign(opts SignOptions) (*SignedData, error) {
 	return sd, nil
 }
 
-// prepare builds everything but the signature value and returns the bytes to be signed.
-func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
+// Prepare checks opts and builds everything of the SignedData that does not depend on the
+// signed content; opts.Digest and opts.Content are not used (see Prepared.Sign, MaxSize).
+func Prepare(opts SignOptions) (*Prepared, error) {
 	if opts.Signer == nil || opts.Cert == nil {
-		return nil, nil, nil, errors.New("signer and certificate are required")
+		return nil, errors.New("signer and certificate are required")
 	}
 	if opts.Hash == 0 {
 		opts.Hash = crypto.SHA256
 	}
 	hoid, err := HashOID(opts.Hash)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	isSM2 := IsSM2(opts.Cert.PublicKey)
 	if isSM2 {
 		hoid = OIDSM3 // SM2 signs with SM3, whatever Hash says
 	}
-	if (opts.Digest == nil) == (opts.Content == nil) {
-		return nil, nil, nil, errors.New("exactly one of digest and content is required")
-	}
 	if opts.ContentType == nil {
 		opts.ContentType = OIDData
 	}
-	digest := opts.Digest
-	if opts.Content != nil {
-		hh := NewHash(opts.Cert.PublicKey, opts.Hash)
-		hh.Write(opts.Content)
-		digest = hh.Sum(nil)
-	} else if size := NewHash(opts.Cert.PublicKey, opts.Hash).Size(); len(digest) != size {
-		return nil, nil, nil, fmt.Errorf("digest is %d bytes, the digest algorithm needs %d", len(digest), size)
-	}
 	sigAlg, signerOpts, err := signatureAlgorithm(opts.Cert.PublicKey, opts.Hash, opts.PSS)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	if isSM2 && opts.GMOIDs {
 		sigAlg = pkix.AlgorithmIdentifier{Algorithm: OIDSM2Sign}
@@ -260,13 +280,12 @@ func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
 		}
 	}
 	if !publicKeysEqual(opts.Signer.Public(), opts.Cert.PublicKey) {
-		return nil, nil, nil, errors.New("signer key does not match the certificate")
+		return nil, errors.New("signer key does not match the certificate")
 	}
-	sd := &SignedData{
+	sd := SignedData{
 		version:      1,
 		digestAlg:    pkix.AlgorithmIdentifier{Algorithm: hoid, Parameters: asn1.NullRawValue},
 		eContentType: opts.ContentType,
-		eContent:     opts.Content,
 		sigAlg:       sigAlg,
 		gm:           isSM2 && opts.GMOIDs,
 	}
@@ -286,10 +305,32 @@ func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
 	}
 	ias, err := asn1.Marshal(issuerAndSerial{Issuer: asn1.RawValue{FullBytes: opts.Cert.RawIssuer}, Serial: opts.Cert.SerialNumber})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	sd.sid = asn1.RawValue{FullBytes: ias}
+	scv2, err := SigningCertificateV2(opts.Cert, crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{opts: opts, sd: sd, scv2: scv2, signerOpts: signerOpts}, nil
+}
 
+// signed returns a copy of the prepared SignedData with its signed attributes for the detached
+// digest or the encapsulated content (exactly one is set), and the bytes to be signed.
+func (p *Prepared) signed(digest, content []byte) (*SignedData, []byte, error) {
+	opts := p.opts
+	if (digest == nil) == (content == nil) {
+		return nil, nil, errors.New("exactly one of digest and content is required")
+	}
+	if content != nil {
+		hh := NewHash(opts.Cert.PublicKey, opts.Hash)
+		hh.Write(content)
+		digest = hh.Sum(nil)
+	} else if size := NewHash(opts.Cert.PublicKey, opts.Hash).Size(); len(digest) != size {
+		return nil, nil, fmt.Errorf("digest is %d bytes, the digest algorithm needs %d", len(digest), size)
+	}
+	sd := p.sd
+	sd.eContent = content
 	attrs := []Attribute{
 		attr(OIDAttrContentType, mustMarshal(opts.ContentType)),
 		attr(OIDAttrMessageDigest, mustMarshal(digest)),
@@ -297,18 +338,14 @@ func prepare(opts SignOptions) (*SignedData, []byte, crypto.SignerOpts, error) {
 	if opts.SigningTime != nil {
 		attrs = append(attrs, attr(OIDAttrSigningTime, mustMarshal(opts.SigningTime.UTC())))
 	}
-	scv2, err := SigningCertificateV2(opts.Cert, crypto.SHA256)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	attrs = append(attrs, attr(OIDAttrSigningCertV2, scv2))
+	attrs = append(attrs, attr(OIDAttrSigningCertV2, p.scv2))
 	attrs = append(attrs, opts.ExtraSigned...)
 	set, err := marshalAttrSet(attrs)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	sd.signedAttrs = set
-	return sd, set, signerOpts, nil
+	return &sd, set, nil
 }
 
 // SignatureValue is the SignerInfo's signature octets (what a signature timestamp covers).
@@ -417,14 +454,24 @@ func (sd *SignedData) marshal(signature []byte) ([]byte, error) {
 // with unsignedExtra bytes of unsigned attributes (e.g. an estimated timestamp token plus its
 // attribute framing, see TimestampAttrOverhead). It does not call the signer.
 func MaxSize(opts SignOptions, unsignedExtra int) (int, error) {
-	if opts.Digest == nil && opts.Content == nil {
-		h := opts.Hash
-		if h == 0 {
-			h = crypto.SHA256
-		}
-		opts.Digest = make([]byte, h.Size())
+	p, err := Prepare(opts)
+	if err != nil {
+		return 0, err
 	}
-	sd, _, _, err := prepare(opts)
+	if opts.Digest != nil || opts.Content != nil {
+		return p.maxSize(opts.Digest, opts.Content, unsignedExtra)
+	}
+	return p.MaxSize(unsignedExtra)
+}
+
+// MaxSize is the package's MaxSize for a detached signature of p.
+func (p *Prepared) MaxSize(unsignedExtra int) (int, error) {
+	return p.maxSize(make([]byte, p.opts.Hash.Size()), nil, unsignedExtra)
+}
+
+func (p *Prepared) maxSize(digest, content []byte, unsignedExtra int) (int, error) {
+	opts := p.opts
+	sd, _, err := p.signed(digest, content)
 	if err != nil {
 		return 0, err
 	}

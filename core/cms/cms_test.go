@@ -96,6 +96,63 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 	}
 }
 
+// TestPrepared checks that one preparation sizes and signs like MaxSize and Sign, and that it
+// can sign several digests, each signature over its own (the template is not changed).
+func TestPrepared(t *testing.T) {
+	p := pkitest.New(t, &pkitest.Options{NoServer: true})
+	for _, kt := range []pki.KeyType{pki.ECDSAP256, pki.RSA2048} {
+		cert, key := p.Leaf(t, "signer", kt)
+		cs := &countingSigner{Signer: key}
+		opts := cms.SignOptions{Signer: cs, Cert: cert, Chain: p.Chain}
+		prep, err := cms.Prepare(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		max, err := prep.MaxSize(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, err := cms.MaxSize(opts, 0); err != nil || max != want {
+			t.Errorf("%s: Prepared.MaxSize %d, MaxSize %d (%v)", kt, max, want, err)
+		}
+		var sds []*cms.SignedData
+		for _, content := range []string{"first", "second"} {
+			sd, err := prep.Sign(digestOf(crypto.SHA256, []byte(content)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sds = append(sds, sd)
+		}
+		if cs.n.Load() != 2 {
+			t.Errorf("signer called %d times for two signatures", cs.n.Load())
+		}
+		for i, content := range []string{"first", "second"} {
+			der, err := sds[i].Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(der) > max {
+				t.Errorf("%s: size %d above MaxSize %d", kt, len(der), max)
+			}
+			parsed, err := cms.Parse(der)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &parsed.Signers[0]
+			if _, err := s.VerifySignature(parsed.SignerCert(s), digestOf(crypto.SHA256, []byte(content))); err != nil {
+				t.Errorf("%s: signature %d: %v", kt, i, err)
+			}
+			verifyOpenSSL(t, p, der, []byte(content), false)
+		}
+		if _, err := prep.Sign(nil); err == nil {
+			t.Error("signed without a digest")
+		}
+		if _, err := prep.Sign(make([]byte, 20)); err == nil {
+			t.Error("signed a 20-byte digest as SHA-256")
+		}
+	}
+}
+
 // verifyOpenSSL checks a detached SignedData with openssl cms (an independent implementation).
 func verifyOpenSSL(t *testing.T, p *pkitest.PKI, der, content []byte, pss bool) {
 	t.Helper()

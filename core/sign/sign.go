@@ -202,7 +202,12 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 		}
 		tsExtra = n + cms.TimestampAttrOverhead
 	}
-	maxCMS, err := cms.MaxSize(so, tsExtra)
+	// One preparation for sizing now and signing once the digest is known.
+	prep, err := cms.Prepare(so)
+	if err != nil {
+		return nil, fmt.Errorf("failed to size the signature: %w", err)
+	}
+	maxCMS, err := prep.MaxSize(tsExtra)
 	if err != nil {
 		return nil, fmt.Errorf("failed to size the signature: %w", err)
 	}
@@ -277,8 +282,7 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 	src.Close()
 	var cmsLen int
 	lay, contents, err := w.appendSigned(ed.u, h, func(digest []byte) ([]byte, error) {
-		so.Digest = digest
-		sd, err := cms.Sign(so)
+		sd, err := prep.Sign(digest)
 		if err != nil {
 			return nil, fmt.Errorf("failed to sign: %w", err)
 		}
