@@ -187,7 +187,11 @@
 //     annotations one signature's analysis judges as added or changed (MaxJudgedAnnotations,
 //     1,000: annotbudget.go — 45,000 squares cost 15 s and 1.25 GB). A page the cover check
 //     would render with more than 1,500 annotations is reported as too complex to judge
-//     (MaxRenderedAnnotations). Hitting a limit is an error wrapping the *pdf.LimitError that
+//     (MaxRenderedAnnotations). Object headers hidden in the data of objects added after
+//     signing are kept only where they can matter, at most 4,097 per revision, and at most
+//     4,096 trailer dictionaries and /Root entries are read (more is reported as a change
+//     that could not be compared: a stream of 1.8 million "N 0 obj" lines once cost 184 MB).
+//     Hitting a limit is an error wrapping the *pdf.LimitError that
 //     names it (sealctl exit 2, the desktop says which limit in Chinese), never a verdict — also
 //     when the limit is met in the middle of the change analysis (pdf.File.Exceeded).
 //   - Run on after its context is done: File and Verify take a context.Context; the loops the
