@@ -59,6 +59,8 @@ type imageWalk struct {
 	ocgs    map[int]bool // the OCGs the catalog's /OCProperties lists (loaded on first use)
 	ocAS    bool         // its default configuration sets states automatically (/AS)
 	ocProps bool         // the catalog has /OCProperties (a dictionary)
+	// glyphNoRes: the content checked is a Type 3 glyph whose font has no /Resources
+	glyphNoRes bool
 }
 
 func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
@@ -98,6 +100,9 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 			}
 		}
 	}
+	if why := w.resourceStates(res); why != "" {
+		return why // coverstate.go
+	}
 	// Type 3 glyphs are content streams too: an image inside one is drawn like any other.
 	for _, fo := range w.a.cur.Dict(res.Get("Font")) {
 		fd := w.a.cur.Dict(fo)
@@ -114,12 +119,16 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 			return why
 		}
 		fres := w.a.cur.Dict(fd.Get("Resources"))
-		if fres == nil {
+		noRes := fres == nil
+		if noRes {
 			fres = res
 		}
 		for _, cp := range w.a.cur.Dict(fd.Get("CharProcs")) {
 			if cs, ok := w.resolve(cp).(*pdf.Stream); ok {
-				if why := w.content(cs, fres, depth+1); why != "" {
+				w.glyphNoRes = noRes
+				why := w.content(cs, fres, depth+1)
+				w.glyphNoRes = false
+				if why != "" {
 					return why
 				}
 			}
@@ -331,6 +340,9 @@ func inlineEnd(data []byte, start int64) int64 {
 // samples checks that data (decoded by every filter but an image codec) holds all the samples
 // an image dictionary d declares; a JPEG must decode; other codecs cannot be checked.
 func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, inline bool, what string) string {
+	if why := w.imageKeys(d, filters); why != "" {
+		return what + " " + why
+	}
 	codec := pdf.Name("")
 	for _, f := range filters {
 		switch f {
@@ -816,6 +828,50 @@ func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool,
 		}
 	default:
 		return fmt.Sprintf("the colour space /%s, which images cannot use", fam)
+	}
+	return ""
+}
+
+// imageKeys returns why an image dictionary lacks what ISO 32000 requires of it (red team s7
+// G9): /Width and /Height positive integers, /BitsPerComponent 1, 2, 4, 8 or 16 and a
+// /ColorSpace unless it is an image mask (BitsPerComponent 1 or absent) or JPX-encoded. PDFium
+// draws nothing for an image without /BitsPerComponent, with /BitsPerComponent 0 or without a
+// /ColorSpace, MuPDF assumes defaults and paints it: a white one erased the signed amount.
+func (w *imageWalk) imageKeys(d pdf.Dict, filters []pdf.Name) string {
+	for _, k := range []pdf.Name{"Width", "Height"} {
+		if v, ok := pdf.IntOf(w.resolve(d.Get(k))); !ok || v <= 0 {
+			return fmt.Sprintf("has a /%s that is not a positive integer", k)
+		}
+	}
+	mask := false
+	if x := d.Get("ImageMask"); x != nil {
+		b, ok := w.resolve(x).(pdf.Bool)
+		if !ok {
+			return "has an /ImageMask that is not a boolean"
+		}
+		mask = bool(b)
+	}
+	bpcObj := d.Get("BitsPerComponent")
+	bpc, bpcOK := pdf.IntOf(w.resolve(bpcObj))
+	if mask {
+		if bpcObj != nil && (!bpcOK || bpc != 1) {
+			return "is an image mask with /BitsPerComponent other than 1"
+		}
+		return ""
+	}
+	for _, f := range filters {
+		if f == "JPXDecode" {
+			return "" // JPX carries its own bit depth and colour space
+		}
+	}
+	if bpcObj == nil {
+		return "has no /BitsPerComponent (PDFium draws nothing, MuPDF assumes 8)"
+	}
+	if !bpcOK || bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16 {
+		return "has a /BitsPerComponent other than 1, 2, 4, 8 or 16"
+	}
+	if d.Get("ColorSpace") == nil {
+		return "has no /ColorSpace (PDFium draws nothing, MuPDF assumes one)"
 	}
 	return ""
 }

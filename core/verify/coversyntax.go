@@ -85,6 +85,7 @@ type textState struct {
 	fontName pdf.Name
 	fontOK   bool // a font was set (Tf or gs /Font)
 	size     float64
+	path     pathState // coverstate.go
 }
 
 // contentSyntax returns why content data, drawn with resources res, breaks the strict syntax
@@ -131,6 +132,9 @@ func (w *imageWalk) contentSyntax(data []byte, res pdf.Dict) string {
 		}
 		if why := checkOperands(op, sig, ops); why != "" {
 			return why
+		}
+		if why := w.pathOp(&st.path, op, ops, res); why != "" {
+			return why // coverstate.go
 		}
 		switch op {
 		case "BI":

@@ -104,7 +104,19 @@
 //     samples all decode, with a bit depth and colour space ISO 32000 allows; mesh shadings
 //     whose data follows the rules; plain optional content — in its forms, patterns, soft
 //     masks and Type 3 glyphs too. Otherwise the change is disallowed: PDFium drew nothing
-//     where poppler or MuPDF painted over the signed amount (red team s5).
+//     where poppler or MuPDF painted over the signed amount (red team s5). The strict gate
+//     covers these classes, each reported with its reason:
+//     content syntax (coversyntax.go: numbers, operators and operand counts, matrices, text-clip
+//     fonts); graphics states (coverstate.go: every ExtGState entry typed and in range — /CA /ca
+//     in [0, 1], /LW ≥ 0, a valid /D, known /BM, /SMask /None or a mask with a transparency
+//     group, /TR /TR2 only /Identity or /Default); fonts (coverstate.go: a known subtype and
+//     its required keys — a Type 3 font's /Encoding dictionary with /Differences, a Type0
+//     font's one descendant); image dictionaries (coverimages.go: /Width, /Height,
+//     /BitsPerComponent 1–16 in powers of two and a /ColorSpace unless a mask or JPX; samples
+//     complete; colour spaces by the rules); path geometry (coverstate.go: w ≥ 0, dashes with
+//     entries ≥ 0, caps, joins, miter limits in range, no zero-length subpath stroked with round
+//     or projecting caps: a dot in poppler and MuPDF, nothing in PDFium — red team s7); mesh
+//     shadings and optional content (coverimages.go).
 //   - What no reader draws is not judged, what readers draw differently is reported
 //     (coverhidden.go): an annotation whose /F is an integer with the hidden bit is drawn by none
 //     (a hidden note over the text is valid), /F 2.0 is hidden for PDFium and drawn by poppler
