@@ -16,7 +16,7 @@ import (
 // actions ISO defines and links to http, https and mailto URIs; any other action type or target,
 // reached through /A, /PA, every /AA trigger, /Next (a dictionary or an array) and indirect
 // references, is a disallowed change naming it. Annotations that run or play content of their
-// own (3D, RichMedia, Movie, Sound: activeSubtypes) are refused the same way.
+// own (3D, RichMedia: activeSubtypes) are refused the same way.
 
 // navigationActions are the action types an added or changed annotation or field may carry:
 // they move the view or open a link and change nothing the document shows. Everything else —
@@ -155,11 +155,13 @@ func (a *analysis) unsafeNavigation(typ string, d pdf.Dict) string {
 	return ""
 }
 
-// activeSubtypes are annotations whose content a viewer runs or plays when they are activated
-// (often on page open, /3DA /A /PO, /RichMediaSettings /Activation): 3D models with their
-// /OnInstantiate scripts, rich media, movies, sounds. None is written by signing, filling or
-// commenting; added or changed after signing they are a disallowed change like a script.
-var activeSubtypes = map[pdf.Name]bool{"3D": true, "RichMedia": true, "Movie": true, "Sound": true}
+// activeSubtypes are annotations whose content a viewer runs when they are activated, also on
+// page open (/3DA /A /PO, /RichMediaSettings /Activation /Condition /PO): 3D models with their
+// /OnInstantiate scripts and rich media (Flash, video with scripting). None is written by
+// signing, filling or commenting; added or changed after signing they are a disallowed change
+// like a script. A Sound or Movie annotation only plays its media when the user clicks it (any
+// action it carries is judged like every annotation's), so it is judged by what it draws.
+var activeSubtypes = map[pdf.Name]bool{"3D": true, "RichMedia": true}
 
 // actionType is the /S of an action dictionary ("untyped" without one).
 func actionType(v *pdf.View, d pdf.Dict) string {
