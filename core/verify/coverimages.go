@@ -157,9 +157,14 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 					return why
 				}
 			}
+			if key == "Pattern" {
+				if why := w.pattern(o, name); why != "" {
+					return why // coverpaint.go
+				}
+			}
 			if pd := w.a.cur.Dict(o); key == "Pattern" && pd != nil && pd.Get("Shading") != nil {
-				if why := w.shading(pd.Get("Shading")); why != "" {
-					return why
+				if why := w.fullShading(pd.Get("Shading")); why != "" {
+					return fmt.Sprintf("pattern /%s: %s", name, why)
 				}
 			}
 			x, ok := w.resolve(o).(*pdf.Stream)
@@ -177,9 +182,14 @@ func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 			}
 		}
 	}
-	for _, o := range w.a.cur.Dict(res.Get("Shading")) {
-		if why := w.shading(o); why != "" {
-			return why
+	for name, o := range w.a.cur.Dict(res.Get("Shading")) {
+		if why := w.fullShading(o); why != "" {
+			return fmt.Sprintf("shading /%s: %s", name, why) // coverpaint.go
+		}
+	}
+	for name, o := range w.a.cur.Dict(res.Get("ColorSpace")) {
+		if why := w.fillSpace(o); why != "" {
+			return fmt.Sprintf("colour space /%s: %s", name, why)
 		}
 	}
 	for _, o := range w.a.cur.Dict(res.Get("ExtGState")) {
@@ -776,8 +786,25 @@ func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool,
 		if !ok {
 			return "an ICCBased colour space without a profile stream"
 		}
-		if n, _ := pdf.IntOf(w.resolve(st.Dict.Get("N"))); n != 1 && n != 3 && n != 4 {
+		n, _ := pdf.IntOf(w.resolve(st.Dict.Get("N")))
+		if n != 1 && n != 3 && n != 4 {
 			return fmt.Sprintf("an ICC profile of %d components", n)
+		}
+		// coverpaint.go: /N must match the profile, and its /Alternate too.
+		data, err := w.a.v.f.OptionalStreamData(st)
+		if err != nil {
+			return fmt.Sprintf("an ICC profile that cannot be decoded (%v)", err)
+		}
+		if why := iccHeader(data, n); why != "" {
+			return why
+		}
+		if alt := st.Dict.Get("Alternate"); alt != nil {
+			if why := w.colourSpaceProblem(alt, res, inline, depth+1); why != "" {
+				return "an ICC profile whose /Alternate has " + why
+			}
+			if w.components(alt, res, inline, depth+1) != n {
+				return "an ICC profile whose /Alternate has other than its /N components"
+			}
 		}
 	case "Indexed", "I":
 		base := arg(1)
@@ -825,6 +852,17 @@ func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool,
 		}
 		if ft, ok := pdf.IntOf(w.resolve(fd.Get("FunctionType"))); !ok || (ft != 0 && ft != 2 && ft != 3 && ft != 4) {
 			return fmt.Sprintf("a %s colour space whose tint transform is not a function", fam)
+		}
+		nin := 1
+		if names, ok := arg(1).(pdf.Array); ok && fam == "DeviceN" {
+			nin = len(names)
+		}
+		nout := int(w.components(arr[alt], res, false, depth+1))
+		if nout <= 0 {
+			return fmt.Sprintf("a %s colour space whose alternate the verifier cannot size", fam)
+		}
+		if _, why := w.function(arr[3], nin, nout, 0); why != "" {
+			return fmt.Sprintf("a %s colour space whose tint transform is %s", fam, why) // coverpaint.go
 		}
 	default:
 		return fmt.Sprintf("the colour space /%s, which images cannot use", fam)

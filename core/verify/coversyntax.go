@@ -195,6 +195,10 @@ func (w *imageWalk) contentSyntax(data []byte, res pdf.Dict) string {
 					return why
 				}
 			}
+		case "cs", "CS":
+			if why := w.inlineSpace(ops[0], res); why != "" {
+				return why // coverpaint.go
+			}
 		case "Do":
 			if st.mode >= 4 {
 				return fmt.Sprintf("a form drawn in text clip mode %d Tr", st.mode)
