@@ -2,6 +2,7 @@ package verify
 
 import (
 	"image"
+	"math"
 
 	"sealdesk/core/pdf"
 )
@@ -19,14 +20,16 @@ import (
 // before the comparison; shapes only when they have an interior colour (/IC), lines never
 // (their strokes are judged by width); a highlight is multiplied in its colour, as every viewer draws it;
 // note-like icons (Text, FileAttachment, Sound) are painted as the fixed-size icon viewers draw
-// at the rectangle's top-left corner; underlines, squiggles and strike-outs draw thin lines in
-// every viewer and are left to appearanceDraws. A usable appearance is a single form XObject
+// at the rectangle's top-left corner; underlines, squiggles and strike-outs are painted as the
+// bands MuPDF draws from their quads (synthmarkup.go: not thin lines in every viewer, as once
+// assumed). A usable appearance is a single form XObject
 // stream with a /BBox: /AP /N a stream, or a dictionary of states whose /AS names one.
 
 // synthesizedAnnots are the subtypes a viewer may draw without an appearance stream.
 func synthesizedAnnots(x pdf.Name) bool {
 	switch x {
-	case "FreeText", "Stamp", "Square", "Circle", "Polygon", "PolyLine", "Line", "Ink", "Highlight", "Caret", "Text", "FileAttachment", "Sound", "Redact":
+	case "FreeText", "Stamp", "Square", "Circle", "Polygon", "PolyLine", "Line", "Ink", "Highlight", "Caret", "Text", "FileAttachment", "Sound", "Redact",
+		"Underline", "StrikeOut", "Squiggly":
 		return true
 	}
 	return false
@@ -38,7 +41,8 @@ const synthIcon = 24
 // synthPaint is an area to paint over the new rendering.
 type synthPaint struct {
 	rect     pdf.Rect
-	multiply []float64 // RGB to multiply with (a highlight); nil: opaque white
+	multiply []float64 // RGB to multiply with (a highlight); nil: opaque
+	colour   []float64 // the opaque RGB colour (a text-markup line); nil: white
 }
 
 // usableAppearance reports whether d has an appearance every viewer draws as it is.
@@ -99,7 +103,10 @@ func (a *analysis) synthesize(page int, d pdf.Dict) {
 	if !ok || rc.IsZero() {
 		return
 	}
-	p := synthPaint{rect: rc}
+	// Readers draw shapes where their geometry keys put them, not inside the /Rect: MuPDF
+	// recomputes the /Rect from /Vertices, poppler does not clip to it (red team s7 G1b: a
+	// white Polygon whose /Rect was a blank corner and whose /Vertices framed the amount).
+	p := synthPaint{rect: a.geometryBounds(d, rc)}
 	switch st {
 	case "Square", "Circle", "Polygon":
 		// Without an interior colour (/IC) viewers stroke the outline only, in /C at the
@@ -110,8 +117,14 @@ func (a *analysis) synthesize(page int, d pdf.Dict) {
 		}
 	case "Line", "PolyLine":
 		return // strokes only (and line endings), judged by their width in viewerDifferential
+	case "Underline", "StrikeOut", "Squiggly":
+		a.synthesizeMarkup(page, st, d, rc) // synthmarkup.go
+		return
 	case "Text", "FileAttachment", "Sound":
-		p.rect = pdf.Rect{LLX: rc.LLX, LLY: max(rc.LLY, rc.URY-synthIcon), URX: min(rc.URX, rc.LLX+synthIcon), URY: rc.URY}
+		// The icon is drawn at its size from the /Rect's top-left corner whatever the /Rect's
+		// size (poppler 24 pt, MuPDF 20 pt): a white icon with a 1×1 pt /Rect hid digits in
+		// poppler (red team s7 G1b).
+		p.rect = pdf.Rect{LLX: rc.LLX, LLY: rc.URY - synthIcon, URX: rc.LLX + synthIcon, URY: rc.URY}
 	case "Highlight":
 		p.multiply = []float64{0, 0, 0}
 		if arr, ok := resolvedArray(a.cur, d.Get("C")); ok {
@@ -148,9 +161,19 @@ func (a *analysis) paintSynthesized(img *image.RGBA, p int, toUser func(px, py f
 	copy(out.Pix, img.Pix)
 	for _, sp := range paints {
 		r := userToPixels(toUser, sp.rect, out.Bounds())
+		if sp.colour != nil {
+			// A line's band is painted as drawn, not grown like an area that may hide more.
+			r = userToPixelsExact(toUser, sp.rect, out.Bounds())
+		}
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			for x := r.Min.X; x < r.Max.X; x++ {
 				i := out.PixOffset(x, y)
+				if sp.multiply == nil && sp.colour != nil {
+					for c := 0; c < 3; c++ {
+						out.Pix[i+c] = uint8(math.Round(255 * min(max(sp.colour[c], 0), 1)))
+					}
+					continue
+				}
 				if sp.multiply == nil {
 					out.Pix[i], out.Pix[i+1], out.Pix[i+2] = 255, 255, 255
 					continue
