@@ -94,6 +94,29 @@
 // verdict. A bound is an ambiguity of this kind: past it, this reader and a viewer would see
 // different documents, so exceeding one is an error, never a truncated view.
 //
+// # Rebuilding readers: which bytes are an object header
+//
+// A reader that distrusts the cross-reference data rebuilds it by scanning, and each one
+// tokenises the bytes its own way, so HeaderScanner (rebuildscan.go) reports the union of
+// what they take as an "N G obj" header, with the number each computes — not a pattern match:
+//
+//   - MuPDF's repair is a lexer: comments are white space ("4 0 % c⏎obj", "4 % c⏎0 obj"), a
+//     number token may carry a sign ("+4"; a lone "+" or "-" is 0), digits wrap modulo 2^32,
+//     strings are lexed through, and after a distrusted stream it resyncs on the bytes
+//     "endstream", whatever follows them.
+//   - poppler reads lines with getLine(buf, 256): a line longer than 255 bytes is cut into
+//     chunks, and every chunk — and the rest of a chunk after each "endobj" — is examined as
+//     a line start; between the tokens it allows C white space (VT too, NUL ends the chunk),
+//     accepts "obj" followed by anything, and continues a number that ends a chunk in the
+//     next chunk.
+//   - qpdf takes the first token of each line with its tokenizer (comments skipped): a subset
+//     of MuPDF's rule.
+//
+// Text that no reader takes ("4 0obj", a header glued to a word, one byte short of a chunk)
+// is not reported. The scan is linear: one pass per rule, a comment skipped once per line, a
+// chunk read at most three times. Not modelled: a dictionary between the generation and "obj"
+// ("4 0 <<>> obj", which MuPDF lists and then fails to load).
+//
 // # Object streams: where readers disagree
 //
 // An object inside an object stream is found through its cross-reference entry (stream
@@ -106,7 +129,11 @@
 // AmbiguityObjStmDuplicate for a number listed twice), as is an object that a hybrid
 // section's table and its /XRefStm list differently (AmbiguityHybrid; the table wins here, as
 // in poppler and pdf.js). View.ObjStmNumbers lists what a stream holds, so that a verifier
-// can find copies that no cross-reference entry points to. /Extends is ignored, as every
+// can find copies that no cross-reference entry points to; ObjStmNumbersOf does the same for
+// a stream found anywhere in the bytes. /N, /First and /Type are read through a reference, as
+// MuPDF (pdf_dict_get_int), poppler (lookup) and pdf.js (get) read them: an indirect /N once
+// read as an empty index while MuPDF's repair loaded the page the stream held (red team s7
+// G2). /Extends is ignored, as every
 // reader does: it never decides which object a number is, so its chains and cycles are harmless.
 //
 // # Why not pdfcpu

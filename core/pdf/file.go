@@ -1128,6 +1128,14 @@ func (f *File) objStmIn(rev, stmNum, depth int) (*objStm, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: object stream %d is not a stream", ErrMalformed, stmNum)
 		}
+		// An indirect /N or /First is resolved as every reader resolves it (MuPDF's
+		// pdf_dict_get_int, poppler's lookup, pdf.js's get): not resolving it read an empty
+		// index where MuPDF's repair loaded a page (red team s7 G2). Such a stream is not
+		// cached: another revision may define the number differently.
+		st, indirect, err := f.directObjStmDict(rev, st, depth)
+		if err != nil {
+			return nil, err
+		}
 		if f.objStmMem >= maxObjStmMemory/2 {
 			// Drop the cache before decoding, not after: a file of large object streams then
 			// holds one of them, not two, while the next decodes.
@@ -1137,6 +1145,9 @@ func (f *File) objStmIn(rev, stmNum, depth int) (*objStm, error) {
 		ost, err = f.loadObjStm(st)
 		if err != nil {
 			return nil, err
+		}
+		if indirect {
+			return ost, nil
 		}
 		if f.objStmMem+int64(len(ost.data)) > maxObjStmMemory {
 			clear(f.objStms)
@@ -1186,6 +1197,64 @@ func (f *File) fromObjStm(ost *objStm, stmNum, num, index int) (Object, error) {
 		f.noteAmbiguity(AmbiguityObjStmHeader, num, "object %d in object stream %d runs into the next object's bytes (poppler cuts it there)", num, stmNum)
 	}
 	return o, err
+}
+
+// directObjStmDict returns st with /N, /First and /Type resolved in revision rev when they
+// are references (f.mu held), and whether any was.
+func (f *File) directObjStmDict(rev int, st *Stream, depth int) (*Stream, bool, error) {
+	var d Dict
+	for _, k := range []Name{"N", "First", "Type"} {
+		r, ok := st.Dict.Get(k).(Ref)
+		if !ok {
+			continue
+		}
+		o, err := f.object(rev, r, depth+1)
+		if err != nil {
+			return nil, false, fmt.Errorf("object stream /%s: %w", k, err)
+		}
+		if d == nil {
+			d = st.Dict.Clone()
+		}
+		d[k] = o
+	}
+	if d == nil {
+		return st, false, nil
+	}
+	cp := *st
+	cp.Dict = d
+	return &cp, true, nil
+}
+
+// ObjStmNumbersOf returns the object numbers that st, an object stream found anywhere in the
+// bytes (listed or not), declares in its index, reading /N, /First and /Type through
+// references in this view as MuPDF's repair does (pdf_repair_obj_stm). ok is false when st's
+// /Type is not /ObjStm, directly or through a reference.
+func (v *View) ObjStmNumbersOf(st *Stream) (nums []int, ok bool, err error) {
+	f := v.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, typeRef := st.Dict.Get("Type").(Ref)
+	st, _, err = f.directObjStmDict(v.rev, st, 0)
+	if err != nil {
+		return nil, true, err
+	}
+	if _, null := st.Dict.Get("Type").(Null); typeRef && null {
+		// A reader that rebuilds may hold the object this view lacks (another hidden one).
+		return nil, true, fmt.Errorf("%w: its /Type is a reference to an object this revision does not hold", ErrMalformed)
+	}
+	if st.Dict.NameOf("Type") != "ObjStm" {
+		return nil, false, nil
+	}
+	for _, k := range []Name{"N", "First"} {
+		if _, ok := IntOf(st.Dict.Get(k)); !ok {
+			return nil, true, fmt.Errorf("%w: its /%s is not an integer here", ErrMalformed, k)
+		}
+	}
+	ost, err := f.loadObjStm(st)
+	if err != nil {
+		return nil, true, err
+	}
+	return append([]int(nil), ost.order...), true, nil
 }
 
 func (f *File) loadObjStm(st *Stream) (*objStm, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,10 @@ func FuzzOpen(f *testing.F) {
 		f.Add([]byte(c))
 	}
 	f.Add(genPDF(genOpts{nPages: 3, form: true}))
+	// Red team s7: headers only a rebuilding reader takes, an object stream with indirect keys.
+	f.Add([]byte("%PDF-1.4\n%" + strings.Repeat("x", 254) + "4 0 obj 1 endobj\n4 % c\n0 obj 2 endobj\n" +
+		"5 0 obj<</Type 6 0 R/N 7 0 R/First 8 0 R/Length 9>>stream\n1 0 <<>>\nendstream endobj 6 0 obj/ObjStm endobj 7 0 obj 1 endobj 8 0 obj 4 endobj\n" +
+		"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R/Size 2000000000>>\n%%EOF\n"))
 	f.Add(genPDF(genOpts{pages: []genPage{{media: "[0 0 10 10]", crop: "[1 1 5 5]", rotate: "90"}}}))
 	for _, name := range []string{"03-valid-single-signer-id-by-ski.pdf", "20-isa-B-empty-xref-keyword.pdf", "24-byterange-two-elements.pdf", "38-crypto-sha1-detached.pdf"} {
 		if b, err := os.ReadFile(filepath.Join(corpusDir, "files", name)); err == nil {
@@ -58,6 +63,12 @@ func exerciseFile(t *testing.T, b []byte) {
 		v.Version()
 	}
 	f.FindSigDicts()
+	hs := NewHeaderScanner(b).RebuildHeaders(0, int64(len(b)))
+	for i, h := range hs {
+		if h.Offset < 0 || h.Offset >= int64(len(b)) || h.Ref.Num <= 0 || (i > 0 && h.Offset < hs[i-1].Offset) {
+			t.Fatalf("header scan: %+v out of range or order", h)
+		}
+	}
 	last := f.Revisions()[len(f.Revisions())-1]
 	for i, n := range last.Defined {
 		if i > 200 {

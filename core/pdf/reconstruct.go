@@ -11,7 +11,16 @@ import (
 type ObjectHeader struct {
 	Ref    Ref
 	Offset int64
+	// Rules says which readers' rules find it (HeaderScanner: HeaderLexer, HeaderPoppler;
+	// 0 from ScanObjectHeaders).
+	Rules uint8
 }
+
+// The rules of HeaderScanner, as bits of ObjectHeader.Rules.
+const (
+	HeaderLexer   uint8 = 1 << iota // MuPDF's repair lexer (and qpdf's line-start tokens)
+	HeaderPoppler                   // poppler's 255-byte line chunks
+)
 
 // ScanObjectHeaders finds every "N G obj" header in sp by reading the bytes (not the
 // cross-reference data). Headers inside stream data can match too; callers confirm with

@@ -298,7 +298,12 @@ func (a *analysis) strayInObjStms(rev *pdf.Revision, view *pdf.View) {
 			}
 			o, err := view.Object(pdf.Ref{Num: stm, Gen: e.Gen})
 			st, isStream := o.(*pdf.Stream)
-			if err != nil || !isStream || st.Dict.NameOf("Type") != "ObjStm" {
+			if err != nil || !isStream {
+				continue
+			}
+			// /Type, like /N and /First (core/pdf), is read through a reference as MuPDF's
+			// repair reads it (red team s7 G2: /Type 30 0 R naming /ObjStm).
+			if typ, err := view.Resolve(st.Dict.Get("Type")); err != nil || typ != pdf.Name("ObjStm") {
 				continue
 			}
 			nums, err := view.ObjStmNumbers(stm)
@@ -379,24 +384,47 @@ func (a *analysis) rebuiltView(later []*pdf.Revision) {
 		return
 	}
 	revs := a.v.f.Revisions()
+	lastPoppler := map[int]int64{}
 	for _, rev := range later {
 		start := revs[rev.Index-1].End
 		if start < 0 || start >= rev.End || rev.End > int64(len(a.v.data)) {
 			continue
 		}
-		b := a.v.data[start:rev.End]
-		eachObjHeader(b, func(rel int64) {
-			n := headerNum(b, rel)
+		a.v.headerScanner().Each(start, rev.End, func(h pdf.ObjectHeader) {
+			n := h.Ref.Num
 			if _, ok := last[n]; ok {
-				last[n] = max(last[n], start+rel)
+				last[n] = max(last[n], h.Offset)
+				if h.Rules&pdf.HeaderPoppler != 0 {
+					lastPoppler[n] = h.Offset
+				}
 			}
 		})
 	}
 	for _, rev := range later {
 		for _, h := range a.v.embedded[rev.Index] {
-			if last[h.num] == h.off {
+			// The last header of its number for some reader (poppler's chunks see fewer).
+			if last[h.num] == h.off || lastPoppler[h.num] == h.off {
 				a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject, Object: h.num}, "revision %d hides a definition of object %d at offset %d inside another object's data; its cross-reference section is not where startxref says, so viewers that rebuild the table use the hidden object", rev.Index+1, h.num, h.off)
 			}
+		}
+	}
+}
+
+// typeByReference reports whether b holds "/Type" followed by a number (a /Type given by
+// reference, which may name /ObjStm).
+func typeByReference(b []byte) bool {
+	for {
+		i := bytes.Index(b, []byte("/Type"))
+		if i < 0 {
+			return false
+		}
+		b = b[i+5:]
+		j := 0
+		for j < len(b) && pdf.IsWhite(b[j]) {
+			j++
+		}
+		if j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			return true
 		}
 	}
 }
@@ -413,9 +441,18 @@ type objHeader struct {
 // 184 MB). A revision with more is reported as such where they would matter.
 const maxEmbeddedKept = maxHiddenCompared + 1
 
-// unlistedObjects returns the offsets of "N G obj" headers in rev's own bytes that are neither
-// listed in its cross-reference section nor inside an object it lists (at most
-// maxEmbeddedKept). Headers inside a listed object's data are kept in v.embedded when they
+// headerScanner scans the file for headers as the readers that rebuild the cross-reference
+// table find them (pdf.HeaderScanner: poppler's 255-byte chunks, MuPDF's lexer with comments).
+func (v *verifier) headerScanner() *pdf.HeaderScanner {
+	if v.hdrScan == nil {
+		v.hdrScan = pdf.NewHeaderScanner(v.data)
+	}
+	return v.hdrScan
+}
+
+// unlistedObjects returns the offsets of "N G obj" headers in rev's own bytes (every header a
+// rebuilding reader could take: headerScanner) that are neither listed in its cross-reference
+// section nor inside an object it lists (at most maxEmbeddedKept). Headers inside a listed object's data are kept in v.embedded when they
 // can matter — their number is one the document lists or refers to, they look like a catalog
 // or a cross-reference stream (rebuildroot.go), or some revision's section is relocated, so
 // that a rebuilding reader would use any of them — at most maxEmbeddedKept, past which
@@ -467,8 +504,9 @@ func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 	}
 	var embedded []objHeader
 	si, maxEnd := 0, int64(-1)
-	eachObjHeader(buf, func(rel int64) {
-		off := start + rel
+	v.headerScanner().Each(start, rev.End, func(h pdf.ObjectHeader) {
+		off := h.Offset
+		rel := off - start
 		if listed[off] || (rev.XRefStream && off == rev.XRefOffset) {
 			return
 		}
@@ -485,12 +523,16 @@ func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 		case !starts[off]:
 			// Inside a listed object's data; a listed object found a few bytes away from its
 			// stated offset starts at its own header, which is not hidden.
-			num := headerNum(buf, rel)
+			num := h.Ref.Num
 			_, _, isListed := latest.Entry(num)
 			win := buf[rel:min(int64(len(buf)), rel+512)]
 			if !anyRelocated && !isListed && len(holders[num]) == 0 &&
-				!bytes.Contains(win, []byte("/Catalog")) && !bytes.Contains(win, []byte("/XRef")) {
-				return // a number nothing uses, and no root: no reader's view changes
+				!bytes.Contains(win, []byte("/Catalog")) && !bytes.Contains(win, []byte("/XRef")) &&
+				!bytes.Contains(win, []byte("/ObjStm")) && !typeByReference(win) {
+				// A number nothing uses, and no root: no reader's view changes — unless it is
+				// an object stream (its /Type may be a reference), whose objects MuPDF's
+				// repair loads (hiddenObjStmDefs).
+				return
 			}
 			if len(embedded) >= maxEmbeddedKept {
 				v.embedOver[rev.Index] = true

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 
@@ -149,12 +150,14 @@ func (a *analysis) judgeAmbiguities() {
 // section lists, one the document refers to, or one a trailer or /Root entry names — the offset
 // of its last "N G obj" header in the whole file: what a reader that rebuilds the
 // cross-reference table uses. Numbers nothing uses are left out, so the map is bounded by the
-// cross-reference budget, not by the headers a file holds. Cached.
-func (v *verifier) rebuildHeaders() map[int]int64 {
+// cross-reference budget, not by the headers a file holds. One offset per reader's rule
+// (MuPDF's lexer, poppler's chunks; one when they agree): which copy is the last differs
+// between readers, and each is compared. Cached.
+func (v *verifier) rebuildHeaders() map[int][]int64 {
 	if v.rebuilt != nil {
 		return v.rebuilt
 	}
-	v.rebuilt = map[int]int64{}
+	v.rebuilt = map[int][]int64{}
 	latest := v.f.Latest()
 	holders := v.referenceHolders()
 	roots := map[int]bool{}
@@ -163,12 +166,29 @@ func (v *verifier) rebuildHeaders() map[int]int64 {
 			roots[r.Num] = true
 		}
 	}
-	eachObjHeader(v.data, func(off int64) {
-		n := headerNum(v.data, off)
+	// The last header of each number under each reader's rule (pdf.HeaderScanner): a copy only
+	// one reader sees must not mask, as "the last", the copy another reader takes.
+	lastPoppler := map[int]int64{}
+	lastLexer := map[int]int64{}
+	v.headerScanner().Each(0, int64(len(v.data)), func(h pdf.ObjectHeader) {
+		n := h.Ref.Num
 		if _, _, ok := latest.Entry(n); ok || len(holders[n]) > 0 || roots[n] {
-			v.rebuilt[n] = off
+			if h.Rules&pdf.HeaderLexer != 0 {
+				lastLexer[n] = h.Offset
+			}
+			if h.Rules&pdf.HeaderPoppler != 0 {
+				lastPoppler[n] = h.Offset
+			}
 		}
 	})
+	for n, off := range lastLexer {
+		v.rebuilt[n] = []int64{off}
+	}
+	for n, off := range lastPoppler {
+		if l, ok := lastLexer[n]; !ok || l != off {
+			v.rebuilt[n] = append(v.rebuilt[n], off)
+		}
+	}
 	return v.rebuilt
 }
 
@@ -187,26 +207,31 @@ func (a *analysis) compareRebuild() {
 	sort.Ints(nums)
 	holders := a.v.referenceHolders()
 	for _, n := range nums {
-		off := hdr[n]
 		if a.hiddenFlagged[n] || a.rolesOf(n) == 0 && len(holders[n]) == 0 {
 			continue
 		}
-		e, _, ok := a.cur.Entry(n)
-		if ok && e.Type == pdf.EntryInUse && e.Offset == off {
-			continue
+		for _, off := range hdr[n] {
+			e, _, ok := a.cur.Entry(n)
+			if ok && e.Type == pdf.EntryInUse && e.Offset == off {
+				continue
+			}
+			if a.v.isXRefStream(off) {
+				continue
+			}
+			alt, err := a.v.f.ParseIndirectAt(off)
+			if err != nil || alt == nil || alt.Ref.Num != n {
+				// The reader whose rule found the header reads null or garbage for a used
+				// object ("40 obj" read as 4 across poppler's chunks, "4 0 objx").
+				a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: n}, "object %d reads differently for a viewer that rebuilds the cross-reference table (%s): its last header, at offset %d, is not a readable definition of it", n, why, off)
+				break
+			}
+			cur, err := a.cur.Object(a.refIn(a.cur, n))
+			if err == nil && a.sameObject(cur, alt.Value) {
+				continue
+			}
+			a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: n}, "object %d reads differently for a viewer that rebuilds the cross-reference table (%s): it would use the definition at offset %d", n, why, off)
+			break
 		}
-		alt, err := a.v.f.ParseIndirectAt(off)
-		if err != nil || alt == nil || alt.Ref.Num != n {
-			continue
-		}
-		if a.v.isXRefStream(off) {
-			continue
-		}
-		cur, err := a.cur.Object(a.refIn(a.cur, n))
-		if err == nil && a.sameObject(cur, alt.Value) {
-			continue
-		}
-		a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: n}, "object %d reads differently for a viewer that rebuilds the cross-reference table (%s): it would use the definition at offset %d", n, why, off)
 	}
 }
 
@@ -229,9 +254,10 @@ const maxHiddenCompared = 4096
 // its table is not the verifier's to know: poppler and qpdf rebuild when startxref is more than
 // about 1 KB before the end, MuPDF when any entry, referenced or not, is impossible or the table's
 // syntax is not strict (a comment, a '+' sign, a huge or indirect /Size, a real /Prev) — syntax
-// core/pdf tolerates. Both rebuilds find such a header: poppler's line scan sees every header at
-// the start of a line, and MuPDF's repair, which ignores an indirect stream /Length, resyncs on
-// the first "endstream" inside the data and reads what follows as top-level objects. Which copy
+// core/pdf tolerates. Both rebuilds find such a header: poppler's scan sees every header at
+// the start of a 255-byte line chunk, and MuPDF's repair, which ignores an indirect stream
+// /Length, resyncs on the first "endstream" inside the data and lexes what follows as
+// top-level objects, comments skipped (the headers are those pdf.HeaderScanner reports). Which copy
 // of a number wins differs between them (the last one each sees), so every hidden definition is
 // judged, not just the last: one that would replace an object the signed revision used, or that
 // the document refers to, with a different value is a disallowed change. The scan is the one
@@ -247,12 +273,20 @@ func (a *analysis) hiddenAfterSigning(later []*pdf.Revision) {
 		}
 		for _, h := range a.v.embedded[rev.Index] {
 			n := h.num
-			if a.hiddenFlagged[n] || (a.rolesOf(n) == 0 && len(holders[n]) == 0) {
+			if a.hiddenFlagged[n] {
+				continue
+			}
+			unused := a.rolesOf(n) == 0 && len(holders[n]) == 0
+			if unused && !a.v.maybeObjStm(h.off) {
 				continue
 			}
 			if a.hiddenCompared++; a.hiddenCompared > maxHiddenCompared {
 				a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject}, "revision %d hides more than %d object definitions inside other objects' data; they were not all compared", rev.Index+1, maxHiddenCompared)
 				return
+			}
+			if unused {
+				a.hiddenObjStmDefs(rev, h, holders)
+				continue
 			}
 			alt, err := a.v.f.ParseIndirectAt(h.off)
 			if err == nil && alt != nil && alt.Ref.Num == n {
@@ -266,5 +300,59 @@ func (a *analysis) hiddenAfterSigning(later []*pdf.Revision) {
 			a.hiddenFlagged[n] = true
 			a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: n}, "object %d reads differently for a viewer that rebuilds the cross-reference table: revision %d hides another definition of it at offset %d inside another object's data (poppler, qpdf and MuPDF rebuild on syntax this verifier tolerates)", n, rev.Index+1, h.off)
 		}
+	}
+}
+
+// maybeObjStm reports whether the bytes after a hidden header can be an object stream's
+// dictionary (/ObjStm, or a /Type given by reference) — the only hidden definition of a number
+// nothing uses that can change what a reader shows.
+func (v *verifier) maybeObjStm(off int64) bool {
+	if off < 0 || off >= int64(len(v.data)) {
+		return false
+	}
+	win := v.data[off:min(int64(len(v.data)), off+512)]
+	return bytes.Contains(win, []byte("/ObjStm")) || typeByReference(win)
+}
+
+// hiddenObjStm is what a hidden definition holds when it is an object stream (cached per file).
+type hiddenObjStm struct {
+	nums     []int
+	isObjStm bool
+	err      error
+}
+
+// hiddenObjStmDefs judges a hidden definition of an object nothing uses: when it is an object
+// stream (its /Type, /N and /First read through references, as MuPDF's repair reads them:
+// pdf_repair_obj_stms loads every object stream it finds and lets its entries replace the
+// table's), each object it declares that the signed revision used or the document refers to
+// would be redefined for MuPDF (red team s7 G2). One that cannot be read is reported too: a
+// more lenient reader may read it.
+func (a *analysis) hiddenObjStmDefs(rev *pdf.Revision, h objHeader, holders map[int][]int) {
+	if a.v.hiddenObjStms == nil {
+		a.v.hiddenObjStms = map[int64]*hiddenObjStm{}
+	}
+	r, ok := a.v.hiddenObjStms[h.off]
+	if !ok {
+		r = &hiddenObjStm{}
+		a.v.hiddenObjStms[h.off] = r
+		if alt, err := a.v.f.ParseIndirectAt(h.off); err == nil && alt != nil {
+			if st, ok := alt.Value.(*pdf.Stream); ok {
+				r.nums, r.isObjStm, r.err = a.v.f.View(rev.Index).ObjStmNumbersOf(st)
+			}
+		}
+	}
+	if !r.isObjStm {
+		return
+	}
+	if r.err != nil {
+		a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject, Object: h.num}, "revision %d hides an object stream (object %d at offset %d) inside another object's data that cannot be read here (%v); readers that rebuild the table load the objects it holds", rev.Index+1, h.num, h.off, r.err)
+		return
+	}
+	for i, m := range r.nums {
+		if a.rolesOf(m) == 0 && len(holders[m]) == 0 {
+			continue
+		}
+		a.ch.add(false, ChangeDetail{Code: ChangeHiddenObject, Object: m}, "revision %d hides an object stream (object %d at offset %d) inside another object's data holding a definition of object %d (index %d); MuPDF's repair loads it in place of the listed one", rev.Index+1, h.num, h.off, m, i)
+		return
 	}
 }

@@ -75,7 +75,18 @@
 //     different objects (a generation mismatch, an object stream listing a number twice, a
 //     section a viewer would rebuild by scanning while an "N 0 obj" hides in another object's
 //     data) make the verifier compute both views; where they differ on anything a signature
-//     covers, that is a disallowed change. The root such a rebuild starts from is modelled
+//     covers, that is a disallowed change.
+//   - "A header" is what any rebuilding reader takes as one, not what a pattern matches:
+//     pdf.HeaderScanner models MuPDF's repair lexer (comments between the tokens, signs,
+//     resync after "endstream"), poppler's 255-byte line chunks (a header right after 255
+//     bytes of a comment line; the rest after "endobj"; C white space) and qpdf's line-start
+//     tokens, and every header it finds in bytes added after signing is judged: one outside
+//     every listed object is a hidden object, one inside another object's data that would
+//     redefine something the signed revision used is a disallowed change. The rebuilt view is
+//     compared per reader (the last header of a number under each rule). A hidden object
+//     stream is read as MuPDF's repair reads it (/Type, /N and /First through references) and
+//     an object it holds that the document uses is a hidden redefinition; one this verifier
+//     cannot read is reported, not skipped (red team s7 G2, G4, G5). The root such a rebuild starts from is modelled
 //     too (rebuildroot.go): poppler takes the last "trailer" naming a new root, MuPDF the last
 //     /Root of any dictionary its scan meets, qpdf 11 the first trailer; a trailer, /Root entry,
 //     catalog or cross-reference stream that is no revision's own, added after signing and

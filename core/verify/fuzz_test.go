@@ -23,6 +23,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add(signed)
 	f.Add(s.sign(f, signed, sigOpts{docTS: true}))
 	f.Add(doc)
+	for _, b := range s7Seeds(f, signed) { // red team s7: rebuild headers, indirect object-stream keys
+		f.Add(b)
+	}
 	dir := filepath.Join(optionalCorpusDir(f), "files")
 	for _, n := range []string{"04-valid-single-no-signed-attributes.pdf", "16-usf-02-contents-single-zero-byte.pdf", "24-byterange-two-elements.pdf", "33-crypto-ed448-shake256.pdf"} {
 		if b, err := os.ReadFile(filepath.Join(dir, n)); err == nil {

@@ -214,6 +214,11 @@ type verifier struct {
 	limits     pdf.Limits // the budget, defaults filled in
 	digests    *fileDigests
 
+	// The rebuild model (changes.go, differential.go): headers as poppler, MuPDF and qpdf find
+	// them, and hidden definitions that are object streams, by offset.
+	hdrScan       *pdf.HeaderScanner
+	hiddenObjStms map[int64]*hiddenObjStm
+
 	sigs        []*sigState
 	dssData     revocationData
 	fetcher     *onlineFetcher
@@ -224,7 +229,7 @@ type verifier struct {
 	apBounds    map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)
 	budgetOK    map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
 	drawnPixels float64                  // image pixels the cover check's renderings decoded so far (coverbudget.go)
-	rebuilt     map[int]int64            // object → last header offset in the file (differential.go)
+	rebuilt     map[int][]int64          // object → last header offset in the file per reader (differential.go)
 	roots       *rootScan                // trailer dictionaries and /Root entries in the file (rebuildroot.go)
 	missingRef  *string                  // first reference to an object no section holds ("" none; differential.go)
 	allSigDicts []pdf.SigDict            // every signature dictionary (copiedSignature), lazy
