@@ -25,8 +25,10 @@ import (
 //     them and loads the page it holds.
 //
 // Every attack row shows the forged amount in the reader it aims at (poppler's pdftotext or
-// MuPDF's mutool), so it cannot pass vacuously. The twins hide a copy identical to what was
-// signed, or a spelling no reader takes (shown in both readers), and stay valid.
+// MuPDF's mutool) and names the hidden definition, so it cannot pass on the trigger alone (a
+// rebuild trigger after signing is itself a disallowed change). The twins hide a copy
+// identical to what was signed, or a spelling no reader takes (shown in both readers): only
+// the trigger is reported, never a hidden definition (quirkTwin).
 
 const (
 	s7Signed = "BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET"
@@ -185,6 +187,7 @@ func TestRedTeamS7Rebuild(t *testing.T) {
 		}
 	}
 	const huge = "2000000000"
+	store := s.store()
 	chunk := "%" + strings.Repeat("x", 254) // poppler's next chunk starts after these 255 bytes
 	const why = "reads differently for a viewer that rebuilds"
 	const unlisted = "cross-reference section does not list"
@@ -236,13 +239,13 @@ func TestRedTeamS7Rebuild(t *testing.T) {
 			add("g4-in-stream-"+h.name, StatusModified, why, mupdf, func() []byte {
 				return s7Update(t, d, "", s7Hide(s7InData(s7Def(h.hdr, s7Forged)), true), huge)
 			})
-			add("g4-in-stream-"+h.name+"-twin", StatusValid, "", nil, func() []byte {
+			add("g4-in-stream-"+h.name+"-twin", StatusModified, quirkReason, quirkTwin(store, why, nil), func() []byte {
 				return s7Update(t, d, "", s7Hide(s7InData(s7Def(h.hdr, s7Signed)), true), huge)
 			})
 		}
 		// "4 0obj" is one bad token for MuPDF, and poppler wants white space after the
 		// generation: no reader takes it.
-		add("g4-top-no-space-before-obj-twin", StatusValid, "", neither, func() []byte {
+		add("g4-top-no-space-before-obj-twin", StatusModified, quirkReason, quirkTwin(store, unlisted, neither), func() []byte {
 			return s7Update(t, d, s7Def("4 0obj", s7Forged), s7Note, huge)
 		})
 		// G5: poppler's 255-byte chunks.
@@ -252,11 +255,11 @@ func TestRedTeamS7Rebuild(t *testing.T) {
 		add("g5-in-stream-chunk", StatusModified, why, poppler, func() []byte {
 			return s7Update(t, d, "", s7Hide("q Q\n"+chunk+s7Def("4 0 obj", s7Forged)+"q Q", false), huge)
 		})
-		add("g5-in-stream-chunk-twin", StatusValid, "", nil, func() []byte {
+		add("g5-in-stream-chunk-twin", StatusModified, quirkReason, quirkTwin(store, why, nil), func() []byte {
 			return s7Update(t, d, "", s7Hide("q Q\n"+chunk+s7Def("4 0 obj", s7Signed)+"q Q", false), huge)
 		})
 		// One byte short of a chunk: the digits sit inside the comment for every reader.
-		add("g5-top-254-twin", StatusValid, "", neither, func() []byte {
+		add("g5-top-254-twin", StatusModified, quirkReason, quirkTwin(store, unlisted, neither), func() []byte {
 			return s7Update(t, d, chunk[:254]+s7Def("4 0 obj", s7Forged), s7Note, huge)
 		})
 		// G4 and G5 together: both readers show the forgery.
@@ -269,7 +272,7 @@ func TestRedTeamS7Rebuild(t *testing.T) {
 				return s7Update(t, d, "", pageTo(d, s7Forged)(ind), huge)
 			})
 		}
-		add("g2-objstm-indirect-N-zero-twin", StatusValid, "", neither, func() []byte {
+		add("g2-objstm-indirect-N-zero-twin", StatusModified, quirkReason, quirkTwin(store, objstm, neither), func() []byte {
 			return s7Update(t, d, "", zeroN(d), huge)
 		})
 		// An object stream hidden inside another stream's data, found by MuPDF's resync.
@@ -306,7 +309,8 @@ func s7Seeds(t testing.TB, signed []byte) [][]byte {
 // by the attacker) hides a forged copy of object 4 that poppler finds, then a copy identical
 // to the signed content spelled "4 0 % c⏎obj", which only MuPDF's lexer finds; an update
 // after signing carries only a /Size out of range. Taking the last header of any rule would
-// compare the harmless copy and miss what poppler shows; the twin hides two harmless copies.
+// compare the harmless copy and miss what poppler shows; the twin hides two harmless copies
+// (only the trigger is reported).
 func TestRedTeamS7RebuildLastPerReader(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
 	plain, _ := makeDoc(docOpts{})
@@ -324,6 +328,6 @@ func TestRedTeamS7RebuildLastPerReader(t *testing.T) {
 	}
 	runRows(t, s, []rtRow{
 		{"forged-then-mupdf-only-copy", func() []byte { return s7Update(t, prepare(s7Forged), "", s7Note, "2000000000") }, StatusModified, "reads differently for a viewer that rebuilds", poppler},
-		{"twin", func() []byte { return s7Update(t, prepare(s7Signed), "", s7Note, "2000000000") }, StatusValid, "", nil},
+		{"twin", func() []byte { return s7Update(t, prepare(s7Signed), "", s7Note, "2000000000") }, StatusModified, quirkReason, quirkTwin(s.store(), "reads differently for a viewer that rebuilds", nil)},
 	})
 }
