@@ -234,7 +234,7 @@ func checkAppearanceBudget(f *pdf.File, v *pdf.View, p int) error {
 			}
 		}
 	}
-	return nil
+	return checkAppearancePaint(f, v, p) // coverraster.go
 }
 
 func (w *contentWalk) resolve(o pdf.Object) pdf.Object {

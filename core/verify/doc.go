@@ -210,7 +210,10 @@
 //     annotations one signature's analysis judges as added or changed (MaxJudgedAnnotations,
 //     1,000: annotbudget.go — 45,000 squares cost 15 s and 1.25 GB). A page the cover check
 //     would render with more than 1,500 annotations is reported as too complex to judge
-//     (MaxRenderedAnnotations). Object headers hidden in the data of objects added after
+//     (MaxRenderedAnnotations), and so is one whose appearances would make PDFium paint more
+//     than 80 million pixels (MaxAppearancePaintedPixels, coverraster.go: every fill, stroke,
+//     image and glyph at the check's resolution, measured before rendering — 20,000 full-area
+//     fills held the renderer for its whole 60 s limit). Object headers hidden in the data of objects added after
 //     signing are kept only where they can matter, at most 4,097 per revision, and at most
 //     4,096 trailer dictionaries and /Root entries are read (more is reported as a change
 //     that could not be compared: a stream of 1.8 million "N 0 obj" lines once cost 184 MB).
