@@ -108,6 +108,9 @@ const (
 	ChangeFieldAction = "field-action"
 	// ChangeAttachmentAdded: a FileAttachment annotation was added or changed (Key: file name).
 	ChangeAttachmentAdded = "attachment-added"
+	// ChangeMarksText: rendering shows a later change drawing into a line of signed text, where
+	// a dot, a digit or a minus changes what it reads (Regions; coverink.go).
+	ChangeMarksText = "marks-signed-text"
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -129,7 +132,7 @@ var ChangeCodes = []string{
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
 	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
 	ChangeAmbiguousObject, ChangeTooComplex, ChangeAnnotAction, ChangeFieldAction,
-	ChangeAttachmentAdded, ChangeHiddenTrailer,
+	ChangeAttachmentAdded, ChangeHiddenTrailer, ChangeMarksText,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -203,6 +206,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeResourcesAdded:            {"新增资源条目{where}", "resources added{where}"},
 	ChangeResourcesChanged:          {"修改已有资源{where}", "existing resources changed{where}"},
 	ChangeCoversContent:             {"签署后新增的内容遮盖了已签署的内容{where}", "later changes cover signed content{where}"},
+	ChangeMarksText:                 {"签署后新增的内容画进了已签署的文字行，可能改变文字的读法{where}", "later changes draw into a line of signed text, which can change what it reads{where}"},
 	ChangeCoverUnchecked:            {"无法渲染页面以确认签署后的修改未遮盖已签署内容{where}", "the page could not be rendered to check that later changes leave signed content visible{where}"},
 	ChangeAmbiguousObject:           {"对象 {object} 在不同阅读器中可能被解读为不同内容", "object {object} can be read differently by different viewers"},
 	ChangeHiddenTrailer:             {"文件中隐藏了另一个文件尾或文档目录（{key}），重建交叉引用表的阅读器会显示另一份文档或另一套文档属性", "a hidden trailer or catalog ({key}) makes viewers that rebuild the cross-reference table show another document or other document properties"},

@@ -177,6 +177,7 @@ type analysis struct {
 	unshortcut     map[int]bool         // pages the cover check must render (coverbound.go)
 	masks          map[int][]pdf.Rect   // page areas not judged by the cover check (none today)
 	ownAreas       map[int][]pdf.Rect   // page areas of annotations and fields that changed their own appearance
+	sigAreas       map[int][]pdf.Rect   // page areas of intact later signatures' widgets (coverink.go)
 	annotOC        map[int]*[2]int      // per page: changed annotations poppler's screen, and paper, may leave out (coverhidden.go)
 	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
 	judgedAnnots   int                  // annotations judged as added or changed (annotbudget.go)
@@ -969,7 +970,7 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 				if bad := a.undecodableImage(d) + a.lackedResource(d, page.num); bad != "" {
 					a.ch.add(false, page.detail(ChangeEvilAnnot).key("Widget").field(fl.Name), "%s: signature widget %s added whose appearance draws what readers draw differently: %s", page, fl.Name, bad)
 				} else if a.v.intactSigAfter(fl.Name, a.s.rev) {
-					a.needCoverWidget(page.num, fmt.Sprintf("signature widget %s", fl.Name), r)
+					a.needCoverSignedWidget(page.num, fmt.Sprintf("signature widget %s", fl.Name), r)
 				} else if a.appearanceDraws(d) {
 					a.ch.add(false, page.detail(ChangeEvilAnnot).key("Widget").field(fl.Name), "%s: unsigned signature widget %s added whose appearance draws text or images or covers the page", page, fl.Name)
 				} else {

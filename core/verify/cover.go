@@ -110,6 +110,18 @@ func (a *analysis) needCoverWidget(page int, what string, r pdf.Ref) {
 	}
 }
 
+// needCoverSignedWidget is needCoverWidget for the widget of an intact later signature: its
+// area is not judged by the rules for signed text (coverink.go), only by the cover rules.
+func (a *analysis) needCoverSignedWidget(page int, what string, r pdf.Ref) {
+	a.needCoverWidget(page, what, r)
+	if rc, ok := pdf.RectFrom(a.cur, a.cur.Dict(r).Get("Rect")); ok && page > 0 {
+		if a.sigAreas == nil {
+			a.sigAreas = map[int][]pdf.Rect{}
+		}
+		a.sigAreas[page] = append(a.sigAreas[page], rc)
+	}
+}
+
 // noShortcut records that page (1-based) changed in a way the shortcut does not judge (an
 // annotation removed, changed or reordered, a field filled): if it is rendered, it is rendered.
 func (a *analysis) noShortcut(page int) {
@@ -233,7 +245,7 @@ func (a *analysis) checkCover() {
 		}
 		a.v.renders++
 		rctx, cancel := context.WithTimeout(ctx, maxCoverRenderTime)
-		regions, err := a.coveredRegions(rctx, p, last)
+		regions, marks, err := a.coveredRegions(rctx, p, last)
 		if err != nil && ctx.Err() == nil && rctx.Err() != nil {
 			err = &appearanceBudgetError{"MaxCoverRenderTime", fmt.Sprintf("rendering the page took longer than %v", maxCoverRenderTime)}
 		}
@@ -252,6 +264,11 @@ func (a *analysis) checkCover() {
 			r := regions[0].Rect
 			a.ch.add(false, d, "%s: %s cover(s) signed content (%d region(s), the first at [%.0f %.0f %.0f %.0f])", label, joinMax(cp.what, 3), len(regions), r.LLX, r.LLY, r.URX, r.URY)
 		}
+		if len(marks) > 0 {
+			d := ChangeDetail{Code: ChangeMarksText, Page: p, Regions: marks}
+			r := marks[0].Rect
+			a.ch.add(false, d, "%s: %s draw(s) into a line of signed text (%d region(s), the first at [%.0f %.0f %.0f %.0f]): a mark there can change what the text reads (coverink.go)", label, joinMax(cp.what, 3), len(marks), r.LLX, r.LLY, r.URX, r.URY)
+		}
 	}
 }
 
@@ -269,38 +286,40 @@ func joinMax(l []string, n int) string {
 	return out
 }
 
-// coveredRegions renders page p (1-based) as signed and as of revision last and compares them.
-func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, error) {
+// coveredRegions renders page p (1-based) as signed and as of revision last and compares them:
+// the regions where signed content is covered, and those where signed text is marked
+// (coverink.go).
+func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, []Region, error) {
 	oldPages, err := a.old.Pages()
 	if err != nil || p > len(oldPages) {
-		return nil, fmt.Errorf("the signed revision has no page %d", p)
+		return nil, nil, fmt.Errorf("the signed revision has no page %d", p)
 	}
 	for _, v := range []*pdf.View{a.old, a.v.f.Latest()} {
 		if err := checkDrawnImages(v, p); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := checkAppearanceBudget(a.v.f, v, p); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := a.v.chargeDrawnImages([]*pdf.View{a.old, a.v.f.Latest()}, p); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	od, err := a.v.renderDoc(ctx, a.s.rev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	nd, err := a.v.renderDoc(ctx, last)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	info, err := nd.PageInfo(p - 1)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	oinfo, err := od.PageInfo(p - 1)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	toUser := pixelToUser(info, coverDPI)
 	// Only the region around what changed, when nothing else can differ (coverregion.go).
@@ -319,7 +338,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 			oi, err = od.Render(ctx, p-1, coverDPI)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if regional {
 			ni, err = nd.RenderRegion(ctx, p-1, coverDPI, region, false)
@@ -327,7 +346,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 			ni, err = nd.Render(ctx, p-1, coverDPI)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if regional && nearCutEdge(diffBounds(oi, ni), region, page) {
 			// Something painted beyond the areas that changed: judge the whole page.
@@ -337,7 +356,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 		break
 	}
 	if oi.Bounds() != ni.Bounds() {
-		return nil, nil // the page's size changed: reported by the page comparison
+		return nil, nil, nil // the page's size changed: reported by the page comparison
 	}
 	if regional {
 		coverRegionRenders.Add(1)
@@ -357,7 +376,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 			oc, err = od.RenderContent(ctx, p-1, coverDPI)
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ref := image.NewRGBA(oi.Bounds())
 		copy(ref.Pix, oi.Pix)
@@ -372,13 +391,33 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, e
 		oi = ref
 	}
 	cells := append(coveredCells(oi, ni, masks), lostGlyphs(oi, ni, masks)...)
-	var out []Region
-	for _, c := range cells {
-		x0, y0 := toUser(float64(c.Min.X), float64(c.Min.Y))
-		x1, y1 := toUser(float64(c.Max.X), float64(c.Max.Y))
-		out = append(out, Region{Page: p, Rect: pdf.Rect{LLX: min(x0, x1), LLY: min(y0, y1), URX: max(x0, x1), URY: max(y0, y1)}})
+	var markCells []image.Rectangle
+	if coverInkRules {
+		runs, err := signedTextRuns(ctx, od, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		exempt := masks
+		for _, r := range a.ownAreas[p] {
+			exempt = append(exempt, userToPixels(toUser, r, oi.Bounds()))
+		}
+		for _, r := range a.sigAreas[p] {
+			exempt = append(exempt, userToPixels(toUser, r, oi.Bounds()))
+		}
+		marked, erased := inkChanges(oi, ni, runs, toUser, exempt)
+		cells = append(cells, erased...)
+		markCells = marked
 	}
-	return out, nil
+	regions := func(cells []image.Rectangle) []Region {
+		var out []Region
+		for _, c := range cells {
+			x0, y0 := toUser(float64(c.Min.X), float64(c.Min.Y))
+			x1, y1 := toUser(float64(c.Max.X), float64(c.Max.Y))
+			out = append(out, Region{Page: p, Rect: pdf.Rect{LLX: min(x0, x1), LLY: min(y0, y1), URX: max(x0, x1), URY: max(y0, y1)}})
+		}
+		return out
+	}
+	return regions(cells), regions(markCells), nil
 }
 
 // pixelToUser maps a pixel position of a page rendered at dpi to PDF user space (the page as

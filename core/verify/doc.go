@@ -101,8 +101,17 @@
 //   - Allowed changes must not change what the signed page shows: whether an added or changed
 //     annotation, a filled field or an unsigned signature widget covers signed content is
 //     decided by rendering the page as signed and as now (cover.go, the embedded PDFium); the
-//     covered regions are reported per page for highlighting. A page where all that changed is
-//     widgets added (later signatures) is not rendered when our own reading of the operators
+//     covered regions are reported per page for highlighting. Signed text is signed content for
+//     additions too (coverink.go, red team s7 G12): each line of the signed page's text (PDFium's
+//     text page: the characters' loose boxes, word spaces included, an em beyond each end) may
+//     not gain a mark — a dot between two digits, a "1" or a minus before an amount, a "0" after
+//     it — and a pixel of a signed glyph may not be lightened (a white line 0.3 pt thick through
+//     the digits is an erasure); highlight bands of one even tint, underlines, strike-outs and
+//     frames drawn around the text are not marks. The widget of an intact later signature is
+//     judged by the cover rules only: a second party's seal over "乙方（盖章）：" is the product's
+//     own flow, and that signature's signer is identified and listed in the report. A page
+//     where all that changed is widgets added (later signatures) is not rendered when our own
+//     reading of the operators
 //     proves that they paint at least 6 pt away from anything the signed page paints
 //     (coverbound.go); whatever that reading cannot bound — fonts with their own glyph
 //     programs, inline images, shadings without a clip, an operator it cannot read — is

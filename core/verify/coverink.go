@@ -1,0 +1,422 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+
+	"sealdesk/core/pdf"
+	"sealdesk/core/pdf/render"
+)
+
+// Signed text is signed content for additions too (red team s7 G12). The cover check of
+// cover.go asks whether signed ink was lost; it let additions anywhere that was paper, so a
+// 1.8 pt dot between two digits ("1000000" → "1000.000"), a "1" or a minus in the word space
+// before an amount, or a "0" after it changed the number in every reader and was judged valid,
+// and a white line 1.2 pt thick through "100 USD" lost too little of each cell's ink to count.
+// For text the unit of meaning is the line, so:
+//
+//   - The signed revision's page text is read with PDFium's text page (the fonts as the
+//     renderer reads them): each character's loose box (advance width × the font's ascent and
+//     descent), joined into runs along a line while the gap is under textRunGap em, each run
+//     grown by textMarginX em along the line (across it the loose box already reaches above
+//     the digits and below the baseline). The runs' areas are signed text: an added "1" (about
+//     0.55 em wide) before the first digit or a "0" after the last lies inside them, and so
+//     does every word space of the line.
+//   - Inside those areas, paper (a signed pixel at least as light as inkPaper) that becomes
+//     darker by markDarker or more is marked. Marked pixels are joined into marks (across gaps
+//     of up to 7 pixels, so a stroke crossing a glyph's stem stays one), and a mark of at least
+//     inkMinPixels pixels is a changed reading of the line, except:
+//     a highlight — mostly inside a band of one even tint (within markBandTint) across the
+//     middle of the line's height, at least markBandWidth em wide, its pixels no darker than
+//     the band: what a highlight multiplied over the text draws, yellow, green or pink alike (a
+//     mid-grey or pink "1" is a narrow stroke, not a band, and a black "1" inside a band is
+//     darker than the band);
+//     an underline or a strike-out — mostly in rows of marks and signed ink kept dark at least
+//     ruleLength em long, or a thin stroke that long (a minus is 0.58 em, an em dash 1 em);
+//     a frame or a circle drawn around the text — a thin stroke at least an em long that
+//     leaves the line's area above or below.
+//   - Inside those areas, a pixel of a signed glyph's body (darker than glyphInk) that becomes
+//     lighter by eraseLighter is erased, unless the paper around it was tinted (a translucent
+//     highlight drawn without Multiply) and the glyph kept at least half of its contrast with
+//     that paper. Two renderings of unchanged content by the same engine at the same DPI and
+//     over the same region are identical pixel for pixel (every twin of TestCoverInkRows and
+//     of the cover rows), so no tolerance for noise is needed; erased pixels, joined, are
+//     reported when they number inkMinPixels (a white line 0.3 pt thick through "100.00"
+//     is; the cover rules of cover.go let up to 45 % of a cell's ink go).
+//   - Marks are reported with their regions as ChangeMarksText, erasures as
+//     ChangeCoversContent.
+//
+// What is left: a stroke at least an em long that leaves the line (a "1" taller than the
+// font's ascent plus descent) passes as a frame; text set vertically gets its areas but no
+// highlight bands or rules.
+//
+// Not judged by these two rules (the rules of cover.go still apply there): the widget of an
+// intact later signature (a second party's seal over "乙方（盖章）：" is the product's own flow;
+// the signer of that signature is identified and the report lists the signature, so what its
+// appearance draws is attributed, not anonymous), areas where a signed annotation or field
+// changed its own appearance (a field filled next to its label is what was signed for), and
+// the masks.
+
+const (
+	textRunGap    = 2.0  // em: a wider gap between two characters of a line starts a new run
+	textMarginX   = 1.0  // em grown along the line at each end of a run
+	textMarginY   = 0    // em grown across the line: the loose box already reaches the font's ascent and descent
+	inkPaper      = 235  // a signed pixel at least this light is paper
+	markDarker    = 32   // paper darker by this much is a mark
+	markBandTint  = 24   // the spread of a highlight band's tint
+	markBandWidth = 0.5  // em: the narrowest highlight band
+	eraseLighter  = 48   // a glyph pixel lighter by this much is erased (unless tinted)
+	inkMinPixels  = 2    // connected pixels needed to report a mark or an erasure
+	ruleLength    = 1.25 // em: the shortest underline or strike-out (an em dash is 1 em, a minus 0.58)
+	// maxTextChars bounds the characters read from one signed page's text.
+	maxTextChars = 40000
+)
+
+// coverInkRules can be turned off by tests, to show the rows that need these rules.
+var coverInkRules = true
+
+// textRun is a run of signed text: the union of its characters' loose boxes, the em (the
+// boxes' height across the line) and whether it is set vertically.
+type textRun struct {
+	box      pdf.Rect
+	em       float64
+	vertical bool
+}
+
+// area is the run's signed-text area (see the top of this file).
+func (r textRun) area() pdf.Rect {
+	mx, my := textMarginX*r.em, textMarginY*r.em
+	if r.vertical {
+		mx, my = my, mx
+	}
+	return pdf.Rect{LLX: r.box.LLX - mx, LLY: r.box.LLY - my, URX: r.box.URX + mx, URY: r.box.URY + my}
+}
+
+// signedTextRuns reads the runs of signed text on page p (1-based) of the signed revision od.
+func signedTextRuns(ctx context.Context, od *render.Document, p int) ([]textRun, error) {
+	chars, err := od.Text(ctx, p-1, maxTextChars)
+	if errors.Is(err, render.ErrTooManyChars) {
+		return nil, &appearanceBudgetError{"MaxTextChars", fmt.Sprintf("the signed page has more than %d characters", maxTextChars)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var runs []textRun
+	for _, c := range chars {
+		if c.Rune == ' ' || c.Rune == 0xa0 || c.Rune == '\r' || c.Rune == '\n' {
+			continue // spaces join by the gap rule; a space's own box can be odd
+		}
+		vertical := math.Abs(math.Sin(c.Angle)) > math.Sqrt2/2
+		em := c.Box.Height()
+		if vertical {
+			em = c.Box.Width()
+		}
+		if !(em > 0) {
+			continue
+		}
+		if k := len(runs) - 1; k >= 0 && runs[k].vertical == vertical && sameLine(runs[k], c.Box, em) {
+			b := runs[k].box
+			runs[k].box = pdf.Rect{LLX: min(b.LLX, c.Box.LLX), LLY: min(b.LLY, c.Box.LLY), URX: max(b.URX, c.Box.URX), URY: max(b.URY, c.Box.URY)}
+			runs[k].em = max(runs[k].em, em)
+			continue
+		}
+		runs = append(runs, textRun{box: pdf.Rect{LLX: c.Box.LLX, LLY: c.Box.LLY, URX: c.Box.URX, URY: c.Box.URY}, em: em, vertical: vertical})
+	}
+	return runs, nil
+}
+
+// sameLine reports whether a character box b (em high across its line) continues run r: on the
+// same line (across it, the boxes overlap by half an em) and at most textRunGap em away along it.
+func sameLine(r textRun, b render.Rect, em float64) bool {
+	e := max(r.em, em)
+	if r.vertical {
+		over := min(r.box.URX, b.URX) - max(r.box.LLX, b.LLX)
+		gap := max(b.LLY-r.box.URY, r.box.LLY-b.URY)
+		return over >= 0.5*min(r.em, em) && gap <= textRunGap*e
+	}
+	over := min(r.box.URY, b.URY) - max(r.box.LLY, b.LLY)
+	gap := max(b.LLX-r.box.URX, r.box.LLX-b.URX)
+	return over >= 0.5*min(r.em, em) && gap <= textRunGap*e
+}
+
+// inkChanges compares the signed rendering o with the new one n (same bounds) over the signed
+// text runs and returns the regions (in pixels) of marks and of erased glyph pixels, outside
+// the exempt pixel rectangles.
+func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (float64, float64), exempt []image.Rectangle) (marks, erased []image.Rectangle) {
+	b := o.Bounds()
+	w, h := b.Dx(), b.Dy()
+	d := diffBounds(o, n)
+	if d.Empty() || len(runs) == 0 {
+		return nil, nil
+	}
+	scale := 1 / (72.0 / coverDPI) // pixels per point
+	const (
+		inText = 1 << iota
+		isMark
+		isErased
+		isBand
+	)
+	flag := make([]uint8, w*h)
+	emAt := make([]float32, w*h) // the largest em (pixels) of the runs whose areas hold a pixel
+	type prun struct {
+		box, area image.Rectangle
+		em        float64
+		vertical  bool
+	}
+	var pr []prun
+	var areas []image.Rectangle
+	for _, r := range runs {
+		area := userToPixels(toUser, r.area(), b).Intersect(d.Inset(-4))
+		if area.Empty() {
+			continue
+		}
+		pr = append(pr, prun{box: userToPixels(toUser, r.box, b), area: area, em: r.em * scale, vertical: r.vertical})
+		areas = append(areas, area)
+		for y := area.Min.Y; y < area.Max.Y; y++ {
+			for x := area.Min.X; x < area.Max.X; x++ {
+				i := (y-b.Min.Y)*w + x - b.Min.X
+				flag[i] |= inText
+				emAt[i] = max(emAt[i], float32(r.em*scale))
+			}
+		}
+	}
+	for _, e := range exempt {
+		e = e.Intersect(b)
+		for y := e.Min.Y; y < e.Max.Y; y++ {
+			for x := e.Min.X; x < e.Max.X; x++ {
+				flag[(y-b.Min.Y)*w+x-b.Min.X] &^= inText
+			}
+		}
+	}
+	at := func(x, y int) int { return (y-b.Min.Y)*w + x - b.Min.X }
+	anyMark := false
+	for y := d.Min.Y; y < d.Max.Y; y++ {
+		for x := d.Min.X; x < d.Max.X; x++ {
+			i := at(x, y)
+			if flag[i]&inText == 0 {
+				continue
+			}
+			lo, ln := lum(o, x, y), lum(n, x, y)
+			switch {
+			case lo >= inkPaper && lo-ln >= markDarker:
+				flag[i] |= isMark
+				anyMark = true
+			case lo < glyphInk && ln-lo >= eraseLighter && !tintKeepsContrast(o, n, x, y, lo, ln):
+				flag[i] |= isErased
+			}
+		}
+	}
+	if anyMark {
+		// Highlight bands: runs of columns whose paper across the middle of the line's height
+		// is all tinted alike.
+		for _, r := range pr {
+			if r.vertical {
+				continue
+			}
+			y0 := r.box.Min.Y + r.box.Dy()/5
+			y1 := r.box.Max.Y - r.box.Dy()/5
+			if y1 <= y0 {
+				continue
+			}
+			tinted := func(x int) (lo, hi int, ok bool) {
+				lo, hi = 255, 0
+				for y := max(y0, b.Min.Y); y < min(y1, b.Max.Y); y++ {
+					if lum(o, x, y) < inkPaper {
+						continue
+					}
+					if flag[at(x, y)]&isMark == 0 {
+						return 0, 0, false
+					}
+					ln := lum(n, x, y)
+					lo, hi = min(lo, ln), max(hi, ln)
+					ok = true
+				}
+				return lo, hi, ok
+			}
+			x := r.area.Min.X
+			for x < r.area.Max.X {
+				if _, _, ok := tinted(x); !ok {
+					x++
+					continue
+				}
+				x0 := x
+				for x < r.area.Max.X {
+					if _, _, ok := tinted(x); !ok {
+						break
+					}
+					x++
+				}
+				x1 := x
+				// The band's tint, from its inner columns (the outer ones are anti-aliased).
+				lo, hi := 255, 0
+				for c := x0 + 1; c < x1-1; c++ {
+					l, h, _ := tinted(c)
+					lo, hi = min(lo, l), max(hi, h)
+				}
+				if float64(x1-x0) < markBandWidth*r.em || hi < lo || hi-lo > markBandTint {
+					continue
+				}
+				for c := max(x0-1, b.Min.X); c < min(x1+1, b.Max.X); c++ {
+					for y := r.area.Min.Y; y < r.area.Max.Y; y++ {
+						if i := at(c, y); flag[i]&isMark != 0 && lum(n, c, y) >= lo-8 {
+							flag[i] |= isBand
+						}
+					}
+				}
+			}
+		}
+	}
+	if anyMark {
+		// Rules: a row of marks and of signed ink kept dark, at least ruleLength em long and
+		// mostly marks, is an underline or a strike-out, not a character.
+		for y := d.Min.Y; y < d.Max.Y; y++ {
+			x := d.Min.X
+			for x < d.Max.X {
+				// A mark within 2 rows counts, so that a sloped stroke (a circle's arc) is
+				// followed too.
+				dark := func(x int) bool {
+					for yy := max(y-2, b.Min.Y); yy < min(y+3, b.Max.Y); yy++ {
+						if flag[at(x, yy)]&isMark != 0 {
+							return true
+						}
+					}
+					i := at(x, y)
+					return flag[i]&inText != 0 && lum(o, x, y) < inkPaper && lum(n, x, y) < inkPaper
+				}
+				if !dark(x) {
+					x++
+					continue
+				}
+				x0, nm := x, 0
+				var em float32
+				for x < d.Max.X && dark(x) {
+					i := at(x, y)
+					if dark(x) && !(flag[i]&inText != 0 && lum(o, x, y) < inkPaper) {
+						nm++
+					}
+					em = max(em, emAt[i])
+					x++
+				}
+				if float32(x-x0) >= ruleLength*em && nm*5 >= 2*(x-x0) {
+					for c := x0; c < x; c++ {
+						if i := at(c, y); flag[i]&isMark != 0 {
+							flag[i] |= isBand
+						}
+					}
+				}
+			}
+		}
+	}
+	// Marks are joined across gaps of up to 7 pixels (a stroke crossing a glyph's stem).
+	comps := func(want uint8, reach int) []image.Rectangle {
+		var out []image.Rectangle
+		seen := make([]bool, w*h)
+		var stack []image.Point
+		for y := d.Min.Y; y < d.Max.Y; y++ {
+			for x := d.Min.X; x < d.Max.X; x++ {
+				i := at(x, y)
+				if seen[i] || flag[i]&want == 0 {
+					continue
+				}
+				seen[i] = true
+				stack = append(stack[:0], image.Pt(x, y))
+				size, band := 0, 0
+				var em float32
+				box := image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x+1, y+1)}
+				for len(stack) > 0 {
+					p := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					size++
+					if flag[at(p.X, p.Y)]&isBand != 0 {
+						band++
+					}
+					em = max(em, emAt[at(p.X, p.Y)])
+					box = box.Union(image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))})
+					for dy := -reach; dy <= reach; dy++ {
+						for dx := -reach; dx <= reach; dx++ {
+							q := p.Add(image.Pt(dx, dy))
+							if !q.In(b) {
+								continue
+							}
+							j := at(q.X, q.Y)
+							if !seen[j] && flag[j]&want != 0 {
+								seen[j] = true
+								stack = append(stack, q)
+							}
+						}
+					}
+				}
+				if size < inkMinPixels {
+					continue
+				}
+				if want == isMark {
+					// Mostly a highlight band or an underline row: no character.
+					if 2*band >= size {
+						continue
+					}
+					// A long thin stroke (an underline, a strike-out) is no character, nor is
+					// one at least an em long that leaves the line's box above or below (the
+					// edge of a frame or a circle drawn around the text).
+					long := float32(max(box.Dx(), box.Dy()))
+					thin := float32(size) <= long*max(3, 0.15*em)
+					if thin && (long >= ruleLength*em || (long >= em && leavesLine(o, n, areas, box))) {
+						continue
+					}
+				}
+				out = append(out, box.Inset(-2).Intersect(b))
+			}
+		}
+		return out
+	}
+	return comps(isMark, 4), comps(isErased, 1)
+}
+
+// tintKeepsContrast reports whether the glyph pixel (x, y), lighter in n, lies on paper that n
+// tinted (darker by at least 10 around it) and kept at least half of its contrast with it: a
+// translucent highlight, not an eraser.
+func tintKeepsContrast(o, n *image.RGBA, x, y, lo, ln int) bool {
+	b := o.Bounds()
+	sumO, sumN, k := 0, 0, 0
+	for yy := max(y-4, b.Min.Y); yy < min(y+5, b.Max.Y); yy++ {
+		for xx := max(x-4, b.Min.X); xx < min(x+5, b.Max.X); xx++ {
+			if po := lum(o, xx, yy); po >= inkPaper {
+				sumO += po
+				sumN += lum(n, xx, yy)
+				k++
+			}
+		}
+	}
+	if k == 0 {
+		return false
+	}
+	po, pn := sumO/k, sumN/k
+	return po-pn >= 10 && 2*(pn-ln) >= po-lo
+}
+
+// leavesLine reports whether the mark with bounding box m reaches the top or bottom edge of a
+// line area it lies in, with changed pixels just beyond that edge above or below m.
+func leavesLine(o, n *image.RGBA, areas []image.Rectangle, m image.Rectangle) bool {
+	differs := func(y int) bool {
+		if y < o.Bounds().Min.Y || y >= o.Bounds().Max.Y {
+			return false
+		}
+		for x := m.Min.X; x < m.Max.X; x++ {
+			if lum(o, x, y) != lum(n, x, y) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range areas {
+		if !a.Overlaps(m) {
+			continue
+		}
+		if (m.Min.Y <= a.Min.Y && differs(a.Min.Y-1)) || (m.Max.Y >= a.Max.Y && differs(a.Max.Y)) {
+			return true
+		}
+	}
+	return false
+}
