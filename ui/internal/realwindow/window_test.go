@@ -94,16 +94,32 @@ func TestRealWindowDrawsChinese(t *testing.T) {
 		}
 		t.Skip("tesseract not installed; pixel check only")
 	}
-	text, err := ocr(t, img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	squashed := strings.Join(strings.Fields(text), "")
-	found := 0
-	for _, want := range []string{"电子签约", "设置", "语言", "数据文件夹", "关于", "许可证"} {
-		if strings.Contains(squashed, want) {
-			found++
+	words := func(img image.Image) (int, string) {
+		text, err := ocr(t, img)
+		if err != nil {
+			t.Fatal(err)
 		}
+		squashed := strings.Join(strings.Fields(text), "")
+		found := 0
+		for _, want := range []string{"电子签约", "设置", "语言", "数据文件夹", "关于", "许可证"} {
+			if strings.Contains(squashed, want) {
+				found++
+			}
+		}
+		return found, text
+	}
+	found, text := words(img)
+	// The set-up shows 设置 before the window opens; once, at load 15 in CI, the first frame
+	// still showed the home screen (its words drew fine). Show 设置 again and read the next
+	// frame before judging the glyphs.
+	for try := 0; found < 4 && try < 2; try++ {
+		t.Logf("OCR found %d of 6 words of 设置 (try %d); showing 设置 again:\n%s", found, try+1, text)
+		fyne.DoAndWait(func() { shell.Show(ui.NavSettings) })
+		time.Sleep(500 * time.Millisecond)
+		if img, err = ui.CaptureWhenDrawn(win, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		found, text = words(img)
 	}
 	if found < 4 {
 		t.Errorf("OCR of the window found %d of 6 Chinese words; got:\n%s", found, text)
