@@ -32,23 +32,31 @@ type s6Quirk struct {
 	noShadow    bool   // the stream hides nothing (the quirk alone)
 }
 
-// s6Update appends the update to signed.
-func s6Update(t *testing.T, signed []byte, content string, q s6Quirk) []byte {
+// updateBase reads what a hand-written update of signed refers to: the latest trailer's /Size,
+// the catalog and the offset of the last cross-reference section.
+func updateBase(t testing.TB, signed []byte) (size int64, root pdf.Ref, prev int) {
 	t.Helper()
 	f, err := pdf.Open(bytesReader(signed), int64(len(signed)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	size, _ := pdf.IntOf(f.Latest().Trailer().Get("Size"))
+	size, _ = pdf.IntOf(f.Latest().Trailer().Get("Size"))
 	root, ok := rootRef(f.Latest())
 	if !ok {
 		t.Fatal("the signed test document has no /Root")
 	}
 	at := bytes.LastIndex(signed, []byte("startxref"))
-	prev, err := strconv.Atoi(strings.Fields(string(signed[at+len("startxref"):]))[0])
+	prev, err = strconv.Atoi(strings.Fields(string(signed[at+len("startxref"):]))[0])
 	if err != nil {
 		t.Fatal(err)
 	}
+	return size, root, prev
+}
+
+// s6Update appends the update to signed.
+func s6Update(t *testing.T, signed []byte, content string, q s6Quirk) []byte {
+	t.Helper()
+	size, root, prev := updateBase(t, signed)
 	out := append([]byte{}, signed...)
 	inner := fmt.Sprintf("x endstream endobj 4 0 obj\n<</Length %d>>stream\n%s\nendstream\nendobj\n%d 0 obj (pad) ", len(content), content, size+3)
 	if q.noShadow {

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -50,20 +49,7 @@ func s7Def(hdr, content string) string {
 // table; the trailer's /Size is size ("" = the right one).
 func s7Update(t testing.TB, signed []byte, orphan string, bodies func(n int) []string, size string) []byte {
 	t.Helper()
-	f, err := pdf.Open(bytesReader(signed), int64(len(signed)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sz, _ := pdf.IntOf(f.Latest().Trailer().Get("Size"))
-	root, ok := rootRef(f.Latest())
-	if !ok {
-		t.Fatal("the signed test document has no /Root")
-	}
-	at := bytes.LastIndex(signed, []byte("startxref"))
-	prev, err := strconv.Atoi(strings.Fields(string(signed[at+len("startxref"):]))[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	sz, root, prev := updateBase(t, signed)
 	out := append(append([]byte{}, signed...), orphan...)
 	n := int(sz)
 	var offs []int

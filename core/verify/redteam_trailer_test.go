@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -49,20 +48,7 @@ const (
 // trUpdate appends the update to signed and returns the file.
 func trUpdate(t *testing.T, signed []byte, q trQuirk) []byte {
 	t.Helper()
-	f, err := pdf.Open(bytesReader(signed), int64(len(signed)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	size, _ := pdf.IntOf(f.Latest().Trailer().Get("Size"))
-	root, ok := rootRef(f.Latest())
-	if !ok {
-		t.Fatal("the signed test document has no /Root")
-	}
-	at := bytes.LastIndex(signed, []byte("startxref"))
-	prev, err := strconv.Atoi(strings.Fields(string(signed[at+len("startxref"):]))[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	size, root, prev := updateBase(t, signed)
 	n := int(size)    // the hiding stream
 	fresh := n + 10   // the forged catalog, pages, page, content, info: numbers nothing uses
 	xrefNum := n + 2  // the update's xref stream, when it is one
