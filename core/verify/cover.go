@@ -439,20 +439,27 @@ func pixelToUser(info render.PageInfo, dpi int) func(px, py float64) (float64, f
 	}
 }
 
-// userToPixels maps a user-space rectangle to the pixels it covers (by its corners).
-func userToPixels(toUser func(px, py float64) (float64, float64), r pdf.Rect, b image.Rectangle) image.Rectangle {
-	// Invert by sampling: the map is affine, so find the pixel box whose corners map inside.
+// pixelsOfUser inverts toUser, an affine map from pixels to user space: user = origin +
+// px*(x1-x0, y1-y0) + py*(x2-x0, y2-y0). ok is false when the map is singular.
+func pixelsOfUser(toUser func(px, py float64) (float64, float64)) (inv func(x, y float64) (float64, float64), ok bool) {
 	x0, y0 := toUser(0, 0)
 	x1, y1 := toUser(1, 0)
 	x2, y2 := toUser(0, 1)
-	// user = origin + px*(x1-x0,y1-y0) + py*(x2-x0,y2-y0)
 	det := (x1-x0)*(y2-y0) - (x2-x0)*(y1-y0)
 	if det == 0 {
-		return image.Rectangle{}
+		return nil, false
 	}
-	inv := func(x, y float64) (float64, float64) {
+	return func(x, y float64) (float64, float64) {
 		dx, dy := x-x0, y-y0
 		return (dx*(y2-y0) - dy*(x2-x0)) / det, ((x1-x0)*dy - (y1-y0)*dx) / det
+	}, true
+}
+
+// userToPixels maps a user-space rectangle to the pixels it covers (by its corners).
+func userToPixels(toUser func(px, py float64) (float64, float64), r pdf.Rect, b image.Rectangle) image.Rectangle {
+	inv, ok := pixelsOfUser(toUser)
+	if !ok {
+		return image.Rectangle{}
 	}
 	var out image.Rectangle
 	for i, pt := range [][2]float64{{r.LLX, r.LLY}, {r.URX, r.URY}, {r.LLX, r.URY}, {r.URX, r.LLY}} {

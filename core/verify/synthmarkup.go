@@ -55,16 +55,9 @@ func markupBand(st pdf.Name) [2]float64 {
 // the one holding its centre): a line's band is painted as readers draw it, not grown like an
 // area that may hide more (userToPixels).
 func userToPixelsExact(toUser func(px, py float64) (float64, float64), r pdf.Rect, b image.Rectangle) image.Rectangle {
-	x0, y0 := toUser(0, 0)
-	x1, y1 := toUser(1, 0)
-	x2, y2 := toUser(0, 1)
-	det := (x1-x0)*(y2-y0) - (x2-x0)*(y1-y0)
-	if det == 0 {
+	inv, ok := pixelsOfUser(toUser)
+	if !ok {
 		return image.Rectangle{}
-	}
-	inv := func(x, y float64) (float64, float64) {
-		dx, dy := x-x0, y-y0
-		return (dx*(y2-y0) - dy*(x2-x0)) / det, ((x1-x0)*dy - (y1-y0)*dx) / det
 	}
 	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, pt := range [][2]float64{{r.LLX, r.LLY}, {r.URX, r.URY}, {r.LLX, r.URY}, {r.URX, r.LLY}} {
