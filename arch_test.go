@@ -35,6 +35,10 @@ var depRules = []depRule{
 		"core/cms is the one CMS package the signer, the TSA and the verifier share; it depends on none of them"},
 	{"./core/ofd", []string{"sealdesk/core/verify", "sealdesk/core/sign", "sealdesk/core/pdf"},
 		"core/ofd is the OFD package reader under verification and the page renderer; it judges nothing and depends on neither"},
+	{"./cmd/sealctl", []string{"sealdesk/core/pdf/render", "github.com/klippa-app/go-pdfium", "github.com/tetratelabs/wazero", "encoding/gob"},
+		"sealctl starts once per file a script verifies, and PDFium's packages cost about 2 ms of initialisation at every start (issue 13): it draws pages through cmd/sealctl-render (core/pdf/raster)"},
+	{"./core/verify", []string{"sealdesk/core/pdf/render", "github.com/klippa-app/go-pdfium", "github.com/tetratelabs/wazero"},
+		"the verifier draws through core/pdf/raster's Renderer, so that sealctl need not link PDFium; its callers pass one"},
 	{"./assets/...", []string{"fyne.io/fyne", "sealdesk/"},
 		"assets is plain go:embed data shared by UI, seals and reports; it imports nothing of ours"},
 }

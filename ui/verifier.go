@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/core/ofd/render"
+	pdfrender "sealdesk/core/pdf/render"
 	"sealdesk/core/verify"
 	"sealdesk/ui/widgets"
 )
@@ -219,7 +220,8 @@ func (v *verifierScreen) verifyFiles(paths []string) {
 	go func() {
 		defer v.wg.Done()
 		defer stop()
-		opts := &verify.Options{Trust: v.trustStore(), MaxFileSize: maxVerifySize} // may wait for the backend's root
+		opts := &verify.Options{Trust: v.trustStore(), MaxFileSize: maxVerifySize, // may wait for the backend's root
+			Renderer: pdfrender.Shared()}
 		if pr, ok := v.shell.Services.Renderer.(PDFRenderer); ok && pr.Engine != nil {
 			// The cover check renders with the window's engine, already started (or starting)
 			// beside the window, instead of starting a second PDFium (about a second).

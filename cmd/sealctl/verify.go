@@ -12,11 +12,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"sealdesk/core/pdf"
+	"sealdesk/core/pdf/raster"
 	"sealdesk/core/verify"
 )
 
@@ -106,7 +108,10 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		store.UseSystemRoots()
 	}
 	// One-shot process: the files are read through memory maps (no fresh memory for their bytes).
-	opts := &verify.Options{Trust: store, Online: *online, MapFile: true}
+	// Pages are drawn by sealctl-render, started only when a page needs drawing.
+	rend := newRenderer()
+	defer rend.Close()
+	opts := &verify.Options{Trust: store, Online: *online, MapFile: true, Renderer: rend}
 	for _, p := range certs {
 		data, err := os.ReadFile(p)
 		if err == nil {
@@ -177,6 +182,28 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// renderCommand is the page renderer's program and arguments: sealctl-render beside this
+// executable (tests replace it).
+var renderCommand = func() (string, []string) {
+	name := "sealctl-render"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return name, nil // not found: rendering fails and the page is reported as not checked
+	}
+	return filepath.Join(filepath.Dir(exe), name), nil
+}
+
+// newRenderer returns the cover check's renderer: sealctl-render in a child process, so that
+// sealctl does not link PDFium (cmd/sealctl-render). When it is missing, a page that needs
+// drawing is reported as not checked, naming the program.
+func newRenderer() *raster.Process {
+	path, args := renderCommand()
+	return &raster.Process{Path: path, Args: args}
 }
 
 // verifyOne verifies one file within timeout (0: none). A panic inside the verifier becomes

@@ -18,6 +18,7 @@ import (
 	"sealdesk/assets"
 	"sealdesk/core/api"
 	"sealdesk/core/blob"
+	"sealdesk/core/pdf/render"
 	"sealdesk/core/pdf/textpdf"
 	"sealdesk/core/sign"
 	"sealdesk/core/sync"
@@ -83,7 +84,7 @@ func (s *Service) checkRevision(ctx context.Context, r *record, k, n int, body [
 		return nil, refuse(http.StatusUnprocessableEntity, "not_incremental",
 			fmt.Sprintf("上传的文件不是在文件「%s」当前版本上追加的签署（须为增量更新，请重新下载最新版本后签署）", d.Name))
 	}
-	rep, err := verify.Verify(ctx, bytes.NewReader(body), int64(len(body)), d.Name, &verify.Options{Trust: s.Trust, Now: s.Now})
+	rep, err := verify.Verify(ctx, bytes.NewReader(body), int64(len(body)), d.Name, &verify.Options{Trust: s.Trust, Now: s.Now, Renderer: render.Shared()})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -9,11 +9,10 @@ import (
 	"io"
 	"math"
 	"sort"
-	"sync"
 	"time"
 
 	"sealdesk/core/pdf"
-	"sealdesk/core/pdf/render"
+	"sealdesk/core/pdf/raster"
 )
 
 // The cover check: whether what was added or changed after signing on a page (annotations that
@@ -69,20 +68,19 @@ type Region struct {
 	Rect pdf.Rect
 }
 
-var (
-	sharedRenderOnce sync.Once
-	sharedRender     *render.Engine
-)
+// defaultRenderer draws for a verification whose Options name no Renderer: nil in the product
+// (the page is reported as not checked); this package's tests set PDFium (render.Shared).
+var defaultRenderer raster.Renderer
 
-// renderer returns the engine of Options.Renderer, or one shared by the process started on
-// first use (PDFium on wazero; its compilation is cached in the user's cache folder).
-func (v *verifier) renderer() *render.Engine {
+// errNoRenderer: Options.Renderer is nil and a page must be drawn to be judged.
+var errNoRenderer = errors.New("no page renderer was given")
+
+// renderer returns Options.Renderer, or defaultRenderer.
+func (v *verifier) renderer() raster.Renderer {
 	if v.opts.Renderer != nil {
 		return v.opts.Renderer
 	}
-	// 512 MB of WebAssembly memory is ample for pages at coverDPI and bounds a hostile one.
-	sharedRenderOnce.Do(func() { sharedRender = render.New(&render.Options{MaxMemoryBytes: 512 << 20}) })
-	return sharedRender
+	return defaultRenderer
 }
 
 // coverPage is a page that must be rendered, with what was changed on it.
@@ -158,7 +156,7 @@ func (a *analysis) coverOwn(page int, r pdf.Rect) {
 // renderDoc opens the document as of revision rev in PDFium: the latest revision once per
 // verification; a signed revision in the one document kept for those, whose PDFium instance is
 // reused from signature to signature (ReplacePDF), never one instance per revision.
-func (v *verifier) renderDoc(ctx context.Context, rev int) (*render.Document, error) {
+func (v *verifier) renderDoc(ctx context.Context, rev int) (raster.Document, error) {
 	if d, ok := v.renderDocs[rev]; ok {
 		return d, nil
 	}
@@ -177,7 +175,7 @@ func (v *verifier) renderDoc(ctx context.Context, rev int) (*render.Document, er
 		r = v.mapped.readerAt(end) // PDFium reads in its own goroutine (filemap.go)
 	}
 	if v.renderDocs == nil {
-		v.renderDocs = map[int]*render.Document{}
+		v.renderDocs = map[int]raster.Document{}
 	}
 	if rev != last {
 		for k, d := range v.renderDocs {
@@ -192,7 +190,11 @@ func (v *verifier) renderDoc(ctx context.Context, rev int) (*render.Document, er
 			return d, nil
 		}
 	}
-	d, err := v.renderer().OpenPDFReader(ctx, name, r, end)
+	rr := v.renderer()
+	if rr == nil {
+		return nil, errNoRenderer
+	}
+	d, err := rr.OpenRaster(ctx, name, r, end)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +424,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 
 // pixelToUser maps a pixel position of a page rendered at dpi to PDF user space (the page as
 // displayed is its CropBox turned by /Rotate clockwise).
-func pixelToUser(info render.PageInfo, dpi int) func(px, py float64) (float64, float64) {
+func pixelToUser(info raster.PageInfo, dpi int) func(px, py float64) (float64, float64) {
 	c := info.CropBox
 	s := 72 / float64(dpi)
 	return func(px, py float64) (float64, float64) {

@@ -186,7 +186,7 @@ func TestGlyphBoundsHoldInPDFium(t *testing.T) {
 		if pb.failed {
 			t.Fatalf("font %d: no bound for built-in faces", i)
 		}
-		doc, err := eng.OpenBytes(ctx, "glyphs.pdf", data)
+		doc, err := eng.OpenRaster(ctx, "glyphs.pdf", bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatal(err)
 		}

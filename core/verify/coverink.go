@@ -8,7 +8,7 @@ import (
 	"math"
 
 	"sealdesk/core/pdf"
-	"sealdesk/core/pdf/render"
+	"sealdesk/core/pdf/raster"
 )
 
 // Signed text is signed content for additions too (red team s7 G12). The cover check of
@@ -96,9 +96,9 @@ func (r textRun) area() pdf.Rect {
 }
 
 // signedTextRuns reads the runs of signed text on page p (1-based) of the signed revision od.
-func signedTextRuns(ctx context.Context, od *render.Document, p int) ([]textRun, error) {
+func signedTextRuns(ctx context.Context, od raster.Document, p int) ([]textRun, error) {
 	chars, err := od.Text(ctx, p-1, maxTextChars)
-	if errors.Is(err, render.ErrTooManyChars) {
+	if errors.Is(err, raster.ErrTooManyChars) {
 		return nil, &appearanceBudgetError{"MaxTextChars", fmt.Sprintf("the signed page has more than %d characters", maxTextChars)}
 	}
 	if err != nil {
@@ -130,7 +130,7 @@ func signedTextRuns(ctx context.Context, od *render.Document, p int) ([]textRun,
 
 // sameLine reports whether a character box b (em high across its line) continues run r: on the
 // same line (across it, the boxes overlap by half an em) and at most textRunGap em away along it.
-func sameLine(r textRun, b render.Rect, em float64) bool {
+func sameLine(r textRun, b raster.Rect, em float64) bool {
 	e := max(r.em, em)
 	if r.vertical {
 		over := min(r.box.URX, b.URX) - max(r.box.LLX, b.LLX)

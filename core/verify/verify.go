@@ -21,7 +21,7 @@ import (
 	"sealdesk/core/ids"
 	"sealdesk/core/ofd"
 	"sealdesk/core/pdf"
-	"sealdesk/core/pdf/render"
+	"sealdesk/core/pdf/raster"
 	"sealdesk/core/pki"
 )
 
@@ -42,9 +42,11 @@ type Options struct {
 	// Limits are core/pdf's parsing limits; zero fields take core/pdf's defaults (except
 	// MaxStreamSize, 16 MiB here: verification decodes only small streams).
 	Limits pdf.Limits
-	// Renderer draws pages for the cover check (cover.go): the desktop passes its engine; nil
-	// means one PDFium engine shared by the process, started on first use.
-	Renderer *render.Engine
+	// Renderer draws pages for the cover check (cover.go): the desktop passes its PDFium engine,
+	// the server render.Shared(), sealctl a raster.Process (its companion sealctl-render, so
+	// that it does not link PDFium). nil means none: a page whose changes can only be judged by
+	// drawing it is reported as not checked (ChangeCoverUnchecked), never as valid.
+	Renderer raster.Renderer
 	// OFDLimits bound the reading of an OFD package (core/ofd); nil means ofd.DefaultLimits.
 	OFDLimits *ofd.Limits
 	// OFDCerts are certificates to try for bare SM2 OFD signatures (ofdrw's deprecated
@@ -223,7 +225,7 @@ type verifier struct {
 	dssData     revocationData
 	fetcher     *onlineFetcher
 	fields      []pdf.Field
-	renderDocs  map[int]*render.Document // PDFium documents per revision for the cover check
+	renderDocs  map[int]raster.Document  // PDFium documents per revision for the cover check
 	renders     int                      // pages rendered by the cover check
 	shortcuts   int                      // pages the cover check proved untouched without rendering (coverbound.go)
 	apBounds    map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)

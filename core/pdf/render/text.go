@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/klippa-app/go-pdfium/requests"
+
+	"sealdesk/core/pdf/raster"
 )
 
 // TextChar is one character of a page's text as PDFium's text page reads it (the page's own
@@ -20,8 +22,9 @@ type TextChar struct {
 	Angle float64
 }
 
-// ErrTooManyChars: a page holds more characters than the caller's limit.
-var ErrTooManyChars = fmt.Errorf("too many characters on the page")
+// ErrTooManyChars: a page holds more characters than the caller's limit (core/pdf/raster's, so
+// that errors.Is finds it on either side of a raster.Process).
+var ErrTooManyChars = raster.ErrTooManyChars
 
 // Text returns the characters PDFium reads on page i (0-based), without the ones it generates
 // (spaces and line ends it infers) and without those that have no box. More than maxChars

@@ -1,0 +1,417 @@
+package raster
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os/exec"
+	"sync"
+	"time"
+)
+
+// # The protocol
+//
+// Process and Serve exchange frames over the child's standard input and output, one request
+// and its response at a time: a frame is a JSON header (little-endian uint32 length first) and
+// a payload (uint64 length first). The payload of "open" and "replace" is the PDF, that of a
+// rendered image its pixels; the child keeps the PDF bytes it was sent (it cannot read the
+// parent's file), so a document costs its size once more in the child.
+
+// maxHeader bounds a frame's JSON header (text of a page with many characters fits).
+const maxHeader = 256 << 20
+
+type request struct {
+	Op      string           `json:"op"` // open, replace, info, render, text, close
+	Doc     int              `json:"doc,omitempty"`
+	Name    string           `json:"name,omitempty"`
+	Page    int              `json:"page,omitempty"`
+	DPI     int              `json:"dpi,omitempty"`
+	Content bool             `json:"content,omitempty"`
+	Region  *image.Rectangle `json:"region,omitempty"`
+	Max     int              `json:"max,omitempty"`
+}
+
+type response struct {
+	Err    string          `json:"err,omitempty"`
+	Kind   string          `json:"kind,omitempty"` // "too-many-chars": the error is ErrTooManyChars
+	Doc    int             `json:"doc,omitempty"`
+	Info   *PageInfo       `json:"info,omitempty"`
+	Bounds image.Rectangle `json:"bounds"`
+	Stride int             `json:"stride,omitempty"`
+	Chars  []TextChar      `json:"chars,omitempty"`
+}
+
+func writeFrame(w io.Writer, hdr any, payload []byte) error {
+	h, err := json.Marshal(hdr)
+	if err != nil {
+		return err
+	}
+	var n [12]byte
+	binary.LittleEndian.PutUint32(n[:4], uint32(len(h)))
+	binary.LittleEndian.PutUint64(n[4:], uint64(len(payload)))
+	// header length, header, payload length, payload
+	if _, err := w.Write(n[:4]); err != nil {
+		return err
+	}
+	if _, err := w.Write(h); err != nil {
+		return err
+	}
+	if _, err := w.Write(n[4:]); err != nil {
+		return err
+	}
+	_, err = w.Write(payload)
+	return err
+}
+
+func readFrame(r io.Reader, hdr any) ([]byte, error) {
+	var n [8]byte
+	if _, err := io.ReadFull(r, n[:4]); err != nil {
+		return nil, err
+	}
+	hl := binary.LittleEndian.Uint32(n[:4])
+	if hl > maxHeader {
+		return nil, fmt.Errorf("frame header of %d bytes, the limit is %d", hl, maxHeader)
+	}
+	h := make([]byte, hl)
+	if _, err := io.ReadFull(r, h); err != nil {
+		return nil, unexpected(err)
+	}
+	if err := json.Unmarshal(h, hdr); err != nil {
+		return nil, fmt.Errorf("failed to read a frame header: %w", err)
+	}
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return nil, unexpected(err)
+	}
+	pl := binary.LittleEndian.Uint64(n[:])
+	if pl > 1<<40 {
+		return nil, fmt.Errorf("frame payload of %d bytes", pl)
+	}
+	// Read in steps: a payload length is only trusted as far as the bytes arrive.
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, r, int64(pl)); err != nil {
+		return nil, unexpected(err)
+	}
+	return buf.Bytes(), nil
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// remoteError is an error the child returned: its text, and ErrTooManyChars when it was one.
+type remoteError struct{ msg, kind string }
+
+func (e *remoteError) Error() string { return e.msg }
+func (e *remoteError) Is(target error) bool {
+	return e.kind == "too-many-chars" && target == ErrTooManyChars
+}
+
+// Process is a Renderer in a child process: Path (with Args) started on the first OpenRaster,
+// speaking the protocol Serve answers on its standard input and output. Its documents share
+// the child; calls are serialised. A call whose context ends first kills the child: that call
+// and every later one fail (the child is not restarted). When Path cannot be started, OpenRaster
+// says so; a verifier then reports the pages it needed to draw as not checked.
+type Process struct {
+	Path string
+	Args []string
+
+	mu      sync.Mutex
+	started bool
+	err     error // why the child is not usable
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	out     *bufio.Reader
+	nextDoc int
+}
+
+var _ Renderer = (*Process)(nil)
+
+func (p *Process) start() error {
+	if p.started {
+		return p.err
+	}
+	p.started = true
+	cmd := exec.Command(p.Path, p.Args...)
+	in, err := cmd.StdinPipe()
+	if err == nil {
+		var out io.ReadCloser
+		if out, err = cmd.StdoutPipe(); err == nil {
+			p.out = bufio.NewReaderSize(out, 1<<16)
+			err = cmd.Start()
+		}
+	}
+	if err != nil {
+		p.err = fmt.Errorf("failed to start the page renderer: %w", err)
+		return p.err
+	}
+	p.cmd, p.in = cmd, in
+	return nil
+}
+
+// call sends req (and payload) and reads the response. p.mu is held.
+func (p *Process) call(ctx context.Context, req *request, payload []byte) (*response, []byte, error) {
+	if err := p.start(); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	type result struct {
+		resp response
+		pix  []byte
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		if r.err = writeFrame(p.in, req, payload); r.err == nil {
+			r.pix, r.err = readFrame(p.out, &r.resp)
+		}
+		done <- r
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			p.stop()
+			p.err = fmt.Errorf("the page renderer failed: %w", r.err)
+			return nil, nil, p.err
+		}
+		if r.resp.Err != "" {
+			return nil, nil, &remoteError{r.resp.Err, r.resp.Kind}
+		}
+		return &r.resp, r.pix, nil
+	case <-ctx.Done():
+		p.stop()
+		<-done // the killed child's pipes close
+		p.err = fmt.Errorf("rendering stopped: %w", ctx.Err())
+		return nil, nil, p.err
+	}
+}
+
+// stop kills the child. p.mu is held.
+func (p *Process) stop() {
+	if p.cmd != nil && p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+		p.cmd = nil
+	}
+}
+
+// Close ends the child: its input is closed and it exits (killed after 5 seconds).
+func (p *Process) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return nil
+	}
+	p.in.Close()
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		p.cmd.Process.Kill()
+		err = <-done
+	}
+	p.cmd = nil
+	if p.err == nil {
+		p.err = errors.New("the page renderer was closed")
+	}
+	return err
+}
+
+func readAll(r io.ReaderAt, size int64) ([]byte, error) {
+	b := make([]byte, size)
+	if _, err := r.ReadAt(b, 0); err != nil && !(err == io.EOF && size > 0) {
+		return nil, fmt.Errorf("failed to read the PDF for the page renderer: %w", err)
+	}
+	return b, nil
+}
+
+// OpenRaster sends the PDF to the child, which opens it.
+func (p *Process) OpenRaster(ctx context.Context, name string, r io.ReaderAt, size int64) (Document, error) {
+	data, err := readAll(r, size)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.nextDoc++
+	id := p.nextDoc
+	if _, _, err := p.call(ctx, &request{Op: "open", Doc: id, Name: name}, data); err != nil {
+		return nil, err
+	}
+	return &processDoc{p: p, id: id}, nil
+}
+
+type processDoc struct {
+	p  *Process
+	id int
+}
+
+var _ Document = (*processDoc)(nil)
+
+func (d *processDoc) call(ctx context.Context, req *request, payload []byte) (*response, []byte, error) {
+	d.p.mu.Lock()
+	defer d.p.mu.Unlock()
+	req.Doc = d.id
+	return d.p.call(ctx, req, payload)
+}
+
+func (d *processDoc) PageInfo(i int) (PageInfo, error) {
+	resp, _, err := d.call(context.Background(), &request{Op: "info", Page: i}, nil)
+	if err != nil {
+		return PageInfo{}, err
+	}
+	if resp.Info == nil {
+		return PageInfo{}, errors.New("the page renderer sent no page information")
+	}
+	return *resp.Info, nil
+}
+
+func (d *processDoc) render(ctx context.Context, req *request) (*image.RGBA, error) {
+	req.Op = "render"
+	resp, pix, err := d.call(ctx, req, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := resp.Bounds
+	if b.Dx() < 0 || b.Dy() < 0 || resp.Stride < 4*b.Dx() || (b.Dy() > 0 && len(pix) < resp.Stride*(b.Dy()-1)+4*b.Dx()) {
+		return nil, fmt.Errorf("the page renderer sent an image of %d bytes for %v (stride %d)", len(pix), b, resp.Stride)
+	}
+	return &image.RGBA{Pix: pix, Stride: resp.Stride, Rect: b}, nil
+}
+
+func (d *processDoc) Render(ctx context.Context, i, dpi int) (*image.RGBA, error) {
+	return d.render(ctx, &request{Page: i, DPI: dpi})
+}
+
+func (d *processDoc) RenderContent(ctx context.Context, i, dpi int) (*image.RGBA, error) {
+	return d.render(ctx, &request{Page: i, DPI: dpi, Content: true})
+}
+
+func (d *processDoc) RenderRegion(ctx context.Context, i, dpi int, r image.Rectangle, contentOnly bool) (*image.RGBA, error) {
+	return d.render(ctx, &request{Page: i, DPI: dpi, Content: contentOnly, Region: &r})
+}
+
+func (d *processDoc) Text(ctx context.Context, i, maxChars int) ([]TextChar, error) {
+	resp, _, err := d.call(ctx, &request{Op: "text", Page: i, Max: maxChars}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Chars, nil
+}
+
+func (d *processDoc) ReplacePDF(ctx context.Context, name string, r io.ReaderAt, size int64) error {
+	data, err := readAll(r, size)
+	if err != nil {
+		return err
+	}
+	_, _, err = d.call(ctx, &request{Op: "replace", Name: name}, data)
+	return err
+}
+
+func (d *processDoc) Close() error {
+	_, _, err := d.call(context.Background(), &request{Op: "close"}, nil)
+	return err
+}
+
+// Serve answers Process's requests read from r with rend, writing the responses to w, until r
+// ends (nil) or a frame cannot be read or written. The documents still open are closed.
+func Serve(r io.Reader, w io.Writer, rend Renderer) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	bw := bufio.NewWriterSize(w, 1<<16)
+	docs := map[int]Document{}
+	defer func() {
+		for _, d := range docs {
+			d.Close()
+		}
+	}()
+	ctx := context.Background()
+	for {
+		var req request
+		payload, err := readFrame(br, &req)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var resp response
+		var pix []byte
+		d := docs[req.Doc]
+		if d == nil && req.Op != "open" {
+			err = fmt.Errorf("no open document %d", req.Doc)
+		} else {
+			switch req.Op {
+			case "open":
+				if docs[req.Doc] != nil {
+					err = fmt.Errorf("document %d is open", req.Doc)
+					break
+				}
+				if d, err = rend.OpenRaster(ctx, req.Name, bytes.NewReader(payload), int64(len(payload))); err == nil {
+					docs[req.Doc] = d
+				}
+			case "replace":
+				if err = d.ReplacePDF(ctx, req.Name, bytes.NewReader(payload), int64(len(payload))); err != nil {
+					delete(docs, req.Doc) // closed on error
+				}
+			case "info":
+				var info PageInfo
+				if info, err = d.PageInfo(req.Page); err == nil {
+					resp.Info = &info
+				}
+			case "render":
+				var img *image.RGBA
+				switch {
+				case req.Region != nil:
+					img, err = d.RenderRegion(ctx, req.Page, req.DPI, *req.Region, req.Content)
+				case req.Content:
+					img, err = d.RenderContent(ctx, req.Page, req.DPI)
+				default:
+					img, err = d.Render(ctx, req.Page, req.DPI)
+				}
+				if err == nil {
+					resp.Bounds, resp.Stride, pix = img.Rect, img.Stride, img.Pix
+				}
+			case "text":
+				resp.Chars, err = d.Text(ctx, req.Page, req.Max)
+			case "close":
+				err = d.Close()
+				delete(docs, req.Doc)
+			default:
+				err = fmt.Errorf("unknown request %q", req.Op)
+			}
+		}
+		if err != nil {
+			resp = response{Err: err.Error()}
+			if errors.Is(err, ErrTooManyChars) {
+				resp.Kind = "too-many-chars"
+			}
+			pix = nil
+		}
+		if err := writeFrame(bw, &resp, pix); err != nil {
+			var ue *json.UnsupportedValueError
+			if !errors.As(err, &ue) {
+				return err
+			}
+			// A NaN or infinite number (a hostile page's box) has no JSON: an error instead.
+			if err := writeFrame(bw, &response{Err: fmt.Sprintf("the page renderer cannot send %s of page %d: %v", req.Op, req.Page+1, err)}, nil); err != nil {
+				return err
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+}
