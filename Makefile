@@ -75,7 +75,7 @@ build-desktop:
 	  $(GO) build -ldflags "$(RELEASE_LDFLAGS)" -o $(BIN)/sealdesk .
 
 build-headless:
-	@$(STEP) "build headless bin/sealctl bin/sealdesk-server (CGO_ENABLED=0)" \
+	@$(STEP) "build headless bin/sealctl bin/sealctl-render bin/sealdesk-server (CGO_ENABLED=0)" \
 	  env CGO_ENABLED=0 $(GO) build -o $(BIN)/ ./cmd/...
 
 fmt-check:
@@ -147,8 +147,9 @@ screenshots: deps toolchain modules build
 	BIN=$(BIN) ./ui/internal/realwindow/screenshots.sh $(BUILD)/screenshots $(SHOTFLAGS)
 
 # The Windows installer, built here: sealdesk.exe (cgo, MinGW-w64; its icon, version and the
-# strings of the .pdf verb as resources from .ci/windows/sealdesk.rc) and sealctl.exe
-# (CGO_ENABLED=0), both Authenticode-signed, packed by wixl into bin/SealDesk-$(VERSION)-x64.msi
+# strings of the .pdf verb as resources from .ci/windows/sealdesk.rc), sealctl.exe and the
+# sealctl-render.exe it draws pages with (CGO_ENABLED=0), all Authenticode-signed, packed by
+# wixl into bin/SealDesk-$(VERSION)-x64.msi
 # (.ci/windows/sealdesk.wxs: per-machine, Start-menu shortcut, 用 SealDesk 验签 for .pdf, major
 # upgrade) and the MSI signed too (.ci/windows/sign.sh: SEALDESK_SIGN_PFX or SEALDESK_SIGN_CERT +
 # SEALDESK_SIGN_KEY when set, else a throwaway test root in build/windows/testpki; a timestamp
@@ -168,12 +169,12 @@ windows: deps toolchain modules
 	@$(STEP) "build bin/sealdesk.exe (MinGW-w64)" env CGO_ENABLED=1 GOOS=windows GOARCH=amd64 \
 	  CC=x86_64-w64-mingw32-gcc $(GO) build -ldflags "-H=windowsgui $(RELEASE_LDFLAGS)" -o $(BIN)/sealdesk.exe .; \
 	  rc=$$?; rm -f rsrc_windows_amd64.syso; exit $$rc
-	@$(STEP) "build bin/sealctl.exe (CGO_ENABLED=0)" env CGO_ENABLED=0 GOOS=windows GOARCH=amd64 \
-	  $(GO) build -o $(BIN)/sealctl.exe ./cmd/sealctl
-	@$(STEP) "sign the executables" .ci/windows/sign.sh $(BIN)/sealdesk.exe $(BIN)/sealctl.exe
+	@$(STEP) "build bin/sealctl.exe bin/sealctl-render.exe (CGO_ENABLED=0)" env CGO_ENABLED=0 GOOS=windows GOARCH=amd64 \
+	  $(GO) build -o $(BIN)/ ./cmd/sealctl ./cmd/sealctl-render
+	@$(STEP) "sign the executables" .ci/windows/sign.sh $(BIN)/sealdesk.exe $(BIN)/sealctl.exe $(BIN)/sealctl-render.exe
 	@$(STEP) "MSI (wixl)" .ci/windows/build-msi.sh $(VERSION) $(BIN) $(WINBUILD)/sealdesk.ico $(MSI)
 	@$(STEP) "sign the MSI" .ci/windows/sign.sh $(MSI)
-	@if [ -z "$$SEALDESK_SIGN_PFX$$SEALDESK_SIGN_CERT" ]; then for f in $(BIN)/sealdesk.exe $(BIN)/sealctl.exe $(MSI); do \
+	@if [ -z "$$SEALDESK_SIGN_PFX$$SEALDESK_SIGN_CERT" ]; then for f in $(BIN)/sealdesk.exe $(BIN)/sealctl.exe $(BIN)/sealctl-render.exe $(MSI); do \
 	  osslsigncode verify -CAfile $(WINBUILD)/testpki/test-root.pem $${SEALDESK_SIGN_TSA_ROOT:+-TSA-CAfile $$SEALDESK_SIGN_TSA_ROOT} \
 	    -in $$f >/dev/null && echo "signature of $$f verified against $(WINBUILD)/testpki/test-root.pem" || exit 1; done; fi
 

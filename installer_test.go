@@ -45,6 +45,7 @@ func TestWindowsInstaller(t *testing.T) {
 	}
 	exe, _ := os.ReadFile(filepath.Join(bin, "sealdesk.exe"))
 	os.WriteFile(filepath.Join(bin, "sealctl.exe"), exe, 0o755)
+	os.WriteFile(filepath.Join(bin, "sealctl-render.exe"), exe, 0o755)
 	img, err := png.Decode(bytes.NewReader(assets.Icon))
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ func TestWindowsInstaller(t *testing.T) {
 		return string(out)
 	}
 	msi := filepath.Join(dir, "out", "SealDesk-0.1.0-x64.msi")
-	script("sign.sh", filepath.Join(bin, "sealdesk.exe"), filepath.Join(bin, "sealctl.exe"))
+	script("sign.sh", filepath.Join(bin, "sealdesk.exe"), filepath.Join(bin, "sealctl.exe"), filepath.Join(bin, "sealctl-render.exe"))
 	script("build-msi.sh", "0.1.0", bin, filepath.Join(dir, "sealdesk.ico"), msi)
 	script("sign.sh", msi)
 
@@ -98,7 +99,7 @@ func TestWindowsInstaller(t *testing.T) {
 		out, err := exec.Command("osslsigncode", append(append([]string{"verify"}, args...), "-in", f)...).CombinedOutput()
 		return string(out), err
 	}
-	for _, f := range []string{filepath.Join(bin, "sealdesk.exe"), filepath.Join(bin, "sealctl.exe"), msi} {
+	for _, f := range []string{filepath.Join(bin, "sealdesk.exe"), filepath.Join(bin, "sealctl.exe"), filepath.Join(bin, "sealctl-render.exe"), msi} {
 		out, err := verify(f, "-CAfile", filepath.Join(pki, "test-root.pem"), "-TSA-CAfile", filepath.Join(dir, "tsa-root.pem"))
 		if err != nil || !strings.Contains(out, "Signature verification: ok") ||
 			!strings.Contains(out, "Timestamp Server Signature verification: ok") || !strings.Contains(out, "SealDesk test code signing") {
@@ -159,6 +160,7 @@ func TestWindowsInstaller(t *testing.T) {
 	has("Directory", "INSTALLDIR", "ProgramFiles64Folder", "SealDesk")
 	has("File", "sealdesk.exe", "SealDeskExe", "sealdesk.exe")
 	has("File", "sealctl.exe", "SealctlExe", "sealctl.exe")
+	has("File", "sealctl_render.exe", "SealctlRenderExe", "sealctl-render.exe")
 	has("Shortcut", "SealDeskShortcut", "ProgramMenuFolder", "SealDesk", "StartMenuShortcut", "[INSTALLDIR]sealdesk.exe", "", "SealDesk", "", "SealDesk.ico")
 	has("Icon", "SealDesk.ico")
 	const verb = `Software\Classes\SystemFileAssociations\.pdf\shell\SealDesk.Verify`

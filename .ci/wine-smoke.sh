@@ -108,7 +108,7 @@ pf="$WINEPREFIX/drive_c/Program Files/SealDesk"
 "$wine" msiexec /i "$(winpath "$msi")" /qn /l*v "$(winpath "$out/install.log")"
 rc=$?
 [ $rc -eq 0 ] && ok "msiexec /i /qn exit 0 ($(since))" || fail "msiexec /i exit $rc (install.log)"
-[ -f "$pf/sealdesk.exe" ] && [ -f "$pf/sealctl.exe" ] && ok "sealdesk.exe and sealctl.exe in C:\\Program Files\\SealDesk" || fail "files not installed"
+[ -f "$pf/sealdesk.exe" ] && [ -f "$pf/sealctl.exe" ] && [ -f "$pf/sealctl-render.exe" ] && ok "sealdesk.exe, sealctl.exe and sealctl-render.exe in C:\\Program Files\\SealDesk" || fail "files not installed"
 lnk=$(find "$WINEPREFIX/drive_c" -name 'SealDesk.lnk' | head -n 1)
 [ -n "$lnk" ] && ok "Start-menu shortcut: ${lnk#$WINEPREFIX/drive_c/}" || fail "no Start-menu shortcut"
 reg() { "$wine" reg query "$@" 2>/dev/null | tr -d '\r'; }
@@ -193,7 +193,7 @@ sleep 2
 next=$(echo "$version" | awk -F. '{print $1"."$2"."$3+1}')
 newmsi="$tmp/SealDesk-$next-x64.msi"
 mkdir -p "$tmp/bin"
-cp "$pf/sealdesk.exe" "$pf/sealctl.exe" "$tmp/bin/"
+cp "$pf/sealdesk.exe" "$pf/sealctl.exe" "$pf/sealctl-render.exe" "$tmp/bin/"
 (cd "$root" && go run ./assets/iconpack/mkicons.go -ico "$tmp/sealdesk.ico" &&
 	.ci/windows/build-msi.sh "$next" "$tmp/bin" "$tmp/sealdesk.ico" "$newmsi" >/dev/null) || fail "building the $next MSI"
 touch "$appdata/keep-me"
@@ -206,7 +206,7 @@ reg 'HKLM\Software\SealDesk' /v Version | grep -q "$next" && ok "HKLM\\Software\
 "$wine" msiexec /x "$(winpath "$newmsi")" /qn /l*v "$(winpath "$out/uninstall.log")"
 rc=$?
 [ $rc -eq 0 ] && ok "msiexec /x exit 0" || fail "uninstall exit $rc"
-[ ! -e "$pf/sealdesk.exe" ] && [ ! -e "$pf/sealctl.exe" ] && ok "files removed" || fail "files left: $(ls "$pf")"
+[ ! -e "$pf/sealdesk.exe" ] && [ ! -e "$pf/sealctl.exe" ] && [ ! -e "$pf/sealctl-render.exe" ] && ok "files removed" || fail "files left: $(ls "$pf")"
 [ -z "$(find "$WINEPREFIX/drive_c" -name 'SealDesk.lnk')" ] && ok "shortcut removed" || fail "shortcut left"
 reg 'HKLM\Software\Classes\SystemFileAssociations\.pdf\shell\SealDesk.Verify' | grep -q MUIVerb && fail ".pdf entry left" || ok ".pdf entry removed"
 [ "$(uninstall_entries)" = 0 ] && ok "no uninstall entry left" || fail "uninstall entries left: $(uninstall_entries)"

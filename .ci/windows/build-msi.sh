@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build-msi.sh VERSION BINDIR ICO OUT.msi — packs BINDIR/sealdesk.exe and BINDIR/sealctl.exe into
+# build-msi.sh VERSION BINDIR ICO OUT.msi — packs BINDIR/sealdesk.exe, sealctl.exe and sealctl-render.exe into
 # the SealDesk installer with wixl (Debian msitools/wixl), following sealdesk.wxs beside this
 # script. The executables are expected to be signed already (sign.sh); sign the MSI afterwards.
 # wixl resolves sources relative to the .wxs file, so everything is staged in one folder first.
@@ -13,7 +13,7 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin"
 cp "$here/sealdesk.wxs" "$stage/"
-cp "$bindir/sealdesk.exe" "$bindir/sealctl.exe" "$stage/bin/"
+cp "$bindir/sealdesk.exe" "$bindir/sealctl.exe" "$bindir/sealctl-render.exe" "$stage/bin/"
 cp "$ico" "$stage/sealdesk.ico"
 mkdir -p "$(dirname "$out")"
 abs_out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
