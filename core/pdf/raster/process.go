@@ -23,8 +23,12 @@ import (
 // rendered image its pixels; the child keeps the PDF bytes it was sent (it cannot read the
 // parent's file), so a document costs its size once more in the child.
 
-// maxHeader bounds a frame's JSON header (text of a page with many characters fits).
-const maxHeader = 256 << 20
+// maxHeader bounds a frame's JSON header (text of a page with many characters fits);
+// maxPayload a PDF or an image (render's limits are 200 MB and 40 megapixels of 4 bytes).
+const (
+	maxHeader  = 256 << 20
+	maxPayload = 1 << 30
+)
 
 type request struct {
 	Op      string           `json:"op"` // open, replace, info, render, text, close
@@ -48,25 +52,33 @@ type response struct {
 }
 
 func writeFrame(w io.Writer, hdr any, payload []byte) error {
+	return writeFrameFrom(w, hdr, bytes.NewReader(payload), int64(len(payload)))
+}
+
+// writeFrameFrom writes a frame whose payload is the n bytes of r (a PDF is copied from the
+// caller's reader, never into a buffer of its own).
+func writeFrameFrom(w io.Writer, hdr any, r io.Reader, n int64) error {
 	h, err := json.Marshal(hdr)
 	if err != nil {
 		return err
 	}
-	var n [12]byte
-	binary.LittleEndian.PutUint32(n[:4], uint32(len(h)))
-	binary.LittleEndian.PutUint64(n[4:], uint64(len(payload)))
+	var l [12]byte
+	binary.LittleEndian.PutUint32(l[:4], uint32(len(h)))
+	binary.LittleEndian.PutUint64(l[4:], uint64(n))
 	// header length, header, payload length, payload
-	if _, err := w.Write(n[:4]); err != nil {
+	if _, err := w.Write(l[:4]); err != nil {
 		return err
 	}
 	if _, err := w.Write(h); err != nil {
 		return err
 	}
-	if _, err := w.Write(n[4:]); err != nil {
+	if _, err := w.Write(l[4:]); err != nil {
 		return err
 	}
-	_, err = w.Write(payload)
-	return err
+	if _, err := io.CopyN(w, r, n); err != nil {
+		return fmt.Errorf("failed to send %d bytes: %w", n, err)
+	}
+	return nil
 }
 
 func readFrame(r io.Reader, hdr any) ([]byte, error) {
@@ -89,15 +101,15 @@ func readFrame(r io.Reader, hdr any) ([]byte, error) {
 		return nil, unexpected(err)
 	}
 	pl := binary.LittleEndian.Uint64(n[:])
-	if pl > 1<<40 {
-		return nil, fmt.Errorf("frame payload of %d bytes", pl)
+	if pl > maxPayload {
+		return nil, fmt.Errorf("frame payload of %d bytes, the limit is %d", pl, maxPayload)
 	}
-	// Read in steps: a payload length is only trusted as far as the bytes arrive.
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, r, int64(pl)); err != nil {
+	// The peer is our own program (the parent or its child): its length is allocated at once.
+	buf := make([]byte, pl)
+	if _, err := io.ReadFull(r, buf); err != nil {
 		return nil, unexpected(err)
 	}
-	return buf.Bytes(), nil
+	return buf, nil
 }
 
 func unexpected(err error) error {
@@ -157,8 +169,9 @@ func (p *Process) start() error {
 	return nil
 }
 
-// call sends req (and payload) and reads the response. p.mu is held.
-func (p *Process) call(ctx context.Context, req *request, payload []byte) (*response, []byte, error) {
+// call sends req (and the n bytes of payload, which may be nil when n is 0) and reads the
+// response. p.mu is held.
+func (p *Process) call(ctx context.Context, req *request, payload io.Reader, n int64) (*response, []byte, error) {
 	if err := p.start(); err != nil {
 		return nil, nil, err
 	}
@@ -173,7 +186,10 @@ func (p *Process) call(ctx context.Context, req *request, payload []byte) (*resp
 	done := make(chan result, 1)
 	go func() {
 		var r result
-		if r.err = writeFrame(p.in, req, payload); r.err == nil {
+		if payload == nil {
+			payload = bytes.NewReader(nil)
+		}
+		if r.err = writeFrameFrom(p.in, req, payload, n); r.err == nil {
 			r.pix, r.err = readFrame(p.out, &r.resp)
 		}
 		done <- r
@@ -230,25 +246,13 @@ func (p *Process) Close() error {
 	return err
 }
 
-func readAll(r io.ReaderAt, size int64) ([]byte, error) {
-	b := make([]byte, size)
-	if _, err := r.ReadAt(b, 0); err != nil && !(err == io.EOF && size > 0) {
-		return nil, fmt.Errorf("failed to read the PDF for the page renderer: %w", err)
-	}
-	return b, nil
-}
-
 // OpenRaster sends the PDF to the child, which opens it.
 func (p *Process) OpenRaster(ctx context.Context, name string, r io.ReaderAt, size int64) (Document, error) {
-	data, err := readAll(r, size)
-	if err != nil {
-		return nil, err
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.nextDoc++
 	id := p.nextDoc
-	if _, _, err := p.call(ctx, &request{Op: "open", Doc: id, Name: name}, data); err != nil {
+	if _, _, err := p.call(ctx, &request{Op: "open", Doc: id, Name: name}, io.NewSectionReader(r, 0, size), size); err != nil {
 		return nil, err
 	}
 	return &processDoc{p: p, id: id}, nil
@@ -261,15 +265,15 @@ type processDoc struct {
 
 var _ Document = (*processDoc)(nil)
 
-func (d *processDoc) call(ctx context.Context, req *request, payload []byte) (*response, []byte, error) {
+func (d *processDoc) call(ctx context.Context, req *request, payload io.Reader, n int64) (*response, []byte, error) {
 	d.p.mu.Lock()
 	defer d.p.mu.Unlock()
 	req.Doc = d.id
-	return d.p.call(ctx, req, payload)
+	return d.p.call(ctx, req, payload, n)
 }
 
 func (d *processDoc) PageInfo(i int) (PageInfo, error) {
-	resp, _, err := d.call(context.Background(), &request{Op: "info", Page: i}, nil)
+	resp, _, err := d.call(context.Background(), &request{Op: "info", Page: i}, nil, 0)
 	if err != nil {
 		return PageInfo{}, err
 	}
@@ -281,7 +285,7 @@ func (d *processDoc) PageInfo(i int) (PageInfo, error) {
 
 func (d *processDoc) render(ctx context.Context, req *request) (*image.RGBA, error) {
 	req.Op = "render"
-	resp, pix, err := d.call(ctx, req, nil)
+	resp, pix, err := d.call(ctx, req, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +309,7 @@ func (d *processDoc) RenderRegion(ctx context.Context, i, dpi int, r image.Recta
 }
 
 func (d *processDoc) Text(ctx context.Context, i, maxChars int) ([]TextChar, error) {
-	resp, _, err := d.call(ctx, &request{Op: "text", Page: i, Max: maxChars}, nil)
+	resp, _, err := d.call(ctx, &request{Op: "text", Page: i, Max: maxChars}, nil, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -313,16 +317,12 @@ func (d *processDoc) Text(ctx context.Context, i, maxChars int) ([]TextChar, err
 }
 
 func (d *processDoc) ReplacePDF(ctx context.Context, name string, r io.ReaderAt, size int64) error {
-	data, err := readAll(r, size)
-	if err != nil {
-		return err
-	}
-	_, _, err = d.call(ctx, &request{Op: "replace", Name: name}, data)
+	_, _, err := d.call(ctx, &request{Op: "replace", Name: name}, io.NewSectionReader(r, 0, size), size)
 	return err
 }
 
 func (d *processDoc) Close() error {
-	_, _, err := d.call(context.Background(), &request{Op: "close"}, nil)
+	_, _, err := d.call(context.Background(), &request{Op: "close"}, nil, 0)
 	return err
 }
 

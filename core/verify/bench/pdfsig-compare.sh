@@ -6,7 +6,8 @@
 # peak RSS comes from the untimed warm-up run under /usr/bin/time). Prints the ratio ours/pdfsig
 # (target ≤ 0.5, issue 13) and our peak RSS minus the file size (target ≤ 64 MB).
 #
-# BASE=/path/to/an/older/sealctl times that build too, in the same rotation, and prints its
+# BASE=/path/to/an/older/sealctl times that build too, in the same rotation (copied into DIR, so
+# a build that draws pages with sealctl-render uses the one built here), and prints its
 # best time and the ratio ours/base (and whether its JSON report equals ours, "file" aside):
 # before/after numbers measured in one run on the same machine state. ONLY='45MB-table-50sig*'
 # limits the files (a glob). The load average at the start is printed: the machine is shared.
@@ -26,9 +27,12 @@ dir=${1:-$(mktemp -d)}
 mkdir -p "$dir"
 command -v pdfsig >/dev/null || { echo "pdfsig (poppler-utils) is required" >&2; exit 2; }
 cd "$root"
-CGO_ENABLED=0 go build -o "$dir/sealctl.linked" ./cmd/sealctl
-rm -f "$dir/sealctl"
-cp "$dir/sealctl.linked" "$dir/sealctl" && rm "$dir/sealctl.linked"
+# sealctl-render beside sealctl: the file whose page is rendered needs it.
+for b in sealctl sealctl-render; do
+	CGO_ENABLED=0 go build -o "$dir/$b.linked" ./cmd/$b
+	rm -f "$dir/$b"
+	cp "$dir/$b.linked" "$dir/$b" && rm "$dir/$b.linked"
+done
 SEALDESK_BENCH_DIR="$dir" go test -count=1 -run '^TestWriteBenchFiles$' ./core/verify >/dev/null
 nss="sql:$dir/nss"
 base=
