@@ -100,7 +100,9 @@
 //     /DSS /Certs are judged as page content and appearance.
 //   - Allowed changes must not change what the signed page shows: whether an added or changed
 //     annotation, a filled field or an unsigned signature widget covers signed content is
-//     decided by rendering the page as signed and as now (cover.go, the embedded PDFium); the
+//     decided by rendering the page as signed and as now (cover.go, PDFium through the
+//     Options.Renderer its caller passes, core/pdf/raster: in process in the desktop and the
+//     server, sealctl-render for sealctl; without one the page is reported as not checked); the
 //     covered regions are reported per page for highlighting. Signed text is signed content for
 //     additions too (coverink.go, red team s7 G12): each line of the signed page's text (PDFium's
 //     text page: the characters' loose boxes, word spaces included, an em beyond each end) may
