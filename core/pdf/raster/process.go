@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os/exec"
 	"sync"
 	"time"
@@ -48,7 +49,38 @@ type response struct {
 	Info   *PageInfo       `json:"info,omitempty"`
 	Bounds image.Rectangle `json:"bounds"`
 	Stride int             `json:"stride,omitempty"`
-	Chars  []TextChar      `json:"chars,omitempty"`
+	Chars  int             `json:"chars,omitempty"` // text: how many TextChars the payload packs
+}
+
+// charSize is a TextChar in a payload: the rune (int32) and five float64 (the box, the angle),
+// little-endian; JSON took 7 ms for the 6000 characters of a page of text.
+const charSize = 4 + 5*8
+
+func packChars(chars []TextChar) []byte {
+	b := make([]byte, 0, len(chars)*charSize)
+	for _, c := range chars {
+		b = binary.LittleEndian.AppendUint32(b, uint32(c.Rune))
+		for _, f := range [5]float64{c.Box.LLX, c.Box.LLY, c.Box.URX, c.Box.URY, c.Angle} {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+		}
+	}
+	return b
+}
+
+func unpackChars(b []byte, n int) ([]TextChar, error) {
+	if n < 0 || len(b) != n*charSize {
+		return nil, fmt.Errorf("the page renderer sent %d bytes for %d characters", len(b), n)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]TextChar, n)
+	for i := range out {
+		c := b[i*charSize:]
+		f := func(k int) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(c[4+8*k:])) }
+		out[i] = TextChar{Rune: rune(int32(binary.LittleEndian.Uint32(c))), Box: Rect{f(0), f(1), f(2), f(3)}, Angle: f(4)}
+	}
+	return out, nil
 }
 
 func writeFrame(w io.Writer, hdr any, payload []byte) error {
@@ -309,11 +341,11 @@ func (d *processDoc) RenderRegion(ctx context.Context, i, dpi int, r image.Recta
 }
 
 func (d *processDoc) Text(ctx context.Context, i, maxChars int) ([]TextChar, error) {
-	resp, _, err := d.call(ctx, &request{Op: "text", Page: i, Max: maxChars}, nil, 0)
+	resp, b, err := d.call(ctx, &request{Op: "text", Page: i, Max: maxChars}, nil, 0)
 	if err != nil {
 		return nil, err
 	}
-	return resp.Chars, nil
+	return unpackChars(b, resp.Chars)
 }
 
 func (d *processDoc) ReplacePDF(ctx context.Context, name string, r io.ReaderAt, size int64) error {
@@ -385,7 +417,10 @@ func Serve(r io.Reader, w io.Writer, rend Renderer) error {
 					resp.Bounds, resp.Stride, pix = img.Rect, img.Stride, img.Pix
 				}
 			case "text":
-				resp.Chars, err = d.Text(ctx, req.Page, req.Max)
+				var chars []TextChar
+				if chars, err = d.Text(ctx, req.Page, req.Max); err == nil {
+					resp.Chars, pix = len(chars), packChars(chars)
+				}
 			case "close":
 				err = d.Close()
 				delete(docs, req.Doc)
