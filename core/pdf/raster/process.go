@@ -161,29 +161,38 @@ func (e *remoteError) Is(target error) bool {
 
 // Process is a Renderer in a child process: Path (with Args) started on the first OpenRaster,
 // speaking the protocol Serve answers on its standard input and output. Its documents share
-// the child; calls are serialised. A call whose context ends first kills the child: that call
-// and every later one fail (the child is not restarted). When Path cannot be started, OpenRaster
-// says so; a verifier then reports the pages it needed to draw as not checked.
+// the child; calls are serialised. A call whose context ends first kills the child (as
+// core/pdf/render kills a document's PDFium instance): that call and the child's other
+// documents fail from then on, and the next OpenRaster starts a new child. When Path cannot be
+// started, OpenRaster says so (and does not try again); a verifier then reports the pages it
+// needed to draw as not checked.
 type Process struct {
 	Path string
 	Args []string
 
-	mu      sync.Mutex
-	started bool
-	err     error // why the child is not usable
-	cmd     *exec.Cmd
-	in      io.WriteCloser
-	out     *bufio.Reader
-	nextDoc int
+	mu       sync.Mutex
+	startErr error // Path could not be started
+	closed   bool
+	cmd      *exec.Cmd // the running child, nil when none
+	in       io.WriteCloser
+	out      *bufio.Reader
+	gen      int   // the child's number: a document belongs to one child
+	dead     error // why the last child ended
+	nextDoc  int
 }
 
 var _ Renderer = (*Process)(nil)
 
+// start starts a child when none is running. p.mu is held.
 func (p *Process) start() error {
-	if p.started {
-		return p.err
+	switch {
+	case p.closed:
+		return errors.New("the page renderer was closed")
+	case p.startErr != nil:
+		return p.startErr
+	case p.cmd != nil:
+		return nil
 	}
-	p.started = true
 	cmd := exec.Command(p.Path, p.Args...)
 	in, err := cmd.StdinPipe()
 	if err == nil {
@@ -194,18 +203,22 @@ func (p *Process) start() error {
 		}
 	}
 	if err != nil {
-		p.err = fmt.Errorf("failed to start the page renderer: %w", err)
-		return p.err
+		p.startErr = fmt.Errorf("failed to start the page renderer: %w", err)
+		return p.startErr
 	}
 	p.cmd, p.in = cmd, in
+	p.gen++
 	return nil
 }
 
-// call sends req (and the n bytes of payload, which may be nil when n is 0) and reads the
-// response. p.mu is held.
-func (p *Process) call(ctx context.Context, req *request, payload io.Reader, n int64) (*response, []byte, error) {
-	if err := p.start(); err != nil {
-		return nil, nil, err
+// call sends req (and the n bytes of payload, which may be nil when n is 0) to child gen and
+// reads the response. p.mu is held.
+func (p *Process) call(ctx context.Context, gen int, req *request, payload io.Reader, n int64) (*response, []byte, error) {
+	if p.cmd == nil || gen != p.gen {
+		if p.dead == nil {
+			p.dead = errors.New("the page renderer was closed")
+		}
+		return nil, nil, p.dead
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -229,35 +242,36 @@ func (p *Process) call(ctx context.Context, req *request, payload io.Reader, n i
 	select {
 	case r := <-done:
 		if r.err != nil {
-			p.stop()
-			p.err = fmt.Errorf("the page renderer failed: %w", r.err)
-			return nil, nil, p.err
+			p.stop(fmt.Errorf("the page renderer failed: %w", r.err))
+			return nil, nil, p.dead
 		}
 		if r.resp.Err != "" {
 			return nil, nil, &remoteError{r.resp.Err, r.resp.Kind}
 		}
 		return &r.resp, r.pix, nil
 	case <-ctx.Done():
-		p.stop()
+		p.stop(fmt.Errorf("rendering stopped: %w", ctx.Err()))
 		<-done // the killed child's pipes close
-		p.err = fmt.Errorf("rendering stopped: %w", ctx.Err())
-		return nil, nil, p.err
+		return nil, nil, p.dead
 	}
 }
 
-// stop kills the child. p.mu is held.
-func (p *Process) stop() {
-	if p.cmd != nil && p.cmd.Process != nil {
+// stop kills the child, which ended for why. p.mu is held.
+func (p *Process) stop(why error) {
+	if p.cmd != nil {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
 		p.cmd = nil
 	}
+	p.dead = why
 }
 
-// Close ends the child: its input is closed and it exits (killed after 5 seconds).
+// Close ends the child: its input is closed and it exits (killed after 5 seconds). Later calls
+// fail.
 func (p *Process) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	if p.cmd == nil {
 		return nil
 	}
@@ -272,27 +286,29 @@ func (p *Process) Close() error {
 		err = <-done
 	}
 	p.cmd = nil
-	if p.err == nil {
-		p.err = errors.New("the page renderer was closed")
-	}
+	p.dead = errors.New("the page renderer was closed")
 	return err
 }
 
-// OpenRaster sends the PDF to the child, which opens it.
+// OpenRaster sends the PDF to the child (started if none is running), which opens it.
 func (p *Process) OpenRaster(ctx context.Context, name string, r io.ReaderAt, size int64) (Document, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.nextDoc++
-	id := p.nextDoc
-	if _, _, err := p.call(ctx, &request{Op: "open", Doc: id, Name: name}, io.NewSectionReader(r, 0, size), size); err != nil {
+	if err := p.start(); err != nil {
 		return nil, err
 	}
-	return &processDoc{p: p, id: id}, nil
+	p.nextDoc++
+	id := p.nextDoc
+	if _, _, err := p.call(ctx, p.gen, &request{Op: "open", Doc: id, Name: name}, io.NewSectionReader(r, 0, size), size); err != nil {
+		return nil, err
+	}
+	return &processDoc{p: p, id: id, gen: p.gen}, nil
 }
 
 type processDoc struct {
-	p  *Process
-	id int
+	p   *Process
+	id  int
+	gen int // the child that holds it
 }
 
 var _ Document = (*processDoc)(nil)
@@ -301,7 +317,7 @@ func (d *processDoc) call(ctx context.Context, req *request, payload io.Reader, 
 	d.p.mu.Lock()
 	defer d.p.mu.Unlock()
 	req.Doc = d.id
-	return d.p.call(ctx, req, payload, n)
+	return d.p.call(ctx, d.gen, req, payload, n)
 }
 
 func (d *processDoc) PageInfo(i int) (PageInfo, error) {
@@ -353,7 +369,14 @@ func (d *processDoc) ReplacePDF(ctx context.Context, name string, r io.ReaderAt,
 	return err
 }
 
+// Close closes the document in its child; nothing is left to close when that child has ended.
 func (d *processDoc) Close() error {
+	d.p.mu.Lock()
+	gone := d.p.cmd == nil || d.gen != d.p.gen
+	d.p.mu.Unlock()
+	if gone {
+		return nil
+	}
 	_, _, err := d.call(context.Background(), &request{Op: "close"}, nil, 0)
 	return err
 }

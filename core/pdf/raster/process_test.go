@@ -171,7 +171,8 @@ func TestProcessMatchesInProcess(t *testing.T) {
 }
 
 // A draw that outlives its context kills the child: the call returns, with the context's
-// error, and later calls fail instead of hanging.
+// error, and later calls of the child's documents fail instead of hanging; the next document
+// starts a new child.
 func TestProcessContextKillsChild(t *testing.T) {
 	p := &Process{Path: os.Args[0], Args: []string{childArg}}
 	defer p.Close()
@@ -191,6 +192,20 @@ func TestProcessContextKillsChild(t *testing.T) {
 	}
 	if _, err := d.Render(context.Background(), 1, 72); err == nil {
 		t.Fatal("the killed child still answers")
+	}
+	// the next document gets a new child
+	d2, err := p.OpenRaster(context.Background(), "b", bytes.NewReader(pdfA), int64(len(pdfA)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d2.Render(context.Background(), 1, 72); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.PageInfo(0); err == nil {
+		t.Fatal("a document of the killed child answers through the new one")
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
 
