@@ -19,6 +19,10 @@
 //
 // It does not validate certificate paths or revocation: that is core/verify's job.
 //
+// What it writes (SignedData, attributes, signing-certificate-v2) it encodes with its own DER
+// writer for those fixed shapes (der.go): no reflection, lengths first and one buffer of the
+// exact size; a test checks it byte for byte against the encoding/asn1 encoder it replaced.
+//
 // ParseBER/ParseBERStrict and Node (ber.go) are the one BER/DER reader: Parse (the signer's LTV
 // step and the TSA client) walks the SignedData with it, and core/verify reads every CMS,
 // certificate and timestamp with it, so no two readers can see different elements in the same
@@ -36,13 +40,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"hash"
-	"math/big"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -181,13 +183,13 @@ type SignOptions struct {
 // timestamp) can still be added before Marshal.
 type SignedData struct {
 	version      int
-	digestAlg    pkix.AlgorithmIdentifier
-	eContentType asn1.ObjectIdentifier
+	digestAlg    []byte // DER AlgorithmIdentifier
+	eContentType []byte // DER OBJECT IDENTIFIER
 	eContent     []byte
 	certs        [][]byte
-	sid          asn1.RawValue
+	sid          []byte // DER IssuerAndSerialNumber
 	signedAttrs  []byte // DER of the SET (tag 0x31)
-	sigAlg       pkix.AlgorithmIdentifier
+	sigAlg       []byte // DER AlgorithmIdentifier
 	signature    []byte
 	unsigned     []Attribute
 	gm           bool // GB/T 35275 content type for the ContentInfo
@@ -211,6 +213,8 @@ type Prepared struct {
 	sd         SignedData  // without signed attributes and signature
 	scv2       []byte
 	signerOpts crypto.SignerOpts
+	// contentTypeAttr is the encoded contentType attribute.
+	contentTypeAttr []byte
 }
 
 // Sign signs the SignedData over digest (detached content: the hash of the external content
@@ -274,7 +278,9 @@ func Prepare(opts SignOptions) (*Prepared, error) {
 		return nil, err
 	}
 	if isSM2 && opts.GMOIDs {
-		sigAlg = pkix.AlgorithmIdentifier{Algorithm: OIDSM2Sign}
+		if sigAlg, err = encodeAlgorithm(OIDSM2Sign, nil); err != nil {
+			return nil, err
+		}
 		if opts.ContentType == nil || opts.ContentType.Equal(OIDData) {
 			opts.ContentType = OIDGMData
 		}
@@ -282,37 +288,48 @@ func Prepare(opts SignOptions) (*Prepared, error) {
 	if !publicKeysEqual(opts.Signer.Public(), opts.Cert.PublicKey) {
 		return nil, errors.New("signer key does not match the certificate")
 	}
+	digestParams := derNull
+	if isSM2 {
+		digestParams = nil // SM3 takes no parameters
+	}
+	digestAlg, err := encodeAlgorithm(hoid, digestParams)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := encodeOID(opts.ContentType)
+	if err != nil {
+		return nil, fmt.Errorf("content type: %w", err)
+	}
 	sd := SignedData{
 		version:      1,
-		digestAlg:    pkix.AlgorithmIdentifier{Algorithm: hoid, Parameters: asn1.NullRawValue},
-		eContentType: opts.ContentType,
+		digestAlg:    digestAlg,
+		eContentType: ct,
 		sigAlg:       sigAlg,
 		gm:           isSM2 && opts.GMOIDs,
-	}
-	if isSM2 {
-		sd.digestAlg.Parameters = asn1.RawValue{} // SM3 takes no parameters
 	}
 	if !opts.ContentType.Equal(OIDData) && !opts.ContentType.Equal(OIDGMData) {
 		sd.version = 3
 	}
-	seen := map[string]bool{}
+	sd.certs = make([][]byte, 0, 1+len(opts.Chain))
 	for _, c := range append([]*x509.Certificate{opts.Cert}, opts.Chain...) {
-		if c == nil || seen[string(c.Raw)] {
-			continue
+		if c != nil && !slices.ContainsFunc(sd.certs, func(b []byte) bool { return bytes.Equal(b, c.Raw) }) {
+			sd.certs = append(sd.certs, c.Raw)
 		}
-		seen[string(c.Raw)] = true
-		sd.certs = append(sd.certs, c.Raw)
 	}
-	ias, err := asn1.Marshal(issuerAndSerial{Issuer: asn1.RawValue{FullBytes: opts.Cert.RawIssuer}, Serial: opts.Cert.SerialNumber})
-	if err != nil {
-		return nil, err
+	if opts.Cert.SerialNumber == nil {
+		return nil, errors.New("certificate has no serial number")
 	}
-	sd.sid = asn1.RawValue{FullBytes: ias}
+	serial := encodeBigInt(opts.Cert.SerialNumber)
+	body := len(opts.Cert.RawIssuer) + len(serial)
+	sd.sid = append(append(appendHeader(make([]byte, 0, tlv(body)), tagSequence, body), opts.Cert.RawIssuer...), serial...)
 	scv2, err := SigningCertificateV2(opts.Cert, crypto.SHA256)
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{opts: opts, sd: sd, scv2: scv2, signerOpts: signerOpts}, nil
+	ctAttr := make([]byte, 0, 64)
+	ctAttr = appendAttrHeader(ctAttr, oidAttrContentTypeDER, len(ct))
+	ctAttr = append(ctAttr, ct...)
+	return &Prepared{opts: opts, sd: sd, scv2: scv2, signerOpts: signerOpts, contentTypeAttr: ctAttr}, nil
 }
 
 // signed returns a copy of the prepared SignedData with its signed attributes for the detached
@@ -331,21 +348,63 @@ func (p *Prepared) signed(digest, content []byte) (*SignedData, []byte, error) {
 	}
 	sd := p.sd
 	sd.eContent = content
-	attrs := []Attribute{
-		attr(OIDAttrContentType, mustMarshal(opts.ContentType)),
-		attr(OIDAttrMessageDigest, mustMarshal(digest)),
-	}
+	// contentType, messageDigest, signingTime and signing-certificate-v2 are written here;
+	// further attributes are encoded apart and all are put in DER order.
+	md := tlv(len(digest))
+	mdAttr := make([]byte, 0, tlv(len(oidAttrMessageDigestDER)+tlv(md)))
+	mdAttr = appendAttrHeader(mdAttr, oidAttrMessageDigestDER, md)
+	mdAttr = appendTLV(mdAttr, tagOctetString, digest)
+	attrs := make([][]byte, 0, 4+len(opts.ExtraSigned))
+	attrs = append(attrs, p.contentTypeAttr, mdAttr)
 	if opts.SigningTime != nil {
-		attrs = append(attrs, attr(OIDAttrSigningTime, mustMarshal(opts.SigningTime.UTC())))
+		st, err := encodeTime(*opts.SigningTime)
+		if err != nil {
+			return nil, nil, fmt.Errorf("failed to encode the signing time: %w", err)
+		}
+		a := appendAttrHeader(make([]byte, 0, 64), oidAttrSigningTimeDER, len(st))
+		attrs = append(attrs, append(a, st...))
 	}
-	attrs = append(attrs, attr(OIDAttrSigningCertV2, p.scv2))
-	attrs = append(attrs, opts.ExtraSigned...)
-	set, err := marshalAttrSet(attrs)
-	if err != nil {
-		return nil, nil, err
+	a := appendAttrHeader(make([]byte, 0, tlv(len(oidAttrSigningCertV2DER)+tlv(len(p.scv2)))), oidAttrSigningCertV2DER, len(p.scv2))
+	attrs = append(attrs, append(a, p.scv2...))
+	for i := range opts.ExtraSigned {
+		a, err := encodeAttribute(&opts.ExtraSigned[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("failed to encode attribute %v: %w", opts.ExtraSigned[i].Type, err)
+		}
+		attrs = append(attrs, a)
 	}
-	sd.signedAttrs = set
-	return &sd, set, nil
+	sd.signedAttrs = encodeSet(attrs)
+	return &sd, sd.signedAttrs, nil
+}
+
+// The encoded types of the attributes a SignedData is signed with.
+var (
+	oidAttrContentTypeDER   = []byte{tagOID, 9, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03}
+	oidAttrMessageDigestDER = []byte{tagOID, 9, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04}
+	oidAttrSigningTimeDER   = []byte{tagOID, 9, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05}
+	oidAttrSigningCertV2DER = []byte{tagOID, 11, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f}
+)
+
+// appendAttrHeader appends the start of an Attribute of type typ (an encoded OID) holding one
+// value of n bytes, which the caller appends.
+func appendAttrHeader(b, typ []byte, n int) []byte {
+	b = appendHeader(b, tagSequence, len(typ)+tlv(n))
+	b = append(b, typ...)
+	return appendHeader(b, tagSet, n)
+}
+
+// encodeSet returns a SET OF the encoded elements, in DER order (enc is sorted in place).
+func encodeSet(enc [][]byte) []byte {
+	sortDER(enc)
+	n := 0
+	for _, e := range enc {
+		n += len(e)
+	}
+	b := appendHeader(make([]byte, 0, tlv(n)), tagSet, n)
+	for _, e := range enc {
+		b = append(b, e...)
+	}
+	return b
 }
 
 // SignatureValue is the SignerInfo's signature octets (what a signature timestamp covers).
@@ -359,40 +418,6 @@ func (sd *SignedData) AddTimestamp(token []byte) {
 	sd.AddUnsigned(Attribute{Type: OIDAttrTimeStampToken, Values: []asn1.RawValue{{FullBytes: token}}})
 }
 
-type issuerAndSerial struct {
-	Issuer asn1.RawValue
-	Serial *big.Int
-}
-
-type signerInfo struct {
-	Version            int
-	SID                asn1.RawValue
-	DigestAlgorithm    pkix.AlgorithmIdentifier
-	SignedAttrs        asn1.RawValue `asn1:"optional"`
-	SignatureAlgorithm pkix.AlgorithmIdentifier
-	Signature          []byte
-	UnsignedAttrs      asn1.RawValue `asn1:"optional"`
-}
-
-type encapContentInfo struct {
-	EContentType asn1.ObjectIdentifier
-	EContent     asn1.RawValue `asn1:"optional"`
-}
-
-type signedData struct {
-	Version          int
-	DigestAlgorithms []pkix.AlgorithmIdentifier `asn1:"set"`
-	EncapContentInfo encapContentInfo
-	Certificates     asn1.RawValue   `asn1:"optional"`
-	CRLs             asn1.RawValue   `asn1:"optional"`
-	SignerInfos      []asn1.RawValue `asn1:"set"`
-}
-
-type contentInfo struct {
-	ContentType asn1.ObjectIdentifier
-	Content     asn1.RawValue // [0] EXPLICIT, tagged by hand
-}
-
 // Marshal encodes the ContentInfo wrapping the SignedData.
 func (sd *SignedData) Marshal() ([]byte, error) {
 	if sd.signature == nil {
@@ -402,53 +427,92 @@ func (sd *SignedData) Marshal() ([]byte, error) {
 }
 
 func (sd *SignedData) marshal(signature []byte) ([]byte, error) {
-	si := signerInfo{
-		Version:            1,
-		SID:                sd.sid,
-		DigestAlgorithm:    sd.digestAlg,
-		SignedAttrs:        implicitSet(0, sd.signedAttrs),
-		SignatureAlgorithm: sd.sigAlg,
-		Signature:          signature,
-	}
+	var unsigned []byte
 	if len(sd.unsigned) > 0 {
-		set, err := marshalAttrSet(sd.unsigned)
-		if err != nil {
-			return nil, err
+		enc := make([][]byte, len(sd.unsigned))
+		for i := range sd.unsigned {
+			a, err := encodeAttribute(&sd.unsigned[i])
+			if err != nil {
+				return nil, fmt.Errorf("failed to encode attribute %v: %w", sd.unsigned[i].Type, err)
+			}
+			enc[i] = a
 		}
-		si.UnsignedAttrs = implicitSet(1, set)
+		unsigned = encodeSet(enc)
 	}
-	siDER, err := asn1.Marshal(si)
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode signer info: %w", err)
-	}
-	d := signedData{
-		Version:          sd.version,
-		DigestAlgorithms: []pkix.AlgorithmIdentifier{sd.digestAlg},
-		EncapContentInfo: encapContentInfo{EContentType: sd.eContentType},
-		SignerInfos:      []asn1.RawValue{{FullBytes: siDER}},
-	}
+	l := sd.layout(len(signature), len(unsigned))
+	b := make([]byte, 0, l.size())
+	b = appendHeader(b, tagSequence, l.ciBody) // ContentInfo
+	b = append(b, l.ct...)
+	b = appendHeader(b, tagContext0, tlv(l.sdBody))
+	b = appendHeader(b, tagSequence, l.sdBody) // SignedData
+	b = appendSmallInt(b, sd.version)
+	b = appendTLV(b, tagSet, sd.digestAlg)
+	b = appendHeader(b, tagSequence, l.eci) // EncapsulatedContentInfo
+	b = append(b, sd.eContentType...)
 	if sd.eContent != nil {
-		oct, _ := asn1.Marshal(sd.eContent)
-		d.EncapContentInfo.EContent = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: oct}
+		b = appendHeader(b, tagContext0, tlv(len(sd.eContent)))
+		b = appendTLV(b, tagOctetString, sd.eContent)
 	}
 	if len(sd.certs) > 0 {
-		d.Certificates = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: bytes.Join(sd.certs, nil)}
+		b = appendHeader(b, tagContext0, l.certs)
+		for _, c := range sd.certs {
+			b = append(b, c...)
+		}
 	}
-	sdDER, err := asn1.Marshal(d)
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode signed data: %w", err)
+	b = appendHeader(b, tagSet, tlv(l.siBody))
+	b = appendHeader(b, tagSequence, l.siBody) // SignerInfo
+	b = appendSmallInt(b, 1)
+	b = append(b, sd.sid...)
+	b = append(b, sd.digestAlg...)
+	b = append(b, tagContext0) // signedAttrs: the SET re-tagged [0] IMPLICIT
+	b = append(b, sd.signedAttrs[1:]...)
+	b = append(b, sd.sigAlg...)
+	b = appendTLV(b, tagOctetString, signature)
+	if unsigned != nil {
+		b = append(b, tagContext1) // unsignedAttrs [1] IMPLICIT
+		b = append(b, unsigned[1:]...)
 	}
-	ct := OIDSignedData
-	if sd.gm {
-		ct = OIDGMSignedData
-	}
-	out, err := asn1.Marshal(contentInfo{ContentType: ct,
-		Content: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: sdDER}})
-	if err != nil {
-		return nil, fmt.Errorf("failed to encode content info: %w", err)
-	}
-	return out, nil
+	return b, nil
 }
+
+// sdLayout holds the content lengths of the elements of an encoded SignedData.
+type sdLayout struct {
+	ct                                 []byte // the ContentInfo's content type
+	ciBody, sdBody, eci, certs, siBody int
+}
+
+// layout computes the lengths from the inside out, for a signature of sigLen bytes and an
+// encoded SET of unsigned attributes of unsignedLen bytes (0: none).
+func (sd *SignedData) layout(sigLen, unsignedLen int) sdLayout {
+	var l sdLayout
+	l.siBody = smallIntLen(1) + len(sd.sid) + len(sd.digestAlg) + len(sd.signedAttrs) + len(sd.sigAlg) + tlv(sigLen) + unsignedLen
+	l.eci = len(sd.eContentType)
+	if sd.eContent != nil {
+		l.eci += tlv(tlv(len(sd.eContent)))
+	}
+	for _, c := range sd.certs {
+		l.certs += len(c)
+	}
+	l.sdBody = smallIntLen(sd.version) + tlv(len(sd.digestAlg)) + tlv(l.eci) + tlv(tlv(l.siBody))
+	if len(sd.certs) > 0 {
+		l.sdBody += tlv(l.certs)
+	}
+	l.ct = oidSignedDataDER
+	if sd.gm {
+		l.ct = oidGMSignedDataDER
+	}
+	l.ciBody = len(l.ct) + tlv(tlv(l.sdBody))
+	return l
+}
+
+// size is the size of the whole encoding.
+func (l *sdLayout) size() int { return tlv(l.ciBody) }
+
+// The encoded content types of a ContentInfo.
+var (
+	oidSignedDataDER   = []byte{tagOID, 9, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02}
+	oidGMSignedDataDER = []byte{tagOID, 10, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x06, 0x01, 0x04, 0x02, 0x02}
+)
 
 // MaxSize returns an upper bound of the encoded size of the SignedData opts would produce,
 // with unsignedExtra bytes of unsigned attributes (e.g. an estimated timestamp token plus its
@@ -479,17 +543,14 @@ func (p *Prepared) maxSize(digest, content []byte, unsignedExtra int) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	der, err := sd.marshal(make([]byte, n))
-	if err != nil {
-		return 0, err
-	}
+	l := sd.layout(n, 0)
 	// Length fields of the enclosing SEQUENCEs may grow by at most 3 bytes each (5 levels)
 	// when the unsigned attributes are added.
 	extra := 0
 	if unsignedExtra > 0 {
 		extra = unsignedExtra + 16 + 5*3
 	}
-	return len(der) + extra, nil
+	return l.size() + extra, nil
 }
 
 // TimestampAttrOverhead is the framing an unsigned timestamp attribute adds around its token.
@@ -508,59 +569,69 @@ func maxSignatureSize(pub crypto.PublicKey) (int, error) {
 	return 0, fmt.Errorf("%w: key %T", errUnsupportedAlgorithm, pub)
 }
 
-func signatureAlgorithm(pub crypto.PublicKey, h crypto.Hash, pss bool) (pkix.AlgorithmIdentifier, crypto.SignerOpts, error) {
+// signatureAlgorithm returns the encoded signature AlgorithmIdentifier for a key and hash, and
+// the options to pass to the signer.
+func signatureAlgorithm(pub crypto.PublicKey, h crypto.Hash, pss bool) ([]byte, crypto.SignerOpts, error) {
 	switch k := pub.(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < 2048 {
-			return pkix.AlgorithmIdentifier{}, nil, fmt.Errorf("%w: rsa-%d", errUnsupportedAlgorithm, k.N.BitLen())
+			return nil, nil, fmt.Errorf("%w: rsa-%d", errUnsupportedAlgorithm, k.N.BitLen())
 		}
 		if pss {
 			params, err := pssParams(h)
 			if err != nil {
-				return pkix.AlgorithmIdentifier{}, nil, err
+				return nil, nil, err
 			}
-			return pkix.AlgorithmIdentifier{Algorithm: OIDRSAPSS, Parameters: params},
-				&rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}, nil
+			alg, err := encodeAlgorithm(OIDRSAPSS, params)
+			return alg, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h}, err
 		}
-		return pkix.AlgorithmIdentifier{Algorithm: OIDRSAEncryption, Parameters: asn1.NullRawValue}, h, nil
+		alg, err := encodeAlgorithm(OIDRSAEncryption, derNull)
+		return alg, h, err
 	case *ecdsa.PublicKey:
 		if k.Curve == sm2.P256() {
-			return pkix.AlgorithmIdentifier{Algorithm: OIDSM2SM3}, sm2.NewSM2SignerOption(true, nil), nil
+			alg, err := encodeAlgorithm(OIDSM2SM3, nil)
+			return alg, sm2.NewSM2SignerOption(true, nil), err
 		}
 		switch k.Curve {
 		case elliptic.P256(), elliptic.P384(), elliptic.P521():
 		default:
-			return pkix.AlgorithmIdentifier{}, nil, fmt.Errorf("%w: curve %s", errUnsupportedAlgorithm, k.Curve.Params().Name)
+			return nil, nil, fmt.Errorf("%w: curve %s", errUnsupportedAlgorithm, k.Curve.Params().Name)
 		}
-		return pkix.AlgorithmIdentifier{Algorithm: ecdsaOID(h)}, h, nil
+		oid := ecdsaOID(h)
+		if oid == nil {
+			return nil, nil, fmt.Errorf("%w: digest %v", errUnsupportedAlgorithm, h)
+		}
+		alg, err := encodeAlgorithm(oid, nil)
+		return alg, h, err
 	case ed25519.PublicKey:
-		return pkix.AlgorithmIdentifier{Algorithm: OIDEd25519}, crypto.Hash(0), nil
+		alg, err := encodeAlgorithm(OIDEd25519, nil)
+		return alg, crypto.Hash(0), err
 	}
-	return pkix.AlgorithmIdentifier{}, nil, fmt.Errorf("%w: key %T", errUnsupportedAlgorithm, pub)
+	return nil, nil, fmt.Errorf("%w: key %T", errUnsupportedAlgorithm, pub)
 }
 
-type pssParameters struct {
-	Hash         pkix.AlgorithmIdentifier `asn1:"explicit,tag:0"`
-	MGF          pkix.AlgorithmIdentifier `asn1:"explicit,tag:1"`
-	SaltLength   int                      `asn1:"explicit,tag:2"`
-	TrailerField int                      `asn1:"optional,explicit,tag:3,default:1"`
-}
-
-func pssParams(h crypto.Hash) (asn1.RawValue, error) {
+// pssParams returns the RSASSA-PSS-params for h: hash h, MGF1 with h, salt length h.Size()
+// (the trailer field 1 is the default and not written).
+func pssParams(h crypto.Hash) ([]byte, error) {
 	hoid, err := HashOID(h)
 	if err != nil {
-		return asn1.RawValue{}, err
+		return nil, err
 	}
-	halg := pkix.AlgorithmIdentifier{Algorithm: hoid, Parameters: asn1.NullRawValue}
-	mgfParams, _ := asn1.Marshal(halg)
-	der, err := asn1.Marshal(pssParameters{
-		Hash: halg, MGF: pkix.AlgorithmIdentifier{Algorithm: OIDMGF1, Parameters: asn1.RawValue{FullBytes: mgfParams}},
-		SaltLength: h.Size(), TrailerField: 1,
-	})
+	halg, err := encodeAlgorithm(hoid, derNull)
 	if err != nil {
-		return asn1.RawValue{}, err
+		return nil, err
 	}
-	return asn1.RawValue{FullBytes: der}, nil
+	mgf, err := encodeAlgorithm(OIDMGF1, halg)
+	if err != nil {
+		return nil, err
+	}
+	salt := smallIntLen(h.Size())
+	body := tlv(len(halg)) + tlv(len(mgf)) + tlv(salt)
+	b := appendHeader(make([]byte, 0, tlv(body)), tagSequence, body)
+	b = appendTLV(b, tagContext0, halg)
+	b = appendTLV(b, tagContext1, mgf)
+	b = appendHeader(b, tagContext2, salt)
+	return appendSmallInt(b, h.Size()), nil
 }
 
 func checkSignature(pub crypto.PublicKey, tbs, sig []byte, h crypto.Hash, pss bool) error {
@@ -609,67 +680,37 @@ func SigningCertificateV2(cert *x509.Certificate, h crypto.Hash) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
+	if cert.SerialNumber == nil {
+		return nil, errors.New("certificate has no serial number")
+	}
+	var alg []byte
+	if h != crypto.SHA256 {
+		if alg, err = encodeAlgorithm(hoid, derNull); err != nil {
+			return nil, err
+		}
+	}
 	hh := h.New()
 	hh.Write(cert.Raw)
-	dirName, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 4, IsCompound: true, Bytes: cert.RawIssuer})
-	if err != nil {
-		return nil, err
-	}
-	generalNames, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: dirName})
-	if err != nil {
-		return nil, err
-	}
-	serial, err := asn1.Marshal(cert.SerialNumber)
-	if err != nil {
-		return nil, err
-	}
-	issuerSerial, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: append(generalNames, serial...)})
-	var body []byte
-	if h != crypto.SHA256 {
-		alg, _ := asn1.Marshal(pkix.AlgorithmIdentifier{Algorithm: hoid, Parameters: asn1.NullRawValue})
-		body = append(body, alg...)
-	}
-	certHash, _ := asn1.Marshal(hh.Sum(nil))
-	body = append(body, certHash...)
-	body = append(body, issuerSerial...)
-	essCertID, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
-	certs, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: essCertID})
-	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: certs})
-}
-
-func attr(oid asn1.ObjectIdentifier, value []byte) Attribute {
-	return Attribute{Type: oid, Values: []asn1.RawValue{{FullBytes: value}}}
-}
-
-func mustMarshal(v any) []byte {
-	b, err := asn1.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("cms: marshal %T: %v", v, err))
-	}
-	return b
-}
-
-// marshalAttrSet encodes attributes as a DER SET OF (elements sorted by their encoding).
-func marshalAttrSet(attrs []Attribute) ([]byte, error) {
-	enc := make([][]byte, 0, len(attrs))
-	for _, a := range attrs {
-		b, err := asn1.Marshal(a)
-		if err != nil {
-			return nil, fmt.Errorf("failed to encode attribute %v: %w", a.Type, err)
-		}
-		enc = append(enc, b)
-	}
-	sort.Slice(enc, func(i, j int) bool { return bytes.Compare(enc[i], enc[j]) < 0 })
-	return asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSet, IsCompound: true, Bytes: bytes.Join(enc, nil)})
-}
-
-// implicitSet re-tags a DER SET as [tag] IMPLICIT.
-func implicitSet(tag int, set []byte) asn1.RawValue {
-	var rv asn1.RawValue
-	if _, err := asn1.Unmarshal(set, &rv); err != nil {
-		panic("cms: re-tag of own encoding failed: " + err.Error())
-	}
-	return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: tag, IsCompound: true, Bytes: rv.Bytes}
+	var sum [64]byte
+	certHash := hh.Sum(sum[:0])
+	serial := encodeBigInt(cert.SerialNumber)
+	// SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }
+	// ESSCertIDv2 ::= SEQUENCE { hashAlgorithm DEFAULT sha256, certHash OCTET STRING,
+	//   issuerSerial SEQUENCE { issuer GeneralNames (one directoryName [4]), serialNumber } }
+	dirName := tlv(len(cert.RawIssuer)) // [4] Name
+	issuerSerial := tlv(dirName) + len(serial)
+	essCertID := len(alg) + tlv(len(certHash)) + tlv(issuerSerial)
+	certs := tlv(essCertID) // SEQUENCE OF, one element
+	b := make([]byte, 0, tlv(tlv(certs)))
+	b = appendHeader(b, tagSequence, tlv(certs))
+	b = appendHeader(b, tagSequence, certs)
+	b = appendHeader(b, tagSequence, essCertID)
+	b = append(b, alg...)
+	b = appendTLV(b, tagOctetString, certHash)
+	b = appendHeader(b, tagSequence, issuerSerial)
+	b = appendHeader(b, tagSequence, dirName)
+	b = appendTLV(b, tagContext4, cert.RawIssuer)
+	return append(b, serial...), nil
 }
 
 // WithoutCertificates returns a copy that embeds no certificates (a TSA answering a request
