@@ -668,6 +668,16 @@ func checkSignature(pub crypto.PublicKey, tbs, sig []byte, h crypto.Hash, pss bo
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {
+	// The usual key types first: a type switch on concrete types needs no interface table,
+	// which the runtime builds (and allocates) at the first assertion to an interface.
+	switch k := a.(type) {
+	case *ecdsa.PublicKey:
+		return k.Equal(b)
+	case *rsa.PublicKey:
+		return k.Equal(b)
+	case ed25519.PublicKey:
+		return k.Equal(b)
+	}
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	e, ok := a.(equaler)
 	return ok && e.Equal(b)

@@ -1,10 +1,11 @@
 package cms
 
 import (
+	"bytes"
 	"encoding/asn1"
 	"errors"
 	"math/big"
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -285,6 +286,4 @@ func encodeAttribute(a *Attribute) ([]byte, error) {
 
 // sortDER sorts the encodings of a SET OF into DER order (as octet strings; a shorter
 // encoding's length octets already order it as X.690 11.6 asks).
-func sortDER(enc [][]byte) {
-	sort.Slice(enc, func(i, j int) bool { return string(enc[i]) < string(enc[j]) })
-}
+func sortDER(enc [][]byte) { slices.SortFunc(enc, bytes.Compare) }
