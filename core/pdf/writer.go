@@ -149,9 +149,14 @@ func (l *Layout) Patch(section []byte, name string, text []byte) error {
 }
 
 // Bytes returns the bytes to append to the original file, and their layout.
-func (u *Update) Bytes() ([]byte, *Layout, error) {
+func (u *Update) Bytes() ([]byte, *Layout, error) { return u.AppendTo(nil) }
+
+// AppendTo is Bytes laid out in buf's memory when its capacity is enough (its contents are
+// overwritten): a signer passes the buffer it copied the file through, so that the update
+// takes no fresh memory (a page fault per 4 KB in a fresh process).
+func (u *Update) AppendTo(buf []byte) ([]byte, *Layout, error) {
 	var b sliceWriter
-	l, err := u.Write(&b)
+	l, err := u.write(&b, buf[:0])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -203,7 +208,10 @@ func (u *Update) sizeHint() int {
 }
 
 // Write writes the bytes to append to the original file to w and returns their layout.
-func (u *Update) Write(w io.Writer) (*Layout, error) {
+func (u *Update) Write(w io.Writer) (*Layout, error) { return u.write(w, nil) }
+
+// write is Write, laying the bytes out in buf when its capacity is enough.
+func (u *Update) write(w io.Writer, buf []byte) (*Layout, error) {
 	f := u.f
 	if f.dec != nil {
 		return nil, fmt.Errorf("%w: appending to an encrypted file is not supported", ErrEncrypted)
@@ -226,7 +234,10 @@ func (u *Update) Write(w io.Writer) (*Layout, error) {
 	// One allocation for a signature's update (its /Contents placeholder is most of it), not
 	// a series of doublings: each one touches fresh memory, a page fault per 4 KB in a fresh
 	// process.
-	ow := &objWriter{buf: make([]byte, 0, u.sizeHint()), placeholders: map[string]Span{}}
+	if n := u.sizeHint(); cap(buf) < n {
+		buf = make([]byte, 0, n)
+	}
+	ow := &objWriter{buf: buf[:0], placeholders: map[string]Span{}}
 	// A file that does not end with an end-of-line gets one; it belongs to the new revision.
 	lx := f.lexer(f.size-1, 0)
 	lastByte, ok := lx.byteAt(f.size - 1)

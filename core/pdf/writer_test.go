@@ -74,6 +74,18 @@ func TestWriterRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// AppendTo writes the same bytes, into the given memory when it is large enough
+			// (whatever it held before) and into new memory otherwise.
+			for _, n := range []int{0, 16, len(section) + 8<<10} {
+				buf := bytes.Repeat([]byte{'x'}, n)
+				got, _, err := u.AppendTo(buf)
+				if err != nil || !bytes.Equal(got, section) {
+					t.Fatalf("AppendTo with %d bytes: %v, bytes differ from Bytes", n, err)
+				}
+				if inPlace := n > 0 && &got[0] == &buf[0]; inPlace != (n > len(section)) {
+					t.Errorf("AppendTo with %d bytes for %d: written in place %v", n, len(section), inPlace)
+				}
+			}
 			if noEOL := orig[len(orig)-1] != '\n' && orig[len(orig)-1] != '\r'; noEOL != (section[0] == '\n') || (!noEOL && (section[0] < '1' || section[0] > '9')) {
 				t.Errorf("original ends with %q, section starts with %q", orig[len(orig)-1], section[0])
 			}

@@ -394,7 +394,7 @@ func (w *output) addDocTimestamp(ts tsa.Timestamper, h crypto.Hash, _ Revocation
 	if err != nil {
 		return err
 	}
-	_, _, err = w.appendSigned(ed.u, hh, func(digest []byte) ([]byte, error) {
+	_, err = w.appendSigned(ed.u, hh, func(digest []byte) ([]byte, error) {
 		tok, err := ts.Timestamp(w.context(), h, digest)
 		if err != nil {
 			return nil, fmt.Errorf("failed to get the document timestamp: %w", err)

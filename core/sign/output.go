@@ -31,6 +31,9 @@ type output struct {
 	// copied is the input file as it was when copyFrom started copying all of it; nil when the
 	// input is not a file.
 	copied os.FileInfo
+	// buf is the buffer copyFrom copied the input through; appendSigned lays updates out in
+	// it (memory already touched: no page faults in a fresh process).
+	buf []byte
 }
 
 // context returns the signing's context (never nil).
@@ -117,6 +120,7 @@ func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 	}
 	w.copied = before
 	w.size = size
+	w.buf = buf
 	return nil
 }
 
@@ -167,58 +171,64 @@ func (w *output) open() (*pdf.File, error) {
 
 type signedLayout struct {
 	byteRange [4]int64
+	der       []byte // what makeCMS returned
+	room      int    // bytes /Contents holds
+}
+
+// contents returns the full /Contents bytes: the DER and its zero padding.
+func (l *signedLayout) contents() []byte {
+	padded := make([]byte, l.room)
+	copy(padded, l.der)
+	return padded
 }
 
 // appendSigned lays out u, fills its /ByteRange, finishes h over the update's bytes outside
 // /Contents, asks makeCMS for the signature over the digest and writes it into /Contents. h
-// must already hold the hash of every byte before the update. It returns the full (padded)
-// /Contents bytes.
-func (w *output) appendSigned(u *pdf.Update, h hash.Hash, makeCMS func(digest []byte) ([]byte, error)) (*signedLayout, []byte, error) {
-	section, lay, err := u.Bytes()
+// must already hold the hash of every byte before the update.
+func (w *output) appendSigned(u *pdf.Update, h hash.Hash, makeCMS func(digest []byte) ([]byte, error)) (*signedLayout, error) {
+	section, lay, err := u.AppendTo(w.buf)
 	if err != nil {
-		return nil, nil, fmt.Errorf("failed to lay out the update: %w", err)
+		return nil, fmt.Errorf("failed to lay out the update: %w", err)
 	}
 	if lay.Start != w.size {
-		return nil, nil, fmt.Errorf("update starts at %d, file is %d bytes", lay.Start, w.size)
+		return nil, fmt.Errorf("update starts at %d, file is %d bytes", lay.Start, w.size)
 	}
 	cs, ok := lay.Placeholders[contentsName]
 	if !ok {
-		return nil, nil, errors.New("update has no /Contents placeholder")
+		return nil, errors.New("update has no /Contents placeholder")
 	}
 	br := [4]int64{0, cs.Start, cs.End, lay.End - cs.End}
 	brText, err := pdf.FormatByteRange(br, pdf.ByteRangeWidth)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := lay.Patch(section, byteRangeName, brText); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	h.Write(section[:cs.Start-lay.Start])
 	h.Write(section[cs.End-lay.Start:])
 	der, err := makeCMS(h.Sum(nil))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	room := int(cs.Len()-2) / 2
 	if len(der) > room {
-		return nil, nil, fmt.Errorf("%w: %d bytes, %d reserved", ErrContentsTooSmall, len(der), room)
+		return nil, fmt.Errorf("%w: %d bytes, %d reserved", ErrContentsTooSmall, len(der), room)
 	}
-	padded := make([]byte, room)
-	copy(padded, der)
 	// The placeholder in section is "<", 2·room zeros and ">": the DER's digits go over the
 	// first zeros, in upper case as most producers write them, and the rest stays zero padding.
 	lo, hi := cs.Start-lay.Start, cs.End-lay.Start
 	if lo < 0 || hi > int64(len(section)) || section[lo] != '<' || section[hi-1] != '>' {
-		return nil, nil, errors.New("update has no /Contents placeholder where its layout says")
+		return nil, errors.New("update has no /Contents placeholder where its layout says")
 	}
 	digits := section[lo+1 : hi-1]
 	for i, c := range der {
 		digits[2*i], digits[2*i+1] = upperHex[c>>4], upperHex[c&15]
 	}
 	if err := w.append(section); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return &signedLayout{byteRange: br}, padded, nil
+	return &signedLayout{byteRange: br, der: der, room: room}, nil
 }
 
 const upperHex = "0123456789ABCDEF"
@@ -333,15 +343,17 @@ func (w *output) abort() {
 // keepsSignatures checks that the temporary file holds every signature of the file it is about
 // to replace (nothing to check when there is none).
 func (w *output) keepsSignatures() error {
-	if w.copied != nil {
-		if st, err := os.Stat(w.path); err == nil && os.SameFile(st, w.copied) &&
-			st.Size() == w.copied.Size() && st.ModTime().Equal(w.copied.ModTime()) {
-			// The output is the input (signing in place, or the desktop signing its next box
-			// into the file it just wrote), unchanged since all of it was copied: the result
-			// starts with every byte of it, so it holds every signature. Checking by reading
-			// both files hashed each signature's range twice (45 MB, one signature: ~90 ms).
-			return nil
-		}
+	st, err := os.Stat(w.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // nothing is replaced
+	}
+	if w.copied != nil && err == nil && os.SameFile(st, w.copied) &&
+		st.Size() == w.copied.Size() && st.ModTime().Equal(w.copied.ModTime()) {
+		// The output is the input (signing in place, or the desktop signing its next box
+		// into the file it just wrote), unchanged since all of it was copied: the result
+		// starts with every byte of it, so it holds every signature. Checking by reading
+		// both files hashed each signature's range twice (45 MB, one signature: ~90 ms).
+		return nil
 	}
 	held, err := heldSignatures(w.path)
 	if err != nil || len(held) == 0 {

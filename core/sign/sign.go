@@ -281,7 +281,7 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 	// also works where open files cannot be replaced (Windows).
 	src.Close()
 	var cmsLen int
-	lay, contents, err := w.appendSigned(ed.u, h, func(digest []byte) ([]byte, error) {
+	lay, err := w.appendSigned(ed.u, h, func(digest []byte) ([]byte, error) {
 		sd, err := prep.Sign(digest)
 		if err != nil {
 			return nil, fmt.Errorf("failed to sign: %w", err)
@@ -304,7 +304,7 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 	res := &Result{Field: fieldName, CMSSize: cmsLen, Reserved: reserved, Revisions: 1, SignerTime: now}
 	res.ByteRange = lay.byteRange
 	if o.Level.rank() >= 2 {
-		n, err := w.addLTV(o.Revocation, []sigContents{{contents: contents}}, o.Chain, true)
+		n, err := w.addLTV(o.Revocation, []sigContents{{contents: lay.contents()}}, o.Chain, true)
 		if err != nil {
 			return nil, err
 		}
