@@ -344,8 +344,10 @@ func (w *output) abort() {
 // to replace (nothing to check when there is none).
 func (w *output) keepsSignatures() error {
 	st, err := os.Stat(w.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil // nothing is replaced
+	if os.IsNotExist(err) {
+		// Nothing is replaced. (Not errors.Is: its interface assertions on *fs.PathError
+		// make the runtime build two interface tables, a page fault in a fresh process.)
+		return nil
 	}
 	if w.copied != nil && err == nil && os.SameFile(st, w.copied) &&
 		st.Size() == w.copied.Size() && st.ModTime().Equal(w.copied.ModTime()) {
