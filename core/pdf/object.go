@@ -74,6 +74,9 @@ type Stream struct {
 type Placeholder struct {
 	Name string
 	Text []byte
+	// hex marks a HexPlaceholder: Text is nil and the writer writes "<", hexZeros zeros and ">".
+	hex      bool
+	hexZeros int
 }
 
 func (Null) isObject()         {}

@@ -2,8 +2,9 @@ package pdf
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // AppendObject appends the PDF syntax of a direct object to b. Dictionary keys are written
@@ -82,7 +83,7 @@ func (w *objWriter) object(o Object, depth int) error {
 			return fmt.Errorf("pdf: placeholder %q used twice", v.Name)
 		}
 		start := int64(len(w.buf))
-		w.buf = append(w.buf, v.Text...)
+		w.buf = v.appendText(w.buf)
 		w.placeholders[v.Name] = Span{start, int64(len(w.buf))}
 	case *Stream:
 		return fmt.Errorf("pdf: a stream must be an indirect object")
@@ -97,11 +98,16 @@ func sortedKeys(d Dict) []Name {
 	for k := range d {
 		ks = append(ks, k)
 	}
-	sort.Slice(ks, func(i, j int) bool {
-		if (ks[i] == "Type") != (ks[j] == "Type") {
-			return ks[i] == "Type"
+	// /Type first, then in byte order. (slices, not sort.Slice: its reflection-made swapper
+	// allocates, and every new allocation is fresh memory in a fresh process.)
+	slices.SortFunc(ks, func(a, b Name) int {
+		if (a == "Type") != (b == "Type") {
+			if a == "Type" {
+				return -1
+			}
+			return 1
 		}
-		return ks[i] < ks[j]
+		return strings.Compare(string(a), string(b))
 	})
 	return ks
 }
@@ -147,15 +153,32 @@ func appendLiteral(b []byte, s []byte) []byte {
 }
 
 // HexPlaceholder returns a placeholder for a hex string of n bytes: "<" + 2n zeros + ">". The
-// signer uses it for /Contents and later overwrites the digits (zero-padded) in place.
+// signer uses it for /Contents and later overwrites the digits (zero-padded) in place. Its Text
+// is nil: the writer writes the zeros straight into the update (a signature's are most of it).
 func HexPlaceholder(name string, n int) *Placeholder {
-	t := make([]byte, 2*n+2)
-	t[0] = '<'
-	for i := 1; i <= 2*n; i++ {
-		t[i] = '0'
+	return &Placeholder{Name: name, hexZeros: 2 * max(n, 0), hex: true}
+}
+
+// width is the number of bytes the writer writes for p.
+func (p *Placeholder) width() int {
+	if p.hex {
+		return p.hexZeros + 2
 	}
-	t[2*n+1] = '>'
-	return &Placeholder{Name: name, Text: t}
+	return len(p.Text)
+}
+
+// appendText appends what the writer writes for p.
+func (p *Placeholder) appendText(b []byte) []byte {
+	if !p.hex {
+		return append(b, p.Text...)
+	}
+	b = append(b, '<')
+	b = append(b, make([]byte, p.hexZeros)...) // no allocation: append of a make is a zeroing
+	z := b[len(b)-p.hexZeros:]
+	for i := range z {
+		z[i] = '0'
+	}
+	return append(b, '>')
 }
 
 // ByteRangeWidth is the width of ByteRangePlaceholder's text: room for four numbers of up to

@@ -187,7 +187,7 @@ func (u *Update) sizeHint() int {
 		}
 		switch v := o.(type) {
 		case *Placeholder:
-			n += len(v.Text)
+			n += v.width()
 		case *Stream:
 			n += len(v.Data)
 			walk(v.Dict, depth+1)
@@ -250,7 +250,7 @@ func (u *Update) write(w io.Writer, buf []byte) (*Layout, error) {
 		o := u.objs[ref.Num]
 		off := int64(len(ow.buf))
 		offsets[ref.Num] = start + off
-		ow.buf = fmt.Appendf(ow.buf, "%d %d obj\n", ref.Num, ref.Gen)
+		ow.buf = appendObjHeader(ow.buf, ref.Num, ref.Gen)
 		if s, ok := o.(*Stream); ok {
 			data := s.Data
 			if data == nil {
@@ -318,7 +318,7 @@ func (u *Update) write(w io.Writer, buf []byte) (*Layout, error) {
 		tr["Index"] = index
 		tr["Filter"] = Name("FlateDecode")
 		tr["Length"] = Int(len(z))
-		ow.buf = fmt.Appendf(ow.buf, "%d 0 obj\n", num)
+		ow.buf = appendObjHeader(ow.buf, num, 0)
 		if err := ow.object(tr, 0); err != nil {
 			return nil, err
 		}
@@ -339,9 +339,15 @@ func (u *Update) write(w io.Writer, buf []byte) (*Layout, error) {
 			for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
 				j++
 			}
-			ow.buf = fmt.Appendf(ow.buf, "%d %d\n", nums[i], j-i+1)
+			ow.buf = strconv.AppendInt(ow.buf, int64(nums[i]), 10)
+			ow.buf = append(ow.buf, ' ')
+			ow.buf = strconv.AppendInt(ow.buf, int64(j-i+1), 10)
+			ow.buf = append(ow.buf, '\n')
 			for k := i; k <= j; k++ {
-				ow.buf = fmt.Appendf(ow.buf, "%010d %05d n\r\n", offsets[nums[k]], u.gens[nums[k]])
+				ow.buf = appendPadded(ow.buf, offsets[nums[k]], 10)
+				ow.buf = append(ow.buf, ' ')
+				ow.buf = appendPadded(ow.buf, int64(u.gens[nums[k]]), 5)
+				ow.buf = append(ow.buf, " n\r\n"...)
 			}
 			i = j + 1
 		}
@@ -351,7 +357,9 @@ func (u *Update) write(w io.Writer, buf []byte) (*Layout, error) {
 		}
 		ow.buf = append(ow.buf, '\n')
 	}
-	ow.buf = fmt.Appendf(ow.buf, "startxref\n%d\n%%%%EOF\n", xrefOff)
+	ow.buf = append(ow.buf, "startxref\n"...)
+	ow.buf = strconv.AppendInt(ow.buf, xrefOff, 10)
+	ow.buf = append(ow.buf, "\n%%EOF\n"...)
 	for name, sp := range ow.placeholders {
 		l.Placeholders[name] = Span{start + sp.Start, start + sp.End}
 	}
@@ -360,6 +368,24 @@ func (u *Update) write(w io.Writer, buf []byte) (*Layout, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// appendObjHeader appends "num gen obj" and an end of line.
+func appendObjHeader(b []byte, num, gen int) []byte {
+	b = strconv.AppendInt(b, int64(num), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(gen), 10)
+	return append(b, " obj\n"...)
+}
+
+// appendPadded appends v (not negative) in decimal, zero-padded to width digits (as %0*d).
+func appendPadded(b []byte, v int64, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], v, 10)
+	for i := len(s); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, s...)
 }
 
 // zlibStored wraps data in a zlib stream of stored (uncompressed) deflate blocks: valid
