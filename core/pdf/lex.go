@@ -125,6 +125,15 @@ func (l *Lexer) window(pos int64, n int) []byte {
 	return l.buf[pos-l.bufOff : pos-l.bufOff+int64(n)]
 }
 
+// buffered returns the bytes from pos to end when the buffer holds them all, else nil (it
+// reads nothing).
+func (l *Lexer) buffered(pos, end int64) []byte {
+	if pos < l.bufOff || end > l.bufOff+int64(len(l.buf)) || pos > end {
+		return nil
+	}
+	return l.buf[pos-l.bufOff : end-l.bufOff]
+}
+
 func (l *Lexer) peek() (byte, bool) { return l.byteAt(l.pos) }
 
 func (l *Lexer) next() (byte, bool) {
@@ -546,6 +555,13 @@ func (l *Lexer) IndexFrom(pat []byte, from, limit int64) int64 {
 			return -1
 		}
 		if i := bytes.Index(l.buf[from:limit], pat); i >= 0 {
+			return from + int64(i)
+		}
+		return -1
+	}
+	if b := l.buffered(from, limit); b != nil {
+		// All of it is buffered already (the end of a file, read to find startxref).
+		if i := bytes.Index(b, pat); i >= 0 {
 			return from + int64(i)
 		}
 		return -1

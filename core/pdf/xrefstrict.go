@@ -97,9 +97,15 @@ func (f *File) strictTable(s *section) {
 	if s.stream || s.end <= s.offset || s.end-s.offset > maxStrictTable {
 		return
 	}
-	b := make([]byte, s.end-s.offset)
-	if n, _ := f.r.ReadAt(b, s.offset); int64(n) != int64(len(b)) {
-		return
+	// The table was just read: most often the lexer window still holds it.
+	lx := f.lexer(s.offset, 0)
+	defer f.release(lx)
+	b := lx.buffered(s.offset, s.end)
+	if b == nil {
+		b = make([]byte, s.end-s.offset)
+		if n, _ := f.r.ReadAt(b, s.offset); int64(n) != int64(len(b)) {
+			return
+		}
 	}
 	if t := bytes.Index(b, []byte("trailer")); t >= 0 {
 		b = b[:t]
