@@ -28,8 +28,8 @@ type output struct {
 	// far, kept for a document timestamp so that it need not read the whole file again.
 	whole    hash.Hash
 	wholeAlg crypto.Hash
-	// copied is the input file as it was when copyFrom started copying all of it; nil when the
-	// input is not a file.
+	// copied is the input file as it was before copyFrom copied all of it; nil when the input
+	// is not a file.
 	copied os.FileInfo
 	// buf is the buffer copyFrom copied the input through; appendSigned lays updates out in
 	// it (memory already touched: no page faults in a fresh process).
@@ -75,13 +75,16 @@ func copyBufLen(size int64) int {
 }
 
 // copyFrom copies size bytes of src into the temporary file while hashing them (h may be
-// nil), reporting progress and stopping when ctx is done.
-func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
+// nil), reporting progress and stopping when ctx is done. st, when not nil, is src's file as
+// the caller found it when it opened it (SignFile): copyFrom then does not stat it again.
+func (w *output) copyFrom(src io.ReaderAt, size int64, st os.FileInfo, h hash.Hash) error {
+	f, isFile := src.(*os.File)
+	if isFile && st == nil {
+		st, _ = f.Stat()
+	}
 	var before os.FileInfo
-	if f, ok := src.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Size() == size {
-			before = st
-		}
+	if isFile && st != nil && st.Size() == size {
+		before = st
 	}
 	buf := make([]byte, copyBufLen(size))
 	var off int64
@@ -113,10 +116,8 @@ func (w *output) copyFrom(src io.ReaderAt, size int64, h hash.Hash) error {
 			w.progress(off, size)
 		}
 	}
-	if f, ok := src.(*os.File); ok {
-		if st, err := f.Stat(); err == nil {
-			w.mode = st.Mode().Perm()
-		}
+	if isFile && st != nil {
+		w.mode = st.Mode().Perm()
 	}
 	w.copied = before
 	w.size = size

@@ -270,7 +270,7 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 	defer w.abort()
 	w.ctx, w.progress = ctx, o.Progress
 	h := cms.NewHash(o.Cert.PublicKey, o.Hash) // SM3 for an SM2 key
-	if err := w.copyFrom(src, st.Size(), h); err != nil {
+	if err := w.copyFrom(src, st.Size(), st, h); err != nil {
 		return nil, err
 	}
 	if o.Level.rank() >= 3 && !cms.IsSM2(o.Cert.PublicKey) {

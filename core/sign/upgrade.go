@@ -49,7 +49,7 @@ func AddFields(in, out string, fields []FieldSpec) error {
 		return err
 	}
 	defer w.abort()
-	if err := w.copyFrom(src, size, nil); err != nil {
+	if err := w.copyFrom(src, size, nil, nil); err != nil {
 		return err
 	}
 	src.Close() // see SignFile
@@ -102,7 +102,7 @@ func Upgrade(ctx context.Context, in, out string, opts *UpgradeOptions) (revisio
 	if opts.Level == LevelBLTA {
 		whole = crypto.SHA256.New()
 	}
-	if err := w.copyFrom(src, size, whole); err != nil {
+	if err := w.copyFrom(src, size, nil, whole); err != nil {
 		return 0, err
 	}
 	if whole != nil {
