@@ -2,7 +2,6 @@ package raster
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -20,9 +19,11 @@ import (
 //
 // Process and Serve exchange frames over the child's standard input and output, one request
 // and its response at a time: a frame is a JSON header (little-endian uint32 length first) and
-// a payload (uint64 length first). The payload of "open" and "replace" is the PDF, that of a
-// rendered image its pixels; the child keeps the PDF bytes it was sent (it cannot read the
-// parent's file), so a document costs its size once more in the child.
+// a payload (uint64 length first). The PDF is never sent whole: while the child answers a
+// request, PDFium's reads of the document become "read" responses that the parent answers with
+// "data" frames from the caller's reader, as PDFium reads in process (the xref and the objects
+// of the page drawn: sending a 45 MB file signed 50 times once per signed revision took 8 s
+// and 450 MB). A rendered image's payload is its pixels; a text's its packed characters.
 
 // maxHeader bounds a frame's JSON header (text of a page with many characters fits);
 // maxPayload a PDF or an image (render's limits are 200 MB and 40 megapixels of 4 bytes).
@@ -32,8 +33,10 @@ const (
 )
 
 type request struct {
-	Op      string           `json:"op"` // open, replace, info, render, text, close
+	Op      string           `json:"op"` // open, replace, info, render, text, close; data
 	Doc     int              `json:"doc,omitempty"`
+	Size    int64            `json:"size,omitempty"` // open, replace: the PDF's length
+	Err     string           `json:"err,omitempty"`  // data: the read failed
 	Name    string           `json:"name,omitempty"`
 	Page    int              `json:"page,omitempty"`
 	DPI     int              `json:"dpi,omitempty"`
@@ -50,6 +53,107 @@ type response struct {
 	Bounds image.Rectangle `json:"bounds"`
 	Stride int             `json:"stride,omitempty"`
 	Chars  int             `json:"chars,omitempty"` // text: how many TextChars the payload packs
+	Read   *[2]int64       `json:"read,omitempty"`  // not the response yet: read n bytes at off
+}
+
+// maxRead bounds one read the child asks for.
+const maxRead = 64 << 20
+
+// remoteReader is, in the child, the document's bytes: a read asks the parent for the
+// readBlock-aligned blocks it touches, and the last blocks read are kept (PDFium reads a few KB
+// at a time, mostly near its previous read: one round trip per read made the 45 MB file signed
+// 50 times take 1.1 s more CPU).
+type remoteReader struct {
+	r      io.Reader
+	w      *bufio.Writer
+	size   int64
+	blocks [readBlocks]struct {
+		off  int64 // -1: empty
+		data []byte
+		used int
+	}
+	clock int
+}
+
+const (
+	readBlock  = 256 << 10
+	readBlocks = 8
+)
+
+func newRemoteReader(r io.Reader, w *bufio.Writer, size int64) *remoteReader {
+	rr := &remoteReader{r: r, w: w, size: size}
+	for i := range rr.blocks {
+		rr.blocks[i].off = -1
+	}
+	return rr
+}
+
+// block returns the block that starts at off (a multiple of readBlock).
+func (rr *remoteReader) block(off int64) ([]byte, error) {
+	rr.clock++
+	lru := 0
+	for i := range rr.blocks {
+		b := &rr.blocks[i]
+		if b.off == off {
+			b.used = rr.clock
+			return b.data, nil
+		}
+		if b.used < rr.blocks[lru].used {
+			lru = i
+		}
+	}
+	data, err := rr.fetch(off, min(readBlock, rr.size-off))
+	if err != nil {
+		return nil, err
+	}
+	b := &rr.blocks[lru]
+	b.off, b.data, b.used = off, data, rr.clock
+	return data, nil
+}
+
+func (rr *remoteReader) fetch(off, n int64) ([]byte, error) {
+	if err := writeFrame(rr.w, &response{Read: &[2]int64{off, n}}, nil); err != nil {
+		return nil, err
+	}
+	if err := rr.w.Flush(); err != nil {
+		return nil, err
+	}
+	var req request
+	data, err := readFrame(rr.r, &req)
+	if err != nil {
+		return nil, err
+	}
+	if req.Op != "data" {
+		return nil, fmt.Errorf("the parent sent %q where data was expected", req.Op)
+	}
+	if req.Err != "" {
+		return nil, errors.New(req.Err)
+	}
+	if int64(len(data)) != n {
+		return nil, fmt.Errorf("the parent sent %d bytes of the %d at %d", len(data), n, off)
+	}
+	return data, nil
+}
+
+func (rr *remoteReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	n := 0
+	for n < len(p) && off < rr.size {
+		start := off - off%readBlock
+		data, err := rr.block(start)
+		if err != nil {
+			return n, err
+		}
+		k := copy(p[n:], data[off-start:])
+		n += k
+		off += int64(k)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // charSize is a TextChar in a payload: the rune (int32) and five float64 (the box, the angle),
@@ -84,31 +188,18 @@ func unpackChars(b []byte, n int) ([]TextChar, error) {
 }
 
 func writeFrame(w io.Writer, hdr any, payload []byte) error {
-	return writeFrameFrom(w, hdr, bytes.NewReader(payload), int64(len(payload)))
-}
-
-// writeFrameFrom writes a frame whose payload is the n bytes of r (a PDF is copied from the
-// caller's reader, never into a buffer of its own).
-func writeFrameFrom(w io.Writer, hdr any, r io.Reader, n int64) error {
 	h, err := json.Marshal(hdr)
 	if err != nil {
 		return err
 	}
 	var l [12]byte
 	binary.LittleEndian.PutUint32(l[:4], uint32(len(h)))
-	binary.LittleEndian.PutUint64(l[4:], uint64(n))
+	binary.LittleEndian.PutUint64(l[4:], uint64(len(payload)))
 	// header length, header, payload length, payload
-	if _, err := w.Write(l[:4]); err != nil {
-		return err
-	}
-	if _, err := w.Write(h); err != nil {
-		return err
-	}
-	if _, err := w.Write(l[4:]); err != nil {
-		return err
-	}
-	if _, err := io.CopyN(w, r, n); err != nil {
-		return fmt.Errorf("failed to send %d bytes: %w", n, err)
+	for _, b := range [][]byte{l[:4], h, l[4:], payload} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -211,9 +302,9 @@ func (p *Process) start() error {
 	return nil
 }
 
-// call sends req (and the n bytes of payload, which may be nil when n is 0) to child gen and
-// reads the response. p.mu is held.
-func (p *Process) call(ctx context.Context, gen int, req *request, payload io.Reader, n int64) (*response, []byte, error) {
+// call sends req to child gen and reads the response, answering the child's reads of the
+// document from src. p.mu is held.
+func (p *Process) call(ctx context.Context, gen int, req *request, src io.ReaderAt) (*response, []byte, error) {
 	if p.cmd == nil || gen != p.gen {
 		if p.dead == nil {
 			p.dead = errors.New("the page renderer was closed")
@@ -231,11 +322,13 @@ func (p *Process) call(ctx context.Context, gen int, req *request, payload io.Re
 	done := make(chan result, 1)
 	go func() {
 		var r result
-		if payload == nil {
-			payload = bytes.NewReader(nil)
-		}
-		if r.err = writeFrameFrom(p.in, req, payload, n); r.err == nil {
-			r.pix, r.err = readFrame(p.out, &r.resp)
+		r.err = writeFrame(p.in, req, nil)
+		for r.err == nil {
+			r.resp = response{}
+			if r.pix, r.err = readFrame(p.out, &r.resp); r.err != nil || r.resp.Read == nil {
+				break
+			}
+			r.err = serveRead(p.in, src, r.resp.Read[0], r.resp.Read[1])
 		}
 		done <- r
 	}()
@@ -254,6 +347,21 @@ func (p *Process) call(ctx context.Context, gen int, req *request, payload io.Re
 		<-done // the killed child's pipes close
 		return nil, nil, p.dead
 	}
+}
+
+// serveRead answers the child's read of n bytes at off with a data frame.
+func serveRead(w io.Writer, src io.ReaderAt, off, n int64) error {
+	if src == nil || n < 0 || n > maxRead {
+		return fmt.Errorf("the page renderer asked to read %d bytes at %d", n, off)
+	}
+	buf := make([]byte, n)
+	k, err := src.ReadAt(buf, off)
+	reply := request{Op: "data"}
+	if err != nil && err != io.EOF {
+		reply.Err = err.Error()
+		k = 0
+	}
+	return writeFrame(w, &reply, buf[:k])
 }
 
 // stop kills the child, which ended for why. p.mu is held.
@@ -299,29 +407,30 @@ func (p *Process) OpenRaster(ctx context.Context, name string, r io.ReaderAt, si
 	}
 	p.nextDoc++
 	id := p.nextDoc
-	if _, _, err := p.call(ctx, p.gen, &request{Op: "open", Doc: id, Name: name}, io.NewSectionReader(r, 0, size), size); err != nil {
+	if _, _, err := p.call(ctx, p.gen, &request{Op: "open", Doc: id, Name: name, Size: size}, r); err != nil {
 		return nil, err
 	}
-	return &processDoc{p: p, id: id, gen: p.gen}, nil
+	return &processDoc{p: p, id: id, gen: p.gen, r: r}, nil
 }
 
 type processDoc struct {
 	p   *Process
 	id  int
-	gen int // the child that holds it
+	gen int         // the child that holds it
+	r   io.ReaderAt // the PDF the child reads
 }
 
 var _ Document = (*processDoc)(nil)
 
-func (d *processDoc) call(ctx context.Context, req *request, payload io.Reader, n int64) (*response, []byte, error) {
+func (d *processDoc) call(ctx context.Context, req *request) (*response, []byte, error) {
 	d.p.mu.Lock()
 	defer d.p.mu.Unlock()
 	req.Doc = d.id
-	return d.p.call(ctx, d.gen, req, payload, n)
+	return d.p.call(ctx, d.gen, req, d.r)
 }
 
 func (d *processDoc) PageInfo(i int) (PageInfo, error) {
-	resp, _, err := d.call(context.Background(), &request{Op: "info", Page: i}, nil, 0)
+	resp, _, err := d.call(context.Background(), &request{Op: "info", Page: i})
 	if err != nil {
 		return PageInfo{}, err
 	}
@@ -333,7 +442,7 @@ func (d *processDoc) PageInfo(i int) (PageInfo, error) {
 
 func (d *processDoc) render(ctx context.Context, req *request) (*image.RGBA, error) {
 	req.Op = "render"
-	resp, pix, err := d.call(ctx, req, nil, 0)
+	resp, pix, err := d.call(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +466,7 @@ func (d *processDoc) RenderRegion(ctx context.Context, i, dpi int, r image.Recta
 }
 
 func (d *processDoc) Text(ctx context.Context, i, maxChars int) ([]TextChar, error) {
-	resp, b, err := d.call(ctx, &request{Op: "text", Page: i, Max: maxChars}, nil, 0)
+	resp, b, err := d.call(ctx, &request{Op: "text", Page: i, Max: maxChars})
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +474,15 @@ func (d *processDoc) Text(ctx context.Context, i, maxChars int) ([]TextChar, err
 }
 
 func (d *processDoc) ReplacePDF(ctx context.Context, name string, r io.ReaderAt, size int64) error {
-	_, _, err := d.call(ctx, &request{Op: "replace", Name: name}, io.NewSectionReader(r, 0, size), size)
+	d.p.mu.Lock()
+	defer d.p.mu.Unlock()
+	// the child reads the new PDF from the moment it opens it
+	old := d.r
+	d.r = r
+	_, _, err := d.p.call(ctx, d.gen, &request{Op: "replace", Doc: d.id, Name: name, Size: size}, r)
+	if err != nil {
+		d.r = old
+	}
 	return err
 }
 
@@ -377,7 +494,7 @@ func (d *processDoc) Close() error {
 	if gone {
 		return nil
 	}
-	_, _, err := d.call(context.Background(), &request{Op: "close"}, nil, 0)
+	_, _, err := d.call(context.Background(), &request{Op: "close"})
 	return err
 }
 
@@ -395,7 +512,7 @@ func Serve(r io.Reader, w io.Writer, rend Renderer) error {
 	ctx := context.Background()
 	for {
 		var req request
-		payload, err := readFrame(br, &req)
+		_, err := readFrame(br, &req)
 		if err == io.EOF {
 			return nil
 		}
@@ -414,11 +531,11 @@ func Serve(r io.Reader, w io.Writer, rend Renderer) error {
 					err = fmt.Errorf("document %d is open", req.Doc)
 					break
 				}
-				if d, err = rend.OpenRaster(ctx, req.Name, bytes.NewReader(payload), int64(len(payload))); err == nil {
+				if d, err = rend.OpenRaster(ctx, req.Name, newRemoteReader(br, bw, req.Size), req.Size); err == nil {
 					docs[req.Doc] = d
 				}
 			case "replace":
-				if err = d.ReplacePDF(ctx, req.Name, bytes.NewReader(payload), int64(len(payload))); err != nil {
+				if err = d.ReplacePDF(ctx, req.Name, newRemoteReader(br, bw, req.Size), req.Size); err != nil {
 					delete(docs, req.Doc) // closed on error
 				}
 			case "info":

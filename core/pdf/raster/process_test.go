@@ -18,7 +18,10 @@ import (
 // so that a test can check what crossed the pipe. Page 9 never finishes drawing.
 type fakeRenderer struct{}
 
-type fakeDoc struct{ data []byte }
+type fakeDoc struct {
+	data []byte
+	sum  int
+}
 
 func (fakeRenderer) OpenRaster(ctx context.Context, name string, r io.ReaderAt, size int64) (Document, error) {
 	d := &fakeDoc{}
@@ -33,13 +36,16 @@ func (d *fakeDoc) ReplacePDF(ctx context.Context, name string, r io.ReaderAt, si
 	if !bytes.HasPrefix(b, []byte("%PDF")) {
 		return fmt.Errorf("%s: damaged or invalid file", name)
 	}
-	d.data = b
+	d.data, d.sum = b, 0
+	for i, c := range b {
+		d.sum += (i%251 + 1) * int(c) // every byte, at its place, shows in the page's height
+	}
 	return nil
 }
 
 func (d *fakeDoc) PageInfo(i int) (PageInfo, error) {
 	return PageInfo{MediaBox: Rect{0, 0, 595.25, 842}, CropBox: Rect{1.5, 2, 590, 840}, Rotate: 90,
-		Width: 838, Height: 588.5 + float64(len(d.data))}, nil
+		Width: 838, Height: 588.5 + float64(d.sum)}, nil
 }
 
 func fakeImage(d *fakeDoc, i, dpi int, r image.Rectangle, content bool) *image.RGBA {
@@ -92,7 +98,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// Everything a Document returns in process arrives through Process the same: page geometry,
+// Everything a Document returns in process arrives through Process the same (the child reading
+// the PDF from the parent's reader): page geometry,
 // whole, content-only and region images (a region's bounds kept), text, errors (their text,
 // and ErrTooManyChars for errors.Is), and a replaced document.
 func TestProcessMatchesInProcess(t *testing.T) {
@@ -100,7 +107,8 @@ func TestProcessMatchesInProcess(t *testing.T) {
 	defer p.Close()
 	ctx := context.Background()
 	pdfA := []byte("%PDF-1.7 first")
-	pdfB := []byte("%PDF-1.7 the second, longer")
+	// the second is read through several of the child's blocks, not aligned at their ends
+	pdfB := append([]byte("%PDF-1.7 the second, longer"), bytes.Repeat([]byte("0123456789abcdef"), 3*readBlock/16+77)...)
 	local, _ := fakeRenderer{}.OpenRaster(ctx, "a", bytes.NewReader(pdfA), int64(len(pdfA)))
 	remote, err := p.OpenRaster(ctx, "a", bytes.NewReader(pdfA), int64(len(pdfA)))
 	if err != nil {
