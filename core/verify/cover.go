@@ -399,6 +399,13 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 		if err != nil {
 			return nil, nil, err
 		}
+		if coverInkLines {
+			lines, err := signedInkLines(ctx, oi, runs, toUser) // coverinklines.go
+			if err != nil {
+				return nil, nil, err
+			}
+			runs = append(runs, lines...)
+		}
 		exempt := masks
 		for _, r := range a.ownAreas[p] {
 			exempt = append(exempt, userToPixels(toUser, r, oi.Bounds()))
