@@ -109,7 +109,12 @@
 //     not gain a mark — a dot between two digits, a "1" or a minus before an amount, a "0" after
 //     it — and a pixel of a signed glyph may not be lightened (a white line 0.3 pt thick through
 //     the digits is an erasure); highlight bands of one even tint, underlines, strike-outs and
-//     frames drawn around the text are not marks. The widget of an intact later signature is
+//     frames drawn around the text are not marks. Signed text that is not text — a line drawn
+//     as an image (a scan, a 1-bit /ImageMask) or as outlines — has its lines found in the
+//     signed rendering itself (coverinklines.go, red team s8 F3): glyph-sized parts of ink, not
+//     in a PDFium text run, joined along the page's rows into lines judged by the same rules;
+//     a lone glyph, text set vertically, ink lighter than coverInk and marks on grey paper are
+//     not. The widget of an intact later signature is
 //     judged by the cover rules only: a second party's seal over "乙方（盖章）：" is the product's
 //     own flow, and that signature's signer is identified and listed in the report. A page
 //     where all that changed is widgets added (later signatures) is not rendered when our own
