@@ -73,8 +73,10 @@ func signedInkLines(ctx context.Context, o *image.RGBA, runs []textRun, toUser f
 		if y%64 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		pix := o.Pix[o.PixOffset(b.Min.X, b.Min.Y+y):]
 		for x := 0; x < w; x++ {
-			ink[y*w+x] = lum(o, b.Min.X+x, b.Min.Y+y) < inkLineInk
+			p := pix[4*x : 4*x+3 : 4*x+3]
+			ink[y*w+x] = (2126*int(p[0])+7152*int(p[1])+722*int(p[2]))/10000 < inkLineInk // lum
 		}
 	}
 	// The text runs' boxes, as a count per pixel through a 2D prefix sum (O(runs + pixels)).
@@ -92,16 +94,17 @@ func signedInkLines(ctx context.Context, o *image.RGBA, runs []textRun, toUser f
 			covered[p.Max.Y*(w+1)+p.Max.X]++
 		}
 		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				i := y*(w+1) + x
-				if x > 0 {
-					covered[i] += covered[i-1]
-				}
-				if y > 0 {
-					covered[i] += covered[i-(w+1)]
-				}
-				if x > 0 && y > 0 {
-					covered[i] -= covered[i-(w+1)-1]
+			row := covered[y*(w+1) : y*(w+1)+w]
+			var above []int32
+			if y > 0 {
+				above = covered[(y-1)*(w+1) : (y-1)*(w+1)+w]
+			}
+			var sum int32
+			for x := range row {
+				sum += row[x]
+				row[x] = sum
+				if above != nil {
+					row[x] += above[x]
 				}
 			}
 		}

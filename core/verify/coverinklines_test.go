@@ -8,6 +8,8 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -38,7 +40,7 @@ func adv(s string, size float64) float64 {
 	return sum * size / 1000
 }
 
-// inkLine is a signed line of text drawn as ink that is not text.
+// inkLine is a signed line (or page) of text drawn as ink that is not text.
 type inkLine struct {
 	text     string
 	size, x  float64 // font size; the line starts at (x, y) on the baseline
@@ -52,15 +54,23 @@ type inkLine struct {
 
 // rasterLine renders text in Helvetica with PDFium at dpi and keeps its ink as a 1-bit mask
 // (what a scanner or a rasterising printer driver makes of a line of text).
-func rasterLine(t *testing.T, text string, size, x, y float64, dpi int) inkLine {
+func rasterLine(t testing.TB, text string, size, x, y float64, dpi int) inkLine {
 	t.Helper()
-	l := inkLine{text: text, size: size, x: x, y: y, dpi: dpi}
-	l.box = [4]float64{x - 4, y - 0.3*size, x + adv(text, size) + 4, y + size}
+	l := rasterInk(t, fmt.Sprintf("BT /F1 %g Tf %g %g Td (%s) Tj ET", size, x, y, text), [4]float64{x - 4, y - 0.3*size, x + adv(text, size) + 4, y + size}, dpi)
+	l.text, l.size, l.x, l.y = text, size, x, y
+	return l
+}
+
+// rasterInk renders content (Helvetica is /F1) on a letter page with PDFium at dpi and keeps
+// the ink inside box as a 1-bit mask.
+func rasterInk(t testing.TB, content string, box [4]float64, dpi int) inkLine {
+	t.Helper()
+	l := inkLine{dpi: dpi, box: box}
 	doc := pdftest.Classic(
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		pdftest.Stream(fmt.Sprintf("BT /F1 %g Tf %g %g Td (%s) Tj ET", size, x, y, text), ""),
+		pdftest.Stream(content, ""),
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 	)
 	ctx := context.Background()
@@ -90,7 +100,7 @@ func rasterLine(t *testing.T, text string, size, x, y float64, dpi int) inkLine 
 		}
 	}
 	if n < 100 {
-		t.Fatalf("rasterLine %q: only %d ink samples", text, n)
+		t.Fatalf("rasterInk %q: only %d ink samples", content, n)
 	}
 	return l
 }
@@ -322,4 +332,121 @@ func TestSignedInkLines(t *testing.T) {
 			t.Fatalf("error %v, want the MaxInkGlyphs budget", err)
 		}
 	})
+}
+
+// BenchmarkCoverInkLines: what the ink lines add to a rendered page. A scanned contract (each
+// page one 150-dpi 1-bit image of 40 lines of 11-pt text: no PDFium text, so every glyph goes
+// to the lines) of 1 and of 10 pages gets a small Square note on every page after signing, so
+// every page is rendered; it is verified with the ink lines on and off, rendered by region (the
+// default) and as whole pages. cpu-ms/op is the process's CPU time (the machine may be shared).
+func BenchmarkCoverInkLines(b *testing.B) {
+	s := newSigner(b, pki.ECDSAP256)
+	var content strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&content, "BT /F1 11 Tf 56 %d Td (Line %02d: the party of the first part pays 1,000,000 yuan on delivery.) Tj ET\n", 740-16*i, i+1)
+	}
+	scan := rasterInk(b, content.String(), [4]float64{0, 0, 612, 792}, 150)
+	ops, img := scan.imageMask("Im1")
+	store := s.store()
+	for _, n := range []int{1, 10} {
+		objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "", pdftest.Stream(ops, ""), img,
+			"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"}
+		var kids []string
+		for i := range n {
+			kids = append(kids, fmt.Sprintf("%d 0 R", 6+i))
+			objs = append(objs, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R /Resources << /XObject << /Im1 4 0 R >> /Font << /F1 5 0 R >> >> >>")
+		}
+		objs[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(kids, " "), n)
+		signed := s.sign(b, pdftest.Classic(objs...), sigOpts{})
+		rect := pdf.Array{pdf.Int(520), pdf.Int(40), pdf.Int(530), pdf.Int(50)}
+		data := update(b, signed, func(u *pdf.Update, v *pdf.View) {
+			pages, err := v.Pages()
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, p := range pages {
+				a := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": rect, "F": pdf.Int(4),
+					"AP": pdf.Dict{"N": u.Add(s4Form(rect, []byte("0 g 524 44 2 2 re f"), nil))}})
+				pd := p.Dict.Clone()
+				arr, _ := resolvedArray(v, pd.Get("Annots"))
+				pd["Annots"] = append(append(pdf.Array{}, arr...), a)
+				setObj(b, u, p.Ref, pd)
+			}
+		})
+		path := filepath.Join(b.TempDir(), "scan.pdf")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		for _, region := range []bool{true, false} {
+			for _, lines := range []bool{false, true} {
+				b.Run(fmt.Sprintf("pages=%d/region=%v/lines=%v", n, region, lines), func(b *testing.B) {
+					coverRegions, coverInkLines = region, lines
+					defer func() { coverRegions, coverInkLines = true, true }()
+					c0 := cpuTime()
+					for b.Loop() {
+						rep, err := File(context.Background(), path, &Options{Trust: store})
+						if err != nil || rep.Verdict != StatusValid {
+							b.Fatalf("%v\n%s", err, dump(rep))
+						}
+					}
+					b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkSignedInkLines: the line finder alone on a whole page at coverDPI — the scanned page
+// of BenchmarkCoverInkLines (every glyph goes to the lines) and the same page in text (PDFium's
+// runs cover every glyph).
+func BenchmarkSignedInkLines(b *testing.B) {
+	var content strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&content, "BT /F1 11 Tf 56 %d Td (Line %02d: the party of the first part pays 1,000,000 yuan on delivery.) Tj ET\n", 740-16*i, i+1)
+	}
+	scan := rasterInk(b, content.String(), [4]float64{0, 0, 612, 792}, 150)
+	ops, img := scan.imageMask("Im1")
+	font := "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+	for _, c := range []struct{ name, content, res, obj6 string }{
+		{"scan", ops, "/XObject << /Im1 6 0 R >>", img},
+		{"text", content.String(), "", "<< >>"},
+	} {
+		doc := pdftest.Classic(
+			"<< /Type /Catalog /Pages 2 0 R >>",
+			"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+			"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> "+c.res+" >> >>",
+			pdftest.Stream(c.content, ""), font, c.obj6)
+		ctx := context.Background()
+		d, err := (&verifier{opts: &Options{}}).renderer().OpenBytes(ctx, c.name, doc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		page, err := d.Render(ctx, 0, coverDPI)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runs, err := signedTextRuns(ctx, d, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		info, err := d.PageInfo(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Close()
+		toUser := pixelToUser(info, coverDPI)
+		b.Run(c.name, func(b *testing.B) {
+			var lines []textRun
+			c0 := cpuTime()
+			for b.Loop() {
+				lines, err = signedInkLines(ctx, page, runs, toUser)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(len(lines)), "lines")
+			b.ReportMetric(float64(len(runs)), "runs")
+		})
+	}
 }
