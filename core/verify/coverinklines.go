@@ -25,24 +25,30 @@ import (
 //   - Glyphs whose centre lies in the box of a PDFium text run are left out (that line is
 //     already judged, and invisible OCR text over a scan gives the scan's lines their runs).
 //   - The others, in order along the page's x axis, join a line when they overlap it across by
-//     half the smaller height and lie at most inkLineGap times the line's tallest glyph away;
-//     a line of at least inkLineMinGlyphs glyphs is a run of signed text for coverink.go: its
-//     box is the ink's extent along the line and, across it, at least an em centred on the
-//     ink, the em being inkEmPerHeight times the tallest glyph (the tallest once glyphs over
-//     twice the median height are left out): Helvetica's ascent plus descent over its digits'
-//     height. The marks, erasure, highlight, underline and frame rules of coverink.go then
-//     apply to it as to a text run.
-//   - Budget: one pass over the rendered pixels to find the parts, and the lines are built
-//     from at most maxInkGlyphs glyphs (more is reported as too complex to check,
-//     MaxInkGlyphs); joining looks only at lines that end within reach of the glyph.
+//     half the smaller height and lie at most inkLineGap times the line's tallest glyph away.
+//     A line of at least inkLineMinGlyphs glyphs, or at least inkLineMinWidth times as wide as
+//     its tallest glyph (digits that touch in a scan are one part), is a run of signed text
+//     for coverink.go: its box is the ink's extent along the line and, across it, at least an
+//     em centred on the ink, the em being inkEmPerHeight times the tallest glyph (once glyphs
+//     over twice the median height are left out): Helvetica's ascent plus descent over its
+//     digits' height. The marks, erasure, highlight, underline and frame rules of coverink.go
+//     then apply to it as to a text run.
+//   - The signed rendering is the one the cover check compares: when it is rendered only
+//     around the changes (coverregion.go), lines are found in that region, which reaches
+//     coverRegionMargin beyond every change, so the glyphs next to a mark are in it.
+//   - Budget: one pass over the rendered pixels to find the parts (about 5 ms of CPU for a
+//     whole scanned page at coverDPI), and lines are built from at most maxInkGlyphs glyphs
+//     (more is reported as too complex to check, MaxInkGlyphs); joining a line looks only at
+//     the lines that end within reach of the glyph.
 //
 // What is left: lines are only found along the displayed page's rows (text set vertically in
-// an image is not); a line of one glyph (a lone digit) is no line; text lighter than
-// inkLineInk (a pale scan) has no glyphs; and, as for text runs, coverink.go sees marks only
-// on paper at least as light as inkPaper, so a scan whose paper is grey is judged by the cover
-// rules of cover.go alone. Glyph-sized ink that is not text (a barcode's bars, the characters
-// of a seal image) makes lines too: an annotation drawn within an em of it is reported as a
-// mark, which is stricter, never laxer.
+// an image is not); a lone narrow glyph (a digit alone on its line) is no line; text lighter
+// than inkLineInk (a pale scan) has no glyphs; and, as for text runs, coverink.go sees marks
+// only on paper at least as light as inkPaper, so on a scan whose paper is grey a mark is
+// judged by the cover rules of cover.go alone. Glyph-sized ink that is not text (a barcode's
+// bars, the characters of a seal image, a signed annotation's or field's text) makes lines
+// too: an annotation drawn within an em of it is reported as a mark, which is stricter, never
+// laxer (a later signature's widget and a field's own area are exempt, as in coverink.go).
 
 const (
 	inkLineInk        = coverInk // a signed pixel darker than this is ink
@@ -50,7 +56,8 @@ const (
 	inkGlyphMaxH      = 60       // pixels: the tallest glyph (a 60 pt font's digits)
 	inkGlyphMaxAspect = 10       // a part wider than this times its height is a rule, not glyphs
 	inkLineGap        = 2.0      // a glyph at most this times the line's glyph height away joins it
-	inkLineMinGlyphs  = 2        // glyphs needed for a line
+	inkLineMinGlyphs  = 2        // glyphs needed for a line, unless it is wide:
+	inkLineMinWidth   = 1.5      // a part this many times as wide as high is glyphs that touch
 	inkEmPerHeight    = 1.3      // em over the tallest glyph's height (Helvetica: 0.925 / 0.718)
 	// maxInkGlyphs bounds the glyphs that lines are built from on one rendered page.
 	maxInkGlyphs = 50000
@@ -204,7 +211,7 @@ func signedInkLines(ctx context.Context, o *image.RGBA, runs []textRun, toUser f
 	vertical := math.Abs(uy1-uy0) > math.Abs(ux1-ux0) // the page's rows run along user y
 	var out []textRun
 	for _, l := range lines {
-		if len(l.heights) < inkLineMinGlyphs {
+		if len(l.heights) < inkLineMinGlyphs && float64(l.box.Dx()) < inkLineMinWidth*float64(l.gh) {
 			continue
 		}
 		hs := append([]int(nil), l.heights...)

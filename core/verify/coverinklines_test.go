@@ -283,6 +283,7 @@ func TestSignedInkLines(t *testing.T) {
 		{"two words a gap apart", func(img *image.RGBA) { glyphs(img, 40, 50, 4); glyphs(img, 40+40+20, 50, 4) }, nil, 1},
 		{"two columns far apart", func(img *image.RGBA) { glyphs(img, 20, 50, 4); glyphs(img, 300, 50, 4) }, nil, 2},
 		{"a lone glyph", func(img *image.RGBA) { glyphs(img, 40, 50, 1) }, nil, 0},
+		{"glyphs that touch", func(img *image.RGBA) { fill(img, image.Rect(40, 50, 80, 62)) }, nil, 1},
 		{"a rule", func(img *image.RGBA) { fill(img, image.Rect(20, 50, 380, 52)); fill(img, image.Rect(20, 60, 380, 64)) }, nil, 0},
 		{"a picture", func(img *image.RGBA) { fill(img, image.Rect(20, 20, 200, 180)) }, nil, 0},
 		{"glyphs a text run covers", func(img *image.RGBA) { glyphs(img, 40, 50, 8) },
