@@ -49,6 +49,7 @@ func TestCoverRegionSameVerdicts(t *testing.T) {
 		{"attack-classes", TestAttackClasses},
 		{"regressions", TestRedTeamRegressions},
 		{"paint-beyond-the-rect", paintBeyondTheRect},
+		{"ink-lines", TestCoverInkLineRows},
 	}
 	for _, tc := range tests {
 		cur = tc.name
