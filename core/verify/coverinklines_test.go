@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -15,7 +16,7 @@ import (
 
 	"sealdesk/core/pdf"
 	"sealdesk/core/pdf/pdftest"
-	"sealdesk/core/pdf/render"
+	"sealdesk/core/pdf/raster"
 	"sealdesk/core/pki"
 )
 
@@ -74,7 +75,7 @@ func rasterInk(t testing.TB, content string, box [4]float64, dpi int) inkLine {
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 	)
 	ctx := context.Background()
-	d, err := (&verifier{opts: &Options{}}).renderer().OpenBytes(ctx, "line", doc)
+	d, err := (&verifier{opts: &Options{}}).renderer().OpenRaster(ctx, "line", bytes.NewReader(doc), int64(len(doc)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +251,7 @@ func TestCoverInkLineRowsNeedTheLines(t *testing.T) {
 // one line, unless a text run already covers them; a rule, a large picture and a lone glyph
 // make none; too many glyphs is a budget error.
 func TestSignedInkLines(t *testing.T) {
-	info := render.PageInfo{CropBox: render.Rect{LLX: 0, LLY: 0, URX: 300, URY: 150}, Width: 300, Height: 150}
+	info := raster.PageInfo{CropBox: raster.Rect{LLX: 0, LLY: 0, URX: 300, URY: 150}, Width: 300, Height: 150}
 	toUser := pixelToUser(info, coverDPI)
 	blank := func() *image.RGBA {
 		img := image.NewRGBA(image.Rect(0, 0, 400, 200))
@@ -418,7 +419,7 @@ func BenchmarkSignedInkLines(b *testing.B) {
 			"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> "+c.res+" >> >>",
 			pdftest.Stream(c.content, ""), font, c.obj6)
 		ctx := context.Background()
-		d, err := (&verifier{opts: &Options{}}).renderer().OpenBytes(ctx, c.name, doc)
+		d, err := (&verifier{opts: &Options{}}).renderer().OpenRaster(ctx, c.name, bytes.NewReader(doc), int64(len(doc)))
 		if err != nil {
 			b.Fatal(err)
 		}
