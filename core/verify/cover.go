@@ -304,6 +304,9 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 			return nil, nil, err
 		}
 	}
+	if err := checkPageRaster(a.v.f, a.old, a.v.f.Latest(), p); err != nil { // coverraster.go
+		return nil, nil, err
+	}
 	if err := a.v.chargeDrawnImages([]*pdf.View{a.old, a.v.f.Latest()}, p); err != nil {
 		return nil, nil, err
 	}

@@ -85,3 +85,108 @@ func TestAppearancePaintBudget(t *testing.T) {
 		})
 	}
 }
+
+// Red team s8 F4: the raster work was priced for the appearances added after signing only, not
+// for the signed page's own content, which the cover check renders twice (as signed and as
+// now). A signed page holding one path of 300,000 zig-zag segments used as a clip (or filled),
+// 30 such clips of 20,000 segments, 20 nested clips or a long stroke finely dashed, followed by
+// a harmless square added in the margin, held PDFium for 16–18 s of CPU and up to 610 MB until
+// the 60 s render limit, or was called valid after 25 s. Everything both renders draw is now
+// priced before rendering (coverraster.go, MaxPageRasterWork): these pages are too complex to
+// check, in well under 2 s and within the file's size + 64 MB of heap; an ordinary signed page
+// (text, a table, an image) and the attacks' constructions at an honest size, with the same
+// square, are rendered and valid. With the pricing switched off (rasterPricing) every attack
+// row fails: rendered until the time limit or called valid.
+func TestPageRasterBudget(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	zigzag := func(n int) string {
+		var b strings.Builder
+		b.WriteString("300 100 m ")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "%.2f %d l ", 300+200*float64(i)/float64(n), 100+200*(i%2))
+		}
+		b.WriteString("h ")
+		return b.String()
+	}
+	// An ordinary page: text, a ruled table with shaded header cells, an inline image.
+	var ordinary strings.Builder
+	ordinary.WriteString("BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET\n0.5 w 0 G\n")
+	for r := 0; r < 12; r++ {
+		y := 600 - 20*r
+		if r == 0 {
+			fmt.Fprintf(&ordinary, "0.9 g 72 %d 468 20 re f 0 g\n", y)
+		}
+		for c := 0; c < 6; c++ {
+			fmt.Fprintf(&ordinary, "%d %d 78 20 re S BT /F1 9 Tf %d %d Td (Item %d.%d) Tj ET\n", 72+78*c, y, 76+78*c, y+6, r, c)
+		}
+	}
+	ordinary.WriteString("q 64 0 0 64 72 200 cm BI /W 8 /H 8 /BPC 8 /CS /G ID " + strings.Repeat("\x80", 64) + " EI Q\n")
+	dashed := func(lines int, dash string) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "q 0.5 w [%s] 0 d 0 0 1 RG 0 300 m ", dash)
+		for i := 0; i < lines; i++ {
+			fmt.Fprintf(&b, "%d %d l ", 612*((i+1)%2), 300+i%200)
+		}
+		b.WriteString("S Q\n")
+		return b.String()
+	}
+	page := func(extra string) []byte {
+		pre := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+			setObj(t, u, pdf.Ref{Num: 4}, &pdf.Stream{Dict: pdf.Dict{}, Data: []byte(ordinary.String() + extra)})
+		})
+		signed := s.sign(t, pre, sigOpts{})
+		margin := pdf.Array{pdf.Int(500), pdf.Int(740), pdf.Int(540), pdf.Int(760)}
+		// No appearance stream, as in the red team's files: the whole page is rendered (with
+		// one, only the region around it would be, and PDFium skips what lies outside).
+		return s4Annot(t, signed, "Square", margin, nil, pdf.Dict{"C": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1)}})
+	}
+	for _, c := range []struct {
+		name    string
+		extra   string
+		refused bool
+	}{
+		{"clip-zigzag-300k", "q " + zigzag(300_000) + "W n 0.99 g 300 100 200 200 re f Q\n", true},
+		{"fill-zigzag-300k", "q 0.99 g " + zigzag(300_000) + "f Q\n", true},
+		{"clips-30x20k", strings.Repeat("q "+zigzag(20_000)+"W n 0.99 g 300 100 200 200 re f Q\n", 30), true},
+		{"clips-nested-20x2000", strings.Repeat("q "+zigzag(2000)+"W n 0.99 g 300 100 1 1 re f\n", 20) + strings.Repeat("Q ", 20), true},
+		{"dashes-1.2M", dashed(200, "0.05"), true},
+		{"ordinary-twin", "", false},
+		{"clip-zigzag-200-twin", "q " + zigzag(200) + "W n 0.99 g 300 100 200 200 re f Q\n", false},
+		{"fill-zigzag-2000-twin", "q 0.99 g " + zigzag(2000) + "f Q\n", false},
+		{"dashes-twin", dashed(20, "3 2"), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := page(c.extra)
+			var rep *Report
+			var used, wall time.Duration
+			heap := peakHeap(int64(len(data))+64<<20-16<<20, func() {
+				start, cpu := time.Now(), cpuTime()
+				rep = verifyBytes(t, data, s.store())
+				used, wall = cpuTime()-cpu, time.Since(start)
+			})
+			t.Logf("%d KB: %s, %v wall, %v CPU, heap peak +%.1f MB", len(data)>>10, rep.Verdict, wall.Round(time.Millisecond), used.Round(time.Millisecond), float64(heap)/(1<<20))
+			tooComplex := false
+			for _, d := range rep.Signatures[0].ChangeDetails {
+				if d.Code == ChangeTooComplex && d.Key == "MaxPageRasterWork" {
+					tooComplex = true
+				}
+			}
+			if tooComplex != c.refused {
+				t.Fatalf("too complex %v, want %v\n%s", tooComplex, c.refused, dump(rep))
+			}
+			if c.refused && rep.Verdict == StatusValid {
+				t.Fatal("refused but valid")
+			}
+			if !c.refused && rep.Verdict != StatusValid {
+				t.Fatalf("twin judged %s\n%s", rep.Verdict, dump(rep))
+			}
+			if c.refused && used > 2*time.Second {
+				t.Errorf("%v of CPU (limit 2 s)", used)
+			}
+			if c.refused && heap > uint64(len(data))+64<<20 {
+				t.Errorf("heap peak +%d MB over the file's %d KB (limit + 64 MB)", heap>>20, len(data)>>10)
+			}
+		})
+	}
+}

@@ -229,7 +229,14 @@
 //     (MaxRenderedAnnotations), and so is one whose appearances would make PDFium paint more
 //     than 80 million pixels (MaxAppearancePaintedPixels, coverraster.go: every fill, stroke,
 //     image and glyph at the check's resolution, measured before rendering — 20,000 full-area
-//     fills held the renderer for its whole 60 s limit). Object headers hidden in the data of objects added after
+//     fills held the renderer for its whole 60 s limit), or whose two renders (as signed and as
+//     now) would cost it more than 400 million pixel-equivalents (MaxPageRasterWork): the
+//     signed page's content and the current one, their forms, tiling patterns and Type 3
+//     glyphs once per use, the annotations' appearances, and the rasterizer's work on edges —
+//     a cell per pixel each segment spans, for fills, strokes and every application of a clip
+//     path (nested clips multiply), a subpath per dash — calibrated on PDFium's CPU time (a
+//     signed page clipped by 300,000 zig-zag segments held it for the 60 s limit; the largest
+//     page of the interop set and the corpus costs 39 million). Object headers hidden in the data of objects added after
 //     signing are kept only where they can matter, at most 4,097 per revision, and at most
 //     4,096 trailer dictionaries and /Root entries are read (more is reported as a change
 //     that could not be compared: a stream of 1.8 million "N 0 obj" lines once cost 184 MB).
