@@ -519,20 +519,18 @@ func (w *paintWalk) content(data []byte, res pdf.Dict, clip, span float64, depth
 				raster := rasterCost{fixed: float64(path.segs) * rasterSegmentCost, edges: path.edges}
 				if fills && !rect {
 					total = total.add(raster)
-					if gs.fill != (rasterCost{}) {
-						total = total.add(gs.fill)
-						if gs.tileF > 0 {
-							total.fixed += (box.x1 - box.x0) * (box.y1 - box.y0) / gs.tileF * rasterTileCost
-						}
+				}
+				if fills {
+					total = total.add(gs.fill)
+					if gs.tileF > 0 {
+						total.fixed += (box.x1 - box.x0) * (box.y1 - box.y0) / gs.tileF * rasterTileCost
 					}
 				}
 				if strokes {
 					total = total.add(raster)
-					if gs.stroke != (rasterCost{}) {
-						total = total.add(gs.stroke)
-						if gs.tileS > 0 {
-							total.fixed += (box.x1 - box.x0) * (box.y1 - box.y0) / gs.tileS * rasterTileCost
-						}
+					total = total.add(gs.stroke)
+					if gs.tileS > 0 {
+						total.fixed += (box.x1 - box.x0) * (box.y1 - box.y0) / gs.tileS * rasterTileCost
 					}
 					if dashes := dashCount(gs.dash, userLen); dashes > 0 {
 						total.fixed += dashes * rasterDashCost

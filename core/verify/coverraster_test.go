@@ -100,14 +100,36 @@ func TestAppearancePaintBudget(t *testing.T) {
 func TestPageRasterBudget(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
 	plain, _ := makeDoc(docOpts{})
-	zigzag := func(n int) string {
+	zig := func(n int, x0, y0, size float64) string {
 		var b strings.Builder
-		b.WriteString("300 100 m ")
+		fmt.Fprintf(&b, "%g %g m ", x0, y0)
 		for i := 0; i < n; i++ {
-			fmt.Fprintf(&b, "%.2f %d l ", 300+200*float64(i)/float64(n), 100+200*(i%2))
+			fmt.Fprintf(&b, "%.2f %g l ", x0+size*float64(i)/float64(n), y0+size*float64(i%2))
 		}
 		b.WriteString("h ")
 		return b.String()
+	}
+	zigzag := func(n int) string { return zig(n, 300, 100, 200) }
+	// type3 is a Type 3 font whose one glyph, a, fills a zig-zag of n segments (d0: PDFium
+	// draws it at every use).
+	type3 := func(n int) func(u *pdf.Update) pdf.Dict {
+		return func(u *pdf.Update) pdf.Dict {
+			proc := u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: []byte("1000 0 d0 " + zig(n, 0, 0, 1000) + "f")})
+			font := u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type3"),
+				"FontBBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1000), pdf.Int(1000)}, "FontMatrix": pdf.Array{pdf.Real{Value: 0.001}, pdf.Int(0), pdf.Int(0), pdf.Real{Value: 0.001}, pdf.Int(0), pdf.Int(0)},
+				"CharProcs": pdf.Dict{"a": proc}, "Encoding": pdf.Dict{"Type": pdf.Name("Encoding"), "Differences": pdf.Array{pdf.Int(97), pdf.Name("a")}},
+				"FirstChar": pdf.Int(97), "LastChar": pdf.Int(97), "Widths": pdf.Array{pdf.Int(1000)}})
+			return pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}, "T3": font}}
+		}
+	}
+	// tiling is a coloured tiling pattern whose cell of step × step points holds a small square.
+	tiling := func(step float64) func(u *pdf.Update) pdf.Dict {
+		return func(u *pdf.Update) pdf.Dict {
+			pat := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("Pattern"), "PatternType": pdf.Int(1), "PaintType": pdf.Int(1), "TilingType": pdf.Int(1),
+				"BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Real{Value: step}, pdf.Real{Value: step}}, "XStep": pdf.Real{Value: step}, "YStep": pdf.Real{Value: step}, "Resources": pdf.Dict{}},
+				Data: []byte(fmt.Sprintf("0 0 1 rg 0 0 %g %g re f", step/2, step/2))})
+			return pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}, "Pattern": pdf.Dict{"P1": pat}}
+		}
 	}
 	// An ordinary page: text, a ruled table with shaded header cells, an inline image.
 	var ordinary strings.Builder
@@ -131,9 +153,15 @@ func TestPageRasterBudget(t *testing.T) {
 		b.WriteString("S Q\n")
 		return b.String()
 	}
-	page := func(extra string) []byte {
+	page := func(extra string, res func(u *pdf.Update) pdf.Dict) []byte {
 		pre := update(t, plain, func(u *pdf.Update, v *pdf.View) {
 			setObj(t, u, pdf.Ref{Num: 4}, &pdf.Stream{Dict: pdf.Dict{}, Data: []byte(ordinary.String() + extra)})
+			if res != nil {
+				p := pageOf(t, v)
+				pd := p.Dict.Clone()
+				pd["Resources"] = res(u)
+				setObj(t, u, p.Ref, pd)
+			}
 		})
 		signed := s.sign(t, pre, sigOpts{})
 		margin := pdf.Array{pdf.Int(500), pdf.Int(740), pdf.Int(540), pdf.Int(760)}
@@ -145,19 +173,23 @@ func TestPageRasterBudget(t *testing.T) {
 		name    string
 		extra   string
 		refused bool
+		res     func(u *pdf.Update) pdf.Dict
 	}{
-		{"clip-zigzag-300k", "q " + zigzag(300_000) + "W n 0.99 g 300 100 200 200 re f Q\n", true},
-		{"fill-zigzag-300k", "q 0.99 g " + zigzag(300_000) + "f Q\n", true},
-		{"clips-30x20k", strings.Repeat("q "+zigzag(20_000)+"W n 0.99 g 300 100 200 200 re f Q\n", 30), true},
-		{"clips-nested-20x2000", strings.Repeat("q "+zigzag(2000)+"W n 0.99 g 300 100 1 1 re f\n", 20) + strings.Repeat("Q ", 20), true},
-		{"dashes-1.2M", dashed(200, "0.05"), true},
-		{"ordinary-twin", "", false},
-		{"clip-zigzag-200-twin", "q " + zigzag(200) + "W n 0.99 g 300 100 200 200 re f Q\n", false},
-		{"fill-zigzag-2000-twin", "q 0.99 g " + zigzag(2000) + "f Q\n", false},
-		{"dashes-twin", dashed(20, "3 2"), false},
+		{"clip-zigzag-300k", "q " + zigzag(300_000) + "W n 0.99 g 300 100 200 200 re f Q\n", true, nil},
+		{"fill-zigzag-300k", "q 0.99 g " + zigzag(300_000) + "f Q\n", true, nil},
+		{"clips-30x20k", strings.Repeat("q "+zigzag(20_000)+"W n 0.99 g 300 100 200 200 re f Q\n", 30), true, nil},
+		{"clips-nested-20x2000", strings.Repeat("q "+zigzag(2000)+"W n 0.99 g 300 100 1 1 re f\n", 20) + strings.Repeat("Q ", 20), true, nil},
+		{"dashes-1.2M", dashed(200, "0.05"), true, nil},
+		{"ordinary-twin", "", false, nil},
+		{"clip-zigzag-200-twin", "q " + zigzag(200) + "W n 0.99 g 300 100 200 200 re f Q\n", false, nil},
+		{"fill-zigzag-2000-twin", "q 0.99 g " + zigzag(2000) + "f Q\n", false, nil},
+		{"dashes-twin", dashed(20, "3 2"), false, nil},
+		{"type3-glyphs-100x20k", "BT /T3 24 Tf 72 400 Td (" + strings.Repeat("a", 100) + ") Tj ET\n", true, type3(20_000)},
+		{"type3-twin", "BT /T3 24 Tf 72 400 Td (aaaa) Tj ET\n", false, type3(50)},
+		{"tiling-twin", "q /Pattern cs /P1 scn 100 100 400 400 re f Q\n", false, tiling(20)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			data := page(c.extra)
+			data := page(c.extra, c.res)
 			var rep *Report
 			var used, wall time.Duration
 			heap := peakHeap(int64(len(data))+64<<20-16<<20, func() {
