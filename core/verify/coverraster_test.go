@@ -179,7 +179,7 @@ func TestPageRasterBudget(t *testing.T) {
 		{"fill-zigzag-300k", "q 0.99 g " + zigzag(300_000) + "f Q\n", true, nil},
 		{"clips-30x20k", strings.Repeat("q "+zigzag(20_000)+"W n 0.99 g 300 100 200 200 re f Q\n", 30), true, nil},
 		{"clips-nested-20x2000", strings.Repeat("q "+zigzag(2000)+"W n 0.99 g 300 100 1 1 re f\n", 20) + strings.Repeat("Q ", 20), true, nil},
-		{"dashes-1.2M", dashed(200, "0.05"), true, nil},
+		{"dashes-2.4M", dashed(4000, "0.5"), true, nil},
 		{"ordinary-twin", "", false, nil},
 		{"clip-zigzag-200-twin", "q " + zigzag(200) + "W n 0.99 g 300 100 200 200 re f Q\n", false, nil},
 		{"fill-zigzag-2000-twin", "q 0.99 g " + zigzag(2000) + "f Q\n", false, nil},
