@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -90,7 +91,7 @@ type paintWalk struct {
 	open   map[pdf.Ref]bool
 	n      int
 	tokens int  // tokens read, all streams together
-	over   bool // maxRasterTokens or maxRasterContent reached: the page is too complex
+	over   bool // maxRasterTokens, maxRasterContent or a stream's decoding limit reached: too complex
 }
 
 func newPaintWalk(f *pdf.File, v *pdf.View) *paintWalk {
@@ -103,6 +104,19 @@ func (w *paintWalk) resolve(o pdf.Object) pdf.Object {
 		return nil
 	}
 	return r
+}
+
+// data returns the decoded content of st. A stream whose decoding meets a limit is more than
+// the pricing reads (PDFium would decode and draw it all: red team s8 h05, 19 MB of content):
+// the page is too complex (w.over). Other errors leave what decoded (a truncated flate stream
+// is drawn as far as it goes) or nothing.
+func (w *paintWalk) data(st *pdf.Stream) []byte {
+	d, err := w.f.OptionalStreamData(st)
+	if errors.Is(err, pdf.ErrLimit) || len(d) > maxRasterContent {
+		w.over = w.over || rasterPricing
+		return nil
+	}
+	return d
 }
 
 // appearancePaint returns the pixel-equivalents (at coverDPI) that drawing appearance stream
@@ -189,8 +203,8 @@ func (w *paintWalk) form(o pdf.Object, depth int) rasterCost {
 		w.over = rasterPricing
 		return rasterCost{} // checkAppearanceBudget refuses as many
 	}
-	data, err := w.f.OptionalStreamData(st)
-	if err != nil || len(data) > maxRasterContent {
+	data := w.data(st)
+	if data == nil {
 		return rasterCost{}
 	}
 	if isRef {
@@ -254,8 +268,8 @@ func (w *paintWalk) procCost(o pdf.Object, res pdf.Dict, depth int) rasterCost {
 		}
 		w.open[ref] = true
 		defer delete(w.open, ref)
-		data, err := w.f.OptionalStreamData(st)
-		if err != nil || len(data) > maxRasterContent {
+		data := w.data(st)
+		if data == nil {
 			return rasterCost{}
 		}
 		c := w.content(data, res, 1e12, 2e6, depth)
@@ -653,21 +667,14 @@ func (w *paintWalk) pageContentPaint(pg pdf.Page) float64 {
 	var data []byte
 	switch c := w.resolve(pg.Dict.Get("Contents")).(type) {
 	case *pdf.Stream:
-		d, err := w.f.OptionalStreamData(c)
-		if err != nil {
-			return 0 // the renderer draws nothing of an unreadable stream
-		}
-		data = d
+		data = w.data(c)
 	case pdf.Array:
 		for _, e := range c {
 			st, ok := w.resolve(e).(*pdf.Stream)
 			if !ok {
 				continue
 			}
-			d, err := w.f.OptionalStreamData(st)
-			if err != nil {
-				continue
-			}
+			d := w.data(st)
 			if len(data)+len(d) > maxRasterContent {
 				w.over = true
 				return 0
@@ -675,8 +682,7 @@ func (w *paintWalk) pageContentPaint(pg pdf.Page) float64 {
 			data = append(append(data, d...), ' ') // PDFium joins them with a space
 		}
 	}
-	if len(data) > maxRasterContent {
-		w.over = true
+	if w.over {
 		return 0
 	}
 	cb := pg.CropBox
@@ -731,7 +737,7 @@ func checkPageRaster(f *pdf.File, old, cur *pdf.View, p int) error {
 	}
 	total, over := pageRasterWork(f, []*pdf.View{old, cur}, p)
 	if over {
-		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("the page holds more than %d million drawing tokens (content, forms and appearances), more than the renderer is asked to interpret", maxRasterTokens/1_000_000)}
+		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("the page's drawing is more than its pricing reads: over %d million tokens (content, forms and appearances), or a content stream that decodes past its limit", maxRasterTokens/1_000_000)}
 	}
 	if total > MaxPageRasterWork {
 		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("rendering the page as signed and as now would cost the renderer more than %d million pixel-equivalents (its content, forms, patterns and glyphs once per use, its annotations, and the edges of every fill, stroke, dash and clip it rasterizes; the limit is %d million)", int64(total/1e6), MaxPageRasterWork/1_000_000)}

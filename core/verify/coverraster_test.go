@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"bytes"
+	"compress/zlib"
 	"fmt"
 	"strings"
 	"testing"
@@ -155,7 +157,12 @@ func TestPageRasterBudget(t *testing.T) {
 	}
 	page := func(extra string, res func(u *pdf.Update) pdf.Dict) []byte {
 		pre := update(t, plain, func(u *pdf.Update, v *pdf.View) {
-			setObj(t, u, pdf.Ref{Num: 4}, &pdf.Stream{Dict: pdf.Dict{}, Data: []byte(ordinary.String() + extra)})
+			// Compressed, as the red team's files are (300,000 segments are 91 KB).
+			var z bytes.Buffer
+			zw := zlib.NewWriter(&z)
+			zw.Write([]byte(ordinary.String() + extra))
+			zw.Close()
+			setObj(t, u, pdf.Ref{Num: 4}, &pdf.Stream{Dict: pdf.Dict{"Filter": pdf.Name("FlateDecode")}, Data: z.Bytes()})
 			if res != nil {
 				p := pageOf(t, v)
 				pd := p.Dict.Clone()
@@ -177,6 +184,8 @@ func TestPageRasterBudget(t *testing.T) {
 	}{
 		{"clip-zigzag-300k", "q " + zigzag(300_000) + "W n 0.99 g 300 100 200 200 re f Q\n", true, nil},
 		{"fill-zigzag-300k", "q 0.99 g " + zigzag(300_000) + "f Q\n", true, nil},
+		// 19 MB of content, past the 16 MiB a stream may decode to here; PDFium draws it all.
+		{"fill-zigzag-1.2M-19MB", "q 0.99 g " + zigzag(1_200_000) + "f Q\n", true, nil},
 		{"clips-30x20k", strings.Repeat("q "+zigzag(20_000)+"W n 0.99 g 300 100 200 200 re f Q\n", 30), true, nil},
 		{"clips-nested-20x2000", strings.Repeat("q "+zigzag(2000)+"W n 0.99 g 300 100 1 1 re f\n", 20) + strings.Repeat("Q ", 20), true, nil},
 		{"dashes-2.4M", dashed(4000, "0.5"), true, nil},
