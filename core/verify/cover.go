@@ -304,7 +304,13 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 			return nil, nil, err
 		}
 	}
-	if err := checkPageRaster(a.v.f, a.old, a.v.f.Latest(), p); err != nil { // coverraster.go
+	// The page as signed, as now, and the signed page's content once more where an annotation
+	// changed its own appearance (below).
+	views := []*pdf.View{a.old, a.v.f.Latest()}
+	if len(a.ownAreas[p]) > 0 {
+		views = append(views, a.old)
+	}
+	if err := a.v.chargeRaster(views, p); err != nil { // coverraster.go
 		return nil, nil, err
 	}
 	if err := a.v.chargeDrawnImages([]*pdf.View{a.old, a.v.f.Latest()}, p); err != nil {

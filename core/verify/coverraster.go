@@ -27,7 +27,8 @@ const MaxAppearancePaintedPixels = 80_000_000
 
 // MaxPageRasterWork bounds the raster work of everything the cover check's renders of one page
 // draw (red team s8 F4), in the pixel-equivalents of MaxAppearancePaintedPixels: the page's
-// content as signed and as now (the page is rendered twice), its forms, tiling patterns and
+// content as signed and as now (the page is rendered twice, and its signed content a third
+// time where an annotation changed its own appearance), its forms, tiling patterns and
 // Type 3 glyphs once per use, and the appearances of its annotations in both. The signed page
 // is not the signer's promise of an easy page: one path of 300,000 zig-zag segments used as a
 // clip, or 30 clips of 20,000 segments, with a harmless square added in the margin, held PDFium
@@ -729,18 +730,30 @@ func pageRasterWork(f *pdf.File, views []*pdf.View, p int) (float64, bool) {
 	return total, false
 }
 
-// checkPageRaster refuses to render page p (1-based) as signed (old) and as now (cur) when that
-// would cost more than MaxPageRasterWork.
-func checkPageRaster(f *pdf.File, old, cur *pdf.View, p int) error {
+// maxRasterWorkPerFile bounds the raster work of all the cover check's renderings of one
+// verification (every page rendered, for every signature): pages each under MaxPageRasterWork
+// could otherwise add up to minutes (24 pages per signature, 128 renders per file). A variable
+// for tests.
+var maxRasterWorkPerFile = 5.0 * MaxPageRasterWork
+
+// chargeRaster refuses to render page p (1-based) of views (the signed revision, the current
+// one, and the signed one again when its content is rendered a second time) when that would
+// cost more than MaxPageRasterWork, or bring the verification's total past
+// maxRasterWorkPerFile; otherwise it adds the cost to the total.
+func (v *verifier) chargeRaster(views []*pdf.View, p int) error {
 	if !rasterPricing {
 		return nil
 	}
-	total, over := pageRasterWork(f, []*pdf.View{old, cur}, p)
+	total, over := pageRasterWork(v.f, views, p)
 	if over {
 		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("the page's drawing is more than its pricing reads: over %d million tokens (content, forms and appearances), or a content stream that decodes past its limit", maxRasterTokens/1_000_000)}
 	}
 	if total > MaxPageRasterWork {
 		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("rendering the page as signed and as now would cost the renderer more than %d million pixel-equivalents (its content, forms, patterns and glyphs once per use, its annotations, and the edges of every fill, stroke, dash and clip it rasterizes; the limit is %d million)", int64(total/1e6), MaxPageRasterWork/1_000_000)}
+	}
+	v.rasterWork += total
+	if v.rasterWork > maxRasterWorkPerFile {
+		return &appearanceBudgetError{"MaxRasterWorkPerFile", fmt.Sprintf("the pages rendered to check the changes would cost the renderer more than %d million pixel-equivalents in all (the limit is %d million per file)", int64(v.rasterWork/1e6), int64(maxRasterWorkPerFile/1e6))}
 	}
 	return nil
 }

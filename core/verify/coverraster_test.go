@@ -231,3 +231,40 @@ func TestPageRasterBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestRasterWorkPerFile: the raster work of every rendering of one verification is added up;
+// past maxRasterWorkPerFile the next page is too complex to check, naming the limit (pages each
+// under MaxPageRasterWork, 24 per signature and 128 per file, could otherwise add up to minutes).
+func TestRasterWorkPerFile(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	margin := pdf.Array{pdf.Int(500), pdf.Int(740), pdf.Int(540), pdf.Int(760)}
+	data := s4Annot(t, signed, "Square", margin, nil, pdf.Dict{"C": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1)}})
+	f, err := pdf.Open(bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, over := pageRasterWork(f, []*pdf.View{f.Latest(), f.Latest()}, 1)
+	if over || one <= 0 || one > MaxPageRasterWork {
+		t.Fatalf("the page costs %.0f (over %v)", one, over)
+	}
+	for _, c := range []struct {
+		bound   float64
+		refused bool
+	}{{one / 2, true}, {one * 4, false}} {
+		old := maxRasterWorkPerFile
+		maxRasterWorkPerFile = c.bound
+		rep := verifyBytes(t, data, s.store())
+		maxRasterWorkPerFile = old
+		refused := false
+		for _, d := range rep.Signatures[0].ChangeDetails {
+			if d.Code == ChangeTooComplex && d.Key == "MaxRasterWorkPerFile" {
+				refused = true
+			}
+		}
+		if refused != c.refused || refused == (rep.Verdict == StatusValid) {
+			t.Errorf("bound %.0f for a page of %.0f: refused %v, verdict %s\n%s", c.bound, one, refused, rep.Verdict, dump(rep))
+		}
+	}
+}

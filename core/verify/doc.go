@@ -236,7 +236,10 @@
 //     a cell per pixel each segment spans, for fills, strokes and every application of a clip
 //     path (nested clips multiply), a subpath per dash — calibrated on PDFium's CPU time (a
 //     signed page clipped by 300,000 zig-zag segments held it for the 60 s limit; the largest
-//     page of the interop set and the corpus costs 35 million). Object headers hidden in the data of objects added after
+//     page of the interop set and the corpus costs 35 million), and a verification's renders
+//     together no more than 2,000 million (MaxRasterWorkPerFile); the pricing reads at most 4
+//     million tokens a page, and a content stream decoding past its limit is too complex too.
+//     Object headers hidden in the data of objects added after
 //     signing are kept only where they can matter, at most 4,097 per revision, and at most
 //     4,096 trailer dictionaries and /Root entries are read (more is reported as a change
 //     that could not be compared: a stream of 1.8 million "N 0 obj" lines once cost 184 MB).

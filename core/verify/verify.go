@@ -231,6 +231,7 @@ type verifier struct {
 	apBounds    map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)
 	budgetOK    map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
 	drawnPixels float64                  // image pixels the cover check's renderings decoded so far (coverbudget.go)
+	rasterWork  float64                  // raster work of the cover check's renderings so far (coverraster.go)
 	rebuilt     map[int][]int64          // object → last header offset in the file per reader (differential.go)
 	roots       *rootScan                // trailer dictionaries and /Root entries in the file (rebuildroot.go)
 	missingRef  *string                  // first reference to an object no section holds ("" none; differential.go)
