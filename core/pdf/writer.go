@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"cmp"
 	"crypto/md5"
 	"encoding/binary"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -116,7 +118,7 @@ func (u *Update) Objects() []Ref {
 	for n := range u.objs {
 		refs = append(refs, Ref{Num: n, Gen: u.gens[n]})
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].Num < refs[j].Num })
+	slices.SortFunc(refs, func(a, b Ref) int { return cmp.Compare(a.Num, b.Num) })
 	return refs
 }
 

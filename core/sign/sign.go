@@ -226,9 +226,12 @@ func SignFile(ctx context.Context, in, out string, opts *Options) (*Result, erro
 		"Contents":  pdf.HexPlaceholder(contentsName, reserved),
 		"M":         pdf.String{Bytes: []byte(pdfDate(now))},
 	}
-	for k, v := range map[pdf.Name]string{"Reason": o.Reason, "Location": o.Location, "ContactInfo": o.ContactInfo, "Name": o.Name} {
-		if v != "" {
-			sigDict[k] = pdf.EncodeText(v)
+	for _, kv := range [...]struct {
+		k pdf.Name
+		v string
+	}{{"Reason", o.Reason}, {"Location", o.Location}, {"ContactInfo", o.ContactInfo}, {"Name", o.Name}} {
+		if kv.v != "" {
+			sigDict[kv.k] = pdf.EncodeText(kv.v)
 		}
 	}
 	sigRef := ed.u.Reserve()
