@@ -44,10 +44,35 @@ func (a *analysis) undecodableImage(d pdf.Dict) string {
 	if r := d.Get("Rect"); r != nil && !w.numbersInRange(w.resolve(r), 4) {
 		return "an annotation /Rect that is not four numbers in range" // coversyntax.go
 	}
+	if why := a.stateSelection(d); why != "" {
+		return why
+	}
 	for _, st := range a.appearanceStreams(d) {
 		if why := w.form(st, 0); why != "" {
 			return why
 		}
+	}
+	return ""
+}
+
+// stateSelection names a normal appearance that readers select differently: /AP /N a
+// dictionary of states while the annotation has no /AS (red team s8 F1). poppler then draws a
+// lone state; PDFium draws the state its (or its parent's) /V names, or /Off; MuPDF draws none.
+// A white box and a new amount as the only state of a Square annotation without /AS was valid
+// (PDFium drew nothing) while poppler showed the new amount. With /AS every reader draws the
+// state it names (or nothing when there is none), so only the missing /AS is refused.
+func (a *analysis) stateSelection(d pdf.Dict) string {
+	n, err := a.cur.Resolve(a.cur.Dict(d.Get("AP")).Get("N"))
+	if err != nil {
+		return ""
+	}
+	states, ok := n.(pdf.Dict)
+	if !ok || len(states) == 0 {
+		return ""
+	}
+	as, err := a.cur.Resolve(d.Get("AS"))
+	if _, isName := as.(pdf.Name); err != nil || !isName {
+		return fmt.Sprintf("an appearance of %d state(s) without an /AS name, which readers select differently (poppler draws a lone state, PDFium the state /V names or /Off, MuPDF none)", len(states))
 	}
 	return ""
 }

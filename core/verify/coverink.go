@@ -37,7 +37,9 @@ import (
 //     an underline or a strike-out — mostly in rows of marks and signed ink kept dark at least
 //     ruleLength em long, or a thin stroke that long (a minus is 0.58 em, an em dash 1 em);
 //     a frame or a circle drawn around the text — a thin stroke at least an em long that
-//     leaves the line's area above or below.
+//     leaves the line's area above or below and there turns along the line, at least frameTurn
+//     em to one side within frameReach em of the line (a "1", a bar or a "7" taller than the
+//     line goes straight on or turns less: it is a mark).
 //   - Inside those areas, a pixel of a signed glyph's body (darker than glyphInk) that becomes
 //     lighter by eraseLighter is erased, unless the paper around it was tinted (a translucent
 //     highlight drawn without Multiply) and the glyph kept at least half of its contrast with
@@ -49,9 +51,9 @@ import (
 //   - Marks are reported with their regions as ChangeMarksText, erasures as
 //     ChangeCoversContent.
 //
-// What is left: a stroke at least an em long that leaves the line (a "1" taller than the
-// font's ascent plus descent) passes as a frame; text set vertically gets its areas but no
-// highlight bands or rules.
+// What is left: text set vertically gets its areas but no highlight bands or rules; a glyph
+// taller than the line whose stroke turns at least an em along it outside the line (a frame's
+// corner, or a "7" with a bar an em long) passes as a frame.
 //
 // Not judged by these two rules (the rules of cover.go still apply there): the widget of an
 // intact later signature (a second party's seal over "乙方（盖章）：" is the product's own flow;
@@ -71,6 +73,8 @@ const (
 	eraseLighter  = 48   // a glyph pixel lighter by this much is erased (unless tinted)
 	inkMinPixels  = 2    // connected pixels needed to report a mark or an erasure
 	ruleLength    = 1.25 // em: the shortest underline or strike-out (an em dash is 1 em, a minus 0.58)
+	frameTurn     = 1.0  // em: how far a frame's or circle's stroke turns along the line beyond its edge
+	frameReach    = 3.0  // em beyond the line's area where that turn is looked for
 	// maxTextChars bounds the characters read from one signed page's text.
 	maxTextChars = 40000
 )
@@ -362,7 +366,7 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 					// edge of a frame or a circle drawn around the text).
 					long := float32(max(box.Dx(), box.Dy()))
 					thin := float32(size) <= long*max(3, 0.15*em)
-					if thin && (long >= ruleLength*em || (long >= em && leavesLine(o, n, areas, box))) {
+					if thin && (long >= ruleLength*em || (long >= em && leavesLine(o, n, areas, box, float64(em)))) {
 						continue
 					}
 				}
@@ -396,16 +400,52 @@ func tintKeepsContrast(o, n *image.RGBA, x, y, lo, ln int) bool {
 	return po-pn >= 10 && 2*(pn-ln) >= po-lo
 }
 
-// leavesLine reports whether the mark with bounding box m reaches the top or bottom edge of a
-// line area it lies in, with changed pixels just beyond that edge above or below m.
-func leavesLine(o, n *image.RGBA, areas []image.Rectangle, m image.Rectangle) bool {
-	differs := func(y int) bool {
-		if y < o.Bounds().Min.Y || y >= o.Bounds().Max.Y {
+// leavesLine reports whether the mark with bounding box m is the edge of a frame or a circle
+// drawn around the text: it reaches the top or bottom edge of a line area it lies in, and the
+// changed pixels joined to it beyond that edge turn along the line, reaching at least
+// frameTurn em (em in pixels) to the left or right of the mark within frameReach em of the
+// edge. A "1" or a bar taller than the line (with a flag or a serif) does not turn that far.
+func leavesLine(o, n *image.RGBA, areas []image.Rectangle, m image.Rectangle, em float64) bool {
+	b := o.Bounds()
+	changed := func(x, y int) bool {
+		d := lum(o, x, y) - lum(n, x, y)
+		return d >= markDarker || -d >= markDarker
+	}
+	turn := int(math.Ceil(frameTurn * em))
+	reach := int(math.Ceil(frameReach * em))
+	// turns follows the changed pixels from row y0 (just beyond the area's edge) away from the
+	// line (dir -1 up, +1 down), inside a window of reach rows and the mark's columns widened by
+	// turn+1 on each side.
+	turns := func(y0, dir int) bool {
+		win := image.Rect(m.Min.X-turn-1, min(y0, y0+dir*reach), m.Max.X+turn+1, max(y0, y0+dir*reach)+1).Intersect(b)
+		if win.Empty() {
 			return false
 		}
-		for x := m.Min.X; x < m.Max.X; x++ {
-			if lum(o, x, y) != lum(n, x, y) {
+		seen := make([]bool, win.Dx()*win.Dy())
+		at := func(p image.Point) int { return (p.Y-win.Min.Y)*win.Dx() + p.X - win.Min.X }
+		var stack []image.Point
+		for x := max(m.Min.X-1, win.Min.X); x < min(m.Max.X+1, win.Max.X); x++ {
+			if p := image.Pt(x, y0); p.In(win) && changed(x, y0) {
+				seen[at(p)] = true
+				stack = append(stack, p)
+			}
+		}
+		lo, hi := m.Min.X, m.Max.X
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			lo, hi = min(lo, p.X), max(hi, p.X+1)
+			if m.Min.X-lo >= turn || hi-m.Max.X >= turn {
 				return true
+			}
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					q := p.Add(image.Pt(dx, dy))
+					if q.In(win) && !seen[at(q)] && changed(q.X, q.Y) {
+						seen[at(q)] = true
+						stack = append(stack, q)
+					}
+				}
 			}
 		}
 		return false
@@ -414,7 +454,7 @@ func leavesLine(o, n *image.RGBA, areas []image.Rectangle, m image.Rectangle) bo
 		if !a.Overlaps(m) {
 			continue
 		}
-		if (m.Min.Y <= a.Min.Y && differs(a.Min.Y-1)) || (m.Max.Y >= a.Max.Y && differs(a.Max.Y)) {
+		if (m.Min.Y <= a.Min.Y && turns(a.Min.Y-1, -1)) || (m.Max.Y >= a.Max.Y && turns(a.Max.Y, 1)) {
 			return true
 		}
 	}

@@ -135,6 +135,19 @@ func inkRows(t *testing.T, s *signer) []inkRow {
 	add(true, `a black "1" inside a yellow highlight band (a Square: a Highlight may not draw text)`,
 		inkAnnot(t, signed, "Square", hl, fmt.Sprintf("/M gs 1 1 0 rg %.2f %.2f %.2f %.2f re f 0 g BT /F1 16 Tf 80 Tz %.2f 660 Td (1) Tj ET", hl[0], hl[1], hl[2]-hl[0], hl[3]-hl[1], xColon-2.1), nil),
 		StatusModified, "line of signed text", drawsInLine(signed, line1))
+	// A "1" taller than the line (a stroke leaving the line's area above and below, with its
+	// flag): not the edge of a frame, which turns along the text outside the line.
+	tall := fmt.Sprintf("0 g 1.6 w %.2f 646 m %.2f 686 l S %.2f 686 m %.2f 680 l S", xColon+2.2, xColon+2.2, xColon+2.2, xColon-1.8)
+	add(true, `a "1" taller than the line in the word space: 100.00 reads 1100.00`,
+		inkAnnot(t, signed, "Square", [4]float64{xColon - 3, 644, xColon + 4, 688}, tall, nil), StatusModified, "line of signed text", drawsInLine(signed, line1))
+	x0, x1 := xColon+1.8, line1[2]+3
+	add(false, "twin: a frame drawn around the amount, its left edge in the word space",
+		inkAnnot(t, signed, "Square", [4]float64{x0 - 1, 645, x1 + 1, 687}, fmt.Sprintf("0 0 1 RG 1.2 w %.2f 646 %.2f 40 re S", x0, x1-x0), nil),
+		StatusValid, "Square annotation added", nil)
+	cx, rx := (x0+x1)/2, (x1-x0)/2+2
+	add(false, "twin: an ellipse drawn around the amount",
+		inkAnnot(t, signed, "Circle", [4]float64{cx - rx - 2, 642, cx + rx + 2, 690}, fmt.Sprintf("0 0 1 RG 1.2 w %s S", ellipse(cx, 666, rx, 22)), nil),
+		StatusValid, "Circle annotation added", nil)
 	add(false, "twin: a note (Text) icon in the margin",
 		inkAnnot(t, signed, "Text", [4]float64{20, 650, 40, 670}, "0 0 1 RG 1 w 22 652 16 16 re S", nil), StatusValid, "Text annotation added", nil)
 	add(false, "twin: an underline under the amount line",
@@ -151,6 +164,17 @@ func inkRows(t *testing.T, s *signer) []inkRow {
 	add(true, "the same seal over the label as a Stamp annotation (no signer)",
 		inkAnnot(t, signed, "Stamp", [4]float64{130, 482, 198, 538}, seal, nil), StatusModified, "line of signed text", nil)
 	return rows
+}
+
+// ellipse is a closed path of four Bézier curves around (cx, cy) with radii rx, ry.
+func ellipse(cx, cy, rx, ry float64) string {
+	const k = 0.5523
+	return fmt.Sprintf("%.2f %.2f m %.2f %.2f %.2f %.2f %.2f %.2f c %.2f %.2f %.2f %.2f %.2f %.2f c %.2f %.2f %.2f %.2f %.2f %.2f c %.2f %.2f %.2f %.2f %.2f %.2f c",
+		cx+rx, cy,
+		cx+rx, cy+k*ry, cx+k*rx, cy+ry, cx, cy+ry,
+		cx-k*rx, cy+ry, cx-rx, cy+k*ry, cx-rx, cy,
+		cx-rx, cy-k*ry, cx-k*rx, cy-ry, cx, cy-ry,
+		cx+k*rx, cy-ry, cx+rx, cy-k*ry, cx+rx, cy)
 }
 
 // strings0 turns a "(1) Tj" appearance into "(0) Tj".
