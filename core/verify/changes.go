@@ -223,6 +223,7 @@ func (a *analysis) run(later []*pdf.Revision) {
 		}
 	}
 	a.hiddenObjects(later)
+	a.oddNames(later) // names.go
 	// Semantic comparisons, which mark what they explain.
 	a.compareCatalog(changed, later)
 	a.comparePages(changed)

@@ -71,8 +71,18 @@ func (a *analysis) stateSelection(d pdf.Dict) string {
 		return ""
 	}
 	as, err := a.cur.Resolve(d.Get("AS"))
-	if _, isName := as.(pdf.Name); err != nil || !isName {
+	name, isName := as.(pdf.Name)
+	if err != nil || !isName {
 		return fmt.Sprintf("an appearance of %d state(s) without an /AS name, which readers select differently (poppler draws a lone state, PDFium the state /V names or /Off, MuPDF none)", len(states))
+	}
+	// The state's name and the states' keys as every reader reads them (names.go).
+	if why := nameHazard(name); why != "" {
+		return "an appearance state /AS that is " + why
+	}
+	for k := range states {
+		if why := nameHazard(k); why != "" {
+			return "an appearance state key that is " + why
+		}
 	}
 	return ""
 }

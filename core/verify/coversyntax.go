@@ -228,6 +228,9 @@ func readOperand(lx *pdf.Lexer, t pdf.Token, depth int) (operand, string) {
 		}
 		return operand{kind: opNum, num: v}, ""
 	case pdf.TokName:
+		if why := nameHazard(pdf.Name(t.Value)); why != "" {
+			return operand{}, why // names.go
+		}
 		return operand{kind: opName, name: pdf.Name(t.Value)}, ""
 	case pdf.TokString, pdf.TokHexString:
 		return operand{kind: opStr, str: t.Value}, ""

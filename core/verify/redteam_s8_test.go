@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"strings"
 	"testing"
 
 	"sealdesk/core/pdf"
@@ -60,3 +61,83 @@ func TestRedTeamS8StateSelection(t *testing.T) {
 	})
 }
 
+// TestRedTeamS8Names (F5, F6): names that one reader cuts short. poppler ends a name at #00 and
+// MuPDF and poppler keep 127 bytes; PDFium keeps the whole name. An added annotation reachable
+// only through /N#00, an /AS /On#00 beside a state /On, an appearance drawing "/X#00 Do" with a
+// resource /X, or an /AS and a state key equal only in their first 127 bytes, drew a white box
+// and a new amount in poppler or MuPDF while PDFium drew nothing. Such names written after
+// signing are ambiguous objects; names of 127 bytes and ordinary ones stay valid.
+func TestRedTeamS8Names(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	over := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(730)}
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(160)}
+	res := pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}
+	const cover = "1 g 60 690 240 40 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET"
+	const note = "0 0 1 RG 2 w 322 102 236 56 re S"
+	long := func(last string) pdf.Name { return pdf.Name(strings.Repeat("S", maxNameBytes) + last) }
+	// annot adds a Square at rect whose /AP is ap(form), with extra entries.
+	annot := func(rect pdf.Array, data string, ap func(f pdf.Object) pdf.Dict, extra pdf.Dict) []byte {
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			p := pageOf(t, v)
+			f := u.Add(s4Form(rect, []byte(data), res))
+			a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": rect, "F": pdf.Int(4), "AP": ap(f)}
+			for k, x := range extra {
+				a[k] = x
+			}
+			pd := p.Dict.Clone()
+			arr, _ := resolvedArray(v, pd.Get("Annots"))
+			pd["Annots"] = append(append(pdf.Array{}, arr...), u.Add(a))
+			setObj(t, u, p.Ref, pd)
+		})
+	}
+	apKey := func(k pdf.Name) func(f pdf.Object) pdf.Dict {
+		return func(f pdf.Object) pdf.Dict { return pdf.Dict{k: f} }
+	}
+	state := func(k pdf.Name) func(f pdf.Object) pdf.Dict {
+		return func(f pdf.Object) pdf.Dict { return pdf.Dict{"N": pdf.Dict{k: f}} }
+	}
+	// doX: an appearance drawing form /X through the name use, its resources naming it key.
+	doX := func(rect pdf.Array, use, key pdf.Name, data string) []byte {
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			p := pageOf(t, v)
+			inner := u.Add(s4Form(rect, []byte(data), res))
+			name, err := pdf.AppendObject(nil, use)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outer := u.Add(s4Form(rect, append(name, " Do"...), pdf.Dict{"XObject": pdf.Dict{key: inner}}))
+			a := pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Square"), "Rect": rect, "F": pdf.Int(4), "AP": pdf.Dict{"N": outer}}
+			pd := p.Dict.Clone()
+			arr, _ := resolvedArray(v, pd.Get("Annots"))
+			pd["Annots"] = append(append(pdf.Array{}, arr...), u.Add(a))
+			setObj(t, u, p.Ref, pd)
+		})
+	}
+	const nul = "a name holding a NUL"
+	const cut = "which MuPDF and poppler cut at 127"
+	runRows(t, s, []rtRow{
+		{"/AP << /N#00 … >>: poppler draws it as /N", func() []byte {
+			return annot(over, cover, apKey("N\x00"), nil)
+		}, StatusModified, nul, readersShow(signed, 200, "poppler")},
+		{"/AS /On#00 beside a state /On", func() []byte {
+			return annot(over, cover, state("On"), pdf.Dict{"AS": pdf.Name("On\x00")})
+		}, StatusModified, nul, readersShow(signed, 200, "poppler")},
+		{"/X#00 Do with a resource /X", func() []byte {
+			return doX(over, "X\x00", "X", cover)
+		}, StatusModified, nul, readersShow(signed, 200, "poppler")},
+		{"an /AS and a state equal in their first 127 bytes", func() []byte {
+			return annot(over, cover, state(long("B")), pdf.Dict{"AS": long("A")})
+		}, StatusModified, cut, readersShow(signed, 200, "mupdf")},
+		{"a Do name and its resource equal in their first 127 bytes", func() []byte {
+			return doX(over, long("A"), long("B"), cover)
+		}, StatusModified, cut, readersShow(signed, 200, "mupdf")},
+		{"twin: a state and an /AS of 127 bytes, in blank space", func() []byte {
+			return annot(away, note, state(long("")), pdf.Dict{"AS": long("")})
+		}, StatusValid, "Square annotation added", nil},
+		{"twin: a Do name of 127 bytes, in blank space", func() []byte {
+			return doX(away, long(""), long(""), note)
+		}, StatusValid, "Square annotation added", nil},
+	})
+}
