@@ -419,10 +419,11 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 		for _, r := range a.ownAreas[p] {
 			exempt = append(exempt, userToPixels(toUser, r, oi.Bounds()))
 		}
+		var seals []image.Rectangle
 		for _, r := range a.sigAreas[p] {
-			exempt = append(exempt, userToPixels(toUser, r, oi.Bounds()))
+			seals = append(seals, userToPixels(toUser, r, oi.Bounds()))
 		}
-		marked, erased := inkChanges(oi, ni, runs, toUser, exempt)
+		marked, erased := inkChanges(oi, ni, runs, toUser, exempt, seals)
 		cells = append(cells, erased...)
 		markCells = marked
 	}

@@ -55,12 +55,16 @@ import (
 // taller than the line whose stroke turns at least an em along it outside the line (a frame's
 // corner, or a "7" with a bar an em long) passes as a frame.
 //
-// Not judged by these two rules (the rules of cover.go still apply there): the widget of an
-// intact later signature (a second party's seal over "乙方（盖章）：" is the product's own flow;
-// the signer of that signature is identified and the report lists the signature, so what its
-// appearance draws is attributed, not anonymous), areas where a signed annotation or field
-// changed its own appearance (a field filled next to its label is what was signed for), and
-// the masks.
+// Not judged by these two rules: areas where a signed annotation or field changed its own
+// appearance (a field filled next to its label is what was signed for) and the masks. The widget
+// of an intact later signature is judged by these rules too, except inside its own visible
+// drawing when that drawing has a seal's or a signature's size (sealSize em both ways), where
+// its marks are not judged and a glyph pixel it recolours in a strong colour (a seal's red)
+// stays inked, while white or grey over it is an erasure: a second party's seal over "乙方（盖章）：" is the
+// product's own flow, and its signer is identified and listed. A later signature whose widget
+// draws only a "1" in the gap before an amount (red team s8 F2) is a mark. What is left: a
+// large, clearly visible seal or signature drawn over an amount may hide a character it draws
+// inside itself; its signer is named on the card.
 
 const (
 	textRunGap    = 2.0  // em: a wider gap between two characters of a line starts a new run
@@ -73,6 +77,9 @@ const (
 	eraseLighter  = 48   // a glyph pixel lighter by this much is erased (unless tinted)
 	inkMinPixels  = 2    // connected pixels needed to report a mark or an erasure
 	ruleLength    = 1.25 // em: the shortest underline or strike-out (an em dash is 1 em, a minus 0.58)
+	sealStrong    = 96   // a widget pixel changed by this much is part of what it visibly draws
+	sealSize      = 2.5  // em: the least width and height of a seal's or signature's drawing
+	sealChroma    = 96   // a pixel whose channels spread this much is coloured ink
 	frameTurn     = 1.0  // em: how far a frame's or circle's stroke turns along the line beyond its edge
 	frameReach    = 3.0  // em beyond the line's area where that turn is looked for
 	// maxTextChars bounds the characters read from one signed page's text.
@@ -148,8 +155,10 @@ func sameLine(r textRun, b raster.Rect, em float64) bool {
 
 // inkChanges compares the signed rendering o with the new one n (same bounds) over the signed
 // text runs and returns the regions (in pixels) of marks and of erased glyph pixels, outside
-// the exempt pixel rectangles.
-func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (float64, float64), exempt []image.Rectangle) (marks, erased []image.Rectangle) {
+// the exempt pixel rectangles. seals are the widgets of intact later signatures: a mark inside
+// one is no change of reading when it lies inside that widget's drawing and the drawing is a
+// seal's or a signature's size (see sealDrawing).
+func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (float64, float64), exempt, seals []image.Rectangle) (marks, erased []image.Rectangle) {
 	b := o.Bounds()
 	w, h := b.Dx(), b.Dy()
 	d := diffBounds(o, n)
@@ -196,6 +205,10 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 		}
 	}
 	at := func(x, y int) int { return (y-b.Min.Y)*w + x - b.Min.X }
+	drawings := make([]image.Rectangle, len(seals))
+	for i, r := range seals {
+		drawings[i] = sealDrawing(o, n, r)
+	}
 	anyMark := false
 	for y := d.Min.Y; y < d.Max.Y; y++ {
 		for x := d.Min.X; x < d.Max.X; x++ {
@@ -208,7 +221,9 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 			case lo >= inkPaper && lo-ln >= markDarker:
 				flag[i] |= isMark
 				anyMark = true
-			case lo < glyphInk && ln-lo >= eraseLighter && !tintKeepsContrast(o, n, x, y, lo, ln):
+			case lo < glyphInk && ln-lo >= eraseLighter && !tintKeepsContrast(o, n, x, y, lo, ln) &&
+				!(inkColoured(n, x, y) && inSealDrawing(image.Rect(x, y, x+1, y+1), drawings, float64(emAt[i]))):
+				// (a seal's red drawn over a glyph leaves it inked; white or grey over it erases it)
 				flag[i] |= isErased
 			}
 		}
@@ -357,6 +372,10 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 					continue
 				}
 				if want == isMark {
+					// Inside the drawing of a later signature's seal or signature.
+					if inSealDrawing(box, drawings, float64(em)) {
+						continue
+					}
 					// Mostly a highlight band or an underline row: no character.
 					if 2*band >= size {
 						continue
@@ -376,6 +395,42 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 		return out
 	}
 	return comps(isMark, 4), comps(isErased, 1)
+}
+
+// sealDrawing is the bounding box of what the widget at r (pixels) visibly draws: the pixels whose
+// luminance changed by sealStrong or more.
+func sealDrawing(o, n *image.RGBA, r image.Rectangle) image.Rectangle {
+	r = r.Intersect(o.Bounds())
+	var box image.Rectangle
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if d := lum(o, x, y) - lum(n, x, y); d >= sealStrong || -d >= sealStrong {
+				box = box.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	return box
+}
+
+// inSealDrawing reports whether mark m (pixels) lies inside one of the drawings, and that drawing
+// is at least sealSize em (em in pixels) both wide and high: part of a seal or a signature drawn
+// over the line, not a character added to it (red team s8 F2: a later signature whose widget was
+// a "1" in the gap before an amount was exempt from these rules as a whole).
+func inSealDrawing(m image.Rectangle, drawings []image.Rectangle, em float64) bool {
+	for _, d := range drawings {
+		if float64(d.Dx()) >= sealSize*em && float64(d.Dy()) >= sealSize*em && m.In(d) {
+			return true
+		}
+	}
+	return false
+}
+
+// inkColoured reports whether pixel (x, y) of img is strongly coloured (a seal's red, a pen's
+// blue): still ink to a reader, where white or grey over a glyph is not.
+func inkColoured(img *image.RGBA, x, y int) bool {
+	i := img.PixOffset(x, y)
+	p := img.Pix[i : i+3 : i+3]
+	return int(max(p[0], p[1], p[2]))-int(min(p[0], p[1], p[2])) >= sealChroma
 }
 
 // tintKeepsContrast reports whether the glyph pixel (x, y), lighter in n, lies on paper that n

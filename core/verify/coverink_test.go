@@ -161,6 +161,21 @@ func inkRows(t *testing.T, s *signer) []inkRow {
 	add(false, `twin: a later signature's seal over the label "Party B (seal):"`,
 		s.sign(t, signed, sigOpts{visible: true, visibleAt: pdf.Array{pdf.Int(130), pdf.Int(482), pdf.Int(198), pdf.Int(538)}, visibleAP: seal}),
 		StatusValid, "signature field", nil)
+	// Red team s8 F2: a later signature whose widget is just a "1" in the word space before the
+	// amount, or a thin white line through the digits, is no seal over a label.
+	r, a = one(xColon-2.1, 660, "0 g")
+	add(true, `a later signature whose widget draws a "1" in the word space`,
+		s.sign(t, signed, sigOpts{visible: true, visibleAt: pdf.Array{pdf.Real{Value: r[0]}, pdf.Real{Value: r[1]}, pdf.Real{Value: r[2]}, pdf.Real{Value: r[3]}}, visibleAP: a}),
+		StatusModified, "line of signed text", drawsInLine(signed, line1))
+	add(true, "a later signature whose widget draws a thin white line through 100.00",
+		s.sign(t, signed, sigOpts{visible: true, visibleAt: pdf.Array{pdf.Int(128), pdf.Int(655), pdf.Int(192), pdf.Int(675)}, visibleAP: "1 G 0.3 w 130 664.5 m 190 664.5 l S"}),
+		StatusModified, "cover(s) signed content", drawsInLine(signed, line1))
+	add(true, `a later signature's seal-sized frame with a white bar through "100.00" inside it`,
+		s.sign(t, signed, sigOpts{visible: true, visibleAt: pdf.Array{pdf.Int(120), pdf.Int(630), pdf.Int(200), pdf.Int(700)}, visibleAP: "1 0 0 RG 2 w 122 632 76 66 re S 1 G 0.3 w 130 664.5 m 190 664.5 l S"}),
+		StatusModified, "cover(s) signed content", drawsInLine(signed, line1))
+	add(false, `twin: a later signature's red seal drawn over the end of the amount line, its ring and text over "USD"`,
+		s.sign(t, signed, sigOpts{visible: true, visibleAt: pdf.Array{pdf.Int(180), pdf.Int(625), pdf.Int(260), pdf.Int(705)}, visibleAP: "1 0 0 RG 2.5 w " + ellipse(220, 665, 36, 36) + " S 1 0 0 rg BT /F1 9 Tf 196 676 Td (SEAL CO LTD) Tj ET BT /F1 14 Tf 213 659 Td (*) Tj ET"}),
+		StatusValid, "signature field", nil)
 	add(true, "the same seal over the label as a Stamp annotation (no signer)",
 		inkAnnot(t, signed, "Stamp", [4]float64{130, 482, 198, 538}, seal, nil), StatusModified, "line of signed text", nil)
 	return rows

@@ -109,14 +109,18 @@
 //     not gain a mark — a dot between two digits, a "1" or a minus before an amount, a "0" after
 //     it — and a pixel of a signed glyph may not be lightened (a white line 0.3 pt thick through
 //     the digits is an erasure); highlight bands of one even tint, underlines, strike-outs and
-//     frames drawn around the text are not marks. Signed text that is not text — a line drawn
-//     as an image (a scan, a 1-bit /ImageMask) or as outlines — has its lines found in the
-//     signed rendering itself (coverinklines.go, red team s8 F3): glyph-sized parts of ink, not
-//     in a PDFium text run, joined along the page's rows into lines judged by the same rules;
-//     a lone glyph, text set vertically, ink lighter than coverInk and marks on grey paper are
-//     not. The widget of an intact later signature is
-//     judged by the cover rules only: a second party's seal over "乙方（盖章）：" is the product's
-//     own flow, and that signature's signer is identified and listed in the report. A page
+//     frames drawn around the text (a stroke that turns along the line outside it) are not
+//     marks. Signed text that is not text — a line drawn as an image (a scan, a 1-bit
+//     /ImageMask) or as outlines — has its lines found in the signed rendering itself
+//     (coverinklines.go, red team s8 F3): glyph-sized parts of ink, not in a PDFium text run,
+//     joined along the page's rows into lines judged by the same rules; a lone glyph, text set
+//     vertically, ink lighter than coverInk and marks on grey paper are not. Inside the widget
+//     of an intact later signature, a mark that lies within the widget's visible drawing of a
+//     seal's or signature's size is not judged as one (a second party's seal over
+//     "乙方（盖章）：" is the product's own flow, and that signer is identified and listed); a
+//     widget that draws only a "1" in the gap before an amount is (red team s8 F2), and so is
+//     painting a signed glyph white, seal or not. Names that one reader cuts short (a NUL, more
+//     than 127 bytes) written after signing are ambiguous objects (names.go). A page
 //     where all that changed is widgets added (later signatures) is not rendered when our own
 //     reading of the operators
 //     proves that they paint at least 6 pt away from anything the signed page paints
