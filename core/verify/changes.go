@@ -1019,6 +1019,8 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.oddFlags(d))
 	case a.printOnly(d) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.printOnly(d))
+	case a.turnedNoRotate(d, page.num) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.turnedNoRotate(d, page.num))
 	case !hidden && harmlessAnnots(st) && a.appearanceDraws(d):
 		// The fast pre-filter: a markup or note whose appearance draws text, images or opaque
 		// areas is not what it claims to be. Other subtypes (stamps, shapes, free text) are
@@ -1101,6 +1103,8 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.oddFlags(nd))
 	case a.printOnly(nd) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.printOnly(nd))
+	case a.turnedNoRotate(nd, page.num) != "":
+		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.turnedNoRotate(nd, page.num))
 	case !hidden && !harmlessAnnots(st) && a.viewerDifferential(nd):
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that viewers draw differently over page content (evil annotation)", page, st)
 	case !hidden && harmlessAnnots(st) && a.appearanceDraws(nd):

@@ -80,6 +80,24 @@ func (a *analysis) printOnly(d pdf.Dict) string {
 	return ""
 }
 
+// turnedNoRotate names an annotation flagged NoRotate on a page shown turned (/Rotate 90, 180 or
+// 270), "" otherwise (red team s8 F8). poppler and MuPDF keep such an appearance upright, pivoted
+// about its upper-left corner, while PDFium — the cover check's renderer — turns it with the
+// page: a white patch and a new digit drawn pre-turned landed in blank space for PDFium and on
+// the signed amount for poppler and MuPDF. Notes on upright pages keep the flag they usually
+// carry.
+func (a *analysis) turnedNoRotate(d pdf.Dict, page int) string {
+	f, odd := a.annotFlags(d)
+	if odd || f&16 == 0 || f&2 != 0 || page <= 0 {
+		return ""
+	}
+	pages, err := a.cur.Pages()
+	if err != nil || page > len(pages) || pages[page-1].Rotate == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the NoRotate flag on a page turned %d°, which poppler and MuPDF draw upright and PDFium turns", pages[page-1].Rotate)
+}
+
 // noteScreenOnly records an added or changed annotation on page that PDFium's screen rendering
 // draws while poppler and MuPDF (its own /OC) or printers (its own /OC, or no Print flag) may
 // leave it out.

@@ -1,12 +1,13 @@
 package verify
 
 import (
+	"bytes"
 	"fmt"
 
 	"sealdesk/core/pdf"
 )
 
-// Names that readers cut short (red team s8 F5, F6). poppler ends a name at an escaped NUL
+// Names and references that readers cut short (red team s8 F5, F6, F9). poppler ends a name at an escaped NUL
 // (/N#00 is /N to poppler, a name "N\x00" to PDFium and MuPDF), and MuPDF and poppler keep only
 // the first 127 bytes of a name (ISO 32000-1 Annex C gives 127 as the limit), which PDFium does
 // not. So two names differ for one reader and are the same for another: an added annotation's
@@ -39,6 +40,39 @@ func nameHazard(n pdf.Name) string {
 	return ""
 }
 
+// refHazard says why readers could resolve reference r differently (red team s8 F9): MuPDF keeps
+// an object number modulo 2^32 (4294967317 0 R is object 21 to it) where PDFium and poppler
+// resolve nothing, and our parser reads a reference beyond its object budget as null; generation
+// numbers beyond 65535 are cut likewise. The parser gives no Ref for those, so the bytes written
+// after signing are read again for them (rawRefs).
+func refHazard(r pdf.Ref) string {
+	if r.Num < 0 || r.Num > pdf.DefaultLimits.MaxObjects || r.Gen < 0 || r.Gen > 65535 {
+		return fmt.Sprintf("a reference %d %d R beyond the object numbers readers agree on (MuPDF wraps them to 32 bits)", r.Num, r.Gen)
+	}
+	return ""
+}
+
+// rawRefHazard reads the bytes of an object (up to "stream") or of a decoded object stream for
+// references "N G R" whose numbers are out of range, which the parser reads as null.
+func rawRefHazard(b []byte) string {
+	lx := pdf.NewBytesLexer(b, 0, int64(len(b))+1)
+	var t1, t2 pdf.Token
+	for i := 0; i < maxNameWalk; i++ {
+		t, err := lx.Next()
+		if err != nil || t.Kind == pdf.TokEOF || (t.Kind == pdf.TokKeyword && string(t.Raw) == "stream") {
+			return ""
+		}
+		if t.Kind == pdf.TokKeyword && string(t.Raw) == "R" && t2.Kind == pdf.TokInt && (t1.Kind == pdf.TokInt || t1.Kind == pdf.TokReal) {
+			wide := t1.Kind == pdf.TokReal && !bytes.ContainsAny(t1.Raw, ".eE") // digits past int64
+			if wide || t1.Int < 0 || t1.Int > int64(pdf.DefaultLimits.MaxObjects) || t2.Int < 0 || t2.Int > 65535 {
+				return fmt.Sprintf("a reference %s %s R beyond the object numbers readers agree on (MuPDF wraps them to 32 bits, PDFium and poppler resolve nothing)", t1.Raw, t2.Raw)
+			}
+		}
+		t1, t2 = t2, t
+	}
+	return ""
+}
+
 // printableName is n for a sentence: bytes outside printable ASCII as #xx.
 func printableName(n pdf.Name) string {
 	out := make([]byte, 0, len(n))
@@ -66,6 +100,8 @@ func (a *analysis) oddNames(later []*pdf.Revision) {
 		switch x := o.(type) {
 		case pdf.Name:
 			return nameHazard(x)
+		case pdf.Ref:
+			return refHazard(x)
 		case pdf.Array:
 			for _, e := range x {
 				if why := walk(e, depth+1); why != "" {
@@ -86,6 +122,7 @@ func (a *analysis) oddNames(later []*pdf.Revision) {
 		}
 		return ""
 	}
+	stms := map[int]string{} // object streams read for rawRefs: their finding
 	for _, rev := range later {
 		view := a.v.f.View(rev.Index)
 		for _, l := range [][]int{rev.Defined, rev.Changed} {
@@ -102,10 +139,43 @@ func (a *analysis) oddNames(later []*pdf.Revision) {
 				if err != nil {
 					continue // unreadable objects are judged where they are used
 				}
-				if why := walk(o, 0); why != "" {
+				why := walk(o, 0)
+				if why == "" {
+					why = a.rawRefs(view, n, e, gen, stms)
+				}
+				if why != "" {
 					a.ch.add(false, ChangeDetail{Code: ChangeAmbiguousObject, Object: n}, "object %d written in revision %d holds %s", n, rev.Index+1, why)
 				}
 			}
 		}
 	}
+}
+
+// rawRefs reads the bytes object n (entry e) was written with for references the parser turned
+// into null (rawRefHazard): a classic object's own bytes up to "stream", or the whole decoded
+// object stream holding it (read once, its finding kept in stms).
+func (a *analysis) rawRefs(view *pdf.View, n int, e pdf.XRefEntry, gen int, stms map[int]string) string {
+	if e.Type == pdf.EntryCompressed {
+		stm := int(e.Offset)
+		if why, done := stms[stm]; done {
+			return why
+		}
+		stms[stm] = ""
+		o, err := view.Object(pdf.Ref{Num: stm})
+		st, ok := o.(*pdf.Stream)
+		if err != nil || !ok {
+			return ""
+		}
+		data, err := a.v.f.OptionalStreamData(st)
+		if err != nil {
+			return ""
+		}
+		stms[stm] = rawRefHazard(data)
+		return stms[stm]
+	}
+	ind, _, err := view.Indirect(pdf.Ref{Num: n, Gen: gen})
+	if err != nil || ind.Span.Start < 0 || ind.Span.End > int64(len(a.v.data)) || ind.Span.Start >= ind.Span.End {
+		return ""
+	}
+	return rawRefHazard(a.v.data[ind.Span.Start:ind.Span.End])
 }

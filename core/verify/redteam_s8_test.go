@@ -1,10 +1,12 @@
 package verify
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"sealdesk/core/pdf"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki"
 )
 
@@ -138,6 +140,100 @@ func TestRedTeamS8Names(t *testing.T) {
 		}, StatusValid, "Square annotation added", nil},
 		{"twin: a Do name of 127 bytes, in blank space", func() []byte {
 			return doX(away, long(""), long(""), note)
+		}, StatusValid, "Square annotation added", nil},
+	})
+}
+
+// TestRedTeamS8NoRotate (F8): on a page shown turned, poppler and MuPDF keep an annotation
+// flagged NoRotate upright, pivoted about its upper-left corner, where PDFium turns it with the
+// page: a patch drawn pre-turned fell in blank space for the cover check and on the amount in
+// poppler and MuPDF. The flag on a turned page is an evil annotation; the same annotation
+// without it, and a NoRotate note on an upright page, stay valid.
+func TestRedTeamS8NoRotate(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc := func(rotate int) []byte {
+		return pdftest.Classic(
+			"<< /Type /Catalog /Pages 2 0 R >>",
+			"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+			fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate %d /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>", rotate),
+			pdftest.Stream("BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET", ""),
+			"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+		)
+	}
+	turned := s.sign(t, doc(90), sigOpts{})
+	upright := s.sign(t, doc(0), sigOpts{})
+	rect := pdf.Array{pdf.Int(300), pdf.Int(300), pdf.Int(400), pdf.Int(400)}
+	const patch = "0 0 1 rg 300 300 100 60 re f"
+	square := func(in []byte, flags int) []byte {
+		return s4Annot(t, in, "Square", rect, func(u *pdf.Update) pdf.Object {
+			return u.Add(s4Form(rect, []byte(patch), nil))
+		}, pdf.Dict{"F": pdf.Int(int64(flags))})
+	}
+	// poppler draws the NoRotate version elsewhere than the plain one: the flag matters to it
+	// (PDFium, the cover check's renderer, draws both alike).
+	flagMatters := func(t *testing.T, d []byte) {
+		t.Helper()
+		if n := changedPixels(popplerPage(t, square(turned, 4), 72), popplerPage(t, d, 72)); n < 200 {
+			t.Fatalf("poppler draws the NoRotate annotation as the plain one (%d pixels differ)", n)
+		}
+	}
+	runRows(t, s, []rtRow{
+		{"NoRotate (Print|NoRotate) on a page turned 90°", func() []byte { return square(turned, 20) },
+			StatusModified, "NoRotate flag on a page turned 90", flagMatters},
+		{"NoZoom|NoRotate on a page turned 90°", func() []byte { return square(turned, 28) },
+			StatusModified, "NoRotate flag on a page turned 90", nil},
+		{"twin: the same annotation without NoRotate on the turned page", func() []byte { return square(turned, 4) },
+			StatusValid, "Square annotation added", nil},
+		{"twin: NoZoom|NoRotate on an upright page (a note's usual flags)", func() []byte { return square(upright, 28) },
+			StatusValid, "Square annotation added", nil},
+	})
+}
+
+// TestRedTeamS8WideReferences (F9): MuPDF keeps an object number modulo 2^32, so /AP << /N
+// 4294967317 0 R >> is object 21 to it while PDFium and poppler (and our parser) resolve
+// nothing: it drew a white box and a new amount the cover check never saw. References beyond
+// the object numbers readers agree on, written after signing, are ambiguous objects — in a
+// classic object and in an object stream.
+func TestRedTeamS8WideReferences(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	over := pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(730)}
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(160)}
+	const cover = "1 g 60 690 240 40 re f 0 g BT /F1 24 Tf 72 700 Td (Pay 5 yuan) Tj ET"
+	const note = "0 0 1 RG 2 w 322 102 236 56 re S"
+	// wide appends, by hand, annotation 20 (a Square over rect whose /AP /N is ref, "%d" standing
+	// for its form's number 21) and the form; objStm puts the annotation in object stream 30.
+	wide := func(rect pdf.Array, data, ref string, objStm bool) []byte {
+		if strings.Contains(ref, "%d") {
+			ref = fmt.Sprintf(ref, 21)
+		}
+		annot := fmt.Sprintf("<</Type/Annot/Subtype/Square/Rect[%v %v %v %v]/F 4/AP<</N %s>>>>", rect[0], rect[1], rect[2], rect[3], ref)
+		form := fmt.Sprintf("<</Type/XObject/Subtype/Form/BBox[%v %v %v %v]/Resources<</Font<</F1 5 0 R>>>>/Length %d>>stream\n%s\nendstream", rect[0], rect[1], rect[2], rect[3], len(data), data)
+		rows := []xrow{{num: 21, typ: 1, body: form}}
+		var streams []osStream
+		if objStm {
+			streams = append(streams, osStream{num: 30, pairs: []int{20}, bodies: []string{annot}, first: -1})
+			rows = append(rows, xrow{num: 20, typ: 2, stm: 30})
+		} else {
+			rows = append(rows, xrow{num: 20, typ: 1, body: annot})
+		}
+		return objStmUpdate(t, signed, streams, rows, false)
+	}
+	const plainRef = "%d 0 R"
+	wideRef := fmt.Sprintf("%d 0 R", int64(1)<<32+21)
+	runRows(t, s, []rtRow{
+		{"/AP /N 2^32+n 0 R in a classic object (MuPDF reads object n)", func() []byte {
+			return wide(over, cover, wideRef, false)
+		}, StatusModified, "beyond the object numbers readers agree on", nil},
+		{"the same reference in an object stream", func() []byte {
+			return wide(over, cover, wideRef, true)
+		}, StatusModified, "beyond the object numbers readers agree on", nil},
+		{"twin: the annotation with its plain reference, in an object stream, in blank space", func() []byte {
+			return wide(away, note, plainRef, true)
+		}, StatusValid, "Square annotation added", nil},
+		{"twin: the annotation with its plain reference, in blank space", func() []byte {
+			return wide(away, note, plainRef, false)
 		}, StatusValid, "Square annotation added", nil},
 	})
 }
