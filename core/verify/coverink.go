@@ -329,6 +329,13 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 			}
 		}
 	}
+	// What a band or a rule explains is no mark; what is left of a mark joined to one (a "1"
+	// standing on an underline) is judged on its own.
+	for i := range flag {
+		if flag[i]&isBand != 0 {
+			flag[i] &^= isMark
+		}
+	}
 	// Marks are joined across gaps of up to 7 pixels (a stroke crossing a glyph's stem).
 	comps := func(want uint8, reach int) []image.Rectangle {
 		var out []image.Rectangle
@@ -342,16 +349,13 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 				}
 				seen[i] = true
 				stack = append(stack[:0], image.Pt(x, y))
-				size, band := 0, 0
+				size := 0
 				var em float32
 				box := image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x+1, y+1)}
 				for len(stack) > 0 {
 					p := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 					size++
-					if flag[at(p.X, p.Y)]&isBand != 0 {
-						band++
-					}
 					em = max(em, emAt[at(p.X, p.Y)])
 					box = box.Union(image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))})
 					for dy := -reach; dy <= reach; dy++ {
@@ -374,10 +378,6 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 				if want == isMark {
 					// Inside the drawing of a later signature's seal or signature.
 					if inSealDrawing(box, drawings, float64(em)) {
-						continue
-					}
-					// Mostly a highlight band or an underline row: no character.
-					if 2*band >= size {
 						continue
 					}
 					// A long thin stroke (an underline, a strike-out) is no character, nor is

@@ -148,6 +148,10 @@ func inkRows(t *testing.T, s *signer) []inkRow {
 	add(false, "twin: an ellipse drawn around the amount",
 		inkAnnot(t, signed, "Circle", [4]float64{cx - rx - 2, 642, cx + rx + 2, 690}, fmt.Sprintf("0 0 1 RG 1.2 w %s S", ellipse(cx, 666, rx, 22)), nil),
 		StatusValid, "Circle annotation added", nil)
+	// A "1" joined to an underline: the underline's long row must not carry the digit with it.
+	add(true, `a "1" in the word space joined to an underline under the amount`,
+		inkAnnot(t, signed, "Square", [4]float64{xColon - 3, 654, line1[2] + 2, 675}, fmt.Sprintf("0 g 1.4 w %.2f 657 m %.2f 671 l S 0.8 w %.2f 657 m %.2f 657 l S", xColon+2.2, xColon+2.2, xColon+2.2, line1[2]), nil),
+		StatusModified, "line of signed text", drawsInLine(signed, line1))
 	add(false, "twin: a note (Text) icon in the margin",
 		inkAnnot(t, signed, "Text", [4]float64{20, 650, 40, 670}, "0 0 1 RG 1 w 22 652 16 16 re S", nil), StatusValid, "Text annotation added", nil)
 	add(false, "twin: an underline under the amount line",
