@@ -34,8 +34,9 @@ TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-
 # jbig2dec: the independent JBIG2 decoder core/jbig2's test compares the invoice QR code with.
 TEST_PKGS  += jbig2dec
 # The Windows installer's tools (TestWindowsInstaller): wixl/msitools build and read the MSI,
-# osslsigncode signs it, MinGW's windres compiles the resources.
-TEST_PKGS  += wixl msitools osslsigncode binutils-mingw-w64-x86-64
+# osslsigncode signs it, MinGW's windres compiles the resources (preprocessed by MinGW's gcc, whose
+# headers give winver.h).
+TEST_PKGS  += wixl msitools osslsigncode binutils-mingw-w64-x86-64 gcc-mingw-w64-x86-64-win32
 FONT_PKGS  := fonts-noto-cjk fonts-noto-cjk-extra fonttools
 
 TEST_TIMEOUT ?= 40m

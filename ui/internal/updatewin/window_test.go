@@ -143,10 +143,14 @@ func TestAboutAndUpdateInRealWindow(t *testing.T) {
 		publish(other)
 		fyne.DoAndWait(func() { p.CheckUpdate.OnTapped() })
 		p.Wait()
-		time.Sleep(200 * time.Millisecond)
 		var status string
-		fyne.DoAndWait(func() { status = p.Status.Text })
-		if !strings.Contains(status, map[string]string{"zh": "发布密钥", "en": "release key"}[lang]) {
+		refused := map[string]string{"zh": "发布密钥", "en": "release key"}[lang]
+		// The check's result reaches the window through fyne.Do after Wait returns.
+		settle(func() bool {
+			fyne.DoAndWait(func() { status = p.Status.Text })
+			return strings.Contains(status, refused)
+		})
+		if !strings.Contains(status, refused) {
 			t.Fatalf("%s: status %q after a manifest signed by another key", lang, status)
 		}
 		shoot("refused")
@@ -154,7 +158,11 @@ func TestAboutAndUpdateInRealWindow(t *testing.T) {
 		publish(priv)
 		fyne.DoAndWait(func() { p.CheckUpdate.OnTapped() })
 		p.Wait()
-		time.Sleep(200 * time.Millisecond)
+		settle(func() bool {
+			var shown bool
+			fyne.DoAndWait(func() { shown = p.Offer != nil })
+			return shown
+		})
 		if p.Offer == nil {
 			t.Fatalf("%s: no offer", lang)
 		}
@@ -162,12 +170,24 @@ func TestAboutAndUpdateInRealWindow(t *testing.T) {
 
 		fyne.DoAndWait(func() { p.OfferInstall.OnTapped() })
 		p.Wait()
-		time.Sleep(300 * time.Millisecond)
+		settle(func() bool {
+			var n int
+			fyne.DoAndWait(func() { n = len(ran) })
+			return n == 3
+		})
 		if len(ran) != 3 || ran[0] != "msiexec" {
 			t.Fatalf("%s: installer %q", lang, ran)
 		}
 		shoot("installing")
 		fyne.DoAndWait(func() { p.Offer.Hide() })
+	}
+}
+
+// settle polls done every 50 ms for up to 20 s (the window's work lands through fyne.Do, later
+// under load).
+func settle(done func() bool) {
+	for end := time.Now().Add(20 * time.Second); !done() && time.Now().Before(end); {
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
