@@ -79,6 +79,7 @@ const (
 	ruleLength    = 1.25 // em: the shortest underline or strike-out (an em dash is 1 em, a minus 0.58)
 	sealStrong    = 96   // a widget pixel changed by this much is part of what it visibly draws
 	sealSize      = 2.5  // em: the least width and height of a seal's or signature's drawing
+	uprightHeight = 0.5  // em: the least height of a stroke standing on a band or a rule
 	sealChroma    = 96   // a pixel whose channels spread this much is coloured ink
 	frameTurn     = 1.0  // em: how far a frame's or circle's stroke turns along the line beyond its edge
 	frameReach    = 3.0  // em beyond the line's area where that turn is looked for
@@ -329,14 +330,8 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 			}
 		}
 	}
-	// What a band or a rule explains is no mark; what is left of a mark joined to one (a "1"
-	// standing on an underline) is judged on its own.
-	for i := range flag {
-		if flag[i]&isBand != 0 {
-			flag[i] &^= isMark
-		}
-	}
 	// Marks are joined across gaps of up to 7 pixels (a stroke crossing a glyph's stem).
+	var rest []image.Point // a mark's pixels outside bands and rules
 	comps := func(want uint8, reach int) []image.Rectangle {
 		var out []image.Rectangle
 		seen := make([]bool, w*h)
@@ -349,13 +344,19 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 				}
 				seen[i] = true
 				stack = append(stack[:0], image.Pt(x, y))
-				size := 0
+				size, band := 0, 0
 				var em float32
 				box := image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x+1, y+1)}
+				rest = rest[:0]
 				for len(stack) > 0 {
 					p := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
 					size++
+					if flag[at(p.X, p.Y)]&isBand != 0 {
+						band++
+					} else {
+						rest = append(rest, p)
+					}
 					em = max(em, emAt[at(p.X, p.Y)])
 					box = box.Union(image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))})
 					for dy := -reach; dy <= reach; dy++ {
@@ -380,6 +381,15 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 					if inSealDrawing(box, drawings, float64(em)) {
 						continue
 					}
+					// Mostly a highlight band or an underline row: no character, unless what
+					// the band leaves holds an upright stroke inside the line (a "1" standing
+					// on an underline; an arc's rest stays flat or leaves the line).
+					if 2*band >= size {
+						if r, ok := uprightRest(rest, areas, float64(em)); ok {
+							out = append(out, r.Inset(-2).Intersect(b))
+						}
+						continue
+					}
 					// A long thin stroke (an underline, a strike-out) is no character, nor is
 					// one at least an em long that leaves the line's box above or below (the
 					// edge of a frame or a circle drawn around the text).
@@ -395,6 +405,52 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 		return out
 	}
 	return comps(isMark, 4), comps(isErased, 1)
+}
+
+// uprightRest looks in pts (a mark's pixels that no band or rule explains) for a connected part
+// at least uprightHeight em tall (em in pixels), twice as tall as wide, inside a line's area
+// without reaching its top or bottom edge: a character standing on an underline or in a
+// highlight. It returns that part's box.
+func uprightRest(pts []image.Point, areas []image.Rectangle, em float64) (image.Rectangle, bool) {
+	if len(pts) == 0 || float64(len(pts)) < uprightHeight*em {
+		return image.Rectangle{}, false
+	}
+	in := make(map[image.Point]bool, len(pts))
+	for _, p := range pts {
+		in[p] = true
+	}
+	seen := make(map[image.Point]bool, len(pts))
+	for _, p0 := range pts {
+		if seen[p0] {
+			continue
+		}
+		seen[p0] = true
+		box := image.Rectangle{Min: p0, Max: p0.Add(image.Pt(1, 1))}
+		stack := []image.Point{p0}
+		for len(stack) > 0 {
+			p := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			box = box.Union(image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))})
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					q := p.Add(image.Pt(dx, dy))
+					if in[q] && !seen[q] {
+						seen[q] = true
+						stack = append(stack, q)
+					}
+				}
+			}
+		}
+		if float64(box.Dy()) < uprightHeight*em || box.Dy() < 2*box.Dx() {
+			continue
+		}
+		for _, a := range areas {
+			if box.In(a) && box.Min.Y > a.Min.Y && box.Max.Y < a.Max.Y {
+				return box, true
+			}
+		}
+	}
+	return image.Rectangle{}, false
 }
 
 // sealDrawing is the bounding box of what the widget at r (pixels) visibly draws: the pixels whose

@@ -184,10 +184,11 @@ func TestRedTeamSynthesizedAppearance(t *testing.T) {
 	}
 	rows = append(rows,
 		rtRow{"ap-N-null", func() []byte { return ft(over, pdf.Null{}, nil) }, StatusModified, "cover(s) signed content", nil},
-		rtRow{"ap-N-plain-dict", func() []byte { return ft(over, pdf.Dict{"Foo": pdf.Int(1)}, nil) }, StatusModified, "cover(s) signed content", nil},
+		// (states without /AS: readers select differently, refused before rendering, red team s8 F1)
+		rtRow{"ap-N-plain-dict", func() []byte { return ft(over, pdf.Dict{"Foo": pdf.Int(1)}, nil) }, StatusModified, "without an /AS name", nil},
 		rtRow{"ap-states-noAS", func() []byte {
 			return s4Annot(t, signed, "FreeText", over, func(u *pdf.Update) pdf.Object { return pdf.Dict{"On": white(u)} }, nil)
-		}, StatusModified, "cover(s) signed content", rendersDifferently(signed)},
+		}, StatusModified, "without an /AS name", rendersDifferently(signed)},
 		rtRow{"ap-states-AS-missing", func() []byte {
 			return s4Annot(t, signed, "FreeText", over, func(u *pdf.Update) pdf.Object { return pdf.Dict{"On": white(u)} }, pdf.Dict{"AS": pdf.Name("Off")})
 		}, StatusModified, "cover(s) signed content", nil},
