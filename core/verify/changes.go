@@ -128,6 +128,14 @@ func (v *verifier) analyzeChanges(s *sigState) {
 	if s.rev < len(revs)-1 {
 		a.run(revs[s.rev+1:])
 	}
+	if junk := v.signedRevisionJunk(s); junk > 0 {
+		// The signed revision reaches past the signed bytes: what follows its %%EOF made the
+		// file unreadable at its last startxref and it was rebuilt from the bytes, as poppler,
+		// MuPDF and qpdf do — a rebuild that can pick objects the signed table did not (red
+		// team s8b F8: "startxref 0 %%EOF" appended to a prepared document showed a hidden copy
+		// of the page content in every one of them while the signed view stayed valid).
+		a.ch.add(false, ChangeDetail{Code: ChangeTrailingBytes}, "%d bytes after the signed %%%%EOF that no cross-reference section accounts for (readers rebuild the file from its bytes)", junk)
+	}
 	if v.tailJunk {
 		a.ch.add(false, ChangeDetail{Code: ChangeTrailingBytes}, "%d bytes after the last revision that no cross-reference section accounts for", v.tailSpan.Len())
 	} else if n := v.tailSpan.Len(); n > 0 {
@@ -2230,4 +2238,28 @@ func (v *verifier) copiedFrom(r pdf.Ref, c pdf.String) string {
 		}
 	}
 	return ""
+}
+
+// signedRevisionJunk returns how many bytes the revision signature s covers holds after the
+// signed bytes' end that are not white space (0 when the revision ends with the signed bytes,
+// or only padding follows): bytes a reconstructed revision took in beyond the signed %%EOF.
+func (v *verifier) signedRevisionJunk(s *sigState) int64 {
+	revs := v.f.Revisions()
+	if s.rev < 0 || s.rev >= len(revs) {
+		return 0
+	}
+	end, stop := s.rep.SignedRange, revs[s.rev].End
+	if end <= 0 || stop <= end || stop-end > 64<<20 {
+		return 0
+	}
+	b, err := v.f.ReadRange(pdf.Span{Start: end, End: stop})
+	if err != nil {
+		return 0
+	}
+	for _, c := range b {
+		if !pdf.IsWhite(c) {
+			return stop - end
+		}
+	}
+	return 0
 }

@@ -237,3 +237,26 @@ func TestRedTeamS8WideReferences(t *testing.T) {
 		}, StatusValid, "Square annotation added", nil},
 	})
 }
+
+// TestRedTeamS8BrokenTail (s8b F8): a prepared document holds a second, unlisted definition of
+// its page content; after signing, "startxref 0 %%EOF" appended makes the last startxref
+// unreadable, so poppler, MuPDF and qpdf rebuild the file from its bytes and show the hidden
+// copy, while our reader's reconstruction kept the signed view and took the tail into the signed
+// revision. Bytes after the signed %%EOF that no section accounts for are a disallowed change;
+// white-space padding stays a note.
+func TestRedTeamS8BrokenTail(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{shadow: true})
+	signed := s.sign(t, plain, sigOpts{})
+	tail := func(b string) func() []byte {
+		return func() []byte { return append(append([]byte{}, signed...), b...) }
+	}
+	const why = "after the signed %%EOF that no cross-reference section accounts for"
+	runRows(t, s, []rtRow{
+		{"startxref 0 %%EOF appended", tail("startxref\n0\n%%EOF\n"), StatusModified, why, readersShow(signed, 200, "poppler", "mupdf")},
+		{"startxref beyond the file appended", tail("startxref\n99999999\n%%EOF\n"), StatusModified, why, nil},
+		{"startxref without %%EOF appended", tail("startxref\n0\n"), StatusModified, why, nil},
+		{"twin: the signed prepared document", tail(""), StatusValid, "", nil},
+		{"twin: white-space padding after %%EOF", tail("\r\n\n  \x00\n"), StatusValid, "", nil},
+	})
+}
