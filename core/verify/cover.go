@@ -423,7 +423,17 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 		for _, r := range a.sigAreas[p] {
 			seals = append(seals, userToPixels(toUser, r, oi.Bounds()))
 		}
-		marked, erased := inkChanges(oi, ni, runs, toUser, exempt, seals)
+		// The widgets of the signatures made by this revision: a later signature drawn over an
+		// earlier signature's own appearance (iText's interop 012 signs twice in one box) is a
+		// signature over a signature, not a mark in the page's text.
+		var signedBoxes []image.Rectangle
+		for _, o := range a.v.sigs {
+			if o.rev >= 0 && o.rev <= a.s.rev && o.rep.Page == p && len(o.rep.Rect) == 4 {
+				r := pdf.Rect{LLX: o.rep.Rect[0], LLY: o.rep.Rect[1], URX: o.rep.Rect[2], URY: o.rep.Rect[3]}
+				signedBoxes = append(signedBoxes, userToPixels(toUser, r, oi.Bounds()))
+			}
+		}
+		marked, erased := inkChanges(oi, ni, runs, toUser, exempt, seals, signedBoxes)
 		cells = append(cells, erased...)
 		markCells = marked
 	}

@@ -159,7 +159,7 @@ func sameLine(r textRun, b raster.Rect, em float64) bool {
 // the exempt pixel rectangles. seals are the widgets of intact later signatures: a mark inside
 // one is no change of reading when it lies inside that widget's drawing and the drawing is a
 // seal's or a signature's size (see sealDrawing).
-func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (float64, float64), exempt, seals []image.Rectangle) (marks, erased []image.Rectangle) {
+func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (float64, float64), exempt, seals, signedBoxes []image.Rectangle) (marks, erased []image.Rectangle) {
 	b := o.Bounds()
 	w, h := b.Dx(), b.Dy()
 	d := diffBounds(o, n)
@@ -377,8 +377,9 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 					continue
 				}
 				if want == isMark {
-					// Inside the drawing of a later signature's seal or signature.
-					if inSealDrawing(box, drawings, float64(em)) {
+					// Inside the drawing of a later signature's seal or signature, or a later
+					// signature's widget drawn over an earlier signature's own box.
+					if inSealDrawing(box, drawings, float64(em)) || (inAnyRect(box, seals) && inAnyRect(box, signedBoxes)) {
 						continue
 					}
 					// Mostly a highlight band or an underline row: no character, unless what
@@ -466,6 +467,16 @@ func sealDrawing(o, n *image.RGBA, r image.Rectangle) image.Rectangle {
 		}
 	}
 	return box
+}
+
+// inAnyRect reports whether m lies inside one of rs.
+func inAnyRect(m image.Rectangle, rs []image.Rectangle) bool {
+	for _, r := range rs {
+		if m.In(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // inSealDrawing reports whether mark m (pixels) lies inside one of the drawings, and that drawing

@@ -1154,7 +1154,7 @@ func (v *verifier) checkTrust(s *sigState) {
 			}
 		} else {
 			tsPool := append(append([]*certInfo{}, ts.sd.certs...), pool...)
-			ch := v.opts.Trust.buildChain(ts.cms.cert, tsPool, ts.info.genTime, purposeTSA)
+			ch := v.tsaChain(s, ts.cms.cert, tsPool, ts.info.genTime)
 			if ch.trusted {
 				s.rep.Timestamp.Valid = true
 				s.rep.Timestamp.Local = ch.local
@@ -1192,7 +1192,12 @@ func (v *verifier) checkTrust(s *sigState) {
 	if s.rep.Kind == KindDocTimestamp {
 		purpose = purposeTSA
 	}
-	ch := v.opts.Trust.buildChain(cc.cms.cert, pool, at, purpose)
+	var ch chainResult
+	if s.rep.Kind == KindDocTimestamp && !tsTime.IsZero() {
+		ch = v.tsaChain(s, cc.cms.cert, pool, tsTime)
+	} else {
+		ch = v.opts.Trust.buildChain(cc.cms.cert, pool, at, purpose)
+	}
 	if !ch.trusted && tsTime.IsZero() && s.rep.Kind != KindDocTimestamp {
 		// A trusted document timestamp over this signature proves it existed at that time
 		// (PAdES B-LTA): a certificate that has expired since is checked at that time instead.
@@ -1310,4 +1315,45 @@ func parsePDFDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("bad pdf date %q", s)
+}
+
+// tsaChain builds the chain of a time-stamping authority's certificate whose token says
+// genTime, for signature s. The token proves a time only if its authority's certificate is valid
+// now, or at the time of a later trusted document timestamp over s (the proof that the token
+// existed while the certificate was valid, PAdES B-LTA) — never at the time the token claims
+// for itself (red team s8b F1: the key of an expired TSA certificate backdated a token and made
+// an expired or revoked signer valid). A TSA certificate revoked before genTime proves nothing
+// either (s8b F3).
+func (v *verifier) tsaChain(s *sigState, cert *certInfo, pool []*certInfo, genTime time.Time) chainResult {
+	ch := v.opts.Trust.buildChain(cert, pool, v.now, purposeTSA)
+	if !ch.trusted {
+		for _, d := range v.sigs {
+			if d == s || d.rep.Kind != KindDocTimestamp || d.rev <= s.rev || s.rev < 0 || len(d.problems) > 0 ||
+				d.rep.Trust != "trusted" || d.cc == nil || d.cc.timestamp == nil {
+				continue
+			}
+			poe := d.cc.timestamp.info.genTime
+			if !poe.After(genTime) {
+				continue
+			}
+			if c2 := v.opts.Trust.buildChain(cert, pool, poe, purposeTSA); c2.trusted {
+				ch = c2
+				break
+			}
+		}
+	}
+	if !ch.trusted {
+		ch.reason = "the time-stamping authority's certificate is not valid now nor at a later proof of existence: " + ch.reason
+		return ch
+	}
+	data := v.dssData
+	if s.cc != nil {
+		data.add(s.cc.revocation)
+	}
+	if status, _, _, revokedAt := chainRevocation(ch.chain, &data, genTime, nil); status == RevocationRevoked {
+		ch.trusted = false
+		ch.reason = fmt.Sprintf("the time-stamping authority's certificate was revoked (%s) before the token's time %s",
+			revokedAt.UTC().Format(time.RFC3339), genTime.UTC().Format(time.RFC3339))
+	}
+	return ch
 }
