@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -166,7 +167,7 @@ func TestKeyBindingStep(t *testing.T) {
 			Page: 1, Rect: sign.VisibleRect{X1: 72, Y1: 600, X2: 272, Y2: 680}}); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := verify.File(context.Background(), pdfOut, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
+		rep, err := verify.File(context.Background(), pdfOut, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(p.Root)})
 		if err != nil || len(rep.Signatures) != 1 || rep.Signatures[0].Integrity != "valid" || rep.Signatures[0].Trust != "trusted" {
 			t.Fatalf("signed with the bound key: %v %+v", err, rep)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -67,7 +68,7 @@ func TestContractsOfflineSignatureTimestamped(t *testing.T) {
 	if len(items) != 1 || !items[0].NeedsTimestamp || items[0].Envelope != env.ID {
 		t.Fatalf("outbox: %+v", items)
 	}
-	rep, err := verify.File(ctx, items[0].Path, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
+	rep, err := verify.File(ctx, items[0].Path, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestContractsOfflineSignatureTimestamped(t *testing.T) {
 	if uploaded == "" || got.Documents[0].Current != uploaded {
 		t.Fatalf("current %s, B's step after %s", got.Documents[0].Current, uploaded)
 	}
-	rep, err = verify.File(ctx, path, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
+	rep, err = verify.File(ctx, path, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}

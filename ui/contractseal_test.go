@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 
@@ -192,7 +193,7 @@ func TestContractsCompanySeal(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "final.pdf")
 	os.WriteFile(out, final, 0o600)
-	rep, err := verify.File(ctx, out, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
+	rep, err := verify.File(ctx, out, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}

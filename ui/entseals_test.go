@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -186,7 +187,7 @@ func TestEnterpriseSealsJourney(t *testing.T) {
 	if _, err := os.Stat(out); err != nil {
 		t.Fatalf("no signed copy: %v (%q)", err, sg.status.Text)
 	}
-	rep, err := verify.File(ctx, out, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
+	rep, err := verify.File(ctx, out, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}

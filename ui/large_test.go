@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func TestLargeFileSignAndVerify(t *testing.T) {
 	}
 	signTime := time.Since(start)
 	start = time.Now()
-	rep, err := verify.File(context.Background(), out, &verify.Options{Trust: verify.NewTrustStore([]*x509.Certificate{p.Root}...)})
+	rep, err := verify.File(context.Background(), out, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore([]*x509.Certificate{p.Root}...)})
 	if err != nil || rep.Verdict != verify.StatusValid {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}

@@ -453,7 +453,7 @@ func TestSignCrossPageSeal(t *testing.T) {
 			os.WriteFile(filepath.Join(d, "signed-crosspage.pdf"), b, 0o644)
 		}
 	}
-	rep, err := verify.File(context.Background(), out, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
+	rep, err := verify.File(context.Background(), out, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(p.Root)})
 	if err != nil || rep.Verdict != verify.StatusValid || len(rep.Signatures) != 1 {
 		t.Fatalf("verify: %v %+v (%q)", err, rep, sg.status.Text)
 	}

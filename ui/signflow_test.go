@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func (f *signFlow) open(t *testing.T, path string) {
 // verified returns the signatures of path with our verifier, trusting the test root.
 func (f *signFlow) verified(t *testing.T, path string) []string {
 	t.Helper()
-	rep, err := verify.File(context.Background(), path, &verify.Options{Trust: verify.NewTrustStore(f.p.Root)})
+	rep, err := verify.File(context.Background(), path, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(f.p.Root)})
 	if err != nil {
 		t.Fatal(err)
 	}

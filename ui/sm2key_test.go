@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sealdesk/core/pdf/render"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,7 +156,7 @@ func TestSM2DeviceKey(t *testing.T) {
 		t.Fatalf("no signed file: %v (%q)", err, sg.status.Text)
 	}
 
-	rep, err := verify.File(context.Background(), out, &verify.Options{Trust: verify.NewTrustStore(root[0]), Online: true, HTTPClient: a.c.HTTP})
+	rep, err := verify.File(context.Background(), out, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(root[0]), Online: true, HTTPClient: a.c.HTTP})
 	if err != nil || len(rep.Signatures) != 1 {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}
@@ -290,7 +291,7 @@ func TestContractSignedWithSM2Key(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := pki.ParseCertsPEM(run.Server.RootPEM())
-	rep, err := verify.Verify(context.Background(), bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(root[0])})
+	rep, err := verify.Verify(context.Background(), bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(root[0])})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestUKeyEnrolAndSign(t *testing.T) {
 	if _, err := os.Stat(out); err != nil {
 		t.Fatalf("sign with the UKey: %q", sg.status.Text)
 	}
-	rep, err := verify.File(context.Background(), out, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
+	rep, err := verify.File(context.Background(), out, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(p.Root)})
 	if err != nil || len(rep.Signatures) != 1 || rep.Signatures[0].Integrity != "valid" || rep.Signatures[0].Trust != "trusted" {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 
@@ -93,7 +94,7 @@ func TestSignCommand(t *testing.T) {
 	if code, out, errs := cli("sign", "--upgrade", "--in", s2, "--out", s3, "--level", "B-LTA", "--tsa", srv.URL); code != 0 {
 		t.Fatalf("upgrade: %d %s %s", code, out, errs)
 	}
-	rep, err := verify.File(context.Background(), s3, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
+	rep, err := verify.File(context.Background(), s3, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(p.Root)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -196,7 +197,7 @@ func TestContractKill9DuringSignatureUpload(t *testing.T) {
 	if !bytes.HasPrefix(final, revD) {
 		t.Error("the final document does not extend D's revision")
 	}
-	rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", nil)
+	rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: render.Shared()})
 	if err != nil {
 		t.Fatal(err)
 	}

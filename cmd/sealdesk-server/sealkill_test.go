@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"regexp"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -123,7 +124,7 @@ func sealKillRun(t *testing.T, storeSpec string) {
 			committedFirst++
 		}
 		sealed := append(append([]byte(nil), doc...), resp.Update...)
-		rep, err := verify.Verify(ctx, bytes.NewReader(sealed), int64(len(sealed)), "sealed.pdf", nil)
+		rep, err := verify.Verify(ctx, bytes.NewReader(sealed), int64(len(sealed)), "sealed.pdf", &verify.Options{Renderer: render.Shared()})
 		if err != nil || len(rep.Signatures) != 1 || rep.Signatures[0].Integrity != "valid" || len(resp.UseIDs) != 1 ||
 			strings.TrimLeft(strings.ToUpper(rep.Signatures[0].Signer.Serial), "0") != strings.TrimLeft(strings.ToUpper(cert.SerialNumber.Text(16)), "0") {
 			t.Fatalf("round %d: the sealed file does not verify: %v %+v", i, err, rep)

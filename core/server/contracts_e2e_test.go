@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -390,7 +391,7 @@ func TestContractsEndToEnd(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: trust})
+				rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: render.Shared(), Trust: trust})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -431,7 +432,7 @@ func TestContractsEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rrep, err := verify.Verify(ctx, bytes.NewReader(rp), int64(len(rp)), "report.pdf", &verify.Options{Trust: trust})
+			rrep, err := verify.Verify(ctx, bytes.NewReader(rp), int64(len(rp)), "report.pdf", &verify.Options{Renderer: render.Shared(), Trust: trust})
 			if err != nil || rrep.Verdict != verify.StatusValid || len(rrep.Signatures) != 1 || rrep.Signatures[0].Kind != verify.KindCertification {
 				t.Errorf("report signature: %v %+v", err, rrep)
 			}

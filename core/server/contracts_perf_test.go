@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"sort"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func TestContractsPerformance(t *testing.T) {
 	ours := timeIt(5, func() {
 		sum := sha256.Sum256(rev[:len(rev)-1000])
 		_ = sum
-		if _, err := verify.Verify(ctx, bytes.NewReader(rev), int64(len(rev)), "rev.pdf", &verify.Options{Trust: trust}); err != nil {
+		if _, err := verify.Verify(ctx, bytes.NewReader(rev), int64(len(rev)), "rev.pdf", &verify.Options{Renderer: render.Shared(), Trust: trust}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"testing"
 	"time"
 
@@ -92,7 +93,7 @@ func TestReportDeviceLost(t *testing.T) {
 				Now: e.clock.Now}); err != nil {
 				t.Fatal(err)
 			}
-			opts := &verify.Options{Trust: verify.NewTrustStore(a.chain[len(a.chain)-1]), Online: true, HTTPClient: e.run.HTTPClient(),
+			opts := &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(a.chain[len(a.chain)-1]), Online: true, HTTPClient: e.run.HTTPClient(),
 				Now: e.clock.Now}
 			rep, err := verify.File(ctx, off, opts)
 			if err != nil {

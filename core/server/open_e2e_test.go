@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sealdesk/core/pdf/render"
 	"slices"
 	"strings"
 	"testing"
@@ -205,7 +206,7 @@ func TestOpenAPIEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			trust := verify.NewTrustStore(oe.e.run.Server.Root())
-			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: trust})
+			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: render.Shared(), Trust: trust})
 			if err != nil || rep.Verdict != verify.StatusValid {
 				t.Fatalf("final PDF: %v %+v", err, rep)
 			}
@@ -220,7 +221,7 @@ func TestOpenAPIEndToEnd(t *testing.T) {
 			if err != nil || !bytes.HasPrefix(report, []byte("%PDF-")) {
 				t.Fatalf("report: %d bytes, %v", len(report), err)
 			}
-			rrep, err := verify.Verify(ctx, bytes.NewReader(report), int64(len(report)), "report.pdf", &verify.Options{Trust: trust})
+			rrep, err := verify.Verify(ctx, bytes.NewReader(report), int64(len(report)), "report.pdf", &verify.Options{Renderer: render.Shared(), Trust: trust})
 			if err != nil || rrep.Verdict != verify.StatusValid {
 				t.Errorf("report: %v %+v", err, rrep)
 			}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -406,7 +407,7 @@ func checkSealedPDF(t *testing.T, e *env, path, entName, creditCode, memberName 
 // checkSealedPDFN is checkSealedPDF for a PDF with n signatures, the last one the seal's.
 func checkSealedPDFN(t *testing.T, e *env, path, entName, creditCode, memberName string, n int) {
 	t.Helper()
-	rep, err := verify.File(context.Background(), path, &verify.Options{Trust: verify.NewTrustStore(e.run.Server.Root())})
+	rep, err := verify.File(context.Background(), path, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(e.run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}

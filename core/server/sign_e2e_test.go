@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sealdesk/core/pdf/render"
 	"slices"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestEndToEndSignPDF(t *testing.T) {
 		t.Errorf("root on the pki listener: %v", err)
 	}
 
-	rep, err := verify.File(context.Background(), out, &verify.Options{Trust: verify.NewTrustStore(run.Server.Root())})
+	rep, err := verify.File(context.Background(), out, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestEndToEndSignPDF(t *testing.T) {
 		t.Errorf("revocation from the embedded OCSP answer: %q", sig.Revocation)
 	}
 	// Without the server's root it is not trusted.
-	if rep2, err := verify.File(context.Background(), out, nil); err != nil || rep2.Verdict != "untrusted" {
+	if rep2, err := verify.File(context.Background(), out, &verify.Options{Renderer: render.Shared()}); err != nil || rep2.Verdict != "untrusted" {
 		t.Errorf("without trust anchors: %v %v", rep2.Verdict, err)
 	}
 

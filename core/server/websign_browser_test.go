@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	pdfrender "sealdesk/core/pdf/render"
 	"strings"
 	stdsync "sync"
 	"testing"
@@ -348,7 +349,7 @@ func TestWebSignPerson(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(w.run.Server.Root())})
+			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: pdfrender.Shared(), Trust: verify.NewTrustStore(w.run.Server.Root())})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -625,7 +626,7 @@ func TestWebSignCompanySeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(w.run.Server.Root())})
+	rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: pdfrender.Shared(), Trust: verify.NewTrustStore(w.run.Server.Root())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -848,7 +849,7 @@ func TestWebSignHTTPStores(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(w.run.Server.Root())})
+			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: pdfrender.Shared(), Trust: verify.NewTrustStore(w.run.Server.Root())})
 			if err != nil || rep.Verdict != verify.StatusValid {
 				t.Fatalf("final: %v %+v", err, rep)
 			}
@@ -993,7 +994,7 @@ func TestWebSignEventCertOutlived(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf",
-		&verify.Options{Trust: verify.NewTrustStore(w.run.Server.Root()), Now: w.clock.Now})
+		&verify.Options{Renderer: pdfrender.Shared(), Trust: verify.NewTrustStore(w.run.Server.Root()), Now: w.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +105,7 @@ func TestWebSignOneSealCodeForAllBoxes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Trust: verify.NewTrustStore(e.run.Server.Root())})
+			rep, err := verify.Verify(ctx, bytes.NewReader(final), int64(len(final)), "final.pdf", &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(e.run.Server.Root())})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	pdfrender "sealdesk/core/pdf/render"
 	"strings"
 	"testing"
 
@@ -278,7 +279,7 @@ func (c *checker) checkStructure(path string) {
 func (c *checker) ourVerifier(path string, wantSigs int) {
 	t := c.t
 	t.Helper()
-	rep, err := sdverify.File(context.Background(), path, &sdverify.Options{Trust: c.trust})
+	rep, err := sdverify.File(context.Background(), path, &sdverify.Options{Renderer: pdfrender.Shared(), Trust: c.trust})
 	if err != nil {
 		t.Errorf("core/verify: %v", err)
 		return
@@ -304,7 +305,7 @@ func (c *checker) ourVerifier(path string, wantSigs int) {
 func (c *checker) assertLTV(path string) {
 	t := c.t
 	t.Helper()
-	rep, err := sdverify.File(context.Background(), path, &sdverify.Options{Trust: c.trust})
+	rep, err := sdverify.File(context.Background(), path, &sdverify.Options{Renderer: pdfrender.Shared(), Trust: c.trust})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	pdfrender "sealdesk/core/pdf/render"
 	"syscall"
 	"testing"
 	"time"
@@ -80,7 +81,7 @@ func TestKillDuringSigning(t *testing.T) {
 		}
 		if _, err := os.Stat(out); err == nil {
 			completed++
-			rep, err := sdverify.File(context.Background(), out, nil)
+			rep, err := sdverify.File(context.Background(), out, &sdverify.Options{Renderer: pdfrender.Shared()})
 			if err != nil {
 				t.Fatalf("iteration %d: output unreadable: %v", i, err)
 			}

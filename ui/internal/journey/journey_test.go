@@ -312,7 +312,7 @@ func TestSignTwiceJourney(t *testing.T) {
 	}
 	final := filepath.Join(dir, second)
 
-	rep, err := verify.File(context.Background(), final, &verify.Options{Trust: verify.NewTrustStore(p.Root)})
+	rep, err := verify.File(context.Background(), final, &verify.Options{Renderer: render.Shared(), Trust: verify.NewTrustStore(p.Root)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestSignTwiceJourney(t *testing.T) {
 		t.Fatalf("pdfsig's certificate validation:\n%s", out)
 	}
 	// The first copy still holds signature 1 alone, untouched.
-	if rep, err := verify.File(context.Background(), filepath.Join(dir, first), nil); err != nil || len(rep.Signatures) != 1 {
+	if rep, err := verify.File(context.Background(), filepath.Join(dir, first), &verify.Options{Renderer: render.Shared()}); err != nil || len(rep.Signatures) != 1 {
 		t.Fatalf("the first copy: %v %d signatures", err, len(rep.Signatures))
 	}
 	shot(t, "journey-after-second")
