@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"strings"
 	"testing"
@@ -259,4 +262,41 @@ func TestRedTeamS8BrokenTail(t *testing.T) {
 		{"twin: the signed prepared document", tail(""), StatusValid, "", nil},
 		{"twin: white-space padding after %%EOF", tail("\r\n\n  \x00\n"), StatusValid, "", nil},
 	})
+}
+
+// TestRedTeamS8TSAProfile (s8b F2, F5): a time-stamping authority's certificate that is also
+// a CA's, whose key only enciphers, whose timeStamping purpose is one of several or not
+// critical, proves no time: an expired signer whose token came from such a certificate is not
+// rescued. tsaProfile is what buildChain asks of a TSA certificate.
+func TestRedTeamS8TSAProfile(t *testing.T) {
+	base := func() *x509.Certificate {
+		return &x509.Certificate{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping},
+			KeyUsage:   x509.KeyUsageDigitalSignature,
+			Extensions: []pkix.Extension{{Id: oidExtKeyUsage, Critical: true}}}
+	}
+	cases := []struct {
+		name string
+		edit func(c *x509.Certificate)
+		want string
+	}{
+		{"twin: timeStamping alone, critical, digitalSignature", func(*x509.Certificate) {}, ""},
+		{"twin: nonRepudiation", func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageContentCommitment }, ""},
+		{"another purpose beside timeStamping", func(c *x509.Certificate) {
+			c.ExtKeyUsage = append(c.ExtKeyUsage, x509.ExtKeyUsageCodeSigning)
+		}, "purposes besides timeStamping"},
+		{"an unknown purpose beside timeStamping", func(c *x509.Certificate) {
+			c.UnknownExtKeyUsage = []asn1.ObjectIdentifier{{1, 2, 3}}
+		}, "purposes besides timeStamping"},
+		{"timeStamping not critical", func(c *x509.Certificate) { c.Extensions[0].Critical = false }, "not critical"},
+		{"keyEncipherment only", func(c *x509.Certificate) { c.KeyUsage = x509.KeyUsageKeyEncipherment }, "neither digitalSignature"},
+		{"a CA", func(c *x509.Certificate) { c.BasicConstraintsValid, c.IsCA = true, true }, "CA certificate"},
+	}
+	for _, c := range cases {
+		x := base()
+		c.edit(x)
+		got := tsaProfile(x)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/binary"
 	"encoding/pem"
 	"errors"
@@ -253,9 +254,37 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 		if !ok {
 			return chainResult{chain: res.chain, reason: "the timestamp authority certificate lacks the timeStamping extended key usage"}
 		}
+		// RFC 3161 2.3: timeStamping is the only purpose, in a critical extension; the key
+		// signs (digitalSignature or nonRepudiation) and is no CA's (red team s8b F5, F2).
+		if why := tsaProfile(x); why != "" {
+			return chainResult{chain: res.chain, reason: "the timestamp authority certificate " + why}
+		}
 	}
 	return res
 }
+
+// tsaProfile says why x is not a time-stamping authority's certificate as RFC 3161 (2.3) and RFC
+// 5280 describe one, "" when it is.
+func tsaProfile(x *x509.Certificate) string {
+	if len(x.ExtKeyUsage) != 1 || len(x.UnknownExtKeyUsage) != 0 {
+		return "has purposes besides timeStamping"
+	}
+	for _, e := range x.Extensions {
+		if e.Id.Equal(oidExtKeyUsage) && !e.Critical {
+			return "has a timeStamping purpose that is not critical"
+		}
+	}
+	if x.KeyUsage != 0 && x.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		return "has a key usage that allows neither digitalSignature nor nonRepudiation"
+	}
+	if x.BasicConstraintsValid && x.IsCA {
+		return "is a CA certificate"
+	}
+	return ""
+}
+
+// oidExtKeyUsage is the extended key usage extension (RFC 5280 4.2.1.12).
+var oidExtKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 37}
 
 // maxCachedPaths bounds TrustStore.paths.
 const maxCachedPaths = 256
