@@ -48,8 +48,13 @@ const (
 	rasterCellCost    = 64  // one cell: a pixel an edge crosses (|dx| + |dy| of a segment, in pixels)
 	rasterSegmentCost = 400 // one segment (a curve counts its control polygon) each time it is rasterized
 	rasterOpCost      = 100 // one operator read and executed
-	rasterDashCost    = 500 // one dash of a dashed stroke (a subpath of its own)
-	rasterTileCost    = 20  // one cell of a tiling pattern copied into a fill
+	// rasterPathCost is one path painted: PDFium builds a path object and sets up its
+	// rasterizer for each, whatever its size (red team s8b F9: 300,000 rectangles of a pixel
+	// cost about 2.8 µs each per render, 34 s over the renders of 21 signatures, while their
+	// operators and area priced them at a fraction of that).
+	rasterPathCost = 320
+	rasterDashCost = 500 // one dash of a dashed stroke (a subpath of its own)
+	rasterTileCost = 20  // one cell of a tiling pattern copied into a fill
 	// maxRasterTokens bounds the tokens one page's pricing reads (its content, its forms and
 	// glyph procedures each once, its annotations' appearances); beyond, the page is too
 	// complex to check.
@@ -524,6 +529,9 @@ func (w *paintWalk) content(data []byte, res pdf.Dict, clip, span float64, depth
 			clipPending = true
 		case "f", "F", "f*", "b", "B", "b*", "B*", "s", "S", "n":
 			if havePath && rasterPricing {
+				if op != "n" {
+					total.fixed += rasterPathCost
+				}
 				// The edges once for a fill (a rectangle upright on the page is filled without
 				// them: its cost is its area), once for a stroke's outline (measured: a stroke's
 				// edges cost what a fill's do), and a subpath per dash.
