@@ -58,17 +58,23 @@ func Main(m *testing.M, o Options) {
 	}
 	w.Resize(o.Size)
 	w.Show()
-	code := 1
+	// The tests' goroutine ends the process itself: quitting the app first made Fyne wait, after
+	// its loop had stopped, for lifecycle events that only that loop runs, with workers still
+	// blocked in fyne.DoAndWait — the binary then hung until the package timeout (CI: 21 minutes
+	// after every test had finished).
 	go func() {
-		defer fyne.Do(a.Quit)
+		code := 1
+		defer func() {
+			if o.Cleanup != nil {
+				o.Cleanup()
+			}
+			os.RemoveAll(cfg)
+			os.Exit(code)
+		}()
 		code = m.Run()
 	}()
 	a.Run()
-	if o.Cleanup != nil {
-		o.Cleanup()
-	}
-	os.RemoveAll(cfg)
-	os.Exit(code)
+	os.Exit(1) // the app quit before the tests ended
 }
 
 // Do runs f on the UI goroutine and waits. f must not call t.Fatal or t.FailNow: runtime.Goexit
