@@ -226,9 +226,14 @@ func TestCoverInkRows(t *testing.T) {
 // valid (the finding), so each row tests them.
 func TestCoverInkRowsNeedTheRules(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
-	rows := inkRows(t, s)
-	coverInkRules = false
-	defer func() { coverInkRules = true }()
+	attacksNeed(t, s, inkRows(t, s), &coverInkRules, "coverink.go's rules")
+}
+
+// attacksNeed switches *on off and checks that every attack row of rows is then judged valid:
+// the row needs what *on turns on (what).
+func attacksNeed(t *testing.T, s *signer, rows []inkRow, on *bool, what string) {
+	*on = false
+	defer func() { *on = true }()
 	for _, r := range rows {
 		if !r.attack {
 			continue
@@ -236,7 +241,7 @@ func TestCoverInkRowsNeedTheRules(t *testing.T) {
 		t.Run(r.name, func(t *testing.T) {
 			rep := verifyBytes(t, r.build(), s.store())
 			if rep.Verdict != StatusValid {
-				t.Fatalf("without the rules: verdict %s, want %s (the row does not need coverink.go)\n%s", rep.Verdict, StatusValid, dump(rep))
+				t.Fatalf("without %s: verdict %s, want %s (the row does not need them)\n%s", what, rep.Verdict, StatusValid, dump(rep))
 			}
 		})
 	}

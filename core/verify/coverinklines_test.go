@@ -231,20 +231,7 @@ func TestCoverInkLineRows(t *testing.T) {
 // was judged valid (the finding), so each row tests them.
 func TestCoverInkLineRowsNeedTheLines(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
-	rows := inkLineRows(t, s)
-	coverInkLines = false
-	defer func() { coverInkLines = true }()
-	for _, r := range rows {
-		if !r.attack {
-			continue
-		}
-		t.Run(r.name, func(t *testing.T) {
-			rep := verifyBytes(t, r.build(), s.store())
-			if rep.Verdict != StatusValid {
-				t.Fatalf("without the ink lines: verdict %s, want %s (the row does not need coverinklines.go)\n%s", rep.Verdict, StatusValid, dump(rep))
-			}
-		})
-	}
+	attacksNeed(t, s, inkLineRows(t, s), &coverInkLines, "coverinklines.go's ink lines")
 }
 
 // TestSignedInkLines checks the line finder on drawn rasters: glyph-sized blobs in a row make

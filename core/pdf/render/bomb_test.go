@@ -47,7 +47,7 @@ func TestRenderBombIsBounded(t *testing.T) {
 		t.Errorf("a killed document still renders")
 	}
 	d.Close()
-	ok := open(t, e, "ok.pdf", buildPDF([]testPage{{media: Rect{0, 0, 200, 200}, content: "0 0 1 rg 10 10 50 50 re f"}}))
+	ok := open(t, e, "ok.pdf", buildPDF([]testPage{{media: Rect{LLX: 0, LLY: 0, URX: 200, URY: 200}, content: "0 0 1 rg 10 10 50 50 re f"}}))
 	if _, err := ok.Render(ctx(t), 0, 72); err != nil {
 		t.Fatalf("the engine no longer renders after a killed document: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sealdesk/core/pdf/raster"
 	"sync"
 	"time"
 
@@ -22,20 +23,13 @@ import (
 	"github.com/klippa-app/go-pdfium/responses"
 )
 
-// Rect is a rectangle in PDF user-space points.
-type Rect struct{ LLX, LLY, URX, URY float64 }
-
-func (r Rect) Width() float64  { return r.URX - r.LLX }
-func (r Rect) Height() float64 { return r.URY - r.LLY }
-
-// PageInfo is one page's geometry.
-type PageInfo struct {
-	MediaBox Rect
-	CropBox  Rect // the visible area; equals MediaBox when the page has none
-	Rotate   int  // /Rotate normalised to 0, 90, 180 or 270 (clockwise)
-	// Width and Height are the page as displayed, in points: the CropBox after rotation.
-	Width, Height float64
-}
+// Rect, PageInfo and TextChar are core/pdf/raster's, so that a Document's answers are a
+// raster.Document's without conversion.
+type (
+	Rect     = raster.Rect
+	PageInfo = raster.PageInfo
+	TextChar = raster.TextChar
+)
 
 // Document is an open document with its own PDFium instance. Safe for concurrent use; calls are
 // serialised on the instance.
@@ -241,7 +235,7 @@ func (d *Document) pageInfoLocked(i int) (PageInfo, error) {
 	if mb, err := d.inst.FPDFPage_GetMediaBox(&requests.FPDFPage_GetMediaBox{Page: d.page(i)}); err == nil {
 		info.MediaBox = normRect(float64(mb.Left), float64(mb.Bottom), float64(mb.Right), float64(mb.Top))
 	} else {
-		info.MediaBox = Rect{0, 0, w, h}
+		info.MediaBox = Rect{LLX: 0, LLY: 0, URX: w, URY: h}
 	}
 	if cb, err := d.inst.FPDFPage_GetCropBox(&requests.FPDFPage_GetCropBox{Page: d.page(i)}); err == nil {
 		info.CropBox = intersect(normRect(float64(cb.Left), float64(cb.Bottom), float64(cb.Right), float64(cb.Top)), info.MediaBox)
@@ -253,11 +247,11 @@ func (d *Document) pageInfoLocked(i int) (PageInfo, error) {
 }
 
 func normRect(x1, y1, x2, y2 float64) Rect {
-	return Rect{math.Min(x1, x2), math.Min(y1, y2), math.Max(x1, x2), math.Max(y1, y2)}
+	return Rect{LLX: math.Min(x1, x2), LLY: math.Min(y1, y2), URX: math.Max(x1, x2), URY: math.Max(y1, y2)}
 }
 
 func intersect(a, b Rect) Rect {
-	r := Rect{math.Max(a.LLX, b.LLX), math.Max(a.LLY, b.LLY), math.Min(a.URX, b.URX), math.Min(a.URY, b.URY)}
+	r := Rect{LLX: math.Max(a.LLX, b.LLX), LLY: math.Max(a.LLY, b.LLY), URX: math.Min(a.URX, b.URX), URY: math.Min(a.URY, b.URY)}
 	if r.URX <= r.LLX || r.URY <= r.LLY {
 		return b
 	}

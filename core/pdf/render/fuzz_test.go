@@ -13,7 +13,7 @@ import (
 // WebAssembly, so a crash in it must come back as an error, never take the process down.
 func FuzzOpenBytes(f *testing.F) {
 	f.Add(buildPDF([]testPage{cjkPage()}))
-	f.Add(buildPDF([]testPage{{media: a4, crop: &Rect{10, 10, 100, 100}, rotate: 90}}))
+	f.Add(buildPDF([]testPage{{media: a4, crop: &Rect{LLX: 10, LLY: 10, URX: 100, URY: 100}, rotate: 90}}))
 	f.Add([]byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF"))
 	var p bytes.Buffer
 	png.Encode(&p, image.NewGray(image.Rect(0, 0, 8, 8)))

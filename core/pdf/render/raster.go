@@ -20,28 +20,8 @@ func (e *Engine) OpenRaster(ctx context.Context, name string, r io.ReaderAt, siz
 
 var _ raster.Renderer = (*Engine)(nil)
 
-// rasterDoc is a Document as a raster.Document.
+// rasterDoc is a Document as a raster.Document (its geometry and text are raster's types).
 type rasterDoc struct{ *Document }
-
-func toRaster(r Rect) raster.Rect { return raster.Rect{LLX: r.LLX, LLY: r.LLY, URX: r.URX, URY: r.URY} }
-
-func (d rasterDoc) PageInfo(i int) (raster.PageInfo, error) {
-	info, err := d.Document.PageInfo(i)
-	return raster.PageInfo{MediaBox: toRaster(info.MediaBox), CropBox: toRaster(info.CropBox), Rotate: info.Rotate,
-		Width: info.Width, Height: info.Height}, err
-}
-
-func (d rasterDoc) Text(ctx context.Context, i, maxChars int) ([]raster.TextChar, error) {
-	chars, err := d.Document.Text(ctx, i, maxChars)
-	if chars == nil {
-		return nil, err
-	}
-	out := make([]raster.TextChar, len(chars))
-	for k, c := range chars {
-		out[k] = raster.TextChar{Rune: c.Rune, Box: toRaster(c.Box), Angle: c.Angle}
-	}
-	return out, err
-}
 
 // Render, RenderContent, RenderRegion, ReplacePDF and Close are the Document's own.
 var _ raster.Document = rasterDoc{}

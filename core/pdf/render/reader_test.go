@@ -11,7 +11,7 @@ import (
 // page count and pictures, none of the old document's cached images).
 func TestOpenPDFReaderAndReplace(t *testing.T) {
 	one := buildPDF([]testPage{cjkPage()})
-	two := buildPDF([]testPage{cjkPage(), {media: Rect{0, 0, 300, 200}, content: "0 0 1 rg 10 10 100 50 re f"}})
+	two := buildPDF([]testPage{cjkPage(), {media: Rect{LLX: 0, LLY: 0, URX: 300, URY: 200}, content: "0 0 1 rg 10 10 100 50 re f"}})
 	want, err := open(t, testEngine, "bytes.pdf", one).Render(ctx(t), 0, 48)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 // differ next to it) — plain, cropped, rotated pages, with and without annotations, regions at
 // the page's edges and beyond them.
 func TestRenderRegionIsTheSamePixels(t *testing.T) {
-	crop := Rect{50, 100, 450, 700}
+	crop := Rect{LLX: 50, LLY: 100, URX: 450, URY: 700}
 	text := "BT /F1 30 Tf 60 600 Td (Region 0123 WAVE) Tj ET 0.2 0.4 0.8 rg 100 200 300 150 re f " +
 		"1 0 0 RG 3 w 70 120 m 500 760 l S BT /F2 24 Tf 80 400 Td <" + utf16hex("签章区域") + "> Tj ET"
 	data := buildPDF([]testPage{

@@ -112,13 +112,13 @@ func TestRenderNonEmbeddedChineseWithMountedFonts(t *testing.T) {
 }
 
 func TestPageInfoBoxesAndRotation(t *testing.T) {
-	crop := Rect{50, 100, 450, 700}
+	crop := Rect{LLX: 50, LLY: 100, URX: 450, URY: 700}
 	pdf := buildPDF([]testPage{
 		{media: a4},
 		{media: a4, crop: &crop, rotate: 90},
-		{media: Rect{0, 0, 300, 200}, rotate: 180},
+		{media: Rect{LLX: 0, LLY: 0, URX: 300, URY: 200}, rotate: 180},
 		{media: a4, crop: &crop, rotate: -90},
-		{media: a4, crop: &Rect{-100, -100, 2000, 2000}},
+		{media: a4, crop: &Rect{LLX: -100, LLY: -100, URX: 2000, URY: 2000}},
 	})
 	d := open(t, testEngine, "boxes.pdf", pdf)
 	if d.PageCount() != 5 {
@@ -127,7 +127,7 @@ func TestPageInfoBoxesAndRotation(t *testing.T) {
 	want := []PageInfo{
 		{MediaBox: a4, CropBox: a4, Rotate: 0, Width: a4.URX, Height: a4.URY},
 		{MediaBox: a4, CropBox: crop, Rotate: 90, Width: 600, Height: 400},
-		{MediaBox: Rect{0, 0, 300, 200}, CropBox: Rect{0, 0, 300, 200}, Rotate: 180, Width: 300, Height: 200},
+		{MediaBox: Rect{LLX: 0, LLY: 0, URX: 300, URY: 200}, CropBox: Rect{LLX: 0, LLY: 0, URX: 300, URY: 200}, Rotate: 180, Width: 300, Height: 200},
 		{MediaBox: a4, CropBox: crop, Rotate: 270, Width: 600, Height: 400},
 		{MediaBox: a4, CropBox: a4, Rotate: 0, Width: a4.URX, Height: a4.URY},
 	}

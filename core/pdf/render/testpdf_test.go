@@ -60,7 +60,7 @@ func utf16hex(s string) string {
 	return b.String()
 }
 
-var a4 = Rect{0, 0, 595.28, 841.89}
+var a4 = Rect{LLX: 0, LLY: 0, URX: 595.28, URY: 841.89}
 
 // cjkPage draws 签章测试 in the non-embedded CJK font, 60 pt, at (100, 600), and a black
 // rectangle 50×50 at (400, 100) as a position marker.

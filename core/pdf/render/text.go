@@ -10,18 +10,6 @@ import (
 	"sealdesk/core/pdf/raster"
 )
 
-// TextChar is one character of a page's text as PDFium's text page reads it (the page's own
-// content: annotations are not part of it).
-type TextChar struct {
-	Rune rune
-	// Box is the character's loose box in PDF user space (unrotated): its advance width by the
-	// font's ascent and descent, as placed by the text matrix; the axis-aligned bounds when the
-	// text is turned.
-	Box Rect
-	// Angle is the text's angle in radians, counter-clockwise (0 for horizontal text).
-	Angle float64
-}
-
 // ErrTooManyChars: a page holds more characters than the caller's limit (core/pdf/raster's, so
 // that errors.Is finds it on either side of a raster.Process).
 var ErrTooManyChars = raster.ErrTooManyChars
