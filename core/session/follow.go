@@ -170,6 +170,7 @@ func (m *Manager) follow(ctx context.Context, c *client.Client, gen int, data sy
 		return r.Events, r.Cursor, r.More, err
 	}
 	retry := m.o.Retry
+	first := true // the first caught-up round is news: the window shows "synced"
 	for ctx.Err() == nil {
 		// The first round does not wait: the window shows "synced" as soon as it is.
 		n, err := p.Sync(ctx, scope)
@@ -186,14 +187,23 @@ func (m *Manager) follow(ctx context.Context, c *client.Client, gen int, data sy
 			continue
 		}
 		retry = m.o.Retry
+		now := m.o.Now()
 		m.mu.Lock()
-		m.lastSync = m.o.Now()
+		shown := m.lastSync.Truncate(time.Minute) != now.Truncate(time.Minute)
+		m.lastSync = now
 		m.mu.Unlock()
 		if n > 0 && strings.HasPrefix(scope, "user:") {
 			// joined or left an enterprise, a role changed: the switcher follows
 			m.RefreshEnterprises(ctx)
 		}
-		m.notify()
+		// Subscribers refetch what they show, so a quiet round (a long poll that timed out with
+		// nothing new) notifies only when the sync bar's "synced at HH:MM" would change. Every
+		// round used to notify: under load hundreds of refetches piled up waiting for the UI
+		// thread and the sign-in dialog took 84 s to appear.
+		if n > 0 || shown || first {
+			m.notify()
+		}
+		first = false
 	}
 }
 
