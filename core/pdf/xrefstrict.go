@@ -117,6 +117,13 @@ func (f *File) strictTable(s *section) {
 
 // tableSyntax checks the bytes from "xref" up to "trailer"; "" when strict. One pass, no
 // allocation: tables of millions of entries cost a few milliseconds.
+//
+// Entries are framed as MuPDF reads them (pdf_read_old_xref): 20 bytes at a time, a byte carried
+// over when the 20th is not a blank, so an entry — ten digits, a blank, five digits, a blank, the
+// type, then its end of line — takes 19 or 20 bytes. An entry of other digits or of 21 bytes
+// (" \r\n") shifts every read after it (blank lines before "trailer" excepted), and a subsection holding more or fewer entries than its
+// header says makes MuPDF read "trailer" as an entry: it rebuilds the table by scanning while
+// poppler and this parser read on (red team s8b, g05_tail_update_badentry).
 func tableSyntax(b []byte) string {
 	if bytes.IndexByte(b, '%') >= 0 {
 		return "a comment inside the table"
@@ -128,14 +135,17 @@ func tableSyntax(b []byte) string {
 		return ""
 	}
 	b = b[len(xrefKw):]
+	want, have, header := 0, 0, false // the current subsection's count and entries so far
 	for first := true; len(b) > 0; first = false {
 		end := 0
 		for end < len(b) && b[end] != '\r' && b[end] != '\n' {
 			end++
 		}
 		line := b[:end]
+		eol := 0
 		for end < len(b) && (b[end] == '\r' || b[end] == '\n') {
 			end++
+			eol++
 		}
 		b = b[end:]
 		// Fields of the line: their count, whether all but a one-letter third are digits,
@@ -174,12 +184,75 @@ func tableSyntax(b []byte) string {
 			if (lead > 0 && !first) || trail > 1 || (trail == 1 && line[len(line)-1] != ' ') {
 				return "blanks around a subsection header"
 			}
+			if header && have != want {
+				return fmt.Sprintf("a subsection of %d entries whose header says %d", have, want)
+			}
+			header, have = true, 0
+			want, _ = smallCount(line[lead:])
 		case fields%3 != 0:
 			// Entries of a table written without line ends hold 3 fields each.
 			return "unexpected text inside the table"
+		default:
+			if !header {
+				return "entries before a subsection header"
+			}
+			// Blanks after the last entry are skipped before "trailer" is read.
+			if !framedEntries(line, eol, len(bytes.TrimLeft(b, " \t\r\n\f\x00")) == 0) {
+				return "an entry not of 20 bytes (ten digits, five digits, its type, a two-byte end of line)"
+			}
+			have += fields / 3
 		}
 	}
+	if header && have != want {
+		return fmt.Sprintf("a subsection of %d entries whose header says %d", have, want)
+	}
 	return ""
+}
+
+// framedEntries reports whether line (with eol end-of-line bytes after it) holds entries of 19 or
+// 20 bytes each: "dddddddddd ddddd t" followed by a blank or an end of line. A line of several
+// entries (a table written without line ends) separates them by one blank. After the last entry
+// of the table (last) any blanks may follow: they are skipped before "trailer" is read.
+func framedEntries(line []byte, eol int, last bool) bool {
+	for len(line) > 0 {
+		if len(line) < 18 || !allDigits(line[:10]) || line[10] != ' ' || !allDigits(line[11:16]) || line[16] != ' ' {
+			return false
+		}
+		line = line[18:]
+		if last && len(bytes.Trim(line, " ")) == 0 {
+			return true
+		}
+		if len(line) == 0 {
+			return eol <= 2
+		}
+		if line[0] != ' ' {
+			return false
+		}
+		line = line[1:]
+		if len(line) == 0 {
+			return eol <= 1
+		}
+	}
+	return true
+}
+
+// smallCount reads the count of a subsection header "start count" (the second field); counts
+// too large to matter saturate.
+func smallCount(h []byte) (int, bool) {
+	i := 0
+	for i < len(h) && h[i] >= '0' && h[i] <= '9' {
+		i++
+	}
+	for i < len(h) && (h[i] == ' ' || h[i] == '\t' || h[i] == '\f' || h[i] == 0) {
+		i++
+	}
+	n := 0
+	for ; i < len(h) && h[i] >= '0' && h[i] <= '9'; i++ {
+		if n < 1<<30 {
+			n = n*10 + int(h[i]-'0')
+		}
+	}
+	return n, true
 }
 
 // strictEntries notes in-use entries outside the file and compressed entries naming no listed

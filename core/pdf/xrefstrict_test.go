@@ -22,6 +22,18 @@ func TestTableSyntax(t *testing.T) {
 		{"leading blank before the header", "xref\n 23 1\n0000000015 00000 n \n", true},
 		{"junk in an entry", "xref\n23 1\n0000000015 00000 x \n", true},
 		{"the header on the xref line", "xref 23 1\n0000000015 00000 n \n", false},
+		// MuPDF reads entries 20 bytes at a time (red team s8b, g05_tail_update_badentry)
+		{"19-byte entries", "xref\n0 2\n0000000000 65535 f\n0000000015 00000 n\n", false},
+		{"blank lines before trailer", "xref\n0 2\n0000000000 65535 f \n0000000015 00000 n \n\n\n", false},
+		{"an entry of nine digits", "xref\n0 1\n000000000 65535 f\n", true},
+		{"a generation of four digits", "xref\n0 2\n0000000000 65535 f \n0000000015 0000 n \n", true},
+		{"a 21-byte entry", "xref\n0 2\n0000000000 65535 f \r\n0000000015 00000 n \n", true},
+		{"a blank line inside a subsection", "xref\n0 2\n0000000000 65535 f \n\n0000000015 00000 n \n", true},
+		{"fewer entries than the header says", "xref\n0 3\n0000000000 65535 f \n0000000015 00000 n \n", true},
+		{"more entries than the header says", "xref\n0 1\n0000000000 65535 f \n0000000015 00000 n \n", true},
+		{"a short first subsection", "xref\n0 2\n0000000000 65535 f \n7 1\n0000000099 00000 n \n", true},
+		{"a table without line ends", "xref\n0 2\n0000000000 65535 f 0000000015 00000 n \n", false},
+		{"a table without line ends, two blanks", "xref\n0 2\n0000000000 65535 f  0000000015 00000 n \n", true},
 	} {
 		if got := tableSyntax([]byte(c.table)); (got != "") != c.bad {
 			t.Errorf("%s: tableSyntax = %q, want bad=%v", c.name, got, c.bad)
