@@ -16,3 +16,5 @@ func flushDirty() {}
 func loadAverage() string { return "?" }
 
 func cpuTime() time.Duration { return 0 }
+
+func minorFaults() int64 { return 0 }
