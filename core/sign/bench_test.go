@@ -20,9 +20,12 @@ package sign
 // the table gives both ratios — to the floor alone (the rule since the first measurement) and
 // to the floor plus that signature ("floor+key"), the least work any signer must do (about
 // 0.15 ms of CPU cold, a fifteenth of the 1 MB floor). The ≤ 1.3 target below is judged on the
-// floor alone, from 10 MB on; at 1 MB both ratios are logged, not judged (December 2026, load
-// 15: CPU 1.65-1.71 ÷ floor, 1.53-1.59 ÷ floor+key — fixed costs of a cold process, mostly
-// first touches of fresh heap pages).
+// floor alone, from 10 MB on; at 1 MB both ratios are logged, not judged (5 December 2026,
+// best of 25 at load 8-15: CPU 1.37-1.49 ÷ floor, 1.30-1.39 ÷ floor+key). What remains at 1 MB
+// are fixed costs of a cold process, mostly first touches of fresh memory: 28-30 page faults
+// for a table file and 40-46 for an xref-stream file against the floor's 11-13, 12-20 µs each in
+// these VMs — each first allocation of a size class takes a fresh span, and the first inflate
+// (the xref stream) sets up compress/flate's tables and window.
 // A second pair signs a signed copy of each file in place (out = in: a second signer, or saving
 // over the document) against the same durable copy replacing the file it reads.
 //
