@@ -454,6 +454,45 @@ func (n *Node) TimeValue() (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%w: bad time %q", ErrBER, s)
 }
 
+// GeneralizedTimeDER reads a GeneralizedTime that follows DER (X.690 §11.7) as RFC 3161 §2.4.2
+// and RFC 5280 §4.1.2.5.2 require of genTime: primitive, YYYYMMDDHHMMSS, then optionally "."
+// and fractional seconds without trailing zeros, then "Z" — never a local time or an offset.
+// TimeValue, which also accepts those, stays for fields that may be BER (signingTime).
+func (n *Node) GeneralizedTimeDER() (time.Time, error) {
+	s := string(n.Content)
+	bad := func(why string) (time.Time, error) {
+		return time.Time{}, fmt.Errorf("%w: GeneralizedTime %q is not DER: %s", ErrBER, s, why)
+	}
+	if !n.Is(0, TagGenTime) || n.Constructed {
+		return bad("not a primitive GeneralizedTime")
+	}
+	if len(s) < 15 || s[len(s)-1] != 'Z' {
+		return bad("not UTC ('Z')")
+	}
+	digits := s[:14]
+	frac := s[14 : len(s)-1]
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return bad("not YYYYMMDDHHMMSS")
+		}
+	}
+	if frac != "" {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 || frac[len(frac)-1] == '0' {
+			return bad("fractional seconds must be '.' and digits without trailing zeros")
+		}
+		for i := 1; i < len(frac); i++ {
+			if frac[i] < '0' || frac[i] > '9' {
+				return bad("fractional seconds must be digits")
+			}
+		}
+	}
+	t, err := time.Parse("20060102150405.999999999Z", s)
+	if err != nil {
+		return bad(err.Error())
+	}
+	return t.UTC(), nil
+}
+
 // algorithm reads an AlgorithmIdentifier: its OID and its parameters element (nil when absent).
 func (n *Node) Algorithm() (string, *Node, error) {
 	if !n.Is(0, TagSequence) || len(n.Children) == 0 {
