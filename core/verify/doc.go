@@ -180,8 +180,11 @@
 // checkCertRevocation applies one policy to every certificate of the signer's path: all
 // embedded OCSP responses and CRLs for it are considered (CMS attribute, SignedData crls, DSS,
 // VRI); "revoked" anywhere wins (any of them, however old, that dates the revocation at or
-// before the signing time — the verified timestamp's time when there is one); otherwise the
-// freshest data that covers that time (produced at most 8 days before it, or after) decides, a
+// before the signing time — the verified timestamp's time when there is one); a revocation for
+// keyCompromise or cACompromise whose invalidityDate (CRL entry extension 2.5.29.24, or the same
+// OCSP singleExtension) is earlier than its revocation date counts from the invalidityDate — the
+// key was in other hands from then, so a signature or timestamp after it proves nothing (red
+// team s8b F6); otherwise the freshest data that covers that time (produced at most 8 days before it, or after) decides, a
 // revocation later than it leaving the signature good with a note; stale data, or none, is
 // "unknown". Online data (Options.Online) is fetched only when the embedded data leaves the
 // certificate unknown, and judged together with it.

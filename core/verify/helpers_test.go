@@ -187,6 +187,7 @@ type sigOpts struct {
 	dssOCSP    [][]byte
 	x509SHA1   bool     // legacy adbe.x509.rsa_sha1 (RSA keys)
 	adbeOCSP   [][]byte // OCSP responses in the adbe-revocationInfoArchival signed attribute
+	adbeCRL    [][]byte // CRLs in the adbe-revocationInfoArchival signed attribute
 	signerCert *x509.Certificate
 	sigEdit    func(d pdf.Dict)                       // edits the signature dictionary before it is written
 	cmsOpts    func(o *cms.SignOptions)               // edits the CMS options before signing
@@ -399,14 +400,22 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 			cert = o.signerCert
 		}
 		var extra []cms.Attribute
-		if len(o.adbeOCSP) > 0 {
-			var items []byte
-			for _, r := range o.adbeOCSP {
-				items = append(items, r...)
+		if len(o.adbeOCSP) > 0 || len(o.adbeCRL) > 0 {
+			// RevocationInfoArchival ::= SEQUENCE { crl [0] EXPLICIT SEQUENCE OF CRLs, ocsp [1] … }
+			var body []byte
+			for tag, list := range [][][]byte{o.adbeCRL, o.adbeOCSP} {
+				if len(list) == 0 {
+					continue
+				}
+				var items []byte
+				for _, r := range list {
+					items = append(items, r...)
+				}
+				seq, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: items})
+				tagged, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: tag, IsCompound: true, Bytes: seq})
+				body = append(body, tagged...)
 			}
-			seq, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: items})
-			tagged, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: seq})
-			val, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: tagged})
+			val, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: body})
 			extra = append(extra, cms.Attribute{Type: asn1.ObjectIdentifier{1, 2, 840, 113583, 1, 1, 8}, Values: []asn1.RawValue{{FullBytes: val}}})
 		}
 		co := cms.SignOptions{Signer: s.key, Cert: cert, Chain: s.pki.Chain, Hash: h, PSS: o.pss, Digest: digest, ExtraSigned: extra}

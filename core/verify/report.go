@@ -403,6 +403,7 @@ func reasonTable() []reasonText {
 		{regexp.MustCompile(`^a certificate in the chain is not valid at (\S+)$`), "证书链中有证书在 $1 时不在有效期内（已过期或尚未生效）"},
 		{regexp.MustCompile(`^the certificate was revoked at (\S+), after the signing time \((.+)\)$`), "证书已于 $1 被吊销，晚于签名时间（$2）"},
 		{regexp.MustCompile(`^the certificate was revoked at (\S+) \((.+)\)$`), "证书已于 $1 被吊销（$2）"},
+		{regexp.MustCompile(`^the certificate's key counts as compromised from (\S+), the invalidityDate of its revocation for key compromise at (\S+) \((.+)\)$`), "证书私钥自 $1 起视为已泄露：它于 $2 因密钥泄露被吊销，失效日期（invalidityDate）为 $1（$3）"},
 		{regexp.MustCompile(`^the newest revocation data \((\S+)\) is more than 8 days older than the signing time (\S+): revocation status unknown$`), "最新的吊销信息（$1）比签名时间 $2 早 8 天以上，吊销状态未知"},
 		{regexp.MustCompile(`^the freshest revocation data \((.+)\) says the status is unknown$`), "最新的吊销信息（$1）表示状态未知"},
 		{regexp.MustCompile(`^the document timestamp dictionary has a duplicate /Type key; the /SubFilter decides how it is verified$`), "文档时间戳字典中 /Type 键重复；按 /SubFilter 验证"},

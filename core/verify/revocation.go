@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"net/http"
+	"sealdesk/core/cms"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -68,8 +70,9 @@ const maxRevocationAge = 8 * 24 * time.Hour
 
 // revEvidence is what one OCSP response or CRL says about one certificate.
 type revEvidence struct {
-	status     string // RevocationGood, RevocationRevoked or RevocationUnknown (OCSP "unknown")
-	revokedAt  time.Time
+	status     string    // RevocationGood, RevocationRevoked or RevocationUnknown (OCSP "unknown")
+	revokedAt  time.Time // from when the certificate counts as revoked (compromisedSince)
+	listedAt   time.Time // the revocation date the CRL entry or response gives, when revokedAt is earlier
 	thisUpdate time.Time
 	embedded   bool
 	src        string // "embedded OCSP", "online CRL", …
@@ -81,7 +84,10 @@ type revEvidence struct {
 //  1. Every OCSP response and CRL the document carries for cert counts (CMS attribute,
 //     SignedData crls, DSS and VRI), not the first one found.
 //  2. "Revoked" anywhere wins: any of them, however old, that says cert was revoked at or
-//     before at makes it revoked.
+//     before at makes it revoked. A revocation for keyCompromise (or cACompromise) that carries
+//     an invalidityDate (RFC 5280 §5.3.2, a CRL entry extension and an OCSP singleExtension)
+//     earlier than the revocation date counts from the invalidityDate: the key was known to be
+//     in other hands then, so a signature or timestamp after it proves nothing of its owner.
 //  3. Otherwise the freshest that covers at decides — data covers at when it was produced no
 //     more than maxRevocationAge before at, or after it. A revocation later than at leaves the
 //     signature good at at, with a note.
@@ -137,8 +143,12 @@ func decideRevocation(ev []revEvidence, at time.Time) revocationCheck {
 		}
 	}
 	if rev != nil {
-		return revocationCheck{status: RevocationRevoked, embedded: rev.embedded, revokedAt: rev.revokedAt,
-			note: fmt.Sprintf("the certificate was revoked at %s (%s)", rev.revokedAt.UTC().Format(time.RFC3339), rev.src)}
+		note := fmt.Sprintf("the certificate was revoked at %s (%s)", rev.revokedAt.UTC().Format(time.RFC3339), rev.src)
+		if !rev.listedAt.IsZero() {
+			note = fmt.Sprintf("the certificate's key counts as compromised from %s, the invalidityDate of its revocation for key compromise at %s (%s)",
+				rev.revokedAt.UTC().Format(time.RFC3339), rev.listedAt.UTC().Format(time.RFC3339), rev.src)
+		}
+		return revocationCheck{status: RevocationRevoked, embedded: rev.embedded, revokedAt: rev.revokedAt, note: note}
 	}
 	// 3. The freshest covering evidence.
 	var best *revEvidence
@@ -211,6 +221,9 @@ func ocspEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool
 		e.status = RevocationGood
 	case ocsp.Revoked:
 		e.status, e.revokedAt = RevocationRevoked, r.RevokedAt
+		if c, ok := compromisedSince(r.RevocationReason, r.Extensions, r.RevokedAt); ok {
+			e.revokedAt, e.listedAt = c, r.RevokedAt
+		}
 	default:
 		e.status = RevocationUnknown
 	}
@@ -230,10 +243,44 @@ func crlEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool)
 	for _, r := range crl.RevokedCertificateEntries {
 		if r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
 			e.status, e.revokedAt = RevocationRevoked, r.RevocationTime
+			if c, ok := compromisedSince(r.ReasonCode, r.Extensions, r.RevocationTime); ok {
+				e.revokedAt, e.listedAt = c, r.RevocationTime
+			}
 			break
 		}
 	}
 	return e, true
+}
+
+// CRL reason codes (RFC 5280 §5.3.1) after which a key counts as compromised.
+const (
+	reasonKeyCompromise = 1
+	reasonCACompromise  = 2
+	oidInvalidityDate   = "2.5.29.24"
+)
+
+// compromisedSince returns the invalidityDate of a revocation for key (or CA) compromise when
+// it is earlier than the revocation date: from then on the key counts as compromised. Other
+// reasons, a missing, malformed or later invalidityDate leave the revocation date.
+func compromisedSince(reason int, exts []pkix.Extension, revokedAt time.Time) (time.Time, bool) {
+	if reason != reasonKeyCompromise && reason != reasonCACompromise {
+		return time.Time{}, false
+	}
+	for _, e := range exts {
+		if e.Id.String() != oidInvalidityDate {
+			continue
+		}
+		n, err := cms.ParseBERStrict(e.Value)
+		if err != nil || !n.Is(0, cms.TagGenTime) {
+			return time.Time{}, false
+		}
+		t, err := n.TimeValue()
+		if err != nil || !t.Before(revokedAt) {
+			return time.Time{}, false
+		}
+		return t, true
+	}
+	return time.Time{}, false
 }
 
 // onlineFetcher asks OCSP responders and CRL distribution points; only used with Options.Online.
