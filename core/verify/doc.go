@@ -47,6 +47,13 @@
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.
+//   - A timestamp token's TSTInfo as RFC 3161 §2.4.2 defines it (tst.go): genTime a DER
+//     GeneralizedTime in UTC ('Z', no offset, no trailing zeros in a fraction), no critical
+//     extension (none is defined that we could honour), the optional fields well formed and in
+//     order — otherwise the token is invalid (red team s8b F7b). A token proves existence only
+//     before genTime + accuracy (tstInfo.latest, capped at now): that time, not genTime, is the
+//     one the signer's and the TSA's certificates and revocation are judged at (s8b F7); an
+//     accuracy over a minute is named in the reasons.
 //
 // # OFD
 //
@@ -180,7 +187,8 @@
 // checkCertRevocation applies one policy to every certificate of the signer's path: all
 // embedded OCSP responses and CRLs for it are considered (CMS attribute, SignedData crls, DSS,
 // VRI); "revoked" anywhere wins (any of them, however old, that dates the revocation at or
-// before the signing time — the verified timestamp's time when there is one); a revocation for
+// before the signing time — the verified timestamp's time when there is one, genTime plus its
+// accuracy); a revocation for
 // keyCompromise or cACompromise whose invalidityDate (CRL entry extension 2.5.29.24, or the same
 // OCSP singleExtension) is earlier than its revocation date counts from the invalidityDate — the
 // key was in other hands from then, so a signature or timestamp after it proves nothing (red

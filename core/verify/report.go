@@ -418,6 +418,14 @@ func reasonTable() []reasonText {
 		{regexp.MustCompile(`^certificate validated at (\S+), the time of the document timestamp that covers this signature$`), "证书按覆盖此签名的文档时间戳的时间（$1）验证"},
 		{regexp.MustCompile(`^the claimed signing time (\S+) is later than the timestamp (\S+)$`), "声称的签名时间 $1 晚于时间戳时间 $2"},
 		{regexp.MustCompile(`^signature timestamp: (.+)$`), "签名时间戳：$1"},
+		// RFC 3161 tokens (tst.go)
+		{regexp.MustCompile(`^the timestamp's genTime "(.*)" is not a DER GeneralizedTime in UTC \(RFC 3161 §2\.4\.2\)$`), "时间戳的生成时间 \"$1\" 不是 RFC 3161 §2.4.2 要求的 UTC 时间（DER GeneralizedTime）"},
+		{regexp.MustCompile(`^the timestamp token has an unknown critical extension (\S+)$`), "时间戳含有无法识别的关键扩展 $1"},
+		{fixedReason("the timestamp's accuracy is malformed"), "时间戳的精度（accuracy）格式错误"},
+		{fixedReason("the timestamp's extensions are malformed"), "时间戳的扩展格式错误"},
+		{fixedReason("the TSTInfo has an element RFC 3161 does not define"), "时间戳信息（TSTInfo）含有 RFC 3161 未定义的元素"},
+		{fixedReason("the TSTInfo's optional fields are repeated or out of order"), "时间戳信息（TSTInfo）的可选字段重复或顺序错误"},
+		{regexp.MustCompile(`^the timestamp's accuracy is ±(\S+): it proves existence only before (\S+)$`), "时间戳的精度为 ±$1：它只能证明签名在 $2 之前已存在"},
 	}
 }
 

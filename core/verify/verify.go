@@ -1134,13 +1134,17 @@ func (v *verifier) checkTrust(s *sigState) {
 			claimed, _ = parsePDFDate(m.Text())
 		}
 	}
+	// at is the time the signature is judged at: now, or the latest time a verified timestamp
+	// proves it existed at (genTime + accuracy, tstInfo.latest); tsTime is that timestamp's own
+	// genTime, the signing time reported.
 	at := v.now
 	var tsTime time.Time
+	var tsAccuracy time.Duration
 	if s.rep.Kind == KindDocTimestamp {
 		if cc.timestamp != nil {
-			tsTime = cc.timestamp.info.genTime
+			tsTime, tsAccuracy = cc.timestamp.info.genTime, cc.timestamp.info.accuracy
 			claimed = tsTime
-			at = tsTime
+			at = cc.timestamp.info.latest(v.now)
 			s.rep.TimeSource = "timestamp"
 		}
 	} else if ts := cc.timestamp; ts != nil {
@@ -1154,12 +1158,12 @@ func (v *verifier) checkTrust(s *sigState) {
 			}
 		} else {
 			tsPool := append(append([]*certInfo{}, ts.sd.certs...), pool...)
-			ch := v.tsaChain(s, ts.cms.cert, tsPool, ts.info.genTime)
+			ch := v.tsaChain(s, ts.cms.cert, tsPool, ts.info.latest(v.now))
 			if ch.trusted {
 				s.rep.Timestamp.Valid = true
 				s.rep.Timestamp.Local = ch.local
-				tsTime = ts.info.genTime
-				at = tsTime
+				tsTime, tsAccuracy = ts.info.genTime, ts.info.accuracy
+				at = ts.info.latest(v.now)
 				s.rep.TimeSource = "timestamp"
 			} else {
 				s.trustNotes = append(s.trustNotes, "signature timestamp: "+ch.reason)
@@ -1192,9 +1196,13 @@ func (v *verifier) checkTrust(s *sigState) {
 	if s.rep.Kind == KindDocTimestamp {
 		purpose = purposeTSA
 	}
+	if !tsTime.IsZero() && tsAccuracy > time.Minute {
+		s.rep.Reasons = append(s.rep.Reasons, fmt.Sprintf("the timestamp's accuracy is ±%v: it proves existence only before %s",
+			tsAccuracy, at.UTC().Format(time.RFC3339)))
+	}
 	var ch chainResult
 	if s.rep.Kind == KindDocTimestamp && !tsTime.IsZero() {
-		ch = v.tsaChain(s, cc.cms.cert, pool, tsTime)
+		ch = v.tsaChain(s, cc.cms.cert, pool, at)
 	} else {
 		ch = v.opts.Trust.buildChain(cc.cms.cert, pool, at, purpose)
 	}
@@ -1206,7 +1214,7 @@ func (v *verifier) checkTrust(s *sigState) {
 				d.rep.Trust != "trusted" || d.cc == nil || d.cc.timestamp == nil {
 				continue
 			}
-			poe := d.cc.timestamp.info.genTime
+			poe := d.cc.timestamp.info.latest(v.now)
 			if c2 := v.opts.Trust.buildChain(cc.cms.cert, pool, poe, purpose); c2.trusted {
 				ch, at = c2, poe
 				s.rep.Reasons = append(s.rep.Reasons, fmt.Sprintf("certificate validated at %s, the time of the document timestamp that covers this signature",
@@ -1317,8 +1325,8 @@ func parsePDFDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("bad pdf date %q", s)
 }
 
-// tsaChain builds the chain of a time-stamping authority's certificate whose token says
-// genTime, for signature s. The token proves a time only if its authority's certificate is valid
+// tsaChain builds the chain of a time-stamping authority's certificate whose token proves a
+// time before genTime (its tstInfo.latest: genTime + accuracy), for signature s. The token proves a time only if its authority's certificate is valid
 // now, or at the time of a later trusted document timestamp over s (the proof that the token
 // existed while the certificate was valid, PAdES B-LTA) — never at the time the token claims
 // for itself (red team s8b F1: the key of an expired TSA certificate backdated a token and made
@@ -1332,7 +1340,7 @@ func (v *verifier) tsaChain(s *sigState, cert *certInfo, pool []*certInfo, genTi
 				d.rep.Trust != "trusted" || d.cc == nil || d.cc.timestamp == nil {
 				continue
 			}
-			poe := d.cc.timestamp.info.genTime
+			poe := d.cc.timestamp.info.latest(v.now)
 			if !poe.After(genTime) {
 				continue
 			}
