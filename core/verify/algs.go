@@ -67,7 +67,7 @@ type digestAlg struct {
 	name string
 	ch   crypto.Hash // zero for SHAKE256
 	size int         // output bytes
-	weak bool        // accepted, but reported
+	weak bool        // refused (MD5) or judged by the algorithm policy (algpolicy.go)
 }
 
 func (d digestAlg) New() hash.Hash {

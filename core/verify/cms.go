@@ -295,13 +295,7 @@ func (sd *signedData) verifySigner(si *signerInfo, content signedInput, extraCer
 		r.fail("%v", err)
 		return r
 	}
-	r.digest = dig
-	if dig.weak {
-		r.notes = append(r.notes, dig.name+" is a weak digest algorithm")
-	}
-	if cert.key.rsa != nil && cert.key.rsa.N.BitLen() < 2048 {
-		r.notes = append(r.notes, fmt.Sprintf("the signer's RSA key has %d bits, fewer than the 2048 now required (weak)", cert.key.rsa.N.BitLen()))
-	}
+	r.digest = dig // a weak digest or key is judged by the algorithm policy (algpolicy.go)
 	if cert.x != nil && cert.x.BasicConstraintsValid && cert.x.IsCA {
 		r.notes = append(r.notes, "the signer's certificate is a CA certificate (basicConstraints CA:TRUE), not an end-entity certificate")
 	}

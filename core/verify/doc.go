@@ -55,6 +55,23 @@
 //     one the signer's and the TSA's certificates and revocation are judged at (s8b F7); an
 //     accuracy over a minute is named in the reasons.
 //
+// # Algorithm policy
+//
+// In the manner of ETSI TS 119 312 and the EU DSS's default policy (algpolicy.go): SHA-1 as the
+// digest of the signed data (the CMS digest, adbe.pkcs7.sha1's hash of the document,
+// adbe.x509.rsa_sha1) and RSA keys under 1536 bits are accepted only with a proof that the
+// signature existed before 2009-01-01 (ETSI TS 102 176-1), RSA keys of 1536–2047 bits before
+// 2016-01-01 (TS 119 312 V1.1.1). The proof is the earliest of the signature's verified
+// timestamp (its latest time) and a later trusted document timestamp over it, else the
+// verification time. Without it the signature is untrusted — status untrusted, exit 3 — with a
+// reason naming the algorithm and its sunset date, never valid with a warning (red team s8b F4,
+// F4b); with it the reasons say so. A timestamp token is judged the same way (its message
+// imprint, its own CMS digest, the authority's key) at the time of a later trusted document
+// timestamp, else now: a token past the sunset proves no time (s8b F2, F2b), said in the
+// reasons, and a document timestamp past it is untrusted. MD5 is refused outright: such a
+// signature is invalid. The interop set and the corpus keep their verdicts: their SHA-1 files
+// are judged without anchors, untrusted already, which both count as their expected "valid".
+//
 // # OFD
 //
 // An OFD file (a ZIP: GB/T 33190 e-invoices and notices) gets the same Report and verdicts

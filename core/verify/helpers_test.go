@@ -156,7 +156,12 @@ type signer struct {
 
 func newSigner(t testing.TB, kt pki.KeyType) *signer {
 	t.Helper()
-	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	return newSignerAt(t, kt, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+}
+
+// newSignerAt is newSigner with its PKI, signing time and TSA clock at now.
+func newSignerAt(t testing.TB, kt pki.KeyType, now time.Time) *signer {
+	t.Helper()
 	p := pkitest.New(t, &pkitest.Options{Now: func() time.Time { return now }, NoServer: true})
 	cert, key := p.Leaf(t, "张三", kt)
 	a, err := tsa.New(tsa.Options{Cert: p.TSA, Key: p.TSAKey, Chain: p.Chain, Now: func() time.Time { return now }})
@@ -185,9 +190,10 @@ type sigOpts struct {
 	extra      func(t testing.TB, u *pdf.Update, v *pdf.View) // more changes in the same revision
 	fieldLock  []string                                       // FieldMDP Include lock
 	dssOCSP    [][]byte
-	x509SHA1   bool     // legacy adbe.x509.rsa_sha1 (RSA keys)
-	adbeOCSP   [][]byte // OCSP responses in the adbe-revocationInfoArchival signed attribute
-	adbeCRL    [][]byte // CRLs in the adbe-revocationInfoArchival signed attribute
+	x509SHA1   bool                                     // legacy adbe.x509.rsa_sha1 (RSA keys)
+	adbeOCSP   [][]byte                                 // OCSP responses in the adbe-revocationInfoArchival signed attribute
+	adbeCRL    [][]byte                                 // CRLs in the adbe-revocationInfoArchival signed attribute
+	rawCMS     func(t testing.TB, digest []byte) []byte // the CMS from the ranges' digest (under hash): what core/cms refuses (SHA-1, RSA < 2048)
 	signerCert *x509.Certificate
 	sigEdit    func(d pdf.Dict)                       // edits the signature dictionary before it is written
 	cmsOpts    func(o *cms.SignOptions)               // edits the CMS options before signing
@@ -383,6 +389,8 @@ func (s *signer) sign(t testing.TB, in []byte, o sigOpts) []byte {
 	switch {
 	case o.contents != nil:
 		der = o.contents
+	case o.rawCMS != nil:
+		der = o.rawCMS(t, digest)
 	case o.x509SHA1:
 		raw, err := s.key.Sign(rand.Reader, digest, crypto.SHA1)
 		if err != nil {

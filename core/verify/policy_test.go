@@ -18,8 +18,7 @@ import (
 
 // Signatures that verify but fall short of today's rules are not judged silently: each says why
 // in its reasons (in both languages), beside its harmless twin that says nothing of the kind.
-// (An RSA key under 2048 bits is named the same way; core/cms refuses to make such a signature,
-// so its sentence is checked in TestReasonText only.)
+// (SHA-1 and RSA keys under 2048 bits are the algorithm policy's: TestRedTeamS8bAlgorithmPolicy.)
 func TestWeakButValidSignaturesSayWhy(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
 	doc, _ := makeDoc(docOpts{})

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +19,13 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"sealdesk/core/cms"
+	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
 )
 
-// Red team s8b (black-box, /work/redteam-s8b in the session that wrote this): the timestamp and
-// revocation findings, each rebuilt here by our own generator, attack beside its twin.
+// Red team s8b (black-box, /work/redteam-s8b in the session that wrote this): the timestamp,
+// revocation and algorithm-policy findings, each rebuilt here by our own generator, attack
+// beside its twin.
 
 // der encodes one element with core/cms's writer.
 func der(class, tag int, constructed bool, parts ...[]byte) []byte {
@@ -60,16 +65,74 @@ func hashOIDOf(t testing.TB, h crypto.Hash) string {
 	return ""
 }
 
+// rawCMS writes a SignedData the way an old signer did, with what core/cms refuses to make: a
+// SHA-1 (or MD5) digest, an RSA key under 2048 bits. content, when not nil, is encapsulated
+// (eContentType ctype); otherwise digest is the detached content's digest under h. stamp, when
+// not nil, returns a signature timestamp token for the signature value.
+func rawCMS(t testing.TB, key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, h crypto.Hash,
+	ctype string, content, digest []byte, stamp func(sig []byte) []byte) []byte {
+	t.Helper()
+	if content != nil {
+		hh := h.New()
+		hh.Write(content)
+		digest = hh.Sum(nil)
+	}
+	alg := derSeq(derOID(t, hashOIDOf(t, h)), []byte{0x05, 0x00})
+	attrs := [][]byte{
+		derSeq(derOID(t, oidAttrContentType), der(0, cms.TagSet, true, derOID(t, ctype))),
+		derSeq(derOID(t, oidAttrMsgDigest), der(0, cms.TagSet, true, der(0, cms.TagOctetString, false, digest))),
+	}
+	slices.SortFunc(attrs, bytes.Compare)
+	tbs := der(0, cms.TagSet, true, attrs...)
+	hh := h.New()
+	hh.Write(tbs)
+	sig, err := key.Sign(rand.Reader, hh.Sum(nil), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sigAlg []byte
+	switch key.Public().(type) {
+	case *rsa.PublicKey:
+		sigAlg = derSeq(derOID(t, oidRSA), []byte{0x05, 0x00})
+	case *ecdsa.PublicKey:
+		ec := map[crypto.Hash]string{crypto.SHA1: "1.2.840.10045.4.1", crypto.SHA256: "1.2.840.10045.4.3.2"}[h]
+		sigAlg = derSeq(derOID(t, ec))
+	default:
+		t.Fatalf("rawCMS: key %T", key.Public())
+	}
+	si := [][]byte{derInt(big.NewInt(1)), derSeq(cert.RawIssuer, derInt(cert.SerialNumber)), alg,
+		der(2, 0, true, attrs...), sigAlg, der(0, cms.TagOctetString, false, sig)}
+	if stamp != nil {
+		si = append(si, der(2, 1, true, derSeq(derOID(t, oidAttrTimestamp), der(0, cms.TagSet, true, stamp(sig)))))
+	}
+	eci := [][]byte{derOID(t, ctype)}
+	version := int64(1)
+	if content != nil {
+		eci = append(eci, der(2, 0, true, der(0, cms.TagOctetString, false, content)))
+		if ctype != oidData {
+			version = 3
+		}
+	}
+	var certs [][]byte
+	for _, c := range append([]*x509.Certificate{cert}, chain...) {
+		certs = append(certs, c.Raw)
+	}
+	sd := derSeq(derInt(big.NewInt(version)), der(0, cms.TagSet, true, alg), derSeq(eci...),
+		der(2, 0, true, certs...), der(0, cms.TagSet, true, derSeq(si...)))
+	return derSeq(derOID(t, oidSignedData), der(2, 0, true, sd))
+}
+
 // tstSpec shapes a timestamp token of the test TSA (tsToken).
 type tstSpec struct {
 	imprint  crypto.Hash // the message imprint's hash (SHA-256 when 0)
 	genTime  string      // GeneralizedTime content ("" = the signer's now, "…Z")
 	accuracy []byte      // DER Accuracy, nil = none
 	exts     []byte      // DER [1] extensions element, nil = none
+	cmsSHA1  bool        // the token's own CMS digests with SHA-1
 }
 
 // tsToken is a token of s's TSA over data as sp says: the TSTInfo written here, signed with
-// core/cms.
+// core/cms (or rawCMS for a SHA-1 token).
 func (s *signer) tsToken(t testing.TB, data []byte, sp tstSpec) []byte {
 	t.Helper()
 	h := sp.imprint
@@ -85,6 +148,9 @@ func (s *signer) tsToken(t testing.TB, data []byte, sp tstSpec) []byte {
 	info := derSeq(derInt(big.NewInt(1)), derOID(t, "1.3.6.1.4.1.99999.1.1"),
 		derSeq(derSeq(derOID(t, hashOIDOf(t, h)), []byte{0x05, 0x00}), der(0, cms.TagOctetString, false, hh.Sum(nil))),
 		derInt(big.NewInt(time.Now().UnixNano())), der(0, cms.TagGenTime, false, []byte(gt)), sp.accuracy, sp.exts)
+	if sp.cmsSHA1 {
+		return rawCMS(t, s.pki.TSAKey, s.pki.TSA, s.pki.Chain, crypto.SHA1, oidTSTInfo, info, nil, nil)
+	}
 	sd, err := cms.Sign(cms.SignOptions{Signer: s.pki.TSAKey, Cert: s.pki.TSA, Chain: s.pki.Chain, Content: info, ContentType: cms.OIDTSTInfo})
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +176,30 @@ func (s *signer) leafFor(t testing.TB, key crypto.PublicKey, nb, na time.Time) *
 		t.Fatal(err)
 	}
 	return c
+}
+
+// rsaLeaf issues a person certificate for a new RSA key of bits (pki.Issue and core/cms refuse
+// keys under 2048 bits, so crypto/x509 makes it).
+func (s *signer) rsaLeaf(t testing.TB, bits int) (*x509.Certificate, *rsa.PrivateKey) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := s.pki.Issuer()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:   pkix.Name{CommonName: "张三", Organization: []string{"SealDesk Test"}},
+		NotBefore: s.now.Add(-time.Hour), NotAfter: s.now.Add(365 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	raw, err := x509.CreateCertificate(rand.Reader, tmpl, is.Cert, &key.PublicKey, is.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, key
 }
 
 // verifyAt verifies data as of now.
@@ -163,9 +253,9 @@ func runS8bRows(t *testing.T, store *TrustStore, rows []s8bRow) {
 	}
 }
 
-// TestRedTeamS8bTimestampToken (s8b F7, F7b): the signer's certificate expired two hours after
-// its signature; only a timestamp proves it signed in time. A token whose accuracy puts its
-// latest time after the expiry,
+// TestRedTeamS8bTimestampToken (s8b F2 "also", F2b, F7, F7b): the signer's certificate expired
+// two hours after its signature; only a timestamp proves it signed in time. A token whose
+// message imprint or own CMS is SHA-1, whose accuracy puts its latest time after the expiry,
 // that carries an unknown critical extension or whose genTime is not DER in UTC proves nothing;
 // the honest token, accuracy of a second, a fraction of a second in genTime and a non-critical
 // extension rescue the signature.
@@ -190,6 +280,10 @@ func TestRedTeamS8bTimestampToken(t *testing.T) {
 		{"twin: a SHA-256 token of the trusted TSA rescues the expired signer", signed(tstSpec{}), time.Time{}, StatusValid, ""},
 		{"no token: the expired signer is not trusted", func() []byte { return s.sign(t, plain, sigOpts{signerCert: expired}) },
 			time.Time{}, StatusUntrusted, "is not valid at"},
+		{"SHA-1 message imprint", signed(tstSpec{imprint: crypto.SHA1}), time.Time{}, StatusUntrusted,
+			"SHA1 as the timestamp's message imprint is not accepted after its sunset date 2009-01-01"},
+		{"the token's own CMS over SHA-1", signed(tstSpec{cmsSHA1: true}), time.Time{}, StatusUntrusted,
+			"SHA1 as the digest of the timestamp token is not accepted after its sunset date 2009-01-01"},
 		{"accuracy 30 days", signed(tstSpec{accuracy: secs(30 * 86400)}), time.Time{}, StatusUntrusted, "accuracy is ±720h0m0s"},
 		{"accuracy 13 hours: genTime + accuracy is after the expiry, before now", signed(tstSpec{accuracy: secs(13 * 3600)}),
 			time.Time{}, StatusUntrusted, "accuracy is ±13h0m0s: it proves existence only before 2026-03-01T23:00:00Z"},
@@ -258,4 +352,67 @@ func TestRedTeamS8bKeyCompromise(t *testing.T) {
 		{"twin: CRL affiliationChanged, invalidityDate before the timestamp", crl(ocsp.AffiliationChanged, invalidity(before)), time.Time{}, StatusValid, "after the signing time"},
 		{"twin: OCSP keyCompromise without invalidityDate", ocspResp(nil), time.Time{}, StatusValid, "after the signing time"},
 	})
+}
+
+// TestRedTeamS8bAlgorithmPolicy (s8b F4, F4b): SHA-1 as the digest of the signed data (CMS,
+// adbe.pkcs7.sha1, adbe.x509.rsa_sha1) and RSA keys under 2048 bits are trusted only with a
+// proof that the signature existed before the algorithm's sunset (2009-01-01 for SHA-1 and
+// 1024-bit keys, 2016-01-01 for 1536-bit keys): today, with a timestamp of today, they are
+// untrusted with the reason; in a world of 2008 (a PKI, a TSA and a signature of June 2008,
+// verified in 2010) a timestamp or a later document timestamp of 2008 keeps them valid. MD5
+// stays invalid; SHA-256 through the same raw writer stays valid.
+func TestRedTeamS8bAlgorithmPolicy(t *testing.T) {
+	s := newSigner(t, pki.RSA2048)
+	plain, _ := makeDoc(docOpts{})
+	raw := func(s *signer, key crypto.Signer, cert *x509.Certificate, h crypto.Hash, stamp bool) func() []byte {
+		return func() []byte {
+			return s.sign(t, plain, sigOpts{hash: h, rawCMS: func(t testing.TB, digest []byte) []byte {
+				var st func([]byte) []byte
+				if stamp {
+					st = func(sig []byte) []byte { return s.tsToken(t, sig, tstSpec{}) }
+				}
+				return rawCMS(t, key, cert, s.pki.Chain, h, oidData, nil, digest, st)
+			}})
+		}
+	}
+	pkcs7SHA1 := func() []byte {
+		return s.sign(t, plain, sigOpts{hash: crypto.SHA1, sigEdit: func(d pdf.Dict) { d["SubFilter"] = pdf.Name(subPKCS7SHA1) },
+			rawCMS: func(t testing.TB, digest []byte) []byte {
+				return rawCMS(t, s.key, s.cert, s.pki.Chain, crypto.SHA256, oidData, digest, nil, nil)
+			}})
+	}
+	c1024, k1024 := s.rsaLeaf(t, 1024)
+	c1536, k1536 := s.rsaLeaf(t, 1536)
+	const sha1Sunset = "SHA1 as the digest of the signed data is not accepted after its sunset date 2009-01-01"
+	rows := []s8bRow{
+		{"SHA-1 digest", raw(s, s.key, s.cert, crypto.SHA1, false), time.Time{}, StatusUntrusted, sha1Sunset},
+		{"SHA-1 digest with a timestamp of today", raw(s, s.key, s.cert, crypto.SHA1, true), time.Time{}, StatusUntrusted, sha1Sunset},
+		{"adbe.pkcs7.sha1: the document hashed with SHA-1, the CMS SHA-256", pkcs7SHA1, time.Time{}, StatusUntrusted, sha1Sunset},
+		{"adbe.x509.rsa_sha1", func() []byte { return s.sign(t, plain, sigOpts{x509SHA1: true}) }, time.Time{}, StatusUntrusted, sha1Sunset},
+		{"RSA-1024 signer", raw(s, k1024, c1024, crypto.SHA256, true), time.Time{}, StatusUntrusted,
+			"the signer's RSA key of 1024 bits is not accepted after its sunset date 2009-01-01"},
+		{"RSA-1536 signer", raw(s, k1536, c1536, crypto.SHA256, false), time.Time{}, StatusUntrusted,
+			"the signer's RSA key of 1536 bits is not accepted after its sunset date 2016-01-01"},
+		{"MD5 digest", raw(s, s.key, s.cert, crypto.MD5, false), time.Time{}, StatusInvalid, ""},
+		{"twin: SHA-256 through the same raw writer", raw(s, s.key, s.cert, crypto.SHA256, true), time.Time{}, StatusValid, ""},
+		{"twin: SHA-256 by core/cms", func() []byte { return s.sign(t, plain, sigOpts{timestamp: true}) }, time.Time{}, StatusValid, ""},
+	}
+	// The world of 2008: everything valid until 2018.
+	june2008 := time.Date(2008, 6, 1, 10, 0, 0, 0, time.UTC)
+	old := newSignerAt(t, pki.RSA2048, june2008)
+	o1024, ok1024 := old.rsaLeaf(t, 1024)
+	in2010, dec2008 := time.Date(2010, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2008, 12, 1, 0, 0, 0, 0, time.UTC)
+	const accepted = "is accepted: a proof of existence at 2008-06-01T10:00:0"
+	oldRows := []s8bRow{
+		{"twin 2008: SHA-1 with a timestamp of 2008, verified in 2010", raw(old, old.key, old.cert, crypto.SHA1, true), in2010, StatusValid, accepted},
+		{"twin 2008: RSA-1024 with a timestamp of 2008, verified in 2010", raw(old, ok1024, o1024, crypto.SHA256, true), in2010, StatusValid, accepted},
+		{"twin 2008: SHA-1 and a later document timestamp of 2008, verified in 2010", func() []byte {
+			return old.sign(t, raw(old, old.key, old.cert, crypto.SHA1, false)(), sigOpts{docTS: true})
+		}, in2010, StatusValid, accepted},
+		{"twin 2008: SHA-1 without a timestamp, verified before the sunset", raw(old, old.key, old.cert, crypto.SHA1, false), dec2008, StatusValid, ""},
+		{"2008: SHA-1 without a timestamp, verified in 2010", raw(old, old.key, old.cert, crypto.SHA1, false), in2010, StatusUntrusted, sha1Sunset},
+		{"2008: RSA-1024 without a timestamp, verified in 2010", raw(old, ok1024, o1024, crypto.SHA256, false), in2010, StatusUntrusted, "RSA key of 1024 bits"},
+	}
+	runS8bRows(t, s.store(), rows)
+	runS8bRows(t, old.store(), oldRows)
 }

@@ -371,7 +371,7 @@ type reasonText struct {
 }
 
 func reasonTable() []reasonText {
-	return []reasonText{
+	return append(algorithmReasons(), []reasonText{
 		{fixedReason("no trust anchors are configured"), "未配置信任根证书，无法判断证书是否可信"},
 		// OFD (ofd.go)
 		{fixedReason("the seal's dataHash does not match Signature.xml: the signature description was edited or re-serialised after signing"), "印章签名中的 dataHash 与 Signature.xml 不符：签名描述在签署后被编辑或重新序列化"},
@@ -407,8 +407,6 @@ func reasonTable() []reasonText {
 		{regexp.MustCompile(`^the newest revocation data \((\S+)\) is more than 8 days older than the signing time (\S+): revocation status unknown$`), "最新的吊销信息（$1）比签名时间 $2 早 8 天以上，吊销状态未知"},
 		{regexp.MustCompile(`^the freshest revocation data \((.+)\) says the status is unknown$`), "最新的吊销信息（$1）表示状态未知"},
 		{regexp.MustCompile(`^the document timestamp dictionary has a duplicate /Type key; the /SubFilter decides how it is verified$`), "文档时间戳字典中 /Type 键重复；按 /SubFilter 验证"},
-		{regexp.MustCompile(`^(\S+) is a weak digest algorithm$`), "$1 是不安全的弱摘要算法"},
-		{regexp.MustCompile(`^the signer's RSA key has (\d+) bits, fewer than the 2048 now required \(weak\)$`), "签名人的 RSA 密钥只有 $1 位，低于现行要求的 2048 位（不安全）"},
 		{fixedReason("the signer's certificate is a CA certificate (basicConstraints CA:TRUE), not an end-entity certificate"), "签名证书是 CA 证书（basicConstraints CA:TRUE），不是最终实体证书"},
 		{fixedReason("the signed attributes lack the content-type attribute RFC 5652 §5.3 requires"), "签名属性缺少 RFC 5652 §5.3 要求的 content-type 属性"},
 		{regexp.MustCompile(`^/Contents holds (\d+) non-zero bytes after the CMS structure \(unsigned data, ignored\)$`), "/Contents 中签名结构之后还有 $1 个非零字节（未签名的数据，已忽略）"},
@@ -426,7 +424,31 @@ func reasonTable() []reasonText {
 		{fixedReason("the TSTInfo has an element RFC 3161 does not define"), "时间戳信息（TSTInfo）含有 RFC 3161 未定义的元素"},
 		{fixedReason("the TSTInfo's optional fields are repeated or out of order"), "时间戳信息（TSTInfo）的可选字段重复或顺序错误"},
 		{regexp.MustCompile(`^the timestamp's accuracy is ±(\S+): it proves existence only before (\S+)$`), "时间戳的精度为 ±$1：它只能证明签名在 $2 之前已存在"},
+	}...)
+}
+
+// algorithmReasons gives the algorithm policy's sentences (algpolicy.go) for each weak use it
+// names: the English words of weakAlg.what (a pattern, $1 a number of bits) and their Chinese.
+func algorithmReasons() []reasonText {
+	whats := [][2]string{
+		{`SHA1 as the digest of the signed data`, "签名数据的摘要算法 SHA1 "},
+		{`SHA1 as the timestamp's message imprint`, "时间戳消息印记的摘要算法 SHA1 "},
+		{`SHA1 as the digest of the timestamp token`, "时间戳令牌自身的摘要算法 SHA1 "},
+		{`the signer's RSA key of (\d+) bits`, "签名人 $1 位的 RSA 密钥"},
+		{`the time-stamping authority's RSA key of (\d+) bits`, "时间戳机构 $1 位的 RSA 密钥"},
 	}
+	var out []reasonText
+	for _, w := range whats {
+		n := strings.Count(w[0], "(") // the sentence's own groups follow the what's
+		zh := strings.ReplaceAll(w[1], "$1", "${1}")
+		out = append(out,
+			reasonText{regexp.MustCompile(`^` + w[0] + ` is not accepted after its sunset date (\S+), and nothing proves it was used before then$`),
+				fmt.Sprintf("%s自 $%d 起已到期不再被接受，且没有证据证明它在此之前已被使用", zh, n+1)},
+			reasonText{regexp.MustCompile(`^` + w[0] + ` is accepted: a proof of existence at (\S+) precedes its sunset date (\S+)$`),
+				fmt.Sprintf("%s仍被接受：存在性证明的时间 $%d 早于其到期日 $%d", zh, n+1, n+2)},
+		)
+	}
+	return out
 }
 
 func fixedReason(s string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(s) + "$") }

@@ -97,6 +97,9 @@ type cryptoCheck struct {
 	certs       []*certInfo // every certificate the signature carries (signer, chain, TSA)
 	revocation  revocationData
 	signingTime time.Time // claimed (signingTime attribute)
+	// sha1Document: the document bytes are hashed with SHA-1 whatever the CMS digest
+	// (adbe.pkcs7.sha1), for the algorithm policy (algpolicy.go).
+	sha1Document bool
 }
 
 // checkSignatureCrypto verifies the CMS (or PKCS#1 for adbe.x509.rsa_sha1) of a signature
@@ -164,6 +167,7 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 			cc.problems = append(cc.problems, "the SHA-1 digest in the signature does not match the signed bytes")
 		}
 		content = signedInput{msg: sd.eContent}
+		cc.sha1Document = true
 	} else {
 		if sd.hasEContent {
 			cc.problems = append(cc.problems, "a detached signature must not carry encapsulated content")
@@ -262,7 +266,6 @@ func checkX509RSASHA1(contents []byte, certEntry [][]byte, h *rangeHasher) *cryp
 		}
 		r.algorithm = "RSA-SHA1"
 	}
-	r.notes = append(r.notes, "SHA1 is a weak digest algorithm")
 	cc.problems = append(cc.problems, r.problems...)
 	cc.notes = append(cc.notes, r.notes...)
 	return cc

@@ -1140,12 +1140,21 @@ func (v *verifier) checkTrust(s *sigState) {
 	at := v.now
 	var tsTime time.Time
 	var tsAccuracy time.Duration
+	// algRejected: an algorithm past its sunset with no proof of existence before it (algpolicy.go).
+	algRejected := false
 	if s.rep.Kind == KindDocTimestamp {
 		if cc.timestamp != nil {
 			tsTime, tsAccuracy = cc.timestamp.info.genTime, cc.timestamp.info.accuracy
 			claimed = tsTime
 			at = cc.timestamp.info.latest(v.now)
 			s.rep.TimeSource = "timestamp"
+			rejected, accepted := judgeAlgorithms(cc.timestamp.weakness(), v.laterPOE(s))
+			s.rep.Reasons = append(s.rep.Reasons, accepted...)
+			if len(rejected) > 0 {
+				s.trustNotes = append(s.trustNotes, rejected...)
+				s.rep.Timestamp.Valid = false
+				algRejected = true
+			}
 		}
 	} else if ts := cc.timestamp; ts != nil {
 		s.rep.Timestamp.Present = true
@@ -1156,7 +1165,16 @@ func (v *verifier) checkTrust(s *sigState) {
 			for _, p := range append(append([]string{}, ts.problems...), ts.cms.problems...) {
 				s.problems = append(s.problems, "signature timestamp: "+p)
 			}
+		} else if rejected, accepted := judgeAlgorithms(ts.weakness(), v.laterPOE(s)); len(rejected) > 0 {
+			// An intact token whose algorithms are past their sunset proves no time (red team
+			// s8b F2, F2b): said in the reasons whatever the signature's trust.
+			for _, r := range rejected {
+				s.rep.Reasons = append(s.rep.Reasons, "signature timestamp: "+r)
+			}
 		} else {
+			for _, a := range accepted {
+				s.rep.Reasons = append(s.rep.Reasons, "signature timestamp: "+a)
+			}
 			tsPool := append(append([]*certInfo{}, ts.sd.certs...), pool...)
 			ch := v.tsaChain(s, ts.cms.cert, tsPool, ts.info.latest(v.now))
 			if ch.trusted {
@@ -1195,6 +1213,20 @@ func (v *verifier) checkTrust(s *sigState) {
 	purpose := purposeSigner
 	if s.rep.Kind == KindDocTimestamp {
 		purpose = purposeTSA
+	}
+	if s.rep.Kind != KindDocTimestamp {
+		// The signature's own algorithms, judged at the earliest proof of its existence: its
+		// verified timestamp, a later trusted document timestamp, or now.
+		poe := v.laterPOE(s)
+		if !tsTime.IsZero() && at.Before(poe) {
+			poe = at
+		}
+		rejected, accepted := judgeAlgorithms(cc.weakness(), poe)
+		s.rep.Reasons = append(s.rep.Reasons, accepted...)
+		if len(rejected) > 0 {
+			s.trustNotes = append(s.trustNotes, rejected...)
+			algRejected = true
+		}
 	}
 	if !tsTime.IsZero() && tsAccuracy > time.Minute {
 		s.rep.Reasons = append(s.rep.Reasons, fmt.Sprintf("the timestamp's accuracy is ±%v: it proves existence only before %s",
@@ -1245,6 +1277,9 @@ func (v *verifier) checkTrust(s *sigState) {
 	}
 	if s.rep.Kind != KindDocTimestamp && pki.IsSelfDeclared(cc.cms.cert.x) {
 		return // ReasonSelfDeclared (in Reasons already): no anchor makes a declared name trusted
+	}
+	if algRejected {
+		return // the sentences are in trustNotes
 	}
 	s.rep.Trust = "trusted"
 }
