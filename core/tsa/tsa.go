@@ -13,6 +13,8 @@
 //     policy other than the authority's. Refusals are answered with a PKIStatus "rejection"
 //     and the matching failInfo bit, as RFC 3161 §2.4.2 says.
 //   - A TSA certificate without the critical timeStamping extended key usage.
+//   - Tokens (ParseToken, the client) whose genTime is not DER in UTC or whose TSTInfo has a
+//     critical extension: core/verify would not take them as timestamps.
 package tsa
 
 import (
@@ -350,7 +352,8 @@ type TokenInfo struct {
 }
 
 // ParseToken parses a TimeStampToken and checks its CMS signature with the embedded (or extra)
-// TSA certificate and its signing-certificate-v2 binding. It does not build the TSA's chain:
+// TSA certificate and its signing-certificate-v2 binding. It refuses what core/verify would not
+// take as a timestamp: a genTime that is not DER in UTC, a critical TSTInfo extension. It does not build the TSA's chain:
 // callers (core/verify) do that with their trust store.
 func ParseToken(token []byte, extra ...*x509.Certificate) (*TokenInfo, error) {
 	p, err := cms.Parse(token)
@@ -366,6 +369,18 @@ func ParseToken(token []byte, extra ...*x509.Certificate) (*TokenInfo, error) {
 	var info tstInfo
 	if rest, err := asn1.Unmarshal(p.EContent, &info); err != nil || len(rest) != 0 {
 		return nil, fmt.Errorf("failed to parse tstinfo: %v", err)
+	}
+	// encoding/asn1 reads a genTime with an offset (+1400) as that time: RFC 3161 §2.4.2 wants
+	// DER in UTC, and core/verify refuses anything else, so the reader they share decides.
+	if n, err := cms.ParseBERStrict(p.EContent); err != nil || len(n.Children) < 5 {
+		return nil, errors.New("failed to parse tstinfo")
+	} else if _, err := n.Children[4].GeneralizedTimeDER(); err != nil {
+		return nil, fmt.Errorf("tstinfo genTime: %w", err)
+	}
+	for _, e := range info.Extensions {
+		if e.Critical {
+			return nil, fmt.Errorf("tstinfo has an unknown critical extension %v", e.Id)
+		}
 	}
 	s := &p.Signers[0]
 	cert := p.SignerCert(s)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"sealdesk/core/cms"
 	"sealdesk/core/pki"
 	"sealdesk/core/pki/pkitest"
 	"sealdesk/core/tsa"
@@ -301,5 +302,72 @@ func TestHTTPClientRetriesBusy(t *testing.T) {
 	_, err = (&tsa.Client{URL: slow.URL}).Timestamp(ctx, crypto.SHA256, d[:])
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("cancelled wait: err %v after %v", err, time.Since(start))
+	}
+}
+
+// TestParseTokenRefusesWhatVerifyRefuses (red team s8b F7b, F2b): a token whose genTime has no
+// 'Z' or an offset, that carries a critical extension, or whose CMS is digested with SHA-1 is
+// refused by the client's reader as core/verify refuses it; the same token with a UTC genTime,
+// a fraction, or a non-critical extension is read.
+func TestParseTokenRefusesWhatVerifyRefuses(t *testing.T) {
+	p, _ := newAuthority(t)
+	d := sha256.Sum256([]byte("document"))
+	token := func(genTime string, ext []byte) []byte {
+		t.Helper()
+		enc := func(v any) []byte {
+			b, err := asn1.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		body := append(enc(1), enc(tsa.DefaultPolicy)...)
+		body = append(body, enc(struct {
+			Alg    struct{ OID asn1.ObjectIdentifier }
+			Digest []byte
+		}{struct{ OID asn1.ObjectIdentifier }{cms.OIDSHA256}, d[:]})...)
+		body = append(body, enc(42)...)
+		body = append(body, cms.EncodeTLV(0, cms.TagGenTime, false, []byte(genTime))...)
+		body = append(body, ext...)
+		info := cms.EncodeTLV(0, cms.TagSequence, true, body)
+		sd, err := cms.Sign(cms.SignOptions{Signer: p.TSAKey, Cert: p.TSA, Chain: p.Chain, Content: info, ContentType: cms.OIDTSTInfo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := sd.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	ext := func(critical bool) []byte {
+		e := append(cms.EncodeTLV(0, cms.TagOID, false, []byte{0x2b, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8d, 0x1f, 0x07}), []byte{0x01, 0x01, 0xff}...)
+		if !critical {
+			e = e[:len(e)-3]
+		}
+		e = append(e, cms.EncodeTLV(0, cms.TagOctetString, false, []byte{0x05, 0x00})...)
+		return cms.EncodeTLV(2, 1, true, cms.EncodeTLV(0, cms.TagSequence, true, e))
+	}
+	cases := []struct {
+		name string
+		tok  []byte
+		ok   bool
+	}{
+		{"twin: UTC genTime", token("20260504030201Z", nil), true},
+		{"twin: UTC genTime with a fraction", token("20260504030201.5Z", nil), true},
+		{"twin: a non-critical extension", token("20260504030201Z", ext(false)), true},
+		{"genTime without Z", token("20260504030201", nil), false},
+		{"genTime with an offset", token("20260504170201+1400", nil), false},
+		{"genTime with a trailing zero", token("20260504030201.50Z", nil), false},
+		{"a critical extension", token("20260504030201Z", ext(true)), false},
+	}
+	for _, c := range cases {
+		info, err := tsa.ParseToken(c.tok)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
+		if c.ok && err == nil && info.Time.Location() != time.UTC {
+			t.Errorf("%s: time %v", c.name, info.Time)
+		}
 	}
 }
