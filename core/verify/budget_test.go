@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -125,6 +126,41 @@ func xrefStreams(base []byte, n, count int) []byte {
 		fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", x)
 		prevOff = x
 	}
+	return b.Bytes()
+}
+
+// predictorXRef appends one object and an xref stream whose n rows all name it, PNG-Up
+// predicted so that the rows compress to almost nothing: a few kilobytes list n entries
+// (red team s9 F11, gen/manyxref.py).
+func predictorXRef(base []byte, n int) []byte {
+	var b bytes.Buffer
+	b.Write(base)
+	prevOff := lastStartXRef(base)
+	size := 1000
+	if m := regexp.MustCompile(`/Size (\d+)`).FindAllSubmatch(base, -1); len(m) > 0 {
+		size, _ = strconv.Atoi(string(m[len(m)-1][1]))
+	}
+	off := b.Len()
+	fmt.Fprintf(&b, "%d 0 obj\n[0]\nendobj\n", size)
+	x := b.Len()
+	raw := make([]byte, 0, 7*(n+1))
+	prev := make([]byte, 6)
+	for i := 0; i <= n; i++ {
+		row := []byte{1, byte(off >> 24), byte(off >> 16), byte(off >> 8), byte(off), 0}
+		if i == n {
+			row = []byte{1, byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x), 0}
+		}
+		raw = append(raw, 2)
+		for j := range row {
+			raw = append(raw, row[j]-prev[j])
+		}
+		prev = row
+	}
+	rows := deflate(raw)
+	fmt.Fprintf(&b, "%d 0 obj\n<</Type/XRef/Size %d/Root 1 0 R/Prev %d/W[1 4 1]/Index[%d %d]/DecodeParms<</Predictor 12/Columns 6>>/Filter/FlateDecode/Length %d>>stream\n",
+		size+n, size+n+1, prevOff, size, n+1, len(rows))
+	b.Write(rows)
+	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", x)
 	return b.Bytes()
 }
 
@@ -417,6 +453,7 @@ func TestBudgets(t *testing.T) {
 		}
 	}
 	lim := pdf.DefaultLimits
+	lim.MaxXRefEntries = maxXRefEntries // verify's own
 	cases := []budgetCase{
 		{name: "annotations judged after signing over", limit: "MaxJudgedAnnotations", data: func(t testing.TB) []byte { return manyAnnots(t, signedDoc(), maxJudgedAnnotations+1) }},
 		{name: "annotations judged after signing over, over three updates", limit: "MaxJudgedAnnotations", data: func(t testing.TB) []byte {
@@ -488,6 +525,18 @@ func TestBudgets(t *testing.T) {
 		{name: "xref entries over", limit: "MaxXRefEntries", data: func(t testing.TB) []byte { return xrefStreams(unsigned(), 3, lim.MaxXRefEntries/3+10) }},
 		{name: "xref entries under", data: func(t testing.TB) []byte { return xrefStreams(unsigned(), 2, lim.MaxXRefEntries/2-10) }},
 		{name: "many sections claiming many entries", limit: "MaxXRefEntries", data: func(t testing.TB) []byte { return xrefStreams(unsigned(), 1000, lim.MaxXRefEntries/4) }},
+		// A few kilobytes of predictor-compressed rows listing entries: refused before the
+		// table is built, after signing and before (red team s9 F11: 122 MB for 11 KB).
+		{name: "predictor xref rows after signing over", limit: "MaxXRefEntries", data: func(t testing.TB) []byte { return predictorXRef(signedDoc(), 524000) }},
+		{name: "predictor xref rows after signing under", data: func(t testing.TB) []byte { return predictorXRef(signedDoc(), maxUpdateObjects-1) }, check: valid},
+		{name: "predictor xref rows before signing over", limit: "MaxXRefEntries", data: func(t testing.TB) []byte {
+			doc, _ := makeDoc(docOpts{textField: "100", emptySig: true})
+			return s.sign(t, predictorXRef(doc, maxXRefEntries), sigOpts{field: "Sig1"})
+		}},
+		{name: "predictor xref rows before signing under", data: func(t testing.TB) []byte {
+			doc, _ := makeDoc(docOpts{textField: "100", emptySig: true})
+			return s.sign(t, predictorXRef(doc, maxXRefEntries-100), sigOpts{field: "Sig1"})
+		}, check: valid},
 		{name: "sections over", limit: "MaxRevisions", data: func(t testing.TB) []byte { return emptySections(signedDoc(), lim.MaxRevisions) }},
 		{name: "sections under", data: func(t testing.TB) []byte { return emptySections(signedDoc(), lim.MaxRevisions-3) }},
 		{name: "objects per object stream over", limit: "MaxObjStmObjects", data: func(t testing.TB) []byte { return objStmDoc(1, lim.MaxObjStmObjects+1, 0) }},

@@ -250,7 +250,8 @@
 //   - Go online unless Options.Online is set.
 //   - Read beyond its limits: files above Options.MaxFileSize, CMS blobs above 16 MB, ASN.1
 //     nesting beyond 64 levels; Options.Limits (one pdf.Limits budget: see core/pdf's "Bounds")
-//     bounds cross-reference entries and sections, objects per object stream, decoded bytes per
+//     bounds cross-reference entries (131,072 here, counted before a section's table is built:
+//     each costs the analysis some 250 bytes) and sections, objects per object stream, decoded bytes per
 //     stream (16 MiB here) and per file (128 MiB here), nesting, signatures per file (100) and
 //     sentences per signature (50); the objects the revisions after the first signature write
 //     are bounded too, all together (MaxUpdateObjects, 20,000: updatebudget.go — the change

@@ -112,6 +112,14 @@ const (
 	maxDecodedStream   = 16 << 20
 	maxDecodedTotal    = 128 << 20 // all streams of the file together (pdf.Limits.MaxDecodedBytes)
 	maxDSSBytes        = 48 << 20  // total validation data read from the DSS
+	// maxXRefEntries bounds the cross-reference entries of all sections together
+	// (pdf.Limits.MaxXRefEntries, 524,288 by default). An entry costs the verification some
+	// 250 bytes however few it takes in the file — its table slot, the revision's lists, the
+	// signature search's index: an 11 KB file whose predictor-compressed xref stream listed
+	// 524,000 entries reached 122 MB (red team s9 F11), twice issue 13's file size + 64 MB.
+	// 131,072 entries cost about 32 MB; the largest file of the interop set and the corpus
+	// lists 2,990.
+	maxXRefEntries = 1 << 17
 )
 
 func (o *Options) now() time.Time {
@@ -296,6 +304,9 @@ func (v *verifier) run(name string) (*Report, error) {
 	}
 	if limits.MaxDecodedBytes <= 0 {
 		limits.MaxDecodedBytes = maxDecodedTotal
+	}
+	if limits.MaxXRefEntries <= 0 {
+		limits.MaxXRefEntries = maxXRefEntries
 	}
 	v.limits = limits.WithDefaults()
 	// fail classifies an error that ends the verification: a budget or a cancellation is said
