@@ -1327,6 +1327,19 @@ func (f *File) StreamData(s *Stream) ([]byte, error) { return f.streamData(s, tr
 func (f *File) OptionalStreamData(s *Stream) ([]byte, error) { return f.streamData(s, false) }
 
 func (f *File) streamData(s *Stream, record bool) ([]byte, error) {
+	s, err := f.directFilters(s)
+	if err != nil {
+		return nil, err
+	}
+	if !record {
+		return f.decode(s, false)
+	}
+	return f.decodeStream(s)
+}
+
+// directFilters returns s, or a copy of it whose /Filter and /DecodeParms given by reference
+// are resolved in the latest revision.
+func (f *File) directFilters(s *Stream) (*Stream, error) {
 	// Indirect filters and parameters (the entries or their array elements) are resolved as
 	// viewers do: [5 0 R] naming /FlateDecode is [/FlateDecode].
 	indirect := func(o Object) bool {
@@ -1366,10 +1379,29 @@ func (f *File) streamData(s *Stream, record bool) ([]byte, error) {
 		c.Dict = d
 		s = &c
 	}
-	if !record {
-		return f.decode(s, false)
+	return s, nil
+}
+
+// DecodedSize returns the number of bytes s decodes to, counting at most max: past max it is
+// a *LimitError naming MaxStreamSize with Max set to max. A last flate or LZW stage is counted
+// as it is decoded, its output not kept (a flate bomb costs its counting, not its memory), and
+// its predictor not applied (which only shortens the data); earlier stages are decoded with
+// max as their cap. Image codecs (DCT, JPX, CCITT, JBIG2) are not decoded: their input is
+// counted. Nothing is charged to MaxDecodedBytes or recorded as a limit the file met
+// (Exceeded): the caller bounds what it asks for.
+func (f *File) DecodedSize(s *Stream, max int64) (int64, error) {
+	s, err := f.directFilters(s)
+	if err != nil {
+		return 0, err
 	}
-	return f.decodeStream(s)
+	raw, err := f.RawStreamData(s)
+	if err != nil {
+		return 0, err
+	}
+	if err := f.cancelled(); err != nil {
+		return 0, err
+	}
+	return decodedSize(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), max)
 }
 
 // Entry returns the cross-reference entry this revision's own section gives object num.

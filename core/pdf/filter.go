@@ -27,6 +27,29 @@ func passThrough(n Name) bool {
 // raw. Decoding stops before an image codec (DCT, JPX, CCITT, JBIG2); the returned remaining
 // filters name what is still applied to the data. The decoded size is capped at max bytes.
 func DecodeFilters(raw []byte, filter, parms Object, max int64) (data []byte, remaining []Name, err error) {
+	names, params, err := filterList(filter, parms)
+	if err != nil {
+		return nil, nil, err
+	}
+	data = raw
+	for i, n := range names {
+		if passThrough(n) {
+			return data, names[i:], nil
+		}
+		var p Dict
+		if i < len(params) {
+			p, _ = params[i].(Dict)
+		}
+		data, err = decodeOne(data, n, p, max)
+		if err != nil {
+			return nil, nil, fmt.Errorf("decode %s: %w", n, err)
+		}
+	}
+	return data, nil, nil
+}
+
+// filterList returns the filter names of a /Filter entry and the /DecodeParms of each.
+func filterList(filter, parms Object) ([]Name, []Object, error) {
 	var names []Name
 	var params []Object
 	switch f := filter.(type) {
@@ -48,21 +71,73 @@ func DecodeFilters(raw []byte, filter, parms Object, max int64) (data []byte, re
 	default:
 		return nil, nil, fmt.Errorf("%w: /Filter is not a name or array", ErrMalformed)
 	}
-	data = raw
+	return names, params, nil
+}
+
+// decodedSize is File.DecodedSize on raw data.
+func decodedSize(raw []byte, filter, parms Object, max int64) (int64, error) {
+	names, params, err := filterList(filter, parms)
+	if err != nil {
+		return 0, err
+	}
+	data := raw
 	for i, n := range names {
 		if passThrough(n) {
-			return data, names[i:], nil
+			break
+		}
+		if i == len(names)-1 {
+			var r io.Reader
+			switch n {
+			case "FlateDecode", "Fl":
+				zr, err := newZlibReader(bytes.NewReader(data))
+				if zr != nil {
+					defer zlibReaders.Put(zr)
+				}
+				if err != nil {
+					fr := flate.NewReader(bytes.NewReader(data)) // raw deflate, as inflate reads it
+					defer fr.Close()
+					r = fr
+				} else {
+					r = zr
+				}
+			case "LZWDecode", "LZW":
+				var p Dict
+				if i < len(params) {
+					p, _ = params[i].(Dict)
+				}
+				var rc io.ReadCloser
+				if e, ok := p.Get("EarlyChange").(Int); ok && e == 0 {
+					rc = stdlzw.NewReader(bytes.NewReader(data), stdlzw.MSB, 8)
+				} else {
+					rc = lzw.NewReader(bytes.NewReader(data), lzw.MSB, 8)
+				}
+				defer rc.Close()
+				r = rc
+			}
+			if r != nil {
+				// Errors end the count where the data ends, as a truncated stream is drawn.
+				k, _ := io.CopyN(io.Discard, r, max+1)
+				if k > max {
+					return k, limitErr("MaxStreamSize", max)
+				}
+				return k, nil
+			}
 		}
 		var p Dict
 		if i < len(params) {
 			p, _ = params[i].(Dict)
 		}
-		data, err = decodeOne(data, n, p, max)
-		if err != nil {
-			return nil, nil, fmt.Errorf("decode %s: %w", n, err)
+		if data, err = decodeOne(data, n, p, max); err != nil {
+			if errors.Is(err, ErrLimit) {
+				return max + 1, err
+			}
+			return int64(len(data)), fmt.Errorf("decode %s: %w", n, err)
 		}
 	}
-	return data, nil, nil
+	if int64(len(data)) > max {
+		return int64(len(data)), limitErr("MaxStreamSize", max)
+	}
+	return int64(len(data)), nil
 }
 
 func decodeOne(in []byte, name Name, p Dict, max int64) ([]byte, error) {
