@@ -78,6 +78,7 @@ type File struct {
 	sections int          // cross-reference sections read (MaxRevisions)
 	entries  int64        // cross-reference entries read, all sections (MaxXRefEntries)
 	decoded  atomic.Int64 // bytes decoded from streams (MaxDecodedBytes)
+	counted  atomic.Int64 // bytes DecodedSize counted (MaxDecodedBytes, apart)
 	tripped  atomic.Pointer[LimitError]
 	decrypt  bool       // Options.Decrypt
 	dec      *decrypter // nil for an unencrypted file
@@ -97,6 +98,7 @@ type File struct {
 	objStms     map[cacheKey]*objStm
 	objStmMem   int64
 	loading     map[cacheKey]bool
+	sizes       map[sizeKey]sizeCount // DecodedSize's counts
 
 	// win is the buffer of the last lexer over f.r that finished, with the bytes it holds:
 	// the next lexer takes it (see lexer), so that parsing the many small objects that sit
@@ -1387,12 +1389,27 @@ func (f *File) directFilters(s *Stream) (*Stream, error) {
 // as it is decoded, its output not kept (a flate bomb costs its counting, not its memory), and
 // its predictor not applied (which only shortens the data); earlier stages are decoded with
 // max as their cap. Image codecs (DCT, JPX, CCITT, JBIG2) are not decoded: their input is
-// counted. Nothing is charged to MaxDecodedBytes or recorded as a limit the file met
-// (Exceeded): the caller bounds what it asks for.
+// counted. A stream's size is counted once per file (by its data's place and filters); all
+// the counting of a file together stops at MaxDecodedBytes (a *LimitError naming it), apart
+// from the decoding StreamData charges, and is not recorded as a limit the file met
+// (Exceeded): the caller judges what it could not count.
 func (f *File) DecodedSize(s *Stream, max int64) (int64, error) {
 	s, err := f.directFilters(s)
 	if err != nil {
 		return 0, err
+	}
+	key := sizeKey{s.Offset, s.Length, fmt.Sprint(s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"))}
+	cacheable := s.Data == nil
+	if cacheable {
+		f.mu.Lock()
+		c, ok := f.sizes[key]
+		f.mu.Unlock()
+		switch {
+		case ok && c.n > max:
+			return c.n, limitErr("MaxStreamSize", max)
+		case ok && c.exact:
+			return c.n, nil
+		}
 	}
 	raw, err := f.RawStreamData(s)
 	if err != nil {
@@ -1401,7 +1418,33 @@ func (f *File) DecodedSize(s *Stream, max int64) (int64, error) {
 	if err := f.cancelled(); err != nil {
 		return 0, err
 	}
-	return decodedSize(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), max)
+	left := f.limits.MaxDecodedBytes - f.counted.Load()
+	n, err := decodedSize(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), min(max, left))
+	f.counted.Add(min(n, max+1))
+	if errors.Is(err, ErrLimit) && left < max && n > left {
+		return n, limitErr("MaxDecodedBytes", f.limits.MaxDecodedBytes)
+	}
+	if cacheable && (err == nil || errors.Is(err, ErrLimit)) {
+		f.mu.Lock()
+		if f.sizes == nil {
+			f.sizes = map[sizeKey]sizeCount{}
+		}
+		f.sizes[key] = sizeCount{n, err == nil}
+		f.mu.Unlock()
+	}
+	return n, err
+}
+
+// sizeCount is a count of DecodedSize: exact, or more than the cap it was counted to.
+type sizeCount struct {
+	n     int64
+	exact bool
+}
+
+// sizeKey identifies a stream's data and its decoding for DecodedSize.
+type sizeKey struct {
+	off, length int64
+	filters     string
 }
 
 // Entry returns the cross-reference entry this revision's own section gives object num.

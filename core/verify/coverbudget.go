@@ -234,7 +234,10 @@ func checkAppearanceBudget(f *pdf.File, v *pdf.View, p int) error {
 			}
 		}
 	}
-	return checkAppearancePaint(f, v, p) // coverraster.go
+	if err := checkAppearancePaint(f, v, p); err != nil { // coverraster.go
+		return err
+	}
+	return checkDecodedResources(f, v, p) // coverdecode.go
 }
 
 func (w *contentWalk) resolve(o pdf.Object) pdf.Object {

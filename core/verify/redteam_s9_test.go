@@ -1,0 +1,183 @@
+package verify
+
+import (
+	"bytes"
+	"compress/zlib"
+	"strings"
+	"testing"
+	"time"
+
+	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
+)
+
+// zeroFlate is n zero bytes (spaces with space), flate-compressed: a flate bomb of n bytes.
+func zeroFlate(n int, space bool) []byte {
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	chunk := make([]byte, 1<<20)
+	if space {
+		for i := range chunk {
+			chunk[i] = ' '
+		}
+	}
+	for left := n; left > 0; left -= len(chunk) {
+		zw.Write(chunk[:min(left, len(chunk))])
+	}
+	zw.Close()
+	return z.Bytes()
+}
+
+// tooComplex reports whether a signature of rep has a too-complex change naming limit.
+func tooComplex(rep *Report, limit string) bool {
+	for _, sg := range rep.Signatures {
+		for _, d := range sg.ChangeDetails {
+			if d.Code == ChangeTooComplex && d.Key == limit {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestRedTeamS9ResourceBombs (F7): a font program, an embedded CMap, a ToUnicode map that
+// inflate to far more than any real one made PDFium hold them whole — 100 MiB of zeros in a
+// 109 KB annotation verified valid after 3 s and 630 MB, 400 MiB killed the renderer at
+// 1.5 GB. Every stream PDFium decodes to draw the page, in the revision as signed and as now,
+// is counted before rendering (coverdecode.go): past MaxResourceStreamBytes the page is too
+// complex to check, naming the limit; the twins (the same fonts at 1 MiB) stay valid. The
+// count keeps nothing, so the refusal costs little heap.
+func TestRedTeamS9ResourceBombs(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	const bomb = 40 << 20
+	zeros := map[int][]byte{}
+	spaces := map[int][]byte{}
+	for _, n := range []int{bomb, 1 << 20} {
+		zeros[n], spaces[n] = zeroFlate(n, false), zeroFlate(n, true)
+	}
+	flateStream := func(d pdf.Dict, data []byte) *pdf.Stream {
+		d["Filter"] = pdf.Name("FlateDecode")
+		return &pdf.Stream{Dict: d, Data: data}
+	}
+	descriptor := func(extra pdf.Dict) pdf.Dict {
+		d := pdf.Dict{"Type": pdf.Name("FontDescriptor"), "FontName": pdf.Name("Foo"), "Flags": pdf.Int(32),
+			"FontBBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1000), pdf.Int(1000)}, "ItalicAngle": pdf.Int(0),
+			"Ascent": pdf.Int(800), "Descent": pdf.Int(-200), "CapHeight": pdf.Int(700), "StemV": pdf.Int(80)}
+		for k, v := range extra {
+			d[k] = v
+		}
+		return d
+	}
+	widths := make(pdf.Array, 95)
+	for i := range widths {
+		widths[i] = pdf.Int(500)
+	}
+	// simple is a font of subtype sub whose descriptor's key program is n bytes of zeros.
+	simple := func(sub, key string, n int) func(u *pdf.Update) pdf.Object {
+		return func(u *pdf.Update) pdf.Object {
+			prog := pdf.Dict{"Length1": pdf.Int(n)}
+			if key == "FontFile3" {
+				prog = pdf.Dict{"Subtype": pdf.Name("Type1C")}
+			}
+			fd := u.Add(descriptor(pdf.Dict{pdf.Name(key): u.Add(flateStream(prog, zeros[n]))}))
+			return u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name(sub), "BaseFont": pdf.Name("Foo"),
+				"FirstChar": pdf.Int(32), "LastChar": pdf.Int(126), "Widths": widths, "FontDescriptor": fd, "Encoding": pdf.Name("WinAnsiEncoding")})
+		}
+	}
+	// cmap is a Type0 font whose /Encoding is an embedded CMap of n spaces.
+	cmap := func(n int) func(u *pdf.Update) pdf.Object {
+		return func(u *pdf.Update) pdf.Object {
+			info := pdf.Dict{"Registry": pdf.String{Bytes: []byte("Adobe")}, "Ordering": pdf.String{Bytes: []byte("Identity")}, "Supplement": pdf.Int(0)}
+			enc := u.Add(flateStream(pdf.Dict{"Type": pdf.Name("CMap"), "CMapName": pdf.Name("Foo"), "CIDSystemInfo": info}, spaces[n]))
+			cid := u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("CIDFontType2"), "BaseFont": pdf.Name("Foo"), "CIDSystemInfo": info,
+				"FontDescriptor": u.Add(descriptor(nil))})
+			return u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type0"), "BaseFont": pdf.Name("Foo"), "Encoding": enc, "DescendantFonts": pdf.Array{cid}})
+		}
+	}
+	// toUnicode is Helvetica with a ToUnicode map of n spaces.
+	toUnicode := func(n int) func(u *pdf.Update) pdf.Object {
+		return func(u *pdf.Update) pdf.Object {
+			return u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type1"), "BaseFont": pdf.Name("Helvetica"),
+				"ToUnicode": u.Add(flateStream(pdf.Dict{}, spaces[n]))})
+		}
+	}
+	text := "BT /FB 12 Tf 330 120 Td (hello) Tj ET"
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(160)}
+	// added: the font is drawn by an annotation added after signing.
+	added := func(font func(u *pdf.Update) pdf.Object, content string) []byte {
+		signed := s.sign(t, plain, sigOpts{})
+		return s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
+			return u.Add(s4Form(away, []byte(content), pdf.Dict{"Font": pdf.Dict{"FB": font(u)}}))
+		}, nil)
+	}
+	// signedPage: the font is drawn by the signed page itself; a harmless square is added.
+	signedPage := func(font func(u *pdf.Update) pdf.Object) []byte {
+		pre := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+			p := pageOf(t, v)
+			pd := p.Dict.Clone()
+			res, _ := v.Resolve(pd.Get("Resources"))
+			rd, _ := res.(pdf.Dict)
+			rd = rd.Clone()
+			fonts, _ := v.Resolve(rd.Get("Font"))
+			fd, _ := fonts.(pdf.Dict)
+			fd = fd.Clone()
+			fd["FB"] = font(u)
+			rd["Font"] = fd
+			pd["Resources"] = rd
+			content, _ := v.Resolve(pd.Get("Contents"))
+			old, _ := content.(*pdf.Stream)
+			data, _ := v.File().StreamData(old)
+			pd["Contents"] = u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: append(append([]byte{}, data...), "\n"+text...)})
+			setObj(t, u, p.Ref, pd)
+		})
+		signed := s.sign(t, pre, sigOpts{})
+		return s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
+			return u.Add(s4Form(away, []byte("0 0 1 RG 520 105 20 20 re S"), nil))
+		}, nil)
+	}
+	for _, c := range []struct {
+		name  string
+		data  func() []byte
+		limit string // "" for a twin
+	}{
+		{"FontFile2 bomb", func() []byte { return added(simple("TrueType", "FontFile2", bomb), text) }, "MaxResourceStreamBytes"},
+		{"FontFile2 twin", func() []byte { return added(simple("TrueType", "FontFile2", 1<<20), text) }, ""},
+		{"FontFile bomb", func() []byte { return added(simple("Type1", "FontFile", bomb), text) }, "MaxResourceStreamBytes"},
+		{"FontFile3 bomb", func() []byte { return added(simple("Type1", "FontFile3", bomb), text) }, "MaxResourceStreamBytes"},
+		{"FontFile3 twin", func() []byte { return added(simple("Type1", "FontFile3", 1<<20), text) }, ""},
+		{"CMap bomb", func() []byte { return added(cmap(bomb), "BT /FB 12 Tf 330 120 Td <0001> Tj ET") }, "MaxResourceStreamBytes"},
+		{"CMap twin", func() []byte { return added(cmap(1<<20), "BT /FB 12 Tf 330 120 Td <0001> Tj ET") }, ""},
+		{"ToUnicode bomb", func() []byte { return added(toUnicode(bomb), text) }, "MaxResourceStreamBytes"},
+		{"ToUnicode twin", func() []byte { return added(toUnicode(1<<20), text) }, ""},
+		{"FontFile2 bomb on the signed page", func() []byte { return signedPage(simple("TrueType", "FontFile2", bomb)) }, "MaxResourceStreamBytes"},
+		{"FontFile2 twin on the signed page", func() []byte { return signedPage(simple("TrueType", "FontFile2", 1<<20)) }, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := c.data()
+			var rep *Report
+			var used time.Duration
+			heap := peakHeap(int64(len(data))+64<<20-16<<20, func() {
+				cpu := cpuTime()
+				rep = verifyBytes(t, data, s.store())
+				used = cpuTime() - cpu
+			})
+			t.Logf("%d KB: %s, %v CPU, heap peak +%.1f MB", len(data)>>10, rep.Verdict, used.Round(time.Millisecond), float64(heap)/(1<<20))
+			if c.limit == "" {
+				if rep.Verdict != StatusValid {
+					t.Fatalf("twin judged %s\n%s", rep.Verdict, dump(rep))
+				}
+				return
+			}
+			if !tooComplex(rep, c.limit) || rep.Verdict == StatusValid {
+				t.Fatalf("want a too-complex change naming %s, got %s\n%s", c.limit, rep.Verdict, dump(rep))
+			}
+			if !strings.Contains(strings.Join(rep.Signatures[0].Changes, "\n"), "MiB") {
+				t.Errorf("the change does not say the size\n%s", dump(rep))
+			}
+			if heap > uint64(len(data))+16<<20 {
+				t.Errorf("heap peak +%d MB: the count kept what it counted", heap>>20)
+			}
+		})
+	}
+}
