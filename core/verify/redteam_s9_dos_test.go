@@ -11,8 +11,8 @@ import (
 	"sealdesk/core/pki"
 )
 
-// zeroFlate is n zero bytes (spaces with space), flate-compressed: a flate bomb of n bytes.
-func zeroFlate(n int, space bool) []byte {
+// s9ZeroFlate is n zero bytes (spaces with space), flate-compressed: a flate bomb of n bytes.
+func s9ZeroFlate(n int, space bool) []byte {
 	var z bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
 	chunk := make([]byte, 1<<20)
@@ -28,8 +28,8 @@ func zeroFlate(n int, space bool) []byte {
 	return z.Bytes()
 }
 
-// tooComplex reports whether a signature of rep has a too-complex change naming limit.
-func tooComplex(rep *Report, limit string) bool {
+// s9TooComplex reports whether a signature of rep has a too-complex change naming limit.
+func s9TooComplex(rep *Report, limit string) bool {
 	for _, sg := range rep.Signatures {
 		for _, d := range sg.ChangeDetails {
 			if d.Code == ChangeTooComplex && d.Key == limit {
@@ -54,7 +54,7 @@ func TestRedTeamS9ResourceBombs(t *testing.T) {
 	zeros := map[int][]byte{}
 	spaces := map[int][]byte{}
 	for _, n := range []int{bomb, 1 << 20} {
-		zeros[n], spaces[n] = zeroFlate(n, false), zeroFlate(n, true)
+		zeros[n], spaces[n] = s9ZeroFlate(n, false), s9ZeroFlate(n, true)
 	}
 	flateStream := func(d pdf.Dict, data []byte) *pdf.Stream {
 		d["Filter"] = pdf.Name("FlateDecode")
@@ -169,7 +169,7 @@ func TestRedTeamS9ResourceBombs(t *testing.T) {
 				}
 				return
 			}
-			if !tooComplex(rep, c.limit) || rep.Verdict == StatusValid {
+			if !s9TooComplex(rep, c.limit) || rep.Verdict == StatusValid {
 				t.Fatalf("want a too-complex change naming %s, got %s\n%s", c.limit, rep.Verdict, dump(rep))
 			}
 			if !strings.Contains(strings.Join(rep.Signatures[0].Changes, "\n"), "MiB") {
