@@ -96,8 +96,9 @@ type paintWalk struct {
 	cost   map[pdf.Ref]rasterCost // a form's cost in its own space, uses of nested forms included
 	open   map[pdf.Ref]bool
 	n      int
-	tokens int  // tokens read, all streams together
-	over   bool // maxRasterTokens, maxRasterContent or a stream's decoding limit reached: too complex
+	funcs  map[pdf.Ref]float64 // a function's work per evaluation (coverfunc.go)
+	tokens int                 // tokens read, all streams together
+	over   bool                // maxRasterTokens, maxRasterContent or a stream's decoding limit reached: too complex
 }
 
 func newPaintWalk(f *pdf.File, v *pdf.View) *paintWalk {
@@ -183,6 +184,11 @@ type paintGState struct {
 	stroke rasterCost // the tiling pattern stroking
 	tileF  float64    // the area of one cell of the filling pattern, in this stream's units² (0: none): a cell is copied per cell of the path's box
 	tileS  float64
+	// fillPx and strokePx are the work per pixel of the shading pattern filling or stroking
+	// (its function's evaluation: coverfunc.go), fillTint and strokeTint that of converting a
+	// colour set in the current colour space (a tint transform).
+	fillPx, strokePx     float64
+	fillTint, strokeTint float64
 }
 
 // form returns what the form or appearance stream o costs in its own space, every form it
@@ -397,7 +403,8 @@ func (w *paintWalk) content(data []byte, res pdf.Dict, clip, span float64, depth
 		case pdf.TokString, pdf.TokHexString:
 			// A glyph's area in text space is its size squared, times the text matrix's scale.
 			if font := gs.tf * gs.tf * gs.tm; font > 0 {
-				paint(float64(len(t.Value)) * math.Min(font*math.Abs(gs.ctm.det()), clip))
+				k := 1 + gs.fillPx
+				paintUpTo(float64(len(t.Value))*math.Min(font*math.Abs(gs.ctm.det()), clip)*k, clip*k)
 			}
 			if gs.glyph != (rasterCost{}) {
 				size := gs.tf * math.Sqrt(gs.tm)
@@ -451,16 +458,38 @@ func (w *paintWalk) content(data []byte, res pdf.Dict, clip, span float64, depth
 		case "scn", "SCN":
 			if lastName != "" {
 				c, tile := w.pattern(res, lastName, depth)
+				px, once := 0.0, 0.0
+				if rasterPricing {
+					px, once = w.patternShading(res, lastName)
+				}
+				total.fixed += once
 				if op == "scn" {
-					gs.fill, gs.tileF = c, tile
+					gs.fill, gs.tileF, gs.fillPx = c, tile, px
 				} else {
-					gs.stroke, gs.tileS = c, tile
+					gs.stroke, gs.tileS, gs.strokePx = c, tile, px
 				}
 			}
+			if op == "scn" {
+				total.fixed += gs.fillTint
+			} else {
+				total.fixed += gs.strokeTint
+			}
+		case "sc":
+			total.fixed += gs.fillTint
+		case "SC":
+			total.fixed += gs.strokeTint
 		case "cs":
-			gs.fill, gs.tileF = rasterCost{}, 0
+			gs.fill, gs.tileF, gs.fillPx = rasterCost{}, 0, 0
+			if rasterPricing {
+				gs.fillTint = w.tintWork(w.namedSpace(res, lastName), 0)
+				total.fixed += gs.fillTint
+			}
 		case "CS":
-			gs.stroke, gs.tileS = rasterCost{}, 0
+			gs.stroke, gs.tileS, gs.strokePx = rasterCost{}, 0, 0
+			if rasterPricing {
+				gs.strokeTint = w.tintWork(w.namedSpace(res, lastName), 0)
+				total.fixed += gs.strokeTint
+			}
 		case "gs":
 			g := w.v.Dict(w.v.Dict(res.Get("ExtGState")).Get(lastName))
 			if v, ok := pdf.Number(w.resolve(g.Get("LW"))); ok {
@@ -577,11 +606,24 @@ func (w *paintWalk) content(data []byte, res pdf.Dict, clip, span float64, depth
 					a = math.Max(a, segLen*d)
 					limit = float64(max(segs, 1)) * clip
 				}
-				paintUpTo(a, limit)
+				// A shading pattern evaluates its function per pixel it paints.
+				k := 1.0
+				if op != "S" && op != "s" {
+					k = 1 + gs.fillPx
+				}
+				if op != "f" && op != "F" && op != "f*" {
+					k = math.Max(k, 1+gs.strokePx)
+				}
+				paintUpTo(a*k, limit*k)
 			}
 			havePath, segLen, segs, userLen, path, rects, others, clipPending = false, 0, 0, 0, pathCost{}, 0, 0, false
 		case "sh":
-			paint(clip)
+			px, once := 0.0, 0.0
+			if rasterPricing {
+				px, once = w.shadingWork(w.v.Dict(res.Get("Shading")).Get(lastName))
+			}
+			total.fixed += once
+			paintUpTo(clip*(1+px), clip*(1+px))
 		case "Do":
 			x := w.v.Dict(res.Get("XObject")).Get(lastName)
 			xs, ok := w.resolve(x).(*pdf.Stream)
@@ -590,6 +632,9 @@ func (w *paintWalk) content(data []byte, res pdf.Dict, clip, span float64, depth
 			}
 			if sub, _ := xs.Dict.Get("Subtype").(pdf.Name); sub == "Image" {
 				paint(math.Abs(gs.ctm.det()))
+				if rasterPricing {
+					total.fixed += w.imageTintWork(xs)
+				}
 				break
 			}
 			m := w.matrix(xs.Dict.Get("Matrix")).then(gs.ctm)
@@ -707,7 +752,11 @@ func checkAppearancePaint(f *pdf.File, v *pdf.View, p int) error {
 		return nil
 	}
 	w := newPaintWalk(f, v)
-	if total := w.annotationsPaint(pages[p-1], MaxAppearancePaintedPixels); total > MaxAppearancePaintedPixels || w.over {
+	total := w.annotationsPaint(pages[p-1], MaxAppearancePaintedPixels)
+	if w.over {
+		return &appearanceBudgetError{"MaxAppearancePaintedPixels", fmt.Sprintf("the annotations' appearances are more than the pricing reads: over %d million tokens, a content stream that decodes past its limit, or a PostScript calculator function of more than %d operators or %d nested procedures", maxRasterTokens/1_000_000, maxCalculatorOps, maxCalculatorNesting)}
+	}
+	if total > MaxAppearancePaintedPixels {
 		return &appearanceBudgetError{"MaxAppearancePaintedPixels", fmt.Sprintf("the annotations' appearances make the renderer paint more than %d million pixels (every fill, stroke, image and glyph at the check's resolution and the edges it rasterizes, forms counted once per use; the limit is %d million)", int64(total/1e6), MaxAppearancePaintedPixels/1_000_000)}
 	}
 	return nil
@@ -754,7 +803,7 @@ func (v *verifier) chargeRaster(views []*pdf.View, p int) error {
 	}
 	total, over := pageRasterWork(v.f, views, p)
 	if over {
-		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("the page's drawing is more than its pricing reads: over %d million tokens (content, forms and appearances), or a content stream that decodes past its limit", maxRasterTokens/1_000_000)}
+		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("the page's drawing is more than its pricing reads: over %d million tokens (content, forms and appearances), a content stream that decodes past its limit, or a PostScript calculator function of more than %d operators or %d nested procedures", maxRasterTokens/1_000_000, maxCalculatorOps, maxCalculatorNesting)}
 	}
 	if total > MaxPageRasterWork {
 		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("rendering the page as signed and as now would cost the renderer more than %d million pixel-equivalents (its content, forms, patterns and glyphs once per use, its annotations, and the edges of every fill, stroke, dash and clip it rasterizes; the limit is %d million)", int64(total/1e6), MaxPageRasterWork/1_000_000)}

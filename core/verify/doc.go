@@ -272,6 +272,12 @@
 //     page of the interop set and the corpus costs 35 million), and a verification's renders
 //     together no more than 2,000 million (MaxRasterWorkPerFile); the pricing reads at most 4
 //     million tokens a page, and a content stream decoding past its limit is too complex too.
+//     Functions cost their work where PDFium evaluates them (per pixel for a function-based
+//     shading or a tint transform of its space: coverfunc.go; a type 4 program of more than
+//     10,000 operators is too complex), and the font programs, CMaps, ToUnicode maps, ICC
+//     profiles and function and mesh streams PDFium decodes to draw a page are counted before
+//     it is rendered, keeping nothing: one over 32 MiB (MaxResourceStreamBytes) or all over
+//     64 MiB (MaxPageResourceBytes) make the page too complex (coverdecode.go).
 //     Object headers hidden in the data of objects added after
 //     signing are kept only where they can matter, at most 4,097 per revision, and at most
 //     4,096 trailer dictionaries and /Root entries are read (more is reported as a change

@@ -181,3 +181,143 @@ func TestRedTeamS9ResourceBombs(t *testing.T) {
 		})
 	}
 }
+
+// TestRedTeamS9FunctionShadings (F6): PDFium evaluates a function-based (type 1) shading's
+// function once per pixel; a type 4 program of 9,000 operators over 200 × 200 pt held it for
+// 23 s, priced as a plain fill. The raster model prices a function by its work
+// (coverfunc.go): the shading, a shading pattern filling a path with it, and a tint transform
+// evaluated per pixel are too complex to check past the page's bounds, in an added appearance
+// (MaxAppearancePaintedPixels) and in the signed page (MaxPageRasterWork); a program beyond
+// maxCalculatorOps is too complex whatever its area. The twins (the same shading, a program of
+// four operators) stay valid.
+func TestRedTeamS9FunctionShadings(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	away := pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(160)}
+	program := func(reps int) []byte {
+		return []byte("{ " + strings.Repeat("dup mul sqrt ", reps) + "pop }")
+	}
+	calc := func(u *pdf.Update, reps, nin int) pdf.Ref {
+		dom := pdf.Array{pdf.Int(0), pdf.Int(1)}
+		if nin == 2 {
+			dom = pdf.Array{pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(1)}
+		}
+		p := program(reps)
+		if nin == 1 {
+			p = []byte("{ dup " + strings.Repeat("dup mul sqrt ", reps) + "pop }")
+		}
+		return u.Add(&pdf.Stream{Dict: pdf.Dict{"FunctionType": pdf.Int(4), "Domain": dom, "Range": pdf.Array{pdf.Int(0), pdf.Int(1)}}, Data: p})
+	}
+	// shading is a type 1 shading over the square's area whose function runs reps× "dup mul
+	// sqrt"; with tint, its colour space is a Separation whose tint transform does instead.
+	shading := func(u *pdf.Update, reps int, tint bool) pdf.Dict {
+		sh := pdf.Dict{"ShadingType": pdf.Int(1), "ColorSpace": pdf.Name("DeviceGray"), "Domain": pdf.Array{pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(1)},
+			"Matrix": pdf.Array{pdf.Int(240), pdf.Int(0), pdf.Int(0), pdf.Int(60), pdf.Int(320), pdf.Int(100)}, "Function": calc(u, reps, 2)}
+		if tint {
+			sh["Function"] = calc(u, 1, 2)
+			sh["ColorSpace"] = pdf.Array{pdf.Name("Separation"), pdf.Name("Spot"), pdf.Name("DeviceGray"), calc(u, reps, 1)}
+		}
+		return sh
+	}
+	added := func(content string, res func(u *pdf.Update) pdf.Dict) []byte {
+		signed := s.sign(t, plain, sigOpts{})
+		return s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
+			return u.Add(s4Form(away, []byte(content), res(u)))
+		}, nil)
+	}
+	sh := func(reps int, tint bool) []byte {
+		return added("/Sh0 sh", func(u *pdf.Update) pdf.Dict { return pdf.Dict{"Shading": pdf.Dict{"Sh0": shading(u, reps, tint)}} })
+	}
+	pattern := func(reps int) []byte {
+		return added("/Pattern cs /P0 scn 320 100 240 60 re f", func(u *pdf.Update) pdf.Dict {
+			return pdf.Dict{"Pattern": pdf.Dict{"P0": pdf.Dict{"PatternType": pdf.Int(2), "Shading": shading(u, reps, false)}}}
+		})
+	}
+	// signedPage: the signed page draws the shading; a harmless square is added.
+	signedPage := func(reps int) []byte {
+		pre := update(t, plain, func(u *pdf.Update, v *pdf.View) {
+			p := pageOf(t, v)
+			pd := p.Dict.Clone()
+			res, _ := v.Resolve(pd.Get("Resources"))
+			rd, _ := res.(pdf.Dict)
+			rd = rd.Clone()
+			rd["Shading"] = pdf.Dict{"Sh0": shading(u, reps, false)}
+			pd["Resources"] = rd
+			content, _ := v.Resolve(pd.Get("Contents"))
+			old, _ := content.(*pdf.Stream)
+			data, _ := v.File().StreamData(old)
+			pd["Contents"] = u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: append(append([]byte{}, data...), "\nq 320 100 240 60 re W n /Sh0 sh Q"...)})
+			setObj(t, u, p.Ref, pd)
+		})
+		signed := s.sign(t, pre, sigOpts{})
+		return s4Annot(t, signed, "Square", pdf.Array{pdf.Int(500), pdf.Int(740), pdf.Int(540), pdf.Int(760)}, nil, pdf.Dict{"C": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(1)}})
+	}
+	for _, c := range []struct {
+		name  string
+		data  func() []byte
+		limit string
+	}{
+		{"type 4 shading, 9,000 operators", func() []byte { return sh(3000, false) }, "MaxAppearancePaintedPixels"},
+		{"type 4 shading twin", func() []byte { return sh(1, false) }, ""},
+		{"type 4 program over maxCalculatorOps", func() []byte { return sh(maxCalculatorOps/3+1, false) }, "MaxAppearancePaintedPixels"},
+		{"tint transform per pixel, 9,000 operators", func() []byte { return sh(3000, true) }, "MaxAppearancePaintedPixels"},
+		{"tint transform twin", func() []byte { return sh(1, true) }, ""},
+		{"shading pattern fill, 9,000 operators", func() []byte { return pattern(3000) }, "MaxAppearancePaintedPixels"},
+		{"shading pattern fill twin", func() []byte { return pattern(1) }, ""},
+		{"signed page's shading, 9,000 operators", func() []byte { return signedPage(3000) }, "MaxPageRasterWork"},
+		{"signed page's shading twin", func() []byte { return signedPage(1) }, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := c.data()
+			cpu := cpuTime()
+			rep := verifyBytes(t, data, s.store())
+			used := cpuTime() - cpu
+			t.Logf("%d KB: %s, %v CPU", len(data)>>10, rep.Verdict, used.Round(time.Millisecond))
+			if c.limit == "" {
+				if rep.Verdict != StatusValid {
+					t.Fatalf("twin judged %s\n%s", rep.Verdict, dump(rep))
+				}
+				return
+			}
+			if !s9TooComplex(rep, c.limit) || rep.Verdict == StatusValid {
+				t.Fatalf("want a too-complex change naming %s, got %s\n%s", c.limit, rep.Verdict, dump(rep))
+			}
+		})
+	}
+}
+
+// TestFunctionWork: the work the raster model gives a function grows with what PDFium runs
+// per evaluation — a type 4 program's operators, a type 3 function's dearest part, a type 0
+// function's interpolation — and a program past maxCalculatorOps is more than it reads.
+func TestFunctionWork(t *testing.T) {
+	calc := func(reps int) *pdf.Stream {
+		return &pdf.Stream{Dict: pdf.Dict{"FunctionType": pdf.Int(4), "Domain": pdf.Array{pdf.Int(0), pdf.Int(1)}, "Range": pdf.Array{pdf.Int(0), pdf.Int(1)}},
+			Data: []byte("{ dup " + strings.Repeat("dup mul sqrt ", reps) + "pop }")}
+	}
+	plain, _ := makeDoc(docOpts{})
+	f, err := pdf.OpenBytes(plain, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		fn   pdf.Object
+		want float64
+		over bool
+	}{
+		{"type 4, 3 operators", calc(1), functionCost + 5*calcOpCost, false},
+		{"type 4, 3,000 operators", calc(1000), functionCost + 3002*calcOpCost, false},
+		{"type 4 over the bound", calc(maxCalculatorOps / 3), 0, true},
+		{"type 3 of two", pdf.Dict{"FunctionType": pdf.Int(3), "Functions": pdf.Array{calc(1), calc(10)}}, functionCost + (functionCost + 32*calcOpCost) + 2, false},
+		{"type 0, 2 inputs, 3 outputs", pdf.Dict{"FunctionType": pdf.Int(0), "Domain": pdf.Array{pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(1)},
+			"Range": pdf.Array{pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(1), pdf.Int(0), pdf.Int(1)}}, functionCost + 3*4*sampledCornerPx, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newPaintWalk(f, f.Latest())
+			got := w.functionWork(c.fn, 0)
+			if w.over != c.over || (!c.over && got != c.want) {
+				t.Fatalf("work %v over %v, want %v over %v", got, w.over, c.want, c.over)
+			}
+		})
+	}
+}
