@@ -14,6 +14,7 @@ import (
 // charged where PDFium evaluates it:
 //   - per pixel painted: a type 1 shading by `sh` or as a shading pattern's fill;
 //   - 256 times: an axial or radial (type 2, 3) shading, which PDFium samples into a table;
+//   - per vertex of a mesh (types 4 to 7), counted as one per byte of its data;
 //   - per colour set: sc, scn, SC, SCN and cs, CS in a Separation or DeviceN space (PDFium
 //     converts the colour when it is set);
 //   - per image sample: an image in a Separation or DeviceN space of more than 8 bits a pixel
@@ -167,11 +168,12 @@ func (w *paintWalk) namedSpace(res pdf.Dict, name pdf.Name) pdf.Object {
 // it costs once (pixel-equivalents).
 func (w *paintWalk) shadingWork(o pdf.Object) (perPixel, once float64) {
 	var d pdf.Dict
+	var st *pdf.Stream
 	switch x := w.resolve(o).(type) {
 	case pdf.Dict:
 		d = x
 	case *pdf.Stream:
-		d = x.Dict
+		st, d = x, x.Dict
 	default:
 		return 0, 0
 	}
@@ -185,6 +187,13 @@ func (w *paintWalk) shadingWork(o pdf.Object) (perPixel, once float64) {
 		return eval, 0
 	case 2, 3:
 		return 0, shadingTable * eval
+	case 4, 5, 6, 7:
+		// Per vertex (its colour converted as it is read): at most one per byte of the data.
+		if st == nil || eval == 0 {
+			return 0, 0
+		}
+		n, _ := w.f.DecodedSize(st, MaxResourceStreamBytes)
+		return 0, float64(n) * eval
 	}
 	return 0, 0
 }
