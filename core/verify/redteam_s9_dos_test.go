@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"compress/zlib"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func TestRedTeamS9ResourceBombs(t *testing.T) {
 	const bomb = 40 << 20
 	zeros := map[int][]byte{}
 	spaces := map[int][]byte{}
-	for _, n := range []int{bomb, 1 << 20} {
+	for _, n := range []int{bomb, 30 << 20, 1 << 20} {
 		zeros[n], spaces[n] = s9ZeroFlate(n, false), s9ZeroFlate(n, true)
 	}
 	flateStream := func(d pdf.Dict, data []byte) *pdf.Stream {
@@ -112,29 +113,55 @@ func TestRedTeamS9ResourceBombs(t *testing.T) {
 		}, nil)
 	}
 	// signedPage: the font is drawn by the signed page itself; a harmless square is added.
-	signedPage := func(font func(u *pdf.Update) pdf.Object) []byte {
+	// signedPageWith: the signed page draws content with resources res[key][name]; a harmless
+	// square is added after signing.
+	signedPageWith := func(key pdf.Name, objs map[pdf.Name]func(u *pdf.Update) pdf.Object, content string) []byte {
 		pre := update(t, plain, func(u *pdf.Update, v *pdf.View) {
 			p := pageOf(t, v)
 			pd := p.Dict.Clone()
 			res, _ := v.Resolve(pd.Get("Resources"))
 			rd, _ := res.(pdf.Dict)
 			rd = rd.Clone()
-			fonts, _ := v.Resolve(rd.Get("Font"))
-			fd, _ := fonts.(pdf.Dict)
-			fd = fd.Clone()
-			fd["FB"] = font(u)
-			rd["Font"] = fd
+			sub, _ := v.Resolve(rd.Get(key))
+			sd, _ := sub.(pdf.Dict)
+			sd = sd.Clone()
+			if sd == nil {
+				sd = pdf.Dict{}
+			}
+			for name, obj := range objs {
+				sd[name] = obj(u)
+			}
+			rd[key] = sd
 			pd["Resources"] = rd
-			content, _ := v.Resolve(pd.Get("Contents"))
-			old, _ := content.(*pdf.Stream)
+			c, _ := v.Resolve(pd.Get("Contents"))
+			old, _ := c.(*pdf.Stream)
 			data, _ := v.File().StreamData(old)
-			pd["Contents"] = u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: append(append([]byte{}, data...), "\n"+text...)})
+			pd["Contents"] = u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: append(append([]byte{}, data...), "\n"+content...)})
 			setObj(t, u, p.Ref, pd)
 		})
 		signed := s.sign(t, pre, sigOpts{})
 		return s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
 			return u.Add(s4Form(away, []byte("0 0 1 RG 520 105 20 20 re S"), nil))
 		}, nil)
+	}
+	signedPage := func(font func(u *pdf.Update) pdf.Object) []byte {
+		return signedPageWith("Font", map[pdf.Name]func(u *pdf.Update) pdf.Object{"FB": font}, text)
+	}
+	// icc is an ICCBased colour space whose profile is n zero bytes.
+	icc := func(n int) func(u *pdf.Update) pdf.Object {
+		return func(u *pdf.Update) pdf.Object {
+			return pdf.Array{pdf.Name("ICCBased"), u.Add(flateStream(pdf.Dict{"N": pdf.Int(3), "Alternate": pdf.Name("DeviceRGB")}, zeros[n]))}
+		}
+	}
+	// threeFonts: three TrueType fonts of n bytes each on the signed page.
+	threeFonts := func(n int) []byte {
+		fonts := map[pdf.Name]func(u *pdf.Update) pdf.Object{}
+		var b strings.Builder
+		for i, name := range []pdf.Name{"FA", "FB", "FC"} {
+			fonts[name] = simple("TrueType", "FontFile2", n)
+			fmt.Fprintf(&b, "BT /%s 12 Tf 330 %d Td (hello) Tj ET\n", name, 150-20*i)
+		}
+		return signedPageWith("Font", fonts, b.String())
 	}
 	for _, c := range []struct {
 		name  string
@@ -152,6 +179,14 @@ func TestRedTeamS9ResourceBombs(t *testing.T) {
 		{"ToUnicode twin", func() []byte { return added(toUnicode(1<<20), text) }, ""},
 		{"FontFile2 bomb on the signed page", func() []byte { return signedPage(simple("TrueType", "FontFile2", bomb)) }, "MaxResourceStreamBytes"},
 		{"FontFile2 twin on the signed page", func() []byte { return signedPage(simple("TrueType", "FontFile2", 1<<20)) }, ""},
+		{"ICC profile bomb on the signed page", func() []byte {
+			return signedPageWith("ColorSpace", map[pdf.Name]func(u *pdf.Update) pdf.Object{"CS0": icc(bomb)}, "q /CS0 cs 1 0 0 scn 330 110 50 30 re f Q")
+		}, "MaxResourceStreamBytes"},
+		{"ICC profile twin on the signed page", func() []byte {
+			return signedPageWith("ColorSpace", map[pdf.Name]func(u *pdf.Update) pdf.Object{"CS0": icc(1 << 20)}, "q /CS0 cs 1 0 0 scn 330 110 50 30 re f Q")
+		}, ""},
+		{"three fonts of 30 MiB on the signed page", func() []byte { return threeFonts(30 << 20) }, "MaxPageResourceBytes"},
+		{"three fonts of 1 MiB on the signed page", func() []byte { return threeFonts(1 << 20) }, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			data := c.data()
