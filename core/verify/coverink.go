@@ -26,7 +26,10 @@ import (
 //     0.55 em wide) before the first digit or a "0" after the last lies inside them, and so
 //     does every word space of the line.
 //   - Inside those areas, paper (a signed pixel at least as light as inkPaper) that becomes
-//     darker by markDarker or more is marked. Marked pixels are joined into marks (across gaps
+//     darker by markDarker or more is marked; so, in a second pass with the same rules, is paper
+//     only tinted — a colour channel down by markChannel (a saturated yellow "1" is light to the
+//     luminance yet plainly readable, red team s9 F2) — unless the tint lies over signed glyphs
+//     or is shorter than tintMinSize em. Marked pixels are joined into marks (across gaps
 //     of up to 7 pixels, so a stroke crossing a glyph's stem stays one), and a mark of at least
 //     inkMinPixels pixels is a changed reading of the line, except:
 //     a highlight — mostly inside a band of one even tint (within markBandTint) across the
@@ -58,13 +61,18 @@ import (
 // Not judged by these two rules: areas where a signed annotation or field changed its own
 // appearance (a field filled next to its label is what was signed for) and the masks. The widget
 // of an intact later signature is judged by these rules too, except inside its own visible
-// drawing when that drawing has a seal's or a signature's size (sealSize em both ways), where
-// its marks are not judged and a glyph pixel it recolours in a strong colour (a seal's red)
-// stays inked, while white or grey over it is an erasure: a second party's seal over "乙方（盖章）：" is the
-// product's own flow, and its signer is identified and listed. A later signature whose widget
-// draws only a "1" in the gap before an amount (red team s8 F2) is a mark. What is left: a
-// large, clearly visible seal or signature drawn over an amount may hide a character it draws
-// inside itself; its signer is named on the card.
+// drawing when that drawing has a seal's or a signature's size (sealSize em both ways): there a
+// mark that is strongly coloured (a seal's red), or joined by strongly drawn pixels to strokes an
+// em beyond the line (a ring, a signature's loop), is part of the seal and not judged, and a glyph
+// pixel it recolours in a strong colour stays inked, while white or grey over it is an erasure:
+// a second party's seal over "乙方（盖章）：" is the product's own flow, and its signer is identified
+// and listed. A later signature whose widget draws only a "1" in the gap before an amount (red
+// team s8 F2), or a dark character inside the line within a seal-sized drawing (s9 F1: a ring
+// below the amount and black strokes turning "3" into "8"), is a mark. A later signature drawn
+// over an earlier signature's own appearance (iText signs twice in one box) is not judged, but
+// the page's own text inside that box is (s9 F3). What is left: a seal may add strokes in its
+// own strong colour inside the line (a red "1" within a red seal); its signer is named on the
+// card.
 
 const (
 	textRunGap    = 2.0  // em: a wider gap between two characters of a line starts a new run
@@ -72,6 +80,8 @@ const (
 	textMarginY   = 0    // em grown across the line: the loose box already reaches the font's ascent and descent
 	inkPaper      = 235  // a signed pixel at least this light is paper
 	markDarker    = 32   // paper darker by this much is a mark
+	markChannel   = 64   // paper whose red, green or blue drops by this much is a mark (a yellow "1")
+	tintMinSize   = 0.4  // em: the least length of such a light mark (a yellow "1" is 0.7 em tall)
 	markBandTint  = 24   // the spread of a highlight band's tint
 	markBandWidth = 0.5  // em: the narrowest highlight band
 	eraseLighter  = 48   // a glyph pixel lighter by this much is erased (unless tinted)
@@ -96,6 +106,7 @@ type textRun struct {
 	box      pdf.Rect
 	em       float64
 	vertical bool
+	content  bool // read from the page's own text (PDFium's text page), not found in its ink
 }
 
 // area is the run's signed-text area (see the top of this file).
@@ -135,7 +146,7 @@ func signedTextRuns(ctx context.Context, od raster.Document, p int) ([]textRun, 
 			runs[k].em = max(runs[k].em, em)
 			continue
 		}
-		runs = append(runs, textRun{box: pdf.Rect{LLX: c.Box.LLX, LLY: c.Box.LLY, URX: c.Box.URX, URY: c.Box.URY}, em: em, vertical: vertical})
+		runs = append(runs, textRun{box: pdf.Rect{LLX: c.Box.LLX, LLY: c.Box.LLY, URX: c.Box.URX, URY: c.Box.URY}, em: em, vertical: vertical, content: true})
 	}
 	return runs, nil
 }
@@ -175,19 +186,14 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 	)
 	flag := make([]uint8, w*h)
 	emAt := make([]float32, w*h) // the largest em (pixels) of the runs whose areas hold a pixel
-	type prun struct {
-		box, area image.Rectangle
-		em        float64
-		vertical  bool
-	}
-	var pr []prun
+	var pr []pixelRun
 	var areas []image.Rectangle
 	for _, r := range runs {
 		area := userToPixels(toUser, r.area(), b).Intersect(d.Inset(-4))
 		if area.Empty() {
 			continue
 		}
-		pr = append(pr, prun{box: userToPixels(toUser, r.box, b), area: area, em: r.em * scale, vertical: r.vertical})
+		pr = append(pr, pixelRun{box: userToPixels(toUser, r.box, b), area: area, em: r.em * scale, vertical: r.vertical, content: r.content})
 		areas = append(areas, area)
 		for y := area.Min.Y; y < area.Max.Y; y++ {
 			for x := area.Min.X; x < area.Max.X; x++ {
@@ -210,6 +216,14 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 	for i, r := range seals {
 		drawings[i] = sealDrawing(o, n, r)
 	}
+	// Marks are found in two passes that share the rules below: paper darkened (the luminance
+	// drops by markDarker), then paper only tinted (a colour channel drops by markChannel while
+	// the luminance drops less: a saturated yellow "1", red team s9 F2). Apart, a highlight
+	// stays one even band in the second pass while a dark "1" drawn inside it is a mark of the
+	// first.
+	tintOnly := func(x, y int) bool {
+		return lum(o, x, y)-lum(n, x, y) < markDarker && channelDrop(o, n, x, y) >= markChannel
+	}
 	anyMark := false
 	for y := d.Min.Y; y < d.Max.Y; y++ {
 		for x := d.Min.X; x < d.Max.X; x++ {
@@ -229,109 +243,18 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 			}
 		}
 	}
-	if anyMark {
-		// Highlight bands: runs of columns whose paper across the middle of the line's height
-		// is all tinted alike.
+	overlapsContent := func(m image.Rectangle) bool {
 		for _, r := range pr {
-			if r.vertical {
-				continue
-			}
-			y0 := r.box.Min.Y + r.box.Dy()/5
-			y1 := r.box.Max.Y - r.box.Dy()/5
-			if y1 <= y0 {
-				continue
-			}
-			tinted := func(x int) (lo, hi int, ok bool) {
-				lo, hi = 255, 0
-				for y := max(y0, b.Min.Y); y < min(y1, b.Max.Y); y++ {
-					if lum(o, x, y) < inkPaper {
-						continue
-					}
-					if flag[at(x, y)]&isMark == 0 {
-						return 0, 0, false
-					}
-					ln := lum(n, x, y)
-					lo, hi = min(lo, ln), max(hi, ln)
-					ok = true
-				}
-				return lo, hi, ok
-			}
-			x := r.area.Min.X
-			for x < r.area.Max.X {
-				if _, _, ok := tinted(x); !ok {
-					x++
-					continue
-				}
-				x0 := x
-				for x < r.area.Max.X {
-					if _, _, ok := tinted(x); !ok {
-						break
-					}
-					x++
-				}
-				x1 := x
-				// The band's tint, from its inner columns (the outer ones are anti-aliased).
-				lo, hi := 255, 0
-				for c := x0 + 1; c < x1-1; c++ {
-					l, h, _ := tinted(c)
-					lo, hi = min(lo, l), max(hi, h)
-				}
-				if float64(x1-x0) < markBandWidth*r.em || hi < lo || hi-lo > markBandTint {
-					continue
-				}
-				for c := max(x0-1, b.Min.X); c < min(x1+1, b.Max.X); c++ {
-					for y := r.area.Min.Y; y < r.area.Max.Y; y++ {
-						if i := at(c, y); flag[i]&isMark != 0 && lum(n, c, y) >= lo-8 {
-							flag[i] |= isBand
-						}
-					}
-				}
+			if r.content && r.area.Overlaps(m) {
+				return true
 			}
 		}
-	}
-	if anyMark {
-		// Rules: a row of marks and of signed ink kept dark, at least ruleLength em long and
-		// mostly marks, is an underline or a strike-out, not a character.
-		for y := d.Min.Y; y < d.Max.Y; y++ {
-			x := d.Min.X
-			for x < d.Max.X {
-				// A mark within 2 rows counts, so that a sloped stroke (a circle's arc) is
-				// followed too.
-				dark := func(x int) bool {
-					for yy := max(y-2, b.Min.Y); yy < min(y+3, b.Max.Y); yy++ {
-						if flag[at(x, yy)]&isMark != 0 {
-							return true
-						}
-					}
-					i := at(x, y)
-					return flag[i]&inText != 0 && lum(o, x, y) < inkPaper && lum(n, x, y) < inkPaper
-				}
-				if !dark(x) {
-					x++
-					continue
-				}
-				x0, nm := x, 0
-				var em float32
-				for x < d.Max.X && dark(x) {
-					i := at(x, y)
-					if dark(x) && !(flag[i]&inText != 0 && lum(o, x, y) < inkPaper) {
-						nm++
-					}
-					em = max(em, emAt[i])
-					x++
-				}
-				if float32(x-x0) >= ruleLength*em && nm*5 >= 2*(x-x0) {
-					for c := x0; c < x; c++ {
-						if i := at(c, y); flag[i]&isMark != 0 {
-							flag[i] |= isBand
-						}
-					}
-				}
-			}
-		}
+		return false
 	}
 	// Marks are joined across gaps of up to 7 pixels (a stroke crossing a glyph's stem).
+	tintPass := false      // comps runs on the second pass's marks
 	var rest []image.Point // a mark's pixels outside bands and rules
+	var all []image.Point  // all of a mark's pixels
 	comps := func(want uint8, reach int) []image.Rectangle {
 		var out []image.Rectangle
 		seen := make([]bool, w*h)
@@ -347,10 +270,11 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 				size, band := 0, 0
 				var em float32
 				box := image.Rectangle{Min: image.Pt(x, y), Max: image.Pt(x+1, y+1)}
-				rest = rest[:0]
+				rest, all = rest[:0], all[:0]
 				for len(stack) > 0 {
 					p := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
+					all = append(all, p)
 					size++
 					if flag[at(p.X, p.Y)]&isBand != 0 {
 						band++
@@ -376,10 +300,27 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 				if size < inkMinPixels {
 					continue
 				}
+				if want == isMark && tintPass && (overGlyphs(o, box) || float32(max(box.Dx(), box.Dy())) < tintMinSize*em) {
+					// Tint laid over signed glyphs themselves (a small highlight on a minus),
+					// or too small to read in a light colour, changes no reading; a yellow
+					// "1" beside them does.
+					continue
+				}
 				if want == isMark {
-					// Inside the drawing of a later signature's seal or signature, or a later
-					// signature's widget drawn over an earlier signature's own box.
-					if inSealDrawing(box, drawings, float64(em)) || (inAnyRect(box, seals) && inAnyRect(box, signedBoxes)) {
+					// Part of the drawing of a later signature's seal or signature: strongly
+					// coloured (a seal's red) or joined to strokes that leave the line (a
+					// ring, a signature's loop). A dark mark inside the line alone is a
+					// character, however large the drawing around it (red team s9 F1: a
+					// seal's ring below the amount and black strokes turning its "3" into
+					// an "8").
+					if d, ok := sealDrawingOf(box, drawings, float64(em)); ok && (mostlyColoured(n, all) || drawnBeyondLine(o, n, all, d, box, pr, float64(em))) {
+						continue
+					}
+					// A later signature's widget drawn over an earlier signature's own
+					// appearance — not over the page's text that box happens to overlap
+					// (red team s9 F3: a tiny widget inside an earlier seal's box that
+					// covered the amount).
+					if inAnyRect(box, seals) && inAnyRect(box, signedBoxes) && !overlapsContent(box) {
 						continue
 					}
 					// Mostly a highlight band or an underline row: no character, unless what
@@ -405,7 +346,130 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 		}
 		return out
 	}
-	return comps(isMark, 4), comps(isErased, 1)
+	bandsAndRules := func() {
+		if anyMark {
+			// Highlight bands: runs of columns whose paper across the middle of the line's height
+			// is all tinted alike.
+			for _, r := range pr {
+				if r.vertical {
+					continue
+				}
+				y0 := r.box.Min.Y + r.box.Dy()/5
+				y1 := r.box.Max.Y - r.box.Dy()/5
+				if y1 <= y0 {
+					continue
+				}
+				tinted := func(x int) (lo, hi int, ok bool) {
+					lo, hi = 255, 0
+					for y := max(y0, b.Min.Y); y < min(y1, b.Max.Y); y++ {
+						if lum(o, x, y) < inkPaper {
+							continue
+						}
+						if flag[at(x, y)]&isMark == 0 {
+							return 0, 0, false
+						}
+						ln := lum(n, x, y)
+						lo, hi = min(lo, ln), max(hi, ln)
+						ok = true
+					}
+					return lo, hi, ok
+				}
+				x := r.area.Min.X
+				for x < r.area.Max.X {
+					if _, _, ok := tinted(x); !ok {
+						x++
+						continue
+					}
+					x0 := x
+					for x < r.area.Max.X {
+						if _, _, ok := tinted(x); !ok {
+							break
+						}
+						x++
+					}
+					x1 := x
+					// The band's tint, from its inner columns (the outer ones are anti-aliased).
+					lo, hi := 255, 0
+					for c := x0 + 1; c < x1-1; c++ {
+						l, h, _ := tinted(c)
+						lo, hi = min(lo, l), max(hi, h)
+					}
+					if float64(x1-x0) < markBandWidth*r.em || hi < lo || hi-lo > markBandTint {
+						continue
+					}
+					for c := max(x0-1, b.Min.X); c < min(x1+1, b.Max.X); c++ {
+						for y := r.area.Min.Y; y < r.area.Max.Y; y++ {
+							if i := at(c, y); flag[i]&isMark != 0 && lum(n, c, y) >= lo-8 {
+								flag[i] |= isBand
+							}
+						}
+					}
+				}
+			}
+		}
+		if anyMark {
+			// Rules: a row of marks and of signed ink kept dark, at least ruleLength em long and
+			// mostly marks, is an underline or a strike-out, not a character.
+			for y := d.Min.Y; y < d.Max.Y; y++ {
+				x := d.Min.X
+				for x < d.Max.X {
+					// A mark within 2 rows counts, so that a sloped stroke (a circle's arc) is
+					// followed too.
+					dark := func(x int) bool {
+						for yy := max(y-2, b.Min.Y); yy < min(y+3, b.Max.Y); yy++ {
+							if flag[at(x, yy)]&isMark != 0 {
+								return true
+							}
+						}
+						i := at(x, y)
+						return flag[i]&inText != 0 && lum(o, x, y) < inkPaper && lum(n, x, y) < inkPaper
+					}
+					if !dark(x) {
+						x++
+						continue
+					}
+					x0, nm := x, 0
+					var em float32
+					for x < d.Max.X && dark(x) {
+						i := at(x, y)
+						if dark(x) && !(flag[i]&inText != 0 && lum(o, x, y) < inkPaper) {
+							nm++
+						}
+						em = max(em, emAt[i])
+						x++
+					}
+					if float32(x-x0) >= ruleLength*em && nm*5 >= 2*(x-x0) {
+						for c := x0; c < x; c++ {
+							if i := at(c, y); flag[i]&isMark != 0 {
+								flag[i] |= isBand
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	bandsAndRules()
+	marks = comps(isMark, 4)
+	erased = comps(isErased, 1)
+	// The second pass: the tinted paper alone.
+	anyMark = false
+	for y := d.Min.Y; y < d.Max.Y; y++ {
+		for x := d.Min.X; x < d.Max.X; x++ {
+			i := at(x, y)
+			flag[i] &^= isMark | isBand
+			if flag[i]&inText != 0 && lum(o, x, y) >= inkPaper && tintOnly(x, y) {
+				flag[i] |= isMark
+				anyMark = true
+			}
+		}
+	}
+	if anyMark {
+		bandsAndRules()
+		tintPass = true
+		marks = append(marks, comps(isMark, 4)...)
+	}
+	return marks, erased
 }
 
 // uprightRest looks in pts (a mark's pixels that no band or rule explains) for a connected part
@@ -484,9 +548,108 @@ func inAnyRect(m image.Rectangle, rs []image.Rectangle) bool {
 // over the line, not a character added to it (red team s8 F2: a later signature whose widget was
 // a "1" in the gap before an amount was exempt from these rules as a whole).
 func inSealDrawing(m image.Rectangle, drawings []image.Rectangle, em float64) bool {
+	_, ok := sealDrawingOf(m, drawings, em)
+	return ok
+}
+
+// pixelRun is a textRun in pixels: its box, its signed-text area, its em.
+type pixelRun struct {
+	box, area image.Rectangle
+	em        float64
+	vertical  bool
+	content   bool
+}
+
+// sealDrawingOf returns the drawing of a seal's or a signature's size (see inSealDrawing) that
+// holds mark m.
+func sealDrawingOf(m image.Rectangle, drawings []image.Rectangle, em float64) (image.Rectangle, bool) {
 	for _, d := range drawings {
 		if float64(d.Dx()) >= sealSize*em && float64(d.Dy()) >= sealSize*em && m.In(d) {
+			return d, true
+		}
+	}
+	return image.Rectangle{}, false
+}
+
+// overGlyphs reports whether a third or more of the pixels of m are signed ink in o (glyphs with
+// their anti-aliased edges).
+func overGlyphs(o *image.RGBA, m image.Rectangle) bool {
+	m = m.Intersect(o.Bounds())
+	k := 0
+	for y := m.Min.Y; y < m.Max.Y; y++ {
+		for x := m.Min.X; x < m.Max.X; x++ {
+			if lum(o, x, y) < inkPaper {
+				k++
+			}
+		}
+	}
+	return 3*k >= m.Dx()*m.Dy() && k > 0
+}
+
+// mostlyColoured reports whether at least half of pts are strongly coloured in img.
+func mostlyColoured(img *image.RGBA, pts []image.Point) bool {
+	k := 0
+	for _, p := range pts {
+		if inkColoured(img, p.X, p.Y) {
+			k++
+		}
+	}
+	return 2*k >= len(pts)
+}
+
+// channelDrop is the largest drop of a colour channel from o to n at (x, y): a saturated yellow
+// or green is light to the luminance yet plainly readable on white.
+func channelDrop(o, n *image.RGBA, x, y int) int {
+	i := o.PixOffset(x, y)
+	a, b := o.Pix[i:i+3:i+3], n.Pix[i:i+3:i+3]
+	return max(int(a[0])-int(b[0]), int(a[1])-int(b[1]), int(a[2])-int(b[2]))
+}
+
+// drawnBeyondLine reports whether the mark pts (bounding box m), inside drawing d, is joined by
+// strongly drawn pixels (darker by sealStrong, or newly coloured) to pixels at least an em
+// beyond the lines whose areas it lies in, across them: a stroke of a ring or of a signature
+// passing through the line, not a character drawn into it.
+func drawnBeyondLine(o, n *image.RGBA, pts []image.Point, d, m image.Rectangle, runs []pixelRun, em float64) bool {
+	var u image.Rectangle
+	vertical := false
+	for _, r := range runs {
+		if r.area.Overlaps(m) {
+			u = u.Union(r.area)
+			vertical = vertical || r.vertical
+		}
+	}
+	if u.Empty() {
+		return true
+	}
+	reach := int(math.Ceil(em))
+	d = d.Intersect(o.Bounds())
+	strong := func(x, y int) bool {
+		return lum(o, x, y)-lum(n, x, y) >= sealStrong || (inkColoured(n, x, y) && !inkColoured(o, x, y))
+	}
+	seen := make(map[image.Point]bool, len(pts))
+	stack := make([]image.Point, 0, len(pts))
+	for _, p := range pts {
+		seen[p] = true
+		stack = append(stack, p)
+	}
+	for len(stack) > 0 && len(seen) < 1<<20 {
+		p := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if vertical {
+			if p.X <= u.Min.X-reach || p.X >= u.Max.X+reach {
+				return true
+			}
+		} else if p.Y <= u.Min.Y-reach || p.Y >= u.Max.Y+reach {
 			return true
+		}
+		for dy := -2; dy <= 2; dy++ {
+			for dx := -2; dx <= 2; dx++ {
+				q := p.Add(image.Pt(dx, dy))
+				if q.In(d) && !seen[q] && strong(q.X, q.Y) {
+					seen[q] = true
+					stack = append(stack, q)
+				}
+			}
 		}
 	}
 	return false

@@ -182,6 +182,44 @@ func inkRows(t *testing.T, s *signer) []inkRow {
 		StatusValid, "signature field", nil)
 	add(true, "the same seal over the label as a Stamp annotation (no signer)",
 		inkAnnot(t, signed, "Stamp", [4]float64{130, 482, 198, 538}, seal, nil), StatusModified, "line of signed text", nil)
+
+	// Red team s9 F1: a seal-sized drawing (a red ring below the amount line) whose widget also
+	// draws a dark "1" into the line: the ring makes the drawing a seal's size, the "1" is a
+	// character all the same. The ring alone stays valid.
+	ring := "1 0 0 RG 2.5 w " + ellipse(150, 610, 30, 30) + " S "
+	r, a = one(xColon-2.1, 660, "0 g")
+	sealAt := pdf.Array{pdf.Int(118), pdf.Int(578), pdf.Int(184), pdf.Int(676)}
+	add(true, `a later signature's seal ring below the line, its widget drawing a black "1" in the word space`,
+		s.sign(t, signed, sigOpts{visible: true, visibleAt: sealAt, visibleAP: ring + a}),
+		StatusModified, "line of signed text", drawsInLine(signed, line1))
+	add(false, "twin: the same seal ring alone",
+		s.sign(t, signed, sigOpts{visible: true, visibleAt: sealAt, visibleAP: ring}),
+		StatusValid, "signature field", nil)
+	// Red team s9 F2: a saturated yellow or green "1" is light to the luminance yet reads plainly.
+	for _, c := range []struct{ name, rgb string }{{"yellow", "1 1 0 rg"}, {"pale green", "0.6 1 0.6 rg"}} {
+		r, a = one(xColon-2.1, 660, c.rgb)
+		add(true, `a `+c.name+` "1" in the word space: 100.00 reads 1100.00`, inkAnnot(t, signed, "Square", r, a, nil), StatusModified, "line of signed text", nil)
+		r, a = one(420, 660, c.rgb)
+		add(false, `twin: the same `+c.name+` "1" far right of the text`, inkAnnot(t, signed, "Square", r, a, nil), StatusValid, "Square annotation added", nil)
+	}
+	// Red team s9 F3: the first signature's seal box lies over the amount line (a seal on the
+	// amount is common); a later signature's tiny widget inside that box draws a "1" into the
+	// line. Drawing over an earlier signature's own appearance stays valid (iText signs twice in
+	// one box), drawing over the page's text in that box does not.
+	boxed := s.sign(t, doc, sigOpts{visible: true, visibleAt: pdf.Array{pdf.Int(110), pdf.Int(620), pdf.Int(200), pdf.Int(700)}, visibleAP: "1 0 0 RG 2.5 w " + ellipse(155, 660, 40, 36) + " S"})
+	r, a = one(xColon-2.1, 660, "0 g")
+	add(true, `a later signature's tiny widget inside the first signature's box draws a "1" into the amount line`,
+		s.sign(t, boxed, sigOpts{visible: true, visibleAt: pdf.Array{pdf.Real{Value: r[0]}, pdf.Real{Value: r[1]}, pdf.Real{Value: r[2]}, pdf.Real{Value: r[3]}}, visibleAP: a}),
+		StatusModified, "line of signed text", drawsInLine(boxed, line1))
+	// (As iText's interop 012 does: the same caption at the same place, another time.)
+	caption := func(when string) string {
+		return "0 g BT /F1 9 Tf 332 406 Td (Digitally signed by Zhang San) Tj 0 -11 Td (Date: 2026.03.01 " + when + ") Tj ET"
+	}
+	box2 := pdf.Array{pdf.Int(330), pdf.Int(380), pdf.Int(470), pdf.Int(420)}
+	first := s.sign(t, doc, sigOpts{visible: true, visibleAt: box2, visibleAP: caption("10:46:28")})
+	add(false, "twin: a later signature's caption drawn over the first signature's caption, in the same box",
+		s.sign(t, first, sigOpts{visible: true, visibleAt: box2, visibleAP: caption("10:48:38")}),
+		StatusValid, "signature field", nil)
 	return rows
 }
 
