@@ -78,7 +78,9 @@ const (
 	textRunGap    = 2.0  // em: a wider gap between two characters of a line starts a new run
 	textMarginX   = 1.0  // em grown along the line at each end of a run
 	textMarginY   = 0    // em grown across the line: the loose box already reaches the font's ascent and descent
-	inkPaper      = 235  // a signed pixel at least this light is paper
+	inkPaper      = 235  // a signed pixel at least this light is paper (on white; see paperLevel)
+	paperMargin   = 8    // a pixel this much darker than its area's paper is still paper
+	paperDarkest  = 176  // the darkest paper a line's area can have
 	markDarker    = 32   // paper darker by this much is a mark
 	markChannel   = 64   // paper whose red, green or blue drops by this much is a mark (a yellow "1")
 	tintMinSize   = 0.4  // em: the least length of such a light mark (a yellow "1" is 0.7 em tall)
@@ -185,7 +187,11 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 		isBand
 	)
 	flag := make([]uint8, w*h)
-	emAt := make([]float32, w*h) // the largest em (pixels) of the runs whose areas hold a pixel
+	emAt := make([]float32, w*h)  // the largest em (pixels) of the runs whose areas hold a pixel
+	paperAt := make([]uint8, w*h) // the least paper level of those runs (see paperLevel)
+	for i := range paperAt {
+		paperAt[i] = inkPaper
+	}
 	var pr []pixelRun
 	var areas []image.Rectangle
 	for _, r := range runs {
@@ -195,14 +201,18 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 		}
 		pr = append(pr, pixelRun{box: userToPixels(toUser, r.box, b), area: area, em: r.em * scale, vertical: r.vertical, content: r.content})
 		areas = append(areas, area)
+		level := uint8(paperLevel(o, area))
 		for y := area.Min.Y; y < area.Max.Y; y++ {
 			for x := area.Min.X; x < area.Max.X; x++ {
 				i := (y-b.Min.Y)*w + x - b.Min.X
 				flag[i] |= inText
 				emAt[i] = max(emAt[i], float32(r.em*scale))
+				paperAt[i] = min(paperAt[i], level)
 			}
 		}
 	}
+	// paper reports whether the signed pixel (x, y) is paper: as light as its line's paper.
+	paper := func(x, y int) bool { return lum(o, x, y) >= int(paperAt[(y-b.Min.Y)*w+x-b.Min.X]) }
 	for _, e := range exempt {
 		e = e.Intersect(b)
 		for y := e.Min.Y; y < e.Max.Y; y++ {
@@ -233,7 +243,7 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 			}
 			lo, ln := lum(o, x, y), lum(n, x, y)
 			switch {
-			case lo >= inkPaper && lo-ln >= markDarker:
+			case paper(x, y) && lo-ln >= markDarker:
 				flag[i] |= isMark
 				anyMark = true
 			case lo < glyphInk && ln-lo >= eraseLighter && !tintKeepsContrast(o, n, x, y, lo, ln) &&
@@ -300,7 +310,7 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 				if size < inkMinPixels {
 					continue
 				}
-				if want == isMark && tintPass && (overGlyphs(o, box) || float32(max(box.Dx(), box.Dy())) < tintMinSize*em) {
+				if want == isMark && tintPass && (overGlyphs(box, paper) || float32(max(box.Dx(), box.Dy())) < tintMinSize*em) {
 					// Tint laid over signed glyphs themselves (a small highlight on a minus),
 					// or too small to read in a light colour, changes no reading; a yellow
 					// "1" beside them does.
@@ -362,7 +372,7 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 				tinted := func(x int) (lo, hi int, ok bool) {
 					lo, hi = 255, 0
 					for y := max(y0, b.Min.Y); y < min(y1, b.Max.Y); y++ {
-						if lum(o, x, y) < inkPaper {
+						if !paper(x, y) {
 							continue
 						}
 						if flag[at(x, y)]&isMark == 0 {
@@ -422,7 +432,7 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 							}
 						}
 						i := at(x, y)
-						return flag[i]&inText != 0 && lum(o, x, y) < inkPaper && lum(n, x, y) < inkPaper
+						return flag[i]&inText != 0 && !paper(x, y) && lum(n, x, y) < int(paperAt[i])
 					}
 					if !dark(x) {
 						x++
@@ -432,7 +442,7 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 					var em float32
 					for x < d.Max.X && dark(x) {
 						i := at(x, y)
-						if dark(x) && !(flag[i]&inText != 0 && lum(o, x, y) < inkPaper) {
+						if dark(x) && !(flag[i]&inText != 0 && !paper(x, y)) {
 							nm++
 						}
 						em = max(em, emAt[i])
@@ -458,7 +468,7 @@ func inkChanges(o, n *image.RGBA, runs []textRun, toUser func(px, py float64) (f
 		for x := d.Min.X; x < d.Max.X; x++ {
 			i := at(x, y)
 			flag[i] &^= isMark | isBand
-			if flag[i]&inText != 0 && lum(o, x, y) >= inkPaper && tintOnly(x, y) {
+			if flag[i]&inText != 0 && paper(x, y) && tintOnly(x, y) {
 				flag[i] |= isMark
 				anyMark = true
 			}
@@ -571,19 +581,42 @@ func sealDrawingOf(m image.Rectangle, drawings []image.Rectangle, em float64) (i
 	return image.Rectangle{}, false
 }
 
-// overGlyphs reports whether a third or more of the pixels of m are signed ink in o (glyphs with
-// their anti-aliased edges).
-func overGlyphs(o *image.RGBA, m image.Rectangle) bool {
-	m = m.Intersect(o.Bounds())
+// overGlyphs reports whether a third or more of the pixels of m are signed ink (not paper:
+// glyphs with their anti-aliased edges).
+func overGlyphs(m image.Rectangle, paper func(x, y int) bool) bool {
 	k := 0
 	for y := m.Min.Y; y < m.Max.Y; y++ {
 		for x := m.Min.X; x < m.Max.X; x++ {
-			if lum(o, x, y) < inkPaper {
+			if !paper(x, y) {
 				k++
 			}
 		}
 	}
 	return 3*k >= m.Dx()*m.Dy() && k > 0
+}
+
+// paperLevel is the least luminance of paper in the signed area a of o: inkPaper on white, or
+// paperMargin below the area's commonest light luminance when that is darker — a grey page or a
+// grey scan (red team s9 F15: on paper at 0.9 grey no pixel was paper, so no mark was seen).
+// Paper darker than paperDarkest is not paper to this rule (white text on a dark band).
+func paperLevel(o *image.RGBA, a image.Rectangle) int {
+	var hist [256]int
+	a = a.Intersect(o.Bounds())
+	for y := a.Min.Y; y < a.Max.Y; y++ {
+		for x := a.Min.X; x < a.Max.X; x++ {
+			hist[lum(o, x, y)]++
+		}
+	}
+	mode := 255
+	for v := 255; v >= paperDarkest; v-- {
+		if hist[v] > hist[mode] {
+			mode = v
+		}
+	}
+	if hist[mode] == 0 {
+		return inkPaper
+	}
+	return min(inkPaper, mode-paperMargin)
 }
 
 // mostlyColoured reports whether at least half of pts are strongly coloured in img.

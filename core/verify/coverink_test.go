@@ -12,8 +12,11 @@ import (
 
 // inkDoc is the signed document of the coverink rows: amounts in 16-point Helvetica, a total,
 // and a party's seal label in 12 point. Helvetica is object 5 (the test signer's /F1).
-func inkDoc() []byte {
-	content := "BT /F1 16 Tf 72 660 Td (Amount: 100.00 USD) Tj ET\n" +
+func inkDoc() []byte { return inkDocOn("") }
+
+// inkDocOn is inkDoc drawn over paint (a grey page: "0.9 g 0 0 612 792 re f").
+func inkDocOn(paint string) []byte {
+	content := paint + "\n" + "BT /F1 16 Tf 72 660 Td (Amount: 100.00 USD) Tj ET\n" +
 		"BT /F1 16 Tf 72 600 Td (Amount due: 1000000 USD) Tj ET\n" +
 		"BT /F1 16 Tf 72 560 Td (Total: 250) Tj ET\n" +
 		"BT /F1 12 Tf 72 500 Td (Party B \\(seal\\):) Tj ET"
@@ -221,6 +224,26 @@ func inkRows(t *testing.T, s *signer) []inkRow {
 		s.sign(t, first, sigOpts{visible: true, visibleAt: box2, visibleAP: caption("10:48:38")}),
 		StatusValid, "signature field", nil)
 	return rows
+}
+
+// TestCoverInkGreyPaper (red team s9 F15): on a page painted grey (0.85–0.9, a tinted form or a
+// scan's paper) no pixel was as light as paper, so a black "1" before an amount was judged valid.
+// Paper is now as light as the line's own paper; the same "1" far from the text stays valid.
+func TestCoverInkGreyPaper(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	xColon := 72 + helv("Amount:", 16)
+	line1 := [4]float64{72, 656, 72 + helv("Amount: 100.00 USD", 16), 672}
+	var rows []rtRow
+	for _, grey := range []string{"0.9", "0.85", "0.8"} {
+		signed := s.sign(t, inkDocOn(grey+" g 0 0 612 792 re f 0 g"), sigOpts{})
+		one := func(x float64) []byte {
+			return inkAnnot(t, signed, "Square", [4]float64{x - 0.5, 655, x + 7, 675}, fmt.Sprintf("0 g BT /F1 16 Tf 80 Tz %.2f 660 Td (1) Tj ET", x), nil)
+		}
+		rows = append(rows,
+			rtRow{`paper ` + grey + `: a black "1" in the word space: 100.00 reads 1100.00`, func() []byte { return one(xColon - 2.1) }, StatusModified, "line of signed text", drawsInLine(signed, line1)},
+			rtRow{`twin, paper ` + grey + `: the same "1" far right of the text`, func() []byte { return one(420) }, StatusValid, "Square annotation added", nil})
+	}
+	runRows(t, s, rows)
 }
 
 // ellipse is a closed path of four Bézier curves around (cx, cy) with radii rx, ry.

@@ -44,8 +44,8 @@ import (
 // What is left: lines are only found along the displayed page's rows (text set vertically in
 // an image is not); a lone narrow glyph (a digit alone on its line) is no line; text lighter
 // than inkLineInk (a pale scan) has no glyphs; and, as for text runs, coverink.go sees marks
-// only on paper at least as light as inkPaper, so on a scan whose paper is grey a mark is
-// judged by the cover rules of cover.go alone. Glyph-sized ink that is not text (a barcode's
+// only on paper as light as the line's own paper (paperLevel: a grey scan's paper counts, paper
+// darker than paperDarkest does not). Glyph-sized ink that is not text (a barcode's
 // bars, the characters of a seal image, a signed annotation's or field's text) makes lines
 // too: an annotation drawn within an em of it is reported as a mark, which is stricter, never
 // laxer (a later signature's widget and a field's own area are exempt, as in coverink.go).
