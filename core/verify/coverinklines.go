@@ -27,7 +27,9 @@ import (
 //   - The others, in order along the page's x axis, join a line when they overlap it across by
 //     half the smaller height and lie at most inkLineGap times the line's tallest glyph away.
 //     A line of at least inkLineMinGlyphs glyphs, or at least inkLineMinWidth times as wide as
-//     its tallest glyph (digits that touch in a scan are one part), is a run of signed text
+//     its tallest glyph (digits that touch in a scan are one part), or a lone part at least
+//     inkLoneMinH pixels high (a digit alone in a table cell, an empty check box drawn as
+//     lines: red team s9 F12 ticked a box 16 pt from its label), is a run of signed text
 //     for coverink.go: its box is the ink's extent along the line and, across it, at least an
 //     em centred on the ink, the em being inkEmPerHeight times the tallest glyph (once glyphs
 //     over twice the median height are left out): Helvetica's ascent plus descent over its
@@ -42,7 +44,7 @@ import (
 //     the lines that end within reach of the glyph.
 //
 // What is left: lines are only found along the displayed page's rows (text set vertically in
-// an image is not); a lone narrow glyph (a digit alone on its line) is no line; text lighter
+// an image is not); a lone glyph under inkLoneMinH pixels (a 6 pt font's digit) is no line; text lighter
 // than inkLineInk (a pale scan) has no glyphs; and, as for text runs, coverink.go sees marks
 // only on paper as light as the line's own paper (paperLevel: a grey scan's paper counts, paper
 // darker than paperDarkest does not). Glyph-sized ink that is not text (a barcode's
@@ -58,6 +60,7 @@ const (
 	inkLineGap        = 2.0      // a glyph at most this times the line's glyph height away joins it
 	inkLineMinGlyphs  = 2        // glyphs needed for a line, unless it is wide:
 	inkLineMinWidth   = 1.5      // a part this many times as wide as high is glyphs that touch
+	inkLoneMinH       = 8        // pixels: a lone glyph-sized part this high is a line of its own (a 6 pt box or digit)
 	inkEmPerHeight    = 1.3      // em over the tallest glyph's height (Helvetica: 0.925 / 0.718)
 	// maxInkGlyphs bounds the glyphs that lines are built from on one rendered page.
 	maxInkGlyphs = 50000
@@ -211,7 +214,7 @@ func signedInkLines(ctx context.Context, o *image.RGBA, runs []textRun, toUser f
 	vertical := math.Abs(uy1-uy0) > math.Abs(ux1-ux0) // the page's rows run along user y
 	var out []textRun
 	for _, l := range lines {
-		if len(l.heights) < inkLineMinGlyphs && float64(l.box.Dx()) < inkLineMinWidth*float64(l.gh) {
+		if len(l.heights) < inkLineMinGlyphs && float64(l.box.Dx()) < inkLineMinWidth*float64(l.gh) && l.gh < inkLoneMinH {
 			continue
 		}
 		hs := append([]int(nil), l.heights...)

@@ -439,3 +439,26 @@ func BenchmarkSignedInkLines(b *testing.B) {
 		})
 	}
 }
+
+// TestCoverInkCheckBox (red team s9 F12): an empty check box drawn as lines 16 pt from its label
+// was no line of signed text (a lone glyph-sized part), so a tick drawn into it after signing
+// was valid while every reader showed "[X] Claim APPROVED". A lone part inkLoneMinH pixels high
+// is a line of its own; the same tick in blank space stays valid.
+func TestCoverInkCheckBox(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc := pdftest.Classic(
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		pdftest.Stream("0 G 1 w 72 600 12 12 re S BT /F1 12 Tf 100 602 Td (Claim APPROVED for payment) Tj ET", ""),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+	)
+	signed := s.sign(t, doc, sigOpts{})
+	tick := func(x float64) []byte {
+		return inkAnnot(t, signed, "Square", [4]float64{x, 598, x + 14, 614}, fmt.Sprintf("0 G 1.8 w %.1f 606 m %.1f 602 l %.1f 611 l S", x+2.5, x+5.5, x+11), nil)
+	}
+	runRows(t, s, []rtRow{
+		{"a tick drawn into the empty check box", func() []byte { return tick(72) }, StatusModified, "line of signed text", drawsInLine(signed, [4]float64{72, 600, 84, 612})},
+		{"twin: the same tick in blank space", func() []byte { return tick(400) }, StatusValid, "Square annotation added", nil},
+	})
+}
