@@ -235,8 +235,9 @@ func TestCoverInkLineRowsNeedTheLines(t *testing.T) {
 }
 
 // TestSignedInkLines checks the line finder on drawn rasters: glyph-sized blobs in a row make
-// one line, unless a text run already covers them; a rule, a large picture and a lone glyph
-// make none; too many glyphs is a budget error.
+// one line, unless a text run already covers them, and so does a lone glyph inkLoneMinH pixels
+// high; a rule, a large picture and a lower lone glyph make none; too many glyphs is a budget
+// error.
 func TestSignedInkLines(t *testing.T) {
 	info := raster.PageInfo{CropBox: raster.Rect{LLX: 0, LLY: 0, URX: 300, URY: 150}, Width: 300, Height: 150}
 	toUser := pixelToUser(info, coverDPI)
@@ -270,7 +271,8 @@ func TestSignedInkLines(t *testing.T) {
 		{"two rows", func(img *image.RGBA) { glyphs(img, 40, 50, 8); glyphs(img, 40, 80, 5) }, nil, 2},
 		{"two words a gap apart", func(img *image.RGBA) { glyphs(img, 40, 50, 4); glyphs(img, 40+40+20, 50, 4) }, nil, 1},
 		{"two columns far apart", func(img *image.RGBA) { glyphs(img, 20, 50, 4); glyphs(img, 300, 50, 4) }, nil, 2},
-		{"a lone glyph", func(img *image.RGBA) { glyphs(img, 40, 50, 1) }, nil, 0},
+		{"a lone glyph (a digit alone in a cell, a check box)", func(img *image.RGBA) { glyphs(img, 40, 50, 1) }, nil, 1},
+		{"a lone glyph under inkLoneMinH", func(img *image.RGBA) { fill(img, image.Rect(40, 50, 45, 50+inkLoneMinH-1)) }, nil, 0},
 		{"glyphs that touch", func(img *image.RGBA) { fill(img, image.Rect(40, 50, 80, 62)) }, nil, 1},
 		{"a rule", func(img *image.RGBA) { fill(img, image.Rect(20, 50, 380, 52)); fill(img, image.Rect(20, 60, 380, 64)) }, nil, 0},
 		{"a picture", func(img *image.RGBA) { fill(img, image.Rect(20, 20, 200, 180)) }, nil, 0},
