@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
 	"sync"
 
 	"sealdesk/core/pdf"
@@ -31,6 +32,10 @@ import (
 // content in an added appearance must be plain: an OCG the catalog's /OCProperties lists, or a
 // membership dictionary without /VE over such OCGs with a standard /P, and no /AS in the
 // default configuration.
+
+// maxImageDimension is PDFium's largest image width or height (CPDF_DIB's kMaxImageDimension,
+// 0x1FFFF): it draws nothing for a wider or taller image, which poppler draws (red team s9 F8).
+const maxImageDimension = 131071
 
 // maxCheckedJPEGPixels bounds the JPEG images decoded for this check; a larger one counts as
 // not checked (the pixel budget of the cover check refuses far larger ones anyway).
@@ -462,6 +467,10 @@ func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, in
 			return fmt.Sprintf("%s has %s", what, why)
 		}
 	}
+	if rowBytes := (width*comps*bpc + 7) / 8; float64(rowBytes)*float64(height) >= 1<<32 {
+		// PDFium sizes the samples in 32 bits and draws nothing past that (CPDF_DIB).
+		return fmt.Sprintf("%s declares %d×%d samples of %d bytes a row, more than PDFium sizes (4 GB)", what, width, height, rowBytes)
+	}
 	if !inline && float64(width)*float64(height) > MaxDrawnImagePixels {
 		return "" // the cover check's pixel budget refuses the page (ChangeCoverUnchecked)
 	}
@@ -780,9 +789,10 @@ func (w *imageWalk) groupUsage(g pdf.Dict) string {
 
 // colourSpaceProblem names what breaks ISO 32000's rules in an image's colour space, which
 // PDFium then refuses (it draws nothing) while poppler falls back and paints: a CIE space
-// without /WhitePoint, an ICC profile of other than 1, 3 or 4 components, an Indexed space
-// over a pattern or with a short lookup table, a Separation or DeviceN space whose alternate
-// or tint transform is not one readers agree on. "" when it follows them.
+// without a /WhitePoint of X > 0, Y = 1, Z > 0, an ICC profile of other than 1, 3 or 4
+// components, an Indexed space over a pattern or with a short lookup table, a Separation or
+// DeviceN space with a /None colorant or whose alternate (not Indexed, Pattern, Separation or
+// DeviceN) or tint transform is not one readers agree on. "" when it follows them.
 func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool, depth int) string {
 	if depth > 4 {
 		return "a colour space nested too deep"
@@ -813,8 +823,23 @@ func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool,
 	}
 	switch fam {
 	case "CalGray", "CalRGB", "Lab":
-		if wp, ok := w.resolve(w.a.cur.Dict(arg(1)).Get("WhitePoint")).(pdf.Array); !ok || len(wp) != 3 {
+		wp, ok := w.resolve(w.a.cur.Dict(arg(1)).Get("WhitePoint")).(pdf.Array)
+		if !ok || len(wp) != 3 {
 			return fmt.Sprintf("a /%s colour space without a /WhitePoint", fam)
+		}
+		// PDFium (CPDF_ColorSpace's GetWhitePoint) refuses the space unless X > 0, Y = 1 and
+		// Z > 0, as ISO 32000 requires; poppler and MuPDF draw with any white point (red team s9
+		// F9, F10).
+		var xyz [3]float64
+		for i, e := range wp {
+			v, ok := pdf.Number(w.resolve(e))
+			if !ok || math.IsNaN(v) {
+				return fmt.Sprintf("a /%s colour space whose /WhitePoint is not three numbers", fam)
+			}
+			xyz[i] = v
+		}
+		if xyz[0] <= 0 || xyz[1] != 1 || xyz[2] <= 0 {
+			return fmt.Sprintf("a /%s colour space whose /WhitePoint [%g %g %g] is not X > 0, Y = 1, Z > 0 (PDFium rejects the space and draws nothing, poppler and MuPDF draw)", fam, xyz[0], xyz[1], xyz[2])
 		}
 	case "ICCBased":
 		st, ok := arg(1).(*pdf.Stream)
@@ -866,14 +891,33 @@ func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool,
 	case "Separation", "DeviceN":
 		alt := 2
 		if fam == "Separation" {
-			if _, ok := arg(1).(pdf.Name); !ok {
+			n, ok := arg(1).(pdf.Name)
+			if !ok {
 				return "a Separation colour space without a colorant name"
+			}
+			if n == "None" {
+				// PDFium and poppler paint nothing in it, MuPDF paints the tint (red team s9 F4).
+				return "a Separation colour space of the colorant /None (PDFium and poppler paint nothing, MuPDF paints)"
 			}
 		} else if names, ok := arg(1).(pdf.Array); !ok || len(names) == 0 {
 			return "a DeviceN colour space without colorant names"
+		} else {
+			for _, e := range names {
+				if n, _ := w.resolve(e).(pdf.Name); n == "None" {
+					// ISO 32000 paints nothing for /None components; PDFium paints them through
+					// the tint transform, poppler leaves them out when all are /None.
+					return "a DeviceN colour space with a /None colorant, which readers paint differently"
+				}
+			}
 		}
 		if len(arr) < 4 {
 			return fmt.Sprintf("a %s colour space without alternate space and tint transform", fam)
+		}
+		// PDFium refuses a special alternate (Indexed, Pattern, Separation, DeviceN:
+		// CPDF_ColorSpace::IsSpecial) and draws nothing; poppler and MuPDF use it.
+		switch w.family(arr[alt]) {
+		case "Indexed", "I", "Pattern", "Separation", "DeviceN":
+			return fmt.Sprintf("a %s colour space whose alternate is /%s, which PDFium rejects", fam, w.family(arr[alt]))
 		}
 		if why := w.colourSpaceProblem(arr[alt], res, false, depth+1); why != "" {
 			return fmt.Sprintf("a %s colour space whose alternate has %s", fam, why)
@@ -912,8 +956,12 @@ func (w *imageWalk) colourSpaceProblem(cs pdf.Object, res pdf.Dict, inline bool,
 // /ColorSpace, MuPDF assumes defaults and paints it: a white one erased the signed amount.
 func (w *imageWalk) imageKeys(d pdf.Dict, filters []pdf.Name) string {
 	for _, k := range []pdf.Name{"Width", "Height"} {
-		if v, ok := pdf.IntOf(w.resolve(d.Get(k))); !ok || v <= 0 {
+		v, ok := pdf.IntOf(w.resolve(d.Get(k)))
+		if !ok || v <= 0 {
 			return fmt.Sprintf("has a /%s that is not a positive integer", k)
+		}
+		if v > maxImageDimension {
+			return fmt.Sprintf("has a /%s of %d, beyond PDFium's %d (PDFium draws nothing, poppler draws it)", k, v, maxImageDimension)
 		}
 	}
 	mask := false

@@ -34,7 +34,10 @@ import (
 //     /Matrix, /BBox of the right shape, no /Background;
 //   - colour spaces named by cs and CS or kept in /ColorSpace: the image rules (Indexed lookup
 //     complete, ICC /N of 1, 3 or 4 matching the profile's header and its /Alternate, CIE
-//     spaces with a white point) plus valid tint transforms for Separation and DeviceN;
+//     spaces with a white point of X > 0, Y = 1, Z > 0 — PDFium rejects any other, red team s9
+//     F9, F10) plus valid tint transforms for Separation and DeviceN, no /None colorant (PDFium
+//     and poppler paint nothing, MuPDF paints: F4) and no alternate PDFium rejects (Indexed,
+//     Pattern, Separation, DeviceN);
 //   - patterns: a tiling pattern with its paint and tiling types, non-zero steps and a /BBox
 //     of non-zero area; a shading pattern with a valid shading;
 //   - graphics states, fonts, images and paths are held to the same standard in coverstate.go
