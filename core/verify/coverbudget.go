@@ -272,8 +272,8 @@ func (w *contentWalk) form(o pdf.Object, depth int) float64 {
 		return 0 // images are measured by drawnImagePixels
 	}
 	w.forms++
-	if w.forms > maxAppearanceForms || depth > 64 {
-		w.err = &appearanceBudgetError{"form XObject nesting", fmt.Sprintf("the appearances nest form XObjects more than 64 deep or use more than %d of them", maxAppearanceForms)}
+	if w.forms > maxAppearanceForms || depth > maxFormNesting {
+		w.err = &appearanceBudgetError{"form XObject nesting", fmt.Sprintf("the appearances nest form XObjects more than %d deep (PDFium's limit, covernest.go) or use more than %d of them", maxFormNesting, maxAppearanceForms)}
 		return 0
 	}
 	raw, err := w.f.RawStreamData(st)

@@ -52,6 +52,9 @@ func (a *analysis) undecodableImage(d pdf.Dict) string {
 	if why := a.stateSelection(d); why != "" {
 		return why
 	}
+	if why := w.formNesting(a.appearanceStreams(d)); why != "" {
+		return why // covernest.go
+	}
 	for _, st := range a.appearanceStreams(d) {
 		if why := w.form(st, 0); why != "" {
 			return why
@@ -124,8 +127,8 @@ func (w *imageWalk) form(st *pdf.Stream, depth int) string {
 // for its glyph procedures) and what those resources name.
 func (w *imageWalk) content(st *pdf.Stream, res pdf.Dict, depth int) string {
 	w.steps++
-	if depth > 16 || w.steps > 10000 {
-		return "" // the appearance budgets (MaxAppearanceDrawnBytes, render time) judge such graphs
+	if depth > maxFormNesting+1 || w.steps > 10000 {
+		return "" // formNesting refuses deeper content; the appearance budgets judge larger graphs
 	}
 	if st.Length <= maxDecodedAppearance {
 		if data, err := w.a.v.f.OptionalStreamData(st); err == nil {
