@@ -24,6 +24,7 @@ import (
 //   - every number in ISO 32000 syntax ([+-]digits[.digits], no exponent, one sign) and
 //     |x| < 2^31 (the integer range of ISO 32000-1 Annex C, applied to reals too: the range
 //     where readers agree; no producer draws that far), at most 32 characters long;
+//   - every string at most 32767 bytes (PDFium keeps no more of it, poppler and MuPDF all);
 //   - every operator known (unknown ones only inside BX … EX) with the operand count and
 //     types ISO 32000 gives it; the stream lexes to its end;
 //   - cm, Tm, a form's or pattern's /Matrix: six numbers, non-singular; /BBox: four numbers;
@@ -34,6 +35,9 @@ import (
 
 // maxContentNumber bounds the magnitude of numbers in checked content (exclusive).
 const maxContentNumber = 1 << 31
+
+// maxContentString is the longest string operand PDFium reads whole (kMaxStringLength).
+const maxContentString = 32767
 
 // maxNumberToken bounds the length of a number token.
 const maxNumberToken = 32
@@ -233,6 +237,11 @@ func readOperand(lx *pdf.Lexer, t pdf.Token, depth int) (operand, string) {
 		}
 		return operand{kind: opName, name: pdf.Name(t.Value)}, ""
 	case pdf.TokString, pdf.TokHexString:
+		if len(t.Value) > maxContentString {
+			// PDFium keeps the first 32767 bytes of a content string (CPDF_StreamParser's
+			// kMaxStringLength), poppler and MuPDF all of them: glyphs past it are drawn by them only.
+			return operand{}, fmt.Sprintf("a string of %d bytes, which PDFium cuts at %d", len(t.Value), maxContentString)
+		}
 		return operand{kind: opStr, str: t.Value}, ""
 	case pdf.TokArrayOpen, pdf.TokDictOpen:
 		closing := pdf.TokArrayClose
