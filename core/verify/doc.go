@@ -171,7 +171,12 @@
 //     complete; colour spaces by the rules); path geometry (coverstate.go: w ≥ 0, dashes with
 //     entries ≥ 0, caps, joins, miter limits in range, no zero-length subpath stroked with round
 //     or projecting caps: a dot in poppler and MuPDF, nothing in PDFium — red team s7); mesh
-//     shadings and optional content (coverimages.go).
+//     shadings and optional content (coverimages.go). What PDFium rejects, skips or cuts short
+//     by its own limits is refused the same way (red team s9): a CIE colour space whose
+//     /WhitePoint is not X > 0, Y = 1, Z > 0, a /None colorant, a Separation or DeviceN
+//     alternate that is Indexed, Pattern, Separation or DeviceN; an image wider or taller than
+//     131,071 samples or of 4 GB of samples; a content string longer than 32,767 bytes; content
+//     nested more than 40 streams below an appearance (covernest.go: PDFium's kMaxFormLevel).
 //   - What no reader draws is not judged, what readers draw differently is reported
 //     (coverhidden.go): an annotation whose /F is an integer with the hidden bit is drawn by none
 //     (a hidden note over the text is valid), /F 2.0 is hidden for PDFium and drawn by poppler

@@ -1,0 +1,276 @@
+package verify
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"image"
+	"strings"
+	"testing"
+
+	"sealdesk/core/pdf"
+	"sealdesk/core/pki"
+)
+
+// Red team s9 (black box, /work/redteam-s9 in the session that wrote this): constructs PDFium —
+// the cover check's renderer — rejects, skips or cuts short while poppler or MuPDF draw them.
+// Each class is rebuilt here by our own generator, the attack next to its harmless twin: the
+// attack draws a white box and a new amount over the signed one, which poppler or MuPDF show
+// (asserted where the reader is installed) while PDFium drew nothing; the twins use the same
+// drawing within the rules PDFium keeps, so the rendering judges them (over the amount: covering;
+// in blank space: valid).
+
+// s9Fixture is the signed document and the builders the s9 rows share.
+type s9Fixture struct {
+	t      *testing.T
+	signed []byte
+	over   pdf.Array // the signed amount's line
+	away   pdf.Array // blank space
+}
+
+func newS9Fixture(t *testing.T) (*signer, *s9Fixture) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	return s, &s9Fixture{t: t, signed: s.sign(t, plain, sigOpts{}),
+		over: pdf.Array{pdf.Int(60), pdf.Int(690), pdf.Int(300), pdf.Int(730)},
+		away: pdf.Array{pdf.Int(320), pdf.Int(100), pdf.Int(560), pdf.Int(160)}}
+}
+
+// square adds a Square annotation at rect whose appearance is content with the resources res
+// makes (the font F1 of the document is added to them).
+func (f *s9Fixture) square(rect pdf.Array, content string, res func(u *pdf.Update) pdf.Dict) []byte {
+	return s4Annot(f.t, f.signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+		r := pdf.Dict{}
+		if res != nil {
+			r = res(u)
+		}
+		r["Font"] = pdf.Dict{"F1": pdf.Ref{Num: 5}}
+		return u.Add(s4Form(rect, []byte(content), r))
+	}, nil)
+}
+
+// nums makes an array of numbers.
+func nums(v ...float64) pdf.Array {
+	a := make(pdf.Array, len(v))
+	for i, x := range v {
+		if x == float64(int64(x)) {
+			a[i] = pdf.Int(int64(x))
+		} else {
+			a[i] = pdf.Real{Value: x}
+		}
+	}
+	return a
+}
+
+// forged is what the attacks draw over the signed amount: a box in the current colour, then
+// the new amount.
+const (
+	s9Box    = "60 690 240 40 re f"
+	s9Amount = "BT /F1 24 Tf 72 700 Td (Pay 9999999 yuan) Tj ET"
+	s9Away   = "320 100 240 60 re f"
+)
+
+// TestRedTeamS9ColourSpaces (F4, F9, F10): colour spaces PDFium rejects or paints as nothing.
+// /Separation /None paints nothing in PDFium and poppler and paints in MuPDF; a CIE space
+// (CalGray, CalRGB, Lab) whose /WhitePoint is not X > 0, Y = 1, Z > 0 is rejected by PDFium
+// (an image in it is skipped, a cs selecting it is ignored and the previous colour — an empty
+// pattern — kept), drawn by poppler and MuPDF. Siblings: a DeviceN space with a /None colorant
+// and a Separation space whose alternate is Indexed (PDFium's IsSpecial rejects it).
+func TestRedTeamS9ColourSpaces(t *testing.T) {
+	s, f := newS9Fixture(t)
+	tint := pdf.Dict{"FunctionType": pdf.Int(2), "Domain": nums(0, 1), "C0": nums(1), "C1": nums(0), "N": pdf.Int(1)}
+	sep := func(colorant pdf.Name) pdf.Array {
+		return pdf.Array{pdf.Name("Separation"), colorant, pdf.Name("DeviceGray"), tint}
+	}
+	// paint: white box then the amount, both in colour space cs (tint 0 white, 1 black for
+	// Separation; L* 100 and 0 for Lab).
+	paint := func(rect pdf.Array, box string, cs pdf.Object, white, black string) []byte {
+		return f.square(rect, "/CS cs "+white+" sc "+box+" /CS cs "+black+" sc "+s9Amount, func(u *pdf.Update) pdf.Dict {
+			return pdf.Dict{"ColorSpace": pdf.Dict{"CS": cs}}
+		})
+	}
+	cie := func(fam pdf.Name, wp pdf.Array) pdf.Array {
+		d := pdf.Dict{"WhitePoint": wp}
+		if fam == "Lab" {
+			d["Range"] = nums(-100, 100, -100, 100)
+		}
+		return pdf.Array{fam, d}
+	}
+	badWP, goodWP := nums(0.9505, 2, 1.089), nums(0.9505, 1, 1.089)
+	// image: a 1×1 opaque white image in colour space cs over the box.
+	image := func(rect pdf.Array, at string, cs pdf.Object, sample []byte) []byte {
+		return f.square(rect, "q "+at+" cm /Im Do Q", func(u *pdf.Update) pdf.Dict {
+			im := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+				"Width": pdf.Int(1), "Height": pdf.Int(1), "BitsPerComponent": pdf.Int(8), "ColorSpace": cs}, Data: sample})
+			return pdf.Dict{"XObject": pdf.Dict{"Im": im}}
+		})
+	}
+	const overAt, awayAt = "240 0 0 40 60 690", "240 0 0 60 320 100"
+	labWhite := []byte{255, 128, 128}
+	// patternThenLab: an empty tiling pattern as fill colour, then the Lab space for the box and
+	// the amount (PDFium ignores the cs and keeps the pattern: it draws nothing).
+	patternThenLab := func(rect pdf.Array, box string, wp pdf.Array) []byte {
+		return f.square(rect, "/Pattern cs /P0 scn /L cs 100 0 0 sc "+box+" /L cs 0 0 0 sc "+s9Amount, func(u *pdf.Update) pdf.Dict {
+			cell := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("Pattern"), "PatternType": pdf.Int(1), "PaintType": pdf.Int(1),
+				"TilingType": pdf.Int(1), "BBox": nums(0, 0, 10, 10), "XStep": pdf.Int(10), "YStep": pdf.Int(10), "Resources": pdf.Dict{}}, Data: []byte("")})
+			return pdf.Dict{"Pattern": pdf.Dict{"P0": cell}, "ColorSpace": pdf.Dict{"L": cie("Lab", wp)}}
+		})
+	}
+	const ok = "Square annotation added"
+	const covers = "cover(s) signed content"
+	popShows, muShows := readersShow(f.signed, 200, "poppler"), readersShow(f.signed, 200, "mupdf")
+	runRows(t, s, []rtRow{
+		{"F4 Separation /None: MuPDF paints the box and the amount", func() []byte {
+			return paint(f.over, s9Box, sep("None"), "0", "1")
+		}, StatusModified, "colorant /None", muShows},
+		{"F4 twin: a named colorant in blank space", func() []byte {
+			return paint(f.away, s9Away, sep("Spot"), "1", "1")
+		}, StatusValid, ok, nil},
+		{"F4 twin: a named colorant over the amount: the rendering judges it", func() []byte {
+			return paint(f.over, s9Box, sep("Spot"), "0", "1")
+		}, StatusModified, covers, nil},
+		{"F4 sibling: DeviceN with a /None colorant", func() []byte {
+			dn := pdf.Array{pdf.Name("DeviceN"), pdf.Array{pdf.Name("None")}, pdf.Name("DeviceGray"), tint}
+			return paint(f.over, s9Box, dn, "0", "1")
+		}, StatusModified, "DeviceN colour space with a /None colorant", nil},
+		{"F4 sibling: Separation over an Indexed alternate", func() []byte {
+			ix := pdf.Array{pdf.Name("Indexed"), pdf.Name("DeviceGray"), pdf.Int(1), pdf.String{Bytes: []byte{0xff, 0x00}}}
+			return paint(f.over, s9Box, pdf.Array{pdf.Name("Separation"), pdf.Name("Spot"), ix, tint}, "0", "1")
+		}, StatusModified, "alternate is /Indexed, which PDFium rejects", nil},
+		{"F9 Lab image with /WhitePoint Y 2: poppler draws it", func() []byte {
+			return image(f.over, overAt, cie("Lab", badWP), labWhite)
+		}, StatusModified, "/WhitePoint [0.9505 2 1.089]", popShows},
+		{"F9 CalGray image with /WhitePoint Y 2", func() []byte {
+			return image(f.over, overAt, cie("CalGray", badWP), []byte{255})
+		}, StatusModified, "CalGray colour space whose /WhitePoint", popShows},
+		{"F9 CalRGB image with a negative /WhitePoint X", func() []byte {
+			return image(f.over, overAt, cie("CalRGB", nums(-0.9505, 1, 1.089)), []byte{255, 255, 255})
+		}, StatusModified, "CalRGB colour space whose /WhitePoint", nil},
+		{"F9 Lab image with /WhitePoint Z 0", func() []byte {
+			return image(f.over, overAt, cie("Lab", nums(0.9505, 1, 0)), labWhite)
+		}, StatusModified, "is not X > 0, Y = 1, Z > 0", nil},
+		{"F9 twin: Lab image with /WhitePoint Y 1 over the amount: the rendering judges it", func() []byte {
+			return image(f.over, overAt, cie("Lab", goodWP), labWhite)
+		}, StatusModified, covers, nil},
+		{"F9 twin: CalGray image with /WhitePoint Y 1 in blank space", func() []byte {
+			return image(f.away, awayAt, cie("CalGray", goodWP), []byte{0})
+		}, StatusValid, ok, nil},
+		{"F10 Lab fill after an empty pattern: poppler draws the box and the amount", func() []byte {
+			return patternThenLab(f.over, s9Box, badWP)
+		}, StatusModified, "/Lab colour space whose /WhitePoint", popShows},
+		{"F10 twin: the same with /WhitePoint Y 1: the rendering judges it", func() []byte {
+			return patternThenLab(f.over, s9Box, goodWP)
+		}, StatusModified, covers, nil},
+	})
+}
+
+// TestRedTeamS9Nesting (F5): PDFium draws an appearance's forms down to the 40th nested one
+// (kMaxFormLevel) and nothing below; poppler and MuPDF go on. A white box and a new amount at
+// the bottom of a chain of 41 forms was valid. The twin at 40 forms is drawn by PDFium, so the
+// rendering judges it — the limit is PDFium's, not lower. Sibling: the 41st level a tiling
+// pattern instead of a form (every kind of nested content counts).
+func TestRedTeamS9Nesting(t *testing.T) {
+	s, f := newS9Fixture(t)
+	// chain: the appearance draws depth nested forms (via /X Do), the last draws payload; with
+	// pattern, the last is a tiling pattern that the form above it fills the box with.
+	chain := func(rect pdf.Array, depth int, payload string, pattern bool) []byte {
+		return s4Annot(t, f.signed, "Square", rect, func(u *pdf.Update) pdf.Object {
+			font := pdf.Dict{"F1": pdf.Ref{Num: 5}}
+			var next pdf.Ref
+			first := 1
+			if pattern {
+				cell := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("Pattern"), "PatternType": pdf.Int(1), "PaintType": pdf.Int(1),
+					"TilingType": pdf.Int(1), "BBox": nums(0, 0, 612, 792), "XStep": pdf.Int(612), "YStep": pdf.Int(792),
+					"Resources": pdf.Dict{"Font": font}}, Data: []byte(payload)})
+				next = u.Add(s4Form(rect, []byte("/Pattern cs /P scn "+s9Box), pdf.Dict{"Pattern": pdf.Dict{"P": cell}}))
+				first = 2
+			} else {
+				next = u.Add(s4Form(rect, []byte(payload), pdf.Dict{"Font": font}))
+			}
+			for i := first; i < depth; i++ {
+				next = u.Add(s4Form(rect, []byte("/X Do"), pdf.Dict{"XObject": pdf.Dict{"X": next}}))
+			}
+			return u.Add(s4Form(rect, []byte("/X Do"), pdf.Dict{"XObject": pdf.Dict{"X": next}}))
+		}, nil)
+	}
+	forged := "1 g " + s9Box + " 0 g " + s9Amount
+	runRows(t, s, []rtRow{
+		{"41 nested forms: poppler and MuPDF draw the amount", func() []byte {
+			return chain(f.over, 41, forged, false)
+		}, StatusModified, "content nested 41 streams deep", readersShow(f.signed, 200, "poppler", "mupdf")},
+		{"64 nested forms (our old limit)", func() []byte {
+			return chain(f.over, 64, forged, false)
+		}, StatusModified, "content nested 64 streams deep", nil},
+		{"40 forms and a tiling pattern", func() []byte {
+			return chain(f.over, 41, forged, true)
+		}, StatusModified, "content nested 41 streams deep", nil},
+		{"twin: 40 nested forms over the amount (PDFium draws them: below)", func() []byte {
+			return chain(f.over, 40, forged, false)
+		}, StatusModified, "", nil},
+		{"twin: 20 nested forms in blank space", func() []byte {
+			return chain(f.away, 20, "0 0 1 RG 2 w 322 102 236 56 re S", false)
+		}, StatusValid, "Square annotation added", nil},
+	})
+	// The limit is PDFium's, not lower: it draws the payload of 40 nested forms and not of 41.
+	if n := changedPixels(pdfiumPage(t, f.signed), pdfiumPage(t, chain(f.over, 40, forged, false))); n < 200 {
+		t.Errorf("PDFium does not draw the payload of 40 nested forms (%d pixels differ)", n)
+	}
+	if n := changedPixels(pdfiumPage(t, f.signed), pdfiumPage(t, chain(f.over, 41, forged, false))); n != 0 {
+		t.Errorf("PDFium draws the payload of 41 nested forms (%d pixels differ): its limit is not kMaxFormLevel 40", n)
+	}
+}
+
+// pdfiumPage renders page 1 of d at 72 dpi with the cover check's renderer.
+func pdfiumPage(t *testing.T, d []byte) image.Image {
+	t.Helper()
+	ctx := context.Background()
+	doc, err := defaultRenderer.OpenRaster(ctx, "in.pdf", bytes.NewReader(d), int64(len(d)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer doc.Close()
+	img, err := doc.Render(ctx, 0, 72)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestRedTeamS9Limits (F8): PDFium draws no image wider or taller than 131071 samples
+// (CPDF_DIB's kMaxImageDimension); poppler does. A white image 131072 samples wide scaled onto
+// the amount erased it for poppler only. The twin one sample narrower is drawn by PDFium, so
+// the rendering judges it. Siblings: the height limit, and a string operand longer than PDFium
+// keeps (kMaxStringLength: it cuts the glyphs past 32767 bytes).
+func TestRedTeamS9Limits(t *testing.T) {
+	s, f := newS9Fixture(t)
+	wide := func(rect pdf.Array, at string, w, h int) []byte {
+		return f.square(rect, "q "+at+" cm /Im Do Q", func(u *pdf.Update) pdf.Dict {
+			var z bytes.Buffer
+			zw := zlib.NewWriter(&z)
+			zw.Write(bytes.Repeat([]byte{0xff}, w*h))
+			zw.Close()
+			im := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+				"Width": pdf.Int(int64(w)), "Height": pdf.Int(int64(h)), "BitsPerComponent": pdf.Int(8),
+				"ColorSpace": pdf.Name("DeviceGray"), "Filter": pdf.Name("FlateDecode")}, Data: z.Bytes()})
+			return pdf.Dict{"XObject": pdf.Dict{"Im": im}}
+		})
+	}
+	const overAt = "240 0 0 40 60 690"
+	runRows(t, s, []rtRow{
+		{"F8 image 131072 samples wide: poppler draws it", func() []byte {
+			return wide(f.over, overAt, 131072, 2)
+		}, StatusModified, "/Width of 131072, beyond PDFium's 131071", readersShow(f.signed, 200, "poppler")},
+		{"F8 sibling: image 131072 samples tall", func() []byte {
+			return wide(f.over, overAt, 2, 131072)
+		}, StatusModified, "/Height of 131072", nil},
+		{"F8 twin: 131071 samples wide: PDFium draws it, the rendering judges", func() []byte {
+			return wide(f.over, overAt, 131071, 2)
+		}, StatusModified, "cover(s) signed content", nil},
+		{"F8 twin: 131071 samples wide in blank space", func() []byte {
+			return wide(f.away, "240 0 0 60 320 100", 131071, 1)
+		}, StatusValid, "Square annotation added", nil},
+		{"sibling: a string PDFium cuts at 32767 bytes", func() []byte {
+			return f.square(f.over, "BT /F1 24 Tf 72 700 Td ("+strings.Repeat(" ", 32767)+"Pay 9999999 yuan) Tj ET", nil)
+		}, StatusModified, "which PDFium cuts at 32767", nil},
+	})
+}
