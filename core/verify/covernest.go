@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"strings"
 
 	"sealdesk/core/pdf"
 )
@@ -19,6 +20,14 @@ import (
 // by Tf — whether or not PDFium starts a new count for it: no producer nests 40 deep, and
 // counting all of them leaves no mix of kinds to find.
 
+// Type 3 glyphs are refused where PDFium draws them differently: PDFium does not draw text in a
+// Type 3 font inside one of that font's own glyphs (its renderer keeps the Type 3 fonts being
+// drawn and leaves such text out; its loader also stops at kMaxType3FormLevel = 4 nested glyphs
+// of one font), while poppler and MuPDF draw it: a white square reached through a glyph of the
+// same font, two levels deep, changed the signed line for both and nothing for PDFium
+// (measured, TestRedTeamS9Nesting). Glyphs of other fonts nest alike in all three and count
+// towards maxFormNesting.
+
 // maxFormNesting is the content streams an appearance may nest below itself: PDFium's
 // kMaxFormLevel.
 const maxFormNesting = 40
@@ -30,26 +39,37 @@ const maxNestWalk = 20000
 // nestWalk measures the longest chain of nested content streams below an appearance.
 type nestWalk struct {
 	w     *imageWalk
-	memo  map[int]int  // stream object → the chain below it (its own resources only)
-	open  map[int]bool // being measured: drawing oneself is refused by the appearance budget
+	memo  map[nestKey]int // the chain below a stream (with its own resources only)
+	open  map[int]bool    // being measured: drawing oneself is refused by the appearance budget
 	steps int
+	why   string // a Type 3 font shown inside its own glyphs
+}
+
+// nestKey is a stream object reached inside the glyph procedures of the Type 3 fonts fonts.
+type nestKey struct {
+	num   int
+	fonts string
 }
 
 // formNesting names an appearance of annotation d that nests more content streams than PDFium
 // draws; "" when every one stays within maxFormNesting.
 func (w *imageWalk) formNesting(streams []*pdf.Stream) string {
-	n := &nestWalk{w: w, memo: map[int]int{}, open: map[int]bool{}}
+	n := &nestWalk{w: w, memo: map[nestKey]int{}, open: map[int]bool{}}
 	for _, st := range streams {
-		if h := n.below(st, nil); h > maxFormNesting {
+		if h := n.below(st, nil, ""); h > maxFormNesting {
 			return fmt.Sprintf("content nested %d streams deep (forms, patterns, soft masks or Type 3 glyphs; PDFium draws nothing below %d, poppler and MuPDF draw it)", h, maxFormNesting)
+		}
+		if n.why != "" {
+			return n.why
 		}
 	}
 	return ""
 }
 
 // below returns the longest chain of content streams that drawing st (with the resources of
-// its parent, parentRes, when it has none) opens below it.
-func (n *nestWalk) below(st *pdf.Stream, parentRes pdf.Dict) int {
+// its parent, parentRes, when it has none) opens below it; fonts names the Type 3 fonts whose
+// glyph procedures st is drawn inside ("|font|font…").
+func (n *nestWalk) below(st *pdf.Stream, parentRes pdf.Dict, fonts string) int {
 	n.steps++
 	if n.steps > maxNestWalk {
 		return 0
@@ -68,13 +88,18 @@ func (n *nestWalk) below(st *pdf.Stream, parentRes pdf.Dict) int {
 		return 0 // the appearance budget refuses a stream too large to decode
 	}
 	deepest := 0
-	child := func(o pdf.Object, res pdf.Dict) {
+	child := func(o pdf.Object, res pdf.Dict, glyphOf string) {
+		inside := fonts
+		if glyphOf != "" {
+			inside += glyphOf
+		}
 		ref, isRef := o.(pdf.Ref)
+		key := nestKey{ref.Num, inside}
 		if isRef {
 			if n.open[ref.Num] {
 				return
 			}
-			if h, ok := n.memo[ref.Num]; ok {
+			if h, ok := n.memo[key]; ok {
 				deepest = max(deepest, h+1)
 				return
 			}
@@ -89,11 +114,11 @@ func (n *nestWalk) below(st *pdf.Stream, parentRes pdf.Dict) int {
 		if isRef {
 			n.open[ref.Num] = true
 		}
-		h := n.below(cs, res)
+		h := n.below(cs, res, inside)
 		if isRef {
 			delete(n.open, ref.Num)
 			if v.Dict(cs.Dict.Get("Resources")) != nil {
-				n.memo[ref.Num] = h
+				n.memo[key] = h
 			}
 		}
 		deepest = max(deepest, h+1)
@@ -101,27 +126,36 @@ func (n *nestWalk) below(st *pdf.Stream, parentRes pdf.Dict) int {
 	for _, u := range contentUses(data) {
 		switch u.op {
 		case "Do":
-			child(v.Dict(res.Get("XObject")).Get(u.name), res)
+			child(v.Dict(res.Get("XObject")).Get(u.name), res, "")
 		case "scn", "SCN":
-			child(v.Dict(res.Get("Pattern")).Get(u.name), res)
+			child(v.Dict(res.Get("Pattern")).Get(u.name), res, "")
 		case "gs":
 			if sm := v.Dict(v.Dict(v.Dict(res.Get("ExtGState")).Get(u.name)).Get("SMask")); sm != nil {
-				child(sm.Get("G"), res)
+				child(sm.Get("G"), res, "")
 			}
 		case "Tf":
-			fd := v.Dict(v.Dict(res.Get("Font")).Get(u.name))
+			fo := v.Dict(res.Get("Font")).Get(u.name)
+			fd := v.Dict(fo)
 			if fd.NameOf("Subtype") != "Type3" {
 				continue
+			}
+			id := fmt.Sprintf("|%p", fd) // a font written in place is its own dictionary
+			if r, ok := fo.(pdf.Ref); ok {
+				id = fmt.Sprintf("|%d", r.Num)
+			}
+			if strings.Contains(fonts+"|", id+"|") {
+				n.why = fmt.Sprintf("text in Type 3 font /%s inside one of its own glyphs (PDFium draws nothing there, poppler and MuPDF draw it)", u.name)
+				break
 			}
 			fres := v.Dict(fd.Get("Resources"))
 			if fres == nil {
 				fres = res
 			}
 			for _, cp := range v.Dict(fd.Get("CharProcs")) {
-				child(cp, fres)
+				child(cp, fres, id)
 			}
 		}
-		if n.steps > maxNestWalk {
+		if n.steps > maxNestWalk || n.why != "" {
 			break
 		}
 	}

@@ -176,7 +176,8 @@
 //     /WhitePoint is not X > 0, Y = 1, Z > 0, a /None colorant, a Separation or DeviceN
 //     alternate that is Indexed, Pattern, Separation or DeviceN; an image wider or taller than
 //     131,071 samples or of 4 GB of samples; a content string longer than 32,767 bytes; content
-//     nested more than 40 streams below an appearance (covernest.go: PDFium's kMaxFormLevel).
+//     nested more than 40 streams below an appearance (covernest.go: PDFium's kMaxFormLevel);
+//     text in a Type 3 font inside one of that font's glyphs.
 //   - What no reader draws is not judged, what readers draw differently is reported
 //     (coverhidden.go): an annotation whose /F is an integer with the hidden bit is drawn by none
 //     (a hidden note over the text is valid), /F 2.0 is hidden for PDFium and drawn by poppler

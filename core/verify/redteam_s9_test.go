@@ -44,7 +44,12 @@ func (f *s9Fixture) square(rect pdf.Array, content string, res func(u *pdf.Updat
 		if res != nil {
 			r = res(u)
 		}
-		r["Font"] = pdf.Dict{"F1": pdf.Ref{Num: 5}}
+		fonts, _ := r["Font"].(pdf.Dict)
+		if fonts == nil {
+			fonts = pdf.Dict{}
+		}
+		fonts["F1"] = pdf.Ref{Num: 5}
+		r["Font"] = fonts
 		return u.Add(s4Form(rect, []byte(content), r))
 	}, nil)
 }
@@ -167,8 +172,10 @@ func TestRedTeamS9ColourSpaces(t *testing.T) {
 // TestRedTeamS9Nesting (F5): PDFium draws an appearance's forms down to the 40th nested one
 // (kMaxFormLevel) and nothing below; poppler and MuPDF go on. A white box and a new amount at
 // the bottom of a chain of 41 forms was valid. The twin at 40 forms is drawn by PDFium, so the
-// rendering judges it — the limit is PDFium's, not lower. Sibling: the 41st level a tiling
-// pattern instead of a form (every kind of nested content counts).
+// rendering judges it — the limit is PDFium's, not lower. Siblings: the 41st level a tiling
+// pattern instead of a form (every kind of nested content counts); a Type 3 glyph showing text
+// in its own font, which PDFium leaves out at any depth (measured here) while poppler and MuPDF
+// draw it.
 func TestRedTeamS9Nesting(t *testing.T) {
 	s, f := newS9Fixture(t)
 	// chain: the appearance draws depth nested forms (via /X Do), the last draws payload; with
@@ -194,7 +201,73 @@ func TestRedTeamS9Nesting(t *testing.T) {
 		}, nil)
 	}
 	forged := "1 g " + s9Box + " 0 g " + s9Amount
+	// glyphs: the appearance shows glyph a of Type 3 font 1, whose procedure shows glyph a of
+	// font 2, … down to font levels, whose glyph fills a white square; with self, font 1's
+	// glyph shows itself.
+	glyphs := func(levels int, self bool) []byte {
+		return f.square(f.over, "BT /T 40 Tf 60 690 Td (a) Tj ET", func(u *pdf.Update) pdf.Dict {
+			font := func(proc string, res pdf.Dict) (pdf.Ref, pdf.Ref) {
+				ref := u.Reserve()
+				p := u.Add(&pdf.Stream{Dict: pdf.Dict{"Resources": res}, Data: []byte(proc)})
+				u.Set(ref, pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type3"),
+					"FontBBox": nums(0, 0, 1000, 1000), "FontMatrix": nums(0.001, 0, 0, 0.001, 0, 0),
+					"CharProcs": pdf.Dict{"a": p}, "Encoding": pdf.Dict{"Type": pdf.Name("Encoding"), "Differences": pdf.Array{pdf.Int(97), pdf.Name("a")}},
+					"FirstChar": pdf.Int(97), "LastChar": pdf.Int(97), "Widths": nums(1000), "Resources": res})
+				return ref, p
+			}
+			if self {
+				res := pdf.Dict{}
+				ref, _ := font("1000 0 d0 1 g 0 0 1000 1000 re f BT /T 1000 Tf 0 0 Td (a) Tj ET", res)
+				res["Font"] = pdf.Dict{"T": ref}
+				return pdf.Dict{"Font": pdf.Dict{"T": ref}}
+			}
+			next, _ := font("1000 0 d0 1 g 0 0 1000 1000 re f", pdf.Dict{})
+			for i := 1; i < levels; i++ {
+				next, _ = font("1000 0 d0 BT /T 1000 Tf 0 0 Td (a) Tj ET", pdf.Dict{"Font": pdf.Dict{"T": next}})
+			}
+			return pdf.Dict{"Font": pdf.Dict{"T": next}}
+		})
+	}
+	// sameFont: one Type 3 font whose glyph a shows b, b shows c, …, the levels-th paints.
+	sameFont := func(levels int) []byte {
+		return f.square(f.over, "BT /T 40 Tf 60 690 Td (a) Tj ET", func(u *pdf.Update) pdf.Dict {
+			ref := u.Reserve()
+			res := pdf.Dict{"Font": pdf.Dict{"T": ref}}
+			procs, diff, widths := pdf.Dict{}, pdf.Array{pdf.Int(97)}, pdf.Array{}
+			for i := 0; i < levels; i++ {
+				widths = append(widths, pdf.Int(1000))
+				c := string(rune('a' + i))
+				proc := "1000 0 d0 1 g 0 0 1000 1000 re f"
+				if i < levels-1 {
+					proc = "1000 0 d0 BT /T 1000 Tf 0 0 Td (" + string(rune('a'+i+1)) + ") Tj ET"
+				}
+				procs[pdf.Name(c)] = u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: []byte(proc)})
+				diff = append(diff, pdf.Name(c))
+			}
+			u.Set(ref, pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type3"),
+				"FontBBox": nums(0, 0, 1000, 1000), "FontMatrix": nums(0.001, 0, 0, 0.001, 0, 0),
+				"CharProcs": procs, "Encoding": pdf.Dict{"Type": pdf.Name("Encoding"), "Differences": diff},
+				"FirstChar": pdf.Int(97), "LastChar": pdf.Int(int64(96 + levels)), "Widths": widths, "Resources": res})
+			return res
+		})
+	}
 	runRows(t, s, []rtRow{
+		{"a Type 3 glyph showing a glyph of its own font: poppler and MuPDF draw it", func() []byte {
+			return sameFont(2)
+		}, StatusModified, "inside one of its own glyphs", readersShow(f.signed, 100, "poppler", "mupdf")},
+		{"a Type 3 glyph that shows itself", func() []byte {
+			return glyphs(1, true)
+		}, StatusModified, "inside one of its own glyphs", nil},
+		{"twin: glyphs of five fonts nested: PDFium draws them too, the rendering judges", func() []byte {
+			return glyphs(5, false)
+		}, StatusModified, "cover(s) signed content", func(t *testing.T, d []byte) {
+			if n := changedPixels(pdfiumPage(t, f.signed), pdfiumPage(t, d)); n < 100 {
+				t.Fatalf("PDFium does not draw glyphs of five nested fonts (%d pixels differ)", n)
+			}
+		}},
+		{"twin: one Type 3 glyph level", func() []byte {
+			return sameFont(1)
+		}, StatusModified, "cover(s) signed content", nil},
 		{"41 nested forms: poppler and MuPDF draw the amount", func() []byte {
 			return chain(f.over, 41, forged, false)
 		}, StatusModified, "content nested 41 streams deep", readersShow(f.signed, 200, "poppler", "mupdf")},
