@@ -484,6 +484,57 @@ func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, in
 	if int64(len(data)) < need {
 		return fmt.Sprintf("%s has %d of the %d bytes of samples it declares", what, len(data), need)
 	}
+	if hival, ok := w.indexedHival(d.Get("ColorSpace"), res, inline); ok && !mask {
+		return indexedSamples(d, w, data[:need], width, bpc, hival, what)
+	}
+	return ""
+}
+
+// indexedHival is the /hival of an Indexed colour space cs (named in res for an inline image).
+func (w *imageWalk) indexedHival(cs pdf.Object, res pdf.Dict, inline bool) (int64, bool) {
+	x := w.resolve(cs)
+	if n, ok := x.(pdf.Name); ok && inline {
+		x = w.resolve(w.a.cur.Dict(res.Get("ColorSpace")).Get(n))
+	}
+	arr, ok := x.(pdf.Array)
+	if !ok || len(arr) < 3 {
+		return 0, false
+	}
+	if fam := w.family(arr); fam != "Indexed" && fam != "I" {
+		return 0, false
+	}
+	return pdf.IntOf(w.resolve(arr[2]))
+}
+
+// indexedSamples names an Indexed image whose samples select an index beyond /hival: PDFium
+// paints such a pixel black (its palette has no entry there), poppler and MuPDF the colour of
+// /hival. A /Decode other than the default maps samples to other indices and is refused too.
+func indexedSamples(d pdf.Dict, w *imageWalk, data []byte, width, bpc, hival int64, what string) string {
+	if dec := d.Get("Decode"); dec != nil {
+		v, ok := w.numbers(dec)
+		if !ok || len(v) != 2 || v[0] != 0 || v[1] != float64(int64(1)<<bpc-1) {
+			return what + " is an Indexed image with a /Decode other than the default, which readers map to their palettes differently"
+		}
+	}
+	if hival >= int64(1)<<bpc-1 {
+		return "" // every sample value is an index in the table
+	}
+	row := (width*bpc + 7) / 8
+	for i := 0; i+int(row) <= len(data); i += int(row) {
+		line := data[i : i+int(row)]
+		for x := int64(0); x < width; x++ {
+			bit := x * bpc
+			v := int64(line[bit/8])
+			if bpc < 8 {
+				v = v >> (8 - bpc - bit%8) & (1<<bpc - 1)
+			} else if bpc == 16 {
+				v = v<<8 | int64(line[bit/8+1])
+			}
+			if v > hival {
+				return fmt.Sprintf("%s is an Indexed image with a sample %d beyond its /hival %d (PDFium paints it black, poppler and MuPDF the colour of /hival)", what, v, hival)
+			}
+		}
+	}
 	return ""
 }
 

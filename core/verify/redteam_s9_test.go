@@ -157,6 +157,24 @@ func TestRedTeamS9ColourSpaces(t *testing.T) {
 		{"F9 twin: Lab image with /WhitePoint Y 1 over the amount: the rendering judges it", func() []byte {
 			return image(f.over, overAt, cie("Lab", goodWP), labWhite)
 		}, StatusModified, covers, nil},
+		{"sibling: Indexed image samples beyond /hival: PDFium paints black, poppler white", func() []byte {
+			return image(f.over, overAt, pdf.Array{pdf.Name("Indexed"), pdf.Name("DeviceGray"), pdf.Int(0), pdf.String{Bytes: []byte{0xff}}}, []byte{0xff})
+		}, StatusModified, "sample 255 beyond its /hival 0", func(t *testing.T, d []byte) {
+			if pd, pp := darkIn(pdfiumPage(t, d)), darkIn(popplerPage(t, d, 72)); pd < 5000 || pp > 1000 {
+				t.Fatalf("PDFium and poppler paint the box alike: %d and %d dark pixels", pd, pp)
+			}
+		}},
+		{"sibling twin: Indexed image samples within /hival in blank space", func() []byte {
+			return image(f.away, awayAt, pdf.Array{pdf.Name("Indexed"), pdf.Name("DeviceGray"), pdf.Int(1), pdf.String{Bytes: []byte{0x00, 0xff}}}, []byte{0x01})
+		}, StatusValid, ok, nil},
+		{"sibling: Indexed image with an inverting /Decode", func() []byte {
+			return f.square(f.over, "q "+overAt+" cm /Im Do Q", func(u *pdf.Update) pdf.Dict {
+				im := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Image"),
+					"Width": pdf.Int(1), "Height": pdf.Int(1), "BitsPerComponent": pdf.Int(8), "Decode": nums(255, 0),
+					"ColorSpace": pdf.Array{pdf.Name("Indexed"), pdf.Name("DeviceGray"), pdf.Int(0), pdf.String{Bytes: []byte{0xff}}}}, Data: []byte{0xff}})
+				return pdf.Dict{"XObject": pdf.Dict{"Im": im}}
+			})
+		}, StatusModified, "/Decode other than the default", nil},
 		{"F9 twin: CalGray image with /WhitePoint Y 1 in blank space", func() []byte {
 			return image(f.away, awayAt, cie("CalGray", goodWP), []byte{0})
 		}, StatusValid, ok, nil},
@@ -346,4 +364,19 @@ func TestRedTeamS9Limits(t *testing.T) {
 			return f.square(f.over, "BT /F1 24 Tf 72 700 Td ("+strings.Repeat(" ", 32767)+"Pay 9999999 yuan) Tj ET", nil)
 		}, StatusModified, "which PDFium cuts at 32767", nil},
 	})
+}
+
+// darkIn counts the pixels darker than mid-grey in the signed amount's box (60 690 240 40 in PDF
+// space) of a 72 dpi rendering of a US Letter page.
+func darkIn(img image.Image) int {
+	n := 0
+	for y := 792 - 730 + 4; y < 792-690-4; y++ {
+		for x := 64; x < 296; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if (r+g+b)/3 < 0x8000 {
+				n++
+			}
+		}
+	}
+	return n
 }
