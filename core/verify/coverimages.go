@@ -484,6 +484,16 @@ func (w *imageWalk) samples(d, res pdf.Dict, data []byte, filters []pdf.Name, in
 	if int64(len(data)) < need {
 		return fmt.Sprintf("%s has %d of the %d bytes of samples it declares", what, len(data), need)
 	}
+	if inline && len(filters) == 0 {
+		// PDFium takes exactly the declared bytes of an unfiltered inline image and reads what
+		// follows as content up to EI: operators hidden there are drawn by it and were never
+		// checked here as content.
+		for _, c := range data[need:] {
+			if !pdf.IsWhite(c) {
+				return fmt.Sprintf("%s has %d bytes of data where it declares %d (PDFium reads the rest as content)", what, len(data), need)
+			}
+		}
+	}
 	if hival, ok := w.indexedHival(d.Get("ColorSpace"), res, inline); ok && !mask {
 		return indexedSamples(d, w, data[:need], width, bpc, hival, what)
 	}

@@ -360,6 +360,12 @@ func TestRedTeamS9Limits(t *testing.T) {
 		{"F8 twin: 131071 samples wide in blank space", func() []byte {
 			return wide(f.away, "240 0 0 60 320 100", 131071, 1)
 		}, StatusValid, "Square annotation added", nil},
+		{"sibling: bytes after an unfiltered inline image's data: poppler reads them as content from a stray EI", func() []byte {
+			return f.square(f.over, "BI /W 1 /H 1 /BPC 8 /CS /G ID \xff(xEI 1 g "+s9Box+" 0 g "+s9Amount+") EI", nil)
+		}, StatusModified, "bytes of data where it declares 1", readersShow(f.signed, 200, "poppler")},
+		{"twin: an unfiltered inline image of its declared length", func() []byte {
+			return f.square(f.away, "q 240 0 0 60 320 100 cm BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI Q", nil)
+		}, StatusValid, "Square annotation added", nil},
 		{"sibling: a string PDFium cuts at 32767 bytes", func() []byte {
 			return f.square(f.over, "BT /F1 24 Tf 72 700 Td ("+strings.Repeat(" ", 32767)+"Pay 9999999 yuan) Tj ET", nil)
 		}, StatusModified, "which PDFium cuts at 32767", nil},
