@@ -2,9 +2,11 @@ package verify
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
 	"image"
 	"image/jpeg"
+	"io"
 	"math"
 	"sync"
 
@@ -364,7 +366,69 @@ func (w *imageWalk) inline(data []byte, res pdf.Dict) string {
 		if why := w.samples(d, res, samples, filters, true, "an inline image"); why != "" {
 			return why
 		}
+		if len(filters) > 0 {
+			if why := inlineTail(data[start:end], filters[0]); why != "" {
+				return "an inline image " + why
+			}
+		}
 		p.SetPos(min(end+2, int64(len(data))))
+	}
+	return ""
+}
+
+// inlineTail checks that the raw data of a filtered inline image ends where its first filter
+// ends, but for white space: PDFium skips to the next EI token, poppler to the next E I byte
+// pair, and poppler reads what follows that pair as content (see samples for the unfiltered
+// case). Where the verifier cannot tell the filter's end (LZW, CCITT, JBIG2, JPX), the data
+// must hold no E I pair at all.
+func inlineTail(raw []byte, first pdf.Name) string {
+	end := -1
+	switch first {
+	case "FlateDecode":
+		br := bytes.NewReader(raw)
+		if zr, err := zlib.NewReader(br); err == nil {
+			if _, err := io.Copy(io.Discard, zr); err == nil {
+				end = len(raw) - br.Len()
+			}
+		}
+	case "ASCIIHexDecode":
+		end = bytes.IndexByte(raw, '>') + 1
+	case "ASCII85Decode":
+		if i := bytes.Index(raw, []byte("~>")); i >= 0 {
+			end = i + 2
+		}
+	case "RunLengthDecode":
+		for i := 0; i < len(raw); {
+			n := int(raw[i])
+			if n == 128 {
+				end = i + 1
+				break
+			}
+			if n < 128 {
+				i += n + 2
+			} else {
+				i += 2
+			}
+		}
+	case "DCTDecode":
+		// The first EOI after the first scan ends a JPEG (entropy-coded data stuffs its 0xFF
+		// bytes; thumbnails sit in segments before the scan).
+		if sos := bytes.Index(raw, []byte{0xff, 0xda}); sos >= 0 {
+			if eoi := bytes.Index(raw[sos:], []byte{0xff, 0xd9}); eoi >= 0 {
+				end = sos + eoi + 2
+			}
+		}
+	}
+	if end <= 0 {
+		if bytes.Contains(raw, []byte("EI")) {
+			return fmt.Sprintf("with %s data holding the bytes EI, where poppler may end it (the verifier cannot tell where the data ends)", first)
+		}
+		return ""
+	}
+	for _, c := range raw[min(end, len(raw)):] {
+		if !pdf.IsWhite(c) {
+			return fmt.Sprintf("with %d bytes after its %s data (poppler reads them as content after a stray EI, PDFium skips them)", len(raw)-end, first)
+		}
 	}
 	return ""
 }

@@ -366,6 +366,12 @@ func TestRedTeamS9Limits(t *testing.T) {
 		{"twin: an unfiltered inline image of its declared length", func() []byte {
 			return f.square(f.away, "q 240 0 0 60 320 100 cm BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI Q", nil)
 		}, StatusValid, "Square annotation added", nil},
+		{"sibling: bytes after a Flate inline image's data", func() []byte {
+			return f.square(f.over, "BI /W 1 /H 1 /BPC 8 /CS /G /F /Fl ID "+string(flate1(0xff))+"(xEI 1 g "+s9Box+" 0 g "+s9Amount+") EI", nil)
+		}, StatusModified, "bytes after its FlateDecode data", readersShow(f.signed, 200, "poppler")},
+		{"twin: a Flate inline image ending at its data", func() []byte {
+			return f.square(f.away, "q 240 0 0 60 320 100 cm BI /W 1 /H 1 /BPC 8 /CS /G /F /Fl ID "+string(flate1(0x00))+" EI Q", nil)
+		}, StatusValid, "Square annotation added", nil},
 		{"sibling: a string PDFium cuts at 32767 bytes", func() []byte {
 			return f.square(f.over, "BT /F1 24 Tf 72 700 Td ("+strings.Repeat(" ", 32767)+"Pay 9999999 yuan) Tj ET", nil)
 		}, StatusModified, "which PDFium cuts at 32767", nil},
@@ -385,4 +391,13 @@ func darkIn(img image.Image) int {
 		}
 	}
 	return n
+}
+
+// flate1 is one byte compressed with zlib.
+func flate1(b byte) []byte {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte{b})
+	zw.Close()
+	return z.Bytes()
 }
