@@ -185,6 +185,15 @@ func contentUses(data []byte) []contentUse {
 			continue
 		case pdf.TokKeyword:
 			op := string(t.Raw)
+			if op == "BI" {
+				end, why := skipInlineImage(lx, data) // its data is no content (coversyntax.go)
+				if why != "" {
+					return out // contentSyntax refuses the content
+				}
+				lx.SetPos(end)
+				names = names[:0]
+				continue
+			}
 			var u contentUse
 			switch {
 			case (op == "Do" || op == "gs" || op == "scn" || op == "SCN") && len(names) > 0:

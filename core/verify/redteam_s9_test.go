@@ -198,6 +198,7 @@ func TestRedTeamS9Nesting(t *testing.T) {
 	s, f := newS9Fixture(t)
 	// chain: the appearance draws depth nested forms (via /X Do), the last draws payload; with
 	// pattern, the last is a tiling pattern that the form above it fills the box with.
+	prefix := "" // content the appearance draws before /X Do
 	chain := func(rect pdf.Array, depth int, payload string, pattern bool) []byte {
 		return s4Annot(t, f.signed, "Square", rect, func(u *pdf.Update) pdf.Object {
 			font := pdf.Dict{"F1": pdf.Ref{Num: 5}}
@@ -215,7 +216,7 @@ func TestRedTeamS9Nesting(t *testing.T) {
 			for i := first; i < depth; i++ {
 				next = u.Add(s4Form(rect, []byte("/X Do"), pdf.Dict{"XObject": pdf.Dict{"X": next}}))
 			}
-			return u.Add(s4Form(rect, []byte("/X Do"), pdf.Dict{"XObject": pdf.Dict{"X": next}}))
+			return u.Add(s4Form(rect, []byte(prefix+"/X Do"), pdf.Dict{"XObject": pdf.Dict{"X": next}}))
 		}, nil)
 	}
 	forged := "1 g " + s9Box + " 0 g " + s9Amount
@@ -294,6 +295,11 @@ func TestRedTeamS9Nesting(t *testing.T) {
 		}, StatusModified, "content nested 64 streams deep", nil},
 		{"40 forms and a tiling pattern", func() []byte {
 			return chain(f.over, 41, forged, true)
+		}, StatusModified, "content nested 41 streams deep", nil},
+		{"41 nested forms after an inline image whose data holds a (", func() []byte {
+			prefix = "q 1 0 0 1 320 100 cm BI /W 2 /H 1 /BPC 8 /CS /G ID (\xff EI Q "
+			defer func() { prefix = "" }()
+			return chain(f.over, 41, forged, false)
 		}, StatusModified, "content nested 41 streams deep", nil},
 		{"twin: 40 nested forms over the amount (PDFium draws them: below)", func() []byte {
 			return chain(f.over, 40, forged, false)
