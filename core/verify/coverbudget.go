@@ -390,6 +390,13 @@ func doNames(data []byte) []pdf.Name {
 			last = pdf.Name(t.Value)
 			continue
 		case pdf.TokKeyword:
+			if string(t.Raw) == "BI" {
+				end, why := skipInlineImage(lx, data) // its data is no content (coversyntax.go)
+				if why != "" {
+					return out
+				}
+				lx.SetPos(end)
+			}
 			if string(t.Raw) == "Do" && last != "" {
 				out = append(out, last)
 			}

@@ -407,3 +407,15 @@ func flate1(b byte) []byte {
 	zw.Close()
 	return z.Bytes()
 }
+
+// TestContentUsesStepOverInlineImages: the walks that follow Do (the appearance budget's and
+// the nesting walk) read past an inline image whose samples do not lex as content.
+func TestContentUsesStepOverInlineImages(t *testing.T) {
+	data := []byte("BI /W 2 /H 1 /BPC 8 /CS /G ID (\xff EI /X Do /P scn")
+	if got := doNames(data); len(got) != 1 || got[0] != "X" {
+		t.Errorf("doNames = %v, want [X]", got)
+	}
+	if got := contentUses(data); len(got) != 2 || got[0] != (contentUse{"Do", "X"}) || got[1] != (contentUse{"scn", "P"}) {
+		t.Errorf("contentUses = %v, want Do X and scn P", got)
+	}
+}
