@@ -20,13 +20,13 @@ import (
 // by Tf — whether or not PDFium starts a new count for it: no producer nests 40 deep, and
 // counting all of them leaves no mix of kinds to find.
 
-// Type 3 glyphs are refused where PDFium draws them differently: PDFium does not draw text in a
-// Type 3 font inside one of that font's own glyphs (its renderer keeps the Type 3 fonts being
-// drawn and leaves such text out; its loader also stops at kMaxType3FormLevel = 4 nested glyphs
-// of one font), while poppler and MuPDF draw it: a white square reached through a glyph of the
-// same font, two levels deep, changed the signed line for both and nothing for PDFium
-// (measured, TestRedTeamS9Nesting). Glyphs of other fonts nest alike in all three and count
-// towards maxFormNesting.
+// Type 3 glyphs are refused where PDFium draws them differently: PDFium draws no text in a
+// Type 3 font inside one of that font's own glyphs (its loader guards a font against loading
+// itself, CPDF_Type3Font's kMaxType3FormLevel = 4, and its renderer draws nothing there even two
+// levels deep), while poppler and MuPDF draw it: a white square reached through a glyph of the
+// same font changed the signed line for both and nothing for PDFium (measured,
+// TestRedTeamS9Nesting). Glyphs of other fonts nest alike in all three (five fonts deep,
+// measured) and count towards maxFormNesting.
 
 // maxFormNesting is the content streams an appearance may nest below itself: PDFium's
 // kMaxFormLevel.
@@ -51,8 +51,9 @@ type nestKey struct {
 	fonts string
 }
 
-// formNesting names an appearance of annotation d that nests more content streams than PDFium
-// draws; "" when every one stays within maxFormNesting.
+// formNesting names what in an annotation's appearance streams PDFium cuts short: content
+// nested deeper than maxFormNesting, or a Type 3 font drawn inside its own glyphs; "" when
+// there is none.
 func (w *imageWalk) formNesting(streams []*pdf.Stream) string {
 	n := &nestWalk{w: w, memo: map[nestKey]int{}, open: map[int]bool{}}
 	for _, st := range streams {
