@@ -105,10 +105,13 @@ func harmlessAnnots(x pdf.Name) bool {
 	return false
 }
 
-// analyzeChanges compares the revision a signature covers with every later one.
-func (v *verifier) analyzeChanges(s *sigState) {
+// analyzeChanges compares the revision a signature covers with every later one. When pages
+// must be checked by rendering, it returns the analysis with its cover check pending: the
+// caller plans the cover checks of all signatures (coverplan.go), then calls checkCover and
+// finishChanges on each.
+func (v *verifier) analyzeChanges(s *sigState) *analysis {
 	if s.rev < 0 {
-		return
+		return nil
 	}
 	revs := v.f.Revisions()
 	a := &analysis{v: v, s: s, old: v.f.View(s.rev), cur: v.f.Latest(), signedEnd: s.rep.SignedRange}
@@ -127,7 +130,18 @@ func (v *verifier) analyzeChanges(s *sigState) {
 	}
 	if s.rev < len(revs)-1 {
 		a.run(revs[s.rev+1:])
+		if len(a.cover) > 0 && v.judgeLimit == nil {
+			return a
+		}
 	}
+	a.finishChanges()
+	return nil
+}
+
+// finishChanges reports the trailing bytes and puts the changes found into the signature's
+// report.
+func (a *analysis) finishChanges() {
+	v, s := a.v, a.s
 	if junk := v.signedRevisionJunk(s); junk > 0 {
 		// The signed revision reaches past the signed bytes: what follows its %%EOF made the
 		// file unreadable at its last startxref and it was rebuilt from the bytes, as poppler,
@@ -188,6 +202,8 @@ type analysis struct {
 	sigAreas       map[int][]pdf.Rect   // page areas of intact later signatures' widgets (coverink.go)
 	annotOC        map[int]*[2]int      // per page: changed annotations poppler's screen, and paper, may leave out (coverhidden.go)
 	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
+	shortcutDone   map[shortcutKey]bool // coverShortcutOnce's answers (coverplan.go)
+	textModeDone   map[int]bool         // textModeOnce's answers
 	judgedAnnots   int                  // annotations judged as added or changed (annotbudget.go)
 }
 
@@ -259,9 +275,6 @@ func (a *analysis) run(later []*pdf.Revision) {
 	a.v.referenceHolders() // one walk per file resolves everything the document refers to
 	a.judgeAmbiguities()
 	a.compareRebuild()
-	if a.v.judgeLimit == nil {
-		a.checkCover()
-	}
 }
 
 // hiddenObjects looks, in each later revision's bytes, for object definitions that its

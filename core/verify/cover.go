@@ -211,7 +211,16 @@ func (v *verifier) closeRenderDocs() {
 }
 
 // checkCover renders every page that needs it and reports the covered regions.
-func (a *analysis) checkCover() {
+func (a *analysis) checkCover() { a.coverPages(nil) }
+
+// planCover adds to pl the renders checkCover will make, without rendering or reporting
+// anything (coverplan.go).
+func (a *analysis) planCover(pl *coverPlan) { a.coverPages(pl) }
+
+// coverPages is checkCover, or with pl its plan: what it would report is only noted (every
+// such change is a disallowed one, which turns the shortcut off for the pages after it), and
+// each page it would render adds its cost to pl.
+func (a *analysis) coverPages(pl *coverPlan) {
 	if len(a.cover) == 0 {
 		return
 	}
@@ -222,27 +231,48 @@ func (a *analysis) checkCover() {
 	sort.Ints(pages)
 	ctx := a.v.ctx
 	last := len(a.v.f.Revisions()) - 1
+	planned := false // pl: a change that would be reported
+	add := func(d ChangeDetail, format string, args ...any) {
+		if pl != nil {
+			planned = true
+			return
+		}
+		a.ch.add(false, d, format, args...)
+	}
 	for i, p := range pages {
 		cp := a.cover[p]
 		label := fmt.Sprintf("page %d", p)
-		if a.signedTextModeAmbiguous(p) {
-			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: the signed page sets a text render mode with an operand that is not an integer, which PDFium and poppler read differently (covertextmode.go)", label, joinMax(cp.what, 3))
+		if a.textModeOnce(p) {
+			add(ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: the signed page sets a text render mode with an operand that is not an integer, which PDFium and poppler read differently (covertextmode.go)", label, joinMax(cp.what, 3))
 			continue
 		}
 		if a.signedAnnotAmbiguous(p, cp) {
-			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an added widget comes near a signed annotation without a normal appearance, or a text markup annotation, which PDFium and poppler draw differently (covertextmode.go)", label, joinMax(cp.what, 3))
+			add(ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an added widget comes near a signed annotation without a normal appearance, or a text markup annotation, which PDFium and poppler draw differently (covertextmode.go)", label, joinMax(cp.what, 3))
 			continue
 		}
 		if a.partlyLeftOut(p, len(cp.what)) {
-			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an annotation among them has its own optional content (/OC), which poppler and MuPDF honour and PDFium ignores, or is not printed, so the other changes may show where it is left out (coverhidden.go)", label, joinMax(cp.what, 3))
+			add(ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) cannot be checked to leave the signed content visible: an annotation among them has its own optional content (/OC), which poppler and MuPDF honour and PDFium ignores, or is not printed, so the other changes may show where it is left out (coverhidden.go)", label, joinMax(cp.what, 3))
 			continue
 		}
-		if coverShortcuts && i < maxCoverPages && a.coverShortcut(p) {
-			a.v.shortcuts++
+		if coverShortcuts && i < maxCoverPages && !planned && a.coverShortcutOnce(p) {
+			if pl == nil {
+				a.v.shortcuts++
+			}
 			continue
 		}
-		if i >= maxCoverPages || a.v.renders >= maxCoverRenders {
-			a.ch.add(false, ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) could not be rendered to check that they leave the signed content visible (more than %d pages for one signature, or %d for the file)", label, joinMax(cp.what, 3), maxCoverPages, maxCoverRenders)
+		renders := a.v.renders
+		if pl != nil {
+			renders = pl.renders
+		}
+		if i >= maxCoverPages || renders >= maxCoverRenders {
+			add(ChangeDetail{Code: ChangeCoverUnchecked, Page: p}, "%s: changes (%s) could not be rendered to check that they leave the signed content visible (more than %d pages for one signature, or %d for the file)", label, joinMax(cp.what, 3), maxCoverPages, maxCoverRenders)
+			continue
+		}
+		if pl != nil {
+			pl.renders++
+			if err := a.planRender(pl, p, last); err != nil {
+				planned = true
+			}
 			continue
 		}
 		a.v.renders++
@@ -292,25 +322,10 @@ func joinMax(l []string, n int) string {
 // the regions where signed content is covered, and those where signed text is marked
 // (coverink.go).
 func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, []Region, error) {
-	oldPages, err := a.old.Pages()
-	if err != nil || p > len(oldPages) {
-		return nil, nil, fmt.Errorf("the signed revision has no page %d", p)
+	if err := a.renderBudget(p); err != nil {
+		return nil, nil, err
 	}
-	for _, v := range []*pdf.View{a.old, a.v.f.Latest()} {
-		if err := checkDrawnImages(v, p); err != nil {
-			return nil, nil, err
-		}
-		if err := checkAppearanceBudget(a.v.f, v, p); err != nil {
-			return nil, nil, err
-		}
-	}
-	// The page as signed, as now, and the signed page's content once more where an annotation
-	// changed its own appearance (below).
-	views := []*pdf.View{a.old, a.v.f.Latest()}
-	if len(a.ownAreas[p]) > 0 {
-		views = append(views, a.old)
-	}
-	if err := a.v.chargeRaster(views, p); err != nil { // coverraster.go
+	if err := a.v.chargeRaster(a.renders(p, last), p); err != nil { // coverraster.go
 		return nil, nil, err
 	}
 	if err := a.v.chargeDrawnImages([]*pdf.View{a.old, a.v.f.Latest()}, p); err != nil {

@@ -159,6 +159,7 @@ type paintBounds struct {
 	// did not change it), the boxes it paints in its own space when it needs nothing of the
 	// page: a file signed n times then reads each signature's appearance once, not n times.
 	apCache map[*pdf.Stream]apBounds
+	decoded *contentCache // decoded streams shared by the file's walks (nil: none)
 }
 
 type apBounds struct {
@@ -193,6 +194,10 @@ func (pb *paintBounds) resolve(o pdf.Object) pdf.Object {
 
 // streamData decodes a content stream within maxBoundContent; nil when it cannot.
 func (pb *paintBounds) streamData(st *pdf.Stream) []byte {
+	return pb.decoded.boundData(st, func() []byte { return pb.decode(st) })
+}
+
+func (pb *paintBounds) decode(st *pdf.Stream) []byte {
 	raw, err := pb.f.RawStreamData(st)
 	if err != nil {
 		return nil
@@ -299,6 +304,7 @@ func (pb *paintBounds) appearance(s *pdf.Stream, rc pdf.Rect) {
 	c, ok := pb.apCache[s]
 	if !ok {
 		sub := newPaintBounds(pb.f, pb.v, nil, nil)
+		sub.decoded = pb.decoded
 		sub.pageRes = pb.pageRes
 		sub.form(s, boundState{ctm: identity, lineWidth: 1, miter: 10, hScale: 1}, pb.pageRes, 0)
 		pb.tokens += sub.tokens
@@ -968,6 +974,7 @@ func (a *analysis) coverShortcut(p int) bool {
 		a.v.apBounds = map[*pdf.Stream]apBounds{}
 	}
 	signed := newPaintBounds(a.v.f, a.old, op.Resources, a.v.apBounds)
+	signed.decoded = &a.v.content
 	signed.page(op)
 	for _, r := range oldAnnots {
 		if signed.failed {
@@ -983,6 +990,7 @@ func (a *analysis) coverShortcut(p int) bool {
 		return false
 	}
 	widgets := newPaintBounds(a.v.f, a.cur, np.Resources, a.v.apBounds)
+	widgets.decoded = &a.v.content
 	for _, r := range cp.added {
 		d := a.cur.Dict(r)
 		if d == nil {
@@ -1028,14 +1036,5 @@ func annotList(v *pdf.View, p pdf.Page) ([]pdf.Ref, bool) {
 // renderBudgetOK reports whether page p (1-based) of v is within the budgets checked before
 // rendering (checkDrawnImages, checkAppearanceBudget), once per revision and page.
 func (v *verifier) renderBudgetOK(view *pdf.View, p int) bool {
-	k := [2]int{view.Revision().Index, p}
-	if ok, done := v.budgetOK[k]; done {
-		return ok
-	}
-	ok := checkDrawnImages(view, p) == nil && checkAppearanceBudget(v.f, view, p) == nil
-	if v.budgetOK == nil {
-		v.budgetOK = map[[2]int]bool{}
-	}
-	v.budgetOK[k] = ok
-	return ok
+	return v.viewBudget(view, p) == nil
 }

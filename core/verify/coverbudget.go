@@ -145,7 +145,8 @@ func checkDrawnImages(v *pdf.View, p int) error {
 var maxDrawnImagePixelsPerFile = 800_000_000.0
 
 // chargeDrawnImages adds what rendering page p (1-based) of each view decodes to the
-// verification's total and refuses the rendering once the total passes
+// verification's total, once per revision and page (the current revision's page is rendered
+// once for every signature: coverplan.go), and refuses the rendering once the total passes
 // maxDrawnImagePixelsPerFile.
 func (v *verifier) chargeDrawnImages(views []*pdf.View, p int) error {
 	for _, view := range views {
@@ -153,6 +154,14 @@ func (v *verifier) chargeDrawnImages(views []*pdf.View, p int) error {
 		if err != nil || p < 1 || p > len(pages) {
 			continue
 		}
+		k := [2]int{view.Revision().Index, p}
+		if v.imagesCharged[k] {
+			continue
+		}
+		if v.imagesCharged == nil {
+			v.imagesCharged = map[[2]int]bool{}
+		}
+		v.imagesCharged[k] = true
 		v.drawnPixels += drawnImagePixels(view, pages[p-1], MaxDrawnImagePixels)
 	}
 	if v.drawnPixels > maxDrawnImagePixelsPerFile {

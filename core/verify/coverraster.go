@@ -99,6 +99,7 @@ type paintWalk struct {
 	funcs  map[pdf.Ref]float64 // a function's work per evaluation (coverfunc.go)
 	tokens int                 // tokens read, all streams together
 	over   bool                // maxRasterTokens, maxRasterContent or a stream's decoding limit reached: too complex
+	cache  *contentCache       // decoded streams shared by the file's walks (nil: none)
 }
 
 func newPaintWalk(f *pdf.File, v *pdf.View) *paintWalk {
@@ -118,7 +119,7 @@ func (w *paintWalk) resolve(o pdf.Object) pdf.Object {
 // the page is too complex (w.over). Other errors leave what decoded (a truncated flate stream
 // is drawn as far as it goes) or nothing.
 func (w *paintWalk) data(st *pdf.Stream) []byte {
-	d, err := w.f.OptionalStreamData(st)
+	d, err := w.cache.optional(w.f, st)
 	if errors.Is(err, pdf.ErrLimit) || len(d) > maxRasterContent {
 		w.over = w.over || rasterPricing
 		return nil
@@ -766,14 +767,21 @@ func checkAppearancePaint(f *pdf.File, v *pdf.View, p int) error {
 // content and its annotations' appearances (see MaxPageRasterWork), and whether the pricing
 // itself ran out of its budget (maxRasterTokens).
 func pageRasterWork(f *pdf.File, views []*pdf.View, p int) (float64, bool) {
+	return (&verifier{f: f}).pageRasterWork(views, p)
+}
+
+// pageRasterWork is the function of that name with the verifier's shared work (coverwork.go):
+// decoded content, and the content's price per drawing.
+func (v *verifier) pageRasterWork(views []*pdf.View, p int) (float64, bool) {
 	total := 0.0
-	for _, v := range views {
-		pages, err := v.Pages()
+	for _, view := range views {
+		pages, err := view.Pages()
 		if err != nil || p < 1 || p > len(pages) {
 			continue
 		}
-		w := newPaintWalk(f, v)
-		total += w.pageContentPaint(pages[p-1])
+		w := newPaintWalk(v.f, view)
+		w.cache = &v.content
+		total += v.pageContentPaint(w, pages[p-1])
 		if !w.over && total <= MaxPageRasterWork {
 			total += w.annotationsPaint(pages[p-1], MaxPageRasterWork-total)
 		}
@@ -788,29 +796,54 @@ func pageRasterWork(f *pdf.File, views []*pdf.View, p int) (float64, bool) {
 }
 
 // maxRasterWorkPerFile bounds the raster work of all the cover check's renderings of one
-// verification (every page rendered, for every signature): pages each under MaxPageRasterWork
-// could otherwise add up to minutes (24 pages per signature, 128 renders per file). A variable
-// for tests.
+// verification: pages each under MaxPageRasterWork could otherwise add up to minutes (24 pages
+// per signature, 128 renders per file). Each document page rendered is charged once (the
+// current revision's page once for all the signatures that check it), and the whole is
+// charged before anything is rendered (coverplan.go). A variable for tests.
 var maxRasterWorkPerFile = 5.0 * MaxPageRasterWork
 
-// chargeRaster refuses to render page p (1-based) of views (the signed revision, the current
-// one, and the signed one again when its content is rendered a second time) when that would
-// cost more than MaxPageRasterWork, or bring the verification's total past
-// maxRasterWorkPerFile; otherwise it adds the cost to the total.
-func (v *verifier) chargeRaster(views []*pdf.View, p int) error {
-	if !rasterPricing {
-		return nil
-	}
-	total, over := pageRasterWork(v.f, views, p)
+// pageRasterBudget refuses to render page p (1-based) of views (the signed revision, the
+// current one, and the signed one again when its content is rendered a second time) when that
+// would cost more than MaxPageRasterWork.
+func (v *verifier) pageRasterBudget(views []*pdf.View, p int) error {
+	total, over := v.pageRasterWork(views, p)
 	if over {
 		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("the page's drawing is more than its pricing reads: over %d million tokens (content, forms and appearances), a content stream that decodes past its limit, or a PostScript calculator function of more than %d operators or %d nested procedures", maxRasterTokens/1_000_000, maxCalculatorOps, maxCalculatorNesting)}
 	}
 	if total > MaxPageRasterWork {
 		return &appearanceBudgetError{"MaxPageRasterWork", fmt.Sprintf("rendering the page as signed and as now would cost the renderer more than %d million pixel-equivalents (its content, forms, patterns and glyphs once per use, its annotations, and the edges of every fill, stroke, dash and clip it rasterizes; the limit is %d million)", int64(total/1e6), MaxPageRasterWork/1_000_000)}
 	}
-	v.rasterWork += total
+	return nil
+}
+
+// chargeRaster refuses the renders rs of page p (1-based) when they would cost more than
+// MaxPageRasterWork, when the plan refused every render (coverplan.go), or when they bring the
+// verification's total past maxRasterWorkPerFile; otherwise it adds to the total what is
+// rendered for the first time (the current revision's page is rendered once for every
+// signature: coverplan.go).
+func (v *verifier) chargeRaster(rs []coverRender, p int) error {
+	if !rasterPricing {
+		return nil
+	}
+	if err := v.pageRasterBudget(renderViews(rs), p); err != nil {
+		return err
+	}
+	if v.coverRefused != nil {
+		return v.coverRefused
+	}
+	for _, r := range rs {
+		if v.rasterCharged[r.key] {
+			continue
+		}
+		if v.rasterCharged == nil {
+			v.rasterCharged = map[renderKey]bool{}
+		}
+		v.rasterCharged[r.key] = true
+		w, _ := v.pageRasterWork([]*pdf.View{r.view}, p)
+		v.rasterWork += w
+	}
 	if v.rasterWork > maxRasterWorkPerFile {
-		return &appearanceBudgetError{"MaxRasterWorkPerFile", fmt.Sprintf("the pages rendered to check the changes would cost the renderer more than %d million pixel-equivalents in all (the limit is %d million per file)", int64(v.rasterWork/1e6), int64(maxRasterWorkPerFile/1e6))}
+		return rasterPerFileError(v.rasterWork)
 	}
 	return nil
 }

@@ -94,6 +94,7 @@ func (a *analysis) signedTextModeAmbiguous(p int) bool {
 	}
 	pg := pages[p-1]
 	s := &textModeScan{pb: newPaintBounds(a.v.f, a.old, nil, nil), seen: map[*pdf.Stream]bool{}}
+	s.pb.decoded = &a.v.content
 	switch c := s.pb.resolve(pg.Dict.Get("Contents")).(type) {
 	case *pdf.Stream:
 		s.stream(c, nil)

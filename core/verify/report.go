@@ -51,6 +51,9 @@ type Report struct {
 	// CoverProven those it proved untouched without rendering (coverbound.go); not part of the
 	// JSON report.
 	CoverRendered, CoverProven int `json:"-"`
+	// CoverPriced counts the page contents the cover check priced before rendering: once per
+	// drawing of a page, however many signatures render it (coverwork.go); not in the JSON.
+	CoverPriced int `json:"-"`
 
 	data []byte // the bytes that were verified ("view the signed version" writes from them)
 }

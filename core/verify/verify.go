@@ -206,7 +206,7 @@ func verifyData(ctx context.Context, data []byte, name string, opts *Options, m 
 	if m == nil {
 		rep.data = data
 	}
-	rep.CoverRendered, rep.CoverProven = v.renders, v.shortcuts
+	rep.CoverRendered, rep.CoverProven, rep.CoverPriced = v.renders, v.shortcuts, v.contentPriced
 	return rep, nil
 }
 
@@ -237,7 +237,7 @@ type verifier struct {
 	renders     int                      // pages rendered by the cover check
 	shortcuts   int                      // pages the cover check proved untouched without rendering (coverbound.go)
 	apBounds    map[*pdf.Stream]apBounds // appearance paint bounds (coverbound.go)
-	budgetOK    map[[2]int]bool          // (revision, page) within the rendering budgets (coverbound.go)
+	budgetErr   map[[2]int]error         // (revision, page): the rendering budgets' answer (coverplan.go)
 	drawnPixels float64                  // image pixels the cover check's renderings decoded so far (coverbudget.go)
 	rasterWork  float64                  // raster work of the cover check's renderings so far (coverraster.go)
 	rebuilt     map[int][]int64          // object → last header offset in the file per reader (differential.go)
@@ -259,6 +259,18 @@ type verifier struct {
 	mapped      *fileMap               // the memory map data lies in (Options.MapFile), nil for a copy
 	reachMemo   map[string]reachMemo   // reachLatest's walks (changes.go)
 	copiedMemo  map[pdf.Ref]copiedMemo // copiedSignature's answers (changes.go)
+
+	// content and contentPrices are the cover check's work shared by all signatures
+	// (coverwork.go); contentPriced counts the page contents priced (not taken from
+	// contentPrices).
+	content       contentCache
+	contentPrices map[[32]byte]contentPrice
+	contentPriced int
+	// rasterCharged are the renders charged to rasterWork; coverRefused, when the plan's
+	// renders would pass maxRasterWorkPerFile, refuses every render (coverplan.go).
+	rasterCharged map[renderKey]bool
+	coverRefused  error
+	imagesCharged map[[2]int]bool // (revision, page) charged to drawnPixels (coverbudget.go)
 }
 
 // sigState is one signature being verified.
@@ -439,14 +451,27 @@ func (v *verifier) run(name string) (*Report, error) {
 			}
 		}
 	}
+	var pending []*analysis // analyses whose cover check is to come
 	for _, s := range v.sigs {
 		if err := ctx.Err(); err != nil {
 			return nil, fail(err)
 		}
-		v.analyzeChanges(s)
+		if a := v.analyzeChanges(s); a != nil {
+			pending = append(pending, a)
+		}
 		if v.judgeLimit != nil {
 			return nil, fail(v.judgeLimit)
 		}
+	}
+	// The cover checks are planned together, so that the file's rendering budget is charged
+	// once per render and refuses before anything is rendered (coverplan.go).
+	v.planCovers(pending)
+	for _, a := range pending {
+		if err := ctx.Err(); err != nil {
+			return nil, fail(err)
+		}
+		a.checkCover()
+		a.finishChanges()
 	}
 	// A budget met while judging (an object skipped because the decoding budget ran out) means
 	// part of the file was not judged: no verdict is given.
