@@ -799,8 +799,16 @@ func (v *verifier) pageRasterWork(views []*pdf.View, p int) (float64, bool) {
 // verification: pages each under MaxPageRasterWork could otherwise add up to minutes (24 pages
 // per signature, 128 renders per file). Each document page rendered is charged once (the
 // current revision's page once for all the signatures that check it), and the whole is
-// charged before anything is rendered (coverplan.go). A variable for tests.
-var maxRasterWorkPerFile = 5.0 * MaxPageRasterWork
+// charged before anything is rendered (coverplan.go). It is issue 13's 2 s of CPU: PDFium
+// (WebAssembly) costs 13–18 ns a pixel-equivalent of this model with the page loaded, drawn
+// and its text read once per document (a page of 100,000 one-pixel rectangles, 52 million,
+// took 0.7–1 s a document; one of 300,000, 157 million, 2.8 s — red team s8b F9's 20 document
+// timestamps over it would have rendered 21 of them). The honest files cost far less: 50
+// signatures stacked on one page of a 45 MB file 30 million in all (49 documents), the
+// interop set and the corpus at most 5 million. It binds before MaxPageRasterWork: a page
+// whose render as signed and as now costs more is refused under this name. A variable for
+// tests.
+var maxRasterWorkPerFile = 120e6
 
 // pageRasterBudget refuses to render page p (1-based) of views (the signed revision, the
 // current one, and the signed one again when its content is rendered a second time) when that

@@ -276,8 +276,11 @@
 //     path (nested clips multiply), a subpath per dash — calibrated on PDFium's CPU time (a
 //     signed page clipped by 300,000 zig-zag segments held it for the 60 s limit; the largest
 //     page of the interop set and the corpus costs 35 million), and a verification's renders
-//     together no more than 2,000 million (MaxRasterWorkPerFile); the pricing reads at most 4
-//     million tokens a page, and a content stream decoding past its limit is too complex too.
+//     together no more than 120 million (MaxRasterWorkPerFile: each document page rendered
+//     charged once — the current revision's once for all signatures — and all of them before
+//     any is rendered, so that a file over it renders nothing; about 2 s of PDFium, against 30
+//     million for 50 signatures stacked on one page); the pricing reads at most 4 million
+//     tokens a page, and a content stream decoding past its limit is too complex too.
 //     Functions cost their work where PDFium evaluates them (per pixel for a function-based
 //     shading or a tint transform of its space: coverfunc.go; a type 4 program of more than
 //     10,000 operators is too complex), and the font programs, CMaps, ToUnicode maps, ICC
