@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -452,9 +453,37 @@ func TestBudgets(t *testing.T) {
 			t.Errorf("verdict %s, want valid\n%s", rep.Verdict, dump(rep))
 		}
 	}
+	// Red team s8b F9: signatures over one heavy page each judge it (heavyPageTimestamps). Its
+	// content is priced once for every revision (CoverPriced), the current revision drawn once
+	// for all signatures; over MaxRasterWorkPerFile nothing is drawn at all.
+	heavyDraws := &drawCounter{inner: defaultRenderer}
+	heavyOver := func(t testing.TB, rep *Report) {
+		for _, sg := range rep.Signatures[:len(rep.Signatures)-1] {
+			if !slices.ContainsFunc(sg.ChangeDetails, func(d ChangeDetail) bool { return d.Code == ChangeTooComplex && d.Key == "MaxRasterWorkPerFile" }) {
+				t.Errorf("signature %d: no change too complex naming MaxRasterWorkPerFile\n%s", sg.Index, dump(rep))
+			}
+		}
+		if rep.Verdict != StatusModified || heavyDraws.docs.Load() != 0 || rep.CoverPriced != 1 {
+			t.Errorf("verdict %s, %d documents drawn, %d page contents priced; want modified, none, one", rep.Verdict, heavyDraws.docs.Load(), rep.CoverPriced)
+		}
+		heavyDraws.docs.Store(0)
+	}
 	lim := pdf.DefaultLimits
 	lim.MaxXRefEntries = maxXRefEntries // verify's own
 	cases := []budgetCase{
+		{name: "document timestamps over one heavy page over", data: func(t testing.TB) []byte { return heavyPageTimestamps(t, s, 20, 50_000) },
+			opts: &Options{Renderer: heavyDraws}, check: heavyOver},
+		{name: "one document timestamp over one heavy page over", data: func(t testing.TB) []byte { return heavyPageTimestamps(t, s, 1, 300_000) },
+			opts: &Options{Renderer: heavyDraws}, check: heavyOver},
+		{name: "document timestamps over one heavy page under", data: func(t testing.TB) []byte { return heavyPageTimestamps(t, s, 3, 20_000) },
+			opts: &Options{Renderer: heavyDraws}, check: func(t testing.TB, rep *Report) {
+				// Three signatures judge the page: three signed revisions drawn, the current one
+				// once.
+				if rep.Verdict != StatusValid || rep.CoverRendered != 3 || heavyDraws.docs.Load() != 4 || rep.CoverPriced != 1 {
+					t.Errorf("verdict %s, %d pages rendered, %d documents drawn, %d page contents priced; want valid, 3, 4, 1\n%s", rep.Verdict, rep.CoverRendered, heavyDraws.docs.Load(), rep.CoverPriced, dump(rep))
+				}
+				heavyDraws.docs.Store(0)
+			}},
 		{name: "annotations judged after signing over", limit: "MaxJudgedAnnotations", data: func(t testing.TB) []byte { return manyAnnots(t, signedDoc(), maxJudgedAnnotations+1) }},
 		{name: "annotations judged after signing over, over three updates", limit: "MaxJudgedAnnotations", data: func(t testing.TB) []byte {
 			d := signedDoc()
