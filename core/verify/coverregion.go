@@ -162,22 +162,22 @@ func (a *analysis) changedArea(p int) (pdf.Rect, bool) {
 // annotChanged reports whether a later revision changed annotation r's dictionary, its /AP or
 // one of its normal appearance streams (as signed or as now).
 func (a *analysis) annotChanged(r pdf.Ref) bool {
-	if len(a.changedIn[r.Num]) > 0 {
+	if len(a.changedIn(r.Num)) > 0 {
 		return true
 	}
 	for _, v := range []*pdf.View{a.old, a.cur} {
 		d := v.Dict(r)
 		ap := d.Get("AP")
-		if ar, ok := ap.(pdf.Ref); ok && len(a.changedIn[ar.Num]) > 0 {
+		if ar, ok := ap.(pdf.Ref); ok && len(a.changedIn(ar.Num)) > 0 {
 			return true
 		}
 		n := v.Dict(ap).Get("N")
-		if nr, ok := n.(pdf.Ref); ok && len(a.changedIn[nr.Num]) > 0 {
+		if nr, ok := n.(pdf.Ref); ok && len(a.changedIn(nr.Num)) > 0 {
 			return true
 		}
 		if states, ok := mustResolve(v, n).(pdf.Dict); ok {
 			for _, s := range states {
-				if sr, ok := s.(pdf.Ref); ok && len(a.changedIn[sr.Num]) > 0 {
+				if sr, ok := s.(pdf.Ref); ok && len(a.changedIn(sr.Num)) > 0 {
 					return true
 				}
 			}

@@ -128,7 +128,7 @@ func (v *verifier) missingReference() string {
 // judgeAmbiguities reports the ambiguities on objects changed or added after signing.
 func (a *analysis) judgeAmbiguities() {
 	for _, am := range a.v.f.Ambiguities() {
-		if len(a.changedIn[am.Num]) == 0 {
+		if len(a.changedIn(am.Num)) == 0 {
 			continue
 		}
 		if am.Kind == pdf.AmbiguityLength {

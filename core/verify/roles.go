@@ -427,7 +427,7 @@ func (a *analysis) ownersEdited(n int) bool {
 // validation data (a DSS update) or a document timestamp: PAdES lets those revisions touch the
 // document information and the catalog's /Extensions even after a P=1 certification.
 func (a *analysis) onlyInLTVRevisions(n int) bool {
-	revs := a.changedIn[n]
+	revs := a.changedIn(n)
 	if len(revs) == 0 {
 		return false
 	}

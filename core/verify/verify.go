@@ -271,6 +271,7 @@ type verifier struct {
 	rasterCharged map[renderKey]bool
 	coverRefused  error
 	imagesCharged map[[2]int]bool // (revision, page) charged to drawnPixels (coverbudget.go)
+	changedRevs   map[int][]int   // object → revisions that define, change or free it (changes.go)
 }
 
 // sigState is one signature being verified.
