@@ -2,6 +2,7 @@ package verify
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"maps"
 	"sort"
@@ -55,12 +56,16 @@ func (c *contentCache) optional(f *pdf.File, st *pdf.Stream) ([]byte, error) {
 		return d.data, d.err
 	}
 	data, err := f.OptionalStreamData(st)
-	if c.bytes+len(data) <= maxCachedContent {
+	keep := data
+	if errors.Is(err, pdf.ErrLimit) {
+		keep = nil // what decoded before the limit is not read (paintWalk.data): not kept
+	}
+	if c.bytes+len(keep) <= maxCachedContent {
 		if c.opt == nil {
 			c.opt = map[*pdf.Stream]cachedData{}
 		}
-		c.opt[st] = cachedData{data, err}
-		c.bytes += len(data)
+		c.opt[st] = cachedData{keep, err}
+		c.bytes += len(keep)
 	}
 	return data, err
 }
