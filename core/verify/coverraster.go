@@ -15,7 +15,9 @@ import (
 // resolution, summed over the appearances as drawn — a form counted once per use, under the
 // matrices it is drawn with, each operation clipped to its form's /BBox; a stroke costs its
 // length times its width when that is more than its box; everything painted under a soft mask
-// costs the mask's group too — and the rasterizer's work on the paths' edges (rasterPathCost).
+// costs the mask's group too, and a transparency group (a soft mask's too) rasterGroupCost per
+// pixel of its box for its own bitmap — and the rasterizer's work on the paths' edges
+// (rasterPathCost).
 // 20,000 full-area fills in 347 KB of appearance ran PDFium for the whole 60 s render limit,
 // and 200,000 segments stroked 50 pt wide took 32 s and 456 MB; both are far over the bound.
 // PDFium paints about 100 million pixels a second on the 2-core build machine (500 full-area
@@ -55,6 +57,10 @@ const (
 	rasterPathCost = 320
 	rasterDashCost = 500 // one dash of a dashed stroke (a subpath of its own)
 	rasterTileCost = 20  // one cell of a tiling pattern copied into a fill
+	// rasterGroupCost is one pixel of a transparency group's box: its bitmap allocated,
+	// cleared and composited (a soft mask's also converted to a mask), measured 5 to 6 times
+	// a pixel painted.
+	rasterGroupCost = 5
 	// maxRasterTokens bounds the tokens one page's pricing reads (its content, its forms and
 	// glyph procedures each once, its annotations' appearances); beyond, the page is too
 	// complex to check.
@@ -231,6 +237,14 @@ func (w *paintWalk) form(o pdf.Object, depth int) rasterCost {
 	}
 	res := w.v.Dict(st.Dict.Get("Resources"))
 	total := w.content(data, res, clip, span, depth)
+	if g := w.v.Dict(st.Dict.Get("Group")); g != nil && clip < 1e12 {
+		// A transparency group (a soft mask's too) is drawn into a bitmap of its own,
+		// cleared, and composited back: rasterGroupCost per pixel of its box (red team s9
+		// F14: 500 soft-masked groups of 200 pt took PDFium 4 s a page, priced at a sixth).
+		if s, _ := w.resolve(g.Get("S")).(pdf.Name); s == "Transparency" {
+			total.area += rasterGroupCost * clip
+		}
+	}
 	if isRef {
 		w.cost[ref] = total
 	}

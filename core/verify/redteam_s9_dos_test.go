@@ -356,3 +356,44 @@ func TestFunctionWork(t *testing.T) {
 		})
 	}
 }
+
+// TestRedTeamS9SoftMaskGroups (F14): each transparency group — a soft mask's group too — is
+// drawn into a bitmap of its own, cleared and composited; 500 soft-masked groups of 200 pt in
+// an annotation held PDFium 4 s a page (16.7 s over four pages), priced at a sixth of that as
+// two fills. A group's box now costs rasterGroupCost a pixel: the 500 are too complex to check
+// (MaxAppearancePaintedPixels), the twin's 5 stay valid.
+func TestRedTeamS9SoftMaskGroups(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{})
+	signed := s.sign(t, plain, sigOpts{})
+	away := pdf.Array{pdf.Int(300), pdf.Int(100), pdf.Int(500), pdf.Int(300)}
+	groups := func(n int) []byte {
+		return s4Annot(t, signed, "Square", away, func(u *pdf.Update) pdf.Object {
+			mask := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": away,
+				"Group": pdf.Dict{"S": pdf.Name("Transparency"), "CS": pdf.Name("DeviceGray")}}, Data: []byte("0.5 g 300 100 200 200 re f")})
+			group := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": away,
+				"Group":     pdf.Dict{"S": pdf.Name("Transparency"), "I": pdf.Bool(true)},
+				"Resources": pdf.Dict{"ExtGState": pdf.Dict{"G": pdf.Dict{"SMask": pdf.Dict{"S": pdf.Name("Luminosity"), "G": mask}}}}},
+				Data: []byte("/G gs 0.9 g 300 100 200 200 re f")})
+			return u.Add(s4Form(away, []byte(strings.Repeat("/X Do ", n)), pdf.Dict{"XObject": pdf.Dict{"X": group}}))
+		}, nil)
+	}
+	for _, c := range []struct {
+		name  string
+		n     int
+		limit string
+	}{{"500 soft-masked groups", 500, "MaxAppearancePaintedPixels"}, {"twin: 5 of them", 5, ""}} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := verifyBytes(t, groups(c.n), s.store())
+			if c.limit == "" {
+				if rep.Verdict != StatusValid {
+					t.Fatalf("twin judged %s\n%s", rep.Verdict, dump(rep))
+				}
+				return
+			}
+			if !s9TooComplex(rep, c.limit) || rep.Verdict == StatusValid {
+				t.Fatalf("want a too-complex change naming %s, got %s\n%s", c.limit, rep.Verdict, dump(rep))
+			}
+		})
+	}
+}
