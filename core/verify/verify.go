@@ -1398,39 +1398,51 @@ func parsePDFDate(s string) (time.Time, error) {
 }
 
 // tsaChain builds the chain of a time-stamping authority's certificate whose token proves a
-// time before genTime (its tstInfo.latest: genTime + accuracy), for signature s. The token proves a time only if its authority's certificate is valid
-// now, or at the time of a later trusted document timestamp over s (the proof that the token
-// existed while the certificate was valid, PAdES B-LTA) — never at the time the token claims
-// for itself (red team s8b F1: the key of an expired TSA certificate backdated a token and made
-// an expired or revoked signer valid). A TSA certificate revoked before genTime proves nothing
-// either (s8b F3).
+// time before genTime (its tstInfo.latest: genTime + accuracy), for signature s: tsaValidate with
+// the times of the later trusted document timestamps over s as the later proofs of existence.
 func (v *verifier) tsaChain(s *sigState, cert *certInfo, pool []*certInfo, genTime time.Time) chainResult {
-	ch := v.opts.Trust.buildChain(cert, pool, v.now, purposeTSA)
-	if !ch.trusted {
-		for _, d := range v.sigs {
-			if d == s || d.rep.Kind != KindDocTimestamp || d.rev <= s.rev || s.rev < 0 || len(d.problems) > 0 ||
-				d.rep.Trust != "trusted" || d.cc == nil || d.cc.timestamp == nil {
-				continue
-			}
-			poe := d.cc.timestamp.info.latest(v.now)
-			if !poe.After(genTime) {
-				continue
-			}
-			if c2 := v.opts.Trust.buildChain(cert, pool, poe, purposeTSA); c2.trusted {
-				ch = c2
-				break
-			}
+	var later []time.Time
+	for _, d := range v.sigs {
+		if d == s || d.rep.Kind != KindDocTimestamp || d.rev <= s.rev || s.rev < 0 || len(d.problems) > 0 ||
+			d.rep.Trust != "trusted" || d.cc == nil || d.cc.timestamp == nil {
+			continue
+		}
+		later = append(later, d.cc.timestamp.info.latest(v.now))
+	}
+	data := v.dssData
+	if s.cc != nil {
+		data.add(s.cc.revocation)
+	}
+	return tsaValidate(v.opts.Trust, cert, pool, v.now, later, genTime, &data)
+}
+
+// tsaValidate is the one rule for a time-stamping authority's certificate, for PDF and OFD
+// alike: the token proves a time before genTime (its tstInfo.latest) only if its authority's
+// certificate, with the RFC 3161 profile (buildChain's purposeTSA, tsaProfile), is valid now, or
+// at one of later, the times of later trusted proofs that the token existed while the
+// certificate was valid (a document timestamp over it, PAdES B-LTA) — never at the time the
+// token claims for itself (red team s8b F1: the key of an expired TSA certificate backdated a
+// token and made an expired or revoked signer valid). A TSA certificate revoked before genTime,
+// by data (the document's and the token's CRLs and OCSP responses), proves nothing either (s8b
+// F3).
+func tsaValidate(trust *TrustStore, cert *certInfo, pool []*certInfo, now time.Time, later []time.Time, genTime time.Time, data *revocationData) chainResult {
+	ch := trust.buildChain(cert, pool, now, purposeTSA)
+	for _, poe := range later {
+		if ch.trusted {
+			break
+		}
+		if !poe.After(genTime) {
+			continue
+		}
+		if c2 := trust.buildChain(cert, pool, poe, purposeTSA); c2.trusted {
+			ch = c2
 		}
 	}
 	if !ch.trusted {
 		ch.reason = "the time-stamping authority's certificate is not valid now nor at a later proof of existence: " + ch.reason
 		return ch
 	}
-	data := v.dssData
-	if s.cc != nil {
-		data.add(s.cc.revocation)
-	}
-	if status, _, _, revokedAt := chainRevocation(ch.chain, &data, genTime, nil); status == RevocationRevoked {
+	if status, _, _, revokedAt := chainRevocation(ch.chain, data, genTime, nil); status == RevocationRevoked {
 		ch.trusted = false
 		ch.reason = fmt.Sprintf("the time-stamping authority's certificate was revoked (%s) before the token's time %s",
 			revokedAt.UTC().Format(time.RFC3339), genTime.UTC().Format(time.RFC3339))
