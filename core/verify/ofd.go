@@ -409,24 +409,33 @@ func (v *ofdVerifier) checkSeal(s *ofdSig, sig *ofd.Signature, value []byte, inf
 	if when.IsZero() {
 		when = parseLooseTime(sig.Info.DateTime)
 	}
+	// at is the time the seal's and the signer certificate's validity are judged at: the signing
+	// time, or, with a trusted time stamp, the latest time it proves the signature existed at
+	// (genTime + accuracy, tstInfo.latest), as for a PDF signature.
+	at := when
 	if len(ses.timeStamp) > 0 {
-		if tsTime := v.checkSESTimestamp(s, ses); !tsTime.IsZero() {
+		if tc := v.checkSESTimestamp(s, ses); tc != nil {
+			tsTime := tc.info.genTime
 			if !when.IsZero() && when.After(tsTime.Add(5*time.Minute)) {
 				s.untrust("the claimed signing time %s is later than the time stamp %s", when.UTC().Format(time.RFC3339), tsTime.UTC().Format(time.RFC3339))
 			}
 			when = tsTime // the time a third party vouches for
+			at = tc.info.latest(v.now)
+			if tc.info.accuracy > time.Minute {
+				s.note("the timestamp's accuracy is ±%v: it proves existence only before %s", tc.info.accuracy, at.UTC().Format(time.RFC3339))
+			}
 		}
 	}
 	if !when.IsZero() {
 		s.rep.SigningTime = when.UTC().Format(time.RFC3339)
-		if when.Before(seal.validStart) || when.After(seal.validEnd) {
+		if at.Before(seal.validStart) || at.After(seal.validEnd) {
 			s.expired = true
-			s.untrust("signed at %s, outside the seal's validity %s – %s", when.UTC().Format(time.RFC3339), seal.validStart.UTC().Format("2006-01-02"), seal.validEnd.UTC().Format("2006-01-02"))
+			s.untrust("signed at %s, outside the seal's validity %s – %s", at.UTC().Format(time.RFC3339), seal.validStart.UTC().Format("2006-01-02"), seal.validEnd.UTC().Format("2006-01-02"))
 		}
 		if signer != nil {
-			if nb, na, ok := certValidity(signer); ok && (when.Before(nb) || when.After(na)) {
+			if nb, na, ok := certValidity(signer); ok && (at.Before(nb) || at.After(na)) {
 				s.expired = true
-				s.untrust("signed at %s, outside the signer certificate's validity %s – %s", when.UTC().Format(time.RFC3339), nb.UTC().Format("2006-01-02"), na.UTC().Format("2006-01-02"))
+				s.untrust("signed at %s, outside the signer certificate's validity %s – %s", at.UTC().Format(time.RFC3339), nb.UTC().Format("2006-01-02"), na.UTC().Format("2006-01-02"))
 			}
 		}
 	} else {
@@ -442,17 +451,20 @@ func (v *ofdVerifier) checkSeal(s *ofdSig, sig *ofd.Signature, value []byte, inf
 }
 
 // checkSESTimestamp verifies a v4 SES_Signature's time stamp: an RFC 3161 token whose imprint is
-// the digest of the signature value, signed by a time-stamping authority that chains to a trust
-// anchor. It returns the token's time, or zero — with the reason in the report — when the
-// token is unreadable, does not verify or is not trusted: then the signer's claimed time stands.
+// the digest of the signature value, by the PDF signature timestamp's rules (doc.go): intact,
+// with no algorithm past its sunset (judgeAlgorithms at now: an OFD has no later proof of
+// existence), signed by a time-stamping authority whose certificate is valid now with the RFC
+// 3161 profile and was not revoked before the token's time (tsaValidate). It returns the token,
+// whose tstInfo.latest dates the signature, or nil — with the reason in the report — when the
+// token is unreadable, does not verify or proves no time: then the signer's claimed time stands.
 // A token that is present but does not verify is a failure, as for a PDF signature's timestamp:
 // the bytes were changed.
-func (v *ofdVerifier) checkSESTimestamp(s *ofdSig, ses *sesSignature) time.Time {
+func (v *ofdVerifier) checkSESTimestamp(s *ofdSig, ses *sesSignature) *timestampCheck {
 	s.rep.Timestamp.Present = true
 	tc, err := checkTimestampToken(ses.timeStamp, signedInput{msg: ses.signature})
 	if err != nil {
 		s.note("the SES time stamp cannot be read (%v): the signing time is the signer's", err)
-		return time.Time{}
+		return nil
 	}
 	if tc.cms != nil && tc.cms.cert != nil {
 		s.rep.Timestamp.Authority = signerOf(tc.cms.cert).Name
@@ -461,16 +473,29 @@ func (v *ofdVerifier) checkSESTimestamp(s *ofdSig, ses *sesSignature) time.Time 
 		for _, p := range append(append([]string{}, tc.problems...), tc.cms.problems...) {
 			s.fail("SES time stamp: %s", p)
 		}
-		return time.Time{}
+		return nil
 	}
-	ch := v.opts.Trust.buildChain(tc.cms.cert, tc.sd.certs, tc.info.genTime, purposeTSA)
+	rejected, accepted := judgeAlgorithms(tc.weakness(), v.now)
+	for _, a := range accepted {
+		s.note("SES time stamp: %s", a)
+	}
+	if len(rejected) > 0 {
+		// An intact token whose algorithms are past their sunset proves no time (red team s8b
+		// F2, F2b), as for a PDF signature's timestamp.
+		for _, r := range rejected {
+			s.note("SES time stamp: %s; the signing time is the signer's", r)
+		}
+		return nil
+	}
+	revs := revocationData{crls: tc.sd.crls}
+	ch := tsaValidate(v.opts.Trust, tc.cms.cert, tc.sd.certs, v.now, nil, tc.info.latest(v.now), &revs)
 	if !ch.trusted {
 		s.note("SES time stamp: %s; the signing time is the signer's", ch.reason)
-		return time.Time{}
+		return nil
 	}
 	s.rep.Timestamp.Valid, s.rep.Timestamp.Local = true, ch.local
 	s.rep.TimeSource = "timestamp"
-	return tc.info.genTime
+	return tc
 }
 
 // checkCertList: the signer certificate must be one the seal lists (certificates, or digests for
