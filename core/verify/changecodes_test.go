@@ -146,6 +146,12 @@ func TestReasonText(t *testing.T) {
 		{"the signer certificate is revoked", "签名证书已被吊销"},
 		{"a certificate in the chain is not valid at 2030-01-02T03:04:05Z", "证书链中有证书在 2030-01-02T03:04:05Z 时不在有效期内（已过期或尚未生效）"},
 		{"signature timestamp: no trust anchors are configured", "签名时间戳：未配置信任根证书，无法判断证书是否可信"},
+		{"SES time stamp: the time-stamping authority's certificate is not valid now nor at a later proof of existence: a certificate in the chain is not valid at 2030-01-02T03:04:05Z; the signing time is the signer's",
+			"SES 时间戳：时间戳机构的证书现在不在有效期内，也没有更晚的存在性证明：证书链中有证书在 2030-01-02T03:04:05Z 时不在有效期内（已过期或尚未生效）；签署时间来自签章人"},
+		{"SES time stamp: SHA1 as the timestamp's message imprint is not accepted after its sunset date 2009-01-01, and nothing proves it was used before then; the signing time is the signer's",
+			"SES 时间戳：时间戳消息印记的摘要算法 SHA1 自 2009-01-01 起已到期不再被接受，且没有证据证明它在此之前已被使用；签署时间来自签章人"},
+		{"signature timestamp: the time-stamping authority's certificate was revoked (2030-01-01T00:00:00Z) before the token's time 2030-01-02T03:04:05Z",
+			"签名时间戳：时间戳机构的证书已于 2030-01-01T00:00:00Z 被吊销，早于时间戳的时间 2030-01-02T03:04:05Z"},
 		{"signature timestamp: something odd", "签名时间戳：something odd"},
 		{"something nobody translated", "something nobody translated"},
 	}

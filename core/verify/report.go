@@ -419,6 +419,7 @@ func reasonTable() []reasonText {
 		{regexp.MustCompile(`^certificate validated at (\S+), the time of the document timestamp that covers this signature$`), "证书按覆盖此签名的文档时间戳的时间（$1）验证"},
 		{regexp.MustCompile(`^the claimed signing time (\S+) is later than the timestamp (\S+)$`), "声称的签名时间 $1 晚于时间戳时间 $2"},
 		{regexp.MustCompile(`^signature timestamp: (.+)$`), "签名时间戳：$1"},
+		{regexp.MustCompile(`^the time-stamping authority's certificate was revoked \((\S+)\) before the token's time (\S+)$`), "时间戳机构的证书已于 $1 被吊销，早于时间戳的时间 $2"},
 		// RFC 3161 tokens (tst.go)
 		{regexp.MustCompile(`^the timestamp's genTime "(.*)" is not a DER GeneralizedTime in UTC \(RFC 3161 §2\.4\.2\)$`), "时间戳的生成时间 \"$1\" 不是 RFC 3161 §2.4.2 要求的 UTC 时间（DER GeneralizedTime）"},
 		{regexp.MustCompile(`^the timestamp token has an unknown critical extension (\S+)$`), "时间戳含有无法识别的关键扩展 $1"},
@@ -463,10 +464,15 @@ func ReasonText(reason, lang string) string {
 	if !isChinese(lang) {
 		return reason
 	}
-	for _, pre := range [][2]string{{"signer: ", "签章人："}, {"seal maker: ", "制章者："}} {
+	for _, pre := range [][2]string{{"signer: ", "签章人："}, {"seal maker: ", "制章者："}, {"SES time stamp: ", "SES 时间戳："},
+		{"the time-stamping authority's certificate is not valid now nor at a later proof of existence: ", "时间戳机构的证书现在不在有效期内，也没有更晚的存在性证明："}} {
 		if strings.HasPrefix(reason, pre[0]) {
 			return pre[1] + ReasonText(strings.TrimPrefix(reason, pre[0]), lang)
 		}
+	}
+	// An OFD time stamp that proves no time (ofd.go checkSESTimestamp).
+	if r, ok := strings.CutSuffix(reason, "; the signing time is the signer's"); ok {
+		return ReasonText(r, lang) + "；签署时间来自签章人"
 	}
 	for _, t := range reasonTexts() {
 		m := t.en.FindStringSubmatchIndex(reason)
