@@ -84,7 +84,13 @@
 // note), the maker's SM2 signature with the version's message, Seal.esl equal to the embedded
 // seal, the picture an image of its declared type, the signer in the seal's certList, the
 // signing time inside the seal's and the certificate's validity (otherwise 过期: status
-// untrusted, Signature.Expired), both certificates' paths; for Type="Sign" a GB/T 35275 or
+// untrusted, Signature.Expired), both certificates' paths at the verification time. The signing
+// time is the signer's own (TBS_Sign timeInfo) unless a v4 SES time stamp proves one: an RFC
+// 3161 token over the signature value, judged by a PDF signature timestamp's rules — its
+// authority's certificate valid now with the RFC 3161 profile and not revoked before the
+// token's time by the CRLs it carries (tsaValidate; an OFD has no later proof of existence), no
+// algorithm past its sunset; the validity is then judged at its tstInfo.latest. A token that
+// proves no time leaves the signer's time, which nothing checks. For Type="Sign" a GB/T 35275 or
 // PKCS#7 SignedData over SM3(Signature.xml) (encapsulated or with signed attributes) or a bare
 // SM2 value checked with Options.OFDCerts. The ofdrw integrity list (OFDEntries.xml) is checked
 // but never reported as protecting content. Parts no signature covers are named

@@ -570,8 +570,8 @@ func certValidity(c *certInfo) (time.Time, time.Time, bool) {
 	return nb, na, err1 == nil && err2 == nil
 }
 
-// chain builds the path of a certificate at the current time (no verified timestamp dates an
-// OFD signature).
+// chain builds the path of a certificate at the current time (a verified time stamp dates the
+// signature for the validity checks of checkSeal only).
 func (v *ofdVerifier) chain(s *ofdSig, who string, c, extra *certInfo) {
 	var inter []*certInfo
 	if extra != nil {
