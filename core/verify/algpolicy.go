@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"time"
 )
@@ -54,10 +56,18 @@ func digestWeakness(d digestAlg, role string) []weakAlg {
 
 // keyWeakness: an RSA key under 2048 bits of whose ("the signer's").
 func keyWeakness(c *certInfo, whose string) []weakAlg {
-	if c == nil || c.key.rsa == nil {
+	if c == nil {
 		return nil
 	}
-	bits := c.key.rsa.N.BitLen()
+	return rsaWeakness(c.key.rsa, whose)
+}
+
+// rsaWeakness: k, when it is an RSA key under 2048 bits, of whose.
+func rsaWeakness(k *rsa.PublicKey, whose string) []weakAlg {
+	if k == nil {
+		return nil
+	}
+	bits := k.N.BitLen()
 	switch {
 	case bits < 1536:
 		return []weakAlg{{what: fmt.Sprintf("%s RSA key of %d bits", whose, bits), sunset: sunsetOf("RSA<1536")}}
@@ -65,6 +75,32 @@ func keyWeakness(c *certInfo, whose string) []weakAlg {
 		return []weakAlg{{what: fmt.Sprintf("%s RSA key of %d bits", whose, bits), sunset: sunsetOf("RSA<2048")}}
 	}
 	return nil
+}
+
+// sha1Signature says whether a signature of algorithm a (on a certificate, an OCSP response, a
+// CRL) hashes with SHA-1.
+func sha1Signature(a x509.SignatureAlgorithm) bool {
+	return a == x509.SHA1WithRSA || a == x509.ECDSAWithSHA1 || a == x509.DSAWithSHA1
+}
+
+// chainWeakness lists the weak algorithms of a built path (leaf first, anchor last): SHA-1 in
+// the signature on every certificate but the anchor — whose own signature DSS does not judge —
+// and the RSA keys of the intermediate CAs. The leaf's key is judged with the signature or
+// token it made (keyWeakness), the anchor's key not at all.
+func chainWeakness(chain []*x509.Certificate) []weakAlg {
+	var w []weakAlg
+	for i := 0; i+1 < len(chain); i++ {
+		c := chain[i]
+		if sha1Signature(c.SignatureAlgorithm) {
+			w = append(w, weakAlg{what: fmt.Sprintf("SHA1 as the digest of the signature on the certificate of %q", c.Subject.CommonName),
+				sunset: sunsetOf("SHA1")})
+		}
+		if i > 0 {
+			k, _ := c.PublicKey.(*rsa.PublicKey)
+			w = append(w, rsaWeakness(k, fmt.Sprintf("the CA %q's", c.Subject.CommonName))...)
+		}
+	}
+	return w
 }
 
 // weakness lists the weak algorithms of a signature's crypto: the digest of the signed data

@@ -578,6 +578,9 @@ func (v *ofdVerifier) chain(s *ofdSig, who string, c, extra *certInfo) {
 		inter = append(inter, extra)
 	}
 	res := v.opts.Trust.buildChain(c, inter, v.now, purposeAny)
+	if rejected, _ := judgeAlgorithms(chainWeakness(res.chain), v.now); res.trusted && len(rejected) > 0 {
+		res.trusted, res.reason = false, strings.Join(rejected, "; ") // the algorithm policy (algpolicy.go)
+	}
 	if !res.trusted {
 		s.untrust("%s: %s", who, res.reason)
 	}

@@ -416,3 +416,176 @@ func TestRedTeamS8bAlgorithmPolicy(t *testing.T) {
 	runS8bRows(t, s.store(), rows)
 	runS8bRows(t, old.store(), oldRows)
 }
+
+// issueCert makes a certificate for pub, signed by parent's key with alg — what pki.Issue refuses
+// to make (a SHA-1 signature, a CA key under 2048 bits), so crypto/x509 makes it. ca issues an
+// intermediate CA, otherwise a person's signing certificate; it is valid from an hour before
+// s.now for a year.
+func (s *signer) issueCert(t testing.TB, parent *x509.Certificate, parentKey crypto.Signer, pub crypto.PublicKey,
+	alg x509.SignatureAlgorithm, cn string, ca bool) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), SignatureAlgorithm: alg,
+		Subject:   pkix.Name{CommonName: cn, Organization: []string{"SealDesk Test"}},
+		NotBefore: s.now.Add(-time.Hour), NotAfter: s.now.Add(365 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	if ca {
+		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+		tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
+	}
+	raw, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sha1Alg is the SHA-1 signature algorithm of key's type, sha256Alg the SHA-256 one.
+func sha1Alg(key crypto.Signer) x509.SignatureAlgorithm {
+	if _, ok := key.Public().(*rsa.PublicKey); ok {
+		return x509.SHA1WithRSA
+	}
+	return x509.ECDSAWithSHA1
+}
+
+func sha256Alg(key crypto.Signer) x509.SignatureAlgorithm {
+	if _, ok := key.Public().(*rsa.PublicKey); ok {
+		return x509.SHA256WithRSA
+	}
+	return x509.ECDSAWithSHA256
+}
+
+// TestRedTeamS8bChainAlgorithms extends the algorithm policy (TestRedTeamS8bAlgorithmPolicy) to
+// the path and the revocation data: a signer certificate or an intermediate CA certificate
+// signed with SHA-1, an intermediate CA with an RSA key of 1024 bits, are trusted only with a
+// proof of existence before the sunset (a timestamp of 2008 verified in 2010); an OCSP response
+// or CRL signed with SHA-1 is no evidence (revocation unknown, with the reason). The SHA-256
+// twins stay valid and good.
+func TestRedTeamS8bChainAlgorithms(t *testing.T) {
+	plain, _ := makeDoc(docOpts{})
+	leafKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	int1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// signed is a signature (timestamped when stamp) by a leaf that s's issuing CA signs with
+	// leafAlg — or, when intKey is not nil, by a leaf under a new intermediate CA of intKey that
+	// s's root signs with intAlg.
+	type path struct {
+		leafAlg x509.SignatureAlgorithm
+		intKey  crypto.Signer
+		intAlg  x509.SignatureAlgorithm
+		forge   bool // the leaf's signature altered
+	}
+	signed := func(s *signer, p path, stamp bool) func() []byte {
+		return func() []byte {
+			parent, parentKey, chain := s.pki.Intermediate, s.pki.IntKey, s.pki.Chain
+			leafAlg := p.leafAlg
+			if p.intKey != nil {
+				parent = s.issueCert(t, s.pki.Root, s.pki.RootKey, p.intKey.Public(), p.intAlg, "Old Issuing CA", true)
+				parentKey, chain = p.intKey, []*x509.Certificate{parent, s.pki.Root}
+				leafAlg = sha256Alg(p.intKey)
+			}
+			if leafAlg == 0 {
+				leafAlg = sha256Alg(parentKey)
+			}
+			leaf := s.issueCert(t, parent, parentKey, leafKey.Public(), leafAlg, "张三", false)
+			if p.forge {
+				raw := bytes.Clone(leaf.Raw)
+				raw[len(raw)-1] ^= 1
+				if leaf, err = x509.ParseCertificate(raw); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return s.sign(t, plain, sigOpts{rawCMS: func(t testing.TB, digest []byte) []byte {
+				var st func([]byte) []byte
+				if stamp {
+					st = func(sig []byte) []byte { return s.tsToken(t, sig, tstSpec{}) }
+				}
+				return rawCMS(t, leafKey, leaf, chain, crypto.SHA256, oidData, nil, digest, st)
+			}})
+		}
+	}
+	s := newSigner(t, pki.RSA2048)
+	june2008 := time.Date(2008, 6, 1, 10, 0, 0, 0, time.UTC)
+	old := newSignerAt(t, pki.RSA2048, june2008)
+	// The certificates of 2008 expire in June 2009: March 2009 is after the sunset, within their validity.
+	in2010, march2009 := time.Date(2010, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2009, 3, 1, 0, 0, 0, 0, time.UTC)
+	sha1Leaf := func(s *signer) path { return path{leafAlg: sha1Alg(s.pki.IntKey)} }
+	sha1Int := func(s *signer) path { return path{intKey: leafKey, intAlg: sha1Alg(s.pki.RootKey)} }
+	rsa1024Int := func(s *signer) path { return path{intKey: int1024, intAlg: sha256Alg(s.pki.RootKey)} }
+	const (
+		leafSunset = `SHA1 as the digest of the signature on the certificate of "张三" is not accepted after its sunset date 2009-01-01`
+		intSunset  = `SHA1 as the digest of the signature on the certificate of "Old Issuing CA" is not accepted after its sunset date 2009-01-01`
+		keySunset  = `the CA "Old Issuing CA"'s RSA key of 1024 bits is not accepted after its sunset date 2009-01-01`
+		accepted   = "is accepted: a proof of existence at 2008-06-01T10:00:0"
+	)
+	runS8bRows(t, s.store(), []s8bRow{
+		{"signer certificate signed with SHA-1", signed(s, sha1Leaf(s), true), time.Time{}, StatusUntrusted, leafSunset},
+		{"intermediate CA certificate signed with SHA-1", signed(s, sha1Int(s), true), time.Time{}, StatusUntrusted, intSunset},
+		{"intermediate CA with an RSA key of 1024 bits", signed(s, rsa1024Int(s), true), time.Time{}, StatusUntrusted, keySunset},
+		{"twin: the same path signed with SHA-256", signed(s, path{}, true), time.Time{}, StatusValid, ""},
+		{"twin: an intermediate CA of RSA-2048 signed with SHA-256", signed(s, path{intKey: leafKey, intAlg: sha256Alg(s.pki.RootKey)}, true),
+			time.Time{}, StatusValid, ""},
+	})
+	runS8bRows(t, old.store(), []s8bRow{
+		{"twin 2008: signer certificate signed with SHA-1, a timestamp of 2008, verified in 2010", signed(old, sha1Leaf(old), true), in2010, StatusValid, accepted},
+		{"twin 2008: intermediate signed with SHA-1, a timestamp of 2008, verified in 2010", signed(old, sha1Int(old), true), in2010, StatusValid, accepted},
+		{"twin 2008: intermediate of RSA-1024, a timestamp of 2008, verified in 2010", signed(old, rsa1024Int(old), true), in2010, StatusValid, accepted},
+		{"2008: signer certificate signed with SHA-1 whose signature does not verify, a timestamp of 2008", signed(old, path{leafAlg: sha1Alg(old.pki.IntKey), forge: true}, true),
+			in2010, StatusUntrusted, "does not chain to a trusted root"},
+		{"2008: signer certificate signed with SHA-1 without a timestamp, verified in March 2009", signed(old, sha1Leaf(old), false), march2009, StatusUntrusted, leafSunset},
+		{"2008: intermediate signed with SHA-1 without a timestamp, verified in March 2009", signed(old, sha1Int(old), false), march2009, StatusUntrusted, intSunset},
+		{"2008: intermediate of RSA-1024 without a timestamp, verified in March 2009", signed(old, rsa1024Int(old), false), march2009, StatusUntrusted, keySunset},
+	})
+
+	// Revocation data signed with SHA-1: no evidence of a good status.
+	ocspResp := func(alg x509.SignatureAlgorithm) []byte {
+		r, err := ocsp.CreateResponse(s.pki.Intermediate, s.pki.OCSP, ocsp.Response{Status: ocsp.Good, SerialNumber: s.cert.SerialNumber,
+			ThisUpdate: s.now.Add(-time.Minute), NextUpdate: s.now.Add(24 * time.Hour), Certificate: s.pki.OCSP, SignatureAlgorithm: alg}, s.pki.OCSPKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	crl := func(alg x509.SignatureAlgorithm) []byte {
+		list, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(7), SignatureAlgorithm: alg,
+			ThisUpdate: s.now.Add(-time.Minute), NextUpdate: s.now.Add(7 * 24 * time.Hour)}, s.pki.Intermediate, s.pki.IntKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	for _, c := range []struct {
+		name       string
+		opts       sigOpts
+		revocation string
+		reason     string
+	}{
+		{"OCSP response signed with SHA-1", sigOpts{timestamp: true, adbeOCSP: [][]byte{ocspResp(sha1Alg(s.pki.OCSPKey))}}, RevocationUnknown,
+			"SHA1 as the digest of the signature on the embedded OCSP response is not accepted after its sunset date 2009-01-01"},
+		{"CRL signed with SHA-1", sigOpts{timestamp: true, adbeCRL: [][]byte{crl(sha1Alg(s.pki.IntKey))}}, RevocationUnknown,
+			"SHA1 as the digest of the signature on the embedded CRL is not accepted after its sunset date 2009-01-01"},
+		{"twin: OCSP response signed with SHA-256", sigOpts{timestamp: true, adbeOCSP: [][]byte{ocspResp(sha256Alg(s.pki.OCSPKey))}}, RevocationGood, ""},
+		{"twin: CRL signed with SHA-256", sigOpts{timestamp: true, adbeCRL: [][]byte{crl(sha256Alg(s.pki.IntKey))}}, RevocationGood, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rep := verifyBytes(t, s.sign(t, plain, c.opts), s.store())
+			sg := rep.Signatures[0]
+			if rep.Verdict != StatusValid || sg.Revocation != c.revocation {
+				t.Fatalf("verdict %s, revocation %s; want valid, %s\n%s", rep.Verdict, sg.Revocation, c.revocation, dump(rep))
+			}
+			if c.reason != "" && !slices.ContainsFunc(sg.Reasons, func(r string) bool {
+				return strings.Contains(r, c.reason) && ReasonText(r, "zh") != r
+			}) {
+				t.Errorf("no reason (with its Chinese) mentions %q:\n%s", c.reason, dump(rep))
+			}
+		})
+	}
+}

@@ -440,6 +440,12 @@ func algorithmReasons() []reasonText {
 		{`SHA1 as the digest of the timestamp token`, "时间戳令牌自身的摘要算法 SHA1 "},
 		{`the signer's RSA key of (\d+) bits`, "签名人 $1 位的 RSA 密钥"},
 		{`the time-stamping authority's RSA key of (\d+) bits`, "时间戳机构 $1 位的 RSA 密钥"},
+		{`SHA1 as the digest of the signature on the certificate of "(.*)"`, "证书“$1”签名的摘要算法 SHA1 "},
+		{`the CA "(.*)"'s RSA key of (\d+) bits`, "CA 证书“$1”中 $2 位的 RSA 密钥"},
+		{`SHA1 as the digest of the signature on the embedded OCSP response`, "文档内嵌的 OCSP 响应签名的摘要算法 SHA1 "},
+		{`SHA1 as the digest of the signature on the online OCSP response`, "在线获取的 OCSP 响应签名的摘要算法 SHA1 "},
+		{`SHA1 as the digest of the signature on the embedded CRL`, "文档内嵌的 CRL 签名的摘要算法 SHA1 "},
+		{`SHA1 as the digest of the signature on the online CRL`, "在线获取的 CRL 签名的摘要算法 SHA1 "},
 	}
 	var out []reasonText
 	for _, w := range whats {

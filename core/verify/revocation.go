@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"sealdesk/core/cms"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -62,6 +63,8 @@ type revocationCheck struct {
 	embedded  bool // decided from data in the document
 	note      string
 	revokedAt time.Time // when revoked, if the evidence says so (also after the signing time)
+	// dropped: why data was not taken as evidence (the algorithm policy's sentences)
+	dropped []string
 }
 
 // maxRevocationAge is how much older than the signing time revocation data may be and still
@@ -76,6 +79,24 @@ type revEvidence struct {
 	thisUpdate time.Time
 	embedded   bool
 	src        string // "embedded OCSP", "online CRL", …
+	sha1Sig    bool   // the response or CRL is signed with SHA-1 (the algorithm policy)
+}
+
+// admit applies the algorithm policy (algpolicy.go) to e at poe, the earliest proof that the
+// signature existed: an answer signed with SHA-1 after its sunset is no evidence that cert was
+// good (rejected says why). Its "revoked" still counts: a forged revocation gains nobody a
+// signature, and a genuine one must not be lost.
+func (e revEvidence) admit(poe time.Time) (ok bool, rejected []string) {
+	if !e.sha1Sig || e.status == RevocationRevoked {
+		return true, nil
+	}
+	what := e.src // "embedded OCSP", "online CRL"
+	if strings.HasSuffix(what, "OCSP") {
+		what += " response"
+	}
+	weak := []weakAlg{{what: "SHA1 as the digest of the signature on the " + what, sunset: sunsetOf("SHA1")}}
+	rejected, _ = judgeAlgorithms(weak, poe)
+	return len(rejected) == 0, rejected
 }
 
 // checkCertRevocation decides the status of cert (issued by issuer) at time at (the signing
@@ -94,39 +115,53 @@ type revEvidence struct {
 //  4. Data that covers at only by being older (stale) decides nothing: the status is unknown,
 //     with a note saying so; no data at all is unknown.
 //
+// An OCSP response or CRL signed with an algorithm past its sunset at poe (the proof of the
+// signature's existence the algorithm policy uses) is no evidence of a good status (admit).
+//
 // Online OCSP/CRL (Options.Online) is asked only when the embedded data leaves cert unknown,
 // and is then judged by the same rules together with it.
-func checkCertRevocation(cert, issuer *x509.Certificate, data *revocationData, at time.Time, fetch *onlineFetcher) revocationCheck {
+func checkCertRevocation(cert, issuer *x509.Certificate, data *revocationData, at, poe time.Time, fetch *onlineFetcher) revocationCheck {
 	var ev []revEvidence
+	var dropped []string
+	add := func(e revEvidence) {
+		if ok, why := e.admit(poe); !ok {
+			dropped = append(dropped, why...)
+			return
+		}
+		ev = append(ev, e)
+	}
 	for _, der := range data.ocsps {
 		if e, ok := ocspEvidence(der, cert, issuer); ok {
 			e.embedded, e.src = true, "embedded OCSP"
-			ev = append(ev, e)
+			add(e)
 		}
 	}
 	for _, der := range data.crls {
 		if e, ok := crlEvidence(der, cert, issuer); ok {
 			e.embedded, e.src = true, "embedded CRL"
-			ev = append(ev, e)
+			add(e)
 		}
 	}
 	res := decideRevocation(ev, at)
 	if res.status != RevocationUnknown || fetch == nil {
+		res.dropped = dropped
 		return res
 	}
 	if der := fetch.ocsp(cert, issuer); der != nil {
 		if e, ok := ocspEvidence(der, cert, issuer); ok {
 			e.src = "online OCSP"
-			ev = append(ev, e)
+			add(e)
 		}
 	}
 	for _, der := range fetch.crls(cert) {
 		if e, ok := crlEvidence(der, cert, issuer); ok {
 			e.src = "online CRL"
-			ev = append(ev, e)
+			add(e)
 		}
 	}
-	return decideRevocation(ev, at)
+	res = decideRevocation(ev, at)
+	res.dropped = dropped
+	return res
 }
 
 // decideRevocation applies the policy of checkCertRevocation to the evidence.
@@ -215,7 +250,7 @@ func ocspEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool
 			return revEvidence{}, false
 		}
 	}
-	e := revEvidence{thisUpdate: r.ThisUpdate}
+	e := revEvidence{thisUpdate: r.ThisUpdate, sha1Sig: sha1Signature(r.SignatureAlgorithm)}
 	switch r.Status {
 	case ocsp.Good:
 		e.status = RevocationGood
@@ -239,7 +274,7 @@ func crlEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool)
 	if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) || crl.CheckSignatureFrom(issuer) != nil {
 		return revEvidence{}, false
 	}
-	e := revEvidence{status: RevocationGood, thisUpdate: crl.ThisUpdate}
+	e := revEvidence{status: RevocationGood, thisUpdate: crl.ThisUpdate, sha1Sig: sha1Signature(crl.SignatureAlgorithm)}
 	for _, r := range crl.RevokedCertificateEntries {
 		if r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
 			e.status, e.revokedAt = RevocationRevoked, r.RevocationTime
@@ -342,23 +377,25 @@ func (f *onlineFetcher) crls(cert *x509.Certificate) [][]byte {
 	return out
 }
 
-// chainRevocation checks every certificate of chain except the anchor. It returns the leaf's
-// status, whether every status came from embedded data (LTV), and notes.
+// chainRevocation checks every certificate of chain except the anchor at at, the algorithms of
+// the revocation data at poe (checkCertRevocation). It returns the leaf's status, whether every
+// status came from embedded data (LTV), and notes.
 // revokedAt is when the leaf was revoked (zero if no evidence says so), also when that was after
 // the signing time and the status is therefore good.
-func chainRevocation(chain []*x509.Certificate, data *revocationData, at time.Time, fetch *onlineFetcher) (status string, ltvOK bool, notes []string, revokedAt time.Time) {
+func chainRevocation(chain []*x509.Certificate, data *revocationData, at, poe time.Time, fetch *onlineFetcher) (status string, ltvOK bool, notes []string, revokedAt time.Time) {
 	if len(chain) <= 1 {
 		return RevocationUnknown, false, nil, time.Time{}
 	}
 	leafStatus := RevocationUnknown
 	ltv := true
 	for i := 0; i+1 < len(chain); i++ {
-		rc := checkCertRevocation(chain[i], chain[i+1], data, at, fetch)
+		rc := checkCertRevocation(chain[i], chain[i+1], data, at, poe, fetch)
 		if i == 0 {
 			leafStatus, revokedAt = rc.status, rc.revokedAt
 		} else if rc.status == RevocationRevoked {
 			leafStatus = RevocationRevoked
 		}
+		notes = append(notes, rc.dropped...)
 		if rc.note != "" {
 			notes = append(notes, rc.note)
 		}

@@ -348,6 +348,11 @@ func (s *TrustStore) verifyPath(leaf *certInfo, intermediates []*certInfo, at ti
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	}
 	chains, err := leaf.x.Verify(opts)
+	if err != nil {
+		if c2, ran, err2 := s.verifySHA1Path(leaf, intermediates, at); ran {
+			chains, err = c2, err2
+		}
+	}
 	if err == nil && cacheable && len(chains) > 0 {
 		s.pathMu.Lock()
 		if s.paths == nil || len(s.paths) >= maxCachedPaths {

@@ -1251,13 +1251,15 @@ func (v *verifier) checkTrust(s *sigState) {
 	if s.rep.Kind == KindDocTimestamp {
 		purpose = purposeTSA
 	}
+	// poe is the earliest proof of the signature's existence the algorithm policy judges at: its
+	// verified timestamp, a later trusted document timestamp, or now (a document timestamp's
+	// token proves nothing of itself: only a later one).
+	poe := v.laterPOE(s)
+	if s.rep.Kind != KindDocTimestamp && !tsTime.IsZero() && at.Before(poe) {
+		poe = at
+	}
 	if s.rep.Kind != KindDocTimestamp {
-		// The signature's own algorithms, judged at the earliest proof of its existence: its
-		// verified timestamp, a later trusted document timestamp, or now.
-		poe := v.laterPOE(s)
-		if !tsTime.IsZero() && at.Before(poe) {
-			poe = at
-		}
+		// The signature's own algorithms.
 		rejected, accepted := judgeAlgorithms(cc.weakness(), poe)
 		s.rep.Reasons = append(s.rep.Reasons, accepted...)
 		if len(rejected) > 0 {
@@ -1299,9 +1301,17 @@ func (v *verifier) checkTrust(s *sigState) {
 	if s.rep.Kind == KindDocTimestamp {
 		s.rep.Timestamp.Local = ch.local
 	}
+	// The signatures and keys of the path's certificates (tsaChain judged a document
+	// timestamp's already, at the same poe).
+	rejected, accepted := judgeAlgorithms(chainWeakness(ch.chain), poe)
+	s.rep.Reasons = append(s.rep.Reasons, accepted...)
+	if len(rejected) > 0 {
+		s.trustNotes = append(s.trustNotes, rejected...)
+		algRejected = true
+	}
 	data := v.dssData
 	data.add(cc.revocation)
-	status, ltv, notes, revokedAt := chainRevocation(ch.chain, &data, at, v.fetcher)
+	status, ltv, notes, revokedAt := chainRevocation(ch.chain, &data, at, poe, v.fetcher)
 	s.rep.Revocation = status
 	if !revokedAt.IsZero() {
 		s.rep.RevokedAt = revokedAt.UTC().Format(time.RFC3339)
@@ -1442,7 +1452,20 @@ func tsaValidate(trust *TrustStore, cert *certInfo, pool []*certInfo, now time.T
 		ch.reason = "the time-stamping authority's certificate is not valid now nor at a later proof of existence: " + ch.reason
 		return ch
 	}
-	if status, _, _, revokedAt := chainRevocation(ch.chain, data, genTime, nil); status == RevocationRevoked {
+	// The path's certificate signatures and CA keys (algpolicy.go), judged at the earliest later
+	// proof of existence, else now: the token proves nothing of itself.
+	poe := now
+	for _, l := range later {
+		if l.Before(poe) {
+			poe = l
+		}
+	}
+	if rejected, _ := judgeAlgorithms(chainWeakness(ch.chain), poe); len(rejected) > 0 {
+		ch.trusted = false
+		ch.reason = "the time-stamping authority's certificate path: " + strings.Join(rejected, "; ")
+		return ch
+	}
+	if status, _, _, revokedAt := chainRevocation(ch.chain, data, genTime, poe, nil); status == RevocationRevoked {
 		ch.trusted = false
 		ch.reason = fmt.Sprintf("the time-stamping authority's certificate was revoked (%s) before the token's time %s",
 			revokedAt.UTC().Format(time.RFC3339), genTime.UTC().Format(time.RFC3339))
