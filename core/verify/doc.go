@@ -72,6 +72,18 @@
 // signature is invalid. The interop set and the corpus keep their verdicts: their SHA-1 files
 // are judged without anchors, untrusted already, which both count as their expected "valid".
 //
+// The same table and the same proof of existence judge the path and the revocation data: SHA-1
+// in the signature on every certificate of the path but the anchor (DSS does not judge the
+// anchor's own signature), the RSA keys of the intermediate CAs, and SHA-1 in the signature of
+// each OCSP response and CRL. A path past a sunset leaves the signature (or the timestamp
+// authority, whose path is judged at a later trusted document timestamp, else now) untrusted
+// with the reason; a response or CRL past it is no evidence of a good status — revocation
+// unknown, with the reason — while its "revoked" still counts (a forged revocation gains no
+// one a signature). crypto/x509 refuses SHA-1 certificate signatures at any time, so a path
+// with one is built by verifySHA1Path (trustsha1.go), which checks each such signature with the
+// issuer's key and lets crypto/x509 validate the rest; an OFD path, which no timestamp dates
+// here, is judged now.
+//
 // # OFD
 //
 // An OFD file (a ZIP: GB/T 33190 e-invoices and notices) gets the same Report and verdicts
