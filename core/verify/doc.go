@@ -81,8 +81,8 @@
 // unknown, with the reason — while its "revoked" still counts (a forged revocation gains no
 // one a signature). crypto/x509 refuses SHA-1 certificate signatures at any time, so a path
 // with one is built by verifySHA1Path (trustsha1.go), which checks each such signature with the
-// issuer's key and lets crypto/x509 validate the rest; an OFD path, which no timestamp dates
-// here, is judged now.
+// issuer's key and lets crypto/x509 validate the rest. An OFD seal's or signer's path is built
+// and judged now; an OFD time stamp's authority path like a PDF's (tsaValidate).
 //
 // # OFD
 //
