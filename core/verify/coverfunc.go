@@ -167,14 +167,8 @@ func (w *paintWalk) namedSpace(res pdf.Dict, name pdf.Name) pdf.Object {
 // shadingWork returns what shading o costs per pixel it paints beyond the fill itself, and what
 // it costs once (pixel-equivalents).
 func (w *paintWalk) shadingWork(o pdf.Object) (perPixel, once float64) {
-	var d pdf.Dict
-	var st *pdf.Stream
-	switch x := w.resolve(o).(type) {
-	case pdf.Dict:
-		d = x
-	case *pdf.Stream:
-		st, d = x, x.Dict
-	default:
+	d, st, ok := dictOrStream(w.resolve(o))
+	if !ok {
 		return 0, 0
 	}
 	typ, _ := pdf.IntOf(w.resolve(d.Get("ShadingType")))

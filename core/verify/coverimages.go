@@ -695,14 +695,8 @@ const maxMeshRecords = 1_000_000
 // shading checks a mesh shading (types 4 to 7) against the rules of its data; other types draw
 // from functions and dictionaries alone, which PDFium and poppler read alike.
 func (w *imageWalk) shading(o pdf.Object) string {
-	var d pdf.Dict
-	var st *pdf.Stream
-	switch x := w.resolve(o).(type) {
-	case pdf.Dict:
-		d = x
-	case *pdf.Stream:
-		st, d = x, x.Dict
-	default:
+	d, st, ok := dictOrStream(w.resolve(o))
+	if !ok {
 		return ""
 	}
 	typ, _ := pdf.IntOf(w.resolve(d.Get("ShadingType")))

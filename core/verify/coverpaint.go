@@ -103,14 +103,8 @@ func (w *imageWalk) function(o pdf.Object, nin, nout int, depth int) (int, strin
 	if depth > 4 || w.steps > 10000 {
 		return 0, "a function nested too deeply"
 	}
-	var d pdf.Dict
-	var st *pdf.Stream
-	switch x := w.resolve(o).(type) {
-	case pdf.Dict:
-		d = x
-	case *pdf.Stream:
-		st, d = x, x.Dict
-	default:
+	d, st, ok := dictOrStream(w.resolve(o))
+	if !ok {
 		return 0, "a function that is not a dictionary or stream"
 	}
 	ft, ok := pdf.IntOf(w.resolve(d.Get("FunctionType")))
@@ -751,4 +745,16 @@ func iccHeader(data []byte, n int64) string {
 		return fmt.Sprintf("an ICC profile of colour space %q declared with /N %d", data[16:20], n)
 	}
 	return ""
+}
+
+// dictOrStream splits a resolved function or shading object into its dictionary and, for a
+// stream, the stream itself; ok is false for anything else.
+func dictOrStream(o pdf.Object) (d pdf.Dict, st *pdf.Stream, ok bool) {
+	switch x := o.(type) {
+	case pdf.Dict:
+		return x, nil, true
+	case *pdf.Stream:
+		return x.Dict, x, true
+	}
+	return nil, nil, false
 }
