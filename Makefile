@@ -33,6 +33,10 @@ TEST_PKGS  := xvfb xauth libgl1-mesa-dri imagemagick poppler-utils qpdf libnss3-
               libsecret-tools
 # jbig2dec: the independent JBIG2 decoder core/jbig2's test compares the invoice QR code with.
 TEST_PKGS  += jbig2dec
+# mupdf-tools: mutool, the second independent reader core/verify's red-team rows show forgeries in
+# (MuPDF reads xref tables, nesting and colour spaces unlike poppler); without it those effect
+# checks skip with a message.
+TEST_PKGS  += mupdf-tools
 # The Windows installer's tools (TestWindowsInstaller): wixl/msitools build and read the MSI,
 # osslsigncode signs it, MinGW's windres compiles the resources (preprocessed by MinGW's gcc, whose
 # headers give winver.h).
