@@ -26,7 +26,8 @@
 // ParseBER/ParseBERStrict and Node (ber.go) are the one BER/DER reader: Parse (the signer's LTV
 // step and the TSA client) walks the SignedData with it, and core/verify reads every CMS,
 // certificate and timestamp with it, so no two readers can see different elements in the same
-// bytes. It is the one CMS package of SealDesk: core/sign (signatures, LTV), core/tsa (tokens) and
+// bytes. ParseTSTInfo (tstinfo.go), built on it, is the one reader of a timestamp's TSTInfo for
+// core/tsa and core/verify. It is the one CMS package of SealDesk: core/sign (signatures, LTV), core/tsa (tokens) and
 // core/verify import it, and it imports none of them (arch_test.go). It lived in core/sign/cms
 // until issue 13, which made core/tsa import a part of core/sign.
 package cms

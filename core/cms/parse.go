@@ -84,7 +84,7 @@ func Parse(der []byte) (*Parsed, error) {
 		return nil, fmt.Errorf("failed to parse encapsulated content type: %w", err)
 	}
 	p := &Parsed{Raw: der[:len(der)-len(rest)]}
-	if p.EContentType, err = oidFromString(ect); err != nil {
+	if p.EContentType, err = OIDFromString(ect); err != nil {
 		return nil, err
 	}
 	if len(eci.Children) == 2 {
@@ -207,7 +207,7 @@ func algorithmIdentifier(n *Node) (pkix.AlgorithmIdentifier, error) {
 	if err != nil {
 		return ai, err
 	}
-	if ai.Algorithm, err = oidFromString(oid); err != nil {
+	if ai.Algorithm, err = OIDFromString(oid); err != nil {
 		return ai, err
 	}
 	if params != nil {
@@ -216,7 +216,8 @@ func algorithmIdentifier(n *Node) (pkix.AlgorithmIdentifier, error) {
 	return ai, nil
 }
 
-func oidFromString(s string) (asn1.ObjectIdentifier, error) {
+// OIDFromString turns a dotted object identifier into an asn1.ObjectIdentifier.
+func OIDFromString(s string) (asn1.ObjectIdentifier, error) {
 	var oid asn1.ObjectIdentifier
 	for _, part := range strings.Split(s, ".") {
 		v, err := strconv.Atoi(part)
@@ -241,7 +242,7 @@ func nodeAttrs(set *Node) ([]Attribute, error) {
 			return nil, fmt.Errorf("failed to parse attribute: %w", err)
 		}
 		at := Attribute{}
-		if at.Type, err = oidFromString(o); err != nil {
+		if at.Type, err = OIDFromString(o); err != nil {
 			return nil, err
 		}
 		for v := range a.Children[1].Children {

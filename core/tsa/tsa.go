@@ -13,8 +13,9 @@
 //     policy other than the authority's. Refusals are answered with a PKIStatus "rejection"
 //     and the matching failInfo bit, as RFC 3161 §2.4.2 says.
 //   - A TSA certificate without the critical timeStamping extended key usage.
-//   - Tokens (ParseToken, the client) whose genTime is not DER in UTC or whose TSTInfo has a
-//     critical extension: core/verify would not take them as timestamps.
+//   - Tokens (ParseToken, the client) whose TSTInfo core/verify would not take as a timestamp:
+//     both read it with cms.ParseTSTInfo, and every flaw it lists (a genTime that is not DER in
+//     UTC, a critical extension, malformed or misordered optional fields) is a refusal here.
 package tsa
 
 import (
@@ -353,8 +354,8 @@ type TokenInfo struct {
 
 // ParseToken parses a TimeStampToken and checks its CMS signature with the embedded (or extra)
 // TSA certificate and its signing-certificate-v2 binding. It refuses what core/verify would not
-// take as a timestamp: a genTime that is not DER in UTC, a critical TSTInfo extension. It does not build the TSA's chain:
-// callers (core/verify) do that with their trust store.
+// take as a timestamp (cms.ParseTSTInfo's flaws). It does not build the TSA's chain: callers
+// (core/verify) do that with their trust store.
 func ParseToken(token []byte, extra ...*x509.Certificate) (*TokenInfo, error) {
 	p, err := cms.Parse(token)
 	if err != nil {
@@ -366,21 +367,14 @@ func ParseToken(token []byte, extra ...*x509.Certificate) (*TokenInfo, error) {
 	if len(p.Signers) != 1 {
 		return nil, fmt.Errorf("token has %d signer infos", len(p.Signers))
 	}
-	var info tstInfo
-	if rest, err := asn1.Unmarshal(p.EContent, &info); err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("failed to parse tstinfo: %v", err)
+	// The reader core/verify uses: what it would not take as a timestamp (a genTime that is not
+	// DER in UTC, a critical extension, malformed or misordered optional fields) is refused here.
+	info, err := cms.ParseTSTInfo(p.EContent)
+	if err != nil {
+		return nil, err
 	}
-	// encoding/asn1 reads a genTime with an offset (+1400) as that time: RFC 3161 §2.4.2 wants
-	// DER in UTC, and core/verify refuses anything else, so the reader they share decides.
-	if n, err := cms.ParseBERStrict(p.EContent); err != nil || len(n.Children) < 5 {
-		return nil, errors.New("failed to parse tstinfo")
-	} else if _, err := n.Children[4].GeneralizedTimeDER(); err != nil {
-		return nil, fmt.Errorf("tstinfo genTime: %w", err)
-	}
-	for _, e := range info.Extensions {
-		if e.Critical {
-			return nil, fmt.Errorf("tstinfo has an unknown critical extension %v", e.Id)
-		}
+	if len(info.Flaws) > 0 {
+		return nil, errors.New(info.Flaws[0])
 	}
 	s := &p.Signers[0]
 	cert := p.SignerCert(s)
@@ -411,10 +405,12 @@ func ParseToken(token []byte, extra ...*x509.Certificate) (*TokenInfo, error) {
 			return nil, errors.New("signing-certificate-v2 does not match the tsa certificate")
 		}
 	}
-	th := cms.HashFromOID(info.MessageImprint.HashAlgorithm.Algorithm)
-	acc := time.Duration(info.Accuracy.Seconds)*time.Second + time.Duration(info.Accuracy.Millis)*time.Millisecond + time.Duration(info.Accuracy.Micros)*time.Microsecond
-	return &TokenInfo{Time: info.GenTime, Accuracy: acc, Serial: info.SerialNumber, Policy: info.Policy, Hash: th,
-		Digest: info.MessageImprint.HashedMessage, Nonce: info.Nonce, Signer: cert, Certificates: p.Certificates}, nil
+	var th crypto.Hash
+	if oid, err := cms.OIDFromString(info.ImprintAlg); err == nil {
+		th = cms.HashFromOID(oid)
+	}
+	return &TokenInfo{Time: info.GenTime, Accuracy: info.Accuracy, Serial: info.Serial, Policy: info.Policy, Hash: th,
+		Digest: info.Imprint, Nonce: info.Nonce, Signer: cert, Certificates: p.Certificates}, nil
 }
 
 // essCertHash extracts the hash algorithm (default SHA-256) and certHash of the first

@@ -348,6 +348,14 @@ func TestParseTokenRefusesWhatVerifyRefuses(t *testing.T) {
 		e = append(e, cms.EncodeTLV(0, cms.TagOctetString, false, []byte{0x05, 0x00})...)
 		return cms.EncodeTLV(2, 1, true, cms.EncodeTLV(0, cms.TagSequence, true, e))
 	}
+	accuracy := func(sec, millis int) []byte {
+		body := cms.EncodeTLV(0, cms.TagInteger, false, []byte{byte(sec)})
+		m, _ := asn1.Marshal(millis)
+		m[0] = 0x80 // [0] IMPLICIT INTEGER
+		body = append(body, m...)
+		return cms.EncodeTLV(0, cms.TagSequence, true, body)
+	}
+	nonce := cms.EncodeTLV(0, cms.TagInteger, false, []byte{77})
 	cases := []struct {
 		name string
 		tok  []byte
@@ -360,6 +368,13 @@ func TestParseTokenRefusesWhatVerifyRefuses(t *testing.T) {
 		{"genTime with an offset", token("20260504170201+1400", nil), false},
 		{"genTime with a trailing zero", token("20260504030201.50Z", nil), false},
 		{"a critical extension", token("20260504030201Z", ext(true)), false},
+		// Since the client reads with core/verify's reader (cms.ParseTSTInfo), the optional
+		// fields are judged alike too: encoding/asn1 had taken millis 0, a nonce before the
+		// accuracy and an element RFC 3161 does not define.
+		{"twin: accuracy 1 s 500 ms and a nonce", token("20260504030201Z", append(accuracy(1, 500), nonce...)), true},
+		{"accuracy millis 0", token("20260504030201Z", accuracy(1, 0)), false},
+		{"nonce before accuracy", token("20260504030201Z", append(append([]byte{}, nonce...), accuracy(1, 500)...)), false},
+		{"an undefined element", token("20260504030201Z", cms.EncodeTLV(0, cms.TagOctetString, false, []byte{1})), false},
 	}
 	for _, c := range cases {
 		info, err := tsa.ParseToken(c.tok)
@@ -368,6 +383,9 @@ func TestParseTokenRefusesWhatVerifyRefuses(t *testing.T) {
 		}
 		if c.ok && err == nil && info.Time.Location() != time.UTC {
 			t.Errorf("%s: time %v", c.name, info.Time)
+		}
+		if c.ok && err == nil && strings.Contains(c.name, "nonce") && (info.Accuracy != 1500*time.Millisecond || info.Nonce == nil || info.Nonce.Int64() != 77) {
+			t.Errorf("%s: accuracy %v nonce %v", c.name, info.Accuracy, info.Nonce)
 		}
 	}
 }

@@ -47,7 +47,8 @@
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.
-//   - A timestamp token's TSTInfo as RFC 3161 §2.4.2 defines it (tst.go): genTime a DER
+//   - A timestamp token's TSTInfo as RFC 3161 §2.4.2 defines it (cms.ParseTSTInfo, the reader
+//     core/tsa's client shares, and tst.go): genTime a DER
 //     GeneralizedTime in UTC ('Z', no offset, no trailing zeros in a fraction), no critical
 //     extension (none is defined that we could honour), the optional fields well formed and in
 //     order — otherwise the token is invalid (red team s8b F7b). A token proves existence only
