@@ -47,6 +47,18 @@
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.
+//   - Extended key usage chains (ekuAllows, the one rule of trust.go): every CA of a path — the
+//     intermediates and the anchor — that has the extension must allow the path's purpose, as
+//     NSS, OpenSSL and CryptoAPI require. A signer's path: anyExtendedKeyUsage or a usage the
+//     signer certificate itself may carry (document signing, Adobe Authentic Documents,
+//     Microsoft document signing, e-mail protection, client authentication); a time-stamping
+//     authority's: anyExtendedKeyUsage or timeStamping. Every path crypto/x509, smx509 and
+//     verifySHA1Path build is filtered by it (purposeChains): a CA restricted to TLS servers
+//     vouches for no signer (red team s10 WIN 2). OCSP responders and CRL issuers get no path
+//     of their own: a CRL must be signed by the issuing CA of the certificate it speaks for, and
+//     an OCSP response by that CA or by a responder it certified with id-kp-OCSPSigning — CAs
+//     of the path already judged. An OFD seal's and signer's paths (purposeAny) are not held to
+//     usages, which seal producers set freely.
 //   - A timestamp token's TSTInfo as RFC 3161 §2.4.2 defines it (cms.ParseTSTInfo, the reader
 //     core/tsa's client shares, and tst.go): genTime a DER
 //     GeneralizedTime in UTC ('Z', no offset, no trailing zeros in a fraction), no critical

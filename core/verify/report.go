@@ -416,6 +416,8 @@ func reasonTable() []reasonText {
 		{fixedReason("the messageDigest attribute does not match the signed bytes"), "签名的摘要与签名范围内的数据不一致"},
 		{fixedReason("the signer certificate's key usage allows neither digitalSignature nor nonRepudiation"), "签名证书的密钥用法不允许数字签名"},
 		{fixedReason("the signer certificate's extended key usage does not allow document signing"), "签名证书的扩展密钥用法不允许签署文档"},
+		{regexp.MustCompile(`^the CA "(.*)" in the certificate path has an extended key usage that does not allow document signing$`), "证书链中的 CA 证书“$1”的扩展密钥用法不允许签署文档"},
+		{regexp.MustCompile(`^the CA "(.*)" in the certificate path has an extended key usage that does not allow time stamping$`), "证书链中的 CA 证书“$1”的扩展密钥用法不允许签发时间戳"},
 		{regexp.MustCompile(`^certificate validated at (\S+), the time of the document timestamp that covers this signature$`), "证书按覆盖此签名的文档时间戳的时间（$1）验证"},
 		{regexp.MustCompile(`^the claimed signing time (\S+) is later than the timestamp (\S+)$`), "声称的签名时间 $1 晚于时间戳时间 $2"},
 		{regexp.MustCompile(`^signature timestamp: (.+)$`), "签名时间戳：$1"},

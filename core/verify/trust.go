@@ -157,15 +157,104 @@ func (s *TrustStore) empty() bool {
 	return s == nil || (len(s.roots) == 0 && len(s.local) == 0 && !s.system)
 }
 
-// Extended key usages accepted for a document signer: document signing (RFC 9336), Adobe
-// Authentic Documents, Microsoft document signing, e-mail protection and client authentication
-// (what most personal signing certificates, Chinese CAs' included, carry).
+// signerEKUs reports whether the extended key usage OID x allows document signing (ekuAllows
+// asks it of the OIDs crypto/x509 does not name: document signing, RFC 9336; Adobe Authentic
+// Documents; Microsoft document signing).
 func signerEKUs(x string) bool {
 	switch x {
 	case "1.3.6.1.5.5.7.3.36", "1.2.840.113583.1.1.5", "1.3.6.1.4.1.311.10.3.12", "1.3.6.1.5.5.7.3.4", "1.3.6.1.5.5.7.3.2", "2.5.29.37.0":
 		return true
 	}
 	return false
+}
+
+// ekuAllows is the one extended key usage rule of a path's certificates, the leaf's and every
+// CA's (EKU chaining, as NSS, OpenSSL and CryptoAPI apply it): a certificate without the
+// extension allows every purpose; one with it allows purpose when it lists anyExtendedKeyUsage
+// or a usage of purpose —
+//   - purposeSigner: document signing (RFC 9336), Adobe Authentic Documents, Microsoft document
+//     signing, e-mail protection and client authentication (what most personal signing
+//     certificates, Chinese CAs' included, carry);
+//   - purposeTSA: timeStamping;
+//   - purposeAny: every certificate allows it.
+//
+// A CA restricted to TLS servers therefore vouches for no signer and no time-stamping authority
+// (red team s10 WIN 2). The leaf of purposeTSA must in addition name timeStamping itself, alone
+// (buildChain, tsaProfile).
+func ekuAllows(c *x509.Certificate, purpose chainPurpose) bool {
+	if purpose == purposeAny || !hasExtension(c, oidExtKeyUsage) {
+		return true
+	}
+	for _, u := range c.ExtKeyUsage {
+		switch {
+		case u == x509.ExtKeyUsageAny,
+			purpose == purposeSigner && (u == x509.ExtKeyUsageEmailProtection || u == x509.ExtKeyUsageClientAuth),
+			purpose == purposeTSA && u == x509.ExtKeyUsageTimeStamping:
+			return true
+		}
+	}
+	if purpose == purposeSigner {
+		for _, u := range c.UnknownExtKeyUsage {
+			if signerEKUs(u.String()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasExtension(c *x509.Certificate, oid asn1.ObjectIdentifier) bool {
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oid) {
+			return true
+		}
+	}
+	return false
+}
+
+// ekuPathError: every path crypto/x509 (or verifySHA1Path, smx509) built has a CA certificate —
+// an intermediate or the anchor — whose extended key usage does not allow the path's purpose
+// (ekuAllows). ca is the first such CA of the first path.
+type ekuPathError struct {
+	ca      *x509.Certificate
+	purpose chainPurpose
+}
+
+func (e *ekuPathError) Error() string {
+	what := "document signing"
+	if e.purpose == purposeTSA {
+		what = "time stamping"
+	}
+	return fmt.Sprintf("the CA %q in the certificate path has an extended key usage that does not allow %s", e.ca.Subject.CommonName, what)
+}
+
+// purposeChains keeps the chains (leaf first) each of whose CA certificates allows purpose
+// (ekuAllows); none left is an *ekuPathError. The leaf's own usages are buildChain's to judge.
+func purposeChains(chains [][]*x509.Certificate, purpose chainPurpose) ([][]*x509.Certificate, error) {
+	var keep [][]*x509.Certificate
+	var first *x509.Certificate
+	for _, ch := range chains {
+		ok := true
+		for _, c := range ch[1:] {
+			if !ekuAllows(c, purpose) {
+				if first == nil {
+					first = c
+				}
+				ok = false
+				break
+			}
+		}
+		if ok {
+			keep = append(keep, ch)
+		}
+	}
+	switch {
+	case len(keep) > 0:
+		return keep, nil
+	case first != nil:
+		return nil, &ekuPathError{ca: first, purpose: purpose}
+	}
+	return nil, errors.New("no certificate path")
 }
 
 type chainPurpose int
@@ -185,8 +274,9 @@ type chainResult struct {
 }
 
 // buildChain builds and checks a path from leaf to an anchor of s at time at, with intermediates
-// from the PDF (never trusted themselves), then checks the leaf's key usage and extended key usage
-// for purpose.
+// from the PDF (never trusted themselves), whose CA certificates all allow purpose by their
+// extended key usage (purposeChains), then checks the leaf's key usage and extended key usage for
+// purpose.
 func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at time.Time, purpose chainPurpose) chainResult {
 	if leaf.x == nil {
 		// A certificate crypto/x509 and smx509 refuse (negative serial, odd encodings, an
@@ -204,11 +294,15 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 	var chains [][]*x509.Certificate
 	var err error
 	if leaf.sm || anySM(intermediates) {
-		chains, err = s.verifySM(leaf, intermediates, at)
+		chains, err = s.verifySM(leaf, intermediates, at, purpose)
 	} else {
-		chains, err = s.verifyPath(leaf, intermediates, at)
+		chains, err = s.verifyPath(leaf, intermediates, at, purpose)
 	}
 	if err != nil {
+		var eku *ekuPathError
+		if errors.As(err, &eku) {
+			return chainResult{reason: eku.Error()}
+		}
 		var inv x509.CertificateInvalidError
 		if errors.As(err, &inv) && inv.Reason == x509.Expired {
 			return chainResult{reason: fmt.Sprintf("a certificate in the chain is not valid at %s", at.UTC().Format(time.RFC3339))}
@@ -228,21 +322,8 @@ func (s *TrustStore) buildChain(leaf *certInfo, intermediates []*certInfo, at ti
 		if x.KeyUsage != 0 && x.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 			return chainResult{chain: res.chain, reason: "the signer certificate's key usage allows neither digitalSignature nor nonRepudiation"}
 		}
-		if len(x.ExtKeyUsage) > 0 || len(x.UnknownExtKeyUsage) > 0 {
-			ok := false
-			for _, u := range x.ExtKeyUsage {
-				if u == x509.ExtKeyUsageAny || u == x509.ExtKeyUsageEmailProtection || u == x509.ExtKeyUsageClientAuth {
-					ok = true
-				}
-			}
-			for _, u := range x.UnknownExtKeyUsage {
-				if signerEKUs(u.String()) {
-					ok = true
-				}
-			}
-			if !ok {
-				return chainResult{chain: res.chain, reason: "the signer certificate's extended key usage does not allow document signing"}
-			}
+		if !ekuAllows(x, purposeSigner) {
+			return chainResult{chain: res.chain, reason: "the signer certificate's extended key usage does not allow document signing"}
 		}
 	case purposeTSA:
 		ok := false
@@ -293,10 +374,11 @@ const maxCachedPaths = 256
 // their order) and the store's anchors. A success is cached under a key that fixes everything
 // the validation reads: the DER of the leaf and of each intermediate in order, the anchors (the
 // cache is emptied when they change, and not used with the system's roots, which cannot be
-// listed), and — the only way at enters the validation — whether at is before the start or
-// after the end of the validity of each of those certificates. A later call with the same key
-// would build the same chains; failures are not cached (their errors name the time).
-func (s *TrustStore) verifyPath(leaf *certInfo, intermediates []*certInfo, at time.Time) ([][]*x509.Certificate, error) {
+// listed), the purpose, and — the only way at enters the validation — whether at is before the
+// start or after the end of the validity of each of those certificates. A later call with the
+// same key would build the same chains; failures are not cached (their errors name the time).
+// Only the chains whose CAs allow purpose are returned (purposeChains).
+func (s *TrustStore) verifyPath(leaf *certInfo, intermediates []*certInfo, at time.Time, purpose chainPurpose) ([][]*x509.Certificate, error) {
 	inter := x509.NewCertPool()
 	var key [sha256.Size]byte
 	cacheable := !s.system
@@ -330,6 +412,7 @@ func (s *TrustStore) verifyPath(leaf *certInfo, intermediates []*certInfo, at ti
 	for _, r := range s.local {
 		add(r)
 	}
+	h.Write([]byte{0xff, byte(purpose)})
 	h.Sum(key[:0])
 	if cacheable {
 		s.pathMu.Lock()
@@ -348,9 +431,20 @@ func (s *TrustStore) verifyPath(leaf *certInfo, intermediates []*certInfo, at ti
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	}
 	chains, err := leaf.x.Verify(opts)
+	if err == nil {
+		chains, err = purposeChains(chains, purpose)
+	}
 	if err != nil {
 		if c2, ran, err2 := s.verifySHA1Path(leaf, intermediates, at); ran {
-			chains, err = c2, err2
+			if err2 == nil {
+				c2, err2 = purposeChains(c2, purpose)
+			}
+			// A path of crypto/x509 refused for its CAs' usages stays the reason when the
+			// SHA-1 paths find nothing better.
+			var eku *ekuPathError
+			if err2 == nil || !errors.As(err, &eku) {
+				chains, err = c2, err2
+			}
 		}
 	}
 	if err == nil && cacheable && len(chains) > 0 {
@@ -375,8 +469,8 @@ func anySM(cs []*certInfo) bool {
 
 // verifySM builds the path with gmsm's smx509, a fork of crypto/x509 that also knows SM2 keys
 // and SM2-with-SM3 signatures; the anchors are the same ones (an SM2 root is added like an RSA
-// one, see AddPEM).
-func (s *TrustStore) verifySM(leaf *certInfo, intermediates []*certInfo, at time.Time) ([][]*x509.Certificate, error) {
+// one, see AddPEM). Only the chains whose CAs allow purpose are returned (purposeChains).
+func (s *TrustStore) verifySM(leaf *certInfo, intermediates []*certInfo, at time.Time, purpose chainPurpose) ([][]*x509.Certificate, error) {
 	var roots *smx509.CertPool
 	if s.system {
 		if sp, err := smx509.SystemCertPool(); err == nil {
@@ -410,7 +504,7 @@ func (s *TrustStore) verifySM(leaf *certInfo, intermediates []*certInfo, at time
 			out[i] = append(out[i], c.ToX509())
 		}
 	}
-	return out, nil
+	return purposeChains(out, purpose)
 }
 
 // ParseCertificates reads every CERTIFICATE block of a PEM (or a single DER certificate) with

@@ -1,0 +1,265 @@
+package verify
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
+
+	"sealdesk/core/cms"
+	"sealdesk/core/pki"
+	"sealdesk/core/tsa"
+)
+
+// Red team s10 (black box, /work/redteam-s10 in the session that wrote this), class B: the
+// certificates, their paths and their binding to the signature. Each class is rebuilt here by
+// our own generator, the attack next to its harmless twin.
+
+// Extended key usage OIDs the rows name.
+var (
+	oidEKUServerAuth  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 1}
+	oidEKUEmail       = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 4}
+	oidEKUTimeStamp   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
+	oidEKUDocSigning  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
+	oidEKUAny         = asn1.ObjectIdentifier{2, 5, 29, 37, 0}
+	oidEKUCodeSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 3}
+)
+
+// s10Cert is a certificate and its key.
+type s10Cert struct {
+	cert *x509.Certificate
+	key  crypto.Signer
+}
+
+// s10Spec shapes a certificate s10Issue makes.
+type s10Spec struct {
+	cn       string
+	ca       bool
+	tsa      bool                    // a time-stamping authority: critical timeStamping only (RFC 3161)
+	eku      []asn1.ObjectIdentifier // the extended key usage extension (critical for a TSA only); nil: none
+	key      crypto.Signer           // nil: a new P-256 key
+	alg      x509.SignatureAlgorithm // 0: crypto/x509's choice for the issuer key
+	nb, na   time.Time
+	subject  *pkix.Name // nil: CN cn, O SealDesk Test
+	selfSign bool       // a root: parent is ignored
+}
+
+// s10Issue makes a certificate as sp says, signed by parent (self-signed when sp.selfSign).
+func s10Issue(t testing.TB, parent s10Cert, sp s10Spec) s10Cert {
+	t.Helper()
+	key := sp.key
+	if key == nil {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key = k
+	}
+	subject := pkix.Name{CommonName: sp.cn, Organization: []string{"SealDesk Test"}}
+	if sp.subject != nil {
+		subject = *sp.subject
+	}
+	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: subject, NotBefore: sp.nb, NotAfter: sp.na,
+		SignatureAlgorithm: sp.alg, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	if sp.ca {
+		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+		tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
+	}
+	if sp.tsa {
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		sp.eku = []asn1.ObjectIdentifier{oidEKUTimeStamp}
+	}
+	if sp.eku != nil {
+		v, err := asn1.Marshal(sp.eku)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl.ExtraExtensions = []pkix.Extension{{Id: oidExtKeyUsage, Critical: sp.tsa, Value: v}}
+	}
+	pc, pk := parent.cert, parent.key
+	if sp.selfSign {
+		pc, pk = tmpl, key
+	}
+	raw, err := x509.CreateCertificate(rand.Reader, tmpl, pc, key.Public(), pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s10Cert{c, key}
+}
+
+// s10Span is the validity of the rows' certificates: from an hour before s's now for a year.
+func s10Span(s *signer, sp s10Spec) s10Spec {
+	sp.nb, sp.na = s.now.Add(-time.Hour), s.now.Add(365*24*time.Hour)
+	return sp
+}
+
+// signedBy signs plain with leaf's key, carrying leaf and chain (core/cms: signing-certificate-v2
+// included).
+func (s *signer) signedBy(t testing.TB, plain []byte, leaf s10Cert, chain []*x509.Certificate, o sigOpts) []byte {
+	t.Helper()
+	prev := o.cmsOpts
+	o.cmsOpts = func(co *cms.SignOptions) {
+		co.Signer, co.Cert, co.Chain = leaf.key, leaf.cert, chain
+		if prev != nil {
+			prev(co)
+		}
+	}
+	return s.sign(t, plain, o)
+}
+
+// TestRedTeamS10EKUChaining (s10 WIN 2): a CA whose extended key usage is restricted to other
+// purposes (TLS servers) issued a document signer, and the signature was trusted — crypto/x509's
+// ExtKeyUsageAny skips the chain's usages. Now every CA of the path, the anchor included, must
+// allow the path's purpose when it has the extension (EKU chaining, as NSS, OpenSSL and
+// CryptoAPI do): for a signer the usages the signer certificate itself may carry or
+// anyExtendedKeyUsage, for a time-stamping authority timeStamping or anyExtendedKeyUsage. The
+// twins: the same chain with a CA without the extension, with e-mail protection, document
+// signing or anyExtendedKeyUsage, and the restricted CA beside an unrestricted certificate of
+// the same CA (a second path).
+func TestRedTeamS10EKUChaining(t *testing.T) {
+	plain, _ := makeDoc(docOpts{})
+	s := newSigner(t, pki.ECDSAP256)
+	root := s10Cert{s.pki.Root, s.pki.RootKey}
+	interKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter := func(eku ...asn1.ObjectIdentifier) s10Cert {
+		return s10Issue(t, root, s10Span(s, s10Spec{cn: "S10 Issuing CA", ca: true, eku: eku, key: interKey}))
+	}
+	// under signs with a new leaf (no extended key usage of its own) under the intermediates'
+	// key, carrying the intermediate certificates cas.
+	under := func(cas ...s10Cert) func() []byte {
+		return func() []byte {
+			leaf := s10Issue(t, s10Cert{cas[0].cert, interKey}, s10Span(s, s10Spec{cn: "张三"}))
+			var chain []*x509.Certificate
+			for _, c := range cas {
+				chain = append(chain, c.cert)
+			}
+			return s.signedBy(t, plain, leaf, append(chain, root.cert), sigOpts{})
+		}
+	}
+	const notSigning = `the CA "S10 Issuing CA" in the certificate path has an extended key usage that does not allow document signing`
+	runS8bRows(t, s.store(), []s8bRow{
+		{"intermediate CA restricted to serverAuth", under(inter(oidEKUServerAuth)), time.Time{}, StatusUntrusted, notSigning},
+		{"intermediate CA restricted to serverAuth and codeSigning", under(inter(oidEKUServerAuth, oidEKUCodeSigning)), time.Time{}, StatusUntrusted, notSigning},
+		{"twin: intermediate CA without extended key usage", under(inter()), time.Time{}, StatusValid, ""},
+		{"twin: intermediate CA for e-mail protection", under(inter(oidEKUEmail)), time.Time{}, StatusValid, ""},
+		{"twin: intermediate CA for document signing (RFC 9336)", under(inter(oidEKUServerAuth, oidEKUDocSigning)), time.Time{}, StatusValid, ""},
+		{"twin: intermediate CA for anyExtendedKeyUsage", under(inter(oidEKUAny)), time.Time{}, StatusValid, ""},
+		{"twin: the restricted CA beside an unrestricted certificate of the same CA", under(inter(oidEKUServerAuth), inter()), time.Time{}, StatusValid, ""},
+	})
+
+	// The anchor's own extended key usage counts too.
+	tlsRoot := s10Issue(t, s10Cert{}, s10Span(s, s10Spec{cn: "S10 TLS Root", ca: true, selfSign: true, eku: []asn1.ObjectIdentifier{oidEKUServerAuth}}))
+	openRoot := s10Issue(t, s10Cert{}, s10Span(s, s10Spec{cn: "S10 Open Root", ca: true, selfSign: true}))
+	byRoot := func(r s10Cert) func() []byte {
+		return func() []byte {
+			leaf := s10Issue(t, r, s10Span(s, s10Spec{cn: "张三"}))
+			return s.signedBy(t, plain, leaf, []*x509.Certificate{r.cert}, sigOpts{})
+		}
+	}
+	runS8bRows(t, NewTrustStore(tlsRoot.cert, openRoot.cert), []s8bRow{
+		{"anchor restricted to serverAuth", byRoot(tlsRoot), time.Time{}, StatusUntrusted,
+			`the CA "S10 TLS Root" in the certificate path has an extended key usage that does not allow document signing`},
+		{"twin: anchor without extended key usage", byRoot(openRoot), time.Time{}, StatusValid, ""},
+	})
+
+	// A document timestamp's authority under a CA for e-mail protection only: no time stamping.
+	tsaUnder := func(eku ...asn1.ObjectIdentifier) func() []byte {
+		return func() []byte {
+			ca := s10Issue(t, root, s10Span(s, s10Spec{cn: "S10 TSA CA", ca: true, eku: eku}))
+			leaf := s10Issue(t, ca, s10Span(s, s10Spec{cn: "S10 TSA", tsa: true}))
+			a, err := tsa.New(tsa.Options{Cert: leaf.cert, Key: leaf.key, Chain: []*x509.Certificate{ca.cert, root.cert}, Now: func() time.Time { return s.now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s2 := *s
+			s2.tsa = a
+			return s2.sign(t, plain, sigOpts{docTS: true})
+		}
+	}
+	runS8bRows(t, s.store(), []s8bRow{
+		{"document timestamp: the TSA's CA restricted to e-mail protection", tsaUnder(oidEKUEmail), time.Time{}, StatusUntrusted,
+			`the CA "S10 TSA CA" in the certificate path has an extended key usage that does not allow time stamping`},
+		{"twin: document timestamp, the TSA's CA for time stamping", tsaUnder(oidEKUTimeStamp), time.Time{}, StatusValid, ""},
+		{"twin: document timestamp, the TSA's CA without extended key usage", tsaUnder(), time.Time{}, StatusValid, ""},
+	})
+
+	// verifySHA1Path's paths (an intermediate signed with SHA-1, a timestamp of 2008 verified
+	// in 2010) are held to the same rule.
+	old := newSignerAt(t, pki.RSA2048, time.Date(2008, 6, 1, 10, 0, 0, 0, time.UTC))
+	in2010 := time.Date(2010, 6, 1, 0, 0, 0, 0, time.UTC)
+	sha1Under := func(eku ...asn1.ObjectIdentifier) func() []byte {
+		return func() []byte {
+			ca := s10Issue(t, s10Cert{old.pki.Root, old.pki.RootKey}, s10Span(old, s10Spec{cn: "S10 Old CA", ca: true, eku: eku, alg: sha1Alg(old.pki.RootKey)}))
+			leaf := s10Issue(t, ca, s10Span(old, s10Spec{cn: "张三"}))
+			return old.signedBy(t, plain, leaf, []*x509.Certificate{ca.cert, old.pki.Root}, sigOpts{timestamp: true})
+		}
+	}
+	runS8bRows(t, old.store(), []s8bRow{
+		{"2008: intermediate signed with SHA-1 restricted to serverAuth", sha1Under(oidEKUServerAuth), in2010, StatusUntrusted,
+			`the CA "S10 Old CA" in the certificate path has an extended key usage that does not allow document signing`},
+		{"twin 2008: intermediate signed with SHA-1 for e-mail protection", sha1Under(oidEKUEmail), in2010, StatusValid,
+			"is accepted: a proof of existence at 2008-06-01T10:00:0"},
+	})
+}
+
+// TestRedTeamS10EKUChainingSM2: smx509's paths (SM2) are held to the same rule.
+func TestRedTeamS10EKUChainingSM2(t *testing.T) {
+	now := time.Now()
+	for _, c := range []struct {
+		name    string
+		eku     []x509.ExtKeyUsage
+		trusted bool
+	}{
+		{"SM2 root restricted to serverAuth", []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, false},
+		{"twin: SM2 root for e-mail protection", []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}, true},
+		{"twin: SM2 root without extended key usage", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rk, _ := sm2.GenerateKey(rand.Reader)
+			lk, _ := sm2.GenerateKey(rand.Reader)
+			rt := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "SM2 S10 Root"},
+				NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+				KeyUsage: x509.KeyUsageCertSign, ExtKeyUsage: c.eku}
+			rder, err := smx509.CreateCertificate(rand.Reader, rt, rt, &rk.PublicKey, rk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc, _ := smx509.ParseCertificate(rder)
+			lt := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "SM2 签署人"},
+				NotBefore: now.Add(-time.Hour), NotAfter: now.Add(12 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+			lder, err := smx509.CreateCertificate(rand.Reader, lt, rc.ToX509(), &lk.PublicKey, rk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ci, err := parseCertInfo(lder)
+			if err != nil || !ci.sm {
+				t.Fatalf("SM2 leaf: %v", err)
+			}
+			res := NewTrustStore(rc.ToX509()).buildChain(ci, nil, now, purposeSigner)
+			if res.trusted != c.trusted {
+				t.Fatalf("trusted %v, want %v: %s", res.trusted, c.trusted, res.reason)
+			}
+			if !c.trusted && !strings.Contains(res.reason, `the CA "SM2 S10 Root" in the certificate path has an extended key usage that does not allow document signing`) {
+				t.Errorf("reason %q", res.reason)
+			}
+		})
+	}
+}
