@@ -111,6 +111,9 @@ const (
 	// ChangeMarksText: rendering shows a later change drawing into a line of signed text, where
 	// a dot, a digit or a minus changes what it reads (Regions; coverink.go).
 	ChangeMarksText = "marks-signed-text"
+	// ChangeStructureMeaning: the structure tree now says something else about signed content —
+	// replacement or alternate text, language, role or reading order (structtree.go).
+	ChangeStructureMeaning = "structure-meaning-changed"
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -132,7 +135,7 @@ var ChangeCodes = []string{
 	ChangeHideAndReplace, ChangeHiddenObject, ChangeMalformedRevision, ChangeTrailingBytes,
 	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
 	ChangeAmbiguousObject, ChangeTooComplex, ChangeAnnotAction, ChangeFieldAction,
-	ChangeAttachmentAdded, ChangeHiddenTrailer, ChangeMarksText,
+	ChangeAttachmentAdded, ChangeHiddenTrailer, ChangeMarksText, ChangeStructureMeaning,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -214,6 +217,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeAnnotAction:               {"签署后新增或修改的批注{where}带有可改变文档显示内容的动作：{key}", "annotation added or changed{where} with actions that can change what the document shows: {key}"},
 	ChangeFieldAction:               {"签署后新增的签名域「{field}」带有可改变文档显示内容的动作：{key}", "signature field {field} added with actions that can change what the document shows: {key}"},
 	ChangeAttachmentAdded:           {"签署后新增了附件{where}：{key}", "an attached file was added after signing{where}: {key}"},
+	ChangeStructureMeaning:          {"签署后修改了文档结构树对已签署内容的描述（替代文本、说明、语言、角色或阅读顺序），屏幕阅读器和文字提取读到的内容与页面不同", "the structure tree now says something else about signed content (replacement or alternate text, language, role or reading order): screen readers and text extraction read another text than the page shows"},
 }
 
 // notPermittedSuffix lists the codes whose change is allowed unless a certification forbids all

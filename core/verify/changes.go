@@ -27,7 +27,9 @@ import (
 //   - annotations added, changed, removed or reordered when there is no certification or it
 //     allows annotations (P=3), as long as rendering shows they cover no signed content
 //     (cover.go; markup and notes also pass the operator scan of appearance.go first);
-//   - XMP metadata, the Info dictionary, the structure tree (not after P=1); catalog
+//   - XMP metadata, the Info dictionary, the structure tree (not after P=1; the tree may grow
+//     by elements for what was added, never say something else about signed content:
+//     structtree.go); catalog
 //     /Extensions and /Version, and /Info at P=1 only in a revision that adds validation data
 //     or a document timestamp;
 //   - resources (a page's /Resources, the form's /DR) where names were only added and none
@@ -305,6 +307,7 @@ func (a *analysis) run(later []*pdf.Revision) {
 	for _, n := range nums {
 		a.checkObject(n)
 	}
+	a.compareStructTree()  // structtree.go
 	a.v.referenceHolders() // one walk per file resolves everything the document refers to
 	a.judgeAmbiguities()
 	a.compareRebuild()
