@@ -315,9 +315,11 @@ func TestRedTeamRoles(t *testing.T) {
 			})
 		}, StatusValid, "XMP metadata updated", nil},
 		{"twin: a structure element updated stays allowed", func() []byte {
+			// An element identifier: what the element says about signed content (/Alt,
+			// /ActualText, …) may not change at any level (structtree_test.go).
 			return twin(0, func(u *pdf.Update, v *pdf.View) {
 				d := v.Dict(elem).Clone()
-				d["Alt"] = pdf.String{Bytes: []byte("amount")}
+				d["ID"] = pdf.String{Bytes: []byte("amount")}
 				setObj(t, u, elem, d)
 			})
 		}, StatusValid, "structure tree updated", nil},
