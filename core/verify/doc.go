@@ -44,6 +44,15 @@
 //     one that needs a password is unreadable (sealctl exit 2), never guessed at.
 //   - Every later revision, object by object, against what the signature and DocMDP/FieldMDP allow
 //     (see changes.go); each change is named in the report.
+//   - The signer certificate's binding: the CMS's certificates and the SignerInfo's sid are not
+//     signed, so only a signed signing-certificate(-v2) attribute ties the certificate — the
+//     identity reported — to the signature. ETSI.CAdES.detached requires it (EN 319 122-1,
+//     EN 319 142-1; signing-certificate-v2, or v1 with SHA-1 as EN 319 122-1 allows): without
+//     it the signature is untrusted, whatever its path (reasonUnboundCAdES). An
+//     adbe.pkcs7.detached or adbe.pkcs7.sha1 signature without it (Adobe's older ones) keeps
+//     its verdict, and its reasons say that another certificate for the same key could replace
+//     the signer's after signing (reasonUnboundPKCS7; red team s10 WIN 3). One that names
+//     another certificate makes the signature invalid.
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/core/cms"
+	"sealdesk/core/pdf"
 	"sealdesk/core/pki"
 	"sealdesk/core/tsa"
 )
@@ -261,5 +263,63 @@ func TestRedTeamS10EKUChainingSM2(t *testing.T) {
 				t.Errorf("reason %q", res.reason)
 			}
 		})
+	}
+}
+
+// TestRedTeamS10SigningCertificateBinding (s10 WIN 3): the CMS's certificates and the
+// SignerInfo's sid are not signed, so a signature without a signing-certificate(-v2) attribute
+// can have its certificate swapped after signing for another one on the same key — here a
+// second certificate the same CA issued for the signer's key with another organisation and
+// title — and the report shows that identity. ETSI.CAdES.detached requires the attribute: without
+// it the signature is untrusted, named by the rule, swapped or not; with one naming another
+// certificate it is invalid. adbe.pkcs7.detached keeps its verdict with a reason saying that
+// the certificate is not bound. The twins carry the attribute (signing-certificate-v2, or
+// signing-certificate v1 as EN 319 122-1 allows).
+func TestRedTeamS10SigningCertificateBinding(t *testing.T) {
+	plain, _ := makeDoc(docOpts{})
+	s := newSigner(t, pki.ECDSAP256)
+	ca := s10Cert{s.pki.Intermediate, s.pki.IntKey}
+	alice := s10Issue(t, ca, s10Span(s, s10Spec{cn: "张三"}))
+	reissued := s10Issue(t, ca, s10Span(s, s10Spec{key: alice.key,
+		subject: &pkix.Name{CommonName: "张三", Organization: []string{"ACME Corp"}, OrganizationalUnit: []string{"CFO, authorised signatory"}}}))
+	// signed is a signature of alice's key as sub, carrying cert (alice's or the re-issued one)
+	// with the signing-certificate attribute ess.
+	signed := func(sub string, cert *x509.Certificate, ess essSpec) func() []byte {
+		return func() []byte {
+			return s.sign(t, plain, sigOpts{sigEdit: func(d pdf.Dict) { d["SubFilter"] = pdf.Name(sub) },
+				rawCMS: func(t testing.TB, digest []byte) []byte {
+					return rawCMSWith(t, alice.key, cert, s.pki.Chain, crypto.SHA256, oidData, nil, digest, nil, ess)
+				}})
+		}
+	}
+	none, v2, v1 := essSpec{kind: essNone}, essSpec{kind: essV2}, essSpec{kind: essV1}
+	namesAlice := essSpec{kind: essV2, of: alice.cert}
+	const unboundCAdES = "ETSI.CAdES.detached requires the signing-certificate-v2 attribute"
+	const unboundPKCS7 = "the signer certificate is not bound by a signed signing-certificate attribute"
+	rows := []s8bRow{
+		{"CAdES without signing-certificate, certificate swapped", signed(subCAdES, reissued.cert, none), time.Time{}, StatusUntrusted, unboundCAdES},
+		{"CAdES without signing-certificate, as signed", signed(subCAdES, alice.cert, none), time.Time{}, StatusUntrusted, unboundCAdES},
+		{"CAdES whose signing-certificate-v2 names the certificate swapped out", signed(subCAdES, reissued.cert, namesAlice), time.Time{}, StatusInvalid,
+			"the signing-certificate attribute names a different certificate than the signer's"},
+		{"twin: CAdES with signing-certificate-v2", signed(subCAdES, alice.cert, v2), time.Time{}, StatusValid, ""},
+		{"twin: CAdES with signing-certificate (v1)", signed(subCAdES, alice.cert, v1), time.Time{}, StatusValid, ""},
+		{"adbe.pkcs7.detached without signing-certificate, certificate swapped", signed(subPKCS7Det, reissued.cert, none), time.Time{}, StatusValid, unboundPKCS7},
+		{"adbe.pkcs7.detached without signing-certificate, as signed", signed(subPKCS7Det, alice.cert, none), time.Time{}, StatusValid, unboundPKCS7},
+		{"adbe.pkcs7.detached whose signing-certificate-v2 names the certificate swapped out", signed(subPKCS7Det, reissued.cert, namesAlice), time.Time{}, StatusInvalid,
+			"the signing-certificate attribute names a different certificate than the signer's"},
+		{"twin: adbe.pkcs7.detached with signing-certificate-v2", signed(subPKCS7Det, alice.cert, v2), time.Time{}, StatusValid, ""},
+	}
+	runS8bRows(t, s.store(), rows)
+	// The twins say nothing of a binding; the swapped adbe.pkcs7.detached shows the identity of
+	// the certificate it carries, which its reason warns of.
+	for _, c := range rows {
+		rep := verifyBytes(t, c.build(), s.store())
+		sg := rep.Signatures[0]
+		if strings.HasPrefix(c.name, "twin") && slices.ContainsFunc(sg.Reasons, func(r string) bool { return strings.Contains(r, "not bound") }) {
+			t.Errorf("%s: %q", c.name, sg.Reasons)
+		}
+		if c.name == rows[5].name && sg.Signer.Organization != "ACME Corp" {
+			t.Errorf("%s: signer %+v", c.name, sg.Signer)
+		}
 	}
 }

@@ -68,9 +68,36 @@ func hashOIDOf(t testing.TB, h crypto.Hash) string {
 // rawCMS writes a SignedData the way an old signer did, with what core/cms refuses to make: a
 // SHA-1 (or MD5) digest, an RSA key under 2048 bits. content, when not nil, is encapsulated
 // (eContentType ctype); otherwise digest is the detached content's digest under h. stamp, when
-// not nil, returns a signature timestamp token for the signature value.
+// not nil, returns a signature timestamp token for the signature value. The signer certificate
+// is bound by signing-certificate (SHA-1 ESSCertID) under SHA-1, signing-certificate-v2
+// otherwise, as ETSI EN 319 122-1 asks (rawCMSWith writes other bindings).
 func rawCMS(t testing.TB, key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, h crypto.Hash,
 	ctype string, content, digest []byte, stamp func(sig []byte) []byte) []byte {
+	t.Helper()
+	ess := essSpec{kind: essV2}
+	if h == crypto.SHA1 {
+		ess.kind = essV1
+	}
+	return rawCMSWith(t, key, cert, chain, h, ctype, content, digest, stamp, ess)
+}
+
+// essSpec is the signing-certificate attribute rawCMSWith writes: none, signing-certificate
+// (v1, an ESSCertID with the SHA-1 of the certificate) or signing-certificate-v2 (an
+// ESSCertIDv2 with its SHA-256), naming of (nil: the signer certificate).
+type essSpec struct {
+	kind int
+	of   *x509.Certificate
+}
+
+const (
+	essNone = iota
+	essV1
+	essV2
+)
+
+// rawCMSWith is rawCMS with the signing-certificate attribute ess says.
+func rawCMSWith(t testing.TB, key crypto.Signer, cert *x509.Certificate, chain []*x509.Certificate, h crypto.Hash,
+	ctype string, content, digest []byte, stamp func(sig []byte) []byte, ess essSpec) []byte {
 	t.Helper()
 	if content != nil {
 		hh := h.New()
@@ -81,6 +108,21 @@ func rawCMS(t testing.TB, key crypto.Signer, cert *x509.Certificate, chain []*x5
 	attrs := [][]byte{
 		derSeq(derOID(t, oidAttrContentType), der(0, cms.TagSet, true, derOID(t, ctype))),
 		derSeq(derOID(t, oidAttrMsgDigest), der(0, cms.TagSet, true, der(0, cms.TagOctetString, false, digest))),
+	}
+	if ess.kind != essNone {
+		of := ess.of
+		if of == nil {
+			of = cert
+		}
+		oid, hh := oidAttrSigningCert2, crypto.SHA256.New()
+		if ess.kind == essV1 {
+			oid, hh = oidAttrSigningCert, crypto.SHA1.New()
+		}
+		hh.Write(of.Raw)
+		// SigningCertificate(V2) ::= SEQUENCE { certs SEQUENCE OF ESSCertID(v2) }; ESSCertIDv2's
+		// hashAlgorithm SHA-256 is its DEFAULT, left out.
+		val := derSeq(derSeq(derSeq(der(0, cms.TagOctetString, false, hh.Sum(nil)))))
+		attrs = append(attrs, derSeq(derOID(t, oid), der(0, cms.TagSet, true, val)))
 	}
 	slices.SortFunc(attrs, bytes.Compare)
 	tbs := der(0, cms.TagSet, true, attrs...)

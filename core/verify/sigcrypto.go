@@ -100,7 +100,22 @@ type cryptoCheck struct {
 	// sha1Document: the document bytes are hashed with SHA-1 whatever the CMS digest
 	// (adbe.pkcs7.sha1), for the algorithm policy (algpolicy.go).
 	sha1Document bool
+	// unbound: why the signer certificate is not bound to the signature as the SubFilter
+	// requires (reasonUnboundCAdES); the signature is then not trusted.
+	unbound string
 }
+
+// The signer certificate's binding by the signed attribute signing-certificate(-v2) (RFC 5035,
+// RFC 2634): the CMS's certificates and the SignerInfo's sid are not signed, so without it
+// another certificate for the same key (a re-issue with other names, a renewal, one not revoked)
+// can replace the signer's after signing. ETSI.CAdES.detached requires it (ETSI EN 319 122-1
+// 5.2.2.3, EN 319 142-1 for PAdES): without it the signature is not trusted. Adobe's older
+// adbe.pkcs7.detached and adbe.pkcs7.sha1 signatures often lack it: they are judged as before,
+// with reasonUnboundPKCS7 among the reasons.
+const (
+	reasonUnboundCAdES = "the signer certificate is not bound to the signature: ETSI.CAdES.detached requires the signing-certificate-v2 attribute (ETSI EN 319 122-1, EN 319 142-1), without which another certificate for the same key can replace it after signing"
+	reasonUnboundPKCS7 = "the signer certificate is not bound by a signed signing-certificate attribute: another certificate for the same key could replace it after signing without breaking the signature"
+)
 
 // checkSignatureCrypto verifies the CMS (or PKCS#1 for adbe.x509.rsa_sha1) of a signature
 // dictionary whose byte ranges are already known to be well-formed.
@@ -198,11 +213,17 @@ func checkSignatureCrypto(subFilter string, contents []byte, certEntry [][]byte,
 		}
 	}
 	si := sd.signers[0]
-	if subFilter == subCAdES && si.signedAttrs != nil {
-		if _, ok := si.attrs[oidAttrSigningCert2]; !ok {
-			if _, ok := si.attrs[oidAttrSigningCert]; !ok {
-				cc.notes = append(cc.notes, "ETSI.CAdES.detached signature without the signing-certificate(-v2) attribute PAdES requires")
-			}
+	if _, v2 := si.attrs[oidAttrSigningCert2]; !v2 && cc.cms != nil && cc.cms.cert != nil {
+		// The certificate set and the SignerInfo's sid are not signed: without a signed
+		// signing-certificate attribute another certificate for the same key can replace the
+		// signer's after signing, and the report would show its identity (red team s10 WIN 3).
+		// (One that names another certificate failed in checkSigningCertAttr.)
+		_, v1 := si.attrs[oidAttrSigningCert]
+		switch {
+		case subFilter == subCAdES && !v1:
+			cc.unbound = reasonUnboundCAdES
+		case subFilter != subCAdES && !v1:
+			cc.notes = append(cc.notes, reasonUnboundPKCS7)
 		}
 	}
 	// Every signature timestamp is checked (one attribute may hold several tokens, or the

@@ -1328,6 +1328,10 @@ func (v *verifier) checkTrust(s *sigState) {
 	if algRejected {
 		return // the sentences are in trustNotes
 	}
+	if cc.unbound != "" {
+		s.trustNotes = append(s.trustNotes, cc.unbound)
+		return
+	}
 	s.rep.Trust = "trusted"
 }
 
