@@ -1321,20 +1321,29 @@ func (f *File) loadObjStm(st *Stream) (*objStm, error) {
 
 // StreamData returns the decoded data of s (see DecodeFilters: image codecs are not decoded).
 // A /Filter or /DecodeParms given by reference is resolved in the latest revision.
-func (f *File) StreamData(s *Stream) ([]byte, error) { return f.streamData(s, true) }
+func (f *File) StreamData(s *Stream) ([]byte, error) { return f.streamData(s, true, 0) }
 
 // OptionalStreamData is StreamData for data a reader may do without (validation data whose
 // absence only lowers trust): a limit met decoding it is returned but not recorded as part of
 // the file left unjudged (see Exceeded).
-func (f *File) OptionalStreamData(s *Stream) ([]byte, error) { return f.streamData(s, false) }
+func (f *File) OptionalStreamData(s *Stream) ([]byte, error) { return f.streamData(s, false, 0) }
 
-func (f *File) streamData(s *Stream, record bool) ([]byte, error) {
+// OptionalStreamDataMax is OptionalStreamData decoding at most max bytes (a caller's own
+// budget): beyond it, a *LimitError naming MaxStreamSize, and nothing more is decoded.
+func (f *File) OptionalStreamDataMax(s *Stream, max int64) ([]byte, error) {
+	if max <= 0 {
+		return nil, limitErr("MaxStreamSize", max)
+	}
+	return f.streamData(s, false, max)
+}
+
+func (f *File) streamData(s *Stream, record bool, max int64) ([]byte, error) {
 	s, err := f.directFilters(s)
 	if err != nil {
 		return nil, err
 	}
 	if !record {
-		return f.decode(s, false)
+		return f.decodeMax(s, false, max)
 	}
 	return f.decodeStream(s)
 }
@@ -1490,7 +1499,10 @@ func (f *File) RawStreamData(s *Stream) ([]byte, error) {
 
 func (f *File) decodeStream(s *Stream) ([]byte, error) { return f.decode(s, true) }
 
-func (f *File) decode(s *Stream, record bool) ([]byte, error) {
+func (f *File) decode(s *Stream, record bool) ([]byte, error) { return f.decodeMax(s, record, 0) }
+
+// decodeMax decodes s within the file's limits and, when capAt > 0, at most capAt bytes.
+func (f *File) decodeMax(s *Stream, record bool, capAt int64) ([]byte, error) {
 	trip := f.trip
 	if !record {
 		trip = func(err error) error { return err }
@@ -1513,6 +1525,12 @@ func (f *File) decode(s *Stream, record bool) ([]byte, error) {
 		return nil, f.trip(limitErr("MaxDecodedBytes", f.limits.MaxDecodedBytes))
 	}
 	max := min(f.limits.MaxStreamSize, left)
+	if capAt > 0 && capAt < max {
+		// The caller's budget: its error is the caller's, not the file's.
+		data, _, err := DecodeFilters(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), capAt)
+		f.decoded.Add(int64(len(data)))
+		return data, err
+	}
 	data, _, err := DecodeFilters(raw, s.Dict.Get("Filter"), s.Dict.Get("DecodeParms"), max)
 	f.decoded.Add(int64(len(data)))
 	var le *LimitError

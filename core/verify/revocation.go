@@ -28,12 +28,37 @@ type revocationData struct {
 	ocsps [][]byte
 	crls  [][]byte
 	certs []*certInfo
+	crlc  *crlCache // the verification's parsed CRLs (nil: each read on its own)
+	// parsed are CRLs read when they were loaded (the DSS's), their bytes not kept.
+	parsed []*parsedCRL
 }
 
 func (d *revocationData) add(o revocationData) {
 	d.ocsps = append(d.ocsps, o.ocsps...)
 	d.crls = append(d.crls, o.crls...)
 	d.certs = append(d.certs, o.certs...)
+	d.parsed = append(d.parsed, o.parsed...)
+}
+
+// addParsedCRL reads der now and keeps its parsed form, once per distinct CRL. truncated: the
+// CRL is longer than maxCRLBytes and was not decoded (der is empty).
+func (d *revocationData) addParsedCRL(der []byte, truncated bool) {
+	if d.crlc == nil {
+		d.crlc = newCRLCache()
+	}
+	var p *parsedCRL
+	if truncated {
+		p = &parsedCRL{anyIssuer: true,
+			notRead: fmt.Sprintf("a CRL in the document is larger than the %d MB this verifier reads from one CRL", maxCRLBytes>>20)}
+	} else {
+		p = d.crlc.get(der)
+	}
+	for _, q := range d.parsed {
+		if q == p {
+			return
+		}
+	}
+	d.parsed = append(d.parsed, p)
 }
 
 // parseAdbeRevInfo reads adbe-revocationInfoArchival: SEQUENCE { [0] crls, [1] ocsps, ... }.
@@ -136,16 +161,32 @@ func checkCertRevocation(cert, issuer *x509.Certificate, data *revocationData, a
 			add(e)
 		}
 	}
+	var notRead string // a CRL of the issuer this verifier did not read (crlcache.go)
+	crls := data.parsed
 	for _, der := range data.crls {
-		if e, ok := crlEvidence(der, cert, issuer); ok {
+		crls = append(crls, data.crlc.get(der))
+	}
+	for _, p := range crls {
+		e, ok, why := crlEvidence(p, cert, issuer)
+		if ok {
 			e.embedded, e.src = true, "embedded CRL"
 			add(e)
+		} else if why != "" && notRead == "" {
+			notRead = why
 		}
+	}
+	unread := func(res revocationCheck) revocationCheck {
+		if notRead != "" && (res.status == RevocationGood || (res.status == RevocationUnknown && res.note == "")) {
+			// The unread CRL might list the certificate: it cannot be good, only unknown.
+			return revocationCheck{status: RevocationUnknown, dropped: res.dropped,
+				note: fmt.Sprintf("a CRL that may list the certificate was not read (%s): revocation status unknown", notRead)}
+		}
+		return res
 	}
 	res := decideRevocation(ev, at)
 	if res.status != RevocationUnknown || fetch == nil {
 		res.dropped = dropped
-		return res
+		return unread(res)
 	}
 	if der := fetch.ocsp(cert, issuer); der != nil {
 		if e, ok := ocspEvidence(der, cert, issuer); ok {
@@ -154,14 +195,14 @@ func checkCertRevocation(cert, issuer *x509.Certificate, data *revocationData, a
 		}
 	}
 	for _, der := range fetch.crls(cert) {
-		if e, ok := crlEvidence(der, cert, issuer); ok {
+		if e, ok, _ := crlEvidence(data.crlc.get(der), cert, issuer); ok {
 			e.src = "online CRL"
 			add(e)
 		}
 	}
 	res = decideRevocation(ev, at)
 	res.dropped = dropped
-	return res
+	return unread(res)
 }
 
 // decideRevocation applies the policy of checkCertRevocation to the evidence.
@@ -265,26 +306,29 @@ func ocspEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool
 	return e, true
 }
 
-// crlEvidence reads one CRL for cert: it must be the issuer's and signed by it.
-func crlEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool) {
-	crl, err := x509.ParseRevocationList(der)
-	if err != nil {
-		return revEvidence{}, false
+// crlEvidence reads one CRL for cert: it must be the issuer's and signed by it. notRead says
+// why a CRL of cert's issuer was not read (crlcache.go): it then is no evidence, and keeps the
+// status from being good.
+func crlEvidence(p *parsedCRL, cert, issuer *x509.Certificate) (e revEvidence, ok bool, notRead string) {
+	if p.notRead != "" {
+		if p.sameIssuer(cert.RawIssuer) {
+			return revEvidence{}, false, p.notRead
+		}
+		return revEvidence{}, false, ""
 	}
-	if !bytes.Equal(crl.RawIssuer, cert.RawIssuer) || crl.CheckSignatureFrom(issuer) != nil {
-		return revEvidence{}, false
+	if p.shell == nil || !bytes.Equal(p.shell.RawIssuer, cert.RawIssuer) || !p.signedBy(issuer) {
+		return revEvidence{}, false, ""
 	}
-	e := revEvidence{status: RevocationGood, thisUpdate: crl.ThisUpdate, sha1Sig: sha1Signature(crl.SignatureAlgorithm)}
-	for _, r := range crl.RevokedCertificateEntries {
-		if r.SerialNumber.Cmp(cert.SerialNumber) == 0 {
-			e.status, e.revokedAt = RevocationRevoked, r.RevocationTime
-			if c, ok := compromisedSince(r.ReasonCode, r.Extensions, r.RevocationTime); ok {
-				e.revokedAt, e.listedAt = c, r.RevocationTime
+	e = revEvidence{status: RevocationGood, thisUpdate: p.shell.ThisUpdate, sha1Sig: sha1Signature(p.shell.SignatureAlgorithm)}
+	if cert.SerialNumber != nil {
+		if r, listed := p.revoked[cert.SerialNumber.Text(16)]; listed {
+			e.status, e.revokedAt = RevocationRevoked, r.at
+			if c, ok := compromisedSince(r.reason, r.exts, r.at); ok {
+				e.revokedAt, e.listedAt = c, r.at
 			}
-			break
 		}
 	}
-	return e, true
+	return e, true, ""
 }
 
 // CRL reason codes (RFC 5280 §5.3.1) after which a key counts as compromised.

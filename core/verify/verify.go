@@ -198,6 +198,7 @@ func verifyData(ctx context.Context, data []byte, name string, opts *Options, m 
 		return verifyOFD(ctx, data, name, opts)
 	}
 	v := &verifier{ctx: ctx, r: bytes.NewReader(data), data: data, size: int64(len(data)), opts: opts, now: opts.now(), mapped: m}
+	v.dssData.crlc = newCRLCache()
 	defer v.closeRenderDocs()
 	rep, err := v.run(name)
 	if err != nil {
@@ -1094,10 +1095,12 @@ func (v *verifier) loadDSS() {
 	}
 	budget := int64(maxDSSBytes)
 	seen := map[pdf.Ref]bool{}
-	streams := func(d pdf.Dict, key pdf.Name) [][]byte {
+	// each hands the decoded streams of d's array key to fn one at a time, so that a large one
+	// (a CRL) can be read and dropped before the next is decoded.
+	seenData := map[[32]byte]bool{}
+	each := func(d pdf.Dict, key pdf.Name, capAt int64, fn func(b []byte, tooLarge bool)) {
 		o, _ := latest.Resolve(d.Get(key))
 		arr, _ := o.(pdf.Array)
-		var out [][]byte
 		for i, x := range arr {
 			if i >= 10000 {
 				break
@@ -1116,19 +1119,50 @@ func (v *verifier) loadDSS() {
 			if !ok || st.Length > budget {
 				continue
 			}
-			b, err := v.f.OptionalStreamData(st) // a CRL too large to read leaves revocation unknown
+			// The same bytes in several objects are read once (red team s10 DoS 1: one CRL of
+			// 15 MB in eight stream objects was decoded eight times).
+			raw, err := v.f.RawStreamData(st)
+			if err != nil {
+				continue
+			}
+			var fkey []byte
+			fkey, _ = pdf.AppendObject(fkey, pdf.Array{st.Dict.Get("Filter"), st.Dict.Get("DecodeParms")})
+			h := sha256.New()
+			h.Write(fkey)
+			h.Write(raw)
+			var sum [32]byte
+			h.Sum(sum[:0])
+			if seenData[sum] {
+				continue
+			}
+			seenData[sum] = true
+			// Decoded within what is left of the budget: nothing past it is decoded. A CRL too
+			// large to read leaves revocation unknown.
+			max := budget
+			if capAt > 0 && capAt < max {
+				max = capAt
+			}
+			b, err := v.f.OptionalStreamDataMax(st, max)
 			if err == nil && int64(len(b)) <= budget {
 				budget -= int64(len(b))
-				out = append(out, b)
+				fn(b, false)
+			} else if _, limit := errors.AsType[*pdf.LimitError](err); limit && max == capAt {
+				budget -= int64(len(b))
+				fn(b, true) // its first capAt bytes
 			}
 		}
+	}
+	streams := func(d pdf.Dict, key pdf.Name) [][]byte {
+		var out [][]byte
+		each(d, key, 0, func(b []byte, _ bool) { out = append(out, b) })
 		return out
 	}
 	add := func(d pdf.Dict) {
 		v.dssData.ocsps = append(v.dssData.ocsps, streams(d, "OCSPs")...)
 		v.dssData.ocsps = append(v.dssData.ocsps, streams(d, "OCSP")...)
-		v.dssData.crls = append(v.dssData.crls, streams(d, "CRLs")...)
-		v.dssData.crls = append(v.dssData.crls, streams(d, "CRL")...)
+		for _, key := range []pdf.Name{"CRLs", "CRL"} {
+			each(d, key, maxCRLBytes, v.dssData.addParsedCRL) // read once, the bytes not kept (crlcache.go)
+		}
 		for _, c := range append(streams(d, "Certs"), streams(d, "Cert")...) {
 			if ci, err := parseCertInfo(c); err == nil {
 				v.dssData.certs = append(v.dssData.certs, ci)
