@@ -258,7 +258,10 @@
 // team s8b F6); otherwise the freshest data that covers that time (produced at most 8 days before it, or after) decides, a
 // revocation later than it leaving the signature good with a note; stale data, or none, is
 // "unknown". Online data (Options.Online) is fetched only when the embedded data leaves the
-// certificate unknown, and judged together with it.
+// certificate unknown, and judged together with it. CRLs are bounded (crlcache.go): each
+// distinct one is read once a file, up to 100,000 entries and 8 MB decoded, 300,000 entries a
+// file; one not read keeps the status from being good (unknown, with the limit named) and
+// cannot hide a revocation another states (red team s10 DoS 1).
 //
 // "unknown" can still be "trusted": most signed PDFs carry no revocation data, and an offline
 // verifier that called all of them untrusted would teach users to ignore the word. The report
