@@ -17,7 +17,9 @@
 // Structural oddities that matter to a verifier are reported, not hidden: each Revision lists
 // its Anomalies (a missing %%EOF, a startxref or object offset that is off, an empty or
 // /Root-less section), File.Tail reports bytes after the last %%EOF, UnlistedObjects finds
-// objects a revision's bytes hold but its cross-reference section does not list, and when the
+// objects a revision's bytes hold but its cross-reference section does not list (a number a
+// table lists twice counts as listed at its second offset only when that copy is the very same
+// object: RelistedCopies), and when the
 // cross-reference chain is unusable the revisions are rebuilt from the bytes as viewers do
 // (File.Reconstructed).
 //

@@ -59,6 +59,8 @@ type Revision struct {
 
 	entries map[int]XRefEntry
 	secOffs []int64 // offsets of this revision's cross-reference sections (xref streams included)
+	// relisted: the offsets of second listings of a number in one of its tables (see section)
+	relisted map[int64]int
 }
 
 // File is an opened PDF. It is safe for concurrent use.
@@ -664,6 +666,12 @@ func (f *File) buildRevisions(chain []*section) error {
 				end = s.end
 			}
 			rev.Anomalies = append(rev.Anomalies, s.anomaly...)
+			for off, n := range s.relisted {
+				if rev.relisted == nil {
+					rev.relisted = map[int64]int{}
+				}
+				rev.relisted[off] = n
+			}
 		}
 		if len(g.secs) > 1 {
 			tr := g.secs[len(g.secs)-1].trailer.Clone()

@@ -308,7 +308,11 @@ func lastHeaderBefore(offs []int64, end int64) (int64, bool) {
 // previous revision to the end of this one) that its cross-reference section does not list at
 // that offset and that do not lie inside a listed object (such as a stream's data): objects an
 // attacker appended for viewers that rebuild the cross-reference table, or a second copy of
-// an object inside one revision. The revision's bytes are read once.
+// an object inside one revision. A second copy that the section lists too (a table naming the
+// number twice, in two subsections: PDFBox 2's incremental save) is listed when it is the very
+// same object as the copy the first listing names — same value, same raw stream data — so that
+// a reader taking either listing reads the same; a copy that differs is returned. The
+// revision's bytes are read once.
 func (f *File) UnlistedObjects(k int) ([]ObjectHeader, error) {
 	if k < 0 || k >= len(f.revs) {
 		return nil, fmt.Errorf("%w: revision %d", ErrNotFound, k)
@@ -337,6 +341,10 @@ func (f *File) UnlistedObjects(k int) ([]ObjectHeader, error) {
 		}
 	}
 	f.mu.Unlock()
+	for _, sp := range f.RelistedCopies(k) {
+		listed[sp.Start] = -1
+		spans = append(spans, sp)
+	}
 	var out []ObjectHeader
 	for _, h := range f.ScanObjectHeaders(Span{start, rev.End}) {
 		if n, ok := listed[h.Offset]; ok && (n == h.Ref.Num || n == -1) {
@@ -354,4 +362,58 @@ func (f *File) UnlistedObjects(k int) ([]ObjectHeader, error) {
 		}
 	}
 	return out, nil
+}
+
+// RelistedCopies returns the spans of the objects that a table of revision k lists a second
+// time, in another subsection, at another offset (PDFBox 2's incremental save writes "18 1" and
+// "18 4" for an object it wrote twice), when that copy is the very same object as the one the
+// first listing names — equal values, a stream's raw data byte for byte — so that a reader
+// taking either listing reads the same. A copy that differs is not returned: it is a second
+// definition no reader agrees on.
+func (f *File) RelistedCopies(k int) []Span {
+	if k < 0 || k >= len(f.revs) {
+		return nil
+	}
+	rev := f.revs[k]
+	var start int64
+	if k > 0 {
+		start = f.revs[k-1].End
+	}
+	var out []Span
+	for off, n := range rev.relisted {
+		e, ok := rev.entries[n]
+		if !ok || e.Type != EntryInUse || off < start || off >= rev.End {
+			continue
+		}
+		if sp, ok := f.sameObjectAt(k, n, e, off); ok {
+			out = append(out, sp)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start < out[j].Start })
+	return out
+}
+
+// sameObjectAt tells whether the object at off (a second listing of number n in revision k) is
+// the same object as the one e (its first listing) names, and returns the copy's span.
+func (f *File) sameObjectAt(k, n int, e XRefEntry, off int64) (Span, bool) {
+	f.mu.Lock()
+	a, err1 := f.parseAt(k, e.Offset, Ref{Num: n, Gen: e.Gen})
+	b, err2 := f.parseAt(k, off, Ref{Num: n, Gen: e.Gen})
+	f.mu.Unlock()
+	if err1 != nil || err2 != nil || a.Ref != b.Ref || b.Span.Start != off {
+		return Span{}, false
+	}
+	sa, oka := a.Value.(*Stream)
+	sb, okb := b.Value.(*Stream)
+	switch {
+	case oka != okb:
+		return Span{}, false
+	case !oka:
+		return b.Span, Equal(a.Value, b.Value)
+	case !Equal(sa.Dict, sb.Dict) || sa.Length != sb.Length:
+		return Span{}, false
+	}
+	da, err1 := f.RawStreamData(sa)
+	db, err2 := f.RawStreamData(sb)
+	return b.Span, err1 == nil && err2 == nil && bytes.Equal(da, db)
 }

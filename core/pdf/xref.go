@@ -39,6 +39,10 @@ type section struct {
 	end     int64 // just past the trailer dictionary or the xref stream's endobj
 	xrefStm int64 // offset of the hybrid /XRefStm section, or -1
 	anomaly []string
+	// relisted holds, for a table that lists an object number twice (PDFBox 2's incremental
+	// save writes "18 1" and "18 4" subsections for one object it wrote twice), the in-use
+	// offsets of the listings after the first, which is the one used: offset → number.
+	relisted map[int64]int
 }
 
 var (
@@ -173,8 +177,13 @@ func (f *File) readTable(p *Parser, off int64) (*section, error) {
 				s.anomaly = append(s.anomaly, "xref subsection starts at 1 but holds entry 0")
 			}
 			num := int(start + i)
-			if _, dup := s.entries[num]; !dup {
+			if first, dup := s.entries[num]; !dup {
 				s.entries[num] = e
+			} else if e.Type == EntryInUse && first.Type == EntryInUse && e.Offset != first.Offset {
+				if s.relisted == nil {
+					s.relisted = map[int64]int{}
+				}
+				s.relisted[e.Offset] = num
 			}
 		}
 		first = false

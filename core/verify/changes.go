@@ -550,6 +550,12 @@ func (v *verifier) unlistedObjects(rev *pdf.Revision) []int64 {
 			}
 		}
 	}
+	// A number the section lists twice, the second copy the same object (PDFBox 2): listed.
+	for _, sp := range v.f.RelistedCopies(rev.Index) {
+		listed[sp.Start] = true
+		spans = append(spans, sp)
+		starts[sp.Start] = true
+	}
 	sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
 	buf, err := v.f.ReadRange(pdf.Span{Start: start, End: rev.End})
 	if err != nil {

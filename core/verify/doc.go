@@ -145,7 +145,9 @@
 //     resync after "endstream"), poppler's 255-byte line chunks (a header right after 255
 //     bytes of a comment line; the rest after "endobj"; C white space) and qpdf's line-start
 //     tokens, and every header it finds in bytes added after signing is judged: one outside
-//     every listed object is a hidden object, one inside another object's data that would
+//     every listed object is a hidden object (a second copy of an object that one table lists
+//     twice, in two subsections, is listed when it is the very same object: PDFBox 2's
+//     incremental save writes such copies; one that differs is hidden), one inside another object's data that would
 //     redefine something the signed revision used is a disallowed change. The rebuilt view is
 //     compared per reader (the last header of a number under each rule). A hidden object
 //     stream is read as MuPDF's repair reads it (/Type, /N and /First through references) and
