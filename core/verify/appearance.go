@@ -10,7 +10,9 @@ import (
 // a PDF reader reads them, not by pattern), and the graphics state's colours are followed:
 //
 //   - any operator that paints something other than a plain path is drawing: text (Tj TJ ' "),
-//     XObjects (Do), inline images (BI), shadings (sh);
+//     image XObjects (Do), inline images (BI), shadings (sh); a form XObject (Do) is scanned by
+//     the same rules, from the default black, at most 8 deep (streamPaintsOver: Acrobat's and
+//     PDFBox's highlights draw their band in a transparency group);
 //   - a path filled, or stroked wider than a hairline, in paper white or near it (each channel
 //     at least 0.85) or in a dark colour (luminance below 0.5, the default black included)
 //     covers text; a pattern colour counts as covering;
@@ -58,12 +60,20 @@ func (c colour) covers() bool {
 
 // paintsOver reports whether the content stream data paints anything that can hide or replace
 // page content (see the rules above).
-func paintsOver(data []byte) bool {
+func paintsOver(data []byte) bool { return paintsOverWith(data, nil) }
+
+// paintsOverWith is paintsOver where "/Name Do" is judged by form(name) — whether the form
+// XObject of that name, scanned by the same rules, paints over — instead of counting as
+// drawing; form is nil, or returns true, for anything that is not such a form (an image, a
+// name the resources lack, a form too deep). Acrobat's and PDFBox's highlights draw their
+// yellow band in a form with a transparency group ("/GS gs /Fm Do").
+func paintsOverWith(data []byte, form func(name pdf.Name) bool) bool {
 	lx := pdf.NewBytesLexer(data, 0, int64(len(data))+1)
 	st := paintState{fill: colour{c: []float64{0}}, stroke: colour{c: []float64{0}}, lineWidth: 1}
 	var stack []paintState
 	var nums []float64
-	pattern := false // a name operand (scn with a pattern)
+	pattern := false  // a name operand (scn with a pattern)
+	var name pdf.Name // the last name operand
 	for i := 0; ; i++ {
 		if i > maxAppearanceTokens {
 			return true
@@ -83,13 +93,18 @@ func paintsOver(data []byte) bool {
 			continue
 		case pdf.TokName:
 			pattern = true
+			name = pdf.Name(t.Value)
 			continue
 		case pdf.TokKeyword:
 		default:
 			continue // strings, arrays and dictionaries are operands
 		}
 		switch string(t.Raw) {
-		case "Tj", "TJ", "'", "\"", "Do", "BI", "ID", "EI", "sh":
+		case "Do":
+			if !pattern || form == nil || form(name) {
+				return true
+			}
+		case "Tj", "TJ", "'", "\"", "BI", "ID", "EI", "sh":
 			return true
 		case "q":
 			if len(stack) < 64 {

@@ -1224,15 +1224,50 @@ func (a *analysis) appearanceDraws(d pdf.Dict) bool {
 		return true
 	}
 	for _, st := range streams {
-		if st.Length > maxDecodedAppearance {
-			return true
-		}
-		data, err := a.v.f.StreamData(st)
-		if err != nil || paintsOver(data) {
+		if a.streamPaintsOver(st, 0, map[*pdf.Stream]bool{}) {
 			return true
 		}
 	}
 	return false
+}
+
+// maxAppearanceFormDepth bounds how deep streamPaintsOver follows form XObjects; deeper counts
+// as drawing.
+const maxAppearanceFormDepth = 8
+
+// streamPaintsOver is paintsOver for an appearance stream, following the form XObjects its
+// /Resources name (Acrobat's and PDFBox's highlights: "/GS gs /Fm Do", the band in a form with
+// a transparency group) by the same rules, each once and at most maxAppearanceFormDepth deep;
+// a form starts from the default black fill, not its caller's colour. An image, a name the
+// resources lack or anything else that is not a form counts as drawing.
+func (a *analysis) streamPaintsOver(st *pdf.Stream, depth int, seen map[*pdf.Stream]bool) bool {
+	if st.Length > maxDecodedAppearance {
+		return true
+	}
+	data, err := a.v.f.StreamData(st)
+	if err != nil {
+		return true
+	}
+	res := a.cur.Dict(st.Dict.Get("Resources"))
+	return paintsOverWith(data, func(name pdf.Name) bool {
+		if depth >= maxAppearanceFormDepth || res == nil {
+			return true
+		}
+		xo := a.cur.Dict(res.Get("XObject"))
+		if xo == nil {
+			return true
+		}
+		o, err := a.cur.Resolve(xo.Get(name))
+		if err != nil {
+			return true
+		}
+		fs, ok := o.(*pdf.Stream)
+		if !ok || fs.Dict.NameOf("Subtype") != "Form" || seen[fs] || len(seen) >= 64 {
+			return true
+		}
+		seen[fs] = true
+		return a.streamPaintsOver(fs, depth+1, seen)
+	})
 }
 
 func (a *analysis) appearanceStreams(d pdf.Dict) []*pdf.Stream {

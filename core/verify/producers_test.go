@@ -132,3 +132,74 @@ func TestProducerPDFBoxRelistedObject(t *testing.T) {
 		})
 	}
 }
+
+// Acrobat's and PDFBox's highlight appearances draw the band in nested forms: "/gs1 gs /gs2 gs
+// /Form1 Do" (gs2 the Multiply blend), Form1 a transparency group drawing Form1 of its own
+// resources, which fills the quadrilateral in yellow. The appearance pre-filter follows the
+// forms; what they draw is judged as if drawn in the appearance itself, and the rendering
+// still judges the page.
+func TestProducerHighlightNestedForms(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc, _ := makeDoc(docOpts{})
+	signed := s.sign(t, doc, sigOpts{})
+	const yellow = "/DeviceRGB cs\n1 1 0 sc\n72 694 m\n68 698 68 718 72 722 c\n290 722 l\n294 718 294 698 290 694 c\nf\n"
+	build := func(inner string, blend bool) []byte {
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			rect := pdf.Array{pdf.Real{Value: 67.5}, pdf.Real{Value: 689.5}, pdf.Real{Value: 295}, pdf.Real{Value: 727}}
+			form := func(data string, res pdf.Dict, group bool) pdf.Ref {
+				d := pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": rect}
+				if res != nil {
+					d["Resources"] = res
+				}
+				if group {
+					d["Group"] = pdf.Dict{"S": pdf.Name("Transparency")}
+				}
+				return u.Add(&pdf.Stream{Dict: d, Data: []byte(data)})
+			}
+			c := form(inner, pdf.Dict{"Font": pdf.Dict{"F1": pdf.Ref{Num: 5}}}, false)
+			b := form("/Form1 Do", pdf.Dict{"XObject": pdf.Dict{"Form1": c}}, true)
+			gs2 := pdf.Dict{"Type": pdf.Name("ExtGState"), "AIS": pdf.Bool(false)}
+			if blend {
+				gs2["BM"] = pdf.Name("Multiply")
+			}
+			a := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"), "BBox": rect,
+				"Matrix": pdf.Array{pdf.Real{Value: 1}, pdf.Real{Value: 0}, pdf.Real{Value: 0}, pdf.Real{Value: 1}, pdf.Real{Value: -67.5}, pdf.Real{Value: -689.5}},
+				"Resources": pdf.Dict{
+					"ExtGState": pdf.Dict{"gs1": pdf.Dict{"Type": pdf.Name("ExtGState"), "AIS": pdf.Bool(false), "CA": pdf.Real{Value: 1}, "ca": pdf.Real{Value: 1}}, "gs2": gs2},
+					"XObject":   pdf.Dict{"Form1": b}}},
+				Data: []byte("/gs1 gs\n/gs2 gs\n/Form1 Do\n")})
+			h := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Highlight"), "Rect": rect, "P": pdf.Ref{Num: 3},
+				"C":          pdf.Array{pdf.Real{Value: 1}, pdf.Real{Value: 1}, pdf.Real{Value: 0}},
+				"QuadPoints": pdf.Array{pdf.Int(72), pdf.Int(722), pdf.Int(290), pdf.Int(722), pdf.Int(72), pdf.Int(694), pdf.Int(290), pdf.Int(694)},
+				"AP":         pdf.Dict{"N": a}})
+			pd := v.Dict(pdf.Ref{Num: 3}).Clone()
+			old, _ := v.Resolve(pd.Get("Annots"))
+			arr, _ := old.(pdf.Array)
+			pd["Annots"] = append(append(pdf.Array{}, arr...), h)
+			if err := u.Set(pdf.Ref{Num: 3}, pd); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		inner string
+		blend bool
+		want  Verdict
+		code  string
+	}{
+		{"PDFBox highlight", yellow, true, StatusValid, ""},
+		// Twins: the innermost form writes a new amount, paints paper white over the old one,
+		// or fills yellow without the Multiply blend (opaque over the text: the rendering).
+		{"inner form draws text", "BT /F1 24 Tf 72 700 Td (Pay 9000000 yuan) Tj ET", true, StatusModified, ChangeEvilAnnot},
+		{"inner form paints white", strings.Replace(yellow, "1 1 0 sc", "1 1 1 sc", 1), true, StatusModified, ChangeEvilAnnot},
+		{"opaque yellow", yellow, false, StatusModified, ChangeCoversContent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := verifyBytes(t, build(tc.inner, tc.blend), s.store())
+			if rep.Signatures[0].Status != tc.want || (tc.code != "" && !strings.Contains(codesOf(rep, 0), tc.code)) {
+				t.Fatalf("status %s, codes %q, want %s %s:\n%s", rep.Signatures[0].Status, codesOf(rep, 0), tc.want, tc.code, dump(rep))
+			}
+		})
+	}
+}
