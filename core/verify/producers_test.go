@@ -203,3 +203,69 @@ func TestProducerHighlightNestedForms(t *testing.T) {
 		})
 	}
 }
+
+// poppler's pdfsig writes a signature field whose /DA names a /DR font (/popplerfont); a later
+// signer that rewrites the form (digitorus/pdfsign) leaves /DR out. No reader draws a value
+// from a signature field's /DA, so that font is not one "the fields use". A text field whose
+// /DA names it is: its value would be restyled.
+func TestProducerPdfsigSignatureDA(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	for _, tc := range []struct {
+		name      string
+		textField bool // a text field whose /DA names the font too
+		want      Verdict
+		code      string
+	}{
+		{"pdfsig then digitorus", false, StatusValid, ""},
+		{"text field uses the font", true, StatusModified, ChangeForm},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, _ := makeDoc(docOpts{})
+			doc = update(t, doc, func(u *pdf.Update, v *pdf.View) {
+				font := u.Add(pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type1"), "BaseFont": pdf.Name("Helvetica")})
+				ap := u.Add(&pdf.Stream{Dict: pdf.Dict{"Subtype": pdf.Name("Form"), "BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0)},
+					"Resources": pdf.Dict{"Font": pdf.Dict{"popplerfont": font}}}})
+				w := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "FT": pdf.Name("Sig"), "T": pdf.String{Bytes: []byte("Sig1")},
+					"Rect": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(0), pdf.Int(0)}, "DA": pdf.String{Bytes: []byte("/popplerfont 0.00 Tf\n")},
+					"F": pdf.Int(148), "P": pdf.Ref{Num: 3}, "AP": pdf.Dict{"N": ap}, "AS": pdf.Name("N")})
+				fields, annots := pdf.Array{w}, pdf.Array{w}
+				if tc.textField {
+					tx := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Widget"), "FT": pdf.Name("Tx"), "T": pdf.String{Bytes: []byte("name")},
+						"V": pdf.String{Bytes: []byte("Alice")}, "Rect": pdf.Array{pdf.Int(72), pdf.Int(500), pdf.Int(300), pdf.Int(520)},
+						"DA": pdf.String{Bytes: []byte("/popplerfont 12 Tf 0 g")}, "F": pdf.Int(4), "P": pdf.Ref{Num: 3}})
+					fields, annots = append(fields, tx), append(annots, tx)
+				}
+				af := u.Add(pdf.Dict{"Fields": fields, "DR": pdf.Dict{"Font": pdf.Dict{"popplerfont": font}}, "SigFlags": pdf.Int(3)})
+				cat := v.Dict(pdf.Ref{Num: 1}).Clone()
+				cat["AcroForm"] = af
+				pd := v.Dict(pdf.Ref{Num: 3}).Clone()
+				pd["Annots"] = annots
+				if u.Set(pdf.Ref{Num: 1}, cat) != nil || u.Set(pdf.Ref{Num: 3}, pd) != nil {
+					t.Fatal("set")
+				}
+			})
+			signed := s.sign(t, doc, sigOpts{field: "Sig1"})
+			// digitorus/pdfsign: a new field, and the form rewritten with /Fields and /SigFlags only.
+			final := s.sign(t, signed, sigOpts{extra: func(t testing.TB, u *pdf.Update, v *pdf.View) {
+				size, _ := pdf.IntOf(v.Revision().Trailer.Get("Size"))
+				var added []int
+				for _, r := range u.Objects() {
+					if int64(r.Num) >= size {
+						added = append(added, r.Num)
+					}
+				}
+				af := v.Dict(v.Dict(pdf.Ref{Num: 1}).Get("AcroForm"))
+				fo, _ := v.Resolve(af.Get("Fields"))
+				fields := append(pdf.Array{}, fo.(pdf.Array)...)
+				fields = append(fields, pdf.Ref{Num: added[1]}) // the sign helper adds the signature, then its widget
+				if err := u.Set(v.Dict(pdf.Ref{Num: 1}).Get("AcroForm").(pdf.Ref), pdf.Dict{"Fields": fields, "SigFlags": pdf.Int(3)}); err != nil {
+					t.Fatal(err)
+				}
+			}})
+			rep := verifyBytes(t, final, s.store())
+			if rep.Signatures[0].Status != tc.want || (tc.code != "" && !strings.Contains(codesOf(rep, 0), tc.code)) {
+				t.Fatalf("status %s, codes %q, want %s %s:\n%s", rep.Signatures[0].Status, codesOf(rep, 0), tc.want, tc.code, dump(rep))
+			}
+		})
+	}
+}

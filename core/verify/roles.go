@@ -577,6 +577,9 @@ func (a *analysis) namedBySignedContent(names []pdf.Name) bool {
 
 // daFontNames returns the font names that the signed revision's default appearance strings
 // (/DA of the form, its fields and widgets) select with Tf: the fonts filled values are drawn in.
+// A signature field's /DA is not read: no reader draws a value from it (a signature's
+// appearance is the signer's own stream), and poppler's pdfsig writes one naming a /DR font
+// that later signers (digitorus/pdfsign) leave out when they rewrite the form.
 func daFontNames(view *pdf.View) map[pdf.Name]bool {
 	out := map[pdf.Name]bool{}
 	add := func(o pdf.Object) {
@@ -604,6 +607,9 @@ func daFontNames(view *pdf.View) map[pdf.Name]bool {
 	}
 	fields, _ := formFields(view)
 	for _, f := range fields {
+		if f.Type == "Sig" {
+			continue
+		}
 		add(f.Dict.Get("DA"))
 		for _, w := range f.Widgets {
 			add(w.Dict.Get("DA"))
