@@ -1082,8 +1082,6 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.oddFlags(d))
 	case a.printOnly(d) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.printOnly(d))
-	case a.turnedNoRotate(d, page.num) != "":
-		a.ch.add(false, page.detail(ChangeEvilAnnot).key(st), "%s: %s annotation added with %s (evil annotation)", page, st, a.turnedNoRotate(d, page.num))
 	case !hidden && harmlessAnnots(st) && a.appearanceDraws(d):
 		// The fast pre-filter: a markup or note whose appearance draws text, images or opaque
 		// areas is not what it claims to be. Other subtypes (stamps, shapes, free text) are
@@ -1103,6 +1101,7 @@ func (a *analysis) addedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(true, page.detail(ChangeAnnotAdded).key(st), "%s: %s annotation added", page, st)
 		a.needCover(page.num, fmt.Sprintf("%s annotation %d", st, r.Num))
 		a.synthesize(page.num, d)
+		a.synthesizeNoRotate(page.num, d)
 		a.noteScreenOnly(page.num, d)
 	}
 }
@@ -1166,8 +1165,6 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.oddFlags(nd))
 	case a.printOnly(nd) != "":
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.printOnly(nd))
-	case a.turnedNoRotate(nd, page.num) != "":
-		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified to %s (evil annotation)", page, st, a.turnedNoRotate(nd, page.num))
 	case !hidden && !harmlessAnnots(st) && a.viewerDifferential(nd):
 		a.ch.add(false, page.detail(ChangeEvilAnnotModified).key(st), "%s: %s annotation modified that viewers draw differently over page content (evil annotation)", page, st)
 	case !hidden && harmlessAnnots(st) && a.appearanceDraws(nd):
@@ -1188,6 +1185,7 @@ func (a *analysis) changedAnnot(page pageLabel, r pdf.Ref) {
 		for _, p := range a.pagesShowing(r, page.num) {
 			a.needCover(p, fmt.Sprintf("%s annotation %d", st, r.Num))
 			a.synthesize(p, nd)
+			a.synthesizeNoRotate(p, nd)
 			a.noteScreenOnly(p, nd)
 			if rc, ok := pdf.RectFrom(a.old, od.Get("Rect")); ok {
 				a.coverOwn(p, rc)

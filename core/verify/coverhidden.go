@@ -85,7 +85,9 @@ func (a *analysis) printOnly(d pdf.Dict) string {
 // about its upper-left corner, while PDFium — the cover check's renderer — turns it with the
 // page: a white patch and a new digit drawn pre-turned landed in blank space for PDFium and on
 // the signed amount for poppler and MuPDF. Notes on upright pages keep the flag they usually
-// carry.
+// carry. On a turned page the place the other readers draw it is judged by the rendering as
+// painted dark (synthesizeNoRotate): Acrobat and PDFBox flag every sticky note NoRotate, and a
+// note in the margin of a landscape page was refused for the flag alone.
 func (a *analysis) turnedNoRotate(d pdf.Dict, page int) string {
 	f, odd := a.annotFlags(d)
 	if odd || f&16 == 0 || f&2 != 0 || page <= 0 {
@@ -189,4 +191,29 @@ func (a *analysis) riskyPageResource(cat pdf.Name, o pdf.Object) bool {
 		return fd.Get("FontFile") != nil || fd.Get("FontFile2") != nil || fd.Get("FontFile3") != nil
 	}
 	return true // Type 3, Type 0 (composite, mostly embedded) or unknown
+}
+
+// synthesizeNoRotate records, for an annotation that turnedNoRotate names, the area where
+// poppler, MuPDF and Acrobat may draw it upright: turned about a corner of its /Rect by a
+// multiple of 90°, it stays within the /Rect grown by its longer side. That area is painted
+// dark over the new rendering before the comparison (synth.go), so that the change is valid
+// only where the upright drawing, whatever it is, can neither cover signed ink nor add a mark
+// to a line of signed text (coverink.go); PDFium's own drawing, turned with the page, is
+// judged as rendered. An annotation without a usable /Rect is drawn by none.
+func (a *analysis) synthesizeNoRotate(page int, d pdf.Dict) {
+	if a.turnedNoRotate(d, page) == "" {
+		return
+	}
+	rc, ok := pdf.RectFrom(a.cur, d.Get("Rect"))
+	if !ok || rc.IsZero() {
+		return
+	}
+	g := max(rc.Width(), rc.Height())
+	if a.synthesized == nil {
+		a.synthesized = map[int][]synthPaint{}
+	}
+	a.synthesized[page] = append(a.synthesized[page], synthPaint{
+		rect:   pdf.Rect{LLX: rc.LLX - g, LLY: rc.LLY - g, URX: rc.URX + g, URY: rc.URY + g},
+		colour: []float64{0, 0, 0},
+	})
 }

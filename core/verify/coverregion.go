@@ -156,6 +156,13 @@ func (a *analysis) changedArea(p int) (pdf.Rect, bool) {
 			return pdf.Rect{}, false
 		}
 	}
+	// What other readers may draw beyond the /Rect (synth.go, synthesizeNoRotate) is painted
+	// over the rendering: the region holds it too.
+	for _, sp := range a.synthesized[p] {
+		if have {
+			area = pdf.Rect{LLX: min(area.LLX, sp.rect.LLX), LLY: min(area.LLY, sp.rect.LLY), URX: max(area.URX, sp.rect.URX), URY: max(area.URY, sp.rect.URY)}
+		}
+	}
 	return area, have
 }
 

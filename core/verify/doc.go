@@ -226,7 +226,11 @@
 //     (reported). An annotation's own /OC is ignored by PDFium and honoured by poppler and
 //     MuPDF, so PDFium draws more than they do: harmless alone, reported unchecked next to other
 //     changes on its page. Printing is drawing too: an annotation flagged NoView and Print (drawn
-//     only on paper) is reported, and one without the Print flag is judged like an own /OC. Optional content in appearances is accepted only where the readers
+//     only on paper) is reported, and one without the Print flag is judged like an own /OC.
+//     An annotation flagged NoRotate on a turned page, which poppler, MuPDF and Acrobat draw
+//     upright about a corner of its /Rect while PDFium turns it, is judged by the rendering as
+//     if it painted dark all its /Rect grown by its longer side (synthesizeNoRotate): a sticky
+//     note in a landscape page's margin is valid, one that may reach signed text is not. Optional content in appearances is accepted only where the readers
 //     agree (coverimages.go: an empty /OCGs under /AllOn or /AllOff or without /OCProperties;
 //     no /Usage view state, no untyped or odd-typed groups). An added appearance that names a
 //     font or XObject its own /Resources lack while the page's have it is reported where the

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"sealdesk/core/pdf"
+	"sealdesk/core/pdf/pdftest"
 	"sealdesk/core/pki"
 )
 
@@ -265,6 +266,60 @@ func TestProducerPdfsigSignatureDA(t *testing.T) {
 			rep := verifyBytes(t, final, s.store())
 			if rep.Signatures[0].Status != tc.want || (tc.code != "" && !strings.Contains(codesOf(rep, 0), tc.code)) {
 				t.Fatalf("status %s, codes %q, want %s %s:\n%s", rep.Signatures[0].Status, codesOf(rep, 0), tc.want, tc.code, dump(rep))
+			}
+		})
+	}
+}
+
+// PDFBox (like Acrobat) flags a sticky note NoZoom|NoRotate (/F 24). On a landscape page
+// (/Rotate 90) poppler and MuPDF draw it upright about its corner, PDFium turned with the page:
+// judged by the rendering where the others may draw it (synthesizeNoRotate), a note in the
+// margin is valid; one whose upright drawing reaches the amount's line is not.
+func TestProducerNoRotateNoteOnTurnedPage(t *testing.T) {
+	s := newSigner(t, pki.ECDSAP256)
+	doc := pdftest.Classic(
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Rotate 90 /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		pdftest.Stream("BT /F1 24 Tf 72 700 Td (Pay 1000000 yuan) Tj ET", ""),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+	)
+	signed := s.sign(t, doc, sigOpts{})
+	const icon = "/DeviceRGB cs\n1 1 0 sc\n4 M\n1 j\n0 J\n0.61 w\n1 1 16 18 re\n4.5 5.7143 m\n12.5 5.7143 l\n4.5 8.5714 m\n12.5 8.5714 l\nB\n"
+	note := func(x, y float64, flags int64) []byte {
+		return update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			ap := u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"),
+				"BBox":   pdf.Array{pdf.Real{Value: 0}, pdf.Real{Value: 0}, pdf.Real{Value: 18}, pdf.Real{Value: 20}},
+				"Matrix": pdf.Array{pdf.Int(1), pdf.Int(0), pdf.Int(0), pdf.Int(1), pdf.Real{Value: -x}, pdf.Real{Value: -y}}, "Resources": pdf.Dict{}},
+				Data: []byte(icon)})
+			n := u.Add(pdf.Dict{"Type": pdf.Name("Annot"), "Subtype": pdf.Name("Text"), "Contents": pdf.String{Bytes: []byte("Reviewed")},
+				"Rect": pdf.Array{pdf.Real{Value: x}, pdf.Real{Value: y}, pdf.Real{Value: x + 18}, pdf.Real{Value: y + 20}},
+				"C":    pdf.Array{pdf.Real{Value: 1}, pdf.Real{Value: 1}, pdf.Real{Value: 0}}, "P": pdf.Ref{Num: 3}, "F": pdf.Int(flags), "AP": pdf.Dict{"N": ap}})
+			pd := v.Dict(pdf.Ref{Num: 3}).Clone()
+			old, _ := v.Resolve(pd.Get("Annots"))
+			arr, _ := old.(pdf.Array)
+			pd["Annots"] = append(append(pdf.Array{}, arr...), n)
+			if err := u.Set(pdf.Ref{Num: 3}, pd); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		x, y  float64
+		flags int64
+		want  Verdict
+	}{
+		{"note in the margin", 540, 300, 24, StatusValid},
+		// Below the amount's line: PDFium draws it clear of the line, poppler and MuPDF upright
+		// from its top-left corner, into the line.
+		{"note whose upright drawing reaches the amount's line", 150, 660, 24, StatusModified},
+		{"twin: the same note without NoRotate", 150, 660, 4, StatusValid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := verifyBytes(t, note(tc.x, tc.y, tc.flags), s.store())
+			if rep.Signatures[0].Status != tc.want {
+				t.Fatalf("status %s, codes %q, want %s:\n%s", rep.Signatures[0].Status, codesOf(rep, 0), tc.want, dump(rep))
 			}
 		})
 	}

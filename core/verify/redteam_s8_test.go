@@ -150,8 +150,11 @@ func TestRedTeamS8Names(t *testing.T) {
 // TestRedTeamS8NoRotate (F8): on a page shown turned, poppler and MuPDF keep an annotation
 // flagged NoRotate upright, pivoted about its upper-left corner, where PDFium turns it with the
 // page: a patch drawn pre-turned fell in blank space for the cover check and on the amount in
-// poppler and MuPDF. The flag on a turned page is an evil annotation; the same annotation
-// without it, and a NoRotate note on an upright page, stay valid.
+// poppler and MuPDF. The area where they may draw it upright (the /Rect grown by its longer
+// side) is judged by the rendering as painted dark (synthesizeNoRotate): a patch whose upright
+// drawing lands on the amount is refused, one in blank space both ways is valid — as are
+// Acrobat's and PDFBox's sticky notes, flagged NoRotate, in the margin of a landscape page
+// (the producers campaign: refused for the flag alone before).
 func TestRedTeamS8NoRotate(t *testing.T) {
 	s := newSigner(t, pki.ECDSAP256)
 	doc := func(rotate int) []byte {
@@ -172,6 +175,15 @@ func TestRedTeamS8NoRotate(t *testing.T) {
 			return u.Add(s4Form(rect, []byte(patch), nil))
 		}, pdf.Dict{"F": pdf.Int(int64(flags))})
 	}
+	// Just below the amount: PDFium draws the white patch on blank paper below it, poppler and
+	// MuPDF draw it upright from its top-left corner, over the amount.
+	below := pdf.Array{pdf.Int(72), pdf.Int(610), pdf.Int(272), pdf.Int(690)}
+	const white = "1 g 72 610 200 80 re f"
+	whiteBelow := func(flags int) []byte {
+		return s4Annot(t, turned, "Square", below, func(u *pdf.Update) pdf.Object {
+			return u.Add(s4Form(below, []byte(white), nil))
+		}, pdf.Dict{"F": pdf.Int(int64(flags))})
+	}
 	// poppler draws the NoRotate version elsewhere than the plain one: the flag matters to it
 	// (PDFium, the cover check's renderer, draws both alike).
 	flagMatters := func(t *testing.T, d []byte) {
@@ -181,10 +193,14 @@ func TestRedTeamS8NoRotate(t *testing.T) {
 		}
 	}
 	runRows(t, s, []rtRow{
-		{"NoRotate (Print|NoRotate) on a page turned 90°", func() []byte { return square(turned, 20) },
-			StatusModified, "NoRotate flag on a page turned 90", flagMatters},
-		{"NoZoom|NoRotate on a page turned 90°", func() []byte { return square(turned, 28) },
-			StatusModified, "NoRotate flag on a page turned 90", nil},
+		{"NoRotate (Print|NoRotate): a white patch drawn upright over the amount", func() []byte { return whiteBelow(20) },
+			StatusModified, "cover(s) signed content", readersShow(turned, 200, "poppler", "mupdf")},
+		{"NoZoom|NoRotate: the same", func() []byte { return whiteBelow(28) },
+			StatusModified, "cover(s) signed content", readersShow(turned, 200, "poppler", "mupdf")},
+		{"twin: the white patch without NoRotate (PDFium, poppler and MuPDF draw it below the amount)", func() []byte { return whiteBelow(4) },
+			StatusValid, "Square annotation added", nil},
+		{"twin: NoRotate on a page turned 90°, blank space both ways", func() []byte { return square(turned, 20) },
+			StatusValid, "Square annotation added", flagMatters},
 		{"twin: the same annotation without NoRotate on the turned page", func() []byte { return square(turned, 4) },
 			StatusValid, "Square annotation added", nil},
 		{"twin: NoZoom|NoRotate on an upright page (a note's usual flags)", func() []byte { return square(upright, 28) },
