@@ -52,7 +52,10 @@
 //     adbe.pkcs7.detached or adbe.pkcs7.sha1 signature without it (Adobe's older ones) keeps
 //     its verdict, and its reasons say that another certificate for the same key could replace
 //     the signer's after signing (reasonUnboundPKCS7; red team s10 WIN 3). One that names
-//     another certificate makes the signature invalid.
+//     another certificate makes the signature invalid. A timestamp token without it (RFC 3161
+//     §2.4.1 requires signing-certificate; RFC 5816 allows v2) proves no time, PDF's and OFD's
+//     alike (tsaValidate, reasonUnboundTST): a document timestamp is untrusted, a signature
+//     timestamp leaves the signer's own time.
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.

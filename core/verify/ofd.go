@@ -488,7 +488,7 @@ func (v *ofdVerifier) checkSESTimestamp(s *ofdSig, ses *sesSignature) *timestamp
 		return nil
 	}
 	revs := revocationData{crls: tc.sd.crls}
-	ch := tsaValidate(v.opts.Trust, tc.cms.cert, tc.sd.certs, v.now, nil, tc.info.latest(v.now), &revs)
+	ch := tsaValidate(v.opts.Trust, tc, tc.sd.certs, v.now, nil, &revs)
 	if !ch.trusted {
 		s.note("SES time stamp: %s; the signing time is the signer's", ch.reason)
 		return nil

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -321,5 +322,60 @@ func TestRedTeamS10SigningCertificateBinding(t *testing.T) {
 		if c.name == rows[5].name && sg.Signer.Organization != "ACME Corp" {
 			t.Errorf("%s: signer %+v", c.name, sg.Signer)
 		}
+	}
+}
+
+// TestRedTeamS10TimestampCertificateBinding (the class of s10 WIN 3 for time stamps): a token's
+// certificates and sid are not signed either, and RFC 3161 (§2.4.1; RFC 5816 for v2) requires
+// the signing-certificate attribute that binds the authority's certificate. A token without it
+// proves no time — a document timestamp is untrusted, a signature timestamp does not date the
+// signature — as issued or with a second certificate for the authority's key swapped in. The
+// twins bind the certificate with signing-certificate (v1) or signing-certificate-v2.
+func TestRedTeamS10TimestampCertificateBinding(t *testing.T) {
+	plain, _ := makeDoc(docOpts{})
+	s := newSigner(t, pki.ECDSAP256)
+	ca := s10Cert{s.pki.Intermediate, s.pki.IntKey}
+	other := s10Issue(t, ca, s10Span(s, s10Spec{cn: "S10 Other TSA", tsa: true, key: s.pki.TSAKey}))
+	// token is a token of s's TSA key over imprint (a SHA-256 digest), carrying cert, with the
+	// signing-certificate attribute ess (naming s's TSA certificate when it has one).
+	token := func(t testing.TB, imprint []byte, cert *x509.Certificate, ess essSpec) []byte {
+		info := derSeq(derInt(big.NewInt(1)), derOID(t, "1.3.6.1.4.1.99999.1.1"),
+			derSeq(derSeq(derOID(t, oidSHA256), []byte{0x05, 0x00}), der(0, cms.TagOctetString, false, imprint)),
+			derInt(big.NewInt(time.Now().UnixNano())), der(0, cms.TagGenTime, false, []byte(s.now.UTC().Format("20060102150405Z"))))
+		ess.of = s.pki.TSA
+		return rawCMSWith(t, s.pki.TSAKey, cert, s.pki.Chain, crypto.SHA256, oidTSTInfo, info, nil, nil, ess)
+	}
+	docTS := func(cert *x509.Certificate, ess essSpec) func() []byte {
+		return func() []byte {
+			return s.sign(t, plain, sigOpts{docTS: true, rawCMS: func(t testing.TB, digest []byte) []byte { return token(t, digest, cert, ess) }})
+		}
+	}
+	none := essSpec{kind: essNone}
+	runS8bRows(t, s.store(), []s8bRow{
+		{"document timestamp without signing-certificate", docTS(s.pki.TSA, none), time.Time{}, StatusUntrusted, reasonUnboundTST},
+		{"document timestamp without signing-certificate, the authority's certificate swapped", docTS(other.cert, none), time.Time{}, StatusUntrusted, reasonUnboundTST},
+		{"twin: document timestamp with signing-certificate (v1)", docTS(s.pki.TSA, essSpec{kind: essV1}), time.Time{}, StatusValid, ""},
+		{"twin: document timestamp with signing-certificate-v2", docTS(s.pki.TSA, essSpec{kind: essV2}), time.Time{}, StatusValid, ""},
+	})
+	// A signature timestamp without it leaves the signer's own time.
+	for _, c := range []struct {
+		name  string
+		ess   essSpec
+		valid bool
+	}{
+		{"signature timestamp without signing-certificate", none, false},
+		{"twin: signature timestamp with signing-certificate-v2", essSpec{kind: essV2}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := s.sign(t, plain, sigOpts{cmsEdit: func(t testing.TB, sd *cms.SignedData) {
+				d := sha256.Sum256(sd.SignatureValue())
+				sd.AddTimestamp(token(t, d[:], s.pki.TSA, c.ess))
+			}})
+			rep := verifyBytes(t, data, s.store())
+			sg := rep.Signatures[0]
+			if rep.Verdict != StatusValid || sg.Timestamp.Valid != c.valid || (sg.TimeSource == "timestamp") != c.valid {
+				t.Fatalf("verdict %s, timestamp valid %v, time source %s\n%s", rep.Verdict, sg.Timestamp.Valid, sg.TimeSource, dump(rep))
+			}
+		})
 	}
 }

@@ -419,6 +419,7 @@ func reasonTable() []reasonText {
 		{fixedReason(reasonUnboundCAdES), "签名证书未与签名绑定：ETSI.CAdES.detached 签名必须含 signing-certificate-v2 签名属性（ETSI EN 319 122-1、EN 319 142-1），缺少它，签署后可被同一密钥的另一张证书替换"},
 		{fixedReason("the signing-certificate attribute names a different certificate than the signer's"), "签名属性 signing-certificate 指向的证书不是签名所用的证书（证书在签署后被替换）"},
 		{regexp.MustCompile(`^the signing-certificate(-v2)? attribute is malformed$`), "签名属性 signing-certificate$1 格式错误"},
+		{fixedReason(reasonUnboundTST), "时间戳机构的证书未与时间戳绑定：RFC 3161 要求时间戳含 signing-certificate 签名属性，缺少它，可被同一密钥的另一张证书替换"},
 		{fixedReason(reasonUnboundPKCS7), "签名证书未由签名属性（signing-certificate）绑定：签署后可被同一密钥的另一张证书替换而不破坏签名"},
 		{regexp.MustCompile(`^the CA "(.*)" in the certificate path has an extended key usage that does not allow document signing$`), "证书链中的 CA 证书“$1”的扩展密钥用法不允许签署文档"},
 		{regexp.MustCompile(`^the CA "(.*)" in the certificate path has an extended key usage that does not allow time stamping$`), "证书链中的 CA 证书“$1”的扩展密钥用法不允许签发时间戳"},

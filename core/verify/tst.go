@@ -36,7 +36,14 @@ type timestampCheck struct {
 	info     tstInfo
 	cms      *cmsResult
 	problems []string
+	unbound  string // reasonUnboundTST, or ""
 }
+
+// reasonUnboundTST: a token without a signing-certificate(-v2) attribute (RFC 3161 §2.4.1
+// requires it, RFC 5816 allows v2) does not bind its authority's certificate — the token's
+// certificates and sid are not signed, so another certificate for the same key could stand in —
+// and proves no time (tsaValidate).
+const reasonUnboundTST = "the time-stamping authority's certificate is not bound to the token: RFC 3161 requires the signing-certificate attribute, without which another certificate for the same key can replace it"
 
 func (t *timestampCheck) ok() bool { return len(t.problems) == 0 && len(t.cms.problems) == 0 }
 
@@ -61,6 +68,11 @@ func checkTimestampToken(token []byte, imprinted signedInput) (*timestampCheck, 
 	tc.cms = sd.verifySigner(sd.signers[0], signedInput{msg: sd.eContent}, nil)
 	if tc.cms.cert != nil && sd.signers[0].signedAttrs == nil {
 		tc.problems = append(tc.problems, "timestamp token has no signed attributes")
+	}
+	_, v1 := sd.signers[0].attrs[oidAttrSigningCert]
+	_, v2 := sd.signers[0].attrs[oidAttrSigningCert2]
+	if !v1 && !v2 {
+		tc.unbound = reasonUnboundTST
 	}
 	want, err := imprinted.sum(tc.info.imprintAlg)
 	if err != nil {

@@ -1247,7 +1247,7 @@ func (v *verifier) checkTrust(s *sigState) {
 				s.rep.Reasons = append(s.rep.Reasons, "signature timestamp: "+a)
 			}
 			tsPool := append(append([]*certInfo{}, ts.sd.certs...), pool...)
-			ch := v.tsaChain(s, ts.cms.cert, tsPool, ts.info.latest(v.now))
+			ch := v.tsaChain(s, ts, tsPool)
 			if ch.trusted {
 				s.rep.Timestamp.Valid = true
 				s.rep.Timestamp.Local = ch.local
@@ -1307,7 +1307,7 @@ func (v *verifier) checkTrust(s *sigState) {
 	}
 	var ch chainResult
 	if s.rep.Kind == KindDocTimestamp && !tsTime.IsZero() {
-		ch = v.tsaChain(s, cc.cms.cert, pool, at)
+		ch = v.tsaChain(s, cc.timestamp, pool)
 	} else {
 		ch = v.opts.Trust.buildChain(cc.cms.cert, pool, at, purpose)
 	}
@@ -1445,10 +1445,10 @@ func parsePDFDate(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("bad pdf date %q", s)
 }
 
-// tsaChain builds the chain of a time-stamping authority's certificate whose token proves a
-// time before genTime (its tstInfo.latest: genTime + accuracy), for signature s: tsaValidate with
-// the times of the later trusted document timestamps over s as the later proofs of existence.
-func (v *verifier) tsaChain(s *sigState, cert *certInfo, pool []*certInfo, genTime time.Time) chainResult {
+// tsaChain builds the chain of the time-stamping authority's certificate of token tc for
+// signature s: tsaValidate with the times of the later trusted document timestamps over s as the
+// later proofs of existence.
+func (v *verifier) tsaChain(s *sigState, tc *timestampCheck, pool []*certInfo) chainResult {
 	var later []time.Time
 	for _, d := range v.sigs {
 		if d == s || d.rep.Kind != KindDocTimestamp || d.rev <= s.rev || s.rev < 0 || len(d.problems) > 0 ||
@@ -1461,19 +1461,25 @@ func (v *verifier) tsaChain(s *sigState, cert *certInfo, pool []*certInfo, genTi
 	if s.cc != nil {
 		data.add(s.cc.revocation)
 	}
-	return tsaValidate(v.opts.Trust, cert, pool, v.now, later, genTime, &data)
+	return tsaValidate(v.opts.Trust, tc, pool, v.now, later, &data)
 }
 
 // tsaValidate is the one rule for a time-stamping authority's certificate, for PDF and OFD
-// alike: the token proves a time before genTime (its tstInfo.latest) only if its authority's
-// certificate, with the RFC 3161 profile (buildChain's purposeTSA, tsaProfile), is valid now, or
+// alike: token tc proves a time before genTime (its tstInfo.latest) only if it binds its
+// authority's certificate by a signing-certificate(-v2) attribute (RFC 3161 §2.4.1, RFC 5816;
+// tc.unbound), and that certificate, with the RFC 3161 profile (buildChain's purposeTSA,
+// tsaProfile), is valid now, or
 // at one of later, the times of later trusted proofs that the token existed while the
 // certificate was valid (a document timestamp over it, PAdES B-LTA) — never at the time the
 // token claims for itself (red team s8b F1: the key of an expired TSA certificate backdated a
 // token and made an expired or revoked signer valid). A TSA certificate revoked before genTime,
 // by data (the document's and the token's CRLs and OCSP responses), proves nothing either (s8b
 // F3).
-func tsaValidate(trust *TrustStore, cert *certInfo, pool []*certInfo, now time.Time, later []time.Time, genTime time.Time, data *revocationData) chainResult {
+func tsaValidate(trust *TrustStore, tc *timestampCheck, pool []*certInfo, now time.Time, later []time.Time, data *revocationData) chainResult {
+	if tc.unbound != "" {
+		return chainResult{reason: tc.unbound}
+	}
+	cert, genTime := tc.cms.cert, tc.info.latest(now)
 	ch := trust.buildChain(cert, pool, now, purposeTSA)
 	for _, poe := range later {
 		if ch.trusted {
