@@ -54,6 +54,13 @@ func (a *analysis) undecodableImage(d pdf.Dict) string {
 	if why := a.stateSelection(d); why != "" {
 		return why
 	}
+	if bm := d.Get("BM"); bm != nil {
+		// PDF 2.0's blend mode of the whole annotation (ISO 32000-2 12.5.2): readers that
+		// predate it ignore it (red team s10 WIN 8's class at the annotation level).
+		if b := w.blendOf(bm); b != "Normal" && b != "Compatible" {
+			return "an annotation /BM other than /Normal (readers that predate PDF 2.0 ignore it)"
+		}
+	}
 	if why := w.formNesting(a.appearanceStreams(d)); why != "" {
 		return why // covernest.go
 	}
@@ -106,6 +113,9 @@ type imageWalk struct {
 	ocProps bool         // the catalog has /OCProperties (a dictionary)
 	// glyphNoRes: the content checked is a Type 3 glyph whose font has no /Resources
 	glyphNoRes bool
+	// isolated counts the isolated or knockout transparency groups the content checked lies in
+	// (coverstate.go: no Multiply inside them).
+	isolated int
 }
 
 func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
@@ -121,6 +131,14 @@ func (w *imageWalk) resolve(o pdf.Object) pdf.Object {
 func (w *imageWalk) form(st *pdf.Stream, depth int) string {
 	if why := w.formGeometry(st.Dict, "a form"); why != "" {
 		return why
+	}
+	if g := w.a.cur.Dict(st.Dict.Get("Group")); g != nil && g.NameOf("S") == "Transparency" {
+		iso, _ := w.resolve(g.Get("I")).(pdf.Bool)
+		ko, _ := w.resolve(g.Get("K")).(pdf.Bool)
+		if iso || ko {
+			w.isolated++
+			defer func() { w.isolated-- }()
+		}
 	}
 	return w.content(st, w.a.cur.Dict(st.Dict.Get("Resources")), depth)
 }

@@ -136,7 +136,7 @@ func inkRows(t *testing.T, s *signer) []inkRow {
 			StatusValid, "Highlight annotation added", nil)
 	}
 	add(true, `a black "1" inside a yellow highlight band (a Square: a Highlight may not draw text)`,
-		inkAnnot(t, signed, "Square", hl, fmt.Sprintf("/M gs 1 1 0 rg %.2f %.2f %.2f %.2f re f 0 g BT /F1 16 Tf 80 Tz %.2f 660 Td (1) Tj ET", hl[0], hl[1], hl[2]-hl[0], hl[3]-hl[1], xColon-2.1), nil),
+		inkAnnot(t, signed, "Square", hl, fmt.Sprintf("q /M gs 1 1 0 rg %.2f %.2f %.2f %.2f re f Q 0 g BT /F1 16 Tf 80 Tz %.2f 660 Td (1) Tj ET", hl[0], hl[1], hl[2]-hl[0], hl[3]-hl[1], xColon-2.1), nil),
 		StatusModified, "line of signed text", drawsInLine(signed, line1))
 	// A "1" taller than the line (a stroke leaving the line's area above and below, with its
 	// flag): not the edge of a frame, which turns along the text outside the line.

@@ -23,7 +23,9 @@ import (
 // glyphs, soft-mask groups), these must be well formed in the strict sense every reader agrees on:
 //   - every ExtGState: a dictionary; /CA /ca numbers in [0, 1]; /LW a number ≥ 0; /LC /LJ
 //     0, 1 or 2; /ML a number in [1, 1000]; /D a valid dash ([array phase], entries ≥ 0, not
-//     all zero, phase ≥ 0); /BM a blend mode ISO 32000 names, or a non-empty array of them;
+//     all zero, phase ≥ 0); /BM Normal, Compatible or Multiply, or a non-empty array of them
+//     (safeBlendModes: the others are drawn differently; Multiply not for text and not inside
+//     an isolated or knockout group), and an annotation's own /BM Normal;
 //     /SMask /None or a dictionary with /S /Alpha or /Luminosity, a /G form with a transparency
 //     /Group, a /BC of numbers matching the group's colour space, /TR absent or /Identity;
 //     /TR /TR2 absent, /Identity or /Default; /AIS /SA /OP /op /TK booleans; /OPM 0 or 1;
@@ -61,6 +63,32 @@ var knownBlendModes = map[pdf.Name]bool{
 	"Color": true, "Luminosity": true,
 }
 
+// safeBlendModes are the blend modes an added appearance may use (red team s10 WIN 6–8): every
+// other one is drawn differently by the readers — over an achromatic page Hue, Saturation,
+// Color, Lighten, Screen, Difference, Exclusion and ColorDodge leave black ink invisible in
+// PDFium, pdf.js and MuPDF while poppler paints text in annotation appearances without blending
+// ("Price: USD 18,000.00 per unit, 500 units"). Multiply is what highlighters use; it stays, but
+// not for text (poppler paints that text too) and not inside an isolated or knockout group
+// (MuPDF composites such a group onto a transparent backdrop, so white × Multiply lands as
+// opaque white and erased "not" from a signed clause while PDFium drew nothing).
+var safeBlendModes = map[pdf.Name]bool{"Normal": true, "Compatible": true, "Multiply": true}
+
+// blendOf returns the blend mode a /BM value selects: a name, or the first name of an array
+// readers know (ISO 32000-1 11.6.3); "" when absent or not one.
+func (w *imageWalk) blendOf(o pdf.Object) pdf.Name {
+	switch b := w.resolve(o).(type) {
+	case pdf.Name:
+		return b
+	case pdf.Array:
+		for _, e := range b {
+			if n, ok := w.resolve(e).(pdf.Name); ok && knownBlendModes[n] {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
 // standardEncodings are the encodings a simple font may name.
 var standardEncodings = map[pdf.Name]bool{
 	"StandardEncoding": true, "MacRomanEncoding": true, "WinAnsiEncoding": true, "MacExpertEncoding": true,
@@ -69,6 +97,7 @@ var standardEncodings = map[pdf.Name]bool{
 // pathState is the part of the graphics state and the current path the path rules need. The
 // zero value is the initial state (line width 1, butt caps).
 type pathState struct {
+	bm      pdf.Name // the blend mode the last gs set ("" or Normal: none)
 	cap     int
 	lw      float64 // the line width minus 1 (so that the zero value is the initial width)
 	started bool    // a subpath is open
@@ -188,11 +217,18 @@ func (w *imageWalk) pathOp(p *pathState, op string, ops []operand, res pdf.Dict)
 		}
 	case "gs":
 		gs := w.a.cur.Dict(w.a.cur.Dict(res.Get("ExtGState")).Get(ops[0].name))
+		if x := gs.Get("BM"); x != nil {
+			p.bm = w.blendOf(x)
+		}
 		if c, ok := pdf.IntOf(w.resolve(gs.Get("LC"))); ok {
 			p.cap = int(c)
 		}
 		if v, ok := pdf.Number(w.resolve(gs.Get("LW"))); ok {
 			p.lw = v - 1
+		}
+	case "Tj", "TJ", "'", "\"":
+		if p.bm != "" && p.bm != "Normal" && p.bm != "Compatible" {
+			return fmt.Sprintf("text shown with blend mode /%s (poppler paints text in annotation appearances without blending)", p.bm)
 		}
 	case "m":
 		p.moveTo(ops[0].num, ops[1].num)
@@ -348,17 +384,27 @@ func (w *imageWalk) extGState(o pdf.Object) string {
 			if !knownBlendModes[b] {
 				return fmt.Sprintf("/BM /%s, a blend mode ISO 32000 does not name", b)
 			}
+			if !safeBlendModes[b] {
+				return fmt.Sprintf("/BM /%s, a blend mode readers draw differently (only Normal and Multiply)", b)
+			}
 		case pdf.Array:
 			if len(b) == 0 {
 				return "/BM that is an empty array"
 			}
 			for _, e := range b {
-				if n, ok := w.resolve(e).(pdf.Name); !ok || !knownBlendModes[n] {
+				n, ok := w.resolve(e).(pdf.Name)
+				if !ok || !knownBlendModes[n] {
 					return "/BM naming a blend mode ISO 32000 does not name"
+				}
+				if !safeBlendModes[n] {
+					return fmt.Sprintf("/BM naming /%s, a blend mode readers draw differently (only Normal and Multiply)", n)
 				}
 			}
 		default:
 			return "/BM that is neither a name nor an array"
+		}
+		if w.isolated > 0 && w.blendOf(x) == "Multiply" {
+			return "/BM /Multiply inside an isolated or knockout transparency group (MuPDF composites the group onto a transparent backdrop and paints it opaque; PDFium blends it with the page)"
 		}
 	}
 	for _, k := range []pdf.Name{"TR", "TR2"} {
