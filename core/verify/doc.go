@@ -59,6 +59,11 @@
 //   - Certificate paths to the TrustStore's anchors with key usage and extended key usage, at the
 //     time of a verified timestamp when there is one; timestamps (imprint, CMS, TSA chain);
 //     revocation from embedded OCSP/CRL (CMS attribute, DSS/VRI) and, only when asked, online.
+//   - A CRL's silence on a certificate is a good status only when the CRL is complete for it
+//     (crlIncomplete, RFC 5280 §5.2, §6.3.3): a delta CRL, one whose issuing distribution point
+//     limits it to CA or user certificates, some reasons, attribute certificates, an indirect
+//     CRL's entries or another distribution point, or one with an unknown critical extension is
+//     no evidence of it; an entry in any of them still revokes.
 //   - Extended key usage chains (ekuAllows, the one rule of trust.go): every CA of a path — the
 //     intermediates and the anchor — that has the extension must allow the path's purpose, as
 //     NSS, OpenSSL and CryptoAPI require. A signer's path: anyExtendedKeyUsage or a usage the

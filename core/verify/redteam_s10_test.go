@@ -55,6 +55,7 @@ type s10Spec struct {
 	nb, na   time.Time
 	subject  *pkix.Name // nil: CN cn, O SealDesk Test
 	selfSign bool       // a root: parent is ignored
+	cdp      []string   // CRL distribution points
 }
 
 // s10Issue makes a certificate as sp says, signed by parent (self-signed when sp.selfSign).
@@ -75,6 +76,7 @@ func s10Issue(t testing.TB, parent s10Cert, sp s10Spec) s10Cert {
 	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: subject, NotBefore: sp.nb, NotAfter: sp.na,
 		SignatureAlgorithm: sp.alg, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment}
+	tmpl.CRLDistributionPoints = sp.cdp
 	if sp.ca {
 		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
 		tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
@@ -375,6 +377,71 @@ func TestRedTeamS10TimestampCertificateBinding(t *testing.T) {
 			sg := rep.Signatures[0]
 			if rep.Verdict != StatusValid || sg.Timestamp.Valid != c.valid || (sg.TimeSource == "timestamp") != c.valid {
 				t.Fatalf("verdict %s, timestamp valid %v, time source %s\n%s", rep.Verdict, sg.Timestamp.Valid, sg.TimeSource, dump(rep))
+			}
+		})
+	}
+}
+
+// TestRedTeamS10PartialCRL: a CRL that says nothing about a certificate was its "good" evidence —
+// a delta CRL (it lists only what changed since its base), one whose issuing distribution point
+// limits it to CA certificates, to some reasons or to another distribution point, one with a
+// critical extension nobody knows (RFC 5280 §5.2, §5.2.4, §5.2.5, §6.3.3). The signer's
+// certificate, revoked on the CA's full CRL, showed as good with such a CRL embedded. Now their
+// silence is no evidence (revocation unknown) while an entry in them still revokes; the twins
+// are complete CRLs for the certificate (no issuing distribution point, user certificates only,
+// the certificate's own distribution point).
+func TestRedTeamS10PartialCRL(t *testing.T) {
+	plain, _ := makeDoc(docOpts{})
+	s := newSigner(t, pki.ECDSAP256)
+	ca := s10Cert{s.pki.Intermediate, s.pki.IntKey}
+	const dp1, dp2 = "http://crl.example/ca-part1.crl", "http://crl.example/ca-part2.crl"
+	leaf := s10Issue(t, ca, s10Span(s, s10Spec{cn: "张三", cdp: []string{dp1}}))
+	boolean := func(tag int) []byte { return der(2, tag, false, []byte{0xff}) }
+	dp := func(uri string) []byte { return der(2, 0, true, der(2, 0, true, der(2, 6, false, []byte(uri)))) }
+	idp := func(parts ...[]byte) pkix.Extension {
+		return pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 28}, Critical: true, Value: derSeq(parts...)}
+	}
+	delta := pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 27}, Critical: true, Value: derInt(big.NewInt(6))}
+	unknown := pkix.Extension{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 7}, Critical: true, Value: []byte{0x05, 0x00}}
+	// crl is the CA's CRL with the extensions exts, listing leaf (revoked a day before signing)
+	// when listed.
+	crl := func(listed bool, exts ...pkix.Extension) []byte {
+		tmpl := &x509.RevocationList{Number: big.NewInt(7), ThisUpdate: s.now.Add(-time.Minute), NextUpdate: s.now.Add(7 * 24 * time.Hour), ExtraExtensions: exts}
+		if listed {
+			tmpl.RevokedCertificateEntries = []x509.RevocationListEntry{{SerialNumber: leaf.cert.SerialNumber, RevocationTime: s.now.Add(-24 * time.Hour)}}
+		}
+		b, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.cert, ca.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name       string
+		crl        []byte
+		revocation string
+	}{
+		{"delta CRL silent on the signer", crl(false, delta), RevocationUnknown},
+		{"delta CRL listing the signer", crl(true, delta), RevocationRevoked},
+		{"CRL of CA certificates only", crl(false, idp(boolean(2))), RevocationUnknown},
+		{"CRL for some reasons only", crl(false, idp(der(2, 3, false, []byte{0x06, 0x40}))), RevocationUnknown},
+		{"CRL for another distribution point", crl(false, idp(dp(dp2))), RevocationUnknown},
+		{"CRL with an unknown critical extension", crl(false, unknown), RevocationUnknown},
+		{"twin: complete CRL", crl(false), RevocationGood},
+		{"twin: CRL of user certificates only", crl(false, idp(boolean(1))), RevocationGood},
+		{"twin: CRL for the signer's distribution point", crl(false, idp(dp(dp1), boolean(1))), RevocationGood},
+		{"twin: complete CRL listing the signer", crl(true), RevocationRevoked},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := s.signedBy(t, plain, leaf, s.pki.Chain, sigOpts{adbeCRL: [][]byte{c.crl}})
+			rep := verifyBytes(t, data, s.store())
+			sg := rep.Signatures[0]
+			want := StatusValid
+			if c.revocation == RevocationRevoked {
+				want = StatusUntrusted
+			}
+			if rep.Verdict != want || sg.Revocation != c.revocation {
+				t.Fatalf("verdict %s, revocation %s; want %s, %s\n%s", rep.Verdict, sg.Revocation, want, c.revocation, dump(rep))
 			}
 		})
 	}

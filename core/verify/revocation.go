@@ -140,6 +140,10 @@ func (e revEvidence) admit(poe time.Time) (ok bool, rejected []string) {
 //  4. Data that covers at only by being older (stale) decides nothing: the status is unknown,
 //     with a note saying so; no data at all is unknown.
 //
+// A CRL that does not list cert is evidence of a good status only when it is complete for cert:
+// not a delta CRL, not limited by its issuing distribution point to other certificates, reasons
+// or distribution points, no unknown critical extension (crlIncomplete, red team s10 class B).
+//
 // An OCSP response or CRL signed with an algorithm past its sunset at poe (the proof of the
 // signature's existence the algorithm policy uses) is no evidence of a good status (admit).
 //
@@ -308,7 +312,9 @@ func ocspEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool
 
 // crlEvidence reads one CRL for cert: it must be the issuer's and signed by it. notRead says
 // why a CRL of cert's issuer was not read (crlcache.go): it then is no evidence, and keeps the
-// status from being good.
+// status from being good. Its entry for cert is a revocation whatever the CRL's scope; its
+// silence is a good status only when it is complete for cert (crlIncomplete) — otherwise it is
+// no evidence.
 func crlEvidence(p *parsedCRL, cert, issuer *x509.Certificate) (e revEvidence, ok bool, notRead string) {
 	if p.notRead != "" {
 		if p.sameIssuer(cert.RawIssuer) {
@@ -328,7 +334,122 @@ func crlEvidence(p *parsedCRL, cert, issuer *x509.Certificate) (e revEvidence, o
 			}
 		}
 	}
+	if e.status == RevocationGood && crlIncomplete(p.shell, cert) != "" {
+		return revEvidence{}, false, ""
+	}
 	return e, true, ""
+}
+
+// CRL extensions (RFC 5280 §5.2).
+const (
+	oidCRLAuthorityKeyID = "2.5.29.35"
+	oidCRLNumber         = "2.5.29.20"
+	oidDeltaCRLIndicator = "2.5.29.27"
+	oidIssuingDistPoint  = "2.5.29.28"
+	oidFreshestCRL       = "2.5.29.46"
+	oidCRLAuthorityInfo  = "1.3.6.1.5.5.7.1.1"
+)
+
+// crlIncomplete says why crl, whose entries do not name cert, does not show that cert is not
+// revoked ("" when it does): a delta CRL lists only what changed since its base (RFC 5280
+// §5.2.4); an issuing distribution point that limits the CRL to user or CA certificates, to
+// attribute certificates, to some reasons, to an indirect CRL's entries, or to a distribution
+// point none of cert's names (§5.2.5, §6.3.3 b) covers another part of the CA's certificates;
+// and a critical extension we do not know forbids its use (§5.2). Such a CRL was once the
+// "good" evidence of a certificate it says nothing about.
+func crlIncomplete(crl *x509.RevocationList, cert *x509.Certificate) string {
+	for _, e := range crl.Extensions {
+		switch e.Id.String() {
+		case oidCRLAuthorityKeyID, oidCRLNumber, oidFreshestCRL, oidCRLAuthorityInfo:
+		case oidDeltaCRLIndicator:
+			return "a delta CRL"
+		case oidIssuingDistPoint:
+			if why := idpScope(e.Value, cert); why != "" {
+				return why
+			}
+		default:
+			if e.Critical {
+				return "a CRL with the unknown critical extension " + e.Id.String()
+			}
+		}
+	}
+	return ""
+}
+
+// idpScope reads an IssuingDistributionPoint (RFC 5280 §5.2.5) and says why the CRL does not
+// cover cert, "" when it does.
+//
+//	IssuingDistributionPoint ::= SEQUENCE {
+//	     distributionPoint          [0] DistributionPointName OPTIONAL,
+//	     onlyContainsUserCerts      [1] BOOLEAN DEFAULT FALSE,
+//	     onlyContainsCACerts        [2] BOOLEAN DEFAULT FALSE,
+//	     onlySomeReasons            [3] ReasonFlags OPTIONAL,
+//	     indirectCRL                [4] BOOLEAN DEFAULT FALSE,
+//	     onlyContainsAttributeCerts [5] BOOLEAN DEFAULT FALSE }
+func idpScope(der []byte, cert *x509.Certificate) string {
+	n, err := cms.ParseBERStrict(der)
+	if err != nil || !n.Is(0, cms.TagSequence) {
+		return "a CRL whose issuing distribution point is malformed"
+	}
+	isCA := cert.BasicConstraintsValid && cert.IsCA
+	for i := range n.Children {
+		c := &n.Children[i]
+		if c.Class != 2 {
+			return "a CRL whose issuing distribution point is malformed"
+		}
+		set := len(c.Content) == 1 && c.Content[0] != 0
+		switch c.Tag {
+		case 0:
+			if !idpNamesCert(c, cert) {
+				return "a CRL for another distribution point"
+			}
+		case 1:
+			if set && isCA {
+				return "a CRL of user certificates only"
+			}
+		case 2:
+			if set && !isCA {
+				return "a CRL of CA certificates only"
+			}
+		case 3:
+			return "a CRL for some revocation reasons only"
+		case 4:
+			if set {
+				return "an indirect CRL"
+			}
+		case 5:
+			if set {
+				return "a CRL of attribute certificates only"
+			}
+		default:
+			return "a CRL whose issuing distribution point is malformed"
+		}
+	}
+	return ""
+}
+
+// idpNamesCert reports whether the distributionPoint [0] of an issuing distribution point names
+// a URI of cert's CRL distribution points (fullName [0] GeneralNames, uniformResourceIdentifier
+// [6]); a name relative to the CRL issuer is not matched.
+func idpNamesCert(dp *cms.Node, cert *x509.Certificate) bool {
+	for i := range dp.Children {
+		full := &dp.Children[i]
+		if !full.Is(2, 0) {
+			continue
+		}
+		for j := range full.Children {
+			gn := &full.Children[j]
+			if !gn.Is(2, 6) {
+				continue
+			}
+			for _, u := range cert.CRLDistributionPoints {
+				if u == string(gn.Content) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // CRL reason codes (RFC 5280 §5.3.1) after which a key counts as compromised.
