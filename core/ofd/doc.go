@@ -16,11 +16,15 @@
 // # Budgets
 //
 // Every number in a ZIP is the author's to choose. Open reads under one Limits value and a
-// context: entries in the archive, uncompressed bytes per entry and in total (counted while
-// inflating, not taken from the headers, which can lie), the compression ratio of an entry
-// (a deflate bomb), and the documents, pages and signatures walked. Exceeding one returns a
-// *LimitError naming the limit (it wraps ErrLimit). A cancelled context stops the work and
-// returns the context's error.
+// context: entries in the archive, uncompressed bytes per entry and in total, the compression
+// ratio of an entry (a deflate bomb), and the documents, pages and signatures walked. Sizes and
+// ratios are checked on the headers' declared sizes before anything is inflated — archive/zip
+// refuses an entry whose data is longer than its header says (or fails its CRC), so the headers
+// cannot lie — and on the bytes read while inflating. Entries over 1 MiB are not held: Part and
+// Open read them from the archive when asked (a digest is computed as they are inflated), so
+// memory does not grow with the entries a package carries (red team s10 DoS 4). Exceeding a
+// limit returns a *LimitError naming it (it wraps ErrLimit). A cancelled context stops the work
+// and returns the context's error.
 //
 // # What it refuses to do
 //

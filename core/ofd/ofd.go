@@ -102,6 +102,11 @@ func (l *Limits) withDefaults() Limits {
 type Package struct {
 	names []string          // entry names in archive order
 	parts map[string][]byte // entry name → exact stored (uncompressed) bytes
+	// lazy are the entries larger than heldEntrySize: read from the archive when asked for,
+	// never held (red team s10 DoS 4: four referenced entries of 60 MiB were held at once,
+	// 445 MB for a 3 MB file). archive/zip checks their declared size and CRC as it reads.
+	lazy     map[string]*zip.File
+	maxEntry int64
 
 	Documents []*Document
 	// Entries is the ofdrw "integrity" list (GM/T 0099 anti-smuggling, /OFDEntries.xml) when
@@ -112,11 +117,50 @@ type Package struct {
 // Names returns the entry names (files only) in archive order.
 func (p *Package) Names() []string { return append([]string(nil), p.names...) }
 
-// Part returns the exact bytes of a part by its cleaned name (without a leading "/").
+// heldEntrySize: entries up to this size are read when the package is opened and held; larger
+// ones are read when asked for (Part, Open).
+const heldEntrySize = 1 << 20
+
+// Part returns the exact bytes of a part by its cleaned name (without a leading "/"). A large
+// part is read from the archive for each call; false when it is absent or cannot be read.
 func (p *Package) Part(name string) ([]byte, bool) {
-	b, ok := p.parts[strings.TrimPrefix(name, "/")]
-	return b, ok
+	name = strings.TrimPrefix(name, "/")
+	if b, ok := p.parts[name]; ok {
+		return b, true
+	}
+	rc, ok := p.Open(name)
+	if !ok {
+		return nil, false
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, p.maxEntry+1))
+	if err != nil || int64(len(b)) > p.maxEntry {
+		return nil, false
+	}
+	return b, true
 }
+
+// Open returns a reader of a part's exact bytes, for parts too large to hold (a digest is
+// computed as they are read); false when the part is absent.
+func (p *Package) Open(name string) (io.ReadCloser, bool) {
+	name = strings.TrimPrefix(name, "/")
+	if b, ok := p.parts[name]; ok {
+		return io.NopCloser(bytes.NewReader(b)), true
+	}
+	f, ok := p.lazy[name]
+	if !ok {
+		return nil, false
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return io.NopCloser(errReader{err}), true
+	}
+	return rc, true
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // Document is one DocBody of OFD.xml.
 type Document struct {
@@ -223,8 +267,9 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim *Limits) (*Package
 	if len(zr.File) > l.MaxEntries {
 		return nil, &LimitError{Limit: "MaxEntries", Value: int64(len(zr.File)), Max: int64(l.MaxEntries)}
 	}
-	p := &Package{parts: map[string][]byte{}}
+	p := &Package{parts: map[string][]byte{}, lazy: map[string]*zip.File{}, maxEntry: l.MaxEntrySize}
 	seen := map[string]bool{}
+	var declared int64
 	for _, f := range zr.File {
 		if err := checkName(f.Name); err != nil {
 			return nil, err
@@ -238,6 +283,17 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim *Limits) (*Package
 		if int64(f.UncompressedSize64) > l.MaxEntrySize || f.UncompressedSize64 > 1<<62 {
 			return nil, &LimitError{Limit: "MaxEntrySize", Value: int64(min(f.UncompressedSize64, 1<<62)), Max: l.MaxEntrySize, Entry: f.Name}
 		}
+		// The total and the ratio by the declared sizes, before anything is inflated:
+		// archive/zip refuses an entry whose data does not match its declared size.
+		if declared += int64(f.UncompressedSize64); declared > l.MaxTotalSize {
+			return nil, &LimitError{Limit: "MaxTotalSize", Value: declared, Max: l.MaxTotalSize, Entry: f.Name}
+		}
+		if n := int64(f.UncompressedSize64); n > l.RatioFloor {
+			c := int64(f.CompressedSize64)
+			if c <= 0 || n/c > l.MaxRatio {
+				return nil, &LimitError{Limit: "MaxRatio", Value: n / max(c, 1), Max: l.MaxRatio, Entry: f.Name}
+			}
+		}
 	}
 	var total int64
 	for _, f := range zr.File {
@@ -247,6 +303,11 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim *Limits) (*Package
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
+		if f.UncompressedSize64 > heldEntrySize {
+			p.names = append(p.names, f.Name)
+			p.lazy[f.Name] = f
+			continue
+		}
 		b, err := readEntry(f, &l, &total)
 		if err != nil {
 			return nil, err
@@ -254,7 +315,7 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim *Limits) (*Package
 		p.names = append(p.names, f.Name)
 		p.parts[f.Name] = b
 	}
-	root, ok := p.parts["OFD.xml"]
+	root, ok := p.Part("OFD.xml")
 	if !ok {
 		return nil, fmt.Errorf("%w: no OFD.xml", ErrNotOFD)
 	}
@@ -309,7 +370,7 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, lim *Limits) (*Package
 			}
 		}
 	}
-	if b, ok := p.parts["OFDEntries.xml"]; ok {
+	if b, ok := p.Part("OFDEntries.xml"); ok {
 		p.Entries = readEntries(b)
 	}
 	return p, nil
@@ -395,7 +456,7 @@ func Resolve(base, loc string) (string, error) {
 }
 
 func (p *Package) readDocument(d *Document) error {
-	b, ok := p.parts[d.Root]
+	b, ok := p.Part(d.Root)
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrMissingPart, d.Root)
 	}
@@ -443,7 +504,7 @@ func (p *Package) readDocument(d *Document) error {
 }
 
 func (p *Package) readSignatures(ctx context.Context, d *Document, l *Limits, count *int) error {
-	b, ok := p.parts[d.SignaturesLoc]
+	b, ok := p.Part(d.SignaturesLoc)
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrMissingPart, d.SignaturesLoc)
 	}
@@ -476,7 +537,7 @@ func (p *Package) readSignatures(ctx context.Context, d *Document, l *Limits, co
 			continue
 		}
 		sig.Loc = loc
-		x, ok := p.parts[loc]
+		x, ok := p.Part(loc)
 		if !ok {
 			sig.Err = fmt.Errorf("%w: %s", ErrMissingPart, loc)
 			continue

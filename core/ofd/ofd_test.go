@@ -192,3 +192,69 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestLargeEntriesNotHeld (red team s10 DoS 4: four referenced entries of 60 MiB were held at
+// once, 445 MB for a 3 MB file): an entry over heldEntrySize is not read when the package is
+// opened; Part and Open read it from the archive, exactly, and one whose data is longer than
+// its header declares cannot be read at all.
+func TestLargeEntriesNotHeld(t *testing.T) {
+	big := make([]byte, 3<<20)
+	x := uint32(1)
+	for i := range big {
+		x = x*1664525 + 1013904223 // pseudo-random: barely compresses
+		big[i] = byte(x >> 24)
+	}
+	p, err := open(buildZip(t, append(append([]zipEntry(nil), minimal...), zipEntry{"Doc_0/Res/big.bin", string(big)})), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, held := p.parts["Doc_0/Res/big.bin"]; held || p.lazy["Doc_0/Res/big.bin"] == nil {
+		t.Fatalf("the large entry is held (%v) or unknown", held)
+	}
+	if b, ok := p.Part("/Doc_0/Res/big.bin"); !ok || !bytes.Equal(b, big) {
+		t.Errorf("Part: %v, %d bytes", ok, len(b))
+	}
+	rc, ok := p.Open("Doc_0/Res/big.bin")
+	if !ok {
+		t.Fatal("Open: absent")
+	}
+	var got bytes.Buffer
+	if _, err := got.ReadFrom(rc); err != nil || !bytes.Equal(got.Bytes(), big) {
+		t.Errorf("Open: %v, %d bytes", err, got.Len())
+	}
+	rc.Close()
+	if !strings.Contains(strings.Join(p.Names(), " "), "Doc_0/Res/big.bin") {
+		t.Errorf("names %v", p.Names())
+	}
+
+	// Declared as 2 MiB (not held), inflating to 4 MiB.
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for _, e := range minimal {
+		f, _ := w.Create(e.name)
+		f.Write([]byte(e.data))
+	}
+	data := make([]byte, 4<<20)
+	var comp bytes.Buffer
+	fw, _ := flate.NewWriter(&comp, flate.BestSpeed)
+	fw.Write(data)
+	fw.Close()
+	f, err := w.CreateRaw(&zip.FileHeader{Name: "Doc_0/Res/liar.bin", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(data[:2<<20]),
+		CompressedSize64: uint64(comp.Len()), UncompressedSize64: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(comp.Bytes())
+	w.Close()
+	p, err = open(buf.Bytes(), &Limits{MaxRatio: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := p.Part("Doc_0/Res/liar.bin"); ok {
+		t.Errorf("an entry longer than declared was read: %d bytes", len(b))
+	}
+	rc, _ = p.Open("Doc_0/Res/liar.bin")
+	if _, err := new(bytes.Buffer).ReadFrom(rc); err == nil {
+		t.Error("Open: an entry longer than declared read without an error")
+	}
+}

@@ -11,10 +11,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"image"
 	_ "image/gif"  // seal pictures
 	_ "image/jpeg" // seal pictures
 	_ "image/png"  // seal pictures
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -117,10 +119,11 @@ func (s *ofdSig) finish() Signature {
 }
 
 type ofdVerifier struct {
-	ctx  context.Context
-	opts *Options
-	now  time.Time
-	pkg  *ofd.Package
+	ctx     context.Context
+	opts    *Options
+	now     time.Time
+	pkg     *ofd.Package
+	digests map[string]ofdDigest // refDigest's
 }
 
 // verifyOFD verifies the OFD package in data.
@@ -196,28 +199,63 @@ func (v *ofdVerifier) base(index int, field string) Signature {
 
 // digestOFD hashes a part with a CheckMethod as producers write it.
 func digestOFD(method string, data []byte, key *ecdsa.PublicKey) ([]byte, error) {
+	return digestOFDReader(method, bytes.NewReader(data), key)
+}
+
+// digestOFDReader is digestOFD over what r yields: a large part is hashed as it is inflated.
+func digestOFDReader(method string, r io.Reader, key *ecdsa.PublicKey) ([]byte, error) {
+	var h hash.Hash
 	switch strings.ToLower(strings.TrimSpace(method)) {
 	case oidSM3, "sm3":
-		s := sm3.Sum(data)
-		return s[:], nil
+		h = sm3.New()
 	case oidSM3Z: // iOFD: SM3(Z || data), Z from the signer's key and the default ID
 		if key == nil {
 			return nil, errors.New("CheckMethod 1.2.156.10197.1.401.2 (SM3 with Z) needs the signer's SM2 key")
 		}
-		h := sm3.New()
+		h = sm3.New()
 		h.Write(sm2Z(key))
-		h.Write(data)
-		return h.Sum(nil), nil
 	case oidSHA256, "sha256", "sha-256":
-		s := sha256.Sum256(data)
-		return s[:], nil
+		h = sha256.New()
 	case oidSHA1, "sha1", "sha-1":
-		s := sha1.Sum(data)
-		return s[:], nil
+		h = sha1.New()
 	case "":
 		return nil, errors.New("the References carry no CheckMethod")
+	default:
+		return nil, fmt.Errorf("unknown CheckMethod %q", method)
 	}
-	return nil, fmt.Errorf("unknown CheckMethod %q", method)
+	if _, err := io.Copy(h, r); err != nil {
+		return nil, fmt.Errorf("the part cannot be read: %w", err)
+	}
+	return h.Sum(nil), nil
+}
+
+// refDigest is the digest of part loc by method: computed once per package for each part,
+// method and key (a part of 60 MiB named by every signature was inflated again for each), and
+// hashed as the part is read.
+func (v *ofdVerifier) refDigest(loc, method string, key *ecdsa.PublicKey) (d []byte, found bool, err error) {
+	k := loc + "\x00" + strings.ToLower(strings.TrimSpace(method))
+	if key != nil {
+		k += "\x00" + string(sm2Z(key))
+	}
+	if c, ok := v.digests[k]; ok {
+		return c.d, c.found, c.err
+	}
+	rc, found := v.pkg.Open(loc)
+	if found {
+		d, err = digestOFDReader(method, rc, key)
+		rc.Close()
+	}
+	if v.digests == nil {
+		v.digests = map[string]ofdDigest{}
+	}
+	v.digests[k] = ofdDigest{d, found, err}
+	return d, found, err
+}
+
+type ofdDigest struct {
+	d     []byte
+	found bool
+	err   error
 }
 
 // checkRefs hashes every reference with the declared method.
@@ -235,12 +273,11 @@ func (v *ofdVerifier) checkRefs(s *ofdSig, sig *ofd.Signature, key *ecdsa.Public
 			s.fail("reference %q: %v", r.FileRef, r.Err)
 			continue
 		}
-		b, found := v.pkg.Part(r.Loc)
+		d, found, err := v.refDigest(r.Loc, in.CheckMethod, key)
 		if !found {
 			s.changed = append(s.changed, fmt.Sprintf("%s, which the signature covers, is missing from the package", r.Loc))
 			continue
 		}
-		d, err := digestOFD(in.CheckMethod, b, key)
 		if err != nil {
 			s.fail("reference %s: %v", r.Loc, err)
 			continue
