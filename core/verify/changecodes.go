@@ -16,6 +16,9 @@ type ChangeDetail struct {
 	Page    int    // 1-based page number, when the change is on a known page (0 otherwise)
 	Field   string // form or signature field name, when the change names one
 	Key     string // dictionary key or annotation subtype, when the change names one
+	// Value is a filled field's new value as its readers show it (fieldValueText: one line, at
+	// most 40 characters, cut with "…"), when the change names one.
+	Value string
 	// Regions are the rectangles of signed content a change covers (ChangeCoversContent), for
 	// highlighting.
 	Regions []Region
@@ -139,7 +142,7 @@ var ChangeCodes = []string{
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
-// {field} (Field), {object} (Object), {key} (Key), {page} (Page) and {where}, which is
+// {field} (Field), {object} (Object), {key} (Key), {value} (Value), {page} (Page) and {where}, which is
 // "（第 N 页）" / " (page N)" when the page is known and empty otherwise. A template names only
 // what the verifier records for its code (checkChangeDetails enforces it on every test report).
 var changeTexts = map[string]struct{ zh, en string }{
@@ -187,9 +190,9 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeNeedAppearances:           {"表单被设为由阅读器重绘所有域(NeedAppearances)", "form set to make viewers redraw the fields (NeedAppearances)"},
 	ChangeFormFieldAdded:            {"新增表单域「{field}」{where}", "form field {field} added{where}"},
 	ChangeFormFieldRemoved:          {"删除表单域「{field}」", "form field {field} removed"},
-	ChangeFieldFilled:               {"填写表单域「{field}」", "field {field} filled in"},
-	ChangeFieldOption:               {"表单域「{field}」改选了其他选项", "field {field} set to another of its options"},
-	ChangeFieldValue:                {"修改已填写的表单域「{field}」", "value of field {field} changed after it was filled"},
+	ChangeFieldFilled:               {"填写表单域「{field}」，填入「{value}」", "field {field} filled in with \"{value}\""},
+	ChangeFieldOption:               {"表单域「{field}」改选了其他选项，选为「{value}」", "field {field} set to another of its options, \"{value}\""},
+	ChangeFieldValue:                {"修改已填写的表单域「{field}」，改为「{value}」", "value of field {field} changed after it was filled, to \"{value}\""},
 	ChangeFieldLocked:               {"填写了被签名锁定的表单域「{field}」", "field {field} filled although a signature locks it"},
 	ChangeFieldNotPermitted:         {"填写表单域「{field}」，但文档认证不允许任何修改", "field {field} filled although the certification allows no changes"},
 	ChangeFieldMoved:                {"表单域「{field}」被移到另一个对象（对象 {object}）", "field {field} now lives in object {object}"},
@@ -246,6 +249,15 @@ func (d ChangeDetail) Text(lang string) string {
 	if zh {
 		tmpl, suffix = t.zh, "，但文档认证不允许任何修改"
 	}
+	if d.Value == "" {
+		// A detail made without the value (an older caller): the sentence without its clause.
+		if i := strings.Index(tmpl, "{value}"); i >= 0 {
+			head := tmpl[:i]
+			if cut := max(strings.LastIndex(head, "，"), strings.LastIndex(head, ", "), strings.LastIndex(head, " with ")); cut > 0 {
+				tmpl = tmpl[:cut]
+			}
+		}
+	}
 	if d.Page > 0 {
 		if zh {
 			where = "（第 " + strconv.Itoa(d.Page) + " 页）"
@@ -253,7 +265,7 @@ func (d ChangeDetail) Text(lang string) string {
 			where = " (page " + strconv.Itoa(d.Page) + ")"
 		}
 	}
-	out := strings.NewReplacer("{field}", d.Field, "{object}", strconv.Itoa(d.Object), "{key}", d.Key,
+	out := strings.NewReplacer("{field}", d.Field, "{object}", strconv.Itoa(d.Object), "{key}", d.Key, "{value}", d.Value,
 		"{page}", strconv.Itoa(d.Page), "{where}", where).Replace(tmpl)
 	if !d.Allowed && notPermittedSuffix(d.Code) {
 		out += suffix

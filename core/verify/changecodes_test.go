@@ -44,7 +44,7 @@ func checkTemplateFilled(t testing.TB, d ChangeDetail) {
 		if !ok {
 			continue // an unknown code is reported by the caller
 		}
-		for ph, set := range map[string]bool{"{field}": d.Field != "", "{object}": d.Object != 0, "{key}": d.Key != "", "{page}": d.Page != 0} {
+		for ph, set := range map[string]bool{"{field}": d.Field != "", "{object}": d.Object != 0, "{key}": d.Key != "", "{value}": d.Value != "", "{page}": d.Page != 0} {
 			if strings.Contains(tmpl, ph) && !set {
 				t.Errorf("%s %s template %q uses %s, but the change %q does not record it", d.Code, lang, tmpl, ph, d.Sentence)
 			}
@@ -63,7 +63,7 @@ func TestEveryChangeCodeWorded(t *testing.T) {
 		t.Errorf("%d change texts for %d codes", len(changeTexts), len(ChangeCodes))
 	}
 	for _, c := range ChangeCodes {
-		d := ChangeDetail{Code: c, Allowed: true, Object: 17, Page: 3, Field: "甲方签名", Key: "Contents"}
+		d := ChangeDetail{Code: c, Allowed: true, Object: 17, Page: 3, Field: "甲方签名", Key: "Contents", Value: "100"}
 		for _, lang := range []string{"zh", "en"} {
 			tmpl, ok := ChangeTemplate(c, lang)
 			if !ok {
@@ -165,6 +165,49 @@ func TestReasonText(t *testing.T) {
 	}
 }
 
+// A filled value is named in both languages: decoded, on one line, cut when long; a detail
+// without it reads as before.
+func TestFieldValueNamed(t *testing.T) {
+	v := &pdf.View{}
+	long := strings.Repeat("九", 45)
+	for _, c := range []struct {
+		v    pdf.Object
+		want string
+	}{
+		{pdf.String{Bytes: []byte("100")}, "100"},
+		{pdf.EncodeText("金额 ¥9,000\n元"), "金额 ¥9,000 元"},
+		{pdf.EncodeText(long), strings.Repeat("九", 40) + "…"},
+		{pdf.Name("Yes"), "Yes"},
+		{pdf.Array{pdf.String{Bytes: []byte("EUR")}, pdf.String{Bytes: []byte("USD")}}, "EUR, USD"},
+		{pdf.String{Bytes: []byte(" \r\n")}, " "},
+	} {
+		if got := fieldValueText(v, c.v); got != c.want {
+			t.Errorf("%v: %q, want %q", c.v, got, c.want)
+		}
+	}
+	d := ChangeDetail{Code: ChangeFieldFilled, Allowed: true, Field: "qty", Value: "100"}
+	if got := d.Text("zh"); got != "填写表单域「qty」，填入「100」" {
+		t.Errorf("zh: %q", got)
+	}
+	if got := d.Text("en"); got != `field qty filled in with "100"` {
+		t.Errorf("en: %q", got)
+	}
+	d.Value = ""
+	for _, c := range []struct{ code, zh, en string }{
+		{ChangeFieldFilled, "填写表单域「qty」", "field qty filled in"},
+		{ChangeFieldOption, "表单域「qty」改选了其他选项", "field qty set to another of its options"},
+		{ChangeFieldValue, "修改已填写的表单域「qty」", "value of field qty changed after it was filled"},
+	} {
+		d.Code = c.code
+		if got := d.Text("zh"); got != c.zh {
+			t.Errorf("%s zh without value: %q", c.code, got)
+		}
+		if got := d.Text("en"); got != c.en {
+			t.Errorf("%s en without value: %q", c.code, got)
+		}
+	}
+}
+
 func TestChangeCodesUnique(t *testing.T) {
 	seen := map[string]bool{}
 	for _, c := range ChangeCodes {
@@ -195,7 +238,7 @@ func TestChangeDetails(t *testing.T) {
 		want ChangeDetail // Sentence is not compared
 	}{
 		{"page resources", pageEdit, ChangeDetail{Code: ChangePageContent, Page: 1, Key: "Resources"}},
-		{"field filled", filled, ChangeDetail{Code: ChangeFieldFilled, Allowed: true, Field: "amount"}},
+		{"field filled", filled, ChangeDetail{Code: ChangeFieldFilled, Allowed: true, Field: "amount", Value: "42"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

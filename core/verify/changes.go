@@ -7,7 +7,9 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 	"unsafe"
 
 	"sealdesk/core/pdf"
@@ -1606,6 +1608,7 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 	valueOK := false // the new value is an allowed change (its field's /DA may change with it)
 	if valueChanged {
 		wasEmpty := isEmptyValue(a.old, of.Value)
+		shown := fieldValueText(a.cur, nf.Value)
 		valueOK = !nf.IsSignature() && !locked && a.mdp != 1
 		switch {
 		case nf.IsSignature() && wasEmpty:
@@ -1623,19 +1626,19 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 		case !wasEmpty && a.declaredLocks():
 			// The signers said with FieldMDP which fields they protect; this one is not among
 			// them, so it may be changed like any form filling (ISO 32000-2 12.8.2.4).
-			a.ch.add(true, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "value of field %s changed after signing; no FieldMDP lock covers it", nf.Name)
+			a.ch.add(true, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name, Value: shown}, "value of field %s changed after signing to %q; no FieldMDP lock covers it", nf.Name, shown)
 		case !wasEmpty && nf.Type == "Btn":
 			// A checked box or chosen radio button is a filled value, like a filled text field.
 			valueOK = false
-			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "state of button %s changed after signing (it was already set)", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name, Value: shown}, "state of button %s changed after signing to %q (it was already set)", nf.Name, shown)
 		case !wasEmpty && nf.Type == "Ch" && nf.Flags&(1<<18) == 0 && a.isOption(nf):
 			valueOK = true
-			a.ch.add(true, ChangeDetail{Code: ChangeFieldOption, Field: nf.Name}, "field %s set to another of its options", nf.Name)
+			a.ch.add(true, ChangeDetail{Code: ChangeFieldOption, Field: nf.Name, Value: shown}, "field %s set to another of its options, %q", nf.Name, shown)
 		case !wasEmpty:
 			valueOK = false
-			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name}, "value of field %s changed after signing (it was already filled)", nf.Name)
+			a.ch.add(false, ChangeDetail{Code: ChangeFieldValue, Field: nf.Name, Value: shown}, "value of field %s changed after signing to %q (it was already filled)", nf.Name, shown)
 		default:
-			a.ch.add(true, ChangeDetail{Code: ChangeFieldFilled, Field: nf.Name}, "field %s filled in", nf.Name)
+			a.ch.add(true, ChangeDetail{Code: ChangeFieldFilled, Field: nf.Name, Value: shown}, "field %s filled in with %q", nf.Name, shown)
 		}
 	}
 	if valueChanged && valueOK {
@@ -1726,6 +1729,65 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 			check("widget of field", od, w.Dict)
 		}
 	}
+}
+
+// maxShownValue is how many characters of a filled value a change names; longer ones are cut.
+const maxShownValue = 40
+
+// fieldValueText is a field value as the report names it: a text string decoded (PDFDocEncoding
+// or UTF-16), a name (a button's state) as written, an array's entries joined by ", "; control
+// characters and line breaks become spaces, runs of white space one, and the result is cut to
+// maxShownValue characters with "…". Never empty: what reads as nothing is one space.
+func fieldValueText(v *pdf.View, o pdf.Object) string {
+	var parts []string
+	var walk func(o pdf.Object, depth int)
+	walk = func(o pdf.Object, depth int) {
+		x, err := v.Resolve(o)
+		if err != nil || depth > 2 {
+			return
+		}
+		switch t := x.(type) {
+		case pdf.String:
+			parts = append(parts, t.Text())
+		case pdf.Name:
+			parts = append(parts, string(t))
+		case pdf.Array:
+			for i, e := range t {
+				if i == 16 {
+					parts = append(parts, "…")
+					break
+				}
+				walk(e, depth+1)
+			}
+		case pdf.Int, pdf.Real:
+			n, _ := pdf.Number(t)
+			parts = append(parts, strconv.FormatFloat(n, 'f', -1, 64))
+		}
+	}
+	walk(o, 0)
+	var b strings.Builder
+	n, space := 0, false
+	for _, r := range strings.Join(parts, ", ") {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '\uFFFD' {
+			space = true
+			continue
+		}
+		if n >= maxShownValue {
+			b.WriteString("…")
+			break
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		space = false
+		b.WriteRune(r)
+		n++
+	}
+	if b.Len() == 0 {
+		return " "
+	}
+	return b.String()
 }
 
 // isOption reports whether a choice field's value is one of its /Opt entries.
