@@ -36,6 +36,15 @@ func formXObject(data string) *pdf.Stream {
 		"BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(612), pdf.Int(792)}}, Data: []byte(data)}
 }
 
+// fieldAP is a form XObject for the text field "amount" (/Rect 228 × 30, its box too), as a
+// filler writes it: a filled field's appearance must show its value at a readable size
+// (fillshow.go), which a page-sized box squeezed onto the widget does not.
+func fieldAP(data string) *pdf.Stream {
+	st := formXObject(data)
+	st.Dict["BBox"] = pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(228), pdf.Int(30)}
+	return st
+}
+
 // hideAndReplace appends an update that consists only of a cross-reference section pointing
 // object 4 (the page content) at the unlisted shadow definition inside the signed bytes.
 func hideAndReplace(t testing.TB, signed []byte, shadowOff int64) []byte {
@@ -514,7 +523,7 @@ func fillText(t testing.TB, in []byte, value string) []byte {
 	return update(t, in, func(u *pdf.Update, v *pdf.View) {
 		w := v.Dict(pdf.Ref{Num: 7}).Clone()
 		w["V"] = pdf.String{Bytes: []byte(value)}
-		w["AP"] = pdf.Dict{"N": u.Add(formXObject("/Tx BMC BT /Helv 12 Tf 2 10 Td (" + value + ") Tj ET EMC"))}
+		w["AP"] = pdf.Dict{"N": u.Add(fieldAP("/Tx BMC BT /Helv 12 Tf 2 10 Td (" + value + ") Tj ET EMC"))}
 		setObj(t, u, pdf.Ref{Num: 7}, w)
 	})
 }

@@ -117,6 +117,10 @@ const (
 	// ChangeStructureMeaning: the structure tree now says something else about signed content —
 	// replacement or alternate text, language, role or reading order (structtree.go).
 	ChangeStructureMeaning = "structure-meaning-changed"
+	// ChangeFieldShowsOther: a field filled after signing has an appearance that does not show
+	// its value, so viewers that draw the appearance and form readers that show the value read
+	// different things (fillshow.go).
+	ChangeFieldShowsOther = "field-appearance-not-value"
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -139,6 +143,7 @@ var ChangeCodes = []string{
 	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
 	ChangeAmbiguousObject, ChangeTooComplex, ChangeAnnotAction, ChangeFieldAction,
 	ChangeAttachmentAdded, ChangeHiddenTrailer, ChangeMarksText, ChangeStructureMeaning,
+	ChangeFieldShowsOther,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -201,6 +206,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeFieldVisibility:           {"修改表单域「{field}」的可见性", "visibility of field {field} changed"},
 	ChangeFieldAppearance:           {"未改值却修改了表单域「{field}」的外观", "appearance of field {field} changed without a new value"},
 	ChangeFieldReadOnly:             {"表单域「{field}」设为只读", "field {field} made read-only"},
+	ChangeFieldShowsOther:           {"表单域「{field}」显示的内容与填入的值不一致，不同阅读器会读到不同的内容，填入的值为「{value}」", "field {field} was filled with an appearance that does not show its value: viewers and form readers read different things, its value is \"{value}\""},
 	ChangeObject:                    {"修改对象 {object}", "object {object} was changed"},
 	ChangeObjectDeleted:             {"删除对象 {object}", "object {object} was deleted"},
 	ChangeObjectUnreadable:          {"最新版本中无法读取对象 {object}", "object {object} cannot be read in the latest revision"},

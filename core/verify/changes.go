@@ -241,6 +241,7 @@ type analysis struct {
 	sigAreas       map[int][]pdf.Rect   // page areas of intact later signatures' widgets (coverink.go)
 	annotOC        map[int]*[2]int      // per page: changed annotations poppler's screen, and paper, may leave out (coverhidden.go)
 	synthesized    map[int][]synthPaint // annotations the renderer does not draw but other viewers do (synth.go)
+	drFaces        map[string]bool      // faces the signed /DR embeds (fillfont.go), loaded on first use
 	shortcutDone   map[shortcutKey]bool // coverShortcutOnce's answers (coverplan.go)
 	textModeDone   map[int]bool         // textModeOnce's answers
 	judgedAnnots   int                  // annotations judged as added or changed (annotbudget.go)
@@ -1646,6 +1647,10 @@ func (a *analysis) compareField(of, nf pdf.Field, changed map[int]bool) {
 		for _, w := range nf.Widgets {
 			if bad := a.undecodableImage(a.cur.Dict(w.Ref)) + a.lackedResource(a.cur.Dict(w.Ref), a.widgetPage(w)); bad != "" {
 				a.ch.add(false, ChangeDetail{Code: ChangeFieldAppearance, Field: nf.Name}, "field %s filled with an appearance that draws what readers draw differently: %s", nf.Name, bad)
+			}
+			// Its appearance must show the value that form readers show (fillshow.go).
+			if why := a.fillShown(nf, w); why != "" {
+				a.ch.add(false, ChangeDetail{Code: ChangeFieldShowsOther, Field: nf.Name, Value: fieldValueText(a.cur, nf.Value)}, "field %s filled, but its appearance does not show its value: %s", nf.Name, why)
 			}
 			// Every page listing the widget draws it (a shared /Annots array), not only its /P.
 			for _, p := range a.pagesShowing(w.Ref, a.widgetPage(w)) {

@@ -245,6 +245,33 @@
 //     page's entry can draw something else (an XObject, a Type 3 or embedded font: poppler uses
 //     it, PDFium draws Helvetica or nothing); a standard face there, as ordinary filled forms
 //     name, is not.
+//   - A filled field shows its value (fillshow.go, fillfont.go; red team s10 WIN 4: a /V of 100
+//     whose appearance drew 900 read 900 in poppler, PDFium and Acrobat and 100 in pdf.js's
+//     forms mode and every form-data reader). The change names the value ("field qty filled in
+//     with \"100\"", 填写表单域「qty」，填入「100」; one line, cut at 40 characters). Every
+//     appearance stream of a text or choice field whose value changed is read as a reader draws
+//     it: each string decoded through its font — a simple font's /Encoding and /Differences glyph
+//     names to Unicode, a composite font (Identity-H) through its ToUnicode map; names and a
+//     ToUnicode map that disagree on a code drawn are refused — the characters put in reading
+//     order by where they land, and the result must equal the value with white space ignored
+//     (line splitting, comb cells, /Q alignment, padding): a text field's /V (mask characters
+//     for a password field), a combo box's /V or its /Opt display text, a list box's lines all
+//     options with the chosen one among them. Only text, colour, marked content, rectangular
+//     clips, a background over the whole box before the text and border paths within the
+//     border band (comb dividers on the cell lines) may be drawn: no other path or curve, no
+//     image, XObject, shading, Type 3 font, optional content, graphics state beyond line styles
+//     and opaque painting, render mode other than 0–2, glyphs under 2.5 pt or squeezed below 10
+//     %, overlapping, outside the box or its clip, painted over, or too close in luminance to the
+//     background. A button shows the state its value names (/AS). Fonts: a font object of the
+//     signed revision, unchanged, or a standard face without a program, draws what its names
+//     say. A font added after signing with its own program is accepted only for a face the
+//     signed /DR already embedded (by /BaseFont) and only where two decodings agree — a simple
+//     font's glyph names and its ToUnicode map (both required), a composite font's ToUnicode map
+//     and its program's cmap where the program has one. Evidence: Acrobat, PDFBox, pdf.js and
+//     iText fill with the /DA font from /DR; DocuSign's PDFKit.NET (interop 007) fills with a new
+//     subset of the LucidaConsole Type0 font its signed /DR embeds, without a cmap. Left
+//     unchecked: a program whose outlines lie about its names, cmap and ToUnicode map (only
+//     reading the rendered glyphs would see it), within a face the signed form embedded.
 //   - Actions are changes too: whatever makes a viewer run something is disallowed after
 //     signing, at document level (the catalog's /OpenAction, /AA, /Names /JavaScript,
 //     /EmbeddedFiles, a page's /AA, an existing field's /AA: entries outside the allowed lists)

@@ -673,7 +673,7 @@ func TestRedTeamCover(t *testing.T) {
 			return annot(cert3, "StrikeOut", over, "1 0 0 RG 1 w 60 708 m 460 708 l S", nil, nil)
 		}, StatusValid, "StrikeOut annotation added", nil},
 		{"twin: the field over the amount filled with a transparent appearance beside the text", func() []byte {
-			return fill(fieldOverSigned, "0 0 1 rg BT /Helv 10 Tf 300 2 Td (ok) Tj ET")
+			return fill(fieldOverSigned, "0 0 1 rg BT /Helv 10 Tf 300 2 Td (5) Tj ET")
 		}, StatusValid, "filled in", nil},
 	}
 	runRows(t, s, rows)
@@ -792,7 +792,7 @@ func TestRedTeamFormAppearances(t *testing.T) {
 		fl, _ := v.Field("note")
 		d := fl.Dict.Clone()
 		d["V"] = pdf.String{Bytes: []byte("5")}
-		d["AP"] = pdf.Dict{"N": u.Add(formXObject("/Tx BMC BT /Helv 12 Tf 2 10 Td (5) Tj ET EMC"))}
+		d["AP"] = pdf.Dict{"N": u.Add(fieldAP("/Tx BMC BT /Helv 12 Tf 2 10 Td (5) Tj ET EMC"))}
 		setObj(t, u, fl.Ref, d)
 	})
 	plain, _ := makeDoc(docOpts{})
