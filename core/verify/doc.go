@@ -63,7 +63,9 @@
 //     (crlIncomplete, RFC 5280 §5.2, §6.3.3): a delta CRL, one whose issuing distribution point
 //     limits it to CA or user certificates, some reasons, attribute certificates, an indirect
 //     CRL's entries or another distribution point, or one with an unknown critical extension is
-//     no evidence of it; an entry in any of them still revokes.
+//     no evidence of it; an entry in any of them still revokes. An OCSP response signed by a
+//     delegated responder is evidence of a good status only if the responder's certificate is
+//     valid at the response's thisUpdate and producedAt (ocspEvidence).
 //   - Extended key usage chains (ekuAllows, the one rule of trust.go): every CA of a path — the
 //     intermediates and the anchor — that has the extension must allow the path's purpose, as
 //     NSS, OpenSSL and CryptoAPI require. A signer's path: anyExtendedKeyUsage or a usage the

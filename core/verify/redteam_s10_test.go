@@ -17,6 +17,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
+	"golang.org/x/crypto/ocsp"
 
 	"sealdesk/core/cms"
 	"sealdesk/core/pdf"
@@ -442,6 +443,42 @@ func TestRedTeamS10PartialCRL(t *testing.T) {
 			}
 			if rep.Verdict != want || sg.Revocation != c.revocation {
 				t.Fatalf("verdict %s, revocation %s; want %s, %s\n%s", rep.Verdict, sg.Revocation, want, c.revocation, dump(rep))
+			}
+		})
+	}
+}
+
+// TestRedTeamS10ExpiredOCSPResponder: a delegated OCSP responder's certificate (id-kp-OCSPSigning,
+// issued by the signer's CA) that had expired — or was not yet valid — when the response says it
+// was produced made its "good" the signer's revocation status: the key of a retired responder
+// vouched for anything. Now such a response is no evidence (revocation unknown); the twin's
+// responder is valid then.
+func TestRedTeamS10ExpiredOCSPResponder(t *testing.T) {
+	plain, _ := makeDoc(docOpts{})
+	s := newSigner(t, pki.ECDSAP256)
+	ca := s10Cert{s.pki.Intermediate, s.pki.IntKey}
+	responder := func(nb, na time.Time) s10Cert {
+		return s10Issue(t, ca, s10Spec{cn: "S10 OCSP Responder", eku: []asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 9}}, nb: nb, na: na})
+	}
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		name       string
+		resp       s10Cert
+		revocation string
+	}{
+		{"responder expired before the response", responder(s.now.Add(-60*day), s.now.Add(-30*day)), RevocationUnknown},
+		{"responder not yet valid at the response", responder(s.now.Add(day), s.now.Add(30*day)), RevocationUnknown},
+		{"twin: responder valid at the response", responder(s.now.Add(-day), s.now.Add(365*day)), RevocationGood},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := ocsp.CreateResponse(ca.cert, c.resp.cert, ocsp.Response{Status: ocsp.Good, SerialNumber: s.cert.SerialNumber,
+				ThisUpdate: s.now.Add(-time.Minute), NextUpdate: s.now.Add(day), Certificate: c.resp.cert}, c.resp.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := verifyBytes(t, s.sign(t, plain, sigOpts{adbeOCSP: [][]byte{r}}), s.store())
+			if sg := rep.Signatures[0]; rep.Verdict != StatusValid || sg.Revocation != c.revocation {
+				t.Fatalf("verdict %s, revocation %s; want valid, %s\n%s", rep.Verdict, sg.Revocation, c.revocation, dump(rep))
 			}
 		})
 	}

@@ -270,7 +270,9 @@ func decideRevocation(ev []revEvidence, at time.Time) revocationCheck {
 }
 
 // ocspEvidence reads one OCSP response for cert. The response must be signed by the issuer or
-// by a responder the issuer delegated (id-kp-OCSPSigning), and name cert's serial.
+// by a responder the issuer delegated (id-kp-OCSPSigning) — whose certificate, unless the
+// response says revoked, is valid at the response's thisUpdate and producedAt — and name cert's
+// serial.
 func ocspEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool) {
 	r, err := ocsp.ParseResponseForCert(der, cert, issuer)
 	if err != nil {
@@ -293,6 +295,14 @@ func ocspEvidence(der []byte, cert, issuer *x509.Certificate) (revEvidence, bool
 		}
 		if !delegated {
 			return revEvidence{}, false
+		}
+		// A delegated responder speaks only while its certificate is valid: the key of an
+		// expired one (or one not yet valid) vouches for nothing good, whatever times it
+		// writes. Its "revoked" still counts, as for the algorithm policy (admit).
+		for _, at := range []time.Time{r.ThisUpdate, r.ProducedAt} {
+			if r.Status != ocsp.Revoked && (at.Before(r.Certificate.NotBefore) || at.After(r.Certificate.NotAfter)) {
+				return revEvidence{}, false
+			}
 		}
 	}
 	e := revEvidence{thisUpdate: r.ThisUpdate, sha1Sig: sha1Signature(r.SignatureAlgorithm)}
