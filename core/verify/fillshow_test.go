@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -262,4 +263,31 @@ func TestRedTeamS10FillFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzFillAppearance: any appearance content and any ToUnicode map of a filled field give a
+// verdict, never a panic (fillshow.go and fillfont.go read both).
+func FuzzFillAppearance(f *testing.F) {
+	s := newSigner(f, pki.ECDSAP256)
+	plain, _ := makeDoc(docOpts{emptyText: true})
+	signed := s.sign(f, plain, sigOpts{})
+	f.Add("/Tx BMC q BT /Helv 12 Tf 0 g 2 10 Td (100) Tj ET Q EMC", "")
+	f.Add("1 g 0 0 228 30 re f 0 G 0.5 0.5 227 29 re S BT /F 12 Tf [(1) -20 (00)] TJ 0 -12 Td (x) ' 1 2 (y) \" ET", "1 beginbfchar <31> <0039> endbfchar")
+	f.Add("BT /Helv 9 Tf 3 Tr 5 Tz -1 Tc 40 Ts 0 0 m 5 5 l h W n (\\061) Tj ET", "2 beginbfrange <00> <ff> <0030> <0041> <0042> [<0043> <D83D>] endbfrange")
+	f.Fuzz(func(t *testing.T, content, toUnicode string) {
+		d := update(t, signed, func(u *pdf.Update, v *pdf.View) {
+			w := v.Dict(pdf.Ref{Num: 7}).Clone()
+			w["V"] = pdf.String{Bytes: []byte("100")}
+			font := pdf.Dict{"Type": pdf.Name("Font"), "Subtype": pdf.Name("Type1"), "BaseFont": pdf.Name("Helvetica"),
+				"ToUnicode": u.Add(&pdf.Stream{Dict: pdf.Dict{}, Data: []byte(toUnicode)})}
+			res := pdf.Dict{"Font": pdf.Dict{"Helv": pdf.Ref{Num: 5}, "F": u.Add(font)}}
+			w["AP"] = pdf.Dict{"N": u.Add(&pdf.Stream{Dict: pdf.Dict{"Type": pdf.Name("XObject"), "Subtype": pdf.Name("Form"),
+				"BBox": pdf.Array{pdf.Int(0), pdf.Int(0), pdf.Int(228), pdf.Int(30)}, "Resources": res}, Data: []byte(content)})}
+			setObj(t, u, pdf.Ref{Num: 7}, w)
+		})
+		rep, err := Verify(context.Background(), bytesReader(d), int64(len(d)), "fuzz.pdf", &Options{Trust: s.store(), Limits: fuzzLimits})
+		if err == nil && rep.Verdict == "" {
+			t.Fatal("no verdict")
+		}
+	})
 }
