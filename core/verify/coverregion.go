@@ -30,6 +30,9 @@ import (
 //     before, so such reports are unchanged), the annotations kept are drawn in the same order,
 //     and /NeedAppearances is not set in either revision (PDFium then rebuilds appearances of
 //     fields that did not change, from /DA and /DR).
+//   - The areas painted for other viewers (synth.go: a NoRotate annotation turned about its
+//     corner, an open popup's window — synthpopup.go)
+//     are added to the region.
 //   - The region is the union of those rectangles grown by coverRegionMargin, cut to the
 //     cover check's cell grid and the page. A glyph that the region's edge cuts is drawn
 //     differently at the edge (PDFium clips it), identically in both revisions; the cells the
@@ -156,10 +159,16 @@ func (a *analysis) changedArea(p int) (pdf.Rect, bool) {
 			return pdf.Rect{}, false
 		}
 	}
-	// What other readers may draw beyond the /Rect (synth.go, synthesizeNoRotate) is painted
-	// over the rendering: the region holds it too.
+	// What other readers may draw beyond the /Rect (synth.go, synthesizeNoRotate; an open
+	// popup's window at the popup's /Rect, also when only its parent changed) is painted over
+	// the rendering: the region holds it too.
 	for _, sp := range a.synthesized[p] {
-		if have {
+		if !finiteRect(sp.rect) {
+			return pdf.Rect{}, false
+		}
+		if !have {
+			area, have = sp.rect, true
+		} else {
 			area = pdf.Rect{LLX: min(area.LLX, sp.rect.LLX), LLY: min(area.LLY, sp.rect.LLY), URX: max(area.URX, sp.rect.URX), URY: max(area.URY, sp.rect.URY)}
 		}
 	}

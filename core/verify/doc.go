@@ -179,7 +179,13 @@
 //     decided by rendering the page as signed and as now (cover.go, PDFium through the
 //     Options.Renderer its caller passes, core/pdf/raster: in process in the desktop and the
 //     server, sealctl-render for sealctl; without one the page is reported as not checked); the
-//     covered regions are reported per page for highlighting. Signed text is signed content for
+//     covered regions are reported per page for highlighting. What PDFium leaves out and other
+//     viewers show is painted over the current rendering before the comparison (synth.go): an
+//     annotation without a usable appearance as what a viewer may build for it, and a popup a
+//     viewer opens at load — /Open set on it or on its parent, for an added or changed
+//     annotation — as an opaque window at the popup's /Rect (synthpopup.go; red team s10 WIN 5:
+//     Acrobat opened a note's window with another buyer and amount over the signed lines).
+//     Signed text is signed content for
 //     additions too (coverink.go, red team s7 G12): each line of the signed page's text (PDFium's
 //     text page: the characters' loose boxes, word spaces included, an em beyond each end) may
 //     not gain a mark — a dot between two digits, a "1" or a minus before an amount, a "0" after

@@ -92,6 +92,7 @@ func (a *analysis) wellFormedForm(s *pdf.Stream) bool {
 // synthesize records the area an annotation added or changed after signing may paint in other
 // viewers when the renderer draws none of it (see the top of this file).
 func (a *analysis) synthesize(page int, d pdf.Dict) {
+	a.synthesizeOpenPopup(page, d) // synthpopup.go: whatever its own appearance
 	st := d.NameOf("Subtype")
 	if page <= 0 || !synthesizedAnnots(st) || a.usableAppearance(d) {
 		return
