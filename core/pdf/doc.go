@@ -62,6 +62,10 @@
 //   - MaxDecodedBytes: decoded bytes of all streams of the file together, counted at every
 //     decode (a flate bomb split over many streams, or one stream decoded again and again).
 //   - MaxDepth: nesting of arrays and dictionaries, page and field trees.
+//   - MaxObjectElements: entries of the arrays and dictionaries of one object together.
+//   - MaxObjectMemory: the memory one parsed object holds, estimated while it is built, before
+//     an element is added (parse.go's memOf: never less than what Go keeps, TestObjectMemory):
+//     an element costs many times its bytes in the file, and most in a dictionary.
 //   - MaxObjects: entries of one cross-reference section; object numbers; pages.
 //   - MaxXRefEntries: entries of all cross-reference sections together, rows a section only
 //     claims not counted (a 3 MB file of xref streams each claiming hundreds of thousands of
@@ -197,8 +201,13 @@ type Limits struct {
 	// (each costs tens of bytes however few bytes it takes in the file: a /ByteRange of millions
 	// of integers); default 524,288 (real objects — a font's /W, a flat /Nums — hold far fewer).
 	MaxObjectElements int
-	MaxObjects        int // cross-reference entries per section, object numbers, pages; default 1,048,576
-	MaxRevisions      int // cross-reference sections read (the /Prev chain, /XRefStm and rebuilt ones); default 4096
+	// MaxObjectMemory bounds the memory one parsed object holds, estimated as it is built (a
+	// dictionary entry some 130 bytes, an array element 48: parse.go's memOf); default 64 MiB.
+	// An element costs many times its bytes in the file: a /VRI of 250,000 empty
+	// dictionaries took 12 MB of an object stream and 70 MB parsed.
+	MaxObjectMemory int64
+	MaxObjects      int // cross-reference entries per section, object numbers, pages; default 1,048,576
+	MaxRevisions    int // cross-reference sections read (the /Prev chain, /XRefStm and rebuilt ones); default 4096
 	// MaxXRefEntries bounds the cross-reference entries of all sections together (each costs
 	// memory however small the file; default 524,288: real files hold a few thousand).
 	MaxXRefEntries int
@@ -221,6 +230,7 @@ var DefaultLimits = Limits{
 	MaxStreamSize:     256 << 20,
 	MaxDepth:          256,
 	MaxObjectElements: 1 << 19,
+	MaxObjectMemory:   64 << 20,
 	MaxObjects:        1 << 20,
 	MaxRevisions:      4096,
 	MaxXRefEntries:    1 << 19,
@@ -260,6 +270,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxObjectElements <= 0 {
 		l.MaxObjectElements = DefaultLimits.MaxObjectElements
+	}
+	if l.MaxObjectMemory <= 0 {
+		l.MaxObjectMemory = DefaultLimits.MaxObjectMemory
 	}
 	if l.MaxObjects <= 0 {
 		l.MaxObjects = DefaultLimits.MaxObjects

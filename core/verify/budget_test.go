@@ -356,6 +356,20 @@ func TestBudgets(t *testing.T) {
 		d.section("")
 		return d.bytes()
 	}
+	// A signed document and an update whose DSS (object 21) sits in an object stream with a
+	// /VRI of n keys, each a 40-digit hex name with an empty dictionary (red team s10 DoS 2:
+	// 250,000 in a 0.69 MB file cost 1.4 s and 144 MB). Only the signatures' SHA-1 keys matter.
+	vriPlain, _ := makeDoc(docOpts{})
+	vriSigned := s.sign(t, vriPlain, sigOpts{})
+	vri := func(t testing.TB, n int) []byte {
+		var dss strings.Builder
+		dss.WriteString("<</Type/DSS/VRI<<")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&dss, "/%040X<<>>", i)
+		}
+		dss.WriteString(">>>>")
+		return dssObjStmUpdate(t, vriSigned, dss.String())
+	}
 	bigString := func(n int) []byte {
 		d := newRawDoc()
 		d.obj(1, "<</Type/Catalog/Pages 2 0 R/AcroForm<</Fields[5 0 R]>>>>")
@@ -592,8 +606,21 @@ func TestBudgets(t *testing.T) {
 					}
 				}
 			}},
-		{name: "object elements over (a /ByteRange)", limit: "MaxObjectElements", data: func(t testing.TB) []byte { return byteRange(lim.MaxObjectElements + 1) }},
-		{name: "object elements under (a /ByteRange)", data: func(t testing.TB) []byte { return byteRange(lim.MaxObjectElements - 16) }},
+		// 524,288 integers are estimated at 24 MiB, over verify's MaxObjectMemory: these two
+		// rows raise it to core/pdf's default to reach the element count.
+		{name: "object elements over (a /ByteRange)", limit: "MaxObjectElements", data: func(t testing.TB) []byte { return byteRange(lim.MaxObjectElements + 1) },
+			opts: &Options{Limits: pdf.Limits{MaxObjectMemory: pdf.DefaultLimits.MaxObjectMemory}}},
+		{name: "object elements under (a /ByteRange)", data: func(t testing.TB) []byte { return byteRange(lim.MaxObjectElements - 16) },
+			opts: &Options{Limits: pdf.Limits{MaxObjectMemory: pdf.DefaultLimits.MaxObjectMemory}}},
+		{name: "object memory over (a /ByteRange)", limit: "MaxObjectMemory", data: func(t testing.TB) []byte { return byteRange(maxObjectMemory/48 + 1) }},
+		{name: "object memory under (a /ByteRange)", data: func(t testing.TB) []byte { return byteRange(maxObjectMemory/48 - 64) }},
+		{name: "object memory over (a DSS /VRI of 100,000 keys in an object stream)", limit: "MaxObjectMemory", data: func(t testing.TB) []byte { return vri(t, 100_000) }},
+		{name: "object memory under (a DSS /VRI of 70,000 keys in an object stream)", data: func(t testing.TB) []byte { return vri(t, 70_000) },
+			check: func(t testing.TB, rep *Report) {
+				if rep.Verdict != StatusValid {
+					t.Errorf("verdict %s, want valid\n%s", rep.Verdict, dump(rep))
+				}
+			}},
 		{name: "depth over", limit: "MaxDepth", data: func(t testing.TB) []byte { return nested(lim.MaxDepth + 1) }},
 		{name: "depth under", data: func(t testing.TB) []byte { return nested(lim.MaxDepth - 2) }},
 		{name: "objects per section over (limit 100,000)", limit: "MaxObjects", data: func(t testing.TB) []byte { return bigTable(100001) },
@@ -680,4 +707,51 @@ func hasChangeKey(rep *Report, code, key string) bool {
 		}
 	}
 	return false
+}
+
+// dssObjStmUpdate appends to in a revision that adds body as the document's DSS (object 21),
+// Flate-compressed in an object stream (30), and the catalog naming it, in an xref stream.
+func dssObjStmUpdate(t testing.TB, in []byte, body string) []byte {
+	t.Helper()
+	f, err := pdf.Open(bytes.NewReader(in), int64(len(in)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := f.Revisions()[len(f.Revisions())-1]
+	v := f.Latest()
+	root := rootOf(v)
+	cat := v.Dict(root).Clone()
+	cat["DSS"] = pdf.Ref{Num: 21}
+	cb, err := pdf.AppendObject(nil, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := "21 0 "
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte(index + body))
+	zw.Close()
+	var b bytes.Buffer
+	b.Write(in)
+	offs := map[int]int{root.Num: b.Len()}
+	fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", root.Num, cb)
+	offs[30] = b.Len()
+	fmt.Fprintf(&b, "30 0 obj\n<</Type/ObjStm/N 1/First %d/Filter/FlateDecode/Length %d>>stream\n", len(index), z.Len())
+	b.Write(z.Bytes())
+	b.WriteString("\nendstream\nendobj\n")
+	xs, xoff := 40, b.Len()
+	offs[xs] = xoff
+	row := func(typ byte, a, c int) []byte {
+		return []byte{typ, byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a), byte(c >> 8), byte(c)}
+	}
+	var data []byte
+	data = append(data, row(1, offs[root.Num], 0)...)
+	data = append(data, row(2, 30, 0)...)
+	data = append(data, row(1, offs[30], 0)...)
+	data = append(data, row(1, xoff, 0)...)
+	fmt.Fprintf(&b, "%d 0 obj\n<</Type/XRef/Size %d/W[1 4 2]/Index[%d 1 21 1 30 1 %d 1]/Root %d 0 R/Prev %d/Length %d>>stream\n",
+		xs, xs+1, root.Num, xs, root.Num, last.XRefOffset, len(data))
+	b.Write(data)
+	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xoff)
+	return b.Bytes()
 }

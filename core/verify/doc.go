@@ -349,7 +349,9 @@
 //   - Read beyond its limits: files above Options.MaxFileSize, CMS blobs above 16 MB, ASN.1
 //     nesting beyond 64 levels; Options.Limits (one pdf.Limits budget: see core/pdf's "Bounds")
 //     bounds cross-reference entries (131,072 here, counted before a section's table is built:
-//     each costs the analysis some 250 bytes) and sections, objects per object stream, decoded bytes per
+//     each costs the analysis some 250 bytes) and sections, objects per object stream, the
+//     memory one parsed object holds (16 MiB here, estimated as it is built: a DSS whose /VRI
+//     held 250,000 keys in a 0.69 MB file cost 144 MB — red team s10 DoS 2), decoded bytes per
 //     stream (16 MiB here) and per file (128 MiB here), nesting, signatures per file (100) and
 //     sentences per signature (50); the objects the revisions after the first signature write
 //     are bounded too, all together (MaxUpdateObjects, 20,000: updatebudget.go — the change
