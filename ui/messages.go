@@ -149,7 +149,7 @@ func limitMessage(le *pdf.LimitError) string {
 	}
 	max := strconv.FormatInt(le.Max, 10)
 	switch le.Limit {
-	case "MaxFileSize", "MaxObjectSize", "MaxStreamSize", "MaxDecodedBytes":
+	case "MaxFileSize", "MaxObjectSize", "MaxObjectMemory", "MaxStreamSize", "MaxDecodedBytes":
 		max = fmt.Sprintf("%.0f MB", float64(le.Max)/(1<<20))
 	}
 	return tr("err.pdf.limit", map[string]any{"Limit": what, "Max": max})

@@ -155,6 +155,7 @@ func TestLimitMessageNamesTheLimit(t *testing.T) {
 		{&pdf.LimitError{Limit: "MaxXRefEntries", Max: 1 << 20}, []string{"交叉引用条目总数", "1048576"}},
 		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxUpdateObjects", Max: 50000, Got: 400000}), []string{"签署后各次更新写入的对象总数", "50000"}},
 		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxJudgedAnnotations", Max: 1000, Got: 1001}), []string{"签署后新增或修改的批注数", "1000"}},
+		{fmt.Errorf("x.pdf: %w", &pdf.LimitError{Limit: "MaxObjectMemory", Max: 16 << 20}), []string{"单个对象解析后占用的内存", "16 MB"}},
 	} {
 		got := errMessage(c.err)
 		for _, w := range c.want {
