@@ -121,6 +121,9 @@ const (
 	// its value, so viewers that draw the appearance and form readers that show the value read
 	// different things (fillshow.go).
 	ChangeFieldShowsOther = "field-appearance-not-value"
+	// ChangeUnsignedSeal: rendering shows a change drawing an official seal (a red ring with
+	// marks inside) that no intact signature carries (Regions; coverseal.go).
+	ChangeUnsignedSeal = "unsigned-seal"
 )
 
 // ChangeCodes lists every code, for readers that check they translate them all.
@@ -143,7 +146,7 @@ var ChangeCodes = []string{
 	ChangeResourcesAdded, ChangeResourcesChanged, ChangeCoversContent, ChangeCoverUnchecked,
 	ChangeAmbiguousObject, ChangeTooComplex, ChangeAnnotAction, ChangeFieldAction,
 	ChangeAttachmentAdded, ChangeHiddenTrailer, ChangeMarksText, ChangeStructureMeaning,
-	ChangeFieldShowsOther,
+	ChangeFieldShowsOther, ChangeUnsignedSeal,
 }
 
 // changeTexts holds, per code, the Chinese and the English template of a change. Placeholders:
@@ -226,6 +229,7 @@ var changeTexts = map[string]struct{ zh, en string }{
 	ChangeAnnotAction:               {"签署后新增或修改的批注{where}带有可改变文档显示内容的动作：{key}", "annotation added or changed{where} with actions that can change what the document shows: {key}"},
 	ChangeFieldAction:               {"签署后新增的签名域「{field}」带有可改变文档显示内容的动作：{key}", "signature field {field} added with actions that can change what the document shows: {key}"},
 	ChangeAttachmentAdded:           {"签署后新增了附件{where}：{key}", "an attached file was added after signing{where}: {key}"},
+	ChangeUnsignedSeal:              {"签署后新增的内容画出了公章{where}，但没有签名为它负责（公章代表单位的意思表示）", "a change after signing draws an official seal{where} that no signature carries (a seal reads as the company's consent)"},
 	ChangeStructureMeaning:          {"签署后修改了文档结构树对已签署内容的描述（替代文本、说明、语言、角色或阅读顺序），屏幕阅读器和文字提取读到的内容与页面不同", "the structure tree now says something else about signed content (replacement or alternate text, language, role or reading order): screen readers and text extraction read another text than the page shows"},
 }
 

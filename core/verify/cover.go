@@ -277,7 +277,7 @@ func (a *analysis) coverPages(pl *coverPlan) {
 		}
 		a.v.renders++
 		rctx, cancel := context.WithTimeout(ctx, maxCoverRenderTime)
-		regions, marks, err := a.coveredRegions(rctx, p, last)
+		regions, marks, seals, err := a.coveredRegions(rctx, p, last)
 		if err != nil && ctx.Err() == nil && rctx.Err() != nil {
 			err = &appearanceBudgetError{"MaxCoverRenderTime", fmt.Sprintf("rendering the page took longer than %v", maxCoverRenderTime)}
 		}
@@ -295,6 +295,11 @@ func (a *analysis) coverPages(pl *coverPlan) {
 			d := ChangeDetail{Code: ChangeCoversContent, Page: p, Regions: regions}
 			r := regions[0].Rect
 			a.ch.add(false, d, "%s: %s cover(s) signed content (%d region(s), the first at [%.0f %.0f %.0f %.0f])", label, joinMax(cp.what, 3), len(regions), r.LLX, r.LLY, r.URX, r.URY)
+		}
+		if len(seals) > 0 {
+			d := ChangeDetail{Code: ChangeUnsignedSeal, Page: p, Regions: seals}
+			r := seals[0].Rect
+			a.ch.add(false, d, "%s: %s draw(s) an official seal that no signature carries (%d, the first at [%.0f %.0f %.0f %.0f]): a red seal on a contract reads as the company's consent (coverseal.go)", label, joinMax(cp.what, 3), len(seals), r.LLX, r.LLY, r.URX, r.URY)
 		}
 		if len(marks) > 0 {
 			d := ChangeDetail{Code: ChangeMarksText, Page: p, Regions: marks}
@@ -321,31 +326,31 @@ func joinMax(l []string, n int) string {
 // coveredRegions renders page p (1-based) as signed and as of revision last and compares them:
 // the regions where signed content is covered, and those where signed text is marked
 // (coverink.go).
-func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, []Region, error) {
+func (a *analysis) coveredRegions(ctx context.Context, p, last int) (_, _, _ []Region, err error) {
 	if err := a.renderBudget(p); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := a.v.chargeRaster(a.renders(p, last), p); err != nil { // coverraster.go
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := a.v.chargeDrawnImages([]*pdf.View{a.old, a.v.f.Latest()}, p); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	od, err := a.v.renderDoc(ctx, a.s.rev)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	nd, err := a.v.renderDoc(ctx, last)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	info, err := nd.PageInfo(p - 1)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	oinfo, err := od.PageInfo(p - 1)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	toUser := pixelToUser(info, coverDPI)
 	// Only the region around what changed, when nothing else can differ (coverregion.go).
@@ -364,7 +369,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 			oi, err = od.Render(ctx, p-1, coverDPI)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if regional {
 			ni, err = nd.RenderRegion(ctx, p-1, coverDPI, region, false)
@@ -372,7 +377,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 			ni, err = nd.Render(ctx, p-1, coverDPI)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if regional && nearCutEdge(diffBounds(oi, ni), region, page) {
 			// Something painted beyond the areas that changed: judge the whole page.
@@ -382,7 +387,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 		break
 	}
 	if oi.Bounds() != ni.Bounds() {
-		return nil, nil, nil // the page's size changed: reported by the page comparison
+		return nil, nil, nil, nil // the page's size changed: reported by the page comparison
 	}
 	if regional {
 		coverRegionRenders.Add(1)
@@ -402,7 +407,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 			oc, err = od.RenderContent(ctx, p-1, coverDPI)
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		ref := image.NewRGBA(oi.Bounds())
 		copy(ref.Pix, oi.Pix)
@@ -421,12 +426,12 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 	if coverInkRules {
 		runs, err := signedTextRuns(ctx, od, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if coverInkLines {
 			lines, err := signedInkLines(ctx, oi, runs, toUser) // coverinklines.go
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			runs = append(runs, lines...)
 		}
@@ -452,6 +457,12 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 		cells = append(cells, erased...)
 		markCells = marked
 	}
+	// Official seals that no signature carries (coverseal.go).
+	var sealExempt []image.Rectangle
+	for _, r := range a.sigAreas[p] {
+		sealExempt = append(sealExempt, userToPixels(toUser, r, oi.Bounds()))
+	}
+	sealCells := unsignedSeals(oi, ni, sealExempt, coverDPI)
 	regions := func(cells []image.Rectangle) []Region {
 		var out []Region
 		for _, c := range cells {
@@ -461,7 +472,7 @@ func (a *analysis) coveredRegions(ctx context.Context, p, last int) ([]Region, [
 		}
 		return out
 	}
-	return regions(cells), regions(markCells), nil
+	return regions(cells), regions(markCells), regions(sealCells), nil
 }
 
 // pixelToUser maps a pixel position of a page rendered at dpi to PDF user space (the page as

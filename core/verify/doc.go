@@ -185,6 +185,11 @@
 //     viewer opens at load — /Open set on it or on its parent, for an added or changed
 //     annotation — as an opaque window at the popup's /Rect (synthpopup.go; red team s10 WIN 5:
 //     Acrobat opened a note's window with another buyer and amount over the signed lines).
+//     A change that draws an official seal — a closed red ring, round or oval, at least 12 mm,
+//     with red marks inside that do not fill it — outside the widgets of intact later
+//     signatures is disallowed (coverseal.go, red team s10 WIN 9: a company's seal added as a
+//     plain Stamp annotation was valid); a red circle around text, a filled disc, a rectangular
+//     stamp and square personal seals are not held to it.
 //     Signed text is signed content for
 //     additions too (coverink.go, red team s7 G12): each line of the signed page's text (PDFium's
 //     text page: the characters' loose boxes, word spaces included, an em beyond each end) may
