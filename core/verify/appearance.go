@@ -40,22 +40,29 @@ func (c colour) covers() bool {
 	if c.pattern {
 		return true
 	}
-	var r, g, b float64
-	switch len(c.c) {
-	case 1:
-		r, g, b = c.c[0], c.c[0], c.c[0]
-	case 3:
-		r, g, b = c.c[0], c.c[1], c.c[2]
-	case 4:
-		k := c.c[3]
-		r, g, b = (1-c.c[0])*(1-k), (1-c.c[1])*(1-k), (1-c.c[2])*(1-k)
-	default:
+	r, g, b, ok := c.rgb()
+	if !ok {
 		return true
 	}
 	if r >= 0.85 && g >= 0.85 && b >= 0.85 {
 		return true // paper white
 	}
 	return 0.2126*r+0.7152*g+0.0722*b < 0.5
+}
+
+// rgb is a device colour (gray, RGB or CMYK) as RGB in 0–1; false for another number of
+// components.
+func (c colour) rgb() (r, g, b float64, ok bool) {
+	switch len(c.c) {
+	case 1:
+		return c.c[0], c.c[0], c.c[0], true
+	case 3:
+		return c.c[0], c.c[1], c.c[2], true
+	case 4:
+		k := c.c[3]
+		return (1 - c.c[0]) * (1 - k), (1 - c.c[1]) * (1 - k), (1 - c.c[2]) * (1 - k), true
+	}
+	return 0, 0, 0, false
 }
 
 // paintsOver reports whether the content stream data paints anything that can hide or replace

@@ -1000,16 +1000,7 @@ func (fw *fillWalk) show(s []byte, gs *fillState, tm *mat) string {
 
 // luminance of a device colour (gray, RGB or CMYK).
 func luminance(c colour) float64 {
-	var r, g, b float64
-	switch len(c.c) {
-	case 1:
-		r, g, b = c.c[0], c.c[0], c.c[0]
-	case 3:
-		r, g, b = c.c[0], c.c[1], c.c[2]
-	case 4:
-		k := c.c[3]
-		r, g, b = (1-c.c[0])*(1-k), (1-c.c[1])*(1-k), (1-c.c[2])*(1-k)
-	}
+	r, g, b, _ := c.rgb()
 	return 0.2126*r + 0.7152*g + 0.0722*b
 }
 
